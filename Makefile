@@ -1,0 +1,37 @@
+# The one entry point. `make up` runs the whole system here; `make test` runs the full suite.
+SHELL := /bin/bash
+VENV := .venv/bin
+
+.PHONY: setup up test lint proto bench lock clean
+
+setup:
+	scripts/bootstrap.sh
+
+up: setup
+	$(VENV)/python -m qlcb_devstack up
+
+test:
+	scripts/bootstrap.sh --postgres
+	$(MAKE) lint
+	$(VENV)/pytest
+
+lint:
+	$(VENV)/ruff check .
+	$(VENV)/ruff format --check .
+	$(VENV)/mypy libs/common/src tools/devstack/src services/*/src tests bench
+	cd proto && ../$(VENV)/buf lint
+
+proto:
+	scripts/gen-proto.sh
+
+bench: setup
+	scripts/bootstrap.sh --postgres
+	$(VENV)/python -m bench
+
+lock:
+	.state/bootstrap/bin/uv lock
+	.state/bootstrap/bin/uv export --frozen --no-emit-workspace --all-packages --all-groups \
+	  --format requirements-txt -o requirements.lock
+
+clean:
+	rm -rf .venv .state

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Sets up everything the project needs on a fresh machine, idempotently:
+# uv and the locked Python environment, generated protobuf code and, with
+# --postgres, PostgreSQL server binaries from Debian's packages.
+# Keycloak and NATS are fetched on first use by qlcb_devstack (cached in the state folder).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+state=${QLCB_STATE_DIR:-$root/.state}
+uv_version=0.13.9
+want_postgres=0
+for arg in "$@"; do
+  case $arg in
+    --postgres) want_postgres=1 ;;
+    *) echo "unknown option: $arg" >&2; exit 2 ;;
+  esac
+done
+
+python=${PYTHON:-python3}
+if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+  echo "Python 3.11 or newer is required (found $("$python" --version 2>&1))" >&2
+  exit 1
+fi
+
+mkdir -p "$state"
+uv="$state/bootstrap/bin/uv"
+if [ ! -x "$uv" ] || [ "$("$uv" --version | awk '{print $2}')" != "$uv_version" ]; then
+  "$python" -m venv "$state/bootstrap"
+  "$state/bootstrap/bin/pip" install --quiet --disable-pip-version-check "uv==$uv_version"
+fi
+
+cd "$root"
+if [ ! -x .venv/bin/python ]; then
+  "$uv" venv --quiet --python "$python" .venv
+fi
+stamp=.venv/.qlcb-lock-sha
+lock_sha=$(cat requirements.lock libs/*/pyproject.toml tools/*/pyproject.toml services/*/pyproject.toml | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$lock_sha" ]; then
+  VIRTUAL_ENV=.venv "$uv" pip install --quiet --require-hashes -r requirements.lock
+  editable=()
+  for p in libs/* tools/* services/*; do editable+=(-e "$p"); done
+  VIRTUAL_ENV=.venv "$uv" pip install --quiet --no-deps --no-build-isolation "${editable[@]}"
+  echo "$lock_sha" > "$stamp"
+fi
+
+"$root/scripts/gen-proto.sh"
+
+if [ "$want_postgres" = 1 ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  echo "installing PostgreSQL server binaries from Debian's packages" >&2
+  sudo_cmd=()
+  [ "$(id -u)" = 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq postgresql >/dev/null
+fi
