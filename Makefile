@@ -18,7 +18,8 @@ test:
 lint:
 	$(VENV)/ruff check .
 	$(VENV)/ruff format --check .
-	$(VENV)/mypy libs/common/src tools/devstack/src services/*/src tests bench
+	$(VENV)/mypy -p qlcb_common -p qlcb_devstack -p qlcb_identity -p qlcb_personnel -p qlcb_reports -p qlcb_backup -p qlcb_gateway
+	$(VENV)/mypy tests bench
 	cd proto && ../$(VENV)/buf lint
 
 proto:

@@ -1,0 +1,125 @@
+"""One server interceptor for every gRPC service: authentication, RED metrics and the
+translation of `ServiceError`s into status codes with details."""
+
+from __future__ import annotations
+
+import contextvars
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import grpc
+import structlog
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+from qlcb_common.auth import AuthError, Principal, TokenVerifier, bearer_token
+from qlcb_common.errors import (
+    AlreadyExists,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    ServiceError,
+)
+from qlcb_common.metrics import AUTH_FAILURES, GRPC_DURATION, GRPC_REQUESTS
+
+log = structlog.get_logger(__name__)
+
+PUBLIC_METHOD_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+
+_principal: contextvars.ContextVar[Principal] = contextvars.ContextVar("qlcb_principal")
+
+_STATUS_OF: tuple[tuple[type[ServiceError], grpc.StatusCode], ...] = (
+    (InvalidArgument, grpc.StatusCode.INVALID_ARGUMENT),
+    (NotFound, grpc.StatusCode.NOT_FOUND),
+    (AlreadyExists, grpc.StatusCode.ALREADY_EXISTS),
+    (PermissionDenied, grpc.StatusCode.PERMISSION_DENIED),
+    (FailedPrecondition, grpc.StatusCode.FAILED_PRECONDITION),
+)
+
+
+def current_principal() -> Principal:
+    """The verified caller of the gRPC call being handled."""
+    return _principal.get()
+
+
+def status_of(error: ServiceError) -> grpc.Status:
+    code = next((c for t, c in _STATUS_OF if isinstance(error, t)), grpc.StatusCode.UNKNOWN)
+    status = status_pb2.Status(code=getattr(code_pb2, code.name), message=str(error))
+    if isinstance(error, InvalidArgument):
+        details = error_details_pb2.BadRequest(
+            field_violations=[
+                error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
+                for v in error.violations
+            ]
+        )
+        status.details.add().Pack(details)
+    return rpc_status.to_status(status)
+
+
+Behavior = Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Any]]
+
+
+class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+    def __init__(self, service: str, verifier: TokenVerifier) -> None:
+        self._service = service
+        self._verifier = verifier
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(handler_call_details)
+        if handler is None or handler.unary_unary is None:
+            return handler
+        method: str = handler_call_details.method
+        public = method.startswith(PUBLIC_METHOD_PREFIXES)
+        return grpc.unary_unary_rpc_method_handler(
+            self._wrap(method, handler.unary_unary, public),
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+    def _wrap(self, method: str, inner: Behavior, public: bool) -> Behavior:
+        service = self._service
+
+        async def behavior(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+            started = time.perf_counter()
+            code = grpc.StatusCode.OK
+            reset: contextvars.Token[Principal] | None = None
+            try:
+                if not public:
+                    try:
+                        principal = await self._authenticate(context)
+                    except AuthError as exc:
+                        code = grpc.StatusCode.UNAUTHENTICATED
+                        AUTH_FAILURES.labels(service, exc.reason).inc()
+                        await context.abort(code, str(exc))
+                    reset = _principal.set(principal)
+                try:
+                    return await inner(request, context)
+                except ServiceError as exc:
+                    status = status_of(exc)
+                    code = status.code
+                    await context.abort_with_status(status)
+            except Exception:
+                if code is grpc.StatusCode.OK:
+                    code = context.code() or grpc.StatusCode.UNKNOWN
+                    if code is grpc.StatusCode.OK:
+                        code = grpc.StatusCode.UNKNOWN
+                        log.exception("unhandled error", method=method)
+                raise
+            finally:
+                if reset is not None:
+                    _principal.reset(reset)
+                GRPC_REQUESTS.labels(service, method, code.name).inc()
+                GRPC_DURATION.labels(service, method).observe(time.perf_counter() - started)
+
+        return behavior
+
+    async def _authenticate(self, context: grpc.aio.ServicerContext[Any, Any]) -> Principal:
+        metadata = dict(context.invocation_metadata() or ())
+        token = bearer_token(metadata.get("authorization"))
+        return await self._verifier.verify(token)

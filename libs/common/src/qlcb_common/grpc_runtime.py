@@ -1,0 +1,124 @@
+"""Bootstrap of a gRPC service: health, reflection, ops endpoints, interceptor, background
+tasks and graceful shutdown on SIGTERM. Health turns SERVING only once the database and
+NATS are connected."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+import structlog
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1._async import HealthServicer
+from grpc_reflection.v1alpha import reflection
+from nats.js import JetStreamContext
+from sqlalchemy import MetaData
+
+from qlcb_common.auth import TokenVerifier
+from qlcb_common.db import Database
+from qlcb_common.events.streams import ensure_streams
+from qlcb_common.grpc_interceptor import ServiceInterceptor
+from qlcb_common.logging import configure_logging
+from qlcb_common.nats_connection import connect
+from qlcb_common.ops_http import Readiness, embedded_ops_server
+from qlcb_common.settings import GrpcServiceSettings, OidcSettings
+
+log = structlog.get_logger(__name__)
+
+Register = Callable[[grpc.aio.Server, Database], Sequence[str]]
+Background = Callable[[Database, JetStreamContext], Sequence[Coroutine[Any, Any, None]]]
+
+
+def _no_background(_db: Database, _js: JetStreamContext) -> Sequence[Coroutine[Any, Any, None]]:
+    return ()
+
+
+@dataclass
+class GrpcApp:
+    name: str
+    settings: GrpcServiceSettings
+    oidc: OidcSettings
+    metadata: MetaData
+    register: Register
+    background: Background = field(default=_no_background)
+
+
+async def serve(app: GrpcApp) -> None:
+    settings = app.settings
+    configure_logging(app.name, settings.log_level)
+    readiness = Readiness("database", "nats")
+    ops = embedded_ops_server(settings.host, settings.ops_port, readiness)
+    ops_task = asyncio.create_task(ops.serve(), name="ops-http")
+
+    db = Database(settings.database_url)
+    server = grpc.aio.server(
+        interceptors=[ServiceInterceptor(app.name, TokenVerifier(app.oidc))],
+        options=[("grpc.so_reuseport", 0)],
+    )
+    health = HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health, server)
+    names = list(app.register(server, db))
+    reflection.enable_server_reflection(
+        [
+            *names,
+            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+            reflection.SERVICE_NAME,
+        ],
+        server,
+    )
+    for name in ["", *names]:
+        await health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+    server.add_insecure_port(f"{settings.host}:{settings.grpc_port}")
+    await server.start()
+
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+
+    tasks: list[asyncio.Task[None]] = []
+    nc = None
+    try:
+        startup = asyncio.create_task(_connect(app, db, readiness))
+        stop_wait = asyncio.create_task(stopping.wait())
+        await asyncio.wait({startup, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
+        if startup.done():
+            nc = startup.result()
+            tasks = [asyncio.create_task(c) for c in app.background(db, nc.jetstream())]
+            for name in ["", *names]:
+                await health.set(name, health_pb2.HealthCheckResponse.SERVING)
+            log.info("serving", grpc_port=settings.grpc_port, ops_port=settings.ops_port)
+            await asyncio.wait({stop_wait, *tasks}, return_when=asyncio.FIRST_COMPLETED)
+            for task in tasks:
+                if task.done() and not task.cancelled() and task.exception() is not None:
+                    log.error("background task failed", task=task.get_name(), error=repr(task.exception()))
+        else:
+            startup.cancel()
+        stop_wait.cancel()
+    finally:
+        log.info("shutting down")
+        readiness.draining = True
+        await health.enter_graceful_shutdown()
+        await server.stop(settings.shutdown_grace_seconds)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if nc is not None and nc.is_connected:
+            await nc.drain()
+        await db.dispose()
+        ops.should_exit = True
+        await ops_task
+
+
+async def _connect(app: GrpcApp, db: Database, readiness: Readiness) -> Any:
+    await db.wait_connected()
+    await db.create_schema(app.metadata)
+    readiness.mark("database")
+    nc = await connect(app.settings.nats_url, name=f"qlcb-{app.name}")
+    await ensure_streams(nc.jetstream())
+    readiness.mark("nats")
+    return nc

@@ -1,0 +1,55 @@
+"""Prometheus metrics of the shared mechanisms. Names follow `qlcb_<area>_<what>_<unit>`."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+GRPC_REQUESTS = Counter(
+    "qlcb_grpc_server_requests_total",
+    "gRPC calls handled, by method and status code",
+    ["service", "method", "code"],
+)
+GRPC_DURATION = Histogram(
+    "qlcb_grpc_server_request_duration_seconds",
+    "gRPC call duration",
+    ["service", "method"],
+    buckets=LATENCY_BUCKETS,
+)
+HTTP_REQUESTS = Counter(
+    "qlcb_http_server_requests_total",
+    "HTTP requests handled, by route template and status",
+    ["service", "method", "route", "status"],
+)
+HTTP_DURATION = Histogram(
+    "qlcb_http_server_request_duration_seconds",
+    "HTTP request duration",
+    ["service", "method", "route"],
+    buckets=LATENCY_BUCKETS,
+)
+OUTBOX_PUBLISHED = Counter(
+    "qlcb_outbox_events_published_total", "Outbox events acknowledged by JetStream", ["service"]
+)
+OUTBOX_PUBLISH_FAILURES = Counter(
+    "qlcb_outbox_publish_failures_total", "Relay rounds that failed to publish", ["service"]
+)
+OUTBOX_PENDING = Gauge(
+    "qlcb_outbox_events_pending", "Outbox events not yet published (last relay round)", ["service"]
+)
+EVENTS_CONSUMED = Counter(
+    "qlcb_events_consumed_total",
+    "Events taken from JetStream by a consumer, by outcome (applied, duplicate, retried, rejected)",
+    ["consumer", "outcome"],
+)
+EVENT_LAG = Histogram(
+    "qlcb_event_lag_seconds",
+    "Time from the producer's commit to the consumer's commit of its effect",
+    ["consumer"],
+    buckets=LATENCY_BUCKETS,
+)
+AUTH_FAILURES = Counter(
+    "qlcb_auth_failures_total",
+    "Requests refused for an invalid bearer token",
+    ["service", "reason"],
+)
