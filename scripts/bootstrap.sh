@@ -39,7 +39,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$lock_sha" ]; then
   VIRTUAL_ENV=.venv "$uv" pip install --quiet --require-hashes -r requirements.lock
   editable=()
   for p in libs/* tools/* services/*; do editable+=(-e "$p"); done
-  VIRTUAL_ENV=.venv "$uv" pip install --quiet --no-deps --no-build-isolation "${editable[@]}"
+  VIRTUAL_ENV=.venv "$uv" pip install --quiet --no-deps --no-build-isolation --reinstall "${editable[@]}"
   echo "$lock_sha" > "$stamp"
 fi
 

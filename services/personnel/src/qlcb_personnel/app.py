@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from collections.abc import Coroutine, Sequence
+from typing import Any
+
+import grpc
+from nats.js import JetStreamContext
+from qlcb.personnel.v1 import personnel_pb2, personnel_pb2_grpc
+from qlcb_common.db import Database
+from qlcb_common.events.relay import OutboxRelay
+from qlcb_common.grpc_runtime import GrpcApp
+from qlcb_common.settings import OidcSettings
+
+from qlcb_personnel.db_models import Base, make_outbox
+from qlcb_personnel.grpc_api import PersonnelServicer
+from qlcb_personnel.persons import models as _persons  # noqa: F401  (registers the table)
+from qlcb_personnel.settings import PersonnelSettings
+from qlcb_personnel.units import models as _units  # noqa: F401  (registers the table)
+
+SERVICE = "personnel"
+
+
+def build_app() -> GrpcApp:
+    outbox = make_outbox()
+
+    def register(server: grpc.aio.Server, db: Database) -> Sequence[str]:
+        personnel_pb2_grpc.add_PersonnelServiceServicer_to_server(PersonnelServicer(db, outbox), server)
+        return [personnel_pb2.DESCRIPTOR.services_by_name["PersonnelService"].full_name]
+
+    def background(db: Database, js: JetStreamContext) -> Sequence[Coroutine[Any, Any, None]]:
+        return [OutboxRelay(service=SERVICE, db=db, outbox=outbox, js=js).run()]
+
+    return GrpcApp(
+        name=SERVICE,
+        settings=PersonnelSettings(),  # type: ignore[call-arg]
+        oidc=OidcSettings(),  # type: ignore[call-arg]
+        metadata=Base.metadata,
+        register=register,
+        background=background,
+    )

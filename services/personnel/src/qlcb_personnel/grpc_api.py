@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from qlcb.personnel.v1 import personnel_pb2, personnel_pb2_grpc
+from qlcb_common.db import Database
+from qlcb_common.errors import AlreadyExists
+from qlcb_common.events.outbox import Outbox
+from qlcb_common.grpc_interceptor import current_principal
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from qlcb_personnel.persons import service as persons
+from qlcb_personnel.units import service as units
+
+Context = Any
+
+
+class PersonnelServicer(personnel_pb2_grpc.PersonnelServiceServicer):
+    def __init__(self, db: Database, outbox: Outbox) -> None:
+        self._db = db
+        self._outbox = outbox
+
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[AsyncSession]:
+        """A unit of work whose unique-key races surface as ALREADY_EXISTS."""
+        try:
+            async with self._db.unit_of_work() as session:
+                yield session
+        except IntegrityError as exc:
+            raise AlreadyExists("Bản ghi trùng khóa với bản ghi vừa được tạo") from exc
+
+    async def CreateUnit(
+        self, request: personnel_pb2.CreateUnitRequest, context: Context
+    ) -> personnel_pb2.CreateUnitResponse:
+        async with self._write() as session:
+            unit = await units.establish_unit(
+                session,
+                outbox=self._outbox,
+                actor=current_principal(),
+                code=request.code,
+                name=request.name,
+                kind=personnel_pb2.UnitKind.Name(request.kind),
+                parent_id=request.parent_id,
+            )
+        return personnel_pb2.CreateUnitResponse(unit=units.to_proto(unit))
+
+    async def GetUnit(
+        self, request: personnel_pb2.GetUnitRequest, context: Context
+    ) -> personnel_pb2.GetUnitResponse:
+        async with self._db.unit_of_work() as session:
+            unit = await units.get_unit(session, request.id)
+        return personnel_pb2.GetUnitResponse(unit=units.to_proto(unit))
+
+    async def CreatePerson(
+        self, request: personnel_pb2.CreatePersonRequest, context: Context
+    ) -> personnel_pb2.CreatePersonResponse:
+        data = persons.PersonCreate(
+            personal_id=request.personal_id,
+            staff_number=request.staff_number,
+            full_name=request.full_name,
+            date_of_birth=request.date_of_birth,
+            sex=personnel_pb2.Sex.Name(request.sex),
+            unit_id=request.unit_id,
+        )
+        async with self._write() as session:
+            person = await persons.create_person(
+                session, outbox=self._outbox, actor=current_principal(), data=data
+            )
+        return personnel_pb2.CreatePersonResponse(person=persons.to_proto(person))
+
+    async def GetPerson(
+        self, request: personnel_pb2.GetPersonRequest, context: Context
+    ) -> personnel_pb2.GetPersonResponse:
+        async with self._db.unit_of_work() as session:
+            person = await persons.get_person(session, actor=current_principal(), person_id=request.id)
+        return personnel_pb2.GetPersonResponse(person=persons.to_proto(person))
+
+    async def ListPersons(
+        self, request: personnel_pb2.ListPersonsRequest, context: Context
+    ) -> personnel_pb2.ListPersonsResponse:
+        async with self._db.unit_of_work() as session:
+            found, next_token = await persons.list_persons(
+                session,
+                actor=current_principal(),
+                unit_id=request.unit_id,
+                include_subtree=request.include_subtree,
+                page_size=request.page_size,
+                page_token=request.page_token,
+            )
+        return personnel_pb2.ListPersonsResponse(
+            persons=[persons.to_proto(p) for p in found], next_page_token=next_token
+        )

@@ -1,0 +1,161 @@
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from qlcb.personnel.v1 import events_pb2, personnel_pb2
+from qlcb_common.auth import Principal
+from qlcb_common.errors import AlreadyExists, FieldViolation, InvalidArgument, NotFound
+from qlcb_common.events.outbox import Outbox
+from qlcb_common.text import clean
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from qlcb_personnel import access, subjects
+from qlcb_personnel.persons.models import Person
+from qlcb_personnel.units.models import Unit, in_subtree
+
+PERSONAL_ID = re.compile(r"^\d{12}$")
+STAFF_NUMBER = re.compile(r"^[A-Za-z0-9.\-/]{1,20}$")
+SEXES = ("SEX_MALE", "SEX_FEMALE")
+MIN_AGE, MAX_AGE = 15, 100
+MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE = 500, 100
+
+
+@dataclass(frozen=True)
+class PersonCreate:
+    personal_id: str
+    staff_number: str
+    full_name: str
+    date_of_birth: str
+    sex: str
+    unit_id: str
+
+
+async def create_person(
+    session: AsyncSession, *, outbox: Outbox, actor: Principal, data: PersonCreate
+) -> Person:
+    violations: list[FieldViolation] = []
+    personal_id = data.personal_id.strip()
+    staff_number = data.staff_number.strip()
+    full_name = clean(data.full_name)
+    if not PERSONAL_ID.fullmatch(personal_id):
+        violations.append(FieldViolation("personal_id", "Số định danh cá nhân phải gồm đúng 12 chữ số"))
+    if not STAFF_NUMBER.fullmatch(staff_number):
+        violations.append(FieldViolation("staff_number", "Số hiệu cán bộ: 1–20 ký tự chữ, số, '.', '-', '/'"))
+    if not full_name:
+        violations.append(FieldViolation("full_name", "Họ và tên không được để trống"))
+    elif len(full_name) > 150:
+        violations.append(FieldViolation("full_name", "Họ và tên dài quá 150 ký tự"))
+    birth = _birth_date(data.date_of_birth, violations)
+    if data.sex not in SEXES:
+        violations.append(FieldViolation("sex", "Giới tính phải là SEX_MALE hoặc SEX_FEMALE"))
+    unit = await session.get(Unit, data.unit_id) if data.unit_id else None
+    if unit is None:
+        violations.append(FieldViolation("unit_id", "Đơn vị không tồn tại"))
+    if violations or unit is None or birth is None:
+        raise InvalidArgument(violations)
+    access.require_person_writer(actor, unit.path)
+    clash = await session.scalar(
+        select(Person).where(or_(Person.personal_id == personal_id, Person.staff_number == staff_number))
+    )
+    if clash is not None:
+        field = "personal_id" if clash.personal_id == personal_id else "staff_number"
+        raise AlreadyExists(f"{field}: đã có hồ sơ với giá trị này")
+    person = Person(
+        id=str(uuid.uuid4()),
+        personal_id=personal_id,
+        staff_number=staff_number,
+        full_name=full_name,
+        date_of_birth=birth,
+        sex=data.sex,
+        unit_id=unit.id,
+        created_at=datetime.now(UTC),
+        created_by=actor.subject,
+    )
+    session.add(person)
+    await session.flush()
+    await outbox.add(
+        session,
+        subject=subjects.PERSON_CREATED,
+        payload=events_pb2.PersonCreated(person=to_proto(person)),
+        actor=actor.subject,
+    )
+    return person
+
+
+async def get_person(session: AsyncSession, *, actor: Principal, person_id: str) -> Person:
+    row = (
+        await session.execute(
+            select(Person, Unit.path).join(Unit, Unit.id == Person.unit_id).where(Person.id == person_id)
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"Không có hồ sơ {person_id!r}")
+    access.require_reader(actor, row.path)
+    person: Person = row.Person
+    return person
+
+
+async def list_persons(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    unit_id: str,
+    include_subtree: bool,
+    page_size: int,
+    page_token: str,
+) -> tuple[list[Person], str]:
+    unit = await session.get(Unit, unit_id) if unit_id else None
+    if unit is None:
+        raise InvalidArgument.single("unit_id", "Đơn vị không tồn tại")
+    if page_size < 0 or page_size > MAX_PAGE_SIZE:
+        raise InvalidArgument.single("page_size", f"Từ 0 đến {MAX_PAGE_SIZE}")
+    limit = page_size or DEFAULT_PAGE_SIZE
+    query = select(Person).join(Unit, Unit.id == Person.unit_id)
+    if include_subtree:
+        query = query.where(
+            or_(Unit.path == unit.path, Unit.path.startswith(unit.path + "/", autoescape=True))
+        )
+    else:
+        query = query.where(Unit.id == unit.id)
+    scope = access.read_scope(actor)
+    if scope is not None:
+        path, subtree = scope
+        if subtree:
+            query = query.where(in_subtree(path))
+        else:
+            query = query.where(Unit.path == path)
+    if page_token:
+        query = query.where(Person.id > page_token)
+    persons = list((await session.scalars(query.order_by(Person.id).limit(limit + 1))).all())
+    next_token = persons[limit - 1].id if len(persons) > limit else ""
+    return persons[:limit], next_token
+
+
+def _birth_date(value: str, violations: list[FieldViolation]) -> date | None:
+    try:
+        birth = date.fromisoformat(value.strip())
+    except ValueError:
+        violations.append(FieldViolation("date_of_birth", "Ngày sinh phải theo dạng YYYY-MM-DD"))
+        return None
+    today = date.today()
+    age = today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+    if not MIN_AGE <= age <= MAX_AGE:
+        violations.append(FieldViolation("date_of_birth", f"Tuổi phải từ {MIN_AGE} đến {MAX_AGE}"))
+        return None
+    return birth
+
+
+def to_proto(person: Person) -> personnel_pb2.Person:
+    return personnel_pb2.Person(
+        id=person.id,
+        personal_id=person.personal_id,
+        staff_number=person.staff_number,
+        full_name=person.full_name,
+        date_of_birth=person.date_of_birth.isoformat(),
+        sex=personnel_pb2.Sex.Value(person.sex),
+        unit_id=person.unit_id,
+    )

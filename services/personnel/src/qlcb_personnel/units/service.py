@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime
+
+from qlcb.personnel.v1 import events_pb2, personnel_pb2
+from qlcb_common.auth import Principal
+from qlcb_common.errors import AlreadyExists, FieldViolation, InvalidArgument, NotFound
+from qlcb_common.events.outbox import Outbox
+from qlcb_common.text import clean
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from qlcb_personnel import access, subjects
+from qlcb_personnel.units.models import Unit
+
+CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,31}$")
+KINDS = set(personnel_pb2.UnitKind.keys()) - {"UNIT_KIND_UNSPECIFIED"}
+
+
+async def establish_unit(
+    session: AsyncSession,
+    *,
+    outbox: Outbox,
+    actor: Principal,
+    code: str,
+    name: str,
+    kind: str,
+    parent_id: str,
+) -> Unit:
+    access.require_unit_writer(actor)
+    code = code.strip().upper()
+    name = clean(name)
+    violations = []
+    if not CODE_PATTERN.fullmatch(code):
+        violations.append(FieldViolation("code", "2–32 ký tự: chữ in hoa, số, '-' hoặc '_'"))
+    if not name:
+        violations.append(FieldViolation("name", "Tên đơn vị không được để trống"))
+    elif len(name) > 255:
+        violations.append(FieldViolation("name", "Tên đơn vị dài quá 255 ký tự"))
+    if kind not in KINDS:
+        violations.append(FieldViolation("kind", f"Loại đơn vị phải là một trong {sorted(KINDS)}"))
+    parent: Unit | None = None
+    if parent_id:
+        parent = await session.get(Unit, parent_id)
+        if parent is None:
+            violations.append(FieldViolation("parent_id", "Đơn vị cấp trên không tồn tại"))
+    elif kind != "UNIT_KIND_GENERAL_DEPARTMENT":
+        violations.append(FieldViolation("parent_id", "Chỉ Tổng cục được không có đơn vị cấp trên"))
+    if violations:
+        raise InvalidArgument(violations)
+    if await session.scalar(select(Unit.id).where(Unit.code == code)) is not None:
+        raise AlreadyExists(f"Mã đơn vị {code} đã tồn tại")
+    unit = Unit(
+        id=str(uuid.uuid4()),
+        code=code,
+        name=name,
+        kind=kind,
+        parent_id=parent.id if parent else None,
+        path=f"{parent.path if parent else ''}/{code}",
+        created_at=datetime.now(UTC),
+        created_by=actor.subject,
+    )
+    session.add(unit)
+    await session.flush()
+    await outbox.add(
+        session,
+        subject=subjects.UNIT_ESTABLISHED,
+        payload=events_pb2.UnitEstablished(unit=to_proto(unit)),
+        actor=actor.subject,
+    )
+    return unit
+
+
+async def get_unit(session: AsyncSession, unit_id: str) -> Unit:
+    unit = await session.get(Unit, unit_id) if unit_id else None
+    if unit is None:
+        raise NotFound(f"Không có đơn vị {unit_id!r}")
+    return unit
+
+
+def to_proto(unit: Unit) -> personnel_pb2.Unit:
+    return personnel_pb2.Unit(
+        id=unit.id,
+        code=unit.code,
+        name=unit.name,
+        kind=personnel_pb2.UnitKind.Value(unit.kind),
+        parent_id=unit.parent_id or "",
+        path=unit.path,
+    )
