@@ -6,14 +6,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from qlcb.personnel.v1 import events_pb2, personnel_pb2
+from qlcb_common import policy
 from qlcb_common.auth import Principal
 from qlcb_common.errors import AlreadyExists, FieldViolation, InvalidArgument, NotFound
+from qlcb_common.events import subjects
 from qlcb_common.events.outbox import Outbox
 from qlcb_common.text import clean
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from qlcb_personnel import access, subjects
+from qlcb_personnel import access
 from qlcb_personnel.persons.models import Person
 from qlcb_personnel.units.models import Unit, in_subtree
 
@@ -79,7 +81,7 @@ async def create_person(
     await session.flush()
     await outbox.add(
         session,
-        subject=subjects.PERSON_CREATED,
+        subject=subjects.PERSONNEL_PERSON_CREATED,
         payload=events_pb2.PersonCreated(person=to_proto(person)),
         actor=actor.subject,
     )
@@ -94,7 +96,7 @@ async def get_person(session: AsyncSession, *, actor: Principal, person_id: str)
     ).first()
     if row is None:
         raise NotFound(f"Không có hồ sơ {person_id!r}")
-    access.require_reader(actor, row.path)
+    policy.require_reader(actor, row.path)
     person: Person = row.Person
     return person
 
@@ -121,7 +123,7 @@ async def list_persons(
         )
     else:
         query = query.where(Unit.id == unit.id)
-    scope = access.read_scope(actor)
+    scope = policy.read_scope(actor)
     if scope is not None:
         path, subtree = scope
         if subtree:

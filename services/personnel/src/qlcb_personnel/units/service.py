@@ -7,12 +7,13 @@ from datetime import UTC, datetime
 from qlcb.personnel.v1 import events_pb2, personnel_pb2
 from qlcb_common.auth import Principal
 from qlcb_common.errors import AlreadyExists, FieldViolation, InvalidArgument, NotFound
+from qlcb_common.events import subjects
 from qlcb_common.events.outbox import Outbox
 from qlcb_common.text import clean
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from qlcb_personnel import access, subjects
+from qlcb_personnel import access
 from qlcb_personnel.units.models import Unit
 
 CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,31}$")
@@ -66,7 +67,7 @@ async def establish_unit(
     await session.flush()
     await outbox.add(
         session,
-        subject=subjects.UNIT_ESTABLISHED,
+        subject=subjects.PERSONNEL_UNIT_ESTABLISHED,
         payload=events_pb2.UnitEstablished(unit=to_proto(unit)),
         actor=actor.subject,
     )

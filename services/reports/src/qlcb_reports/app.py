@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from collections.abc import Coroutine, Sequence
+from typing import Any
+
+import grpc
+from nats.js import JetStreamContext
+from qlcb.reports.v1 import reports_pb2, reports_pb2_grpc
+from qlcb_common.db import Database
+from qlcb_common.events import streams, subjects
+from qlcb_common.events.consumer import DurableConsumer
+from qlcb_common.grpc_runtime import GrpcApp
+from qlcb_common.settings import OidcSettings
+
+from qlcb_reports.db_models import Base, make_inbox
+from qlcb_reports.grpc_api import ReportsServicer
+from qlcb_reports.headcount import projection
+from qlcb_reports.settings import ReportsSettings
+
+SERVICE = "reports"
+PERSONNEL_CONSUMER = "reports-personnel"
+
+
+def build_app() -> GrpcApp:
+    inbox = make_inbox()
+
+    def register(server: grpc.aio.Server, db: Database) -> Sequence[str]:
+        reports_pb2_grpc.add_ReportsServiceServicer_to_server(ReportsServicer(db, inbox), server)
+        return [reports_pb2.DESCRIPTOR.services_by_name["ReportsService"].full_name]
+
+    def background(db: Database, js: JetStreamContext) -> Sequence[Coroutine[Any, Any, None]]:
+        consumer = DurableConsumer(
+            name=PERSONNEL_CONSUMER,
+            stream=streams.PERSONNEL,
+            filter_subjects=[subjects.PERSONNEL_ALL],
+            db=db,
+            inbox=inbox,
+            js=js,
+            handler=projection.apply,
+        )
+        return [consumer.run()]
+
+    return GrpcApp(
+        name=SERVICE,
+        settings=ReportsSettings(),  # type: ignore[call-arg]
+        oidc=OidcSettings(),  # type: ignore[call-arg]
+        metadata=Base.metadata,
+        register=register,
+        background=background,
+    )

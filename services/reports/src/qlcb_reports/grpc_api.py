@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from typing import Any
+
+from qlcb.reports.v1 import reports_pb2, reports_pb2_grpc
+from qlcb_common.db import Database
+from qlcb_common.events.inbox import Inbox
+from qlcb_common.grpc_interceptor import current_principal
+from sqlalchemy import func, select
+
+from qlcb_reports.headcount import service as headcounts
+
+Context = Any
+
+
+class ReportsServicer(reports_pb2_grpc.ReportsServiceServicer):
+    def __init__(self, db: Database, inbox: Inbox) -> None:
+        self._db = db
+        self._inbox = inbox
+
+    async def GetHeadcount(
+        self, request: reports_pb2.GetHeadcountRequest, context: Context
+    ) -> reports_pb2.GetHeadcountResponse:
+        async with self._db.unit_of_work() as session:
+            count = await headcounts.headcount(
+                session,
+                actor=current_principal(),
+                unit_id=request.unit_id,
+                include_subtree=request.include_subtree,
+            )
+        return reports_pb2.GetHeadcountResponse(unit_id=request.unit_id, headcount=count)
+
+    async def GetProjectionStatus(
+        self, request: reports_pb2.GetProjectionStatusRequest, context: Context
+    ) -> reports_pb2.GetProjectionStatusResponse:
+        async with self._db.unit_of_work() as session:
+            processed = await session.scalar(select(func.count()).select_from(self._inbox.table))
+        return reports_pb2.GetProjectionStatusResponse(events_processed=int(processed or 0))

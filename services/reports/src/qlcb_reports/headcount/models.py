@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, ColumnElement, ForeignKey, String, or_
+from sqlalchemy.orm import Mapped, mapped_column
+
+from qlcb_reports.db_models import Base
+
+
+class UnitNode(Base):
+    """The unit tree as personnel's events describe it."""
+
+    __tablename__ = "unit_nodes"
+
+    unit_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    parent_id: Mapped[str | None] = mapped_column(String(36))
+    path: Mapped[str] = mapped_column(String(1024), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+
+
+class UnitHeadcount(Base):
+    """People directly in a unit, counted event by event (so a double count would show)."""
+
+    __tablename__ = "unit_headcounts"
+
+    unit_id: Mapped[str] = mapped_column(ForeignKey("unit_nodes.unit_id"), primary_key=True)
+    headcount: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+def in_subtree(path: str) -> ColumnElement[bool]:
+    return or_(UnitNode.path == path, UnitNode.path.startswith(path + "/", autoescape=True))
