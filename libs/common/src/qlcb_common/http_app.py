@@ -1,0 +1,60 @@
+"""What every FastAPI service shares: RED metrics per route template, ops endpoints, and
+the bearer-token dependency."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, HTTPException, Request, Response, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.routing import Match
+
+from qlcb_common.auth import AuthError, Principal, TokenVerifier
+from qlcb_common.metrics import AUTH_FAILURES, HTTP_DURATION, HTTP_REQUESTS
+from qlcb_common.ops_http import Readiness, ops_routes
+
+bearer_scheme = HTTPBearer(auto_error=False, description="Keycloak access token of the qlcb realm")
+
+
+def instrument(app: FastAPI, *, service: str, readiness: Readiness) -> None:
+    for route in ops_routes(readiness):
+        app.router.routes.append(route)
+
+    @app.middleware("http")
+    async def red_metrics(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        route = _route_template(request)
+        code = 500
+        try:
+            response = await call_next(request)
+            code = response.status_code
+            return response
+        finally:
+            HTTP_REQUESTS.labels(service, request.method, route, str(code)).inc()
+            HTTP_DURATION.labels(service, request.method, route).observe(time.perf_counter() - started)
+
+
+def _route_template(request: Request) -> str:
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is Match.FULL:
+            return str(getattr(route, "path", "unmatched"))
+    return "unmatched"
+
+
+async def authenticate(
+    service: str, verifier: TokenVerifier, credentials: HTTPAuthorizationCredentials | None
+) -> Principal:
+    """Verifies the bearer token or raises 401 with a WWW-Authenticate challenge."""
+    try:
+        if credentials is None:
+            raise AuthError("missing", "Thiếu bearer token (Authorization header)")
+        return await verifier.verify(credentials.credentials)
+    except AuthError as exc:
+        AUTH_FAILURES.labels(service, exc.reason).inc()
+        raise HTTPException(
+            status_code=status.HTTP_401_UNAUTHORIZED,
+            detail={"reason": exc.reason, "message": str(exc)},
+            headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{exc.reason}"'},
+        ) from exc

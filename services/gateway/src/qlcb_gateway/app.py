@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from qlcb_common.auth import TokenVerifier
+from qlcb_common.http_app import instrument
+from qlcb_common.ops_http import Readiness
+from qlcb_common.settings import OidcSettings
+
+from qlcb_gateway import errors
+from qlcb_gateway.backends import Backends
+from qlcb_gateway.dependencies import SERVICE
+from qlcb_gateway.routes import identity, operations, organisation
+from qlcb_gateway.settings import GatewaySettings
+
+
+def create_app(settings: GatewaySettings | None = None, oidc: OidcSettings | None = None) -> FastAPI:
+    readiness = Readiness()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.verifier = TokenVerifier(oidc or OidcSettings())  # type: ignore[call-arg]
+        app.state.backends = Backends.connect(settings or GatewaySettings())  # type: ignore[call-arg]
+        try:
+            yield
+        finally:
+            await app.state.backends.close()
+
+    app = FastAPI(
+        title="QLCB — Hệ thống Quản lý cán bộ tập trung",
+        version="1",
+        description="REST API of the centralized personnel-records system.",
+        lifespan=lifespan,
+    )
+    instrument(app, service=SERVICE, readiness=readiness)
+    errors.install(app)
+    for module in (organisation, operations, identity):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+from qlcb.personnel.v1 import personnel_pb2
+from qlcb.reports.v1 import reports_pb2
+
+from qlcb_gateway.dependencies import BackendsDep, Caller
+from qlcb_gateway.schemas import (
+    Headcount,
+    PersonCreate,
+    PersonPage,
+    PersonPublic,
+    Sex,
+    UnitCreate,
+    UnitKind,
+    UnitPublic,
+)
+
+router = APIRouter(prefix="/v1")
+
+
+def _unit(unit: personnel_pb2.Unit) -> UnitPublic:
+    kind = personnel_pb2.UnitKind.Name(unit.kind).removeprefix("UNIT_KIND_").lower()
+    return UnitPublic(
+        id=unit.id,
+        code=unit.code,
+        name=unit.name,
+        kind=UnitKind(kind),
+        parent_id=unit.parent_id or None,
+        path=unit.path,
+    )
+
+
+def _person(person: personnel_pb2.Person) -> PersonPublic:
+    return PersonPublic.model_validate(
+        {
+            "id": person.id,
+            "personal_id": person.personal_id,
+            "staff_number": person.staff_number,
+            "full_name": person.full_name,
+            "date_of_birth": person.date_of_birth,
+            "sex": personnel_pb2.Sex.Name(person.sex).removeprefix("SEX_").lower(),
+            "unit_id": person.unit_id,
+        }
+    )
+
+
+@router.post("/units", status_code=status.HTTP_201_CREATED, tags=["Đơn vị"])
+async def create_unit(body: UnitCreate, principal: Caller, backends: BackendsDep) -> UnitPublic:
+    """Thành lập đơn vị."""
+    response = await backends.personnel.CreateUnit(
+        personnel_pb2.CreateUnitRequest(
+            code=body.code,
+            name=body.name,
+            kind=personnel_pb2.UnitKind.Value("UNIT_KIND_" + body.kind.value.upper()),
+            parent_id=body.parent_id or "",
+        ),
+        **backends.call_options(principal.token),
+    )
+    return _unit(response.unit)
+
+
+@router.get("/units/{unit_id}", tags=["Đơn vị"])
+async def get_unit(unit_id: str, principal: Caller, backends: BackendsDep) -> UnitPublic:
+    response = await backends.personnel.GetUnit(
+        personnel_pb2.GetUnitRequest(id=unit_id), **backends.call_options(principal.token)
+    )
+    return _unit(response.unit)
+
+
+@router.post("/persons", status_code=status.HTTP_201_CREATED, tags=["Hồ sơ cán bộ"])
+async def create_person(body: PersonCreate, principal: Caller, backends: BackendsDep) -> PersonPublic:
+    """Tạo hồ sơ cán bộ."""
+    response = await backends.personnel.CreatePerson(
+        personnel_pb2.CreatePersonRequest(
+            personal_id=body.personal_id,
+            staff_number=body.staff_number,
+            full_name=body.full_name,
+            date_of_birth=body.date_of_birth.isoformat(),
+            sex=personnel_pb2.SEX_MALE if body.sex is Sex.MALE else personnel_pb2.SEX_FEMALE,
+            unit_id=body.unit_id,
+        ),
+        **backends.call_options(principal.token),
+    )
+    return _person(response.person)
+
+
+@router.get("/persons/{person_id}", tags=["Hồ sơ cán bộ"])
+async def get_person(person_id: str, principal: Caller, backends: BackendsDep) -> PersonPublic:
+    response = await backends.personnel.GetPerson(
+        personnel_pb2.GetPersonRequest(id=person_id), **backends.call_options(principal.token)
+    )
+    return _person(response.person)
+
+
+@router.get("/units/{unit_id}/persons", tags=["Hồ sơ cán bộ"])
+async def list_persons(
+    unit_id: str,
+    principal: Caller,
+    backends: BackendsDep,
+    include_subtree: bool = False,
+    page_size: Annotated[int, Query(ge=1, le=500)] = 100,
+    page_token: str = "",
+) -> PersonPage:
+    response = await backends.personnel.ListPersons(
+        personnel_pb2.ListPersonsRequest(
+            unit_id=unit_id, include_subtree=include_subtree, page_size=page_size, page_token=page_token
+        ),
+        **backends.call_options(principal.token),
+    )
+    return PersonPage(
+        items=[_person(p) for p in response.persons], next_page_token=response.next_page_token or None
+    )
+
+
+@router.get("/units/{unit_id}/headcount", tags=["Thống kê"])
+async def headcount(
+    unit_id: str, principal: Caller, backends: BackendsDep, include_subtree: bool = False
+) -> Headcount:
+    """Số lượng cán bộ của đơn vị, theo dữ liệu báo cáo đã cập nhật."""
+    response = await backends.reports.GetHeadcount(
+        reports_pb2.GetHeadcountRequest(unit_id=unit_id, include_subtree=include_subtree),
+        **backends.call_options(principal.token),
+    )
+    return Headcount(unit_id=unit_id, include_subtree=include_subtree, headcount=response.headcount)

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+
+class UnitKind(StrEnum):
+    """Loại đơn vị."""
+
+    GENERAL_DEPARTMENT = "general_department"  # Tổng cục
+    HQ_DEPARTMENT = "hq_department"  # Vụ
+    HQ_UNIT = "hq_unit"  # Cục, Văn phòng, đơn vị sự nghiệp
+    PROVINCIAL_DEPARTMENT = "provincial_department"  # Cục Hải quan tỉnh, thành phố
+    SUB_UNIT = "sub_unit"  # Chi cục, phòng, đội
+
+
+class Sex(StrEnum):
+    MALE = "male"
+    FEMALE = "female"
+
+
+class UnitCreate(BaseModel):
+    code: str = Field(min_length=2, max_length=32, description="Mã đơn vị, e.g. HQHN")
+    name: str = Field(min_length=1, max_length=255, description="Tên đơn vị")
+    kind: UnitKind
+    parent_id: str | None = Field(default=None, description="Đơn vị cấp trên; none only for the root")
+
+
+class UnitPublic(BaseModel):
+    id: str
+    code: str
+    name: str
+    kind: UnitKind
+    parent_id: str | None
+    path: str
+
+
+class PersonCreate(BaseModel):
+    personal_id: str = Field(pattern=r"^\d{12}$", description="Số định danh cá nhân (12 chữ số)")
+    staff_number: str = Field(min_length=1, max_length=20, description="Số hiệu cán bộ")
+    full_name: str = Field(min_length=1, max_length=150, description="Họ và tên khai sinh")
+    date_of_birth: date = Field(description="Ngày sinh")
+    sex: Sex = Field(description="Giới tính")
+    unit_id: str = Field(min_length=1, description="Đơn vị")
+
+
+class PersonPublic(BaseModel):
+    id: str
+    personal_id: str
+    staff_number: str
+    full_name: str
+    date_of_birth: date
+    sex: Sex
+    unit_id: str
+
+
+class PersonPage(BaseModel):
+    items: list[PersonPublic]
+    next_page_token: str | None
+
+
+class Headcount(BaseModel):
+    unit_id: str
+    include_subtree: bool
+    headcount: int = Field(description="Số lượng cán bộ")
+
+
+class BackupCreate(BaseModel):
+    store: str = Field(min_length=1, description="Kho dữ liệu, e.g. personnel")
+
+
+class BackupPublic(BaseModel):
+    id: str
+    store: str
+    created_at: datetime
+    size_bytes: int
+    sha256: str
+    content_digest: str
+
+
+class RestoreCreate(BaseModel):
+    target_database: str = Field(pattern=r"^[a-z][a-z0-9_]{0,62}$", description="Tên CSDL mới")
+
+
+class RestorePublic(BaseModel):
+    target_database: str
+    content_digest: str
+    verified: bool

@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+from qlcb_common.tiers import Tier
+
+
+class CallerPublic(BaseModel):
+    """Who the caller is, as their access token says."""
+
+    subject: str = Field(description="Keycloak user id (sub)")
+    username: str
+    tiers: list[Tier] = Field(description="Administrative tiers held (realm roles)")
+    unit_path: str | None = Field(description="Unit path from the root, e.g. /TCHQ/HQHN/CCBN")
+    unit_code: str | None = Field(description="The caller's own unit (last segment of the path)")
