@@ -28,15 +28,11 @@ HTTP_DURATION = Histogram(
     ["service", "method", "route"],
     buckets=LATENCY_BUCKETS,
 )
-OUTBOX_PUBLISHED = Counter(
-    "qlcb_outbox_events_published_total", "Outbox events acknowledged by JetStream", ["service"]
-)
+OUTBOX_PUBLISHED = Counter("qlcb_outbox_events_published_total", "Outbox events acknowledged by JetStream", ["service"])
 OUTBOX_PUBLISH_FAILURES = Counter(
     "qlcb_outbox_publish_failures_total", "Relay rounds that failed to publish", ["service"]
 )
-OUTBOX_PENDING = Gauge(
-    "qlcb_outbox_events_pending", "Outbox events not yet published (last relay round)", ["service"]
-)
+OUTBOX_PENDING = Gauge("qlcb_outbox_events_pending", "Outbox events not yet published (last relay round)", ["service"])
 EVENTS_CONSUMED = Counter(
     "qlcb_events_consumed_total",
     "Events taken from JetStream by a consumer, by outcome (applied, duplicate, retried, rejected)",

@@ -13,9 +13,7 @@ class OidcSettings(BaseSettings):
 
     issuer: AnyHttpUrl = Field(description="Expected `iss`, e.g. http://localhost:8080/realms/qlcb")
     audience: str = Field(default="qlcb-api", description="Expected `aud` of access tokens")
-    jwks_url: AnyHttpUrl | None = Field(
-        default=None, description="JWKS endpoint; derived from the issuer when unset"
-    )
+    jwks_url: AnyHttpUrl | None = Field(default=None, description="JWKS endpoint; derived from the issuer when unset")
     leeway_seconds: int = Field(default=0, ge=0, le=60)
     jwks_min_refresh_seconds: float = Field(
         default=10.0, ge=0, description="At most one JWKS refresh per interval on unknown keys"

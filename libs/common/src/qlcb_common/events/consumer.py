@@ -77,9 +77,7 @@ class DurableConsumer:
             try:
                 if subscription is None:
                     await self.declare()
-                    subscription = await self._js.pull_subscribe_bind(
-                        durable=self.name, stream=self._stream.name
-                    )
+                    subscription = await self._js.pull_subscribe_bind(durable=self.name, stream=self._stream.name)
                 messages = await subscription.fetch(self._batch_size, timeout=self._fetch_timeout)
             except TimeoutError:
                 continue

@@ -39,7 +39,5 @@ def parse(data: bytes) -> Envelope:
 def unpack(envelope: Envelope, message_type: type[M]) -> M:
     message = message_type()
     if not envelope.payload.Unpack(message):
-        raise PoisonMessage(
-            f"payload is {envelope.payload.TypeName()}, expected {message_type.DESCRIPTOR.full_name}"
-        )
+        raise PoisonMessage(f"payload is {envelope.payload.TypeName()}, expected {message_type.DESCRIPTOR.full_name}")
     return message

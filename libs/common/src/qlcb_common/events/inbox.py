@@ -26,9 +26,7 @@ class Inbox:
 
     async def seen(self, session: AsyncSession, *, consumer: str, event_id: str) -> bool:
         found = await session.scalar(
-            select(self.table.c.event_id).where(
-                self.table.c.consumer == consumer, self.table.c.event_id == event_id
-            )
+            select(self.table.c.event_id).where(self.table.c.consumer == consumer, self.table.c.event_id == event_id)
         )
         return found is not None
 

@@ -96,9 +96,7 @@ class OutboxRelay:
                 )
             )
             await session.execute(
-                update(table)
-                .where(table.c.seq.in_([row.seq for row in rows]))
-                .values(published_at=datetime.now(UTC))
+                update(table).where(table.c.seq.in_([row.seq for row in rows])).values(published_at=datetime.now(UTC))
             )
         OUTBOX_PUBLISHED.labels(self._service).inc(len(rows))
         return len(rows)

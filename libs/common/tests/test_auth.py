@@ -1,0 +1,152 @@
+"""Token verification: every way a token can be wrong is refused, and keys are cached."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
+from qlcb_common.auth import AuthError, TokenVerifier, bearer_token
+from qlcb_common.settings import OidcSettings
+
+ISSUER = "http://keycloak.test/realms/qlcb"
+
+
+class FakeKeycloak:
+    """Serves a JWKS document and counts how often it is fetched."""
+
+    def __init__(self) -> None:
+        self.keys: dict[str, rsa.RSAPrivateKey] = {"k1": _key()}
+        self.fetches = 0
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        self.fetches += 1
+        jwks = []
+        for kid, key in self.keys.items():
+            jwk: dict[str, Any] = RSAAlgorithm.to_jwk(key.public_key(), as_dict=True)
+            jwks.append({**jwk, "kid": kid, "use": "sig", "alg": "RS256"})
+        return httpx.Response(200, json={"keys": jwks})
+
+    def token(self, kid: str = "k1", **overrides: Any) -> str:
+        now = int(time.time())
+        claims = {
+            "iss": ISSUER,
+            "aud": ["qlcb-api", "account"],
+            "sub": "user-1",
+            "preferred_username": "qthanoi",
+            "iat": now,
+            "exp": now + 300,
+            "realm_access": {"roles": ["local-admin", "offline_access"]},
+            "unit": ["/TCHQ/HQHN"],
+        }
+        claims.update(overrides)
+        claims = {k: v for k, v in claims.items() if v is not None}
+        return jwt.encode(claims, self.keys.get(kid) or _key(), algorithm="RS256", headers={"kid": kid})
+
+
+def _key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.fixture
+def keycloak() -> FakeKeycloak:
+    return FakeKeycloak()
+
+
+@pytest.fixture
+def verifier(keycloak: FakeKeycloak) -> TokenVerifier:
+    settings = OidcSettings(issuer=ISSUER, audience="qlcb-api", jwks_min_refresh_seconds=60)  # type: ignore[arg-type]
+    http = httpx.AsyncClient(transport=httpx.MockTransport(keycloak.handler))
+    return TokenVerifier(settings, http=http)
+
+
+async def test_valid_token_gives_roles_and_unit(keycloak: FakeKeycloak, verifier: TokenVerifier) -> None:
+    principal = await verifier.verify(keycloak.token())
+    assert principal.subject == "user-1"
+    assert principal.username == "qthanoi"
+    assert "local-admin" in principal.roles
+    assert principal.unit_path == "/TCHQ/HQHN"
+    assert principal.unit_code == "HQHN"
+
+
+async def test_keys_are_cached_between_requests(keycloak: FakeKeycloak, verifier: TokenVerifier) -> None:
+    for _ in range(5):
+        await verifier.verify(keycloak.token())
+    assert keycloak.fetches == 1
+
+
+async def test_rotated_key_is_fetched_once(keycloak: FakeKeycloak) -> None:
+    settings = OidcSettings(issuer=ISSUER, jwks_min_refresh_seconds=0)  # type: ignore[arg-type]
+    verifier = TokenVerifier(settings, http=httpx.AsyncClient(transport=httpx.MockTransport(keycloak.handler)))
+    await verifier.verify(keycloak.token("k1"))
+    keycloak.keys["k2"] = _key()
+    await verifier.verify(keycloak.token("k2"))
+    await verifier.verify(keycloak.token("k2"))
+    await verifier.verify(keycloak.token("k1"))
+    assert keycloak.fetches == 2
+
+
+async def test_unknown_kids_do_not_hammer_keycloak(keycloak: FakeKeycloak, verifier: TokenVerifier) -> None:
+    await verifier.verify(keycloak.token())
+    for i in range(10):
+        with pytest.raises(AuthError) as error:
+            await verifier.verify(keycloak.token(kid=f"forged-{i}"))
+        assert error.value.reason == "unknown_key"
+    assert keycloak.fetches == 1
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        ({"exp": int(time.time()) - 10}, "expired"),
+        ({"iss": "http://evil.test/realms/qlcb"}, "issuer"),
+        ({"aud": "other-api"}, "audience"),
+        ({"exp": None}, "invalid"),
+    ],
+)
+async def test_bad_claims_are_refused(
+    keycloak: FakeKeycloak, verifier: TokenVerifier, overrides: dict[str, Any], reason: str
+) -> None:
+    with pytest.raises(AuthError) as error:
+        await verifier.verify(keycloak.token(**overrides))
+    assert error.value.reason == reason
+
+
+async def test_tampered_payload_is_refused(keycloak: FakeKeycloak, verifier: TokenVerifier) -> None:
+    header, payload, signature = keycloak.token().split(".")
+    forged = keycloak.token(realm_access={"roles": ["system-admin"]}).split(".")[1]
+    with pytest.raises(AuthError) as error:
+        await verifier.verify(f"{header}.{forged}.{signature}")
+    assert error.value.reason == "signature"
+    assert payload != forged
+
+
+async def test_hs256_signed_with_public_key_is_refused(keycloak: FakeKeycloak, verifier: TokenVerifier) -> None:
+    public_pem = (
+        keycloak.keys["k1"]
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    now = int(time.time())
+    claims = {"iss": ISSUER, "aud": "qlcb-api", "sub": "x", "iat": now, "exp": now + 60}
+    token = jwt.encode(claims, public_pem.decode()[:64], algorithm="HS256", headers={"kid": "k1"})
+    with pytest.raises(AuthError) as error:
+        await verifier.verify(token)
+    assert error.value.reason == "algorithm"
+
+
+async def test_garbage_is_malformed(verifier: TokenVerifier) -> None:
+    with pytest.raises(AuthError) as error:
+        await verifier.verify("not-a-jwt")
+    assert error.value.reason == "malformed"
+
+
+@pytest.mark.parametrize("header", [None, "", "Basic abc", "Bearer ", "Bearer"])
+def test_authorization_header_must_be_bearer(header: str | None) -> None:
+    with pytest.raises(AuthError):
+        bearer_token(header)

@@ -1,0 +1,88 @@
+"""Groups, users and tokens in the qlcb realm, through Keycloak's admin REST API.
+
+Used to seed the demo organisation's logins and by the tests; the realm itself (roles,
+clients, policies) comes from deploy/keycloak/realm-qlcb.json.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+from keycloak import KeycloakAdmin
+
+REALM = "qlcb"
+CLI_CLIENT = "qlcb-cli"
+
+
+@dataclass(frozen=True)
+class Account:
+    username: str
+    password: str
+    tier: str
+    unit_path: str | None
+    full_name: str
+
+
+def ensure_group_path(admin: KeycloakAdmin, path: str) -> str:
+    """Creates the groups along `/A/B/C` that are missing; returns the id of the last one."""
+    parent_id: str | None = None
+    walked = ""
+    for name in [p for p in path.split("/") if p]:
+        walked += "/" + name
+        try:
+            group = admin.get_group_by_path(walked)
+        except Exception:
+            group = None
+        if group and group.get("id"):
+            parent_id = group["id"]
+            continue
+        created = admin.create_group({"name": name}, parent=parent_id, skip_exists=True)
+        parent_id = created or admin.get_group_by_path(walked)["id"]
+    if parent_id is None:
+        raise ValueError(f"empty group path {path!r}")
+    return parent_id
+
+
+def ensure_user(admin: KeycloakAdmin, account: Account) -> str:
+    """Creates or updates the user with the account's tier role, unit group and password."""
+    family, _, given = account.full_name.rpartition(" ")
+    user_id = admin.get_user_id(account.username)
+    payload = {
+        "username": account.username,
+        "enabled": True,
+        "emailVerified": True,
+        "firstName": given,
+        "lastName": family,
+        "email": f"{account.username}@qlcb.example",
+    }
+    if user_id is None:
+        user_id = admin.create_user(payload, exist_ok=True)
+    else:
+        admin.update_user(user_id, payload)
+    admin.set_user_password(user_id, account.password, temporary=False)
+    role = admin.get_realm_role(account.tier)
+    admin.assign_realm_roles(user_id, [role])
+    if account.unit_path:
+        admin.group_user_add(user_id, ensure_group_path(admin, account.unit_path))
+    return str(user_id)
+
+
+def password_token(
+    base_url: str, username: str, password: str, *, client_id: str = CLI_CLIENT, realm: str = REALM
+) -> str:
+    """An access token for the user, from the password grant of the CLI client."""
+    response = httpx.post(
+        f"{base_url}/realms/{realm}/protocol/openid-connect/token",
+        data={
+            "grant_type": "password",
+            "client_id": client_id,
+            "username": username,
+            "password": password,
+            "scope": "openid",
+        },
+        timeout=30,
+    )
+    response.raise_for_status()
+    token: str = response.json()["access_token"]
+    return token
