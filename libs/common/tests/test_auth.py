@@ -11,6 +11,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
+
 from qlcb_common.auth import AuthError, TokenVerifier, bearer_token
 from qlcb_common.settings import OidcSettings
 

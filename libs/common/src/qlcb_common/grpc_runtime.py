@@ -107,8 +107,8 @@ async def serve(app: GrpcApp) -> None:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        if nc is not None and nc.is_connected:
-            await nc.drain()
+        if nc is not None:
+            await _close_nats(nc)
         await db.dispose()
         ops.should_exit = True
         await ops_task
@@ -122,3 +122,12 @@ async def _connect(app: GrpcApp, db: Database, readiness: Readiness) -> Any:
     await ensure_streams(nc.jetstream())
     readiness.mark("nats")
     return nc
+
+
+async def _close_nats(nc: Any) -> None:
+    """Flushes what is buffered (acks, publishes) and closes; never hangs the shutdown."""
+    try:
+        await asyncio.wait_for(nc.drain(), timeout=2.0)
+    except Exception as exc:
+        log.warning("NATS drain did not finish; closing", error=repr(exc))
+        await nc.close()

@@ -42,7 +42,7 @@ _LOGINS = [
     ("quantri", "system-admin", "TCHQ", "Nguyễn Văn Quản"),
     ("vutccb", "sector-hr", "VTCCB", "Trần Thị Tổ"),
     ("lanhdaovu", "sector-viewer", "VTCCB", "Lê Văn Lãnh"),
-    ("vu", "hq-department", "VTCCB", "Phạm Thị Vụ"),
+    ("canbo.vutccb", "hq-department", "VTCCB", "Phạm Thị Vụ"),
     ("cucdtcbl", "hq-unit", "CDTCBL", "Hoàng Văn Điều"),
     ("qthanoi", "local-admin", "HQHN", "Vũ Thị Hà"),
     ("nhansu1.hanoi", "local-officer", "HQHN", "Đặng Văn Nhân"),

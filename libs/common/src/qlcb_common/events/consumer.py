@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
@@ -10,10 +11,10 @@ import structlog
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
-from qlcb.events.v1.envelope_pb2 import Envelope
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from qlcb.events.v1.envelope_pb2 import Envelope
 from qlcb_common.db import Database
 from qlcb_common.events.envelope import PoisonMessage, parse
 from qlcb_common.events.inbox import Inbox
@@ -73,24 +74,27 @@ class DurableConsumer:
     async def run(self) -> None:
         subscription: JetStreamContext.PullSubscription | None = None
         backoff = 0.1
-        while True:
-            try:
-                if subscription is None:
-                    await self.declare()
-                    subscription = await self._js.pull_subscribe_bind(durable=self.name, stream=self._stream.name)
-                messages = await subscription.fetch(self._batch_size, timeout=self._fetch_timeout)
-            except TimeoutError:
-                continue
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("consumer fetch failed; will retry", consumer=self.name, error=repr(exc))
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
-                continue
-            backoff = 0.1
-            for message in messages:
-                await self.handle(message)
+        try:
+            while True:
+                try:
+                    if subscription is None:
+                        await self.declare()
+                        subscription = await self._js.pull_subscribe_bind(durable=self.name, stream=self._stream.name)
+                    messages = await subscription.fetch(self._batch_size, timeout=self._fetch_timeout)
+                except TimeoutError:
+                    continue
+                except Exception as exc:
+                    log.warning("consumer fetch failed; will retry", consumer=self.name, error=repr(exc))
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 5.0)
+                    continue
+                backoff = 0.1
+                for message in messages:
+                    await self.handle(message)
+        finally:
+            if subscription is not None:
+                with contextlib.suppress(Exception):
+                    await subscription.unsubscribe()
 
     async def handle(self, message: Msg) -> None:
         try:

@@ -8,6 +8,7 @@ from typing import TypeVar
 
 from google.protobuf.any_pb2 import Any as AnyMessage
 from google.protobuf.message import DecodeError, Message
+
 from qlcb.events.v1.envelope_pb2 import Envelope
 
 M = TypeVar("M", bound=Message)

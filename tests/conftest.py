@@ -1,0 +1,33 @@
+"""Session fixtures: real Keycloak, NATS JetStream and PostgreSQL, and the five services,
+all started here and torn down at the end of the run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from qlcb_devstack.seed import seed_accounts, seed_organisation
+from qlcb_devstack.stack import Infra, ServiceStack, start_infra
+from tests.support import System
+
+
+@pytest.fixture(scope="session")
+def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
+    started = start_infra(tmp_path_factory.mktemp("infra"), with_postgres=True)
+    try:
+        yield started
+    finally:
+        started.stop()
+
+
+@pytest.fixture(scope="session")
+def system(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    services = ServiceStack(infra, tmp_path_factory.mktemp("services"))
+    try:
+        services.start_all()
+        passwords = seed_accounts(infra.keycloak_admin())
+        unit_ids = seed_organisation(services.gateway_url, infra.keycloak.base_url, persons=12)
+        yield System(infra=infra, services=services, unit_ids=unit_ids, passwords=passwords)
+    finally:
+        services.stop_all()

@@ -1,0 +1,126 @@
+"""Faults: NATS going away while writes continue, and personnel killed mid-stream.
+Every committed change reaches reports exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import asyncpg
+import grpc
+import httpx
+
+from qlcb.personnel.v1 import personnel_pb2, personnel_pb2_grpc
+from tests.support import System, eventually, unique_code
+
+MALE = personnel_pb2.SEX_MALE
+
+
+async def _new_unit(system: System, api: httpx.AsyncClient) -> str:
+    response = await api.post(
+        "/v1/units",
+        json={
+            "code": unique_code("F"),
+            "name": "Chi cục kiểm thử sự cố",
+            "kind": "sub_unit",
+            "parent_id": system.root_unit_id,
+        },
+    )
+    assert response.status_code == 201, response.text
+    unit_id: str = response.json()["id"]
+    return unit_id
+
+
+def _person(unit_id: str, n: int) -> personnel_pb2.CreatePersonRequest:
+    return personnel_pb2.CreatePersonRequest(
+        personal_id=f"{abs(hash(unit_id)) % 10**6:06d}{n:06d}",
+        staff_number=unique_code("K"),
+        full_name=f"Trần Văn Thử {n}",
+        date_of_birth="1985-03-02",
+        sex=MALE,
+        unit_id=unit_id,
+    )
+
+
+async def _stored_persons(system: System, unit_id: str) -> set[str]:
+    conn = await asyncpg.connect(system.postgres_dsn("personnel"))
+    try:
+        return {r["id"] for r in await conn.fetch("SELECT id FROM persons WHERE unit_id = $1", unit_id)}
+    finally:
+        await conn.close()
+
+
+async def _headcount(api: httpx.AsyncClient, unit_id: str) -> int:
+    response = await api.get(f"/v1/units/{unit_id}/headcount")
+    return int(response.json()["headcount"]) if response.status_code == 200 else -1
+
+
+async def _settled(system: System, api: httpx.AsyncClient, unit_id: str, stored: int) -> int:
+    """Waits until the relay has nothing left and reports has caught up; returns the headcount."""
+    await eventually(system.services.outbox_pending, lambda pending: pending == 0, timeout=60, what="an empty outbox")
+    return await eventually(
+        lambda: _headcount(api, unit_id), lambda n: n >= stored, timeout=60, what=f"headcount {stored}"
+    )
+
+
+async def test_events_written_while_nats_is_down_arrive_exactly_once(system: System) -> None:
+    headers = {"Authorization": f"Bearer {system.token('quantri')}"}
+    async with httpx.AsyncClient(base_url=system.gateway_url, headers=headers, timeout=30) as api:
+        unit_id = await _new_unit(system, api)
+        await eventually(lambda: _headcount(api, unit_id), lambda n: n == 0, timeout=60, what="the new unit")
+        metadata = (("authorization", headers["Authorization"]),)
+        async with grpc.aio.insecure_channel(system.services.personnel_target) as channel:
+            stub = personnel_pb2_grpc.PersonnelServiceStub(channel)
+            for n in range(5):
+                await stub.CreatePerson(_person(unit_id, n), metadata=metadata, timeout=10)
+            system.infra.nats.stop()
+            try:
+                for n in range(5, 25):
+                    await stub.CreatePerson(_person(unit_id, n), metadata=metadata, timeout=10)
+                assert await system.services.outbox_pending() > 0
+            finally:
+                system.infra.nats.start()
+                system.infra.nats.wait_ready()
+        stored = await _stored_persons(system, unit_id)
+        assert len(stored) == 25
+        assert await _settled(system, api, unit_id, len(stored)) == 25
+
+
+async def test_killing_personnel_mid_stream_loses_and_doubles_nothing(system: System) -> None:
+    headers = {"Authorization": f"Bearer {system.token('quantri')}"}
+    metadata = (("authorization", headers["Authorization"]),)
+    async with httpx.AsyncClient(base_url=system.gateway_url, headers=headers, timeout=30) as api:
+        unit_id = await _new_unit(system, api)
+        acknowledged: set[str] = set()
+        counter = iter(range(10**6))
+        stop = asyncio.Event()
+
+        async def writer() -> None:
+            async with grpc.aio.insecure_channel(system.services.personnel_target) as channel:
+                stub = personnel_pb2_grpc.PersonnelServiceStub(channel)
+                while not stop.is_set():
+                    with contextlib.suppress(grpc.aio.AioRpcError):
+                        reply = await stub.CreatePerson(_person(unit_id, next(counter)), metadata=metadata, timeout=5)
+                        acknowledged.add(reply.person.id)
+
+        writers = [asyncio.create_task(writer()) for _ in range(4)]
+        try:
+            await eventually(lambda: _len(acknowledged), lambda n: n >= 40, timeout=60, what="40 writes")
+            system.services.kill("personnel")
+            before_restart = len(acknowledged)
+            system.services.start("personnel")
+            await system.services.wait_ready("personnel")
+            await eventually(
+                lambda: _len(acknowledged), lambda n: n >= before_restart + 20, timeout=60, what="writes after restart"
+            )
+        finally:
+            stop.set()
+            await asyncio.gather(*writers)
+
+        stored = await _stored_persons(system, unit_id)
+        assert acknowledged <= stored, "a write acknowledged to its caller is missing from personnel"
+        assert await _settled(system, api, unit_id, len(stored)) == len(stored)
+
+
+async def _len(items: set[str]) -> int:
+    return len(items)

@@ -1,0 +1,1 @@
+"""Fetch, start and stop the real infrastructure (PostgreSQL, NATS, Keycloak) as local processes."""

@@ -1,0 +1,56 @@
+"""Command line: `python -m qlcb_devstack check` proves that all three servers start here."""
+
+import argparse
+import tempfile
+import time
+from collections.abc import Sequence
+from contextlib import ExitStack
+from pathlib import Path
+
+from qlcb_devstack.keycloak import KeycloakServer
+from qlcb_devstack.nats import NatsServer
+from qlcb_devstack.postgres import PostgresCluster
+from qlcb_devstack.state import state_subdir
+from qlcb_devstack.up import run_up
+
+
+def check() -> int:
+    """Start PostgreSQL, NATS and Keycloak in a scratch folder, print their URLs, stop them."""
+    with ExitStack() as stack:
+        scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="check-", dir=state_subdir("run"))))
+
+        began = time.monotonic()
+        postgres = PostgresCluster(scratch / "postgres")
+        stack.callback(postgres.destroy)
+        postgres.start()
+        print(f"postgres  {postgres.dsn()}  ({time.monotonic() - began:.1f}s)")
+
+        began = time.monotonic()
+        nats = NatsServer(scratch / "nats")
+        stack.callback(nats.stop)
+        nats.start()
+        nats.wait_ready()
+        print(f"nats      {nats.url}  ({time.monotonic() - began:.1f}s)")
+
+        began = time.monotonic()
+        keycloak = KeycloakServer(data_dir=scratch / "keycloak")
+        stack.callback(keycloak.stop)
+        keycloak.start()
+        keycloak.wait_ready()
+        print(f"keycloak  {keycloak.base_url}  ({time.monotonic() - began:.1f}s)")
+    print("all stopped")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m qlcb_devstack")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("check", help="start and stop PostgreSQL, NATS and Keycloak once")
+    commands.add_parser("up", help="run the whole system here with demo data until Ctrl+C")
+    args = parser.parse_args(argv)
+    if args.command == "check":
+        return check()
+    if args.command == "up":
+        return run_up()
+    parser.error(f"unknown command {args.command}")
+    return 2

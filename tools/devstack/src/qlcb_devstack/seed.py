@@ -1,0 +1,48 @@
+"""Seeds the demo organisation: accounts in Keycloak, units and personnel through the gateway."""
+
+from __future__ import annotations
+
+import httpx
+from keycloak import KeycloakAdmin
+
+from qlcb_devstack import demo
+from qlcb_devstack.accounts import ensure_user, password_token
+
+
+def seed_accounts(admin: KeycloakAdmin) -> dict[str, str]:
+    """Creates one login per tier; returns username → password."""
+    for account in demo.accounts():
+        ensure_user(admin, account)
+    return {a.username: a.password for a in demo.accounts()}
+
+
+def seed_organisation(gateway_url: str, keycloak_url: str, *, persons: int = 36) -> dict[str, str]:
+    """Creates the demo units and personnel as the system admin; returns unit code → id."""
+    admin = next(a for a in demo.accounts() if a.tier == "system-admin")
+    token = password_token(keycloak_url, admin.username, admin.password)
+    unit_ids: dict[str, str] = {}
+    with httpx.Client(base_url=gateway_url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as api:
+        for unit in demo.UNITS:
+            body = {
+                "code": unit.code,
+                "name": unit.name,
+                "kind": unit.kind,
+                "parent_id": unit_ids[unit.parent] if unit.parent else None,
+            }
+            response = api.post("/v1/units", json=body)
+            response.raise_for_status()
+            unit_ids[unit.code] = response.json()["id"]
+        for person in demo.personnel(persons):
+            response = api.post(
+                "/v1/persons",
+                json={
+                    "personal_id": person.personal_id,
+                    "staff_number": person.staff_number,
+                    "full_name": person.full_name,
+                    "date_of_birth": person.date_of_birth.isoformat(),
+                    "sex": person.sex,
+                    "unit_id": unit_ids[person.unit_code],
+                },
+            )
+            response.raise_for_status()
+    return unit_ids

@@ -1,0 +1,192 @@
+"""The whole system as local processes: infrastructure (Keycloak, NATS, optionally
+PostgreSQL) and the five services, each on its own free port."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from keycloak import KeycloakAdmin
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from qlcb_devstack.keycloak import KeycloakServer, admin_client
+from qlcb_devstack.nats import NatsServer
+from qlcb_devstack.postgres import PostgresCluster
+from qlcb_devstack.probes import http_ok
+from qlcb_devstack.procs import ManagedProcess, free_port, wait_until
+from qlcb_devstack.state import repo_root
+
+REALM = "qlcb"
+GRPC_SERVICES = ("personnel", "reports", "backup")
+HTTP_SERVICES = ("identity", "gateway")
+START_ORDER = ("identity", "personnel", "reports", "backup", "gateway")
+
+
+def realm_file() -> Path:
+    return repo_root() / "deploy" / "keycloak" / "realm-qlcb.json"
+
+
+@dataclass
+class Infra:
+    keycloak: KeycloakServer
+    nats: NatsServer
+    postgres: PostgresCluster | None
+
+    @property
+    def issuer(self) -> str:
+        return f"{self.keycloak.base_url}/realms/{REALM}"
+
+    def keycloak_admin(self, realm: str = REALM) -> KeycloakAdmin:
+        return admin_client(self.keycloak, realm=realm)
+
+    def stop(self) -> None:
+        self.keycloak.stop()
+        self.nats.stop()
+        if self.postgres is not None:
+            self.postgres.destroy()
+
+
+def start_infra(run_dir: Path, *, with_postgres: bool) -> Infra:
+    """Starts what the services need; Keycloak, the slowest, boots while the others start."""
+    keycloak = KeycloakServer(data_dir=run_dir / "keycloak", realm_files=[realm_file()])
+    keycloak.start()
+    nats = NatsServer(data_dir=run_dir / "nats")
+    nats.start()
+    postgres = None
+    if with_postgres:
+        postgres = PostgresCluster(data_dir=run_dir / "postgres")
+        postgres.init()
+        postgres.start()
+        for database in GRPC_SERVICES:
+            postgres.create_database(database)
+    nats.wait_ready()
+    keycloak.wait_ready()
+    return Infra(keycloak=keycloak, nats=nats, postgres=postgres)
+
+
+class ServiceStack:
+    """The five services as processes; each can be stopped, killed and started again."""
+
+    def __init__(self, infra: Infra, run_dir: Path) -> None:
+        self.infra = infra
+        self.run_dir = run_dir
+        self.ports = {name: free_port() for name in START_ORDER}
+        self.grpc_ports = {name: free_port() for name in GRPC_SERVICES}
+        self.database_urls = {name: self._database_url(name) for name in GRPC_SERVICES}
+        self.processes = {name: self._process(name) for name in START_ORDER}
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['gateway']}"
+
+    @property
+    def identity_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['identity']}"
+
+    @property
+    def personnel_target(self) -> str:
+        return self.grpc_target("personnel")
+
+    def grpc_target(self, service: str) -> str:
+        return f"127.0.0.1:{self.grpc_ports[service]}"
+
+    def ops_url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def start_all(self, timeout: float = 120) -> None:
+        for name in START_ORDER:
+            self.start(name)
+        for name in START_ORDER:
+            process = self.processes[name]
+            wait_until(
+                lambda n=name: http_ok(f"{self.ops_url(n)}/readyz"),  # type: ignore[misc]
+                timeout=timeout,
+                what=f"{name} to be ready",
+                process=process,
+            )
+
+    def start(self, service: str) -> None:
+        self.processes[service].start()
+
+    def stop(self, service: str) -> None:
+        self.processes[service].stop()
+
+    def kill(self, service: str) -> None:
+        self.processes[service].kill()
+
+    def stop_all(self) -> None:
+        for name in reversed(START_ORDER):
+            self.processes[name].stop()
+
+    async def wait_ready(self, service: str, timeout: float = 60) -> None:
+        """Waits, without blocking the event loop, until the service reports ready."""
+        url = f"{self.ops_url(service)}/readyz"
+        process = self.processes[service]
+        deadline = asyncio.get_running_loop().time() + timeout
+        async with httpx.AsyncClient(timeout=2) as client:
+            while True:
+                try:
+                    if (await client.get(url)).status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                if not process.is_running:
+                    raise RuntimeError(f"{service} exited while starting:\n{process.tail()}")
+                if asyncio.get_running_loop().time() > deadline:
+                    raise TimeoutError(f"{service} not ready after {timeout}s:\n{process.tail()}")
+                await asyncio.sleep(0.2)
+
+    async def outbox_pending(self) -> int:
+        """Events personnel committed that the relay has not yet handed to JetStream."""
+        engine = create_async_engine(self.database_urls["personnel"])
+        try:
+            async with engine.connect() as conn:
+                count = await conn.scalar(text("SELECT count(*) FROM outbox WHERE published_at IS NULL"))
+        finally:
+            await engine.dispose()
+        return int(count or 0)
+
+    def _database_url(self, service: str) -> str:
+        if self.infra.postgres is not None:
+            return self.infra.postgres.dsn(service)
+        path = self.run_dir / "data" / f"{service}.sqlite3"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return f"sqlite+aiosqlite:///{path}"
+
+    def _process(self, service: str) -> ManagedProcess:
+        env = dict(os.environ)
+        env.update(
+            {
+                "QLCB_OIDC_ISSUER": self.infra.issuer,
+                "QLCB_OIDC_AUDIENCE": "qlcb-api",
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        prefix = f"QLCB_{service.upper()}_"
+        if service in GRPC_SERVICES:
+            env[prefix + "GRPC_PORT"] = str(self.grpc_ports[service])
+            env[prefix + "OPS_PORT"] = str(self.ports[service])
+            env[prefix + "DATABASE_URL"] = self.database_urls[service]
+            env[prefix + "NATS_URL"] = self.infra.nats.url
+        else:
+            env[prefix + "PORT"] = str(self.ports[service])
+        if service == "backup":
+            env[prefix + "BACKUP_DIR"] = str(self.run_dir / "backups")
+            env[prefix + "STORES"] = f'{{"personnel": "{self.database_urls["personnel"]}"}}'
+            if self.infra.postgres is not None:
+                env[prefix + "PG_BIN_DIR"] = str(self.infra.postgres.bin_dir)
+        if service == "gateway":
+            for backend in GRPC_SERVICES:
+                env[f"{prefix}{backend.upper()}_TARGET"] = self.grpc_target(backend)
+            env[prefix + "IDENTITY_URL"] = self.identity_url
+        return ManagedProcess(
+            service,
+            [sys.executable, "-m", f"qlcb_{service}"],
+            log_dir=self.run_dir / "logs",
+            env=env,
+        )

@@ -1,0 +1,27 @@
+"""Where devstack keeps downloads, caches and server data."""
+
+import os
+from pathlib import Path
+
+
+def repo_root() -> Path:
+    """The monorepo root: the nearest ancestor of this file that holds the Makefile."""
+    for parent in Path(__file__).resolve().parents:
+        if (parent / "Makefile").is_file():
+            return parent
+    raise RuntimeError("cannot locate the QLCB repository root (no Makefile above this package); set QLCB_STATE_DIR")
+
+
+def state_dir() -> Path:
+    """`$QLCB_STATE_DIR`, or `<repo root>/.state`; created on first use."""
+    configured = os.environ.get("QLCB_STATE_DIR")
+    path = Path(configured) if configured else repo_root() / ".state"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def state_subdir(*parts: str) -> Path:
+    """A directory under `state_dir()`, created on first use."""
+    path = state_dir().joinpath(*parts)
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -1,0 +1,66 @@
+"""`make up`: the whole system on this machine on embedded defaults (Keycloak dev mode,
+local NATS, SQLite stores), seeded with the demo organisation. Each run starts afresh."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+
+from qlcb_devstack import demo
+from qlcb_devstack.seed import seed_accounts, seed_organisation
+from qlcb_devstack.stack import REALM, ServiceStack, start_infra
+from qlcb_devstack.state import state_dir
+
+
+def run_up() -> int:
+    run_dir = state_dir() / "run"
+    shutil.rmtree(run_dir, ignore_errors=True)
+    run_dir.mkdir(parents=True)
+    print("Starting Keycloak, NATS and the five services (the first start takes a few minutes)…", flush=True)
+    infra = start_infra(run_dir, with_postgres=False)
+    services = ServiceStack(infra, run_dir)
+    try:
+        services.start_all()
+        seed_accounts(infra.keycloak_admin())
+        seed_organisation(services.gateway_url, infra.keycloak.base_url)
+        _print_banner(services)
+        stop_signals = {signal.SIGINT, signal.SIGTERM}
+        signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
+        signal.sigwait(stop_signals)
+        print("\nStopping…", flush=True)
+    finally:
+        services.stop_all()
+        infra.stop()
+    return 0
+
+
+def _print_banner(services: ServiceStack) -> None:
+    infra = services.infra
+    kc = infra.keycloak.base_url
+    lines = [
+        "",
+        "QLCB — Hệ thống Quản lý cán bộ tập trung is running.",
+        "",
+        f"  REST API (OpenAPI)   {services.gateway_url}/docs",
+        f"  Identity             {services.identity_url}/docs",
+        f"  Keycloak account     {kc}/realms/{REALM}/account",
+        f"  Keycloak admin       {kc}/admin",
+        f"                       user {infra.keycloak.admin_user}, password {infra.keycloak.admin_password}",
+        f"  NATS                 {infra.nats.url}",
+        f"  Logs and data        {services.run_dir}",
+        "",
+        "Demo logins (one per tier; password for all: " + demo.DEMO_PASSWORD + "):",
+    ]
+    for account in demo.accounts():
+        lines.append(f"  {account.username:<16} {account.tier:<14} {account.unit_path}")
+    lines += [
+        "",
+        "Get a token and call the API, e.g.:",
+        "  TOKEN=$(curl -s -d grant_type=password -d client_id=qlcb-cli -d username=quantri \\",
+        f"      -d 'password={demo.DEMO_PASSWORD}' {kc}/realms/{REALM}/protocol/openid-connect/token \\",
+        "      | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')",
+        f'  curl -H "Authorization: Bearer $TOKEN" {services.gateway_url}/v1/me',
+        "",
+        "Press Ctrl+C to stop.",
+    ]
+    print("\n".join(lines), flush=True)
