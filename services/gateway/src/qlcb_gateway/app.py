@@ -4,11 +4,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+
 from qlcb_common.auth import TokenVerifier
 from qlcb_common.http_app import instrument
 from qlcb_common.ops_http import Readiness
 from qlcb_common.settings import OidcSettings
-
 from qlcb_gateway import errors
 from qlcb_gateway.backends import Backends
 from qlcb_gateway.dependencies import SERVICE

@@ -8,10 +8,10 @@ from typing import Any
 
 import grpc
 import httpx
+
 from qlcb.backup.v1 import backup_pb2_grpc
 from qlcb.personnel.v1 import personnel_pb2_grpc
 from qlcb.reports.v1 import reports_pb2_grpc
-
 from qlcb_gateway.settings import GatewaySettings
 
 
@@ -33,9 +33,7 @@ class Backends:
             personnel=personnel_pb2_grpc.PersonnelServiceStub(personnel),
             reports=reports_pb2_grpc.ReportsServiceStub(reports),
             backup=backup_pb2_grpc.BackupServiceStub(backup),
-            identity=httpx.AsyncClient(
-                base_url=str(settings.identity_url), timeout=settings.call_timeout_seconds
-            ),
+            identity=httpx.AsyncClient(base_url=str(settings.identity_url), timeout=settings.call_timeout_seconds),
             timeout=settings.call_timeout_seconds,
             channels=(personnel, reports, backup),
         )

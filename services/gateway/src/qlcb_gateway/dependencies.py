@@ -4,9 +4,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials
+
 from qlcb_common.auth import Principal
 from qlcb_common.http_app import authenticate, bearer_scheme
-
 from qlcb_gateway.backends import Backends
 
 SERVICE = "gateway"

@@ -46,9 +46,7 @@ async def grpc_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     if code is grpc.StatusCode.INVALID_ARGUMENT:
         return JSONResponse({"detail": field_violations(exc) or exc.details()}, status_code=status)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(
-        {"detail": {"code": code.name, "message": exc.details()}}, status_code=status, headers=headers
-    )
+    return JSONResponse({"detail": {"code": code.name, "message": exc.details()}}, status_code=status, headers=headers)
 
 
 def install(app: FastAPI) -> None:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pydantic import AnyHttpUrl, Field
 from pydantic_settings import SettingsConfigDict
+
 from qlcb_common.settings import ServiceSettings
 
 

@@ -1,6 +1,6 @@
 import uvicorn
-from qlcb_common.logging import configure_logging
 
+from qlcb_common.logging import configure_logging
 from qlcb_identity.api import create_app
 from qlcb_identity.settings import IdentitySettings
 

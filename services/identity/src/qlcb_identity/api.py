@@ -6,12 +6,12 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.security import HTTPAuthorizationCredentials
+
 from qlcb_common.auth import Principal, TokenVerifier
 from qlcb_common.http_app import authenticate, bearer_scheme, instrument
 from qlcb_common.ops_http import Readiness
 from qlcb_common.settings import OidcSettings
 from qlcb_common.tiers import Tier
-
 from qlcb_identity.schemas import CallerPublic
 
 SERVICE = "identity"

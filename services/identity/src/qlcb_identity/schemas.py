@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
+
 from qlcb_common.tiers import Tier
 
 

@@ -1,7 +1,6 @@
 import asyncio
 
 from qlcb_common.grpc_runtime import serve
-
 from qlcb_personnel.app import build_app
 
 if __name__ == "__main__":

@@ -5,12 +5,12 @@ from typing import Any
 
 import grpc
 from nats.js import JetStreamContext
+
 from qlcb.personnel.v1 import personnel_pb2, personnel_pb2_grpc
 from qlcb_common.db import Database
 from qlcb_common.events.relay import OutboxRelay
 from qlcb_common.grpc_runtime import GrpcApp
 from qlcb_common.settings import OidcSettings
-
 from qlcb_personnel.db_models import Base, make_outbox
 from qlcb_personnel.grpc_api import PersonnelServicer
 from qlcb_personnel.persons import models as _persons  # noqa: F401  (registers the table)

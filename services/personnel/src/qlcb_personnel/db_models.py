@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from qlcb_common.events.outbox import Outbox, define_outbox_table
 from sqlalchemy.orm import DeclarativeBase
+
+from qlcb_common.events.outbox import Outbox, define_outbox_table
 
 
 class Base(DeclarativeBase):

@@ -4,14 +4,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from qlcb.personnel.v1 import personnel_pb2, personnel_pb2_grpc
 from qlcb_common.db import Database
 from qlcb_common.errors import AlreadyExists
 from qlcb_common.events.outbox import Outbox
 from qlcb_common.grpc_interceptor import current_principal
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from qlcb_personnel.persons import service as persons
 from qlcb_personnel.units import service as units
 
@@ -47,9 +47,7 @@ class PersonnelServicer(personnel_pb2_grpc.PersonnelServiceServicer):
             )
         return personnel_pb2.CreateUnitResponse(unit=units.to_proto(unit))
 
-    async def GetUnit(
-        self, request: personnel_pb2.GetUnitRequest, context: Context
-    ) -> personnel_pb2.GetUnitResponse:
+    async def GetUnit(self, request: personnel_pb2.GetUnitRequest, context: Context) -> personnel_pb2.GetUnitResponse:
         async with self._db.unit_of_work() as session:
             unit = await units.get_unit(session, request.id)
         return personnel_pb2.GetUnitResponse(unit=units.to_proto(unit))
@@ -66,9 +64,7 @@ class PersonnelServicer(personnel_pb2_grpc.PersonnelServiceServicer):
             unit_id=request.unit_id,
         )
         async with self._write() as session:
-            person = await persons.create_person(
-                session, outbox=self._outbox, actor=current_principal(), data=data
-            )
+            person = await persons.create_person(session, outbox=self._outbox, actor=current_principal(), data=data)
         return personnel_pb2.CreatePersonResponse(person=persons.to_proto(person))
 
     async def GetPerson(

@@ -5,13 +5,13 @@ from typing import Any
 
 import grpc
 from nats.js import JetStreamContext
+
 from qlcb.reports.v1 import reports_pb2, reports_pb2_grpc
 from qlcb_common.db import Database
 from qlcb_common.events import streams, subjects
 from qlcb_common.events.consumer import DurableConsumer
 from qlcb_common.grpc_runtime import GrpcApp
 from qlcb_common.settings import OidcSettings
-
 from qlcb_reports.db_models import Base, make_inbox
 from qlcb_reports.grpc_api import ReportsServicer
 from qlcb_reports.headcount import projection

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from qlcb_common.events.inbox import Inbox, define_inbox_table
 from sqlalchemy.orm import DeclarativeBase
+
+from qlcb_common.events.inbox import Inbox, define_inbox_table
 
 
 class Base(DeclarativeBase):

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import func, select
+
 from qlcb.reports.v1 import reports_pb2, reports_pb2_grpc
 from qlcb_common.db import Database
 from qlcb_common.events.inbox import Inbox
 from qlcb_common.grpc_interceptor import current_principal
-from sqlalchemy import func, select
-
 from qlcb_reports.headcount import service as headcounts
 
 Context = Any

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, status
-from qlcb.backup.v1 import backup_pb2
 
+from qlcb.backup.v1 import backup_pb2
 from qlcb_gateway.dependencies import BackendsDep, Caller
 from qlcb_gateway.schemas import BackupCreate, BackupPublic, RestoreCreate, RestorePublic
 

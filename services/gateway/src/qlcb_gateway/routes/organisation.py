@@ -3,9 +3,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
+
 from qlcb.personnel.v1 import personnel_pb2
 from qlcb.reports.v1 import reports_pb2
-
 from qlcb_gateway.dependencies import BackendsDep, Caller
 from qlcb_gateway.schemas import (
     Headcount,
@@ -110,15 +110,11 @@ async def list_persons(
         ),
         **backends.call_options(principal.token),
     )
-    return PersonPage(
-        items=[_person(p) for p in response.persons], next_page_token=response.next_page_token or None
-    )
+    return PersonPage(items=[_person(p) for p in response.persons], next_page_token=response.next_page_token or None)
 
 
 @router.get("/units/{unit_id}/headcount", tags=["Thống kê"])
-async def headcount(
-    unit_id: str, principal: Caller, backends: BackendsDep, include_subtree: bool = False
-) -> Headcount:
+async def headcount(unit_id: str, principal: Caller, backends: BackendsDep, include_subtree: bool = False) -> Headcount:
     """Số lượng cán bộ của đơn vị, theo dữ liệu báo cáo đã cập nhật."""
     response = await backends.reports.GetHeadcount(
         reports_pb2.GetHeadcountRequest(unit_id=unit_id, include_subtree=include_subtree),

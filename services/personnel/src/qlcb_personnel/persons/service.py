@@ -5,6 +5,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from qlcb.personnel.v1 import events_pb2, personnel_pb2
 from qlcb_common import policy
 from qlcb_common.auth import Principal
@@ -12,9 +15,6 @@ from qlcb_common.errors import AlreadyExists, FieldViolation, InvalidArgument, N
 from qlcb_common.events import subjects
 from qlcb_common.events.outbox import Outbox
 from qlcb_common.text import clean
-from sqlalchemy import or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from qlcb_personnel import access
 from qlcb_personnel.persons.models import Person
 from qlcb_personnel.units.models import Unit, in_subtree
@@ -36,9 +36,7 @@ class PersonCreate:
     unit_id: str
 
 
-async def create_person(
-    session: AsyncSession, *, outbox: Outbox, actor: Principal, data: PersonCreate
-) -> Person:
+async def create_person(session: AsyncSession, *, outbox: Outbox, actor: Principal, data: PersonCreate) -> Person:
     violations: list[FieldViolation] = []
     personal_id = data.personal_id.strip()
     staff_number = data.staff_number.strip()
@@ -118,9 +116,7 @@ async def list_persons(
     limit = page_size or DEFAULT_PAGE_SIZE
     query = select(Person).join(Unit, Unit.id == Person.unit_id)
     if include_subtree:
-        query = query.where(
-            or_(Unit.path == unit.path, Unit.path.startswith(unit.path + "/", autoescape=True))
-        )
+        query = query.where(or_(Unit.path == unit.path, Unit.path.startswith(unit.path + "/", autoescape=True)))
     else:
         query = query.where(Unit.id == unit.id)
     scope = policy.read_scope(actor)

@@ -4,15 +4,15 @@ import re
 import uuid
 from datetime import UTC, datetime
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from qlcb.personnel.v1 import events_pb2, personnel_pb2
 from qlcb_common.auth import Principal
 from qlcb_common.errors import AlreadyExists, FieldViolation, InvalidArgument, NotFound
 from qlcb_common.events import subjects
 from qlcb_common.events.outbox import Outbox
 from qlcb_common.text import clean
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from qlcb_personnel import access
 from qlcb_personnel.units.models import Unit
 

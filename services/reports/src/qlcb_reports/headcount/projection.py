@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from qlcb.events.v1.envelope_pb2 import Envelope
 from qlcb.personnel.v1 import events_pb2
 from qlcb_common.events import subjects
 from qlcb_common.events.envelope import unpack
-from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from qlcb_reports.headcount.models import UnitHeadcount, UnitNode
 
 
 async def apply(session: AsyncSession, envelope: Envelope) -> None:
     if envelope.subject == subjects.PERSONNEL_UNIT_ESTABLISHED:
         unit = unpack(envelope, events_pb2.UnitEstablished).unit
-        await session.merge(
-            UnitNode(unit_id=unit.id, parent_id=unit.parent_id or None, path=unit.path, name=unit.name)
-        )
+        await session.merge(UnitNode(unit_id=unit.id, parent_id=unit.parent_id or None, path=unit.path, name=unit.name))
         if await session.get(UnitHeadcount, unit.id) is None:
             session.add(UnitHeadcount(unit_id=unit.id, headcount=0))
     elif envelope.subject == subjects.PERSONNEL_PERSON_CREATED:

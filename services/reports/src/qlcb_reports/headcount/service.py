@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from qlcb_common import policy
-from qlcb_common.auth import Principal
-from qlcb_common.errors import InvalidArgument, NotFound
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from qlcb_common import policy
+from qlcb_common.auth import Principal
+from qlcb_common.errors import InvalidArgument, NotFound
 from qlcb_reports.headcount.models import UnitHeadcount, UnitNode, in_subtree
 
 
@@ -19,7 +19,5 @@ async def headcount(session: AsyncSession, *, actor: Principal, unit_id: str, in
     query = select(func.coalesce(func.sum(UnitHeadcount.headcount), 0)).join(
         UnitNode, UnitNode.unit_id == UnitHeadcount.unit_id
     )
-    query = (
-        query.where(in_subtree(node.path)) if include_subtree else query.where(UnitNode.unit_id == unit_id)
-    )
+    query = query.where(in_subtree(node.path)) if include_subtree else query.where(UnitNode.unit_id == unit_id)
     return int(await session.scalar(query) or 0)
