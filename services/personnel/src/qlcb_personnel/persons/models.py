@@ -17,7 +17,7 @@ class Person(Base):
     staff_number: Mapped[str] = mapped_column(String(20), unique=True)
     full_name: Mapped[str] = mapped_column(String(150))
     date_of_birth: Mapped[date] = mapped_column(Date)
-    sex: Mapped[str] = mapped_column(String(8))
+    sex: Mapped[str] = mapped_column(String(16))
     unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str] = mapped_column(String(64))
