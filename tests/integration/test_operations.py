@@ -6,6 +6,7 @@ import grpc
 import httpx
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 
 from tests.support import System
 
@@ -39,3 +40,21 @@ async def test_red_metrics_count_calls_by_method_and_code(system: System) -> Non
         text = (await ops.get("/metrics")).text
     assert 'method="/qlcb.personnel.v1.PersonnelService/GetUnit"' in text
     assert 'code="NOT_FOUND"' in text
+
+
+@pytest.mark.parametrize("service", ["personnel", "reports"])
+def test_reflection_lists_the_service(system: System, service: str) -> None:
+    with grpc.insecure_channel(system.services.grpc_target(service)) as channel:
+        services = set(ProtoReflectionDescriptorDatabase(channel).get_services())
+    assert f"qlcb.{service}.v1.{service.capitalize()}Service" in services
+    assert "grpc.health.v1.Health" in services
+
+
+async def test_sigterm_shuts_down_gracefully_and_the_service_comes_back(system: System) -> None:
+    process = system.services.processes["reports"]
+    assert process.stop(timeout=20) == 0, process.tail()
+    system.services.start("reports")
+    await system.services.wait_ready("reports")
+    async with grpc.aio.insecure_channel(system.services.grpc_target("reports")) as channel:
+        reply = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
+    assert reply.status == health_pb2.HealthCheckResponse.SERVING
