@@ -10,7 +10,7 @@ mkdir -p "$out"
 PATH="$root/.venv/bin:$PATH" "$root/.venv/bin/python" -m grpc_tools.protoc -I . \
   --python_out="$out" --mypy_out="$out" \
   --grpc_python_out="$out" --mypy_grpc_out="$out" \
-  "${files[@]}"
+  "${files[@]}" 2> >(grep -v '^Writing mypy to' >&2)
 # Namespace-free packages so mypy and importers see ordinary packages.
 find "$out/qlcb" -type d -exec touch {}/__init__.py \;
 touch "$out/qlcb/py.typed"
