@@ -52,6 +52,13 @@ class PersonnelServicer(personnel_pb2_grpc.PersonnelServiceServicer):
             unit = await units.get_unit(session, request.id)
         return personnel_pb2.GetUnitResponse(unit=units.to_proto(unit))
 
+    async def ListUnits(
+        self, request: personnel_pb2.ListUnitsRequest, context: Context
+    ) -> personnel_pb2.ListUnitsResponse:
+        async with self._db.unit_of_work() as session:
+            found = await units.list_units(session, actor=current_principal())
+        return personnel_pb2.ListUnitsResponse(units=[units.to_proto(u) for u in found])
+
     async def CreatePerson(
         self, request: personnel_pb2.CreatePersonRequest, context: Context
     ) -> personnel_pb2.CreatePersonResponse:

@@ -46,11 +46,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m qlcb_devstack")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("check", help="start and stop PostgreSQL, NATS and Keycloak once")
-    commands.add_parser("up", help="run the whole system here with demo data until Ctrl+C")
+    up = commands.add_parser("up", help="run the whole system here with demo data until Ctrl+C")
+    up.add_argument("--run-dir", type=Path, help="data and logs of this run (default: .state/run, wiped first)")
     args = parser.parse_args(argv)
     if args.command == "check":
         return check()
     if args.command == "up":
-        return run_up()
+        return run_up(args.run_dir)
     parser.error(f"unknown command {args.command}")
     return 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import signal
+from pathlib import Path
 
 from qlcb_devstack import demo
 from qlcb_devstack.seed import seed_accounts, seed_organisation
@@ -12,8 +13,8 @@ from qlcb_devstack.stack import REALM, ServiceStack, start_infra
 from qlcb_devstack.state import state_dir
 
 
-def run_up() -> int:
-    run_dir = state_dir() / "run"
+def run_up(run_dir: Path | None = None) -> int:
+    run_dir = run_dir or state_dir() / "run"
     shutil.rmtree(run_dir, ignore_errors=True)
     run_dir.mkdir(parents=True)
     print("Starting Keycloak, NATS and the five services (the first start takes a few minutes)…", flush=True)

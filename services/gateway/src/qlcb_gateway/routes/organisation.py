@@ -62,6 +62,15 @@ async def create_unit(body: UnitCreate, principal: Caller, backends: BackendsDep
     return _unit(response.unit)
 
 
+@router.get("/units", tags=["Đơn vị"])
+async def list_units(principal: Caller, backends: BackendsDep) -> list[UnitPublic]:
+    """Các đơn vị trong phạm vi của tài khoản, theo thứ tự cây."""
+    response = await backends.personnel.ListUnits(
+        personnel_pb2.ListUnitsRequest(), **backends.call_options(principal.token)
+    )
+    return [_unit(u) for u in response.units]
+
+
 @router.get("/units/{unit_id}", tags=["Đơn vị"])
 async def get_unit(unit_id: str, principal: Caller, backends: BackendsDep) -> UnitPublic:
     response = await backends.personnel.GetUnit(

@@ -8,13 +8,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb.personnel.v1 import events_pb2, personnel_pb2
+from qlcb_common import policy
 from qlcb_common.auth import Principal
 from qlcb_common.errors import AlreadyExists, FieldViolation, InvalidArgument, NotFound
 from qlcb_common.events import subjects
 from qlcb_common.events.outbox import Outbox
 from qlcb_common.text import clean
 from qlcb_personnel import access
-from qlcb_personnel.units.models import Unit
+from qlcb_personnel.units.models import Unit, in_subtree
 
 CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,31}$")
 KINDS = set(personnel_pb2.UnitKind.keys()) - {"UNIT_KIND_UNSPECIFIED"}
@@ -79,6 +80,15 @@ async def get_unit(session: AsyncSession, unit_id: str) -> Unit:
     if unit is None:
         raise NotFound(f"Không có đơn vị {unit_id!r}")
     return unit
+
+
+async def list_units(session: AsyncSession, *, actor: Principal) -> list[Unit]:
+    query = select(Unit).order_by(Unit.path)
+    scope = policy.read_scope(actor)
+    if scope is not None:
+        path, subtree = scope
+        query = query.where(in_subtree(path) if subtree else Unit.path == path)
+    return list((await session.scalars(query)).all())
 
 
 def to_proto(unit: Unit) -> personnel_pb2.Unit:

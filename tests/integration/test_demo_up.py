@@ -1,0 +1,105 @@
+"""The README's first command: the whole system comes up with demo data, and every login it
+prints works with the tier and unit it claims."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from qlcb_common.tiers import Tier
+from qlcb_devstack.accounts import password_token
+from qlcb_devstack.demo import personnel
+from tests.support import eventually
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    run_dir = tmp_path_factory.mktemp("demo-up")
+    log = run_dir.parent / "demo-up.out"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "qlcb_devstack", "up", "--run-dir", str(run_dir)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 600
+        while "Press Ctrl+C to stop." not in log.read_text():
+            assert process.poll() is None, f"make up exited early:\n{log.read_text()[-3000:]}"
+            assert time.monotonic() < deadline, f"make up did not come up:\n{log.read_text()[-3000:]}"
+            time.sleep(0.5)
+        yield log.read_text()
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@dataclass(frozen=True)
+class Banner:
+    gateway_url: str
+    keycloak_url: str
+    password: str
+    logins: list[tuple[str, str, str]]
+
+
+def _read(banner: str) -> Banner:
+    """What `make up` printed: the URLs, the demo password and the (username, tier, unit) lines."""
+    found = {
+        key: re.search(pattern, banner)
+        for key, pattern in {
+            "gateway": r"REST API \(OpenAPI\)\s+(\S+)/docs",
+            "keycloak": r"Keycloak account\s+(\S+)/realms/qlcb/account",
+            "password": r"password for all: (\S+)\):",
+        }.items()
+    }
+    missing = [key for key, match in found.items() if match is None]
+    assert not missing, f"{missing} not printed:\n{banner}"
+    groups = {key: match.group(1) for key, match in found.items() if match is not None}
+    logins = re.findall(r"^  (\S+)\s+([a-z-]+)\s+(/\S+)$", banner, flags=re.MULTILINE)
+    return Banner(groups["gateway"], groups["keycloak"], groups["password"], logins)
+
+
+def test_printed_logins_work_with_their_tier_and_unit(demo: str) -> None:
+    banner = _read(demo)
+    assert {tier for _, tier, _ in banner.logins} == {t.value for t in Tier}
+    with httpx.Client(base_url=banner.gateway_url, timeout=30) as api:
+        for username, tier, unit_path in banner.logins:
+            token = password_token(banner.keycloak_url, username, banner.password)
+            me = api.get("/v1/me", headers={"Authorization": f"Bearer {token}"}).json()
+            assert me["username"] == username
+            assert me["tiers"] == [tier]
+            assert me["unit_path"] == unit_path
+
+
+async def test_demo_organisation_is_seeded(demo: str) -> None:
+    banner = _read(demo)
+    token = password_token(banner.keycloak_url, "lanhdaovu", banner.password)
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=banner.gateway_url, timeout=30, headers=headers) as api:
+        units = (await api.get("/v1/units")).json()
+        root = next(u for u in units if u["kind"] == "general_department")
+
+        async def total() -> int:
+            response = await api.get(f"/v1/units/{root['id']}/headcount", params={"include_subtree": "true"})
+            return int(response.json()["headcount"])
+
+        headcount = await eventually(total, lambda n: n == len(personnel()), timeout=60, what="the demo headcount")
+    kinds = [u["kind"] for u in units]
+    assert kinds.count("general_department") == 1
+    assert kinds.count("provincial_department") == 2
+    assert kinds.count("sub_unit") == 4
+    assert kinds.count("hq_department") + kinds.count("hq_unit") == 2
+    assert headcount == 36
