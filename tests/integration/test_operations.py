@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
+
 import grpc
 import httpx
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 
-from tests.support import System
+from qlcb_devstack.nats import NatsServer
+from qlcb_devstack.procs import ManagedProcess, free_port
+from tests.support import System, eventually
 
 
 @pytest.mark.parametrize("service", ["identity", "personnel", "reports", "backup", "gateway"])
@@ -58,3 +64,41 @@ async def test_sigterm_shuts_down_gracefully_and_the_service_comes_back(system: 
     async with grpc.aio.insecure_channel(system.services.grpc_target("reports")) as channel:
         reply = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
     assert reply.status == health_pb2.HealthCheckResponse.SERVING
+
+
+async def test_health_turns_serving_only_once_nats_is_connected(system: System, tmp_path: Path) -> None:
+    nats = NatsServer(tmp_path / "late-nats")
+    grpc_port, ops_port = free_port(), free_port()
+    env = dict(
+        os.environ,
+        QLCB_OIDC_ISSUER=system.infra.issuer,
+        QLCB_REPORTS_GRPC_PORT=str(grpc_port),
+        QLCB_REPORTS_OPS_PORT=str(ops_port),
+        QLCB_REPORTS_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'reports.sqlite3'}",
+        QLCB_REPORTS_NATS_URL=nats.url,
+    )
+    process = ManagedProcess("reports-late-nats", [sys.executable, "-m", "qlcb_reports"], log_dir=tmp_path, env=env)
+    process.start()
+    try:
+        async with (
+            grpc.aio.insecure_channel(f"127.0.0.1:{grpc_port}") as channel,
+            httpx.AsyncClient(base_url=f"http://127.0.0.1:{ops_port}", timeout=5) as ops,
+        ):
+            health = health_pb2_grpc.HealthStub(channel)
+
+            async def status() -> int:
+                try:
+                    reply = await health.Check(health_pb2.HealthCheckRequest(), timeout=2)
+                except grpc.aio.AioRpcError:
+                    return -1
+                return int(reply.status)
+
+            first = await eventually(status, lambda s: s != -1, timeout=30, what="the health service to answer")
+            assert first == health_pb2.HealthCheckResponse.NOT_SERVING
+            assert (await ops.get("/readyz")).status_code == 503
+            nats.start()
+            await eventually(status, lambda s: s == health_pb2.HealthCheckResponse.SERVING, timeout=60, what="SERVING")
+            assert (await ops.get("/readyz")).status_code == 200
+    finally:
+        process.stop()
+        nats.stop()
