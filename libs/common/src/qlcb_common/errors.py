@@ -42,3 +42,7 @@ class PermissionDenied(ServiceError):
 
 class FailedPrecondition(ServiceError):
     pass
+
+
+class DataLoss(ServiceError):
+    """Stored data is damaged (e.g. a backup file no longer matches its checksum)."""

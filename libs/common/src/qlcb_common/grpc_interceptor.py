@@ -16,6 +16,7 @@ from grpc_status import rpc_status
 from qlcb_common.auth import AuthError, Principal, TokenVerifier, bearer_token
 from qlcb_common.errors import (
     AlreadyExists,
+    DataLoss,
     FailedPrecondition,
     InvalidArgument,
     NotFound,
@@ -36,6 +37,7 @@ _STATUS_OF: tuple[tuple[type[ServiceError], grpc.StatusCode], ...] = (
     (AlreadyExists, grpc.StatusCode.ALREADY_EXISTS),
     (PermissionDenied, grpc.StatusCode.PERMISSION_DENIED),
     (FailedPrecondition, grpc.StatusCode.FAILED_PRECONDITION),
+    (DataLoss, grpc.StatusCode.DATA_LOSS),
 )
 
 

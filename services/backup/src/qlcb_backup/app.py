@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from collections.abc import Coroutine, Sequence
+from typing import Any
+
+import grpc
+from nats.js import JetStreamContext
+
+from qlcb.backup.v1 import backup_pb2, backup_pb2_grpc
+from qlcb_backup.catalog import models as _catalog  # noqa: F401  (registers the table)
+from qlcb_backup.db_models import Base, make_outbox
+from qlcb_backup.grpc_api import BackupServicer
+from qlcb_backup.settings import BackupSettings
+from qlcb_backup.stores.registry import StoreRegistry
+from qlcb_common.db import Database
+from qlcb_common.events.relay import OutboxRelay
+from qlcb_common.grpc_runtime import GrpcApp
+from qlcb_common.settings import OidcSettings
+
+SERVICE = "backup"
+
+
+def build_app() -> GrpcApp:
+    settings = BackupSettings()  # type: ignore[call-arg]
+    outbox = make_outbox()
+    stores = StoreRegistry(settings.stores, pg_bin_dir=settings.pg_bin_dir)
+
+    def register(server: grpc.aio.Server, db: Database) -> Sequence[str]:
+        servicer = BackupServicer(db, outbox, stores, settings.backup_dir)
+        backup_pb2_grpc.add_BackupServiceServicer_to_server(servicer, server)
+        return [backup_pb2.DESCRIPTOR.services_by_name["BackupService"].full_name]
+
+    def background(db: Database, js: JetStreamContext) -> Sequence[Coroutine[Any, Any, None]]:
+        return [OutboxRelay(service=SERVICE, db=db, outbox=outbox, js=js).run()]
+
+    return GrpcApp(
+        name=SERVICE,
+        settings=settings,
+        oidc=OidcSettings(),  # type: ignore[call-arg]
+        metadata=Base.metadata,
+        register=register,
+        background=background,
+    )

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Protocol
+
+
+class Store(Protocol):
+    """A service's database, as backup sees it."""
+
+    async def dump(self, destination: Path) -> str:
+        """Writes a backup to `destination`; returns the content digest of exactly what was dumped."""
+
+    async def target_exists(self, name: str) -> bool: ...
+
+    async def restore(self, source: Path, name: str) -> str:
+        """Restores into a new database `name`; returns its content digest. Leaves nothing on failure."""
+
+
+def combine(table_digests: Iterable[tuple[str, str]]) -> str:
+    """One digest over (table, digest of its rows) pairs, in table-name order."""
+    outer = hashlib.sha256()
+    for table, digest in sorted(table_digests):
+        outer.update(f"{table}:{digest}\n".encode())
+    return outer.hexdigest()

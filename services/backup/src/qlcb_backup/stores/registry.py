@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from qlcb_backup.stores.base import Store
+from qlcb_backup.stores.postgres import PostgresStore
+from qlcb_backup.stores.sqlite import SqliteStore
+from qlcb_common.errors import InvalidArgument
+
+
+class StoreRegistry:
+    """The stores this backup service may back up, by name."""
+
+    def __init__(self, urls: dict[str, str], *, pg_bin_dir: Path | None) -> None:
+        self._stores: dict[str, Store] = {}
+        for name, url in urls.items():
+            backend = make_url(url).get_backend_name()
+            if backend == "sqlite":
+                self._stores[name] = SqliteStore(url)
+            elif backend == "postgresql":
+                self._stores[name] = PostgresStore(url, bin_dir=pg_bin_dir)
+            else:
+                raise ValueError(f"store {name}: unsupported database {backend}")
+
+    def get(self, name: str) -> Store:
+        store = self._stores.get(name)
+        if store is None:
+            raise InvalidArgument.single("store", f"Kho dữ liệu phải là một trong {sorted(self._stores)}")
+        return store

@@ -1,0 +1,71 @@
+"""SQLite stores (the one-machine run): the online backup API gives a consistent copy."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import sqlite3
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from qlcb_backup.stores.base import combine
+from qlcb_common.errors import AlreadyExists
+
+
+class SqliteStore:
+    def __init__(self, url: str) -> None:
+        database = make_url(url).database
+        if not database:
+            raise ValueError(f"SQLite URL without a file: {url}")
+        self.path = Path(database)
+
+    async def dump(self, destination: Path) -> str:
+        await asyncio.to_thread(_copy, self.path, destination)
+        return await asyncio.to_thread(file_digest, destination)
+
+    def target_path(self, name: str) -> Path:
+        return self.path.parent / f"{name}.sqlite3"
+
+    async def target_exists(self, name: str) -> bool:
+        return self.target_path(name).exists()
+
+    async def restore(self, source: Path, name: str) -> str:
+        target = self.target_path(name)
+        if target.exists():
+            raise AlreadyExists(f"target_database: {target.name} đã tồn tại")
+        try:
+            await asyncio.to_thread(_copy, source, target)
+            return await asyncio.to_thread(file_digest, target)
+        except BaseException:
+            target.unlink(missing_ok=True)
+            raise
+
+
+def _copy(source: Path, target: Path) -> None:
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    dst = sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+
+
+def file_digest(path: Path) -> str:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        tables = [
+            row[0]
+            for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            )
+        ]
+        digests = []
+        for table in tables:
+            quoted = '"' + table.replace('"', '""') + '"'
+            rows = sorted("\x1f".join(map(repr, row)) for row in conn.execute(f"SELECT * FROM {quoted}"))
+            digests.append((table, hashlib.md5("\n".join(rows).encode(), usedforsecurity=False).hexdigest()))
+        return combine(digests)
+    finally:
+        conn.close()
