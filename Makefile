@@ -19,7 +19,7 @@ lint:
 	$(VENV)/ruff check .
 	$(VENV)/ruff format --check .
 	$(VENV)/mypy -p qlcb_common -p qlcb_devstack -p qlcb_identity -p qlcb_personnel -p qlcb_reports -p qlcb_backup -p qlcb_gateway
-	$(VENV)/mypy tests bench $(wildcard libs/*/tests tools/*/tests services/*/tests)
+	$(VENV)/mypy $(wildcard tests bench/*.py libs/*/tests tools/*/tests services/*/tests)
 	cd proto && ../$(VENV)/buf lint
 
 proto:
