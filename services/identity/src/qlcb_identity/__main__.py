@@ -1,10 +1,28 @@
+import argparse
+import sys
+
 import uvicorn
 
 from qlcb_common.logging import configure_logging
 from qlcb_identity.api import create_app
+from qlcb_identity.realm import cli as realm_cli
 from qlcb_identity.settings import IdentitySettings
 
-if __name__ == "__main__":
-    settings = IdentitySettings()
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m qlcb_identity")
+    commands = parser.add_subparsers(dest="command")
+    realm = commands.add_parser("realm", help="compare or apply the realm definition")
+    realm.add_argument("action", choices=["diff", "apply"])
+    args = parser.parse_args()
+    if args.command == "realm":
+        configure_logging("identity", "WARNING")
+        return realm_cli.main(args.action)
+    settings = IdentitySettings()  # type: ignore[call-arg]
     configure_logging("identity", settings.log_level)
-    uvicorn.run(create_app(), host=settings.host, port=settings.port, log_config=None, access_log=False)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None, access_log=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

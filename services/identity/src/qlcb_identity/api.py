@@ -1,20 +1,28 @@
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Request
+import structlog
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials
+from prometheus_client import Gauge
 
 from qlcb_common.auth import Principal, TokenVerifier
 from qlcb_common.http_app import authenticate, bearer_scheme, instrument
 from qlcb_common.ops_http import Readiness
 from qlcb_common.settings import OidcSettings
 from qlcb_common.tiers import Tier
-from qlcb_identity.schemas import CallerPublic
+from qlcb_identity.realm.admin import realm_sync
+from qlcb_identity.realm.sync import RealmSync
+from qlcb_identity.schemas import CallerPublic, DriftPublic
+from qlcb_identity.settings import IdentitySettings
 
 SERVICE = "identity"
+REALM_DRIFT = Gauge("qlcb_identity_realm_drift_items", "Differences between the live realm and its definition")
+log = structlog.get_logger(__name__)
 _TIERS = frozenset(t.value for t in Tier)
 
 
@@ -29,13 +37,18 @@ async def caller(
 Caller = Annotated[Principal, Depends(caller)]
 
 
-def create_app(oidc: OidcSettings | None = None) -> FastAPI:
-    readiness = Readiness()
+def create_app(settings: IdentitySettings, oidc: OidcSettings | None = None) -> FastAPI:
+    readiness = Readiness("realm")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.verifier = TokenVerifier(oidc or OidcSettings())  # type: ignore[call-arg]
-        yield
+        app.state.realm = realm_sync(settings)
+        keeper = asyncio.create_task(_keep_realm(app.state.realm, readiness))
+        try:
+            yield
+        finally:
+            keeper.cancel()
 
     app = FastAPI(
         title="QLCB Identity",
@@ -55,4 +68,35 @@ def create_app(oidc: OidcSettings | None = None) -> FastAPI:
             unit_code=principal.unit_code,
         )
 
+    @app.get("/v1/realm/drift", tags=["Realm"])
+    async def realm_drift(principal: Caller) -> list[DriftPublic]:
+        """Differences between the live realm and its definition in the repository."""
+        if Tier.SYSTEM_ADMIN not in principal.roles:
+            raise HTTPException(status_code=403, detail="Chỉ quản trị hệ thống")
+        drift = await asyncio.to_thread(app.state.realm.diff)
+        REALM_DRIFT.set(len(drift))
+        return [DriftPublic(kind=d.kind, name=d.name, field=d.field, description=d.describe()) for d in drift]
+
     return app
+
+
+async def _keep_realm(sync: RealmSync, readiness: Readiness) -> None:
+    """Applies the realm definition at start-up (waiting for Keycloak), then checks for drift hourly."""
+    delay = 0.5
+    while True:
+        try:
+            corrected = await asyncio.to_thread(sync.apply)
+        except Exception as exc:
+            log.warning("cannot apply the realm definition yet", error=repr(exc))
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
+            continue
+        log.info("realm definition applied", corrected=len(corrected))
+        readiness.mark("realm")
+        break
+    while True:
+        await asyncio.sleep(3600)
+        try:
+            REALM_DRIFT.set(len(await asyncio.to_thread(sync.diff)))
+        except Exception as exc:
+            log.warning("realm drift check failed", error=repr(exc))

@@ -13,3 +13,12 @@ class CallerPublic(BaseModel):
     tiers: list[Tier] = Field(description="Administrative tiers held (realm roles)")
     unit_path: str | None = Field(description="Unit path from the root, e.g. /TCHQ/HQHN/CCBN")
     unit_code: str | None = Field(description="The caller's own unit (last segment of the path)")
+
+
+class DriftPublic(BaseModel):
+    """One difference between the live Keycloak realm and the repository's definition."""
+
+    kind: str = Field(description="realm, role, client or mapper")
+    name: str
+    field: str
+    description: str

@@ -1,11 +1,23 @@
 from __future__ import annotations
 
+from pathlib import Path
+
+from pydantic import AnyHttpUrl, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from qlcb_common.settings import ServiceSettings
 
 
-class IdentitySettings(ServiceSettings):
+class KeycloakAdminSettings(ServiceSettings):
+    """How identity reaches Keycloak's admin API to keep the realm as the repository defines it."""
+
     model_config = SettingsConfigDict(env_prefix="QLCB_IDENTITY_", extra="ignore")
 
+    keycloak_url: AnyHttpUrl = Field(description="Keycloak base URL, e.g. http://localhost:8080")
+    keycloak_admin_username: str = "admin"
+    keycloak_admin_password: SecretStr = Field(description="Admin of the master realm")
+    realm_file: Path = Field(description="The realm definition, deploy/keycloak/realm-qlcb.json")
+
+
+class IdentitySettings(KeycloakAdminSettings):
     port: int = 8081

@@ -52,8 +52,11 @@ class Infra:
 
 
 def start_infra(run_dir: Path, *, with_postgres: bool) -> Infra:
-    """Starts what the services need; Keycloak, the slowest, boots while the others start."""
-    keycloak = KeycloakServer(data_dir=run_dir / "keycloak", realm_files=[realm_file()])
+    """Starts what the services need; Keycloak, the slowest, boots while the others start.
+
+    The realm is not created here: the identity service applies its definition at start-up.
+    """
+    keycloak = KeycloakServer(data_dir=run_dir / "keycloak")
     keycloak.start()
     nats = NatsServer(data_dir=run_dir / "nats")
     nats.start()
@@ -175,6 +178,11 @@ class ServiceStack:
             env[prefix + "NATS_URL"] = self.infra.nats.url
         else:
             env[prefix + "PORT"] = str(self.ports[service])
+        if service == "identity":
+            env[prefix + "KEYCLOAK_URL"] = self.infra.keycloak.base_url
+            env[prefix + "KEYCLOAK_ADMIN_USERNAME"] = self.infra.keycloak.admin_user
+            env[prefix + "KEYCLOAK_ADMIN_PASSWORD"] = self.infra.keycloak.admin_password
+            env[prefix + "REALM_FILE"] = str(realm_file())
         if service == "backup":
             env[prefix + "BACKUP_DIR"] = str(self.run_dir / "backups")
             env[prefix + "STORES"] = f'{{"personnel": "{self.database_urls["personnel"]}"}}'

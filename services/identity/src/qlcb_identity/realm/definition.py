@@ -1,0 +1,41 @@
+"""The realm as code: the repository's realm file, split into what is synchronised."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# Parts of a realm export that are data, not configuration: never synchronised from the file.
+_NOT_SETTINGS = {"roles", "clients", "groups", "users", "identityProviders", "identityProviderMappers"}
+
+
+@dataclass(frozen=True)
+class RealmDefinition:
+    payload: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        name: str = self.payload["realm"]
+        return name
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        return {k: v for k, v in self.payload.items() if k not in _NOT_SETTINGS}
+
+    @property
+    def roles(self) -> list[dict[str, Any]]:
+        roles: list[dict[str, Any]] = self.payload.get("roles", {}).get("realm", [])
+        return roles
+
+    @property
+    def clients(self) -> list[dict[str, Any]]:
+        clients: list[dict[str, Any]] = self.payload.get("clients", [])
+        return clients
+
+
+def load(path: Path) -> RealmDefinition:
+    text = unicodedata.normalize("NFC", path.read_text(encoding="utf-8"))
+    return RealmDefinition(json.loads(text))

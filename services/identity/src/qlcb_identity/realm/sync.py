@@ -1,0 +1,136 @@
+"""Applies the realm definition to Keycloak idempotently and reports drift between them.
+
+Only what the definition states is compared: Keycloak's own defaults and data created at
+run time (users, groups, extra clients) are left alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from keycloak import KeycloakAdmin
+from keycloak.exceptions import KeycloakGetError
+
+from qlcb_identity.realm.definition import RealmDefinition
+
+log = structlog.get_logger(__name__)
+
+AdminFactory = Callable[[str], KeycloakAdmin]
+
+
+@dataclass(frozen=True)
+class Drift:
+    """One difference between the definition and the live realm; `actual` None means missing."""
+
+    kind: str
+    name: str
+    field: str
+    expected: Any
+    actual: Any
+
+    def describe(self) -> str:
+        if self.actual is None and self.field == "*":
+            return f"{self.kind} {self.name}: missing"
+        return f"{self.kind} {self.name}: {self.field} is {self.actual!r}, expected {self.expected!r}"
+
+
+class RealmSync:
+    def __init__(self, admin: AdminFactory, definition: RealmDefinition) -> None:
+        self._admin = admin
+        self._definition = definition
+
+    def diff(self) -> list[Drift]:
+        master = self._admin("master")
+        name = self._definition.name
+        if not any(r["realm"] == name for r in master.get_realms()):
+            return [Drift("realm", name, "*", "present", None)]
+        admin = self._admin(name)
+        drift = _compare("realm", name, self._definition.settings, master.get_realm(name))
+        for role in self._definition.roles:
+            try:
+                live = admin.get_realm_role(role["name"])
+            except KeycloakGetError:
+                drift.append(Drift("role", role["name"], "*", "present", None))
+                continue
+            drift += _compare("role", role["name"], {k: v for k, v in role.items() if k != "composites"}, live)
+        for client in self._definition.clients:
+            drift += self._client_drift(admin, client)
+        return drift
+
+    def apply(self) -> list[Drift]:
+        """Brings the live realm to the definition; returns the drift it corrected."""
+        drift = self.diff()
+        if not drift:
+            return []
+        master = self._admin("master")
+        name = self._definition.name
+        if any(d.kind == "realm" and d.field == "*" for d in drift):
+            master.create_realm(self._definition.payload)
+            log.info("realm created", realm=name)
+            return drift
+        if any(d.kind == "realm" for d in drift):
+            master.update_realm(name, self._definition.settings)
+        admin = self._admin(name)
+        for role in self._definition.roles:
+            if any(d.kind == "role" and d.name == role["name"] for d in drift):
+                if any(d.kind == "role" and d.name == role["name"] and d.field == "*" for d in drift):
+                    admin.create_realm_role(role, skip_exists=True)
+                else:
+                    admin.update_realm_role(role["name"], role)
+        for client in self._definition.clients:
+            if any(d.kind in ("client", "mapper") and d.name.split(" ")[0] == client["clientId"] for d in drift):
+                self._apply_client(admin, client)
+        for item in drift:
+            log.warning("realm drift corrected", drift=item.describe())
+        return drift
+
+    def _client_drift(self, admin: KeycloakAdmin, client: dict[str, Any]) -> list[Drift]:
+        client_id = client["clientId"]
+        internal = admin.get_client_id(client_id)
+        if internal is None:
+            return [Drift("client", client_id, "*", "present", None)]
+        expected = {k: v for k, v in client.items() if k != "protocolMappers"}
+        drift = _compare("client", client_id, expected, admin.get_client(internal))
+        live_mappers = {m["name"]: m for m in admin.get_mappers_from_client(internal)}
+        for mapper in client.get("protocolMappers", []):
+            label = f"{client_id} {mapper['name']}"
+            live = live_mappers.get(mapper["name"])
+            if live is None:
+                drift.append(Drift("mapper", label, "*", "present", None))
+            else:
+                drift += _compare("mapper", label, mapper, live)
+        return drift
+
+    def _apply_client(self, admin: KeycloakAdmin, client: dict[str, Any]) -> None:
+        internal = admin.get_client_id(client["clientId"])
+        if internal is None:
+            admin.create_client(client)
+            return
+        live = admin.get_client(internal)
+        admin.update_client(internal, {**live, **{k: v for k, v in client.items() if k != "protocolMappers"}})
+        live_mappers = {m["name"]: m for m in admin.get_mappers_from_client(internal)}
+        for mapper in client.get("protocolMappers", []):
+            existing = live_mappers.get(mapper["name"])
+            if existing is None:
+                admin.add_mapper_to_client(internal, mapper)
+            elif _compare("mapper", mapper["name"], mapper, existing):
+                admin.update_client_mapper(internal, existing["id"], {**existing, **mapper})
+
+
+def _compare(kind: str, name: str, expected: Any, actual: Any, path: str = "") -> list[Drift]:
+    if isinstance(expected, dict):
+        actual_dict = actual if isinstance(actual, dict) else {}
+        drift: list[Drift] = []
+        for key, value in expected.items():
+            drift += _compare(kind, name, value, actual_dict.get(key), f"{path}.{key}" if path else key)
+        return drift
+    if isinstance(expected, list) and all(isinstance(v, str) for v in expected):
+        if sorted(expected) != sorted(actual or []):
+            return [Drift(kind, name, path, expected, actual)]
+        return []
+    if expected != actual:
+        return [Drift(kind, name, path, expected, actual)]
+    return []

@@ -1,0 +1,106 @@
+"""The realm as code: applied by identity at start-up, drift reported and corrected, and the
+password policy (R-ACC-7) and brute-force protection enforced by Keycloak itself."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import httpx
+import pytest
+from keycloak.exceptions import KeycloakError
+
+from qlcb_devstack.accounts import Account, ensure_user, password_token
+from qlcb_devstack.stack import realm_file
+from tests.support import System, unique_code
+
+
+async def _drift(system: System) -> list[dict[str, str]]:
+    headers = {"Authorization": f"Bearer {system.token('quantri')}"}
+    async with httpx.AsyncClient(base_url=system.services.identity_url, headers=headers, timeout=60) as api:
+        response = await api.get("/v1/realm/drift")
+    assert response.status_code == 200, response.text
+    drift: list[dict[str, str]] = response.json()
+    return drift
+
+
+def _realm_command(system: System, action: str) -> subprocess.CompletedProcess[str]:
+    keycloak = system.infra.keycloak
+    env = dict(
+        os.environ,
+        QLCB_IDENTITY_KEYCLOAK_URL=keycloak.base_url,
+        QLCB_IDENTITY_KEYCLOAK_ADMIN_USERNAME=keycloak.admin_user,
+        QLCB_IDENTITY_KEYCLOAK_ADMIN_PASSWORD=keycloak.admin_password,
+        QLCB_IDENTITY_REALM_FILE=str(realm_file()),
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "qlcb_identity", "realm", action], env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+async def test_the_live_realm_matches_its_definition(system: System) -> None:
+    assert await _drift(system) == []
+    assert _realm_command(system, "diff").returncode == 0
+
+
+async def test_drift_is_reported_then_corrected_by_the_command(system: System) -> None:
+    admin = system.infra.keycloak_admin("qlcb")
+    master = system.infra.keycloak_admin("master")
+    master.update_realm("qlcb", {"passwordPolicy": "length(4)", "bruteForceProtected": False})
+    admin.update_realm_role("local-admin", {"name": "local-admin", "description": "sửa tay"})
+    try:
+        fields = {(d["kind"], d["name"], d["field"]) for d in await _drift(system)}
+        assert ("realm", "qlcb", "passwordPolicy") in fields
+        assert ("realm", "qlcb", "bruteForceProtected") in fields
+        assert ("role", "local-admin", "description") in fields
+        diff = _realm_command(system, "diff")
+        assert diff.returncode == 1
+        assert "passwordPolicy" in diff.stdout
+    finally:
+        applied = _realm_command(system, "apply")
+    assert applied.returncode == 0, applied.stderr
+    assert "corrected" in applied.stdout
+    assert await _drift(system) == []
+
+
+@pytest.mark.parametrize(
+    ("password", "rule"),
+    [
+        ("Ab1!xyz", "invalidPasswordMinLength"),
+        ("abcdefgh1", "invalidPasswordRegexPattern"),
+        ("ABCDEFGH!", "invalidPasswordRegexPattern"),
+        ("Pre{username}1!", "invalidPasswordNotContainsUsername"),
+    ],
+)
+def test_password_policy_names_the_broken_rule(system: System, password: str, rule: str) -> None:
+    admin = system.infra.keycloak_admin("qlcb")
+    username = unique_code("pw").lower()
+    user_id = ensure_user(admin, Account(username, "Hợp lệ 2026", "self", None, "Thử Mật Khẩu"))
+    with pytest.raises(KeycloakError) as error:
+        admin.set_user_password(user_id, password.format(username=username), temporary=False)
+    assert rule in str(error.value)
+
+
+def test_three_of_four_classes_pass_and_history_is_kept(system: System) -> None:
+    admin = system.infra.keycloak_admin("qlcb")
+    username = unique_code("pw").lower()
+    user_id = ensure_user(admin, Account(username, "abc DEF 12", "self", None, "Thử Lịch Sử"))
+    for acceptable in ("lower UPPER", "lower 1234", "UPPER 1234x"):
+        admin.set_user_password(user_id, acceptable, temporary=False)
+    with pytest.raises(KeycloakError) as error:
+        admin.set_user_password(user_id, "abc DEF 12", temporary=False)
+    assert "invalidPasswordHistory" in str(error.value)
+
+
+def test_brute_force_locks_the_account_for_a_while(system: System) -> None:
+    admin = system.infra.keycloak_admin("qlcb")
+    username = unique_code("bf").lower()
+    ensure_user(admin, Account(username, "Đúng mật khẩu 1", "self", None, "Thử Khóa"))
+    base = system.infra.keycloak.base_url
+    for _ in range(5):
+        with pytest.raises(httpx.HTTPStatusError):
+            password_token(base, username, "Sai mật khẩu 1")
+    with pytest.raises(httpx.HTTPStatusError) as error:
+        password_token(base, username, "Đúng mật khẩu 1")
+    assert error.value.response.status_code in (400, 401)
