@@ -11,14 +11,22 @@ from fastapi.security import HTTPAuthorizationCredentials
 from prometheus_client import Gauge
 
 from qlcb_common.auth import Principal, TokenVerifier
+from qlcb_common.db import Database
+from qlcb_common.events import streams
+from qlcb_common.events.consumer import DurableConsumer
+from qlcb_common.events.inbox import Inbox
+from qlcb_common.events.streams import ensure_streams
 from qlcb_common.http_app import authenticate, bearer_scheme, instrument
+from qlcb_common.nats_connection import connect
 from qlcb_common.ops_http import Readiness
 from qlcb_common.settings import OidcSettings
 from qlcb_common.tiers import Tier
-from qlcb_identity.realm.admin import realm_sync
+from qlcb_identity.db_models import Base, make_inbox
+from qlcb_identity.realm.admin import keycloak_admin, realm_sync
 from qlcb_identity.realm.sync import RealmSync
 from qlcb_identity.schemas import CallerPublic, DriftPublic
 from qlcb_identity.settings import IdentitySettings
+from qlcb_identity.unit_groups.projection import UNIT_SUBJECTS, projection
 
 SERVICE = "identity"
 REALM_DRIFT = Gauge("qlcb_identity_realm_drift_items", "Differences between the live realm and its definition")
@@ -38,17 +46,25 @@ Caller = Annotated[Principal, Depends(caller)]
 
 
 def create_app(settings: IdentitySettings, oidc: OidcSettings | None = None) -> FastAPI:
-    readiness = Readiness("realm")
+    readiness = Readiness("realm", "database", "nats")
+    inbox = make_inbox()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.verifier = TokenVerifier(oidc or OidcSettings())  # type: ignore[call-arg]
         app.state.realm = realm_sync(settings)
-        keeper = asyncio.create_task(_keep_realm(app.state.realm, readiness))
+        db = Database(settings.database_url)
+        tasks = [
+            asyncio.create_task(_keep_realm(app.state.realm, readiness)),
+            asyncio.create_task(_follow_units(settings, app.state.realm.name, db, inbox, readiness)),
+        ]
         try:
             yield
         finally:
-            keeper.cancel()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await db.dispose()
 
     app = FastAPI(
         title="QLCB Identity",
@@ -78,6 +94,31 @@ def create_app(settings: IdentitySettings, oidc: OidcSettings | None = None) -> 
         return [DriftPublic(kind=d.kind, name=d.name, field=d.field, description=d.describe()) for d in drift]
 
     return app
+
+
+async def _follow_units(
+    settings: IdentitySettings, realm: str, db: Database, inbox: Inbox, readiness: Readiness
+) -> None:
+    """Mirrors personnel's unit tree into Keycloak groups, event by event."""
+    await db.wait_connected()
+    await db.create_schema(Base.metadata)
+    readiness.mark("database")
+    nc = await connect(settings.nats_url, name="qlcb-identity")
+    try:
+        await ensure_streams(nc.jetstream())
+        readiness.mark("nats")
+        consumer = DurableConsumer(
+            name="identity-units",
+            stream=streams.PERSONNEL,
+            filter_subjects=list(UNIT_SUBJECTS),
+            db=db,
+            inbox=inbox,
+            js=nc.jetstream(),
+            handler=projection(lambda: keycloak_admin(settings, realm)),
+        )
+        await consumer.run()
+    finally:
+        await nc.close()
 
 
 async def _keep_realm(sync: RealmSync, readiness: Readiness) -> None:

@@ -21,3 +21,5 @@ class KeycloakAdminSettings(ServiceSettings):
 
 class IdentitySettings(KeycloakAdminSettings):
     port: int = 8081
+    database_url: str = Field(description="SQLAlchemy async URL of identity's own store")
+    nats_url: str = "nats://127.0.0.1:4222"

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import httpx
 from keycloak import KeycloakAdmin
 
+from qlcb_identity.unit_groups.projection import ensure_group_path
+
 REALM = "qlcb"
 CLI_CLIENT = "qlcb-cli"
 
@@ -22,26 +24,6 @@ class Account:
     tier: str
     unit_path: str | None
     full_name: str
-
-
-def ensure_group_path(admin: KeycloakAdmin, path: str) -> str:
-    """Creates the groups along `/A/B/C` that are missing; returns the id of the last one."""
-    parent_id: str | None = None
-    walked = ""
-    for name in [p for p in path.split("/") if p]:
-        walked += "/" + name
-        try:
-            group = admin.get_group_by_path(walked)
-        except Exception:
-            group = None
-        if group and group.get("id"):
-            parent_id = group["id"]
-            continue
-        created = admin.create_group({"name": name}, parent=parent_id, skip_exists=True)
-        parent_id = created or admin.get_group_by_path(walked)["id"]
-    if parent_id is None:
-        raise ValueError(f"empty group path {path!r}")
-    return parent_id
 
 
 def ensure_user(admin: KeycloakAdmin, account: Account) -> str:

@@ -23,6 +23,7 @@ from qlcb_devstack.state import repo_root
 
 REALM = "qlcb"
 GRPC_SERVICES = ("personnel", "reports", "backup")
+DATABASES = ("identity", *GRPC_SERVICES)
 HTTP_SERVICES = ("identity", "gateway")
 START_ORDER = ("identity", "personnel", "reports", "backup", "gateway")
 
@@ -65,7 +66,7 @@ def start_infra(run_dir: Path, *, with_postgres: bool) -> Infra:
         postgres = PostgresCluster(data_dir=run_dir / "postgres")
         postgres.init()
         postgres.start()
-        for database in GRPC_SERVICES:
+        for database in DATABASES:
             postgres.create_database(database)
     nats.wait_ready()
     keycloak.wait_ready()
@@ -80,7 +81,7 @@ class ServiceStack:
         self.run_dir = run_dir
         self.ports = {name: free_port() for name in START_ORDER}
         self.grpc_ports = {name: free_port() for name in GRPC_SERVICES}
-        self.database_urls = {name: self._database_url(name) for name in GRPC_SERVICES}
+        self.database_urls = {name: self._database_url(name) for name in DATABASES}
         self.processes = {name: self._process(name) for name in START_ORDER}
 
     @property
@@ -183,6 +184,8 @@ class ServiceStack:
             env[prefix + "KEYCLOAK_ADMIN_USERNAME"] = self.infra.keycloak.admin_user
             env[prefix + "KEYCLOAK_ADMIN_PASSWORD"] = self.infra.keycloak.admin_password
             env[prefix + "REALM_FILE"] = str(realm_file())
+            env[prefix + "DATABASE_URL"] = self.database_urls[service]
+            env[prefix + "NATS_URL"] = self.infra.nats.url
         if service == "backup":
             env[prefix + "BACKUP_DIR"] = str(self.run_dir / "backups")
             env[prefix + "STORES"] = f'{{"personnel": "{self.database_urls["personnel"]}"}}'

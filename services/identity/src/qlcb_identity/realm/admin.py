@@ -7,14 +7,15 @@ from qlcb_identity.realm.sync import RealmSync
 from qlcb_identity.settings import KeycloakAdminSettings
 
 
-def realm_sync(settings: KeycloakAdminSettings) -> RealmSync:
-    def admin(realm: str) -> KeycloakAdmin:
-        return KeycloakAdmin(
-            server_url=str(settings.keycloak_url).rstrip("/"),
-            username=settings.keycloak_admin_username,
-            password=settings.keycloak_admin_password.get_secret_value(),
-            realm_name=realm,
-            user_realm_name="master",
-        )
+def keycloak_admin(settings: KeycloakAdminSettings, realm: str) -> KeycloakAdmin:
+    return KeycloakAdmin(
+        server_url=str(settings.keycloak_url).rstrip("/"),
+        username=settings.keycloak_admin_username,
+        password=settings.keycloak_admin_password.get_secret_value(),
+        realm_name=realm,
+        user_realm_name="master",
+    )
 
-    return RealmSync(admin, load(settings.realm_file))
+
+def realm_sync(settings: KeycloakAdminSettings) -> RealmSync:
+    return RealmSync(lambda realm: keycloak_admin(settings, realm), load(settings.realm_file))

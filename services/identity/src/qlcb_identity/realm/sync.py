@@ -42,6 +42,10 @@ class RealmSync:
         self._admin = admin
         self._definition = definition
 
+    @property
+    def name(self) -> str:
+        return self._definition.name
+
     def diff(self) -> list[Drift]:
         master = self._admin("master")
         name = self._definition.name

@@ -1,0 +1,16 @@
+"""Identity's declarative base and the inbox of the events it has applied."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import DeclarativeBase
+
+from qlcb_common.events.inbox import Inbox, define_inbox_table
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def make_inbox() -> Inbox:
+    table = Base.metadata.tables.get("processed_events")
+    return Inbox(table if table is not None else define_inbox_table(Base.metadata))
