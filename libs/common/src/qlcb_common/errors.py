@@ -46,3 +46,7 @@ class FailedPrecondition(ServiceError):
 
 class DataLoss(ServiceError):
     """Stored data is damaged (e.g. a backup file no longer matches its checksum)."""
+
+
+class Gone(ServiceError):
+    """The thing existed but can no longer be had (a one-time secret already taken or expired)."""

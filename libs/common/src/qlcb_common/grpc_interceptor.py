@@ -18,6 +18,7 @@ from qlcb_common.errors import (
     AlreadyExists,
     DataLoss,
     FailedPrecondition,
+    Gone,
     InvalidArgument,
     NotFound,
     PermissionDenied,
@@ -38,6 +39,7 @@ _STATUS_OF: tuple[tuple[type[ServiceError], grpc.StatusCode], ...] = (
     (PermissionDenied, grpc.StatusCode.PERMISSION_DENIED),
     (FailedPrecondition, grpc.StatusCode.FAILED_PRECONDITION),
     (DataLoss, grpc.StatusCode.DATA_LOSS),
+    (Gone, grpc.StatusCode.NOT_FOUND),
 )
 
 

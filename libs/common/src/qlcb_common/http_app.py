@@ -7,10 +7,21 @@ import time
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, HTTPException, Request, Response, status
+from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.routing import Match
 
 from qlcb_common.auth import AuthError, Principal, TokenVerifier
+from qlcb_common.errors import (
+    AlreadyExists,
+    DataLoss,
+    FailedPrecondition,
+    Gone,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    ServiceError,
+)
 from qlcb_common.metrics import AUTH_FAILURES, HTTP_DURATION, HTTP_REQUESTS
 from qlcb_common.ops_http import Readiness, ops_routes
 
@@ -33,6 +44,29 @@ def instrument(app: FastAPI, *, service: str, readiness: Readiness) -> None:
         finally:
             HTTP_REQUESTS.labels(service, request.method, route, str(code)).inc()
             HTTP_DURATION.labels(service, request.method, route).observe(time.perf_counter() - started)
+
+
+_HTTP_STATUS: tuple[tuple[type[ServiceError], int], ...] = (
+    (NotFound, 404),
+    (AlreadyExists, 409),
+    (FailedPrecondition, 409),
+    (PermissionDenied, 403),
+    (Gone, 410),
+    (DataLoss, 500),
+)
+
+
+async def _service_error(_request: Request, exc: Exception) -> JSONResponse:
+    """ServiceErrors as HTTP: 422 in FastAPI's own shape for invalid fields, else a status and message."""
+    if isinstance(exc, InvalidArgument):
+        detail = [{"loc": ["body", v.field], "msg": v.description, "type": "value_error"} for v in exc.violations]
+        return JSONResponse({"detail": detail}, status_code=422)
+    status_code = next((code for kind, code in _HTTP_STATUS if isinstance(exc, kind)), 500)
+    return JSONResponse({"detail": {"code": type(exc).__name__, "message": str(exc)}}, status_code=status_code)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ServiceError, _service_error)
 
 
 def _route_template(request: Request) -> str:
