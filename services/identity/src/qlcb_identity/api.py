@@ -3,46 +3,37 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
 
 import structlog
-from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.security import HTTPAuthorizationCredentials
+from cryptography.fernet import Fernet
+from fastapi import FastAPI, HTTPException
 from prometheus_client import Gauge
 
-from qlcb_common.auth import Principal, TokenVerifier
+from qlcb_common.auth import TokenVerifier
 from qlcb_common.db import Database
 from qlcb_common.events import streams
 from qlcb_common.events.consumer import DurableConsumer
 from qlcb_common.events.inbox import Inbox
 from qlcb_common.events.streams import ensure_streams
-from qlcb_common.http_app import authenticate, bearer_scheme, instrument
+from qlcb_common.http_app import install_error_handlers, instrument
 from qlcb_common.nats_connection import connect
 from qlcb_common.ops_http import Readiness
 from qlcb_common.settings import OidcSettings
 from qlcb_common.tiers import Tier
+from qlcb_identity.account_requests import api as account_requests_api
+from qlcb_identity.account_requests import models as _account_requests  # noqa: F401  (registers the tables)
+from qlcb_identity.audit import api as audit_api
 from qlcb_identity.db_models import Base, make_inbox
+from qlcb_identity.dependencies import SERVICE, Caller
 from qlcb_identity.realm.admin import keycloak_admin, realm_sync
 from qlcb_identity.realm.sync import RealmSync
 from qlcb_identity.schemas import CallerPublic, DriftPublic
 from qlcb_identity.settings import IdentitySettings
 from qlcb_identity.unit_groups.projection import UNIT_SUBJECTS, projection
 
-SERVICE = "identity"
 REALM_DRIFT = Gauge("qlcb_identity_realm_drift_items", "Differences between the live realm and its definition")
 log = structlog.get_logger(__name__)
 _TIERS = frozenset(t.value for t in Tier)
-
-
-async def caller(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
-) -> Principal:
-    verifier: TokenVerifier = request.app.state.verifier
-    return await authenticate(SERVICE, verifier, credentials)
-
-
-Caller = Annotated[Principal, Depends(caller)]
 
 
 def create_app(settings: IdentitySettings, oidc: OidcSettings | None = None) -> FastAPI:
@@ -54,6 +45,9 @@ def create_app(settings: IdentitySettings, oidc: OidcSettings | None = None) -> 
         app.state.verifier = TokenVerifier(oidc or OidcSettings())  # type: ignore[call-arg]
         app.state.realm = realm_sync(settings)
         db = Database(settings.database_url)
+        app.state.db = db
+        app.state.sealer = Fernet(settings.credential_key.get_secret_value().encode())
+        app.state.keycloak_admin = lambda: keycloak_admin(settings, app.state.realm.name)
         tasks = [
             asyncio.create_task(_keep_realm(app.state.realm, readiness)),
             asyncio.create_task(_follow_units(settings, app.state.realm.name, db, inbox, readiness)),
@@ -73,6 +67,9 @@ def create_app(settings: IdentitySettings, oidc: OidcSettings | None = None) -> 
         lifespan=lifespan,
     )
     instrument(app, service=SERVICE, readiness=readiness)
+    install_error_handlers(app)
+    app.include_router(account_requests_api.router)
+    app.include_router(audit_api.router)
 
     @app.get("/v1/me", response_model=CallerPublic, tags=["Tài khoản"])
     async def me(principal: Caller) -> CallerPublic:

@@ -23,3 +23,4 @@ class IdentitySettings(KeycloakAdminSettings):
     port: int = 8081
     database_url: str = Field(description="SQLAlchemy async URL of identity's own store")
     nats_url: str = "nats://127.0.0.1:4222"
+    credential_key: SecretStr = Field(description="Fernet key sealing first-login passwords until retrieved")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from cryptography.fernet import Fernet
 from keycloak import KeycloakAdmin
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -82,6 +83,7 @@ class ServiceStack:
         self.ports = {name: free_port() for name in START_ORDER}
         self.grpc_ports = {name: free_port() for name in GRPC_SERVICES}
         self.database_urls = {name: self._database_url(name) for name in DATABASES}
+        self.credential_key = Fernet.generate_key().decode()
         self.processes = {name: self._process(name) for name in START_ORDER}
 
     @property
@@ -177,6 +179,7 @@ class ServiceStack:
             env[prefix + "OPS_PORT"] = str(self.ports[service])
             env[prefix + "DATABASE_URL"] = self.database_urls[service]
             env[prefix + "NATS_URL"] = self.infra.nats.url
+            env[prefix + "CREDENTIAL_KEY"] = self.credential_key
         else:
             env[prefix + "PORT"] = str(self.ports[service])
         if service == "identity":
@@ -186,6 +189,7 @@ class ServiceStack:
             env[prefix + "REALM_FILE"] = str(realm_file())
             env[prefix + "DATABASE_URL"] = self.database_urls[service]
             env[prefix + "NATS_URL"] = self.infra.nats.url
+            env[prefix + "CREDENTIAL_KEY"] = self.credential_key
         if service == "backup":
             env[prefix + "BACKUP_DIR"] = str(self.run_dir / "backups")
             env[prefix + "STORES"] = f'{{"personnel": "{self.database_urls["personnel"]}"}}'

@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from fastapi import APIRouter, Request, status
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from qlcb_common.auth import Principal
+from qlcb_common.db import Database
+from qlcb_common.errors import PermissionDenied
+from qlcb_identity.account_requests import service
+from qlcb_identity.account_requests.models import AccountRequest
+from qlcb_identity.account_requests.schemas import (
+    AccountRequestCreate,
+    AccountRequestPublic,
+    Credential,
+    IssuedAccount,
+    Rejection,
+)
+from qlcb_identity.audit import service as audit
+from qlcb_identity.dependencies import Caller, DatabaseDep, SealerDep
+
+router = APIRouter(prefix="/v1", tags=["Cấp tài khoản"])
+T = TypeVar("T")
+
+
+def _public(request: AccountRequest) -> AccountRequestPublic:
+    return AccountRequestPublic.model_validate(request, from_attributes=True)
+
+
+async def _audited(
+    db: Database, actor: Principal, action: str, target: str, work: Callable[[AsyncSession], Awaitable[T]]
+) -> T:
+    """Runs `work` in one unit of work; a refusal is recorded in a transaction of its own."""
+    try:
+        async with db.unit_of_work() as session:
+            return await work(session)
+    except PermissionDenied:
+        async with db.unit_of_work() as session:
+            audit.record(session, actor=actor, action=action, target=target, outcome="refused")
+        raise
+
+
+@router.post("/account-requests", status_code=status.HTTP_201_CREATED)
+async def submit(body: AccountRequestCreate, actor: Caller, db: DatabaseDep) -> AccountRequestPublic:
+    """Gửi đề nghị cấp tài khoản."""
+    created = await _audited(
+        db, actor, "account_request.submit", body.unit_path, lambda s: service.submit(s, actor=actor, data=body)
+    )
+    return _public(created)
+
+
+@router.post("/account-requests/{request_id}/consent")
+async def consent(request_id: str, actor: Caller, db: DatabaseDep) -> AccountRequestPublic:
+    """Thủ trưởng đơn vị đồng ý."""
+    done = await _audited(
+        db,
+        actor,
+        "account_request.consent",
+        request_id,
+        lambda s: service.consent(s, actor=actor, request_id=request_id),
+    )
+    return _public(done)
+
+
+@router.post("/account-requests/{request_id}/approve")
+async def approve(request_id: str, actor: Caller, db: DatabaseDep) -> AccountRequestPublic:
+    """Phê duyệt (quản trị có thẩm quyền cấp)."""
+    done = await _audited(
+        db,
+        actor,
+        "account_request.approve",
+        request_id,
+        lambda s: service.approve(s, actor=actor, request_id=request_id),
+    )
+    return _public(done)
+
+
+@router.post("/account-requests/{request_id}/reject")
+async def reject(request_id: str, body: Rejection, actor: Caller, db: DatabaseDep) -> AccountRequestPublic:
+    done = await _audited(
+        db,
+        actor,
+        "account_request.reject",
+        request_id,
+        lambda s: service.reject(s, actor=actor, request_id=request_id, reason=body.reason),
+    )
+    return _public(done)
+
+
+@router.post("/account-requests/{request_id}/issue", status_code=status.HTTP_201_CREATED)
+async def issue(request_id: str, actor: Caller, db: DatabaseDep, sealer: SealerDep, request: Request) -> IssuedAccount:
+    """Cấp tài khoản: tạo tài khoản và mã nhận mật khẩu lần đầu (dùng một lần)."""
+    issued, token = await _audited(
+        db,
+        actor,
+        "account.issue",
+        request_id,
+        lambda s: service.issue(
+            s, actor=actor, request_id=request_id, admin=request.app.state.keycloak_admin, sealer=sealer
+        ),
+    )
+    return IssuedAccount(request=_public(issued), username=issued.username or "", credential_token=token)
+
+
+@router.get("/account-requests/overdue")
+async def overdue(actor: Caller, db: DatabaseDep) -> list[AccountRequestPublic]:
+    """Đề nghị quá hạn xử lý (3 ngày làm việc)."""
+    async with db.unit_of_work() as session:
+        late = await service.overdue(session, actor=actor, now=datetime.now(UTC))
+    return [_public(r) for r in late]
+
+
+@router.post("/credentials/{token}", tags=["Cấp tài khoản"])
+async def retrieve_credential(token: str, db: DatabaseDep, sealer: SealerDep) -> Credential:
+    """Nhận mật khẩu lần đầu, một lần duy nhất; the token is the secret, no login needed."""
+    async with db.unit_of_work() as session:
+        username, password = await service.retrieve_credential(session, token=token, sealer=sealer)
+    return Credential(username=username, temporary_password=password)

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, DateTime, ForeignKey, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from qlcb_identity.db_models import Base
+
+
+class RequestStatus(StrEnum):
+    SUBMITTED = "submitted"  # Đã gửi
+    CONSENTED = "consented"  # Thủ trưởng đơn vị đồng ý
+    APPROVED = "approved"  # Đã phê duyệt
+    ISSUED = "issued"  # Đã cấp tài khoản
+    REJECTED = "rejected"  # Từ chối
+
+
+class AccountRequest(Base):
+    """A request for an account with the fields of R-ACC-4 (002 Điều 6.4)."""
+
+    __tablename__ = "account_requests"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    holder_name: Mapped[str] = mapped_column(String(150))
+    unit_path: Mapped[str] = mapped_column(String(1024), index=True)
+    division: Mapped[str] = mapped_column(String(255))
+    position: Mapped[str] = mapped_column(String(255))
+    phone: Mapped[str] = mapped_column(String(20))
+    account_types: Mapped[list[str]] = mapped_column(JSON)
+    reply_name: Mapped[str] = mapped_column(String(150))
+    reply_unit: Mapped[str] = mapped_column(String(255))
+    reply_email: Mapped[str] = mapped_column(String(255))
+    reply_phone: Mapped[str] = mapped_column(String(20))
+    requester_name: Mapped[str] = mapped_column(String(150))
+    # Holder, unit and account types, normalised: one open request per holder and purpose.
+    dedup_key: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    submitted_by: Mapped[str] = mapped_column(String(64))
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    consented_by: Mapped[str | None] = mapped_column(String(64))
+    approved_by: Mapped[str | None] = mapped_column(String(64))
+    issued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    username: Mapped[str | None] = mapped_column(String(255), unique=True)
+    keycloak_user_id: Mapped[str | None] = mapped_column(String(64))
+    rejection_reason: Mapped[str | None] = mapped_column(String(1000))
+
+
+class CredentialDelivery(Base):
+    """The first-login password, retrievable once before it expires (R-ACC-6)."""
+
+    __tablename__ = "credential_deliveries"
+
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("account_requests.id"), index=True)
+    username: Mapped[str] = mapped_column(String(255))
+    sealed_password: Mapped[bytes | None] = mapped_column(LargeBinary)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    retrieved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from qlcb_common.tiers import Tier
+
+PHONE = r"^(0|\+84)[0-9]{9,10}$"
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+class AccountRequestCreate(BaseModel):
+    """Phiếu đề nghị cấp tài khoản (002 Điều 6.4)."""
+
+    holder_name: str = Field(min_length=1, max_length=150, description="Họ tên người sử dụng")
+    unit_path: str = Field(pattern=r"^(/[A-Z0-9][A-Z0-9_-]{1,31})+$", description="Đơn vị, e.g. /TCHQ/HQHN")
+    division: str = Field(min_length=1, max_length=255, description="Phòng, đội, bộ phận")
+    position: str = Field(min_length=1, max_length=255, description="Chức vụ")
+    phone: str = Field(pattern=PHONE, description="Số điện thoại")
+    account_types: list[Tier] = Field(min_length=1, description="Loại tài khoản đề nghị cấp")
+    reply_name: str = Field(min_length=1, max_length=150, description="Người nhận kết quả")
+    reply_unit: str = Field(min_length=1, max_length=255, description="Đơn vị người nhận")
+    reply_email: str = Field(pattern=EMAIL, max_length=255, description="Thư điện tử người nhận")
+    reply_phone: str = Field(pattern=PHONE, description="Điện thoại người nhận")
+    requester_name: str = Field(min_length=1, max_length=150, description="Người đề nghị")
+
+
+class AccountRequestPublic(BaseModel):
+    id: str
+    holder_name: str
+    unit_path: str
+    account_types: list[Tier]
+    status: str
+    submitted_at: datetime
+    due_at: datetime = Field(description="Hạn xử lý: 3 ngày làm việc (R-ACC-5)")
+    username: str | None
+
+
+class Rejection(BaseModel):
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class IssuedAccount(BaseModel):
+    request: AccountRequestPublic
+    username: str
+    credential_token: str = Field(description="Dùng một lần tại /v1/credentials/{token}, hết hạn sau 72 giờ")
+
+
+class Credential(BaseModel):
+    username: str
+    temporary_password: str = Field(description="Phải đổi ở lần đăng nhập đầu tiên")

@@ -1,0 +1,220 @@
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cryptography.fernet import Fernet
+from keycloak import KeycloakAdmin
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from qlcb_common.auth import Principal
+from qlcb_common.errors import AlreadyExists, FailedPrecondition, Gone, NotFound, PermissionDenied
+from qlcb_common.text import clean
+from qlcb_common.tiers import Tier
+from qlcb_identity.account_requests import rules
+from qlcb_identity.account_requests.models import AccountRequest, CredentialDelivery, RequestStatus
+from qlcb_identity.account_requests.schemas import AccountRequestCreate
+from qlcb_identity.audit import service as audit
+from qlcb_identity.calendar import due_after_working_days
+from qlcb_identity.keycloak_accounts import ascii_slug, create_account, temporary_password
+
+PROCESSING_WORKING_DAYS = 3
+CREDENTIAL_LIFETIME = timedelta(hours=72)
+OPEN = (RequestStatus.SUBMITTED, RequestStatus.CONSENTED, RequestStatus.APPROVED)
+
+
+def _snapshot(request: AccountRequest) -> dict[str, Any]:
+    return {"status": request.status, "account_types": request.account_types, "username": request.username}
+
+
+def _dedup_key(holder: str, unit_path: str, account_types: list[str]) -> str:
+    raw = "|".join([holder.casefold(), unit_path, *sorted(account_types)])
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+async def submit(session: AsyncSession, *, actor: Principal, data: AccountRequestCreate) -> AccountRequest:
+    rules.require_requester(actor, data.unit_path)
+    holder = clean(data.holder_name)
+    types = sorted({t.value for t in data.account_types})
+    key = _dedup_key(holder, data.unit_path, types)
+    duplicate = await session.scalar(
+        select(AccountRequest.id).where(AccountRequest.dedup_key == key, AccountRequest.status.in_(OPEN))
+    )
+    if duplicate is not None:
+        raise AlreadyExists(f"Đã có đề nghị đang xử lý cho người này: {duplicate}")
+    now = datetime.now(UTC)
+    request = AccountRequest(
+        id=str(uuid.uuid4()),
+        holder_name=holder,
+        unit_path=data.unit_path,
+        division=clean(data.division),
+        position=clean(data.position),
+        phone=data.phone,
+        account_types=types,
+        reply_name=clean(data.reply_name),
+        reply_unit=clean(data.reply_unit),
+        reply_email=data.reply_email.strip(),
+        reply_phone=data.reply_phone,
+        requester_name=clean(data.requester_name),
+        dedup_key=key,
+        status=RequestStatus.SUBMITTED,
+        submitted_at=now,
+        submitted_by=actor.subject,
+        due_at=due_after_working_days(now, PROCESSING_WORKING_DAYS),
+    )
+    session.add(request)
+    audit.record(session, actor=actor, action="account_request.submit", target=request.id, after=_snapshot(request))
+    return request
+
+
+async def _open(session: AsyncSession, request_id: str, *, lock: bool = False) -> AccountRequest:
+    query = select(AccountRequest).where(AccountRequest.id == request_id)
+    found = await session.scalar(query.with_for_update() if lock else query)
+    if found is None:
+        raise NotFound(f"Không có đề nghị {request_id!r}")
+    return found
+
+
+def _expect(request: AccountRequest, status: RequestStatus) -> None:
+    if request.status != status:
+        raise FailedPrecondition(f"Đề nghị đang ở trạng thái {request.status}, cần {status}")
+
+
+async def consent(session: AsyncSession, *, actor: Principal, request_id: str) -> AccountRequest:
+    request = await _open(session, request_id, lock=True)
+    rules.require_unit_head(actor, request.unit_path)
+    _expect(request, RequestStatus.SUBMITTED)
+    before = _snapshot(request)
+    request.status = RequestStatus.CONSENTED
+    request.consented_by = actor.subject
+    audit.record(
+        session,
+        actor=actor,
+        action="account_request.consent",
+        target=request.id,
+        before=before,
+        after=_snapshot(request),
+    )
+    return request
+
+
+async def approve(session: AsyncSession, *, actor: Principal, request_id: str) -> AccountRequest:
+    request = await _open(session, request_id, lock=True)
+    rules.require_issuer(actor, request.unit_path, request.account_types)
+    _expect(request, RequestStatus.CONSENTED)
+    before = _snapshot(request)
+    request.status = RequestStatus.APPROVED
+    request.approved_by = actor.subject
+    audit.record(
+        session,
+        actor=actor,
+        action="account_request.approve",
+        target=request.id,
+        before=before,
+        after=_snapshot(request),
+    )
+    return request
+
+
+async def reject(session: AsyncSession, *, actor: Principal, request_id: str, reason: str) -> AccountRequest:
+    request = await _open(session, request_id, lock=True)
+    rules.require_issuer(actor, request.unit_path, request.account_types)
+    if request.status not in OPEN:
+        raise FailedPrecondition(f"Đề nghị đã {request.status}")
+    before = _snapshot(request)
+    request.status = RequestStatus.REJECTED
+    request.rejection_reason = clean(reason)
+    audit.record(
+        session,
+        actor=actor,
+        action="account_request.reject",
+        target=request.id,
+        before=before,
+        after=_snapshot(request),
+    )
+    return request
+
+
+async def issue(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    request_id: str,
+    admin: Callable[[], KeycloakAdmin],
+    sealer: Fernet,
+) -> tuple[AccountRequest, str]:
+    """Creates the Keycloak account and a one-time credential delivery; returns the retrieval token.
+
+    The request row is locked, and the username is derived from the request id, so two admins
+    racing to issue the same request cannot create two accounts: Keycloak refuses the second.
+    """
+    request = await _open(session, request_id, lock=True)
+    rules.require_issuer(actor, request.unit_path, request.account_types)
+    _expect(request, RequestStatus.APPROVED)
+    before = _snapshot(request)
+    username = f"{ascii_slug(request.holder_name)[:40]}.{request.id[:6]}"
+    password = temporary_password()
+    user_id = await asyncio.to_thread(
+        create_account,
+        admin(),
+        username=username,
+        full_name=request.holder_name,
+        roles=request.account_types,
+        group_path=request.unit_path,
+        password=password,
+    )
+    now = datetime.now(UTC)
+    request.status = RequestStatus.ISSUED
+    request.issued_at = now
+    request.username = username
+    request.keycloak_user_id = user_id
+    token = secrets.token_urlsafe(32)
+    session.add(
+        CredentialDelivery(
+            token_sha256=hashlib.sha256(token.encode()).hexdigest(),
+            request_id=request.id,
+            username=username,
+            sealed_password=sealer.encrypt(password.encode()),
+            expires_at=now + CREDENTIAL_LIFETIME,
+        )
+    )
+    audit.record(session, actor=actor, action="account.issue", target=username, before=before, after=_snapshot(request))
+    return request, token
+
+
+async def retrieve_credential(session: AsyncSession, *, token: str, sealer: Fernet) -> tuple[str, str]:
+    """Hands out the first-login password once; afterwards, or once expired, it is gone."""
+    delivery = await session.scalar(
+        select(CredentialDelivery)
+        .where(CredentialDelivery.token_sha256 == hashlib.sha256(token.encode()).hexdigest())
+        .with_for_update()
+    )
+    if delivery is None:
+        raise NotFound("Không có thông tin đăng nhập nào ứng với mã này")
+    if delivery.sealed_password is None:
+        raise Gone("Thông tin đăng nhập đã được nhận; hãy báo mất để cấp lại")
+    if delivery.expires_at.replace(tzinfo=delivery.expires_at.tzinfo or UTC) < datetime.now(UTC):
+        raise Gone("Mã nhận thông tin đăng nhập đã hết hạn")
+    password = sealer.decrypt(delivery.sealed_password).decode()
+    delivery.sealed_password = None
+    delivery.retrieved_at = datetime.now(UTC)
+    return delivery.username, password
+
+
+async def overdue(session: AsyncSession, *, actor: Principal, now: datetime) -> list[AccountRequest]:
+    """Open requests past their due date, inside the caller's scope (R-ACC-5)."""
+    query = select(AccountRequest).where(AccountRequest.status.in_(OPEN), AccountRequest.due_at < now)
+    if not actor.has_any_role((Tier.SYSTEM_ADMIN,)):
+        scope = actor.unit_path
+        if not scope:
+            raise PermissionDenied("Tài khoản không thuộc đơn vị nào")
+        query = query.where(
+            or_(AccountRequest.unit_path == scope, AccountRequest.unit_path.startswith(scope + "/", autoescape=True))
+        )
+    return list((await session.scalars(query.order_by(AccountRequest.due_at))).all())

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from qlcb_common.errors import PermissionDenied
+from qlcb_common.tiers import Tier
+from qlcb_identity.audit.models import AuditEntry
+from qlcb_identity.dependencies import Caller, DatabaseDep
+
+router = APIRouter(prefix="/v1", tags=["Nhật ký"])
+
+
+class AuditEntryPublic(BaseModel):
+    at: datetime
+    actor_username: str
+    action: str
+    target: str
+    outcome: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+@router.get("/audit")
+async def audit_log(actor: Caller, db: DatabaseDep, target: str = "", action: str = "") -> list[AuditEntryPublic]:
+    """Nhật ký thao tác tài khoản, mới nhất trước (quản trị hệ thống)."""
+    if not actor.has_any_role((Tier.SYSTEM_ADMIN,)):
+        raise PermissionDenied("Chỉ quản trị hệ thống xem nhật ký")
+    query = select(AuditEntry).order_by(AuditEntry.at.desc()).limit(500)
+    if target:
+        query = query.where(AuditEntry.target == target)
+    if action:
+        query = query.where(AuditEntry.action == action)
+    async with db.unit_of_work() as session:
+        entries = (await session.scalars(query)).all()
+    return [AuditEntryPublic.model_validate(e, from_attributes=True) for e in entries]

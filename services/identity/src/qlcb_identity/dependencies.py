@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from cryptography.fernet import Fernet
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials
+
+from qlcb_common.auth import Principal
+from qlcb_common.db import Database
+from qlcb_common.http_app import authenticate, bearer_scheme
+
+SERVICE = "identity"
+
+
+async def caller(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> Principal:
+    return await authenticate(SERVICE, request.app.state.verifier, credentials)
+
+
+def database(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def sealer(request: Request) -> Fernet:
+    fernet: Fernet = request.app.state.sealer
+    return fernet
+
+
+Caller = Annotated[Principal, Depends(caller)]
+DatabaseDep = Annotated[Database, Depends(database)]
+SealerDep = Annotated[Fernet, Depends(sealer)]

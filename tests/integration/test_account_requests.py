@@ -1,0 +1,159 @@
+"""Account requests (R-ACC-4..6, R-TIER-3): consent, approval within scope and tier,
+issuance exactly once, a one-time first-login password, deadlines in working days."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from qlcb_devstack.accounts import Account, ensure_user, password_token
+from qlcb_identity.calendar import due_after_working_days
+from tests.support import System, unique_code
+
+LEADER_HN = "thutruong.hanoi"
+LEADER_PASSWORD = "Thủ trưởng 2026"
+
+
+@pytest.fixture(scope="module")
+def hanoi_leader(system: System) -> str:
+    ensure_user(
+        system.infra.keycloak_admin(),
+        Account(LEADER_HN, LEADER_PASSWORD, "unit-leader", "/TCHQ/HQHN", "Ngô Văn Trưởng"),
+    )
+    return password_token(system.infra.keycloak.base_url, LEADER_HN, LEADER_PASSWORD)
+
+
+def _request(unit_path: str = "/TCHQ/HQHN/HQHN-NB", types: list[str] | None = None) -> dict[str, Any]:
+    return {
+        "holder_name": f"Nguyễn Thị {unique_code('')}",
+        "unit_path": unit_path,
+        "division": "Đội Thủ tục hàng hóa xuất nhập khẩu",
+        "position": "Công chức",
+        "phone": "0912345678",
+        "account_types": types or ["local-officer"],
+        "reply_name": "Vũ Thị Hà",
+        "reply_unit": "Phòng Tổ chức cán bộ, Cục Hải quan TP Hà Nội",
+        "reply_email": "tccb.hanoi@qlcb.example",
+        "reply_phone": "0243123456",
+        "requester_name": "Vũ Thị Hà",
+    }
+
+
+def _client(system: System, token: str) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        base_url=system.services.identity_url, headers={"Authorization": f"Bearer {token}"}, timeout=60
+    )
+
+
+async def test_request_consent_approve_issue_and_first_login(system: System, hanoi_leader: str) -> None:
+    async with _client(system, system.token("qthanoi")) as admin, _client(system, hanoi_leader) as leader:
+        submitted = await admin.post("/v1/account-requests", json=_request())
+        assert submitted.status_code == 201, submitted.text
+        request = submitted.json()
+        expected_due = due_after_working_days(datetime.fromisoformat(request["submitted_at"]), 3)
+        assert datetime.fromisoformat(request["due_at"]) == expected_due
+
+        early = await admin.post(f"/v1/account-requests/{request['id']}/approve")
+        assert early.status_code == 409, "approval needs the unit head's consent first"
+        assert (await leader.post(f"/v1/account-requests/{request['id']}/consent")).status_code == 200
+        assert (await admin.post(f"/v1/account-requests/{request['id']}/approve")).status_code == 200
+        issued = await admin.post(f"/v1/account-requests/{request['id']}/issue")
+        assert issued.status_code == 201, issued.text
+        account = issued.json()
+
+    async with httpx.AsyncClient(base_url=system.services.identity_url, timeout=30) as anonymous:
+        credential = await anonymous.post(f"/v1/credentials/{account['credential_token']}")
+        again = await anonymous.post(f"/v1/credentials/{account['credential_token']}")
+    assert credential.status_code == 200
+    assert credential.json()["username"] == account["username"]
+    assert again.status_code == 410
+
+    with pytest.raises(httpx.HTTPStatusError) as first_login:
+        password_token(system.infra.keycloak.base_url, account["username"], credential.json()["temporary_password"])
+    assert "not fully set up" in first_login.value.response.text
+
+
+async def test_a_local_admin_cannot_grant_above_its_tier_or_outside_its_subtree(
+    system: System, hanoi_leader: str
+) -> None:
+    async with _client(system, system.token("qthanoi")) as admin, _client(system, hanoi_leader) as leader:
+        too_high = (await admin.post("/v1/account-requests", json=_request(types=["system-admin"]))).json()
+        await leader.post(f"/v1/account-requests/{too_high['id']}/consent")
+        refused = await admin.post(f"/v1/account-requests/{too_high['id']}/approve")
+        outside = await admin.post("/v1/account-requests", json=_request(unit_path="/TCHQ/HQHCM"))
+    assert refused.status_code == 403
+    assert outside.status_code == 403
+    async with _client(system, system.token("quantri")) as sysadmin:
+        log = (await sysadmin.get("/v1/audit", params={"target": too_high["id"]})).json()
+        approved = await sysadmin.post(f"/v1/account-requests/{too_high['id']}/approve")
+    assert {"action": "account_request.approve", "outcome": "refused"}.items() <= log[0].items()
+    assert log[0]["actor_username"] == "qthanoi"
+    assert approved.status_code == 200, "the system admin may grant it"
+
+
+async def test_racing_issuers_create_one_account(system: System, hanoi_leader: str) -> None:
+    async with _client(system, system.token("qthanoi")) as admin, _client(system, hanoi_leader) as leader:
+        request = (await admin.post("/v1/account-requests", json=_request())).json()
+        await leader.post(f"/v1/account-requests/{request['id']}/consent")
+        await admin.post(f"/v1/account-requests/{request['id']}/approve")
+        async with _client(system, system.token("quantri")) as sysadmin:
+            results = await asyncio.gather(
+                admin.post(f"/v1/account-requests/{request['id']}/issue"),
+                sysadmin.post(f"/v1/account-requests/{request['id']}/issue"),
+            )
+    assert sorted(r.status_code for r in results) == [201, 409]
+    username = next(r.json()["username"] for r in results if r.status_code == 201)
+    users = system.infra.keycloak_admin().get_users({"username": username, "exact": True})
+    assert len(users) == 1
+
+
+async def test_a_duplicate_open_request_is_refused(system: System) -> None:
+    body = _request()
+    async with _client(system, system.token("qthanoi")) as admin:
+        first = await admin.post("/v1/account-requests", json=body)
+        second = await admin.post("/v1/account-requests", json=body | {"holder_name": body["holder_name"].upper()})
+    assert first.status_code == 201
+    assert second.status_code == 409
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("phone", "12345"),
+        ("account_types", []),
+        ("account_types", ["chief"]),
+        ("unit_path", "TCHQ"),
+        ("reply_email", "not-an-email"),
+        ("holder_name", ""),
+    ],
+)
+async def test_invalid_fields_are_named(system: System, field: str, value: Any) -> None:
+    async with _client(system, system.token("qthanoi")) as admin:
+        response = await admin.post("/v1/account-requests", json=_request() | {field: value})
+    assert response.status_code == 422
+    assert ["body", field] in [e["loc"][:2] for e in response.json()["detail"]]
+
+
+async def test_overdue_lists_only_what_is_late_in_scope(system: System) -> None:
+    async with _client(system, system.token("qthanoi")) as admin:
+        request = (await admin.post("/v1/account-requests", json=_request())).json()
+        on_time = [r["id"] for r in (await admin.get("/v1/account-requests/overdue")).json()]
+        # Its three working days have passed: move the due date into the past, as time would.
+        conn = await asyncpg.connect(system.postgres_dsn("identity"))
+        try:
+            await conn.execute(
+                "UPDATE account_requests SET due_at = now() - interval '1 day' WHERE id = $1", request["id"]
+            )
+        finally:
+            await conn.close()
+        late = [r["id"] for r in (await admin.get("/v1/account-requests/overdue")).json()]
+    async with _client(system, system.token("thutruong.hcm")) as other_unit:
+        elsewhere = [r["id"] for r in (await other_unit.get("/v1/account-requests/overdue")).json()]
+    assert request["id"] not in on_time
+    assert request["id"] in late
+    assert request["id"] not in elsewhere
