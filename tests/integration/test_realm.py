@@ -104,3 +104,32 @@ def test_brute_force_locks_the_account_for_a_while(system: System) -> None:
     with pytest.raises(httpx.HTTPStatusError) as error:
         password_token(base, username, "Đúng mật khẩu 1")
     assert error.value.response.status_code in (400, 401)
+
+
+@pytest.mark.parametrize("client_id", ["qlcb-identity", "qlcb-reports"])
+async def test_service_clients_get_tokens_for_the_api(system: System, client_id: str) -> None:
+    admin = system.infra.keycloak_admin("qlcb")
+    internal_id = admin.get_client_id(client_id)
+    assert internal_id is not None, f"{client_id} is defined in the realm file"
+    secret = admin.get_client_secrets(internal_id)["value"]
+    async with httpx.AsyncClient(base_url=system.gateway_url, timeout=30) as api:
+        response = await api.post(
+            f"{system.infra.issuer}/protocol/openid-connect/token",
+            data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
+        )
+        response.raise_for_status()
+        token = response.json()["access_token"]
+        me = await api.get("/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200, me.text
+    assert me.json()["username"] == f"service-account-{client_id}"
+
+
+def test_a_local_admin_token_cannot_use_keycloak_admin_api(system: System) -> None:
+    """Delegated administration goes through identity: Keycloak's admin API refuses unit admins."""
+    token = system.token("qthanoi")
+    response = httpx.get(
+        f"{system.infra.keycloak.base_url}/admin/realms/qlcb/users",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    assert response.status_code == 403
