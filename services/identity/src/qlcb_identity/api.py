@@ -25,6 +25,7 @@ from qlcb_identity.account_requests import models as _account_requests  # noqa: 
 from qlcb_identity.audit import api as audit_api
 from qlcb_identity.db_models import Base, make_inbox
 from qlcb_identity.dependencies import SERVICE, Caller
+from qlcb_identity.federation import api as federation_api
 from qlcb_identity.realm.admin import keycloak_admin, realm_sync
 from qlcb_identity.realm.sync import RealmSync
 from qlcb_identity.schemas import CallerPublic, DriftPublic
@@ -70,6 +71,7 @@ def create_app(settings: IdentitySettings, oidc: OidcSettings | None = None) -> 
     install_error_handlers(app)
     app.include_router(account_requests_api.router)
     app.include_router(audit_api.router)
+    app.include_router(federation_api.router)
 
     @app.get("/v1/me", response_model=CallerPublic, tags=["Tài khoản"])
     async def me(principal: Caller) -> CallerPublic:
