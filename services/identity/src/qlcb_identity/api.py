@@ -20,6 +20,8 @@ from qlcb_common.nats_connection import connect
 from qlcb_common.ops_http import Readiness
 from qlcb_common.settings import OidcSettings
 from qlcb_common.tiers import Tier
+from qlcb_identity.account_incidents import api as account_incidents_api
+from qlcb_identity.account_incidents import models as _account_incidents  # noqa: F401  (registers the table)
 from qlcb_identity.account_requests import api as account_requests_api
 from qlcb_identity.account_requests import models as _account_requests  # noqa: F401  (registers the tables)
 from qlcb_identity.audit import api as audit_api
@@ -72,6 +74,7 @@ def create_app(settings: IdentitySettings, oidc: OidcSettings | None = None) -> 
     app.include_router(account_requests_api.router)
     app.include_router(audit_api.router)
     app.include_router(federation_api.router)
+    app.include_router(account_incidents_api.router)
 
     @app.get("/v1/me", response_model=CallerPublic, tags=["Tài khoản"])
     async def me(principal: Caller) -> CallerPublic:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import secrets
 import string
 import unicodedata
+from dataclasses import dataclass
 
 from keycloak import KeycloakAdmin
 
+from qlcb_common.tiers import Tier
 from qlcb_identity.unit_groups.projection import ensure_group_path
 
+_TIERS = frozenset(t.value for t in Tier)
 _CLASSES = (string.ascii_uppercase, string.ascii_lowercase, string.digits, "!@#$%^&*-_=+?")
 
 
@@ -51,3 +54,27 @@ def create_account(
     admin.assign_realm_roles(user_id, [admin.get_realm_role(role) for role in roles])
     admin.group_user_add(user_id, ensure_group_path(admin, group_path))
     return user_id
+
+
+@dataclass(frozen=True)
+class AccountScope:
+    user_id: str
+    unit_path: str | None
+    tiers: list[str]
+
+
+def account_scope(admin: KeycloakAdmin, username: str) -> AccountScope | None:
+    """Where an account sits (its unit group) and which tiers it holds; None if there is no such account."""
+    user_id = admin.get_user_id(username)
+    if user_id is None:
+        return None
+    groups = admin.get_user_groups(user_id)
+    tiers = [r["name"] for r in admin.get_realm_roles_of_user(user_id) if r["name"] in _TIERS]
+    return AccountScope(user_id, groups[0]["path"] if groups else None, tiers)
+
+
+def reset_password(admin: KeycloakAdmin, user_id: str, password: str, *, sign_out: bool) -> None:
+    """A new first-login password; after a theft, every open session ends too."""
+    admin.set_user_password(user_id, password, temporary=True)
+    if sign_out:
+        admin.user_logout(user_id)

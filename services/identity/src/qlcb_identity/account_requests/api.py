@@ -1,15 +1,10 @@
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import TypeVar
 
 from fastapi import APIRouter, Request, status
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from qlcb_common.auth import Principal
-from qlcb_common.db import Database
-from qlcb_common.errors import PermissionDenied
+from qlcb_identity import credentials
 from qlcb_identity.account_requests import service
 from qlcb_identity.account_requests.models import AccountRequest
 from qlcb_identity.account_requests.schemas import (
@@ -23,30 +18,16 @@ from qlcb_identity.audit import service as audit
 from qlcb_identity.dependencies import Caller, DatabaseDep, SealerDep
 
 router = APIRouter(prefix="/v1", tags=["Cấp tài khoản"])
-T = TypeVar("T")
 
 
 def _public(request: AccountRequest) -> AccountRequestPublic:
     return AccountRequestPublic.model_validate(request, from_attributes=True)
 
 
-async def _audited(
-    db: Database, actor: Principal, action: str, target: str, work: Callable[[AsyncSession], Awaitable[T]]
-) -> T:
-    """Runs `work` in one unit of work; a refusal is recorded in a transaction of its own."""
-    try:
-        async with db.unit_of_work() as session:
-            return await work(session)
-    except PermissionDenied:
-        async with db.unit_of_work() as session:
-            audit.record(session, actor=actor, action=action, target=target, outcome="refused")
-        raise
-
-
 @router.post("/account-requests", status_code=status.HTTP_201_CREATED)
 async def submit(body: AccountRequestCreate, actor: Caller, db: DatabaseDep) -> AccountRequestPublic:
     """Gửi đề nghị cấp tài khoản."""
-    created = await _audited(
+    created = await audit.audited(
         db, actor, "account_request.submit", body.unit_path, lambda s: service.submit(s, actor=actor, data=body)
     )
     return _public(created)
@@ -55,7 +36,7 @@ async def submit(body: AccountRequestCreate, actor: Caller, db: DatabaseDep) -> 
 @router.post("/account-requests/{request_id}/consent")
 async def consent(request_id: str, actor: Caller, db: DatabaseDep) -> AccountRequestPublic:
     """Thủ trưởng đơn vị đồng ý."""
-    done = await _audited(
+    done = await audit.audited(
         db,
         actor,
         "account_request.consent",
@@ -68,7 +49,7 @@ async def consent(request_id: str, actor: Caller, db: DatabaseDep) -> AccountReq
 @router.post("/account-requests/{request_id}/approve")
 async def approve(request_id: str, actor: Caller, db: DatabaseDep) -> AccountRequestPublic:
     """Phê duyệt (quản trị có thẩm quyền cấp)."""
-    done = await _audited(
+    done = await audit.audited(
         db,
         actor,
         "account_request.approve",
@@ -80,7 +61,7 @@ async def approve(request_id: str, actor: Caller, db: DatabaseDep) -> AccountReq
 
 @router.post("/account-requests/{request_id}/reject")
 async def reject(request_id: str, body: Rejection, actor: Caller, db: DatabaseDep) -> AccountRequestPublic:
-    done = await _audited(
+    done = await audit.audited(
         db,
         actor,
         "account_request.reject",
@@ -93,7 +74,7 @@ async def reject(request_id: str, body: Rejection, actor: Caller, db: DatabaseDe
 @router.post("/account-requests/{request_id}/issue", status_code=status.HTTP_201_CREATED)
 async def issue(request_id: str, actor: Caller, db: DatabaseDep, sealer: SealerDep, request: Request) -> IssuedAccount:
     """Cấp tài khoản: tạo tài khoản và mã nhận mật khẩu lần đầu (dùng một lần)."""
-    issued, token = await _audited(
+    issued, token = await audit.audited(
         db,
         actor,
         "account.issue",
@@ -117,5 +98,5 @@ async def overdue(actor: Caller, db: DatabaseDep) -> list[AccountRequestPublic]:
 async def retrieve_credential(token: str, db: DatabaseDep, sealer: SealerDep) -> Credential:
     """Nhận mật khẩu lần đầu, một lần duy nhất; the token is the secret, no login needed."""
     async with db.unit_of_work() as session:
-        username, password = await service.retrieve_credential(session, token=token, sealer=sealer)
+        username, password = await credentials.retrieve(session, token=token, sealer=sealer)
     return Credential(username=username, temporary_password=password)

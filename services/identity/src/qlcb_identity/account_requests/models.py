@@ -54,7 +54,7 @@ class CredentialDelivery(Base):
     __tablename__ = "credential_deliveries"
 
     token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
-    request_id: Mapped[str] = mapped_column(ForeignKey("account_requests.id"), index=True)
+    request_id: Mapped[str | None] = mapped_column(ForeignKey("account_requests.id"), index=True)
     username: Mapped[str] = mapped_column(String(255))
     sealed_password: Mapped[bytes | None] = mapped_column(LargeBinary)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

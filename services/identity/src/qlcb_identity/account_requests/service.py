@@ -2,10 +2,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import secrets
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.fernet import Fernet
@@ -14,18 +13,18 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb_common.auth import Principal
-from qlcb_common.errors import AlreadyExists, FailedPrecondition, Gone, NotFound, PermissionDenied
+from qlcb_common.errors import AlreadyExists, FailedPrecondition, NotFound, PermissionDenied
 from qlcb_common.text import clean
 from qlcb_common.tiers import Tier
+from qlcb_identity import credentials
 from qlcb_identity.account_requests import rules
-from qlcb_identity.account_requests.models import AccountRequest, CredentialDelivery, RequestStatus
+from qlcb_identity.account_requests.models import AccountRequest, RequestStatus
 from qlcb_identity.account_requests.schemas import AccountRequestCreate
 from qlcb_identity.audit import service as audit
 from qlcb_identity.calendar import due_after_working_days
 from qlcb_identity.keycloak_accounts import ascii_slug, create_account, temporary_password
 
 PROCESSING_WORKING_DAYS = 3
-CREDENTIAL_LIFETIME = timedelta(hours=72)
 OPEN = (RequestStatus.SUBMITTED, RequestStatus.CONSENTED, RequestStatus.APPROVED)
 
 
@@ -174,37 +173,9 @@ async def issue(
     request.issued_at = now
     request.username = username
     request.keycloak_user_id = user_id
-    token = secrets.token_urlsafe(32)
-    session.add(
-        CredentialDelivery(
-            token_sha256=hashlib.sha256(token.encode()).hexdigest(),
-            request_id=request.id,
-            username=username,
-            sealed_password=sealer.encrypt(password.encode()),
-            expires_at=now + CREDENTIAL_LIFETIME,
-        )
-    )
+    token = credentials.deliver(session, sealer=sealer, username=username, password=password, request_id=request.id)
     audit.record(session, actor=actor, action="account.issue", target=username, before=before, after=_snapshot(request))
     return request, token
-
-
-async def retrieve_credential(session: AsyncSession, *, token: str, sealer: Fernet) -> tuple[str, str]:
-    """Hands out the first-login password once; afterwards, or once expired, it is gone."""
-    delivery = await session.scalar(
-        select(CredentialDelivery)
-        .where(CredentialDelivery.token_sha256 == hashlib.sha256(token.encode()).hexdigest())
-        .with_for_update()
-    )
-    if delivery is None:
-        raise NotFound("Không có thông tin đăng nhập nào ứng với mã này")
-    if delivery.sealed_password is None:
-        raise Gone("Thông tin đăng nhập đã được nhận; hãy báo mất để cấp lại")
-    if delivery.expires_at.replace(tzinfo=delivery.expires_at.tzinfo or UTC) < datetime.now(UTC):
-        raise Gone("Mã nhận thông tin đăng nhập đã hết hạn")
-    password = sealer.decrypt(delivery.sealed_password).decode()
-    delivery.sealed_password = None
-    delivery.retrieved_at = datetime.now(UTC)
-    return delivery.username, password
 
 
 async def overdue(session: AsyncSession, *, actor: Principal, now: datetime) -> list[AccountRequest]:

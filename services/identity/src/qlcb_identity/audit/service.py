@@ -1,13 +1,18 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb_common.auth import Principal
+from qlcb_common.db import Database
+from qlcb_common.errors import PermissionDenied
 from qlcb_identity.audit.models import AuditEntry
+
+T = TypeVar("T")
 
 
 def record(
@@ -33,3 +38,16 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+async def audited(
+    db: Database, actor: Principal, action: str, target: str, work: Callable[[AsyncSession], Awaitable[T]]
+) -> T:
+    """Runs `work` in one unit of work; a refusal is recorded in a transaction of its own."""
+    try:
+        async with db.unit_of_work() as session:
+            return await work(session)
+    except PermissionDenied:
+        async with db.unit_of_work() as session:
+            record(session, actor=actor, action=action, target=target, outcome="refused")
+        raise

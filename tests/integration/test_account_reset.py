@@ -1,0 +1,69 @@
+"""Lost password or suspected theft (R-ACC-9): reported, then reset by an admin in scope with a
+new first-login password delivered once; a theft also ends the account's sessions."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from qlcb_devstack.accounts import Account, ensure_user, password_token
+from tests.support import System, unique_code
+
+PASSWORD = "Mật khẩu cũ 2026"
+
+
+def _holder(system: System, unit_path: str = "/TCHQ/HQHN/HQHN-BHN") -> str:
+    username = unique_code("holder").lower()
+    ensure_user(system.infra.keycloak_admin(), Account(username, PASSWORD, "local-officer", unit_path, "Hà Văn Mất"))
+    return username
+
+
+def _identity(system: System, token: str) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        base_url=system.services.identity_url, headers={"Authorization": f"Bearer {token}"}, timeout=60
+    )
+
+
+async def test_a_stolen_password_is_reset_once_and_old_sessions_end(system: System) -> None:
+    username = _holder(system)
+    holder_token = password_token(system.infra.keycloak.base_url, username, PASSWORD)
+    async with _identity(system, holder_token) as holder, _identity(system, system.token("qthanoi")) as admin:
+        no_report = await admin.post(f"/v1/accounts/{username}/reset")
+        reported = await holder.post(f"/v1/accounts/{username}/incidents", json={"kind": "stolen", "note": "lộ"})
+        self_reset = await holder.post(f"/v1/accounts/{username}/reset")
+        reset = await admin.post(f"/v1/accounts/{username}/reset")
+        second = await admin.post(f"/v1/accounts/{username}/reset")
+    assert no_report.status_code == 409
+    assert reported.status_code == 201, reported.text
+    assert self_reset.status_code == 403
+    assert reset.status_code == 201, reset.text
+    assert second.status_code == 409, "one report, one reset"
+    admin_api = system.infra.keycloak_admin()
+    user_id = admin_api.get_user_id(username)
+    assert user_id is not None
+    assert admin_api.get_sessions(user_id) == []
+    with pytest.raises(httpx.HTTPStatusError):
+        password_token(system.infra.keycloak.base_url, username, PASSWORD)
+    async with httpx.AsyncClient(base_url=system.services.identity_url, timeout=30) as anonymous:
+        credential = await anonymous.post(f"/v1/credentials/{reset.json()['credential_token']}")
+    assert credential.status_code == 200
+    assert admin_api.get_user(user_id)["requiredActions"] == ["UPDATE_PASSWORD"]
+
+
+async def test_an_admin_cannot_reset_outside_its_subtree(system: System) -> None:
+    username = _holder(system, "/TCHQ/HQHCM/HQHCM-TSN")
+    async with _identity(system, system.token("qthanoi")) as admin:
+        reported = await admin.post(f"/v1/accounts/{username}/incidents", json={"kind": "lost"})
+    async with _identity(system, system.token("quantri")) as sysadmin:
+        log = (await sysadmin.get("/v1/audit", params={"target": username})).json()
+    assert reported.status_code == 403
+    assert log[0]["outcome"] == "refused"
+
+
+async def test_an_unknown_account_or_kind_is_named(system: System) -> None:
+    async with _identity(system, system.token("qthanoi")) as admin:
+        missing = await admin.post("/v1/accounts/nobody-here/incidents", json={"kind": "lost"})
+        bad_kind = await admin.post(f"/v1/accounts/{_holder(system)}/incidents", json={"kind": "forgot"})
+    assert missing.status_code == 404
+    assert bad_kind.status_code == 422
+    assert bad_kind.json()["detail"][0]["loc"] == ["body", "kind"]
