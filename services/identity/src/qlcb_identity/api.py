@@ -21,13 +21,12 @@ from qlcb_common.ops_http import Readiness
 from qlcb_common.settings import OidcSettings
 from qlcb_common.tiers import Tier
 from qlcb_identity.account_incidents import api as account_incidents_api
-from qlcb_identity.account_incidents import models as _account_incidents  # noqa: F401  (registers the table)
 from qlcb_identity.account_requests import api as account_requests_api
-from qlcb_identity.account_requests import models as _account_requests  # noqa: F401  (registers the tables)
 from qlcb_identity.audit import api as audit_api
 from qlcb_identity.db_models import Base, make_inbox
 from qlcb_identity.dependencies import SERVICE, Caller
 from qlcb_identity.federation import api as federation_api
+from qlcb_identity.purpose_accounts import api as purpose_accounts_api
 from qlcb_identity.realm.admin import keycloak_admin, realm_sync
 from qlcb_identity.realm.sync import RealmSync
 from qlcb_identity.schemas import CallerPublic, DriftPublic
@@ -75,6 +74,7 @@ def create_app(settings: IdentitySettings, oidc: OidcSettings | None = None) -> 
     app.include_router(audit_api.router)
     app.include_router(federation_api.router)
     app.include_router(account_incidents_api.router)
+    app.include_router(purpose_accounts_api.router)
 
     @app.get("/v1/me", response_model=CallerPublic, tags=["Tài khoản"])
     async def me(principal: Caller) -> CallerPublic:

@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from fastapi import APIRouter, Request, status
+from pydantic import BaseModel, Field
+
+from qlcb_common.tiers import Tier
+from qlcb_identity.audit.service import audited
+from qlcb_identity.dependencies import Caller, DatabaseDep, SealerDep
+from qlcb_identity.purpose_accounts import service
+
+router = APIRouter(prefix="/v1", tags=["Tài khoản dùng chung"])
+UNIT_PATH = r"^(/[A-Z0-9][A-Z0-9_-]{1,31})+$"
+
+
+class QuotaSet(BaseModel):
+    unit_path: str = Field(pattern=UNIT_PATH)
+    kind: Literal["admin", "user"] = Field(description="admin: tài khoản quản trị; user: tài khoản người dùng")
+    limit: int = Field(ge=0, le=1000, description="Định mức")
+
+
+class QuotaPublic(QuotaSet):
+    set_by: str
+
+
+class PurposeAccountCreate(BaseModel):
+    unit_path: str = Field(pattern=UNIT_PATH)
+    purpose: str = Field(min_length=1, max_length=100, description='Mục đích, e.g. "Nhân sự 1"')
+    tier: Tier
+
+
+class PurposeAccountPublic(BaseModel):
+    id: str
+    unit_path: str
+    purpose: str
+    tier: Tier
+    username: str
+    issued_at: datetime
+
+
+class IssuedPurposeAccount(BaseModel):
+    account: PurposeAccountPublic
+    credential_token: str
+
+
+class HolderCreate(BaseModel):
+    holder_name: str = Field(min_length=1, max_length=150, description="Người được giao giữ tài khoản")
+    since: date
+
+
+class HolderPublic(BaseModel):
+    holder_name: str
+    valid_from: date
+    valid_to: date | None
+    recorded_by: str
+
+
+@router.put("/quotas")
+async def set_quota(body: QuotaSet, actor: Caller, db: DatabaseDep) -> QuotaPublic:
+    """Đặt định mức tài khoản của đơn vị."""
+    quota = await audited(
+        db,
+        actor,
+        "quota.set",
+        body.unit_path,
+        lambda s: service.set_quota(s, actor=actor, unit_path=body.unit_path, kind=body.kind, limit=body.limit),
+    )
+    return QuotaPublic.model_validate(quota, from_attributes=True)
+
+
+@router.post("/purpose-accounts", status_code=status.HTTP_201_CREATED)
+async def issue(
+    body: PurposeAccountCreate, actor: Caller, db: DatabaseDep, sealer: SealerDep, request: Request
+) -> IssuedPurposeAccount:
+    """Cấp tài khoản theo mục đích cho đơn vị, trong định mức."""
+    account, token = await audited(
+        db,
+        actor,
+        "purpose_account.issue",
+        body.unit_path,
+        lambda s: service.issue(
+            s,
+            actor=actor,
+            unit_path=body.unit_path,
+            purpose=body.purpose,
+            tier=body.tier,
+            admin=request.app.state.keycloak_admin,
+            sealer=sealer,
+        ),
+    )
+    return IssuedPurposeAccount(
+        account=PurposeAccountPublic.model_validate(account, from_attributes=True), credential_token=token
+    )
+
+
+@router.post("/purpose-accounts/{account_id}/holders", status_code=status.HTTP_201_CREATED)
+async def assign(account_id: str, body: HolderCreate, actor: Caller, db: DatabaseDep) -> HolderPublic:
+    """Giao tài khoản cho cán bộ từ một ngày; người giữ trước thôi giữ từ ngày đó."""
+    assignment = await audited(
+        db,
+        actor,
+        "purpose_account.assign",
+        account_id,
+        lambda s: service.assign_holder(
+            s, actor=actor, account_id=account_id, holder_name=body.holder_name, since=body.since
+        ),
+    )
+    return HolderPublic.model_validate(assignment, from_attributes=True)
+
+
+@router.get("/purpose-accounts/{account_id}/holders")
+async def holders(account_id: str, actor: Caller, db: DatabaseDep, on: date | None = None) -> list[HolderPublic]:
+    """Lịch sử người giữ tài khoản, hoặc người giữ vào một ngày (`on`)."""
+    async with db.unit_of_work() as session:
+        found = await service.holders(session, actor=actor, account_id=account_id, on=on)
+    return [HolderPublic.model_validate(h, from_attributes=True) for h in found]

@@ -1,0 +1,171 @@
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+
+from cryptography.fernet import Fernet
+from keycloak import KeycloakAdmin
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from qlcb_common.auth import Principal
+from qlcb_common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+from qlcb_common.text import clean
+from qlcb_common.tiers import Tier, in_subtree
+from qlcb_identity import credentials
+from qlcb_identity.account_requests import rules
+from qlcb_identity.audit import service as audit
+from qlcb_identity.keycloak_accounts import ascii_slug, create_account, temporary_password
+from qlcb_identity.purpose_accounts.models import HolderAssignment, PurposeAccount, UnitQuota
+
+ADMIN_KIND, USER_KIND = "admin", "user"
+
+
+def kind_of(tier: Tier) -> str:
+    return ADMIN_KIND if tier is Tier.LOCAL_ADMIN else USER_KIND
+
+
+async def set_quota(session: AsyncSession, *, actor: Principal, unit_path: str, kind: str, limit: int) -> UnitQuota:
+    if not actor.has_any_role((Tier.SYSTEM_ADMIN,)):
+        raise PermissionDenied("Chỉ quản trị hệ thống đặt định mức tài khoản")
+    quota = await session.get(UnitQuota, (unit_path, kind))
+    before = {"limit": quota.limit} if quota else None
+    if quota is None:
+        quota = UnitQuota(unit_path=unit_path, kind=kind, limit=limit, set_by=actor.username, set_at=datetime.now(UTC))
+        session.add(quota)
+    else:
+        quota.limit, quota.set_by, quota.set_at = limit, actor.username, datetime.now(UTC)
+    audit.record(
+        session, actor=actor, action="quota.set", target=f"{unit_path}#{kind}", before=before, after={"limit": limit}
+    )
+    return quota
+
+
+async def issue(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    unit_path: str,
+    purpose: str,
+    tier: Tier,
+    admin: Callable[[], KeycloakAdmin],
+    sealer: Fernet,
+) -> tuple[PurposeAccount, str]:
+    """Issues within the unit's quota. The quota row is locked first, so two admins racing for
+    the last slot are served one after the other and the second finds the quota used up."""
+    rules.require_issuer(actor, unit_path, [tier.value])
+    purpose = clean(purpose)
+    kind = kind_of(tier)
+    quota = await session.scalar(
+        select(UnitQuota).where(UnitQuota.unit_path == unit_path, UnitQuota.kind == kind).with_for_update()
+    )
+    if quota is None:
+        raise FailedPrecondition(f"Đơn vị {unit_path} chưa có định mức tài khoản loại {kind}")
+    used = await session.scalar(
+        select(func.count())
+        .select_from(PurposeAccount)
+        .where(PurposeAccount.unit_path == unit_path, PurposeAccount.kind == kind)
+    )
+    if (used or 0) >= quota.limit:
+        raise FailedPrecondition(f"Đơn vị {unit_path} đã dùng hết định mức {quota.limit} tài khoản loại {kind}")
+    username = f"{ascii_slug(unit_path.rsplit('/', 1)[-1])}.{ascii_slug(purpose)}"
+    if await session.scalar(select(PurposeAccount.id).where(PurposeAccount.username == username)):
+        raise AlreadyExists(f"purpose: đơn vị đã có tài khoản {purpose}")
+    password = temporary_password()
+    user_id = await asyncio.to_thread(
+        create_account,
+        admin(),
+        username=username,
+        full_name=purpose,
+        roles=[tier.value],
+        group_path=unit_path,
+        password=password,
+    )
+    account = PurposeAccount(
+        id=str(uuid.uuid4()),
+        unit_path=unit_path,
+        purpose=purpose,
+        kind=kind,
+        tier=tier.value,
+        username=username,
+        keycloak_user_id=user_id,
+        issued_by=actor.username,
+        issued_at=datetime.now(UTC),
+    )
+    session.add(account)
+    token = credentials.deliver(session, sealer=sealer, username=username, password=password)
+    audit.record(
+        session,
+        actor=actor,
+        action="purpose_account.issue",
+        target=username,
+        after={"unit_path": unit_path, "tier": tier.value},
+    )
+    return account, token
+
+
+async def _account(session: AsyncSession, account_id: str) -> PurposeAccount:
+    account = await session.get(PurposeAccount, account_id)
+    if account is None:
+        raise NotFound(f"Không có tài khoản dùng chung {account_id!r}")
+    return account
+
+
+async def assign_holder(
+    session: AsyncSession, *, actor: Principal, account_id: str, holder_name: str, since: date
+) -> HolderAssignment:
+    """The unit head (or an admin of the unit) hands the account to a civil servant from `since`."""
+    account = await _account(session, account_id)
+    head = (
+        actor.has_any_role((Tier.UNIT_LEADER,))
+        and bool(actor.unit_path)
+        and in_subtree(account.unit_path, actor.unit_path or "")
+    )
+    if not head:
+        rules.require_issuer(actor, account.unit_path, [account.tier])
+    current = await session.scalar(
+        select(HolderAssignment)
+        .where(HolderAssignment.account_id == account.id, HolderAssignment.valid_to.is_(None))
+        .with_for_update()
+    )
+    if current is not None:
+        if since <= current.valid_from:
+            raise InvalidArgument.single("since", f"Phải sau ngày người giữ hiện tại nhận ({current.valid_from})")
+        current.valid_to = since
+    assignment = HolderAssignment(
+        id=str(uuid.uuid4()),
+        account_id=account.id,
+        holder_name=clean(holder_name),
+        valid_from=since,
+        valid_to=None,
+        recorded_by=actor.username,
+        recorded_at=datetime.now(UTC),
+    )
+    session.add(assignment)
+    audit.record(
+        session,
+        actor=actor,
+        action="purpose_account.assign",
+        target=account.username,
+        before={"holder": current.holder_name} if current else None,
+        after={"holder": assignment.holder_name, "since": since.isoformat()},
+    )
+    return assignment
+
+
+async def holders(
+    session: AsyncSession, *, actor: Principal, account_id: str, on: date | None
+) -> list[HolderAssignment]:
+    """The whole history, or who held the account on a given day (valid_from ≤ day < valid_to)."""
+    account = await _account(session, account_id)
+    sector = actor.has_any_role((Tier.SYSTEM_ADMIN, Tier.SECTOR_HR, Tier.SECTOR_VIEWER))
+    if not sector and not (actor.unit_path and in_subtree(account.unit_path, actor.unit_path)):
+        raise PermissionDenied("Tài khoản nằm ngoài phạm vi đơn vị")
+    query = select(HolderAssignment).where(HolderAssignment.account_id == account.id)
+    if on is not None:
+        query = query.where(
+            HolderAssignment.valid_from <= on, or_(HolderAssignment.valid_to.is_(None), HolderAssignment.valid_to > on)
+        )
+    return list((await session.scalars(query.order_by(HolderAssignment.valid_from))).all())
