@@ -22,6 +22,7 @@ from qlcb_common.settings import OidcSettings
 from qlcb_common.tiers import Tier
 from qlcb_identity.account_incidents import api as account_incidents_api
 from qlcb_identity.account_requests import api as account_requests_api
+from qlcb_identity.account_roles import api as account_roles_api
 from qlcb_identity.audit import api as audit_api
 from qlcb_identity.db_models import Base, make_inbox
 from qlcb_identity.dependencies import SERVICE, Caller
@@ -75,6 +76,7 @@ def create_app(settings: IdentitySettings, oidc: OidcSettings | None = None) -> 
     app.include_router(federation_api.router)
     app.include_router(account_incidents_api.router)
     app.include_router(purpose_accounts_api.router)
+    app.include_router(account_roles_api.router)
 
     @app.get("/v1/me", response_model=CallerPublic, tags=["Tài khoản"])
     async def me(principal: Caller) -> CallerPublic:

@@ -1,0 +1,60 @@
+"""Delegated administration (R-TIER-3): an admin grants and revokes tiers only for accounts
+inside its own subtree, and only tiers it may grant."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from keycloak import KeycloakAdmin
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from qlcb_common.auth import Principal
+from qlcb_common.errors import NotFound, PermissionDenied
+from qlcb_common.tiers import Tier
+from qlcb_identity.account_requests import rules
+from qlcb_identity.audit import service as audit
+from qlcb_identity.keycloak_accounts import AccountScope, account_scope
+
+
+async def _scope(admin: Callable[[], KeycloakAdmin], username: str) -> AccountScope:
+    found = await asyncio.to_thread(account_scope, admin(), username)
+    if found is None:
+        raise NotFound(f"Không có tài khoản {username!r}")
+    return found
+
+
+def _set_role(admin: KeycloakAdmin, user_id: str, tier: Tier, *, granted: bool) -> None:
+    role = admin.get_realm_role(tier.value)
+    if granted:
+        admin.assign_realm_roles(user_id, [role])
+    else:
+        admin.delete_realm_roles_of_user(user_id, [role])
+
+
+async def change(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    username: str,
+    tier: Tier,
+    granted: bool,
+    admin: Callable[[], KeycloakAdmin],
+) -> list[str]:
+    """Grants or revokes `tier`; returns the account's tiers afterwards."""
+    if actor.username == username:
+        raise PermissionDenied("Không tự thay đổi quyền của chính mình")
+    scope = await _scope(admin, username)
+    # The admin must be able to grant both what the account holds and what is being changed.
+    rules.require_issuer(actor, scope.unit_path or "/", [*scope.tiers, tier.value])
+    await asyncio.to_thread(_set_role, admin(), scope.user_id, tier, granted=granted)
+    after = sorted({*scope.tiers, tier.value} if granted else set(scope.tiers) - {tier.value})
+    audit.record(
+        session,
+        actor=actor,
+        action="account.grant" if granted else "account.revoke",
+        target=username,
+        before={"tiers": sorted(scope.tiers)},
+        after={"tiers": after},
+    )
+    return after

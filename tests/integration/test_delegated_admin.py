@@ -1,0 +1,61 @@
+"""Delegated administration (R-TIER-3) through identity: a unit admin manages accounts of its
+own subtree only, grants only tiers at or below its own, never its own rights; every refusal
+is audited."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from qlcb_devstack.accounts import Account, ensure_user
+from tests.support import System, unique_code
+
+
+def _account(system: System, unit_path: str, tier: str = "self") -> str:
+    username = unique_code("acc").lower()
+    ensure_user(system.infra.keycloak_admin(), Account(username, "Tài khoản 2026", tier, unit_path, "Đinh Văn Quyền"))
+    return username
+
+
+def _identity(system: System, username: str) -> httpx.AsyncClient:
+    headers = {"Authorization": f"Bearer {system.token(username)}"}
+    return httpx.AsyncClient(base_url=system.services.identity_url, headers=headers, timeout=60)
+
+
+async def test_a_unit_admin_grants_and_revokes_within_its_subtree(system: System) -> None:
+    username = _account(system, "/TCHQ/HQHN/HQHN-NB")
+    async with _identity(system, "qthanoi") as admin:
+        granted = await admin.put(f"/v1/accounts/{username}/tiers/local-officer")
+        revoked = await admin.delete(f"/v1/accounts/{username}/tiers/local-officer")
+    assert granted.status_code == 200, granted.text
+    assert granted.json()["tiers"] == ["local-officer", "self"]
+    assert revoked.json()["tiers"] == ["self"]
+
+
+@pytest.mark.parametrize(
+    ("unit_path", "held", "tier"),
+    [
+        ("/TCHQ/HQHN/HQHN-NB", "self", "system-admin"),  # above its own tier
+        ("/TCHQ/HQHN/HQHN-NB", "self", "sector-hr"),
+        ("/TCHQ/HQHCM", "self", "local-officer"),  # outside its subtree
+        ("/TCHQ/HQHN", "system-admin", "local-officer"),  # an account holding more than it may grant
+    ],
+)
+async def test_going_further_is_refused_and_audited(system: System, unit_path: str, held: str, tier: str) -> None:
+    username = _account(system, unit_path, held)
+    async with _identity(system, "qthanoi") as admin:
+        refused = await admin.put(f"/v1/accounts/{username}/tiers/{tier}")
+    async with _identity(system, "quantri") as sysadmin:
+        log = (await sysadmin.get("/v1/audit", params={"target": username})).json()
+    assert refused.status_code == 403
+    assert (log[0]["action"], log[0]["outcome"], log[0]["actor_username"]) == ("account.grant", "refused", "qthanoi")
+    keycloak = system.infra.keycloak_admin()
+    user_id = keycloak.get_user_id(username)
+    assert user_id is not None
+    assert tier not in {r["name"] for r in keycloak.get_realm_roles_of_user(user_id)}
+
+
+async def test_nobody_raises_their_own_rights(system: System) -> None:
+    async with _identity(system, "qthanoi") as admin:
+        response = await admin.put("/v1/accounts/qthanoi/tiers/local-officer")
+    assert response.status_code == 403
