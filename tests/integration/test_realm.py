@@ -13,7 +13,7 @@ from keycloak.exceptions import KeycloakError
 
 from qlcb_devstack.accounts import Account, ensure_user, password_token
 from qlcb_devstack.stack import realm_file
-from tests.support import System, unique_code
+from tests.support import System, eventually, unique_code
 
 
 async def _drift(system: System) -> list[dict[str, str]]:
@@ -133,3 +133,20 @@ def test_a_local_admin_token_cannot_use_keycloak_admin_api(system: System) -> No
         timeout=30,
     )
     assert response.status_code == 403
+
+
+async def test_changes_made_in_keycloak_directly_reach_the_audit_log(system: System) -> None:
+    admin = system.infra.keycloak_admin("qlcb")
+    username = unique_code("direct").lower()
+    user_id = admin.create_user({"username": username, "enabled": True})
+    headers = {"Authorization": f"Bearer {system.token('quantri')}"}
+    async with httpx.AsyncClient(base_url=system.services.identity_url, headers=headers, timeout=30) as api:
+
+        async def entries() -> list[dict[str, str]]:
+            response = await api.get("/v1/audit", params={"target": f"users/{user_id}"})
+            found: list[dict[str, str]] = response.json()
+            return found
+
+        log = await eventually(entries, lambda e: len(e) > 0, timeout=60, what="the admin event in the audit log")
+    assert log[0]["action"] == "keycloak.CREATE.USER"
+    assert log[0]["actor_username"].startswith("keycloak:")

@@ -24,6 +24,7 @@ from qlcb_identity.account_incidents import api as account_incidents_api
 from qlcb_identity.account_requests import api as account_requests_api
 from qlcb_identity.account_roles import api as account_roles_api
 from qlcb_identity.audit import api as audit_api
+from qlcb_identity.audit import keycloak_events
 from qlcb_identity.db_models import Base, make_inbox
 from qlcb_identity.dependencies import SERVICE, Caller
 from qlcb_identity.federation import api as federation_api
@@ -54,6 +55,9 @@ def create_app(settings: IdentitySettings, oidc: OidcSettings | None = None) -> 
         tasks = [
             asyncio.create_task(_keep_realm(app.state.realm, readiness)),
             asyncio.create_task(_follow_units(settings, app.state.realm.name, db, inbox, readiness)),
+            asyncio.create_task(
+                keycloak_events.follow(db, app.state.keycloak_admin, settings.admin_events_interval_seconds)
+            ),
         ]
         try:
             yield
