@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 
 import httpx
 
-from bench import event_latency, grpc_call, relay, token_verify
+from bench import event_latency, grpc_call, issuance, relay, token_verify
 from bench.stats import Latency
-from qlcb_devstack.accounts import password_token
+from qlcb_devstack.accounts import Account, ensure_user, password_token
 from qlcb_devstack.seed import seed_accounts
 from qlcb_devstack.stack import ServiceStack, start_infra
 from qlcb_devstack.state import repo_root, state_dir
@@ -47,6 +47,10 @@ async def _run() -> str:
         assert infra.postgres is not None
         infra.postgres.create_database("bench_outbox")
         throughput = await relay.measure(infra.nats.url, infra.postgres.dsn("bench_outbox"))
+        leader = Account("bench.leader", "Đo hiệu năng 2026", "unit-leader", "/BENCH", "Lý Văn Đo")
+        ensure_user(infra.keycloak_admin(), leader)
+        leader_token = password_token(infra.keycloak.base_url, leader.username, leader.password)
+        issue = await issuance.measure(services.identity_url, token, leader_token, "/BENCH", infra.keycloak_admin())
         lag = await event_latency.measure(
             services.personnel_target, services.ops_url("reports"), token, unit.json()["id"]
         )
@@ -93,6 +97,17 @@ async def _run() -> str:
             "| bare publish msgs/s | relay msgs/s | ratio |",
             "|---|---|---|",
             f"| {throughput['bare_per_s']:,.0f} | {throughput['ours_per_s']:,.0f} | {throughput['ratio']:.2f} |",
+            "",
+            "## Account issuance, end to end",
+            "",
+            f"{issuance.N} accounts, each through identity's whole workflow (request, the unit head's consent, "
+            "approval, issuance into Keycloak, one-time retrieval of the first-login password), against the "
+            "bare Keycloak admin calls that create the same account (user, temporary password, role, group).",
+            "",
+            "| bare Keycloak p50 / p99 ms | workflow p50 / p99 ms | p50 ratio |",
+            "|---|---|---|",
+            f"| {issue['bare'].p50_ms:.0f} / {issue['bare'].p99_ms:.0f} | {issue['ours'].p50_ms:.0f} / "
+            f"{issue['ours'].p99_ms:.0f} | {issue['ours'].p50_ms / issue['bare'].p50_ms:.2f} |",
             "",
             "## Event latency, commit to projection",
             "",

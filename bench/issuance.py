@@ -1,0 +1,66 @@
+"""Account issuance end to end through identity (request, consent, approval, issuance, one-time
+credential) vs the bare Keycloak admin calls that create the same account."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import httpx
+from keycloak import KeycloakAdmin
+
+from bench.stats import Latency
+from qlcb_identity.keycloak_accounts import create_account, temporary_password
+
+N = 20
+
+
+def _request(n: int, unit_path: str) -> dict[str, object]:
+    return {
+        "holder_name": f"Phan Văn Đo {n}",
+        "unit_path": unit_path,
+        "division": "Đội đo",
+        "position": "Công chức",
+        "phone": "0912345678",
+        "account_types": ["local-officer"],
+        "reply_name": "Người nhận",
+        "reply_unit": "Phòng TCCB",
+        "reply_email": "tccb@qlcb.example",
+        "reply_phone": "0912345679",
+        "requester_name": "Người đề nghị",
+    }
+
+
+async def measure(
+    identity_url: str, admin_token: str, leader_token: str, unit_path: str, admin: KeycloakAdmin
+) -> dict[str, Latency]:
+    ours: list[float] = []
+    async with httpx.AsyncClient(base_url=identity_url, timeout=60) as api:
+        as_admin = {"Authorization": f"Bearer {admin_token}"}
+        as_leader = {"Authorization": f"Bearer {leader_token}"}
+        started = time.perf_counter()
+        for n in range(N):
+            t = time.perf_counter()
+            request = (await api.post("/v1/account-requests", json=_request(n, unit_path), headers=as_admin)).json()
+            (await api.post(f"/v1/account-requests/{request['id']}/consent", headers=as_leader)).raise_for_status()
+            (await api.post(f"/v1/account-requests/{request['id']}/approve", headers=as_admin)).raise_for_status()
+            issued = await api.post(f"/v1/account-requests/{request['id']}/issue", headers=as_admin)
+            issued.raise_for_status()
+            (await api.post(f"/v1/credentials/{issued.json()['credential_token']}")).raise_for_status()
+            ours.append(time.perf_counter() - t)
+        ours_latency = Latency.of(ours, time.perf_counter() - started)
+    bare: list[float] = []
+    started = time.perf_counter()
+    for n in range(N):
+        t = time.perf_counter()
+        await asyncio.to_thread(
+            create_account,
+            admin,
+            username=f"bare.{n}",
+            full_name=f"Phan Văn Gốc {n}",
+            roles=["local-officer"],
+            group_path=unit_path,
+            password=temporary_password(),
+        )
+        bare.append(time.perf_counter() - t)
+    return {"bare": Latency.of(bare, time.perf_counter() - started), "ours": ours_latency}
