@@ -7,7 +7,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -17,6 +16,7 @@ import pytest
 from qlcb_common.tiers import Tier
 from qlcb_devstack.accounts import password_token
 from qlcb_devstack.demo import personnel
+from qlcb_devstack.procs import wait_until
 from tests.support import eventually
 
 
@@ -32,11 +32,12 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             start_new_session=True,
         )
     try:
-        deadline = time.monotonic() + 600
-        while "Press Ctrl+C to stop." not in log.read_text():
+
+        def printed_logins() -> bool:
             assert process.poll() is None, f"make up exited early:\n{log.read_text()[-3000:]}"
-            assert time.monotonic() < deadline, f"make up did not come up:\n{log.read_text()[-3000:]}"
-            time.sleep(0.5)
+            return "Press Ctrl+C to stop." in log.read_text()
+
+        wait_until(printed_logins, timeout=600, what="make up to print its logins", log_path=log)
         yield log.read_text()
     finally:
         process.send_signal(signal.SIGINT)

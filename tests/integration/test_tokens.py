@@ -13,6 +13,7 @@ from keycloak import KeycloakAdmin
 
 from qlcb.personnel.v1 import personnel_pb2, personnel_pb2_grpc
 from qlcb_devstack.accounts import Account, ensure_user, password_token
+from qlcb_devstack.procs import wait_until
 from tests.support import System, unique_code
 
 AUDIENCE_MAPPER = {
@@ -67,10 +68,8 @@ def bad_tokens(system: System) -> dict[str, str]:
         "wrong-audience": password_token(base, "quantri", password, client_id="test-no-audience"),
         "expired": short,
     }
-    # The setup above outlasts the one-second lifespan; if it did not, wait out the token's exp.
-    remaining = expiry + 1 - time.time()
-    if remaining > 0:
-        time.sleep(remaining)
+    # The setup above usually outlasts the one-second lifespan; if not, wait for the token's exp.
+    wait_until(lambda: time.time() > expiry + 1, timeout=30, what="the short-lived token to expire")
     return tokens
 
 
