@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from typing import Annotated
 
-from fastapi import FastAPI, HTTPException, Request, Response, status
+from fastapi import Depends, FastAPI, HTTPException, Request, Response, status
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.routing import Match
@@ -92,3 +93,15 @@ async def authenticate(
             detail={"reason": exc.reason, "message": str(exc)},
             headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{exc.reason}"'},
         ) from exc
+
+
+def caller_dependency(service: str) -> Callable[..., Awaitable[Principal]]:
+    """A FastAPI dependency giving the verified caller; the app keeps its verifier in `state.verifier`."""
+
+    async def caller(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+    ) -> Principal:
+        return await authenticate(service, request.app.state.verifier, credentials)
+
+    return caller

@@ -4,20 +4,12 @@ from typing import Annotated
 
 from cryptography.fernet import Fernet
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials
 
 from qlcb_common.auth import Principal
 from qlcb_common.db import Database
-from qlcb_common.http_app import authenticate, bearer_scheme
+from qlcb_common.http_app import caller_dependency
 
 SERVICE = "identity"
-
-
-async def caller(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
-) -> Principal:
-    return await authenticate(SERVICE, request.app.state.verifier, credentials)
 
 
 def database(request: Request) -> Database:
@@ -30,6 +22,6 @@ def sealer(request: Request) -> Fernet:
     return fernet
 
 
-Caller = Annotated[Principal, Depends(caller)]
+Caller = Annotated[Principal, Depends(caller_dependency(SERVICE))]
 DatabaseDep = Annotated[Database, Depends(database)]
 SealerDep = Annotated[Fernet, Depends(sealer)]

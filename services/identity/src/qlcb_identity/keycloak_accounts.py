@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import string
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from keycloak import KeycloakAdmin
 
+from qlcb_common.errors import NotFound
 from qlcb_common.tiers import Tier
 from qlcb_identity.unit_groups.projection import ensure_group_path
 
@@ -78,3 +81,10 @@ def reset_password(admin: KeycloakAdmin, user_id: str, password: str, *, sign_ou
     admin.set_user_password(user_id, password, temporary=True)
     if sign_out:
         admin.user_logout(user_id)
+
+
+async def require_account(admin: Callable[[], KeycloakAdmin], username: str) -> AccountScope:
+    found = await asyncio.to_thread(account_scope, admin(), username)
+    if found is None:
+        raise NotFound(f"Không có tài khoản {username!r}")
+    return found

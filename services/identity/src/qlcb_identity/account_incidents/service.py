@@ -12,25 +12,18 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb_common.auth import Principal
-from qlcb_common.errors import FailedPrecondition, NotFound, PermissionDenied
+from qlcb_common.errors import FailedPrecondition, PermissionDenied
 from qlcb_common.text import clean
 from qlcb_identity import credentials
 from qlcb_identity.account_incidents.models import AccountIncident
 from qlcb_identity.account_requests import rules
 from qlcb_identity.audit import service as audit
-from qlcb_identity.keycloak_accounts import AccountScope, account_scope, reset_password, temporary_password
+from qlcb_identity.keycloak_accounts import require_account, reset_password, temporary_password
 
 
 class IncidentKind(StrEnum):
     LOST = "lost"  # Mất mật khẩu
     STOLEN = "stolen"  # Nghi bị lộ, bị đánh cắp
-
-
-async def _scope(admin: Callable[[], KeycloakAdmin], username: str) -> AccountScope:
-    found = await asyncio.to_thread(account_scope, admin(), username)
-    if found is None:
-        raise NotFound(f"Không có tài khoản {username!r}")
-    return found
 
 
 async def report(
@@ -43,7 +36,7 @@ async def report(
     admin: Callable[[], KeycloakAdmin],
 ) -> AccountIncident:
     """The holder reports their own account; an admin may report any account it administers."""
-    scope = await _scope(admin, username)
+    scope = await require_account(admin, username)
     if actor.username != username:
         rules.require_issuer(actor, scope.unit_path or "/", scope.tiers)
     incident = AccountIncident(
@@ -68,7 +61,7 @@ async def reset(
     sealer: Fernet,
 ) -> tuple[AccountIncident, str]:
     """Resets the account of an open incident with a new first-login password; returns its token."""
-    scope = await _scope(admin, username)
+    scope = await require_account(admin, username)
     if actor.username == username:
         raise PermissionDenied("Không tự cấp lại mật khẩu cho chính mình")
     rules.require_issuer(actor, scope.unit_path or "/", scope.tiers)

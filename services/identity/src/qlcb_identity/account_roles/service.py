@@ -10,18 +10,11 @@ from keycloak import KeycloakAdmin
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb_common.auth import Principal
-from qlcb_common.errors import NotFound, PermissionDenied
+from qlcb_common.errors import PermissionDenied
 from qlcb_common.tiers import Tier
 from qlcb_identity.account_requests import rules
 from qlcb_identity.audit import service as audit
-from qlcb_identity.keycloak_accounts import AccountScope, account_scope
-
-
-async def _scope(admin: Callable[[], KeycloakAdmin], username: str) -> AccountScope:
-    found = await asyncio.to_thread(account_scope, admin(), username)
-    if found is None:
-        raise NotFound(f"Không có tài khoản {username!r}")
-    return found
+from qlcb_identity.keycloak_accounts import require_account
 
 
 def _set_role(admin: KeycloakAdmin, user_id: str, tier: Tier, *, granted: bool) -> None:
@@ -44,7 +37,7 @@ async def change(
     """Grants or revokes `tier`; returns the account's tiers afterwards."""
     if actor.username == username:
         raise PermissionDenied("Không tự thay đổi quyền của chính mình")
-    scope = await _scope(admin, username)
+    scope = await require_account(admin, username)
     # The admin must be able to grant both what the account holds and what is being changed.
     rules.require_issuer(actor, scope.unit_path or "/", [*scope.tiers, tier.value])
     await asyncio.to_thread(_set_role, admin(), scope.user_id, tier, granted=granted)
