@@ -17,6 +17,7 @@ class Tier(StrEnum):
     SELF = "self"
 
 
+TIER_NAMES = frozenset(t.value for t in Tier)
 SECTOR_WIDE_READERS = frozenset({Tier.SYSTEM_ADMIN, Tier.SECTOR_HR, Tier.SECTOR_VIEWER})
 
 

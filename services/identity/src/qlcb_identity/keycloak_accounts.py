@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from keycloak import KeycloakAdmin
 
 from qlcb_common.errors import NotFound
-from qlcb_common.tiers import Tier
+from qlcb_common.tiers import TIER_NAMES
 from qlcb_identity.unit_groups.projection import ensure_group_path
 
-_TIERS = frozenset(t.value for t in Tier)
 _CLASSES = (string.ascii_uppercase, string.ascii_lowercase, string.digits, "!@#$%^&*-_=+?")
 
 
@@ -72,7 +71,7 @@ def account_scope(admin: KeycloakAdmin, username: str) -> AccountScope | None:
     if user_id is None:
         return None
     groups = admin.get_user_groups(user_id)
-    tiers = [r["name"] for r in admin.get_realm_roles_of_user(user_id) if r["name"] in _TIERS]
+    tiers = [r["name"] for r in admin.get_realm_roles_of_user(user_id) if r["name"] in TIER_NAMES]
     return AccountScope(user_id, groups[0]["path"] if groups else None, tiers)
 
 
