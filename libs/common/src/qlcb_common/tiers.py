@@ -18,7 +18,6 @@ class Tier(StrEnum):
 
 
 TIER_NAMES = frozenset(t.value for t in Tier)
-SECTOR_WIDE_READERS = frozenset({Tier.SYSTEM_ADMIN, Tier.SECTOR_HR, Tier.SECTOR_VIEWER})
 
 
 def in_subtree(unit_path: str, scope_path: str) -> bool:

@@ -49,7 +49,7 @@ class PersonnelServicer(personnel_pb2_grpc.PersonnelServiceServicer):
 
     async def GetUnit(self, request: personnel_pb2.GetUnitRequest, context: Context) -> personnel_pb2.GetUnitResponse:
         async with self._db.unit_of_work() as session:
-            unit = await units.get_unit(session, request.id)
+            unit = await units.get_unit(session, actor=current_principal(), unit_id=request.id)
         return personnel_pb2.GetUnitResponse(unit=units.to_proto(unit))
 
     async def ListUnits(

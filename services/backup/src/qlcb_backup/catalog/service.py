@@ -17,11 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from qlcb.backup.v1 import backup_pb2, events_pb2
 from qlcb_backup.catalog.models import BackupRecord
 from qlcb_backup.stores.base import Store
+from qlcb_common import authz
 from qlcb_common.auth import Principal
-from qlcb_common.errors import AlreadyExists, DataLoss, InvalidArgument, NotFound, PermissionDenied
+from qlcb_common.authz import Action, Section
+from qlcb_common.errors import AlreadyExists, DataLoss, InvalidArgument, NotFound
 from qlcb_common.events import subjects
 from qlcb_common.events.outbox import Outbox
-from qlcb_common.tiers import Tier
 
 TARGET_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
@@ -35,8 +36,8 @@ class TakenBackup:
 
 
 def require_operator(actor: Principal) -> None:
-    if not actor.has_any_role((Tier.SYSTEM_ADMIN,)):
-        raise PermissionDenied("Chỉ quản trị hệ thống được sao lưu và phục hồi")
+    """Backups hold every unit's data: only a sector-wide grant of BACKUP OPERATE will do."""
+    authz.require(actor, Section.BACKUP, Action.OPERATE, "/")
 
 
 async def take_backup(store: Store, *, store_name: str, backup_dir: Path) -> TakenBackup:

@@ -9,13 +9,13 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb.personnel.v1 import events_pb2, personnel_pb2
-from qlcb_common import policy
+from qlcb_common import authz
 from qlcb_common.auth import Principal
+from qlcb_common.authz import Action, Section
 from qlcb_common.errors import AlreadyExists, FieldViolation, InvalidArgument, NotFound
 from qlcb_common.events import subjects
 from qlcb_common.events.outbox import Outbox
 from qlcb_common.text import clean
-from qlcb_personnel import access
 from qlcb_personnel.persons.models import Person
 from qlcb_personnel.units.models import Unit, in_subtree
 
@@ -57,7 +57,7 @@ async def create_person(session: AsyncSession, *, outbox: Outbox, actor: Princip
         violations.append(FieldViolation("unit_id", "Đơn vị không tồn tại"))
     if violations or unit is None or birth is None:
         raise InvalidArgument(violations)
-    access.require_person_writer(actor, unit.path)
+    authz.require(actor, Section.IDENTITY, Action.CREATE, unit.path)
     clash = await session.scalar(
         select(Person).where(or_(Person.personal_id == personal_id, Person.staff_number == staff_number))
     )
@@ -94,7 +94,7 @@ async def get_person(session: AsyncSession, *, actor: Principal, person_id: str)
     ).first()
     if row is None:
         raise NotFound(f"Không có hồ sơ {person_id!r}")
-    policy.require_reader(actor, row.path)
+    authz.require(actor, Section.IDENTITY, Action.READ, row.path)
     person: Person = row.Person
     return person
 
@@ -115,17 +115,8 @@ async def list_persons(
         raise InvalidArgument.single("page_size", f"Từ 0 đến {MAX_PAGE_SIZE}")
     limit = page_size or DEFAULT_PAGE_SIZE
     query = select(Person).join(Unit, Unit.id == Person.unit_id)
-    if include_subtree:
-        query = query.where(or_(Unit.path == unit.path, Unit.path.startswith(unit.path + "/", autoescape=True)))
-    else:
-        query = query.where(Unit.id == unit.id)
-    scope = policy.read_scope(actor)
-    if scope is not None:
-        path, subtree = scope
-        if subtree:
-            query = query.where(in_subtree(path))
-        else:
-            query = query.where(Unit.path == path)
+    query = query.where(in_subtree(unit.path) if include_subtree else Unit.id == unit.id)
+    query = query.where(authz.sql_scope(actor, Section.IDENTITY, Action.READ, Unit.path))
     if page_token:
         query = query.where(Person.id > page_token)
     persons = list((await session.scalars(query.order_by(Person.id).limit(limit + 1))).all())

@@ -8,14 +8,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb.personnel.v1 import events_pb2, personnel_pb2
-from qlcb_common import policy
+from qlcb_common import authz
 from qlcb_common.auth import Principal
-from qlcb_common.errors import AlreadyExists, FieldViolation, InvalidArgument, NotFound
+from qlcb_common.authz import Action, Scope, Section
+from qlcb_common.errors import AlreadyExists, FieldViolation, InvalidArgument, NotFound, PermissionDenied
 from qlcb_common.events import subjects
 from qlcb_common.events.outbox import Outbox
 from qlcb_common.text import clean
-from qlcb_personnel import access
-from qlcb_personnel.units.models import Unit, in_subtree
+from qlcb_personnel.units.models import Unit
 
 CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,31}$")
 KINDS = set(personnel_pb2.UnitKind.keys()) - {"UNIT_KIND_UNSPECIFIED"}
@@ -31,7 +31,8 @@ async def establish_unit(
     kind: str,
     parent_id: str,
 ) -> Unit:
-    access.require_unit_writer(actor)
+    if authz.scope_for(actor, Section.UNIT, Action.CREATE) is Scope.NONE:
+        raise PermissionDenied("Không có quyền thành lập đơn vị")
     code = code.strip().upper()
     name = clean(name)
     violations = []
@@ -52,6 +53,7 @@ async def establish_unit(
         violations.append(FieldViolation("parent_id", "Chỉ Tổng cục được không có đơn vị cấp trên"))
     if violations:
         raise InvalidArgument(violations)
+    authz.require(actor, Section.UNIT, Action.CREATE, f"{parent.path if parent else ''}/{code}")
     if await session.scalar(select(Unit.id).where(Unit.code == code)) is not None:
         raise AlreadyExists(f"Mã đơn vị {code} đã tồn tại")
     unit = Unit(
@@ -75,19 +77,16 @@ async def establish_unit(
     return unit
 
 
-async def get_unit(session: AsyncSession, unit_id: str) -> Unit:
+async def get_unit(session: AsyncSession, *, actor: Principal, unit_id: str) -> Unit:
     unit = await session.get(Unit, unit_id) if unit_id else None
     if unit is None:
         raise NotFound(f"Không có đơn vị {unit_id!r}")
+    authz.require(actor, Section.UNIT, Action.READ, unit.path)
     return unit
 
 
 async def list_units(session: AsyncSession, *, actor: Principal) -> list[Unit]:
-    query = select(Unit).order_by(Unit.path)
-    scope = policy.read_scope(actor)
-    if scope is not None:
-        path, subtree = scope
-        query = query.where(in_subtree(path) if subtree else Unit.path == path)
+    query = select(Unit).where(authz.sql_scope(actor, Section.UNIT, Action.READ, Unit.path)).order_by(Unit.path)
     return list((await session.scalars(query)).all())
 
 

@@ -3,8 +3,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from qlcb_common import policy
+from qlcb_common import authz
 from qlcb_common.auth import Principal
+from qlcb_common.authz import Action, Section
 from qlcb_common.errors import InvalidArgument, NotFound
 from qlcb_reports.headcount.models import UnitHeadcount, UnitNode, in_subtree
 
@@ -15,7 +16,7 @@ async def headcount(session: AsyncSession, *, actor: Principal, unit_id: str, in
     node = await session.get(UnitNode, unit_id)
     if node is None:
         raise NotFound(f"Chưa có số liệu của đơn vị {unit_id!r}")
-    policy.require_reader(actor, node.path)
+    authz.require(actor, Section.REPORTS, Action.READ, node.path)
     query = select(func.coalesce(func.sum(UnitHeadcount.headcount), 0)).join(
         UnitNode, UnitNode.unit_id == UnitHeadcount.unit_id
     )

@@ -1,0 +1,114 @@
+"""The declarative matrix of the domain's tier table (001 Điều 5–7, 003 annex).
+
+Each tier lists (sections, actions, scope) rows; every combination not listed is NONE. The
+matrix is data: a change of the regulation is a change of these rows, not of code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import IntEnum, StrEnum
+
+from qlcb_common.tiers import Tier
+
+
+class Scope(IntEnum):
+    """Ordered from narrowest to widest, so the widest of several grants is their max."""
+
+    NONE = 0
+    OWN_RECORD = 1  # chỉ hồ sơ của chính mình
+    OWN_UNIT = 2  # đơn vị mình
+    SUBTREE = 3  # đơn vị mình và các đơn vị trực thuộc
+    SECTOR = 4  # toàn ngành
+
+
+class Section(StrEnum):
+    UNIT = "unit"  # tổ chức bộ máy: the unit tree
+    IDENTITY = "identity"  # sơ yếu lý lịch: name, birth, ids
+    WORK_HISTORY = "work_history"  # quá trình công tác, điều động
+    SALARY = "salary"  # ngạch, bậc, hệ số, phụ cấp
+    REWARDS_DISCIPLINE = "rewards_discipline"  # khen thưởng, kỷ luật
+    ASSET_DECLARATION = "asset_declaration"  # kê khai tài sản
+    LABOUR_CONTRACT = "labour_contract"  # hợp đồng lao động
+    FAMILY = "family"  # quan hệ gia đình
+    CATALOG = "catalog"  # danh mục
+    REPORTS = "reports"  # báo cáo, thống kê
+    BACKUP = "backup"  # sao lưu, phục hồi
+
+
+class Action(StrEnum):
+    READ = "read"
+    CREATE = "create"
+    UPDATE = "update"
+    EXPORT = "export"
+    OPERATE = "operate"
+
+
+RECORD = (
+    Section.IDENTITY,
+    Section.WORK_HISTORY,
+    Section.SALARY,
+    Section.REWARDS_DISCIPLINE,
+    Section.ASSET_DECLARATION,
+    Section.LABOUR_CONTRACT,
+    Section.FAMILY,
+)
+VIEW = (Action.READ, Action.EXPORT)
+WRITE = (Action.CREATE, Action.UPDATE)
+Row = tuple[Iterable[Section], Iterable[Action], Scope]
+
+_ROWS: dict[Tier, list[Row]] = {
+    Tier.SYSTEM_ADMIN: [(Section, Action, Scope.SECTOR)],
+    Tier.SECTOR_HR: [
+        ((*RECORD, Section.UNIT, Section.REPORTS, Section.CATALOG), VIEW, Scope.SECTOR),
+        # Records resulting from its own decisions, for any unit; catalogs; newly established units.
+        ((*RECORD, Section.UNIT, Section.CATALOG), WRITE, Scope.SECTOR),
+    ],
+    Tier.SECTOR_VIEWER: [((*RECORD, Section.UNIT, Section.REPORTS, Section.CATALOG), VIEW, Scope.SECTOR)],
+    Tier.HQ_DEPARTMENT: [
+        ((*RECORD, Section.UNIT, Section.REPORTS), VIEW, Scope.OWN_UNIT),
+        ((Section.ASSET_DECLARATION,), WRITE, Scope.OWN_UNIT),
+        ((Section.CATALOG,), (Action.READ,), Scope.SECTOR),
+    ],
+    Tier.HQ_UNIT: [
+        ((*RECORD, Section.UNIT, Section.REPORTS), VIEW, Scope.OWN_UNIT),
+        # Intra-unit moves of non-leaders, rewards and discipline within the head's authority,
+        # asset declarations, labour-contract workers.
+        (
+            (Section.WORK_HISTORY, Section.REWARDS_DISCIPLINE, Section.ASSET_DECLARATION, Section.LABOUR_CONTRACT),
+            WRITE,
+            Scope.OWN_UNIT,
+        ),
+        ((Section.CATALOG,), (Action.READ,), Scope.SECTOR),
+    ],
+    Tier.LOCAL_ADMIN: [
+        ((*RECORD, Section.UNIT, Section.REPORTS), VIEW, Scope.SUBTREE),
+        (RECORD, WRITE, Scope.SUBTREE),
+        ((Section.CATALOG,), (Action.READ,), Scope.SECTOR),
+    ],
+    # "As granted" by its admin: grants are not modelled yet, so a local officer reads its subtree.
+    Tier.LOCAL_OFFICER: [
+        ((*RECORD, Section.UNIT, Section.REPORTS), (Action.READ,), Scope.SUBTREE),
+        ((Section.CATALOG,), (Action.READ,), Scope.SECTOR),
+    ],
+    Tier.UNIT_LEADER: [
+        ((*RECORD, Section.UNIT, Section.REPORTS), VIEW, Scope.SUBTREE),
+        ((Section.CATALOG,), (Action.READ,), Scope.SECTOR),
+    ],
+    Tier.SELF: [
+        (RECORD, (Action.READ,), Scope.OWN_RECORD),
+        ((Section.CATALOG,), (Action.READ,), Scope.SECTOR),
+    ],
+}
+
+
+def _expand(rows: list[Row]) -> dict[Section, dict[Action, Scope]]:
+    table = {section: dict.fromkeys(Action, Scope.NONE) for section in Section}
+    for sections, actions, scope in rows:
+        for section in sections:
+            for action in actions:
+                table[section][action] = max(table[section][action], scope)
+    return table
+
+
+MATRIX: dict[Tier, dict[Section, dict[Action, Scope]]] = {tier: _expand(rows) for tier, rows in _ROWS.items()}

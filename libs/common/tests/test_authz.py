@@ -1,0 +1,103 @@
+"""The matrix covers every tier × section × action and says what the domain's tier table says."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Column, MetaData, String, Table, select
+
+from qlcb_common.auth import Principal
+from qlcb_common.authz import MATRIX, Action, Delegation, Scope, Section, require, scope_for, sql_scope
+from qlcb_common.errors import PermissionDenied
+from qlcb_common.tiers import Tier
+
+
+def _who(tier: Tier, unit: str | None = "/TCHQ/HQHN") -> Principal:
+    return Principal(
+        subject="s", username="u", roles=frozenset({tier.value, "offline_access"}), unit_path=unit, token="t"
+    )
+
+
+def test_every_combination_is_declared() -> None:
+    assert set(MATRIX) == set(Tier)
+    for sections in MATRIX.values():
+        assert set(sections) == set(Section)
+        for actions in sections.values():
+            assert set(actions) == set(Action)
+
+
+@pytest.mark.parametrize(
+    ("tier", "section", "action", "scope"),
+    [
+        (Tier.SYSTEM_ADMIN, Section.BACKUP, Action.OPERATE, Scope.SECTOR),
+        (Tier.SECTOR_HR, Section.IDENTITY, Action.READ, Scope.SECTOR),
+        (Tier.SECTOR_HR, Section.CATALOG, Action.UPDATE, Scope.SECTOR),
+        (Tier.SECTOR_HR, Section.UNIT, Action.CREATE, Scope.SECTOR),
+        (Tier.SECTOR_HR, Section.BACKUP, Action.OPERATE, Scope.NONE),
+        (Tier.SECTOR_VIEWER, Section.REPORTS, Action.READ, Scope.SECTOR),
+        (Tier.SECTOR_VIEWER, Section.IDENTITY, Action.UPDATE, Scope.NONE),
+        (Tier.HQ_DEPARTMENT, Section.IDENTITY, Action.READ, Scope.OWN_UNIT),
+        (Tier.HQ_DEPARTMENT, Section.ASSET_DECLARATION, Action.UPDATE, Scope.OWN_UNIT),
+        (Tier.HQ_DEPARTMENT, Section.WORK_HISTORY, Action.UPDATE, Scope.NONE),
+        (Tier.HQ_UNIT, Section.WORK_HISTORY, Action.UPDATE, Scope.OWN_UNIT),
+        (Tier.HQ_UNIT, Section.LABOUR_CONTRACT, Action.CREATE, Scope.OWN_UNIT),
+        (Tier.HQ_UNIT, Section.SALARY, Action.UPDATE, Scope.NONE),
+        (Tier.LOCAL_ADMIN, Section.SALARY, Action.UPDATE, Scope.SUBTREE),
+        (Tier.LOCAL_ADMIN, Section.UNIT, Action.CREATE, Scope.NONE),
+        (Tier.LOCAL_OFFICER, Section.IDENTITY, Action.READ, Scope.SUBTREE),
+        (Tier.LOCAL_OFFICER, Section.IDENTITY, Action.UPDATE, Scope.NONE),
+        (Tier.UNIT_LEADER, Section.REPORTS, Action.READ, Scope.SUBTREE),
+        (Tier.UNIT_LEADER, Section.IDENTITY, Action.CREATE, Scope.NONE),
+        (Tier.SELF, Section.IDENTITY, Action.READ, Scope.OWN_RECORD),
+        (Tier.SELF, Section.REPORTS, Action.READ, Scope.NONE),
+    ],
+)
+def test_rows_of_the_tier_table(tier: Tier, section: Section, action: Action, scope: Scope) -> None:
+    assert MATRIX[tier][section][action] is scope
+
+
+def test_the_widest_of_several_tiers_wins() -> None:
+    both = Principal(subject="s", username="u", roles=frozenset({"self", "local-admin"}), unit_path="/A", token="t")
+    assert scope_for(both, Section.IDENTITY, Action.READ) is Scope.SUBTREE
+
+
+def test_a_delegation_widens_only_its_unit() -> None:
+    raise_steps = Delegation("/TCHQ/CDTCBL", Section.SALARY, Action.UPDATE, Scope.OWN_UNIT)
+    anti_smuggling = _who(Tier.HQ_UNIT, "/TCHQ/CDTCBL")
+    other = _who(Tier.HQ_UNIT, "/TCHQ/VPTC")
+    with pytest.raises(PermissionDenied):
+        require(anti_smuggling, Section.SALARY, Action.UPDATE, "/TCHQ/CDTCBL")
+    require(anti_smuggling, Section.SALARY, Action.UPDATE, "/TCHQ/CDTCBL", delegations=[raise_steps])
+    with pytest.raises(PermissionDenied):
+        require(other, Section.SALARY, Action.UPDATE, "/TCHQ/VPTC", delegations=[raise_steps])
+
+
+@pytest.mark.parametrize(
+    ("tier", "target", "allowed"),
+    [
+        (Tier.LOCAL_ADMIN, "/TCHQ/HQHN", True),
+        (Tier.LOCAL_ADMIN, "/TCHQ/HQHN/HQHN-NB", True),
+        (Tier.LOCAL_ADMIN, "/TCHQ/HQHNX", False),  # a sibling whose code starts alike
+        (Tier.HQ_DEPARTMENT, "/TCHQ/HQHN/HQHN-NB", False),
+        (Tier.SECTOR_VIEWER, "/TCHQ/HQHCM", True),
+    ],
+)
+def test_require_follows_the_unit_tree(tier: Tier, target: str, allowed: bool) -> None:
+    if allowed:
+        require(_who(tier), Section.IDENTITY, Action.READ, target)
+    else:
+        with pytest.raises(PermissionDenied):
+            require(_who(tier), Section.IDENTITY, Action.READ, target)
+
+
+def test_a_tier_without_unit_gets_no_unit_scope() -> None:
+    assert scope_for(_who(Tier.LOCAL_ADMIN, None), Section.IDENTITY, Action.READ) is Scope.NONE
+
+
+def test_scope_becomes_sql() -> None:
+    units = Table("units", MetaData(), Column("path", String))
+    query = select(units.c.path).where(sql_scope(_who(Tier.LOCAL_ADMIN), Section.IDENTITY, Action.READ, units.c.path))
+    sql = str(query.compile(compile_kwargs={"literal_binds": True}))
+    assert "units.path = '/TCHQ/HQHN'" in sql
+    assert "units.path LIKE '//TCHQ//HQHN//' || '%' ESCAPE '/'" in sql  # '/' escapes itself
+    with pytest.raises(PermissionDenied):
+        sql_scope(_who(Tier.UNIT_LEADER), Section.BACKUP, Action.OPERATE, units.c.path)
