@@ -18,20 +18,22 @@ from qlcb_identity.account_requests import api as account_requests_api
 from qlcb_identity.account_roles import api as account_roles_api
 from qlcb_identity.audit import api as audit_api
 from qlcb_identity.audit import keycloak_events
-from qlcb_identity.db_models import make_inbox
+from qlcb_identity.db_models import make_inbox, make_outbox
+from qlcb_identity.delegations import api as delegations_api
 from qlcb_identity.dependencies import SERVICE
+from qlcb_identity.events import run_events
 from qlcb_identity.federation import api as federation_api
 from qlcb_identity.purpose_accounts import api as purpose_accounts_api
 from qlcb_identity.realm import api as realm_api
 from qlcb_identity.realm.admin import keycloak_admin, realm_sync
 from qlcb_identity.realm.api import keep_realm
 from qlcb_identity.settings import IdentitySettings
-from qlcb_identity.unit_groups.follower import follow_units
 
 
 def create_app(settings: IdentitySettings, oidc: OidcSettings | None = None) -> FastAPI:
     readiness = Readiness("realm", "database", "nats")
     inbox = make_inbox()
+    outbox = make_outbox()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -39,11 +41,12 @@ def create_app(settings: IdentitySettings, oidc: OidcSettings | None = None) -> 
         app.state.realm = realm_sync(settings)
         db = Database(settings.database_url)
         app.state.db = db
+        app.state.outbox = outbox
         app.state.sealer = Fernet(settings.credential_key.get_secret_value().encode())
         app.state.keycloak_admin = lambda: keycloak_admin(settings, app.state.realm.name)
         tasks = [
             asyncio.create_task(keep_realm(app.state.realm, readiness)),
-            asyncio.create_task(follow_units(settings, app.state.realm.name, db, inbox, readiness)),
+            asyncio.create_task(run_events(settings, app.state.realm.name, db, inbox, outbox, readiness)),
             asyncio.create_task(
                 keycloak_events.follow(db, app.state.keycloak_admin, settings.admin_events_interval_seconds)
             ),
@@ -72,5 +75,6 @@ def create_app(settings: IdentitySettings, oidc: OidcSettings | None = None) -> 
     app.include_router(account_incidents_api.router)
     app.include_router(purpose_accounts_api.router)
     app.include_router(account_roles_api.router)
+    app.include_router(delegations_api.router)
 
     return app

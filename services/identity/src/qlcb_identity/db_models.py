@@ -1,10 +1,11 @@
-"""Identity's declarative base and the inbox of the events it has applied."""
+"""Identity's declarative base, the inbox of the events it applied and the outbox of those it publishes."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import DeclarativeBase
 
 from qlcb_common.events.inbox import Inbox, define_inbox_table
+from qlcb_common.events.outbox import Outbox, define_outbox_table
 
 
 class Base(DeclarativeBase):
@@ -14,3 +15,8 @@ class Base(DeclarativeBase):
 def make_inbox() -> Inbox:
     table = Base.metadata.tables.get("processed_events")
     return Inbox(table if table is not None else define_inbox_table(Base.metadata))
+
+
+def make_outbox() -> Outbox:
+    table = Base.metadata.tables.get("outbox")
+    return Outbox(table if table is not None else define_outbox_table(Base.metadata))

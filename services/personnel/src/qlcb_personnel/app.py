@@ -8,10 +8,12 @@ from nats.js import JetStreamContext
 
 from qlcb.personnel.v1 import personnel_pb2, personnel_pb2_grpc
 from qlcb_common.db import Database
+from qlcb_common.events import streams, subjects
+from qlcb_common.events.consumer import DurableConsumer
 from qlcb_common.events.relay import OutboxRelay
 from qlcb_common.grpc_runtime import GrpcApp
 from qlcb_common.settings import OidcSettings
-from qlcb_personnel.db_models import Base, make_outbox
+from qlcb_personnel.db_models import Base, make_delegations, make_inbox, make_outbox
 from qlcb_personnel.grpc_api import PersonnelServicer
 from qlcb_personnel.persons import models as _persons  # noqa: F401  (registers the table)
 from qlcb_personnel.settings import PersonnelSettings
@@ -22,13 +24,24 @@ SERVICE = "personnel"
 
 def build_app() -> GrpcApp:
     outbox = make_outbox()
+    inbox = make_inbox()
+    delegations = make_delegations()
 
     def register(server: grpc.aio.Server, db: Database) -> Sequence[str]:
-        personnel_pb2_grpc.add_PersonnelServiceServicer_to_server(PersonnelServicer(db, outbox), server)
+        personnel_pb2_grpc.add_PersonnelServiceServicer_to_server(PersonnelServicer(db, outbox, delegations), server)
         return [personnel_pb2.DESCRIPTOR.services_by_name["PersonnelService"].full_name]
 
     def background(db: Database, js: JetStreamContext) -> Sequence[Coroutine[Any, Any, None]]:
-        return [OutboxRelay(service=SERVICE, db=db, outbox=outbox, js=js).run()]
+        follow_delegations = DurableConsumer(
+            name="personnel-delegations",
+            stream=streams.IDENTITY,
+            filter_subjects=[subjects.IDENTITY_DELEGATIONS],
+            db=db,
+            inbox=inbox,
+            js=js,
+            handler=delegations.apply,
+        )
+        return [OutboxRelay(service=SERVICE, db=db, outbox=outbox, js=js).run(), follow_delegations.run()]
 
     return GrpcApp(
         name=SERVICE,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import DeclarativeBase
 
+from qlcb_common.authz.delegations import DelegationCopy
+from qlcb_common.events.inbox import Inbox, define_inbox_table
 from qlcb_common.events.outbox import Outbox, define_outbox_table
 
 
@@ -14,3 +16,13 @@ class Base(DeclarativeBase):
 def make_outbox() -> Outbox:
     table = Base.metadata.tables.get("outbox")
     return Outbox(table if table is not None else define_outbox_table(Base.metadata))
+
+
+def make_delegations() -> DelegationCopy:
+    """The copy of identity's delegations this service enforces (see qlcb_common.authz)."""
+    return DelegationCopy(Base.metadata)
+
+
+def make_inbox() -> Inbox:
+    table = Base.metadata.tables.get("processed_events")
+    return Inbox(table if table is not None else define_inbox_table(Base.metadata))

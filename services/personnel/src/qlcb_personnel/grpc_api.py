@@ -8,6 +8,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb.personnel.v1 import personnel_pb2, personnel_pb2_grpc
+from qlcb_common.authz import Delegation
+from qlcb_common.authz.delegations import DelegationCopy
 from qlcb_common.db import Database
 from qlcb_common.errors import AlreadyExists
 from qlcb_common.events.outbox import Outbox
@@ -19,9 +21,14 @@ Context = Any
 
 
 class PersonnelServicer(personnel_pb2_grpc.PersonnelServiceServicer):
-    def __init__(self, db: Database, outbox: Outbox) -> None:
+    def __init__(self, db: Database, outbox: Outbox, delegations: DelegationCopy) -> None:
         self._db = db
         self._outbox = outbox
+        self._delegations = delegations
+
+    async def _granted(self, session: AsyncSession) -> list[Delegation]:
+        """Delegations to the caller's unit, as identity last published them."""
+        return await self._delegations.for_caller(session, current_principal())
 
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[AsyncSession]:
@@ -40,6 +47,7 @@ class PersonnelServicer(personnel_pb2_grpc.PersonnelServiceServicer):
                 session,
                 outbox=self._outbox,
                 actor=current_principal(),
+                delegations=await self._granted(session),
                 code=request.code,
                 name=request.name,
                 kind=personnel_pb2.UnitKind.Name(request.kind),
@@ -49,14 +57,23 @@ class PersonnelServicer(personnel_pb2_grpc.PersonnelServiceServicer):
 
     async def GetUnit(self, request: personnel_pb2.GetUnitRequest, context: Context) -> personnel_pb2.GetUnitResponse:
         async with self._db.unit_of_work() as session:
-            unit = await units.get_unit(session, actor=current_principal(), unit_id=request.id)
+            unit = await units.get_unit(
+                session,
+                actor=current_principal(),
+                delegations=await self._granted(session),
+                unit_id=request.id,
+            )
         return personnel_pb2.GetUnitResponse(unit=units.to_proto(unit))
 
     async def ListUnits(
         self, request: personnel_pb2.ListUnitsRequest, context: Context
     ) -> personnel_pb2.ListUnitsResponse:
         async with self._db.unit_of_work() as session:
-            found = await units.list_units(session, actor=current_principal())
+            found = await units.list_units(
+                session,
+                actor=current_principal(),
+                delegations=await self._granted(session),
+            )
         return personnel_pb2.ListUnitsResponse(units=[units.to_proto(u) for u in found])
 
     async def CreatePerson(
@@ -71,14 +88,25 @@ class PersonnelServicer(personnel_pb2_grpc.PersonnelServiceServicer):
             unit_id=request.unit_id,
         )
         async with self._write() as session:
-            person = await persons.create_person(session, outbox=self._outbox, actor=current_principal(), data=data)
+            person = await persons.create_person(
+                session,
+                outbox=self._outbox,
+                actor=current_principal(),
+                delegations=await self._granted(session),
+                data=data,
+            )
         return personnel_pb2.CreatePersonResponse(person=persons.to_proto(person))
 
     async def GetPerson(
         self, request: personnel_pb2.GetPersonRequest, context: Context
     ) -> personnel_pb2.GetPersonResponse:
         async with self._db.unit_of_work() as session:
-            person = await persons.get_person(session, actor=current_principal(), person_id=request.id)
+            person = await persons.get_person(
+                session,
+                actor=current_principal(),
+                delegations=await self._granted(session),
+                person_id=request.id,
+            )
         return personnel_pb2.GetPersonResponse(person=persons.to_proto(person))
 
     async def ListPersons(
@@ -88,6 +116,7 @@ class PersonnelServicer(personnel_pb2_grpc.PersonnelServiceServicer):
             found, next_token = await persons.list_persons(
                 session,
                 actor=current_principal(),
+                delegations=await self._granted(session),
                 unit_id=request.unit_id,
                 include_subtree=request.include_subtree,
                 page_size=request.page_size,

@@ -12,7 +12,7 @@ from qlcb_common.events import streams, subjects
 from qlcb_common.events.consumer import DurableConsumer
 from qlcb_common.grpc_runtime import GrpcApp
 from qlcb_common.settings import OidcSettings
-from qlcb_reports.db_models import Base, make_inbox
+from qlcb_reports.db_models import Base, make_delegations, make_inbox
 from qlcb_reports.grpc_api import ReportsServicer
 from qlcb_reports.headcount import projection
 from qlcb_reports.settings import ReportsSettings
@@ -23,9 +23,10 @@ PERSONNEL_CONSUMER = "reports-personnel"
 
 def build_app() -> GrpcApp:
     inbox = make_inbox()
+    delegations = make_delegations()
 
     def register(server: grpc.aio.Server, db: Database) -> Sequence[str]:
-        reports_pb2_grpc.add_ReportsServiceServicer_to_server(ReportsServicer(db, inbox), server)
+        reports_pb2_grpc.add_ReportsServiceServicer_to_server(ReportsServicer(db, inbox, delegations), server)
         return [reports_pb2.DESCRIPTOR.services_by_name["ReportsService"].full_name]
 
     def background(db: Database, js: JetStreamContext) -> Sequence[Coroutine[Any, Any, None]]:
@@ -38,7 +39,16 @@ def build_app() -> GrpcApp:
             js=js,
             handler=projection.apply,
         )
-        return [consumer.run()]
+        follow_delegations = DurableConsumer(
+            name="reports-delegations",
+            stream=streams.IDENTITY,
+            filter_subjects=[subjects.IDENTITY_DELEGATIONS],
+            db=db,
+            inbox=inbox,
+            js=js,
+            handler=delegations.apply,
+        )
+        return [consumer.run(), follow_delegations.run()]
 
     return GrpcApp(
         name=SERVICE,

@@ -5,6 +5,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from qlcb.reports.v1 import reports_pb2, reports_pb2_grpc
+from qlcb_common.authz.delegations import DelegationCopy
 from qlcb_common.db import Database
 from qlcb_common.events.inbox import Inbox
 from qlcb_common.grpc_interceptor import current_principal
@@ -14,17 +15,20 @@ Context = Any
 
 
 class ReportsServicer(reports_pb2_grpc.ReportsServiceServicer):
-    def __init__(self, db: Database, inbox: Inbox) -> None:
+    def __init__(self, db: Database, inbox: Inbox, delegations: DelegationCopy) -> None:
         self._db = db
         self._inbox = inbox
+        self._delegations = delegations
 
     async def GetHeadcount(
         self, request: reports_pb2.GetHeadcountRequest, context: Context
     ) -> reports_pb2.GetHeadcountResponse:
+        actor = current_principal()
         async with self._db.unit_of_work() as session:
             count = await headcounts.headcount(
                 session,
-                actor=current_principal(),
+                actor=actor,
+                delegations=await self._delegations.for_caller(session, actor),
                 unit_id=request.unit_id,
                 include_subtree=request.include_subtree,
             )

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -11,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from qlcb.personnel.v1 import events_pb2, personnel_pb2
 from qlcb_common import authz
 from qlcb_common.auth import Principal
-from qlcb_common.authz import Action, Section
+from qlcb_common.authz import Action, Delegation, Section
 from qlcb_common.errors import AlreadyExists, FieldViolation, InvalidArgument, NotFound
 from qlcb_common.events import subjects
 from qlcb_common.events.outbox import Outbox
@@ -36,7 +37,14 @@ class PersonCreate:
     unit_id: str
 
 
-async def create_person(session: AsyncSession, *, outbox: Outbox, actor: Principal, data: PersonCreate) -> Person:
+async def create_person(
+    session: AsyncSession,
+    *,
+    outbox: Outbox,
+    actor: Principal,
+    delegations: Sequence[Delegation] = (),
+    data: PersonCreate,
+) -> Person:
     violations: list[FieldViolation] = []
     personal_id = data.personal_id.strip()
     staff_number = data.staff_number.strip()
@@ -57,7 +65,7 @@ async def create_person(session: AsyncSession, *, outbox: Outbox, actor: Princip
         violations.append(FieldViolation("unit_id", "Đơn vị không tồn tại"))
     if violations or unit is None or birth is None:
         raise InvalidArgument(violations)
-    authz.require(actor, Section.IDENTITY, Action.CREATE, unit.path)
+    authz.require(actor, Section.IDENTITY, Action.CREATE, unit.path, delegations=delegations)
     clash = await session.scalar(
         select(Person).where(or_(Person.personal_id == personal_id, Person.staff_number == staff_number))
     )
@@ -86,7 +94,9 @@ async def create_person(session: AsyncSession, *, outbox: Outbox, actor: Princip
     return person
 
 
-async def get_person(session: AsyncSession, *, actor: Principal, person_id: str) -> Person:
+async def get_person(
+    session: AsyncSession, *, actor: Principal, delegations: Sequence[Delegation] = (), person_id: str
+) -> Person:
     row = (
         await session.execute(
             select(Person, Unit.path).join(Unit, Unit.id == Person.unit_id).where(Person.id == person_id)
@@ -94,7 +104,7 @@ async def get_person(session: AsyncSession, *, actor: Principal, person_id: str)
     ).first()
     if row is None:
         raise NotFound(f"Không có hồ sơ {person_id!r}")
-    authz.require(actor, Section.IDENTITY, Action.READ, row.path)
+    authz.require(actor, Section.IDENTITY, Action.READ, row.path, delegations=delegations)
     person: Person = row.Person
     return person
 
@@ -103,6 +113,7 @@ async def list_persons(
     session: AsyncSession,
     *,
     actor: Principal,
+    delegations: Sequence[Delegation] = (),
     unit_id: str,
     include_subtree: bool,
     page_size: int,
@@ -116,7 +127,7 @@ async def list_persons(
     limit = page_size or DEFAULT_PAGE_SIZE
     query = select(Person).join(Unit, Unit.id == Person.unit_id)
     query = query.where(in_subtree(unit.path) if include_subtree else Unit.id == unit.id)
-    query = query.where(authz.sql_scope(actor, Section.IDENTITY, Action.READ, Unit.path))
+    query = query.where(authz.sql_scope(actor, Section.IDENTITY, Action.READ, Unit.path, delegations=delegations))
     if page_token:
         query = query.where(Person.id > page_token)
     persons = list((await session.scalars(query.order_by(Person.id).limit(limit + 1))).all())

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -10,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from qlcb.personnel.v1 import events_pb2, personnel_pb2
 from qlcb_common import authz
 from qlcb_common.auth import Principal
-from qlcb_common.authz import Action, Scope, Section
+from qlcb_common.authz import Action, Delegation, Scope, Section
 from qlcb_common.errors import AlreadyExists, FieldViolation, InvalidArgument, NotFound, PermissionDenied
 from qlcb_common.events import subjects
 from qlcb_common.events.outbox import Outbox
@@ -26,12 +27,13 @@ async def establish_unit(
     *,
     outbox: Outbox,
     actor: Principal,
+    delegations: Sequence[Delegation] = (),
     code: str,
     name: str,
     kind: str,
     parent_id: str,
 ) -> Unit:
-    if authz.scope_for(actor, Section.UNIT, Action.CREATE) is Scope.NONE:
+    if authz.scope_for(actor, Section.UNIT, Action.CREATE, delegations) is Scope.NONE:
         raise PermissionDenied("Không có quyền thành lập đơn vị")
     code = code.strip().upper()
     name = clean(name)
@@ -53,7 +55,9 @@ async def establish_unit(
         violations.append(FieldViolation("parent_id", "Chỉ Tổng cục được không có đơn vị cấp trên"))
     if violations:
         raise InvalidArgument(violations)
-    authz.require(actor, Section.UNIT, Action.CREATE, f"{parent.path if parent else ''}/{code}")
+    authz.require(
+        actor, Section.UNIT, Action.CREATE, f"{parent.path if parent else ''}/{code}", delegations=delegations
+    )
     if await session.scalar(select(Unit.id).where(Unit.code == code)) is not None:
         raise AlreadyExists(f"Mã đơn vị {code} đã tồn tại")
     unit = Unit(
@@ -77,16 +81,22 @@ async def establish_unit(
     return unit
 
 
-async def get_unit(session: AsyncSession, *, actor: Principal, unit_id: str) -> Unit:
+async def get_unit(
+    session: AsyncSession, *, actor: Principal, delegations: Sequence[Delegation] = (), unit_id: str
+) -> Unit:
     unit = await session.get(Unit, unit_id) if unit_id else None
     if unit is None:
         raise NotFound(f"Không có đơn vị {unit_id!r}")
-    authz.require(actor, Section.UNIT, Action.READ, unit.path)
+    authz.require(actor, Section.UNIT, Action.READ, unit.path, delegations=delegations)
     return unit
 
 
-async def list_units(session: AsyncSession, *, actor: Principal) -> list[Unit]:
-    query = select(Unit).where(authz.sql_scope(actor, Section.UNIT, Action.READ, Unit.path)).order_by(Unit.path)
+async def list_units(session: AsyncSession, *, actor: Principal, delegations: Sequence[Delegation] = ()) -> list[Unit]:
+    query = (
+        select(Unit)
+        .where(authz.sql_scope(actor, Section.UNIT, Action.READ, Unit.path, delegations=delegations))
+        .order_by(Unit.path)
+    )
     return list((await session.scalars(query)).all())
 
 

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import asyncio
+
 from qlcb_common.db import Database
 from qlcb_common.events import streams
 from qlcb_common.events.consumer import DurableConsumer
 from qlcb_common.events.inbox import Inbox
+from qlcb_common.events.outbox import Outbox
+from qlcb_common.events.relay import OutboxRelay
 from qlcb_common.events.streams import ensure_streams
 from qlcb_common.nats_connection import connect
 from qlcb_common.ops_http import Readiness
@@ -13,10 +17,11 @@ from qlcb_identity.settings import IdentitySettings
 from qlcb_identity.unit_groups.projection import UNIT_SUBJECTS, projection
 
 
-async def follow_units(
-    settings: IdentitySettings, realm: str, db: Database, inbox: Inbox, readiness: Readiness
+async def run_events(
+    settings: IdentitySettings, realm: str, db: Database, inbox: Inbox, outbox: Outbox, readiness: Readiness
 ) -> None:
-    """Mirrors personnel's unit tree into Keycloak groups, event by event."""
+    """Identity's side of the event bus: it mirrors personnel's unit tree into Keycloak groups,
+    and relays its own outbox (delegations)."""
     await db.wait_connected()
     await db.create_schema(Base.metadata)
     readiness.mark("database")
@@ -33,6 +38,7 @@ async def follow_units(
             js=nc.jetstream(),
             handler=projection(lambda: keycloak_admin(settings, realm)),
         )
-        await consumer.run()
+        relay = OutboxRelay(service="identity", db=db, outbox=outbox, js=nc.jetstream())
+        await asyncio.gather(consumer.run(), relay.run())
     finally:
         await nc.close()
