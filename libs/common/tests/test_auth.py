@@ -9,54 +9,10 @@ import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from jwt.algorithms import RSAAlgorithm
+from jwt_keys import ISSUER, FakeKeycloak, new_key
 
 from qlcb_common.auth import AuthError, TokenVerifier, bearer_token
 from qlcb_common.settings import OidcSettings
-
-ISSUER = "http://keycloak.test/realms/qlcb"
-
-
-class FakeKeycloak:
-    """Serves a JWKS document and counts how often it is fetched."""
-
-    def __init__(self) -> None:
-        self.keys: dict[str, rsa.RSAPrivateKey] = {"k1": _key()}
-        self.fetches = 0
-
-    def handler(self, request: httpx.Request) -> httpx.Response:
-        self.fetches += 1
-        jwks = []
-        for kid, key in self.keys.items():
-            jwk: dict[str, Any] = RSAAlgorithm.to_jwk(key.public_key(), as_dict=True)
-            jwks.append({**jwk, "kid": kid, "use": "sig", "alg": "RS256"})
-        return httpx.Response(200, json={"keys": jwks})
-
-    def token(self, kid: str = "k1", **overrides: Any) -> str:
-        now = int(time.time())
-        claims = {
-            "iss": ISSUER,
-            "aud": ["qlcb-api", "account"],
-            "sub": "user-1",
-            "preferred_username": "qthanoi",
-            "iat": now,
-            "exp": now + 300,
-            "realm_access": {"roles": ["local-admin", "offline_access"]},
-            "unit": ["/TCHQ/HQHN"],
-        }
-        claims.update(overrides)
-        claims = {k: v for k, v in claims.items() if v is not None}
-        return jwt.encode(claims, self.keys.get(kid) or _key(), algorithm="RS256", headers={"kid": kid})
-
-
-def _key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-@pytest.fixture
-def keycloak() -> FakeKeycloak:
-    return FakeKeycloak()
 
 
 @pytest.fixture
@@ -85,7 +41,7 @@ async def test_rotated_key_is_fetched_once(keycloak: FakeKeycloak) -> None:
     settings = OidcSettings(issuer=ISSUER, jwks_min_refresh_seconds=0)  # type: ignore[arg-type]
     verifier = TokenVerifier(settings, http=httpx.AsyncClient(transport=httpx.MockTransport(keycloak.handler)))
     await verifier.verify(keycloak.token("k1"))
-    keycloak.keys["k2"] = _key()
+    keycloak.keys["k2"] = new_key()
     await verifier.verify(keycloak.token("k2"))
     await verifier.verify(keycloak.token("k2"))
     await verifier.verify(keycloak.token("k1"))

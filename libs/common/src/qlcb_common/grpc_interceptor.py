@@ -76,10 +76,12 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler:
         handler = await continuation(handler_call_details)
-        if handler is None or handler.unary_unary is None:
-            return handler
         method: str = handler_call_details.method
         public = method.startswith(PUBLIC_METHOD_PREFIXES)
+        if handler is None or handler.unary_unary is None:
+            # Only unary calls are authenticated here: a streaming method of our own would
+            # otherwise run unauthenticated, so it is refused (UNIMPLEMENTED) until supported.
+            return handler if public else None
         return grpc.unary_unary_rpc_method_handler(
             self._wrap(method, handler.unary_unary, public),
             request_deserializer=handler.request_deserializer,
