@@ -37,6 +37,21 @@ class UnitPublic(BaseModel):
     path: str
 
 
+class PersonStatus(StrEnum):
+    """Tình trạng."""
+
+    ACTIVE = "active"  # Đang công tác
+    RETIRED = "retired"  # Nghỉ hưu
+    RESIGNED = "resigned"  # Thôi việc
+    DECEASED = "deceased"  # Từ trần
+
+
+class StatusChange(BaseModel):
+    status: PersonStatus = Field(description="active to reinstate")
+    effective_date: date = Field(description="Ngày hiệu lực")
+    decision: str = Field(min_length=1, max_length=100, description="Số quyết định")
+
+
 class PersonCreate(BaseModel):
     personal_id: str = Field(pattern=r"^\d{12}$", description="Số định danh cá nhân (12 chữ số)")
     staff_number: str = Field(min_length=1, max_length=20, description="Số hiệu cán bộ")
@@ -54,6 +69,7 @@ class PersonPublic(BaseModel):
     date_of_birth: date
     sex: Sex
     unit_id: str
+    status: PersonStatus
 
 
 class PersonPage(BaseModel):

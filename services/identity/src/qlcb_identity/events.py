@@ -12,6 +12,8 @@ from qlcb_common.events.streams import ensure_streams
 from qlcb_common.nats_connection import connect
 from qlcb_common.ops_http import Readiness
 from qlcb_identity.db_models import Base
+from qlcb_identity.lifecycle.projection import LIFECYCLE_SUBJECTS
+from qlcb_identity.lifecycle.projection import projection as lifecycle_projection
 from qlcb_identity.realm.admin import keycloak_admin
 from qlcb_identity.settings import IdentitySettings
 from qlcb_identity.unit_groups.projection import UNIT_SUBJECTS, projection
@@ -21,7 +23,7 @@ async def run_events(
     settings: IdentitySettings, realm: str, db: Database, inbox: Inbox, outbox: Outbox, readiness: Readiness
 ) -> None:
     """Identity's side of the event bus: it mirrors personnel's unit tree into Keycloak groups,
-    and relays its own outbox (delegations)."""
+    follows people leaving and returning (R-ACC-8), and relays its own outbox (delegations)."""
     await db.wait_connected()
     await db.create_schema(Base.metadata)
     readiness.mark("database")
@@ -38,7 +40,16 @@ async def run_events(
             js=nc.jetstream(),
             handler=projection(lambda: keycloak_admin(settings, realm)),
         )
+        lifecycle = DurableConsumer(
+            name="identity-lifecycle",
+            stream=streams.PERSONNEL,
+            filter_subjects=list(LIFECYCLE_SUBJECTS),
+            db=db,
+            inbox=inbox,
+            js=nc.jetstream(),
+            handler=lifecycle_projection(lambda: keycloak_admin(settings, realm)),
+        )
         relay = OutboxRelay(service="identity", db=db, outbox=outbox, js=nc.jetstream())
-        await asyncio.gather(consumer.run(), relay.run())
+        await asyncio.gather(consumer.run(), lifecycle.run(), relay.run())
     finally:
         await nc.close()

@@ -14,7 +14,9 @@ from qlcb_common.db import Database
 from qlcb_common.errors import AlreadyExists
 from qlcb_common.events.outbox import Outbox
 from qlcb_common.grpc_interceptor import current_principal
+from qlcb_personnel.persons import messages, status
 from qlcb_personnel.persons import service as persons
+from qlcb_personnel.persons.models import Person, PersonStatusEntry
 from qlcb_personnel.units import service as units
 
 Context = Any
@@ -95,7 +97,7 @@ class PersonnelServicer(personnel_pb2_grpc.PersonnelServiceServicer):
                 delegations=await self._granted(session),
                 data=data,
             )
-        return personnel_pb2.CreatePersonResponse(person=persons.to_proto(person))
+        return personnel_pb2.CreatePersonResponse(person=messages.to_proto(person))
 
     async def GetPerson(
         self, request: personnel_pb2.GetPersonRequest, context: Context
@@ -107,7 +109,8 @@ class PersonnelServicer(personnel_pb2_grpc.PersonnelServiceServicer):
                 delegations=await self._granted(session),
                 person_id=request.id,
             )
-        return personnel_pb2.GetPersonResponse(person=persons.to_proto(person))
+            statuses = await status.current(session, [person.id])
+        return personnel_pb2.GetPersonResponse(person=_message(person, statuses))
 
     async def ListPersons(
         self, request: personnel_pb2.ListPersonsRequest, context: Context
@@ -122,6 +125,29 @@ class PersonnelServicer(personnel_pb2_grpc.PersonnelServiceServicer):
                 page_size=request.page_size,
                 page_token=request.page_token,
             )
+            statuses = await status.current(session, [p.id for p in found])
         return personnel_pb2.ListPersonsResponse(
-            persons=[persons.to_proto(p) for p in found], next_page_token=next_token
+            persons=[_message(p, statuses) for p in found], next_page_token=next_token
         )
+
+    async def ChangePersonStatus(
+        self, request: personnel_pb2.ChangePersonStatusRequest, context: Context
+    ) -> personnel_pb2.ChangePersonStatusResponse:
+        new_status = personnel_pb2.PersonStatus.Name(request.status)
+        async with self._write() as session:
+            person, _previous = await status.change_status(
+                session,
+                outbox=self._outbox,
+                actor=current_principal(),
+                delegations=await self._granted(session),
+                person_id=request.person_id,
+                status=new_status,
+                effective_date=request.effective_date,
+                decision=request.decision,
+            )
+        return personnel_pb2.ChangePersonStatusResponse(person=messages.to_proto(person, new_status))
+
+
+def _message(person: Person, statuses: dict[str, PersonStatusEntry]) -> personnel_pb2.Person:
+    entry = statuses.get(person.id)
+    return messages.to_proto(person, entry.status) if entry else messages.to_proto(person)

@@ -27,7 +27,8 @@ class Account:
 
 
 def ensure_user(admin: KeycloakAdmin, account: Account) -> str:
-    """Creates or updates the user with the account's tier role, unit group and password."""
+    """Creates the user with its password, or updates an existing one (keeping its password, which
+    the realm's password history would refuse to set again); then its tier role and unit group."""
     family, _, given = account.full_name.rpartition(" ")
     user_id = admin.get_user_id(account.username)
     payload = {
@@ -40,9 +41,9 @@ def ensure_user(admin: KeycloakAdmin, account: Account) -> str:
     }
     if user_id is None:
         user_id = admin.create_user(payload, exist_ok=True)
+        admin.set_user_password(user_id, account.password, temporary=False)
     else:
         admin.update_user(user_id, payload)
-    admin.set_user_password(user_id, account.password, temporary=False)
     role = admin.get_realm_role(account.tier)
     admin.assign_realm_roles(user_id, [role])
     if account.unit_path:

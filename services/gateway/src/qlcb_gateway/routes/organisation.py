@@ -13,6 +13,7 @@ from qlcb_gateway.schemas import (
     PersonPage,
     PersonPublic,
     Sex,
+    StatusChange,
     UnitCreate,
     UnitKind,
     UnitPublic,
@@ -43,6 +44,7 @@ def _person(person: personnel_pb2.Person) -> PersonPublic:
             "date_of_birth": person.date_of_birth,
             "sex": personnel_pb2.Sex.Name(person.sex).removeprefix("SEX_").lower(),
             "unit_id": person.unit_id,
+            "status": personnel_pb2.PersonStatus.Name(person.status).removeprefix("PERSON_STATUS_").lower(),
         }
     )
 
@@ -100,6 +102,21 @@ async def create_person(body: PersonCreate, principal: Caller, backends: Backend
 async def get_person(person_id: str, principal: Caller, backends: BackendsDep) -> PersonPublic:
     response = await backends.personnel.GetPerson(
         personnel_pb2.GetPersonRequest(id=person_id), **backends.call_options(principal.token)
+    )
+    return _person(response.person)
+
+
+@router.post("/persons/{person_id}/status", tags=["Hồ sơ cán bộ"])
+async def change_status(person_id: str, body: StatusChange, principal: Caller, backends: BackendsDep) -> PersonPublic:
+    """Nghỉ hưu, thôi việc, từ trần, hoặc khôi phục công tác, theo quyết định."""
+    response = await backends.personnel.ChangePersonStatus(
+        personnel_pb2.ChangePersonStatusRequest(
+            person_id=person_id,
+            status=personnel_pb2.PersonStatus.Value("PERSON_STATUS_" + body.status.value.upper()),
+            effective_date=body.effective_date.isoformat(),
+            decision=body.decision,
+        ),
+        **backends.call_options(principal.token),
     )
     return _person(response.person)
 

@@ -24,6 +24,8 @@ class AccountRequest(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     holder_name: Mapped[str] = mapped_column(String(150))
+    # The holder's số định danh cá nhân: links the account to the personnel record (R-ACC-8).
+    holder_personal_id: Mapped[str | None] = mapped_column(String(12), index=True)
     unit_path: Mapped[str] = mapped_column(String(1024), index=True)
     division: Mapped[str] = mapped_column(String(255))
     position: Mapped[str] = mapped_column(String(255))

@@ -14,6 +14,9 @@ class AccountRequestCreate(BaseModel):
     """Phiếu đề nghị cấp tài khoản (002 Điều 6.4)."""
 
     holder_name: str = Field(min_length=1, max_length=150, description="Họ tên người sử dụng")
+    holder_personal_id: str | None = Field(
+        default=None, pattern=r"^[0-9]{12}$", description="Số định danh cá nhân: links the account to the record"
+    )
     unit_path: str = Field(pattern=r"^(/[A-Z0-9][A-Z0-9_-]{1,31})+$", description="Đơn vị, e.g. /TCHQ/HQHN")
     division: str = Field(min_length=1, max_length=255, description="Phòng, đội, bộ phận")
     position: str = Field(min_length=1, max_length=255, description="Chức vụ")

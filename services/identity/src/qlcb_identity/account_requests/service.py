@@ -51,6 +51,7 @@ async def submit(session: AsyncSession, *, actor: Principal, data: AccountReques
     request = AccountRequest(
         id=str(uuid.uuid4()),
         holder_name=holder,
+        holder_personal_id=data.holder_personal_id,
         unit_path=data.unit_path,
         division=clean(data.division),
         position=clean(data.position),

@@ -47,6 +47,7 @@ class IssuedPurposeAccount(BaseModel):
 
 class HolderCreate(BaseModel):
     holder_name: str = Field(min_length=1, max_length=150, description="Người được giao giữ tài khoản")
+    holder_personal_id: str | None = Field(default=None, pattern=r"^[0-9]{12}$", description="Số định danh cá nhân")
     since: date
 
 
@@ -104,7 +105,12 @@ async def assign(account_id: str, body: HolderCreate, actor: Caller, db: Databas
         "purpose_account.assign",
         account_id,
         lambda s: service.assign_holder(
-            s, actor=actor, account_id=account_id, holder_name=body.holder_name, since=body.since
+            s,
+            actor=actor,
+            account_id=account_id,
+            holder_name=body.holder_name,
+            holder_personal_id=body.holder_personal_id,
+            since=body.since,
         ),
     )
     return HolderPublic.model_validate(assignment, from_attributes=True)

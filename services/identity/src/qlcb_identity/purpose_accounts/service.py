@@ -114,7 +114,13 @@ async def _account(session: AsyncSession, account_id: str) -> PurposeAccount:
 
 
 async def assign_holder(
-    session: AsyncSession, *, actor: Principal, account_id: str, holder_name: str, since: date
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    account_id: str,
+    holder_name: str,
+    holder_personal_id: str | None = None,
+    since: date,
 ) -> HolderAssignment:
     """The unit head (or an admin of the unit) hands the account to a civil servant from `since`."""
     account = await _account(session, account_id)
@@ -138,6 +144,7 @@ async def assign_holder(
         id=str(uuid.uuid4()),
         account_id=account.id,
         holder_name=clean(holder_name),
+        holder_personal_id=holder_personal_id,
         valid_from=since,
         valid_to=None,
         recorded_by=actor.username,

@@ -21,3 +21,18 @@ class Person(Base):
     unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str] = mapped_column(String(64))
+
+
+class PersonStatusEntry(Base):
+    """One dated status of a person (R-PER-3): the latest one is the current status; rows are
+    never overwritten, and a person without rows is active."""
+
+    __tablename__ = "person_statuses"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"), index=True)
+    status: Mapped[str] = mapped_column(String(32))
+    valid_from: Mapped[date] = mapped_column(Date)
+    decision: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_by: Mapped[str] = mapped_column(String(64))

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from qlcb.personnel.v1 import events_pb2, personnel_pb2
+from qlcb.personnel.v1 import events_pb2
 from qlcb_common import authz
 from qlcb_common.auth import Principal
 from qlcb_common.authz import Action, Delegation, Section
@@ -17,6 +17,7 @@ from qlcb_common.errors import AlreadyExists, FieldViolation, InvalidArgument, N
 from qlcb_common.events import subjects
 from qlcb_common.events.outbox import Outbox
 from qlcb_common.text import clean
+from qlcb_personnel.persons.messages import to_proto
 from qlcb_personnel.persons.models import Person
 from qlcb_personnel.units.models import Unit, in_subtree
 
@@ -147,15 +148,3 @@ def _birth_date(value: str, violations: list[FieldViolation]) -> date | None:
         violations.append(FieldViolation("date_of_birth", f"Tuổi phải từ {MIN_AGE} đến {MAX_AGE}"))
         return None
     return birth
-
-
-def to_proto(person: Person) -> personnel_pb2.Person:
-    return personnel_pb2.Person(
-        id=person.id,
-        personal_id=person.personal_id,
-        staff_number=person.staff_number,
-        full_name=person.full_name,
-        date_of_birth=person.date_of_birth.isoformat(),
-        sex=personnel_pb2.Sex.Value(person.sex),
-        unit_id=person.unit_id,
-    )

@@ -1,0 +1,109 @@
+"""Retirement, resignation, death and reinstatement (R-PER-3): dated status rows and events."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from qlcb.personnel.v1 import events_pb2, personnel_pb2
+from qlcb_common import authz
+from qlcb_common.auth import Principal
+from qlcb_common.authz import Action, Delegation, Section
+from qlcb_common.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
+from qlcb_common.events import subjects
+from qlcb_common.events.outbox import Outbox
+from qlcb_common.text import clean
+from qlcb_personnel.persons.messages import ACTIVE, to_proto
+from qlcb_personnel.persons.models import Person, PersonStatusEntry
+from qlcb_personnel.units.models import Unit
+
+SUBJECT_OF = {
+    "PERSON_STATUS_RETIRED": subjects.PERSONNEL_PERSON_RETIRED,
+    "PERSON_STATUS_RESIGNED": subjects.PERSONNEL_PERSON_RESIGNED,
+    "PERSON_STATUS_DECEASED": subjects.PERSONNEL_PERSON_DIED,
+    ACTIVE: subjects.PERSONNEL_PERSON_REINSTATED,
+}
+
+
+async def current(session: AsyncSession, person_ids: Sequence[str]) -> dict[str, PersonStatusEntry]:
+    """The latest status row of each person that has one."""
+    rows = await session.scalars(
+        select(PersonStatusEntry)
+        .where(PersonStatusEntry.person_id.in_(list(person_ids)))
+        .order_by(PersonStatusEntry.valid_from, PersonStatusEntry.recorded_at)
+    )
+    return {row.person_id: row for row in rows}
+
+
+async def change_status(
+    session: AsyncSession,
+    *,
+    outbox: Outbox,
+    actor: Principal,
+    delegations: Sequence[Delegation] = (),
+    person_id: str,
+    status: str,
+    effective_date: str,
+    decision: str,
+) -> tuple[Person, str]:
+    """Records the new status; returns the person and the status they had before."""
+    row = (
+        await session.execute(
+            select(Person, Unit.path).join(Unit, Unit.id == Person.unit_id).where(Person.id == person_id)
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"Không có hồ sơ {person_id!r}")
+    person: Person = row.Person
+    authz.require(actor, Section.WORK_HISTORY, Action.UPDATE, row.path, delegations=delegations)
+    violations = []
+    if status not in SUBJECT_OF:
+        violations.append(
+            FieldViolation("status", "Tình trạng phải là nghỉ hưu, thôi việc, từ trần hoặc đang công tác")
+        )
+    decision = clean(decision)
+    if not decision or len(decision) > 100:
+        violations.append(FieldViolation("decision", "Số quyết định: 1–100 ký tự"))
+    try:
+        effective = date.fromisoformat(effective_date.strip())
+    except ValueError:
+        violations.append(FieldViolation("effective_date", "Ngày hiệu lực phải theo dạng YYYY-MM-DD"))
+        effective = None
+    if violations or effective is None:
+        raise InvalidArgument(violations)
+    latest = (await current(session, [person.id])).get(person.id)
+    previous = latest.status if latest else ACTIVE
+    if status == previous:
+        raise FailedPrecondition(f"Hồ sơ đã ở tình trạng {previous}")
+    if previous != ACTIVE and status != ACTIVE:
+        raise FailedPrecondition(f"Hồ sơ đang ở tình trạng {previous}: cần khôi phục trước")
+    if latest is not None and effective < latest.valid_from:
+        raise InvalidArgument.single("effective_date", f"Không được trước ngày {latest.valid_from}")
+    session.add(
+        PersonStatusEntry(
+            id=str(uuid.uuid4()),
+            person_id=person.id,
+            status=status,
+            valid_from=effective,
+            decision=decision,
+            recorded_at=datetime.now(UTC),
+            recorded_by=actor.subject,
+        )
+    )
+    await session.flush()
+    await outbox.add(
+        session,
+        subject=SUBJECT_OF[status],
+        payload=events_pb2.PersonStatusChanged(
+            person=to_proto(person, status),
+            previous_status=personnel_pb2.PersonStatus.Value(previous),
+            effective_date=effective.isoformat(),
+            decision=decision,
+        ),
+        actor=actor.subject,
+    )
+    return person, previous

@@ -1,0 +1,135 @@
+"""The account lifecycle from personnel's events (R-ACC-8, R-PER-3): a retirement disables the
+holder's account, releases the purpose accounts they held and leaves the headcount; a
+reinstatement brings the account and the headcount back."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import httpx
+
+from qlcb_devstack.accounts import Account, ensure_user, password_token
+from tests.support import System, eventually, unique_code
+
+
+def _client(base_url: str, token: str) -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+
+
+async def _issue_personal_account(system: System, personal_id: str) -> str:
+    leader = Account("thutruong.hanoi", "Thủ trưởng 2026", "unit-leader", "/TCHQ/HQHN", "Ngô Văn Trưởng")
+    ensure_user(system.infra.keycloak_admin(), leader)
+    leader_token = password_token(system.infra.keycloak.base_url, leader.username, leader.password)
+    body = {
+        "holder_name": "Lương Văn Hưu",
+        "holder_personal_id": personal_id,
+        "unit_path": "/TCHQ/HQHN/HQHN-NB",
+        "division": "Đội nghiệp vụ",
+        "position": "Công chức",
+        "phone": "0912345678",
+        "account_types": ["self"],
+        "reply_name": "Vũ Thị Hà",
+        "reply_unit": "Phòng TCCB",
+        "reply_email": "tccb@qlcb.example",
+        "reply_phone": "0912345679",
+        "requester_name": "Vũ Thị Hà",
+    }
+    identity = system.services.identity_url
+    async with _client(identity, system.token("qthanoi")) as admin, _client(identity, leader_token) as head:
+        request = (await admin.post("/v1/account-requests", json=body)).json()
+        await head.post(f"/v1/account-requests/{request['id']}/consent")
+        await admin.post(f"/v1/account-requests/{request['id']}/approve")
+        issued = await admin.post(f"/v1/account-requests/{request['id']}/issue")
+    assert issued.status_code == 201, issued.text
+    username: str = issued.json()["username"]
+    return username
+
+
+def _enabled(system: System, username: str) -> bool:
+    admin = system.infra.keycloak_admin()
+    user_id = admin.get_user_id(username)
+    assert user_id is not None
+    return bool(admin.get_user(user_id)["enabled"])
+
+
+async def test_retirement_and_reinstatement_drive_accounts_and_headcount(system: System) -> None:
+    personal_id = f"{uuid.uuid4().int % 10**12:012d}"
+    unit_id = system.unit_ids["HQHN-NB"]
+    async with _client(system.gateway_url, system.token("qthanoi")) as api:
+        person = (
+            await api.post(
+                "/v1/persons",
+                json={
+                    "personal_id": personal_id,
+                    "staff_number": unique_code("L"),
+                    "full_name": "Lương Văn Hưu",
+                    "date_of_birth": "1966-06-06",
+                    "sex": "male",
+                    "unit_id": unit_id,
+                },
+            )
+        ).json()
+        username = await _issue_personal_account(system, personal_id)
+        async with _client(system.services.identity_url, system.token("quantri")) as sysadmin:
+            await sysadmin.put("/v1/quotas", json={"unit_path": "/TCHQ/HQHN/HQHN-NB", "kind": "user", "limit": 50})
+            purpose = (
+                await sysadmin.post(
+                    "/v1/purpose-accounts",
+                    json={
+                        "unit_path": "/TCHQ/HQHN/HQHN-NB",
+                        "purpose": f"Nhân sự {unique_code('')}",
+                        "tier": "local-officer",
+                    },
+                )
+            ).json()
+            holders = f"/v1/purpose-accounts/{purpose['account']['id']}/holders"
+            await sysadmin.post(
+                holders, json={"holder_name": "Lương Văn Hưu", "holder_personal_id": personal_id, "since": "2026-01-05"}
+            )
+
+            async def headcount() -> int:
+                return int((await api.get(f"/v1/units/{unit_id}/headcount")).json()["headcount"])
+
+            async def account_enabled() -> bool:
+                return await asyncio.to_thread(_enabled, system, username)
+
+            before = await eventually(headcount, lambda n: n > 0, timeout=30, what="the person in the headcount")
+            retire: dict[str, Any] = {"status": "retired", "effective_date": "2026-11-30", "decision": "125/QĐ-TCHQ"}
+            retired = await api.post(f"/v1/persons/{person['id']}/status", json=retire)
+            assert retired.status_code == 200, retired.text
+            assert retired.json()["status"] == "retired"
+            await eventually(account_enabled, lambda on: not on, timeout=30, what="the account to be disabled")
+            await eventually(headcount, lambda n: n == before - 1, timeout=30, what="the headcount to drop")
+            history = (await sysadmin.get(holders)).json()
+            assert history[-1]["valid_to"] == "2026-11-30"
+
+            again = await api.post(f"/v1/persons/{person['id']}/status", json=retire | {"status": "resigned"})
+            assert again.status_code == 409, "a retired person must be reinstated first"
+            earlier = await api.post(
+                f"/v1/persons/{person['id']}/status",
+                json={"status": "active", "effective_date": "2026-01-01", "decision": "1/QĐ"},
+            )
+            assert earlier.status_code == 422
+            assert earlier.json()["detail"][0]["loc"] == ["body", "effective_date"]
+
+            back = await api.post(
+                f"/v1/persons/{person['id']}/status",
+                json={"status": "active", "effective_date": "2026-12-15", "decision": "130/QĐ-TCHQ"},
+            )
+            assert back.status_code == 200, back.text
+            await eventually(account_enabled, lambda on: on, timeout=30, what="the account to be enabled again")
+            await eventually(headcount, lambda n: n == before, timeout=30, what="the headcount to come back")
+
+
+async def test_only_a_writer_of_work_history_changes_a_status(system: System) -> None:
+    async with _client(system.gateway_url, system.token("quantri")) as admin:
+        listing = (await admin.get(f"/v1/units/{system.unit_ids['HQHN-BHN']}/persons")).json()
+    person_id = listing["items"][0]["id"]
+    change = {"status": "deceased", "effective_date": "2026-11-01", "decision": "9/QĐ"}
+    async with _client(system.gateway_url, system.token("canbo.vutccb")) as hq_department:
+        refused = await hq_department.post(f"/v1/persons/{person_id}/status", json=change)
+        invalid = await hq_department.post(f"/v1/persons/{person_id}/status", json=change | {"status": "fired"})
+    assert refused.status_code == 403
+    assert invalid.status_code == 422
