@@ -1,10 +1,11 @@
 """Generated from the authorization matrix: for every tier (a real Keycloak login of the demo
-organisation), every section and action the running services implement, a unit inside and a
-unit outside the tier's scope, the services allow exactly what the matrix allows."""
+organisation), every section and action the running services implement, and units inside and
+outside the tier's scope, the services allow exactly what the matrix allows."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -18,7 +19,20 @@ from tests.support import System, unique_code
 
 ACCOUNTS = {Tier(a.tier): a for a in demo.accounts()}
 UNIT_PATHS = {u.code: u.path(demo.UNITS_BY_CODE) for u in demo.UNITS}
+NEW_UNIT = "/NEW"  # the path a new unit gets below its parent, as far as the matrix is concerned
 Call = Callable[[httpx.AsyncClient, System, str], Awaitable[httpx.Response]]
+
+
+async def _create_unit(api: httpx.AsyncClient, system: System, code: str) -> httpx.Response:
+    return await api.post(
+        "/v1/units",
+        json={
+            "code": unique_code("MT"),
+            "name": "Đội kiểm thử ma trận",
+            "kind": "sub_unit",
+            "parent_id": system.unit_ids[code],
+        },
+    )
 
 
 async def _get_unit(api: httpx.AsyncClient, system: System, code: str) -> httpx.Response:
@@ -50,11 +64,13 @@ async def _headcount(api: httpx.AsyncClient, system: System, code: str) -> httpx
     return await api.get(f"/v1/units/{system.unit_ids[code]}/headcount")
 
 
-OPERATIONS: dict[tuple[Section, Action], Call] = {
-    (Section.UNIT, Action.READ): _get_unit,
-    (Section.IDENTITY, Action.READ): _read_person,
-    (Section.IDENTITY, Action.CREATE): _create_person,
-    (Section.REPORTS, Action.READ): _headcount,
+# (section, action) → (the call on a demo unit, the suffix of the path the matrix is asked about)
+OPERATIONS: dict[tuple[Section, Action], tuple[Call, str]] = {
+    (Section.UNIT, Action.CREATE): (_create_unit, NEW_UNIT),
+    (Section.UNIT, Action.READ): (_get_unit, ""),
+    (Section.IDENTITY, Action.CREATE): (_create_person, ""),
+    (Section.IDENTITY, Action.READ): (_read_person, ""),
+    (Section.REPORTS, Action.READ): (_headcount, ""),
 }
 
 
@@ -65,11 +81,13 @@ def _principal(account: Account) -> Principal:
 
 
 def _targets(account: Account) -> list[str]:
-    """The tier's own unit (or, for the root, a child) and one unit outside its subtree, if any."""
+    """The tier's own unit, a unit below it and a unit outside its subtree, where the demo tree
+    has them. The root holds no staff, so it is never a target."""
     own = account.unit_path or ""
-    inside = next(code for code, path in UNIT_PATHS.items() if in_subtree(path, own) and path.count("/") > 1)
+    mine = [code for code, path in UNIT_PATHS.items() if path == own and path.count("/") > 1]
+    below = [code for code, path in UNIT_PATHS.items() if path.startswith(own + "/")]
     outside = [code for code, path in UNIT_PATHS.items() if not in_subtree(path, own) and path.count("/") > 2]
-    return [inside, *outside[:1]]
+    return mine[:1] + below[:1] + outside[:1]
 
 
 CASES = [
@@ -80,32 +98,62 @@ CASES = [
 ]
 
 
+def _headers(system: System, tier: Tier) -> dict[str, str]:
+    return {"Authorization": f"Bearer {system.token(ACCOUNTS[tier].username)}"}
+
+
 @pytest.mark.parametrize(("tier", "section", "action", "target"), CASES)
 async def test_the_services_allow_what_the_matrix_allows(
     system: System, tier: Tier, section: Section, action: Action, target: str
 ) -> None:
-    account = ACCOUNTS[tier]
-    allowed = allows(MATRIX[tier][section][action], _principal(account), UNIT_PATHS[target])
-    headers = {"Authorization": f"Bearer {system.token(account.username)}"}
-    async with httpx.AsyncClient(base_url=system.gateway_url, headers=headers, timeout=30) as api:
-        response = await OPERATIONS[(section, action)](api, system, target)
+    call, suffix = OPERATIONS[(section, action)]
+    allowed = allows(MATRIX[tier][section][action], _principal(ACCOUNTS[tier]), UNIT_PATHS[target] + suffix)
+    async with httpx.AsyncClient(base_url=system.gateway_url, headers=_headers(system, tier), timeout=30) as api:
+        response = await call(api, system, target)
     expected = {200, 201} if allowed else {403}
     assert response.status_code in expected, f"{tier} {section} {action} {target}: {response.text}"
 
 
+async def _all_persons(api: httpx.AsyncClient, system: System) -> tuple[int, list[dict[str, Any]]]:
+    """The status and every person of the tree the caller may list, page after page."""
+    items: list[dict[str, Any]] = []
+    params = {"include_subtree": "true", "page_size": "500"}
+    while True:
+        response = await api.get(f"/v1/units/{system.root_unit_id}/persons", params=params)
+        if response.status_code != 200:
+            return response.status_code, []
+        items += response.json()["items"]
+        if not response.json()["next_page_token"]:
+            return 200, items
+        params["page_token"] = response.json()["next_page_token"]
+
+
 @pytest.mark.parametrize("tier", list(Tier), ids=lambda t: t.value)
 async def test_listings_hold_exactly_the_rows_in_scope(system: System, tier: Tier) -> None:
-    account = ACCOUNTS[tier]
-    scope = MATRIX[tier][Section.UNIT][Action.READ]
-    headers = {"Authorization": f"Bearer {system.token(account.username)}"}
-    async with httpx.AsyncClient(base_url=system.gateway_url, headers=headers, timeout=30) as api:
+    """Compared with what the system admin lists, so units and persons other tests add count too."""
+    principal = _principal(ACCOUNTS[tier])
+    async with httpx.AsyncClient(base_url=system.gateway_url, timeout=30) as api:
+        api.headers.update(_headers(system, Tier.SYSTEM_ADMIN))
+        every_unit = {u["id"]: u["path"] for u in (await api.get("/v1/units")).json()}
+        _, every_person = await _all_persons(api, system)
+        api.headers.update(_headers(system, tier))
         units = await api.get("/v1/units")
+        persons_status, persons = await _all_persons(api, system)
         backups = await api.get("/v1/backups")
-    if scope is Scope.NONE:
+
+    unit_scope = MATRIX[tier][Section.UNIT][Action.READ]
+    if unit_scope is Scope.NONE:
         assert units.status_code == 403
     else:
-        # Other tests add units of their own; the demo units are the ones whose answer is known.
-        seen = {u["path"] for u in units.json()} & set(UNIT_PATHS.values())
-        assert seen == {p for p in UNIT_PATHS.values() if allows(scope, _principal(account), p)}
+        assert {u["path"] for u in units.json()} == {p for p in every_unit.values() if allows(unit_scope, principal, p)}
+
+    person_scope = MATRIX[tier][Section.IDENTITY][Action.READ]
+    if person_scope is Scope.NONE:
+        assert persons_status == 403
+    else:
+        assert persons_status == 200
+        in_scope = [p for p in every_person if allows(person_scope, principal, every_unit[p["unit_id"]])]
+        assert sorted(p["id"] for p in persons) == sorted(p["id"] for p in in_scope)
+
     operates = MATRIX[tier][Section.BACKUP][Action.OPERATE] is Scope.SECTOR
     assert backups.status_code == (200 if operates else 403)
