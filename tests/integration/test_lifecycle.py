@@ -10,41 +10,12 @@ from typing import Any
 
 import httpx
 
-from qlcb_devstack.accounts import Account, ensure_user, password_token
+from tests.personal_accounts import issue_personal_account
 from tests.support import System, eventually, unique_code
 
 
 def _client(base_url: str, token: str) -> httpx.AsyncClient:
     return httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
-
-
-async def _issue_personal_account(system: System, personal_id: str) -> str:
-    leader = Account("thutruong.hanoi", "Thủ trưởng 2026", "unit-leader", "/TCHQ/HQHN", "Ngô Văn Trưởng")
-    ensure_user(system.infra.keycloak_admin(), leader)
-    leader_token = password_token(system.infra.keycloak.base_url, leader.username, leader.password)
-    body = {
-        "holder_name": "Lương Văn Hưu",
-        "holder_personal_id": personal_id,
-        "unit_path": "/TCHQ/HQHN/HQHN-NB",
-        "division": "Đội nghiệp vụ",
-        "position": "Công chức",
-        "phone": "0912345678",
-        "account_types": ["self"],
-        "reply_name": "Vũ Thị Hà",
-        "reply_unit": "Phòng TCCB",
-        "reply_email": "tccb@qlcb.example",
-        "reply_phone": "0912345679",
-        "requester_name": "Vũ Thị Hà",
-    }
-    identity = system.services.identity_url
-    async with _client(identity, system.token("qthanoi")) as admin, _client(identity, leader_token) as head:
-        request = (await admin.post("/v1/account-requests", json=body)).json()
-        await head.post(f"/v1/account-requests/{request['id']}/consent")
-        await admin.post(f"/v1/account-requests/{request['id']}/approve")
-        issued = await admin.post(f"/v1/account-requests/{request['id']}/issue")
-    assert issued.status_code == 201, issued.text
-    username: str = issued.json()["username"]
-    return username
 
 
 def _enabled(system: System, username: str) -> bool:
@@ -71,7 +42,7 @@ async def test_retirement_and_reinstatement_drive_accounts_and_headcount(system:
                 },
             )
         ).json()
-        username = await _issue_personal_account(system, personal_id)
+        username = await issue_personal_account(system, personal_id, "Lương Văn Hưu")
         async with _client(system.services.identity_url, system.token("quantri")) as sysadmin:
             await sysadmin.put("/v1/quotas", json={"unit_path": "/TCHQ/HQHN/HQHN-NB", "kind": "user", "limit": 50})
             purpose = (

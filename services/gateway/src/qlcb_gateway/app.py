@@ -12,7 +12,7 @@ from qlcb_common.settings import OidcSettings
 from qlcb_gateway import errors
 from qlcb_gateway.backends import Backends
 from qlcb_gateway.dependencies import SERVICE
-from qlcb_gateway.routes import identity, operations, organisation
+from qlcb_gateway.routes import identity, operations, organisation, reorganisation, transfers
 from qlcb_gateway.settings import GatewaySettings
 
 
@@ -36,6 +36,6 @@ def create_app(settings: GatewaySettings | None = None, oidc: OidcSettings | Non
     )
     instrument(app, service=SERVICE, readiness=readiness)
     errors.install(app)
-    for module in (organisation, operations, identity):
+    for module in (organisation, reorganisation, transfers, operations, identity):
         app.include_router(module.router)
     return app

@@ -26,6 +26,8 @@ class UnitCreate(BaseModel):
     name: str = Field(min_length=1, max_length=255, description="Tên đơn vị")
     kind: UnitKind
     parent_id: str | None = Field(default=None, description="Đơn vị cấp trên; none only for the root")
+    effective_date: date | None = Field(default=None, description="Ngày hiệu lực của quyết định thành lập")
+    decision: str | None = Field(default=None, max_length=100, description="Số quyết định thành lập")
 
 
 class UnitPublic(BaseModel):
@@ -35,6 +37,103 @@ class UnitPublic(BaseModel):
     kind: UnitKind
     parent_id: str | None
     path: str
+    dissolved_on: date | None = Field(default=None, description="Ngày giải thể")
+
+
+class Decided(BaseModel):
+    """The decision (quyết định) behind a change."""
+
+    effective_date: date = Field(description="Ngày hiệu lực")
+    decision: str = Field(min_length=1, max_length=100, description="Số quyết định")
+
+
+class UnitDissolve(Decided):
+    pass
+
+
+class UnitRename(Decided):
+    name: str = Field(min_length=1, max_length=255, description="Tên mới")
+
+
+class UnitMove(Decided):
+    new_parent_id: str = Field(min_length=1, description="Đơn vị cấp trên mới")
+
+
+class UnitMerge(Decided):
+    source_unit_ids: list[str] = Field(min_length=1, description="Các đơn vị bị sáp nhập")
+    target_unit_id: str = Field(min_length=1, description="Đơn vị nhận sáp nhập")
+
+
+class MergeResult(BaseModel):
+    target: UnitPublic
+    sources: list[UnitPublic]
+    persons_moved: int = Field(description="Số cán bộ chuyển về đơn vị nhận")
+
+
+class SplitSuccessor(BaseModel):
+    code: str = Field(min_length=2, max_length=32, description="Mã đơn vị mới")
+    name: str = Field(min_length=1, max_length=255, description="Tên đơn vị mới")
+    kind: UnitKind
+
+
+class SplitAssignment(BaseModel):
+    id: str = Field(min_length=1, description="Hồ sơ cán bộ hoặc đơn vị trực thuộc")
+    successor_code: str = Field(min_length=2, max_length=32, description="Mã đơn vị mới nhận")
+
+
+class UnitSplit(Decided):
+    successors: list[SplitSuccessor] = Field(min_length=2, description="Các đơn vị mới")
+    persons: list[SplitAssignment] = Field(default_factory=list, description="Phân công từng cán bộ đang công tác")
+    sub_units: list[SplitAssignment] = Field(default_factory=list, description="Phân công từng đơn vị trực thuộc")
+
+
+class SplitResult(BaseModel):
+    source: UnitPublic
+    successors: list[UnitPublic]
+
+
+class UnitChangePublic(BaseModel):
+    change: str = Field(description="established, renamed, moved, moved_with_parent, dissolved")
+    unit: UnitPublic
+    effective_date: date
+    decision: str
+    recorded_at: datetime
+    recorded_by: str
+
+
+class TransferStatus(StrEnum):
+    SENT = "sent"  # Đã gửi, chờ tiếp nhận
+    ACCEPTED = "accepted"  # Đã tiếp nhận
+    DECLINED = "declined"  # Từ chối tiếp nhận
+
+
+class TransferDirection(StrEnum):
+    INCOMING = "incoming"
+    OUTGOING = "outgoing"
+
+
+class TransferSend(Decided):
+    person_id: str = Field(min_length=1, description="Hồ sơ cán bộ")
+    to_unit_id: str = Field(min_length=1, description="Đơn vị nhận")
+
+
+class TransferDecline(BaseModel):
+    reason: str = Field(min_length=1, max_length=1000, description="Lý do từ chối")
+
+
+class TransferPublic(BaseModel):
+    id: str
+    person_id: str
+    from_unit_id: str
+    to_unit_id: str
+    status: TransferStatus
+    effective_date: date
+    decision: str
+    sent_by: str
+    sent_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    decline_reason: str | None
 
 
 class PersonStatus(StrEnum):

@@ -23,7 +23,8 @@ async def run_events(
     settings: IdentitySettings, realm: str, db: Database, inbox: Inbox, outbox: Outbox, readiness: Readiness
 ) -> None:
     """Identity's side of the event bus: it mirrors personnel's unit tree into Keycloak groups,
-    follows people leaving and returning (R-ACC-8), and relays its own outbox (delegations)."""
+    follows people leaving, returning and changing units (R-ACC-8), and relays its own outbox
+    (delegations)."""
     await db.wait_connected()
     await db.create_schema(Base.metadata)
     readiness.mark("database")
@@ -38,7 +39,7 @@ async def run_events(
             db=db,
             inbox=inbox,
             js=nc.jetstream(),
-            handler=projection(lambda: keycloak_admin(settings, realm)),
+            handler=projection(lambda: keycloak_admin(settings, realm), outbox),
         )
         lifecycle = DurableConsumer(
             name="identity-lifecycle",

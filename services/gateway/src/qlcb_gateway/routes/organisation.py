@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
@@ -22,7 +23,7 @@ from qlcb_gateway.schemas import (
 router = APIRouter(prefix="/v1")
 
 
-def _unit(unit: personnel_pb2.Unit) -> UnitPublic:
+def unit_public(unit: personnel_pb2.Unit) -> UnitPublic:
     kind = personnel_pb2.UnitKind.Name(unit.kind).removeprefix("UNIT_KIND_").lower()
     return UnitPublic(
         id=unit.id,
@@ -31,10 +32,11 @@ def _unit(unit: personnel_pb2.Unit) -> UnitPublic:
         kind=UnitKind(kind),
         parent_id=unit.parent_id or None,
         path=unit.path,
+        dissolved_on=date.fromisoformat(unit.dissolved_on) if unit.dissolved_on else None,
     )
 
 
-def _person(person: personnel_pb2.Person) -> PersonPublic:
+def person_public(person: personnel_pb2.Person) -> PersonPublic:
     return PersonPublic.model_validate(
         {
             "id": person.id,
@@ -58,19 +60,23 @@ async def create_unit(body: UnitCreate, principal: Caller, backends: BackendsDep
             name=body.name,
             kind=personnel_pb2.UnitKind.Value("UNIT_KIND_" + body.kind.value.upper()),
             parent_id=body.parent_id or "",
+            effective_date=body.effective_date.isoformat() if body.effective_date else "",
+            decision=body.decision or "",
         ),
         **backends.call_options(principal.token),
     )
-    return _unit(response.unit)
+    return unit_public(response.unit)
 
 
 @router.get("/units", tags=["Đơn vị"])
-async def list_units(principal: Caller, backends: BackendsDep) -> list[UnitPublic]:
-    """Các đơn vị trong phạm vi của tài khoản, theo thứ tự cây."""
+async def list_units(principal: Caller, backends: BackendsDep, as_of: date | None = None) -> list[UnitPublic]:
+    """Các đơn vị trong phạm vi của tài khoản, theo thứ tự cây; with `as_of`, the tree as it
+    stood at the end of that day (dissolved units left out)."""
     response = await backends.personnel.ListUnits(
-        personnel_pb2.ListUnitsRequest(), **backends.call_options(principal.token)
+        personnel_pb2.ListUnitsRequest(as_of=as_of.isoformat() if as_of else ""),
+        **backends.call_options(principal.token),
     )
-    return [_unit(u) for u in response.units]
+    return [unit_public(u) for u in response.units]
 
 
 @router.get("/units/{unit_id}", tags=["Đơn vị"])
@@ -78,7 +84,7 @@ async def get_unit(unit_id: str, principal: Caller, backends: BackendsDep) -> Un
     response = await backends.personnel.GetUnit(
         personnel_pb2.GetUnitRequest(id=unit_id), **backends.call_options(principal.token)
     )
-    return _unit(response.unit)
+    return unit_public(response.unit)
 
 
 @router.post("/persons", status_code=status.HTTP_201_CREATED, tags=["Hồ sơ cán bộ"])
@@ -95,7 +101,7 @@ async def create_person(body: PersonCreate, principal: Caller, backends: Backend
         ),
         **backends.call_options(principal.token),
     )
-    return _person(response.person)
+    return person_public(response.person)
 
 
 @router.get("/persons/{person_id}", tags=["Hồ sơ cán bộ"])
@@ -103,7 +109,7 @@ async def get_person(person_id: str, principal: Caller, backends: BackendsDep) -
     response = await backends.personnel.GetPerson(
         personnel_pb2.GetPersonRequest(id=person_id), **backends.call_options(principal.token)
     )
-    return _person(response.person)
+    return person_public(response.person)
 
 
 @router.post("/persons/{person_id}/status", tags=["Hồ sơ cán bộ"])
@@ -118,7 +124,7 @@ async def change_status(person_id: str, body: StatusChange, principal: Caller, b
         ),
         **backends.call_options(principal.token),
     )
-    return _person(response.person)
+    return person_public(response.person)
 
 
 @router.get("/units/{unit_id}/persons", tags=["Hồ sơ cán bộ"])
@@ -136,7 +142,9 @@ async def list_persons(
         ),
         **backends.call_options(principal.token),
     )
-    return PersonPage(items=[_person(p) for p in response.persons], next_page_token=response.next_page_token or None)
+    return PersonPage(
+        items=[person_public(p) for p in response.persons], next_page_token=response.next_page_token or None
+    )
 
 
 @router.get("/units/{unit_id}/headcount", tags=["Thống kê"])

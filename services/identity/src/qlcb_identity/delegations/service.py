@@ -96,3 +96,38 @@ async def revoke(session: AsyncSession, *, actor: Principal, outbox: Outbox, del
 async def in_force(session: AsyncSession) -> list[DelegationRecord]:
     query = select(DelegationRecord).where(DelegationRecord.revoked_at.is_(None)).order_by(DelegationRecord.granted_at)
     return list((await session.scalars(query)).all())
+
+
+async def follow_unit(
+    session: AsyncSession, *, actor: Principal, outbox: Outbox, previous_path: str, new_path: str | None
+) -> None:
+    """A unit personnel moved (`new_path`) or dissolved (None): its delegations in force follow
+    it to the new path, or end with it; the enforcing services hear of either."""
+    records = await session.scalars(
+        select(DelegationRecord).where(
+            DelegationRecord.unit_path == previous_path, DelegationRecord.revoked_at.is_(None)
+        )
+    )
+    for record in records:
+        if new_path is None:
+            record.revoked_by, record.revoked_at = actor.username, datetime.now(UTC)
+            await outbox.add(
+                session,
+                subject=subjects.IDENTITY_DELEGATION_REVOKED,
+                payload=events_pb2.DelegationRevoked(id=record.id),
+                actor=actor.subject,
+            )
+            audit.record(
+                session, actor=actor, action="delegation.revoke", target=previous_path, before={"id": record.id}
+            )
+            continue
+        record.unit_path = new_path
+        await outbox.add(
+            session,
+            subject=subjects.IDENTITY_DELEGATION_GRANTED,
+            payload=events_pb2.DelegationGranted(delegation=_payload(record)),
+            actor=actor.subject,
+        )
+        audit.record(
+            session, actor=actor, action="delegation.follow_unit", target=new_path, before={"unit_path": previous_path}
+        )

@@ -1,6 +1,8 @@
 """The account lifecycle driven by personnel's events (R-ACC-8): retirement, resignation and
 death disable the holder's personal accounts and release the purpose accounts they held;
-reinstatement enables the personal accounts again (purpose accounts are handed out anew)."""
+reinstatement enables the personal accounts again (purpose accounts are handed out anew); a
+transfer (accepted, or made by a merger or a split) moves the personal accounts to the new
+unit's group and releases the purpose accounts of the old unit they held."""
 
 from __future__ import annotations
 
@@ -18,11 +20,17 @@ from qlcb_common.auth import Principal
 from qlcb_common.events import subjects
 from qlcb_common.events.consumer import Handler
 from qlcb_common.events.envelope import unpack
+from qlcb_common.tiers import in_subtree
 from qlcb_identity.account_requests.models import AccountRequest, RequestStatus
 from qlcb_identity.audit import service as audit
-from qlcb_identity.purpose_accounts.models import HolderAssignment
+from qlcb_identity.purpose_accounts.models import HolderAssignment, PurposeAccount
+from qlcb_identity.unit_groups.projection import ensure_group_path
 
-LIFECYCLE_SUBJECTS = (*subjects.PERSONNEL_PERSON_LEFT, subjects.PERSONNEL_PERSON_REINSTATED)
+LIFECYCLE_SUBJECTS = (
+    *subjects.PERSONNEL_PERSON_LEFT,
+    subjects.PERSONNEL_PERSON_REINSTATED,
+    subjects.PERSONNEL_PERSON_TRANSFERRED,
+)
 
 
 def _set_enabled(admin: KeycloakAdmin, user_ids: list[str], enabled: bool) -> None:
@@ -30,22 +38,72 @@ def _set_enabled(admin: KeycloakAdmin, user_ids: list[str], enabled: bool) -> No
         admin.update_user(user_id, {"enabled": enabled})
 
 
+def _move_to_group(admin: KeycloakAdmin, user_ids: list[str], path: str) -> None:
+    """A personal account belongs to one unit: its holder's."""
+    target = ensure_group_path(admin, path)
+    for user_id in user_ids:
+        for group in admin.get_user_groups(user_id):
+            if group["id"] != target:
+                admin.group_user_remove(user_id, group["id"])
+        admin.group_user_add(user_id, target)
+
+
+async def _personal_accounts(session: AsyncSession, personal_id: str) -> list[AccountRequest]:
+    query = select(AccountRequest).where(
+        AccountRequest.holder_personal_id == personal_id, AccountRequest.status == RequestStatus.ISSUED
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def _transferred(session: AsyncSession, admin: KeycloakAdmin, actor: Principal, envelope: Envelope) -> None:
+    moved = unpack(envelope, events_pb2.PersonTransferred)
+    old, new = moved.from_unit.path, moved.to_unit.path
+    accounts = await _personal_accounts(session, moved.person.personal_id)
+    await asyncio.to_thread(_move_to_group, admin, [a.keycloak_user_id for a in accounts if a.keycloak_user_id], new)
+    for account in accounts:
+        audit.record(
+            session,
+            actor=actor,
+            action="account.move",
+            target=account.username or account.id,
+            before={"unit": old},
+            after={"unit": new, "event": envelope.subject},
+        )
+    effective = date.fromisoformat(moved.effective_date)
+    held = await session.execute(
+        select(HolderAssignment, PurposeAccount.unit_path)
+        .join(PurposeAccount, PurposeAccount.id == HolderAssignment.account_id)
+        .where(HolderAssignment.holder_personal_id == moved.person.personal_id, HolderAssignment.valid_to.is_(None))
+    )
+    for assignment, unit_path in held.tuples():
+        if in_subtree(unit_path, old) and not in_subtree(unit_path, new):
+            _release(session, actor, assignment, effective)
+
+
+def _release(session: AsyncSession, actor: Principal, assignment: HolderAssignment, effective: date) -> None:
+    assignment.valid_to = max(effective, assignment.valid_from)
+    audit.record(
+        session,
+        actor=actor,
+        action="purpose_account.release",
+        target=assignment.account_id,
+        after={"holder": assignment.holder_name, "until": assignment.valid_to.isoformat()},
+    )
+
+
 def projection(admin: Callable[[], KeycloakAdmin]) -> Handler:
     async def apply(session: AsyncSession, envelope: Envelope) -> None:
-        change = unpack(envelope, events_pb2.PersonStatusChanged)
-        personal_id = change.person.personal_id
-        enabled = envelope.subject == subjects.PERSONNEL_PERSON_REINSTATED
         # The decision's author, as personnel recorded it, acts through the event.
         actor = Principal(
             subject=envelope.actor, username="personnel-event", roles=frozenset(), unit_path=None, token=""
         )
-        accounts = list(
-            await session.scalars(
-                select(AccountRequest).where(
-                    AccountRequest.holder_personal_id == personal_id, AccountRequest.status == RequestStatus.ISSUED
-                )
-            )
-        )
+        if envelope.subject == subjects.PERSONNEL_PERSON_TRANSFERRED:
+            await _transferred(session, admin(), actor, envelope)
+            return
+        change = unpack(envelope, events_pb2.PersonStatusChanged)
+        personal_id = change.person.personal_id
+        enabled = envelope.subject == subjects.PERSONNEL_PERSON_REINSTATED
+        accounts = await _personal_accounts(session, personal_id)
         users = [a.keycloak_user_id for a in accounts if a.keycloak_user_id]
         await asyncio.to_thread(_set_enabled, admin(), users, enabled)
         for account in accounts:
@@ -65,13 +123,6 @@ def projection(admin: Callable[[], KeycloakAdmin]) -> Handler:
             )
         )
         for assignment in held:
-            assignment.valid_to = max(effective, assignment.valid_from)
-            audit.record(
-                session,
-                actor=actor,
-                action="purpose_account.release",
-                target=assignment.account_id,
-                after={"holder": assignment.holder_name, "until": assignment.valid_to.isoformat()},
-            )
+            _release(session, actor, assignment, effective)
 
     return apply

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, String
+from sqlalchemy import Date, DateTime, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qlcb_personnel.db_models import Base
@@ -36,3 +36,32 @@ class PersonStatusEntry(Base):
     decision: Mapped[str] = mapped_column(String(100))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     recorded_by: Mapped[str] = mapped_column(String(64))
+
+
+class Transfer(Base):
+    """A transfer hand-off (R-PER-3): sent by the old unit, accepted or declined by the new one.
+    At most one transfer of a person is open (sent) at a time."""
+
+    __tablename__ = "transfers"
+    __table_args__ = (
+        Index(
+            "one_open_transfer_per_person",
+            "person_id",
+            unique=True,
+            postgresql_where=text("status = 'TRANSFER_STATUS_SENT'"),
+            sqlite_where=text("status = 'TRANSFER_STATUS_SENT'"),
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"), index=True)
+    from_unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"), index=True)
+    to_unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"), index=True)
+    status: Mapped[str] = mapped_column(String(32))
+    effective_date: Mapped[date] = mapped_column(Date)
+    decision: Mapped[str] = mapped_column(String(100))
+    sent_by: Mapped[str] = mapped_column(String(64))
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decline_reason: Mapped[str | None] = mapped_column(String(1000))

@@ -19,6 +19,7 @@ from qlcb_common.events.outbox import Outbox
 from qlcb_common.text import clean
 from qlcb_personnel.persons.messages import to_proto
 from qlcb_personnel.persons.models import Person
+from qlcb_personnel.units import history
 from qlcb_personnel.units.models import Unit, in_subtree
 
 PERSONAL_ID = re.compile(r"^\d{12}$")
@@ -64,6 +65,8 @@ async def create_person(
     unit = await session.get(Unit, data.unit_id) if data.unit_id else None
     if unit is None:
         violations.append(FieldViolation("unit_id", "Đơn vị không tồn tại"))
+    elif gone := (await history.dissolved_on(session, [unit.id])).get(unit.id):
+        violations.append(FieldViolation("unit_id", f"Đơn vị đã giải thể ngày {gone}"))
     if violations or unit is None or birth is None:
         raise InvalidArgument(violations)
     authz.require(actor, Section.IDENTITY, Action.CREATE, unit.path, delegations=delegations)

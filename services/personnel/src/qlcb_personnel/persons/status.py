@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,7 +16,7 @@ from qlcb_common.authz import Action, Delegation, Section
 from qlcb_common.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
 from qlcb_common.events import subjects
 from qlcb_common.events.outbox import Outbox
-from qlcb_common.text import clean
+from qlcb_personnel.decisions import parse_decision
 from qlcb_personnel.persons.messages import ACTIVE, to_proto
 from qlcb_personnel.persons.models import Person, PersonStatusEntry
 from qlcb_personnel.units.models import Unit
@@ -65,16 +65,10 @@ async def change_status(
         violations.append(
             FieldViolation("status", "Tình trạng phải là nghỉ hưu, thôi việc, từ trần hoặc đang công tác")
         )
-    decision = clean(decision)
-    if not decision or len(decision) > 100:
-        violations.append(FieldViolation("decision", "Số quyết định: 1–100 ký tự"))
-    try:
-        effective = date.fromisoformat(effective_date.strip())
-    except ValueError:
-        violations.append(FieldViolation("effective_date", "Ngày hiệu lực phải theo dạng YYYY-MM-DD"))
-        effective = None
-    if violations or effective is None:
+    decided = parse_decision(effective_date, decision, violations)
+    if violations or decided is None:
         raise InvalidArgument(violations)
+    effective = decided.effective
     latest = (await current(session, [person.id])).get(person.id)
     previous = latest.status if latest else ACTIVE
     if status == previous:
@@ -89,7 +83,7 @@ async def change_status(
             person_id=person.id,
             status=status,
             valid_from=effective,
-            decision=decision,
+            decision=decided.number,
             recorded_at=datetime.now(UTC),
             recorded_by=actor.subject,
         )
@@ -102,7 +96,7 @@ async def change_status(
             person=to_proto(person, status),
             previous_status=personnel_pb2.PersonStatus.Value(previous),
             effective_date=effective.isoformat(),
-            decision=decision,
+            decision=decided.number,
         ),
         actor=actor.subject,
     )

@@ -3,7 +3,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,10 +16,33 @@ from qlcb_common.errors import AlreadyExists, FieldViolation, InvalidArgument, N
 from qlcb_common.events import subjects
 from qlcb_common.events.outbox import Outbox
 from qlcb_common.text import clean
+from qlcb_personnel.decisions import Decision, parse_decision
+from qlcb_personnel.units import history
 from qlcb_personnel.units.models import Unit
 
 CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,31}$")
 KINDS = set(personnel_pb2.UnitKind.keys()) - {"UNIT_KIND_UNSPECIFIED"}
+MAX_NAME = 255
+
+
+def check_name(name: str, field: str, violations: list[FieldViolation]) -> str:
+    name = clean(name)
+    if not name:
+        violations.append(FieldViolation(field, "Tên đơn vị không được để trống"))
+    elif len(name) > MAX_NAME:
+        violations.append(FieldViolation(field, f"Tên đơn vị dài quá {MAX_NAME} ký tự"))
+    return name
+
+
+def check_new_unit(code: str, name: str, kind: str, prefix: str, violations: list[FieldViolation]) -> tuple[str, str]:
+    """Code, name and kind of a unit to establish; `prefix` names the fields ("" or "successors[1].")."""
+    code = code.strip().upper()
+    if not CODE_PATTERN.fullmatch(code):
+        violations.append(FieldViolation(f"{prefix}code", "2–32 ký tự: chữ in hoa, số, '-' hoặc '_'"))
+    name = check_name(name, f"{prefix}name", violations)
+    if kind not in KINDS:
+        violations.append(FieldViolation(f"{prefix}kind", f"Loại đơn vị phải là một trong {sorted(KINDS)}"))
+    return code, name
 
 
 async def establish_unit(
@@ -32,20 +55,13 @@ async def establish_unit(
     name: str,
     kind: str,
     parent_id: str,
+    effective_date: str = "",
+    decision: str = "",
 ) -> Unit:
     if authz.scope_for(actor, Section.UNIT, Action.CREATE, delegations) is Scope.NONE:
         raise PermissionDenied("Không có quyền thành lập đơn vị")
-    code = code.strip().upper()
-    name = clean(name)
-    violations = []
-    if not CODE_PATTERN.fullmatch(code):
-        violations.append(FieldViolation("code", "2–32 ký tự: chữ in hoa, số, '-' hoặc '_'"))
-    if not name:
-        violations.append(FieldViolation("name", "Tên đơn vị không được để trống"))
-    elif len(name) > 255:
-        violations.append(FieldViolation("name", "Tên đơn vị dài quá 255 ký tự"))
-    if kind not in KINDS:
-        violations.append(FieldViolation("kind", f"Loại đơn vị phải là một trong {sorted(KINDS)}"))
+    violations: list[FieldViolation] = []
+    code, name = check_new_unit(code, name, kind, "", violations)
     parent: Unit | None = None
     if parent_id:
         parent = await session.get(Unit, parent_id)
@@ -53,13 +69,40 @@ async def establish_unit(
             violations.append(FieldViolation("parent_id", "Đơn vị cấp trên không tồn tại"))
     elif kind != "UNIT_KIND_GENERAL_DEPARTMENT":
         violations.append(FieldViolation("parent_id", "Chỉ Tổng cục được không có đơn vị cấp trên"))
-    if violations:
+    decided = _establishing_decision(effective_date, decision, violations)
+    if violations or decided is None:
         raise InvalidArgument(violations)
     authz.require(
         actor, Section.UNIT, Action.CREATE, f"{parent.path if parent else ''}/{code}", delegations=delegations
     )
+    if parent is not None:
+        await history.require_existing(session, [parent], "thành lập đơn vị trực thuộc")
     if await session.scalar(select(Unit.id).where(Unit.code == code)) is not None:
         raise AlreadyExists(f"Mã đơn vị {code} đã tồn tại")
+    return await create(
+        session, outbox=outbox, actor=actor, parent=parent, code=code, name=name, kind=kind, decided=decided
+    )
+
+
+def _establishing_decision(effective_date: str, decision: str, violations: list[FieldViolation]) -> Decision | None:
+    """Units that predate the system are established without a decision number, as of today."""
+    if not effective_date.strip() and not decision.strip():
+        return Decision("", date.today())
+    return parse_decision(effective_date or date.today().isoformat(), decision, violations)
+
+
+async def create(
+    session: AsyncSession,
+    *,
+    outbox: Outbox,
+    actor: Principal,
+    parent: Unit | None,
+    code: str,
+    name: str,
+    kind: str,
+    decided: Decision,
+) -> Unit:
+    """Adds a unit whose fields are valid and whose code is free; records and publishes it."""
     unit = Unit(
         id=str(uuid.uuid4()),
         code=code,
@@ -72,6 +115,7 @@ async def establish_unit(
     )
     session.add(unit)
     await session.flush()
+    history.record(session, unit, "established", decided, actor)
     await outbox.add(
         session,
         subject=subjects.PERSONNEL_UNIT_ESTABLISHED,
@@ -100,7 +144,33 @@ async def list_units(session: AsyncSession, *, actor: Principal, delegations: Se
     return list((await session.scalars(query)).all())
 
 
-def to_proto(unit: Unit) -> personnel_pb2.Unit:
+async def list_units_as_of(
+    session: AsyncSession, *, actor: Principal, delegations: Sequence[Delegation] = (), as_of: str
+) -> list[personnel_pb2.Unit]:
+    """The tree as it stood at the end of `as_of`, inside the caller's scope of today."""
+    try:
+        day = date.fromisoformat(as_of.strip())
+    except ValueError:
+        raise InvalidArgument.single("as_of", "Ngày phải theo dạng YYYY-MM-DD") from None
+    scope = authz.scope_for(actor, Section.UNIT, Action.READ, delegations)
+    if scope is Scope.NONE:
+        raise PermissionDenied("Không có quyền xem cơ cấu tổ chức")
+    current = {u.id: u for u in await list_units(session, actor=actor, delegations=delegations)}
+    return [
+        personnel_pb2.Unit(
+            id=row.unit_id,
+            code=current[row.unit_id].code,
+            name=row.name,
+            kind=personnel_pb2.UnitKind.Value(current[row.unit_id].kind),
+            parent_id=row.parent_id or "",
+            path=row.path,
+        )
+        for row in await history.tree_as_of(session, day)
+        if row.unit_id in current
+    ]
+
+
+def to_proto(unit: Unit, dissolved_on: date | None = None) -> personnel_pb2.Unit:
     return personnel_pb2.Unit(
         id=unit.id,
         code=unit.code,
@@ -108,4 +178,5 @@ def to_proto(unit: Unit) -> personnel_pb2.Unit:
         kind=personnel_pb2.UnitKind.Value(unit.kind),
         parent_id=unit.parent_id or "",
         path=unit.path,
+        dissolved_on=dissolved_on.isoformat() if dissolved_on else "",
     )

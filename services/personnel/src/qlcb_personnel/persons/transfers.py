@@ -1,0 +1,197 @@
+"""The transfer hand-off (R-PER-3): the old unit sends the record, the new unit accepts it and
+takes the person over, or declines and the person stays. Each side acts within its own scope
+for the work history (quá trình công tác) section."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from qlcb.personnel.v1 import events_pb2, personnel_pb2
+from qlcb_common import authz
+from qlcb_common.auth import Principal
+from qlcb_common.authz import Action, Delegation, Section
+from qlcb_common.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
+from qlcb_common.events.outbox import Outbox
+from qlcb_common.text import clean
+from qlcb_personnel.decisions import Decision, parse_decision
+from qlcb_personnel.persons import status
+from qlcb_personnel.persons.messages import ACTIVE
+from qlcb_personnel.persons.models import Person, Transfer
+from qlcb_personnel.persons.moves import move_person
+from qlcb_personnel.units import history
+from qlcb_personnel.units.models import Unit
+
+SENT, ACCEPTED, DECLINED = "TRANSFER_STATUS_SENT", "TRANSFER_STATUS_ACCEPTED", "TRANSFER_STATUS_DECLINED"
+MAX_REASON = 1000
+
+
+async def _require_active(session: AsyncSession, person: Person) -> None:
+    latest = (await status.current(session, [person.id])).get(person.id)
+    if latest is not None and latest.status != ACTIVE:
+        raise FailedPrecondition(f"Hồ sơ đang ở tình trạng {latest.status}: không điều động được")
+
+
+async def send(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    delegations: Sequence[Delegation] = (),
+    person_id: str,
+    to_unit_id: str,
+    effective_date: str,
+    decision: str,
+) -> Transfer:
+    person = await session.get(Person, person_id) if person_id else None
+    if person is None:
+        raise NotFound(f"Không có hồ sơ {person_id!r}")
+    from_unit = await session.get(Unit, person.unit_id)
+    assert from_unit is not None  # a foreign key
+    authz.require(actor, Section.WORK_HISTORY, Action.UPDATE, from_unit.path, delegations=delegations)
+    violations: list[FieldViolation] = []
+    to_unit = await session.get(Unit, to_unit_id) if to_unit_id else None
+    if to_unit is None:
+        violations.append(FieldViolation("to_unit_id", "Đơn vị nhận không tồn tại"))
+    elif to_unit.id == from_unit.id:
+        violations.append(FieldViolation("to_unit_id", "Đơn vị nhận trùng đơn vị hiện tại"))
+    decided = parse_decision(effective_date, decision, violations)
+    if violations or to_unit is None or decided is None:
+        raise InvalidArgument(violations)
+    await history.require_existing(session, [to_unit], "tiếp nhận cán bộ")
+    await _require_active(session, person)
+    if await session.scalar(select(Transfer.id).where(Transfer.person_id == person.id, Transfer.status == SENT)):
+        raise FailedPrecondition("Hồ sơ đang chờ đơn vị khác tiếp nhận")
+    transfer = Transfer(
+        id=str(uuid.uuid4()),
+        person_id=person.id,
+        from_unit_id=from_unit.id,
+        to_unit_id=to_unit.id,
+        status=SENT,
+        effective_date=decided.effective,
+        decision=decided.number,
+        sent_by=actor.subject,
+        sent_at=datetime.now(UTC),
+    )
+    session.add(transfer)
+    await session.flush()
+    return transfer
+
+
+async def _open(
+    session: AsyncSession, actor: Principal, delegations: Sequence[Delegation], transfer_id: str
+) -> Transfer:
+    """The transfer, if the caller may decide it for the receiving unit and it is still open."""
+    transfer = await session.get(Transfer, transfer_id) if transfer_id else None
+    if transfer is None:
+        raise NotFound(f"Không có yêu cầu điều động {transfer_id!r}")
+    to_unit = await session.get(Unit, transfer.to_unit_id)
+    assert to_unit is not None
+    authz.require(actor, Section.WORK_HISTORY, Action.UPDATE, to_unit.path, delegations=delegations)
+    if transfer.status != SENT:
+        raise FailedPrecondition(f"Yêu cầu điều động đã ở trạng thái {transfer.status}")
+    return transfer
+
+
+async def _close(
+    session: AsyncSession, transfer: Transfer, actor: Principal, new_status: str, reason: str | None
+) -> None:
+    """Closes an open transfer; of two deciders racing, the second gets FAILED_PRECONDITION."""
+    now = datetime.now(UTC)
+    result = await session.execute(
+        update(Transfer)
+        .where(Transfer.id == transfer.id, Transfer.status == SENT)
+        .values(status=new_status, decided_by=actor.subject, decided_at=now, decline_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise FailedPrecondition("Yêu cầu điều động vừa được xử lý")
+    await session.refresh(transfer)
+
+
+async def accept(
+    session: AsyncSession,
+    *,
+    outbox: Outbox,
+    actor: Principal,
+    delegations: Sequence[Delegation] = (),
+    transfer_id: str,
+) -> tuple[Transfer, Person]:
+    transfer = await _open(session, actor, delegations, transfer_id)
+    person = await session.get(Person, transfer.person_id)
+    from_unit = await session.get(Unit, transfer.from_unit_id)
+    to_unit = await session.get(Unit, transfer.to_unit_id)
+    assert person is not None  # foreign keys
+    assert from_unit is not None
+    assert to_unit is not None
+    if person.unit_id != from_unit.id:
+        raise FailedPrecondition("Cán bộ đã chuyển khỏi đơn vị gửi sau khi gửi hồ sơ: cần gửi lại")
+    await _require_active(session, person)
+    await history.require_existing(session, [to_unit], "tiếp nhận cán bộ")
+    await _close(session, transfer, actor, ACCEPTED, None)
+    await move_person(
+        session,
+        outbox=outbox,
+        actor=actor,
+        person=person,
+        from_unit=from_unit,
+        to_unit=to_unit,
+        reason=events_pb2.MOVE_REASON_TRANSFER,
+        decided=Decision(transfer.decision, transfer.effective_date),
+        transfer_id=transfer.id,
+    )
+    return transfer, person
+
+
+async def decline(
+    session: AsyncSession, *, actor: Principal, delegations: Sequence[Delegation] = (), transfer_id: str, reason: str
+) -> Transfer:
+    reason = clean(reason)
+    if not reason or len(reason) > MAX_REASON:
+        raise InvalidArgument.single("reason", f"Lý do từ chối: 1–{MAX_REASON} ký tự")
+    transfer = await _open(session, actor, delegations, transfer_id)
+    await _close(session, transfer, actor, DECLINED, reason)
+    return transfer
+
+
+async def list_for_unit(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    delegations: Sequence[Delegation] = (),
+    unit_id: str,
+    direction: str,
+    status_filter: str,
+) -> list[Transfer]:
+    unit = await session.get(Unit, unit_id) if unit_id else None
+    if unit is None:
+        raise InvalidArgument.single("unit_id", "Đơn vị không tồn tại")
+    authz.require(actor, Section.WORK_HISTORY, Action.READ, unit.path, delegations=delegations)
+    sides = {
+        "TRANSFER_DIRECTION_INCOMING": [Transfer.to_unit_id == unit.id],
+        "TRANSFER_DIRECTION_OUTGOING": [Transfer.from_unit_id == unit.id],
+    }.get(direction, [Transfer.to_unit_id == unit.id, Transfer.from_unit_id == unit.id])
+    query = select(Transfer).where(or_(*sides))
+    if status_filter != "TRANSFER_STATUS_UNSPECIFIED":
+        query = query.where(Transfer.status == status_filter)
+    return list((await session.scalars(query.order_by(Transfer.sent_at.desc()))).all())
+
+
+def to_proto(transfer: Transfer) -> personnel_pb2.Transfer:
+    return personnel_pb2.Transfer(
+        id=transfer.id,
+        person_id=transfer.person_id,
+        from_unit_id=transfer.from_unit_id,
+        to_unit_id=transfer.to_unit_id,
+        status=personnel_pb2.TransferStatus.Value(transfer.status),
+        effective_date=transfer.effective_date.isoformat(),
+        decision=transfer.decision,
+        sent_by=transfer.sent_by,
+        sent_at=transfer.sent_at.isoformat(),
+        decided_by=transfer.decided_by or "",
+        decided_at=transfer.decided_at.isoformat() if transfer.decided_at else "",
+        decline_reason=transfer.decline_reason or "",
+    )

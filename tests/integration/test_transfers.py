@@ -1,0 +1,176 @@
+"""The transfer hand-off (R-PER-3, R-ACC-8): Nội Bài sends a civil servant's record to Hồ Chí
+Minh City; only the receiving side may accept or decline it; once accepted, the person's
+personal account moves to the new unit's group, the Nội Bài purpose account they held is
+released, and both headcounts follow."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import httpx
+
+from qlcb_devstack.accounts import Account, ensure_user, password_token
+from tests.personal_accounts import issue_personal_account
+from tests.support import System, eventually, unique_code
+
+NOI_BAI, HCM = "/TCHQ/HQHN/HQHN-NB", "/TCHQ/HQHCM"
+
+
+def _client(base_url: str, token: str) -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+
+
+async def _new_person(api: httpx.AsyncClient, system: System, full_name: str) -> dict[str, Any]:
+    created = await api.post(
+        "/v1/persons",
+        json={
+            "personal_id": f"{uuid.uuid4().int % 10**12:012d}",
+            "staff_number": unique_code("T"),
+            "full_name": full_name,
+            "date_of_birth": "1985-03-08",
+            "sex": "female",
+            "unit_id": system.unit_ids["HQHN-NB"],
+        },
+    )
+    assert created.status_code == 201, created.text
+    person: dict[str, Any] = created.json()
+    return person
+
+
+def _hcm_admin_token(system: System) -> str:
+    """A local admin of Hồ Chí Minh City customs: the receiving side of the hand-off."""
+    admin = Account("qthcm", "Quản trị HCM 2026", "local-admin", HCM, "Trần Thị Nhận")
+    ensure_user(system.infra.keycloak_admin(), admin)
+    return password_token(system.infra.keycloak.base_url, admin.username, admin.password)
+
+
+def _group_paths(system: System, username: str) -> list[str]:
+    admin = system.infra.keycloak_admin()
+    user_id = admin.get_user_id(username)
+    assert user_id is not None
+    return sorted(g["path"] for g in admin.get_user_groups(user_id))
+
+
+async def test_an_accepted_transfer_moves_the_account_the_purpose_accounts_and_the_headcount(system: System) -> None:
+    transfer_body = {"effective_date": "2026-12-01", "decision": "412/QĐ-TCHQ", "to_unit_id": system.unit_ids["HQHCM"]}
+    async with (
+        _client(system.gateway_url, system.token("qthanoi")) as hanoi,
+        _client(system.gateway_url, _hcm_admin_token(system)) as hcm,
+        _client(system.gateway_url, system.token("thutruong.hcm")) as hcm_leader,
+        _client(system.services.identity_url, system.token("quantri")) as identity,
+    ):
+        person = await _new_person(hanoi, system, "Đặng Thị Chuyển")
+        username = await issue_personal_account(system, person["personal_id"], "Đặng Thị Chuyển")
+        await identity.put("/v1/quotas", json={"unit_path": NOI_BAI, "kind": "user", "limit": 50})
+        purpose = await identity.post(
+            "/v1/purpose-accounts",
+            json={"unit_path": NOI_BAI, "purpose": f"Nhân sự {unique_code('')}", "tier": "local-officer"},
+        )
+        assert purpose.status_code == 201, purpose.text
+        holders = f"/v1/purpose-accounts/{purpose.json()['account']['id']}/holders"
+        held = await identity.post(
+            holders,
+            json={"holder_name": "Đặng Thị Chuyển", "holder_personal_id": person["personal_id"], "since": "2026-02-02"},
+        )
+        assert held.status_code == 201, held.text
+
+        async def headcounts() -> tuple[int, int]:
+            async def one(code: str) -> int:
+                return int((await hanoi.get(f"/v1/units/{system.unit_ids[code]}/headcount")).json()["headcount"])
+
+            return await one("HQHN-NB"), int(
+                (await hcm.get(f"/v1/units/{system.unit_ids['HQHCM']}/headcount")).json()["headcount"]
+            )
+
+        noi_bai_before, hcm_before = await eventually(
+            headcounts, lambda counts: counts[0] > 0, timeout=30, what="the person in Nội Bài's headcount"
+        )
+
+        nowhere = await hanoi.post("/v1/transfers", json=transfer_body | {"person_id": person["id"], "to_unit_id": "x"})
+        assert nowhere.status_code == 422
+        assert nowhere.json()["detail"][0]["loc"] == ["body", "to_unit_id"]
+        same = await hanoi.post(
+            "/v1/transfers", json=transfer_body | {"person_id": person["id"], "to_unit_id": system.unit_ids["HQHN-NB"]}
+        )
+        assert same.status_code == 422
+        not_theirs = await hcm.post("/v1/transfers", json=transfer_body | {"person_id": person["id"]})
+        assert not_theirs.status_code == 403, "only the unit the person is in sends the record"
+
+        sent = await hanoi.post("/v1/transfers", json=transfer_body | {"person_id": person["id"]})
+        assert sent.status_code == 201, sent.text
+        assert sent.json()["status"] == "sent"
+        twice = await hanoi.post("/v1/transfers", json=transfer_body | {"person_id": person["id"]})
+        assert twice.status_code == 409, "one open transfer per person"
+        transfer_id = sent.json()["id"]
+
+        assert (await hanoi.post(f"/v1/transfers/{transfer_id}/accept")).status_code == 403, "the sender cannot accept"
+        assert (await hcm_leader.post(f"/v1/transfers/{transfer_id}/accept")).status_code == 403, "a leader only reads"
+        pending = (await hcm.get(f"/v1/units/{system.unit_ids['HQHCM']}/transfers", params={"status": "sent"})).json()
+        assert transfer_id in [t["id"] for t in pending]
+        assert (await hanoi.get(f"/v1/persons/{person['id']}")).json()["unit_id"] == system.unit_ids["HQHN-NB"]
+
+        first, second = await asyncio.gather(
+            hcm.post(f"/v1/transfers/{transfer_id}/accept"), hcm.post(f"/v1/transfers/{transfer_id}/accept")
+        )
+        assert sorted([first.status_code, second.status_code]) == [200, 409], (first.text, second.text)
+        accepted = first if first.status_code == 200 else second
+        assert accepted.json()["status"] == "accepted"
+
+        moved = await hcm.get(f"/v1/persons/{person['id']}")
+        assert moved.json()["unit_id"] == system.unit_ids["HQHCM"]
+        assert (await hanoi.get(f"/v1/persons/{person['id']}")).status_code == 403, "Hà Nội no longer sees the record"
+
+        async def account_groups() -> list[str]:
+            return await asyncio.to_thread(_group_paths, system, username)
+
+        await eventually(account_groups, lambda paths: paths == [HCM], timeout=30, what="the account in HCM's group")
+        await eventually(
+            headcounts,
+            lambda counts: counts == (noi_bai_before - 1, hcm_before + 1),
+            timeout=30,
+            what="both headcounts to follow",
+        )
+
+        async def holder_history() -> list[dict[str, Any]]:
+            history: list[dict[str, Any]] = (await identity.get(holders)).json()
+            return history
+
+        released = await eventually(
+            holder_history, lambda h: h[-1]["valid_to"] is not None, timeout=30, what="the purpose account released"
+        )
+        assert released[-1]["valid_to"] == "2026-12-01"
+
+
+async def test_a_declined_transfer_leaves_the_person_where_they_were(system: System) -> None:
+    async with (
+        _client(system.gateway_url, system.token("qthanoi")) as hanoi,
+        _client(system.gateway_url, _hcm_admin_token(system)) as hcm,
+    ):
+        person = await _new_person(hanoi, system, "Phan Văn Ở")
+        body = {
+            "person_id": person["id"],
+            "to_unit_id": system.unit_ids["HQHCM"],
+            "effective_date": "2026-12-01",
+            "decision": "413/QĐ-TCHQ",
+        }
+        transfer_id = (await hanoi.post("/v1/transfers", json=body)).json()["id"]
+        no_reason = await hcm.post(f"/v1/transfers/{transfer_id}/decline", json={"reason": ""})
+        assert no_reason.status_code == 422
+        assert no_reason.json()["detail"][0]["loc"] == ["body", "reason"]
+        declined = await hcm.post(
+            f"/v1/transfers/{transfer_id}/decline", json={"reason": "Không còn chỉ tiêu biên chế"}
+        )
+        assert declined.status_code == 200, declined.text
+        assert declined.json()["status"] == "declined"
+        assert declined.json()["decline_reason"] == "Không còn chỉ tiêu biên chế"
+        late = await hcm.post(f"/v1/transfers/{transfer_id}/accept")
+        assert late.status_code == 409, "a declined transfer cannot be accepted"
+        assert (await hanoi.get(f"/v1/persons/{person['id']}")).json()["unit_id"] == system.unit_ids["HQHN-NB"]
+        outgoing = (
+            await hanoi.get(f"/v1/units/{system.unit_ids['HQHN-NB']}/transfers", params={"direction": "outgoing"})
+        ).json()
+        assert [t["status"] for t in outgoing if t["id"] == transfer_id] == ["declined"]
+        again = await hanoi.post("/v1/transfers", json=body | {"decision": "420/QĐ-TCHQ"})
+        assert again.status_code == 201, "after a decline the record can be sent again"

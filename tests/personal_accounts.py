@@ -1,0 +1,43 @@
+"""Issuing a personal account the way a unit does, for tests that follow what happens to it."""
+
+from __future__ import annotations
+
+import httpx
+
+from qlcb_devstack.accounts import Account, ensure_user, password_token
+from tests.support import System
+
+
+def _client(base_url: str, token: str) -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+
+
+async def issue_personal_account(system: System, personal_id: str, holder_name: str) -> str:
+    """A personal account of a civil servant of Nội Bài, through identity's whole workflow
+    (request by Hà Nội's local admin, the unit head's consent, approval, issuance); its username."""
+    leader = Account("thutruong.hanoi", "Thủ trưởng 2026", "unit-leader", "/TCHQ/HQHN", "Ngô Văn Trưởng")
+    ensure_user(system.infra.keycloak_admin(), leader)
+    leader_token = password_token(system.infra.keycloak.base_url, leader.username, leader.password)
+    body = {
+        "holder_name": holder_name,
+        "holder_personal_id": personal_id,
+        "unit_path": "/TCHQ/HQHN/HQHN-NB",
+        "division": "Đội nghiệp vụ",
+        "position": "Công chức",
+        "phone": "0912345678",
+        "account_types": ["self"],
+        "reply_name": "Vũ Thị Hà",
+        "reply_unit": "Phòng TCCB",
+        "reply_email": "tccb@qlcb.example",
+        "reply_phone": "0912345679",
+        "requester_name": "Vũ Thị Hà",
+    }
+    identity = system.services.identity_url
+    async with _client(identity, system.token("qthanoi")) as admin, _client(identity, leader_token) as head:
+        request = (await admin.post("/v1/account-requests", json=body)).json()
+        await head.post(f"/v1/account-requests/{request['id']}/consent")
+        await admin.post(f"/v1/account-requests/{request['id']}/approve")
+        issued = await admin.post(f"/v1/account-requests/{request['id']}/issue")
+    assert issued.status_code == 201, issued.text
+    username: str = issued.json()["username"]
+    return username
