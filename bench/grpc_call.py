@@ -26,6 +26,7 @@ METHOD = "/bench.Echo/Echo"
 SEQUENTIAL, CONCURRENT, WORKERS, WARMUP = 2000, 4000, 16, 300
 PAYLOAD = b"x" * 64
 KINDS = ("bare", "ours", "ours_cached")
+SERVICE = "personnel"  # the echo servers check tokens as personnel's does
 
 
 class _VerifiedOnce(TokenVerifier):
@@ -53,7 +54,7 @@ async def _serve(kind: str, issuer: str, conn: Connection) -> None:
     oidc = OidcSettings(issuer=issuer)  # type: ignore[arg-type]
     interceptors: list[Any] = []
     if kind != "bare":
-        verifier = TokenVerifier(oidc) if kind == "ours" else _VerifiedOnce(oidc)
+        verifier = TokenVerifier(oidc, SERVICE) if kind == "ours" else _VerifiedOnce(oidc, SERVICE)
         interceptors.append(ServiceInterceptor("bench", verifier))
     # As grpc_runtime.serve builds it (the bare server gets the same option).
     server = grpc.aio.server(interceptors=interceptors, options=[("grpc.so_reuseport", 0)])

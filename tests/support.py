@@ -3,18 +3,35 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import html
+import re
+import secrets
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
+from urllib.parse import parse_qs, urljoin, urlparse
 
 import httpx
+import jwt
+from keycloak import KeycloakAdmin
 
+from qlcb_common.settings import api_audience
 from qlcb_devstack.accounts import password_token
-from qlcb_devstack.stack import Infra, ServiceStack
+from qlcb_devstack.stack import START_ORDER, Infra, ServiceStack
 
 T = TypeVar("T")
+
+EVERY_API = tuple(api_audience(service) for service in START_ORDER)
+"""The audiences of the five APIs: what the realm's login clients put into a user's tokens."""
+
+RETIRED_AUDIENCE = "qlcb-api"
+"""The one audience every API once shared; tests use it as a wrong audience, none accepts it."""
+
+REDIRECT_URI = "http://localhost:9/callback"
 
 
 def unique_code(prefix: str) -> str:
@@ -69,3 +86,91 @@ class System:
         token = password_token(self.infra.keycloak.base_url, username, self.passwords[username])
         self._tokens[username] = (token, time.monotonic() + 240)
         return token
+
+
+def audience_mapper(audience: str) -> dict[str, object]:
+    """A client's protocol mapper putting `audience` into its access tokens, as the realm file's do."""
+    return {
+        "name": f"audience {audience}",
+        "protocol": "openid-connect",
+        "protocolMapper": "oidc-audience-mapper",
+        "config": {"included.custom.audience": audience, "access.token.claim": "true"},
+    }
+
+
+def api_audiences(token: str) -> set[str]:
+    """The QLCB APIs an access token is meant for: the `qlcb-` audiences of its `aud` claim."""
+    aud = jwt.decode(token, options={"verify_signature": False}).get("aud", [])
+    return {a for a in ([aud] if isinstance(aud, str) else aud) if a.startswith("qlcb-")}
+
+
+def password_client(
+    admin: KeycloakAdmin, client_id: str, audiences: Sequence[str], *, lifespan: int | None = None
+) -> None:
+    """A throwaway public client with the password grant whose tokens are meant for `audiences`."""
+    payload: dict[str, object] = {
+        "clientId": client_id,
+        "publicClient": True,
+        "directAccessGrantsEnabled": True,
+        "standardFlowEnabled": False,
+        "protocolMappers": [audience_mapper(audience) for audience in audiences],
+    }
+    if lifespan is not None:
+        payload["attributes"] = {"access.token.lifespan": str(lifespan)}
+    admin.create_client(payload, skip_exists=True)
+
+
+def browser_login(system: System, username: str, password: str, *, idp_hint: str | None = None) -> str:
+    """Logs in with the gateway client as the web front end does (authorization code with PKCE),
+    following the redirects a browser would and filling the login form (the brokered agency's
+    with `idp_hint`); returns the access token."""
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    params = {
+        "client_id": "qlcb-gateway",
+        "redirect_uri": REDIRECT_URI,
+        "response_type": "code",
+        "scope": "openid",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+    if idp_hint is not None:
+        params["kc_idp_hint"] = idp_hint
+
+    # Keycloak marks its cookies Secure; browsers still send them to http://localhost, httpx does not.
+    def like_a_browser(response: httpx.Response) -> None:
+        for cookie in browser.cookies.jar:
+            cookie.secure = False
+
+    with httpx.Client(timeout=30, follow_redirects=False, event_hooks={"response": [like_a_browser]}) as browser:
+        response = browser.get(f"{system.infra.issuer}/protocol/openid-connect/auth", params=params)
+        submitted = False
+        for _ in range(20):
+            location = response.headers.get("location")
+            if location and location.startswith(REDIRECT_URI):
+                code = parse_qs(urlparse(location).query)["code"][0]
+                break
+            if location:
+                response = browser.get(urljoin(str(response.url), location))
+                continue
+            assert response.status_code == 200, f"{response.url}:\n{response.text[:2000]}"
+            assert not submitted, f"unexpected page after login:\n{response.text[:3000]}"
+            form = re.search(r'<form[^>]*action="([^"]+)"', response.text)
+            assert form, response.text[:2000]
+            response = browser.post(html.unescape(form.group(1)), data={"username": username, "password": password})
+            submitted = True
+        else:
+            raise AssertionError("the login never came back to the application")
+        token = browser.post(
+            f"{system.infra.issuer}/protocol/openid-connect/token",
+            data={
+                "grant_type": "authorization_code",
+                "client_id": "qlcb-gateway",
+                "code": code,
+                "redirect_uri": REDIRECT_URI,
+                "code_verifier": verifier,
+            },
+        )
+    token.raise_for_status()
+    access: str = token.json()["access_token"]
+    return access

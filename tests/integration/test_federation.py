@@ -4,22 +4,14 @@ claims, or with nothing where no mapping matches."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import html
-import re
-import secrets
-from urllib.parse import parse_qs, urljoin, urlparse
-
 import httpx
 import pytest
 
 from qlcb_devstack.accounts import Account, ensure_user
-from tests.support import System
+from tests.support import System, browser_login
 
 AGENCY_REALM = "bo-tai-chinh"
 ALIAS = "botaichinh"
-REDIRECT_URI = "http://localhost:9/callback"
 PASSWORD = "Cán bộ BTC 2026"
 
 
@@ -96,63 +88,8 @@ async def registered(system: System) -> str:
     return issuer
 
 
-def _browser_login(system: System, username: str) -> str:
-    """Follows the redirects a browser would, fills the agency's login form; returns an access token."""
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-
-    # Keycloak marks its cookies Secure; browsers still send them to http://localhost, httpx does not.
-    def like_a_browser(response: httpx.Response) -> None:
-        for cookie in browser.cookies.jar:
-            cookie.secure = False
-
-    with httpx.Client(timeout=30, follow_redirects=False, event_hooks={"response": [like_a_browser]}) as browser:
-        response = browser.get(
-            f"{system.infra.issuer}/protocol/openid-connect/auth",
-            params={
-                "client_id": "qlcb-gateway",
-                "redirect_uri": REDIRECT_URI,
-                "response_type": "code",
-                "scope": "openid",
-                "code_challenge": challenge,
-                "code_challenge_method": "S256",
-                "kc_idp_hint": ALIAS,
-            },
-        )
-        submitted = False
-        for _ in range(20):
-            location = response.headers.get("location")
-            if location and location.startswith(REDIRECT_URI):
-                code = parse_qs(urlparse(location).query)["code"][0]
-                break
-            if location:
-                response = browser.get(urljoin(str(response.url), location))
-                continue
-            assert response.status_code == 200, f"{response.url}:\n{response.text[:2000]}"
-            assert not submitted, f"unexpected page after login:\n{response.text[:3000]}"
-            form = re.search(r'<form[^>]*action="([^"]+)"', response.text)
-            assert form, response.text[:2000]
-            response = browser.post(html.unescape(form.group(1)), data={"username": username, "password": PASSWORD})
-            submitted = True
-        else:
-            raise AssertionError("the login never came back to the application")
-        token = browser.post(
-            f"{system.infra.issuer}/protocol/openid-connect/token",
-            data={
-                "grant_type": "authorization_code",
-                "client_id": "qlcb-gateway",
-                "code": code,
-                "redirect_uri": REDIRECT_URI,
-                "code_verifier": verifier,
-            },
-        )
-    token.raise_for_status()
-    access: str = token.json()["access_token"]
-    return access
-
-
 async def test_a_mapped_agency_user_lands_with_its_tier_and_unit(system: System, registered: str) -> None:
-    token = _browser_login(system, "mapped.btc")
+    token = browser_login(system, "mapped.btc", PASSWORD, idp_hint=ALIAS)
     async with httpx.AsyncClient(base_url=system.gateway_url, timeout=30) as api:
         me = (await api.get("/v1/me", headers={"Authorization": f"Bearer {token}"})).json()
         units = await api.get("/v1/units", headers={"Authorization": f"Bearer {token}"})
@@ -162,7 +99,7 @@ async def test_a_mapped_agency_user_lands_with_its_tier_and_unit(system: System,
 
 
 async def test_an_unmapped_agency_user_is_refused(system: System, registered: str) -> None:
-    token = _browser_login(system, "unmapped.btc")
+    token = browser_login(system, "unmapped.btc", PASSWORD, idp_hint=ALIAS)
     async with httpx.AsyncClient(base_url=system.gateway_url, timeout=30) as api:
         me = (await api.get("/v1/me", headers={"Authorization": f"Bearer {token}"})).json()
         units = await api.get("/v1/units", headers={"Authorization": f"Bearer {token}"})

@@ -7,13 +7,15 @@ import os
 import subprocess
 import sys
 
+import grpc
 import httpx
 import pytest
 from keycloak.exceptions import KeycloakError
 
+from qlcb.personnel.v1 import personnel_pb2, personnel_pb2_grpc
 from qlcb_devstack.accounts import Account, ensure_user, password_token
 from qlcb_devstack.stack import realm_file
-from tests.support import System, eventually, unique_code
+from tests.support import RETIRED_AUDIENCE, System, api_audiences, audience_mapper, eventually, unique_code
 
 
 async def _drift(system: System) -> list[dict[str, str]]:
@@ -49,11 +51,16 @@ async def test_drift_is_reported_then_corrected_by_the_command(system: System) -
     master = system.infra.keycloak_admin("master")
     master.update_realm("qlcb", {"passwordPolicy": "length(4)", "bruteForceProtected": False})
     admin.update_realm_role("local-admin", {"name": "local-admin", "description": "sửa tay"})
+    # What a realm created from an older realm file still has.
+    cli = admin.get_client_id("qlcb-cli")
+    assert cli is not None
+    admin.add_mapper_to_client(cli, audience_mapper(RETIRED_AUDIENCE))
     try:
         fields = {(d["kind"], d["name"], d["field"]) for d in await _drift(system)}
         assert ("realm", "qlcb", "passwordPolicy") in fields
         assert ("realm", "qlcb", "bruteForceProtected") in fields
         assert ("role", "local-admin", "description") in fields
+        assert ("mapper", f"qlcb-cli audience {RETIRED_AUDIENCE}", "*") in fields
         diff = _realm_command(system, "diff")
         assert diff.returncode == 1
         assert "passwordPolicy" in diff.stdout
@@ -62,6 +69,9 @@ async def test_drift_is_reported_then_corrected_by_the_command(system: System) -
     assert applied.returncode == 0, applied.stderr
     assert "corrected" in applied.stdout
     assert await _drift(system) == []
+    assert RETIRED_AUDIENCE not in api_audiences(
+        password_token(system.infra.keycloak.base_url, "quantri", system.passwords["quantri"])
+    )
 
 
 @pytest.mark.parametrize(
@@ -107,7 +117,8 @@ def test_brute_force_locks_the_account_for_a_while(system: System) -> None:
 
 
 @pytest.mark.parametrize("client_id", ["qlcb-identity", "qlcb-reports"])
-async def test_service_clients_get_tokens_for_the_api(system: System, client_id: str) -> None:
+async def test_service_clients_get_tokens_for_the_api_they_call(system: System, client_id: str) -> None:
+    """Identity and reports call personnel: their service tokens are meant for personnel alone."""
     admin = system.infra.keycloak_admin("qlcb")
     internal_id = admin.get_client_id(client_id)
     assert internal_id is not None, f"{client_id} is defined in the realm file"
@@ -120,8 +131,18 @@ async def test_service_clients_get_tokens_for_the_api(system: System, client_id:
         response.raise_for_status()
         token = response.json()["access_token"]
         me = await api.get("/v1/me", headers={"Authorization": f"Bearer {token}"})
-    assert me.status_code == 200, me.text
-    assert me.json()["username"] == f"service-account-{client_id}"
+    assert api_audiences(token) == {"qlcb-personnel"}
+    async with grpc.aio.insecure_channel(system.services.personnel_target) as channel:
+        with pytest.raises(grpc.aio.AioRpcError) as error:
+            await personnel_pb2_grpc.PersonnelServiceStub(channel).GetUnit(
+                personnel_pb2.GetUnitRequest(id=system.root_unit_id),
+                metadata=(("authorization", f"Bearer {token}"),),
+                timeout=10,
+            )
+    # Personnel knows the caller (the token is meant for it) and finds no tier on a service account.
+    assert error.value.code() is grpc.StatusCode.PERMISSION_DENIED, error.value.details()
+    assert me.status_code == 401
+    assert "qlcb-gateway" in me.json()["detail"]["message"]
 
 
 def test_a_local_admin_token_cannot_use_keycloak_admin_api(system: System) -> None:

@@ -9,32 +9,11 @@ import grpc
 import httpx
 import jwt
 import pytest
-from keycloak import KeycloakAdmin
 
 from qlcb.personnel.v1 import personnel_pb2, personnel_pb2_grpc
 from qlcb_devstack.accounts import Account, ensure_user, password_token
 from qlcb_devstack.procs import wait_until
-from tests.support import System, unique_code
-
-AUDIENCE_MAPPER = {
-    "name": "audience qlcb-api",
-    "protocol": "openid-connect",
-    "protocolMapper": "oidc-audience-mapper",
-    "config": {"included.custom.audience": "qlcb-api", "access.token.claim": "true"},
-}
-
-
-def _client(admin: KeycloakAdmin, client_id: str, *, audience: bool, lifespan: int | None = None) -> None:
-    payload: dict[str, object] = {
-        "clientId": client_id,
-        "publicClient": True,
-        "directAccessGrantsEnabled": True,
-        "standardFlowEnabled": False,
-        "protocolMappers": [AUDIENCE_MAPPER] if audience else [],
-    }
-    if lifespan is not None:
-        payload["attributes"] = {"access.token.lifespan": str(lifespan)}
-    admin.create_client(payload, skip_exists=True)
+from tests.support import EVERY_API, RETIRED_AUDIENCE, System, password_client, unique_code
 
 
 @pytest.fixture(scope="module")
@@ -43,10 +22,10 @@ def bad_tokens(system: System) -> dict[str, str]:
     admin = system.infra.keycloak_admin("qlcb")
     base = system.infra.keycloak.base_url
     password = system.passwords["quantri"]
-    _client(admin, "test-short-lived", audience=True, lifespan=1)
+    password_client(admin, "test-short-lived", EVERY_API, lifespan=1)
     short = password_token(base, "quantri", password, client_id="test-short-lived")
     expiry = jwt.decode(short, options={"verify_signature": False})["exp"]
-    _client(admin, "test-no-audience", audience=False)
+    password_client(admin, "test-retired-audience", [RETIRED_AUDIENCE])
     good = system.token("quantri")
     header, payload, signature = good.split(".")
     tampered_payload = jwt.utils.base64url_encode(
@@ -56,7 +35,7 @@ def bad_tokens(system: System) -> dict[str, str]:
     master = system.infra.keycloak_admin("master")
     master.create_realm({"realm": "other-agency", "enabled": True}, skip_exists=True)
     other = system.infra.keycloak_admin("other-agency")
-    _client(other, "qlcb-cli", audience=True)
+    password_client(other, "qlcb-cli", EVERY_API)
     other.create_realm_role({"name": "system-admin"}, skip_exists=True)
     ensure_user(other, Account("quantri", password, "system-admin", None, "Kẻ Mạo Danh"))
     foreign = password_token(base, "quantri", password, realm="other-agency")
@@ -65,7 +44,7 @@ def bad_tokens(system: System) -> dict[str, str]:
         "malformed": "not.a.jwt",
         "tampered": f"{header}.{tampered_payload}.{signature}",
         "wrong-issuer": foreign,
-        "wrong-audience": password_token(base, "quantri", password, client_id="test-no-audience"),
+        "wrong-audience": password_token(base, "quantri", password, client_id="test-retired-audience"),
         "expired": short,
     }
     # The setup above usually outlasts the one-second lifespan; if not, wait for the token's exp.
@@ -121,7 +100,7 @@ async def test_grpc_services_refuse_bad_tokens(system: System, bad_tokens: dict[
 async def test_a_fresh_token_of_the_short_lived_client_passes(system: System, bad_tokens: dict[str, str]) -> None:
     """The expired token is refused for its expiry alone: the same client's fresh token works."""
     admin = system.infra.keycloak_admin("qlcb")
-    _client(admin, "test-short-lived-2", audience=True, lifespan=60)
+    password_client(admin, "test-short-lived-2", EVERY_API, lifespan=60)
     fresh = password_token(
         system.infra.keycloak.base_url, "quantri", system.passwords["quantri"], client_id="test-short-lived-2"
     )

@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 ISSUER = "http://keycloak.test/realms/qlcb"
+SERVICE = "personnel"  # the API the tokens are meant for
 
 
 class FakeKeycloak:
@@ -32,7 +33,7 @@ class FakeKeycloak:
         now = int(time.time())
         claims = {
             "iss": ISSUER,
-            "aud": ["qlcb-api", "account"],
+            "aud": ["qlcb-personnel", "account"],
             "sub": "user-1",
             "preferred_username": "qthanoi",
             "iat": now,

@@ -9,7 +9,7 @@ import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
-from jwt_keys import ISSUER, FakeKeycloak, new_key
+from jwt_keys import ISSUER, SERVICE, FakeKeycloak, new_key
 
 from qlcb_common.auth import AuthError, TokenVerifier, bearer_token
 from qlcb_common.settings import OidcSettings
@@ -17,9 +17,9 @@ from qlcb_common.settings import OidcSettings
 
 @pytest.fixture
 def verifier(keycloak: FakeKeycloak) -> TokenVerifier:
-    settings = OidcSettings(issuer=ISSUER, audience="qlcb-api", jwks_min_refresh_seconds=60)  # type: ignore[arg-type]
+    settings = OidcSettings(issuer=ISSUER, jwks_min_refresh_seconds=60)  # type: ignore[arg-type]
     http = httpx.AsyncClient(transport=httpx.MockTransport(keycloak.handler))
-    return TokenVerifier(settings, http=http)
+    return TokenVerifier(settings, SERVICE, http=http)
 
 
 async def test_valid_token_gives_roles_and_unit(keycloak: FakeKeycloak, verifier: TokenVerifier) -> None:
@@ -39,7 +39,7 @@ async def test_keys_are_cached_between_requests(keycloak: FakeKeycloak, verifier
 
 async def test_rotated_key_is_fetched_once(keycloak: FakeKeycloak) -> None:
     settings = OidcSettings(issuer=ISSUER, jwks_min_refresh_seconds=0)  # type: ignore[arg-type]
-    verifier = TokenVerifier(settings, http=httpx.AsyncClient(transport=httpx.MockTransport(keycloak.handler)))
+    verifier = TokenVerifier(settings, SERVICE, http=httpx.AsyncClient(transport=httpx.MockTransport(keycloak.handler)))
     await verifier.verify(keycloak.token("k1"))
     keycloak.keys["k2"] = new_key()
     await verifier.verify(keycloak.token("k2"))
@@ -62,7 +62,8 @@ async def test_unknown_kids_do_not_hammer_keycloak(keycloak: FakeKeycloak, verif
     [
         ({"exp": int(time.time()) - 10}, "expired"),
         ({"iss": "http://evil.test/realms/qlcb"}, "issuer"),
-        ({"aud": "other-api"}, "audience"),
+        ({"aud": "qlcb-reports"}, "audience"),
+        ({"aud": ["qlcb-api", "account"]}, "audience"),
         ({"exp": None}, "invalid"),
     ],
 )
@@ -72,6 +73,31 @@ async def test_bad_claims_are_refused(
     with pytest.raises(AuthError) as error:
         await verifier.verify(keycloak.token(**overrides))
     assert error.value.reason == reason
+
+
+async def test_a_token_for_another_api_is_refused_naming_the_audience(
+    keycloak: FakeKeycloak, verifier: TokenVerifier
+) -> None:
+    with pytest.raises(AuthError) as error:
+        await verifier.verify(keycloak.token(aud=["qlcb-reports", "qlcb-gateway"]))
+    assert error.value.reason == "audience"
+    assert "qlcb-personnel" in str(error.value)
+
+
+def test_each_service_checks_its_own_audience_unless_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("QLCB_OIDC_AUDIENCE", raising=False)
+    assert OidcSettings(issuer=ISSUER).audience_of("reports") == "qlcb-reports"  # type: ignore[arg-type]
+    monkeypatch.setenv("QLCB_OIDC_AUDIENCE", "qlcb-staging-reports")
+    assert OidcSettings(issuer=ISSUER).audience_of("reports") == "qlcb-staging-reports"  # type: ignore[arg-type]
+
+
+async def test_the_configured_audience_replaces_the_services_own(keycloak: FakeKeycloak) -> None:
+    settings = OidcSettings(issuer=ISSUER, audience="qlcb-staging")  # type: ignore[arg-type]
+    verifier = TokenVerifier(settings, SERVICE, http=httpx.AsyncClient(transport=httpx.MockTransport(keycloak.handler)))
+    assert (await verifier.verify(keycloak.token(aud="qlcb-staging"))).username == "qthanoi"
+    with pytest.raises(AuthError) as error:
+        await verifier.verify(keycloak.token())
+    assert error.value.reason == "audience"
 
 
 async def test_tampered_payload_is_refused(keycloak: FakeKeycloak, verifier: TokenVerifier) -> None:
@@ -90,7 +116,7 @@ async def test_hs256_signed_with_public_key_is_refused(keycloak: FakeKeycloak, v
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
     now = int(time.time())
-    claims = {"iss": ISSUER, "aud": "qlcb-api", "sub": "x", "iat": now, "exp": now + 60}
+    claims = {"iss": ISSUER, "aud": "qlcb-personnel", "sub": "x", "iat": now, "exp": now + 60}
     token = jwt.encode(claims, public_pem.decode()[:64], algorithm="HS256", headers={"kid": "k1"})
     with pytest.raises(AuthError) as error:
         await verifier.verify(token)

@@ -10,7 +10,7 @@ import grpc
 import httpx
 import pytest
 from google.rpc import error_details_pb2, status_pb2
-from jwt_keys import ISSUER, FakeKeycloak
+from jwt_keys import ISSUER, SERVICE, FakeKeycloak
 
 from qlcb_common.auth import TokenVerifier
 from qlcb_common.errors import FieldViolation, InvalidArgument
@@ -38,9 +38,10 @@ async def stream(_request: bytes, _context: Any) -> AsyncIterator[bytes]:
 async def channel(keycloak: FakeKeycloak) -> AsyncIterator[grpc.aio.Channel]:
     verifier = TokenVerifier(
         OidcSettings(issuer=ISSUER),  # type: ignore[arg-type]
+        SERVICE,
         http=httpx.AsyncClient(transport=httpx.MockTransport(keycloak.handler)),
     )
-    server = grpc.aio.server(interceptors=[ServiceInterceptor("test", verifier)])
+    server = grpc.aio.server(interceptors=[ServiceInterceptor(SERVICE, verifier)])
     server.add_generic_rpc_handlers(
         (
             grpc.method_handlers_generic_handler(

@@ -66,9 +66,11 @@ def bearer_token(authorization: str | None) -> str:
 
 
 class TokenVerifier:
-    def __init__(self, settings: OidcSettings, *, http: httpx.AsyncClient | None = None) -> None:
+    """Verifies the tokens sent to one service's API: they must be meant for it (`aud`)."""
+
+    def __init__(self, settings: OidcSettings, service: str, *, http: httpx.AsyncClient | None = None) -> None:
         self._issuer = str(settings.issuer).rstrip("/")
-        self._audience = settings.audience
+        self._audience = settings.audience_of(service)
         self._jwks_url = settings.resolved_jwks_url
         self._leeway = settings.leeway_seconds
         self._min_refresh = settings.jwks_min_refresh_seconds

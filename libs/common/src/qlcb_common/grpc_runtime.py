@@ -56,7 +56,7 @@ async def serve(app: GrpcApp) -> None:
 
     db = Database(settings.database_url)
     server = grpc.aio.server(
-        interceptors=[ServiceInterceptor(app.name, TokenVerifier(app.oidc))],
+        interceptors=[ServiceInterceptor(app.name, TokenVerifier(app.oidc, app.name))],
         options=[("grpc.so_reuseport", 0)],
     )
     health = HealthServicer()

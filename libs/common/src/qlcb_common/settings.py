@@ -6,18 +6,29 @@ from pydantic import AnyHttpUrl, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+def api_audience(service: str) -> str:
+    """The `aud` a token must carry for the service's API to accept it, e.g. `qlcb-personnel`."""
+    return f"qlcb-{service}"
+
+
 class OidcSettings(BaseSettings):
     """Where bearer tokens come from and who they must be meant for."""
 
     model_config = SettingsConfigDict(env_prefix="QLCB_OIDC_", extra="ignore")
 
     issuer: AnyHttpUrl = Field(description="Expected `iss`, e.g. http://localhost:8080/realms/qlcb")
-    audience: str = Field(default="qlcb-api", description="Expected `aud` of access tokens")
+    audience: str | None = Field(
+        default=None, description="Expected `aud` of access tokens; unset: the service's own, `qlcb-<service>`"
+    )
     jwks_url: AnyHttpUrl | None = Field(default=None, description="JWKS endpoint; derived from the issuer when unset")
     leeway_seconds: int = Field(default=0, ge=0, le=60)
     jwks_min_refresh_seconds: float = Field(
         default=10.0, ge=0, description="At most one JWKS refresh per interval on unknown keys"
     )
+
+    def audience_of(self, service: str) -> str:
+        """The audience the service checks: the configured one, or the service's own API."""
+        return self.audience or api_audience(service)
 
     @property
     def resolved_jwks_url(self) -> str:

@@ -21,7 +21,7 @@ def create_app(settings: GatewaySettings | None = None, oidc: OidcSettings | Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.verifier = TokenVerifier(oidc or OidcSettings())  # type: ignore[call-arg]
+        app.state.verifier = TokenVerifier(oidc or OidcSettings(), SERVICE)  # type: ignore[call-arg]
         app.state.backends = Backends.connect(settings or GatewaySettings())  # type: ignore[call-arg]
         try:
             yield

@@ -37,7 +37,7 @@ def create_app(settings: IdentitySettings, oidc: OidcSettings | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.verifier = TokenVerifier(oidc or OidcSettings())  # type: ignore[call-arg]
+        app.state.verifier = TokenVerifier(oidc or OidcSettings(), SERVICE)  # type: ignore[call-arg]
         app.state.realm = realm_sync(settings)
         db = Database(settings.database_url)
         app.state.db = db

@@ -15,6 +15,7 @@ from keycloak import KeycloakAdmin
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from qlcb_common.settings import api_audience
 from qlcb_devstack.keycloak import KeycloakServer, admin_client
 from qlcb_devstack.nats import NatsServer
 from qlcb_devstack.postgres import PostgresCluster
@@ -169,7 +170,7 @@ class ServiceStack:
         env.update(
             {
                 "QLCB_OIDC_ISSUER": self.infra.issuer,
-                "QLCB_OIDC_AUDIENCE": "qlcb-api",
+                "QLCB_OIDC_AUDIENCE": api_audience(service),
                 "PYTHONUNBUFFERED": "1",
             }
         )

@@ -1,7 +1,9 @@
 """Applies the realm definition to Keycloak idempotently and reports drift between them.
 
 Only what the definition states is compared: Keycloak's own defaults and data created at
-run time (users, groups, extra clients) are left alone.
+run time (users, groups, extra clients) are left alone. A client the definition states has
+exactly the protocol mappers it lists: a mapper renamed or dropped there (an audience, say)
+is removed from the live client too.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ AdminFactory = Callable[[str], KeycloakAdmin]
 
 @dataclass(frozen=True)
 class Drift:
-    """One difference between the definition and the live realm; `actual` None means missing."""
+    """One difference between the definition and the live realm; `actual` None means missing,
+    `expected` None means present but not in the definition."""
 
     kind: str
     name: str
@@ -34,6 +37,8 @@ class Drift:
     def describe(self) -> str:
         if self.actual is None and self.field == "*":
             return f"{self.kind} {self.name}: missing"
+        if self.expected is None and self.field == "*":
+            return f"{self.kind} {self.name}: not in the definition"
         return f"{self.kind} {self.name}: {self.field} is {self.actual!r}, expected {self.expected!r}"
 
 
@@ -99,13 +104,16 @@ class RealmSync:
         expected = {k: v for k, v in client.items() if k != "protocolMappers"}
         drift = _compare("client", client_id, expected, admin.get_client(internal))
         live_mappers = {m["name"]: m for m in admin.get_mappers_from_client(internal)}
-        for mapper in client.get("protocolMappers", []):
+        stated = client.get("protocolMappers", [])
+        for mapper in stated:
             label = f"{client_id} {mapper['name']}"
             live = live_mappers.get(mapper["name"])
             if live is None:
                 drift.append(Drift("mapper", label, "*", "present", None))
             else:
                 drift += _compare("mapper", label, mapper, live)
+        for name in sorted(live_mappers.keys() - {m["name"] for m in stated}):
+            drift.append(Drift("mapper", f"{client_id} {name}", "*", None, "present"))
         return drift
 
     def _apply_client(self, admin: KeycloakAdmin, client: dict[str, Any]) -> None:
@@ -116,12 +124,15 @@ class RealmSync:
         live = admin.get_client(internal)
         admin.update_client(internal, {**live, **{k: v for k, v in client.items() if k != "protocolMappers"}})
         live_mappers = {m["name"]: m for m in admin.get_mappers_from_client(internal)}
-        for mapper in client.get("protocolMappers", []):
+        stated = client.get("protocolMappers", [])
+        for mapper in stated:
             existing = live_mappers.get(mapper["name"])
             if existing is None:
                 admin.add_mapper_to_client(internal, mapper)
             elif _compare("mapper", mapper["name"], mapper, existing):
                 admin.update_client_mapper(internal, existing["id"], {**existing, **mapper})
+        for name in live_mappers.keys() - {m["name"] for m in stated}:
+            admin.remove_client_mapper(internal, live_mappers[name]["id"])
 
 
 def _compare(kind: str, name: str, expected: Any, actual: Any, path: str = "") -> list[Drift]:
