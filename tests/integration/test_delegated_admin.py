@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from qlcb_devstack.accounts import Account, ensure_user
-from tests.support import System, unique_code
+from tests.support import System, eventually, unique_code
 
 
 def _account(system: System, unit_path: str, tier: str = "self") -> str:
@@ -59,3 +59,38 @@ async def test_nobody_raises_their_own_rights(system: System) -> None:
     async with _identity(system, "qthanoi") as admin:
         response = await admin.put("/v1/accounts/qthanoi/tiers/local-officer")
     assert response.status_code == 403
+
+
+async def test_calling_keycloak_admin_api_directly_is_refused_and_audited(system: System) -> None:
+    """The same admin, skipping identity and using its token on Keycloak's own admin API."""
+    keycloak = system.infra.keycloak_admin()
+    own_id = keycloak.get_user_id("qthanoi")
+    assert own_id is not None
+    other = _account(system, "/TCHQ/HQHN/HQHN-NB")
+    other_id = keycloak.get_user_id(other)
+    assert other_id is not None
+    role = keycloak.get_realm_role("system-admin")
+    headers = {"Authorization": f"Bearer {system.token('qthanoi')}"}
+    async with httpx.AsyncClient(
+        base_url=f"{system.infra.keycloak.base_url}/admin/realms/qlcb", headers=headers, timeout=30
+    ) as direct:
+        listing = await direct.get("/users")
+        raise_own = await direct.post(f"/users/{own_id}/role-mappings/realm", json=[role])
+        disable = await direct.put(f"/users/{other_id}", json={"enabled": False})
+    assert (listing.status_code, raise_own.status_code, disable.status_code) == (403, 403, 403)
+    assert "system-admin" not in {r["name"] for r in keycloak.get_realm_roles_of_user(own_id)}
+    assert keycloak.get_user(other_id)["enabled"] is True
+
+    expected = {
+        ("keycloak.ACTION.USER", "users", "GET"),
+        ("keycloak.CREATE.REALM_ROLE_MAPPING", f"users/{own_id}/role-mappings/realm", "POST"),
+        ("keycloak.UPDATE.USER", f"users/{other_id}", "PUT"),
+    }
+    async with _identity(system, "quantri") as sysadmin:
+
+        async def refusals() -> set[tuple[str, str, str]]:
+            response = await sysadmin.get("/v1/audit", params={"username": "qthanoi", "outcome": "refused"})
+            assert response.status_code == 200, response.text
+            return {(e["action"], e["target"], (e["after"] or {}).get("method", "")) for e in response.json()}
+
+        await eventually(refusals, lambda got: expected <= got, timeout=60, what="the refusals in the audit log")

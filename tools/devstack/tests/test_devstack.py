@@ -1,6 +1,7 @@
 """The devstack really starts and stops each server (no mocks: that is the point)."""
 
 import asyncio
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 
 from qlcb_devstack.jdk import MIN_JAVA_VERSION, find_java, java_version
 from qlcb_devstack.keycloak import KEYCLOAK_VERSION, KeycloakServer, admin_client, ensure_keycloak
+from qlcb_devstack.keycloak_extensions import build_extension, extension_folders
 from qlcb_devstack.nats import NatsServer
 from qlcb_devstack.postgres import PostgresCluster
 from qlcb_devstack.probes import http_ok
@@ -124,3 +126,24 @@ def test_keycloak_serves_the_admin_api_and_keeps_its_data(keycloak: KeycloakServ
     keycloak.start()
     keycloak.wait_ready()  # applies the realm file again: a no-op, the realm is in the H2 store
     assert http_ok(f"{keycloak.base_url}/realms/devstack-test")
+
+
+def test_keycloak_extensions_build_into_provider_jars(tmp_path: Path) -> None:
+    home = ensure_keycloak()
+    folder = extension_folders()[0]
+    jar = build_extension(folder, home, tmp_path)
+    with zipfile.ZipFile(jar) as archive:
+        names = set(archive.namelist())
+    assert "META-INF/beans.xml" in names
+    assert "vn/qlcb/keycloak/AdminRefusalAuditFilter.class" in names
+    assert build_extension(folder, home, tmp_path / "again").read_bytes() == jar.read_bytes()
+
+
+def test_a_keycloak_extension_that_does_not_compile_is_reported(tmp_path: Path) -> None:
+    broken = tmp_path / "extensions" / "broken"
+    source = broken / "src" / "main" / "java" / "Broken.java"
+    source.parent.mkdir(parents=True)
+    source.write_text("public class Broken { UnknownType field; }\n")
+    with pytest.raises(RuntimeError, match=r"(?s)broken failed.*UnknownType"):
+        build_extension(broken, ensure_keycloak(), tmp_path / "out")
+    assert not (tmp_path / "out" / "qlcb-broken.jar").exists()

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
 
-from qlcb_devstack.keycloak import KeycloakServer
+from qlcb_devstack.keycloak import KeycloakServer, ensure_keycloak
+from qlcb_devstack.keycloak_extensions import build_extension, extension_folders
 from qlcb_devstack.nats import NatsServer
 from qlcb_devstack.postgres import PostgresCluster
 from qlcb_devstack.state import state_subdir
@@ -48,10 +49,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("check", help="start and stop PostgreSQL, NATS and Keycloak once")
     up = commands.add_parser("up", help="run the whole system here with demo data until Ctrl+C")
     up.add_argument("--run-dir", type=Path, help="data and logs of this run (default: .state/run, wiped first)")
+    extensions = commands.add_parser(
+        "keycloak-extensions", help="build QLCB's Keycloak provider jars (for a Keycloak image's providers/)"
+    )
+    extensions.add_argument("--out", type=Path, required=True, help="folder to write the jars to")
     args = parser.parse_args(argv)
     if args.command == "check":
         return check()
     if args.command == "up":
         return run_up(args.run_dir)
+    if args.command == "keycloak-extensions":
+        home = ensure_keycloak()
+        for folder in extension_folders():
+            print(build_extension(folder, home, args.out))
+        return 0
     parser.error(f"unknown command {args.command}")
     return 2

@@ -5,8 +5,6 @@ import hashlib
 import json
 import os
 import secrets
-import shutil
-import subprocess
 import tarfile
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -17,6 +15,8 @@ from typing import Any
 from keycloak import KeycloakAdmin
 
 from qlcb_devstack.jdk import find_java, java_home_of
+from qlcb_devstack.keycloak_extensions import install_extensions
+from qlcb_devstack.maven import fetch_artifact
 from qlcb_devstack.probes import http_ok
 from qlcb_devstack.procs import ManagedProcess, free_port, wait_until
 from qlcb_devstack.state import state_subdir
@@ -31,14 +31,6 @@ KEYCLOAK_ARTIFACT = f"org.keycloak:keycloak-quarkus-dist:{KEYCLOAK_VERSION}:tar.
 _BUILD_OPTIONS = ("--health-enabled=true",)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 @contextmanager
 def _file_lock(path: Path) -> Iterator[None]:
     """An exclusive lock between processes (and threads) sharing the state folder."""
@@ -50,38 +42,6 @@ def _file_lock(path: Path) -> Iterator[None]:
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def _download_dist() -> Path:
-    downloads = state_subdir("downloads")
-    tarball = downloads / f"keycloak-quarkus-dist-{KEYCLOAK_VERSION}.tar.gz"
-    if not tarball.is_file():
-        mvn = shutil.which("mvn")
-        if mvn is None:
-            raise RuntimeError(f"Maven (mvn) is needed to fetch {KEYCLOAK_ARTIFACT}: apt-get install maven")
-        result = subprocess.run(
-            [
-                mvn,
-                "-B",
-                "-q",
-                "dependency:copy",
-                f"-Dartifact={KEYCLOAK_ARTIFACT}",
-                f"-DoutputDirectory={downloads}",
-                f"-Dmaven.repo.local={state_subdir('m2')}",
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0 or not tarball.is_file():
-            raise RuntimeError(f"mvn could not fetch {KEYCLOAK_ARTIFACT}:\n{result.stdout}\n{result.stderr}")
-    actual = _sha256(tarball)
-    if actual != KEYCLOAK_DIST_SHA256:
-        tarball.unlink()
-        raise RuntimeError(
-            f"{tarball.name} has SHA-256 {actual}, expected {KEYCLOAK_DIST_SHA256}; deleted it, run again to refetch"
-        )
-    return tarball
-
-
 def ensure_keycloak() -> Path:
     """The home folder of the pinned Keycloak distribution, fetched, verified and extracted once."""
     root = state_subdir("keycloak")
@@ -89,7 +49,9 @@ def ensure_keycloak() -> Path:
     with _file_lock(root / ".lock"):
         if (home / "bin" / "kc.sh").is_file():
             return home
-        tarball = _download_dist()
+        tarball = fetch_artifact(
+            KEYCLOAK_ARTIFACT, f"keycloak-quarkus-dist-{KEYCLOAK_VERSION}.tar.gz", KEYCLOAK_DIST_SHA256
+        )
         with tempfile.TemporaryDirectory(dir=root, prefix=".extract-") as tmp:
             with tarfile.open(tarball) as tar:
                 tar.extractall(tmp, filter="data")
@@ -157,15 +119,19 @@ class KeycloakServer:
     def start(self) -> None:
         """Start the server; returns at once, except on the first ever start of the distribution.
 
-        That one re-augments the shared distribution in place (~30 s), so it runs under a lock
-        until ready, and other starts wait for it.
+        That one, and the first after QLCB's Keycloak extensions changed (they are built into
+        `providers/` first), re-augments the shared distribution in place (~30 s), so it runs
+        under a lock until ready, and other starts wait for it.
         """
         home = ensure_keycloak()
         if self._process is None:
             self._process = ManagedProcess(
                 "keycloak", self._argv(home), log_dir=self.data_dir, env=self._env(), cwd=self.data_dir
             )
-        marker = home / f".qlcb-built-{hashlib.sha256(' '.join(_BUILD_OPTIONS).encode()).hexdigest()[:12]}"
+        with _file_lock(home.parent / ".build.lock"):
+            extensions = install_extensions(home)
+        build = hashlib.sha256(" ".join((*_BUILD_OPTIONS, extensions)).encode()).hexdigest()[:12]
+        marker = home / f".qlcb-built-{build}"
         if marker.exists():
             self._process.start()
             return

@@ -26,7 +26,9 @@ class AuditEntryPublic(BaseModel):
 
 
 @router.get("/audit")
-async def audit_log(actor: Caller, db: DatabaseDep, target: str = "", action: str = "") -> list[AuditEntryPublic]:
+async def audit_log(
+    actor: Caller, db: DatabaseDep, target: str = "", action: str = "", username: str = "", outcome: str = ""
+) -> list[AuditEntryPublic]:
     """Nhật ký thao tác tài khoản, mới nhất trước (quản trị hệ thống)."""
     if not actor.has_any_role((Tier.SYSTEM_ADMIN,)):
         raise PermissionDenied("Chỉ quản trị hệ thống xem nhật ký")
@@ -35,6 +37,10 @@ async def audit_log(actor: Caller, db: DatabaseDep, target: str = "", action: st
         query = query.where(AuditEntry.target == target)
     if action:
         query = query.where(AuditEntry.action == action)
+    if username:
+        query = query.where(AuditEntry.actor_username == username)
+    if outcome:
+        query = query.where(AuditEntry.outcome == outcome)
     async with db.unit_of_work() as session:
         entries = (await session.scalars(query)).all()
     return [AuditEntryPublic.model_validate(e, from_attributes=True) for e in entries]

@@ -1,5 +1,10 @@
 """Ingests Keycloak's admin events into the audit log, so changes made on Keycloak's own
-console or API are queryable beside those made through identity (R-AUD-1)."""
+console or API are queryable beside those made through identity (R-AUD-1).
+
+Keycloak itself records only operations that succeed. QLCB's `admin-refusal-audit` extension
+(deploy/keycloak/extensions) adds an event with error "forbidden", the caller's username and the
+HTTP method for every admin API call Keycloak refuses; those become "refused" entries here, like
+the refusals of identity's own API (R-TIER-3)."""
 
 from __future__ import annotations
 
@@ -19,22 +24,37 @@ from qlcb_identity.audit.models import AuditEntry
 log = structlog.get_logger(__name__)
 _NAMESPACE = uuid.UUID("6f1c3c2e-5a7b-4d1e-9a51-2b1f0e6c7d80")
 BATCH = 500
+REFUSED = "forbidden"
+
+
+def _outcome(event: dict[str, Any]) -> str:
+    error = event.get("error")
+    if error == REFUSED:
+        return "refused"
+    return "error" if error else "done"
 
 
 def _entry(event: dict[str, Any]) -> AuditEntry:
     auth = event.get("authDetails") or {}
+    details = event.get("details") or {}
     key = "|".join(str(event.get(k, "")) for k in ("time", "operationType", "resourceType", "resourcePath"))
+    if event.get("representation"):
+        after: dict[str, Any] | None = {"representation": event["representation"]}
+    elif "method" in details:
+        after = {"method": details["method"]}
+    else:
+        after = None
     return AuditEntry(
         # Keycloak's events carry no id: one derived from their content makes ingestion idempotent.
         id=str(uuid.uuid5(_NAMESPACE, key + "|" + str(auth.get("userId", "")))),
         at=datetime.fromtimestamp(event["time"] / 1000, tz=UTC),
         actor_subject=str(auth.get("userId", "")),
-        actor_username=f"keycloak:{auth.get('realmId', '')}/{auth.get('clientId', '')}",
+        actor_username=str(details.get("username") or f"keycloak:{auth.get('realmId', '')}/{auth.get('clientId', '')}"),
         action=f"keycloak.{event.get('operationType', '')}.{event.get('resourceType', '')}",
         target=str(event.get("resourcePath", "")),
-        outcome="error" if event.get("error") else "done",
+        outcome=_outcome(event),
         before=None,
-        after={"representation": event.get("representation")} if event.get("representation") else None,
+        after=after,
     )
 
 
