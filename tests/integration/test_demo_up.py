@@ -53,11 +53,12 @@ class Banner:
     gateway_url: str
     keycloak_url: str
     password: str
-    logins: list[tuple[str, str, str]]
+    logins: list[tuple[str, str, str, str]]
 
 
 def _read(banner: str) -> Banner:
-    """What `make up` printed: the URLs, the demo password and the (username, tier, unit) lines."""
+    """What `make up` printed: the URLs, the demo password and the (username, tier, unit, granted
+    sections) lines."""
     found = {
         key: re.search(pattern, banner)
         for key, pattern in {
@@ -69,20 +70,24 @@ def _read(banner: str) -> Banner:
     missing = [key for key, match in found.items() if match is None]
     assert not missing, f"{missing} not printed:\n{banner}"
     groups = {key: match.group(1) for key, match in found.items() if match is not None}
-    logins = re.findall(r"^  (\S+)\s+([a-z-]+)\s+(/\S+)$", banner, flags=re.MULTILINE)
+    logins = re.findall(
+        r"^  (\S+)\s+([a-z-]+)\s+(/\S+)(?:\s+\(phần hồ sơ được giao: ([a-z_, ]+)\))?$", banner, flags=re.MULTILINE
+    )
     return Banner(groups["gateway"], groups["keycloak"], groups["password"], logins)
 
 
 def test_printed_logins_work_with_their_tier_and_unit(demo: str) -> None:
     banner = _read(demo)
-    assert {tier for _, tier, _ in banner.logins} == {t.value for t in Tier}
+    assert {tier for _, tier, _, _ in banner.logins} == {t.value for t in Tier}
+    assert [sections for _, tier, _, sections in banner.logins if tier == "local-officer"] == ["identity, work_history"]
     with httpx.Client(base_url=banner.gateway_url, timeout=30) as api:
-        for username, tier, unit_path in banner.logins:
+        for username, tier, unit_path, sections in banner.logins:
             token = password_token(banner.keycloak_url, username, banner.password)
             me = api.get("/v1/me", headers={"Authorization": f"Bearer {token}"}).json()
             assert me["username"] == username
             assert me["tiers"] == [tier]
             assert me["unit_path"] == unit_path
+            assert me["sections"] == [s for s in sections.split(", ") if s]
 
 
 async def test_demo_organisation_is_seeded(demo: str) -> None:

@@ -6,7 +6,19 @@ import pytest
 from sqlalchemy import Column, MetaData, String, Table, select
 
 from qlcb_common.auth import Principal
-from qlcb_common.authz import MATRIX, Action, Delegation, Scope, Section, require, scope_for, sql_scope
+from qlcb_common.authz import (
+    GRANTABLE_SECTIONS,
+    GRANTED_ROWS,
+    MATRIX,
+    Action,
+    Delegation,
+    Scope,
+    Section,
+    granted_sections,
+    require,
+    scope_for,
+    sql_scope,
+)
 from qlcb_common.errors import PermissionDenied
 from qlcb_common.tiers import Tier
 
@@ -45,6 +57,7 @@ def test_every_combination_is_declared() -> None:
         (Tier.LOCAL_ADMIN, Section.UNIT, Action.CREATE, Scope.NONE),
         (Tier.LOCAL_OFFICER, Section.IDENTITY, Action.READ, Scope.SUBTREE),
         (Tier.LOCAL_OFFICER, Section.IDENTITY, Action.UPDATE, Scope.NONE),
+        (Tier.LOCAL_OFFICER, Section.SALARY, Action.READ, Scope.NONE),  # only as granted
         (Tier.UNIT_LEADER, Section.REPORTS, Action.READ, Scope.SUBTREE),
         (Tier.UNIT_LEADER, Section.IDENTITY, Action.CREATE, Scope.NONE),
         (Tier.SELF, Section.IDENTITY, Action.READ, Scope.OWN_RECORD),
@@ -58,6 +71,54 @@ def test_rows_of_the_tier_table(tier: Tier, section: Section, action: Action, sc
 def test_the_widest_of_several_tiers_wins() -> None:
     both = Principal(subject="s", username="u", roles=frozenset({"self", "local-admin"}), unit_path="/A", token="t")
     assert scope_for(both, Section.IDENTITY, Action.READ) is Scope.SUBTREE
+
+
+def _officer(sections: object, tier: Tier = Tier.LOCAL_OFFICER) -> Principal:
+    return Principal(
+        subject="s",
+        username="nhansu1",
+        roles=frozenset({tier.value}),
+        unit_path="/TCHQ/HQHN",
+        token="t",
+        claims={"sections": sections},
+    )
+
+
+def test_a_local_officer_reads_and_writes_only_the_sections_granted() -> None:
+    officer = _officer(["salary", "work_history"])
+    assert granted_sections(officer) == {Section.SALARY, Section.WORK_HISTORY}
+    for action in Action:
+        expected = Scope.SUBTREE if action is not Action.OPERATE else Scope.NONE
+        assert scope_for(officer, Section.SALARY, action) is expected
+    assert scope_for(officer, Section.FAMILY, Action.READ) is Scope.NONE
+    assert scope_for(officer, Section.IDENTITY, Action.UPDATE) is Scope.NONE
+    require(officer, Section.SALARY, Action.UPDATE, "/TCHQ/HQHN/HQHN-NB")
+    with pytest.raises(PermissionDenied):
+        require(officer, Section.SALARY, Action.UPDATE, "/TCHQ/HQHCM")
+
+
+@pytest.mark.parametrize("claim", [["backup"], ["unit"], ["reports"], "catalog", ["no-such-section"], None, []])
+def test_only_record_sections_can_be_granted(claim: object) -> None:
+    officer = _officer(claim)
+    assert granted_sections(officer) == set()
+    for section in Section:
+        for action in (Action.CREATE, Action.UPDATE, Action.OPERATE):
+            assert scope_for(officer, section, action) is Scope.NONE
+
+
+def test_a_sections_claim_gives_nothing_to_tiers_without_granted_rows() -> None:
+    viewer = _officer(["salary"], Tier.UNIT_LEADER)
+    assert scope_for(viewer, Section.SALARY, Action.UPDATE) is Scope.NONE
+    assert GRANTED_ROWS.keys() == {Tier.LOCAL_OFFICER}
+    assert {
+        Section.IDENTITY,
+        Section.WORK_HISTORY,
+        Section.SALARY,
+        Section.REWARDS_DISCIPLINE,
+        Section.ASSET_DECLARATION,
+        Section.LABOUR_CONTRACT,
+        Section.FAMILY,
+    } == GRANTABLE_SECTIONS
 
 
 def test_a_delegation_widens_only_its_unit() -> None:

@@ -16,6 +16,7 @@ from qlcb_identity import whoami
 from qlcb_identity.account_incidents import api as account_incidents_api
 from qlcb_identity.account_requests import api as account_requests_api
 from qlcb_identity.account_roles import api as account_roles_api
+from qlcb_identity.account_sections import api as account_sections_api
 from qlcb_identity.audit import api as audit_api
 from qlcb_identity.audit import keycloak_events
 from qlcb_identity.db_models import make_inbox, make_outbox
@@ -75,6 +76,7 @@ def create_app(settings: IdentitySettings, oidc: OidcSettings | None = None) -> 
     app.include_router(account_incidents_api.router)
     app.include_router(purpose_accounts_api.router)
     app.include_router(account_roles_api.router)
+    app.include_router(account_sections_api.router)
     app.include_router(delegations_api.router)
 
     return app

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from qlcb_common.authz import Section
 from qlcb_common.tiers import Tier
 
 
@@ -13,6 +14,7 @@ class CallerPublic(BaseModel):
     tiers: list[Tier] = Field(description="Administrative tiers held (realm roles)")
     unit_path: str | None = Field(description="Unit path from the root, e.g. /TCHQ/HQHN/CCBN")
     unit_code: str | None = Field(description="The caller's own unit (last segment of the path)")
+    sections: list[Section] = Field(description="Phần hồ sơ được giao (local officers: granted by their admin)")
 
 
 class DriftPublic(BaseModel):

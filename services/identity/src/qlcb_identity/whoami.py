@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from qlcb_common.authz import granted_sections
 from qlcb_common.tiers import TIER_NAMES, Tier
 from qlcb_identity.dependencies import Caller
 from qlcb_identity.schemas import CallerPublic
@@ -18,4 +19,5 @@ async def me(principal: Caller) -> CallerPublic:
         tiers=sorted(Tier(r) for r in principal.roles if r in TIER_NAMES),
         unit_path=principal.unit_path,
         unit_code=principal.unit_code,
+        sections=sorted(granted_sections(principal)),
     )

@@ -24,6 +24,7 @@ class Account:
     tier: str
     unit_path: str | None
     full_name: str
+    sections: tuple[str, ...] = ()  # record sections a local officer's admin granted it
 
 
 def ensure_user(admin: KeycloakAdmin, account: Account) -> str:
@@ -39,6 +40,8 @@ def ensure_user(admin: KeycloakAdmin, account: Account) -> str:
         "lastName": family,
         "email": f"{account.username}@qlcb.example",
     }
+    if account.sections:
+        payload["attributes"] = {"qlcb_sections": list(account.sections)}
     if user_id is None:
         user_id = admin.create_user(payload, exist_ok=True)
         admin.set_user_password(user_id, account.password, temporary=False)

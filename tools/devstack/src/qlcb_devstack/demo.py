@@ -51,9 +51,21 @@ _LOGINS = [
 ]
 
 
+# What Hà Nội's admin granted its personnel officer ("Nhân sự 1"): the staff's particulars and
+# their work history; salary, rewards, family and the rest stay closed to it.
+_OFFICER_SECTIONS = {"nhansu1.hanoi": ("identity", "work_history")}
+
+
 def accounts() -> list[Account]:
     return [
-        Account(username, DEMO_PASSWORD, tier, UNITS_BY_CODE[unit].path(UNITS_BY_CODE), name)
+        Account(
+            username,
+            DEMO_PASSWORD,
+            tier,
+            UNITS_BY_CODE[unit].path(UNITS_BY_CODE),
+            name,
+            _OFFICER_SECTIONS.get(username, ()),
+        )
         for username, tier, unit, name in _LOGINS
     ]
 

@@ -53,7 +53,8 @@ def _print_banner(services: ServiceStack) -> None:
         "Demo logins (one per tier; password for all: " + demo.DEMO_PASSWORD + "):",
     ]
     for account in demo.accounts():
-        lines.append(f"  {account.username:<16} {account.tier:<14} {account.unit_path}")
+        granted = f"  (phần hồ sơ được giao: {', '.join(account.sections)})" if account.sections else ""
+        lines.append(f"  {account.username:<16} {account.tier:<14} {account.unit_path}{granted}")
     lines += [
         "",
         "Get a token and call the API, e.g.:",

@@ -86,9 +86,9 @@ _ROWS: dict[Tier, list[Row]] = {
         (RECORD, WRITE, Scope.SUBTREE),
         ((Section.CATALOG,), (Action.READ,), Scope.SECTOR),
     ],
-    # "As granted" by its admin: grants are not modelled yet, so a local officer reads its subtree.
+    # Finds the staff of its subtree; what else it reads and writes its admin grants (GRANTED_ROWS).
     Tier.LOCAL_OFFICER: [
-        ((*RECORD, Section.UNIT, Section.REPORTS), (Action.READ,), Scope.SUBTREE),
+        ((Section.IDENTITY, Section.UNIT, Section.REPORTS), (Action.READ,), Scope.SUBTREE),
         ((Section.CATALOG,), (Action.READ,), Scope.SECTOR),
     ],
     Tier.UNIT_LEADER: [
@@ -100,6 +100,12 @@ _ROWS: dict[Tier, list[Row]] = {
         ((Section.CATALOG,), (Action.READ,), Scope.SECTOR),
     ],
 }
+
+
+# "The record sections its admin granted": a row that holds only for the sections listed in the
+# account's own grant (the access token's `sections` claim), which its admin sets in identity.
+GRANTED_ROWS: dict[Tier, Row] = {Tier.LOCAL_OFFICER: (RECORD, (*VIEW, *WRITE), Scope.SUBTREE)}
+GRANTABLE_SECTIONS = frozenset(RECORD)
 
 
 def _expand(rows: list[Row]) -> dict[Section, dict[Action, Scope]]:

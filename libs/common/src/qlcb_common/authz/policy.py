@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, false, or_, true
 from sqlalchemy.orm import QueryableAttribute
 
 from qlcb_common.auth import Principal
-from qlcb_common.authz.matrix import MATRIX, Action, Scope, Section
+from qlcb_common.authz.matrix import GRANTABLE_SECTIONS, GRANTED_ROWS, MATRIX, Action, Scope, Section
 from qlcb_common.errors import PermissionDenied
 from qlcb_common.tiers import TIER_NAMES, Tier, in_subtree
 
@@ -25,9 +25,33 @@ class Delegation:
     scope: Scope
 
 
+SECTIONS_CLAIM = "sections"
+
+
+def granted_sections(principal: Principal) -> frozenset[Section]:
+    """The record sections the caller's admin granted it (the token's `sections` claim)."""
+    claimed = principal.claims.get(SECTIONS_CLAIM) or ()
+    if isinstance(claimed, str):
+        claimed = (claimed,)
+    return frozenset(Section(s) for s in claimed if s in Section.__members__.values()) & GRANTABLE_SECTIONS
+
+
+def _granted_scope(principal: Principal, section: Section, action: Action) -> Scope:
+    if section not in granted_sections(principal):
+        return Scope.NONE
+    scopes = [
+        scope
+        for tier, (sections, actions, scope) in GRANTED_ROWS.items()
+        if principal.has_any_role((tier,)) and section in tuple(sections) and action in tuple(actions)
+    ]
+    return max(scopes, default=Scope.NONE)
+
+
 def scope_for(principal: Principal, section: Section, action: Action, delegations: Iterable[Delegation] = ()) -> Scope:
-    """The widest scope any of the caller's tiers, or a delegation to its unit, gives."""
+    """The widest scope any of the caller's tiers, its granted sections, or a delegation to its
+    unit gives."""
     scopes = [MATRIX[Tier(role)][section][action] for role in principal.roles if role in TIER_NAMES]
+    scopes.append(_granted_scope(principal, section, action))
     scopes += [
         d.scope
         for d in delegations

@@ -10,6 +10,8 @@ from typing import Any
 
 # Parts of a realm export that are data, not configuration: never synchronised from the file.
 _NOT_SETTINGS = {"roles", "clients", "groups", "users", "identityProviders", "identityProviderMappers"}
+# QLCB's own key, not part of a realm export: attributes added to Keycloak's user profile.
+_USER_PROFILE = "userProfile"
 
 
 @dataclass(frozen=True)
@@ -23,7 +25,18 @@ class RealmDefinition:
 
     @property
     def settings(self) -> dict[str, Any]:
-        return {k: v for k, v in self.payload.items() if k not in _NOT_SETTINGS}
+        return {k: v for k, v in self.payload.items() if k not in {*_NOT_SETTINGS, _USER_PROFILE}}
+
+    @property
+    def realm(self) -> dict[str, Any]:
+        """The realm representation Keycloak creates a realm from."""
+        return {k: v for k, v in self.payload.items() if k != _USER_PROFILE}
+
+    @property
+    def profile_attributes(self) -> list[dict[str, Any]]:
+        """User-profile attributes QLCB adds to Keycloak's defaults (which it leaves alone)."""
+        attributes: list[dict[str, Any]] = self.payload.get(_USER_PROFILE, {}).get("attributes", [])
+        return attributes
 
     @property
     def roles(self) -> list[dict[str, Any]]:

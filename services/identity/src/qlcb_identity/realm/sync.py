@@ -67,7 +67,7 @@ class RealmSync:
             drift += _compare("role", role["name"], {k: v for k, v in role.items() if k != "composites"}, live)
         for client in self._definition.clients:
             drift += self._client_drift(admin, client)
-        return drift
+        return drift + self._profile_drift(admin)
 
     def apply(self) -> list[Drift]:
         """Brings the live realm to the definition; returns the drift it corrected."""
@@ -77,7 +77,8 @@ class RealmSync:
         master = self._admin("master")
         name = self._definition.name
         if any(d.kind == "realm" and d.field == "*" for d in drift):
-            master.create_realm(self._definition.payload)
+            master.create_realm(self._definition.realm)
+            self._apply_profile(self._admin(name))
             log.info("realm created", realm=name)
             return drift
         if any(d.kind == "realm" for d in drift):
@@ -92,9 +93,29 @@ class RealmSync:
         for client in self._definition.clients:
             if any(d.kind in ("client", "mapper") and d.name.split(" ")[0] == client["clientId"] for d in drift):
                 self._apply_client(admin, client)
+        if any(d.kind == "profile attribute" for d in drift):
+            self._apply_profile(admin)
         for item in drift:
             log.warning("realm drift corrected", drift=item.describe())
         return drift
+
+    def _profile_drift(self, admin: KeycloakAdmin) -> list[Drift]:
+        live = {a["name"]: a for a in admin.get_realm_users_profile().get("attributes", [])}
+        drift: list[Drift] = []
+        for attribute in self._definition.profile_attributes:
+            found = live.get(attribute["name"])
+            if found is None:
+                drift.append(Drift("profile attribute", attribute["name"], "*", "present", None))
+            else:
+                drift += _compare("profile attribute", attribute["name"], attribute, found)
+        return drift
+
+    def _apply_profile(self, admin: KeycloakAdmin) -> None:
+        """Replaces the stated attributes in the live profile, keeping every other one as it is."""
+        profile = admin.get_realm_users_profile()
+        stated = {a["name"]: a for a in self._definition.profile_attributes}
+        kept = [a for a in profile.get("attributes", []) if a["name"] not in stated]
+        admin.update_realm_users_profile({**profile, "attributes": [*kept, *stated.values()]})
 
     def _client_drift(self, admin: KeycloakAdmin, client: dict[str, Any]) -> list[Drift]:
         client_id = client["clientId"]

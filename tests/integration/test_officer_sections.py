@@ -1,0 +1,162 @@
+"""A local officer works on the record sections its admin granted, inside its subtree, and on
+nothing else (domain tier table: "the record sections its admin granted"). The grant lives in
+Keycloak, travels in the access token, and every service reads it from there."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+
+from qlcb_devstack.accounts import Account, ensure_user, password_token
+from tests.support import System, unique_code
+
+NOI_BAI = "/TCHQ/HQHN/HQHN-NB"
+
+
+def _officer(system: System, unit_path: str = NOI_BAI, tier: str = "local-officer") -> Account:
+    account = Account(unique_code("ns").lower(), "Nhân sự Nội Bài 2026", tier, unit_path, "Phan Văn Giao")
+    ensure_user(system.infra.keycloak_admin(), account)
+    return account
+
+
+def _token(system: System, account: Account) -> str:
+    return password_token(system.infra.keycloak.base_url, account.username, account.password)
+
+
+def _client(base_url: str, token: str) -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+
+
+def _person(unit_id: str) -> dict[str, Any]:
+    return {
+        "personal_id": f"{uuid.uuid4().int % 10**12:012d}",
+        "staff_number": unique_code("NS"),
+        "full_name": "Cao Thị Được Giao",
+        "date_of_birth": "1990-07-14",
+        "sex": "female",
+        "unit_id": unit_id,
+    }
+
+
+async def test_an_officer_works_only_on_the_sections_granted_and_only_until_revoked(system: System) -> None:
+    officer = _officer(system)
+    noi_bai, hcm = system.unit_ids["HQHN-NB"], system.unit_ids["HQHCM"]
+
+    async with _client(system.gateway_url, _token(system, officer)) as ungranted:
+        staff = await ungranted.get(f"/v1/units/{noi_bai}/persons")
+        refused = await ungranted.post("/v1/persons", json=_person(noi_bai))
+    assert staff.status_code == 200, staff.text  # finding the staff needs no grant
+    assert refused.status_code == 403
+
+    async with _client(system.services.identity_url, system.token("qthanoi")) as admin:
+        granted = await admin.put(
+            f"/v1/accounts/{officer.username}/sections", json={"sections": ["work_history", "identity", "identity"]}
+        )
+        shown = await admin.get(f"/v1/accounts/{officer.username}/sections")
+    assert granted.status_code == 200, granted.text
+    assert granted.json()["sections"] == ["identity", "work_history"]
+    assert shown.json()["sections"] == ["identity", "work_history"]
+
+    token = _token(system, officer)
+    assert sorted(jwt.decode(token, options={"verify_signature": False})["sections"]) == ["identity", "work_history"]
+    async with _client(system.gateway_url, token) as working:
+        created = await working.post("/v1/persons", json=_person(noi_bai))
+        outside = await working.post("/v1/persons", json=_person(hcm))
+        assert created.status_code == 201, created.text
+        retired = await working.post(
+            f"/v1/persons/{created.json()['id']}/status",
+            json={"status": "retired", "effective_date": "2026-12-31", "decision": "77/QĐ-HQHN"},
+        )
+    assert outside.status_code == 403
+    assert retired.status_code == 200, retired.text
+
+    async with _client(system.services.identity_url, system.token("qthanoi")) as admin:
+        revoked = await admin.put(f"/v1/accounts/{officer.username}/sections", json={"sections": []})
+    assert revoked.json()["sections"] == []
+    async with _client(system.gateway_url, _token(system, officer)) as after:
+        again = await after.post("/v1/persons", json=_person(noi_bai))
+    assert again.status_code == 403
+
+    async with _client(system.services.identity_url, system.token("quantri")) as sysadmin:
+        log = (await sysadmin.get("/v1/audit", params={"target": officer.username})).json()
+    changes = [(e["actor_username"], e["before"], e["after"]) for e in log if e["action"] == "account.sections"]
+    assert changes == [
+        ("qthanoi", {"sections": ["identity", "work_history"]}, {"sections": []}),
+        ("qthanoi", {"sections": []}, {"sections": ["identity", "work_history"]}),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("sections", "fragment"),
+    [(["backup"], "backup"), (["salary", "unit"], "unit"), (["no-such-section"], "sections")],
+)
+async def test_only_record_sections_can_be_granted(system: System, sections: list[str], fragment: str) -> None:
+    officer = _officer(system)
+    async with _client(system.services.identity_url, system.token("qthanoi")) as admin:
+        response = await admin.put(f"/v1/accounts/{officer.username}/sections", json={"sections": sections})
+    assert response.status_code == 422
+    assert "sections" in response.text
+    assert fragment in response.text
+
+
+def test_keycloak_itself_refuses_a_section_outside_the_record(system: System) -> None:
+    """The user profile's options hold even for a change made on Keycloak's own admin API."""
+    officer = _officer(system)
+    keycloak = system.infra.keycloak_admin()
+    user_id = keycloak.get_user_id(officer.username)
+    assert user_id is not None
+    user = keycloak.get_user(user_id)
+    admin_token = keycloak.connection.token
+    assert admin_token is not None
+    response = httpx.put(
+        f"{system.infra.keycloak.base_url}/admin/realms/qlcb/users/{user_id}",
+        headers={"Authorization": f"Bearer {admin_token['access_token']}"},
+        json={**user, "attributes": {**(user.get("attributes") or {}), "qlcb_sections": ["backup"]}},
+        timeout=30,
+    )
+    assert response.status_code == 400
+    assert "qlcb_sections" in response.text
+    assert "qlcb_sections" not in (keycloak.get_user(user_id).get("attributes") or {})
+
+
+def _target_account(system: System, target: str) -> str:
+    if target == "outside":
+        return _officer(system, "/TCHQ/HQHCM").username
+    if target == "not-officer":
+        return _officer(system, tier="self").username
+    if target == "officer":
+        return _officer(system).username
+    if target == "nobody":
+        return unique_code("nobody").lower()
+    return target
+
+
+@pytest.mark.parametrize(
+    ("granter", "target", "status"),
+    [
+        ("qthanoi", "outside", 403),  # an officer of Hồ Chí Minh City: outside its subtree
+        ("qthanoi", "not-officer", 409),  # an account without the local-officer tier
+        ("qthanoi", "qthanoi", 403),  # itself
+        ("qthanoi", "nobody", 404),
+        ("thutruong.hcm", "officer", 403),  # a unit leader administers no accounts
+    ],
+)
+async def test_granting_is_refused_beyond_the_admin_and_audited(
+    system: System, granter: str, target: str, status: int
+) -> None:
+    username = _target_account(system, target)
+    async with _client(system.services.identity_url, system.token(granter)) as admin:
+        response = await admin.put(f"/v1/accounts/{username}/sections", json={"sections": ["salary"]})
+    assert response.status_code == status, response.text
+    if status == 403:
+        async with _client(system.services.identity_url, system.token("quantri")) as sysadmin:
+            log = (await sysadmin.get("/v1/audit", params={"target": username, "action": "account.sections"})).json()
+        assert (log[0]["actor_username"], log[0]["outcome"]) == (granter, "refused")
+    keycloak = system.infra.keycloak_admin()
+    user_id = keycloak.get_user_id(username)
+    if user_id is not None:
+        assert "qlcb_sections" not in (keycloak.get_user(user_id).get("attributes") or {})
