@@ -60,6 +60,18 @@ async def _create_person(api: httpx.AsyncClient, system: System, code: str) -> h
     )
 
 
+async def _record_leaving(api: httpx.AsyncClient, system: System, code: str) -> httpx.Response:
+    """A resignation in the work history of someone the system admin has just recorded there."""
+    admin = {"Authorization": f"Bearer {system.token('quantri')}"}
+    async with httpx.AsyncClient(base_url=system.gateway_url, headers=admin, timeout=30) as as_admin:
+        created = await _create_person(as_admin, system, code)
+    assert created.status_code == 201, created.text
+    return await api.post(
+        f"/v1/persons/{created.json()['id']}/status",
+        json={"status": "resigned", "effective_date": "2026-12-15", "decision": "15/QĐ-MT"},
+    )
+
+
 async def _headcount(api: httpx.AsyncClient, system: System, code: str) -> httpx.Response:
     return await api.get(f"/v1/units/{system.unit_ids[code]}/headcount")
 
@@ -70,6 +82,7 @@ OPERATIONS: dict[tuple[Section, Action], tuple[Call, str]] = {
     (Section.UNIT, Action.READ): (_get_unit, ""),
     (Section.IDENTITY, Action.CREATE): (_create_person, ""),
     (Section.IDENTITY, Action.READ): (_read_person, ""),
+    (Section.WORK_HISTORY, Action.UPDATE): (_record_leaving, ""),
     (Section.REPORTS, Action.READ): (_headcount, ""),
 }
 
