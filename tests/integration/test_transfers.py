@@ -174,3 +174,43 @@ async def test_a_declined_transfer_leaves_the_person_where_they_were(system: Sys
         assert [t["status"] for t in outgoing if t["id"] == transfer_id] == ["declined"]
         again = await hanoi.post("/v1/transfers", json=body | {"decision": "420/QĐ-TCHQ"})
         assert again.status_code == 201, "after a decline the record can be sent again"
+
+
+async def test_the_sender_withdraws_an_open_transfer_and_only_the_sender(system: System) -> None:
+    async with (
+        _client(system.gateway_url, system.token("qthanoi")) as hanoi,
+        _client(system.gateway_url, _hcm_admin_token(system)) as hcm,
+    ):
+        person = await _new_person(hanoi, system, "Lại Văn Thu Hồi")
+        body = {
+            "person_id": person["id"],
+            "to_unit_id": system.unit_ids["HQHCM"],
+            "effective_date": "2026-12-01",
+            "decision": "414/QĐ-TCHQ",
+        }
+        transfer_id = (await hanoi.post("/v1/transfers", json=body)).json()["id"]
+        no_reason = await hanoi.post(f"/v1/transfers/{transfer_id}/withdraw", json={"reason": "   "})
+        by_receiver = await hcm.post(f"/v1/transfers/{transfer_id}/withdraw", json={"reason": "Không phải của mình"})
+        withdrawn = await hanoi.post(
+            f"/v1/transfers/{transfer_id}/withdraw", json={"reason": "Quyết định 414 đã bị huỷ"}
+        )
+        late_accept = await hcm.post(f"/v1/transfers/{transfer_id}/accept")
+        twice = await hanoi.post(f"/v1/transfers/{transfer_id}/withdraw", json={"reason": "Lần nữa"})
+        incoming = (
+            await hcm.get(f"/v1/units/{system.unit_ids['HQHCM']}/transfers", params={"status": "withdrawn"})
+        ).json()
+        again = await hanoi.post("/v1/transfers", json=body | {"decision": "415/QĐ-TCHQ"})
+        accepted_id = again.json()["id"]
+        assert (await hcm.post(f"/v1/transfers/{accepted_id}/accept")).status_code == 200
+        after_accept = await hanoi.post(f"/v1/transfers/{accepted_id}/withdraw", json={"reason": "Muộn rồi"})
+
+    assert no_reason.status_code == 422
+    assert "reason" in no_reason.text
+    assert by_receiver.status_code == 403
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert (withdrawn.json()["status"], withdrawn.json()["decline_reason"]) == ("withdrawn", "Quyết định 414 đã bị huỷ")
+    assert late_accept.status_code == 409, "a withdrawn transfer cannot be accepted"
+    assert twice.status_code == 409
+    assert [t["id"] for t in incoming if t["id"] == transfer_id] == [transfer_id]
+    assert again.status_code == 201, "after a withdrawal the record can be sent again"
+    assert after_accept.status_code == 409, "an accepted transfer is no longer the sender's to withdraw"

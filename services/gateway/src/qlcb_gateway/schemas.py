@@ -105,6 +105,7 @@ class TransferStatus(StrEnum):
     SENT = "sent"  # Đã gửi, chờ tiếp nhận
     ACCEPTED = "accepted"  # Đã tiếp nhận
     DECLINED = "declined"  # Từ chối tiếp nhận
+    WITHDRAWN = "withdrawn"  # Đơn vị gửi thu hồi
 
 
 class TransferDirection(StrEnum):
@@ -121,6 +122,10 @@ class TransferDecline(BaseModel):
     reason: str = Field(min_length=1, max_length=1000, description="Lý do từ chối")
 
 
+class TransferWithdrawal(BaseModel):
+    reason: str = Field(min_length=1, max_length=1000, description="Lý do thu hồi")
+
+
 class TransferPublic(BaseModel):
     id: str
     person_id: str
@@ -133,7 +138,7 @@ class TransferPublic(BaseModel):
     sent_at: datetime
     decided_by: str | None
     decided_at: datetime | None
-    decline_reason: str | None
+    decline_reason: str | None = Field(description="Lý do từ chối (đơn vị nhận) hoặc thu hồi (đơn vị gửi)")
 
 
 class PersonStatus(StrEnum):

@@ -311,6 +311,19 @@ class PersonnelServicer(personnel_pb2_grpc.PersonnelServiceServicer):
             )
         return personnel_pb2.DeclineTransferResponse(transfer=transfers.to_proto(transfer))
 
+    async def WithdrawTransfer(
+        self, request: personnel_pb2.WithdrawTransferRequest, context: Context
+    ) -> personnel_pb2.WithdrawTransferResponse:
+        async with self._write() as session:
+            transfer = await transfers.withdraw(
+                session,
+                actor=current_principal(),
+                delegations=await self._granted(session),
+                transfer_id=request.transfer_id,
+                reason=request.reason,
+            )
+        return personnel_pb2.WithdrawTransferResponse(transfer=transfers.to_proto(transfer))
+
     async def ListTransfers(
         self, request: personnel_pb2.ListTransfersRequest, context: Context
     ) -> personnel_pb2.ListTransfersResponse:

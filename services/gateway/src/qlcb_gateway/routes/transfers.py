@@ -1,4 +1,4 @@
-"""The transfer hand-off (R-PER-3): the old unit sends, the new unit accepts or declines."""
+"""The transfer hand-off (R-PER-3): the old unit sends (and may withdraw), the new unit accepts or declines."""
 
 from __future__ import annotations
 
@@ -6,7 +6,14 @@ from fastapi import APIRouter, status
 
 from qlcb.personnel.v1 import personnel_pb2
 from qlcb_gateway.dependencies import BackendsDep, Caller
-from qlcb_gateway.schemas import TransferDecline, TransferDirection, TransferPublic, TransferSend, TransferStatus
+from qlcb_gateway.schemas import (
+    TransferDecline,
+    TransferDirection,
+    TransferPublic,
+    TransferSend,
+    TransferStatus,
+    TransferWithdrawal,
+)
 
 router = APIRouter(prefix="/v1", tags=["Điều động"])
 
@@ -61,6 +68,18 @@ async def decline_transfer(
     """Đơn vị mới từ chối tiếp nhận; cán bộ ở lại đơn vị cũ."""
     response = await backends.personnel.DeclineTransfer(
         personnel_pb2.DeclineTransferRequest(transfer_id=transfer_id, reason=body.reason),
+        **backends.call_options(principal.token),
+    )
+    return _transfer(response.transfer)
+
+
+@router.post("/transfers/{transfer_id}/withdraw")
+async def withdraw_transfer(
+    transfer_id: str, body: TransferWithdrawal, principal: Caller, backends: BackendsDep
+) -> TransferPublic:
+    """Đơn vị cũ thu hồi hồ sơ đã gửi khi đơn vị mới chưa tiếp nhận."""
+    response = await backends.personnel.WithdrawTransfer(
+        personnel_pb2.WithdrawTransferRequest(transfer_id=transfer_id, reason=body.reason),
         **backends.call_options(principal.token),
     )
     return _transfer(response.transfer)

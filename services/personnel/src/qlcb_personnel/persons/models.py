@@ -39,8 +39,9 @@ class PersonStatusEntry(Base):
 
 
 class Transfer(Base):
-    """A transfer hand-off (R-PER-3): sent by the old unit, accepted or declined by the new one.
-    At most one transfer of a person is open (sent) at a time."""
+    """A transfer hand-off (R-PER-3): sent by the old unit, accepted or declined by the new one,
+    or withdrawn by the old one while open. At most one transfer of a person is open (sent) at a
+    time. `decided_by`/`decided_at`/`decline_reason` record whoever closed it, and why."""
 
     __tablename__ = "transfers"
     __table_args__ = (

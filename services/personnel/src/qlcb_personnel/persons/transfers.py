@@ -1,6 +1,6 @@
 """The transfer hand-off (R-PER-3): the old unit sends the record, the new unit accepts it and
-takes the person over, or declines and the person stays. Each side acts within its own scope
-for the work history (quá trình công tác) section."""
+takes the person over, or declines and the person stays; until then the old unit may withdraw
+it. Each side acts within its own scope for the work history (quá trình công tác) section."""
 
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ from qlcb_personnel.persons.moves import move_person
 from qlcb_personnel.units import history
 from qlcb_personnel.units.models import Unit
 
-SENT, ACCEPTED, DECLINED = "TRANSFER_STATUS_SENT", "TRANSFER_STATUS_ACCEPTED", "TRANSFER_STATUS_DECLINED"
+SENT, ACCEPTED = "TRANSFER_STATUS_SENT", "TRANSFER_STATUS_ACCEPTED"
+DECLINED, WITHDRAWN = "TRANSFER_STATUS_DECLINED", "TRANSFER_STATUS_WITHDRAWN"
 MAX_REASON = 1000
 
 
@@ -82,18 +83,26 @@ async def send(
 
 
 async def _open(
-    session: AsyncSession, actor: Principal, delegations: Sequence[Delegation], transfer_id: str
+    session: AsyncSession, actor: Principal, delegations: Sequence[Delegation], transfer_id: str, *, sender: bool
 ) -> Transfer:
-    """The transfer, if the caller may decide it for the receiving unit and it is still open."""
+    """The transfer, if the caller may act on it for its side (the sending unit or the
+    receiving one) and it is still open."""
     transfer = await session.get(Transfer, transfer_id) if transfer_id else None
     if transfer is None:
         raise NotFound(f"Không có yêu cầu điều động {transfer_id!r}")
-    to_unit = await session.get(Unit, transfer.to_unit_id)
-    assert to_unit is not None
-    authz.require(actor, Section.WORK_HISTORY, Action.UPDATE, to_unit.path, delegations=delegations)
+    unit = await session.get(Unit, transfer.from_unit_id if sender else transfer.to_unit_id)
+    assert unit is not None  # a foreign key
+    authz.require(actor, Section.WORK_HISTORY, Action.UPDATE, unit.path, delegations=delegations)
     if transfer.status != SENT:
         raise FailedPrecondition(f"Yêu cầu điều động đã ở trạng thái {transfer.status}")
     return transfer
+
+
+def _reason(reason: str, what: str) -> str:
+    reason = clean(reason)
+    if not reason or len(reason) > MAX_REASON:
+        raise InvalidArgument.single("reason", f"Lý do {what}: 1–{MAX_REASON} ký tự")
+    return reason
 
 
 async def _close(
@@ -120,7 +129,7 @@ async def accept(
     delegations: Sequence[Delegation] = (),
     transfer_id: str,
 ) -> tuple[Transfer, Person]:
-    transfer = await _open(session, actor, delegations, transfer_id)
+    transfer = await _open(session, actor, delegations, transfer_id, sender=False)
     person = await session.get(Person, transfer.person_id)
     from_unit = await session.get(Unit, transfer.from_unit_id)
     to_unit = await session.get(Unit, transfer.to_unit_id)
@@ -149,11 +158,19 @@ async def accept(
 async def decline(
     session: AsyncSession, *, actor: Principal, delegations: Sequence[Delegation] = (), transfer_id: str, reason: str
 ) -> Transfer:
-    reason = clean(reason)
-    if not reason or len(reason) > MAX_REASON:
-        raise InvalidArgument.single("reason", f"Lý do từ chối: 1–{MAX_REASON} ký tự")
-    transfer = await _open(session, actor, delegations, transfer_id)
+    reason = _reason(reason, "từ chối")
+    transfer = await _open(session, actor, delegations, transfer_id, sender=False)
     await _close(session, transfer, actor, DECLINED, reason)
+    return transfer
+
+
+async def withdraw(
+    session: AsyncSession, *, actor: Principal, delegations: Sequence[Delegation] = (), transfer_id: str, reason: str
+) -> Transfer:
+    """The sending unit takes back what it sent; the record can be sent again afterwards."""
+    reason = _reason(reason, "thu hồi")
+    transfer = await _open(session, actor, delegations, transfer_id, sender=True)
+    await _close(session, transfer, actor, WITHDRAWN, reason)
     return transfer
 
 
