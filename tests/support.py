@@ -38,6 +38,18 @@ def unique_code(prefix: str) -> str:
     return f"{prefix}{uuid.uuid4().hex[:8].upper()}"
 
 
+def person_body(unit_id: str, full_name: str, *, sex: str = "male", born: str = "1988-05-19") -> dict[str, str]:
+    """A valid new record for `POST /v1/persons`, with a fresh personal id and staff number."""
+    return {
+        "personal_id": f"{uuid.uuid4().int % 10**12:012d}",
+        "staff_number": unique_code("P"),
+        "full_name": full_name,
+        "date_of_birth": born,
+        "sex": sex,
+        "unit_id": unit_id,
+    }
+
+
 async def eventually(probe: Callable[[], Awaitable[T]], accept: Callable[[T], bool], *, timeout: float, what: str) -> T:
     """Polls `probe` until `accept` holds for its result; fails naming `what` and the last result."""
     deadline = time.monotonic() + timeout

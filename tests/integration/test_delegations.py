@@ -3,22 +3,13 @@ in the enforcing services within seconds."""
 
 from __future__ import annotations
 
-import uuid
-
 import httpx
 
-from tests.support import System, eventually, unique_code
+from tests.support import System, eventually, person_body
 
 
-def _person(system: System) -> dict[str, str]:
-    return {
-        "personal_id": f"{uuid.uuid4().int % 10**12:012d}",
-        "staff_number": unique_code("D"),
-        "full_name": "Hồ Văn Ủy",
-        "date_of_birth": "1987-04-05",
-        "sex": "male",
-        "unit_id": system.unit_ids["CDTCBL"],
-    }
+def _person(system: System, unit: str = "CDTCBL") -> dict[str, str]:
+    return person_body(system.unit_ids[unit], "Hồ Văn Ủy")
 
 
 async def test_a_delegation_is_in_force_within_seconds_and_revoked_as_fast(system: System) -> None:
@@ -46,7 +37,7 @@ async def test_a_delegation_is_in_force_within_seconds_and_revoked_as_fast(syste
             return (await api.post("/v1/persons", json=_person(system))).status_code
 
         await eventually(create, lambda code: code == 201, timeout=15, what="the delegation to take effect")
-        outside = await api.post("/v1/persons", json=_person(system) | {"unit_id": system.unit_ids["HQHN"]})
+        outside = await api.post("/v1/persons", json=_person(system, "HQHN"))
         assert outside.status_code == 403, "the delegation covers its own unit only"
         revoked = await identity.delete(f"/v1/delegations/{granted.json()['id']}", headers=hr)
         assert revoked.status_code == 200

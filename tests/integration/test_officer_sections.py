@@ -4,15 +4,12 @@ Keycloak, travels in the access token, and every service reads it from there."""
 
 from __future__ import annotations
 
-import uuid
-from typing import Any
-
 import httpx
 import jwt
 import pytest
 
 from qlcb_devstack.accounts import Account, ensure_user, password_token
-from tests.support import System, unique_code
+from tests.support import System, person_body, unique_code
 
 NOI_BAI = "/TCHQ/HQHN/HQHN-NB"
 
@@ -31,24 +28,13 @@ def _client(base_url: str, token: str) -> httpx.AsyncClient:
     return httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
 
 
-def _person(unit_id: str) -> dict[str, Any]:
-    return {
-        "personal_id": f"{uuid.uuid4().int % 10**12:012d}",
-        "staff_number": unique_code("NS"),
-        "full_name": "Cao Thị Được Giao",
-        "date_of_birth": "1990-07-14",
-        "sex": "female",
-        "unit_id": unit_id,
-    }
-
-
 async def test_an_officer_works_only_on_the_sections_granted_and_only_until_revoked(system: System) -> None:
     officer = _officer(system)
     noi_bai, hcm = system.unit_ids["HQHN-NB"], system.unit_ids["HQHCM"]
 
     async with _client(system.gateway_url, _token(system, officer)) as ungranted:
         staff = await ungranted.get(f"/v1/units/{noi_bai}/persons")
-        refused = await ungranted.post("/v1/persons", json=_person(noi_bai))
+        refused = await ungranted.post("/v1/persons", json=person_body(noi_bai, "Cao Thị Được Giao", sex="female"))
     assert staff.status_code == 200, staff.text  # finding the staff needs no grant
     assert refused.status_code == 403
 
@@ -64,8 +50,8 @@ async def test_an_officer_works_only_on_the_sections_granted_and_only_until_revo
     token = _token(system, officer)
     assert sorted(jwt.decode(token, options={"verify_signature": False})["sections"]) == ["identity", "work_history"]
     async with _client(system.gateway_url, token) as working:
-        created = await working.post("/v1/persons", json=_person(noi_bai))
-        outside = await working.post("/v1/persons", json=_person(hcm))
+        created = await working.post("/v1/persons", json=person_body(noi_bai, "Cao Thị Được Giao", sex="female"))
+        outside = await working.post("/v1/persons", json=person_body(hcm, "Cao Thị Được Giao", sex="female"))
         assert created.status_code == 201, created.text
         retired = await working.post(
             f"/v1/persons/{created.json()['id']}/status",
@@ -78,7 +64,7 @@ async def test_an_officer_works_only_on_the_sections_granted_and_only_until_revo
         revoked = await admin.put(f"/v1/accounts/{officer.username}/sections", json={"sections": []})
     assert revoked.json()["sections"] == []
     async with _client(system.gateway_url, _token(system, officer)) as after:
-        again = await after.post("/v1/persons", json=_person(noi_bai))
+        again = await after.post("/v1/persons", json=person_body(noi_bai, "Cao Thị Được Giao", sex="female"))
     assert again.status_code == 403
 
     async with _client(system.services.identity_url, system.token("quantri")) as sysadmin:

@@ -5,13 +5,12 @@ tokens' unit claim, purpose accounts and the headcounts follow them (R-ACC-8).""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from typing import Any
 
 import httpx
 
 from qlcb_devstack.accounts import Account, ensure_user, password_token
-from tests.support import System, eventually, unique_code
+from tests.support import System, eventually, person_body, unique_code
 
 
 def _decided(day: str, number: str) -> dict[str, str]:
@@ -29,17 +28,7 @@ async def _unit(api: httpx.AsyncClient, code: str, name: str, kind: str, parent_
 
 
 async def _person(api: httpx.AsyncClient, unit_id: str, full_name: str) -> str:
-    created = await api.post(
-        "/v1/persons",
-        json={
-            "personal_id": f"{uuid.uuid4().int % 10**12:012d}",
-            "staff_number": unique_code("R"),
-            "full_name": full_name,
-            "date_of_birth": "1990-09-02",
-            "sex": "male",
-            "unit_id": unit_id,
-        },
-    )
+    created = await api.post("/v1/persons", json=person_body(unit_id, full_name))
     assert created.status_code == 201, created.text
     person_id: str = created.json()["id"]
     return person_id
@@ -162,17 +151,7 @@ async def test_rename_move_merge_and_split_are_followed_everywhere(system: Syste
         await eventually(
             lambda: asyncio.to_thread(purpose_enabled), lambda on: not on, timeout=30, what="the purpose account off"
         )
-        late = await api.post(
-            "/v1/persons",
-            json={
-                "personal_id": f"{uuid.uuid4().int % 10**12:012d}",
-                "staff_number": unique_code("R"),
-                "full_name": "Người đến muộn",
-                "date_of_birth": "1990-01-01",
-                "sex": "male",
-                "unit_id": first["id"],
-            },
-        )
+        late = await api.post("/v1/persons", json=person_body(first["id"], "Người đến muộn"))
         assert late.status_code == 422
         assert late.json()["detail"][0]["loc"] == ["body", "unit_id"]
 

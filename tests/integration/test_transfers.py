@@ -6,14 +6,13 @@ released, and both headcounts follow."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from typing import Any
 
 import httpx
 
 from qlcb_devstack.accounts import Account, ensure_user, password_token
 from tests.personal_accounts import issue_personal_account
-from tests.support import System, eventually, unique_code
+from tests.support import System, eventually, person_body, unique_code
 
 NOI_BAI, HCM = "/TCHQ/HQHN/HQHN-NB", "/TCHQ/HQHCM"
 
@@ -23,20 +22,26 @@ def _client(base_url: str, token: str) -> httpx.AsyncClient:
 
 
 async def _new_person(api: httpx.AsyncClient, system: System, full_name: str) -> dict[str, Any]:
-    created = await api.post(
-        "/v1/persons",
-        json={
-            "personal_id": f"{uuid.uuid4().int % 10**12:012d}",
-            "staff_number": unique_code("T"),
-            "full_name": full_name,
-            "date_of_birth": "1985-03-08",
-            "sex": "female",
-            "unit_id": system.unit_ids["HQHN-NB"],
-        },
-    )
+    created = await api.post("/v1/persons", json=person_body(system.unit_ids["HQHN-NB"], full_name, sex="female"))
     assert created.status_code == 201, created.text
     person: dict[str, Any] = created.json()
     return person
+
+
+async def _sent_to_hcm(
+    hanoi: httpx.AsyncClient, system: System, full_name: str, decision: str
+) -> tuple[dict[str, Any], dict[str, str], str]:
+    """A new Nội Bài record sent to Hồ Chí Minh City: the person, the send body and the transfer id."""
+    person = await _new_person(hanoi, system, full_name)
+    body = {
+        "person_id": person["id"],
+        "to_unit_id": system.unit_ids["HQHCM"],
+        "effective_date": "2026-12-01",
+        "decision": decision,
+    }
+    sent = await hanoi.post("/v1/transfers", json=body)
+    assert sent.status_code == 201, sent.text
+    return person, body, sent.json()["id"]
 
 
 def _hcm_admin_token(system: System) -> str:
@@ -148,14 +153,7 @@ async def test_a_declined_transfer_leaves_the_person_where_they_were(system: Sys
         _client(system.gateway_url, system.token("qthanoi")) as hanoi,
         _client(system.gateway_url, _hcm_admin_token(system)) as hcm,
     ):
-        person = await _new_person(hanoi, system, "Phan Văn Ở")
-        body = {
-            "person_id": person["id"],
-            "to_unit_id": system.unit_ids["HQHCM"],
-            "effective_date": "2026-12-01",
-            "decision": "413/QĐ-TCHQ",
-        }
-        transfer_id = (await hanoi.post("/v1/transfers", json=body)).json()["id"]
+        person, body, transfer_id = await _sent_to_hcm(hanoi, system, "Phan Văn Ở", "413/QĐ-TCHQ")
         no_reason = await hcm.post(f"/v1/transfers/{transfer_id}/decline", json={"reason": ""})
         assert no_reason.status_code == 422
         assert no_reason.json()["detail"][0]["loc"] == ["body", "reason"]
@@ -181,14 +179,7 @@ async def test_the_sender_withdraws_an_open_transfer_and_only_the_sender(system:
         _client(system.gateway_url, system.token("qthanoi")) as hanoi,
         _client(system.gateway_url, _hcm_admin_token(system)) as hcm,
     ):
-        person = await _new_person(hanoi, system, "Lại Văn Thu Hồi")
-        body = {
-            "person_id": person["id"],
-            "to_unit_id": system.unit_ids["HQHCM"],
-            "effective_date": "2026-12-01",
-            "decision": "414/QĐ-TCHQ",
-        }
-        transfer_id = (await hanoi.post("/v1/transfers", json=body)).json()["id"]
+        _, body, transfer_id = await _sent_to_hcm(hanoi, system, "Lại Văn Thu Hồi", "414/QĐ-TCHQ")
         no_reason = await hanoi.post(f"/v1/transfers/{transfer_id}/withdraw", json={"reason": "   "})
         by_receiver = await hcm.post(f"/v1/transfers/{transfer_id}/withdraw", json={"reason": "Không phải của mình"})
         withdrawn = await hanoi.post(

@@ -9,11 +9,8 @@ from qlcb_devstack.state import state_subdir
 
 
 def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def fetch_artifact(coordinates: str, file_name: str, sha256: str) -> Path:

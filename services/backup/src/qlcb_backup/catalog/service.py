@@ -117,11 +117,8 @@ def _intact(path: Path, sha256: str) -> bool:
 
 
 def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as file:
-        for chunk in iter(lambda: file.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(file, "sha256").hexdigest()
 
 
 def to_proto(record: BackupRecord) -> backup_pb2.Backup:

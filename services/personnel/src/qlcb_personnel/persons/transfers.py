@@ -98,13 +98,6 @@ async def _open(
     return transfer
 
 
-def _reason(reason: str, what: str) -> str:
-    reason = clean(reason)
-    if not reason or len(reason) > MAX_REASON:
-        raise InvalidArgument.single("reason", f"Lý do {what}: 1–{MAX_REASON} ký tự")
-    return reason
-
-
 async def _close(
     session: AsyncSession, transfer: Transfer, actor: Principal, new_status: str, reason: str | None
 ) -> None:
@@ -155,23 +148,40 @@ async def accept(
     return transfer, person
 
 
+async def _end(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    delegations: Sequence[Delegation],
+    transfer_id: str,
+    reason: str,
+    sender: bool,
+) -> Transfer:
+    """Closes an open transfer without moving anyone: the receiving unit declines it, or the
+    sending unit withdraws it (after which the record can be sent again)."""
+    reason = clean(reason)
+    if not reason or len(reason) > MAX_REASON:
+        what = "thu hồi" if sender else "từ chối"
+        raise InvalidArgument.single("reason", f"Lý do {what}: 1–{MAX_REASON} ký tự")
+    transfer = await _open(session, actor, delegations, transfer_id, sender=sender)
+    await _close(session, transfer, actor, WITHDRAWN if sender else DECLINED, reason)
+    return transfer
+
+
 async def decline(
     session: AsyncSession, *, actor: Principal, delegations: Sequence[Delegation] = (), transfer_id: str, reason: str
 ) -> Transfer:
-    reason = _reason(reason, "từ chối")
-    transfer = await _open(session, actor, delegations, transfer_id, sender=False)
-    await _close(session, transfer, actor, DECLINED, reason)
-    return transfer
+    return await _end(
+        session, actor=actor, delegations=delegations, transfer_id=transfer_id, reason=reason, sender=False
+    )
 
 
 async def withdraw(
     session: AsyncSession, *, actor: Principal, delegations: Sequence[Delegation] = (), transfer_id: str, reason: str
 ) -> Transfer:
-    """The sending unit takes back what it sent; the record can be sent again afterwards."""
-    reason = _reason(reason, "thu hồi")
-    transfer = await _open(session, actor, delegations, transfer_id, sender=True)
-    await _close(session, transfer, actor, WITHDRAWN, reason)
-    return transfer
+    return await _end(
+        session, actor=actor, delegations=delegations, transfer_id=transfer_id, reason=reason, sender=True
+    )
 
 
 async def list_for_unit(
