@@ -58,8 +58,21 @@ def _entry(event: dict[str, Any]) -> AuditEntry:
     )
 
 
+async def _store(db: Database, entries: list[AuditEntry]) -> int:
+    async with db.unit_of_work() as session:
+        known = set(await session.scalars(select(AuditEntry.id).where(AuditEntry.id.in_([e.id for e in entries]))))
+        fresh = [e for e in entries if e.id not in known]
+        session.add_all(fresh)
+    return len(fresh)
+
+
 async def ingest_once(db: Database, admin: Callable[[], KeycloakAdmin]) -> int:
-    """Copies admin events newer than the last one ingested; returns how many were new."""
+    """Copies admin events newer than the last one ingested; returns how many were new.
+
+    Keycloak lists events newest first, by day. Every page of the days since the last ingested
+    event is read: events arriving meanwhile only push older ones to later pages, and copying
+    is idempotent, so a busy day or a flood of refusals cannot hide an event.
+    """
     async with db.unit_of_work() as session:
         last = await session.scalar(
             select(AuditEntry.at).where(AuditEntry.action.startswith("keycloak.")).order_by(AuditEntry.at.desc())
@@ -67,13 +80,14 @@ async def ingest_once(db: Database, admin: Callable[[], KeycloakAdmin]) -> int:
     query: dict[str, Any] = {"max": BATCH}
     if last is not None:
         query["dateFrom"] = last.astimezone(UTC).date().isoformat()
-    events = await asyncio.to_thread(admin().get_admin_events, query)
-    entries = [_entry(e) for e in events]
-    async with db.unit_of_work() as session:
-        known = set(await session.scalars(select(AuditEntry.id).where(AuditEntry.id.in_([e.id for e in entries]))))
-        fresh = [e for e in entries if e.id not in known]
-        session.add_all(fresh)
-    return len(fresh)
+    fresh = 0
+    first = 0
+    while True:
+        page = await asyncio.to_thread(admin().get_admin_events, {**query, "first": first})
+        fresh += await _store(db, [_entry(e) for e in page])
+        if len(page) < BATCH:
+            return fresh
+        first += BATCH
 
 
 async def follow(db: Database, admin: Callable[[], KeycloakAdmin], interval: float) -> None:
