@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from qlcb_common.authz import GRANTABLE_SECTIONS
+from qlcb_common.tiers import Tier
 from qlcb_identity.account_sections.service import SECTIONS_ATTRIBUTE
 from qlcb_identity.realm.definition import load
 
@@ -32,3 +33,10 @@ def test_the_user_profile_is_not_sent_to_keycloak_as_part_of_the_realm() -> None
     definition = load(REALM_FILE)
     assert "userProfile" not in definition.realm
     assert "userProfile" not in definition.settings
+
+
+def test_tier_roles_are_not_composites() -> None:
+    """ADR 0005: a wider tier must not inherit a narrower tier's duties, e.g. the unit head's consent."""
+    definition = load(REALM_FILE)
+    assert {r["name"] for r in definition.roles} == {t.value for t in Tier}
+    assert [r["name"] for r in definition.roles if r.get("composite") or r.get("composites")] == []
