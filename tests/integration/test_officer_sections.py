@@ -146,3 +146,15 @@ async def test_granting_is_refused_beyond_the_admin_and_audited(
     user_id = keycloak.get_user_id(username)
     if user_id is not None:
         assert "qlcb_sections" not in (keycloak.get_user(user_id).get("attributes") or {})
+
+
+async def test_revoking_the_officer_tier_takes_the_sections_with_it(system: System) -> None:
+    officer = _officer(system)
+    async with _client(system.services.identity_url, system.token("qthanoi")) as admin:
+        granted = await admin.put(f"/v1/accounts/{officer.username}/sections", json={"sections": ["salary"]})
+        revoked = await admin.delete(f"/v1/accounts/{officer.username}/tiers/local-officer")
+        regranted = await admin.put(f"/v1/accounts/{officer.username}/tiers/local-officer")
+        shown = await admin.get(f"/v1/accounts/{officer.username}/sections")
+    assert granted.json()["sections"] == ["salary"]
+    assert (revoked.status_code, regranted.status_code) == (200, 200)
+    assert shown.json()["sections"] == [], "a re-granted officer starts with no sections"

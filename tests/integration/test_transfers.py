@@ -205,3 +205,36 @@ async def test_the_sender_withdraws_an_open_transfer_and_only_the_sender(system:
     assert [t["id"] for t in incoming if t["id"] == transfer_id] == [transfer_id]
     assert again.status_code == 201, "after a withdrawal the record can be sent again"
     assert after_accept.status_code == 409, "an accepted transfer is no longer the sender's to withdraw"
+
+
+async def test_an_officer_transferred_leaves_its_sections_behind(system: System) -> None:
+    """What Nội Bài's admin granted its officer is not Hồ Chí Minh City's decision."""
+    async with (
+        _client(system.gateway_url, system.token("qthanoi")) as hanoi,
+        _client(system.gateway_url, _hcm_admin_token(system)) as hcm,
+        _client(system.services.identity_url, system.token("qthanoi")) as hanoi_identity,
+    ):
+        person, _, transfer_id = await _sent_to_hcm(hanoi, system, "Kha Thị Nghiệp Vụ", "416/QĐ-TCHQ")
+        username = await issue_personal_account(system, person["personal_id"], "Kha Thị Nghiệp Vụ")
+        assert (await hanoi_identity.put(f"/v1/accounts/{username}/tiers/local-officer")).status_code == 200
+        granted = await hanoi_identity.put(f"/v1/accounts/{username}/sections", json={"sections": ["salary"]})
+        assert granted.json()["sections"] == ["salary"]
+        assert (await hcm.post(f"/v1/transfers/{transfer_id}/accept")).status_code == 200
+
+    keycloak = system.infra.keycloak_admin()
+    user_id = keycloak.get_user_id(username)
+    assert user_id is not None
+
+    async def sections() -> list[str]:
+        user = await asyncio.to_thread(keycloak.get_user, user_id)
+        held: list[str] = (user.get("attributes") or {}).get("qlcb_sections", [])
+        return held
+
+    await eventually(sections, lambda held: held == [], timeout=30, what="the sections taken away")
+    async with _client(system.services.identity_url, system.token("quantri")) as sysadmin:
+        log = (await sysadmin.get("/v1/audit", params={"target": username, "action": "account.sections"})).json()
+    newest = log[0]
+    assert (newest["before"], newest["after"]) == (
+        {"sections": ["salary"]},
+        {"sections": [], "event": "qlcb.personnel.person.transferred"},
+    )

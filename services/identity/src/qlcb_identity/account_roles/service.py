@@ -13,6 +13,7 @@ from qlcb_common.auth import Principal
 from qlcb_common.errors import PermissionDenied
 from qlcb_common.tiers import Tier
 from qlcb_identity.account_requests import rules
+from qlcb_identity.account_sections import service as account_sections
 from qlcb_identity.audit import service as audit
 from qlcb_identity.keycloak_accounts import require_account
 
@@ -42,12 +43,18 @@ async def change(
     rules.require_issuer(actor, scope.unit_path or "/", [*scope.tiers, tier.value])
     await asyncio.to_thread(_set_role, admin(), scope.user_id, tier, granted=granted)
     after = sorted({*scope.tiers, tier.value} if granted else set(scope.tiers) - {tier.value})
+    before_state: dict[str, list[str]] = {"tiers": sorted(scope.tiers)}
+    after_state: dict[str, list[str]] = {"tiers": after}
+    if not granted and tier is Tier.LOCAL_OFFICER:
+        # Sections were granted to the officer role: a later re-grant starts from none.
+        before_state["sections"] = await asyncio.to_thread(account_sections.clear, admin(), scope.user_id)
+        after_state["sections"] = []
     audit.record(
         session,
         actor=actor,
         action="account.grant" if granted else "account.revoke",
         target=username,
-        before={"tiers": sorted(scope.tiers)},
-        after={"tiers": after},
+        before=before_state,
+        after=after_state,
     )
     return after

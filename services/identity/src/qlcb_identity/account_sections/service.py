@@ -30,10 +30,19 @@ def _read(admin: KeycloakAdmin, user_id: str) -> list[str]:
 
 
 def _write(admin: KeycloakAdmin, user_id: str, sections: list[str]) -> None:
-    # The whole representation goes back: a partial one would clear the profile's other fields.
+    # The user's other attributes go back with it: Keycloak replaces the attribute map it is sent.
     user = admin.get_user(user_id)
     attributes = {**(user.get("attributes") or {}), SECTIONS_ATTRIBUTE: sections}
     admin.update_user(user_id, {**user, "attributes": attributes})
+
+
+def clear(admin: KeycloakAdmin, user_id: str) -> list[str]:
+    """Takes every section away (the account left its officer role or its unit, whose admin
+    granted them); returns what it held."""
+    held = _read(admin, user_id)
+    if held:
+        _write(admin, user_id, [])
+    return held
 
 
 def _require_admin_of(actor: Principal, username: str, account: AccountScope) -> None:

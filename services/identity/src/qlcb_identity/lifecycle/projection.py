@@ -2,7 +2,8 @@
 death disable the holder's personal accounts and release the purpose accounts they held;
 reinstatement enables the personal accounts again (purpose accounts are handed out anew); a
 transfer (accepted, or made by a merger or a split) moves the personal accounts to the new
-unit's group and releases the purpose accounts of the old unit they held."""
+unit's group, takes away the record sections the old unit's admin granted them and releases
+the purpose accounts of the old unit they held."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from qlcb_common.events.consumer import Handler
 from qlcb_common.events.envelope import unpack
 from qlcb_common.tiers import in_subtree
 from qlcb_identity.account_requests.models import AccountRequest, RequestStatus
+from qlcb_identity.account_sections import service as account_sections
 from qlcb_identity.audit import service as audit
 from qlcb_identity.purpose_accounts.models import HolderAssignment, PurposeAccount
 from qlcb_identity.unit_groups.projection import ensure_group_path
@@ -69,6 +71,18 @@ async def _transferred(session: AsyncSession, admin: KeycloakAdmin, actor: Princ
             before={"unit": old},
             after={"unit": new, "event": envelope.subject},
         )
+        # Sections are granted by the old unit's admin; the new unit's admin decides afresh.
+        if account.keycloak_user_id and (
+            taken := await asyncio.to_thread(account_sections.clear, admin, account.keycloak_user_id)
+        ):
+            audit.record(
+                session,
+                actor=actor,
+                action="account.sections",
+                target=account.username or account.id,
+                before={"sections": taken},
+                after={"sections": [], "event": envelope.subject},
+            )
     effective = date.fromisoformat(moved.effective_date)
     held = await session.execute(
         select(HolderAssignment, PurposeAccount.unit_path)
