@@ -55,12 +55,19 @@ async def test_drift_is_reported_then_corrected_by_the_command(system: System) -
     cli = admin.get_client_id("qlcb-cli")
     assert cli is not None
     admin.add_mapper_to_client(cli, audience_mapper(RETIRED_AUDIENCE))
+    # Holders able to edit their own granted sections on Keycloak's account page.
+    profile = admin.get_realm_users_profile()
+    for attribute in profile["attributes"]:
+        if attribute["name"] == "qlcb_sections":
+            attribute["permissions"]["edit"] = ["admin", "user"]
+    admin.update_realm_users_profile(profile)
     try:
         fields = {(d["kind"], d["name"], d["field"]) for d in await _drift(system)}
         assert ("realm", "qlcb", "passwordPolicy") in fields
         assert ("realm", "qlcb", "bruteForceProtected") in fields
         assert ("role", "local-admin", "description") in fields
         assert ("mapper", f"qlcb-cli audience {RETIRED_AUDIENCE}", "*") in fields
+        assert ("profile attribute", "qlcb_sections", "permissions.edit") in fields
         diff = _realm_command(system, "diff")
         assert diff.returncode == 1
         assert "passwordPolicy" in diff.stdout
@@ -69,6 +76,8 @@ async def test_drift_is_reported_then_corrected_by_the_command(system: System) -
     assert applied.returncode == 0, applied.stderr
     assert "corrected" in applied.stdout
     assert await _drift(system) == []
+    (sections,) = [a for a in admin.get_realm_users_profile()["attributes"] if a["name"] == "qlcb_sections"]
+    assert sections["permissions"]["edit"] == ["admin"]
     assert RETIRED_AUDIENCE not in api_audiences(
         password_token(system.infra.keycloak.base_url, "quantri", system.passwords["quantri"])
     )
