@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urljoin, urlparse
 import httpx
 import jwt
 from keycloak import KeycloakAdmin
+from prometheus_client.parser import text_string_to_metric_families
 
 from qlcb_common.settings import api_audience
 from qlcb_devstack.accounts import password_token
@@ -60,6 +61,17 @@ async def eventually(probe: Callable[[], Awaitable[T]], accept: Callable[[T], bo
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}; last value: {result!r}")
         await asyncio.sleep(0.1)
+
+
+async def metric_value(system: System, service: str, sample: str, labels: dict[str, str]) -> float:
+    """The value of one sample on a service's /metrics, 0 when it has not been exported yet."""
+    async with httpx.AsyncClient(base_url=system.services.ops_url(service), timeout=10) as ops:
+        text = (await ops.get("/metrics")).text
+    for family in text_string_to_metric_families(text):
+        for found in family.samples:
+            if found.name == sample and all(found.labels.get(k) == v for k, v in labels.items()):
+                return float(found.value)
+    return 0.0
 
 
 async def wait_for_headcount(api: httpx.AsyncClient, unit_id: str, expected: int, *, timeout: float = 60) -> int:

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from qlcb_devstack.accounts import Account, ensure_user
-from tests.support import System, eventually, unique_code
+from tests.support import System, eventually, metric_value, unique_code
 
 
 def _account(system: System, unit_path: str, tier: str = "self") -> str:
@@ -43,8 +43,11 @@ async def test_a_unit_admin_grants_and_revokes_within_its_subtree(system: System
 )
 async def test_going_further_is_refused_and_audited(system: System, unit_path: str, held: str, tier: str) -> None:
     username = _account(system, unit_path, held)
+    counted_before = await metric_value(system, "identity", "qlcb_identity_refusals_total", {"source": "identity"})
     async with _identity(system, "qthanoi") as admin:
         refused = await admin.put(f"/v1/accounts/{username}/tiers/{tier}")
+    counted = await metric_value(system, "identity", "qlcb_identity_refusals_total", {"source": "identity"})
+    assert counted == counted_before + 1
     async with _identity(system, "quantri") as sysadmin:
         log = (await sysadmin.get("/v1/audit", params={"target": username})).json()
     assert refused.status_code == 403
@@ -71,6 +74,8 @@ async def test_calling_keycloak_admin_api_directly_is_refused_and_audited(system
     assert other_id is not None
     role = keycloak.get_realm_role("system-admin")
     headers = {"Authorization": f"Bearer {system.token('qthanoi')}"}
+    refusals = ("qlcb_identity_refusals_total", {"source": "keycloak"})
+    counted_before = await metric_value(system, "identity", *refusals)
     async with httpx.AsyncClient(
         base_url=f"{system.infra.keycloak.base_url}/admin/realms/qlcb", headers=headers, timeout=30
     ) as direct:
@@ -88,9 +93,10 @@ async def test_calling_keycloak_admin_api_directly_is_refused_and_audited(system
     }
     async with _identity(system, "quantri") as sysadmin:
 
-        async def refusals() -> set[tuple[str, str, str]]:
+        async def refused() -> set[tuple[str, str, str]]:
             response = await sysadmin.get("/v1/audit", params={"username": "qthanoi", "outcome": "refused"})
             assert response.status_code == 200, response.text
             return {(e["action"], e["target"], (e["after"] or {}).get("method", "")) for e in response.json()}
 
-        await eventually(refusals, lambda got: expected <= got, timeout=60, what="the refusals in the audit log")
+        await eventually(refused, lambda got: expected <= got, timeout=60, what="the refusals in the audit log")
+    assert await metric_value(system, "identity", *refusals) >= counted_before + len(expected)

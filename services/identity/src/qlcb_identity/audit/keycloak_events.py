@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from qlcb_common.db import Database
 from qlcb_identity.audit.models import AuditEntry
+from qlcb_identity.audit.service import REFUSALS
 
 log = structlog.get_logger(__name__)
 _NAMESPACE = uuid.UUID("6f1c3c2e-5a7b-4d1e-9a51-2b1f0e6c7d80")
@@ -63,6 +64,7 @@ async def _store(db: Database, entries: list[AuditEntry]) -> int:
         known = set(await session.scalars(select(AuditEntry.id).where(AuditEntry.id.in_([e.id for e in entries]))))
         fresh = [e for e in entries if e.id not in known]
         session.add_all(fresh)
+    REFUSALS.labels(source="keycloak").inc(sum(e.outcome == "refused" for e in fresh))
     return len(fresh)
 
 

@@ -5,6 +5,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb_common.auth import Principal
@@ -13,6 +14,12 @@ from qlcb_common.errors import PermissionDenied
 from qlcb_identity.audit.models import AuditEntry
 
 T = TypeVar("T")
+
+REFUSALS = Counter(
+    "qlcb_identity_refusals",
+    "Refused attempts written to the audit log: source identity (its own API) or keycloak (Keycloak's admin API)",
+    ["source"],
+)
 
 
 def record(
@@ -37,6 +44,8 @@ def record(
         after=after,
     )
     session.add(entry)
+    if outcome == "refused":
+        REFUSALS.labels(source="identity").inc()
     return entry
 
 
