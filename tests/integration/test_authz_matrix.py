@@ -35,6 +35,18 @@ async def _create_unit(api: httpx.AsyncClient, system: System, code: str) -> htt
     )
 
 
+async def _rename_unit(api: httpx.AsyncClient, system: System, code: str) -> httpx.Response:
+    """Renaming a sub-unit the system admin has just established below the demo unit."""
+    admin = {"Authorization": f"Bearer {system.token('quantri')}"}
+    async with httpx.AsyncClient(base_url=system.gateway_url, headers=admin, timeout=30) as as_admin:
+        created = await _create_unit(as_admin, system, code)
+    assert created.status_code == 201, created.text
+    return await api.post(
+        f"/v1/units/{created.json()['id']}/rename",
+        json={"name": "Đội kiểm thử ma trận (đổi tên)", "effective_date": "2026-12-20", "decision": "20/QĐ-MT"},
+    )
+
+
 async def _get_unit(api: httpx.AsyncClient, system: System, code: str) -> httpx.Response:
     return await api.get(f"/v1/units/{system.unit_ids[code]}")
 
@@ -80,6 +92,7 @@ async def _headcount(api: httpx.AsyncClient, system: System, code: str) -> httpx
 OPERATIONS: dict[tuple[Section, Action], tuple[Call, str]] = {
     (Section.UNIT, Action.CREATE): (_create_unit, NEW_UNIT),
     (Section.UNIT, Action.READ): (_get_unit, ""),
+    (Section.UNIT, Action.UPDATE): (_rename_unit, NEW_UNIT),
     (Section.IDENTITY, Action.CREATE): (_create_person, ""),
     (Section.IDENTITY, Action.READ): (_read_person, ""),
     (Section.WORK_HISTORY, Action.UPDATE): (_record_leaving, ""),
