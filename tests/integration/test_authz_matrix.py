@@ -35,14 +35,21 @@ async def _create_unit(api: httpx.AsyncClient, system: System, code: str) -> htt
     )
 
 
-async def _rename_unit(api: httpx.AsyncClient, system: System, code: str) -> httpx.Response:
-    """Renaming a sub-unit the system admin has just established below the demo unit."""
+async def _made_by_system_admin(system: System, make: Call, code: str) -> dict[str, Any]:
+    """What the system admin has just created in a demo unit, for a tier to act on."""
     admin = {"Authorization": f"Bearer {system.token('quantri')}"}
     async with httpx.AsyncClient(base_url=system.gateway_url, headers=admin, timeout=30) as as_admin:
-        created = await _create_unit(as_admin, system, code)
+        created = await make(as_admin, system, code)
     assert created.status_code == 201, created.text
+    made: dict[str, Any] = created.json()
+    return made
+
+
+async def _rename_unit(api: httpx.AsyncClient, system: System, code: str) -> httpx.Response:
+    """Renaming a sub-unit the system admin has just established below the demo unit."""
+    unit = await _made_by_system_admin(system, _create_unit, code)
     return await api.post(
-        f"/v1/units/{created.json()['id']}/rename",
+        f"/v1/units/{unit['id']}/rename",
         json={"name": "Đội kiểm thử ma trận (đổi tên)", "effective_date": "2026-12-20", "decision": "20/QĐ-MT"},
     )
 
@@ -74,12 +81,9 @@ async def _create_person(api: httpx.AsyncClient, system: System, code: str) -> h
 
 async def _record_leaving(api: httpx.AsyncClient, system: System, code: str) -> httpx.Response:
     """A resignation in the work history of someone the system admin has just recorded there."""
-    admin = {"Authorization": f"Bearer {system.token('quantri')}"}
-    async with httpx.AsyncClient(base_url=system.gateway_url, headers=admin, timeout=30) as as_admin:
-        created = await _create_person(as_admin, system, code)
-    assert created.status_code == 201, created.text
+    person = await _made_by_system_admin(system, _create_person, code)
     return await api.post(
-        f"/v1/persons/{created.json()['id']}/status",
+        f"/v1/persons/{person['id']}/status",
         json={"status": "resigned", "effective_date": "2026-12-15", "decision": "15/QĐ-MT"},
     )
 

@@ -33,18 +33,20 @@ def granted_sections(principal: Principal) -> frozenset[Section]:
     claimed = principal.claims.get(SECTIONS_CLAIM) or ()
     if isinstance(claimed, str):
         claimed = (claimed,)
-    return frozenset(Section(s) for s in claimed if s in Section.__members__.values()) & GRANTABLE_SECTIONS
+    grantable = {s.value: s for s in GRANTABLE_SECTIONS}
+    return frozenset(grantable[s] for s in claimed if s in grantable)
 
 
 def _granted_scope(principal: Principal, section: Section, action: Action) -> Scope:
-    if section not in granted_sections(principal):
-        return Scope.NONE
+    """The scope of the granted rows of the caller's tiers, if `section` is granted to it."""
     scopes = [
         scope
         for tier, (sections, actions, scope) in GRANTED_ROWS.items()
         if principal.has_any_role((tier,)) and section in tuple(sections) and action in tuple(actions)
     ]
-    return max(scopes, default=Scope.NONE)
+    if not scopes or section not in granted_sections(principal):
+        return Scope.NONE
+    return max(scopes)
 
 
 def scope_for(principal: Principal, section: Section, action: Action, delegations: Iterable[Delegation] = ()) -> Scope:
