@@ -1,61 +1,163 @@
-"""Delegations as data (R-TIER-2): granted and revoked by a sector tier in identity, in force
-in the enforcing services within seconds."""
+"""Delegations as data (R-TIER-2, 001 Điều 6.1.d): granted and revoked by a sector tier in
+identity, for named tiers of the grantee unit, over a unit subtree or listed people anywhere in
+the sector, for a period; in force in the enforcing services within seconds."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+from typing import Any
+
 import httpx
 
+from qlcb_devstack.accounts import Account, ensure_user, password_token
 from tests.support import System, eventually, person_body
 
-
-def _person(system: System, unit: str = "CDTCBL") -> dict[str, str]:
-    return person_body(system.unit_ids[unit], "Hồ Văn Ủy")
+GRANTEE = "/TCHQ/CDTCBL"
 
 
-async def test_a_delegation_is_in_force_within_seconds_and_revoked_as_fast(system: System) -> None:
-    """The Anti-smuggling Dept (an HQ unit) may not create records, until it is delegated to."""
-    grant = {
-        "unit_path": "/TCHQ/CDTCBL",
-        "section": "identity",
-        "action": "create",
-        "scope": "own_unit",
+def _client(base_url: str, token: str) -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+
+
+def _grant(**changes: Any) -> dict[str, Any]:
+    """The Director General lets the Anti-smuggling Dept's working accounts manage the records
+    of Hồ Chí Minh City customs (a unit outside its own subtree)."""
+    return {
+        "unit_path": GRANTEE,
+        "tiers": ["hq-unit"],
+        "records": {"unit_path": "/TCHQ/HQHCM"},
+        "sections": ["identity", "work_history"],
+        "actions": ["read", "update"],
+        "valid_from": date.today().isoformat(),
         "reason": "Quyết định ủy quyền số 01/QĐ-TCHQ",
-    }
-    hq_unit = {"Authorization": f"Bearer {system.token('cucdtcbl')}"}
-    async with (
-        httpx.AsyncClient(base_url=system.gateway_url, headers=hq_unit, timeout=30) as api,
-        httpx.AsyncClient(base_url=system.services.identity_url, timeout=30) as identity,
-    ):
-        assert (await api.post("/v1/persons", json=_person(system))).status_code == 403
-        refused = await identity.post("/v1/delegations", json=grant, headers=hq_unit)
+    } | changes
+
+
+async def _person(system: System, unit: str, name: str) -> dict[str, Any]:
+    async with _client(system.gateway_url, system.token("quantri")) as api:
+        created = await api.post("/v1/persons", json=person_body(system.unit_ids[unit], name))
+    assert created.status_code == 201, created.text
+    person: dict[str, Any] = created.json()
+    return person
+
+
+async def _granted(system: System, body: dict[str, Any]) -> dict[str, Any]:
+    async with _client(system.services.identity_url, system.token("vutccb")) as identity:
+        granted = await identity.post("/v1/delegations", json=body)
+    assert granted.status_code == 201, granted.text
+    result: dict[str, Any] = granted.json()
+    return result
+
+
+async def _revoke(system: System, delegation_id: str) -> None:
+    async with _client(system.services.identity_url, system.token("vutccb")) as identity:
+        assert (await identity.delete(f"/v1/delegations/{delegation_id}")).status_code == 200
+
+
+def _retire() -> dict[str, str]:
+    return {"status": "retired", "effective_date": date.today().isoformat(), "decision": "12/QĐ-HQHCM"}
+
+
+async def test_a_delegation_over_another_subtree_is_in_force_within_seconds_and_revoked_as_fast(
+    system: System,
+) -> None:
+    """An HQ unit reads and writes nothing outside its own unit, until it is delegated records
+    of Hồ Chí Minh City; then those, and nothing else."""
+    in_hcm = await _person(system, "HQHCM-TSN", "Hồ Văn Ủy")
+    in_hanoi = await _person(system, "HQHN-NB", "Hà Văn Ngoài")
+    async with _client(system.gateway_url, system.token("cucdtcbl")) as api:
+
+        async def read() -> int:
+            return (await api.get(f"/v1/persons/{in_hcm['id']}")).status_code
+
+        assert await read() == 404
+        async with _client(system.services.identity_url, system.token("cucdtcbl")) as identity:
+            refused = await identity.post("/v1/delegations", json=_grant())
         assert refused.status_code == 403, "an HQ unit cannot delegate to itself"
-        hr = {"Authorization": f"Bearer {system.token('vutccb')}"}
-        granted = await identity.post("/v1/delegations", json=grant, headers=hr)
-        assert granted.status_code == 201, granted.text
-
-        async def create() -> int:
-            return (await api.post("/v1/persons", json=_person(system))).status_code
-
-        await eventually(create, lambda code: code == 201, timeout=15, what="the delegation to take effect")
-        outside = await api.post("/v1/persons", json=_person(system, "HQHN"))
-        assert outside.status_code == 403, "the delegation covers its own unit only"
-        revoked = await identity.delete(f"/v1/delegations/{granted.json()['id']}", headers=hr)
-        assert revoked.status_code == 200
-        await eventually(create, lambda code: code == 403, timeout=15, what="the revocation to take effect")
+        granted = await _granted(system, _grant())
+        await eventually(read, lambda code: code == 200, timeout=15, what="the delegation to take effect")
+        assert (await api.get(f"/v1/persons/{in_hanoi['id']}")).status_code == 404, "HQHN is not delegated"
+        listed = await api.get(f"/v1/units/{system.unit_ids['HQHCM']}/persons", params={"include_subtree": "true"})
+        assert listed.status_code == 200
+        assert in_hcm["id"] in {p["id"] for p in listed.json()["items"]}
+        await _revoke(system, granted["id"])
+        await eventually(read, lambda code: code == 404, timeout=15, what="the revocation to take effect")
 
 
-async def test_a_delegation_names_its_bad_fields(system: System) -> None:
-    hr = {"Authorization": f"Bearer {system.token('vutccb')}"}
-    async with httpx.AsyncClient(base_url=system.services.identity_url, headers=hr, timeout=30) as identity:
+async def test_a_delegation_serves_only_the_tiers_it_names(system: System) -> None:
+    """The attack of the review: with work history delegated to a department, a `self` clerk of
+    that department must not retire colleagues elsewhere (and so disable their logins)."""
+    clerk = Account("vanthu.cdtcbl", "Văn thư 2026!", "self", GRANTEE, "Phan Thị Văn")
+    ensure_user(system.infra.keycloak_admin(), clerk)
+    clerk_token = password_token(system.infra.keycloak.base_url, clerk.username, clerk.password)
+    target = await _person(system, "HQHCM-SG1", "Lý Văn Đích")
+    granted = await _granted(system, _grant())
+    async with (
+        _client(system.gateway_url, system.token("cucdtcbl")) as grantee,
+        _client(system.gateway_url, clerk_token) as self_clerk,
+    ):
+
+        async def grantee_reads() -> int:
+            return (await grantee.get(f"/v1/persons/{target['id']}")).status_code
+
+        await eventually(grantee_reads, lambda code: code == 200, timeout=15, what="the delegation to take effect")
+        assert (await self_clerk.get(f"/v1/persons/{target['id']}")).status_code == 404
+        retired = await self_clerk.post(f"/v1/persons/{target['id']}/status", json=_retire())
+        assert retired.status_code == 404, retired.text
+        async with _client(system.gateway_url, system.token("quantri")) as admin:
+            still = (await admin.get(f"/v1/persons/{target['id']}")).json()
+        assert still["status"] == "active", "the clerk's attempt changed nothing"
+    await _revoke(system, granted["id"])
+
+
+async def test_a_delegation_over_listed_people_covers_them_wherever_they_sit(system: System) -> None:
+    listed = await _person(system, "HQHN-BHN", "Tạ Văn Danh")
+    neighbour = await _person(system, "HQHN-BHN", "Tạ Văn Bên")
+    granted = await _granted(system, _grant(records={"person_ids": [listed["id"]]}))
+    async with _client(system.gateway_url, system.token("cucdtcbl")) as api:
+
+        async def read() -> int:
+            return (await api.get(f"/v1/persons/{listed['id']}")).status_code
+
+        await eventually(read, lambda code: code == 200, timeout=15, what="the delegation to take effect")
+        assert (await api.get(f"/v1/persons/{neighbour['id']}")).status_code == 404
+    await _revoke(system, granted["id"])
+
+
+async def test_a_delegation_outside_its_period_gives_nothing(system: System) -> None:
+    target = await _person(system, "HQHCM-TSN", "Kiều Văn Hạn")
+    tomorrow = date.today() + timedelta(days=1)
+    later = await _granted(system, _grant(valid_from=tomorrow.isoformat()))
+    now = await _granted(system, _grant(records={"person_ids": [target["id"]]}, sections=["family"]))
+    async with _client(system.gateway_url, system.token("cucdtcbl")) as api:
+        # The second grant shows the copies are current; the first (from tomorrow) gives nothing yet.
+        await eventually(
+            lambda: api.get(f"/v1/persons/{target['id']}"),
+            lambda r: r.status_code == 200,
+            timeout=15,
+            what="the grant in force to take effect",
+        )
+        other = await _person(system, "HQHCM-SG1", "Kiều Thị Sau")
+        assert (await api.get(f"/v1/persons/{other['id']}")).status_code == 404
+    await _revoke(system, later["id"])
+    await _revoke(system, now["id"])
+
+
+async def test_a_delegation_names_its_bad_fields_and_grants_no_more_than_the_grantor_holds(system: System) -> None:
+    async with _client(system.services.identity_url, system.token("vutccb")) as identity:
         response = await identity.post(
             "/v1/delegations",
-            json={
-                "unit_path": "/TCHQ/CDTCBL",
-                "section": "payroll",
-                "action": "create",
-                "scope": "sector",
-                "reason": "x",
-            },
+            json=_grant(sections=["payroll"], tiers=["self"], valid_to="2020-01-01", records={}),
         )
-    assert response.status_code == 422
-    assert {("body", "section"), ("body", "scope")} <= {tuple(e["loc"][:2]) for e in response.json()["detail"]}
+        assert response.status_code == 422
+        named = {tuple(e["loc"][:2]) for e in response.json()["detail"]}
+        assert {("body", "sections"), ("body", "tiers")} <= named
+        no_target = await identity.post("/v1/delegations", json=_grant(records={}))
+        assert no_target.status_code == 422
+        assert "records" in no_target.text
+        backwards = await identity.post("/v1/delegations", json=_grant(valid_to="2020-01-01"))
+        assert backwards.status_code == 422
+        assert "valid_to" in backwards.text
+        # The Personnel Dept reads reports but may not write them: it cannot delegate that.
+        beyond = await identity.post("/v1/delegations", json=_grant(sections=["reports"], actions=["update"]))
+        assert beyond.status_code == 403

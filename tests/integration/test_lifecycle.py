@@ -99,8 +99,8 @@ async def test_only_a_writer_of_work_history_changes_a_status(system: System) ->
         listing = (await admin.get(f"/v1/units/{system.unit_ids['HQHN-BHN']}/persons")).json()
     person_id = listing["items"][0]["id"]
     change = {"status": "deceased", "effective_date": "2026-11-01", "decision": "9/QĐ"}
-    async with _client(system.gateway_url, system.token("canbo.vutccb")) as hq_department:
-        refused = await hq_department.post(f"/v1/persons/{person_id}/status", json=change)
-        invalid = await hq_department.post(f"/v1/persons/{person_id}/status", json=change | {"status": "fired"})
-    assert refused.status_code == 403
+    async with _client(system.gateway_url, system.token("lanhdaovu")) as sector_viewer:
+        refused = await sector_viewer.post(f"/v1/persons/{person_id}/status", json=change)
+        invalid = await sector_viewer.post(f"/v1/persons/{person_id}/status", json=change | {"status": "fired"})
+    assert refused.status_code == 403, "the sector viewer reads the record but writes nothing"
     assert invalid.status_code == 422

@@ -101,7 +101,7 @@ async def test_an_accepted_transfer_moves_the_account_the_purpose_accounts_and_t
         )
         assert same.status_code == 422
         not_theirs = await hcm.post("/v1/transfers", json=transfer_body | {"person_id": person["id"]})
-        assert not_theirs.status_code == 403, "only the unit the person is in sends the record"
+        assert not_theirs.status_code == 404, "only the unit the person is in sends the record; to others it is unknown"
 
         sent = await hanoi.post("/v1/transfers", json=transfer_body | {"person_id": person["id"]})
         assert sent.status_code == 201, sent.text
@@ -125,7 +125,7 @@ async def test_an_accepted_transfer_moves_the_account_the_purpose_accounts_and_t
 
         moved = await hcm.get(f"/v1/persons/{person['id']}")
         assert moved.json()["unit_id"] == system.unit_ids["HQHCM"]
-        assert (await hanoi.get(f"/v1/persons/{person['id']}")).status_code == 403, "Hà Nội no longer sees the record"
+        assert (await hanoi.get(f"/v1/persons/{person['id']}")).status_code == 404, "Hà Nội no longer sees the record"
 
         async def account_groups() -> list[str]:
             return await asyncio.to_thread(_group_paths, system, username)
@@ -238,3 +238,40 @@ async def test_an_officer_transferred_leaves_its_sections_behind(system: System)
         {"sections": ["salary"]},
         {"sections": [], "event": "qlcb.personnel.person.transferred"},
     )
+
+
+async def test_a_local_admin_sent_up_a_level_does_not_become_admin_of_its_new_unit(system: System) -> None:
+    """The attack of the review: Nội Bài's local admin sends its own record to Hà Nội customs;
+    once accepted, its account must not be local admin of Hà Nội's whole subtree."""
+    async with (
+        _client(system.gateway_url, system.token("qthanoi")) as hanoi,
+        _client(system.services.identity_url, system.token("quantri")) as sysadmin,
+    ):
+        person = await _new_person(hanoi, system, "Mai Văn Thăng")
+        username = await issue_personal_account(system, person["personal_id"], "Mai Văn Thăng")
+        assert (await sysadmin.put(f"/v1/accounts/{username}/tiers/local-admin")).status_code == 200
+        sent = await hanoi.post(
+            "/v1/transfers",
+            json={
+                "person_id": person["id"],
+                "to_unit_id": system.unit_ids["HQHN"],
+                "effective_date": "2026-12-01",
+                "decision": "417/QĐ-HQHN",
+            },
+        )
+        assert sent.status_code == 201, sent.text
+        assert (await hanoi.post(f"/v1/transfers/{sent.json()['id']}/accept")).status_code == 200
+
+        keycloak = system.infra.keycloak_admin()
+        user_id = keycloak.get_user_id(username)
+        assert user_id is not None
+
+        async def tiers() -> set[str]:
+            roles = await asyncio.to_thread(keycloak.get_realm_roles_of_user, user_id)
+            return {r["name"] for r in roles}
+
+        held = await eventually(tiers, lambda t: "local-admin" not in t, timeout=30, what="the unit tier dropped")
+        assert "self" in held, "its own-record tier stays"
+        assert _group_paths(system, username) == ["/TCHQ/HQHN"]
+        log = (await sysadmin.get("/v1/audit", params={"target": username, "action": "account.tiers"})).json()
+    assert log[0]["before"] == {"tiers": ["local-admin"]}

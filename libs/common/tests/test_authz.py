@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
 from sqlalchemy import Column, MetaData, String, Table, select
 
@@ -12,9 +14,11 @@ from qlcb_common.authz import (
     MATRIX,
     Action,
     Delegation,
+    RecordRef,
     Scope,
     Section,
     granted_sections,
+    may_at_all,
     require,
     scope_for,
     sql_scope,
@@ -121,15 +125,63 @@ def test_a_sections_claim_gives_nothing_to_tiers_without_granted_rows() -> None:
     } == GRANTABLE_SECTIONS
 
 
-def test_a_delegation_widens_only_its_unit() -> None:
-    raise_steps = Delegation("/TCHQ/CDTCBL", Section.SALARY, Action.UPDATE, Scope.OWN_UNIT)
-    anti_smuggling = _who(Tier.HQ_UNIT, "/TCHQ/CDTCBL")
-    other = _who(Tier.HQ_UNIT, "/TCHQ/VPTC")
+def _delegation(**changes: object) -> Delegation:
+    """The Director General lets the Anti-smuggling Dept (an HQ unit) record salary-step raises of
+    the staff of Hà Nội customs (001 Điều 6.1.d)."""
+    terms: dict[str, object] = {
+        "grantee_unit_path": "/TCHQ/CDTCBL",
+        "tiers": frozenset({Tier.HQ_UNIT.value}),
+        "sections": frozenset({Section.SALARY}),
+        "actions": frozenset({Action.UPDATE}),
+        "target_unit_path": "/TCHQ/HQHN",
+    }
+    return Delegation(**(terms | changes))  # type: ignore[arg-type]
+
+
+def test_a_delegation_serves_its_grantee_tiers_over_its_records_only() -> None:
+    raise_steps = _delegation()
+    admin = _who(Tier.HQ_UNIT, "/TCHQ/CDTCBL")
     with pytest.raises(PermissionDenied):
-        require(anti_smuggling, Section.SALARY, Action.UPDATE, "/TCHQ/CDTCBL")
-    require(anti_smuggling, Section.SALARY, Action.UPDATE, "/TCHQ/CDTCBL", delegations=[raise_steps])
+        require(admin, Section.SALARY, Action.UPDATE, "/TCHQ/HQHN/HQHN-NB")
+    require(admin, Section.SALARY, Action.UPDATE, "/TCHQ/HQHN/HQHN-NB", delegations=[raise_steps])
+    with pytest.raises(PermissionDenied, match="bản ghi này") as refused:
+        require(admin, Section.SALARY, Action.UPDATE, "/TCHQ/HQHCM", delegations=[raise_steps])
+    assert "HQHCM" not in str(refused.value), "a refusal does not name where the record sits"
     with pytest.raises(PermissionDenied):
-        require(other, Section.SALARY, Action.UPDATE, "/TCHQ/VPTC", delegations=[raise_steps])
+        require(admin, Section.FAMILY, Action.UPDATE, "/TCHQ/HQHN", delegations=[raise_steps])
+    for not_served in (_who(Tier.SELF, "/TCHQ/CDTCBL"), _who(Tier.HQ_UNIT, "/TCHQ/VPTC")):
+        with pytest.raises(PermissionDenied):
+            require(not_served, Section.SALARY, Action.UPDATE, "/TCHQ/HQHN", delegations=[raise_steps])
+
+
+def test_a_delegation_over_listed_people_and_its_period() -> None:
+    people = _delegation(target_unit_path=None, person_ids=frozenset({"p-1"}))
+    admin = _who(Tier.HQ_UNIT, "/TCHQ/CDTCBL")
+    require(admin, Section.SALARY, Action.UPDATE, "/TCHQ/HQHCM", person=RecordRef("p-1", "1"), delegations=[people])
+    with pytest.raises(PermissionDenied):
+        require(admin, Section.SALARY, Action.UPDATE, "/TCHQ/HQHCM", person=RecordRef("p-2", "2"), delegations=[people])
+    ended = _delegation(valid_from=date(2020, 1, 1), valid_to=date.today() - timedelta(days=1))
+    later = _delegation(valid_from=date.today() + timedelta(days=1))
+    assert not may_at_all(admin, Section.SALARY, Action.UPDATE, [ended, later])
+    assert may_at_all(admin, Section.SALARY, Action.UPDATE, [_delegation(valid_from=date.today())])
+
+
+def test_self_reads_its_own_record_only() -> None:
+    own = Principal(
+        subject="s",
+        username="u",
+        roles=frozenset({Tier.SELF.value}),
+        unit_path="/TCHQ/HQHN",
+        token="t",
+        claims={"personal_id": "001088000123"},
+    )
+    require(own, Section.SALARY, Action.READ, "/TCHQ/HQHN", person=RecordRef("p", "001088000123"))
+    with pytest.raises(PermissionDenied):
+        require(own, Section.SALARY, Action.READ, "/TCHQ/HQHN", person=RecordRef("q", "001088000124"))
+    with pytest.raises(PermissionDenied):
+        require(own, Section.SALARY, Action.UPDATE, "/TCHQ/HQHN", person=RecordRef("p", "001088000123"))
+    unlinked = _who(Tier.SELF)
+    assert scope_for(unlinked, Section.IDENTITY, Action.READ) is Scope.NONE
 
 
 @pytest.mark.parametrize(

@@ -49,3 +49,8 @@ AUTH_FAILURES = Counter(
     "Requests refused for an invalid bearer token",
     ["service", "reason"],
 )
+AUTHZ_REFUSALS = Counter(
+    "qlcb_authz_refusals_total",
+    "Calls the authorization policy refused (out of scope answers as not found, which this still counts)",
+    ["section", "action"],
+)

@@ -15,6 +15,7 @@ from qlcb_common.errors import NotFound
 from qlcb_common.tiers import TIER_NAMES
 from qlcb_identity.unit_groups.projection import ensure_group_path
 
+PERSONAL_ID_ATTRIBUTE = "qlcb_personal_id"
 _CLASSES = (string.ascii_uppercase, string.ascii_lowercase, string.digits, "!@#$%^&*-_=+?")
 
 
@@ -41,18 +42,22 @@ def create_account(
     roles: list[str],
     group_path: str,
     password: str,
+    personal_id: str | None = None,
 ) -> str:
+    """`personal_id` links a personal account to its holder's record: the token's
+    `personal_id` claim, which the self tier's own-record scope matches."""
     family, _, given = full_name.rpartition(" ")
-    user_id: str = admin.create_user(
-        {
-            "username": username,
-            "enabled": True,
-            "firstName": given,
-            "lastName": family,
-            "requiredActions": ["UPDATE_PASSWORD"],
-            "credentials": [{"type": "password", "value": password, "temporary": True}],
-        }
-    )
+    payload: dict[str, object] = {
+        "username": username,
+        "enabled": True,
+        "firstName": given,
+        "lastName": family,
+        "requiredActions": ["UPDATE_PASSWORD"],
+        "credentials": [{"type": "password", "value": password, "temporary": True}],
+    }
+    if personal_id:
+        payload["attributes"] = {PERSONAL_ID_ATTRIBUTE: [personal_id]}
+    user_id: str = admin.create_user(payload)
     admin.assign_realm_roles(user_id, [admin.get_realm_role(role) for role in roles])
     admin.group_user_add(user_id, ensure_group_path(admin, group_path))
     return user_id

@@ -25,6 +25,7 @@ class Account:
     unit_path: str | None
     full_name: str
     sections: tuple[str, ...] = ()  # record sections a local officer's admin granted it
+    personal_id: str | None = None  # the holder's record, for a personal (self) account
 
 
 def ensure_user(admin: KeycloakAdmin, account: Account) -> str:
@@ -40,8 +41,13 @@ def ensure_user(admin: KeycloakAdmin, account: Account) -> str:
         "lastName": family,
         "email": f"{account.username}@qlcb.example",
     }
+    attributes: dict[str, list[str]] = {}
     if account.sections:
-        payload["attributes"] = {"qlcb_sections": list(account.sections)}
+        attributes["qlcb_sections"] = list(account.sections)
+    if account.personal_id:
+        attributes["qlcb_personal_id"] = [account.personal_id]
+    if attributes:
+        payload["attributes"] = attributes
     if user_id is None:
         user_id = admin.create_user(payload, exist_ok=True)
         admin.set_user_password(user_id, account.password, temporary=False)

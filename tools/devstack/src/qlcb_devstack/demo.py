@@ -57,17 +57,24 @@ _OFFICER_SECTIONS = {"nhansu1.hanoi": ("identity", "work_history")}
 
 
 def accounts() -> list[Account]:
+    own_record = self_person()
     return [
         Account(
             username,
             DEMO_PASSWORD,
             tier,
             UNITS_BY_CODE[unit].path(UNITS_BY_CODE),
-            name,
+            name if tier != "self" else own_record.full_name,
             _OFFICER_SECTIONS.get(username, ()),
+            own_record.personal_id if tier == "self" else None,
         )
         for username, tier, unit, name in _LOGINS
     ]
+
+
+def self_person() -> DemoPerson:
+    """The demo record the self-tier login (canbo.noibai) holds: the first one in Nội Bài."""
+    return next(p for p in personnel(len(UNITS)) if p.unit_code == "HQHN-NB")
 
 
 _FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ"]

@@ -168,6 +168,7 @@ async def issue(
         roles=request.account_types,
         group_path=request.unit_path,
         password=password,
+        personal_id=request.holder_personal_id,
     )
     now = datetime.now(UTC)
     request.status = RequestStatus.ISSUED

@@ -2,8 +2,9 @@
 death disable the holder's personal accounts and release the purpose accounts they held;
 reinstatement enables the personal accounts again (purpose accounts are handed out anew); a
 transfer (accepted, or made by a merger or a split) moves the personal accounts to the new
-unit's group, takes away the record sections the old unit's admin granted them and releases
-the purpose accounts of the old unit they held."""
+unit's group, takes away the unit-relative tiers and the record sections the old unit granted
+them (the new unit's admin grants afresh) and releases the purpose accounts of the old unit
+they held."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from qlcb_common.auth import Principal
 from qlcb_common.events import subjects
 from qlcb_common.events.consumer import Handler
 from qlcb_common.events.envelope import unpack
-from qlcb_common.tiers import in_subtree
+from qlcb_common.tiers import Tier, in_subtree
 from qlcb_identity.account_requests.models import AccountRequest, RequestStatus
 from qlcb_identity.account_sections import service as account_sections
 from qlcb_identity.audit import service as audit
@@ -38,6 +39,21 @@ LIFECYCLE_SUBJECTS = (
 def _set_enabled(admin: KeycloakAdmin, user_ids: list[str], enabled: bool) -> None:
     for user_id in user_ids:
         admin.update_user(user_id, {"enabled": enabled})
+
+
+UNIT_RELATIVE_TIERS = frozenset(
+    {Tier.HQ_DEPARTMENT, Tier.HQ_UNIT, Tier.LOCAL_ADMIN, Tier.LOCAL_OFFICER, Tier.UNIT_LEADER}
+)
+"""Tiers that are a position in one unit: held there, never carried to another (16.3: a local
+admin transferred up a level must not become admin of its new unit's whole subtree)."""
+
+
+def _drop_unit_tiers(admin: KeycloakAdmin, user_id: str) -> list[str]:
+    held = [r for r in admin.get_realm_roles_of_user(user_id) if r["name"] in UNIT_RELATIVE_TIERS]
+    if held:
+        admin.delete_realm_roles_of_user(user_id, held)
+        admin.user_logout(user_id)
+    return sorted(r["name"] for r in held)
 
 
 def _move_to_group(admin: KeycloakAdmin, user_ids: list[str], path: str) -> None:
@@ -71,6 +87,17 @@ async def _transferred(session: AsyncSession, admin: KeycloakAdmin, actor: Princ
             before={"unit": old},
             after={"unit": new, "event": envelope.subject},
         )
+        if account.keycloak_user_id and (
+            dropped := await asyncio.to_thread(_drop_unit_tiers, admin, account.keycloak_user_id)
+        ):
+            audit.record(
+                session,
+                actor=actor,
+                action="account.tiers",
+                target=account.username or account.id,
+                before={"tiers": dropped},
+                after={"tiers": [], "event": envelope.subject},
+            )
         # Sections are granted by the old unit's admin; the new unit's admin decides afresh.
         if account.keycloak_user_id and (
             taken := await asyncio.to_thread(account_sections.clear, admin, account.keycloak_user_id)

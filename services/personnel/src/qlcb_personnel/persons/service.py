@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from qlcb.personnel.v1 import events_pb2
 from qlcb_common import authz
 from qlcb_common.auth import Principal
-from qlcb_common.authz import Action, Delegation, Section
+from qlcb_common.authz import Action, Delegation, RecordRef, Section
 from qlcb_common.errors import AlreadyExists, FieldViolation, InvalidArgument, NotFound
 from qlcb_common.events import subjects
 from qlcb_common.events.outbox import Outbox
@@ -98,18 +98,34 @@ async def create_person(
     return person
 
 
-async def get_person(
+def record_ref(person: Person) -> RecordRef:
+    return RecordRef(id=person.id, personal_id=person.personal_id)
+
+
+async def visible_person(
     session: AsyncSession, *, actor: Principal, delegations: Sequence[Delegation] = (), person_id: str
-) -> Person:
+) -> tuple[Person, str]:
+    """The person and its unit path, if the caller may read the record; one it may not read
+    answers exactly as an unknown id (R-PER-7: a refusal must not reveal that a record exists)."""
     row = (
         await session.execute(
             select(Person, Unit.path).join(Unit, Unit.id == Person.unit_id).where(Person.id == person_id)
         )
     ).first()
+    missing = f"hồ sơ {person_id!r}"
     if row is None:
-        raise NotFound(f"Không có hồ sơ {person_id!r}")
-    authz.require(actor, Section.IDENTITY, Action.READ, row.path, delegations=delegations)
+        raise NotFound(f"Không có {missing}")
     person: Person = row.Person
+    authz.require_visible(
+        actor, Section.IDENTITY, row.path, person=record_ref(person), delegations=delegations, what=missing
+    )
+    return person, str(row.path)
+
+
+async def get_person(
+    session: AsyncSession, *, actor: Principal, delegations: Sequence[Delegation] = (), person_id: str
+) -> Person:
+    person, _path = await visible_person(session, actor=actor, delegations=delegations, person_id=person_id)
     return person
 
 
@@ -131,7 +147,17 @@ async def list_persons(
     limit = page_size or DEFAULT_PAGE_SIZE
     query = select(Person).join(Unit, Unit.id == Person.unit_id)
     query = query.where(in_subtree(unit.path) if include_subtree else Unit.id == unit.id)
-    query = query.where(authz.sql_scope(actor, Section.IDENTITY, Action.READ, Unit.path, delegations=delegations))
+    query = query.where(
+        authz.sql_scope(
+            actor,
+            Section.IDENTITY,
+            Action.READ,
+            Unit.path,
+            person_id_column=Person.id,
+            personal_id_column=Person.personal_id,
+            delegations=delegations,
+        )
+    )
     if page_token:
         query = query.where(Person.id > page_token)
     persons = list((await session.scalars(query.order_by(Person.id).limit(limit + 1))).all())

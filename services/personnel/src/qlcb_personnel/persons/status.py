@@ -13,13 +13,13 @@ from qlcb.personnel.v1 import events_pb2, personnel_pb2
 from qlcb_common import authz
 from qlcb_common.auth import Principal
 from qlcb_common.authz import Action, Delegation, Section
-from qlcb_common.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
+from qlcb_common.errors import FailedPrecondition, FieldViolation, InvalidArgument
 from qlcb_common.events import subjects
 from qlcb_common.events.outbox import Outbox
 from qlcb_personnel.decisions import parse_decision
 from qlcb_personnel.persons.messages import ACTIVE, to_proto
 from qlcb_personnel.persons.models import Person, PersonStatusEntry
-from qlcb_personnel.units.models import Unit
+from qlcb_personnel.persons.service import record_ref, visible_person
 
 SUBJECT_OF = {
     "PERSON_STATUS_RETIRED": subjects.PERSONNEL_PERSON_RETIRED,
@@ -51,15 +51,8 @@ async def change_status(
     decision: str,
 ) -> tuple[Person, str]:
     """Records the new status; returns the person and the status they had before."""
-    row = (
-        await session.execute(
-            select(Person, Unit.path).join(Unit, Unit.id == Person.unit_id).where(Person.id == person_id)
-        )
-    ).first()
-    if row is None:
-        raise NotFound(f"Không có hồ sơ {person_id!r}")
-    person: Person = row.Person
-    authz.require(actor, Section.WORK_HISTORY, Action.UPDATE, row.path, delegations=delegations)
+    person, path = await visible_person(session, actor=actor, delegations=delegations, person_id=person_id)
+    authz.require(actor, Section.WORK_HISTORY, Action.UPDATE, path, person=record_ref(person), delegations=delegations)
     violations = []
     if status not in SUBJECT_OF:
         violations.append(

@@ -23,6 +23,7 @@ from qlcb_personnel.persons import status
 from qlcb_personnel.persons.messages import ACTIVE
 from qlcb_personnel.persons.models import Person, Transfer
 from qlcb_personnel.persons.moves import move_person
+from qlcb_personnel.persons.service import record_ref, visible_person
 from qlcb_personnel.units import history
 from qlcb_personnel.units.models import Unit
 
@@ -47,12 +48,12 @@ async def send(
     effective_date: str,
     decision: str,
 ) -> Transfer:
-    person = await session.get(Person, person_id) if person_id else None
-    if person is None:
-        raise NotFound(f"Không có hồ sơ {person_id!r}")
+    person, _path = await visible_person(session, actor=actor, delegations=delegations, person_id=person_id)
     from_unit = await session.get(Unit, person.unit_id)
     assert from_unit is not None  # a foreign key
-    authz.require(actor, Section.WORK_HISTORY, Action.UPDATE, from_unit.path, delegations=delegations)
+    authz.require(
+        actor, Section.WORK_HISTORY, Action.UPDATE, from_unit.path, person=record_ref(person), delegations=delegations
+    )
     violations: list[FieldViolation] = []
     to_unit = await session.get(Unit, to_unit_id) if to_unit_id else None
     if to_unit is None:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from qlcb.personnel.v1 import events_pb2, personnel_pb2
 from qlcb_common import authz
 from qlcb_common.auth import Principal
-from qlcb_common.authz import Action, Delegation, Scope, Section
+from qlcb_common.authz import Action, Delegation, Section
 from qlcb_common.errors import AlreadyExists, FieldViolation, InvalidArgument, NotFound, PermissionDenied
 from qlcb_common.events import subjects
 from qlcb_common.events.outbox import Outbox
@@ -58,7 +58,7 @@ async def establish_unit(
     effective_date: str = "",
     decision: str = "",
 ) -> Unit:
-    if authz.scope_for(actor, Section.UNIT, Action.CREATE, delegations) is Scope.NONE:
+    if not authz.may_at_all(actor, Section.UNIT, Action.CREATE, delegations):
         raise PermissionDenied("Không có quyền thành lập đơn vị")
     violations: list[FieldViolation] = []
     code, name = check_new_unit(code, name, kind, "", violations)
@@ -152,8 +152,7 @@ async def list_units_as_of(
         day = date.fromisoformat(as_of.strip())
     except ValueError:
         raise InvalidArgument.single("as_of", "Ngày phải theo dạng YYYY-MM-DD") from None
-    scope = authz.scope_for(actor, Section.UNIT, Action.READ, delegations)
-    if scope is Scope.NONE:
+    if not authz.may_at_all(actor, Section.UNIT, Action.READ, delegations):
         raise PermissionDenied("Không có quyền xem cơ cấu tổ chức")
     current = {u.id: u for u in await list_units(session, actor=actor, delegations=delegations)}
     return [
