@@ -144,10 +144,13 @@ def password_client(
     admin.create_client(payload, skip_exists=True)
 
 
-def browser_login(system: System, username: str, password: str, *, idp_hint: str | None = None) -> str:
+def browser_login(
+    system: System, username: str, password: str, *, idp_hint: str | None = None, new_password: str | None = None
+) -> str:
     """Logs in with the gateway client as the web front end does (authorization code with PKCE),
     following the redirects a browser would and filling the login form (the brokered agency's
-    with `idp_hint`); returns the access token."""
+    with `idp_hint`), then the forced password change of a first login with `new_password`;
+    returns the access token."""
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     params = {
@@ -178,9 +181,14 @@ def browser_login(system: System, username: str, password: str, *, idp_hint: str
                 response = browser.get(urljoin(str(response.url), location))
                 continue
             assert response.status_code == 200, f"{response.url}:\n{response.text[:2000]}"
-            assert not submitted, f"unexpected page after login:\n{response.text[:3000]}"
             form = re.search(r'<form[^>]*action="([^"]+)"', response.text)
             assert form, response.text[:2000]
+            if submitted and new_password is not None and 'name="password-new"' in response.text:
+                fields = {"password-new": new_password, "password-confirm": new_password}
+                response = browser.post(html.unescape(form.group(1)), data=fields)
+                new_password = None
+                continue
+            assert not submitted, f"unexpected page after login:\n{response.text[:3000]}"
             response = browser.post(html.unescape(form.group(1)), data={"username": username, "password": password})
             submitted = True
         else:

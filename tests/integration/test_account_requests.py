@@ -13,7 +13,7 @@ import pytest
 
 from qlcb_devstack.accounts import Account, ensure_user, password_token
 from qlcb_identity.calendar import due_after_working_days
-from tests.support import System, unique_code
+from tests.support import System, browser_login, unique_code
 
 LEADER_HN = "thutruong.hanoi"
 LEADER_PASSWORD = "Thủ trưởng 2026"
@@ -75,7 +75,24 @@ async def test_request_consent_approve_issue_and_first_login(system: System, han
 
     with pytest.raises(httpx.HTTPStatusError) as first_login:
         password_token(system.infra.keycloak.base_url, account["username"], credential.json()["temporary_password"])
-    assert "not fully set up" in first_login.value.response.text
+    assert "not fully set up" in first_login.value.response.text, "the temporary password must be changed first"
+
+    # The first login on Keycloak's own page, with the forced password change; the account has
+    # no e-mail (a request collects none) and must not be held up for one.
+    chosen = "Đổi mật khẩu 2026"
+    browser_token = await asyncio.to_thread(
+        browser_login, system, account["username"], credential.json()["temporary_password"], new_password=chosen
+    )
+    cli_token = password_token(system.infra.keycloak.base_url, account["username"], chosen)
+    for token in (browser_token, cli_token):
+        async with httpx.AsyncClient(
+            base_url=system.gateway_url, headers={"Authorization": f"Bearer {token}"}, timeout=30
+        ) as api:
+            me = await api.get("/v1/me")
+            assert me.status_code == 200, me.text
+            assert me.json()["username"] == account["username"]
+            staff = await api.get(f"/v1/units/{system.unit_ids['HQHN-NB']}/persons")
+            assert staff.status_code == 200, "its tier's rights hold from the first token on"
 
 
 async def test_a_local_admin_cannot_grant_above_its_tier_or_outside_its_subtree(
