@@ -129,11 +129,19 @@ async def _run() -> str:
         infra.postgres.create_database("bench_outbox")
         throughput = await relay.measure(infra.nats.url, infra.postgres.dsn("bench_outbox"))
         _step("account issuance")
-        leader = Account("bench.leader", "Đo hiệu năng 2026", "unit-leader", "/BENCH", "Lý Văn Đo")
-        ensure_user(infra.keycloak_admin(), leader)
-        leader_token = password_token(infra.keycloak.base_url, leader.username, leader.password)
+        steps = []
+        for account in (
+            Account("bench.officer", "Đo hiệu năng 2026", "local-officer", "/BENCH", "Lê Văn Đề"),
+            Account("bench.leader", "Đo hiệu năng 2026", "unit-leader", "/BENCH", "Lý Văn Đo"),
+            Account("bench.admin", "Đo hiệu năng 2026", "local-admin", "/BENCH", "Lâm Văn Duyệt"),
+        ):
+            ensure_user(infra.keycloak_admin(), account)
+            steps.append(password_token(infra.keycloak.base_url, account.username, account.password))
         issue = await issuance.measure(
-            services.identity_url, admin_token(), leader_token, "/BENCH", infra.keycloak_admin()
+            services.identity_url,
+            issuance.Signers(steps[0], steps[1], steps[2], admin_token()),
+            "/BENCH",
+            infra.keycloak_admin(),
         )
         _step(f"event latency (twice {event_latency.RATE} writes/s for {event_latency.SECONDS} s)")
         lag = await event_latency.measure(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass
 
 import httpx
 from keycloak import KeycloakAdmin
@@ -31,20 +32,33 @@ def _request(n: int, unit_path: str) -> dict[str, object]:
     }
 
 
-async def measure(
-    identity_url: str, admin_token: str, leader_token: str, unit_path: str, admin: KeycloakAdmin
-) -> dict[str, Latency]:
+@dataclass(frozen=True)
+class Signers:
+    """Tokens of the four distinct people one request needs (the four-eyes rule)."""
+
+    requester: str
+    consenter: str
+    approver: str
+    issuer: str
+
+    def header(self, token: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}"}
+
+
+async def measure(identity_url: str, signers: Signers, unit_path: str, admin: KeycloakAdmin) -> dict[str, Latency]:
     ours: list[float] = []
     async with httpx.AsyncClient(base_url=identity_url, timeout=60) as api:
-        as_admin = {"Authorization": f"Bearer {admin_token}"}
-        as_leader = {"Authorization": f"Bearer {leader_token}"}
+        by = signers.header
         started = time.perf_counter()
         for n in range(N):
             t = time.perf_counter()
-            request = (await api.post("/v1/account-requests", json=_request(n, unit_path), headers=as_admin)).json()
-            (await api.post(f"/v1/account-requests/{request['id']}/consent", headers=as_leader)).raise_for_status()
-            (await api.post(f"/v1/account-requests/{request['id']}/approve", headers=as_admin)).raise_for_status()
-            issued = await api.post(f"/v1/account-requests/{request['id']}/issue", headers=as_admin)
+            body = _request(n, unit_path)
+            request = (await api.post("/v1/account-requests", json=body, headers=by(signers.requester))).json()
+            consent = f"/v1/account-requests/{request['id']}/consent"
+            (await api.post(consent, headers=by(signers.consenter))).raise_for_status()
+            approve = f"/v1/account-requests/{request['id']}/approve"
+            (await api.post(approve, headers=by(signers.approver))).raise_for_status()
+            issued = await api.post(f"/v1/account-requests/{request['id']}/issue", headers=by(signers.issuer))
             issued.raise_for_status()
             (await api.post(f"/v1/credentials/{issued.json()['credential_token']}")).raise_for_status()
             ours.append(time.perf_counter() - t)

@@ -14,7 +14,8 @@ def _client(base_url: str, token: str) -> httpx.AsyncClient:
 
 async def issue_personal_account(system: System, personal_id: str, holder_name: str) -> str:
     """A personal account of a civil servant of Nội Bài, through identity's whole workflow
-    (request by Hà Nội's local admin, the unit head's consent, approval, issuance); its username."""
+    (request by Hà Nội's personnel officer, the unit head's consent, the local admin's approval,
+    issuance by the system admin: four people); its username."""
     leader = Account("thutruong.hanoi", "Thủ trưởng 2026", "unit-leader", "/TCHQ/HQHN", "Ngô Văn Trưởng")
     ensure_user(system.infra.keycloak_admin(), leader)
     leader_token = password_token(system.infra.keycloak.base_url, leader.username, leader.password)
@@ -33,11 +34,16 @@ async def issue_personal_account(system: System, personal_id: str, holder_name: 
         "requester_name": "Vũ Thị Hà",
     }
     identity = system.services.identity_url
-    async with _client(identity, system.token("qthanoi")) as admin, _client(identity, leader_token) as head:
-        request = (await admin.post("/v1/account-requests", json=body)).json()
+    async with (
+        _client(identity, system.token("nhansu1.hanoi")) as officer,
+        _client(identity, leader_token) as head,
+        _client(identity, system.token("qthanoi")) as admin,
+        _client(identity, system.token("quantri")) as sysadmin,
+    ):
+        request = (await officer.post("/v1/account-requests", json=body)).json()
         await head.post(f"/v1/account-requests/{request['id']}/consent")
         await admin.post(f"/v1/account-requests/{request['id']}/approve")
-        issued = await admin.post(f"/v1/account-requests/{request['id']}/issue")
+        issued = await sysadmin.post(f"/v1/account-requests/{request['id']}/issue")
     assert issued.status_code == 201, issued.text
     username: str = issued.json()["username"]
     return username

@@ -51,8 +51,15 @@ def _client(system: System, token: str) -> httpx.AsyncClient:
 
 
 async def test_request_consent_approve_issue_and_first_login(system: System, hanoi_leader: str) -> None:
-    async with _client(system, system.token("qthanoi")) as admin, _client(system, hanoi_leader) as leader:
-        submitted = await admin.post("/v1/account-requests", json=_request())
+    """Four people: Hà Nội's personnel officer requests, the head consents, the local admin
+    approves, the system admin issues."""
+    async with (
+        _client(system, system.token("nhansu1.hanoi")) as officer,
+        _client(system, system.token("qthanoi")) as admin,
+        _client(system, hanoi_leader) as leader,
+        _client(system, system.token("quantri")) as sysadmin,
+    ):
+        submitted = await officer.post("/v1/account-requests", json=_request())
         assert submitted.status_code == 201, submitted.text
         request = submitted.json()
         expected_due = due_after_working_days(datetime.fromisoformat(request["submitted_at"]), 3)
@@ -62,7 +69,9 @@ async def test_request_consent_approve_issue_and_first_login(system: System, han
         assert early.status_code == 409, "approval needs the unit head's consent first"
         assert (await leader.post(f"/v1/account-requests/{request['id']}/consent")).status_code == 200
         assert (await admin.post(f"/v1/account-requests/{request['id']}/approve")).status_code == 200
-        issued = await admin.post(f"/v1/account-requests/{request['id']}/issue")
+        own_approval = await admin.post(f"/v1/account-requests/{request['id']}/issue")
+        assert own_approval.status_code == 403, "the approver does not also issue"
+        issued = await sysadmin.post(f"/v1/account-requests/{request['id']}/issue")
         assert issued.status_code == 201, issued.text
         account = issued.json()
 
@@ -114,13 +123,20 @@ async def test_a_local_admin_cannot_grant_above_its_tier_or_outside_its_subtree(
 
 
 async def test_racing_issuers_create_one_account(system: System, hanoi_leader: str) -> None:
-    async with _client(system, system.token("qthanoi")) as admin, _client(system, hanoi_leader) as leader:
-        request = (await admin.post("/v1/account-requests", json=_request())).json()
+    async with (
+        _client(system, system.token("nhansu1.hanoi")) as officer,
+        _client(system, system.token("qthanoi")) as admin,
+        _client(system, hanoi_leader) as leader,
+    ):
+        request = (await officer.post("/v1/account-requests", json=_request())).json()
         await leader.post(f"/v1/account-requests/{request['id']}/consent")
         await admin.post(f"/v1/account-requests/{request['id']}/approve")
-        async with _client(system, system.token("quantri")) as sysadmin:
+        async with (
+            _client(system, system.token("quantri")) as sysadmin,
+            _client(system, system.token("quantri")) as same_sysadmin_again,
+        ):
             results = await asyncio.gather(
-                admin.post(f"/v1/account-requests/{request['id']}/issue"),
+                same_sysadmin_again.post(f"/v1/account-requests/{request['id']}/issue"),
                 sysadmin.post(f"/v1/account-requests/{request['id']}/issue"),
             )
     assert sorted(r.status_code for r in results) == [201, 409]
@@ -174,3 +190,44 @@ async def test_overdue_lists_only_what_is_late_in_scope(system: System) -> None:
     assert request["id"] not in on_time
     assert request["id"] in late
     assert request["id"] not in elsewhere
+
+
+async def test_one_person_takes_one_step_of_a_request(system: System, hanoi_leader: str) -> None:
+    """The four-eyes rule: a head who files a request does not consent to it; an admin who
+    filed it does not approve it."""
+    async with _client(system, hanoi_leader) as leader, _client(system, system.token("qthanoi")) as admin:
+        own = (await leader.post("/v1/account-requests", json=_request())).json()
+        self_consent = await leader.post(f"/v1/account-requests/{own['id']}/consent")
+        filed = (await admin.post("/v1/account-requests", json=_request())).json()
+        assert (await leader.post(f"/v1/account-requests/{filed['id']}/consent")).status_code == 200
+        self_approval = await admin.post(f"/v1/account-requests/{filed['id']}/approve")
+    assert self_consent.status_code == 403, self_consent.text
+    assert self_approval.status_code == 403, self_approval.text
+
+
+async def test_a_local_admin_cannot_take_over_a_unit_leaders_account(system: System, hanoi_leader: str) -> None:
+    """The attack of the review: Hà Nội's admin files "lost" on its head's account, resets it and
+    reads the one-time credential, then consents as the head. It may not touch the head's account
+    at all, nor create one, nor grant the tier; upper case does not pass as another account.
+    (The admin filed the request, so the four-eyes rule would refuse its approval anyway; the
+    tier rule is shown by its message.)"""
+    async with _client(system, system.token("qthanoi")) as admin:
+        lost = await admin.post(f"/v1/accounts/{LEADER_HN}/incidents", json={"kind": "lost", "note": "Quên mật khẩu"})
+        reset = await admin.post(f"/v1/accounts/{LEADER_HN}/reset")
+        leader_request = await admin.post("/v1/account-requests", json=_request(types=["unit-leader"]))
+        granted = await admin.put(f"/v1/accounts/{LEADER_HN}/tiers/unit-leader")
+        own_upper = await admin.put("/v1/accounts/QTHANOI/tiers/local-officer")
+    assert lost.status_code == 403, lost.text
+    assert reset.status_code in (403, 409), reset.text
+    assert granted.status_code == 403, granted.text
+    assert own_upper.status_code == 403, "its own account, whatever the case"
+    assert leader_request.status_code == 201, "a unit may ask for a head's account ..."
+    request_id = leader_request.json()["id"]
+    async with _client(system, hanoi_leader) as leader, _client(system, system.token("nhansu1.hanoi")) as officer:
+        assert (await leader.post(f"/v1/account-requests/{request_id}/consent")).status_code == 200
+        approve = await officer.post(f"/v1/account-requests/{request_id}/approve")
+    async with _client(system, system.token("qthanoi")) as admin:
+        admin_approve = await admin.post(f"/v1/account-requests/{request_id}/approve")
+    assert approve.status_code == 403
+    assert admin_approve.status_code == 403, "... but its local admin cannot grant the unit-leader tier"
+    assert "cao hơn quyền" in admin_approve.text

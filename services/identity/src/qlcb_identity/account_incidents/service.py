@@ -37,7 +37,7 @@ async def report(
 ) -> AccountIncident:
     """The holder reports their own account; an admin may report any account it administers."""
     scope = await require_account(admin, username)
-    if actor.username != username:
+    if not rules.same_account(actor.username, username):
         rules.require_issuer(actor, scope.unit_path or "/", scope.tiers)
     incident = AccountIncident(
         id=str(uuid.uuid4()),
@@ -62,7 +62,7 @@ async def reset(
 ) -> tuple[AccountIncident, str]:
     """Resets the account of an open incident with a new first-login password; returns its token."""
     scope = await require_account(admin, username)
-    if actor.username == username:
+    if rules.same_account(actor.username, username):
         raise PermissionDenied("Không tự cấp lại mật khẩu cho chính mình")
     rules.require_issuer(actor, scope.unit_path or "/", scope.tiers)
     incident = await session.scalar(

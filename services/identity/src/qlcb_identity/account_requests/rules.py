@@ -11,7 +11,9 @@ from qlcb_common.tiers import Tier, in_subtree
 # What each account-admin tier may grant: never more than it holds (001 Điều 4.1).
 GRANTABLE_BY: dict[Tier, frozenset[Tier]] = {
     Tier.SYSTEM_ADMIN: frozenset(Tier),
-    Tier.LOCAL_ADMIN: frozenset({Tier.LOCAL_OFFICER, Tier.UNIT_LEADER, Tier.SELF}),
+    # Not the unit-leader tier: the leader's consent is what checks the local admin (001 Điều
+    # 8.1.b), so the admin must neither create nor administer a leader's account.
+    Tier.LOCAL_ADMIN: frozenset({Tier.LOCAL_OFFICER, Tier.SELF}),
 }
 _REQUESTERS = (Tier.LOCAL_ADMIN, Tier.LOCAL_OFFICER, Tier.UNIT_LEADER)
 
@@ -45,3 +47,16 @@ def require_issuer(principal: Principal, unit_path: str, account_types: Iterable
         if wanted <= grantable:
             return
     raise PermissionDenied("Không được cấp tài khoản ngoài phạm vi hoặc cao hơn quyền của mình")
+
+
+def same_account(a: str, b: str) -> bool:
+    """Keycloak usernames are case-insensitive: `QUANTRI` is `quantri`."""
+    return a.casefold() == b.casefold()
+
+
+def require_distinct(actor: Principal, step: str, earlier: dict[str, str | None]) -> None:
+    """One person may not take two steps of one request: the four-eyes rule of 001 Điều 8.1.b.
+    `earlier` maps each earlier step's name to the subject that took it."""
+    for name, subject in earlier.items():
+        if subject is not None and subject == actor.subject:
+            raise PermissionDenied(f"Người đã {name} đề nghị này không được {step}")

@@ -89,6 +89,7 @@ def _expect(request: AccountRequest, status: RequestStatus) -> None:
 async def consent(session: AsyncSession, *, actor: Principal, request_id: str) -> AccountRequest:
     request = await _open(session, request_id, lock=True)
     rules.require_unit_head(actor, request.unit_path)
+    rules.require_distinct(actor, "đồng ý", {"lập": request.submitted_by})
     _expect(request, RequestStatus.SUBMITTED)
     before = _snapshot(request)
     request.status = RequestStatus.CONSENTED
@@ -107,6 +108,7 @@ async def consent(session: AsyncSession, *, actor: Principal, request_id: str) -
 async def approve(session: AsyncSession, *, actor: Principal, request_id: str) -> AccountRequest:
     request = await _open(session, request_id, lock=True)
     rules.require_issuer(actor, request.unit_path, request.account_types)
+    rules.require_distinct(actor, "phê duyệt", {"lập": request.submitted_by, "đồng ý": request.consented_by})
     _expect(request, RequestStatus.CONSENTED)
     before = _snapshot(request)
     request.status = RequestStatus.APPROVED
@@ -156,6 +158,11 @@ async def issue(
     """
     request = await _open(session, request_id, lock=True)
     rules.require_issuer(actor, request.unit_path, request.account_types)
+    rules.require_distinct(
+        actor,
+        "cấp",
+        {"lập": request.submitted_by, "đồng ý": request.consented_by, "phê duyệt": request.approved_by},
+    )
     _expect(request, RequestStatus.APPROVED)
     before = _snapshot(request)
     username = f"{ascii_slug(request.holder_name)[:40]}.{request.id[:6]}"

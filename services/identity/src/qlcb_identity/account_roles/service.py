@@ -36,7 +36,7 @@ async def change(
     admin: Callable[[], KeycloakAdmin],
 ) -> list[str]:
     """Grants or revokes `tier`; returns the account's tiers afterwards."""
-    if actor.username == username:
+    if rules.same_account(actor.username, username):
         raise PermissionDenied("Không tự thay đổi quyền của chính mình")
     scope = await require_account(admin, username)
     # The admin must be able to grant both what the account holds and what is being changed.

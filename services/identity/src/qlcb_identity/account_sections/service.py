@@ -46,14 +46,14 @@ def clear(admin: KeycloakAdmin, user_id: str) -> list[str]:
 
 
 def _require_admin_of(actor: Principal, username: str, account: AccountScope) -> None:
-    if actor.username == username:
+    if rules.same_account(actor.username, username):
         raise PermissionDenied("Không tự giao phần hồ sơ cho chính mình")
     rules.require_issuer(actor, account.unit_path or "/", account.tiers)
 
 
 async def granted(actor: Principal, *, username: str, admin: Callable[[], KeycloakAdmin]) -> list[str]:
     account = await require_account(admin, username)
-    if actor.username != username:
+    if not rules.same_account(actor.username, username):
         rules.require_issuer(actor, account.unit_path or "/", account.tiers)
     return await asyncio.to_thread(_read, admin(), account.user_id)
 
