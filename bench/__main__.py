@@ -127,7 +127,9 @@ async def _run() -> str:
         calls = await grpc_call.measure(infra.issuer, token)
         _step("outbox relay")
         infra.postgres.create_database("bench_outbox")
-        throughput = await relay.measure(infra.nats.url, infra.postgres.dsn("bench_outbox"))
+        throughput = await relay.measure(
+            infra.nats.url, infra.nats.credentials("ops"), infra.postgres.dsn("bench_outbox")
+        )
         _step("account issuance")
         steps = []
         for account in (

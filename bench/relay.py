@@ -39,8 +39,9 @@ async def _drain(relay: OutboxRelay) -> float:
     return published / (time.perf_counter() - started)
 
 
-async def measure(nats_url: str, database_url: str) -> dict[str, float]:
-    nc = await nats.connect(nats_url)
+async def measure(nats_url: str, credentials: tuple[str, str], database_url: str) -> dict[str, float]:
+    """`credentials`: the operators' NATS user (the bench declares a stream of its own)."""
+    nc = await nats.connect(nats_url, user=credentials[0], password=credentials[1])
     js = nc.jetstream()
     await js.add_stream(StreamConfig(name="BENCH", subjects=["bench.>"], duplicate_window=120))
     payload = wrap(

@@ -76,6 +76,8 @@ async def test_health_turns_serving_only_once_nats_is_connected(system: System, 
         QLCB_REPORTS_OPS_PORT=str(ops_port),
         QLCB_REPORTS_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'reports.sqlite3'}",
         QLCB_REPORTS_NATS_URL=nats.url,
+        QLCB_REPORTS_NATS_USER=nats.credentials("reports")[0],
+        QLCB_REPORTS_NATS_PASSWORD=nats.credentials("reports")[1],
     )
     process = ManagedProcess("reports-late-nats", [sys.executable, "-m", "qlcb_reports"], log_dir=tmp_path, env=env)
     process.start()

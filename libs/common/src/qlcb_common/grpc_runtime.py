@@ -20,6 +20,7 @@ from sqlalchemy import MetaData
 
 from qlcb_common.auth import TokenVerifier
 from qlcb_common.db import Database
+from qlcb_common.events.permissions import OWN_STREAM
 from qlcb_common.events.streams import ensure_streams
 from qlcb_common.grpc_interceptor import ServiceInterceptor
 from qlcb_common.logging import configure_logging
@@ -118,8 +119,13 @@ async def _connect(app: GrpcApp, db: Database, readiness: Readiness) -> Any:
     await db.wait_connected()
     await db.create_schema(app.metadata)
     readiness.mark("database")
-    nc = await connect(app.settings.nats_url, name=f"qlcb-{app.name}")
-    await ensure_streams(nc.jetstream())
+    nc = await connect(
+        app.settings.nats_url,
+        name=f"qlcb-{app.name}",
+        user=app.settings.nats_user,
+        password=app.settings.nats_password.get_secret_value(),
+    )
+    await ensure_streams(nc.jetstream(), OWN_STREAM[app.name])
     readiness.mark("nats")
     return nc
 

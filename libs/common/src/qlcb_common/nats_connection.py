@@ -11,7 +11,10 @@ from nats.aio.client import Client
 log = structlog.get_logger(__name__)
 
 
-async def connect(url: str, *, name: str, timeout: float = 60.0) -> Client:
+async def connect(
+    url: str, *, name: str, user: str | None = None, password: str | None = None, timeout: float = 60.0
+) -> Client:
+    """Connects as `user` (each service has its own NATS user, see events.permissions)."""
     deadline = asyncio.get_running_loop().time() + timeout
     delay = 0.2
 
@@ -29,6 +32,8 @@ async def connect(url: str, *, name: str, timeout: float = 60.0) -> Client:
             return await nats.connect(
                 url,
                 name=name,
+                user=user or None,
+                password=password or None,
                 connect_timeout=2,
                 allow_reconnect=True,
                 max_reconnect_attempts=-1,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import AnyHttpUrl, Field
+from pydantic import AnyHttpUrl, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -37,6 +37,16 @@ class OidcSettings(BaseSettings):
         return str(self.issuer).rstrip("/") + "/protocol/openid-connect/certs"
 
 
+class HttpApiSettings(BaseSettings):
+    """Limits of the FastAPI services' HTTP edge (gateway, identity)."""
+
+    model_config = SettingsConfigDict(env_prefix="QLCB_HTTP_", extra="ignore")
+
+    max_body_bytes: int = Field(
+        default=1024 * 1024, gt=0, description="Largest request body; a larger one gets 413 before it is read whole"
+    )
+
+
 class ServiceSettings(BaseSettings):
     """Settings every service has. Subclasses set `env_prefix`, e.g. QLCB_PERSONNEL_."""
 
@@ -51,4 +61,6 @@ class GrpcServiceSettings(ServiceSettings):
     grpc_port: int = Field(default=0, ge=0, le=65535)
     database_url: str = Field(description="SQLAlchemy async URL of this service's own store")
     nats_url: str = "nats://127.0.0.1:4222"
+    nats_user: str = Field(default="", description="This service's own NATS user (events.permissions)")
+    nats_password: SecretStr = Field(default=SecretStr(""), description="From a secret")
     shutdown_grace_seconds: float = 5.0

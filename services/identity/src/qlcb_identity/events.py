@@ -28,9 +28,14 @@ async def run_events(
     await db.wait_connected()
     await db.create_schema(Base.metadata)
     readiness.mark("database")
-    nc = await connect(settings.nats_url, name="qlcb-identity")
+    nc = await connect(
+        settings.nats_url,
+        name="qlcb-identity",
+        user=settings.nats_user,
+        password=settings.nats_password.get_secret_value(),
+    )
     try:
-        await ensure_streams(nc.jetstream())
+        await ensure_streams(nc.jetstream(), streams.IDENTITY)
         readiness.mark("nats")
         consumer = DurableConsumer(
             name="identity-units",

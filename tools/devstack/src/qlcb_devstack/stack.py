@@ -180,6 +180,7 @@ class ServiceStack:
             env[prefix + "OPS_PORT"] = str(self.ports[service])
             env[prefix + "DATABASE_URL"] = self.database_urls[service]
             env[prefix + "NATS_URL"] = self.infra.nats.url
+            env[prefix + "NATS_USER"], env[prefix + "NATS_PASSWORD"] = self.infra.nats.credentials(service)
             env[prefix + "CREDENTIAL_KEY"] = self.credential_key
         else:
             env[prefix + "PORT"] = str(self.ports[service])
@@ -190,6 +191,7 @@ class ServiceStack:
             env[prefix + "REALM_FILE"] = str(realm_file())
             env[prefix + "DATABASE_URL"] = self.database_urls[service]
             env[prefix + "NATS_URL"] = self.infra.nats.url
+            env[prefix + "NATS_USER"], env[prefix + "NATS_PASSWORD"] = self.infra.nats.credentials(service)
             env[prefix + "CREDENTIAL_KEY"] = self.credential_key
         if service == "backup":
             env[prefix + "BACKUP_DIR"] = str(self.run_dir / "backups")

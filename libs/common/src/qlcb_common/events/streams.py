@@ -35,9 +35,10 @@ BACKUP = Stream("QLCB_BACKUP", ("qlcb.backup.>",))
 ALL_STREAMS = (PERSONNEL, IDENTITY, REPORTS, BACKUP)
 
 
-async def ensure_streams(js: JetStreamContext) -> None:
-    """Creates missing streams and brings existing ones to the declared configuration."""
-    for stream in ALL_STREAMS:
+async def ensure_streams(js: JetStreamContext, owned: Stream) -> None:
+    """Creates the stream a service publishes to, or brings it to the declared configuration.
+    Each service declares its own only: it may not touch the others' (events.permissions)."""
+    for stream in (owned,):
         config = stream.config()
         try:
             await js.stream_info(stream.name)
