@@ -1,5 +1,5 @@
-"""What every FastAPI service shares: RED metrics per route template, ops endpoints, and
-the bearer-token dependency."""
+"""What every FastAPI service shares: RED metrics per route template, ops endpoints, the cap
+on request bodies, and the bearer-token dependency."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.routing import Match
 
 from qlcb_common.auth import AuthError, Principal, TokenVerifier
+from qlcb_common.body_limit import BodyLimit
 from qlcb_common.errors import (
     AlreadyExists,
     DataLoss,
@@ -25,13 +26,17 @@ from qlcb_common.errors import (
 )
 from qlcb_common.metrics import AUTH_FAILURES, HTTP_DURATION, HTTP_REQUESTS
 from qlcb_common.ops_http import Readiness, ops_routes
+from qlcb_common.settings import HttpApiSettings
 
 bearer_scheme = HTTPBearer(auto_error=False, description="Keycloak access token of the qlcb realm")
 
 
-def instrument(app: FastAPI, *, service: str, readiness: Readiness) -> None:
+def instrument(app: FastAPI, *, service: str, readiness: Readiness, http: HttpApiSettings) -> None:
     for route in ops_routes(readiness):
         app.router.routes.append(route)
+    # Added first, so it runs inside the metrics middleware (its 413s are counted) and outside
+    # routing: an oversized body is refused before it is parsed or its token checked.
+    app.add_middleware(BodyLimit, max_bytes=http.max_body_bytes)
 
     @app.middleware("http")
     async def red_metrics(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from qlcb_common.auth import TokenVerifier
 from qlcb_common.http_app import instrument
 from qlcb_common.ops_http import Readiness
-from qlcb_common.settings import OidcSettings
+from qlcb_common.settings import HttpApiSettings, OidcSettings
 from qlcb_gateway import errors
 from qlcb_gateway.backends import Backends
 from qlcb_gateway.dependencies import SERVICE
@@ -16,7 +16,9 @@ from qlcb_gateway.routes import identity, operations, organisation, reorganisati
 from qlcb_gateway.settings import GatewaySettings
 
 
-def create_app(settings: GatewaySettings | None = None, oidc: OidcSettings | None = None) -> FastAPI:
+def create_app(
+    settings: GatewaySettings | None = None, oidc: OidcSettings | None = None, http: HttpApiSettings | None = None
+) -> FastAPI:
     readiness = Readiness()
 
     @asynccontextmanager
@@ -34,7 +36,7 @@ def create_app(settings: GatewaySettings | None = None, oidc: OidcSettings | Non
         description="REST API of the centralized personnel-records system.",
         lifespan=lifespan,
     )
-    instrument(app, service=SERVICE, readiness=readiness)
+    instrument(app, service=SERVICE, readiness=readiness, http=http or HttpApiSettings())
     errors.install(app)
     for module in (organisation, reorganisation, transfers, operations, identity):
         app.include_router(module.router)

@@ -2,8 +2,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, Field
+
+from qlcb_common.limits import MAX_MERGE_SOURCES, MAX_SPLIT_PERSONS, MAX_SPLIT_SUB_UNITS, MAX_SPLIT_SUCCESSORS
+
+RecordId = Annotated[str, Field(min_length=1, max_length=36, description="Mã định danh (UUID)")]
+"""The id of a unit or a person record: a UUID in its 36-character form."""
 
 
 class UnitKind(StrEnum):
@@ -60,8 +66,10 @@ class UnitMove(Decided):
 
 
 class UnitMerge(Decided):
-    source_unit_ids: list[str] = Field(min_length=1, description="Các đơn vị bị sáp nhập")
-    target_unit_id: str = Field(min_length=1, description="Đơn vị nhận sáp nhập")
+    source_unit_ids: list[RecordId] = Field(
+        min_length=1, max_length=MAX_MERGE_SOURCES, description="Các đơn vị bị sáp nhập"
+    )
+    target_unit_id: RecordId = Field(description="Đơn vị nhận sáp nhập")
 
 
 class MergeResult(BaseModel):
@@ -77,14 +85,20 @@ class SplitSuccessor(BaseModel):
 
 
 class SplitAssignment(BaseModel):
-    id: str = Field(min_length=1, description="Hồ sơ cán bộ hoặc đơn vị trực thuộc")
+    id: RecordId = Field(description="Hồ sơ cán bộ hoặc đơn vị trực thuộc")
     successor_code: str = Field(min_length=2, max_length=32, description="Mã đơn vị mới nhận")
 
 
 class UnitSplit(Decided):
-    successors: list[SplitSuccessor] = Field(min_length=2, description="Các đơn vị mới")
-    persons: list[SplitAssignment] = Field(default_factory=list, description="Phân công từng cán bộ đang công tác")
-    sub_units: list[SplitAssignment] = Field(default_factory=list, description="Phân công từng đơn vị trực thuộc")
+    successors: list[SplitSuccessor] = Field(
+        min_length=2, max_length=MAX_SPLIT_SUCCESSORS, description="Các đơn vị mới"
+    )
+    persons: list[SplitAssignment] = Field(
+        default_factory=list, max_length=MAX_SPLIT_PERSONS, description="Phân công từng cán bộ đang công tác"
+    )
+    sub_units: list[SplitAssignment] = Field(
+        default_factory=list, max_length=MAX_SPLIT_SUB_UNITS, description="Phân công từng đơn vị trực thuộc"
+    )
 
 
 class SplitResult(BaseModel):

@@ -11,7 +11,7 @@ from qlcb_common.auth import TokenVerifier
 from qlcb_common.db import Database
 from qlcb_common.http_app import install_error_handlers, instrument
 from qlcb_common.ops_http import Readiness
-from qlcb_common.settings import OidcSettings
+from qlcb_common.settings import HttpApiSettings, OidcSettings
 from qlcb_identity import whoami
 from qlcb_identity.account_incidents import api as account_incidents_api
 from qlcb_identity.account_requests import api as account_requests_api
@@ -31,7 +31,9 @@ from qlcb_identity.realm.api import keep_realm
 from qlcb_identity.settings import IdentitySettings
 
 
-def create_app(settings: IdentitySettings, oidc: OidcSettings | None = None) -> FastAPI:
+def create_app(
+    settings: IdentitySettings, oidc: OidcSettings | None = None, http: HttpApiSettings | None = None
+) -> FastAPI:
     readiness = Readiness("realm", "database", "nats")
     inbox = make_inbox()
     outbox = make_outbox()
@@ -66,7 +68,7 @@ def create_app(settings: IdentitySettings, oidc: OidcSettings | None = None) -> 
         description="Tài khoản và quyền truy cập: who the caller is, their tier and unit.",
         lifespan=lifespan,
     )
-    instrument(app, service=SERVICE, readiness=readiness)
+    instrument(app, service=SERVICE, readiness=readiness, http=http or HttpApiSettings())
     install_error_handlers(app)
     app.include_router(whoami.router)
     app.include_router(realm_api.router)

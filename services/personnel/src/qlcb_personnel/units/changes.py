@@ -20,6 +20,7 @@ from qlcb_common.authz import Action, Delegation, Section
 from qlcb_common.errors import AlreadyExists, FailedPrecondition, FieldViolation, InvalidArgument, NotFound
 from qlcb_common.events import subjects
 from qlcb_common.events.outbox import Outbox
+from qlcb_common.limits import MAX_MERGE_SOURCES, MAX_SPLIT_PERSONS, MAX_SPLIT_SUB_UNITS, MAX_SPLIT_SUCCESSORS
 from qlcb_common.tiers import in_subtree
 from qlcb_personnel.decisions import Decision, parse_decision
 from qlcb_personnel.persons.moves import active_persons, move_person
@@ -45,6 +46,15 @@ async def _the_unit(session: AsyncSession, unit_id: str) -> Unit:
     if unit is None:
         raise NotFound(f"Không có đơn vị {unit_id!r}")
     return unit
+
+
+def _capped(*lists: tuple[str, Sequence[object], int]) -> None:
+    """Refuses a list longer than its cap, before anything is loaded for its items."""
+    violations = [
+        FieldViolation(field, f"Tối đa {cap} mục, nhận {len(items)}") for field, items, cap in lists if len(items) > cap
+    ]
+    if violations:
+        raise InvalidArgument(violations)
 
 
 def _not_root(unit: Unit, action: str) -> None:
@@ -186,6 +196,7 @@ async def merge_units(
     decision: str,
 ) -> tuple[Unit, list[Unit], int]:
     """Returns the target, the sources (now dissolved) and how many persons moved."""
+    _capped(("source_unit_ids", source_unit_ids, MAX_MERGE_SOURCES))
     violations: list[FieldViolation] = []
     target = await session.get(Unit, target_unit_id) if target_unit_id else None
     if target is None:
@@ -285,6 +296,11 @@ async def split_unit(
     effective_date: str,
     decision: str,
 ) -> tuple[Unit, list[Unit]]:
+    _capped(
+        ("successors", successors, MAX_SPLIT_SUCCESSORS),
+        ("persons", persons, MAX_SPLIT_PERSONS),
+        ("sub_units", sub_units, MAX_SPLIT_SUB_UNITS),
+    )
     unit = await _the_unit(session, unit_id)
     ctx.require(Action.UPDATE, unit.path)
     _not_root(unit, "chia tách")

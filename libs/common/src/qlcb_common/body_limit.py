@@ -1,0 +1,61 @@
+"""A cap on the size of request bodies, enforced before anything parses or authenticates them."""
+
+from __future__ import annotations
+
+from contextlib import suppress
+
+from starlette.datastructures import Headers
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+
+class _TooLarge(Exception):
+    """Raised into the app by `receive` once the body has grown past the limit."""
+
+
+class BodyLimit:
+    """Pure ASGI middleware answering 413 to a body larger than `max_bytes`: at once, without
+    calling the app, when Content-Length says so; else (a chunked body, or one longer than it
+    claimed) as soon as the bytes received pass the limit. Bytes are counted as they arrive,
+    nothing is buffered here, and whatever the app answers to the cut-off body is dropped."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, receive, send)
+            return
+
+        received = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _TooLarge
+            return message
+
+        async def send_unless_too_large(message: Message) -> None:
+            nonlocal started
+            if received <= self.max_bytes:
+                started = True
+                await send(message)
+
+        with suppress(_TooLarge):  # the app may also turn it into an answer of its own, dropped above
+            await self.app(scope, counting_receive, send_unless_too_large)
+        if received > self.max_bytes and not started:
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        message = f"Nội dung yêu cầu vượt quá giới hạn {self.max_bytes} byte"
+        response = JSONResponse({"detail": {"code": "PayloadTooLarge", "message": message}}, status_code=413)
+        await response(scope, receive, send)
