@@ -7,6 +7,10 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from qlcb_common.limits import MAX_MERGE_SOURCES, MAX_SPLIT_PERSONS, MAX_SPLIT_SUB_UNITS, MAX_SPLIT_SUCCESSORS
+from qlcb_common.text import MultiLineText, SingleLineText
+
+UNIT_CODE = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,31}$"
+"""ASCII letters (stored upper-case), digits, '-' and '_'."""
 
 RecordId = Annotated[str, Field(min_length=1, max_length=36, description="Mã định danh (UUID)")]
 """The id of a unit or a person record: a UUID in its 36-character form."""
@@ -28,12 +32,12 @@ class Sex(StrEnum):
 
 
 class UnitCreate(BaseModel):
-    code: str = Field(min_length=2, max_length=32, description="Mã đơn vị, e.g. HQHN")
-    name: str = Field(min_length=1, max_length=255, description="Tên đơn vị")
+    code: str = Field(pattern=UNIT_CODE, description="Mã đơn vị, e.g. HQHN")
+    name: SingleLineText = Field(min_length=1, max_length=255, description="Tên đơn vị")
     kind: UnitKind
     parent_id: str | None = Field(default=None, description="Đơn vị cấp trên; none only for the root")
     effective_date: date | None = Field(default=None, description="Ngày hiệu lực của quyết định thành lập")
-    decision: str | None = Field(default=None, max_length=100, description="Số quyết định thành lập")
+    decision: SingleLineText | None = Field(default=None, max_length=100, description="Số quyết định thành lập")
 
 
 class UnitPublic(BaseModel):
@@ -50,7 +54,7 @@ class Decided(BaseModel):
     """The decision (quyết định) behind a change."""
 
     effective_date: date = Field(description="Ngày hiệu lực")
-    decision: str = Field(min_length=1, max_length=100, description="Số quyết định")
+    decision: SingleLineText = Field(min_length=1, max_length=100, description="Số quyết định")
 
 
 class UnitDissolve(Decided):
@@ -58,7 +62,7 @@ class UnitDissolve(Decided):
 
 
 class UnitRename(Decided):
-    name: str = Field(min_length=1, max_length=255, description="Tên mới")
+    name: SingleLineText = Field(min_length=1, max_length=255, description="Tên mới")
 
 
 class UnitMove(Decided):
@@ -79,14 +83,14 @@ class MergeResult(BaseModel):
 
 
 class SplitSuccessor(BaseModel):
-    code: str = Field(min_length=2, max_length=32, description="Mã đơn vị mới")
-    name: str = Field(min_length=1, max_length=255, description="Tên đơn vị mới")
+    code: str = Field(pattern=UNIT_CODE, description="Mã đơn vị mới")
+    name: SingleLineText = Field(min_length=1, max_length=255, description="Tên đơn vị mới")
     kind: UnitKind
 
 
 class SplitAssignment(BaseModel):
     id: RecordId = Field(description="Hồ sơ cán bộ hoặc đơn vị trực thuộc")
-    successor_code: str = Field(min_length=2, max_length=32, description="Mã đơn vị mới nhận")
+    successor_code: str = Field(pattern=UNIT_CODE, description="Mã đơn vị mới nhận")
 
 
 class UnitSplit(Decided):
@@ -133,11 +137,11 @@ class TransferSend(Decided):
 
 
 class TransferDecline(BaseModel):
-    reason: str = Field(min_length=1, max_length=1000, description="Lý do từ chối")
+    reason: MultiLineText = Field(min_length=1, max_length=1000, description="Lý do từ chối")
 
 
 class TransferWithdrawal(BaseModel):
-    reason: str = Field(min_length=1, max_length=1000, description="Lý do thu hồi")
+    reason: MultiLineText = Field(min_length=1, max_length=1000, description="Lý do thu hồi")
 
 
 class TransferPublic(BaseModel):
@@ -167,13 +171,13 @@ class PersonStatus(StrEnum):
 class StatusChange(BaseModel):
     status: PersonStatus = Field(description="active to reinstate")
     effective_date: date = Field(description="Ngày hiệu lực")
-    decision: str = Field(min_length=1, max_length=100, description="Số quyết định")
+    decision: SingleLineText = Field(min_length=1, max_length=100, description="Số quyết định")
 
 
 class PersonCreate(BaseModel):
-    personal_id: str = Field(pattern=r"^\d{12}$", description="Số định danh cá nhân (12 chữ số)")
-    staff_number: str = Field(min_length=1, max_length=20, description="Số hiệu cán bộ")
-    full_name: str = Field(min_length=1, max_length=150, description="Họ và tên khai sinh")
+    personal_id: str = Field(pattern=r"^[0-9]{12}$", description="Số định danh cá nhân (12 chữ số ASCII)")
+    staff_number: str = Field(pattern=r"^[A-Za-z0-9./-]{1,20}$", description="Số hiệu cán bộ")
+    full_name: SingleLineText = Field(min_length=1, max_length=150, description="Họ và tên khai sinh")
     date_of_birth: date = Field(description="Ngày sinh")
     sex: Sex = Field(description="Giới tính")
     unit_id: str = Field(min_length=1, description="Đơn vị")
@@ -202,7 +206,7 @@ class Headcount(BaseModel):
 
 
 class BackupCreate(BaseModel):
-    store: str = Field(min_length=1, description="Kho dữ liệu, e.g. personnel")
+    store: SingleLineText = Field(min_length=1, description="Kho dữ liệu, e.g. personnel")
 
 
 class BackupPublic(BaseModel):

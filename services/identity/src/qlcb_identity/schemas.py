@@ -1,9 +1,17 @@
 from __future__ import annotations
 
+from typing import Annotated
+
+from fastapi import Path
 from pydantic import BaseModel, Field
 
 from qlcb_common.authz import Section
 from qlcb_common.tiers import Tier
+
+USERNAME = r"^[A-Za-z0-9._@-]{1,255}$"
+"""Usernames are ASCII: those identity issues are slugs of the holder's name or the unit code."""
+
+Username = Annotated[str, Path(pattern=USERNAME, description="Tên đăng nhập")]
 
 
 class CallerPublic(BaseModel):

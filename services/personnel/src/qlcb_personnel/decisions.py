@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from qlcb_common.errors import FieldViolation
-from qlcb_common.text import clean
+from qlcb_common.text import clean, control_violation
 
 MAX_DECISION = 100
 
@@ -21,9 +21,15 @@ def parse_decision(effective_date: str, decision: str, violations: list[FieldVio
     """The decision, or None with the reasons appended to `violations`."""
     number = clean(decision)
     valid = True
-    if not number or len(number) > MAX_DECISION:
+    if refused := control_violation("decision", decision):
+        violations.append(refused)
+        valid = False
+    elif not number or len(number) > MAX_DECISION:
         violations.append(FieldViolation("decision", f"Số quyết định: 1–{MAX_DECISION} ký tự"))
         valid = False
+    if refused := control_violation("effective_date", effective_date):
+        violations.append(refused)
+        return None
     try:
         effective = date.fromisoformat(effective_date.strip())
     except ValueError:

@@ -5,18 +5,20 @@ from datetime import datetime
 from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, Field
 
+from qlcb_common.text import MultiLineText
 from qlcb_identity.account_incidents import service
 from qlcb_identity.account_incidents.models import AccountIncident
 from qlcb_identity.account_incidents.service import IncidentKind
 from qlcb_identity.audit.service import audited
 from qlcb_identity.dependencies import Caller, DatabaseDep, SealerDep
+from qlcb_identity.schemas import Username
 
 router = APIRouter(prefix="/v1", tags=["Cấp lại mật khẩu"])
 
 
 class IncidentCreate(BaseModel):
     kind: IncidentKind = Field(description="lost: mất mật khẩu; stolen: nghi bị lộ")
-    note: str = Field(default="", max_length=1000)
+    note: MultiLineText = Field(default="", max_length=1000)
 
 
 class IncidentPublic(BaseModel):
@@ -39,7 +41,7 @@ def _public(incident: AccountIncident) -> IncidentPublic:
 
 @router.post("/accounts/{username}/incidents", status_code=status.HTTP_201_CREATED)
 async def report(
-    username: str, body: IncidentCreate, actor: Caller, db: DatabaseDep, request: Request
+    username: Username, body: IncidentCreate, actor: Caller, db: DatabaseDep, request: Request
 ) -> IncidentPublic:
     """Báo mất mật khẩu hoặc nghi bị lộ."""
     incident = await audited(
@@ -55,7 +57,7 @@ async def report(
 
 
 @router.post("/accounts/{username}/reset", status_code=status.HTTP_201_CREATED)
-async def reset(username: str, actor: Caller, db: DatabaseDep, sealer: SealerDep, request: Request) -> ResetPublic:
+async def reset(username: Username, actor: Caller, db: DatabaseDep, sealer: SealerDep, request: Request) -> ResetPublic:
     """Cấp lại mật khẩu lần đầu sau báo cáo; sau khi bị lộ, mọi phiên đăng nhập bị đóng."""
     incident, token = await audited(
         db,

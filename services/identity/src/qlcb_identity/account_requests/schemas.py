@@ -4,6 +4,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from qlcb_common.text import MultiLineText, SingleLineText
 from qlcb_common.tiers import Tier
 
 PHONE = r"^(0|\+84)[0-9]{9,10}$"
@@ -13,20 +14,20 @@ EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 class AccountRequestCreate(BaseModel):
     """Phiếu đề nghị cấp tài khoản (002 Điều 6.4)."""
 
-    holder_name: str = Field(min_length=1, max_length=150, description="Họ tên người sử dụng")
+    holder_name: SingleLineText = Field(min_length=1, max_length=150, description="Họ tên người sử dụng")
     holder_personal_id: str | None = Field(
         default=None, pattern=r"^[0-9]{12}$", description="Số định danh cá nhân: links the account to the record"
     )
     unit_path: str = Field(pattern=r"^(/[A-Z0-9][A-Z0-9_-]{1,31})+$", description="Đơn vị, e.g. /TCHQ/HQHN")
-    division: str = Field(min_length=1, max_length=255, description="Phòng, đội, bộ phận")
-    position: str = Field(min_length=1, max_length=255, description="Chức vụ")
+    division: SingleLineText = Field(min_length=1, max_length=255, description="Phòng, đội, bộ phận")
+    position: SingleLineText = Field(min_length=1, max_length=255, description="Chức vụ")
     phone: str = Field(pattern=PHONE, description="Số điện thoại")
     account_types: list[Tier] = Field(min_length=1, description="Loại tài khoản đề nghị cấp")
-    reply_name: str = Field(min_length=1, max_length=150, description="Người nhận kết quả")
-    reply_unit: str = Field(min_length=1, max_length=255, description="Đơn vị người nhận")
-    reply_email: str = Field(pattern=EMAIL, max_length=255, description="Thư điện tử người nhận")
+    reply_name: SingleLineText = Field(min_length=1, max_length=150, description="Người nhận kết quả")
+    reply_unit: SingleLineText = Field(min_length=1, max_length=255, description="Đơn vị người nhận")
+    reply_email: SingleLineText = Field(pattern=EMAIL, max_length=255, description="Thư điện tử người nhận")
     reply_phone: str = Field(pattern=PHONE, description="Điện thoại người nhận")
-    requester_name: str = Field(min_length=1, max_length=150, description="Người đề nghị")
+    requester_name: SingleLineText = Field(min_length=1, max_length=150, description="Người đề nghị")
 
 
 class AccountRequestPublic(BaseModel):
@@ -41,7 +42,7 @@ class AccountRequestPublic(BaseModel):
 
 
 class Rejection(BaseModel):
-    reason: str = Field(min_length=1, max_length=1000)
+    reason: MultiLineText = Field(min_length=1, max_length=1000)
 
 
 class IssuedAccount(BaseModel):

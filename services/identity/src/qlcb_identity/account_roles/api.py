@@ -7,6 +7,7 @@ from qlcb_common.tiers import Tier
 from qlcb_identity.account_roles import service
 from qlcb_identity.audit.service import audited
 from qlcb_identity.dependencies import Caller, DatabaseDep
+from qlcb_identity.schemas import Username
 
 router = APIRouter(prefix="/v1", tags=["Phân quyền"])
 
@@ -33,12 +34,12 @@ async def _change(
 
 
 @router.put("/accounts/{username}/tiers/{tier}")
-async def grant(username: str, tier: Tier, actor: Caller, db: DatabaseDep, request: Request) -> AccountTiers:
+async def grant(username: Username, tier: Tier, actor: Caller, db: DatabaseDep, request: Request) -> AccountTiers:
     """Cấp quyền (một cấp) cho tài khoản trong phạm vi quản trị."""
     return await _change(username, tier, True, actor, db, request)
 
 
 @router.delete("/accounts/{username}/tiers/{tier}")
-async def revoke(username: str, tier: Tier, actor: Caller, db: DatabaseDep, request: Request) -> AccountTiers:
+async def revoke(username: Username, tier: Tier, actor: Caller, db: DatabaseDep, request: Request) -> AccountTiers:
     """Thu hồi quyền."""
     return await _change(username, tier, False, actor, db, request)

@@ -7,6 +7,7 @@ from qlcb_common.authz import GRANTABLE_SECTIONS, Section
 from qlcb_identity.account_sections import service
 from qlcb_identity.audit.service import audited
 from qlcb_identity.dependencies import Caller, DatabaseDep
+from qlcb_identity.schemas import Username
 
 router = APIRouter(prefix="/v1", tags=["Phân quyền"])
 _GRANTABLE = ", ".join(sorted(s.value for s in GRANTABLE_SECTIONS))
@@ -31,7 +32,7 @@ class AccountSections(BaseModel):
 
 @router.put("/accounts/{username}/sections")
 async def replace(
-    username: str, body: SectionGrant, actor: Caller, db: DatabaseDep, request: Request
+    username: Username, body: SectionGrant, actor: Caller, db: DatabaseDep, request: Request
 ) -> AccountSections:
     """Giao phần hồ sơ cho cán bộ nghiệp vụ (thay toàn bộ danh sách đã giao)."""
     sections = await audited(
@@ -47,7 +48,7 @@ async def replace(
 
 
 @router.get("/accounts/{username}/sections")
-async def granted(username: str, actor: Caller, request: Request) -> AccountSections:
+async def granted(username: Username, actor: Caller, request: Request) -> AccountSections:
     """Các phần hồ sơ tài khoản được giao (quản trị của tài khoản, hoặc chính tài khoản)."""
     sections = await service.granted(actor, username=username, admin=request.app.state.keycloak_admin)
     return AccountSections(username=username, sections=[Section(v) for v in sections])

@@ -6,6 +6,7 @@ from typing import Literal
 from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, Field
 
+from qlcb_common.text import SingleLineText
 from qlcb_common.tiers import Tier
 from qlcb_identity.audit.service import audited
 from qlcb_identity.dependencies import Caller, DatabaseDep, SealerDep
@@ -27,7 +28,7 @@ class QuotaPublic(QuotaSet):
 
 class PurposeAccountCreate(BaseModel):
     unit_path: str = Field(pattern=UNIT_PATH)
-    purpose: str = Field(min_length=1, max_length=100, description='Mục đích, e.g. "Nhân sự 1"')
+    purpose: SingleLineText = Field(min_length=1, max_length=100, description='Mục đích, e.g. "Nhân sự 1"')
     tier: Tier
 
 
@@ -46,7 +47,7 @@ class IssuedPurposeAccount(BaseModel):
 
 
 class HolderCreate(BaseModel):
-    holder_name: str = Field(min_length=1, max_length=150, description="Người được giao giữ tài khoản")
+    holder_name: SingleLineText = Field(min_length=1, max_length=150, description="Người được giao giữ tài khoản")
     holder_personal_id: str | None = Field(default=None, pattern=r"^[0-9]{12}$", description="Số định danh cá nhân")
     since: date
 

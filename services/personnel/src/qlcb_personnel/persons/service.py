@@ -16,14 +16,15 @@ from qlcb_common.authz import Action, Delegation, RecordRef, Section
 from qlcb_common.errors import AlreadyExists, FieldViolation, InvalidArgument, NotFound
 from qlcb_common.events import subjects
 from qlcb_common.events.outbox import Outbox
-from qlcb_common.text import clean
+from qlcb_common.text import clean, control_violation
 from qlcb_personnel.persons.messages import to_proto
 from qlcb_personnel.persons.models import Person
 from qlcb_personnel.units import history
 from qlcb_personnel.units.models import Unit, in_subtree
 
-PERSONAL_ID = re.compile(r"^\d{12}$")
-STAFF_NUMBER = re.compile(r"^[A-Za-z0-9.\-/]{1,20}$")
+# ASCII only: `\d` would take any script's digits (e.g. Arabic-Indic) as a personal id.
+PERSONAL_ID = re.compile(r"[0-9]{12}", re.ASCII)
+STAFF_NUMBER = re.compile(r"[A-Za-z0-9./-]{1,20}", re.ASCII)
 SEXES = ("SEX_MALE", "SEX_FEMALE")
 MIN_AGE, MAX_AGE = 15, 100
 MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE = 500, 100
@@ -51,11 +52,17 @@ async def create_person(
     personal_id = data.personal_id.strip()
     staff_number = data.staff_number.strip()
     full_name = clean(data.full_name)
-    if not PERSONAL_ID.fullmatch(personal_id):
-        violations.append(FieldViolation("personal_id", "Số định danh cá nhân phải gồm đúng 12 chữ số"))
-    if not STAFF_NUMBER.fullmatch(staff_number):
-        violations.append(FieldViolation("staff_number", "Số hiệu cán bộ: 1–20 ký tự chữ, số, '.', '-', '/'"))
-    if not full_name:
+    if refused := control_violation("personal_id", data.personal_id):
+        violations.append(refused)
+    elif not PERSONAL_ID.fullmatch(personal_id):
+        violations.append(FieldViolation("personal_id", "Số định danh cá nhân phải gồm đúng 12 chữ số 0–9"))
+    if refused := control_violation("staff_number", data.staff_number):
+        violations.append(refused)
+    elif not STAFF_NUMBER.fullmatch(staff_number):
+        violations.append(FieldViolation("staff_number", "Số hiệu cán bộ: 1–20 ký tự A–Z, a–z, 0–9, '.', '-', '/'"))
+    if refused := control_violation("full_name", data.full_name):
+        violations.append(refused)
+    elif not full_name:
         violations.append(FieldViolation("full_name", "Họ và tên không được để trống"))
     elif len(full_name) > 150:
         violations.append(FieldViolation("full_name", "Họ và tên dài quá 150 ký tự"))

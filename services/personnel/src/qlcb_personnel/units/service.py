@@ -15,30 +15,36 @@ from qlcb_common.authz import Action, Delegation, Section
 from qlcb_common.errors import AlreadyExists, FieldViolation, InvalidArgument, NotFound, PermissionDenied
 from qlcb_common.events import subjects
 from qlcb_common.events.outbox import Outbox
-from qlcb_common.text import clean
+from qlcb_common.text import clean, control_violation
 from qlcb_personnel.decisions import Decision, parse_decision
 from qlcb_personnel.units import history
 from qlcb_personnel.units.models import Unit
 
-CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,31}$")
+# ASCII only, checked before upper-casing: "ı".upper() is "I", "ſ".upper() is "S".
+CODE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{1,31}", re.ASCII)
 KINDS = set(personnel_pb2.UnitKind.keys()) - {"UNIT_KIND_UNSPECIFIED"}
 MAX_NAME = 255
 
 
 def check_name(name: str, field: str, violations: list[FieldViolation]) -> str:
-    name = clean(name)
-    if not name:
+    cleaned = clean(name)
+    if refused := control_violation(field, name):
+        violations.append(refused)
+    elif not cleaned:
         violations.append(FieldViolation(field, "Tên đơn vị không được để trống"))
-    elif len(name) > MAX_NAME:
+    elif len(cleaned) > MAX_NAME:
         violations.append(FieldViolation(field, f"Tên đơn vị dài quá {MAX_NAME} ký tự"))
-    return name
+    return cleaned
 
 
 def check_new_unit(code: str, name: str, kind: str, prefix: str, violations: list[FieldViolation]) -> tuple[str, str]:
     """Code, name and kind of a unit to establish; `prefix` names the fields ("" or "successors[1].")."""
-    code = code.strip().upper()
-    if not CODE_PATTERN.fullmatch(code):
-        violations.append(FieldViolation(f"{prefix}code", "2–32 ký tự: chữ in hoa, số, '-' hoặc '_'"))
+    stripped = code.strip()
+    if refused := control_violation(f"{prefix}code", code):
+        violations.append(refused)
+    elif not CODE_PATTERN.fullmatch(stripped):
+        violations.append(FieldViolation(f"{prefix}code", "2–32 ký tự: chữ A–Z (lưu chữ in hoa), số 0–9, '-' hoặc '_'"))
+    code = stripped.upper()
     name = check_name(name, f"{prefix}name", violations)
     if kind not in KINDS:
         violations.append(FieldViolation(f"{prefix}kind", f"Loại đơn vị phải là một trong {sorted(KINDS)}"))
