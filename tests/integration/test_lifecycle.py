@@ -90,8 +90,20 @@ async def test_retirement_and_reinstatement_drive_accounts_and_headcount(system:
                 json={"status": "active", "effective_date": "2026-12-15", "decision": "130/QĐ-TCHQ"},
             )
             assert back.status_code == 200, back.text
-            await eventually(account_enabled, lambda on: on, timeout=30, what="the account to be enabled again")
             await eventually(headcount, lambda n: n == before, timeout=30, what="the headcount to come back")
+
+            async def reinstatement_seen() -> int:
+                log = (await sysadmin.get("/v1/audit", params={"target": username})).json()
+                return sum(1 for e in log if e["action"] == "account.reinstatement")
+
+            await eventually(
+                reinstatement_seen, lambda n: n == 1, timeout=30, what="the reinstatement to reach identity"
+            )
+            assert not await account_enabled(), "a recorded reinstatement hands no login back by itself"
+            async with _client(system.services.identity_url, system.token("qthanoi")) as account_admin:
+                enabled = await account_admin.post(f"/v1/accounts/{username}/enable")
+            assert enabled.status_code == 200, enabled.text
+            assert await account_enabled(), "the account admin enables it again"
 
 
 async def test_only_a_writer_of_work_history_changes_a_status(system: System) -> None:

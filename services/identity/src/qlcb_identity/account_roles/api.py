@@ -43,3 +43,21 @@ async def grant(username: Username, tier: Tier, actor: Caller, db: DatabaseDep, 
 async def revoke(username: Username, tier: Tier, actor: Caller, db: DatabaseDep, request: Request) -> AccountTiers:
     """Thu hồi quyền."""
     return await _change(username, tier, False, actor, db, request)
+
+
+class AccountState(BaseModel):
+    username: str
+    enabled: bool
+
+
+@router.post("/accounts/{username}/enable")
+async def enable(username: Username, actor: Caller, db: DatabaseDep, request: Request) -> AccountState:
+    """Mở lại tài khoản đã bị khóa khi người giữ nghỉ hưu, thôi việc (sau khi được khôi phục)."""
+    await audited(
+        db,
+        actor,
+        "account.enable",
+        username,
+        lambda s: service.enable(s, actor=actor, username=username, admin=request.app.state.keycloak_admin),
+    )
+    return AccountState(username=username, enabled=True)

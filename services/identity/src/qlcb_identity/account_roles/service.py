@@ -58,3 +58,14 @@ async def change(
         after=after_state,
     )
     return after
+
+
+async def enable(session: AsyncSession, *, actor: Principal, username: str, admin: Callable[[], KeycloakAdmin]) -> None:
+    """Enables an account a personnel event disabled: an account admin's act, never an event's
+    (a reinstatement recorded by a records clerk must not hand a login back)."""
+    if rules.same_account(actor.username, username):
+        raise PermissionDenied("Không tự mở lại tài khoản của chính mình")
+    scope = await require_account(admin, username)
+    rules.require_issuer(actor, scope.unit_path or "/", scope.tiers)
+    await asyncio.to_thread(admin().update_user, scope.user_id, {"enabled": True})
+    audit.record(session, actor=actor, action="account.enable", target=username, after={"enabled": True})

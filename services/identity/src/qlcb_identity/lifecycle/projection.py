@@ -1,6 +1,7 @@
 """The account lifecycle driven by personnel's events (R-ACC-8): retirement, resignation and
 death disable the holder's personal accounts and release the purpose accounts they held;
-reinstatement enables the personal accounts again (purpose accounts are handed out anew); a
+reinstatement is recorded but enables nothing (an account admin does; purpose accounts are
+handed out anew); a
 transfer (accepted, or made by a merger or a split) moves the personal accounts to the new
 unit's group, takes away the unit-relative tiers and the record sections the old unit granted
 them (the new unit's admin grants afresh) and releases the purpose accounts of the old unit
@@ -143,20 +144,30 @@ def projection(admin: Callable[[], KeycloakAdmin]) -> Handler:
             return
         change = unpack(envelope, events_pb2.PersonStatusChanged)
         personal_id = change.person.personal_id
-        enabled = envelope.subject == subjects.PERSONNEL_PERSON_REINSTATED
         accounts = await _personal_accounts(session, personal_id)
+        if envelope.subject == subjects.PERSONNEL_PERSON_REINSTATED:
+            # Only disabling is automatic: an account admin enables the account again
+            # (POST /v1/accounts/{username}/enable), so a status recorded by a clerk never
+            # hands a login back.
+            for account in accounts:
+                audit.record(
+                    session,
+                    actor=actor,
+                    action="account.reinstatement",
+                    target=account.username or account.id,
+                    after={"event": envelope.subject, "enabled": False},
+                )
+            return
         users = [a.keycloak_user_id for a in accounts if a.keycloak_user_id]
-        await asyncio.to_thread(_set_enabled, admin(), users, enabled)
+        await asyncio.to_thread(_set_enabled, admin(), users, False)
         for account in accounts:
             audit.record(
                 session,
                 actor=actor,
-                action="account.enable" if enabled else "account.disable",
+                action="account.disable",
                 target=account.username or account.id,
                 after={"event": envelope.subject},
             )
-        if enabled:
-            return
         effective = date.fromisoformat(change.effective_date)
         held = await session.scalars(
             select(HolderAssignment).where(
