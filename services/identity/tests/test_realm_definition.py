@@ -40,3 +40,38 @@ def test_tier_roles_are_not_composites() -> None:
     definition = load(REALM_FILE)
     assert {r["name"] for r in definition.roles} == {t.value for t in Tier}
     assert [r["name"] for r in definition.roles if r.get("composite") or r.get("composites")] == []
+
+
+def test_localization_texts_are_not_sent_to_keycloak_as_realm_settings() -> None:
+    """Keycloak's realm update ignores them and its realm representation leaves them out: the realm
+    sync compares and sets them through the localization endpoint; a new realm takes them as they are."""
+    definition = load(REALM_FILE)
+    assert "localizationTexts" not in definition.settings
+    assert definition.realm["localizationTexts"] == definition.localization_texts
+
+
+# Keycloak reports a broken rule of the password policy by the message key of the rule.
+RULE_MESSAGES = {
+    "length": "invalidPasswordMinLengthMessage",
+    "notUsername": "invalidPasswordNotUsernameMessage",
+    "notContainsUsername": "invalidPasswordNotContainsUsernameMessage",
+    "passwordHistory": "invalidPasswordHistoryMessage",
+    "regexPattern": "invalidPasswordRegexPatternMessage",
+}
+NOT_A_RULE = {"forceExpiredPasswordChange"}  # expires a password; no new password breaks it
+WITH_PARAMETER = {"length", "passwordHistory"}  # Keycloak passes the policy's number as {0}
+
+
+def test_every_password_rule_has_its_own_message_in_each_supported_locale() -> None:
+    definition = load(REALM_FILE)
+    rules = {part.split("(", 1)[0] for part in definition.payload["passwordPolicy"].split(" and ")}
+    assert rules - NOT_A_RULE == RULE_MESSAGES.keys()
+    for locale in definition.payload["supportedLocales"]:
+        texts = definition.localization_texts[locale]
+        for rule, key in RULE_MESSAGES.items():
+            assert key in texts, (locale, key)
+            assert ("{0}" in texts[key]) == (rule in WITH_PARAMETER), (locale, key)
+            # Keycloak formats the texts with MessageFormat, where a single quote starts a literal.
+            assert "'" not in texts[key], (locale, key)
+    regex = definition.localization_texts["vi"]["invalidPasswordRegexPatternMessage"]
+    assert regex.startswith("Mật khẩu phải có ít nhất 3 trong 4 loại ký tự: chữ hoa"), "it states the rule"

@@ -12,6 +12,10 @@ from typing import Any
 _NOT_SETTINGS = {"roles", "clients", "groups", "users", "identityProviders", "identityProviderMappers"}
 # QLCB's own key, not part of a realm export: attributes added to Keycloak's user profile.
 _USER_PROFILE = "userProfile"
+# The realm's texts by locale and message key (e.g. the password policy's errors). Keycloak takes
+# them when it creates a realm, but neither returns nor changes them through the realm's settings:
+# they have an admin endpoint of their own.
+_LOCALIZATION_TEXTS = "localizationTexts"
 
 
 @dataclass(frozen=True)
@@ -25,7 +29,7 @@ class RealmDefinition:
 
     @property
     def settings(self) -> dict[str, Any]:
-        return {k: v for k, v in self.payload.items() if k not in {*_NOT_SETTINGS, _USER_PROFILE}}
+        return {k: v for k, v in self.payload.items() if k not in {*_NOT_SETTINGS, _USER_PROFILE, _LOCALIZATION_TEXTS}}
 
     @property
     def realm(self) -> dict[str, Any]:
@@ -37,6 +41,13 @@ class RealmDefinition:
         """User-profile attributes QLCB adds to Keycloak's defaults (which it leaves alone)."""
         attributes: list[dict[str, Any]] = self.payload.get(_USER_PROFILE, {}).get("attributes", [])
         return attributes
+
+    @property
+    def localization_texts(self) -> dict[str, dict[str, str]]:
+        """The realm's own texts by locale, overriding the messages of Keycloak's themes with the
+        same keys (texts the definition does not state are left alone)."""
+        texts: dict[str, dict[str, str]] = self.payload.get(_LOCALIZATION_TEXTS, {})
+        return texts
 
     @property
     def roles(self) -> list[dict[str, Any]]:

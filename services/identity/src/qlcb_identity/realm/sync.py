@@ -3,18 +3,21 @@
 Only what the definition states is compared: Keycloak's own defaults and data created at
 run time (users, groups, extra clients) are left alone. A client the definition states has
 exactly the protocol mappers it lists: a mapper renamed or dropped there (an audience, say)
-is removed from the live client too.
+is removed from the live client too. The realm's localization texts it states (the password
+policy's messages, say) are compared one by one and set through Keycloak's localization
+endpoint, since its realm settings neither return nor change them; other texts are left alone.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import structlog
 from keycloak import KeycloakAdmin
-from keycloak.exceptions import KeycloakGetError
+from keycloak.exceptions import KeycloakGetError, KeycloakPostError, raise_error_from_response
 
 from qlcb_identity.realm.definition import RealmDefinition
 
@@ -67,7 +70,7 @@ class RealmSync:
             drift += _compare("role", role["name"], {k: v for k, v in role.items() if k != "composites"}, live)
         for client in self._definition.clients:
             drift += self._client_drift(admin, client)
-        return drift + self._profile_drift(admin)
+        return drift + self._profile_drift(admin) + self._localization_drift(admin)
 
     def apply(self) -> list[Drift]:
         """Brings the live realm to the definition; returns the drift it corrected."""
@@ -95,6 +98,8 @@ class RealmSync:
                 self._apply_client(admin, client)
         if any(d.kind == "profile attribute" for d in drift):
             self._apply_profile(admin)
+        for locale in sorted({d.name.split(" ")[0] for d in drift if d.kind == "localization text"}):
+            self._apply_localization(admin, locale)
         for item in drift:
             log.warning("realm drift corrected", drift=item.describe())
         return drift
@@ -116,6 +121,30 @@ class RealmSync:
         stated = {a["name"]: a for a in self._definition.profile_attributes}
         kept = [a for a in profile.get("attributes", []) if a["name"] not in stated]
         admin.update_realm_users_profile({**profile, "attributes": [*kept, *stated.values()]})
+
+    def _localization_drift(self, admin: KeycloakAdmin) -> list[Drift]:
+        drift: list[Drift] = []
+        for locale, texts in sorted(self._definition.localization_texts.items()):
+            response = admin.connection.raw_get(self._localization_path(locale))
+            live = raise_error_from_response(response, KeycloakGetError, expected_codes=[200])
+            if not isinstance(live, dict):
+                raise TypeError(f"Keycloak answered {live!r} for the realm's {locale} texts")
+            for key, text in sorted(texts.items()):
+                label = f"{locale} {key}"
+                if key not in live:
+                    drift.append(Drift("localization text", label, "*", "present", None))
+                elif live[key] != text:
+                    drift.append(Drift("localization text", label, "text", text, live[key]))
+        return drift
+
+    def _apply_localization(self, admin: KeycloakAdmin, locale: str) -> None:
+        """Sets the stated texts of `locale` in one call; Keycloak keeps the locale's other texts."""
+        texts = self._definition.localization_texts[locale]
+        response = admin.connection.raw_post(self._localization_path(locale), data=json.dumps(texts))
+        raise_error_from_response(response, KeycloakPostError, expected_codes=[204])
+
+    def _localization_path(self, locale: str) -> str:
+        return f"admin/realms/{self._definition.name}/localization/{locale}"
 
     def _client_drift(self, admin: KeycloakAdmin, client: dict[str, Any]) -> list[Drift]:
         client_id = client["clientId"]
