@@ -1,6 +1,7 @@
 """The password policy's messages (R-ACC-7) say which rule a password breaks, in Vietnamese, as
-the realm file states them, on Keycloak's own page of a first login. A message changed by hand in
-Keycloak is drift that the realm sync reports and corrects."""
+the realm file states them: in the error of Keycloak's admin API when identity or a test sets a
+password, and on Keycloak's own page of a first login. A message changed by hand in Keycloak is
+drift that the realm sync reports and corrects."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import re
 import secrets
 
 import httpx
+import pytest
+from keycloak.exceptions import KeycloakError
 
 from qlcb_devstack.accounts import Account, ensure_user
 from qlcb_devstack.stack import realm_file
@@ -19,10 +22,13 @@ from qlcb_identity.realm.definition import load
 from qlcb_identity.realm.sync import RealmSync
 from tests.support import REDIRECT_URI, System, unique_code
 
+TOO_SHORT = "Mật khẩu phải dài ít nhất 8 ký tự."
 THREE_OF_FOUR = (
     "Mật khẩu phải có ít nhất 3 trong 4 loại ký tự: chữ hoa (A–Z), chữ thường (a–z), chữ số (0–9), "
     "ký tự khác (kể cả dấu cách và chữ có dấu)."
 )
+CONTAINS_USERNAME = "Mật khẩu không được chứa tên đăng nhập."
+REUSED = "Mật khẩu không được trùng với 5 mật khẩu gần nhất."
 FIRST_PASSWORD = "Hợp lệ 2026"
 LOCALIZATION = "admin/realms/qlcb/localization"
 
@@ -31,6 +37,25 @@ def _new_user(system: System) -> tuple[str, str]:
     username = unique_code("pwmsg").lower()
     admin = system.infra.keycloak_admin("qlcb")
     return username, ensure_user(admin, Account(username, FIRST_PASSWORD, "self", None, "Thử Thông Báo"))
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("Ab1!xyz", TOO_SHORT),
+        ("abcdefgh1", THREE_OF_FOUR),  # lower case and digits only
+        ("Pre{username}1!", CONTAINS_USERNAME),
+        (FIRST_PASSWORD, REUSED),
+    ],
+)
+def test_the_admin_api_says_which_rule_is_broken_in_vietnamese(system: System, password: str, message: str) -> None:
+    username, user_id = _new_user(system)
+    admin = system.infra.keycloak_admin("qlcb")
+    with pytest.raises(KeycloakError) as error:
+        admin.set_user_password(user_id, password.format(username=username), temporary=False)
+    assert error.value.response_code == 400
+    assert error.value.response_body is not None
+    assert json.loads(error.value.response_body)["error_description"] == message
 
 
 def _follow(browser: httpx.Client, response: httpx.Response) -> httpx.Response:
