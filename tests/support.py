@@ -144,13 +144,8 @@ def password_client(
     admin.create_client(payload, skip_exists=True)
 
 
-def browser_login(
-    system: System, username: str, password: str, *, idp_hint: str | None = None, new_password: str | None = None
-) -> str:
-    """Logs in with the gateway client as the web front end does (authorization code with PKCE),
-    following the redirects a browser would and filling the login form (the brokered agency's
-    with `idp_hint`), then the forced password change of a first login with `new_password`;
-    returns the access token."""
+def authorization_request() -> tuple[dict[str, str], str]:
+    """The gateway client's authorization-code request with PKCE: its query and its verifier."""
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     params = {
@@ -161,15 +156,36 @@ def browser_login(
         "code_challenge": challenge,
         "code_challenge_method": "S256",
     }
-    if idp_hint is not None:
-        params["kc_idp_hint"] = idp_hint
+    return params, verifier
 
-    # Keycloak marks its cookies Secure; browsers still send them to http://localhost, httpx does not.
+
+def browser_client() -> httpx.Client:
+    """An HTTP client that keeps Keycloak's cookies as a browser does on http://localhost
+    (Keycloak marks them Secure; browsers still send them there, httpx would not)."""
+
     def like_a_browser(response: httpx.Response) -> None:
         for cookie in browser.cookies.jar:
             cookie.secure = False
 
-    with httpx.Client(timeout=30, follow_redirects=False, event_hooks={"response": [like_a_browser]}) as browser:
+    browser = httpx.Client(timeout=30, follow_redirects=False, event_hooks={"response": [like_a_browser]})
+    return browser
+
+
+def api_client(base_url: str, token: str) -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+
+
+def browser_login(
+    system: System, username: str, password: str, *, idp_hint: str | None = None, new_password: str | None = None
+) -> str:
+    """Logs in with the gateway client as the web front end does (authorization code with PKCE),
+    following the redirects a browser would and filling the login form (the brokered agency's
+    with `idp_hint`), then the forced password change of a first login with `new_password`;
+    returns the access token."""
+    params, verifier = authorization_request()
+    if idp_hint is not None:
+        params["kc_idp_hint"] = idp_hint
+    with browser_client() as browser:
         response = browser.get(f"{system.infra.issuer}/protocol/openid-connect/auth", params=params)
         submitted = False
         for _ in range(20):

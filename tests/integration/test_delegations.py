@@ -7,16 +7,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-import httpx
-
 from qlcb_devstack.accounts import Account, ensure_user, password_token
-from tests.support import System, eventually, person_body
+from tests.support import System, api_client, eventually, person_body
 
 GRANTEE = "/TCHQ/CDTCBL"
-
-
-def _client(base_url: str, token: str) -> httpx.AsyncClient:
-    return httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
 
 
 def _grant(**changes: Any) -> dict[str, Any]:
@@ -34,7 +28,7 @@ def _grant(**changes: Any) -> dict[str, Any]:
 
 
 async def _person(system: System, unit: str, name: str) -> dict[str, Any]:
-    async with _client(system.gateway_url, system.token("quantri")) as api:
+    async with api_client(system.gateway_url, system.token("quantri")) as api:
         created = await api.post("/v1/persons", json=person_body(system.unit_ids[unit], name))
     assert created.status_code == 201, created.text
     person: dict[str, Any] = created.json()
@@ -42,7 +36,7 @@ async def _person(system: System, unit: str, name: str) -> dict[str, Any]:
 
 
 async def _granted(system: System, body: dict[str, Any]) -> dict[str, Any]:
-    async with _client(system.services.identity_url, system.token("vutccb")) as identity:
+    async with api_client(system.services.identity_url, system.token("vutccb")) as identity:
         granted = await identity.post("/v1/delegations", json=body)
     assert granted.status_code == 201, granted.text
     result: dict[str, Any] = granted.json()
@@ -50,7 +44,7 @@ async def _granted(system: System, body: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _revoke(system: System, delegation_id: str) -> None:
-    async with _client(system.services.identity_url, system.token("vutccb")) as identity:
+    async with api_client(system.services.identity_url, system.token("vutccb")) as identity:
         assert (await identity.delete(f"/v1/delegations/{delegation_id}")).status_code == 200
 
 
@@ -65,13 +59,13 @@ async def test_a_delegation_over_another_subtree_is_in_force_within_seconds_and_
     of Hồ Chí Minh City; then those, and nothing else."""
     in_hcm = await _person(system, "HQHCM-TSN", "Hồ Văn Ủy")
     in_hanoi = await _person(system, "HQHN-NB", "Hà Văn Ngoài")
-    async with _client(system.gateway_url, system.token("cucdtcbl")) as api:
+    async with api_client(system.gateway_url, system.token("cucdtcbl")) as api:
 
         async def read() -> int:
             return (await api.get(f"/v1/persons/{in_hcm['id']}")).status_code
 
         assert await read() == 404
-        async with _client(system.services.identity_url, system.token("cucdtcbl")) as identity:
+        async with api_client(system.services.identity_url, system.token("cucdtcbl")) as identity:
             refused = await identity.post("/v1/delegations", json=_grant())
         assert refused.status_code == 403, "an HQ unit cannot delegate to itself"
         granted = await _granted(system, _grant())
@@ -93,8 +87,8 @@ async def test_a_delegation_serves_only_the_tiers_it_names(system: System) -> No
     target = await _person(system, "HQHCM-SG1", "Lý Văn Đích")
     granted = await _granted(system, _grant())
     async with (
-        _client(system.gateway_url, system.token("cucdtcbl")) as grantee,
-        _client(system.gateway_url, clerk_token) as self_clerk,
+        api_client(system.gateway_url, system.token("cucdtcbl")) as grantee,
+        api_client(system.gateway_url, clerk_token) as self_clerk,
     ):
 
         async def grantee_reads() -> int:
@@ -104,7 +98,7 @@ async def test_a_delegation_serves_only_the_tiers_it_names(system: System) -> No
         assert (await self_clerk.get(f"/v1/persons/{target['id']}")).status_code == 404
         retired = await self_clerk.post(f"/v1/persons/{target['id']}/status", json=_retire())
         assert retired.status_code == 404, retired.text
-        async with _client(system.gateway_url, system.token("quantri")) as admin:
+        async with api_client(system.gateway_url, system.token("quantri")) as admin:
             still = (await admin.get(f"/v1/persons/{target['id']}")).json()
         assert still["status"] == "active", "the clerk's attempt changed nothing"
     await _revoke(system, granted["id"])
@@ -114,7 +108,7 @@ async def test_a_delegation_over_listed_people_covers_them_wherever_they_sit(sys
     listed = await _person(system, "HQHN-BHN", "Tạ Văn Danh")
     neighbour = await _person(system, "HQHN-BHN", "Tạ Văn Bên")
     granted = await _granted(system, _grant(records={"person_ids": [listed["id"]]}))
-    async with _client(system.gateway_url, system.token("cucdtcbl")) as api:
+    async with api_client(system.gateway_url, system.token("cucdtcbl")) as api:
 
         async def read() -> int:
             return (await api.get(f"/v1/persons/{listed['id']}")).status_code
@@ -129,7 +123,7 @@ async def test_a_delegation_outside_its_period_gives_nothing(system: System) -> 
     tomorrow = date.today() + timedelta(days=1)
     later = await _granted(system, _grant(valid_from=tomorrow.isoformat()))
     now = await _granted(system, _grant(records={"person_ids": [target["id"]]}, sections=["family"]))
-    async with _client(system.gateway_url, system.token("cucdtcbl")) as api:
+    async with api_client(system.gateway_url, system.token("cucdtcbl")) as api:
         # The second grant shows the copies are current; the first (from tomorrow) gives nothing yet.
         await eventually(
             lambda: api.get(f"/v1/persons/{target['id']}"),
@@ -144,7 +138,7 @@ async def test_a_delegation_outside_its_period_gives_nothing(system: System) -> 
 
 
 async def test_a_delegation_names_its_bad_fields_and_grants_no_more_than_the_grantor_holds(system: System) -> None:
-    async with _client(system.services.identity_url, system.token("vutccb")) as identity:
+    async with api_client(system.services.identity_url, system.token("vutccb")) as identity:
         response = await identity.post(
             "/v1/delegations",
             json=_grant(sections=["payroll"], tiers=["self"], valid_to="2020-01-01", records={}),

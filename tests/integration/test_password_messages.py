@@ -5,12 +5,9 @@ drift that the realm sync reports and corrects."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import html
 import json
 import re
-import secrets
 
 import httpx
 import pytest
@@ -20,7 +17,7 @@ from qlcb_devstack.accounts import Account, ensure_user
 from qlcb_devstack.stack import realm_file
 from qlcb_identity.realm.definition import load
 from qlcb_identity.realm.sync import RealmSync
-from tests.support import REDIRECT_URI, System, unique_code
+from tests.support import REDIRECT_URI, System, authorization_request, browser_client, unique_code
 
 TOO_SHORT = "Mật khẩu phải dài ít nhất 8 ký tự."
 THREE_OF_FOUR = (
@@ -76,23 +73,8 @@ def test_the_first_login_page_says_which_rule_is_broken_in_vietnamese(system: Sy
     username, user_id = _new_user(system)
     temporary = "Tạm thời 2026"
     system.infra.keycloak_admin("qlcb").set_user_password(user_id, temporary, temporary=True)
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    params = {
-        "client_id": "qlcb-gateway",
-        "redirect_uri": REDIRECT_URI,
-        "response_type": "code",
-        "scope": "openid",
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-    }
-
-    # Keycloak marks its cookies Secure; browsers still send them to http://localhost, httpx does not.
-    def like_a_browser(response: httpx.Response) -> None:
-        for cookie in browser.cookies.jar:
-            cookie.secure = False
-
-    with httpx.Client(timeout=30, event_hooks={"response": [like_a_browser]}) as browser:
+    params, _verifier = authorization_request()
+    with browser_client() as browser:
         login = _follow(browser, browser.get(f"{system.infra.issuer}/protocol/openid-connect/auth", params=params))
         update = _submit(browser, login, {"username": username, "password": temporary})
         assert 'name="password-new"' in update.text, update.text[:3000]

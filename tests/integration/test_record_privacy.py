@@ -6,18 +6,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import httpx
-
 from qlcb_devstack import demo
-from tests.support import System, metric_value, person_body
-
-
-def _client(base_url: str, token: str) -> httpx.AsyncClient:
-    return httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+from tests.support import System, api_client, metric_value, person_body
 
 
 async def _created(system: System, unit: str, name: str) -> dict[str, Any]:
-    async with _client(system.gateway_url, system.token("quantri")) as api:
+    async with api_client(system.gateway_url, system.token("quantri")) as api:
         response = await api.post("/v1/persons", json=person_body(system.unit_ids[unit], name))
     assert response.status_code == 201, response.text
     person: dict[str, Any] = response.json()
@@ -29,7 +23,7 @@ async def test_a_record_outside_the_scope_answers_as_an_unknown_one(system: Syst
     refusals_before = await metric_value(
         system, "personnel", "qlcb_authz_refusals_total", {"section": "identity", "action": "read"}
     )
-    async with _client(system.gateway_url, system.token("qthanoi")) as hanoi:
+    async with api_client(system.gateway_url, system.token("qthanoi")) as hanoi:
         hidden = await hanoi.get(f"/v1/persons/{in_hcm['id']}")
         unknown = await hanoi.get(f"/v1/persons/{uuid.uuid4()}")
         status_change = await hanoi.post(
@@ -52,7 +46,7 @@ async def test_a_refusal_in_scope_does_not_name_the_unit(system: System) -> None
     """Hà Nội's officer sees its staff but may not retire them (its grant is identity and work
     history; a unit leader has no write at all): 403, naming no unit."""
     person = await _created(system, "HQHN-NB", "Đinh Văn Lộ")
-    async with _client(system.gateway_url, system.token("lanhdaovu")) as viewer:
+    async with api_client(system.gateway_url, system.token("lanhdaovu")) as viewer:
         refused = await viewer.post(
             f"/v1/persons/{person['id']}/status",
             json={"status": "retired", "effective_date": "2026-11-30", "decision": "1/QĐ"},
@@ -64,7 +58,7 @@ async def test_a_refusal_in_scope_does_not_name_the_unit(system: System) -> None
 async def test_self_reads_its_own_record_and_nothing_else(system: System) -> None:
     own = demo.self_person()
     token = system.token("canbo.noibai")
-    async with _client(system.gateway_url, token) as me:
+    async with api_client(system.gateway_url, token) as me:
         listed = await me.get(f"/v1/units/{system.unit_ids['HQHN-NB']}/persons")
         assert listed.status_code == 200, listed.text
         items = listed.json()["items"]

@@ -88,29 +88,19 @@ async def _transferred(session: AsyncSession, admin: KeycloakAdmin, actor: Princ
             before={"unit": old},
             after={"unit": new, "event": envelope.subject},
         )
-        if account.keycloak_user_id and (
-            dropped := await asyncio.to_thread(_drop_unit_tiers, admin, account.keycloak_user_id)
-        ):
-            audit.record(
-                session,
-                actor=actor,
-                action="account.tiers",
-                target=account.username or account.id,
-                before={"tiers": dropped},
-                after={"tiers": [], "event": envelope.subject},
-            )
-        # Sections are granted by the old unit's admin; the new unit's admin decides afresh.
-        if account.keycloak_user_id and (
-            taken := await asyncio.to_thread(account_sections.clear, admin, account.keycloak_user_id)
-        ):
-            audit.record(
-                session,
-                actor=actor,
-                action="account.sections",
-                target=account.username or account.id,
-                before={"sections": taken},
-                after={"sections": [], "event": envelope.subject},
-            )
+        if not account.keycloak_user_id:
+            continue
+        # Tiers and sections were the old unit's to give; the new unit's admin grants afresh.
+        for kind, take_away in (("tiers", _drop_unit_tiers), ("sections", account_sections.clear)):
+            if taken := await asyncio.to_thread(take_away, admin, account.keycloak_user_id):
+                audit.record(
+                    session,
+                    actor=actor,
+                    action=f"account.{kind}",
+                    target=account.username or account.id,
+                    before={kind: taken},
+                    after={kind: [], "event": envelope.subject},
+                )
     effective = date.fromisoformat(moved.effective_date)
     held = await session.execute(
         select(HolderAssignment, PurposeAccount.unit_path)
