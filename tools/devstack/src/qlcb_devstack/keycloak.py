@@ -75,13 +75,14 @@ class KeycloakServer:
         *,
         data_dir: Path,
         port: int | None = None,
+        management_port: int | None = None,
         admin_user: str = "admin",
         admin_password: str | None = None,
         realm_files: Sequence[Path] = (),
     ) -> None:
         self.data_dir = data_dir
         self.port = port if port is not None else free_port()
-        self.management_port = free_port()
+        self.management_port = management_port if management_port is not None else free_port()
         self.admin_user = admin_user
         self._admin_password = admin_password
         self.realm_files = list(realm_files)

@@ -30,10 +30,10 @@ class NatsServer:
     survive a restart.
     """
 
-    def __init__(self, data_dir: Path, port: int | None = None) -> None:
+    def __init__(self, data_dir: Path, port: int | None = None, http_port: int | None = None) -> None:
         self.data_dir = data_dir
         self.port = port if port is not None else free_port()
-        self.http_port = free_port()
+        self.http_port = http_port if http_port is not None else free_port()
         self.process = ManagedProcess(
             "nats-server",
             [find_nats_server(), "-c", data_dir / "nats.conf"],
