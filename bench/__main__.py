@@ -17,6 +17,7 @@ from bench import event_latency, grpc_call, issuance, relay, token_verify
 from bench.stats import Latency
 from qlcb_devstack.accounts import Account, ensure_user, password_token
 from qlcb_devstack.keycloak import KeycloakServer
+from qlcb_devstack.mail import MailSink
 from qlcb_devstack.nats import NatsServer
 from qlcb_devstack.postgres import PostgresCluster
 from qlcb_devstack.seed import seed_accounts
@@ -81,8 +82,10 @@ def _start_infra(run_dir: Path) -> Infra:
         keycloak=KeycloakServer(data_dir=run_dir / "keycloak"),
         nats=NatsServer(data_dir=run_dir / "nats"),
         postgres=postgres,
+        mail=MailSink(data_dir=run_dir / "mail"),
     )
     try:
+        infra.mail.start()
         infra.keycloak.start()
         infra.nats.start()
         postgres.start()
@@ -144,6 +147,7 @@ async def _run() -> str:
             issuance.Signers(steps[0], steps[1], steps[2], admin_token()),
             "/BENCH",
             infra.keycloak_admin(),
+            infra.mail,
         )
         _step(f"event latency (twice {event_latency.RATE} writes/s for {event_latency.SECONDS} s)")
         lag = await event_latency.measure(

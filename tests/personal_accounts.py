@@ -22,6 +22,7 @@ async def issue_personal_account(system: System, personal_id: str, holder_name: 
     body = {
         "holder_name": holder_name,
         "holder_personal_id": personal_id,
+        "holder_email": f"{personal_id}@haiquan.example",
         "unit_path": "/TCHQ/HQHN/HQHN-NB",
         "division": "Đội nghiệp vụ",
         "position": "Công chức",

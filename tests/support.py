@@ -63,6 +63,25 @@ async def eventually(probe: Callable[[], Awaitable[T]], accept: Callable[[T], bo
         await asyncio.sleep(0.1)
 
 
+async def mailed_code(system: System, recipient: str, *, after: int = 0, timeout: float = 30) -> str:
+    """The first-login code in the mail to `recipient` that follows its first `after` mails."""
+
+    async def mails() -> int:
+        return len(system.infra.mail.messages_to(recipient))
+
+    await eventually(mails, lambda count: count > after, timeout=timeout, what=f"a mail to {recipient}")
+    body = system.infra.mail.messages_to(recipient)[after].get_body(preferencelist=("plain",))
+    assert body is not None
+    found = re.search(r"^ {4}(\S+)$", body.get_content(), re.MULTILINE)
+    assert found is not None, "the mail carries a code"
+    return found.group(1)
+
+
+async def claim_credential(system: System, code: str) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=system.services.identity_url, timeout=30) as anonymous:
+        return await anonymous.post("/v1/credentials", json={"token": code})
+
+
 async def metric_value(system: System, service: str, sample: str, labels: dict[str, str]) -> float:
     """The value of one sample on a service's /metrics, 0 when it has not been exported yet."""
     async with httpx.AsyncClient(base_url=system.services.ops_url(service), timeout=10) as ops:

@@ -13,7 +13,7 @@ import pytest
 
 from qlcb_devstack.accounts import Account, ensure_user, password_token
 from qlcb_identity.calendar import due_after_working_days
-from tests.support import System, browser_login, unique_code
+from tests.support import System, browser_login, claim_credential, mailed_code, unique_code
 
 LEADER_HN = "thutruong.hanoi"
 LEADER_PASSWORD = "Thủ trưởng 2026"
@@ -29,8 +29,10 @@ def hanoi_leader(system: System) -> str:
 
 
 def _request(unit_path: str = "/TCHQ/HQHN/HQHN-NB", types: list[str] | None = None) -> dict[str, Any]:
+    code = unique_code("")
     return {
-        "holder_name": f"Nguyễn Thị {unique_code('')}",
+        "holder_name": f"Nguyễn Thị {code}",
+        "holder_email": f"holder.{code.lower()}@haiquan.example",
         "unit_path": unit_path,
         "division": "Đội Thủ tục hàng hóa xuất nhập khẩu",
         "position": "Công chức",
@@ -59,7 +61,8 @@ async def test_request_consent_approve_issue_and_first_login(system: System, han
         _client(system, hanoi_leader) as leader,
         _client(system, system.token("quantri")) as sysadmin,
     ):
-        submitted = await officer.post("/v1/account-requests", json=_request())
+        body = _request()
+        submitted = await officer.post("/v1/account-requests", json=body)
         assert submitted.status_code == 201, submitted.text
         request = submitted.json()
         expected_due = due_after_working_days(datetime.fromisoformat(request["submitted_at"]), 3)
@@ -75,9 +78,16 @@ async def test_request_consent_approve_issue_and_first_login(system: System, han
         assert issued.status_code == 201, issued.text
         account = issued.json()
 
-    async with httpx.AsyncClient(base_url=system.services.identity_url, timeout=30) as anonymous:
-        credential = await anonymous.post(f"/v1/credentials/{account['credential_token']}")
-        again = await anonymous.post(f"/v1/credentials/{account['credential_token']}")
+    # The code goes to the holder only: not in the issuer's response, not to the reply contact.
+    holder = body["holder_email"]
+    assert account["delivered_to"] == f"h***@{holder.split('@')[1]}"
+    assert "credential" not in issued.text
+    assert "password" not in issued.text
+    code = await mailed_code(system, holder)
+    assert code not in issued.text
+    assert system.infra.mail.messages_to(body["reply_email"]) == []
+    credential = await claim_credential(system, code)
+    again = await claim_credential(system, code)
     assert credential.status_code == 200
     assert credential.json()["username"] == account["username"]
     assert again.status_code == 410

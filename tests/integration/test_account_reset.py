@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from qlcb_devstack.accounts import Account, ensure_user, password_token
-from tests.support import System, unique_code
+from tests.support import System, claim_credential, mailed_code, unique_code
 
 PASSWORD = "Mật khẩu cũ 2026"
 
@@ -44,9 +44,15 @@ async def test_a_stolen_password_is_reset_once_and_old_sessions_end(system: Syst
     assert admin_api.get_sessions(user_id) == []
     with pytest.raises(httpx.HTTPStatusError):
         password_token(system.infra.keycloak.base_url, username, PASSWORD)
-    async with httpx.AsyncClient(base_url=system.services.identity_url, timeout=30) as anonymous:
-        credential = await anonymous.post(f"/v1/credentials/{reset.json()['credential_token']}")
+    # The new first-login password reaches the holder's address on record, never the admin.
+    holder_address = f"{username}@qlcb.example"
+    assert reset.json()["delivered_to"] == f"{username[0]}***@qlcb.example"
+    code = await mailed_code(system, holder_address)
+    assert code not in reset.text
+    assert system.infra.mail.messages_to("qthanoi@qlcb.example") == []
+    credential = await claim_credential(system, code)
     assert credential.status_code == 200
+    assert credential.json()["username"] == username
     assert admin_api.get_user(user_id)["requiredActions"] == ["UPDATE_PASSWORD"]
 
 

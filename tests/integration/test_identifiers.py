@@ -87,6 +87,7 @@ async def test_a_name_given_in_nfd_is_stored_in_nfc_and_its_length_counted_there
 def _account_request(holder_name: str) -> dict[str, Any]:
     return {
         "holder_name": holder_name,
+        "holder_email": "holder@haiquan.example",
         "unit_path": "/TCHQ/HQHN/HQHN-NB",
         "division": "Đội Thủ tục hàng hóa xuất nhập khẩu",
         "position": "Công chức",

@@ -57,7 +57,13 @@ async def test_retirement_and_reinstatement_drive_accounts_and_headcount(system:
             ).json()
             holders = f"/v1/purpose-accounts/{purpose['account']['id']}/holders"
             await sysadmin.post(
-                holders, json={"holder_name": "Lương Văn Hưu", "holder_personal_id": personal_id, "since": "2026-01-05"}
+                holders,
+                json={
+                    "holder_name": "Lương Văn Hưu",
+                    "holder_personal_id": personal_id,
+                    "holder_email": "luong.van.huu@haiquan.example",
+                    "since": "2026-01-05",
+                },
             )
 
             async def headcount() -> int:

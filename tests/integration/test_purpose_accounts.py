@@ -6,8 +6,13 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import pytest
 
-from tests.support import System, unique_code
+from qlcb_devstack.accounts import password_token
+from tests.support import System, browser_login, claim_credential, mailed_code, unique_code
+
+MOT = "le.thi.mot@haiquan.example"
+HAI = "tran.van.hai@haiquan.example"
 
 
 def _identity(system: System, username: str) -> httpx.AsyncClient:
@@ -76,11 +81,15 @@ async def test_who_held_the_account_on_a_given_day(system: System) -> None:
             )
         ).json()["account"]
         holders = f"/v1/purpose-accounts/{account['id']}/holders"
-        assert (await local.post(holders, json={"holder_name": "Lê Thị Một", "since": "2026-01-05"})).status_code == 201
         assert (
-            await local.post(holders, json={"holder_name": "Trần Văn Hai", "since": "2026-06-01"})
+            await local.post(holders, json={"holder_name": "Lê Thị Một", "holder_email": MOT, "since": "2026-01-05"})
         ).status_code == 201
-        backwards = await local.post(holders, json={"holder_name": "Sai Ngày", "since": "2026-03-01"})
+        assert (
+            await local.post(holders, json={"holder_name": "Trần Văn Hai", "holder_email": HAI, "since": "2026-06-01"})
+        ).status_code == 201
+        backwards = await local.post(
+            holders, json={"holder_name": "Sai Ngày", "holder_email": HAI, "since": "2026-03-01"}
+        )
         in_march = (await local.get(holders, params={"on": "2026-03-15"})).json()
         on_handover = (await local.get(holders, params={"on": "2026-06-01"})).json()
         before_any = (await local.get(holders, params={"on": "2025-12-31"})).json()
@@ -97,3 +106,79 @@ async def test_who_held_the_account_on_a_given_day(system: System) -> None:
         ("Trần Văn Hai", None),
     ]
     assert outside.status_code == 403
+
+
+async def _issued_account(system: System) -> dict[str, str]:
+    unit = await _new_unit(system)
+    async with _identity(system, "quantri") as sysadmin, _identity(system, "qthanoi") as local:
+        await sysadmin.put("/v1/quotas", json={"unit_path": unit, "kind": "user", "limit": 1})
+        issued = await local.post(
+            "/v1/purpose-accounts", json={"unit_path": unit, "purpose": "Nhân sự 1", "tier": "local-officer"}
+        )
+    assert issued.status_code == 201, issued.text
+    assert set(issued.json()) == {"account"}, "no credential comes back to the issuing admin"
+    account: dict[str, str] = issued.json()["account"]
+    return account
+
+
+async def _first_login(system: System, username: str, recipient: str, *, after: int, chosen: str) -> str:
+    credential = await claim_credential(system, await mailed_code(system, recipient, after=after))
+    assert credential.status_code == 200, credential.text
+    assert credential.json()["username"] == username
+    return await asyncio.to_thread(
+        browser_login, system, username, credential.json()["temporary_password"], new_password=chosen
+    )
+
+
+async def test_an_account_changes_hands_with_a_new_password_and_the_old_holders_sessions_end(
+    system: System,
+) -> None:
+    """The review's case: the previous holder of "Nhân sự 1" kept logging in after the hand-over."""
+    account = await _issued_account(system)
+    first, second = f"mot.{account['id'][:8]}@haiquan.example", f"hai.{account['id'][:8]}@haiquan.example"
+    holders = f"/v1/purpose-accounts/{account['id']}/holders"
+    async with _identity(system, "qthanoi") as local:
+        given = await local.post(
+            holders, json={"holder_name": "Lê Thị Một", "holder_email": first, "since": "2026-01-05"}
+        )
+    assert given.status_code == 201, given.text
+    assert given.json()["delivered_to"] == "m***@haiquan.example"
+    await _first_login(system, account["username"], first, after=0, chosen="Người giữ đầu 2026")
+    keycloak = system.infra.keycloak_admin()
+    user_id = keycloak.get_user_id(account["username"])
+    assert user_id is not None
+    assert keycloak.get_sessions(user_id) != [], "the first holder is logged in"
+
+    async with _identity(system, "qthanoi") as local:
+        handed = await local.post(
+            holders, json={"holder_name": "Trần Văn Hai", "holder_email": second, "since": "2026-06-01"}
+        )
+        future = await local.post(
+            holders, json={"holder_name": "Sau Này", "holder_email": first, "since": "2099-01-01"}
+        )
+    assert handed.status_code == 201, handed.text
+    assert future.status_code == 422
+    assert future.json()["detail"][0]["loc"] == ["body", "since"]
+    assert keycloak.get_sessions(user_id) == [], "the previous holder's sessions end at the hand-over"
+    with pytest.raises(httpx.HTTPStatusError):
+        password_token(system.infra.keycloak.base_url, account["username"], "Người giữ đầu 2026")
+    assert len(system.infra.mail.messages_to(first)) == 1, "the previous holder gets no new code"
+    token = await _first_login(system, account["username"], second, after=0, chosen="Người giữ sau 2026")
+    async with httpx.AsyncClient(
+        base_url=system.services.identity_url, headers={"Authorization": f"Bearer {token}"}, timeout=30
+    ) as holder:
+        assert (await holder.get("/v1/me")).json()["username"] == account["username"]
+
+    async with _identity(system, "qthanoi") as local:
+        released = await local.post(f"/v1/purpose-accounts/{account['id']}/release", json={"until": "2026-11-30"})
+        again = await local.post(f"/v1/purpose-accounts/{account['id']}/release", json={"until": "2026-11-30"})
+        history = (await local.get(holders)).json()
+    assert released.status_code == 200, released.text
+    assert again.status_code == 409, "nobody holds it any more"
+    assert keycloak.get_sessions(user_id) == []
+    with pytest.raises(httpx.HTTPStatusError):
+        password_token(system.infra.keycloak.base_url, account["username"], "Người giữ sau 2026")
+    assert [(h["holder_name"], h["valid_to"]) for h in history] == [
+        ("Lê Thị Một", "2026-06-01"),
+        ("Trần Văn Hai", "2026-11-30"),
+    ]

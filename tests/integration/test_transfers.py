@@ -77,7 +77,12 @@ async def test_an_accepted_transfer_moves_the_account_the_purpose_accounts_and_t
         holders = f"/v1/purpose-accounts/{purpose.json()['account']['id']}/holders"
         held = await identity.post(
             holders,
-            json={"holder_name": "Đặng Thị Chuyển", "holder_personal_id": person["personal_id"], "since": "2026-02-02"},
+            json={
+                "holder_name": "Đặng Thị Chuyển",
+                "holder_personal_id": person["personal_id"],
+                "holder_email": "dang.thi.chuyen@haiquan.example",
+                "since": "2026-02-02",
+            },
         )
         assert held.status_code == 201, held.text
 

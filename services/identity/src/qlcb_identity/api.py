@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from cryptography.fernet import Fernet
 from fastapi import FastAPI
@@ -19,6 +20,8 @@ from qlcb_identity.account_roles import api as account_roles_api
 from qlcb_identity.account_sections import api as account_sections_api
 from qlcb_identity.audit import api as audit_api
 from qlcb_identity.audit import keycloak_events
+from qlcb_identity.credential_mail import SmtpMailer, run_mailer
+from qlcb_identity.credentials import Courier
 from qlcb_identity.db_models import make_inbox, make_outbox
 from qlcb_identity.delegations import api as delegations_api
 from qlcb_identity.dependencies import SERVICE
@@ -29,6 +32,8 @@ from qlcb_identity.realm import api as realm_api
 from qlcb_identity.realm.admin import keycloak_admin, realm_sync
 from qlcb_identity.realm.api import keep_realm
 from qlcb_identity.settings import IdentitySettings
+
+MAILER_INTERVAL_SECONDS = 5.0
 
 
 def create_app(
@@ -45,13 +50,20 @@ def create_app(
         db = Database(settings.database_url)
         app.state.db = db
         app.state.outbox = outbox
-        app.state.sealer = Fernet(settings.credential_key.get_secret_value().encode())
+        courier = Courier(
+            sealer=Fernet(settings.credential_key.get_secret_value().encode()),
+            lifetime=timedelta(hours=settings.credential_lifetime_hours),
+        )
+        app.state.courier = courier
         app.state.keycloak_admin = lambda: keycloak_admin(settings, app.state.realm.name)
         tasks = [
             asyncio.create_task(keep_realm(app.state.realm, readiness)),
             asyncio.create_task(run_events(settings, app.state.realm.name, db, inbox, outbox, readiness)),
             asyncio.create_task(
                 keycloak_events.follow(db, app.state.keycloak_admin, settings.admin_events_interval_seconds)
+            ),
+            asyncio.create_task(
+                run_mailer(db, courier, SmtpMailer(settings), app.state.keycloak_admin, MAILER_INTERVAL_SECONDS)
             ),
         ]
         try:

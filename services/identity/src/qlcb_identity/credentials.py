@@ -1,55 +1,128 @@
-"""First-login passwords delivered once (R-ACC-6): sealed until the holder takes them with a
-one-time token, which expires."""
+"""First-login passwords delivered once, to their holder (R-ACC-6: the sealed envelope).
+
+The password is sealed in identity's store; a one-time code that retrieves it is mailed to the
+holder's address and never appears in the response of the admin who issued or reset the account,
+so no admin learns a password it could log in with. A new delivery for an account replaces the
+open ones; an unretrieved or unused one expires, and then its password no longer works.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from cryptography.fernet import Fernet
-from sqlalchemy import select
+from keycloak import KeycloakAdmin
+from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from qlcb_common.errors import Gone, NotFound
-from qlcb_identity.account_requests.models import CredentialDelivery
+from qlcb_common.errors import FailedPrecondition, Gone, NotFound
+from qlcb_identity.account_requests.models import AccountRequest, CredentialDelivery
+from qlcb_identity.purpose_accounts.models import HolderAssignment, PurposeAccount
 
-LIFETIME = timedelta(hours=72)
+
+@dataclass
+class Courier:
+    """What a delivery needs: the key that seals, how long a code holds, and the mailer's bell,
+    rung once a delivery is committed so the code leaves at once rather than at the next poll."""
+
+    sealer: Fernet
+    lifetime: timedelta
+    posted: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def deliver(
-    session: AsyncSession, *, sealer: Fernet, username: str, password: str, request_id: str | None = None
+def masked(address: str) -> str:
+    """ "ha.vu@haiquan.gov.vn" → "h***@haiquan.gov.vn": enough for the admin to tell where it went."""
+    local, _, domain = address.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+async def deliver(
+    session: AsyncSession,
+    *,
+    courier: Courier,
+    username: str,
+    password: str,
+    recipient: str,
+    request_id: str | None = None,
 ) -> str:
-    """Seals the password and returns the token that retrieves it once."""
+    """Seals the password and its code for the mailer; returns the masked recipient."""
+    now = datetime.now(UTC)
+    await session.execute(
+        update(CredentialDelivery)
+        .where(CredentialDelivery.username == username, CredentialDelivery.wiped_at.is_(None))
+        .values(sealed_password=None, sealed_token=None, wiped_at=now)
+    )
     token = secrets.token_urlsafe(32)
     session.add(
         CredentialDelivery(
             token_sha256=_digest(token),
             request_id=request_id,
             username=username,
-            sealed_password=sealer.encrypt(password.encode()),
-            expires_at=datetime.now(UTC) + LIFETIME,
+            recipient=recipient,
+            sealed_password=courier.sealer.encrypt(password.encode()),
+            sealed_token=courier.sealer.encrypt(token.encode()),
+            created_at=now,
+            expires_at=now + courier.lifetime,
+            mail_attempts=0,
         )
     )
-    return token
+    event.listen(session.sync_session, "after_commit", lambda _: courier.posted.set(), once=True)
+    return masked(recipient)
 
 
 async def retrieve(session: AsyncSession, *, token: str, sealer: Fernet) -> tuple[str, str]:
-    """Hands out the first-login password once; afterwards, or once expired, it is gone."""
+    """Hands out the first-login password once; afterwards, once replaced or expired, it is gone."""
     delivery = await session.scalar(
         select(CredentialDelivery).where(CredentialDelivery.token_sha256 == _digest(token)).with_for_update()
     )
     if delivery is None:
         raise NotFound("Không có thông tin đăng nhập nào ứng với mã này")
-    if delivery.sealed_password is None:
+    if delivery.retrieved_at is not None:
         raise Gone("Thông tin đăng nhập đã được nhận; hãy báo mất để cấp lại")
+    if delivery.wiped_at is not None or delivery.sealed_password is None:
+        raise Gone("Mã nhận thông tin đăng nhập đã hết hạn hoặc đã được thay bằng mã mới")
     if delivery.expires_at.replace(tzinfo=delivery.expires_at.tzinfo or UTC) < datetime.now(UTC):
         raise Gone("Mã nhận thông tin đăng nhập đã hết hạn")
     password = sealer.decrypt(delivery.sealed_password).decode()
     delivery.sealed_password = None
     delivery.retrieved_at = datetime.now(UTC)
     return delivery.username, password
+
+
+async def holder_address(session: AsyncSession, *, username: str, keycloak_email: str | None) -> str:
+    """Where the holder of an account receives its credentials: the current holder of a purpose
+    account, else the holder named in the request that issued it, else the account's own e-mail."""
+    purpose = await session.scalar(select(PurposeAccount).where(PurposeAccount.username == username))
+    if purpose is not None:
+        holder = await session.scalar(
+            select(HolderAssignment).where(
+                HolderAssignment.account_id == purpose.id, HolderAssignment.valid_to.is_(None)
+            )
+        )
+        if holder is None:
+            raise FailedPrecondition("Tài khoản dùng chung chưa được giao cho ai; hãy giao cho người giữ")
+        return holder.holder_email
+    request = await session.scalar(select(AccountRequest).where(AccountRequest.username == username))
+    if request is not None:
+        return request.holder_email
+    if keycloak_email:
+        return keycloak_email
+    raise FailedPrecondition("Tài khoản chưa có địa chỉ thư điện tử của người giữ để gửi thông tin đăng nhập")
+
+
+def close_keycloak_password(admin: KeycloakAdmin, username: str) -> None:
+    """After a code expires: if the holder never replaced the first-login password, nobody may use
+    it any more; the account waits for a reset."""
+    user_id = admin.get_user_id(username)
+    if user_id is None:
+        return
+    if "UPDATE_PASSWORD" in admin.get_user(user_id).get("requiredActions", []):
+        admin.set_user_password(user_id, secrets.token_urlsafe(24) + "aA1!", temporary=True)

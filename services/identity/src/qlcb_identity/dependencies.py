@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from cryptography.fernet import Fernet
 from fastapi import Depends, Request
 
 from qlcb_common.auth import Principal
 from qlcb_common.db import Database
 from qlcb_common.http_app import caller_dependency
+from qlcb_identity.credentials import Courier
 
 SERVICE = "identity"
 
@@ -17,11 +17,11 @@ def database(request: Request) -> Database:
     return db
 
 
-def sealer(request: Request) -> Fernet:
-    fernet: Fernet = request.app.state.sealer
-    return fernet
+def courier(request: Request) -> Courier:
+    found: Courier = request.app.state.courier
+    return found
 
 
 Caller = Annotated[Principal, Depends(caller_dependency(SERVICE))]
 DatabaseDep = Annotated[Database, Depends(database)]
-SealerDep = Annotated[Fernet, Depends(sealer)]
+CourierDep = Annotated[Courier, Depends(courier)]

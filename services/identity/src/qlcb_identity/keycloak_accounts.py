@@ -68,6 +68,7 @@ class AccountScope:
     user_id: str
     unit_path: str | None
     tiers: list[str]
+    email: str | None
 
 
 def account_scope(admin: KeycloakAdmin, username: str) -> AccountScope | None:
@@ -77,7 +78,8 @@ def account_scope(admin: KeycloakAdmin, username: str) -> AccountScope | None:
         return None
     groups = admin.get_user_groups(user_id)
     tiers = [r["name"] for r in admin.get_realm_roles_of_user(user_id) if r["name"] in TIER_NAMES]
-    return AccountScope(user_id, groups[0]["path"] if groups else None, tiers)
+    email = admin.get_user(user_id).get("email")
+    return AccountScope(user_id, groups[0]["path"] if groups else None, tiers, email)
 
 
 def reset_password(admin: KeycloakAdmin, user_id: str, password: str, *, sign_out: bool) -> None:

@@ -27,3 +27,10 @@ class IdentitySettings(KeycloakAdminSettings):
     nats_password: SecretStr = Field(default=SecretStr(""), description="From a secret")
     admin_events_interval_seconds: float = Field(default=5.0, gt=0, description="Keycloak admin events polling")
     credential_key: SecretStr = Field(description="Fernet key sealing first-login passwords until retrieved")
+    credential_lifetime_hours: int = Field(default=72, gt=0, le=720, description="How long a first-login code holds")
+    smtp_host: str = Field(description="Mail relay through which first-login codes reach their holders")
+    smtp_port: int = Field(default=25, gt=0, lt=65536)
+    smtp_starttls: bool = False
+    smtp_user: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    mail_from: str = Field(default="QLCB <qlcb@localhost>", description="Sender of the system's mail")

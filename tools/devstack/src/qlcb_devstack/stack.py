@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from qlcb_common.settings import api_audience
 from qlcb_devstack.keycloak import KeycloakServer, admin_client
+from qlcb_devstack.mail import MailSink
 from qlcb_devstack.nats import NatsServer
 from qlcb_devstack.postgres import PostgresCluster
 from qlcb_devstack.probes import http_ok
@@ -39,6 +40,7 @@ class Infra:
     keycloak: KeycloakServer
     nats: NatsServer
     postgres: PostgresCluster | None
+    mail: MailSink
 
     @property
     def issuer(self) -> str:
@@ -50,6 +52,7 @@ class Infra:
     def stop(self) -> None:
         self.keycloak.stop()
         self.nats.stop()
+        self.mail.stop()
         if self.postgres is not None:
             self.postgres.destroy()
 
@@ -70,9 +73,11 @@ def start_infra(run_dir: Path, *, with_postgres: bool) -> Infra:
         postgres.start()
         for database in DATABASES:
             postgres.create_database(database)
+    mail = MailSink(data_dir=run_dir / "mail")
+    mail.start()
     nats.wait_ready()
     keycloak.wait_ready()
-    return Infra(keycloak=keycloak, nats=nats, postgres=postgres)
+    return Infra(keycloak=keycloak, nats=nats, postgres=postgres, mail=mail)
 
 
 class ServiceStack:
@@ -193,6 +198,8 @@ class ServiceStack:
             env[prefix + "NATS_URL"] = self.infra.nats.url
             env[prefix + "NATS_USER"], env[prefix + "NATS_PASSWORD"] = self.infra.nats.credentials(service)
             env[prefix + "CREDENTIAL_KEY"] = self.credential_key
+            env[prefix + "SMTP_HOST"] = self.infra.mail.host
+            env[prefix + "SMTP_PORT"] = str(self.infra.mail.port)
         if service == "backup":
             env[prefix + "BACKUP_DIR"] = str(self.run_dir / "backups")
             env[prefix + "STORES"] = f'{{"personnel": "{self.database_urls["personnel"]}"}}'

@@ -10,7 +10,7 @@ from qlcb_identity.account_incidents import service
 from qlcb_identity.account_incidents.models import AccountIncident
 from qlcb_identity.account_incidents.service import IncidentKind
 from qlcb_identity.audit.service import audited
-from qlcb_identity.dependencies import Caller, DatabaseDep, SealerDep
+from qlcb_identity.dependencies import Caller, CourierDep, DatabaseDep
 from qlcb_identity.schemas import Username
 
 router = APIRouter(prefix="/v1", tags=["Cấp lại mật khẩu"])
@@ -32,7 +32,7 @@ class IncidentPublic(BaseModel):
 
 class ResetPublic(BaseModel):
     incident: IncidentPublic
-    credential_token: str = Field(description="Dùng một lần tại /v1/credentials/{token}")
+    delivered_to: str = Field(description="Địa chỉ (che một phần) của người giữ đã nhận mã nhận mật khẩu mới")
 
 
 def _public(incident: AccountIncident) -> IncidentPublic:
@@ -57,15 +57,18 @@ async def report(
 
 
 @router.post("/accounts/{username}/reset", status_code=status.HTTP_201_CREATED)
-async def reset(username: Username, actor: Caller, db: DatabaseDep, sealer: SealerDep, request: Request) -> ResetPublic:
-    """Cấp lại mật khẩu lần đầu sau báo cáo; sau khi bị lộ, mọi phiên đăng nhập bị đóng."""
-    incident, token = await audited(
+async def reset(
+    username: Username, actor: Caller, db: DatabaseDep, courier: CourierDep, request: Request
+) -> ResetPublic:
+    """Cấp lại mật khẩu lần đầu sau báo cáo, gửi tới người giữ tài khoản (không về người cấp lại);
+    sau khi bị lộ, mọi phiên đăng nhập bị đóng."""
+    incident, delivered_to = await audited(
         db,
         actor,
         "account.reset",
         username,
         lambda s: service.reset(
-            s, actor=actor, username=username, admin=request.app.state.keycloak_admin, sealer=sealer
+            s, actor=actor, username=username, admin=request.app.state.keycloak_admin, courier=courier
         ),
     )
-    return ResetPublic(incident=_public(incident), credential_token=token)
+    return ResetPublic(incident=_public(incident), delivered_to=delivered_to)

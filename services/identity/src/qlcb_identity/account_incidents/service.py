@@ -6,7 +6,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from cryptography.fernet import Fernet
 from keycloak import KeycloakAdmin
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -58,9 +57,10 @@ async def reset(
     actor: Principal,
     username: str,
     admin: Callable[[], KeycloakAdmin],
-    sealer: Fernet,
+    courier: credentials.Courier,
 ) -> tuple[AccountIncident, str]:
-    """Resets the account of an open incident with a new first-login password; returns its token."""
+    """Resets the account of an open incident with a new first-login password, mailed to the
+    account's holder; returns where it went (masked)."""
     scope = await require_account(admin, username)
     if rules.same_account(actor.username, username):
         raise PermissionDenied("Không tự cấp lại mật khẩu cho chính mình")
@@ -73,12 +73,15 @@ async def reset(
     )
     if incident is None:
         raise FailedPrecondition("Cần có báo cáo mất hoặc lộ mật khẩu trước khi cấp lại")
+    recipient = await credentials.holder_address(session, username=username, keycloak_email=scope.email)
     password = temporary_password()
     stolen = incident.kind == IncidentKind.STOLEN
     await asyncio.to_thread(reset_password, admin(), scope.user_id, password, sign_out=stolen)
     incident.reset_by = actor.username
     incident.reset_at = datetime.now(UTC)
-    token = credentials.deliver(session, sealer=sealer, username=username, password=password)
+    delivered_to = await credentials.deliver(
+        session, courier=courier, username=username, password=password, recipient=recipient
+    )
     audit.record(
         session,
         actor=actor,
@@ -86,4 +89,4 @@ async def reset(
         target=username,
         after={"incident": incident.id, "sign_out": stolen},
     )
-    return incident, token
+    return incident, delivered_to

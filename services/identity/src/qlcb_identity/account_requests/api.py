@@ -11,11 +11,12 @@ from qlcb_identity.account_requests.schemas import (
     AccountRequestCreate,
     AccountRequestPublic,
     Credential,
+    CredentialClaim,
     IssuedAccount,
     Rejection,
 )
 from qlcb_identity.audit import service as audit
-from qlcb_identity.dependencies import Caller, DatabaseDep, SealerDep
+from qlcb_identity.dependencies import Caller, CourierDep, DatabaseDep
 
 router = APIRouter(prefix="/v1", tags=["Cấp tài khoản"])
 
@@ -72,18 +73,21 @@ async def reject(request_id: str, body: Rejection, actor: Caller, db: DatabaseDe
 
 
 @router.post("/account-requests/{request_id}/issue", status_code=status.HTTP_201_CREATED)
-async def issue(request_id: str, actor: Caller, db: DatabaseDep, sealer: SealerDep, request: Request) -> IssuedAccount:
-    """Cấp tài khoản: tạo tài khoản và mã nhận mật khẩu lần đầu (dùng một lần)."""
-    issued, token = await audit.audited(
+async def issue(
+    request_id: str, actor: Caller, db: DatabaseDep, courier: CourierDep, request: Request
+) -> IssuedAccount:
+    """Cấp tài khoản: tạo tài khoản; mã nhận mật khẩu lần đầu (dùng một lần) gửi tới thư điện tử của
+    người sử dụng, không trả về cho người cấp."""
+    issued, delivered_to = await audit.audited(
         db,
         actor,
         "account.issue",
         request_id,
         lambda s: service.issue(
-            s, actor=actor, request_id=request_id, admin=request.app.state.keycloak_admin, sealer=sealer
+            s, actor=actor, request_id=request_id, admin=request.app.state.keycloak_admin, courier=courier
         ),
     )
-    return IssuedAccount(request=_public(issued), username=issued.username or "", credential_token=token)
+    return IssuedAccount(request=_public(issued), username=issued.username or "", delivered_to=delivered_to)
 
 
 @router.get("/account-requests/overdue")
@@ -94,9 +98,10 @@ async def overdue(actor: Caller, db: DatabaseDep) -> list[AccountRequestPublic]:
     return [_public(r) for r in late]
 
 
-@router.post("/credentials/{token}", tags=["Cấp tài khoản"])
-async def retrieve_credential(token: str, db: DatabaseDep, sealer: SealerDep) -> Credential:
-    """Nhận mật khẩu lần đầu, một lần duy nhất; the token is the secret, no login needed."""
+@router.post("/credentials", tags=["Cấp tài khoản"])
+async def retrieve_credential(body: CredentialClaim, db: DatabaseDep, courier: CourierDep) -> Credential:
+    """Nhận mật khẩu lần đầu bằng mã trong thư, một lần duy nhất; the code is the secret, no login
+    needed, and it travels in the body so no access log keeps it."""
     async with db.unit_of_work() as session:
-        username, password = await credentials.retrieve(session, token=token, sealer=sealer)
+        username, password = await credentials.retrieve(session, token=body.token, sealer=courier.sealer)
     return Credential(username=username, temporary_password=password)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, DateTime, ForeignKey, LargeBinary, String
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qlcb_identity.db_models import Base
@@ -26,6 +26,8 @@ class AccountRequest(Base):
     holder_name: Mapped[str] = mapped_column(String(150))
     # The holder's số định danh cá nhân: links the account to the personnel record (R-ACC-8).
     holder_personal_id: Mapped[str | None] = mapped_column(String(12), index=True)
+    # Where the first-login code goes (R-ACC-6): the holder, not whoever issues the account.
+    holder_email: Mapped[str] = mapped_column(String(255))
     unit_path: Mapped[str] = mapped_column(String(1024), index=True)
     division: Mapped[str] = mapped_column(String(255))
     position: Mapped[str] = mapped_column(String(255))
@@ -51,13 +53,22 @@ class AccountRequest(Base):
 
 
 class CredentialDelivery(Base):
-    """The first-login password, retrievable once before it expires (R-ACC-6)."""
+    """A first-login password, retrievable once before it expires (R-ACC-6), and its code until
+    the mailer has handed it to the relay; both sealed with the credential key."""
 
     __tablename__ = "credential_deliveries"
 
     token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     request_id: Mapped[str | None] = mapped_column(ForeignKey("account_requests.id"), index=True)
-    username: Mapped[str] = mapped_column(String(255))
+    username: Mapped[str] = mapped_column(String(255), index=True)
+    recipient: Mapped[str] = mapped_column(String(255))
     sealed_password: Mapped[bytes | None] = mapped_column(LargeBinary)
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sealed_token: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    mailed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    mail_attempts: Mapped[int] = mapped_column(Integer)
+    last_mail_error: Mapped[str | None] = mapped_column(String(500))
     retrieved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Replaced by a newer delivery or expired: its password and code are gone.
+    wiped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)

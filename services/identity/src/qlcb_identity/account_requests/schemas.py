@@ -18,6 +18,9 @@ class AccountRequestCreate(BaseModel):
     holder_personal_id: str | None = Field(
         default=None, pattern=r"^[0-9]{12}$", description="Số định danh cá nhân: links the account to the record"
     )
+    holder_email: SingleLineText = Field(
+        pattern=EMAIL, max_length=255, description="Thư điện tử người sử dụng: mã nhận mật khẩu lần đầu gửi tới đây"
+    )
     unit_path: str = Field(pattern=r"^(/[A-Z0-9][A-Z0-9_-]{1,31})+$", description="Đơn vị, e.g. /TCHQ/HQHN")
     division: SingleLineText = Field(min_length=1, max_length=255, description="Phòng, đội, bộ phận")
     position: SingleLineText = Field(min_length=1, max_length=255, description="Chức vụ")
@@ -48,7 +51,11 @@ class Rejection(BaseModel):
 class IssuedAccount(BaseModel):
     request: AccountRequestPublic
     username: str
-    credential_token: str = Field(description="Dùng một lần tại /v1/credentials/{token}, hết hạn sau 72 giờ")
+    delivered_to: str = Field(description="Địa chỉ (che một phần) đã nhận mã nhận mật khẩu lần đầu")
+
+
+class CredentialClaim(BaseModel):
+    token: str = Field(min_length=20, max_length=100, pattern=r"^[A-Za-z0-9_-]+$", description="Mã trong thư")
 
 
 class Credential(BaseModel):

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from cryptography.fernet import Fernet
 from keycloak import KeycloakAdmin
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -52,6 +51,7 @@ async def submit(session: AsyncSession, *, actor: Principal, data: AccountReques
         id=str(uuid.uuid4()),
         holder_name=holder,
         holder_personal_id=data.holder_personal_id,
+        holder_email=data.holder_email.strip(),
         unit_path=data.unit_path,
         division=clean(data.division),
         position=clean(data.position),
@@ -149,9 +149,10 @@ async def issue(
     actor: Principal,
     request_id: str,
     admin: Callable[[], KeycloakAdmin],
-    sealer: Fernet,
+    courier: credentials.Courier,
 ) -> tuple[AccountRequest, str]:
-    """Creates the Keycloak account and a one-time credential delivery; returns the retrieval token.
+    """Creates the Keycloak account and mails its holder the code of a one-time credential delivery;
+    returns where it went (masked).
 
     The request row is locked, and the username is derived from the request id, so two admins
     racing to issue the same request cannot create two accounts: Keycloak refuses the second.
@@ -182,9 +183,16 @@ async def issue(
     request.issued_at = now
     request.username = username
     request.keycloak_user_id = user_id
-    token = credentials.deliver(session, sealer=sealer, username=username, password=password, request_id=request.id)
+    delivered_to = await credentials.deliver(
+        session,
+        courier=courier,
+        username=username,
+        password=password,
+        recipient=request.holder_email,
+        request_id=request.id,
+    )
     audit.record(session, actor=actor, action="account.issue", target=username, before=before, after=_snapshot(request))
-    return request, token
+    return request, delivered_to
 
 
 async def overdue(session: AsyncSession, *, actor: Principal, now: datetime) -> list[AccountRequest]:

@@ -1,5 +1,6 @@
 """The account lifecycle driven by personnel's events (R-ACC-8): retirement, resignation and
-death disable the holder's personal accounts and release the purpose accounts they held;
+death disable the holder's personal accounts and release the purpose accounts they held (whose
+passwords are then replaced by ones nobody knows and whose sessions end);
 reinstatement is recorded but enables nothing (an account admin does; purpose accounts are
 handed out anew); a
 transfer (accepted, or made by a merger or a split) moves the personal accounts to the new
@@ -27,6 +28,7 @@ from qlcb_common.tiers import Tier, in_subtree
 from qlcb_identity.account_requests.models import AccountRequest, RequestStatus
 from qlcb_identity.account_sections import service as account_sections
 from qlcb_identity.audit import service as audit
+from qlcb_identity.purpose_accounts import service as purpose_accounts
 from qlcb_identity.purpose_accounts.models import HolderAssignment, PurposeAccount
 from qlcb_identity.unit_groups.projection import ensure_group_path
 
@@ -102,18 +104,31 @@ async def _transferred(session: AsyncSession, admin: KeycloakAdmin, actor: Princ
                     after={kind: [], "event": envelope.subject},
                 )
     effective = date.fromisoformat(moved.effective_date)
+    for assignment, held in await _held(session, moved.person.personal_id):
+        if in_subtree(held.unit_path, old) and not in_subtree(held.unit_path, new):
+            await _release(session, admin, actor, assignment, held, effective)
+
+
+async def _held(session: AsyncSession, personal_id: str) -> list[tuple[HolderAssignment, PurposeAccount]]:
     held = await session.execute(
-        select(HolderAssignment, PurposeAccount.unit_path)
+        select(HolderAssignment, PurposeAccount)
         .join(PurposeAccount, PurposeAccount.id == HolderAssignment.account_id)
-        .where(HolderAssignment.holder_personal_id == moved.person.personal_id, HolderAssignment.valid_to.is_(None))
+        .where(HolderAssignment.holder_personal_id == personal_id, HolderAssignment.valid_to.is_(None))
     )
-    for assignment, unit_path in held.tuples():
-        if in_subtree(unit_path, old) and not in_subtree(unit_path, new):
-            _release(session, actor, assignment, effective)
+    return list(held.tuples())
 
 
-def _release(session: AsyncSession, actor: Principal, assignment: HolderAssignment, effective: date) -> None:
+async def _release(
+    session: AsyncSession,
+    admin: KeycloakAdmin,
+    actor: Principal,
+    assignment: HolderAssignment,
+    account: PurposeAccount,
+    effective: date,
+) -> None:
+    """The holder leaves: the account is locked out until the unit hands it to someone else."""
     assignment.valid_to = max(effective, assignment.valid_from)
+    await purpose_accounts.lock_out(session, admin, account)
     audit.record(
         session,
         actor=actor,
@@ -159,12 +174,7 @@ def projection(admin: Callable[[], KeycloakAdmin]) -> Handler:
                 after={"event": envelope.subject},
             )
         effective = date.fromisoformat(change.effective_date)
-        held = await session.scalars(
-            select(HolderAssignment).where(
-                HolderAssignment.holder_personal_id == personal_id, HolderAssignment.valid_to.is_(None)
-            )
-        )
-        for assignment in held:
-            _release(session, actor, assignment, effective)
+        for assignment, held in await _held(session, personal_id):
+            await _release(session, admin(), actor, assignment, held, effective)
 
     return apply

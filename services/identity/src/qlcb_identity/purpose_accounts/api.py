@@ -8,8 +8,9 @@ from pydantic import BaseModel, Field
 
 from qlcb_common.text import SingleLineText
 from qlcb_common.tiers import Tier
+from qlcb_identity.account_requests.schemas import EMAIL
 from qlcb_identity.audit.service import audited
-from qlcb_identity.dependencies import Caller, DatabaseDep, SealerDep
+from qlcb_identity.dependencies import Caller, CourierDep, DatabaseDep
 from qlcb_identity.purpose_accounts import service
 
 router = APIRouter(prefix="/v1", tags=["Tài khoản dùng chung"])
@@ -43,13 +44,19 @@ class PurposeAccountPublic(BaseModel):
 
 class IssuedPurposeAccount(BaseModel):
     account: PurposeAccountPublic
-    credential_token: str
 
 
 class HolderCreate(BaseModel):
     holder_name: SingleLineText = Field(min_length=1, max_length=150, description="Người được giao giữ tài khoản")
     holder_personal_id: str | None = Field(default=None, pattern=r"^[0-9]{12}$", description="Số định danh cá nhân")
-    since: date
+    holder_email: SingleLineText = Field(
+        pattern=EMAIL, max_length=255, description="Thư điện tử người giữ: mã nhận mật khẩu lần đầu gửi tới đây"
+    )
+    since: date = Field(description="Ngày bàn giao, không sau hôm nay")
+
+
+class Release(BaseModel):
+    until: date = Field(description="Ngày thôi giữ, không sau hôm nay")
 
 
 class HolderPublic(BaseModel):
@@ -57,6 +64,10 @@ class HolderPublic(BaseModel):
     valid_from: date
     valid_to: date | None
     recorded_by: str
+
+
+class HolderAssigned(HolderPublic):
+    delivered_to: str = Field(description="Địa chỉ (che một phần) đã nhận mã nhận mật khẩu lần đầu")
 
 
 @router.put("/quotas")
@@ -73,11 +84,10 @@ async def set_quota(body: QuotaSet, actor: Caller, db: DatabaseDep) -> QuotaPubl
 
 
 @router.post("/purpose-accounts", status_code=status.HTTP_201_CREATED)
-async def issue(
-    body: PurposeAccountCreate, actor: Caller, db: DatabaseDep, sealer: SealerDep, request: Request
-) -> IssuedPurposeAccount:
-    """Cấp tài khoản theo mục đích cho đơn vị, trong định mức."""
-    account, token = await audited(
+async def issue(body: PurposeAccountCreate, actor: Caller, db: DatabaseDep, request: Request) -> IssuedPurposeAccount:
+    """Cấp tài khoản theo mục đích cho đơn vị, trong định mức; người giữ đầu tiên được giao sẽ nhận
+    mật khẩu lần đầu."""
+    account = await audited(
         db,
         actor,
         "purpose_account.issue",
@@ -89,18 +99,18 @@ async def issue(
             purpose=body.purpose,
             tier=body.tier,
             admin=request.app.state.keycloak_admin,
-            sealer=sealer,
         ),
     )
-    return IssuedPurposeAccount(
-        account=PurposeAccountPublic.model_validate(account, from_attributes=True), credential_token=token
-    )
+    return IssuedPurposeAccount(account=PurposeAccountPublic.model_validate(account, from_attributes=True))
 
 
 @router.post("/purpose-accounts/{account_id}/holders", status_code=status.HTTP_201_CREATED)
-async def assign(account_id: str, body: HolderCreate, actor: Caller, db: DatabaseDep) -> HolderPublic:
-    """Giao tài khoản cho cán bộ từ một ngày; người giữ trước thôi giữ từ ngày đó."""
-    assignment = await audited(
+async def assign(
+    account_id: str, body: HolderCreate, actor: Caller, db: DatabaseDep, courier: CourierDep, request: Request
+) -> HolderAssigned:
+    """Giao tài khoản cho cán bộ từ một ngày; người giữ trước thôi giữ từ ngày đó, mọi phiên đăng
+    nhập của tài khoản bị đóng, người giữ mới nhận mật khẩu lần đầu qua thư điện tử."""
+    assignment, delivered_to = await audited(
         db,
         actor,
         "purpose_account.assign",
@@ -111,10 +121,30 @@ async def assign(account_id: str, body: HolderCreate, actor: Caller, db: Databas
             account_id=account_id,
             holder_name=body.holder_name,
             holder_personal_id=body.holder_personal_id,
+            holder_email=body.holder_email.strip(),
             since=body.since,
+            admin=request.app.state.keycloak_admin,
+            courier=courier,
         ),
     )
-    return HolderPublic.model_validate(assignment, from_attributes=True)
+    public = HolderPublic.model_validate(assignment, from_attributes=True)
+    return HolderAssigned(**public.model_dump(), delivered_to=delivered_to)
+
+
+@router.post("/purpose-accounts/{account_id}/release")
+async def release(account_id: str, body: Release, actor: Caller, db: DatabaseDep, request: Request) -> HolderPublic:
+    """Người giữ thôi giữ tài khoản (chuyển công tác, nghỉ): không còn ai giữ, mật khẩu được thay
+    bằng mật khẩu không ai biết và mọi phiên đăng nhập bị đóng."""
+    ended = await audited(
+        db,
+        actor,
+        "purpose_account.release",
+        account_id,
+        lambda s: service.release(
+            s, actor=actor, account_id=account_id, until=body.until, admin=request.app.state.keycloak_admin
+        ),
+    )
+    return HolderPublic.model_validate(ended, from_attributes=True)
 
 
 @router.get("/purpose-accounts/{account_id}/holders")

@@ -45,6 +45,7 @@ class HolderAssignment(Base):
     account_id: Mapped[str] = mapped_column(ForeignKey("purpose_accounts.id"), index=True)
     holder_name: Mapped[str] = mapped_column(String(150))
     holder_personal_id: Mapped[str | None] = mapped_column(String(12), index=True)
+    holder_email: Mapped[str] = mapped_column(String(255))
     valid_from: Mapped[date] = mapped_column(Date)
     valid_to: Mapped[date | None] = mapped_column(Date)
     recorded_by: Mapped[str] = mapped_column(String(255))

@@ -5,9 +5,8 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 
-from cryptography.fernet import Fernet
 from keycloak import KeycloakAdmin
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb_common.auth import Principal
@@ -16,8 +15,10 @@ from qlcb_common.text import clean
 from qlcb_common.tiers import Tier, in_subtree
 from qlcb_identity import credentials
 from qlcb_identity.account_requests import rules
+from qlcb_identity.account_requests.models import CredentialDelivery
 from qlcb_identity.audit import service as audit
-from qlcb_identity.keycloak_accounts import ascii_slug, create_account, temporary_password
+from qlcb_identity.calendar import VIETNAM
+from qlcb_identity.keycloak_accounts import ascii_slug, create_account, reset_password, temporary_password
 from qlcb_identity.purpose_accounts.models import HolderAssignment, PurposeAccount, UnitQuota
 
 ADMIN_KIND, USER_KIND = "admin", "user"
@@ -51,10 +52,11 @@ async def issue(
     purpose: str,
     tier: Tier,
     admin: Callable[[], KeycloakAdmin],
-    sealer: Fernet,
-) -> tuple[PurposeAccount, str]:
+) -> PurposeAccount:
     """Issues within the unit's quota. The quota row is locked first, so two admins racing for
-    the last slot are served one after the other and the second finds the quota used up."""
+    the last slot are served one after the other and the second finds the quota used up.
+
+    Its password is random and reaches nobody: the first holder assigned gets a credential."""
     rules.require_issuer(actor, unit_path, [tier.value])
     purpose = clean(purpose)
     kind = kind_of(tier)
@@ -95,7 +97,6 @@ async def issue(
         issued_at=datetime.now(UTC),
     )
     session.add(account)
-    token = credentials.deliver(session, sealer=sealer, username=username, password=password)
     audit.record(
         session,
         actor=actor,
@@ -103,7 +104,7 @@ async def issue(
         target=username,
         after={"unit_path": unit_path, "tier": tier.value},
     )
-    return account, token
+    return account
 
 
 async def _account(session: AsyncSession, account_id: str) -> PurposeAccount:
@@ -120,10 +121,85 @@ async def assign_holder(
     account_id: str,
     holder_name: str,
     holder_personal_id: str | None = None,
+    holder_email: str,
     since: date,
-) -> HolderAssignment:
-    """The unit head (or an admin of the unit) hands the account to a civil servant from `since`."""
+    admin: Callable[[], KeycloakAdmin],
+    courier: credentials.Courier,
+) -> tuple[HolderAssignment, str]:
+    """The unit head (or an admin of the unit) hands the account to a civil servant from `since`.
+
+    The account changes hands with its password: the previous holder's sessions end and the new
+    holder is mailed a first-login credential (returns where it went, masked)."""
     account = await _account(session, account_id)
+    _require_head_or_issuer(actor, account)
+    current = await _close_current(session, account, since, "since")
+    assignment = HolderAssignment(
+        id=str(uuid.uuid4()),
+        account_id=account.id,
+        holder_name=clean(holder_name),
+        holder_personal_id=holder_personal_id,
+        holder_email=holder_email,
+        valid_from=since,
+        valid_to=None,
+        recorded_by=actor.username,
+        recorded_at=datetime.now(UTC),
+    )
+    session.add(assignment)
+    password = temporary_password()
+    delivered_to = await credentials.deliver(
+        session, courier=courier, username=account.username, password=password, recipient=holder_email
+    )
+    await asyncio.to_thread(reset_password, admin(), account.keycloak_user_id, password, sign_out=True)
+    audit.record(
+        session,
+        actor=actor,
+        action="purpose_account.assign",
+        target=account.username,
+        before={"holder": current.holder_name} if current else None,
+        after={"holder": assignment.holder_name, "since": since.isoformat(), "delivered_to": delivered_to},
+    )
+    return assignment, delivered_to
+
+
+async def release(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    account_id: str,
+    until: date,
+    admin: Callable[[], KeycloakAdmin],
+) -> HolderAssignment:
+    """The holder gives the account back (leaves the post, the unit): nobody holds it from `until`,
+    so its password is replaced by one nobody knows and its sessions end."""
+    account = await _account(session, account_id)
+    _require_head_or_issuer(actor, account)
+    current = await _close_current(session, account, until, "until")
+    if current is None:
+        raise FailedPrecondition("Tài khoản dùng chung không có người giữ")
+    await lock_out(session, admin(), account)
+    audit.record(
+        session,
+        actor=actor,
+        action="purpose_account.release",
+        target=account.username,
+        before={"holder": current.holder_name},
+        after={"until": until.isoformat()},
+    )
+    return current
+
+
+async def lock_out(session: AsyncSession, admin: KeycloakAdmin, account: PurposeAccount) -> None:
+    """Nobody holds the account any more: a password nobody knows, no open session, and no
+    undelivered or unretrieved first-login password left."""
+    await session.execute(
+        update(CredentialDelivery)
+        .where(CredentialDelivery.username == account.username, CredentialDelivery.wiped_at.is_(None))
+        .values(sealed_password=None, sealed_token=None, wiped_at=datetime.now(UTC))
+    )
+    await asyncio.to_thread(reset_password, admin, account.keycloak_user_id, temporary_password(24), sign_out=True)
+
+
+def _require_head_or_issuer(actor: Principal, account: PurposeAccount) -> None:
     head = (
         actor.has_any_role((Tier.UNIT_LEADER,))
         and bool(actor.unit_path)
@@ -131,35 +207,25 @@ async def assign_holder(
     )
     if not head:
         rules.require_issuer(actor, account.unit_path, [account.tier])
+
+
+async def _close_current(
+    session: AsyncSession, account: PurposeAccount, day: date, field: str
+) -> HolderAssignment | None:
+    """Ends the current holding on `day`; a hand-over is recorded when it happens, not ahead of it,
+    since the previous holder loses the account at once."""
+    if day > datetime.now(VIETNAM).date():
+        raise InvalidArgument.single(field, "Không được sau ngày hôm nay: bàn giao được ghi khi đã diễn ra")
     current = await session.scalar(
         select(HolderAssignment)
         .where(HolderAssignment.account_id == account.id, HolderAssignment.valid_to.is_(None))
         .with_for_update()
     )
     if current is not None:
-        if since <= current.valid_from:
-            raise InvalidArgument.single("since", f"Phải sau ngày người giữ hiện tại nhận ({current.valid_from})")
-        current.valid_to = since
-    assignment = HolderAssignment(
-        id=str(uuid.uuid4()),
-        account_id=account.id,
-        holder_name=clean(holder_name),
-        holder_personal_id=holder_personal_id,
-        valid_from=since,
-        valid_to=None,
-        recorded_by=actor.username,
-        recorded_at=datetime.now(UTC),
-    )
-    session.add(assignment)
-    audit.record(
-        session,
-        actor=actor,
-        action="purpose_account.assign",
-        target=account.username,
-        before={"holder": current.holder_name} if current else None,
-        after={"holder": assignment.holder_name, "since": since.isoformat()},
-    )
-    return assignment
+        if day <= current.valid_from:
+            raise InvalidArgument.single(field, f"Phải sau ngày người giữ hiện tại nhận ({current.valid_from})")
+        current.valid_to = day
+    return current
 
 
 async def holders(
