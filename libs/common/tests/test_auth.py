@@ -133,3 +133,51 @@ async def test_garbage_is_malformed(verifier: TokenVerifier) -> None:
 def test_authorization_header_must_be_bearer(header: str | None) -> None:
     with pytest.raises(AuthError):
         bearer_token(header)
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _remembering_verifier(keycloak: FakeKeycloak, clock: _Clock) -> TokenVerifier:
+    settings = OidcSettings(issuer=ISSUER, jwks_min_refresh_seconds=0)  # type: ignore[arg-type]
+    http = httpx.AsyncClient(transport=httpx.MockTransport(keycloak.handler))
+    return TokenVerifier(settings, SERVICE, http=http, clock=clock)
+
+
+async def test_a_remembered_token_is_refused_once_it_expires(keycloak: FakeKeycloak) -> None:
+    clock = _Clock()
+    verifier = _remembering_verifier(keycloak, clock)
+    token = keycloak.token()
+    await verifier.verify(token)
+    clock.now = jwt.decode(token, options={"verify_signature": False})["exp"]
+    with pytest.raises(AuthError) as error:
+        await verifier.verify(token)
+    assert error.value.reason == "expired"
+
+
+async def test_a_token_differing_from_a_remembered_one_is_verified_anew(keycloak: FakeKeycloak) -> None:
+    verifier = _remembering_verifier(keycloak, _Clock())
+    token = keycloak.token()
+    assert (await verifier.verify(token)).username == "qthanoi"
+    assert (await verifier.verify(keycloak.token(preferred_username="qtdanang"))).username == "qtdanang"
+    header, _, signature = token.split(".")
+    forged = keycloak.token(realm_access={"roles": ["system-admin"]}).split(".")[1]
+    with pytest.raises(AuthError) as error:
+        await verifier.verify(f"{header}.{forged}.{signature}")
+    assert error.value.reason == "signature"
+
+
+async def test_a_remembered_token_is_refused_once_its_key_is_withdrawn(keycloak: FakeKeycloak) -> None:
+    verifier = _remembering_verifier(keycloak, _Clock())
+    token = keycloak.token("k1")
+    await verifier.verify(token)
+    keycloak.keys = {"k2": new_key()}
+    await verifier.verify(keycloak.token("k2"))
+    with pytest.raises(AuthError) as error:
+        await verifier.verify(token)
+    assert error.value.reason == "unknown_key"

@@ -3,6 +3,10 @@
 Keys are cached by `kid`. A token signed with an unknown `kid` triggers one JWKS refresh
 (key rotation), rate-limited so that a flood of forged kids cannot hammer Keycloak.
 Only RS256 is accepted, so an HS256 token "signed" with the public key is refused.
+
+A client sends the same token with every call until it expires, and the signature check is most
+of a small call's cost, so a verified token is remembered, keyed by its exact text, and served
+again only while it has not expired; a JWKS refresh forgets every remembered token.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import base64
 import binascii
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,7 +72,14 @@ def bearer_token(authorization: str | None) -> str:
 class TokenVerifier:
     """Verifies the tokens sent to one service's API: they must be meant for it (`aud`)."""
 
-    def __init__(self, settings: OidcSettings, service: str, *, http: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self,
+        settings: OidcSettings,
+        service: str,
+        *,
+        http: httpx.AsyncClient | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._issuer = str(settings.issuer).rstrip("/")
         self._audience = settings.audience_of(service)
         self._jwks_url = settings.resolved_jwks_url
@@ -78,8 +89,18 @@ class TokenVerifier:
         self._keys: dict[str, Any] = {}
         self._last_refresh = float("-inf")
         self._lock = asyncio.Lock()
+        self._clock = clock
+        self._cache_size = settings.verified_cache_size
+        self._verified: dict[str, tuple[int, Principal]] = {}
 
     async def verify(self, token: str) -> Principal:
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            expires, principal = remembered
+            if expires > self._clock() - self._leeway:  # as jwt.decode tests `exp`
+                return principal
+            del self._verified[token]
+            raise AuthError("expired", "Token has expired")
         header = _header(token)
         if header.get("alg") != ALGORITHM:
             raise AuthError("algorithm", f"Token algorithm must be {ALGORITHM}")
@@ -107,7 +128,16 @@ class TokenVerifier:
             raise AuthError("signature", "Token signature is invalid") from exc
         except jwt.PyJWTError as exc:
             raise AuthError("invalid", f"Token is invalid: {exc}") from exc
-        return _principal(token, claims)
+        principal = _principal(token, claims)
+        self._remember(token, int(claims["exp"]), principal)
+        return principal
+
+    def _remember(self, token: str, expires: int, principal: Principal) -> None:
+        if self._cache_size == 0:
+            return
+        if len(self._verified) >= self._cache_size:
+            del self._verified[next(iter(self._verified))]  # the oldest: dicts keep insertion order
+        self._verified[token] = (expires, principal)
 
     async def _key(self, kid: str) -> Any:
         key = self._keys.get(kid)
@@ -138,6 +168,7 @@ class TokenVerifier:
             if jwk.get("kty") == "RSA" and jwk.get("use", "sig") == "sig" and "kid" in jwk:
                 keys[jwk["kid"]] = RSAAlgorithm.from_jwk(jwk)
         self._keys = keys
+        self._verified.clear()  # a withdrawn key must not outlive the refresh in what it signed
 
 
 def _header(token: str) -> dict[str, Any]:

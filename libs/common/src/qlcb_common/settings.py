@@ -25,6 +25,12 @@ class OidcSettings(BaseSettings):
     jwks_min_refresh_seconds: float = Field(
         default=10.0, ge=0, description="At most one JWKS refresh per interval on unknown keys"
     )
+    verified_cache_size: int = Field(
+        default=1024,
+        ge=0,
+        description="Verified tokens remembered, by exact token and until their exp, so a repeated token skips the "
+        "signature check; 0: every call verifies",
+    )
 
     def audience_of(self, service: str) -> str:
         """The audience the service checks: the configured one, or the service's own API."""
