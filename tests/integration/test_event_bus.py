@@ -4,11 +4,13 @@ consumer applies only what the producer's own API would have accepted."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
+import asyncpg
 import httpx
 import nats
 import pytest
@@ -21,7 +23,10 @@ from qlcb.personnel.v1 import events_pb2 as personnel_events
 from qlcb.personnel.v1 import personnel_pb2
 from qlcb_common.events import streams, subjects
 from qlcb_common.events.envelope import wrap
-from tests.support import System, eventually, metric_value, person_body
+from tests.personal_accounts import issue_personal_account
+from tests.support import System, api_client, eventually, metric_value, person_body, unique_code
+
+DEAD_LETTERED = "qlcb_events_dead_lettered_total"
 
 
 @asynccontextmanager
@@ -76,8 +81,8 @@ async def test_a_malformed_event_from_the_producer_is_rejected_and_changes_nothi
         base_url=system.gateway_url, headers={"Authorization": f"Bearer {system.token('quantri')}"}, timeout=30
     ) as admin:
         outside = (await admin.post("/v1/persons", json=person_body(system.unit_ids["HQHCM-TSN"], "Vi Văn Giả"))).json()
-    labels = {"consumer": "personnel-delegations", "outcome": "rejected"}
-    rejected_before = await metric_value(system, "personnel", "qlcb_events_consumed_total", labels)
+    labels = {"stream": "QLCB_IDENTITY", "subject": subjects.IDENTITY_DELEGATION_GRANTED, "reason": "delegation.tiers"}
+    rejected_before = await metric_value(system, "personnel", DEAD_LETTERED, labels)
     forged = identity_events.DelegationGranted(
         delegation=identity_events.Delegation(
             id=str(uuid.uuid4()),
@@ -98,10 +103,10 @@ async def test_a_malformed_event_from_the_producer_is_rejected_and_changes_nothi
             timeout=5,
         )
     await eventually(
-        lambda: metric_value(system, "personnel", "qlcb_events_consumed_total", labels),
+        lambda: metric_value(system, "personnel", DEAD_LETTERED, labels),
         lambda n: n >= rejected_before + 1,
         timeout=30,
-        what="personnel to reject the malformed delegation",
+        what="personnel to dead-letter the malformed delegation",
     )
     async with httpx.AsyncClient(
         base_url=system.gateway_url, headers={"Authorization": f"Bearer {system.token('cucdtcbl')}"}, timeout=30
@@ -109,3 +114,106 @@ async def test_a_malformed_event_from_the_producer_is_rejected_and_changes_nothi
         assert (await hq_unit.get(f"/v1/persons/{outside['id']}")).status_code == 404, "nothing was granted"
         own = await hq_unit.get(f"/v1/units/{system.unit_ids['CDTCBL']}/persons")
         assert own.status_code == 200, "the unit's requests keep working"
+
+
+async def _dead_letters(system: System, service: str, sequence: int) -> list[asyncpg.Record]:
+    """What a service kept of the message at `sequence` of personnel's stream."""
+    conn = await asyncpg.connect(system.postgres_dsn(service))
+    try:
+        return list(
+            await conn.fetch(
+                "SELECT consumer, subject, payload, reason FROM dead_letters"
+                " WHERE stream = $1 AND stream_sequence = $2 ORDER BY consumer",
+                streams.PERSONNEL.name,
+                sequence,
+            )
+        )
+    finally:
+        await conn.close()
+
+
+def _enabled(system: System, username: str) -> bool:
+    admin = system.infra.keycloak_admin()
+    user_id = admin.get_user_id(username)
+    assert user_id is not None
+    return bool(admin.get_user(user_id)["enabled"])
+
+
+async def test_a_malformed_person_event_from_personnel_is_dead_lettered_by_each_consumer(system: System) -> None:
+    """Personnel may publish person events, but not one its API would refuse: a retirement whose
+    name carries a right-to-left override. Identity and reports keep it as a dead letter naming
+    the field and count it; the account stays enabled and the headcount unchanged; the real
+    retirement that follows is applied, so both consumers moved on."""
+    name, personal_id = "Đỗ Văn Thật", f"{uuid.uuid4().int % 10**12:012d}"
+    async with api_client(system.gateway_url, system.token("quantri")) as api:
+        unit = (
+            await api.post(
+                "/v1/units",
+                json={
+                    "code": unique_code("DL"),
+                    "name": "Đội thư chết",
+                    "kind": "sub_unit",
+                    "parent_id": system.unit_ids["HQHN"],
+                },
+            )
+        ).json()
+        body = person_body(unit["id"], name) | {"personal_id": personal_id}
+        person = (await api.post("/v1/persons", json=body)).json()
+        username = await issue_personal_account(system, personal_id, name)
+
+        async def headcount() -> int:
+            return int((await api.get(f"/v1/units/{unit['id']}/headcount")).json()["headcount"])
+
+        async def account_enabled() -> bool:
+            return await asyncio.to_thread(_enabled, system, username)
+
+        await eventually(headcount, lambda n: n == 1, timeout=30, what="the person in the headcount")
+        labels = {
+            "stream": streams.PERSONNEL.name,
+            "subject": subjects.PERSONNEL_PERSON_RETIRED,
+            "reason": "person.full_name",
+        }
+        counted = {s: await metric_value(system, s, DEAD_LETTERED, labels) for s in ("identity", "reports")}
+
+        forged = personnel_events.PersonStatusChanged(
+            person=personnel_pb2.Person(
+                id=person["id"],
+                personal_id=personal_id,
+                staff_number=body["staff_number"],
+                full_name="Đỗ Văn\u202eThật",
+                date_of_birth=body["date_of_birth"],
+                sex=personnel_pb2.SEX_MALE,
+                unit_id=unit["id"],
+                status=personnel_pb2.PERSON_STATUS_RETIRED,
+            ),
+            previous_status=personnel_pb2.PERSON_STATUS_ACTIVE,
+            effective_date="2026-11-30",
+            decision="125/QĐ-TCHQ",
+        )
+        envelope = wrap(subjects.PERSONNEL_PERSON_RETIRED, forged, actor="personnel", occurred_at=datetime.now(UTC))
+        data = envelope.SerializeToString()
+        async with _connected(system, "personnel") as personnel:
+            stored = await personnel.jetstream().publish(
+                subjects.PERSONNEL_PERSON_RETIRED, data, headers={"Nats-Msg-Id": envelope.event_id}, timeout=5
+            )
+
+        for service in ("identity", "reports"):
+            await eventually(
+                lambda s=service: metric_value(system, s, DEAD_LETTERED, labels),  # type: ignore[misc]
+                lambda n, s=service: n == counted[s] + 1,  # type: ignore[misc]
+                timeout=30,
+                what=f"{service} to count the dead letter",
+            )
+        kept = {r["consumer"]: r for s in ("identity", "reports") for r in await _dead_letters(system, s, stored.seq)}
+        assert set(kept) == {"identity-lifecycle", "reports-personnel"}
+        for letter in kept.values():
+            assert letter["subject"] == subjects.PERSONNEL_PERSON_RETIRED
+            assert bytes(letter["payload"]) == data, "the message is kept whole for the operators"
+            assert letter["reason"].startswith("person.full_name: Không được chứa ký tự điều khiển: U+202E")
+        assert await account_enabled(), "the forged retirement disabled no account"
+        assert await headcount() == 1, "the forged retirement left the headcount alone"
+
+        retire = {"status": "retired", "effective_date": "2026-11-30", "decision": "125/QĐ-TCHQ"}
+        assert (await api.post(f"/v1/persons/{person['id']}/status", json=retire)).status_code == 200
+        await eventually(account_enabled, lambda on: not on, timeout=30, what="the real retirement to disable")
+        await eventually(headcount, lambda n: n == 0, timeout=30, what="the real retirement to leave the headcount")

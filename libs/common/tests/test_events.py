@@ -5,20 +5,29 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from google.protobuf.wrappers_pb2 import StringValue
+from prometheus_client import REGISTRY
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb.events.v1.envelope_pb2 import Envelope
 from qlcb_common.db import Database
+from qlcb_common.errors import FieldViolation
 from qlcb_common.events import streams
 from qlcb_common.events.consumer import DurableConsumer
+from qlcb_common.events.contracts import Contract, Contracts
 from qlcb_common.events.envelope import PoisonMessage, parse, unpack, wrap
-from qlcb_common.events.inbox import Inbox, define_inbox_table
+from qlcb_common.events.inbox import Inbox
 from qlcb_common.events.outbox import Outbox, define_outbox_table
+
+SUBJECT = "qlcb.personnel.person.created"
+CONTRACTS: Contracts = {
+    SUBJECT: Contract(StringValue, lambda value: [] if value.value else [FieldViolation("value", "empty")])
+}
 
 
 @dataclass
@@ -26,13 +35,14 @@ class FakeMsg:
     """The parts of a JetStream message the consumer touches."""
 
     data: bytes
-    subject: str = "qlcb.personnel.person.created"
+    subject: str = SUBJECT
     delivered: int = 1
+    sequence: int = 7
     outcome: list[str] = field(default_factory=list)
 
     @property
     def metadata(self) -> Any:
-        return type("Meta", (), {"num_delivered": self.delivered})()
+        return SimpleNamespace(num_delivered=self.delivered, sequence=SimpleNamespace(stream=self.sequence))
 
     async def ack(self) -> None:
         self.outcome.append("ack")
@@ -48,7 +58,7 @@ class FakeMsg:
 async def store(tmp_path: Path) -> Any:
     metadata = MetaData()
     outbox = Outbox(define_outbox_table(metadata))
-    inbox = Inbox(define_inbox_table(metadata))
+    inbox = Inbox.of(metadata)
     effects = Table("effects", metadata, Column("id", Integer, primary_key=True), Column("value", String(50)))
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'events.sqlite3'}")
     await db.create_schema(metadata)
@@ -96,15 +106,13 @@ def _consumer(db: Database, inbox: Inbox, handler: Any) -> DurableConsumer:
         db=db,
         inbox=inbox,
         js=None,  # type: ignore[arg-type]
+        contracts=CONTRACTS,
         handler=handler,
     )
 
 
 def _event(value: str) -> bytes:
-
-    return wrap(
-        "qlcb.personnel.person.created", StringValue(value=value), actor="u", occurred_at=datetime.now(UTC)
-    ).SerializeToString()
+    return wrap(SUBJECT, StringValue(value=value), actor="u", occurred_at=datetime.now(UTC)).SerializeToString()
 
 
 async def test_a_redelivered_event_changes_nothing(store: Any) -> None:
@@ -149,18 +157,60 @@ async def test_a_failing_handler_leaves_no_trace_and_is_retried(store: Any) -> N
     assert await _count(db, effects) == 1
 
 
-@pytest.mark.parametrize("poison", ["garbage", "wrong-payload"])
-async def test_poison_messages_are_terminated(store: Any, poison: str) -> None:
+@pytest.mark.parametrize(
+    ("data", "subject", "reason"),
+    [
+        (b"\xff\x00not protobuf", SUBJECT, "envelope: not an Envelope"),
+        (wrap(SUBJECT, Envelope(), actor="u", occurred_at=datetime.now(UTC)).SerializeToString(), SUBJECT, "payload"),
+        (_event(""), SUBJECT, "value: empty"),
+        (_event("x"), "qlcb.personnel.person.renamed", "subject: the envelope says"),
+        (
+            wrap(
+                "qlcb.personnel.thing", StringValue(value="x"), actor="u", occurred_at=datetime.now(UTC)
+            ).SerializeToString(),
+            "qlcb.personnel.thing",
+            "subject: no event is published on it",
+        ),
+    ],
+)
+async def test_a_message_the_contract_refuses_is_dead_lettered_and_changes_nothing(
+    store: Any, data: bytes, subject: str, reason: str
+) -> None:
     db, _outbox, inbox, _effects = store
+    calls: list[str] = []
 
     async def handler(session: AsyncSession, envelope: Envelope) -> None:
-        unpack(envelope, Envelope)
+        calls.append(envelope.event_id)
 
-    data = b"\xff\x00not protobuf" if poison == "garbage" else _event("a string, not an Envelope")
-    message = FakeMsg(data)
+    message = FakeMsg(data, subject=subject)
     await _consumer(db, inbox, handler).handle(message)  # type: ignore[arg-type]
-    assert message.outcome == ["term"]
+    assert message.outcome == ["ack"], "the consumer moves on"
+    assert calls == []
     assert await _count(db, inbox.table) == 0
+    async with db.unit_of_work() as session:
+        kept = (await session.execute(select(inbox.dead_letters))).one()
+    assert (kept.consumer, kept.stream, kept.stream_sequence) == ("test-consumer", "QLCB_PERSONNEL", 7)
+    assert (kept.subject, kept.payload) == (subject, data)
+    assert reason in kept.reason
+
+
+async def test_a_handler_refusing_an_event_rolls_back_its_changes_and_dead_letters_it(store: Any) -> None:
+    db, _outbox, inbox, effects = store
+    labels = {"stream": "QLCB_PERSONNEL", "subject": SUBJECT, "reason": "holder"}
+
+    async def handler(session: AsyncSession, envelope: Envelope) -> None:
+        await session.execute(insert(effects).values(value="half"))
+        raise PoisonMessage.single("holder", "no such holder")
+
+    before = REGISTRY.get_sample_value("qlcb_events_dead_lettered_total", labels) or 0.0
+    consumer = _consumer(db, inbox, handler)
+    first, again = FakeMsg(_event("x")), FakeMsg(_event("x"), delivered=2)
+    await consumer.handle(first)  # type: ignore[arg-type]
+    await consumer.handle(again)  # type: ignore[arg-type]
+    assert first.outcome == again.outcome == ["ack"]
+    assert await _count(db, effects) == 0
+    assert await _count(db, inbox.dead_letters) == 1, "a redelivery is kept once"
+    assert REGISTRY.get_sample_value("qlcb_events_dead_lettered_total", labels) == before + 1
 
 
 def test_parse_rejects_an_envelope_without_id() -> None:

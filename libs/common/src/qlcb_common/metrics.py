@@ -35,8 +35,13 @@ OUTBOX_PUBLISH_FAILURES = Counter(
 OUTBOX_PENDING = Gauge("qlcb_outbox_events_pending", "Outbox events not yet published (last relay round)", ["service"])
 EVENTS_CONSUMED = Counter(
     "qlcb_events_consumed_total",
-    "Events taken from JetStream by a consumer, by outcome (applied, duplicate, retried, rejected)",
+    "Events taken from JetStream by a consumer, by outcome (applied, duplicate, retried, dead_lettered)",
     ["consumer", "outcome"],
+)
+EVENTS_DEAD_LETTERED = Counter(
+    "qlcb_events_dead_lettered_total",
+    "Messages a consumer refused and kept in its dead_letters table; reason is the first field named",
+    ["stream", "subject", "reason"],
 )
 EVENT_LAG = Histogram(
     "qlcb_event_lag_seconds",

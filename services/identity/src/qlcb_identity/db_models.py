@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import DeclarativeBase
 
-from qlcb_common.events.inbox import Inbox, define_inbox_table
+from qlcb_common.events.inbox import Inbox
 from qlcb_common.events.outbox import Outbox, define_outbox_table
 
 
@@ -13,8 +13,7 @@ class Base(DeclarativeBase):
 
 
 def make_inbox() -> Inbox:
-    table = Base.metadata.tables.get("processed_events")
-    return Inbox(table if table is not None else define_inbox_table(Base.metadata))
+    return Inbox.of(Base.metadata)
 
 
 def make_outbox() -> Outbox:

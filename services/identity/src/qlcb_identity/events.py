@@ -5,6 +5,7 @@ import asyncio
 from qlcb_common.db import Database
 from qlcb_common.events import streams
 from qlcb_common.events.consumer import DurableConsumer
+from qlcb_common.events.contracts import PERSONNEL_EVENTS
 from qlcb_common.events.inbox import Inbox
 from qlcb_common.events.outbox import Outbox
 from qlcb_common.events.relay import OutboxRelay
@@ -44,6 +45,7 @@ async def run_events(
             db=db,
             inbox=inbox,
             js=nc.jetstream(),
+            contracts=PERSONNEL_EVENTS,
             handler=projection(lambda: keycloak_admin(settings, realm), outbox),
         )
         lifecycle = DurableConsumer(
@@ -53,6 +55,7 @@ async def run_events(
             db=db,
             inbox=inbox,
             js=nc.jetstream(),
+            contracts=PERSONNEL_EVENTS,
             handler=lifecycle_projection(lambda: keycloak_admin(settings, realm)),
         )
         relay = OutboxRelay(service="identity", db=db, outbox=outbox, js=nc.jetstream())

@@ -10,6 +10,7 @@ from qlcb.personnel.v1 import personnel_pb2, personnel_pb2_grpc
 from qlcb_common.db import Database
 from qlcb_common.events import streams, subjects
 from qlcb_common.events.consumer import DurableConsumer
+from qlcb_common.events.contracts import IDENTITY_EVENTS
 from qlcb_common.events.relay import OutboxRelay
 from qlcb_common.grpc_runtime import GrpcApp
 from qlcb_common.settings import OidcSettings
@@ -39,6 +40,7 @@ def build_app() -> GrpcApp:
             db=db,
             inbox=inbox,
             js=js,
+            contracts=IDENTITY_EVENTS,
             handler=delegations.apply,
         )
         return [OutboxRelay(service=SERVICE, db=db, outbox=outbox, js=js).run(), follow_delegations.run()]

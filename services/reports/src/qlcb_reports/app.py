@@ -10,6 +10,7 @@ from qlcb.reports.v1 import reports_pb2, reports_pb2_grpc
 from qlcb_common.db import Database
 from qlcb_common.events import streams, subjects
 from qlcb_common.events.consumer import DurableConsumer
+from qlcb_common.events.contracts import IDENTITY_EVENTS, PERSONNEL_EVENTS
 from qlcb_common.grpc_runtime import GrpcApp
 from qlcb_common.settings import OidcSettings
 from qlcb_reports.db_models import Base, make_delegations, make_inbox
@@ -37,6 +38,7 @@ def build_app() -> GrpcApp:
             db=db,
             inbox=inbox,
             js=js,
+            contracts=PERSONNEL_EVENTS,
             handler=projection.apply,
         )
         follow_delegations = DurableConsumer(
@@ -46,6 +48,7 @@ def build_app() -> GrpcApp:
             db=db,
             inbox=inbox,
             js=js,
+            contracts=IDENTITY_EVENTS,
             handler=delegations.apply,
         )
         return [consumer.run(), follow_delegations.run()]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import DeclarativeBase
 
 from qlcb_common.authz.delegations import DelegationCopy
-from qlcb_common.events.inbox import Inbox, define_inbox_table
+from qlcb_common.events.inbox import Inbox
 
 
 class Base(DeclarativeBase):
@@ -13,8 +13,7 @@ class Base(DeclarativeBase):
 
 
 def make_inbox() -> Inbox:
-    table = Base.metadata.tables.get("processed_events")
-    return Inbox(table if table is not None else define_inbox_table(Base.metadata))
+    return Inbox.of(Base.metadata)
 
 
 def make_delegations() -> DelegationCopy:

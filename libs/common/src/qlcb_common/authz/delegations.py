@@ -1,13 +1,13 @@
 """Delegations as every enforcing service sees them: a local copy kept from identity's events,
 read per request for the caller's unit, so a grant or revocation is in force within seconds.
 
-An event is applied only if identity's own API could have produced it (`check`): whatever else
-reaches the stream is rejected as poison, counted, and changes nothing.
+An event is applied only if identity's own API could have produced it (`violations`, checked by
+the consumer through `events.contracts`): whatever else reaches the stream is dead-lettered,
+counted, and changes nothing.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 from sqlalchemy import Column, Date, MetaData, String, Table, Text, delete, or_, select
@@ -18,59 +18,72 @@ from qlcb.identity.v1 import events_pb2
 from qlcb_common.auth import Principal
 from qlcb_common.authz.matrix import Action, Section
 from qlcb_common.authz.policy import DELEGABLE_TIERS, Delegation
+from qlcb_common.errors import FieldViolation
 from qlcb_common.events import subjects
 from qlcb_common.events.envelope import PoisonMessage, unpack
+from qlcb_common.identifiers import UNIT_PATH, UUID
 
-UNIT_PATH = re.compile(r"(/[A-Z0-9][A-Z0-9_-]{1,31})+")
-UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 DELEGABLE_SECTIONS = frozenset(Section) - {Section.BACKUP, Section.CATALOG}
 DELEGABLE_ACTIONS = frozenset(Action) - {Action.OPERATE}
 MAX_PERSONS = 500
 
 
-def _date(value: str, name: str) -> date | None:
-    if not value:
-        return None
+def _date(value: str) -> date | None:
     try:
-        return date.fromisoformat(value)
+        return date.fromisoformat(value) if value else None
     except ValueError:
-        raise PoisonMessage(f"delegation {name} {value!r} is not a date") from None
+        return None
+
+
+def violations(message: events_pb2.Delegation, prefix: str = "delegation.") -> list[FieldViolation]:
+    """What is wrong with a delegation that identity's API would not have granted."""
+    tiers, sections, actions = set(message.tiers), set(message.sections), set(message.actions)
+    found: list[FieldViolation] = []
+
+    def bad(field: str, description: str) -> None:
+        found.append(FieldViolation(prefix + field, description))
+
+    if not UUID.fullmatch(message.id):
+        bad("id", "not a UUID")
+    if not UNIT_PATH.fullmatch(message.unit_path):
+        bad("unit_path", "not a unit path")
+    if not tiers or not tiers <= {t.value for t in DELEGABLE_TIERS}:
+        bad("tiers", f"one or more of {sorted(t.value for t in DELEGABLE_TIERS)}")
+    if not sections or not sections <= {s.value for s in DELEGABLE_SECTIONS}:
+        bad("sections", f"one or more of {sorted(s.value for s in DELEGABLE_SECTIONS)}")
+    if not actions or not actions <= {a.value for a in DELEGABLE_ACTIONS}:
+        bad("actions", f"one or more of {sorted(a.value for a in DELEGABLE_ACTIONS)}")
+    if message.target_unit_path and not UNIT_PATH.fullmatch(message.target_unit_path):
+        bad("target_unit_path", "not a unit path")
+    if not message.target_unit_path and not message.person_ids:
+        bad("target_unit_path", "neither a unit subtree nor persons")
+    if len(message.person_ids) > MAX_PERSONS or not all(UUID.fullmatch(p) for p in message.person_ids):
+        bad("person_ids", f"at most {MAX_PERSONS} UUIDs")
+    valid_from, valid_to = _date(message.valid_from), _date(message.valid_to)
+    if valid_from is None or valid_from.isoformat() != message.valid_from:
+        bad("valid_from", "not a date YYYY-MM-DD")
+    elif message.valid_to and (valid_to is None or valid_to.isoformat() != message.valid_to or valid_to < valid_from):
+        bad("valid_to", "not a date YYYY-MM-DD from valid_from on")
+    return found
+
+
+def revocation_violations(message: events_pb2.DelegationRevoked) -> list[FieldViolation]:
+    return [] if UUID.fullmatch(message.id) else [FieldViolation("id", "not a UUID")]
 
 
 def check(message: events_pb2.Delegation) -> Delegation:
     """The delegation an event states, if identity's API would have accepted it."""
-    tiers, sections, actions = set(message.tiers), set(message.sections), set(message.actions)
-    problems = []
-    if not UUID.fullmatch(message.id):
-        problems.append("id")
-    if not UNIT_PATH.fullmatch(message.unit_path):
-        problems.append("unit_path")
-    if not tiers or not tiers <= {t.value for t in DELEGABLE_TIERS}:
-        problems.append("tiers")
-    if not sections or not sections <= {s.value for s in DELEGABLE_SECTIONS}:
-        problems.append("sections")
-    if not actions or not actions <= {a.value for a in DELEGABLE_ACTIONS}:
-        problems.append("actions")
-    if message.target_unit_path and not UNIT_PATH.fullmatch(message.target_unit_path):
-        problems.append("target_unit_path")
-    if not message.target_unit_path and not message.person_ids:
-        problems.append("target_unit_path/person_ids")
-    if len(message.person_ids) > MAX_PERSONS or not all(UUID.fullmatch(p) for p in message.person_ids):
-        problems.append("person_ids")
-    valid_from, valid_to = _date(message.valid_from, "valid_from"), _date(message.valid_to, "valid_to")
-    if valid_from is None or (valid_to is not None and valid_to < valid_from):
-        problems.append("valid_from/valid_to")
-    if problems:
-        raise PoisonMessage(f"delegation event refused: bad {', '.join(problems)}")
+    if found := violations(message):
+        raise PoisonMessage(found)
     return Delegation(
         grantee_unit_path=message.unit_path,
-        tiers=frozenset(tiers),
-        sections=frozenset(Section(s) for s in sections),
-        actions=frozenset(Action(a) for a in actions),
+        tiers=frozenset(message.tiers),
+        sections=frozenset(Section(s) for s in message.sections),
+        actions=frozenset(Action(a) for a in message.actions),
         target_unit_path=message.target_unit_path or None,
         person_ids=frozenset(message.person_ids),
-        valid_from=valid_from,
-        valid_to=valid_to,
+        valid_from=date.fromisoformat(message.valid_from),
+        valid_to=_date(message.valid_to),
     )
 
 
@@ -115,8 +128,8 @@ class DelegationCopy:
             )
         elif envelope.subject == subjects.IDENTITY_DELEGATION_REVOKED:
             revoked = unpack(envelope, events_pb2.DelegationRevoked)
-            if not UUID.fullmatch(revoked.id):
-                raise PoisonMessage("delegation revocation refused: bad id")
+            if found := revocation_violations(revoked):
+                raise PoisonMessage(found)
             await session.execute(delete(self.table).where(self.table.c.id == revoked.id))
 
     async def for_caller(self, session: AsyncSession, principal: Principal) -> list[Delegation]:

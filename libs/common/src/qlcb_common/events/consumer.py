@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
@@ -16,10 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb.events.v1.envelope_pb2 import Envelope
 from qlcb_common.db import Database
-from qlcb_common.events.envelope import PoisonMessage, parse
+from qlcb_common.events.contracts import Contracts, accept
+from qlcb_common.events.envelope import PoisonMessage
 from qlcb_common.events.inbox import Inbox
 from qlcb_common.events.streams import Stream
-from qlcb_common.metrics import EVENT_LAG, EVENTS_CONSUMED
+from qlcb_common.metrics import EVENT_LAG, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED
 
 log = structlog.get_logger(__name__)
 
@@ -29,8 +31,10 @@ Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
 class DurableConsumer:
     """Pulls from one stream; `handler` runs inside the transaction that records the event.
 
-    A handler that raises `PoisonMessage` gets the message terminated (it would never
-    succeed); any other error naks it with a growing delay so it is retried.
+    Every message is first checked against the producer's `contracts`; one that fails, or whose
+    handler raises `PoisonMessage`, is dead-lettered: kept in the inbox's dead_letters table with
+    the reason, counted (`qlcb_events_dead_lettered_total`) and acknowledged, having changed
+    nothing. Any other error naks it with a growing delay so it is retried.
     """
 
     def __init__(
@@ -42,6 +46,7 @@ class DurableConsumer:
         db: Database,
         inbox: Inbox,
         js: JetStreamContext,
+        contracts: Contracts,
         handler: Handler,
         batch_size: int = 100,
         fetch_timeout: float = 1.0,
@@ -53,6 +58,7 @@ class DurableConsumer:
         self._db = db
         self._inbox = inbox
         self._js = js
+        self._contracts = contracts
         self._handler = handler
         self._batch_size = batch_size
         self._fetch_timeout = fetch_timeout
@@ -98,7 +104,7 @@ class DurableConsumer:
 
     async def handle(self, message: Msg) -> None:
         try:
-            envelope = parse(message.data)
+            envelope = accept(message.subject, message.data, self._contracts)
             async with self._db.unit_of_work() as session:
                 if await self._inbox.seen(session, consumer=self.name, event_id=envelope.event_id):
                     outcome = "duplicate"
@@ -112,9 +118,7 @@ class DurableConsumer:
                     )
                     outcome = "applied"
         except PoisonMessage as exc:
-            log.error("event rejected", consumer=self.name, subject=message.subject, error=str(exc))
-            EVENTS_CONSUMED.labels(self.name, "rejected").inc()
-            await message.term()
+            await self._dead_letter(message, exc)
             return
         except IntegrityError as exc:
             if not await self._processed(envelope.event_id):
@@ -133,6 +137,40 @@ class DurableConsumer:
         except Exception as exc:
             # The effect is committed; the redelivery that follows is caught by the inbox.
             log.warning("ack failed", consumer=self.name, error=repr(exc))
+
+    async def _dead_letter(self, message: Msg, exc: PoisonMessage) -> None:
+        sequence = message.metadata.sequence.stream
+        try:
+            async with self._db.unit_of_work() as session:
+                kept = await self._inbox.dead_letter(
+                    session,
+                    consumer=self.name,
+                    stream=self._stream.name,
+                    stream_sequence=sequence,
+                    subject=message.subject,
+                    payload=message.data,
+                    reason=str(exc),
+                )
+        except Exception as store_exc:
+            await self._retry(message, store_exc)
+            return
+        if kept:
+            log.error(
+                "event dead-lettered",
+                consumer=self.name,
+                subject=message.subject,
+                stream_sequence=sequence,
+                reason=str(exc),
+            )
+            subject = message.subject if message.subject in self._contracts else "other"
+            reason = re.sub(r"\[\d+\]", "[]", exc.violations[0].field)
+            EVENTS_DEAD_LETTERED.labels(self._stream.name, subject, reason).inc()
+            EVENTS_CONSUMED.labels(self.name, "dead_lettered").inc()
+        try:
+            await message.ack()
+        except Exception as ack_exc:
+            # Kept already; the redelivery that follows is recognised by its stream sequence.
+            log.warning("ack failed", consumer=self.name, error=repr(ack_exc))
 
     async def _processed(self, event_id: str) -> bool:
         async with self._db.unit_of_work() as session:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -10,6 +11,7 @@ from google.protobuf.any_pb2 import Any as AnyMessage
 from google.protobuf.message import DecodeError, Message
 
 from qlcb.events.v1.envelope_pb2 import Envelope
+from qlcb_common.errors import FieldViolation
 
 M = TypeVar("M", bound=Message)
 
@@ -23,7 +25,16 @@ def wrap(subject: str, payload: Message, *, actor: str, occurred_at: datetime) -
 
 
 class PoisonMessage(ValueError):
-    """The bytes on the stream are not an Envelope we can read; retrying will not help."""
+    """A message no retry will ever apply: not an Envelope, or an event its producer's own API
+    could not have produced. Each violation names the field; the consumer dead-letters it."""
+
+    def __init__(self, violations: Sequence[FieldViolation]) -> None:
+        self.violations = tuple(violations)
+        super().__init__("; ".join(f"{v.field}: {v.description}" for v in self.violations))
+
+    @classmethod
+    def single(cls, field: str, description: str) -> PoisonMessage:
+        return cls([FieldViolation(field, description)])
 
 
 def parse(data: bytes) -> Envelope:
@@ -31,14 +42,16 @@ def parse(data: bytes) -> Envelope:
     try:
         envelope.ParseFromString(data)
     except DecodeError as exc:
-        raise PoisonMessage(f"not an Envelope: {exc}") from exc
+        raise PoisonMessage.single("envelope", f"not an Envelope: {exc}") from exc
     if not envelope.event_id:
-        raise PoisonMessage("Envelope has no event_id")
+        raise PoisonMessage.single("event_id", "missing")
     return envelope
 
 
 def unpack(envelope: Envelope, message_type: type[M]) -> M:
     message = message_type()
     if not envelope.payload.Unpack(message):
-        raise PoisonMessage(f"payload is {envelope.payload.TypeName()}, expected {message_type.DESCRIPTOR.full_name}")
+        raise PoisonMessage.single(
+            "payload", f"is {envelope.payload.TypeName()}, expected {message_type.DESCRIPTOR.full_name}"
+        )
     return message

@@ -1,11 +1,25 @@
 """Idempotent inbox: the ids of processed events, written in the same transaction as the
-effect, so a redelivered event changes nothing."""
+effect, so a redelivered event changes nothing; and the dead letters, the messages a consumer
+refused (`events.contracts`), kept whole for the operators with the reason naming the field."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime, MetaData, String, Table, insert, select
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    insert,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
@@ -20,9 +34,37 @@ def define_inbox_table(metadata: MetaData) -> Table:
     )
 
 
+def define_dead_letter_table(metadata: MetaData) -> Table:
+    return Table(
+        "dead_letters",
+        metadata,
+        # SQLite autoincrements only an INTEGER primary key.
+        Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
+        Column("consumer", String(100), nullable=False),
+        Column("stream", String(100), nullable=False),
+        Column("stream_sequence", BigInteger, nullable=False),
+        Column("subject", Text, nullable=False),
+        Column("payload", LargeBinary, nullable=False),
+        Column("reason", Text, nullable=False),
+        Column("dead_lettered_at", DateTime(timezone=True), nullable=False),
+        UniqueConstraint("consumer", "stream", "stream_sequence"),
+    )
+
+
 class Inbox:
-    def __init__(self, table: Table) -> None:
+    def __init__(self, table: Table, dead_letters: Table) -> None:
         self.table = table
+        self.dead_letters = dead_letters
+
+    @classmethod
+    def of(cls, metadata: MetaData) -> Inbox:
+        """The inbox whose tables live in `metadata`, defined there the first time."""
+        table = metadata.tables.get("processed_events")
+        dead_letters = metadata.tables.get("dead_letters")
+        return cls(
+            table if table is not None else define_inbox_table(metadata),
+            dead_letters if dead_letters is not None else define_dead_letter_table(metadata),
+        )
 
     async def seen(self, session: AsyncSession, *, consumer: str, event_id: str) -> bool:
         found = await session.scalar(
@@ -40,3 +82,34 @@ class Inbox:
                 processed_at=datetime.now(UTC),
             )
         )
+
+    async def dead_letter(
+        self,
+        session: AsyncSession,
+        *,
+        consumer: str,
+        stream: str,
+        stream_sequence: int,
+        subject: str,
+        payload: bytes,
+        reason: str,
+    ) -> bool:
+        """Keeps a refused message; False if this consumer already kept it (a redelivery)."""
+        t = self.dead_letters
+        kept = await session.scalar(
+            select(t.c.id).where(t.c.consumer == consumer, t.c.stream == stream, t.c.stream_sequence == stream_sequence)
+        )
+        if kept is not None:
+            return False
+        await session.execute(
+            insert(t).values(
+                consumer=consumer,
+                stream=stream,
+                stream_sequence=stream_sequence,
+                subject=subject,
+                payload=payload,
+                reason=reason,
+                dead_lettered_at=datetime.now(UTC),
+            )
+        )
+        return True

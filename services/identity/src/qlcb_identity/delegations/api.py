@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from qlcb_common.authz import Action, Section
 from qlcb_common.authz.delegations import MAX_PERSONS
+from qlcb_common.identifiers import UNIT_PATH_PATTERN, UUID_PATTERN, anchored
 from qlcb_common.tiers import Tier
 from qlcb_identity.audit.service import audited
 from qlcb_identity.delegations import service
@@ -17,8 +18,8 @@ from qlcb_identity.dependencies import Caller, DatabaseDep
 router = APIRouter(prefix="/v1", tags=["Ủy quyền"])
 
 
-UNIT_PATH = r"^(/[A-Z0-9][A-Z0-9_-]{1,31})+$"
-UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+UNIT_PATH = anchored(UNIT_PATH_PATTERN)
+UUID = anchored(UUID_PATTERN)
 DelegableTier = Literal["hq-department", "hq-unit", "local-admin", "local-officer", "unit-leader"]
 DelegableSection = Literal[
     "unit",

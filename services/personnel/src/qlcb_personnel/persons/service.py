@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -11,21 +10,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb.personnel.v1 import events_pb2
 from qlcb_common import authz
+from qlcb_common import personnel_rules as rules
 from qlcb_common.auth import Principal
 from qlcb_common.authz import Action, Delegation, RecordRef, Section
 from qlcb_common.errors import AlreadyExists, FieldViolation, InvalidArgument, NotFound
 from qlcb_common.events import subjects
 from qlcb_common.events.outbox import Outbox
-from qlcb_common.text import clean, control_violation
 from qlcb_personnel.persons.messages import to_proto
 from qlcb_personnel.persons.models import Person
 from qlcb_personnel.units import history
 from qlcb_personnel.units.models import Unit, in_subtree
 
-# ASCII only: `\d` would take any script's digits (e.g. Arabic-Indic) as a personal id.
-PERSONAL_ID = re.compile(r"[0-9]{12}", re.ASCII)
-STAFF_NUMBER = re.compile(r"[A-Za-z0-9./-]{1,20}", re.ASCII)
-SEXES = ("SEX_MALE", "SEX_FEMALE")
 MIN_AGE, MAX_AGE = 15, 100
 MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE = 500, 100
 
@@ -49,26 +44,11 @@ async def create_person(
     data: PersonCreate,
 ) -> Person:
     violations: list[FieldViolation] = []
-    personal_id = data.personal_id.strip()
-    staff_number = data.staff_number.strip()
-    full_name = clean(data.full_name)
-    if refused := control_violation("personal_id", data.personal_id):
-        violations.append(refused)
-    elif not PERSONAL_ID.fullmatch(personal_id):
-        violations.append(FieldViolation("personal_id", "Số định danh cá nhân phải gồm đúng 12 chữ số 0–9"))
-    if refused := control_violation("staff_number", data.staff_number):
-        violations.append(refused)
-    elif not STAFF_NUMBER.fullmatch(staff_number):
-        violations.append(FieldViolation("staff_number", "Số hiệu cán bộ: 1–20 ký tự A–Z, a–z, 0–9, '.', '-', '/'"))
-    if refused := control_violation("full_name", data.full_name):
-        violations.append(refused)
-    elif not full_name:
-        violations.append(FieldViolation("full_name", "Họ và tên không được để trống"))
-    elif len(full_name) > 150:
-        violations.append(FieldViolation("full_name", "Họ và tên dài quá 150 ký tự"))
+    personal_id = rules.personal_id(data.personal_id, violations)
+    staff_number = rules.staff_number(data.staff_number, violations)
+    full_name = rules.full_name(data.full_name, violations)
     birth = _birth_date(data.date_of_birth, violations)
-    if data.sex not in SEXES:
-        violations.append(FieldViolation("sex", "Giới tính phải là SEX_MALE hoặc SEX_FEMALE"))
+    rules.sex(data.sex, violations)
     unit = await session.get(Unit, data.unit_id) if data.unit_id else None
     if unit is None:
         violations.append(FieldViolation("unit_id", "Đơn vị không tồn tại"))
@@ -173,10 +153,8 @@ async def list_persons(
 
 
 def _birth_date(value: str, violations: list[FieldViolation]) -> date | None:
-    try:
-        birth = date.fromisoformat(value.strip())
-    except ValueError:
-        violations.append(FieldViolation("date_of_birth", "Ngày sinh phải theo dạng YYYY-MM-DD"))
+    birth = rules.iso_date(value, violations, "date_of_birth", "Ngày sinh phải theo dạng YYYY-MM-DD")
+    if birth is None:
         return None
     today = date.today()
     age = today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb.personnel.v1 import events_pb2
 from qlcb_common import authz
+from qlcb_common import personnel_rules as rules
 from qlcb_common.auth import Principal
 from qlcb_common.authz import Action, Delegation, Section
 from qlcb_common.errors import AlreadyExists, FailedPrecondition, FieldViolation, InvalidArgument, NotFound
@@ -26,7 +27,7 @@ from qlcb_personnel.decisions import Decision, parse_decision
 from qlcb_personnel.persons.moves import active_persons, move_person
 from qlcb_personnel.units import history
 from qlcb_personnel.units.models import Unit
-from qlcb_personnel.units.service import check_name, check_new_unit, create, to_proto
+from qlcb_personnel.units.service import check_new_unit, create, to_proto
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ async def rename_unit(
     unit = await _the_unit(session, unit_id)
     ctx.require(Action.UPDATE, unit.path)
     violations: list[FieldViolation] = []
-    name = check_name(name, "name", violations)
+    name = rules.unit_name(name, violations, "name")
     decided = parse_decision(effective_date, decision, violations)
     if violations or decided is None:
         raise InvalidArgument(violations)

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
@@ -10,44 +9,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb.personnel.v1 import events_pb2, personnel_pb2
 from qlcb_common import authz
+from qlcb_common import personnel_rules as rules
 from qlcb_common.auth import Principal
 from qlcb_common.authz import Action, Delegation, Section
 from qlcb_common.errors import AlreadyExists, FieldViolation, InvalidArgument, NotFound, PermissionDenied
 from qlcb_common.events import subjects
 from qlcb_common.events.outbox import Outbox
-from qlcb_common.text import clean, control_violation
 from qlcb_personnel.decisions import Decision, parse_decision
 from qlcb_personnel.units import history
 from qlcb_personnel.units.models import Unit
 
-# ASCII only, checked before upper-casing: "ı".upper() is "I", "ſ".upper() is "S".
-CODE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{1,31}", re.ASCII)
-KINDS = set(personnel_pb2.UnitKind.keys()) - {"UNIT_KIND_UNSPECIFIED"}
-MAX_NAME = 255
-
-
-def check_name(name: str, field: str, violations: list[FieldViolation]) -> str:
-    cleaned = clean(name)
-    if refused := control_violation(field, name):
-        violations.append(refused)
-    elif not cleaned:
-        violations.append(FieldViolation(field, "Tên đơn vị không được để trống"))
-    elif len(cleaned) > MAX_NAME:
-        violations.append(FieldViolation(field, f"Tên đơn vị dài quá {MAX_NAME} ký tự"))
-    return cleaned
-
 
 def check_new_unit(code: str, name: str, kind: str, prefix: str, violations: list[FieldViolation]) -> tuple[str, str]:
     """Code, name and kind of a unit to establish; `prefix` names the fields ("" or "successors[1].")."""
-    stripped = code.strip()
-    if refused := control_violation(f"{prefix}code", code):
-        violations.append(refused)
-    elif not CODE_PATTERN.fullmatch(stripped):
-        violations.append(FieldViolation(f"{prefix}code", "2–32 ký tự: chữ A–Z (lưu chữ in hoa), số 0–9, '-' hoặc '_'"))
-    code = stripped.upper()
-    name = check_name(name, f"{prefix}name", violations)
-    if kind not in KINDS:
-        violations.append(FieldViolation(f"{prefix}kind", f"Loại đơn vị phải là một trong {sorted(KINDS)}"))
+    code = rules.unit_code(code, violations, f"{prefix}code")
+    name = rules.unit_name(name, violations, f"{prefix}name")
+    rules.unit_kind(kind, violations, f"{prefix}kind")
     return code, name
 
 

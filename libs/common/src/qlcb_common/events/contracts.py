@@ -1,0 +1,283 @@
+"""What each subject may carry, checked by every consumer before anything is applied.
+
+NATS lets a producer publish only its own subjects (`events.permissions`); this catches what such
+a producer could still send: an event its own API would never have produced (a personal id in
+Arabic-Indic digits, a name with a bidi override or not in NFC, a unit path that is not one, an
+unknown enum value, a delegation with a sector tier). Personnel's events are checked with the
+rules personnel's API applies (`personnel_rules`), identity's with the delegation rules of
+`authz.delegations`. An event that fails is a `PoisonMessage` naming the field; the consumer
+dead-letters it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from google.protobuf.descriptor import EnumDescriptor
+from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from qlcb.events.v1.envelope_pb2 import Envelope
+from qlcb.identity.v1 import events_pb2 as identity_events
+from qlcb.personnel.v1 import events_pb2 as personnel_events
+from qlcb.personnel.v1 import personnel_pb2
+from qlcb_common import personnel_rules as rules
+from qlcb_common.authz import delegations
+from qlcb_common.errors import FieldViolation
+from qlcb_common.events import subjects
+from qlcb_common.events.envelope import PoisonMessage, parse, unpack
+from qlcb_common.identifiers import UNIT_PATH, UUID
+from qlcb_common.limits import MAX_MERGE_SOURCES, MAX_SPLIT_SUCCESSORS
+from qlcb_common.text import control_violation
+
+M = TypeVar("M", bound=Message)
+
+MAX_ACTOR = 64
+"""The producers record who decided in 64 characters (a Keycloak subject is a UUID)."""
+
+
+@dataclass(frozen=True)
+class Contract(Generic[M]):
+    """The payload type of one subject and what is wrong with a payload (nothing: acceptable)."""
+
+    payload: type[M]
+    violations: Callable[[M], list[FieldViolation]]
+
+    def check(self, envelope: Envelope) -> None:
+        if found := self.violations(unpack(envelope, self.payload)):
+            raise PoisonMessage(found)
+
+
+Contracts = Mapping[str, Contract[Any]]
+
+
+def accept(subject: str, data: bytes, contracts: Contracts) -> Envelope:
+    """The envelope published on `subject`, if it is one its producer could have sent."""
+    envelope = parse(data)
+    found: list[FieldViolation] = []
+    if envelope.subject != subject:
+        found.append(FieldViolation("subject", f"the envelope says {envelope.subject!r}"))
+    elif subject not in contracts:
+        found.append(FieldViolation("subject", "no event is published on it"))
+    if not UUID.fullmatch(envelope.event_id):
+        found.append(FieldViolation("event_id", "not a UUID"))
+    if refused := control_violation("actor", envelope.actor):
+        found.append(refused)
+    elif not 0 < len(envelope.actor) <= MAX_ACTOR:
+        found.append(FieldViolation("actor", f"1–{MAX_ACTOR} characters"))
+    if envelope.occurred_at == Timestamp():
+        found.append(FieldViolation("occurred_at", "missing"))
+    if found:
+        raise PoisonMessage(found)
+    contracts[subject].check(envelope)
+    return envelope
+
+
+# Personnel's events carry what personnel stored: values its checks accept, in the form it keeps.
+
+
+def _stored(field: str, value: str, stored: str, found: list[FieldViolation], before: int) -> None:
+    """A value its check let through must also be as personnel stores it (trimmed, NFC, upper-case code)."""
+    if len(found) == before and value != stored:
+        found.append(FieldViolation(field, "không ở dạng lưu trữ (NFC, không khoảng trắng thừa)"))
+
+
+def _text(
+    check: Callable[[str, list[FieldViolation], str], str], value: str, field: str, found: list[FieldViolation]
+) -> None:
+    before = len(found)
+    _stored(field, value, check(value, found, field), found, before)
+
+
+def _uuid(value: str, field: str, found: list[FieldViolation]) -> None:
+    if not UUID.fullmatch(value):
+        found.append(FieldViolation(field, "không phải UUID"))
+
+
+def _date(value: str, field: str, found: list[FieldViolation]) -> None:
+    before = len(found)
+    parsed = rules.iso_date(value, found, field, "Ngày phải theo dạng YYYY-MM-DD")
+    _stored(field, value, parsed.isoformat() if parsed else value, found, before)
+
+
+def _enum(enum: EnumDescriptor, value: int, allowed: frozenset[str], field: str, found: list[FieldViolation]) -> str:
+    """The name of an enum value, which must be one of `allowed` (an unknown number has none)."""
+    known = enum.values_by_number.get(value)
+    name = known.name if known is not None else ""
+    if name not in allowed:
+        found.append(FieldViolation(field, f"phải là một trong {sorted(allowed)}"))
+    return name
+
+
+_STATUSES = frozenset(personnel_pb2.PersonStatus.keys()) - {"PERSON_STATUS_UNSPECIFIED"}
+_MOVE_REASONS = frozenset(personnel_events.MoveReason.keys()) - {"MOVE_REASON_UNSPECIFIED"}
+
+
+def _unit(unit: personnel_pb2.Unit, field: str, found: list[FieldViolation]) -> None:
+    _uuid(unit.id, f"{field}.id", found)
+    _text(rules.unit_code, unit.code, f"{field}.code", found)
+    _text(rules.unit_name, unit.name, f"{field}.name", found)
+    _enum(personnel_pb2.UnitKind.DESCRIPTOR, unit.kind, rules.UNIT_KINDS, f"{field}.kind", found)
+    if unit.parent_id:
+        _uuid(unit.parent_id, f"{field}.parent_id", found)
+    if not UNIT_PATH.fullmatch(unit.path) or not unit.path.endswith(f"/{unit.code}"):
+        found.append(FieldViolation(f"{field}.path", "không phải đường dẫn mã đơn vị kết thúc bằng mã của nó"))
+    elif bool(unit.parent_id) != (unit.path.count("/") > 1):
+        found.append(FieldViolation(f"{field}.parent_id", "chỉ đơn vị gốc không có đơn vị cấp trên"))
+    if unit.dissolved_on:
+        _date(unit.dissolved_on, f"{field}.dissolved_on", found)
+
+
+def _person(person: personnel_pb2.Person, field: str, found: list[FieldViolation]) -> None:
+    _uuid(person.id, f"{field}.id", found)
+    _text(rules.personal_id, person.personal_id, f"{field}.personal_id", found)
+    _text(rules.staff_number, person.staff_number, f"{field}.staff_number", found)
+    _text(rules.full_name, person.full_name, f"{field}.full_name", found)
+    _date(person.date_of_birth, f"{field}.date_of_birth", found)
+    _enum(personnel_pb2.Sex.DESCRIPTOR, person.sex, frozenset(rules.SEXES), f"{field}.sex", found)
+    _uuid(person.unit_id, f"{field}.unit_id", found)
+    _enum(personnel_pb2.PersonStatus.DESCRIPTOR, person.status, _STATUSES, f"{field}.status", found)
+
+
+def _decided(effective_date: str, decision: str, found: list[FieldViolation]) -> None:
+    _date(effective_date, "effective_date", found)
+    _text(rules.decision_number, decision, "decision", found)
+
+
+def _established(event: personnel_events.UnitEstablished) -> list[FieldViolation]:
+    found: list[FieldViolation] = []
+    _unit(event.unit, "unit", found)
+    if event.unit.dissolved_on:
+        found.append(FieldViolation("unit.dissolved_on", "đơn vị mới thành lập chưa giải thể"))
+    return found
+
+
+def _renamed(event: personnel_events.UnitRenamed) -> list[FieldViolation]:
+    found: list[FieldViolation] = []
+    _unit(event.unit, "unit", found)
+    _text(rules.unit_name, event.previous_name, "previous_name", found)
+    _decided(event.effective_date, event.decision, found)
+    return found
+
+
+def _moved(event: personnel_events.UnitMoved) -> list[FieldViolation]:
+    found: list[FieldViolation] = []
+    _unit(event.unit, "unit", found)
+    if not UNIT_PATH.fullmatch(event.previous_path):
+        found.append(FieldViolation("previous_path", "không phải đường dẫn mã đơn vị"))
+    _decided(event.effective_date, event.decision, found)
+    return found
+
+
+def _dissolved(event: personnel_events.UnitDissolved) -> list[FieldViolation]:
+    found: list[FieldViolation] = []
+    _unit(event.unit, "unit", found)
+    _decided(event.effective_date, event.decision, found)
+    if event.unit.dissolved_on != event.effective_date:
+        found.append(FieldViolation("unit.dissolved_on", "phải là ngày hiệu lực của quyết định"))
+    return found
+
+
+def _units(units: Any, field: str, least: int, most: int, found: list[FieldViolation]) -> None:
+    if not least <= len(units) <= most:
+        found.append(FieldViolation(field, f"{least}–{most} đơn vị"))
+    for index, unit in enumerate(units[:most]):
+        _unit(unit, f"{field}[{index}]", found)
+
+
+def _merged(event: personnel_events.UnitsMerged) -> list[FieldViolation]:
+    found: list[FieldViolation] = []
+    _units(event.sources, "sources", 1, MAX_MERGE_SOURCES, found)
+    _unit(event.target, "target", found)
+    _decided(event.effective_date, event.decision, found)
+    return found
+
+
+def _split(event: personnel_events.UnitSplit) -> list[FieldViolation]:
+    found: list[FieldViolation] = []
+    _unit(event.source, "source", found)
+    _units(event.successors, "successors", 2, MAX_SPLIT_SUCCESSORS, found)
+    _decided(event.effective_date, event.decision, found)
+    return found
+
+
+def _created(event: personnel_events.PersonCreated) -> list[FieldViolation]:
+    found: list[FieldViolation] = []
+    _person(event.person, "person", found)
+    if event.person.status != personnel_pb2.PERSON_STATUS_ACTIVE:
+        found.append(FieldViolation("person.status", "hồ sơ mới phải đang công tác"))
+    return found
+
+
+def _status_changed(
+    status: personnel_pb2.PersonStatus.ValueType,
+) -> Callable[[personnel_events.PersonStatusChanged], list[FieldViolation]]:
+    """The check of one status subject: the person must stand in the status it announces."""
+
+    def violations(event: personnel_events.PersonStatusChanged) -> list[FieldViolation]:
+        found: list[FieldViolation] = []
+        _person(event.person, "person", found)
+        if event.person.status != status:
+            found.append(FieldViolation("person.status", f"phải là {personnel_pb2.PersonStatus.Name(status)}"))
+        previous = _enum(
+            personnel_pb2.PersonStatus.DESCRIPTOR, event.previous_status, _STATUSES, "previous_status", found
+        )
+        if previous == personnel_pb2.PersonStatus.Name(status):
+            found.append(FieldViolation("previous_status", "phải khác tình trạng mới"))
+        _decided(event.effective_date, event.decision, found)
+        return found
+
+    return violations
+
+
+def _transferred(event: personnel_events.PersonTransferred) -> list[FieldViolation]:
+    found: list[FieldViolation] = []
+    _person(event.person, "person", found)
+    _unit(event.from_unit, "from_unit", found)
+    _unit(event.to_unit, "to_unit", found)
+    if event.person.unit_id != event.to_unit.id or event.from_unit.id == event.to_unit.id:
+        found.append(FieldViolation("to_unit.id", "phải là đơn vị mới của hồ sơ, khác đơn vị cũ"))
+    reason = _enum(personnel_events.MoveReason.DESCRIPTOR, event.reason, _MOVE_REASONS, "reason", found)
+    if reason == "MOVE_REASON_TRANSFER":
+        _uuid(event.transfer_id, "transfer_id", found)
+    elif event.transfer_id:
+        found.append(FieldViolation("transfer_id", "chỉ có khi điều động"))
+    _decided(event.effective_date, event.decision, found)
+    return found
+
+
+PERSONNEL_EVENTS: Contracts = {
+    subjects.PERSONNEL_UNIT_ESTABLISHED: Contract(personnel_events.UnitEstablished, _established),
+    subjects.PERSONNEL_UNIT_RENAMED: Contract(personnel_events.UnitRenamed, _renamed),
+    subjects.PERSONNEL_UNIT_MOVED: Contract(personnel_events.UnitMoved, _moved),
+    subjects.PERSONNEL_UNIT_DISSOLVED: Contract(personnel_events.UnitDissolved, _dissolved),
+    subjects.PERSONNEL_UNIT_MERGED: Contract(personnel_events.UnitsMerged, _merged),
+    subjects.PERSONNEL_UNIT_SPLIT: Contract(personnel_events.UnitSplit, _split),
+    subjects.PERSONNEL_PERSON_CREATED: Contract(personnel_events.PersonCreated, _created),
+    subjects.PERSONNEL_PERSON_RETIRED: Contract(
+        personnel_events.PersonStatusChanged, _status_changed(personnel_pb2.PERSON_STATUS_RETIRED)
+    ),
+    subjects.PERSONNEL_PERSON_RESIGNED: Contract(
+        personnel_events.PersonStatusChanged, _status_changed(personnel_pb2.PERSON_STATUS_RESIGNED)
+    ),
+    subjects.PERSONNEL_PERSON_DIED: Contract(
+        personnel_events.PersonStatusChanged, _status_changed(personnel_pb2.PERSON_STATUS_DECEASED)
+    ),
+    subjects.PERSONNEL_PERSON_REINSTATED: Contract(
+        personnel_events.PersonStatusChanged, _status_changed(personnel_pb2.PERSON_STATUS_ACTIVE)
+    ),
+    subjects.PERSONNEL_PERSON_TRANSFERRED: Contract(personnel_events.PersonTransferred, _transferred),
+}
+"""Every subject personnel publishes on."""
+
+IDENTITY_EVENTS: Contracts = {
+    subjects.IDENTITY_DELEGATION_GRANTED: Contract(
+        identity_events.DelegationGranted, lambda event: delegations.violations(event.delegation)
+    ),
+    subjects.IDENTITY_DELEGATION_REVOKED: Contract(
+        identity_events.DelegationRevoked, delegations.revocation_violations
+    ),
+}
+"""Every subject identity publishes on."""

@@ -1,0 +1,100 @@
+"""What personnel's API accepts in a person, a unit and a decision, field by field.
+
+Personnel checks its requests with these, and every consumer of its events checks each event
+against them again (`events.contracts`), so an event that personnel's API could not have
+produced is refused with the same words. Each check appends a violation naming `field` and
+returns the value as personnel stores it (trimmed, NFC, codes upper case).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from qlcb.personnel.v1 import personnel_pb2
+from qlcb_common.errors import FieldViolation
+from qlcb_common.identifiers import PERSONAL_ID, STAFF_NUMBER, UNIT_CODE
+from qlcb_common.text import clean, control_violation
+
+SEXES = ("SEX_MALE", "SEX_FEMALE")
+UNIT_KINDS = frozenset(personnel_pb2.UnitKind.keys()) - {"UNIT_KIND_UNSPECIFIED"}
+MAX_FULL_NAME = 150
+MAX_UNIT_NAME = 255
+MAX_DECISION = 100
+
+
+def personal_id(value: str, violations: list[FieldViolation], field: str = "personal_id") -> str:
+    if refused := control_violation(field, value):
+        violations.append(refused)
+    elif not PERSONAL_ID.fullmatch(value.strip()):
+        violations.append(FieldViolation(field, "Số định danh cá nhân phải gồm đúng 12 chữ số 0–9"))
+    return value.strip()
+
+
+def staff_number(value: str, violations: list[FieldViolation], field: str = "staff_number") -> str:
+    if refused := control_violation(field, value):
+        violations.append(refused)
+    elif not STAFF_NUMBER.fullmatch(value.strip()):
+        violations.append(FieldViolation(field, "Số hiệu cán bộ: 1–20 ký tự A–Z, a–z, 0–9, '.', '-', '/'"))
+    return value.strip()
+
+
+def full_name(value: str, violations: list[FieldViolation], field: str = "full_name") -> str:
+    cleaned = clean(value)
+    if refused := control_violation(field, value):
+        violations.append(refused)
+    elif not cleaned:
+        violations.append(FieldViolation(field, "Họ và tên không được để trống"))
+    elif len(cleaned) > MAX_FULL_NAME:
+        violations.append(FieldViolation(field, f"Họ và tên dài quá {MAX_FULL_NAME} ký tự"))
+    return cleaned
+
+
+def unit_code(value: str, violations: list[FieldViolation], field: str = "code") -> str:
+    stripped = value.strip()
+    if refused := control_violation(field, value):
+        violations.append(refused)
+    elif not UNIT_CODE.fullmatch(stripped):
+        violations.append(FieldViolation(field, "2–32 ký tự: chữ A–Z (lưu chữ in hoa), số 0–9, '-' hoặc '_'"))
+    return stripped.upper()
+
+
+def unit_name(value: str, violations: list[FieldViolation], field: str = "name") -> str:
+    cleaned = clean(value)
+    if refused := control_violation(field, value):
+        violations.append(refused)
+    elif not cleaned:
+        violations.append(FieldViolation(field, "Tên đơn vị không được để trống"))
+    elif len(cleaned) > MAX_UNIT_NAME:
+        violations.append(FieldViolation(field, f"Tên đơn vị dài quá {MAX_UNIT_NAME} ký tự"))
+    return cleaned
+
+
+def unit_kind(value: str, violations: list[FieldViolation], field: str = "kind") -> str:
+    if value not in UNIT_KINDS:
+        violations.append(FieldViolation(field, f"Loại đơn vị phải là một trong {sorted(UNIT_KINDS)}"))
+    return value
+
+
+def sex(value: str, violations: list[FieldViolation], field: str = "sex") -> str:
+    if value not in SEXES:
+        violations.append(FieldViolation(field, "Giới tính phải là SEX_MALE hoặc SEX_FEMALE"))
+    return value
+
+
+def decision_number(value: str, violations: list[FieldViolation], field: str = "decision") -> str:
+    """Số quyết định, e.g. "125/QĐ-TCHQ"."""
+    number = clean(value)
+    if refused := control_violation(field, value):
+        violations.append(refused)
+    elif not number or len(number) > MAX_DECISION:
+        violations.append(FieldViolation(field, f"Số quyết định: 1–{MAX_DECISION} ký tự"))
+    return number
+
+
+def iso_date(value: str, violations: list[FieldViolation], field: str, message: str) -> date | None:
+    """The date `value` writes as YYYY-MM-DD, or None with `message` for `field`."""
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        violations.append(FieldViolation(field, message))
+        return None

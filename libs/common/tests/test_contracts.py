@@ -1,0 +1,211 @@
+"""The contracts consumers hold personnel's and identity's events to: what either producer's API
+produces passes; anything it would have refused is a PoisonMessage naming the field."""
+
+from __future__ import annotations
+
+import unicodedata
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from google.protobuf.message import Message
+
+from qlcb.identity.v1 import events_pb2 as identity_events
+from qlcb.personnel.v1 import events_pb2 as personnel_events
+from qlcb.personnel.v1 import personnel_pb2
+from qlcb_common.events import subjects
+from qlcb_common.events.contracts import IDENTITY_EVENTS, PERSONNEL_EVENTS, accept
+from qlcb_common.events.envelope import PoisonMessage, wrap
+
+ROOT_ID, HANOI_ID, NOI_BAI_ID = (str(uuid.uuid4()) for _ in range(3))
+DECIDED: dict[str, Any] = {"effective_date": "2026-11-30", "decision": "125/QĐ-TCHQ"}
+ACTIVE, RETIRED = personnel_pb2.PERSON_STATUS_ACTIVE, personnel_pb2.PERSON_STATUS_RETIRED
+
+
+def _unit(code: str = "HQHN-NB", parent_path: str = "/TCHQ/HQHN", **fields: Any) -> personnel_pb2.Unit:
+    values: dict[str, Any] = {
+        "id": NOI_BAI_ID,
+        "code": code,
+        "name": "Chi cục Hải quan Nội Bài",
+        "kind": personnel_pb2.UNIT_KIND_SUB_UNIT,
+        "parent_id": HANOI_ID,
+        "path": f"{parent_path}/{code}",
+    }
+    return personnel_pb2.Unit(**(values | fields))
+
+
+def _person(**fields: Any) -> personnel_pb2.Person:
+    values: dict[str, Any] = {
+        "id": str(uuid.uuid4()),
+        "personal_id": "001088000123",
+        "staff_number": "HQ-0123",
+        "full_name": "Nguyễn Thị Thủy",
+        "date_of_birth": "1988-05-19",
+        "sex": personnel_pb2.SEX_FEMALE,
+        "unit_id": NOI_BAI_ID,
+        "status": ACTIVE,
+    }
+    return personnel_pb2.Person(**(values | fields))
+
+
+def _status(status: personnel_pb2.PersonStatus.ValueType, previous: personnel_pb2.PersonStatus.ValueType) -> Message:
+    return personnel_events.PersonStatusChanged(person=_person(status=status), previous_status=previous, **DECIDED)
+
+
+HANOI = _unit("HQHN", "/TCHQ", id=HANOI_ID, name="Cục Hải quan Hà Nội", parent_id=ROOT_ID)
+GONE = {"dissolved_on": DECIDED["effective_date"]}
+
+VALID: dict[str, Callable[[], Message]] = {
+    subjects.PERSONNEL_UNIT_ESTABLISHED: lambda: personnel_events.UnitEstablished(unit=_unit()),
+    subjects.PERSONNEL_UNIT_RENAMED: lambda: personnel_events.UnitRenamed(
+        unit=_unit(), previous_name="Chi cục Nội Bài", **DECIDED
+    ),
+    subjects.PERSONNEL_UNIT_MOVED: lambda: personnel_events.UnitMoved(
+        unit=_unit(), previous_path="/TCHQ/HQNB/HQHN-NB", **DECIDED
+    ),
+    subjects.PERSONNEL_UNIT_DISSOLVED: lambda: personnel_events.UnitDissolved(unit=_unit(**GONE), **DECIDED),
+    subjects.PERSONNEL_UNIT_MERGED: lambda: personnel_events.UnitsMerged(
+        sources=[_unit(**GONE)], target=HANOI, **DECIDED
+    ),
+    subjects.PERSONNEL_UNIT_SPLIT: lambda: personnel_events.UnitSplit(
+        source=_unit(**GONE),
+        successors=[_unit("HQHN-NB1", id=str(uuid.uuid4())), _unit("HQHN-NB2", id=str(uuid.uuid4()))],
+        **DECIDED,
+    ),
+    subjects.PERSONNEL_PERSON_CREATED: lambda: personnel_events.PersonCreated(person=_person()),
+    subjects.PERSONNEL_PERSON_RETIRED: lambda: _status(RETIRED, ACTIVE),
+    subjects.PERSONNEL_PERSON_RESIGNED: lambda: _status(personnel_pb2.PERSON_STATUS_RESIGNED, ACTIVE),
+    subjects.PERSONNEL_PERSON_DIED: lambda: _status(personnel_pb2.PERSON_STATUS_DECEASED, ACTIVE),
+    subjects.PERSONNEL_PERSON_REINSTATED: lambda: _status(ACTIVE, RETIRED),
+    subjects.PERSONNEL_PERSON_TRANSFERRED: lambda: personnel_events.PersonTransferred(
+        person=_person(unit_id=HANOI_ID),
+        from_unit=_unit(),
+        to_unit=HANOI,
+        reason=personnel_events.MOVE_REASON_TRANSFER,
+        transfer_id=str(uuid.uuid4()),
+        **DECIDED,
+    ),
+    subjects.IDENTITY_DELEGATION_GRANTED: lambda: identity_events.DelegationGranted(
+        delegation=identity_events.Delegation(
+            id=str(uuid.uuid4()),
+            unit_path="/TCHQ/CDTCBL",
+            tiers=["hq-unit"],
+            sections=["identity"],
+            actions=["read"],
+            target_unit_path="/TCHQ/HQHN",
+            valid_from="2026-01-01",
+        )
+    ),
+    subjects.IDENTITY_DELEGATION_REVOKED: lambda: identity_events.DelegationRevoked(id=str(uuid.uuid4())),
+}
+CONTRACTS = {**PERSONNEL_EVENTS, **IDENTITY_EVENTS}
+
+
+def _envelope(subject: str, payload: Message, /, **envelope: Any) -> bytes:
+    wrapped = wrap(subject, payload, actor="5b0e7a4c-9a43-4d1e-8f51-0c8f2d1e6a7b", occurred_at=datetime.now(UTC))
+    for name, value in envelope.items():
+        setattr(wrapped, name, value)
+    return wrapped.SerializeToString()
+
+
+def _refusal(subject: str, payload: Message, /, **envelope: Any) -> str:
+    with pytest.raises(PoisonMessage) as refused:
+        accept(subject, _envelope(subject, payload, **envelope), CONTRACTS)
+    return str(refused.value)
+
+
+def test_every_subject_either_producer_publishes_on_has_a_contract() -> None:
+    published = {
+        value
+        for name, value in vars(subjects).items()
+        if isinstance(value, str) and name.startswith(("PERSONNEL_", "IDENTITY_")) and "*" not in value
+    } - {subjects.PERSONNEL_ALL}
+    assert set(PERSONNEL_EVENTS) | set(IDENTITY_EVENTS) == published == set(VALID)
+
+
+@pytest.mark.parametrize("subject", sorted(VALID))
+def test_what_the_producer_publishes_is_accepted(subject: str) -> None:
+    envelope = accept(subject, _envelope(subject, VALID[subject]()), CONTRACTS)
+    assert envelope.subject == subject
+
+
+def _change(subject: str, change: Callable[[Any], None]) -> Message:
+    event = VALID[subject]()
+    change(event)
+    return event
+
+
+CREATED, RETIRE = subjects.PERSONNEL_PERSON_CREATED, subjects.PERSONNEL_PERSON_RETIRED
+MOVE, SPLIT = subjects.PERSONNEL_PERSON_TRANSFERRED, subjects.PERSONNEL_UNIT_SPLIT
+ESTABLISHED, DISSOLVED = subjects.PERSONNEL_UNIT_ESTABLISHED, subjects.PERSONNEL_UNIT_DISSOLVED
+
+
+@pytest.mark.parametrize(
+    ("subject", "change", "reason"),
+    [
+        (CREATED, lambda e: setattr(e.person, "personal_id", "٠٠١٠٨٨٠٠٠١٢٣"), "person.personal_id: Số định danh"),
+        (CREATED, lambda e: setattr(e.person, "staff_number", "HQ 0123"), "person.staff_number: Số hiệu cán bộ"),
+        (RETIRE, lambda e: setattr(e.person, "full_name", "Nguyễn\u202eThủy"), "person.full_name: Không được chứa"),
+        (
+            RETIRE,
+            lambda e: setattr(e.person, "full_name", unicodedata.normalize("NFD", "Nguyễn Thị Thủy")),
+            "person.full_name: không ở dạng lưu trữ",
+        ),
+        (RETIRE, lambda e: setattr(e.person, "full_name", " Nguyễn Thị Thủy"), "person.full_name: không ở dạng"),
+        (CREATED, lambda e: setattr(e.person, "date_of_birth", "19880519"), "person.date_of_birth"),
+        (CREATED, lambda e: setattr(e.person, "sex", 0), "person.sex"),
+        (CREATED, lambda e: setattr(e.person, "unit_id", "HQHN-NB"), "person.unit_id: không phải UUID"),
+        (CREATED, lambda e: setattr(e.person, "status", RETIRED), "person.status"),
+        (RETIRE, lambda e: setattr(e.person, "status", ACTIVE), "person.status: phải là PERSON_STATUS_RETIRED"),
+        (RETIRE, lambda e: setattr(e, "previous_status", 42), "previous_status"),
+        (RETIRE, lambda e: setattr(e, "effective_date", "2026-13-01"), "effective_date"),
+        (RETIRE, lambda e: setattr(e, "decision", "125/QĐ\nTCHQ"), "decision: Không được chứa"),
+        (RETIRE, lambda e: setattr(e, "decision", ""), "decision: Số quyết định"),
+        (MOVE, lambda e: setattr(e.to_unit, "path", "/"), "to_unit.path"),
+        (MOVE, lambda e: setattr(e.person, "unit_id", NOI_BAI_ID), "to_unit.id"),
+        (MOVE, lambda e: setattr(e, "reason", 0), "reason"),
+        (MOVE, lambda e: setattr(e, "transfer_id", ""), "transfer_id: không phải UUID"),
+        (ESTABLISHED, lambda e: setattr(e.unit, "code", "hqhn-nb"), "unit.code: không ở dạng lưu trữ"),
+        (ESTABLISHED, lambda e: setattr(e.unit, "kind", 99), "unit.kind"),
+        (ESTABLISHED, lambda e: setattr(e.unit, "parent_id", ""), "unit.parent_id: chỉ đơn vị gốc"),
+        (ESTABLISHED, lambda e: setattr(e.unit, "name", ""), "unit.name: Tên đơn vị không được để trống"),
+        (DISSOLVED, lambda e: setattr(e.unit, "dissolved_on", ""), "unit.dissolved_on"),
+        (SPLIT, lambda e: e.successors.pop(), "successors: 2–50 đơn vị"),
+        (SPLIT, lambda e: setattr(e.successors[1], "path", "/TCHQ/HQHN/X"), "successors[1].path"),
+        (
+            subjects.IDENTITY_DELEGATION_GRANTED,
+            lambda e: e.delegation.tiers.append("self"),
+            "delegation.tiers",
+        ),
+        (subjects.IDENTITY_DELEGATION_REVOKED, lambda e: setattr(e, "id", "x"), "id: not a UUID"),
+    ],
+)
+def test_what_the_producers_api_would_refuse_is_poison_naming_the_field(
+    subject: str, change: Callable[[Any], None], reason: str
+) -> None:
+    assert reason in _refusal(subject, _change(subject, change))
+
+
+@pytest.mark.parametrize(
+    ("envelope", "reason"),
+    [
+        ({"subject": RETIRE}, "subject: the envelope says"),
+        ({"event_id": "1"}, "event_id: not a UUID"),
+        ({"actor": ""}, "actor: 1–64"),
+        ({"actor": "quantri\u0007"}, "actor: Không được chứa"),
+    ],
+)
+def test_an_envelope_its_producer_would_not_write_is_poison(envelope: dict[str, str], reason: str) -> None:
+    assert reason in _refusal(CREATED, VALID[CREATED](), **envelope)
+
+
+def test_a_payload_of_another_type_is_poison() -> None:
+    assert "payload: is qlcb.personnel.v1.PersonCreated" in _refusal(RETIRE, VALID[CREATED]())
+
+
+def test_a_subject_no_producer_publishes_on_is_poison() -> None:
+    subject = "qlcb.personnel.person.promoted"
+    with pytest.raises(PoisonMessage, match="subject: no event is published on it"):
+        accept(subject, _envelope(subject, VALID[CREATED]()), CONTRACTS)
