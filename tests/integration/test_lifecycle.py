@@ -79,8 +79,13 @@ async def test_retirement_and_reinstatement_drive_accounts_and_headcount(system:
             assert retired.json()["status"] == "retired"
             await eventually(account_enabled, lambda on: not on, timeout=30, what="the account to be disabled")
             await eventually(headcount, lambda n: n == before - 1, timeout=30, what="the headcount to drop")
-            history = (await sysadmin.get(holders)).json()
-            assert history[-1]["valid_to"] == "2026-11-30"
+
+            async def last_holding_ends() -> str | None:
+                ended: str | None = (await sysadmin.get(holders)).json()[-1]["valid_to"]
+                return ended
+
+            # Released in the transaction that disabled the account, after locking the account out.
+            await eventually(last_holding_ends, lambda day: day == "2026-11-30", timeout=30, what="the release")
 
             again = await api.post(f"/v1/persons/{person['id']}/status", json=retire | {"status": "resigned"})
             assert again.status_code == 409, "a retired person must be reinstated first"
