@@ -4,7 +4,8 @@ console or API are queryable beside those made through identity (R-AUD-1).
 Keycloak itself records only operations that succeed. QLCB's `admin-refusal-audit` extension
 (deploy/keycloak/extensions) adds an event with error "forbidden", the caller's username and the
 HTTP method for every admin API call Keycloak refuses; those become "refused" entries here, like
-the refusals of identity's own API (R-TIER-3)."""
+the refusals of identity's own API (R-TIER-3). The actor of every entry is the account whose token
+made the call."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from typing import Any
 
 import structlog
 from keycloak import KeycloakAdmin
-from sqlalchemy import select
+from keycloak.exceptions import KeycloakGetError
+from sqlalchemy import func, select
 
 from qlcb_common.db import Database
 from qlcb_identity.audit.models import AuditEntry
@@ -35,22 +37,53 @@ def _outcome(event: dict[str, Any]) -> str:
     return "error" if error else "done"
 
 
-def _entry(event: dict[str, Any]) -> AuditEntry:
+class ActorNames:
+    """The username of the account whose token made each admin call, looked up once per account.
+
+    An admin event's own `details.username` names the user the call changed, not the caller; the
+    caller is `authDetails.userId`. An account of another realm (Keycloak's master admin) cannot be
+    looked up here and is named by its realm and id.
+    """
+
+    def __init__(self, admin: Callable[[], KeycloakAdmin], limit: int = 4096) -> None:
+        self._admin = admin
+        self._limit = limit
+        self._known: dict[str, str] = {}
+
+    def name(self, auth: dict[str, Any]) -> str:
+        realm = auth.get("realmName") or auth.get("realmId", "")
+        user_id = auth.get("userId")
+        if not user_id:
+            return f"keycloak:{realm}/{auth.get('clientId', '')}"
+        if user_id not in self._known:
+            try:
+                found = str(self._admin().get_user(user_id)["username"])
+            except KeycloakGetError:
+                found = f"keycloak:{realm}/{user_id}"
+            if len(self._known) >= self._limit:
+                self._known.pop(next(iter(self._known)))
+            self._known[user_id] = found
+        return self._known[user_id]
+
+
+def _entry(event: dict[str, Any], actor: str) -> AuditEntry:
     auth = event.get("authDetails") or {}
     details = event.get("details") or {}
-    key = "|".join(str(event.get(k, "")) for k in ("time", "operationType", "resourceType", "resourcePath"))
+    key = event.get("id") or "|".join(
+        str(event.get(k, "")) for k in ("time", "operationType", "resourceType", "resourcePath")
+    ) + "|" + str(auth.get("userId", ""))
     if event.get("representation"):
         after: dict[str, Any] | None = {"representation": event["representation"]}
     elif "method" in details:
-        after = {"method": details["method"]}
+        after = {k: details[k] for k in ("method", "suppressed") if k in details}
     else:
         after = None
     return AuditEntry(
-        # Keycloak's events carry no id: one derived from their content makes ingestion idempotent.
-        id=str(uuid.uuid5(_NAMESPACE, key + "|" + str(auth.get("userId", "")))),
+        # Keycloak's own id where it gives one, else one derived from the content: ingestion is idempotent.
+        id=str(uuid.uuid5(_NAMESPACE, str(key))),
         at=datetime.fromtimestamp(event["time"] / 1000, tz=UTC),
         actor_subject=str(auth.get("userId", "")),
-        actor_username=str(details.get("username") or f"keycloak:{auth.get('realmId', '')}/{auth.get('clientId', '')}"),
+        actor_username=actor,
         action=f"keycloak.{event.get('operationType', '')}.{event.get('resourceType', '')}",
         target=str(event.get("resourcePath", "")),
         outcome=_outcome(event),
@@ -68,34 +101,40 @@ async def _store(db: Database, entries: list[AuditEntry]) -> int:
     return len(fresh)
 
 
-async def ingest_once(db: Database, admin: Callable[[], KeycloakAdmin]) -> int:
-    """Copies admin events newer than the last one ingested; returns how many were new.
+def _page(admin: Callable[[], KeycloakAdmin], names: ActorNames, query: dict[str, Any]) -> list[AuditEntry]:
+    return [_entry(e, names.name(e.get("authDetails") or {})) for e in admin().get_admin_events(query)]
 
-    Keycloak lists events newest first, by day. Every page of the days since the last ingested
-    event is read: events arriving meanwhile only push older ones to later pages, and copying
-    is idempotent, so a busy day or a flood of refusals cannot hide an event.
+
+async def ingest_once(db: Database, admin: Callable[[], KeycloakAdmin], names: ActorNames) -> int:
+    """Copies admin events from the last one ingested on; returns how many were new.
+
+    Reads oldest first from the millisecond of the newest event already copied (a cursor): the
+    events of that millisecond are read again and skipped by id, and a page full of events of a
+    single millisecond moves on by offset, so a flood neither hides an event nor stalls the copy.
     """
     async with db.unit_of_work() as session:
-        last = await session.scalar(
-            select(AuditEntry.at).where(AuditEntry.action.startswith("keycloak.")).order_by(AuditEntry.at.desc())
-        )
-    query: dict[str, Any] = {"max": BATCH}
-    if last is not None:
-        query["dateFrom"] = last.astimezone(UTC).date().isoformat()
+        last = await session.scalar(select(func.max(AuditEntry.at)).where(AuditEntry.action.startswith("keycloak.")))
+    since = int(last.replace(tzinfo=last.tzinfo or UTC).timestamp() * 1000) if last is not None else 0
     fresh = 0
     first = 0
     while True:
-        page = await asyncio.to_thread(admin().get_admin_events, {**query, "first": first})
-        fresh += await _store(db, [_entry(e) for e in page])
+        query: dict[str, Any] = {"max": BATCH, "first": first, "direction": "asc"}
+        if since:
+            query["dateFrom"] = str(since)
+        page = await asyncio.to_thread(_page, admin, names, query)
+        fresh += await _store(db, page)
         if len(page) < BATCH:
             return fresh
-        first += BATCH
+        newest = int(page[-1].at.timestamp() * 1000)
+        first = first + BATCH if newest == since else 0
+        since = newest
 
 
 async def follow(db: Database, admin: Callable[[], KeycloakAdmin], interval: float) -> None:
+    names = ActorNames(admin)
     while True:
         try:
-            await ingest_once(db, admin)
+            await ingest_once(db, admin, names)
         except Exception as exc:
             log.warning("cannot ingest Keycloak admin events", error=repr(exc))
         await asyncio.sleep(interval)

@@ -1,0 +1,66 @@
+"""Changes made through Keycloak's own admin API reach the audit log under the account that made
+them (not the account they changed), copied from a cursor that Keycloak's event listing serves."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+
+from qlcb_devstack.accounts import Account, ensure_user, password_token
+from tests.support import System, api_client, eventually, unique_code
+
+PASSWORD = "Quản lý người dùng 2026"
+
+
+def _user_manager(system: System) -> str:
+    """A realm account allowed to manage users through Keycloak's admin API (as a help-desk may be)."""
+    keycloak = system.infra.keycloak_admin()
+    username = unique_code("usermgr").lower()
+    user_id = ensure_user(keycloak, Account(username, PASSWORD, "sector-viewer", None, "Lê Văn Quản"))
+    management = keycloak.get_client_id("realm-management")
+    assert management is not None
+    roles = [keycloak.get_client_role(management, name) for name in ("manage-users", "view-users")]
+    keycloak.assign_client_role(user_id, management, roles)
+    return username
+
+
+async def test_a_change_made_on_keycloaks_admin_api_names_the_admin_who_made_it(system: System) -> None:
+    manager = _user_manager(system)
+    keycloak = system.infra.keycloak_admin()
+    member = unique_code("member").lower()
+    member_id = ensure_user(keycloak, Account(member, PASSWORD, "self", None, "Phan Thị Thành"))
+    group = keycloak.get_group_by_path("/TCHQ/HQHN")
+    token = password_token(system.infra.keycloak.base_url, manager, PASSWORD)
+    async with httpx.AsyncClient(
+        base_url=f"{system.infra.keycloak.base_url}/admin/realms/qlcb",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    ) as direct:
+        joined = await direct.put(f"/users/{member_id}/groups/{group['id']}")
+    assert joined.status_code == 204, joined.text
+
+    async with api_client(system.services.identity_url, system.token("quantri")) as identity:
+
+        async def entries() -> list[dict[str, str]]:
+            found: list[dict[str, str]] = (
+                await identity.get("/v1/audit", params={"target": f"users/{member_id}/groups/{group['id']}"})
+            ).json()
+            return found
+
+        log = await eventually(entries, lambda e: len(e) > 0, timeout=60, what="the membership in the audit log")
+    assert log[0]["action"] == "keycloak.CREATE.GROUP_MEMBERSHIP"
+    assert log[0]["actor_username"] == manager, "the admin who called, not the member it added"
+
+
+def test_keycloak_lists_admin_events_oldest_first_from_a_millisecond(system: System) -> None:
+    """What the audit copy's cursor relies on (`direction=asc`, `dateFrom` in epoch ms)."""
+    keycloak = system.infra.keycloak_admin()
+    since = int(time.time() * 1000)
+    for n in range(3):
+        keycloak.create_user({"username": unique_code(f"cursor{n}").lower(), "enabled": True})
+    listed = keycloak.get_admin_events({"dateFrom": str(since), "direction": "asc", "max": 100})
+    times = [event["time"] for event in listed]
+    assert len(times) >= 3
+    assert times == sorted(times)
+    assert min(times) >= since
