@@ -64,3 +64,29 @@ def test_keycloak_lists_admin_events_oldest_first_from_a_millisecond(system: Sys
     assert len(times) >= 3
     assert times == sorted(times)
     assert min(times) >= since
+
+
+async def test_a_flood_of_refused_admin_calls_stores_a_bounded_number_of_events(system: System) -> None:
+    """A script hammering Keycloak's admin API with a valid token: its first 20 refusals in a minute
+    are kept (and audited), the rest only counted, so the event store and the audit copy hold."""
+    keycloak = system.infra.keycloak_admin()
+    username = unique_code("hammer").lower()
+    user_id = ensure_user(keycloak, Account(username, PASSWORD, "local-officer", "/TCHQ/HQHN", "Đỗ Văn Gõ"))
+    token = password_token(system.infra.keycloak.base_url, username, PASSWORD)
+    async with httpx.AsyncClient(
+        base_url=f"{system.infra.keycloak.base_url}/admin/realms/qlcb",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    ) as direct:
+        statuses = {(await direct.get("/users")).status_code for _ in range(50)}
+    assert statuses == {403}
+    stored = keycloak.get_admin_events({"authUser": user_id, "max": 1000})
+    assert len([e for e in stored if e.get("error") == "forbidden"]) == 20
+
+    async with api_client(system.services.identity_url, system.token("quantri")) as identity:
+
+        async def refusals() -> int:
+            found = (await identity.get("/v1/audit", params={"username": username, "outcome": "refused"})).json()
+            return len(found)
+
+        await eventually(refusals, lambda n: n == 20, timeout=60, what="the kept refusals in the audit log")

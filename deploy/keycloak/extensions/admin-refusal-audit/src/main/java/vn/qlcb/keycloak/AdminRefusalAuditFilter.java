@@ -34,7 +34,9 @@ import org.keycloak.utils.KeycloakSessionUtil;
  *
  * <p>The request's own transaction is marked for rollback once the refusal is raised, so the event
  * is written in a transaction of its own. The caller is authenticated again from the bearer token,
- * exactly as the admin API did before refusing: a 403 is only reached with a valid token.
+ * exactly as the admin API did before refusing: a 403 is only reached with a valid token. An
+ * account's refusals are stored up to a budget per window ({@link RefusalBudget}); the next one
+ * stored says how many were left out.
  */
 @Provider
 public class AdminRefusalAuditFilter implements ContainerResponseFilter {
@@ -67,6 +69,11 @@ public class AdminRefusalAuditFilter implements ContainerResponseFilter {
         if (target == null || caller == null || !target.isAdminEventsEnabled()) {
             return;
         }
+        long now = Time.currentTimeMillis();
+        long suppressed = RefusalBudget.admit(caller.user().getId(), now);
+        if (suppressed < 0) {
+            return;
+        }
         AuthDetails auth = new AuthDetails();
         auth.setRealmId(caller.client().getRealm().getId());
         auth.setRealmName(caller.client().getRealm().getName());
@@ -76,7 +83,7 @@ public class AdminRefusalAuditFilter implements ContainerResponseFilter {
 
         AdminEvent event = new AdminEvent();
         event.setId(KeycloakModelUtils.generateId());
-        event.setTime(Time.currentTimeMillis());
+        event.setTime(now);
         event.setRealmId(target.getId());
         event.setRealmName(target.getName());
         event.setAuthDetails(auth);
@@ -84,7 +91,9 @@ public class AdminRefusalAuditFilter implements ContainerResponseFilter {
         event.setResourceTypeAsString(resourceTypeOf(resourcePath));
         event.setResourcePath(resourcePath);
         event.setError(ERROR);
-        event.setDetails(Map.of("method", method, "username", caller.user().getUsername()));
+        event.setDetails(suppressed > 0
+                ? Map.of("method", method, "username", caller.user().getUsername(), "suppressed", Long.toString(suppressed))
+                : Map.of("method", method, "username", caller.user().getUsername()));
         KeycloakModelUtils.runJobInTransaction(
                 session.getKeycloakSessionFactory(),
                 store -> store.getProvider(EventStoreProvider.class).onEvent(event, false));
