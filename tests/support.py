@@ -19,10 +19,15 @@ import httpx
 import jwt
 from keycloak import KeycloakAdmin
 from prometheus_client.parser import text_string_to_metric_families
+from pydantic import SecretStr
 
 from qlcb_common.settings import api_audience
 from qlcb_devstack.accounts import password_token
+from qlcb_devstack.realm import dev_overlay_file, realm_file
 from qlcb_devstack.stack import START_ORDER, Infra, ServiceStack
+from qlcb_identity.realm.admin import realm_sync
+from qlcb_identity.realm.sync import RealmSync
+from qlcb_identity.settings import KeycloakAdminSettings
 
 T = TypeVar("T")
 
@@ -129,6 +134,22 @@ class System:
         token = password_token(self.infra.keycloak.base_url, username, self.passwords[username])
         self._tokens[username] = (token, time.monotonic() + 240)
         return token
+
+
+def identity_settings(system: System) -> KeycloakAdminSettings:
+    """How identity reaches Keycloak in the test system: its own client of the realm, whose secret
+    the installer (devstack) read, and the realm file with the development overlay."""
+    return KeycloakAdminSettings(
+        keycloak_url=system.infra.keycloak.base_url,  # type: ignore[arg-type]
+        keycloak_client_secret=SecretStr(system.infra.identity_client_secret),
+        realm_file=realm_file(),
+        realm_overlays=[dev_overlay_file()],
+    )
+
+
+def identity_realm_sync(system: System) -> RealmSync:
+    """The realm sync as identity runs it, with identity's own client."""
+    return realm_sync(identity_settings(system))
 
 
 def audience_mapper(audience: str) -> dict[str, object]:

@@ -14,10 +14,15 @@ import pytest
 from keycloak.exceptions import KeycloakError
 
 from qlcb_devstack.accounts import Account, ensure_user
-from qlcb_devstack.stack import realm_file
-from qlcb_identity.realm.definition import load
-from qlcb_identity.realm.sync import RealmSync
-from tests.support import REDIRECT_URI, System, authorization_request, browser_client, unique_code
+from qlcb_devstack.realm import dev_realm
+from tests.support import (
+    REDIRECT_URI,
+    System,
+    authorization_request,
+    browser_client,
+    identity_realm_sync,
+    unique_code,
+)
 
 TOO_SHORT = "Mật khẩu phải dài ít nhất 8 ký tự."
 THREE_OF_FOUR = (
@@ -91,8 +96,7 @@ def _texts(system: System, locale: str) -> dict[str, str]:
 
 
 def test_a_message_changed_by_hand_is_drift_the_realm_sync_corrects(system: System) -> None:
-    definition = load(realm_file())
-    sync = RealmSync(system.infra.keycloak_admin, definition)
+    sync = identity_realm_sync(system)
     connection = system.infra.keycloak_admin("qlcb").connection
     key = "invalidPasswordRegexPatternMessage"
     changed = "Mật khẩu không hợp lệ"
@@ -108,6 +112,6 @@ def test_a_message_changed_by_hand_is_drift_the_realm_sync_corrects(system: Syst
         corrected = sync.apply()
     assert {d.name for d in corrected} >= {f"vi {key}", "en invalidPasswordMinLengthMessage"}
     assert [d for d in sync.diff() if d.kind == "localization text"] == []
-    for locale, texts in definition.localization_texts.items():
+    for locale, texts in dev_realm().localization_texts.items():
         live = _texts(system, locale)
         assert {k: live.get(k) for k in texts} == texts

@@ -1,11 +1,17 @@
-"""The realm as code: applied by identity at start-up, drift reported and corrected, and the
-password policy (R-ACC-7) and brute-force protection enforced by Keycloak itself."""
+"""The realm as code: installed once by the installer's master admin, kept by identity with its
+own client of the realm (which can do nothing beyond the admin roles it holds), drift reported and
+corrected, the development overlay kept out of a production realm, and the password policy
+(R-ACC-7) and brute-force protection enforced by Keycloak itself."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
 
 import grpc
 import httpx
@@ -14,8 +20,16 @@ from keycloak.exceptions import KeycloakError
 
 from qlcb.personnel.v1 import personnel_pb2, personnel_pb2_grpc
 from qlcb_devstack.accounts import Account, ensure_user, password_token
-from qlcb_devstack.stack import realm_file
-from tests.support import RETIRED_AUDIENCE, System, api_audiences, audience_mapper, eventually, unique_code
+from qlcb_devstack.realm import client_secret, dev_overlay_file, install_realm, realm_file
+from qlcb_identity.realm.definition import load
+from tests.support import (
+    RETIRED_AUDIENCE,
+    System,
+    api_audiences,
+    audience_mapper,
+    eventually,
+    unique_code,
+)
 
 
 async def _drift(system: System) -> list[dict[str, str]]:
@@ -27,18 +41,52 @@ async def _drift(system: System) -> list[dict[str, str]]:
     return drift
 
 
-def _realm_command(system: System, action: str) -> subprocess.CompletedProcess[str]:
-    keycloak = system.infra.keycloak
+def _realm_command(
+    system: System,
+    action: str,
+    *,
+    file: Path | None = None,
+    overlays: list[Path] | None = None,
+    secret: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """`python -m qlcb_identity realm <action>` as identity runs it: its own client of the realm,
+    by default the test system's realm file with the development overlay."""
     env = dict(
         os.environ,
-        QLCB_IDENTITY_KEYCLOAK_URL=keycloak.base_url,
-        QLCB_IDENTITY_KEYCLOAK_ADMIN_USERNAME=keycloak.admin_user,
-        QLCB_IDENTITY_KEYCLOAK_ADMIN_PASSWORD=keycloak.admin_password,
-        QLCB_IDENTITY_REALM_FILE=str(realm_file()),
+        QLCB_IDENTITY_KEYCLOAK_URL=system.infra.keycloak.base_url,
+        QLCB_IDENTITY_KEYCLOAK_CLIENT_SECRET=secret or system.infra.identity_client_secret,
+        QLCB_IDENTITY_REALM_FILE=str(file or realm_file()),
+        QLCB_IDENTITY_REALM_OVERLAYS=json.dumps(
+            [str(p) for p in ([dev_overlay_file()] if overlays is None else overlays)]
+        ),
     )
     return subprocess.run(
         [sys.executable, "-m", "qlcb_identity", "realm", action], env=env, capture_output=True, text=True, timeout=120
     )
+
+
+def _identity_service_account(system: System) -> str:
+    admin = system.infra.keycloak_admin("qlcb")
+    client = admin.get_client_id("qlcb-identity")
+    assert client is not None
+    user_id: str = admin.get_client_service_account_user(client)["id"]
+    return user_id
+
+
+def _identity_token(system: System) -> str:
+    """What identity logs in with: its own client of the realm, client credentials."""
+    response = httpx.post(
+        f"{system.infra.issuer}/protocol/openid-connect/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": "qlcb-identity",
+            "client_secret": system.infra.identity_client_secret,
+        },
+        timeout=30,
+    )
+    response.raise_for_status()
+    token: str = response.json()["access_token"]
+    return token
 
 
 async def test_the_live_realm_matches_its_definition(system: System) -> None:
@@ -61,6 +109,15 @@ async def test_drift_is_reported_then_corrected_by_the_command(system: System) -
         if attribute["name"] == "qlcb_sections":
             attribute["permissions"]["edit"] = ["admin", "user"]
     admin.update_realm_users_profile(profile)
+    # A client the realm file no longer has (reports' unused service client), and someone "fixing"
+    # identity's rights by hand.
+    admin.create_client({"clientId": "qlcb-reports", "publicClient": False, "serviceAccountsEnabled": True})
+    realm_management = admin.get_client_id("realm-management")
+    assert realm_management is not None
+    identity_account = _identity_service_account(system)
+    admin.assign_client_role(
+        identity_account, realm_management, [admin.get_client_role(realm_management, "realm-admin")]
+    )
     try:
         fields = {(d["kind"], d["name"], d["field"]) for d in await _drift(system)}
         assert ("realm", "qlcb", "passwordPolicy") in fields
@@ -68,6 +125,8 @@ async def test_drift_is_reported_then_corrected_by_the_command(system: System) -
         assert ("role", "local-admin", "description") in fields
         assert ("mapper", f"qlcb-cli audience {RETIRED_AUDIENCE}", "*") in fields
         assert ("profile attribute", "qlcb_sections", "permissions.edit") in fields
+        assert ("client", "qlcb-reports", "*") in fields
+        assert ("service account", "qlcb-identity", "realm-management roles") in fields
         diff = _realm_command(system, "diff")
         assert diff.returncode == 1
         assert "passwordPolicy" in diff.stdout
@@ -76,6 +135,9 @@ async def test_drift_is_reported_then_corrected_by_the_command(system: System) -
     assert applied.returncode == 0, applied.stderr
     assert "corrected" in applied.stdout
     assert await _drift(system) == []
+    assert admin.get_client_id("qlcb-reports") is None
+    held = {r["name"] for r in admin.get_client_roles_of_user(identity_account, realm_management)}
+    assert "realm-admin" not in held
     (sections,) = [a for a in admin.get_realm_users_profile()["attributes"] if a["name"] == "qlcb_sections"]
     assert sections["permissions"]["edit"] == ["admin"]
     assert RETIRED_AUDIENCE not in api_audiences(
@@ -125,22 +187,14 @@ def test_brute_force_locks_the_account_for_a_while(system: System) -> None:
     assert error.value.response.status_code in (400, 401)
 
 
-@pytest.mark.parametrize("client_id", ["qlcb-identity", "qlcb-reports"])
-async def test_service_clients_get_tokens_for_the_api_they_call(system: System, client_id: str) -> None:
-    """Identity and reports call personnel: their service tokens are meant for personnel alone."""
-    admin = system.infra.keycloak_admin("qlcb")
-    internal_id = admin.get_client_id(client_id)
-    assert internal_id is not None, f"{client_id} is defined in the realm file"
-    secret = admin.get_client_secrets(internal_id)["value"]
+async def test_identitys_token_reaches_no_qlcb_api(system: System) -> None:
+    """Identity calls Keycloak's admin API and nothing else: its token is meant for none of the five APIs."""
+    token = _identity_token(system)
+    assert api_audiences(token) == set()
     async with httpx.AsyncClient(base_url=system.gateway_url, timeout=30) as api:
-        response = await api.post(
-            f"{system.infra.issuer}/protocol/openid-connect/token",
-            data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
-        )
-        response.raise_for_status()
-        token = response.json()["access_token"]
         me = await api.get("/v1/me", headers={"Authorization": f"Bearer {token}"})
-    assert api_audiences(token) == {"qlcb-personnel"}
+    assert me.status_code == 401
+    assert "qlcb-gateway" in me.json()["detail"]["message"]
     async with grpc.aio.insecure_channel(system.services.personnel_target) as channel:
         with pytest.raises(grpc.aio.AioRpcError) as error:
             await personnel_pb2_grpc.PersonnelServiceStub(channel).GetUnit(
@@ -148,10 +202,79 @@ async def test_service_clients_get_tokens_for_the_api_they_call(system: System, 
                 metadata=(("authorization", f"Bearer {token}"),),
                 timeout=10,
             )
-    # Personnel knows the caller (the token is meant for it) and finds no tier on a service account.
-    assert error.value.code() is grpc.StatusCode.PERMISSION_DENIED, error.value.details()
-    assert me.status_code == 401
-    assert "qlcb-gateway" in me.json()["detail"]["message"]
+    assert error.value.code() is grpc.StatusCode.UNAUTHENTICATED, error.value.details()
+
+
+def test_identitys_token_does_its_work_in_its_realm_and_nothing_beyond(system: System) -> None:
+    """16.6: identity holds no master credentials. Its client's token administers the qlcb realm's
+    accounts and reads its admin events, but cannot read the master realm or its admins, create a
+    realm, raise its own rights or take over an account by impersonation."""
+    admin = system.infra.keycloak_admin("qlcb")
+    realm_management = admin.get_client_id("realm-management")
+    assert realm_management is not None
+    realm_admin = admin.get_client_role(realm_management, "realm-admin")
+    own_account = _identity_service_account(system)
+    victim = admin.get_user_id("canbo.noibai")
+    api = f"{system.infra.keycloak.base_url}/admin/realms"
+    with httpx.Client(headers={"Authorization": f"Bearer {_identity_token(system)}"}, timeout=30) as keycloak:
+        found = keycloak.get(f"{api}/qlcb/users", params={"username": "quantri", "exact": "true"})
+        assert [user["username"] for user in found.json()] == ["quantri"]
+        assert keycloak.get(f"{api}/qlcb/admin-events", params={"max": 1}).status_code == 200
+        assert [realm["realm"] for realm in keycloak.get(api).json()] == ["qlcb"]
+        refused = {
+            "read the master realm": keycloak.get(f"{api}/master"),
+            "list the master realm's admins": keycloak.get(f"{api}/master/users"),
+            "create a realm": keycloak.post(api, json={"realm": unique_code("rogue"), "enabled": True}),
+            "grant itself realm-admin": keycloak.post(
+                f"{api}/qlcb/users/{own_account}/role-mappings/clients/{realm_management}", json=[realm_admin]
+            ),
+            "impersonate an account": keycloak.post(f"{api}/qlcb/users/{victim}/impersonation"),
+        }
+    assert {attempt: response.status_code for attempt, response in refused.items()} == dict.fromkeys(refused, 403)
+    assert "realm-admin" not in {r["name"] for r in admin.get_client_roles_of_user(own_account, realm_management)}
+
+
+@pytest.fixture
+def production_realm(system: System, tmp_path: Path) -> Iterator[Path]:
+    """The production realm file under a realm name of its own, installed by the master admin as an
+    installer would, and removed afterwards."""
+    payload = json.loads(realm_file().read_text(encoding="utf-8"))
+    payload["realm"] = f"prod-{uuid.uuid4().hex[:8]}"
+    path = tmp_path / "realm-production.json"
+    path.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+    install_realm(system.infra.keycloak, load(path))
+    try:
+        yield path
+    finally:
+        system.infra.keycloak_admin("master").delete_realm(payload["realm"])
+
+
+def test_a_production_realm_is_kept_without_the_development_overlay(system: System, production_realm: Path) -> None:
+    """16.9: installed from the production file, the realm has no password-grant client and no local
+    address, and identity's sync (no overlay named) takes away what development would add."""
+    name = load(production_realm).name
+    secret = client_secret(system.infra.keycloak, name)
+    assert _realm_command(system, "diff", file=production_realm, overlays=[], secret=secret).returncode == 0
+    admin = system.infra.keycloak_admin(name)
+    assert admin.get_client_id("qlcb-cli") is None
+    with pytest.raises(httpx.HTTPStatusError):
+        password_token(system.infra.keycloak.base_url, "quantri", system.passwords["quantri"], realm=name)
+
+    # What a realm created from the former combined file, or a hand, adds.
+    dev = {c["clientId"]: c for c in load(production_realm, [dev_overlay_file()]).clients}
+    admin.create_client(dev["qlcb-cli"])
+    web = admin.get_client_id("qlcb-gateway")
+    assert web is not None
+    admin.update_client(web, {"redirectUris": dev["qlcb-gateway"]["redirectUris"], "webOrigins": ["+"]})
+
+    applied = _realm_command(system, "apply", file=production_realm, overlays=[], secret=secret)
+    assert applied.returncode == 0, applied.stderr
+    assert "corrected: client qlcb-cli: not in the definition" in applied.stdout
+    assert admin.get_client_id("qlcb-cli") is None
+    live_web = admin.get_client(web)
+    assert live_web["redirectUris"] == []
+    assert live_web["webOrigins"] == []
+    assert _realm_command(system, "diff", file=production_realm, overlays=[], secret=secret).returncode == 0
 
 
 async def test_changes_made_in_keycloak_directly_reach_the_audit_log(system: System) -> None:

@@ -1,15 +1,21 @@
-"""The realm file agrees with the shared authorization policy on what a local officer can be granted."""
+"""The realm file agrees with the shared authorization policy on what a local officer can be granted,
+holds nothing of development, and the development overlay adds only what `make up` and the tests need."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from qlcb_common.authz import GRANTABLE_SECTIONS
+from qlcb_common.settings import api_audience
 from qlcb_common.tiers import Tier
 from qlcb_identity.account_sections.service import SECTIONS_ATTRIBUTE
 from qlcb_identity.realm.definition import load
 
-REALM_FILE = Path(__file__).resolve().parents[3] / "deploy" / "keycloak" / "realm-qlcb.json"
+REALM_DIR = Path(__file__).resolve().parents[3] / "deploy" / "keycloak"
+REALM_FILE = REALM_DIR / "realm-qlcb.json"
+DEV_OVERLAY = REALM_DIR / "realm-qlcb.dev-overlay.json"
+APIS = {api_audience(service) for service in ("gateway", "identity", "personnel", "reports", "backup")}
 
 
 def test_keycloak_allows_exactly_the_grantable_sections() -> None:
@@ -20,7 +26,7 @@ def test_keycloak_allows_exactly_the_grantable_sections() -> None:
 
 
 def test_both_login_clients_put_the_sections_into_access_tokens() -> None:
-    definition = load(REALM_FILE)
+    definition = load(REALM_FILE, [DEV_OVERLAY])
     for client in definition.clients:
         if client["clientId"] not in ("qlcb-gateway", "qlcb-cli"):
             continue
@@ -75,3 +81,71 @@ def test_every_password_rule_has_its_own_message_in_each_supported_locale() -> N
             assert "'" not in texts[key], (locale, key)
     regex = definition.localization_texts["vi"]["invalidPasswordRegexPatternMessage"]
     assert regex.startswith("Mật khẩu phải có ít nhất 3 trong 4 loại ký tự: chữ hoa"), "it states the rule"
+
+
+def _addresses(client: dict[str, Any]) -> list[str]:
+    logout = client.get("attributes", {}).get("post.logout.redirect.uris", "")
+    return [*client.get("redirectUris", []), *client.get("webOrigins", []), *logout.split("##")]
+
+
+def test_the_production_realm_has_no_development_client_or_address() -> None:
+    """16.9: no password grant for a public client, no localhost address, no `+` or `*` origin,
+    every audience one QLCB API by name; the web client is PKCE (S256) only."""
+    clients = {c["clientId"]: c for c in load(REALM_FILE).clients}
+    assert set(clients) == {"qlcb-gateway", "qlcb-identity"}
+    for client_id, client in clients.items():
+        assert not (client.get("publicClient") and client.get("directAccessGrantsEnabled")), client_id
+        assert not client.get("implicitFlowEnabled"), client_id
+        for address in _addresses(client):
+            assert "localhost" not in address, (client_id, address)
+            assert "127.0.0.1" not in address, (client_id, address)
+        assert not {"+", "*"} & set(client.get("webOrigins", [])), client_id
+        assert all("*" not in uri for uri in client.get("redirectUris", [])), client_id
+        for mapper in client.get("protocolMappers", []):
+            assert mapper["protocolMapper"] != "oidc-audience-resolve-mapper", (client_id, mapper["name"])
+            if mapper["protocolMapper"] == "oidc-audience-mapper":
+                assert mapper["config"]["included.custom.audience"] in APIS, (client_id, mapper["name"])
+    web = clients["qlcb-gateway"]
+    assert web["publicClient"]
+    assert web["standardFlowEnabled"]
+    assert web["attributes"]["pkce.code.challenge.method"] == "S256"
+    service = clients["qlcb-identity"]
+    assert not service["publicClient"]
+    assert service["serviceAccountsEnabled"]
+    assert not service["standardFlowEnabled"]
+    assert not service["directAccessGrantsEnabled"]
+
+
+def test_identity_holds_only_the_admin_roles_it_uses() -> None:
+    """16.6: users and groups (accounts, unit groups), realm settings, roles, user profile and texts
+    (the realm sync), clients (the sync), identity providers (federation), admin events (the audit log);
+    never realm-admin, impersonation, authorization or the master realm."""
+    assert load(REALM_FILE).service_accounts == {
+        "qlcb-identity": {
+            "realm-management": [
+                "manage-realm",
+                "manage-users",
+                "manage-clients",
+                "manage-identity-providers",
+                "view-events",
+            ]
+        }
+    }
+
+
+def test_the_development_overlay_adds_the_cli_client_and_local_addresses() -> None:
+    production = {c["clientId"]: c for c in load(REALM_FILE).clients}
+    development = {c["clientId"]: c for c in load(REALM_FILE, [DEV_OVERLAY]).clients}
+    assert set(development) - set(production) == {"qlcb-cli"}
+    cli = development["qlcb-cli"]
+    assert cli["publicClient"]
+    assert cli["directAccessGrantsEnabled"]
+    web = development["qlcb-gateway"]
+    assert web["redirectUris"] == ["http://localhost:*", "http://127.0.0.1:*"]
+    assert web["webOrigins"] == ["+"]
+    # Merged over the production client: everything else of it is kept.
+    assert web["protocolMappers"] == production["qlcb-gateway"]["protocolMappers"]
+    assert {k: v for k, v in web.items() if k not in ("redirectUris", "webOrigins")} == {
+        k: v for k, v in production["qlcb-gateway"].items() if k not in ("redirectUris", "webOrigins")
+    }
+    assert load(REALM_FILE, [DEV_OVERLAY]).service_accounts == load(REALM_FILE).service_accounts

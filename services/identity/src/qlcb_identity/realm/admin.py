@@ -8,14 +8,19 @@ from qlcb_identity.settings import KeycloakAdminSettings
 
 
 def keycloak_admin(settings: KeycloakAdminSettings, realm: str) -> KeycloakAdmin:
+    """Keycloak's admin API for `realm`, as identity's own confidential client of that realm
+    (client credentials grant): what its service account's admin roles allow there, and nothing
+    in any other realm (ADR 0008)."""
     return KeycloakAdmin(
         server_url=str(settings.keycloak_url).rstrip("/"),
-        username=settings.keycloak_admin_username,
-        password=settings.keycloak_admin_password.get_secret_value(),
+        client_id=settings.keycloak_client_id,
+        client_secret_key=settings.keycloak_client_secret.get_secret_value(),
+        grant_type="client_credentials",
         realm_name=realm,
-        user_realm_name="master",
+        user_realm_name=realm,
     )
 
 
 def realm_sync(settings: KeycloakAdminSettings) -> RealmSync:
-    return RealmSync(lambda realm: keycloak_admin(settings, realm), load(settings.realm_file))
+    definition = load(settings.realm_file, settings.realm_overlays)
+    return RealmSync(lambda: keycloak_admin(settings, definition.name), definition)

@@ -1,9 +1,17 @@
-"""The realm as code: the repository's realm file, split into what is synchronised."""
+"""The realm as code: the repository's realm file, with any overlays merged over it, split into
+what is synchronised.
+
+The realm file is what production runs. An overlay adds to it for one kind of deployment: the
+development overlay (`realm-qlcb.dev-overlay.json`, used by `make up` and the tests) adds the
+password-grant CLI client and localhost redirects; a production deployment names no overlay, or
+one of its own stating its web address.
+"""
 
 from __future__ import annotations
 
 import json
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,7 +67,49 @@ class RealmDefinition:
         clients: list[dict[str, Any]] = self.payload.get("clients", [])
         return clients
 
+    @property
+    def service_accounts(self) -> dict[str, dict[str, list[str]]]:
+        """The client roles of each client's service account (client id → client → roles), as a
+        realm export states them: a user with `serviceAccountClientId`."""
+        return {
+            user["serviceAccountClientId"]: user.get("clientRoles", {})
+            for user in self.payload.get("users", [])
+            if "serviceAccountClientId" in user
+        }
 
-def load(path: Path) -> RealmDefinition:
-    text = unicodedata.normalize("NFC", path.read_text(encoding="utf-8"))
-    return RealmDefinition(json.loads(text))
+
+def load(path: Path, overlays: Sequence[Path] = ()) -> RealmDefinition:
+    """The realm file with each overlay merged over it, in order."""
+    payload = _read(path)
+    for overlay in overlays:
+        payload = _merge(payload, _read(overlay))
+    return RealmDefinition(payload)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    payload: dict[str, Any] = json.loads(unicodedata.normalize("NFC", path.read_text(encoding="utf-8")))
+    return payload
+
+
+# What names an entry of a list, so that an overlay's entry changes the base's entry of that name.
+_ENTRY_KEYS = ("clientId", "name", "username")
+
+
+def _merge(base: Any, overlay: Any) -> Any:
+    """Objects merge key by key; lists of named entries (clients, roles, mappers) merge entry by
+    entry, an overlay's new entries appended; any other value of the overlay replaces the base's."""
+    if isinstance(base, dict) and isinstance(overlay, dict):
+        return {**base, **{key: _merge(base.get(key), value) for key, value in overlay.items()}}
+    if isinstance(base, list) and isinstance(overlay, list) and all(map(_entry_key, [*base, *overlay])):
+        merged = {_entry_key(entry): entry for entry in base}
+        for entry in overlay:
+            key = _entry_key(entry)
+            merged[key] = _merge(merged.get(key), entry)
+        return list(merged.values())
+    return overlay
+
+
+def _entry_key(entry: Any) -> str | None:
+    if not isinstance(entry, dict):
+        return None
+    return next((f"{key}={entry[key]}" for key in _ENTRY_KEYS if key in entry), None)

@@ -1,9 +1,12 @@
 """Applies the realm definition to Keycloak idempotently and reports drift between them.
 
 Only what the definition states is compared: Keycloak's own defaults and data created at
-run time (users, groups, extra clients) are left alone. A client the definition states has
-exactly the protocol mappers it lists: a mapper renamed or dropped there (an audience, say)
-is removed from the live client too. The realm's localization texts it states (the password
+run time (users, groups, clients outside QLCB's `qlcb-` names) are left alone. A client the
+definition states has exactly the protocol mappers it lists: a mapper renamed or dropped there
+(an audience, say) is removed from the live client too. A `qlcb-` client it does not state (one
+retired, or the development overlay's CLI client in a production realm) is removed. A client's
+service account holds exactly the client roles the definition gives it (Keycloak's admin roles
+for identity's own). The realm's localization texts it states (the password
 policy's messages, say) are compared one by one and set through Keycloak's localization
 endpoint, since its realm settings neither return nor change them; other texts are left alone.
 """
@@ -23,7 +26,10 @@ from qlcb_identity.realm.definition import RealmDefinition
 
 log = structlog.get_logger(__name__)
 
-AdminFactory = Callable[[str], KeycloakAdmin]
+AdminFactory = Callable[[], KeycloakAdmin]
+"""An admin API client of the defined realm: identity's own client, or an installer's master admin."""
+
+QLCB_CLIENTS = "qlcb-"
 
 
 @dataclass(frozen=True)
@@ -55,12 +61,15 @@ class RealmSync:
         return self._definition.name
 
     def diff(self) -> list[Drift]:
-        master = self._admin("master")
+        admin = self._admin()
         name = self._definition.name
-        if not any(r["realm"] == name for r in master.get_realms()):
+        try:
+            live = admin.get_realm(name)
+        except KeycloakGetError as error:
+            if error.response_code != 404:
+                raise
             return [Drift("realm", name, "*", "present", None)]
-        admin = self._admin(name)
-        drift = _compare("realm", name, self._definition.settings, master.get_realm(name))
+        drift = _compare("realm", name, self._definition.settings, live)
         for role in self._definition.roles:
             try:
                 live = admin.get_realm_role(role["name"])
@@ -70,6 +79,13 @@ class RealmSync:
             drift += _compare("role", role["name"], {k: v for k, v in role.items() if k != "composites"}, live)
         for client in self._definition.clients:
             drift += self._client_drift(admin, client)
+        stated = {c["clientId"] for c in self._definition.clients}
+        for live_client in admin.get_clients():
+            client_id = live_client["clientId"]
+            if client_id.startswith(QLCB_CLIENTS) and client_id not in stated:
+                drift.append(Drift("client", client_id, "*", None, "present"))
+        for client_id, roles in self._definition.service_accounts.items():
+            drift += self._service_account_drift(admin, client_id, roles)
         return drift + self._profile_drift(admin) + self._localization_drift(admin)
 
     def apply(self) -> list[Drift]:
@@ -77,16 +93,16 @@ class RealmSync:
         drift = self.diff()
         if not drift:
             return []
-        master = self._admin("master")
+        admin = self._admin()
         name = self._definition.name
         if any(d.kind == "realm" and d.field == "*" for d in drift):
-            master.create_realm(self._definition.realm)
-            self._apply_profile(self._admin(name))
+            # Only an installer's master admin may create a realm; identity's own client lives in it.
+            admin.create_realm(self._definition.realm)
+            self._apply_profile(admin)
             log.info("realm created", realm=name)
             return drift
         if any(d.kind == "realm" for d in drift):
-            master.update_realm(name, self._definition.settings)
-        admin = self._admin(name)
+            admin.update_realm(name, self._definition.settings)
         for role in self._definition.roles:
             if any(d.kind == "role" and d.name == role["name"] for d in drift):
                 if any(d.kind == "role" and d.name == role["name"] and d.field == "*" for d in drift):
@@ -96,6 +112,12 @@ class RealmSync:
         for client in self._definition.clients:
             if any(d.kind in ("client", "mapper") and d.name.split(" ")[0] == client["clientId"] for d in drift):
                 self._apply_client(admin, client)
+        for item in drift:
+            if item.kind == "client" and item.field == "*" and item.actual == "present":
+                admin.delete_client(_internal_id(admin, item.name))
+        for client_id, roles in self._definition.service_accounts.items():
+            if any(d.kind in ("client", "service account") and d.name == client_id for d in drift):
+                self._apply_service_account(admin, client_id, roles)
         if any(d.kind == "profile attribute" for d in drift):
             self._apply_profile(admin)
         for locale in sorted({d.name.split(" ")[0] for d in drift if d.kind == "localization text"}):
@@ -166,6 +188,29 @@ class RealmSync:
             drift.append(Drift("mapper", f"{client_id} {name}", "*", None, "present"))
         return drift
 
+    def _service_account_drift(self, admin: KeycloakAdmin, client_id: str, roles: dict[str, list[str]]) -> list[Drift]:
+        if admin.get_client_id(client_id) is None:
+            return []  # the client is reported missing; creating it creates its service account
+        drift: list[Drift] = []
+        for role_client, expected in sorted(roles.items()):
+            held = sorted(_service_account_roles(admin, client_id, role_client))
+            if held != sorted(expected):
+                drift.append(Drift("service account", client_id, f"{role_client} roles", sorted(expected), held))
+        return drift
+
+    def _apply_service_account(self, admin: KeycloakAdmin, client_id: str, roles: dict[str, list[str]]) -> None:
+        """Grants the stated client roles the account lacks and takes away those it holds beyond them."""
+        user_id = admin.get_client_service_account_user(_internal_id(admin, client_id))["id"]
+        for role_client, expected in roles.items():
+            role_client_id = _internal_id(admin, role_client)
+            held = _service_account_roles(admin, client_id, role_client)
+            extra = [role for name, role in held.items() if name not in expected]
+            missing = [admin.get_client_role(role_client_id, name) for name in expected if name not in held]
+            if extra:
+                admin.delete_client_roles_of_user(user_id, role_client_id, extra)
+            if missing:
+                admin.assign_client_role(user_id, role_client_id, missing)
+
     def _apply_client(self, admin: KeycloakAdmin, client: dict[str, Any]) -> None:
         internal = admin.get_client_id(client["clientId"])
         if internal is None:
@@ -183,6 +228,20 @@ class RealmSync:
                 admin.update_client_mapper(internal, existing["id"], {**existing, **mapper})
         for name in live_mappers.keys() - {m["name"] for m in stated}:
             admin.remove_client_mapper(internal, live_mappers[name]["id"])
+
+
+def _internal_id(admin: KeycloakAdmin, client_id: str) -> str:
+    internal = admin.get_client_id(client_id)
+    if internal is None:
+        raise LookupError(f"client {client_id} is not in realm {admin.connection.realm_name}")
+    return internal
+
+
+def _service_account_roles(admin: KeycloakAdmin, client_id: str, role_client: str) -> dict[str, dict[str, Any]]:
+    """The roles of `role_client` given directly to `client_id`'s service account, by name."""
+    user_id = admin.get_client_service_account_user(_internal_id(admin, client_id))["id"]
+    roles = admin.get_client_roles_of_user(user_id, _internal_id(admin, role_client))
+    return {role["name"]: role for role in roles}
 
 
 def _compare(kind: str, name: str, expected: Any, actual: Any, path: str = "") -> list[Drift]:
