@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from qlcb_devstack.ports import StackPorts
 from qlcb_devstack.seed import seed_accounts, seed_organisation
 from qlcb_devstack.stack import Infra, ServiceStack, start_infra
 from tests.support import System
@@ -14,7 +15,7 @@ from tests.support import System
 
 @pytest.fixture(scope="session")
 def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
-    started = start_infra(tmp_path_factory.mktemp("infra"), with_postgres=True)
+    started = start_infra(tmp_path_factory.mktemp("infra"), StackPorts.free(), with_postgres=True)
     try:
         yield started
     finally:

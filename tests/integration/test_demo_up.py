@@ -1,8 +1,9 @@
-"""The README's first command: the whole system comes up with demo data, and every login it
-prints works with the tier and unit it claims."""
+"""The README's first command: the whole system comes up with demo data on the ports it is given,
+and every login it prints works with the tier and unit it claims."""
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import subprocess
@@ -16,19 +17,29 @@ import pytest
 from qlcb_common.tiers import Tier
 from qlcb_devstack.accounts import password_token
 from qlcb_devstack.demo import personnel
+from qlcb_devstack.ports import StackPorts, variable
 from qlcb_devstack.procs import wait_until
 from tests.support import eventually
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def demo_ports() -> StackPorts:
+    """Free ports, given through `make up`'s variables: a developer's own `make up` on the default
+    ports may be running beside the tests."""
+    return StackPorts.free()
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory, demo_ports: StackPorts) -> Iterator[str]:
     run_dir = tmp_path_factory.mktemp("demo-up")
     log = run_dir.parent / "demo-up.out"
+    env = {**os.environ, **{variable(name): str(port) for name, port in demo_ports.model_dump().items()}}
     with log.open("w") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "qlcb_devstack", "up", "--run-dir", str(run_dir)],
             stdout=out,
             stderr=subprocess.STDOUT,
+            env=env,
             start_new_session=True,
         )
     try:
@@ -76,8 +87,10 @@ def _read(banner: str) -> Banner:
     return Banner(groups["gateway"], groups["keycloak"], groups["password"], logins)
 
 
-def test_printed_logins_work_with_their_tier_and_unit(demo: str) -> None:
+def test_printed_logins_work_with_their_tier_and_unit(demo: str, demo_ports: StackPorts) -> None:
     banner = _read(demo)
+    assert banner.gateway_url == f"http://127.0.0.1:{demo_ports.gateway_port}"
+    assert banner.keycloak_url == f"http://localhost:{demo_ports.keycloak_port}"
     assert {tier for _, tier, _, _ in banner.logins} == {t.value for t in Tier}
     assert [sections for _, tier, _, sections in banner.logins if tier == "local-officer"] == ["identity, work_history"]
     with httpx.Client(base_url=banner.gateway_url, timeout=30) as api:

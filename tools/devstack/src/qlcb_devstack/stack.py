@@ -1,9 +1,10 @@
 """The whole system as local processes: infrastructure (Keycloak, NATS, optionally
-PostgreSQL) and the five services, each on its own free port."""
+PostgreSQL) and the five services, on the ports given (`make up`'s fixed ones) or on free ones."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 from dataclasses import dataclass
@@ -19,10 +20,11 @@ from qlcb_common.settings import api_audience
 from qlcb_devstack.keycloak import KeycloakServer, admin_client
 from qlcb_devstack.mail import MailSink
 from qlcb_devstack.nats import NatsServer
+from qlcb_devstack.ports import StackPorts
 from qlcb_devstack.postgres import PostgresCluster
 from qlcb_devstack.probes import http_ok
-from qlcb_devstack.procs import ManagedProcess, free_port, wait_until
-from qlcb_devstack.state import repo_root
+from qlcb_devstack.procs import ManagedProcess, wait_until
+from qlcb_devstack.realm import client_secret, dev_overlay_file, dev_realm, install_realm, realm_file
 
 REALM = "qlcb"
 GRPC_SERVICES = ("personnel", "reports", "backup")
@@ -31,23 +33,31 @@ HTTP_SERVICES = ("identity", "gateway")
 START_ORDER = ("identity", "personnel", "reports", "backup", "gateway")
 
 
-def realm_file() -> Path:
-    return repo_root() / "deploy" / "keycloak" / "realm-qlcb.json"
-
-
 @dataclass
 class Infra:
     keycloak: KeycloakServer
     nats: NatsServer
     postgres: PostgresCluster | None
     mail: MailSink
+    ports: StackPorts
 
     @property
     def issuer(self) -> str:
         return f"{self.keycloak.base_url}/realms/{REALM}"
 
     def keycloak_admin(self, realm: str = REALM) -> KeycloakAdmin:
+        """The master admin: the installer's and the tests' rights, never identity's."""
         return admin_client(self.keycloak, realm=realm)
+
+    def install_realm(self) -> None:
+        """What an installer does once: the realm created from its definition (with the
+        development overlay) by the master admin."""
+        install_realm(self.keycloak, dev_realm())
+
+    @property
+    def identity_client_secret(self) -> str:
+        """What the installer hands identity: the secret of its own client of the realm."""
+        return client_secret(self.keycloak, REALM)
 
     def stop(self) -> None:
         self.keycloak.stop()
@@ -57,14 +67,14 @@ class Infra:
             self.postgres.destroy()
 
 
-def start_infra(run_dir: Path, *, with_postgres: bool) -> Infra:
-    """Starts what the services need; Keycloak, the slowest, boots while the others start.
-
-    The realm is not created here: the identity service applies its definition at start-up.
-    """
-    keycloak = KeycloakServer(data_dir=run_dir / "keycloak")
+def start_infra(run_dir: Path, ports: StackPorts, *, with_postgres: bool) -> Infra:
+    """Starts what the services need, then installs the realm; Keycloak, the slowest, boots
+    while the others start."""
+    keycloak = KeycloakServer(
+        data_dir=run_dir / "keycloak", port=ports.keycloak_port, management_port=ports.keycloak_management_port
+    )
     keycloak.start()
-    nats = NatsServer(data_dir=run_dir / "nats")
+    nats = NatsServer(data_dir=run_dir / "nats", port=ports.nats_port, http_port=ports.nats_monitoring_port)
     nats.start()
     postgres = None
     if with_postgres:
@@ -77,7 +87,9 @@ def start_infra(run_dir: Path, *, with_postgres: bool) -> Infra:
     mail.start()
     nats.wait_ready()
     keycloak.wait_ready()
-    return Infra(keycloak=keycloak, nats=nats, postgres=postgres, mail=mail)
+    infra = Infra(keycloak=keycloak, nats=nats, postgres=postgres, mail=mail, ports=ports)
+    infra.install_realm()
+    return infra
 
 
 class ServiceStack:
@@ -86,29 +98,28 @@ class ServiceStack:
     def __init__(self, infra: Infra, run_dir: Path) -> None:
         self.infra = infra
         self.run_dir = run_dir
-        self.ports = {name: free_port() for name in START_ORDER}
-        self.grpc_ports = {name: free_port() for name in GRPC_SERVICES}
+        self.ports = infra.ports
         self.database_urls = {name: self._database_url(name) for name in DATABASES}
         self.credential_key = Fernet.generate_key().decode()
         self.processes = {name: self._process(name) for name in START_ORDER}
 
     @property
     def gateway_url(self) -> str:
-        return f"http://127.0.0.1:{self.ports['gateway']}"
+        return self.ops_url("gateway")
 
     @property
     def identity_url(self) -> str:
-        return f"http://127.0.0.1:{self.ports['identity']}"
+        return self.ops_url("identity")
 
     @property
     def personnel_target(self) -> str:
         return self.grpc_target("personnel")
 
     def grpc_target(self, service: str) -> str:
-        return f"127.0.0.1:{self.grpc_ports[service]}"
+        return f"127.0.0.1:{self.ports.grpc(service)}"
 
     def ops_url(self, service: str) -> str:
-        return f"http://127.0.0.1:{self.ports[service]}"
+        return f"http://127.0.0.1:{self.ports.ops(service)}"
 
     def start_all(self, timeout: float = 120) -> None:
         for name in START_ORDER:
@@ -181,19 +192,19 @@ class ServiceStack:
         )
         prefix = f"QLCB_{service.upper()}_"
         if service in GRPC_SERVICES:
-            env[prefix + "GRPC_PORT"] = str(self.grpc_ports[service])
-            env[prefix + "OPS_PORT"] = str(self.ports[service])
+            env[prefix + "GRPC_PORT"] = str(self.ports.grpc(service))
+            env[prefix + "OPS_PORT"] = str(self.ports.ops(service))
             env[prefix + "DATABASE_URL"] = self.database_urls[service]
             env[prefix + "NATS_URL"] = self.infra.nats.url
             env[prefix + "NATS_USER"], env[prefix + "NATS_PASSWORD"] = self.infra.nats.credentials(service)
             env[prefix + "CREDENTIAL_KEY"] = self.credential_key
         else:
-            env[prefix + "PORT"] = str(self.ports[service])
+            env[prefix + "PORT"] = str(self.ports.ops(service))
         if service == "identity":
             env[prefix + "KEYCLOAK_URL"] = self.infra.keycloak.base_url
-            env[prefix + "KEYCLOAK_ADMIN_USERNAME"] = self.infra.keycloak.admin_user
-            env[prefix + "KEYCLOAK_ADMIN_PASSWORD"] = self.infra.keycloak.admin_password
+            env[prefix + "KEYCLOAK_CLIENT_SECRET"] = self.infra.identity_client_secret
             env[prefix + "REALM_FILE"] = str(realm_file())
+            env[prefix + "REALM_OVERLAYS"] = json.dumps([str(dev_overlay_file())])
             env[prefix + "DATABASE_URL"] = self.database_urls[service]
             env[prefix + "NATS_URL"] = self.infra.nats.url
             env[prefix + "NATS_USER"], env[prefix + "NATS_PASSWORD"] = self.infra.nats.credentials(service)

@@ -1,24 +1,39 @@
 """`make up`: the whole system on this machine on embedded defaults (Keycloak dev mode,
-local NATS, SQLite stores), seeded with the demo organisation. Each run starts afresh."""
+local NATS, SQLite stores), seeded with the demo organisation. Each run starts afresh, on the
+same ports (`ports.StackPorts`), so the addresses it prints stay the same."""
 
 from __future__ import annotations
 
 import shutil
 import signal
+import sys
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from qlcb_devstack import demo
+from qlcb_devstack.ports import ENV_PREFIX, StackPorts
 from qlcb_devstack.seed import seed_accounts, seed_organisation
 from qlcb_devstack.stack import REALM, ServiceStack, start_infra
 from qlcb_devstack.state import state_dir
 
 
 def run_up(run_dir: Path | None = None) -> int:
+    try:
+        ports = StackPorts()
+    except ValidationError as error:
+        print(f"Cannot start: the {ENV_PREFIX}*_PORT settings are wrong: {error}", file=sys.stderr, flush=True)
+        return 1
+    taken = ports.taken()
+    for problem in taken:
+        print(f"Cannot start: {problem}", file=sys.stderr, flush=True)
+    if taken:
+        return 1
     run_dir = run_dir or state_dir() / "run"
     shutil.rmtree(run_dir, ignore_errors=True)
     run_dir.mkdir(parents=True)
     print("Starting Keycloak, NATS and the five services (the first start takes a few minutes)…", flush=True)
-    infra = start_infra(run_dir, with_postgres=False)
+    infra = start_infra(run_dir, ports, with_postgres=False)
     services = ServiceStack(infra, run_dir)
     try:
         services.start_all()
