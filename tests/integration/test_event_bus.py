@@ -5,10 +5,14 @@ consumer applies only what the producer's own API would have accepted."""
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -17,12 +21,18 @@ import pytest
 from nats.aio.client import Client
 from nats.errors import NoServersError
 from nats.js.errors import NoStreamResponseError
+from pydantic import SecretStr
 
 from qlcb.identity.v1 import events_pb2 as identity_events
 from qlcb.personnel.v1 import events_pb2 as personnel_events
 from qlcb.personnel.v1 import personnel_pb2
 from qlcb_common.events import streams, subjects
 from qlcb_common.events.envelope import wrap
+from qlcb_common.events.streams import ensure_streams
+from qlcb_common.nats_connection import connect, tls_context
+from qlcb_common.settings import NatsClientSettings
+from qlcb_devstack.nats import NatsServer
+from qlcb_devstack.procs import ManagedProcess, free_port
 from tests.personal_accounts import issue_personal_account
 from tests.support import System, api_client, eventually, metric_value, person_body, unique_code
 
@@ -217,3 +227,104 @@ async def test_a_malformed_person_event_from_personnel_is_dead_lettered_by_each_
         assert (await api.post(f"/v1/persons/{person['id']}/status", json=retire)).status_code == 200
         await eventually(account_enabled, lambda on: not on, timeout=30, what="the real retirement to disable")
         await eventually(headcount, lambda n: n == 0, timeout=30, what="the real retirement to leave the headcount")
+
+
+def _bus_settings(bus: NatsServer, user: str, *, certificate: bool = True) -> NatsClientSettings:
+    assert bus.tls is not None
+    name, password = bus.credentials(user)
+    return NatsClientSettings(
+        nats_url=bus.url,
+        nats_user=name,
+        nats_password=SecretStr(password),
+        nats_tls_ca_file=bus.tls.ca,
+        nats_tls_cert_file=bus.tls.client_cert if certificate else None,
+        nats_tls_key_file=bus.tls.client_key if certificate else None,
+    )
+
+
+async def test_the_bus_can_require_tls_and_client_certificates(system: System, tmp_path: Path) -> None:
+    """A bus that requires TLS (devstack's `tls=True`; the services' NATS_TLS_* settings): reports
+    connects with its client certificate, becomes ready and consumes personnel's events over TLS;
+    a plaintext client and a TLS client without a certificate are cut off before they log in."""
+    bus = NatsServer(tmp_path / "tls-nats", tls=True)
+    ops_port = free_port()
+    env = dict(
+        os.environ,
+        QLCB_OIDC_ISSUER=system.infra.issuer,
+        QLCB_REPORTS_GRPC_PORT=str(free_port()),
+        QLCB_REPORTS_OPS_PORT=str(ops_port),
+        QLCB_REPORTS_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'reports.sqlite3'}",
+        **bus.client_env("QLCB_REPORTS_", "reports"),
+    )
+    reports = ManagedProcess("reports-tls", [sys.executable, "-m", "qlcb_reports"], log_dir=tmp_path, env=env)
+    bus.start()
+    reports.start()
+    try:
+        bus.wait_ready()
+        async with httpx.AsyncClient(timeout=5) as http:
+
+            async def ready() -> int:
+                try:
+                    return (await http.get(f"http://127.0.0.1:{ops_port}/readyz")).status_code
+                except httpx.TransportError:
+                    return -1
+
+            await eventually(ready, lambda status: status == 200, timeout=60, what="reports ready over TLS")
+            connections = (await http.get(f"http://127.0.0.1:{bus.http_port}/connz", params={"auth": "true"})).json()
+        (seen,) = [c for c in connections["connections"] if c.get("name") == "qlcb-reports"]
+        assert seen["authorized_user"] == "reports"
+        assert seen["tls_version"].startswith("1.")
+
+        ops = await connect(_bus_settings(bus, "ops"), name="test-ops", timeout=5)
+        personnel = await connect(_bus_settings(bus, "personnel"), name="test-personnel", timeout=5)
+        try:
+            await ensure_streams(ops.jetstream(), streams.PERSONNEL)
+            unit = personnel_pb2.Unit(
+                id=str(uuid.uuid4()),
+                code="TLS",
+                name="Tổng cục TLS",
+                kind=personnel_pb2.UNIT_KIND_GENERAL_DEPARTMENT,
+                path="/TLS",
+            )
+            event = wrap(
+                subjects.PERSONNEL_UNIT_ESTABLISHED,
+                personnel_events.UnitEstablished(unit=unit),
+                actor="personnel",
+                occurred_at=datetime.now(UTC),
+            )
+            stored = await personnel.jetstream().publish(
+                subjects.PERSONNEL_UNIT_ESTABLISHED, event.SerializeToString(), timeout=5
+            )
+
+            async def acknowledged() -> int:
+                try:
+                    info = await ops.jetstream().consumer_info(streams.PERSONNEL.name, "reports-personnel")
+                except nats.js.errors.NotFoundError:
+                    return 0
+                return int(info.ack_floor.stream_seq or 0) if info.ack_floor else 0
+
+            await eventually(acknowledged, lambda seq: seq >= stored.seq, timeout=30, what="reports to apply it")
+        finally:
+            await personnel.close()
+            await ops.close()
+
+        user, password = bus.credentials("ops")
+        reader, writer = await asyncio.open_connection("127.0.0.1", bus.port)
+        info = json.loads((await reader.readline()).removeprefix(b"INFO "))
+        assert info["tls_required"] is True
+        writer.write(b"CONNECT " + json.dumps({"user": user, "pass": password}).encode() + b"\r\nPING\r\n")
+        await writer.drain()
+        assert await asyncio.wait_for(reader.read(), 10) == b"", "plaintext is cut off: no PONG"
+        writer.close()
+        with pytest.raises((ConnectionError, NoServersError, nats.errors.Error, OSError)):
+            await nats.connect(
+                bus.url,
+                user=user,
+                password=password,
+                tls=tls_context(_bus_settings(bus, "ops", certificate=False)),
+                allow_reconnect=False,
+                connect_timeout=5,
+            )
+    finally:
+        reports.stop()
+        bus.stop()

@@ -119,12 +119,7 @@ async def _connect(app: GrpcApp, db: Database, readiness: Readiness) -> Any:
     await db.wait_connected()
     await db.create_schema(app.metadata)
     readiness.mark("database")
-    nc = await connect(
-        app.settings.nats_url,
-        name=f"qlcb-{app.name}",
-        user=app.settings.nats_user,
-        password=app.settings.nats_password.get_secret_value(),
-    )
+    nc = await connect(app.settings, name=f"qlcb-{app.name}")
     await ensure_streams(nc.jetstream(), OWN_STREAM[app.name])
     readiness.mark("nats")
     return nc

@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 
 import nats
 import structlog
 from nats.aio.client import Client
 
+from qlcb_common.settings import NatsClientSettings
+
 log = structlog.get_logger(__name__)
 
 
-async def connect(
-    url: str, *, name: str, user: str | None = None, password: str | None = None, timeout: float = 60.0
-) -> Client:
-    """Connects as `user` (each service has its own NATS user, see events.permissions)."""
+def tls_context(settings: NatsClientSettings) -> ssl.SSLContext | None:
+    """The TLS the settings ask for: the server's certificate checked against the CA (and its
+    address), the client certificate presented; None for a plaintext connection."""
+    if not settings.nats_tls:
+        return None
+    context = ssl.create_default_context(cafile=settings.nats_tls_ca_file)
+    if settings.nats_tls_cert_file is not None:
+        context.load_cert_chain(settings.nats_tls_cert_file, settings.nats_tls_key_file)
+    return context
+
+
+async def connect(settings: NatsClientSettings, *, name: str, timeout: float = 60.0) -> Client:
+    """Connects as the service's own user (see events.permissions), over TLS if so configured."""
+    tls = tls_context(settings)
     deadline = asyncio.get_running_loop().time() + timeout
     delay = 0.2
 
@@ -30,10 +43,11 @@ async def connect(
     while True:
         try:
             return await nats.connect(
-                url,
+                settings.nats_url,
                 name=name,
-                user=user or None,
-                password=password or None,
+                user=settings.nats_user or None,
+                password=settings.nats_password.get_secret_value() or None,
+                tls=tls,
                 connect_timeout=2,
                 allow_reconnect=True,
                 max_reconnect_attempts=-1,

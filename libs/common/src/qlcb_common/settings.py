@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import AnyHttpUrl, Field, SecretStr
+from pathlib import Path
+
+from pydantic import AnyHttpUrl, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -63,10 +65,35 @@ class ServiceSettings(BaseSettings):
     ops_port: int = Field(default=0, ge=0, le=65535, description="/metrics, /livez, /readyz")
 
 
-class GrpcServiceSettings(ServiceSettings):
-    grpc_port: int = Field(default=0, ge=0, le=65535)
-    database_url: str = Field(description="SQLAlchemy async URL of this service's own store")
+class NatsClientSettings(BaseSettings):
+    """How a service reaches the event bus: as its own user, over TLS when a CA is given (or the
+    URL is tls://), presenting a client certificate when the server verifies clients."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
     nats_url: str = "nats://127.0.0.1:4222"
     nats_user: str = Field(default="", description="This service's own NATS user (events.permissions)")
     nats_password: SecretStr = Field(default=SecretStr(""), description="From a secret")
+    nats_tls_ca_file: Path | None = Field(
+        default=None, description="PEM of the CA that signed the server's certificate; set: TLS is required"
+    )
+    nats_tls_cert_file: Path | None = Field(default=None, description="PEM client certificate, with its key")
+    nats_tls_key_file: Path | None = Field(default=None, description="PEM key of the client certificate, a secret")
+
+    @model_validator(mode="after")
+    def _client_certificate_whole(self) -> NatsClientSettings:
+        if (self.nats_tls_cert_file is None) != (self.nats_tls_key_file is None):
+            raise ValueError("nats_tls_cert_file and nats_tls_key_file are given together")
+        if self.nats_tls_cert_file is not None and not self.nats_tls:
+            raise ValueError("a client certificate needs TLS: set nats_tls_ca_file or a tls:// URL")
+        return self
+
+    @property
+    def nats_tls(self) -> bool:
+        return self.nats_tls_ca_file is not None or self.nats_url.startswith("tls://")
+
+
+class GrpcServiceSettings(ServiceSettings, NatsClientSettings):
+    grpc_port: int = Field(default=0, ge=0, le=65535)
+    database_url: str = Field(description="SQLAlchemy async URL of this service's own store")
     shutdown_grace_seconds: float = 5.0

@@ -29,12 +29,7 @@ async def run_events(
     await db.wait_connected()
     await db.create_schema(Base.metadata)
     readiness.mark("database")
-    nc = await connect(
-        settings.nats_url,
-        name="qlcb-identity",
-        user=settings.nats_user,
-        password=settings.nats_password.get_secret_value(),
-    )
+    nc = await connect(settings, name="qlcb-identity")
     try:
         await ensure_streams(nc.jetstream(), streams.IDENTITY)
         readiness.mark("nats")

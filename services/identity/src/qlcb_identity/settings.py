@@ -5,7 +5,7 @@ from pathlib import Path
 from pydantic import AnyHttpUrl, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from qlcb_common.settings import ServiceSettings
+from qlcb_common.settings import NatsClientSettings, ServiceSettings
 
 
 class KeycloakAdminSettings(ServiceSettings):
@@ -19,12 +19,11 @@ class KeycloakAdminSettings(ServiceSettings):
     realm_file: Path = Field(description="The realm definition, deploy/keycloak/realm-qlcb.json")
 
 
-class IdentitySettings(KeycloakAdminSettings):
+class IdentitySettings(KeycloakAdminSettings, NatsClientSettings):
+    model_config = SettingsConfigDict(env_prefix="QLCB_IDENTITY_", extra="ignore")
+
     port: int = 8081
     database_url: str = Field(description="SQLAlchemy async URL of identity's own store")
-    nats_url: str = "nats://127.0.0.1:4222"
-    nats_user: str = Field(default="", description="Identity's own NATS user (events.permissions)")
-    nats_password: SecretStr = Field(default=SecretStr(""), description="From a secret")
     admin_events_interval_seconds: float = Field(default=5.0, gt=0, description="Keycloak admin events polling")
     credential_key: SecretStr = Field(description="Fernet key sealing first-login passwords until retrieved")
     credential_lifetime_hours: int = Field(default=72, gt=0, le=720, description="How long a first-login code holds")
