@@ -11,7 +11,7 @@ up: setup
 	$(VENV)/python -m qlcb_devstack up
 
 test:
-	scripts/bootstrap.sh --postgres
+	scripts/bootstrap.sh --postgres --promtool
 	$(MAKE) lint
 	$(VENV)/pytest
 

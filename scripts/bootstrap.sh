@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up everything the project needs on a fresh machine, idempotently:
 # uv and the locked Python environment, generated protobuf code and, with
-# --postgres, PostgreSQL server binaries from Debian's packages.
+# --postgres, PostgreSQL server binaries from Debian's packages; with --promtool, Prometheus's
+# promtool (Debian's prometheus package) for the alert rules' tests.
 # Keycloak and NATS are fetched on first use by qlcb_devstack (cached in the state folder).
 set -euo pipefail
 
@@ -9,9 +10,11 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 state=${QLCB_STATE_DIR:-$root/.state}
 uv_version=0.13.9
 want_postgres=0
+want_promtool=0
 for arg in "$@"; do
   case $arg in
     --postgres) want_postgres=1 ;;
+    --promtool) want_promtool=1 ;;
     *) echo "unknown option: $arg" >&2; exit 2 ;;
   esac
 done
@@ -51,4 +54,12 @@ if [ "$want_postgres" = 1 ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 
   [ "$(id -u)" = 0 ] || sudo_cmd=(sudo)
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq postgresql >/dev/null
+fi
+
+if [ "$want_promtool" = 1 ] && ! command -v promtool >/dev/null; then
+  echo "installing promtool (the prometheus package) from Debian's packages" >&2
+  sudo_cmd=()
+  [ "$(id -u)" = 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends prometheus >/dev/null
 fi
