@@ -1,6 +1,7 @@
 """`make up` listens on the same ports every run, and a port something else holds stops it before
 anything starts, with a message naming the port, what wanted it and the variable that moves it."""
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -101,6 +102,24 @@ def test_make_up_stops_before_starting_anything_when_a_port_is_taken(
     )
     assert "Starting" not in result.stdout
     assert not run_dir.exists()
+
+
+def test_a_second_make_up_is_told_that_one_is_running(free_ports_in_env: StackPorts, tmp_path: Path) -> None:
+    with contextlib.ExitStack() as held:
+        for port in free_ports_in_env.model_dump().values():
+            sock = held.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+            sock.bind(("127.0.0.1", port))
+            sock.listen()
+        result = subprocess.run(
+            [sys.executable, "-m", "qlcb_devstack", "up", "--run-dir", str(tmp_path / "run")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1
+    assert len(lines) == len(DEFAULTS) + 1
+    assert lines[-1] == "Every port of make up is taken: is another make up running?"
 
 
 def test_two_listeners_on_one_port_are_refused(free_ports_in_env: StackPorts, monkeypatch: pytest.MonkeyPatch) -> None:

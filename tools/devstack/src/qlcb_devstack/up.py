@@ -27,6 +27,8 @@ def run_up(run_dir: Path | None = None) -> int:
     taken = ports.taken()
     for problem in taken:
         print(f"Cannot start: {problem}", file=sys.stderr, flush=True)
+    if len(taken) == len(StackPorts.model_fields):
+        print("Every port of make up is taken: is another make up running?", file=sys.stderr, flush=True)
     if taken:
         return 1
     run_dir = run_dir or state_dir() / "run"
