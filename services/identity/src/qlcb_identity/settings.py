@@ -9,14 +9,20 @@ from qlcb_common.settings import NatsClientSettings, ServiceSettings
 
 
 class KeycloakAdminSettings(ServiceSettings):
-    """How identity reaches Keycloak's admin API to keep the realm as the repository defines it."""
+    """How identity reaches Keycloak's admin API, as its own client of the realm (never the master
+    admin), to keep the realm as the repository defines it and to manage accounts."""
 
     model_config = SettingsConfigDict(env_prefix="QLCB_IDENTITY_", extra="ignore")
 
     keycloak_url: AnyHttpUrl = Field(description="Keycloak base URL, e.g. http://localhost:8080")
-    keycloak_admin_username: str = "admin"
-    keycloak_admin_password: SecretStr = Field(description="Admin of the master realm")
+    keycloak_client_id: str = Field(default="qlcb-identity", description="Identity's confidential client of the realm")
+    keycloak_client_secret: SecretStr = Field(description="That client's secret, from a secret the installer set")
     realm_file: Path = Field(description="The realm definition, deploy/keycloak/realm-qlcb.json")
+    realm_overlays: list[Path] = Field(
+        default_factory=list,
+        description="Files merged over the realm file, in order; a production deployment names no "
+        "development overlay (deploy/keycloak/realm-qlcb.dev-overlay.json is for make up and the tests)",
+    )
 
 
 class IdentitySettings(KeycloakAdminSettings, NatsClientSettings):
