@@ -4,6 +4,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from qlcb_common.identifiers import PERSONAL_ID_PATTERN, UNIT_PATH_PATTERN, anchored
 from qlcb_common.text import MultiLineText, SingleLineText
 from qlcb_common.tiers import Tier
 
@@ -16,12 +17,14 @@ class AccountRequestCreate(BaseModel):
 
     holder_name: SingleLineText = Field(min_length=1, max_length=150, description="Họ tên người sử dụng")
     holder_personal_id: str | None = Field(
-        default=None, pattern=r"^[0-9]{12}$", description="Số định danh cá nhân: links the account to the record"
+        default=None,
+        pattern=anchored(PERSONAL_ID_PATTERN),
+        description="Số định danh cá nhân: links the account to the record",
     )
     holder_email: SingleLineText = Field(
         pattern=EMAIL, max_length=255, description="Thư điện tử người sử dụng: mã nhận mật khẩu lần đầu gửi tới đây"
     )
-    unit_path: str = Field(pattern=r"^(/[A-Z0-9][A-Z0-9_-]{1,31})+$", description="Đơn vị, e.g. /TCHQ/HQHN")
+    unit_path: str = Field(pattern=anchored(UNIT_PATH_PATTERN), description="Đơn vị, e.g. /TCHQ/HQHN")
     division: SingleLineText = Field(min_length=1, max_length=255, description="Phòng, đội, bộ phận")
     position: SingleLineText = Field(min_length=1, max_length=255, description="Chức vụ")
     phone: str = Field(pattern=PHONE, description="Số điện thoại")

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pydantic import AnyHttpUrl, BaseModel, Field
 
+from qlcb_common.identifiers import UNIT_PATH_PATTERN, anchored
 from qlcb_common.text import SingleLineText
 from qlcb_common.tiers import Tier
 
@@ -13,7 +14,7 @@ class ClaimMapping(BaseModel):
     claim: SingleLineText = Field(min_length=1, max_length=255, description="Claim of the agency's ID token")
     value: SingleLineText = Field(min_length=1, max_length=255)
     tier: Tier
-    unit_path: str = Field(pattern=r"^(/[A-Z0-9][A-Z0-9_-]{1,31})+$", description="Đơn vị, e.g. /TCHQ/HQHN")
+    unit_path: str = Field(pattern=anchored(UNIT_PATH_PATTERN), description="Đơn vị, e.g. /TCHQ/HQHN")
 
 
 class AgencyCreate(BaseModel):

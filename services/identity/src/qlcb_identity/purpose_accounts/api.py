@@ -6,6 +6,7 @@ from typing import Literal
 from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, Field
 
+from qlcb_common.identifiers import PERSONAL_ID_PATTERN, UNIT_PATH_PATTERN, anchored
 from qlcb_common.text import SingleLineText
 from qlcb_common.tiers import Tier
 from qlcb_identity.account_requests.schemas import EMAIL
@@ -14,7 +15,7 @@ from qlcb_identity.dependencies import Caller, CourierDep, DatabaseDep
 from qlcb_identity.purpose_accounts import service
 
 router = APIRouter(prefix="/v1", tags=["Tài khoản dùng chung"])
-UNIT_PATH = r"^(/[A-Z0-9][A-Z0-9_-]{1,31})+$"
+UNIT_PATH = anchored(UNIT_PATH_PATTERN)
 
 
 class QuotaSet(BaseModel):
@@ -48,7 +49,9 @@ class IssuedPurposeAccount(BaseModel):
 
 class HolderCreate(BaseModel):
     holder_name: SingleLineText = Field(min_length=1, max_length=150, description="Người được giao giữ tài khoản")
-    holder_personal_id: str | None = Field(default=None, pattern=r"^[0-9]{12}$", description="Số định danh cá nhân")
+    holder_personal_id: str | None = Field(
+        default=None, pattern=anchored(PERSONAL_ID_PATTERN), description="Số định danh cá nhân"
+    )
     holder_email: SingleLineText = Field(
         pattern=EMAIL, max_length=255, description="Thư điện tử người giữ: mã nhận mật khẩu lần đầu gửi tới đây"
     )
