@@ -256,9 +256,24 @@ def test_a_production_realm_is_kept_without_the_development_overlay(system: Syst
     secret = client_secret(system.infra.keycloak, name)
     assert _realm_command(system, "diff", file=production_realm, overlays=[], secret=secret).returncode == 0
     admin = system.infra.keycloak_admin(name)
-    assert admin.get_client_id("qlcb-cli") is None
-    with pytest.raises(httpx.HTTPStatusError):
-        password_token(system.infra.keycloak.base_url, "quantri", system.passwords["quantri"], realm=name)
+    ensure_user(admin, Account("thu.sanxuat", "Hợp lệ 2026", "self", None, "Thử Sản Xuất"))
+
+    def password_grant(client_id: str) -> httpx.Response:
+        return httpx.post(
+            f"{system.infra.keycloak.base_url}/realms/{name}/protocol/openid-connect/token",
+            data={
+                "grant_type": "password",
+                "client_id": client_id,
+                "username": "thu.sanxuat",
+                "password": "Hợp lệ 2026",
+            },
+            timeout=30,
+        )
+
+    # The right password, and still no token: no client of the realm takes it.
+    for client_id in ("qlcb-cli", "admin-cli", "qlcb-gateway"):
+        refused = password_grant(client_id)
+        assert refused.json()["error"] in ("invalid_client", "unauthorized_client"), (client_id, refused.text)
 
     # What a realm created from the former combined file, or a hand, adds.
     dev = {c["clientId"]: c for c in load(production_realm, [dev_overlay_file()]).clients}
@@ -266,11 +281,12 @@ def test_a_production_realm_is_kept_without_the_development_overlay(system: Syst
     web = admin.get_client_id("qlcb-gateway")
     assert web is not None
     admin.update_client(web, {"redirectUris": dev["qlcb-gateway"]["redirectUris"], "webOrigins": ["+"]})
+    assert password_grant("qlcb-cli").status_code == 200
 
     applied = _realm_command(system, "apply", file=production_realm, overlays=[], secret=secret)
     assert applied.returncode == 0, applied.stderr
     assert "corrected: client qlcb-cli: not in the definition" in applied.stdout
-    assert admin.get_client_id("qlcb-cli") is None
+    assert password_grant("qlcb-cli").json()["error"] == "invalid_client"
     live_web = admin.get_client(web)
     assert live_web["redirectUris"] == []
     assert live_web["webOrigins"] == []

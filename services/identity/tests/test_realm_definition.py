@@ -89,10 +89,12 @@ def _addresses(client: dict[str, Any]) -> list[str]:
 
 
 def test_the_production_realm_has_no_development_client_or_address() -> None:
-    """16.9: no password grant for a public client, no localhost address, no `+` or `*` origin,
+    """16.9: no password grant for a public client (Keycloak's own `admin-cli`, public with the
+    password grant in every new realm, is turned off), no localhost address, no `+` or `*` origin,
     every audience one QLCB API by name; the web client is PKCE (S256) only."""
     clients = {c["clientId"]: c for c in load(REALM_FILE).clients}
-    assert set(clients) == {"qlcb-gateway", "qlcb-identity"}
+    assert set(clients) == {"qlcb-gateway", "qlcb-identity", "admin-cli"}
+    assert clients.pop("admin-cli") == {"clientId": "admin-cli", "enabled": False}, "Keycloak's own password client"
     for client_id, client in clients.items():
         assert not (client.get("publicClient") and client.get("directAccessGrantsEnabled")), client_id
         assert not client.get("implicitFlowEnabled"), client_id
