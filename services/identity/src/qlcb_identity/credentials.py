@@ -89,7 +89,7 @@ async def retrieve(session: AsyncSession, *, token: str, sealer: Fernet) -> tupl
         raise Gone("Thông tin đăng nhập đã được nhận; hãy báo mất để cấp lại")
     if delivery.wiped_at is not None or delivery.sealed_password is None:
         raise Gone("Mã nhận thông tin đăng nhập đã hết hạn hoặc đã được thay bằng mã mới")
-    if delivery.expires_at.replace(tzinfo=delivery.expires_at.tzinfo or UTC) < datetime.now(UTC):
+    if delivery.expires_at < datetime.now(UTC):
         raise Gone("Mã nhận thông tin đăng nhập đã hết hạn")
     password = sealer.decrypt(delivery.sealed_password).decode()
     delivery.sealed_password = None

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from sqlalchemy import (
     BigInteger,
     Column,
-    DateTime,
     Integer,
     LargeBinary,
     MetaData,
@@ -22,6 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from qlcb_common.db import UtcDateTime
+
 
 def define_inbox_table(metadata: MetaData) -> Table:
     return Table(
@@ -30,7 +31,7 @@ def define_inbox_table(metadata: MetaData) -> Table:
         Column("consumer", String(100), primary_key=True),
         Column("event_id", String(36), primary_key=True),
         Column("subject", String(200), nullable=False),
-        Column("processed_at", DateTime(timezone=True), nullable=False),
+        Column("processed_at", UtcDateTime, nullable=False),
     )
 
 
@@ -46,7 +47,7 @@ def define_dead_letter_table(metadata: MetaData) -> Table:
         Column("subject", Text, nullable=False),
         Column("payload", LargeBinary, nullable=False),
         Column("reason", Text, nullable=False),
-        Column("dead_lettered_at", DateTime(timezone=True), nullable=False),
+        Column("dead_lettered_at", UtcDateTime, nullable=False),
         UniqueConstraint("consumer", "stream", "stream_sequence"),
     )
 

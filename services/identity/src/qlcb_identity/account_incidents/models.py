@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, String
+from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from qlcb_common.db import UtcDateTime
 from qlcb_identity.db_models import Base
 
 
@@ -18,6 +19,6 @@ class AccountIncident(Base):
     kind: Mapped[str] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(String(1000))
     reported_by: Mapped[str] = mapped_column(String(255))
-    reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reported_at: Mapped[datetime] = mapped_column(UtcDateTime)
     reset_by: Mapped[str | None] = mapped_column(String(255))
-    reset_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reset_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -3,9 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from qlcb_common.db import UtcDateTime
 from qlcb_identity.db_models import Base
 
 
@@ -41,12 +42,12 @@ class AccountRequest(Base):
     # Holder, unit and account types, normalised: one open request per holder and purpose.
     dedup_key: Mapped[str] = mapped_column(String(64), index=True)
     status: Mapped[str] = mapped_column(String(16), index=True)
-    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    submitted_at: Mapped[datetime] = mapped_column(UtcDateTime)
     submitted_by: Mapped[str] = mapped_column(String(64))
-    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     consented_by: Mapped[str | None] = mapped_column(String(64))
     approved_by: Mapped[str | None] = mapped_column(String(64))
-    issued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    issued_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     username: Mapped[str | None] = mapped_column(String(255), unique=True)
     keycloak_user_id: Mapped[str | None] = mapped_column(String(64))
     rejection_reason: Mapped[str | None] = mapped_column(String(1000))
@@ -64,11 +65,11 @@ class CredentialDelivery(Base):
     recipient: Mapped[str] = mapped_column(String(255))
     sealed_password: Mapped[bytes | None] = mapped_column(LargeBinary)
     sealed_token: Mapped[bytes | None] = mapped_column(LargeBinary)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    mailed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    mailed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     mail_attempts: Mapped[int] = mapped_column(Integer)
     last_mail_error: Mapped[str | None] = mapped_column(String(500))
-    retrieved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    retrieved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # Replaced by a newer delivery or expired: its password and code are gone.
-    wiped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    wiped_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, DateTime, String
+from sqlalchemy import JSON, Date, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from qlcb_common.db import UtcDateTime
 from qlcb_identity.db_models import Base
 
 
@@ -25,6 +26,6 @@ class DelegationRecord(Base):
     valid_to: Mapped[date | None] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(String(1000))
     granted_by: Mapped[str] = mapped_column(String(255))
-    granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    granted_at: Mapped[datetime] = mapped_column(UtcDateTime)
     revoked_by: Mapped[str | None] = mapped_column(String(255))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, Integer, String
+from sqlalchemy import Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from qlcb_common.db import UtcDateTime
 from qlcb_identity.db_models import Base
 
 
@@ -17,7 +18,7 @@ class UnitQuota(Base):
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     limit: Mapped[int] = mapped_column(Integer)
     set_by: Mapped[str] = mapped_column(String(255))
-    set_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    set_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class PurposeAccount(Base):
@@ -33,7 +34,7 @@ class PurposeAccount(Base):
     username: Mapped[str] = mapped_column(String(255), unique=True)
     keycloak_user_id: Mapped[str] = mapped_column(String(64))
     issued_by: Mapped[str] = mapped_column(String(255))
-    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class HolderAssignment(Base):
@@ -49,4 +50,4 @@ class HolderAssignment(Base):
     valid_from: Mapped[date] = mapped_column(Date)
     valid_to: Mapped[date | None] = mapped_column(Date)
     recorded_by: Mapped[str] = mapped_column(String(255))
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)

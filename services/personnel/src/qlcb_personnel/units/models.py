@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, ColumnElement, Date, DateTime, ForeignKey, String, or_
+from sqlalchemy import Boolean, ColumnElement, Date, ForeignKey, String, or_
 from sqlalchemy.orm import Mapped, mapped_column
 
+from qlcb_common.db import UtcDateTime
 from qlcb_personnel.db_models import Base
 
 
@@ -18,7 +19,7 @@ class Unit(Base):
     parent_id: Mapped[str | None] = mapped_column(ForeignKey("units.id"), index=True)
     # Codes from the root down, "/TCHQ/HQHN/CCBN": the subtree of a unit is a prefix match.
     path: Mapped[str] = mapped_column(String(1024), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     created_by: Mapped[str] = mapped_column(String(64))
 
 
@@ -42,5 +43,5 @@ class UnitChange(Base):
     dissolved: Mapped[bool] = mapped_column(Boolean, default=False)
     effective_date: Mapped[date] = mapped_column(Date, index=True)
     decision: Mapped[str] = mapped_column(String(100))
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
     recorded_by: Mapped[str] = mapped_column(String(64))
