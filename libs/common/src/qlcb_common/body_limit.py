@@ -5,8 +5,9 @@ from __future__ import annotations
 from contextlib import suppress
 
 from starlette.datastructures import Headers
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from qlcb_common.http_errors import problem
 
 
 class _TooLarge(Exception):
@@ -57,5 +58,4 @@ class BodyLimit:
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         message = f"Nội dung yêu cầu vượt quá giới hạn {self.max_bytes} byte"
-        response = JSONResponse({"detail": {"code": "PayloadTooLarge", "message": message}}, status_code=413)
-        await response(scope, receive, send)
+        await problem(413, "PayloadTooLarge", message)(scope, receive, send)

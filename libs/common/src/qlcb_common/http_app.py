@@ -1,17 +1,19 @@
 """What every FastAPI service shares: RED metrics per route template, ops endpoints, the cap
-on request bodies, and the bearer-token dependency."""
+on request bodies, errors in the one schema, and the bearer-token dependency."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, HTTPException, Request, Response, status
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from starlette.routing import Match
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
 
+from qlcb_common import http_errors
 from qlcb_common.auth import AuthError, Principal, TokenVerifier
 from qlcb_common.body_limit import BodyLimit
 from qlcb_common.errors import (
@@ -41,13 +43,13 @@ def instrument(app: FastAPI, *, service: str, readiness: Readiness, http: HttpAp
     @app.middleware("http")
     async def red_metrics(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         started = time.perf_counter()
-        route = _route_template(request)
         code = 500
         try:
             response = await call_next(request)
             code = response.status_code
             return response
         finally:
+            route = _route_template(request)
             HTTP_REQUESTS.labels(service, request.method, route, str(code)).inc()
             HTTP_DURATION.labels(service, request.method, route).observe(time.perf_counter() - started)
 
@@ -63,23 +65,30 @@ _HTTP_STATUS: tuple[tuple[type[ServiceError], int], ...] = (
 
 
 async def _service_error(_request: Request, exc: Exception) -> JSONResponse:
-    """ServiceErrors as HTTP: 422 in FastAPI's own shape for invalid fields, else a status and message."""
+    """ServiceErrors as HTTP: 422 naming the invalid fields, else a status and message."""
     if isinstance(exc, InvalidArgument):
-        detail = [{"loc": ["body", v.field], "msg": v.description, "type": "value_error"} for v in exc.violations]
-        return JSONResponse({"detail": detail}, status_code=422)
+        return http_errors.field_errors([(v.field, v.description) for v in exc.violations])
     status_code = next((code for kind, code in _HTTP_STATUS if isinstance(exc, kind)), 500)
-    return JSONResponse({"detail": {"code": type(exc).__name__, "message": str(exc)}}, status_code=status_code)
+    return http_errors.problem(status_code, type(exc).__name__, str(exc))
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def install_error_handlers(app: FastAPI, *, every_operation: Collection[int] = ()) -> None:
+    """Every error answered in the one `Error` schema, and listed, with that schema, on each
+    operation of the OpenAPI document (`every_operation`: statuses any operation can answer)."""
     app.add_exception_handler(ServiceError, _service_error)
+    app.add_exception_handler(StarletteHTTPException, http_errors.http_exception)
+    http_errors.document(app, every_operation)
 
 
 def _route_template(request: Request) -> str:
+    """The template of the route that answered: FastAPI's routing names it in the scope (routes of
+    included routers are not in the app's own list); the ops routes are matched here."""
+    matched = request.scope.get("route")
+    if matched is not None:
+        return str(matched.path)
     for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match is Match.FULL:
-            return str(getattr(route, "path", "unmatched"))
+        if isinstance(route, Route) and route.matches(request.scope)[0] is Match.FULL:
+            return route.path
     return "unmatched"
 
 
@@ -95,7 +104,7 @@ async def authenticate(
         AUTH_FAILURES.labels(service, exc.reason).inc()
         raise HTTPException(
             status_code=status.HTTP_401_UNAUTHORIZED,
-            detail={"reason": exc.reason, "message": str(exc)},
+            detail={"code": "Unauthenticated", "reason": exc.reason, "message": str(exc)},
             headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{exc.reason}"'},
         ) from exc
 

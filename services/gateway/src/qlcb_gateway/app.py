@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from qlcb_common.auth import TokenVerifier
-from qlcb_common.http_app import instrument
+from qlcb_common.http_app import install_error_handlers, instrument
 from qlcb_common.ops_http import Readiness
 from qlcb_common.settings import HttpApiSettings, OidcSettings
 from qlcb_gateway import errors
@@ -37,6 +37,8 @@ def create_app(
         lifespan=lifespan,
     )
     instrument(app, service=SERVICE, readiness=readiness, http=http or HttpApiSettings())
+    # Every operation calls a backend, which may be down or slow.
+    install_error_handlers(app, every_operation=(503, 504))
     errors.install(app)
     for module in (organisation, reorganisation, transfers, operations, identity):
         app.include_router(module.router)

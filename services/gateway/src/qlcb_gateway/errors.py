@@ -7,6 +7,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from google.rpc import error_details_pb2, status_pb2
 
+from qlcb_common.http_errors import field_errors, problem
+
 _HTTP_STATUS = {
     grpc.StatusCode.INVALID_ARGUMENT: 422,
     grpc.StatusCode.NOT_FOUND: 404,
@@ -21,20 +23,17 @@ _HTTP_STATUS = {
 }
 
 
-def field_violations(error: grpc.aio.AioRpcError) -> list[dict[str, object]]:
-    """The BadRequest details of an INVALID_ARGUMENT, in FastAPI's 422 shape."""
+def field_violations(error: grpc.aio.AioRpcError) -> list[tuple[str, str]]:
+    """The fields an INVALID_ARGUMENT names in its BadRequest details, each with its reason."""
     for key, value in error.trailing_metadata() or ():
         if key != "grpc-status-details-bin":
             continue
         status = status_pb2.Status.FromString(value)
-        violations: list[dict[str, object]] = []
+        violations: list[tuple[str, str]] = []
         for detail in status.details:
             bad_request = error_details_pb2.BadRequest()
             if detail.Unpack(bad_request):
-                violations.extend(
-                    {"loc": ["body", v.field], "msg": v.description, "type": "value_error"}
-                    for v in bad_request.field_violations
-                )
+                violations.extend((v.field, v.description) for v in bad_request.field_violations)
         return violations
     return []
 
@@ -44,9 +43,9 @@ async def grpc_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     code = exc.code()
     status = _HTTP_STATUS.get(code, 502)
     if code is grpc.StatusCode.INVALID_ARGUMENT:
-        return JSONResponse({"detail": field_violations(exc) or exc.details()}, status_code=status)
+        return field_errors(field_violations(exc) or [("", exc.details() or "")])
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse({"detail": {"code": code.name, "message": exc.details()}}, status_code=status, headers=headers)
+    return problem(status, code.name, exc.details() or "", headers)
 
 
 def install(app: FastAPI) -> None:

@@ -51,7 +51,12 @@ def person_public(person: personnel_pb2.Person) -> PersonPublic:
     )
 
 
-@router.post("/units", status_code=status.HTTP_201_CREATED, tags=["Đơn vị"])
+@router.post(
+    "/units",
+    status_code=status.HTTP_201_CREATED,
+    tags=["Đơn vị"],
+    responses={404: {"description": "No unit `parent_id` within the caller's reach"}},
+)
 async def create_unit(body: UnitCreate, principal: Caller, backends: BackendsDep) -> UnitPublic:
     """Thành lập đơn vị."""
     response = await backends.personnel.CreateUnit(
@@ -87,7 +92,12 @@ async def get_unit(unit_id: str, principal: Caller, backends: BackendsDep) -> Un
     return unit_public(response.unit)
 
 
-@router.post("/persons", status_code=status.HTTP_201_CREATED, tags=["Hồ sơ cán bộ"])
+@router.post(
+    "/persons",
+    status_code=status.HTTP_201_CREATED,
+    tags=["Hồ sơ cán bộ"],
+    responses={404: {"description": "No unit `unit_id` within the caller's reach"}},
+)
 async def create_person(body: PersonCreate, principal: Caller, backends: BackendsDep) -> PersonPublic:
     """Tạo hồ sơ cán bộ."""
     response = await backends.personnel.CreatePerson(

@@ -61,7 +61,7 @@ async def dissolve_unit(unit_id: str, body: UnitDissolve, principal: Caller, bac
     return unit_public(response.unit)
 
 
-@router.post("/unit-mergers")
+@router.post("/unit-mergers", responses={404: {"description": "A unit named is not within the caller's reach"}})
 async def merge_units(body: UnitMerge, principal: Caller, backends: BackendsDep) -> MergeResult:
     """Sáp nhập: cán bộ và đơn vị trực thuộc của các đơn vị bị sáp nhập chuyển về đơn vị nhận."""
     response = await backends.personnel.MergeUnits(

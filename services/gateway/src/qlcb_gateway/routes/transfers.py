@@ -37,7 +37,11 @@ def _transfer(transfer: personnel_pb2.Transfer) -> TransferPublic:
     )
 
 
-@router.post("/transfers", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/transfers",
+    status_code=status.HTTP_201_CREATED,
+    responses={404: {"description": "No person `person_id` or unit `to_unit_id` within the caller's reach"}},
+)
 async def send_transfer(body: TransferSend, principal: Caller, backends: BackendsDep) -> TransferPublic:
     """Đơn vị cũ gửi hồ sơ điều động sang đơn vị mới."""
     response = await backends.personnel.SendTransfer(

@@ -98,7 +98,11 @@ async def overdue(actor: Caller, db: DatabaseDep) -> list[AccountRequestPublic]:
     return [_public(r) for r in late]
 
 
-@router.post("/credentials", tags=["Cấp tài khoản"])
+@router.post(
+    "/credentials",
+    tags=["Cấp tài khoản"],
+    responses={404: {"description": "No credential for this code"}, 410: {"description": "Taken already, or expired"}},
+)
 async def retrieve_credential(body: CredentialClaim, db: DatabaseDep, courier: CourierDep) -> Credential:
     """Nhận mật khẩu lần đầu bằng mã trong thư, một lần duy nhất; the code is the secret, no login
     needed, and it travels in the body so no access log keeps it."""
