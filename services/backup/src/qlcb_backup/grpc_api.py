@@ -37,6 +37,8 @@ class BackupServicer(backup_pb2_grpc.BackupServiceServicer):
         self, request: backup_pb2.ListBackupsRequest, context: Context
     ) -> backup_pb2.ListBackupsResponse:
         catalog.require_operator(current_principal())
+        if request.store and request.store not in self._stores:
+            return backup_pb2.ListBackupsResponse()
         async with self._db.unit_of_work() as session:
             records = await catalog.list_backups(session, store_name=request.store)
         return backup_pb2.ListBackupsResponse(backups=[catalog.to_proto(r) for r in records])

@@ -12,6 +12,9 @@ from qlcb_common.text import MultiLineText, SingleLineText
 UNIT_CODE = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,31}$"
 """ASCII letters (stored upper-case), digits, '-' and '_'."""
 
+STORE = r"^[a-z][a-z0-9_]{0,62}$"
+"""The name a data store has in the backup service's configuration, e.g. personnel."""
+
 RecordId = Annotated[str, Field(min_length=1, max_length=36, description="Mã định danh (UUID)")]
 """The id of a unit or a person record: a UUID in its 36-character form."""
 
@@ -206,7 +209,7 @@ class Headcount(BaseModel):
 
 
 class BackupCreate(BaseModel):
-    store: SingleLineText = Field(min_length=1, description="Kho dữ liệu, e.g. personnel")
+    store: str = Field(pattern=STORE, description="Kho dữ liệu, e.g. personnel")
 
 
 class BackupPublic(BaseModel):

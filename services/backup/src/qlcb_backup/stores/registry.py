@@ -24,6 +24,9 @@ class StoreRegistry:
             else:
                 raise ValueError(f"store {name}: unsupported database {backend}")
 
+    def __contains__(self, name: str) -> bool:
+        return name in self._stores
+
     def get(self, name: str) -> Store:
         store = self._stores.get(name)
         if store is None:

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from datetime import UTC
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
 
 from qlcb.backup.v1 import backup_pb2
 from qlcb_gateway.dependencies import BackendsDep, Caller
-from qlcb_gateway.schemas import BackupCreate, BackupPublic, RestoreCreate, RestorePublic
+from qlcb_gateway.schemas import STORE, BackupCreate, BackupPublic, RestoreCreate, RestorePublic
 
 router = APIRouter(prefix="/v1", tags=["Sao lưu"])
 
@@ -13,7 +16,7 @@ def _backup(backup: backup_pb2.Backup) -> BackupPublic:
     return BackupPublic(
         id=backup.id,
         store=backup.store,
-        created_at=backup.created_at.ToDatetime(),
+        created_at=backup.created_at.ToDatetime(tzinfo=UTC),
         size_bytes=backup.size_bytes,
         sha256=backup.sha256,
         content_digest=backup.content_digest,
@@ -30,9 +33,11 @@ async def create_backup(body: BackupCreate, principal: Caller, backends: Backend
 
 
 @router.get("/backups")
-async def list_backups(principal: Caller, backends: BackendsDep, store: str = "") -> list[BackupPublic]:
+async def list_backups(
+    principal: Caller, backends: BackendsDep, store: Annotated[str | None, Query(pattern=STORE)] = None
+) -> list[BackupPublic]:
     response = await backends.backup.ListBackups(
-        backup_pb2.ListBackupsRequest(store=store), **backends.call_options(principal.token)
+        backup_pb2.ListBackupsRequest(store=store or ""), **backends.call_options(principal.token)
     )
     return [_backup(b) for b in response.backups]
 

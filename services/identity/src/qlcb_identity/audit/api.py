@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlalchemy import select
 
@@ -13,6 +13,10 @@ from qlcb_identity.audit.models import AuditEntry
 from qlcb_identity.dependencies import Caller, DatabaseDep
 
 router = APIRouter(prefix="/v1", tags=["Nhật ký"])
+
+Filter = Annotated[str, Query(max_length=255, pattern=r"^[^\x00-\x1f\x7f]*$", description="Giá trị phải khớp đúng")]
+"""A value entries are matched against; no stored value holds a control character (and PostgreSQL
+text cannot hold NUL at all)."""
 
 
 class AuditEntryPublic(BaseModel):
@@ -27,7 +31,12 @@ class AuditEntryPublic(BaseModel):
 
 @router.get("/audit")
 async def audit_log(
-    actor: Caller, db: DatabaseDep, target: str = "", action: str = "", username: str = "", outcome: str = ""
+    actor: Caller,
+    db: DatabaseDep,
+    target: Filter = "",
+    action: Filter = "",
+    username: Filter = "",
+    outcome: Filter = "",
 ) -> list[AuditEntryPublic]:
     """Nhật ký thao tác tài khoản, mới nhất trước (quản trị hệ thống)."""
     if not actor.has_any_role((Tier.SYSTEM_ADMIN,)):

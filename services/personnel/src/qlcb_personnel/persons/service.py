@@ -128,7 +128,7 @@ async def list_persons(
 ) -> tuple[list[Person], str]:
     unit = await session.get(Unit, unit_id) if unit_id else None
     if unit is None:
-        raise InvalidArgument.single("unit_id", "Đơn vị không tồn tại")
+        raise NotFound(f"Không có đơn vị {unit_id!r}")
     if page_size < 0 or page_size > MAX_PAGE_SIZE:
         raise InvalidArgument.single("page_size", f"Từ 0 đến {MAX_PAGE_SIZE}")
     limit = page_size or DEFAULT_PAGE_SIZE

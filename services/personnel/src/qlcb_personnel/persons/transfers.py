@@ -196,7 +196,7 @@ async def list_for_unit(
 ) -> list[Transfer]:
     unit = await session.get(Unit, unit_id) if unit_id else None
     if unit is None:
-        raise InvalidArgument.single("unit_id", "Đơn vị không tồn tại")
+        raise NotFound(f"Không có đơn vị {unit_id!r}")
     authz.require(actor, Section.WORK_HISTORY, Action.READ, unit.path, delegations=delegations)
     sides = {
         "TRANSFER_DIRECTION_INCOMING": [Transfer.to_unit_id == unit.id],
