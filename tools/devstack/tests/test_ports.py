@@ -28,6 +28,7 @@ DEFAULTS = {
     "reports_ops_port": 9102,
     "backup_grpc_port": 8103,
     "backup_ops_port": 9103,
+    "smtp_port": 2525,
 }
 
 

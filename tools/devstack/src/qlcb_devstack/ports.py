@@ -39,6 +39,7 @@ class StackPorts(BaseSettings):
     reports_ops_port: Port = Field(default=9102, description="reports' metrics and health")
     backup_grpc_port: Port = Field(default=8103, description="backup's gRPC API")
     backup_ops_port: Port = Field(default=9103, description="backup's metrics and health")
+    smtp_port: Port = Field(default=2525, description="the local mail server (first-login codes for holders)")
 
     @model_validator(mode="after")
     def _one_listener_per_port(self) -> StackPorts:

@@ -83,7 +83,7 @@ def start_infra(run_dir: Path, ports: StackPorts, *, with_postgres: bool) -> Inf
         postgres.start()
         for database in DATABASES:
             postgres.create_database(database)
-    mail = MailSink(data_dir=run_dir / "mail")
+    mail = MailSink(data_dir=run_dir / "mail", port=ports.smtp_port)
     mail.start()
     nats.wait_ready()
     keycloak.wait_ready()

@@ -65,6 +65,8 @@ def _print_banner(services: ServiceStack) -> None:
         f"  Keycloak admin       {kc}/admin",
         f"                       user {infra.keycloak.admin_user}, password {infra.keycloak.admin_password}",
         f"  NATS                 {infra.nats.url}",
+        f"  Thư gửi đi           {infra.mail.maildir}  (SMTP {infra.mail.host}:{infra.mail.port}: mã nhận",
+        "                       mật khẩu lần đầu gửi người giữ tài khoản; each message is a file)",
         f"  Logs and data        {services.run_dir}",
         "",
         "Demo logins (one per tier; password for all: " + demo.DEMO_PASSWORD + "):",
