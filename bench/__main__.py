@@ -172,7 +172,7 @@ def _start_infra(run_dir: Path) -> Infra:
         ),
         nats=NatsServer(data_dir=run_dir / "nats", port=ports.nats_port, http_port=ports.nats_monitoring_port),
         postgres=postgres,
-        mail=MailSink(data_dir=run_dir / "mail"),
+        mail=MailSink(data_dir=run_dir / "mail", port=ports.smtp_port),
         ports=ports,
     )
     try:
