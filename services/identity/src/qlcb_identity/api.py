@@ -13,7 +13,7 @@ from qlcb_common.db import Database
 from qlcb_common.http_app import install_error_handlers, instrument
 from qlcb_common.ops_http import Readiness
 from qlcb_common.settings import HttpApiSettings, OidcSettings
-from qlcb_identity import whoami
+from qlcb_identity import unavailable, whoami
 from qlcb_identity.account_incidents import api as account_incidents_api
 from qlcb_identity.account_requests import api as account_requests_api
 from qlcb_identity.account_roles import api as account_roles_api
@@ -81,7 +81,8 @@ def create_app(
         lifespan=lifespan,
     )
     instrument(app, service=SERVICE, readiness=readiness, http=http or HttpApiSettings())
-    install_error_handlers(app)
+    install_error_handlers(app, every_operation=(503,))
+    unavailable.install(app)
     app.include_router(whoami.router)
     app.include_router(realm_api.router)
     app.include_router(account_requests_api.router)
