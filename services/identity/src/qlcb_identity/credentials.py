@@ -54,6 +54,7 @@ async def deliver(
     request_id: str | None = None,
 ) -> str:
     """Seals the password and its code for the mailer; returns the masked recipient."""
+    username = username.lower()  # as Keycloak keeps it, whatever case the caller typed
     now = datetime.now(UTC)
     await session.execute(
         update(CredentialDelivery)
@@ -100,6 +101,7 @@ async def retrieve(session: AsyncSession, *, token: str, sealer: Fernet) -> tupl
 async def holder_address(session: AsyncSession, *, username: str, keycloak_email: str | None) -> str:
     """Where the holder of an account receives its credentials: the current holder of a purpose
     account, else the holder named in the request that issued it, else the account's own e-mail."""
+    username = username.lower()
     purpose = await session.scalar(select(PurposeAccount).where(PurposeAccount.username == username))
     if purpose is not None:
         holder = await session.scalar(
