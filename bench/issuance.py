@@ -4,7 +4,6 @@ credential mailed to the holder and retrieved) vs the bare Keycloak admin calls 
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from dataclasses import dataclass
 
@@ -13,6 +12,7 @@ from keycloak import KeycloakAdmin
 
 from bench.stats import Latency
 from qlcb_devstack.mail import MailSink
+from qlcb_identity.credential_mail import code_in
 from qlcb_identity.keycloak_accounts import create_account, temporary_password
 
 N = 20
@@ -55,11 +55,10 @@ async def _mailed_code(mail: MailSink, recipient: str) -> str:
         if time.monotonic() > deadline:
             raise TimeoutError(f"no mail to {recipient}")
         await asyncio.sleep(0.005)
-    body = mails[0].get_body(preferencelist=("plain",))
-    found = re.search(r"^ {4}(\S+)$", body.get_content() if body else "", re.MULTILINE)
-    if found is None:
+    code = code_in(mails[0])
+    if code is None:
         raise ValueError(f"no code in the mail to {recipient}")
-    return found.group(1)
+    return code
 
 
 async def measure(

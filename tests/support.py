@@ -25,6 +25,7 @@ from qlcb_common.settings import api_audience
 from qlcb_devstack.accounts import password_token
 from qlcb_devstack.realm import dev_overlay_file, realm_file
 from qlcb_devstack.stack import START_ORDER, Infra, ServiceStack
+from qlcb_identity.credential_mail import code_in
 from qlcb_identity.realm.admin import realm_sync
 from qlcb_identity.realm.sync import RealmSync
 from qlcb_identity.settings import KeycloakAdminSettings
@@ -75,11 +76,18 @@ async def mailed_code(system: System, recipient: str, *, after: int = 0, timeout
         return len(system.infra.mail.messages_to(recipient))
 
     await eventually(mails, lambda count: count > after, timeout=timeout, what=f"a mail to {recipient}")
-    body = system.infra.mail.messages_to(recipient)[after].get_body(preferencelist=("plain",))
-    assert body is not None
-    found = re.search(r"^ {4}(\S+)$", body.get_content(), re.MULTILINE)
-    assert found is not None, "the mail carries a code"
-    return found.group(1)
+    code = code_in(system.infra.mail.messages_to(recipient)[after])
+    assert code is not None, "the mail carries a code"
+    return code
+
+
+def keycloak_admin_api(system: System, token: str) -> httpx.AsyncClient:
+    """Keycloak's own admin REST API of the qlcb realm, called with `token` (skipping identity)."""
+    return httpx.AsyncClient(
+        base_url=f"{system.infra.keycloak.base_url}/admin/realms/qlcb",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
 
 
 async def claim_credential(system: System, code: str) -> httpx.Response:

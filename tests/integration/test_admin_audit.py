@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import time
 
-import httpx
-
 from qlcb_devstack.accounts import Account, ensure_user, password_token
-from tests.support import System, api_client, eventually, unique_code
+from tests.support import System, api_client, eventually, keycloak_admin_api, unique_code
 
 PASSWORD = "Quản lý người dùng 2026"
 
@@ -32,11 +30,7 @@ async def test_a_change_made_on_keycloaks_admin_api_names_the_admin_who_made_it(
     member_id = ensure_user(keycloak, Account(member, PASSWORD, "self", None, "Phan Thị Thành"))
     group = keycloak.get_group_by_path("/TCHQ/HQHN")
     token = password_token(system.infra.keycloak.base_url, manager, PASSWORD)
-    async with httpx.AsyncClient(
-        base_url=f"{system.infra.keycloak.base_url}/admin/realms/qlcb",
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=30,
-    ) as direct:
+    async with keycloak_admin_api(system, token) as direct:
         joined = await direct.put(f"/users/{member_id}/groups/{group['id']}")
     assert joined.status_code == 204, joined.text
 
@@ -73,11 +67,7 @@ async def test_a_flood_of_refused_admin_calls_stores_a_bounded_number_of_events(
     username = unique_code("hammer").lower()
     user_id = ensure_user(keycloak, Account(username, PASSWORD, "local-officer", "/TCHQ/HQHN", "Đỗ Văn Gõ"))
     token = password_token(system.infra.keycloak.base_url, username, PASSWORD)
-    async with httpx.AsyncClient(
-        base_url=f"{system.infra.keycloak.base_url}/admin/realms/qlcb",
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=30,
-    ) as direct:
+    async with keycloak_admin_api(system, token) as direct:
         statuses = {(await direct.get("/users")).status_code for _ in range(50)}
     assert statuses == {403}
     stored = keycloak.get_admin_events({"authUser": user_id, "max": 1000})

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from qlcb_devstack.accounts import Account, ensure_user
-from tests.support import System, eventually, metric_value, unique_code
+from tests.support import System, eventually, keycloak_admin_api, metric_value, unique_code
 
 
 def _account(system: System, unit_path: str, tier: str = "self") -> str:
@@ -73,12 +73,9 @@ async def test_calling_keycloak_admin_api_directly_is_refused_and_audited(system
     other_id = keycloak.get_user_id(other)
     assert other_id is not None
     role = keycloak.get_realm_role("system-admin")
-    headers = {"Authorization": f"Bearer {system.token('qthanoi')}"}
     refusals = ("qlcb_identity_refusals_total", {"source": "keycloak"})
     counted_before = await metric_value(system, "identity", *refusals)
-    async with httpx.AsyncClient(
-        base_url=f"{system.infra.keycloak.base_url}/admin/realms/qlcb", headers=headers, timeout=30
-    ) as direct:
+    async with keycloak_admin_api(system, system.token("qthanoi")) as direct:
         listing = await direct.get("/users")
         raise_own = await direct.post(f"/users/{own_id}/role-mappings/realm", json=[role])
         disable = await direct.put(f"/users/{other_id}", json={"enabled": False})

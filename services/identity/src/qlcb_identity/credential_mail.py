@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import smtplib
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -41,6 +42,10 @@ class SmtpMailer:
             smtp.send_message(message)
 
 
+_CODE_LINE = re.compile(r"^ {4}(\S+)$", re.MULTILINE)
+"""The code stands alone on its own indented line, so it is copied whole from any mail reader."""
+
+
 def credential_message(delivery: CredentialDelivery, token: str) -> EmailMessage:
     expires = delivery.expires_at.astimezone(UTC).strftime("%H:%M ngày %d/%m/%Y (UTC)")
     message = EmailMessage()
@@ -55,6 +60,13 @@ def credential_message(delivery: CredentialDelivery, token: str) -> EmailMessage
         "Nếu anh/chị không chờ thư này, hãy báo ngay cho quản trị đơn vị.\n"
     )
     return message
+
+
+def code_in(message: EmailMessage) -> str | None:
+    """The code of a mail `credential_message` wrote, for whatever reads one back (tests, the bench)."""
+    body = message.get_body(preferencelist=("plain",))
+    found = _CODE_LINE.search(body.get_content()) if body is not None else None
+    return found.group(1) if found else None
 
 
 async def send_due(db: Database, courier: Courier, mailer: SmtpMailer) -> int:
