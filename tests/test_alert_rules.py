@@ -26,3 +26,7 @@ def test_every_rule_file_is_valid() -> None:
 
 def test_a_dead_letter_raises_the_alert_and_nothing_else_does() -> None:
     assert "SUCCESS" in _promtool("test", "rules", "events.test.yml")
+
+
+def test_a_stalled_copy_of_keycloaks_admin_events_raises_the_alert() -> None:
+    assert "SUCCESS" in _promtool("test", "rules", "identity.test.yml")

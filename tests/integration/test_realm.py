@@ -98,6 +98,8 @@ async def test_drift_is_reported_then_corrected_by_the_command(system: System) -
     admin = system.infra.keycloak_admin("qlcb")
     master = system.infra.keycloak_admin("master")
     master.update_realm("qlcb", {"passwordPolicy": "length(4)", "bruteForceProtected": False})
+    # Admin events kept forever again: refusals would pile up in Keycloak's store (16.7).
+    master.update_realm("qlcb", {"attributes": {"adminEventsExpiration": "0"}})
     admin.update_realm_role("local-admin", {"name": "local-admin", "description": "sửa tay"})
     # What a realm created from an older realm file still has.
     cli = admin.get_client_id("qlcb-cli")
@@ -122,6 +124,7 @@ async def test_drift_is_reported_then_corrected_by_the_command(system: System) -
         fields = {(d["kind"], d["name"], d["field"]) for d in await _drift(system)}
         assert ("realm", "qlcb", "passwordPolicy") in fields
         assert ("realm", "qlcb", "bruteForceProtected") in fields
+        assert ("realm", "qlcb", "attributes.adminEventsExpiration") in fields
         assert ("role", "local-admin", "description") in fields
         assert ("mapper", f"qlcb-cli audience {RETIRED_AUDIENCE}", "*") in fields
         assert ("profile attribute", "qlcb_sections", "permissions.edit") in fields
@@ -136,6 +139,8 @@ async def test_drift_is_reported_then_corrected_by_the_command(system: System) -
     assert "corrected" in applied.stdout
     assert await _drift(system) == []
     assert admin.get_client_id("qlcb-reports") is None
+    stated = load(realm_file()).settings["attributes"]["adminEventsExpiration"]
+    assert admin.get_realm("qlcb")["attributes"]["adminEventsExpiration"] == stated
     held = {r["name"] for r in admin.get_client_roles_of_user(identity_account, realm_management)}
     assert "realm-admin" not in held
     (sections,) = [a for a in admin.get_realm_users_profile()["attributes"] if a["name"] == "qlcb_sections"]

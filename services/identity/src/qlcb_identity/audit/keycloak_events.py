@@ -18,6 +18,7 @@ from typing import Any
 import structlog
 from keycloak import KeycloakAdmin
 from keycloak.exceptions import KeycloakGetError
+from prometheus_client import Gauge
 from sqlalchemy import func, select
 
 from qlcb_common.db import Database
@@ -28,6 +29,11 @@ log = structlog.get_logger(__name__)
 _NAMESPACE = uuid.UUID("6f1c3c2e-5a7b-4d1e-9a51-2b1f0e6c7d80")
 BATCH = 500
 REFUSED = "forbidden"
+COPIED = Gauge(
+    "qlcb_identity_admin_audit_copied_timestamp_seconds",
+    "When the copy of Keycloak's admin events last caught up; Keycloak deletes them after the "
+    "realm's adminEventsExpiration, so a copy stalled that long loses them",
+)
 
 
 def _outcome(event: dict[str, Any]) -> str:
@@ -124,6 +130,7 @@ async def ingest_once(db: Database, admin: Callable[[], KeycloakAdmin], names: A
         page = await asyncio.to_thread(_page, admin, names, query)
         fresh += await _store(db, page)
         if len(page) < BATCH:
+            COPIED.set_to_current_time()
             return fresh
         newest = int(page[-1].at.timestamp() * 1000)
         first = first + BATCH if newest == since else 0
