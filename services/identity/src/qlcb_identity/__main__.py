@@ -4,6 +4,7 @@ import sys
 import uvicorn
 
 from qlcb_common.logging import configure_logging
+from qlcb_identity import credential_rotation
 from qlcb_identity.api import create_app
 from qlcb_identity.realm import cli as realm_cli
 from qlcb_identity.settings import IdentitySettings
@@ -14,10 +15,15 @@ def main() -> int:
     commands = parser.add_subparsers(dest="command")
     realm = commands.add_parser("realm", help="compare or apply the realm definition")
     realm.add_argument("action", choices=["diff", "apply"])
+    keys = commands.add_parser("credentials", help="seal open first-login deliveries with the newest key")
+    keys.add_argument("action", choices=["rotate"])
     args = parser.parse_args()
     if args.command == "realm":
         configure_logging("identity", "WARNING")
         return realm_cli.main(args.action)
+    if args.command == "credentials":
+        configure_logging("identity", "WARNING")
+        return credential_rotation.main()
     settings = IdentitySettings()  # type: ignore[call-arg]
     configure_logging("identity", settings.log_level)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None, access_log=False)

@@ -5,7 +5,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-from cryptography.fernet import Fernet
 from fastapi import FastAPI
 
 from qlcb_common.auth import TokenVerifier
@@ -51,7 +50,7 @@ def create_app(
         app.state.db = db
         app.state.outbox = outbox
         courier = Courier(
-            sealer=Fernet(settings.credential_key.get_secret_value().encode()),
+            sealer=settings.credential_sealer(),
             lifetime=timedelta(hours=settings.credential_lifetime_hours),
         )
         app.state.courier = courier

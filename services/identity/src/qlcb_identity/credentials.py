@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from cryptography.fernet import Fernet
+from cryptography.fernet import MultiFernet
 from keycloak import KeycloakAdmin
 from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,7 +29,7 @@ class Courier:
     """What a delivery needs: the key that seals, how long a code holds, and the mailer's bell,
     rung once a delivery is committed so the code leaves at once rather than at the next poll."""
 
-    sealer: Fernet
+    sealer: MultiFernet
     lifetime: timedelta
     posted: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -79,7 +79,7 @@ async def deliver(
     return masked(recipient)
 
 
-async def retrieve(session: AsyncSession, *, token: str, sealer: Fernet) -> tuple[str, str]:
+async def retrieve(session: AsyncSession, *, token: str, sealer: MultiFernet) -> tuple[str, str]:
     """Hands out the first-login password once; afterwards, once replaced or expired, it is gone."""
     delivery = await session.scalar(
         select(CredentialDelivery).where(CredentialDelivery.token_sha256 == _digest(token)).with_for_update()
@@ -96,6 +96,21 @@ async def retrieve(session: AsyncSession, *, token: str, sealer: Fernet) -> tupl
     delivery.sealed_password = None
     delivery.retrieved_at = datetime.now(UTC)
     return delivery.username, password
+
+
+async def reseal(session: AsyncSession, sealer: MultiFernet) -> int:
+    """Seals every open delivery again with the sealer's first key (key rotation); returns how many."""
+    open_deliveries = await session.scalars(
+        select(CredentialDelivery).where(CredentialDelivery.wiped_at.is_(None)).with_for_update()
+    )
+    count = 0
+    for delivery in open_deliveries:
+        if delivery.sealed_password is not None:
+            delivery.sealed_password = sealer.rotate(delivery.sealed_password)
+        if delivery.sealed_token is not None:
+            delivery.sealed_token = sealer.rotate(delivery.sealed_token)
+        count += 1
+    return count
 
 
 async def holder_address(session: AsyncSession, *, username: str, keycloak_email: str | None) -> str:

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AnyHttpUrl, Field, SecretStr
+from cryptography.fernet import Fernet, MultiFernet
+from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from qlcb_common.settings import NatsClientSettings, ServiceSettings
@@ -31,7 +32,12 @@ class IdentitySettings(KeycloakAdminSettings, NatsClientSettings):
     port: int = 8081
     database_url: str = Field(description="SQLAlchemy async URL of identity's own store")
     admin_events_interval_seconds: float = Field(default=5.0, gt=0, description="Keycloak admin events polling")
-    credential_key: SecretStr = Field(description="Fernet key sealing first-login passwords until retrieved")
+    credential_keys: list[SecretStr] = Field(
+        min_length=1,
+        description="Fernet keys sealing first-login passwords until retrieved, as a JSON list: the first "
+        "seals, every one opens. To rotate, put a new key first, run `python -m qlcb_identity credentials "
+        "rotate`, then drop the old one",
+    )
     credential_lifetime_hours: int = Field(default=72, gt=0, le=720, description="How long a first-login code holds")
     smtp_host: str = Field(description="Mail relay through which first-login codes reach their holders")
     smtp_port: int = Field(default=25, gt=0, lt=65536)
@@ -39,3 +45,16 @@ class IdentitySettings(KeycloakAdminSettings, NatsClientSettings):
     smtp_user: str = ""
     smtp_password: SecretStr = SecretStr("")
     mail_from: str = Field(default="QLCB <qlcb@localhost>", description="Sender of the system's mail")
+
+    @field_validator("credential_keys")
+    @classmethod
+    def _fernet_keys(cls, keys: list[SecretStr]) -> list[SecretStr]:
+        for position, key in enumerate(keys):
+            try:
+                Fernet(key.get_secret_value())
+            except ValueError as error:
+                raise ValueError(f"key {position} is not a Fernet key (32 url-safe base64 bytes): {error}") from None
+        return keys
+
+    def credential_sealer(self) -> MultiFernet:
+        return MultiFernet([Fernet(key.get_secret_value()) for key in self.credential_keys])

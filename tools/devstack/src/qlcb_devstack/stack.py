@@ -197,7 +197,6 @@ class ServiceStack:
             env[prefix + "DATABASE_URL"] = self.database_urls[service]
             env[prefix + "NATS_URL"] = self.infra.nats.url
             env[prefix + "NATS_USER"], env[prefix + "NATS_PASSWORD"] = self.infra.nats.credentials(service)
-            env[prefix + "CREDENTIAL_KEY"] = self.credential_key
         else:
             env[prefix + "PORT"] = str(self.ports.ops(service))
         if service == "identity":
@@ -208,7 +207,7 @@ class ServiceStack:
             env[prefix + "DATABASE_URL"] = self.database_urls[service]
             env[prefix + "NATS_URL"] = self.infra.nats.url
             env[prefix + "NATS_USER"], env[prefix + "NATS_PASSWORD"] = self.infra.nats.credentials(service)
-            env[prefix + "CREDENTIAL_KEY"] = self.credential_key
+            env[prefix + "CREDENTIAL_KEYS"] = json.dumps([self.credential_key])
             env[prefix + "SMTP_HOST"] = self.infra.mail.host
             env[prefix + "SMTP_PORT"] = str(self.infra.mail.port)
         if service == "backup":
