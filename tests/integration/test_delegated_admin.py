@@ -33,15 +33,17 @@ async def test_a_unit_admin_grants_and_revokes_within_its_subtree(system: System
 
 
 @pytest.mark.parametrize(
-    ("unit_path", "held", "tier"),
+    ("unit_path", "held", "tier", "status"),
     [
-        ("/TCHQ/HQHN/HQHN-NB", "self", "system-admin"),  # above its own tier
-        ("/TCHQ/HQHN/HQHN-NB", "self", "sector-hr"),
-        ("/TCHQ/HQHCM", "self", "local-officer"),  # outside its subtree
-        ("/TCHQ/HQHN", "system-admin", "local-officer"),  # an account holding more than it may grant
+        ("/TCHQ/HQHN/HQHN-NB", "self", "system-admin", 403),  # above its own tier
+        ("/TCHQ/HQHN/HQHN-NB", "self", "sector-hr", 403),
+        ("/TCHQ/HQHCM", "self", "local-officer", 404),  # outside its subtree: as if there were none
+        ("/TCHQ/HQHN", "system-admin", "local-officer", 403),  # an account holding more than it may grant
     ],
 )
-async def test_going_further_is_refused_and_audited(system: System, unit_path: str, held: str, tier: str) -> None:
+async def test_going_further_is_refused_and_audited(
+    system: System, unit_path: str, held: str, tier: str, status: int
+) -> None:
     username = _account(system, unit_path, held)
     counted_before = await metric_value(system, "identity", "qlcb_identity_refusals_total", {"source": "identity"})
     async with _identity(system, "qthanoi") as admin:
@@ -50,12 +52,33 @@ async def test_going_further_is_refused_and_audited(system: System, unit_path: s
     assert counted == counted_before + 1
     async with _identity(system, "quantri") as sysadmin:
         log = (await sysadmin.get("/v1/audit", params={"target": username})).json()
-    assert refused.status_code == 403
+    assert refused.status_code == status, refused.text
     assert (log[0]["action"], log[0]["outcome"], log[0]["actor_username"]) == ("account.grant", "refused", "qthanoi")
     keycloak = system.infra.keycloak_admin()
     user_id = keycloak.get_user_id(username)
     assert user_id is not None
     assert tier not in {r["name"] for r in keycloak.get_realm_roles_of_user(user_id)}
+
+
+async def test_whether_an_account_exists_is_told_only_to_its_admins(system: System) -> None:
+    """Probing usernames: an account outside the admin's subtree answers exactly as one that does
+    not exist, and a caller who administers no accounts is refused before anything is looked up."""
+    outside = _account(system, "/TCHQ/HQHCM/HQHCM-TSN")
+    unknown = unique_code("nobody").lower()
+    answers: dict[str, dict[str, tuple[int, dict[str, str]]]] = {}
+    for caller in ("qthanoi", "nhansu1.hanoi", "thutruong.hcm"):
+        async with _identity(system, caller) as client:
+            answers[caller] = {}
+            for name, username in (("outside", outside), ("unknown", unknown)):
+                response = await client.put(f"/v1/accounts/{username}/tiers/local-officer")
+                detail = response.json()["detail"]
+                detail["message"] = detail["message"].replace(username, "<username>")
+                answers[caller][name] = (response.status_code, detail)
+    assert answers["qthanoi"]["outside"] == answers["qthanoi"]["unknown"]
+    assert answers["qthanoi"]["outside"][0] == 404
+    for caller in ("nhansu1.hanoi", "thutruong.hcm"):
+        assert answers[caller]["outside"] == answers[caller]["unknown"]
+        assert answers[caller]["outside"][0] == 403
 
 
 async def test_nobody_raises_their_own_rights(system: System) -> None:

@@ -15,6 +15,11 @@ class FieldViolation:
 class ServiceError(Exception):
     """Base of errors that carry a meaning for the caller."""
 
+    @property
+    def code(self) -> str:
+        """The name the caller sees."""
+        return type(self).__name__
+
 
 class InvalidArgument(ServiceError):
     """One or more fields are invalid; each violation names the field and the reason."""
@@ -30,6 +35,15 @@ class InvalidArgument(ServiceError):
 
 class NotFound(ServiceError):
     pass
+
+
+class RefusedAsNotFound(NotFound):
+    """A refusal answered exactly as an unknown name, so the caller learns nothing of what exists
+    outside its reach; the service still records and counts it as a refusal."""
+
+    @property
+    def code(self) -> str:
+        return NotFound.__name__
 
 
 class AlreadyExists(ServiceError):

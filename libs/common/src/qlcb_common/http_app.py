@@ -69,7 +69,7 @@ async def _service_error(_request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, InvalidArgument):
         return http_errors.field_errors([(v.field, v.description) for v in exc.violations])
     status_code = next((code for kind, code in _HTTP_STATUS if isinstance(exc, kind)), 500)
-    return http_errors.problem(status_code, type(exc).__name__, str(exc))
+    return http_errors.problem(status_code, exc.code if isinstance(exc, ServiceError) else type(exc).__name__, str(exc))
 
 
 def install_error_handlers(app: FastAPI, *, every_operation: Collection[int] = ()) -> None:

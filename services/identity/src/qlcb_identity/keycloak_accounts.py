@@ -11,8 +11,10 @@ from dataclasses import dataclass
 
 from keycloak import KeycloakAdmin
 
-from qlcb_common.errors import NotFound
+from qlcb_common.auth import Principal
+from qlcb_common.errors import NotFound, PermissionDenied, RefusedAsNotFound
 from qlcb_common.tiers import TIER_NAMES
+from qlcb_identity.account_requests import rules
 from qlcb_identity.unit_groups.projection import ensure_group_path
 
 PERSONAL_ID_ATTRIBUTE = "qlcb_personal_id"
@@ -89,8 +91,19 @@ def reset_password(admin: KeycloakAdmin, user_id: str, password: str, *, sign_ou
         admin.user_logout(user_id)
 
 
-async def require_account(admin: Callable[[], KeycloakAdmin], username: str) -> AccountScope:
+async def require_account(
+    admin: Callable[[], KeycloakAdmin], actor: Principal, username: str, *, own: bool = False
+) -> AccountScope:
+    """The account as its admin (or, with `own`, its holder) may see it. A caller who administers
+    no accounts is refused before the lookup, and an account outside the caller's scope answers
+    exactly as an unknown one, so neither learns which usernames exist."""
+    mine = own and rules.same_account(actor.username, username)
+    if not mine and not rules.administers_accounts(actor):
+        raise PermissionDenied("Chỉ quản trị viên tài khoản được thao tác trên tài khoản của người khác")
     found = await asyncio.to_thread(account_scope, admin(), username)
+    missing = f"Không có tài khoản {username!r} trong phạm vi quản trị"
     if found is None:
-        raise NotFound(f"Không có tài khoản {username!r}")
+        raise NotFound(missing)
+    if not (mine or rules.in_admin_scope(actor, found.unit_path or "/")):
+        raise RefusedAsNotFound(missing)
     return found

@@ -35,7 +35,7 @@ async def report(
     admin: Callable[[], KeycloakAdmin],
 ) -> AccountIncident:
     """The holder reports their own account; an admin may report any account it administers."""
-    scope = await require_account(admin, username)
+    scope = await require_account(admin, actor, username, own=True)
     if not rules.same_account(actor.username, username):
         rules.require_issuer(actor, scope.unit_path or "/", scope.tiers)
     incident = AccountIncident(
@@ -61,9 +61,9 @@ async def reset(
 ) -> tuple[AccountIncident, str]:
     """Resets the account of an open incident with a new first-login password, mailed to the
     account's holder; returns where it went (masked)."""
-    scope = await require_account(admin, username)
     if rules.same_account(actor.username, username):
         raise PermissionDenied("Không tự cấp lại mật khẩu cho chính mình")
+    scope = await require_account(admin, actor, username)
     rules.require_issuer(actor, scope.unit_path or "/", scope.tiers)
     incident = await session.scalar(
         select(AccountIncident)

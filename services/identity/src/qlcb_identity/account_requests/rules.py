@@ -16,6 +16,7 @@ GRANTABLE_BY: dict[Tier, frozenset[Tier]] = {
     Tier.LOCAL_ADMIN: frozenset({Tier.LOCAL_OFFICER, Tier.SELF}),
 }
 _REQUESTERS = (Tier.LOCAL_ADMIN, Tier.LOCAL_OFFICER, Tier.UNIT_LEADER)
+ACCOUNT_ADMINS = tuple(GRANTABLE_BY)
 
 
 def _inside(principal: Principal, unit_path: str) -> bool:
@@ -34,6 +35,17 @@ def require_unit_head(principal: Principal, unit_path: str) -> None:
     if principal.has_any_role((Tier.UNIT_LEADER,)) and _inside(principal, unit_path):
         return
     raise PermissionDenied("Chỉ thủ trưởng đơn vị được đồng ý đề nghị cấp tài khoản")
+
+
+def administers_accounts(principal: Principal) -> bool:
+    return principal.has_any_role(ACCOUNT_ADMINS)
+
+
+def in_admin_scope(principal: Principal, unit_path: str) -> bool:
+    """The unit's accounts are the caller's to administer (whatever their tiers)."""
+    if principal.has_any_role((Tier.SYSTEM_ADMIN,)):
+        return True
+    return principal.has_any_role((Tier.LOCAL_ADMIN,)) and _inside(principal, unit_path)
 
 
 def require_issuer(principal: Principal, unit_path: str, account_types: Iterable[str]) -> None:

@@ -38,7 +38,7 @@ async def change(
     """Grants or revokes `tier`; returns the account's tiers afterwards."""
     if rules.same_account(actor.username, username):
         raise PermissionDenied("Không tự thay đổi quyền của chính mình")
-    scope = await require_account(admin, username)
+    scope = await require_account(admin, actor, username)
     # The admin must be able to grant both what the account holds and what is being changed.
     rules.require_issuer(actor, scope.unit_path or "/", [*scope.tiers, tier.value])
     await asyncio.to_thread(_set_role, admin(), scope.user_id, tier, granted=granted)
@@ -65,7 +65,7 @@ async def enable(session: AsyncSession, *, actor: Principal, username: str, admi
     (a reinstatement recorded by a records clerk must not hand a login back)."""
     if rules.same_account(actor.username, username):
         raise PermissionDenied("Không tự mở lại tài khoản của chính mình")
-    scope = await require_account(admin, username)
+    scope = await require_account(admin, actor, username)
     rules.require_issuer(actor, scope.unit_path or "/", scope.tiers)
     await asyncio.to_thread(admin().update_user, scope.user_id, {"enabled": True})
     audit.record(session, actor=actor, action="account.enable", target=username, after={"enabled": True})

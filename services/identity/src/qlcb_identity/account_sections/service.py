@@ -52,7 +52,7 @@ def _require_admin_of(actor: Principal, username: str, account: AccountScope) ->
 
 
 async def granted(actor: Principal, *, username: str, admin: Callable[[], KeycloakAdmin]) -> list[str]:
-    account = await require_account(admin, username)
+    account = await require_account(admin, actor, username, own=True)
     if not rules.same_account(actor.username, username):
         rules.require_issuer(actor, account.unit_path or "/", account.tiers)
     return await asyncio.to_thread(_read, admin(), account.user_id)
@@ -67,7 +67,7 @@ async def replace(
     admin: Callable[[], KeycloakAdmin],
 ) -> list[str]:
     """Sets the account's sections to `sections`; returns them, sorted."""
-    account = await require_account(admin, username)
+    account = await require_account(admin, actor, username)
     _require_admin_of(actor, username, account)
     if Tier.LOCAL_OFFICER.value not in account.tiers:
         raise FailedPrecondition(

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb_common.auth import Principal
 from qlcb_common.db import Database
-from qlcb_common.errors import PermissionDenied
+from qlcb_common.errors import PermissionDenied, RefusedAsNotFound
 from qlcb_identity.audit.models import AuditEntry
 
 T = TypeVar("T")
@@ -56,7 +56,7 @@ async def audited(
     try:
         async with db.unit_of_work() as session:
             return await work(session)
-    except PermissionDenied:
+    except (PermissionDenied, RefusedAsNotFound):
         async with db.unit_of_work() as session:
             record(session, actor=actor, action=action, target=target, outcome="refused")
         raise
