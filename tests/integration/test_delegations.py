@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from qlcb_devstack.accounts import Account, ensure_user, password_token
-from tests.support import System, api_client, eventually, person_body
+from tests.support import System, api_client, eventually, person_body, unique_code
 
 GRANTEE = "/TCHQ/CDTCBL"
 
@@ -155,3 +155,45 @@ async def test_a_delegation_names_its_bad_fields_and_grants_no_more_than_the_gra
         # The Personnel Dept reads reports but may not write them: it cannot delegate that.
         beyond = await identity.post("/v1/delegations", json=_grant(sections=["reports"], actions=["update"]))
         assert beyond.status_code == 403
+
+
+async def test_a_delegation_of_the_unit_tree_alone_moves_nobody(system: System) -> None:
+    """16 (Low): merging or splitting units moves their staff, which writes work history at both
+    ends. An HQ unit delegated only the unit tree of Hồ Chí Minh City may not merge or split a
+    unit with staff there; with work history delegated too, it may."""
+    async with api_client(system.gateway_url, system.token("quantri")) as sector:
+
+        async def unit(code: str) -> dict[str, Any]:
+            body = {"code": unique_code(code), "name": f"Đội {code}", "kind": "sub_unit"}
+            created = await sector.post("/v1/units", json=body | {"parent_id": system.unit_ids["HQHCM"]})
+            assert created.status_code == 201, created.text
+            result: dict[str, Any] = created.json()
+            return result
+
+        source, target, split = await unit("NGUON"), await unit("DICH"), await unit("TACH")
+        for where, name in ((source, "Lâm Văn Gộp"), (split, "Lâm Thị Tách")):
+            assert (await sector.post("/v1/persons", json=person_body(where["id"], name))).status_code == 201
+        staff = (await sector.get(f"/v1/units/{split['id']}/persons")).json()["items"]
+    decided = {"effective_date": date.today().isoformat(), "decision": "15/QĐ-TCHQ"}
+    merger = {"source_unit_ids": [source["id"]], "target_unit_id": target["id"]} | decided
+    successors = [{"code": unique_code("TA"), "name": "Đội A", "kind": "sub_unit"} for _ in range(2)]
+    division = {
+        "successors": successors,
+        "persons": [{"id": staff[0]["id"], "successor_code": successors[0]["code"]}],
+        "sub_units": [],
+    } | decided
+    tree_only = await _granted(system, _grant(sections=["unit"], actions=["read", "create", "update"]))
+    async with api_client(system.gateway_url, system.token("cucdtcbl")) as api:
+
+        async def merge() -> int:
+            return (await api.post("/v1/unit-mergers", json=merger)).status_code
+
+        await eventually(merge, lambda code: code == 403, timeout=15, what="the unit tree delegated alone")
+        assert (await api.post(f"/v1/units/{split['id']}/split", json=division)).status_code == 403
+        await _revoke(system, tree_only["id"])
+        both = await _granted(system, _grant(sections=["unit", "work_history"], actions=["read", "create", "update"]))
+        merged = await eventually(merge, lambda code: code != 403, timeout=15, what="work history delegated too")
+        assert merged == 200
+        split_done = await api.post(f"/v1/units/{split['id']}/split", json=division)
+        assert split_done.status_code == 200, split_done.text
+        await _revoke(system, both["id"])

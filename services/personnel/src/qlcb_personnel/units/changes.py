@@ -41,6 +41,11 @@ class Context:
     def require(self, action: Action, path: str) -> None:
         authz.require(self.actor, Section.UNIT, action, path, delegations=self.delegations)
 
+    def require_moving_staff(self, *paths: str) -> None:
+        """A merger or split also moves people: that writes their work history at both ends."""
+        for path in paths:
+            authz.require(self.actor, Section.WORK_HISTORY, Action.UPDATE, path, delegations=self.delegations)
+
 
 async def _the_unit(session: AsyncSession, unit_id: str) -> Unit:
     unit = await session.get(Unit, unit_id) if unit_id else None
@@ -224,6 +229,7 @@ async def merge_units(
     ctx.require(Action.UPDATE, target.path)
     for source in sources:
         ctx.require(Action.UPDATE, source.path)
+    ctx.require_moving_staff(target.path, *(source.path for source in sources))
     await history.require_existing(session, [target, *sources], "sáp nhập")
     for unit in (target, *sources):
         await history.require_in_order(session, unit, decided)
@@ -329,6 +335,8 @@ async def split_unit(
         raise InvalidArgument(violations)
     for code in codes:
         ctx.require(Action.CREATE, f"{parent.path}/{code}")
+    if staff:
+        ctx.require_moving_staff(unit.path, *(f"{parent.path}/{code}" for code in codes))
     await history.require_existing(session, [unit, parent], "chia tách")
     await history.require_in_order(session, unit, decided)
     taken = list((await session.scalars(select(Unit.code).where(Unit.code.in_(codes)))).all())
