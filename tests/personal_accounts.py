@@ -5,17 +5,20 @@ from __future__ import annotations
 import httpx
 
 from qlcb_devstack.accounts import Account, ensure_user, password_token
-from tests.support import System
+from tests.support import System, eventually
 
 
 def _client(base_url: str, token: str) -> httpx.AsyncClient:
     return httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
 
 
-async def issue_personal_account(system: System, personal_id: str, holder_name: str) -> str:
-    """A personal account of a civil servant of Nội Bài, through identity's whole workflow
-    (request by Hà Nội's personnel officer, the unit head's consent, the local admin's approval,
-    issuance by the system admin: four people); its username."""
+async def issue_personal_account(
+    system: System, personal_id: str, holder_name: str, unit_path: str = "/TCHQ/HQHN/HQHN-NB"
+) -> str:
+    """A personal account of a civil servant of a unit of Hà Nội (Nội Bài unless told), through
+    identity's whole workflow (request by Hà Nội's personnel officer, the unit head's consent, the
+    local admin's approval, issuance by the system admin: four people); its username. The record
+    must exist: issuance waits until identity has heard of it from personnel."""
     leader = Account("thutruong.hanoi", "Thủ trưởng 2026", "unit-leader", "/TCHQ/HQHN", "Ngô Văn Trưởng")
     ensure_user(system.infra.keycloak_admin(), leader)
     leader_token = password_token(system.infra.keycloak.base_url, leader.username, leader.password)
@@ -23,7 +26,7 @@ async def issue_personal_account(system: System, personal_id: str, holder_name: 
         "holder_name": holder_name,
         "holder_personal_id": personal_id,
         "holder_email": f"{personal_id}@haiquan.example",
-        "unit_path": "/TCHQ/HQHN/HQHN-NB",
+        "unit_path": unit_path,
         "division": "Đội nghiệp vụ",
         "position": "Công chức",
         "phone": "0912345678",
@@ -44,7 +47,16 @@ async def issue_personal_account(system: System, personal_id: str, holder_name: 
         request = (await officer.post("/v1/account-requests", json=body)).json()
         await head.post(f"/v1/account-requests/{request['id']}/consent")
         await admin.post(f"/v1/account-requests/{request['id']}/approve")
-        issued = await sysadmin.post(f"/v1/account-requests/{request['id']}/issue")
+
+        async def issue() -> httpx.Response:
+            return await sysadmin.post(f"/v1/account-requests/{request['id']}/issue")
+
+        issued = await eventually(
+            issue,
+            lambda r: not (r.status_code == 409 and "holder_personal_id" in r.text),
+            timeout=30,
+            what="identity to know the holder's record",
+        )
     assert issued.status_code == 201, issued.text
     username: str = issued.json()["username"]
     return username

@@ -13,7 +13,16 @@ import pytest
 
 from qlcb_devstack.accounts import Account, ensure_user, password_token
 from qlcb_identity.calendar import due_after_working_days
-from tests.support import System, browser_login, claim_credential, mailed_code, unique_code
+from qlcb_identity.keycloak_accounts import ascii_slug
+from tests.support import (
+    System,
+    browser_login,
+    claim_credential,
+    eventually,
+    mailed_code,
+    person_body,
+    unique_code,
+)
 
 LEADER_HN = "thutruong.hanoi"
 LEADER_PASSWORD = "Thủ trưởng 2026"
@@ -44,6 +53,10 @@ def _request(unit_path: str = "/TCHQ/HQHN/HQHN-NB", types: list[str] | None = No
         "reply_phone": "0243123456",
         "requester_name": "Vũ Thị Hà",
     }
+
+
+def _client_to(base_url: str, token: str) -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
 
 
 def _client(system: System, token: str) -> httpx.AsyncClient:
@@ -197,9 +210,13 @@ async def test_overdue_lists_only_what_is_late_in_scope(system: System) -> None:
         late = [r["id"] for r in (await admin.get("/v1/account-requests/overdue")).json()]
     async with _client(system, system.token("thutruong.hcm")) as other_unit:
         elsewhere = [r["id"] for r in (await other_unit.get("/v1/account-requests/overdue")).json()]
+    # A self account of the same unit takes no part in requests, which name their holders.
+    async with _client(system, system.token("canbo.noibai")) as plain:
+        unrelated = await plain.get("/v1/account-requests/overdue")
     assert request["id"] not in on_time
     assert request["id"] in late
     assert request["id"] not in elsewhere
+    assert unrelated.status_code == 403, unrelated.text
 
 
 async def test_one_person_takes_one_step_of_a_request(system: System, hanoi_leader: str) -> None:
@@ -241,3 +258,63 @@ async def test_a_local_admin_cannot_take_over_a_unit_leaders_account(system: Sys
     assert approve.status_code == 403
     assert admin_approve.status_code == 403, "... but its local admin cannot grant the unit-leader tier"
     assert "cao hơn quyền" in admin_approve.text
+
+
+async def _approved(system: System, leader_token: str, holder_name: str, personal_id: str) -> str:
+    """A request of Nội Bài for `personal_id`, taken through consent and approval; its id."""
+    body = _request() | {"holder_name": holder_name, "holder_personal_id": personal_id, "account_types": ["self"]}
+    async with (
+        _client(system, system.token("nhansu1.hanoi")) as officer,
+        _client(system, leader_token) as leader,
+        _client(system, system.token("qthanoi")) as admin,
+    ):
+        created = await officer.post("/v1/account-requests", json=body)
+        assert created.status_code == 201, created.text
+        request_id: str = created.json()["id"]
+        assert (await leader.post(f"/v1/account-requests/{request_id}/consent")).status_code == 200
+        assert (await admin.post(f"/v1/account-requests/{request_id}/approve")).status_code == 200
+    return request_id
+
+
+async def test_an_account_is_linked_only_to_a_working_record_of_the_unit_under_its_name(
+    system: System, hanoi_leader: str
+) -> None:
+    """16.10: the personal id on a request is typed by the requester, and the account then reads
+    that record (self tier) and follows its status. Issuance checks it against the records
+    personnel keeps: another unit's civil servant, someone retired, a wrong name or an unknown id
+    is refused naming the field, and no account is made."""
+    async with (
+        _client_to(system.gateway_url, system.token("quantri")) as sector,
+        _client_to(system.gateway_url, system.token("qthanoi")) as hanoi,
+    ):
+        # In this order: once identity knows the last record, it has applied the events before it.
+        elsewhere = (await sector.post("/v1/persons", json=person_body(system.unit_ids["HQHCM"], "Phan Văn Xa"))).json()
+        retired = (await hanoi.post("/v1/persons", json=person_body(system.unit_ids["HQHN-NB"], "Lý Văn Hưu"))).json()
+        change = {"status": "retired", "effective_date": "2026-11-30", "decision": "90/QĐ-HQHN"}
+        assert (await hanoi.post(f"/v1/persons/{retired['id']}/status", json=change)).status_code == 200
+        misnamed = (await hanoi.post("/v1/persons", json=person_body(system.unit_ids["HQHN-NB"], "Tô Văn Khác"))).json()
+        working = (await hanoi.post("/v1/persons", json=person_body(system.unit_ids["HQHN-NB"], "Tô Thị Thật"))).json()
+
+    attempts = {  # name on the request, its personal id, the field the refusal names
+        "elsewhere": ("Phan Văn Xa", elsewhere["personal_id"], "holder_personal_id"),
+        "retired": ("Lý Văn Hưu", retired["personal_id"], "holder_personal_id"),
+        "wrong name": ("Tô Thị Giả", misnamed["personal_id"], "holder_name"),
+        "unknown": ("Tô Văn Vô", "000000000001", "holder_personal_id"),
+    }
+    requests = {case: await _approved(system, hanoi_leader, name, pid) for case, (name, pid, _) in attempts.items()}
+    rightful = await _approved(system, hanoi_leader, "tô thị  THẬT", working["personal_id"])
+    async with _client(system, system.token("quantri")) as sysadmin:
+
+        async def issue_rightful() -> httpx.Response:
+            return await sysadmin.post(f"/v1/account-requests/{rightful}/issue")
+
+        issued = await eventually(
+            issue_rightful, lambda r: r.status_code != 409, timeout=30, what="identity to know the record"
+        )
+        assert issued.status_code == 201, issued.text
+        for case, (name, _, field) in attempts.items():
+            refused = await sysadmin.post(f"/v1/account-requests/{requests[case]}/issue")
+            assert refused.status_code == 409, (case, refused.text)
+            assert refused.json()["detail"]["message"].startswith(f"{field}:"), case
+            # The username issuance would have given it.
+            assert system.infra.keycloak_admin().get_user_id(f"{ascii_slug(name)}.{requests[case][:6]}") is None

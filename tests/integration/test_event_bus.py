@@ -169,7 +169,7 @@ async def test_a_malformed_person_event_from_personnel_is_dead_lettered_by_each_
         ).json()
         body = person_body(unit["id"], name) | {"personal_id": personal_id}
         person = (await api.post("/v1/persons", json=body)).json()
-        username = await issue_personal_account(system, personal_id, name)
+        username = await issue_personal_account(system, personal_id, name, unit["path"])
 
         async def headcount() -> int:
             return int((await api.get(f"/v1/units/{unit['id']}/headcount")).json()["headcount"])

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from tests.personal_accounts import issue_personal_account
-from tests.support import System, eventually, unique_code
+from tests.support import System, eventually, person_body, unique_code
 
 
 def _client(base_url: str, token: str) -> httpx.AsyncClient:
@@ -127,3 +127,55 @@ async def test_only_a_writer_of_work_history_changes_a_status(system: System) ->
         invalid = await sector_viewer.post(f"/v1/persons/{person_id}/status", json=change | {"status": "fired"})
     assert refused.status_code == 403, "the sector viewer reads the record but writes nothing"
     assert invalid.status_code == 422
+
+
+async def test_a_clerks_recording_disables_only_what_its_unit_could_and_lists_the_rest(system: System) -> None:
+    """16.10: Hà Nội's records clerk records two retirements. The plain self account of one is
+    disabled by the event; the other's account also holds the local-admin tier, which nobody of
+    the unit may administer, so it stays enabled and waits for the system admin, who alone sees
+    it in the list and may disable it."""
+    noi_bai = system.unit_ids["HQHN-NB"]
+    async with _client(system.gateway_url, system.token("qthanoi")) as hanoi:
+        plain = (await hanoi.post("/v1/persons", json=person_body(noi_bai, "Hồ Văn Thường"))).json()
+        admin_holder = (await hanoi.post("/v1/persons", json=person_body(noi_bai, "Hồ Văn Quản"))).json()
+    plain_account = await issue_personal_account(system, plain["personal_id"], "Hồ Văn Thường")
+    admin_account = await issue_personal_account(system, admin_holder["personal_id"], "Hồ Văn Quản")
+    async with _client(system.services.identity_url, system.token("quantri")) as sysadmin:
+        granted = await sysadmin.put(f"/v1/accounts/{admin_account}/tiers/local-admin")
+        assert granted.status_code == 200, granted.text
+
+    retire = {"status": "retired", "effective_date": "2026-11-30", "decision": "140/QĐ-HQHN"}
+    async with _client(system.gateway_url, system.token("nhansu1.hanoi")) as clerk:
+        for person in (plain, admin_holder):
+            recorded = await clerk.post(f"/v1/persons/{person['id']}/status", json=retire)
+            assert recorded.status_code == 200, recorded.text
+
+    async def enabled(username: str) -> bool:
+        return await asyncio.to_thread(_enabled, system, username)
+
+    async with (
+        _client(system.services.identity_url, system.token("quantri")) as sysadmin,
+        _client(system.services.identity_url, system.token("qthanoi")) as local_admin,
+    ):
+
+        async def waiting() -> list[str]:
+            return [r["username"] for r in (await sysadmin.get("/v1/account-reviews")).json()]
+
+        await eventually(waiting, lambda names: admin_account in names, timeout=30, what="the review")
+        await eventually(
+            lambda: enabled(plain_account), lambda on: not on, timeout=30, what="the self account disabled"
+        )
+        assert await enabled(admin_account), "a clerk's recording does not lock out an admin"
+        unit_admins_list = (await local_admin.get("/v1/account-reviews")).json()
+        assert admin_account not in [r["username"] for r in unit_admins_list]
+        refused = await local_admin.post(f"/v1/accounts/{admin_account}/disable")
+        assert refused.status_code == 403, refused.text
+        assert await enabled(admin_account)
+
+        disabled = await sysadmin.post(f"/v1/accounts/{admin_account}/disable")
+        assert disabled.status_code == 200, disabled.text
+        assert disabled.json()["reviews_closed"] == 1
+        assert not await enabled(admin_account)
+        assert admin_account not in await waiting()
+        log = (await sysadmin.get("/v1/audit", params={"target": admin_account})).json()
+        assert {"account.review", "account.disable"} <= {e["action"] for e in log}

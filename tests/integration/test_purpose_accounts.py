@@ -9,7 +9,15 @@ import httpx
 import pytest
 
 from qlcb_devstack.accounts import password_token
-from tests.support import System, browser_login, claim_credential, mailed_code, unique_code
+from tests.support import (
+    System,
+    browser_login,
+    claim_credential,
+    eventually,
+    mailed_code,
+    person_body,
+    unique_code,
+)
 
 MOT = "le.thi.mot@haiquan.example"
 HAI = "tran.van.hai@haiquan.example"
@@ -182,3 +190,35 @@ async def test_an_account_changes_hands_with_a_new_password_and_the_old_holders_
         ("Lê Thị Một", "2026-06-01"),
         ("Trần Văn Hai", "2026-11-30"),
     ]
+
+
+async def test_a_purpose_account_is_handed_only_to_a_working_record_of_its_unit(system: System) -> None:
+    """16.10: the holder's personal id drives the release when the holder leaves; another
+    unit's civil servant cannot be named the holder."""
+    unit = await _new_unit(system)
+    headers = {"Authorization": f"Bearer {system.token('quantri')}"}
+    async with httpx.AsyncClient(base_url=system.gateway_url, headers=headers, timeout=30) as api:
+        unit_id = next(u["id"] for u in (await api.get("/v1/units")).json() if u["path"] == unit)
+        # In this order: once identity knows the unit's own clerk, it knows the other record too.
+        elsewhere = (await api.post("/v1/persons", json=person_body(system.unit_ids["HQHCM"], "Trịnh Văn Xa"))).json()
+        own = (await api.post("/v1/persons", json=person_body(unit_id, "Trịnh Thị Gần"))).json()
+    async with _identity(system, "quantri") as sysadmin:
+        await sysadmin.put("/v1/quotas", json={"unit_path": unit, "kind": "user", "limit": 2})
+        issued = await sysadmin.post(
+            "/v1/purpose-accounts", json={"unit_path": unit, "purpose": "Nhân sự 1", "tier": "local-officer"}
+        )
+        assert issued.status_code == 201, issued.text
+        holders = f"/v1/purpose-accounts/{issued.json()['account']['id']}/holders"
+
+        async def hand_to(person: dict[str, str], since: str) -> httpx.Response:
+            body = {"holder_name": person["full_name"], "holder_personal_id": person["personal_id"]}
+            return await sysadmin.post(holders, json=body | {"holder_email": MOT, "since": since})
+
+        handed = await eventually(
+            lambda: hand_to(own, "2026-03-01"), lambda r: r.status_code != 409, timeout=30, what="the clerk known"
+        )
+        assert handed.status_code == 201, handed.text
+        refused = await hand_to(elsewhere, "2026-04-01")
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["detail"]["message"].startswith("holder_personal_id:")
+        assert [h["holder_name"] for h in (await sysadmin.get(holders)).json()] == ["Trịnh Thị Gần"]

@@ -26,6 +26,7 @@ from qlcb_identity.delegations import api as delegations_api
 from qlcb_identity.dependencies import SERVICE
 from qlcb_identity.events import run_events
 from qlcb_identity.federation import api as federation_api
+from qlcb_identity.lifecycle import api as lifecycle_api
 from qlcb_identity.purpose_accounts import api as purpose_accounts_api
 from qlcb_identity.realm import api as realm_api
 from qlcb_identity.realm.admin import keycloak_admin, realm_sync
@@ -92,5 +93,6 @@ def create_app(
     app.include_router(account_roles_api.router)
     app.include_router(account_sections_api.router)
     app.include_router(delegations_api.router)
+    app.include_router(lifecycle_api.router)
 
     return app

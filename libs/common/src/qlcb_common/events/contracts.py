@@ -208,6 +208,10 @@ def _created(event: personnel_events.PersonCreated) -> list[FieldViolation]:
     _person(event.person, "person", found)
     if event.person.status != personnel_pb2.PERSON_STATUS_ACTIVE:
         found.append(FieldViolation("person.status", "hồ sơ mới phải đang công tác"))
+    if event.HasField("unit"):
+        _unit(event.unit, "unit", found)
+        if event.unit.id != event.person.unit_id:
+            found.append(FieldViolation("unit.id", "phải là đơn vị của hồ sơ"))
     return found
 
 

@@ -15,7 +15,7 @@ GRANTABLE_BY: dict[Tier, frozenset[Tier]] = {
     # 8.1.b), so the admin must neither create nor administer a leader's account.
     Tier.LOCAL_ADMIN: frozenset({Tier.LOCAL_OFFICER, Tier.SELF}),
 }
-_REQUESTERS = (Tier.LOCAL_ADMIN, Tier.LOCAL_OFFICER, Tier.UNIT_LEADER)
+REQUESTERS = (Tier.LOCAL_ADMIN, Tier.LOCAL_OFFICER, Tier.UNIT_LEADER)
 ACCOUNT_ADMINS = tuple(GRANTABLE_BY)
 
 
@@ -26,7 +26,7 @@ def _inside(principal: Principal, unit_path: str) -> bool:
 def require_requester(principal: Principal, unit_path: str) -> None:
     if principal.has_any_role((Tier.SYSTEM_ADMIN,)):
         return
-    if principal.has_any_role(_REQUESTERS) and _inside(principal, unit_path):
+    if principal.has_any_role(REQUESTERS) and _inside(principal, unit_path):
         return
     raise PermissionDenied("Chỉ đề nghị cấp tài khoản cho đơn vị mình và cấp dưới")
 

@@ -21,6 +21,7 @@ from qlcb_identity.account_requests.models import AccountRequest, RequestStatus
 from qlcb_identity.account_requests.schemas import AccountRequestCreate
 from qlcb_identity.audit import service as audit
 from qlcb_identity.calendar import due_after_working_days
+from qlcb_identity.holders import service as holder_records
 from qlcb_identity.keycloak_accounts import ascii_slug, create_account, temporary_password
 
 PROCESSING_WORKING_DAYS = 3
@@ -165,6 +166,15 @@ async def issue(
         {"lập": request.submitted_by, "đồng ý": request.consented_by, "phê duyệt": request.approved_by},
     )
     _expect(request, RequestStatus.APPROVED)
+    if request.holder_personal_id:
+        # Typed by the requester: the account reads the record it names (the self tier), and a
+        # status recorded on that record disables it, so it must be the holder's own.
+        await holder_records.require_record(
+            session,
+            personal_id=request.holder_personal_id,
+            full_name=request.holder_name,
+            unit_path=request.unit_path,
+        )
     before = _snapshot(request)
     username = f"{ascii_slug(request.holder_name)[:40]}.{request.id[:6]}"
     password = temporary_password()
@@ -197,6 +207,9 @@ async def issue(
 
 async def overdue(session: AsyncSession, *, actor: Principal, now: datetime) -> list[AccountRequest]:
     """Open requests past their due date, inside the caller's scope (R-ACC-5)."""
+    # Requests name their holders (personal id, e-mail): only those who take part in them see them.
+    if not actor.has_any_role((Tier.SYSTEM_ADMIN, *rules.REQUESTERS)):
+        raise PermissionDenied("Chỉ người lập, đồng ý, phê duyệt hoặc cấp tài khoản xem đề nghị quá hạn")
     query = select(AccountRequest).where(AccountRequest.status.in_(OPEN), AccountRequest.due_at < now)
     if not actor.has_any_role((Tier.SYSTEM_ADMIN,)):
         scope = actor.unit_path

@@ -1,5 +1,6 @@
 """The account lifecycle driven by personnel's events (R-ACC-8): retirement, resignation and
-death disable the holder's personal accounts and release the purpose accounts they held (whose
+death disable the holder's personal accounts where the recorder could have (the others wait for
+an account admin: `lifecycle.reviews`) and release the purpose accounts they held (whose
 passwords are then replaced by ones nobody knows and whose sessions end);
 reinstatement is recorded but enables nothing (an account admin does; purpose accounts are
 handed out anew); a
@@ -28,20 +29,15 @@ from qlcb_common.tiers import Tier, in_subtree
 from qlcb_identity.account_requests.models import AccountRequest, RequestStatus
 from qlcb_identity.account_sections import service as account_sections
 from qlcb_identity.audit import service as audit
+from qlcb_identity.holders import projection as holders
+from qlcb_identity.holders.projection import HOLDER_SUBJECTS
+from qlcb_identity.keycloak_accounts import account_scope
+from qlcb_identity.lifecycle import reviews
 from qlcb_identity.purpose_accounts import service as purpose_accounts
 from qlcb_identity.purpose_accounts.models import HolderAssignment, PurposeAccount
 from qlcb_identity.unit_groups.projection import ensure_group_path
 
-LIFECYCLE_SUBJECTS = (
-    *subjects.PERSONNEL_PERSON_LEFT,
-    subjects.PERSONNEL_PERSON_REINSTATED,
-    subjects.PERSONNEL_PERSON_TRANSFERRED,
-)
-
-
-def _set_enabled(admin: KeycloakAdmin, user_ids: list[str], enabled: bool) -> None:
-    for user_id in user_ids:
-        admin.update_user(user_id, {"enabled": enabled})
+LIFECYCLE_SUBJECTS = HOLDER_SUBJECTS
 
 
 UNIT_RELATIVE_TIERS = frozenset(
@@ -109,6 +105,44 @@ async def _transferred(session: AsyncSession, admin: KeycloakAdmin, actor: Princ
             await _release(session, admin, actor, assignment, held, effective)
 
 
+async def _disable_or_review(
+    session: AsyncSession, admin: KeycloakAdmin, actor: Principal, envelope: Envelope, accounts: list[AccountRequest]
+) -> None:
+    """Disables the accounts the recorder could have disabled; lists the others for an account admin."""
+    recorded_by = await asyncio.to_thread(reviews.recorder, admin, envelope.actor)
+    for account in accounts:
+        if not account.username:
+            continue
+        scope = await asyncio.to_thread(account_scope, admin, account.username)
+        if scope is None:
+            continue
+        if reviews.could_disable(recorded_by, scope):
+            await asyncio.to_thread(admin.update_user, scope.user_id, {"enabled": False})
+            audit.record(
+                session,
+                actor=actor,
+                action="account.disable",
+                target=account.username,
+                after={"event": envelope.subject},
+            )
+            continue
+        review = reviews.open_review(
+            session,
+            username=account.username,
+            account=scope,
+            reason=envelope.subject,
+            event_id=envelope.event_id,
+            recorded_by=envelope.actor,
+        )
+        audit.record(
+            session,
+            actor=actor,
+            action="account.review",
+            target=account.username,
+            after={"event": envelope.subject, "review": review.id, "tiers": review.tiers},
+        )
+
+
 async def _held(session: AsyncSession, personal_id: str) -> list[tuple[HolderAssignment, PurposeAccount]]:
     held = await session.execute(
         select(HolderAssignment, PurposeAccount)
@@ -144,6 +178,9 @@ def projection(admin: Callable[[], KeycloakAdmin]) -> Handler:
         actor = Principal(
             subject=envelope.actor, username="personnel-event", roles=frozenset(), unit_path=None, token=""
         )
+        await holders.apply(session, envelope)
+        if envelope.subject == subjects.PERSONNEL_PERSON_CREATED:
+            return
         if envelope.subject == subjects.PERSONNEL_PERSON_TRANSFERRED:
             await _transferred(session, admin(), actor, envelope)
             return
@@ -163,16 +200,7 @@ def projection(admin: Callable[[], KeycloakAdmin]) -> Handler:
                     after={"event": envelope.subject, "enabled": False},
                 )
             return
-        users = [a.keycloak_user_id for a in accounts if a.keycloak_user_id]
-        await asyncio.to_thread(_set_enabled, admin(), users, False)
-        for account in accounts:
-            audit.record(
-                session,
-                actor=actor,
-                action="account.disable",
-                target=account.username or account.id,
-                after={"event": envelope.subject},
-            )
+        await _disable_or_review(session, admin(), actor, envelope, accounts)
         effective = date.fromisoformat(change.effective_date)
         for assignment, held in await _held(session, personal_id):
             await _release(session, admin(), actor, assignment, held, effective)

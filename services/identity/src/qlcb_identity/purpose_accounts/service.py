@@ -18,6 +18,7 @@ from qlcb_identity.account_requests import rules
 from qlcb_identity.account_requests.models import CredentialDelivery
 from qlcb_identity.audit import service as audit
 from qlcb_identity.calendar import VIETNAM
+from qlcb_identity.holders import service as holder_records
 from qlcb_identity.keycloak_accounts import ascii_slug, create_account, reset_password, temporary_password
 from qlcb_identity.purpose_accounts.models import HolderAssignment, PurposeAccount, UnitQuota
 
@@ -132,6 +133,10 @@ async def assign_holder(
     holder is mailed a first-login credential (returns where it went, masked)."""
     account = await _account(session, account_id)
     _require_head_or_issuer(actor, account)
+    if holder_personal_id:
+        await holder_records.require_record(
+            session, personal_id=holder_personal_id, full_name=holder_name, unit_path=account.unit_path
+        )
     current = await _close_current(session, account, since, "since")
     assignment = HolderAssignment(
         id=str(uuid.uuid4()),

@@ -33,6 +33,7 @@ from qlcb_common.events.outbox import Outbox
 from qlcb_identity.account_requests.models import AccountRequest
 from qlcb_identity.audit import service as audit
 from qlcb_identity.delegations import service as delegations
+from qlcb_identity.holders.models import Holder
 from qlcb_identity.purpose_accounts.models import HolderAssignment, PurposeAccount, UnitQuota
 
 UNIT_SUBJECTS = (
@@ -97,7 +98,7 @@ def _disable(admin: KeycloakAdmin, user_ids: list[str]) -> None:
 
 
 async def _follow_move(session: AsyncSession, previous_path: str, path: str) -> None:
-    for model in (AccountRequest, PurposeAccount, UnitQuota):
+    for model in (AccountRequest, PurposeAccount, UnitQuota, Holder):
         await session.execute(update(model).where(model.unit_path == previous_path).values(unit_path=path))
 
 

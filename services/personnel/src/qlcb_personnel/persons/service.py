@@ -20,6 +20,7 @@ from qlcb_personnel.persons.messages import to_proto
 from qlcb_personnel.persons.models import Person
 from qlcb_personnel.units import history
 from qlcb_personnel.units.models import Unit, in_subtree
+from qlcb_personnel.units.service import to_proto as unit_to_proto
 
 MIN_AGE, MAX_AGE = 15, 100
 MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE = 500, 100
@@ -79,7 +80,7 @@ async def create_person(
     await outbox.add(
         session,
         subject=subjects.PERSONNEL_PERSON_CREATED,
-        payload=events_pb2.PersonCreated(person=to_proto(person)),
+        payload=events_pb2.PersonCreated(person=to_proto(person), unit=unit_to_proto(unit)),
         actor=actor.subject,
     )
     return person
