@@ -1,5 +1,6 @@
 """The whole system as local processes: infrastructure (Keycloak, NATS, optionally
-PostgreSQL) and the five services, on the ports given (`make up`'s fixed ones) or on free ones."""
+PostgreSQL) and the five services, on the ports given (`make up`'s fixed ones) or on free ones.
+The services run as development (`QLCB_ENVIRONMENT`): Keycloak speaks http here."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from keycloak import KeycloakAdmin
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from qlcb_common.settings import api_audience
+from qlcb_common.settings import ENVIRONMENT_VARIABLE, Environment, api_audience
 from qlcb_devstack.keycloak import KeycloakServer, admin_client
 from qlcb_devstack.mail import MailSink
 from qlcb_devstack.nats import NatsServer
@@ -185,6 +186,7 @@ class ServiceStack:
         env = dict(os.environ)
         env.update(
             {
+                ENVIRONMENT_VARIABLE: Environment.DEVELOPMENT,
                 "QLCB_OIDC_ISSUER": self.infra.issuer,
                 "QLCB_OIDC_AUDIENCE": api_audience(service),
                 "PYTHONUNBUFFERED": "1",
