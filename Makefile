@@ -8,7 +8,7 @@ setup:
 	scripts/bootstrap.sh
 
 up: setup
-	$(VENV)/python -m qlcb_devstack up
+	$(VENV)/python -m qlcb_devstack up $(if $(TLS),--tls)
 
 test:
 	scripts/bootstrap.sh --postgres --promtool

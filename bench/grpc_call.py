@@ -26,7 +26,7 @@ import grpc
 from bench.stats import Latency
 from qlcb_common.auth import TokenVerifier
 from qlcb_common.grpc_interceptor import ServiceInterceptor
-from qlcb_common.settings import OidcSettings
+from qlcb_common.settings import Environment, OidcSettings
 
 METHOD = "/bench.Echo/Echo"
 SEQUENTIAL, CONCURRENT, WORKERS, WARMUP, ROUNDS = 4000, 8000, 16, 300, 20
@@ -83,7 +83,7 @@ def _handler() -> grpc.GenericRpcHandler:
 async def _serve(kind: str, issuer: str, conn: Connection) -> None:
     interceptors: list[Any] = []
     if kind != "bare":
-        oidc = OidcSettings(issuer=issuer)  # type: ignore[arg-type]
+        oidc = OidcSettings(issuer=issuer, QLCB_ENVIRONMENT=Environment.DEVELOPMENT)  # type: ignore[arg-type]
         if kind == "ours_uncached":
             oidc = oidc.model_copy(update={"verified_cache_size": 0})
         interceptors.append(ServiceInterceptor("bench", TokenVerifier(oidc, SERVICE)))

@@ -11,14 +11,14 @@ from collections.abc import Awaitable, Callable
 import jwt
 
 from qlcb_common.auth import TokenVerifier
-from qlcb_common.settings import OidcSettings, api_audience
+from qlcb_common.settings import Environment, OidcSettings, api_audience
 
 N, ROUNDS = 3000, 10
 SERVICE = "personnel"  # verifies as personnel's API does; the admin's token is meant for every API
 
 
 async def measure(issuer: str, token: str) -> dict[str, float]:
-    settings = OidcSettings(issuer=issuer)  # type: ignore[arg-type]
+    settings = OidcSettings(issuer=issuer, QLCB_ENVIRONMENT=Environment.DEVELOPMENT)  # type: ignore[arg-type]
     key = jwt.PyJWKClient(f"{issuer}/protocol/openid-connect/certs").get_signing_key_from_jwt(token).key
     uncached = TokenVerifier(settings.model_copy(update={"verified_cache_size": 0}), SERVICE)
     remembering = TokenVerifier(settings, SERVICE)

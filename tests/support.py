@@ -21,7 +21,7 @@ from keycloak import KeycloakAdmin
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
-from qlcb_common.settings import api_audience
+from qlcb_common.settings import Environment, api_audience
 from qlcb_devstack.accounts import password_token
 from qlcb_devstack.realm import dev_overlay_file, realm_file
 from qlcb_devstack.stack import START_ORDER, Infra, ServiceStack
@@ -148,6 +148,7 @@ def identity_settings(system: System) -> KeycloakAdminSettings:
     """How identity reaches Keycloak in the test system: its own client of the realm, whose secret
     the installer (devstack) read, and the realm file with the development overlay."""
     return KeycloakAdminSettings(
+        QLCB_ENVIRONMENT=Environment.DEVELOPMENT,  # devstack's Keycloak speaks http
         keycloak_url=system.infra.keycloak.base_url,  # type: ignore[arg-type]
         keycloak_client_secret=SecretStr(system.infra.identity_client_secret),
         realm_file=realm_file(),

@@ -250,6 +250,7 @@ async def test_the_bus_can_require_tls_and_client_certificates(system: System, t
     ops_port = free_port()
     env = dict(
         os.environ,
+        QLCB_ENVIRONMENT="development",
         QLCB_OIDC_ISSUER=system.infra.issuer,
         QLCB_REPORTS_GRPC_PORT=str(free_port()),
         QLCB_REPORTS_OPS_PORT=str(ops_port),

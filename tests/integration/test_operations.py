@@ -71,6 +71,7 @@ async def test_health_turns_serving_only_once_nats_is_connected(system: System, 
     grpc_port, ops_port = free_port(), free_port()
     env = dict(
         os.environ,
+        QLCB_ENVIRONMENT="development",
         QLCB_OIDC_ISSUER=system.infra.issuer,
         QLCB_REPORTS_GRPC_PORT=str(grpc_port),
         QLCB_REPORTS_OPS_PORT=str(ops_port),

@@ -53,6 +53,7 @@ def _realm_command(
     by default the test system's realm file with the development overlay."""
     env = dict(
         os.environ,
+        QLCB_ENVIRONMENT="development",
         QLCB_IDENTITY_KEYCLOAK_URL=system.infra.keycloak.base_url,
         QLCB_IDENTITY_KEYCLOAK_CLIENT_SECRET=secret or system.infra.identity_client_secret,
         QLCB_IDENTITY_REALM_FILE=str(file or realm_file()),

@@ -10,7 +10,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-ISSUER = "http://keycloak.test/realms/qlcb"
+ISSUER = "https://keycloak.test/realms/qlcb"
 SERVICE = "personnel"  # the API the tokens are meant for
 
 

@@ -73,7 +73,12 @@ async def serve(app: GrpcApp) -> None:
     )
     for name in ["", *names]:
         await health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
-    server.add_insecure_port(f"{settings.host}:{settings.grpc_port}")
+    address = f"{settings.host}:{settings.grpc_port}"
+    credentials = server_credentials(settings)
+    if credentials is None:
+        server.add_insecure_port(address)
+    else:
+        server.add_secure_port(address, credentials)
     await server.start()
 
     stopping = asyncio.Event()
@@ -92,7 +97,13 @@ async def serve(app: GrpcApp) -> None:
             tasks = [asyncio.create_task(c) for c in app.background(db, nc.jetstream())]
             for name in ["", *names]:
                 await health.set(name, health_pb2.HealthCheckResponse.SERVING)
-            log.info("serving", grpc_port=settings.grpc_port, ops_port=settings.ops_port)
+            log.info(
+                "serving",
+                grpc_port=settings.grpc_port,
+                ops_port=settings.ops_port,
+                tls=credentials is not None,
+                client_certificates=settings.grpc_tls_client_ca_file is not None,
+            )
             await asyncio.wait({stop_wait, *tasks}, return_when=asyncio.FIRST_COMPLETED)
             for task in tasks:
                 if task.done() and not task.cancelled() and task.exception() is not None:
@@ -113,6 +124,19 @@ async def serve(app: GrpcApp) -> None:
         await db.dispose()
         ops.should_exit = True
         await ops_task
+
+
+def server_credentials(settings: GrpcServiceSettings) -> grpc.ServerCredentials | None:
+    """TLS with the service's certificate, requiring a client certificate signed by the client CA
+    when one is given; None for a plaintext port (no certificate given)."""
+    if settings.grpc_tls_cert_file is None or settings.grpc_tls_key_file is None:
+        return None
+    client_ca = settings.grpc_tls_client_ca_file
+    return grpc.ssl_server_credentials(
+        [(settings.grpc_tls_key_file.read_bytes(), settings.grpc_tls_cert_file.read_bytes())],
+        root_certificates=client_ca.read_bytes() if client_ca is not None else None,
+        require_client_auth=client_ca is not None,
+    )
 
 
 async def _connect(app: GrpcApp, db: Database, readiness: Readiness) -> Any:

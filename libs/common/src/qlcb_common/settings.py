@@ -2,10 +2,77 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
+from typing import Final
 
-from pydantic import AnyHttpUrl, Field, SecretStr, model_validator
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENVIRONMENT_VARIABLE: Final = "QLCB_ENVIRONMENT"
+
+
+class Environment(StrEnum):
+    PRODUCTION = "production"
+    DEVELOPMENT = "development"
+
+
+def setting_name(settings: type[BaseSettings], field: str) -> str:
+    """The environment variable that sets a field, e.g. QLCB_PERSONNEL_GRPC_TLS_CERT_FILE."""
+    return (settings.model_config.get("env_prefix", "") + field).upper()
+
+
+def readable_pem(settings: type[BaseSettings], info: ValidationInfo, path: Path | None) -> Path | None:
+    """The path of a PEM file (certificate, key or CA) read once now, so that a missing, unreadable
+    or wrong file stops the service at start-up naming its setting, not at the first connection."""
+    if path is None:
+        return None
+    assert info.field_name is not None
+    name = setting_name(settings, info.field_name)
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        raise ValueError(f"{name}: cannot read {path}: {exc.strerror}") from exc
+    if b"-----BEGIN " not in content:
+        raise ValueError(f"{name}: {path} is not a PEM file")
+    return path
+
+
+def given_together(settings: BaseSettings, *fields: str) -> None:
+    given = [getattr(settings, field) is not None for field in fields]
+    if any(given) and not all(given):
+        names = " and ".join(setting_name(type(settings), field) for field in fields)
+        raise ValueError(f"{names} are given together")
+
+
+class EnvironmentSettings(BaseSettings):
+    """Settings naming an address that bearer tokens or secrets travel to. Outside development
+    each such address must be encrypted (https, gRPC over TLS), or the settings refuse to load
+    and the service does not start."""
+
+    model_config = SettingsConfigDict(extra="ignore", hide_input_in_errors=True)  # the input holds secrets
+
+    environment: Environment = Field(
+        default=Environment.PRODUCTION,
+        alias=ENVIRONMENT_VARIABLE,
+        description="development (devstack: make up, the tests) allows plaintext http and gRPC; "
+        "production, the default, refuses them",
+    )
+
+    def refuse_plaintext(self, problems: list[str]) -> None:
+        """Stops loading when some address is plaintext (`problems`, each naming its setting)
+        unless the environment is development."""
+        if problems and self.environment is not Environment.DEVELOPMENT:
+            raise ValueError(
+                "; ".join(problems) + f". Refused because {ENVIRONMENT_VARIABLE} is {self.environment.value}, "
+                f"the default; only {ENVIRONMENT_VARIABLE}=development allows plaintext"
+            )
+
+    def require_https(self, field: str, url: AnyHttpUrl | None, why: str) -> list[str]:
+        """The problem with `field` if `url` is given and is not https, for `refuse_plaintext`."""
+        if url is None or url.scheme == "https":
+            return []
+        return [f"{setting_name(type(self), field)} is {url}, not https://: {why}"]
 
 
 def api_audience(service: str) -> str:
@@ -13,16 +80,20 @@ def api_audience(service: str) -> str:
     return f"qlcb-{service}"
 
 
-class OidcSettings(BaseSettings):
+class OidcSettings(EnvironmentSettings):
     """Where bearer tokens come from and who they must be meant for."""
 
     model_config = SettingsConfigDict(env_prefix="QLCB_OIDC_", extra="ignore")
 
-    issuer: AnyHttpUrl = Field(description="Expected `iss`, e.g. http://localhost:8080/realms/qlcb")
+    issuer: AnyHttpUrl = Field(
+        description="Expected `iss`, e.g. https://login.example/realms/qlcb; http only in development"
+    )
     audience: str | None = Field(
         default=None, description="Expected `aud` of access tokens; unset: the service's own, `qlcb-<service>`"
     )
-    jwks_url: AnyHttpUrl | None = Field(default=None, description="JWKS endpoint; derived from the issuer when unset")
+    jwks_url: AnyHttpUrl | None = Field(
+        default=None, description="JWKS endpoint; derived from the issuer when unset; http only in development"
+    )
     leeway_seconds: int = Field(default=0, ge=0, le=60)
     jwks_min_refresh_seconds: float = Field(
         default=10.0, ge=0, description="At most one JWKS refresh per interval on unknown keys"
@@ -33,6 +104,14 @@ class OidcSettings(BaseSettings):
         description="Verified tokens remembered, by exact token and until their exp, so a repeated token skips the "
         "signature check; 0: every call verifies",
     )
+
+    @model_validator(mode="after")
+    def _encrypted_outside_development(self) -> OidcSettings:
+        self.refuse_plaintext(
+            self.require_https("issuer", self.issuer, "tokens are issued and their signing keys fetched in clear")
+            + self.require_https("jwks_url", self.jwks_url, "the signing keys would be fetched in clear")
+        )
+        return self
 
     def audience_of(self, service: str) -> str:
         """The audience the service checks: the configured one, or the service's own API."""
@@ -58,7 +137,7 @@ class HttpApiSettings(BaseSettings):
 class ServiceSettings(BaseSettings):
     """Settings every service has. Subclasses set `env_prefix`, e.g. QLCB_PERSONNEL_."""
 
-    model_config = SettingsConfigDict(extra="ignore")
+    model_config = SettingsConfigDict(extra="ignore", hide_input_in_errors=True)  # the input holds secrets
 
     log_level: str = "INFO"
     host: str = "127.0.0.1"
@@ -69,7 +148,7 @@ class NatsClientSettings(BaseSettings):
     """How a service reaches the event bus: as its own user, over TLS when a CA is given (or the
     URL is tls://), presenting a client certificate when the server verifies clients."""
 
-    model_config = SettingsConfigDict(extra="ignore")
+    model_config = SettingsConfigDict(extra="ignore", hide_input_in_errors=True)  # the input holds secrets
 
     nats_url: str = "nats://127.0.0.1:4222"
     nats_user: str = Field(default="", description="This service's own NATS user (events.permissions)")
@@ -80,10 +159,14 @@ class NatsClientSettings(BaseSettings):
     nats_tls_cert_file: Path | None = Field(default=None, description="PEM client certificate, with its key")
     nats_tls_key_file: Path | None = Field(default=None, description="PEM key of the client certificate, a secret")
 
+    @field_validator("nats_tls_ca_file", "nats_tls_cert_file", "nats_tls_key_file")
+    @classmethod
+    def _readable(cls, path: Path | None, info: ValidationInfo) -> Path | None:
+        return readable_pem(cls, info, path)
+
     @model_validator(mode="after")
     def _client_certificate_whole(self) -> NatsClientSettings:
-        if (self.nats_tls_cert_file is None) != (self.nats_tls_key_file is None):
-            raise ValueError("nats_tls_cert_file and nats_tls_key_file are given together")
+        given_together(self, "nats_tls_cert_file", "nats_tls_key_file")
         if self.nats_tls_cert_file is not None and not self.nats_tls:
             raise ValueError("a client certificate needs TLS: set nats_tls_ca_file or a tls:// URL")
         return self
@@ -95,5 +178,27 @@ class NatsClientSettings(BaseSettings):
 
 class GrpcServiceSettings(ServiceSettings, NatsClientSettings):
     grpc_port: int = Field(default=0, ge=0, le=65535)
+    grpc_tls_cert_file: Path | None = Field(
+        default=None, description="PEM server certificate (with its chain); set: the gRPC port serves TLS only"
+    )
+    grpc_tls_key_file: Path | None = Field(default=None, description="PEM key of the server certificate, a secret")
+    grpc_tls_client_ca_file: Path | None = Field(
+        default=None, description="PEM of the CA that signs clients' certificates; set: a client must present one"
+    )
     database_url: str = Field(description="SQLAlchemy async URL of this service's own store")
     shutdown_grace_seconds: float = 5.0
+
+    @field_validator("grpc_tls_cert_file", "grpc_tls_key_file", "grpc_tls_client_ca_file")
+    @classmethod
+    def _readable_tls(cls, path: Path | None, info: ValidationInfo) -> Path | None:
+        return readable_pem(cls, info, path)
+
+    @model_validator(mode="after")
+    def _server_certificate_whole(self) -> GrpcServiceSettings:
+        given_together(self, "grpc_tls_cert_file", "grpc_tls_key_file")
+        if self.grpc_tls_client_ca_file is not None and self.grpc_tls_cert_file is None:
+            raise ValueError(
+                f"{setting_name(type(self), 'grpc_tls_client_ca_file')} needs TLS: set "
+                f"{setting_name(type(self), 'grpc_tls_cert_file')} and {setting_name(type(self), 'grpc_tls_key_file')}"
+            )
+        return self

@@ -3,6 +3,7 @@ a deadline."""
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,14 +27,25 @@ class Backends:
 
     @classmethod
     def connect(cls, settings: GatewaySettings) -> Backends:
-        personnel = grpc.aio.insecure_channel(settings.personnel_target)
-        reports = grpc.aio.insecure_channel(settings.reports_target)
-        backup = grpc.aio.insecure_channel(settings.backup_target)
+        credentials = channel_credentials(settings)
+
+        def channel(target: str) -> grpc.aio.Channel:
+            if credentials is None:
+                return grpc.aio.insecure_channel(target)
+            return grpc.aio.secure_channel(target, credentials)
+
+        personnel = channel(settings.personnel_target)
+        reports = channel(settings.reports_target)
+        backup = channel(settings.backup_target)
         return cls(
             personnel=personnel_pb2_grpc.PersonnelServiceStub(personnel),
             reports=reports_pb2_grpc.ReportsServiceStub(reports),
             backup=backup_pb2_grpc.BackupServiceStub(backup),
-            identity=httpx.AsyncClient(base_url=str(settings.identity_url), timeout=settings.call_timeout_seconds),
+            identity=httpx.AsyncClient(
+                base_url=str(settings.identity_url),
+                timeout=settings.call_timeout_seconds,
+                verify=identity_verify(settings),
+            ),
             timeout=settings.call_timeout_seconds,
             channels=(personnel, reports, backup),
         )
@@ -45,3 +57,23 @@ class Backends:
         for channel in self.channels:
             await channel.close()
         await self.identity.aclose()
+
+
+def channel_credentials(settings: GatewaySettings) -> grpc.ChannelCredentials | None:
+    """TLS to the backends, checking their certificates against the CA and presenting the client
+    certificate if one is given; None for plaintext channels (no CA given: development only)."""
+    if settings.grpc_tls_ca_file is None:
+        return None
+    cert, key = settings.grpc_tls_cert_file, settings.grpc_tls_key_file
+    return grpc.ssl_channel_credentials(
+        root_certificates=settings.grpc_tls_ca_file.read_bytes(),
+        private_key=key.read_bytes() if key is not None else None,
+        certificate_chain=cert.read_bytes() if cert is not None else None,
+    )
+
+
+def identity_verify(settings: GatewaySettings) -> ssl.SSLContext | bool:
+    """How identity's certificate is checked: against its CA when given, else httpx's default bundle."""
+    if settings.identity_tls_ca_file is None:
+        return True
+    return ssl.create_default_context(cafile=settings.identity_tls_ca_file)

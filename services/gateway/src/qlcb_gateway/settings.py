@@ -1,17 +1,60 @@
 from __future__ import annotations
 
-from pydantic import AnyHttpUrl, Field
+from pathlib import Path
+
+from pydantic import AnyHttpUrl, Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from qlcb_common.settings import ServiceSettings
+from qlcb_common.settings import EnvironmentSettings, ServiceSettings, given_together, readable_pem, setting_name
+
+BACKENDS = ("personnel", "reports", "backup")
 
 
-class GatewaySettings(ServiceSettings):
+class GatewaySettings(ServiceSettings, EnvironmentSettings):
     model_config = SettingsConfigDict(env_prefix="QLCB_GATEWAY_", extra="ignore")
 
     port: int = 8080
     personnel_target: str = Field(description="host:port of the personnel gRPC service")
     reports_target: str = Field(description="host:port of the reports gRPC service")
     backup_target: str = Field(description="host:port of the backup gRPC service")
-    identity_url: AnyHttpUrl = Field(description="Base URL of the identity service")
+    grpc_tls_ca_file: Path | None = Field(
+        default=None,
+        description="PEM of the CA that signed the backends' certificates; set: every target is called over TLS "
+        "(required outside development)",
+    )
+    grpc_tls_cert_file: Path | None = Field(
+        default=None, description="PEM client certificate shown to backends that require one (with its chain)"
+    )
+    grpc_tls_key_file: Path | None = Field(default=None, description="PEM key of the client certificate, a secret")
+    identity_url: AnyHttpUrl = Field(description="Base URL of the identity service; https outside development")
+    identity_tls_ca_file: Path | None = Field(
+        default=None,
+        description="PEM of the CA that signed identity's certificate; unset: the default bundle (certifi's)",
+    )
     call_timeout_seconds: float = Field(default=10.0, gt=0, description="Deadline of every backend call")
+
+    @field_validator("grpc_tls_ca_file", "grpc_tls_cert_file", "grpc_tls_key_file", "identity_tls_ca_file")
+    @classmethod
+    def _readable(cls, path: Path | None, info: ValidationInfo) -> Path | None:
+        return readable_pem(cls, info, path)
+
+    @model_validator(mode="after")
+    def _tls_whole_and_required_outside_development(self) -> GatewaySettings:
+        gateway = type(self)
+        given_together(self, "grpc_tls_cert_file", "grpc_tls_key_file")
+        if self.grpc_tls_cert_file is not None and self.grpc_tls_ca_file is None:
+            raise ValueError(f"a client certificate needs TLS: set {setting_name(gateway, 'grpc_tls_ca_file')} as well")
+        if self.identity_tls_ca_file is not None and self.identity_url.scheme != "https":
+            raise ValueError(
+                f"{setting_name(gateway, 'identity_tls_ca_file')} needs an https:// "
+                f"{setting_name(gateway, 'identity_url')}"
+            )
+        problems = self.require_https("identity_url", self.identity_url, "bearer tokens would be sent to it in clear")
+        if self.grpc_tls_ca_file is None:
+            targets = ", ".join(setting_name(gateway, f"{backend}_target") for backend in BACKENDS)
+            problems.append(
+                f"{setting_name(gateway, 'grpc_tls_ca_file')} is unset, so {targets} would be called in plaintext gRPC "
+                "and bearer tokens sent in clear"
+            )
+        self.refuse_plaintext(problems)
+        return self

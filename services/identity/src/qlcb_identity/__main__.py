@@ -26,7 +26,15 @@ def main() -> int:
         return credential_rotation.main()
     settings = IdentitySettings()  # type: ignore[call-arg]
     configure_logging("identity", settings.log_level)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None, access_log=False)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        ssl_certfile=settings.tls_cert_file,
+        ssl_keyfile=settings.tls_key_file,
+        log_config=None,
+        access_log=False,
+    )
     return 0
 
 

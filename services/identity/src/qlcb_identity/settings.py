@@ -3,19 +3,27 @@ from __future__ import annotations
 from pathlib import Path
 
 from cryptography.fernet import Fernet, MultiFernet
-from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from qlcb_common.settings import NatsClientSettings, ServiceSettings
+from qlcb_common.settings import (
+    EnvironmentSettings,
+    NatsClientSettings,
+    ServiceSettings,
+    given_together,
+    readable_pem,
+)
 
 
-class KeycloakAdminSettings(ServiceSettings):
+class KeycloakAdminSettings(ServiceSettings, EnvironmentSettings):
     """How identity reaches Keycloak's admin API, as its own client of the realm (never the master
     admin), to keep the realm as the repository defines it and to manage accounts."""
 
     model_config = SettingsConfigDict(env_prefix="QLCB_IDENTITY_", extra="ignore")
 
-    keycloak_url: AnyHttpUrl = Field(description="Keycloak base URL, e.g. http://localhost:8080")
+    keycloak_url: AnyHttpUrl = Field(
+        description="Keycloak base URL, e.g. https://login.example; http only in development"
+    )
     keycloak_client_id: str = Field(default="qlcb-identity", description="Identity's confidential client of the realm")
     keycloak_client_secret: SecretStr = Field(description="That client's secret, from a secret the installer set")
     realm_file: Path = Field(description="The realm definition, deploy/keycloak/realm-qlcb.json")
@@ -25,11 +33,24 @@ class KeycloakAdminSettings(ServiceSettings):
         "development overlay (deploy/keycloak/realm-qlcb.dev-overlay.json is for make up and the tests)",
     )
 
+    @model_validator(mode="after")
+    def _keycloak_encrypted_outside_development(self) -> KeycloakAdminSettings:
+        self.refuse_plaintext(
+            self.require_https(
+                "keycloak_url", self.keycloak_url, "identity's client secret and admin tokens would cross in clear"
+            )
+        )
+        return self
+
 
 class IdentitySettings(KeycloakAdminSettings, NatsClientSettings):
     model_config = SettingsConfigDict(env_prefix="QLCB_IDENTITY_", extra="ignore")
 
     port: int = 8081
+    tls_cert_file: Path | None = Field(
+        default=None, description="PEM server certificate (with its chain); set: the port serves HTTPS only"
+    )
+    tls_key_file: Path | None = Field(default=None, description="PEM key of the server certificate, a secret")
     database_url: str = Field(description="SQLAlchemy async URL of identity's own store")
     admin_events_interval_seconds: float = Field(default=5.0, gt=0, description="Keycloak admin events polling")
     credential_keys: list[SecretStr] = Field(
@@ -58,3 +79,13 @@ class IdentitySettings(KeycloakAdminSettings, NatsClientSettings):
 
     def credential_sealer(self) -> MultiFernet:
         return MultiFernet([Fernet(key.get_secret_value()) for key in self.credential_keys])
+
+    @field_validator("tls_cert_file", "tls_key_file")
+    @classmethod
+    def _readable(cls, path: Path | None, info: ValidationInfo) -> Path | None:
+        return readable_pem(cls, info, path)
+
+    @model_validator(mode="after")
+    def _certificate_whole(self) -> IdentitySettings:
+        given_together(self, "tls_cert_file", "tls_key_file")
+        return self

@@ -49,6 +49,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("check", help="start and stop PostgreSQL, NATS and Keycloak once")
     up = commands.add_parser("up", help="run the whole system here with demo data until Ctrl+C")
     up.add_argument("--run-dir", type=Path, help="data and logs of this run (default: .state/run, wiped first)")
+    up.add_argument(
+        "--tls",
+        action="store_true",
+        help="run gRPC and NATS (both with client certificates) and identity over TLS, from throwaway CAs",
+    )
     extensions = commands.add_parser(
         "keycloak-extensions", help="build QLCB's Keycloak provider jars (for a Keycloak image's providers/)"
     )
@@ -57,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "check":
         return check()
     if args.command == "up":
-        return run_up(args.run_dir)
+        return run_up(args.run_dir, tls=args.tls)
     if args.command == "keycloak-extensions":
         home = ensure_keycloak()
         for folder in extension_folders():

@@ -1,13 +1,18 @@
 """The whole system as local processes: infrastructure (Keycloak, NATS, optionally
-PostgreSQL) and the five services, on the ports given (`make up`'s fixed ones) or on free ones."""
+PostgreSQL) and the five services, on the ports given (`make up`'s fixed ones) or on free ones.
+The services run as development (`QLCB_ENVIRONMENT`): Keycloak speaks http here. With `tls=True`
+the gRPC services and identity serve TLS from a throwaway authority (`tls.py`), the gRPC services
+require the gateway's client certificate, and the gateway checks every certificate."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import os
+import ssl
 import sys
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import httpx
@@ -16,7 +21,7 @@ from keycloak import KeycloakAdmin
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from qlcb_common.settings import api_audience
+from qlcb_common.settings import ENVIRONMENT_VARIABLE, Environment, api_audience
 from qlcb_devstack.keycloak import KeycloakServer, admin_client
 from qlcb_devstack.mail import MailSink
 from qlcb_devstack.nats import NatsServer
@@ -25,6 +30,7 @@ from qlcb_devstack.postgres import PostgresCluster
 from qlcb_devstack.probes import http_ok
 from qlcb_devstack.procs import ManagedProcess, wait_until
 from qlcb_devstack.realm import client_secret, dev_overlay_file, dev_realm, install_realm, realm_file
+from qlcb_devstack.tls import TlsFiles, throwaway_authority
 
 REALM = "qlcb"
 GRPC_SERVICES = ("personnel", "reports", "backup")
@@ -67,14 +73,14 @@ class Infra:
             self.postgres.destroy()
 
 
-def start_infra(run_dir: Path, ports: StackPorts, *, with_postgres: bool) -> Infra:
+def start_infra(run_dir: Path, ports: StackPorts, *, with_postgres: bool, tls: bool = False) -> Infra:
     """Starts what the services need, then installs the realm; Keycloak, the slowest, boots
-    while the others start."""
+    while the others start. With `tls`, NATS requires TLS and client certificates."""
     keycloak = KeycloakServer(
         data_dir=run_dir / "keycloak", port=ports.keycloak_port, management_port=ports.keycloak_management_port
     )
     keycloak.start()
-    nats = NatsServer(data_dir=run_dir / "nats", port=ports.nats_port, http_port=ports.nats_monitoring_port)
+    nats = NatsServer(data_dir=run_dir / "nats", port=ports.nats_port, http_port=ports.nats_monitoring_port, tls=tls)
     nats.start()
     postgres = None
     if with_postgres:
@@ -95,10 +101,11 @@ def start_infra(run_dir: Path, ports: StackPorts, *, with_postgres: bool) -> Inf
 class ServiceStack:
     """The five services as processes; each can be stopped, killed and started again."""
 
-    def __init__(self, infra: Infra, run_dir: Path) -> None:
+    def __init__(self, infra: Infra, run_dir: Path, *, tls: bool = False) -> None:
         self.infra = infra
         self.run_dir = run_dir
         self.ports = infra.ports
+        self.tls: TlsFiles | None = throwaway_authority(run_dir / "tls") if tls else None
         self.database_urls = {name: self._database_url(name) for name in DATABASES}
         self.credential_key = Fernet.generate_key().decode()
         self.processes = {name: self._process(name) for name in START_ORDER}
@@ -119,7 +126,16 @@ class ServiceStack:
         return f"127.0.0.1:{self.ports.grpc(service)}"
 
     def ops_url(self, service: str) -> str:
-        return f"http://127.0.0.1:{self.ports.ops(service)}"
+        """A service's HTTP address (see `StackPorts.ops`): https for identity when the stack runs TLS."""
+        scheme = "https" if self.tls is not None and service == "identity" else "http"
+        return f"{scheme}://127.0.0.1:{self.ports.ops(service)}"
+
+    @cached_property
+    def verify(self) -> ssl.SSLContext | bool:
+        """How an HTTP client checks the services' certificates: against the stack's own CA."""
+        if self.tls is None:
+            return True
+        return ssl.create_default_context(cafile=self.tls.ca)
 
     def start_all(self, timeout: float = 120) -> None:
         for name in START_ORDER:
@@ -127,7 +143,7 @@ class ServiceStack:
         for name in START_ORDER:
             process = self.processes[name]
             wait_until(
-                lambda n=name: http_ok(f"{self.ops_url(n)}/readyz"),  # type: ignore[misc]
+                lambda n=name: http_ok(f"{self.ops_url(n)}/readyz", verify=self.verify),  # type: ignore[misc]
                 timeout=timeout,
                 what=f"{name} to be ready",
                 process=process,
@@ -151,7 +167,7 @@ class ServiceStack:
         url = f"{self.ops_url(service)}/readyz"
         process = self.processes[service]
         deadline = asyncio.get_running_loop().time() + timeout
-        async with httpx.AsyncClient(timeout=2) as client:
+        async with httpx.AsyncClient(timeout=2, verify=self.verify) as client:
             while True:
                 try:
                     if (await client.get(url)).status_code == 200:
@@ -185,6 +201,7 @@ class ServiceStack:
         env = dict(os.environ)
         env.update(
             {
+                ENVIRONMENT_VARIABLE: Environment.DEVELOPMENT,
                 "QLCB_OIDC_ISSUER": self.infra.issuer,
                 "QLCB_OIDC_AUDIENCE": api_audience(service),
                 "PYTHONUNBUFFERED": "1",
@@ -195,8 +212,7 @@ class ServiceStack:
             env[prefix + "GRPC_PORT"] = str(self.ports.grpc(service))
             env[prefix + "OPS_PORT"] = str(self.ports.ops(service))
             env[prefix + "DATABASE_URL"] = self.database_urls[service]
-            env[prefix + "NATS_URL"] = self.infra.nats.url
-            env[prefix + "NATS_USER"], env[prefix + "NATS_PASSWORD"] = self.infra.nats.credentials(service)
+            env.update(self.infra.nats.client_env(prefix, service))
         else:
             env[prefix + "PORT"] = str(self.ports.ops(service))
         if service == "identity":
@@ -205,8 +221,7 @@ class ServiceStack:
             env[prefix + "REALM_FILE"] = str(realm_file())
             env[prefix + "REALM_OVERLAYS"] = json.dumps([str(dev_overlay_file())])
             env[prefix + "DATABASE_URL"] = self.database_urls[service]
-            env[prefix + "NATS_URL"] = self.infra.nats.url
-            env[prefix + "NATS_USER"], env[prefix + "NATS_PASSWORD"] = self.infra.nats.credentials(service)
+            env.update(self.infra.nats.client_env(prefix, service))
             env[prefix + "CREDENTIAL_KEYS"] = json.dumps([self.credential_key])
             env[prefix + "SMTP_HOST"] = self.infra.mail.host
             env[prefix + "SMTP_PORT"] = str(self.infra.mail.port)
@@ -219,9 +234,31 @@ class ServiceStack:
             for backend in GRPC_SERVICES:
                 env[f"{prefix}{backend.upper()}_TARGET"] = self.grpc_target(backend)
             env[prefix + "IDENTITY_URL"] = self.identity_url
+        if self.tls is not None:
+            env.update(self._tls_env(service, prefix, self.tls))
         return ManagedProcess(
             service,
             [sys.executable, "-m", f"qlcb_{service}"],
             log_dir=self.run_dir / "logs",
             env=env,
         )
+
+    @staticmethod
+    def _tls_env(service: str, prefix: str, tls: TlsFiles) -> dict[str, str]:
+        """A service's TLS settings: the gRPC services and identity serve the server certificate
+        (the gRPC services require the client certificate, which only the gateway holds); the
+        gateway checks theirs against the CA and shows the client certificate."""
+        if service in GRPC_SERVICES:
+            return {
+                prefix + "GRPC_TLS_CERT_FILE": str(tls.server_cert),
+                prefix + "GRPC_TLS_KEY_FILE": str(tls.server_key),
+                prefix + "GRPC_TLS_CLIENT_CA_FILE": str(tls.ca),
+            }
+        if service == "identity":
+            return {prefix + "TLS_CERT_FILE": str(tls.server_cert), prefix + "TLS_KEY_FILE": str(tls.server_key)}
+        return {
+            prefix + "GRPC_TLS_CA_FILE": str(tls.ca),
+            prefix + "GRPC_TLS_CERT_FILE": str(tls.client_cert),
+            prefix + "GRPC_TLS_KEY_FILE": str(tls.client_key),
+            prefix + "IDENTITY_TLS_CA_FILE": str(tls.ca),
+        }

@@ -18,7 +18,7 @@ from qlcb_devstack.stack import REALM, ServiceStack, start_infra
 from qlcb_devstack.state import state_dir
 
 
-def run_up(run_dir: Path | None = None) -> int:
+def run_up(run_dir: Path | None = None, *, tls: bool = False) -> int:
     try:
         ports = StackPorts()
     except ValidationError as error:
@@ -35,8 +35,8 @@ def run_up(run_dir: Path | None = None) -> int:
     shutil.rmtree(run_dir, ignore_errors=True)
     run_dir.mkdir(parents=True)
     print("Starting Keycloak, NATS and the five services (the first start takes a few minutes)…", flush=True)
-    infra = start_infra(run_dir, ports, with_postgres=False)
-    services = ServiceStack(infra, run_dir)
+    infra = start_infra(run_dir, ports, with_postgres=False, tls=tls)
+    services = ServiceStack(infra, run_dir, tls=tls)
     try:
         services.start_all()
         seed_accounts(infra.keycloak_admin())
@@ -65,6 +65,7 @@ def _print_banner(services: ServiceStack) -> None:
         f"  Keycloak admin       {kc}/admin",
         f"                       user {infra.keycloak.admin_user}, password {infra.keycloak.admin_password}",
         f"  NATS                 {infra.nats.url}",
+        *_tls_lines(services),
         f"  Thư gửi đi           {infra.mail.maildir}  (SMTP {infra.mail.host}:{infra.mail.port}: mã nhận",
         "                       mật khẩu lần đầu gửi người giữ tài khoản; each message is a file)",
         f"  Logs and data        {services.run_dir}",
@@ -85,3 +86,15 @@ def _print_banner(services: ServiceStack) -> None:
         "Press Ctrl+C to stop.",
     ]
     print("\n".join(lines), flush=True)
+
+
+def _tls_lines(services: ServiceStack) -> list[str]:
+    """With --tls: the throwaway CAs a client needs to trust (and the client certificates)."""
+    bus = services.infra.nats.tls
+    if services.tls is None or bus is None:
+        return []
+    return [
+        f"  TLS CA               {services.tls.ca}  (gRPC and identity; client certificate",
+        f"                       {services.tls.client_cert})",
+        f"  NATS TLS CA          {bus.ca}  (client certificate {bus.client_cert})",
+    ]

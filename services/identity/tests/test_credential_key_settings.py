@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from qlcb_identity.settings import IdentitySettings
 
 REQUIRED = {
+    "QLCB_ENVIRONMENT": "development",
     "QLCB_IDENTITY_KEYCLOAK_URL": "http://127.0.0.1:8080",
     "QLCB_IDENTITY_KEYCLOAK_CLIENT_SECRET": "secret",
     "QLCB_IDENTITY_REALM_FILE": "realm.json",
