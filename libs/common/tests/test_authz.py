@@ -118,6 +118,8 @@ def test_a_sections_claim_gives_nothing_to_tiers_without_granted_rows() -> None:
         Section.IDENTITY,
         Section.WORK_HISTORY,
         Section.SALARY,
+        Section.TRAINING,
+        Section.EVALUATION,
         Section.REWARDS_DISCIPLINE,
         Section.ASSET_DECLARATION,
         Section.LABOUR_CONTRACT,

@@ -14,7 +14,7 @@ from google.protobuf.message import Message
 
 from qlcb.identity.v1 import events_pb2 as identity_events
 from qlcb.personnel.v1 import events_pb2 as personnel_events
-from qlcb.personnel.v1 import personnel_pb2
+from qlcb.personnel.v1 import personnel_pb2, record_pb2
 from qlcb_common.events import subjects
 from qlcb_common.events.contracts import IDENTITY_EVENTS, PERSONNEL_EVENTS, accept
 from qlcb_common.events.envelope import PoisonMessage, wrap
@@ -79,6 +79,16 @@ VALID: dict[str, Callable[[], Message]] = {
     subjects.PERSONNEL_PERSON_RESIGNED: lambda: _status(personnel_pb2.PERSON_STATUS_RESIGNED, ACTIVE),
     subjects.PERSONNEL_PERSON_DIED: lambda: _status(personnel_pb2.PERSON_STATUS_DECEASED, ACTIVE),
     subjects.PERSONNEL_PERSON_REINSTATED: lambda: _status(ACTIVE, RETIRED),
+    subjects.PERSONNEL_RECORD_CHANGED: lambda: personnel_events.RecordEntryChanged(
+        person_id=str(uuid.uuid4()),
+        personal_id="001088000123",
+        entry=record_pb2.RecordEntry(
+            entry_id=str(uuid.uuid4()),
+            section="evaluations",
+            change="recorded",
+            values_json='{"level": "HTTNV", "year": 2025}',
+        ),
+    ),
     subjects.PERSONNEL_PERSON_TRANSFERRED: lambda: personnel_events.PersonTransferred(
         person=_person(unit_id=HANOI_ID),
         from_unit=_unit(),

@@ -58,6 +58,11 @@ class FailedPrecondition(ServiceError):
     pass
 
 
+class StaleVersion(ServiceError):
+    """The caller changed a version that another change has superseded since it read it: gRPC
+    ABORTED, HTTP 412 (its If-Match no longer matches); read again and retry."""
+
+
 class DataLoss(ServiceError):
     """Stored data is damaged (e.g. a backup file no longer matches its checksum)."""
 

@@ -23,6 +23,7 @@ from qlcb_common.errors import (
     NotFound,
     PermissionDenied,
     ServiceError,
+    StaleVersion,
 )
 from qlcb_common.metrics import AUTH_FAILURES, GRPC_DURATION, GRPC_REQUESTS
 
@@ -40,6 +41,7 @@ _STATUS_OF: tuple[tuple[type[ServiceError], grpc.StatusCode], ...] = (
     (FailedPrecondition, grpc.StatusCode.FAILED_PRECONDITION),
     (DataLoss, grpc.StatusCode.DATA_LOSS),
     (Gone, grpc.StatusCode.NOT_FOUND),
+    (StaleVersion, grpc.StatusCode.ABORTED),
 )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +38,10 @@ def _no_background(_db: Database, _js: JetStreamContext) -> Sequence[Coroutine[A
     return ()
 
 
+async def _nothing_to_prepare(_db: Database) -> None:
+    return None
+
+
 @dataclass
 class GrpcApp:
     name: str
@@ -46,6 +50,8 @@ class GrpcApp:
     metadata: MetaData
     register: Register
     background: Background = field(default=_no_background)
+    # Run once the schema exists and before the service reports ready (e.g. seeding catalogs).
+    prepare: Callable[[Database], Awaitable[None]] = field(default=_nothing_to_prepare)
 
 
 async def serve(app: GrpcApp) -> None:
@@ -142,6 +148,7 @@ def server_credentials(settings: GrpcServiceSettings) -> grpc.ServerCredentials 
 async def _connect(app: GrpcApp, db: Database, readiness: Readiness) -> Any:
     await db.wait_connected()
     await db.create_schema(app.metadata)
+    await app.prepare(db)
     readiness.mark("database")
     nc = await connect(app.settings, name=f"qlcb-{app.name}")
     await ensure_streams(nc.jetstream(), OWN_STREAM[app.name])

@@ -25,6 +25,7 @@ from qlcb_common.errors import (
     NotFound,
     PermissionDenied,
     ServiceError,
+    StaleVersion,
 )
 from qlcb_common.metrics import AUTH_FAILURES, HTTP_DURATION, HTTP_REQUESTS
 from qlcb_common.ops_http import Readiness, ops_routes
@@ -60,6 +61,7 @@ _HTTP_STATUS: tuple[tuple[type[ServiceError], int], ...] = (
     (FailedPrecondition, 409),
     (PermissionDenied, 403),
     (Gone, 410),
+    (StaleVersion, 412),
     (DataLoss, 500),
 )
 

@@ -5,8 +5,9 @@ from typing import Any
 
 import grpc
 from nats.js import JetStreamContext
+from sqlalchemy.exc import IntegrityError
 
-from qlcb.personnel.v1 import personnel_pb2, personnel_pb2_grpc
+from qlcb.personnel.v1 import personnel_pb2, personnel_pb2_grpc, record_pb2, record_pb2_grpc
 from qlcb_common.db import Database
 from qlcb_common.events import streams, subjects
 from qlcb_common.events.consumer import DurableConsumer
@@ -14,9 +15,13 @@ from qlcb_common.events.contracts import IDENTITY_EVENTS
 from qlcb_common.events.relay import OutboxRelay
 from qlcb_common.grpc_runtime import GrpcApp
 from qlcb_common.settings import OidcSettings
+from qlcb_personnel.catalogs import models as _catalogs  # noqa: F401  (registers the table)
+from qlcb_personnel.catalogs import service as catalogs
 from qlcb_personnel.db_models import Base, make_delegations, make_inbox, make_outbox
 from qlcb_personnel.grpc_api import PersonnelServicer
 from qlcb_personnel.persons import models as _persons  # noqa: F401  (registers the table)
+from qlcb_personnel.record import models as _record  # noqa: F401  (registers the table)
+from qlcb_personnel.record.grpc_api import PersonRecordServicer
 from qlcb_personnel.settings import PersonnelSettings
 from qlcb_personnel.units import models as _units  # noqa: F401  (registers the table)
 
@@ -30,7 +35,19 @@ def build_app() -> GrpcApp:
 
     def register(server: grpc.aio.Server, db: Database) -> Sequence[str]:
         personnel_pb2_grpc.add_PersonnelServiceServicer_to_server(PersonnelServicer(db, outbox, delegations), server)
-        return [personnel_pb2.DESCRIPTOR.services_by_name["PersonnelService"].full_name]
+        record_pb2_grpc.add_PersonRecordServiceServicer_to_server(PersonRecordServicer(db, outbox, delegations), server)
+        return [
+            personnel_pb2.DESCRIPTOR.services_by_name["PersonnelService"].full_name,
+            record_pb2.DESCRIPTOR.services_by_name["PersonRecordService"].full_name,
+        ]
+
+    async def seed_catalogs(db: Database) -> None:
+        try:
+            async with db.unit_of_work() as session:
+                await catalogs.seed(session)
+        except IntegrityError:
+            # Another replica seeded the same values first: what the files hold is there.
+            return
 
     def background(db: Database, js: JetStreamContext) -> Sequence[Coroutine[Any, Any, None]]:
         follow_delegations = DurableConsumer(
@@ -52,4 +69,5 @@ def build_app() -> GrpcApp:
         metadata=Base.metadata,
         register=register,
         background=background,
+        prepare=seed_catalogs,
     )

@@ -27,6 +27,8 @@ class Section(StrEnum):
     IDENTITY = "identity"  # sơ yếu lý lịch: name, birth, ids
     WORK_HISTORY = "work_history"  # quá trình công tác, điều động
     SALARY = "salary"  # ngạch, bậc, hệ số, phụ cấp
+    TRAINING = "training"  # đào tạo, bồi dưỡng
+    EVALUATION = "evaluation"  # đánh giá, xếp loại hằng năm
     REWARDS_DISCIPLINE = "rewards_discipline"  # khen thưởng, kỷ luật
     ASSET_DECLARATION = "asset_declaration"  # kê khai tài sản
     LABOUR_CONTRACT = "labour_contract"  # hợp đồng lao động
@@ -48,6 +50,8 @@ RECORD = (
     Section.IDENTITY,
     Section.WORK_HISTORY,
     Section.SALARY,
+    Section.TRAINING,
+    Section.EVALUATION,
     Section.REWARDS_DISCIPLINE,
     Section.ASSET_DECLARATION,
     Section.LABOUR_CONTRACT,

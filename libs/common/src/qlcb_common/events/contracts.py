@@ -11,6 +11,7 @@ dead-letters it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -24,6 +25,7 @@ from qlcb.identity.v1 import events_pb2 as identity_events
 from qlcb.personnel.v1 import events_pb2 as personnel_events
 from qlcb.personnel.v1 import personnel_pb2
 from qlcb_common import personnel_rules as rules
+from qlcb_common import record_sections
 from qlcb_common.authz import delegations
 from qlcb_common.errors import FieldViolation
 from qlcb_common.events import subjects
@@ -252,6 +254,38 @@ def _transferred(event: personnel_events.PersonTransferred) -> list[FieldViolati
     return found
 
 
+_CHANGES = frozenset({"recorded", "corrected", "closed", "retracted"})
+
+
+def _record_changed(event: personnel_events.RecordEntryChanged) -> list[FieldViolation]:
+    """The entry's values must be what the section's declaration accepts, as personnel stores them."""
+    found: list[FieldViolation] = []
+    _uuid(event.person_id, "person_id", found)
+    _text(rules.personal_id, event.personal_id, "personal_id", found)
+    entry = event.entry
+    _uuid(entry.entry_id, "entry.entry_id", found)
+    section = record_sections.BY_NAME.get(entry.section)
+    if section is None:
+        found.append(FieldViolation("entry.section", "không phải mục hồ sơ đã khai báo"))
+        return found
+    if entry.change not in _CHANGES:
+        found.append(FieldViolation("entry.change", f"phải là một trong {sorted(_CHANGES)}"))
+    try:
+        values = json.loads(entry.values_json)
+    except json.JSONDecodeError:
+        found.append(FieldViolation("entry.values_json", "không phải JSON"))
+        return found
+    if not isinstance(values, dict):
+        found.append(FieldViolation("entry.values_json", "phải là một đối tượng JSON"))
+        return found
+    violations: list[FieldViolation] = []
+    stored = record_sections.check_values(section, values, violations)
+    found += [FieldViolation(f"entry.{v.field}", v.description) for v in violations]
+    if not violations and stored != values:
+        found.append(FieldViolation("entry.values_json", "không ở dạng lưu trữ (NFC, đã chuẩn hóa)"))
+    return found
+
+
 PERSONNEL_EVENTS: Contracts = {
     subjects.PERSONNEL_UNIT_ESTABLISHED: Contract(personnel_events.UnitEstablished, _established),
     subjects.PERSONNEL_UNIT_RENAMED: Contract(personnel_events.UnitRenamed, _renamed),
@@ -273,6 +307,7 @@ PERSONNEL_EVENTS: Contracts = {
         personnel_events.PersonStatusChanged, _status_changed(personnel_pb2.PERSON_STATUS_ACTIVE)
     ),
     subjects.PERSONNEL_PERSON_TRANSFERRED: Contract(personnel_events.PersonTransferred, _transferred),
+    subjects.PERSONNEL_RECORD_CHANGED: Contract(personnel_events.RecordEntryChanged, _record_changed),
 }
 """Every subject personnel publishes on."""
 

@@ -26,6 +26,8 @@ DelegableSection = Literal[
     "identity",
     "work_history",
     "salary",
+    "training",
+    "evaluation",
     "rewards_discipline",
     "asset_declaration",
     "labour_contract",

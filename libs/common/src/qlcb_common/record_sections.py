@@ -1,0 +1,210 @@
+"""The sections of a civil servant's record, each declared once (R-PER-1, ADR 0009).
+
+A declaration names the section's fields with their kinds, limits and catalogs, how its entries
+sit in time, and the authorization section that guards it. Personnel stores, checks, dates and
+corrects entries from it; the gateway builds the section's typed REST schema from it; consumers
+of personnel's events check entries against it. Adding a section is adding a declaration here
+(and, for rules beyond field types, a rule in personnel).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+
+from qlcb_common.authz.matrix import Section
+from qlcb_common.errors import FieldViolation
+from qlcb_common.text import clean, control_violation
+
+
+class Kind(StrEnum):
+    TEXT = "text"
+    LONG_TEXT = "long_text"  # several lines allowed
+    DATE = "date"
+    INTEGER = "integer"
+    DECIMAL = "decimal"  # sent and kept as a string, e.g. "4.98"
+    CODE = "code"  # a code of the field's catalog, valid on the entry's date
+
+
+class Timing(StrEnum):
+    """How a section's entries sit in time."""
+
+    TIMELINE = "timeline"  # one at a time (rank and step, placement): periods must not overlap
+    PERIODS = "periods"  # periods that may run side by side (training courses, concurrent posts)
+    EVENTS = "events"  # dated facts (an evaluation, a reward); `unique` fields make one per key
+    FACTS = "facts"  # undated facts (family relations)
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    kind: Kind
+    label: str  # Vietnamese, as the resume and the exports print it
+    required: bool = True
+    max_length: int = 255
+    catalog: str | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+
+
+@dataclass(frozen=True)
+class RecordSection:
+    name: str  # the path segment: /v1/persons/{id}/{name}
+    label: str
+    authz: Section
+    timing: Timing
+    fields: tuple[Field, ...]
+    decision_required: bool = False
+    unique: tuple[str, ...] = ()  # for EVENTS: at most one current entry per value of these fields
+
+    @property
+    def dated(self) -> bool:
+        return self.timing is not Timing.FACTS
+
+    def field(self, name: str) -> Field:
+        return next(f for f in self.fields if f.name == name)
+
+
+_NOTE = Field("note", Kind.LONG_TEXT, "Ghi chú", required=False, max_length=1000)
+
+SECTIONS: tuple[RecordSection, ...] = (
+    RecordSection(
+        name="salary",
+        label="Diễn biến lương (ngạch, bậc, hệ số)",
+        authz=Section.SALARY,
+        timing=Timing.TIMELINE,
+        decision_required=True,
+        fields=(
+            Field("rank_code", Kind.CODE, "Mã ngạch", catalog="ranks", max_length=16),
+            Field("step", Kind.INTEGER, "Bậc", minimum=1, maximum=20),
+            Field("coefficient", Kind.DECIMAL, "Hệ số lương", max_length=8),
+            Field("over_frame_percent", Kind.INTEGER, "Phụ cấp vượt khung (%)", required=False, minimum=5, maximum=50),
+            _NOTE,
+        ),
+    ),
+    RecordSection(
+        name="placements",
+        label="Quá trình công tác",
+        authz=Section.WORK_HISTORY,
+        timing=Timing.TIMELINE,
+        fields=(
+            Field("unit_name", Kind.TEXT, "Cơ quan, đơn vị"),
+            Field("post", Kind.TEXT, "Chức danh, chức vụ"),
+            Field("main_duties", Kind.LONG_TEXT, "Công việc chính", required=False, max_length=1000),
+            _NOTE,
+        ),
+    ),
+    RecordSection(
+        name="trainings",
+        label="Đào tạo, bồi dưỡng",
+        authz=Section.TRAINING,
+        timing=Timing.PERIODS,
+        fields=(
+            Field("kind", Kind.CODE, "Loại", catalog="training_kinds", max_length=16),
+            Field("level", Kind.CODE, "Trình độ, văn bằng", catalog="training_levels", max_length=16),
+            Field("field", Kind.TEXT, "Chuyên ngành", required=False),
+            Field("institution", Kind.TEXT, "Cơ sở đào tạo"),
+            Field("mode", Kind.TEXT, "Hình thức đào tạo", required=False, max_length=50),
+            _NOTE,
+        ),
+    ),
+    RecordSection(
+        name="evaluations",
+        label="Đánh giá, xếp loại hằng năm",
+        authz=Section.EVALUATION,
+        timing=Timing.EVENTS,
+        decision_required=True,
+        unique=("year",),
+        fields=(
+            Field("year", Kind.INTEGER, "Năm đánh giá", minimum=1975, maximum=2100),
+            Field("level", Kind.CODE, "Mức xếp loại", catalog="evaluation_levels", max_length=16),
+            _NOTE,
+        ),
+    ),
+    RecordSection(
+        name="family",
+        label="Quan hệ gia đình",
+        authz=Section.FAMILY,
+        timing=Timing.FACTS,
+        fields=(
+            Field("side", Kind.CODE, "Về bản thân hay bên vợ/chồng", catalog="family_sides", max_length=16),
+            Field("relation", Kind.TEXT, "Quan hệ", max_length=50),
+            Field("full_name", Kind.TEXT, "Họ và tên", max_length=150),
+            Field("birth_year", Kind.INTEGER, "Năm sinh", minimum=1880, maximum=2100),
+            Field("home_town", Kind.TEXT, "Quê quán", required=False),
+            Field("occupation", Kind.TEXT, "Nghề nghiệp", required=False),
+            Field("workplace", Kind.TEXT, "Cơ quan công tác", required=False),
+            Field("residence", Kind.TEXT, "Nơi ở", required=False),
+        ),
+    ),
+)
+BY_NAME: Mapping[str, RecordSection] = {section.name: section for section in SECTIONS}
+
+MAX_DECISION_TEXT = 255
+
+
+def check_values(
+    section: RecordSection, raw: Mapping[str, object], violations: list[FieldViolation]
+) -> dict[str, object]:
+    """The entry's values as stored (text trimmed and NFC, numbers typed), checked field by field
+    against the declaration; unknown fields are refused. Catalog codes are checked by personnel,
+    which keeps the catalogs."""
+    known = {f.name for f in section.fields}
+    for name in raw:
+        if name not in known:
+            violations.append(FieldViolation(f"values.{name}", "không phải trường của mục này"))
+    values: dict[str, object] = {}
+    for spec in section.fields:
+        value = raw.get(spec.name)
+        where = f"values.{spec.name}"
+        if value is None or value == "":
+            if spec.required:
+                violations.append(FieldViolation(where, f"{spec.label}: bắt buộc"))
+            continue
+        checked = _check(spec, value, where, violations)
+        if checked is not None:
+            values[spec.name] = checked
+    return values
+
+
+def _check(spec: Field, value: object, where: str, violations: list[FieldViolation]) -> object | None:
+    if spec.kind is Kind.INTEGER:
+        if isinstance(value, bool) or not isinstance(value, int):
+            violations.append(FieldViolation(where, f"{spec.label}: phải là số nguyên"))
+            return None
+        if (spec.minimum is not None and value < spec.minimum) or (spec.maximum is not None and value > spec.maximum):
+            violations.append(FieldViolation(where, f"{spec.label}: phải từ {spec.minimum} đến {spec.maximum}"))
+            return None
+        return value
+    if not isinstance(value, str):
+        violations.append(FieldViolation(where, f"{spec.label}: phải là chuỗi ký tự"))
+        return None
+    if refused := control_violation(where, value, multiline=spec.kind is Kind.LONG_TEXT):
+        violations.append(refused)
+        return None
+    text = clean(value) if spec.kind is not Kind.LONG_TEXT else "\n".join(clean(line) for line in value.splitlines())
+    if len(text) > spec.max_length:
+        violations.append(FieldViolation(where, f"{spec.label}: dài quá {spec.max_length} ký tự"))
+        return None
+    if spec.kind is Kind.DECIMAL:
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            violations.append(FieldViolation(where, f"{spec.label}: phải là số thập phân, ví dụ 4.98"))
+            return None
+        if not number.is_finite() or number < 0:
+            violations.append(FieldViolation(where, f"{spec.label}: phải là số không âm"))
+            return None
+        return f"{number.quantize(Decimal('0.01'))}"
+    if spec.kind is Kind.DATE:
+        try:
+            return date.fromisoformat(text).isoformat()
+        except ValueError:
+            violations.append(FieldViolation(where, f"{spec.label}: phải theo dạng YYYY-MM-DD"))
+            return None
+    if spec.kind is Kind.CODE:
+        return text.upper()
+    return text

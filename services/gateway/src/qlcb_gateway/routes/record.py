@@ -1,0 +1,391 @@
+"""The sections of a person's record over REST, one typed set of operations per section, built
+from the section's declaration (`qlcb_common.record_sections`, ADR 0009).
+
+For each section `s`: `GET /v1/persons/{id}/s` (as of a date, as known at a moment),
+`POST` a change, `PUT /v1/persons/{id}/s/{entry_id}` a correction and `DELETE` a retraction (both
+with `If-Match` carrying the version read, from the entry's `ETag`), and the versions of one entry.
+`GET /v1/persons/{id}/record` reads the whole record in one call.
+
+No `from __future__ import annotations` here: FastAPI reads the body and response types of the
+generated operations from their annotations, which name models built at run time."""
+
+import datetime as dt
+import json
+from datetime import date, datetime
+from enum import Enum
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Response, status
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from qlcb.personnel.v1 import record_pb2
+from qlcb_common.http_errors import problem
+from qlcb_common.record_sections import SECTIONS, Kind, RecordSection
+from qlcb_gateway.dependencies import BackendsDep, Caller
+from qlcb_gateway.routes.organisation import person_public
+from qlcb_gateway.schemas import PersonPublic
+
+router = APIRouter(prefix="/v1", tags=["Hồ sơ cán bộ: các mục"])
+
+_PYTHON_TYPE: dict[Kind, type] = {
+    Kind.TEXT: str,
+    Kind.LONG_TEXT: str,
+    Kind.DATE: date,
+    Kind.INTEGER: int,
+    Kind.DECIMAL: str,
+    Kind.CODE: str,
+}
+
+
+class Decision(BaseModel):
+    """Quyết định: its effective date is the entry's `valid_from`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    number: str = Field(default="", max_length=100, description="Số quyết định, ví dụ 125/QĐ-TCHQ")
+    date: dt.date | None = Field(default=None, description="Ngày ký")
+    body: str = Field(default="", max_length=255, description="Cơ quan ban hành")
+    signer: str = Field(default="", max_length=150, description="Người ký")
+    signer_post: str = Field(default="", max_length=255, description="Chức vụ người ký")
+
+
+def _camel(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
+def _values_model(section: RecordSection) -> type[BaseModel]:
+    fields: dict[str, Any] = {}
+    for spec in section.fields:
+        python_type = _PYTHON_TYPE[spec.kind]
+        constraints: dict[str, Any] = {"description": spec.label}
+        if python_type is str:
+            constraints["max_length"] = spec.max_length
+        if spec.minimum is not None:
+            constraints["ge"] = spec.minimum
+        if spec.maximum is not None:
+            constraints["le"] = spec.maximum
+        if spec.catalog is not None:
+            constraints["json_schema_extra"] = {"x-catalog": spec.catalog}
+        if spec.kind is Kind.DECIMAL:
+            constraints["examples"] = ["4.98"]
+        if spec.required:
+            fields[spec.name] = (python_type, Field(**constraints))
+        else:
+            fields[spec.name] = (python_type | None, Field(default=None, **constraints))
+    return create_model(
+        f"{_camel(section.name)}Values",
+        __config__=ConfigDict(extra="forbid"),
+        __doc__=section.label,
+        **fields,
+    )
+
+
+def _input_model(section: RecordSection, values: type[BaseModel]) -> type[BaseModel]:
+    fields: dict[str, Any] = {"values": (values, Field(description=section.label))}
+    if section.dated:
+        fields["valid_from"] = (date, Field(description="Có hiệu lực từ ngày"))
+        fields["valid_to"] = (date | None, Field(default=None, description="Đến ngày (để trống: đến nay)"))
+    fields["decision"] = (Decision, Field(default_factory=Decision, description="Quyết định"))
+    return create_model(f"{_camel(section.name)}EntryInput", __config__=ConfigDict(extra="forbid"), **fields)
+
+
+def _entry_model(section: RecordSection, values: type[BaseModel]) -> type[BaseModel]:
+    return create_model(
+        f"{_camel(section.name)}Entry",
+        id=(str, Field(description="Mã phiên bản này")),
+        entry_id=(str, Field(description="Mã mục, giữ nguyên qua các lần đính chính")),
+        version=(int, Field(description="Phiên bản; gửi lại trong If-Match khi đính chính hoặc rút")),
+        valid_from=(date | None, None),
+        valid_to=(date | None, None),
+        values=(values, ...),
+        decision=(Decision, ...),
+        change=(str, Field(description="recorded, corrected, closed (bởi mục kế tiếp) hoặc retracted")),
+        recorded_at=(datetime, ...),
+        recorded_by=(str, ...),
+        superseded_at=(datetime | None, None),
+    )
+
+
+def _entry(message: record_pb2.RecordEntry) -> dict[str, Any]:
+    decision = message.decision
+    return {
+        "id": message.id,
+        "entry_id": message.entry_id,
+        "version": message.version,
+        "valid_from": message.valid_from or None,
+        "valid_to": message.valid_to or None,
+        "values": json.loads(message.values_json),
+        "decision": {
+            "number": decision.number,
+            "date": decision.date or None,
+            "body": decision.body,
+            "signer": decision.signer,
+            "signer_post": decision.signer_post,
+        },
+        "change": message.change,
+        "recorded_at": message.recorded_at,
+        "recorded_by": message.recorded_by,
+        "superseded_at": message.superseded_at or None,
+    }
+
+
+def _input(body: BaseModel) -> record_pb2.RecordEntryInput:
+    data = body.model_dump(mode="json")
+    decision = data["decision"]
+    return record_pb2.RecordEntryInput(
+        values_json=json.dumps({k: v for k, v in data["values"].items() if v is not None}, ensure_ascii=False),
+        valid_from=data.get("valid_from") or "",
+        valid_to=data.get("valid_to") or "",
+        decision=record_pb2.RecordDecision(
+            number=decision["number"],
+            date=decision["date"] or "",
+            body=decision["body"],
+            signer=decision["signer"],
+            signer_post=decision["signer_post"],
+        ),
+    )
+
+
+def _etag(version: int) -> str:
+    return f'"{version}"'
+
+
+class _MissingPrecondition(Exception):
+    pass
+
+
+def _version_in(if_match: str | None) -> int:
+    """The version an `If-Match` header names (the entry's ETag, as read)."""
+    if not if_match:
+        raise _MissingPrecondition(
+            "If-Match: bắt buộc, là ETag của mục khi đọc (để không ghi đè sửa đổi của người khác)"
+        )
+    tag = if_match.strip().removeprefix("W/").strip('"')
+    if not tag.isdigit():
+        raise _MissingPrecondition(f"If-Match: {if_match!r} không phải ETag của một mục hồ sơ")
+    return int(tag)
+
+
+AsOf = Annotated[date | None, Query(description="Hồ sơ tại ngày này (mặc định: hôm nay)")]
+KnownAt = Annotated[datetime | None, Query(description="Như hệ thống biết tại thời điểm này (RFC 3339, có múi giờ)")]
+IfMatch = Annotated[str | None, Header(description="ETag của mục khi đọc")]
+
+
+def _add_section_routes(section: RecordSection) -> dict[str, type[BaseModel]]:
+    values = _values_model(section)
+    entry_model = _entry_model(section, values)
+    input_model = _input_model(section, values)
+    base = f"/persons/{{person_id}}/{section.name}"
+    tags: list[str | Enum] = [f"Hồ sơ: {section.label}"]
+
+    async def list_entries(
+        person_id: str, principal: Caller, backends: BackendsDep, as_of: AsOf = None, known_at: KnownAt = None
+    ) -> list[entry_model]:  # type: ignore[valid-type]
+        response = await backends.record.ListRecordEntries(
+            record_pb2.ListRecordEntriesRequest(
+                person_id=person_id,
+                section=section.name,
+                as_of=as_of.isoformat() if as_of else "",
+                known_at=known_at.isoformat() if known_at else "",
+            ),
+            **backends.call_options(principal.token),
+        )
+        return [entry_model.model_validate(_entry(e)) for e in response.entries]
+
+    async def add_entry(
+        person_id: str,
+        body: input_model,  # type: ignore[valid-type]
+        principal: Caller,
+        backends: BackendsDep,
+        response: Response,
+    ) -> entry_model:  # type: ignore[valid-type]
+        added = await backends.record.AddRecordEntry(
+            record_pb2.AddRecordEntryRequest(person_id=person_id, section=section.name, input=_input(body)),
+            **backends.call_options(principal.token),
+        )
+        response.headers["ETag"] = _etag(added.entry.version)
+        return entry_model.model_validate(_entry(added.entry))
+
+    async def correct_entry(
+        person_id: str,
+        entry_id: str,
+        body: input_model,  # type: ignore[valid-type]
+        principal: Caller,
+        backends: BackendsDep,
+        response: Response,
+        if_match: IfMatch = None,
+    ) -> Any:
+        try:
+            expected = _version_in(if_match)
+        except _MissingPrecondition as missing:
+            return problem(status.HTTP_428_PRECONDITION_REQUIRED, "PreconditionRequired", str(missing))
+        corrected = await backends.record.CorrectRecordEntry(
+            record_pb2.CorrectRecordEntryRequest(
+                person_id=person_id,
+                section=section.name,
+                entry_id=entry_id,
+                expected_version=expected,
+                input=_input(body),
+            ),
+            **backends.call_options(principal.token),
+        )
+        response.headers["ETag"] = _etag(corrected.entry.version)
+        return entry_model.model_validate(_entry(corrected.entry))
+
+    async def retract_entry(
+        person_id: str,
+        entry_id: str,
+        principal: Caller,
+        backends: BackendsDep,
+        if_match: IfMatch = None,
+    ) -> Any:
+        try:
+            expected = _version_in(if_match)
+        except _MissingPrecondition as missing:
+            return problem(status.HTTP_428_PRECONDITION_REQUIRED, "PreconditionRequired", str(missing))
+        retracted = await backends.record.RetractRecordEntry(
+            record_pb2.RetractRecordEntryRequest(
+                person_id=person_id, section=section.name, entry_id=entry_id, expected_version=expected
+            ),
+            **backends.call_options(principal.token),
+        )
+        return entry_model.model_validate(_entry(retracted.entry))
+
+    async def entry_versions(
+        person_id: str, entry_id: str, principal: Caller, backends: BackendsDep
+    ) -> list[entry_model]:  # type: ignore[valid-type]
+        response = await backends.record.ListRecordEntryVersions(
+            record_pb2.ListRecordEntryVersionsRequest(person_id=person_id, section=section.name, entry_id=entry_id),
+            **backends.call_options(principal.token),
+        )
+        return [entry_model.model_validate(_entry(e)) for e in response.entries]
+
+    precondition = {
+        412: {"description": "The entry changed since it was read: read it again"},
+        428: {"description": "If-Match is missing or is not an entry's ETag"},
+    }
+    router.add_api_route(
+        base,
+        list_entries,
+        methods=["GET"],
+        tags=tags,
+        name=f"list_{section.name}",
+        summary=f"{section.label}: các mục",
+        response_model=list[entry_model],  # type: ignore[valid-type]
+    )
+    router.add_api_route(
+        base,
+        add_entry,
+        methods=["POST"],
+        tags=tags,
+        name=f"add_{section.name}",
+        summary=f"{section.label}: ghi nhận thay đổi",
+        status_code=status.HTTP_201_CREATED,
+        response_model=entry_model,
+    )
+    router.add_api_route(
+        f"{base}/{{entry_id}}",
+        correct_entry,
+        methods=["PUT"],
+        tags=tags,
+        name=f"correct_{section.name}",
+        summary=f"{section.label}: đính chính một mục",
+        response_model=entry_model,
+        responses=precondition,  # type: ignore[arg-type]
+    )
+    router.add_api_route(
+        f"{base}/{{entry_id}}",
+        retract_entry,
+        methods=["DELETE"],
+        tags=tags,
+        name=f"retract_{section.name}",
+        summary=f"{section.label}: rút một mục ghi nhầm",
+        response_model=entry_model,
+        responses=precondition,  # type: ignore[arg-type]
+    )
+    router.add_api_route(
+        f"{base}/{{entry_id}}/versions",
+        entry_versions,
+        methods=["GET"],
+        tags=tags,
+        name=f"versions_{section.name}",
+        summary=f"{section.label}: các phiên bản của một mục",
+        response_model=list[entry_model],  # type: ignore[valid-type]
+    )
+    return {section.name: entry_model}
+
+
+_ENTRY_MODELS: dict[str, type[BaseModel]] = {}
+for _section in SECTIONS:
+    _ENTRY_MODELS |= _add_section_routes(_section)
+
+RecordSections = create_model(  # type: ignore[call-overload]
+    "RecordSections",
+    **{name: (list[model] | None, Field(default=None)) for name, model in _ENTRY_MODELS.items()},  # type: ignore[valid-type]
+)
+
+
+class WholeRecord(BaseModel):
+    person: PersonPublic
+    sections: RecordSections = Field(  # type: ignore[valid-type]
+        description="Các mục người gọi được xem; mục không được xem thì không có"
+    )
+    next_regular_raise: date | None = Field(description="Ngày đến hạn nâng bậc lương thường xuyên")
+
+
+@router.get("/persons/{person_id}/record", tags=["Hồ sơ cán bộ"])
+async def whole_record(
+    person_id: str, principal: Caller, backends: BackendsDep, as_of: AsOf = None, known_at: KnownAt = None
+) -> WholeRecord:
+    """Toàn bộ hồ sơ: mọi mục người gọi được xem, tại một ngày, như hệ thống biết tại một thời điểm."""
+    response = await backends.record.GetRecord(
+        record_pb2.GetRecordRequest(
+            person_id=person_id,
+            as_of=as_of.isoformat() if as_of else "",
+            known_at=known_at.isoformat() if known_at else "",
+        ),
+        **backends.call_options(principal.token),
+    )
+    sections: dict[str, list[dict[str, Any]]] = {name: [] for name in response.sections}
+    for entry in response.entries:
+        sections[entry.section].append(_entry(entry))
+    return WholeRecord.model_validate(
+        {
+            "person": person_public(response.person),
+            "sections": sections,
+            "next_regular_raise": response.next_regular_raise or None,
+        }
+    )
+
+
+class CatalogValuePublic(BaseModel):
+    code: str
+    label: str
+    stat_group: str | None = Field(description="Nhóm thống kê trên các biểu mẫu báo cáo")
+    valid_from: date
+    valid_to: date | None
+    attributes: dict[str, Any]
+    legal_basis: str
+
+
+@router.get("/catalogs/{catalog}", tags=["Danh mục"])
+async def catalog_values(
+    catalog: str, principal: Caller, backends: BackendsDep, as_of: AsOf = None
+) -> list[CatalogValuePublic]:
+    """Các giá trị của một danh mục còn hiệu lực tại một ngày."""
+    response = await backends.record.ListCatalogValues(
+        record_pb2.ListCatalogValuesRequest(catalog=catalog, as_of=as_of.isoformat() if as_of else ""),
+        **backends.call_options(principal.token),
+    )
+    return [
+        CatalogValuePublic(
+            code=v.code,
+            label=v.label,
+            stat_group=v.stat_group or None,
+            valid_from=date.fromisoformat(v.valid_from),
+            valid_to=date.fromisoformat(v.valid_to) if v.valid_to else None,
+            attributes=json.loads(v.attributes_json),
+            legal_basis=v.legal_basis,
+        )
+        for v in response.values
+    ]

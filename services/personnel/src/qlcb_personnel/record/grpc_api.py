@@ -1,0 +1,191 @@
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from qlcb.personnel.v1 import record_pb2, record_pb2_grpc
+from qlcb_common import authz
+from qlcb_common import personnel_rules as rules
+from qlcb_common.authz import Action, Delegation, Section
+from qlcb_common.authz.delegations import DelegationCopy
+from qlcb_common.db import Database
+from qlcb_common.errors import FieldViolation, InvalidArgument
+from qlcb_common.events.outbox import Outbox
+from qlcb_common.grpc_interceptor import current_principal
+from qlcb_personnel.catalogs import service as catalogs
+from qlcb_personnel.persons import messages as person_messages
+from qlcb_personnel.persons import status
+from qlcb_personnel.record import messages, salary
+from qlcb_personnel.record import service as record
+from qlcb_personnel.record.service import DecisionInput, EntryInput
+
+Context = Any
+
+
+def _as_of(value: str) -> date | None:
+    if not value:
+        return None
+    violations: list[FieldViolation] = []
+    day = rules.iso_date(value, violations, "as_of", "Ngày phải theo dạng YYYY-MM-DD")
+    if violations:
+        raise InvalidArgument(violations)
+    return day
+
+
+def _known_at(value: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidArgument.single(
+            "known_at", "Thời điểm phải theo RFC 3339, ví dụ 2026-12-01T08:00:00+07:00"
+        ) from None
+    if moment.tzinfo is None:
+        raise InvalidArgument.single("known_at", "Thời điểm phải ghi múi giờ, ví dụ +07:00")
+    return moment
+
+
+def _input(message: record_pb2.RecordEntryInput) -> EntryInput:
+    try:
+        values = json.loads(message.values_json or "{}")
+    except json.JSONDecodeError as exc:
+        raise InvalidArgument.single("values", f"không phải JSON: {exc.msg}") from None
+    if not isinstance(values, dict):
+        raise InvalidArgument.single("values", "phải là một đối tượng JSON")
+    decision = message.decision
+    return EntryInput(
+        values=values,
+        valid_from=message.valid_from,
+        valid_to=message.valid_to,
+        decision=DecisionInput(
+            number=decision.number,
+            date=decision.date,
+            body=decision.body,
+            signer=decision.signer,
+            signer_post=decision.signer_post,
+        ),
+    )
+
+
+class PersonRecordServicer(record_pb2_grpc.PersonRecordServiceServicer):
+    def __init__(self, db: Database, outbox: Outbox, delegations: DelegationCopy) -> None:
+        self._db = db
+        self._outbox = outbox
+        self._delegations = delegations
+
+    async def _granted(self, session: AsyncSession) -> list[Delegation]:
+        return await self._delegations.for_caller(session, current_principal())
+
+    async def GetRecord(self, request: record_pb2.GetRecordRequest, context: Context) -> record_pb2.GetRecordResponse:
+        as_of, known_at = _as_of(request.as_of), _known_at(request.known_at)
+        async with self._db.unit_of_work() as session:
+            person, sections, entries = await record.whole_record(
+                session,
+                actor=current_principal(),
+                delegations=await self._granted(session),
+                person_id=request.person_id,
+                as_of=as_of,
+                known_at=known_at,
+            )
+            current = await status.current(session, [person.id])
+            raise_due = await salary.next_regular_raise(session, entries, as_of or date.today())
+        row = current.get(person.id)
+        return record_pb2.GetRecordResponse(
+            person=person_messages.to_proto(person, row.status if row else person_messages.ACTIVE),
+            sections=[s.name for s in sections],
+            entries=[messages.to_proto(e) for e in entries],
+            next_regular_raise=raise_due.isoformat() if raise_due else "",
+        )
+
+    async def ListRecordEntries(
+        self, request: record_pb2.ListRecordEntriesRequest, context: Context
+    ) -> record_pb2.ListRecordEntriesResponse:
+        as_of, known_at = _as_of(request.as_of), _known_at(request.known_at)
+        async with self._db.unit_of_work() as session:
+            entries = await record.list_entries(
+                session,
+                actor=current_principal(),
+                delegations=await self._granted(session),
+                person_id=request.person_id,
+                section_name=request.section,
+                as_of=as_of,
+                known_at=known_at,
+            )
+        return record_pb2.ListRecordEntriesResponse(entries=[messages.to_proto(e) for e in entries])
+
+    async def ListRecordEntryVersions(
+        self, request: record_pb2.ListRecordEntryVersionsRequest, context: Context
+    ) -> record_pb2.ListRecordEntryVersionsResponse:
+        async with self._db.unit_of_work() as session:
+            versions = await record.entry_versions(
+                session,
+                actor=current_principal(),
+                delegations=await self._granted(session),
+                person_id=request.person_id,
+                section_name=request.section,
+                entry_id=request.entry_id,
+            )
+        return record_pb2.ListRecordEntryVersionsResponse(entries=[messages.to_proto(e) for e in versions])
+
+    async def AddRecordEntry(
+        self, request: record_pb2.AddRecordEntryRequest, context: Context
+    ) -> record_pb2.AddRecordEntryResponse:
+        data = _input(request.input)
+        async with self._db.unit_of_work() as session:
+            entry = await record.add_entry(
+                session,
+                outbox=self._outbox,
+                actor=current_principal(),
+                delegations=await self._granted(session),
+                person_id=request.person_id,
+                section_name=request.section,
+                data=data,
+            )
+        return record_pb2.AddRecordEntryResponse(entry=messages.to_proto(entry))
+
+    async def CorrectRecordEntry(
+        self, request: record_pb2.CorrectRecordEntryRequest, context: Context
+    ) -> record_pb2.CorrectRecordEntryResponse:
+        data = _input(request.input)
+        async with self._db.unit_of_work() as session:
+            entry = await record.correct_entry(
+                session,
+                outbox=self._outbox,
+                actor=current_principal(),
+                delegations=await self._granted(session),
+                person_id=request.person_id,
+                section_name=request.section,
+                entry_id=request.entry_id,
+                expected_version=request.expected_version,
+                data=data,
+            )
+        return record_pb2.CorrectRecordEntryResponse(entry=messages.to_proto(entry))
+
+    async def RetractRecordEntry(
+        self, request: record_pb2.RetractRecordEntryRequest, context: Context
+    ) -> record_pb2.RetractRecordEntryResponse:
+        async with self._db.unit_of_work() as session:
+            entry = await record.retract_entry(
+                session,
+                outbox=self._outbox,
+                actor=current_principal(),
+                delegations=await self._granted(session),
+                person_id=request.person_id,
+                section_name=request.section,
+                entry_id=request.entry_id,
+                expected_version=request.expected_version,
+            )
+        return record_pb2.RetractRecordEntryResponse(entry=messages.to_proto(entry))
+
+    async def ListCatalogValues(
+        self, request: record_pb2.ListCatalogValuesRequest, context: Context
+    ) -> record_pb2.ListCatalogValuesResponse:
+        day = _as_of(request.as_of) or date.today()
+        authz.require(current_principal(), Section.CATALOG, Action.READ, "/")
+        async with self._db.unit_of_work() as session:
+            values = await catalogs.values_on(session, request.catalog, day)
+        return record_pb2.ListCatalogValuesResponse(values=[messages.catalog_value_to_proto(v) for v in values])

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from qlcb_common.db import UtcDateTime
+from qlcb_personnel.db_models import Base
+
+
+class RecordEntry(Base):
+    """One version of one entry of a section of a person's record (R-PER-2), bitemporal.
+
+    `valid_from`/`valid_to` say when the fact held (valid time); `recorded_at`/`superseded_at`
+    say when the system knew this version of it (transaction time). A version is never
+    changed: a correction, a retraction or the closing of a period by its successor supersedes
+    it with a new version of the same `entry_id`, so the wrong value stays visible as what was
+    known until then. The values are checked against the section's declaration
+    (`qlcb_common.record_sections`) before they are stored."""
+
+    __tablename__ = "record_entries"
+    __table_args__ = (
+        UniqueConstraint("entry_id", "version"),
+        # The record as known now: every read of a record and every overlap check uses it.
+        Index(
+            "ix_record_entries_current",
+            "person_id",
+            "section",
+            "valid_from",
+            postgresql_where=text("superseded_at IS NULL"),
+            sqlite_where=text("superseded_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    entry_id: Mapped[str] = mapped_column(String(36), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"))
+    section: Mapped[str] = mapped_column(String(32))
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    values: Mapped[dict[str, Any]] = mapped_column(JSON)
+    decision_number: Mapped[str | None] = mapped_column(String(100))
+    decision_date: Mapped[date | None] = mapped_column(Date)
+    decision_body: Mapped[str | None] = mapped_column(String(255))
+    decision_signer: Mapped[str | None] = mapped_column(String(150))
+    decision_signer_post: Mapped[str | None] = mapped_column(String(255))
+    change: Mapped[str] = mapped_column(String(16))  # recorded, corrected, closed, retracted
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    superseded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    retracted: Mapped[bool] = mapped_column(default=False)

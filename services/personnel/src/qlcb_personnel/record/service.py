@@ -1,0 +1,470 @@
+"""The sections of a person's record as dated, corrected, bitemporal history (R-PER-1, R-PER-2).
+
+One mechanism serves every section declared in `qlcb_common.record_sections`:
+- recording a change adds an entry from a date; in a timeline section the open entry before it
+  is closed the day before (a new version of it, `closed`), and any other overlap is refused
+  naming the clashing entry;
+- a correction replaces the current version of an entry (the wrong one stays, superseded), and
+  must name the version it corrects: of two edits of one version, one wins, the other is stale;
+- a retraction withdraws an entry recorded by mistake, again as a new version;
+- a record reads as of any date (valid time) and as known at any past moment (transaction time).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from qlcb.personnel.v1 import events_pb2
+from qlcb_common import authz
+from qlcb_common import personnel_rules as rules
+from qlcb_common.auth import Principal
+from qlcb_common.authz import Action, Delegation
+from qlcb_common.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound, StaleVersion
+from qlcb_common.events import subjects
+from qlcb_common.events.outbox import Outbox
+from qlcb_common.record_sections import BY_NAME, MAX_DECISION_TEXT, RecordSection, Timing, check_values
+from qlcb_common.text import clean, control_violation
+from qlcb_personnel.persons.models import Person
+from qlcb_personnel.persons.service import record_ref, visible_person
+from qlcb_personnel.record import messages, section_rules
+from qlcb_personnel.record.models import RecordEntry
+
+RECORDED, CORRECTED, CLOSED, RETRACTED = "recorded", "corrected", "closed", "retracted"
+
+
+@dataclass(frozen=True)
+class DecisionInput:
+    number: str = ""
+    date: str = ""
+    body: str = ""
+    signer: str = ""
+    signer_post: str = ""
+
+
+@dataclass(frozen=True)
+class EntryInput:
+    values: Mapping[str, object]
+    valid_from: str = ""
+    valid_to: str = ""
+    decision: DecisionInput = DecisionInput()
+
+
+@dataclass(frozen=True)
+class _Checked:
+    values: dict[str, object]
+    valid_from: date | None
+    valid_to: date | None
+    decision: dict[str, object]
+
+
+def section_of(name: str) -> RecordSection:
+    section = BY_NAME.get(name)
+    if section is None:
+        raise NotFound(f"Không có mục hồ sơ {name!r}")
+    return section
+
+
+async def _person_for(
+    session: AsyncSession,
+    actor: Principal,
+    delegations: Sequence[Delegation],
+    person_id: str,
+    section: RecordSection,
+    action: Action,
+) -> Person:
+    person, path = await visible_person(session, actor=actor, delegations=delegations, person_id=person_id)
+    authz.require(actor, section.authz, action, path, person=record_ref(person), delegations=delegations)
+    return person
+
+
+def _date(value: str, field: str, violations: list[FieldViolation]) -> date | None:
+    if not value:
+        return None
+    if refused := control_violation(field, value):
+        violations.append(refused)
+        return None
+    return rules.iso_date(value, violations, field, "Ngày phải theo dạng YYYY-MM-DD")
+
+
+def _text(value: str, field: str, violations: list[FieldViolation]) -> str | None:
+    if refused := control_violation(field, value):
+        violations.append(refused)
+        return None
+    text = clean(value)
+    if len(text) > MAX_DECISION_TEXT:
+        violations.append(FieldViolation(field, f"dài quá {MAX_DECISION_TEXT} ký tự"))
+        return None
+    return text or None
+
+
+async def _check(session: AsyncSession, section: RecordSection, person: Person, data: EntryInput) -> _Checked:
+    """Every field of the entry checked, all reasons at once; nothing is written on any."""
+    violations: list[FieldViolation] = []
+    values = check_values(section, data.values, violations)
+    valid_from = _date(data.valid_from, "valid_from", violations)
+    valid_to = _date(data.valid_to, "valid_to", violations)
+    if section.dated and valid_from is None and not any(v.field == "valid_from" for v in violations):
+        violations.append(FieldViolation("valid_from", "Ngày bắt đầu (ngày có hiệu lực) là bắt buộc"))
+    if not section.dated and (data.valid_from or data.valid_to):
+        violations.append(FieldViolation("valid_from", "Mục này không ghi theo thời gian"))
+    if valid_from is not None and valid_from < person.date_of_birth:
+        violations.append(FieldViolation("valid_from", "Trước ngày sinh của người này"))
+    if valid_to is not None and valid_from is not None and valid_to < valid_from:
+        violations.append(FieldViolation("valid_to", "Ngày kết thúc trước ngày bắt đầu"))
+    if valid_to is not None and section.timing is Timing.EVENTS:
+        violations.append(FieldViolation("valid_to", "Mục này ghi sự kiện theo ngày, không có ngày kết thúc"))
+    decision = data.decision
+    number = None
+    if decision.number:
+        number = rules.decision_number(decision.number, violations, "decision.number")
+    elif section.decision_required:
+        violations.append(FieldViolation("decision.number", "Số quyết định là bắt buộc với mục này"))
+    decided_on = _date(decision.date, "decision.date", violations)
+    if decided_on is not None and decided_on < person.date_of_birth:
+        violations.append(FieldViolation("decision.date", "Trước ngày sinh của người này"))
+    checked_decision: dict[str, object] = {
+        "decision_number": number,
+        "decision_date": decided_on,
+        "decision_body": _text(decision.body, "decision.body", violations),
+        "decision_signer": _text(decision.signer, "decision.signer", violations),
+        "decision_signer_post": _text(decision.signer_post, "decision.signer_post", violations),
+    }
+    if not violations:
+        await section_rules.check(session, section, values, valid_from or date.today(), violations)
+    if violations:
+        raise InvalidArgument(violations)
+    return _Checked(values, valid_from, valid_to, checked_decision)
+
+
+def _current(person_id: str, section: RecordSection) -> tuple[ColumnElement[bool], ...]:
+    return (
+        RecordEntry.person_id == person_id,
+        RecordEntry.section == section.name,
+        RecordEntry.superseded_at.is_(None),
+        RecordEntry.retracted.is_(False),
+    )
+
+
+def _period(entry: RecordEntry) -> str:
+    start = entry.valid_from.isoformat() if entry.valid_from else "…"
+    return f"{start}–{entry.valid_to.isoformat() if entry.valid_to else '…'}"
+
+
+async def _clashes(
+    session: AsyncSession, section: RecordSection, person: Person, checked: _Checked, entry_id: str | None
+) -> RecordEntry | None:
+    """In a timeline section: the open entry the new one succeeds (to close), after refusing any
+    other overlap. In an events section: refuses a second entry for the same unique key."""
+    others = [
+        e
+        for e in await session.scalars(select(RecordEntry).where(*_current(person.id, section)).with_for_update())
+        if e.entry_id != entry_id
+    ]
+    if section.timing is Timing.EVENTS and section.unique:
+        for other in others:
+            if all(other.values.get(k) == checked.values.get(k) for k in section.unique):
+                key = ", ".join(f"{k} = {checked.values.get(k)}" for k in section.unique)
+                raise FailedPrecondition(f"values.{section.unique[0]}: đã có mục {other.entry_id} với {key}")
+        return None
+    if section.timing is not Timing.TIMELINE or checked.valid_from is None:
+        return None
+    start, end = checked.valid_from, checked.valid_to or date.max
+    successor_of: RecordEntry | None = None
+    for other in others:
+        assert other.valid_from is not None
+        other_end = other.valid_to or date.max
+        succeeded = other.valid_to is None and other.valid_from < start and entry_id is None
+        if succeeded and not any(o.valid_from is not None and o.valid_from >= start for o in others):
+            successor_of = other
+            continue
+        if other.valid_from <= end and start <= other_end:
+            raise FailedPrecondition(f"valid_from: trùng thời gian với mục {other.entry_id} ({_period(other)})")
+    return successor_of
+
+
+def _version(
+    previous: RecordEntry | None,
+    *,
+    entry_id: str,
+    person: Person,
+    section: RecordSection,
+    actor: Principal,
+    change: str,
+    now: datetime,
+    checked: _Checked | None = None,
+    valid_to: date | None = None,
+) -> RecordEntry:
+    """A new version: from `checked` (a new entry or a correction), or `previous` closed at
+    `valid_to` or retracted."""
+    source: dict[str, object]
+    if checked is not None:
+        source = {"values": checked.values, "valid_from": checked.valid_from, "valid_to": checked.valid_to}
+        source |= checked.decision
+    else:
+        assert previous is not None
+        source = {
+            "values": previous.values,
+            "valid_from": previous.valid_from,
+            "valid_to": valid_to if change == CLOSED else previous.valid_to,
+            "decision_number": previous.decision_number,
+            "decision_date": previous.decision_date,
+            "decision_body": previous.decision_body,
+            "decision_signer": previous.decision_signer,
+            "decision_signer_post": previous.decision_signer_post,
+        }
+    if previous is not None:
+        previous.superseded_at = now
+    return RecordEntry(
+        id=str(uuid.uuid4()),
+        entry_id=entry_id,
+        version=previous.version + 1 if previous is not None else 1,
+        person_id=person.id,
+        section=section.name,
+        change=change,
+        recorded_at=now,
+        recorded_by=actor.subject,
+        retracted=change == RETRACTED,
+        **source,
+    )
+
+
+async def _publish(outbox: Outbox, session: AsyncSession, actor: Principal, person: Person, entry: RecordEntry) -> None:
+    await outbox.add(
+        session,
+        subject=subjects.PERSONNEL_RECORD_CHANGED,
+        payload=events_pb2.RecordEntryChanged(
+            person_id=person.id, personal_id=person.personal_id, entry=messages.to_proto(entry)
+        ),
+        actor=actor.subject,
+    )
+
+
+async def add_entry(
+    session: AsyncSession,
+    *,
+    outbox: Outbox,
+    actor: Principal,
+    delegations: Sequence[Delegation] = (),
+    person_id: str,
+    section_name: str,
+    data: EntryInput,
+) -> RecordEntry:
+    section = section_of(section_name)
+    person = await _person_for(session, actor, delegations, person_id, section, Action.UPDATE)
+    checked = await _check(session, section, person, data)
+    predecessor = await _clashes(session, section, person, checked, None)
+    now = datetime.now(UTC)
+    if predecessor is not None:
+        assert checked.valid_from is not None
+        closed = _version(
+            predecessor,
+            entry_id=predecessor.entry_id,
+            person=person,
+            section=section,
+            actor=actor,
+            change=CLOSED,
+            now=now,
+            valid_to=checked.valid_from - timedelta(days=1),
+        )
+        await session.flush()
+        session.add(closed)
+        await _publish(outbox, session, actor, person, closed)
+    entry = _version(
+        None,
+        entry_id=str(uuid.uuid4()),
+        person=person,
+        section=section,
+        actor=actor,
+        change=RECORDED,
+        now=now,
+        checked=checked,
+    )
+    session.add(entry)
+    await session.flush()
+    await _publish(outbox, session, actor, person, entry)
+    return entry
+
+
+async def _current_version(
+    session: AsyncSession, person: Person, section: RecordSection, entry_id: str, expected_version: int
+) -> RecordEntry:
+    entry = await session.scalar(
+        select(RecordEntry).where(*_current(person.id, section), RecordEntry.entry_id == entry_id).with_for_update()
+    )
+    if entry is None:
+        known = await session.scalar(
+            select(RecordEntry.version)
+            .where(RecordEntry.person_id == person.id, RecordEntry.section == section.name)
+            .where(RecordEntry.entry_id == entry_id)
+            .limit(1)
+        )
+        if known is None:
+            raise NotFound(f"Không có mục {entry_id!r} trong phần {section.name} của hồ sơ này")
+        # Superseded while this call waited for its lock, or retracted since it was read.
+        raise StaleVersion(f"Mục {entry_id} đã được sửa hoặc rút sau khi đọc: hãy đọc lại")
+    if expected_version != entry.version:
+        raise StaleVersion(
+            f"Mục {entry_id} đã được sửa (phiên bản hiện tại {entry.version}, yêu cầu sửa phiên bản "
+            f"{expected_version}): hãy đọc lại rồi sửa"
+        )
+    return entry
+
+
+async def correct_entry(
+    session: AsyncSession,
+    *,
+    outbox: Outbox,
+    actor: Principal,
+    delegations: Sequence[Delegation] = (),
+    person_id: str,
+    section_name: str,
+    entry_id: str,
+    expected_version: int,
+    data: EntryInput,
+) -> RecordEntry:
+    """Replaces the entry's current version by a corrected one; the wrong one stays, superseded."""
+    section = section_of(section_name)
+    person = await _person_for(session, actor, delegations, person_id, section, Action.UPDATE)
+    checked = await _check(session, section, person, data)
+    current = await _current_version(session, person, section, entry_id, expected_version)
+    await _clashes(session, section, person, checked, entry_id)
+    now = datetime.now(UTC)
+    corrected = _version(
+        current,
+        entry_id=entry_id,
+        person=person,
+        section=section,
+        actor=actor,
+        change=CORRECTED,
+        now=now,
+        checked=checked,
+    )
+    await session.flush()
+    session.add(corrected)
+    await session.flush()
+    await _publish(outbox, session, actor, person, corrected)
+    return corrected
+
+
+async def retract_entry(
+    session: AsyncSession,
+    *,
+    outbox: Outbox,
+    actor: Principal,
+    delegations: Sequence[Delegation] = (),
+    person_id: str,
+    section_name: str,
+    entry_id: str,
+    expected_version: int,
+) -> RecordEntry:
+    """Withdraws an entry recorded by mistake; it stays in the history as what was known until now."""
+    section = section_of(section_name)
+    person = await _person_for(session, actor, delegations, person_id, section, Action.UPDATE)
+    current = await _current_version(session, person, section, entry_id, expected_version)
+    now = datetime.now(UTC)
+    retracted = _version(
+        current, entry_id=entry_id, person=person, section=section, actor=actor, change=RETRACTED, now=now
+    )
+    await session.flush()
+    session.add(retracted)
+    await session.flush()
+    await _publish(outbox, session, actor, person, retracted)
+    return retracted
+
+
+def _known(known_at: datetime | None) -> tuple[ColumnElement[bool], ...]:
+    if known_at is None:
+        return (RecordEntry.superseded_at.is_(None),)
+    return (
+        RecordEntry.recorded_at <= known_at,
+        or_(RecordEntry.superseded_at.is_(None), RecordEntry.superseded_at > known_at),
+    )
+
+
+async def _entries(
+    session: AsyncSession,
+    person: Person,
+    sections: Sequence[RecordSection],
+    as_of: date | None,
+    known_at: datetime | None,
+) -> list[RecordEntry]:
+    query = select(RecordEntry).where(
+        RecordEntry.person_id == person.id,
+        RecordEntry.section.in_([s.name for s in sections]),
+        RecordEntry.retracted.is_(False),
+        *_known(known_at),
+    )
+    if as_of is not None:
+        query = query.where(or_(RecordEntry.valid_from.is_(None), RecordEntry.valid_from <= as_of))
+    return list(
+        await session.scalars(query.order_by(RecordEntry.section, RecordEntry.valid_from, RecordEntry.recorded_at))
+    )
+
+
+async def list_entries(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    delegations: Sequence[Delegation] = (),
+    person_id: str,
+    section_name: str,
+    as_of: date | None = None,
+    known_at: datetime | None = None,
+) -> list[RecordEntry]:
+    """The section's entries that had begun by `as_of`, as known at `known_at` (default: now)."""
+    section = section_of(section_name)
+    person = await _person_for(session, actor, delegations, person_id, section, Action.READ)
+    return await _entries(session, person, [section], as_of, known_at)
+
+
+async def entry_versions(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    delegations: Sequence[Delegation] = (),
+    person_id: str,
+    section_name: str,
+    entry_id: str,
+) -> list[RecordEntry]:
+    """Every version of one entry, oldest first: what was recorded, corrected, closed, retracted."""
+    section = section_of(section_name)
+    person = await _person_for(session, actor, delegations, person_id, section, Action.READ)
+    versions = list(
+        await session.scalars(
+            select(RecordEntry)
+            .where(
+                RecordEntry.person_id == person.id,
+                RecordEntry.section == section.name,
+                RecordEntry.entry_id == entry_id,
+            )
+            .order_by(RecordEntry.version)
+        )
+    )
+    if not versions:
+        raise NotFound(f"Không có mục {entry_id!r} trong phần {section.name} của hồ sơ này")
+    return versions
+
+
+async def whole_record(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    delegations: Sequence[Delegation] = (),
+    person_id: str,
+    as_of: date | None = None,
+    known_at: datetime | None = None,
+) -> tuple[Person, list[RecordSection], list[RecordEntry]]:
+    """The person, the sections the caller may read, and their entries, in one query."""
+    person, path = await visible_person(session, actor=actor, delegations=delegations, person_id=person_id)
+    readable = [
+        s
+        for s in BY_NAME.values()
+        if authz.permits(actor, s.authz, Action.READ, path, person=record_ref(person), delegations=delegations)
+    ]
+    return person, readable, await _entries(session, person, readable, as_of, known_at)

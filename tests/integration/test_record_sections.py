@@ -1,0 +1,190 @@
+"""The sections of a record as dated history (issue 8, R-PER-1, R-PER-2): a change from a date
+closes the open entry before it; a correction keeps the wrong version visible as superseded and
+needs the version it corrects; the record reads as of any date and as known at any moment;
+every bad input is refused naming the field, with nothing written."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support import System, api_client, person_body
+
+DECISION = {"number": "15/QĐ-HQHN", "date": "2011-12-20", "body": "Cục Hải quan TP Hà Nội"}
+
+
+def _salary(step: int, coefficient: str, since: str, rank: str = "08.051", **extra: Any) -> dict[str, Any]:
+    return {
+        "values": {"rank_code": rank, "step": step, "coefficient": coefficient},
+        "valid_from": since,
+        "decision": DECISION,
+    } | extra
+
+
+async def _person(api: httpx.AsyncClient, system: System, name: str) -> str:
+    created = await api.post("/v1/persons", json=person_body(system.unit_ids["HQHN-NB"], name, born="1988-05-19"))
+    assert created.status_code == 201, created.text
+    person_id: str = created.json()["id"]
+    return person_id
+
+
+async def test_salary_history_closes_corrects_and_reads_as_of_any_date(system: System) -> None:
+    async with api_client(system.gateway_url, system.token("qthanoi")) as api:
+        person = await _person(api, system, "Đoàn Văn Lương")
+        salary = f"/v1/persons/{person}/salary"
+        first = await api.post(salary, json=_salary(1, "2.34", "2012-01-01"))
+        assert first.status_code == 201, first.text
+        assert first.headers["ETag"] == '"1"'
+        second = await api.post(salary, json=_salary(2, "2.67", "2015-01-01"))
+        assert second.status_code == 201, second.text
+
+        # The step of 2012 was closed the day before the step of 2015 began, as a new version.
+        history = (await api.get(salary)).json()
+        assert [(e["valid_from"], e["valid_to"], e["change"]) for e in history] == [
+            ("2012-01-01", "2014-12-31", "closed"),
+            ("2015-01-01", None, "recorded"),
+        ]
+        in_2013 = (await api.get(f"/v1/persons/{person}/record", params={"as_of": "2013-06-01"})).json()
+        assert [e["values"]["step"] for e in in_2013["sections"]["salary"]] == [1]
+        assert in_2013["next_regular_raise"] == "2015-01-01", "36 months per step in group A1"
+
+        # A correction: the 2015 decision took effect on 1 February. The version corrected must be named.
+        entry = second.json()["entry_id"]
+        before_correction = datetime.now(UTC).isoformat()
+        corrected_body = _salary(2, "2.67", "2015-02-01")
+        no_version = await api.put(f"{salary}/{entry}", json=corrected_body)
+        assert no_version.status_code == 428
+        corrected = await api.put(f"{salary}/{entry}", json=corrected_body, headers={"If-Match": '"1"'})
+        assert corrected.status_code == 200, corrected.text
+        assert (corrected.json()["version"], corrected.json()["change"]) == (2, "corrected")
+        versions = (await api.get(f"{salary}/{entry}/versions")).json()
+        assert [(v["valid_from"], v["superseded_at"] is not None) for v in versions] == [
+            ("2015-01-01", True),
+            ("2015-02-01", False),
+        ]
+        as_known = (await api.get(salary, params={"known_at": before_correction})).json()
+        assert as_known[-1]["valid_from"] == "2015-01-01", "as the system knew it before the correction"
+
+        # Two edits of the same version: one wins, the other is told the entry changed.
+        racing = await asyncio.gather(
+            api.put(f"{salary}/{entry}", json=_salary(2, "2.67", "2015-03-01"), headers={"If-Match": '"2"'}),
+            api.put(f"{salary}/{entry}", json=_salary(2, "2.67", "2015-04-01"), headers={"If-Match": '"2"'}),
+        )
+        assert sorted(r.status_code for r in racing) == [200, 412], [r.text for r in racing]
+        assert len((await api.get(f"{salary}/{entry}/versions")).json()) == 3
+
+        # A retraction withdraws an entry recorded by mistake; it stays among the versions.
+        mistake = await api.post(f"/v1/persons/{person}/evaluations", json=_evaluation(2021, "HTTNV"))
+        assert mistake.status_code == 201, mistake.text
+        mistaken = mistake.json()["entry_id"]
+        gone = await api.delete(f"/v1/persons/{person}/evaluations/{mistaken}", headers={"If-Match": '"1"'})
+        assert gone.status_code == 200, gone.text
+        assert (await api.get(f"/v1/persons/{person}/evaluations")).json() == []
+        again = await api.post(f"/v1/persons/{person}/evaluations", json=_evaluation(2021, "HTXSNV"))
+        assert again.status_code == 201, "the year is free again"
+
+
+def _evaluation(year: int, level: str) -> dict[str, Any]:
+    return {"values": {"year": year, "level": level}, "valid_from": f"{year}-12-31", "decision": DECISION}
+
+
+def _training(kind: str, level: str) -> dict[str, Any]:
+    return {
+        "values": {"kind": kind, "level": level, "field": "Hải quan", "institution": "Học viện Tài chính"},
+        "valid_from": "2006-09-01",
+        "valid_to": "2010-06-30",
+    }
+
+
+@pytest.mark.parametrize(
+    ("section", "body", "status", "field"),
+    [
+        ("salary", _salary(1, "2.34", "2016-01-01", rank="99.999"), 422, "values.rank_code"),
+        ("salary", _salary(10, "5.31", "2016-01-01"), 422, "values.step"),
+        ("salary", _salary(3, "3.10", "2016-01-01"), 422, "values.coefficient"),
+        ("salary", _salary(1, "2.34", "1980-01-01"), 422, "valid_from"),
+        ("salary", _salary(1, "2.34", "2016-01-01", valid_to="2015-01-01"), 422, "valid_to"),
+        ("salary", _salary(1, "2.34", "2016-01-01", decision={}), 422, "decision.number"),
+        ("salary", _salary(4, "3.33", "2014-06-01", valid_to="2014-12-31"), 409, "valid_from"),
+        ("trainings", _training("LLCT", "DH"), 422, "values.level"),
+        ("evaluations", _evaluation(2020, "XUAT_SAC"), 422, "values.level"),
+        ("evaluations", _evaluation(2022, "HTNV"), 409, "values.year"),
+        (
+            "placements",
+            {"values": {"unit_name": "Đ" * 256, "post": "Cán bộ"}, "valid_from": "2016-01-01"},
+            422,
+            "values.unit_name",
+        ),
+        (
+            "family",
+            {"values": {"side": "BAN_THAN", "relation": "Bố", "full_name": "An", "birth_year": 1960, "x": 1}},
+            422,
+            "values.x",
+        ),
+    ],
+)
+async def test_bad_input_is_refused_naming_the_field_and_nothing_is_written(
+    system: System, section: str, body: dict[str, Any], status: int, field: str
+) -> None:
+    async with api_client(system.gateway_url, system.token("qthanoi")) as api:
+        person = await _person(api, system, "Lê Thị Sai")
+        assert (
+            await api.post(f"/v1/persons/{person}/salary", json=_salary(1, "2.34", "2012-01-01"))
+        ).status_code == 201
+        assert (
+            await api.post(f"/v1/persons/{person}/salary", json=_salary(2, "2.67", "2015-01-01"))
+        ).status_code == 201
+        assert (await api.post(f"/v1/persons/{person}/evaluations", json=_evaluation(2022, "HTTNV"))).status_code == 201
+        before = (await api.get(f"/v1/persons/{person}/record")).json()["sections"]
+        refused = await api.post(f"/v1/persons/{person}/{section}", json=body)
+        after = (await api.get(f"/v1/persons/{person}/record")).json()["sections"]
+    assert refused.status_code == status, refused.text
+    detail = refused.json()["detail"]
+    if status == 422:
+        assert field in {".".join(map(str, item["loc"][1:])) for item in detail}, detail
+    else:
+        assert detail["message"].startswith(f"{field}:"), detail
+        if section == "salary":
+            assert before["salary"][0]["entry_id"] in detail["message"], "the clashing entry is named"
+    assert after == before, "nothing written"
+
+
+async def test_each_section_answers_to_its_own_right(system: System) -> None:
+    """Hà Nội's records clerk holds identity and work history only: it records placements but
+    not salary, and the whole record it reads has no salary section; a self account reads its own
+    record and writes nothing."""
+    async with api_client(system.gateway_url, system.token("qthanoi")) as admin:
+        person = await _person(admin, system, "Hoàng Thị Mục")
+        assert (
+            await admin.post(f"/v1/persons/{person}/salary", json=_salary(1, "2.34", "2012-01-01"))
+        ).status_code == 201
+    async with api_client(system.gateway_url, system.token("nhansu1.hanoi")) as clerk:
+        placed = await clerk.post(
+            f"/v1/persons/{person}/placements",
+            json={"values": {"unit_name": "Chi cục Hải quan Nội Bài", "post": "Công chức"}, "valid_from": "2012-01-01"},
+        )
+        salary = await clerk.post(f"/v1/persons/{person}/salary", json=_salary(2, "2.67", "2015-01-01"))
+        read_salary = await clerk.get(f"/v1/persons/{person}/salary")
+        whole = (await clerk.get(f"/v1/persons/{person}/record")).json()
+    assert placed.status_code == 201, placed.text
+    assert salary.status_code == 403
+    assert read_salary.status_code == 403
+    assert whole["sections"].get("salary") is None
+    assert [p["values"]["post"] for p in whole["sections"]["placements"]] == ["Công chức"]
+    assert whole["next_regular_raise"] is None, "the raise date is salary data"
+
+
+async def test_catalogs_are_read_by_date_with_their_legal_basis(system: System) -> None:
+    async with api_client(system.gateway_url, system.token("canbo.noibai")) as anyone:
+        ranks = await anyone.get("/v1/catalogs/ranks")
+        unknown = await anyone.get("/v1/catalogs/khong-co")
+    assert ranks.status_code == 200
+    customs = {v["code"]: v for v in ranks.json()}["08.051"]
+    assert customs["label"] == "Kiểm tra viên hải quan"
+    assert customs["attributes"]["coefficients"][0] == "2.34"
+    assert "204/2004" in customs["legal_basis"]
+    assert unknown.status_code == 404
