@@ -95,5 +95,10 @@ class NatsClientSettings(BaseSettings):
 
 class GrpcServiceSettings(ServiceSettings, NatsClientSettings):
     grpc_port: int = Field(default=0, ge=0, le=65535)
+    grpc_reflection: bool = Field(
+        default=False,
+        description="Serve gRPC server reflection, which lists and describes the service's API to anyone "
+        "without a token (for tools such as grpcurl); off unless a development setup asks for it",
+    )
     database_url: str = Field(description="SQLAlchemy async URL of this service's own store")
     shutdown_grace_seconds: float = 5.0
