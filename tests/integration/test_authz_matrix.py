@@ -7,14 +7,16 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import grpc
 import httpx
 import pytest
 
+from qlcb.reports.v1 import reports_pb2, reports_pb2_grpc
 from qlcb_common.auth import Principal
 from qlcb_common.authz import Action, RecordRef, Scope, Section, allows, scope_for
 from qlcb_common.tiers import Tier, in_subtree
 from qlcb_devstack import demo
-from qlcb_devstack.accounts import Account
+from qlcb_devstack.accounts import Account, ensure_user, password_token
 from tests.support import System, unique_code
 
 ACCOUNTS = {Tier(a.tier): a for a in demo.accounts()}
@@ -207,3 +209,29 @@ async def test_listings_hold_exactly_the_rows_in_scope(system: System, tier: Tie
 
     operates = scope_for(principal, Section.BACKUP, Action.OPERATE) is Scope.SECTOR
     assert backups.status_code == (200 if operates else 403)
+
+
+def _tierless_token(system: System) -> str:
+    """A login of the realm that holds no tier (what an agency's unmapped user gets)."""
+    account = Account(unique_code("khongcap").lower(), "Không cấp 2026!", "offline_access", None, "Lê Không Cấp")
+    ensure_user(system.infra.keycloak_admin("qlcb"), account)
+    return password_token(system.infra.keycloak.base_url, account.username, account.password)
+
+
+@pytest.mark.parametrize("tier", [*Tier, None], ids=lambda t: t.value if t else "no-tier")
+async def test_the_projection_status_needs_the_sectors_reports(system: System, tier: Tier | None) -> None:
+    """Reports' projection status counts the events of every unit: the tiers that read the whole
+    sector's reports get it, a unit's tiers and a login without a tier are refused, called on
+    reports' gRPC port directly as anything on the cluster network can."""
+    token = _tierless_token(system) if tier is None else system.token(ACCOUNTS[tier].username)
+    allowed = tier is not None and scope_for(_principal(ACCOUNTS[tier]), Section.REPORTS, Action.READ) is Scope.SECTOR
+    async with grpc.aio.insecure_channel(system.services.grpc_target("reports")) as channel:
+        call = reports_pb2_grpc.ReportsServiceStub(channel).GetProjectionStatus(
+            reports_pb2.GetProjectionStatusRequest(), metadata=(("authorization", f"Bearer {token}"),), timeout=10
+        )
+        if allowed:
+            assert (await call).events_processed > 0
+        else:
+            with pytest.raises(grpc.aio.AioRpcError) as refused:
+                await call
+            assert refused.value.code() is grpc.StatusCode.PERMISSION_DENIED

@@ -48,11 +48,49 @@ async def test_red_metrics_count_calls_by_method_and_code(system: System) -> Non
     assert 'code="NOT_FOUND"' in text
 
 
-@pytest.mark.parametrize("service", ["personnel", "reports"])
-def test_reflection_lists_the_service(system: System, service: str) -> None:
-    with grpc.insecure_channel(system.services.grpc_target(service)) as channel:
-        services = set(ProtoReflectionDescriptorDatabase(channel).get_services())
-    assert f"qlcb.{service}.v1.{service.capitalize()}Service" in services
+def _reflected_services(target: str) -> set[str]:
+    """What gRPC server reflection lists, asked without a token as grpcurl does."""
+    with grpc.insecure_channel(target) as channel:
+        return set(ProtoReflectionDescriptorDatabase(channel).get_services())
+
+
+@pytest.mark.parametrize("service", ["personnel", "reports", "backup"])
+def test_reflection_is_unavailable_by_default(system: System, service: str) -> None:
+    """Without a token nothing describes a running service's API: reflection is off unless
+    `QLCB_<SERVICE>_GRPC_REFLECTION` turns it on (devstack does not)."""
+    with pytest.raises(grpc.RpcError) as refused:
+        _reflected_services(system.services.grpc_target(service))
+    assert refused.value.code() is grpc.StatusCode.UNIMPLEMENTED
+
+
+async def test_reflection_lists_the_service_where_enabled(system: System, tmp_path: Path) -> None:
+    """A reports process with reflection turned on (its bus never started: reflection answers as
+    soon as the server listens)."""
+    nats = NatsServer(tmp_path / "no-nats")
+    grpc_port, ops_port = free_port(), free_port()
+    env = dict(
+        os.environ,
+        QLCB_OIDC_ISSUER=system.infra.issuer,
+        QLCB_REPORTS_GRPC_PORT=str(grpc_port),
+        QLCB_REPORTS_OPS_PORT=str(ops_port),
+        QLCB_REPORTS_GRPC_REFLECTION="true",
+        QLCB_REPORTS_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'reports.sqlite3'}",
+        QLCB_REPORTS_NATS_URL=nats.url,
+    )
+    process = ManagedProcess("reports-reflection", [sys.executable, "-m", "qlcb_reports"], log_dir=tmp_path, env=env)
+    process.start()
+    try:
+
+        async def listed() -> set[str]:
+            try:
+                return _reflected_services(f"127.0.0.1:{grpc_port}")
+            except grpc.RpcError:
+                return set()
+
+        services = await eventually(listed, bool, timeout=30, what="reflection to answer")
+    finally:
+        process.stop()
+    assert "qlcb.reports.v1.ReportsService" in services
     assert "grpc.health.v1.Health" in services
 
 

@@ -20,6 +20,7 @@ from qlcb_common.authz import (
     granted_sections,
     may_at_all,
     require,
+    require_sector_wide,
     scope_for,
     sql_scope,
 )
@@ -202,6 +203,18 @@ def test_require_follows_the_unit_tree(tier: Tier, target: str, allowed: bool) -
     else:
         with pytest.raises(PermissionDenied):
             require(_who(tier), Section.IDENTITY, Action.READ, target)
+
+
+@pytest.mark.parametrize("tier", list(Tier), ids=lambda t: t.value)
+def test_a_sector_wide_answer_needs_the_sector_scope(tier: Tier) -> None:
+    """The root's own local admin reads its subtree, which is the sector today, and is still refused:
+    only the tiers whose row covers the whole sector get a figure over the whole sector."""
+    who = _who(tier, "/TCHQ")
+    if tier in (Tier.SYSTEM_ADMIN, Tier.SECTOR_HR, Tier.SECTOR_VIEWER):
+        require_sector_wide(who, Section.REPORTS, Action.READ, what="projection status")
+    else:
+        with pytest.raises(PermissionDenied):
+            require_sector_wide(who, Section.REPORTS, Action.READ, what="projection status")
 
 
 def test_a_tier_without_unit_gets_no_unit_scope() -> None:

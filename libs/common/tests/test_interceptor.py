@@ -1,5 +1,6 @@
 """The shared interceptor on a real in-process gRPC server: authentication, the caller in
-context, ServiceErrors as status codes with field details, and streaming refused."""
+context, ServiceErrors as status codes with field details, streaming refused, and server
+reflection answered without a token only where it is enabled."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import grpc
 import httpx
 import pytest
 from google.rpc import error_details_pb2, status_pb2
+from grpc_reflection.v1alpha import reflection, reflection_pb2, reflection_pb2_grpc
 from jwt_keys import ISSUER, SERVICE, FakeKeycloak
 
 from qlcb_common.auth import TokenVerifier
@@ -96,3 +98,32 @@ async def test_streaming_methods_are_refused_rather_than_left_open(
         async for _ in call(b"", metadata=(("authorization", f"Bearer {keycloak.token()}"),)):
             pass
     assert error.value.code() is grpc.StatusCode.UNIMPLEMENTED
+
+
+@pytest.mark.parametrize("enabled", [False, True])
+async def test_reflection_is_public_only_where_enabled(keycloak: FakeKeycloak, enabled: bool) -> None:
+    """Even with the reflection service registered, a server whose interceptor was not told it is
+    enabled refuses it: the interceptor opens no method without a token by name alone."""
+    verifier = TokenVerifier(
+        OidcSettings(issuer=ISSUER),  # type: ignore[arg-type]
+        SERVICE,
+        http=httpx.AsyncClient(transport=httpx.MockTransport(keycloak.handler)),
+    )
+    server = grpc.aio.server(interceptors=[ServiceInterceptor(SERVICE, verifier, reflection=enabled)])
+    reflection.enable_server_reflection(["test.Svc", reflection.SERVICE_NAME], server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as opened:
+            stub = reflection_pb2_grpc.ServerReflectionStub(opened)
+            call = stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]))
+            if enabled:
+                reply = await call.read()
+                assert isinstance(reply, reflection_pb2.ServerReflectionResponse)
+                assert "test.Svc" in {s.name for s in reply.list_services_response.service}
+            else:
+                with pytest.raises(grpc.aio.AioRpcError) as error:
+                    await call.read()
+                assert error.value.code() is grpc.StatusCode.UNIMPLEMENTED
+    finally:
+        await server.stop(0)

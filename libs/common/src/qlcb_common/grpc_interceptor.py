@@ -29,7 +29,8 @@ from qlcb_common.metrics import AUTH_FAILURES, GRPC_DURATION, GRPC_REQUESTS
 
 log = structlog.get_logger(__name__)
 
-PUBLIC_METHOD_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+HEALTH_METHODS = "/grpc.health.v1.Health/"
+REFLECTION_METHODS = "/grpc.reflection."
 
 _principal: contextvars.ContextVar[Principal] = contextvars.ContextVar("qlcb_principal")
 
@@ -68,9 +69,13 @@ Behavior = Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Any]]
 
 
 class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
-    def __init__(self, service: str, verifier: TokenVerifier) -> None:
+    """Health answers without a token; server reflection too, only where the service serves it
+    (`reflection`, from the `grpc_reflection` setting); every other method needs a valid token."""
+
+    def __init__(self, service: str, verifier: TokenVerifier, *, reflection: bool = False) -> None:
         self._service = service
         self._verifier = verifier
+        self._public = (HEALTH_METHODS, REFLECTION_METHODS) if reflection else (HEALTH_METHODS,)
 
     async def intercept_service(
         self,
@@ -79,7 +84,7 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
     ) -> grpc.RpcMethodHandler:
         handler = await continuation(handler_call_details)
         method: str = handler_call_details.method
-        public = method.startswith(PUBLIC_METHOD_PREFIXES)
+        public = method.startswith(self._public)
         if handler is None or handler.unary_unary is None:
             # Only unary calls are authenticated here: a streaming method of our own would
             # otherwise run unauthenticated, so it is refused (UNIMPLEMENTED) until supported.

@@ -1,6 +1,6 @@
-"""Bootstrap of a gRPC service: health, reflection, ops endpoints, interceptor, background
-tasks and graceful shutdown on SIGTERM. Health turns SERVING only once the database and
-NATS are connected."""
+"""Bootstrap of a gRPC service: health, reflection where enabled, ops endpoints, interceptor,
+background tasks and graceful shutdown on SIGTERM. Health turns SERVING only once the database
+and NATS are connected."""
 
 from __future__ import annotations
 
@@ -63,20 +63,23 @@ async def serve(app: GrpcApp) -> None:
 
     db = Database(settings.database_url)
     server = grpc.aio.server(
-        interceptors=[ServiceInterceptor(app.name, TokenVerifier(app.oidc, app.name))],
+        interceptors=[
+            ServiceInterceptor(app.name, TokenVerifier(app.oidc, app.name), reflection=settings.grpc_reflection)
+        ],
         options=[("grpc.so_reuseport", 0)],
     )
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     names = list(app.register(server, db))
-    reflection.enable_server_reflection(
-        [
-            *names,
-            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-            reflection.SERVICE_NAME,
-        ],
-        server,
-    )
+    if settings.grpc_reflection:
+        reflection.enable_server_reflection(
+            [
+                *names,
+                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                reflection.SERVICE_NAME,
+            ],
+            server,
+        )
     for name in ["", *names]:
         await health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
     address = f"{settings.host}:{settings.grpc_port}"

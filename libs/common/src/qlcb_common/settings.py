@@ -185,6 +185,11 @@ class GrpcServiceSettings(ServiceSettings, NatsClientSettings):
     grpc_tls_client_ca_file: Path | None = Field(
         default=None, description="PEM of the CA that signs clients' certificates; set: a client must present one"
     )
+    grpc_reflection: bool = Field(
+        default=False,
+        description="Serve gRPC server reflection, which lists and describes the service's API to anyone "
+        "without a token (for tools such as grpcurl); off unless a development setup asks for it",
+    )
     database_url: str = Field(description="SQLAlchemy async URL of this service's own store")
     shutdown_grace_seconds: float = 5.0
 

@@ -26,6 +26,7 @@ from qlcb_identity.delegations import api as delegations_api
 from qlcb_identity.dependencies import SERVICE
 from qlcb_identity.events import run_events
 from qlcb_identity.federation import api as federation_api
+from qlcb_identity.federation.service import keep_partner_mappers
 from qlcb_identity.lifecycle import api as lifecycle_api
 from qlcb_identity.purpose_accounts import api as purpose_accounts_api
 from qlcb_identity.realm import api as realm_api
@@ -65,6 +66,9 @@ def create_app(
             asyncio.create_task(
                 run_mailer(db, courier, SmtpMailer(settings), app.state.keycloak_admin, MAILER_INTERVAL_SECONDS)
             ),
+            asyncio.create_task(
+                keep_partner_mappers(app.state.keycloak_admin, settings.federation_check_interval_seconds)
+            ),
         ]
         try:
             yield
@@ -80,6 +84,7 @@ def create_app(
         description="Tài khoản và quyền truy cập: who the caller is, their tier and unit.",
         lifespan=lifespan,
     )
+    app.state.settings = settings
     instrument(app, service=SERVICE, readiness=readiness, http=http or HttpApiSettings())
     install_error_handlers(app, every_operation=(503,))
     unavailable.install(app)

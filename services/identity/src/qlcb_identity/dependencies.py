@@ -8,6 +8,7 @@ from qlcb_common.auth import Principal
 from qlcb_common.db import Database
 from qlcb_common.http_app import caller_dependency
 from qlcb_identity.credentials import Courier
+from qlcb_identity.settings import IdentitySettings
 
 SERVICE = "identity"
 
@@ -22,6 +23,12 @@ def courier(request: Request) -> Courier:
     return found
 
 
+def settings(request: Request) -> IdentitySettings:
+    found: IdentitySettings = request.app.state.settings
+    return found
+
+
 Caller = Annotated[Principal, Depends(caller_dependency(SERVICE))]
 DatabaseDep = Annotated[Database, Depends(database)]
 CourierDep = Annotated[Courier, Depends(courier)]
+SettingsDep = Annotated[IdentitySettings, Depends(settings)]

@@ -66,6 +66,17 @@ class IdentitySettings(KeycloakAdminSettings, NatsClientSettings):
     smtp_user: str = ""
     smtp_password: SecretStr = SecretStr("")
     mail_from: str = Field(default="QLCB <qlcb@localhost>", description="Sender of the system's mail")
+    federation_allow_http_issuers: bool = Field(
+        default=False,
+        description="Development only: accept a partner agency's OIDC issuer (and the endpoints its discovery "
+        "document names) over plain http, as devstack's local Keycloak serves them; otherwise https only",
+    )
+    federation_check_interval_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often partner agencies' mappers are checked for a system-admin or sector tier, "
+        "which identity removes (one added on Keycloak's console or admin API)",
+    )
 
     @field_validator("credential_keys")
     @classmethod

@@ -225,6 +225,8 @@ class ServiceStack:
             env[prefix + "CREDENTIAL_KEYS"] = json.dumps([self.credential_key])
             env[prefix + "SMTP_HOST"] = self.infra.mail.host
             env[prefix + "SMTP_PORT"] = str(self.infra.mail.port)
+            # The local Keycloak's realms, which play partner agencies in the tests, speak http.
+            env[prefix + "FEDERATION_ALLOW_HTTP_ISSUERS"] = "true"
         if service == "backup":
             env[prefix + "BACKUP_DIR"] = str(self.run_dir / "backups")
             env[prefix + "STORES"] = f'{{"personnel": "{self.database_urls["personnel"]}"}}'

@@ -189,6 +189,15 @@ def require(
         raise PermissionDenied(f"Không có quyền {action.value} phần {section.value} của bản ghi này")
 
 
+def require_sector_wide(principal: Principal, section: Section, action: Action, *, what: str) -> None:
+    """Refuses an answer about the whole sector (a figure over every unit's records, `what`) unless
+    the caller's tiers give `section` and `action` over the whole sector; a unit's scope, a granted
+    section or a delegation covers part of the sector only."""
+    if scope_for(principal, section, action) is not Scope.SECTOR:
+        _refused(principal, section, action, what)
+        raise PermissionDenied(f"Không có quyền {action.value} phần {section.value} của toàn ngành")
+
+
 def require_visible(
     principal: Principal,
     section: Section,

@@ -1,10 +1,25 @@
 from __future__ import annotations
 
-from pydantic import AnyHttpUrl, BaseModel, Field
+from typing import Annotated
+
+from pydantic import AnyHttpUrl, BaseModel, Field, WithJsonSchema, field_validator
 
 from qlcb_common.identifiers import UNIT_PATH_PATTERN, anchored
 from qlcb_common.text import SingleLineText
 from qlcb_common.tiers import Tier
+
+UNMAPPABLE_TIERS = frozenset({Tier.SYSTEM_ADMIN, Tier.SECTOR_HR, Tier.SECTOR_VIEWER})
+"""Tiers no partner agency's claim may give: the system admin's and the sector-wide ones. Another
+agency's users work inside a unit; a sector tier would let that agency's own directory decide who
+reads or writes every record of the sector."""
+
+
+def refusal(tier: str) -> str:
+    """Why a mapping to `tier` is refused (for the API's 422 and identity's log)."""
+    return (
+        f"Không được ánh xạ người dùng của cơ quan khác vào cấp {tier}: "
+        "cấp quản trị hệ thống và các cấp toàn ngành chỉ dành cho tài khoản của ngành"
+    )
 
 
 class ClaimMapping(BaseModel):
@@ -13,8 +28,24 @@ class ClaimMapping(BaseModel):
 
     claim: SingleLineText = Field(min_length=1, max_length=255, description="Claim of the agency's ID token")
     value: SingleLineText = Field(min_length=1, max_length=255)
-    tier: Tier
+    tier: Annotated[
+        Tier,
+        WithJsonSchema(
+            {
+                "type": "string",
+                "enum": [t.value for t in Tier if t not in UNMAPPABLE_TIERS],
+                "description": "Cấp: a unit's tier, never the system-admin or a sector tier",
+            }
+        ),
+    ]
     unit_path: str = Field(pattern=anchored(UNIT_PATH_PATTERN), description="Đơn vị, e.g. /TCHQ/HQHN")
+
+    @field_validator("tier")
+    @classmethod
+    def _unit_tier(cls, tier: Tier) -> Tier:
+        if tier in UNMAPPABLE_TIERS:
+            raise ValueError(refusal(tier.value))
+        return tier
 
 
 class AgencyCreate(BaseModel):
