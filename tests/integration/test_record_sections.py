@@ -188,3 +188,55 @@ async def test_catalogs_are_read_by_date_with_their_legal_basis(system: System) 
     assert customs["attributes"]["coefficients"][0] == "2.34"
     assert "204/2004" in customs["legal_basis"]
     assert unknown.status_code == 404
+
+
+async def test_discipline_and_a_failed_year_delay_the_next_raise_and_catalogs_follow_the_law(system: System) -> None:
+    """TT 08/2013 Điều 2 khoản 3: a reprimand while holding the step delays the next raise by 6
+    months, and so does a year rated "không hoàn thành nhiệm vụ". Catalog values are valid by
+    date: salary reduction as a discipline ended on 30 June 2025 (ND 172/2025), and an identity
+    card (CMND) is no longer issued after 2024."""
+    async with api_client(system.gateway_url, system.token("qthanoi")) as api:
+        person = await _person(api, system, "Trương Văn Chậm")
+        base = f"/v1/persons/{person}"
+
+        async def raise_due(as_of: str) -> str | None:
+            due: str | None = (await api.get(f"{base}/record", params={"as_of": as_of})).json()["next_regular_raise"]
+            return due
+
+        assert (await api.post(f"{base}/salary", json=_salary(1, "2.34", "2022-01-01"))).status_code == 201
+        assert await raise_due("2022-06-01") == "2025-01-01"
+        reprimand = {
+            "values": {"form": "KHIEN_TRACH", "reason": "Vi phạm quy chế làm việc"},
+            "valid_from": "2023-03-01",
+            "valid_to": "2024-02-28",
+            "decision": DECISION,
+        }
+        assert (await api.post(f"{base}/disciplines", json=reprimand)).status_code == 201
+        assert await raise_due("2023-06-01") == "2025-07-01"
+        assert (await api.post(f"{base}/evaluations", json=_evaluation(2023, "KHTNV"))).status_code == 201
+        assert await raise_due("2024-06-01") == "2026-01-01"
+
+        abolished = await api.post(
+            f"{base}/disciplines",
+            json=reprimand
+            | {"values": {"form": "HA_BAC_LUONG", "reason": "x"}, "valid_from": "2025-08-01", "valid_to": None},
+        )
+        assert abolished.status_code == 422
+        assert abolished.json()["detail"][0]["loc"] == ["body", "values.form"]
+
+        origins = {"birthplace": "Hà Nội", "home_town": "Nam Định", "ethnicity": "01", "religion": "KHONG"}
+        details: dict[str, Any] = {"values": origins, "valid_from": "1988-05-19"}
+        assert (await api.post(f"{base}/personal_details", json=details)).status_code == 201
+        unknown = await api.post(
+            f"{base}/personal_details",
+            json={"values": origins | {"ethnicity": "99"}, "valid_from": "2000-01-01"},
+        )
+        assert unknown.status_code == 422
+        old_card = {"values": {"kind": "CMND", "number": "012345678", "issued_by": "Công an Hà Nội"}}
+        assert (await api.post(f"{base}/id_documents", json=old_card | {"valid_from": "2005-06-01"})).status_code == 201
+        late = await api.post(f"{base}/id_documents", json=old_card | {"valid_from": "2025-01-15"})
+        assert late.status_code == 422
+        whole = (await api.get(f"{base}/record")).json()["sections"]
+    assert [d["values"]["ethnicity"] for d in whole["personal_details"]] == ["01"]
+    assert [d["values"]["form"] for d in whole["disciplines"]] == ["KHIEN_TRACH"]
+    assert whole["rewards"] == []

@@ -17,13 +17,13 @@ from qlcb_personnel.catalogs.models import CatalogValue
 SEEDED_BY = "catalog-seed"
 
 
-def _data_files() -> list[dict[str, Any]]:
+def data_files() -> list[dict[str, Any]]:
     folder = resources.files("qlcb_personnel.catalogs") / "data"
     return [json.loads(f.read_text(encoding="utf-8")) for f in folder.iterdir() if f.name.endswith(".json")]
 
 
 def catalog_names() -> frozenset[str]:
-    return frozenset(doc["catalog"] for doc in _data_files())
+    return frozenset(doc["catalog"] for doc in data_files())
 
 
 async def seed(session: AsyncSession) -> int:
@@ -34,7 +34,7 @@ async def seed(session: AsyncSession) -> int:
     )
     now = datetime.now(UTC)
     added = 0
-    for doc in _data_files():
+    for doc in data_files():
         for value in doc["values"]:
             valid_from = date.fromisoformat(value["valid_from"])
             if (doc["catalog"], value["code"], valid_from) in existing:

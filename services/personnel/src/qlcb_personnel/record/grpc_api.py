@@ -92,7 +92,11 @@ class PersonRecordServicer(record_pb2_grpc.PersonRecordServiceServicer):
                 known_at=known_at,
             )
             current = await status.current(session, [person.id])
-            raise_due = await salary.next_regular_raise(session, entries, as_of or date.today())
+            raise_due = (
+                await salary.next_regular_raise(session, person.id, as_of or date.today())
+                if any(s.name == salary.SALARY for s in sections)
+                else None
+            )
         row = current.get(person.id)
         return record_pb2.GetRecordResponse(
             person=person_messages.to_proto(person, row.status if row else person_messages.ACTIVE),
