@@ -70,6 +70,7 @@ async def test_reflection_lists_the_service_where_enabled(system: System, tmp_pa
     grpc_port, ops_port = free_port(), free_port()
     env = dict(
         os.environ,
+        QLCB_ENVIRONMENT="development",
         QLCB_OIDC_ISSUER=system.infra.issuer,
         QLCB_REPORTS_GRPC_PORT=str(grpc_port),
         QLCB_REPORTS_OPS_PORT=str(ops_port),

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support import System, api_client, person_body
+from tests.support import System, api_client, person_body, unique_code
 
 DECISION = {"number": "15/QĐ-HQHN", "date": "2011-12-20", "body": "Cục Hải quan TP Hà Nội"}
 
@@ -240,3 +240,47 @@ async def test_discipline_and_a_failed_year_delay_the_next_raise_and_catalogs_fo
     assert [d["values"]["ethnicity"] for d in whole["personal_details"]] == ["01"]
     assert [d["values"]["form"] for d in whole["disciplines"]] == ["KHIEN_TRACH"]
     assert whole["rewards"] == []
+
+
+async def test_retirements_due_in_a_period_follow_the_dated_schedule(system: System) -> None:
+    """ND 135/2020: a man born in October 1964 reaches 61 years 6 months, the age of 2026, in
+    April 2026 and retires at the end of that month; a woman born in September 1969 reaches 57,
+    the age of 2026, in September; one born in March 1969 reached 56 years 8 months, the age of
+    2025, in November 2025. Only those due in the period are listed, soonest first."""
+    async with api_client(system.gateway_url, system.token("quantri")) as sector:
+        unit = await sector.post(
+            "/v1/units",
+            json={
+                "code": unique_code("HT"),
+                "name": "Đội nghỉ hưu",
+                "kind": "sub_unit",
+                "parent_id": system.unit_ids["HQHN"],
+            },
+        )
+        assert unit.status_code == 201, unit.text
+        unit_id = unit.json()["id"]
+        people = {
+            name: await sector.post("/v1/persons", json=person_body(unit_id, name, sex=sex, born=born))
+            for name, sex, born in (
+                ("Tạ Văn Hưu", "male", "1964-10-10"),
+                ("Tạ Thị Thu", "female", "1969-09-09"),
+                ("Tạ Thị Xuân", "female", "1969-03-03"),
+                ("Tạ Văn Trẻ", "male", "1990-01-01"),
+            )
+        }
+        assert {r.status_code for r in people.values()} == {201}
+        due = await sector.get(
+            f"/v1/units/{unit_id}/retirements-due", params={"from": "2026-01-01", "to": "2026-12-31"}
+        )
+        record = (await sector.get(f"/v1/persons/{people['Tạ Thị Xuân'].json()['id']}/record")).json()
+        too_long = await sector.get(
+            f"/v1/units/{unit_id}/retirements-due", params={"from": "2026-01-01", "to": "2035-01-01"}
+        )
+    assert due.status_code == 200, due.text
+    assert [(d["person"]["full_name"], d["retires_on"]) for d in due.json()] == [
+        ("Tạ Văn Hưu", "2026-04-30"),
+        ("Tạ Thị Thu", "2026-09-30"),
+    ]
+    assert record["retirement_date"] == "2025-11-30"
+    assert too_long.status_code == 422
+    assert too_long.json()["detail"][0]["loc"] == ["body", "to"]

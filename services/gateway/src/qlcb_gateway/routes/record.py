@@ -331,6 +331,7 @@ class WholeRecord(BaseModel):
         description="Các mục người gọi được xem; mục không được xem thì không có"
     )
     next_regular_raise: date | None = Field(description="Ngày đến hạn nâng bậc lương thường xuyên")
+    retirement_date: date | None = Field(description="Ngày nghỉ hưu theo tuổi (hết ngày cuối của tháng đủ tuổi)")
 
 
 @router.get("/persons/{person_id}/record", tags=["Hồ sơ cán bộ"])
@@ -354,8 +355,39 @@ async def whole_record(
             "person": person_public(response.person),
             "sections": sections,
             "next_regular_raise": response.next_regular_raise or None,
+            "retirement_date": response.retirement_date or None,
         }
     )
+
+
+class RetirementDuePublic(BaseModel):
+    person: PersonPublic
+    retires_on: date = Field(description="Ngày nghỉ hưu")
+
+
+@router.get("/units/{unit_id}/retirements-due", tags=["Hồ sơ cán bộ"])
+async def retirements_due(
+    unit_id: str,
+    principal: Caller,
+    backends: BackendsDep,
+    from_date: Annotated[date, Query(alias="from", description="Từ ngày")],
+    to_date: Annotated[date, Query(alias="to", description="Đến ngày (trong vòng 5 năm)")],
+    include_subtree: bool = False,
+) -> list[RetirementDuePublic]:
+    """Cán bộ đến tuổi nghỉ hưu trong kỳ (Nghị định 135/2020/NĐ-CP), sớm nhất trước."""
+    response = await backends.record.ListRetirementsDue(
+        record_pb2.ListRetirementsDueRequest(
+            unit_id=unit_id,
+            include_subtree=include_subtree,
+            from_date=from_date.isoformat(),
+            to_date=to_date.isoformat(),
+        ),
+        **backends.call_options(principal.token),
+    )
+    return [
+        RetirementDuePublic(person=person_public(item.person), retires_on=date.fromisoformat(item.retires_on))
+        for item in response.items
+    ]
 
 
 class CatalogValuePublic(BaseModel):

@@ -18,7 +18,8 @@ from qlcb_common.grpc_interceptor import current_principal
 from qlcb_personnel.catalogs import service as catalogs
 from qlcb_personnel.persons import messages as person_messages
 from qlcb_personnel.persons import status
-from qlcb_personnel.record import messages, salary
+from qlcb_personnel.persons.models import PersonStatusEntry
+from qlcb_personnel.record import messages, retirement, salary
 from qlcb_personnel.record import service as record
 from qlcb_personnel.record.service import DecisionInput, EntryInput
 
@@ -71,6 +72,11 @@ def _input(message: record_pb2.RecordEntryInput) -> EntryInput:
     )
 
 
+def _status_of(current: dict[str, PersonStatusEntry], person_id: str) -> str:
+    row = current.get(person_id)
+    return row.status if row else person_messages.ACTIVE
+
+
 class PersonRecordServicer(record_pb2_grpc.PersonRecordServiceServicer):
     def __init__(self, db: Database, outbox: Outbox, delegations: DelegationCopy) -> None:
         self._db = db
@@ -97,12 +103,16 @@ class PersonRecordServicer(record_pb2_grpc.PersonRecordServiceServicer):
                 if any(s.name == salary.SALARY for s in sections)
                 else None
             )
+            ages = await retirement.schedules(session, date.today())
+        schedule = ages.get(retirement.SEX_CODE.get(person.sex, ""))
+        retires_on = retirement.retirement_date(person.date_of_birth, schedule) if schedule else None
         row = current.get(person.id)
         return record_pb2.GetRecordResponse(
             person=person_messages.to_proto(person, row.status if row else person_messages.ACTIVE),
             sections=[s.name for s in sections],
             entries=[messages.to_proto(e) for e in entries],
             next_regular_raise=raise_due.isoformat() if raise_due else "",
+            retirement_date=retires_on.isoformat() if retires_on else "",
         )
 
     async def ListRecordEntries(
@@ -184,6 +194,30 @@ class PersonRecordServicer(record_pb2_grpc.PersonRecordServiceServicer):
                 expected_version=request.expected_version,
             )
         return record_pb2.RetractRecordEntryResponse(entry=messages.to_proto(entry))
+
+    async def ListRetirementsDue(
+        self, request: record_pb2.ListRetirementsDueRequest, context: Context
+    ) -> record_pb2.ListRetirementsDueResponse:
+        async with self._db.unit_of_work() as session:
+            due = await retirement.due_between(
+                session,
+                actor=current_principal(),
+                delegations=await self._granted(session),
+                unit_id=request.unit_id,
+                include_subtree=request.include_subtree,
+                start=request.from_date,
+                end=request.to_date,
+            )
+            current = await status.current(session, [d.person.id for d in due])
+        return record_pb2.ListRetirementsDueResponse(
+            items=[
+                record_pb2.RetirementDue(
+                    person=person_messages.to_proto(d.person, _status_of(current, d.person.id)),
+                    retires_on=d.retires_on.isoformat(),
+                )
+                for d in due
+            ]
+        )
 
     async def ListCatalogValues(
         self, request: record_pb2.ListCatalogValuesRequest, context: Context

@@ -1,0 +1,120 @@
+"""When a civil servant reaches the normal retirement age (ND 135/2020/NĐ-CP): the age is the
+one the schedule sets for the calendar year in which it is reached (a dated catalog,
+`retirement_ages`), and retirement is at the end of the last day of that month."""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from qlcb_common import authz
+from qlcb_common import personnel_rules as rules
+from qlcb_common.auth import Principal
+from qlcb_common.authz import Action, Delegation, Section
+from qlcb_common.errors import FieldViolation, InvalidArgument, NotFound
+from qlcb_personnel.catalogs import service as catalogs
+from qlcb_personnel.persons import status
+from qlcb_personnel.persons.messages import ACTIVE
+from qlcb_personnel.persons.models import Person
+from qlcb_personnel.record.salary import months_after
+from qlcb_personnel.units.models import Unit
+from qlcb_personnel.units.models import in_subtree as unit_subtree
+
+SEX_CODE = {"SEX_MALE": "MALE", "SEX_FEMALE": "FEMALE"}
+
+
+def _age_in_months(schedule: dict[str, Any], year: int) -> int:
+    by_year: dict[str, int] = schedule["months_by_year"]
+    if str(year) in by_year:
+        return by_year[str(year)]
+    return int(schedule["before"] if year < min(map(int, by_year)) else schedule["after"])
+
+
+def retirement_date(born: date, schedule: dict[str, Any]) -> date:
+    """The last day of the month in which the age of that month's year is reached."""
+    for year in range(born.year + 50, born.year + 70):
+        reached = months_after(date(born.year, born.month, 1), _age_in_months(schedule, year))
+        if reached.year == year:
+            return date(reached.year, reached.month, calendar.monthrange(reached.year, reached.month)[1])
+    raise ValueError(f"no retirement year for {born}")
+
+
+MAX_PERIOD_DAYS = 5 * 366
+
+
+@dataclass(frozen=True)
+class Due:
+    person: Person
+    retires_on: date
+
+
+async def schedules(session: AsyncSession, day: date) -> dict[str, dict[str, Any]]:
+    """The retirement-age schedule of each sex, as the catalog holds it on `day`."""
+    found: dict[str, dict[str, Any]] = {}
+    for code in SEX_CODE.values():
+        value = await catalogs.value_on(session, "retirement_ages", code, day)
+        if value is not None:
+            found[code] = value.attributes
+    return found
+
+
+async def due_between(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    delegations: Sequence[Delegation] = (),
+    unit_id: str,
+    include_subtree: bool,
+    start: str,
+    end: str,
+) -> list[Due]:
+    """The working civil servants of a unit (or subtree) in the caller's scope who reach the
+    retirement age between `start` and `end` (inclusive), soonest first (R-PER-3)."""
+    violations: list[FieldViolation] = []
+    first = rules.iso_date(start, violations, "from", "Ngày phải theo dạng YYYY-MM-DD")
+    last = rules.iso_date(end, violations, "to", "Ngày phải theo dạng YYYY-MM-DD")
+    if first is not None and last is not None and not 0 <= (last - first).days <= MAX_PERIOD_DAYS:
+        violations.append(FieldViolation("to", "Phải sau ngày bắt đầu, trong vòng 5 năm"))
+    if violations or first is None or last is None:
+        raise InvalidArgument(violations)
+    unit = await session.get(Unit, unit_id) if unit_id else None
+    if unit is None:
+        raise NotFound(f"Không có đơn vị {unit_id!r}")
+    authz.require_visible(actor, Section.UNIT, unit.path, delegations=delegations, what=f"đơn vị {unit_id!r}")
+    query = (
+        select(Person)
+        .join(Unit, Unit.id == Person.unit_id)
+        .where(unit_subtree(unit.path) if include_subtree else Unit.id == unit.id)
+        # Anyone retiring in the period was born between 70 and 50 years before it.
+        .where(Person.date_of_birth.between(date(first.year - 70, 1, 1), date(last.year - 50, 12, 31)))
+        .where(
+            authz.sql_scope(
+                actor,
+                Section.IDENTITY,
+                Action.READ,
+                Unit.path,
+                person_id_column=Person.id,
+                personal_id_column=Person.personal_id,
+                delegations=delegations,
+            )
+        )
+    )
+    persons = list(await session.scalars(query))
+    statuses = await status.current(session, [p.id for p in persons])
+    ages = await schedules(session, date.today())
+    due: list[Due] = []
+    for person in persons:
+        row = statuses.get(person.id)
+        schedule = ages.get(SEX_CODE.get(person.sex, ""))
+        if (row is not None and row.status != ACTIVE) or schedule is None:
+            continue
+        retires_on = retirement_date(person.date_of_birth, schedule)
+        if first <= retires_on <= last:
+            due.append(Due(person, retires_on))
+    return sorted(due, key=lambda d: (d.retires_on, d.person.full_name))
