@@ -64,9 +64,6 @@ class RecordSection:
     def dated(self) -> bool:
         return self.timing is not Timing.FACTS
 
-    def field(self, name: str) -> Field:
-        return next(f for f in self.fields if f.name == name)
-
 
 _NOTE = Field("note", Kind.LONG_TEXT, "Ghi chú", required=False, max_length=1000)
 
