@@ -9,6 +9,7 @@ with `If-Match` carrying the version read, from the entry's `ETag`), and the ver
 No `from __future__ import annotations` here: FastAPI reads the body and response types of the
 generated operations from their annotations, which name models built at run time."""
 
+import calendar
 import datetime as dt
 import json
 from datetime import date, datetime
@@ -365,13 +366,23 @@ class RetirementDuePublic(BaseModel):
     retires_on: date = Field(description="Ngày nghỉ hưu")
 
 
+def _period_end(start: date, months: int) -> date:
+    """The last day of the `months` months from `start` (the last day there is, far in the future)."""
+    total = start.month - 1 + months
+    year, month = start.year + total // 12, total % 12 + 1
+    if year > date.max.year:
+        return date.max
+    day = min(start.day, calendar.monthrange(year, month)[1])
+    return date(year, month, day) - dt.timedelta(days=1)
+
+
 @router.get("/units/{unit_id}/retirements-due", tags=["Hồ sơ cán bộ"])
 async def retirements_due(
     unit_id: str,
     principal: Caller,
     backends: BackendsDep,
     from_date: Annotated[date, Query(alias="from", description="Từ ngày")],
-    to_date: Annotated[date, Query(alias="to", description="Đến ngày (trong vòng 5 năm)")],
+    months: Annotated[int, Query(ge=1, le=60, description="Trong số tháng (đến 5 năm)")] = 12,
     include_subtree: bool = False,
 ) -> list[RetirementDuePublic]:
     """Cán bộ đến tuổi nghỉ hưu trong kỳ (Nghị định 135/2020/NĐ-CP), sớm nhất trước."""
@@ -380,7 +391,7 @@ async def retirements_due(
             unit_id=unit_id,
             include_subtree=include_subtree,
             from_date=from_date.isoformat(),
-            to_date=to_date.isoformat(),
+            to_date=_period_end(from_date, months).isoformat(),
         ),
         **backends.call_options(principal.token),
     )

@@ -36,6 +36,10 @@ def _age_in_months(schedule: dict[str, Any], year: int) -> int:
     return int(schedule["before"] if year < min(map(int, by_year)) else schedule["after"])
 
 
+def _years_before(day: date, years: int) -> date:
+    return date(max(day.year - years, date.min.year), day.month, 1)
+
+
 def retirement_date(born: date, schedule: dict[str, Any]) -> date:
     """The last day of the month in which the age of that month's year is reached."""
     for year in range(born.year + 50, born.year + 70):
@@ -92,7 +96,7 @@ async def due_between(
         .join(Unit, Unit.id == Person.unit_id)
         .where(unit_subtree(unit.path) if include_subtree else Unit.id == unit.id)
         # Anyone retiring in the period was born between 70 and 50 years before it.
-        .where(Person.date_of_birth.between(date(first.year - 70, 1, 1), date(last.year - 50, 12, 31)))
+        .where(Person.date_of_birth.between(_years_before(first, 70), _years_before(last, 50)))
         .where(
             authz.sql_scope(
                 actor,
