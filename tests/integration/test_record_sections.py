@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from itertools import pairwise
 from typing import Any
 
 import httpx
@@ -280,3 +281,23 @@ async def test_retirements_due_in_a_period_follow_the_dated_schedule(system: Sys
     assert record["retirement_date"] == "2025-11-30"
     assert too_long.status_code == 422
     assert too_long.json()["detail"][0]["loc"] == ["query", "months"]
+
+
+async def test_two_changes_recorded_at_once_never_leave_overlapping_periods(system: System) -> None:
+    """Two clerks record steps from 2016 and from 2017 at the same moment: whichever goes first,
+    the timeline stays one period at a time (the second closes the first, or is refused naming
+    it)."""
+    async with api_client(system.gateway_url, system.token("qthanoi")) as api:
+        person = await _person(api, system, "Phí Văn Đồng")
+        salary = f"/v1/persons/{person}/salary"
+        assert (await api.post(salary, json=_salary(1, "2.34", "2012-01-01"))).status_code == 201
+        racing = await asyncio.gather(
+            api.post(salary, json=_salary(2, "2.67", "2016-01-01")),
+            api.post(salary, json=_salary(3, "3.00", "2017-01-01")),
+        )
+        history = (await api.get(salary)).json()
+    assert {r.status_code for r in racing} <= {201, 409}, [r.text for r in racing]
+    assert 201 in {r.status_code for r in racing}
+    periods = sorted((e["valid_from"], e["valid_to"] or "9999-12-31") for e in history)
+    assert all(earlier[1] < later[0] for earlier, later in pairwise(periods)), periods
+    assert sum(1 for e in history if e["valid_to"] is None) == 1, "one current step"

@@ -80,6 +80,10 @@ async def _person_for(
 ) -> Person:
     person, path = await visible_person(session, actor=actor, delegations=delegations, person_id=person_id)
     authz.require(actor, section.authz, action, path, person=record_ref(person), delegations=delegations)
+    if action is not Action.READ:
+        # One writer per record at a time: the overlap check of a second one must see the first's
+        # entries (a row lock alone would not show it rows inserted meanwhile).
+        await session.execute(select(Person.id).where(Person.id == person.id).with_for_update())
     return person
 
 
