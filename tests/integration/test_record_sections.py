@@ -301,3 +301,54 @@ async def test_two_changes_recorded_at_once_never_leave_overlapping_periods(syst
     periods = sorted((e["valid_from"], e["valid_to"] or "9999-12-31") for e in history)
     assert all(earlier[1] < later[0] for earlier, later in pairwise(periods)), periods
     assert sum(1 for e in history if e["valid_to"] is None) == 1, "one current step"
+
+
+async def test_sector_hr_keeps_the_catalogs_by_date(system: System) -> None:
+    """R-PER-6: the sector's HR department adds a code from a date and ends it; an entry is
+    checked against the catalog as it stood on the entry's date; a unit admin may only read."""
+    code = unique_code("KT").replace("-", "")
+    form = {"label": "Bằng khen của Tổng cục trưởng", "valid_from": "2026-01-01", "legal_basis": "QĐ 01/QĐ-TCHQ"}
+    async with (
+        api_client(system.gateway_url, system.token("vutccb")) as sector_hr,
+        api_client(system.gateway_url, system.token("qthanoi")) as unit_admin,
+    ):
+        refused = await unit_admin.put(f"/v1/catalogs/reward_forms/{code}", json=form)
+        added = await sector_hr.put(f"/v1/catalogs/reward_forms/{code}", json=form | {"stat_group": "BANG_KHEN"})
+        rewritten = await sector_hr.put(f"/v1/catalogs/reward_forms/{code}", json=form | {"valid_from": "2025-06-01"})
+        renamed = await sector_hr.put(
+            f"/v1/catalogs/reward_forms/{code}", json=form | {"label": "Bằng khen Tổng cục", "valid_from": "2026-07-01"}
+        )
+        ended = await sector_hr.post(f"/v1/catalogs/reward_forms/{code}/end", json={"valid_to": "2026-09-30"})
+        bad_rank = await sector_hr.put(
+            "/v1/catalogs/ranks/08.099",
+            json=form | {"attributes": {"salary_group": "A1", "coefficients": ["3.00", "2.67"], "months_per_step": 36}},
+        )
+        in_march = {
+            v["code"]: v
+            for v in (await unit_admin.get("/v1/catalogs/reward_forms", params={"as_of": "2026-03-01"})).json()
+        }
+        in_august = {
+            v["code"]: v
+            for v in (await unit_admin.get("/v1/catalogs/reward_forms", params={"as_of": "2026-08-01"})).json()
+        }
+        in_november = {
+            v["code"]
+            for v in (await unit_admin.get("/v1/catalogs/reward_forms", params={"as_of": "2026-11-01"})).json()
+        }
+
+        person = await _person(unit_admin, system, "Kiều Văn Khen")
+        reward = {"values": {"form": code}, "decision": DECISION}
+        before = await unit_admin.post(f"/v1/persons/{person}/rewards", json=reward | {"valid_from": "2025-12-01"})
+        during = await unit_admin.post(f"/v1/persons/{person}/rewards", json=reward | {"valid_from": "2026-02-01"})
+        after = await unit_admin.post(f"/v1/persons/{person}/rewards", json=reward | {"valid_from": "2026-10-01"})
+    assert refused.status_code == 403
+    assert added.status_code == 200, added.text
+    assert rewritten.status_code == 409, "history is only added to"
+    assert renamed.status_code == 200, renamed.text
+    assert ended.json()["valid_to"] == "2026-09-30"
+    assert bad_rank.status_code == 422
+    assert {d["loc"][-1] for d in bad_rank.json()["detail"]} == {"attributes.coefficients"}
+    assert in_march[code]["label"] == "Bằng khen của Tổng cục trưởng"
+    assert in_august[code]["label"] == "Bằng khen Tổng cục"
+    assert code not in in_november
+    assert (before.status_code, during.status_code, after.status_code) == (422, 201, 422)

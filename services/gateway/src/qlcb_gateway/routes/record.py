@@ -16,7 +16,7 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Header, Path, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from qlcb.personnel.v1 import record_pb2
@@ -420,15 +420,67 @@ async def catalog_values(
         record_pb2.ListCatalogValuesRequest(catalog=catalog, as_of=as_of.isoformat() if as_of else ""),
         **backends.call_options(principal.token),
     )
-    return [
-        CatalogValuePublic(
-            code=v.code,
-            label=v.label,
-            stat_group=v.stat_group or None,
-            valid_from=date.fromisoformat(v.valid_from),
-            valid_to=date.fromisoformat(v.valid_to) if v.valid_to else None,
-            attributes=json.loads(v.attributes_json),
-            legal_basis=v.legal_basis,
-        )
-        for v in response.values
-    ]
+    return [_catalog_public(v) for v in response.values]
+
+
+class CatalogValueInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    label: str = Field(min_length=1, max_length=255, description="Tên")
+    valid_from: date = Field(description="Có hiệu lực từ ngày")
+    legal_basis: str = Field(min_length=1, max_length=1000, description="Căn cứ pháp lý")
+    stat_group: str = Field(default="", max_length=32, description="Nhóm thống kê")
+    attributes: dict[str, Any] = Field(default_factory=dict, description="Thuộc tính (ví dụ hệ số các bậc của ngạch)")
+
+
+class CatalogValueEnd(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    valid_to: date = Field(description="Ngày cuối còn hiệu lực")
+
+
+def _catalog_public(value: record_pb2.CatalogValue) -> CatalogValuePublic:
+    return CatalogValuePublic(
+        code=value.code,
+        label=value.label,
+        stat_group=value.stat_group or None,
+        valid_from=date.fromisoformat(value.valid_from),
+        valid_to=date.fromisoformat(value.valid_to) if value.valid_to else None,
+        attributes=json.loads(value.attributes_json),
+        legal_basis=value.legal_basis,
+    )
+
+
+CatalogCode = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$", description="Mã")]
+
+
+@router.put("/catalogs/{catalog}/{code}", tags=["Danh mục"])
+async def put_catalog_value(
+    catalog: str, code: CatalogCode, body: CatalogValueInput, principal: Caller, backends: BackendsDep
+) -> CatalogValuePublic:
+    """Thêm mã, hoặc phiên bản mới của mã từ một ngày (phiên bản trước kết thúc hôm trước): Vụ TCCB."""
+    response = await backends.record.PutCatalogValue(
+        record_pb2.PutCatalogValueRequest(
+            catalog=catalog,
+            code=code,
+            label=body.label,
+            valid_from=body.valid_from.isoformat(),
+            legal_basis=body.legal_basis,
+            stat_group=body.stat_group,
+            attributes_json=json.dumps(body.attributes, ensure_ascii=False),
+        ),
+        **backends.call_options(principal.token),
+    )
+    return _catalog_public(response.value)
+
+
+@router.post("/catalogs/{catalog}/{code}/end", tags=["Danh mục"])
+async def end_catalog_value(
+    catalog: str, code: CatalogCode, body: CatalogValueEnd, principal: Caller, backends: BackendsDep
+) -> CatalogValuePublic:
+    """Ngày cuối một mã còn hiệu lực (hình thức bị bãi bỏ…): hồ sơ cũ vẫn giữ mã đó cho các ngày nó còn hiệu lực."""
+    response = await backends.record.EndCatalogValue(
+        record_pb2.EndCatalogValueRequest(catalog=catalog, code=code, valid_to=body.valid_to.isoformat()),
+        **backends.call_options(principal.token),
+    )
+    return _catalog_public(response.value)

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from datetime import UTC, date, datetime
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from importlib import resources
+from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from qlcb_common.errors import NotFound
+from qlcb_common import authz
+from qlcb_common import personnel_rules as rules
+from qlcb_common.auth import Principal
+from qlcb_common.authz import Action, Section
+from qlcb_common.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
+from qlcb_common.text import clean, control_violation
 from qlcb_personnel.catalogs.models import CatalogValue
+
+CATALOG_CODE = re.compile(r"[A-Z0-9][A-Z0-9._-]{0,31}", re.ASCII)
 
 SEEDED_BY = "catalog-seed"
 
@@ -78,3 +89,124 @@ async def values_on(session: AsyncSession, catalog: str, day: date) -> Sequence[
     if not found and catalog not in catalog_names():
         raise NotFound(f"Không có danh mục {catalog!r}")
     return found
+
+
+@dataclass(frozen=True)
+class ValueInput:
+    label: str
+    valid_from: str
+    legal_basis: str
+    stat_group: str = ""
+    attributes: Mapping[str, object] = field(default_factory=dict)
+
+
+def _check_input(
+    catalog: str, data: ValueInput, violations: list[FieldViolation]
+) -> tuple[str, date | None, str, str | None]:
+    label = _short_text(data.label, "label", 255, violations, required=True)
+    basis = _short_text(data.legal_basis, "legal_basis", 1000, violations, required=True)
+    group = _short_text(data.stat_group, "stat_group", 32, violations, required=False)
+    start = rules.iso_date(data.valid_from, violations, "valid_from", "Ngày phải theo dạng YYYY-MM-DD")
+    if catalog == "ranks":
+        _rank_attributes(data.attributes, violations)
+    return label or "", start, basis or "", group
+
+
+def _short_text(
+    value: str, field_name: str, limit: int, violations: list[FieldViolation], *, required: bool
+) -> str | None:
+    if refused := control_violation(field_name, value):
+        violations.append(refused)
+        return None
+    text = clean(value)
+    if required and not text:
+        violations.append(FieldViolation(field_name, "bắt buộc"))
+    elif len(text) > limit:
+        violations.append(FieldViolation(field_name, f"dài quá {limit} ký tự"))
+    return text or None
+
+
+def _rank_attributes(attributes: Mapping[str, object], violations: list[FieldViolation]) -> None:
+    """A rank carries its salary grid: the coefficients of its steps, rising, and months per step."""
+    coefficients = attributes.get("coefficients")
+    months = attributes.get("months_per_step")
+    try:
+        steps = [Decimal(str(c)) for c in coefficients] if isinstance(coefficients, list) else []
+    except InvalidOperation:
+        steps = []
+    if not steps or any(b <= a for a, b in pairwise(steps)):
+        violations.append(FieldViolation("attributes.coefficients", "danh sách hệ số các bậc, tăng dần"))
+    if not isinstance(months, int) or isinstance(months, bool) or months not in (12, 24, 36, 60):
+        violations.append(FieldViolation("attributes.months_per_step", "số tháng mỗi bậc: 12, 24, 36 hoặc 60"))
+    if not isinstance(attributes.get("salary_group"), str):
+        violations.append(FieldViolation("attributes.salary_group", "nhóm ngạch, ví dụ A1"))
+
+
+async def put_value(
+    session: AsyncSession, *, actor: Principal, catalog: str, code: str, data: ValueInput
+) -> CatalogValue:
+    """A value from a date (R-PER-6): a new code, or a new version of one, which closes the version
+    valid until then the day before. History is only added to: a version may not start on or
+    before the one it follows."""
+    authz.require(actor, Section.CATALOG, Action.UPDATE, "/")
+    if catalog not in catalog_names():
+        raise NotFound(f"Không có danh mục {catalog!r}")
+    violations: list[FieldViolation] = []
+    code = code.strip().upper()
+    if not CATALOG_CODE.fullmatch(code):
+        violations.append(FieldViolation("code", "1–32 ký tự A–Z, 0–9, '.', '_', '-'"))
+    label, start, basis, group = _check_input(catalog, data, violations)
+    if violations or start is None:
+        raise InvalidArgument(violations)
+    versions = list(
+        await session.scalars(
+            select(CatalogValue)
+            .where(CatalogValue.catalog == catalog, CatalogValue.code == code)
+            .order_by(CatalogValue.valid_from)
+            .with_for_update()
+        )
+    )
+    if versions and versions[-1].valid_from >= start:
+        latest = versions[-1]
+        raise FailedPrecondition(
+            f"valid_from: phiên bản từ {latest.valid_from.isoformat()} đã có; phiên bản mới phải bắt đầu sau ngày đó"
+        )
+    if versions and (versions[-1].valid_to is None or versions[-1].valid_to >= start):
+        versions[-1].valid_to = start - timedelta(days=1)
+    value = CatalogValue(
+        catalog=catalog,
+        code=code,
+        valid_from=start,
+        valid_to=None,
+        label=label,
+        stat_group=group,
+        attributes=dict(data.attributes),
+        legal_basis=basis,
+        recorded_at=datetime.now(UTC),
+        recorded_by=actor.subject,
+    )
+    session.add(value)
+    return value
+
+
+async def end_value(session: AsyncSession, *, actor: Principal, catalog: str, code: str, valid_to: str) -> CatalogValue:
+    """A code no longer used after `valid_to` (a form abolished, a rank renamed): records keep it
+    for the dates it was valid."""
+    authz.require(actor, Section.CATALOG, Action.UPDATE, "/")
+    violations: list[FieldViolation] = []
+    end = rules.iso_date(valid_to, violations, "valid_to", "Ngày phải theo dạng YYYY-MM-DD")
+    if end is None:
+        raise InvalidArgument(violations)
+    latest = await session.scalar(
+        select(CatalogValue)
+        .where(CatalogValue.catalog == catalog, CatalogValue.code == code.strip().upper())
+        .order_by(CatalogValue.valid_from.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    if latest is None:
+        raise NotFound(f"Không có mã {code!r} trong danh mục {catalog!r}")
+    if end < latest.valid_from:
+        raise InvalidArgument.single("valid_to", f"Trước ngày bắt đầu của phiên bản hiện hành ({latest.valid_from})")
+    latest.valid_to = end
+    return latest

@@ -227,3 +227,41 @@ class PersonRecordServicer(record_pb2_grpc.PersonRecordServiceServicer):
         async with self._db.unit_of_work() as session:
             values = await catalogs.values_on(session, request.catalog, day)
         return record_pb2.ListCatalogValuesResponse(values=[messages.catalog_value_to_proto(v) for v in values])
+
+    async def PutCatalogValue(
+        self, request: record_pb2.PutCatalogValueRequest, context: Context
+    ) -> record_pb2.PutCatalogValueResponse:
+        try:
+            attributes = json.loads(request.attributes_json or "{}")
+        except json.JSONDecodeError as exc:
+            raise InvalidArgument.single("attributes", f"không phải JSON: {exc.msg}") from None
+        if not isinstance(attributes, dict):
+            raise InvalidArgument.single("attributes", "phải là một đối tượng JSON")
+        data = catalogs.ValueInput(
+            label=request.label,
+            valid_from=request.valid_from,
+            legal_basis=request.legal_basis,
+            stat_group=request.stat_group,
+            attributes=attributes,
+        )
+        async with self._db.unit_of_work() as session:
+            value = await catalogs.put_value(
+                session, actor=current_principal(), catalog=request.catalog, code=request.code, data=data
+            )
+            await session.flush()
+            message = messages.catalog_value_to_proto(value)
+        return record_pb2.PutCatalogValueResponse(value=message)
+
+    async def EndCatalogValue(
+        self, request: record_pb2.EndCatalogValueRequest, context: Context
+    ) -> record_pb2.EndCatalogValueResponse:
+        async with self._db.unit_of_work() as session:
+            value = await catalogs.end_value(
+                session,
+                actor=current_principal(),
+                catalog=request.catalog,
+                code=request.code,
+                valid_to=request.valid_to,
+            )
+            message = messages.catalog_value_to_proto(value)
+        return record_pb2.EndCatalogValueResponse(value=message)
