@@ -352,3 +352,18 @@ async def test_sector_hr_keeps_the_catalogs_by_date(system: System) -> None:
     assert in_august[code]["label"] == "Bằng khen Tổng cục"
     assert code not in in_november
     assert (before.status_code, during.status_code, after.status_code) == (422, 201, 422)
+
+
+async def test_the_demo_staff_have_whole_records_their_holders_can_read(system: System) -> None:
+    """The seeded people come with a record of every kind the generator writes, accepted by
+    personnel's own checks; the self account of Nội Bài reads its own salary history."""
+    async with api_client(system.gateway_url, system.token("canbo.noibai")) as own:
+        (mine,) = (await own.get(f"/v1/units/{system.unit_ids['HQHN-NB']}/persons")).json()["items"]
+        record = (await own.get(f"/v1/persons/{mine['id']}/record")).json()
+    sections = record["sections"]
+    for name in ("personal_details", "recruitment", "placements", "salary", "trainings", "family"):
+        assert sections[name], name
+    periods = sorted((e["valid_from"], e["valid_to"] or "9999-12-31") for e in sections["salary"])
+    assert all(earlier[1] < later[0] for earlier, later in pairwise(periods)), periods
+    assert sum(1 for e in sections["salary"] if e["valid_to"] is None) == 1
+    assert record["retirement_date"] is not None

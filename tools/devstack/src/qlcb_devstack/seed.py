@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 from keycloak import KeycloakAdmin
 
-from qlcb_devstack import demo
+from qlcb_devstack import demo, records
 from qlcb_devstack.accounts import ensure_user, password_token
 
 
@@ -17,7 +17,8 @@ def seed_accounts(admin: KeycloakAdmin) -> dict[str, str]:
 
 
 def seed_organisation(gateway_url: str, keycloak_url: str, *, persons: int = 36) -> dict[str, str]:
-    """Creates the demo units and personnel as the system admin; returns unit code → id."""
+    """Creates the demo units and personnel, each with a full record, as the system admin; returns
+    unit code → id."""
     admin = next(a for a in demo.accounts() if a.tier == "system-admin")
     token = password_token(keycloak_url, admin.username, admin.password)
     unit_ids: dict[str, str] = {}
@@ -45,4 +46,9 @@ def seed_organisation(gateway_url: str, keycloak_url: str, *, persons: int = 36)
                 },
             )
             response.raise_for_status()
+            person_id = response.json()["id"]
+            for entry in records.sections(person):
+                recorded = api.post(f"/v1/persons/{person_id}/{entry.section}", json=entry.body)
+                if recorded.status_code != 201:
+                    raise RuntimeError(f"demo {entry.section} of {person.full_name} refused: {recorded.text}")
     return unit_ids

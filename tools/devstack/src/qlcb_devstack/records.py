@@ -1,0 +1,180 @@
+"""Realistic record sections for a generated civil servant: recruitment, placements, a salary
+history stepping up by the ND 204 grid (and a promotion to principal rank after nine years),
+training, yearly evaluations since 2020, rewards and family, all consistent with the catalogs
+personnel seeds. Deterministic per person, so the demo and the benchmarks see the same data."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from qlcb_devstack.demo import DemoPerson
+
+REFERENCE_DAY = date(2026, 7, 1)
+"""Histories run up to this day, whatever day the demo is started on."""
+
+# Customs inspector (A1) and principal customs inspector (A2.1): ND 204/2004 Bảng 2.
+_A1 = ("08.051", [Decimal(c) for c in ["2.34", "2.67", "3.00", "3.33", "3.66", "3.99", "4.32", "4.65", "4.98"]])
+_A21 = ("08.050", [Decimal(c) for c in ["4.40", "4.74", "5.08", "5.42", "5.76", "6.10", "6.44", "6.78"]])
+_MONTHS_PER_STEP = 36
+GRID_START = date(2004, 10, 1)
+_PROVINCES = ["Hà Nội", "Nam Định", "Thái Bình", "Nghệ An", "Thanh Hóa", "Hải Phòng", "Huế", "Đà Nẵng", "Cần Thơ"]
+_SCHOOLS = ["Học viện Tài chính", "Đại học Kinh tế Quốc dân", "Đại học Ngoại thương", "Đại học Luật Hà Nội"]
+_FIELDS = ["Hải quan", "Kế toán", "Kinh tế đối ngoại", "Luật kinh tế", "Tài chính – Ngân hàng"]
+
+
+@dataclass(frozen=True)
+class Entry:
+    section: str
+    body: dict[str, Any]
+
+
+def _months_after(day: date, months: int) -> date:
+    total = day.month - 1 + months
+    return date(day.year + total // 12, total % 12 + 1, 1)
+
+
+def _decision(rng: random.Random, on: date, body: str = "Tổng cục Hải quan") -> dict[str, Any]:
+    return {"number": f"{rng.randint(1, 2999)}/QĐ-TCHQ", "date": on.isoformat(), "body": body}
+
+
+def _salary(rng: random.Random, recruited: date) -> list[Entry]:
+    """From recruitment, or from the grid's start (1 October 2004) for those recruited before it,
+    at the step their seniority had reached."""
+    entries = []
+    (rank, grid), step, since = _A1, 1, recruited
+    if recruited < GRID_START:
+        served = (GRID_START.year - recruited.year) * 12 + GRID_START.month - recruited.month
+        step, since = min(1 + served // _MONTHS_PER_STEP, len(grid)), GRID_START
+    promoted = False
+    while since <= REFERENCE_DAY:
+        entries.append(
+            Entry(
+                "salary",
+                {
+                    "values": {"rank_code": rank, "step": step, "coefficient": str(grid[step - 1])},
+                    "valid_from": since.isoformat(),
+                    "decision": _decision(rng, since),
+                },
+            )
+        )
+        following = _months_after(since, _MONTHS_PER_STEP)
+        if not promoted and following.year - recruited.year >= 9 and rng.random() < 0.5:
+            # Promotion to principal rank: the first step whose coefficient is not below the current one.
+            current = grid[step - 1]
+            (rank, grid), promoted = _A21, True
+            step = next(i + 1 for i, c in enumerate(grid) if c >= current)
+        elif step < len(grid):
+            step += 1
+        else:
+            break
+        since = following
+    return entries
+
+
+def sections(person: DemoPerson) -> list[Entry]:
+    """The person's entries, in the order they are recorded (each timeline chronologically)."""
+    rng = random.Random(person.personal_id)
+    born = person.date_of_birth
+    recruited = date(born.year + rng.randint(22, 26), rng.choice((1, 7)), 1)
+    if recruited > REFERENCE_DAY:
+        recruited = date(REFERENCE_DAY.year, 1, 1)
+    home = rng.choice(_PROVINCES)
+    entries = [
+        Entry(
+            "personal_details",
+            {
+                "values": {
+                    "birthplace": home,
+                    "home_town": rng.choice(_PROVINCES),
+                    "ethnicity": "01" if rng.random() < 0.9 else rng.choice(("02", "03", "06", "07")),
+                    "religion": "KHONG" if rng.random() < 0.85 else rng.choice(("PHAT_GIAO", "CONG_GIAO")),
+                    "general_education": "12/12",
+                },
+                "valid_from": born.isoformat(),
+            },
+        ),
+        Entry(
+            "recruitment",
+            {
+                "values": {"body": "Tổng cục Hải quan", "occupation_before": "Sinh viên"},
+                "valid_from": recruited.isoformat(),
+                "decision": _decision(rng, recruited),
+            },
+        ),
+        Entry(
+            "trainings",
+            {
+                "values": {
+                    "kind": "CM",
+                    "level": "DH",
+                    "field": rng.choice(_FIELDS),
+                    "institution": rng.choice(_SCHOOLS),
+                    "mode": "Chính quy",
+                },
+                "valid_from": date(recruited.year - 4, 9, 1).isoformat(),
+                "valid_to": date(recruited.year - (recruited.month <= 6), 6, 30).isoformat(),
+            },
+        ),
+        Entry(
+            "placements",
+            {
+                "values": {"unit_name": "Cục Hải quan", "post": "Công chức", "main_duties": "Thủ tục hải quan"},
+                "valid_from": recruited.isoformat(),
+            },
+        ),
+        *_salary(rng, recruited),
+    ]
+    for year in range(max(2020, recruited.year + 1), REFERENCE_DAY.year):
+        level = rng.choices(("HTXSNV", "HTTNV", "HTNV"), weights=(15, 75, 10))[0]
+        end_of_year = date(year, 12, 31)
+        entries.append(
+            Entry(
+                "evaluations",
+                {
+                    "values": {"year": year, "level": level},
+                    "valid_from": end_of_year.isoformat(),
+                    "decision": _decision(rng, end_of_year),
+                },
+            )
+        )
+        if level == "HTXSNV":
+            entries.append(
+                Entry(
+                    "rewards",
+                    {
+                        "values": {"form": "GIAY_KHEN", "reason": f"Hoàn thành xuất sắc nhiệm vụ năm {year}"},
+                        "valid_from": date(year + 1, 1, 15).isoformat(),
+                        "decision": _decision(rng, date(year + 1, 1, 15)),
+                    },
+                )
+            )
+    surname = person.full_name.split()[0]
+    parents = (
+        ("Bố", f"{surname} Văn {rng.choice(('An', 'Bình', 'Cường', 'Định'))}", rng.randint(24, 34)),
+        (
+            "Mẹ",
+            f"{rng.choice(('Nguyễn', 'Trần', 'Lê', 'Phạm'))} Thị {rng.choice(('Hoa', 'Lan', 'Mai'))}",
+            rng.randint(20, 30),
+        ),
+    )
+    for relation, name, years_older in parents:
+        entries.append(
+            Entry(
+                "family",
+                {
+                    "values": {
+                        "side": "BAN_THAN",
+                        "relation": relation,
+                        "full_name": name,
+                        "birth_year": born.year - years_older,
+                        "home_town": home,
+                        "occupation": rng.choice(("Nghỉ hưu", "Làm ruộng", "Buôn bán")),
+                    }
+                },
+            )
+        )
+    return entries

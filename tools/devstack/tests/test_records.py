@@ -1,0 +1,44 @@
+"""The generated records are the same on every run and follow the catalogs' rules."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from decimal import Decimal
+from itertools import pairwise
+
+from qlcb_devstack import demo, records
+
+
+def test_the_same_people_get_the_same_records() -> None:
+    first = [records.sections(p) for p in demo.personnel(20)]
+    assert first == [records.sections(p) for p in demo.personnel(20)]
+
+
+def test_salary_histories_step_up_in_time_on_the_grid() -> None:
+    for person in demo.personnel(36):
+        steps = [e.body for e in records.sections(person) if e.section == "salary"]
+        assert steps, person
+        starts = [date.fromisoformat(s["valid_from"]) for s in steps]
+        assert starts == sorted(starts)
+        assert starts[0] >= records.GRID_START
+        assert all(
+            later.year * 12 + later.month - earlier.year * 12 - earlier.month == 36
+            for earlier, later in pairwise(starts)
+        )
+        coefficients = [Decimal(s["values"]["coefficient"]) for s in steps]
+        assert all(lower < higher for lower, higher in pairwise(coefficients)), person
+
+
+def test_every_dated_entry_is_after_birth_and_one_evaluation_a_year() -> None:
+    for person in demo.personnel(36):
+        entries = records.sections(person)
+        for entry in entries:
+            if "valid_from" in entry.body:
+                assert (
+                    date.fromisoformat(entry.body["valid_from"]) > person.date_of_birth
+                    or entry.section == "personal_details"
+                )
+        years = Counter(e.body["values"]["year"] for e in entries if e.section == "evaluations")
+        assert all(count == 1 for count in years.values())
+        assert all(year >= 2020 for year in years), "the levels of ND 90/2020"
