@@ -98,3 +98,19 @@ def iso_date(value: str, violations: list[FieldViolation], field: str, message: 
     except ValueError:
         violations.append(FieldViolation(field, message))
         return None
+
+
+def short_text(
+    value: str, field: str, limit: int, violations: list[FieldViolation], *, required: bool = False
+) -> str | None:
+    """One line of text as stored (NFC, trimmed, spaces collapsed), None when empty or refused."""
+    if refused := control_violation(field, value):
+        violations.append(refused)
+        return None
+    text = clean(value)
+    if required and not text:
+        violations.append(FieldViolation(field, "bắt buộc"))
+    elif len(text) > limit:
+        violations.append(FieldViolation(field, f"dài quá {limit} ký tự"))
+        return None
+    return text or None

@@ -20,7 +20,6 @@ from qlcb_common import personnel_rules as rules
 from qlcb_common.auth import Principal
 from qlcb_common.authz import Action, Section
 from qlcb_common.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
-from qlcb_common.text import clean, control_violation
 from qlcb_personnel.catalogs.models import CatalogValue
 
 CATALOG_CODE = re.compile(r"[A-Z0-9][A-Z0-9._-]{0,31}", re.ASCII)
@@ -103,27 +102,13 @@ class ValueInput:
 def _check_input(
     catalog: str, data: ValueInput, violations: list[FieldViolation]
 ) -> tuple[str, date | None, str, str | None]:
-    label = _short_text(data.label, "label", 255, violations, required=True)
-    basis = _short_text(data.legal_basis, "legal_basis", 1000, violations, required=True)
-    group = _short_text(data.stat_group, "stat_group", 32, violations, required=False)
+    label = rules.short_text(data.label, "label", 255, violations, required=True)
+    basis = rules.short_text(data.legal_basis, "legal_basis", 1000, violations, required=True)
+    group = rules.short_text(data.stat_group, "stat_group", 32, violations)
     start = rules.iso_date(data.valid_from, violations, "valid_from", "Ngày phải theo dạng YYYY-MM-DD")
     if catalog == "ranks":
         _rank_attributes(data.attributes, violations)
     return label or "", start, basis or "", group
-
-
-def _short_text(
-    value: str, field_name: str, limit: int, violations: list[FieldViolation], *, required: bool
-) -> str | None:
-    if refused := control_violation(field_name, value):
-        violations.append(refused)
-        return None
-    text = clean(value)
-    if required and not text:
-        violations.append(FieldViolation(field_name, "bắt buộc"))
-    elif len(text) > limit:
-        violations.append(FieldViolation(field_name, f"dài quá {limit} ký tự"))
-    return text or None
 
 
 def _rank_attributes(attributes: Mapping[str, object], violations: list[FieldViolation]) -> None:

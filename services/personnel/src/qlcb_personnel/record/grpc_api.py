@@ -106,9 +106,8 @@ class PersonRecordServicer(record_pb2_grpc.PersonRecordServiceServicer):
             ages = await retirement.schedules(session, date.today())
         schedule = ages.get(retirement.SEX_CODE.get(person.sex, ""))
         retires_on = retirement.retirement_date(person.date_of_birth, schedule) if schedule else None
-        row = current.get(person.id)
         return record_pb2.GetRecordResponse(
-            person=person_messages.to_proto(person, row.status if row else person_messages.ACTIVE),
+            person=person_messages.to_proto(person, _status_of(current, person.id)),
             sections=[s.name for s in sections],
             entries=[messages.to_proto(e) for e in entries],
             next_regular_raise=raise_due.isoformat() if raise_due else "",

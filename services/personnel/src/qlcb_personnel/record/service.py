@@ -29,7 +29,7 @@ from qlcb_common.errors import FailedPrecondition, FieldViolation, InvalidArgume
 from qlcb_common.events import subjects
 from qlcb_common.events.outbox import Outbox
 from qlcb_common.record_sections import BY_NAME, MAX_DECISION_TEXT, RecordSection, Timing, check_values
-from qlcb_common.text import clean, control_violation
+from qlcb_common.text import control_violation
 from qlcb_personnel.persons.models import Person
 from qlcb_personnel.persons.service import record_ref, visible_person
 from qlcb_personnel.record import messages, section_rules
@@ -96,17 +96,6 @@ def _date(value: str, field: str, violations: list[FieldViolation]) -> date | No
     return rules.iso_date(value, violations, field, "Ngày phải theo dạng YYYY-MM-DD")
 
 
-def _text(value: str, field: str, violations: list[FieldViolation]) -> str | None:
-    if refused := control_violation(field, value):
-        violations.append(refused)
-        return None
-    text = clean(value)
-    if len(text) > MAX_DECISION_TEXT:
-        violations.append(FieldViolation(field, f"dài quá {MAX_DECISION_TEXT} ký tự"))
-        return None
-    return text or None
-
-
 async def _check(session: AsyncSession, section: RecordSection, person: Person, data: EntryInput) -> _Checked:
     """Every field of the entry checked, all reasons at once; nothing is written on any."""
     violations: list[FieldViolation] = []
@@ -135,9 +124,11 @@ async def _check(session: AsyncSession, section: RecordSection, person: Person, 
     checked_decision: dict[str, object] = {
         "decision_number": number,
         "decision_date": decided_on,
-        "decision_body": _text(decision.body, "decision.body", violations),
-        "decision_signer": _text(decision.signer, "decision.signer", violations),
-        "decision_signer_post": _text(decision.signer_post, "decision.signer_post", violations),
+        "decision_body": rules.short_text(decision.body, "decision.body", MAX_DECISION_TEXT, violations),
+        "decision_signer": rules.short_text(decision.signer, "decision.signer", MAX_DECISION_TEXT, violations),
+        "decision_signer_post": rules.short_text(
+            decision.signer_post, "decision.signer_post", MAX_DECISION_TEXT, violations
+        ),
     }
     if not violations:
         await section_rules.check(session, section, values, valid_from or date.today(), violations)
