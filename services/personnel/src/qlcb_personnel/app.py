@@ -7,7 +7,14 @@ import grpc
 from nats.js import JetStreamContext
 from sqlalchemy.exc import IntegrityError
 
-from qlcb.personnel.v1 import personnel_pb2, personnel_pb2_grpc, record_pb2, record_pb2_grpc
+from qlcb.personnel.v1 import (
+    decision_pb2,
+    decision_pb2_grpc,
+    personnel_pb2,
+    personnel_pb2_grpc,
+    record_pb2,
+    record_pb2_grpc,
+)
 from qlcb_common.db import Database
 from qlcb_common.events import streams, subjects
 from qlcb_common.events.consumer import DurableConsumer
@@ -18,6 +25,9 @@ from qlcb_common.settings import OidcSettings
 from qlcb_personnel.catalogs import models as _catalogs  # noqa: F401  (registers the table)
 from qlcb_personnel.catalogs import service as catalogs
 from qlcb_personnel.db_models import Base, make_delegations, make_inbox, make_outbox
+from qlcb_personnel.decision_documents import applier
+from qlcb_personnel.decision_documents import models as _decisions  # noqa: F401  (registers the tables)
+from qlcb_personnel.decision_documents.grpc_api import DecisionServicer
 from qlcb_personnel.grpc_api import PersonnelServicer
 from qlcb_personnel.persons import models as _persons  # noqa: F401  (registers the table)
 from qlcb_personnel.record import models as _record  # noqa: F401  (registers the table)
@@ -29,6 +39,7 @@ SERVICE = "personnel"
 
 
 def build_app() -> GrpcApp:
+    settings = PersonnelSettings()  # type: ignore[call-arg]
     outbox = make_outbox()
     inbox = make_inbox()
     delegations = make_delegations()
@@ -36,9 +47,11 @@ def build_app() -> GrpcApp:
     def register(server: grpc.aio.Server, db: Database) -> Sequence[str]:
         personnel_pb2_grpc.add_PersonnelServiceServicer_to_server(PersonnelServicer(db, outbox, delegations), server)
         record_pb2_grpc.add_PersonRecordServiceServicer_to_server(PersonRecordServicer(db, outbox, delegations), server)
+        decision_pb2_grpc.add_DecisionServiceServicer_to_server(DecisionServicer(db, outbox, delegations), server)
         return [
             personnel_pb2.DESCRIPTOR.services_by_name["PersonnelService"].full_name,
             record_pb2.DESCRIPTOR.services_by_name["PersonRecordService"].full_name,
+            decision_pb2.DESCRIPTOR.services_by_name["DecisionService"].full_name,
         ]
 
     async def seed_catalogs(db: Database) -> None:
@@ -60,11 +73,15 @@ def build_app() -> GrpcApp:
             contracts=IDENTITY_EVENTS,
             handler=delegations.apply,
         )
-        return [OutboxRelay(service=SERVICE, db=db, outbox=outbox, js=js).run(), follow_delegations.run()]
+        return [
+            OutboxRelay(service=SERVICE, db=db, outbox=outbox, js=js).run(),
+            follow_delegations.run(),
+            applier.run(db, outbox, settings.decision_apply_interval_seconds),
+        ]
 
     return GrpcApp(
         name=SERVICE,
-        settings=PersonnelSettings(),  # type: ignore[call-arg]
+        settings=settings,
         oidc=OidcSettings(),  # type: ignore[call-arg]
         metadata=Base.metadata,
         register=register,

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from qlcb_common.settings import GrpcServiceSettings
@@ -7,3 +8,9 @@ from qlcb_common.settings import GrpcServiceSettings
 
 class PersonnelSettings(GrpcServiceSettings):
     model_config = SettingsConfigDict(env_prefix="QLCB_PERSONNEL_", extra="ignore")
+
+    decision_apply_interval_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="How often pending decisions whose effective date has come are applied",
+    )

@@ -22,10 +22,10 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from qlcb.events.v1.envelope_pb2 import Envelope
 from qlcb.identity.v1 import events_pb2 as identity_events
+from qlcb.personnel.v1 import decision_pb2, personnel_pb2
 from qlcb.personnel.v1 import events_pb2 as personnel_events
-from qlcb.personnel.v1 import personnel_pb2
+from qlcb_common import decision_kinds, record_sections
 from qlcb_common import personnel_rules as rules
-from qlcb_common import record_sections
 from qlcb_common.authz import delegations
 from qlcb_common.errors import FieldViolation
 from qlcb_common.events import subjects
@@ -254,7 +254,7 @@ def _transferred(event: personnel_events.PersonTransferred) -> list[FieldViolati
     return found
 
 
-_CHANGES = frozenset({"recorded", "corrected", "closed", "retracted"})
+_CHANGES = frozenset({"recorded", "corrected", "closed", "reopened", "retracted"})
 
 
 def _record_changed(event: personnel_events.RecordEntryChanged) -> list[FieldViolation]:
@@ -286,6 +286,42 @@ def _record_changed(event: personnel_events.RecordEntryChanged) -> list[FieldVio
     return found
 
 
+_DECISION_STATES = frozenset(decision_pb2.DecisionState.keys()) - {"DECISION_STATE_UNSPECIFIED"}
+
+
+def _decision_changed(event: personnel_events.DecisionChanged) -> list[FieldViolation]:
+    """A decision names a declared kind and at least one person; an item of a kind that makes
+    entries carries values its section accepts, as personnel stores them."""
+    found: list[FieldViolation] = []
+    decision = event.decision
+    _uuid(decision.id, "decision.id", found)
+    kind = decision_kinds.KIND_BY_NAME.get(decision.kind)
+    if kind is None:
+        found.append(FieldViolation("decision.kind", "không phải loại quyết định đã khai báo"))
+    _decided(decision.effective_date, decision.number, found)
+    _date(decision.decision_date, "decision.decision_date", found)
+    _enum(decision_pb2.DecisionState.DESCRIPTOR, decision.state, _DECISION_STATES, "decision.state", found)
+    if not decision.items or decision.people_total != len(decision.items):
+        found.append(FieldViolation("decision.items", "phải nêu mọi người của quyết định, ít nhất một"))
+    section = kind.record_section if kind is not None else None
+    for index, item in enumerate(decision.items):
+        where = f"decision.items[{index}]"
+        _uuid(item.person_id, f"{where}.person_id", found)
+        if section is None:
+            continue
+        try:
+            values = json.loads(item.values_json)
+        except json.JSONDecodeError:
+            found.append(FieldViolation(f"{where}.values_json", "không phải JSON"))
+            continue
+        violations: list[FieldViolation] = []
+        stored = record_sections.check_values(section, values if isinstance(values, dict) else {}, violations)
+        found += [FieldViolation(f"{where}.{v.field}", v.description) for v in violations]
+        if not violations and stored != values:
+            found.append(FieldViolation(f"{where}.values_json", "không ở dạng lưu trữ (NFC, đã chuẩn hóa)"))
+    return found
+
+
 PERSONNEL_EVENTS: Contracts = {
     subjects.PERSONNEL_UNIT_ESTABLISHED: Contract(personnel_events.UnitEstablished, _established),
     subjects.PERSONNEL_UNIT_RENAMED: Contract(personnel_events.UnitRenamed, _renamed),
@@ -308,6 +344,7 @@ PERSONNEL_EVENTS: Contracts = {
     ),
     subjects.PERSONNEL_PERSON_TRANSFERRED: Contract(personnel_events.PersonTransferred, _transferred),
     subjects.PERSONNEL_RECORD_CHANGED: Contract(personnel_events.RecordEntryChanged, _record_changed),
+    subjects.PERSONNEL_DECISION_CHANGED: Contract(personnel_events.DecisionChanged, _decision_changed),
 }
 """Every subject personnel publishes on."""
 

@@ -147,23 +147,23 @@ def _input(body: BaseModel) -> record_pb2.RecordEntryInput:
     )
 
 
-def _etag(version: int) -> str:
+def etag(version: int) -> str:
     return f'"{version}"'
 
 
-class _MissingPrecondition(Exception):
+class MissingPrecondition(Exception):
     pass
 
 
-def _version_in(if_match: str | None) -> int:
+def version_in(if_match: str | None) -> int:
     """The version an `If-Match` header names (the entry's ETag, as read)."""
     if not if_match:
-        raise _MissingPrecondition(
+        raise MissingPrecondition(
             "If-Match: bắt buộc, là ETag của mục khi đọc (để không ghi đè sửa đổi của người khác)"
         )
     tag = if_match.strip().removeprefix("W/").strip('"')
     if not tag.isdigit():
-        raise _MissingPrecondition(f"If-Match: {if_match!r} không phải ETag của một mục hồ sơ")
+        raise MissingPrecondition(f"If-Match: {if_match!r} không phải ETag của một mục hồ sơ")
     return int(tag)
 
 
@@ -172,8 +172,13 @@ KnownAt = Annotated[datetime | None, Query(description="Như hệ thống biết
 IfMatch = Annotated[str | None, Header(description="ETag của mục khi đọc")]
 
 
+VALUES_MODELS: dict[str, type[BaseModel]] = {}
+"""Each section's typed values, by section name (decisions reuse them for their items)."""
+
+
 def _add_section_routes(section: RecordSection) -> dict[str, type[BaseModel]]:
     values = _values_model(section)
+    VALUES_MODELS[section.name] = values
     entry_model = _entry_model(section, values)
     input_model = _input_model(section, values)
     base = f"/persons/{{person_id}}/{section.name}"
@@ -204,7 +209,7 @@ def _add_section_routes(section: RecordSection) -> dict[str, type[BaseModel]]:
             record_pb2.AddRecordEntryRequest(person_id=person_id, section=section.name, input=_input(body)),
             **backends.call_options(principal.token),
         )
-        response.headers["ETag"] = _etag(added.entry.version)
+        response.headers["ETag"] = etag(added.entry.version)
         return entry_model.model_validate(_entry(added.entry))
 
     async def correct_entry(
@@ -217,8 +222,8 @@ def _add_section_routes(section: RecordSection) -> dict[str, type[BaseModel]]:
         if_match: IfMatch = None,
     ) -> Any:
         try:
-            expected = _version_in(if_match)
-        except _MissingPrecondition as missing:
+            expected = version_in(if_match)
+        except MissingPrecondition as missing:
             return problem(status.HTTP_428_PRECONDITION_REQUIRED, "PreconditionRequired", str(missing))
         corrected = await backends.record.CorrectRecordEntry(
             record_pb2.CorrectRecordEntryRequest(
@@ -230,7 +235,7 @@ def _add_section_routes(section: RecordSection) -> dict[str, type[BaseModel]]:
             ),
             **backends.call_options(principal.token),
         )
-        response.headers["ETag"] = _etag(corrected.entry.version)
+        response.headers["ETag"] = etag(corrected.entry.version)
         return entry_model.model_validate(_entry(corrected.entry))
 
     async def retract_entry(
@@ -241,8 +246,8 @@ def _add_section_routes(section: RecordSection) -> dict[str, type[BaseModel]]:
         if_match: IfMatch = None,
     ) -> Any:
         try:
-            expected = _version_in(if_match)
-        except _MissingPrecondition as missing:
+            expected = version_in(if_match)
+        except MissingPrecondition as missing:
             return problem(status.HTTP_428_PRECONDITION_REQUIRED, "PreconditionRequired", str(missing))
         retracted = await backends.record.RetractRecordEntry(
             record_pb2.RetractRecordEntryRequest(

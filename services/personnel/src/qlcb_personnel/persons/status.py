@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -61,7 +61,31 @@ async def change_status(
     decided = parse_decision(effective_date, decision, violations)
     if violations or decided is None:
         raise InvalidArgument(violations)
-    effective = decided.effective
+    previous, _ = await set_status(
+        session,
+        outbox=outbox,
+        actor=actor,
+        person=person,
+        status=status,
+        effective=decided.effective,
+        decision=decided.number,
+    )
+    return person, previous
+
+
+async def set_status(
+    session: AsyncSession,
+    *,
+    outbox: Outbox,
+    actor: Principal,
+    person: Person,
+    status: str,
+    effective: date,
+    decision: str,
+) -> tuple[str, PersonStatusEntry]:
+    """Records `status` from `effective` (authorization is the caller's); returns the status the
+    person had before and the new status row. Refuses a change to the same status, a departure of someone already gone
+    and a date before the current status's."""
     latest = (await current(session, [person.id])).get(person.id)
     previous = latest.status if latest else ACTIVE
     if status == previous:
@@ -70,17 +94,16 @@ async def change_status(
         raise FailedPrecondition(f"Hồ sơ đang ở tình trạng {previous}: cần khôi phục trước")
     if latest is not None and effective < latest.valid_from:
         raise InvalidArgument.single("effective_date", f"Không được trước ngày {latest.valid_from}")
-    session.add(
-        PersonStatusEntry(
-            id=str(uuid.uuid4()),
-            person_id=person.id,
-            status=status,
-            valid_from=effective,
-            decision=decided.number,
-            recorded_at=datetime.now(UTC),
-            recorded_by=actor.subject,
-        )
+    row = PersonStatusEntry(
+        id=str(uuid.uuid4()),
+        person_id=person.id,
+        status=status,
+        valid_from=effective,
+        decision=decision,
+        recorded_at=datetime.now(UTC),
+        recorded_by=actor.subject,
     )
+    session.add(row)
     await session.flush()
     await outbox.add(
         session,
@@ -89,8 +112,8 @@ async def change_status(
             person=to_proto(person, status),
             previous_status=personnel_pb2.PersonStatus.Value(previous),
             effective_date=effective.isoformat(),
-            decision=decided.number,
+            decision=decision,
         ),
         actor=actor.subject,
     )
-    return person, previous
+    return previous, row

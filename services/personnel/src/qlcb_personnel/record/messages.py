@@ -36,6 +36,7 @@ def to_proto(entry: RecordEntry) -> record_pb2.RecordEntry:
         recorded_at=_time(entry.recorded_at),
         recorded_by=entry.recorded_by,
         superseded_at=_time(entry.superseded_at),
+        decision_id=entry.decision_id or "",
     )
 
 

@@ -47,7 +47,11 @@ class RecordEntry(Base):
     decision_body: Mapped[str | None] = mapped_column(String(255))
     decision_signer: Mapped[str | None] = mapped_column(String(150))
     decision_signer_post: Mapped[str | None] = mapped_column(String(255))
-    change: Mapped[str] = mapped_column(String(16))  # recorded, corrected, closed, retracted
+    change: Mapped[str] = mapped_column(String(16))  # recorded, corrected, closed, reopened, retracted
+    # The decision document that made the entry, if one did (its cancellation retracts it).
+    decision_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    # The open entry of the timeline this one's recording closed (reopened if this one is retracted).
+    closed_entry_id: Mapped[str | None] = mapped_column(String(36))
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
     recorded_by: Mapped[str] = mapped_column(String(64))
     superseded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

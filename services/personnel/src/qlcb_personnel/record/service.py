@@ -6,7 +6,8 @@ One mechanism serves every section declared in `qlcb_common.record_sections`:
   naming the clashing entry;
 - a correction replaces the current version of an entry (the wrong one stays, superseded), and
   must name the version it corrects: of two edits of one version, one wins, the other is stale;
-- a retraction withdraws an entry recorded by mistake, again as a new version;
+- a retraction withdraws an entry recorded by mistake, again as a new version, and reopens the
+  entry its recording closed;
 - a record reads as of any date (valid time) and as known at any past moment (transaction time).
 """
 
@@ -35,7 +36,7 @@ from qlcb_personnel.persons.service import record_ref, visible_person
 from qlcb_personnel.record import messages, section_rules
 from qlcb_personnel.record.models import RecordEntry
 
-RECORDED, CORRECTED, CLOSED, RETRACTED = "recorded", "corrected", "closed", "retracted"
+RECORDED, CORRECTED, CLOSED, REOPENED, RETRACTED = "recorded", "corrected", "closed", "reopened", "retracted"
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class EntryInput:
 
 
 @dataclass(frozen=True)
-class _Checked:
+class CheckedEntry:
     values: dict[str, object]
     valid_from: date | None
     valid_to: date | None
@@ -70,7 +71,7 @@ def section_of(name: str) -> RecordSection:
     return section
 
 
-async def _person_for(
+async def person_for(
     session: AsyncSession,
     actor: Principal,
     delegations: Sequence[Delegation],
@@ -96,7 +97,7 @@ def _date(value: str, field: str, violations: list[FieldViolation]) -> date | No
     return rules.iso_date(value, violations, field, "Ngày phải theo dạng YYYY-MM-DD")
 
 
-async def _check(session: AsyncSession, section: RecordSection, person: Person, data: EntryInput) -> _Checked:
+async def check_entry(session: AsyncSession, section: RecordSection, person: Person, data: EntryInput) -> CheckedEntry:
     """Every field of the entry checked, all reasons at once; nothing is written on any."""
     violations: list[FieldViolation] = []
     values = check_values(section, data.values, violations)
@@ -134,7 +135,7 @@ async def _check(session: AsyncSession, section: RecordSection, person: Person, 
         await section_rules.check(session, section, values, valid_from or date.today(), violations)
     if violations:
         raise InvalidArgument(violations)
-    return _Checked(values, valid_from, valid_to, checked_decision)
+    return CheckedEntry(values, valid_from, valid_to, checked_decision)
 
 
 def _current(person_id: str, section: RecordSection) -> tuple[ColumnElement[bool], ...]:
@@ -152,7 +153,7 @@ def _period(entry: RecordEntry) -> str:
 
 
 async def _clashes(
-    session: AsyncSession, section: RecordSection, person: Person, checked: _Checked, entry_id: str | None
+    session: AsyncSession, section: RecordSection, person: Person, checked: CheckedEntry, entry_id: str | None
 ) -> RecordEntry | None:
     """In a timeline section: the open entry the new one succeeds (to close), after refusing any
     other overlap. In an events section: refuses a second entry for the same unique key."""
@@ -192,11 +193,12 @@ def _version(
     actor: Principal,
     change: str,
     now: datetime,
-    checked: _Checked | None = None,
+    checked: CheckedEntry | None = None,
     valid_to: date | None = None,
 ) -> RecordEntry:
-    """A new version: from `checked` (a new entry or a correction), or `previous` closed at
-    `valid_to` or retracted."""
+    """A new version: from `checked` (a new entry or a correction), or `previous` closed or
+    reopened to end at `valid_to`, or retracted. A new version keeps the decision document and
+    the closed entry its entry was recorded with."""
     source: dict[str, object]
     if checked is not None:
         source = {"values": checked.values, "valid_from": checked.valid_from, "valid_to": checked.valid_to}
@@ -206,7 +208,7 @@ def _version(
         source = {
             "values": previous.values,
             "valid_from": previous.valid_from,
-            "valid_to": valid_to if change == CLOSED else previous.valid_to,
+            "valid_to": valid_to if change in (CLOSED, REOPENED) else previous.valid_to,
             "decision_number": previous.decision_number,
             "decision_date": previous.decision_date,
             "decision_body": previous.decision_body,
@@ -215,6 +217,7 @@ def _version(
         }
     if previous is not None:
         previous.superseded_at = now
+        source |= {"decision_id": previous.decision_id, "closed_entry_id": previous.closed_entry_id}
     return RecordEntry(
         id=str(uuid.uuid4()),
         entry_id=entry_id,
@@ -251,8 +254,23 @@ async def add_entry(
     data: EntryInput,
 ) -> RecordEntry:
     section = section_of(section_name)
-    person = await _person_for(session, actor, delegations, person_id, section, Action.UPDATE)
-    checked = await _check(session, section, person, data)
+    person = await person_for(session, actor, delegations, person_id, section, Action.UPDATE)
+    checked = await check_entry(session, section, person, data)
+    return await record_change(session, outbox=outbox, actor=actor, person=person, section=section, checked=checked)
+
+
+async def record_change(
+    session: AsyncSession,
+    *,
+    outbox: Outbox,
+    actor: Principal,
+    person: Person,
+    section: RecordSection,
+    checked: CheckedEntry,
+    decision_id: str | None = None,
+) -> RecordEntry:
+    """A checked change of a person the caller may change (and holds locked, `person_for`): the
+    new entry, after closing the open one it succeeds in a timeline or refusing an overlap."""
     predecessor = await _clashes(session, section, person, checked, None)
     now = datetime.now(UTC)
     if predecessor is not None:
@@ -280,6 +298,8 @@ async def add_entry(
         now=now,
         checked=checked,
     )
+    entry.decision_id = decision_id
+    entry.closed_entry_id = predecessor.entry_id if predecessor is not None else None
     session.add(entry)
     await session.flush()
     await _publish(outbox, session, actor, person, entry)
@@ -325,8 +345,8 @@ async def correct_entry(
 ) -> RecordEntry:
     """Replaces the entry's current version by a corrected one; the wrong one stays, superseded."""
     section = section_of(section_name)
-    person = await _person_for(session, actor, delegations, person_id, section, Action.UPDATE)
-    checked = await _check(session, section, person, data)
+    person = await person_for(session, actor, delegations, person_id, section, Action.UPDATE)
+    checked = await check_entry(session, section, person, data)
     current = await _current_version(session, person, section, entry_id, expected_version)
     await _clashes(session, section, person, checked, entry_id)
     now = datetime.now(UTC)
@@ -358,19 +378,79 @@ async def retract_entry(
     entry_id: str,
     expected_version: int,
 ) -> RecordEntry:
-    """Withdraws an entry recorded by mistake; it stays in the history as what was known until now."""
+    """Withdraws an entry recorded by mistake; it stays in the history as what was known until now.
+    An entry a decision made goes with its decision's cancellation, not alone."""
     section = section_of(section_name)
-    person = await _person_for(session, actor, delegations, person_id, section, Action.UPDATE)
+    person = await person_for(session, actor, delegations, person_id, section, Action.UPDATE)
     current = await _current_version(session, person, section, entry_id, expected_version)
+    if current.decision_id is not None:
+        raise FailedPrecondition(
+            f"Mục {entry_id} do quyết định {current.decision_number} ghi nhận: hủy quyết định đó để rút mục này"
+        )
+    return await retract(session, outbox=outbox, actor=actor, person=person, section=section, current=current)
+
+
+async def retract(
+    session: AsyncSession,
+    *,
+    outbox: Outbox,
+    actor: Principal,
+    person: Person,
+    section: RecordSection,
+    current: RecordEntry,
+) -> RecordEntry:
+    """Retracts the entry's current version (locked by the caller) and reopens the timeline entry
+    its recording closed, up to the next entry still there."""
     now = datetime.now(UTC)
     retracted = _version(
-        current, entry_id=entry_id, person=person, section=section, actor=actor, change=RETRACTED, now=now
+        current, entry_id=current.entry_id, person=person, section=section, actor=actor, change=RETRACTED, now=now
     )
     await session.flush()
     session.add(retracted)
     await session.flush()
     await _publish(outbox, session, actor, person, retracted)
+    if current.closed_entry_id is not None:
+        await _reopen(session, outbox, actor, person, section, current, now)
     return retracted
+
+
+async def _reopen(
+    session: AsyncSession,
+    outbox: Outbox,
+    actor: Principal,
+    person: Person,
+    section: RecordSection,
+    retracted: RecordEntry,
+    now: datetime,
+) -> None:
+    closed = await session.scalar(
+        select(RecordEntry)
+        .where(*_current(person.id, section), RecordEntry.entry_id == retracted.closed_entry_id)
+        .with_for_update()
+    )
+    if closed is None or retracted.valid_from is None or closed.valid_to != retracted.valid_from - timedelta(days=1):
+        # Retracted or corrected to other dates since: what it says now stands.
+        return
+    later = await session.scalar(
+        select(RecordEntry.valid_from)
+        .where(*_current(person.id, section), RecordEntry.valid_from > retracted.valid_from)
+        .order_by(RecordEntry.valid_from)
+        .limit(1)
+    )
+    reopened = _version(
+        closed,
+        entry_id=closed.entry_id,
+        person=person,
+        section=section,
+        actor=actor,
+        change=REOPENED,
+        now=now,
+        valid_to=later - timedelta(days=1) if later is not None else None,
+    )
+    await session.flush()
+    session.add(reopened)
+    await session.flush()
+    await _publish(outbox, session, actor, person, reopened)
 
 
 def _known(known_at: datetime | None) -> tuple[ColumnElement[bool], ...]:
@@ -414,7 +494,7 @@ async def list_entries(
 ) -> list[RecordEntry]:
     """The section's entries that had begun by `as_of`, as known at `known_at` (default: now)."""
     section = section_of(section_name)
-    person = await _person_for(session, actor, delegations, person_id, section, Action.READ)
+    person = await person_for(session, actor, delegations, person_id, section, Action.READ)
     return await _entries(session, person, [section], as_of, known_at)
 
 
@@ -429,7 +509,7 @@ async def entry_versions(
 ) -> list[RecordEntry]:
     """Every version of one entry, oldest first: what was recorded, corrected, closed, retracted."""
     section = section_of(section_name)
-    person = await _person_for(session, actor, delegations, person_id, section, Action.READ)
+    person = await person_for(session, actor, delegations, person_id, section, Action.READ)
     versions = list(
         await session.scalars(
             select(RecordEntry)

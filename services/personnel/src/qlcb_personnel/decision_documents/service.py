@@ -1,0 +1,617 @@
+"""Decisions as documents (R-PER-3): one decision names many people; it is checked whole, applied
+on its effective date, and cancelled by reversing exactly what it wrote.
+
+A decision whose date has come is applied as it is created; a later one waits (`pending`) and
+`apply_due` applies it on the day, all of it or, if a record has changed so that one of its
+entries no longer fits, none of it (`failed`, with the reason). Cancelling a pending decision
+keeps it from ever applying; cancelling an applied one retracts every entry it made (reopening
+the periods those entries closed) and gives back every status it changed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from qlcb.personnel.v1 import events_pb2
+from qlcb_common import authz
+from qlcb_common import personnel_rules as rules
+from qlcb_common.auth import Principal
+from qlcb_common.authz import Action, Delegation, Section
+from qlcb_common.decision_kinds import KIND_BY_NAME, MAX_PEOPLE, DecisionKind
+from qlcb_common.errors import (
+    AlreadyExists,
+    FailedPrecondition,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    StaleVersion,
+)
+from qlcb_common.events import subjects
+from qlcb_common.events.outbox import Outbox
+from qlcb_common.record_sections import MAX_DECISION_TEXT
+from qlcb_common.text import control_violation
+from qlcb_personnel.decision_documents import messages
+from qlcb_personnel.decision_documents.models import (
+    APPLIED,
+    CANCELLED,
+    FAILED,
+    PENDING,
+    DecisionDocument,
+    DecisionItem,
+)
+from qlcb_personnel.persons import status as statuses
+from qlcb_personnel.persons.models import Person
+from qlcb_personnel.persons.service import record_ref, visible_person
+from qlcb_personnel.record import salary
+from qlcb_personnel.record import service as record
+from qlcb_personnel.record.models import RecordEntry
+from qlcb_personnel.units.models import Unit
+
+MAX_SUMMARY = 500
+
+
+@dataclass(frozen=True)
+class ItemInput:
+    person_id: str
+    values: Mapping[str, object]
+    valid_to: str = ""
+
+
+@dataclass(frozen=True)
+class DecisionInput:
+    kind: str
+    number: str
+    decision_date: str
+    effective_date: str
+    body: str
+    signer: str
+    signer_post: str
+    summary: str
+    items: Sequence[ItemInput]
+
+
+@dataclass(frozen=True)
+class _Header:
+    kind: DecisionKind
+    number: str
+    decision_date: date
+    effective_date: date
+    body: str
+    signer: str
+    signer_post: str
+    summary: str
+
+
+def _date(value: str, field: str, violations: list[FieldViolation]) -> date | None:
+    if not value:
+        violations.append(FieldViolation(field, "bắt buộc"))
+        return None
+    if refused := control_violation(field, value):
+        violations.append(refused)
+        return None
+    return rules.iso_date(value, violations, field, "Ngày phải theo dạng YYYY-MM-DD")
+
+
+def _header(data: DecisionInput, violations: list[FieldViolation]) -> _Header | None:
+    before = len(violations)
+    kind = KIND_BY_NAME.get(data.kind)
+    if kind is None:
+        violations.append(FieldViolation("kind", f"phải là một trong {', '.join(KIND_BY_NAME)}"))
+    number = rules.decision_number(data.number, violations, "number")
+    decided_on = _date(data.decision_date, "decision_date", violations)
+    effective = _date(data.effective_date, "effective_date", violations)
+    body = rules.short_text(data.body, "body", MAX_DECISION_TEXT, violations, required=True)
+    signer = rules.short_text(data.signer, "signer", 150, violations, required=True)
+    signer_post = rules.short_text(data.signer_post, "signer_post", MAX_DECISION_TEXT, violations)
+    summary = rules.short_text(data.summary, "summary", MAX_SUMMARY, violations)
+    if not data.items:
+        violations.append(FieldViolation("items", "Quyết định phải nêu ít nhất một người"))
+    elif len(data.items) > MAX_PEOPLE:
+        violations.append(FieldViolation("items", f"Một quyết định nêu tối đa {MAX_PEOPLE} người"))
+    seen: dict[str, int] = {}
+    for index, item in enumerate(data.items):
+        if item.person_id in seen:
+            violations.append(
+                FieldViolation(f"items[{index}].person_id", f"Người này đã có ở items[{seen[item.person_id]}]")
+            )
+        seen.setdefault(item.person_id, index)
+    if len(violations) > before or kind is None or decided_on is None or effective is None:
+        return None
+    return _Header(kind, number, decided_on, effective, body or "", signer or "", signer_post or "", summary or "")
+
+
+def _authz_section(kind: DecisionKind) -> Section:
+    section = kind.record_section
+    return section.authz if section is not None else Section.WORK_HISTORY
+
+
+async def _people(
+    session: AsyncSession,
+    actor: Principal,
+    delegations: Sequence[Delegation],
+    kind: DecisionKind,
+    person_ids: Sequence[str],
+) -> dict[str, Person]:
+    """Every person named, each one the caller may change in the kind's section, locked in one
+    order (by id) so that two decisions naming the same people cannot deadlock."""
+    people: dict[str, Person] = {}
+    for index, person_id in sorted(enumerate(person_ids), key=lambda pair: pair[1]):
+        try:
+            person, path = await visible_person(session, actor=actor, delegations=delegations, person_id=person_id)
+        except NotFound as missing:
+            raise type(missing)(f"items[{index}].person_id: {missing}") from None
+        authz.require(
+            actor, _authz_section(kind), Action.UPDATE, path, person=record_ref(person), delegations=delegations
+        )
+        await session.execute(select(Person.id).where(Person.id == person.id).with_for_update())
+        people[person_id] = person
+    return people
+
+
+def _item_field(index: int, field: str) -> str:
+    """A violation of an item's entry, named as the decision's request names it."""
+    if field == "valid_from":
+        return f"items[{index}].effective_date"
+    if field.startswith("decision."):
+        return {"decision.date": "decision_date"}.get(field, field.removeprefix("decision."))
+    return f"items[{index}].{field}"
+
+
+async def _checked_entry(
+    session: AsyncSession, header: _Header, person: Person, item: ItemInput, index: int
+) -> record.CheckedEntry:
+    section = header.kind.record_section
+    assert section is not None
+    data = record.EntryInput(
+        values=item.values,
+        valid_from=header.effective_date.isoformat(),
+        valid_to=item.valid_to,
+        decision=record.DecisionInput(
+            number=header.number,
+            date=header.decision_date.isoformat(),
+            body=header.body,
+            signer=header.signer,
+            signer_post=header.signer_post,
+        ),
+    )
+    try:
+        checked = await record.check_entry(session, section, person, data)
+    except InvalidArgument as refused:
+        raise InvalidArgument(
+            [FieldViolation(_item_field(index, v.field), v.description) for v in refused.violations]
+        ) from None
+    if header.kind.salary_rule is not None:
+        violations: list[FieldViolation] = []
+        await salary.check_raise(
+            session,
+            header.kind.salary_rule,
+            person.id,
+            checked.values,
+            header.effective_date,
+            f"items[{index}].",
+            violations,
+        )
+        if violations:
+            raise InvalidArgument(
+                [
+                    FieldViolation(
+                        f"items[{index}].{v.field}" if v.field == "effective_date" else v.field, v.description
+                    )
+                    for v in violations
+                ]
+            )
+    return checked
+
+
+async def _check_items(
+    session: AsyncSession, header: _Header, people: Mapping[str, Person], items: Sequence[ItemInput]
+) -> list[record.CheckedEntry | None]:
+    """Every item checked against its person's record; all the reasons at once."""
+    checked: list[record.CheckedEntry | None] = []
+    violations: list[FieldViolation] = []
+    for index, item in enumerate(items):
+        person = people[item.person_id]
+        if header.kind.status is not None:
+            if item.values or item.valid_to:
+                violations.append(FieldViolation(f"items[{index}].values", "Quyết định này không ghi mục hồ sơ"))
+            if header.effective_date < person.date_of_birth:
+                violations.append(FieldViolation(f"items[{index}].effective_date", "Trước ngày sinh của người này"))
+            checked.append(None)
+            continue
+        try:
+            checked.append(await _checked_entry(session, header, person, item, index))
+        except InvalidArgument as refused:
+            violations += [v for v in refused.violations if v not in violations]
+            checked.append(None)
+    if violations:
+        raise InvalidArgument(violations)
+    return checked
+
+
+async def _publish(outbox: Outbox, session: AsyncSession, actor: str, document: DecisionDocument) -> None:
+    items = await items_of(session, document.id)
+    await outbox.add(
+        session,
+        subject=subjects.PERSONNEL_DECISION_CHANGED,
+        payload=events_pb2.DecisionChanged(decision=messages.to_proto(document, items, len(items))),
+        actor=actor,
+    )
+
+
+async def items_of(session: AsyncSession, decision_id: str) -> list[DecisionItem]:
+    return list(
+        await session.scalars(
+            select(DecisionItem).where(DecisionItem.decision_id == decision_id).order_by(DecisionItem.position)
+        )
+    )
+
+
+async def _apply(
+    session: AsyncSession,
+    outbox: Outbox,
+    actor: Principal,
+    document: DecisionDocument,
+    header: _Header,
+    people: Mapping[str, Person],
+    items: Sequence[DecisionItem],
+    checked: Sequence[record.CheckedEntry | None],
+) -> None:
+    """Writes what the decision does to each person; any refusal undoes it all (the caller's
+    unit of work rolls back)."""
+    for index, (item, entry) in enumerate(zip(items, checked, strict=True)):
+        person = people[item.person_id]
+        try:
+            if header.kind.status is not None:
+                item.previous_status, row = await statuses.set_status(
+                    session,
+                    outbox=outbox,
+                    actor=actor,
+                    person=person,
+                    status=header.kind.status,
+                    effective=header.effective_date,
+                    decision=header.number,
+                )
+                item.status_entry_id = row.id
+            else:
+                section = header.kind.record_section
+                assert section is not None
+                assert entry is not None
+                made = await record.record_change(
+                    session,
+                    outbox=outbox,
+                    actor=actor,
+                    person=person,
+                    section=section,
+                    checked=entry,
+                    decision_id=document.id,
+                )
+                item.entry_id = made.entry_id
+        except FailedPrecondition as refused:
+            raise FailedPrecondition(f"items[{index}]: {refused}") from None
+        except InvalidArgument as refused:
+            raise InvalidArgument(
+                [FieldViolation(_item_field(index, v.field), v.description) for v in refused.violations]
+            ) from None
+    document.state = APPLIED
+    document.applied_at = datetime.now(UTC)
+
+
+async def create(
+    session: AsyncSession,
+    *,
+    outbox: Outbox,
+    actor: Principal,
+    delegations: Sequence[Delegation] = (),
+    data: DecisionInput,
+    today: date,
+) -> tuple[DecisionDocument, list[DecisionItem]]:
+    """Checks the whole decision and stores it; applies it now if its effective date has come."""
+    violations: list[FieldViolation] = []
+    header = _header(data, violations)
+    if header is None:
+        raise InvalidArgument(violations)
+    people = await _people(session, actor, delegations, header.kind, [item.person_id for item in data.items])
+    checked = await _check_items(session, header, people, data.items)
+    if await session.scalar(
+        select(DecisionDocument.id).where(
+            DecisionDocument.number == header.number, DecisionDocument.decision_date == header.decision_date
+        )
+    ):
+        raise AlreadyExists(f"number: đã có quyết định số {header.number} ngày {header.decision_date.isoformat()}")
+    now = datetime.now(UTC)
+    document = DecisionDocument(
+        id=str(uuid.uuid4()),
+        kind=header.kind.name,
+        number=header.number,
+        decision_date=header.decision_date,
+        effective_date=header.effective_date,
+        body=header.body,
+        signer=header.signer,
+        signer_post=header.signer_post,
+        summary=header.summary,
+        state=PENDING,
+        version=1,
+        created_by=actor.subject,
+        created_at=now,
+    )
+    session.add(document)
+    items = [
+        DecisionItem(
+            id=str(uuid.uuid4()),
+            decision_id=document.id,
+            position=index,
+            person_id=item.person_id,
+            values=dict(entry.values) if entry is not None else {},
+            valid_to=entry.valid_to if entry is not None else None,
+        )
+        for index, (item, entry) in enumerate(zip(data.items, checked, strict=True))
+    ]
+    session.add_all(items)
+    await session.flush()
+    if header.effective_date <= today:
+        await _apply(session, outbox, actor, document, header, people, items, checked)
+    await session.flush()
+    await _publish(outbox, session, actor.subject, document)
+    return document, items
+
+
+def _header_of(document: DecisionDocument) -> _Header:
+    return _Header(
+        KIND_BY_NAME[document.kind],
+        document.number,
+        document.decision_date,
+        document.effective_date,
+        document.body,
+        document.signer,
+        document.signer_post,
+        document.summary,
+    )
+
+
+def _creator(document: DecisionDocument) -> Principal:
+    """The decision's author, as whom its entries are recorded when the service applies it later."""
+    return Principal(
+        subject=document.created_by, username=document.created_by, roles=frozenset(), unit_path=None, token=""
+    )
+
+
+async def apply_decision(session: AsyncSession, outbox: Outbox, decision_id: str) -> DecisionDocument | None:
+    """Applies one pending decision whose day has come, re-checking every item against the records
+    as they are now. Returns it applied, or None if another replica took it first. Raises the
+    refusal if an item no longer fits (the caller marks it failed in a fresh unit of work)."""
+    document = await session.scalar(
+        select(DecisionDocument)
+        .where(DecisionDocument.id == decision_id, DecisionDocument.state == PENDING)
+        .with_for_update(skip_locked=True)
+    )
+    if document is None:
+        return None
+    header = _header_of(document)
+    items = await items_of(session, document.id)
+    people: dict[str, Person] = {}
+    for item in sorted(items, key=lambda i: i.person_id):
+        people[item.person_id] = await session.get_one(Person, item.person_id, with_for_update=True)
+    inputs = [
+        ItemInput(item.person_id, item.values, item.valid_to.isoformat() if item.valid_to else "") for item in items
+    ]
+    checked = await _check_items(session, header, people, inputs)
+    actor = _creator(document)
+    await _apply(session, outbox, actor, document, header, people, items, checked)
+    document.version += 1
+    await session.flush()
+    await _publish(outbox, session, actor.subject, document)
+    return document
+
+
+async def mark_failed(session: AsyncSession, outbox: Outbox, decision_id: str, reason: str) -> None:
+    document = await session.scalar(
+        select(DecisionDocument).where(DecisionDocument.id == decision_id, DecisionDocument.state == PENDING)
+    )
+    if document is None:
+        return
+    document.state = FAILED
+    document.failure = reason
+    document.version += 1
+    await session.flush()
+    await _publish(outbox, session, document.created_by, document)
+
+
+async def due(session: AsyncSession, today: date) -> list[str]:
+    """The pending decisions whose effective date has come, oldest first."""
+    return list(
+        await session.scalars(
+            select(DecisionDocument.id)
+            .where(DecisionDocument.state == PENDING, DecisionDocument.effective_date <= today)
+            .order_by(DecisionDocument.effective_date, DecisionDocument.created_at)
+        )
+    )
+
+
+async def _visible(
+    session: AsyncSession,
+    actor: Principal,
+    delegations: Sequence[Delegation],
+    document: DecisionDocument,
+    items: Sequence[DecisionItem],
+) -> list[DecisionItem]:
+    """The items whose person the caller may read in the kind's section."""
+    section = _authz_section(KIND_BY_NAME[document.kind])
+    rows = (
+        await session.execute(
+            select(Person, Unit.path)
+            .join(Unit, Unit.id == Person.unit_id)
+            .where(Person.id.in_([item.person_id for item in items]))
+        )
+    ).all()
+    readable = {
+        row.Person.id
+        for row in rows
+        if authz.permits(actor, section, Action.READ, row.path, person=record_ref(row.Person), delegations=delegations)
+    }
+    return [item for item in items if item.person_id in readable]
+
+
+async def get(
+    session: AsyncSession, *, actor: Principal, delegations: Sequence[Delegation] = (), decision_id: str
+) -> tuple[DecisionDocument, list[DecisionItem], int]:
+    """The decision with the items the caller may read; one naming nobody the caller may read
+    answers as unknown."""
+    document = await session.get(DecisionDocument, decision_id)
+    items = await items_of(session, decision_id) if document is not None else []
+    visible = await _visible(session, actor, delegations, document, items) if document is not None else []
+    if document is None or not visible:
+        raise NotFound(f"Không có quyết định {decision_id!r}")
+    return document, visible, len(items)
+
+
+async def list_decisions(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    delegations: Sequence[Delegation] = (),
+    person_id: str = "",
+    unit_id: str = "",
+    include_subtree: bool = False,
+    state: str = "",
+    kind: str = "",
+) -> list[tuple[DecisionDocument, list[DecisionItem], int]]:
+    """Decisions naming the person, or people now in the unit (or its subtree), that the caller
+    may read; newest effective date first."""
+    if bool(person_id) == bool(unit_id):
+        raise InvalidArgument.single("person_id", "Cần đúng một trong person_id và unit_id")
+    if kind and kind not in KIND_BY_NAME:
+        raise InvalidArgument.single("kind", f"phải là một trong {', '.join(KIND_BY_NAME)}")
+    query: Select[tuple[str]] = select(DecisionItem.decision_id).distinct()  # type: ignore[assignment]
+    if person_id:
+        await visible_person(session, actor=actor, delegations=delegations, person_id=person_id)
+        query = query.where(DecisionItem.person_id == person_id)
+    else:
+        unit = await session.get(Unit, unit_id)
+        if unit is None or not authz.permits(actor, Section.UNIT, Action.READ, unit.path, delegations=delegations):
+            raise NotFound(f"Không có đơn vị {unit_id!r}")
+        in_unit = (
+            Unit.path.startswith(unit.path + "/") | (Unit.id == unit.id) if include_subtree else Unit.id == unit.id
+        )
+        query = query.join(Person, Person.id == DecisionItem.person_id).join(Unit, Unit.id == Person.unit_id)
+        query = query.where(in_unit)
+    documents = select(DecisionDocument).where(DecisionDocument.id.in_(query))
+    if state:
+        documents = documents.where(DecisionDocument.state == state)
+    if kind:
+        documents = documents.where(DecisionDocument.kind == kind)
+    found = []
+    for document in await session.scalars(
+        documents.order_by(DecisionDocument.effective_date.desc(), DecisionDocument.created_at.desc())
+    ):
+        items = await items_of(session, document.id)
+        visible = await _visible(session, actor, delegations, document, items)
+        if visible:
+            found.append((document, visible, len(items)))
+    return found
+
+
+async def _reverse_item(
+    session: AsyncSession,
+    outbox: Outbox,
+    actor: Principal,
+    document: DecisionDocument,
+    item: DecisionItem,
+    person: Person,
+    index: int,
+) -> list[RecordEntry]:
+    kind = KIND_BY_NAME[document.kind]
+    if kind.status is not None:
+        latest = (await statuses.current(session, [person.id])).get(person.id)
+        if latest is None or latest.id != item.status_entry_id:
+            raise FailedPrecondition(
+                f"items[{index}]: tình trạng của {person.full_name} đã thay đổi sau quyết định này: "
+                "hủy hoặc điều chỉnh quyết định sau trước"
+            )
+        assert item.previous_status is not None
+        await statuses.set_status(
+            session,
+            outbox=outbox,
+            actor=actor,
+            person=person,
+            status=item.previous_status,
+            effective=document.effective_date,
+            decision=document.cancel_number or document.number,
+        )
+        return []
+    section = kind.record_section
+    assert section is not None
+    current = await session.scalar(
+        select(RecordEntry)
+        .where(
+            RecordEntry.entry_id == item.entry_id,
+            RecordEntry.superseded_at.is_(None),
+            RecordEntry.retracted.is_(False),
+        )
+        .with_for_update()
+    )
+    if current is None:
+        return []
+    retracted = await record.retract(
+        session, outbox=outbox, actor=actor, person=person, section=section, current=current
+    )
+    return [retracted]
+
+
+async def cancel(
+    session: AsyncSession,
+    *,
+    outbox: Outbox,
+    actor: Principal,
+    delegations: Sequence[Delegation] = (),
+    decision_id: str,
+    expected_version: int,
+    reason: str,
+    cancel_number: str,
+) -> tuple[DecisionDocument, list[DecisionItem], list[RecordEntry]]:
+    """Cancels the decision at the version the caller read; reverses what it applied. The caller
+    must be allowed to change every person it names."""
+    violations: list[FieldViolation] = []
+    why = rules.short_text(reason, "reason", MAX_SUMMARY, violations)
+    if not why and not violations:
+        violations.append(FieldViolation("reason", "Lý do hủy là bắt buộc"))
+    number = rules.decision_number(cancel_number, violations, "cancel_number") if cancel_number else ""
+    if violations:
+        raise InvalidArgument(violations)
+    document, _, _ = await get(session, actor=actor, delegations=delegations, decision_id=decision_id)
+    items = await items_of(session, document.id)
+    kind = KIND_BY_NAME[document.kind]
+    people = await _people(session, actor, delegations, kind, [item.person_id for item in items])
+    locked = await session.scalar(
+        select(DecisionDocument)
+        .where(DecisionDocument.id == decision_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert locked is not None
+    if locked.version != expected_version:
+        raise StaleVersion(
+            f"Quyết định đã thay đổi (phiên bản hiện tại {locked.version}, yêu cầu phiên bản {expected_version}): "
+            "hãy đọc lại"
+        )
+    if locked.state == CANCELLED:
+        raise FailedPrecondition(f"Quyết định {locked.number} đã bị hủy")
+    locked.cancel_number = number or None
+    reversed_entries: list[RecordEntry] = []
+    if locked.state == APPLIED:
+        for index, item in enumerate(items):
+            reversed_entries += await _reverse_item(session, outbox, actor, locked, item, people[item.person_id], index)
+    locked.state = CANCELLED
+    locked.cancelled_at = datetime.now(UTC)
+    locked.cancelled_by = actor.subject
+    locked.cancel_reason = why
+    locked.version += 1
+    await session.flush()
+    await _publish(outbox, session, actor.subject, locked)
+    visible = await _visible(session, actor, delegations, locked, items)
+    return locked, visible, reversed_entries
