@@ -98,7 +98,7 @@ async def test_a_decision_for_many_people_applies_and_its_cancellation_reverses_
                 "date": "2025-02-20",
                 **SIGNED,
             }
-        listed = (await api.get("/v1/decisions", params={"person_id": people[0]})).json()
+        listed = (await api.get(f"/v1/persons/{people[0]}/decisions")).json()
         assert [d["id"] for d in listed] == [decision["id"]]
         event = await eventually(
             lambda: _last_decision_event(system),
@@ -352,7 +352,7 @@ async def test_bad_decisions_are_refused_naming_the_field_and_nothing_is_written
             assert refused.json()["detail"]["message"].startswith(f"{field}:"), refused.text
         for person in people.values():
             assert (await admin.get(f"/v1/persons/{person}/rewards")).json() == [], "nothing written"
-            assert (await admin.get("/v1/decisions", params={"person_id": person})).json() == []
+            assert (await admin.get(f"/v1/persons/{person}/decisions")).json() == []
 
 
 async def test_the_same_decision_entered_twice_is_refused(system: System) -> None:

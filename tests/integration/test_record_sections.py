@@ -367,3 +367,20 @@ async def test_the_demo_staff_have_whole_records_their_holders_can_read(system: 
     assert all(earlier[1] < later[0] for earlier, later in pairwise(periods)), periods
     assert sum(1 for e in sections["salary"] if e["valid_to"] is None) == 1
     assert record["retirement_date"] is not None
+
+
+async def test_retracting_a_step_reopens_the_one_it_closed(system: System) -> None:
+    """A step recorded by mistake closed the step before it; withdrawing it leaves that step open
+    again, as a new version, so the record does not end in a gap."""
+    async with api_client(system.gateway_url, system.token("qthanoi")) as api:
+        person = await _person(api, system, "Ngô Văn Rút")
+        salary = f"/v1/persons/{person}/salary"
+        assert (await api.post(salary, json=_salary(1, "2.34", "2012-01-01"))).status_code == 201
+        mistake = await api.post(salary, json=_salary(2, "2.67", "2015-01-01"))
+        assert mistake.status_code == 201, mistake.text
+        retracted = await api.delete(f"{salary}/{mistake.json()['entry_id']}", headers={"If-Match": '"1"'})
+        assert retracted.status_code == 200, retracted.text
+        history = (await api.get(salary)).json()
+        assert [(e["values"]["step"], e["valid_to"], e["change"]) for e in history] == [(1, None, "reopened")]
+        record = (await api.get(f"/v1/persons/{person}/record")).json()
+        assert record["next_regular_raise"] == "2015-01-01"

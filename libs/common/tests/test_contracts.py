@@ -13,8 +13,8 @@ import pytest
 from google.protobuf.message import Message
 
 from qlcb.identity.v1 import events_pb2 as identity_events
+from qlcb.personnel.v1 import decision_pb2, personnel_pb2, record_pb2
 from qlcb.personnel.v1 import events_pb2 as personnel_events
-from qlcb.personnel.v1 import personnel_pb2, record_pb2
 from qlcb_common.events import subjects
 from qlcb_common.events.contracts import IDENTITY_EVENTS, PERSONNEL_EVENTS, accept
 from qlcb_common.events.envelope import PoisonMessage, wrap
@@ -89,6 +89,18 @@ VALID: dict[str, Callable[[], Message]] = {
             values_json='{"level": "HTTNV", "year": 2025}',
         ),
     ),
+    subjects.PERSONNEL_DECISION_CHANGED: lambda: personnel_events.DecisionChanged(
+        decision=decision_pb2.Decision(
+            id=str(uuid.uuid4()),
+            kind="reward",
+            number="125/QĐ-TCHQ",
+            decision_date="2026-11-20",
+            effective_date="2026-11-30",
+            state=decision_pb2.DECISION_STATE_APPLIED,
+            items=[decision_pb2.DecisionItem(person_id=str(uuid.uuid4()), values_json='{"form": "LDTT"}')],
+            people_total=1,
+        )
+    ),
     subjects.PERSONNEL_PERSON_TRANSFERRED: lambda: personnel_events.PersonTransferred(
         person=_person(unit_id=HANOI_ID),
         from_unit=_unit(),
@@ -150,6 +162,7 @@ def _change(subject: str, change: Callable[[Any], None]) -> Message:
 CREATED, RETIRE = subjects.PERSONNEL_PERSON_CREATED, subjects.PERSONNEL_PERSON_RETIRED
 MOVE, SPLIT = subjects.PERSONNEL_PERSON_TRANSFERRED, subjects.PERSONNEL_UNIT_SPLIT
 ESTABLISHED, DISSOLVED = subjects.PERSONNEL_UNIT_ESTABLISHED, subjects.PERSONNEL_UNIT_DISSOLVED
+DECIDED_ON = subjects.PERSONNEL_DECISION_CHANGED
 
 
 @pytest.mark.parametrize(
@@ -183,6 +196,10 @@ ESTABLISHED, DISSOLVED = subjects.PERSONNEL_UNIT_ESTABLISHED, subjects.PERSONNEL
         (ESTABLISHED, lambda e: setattr(e.unit, "name", ""), "unit.name: Tên đơn vị không được để trống"),
         (DISSOLVED, lambda e: setattr(e.unit, "dissolved_on", ""), "unit.dissolved_on"),
         (SPLIT, lambda e: e.successors.pop(), "successors: 2–50 đơn vị"),
+        (DECIDED_ON, lambda e: setattr(e.decision, "kind", "promotion"), "decision.kind"),
+        (DECIDED_ON, lambda e: setattr(e.decision, "people_total", 2), "decision.items"),
+        (DECIDED_ON, lambda e: setattr(e.decision.items[0], "values_json", '{"form": "ldtt "}'), "values_json"),
+        (DECIDED_ON, lambda e: setattr(e.decision.items[0], "values_json", '{"x": 1}'), "items[0].values.x"),
         (SPLIT, lambda e: setattr(e.successors[1], "path", "/TCHQ/HQHN/X"), "successors[1].path"),
         (
             subjects.IDENTITY_DELEGATION_GRANTED,

@@ -9,7 +9,7 @@ import json
 from datetime import date, datetime
 from typing import Annotated, Any, Literal, Union, cast
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Header, Response, status
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from qlcb.personnel.v1 import decision_pb2
@@ -207,30 +207,46 @@ async def create_decision(
     return _public(created.decision)
 
 
-@router.get(
-    "/decisions", responses={404: {"description": "The person or unit is unknown or outside the caller's reach"}}
-)
-async def list_decisions(
+KindName: Any = Literal[tuple(kind.name for kind in KINDS)]
+
+
+async def _listed(
     principal: Caller,
     backends: BackendsDep,
-    person_id: Annotated[str, Query(max_length=36, description="Các quyết định về người này")] = "",
-    unit_id: Annotated[str, Query(max_length=36, description="Hoặc về người của đơn vị này")] = "",
+    request: decision_pb2.ListDecisionsRequest,
+    state: State | None,
+    kind: str | None,
+) -> list[DecisionPublic]:
+    request.state = _STATE_OF[state] if state else decision_pb2.DECISION_STATE_UNSPECIFIED
+    request.kind = kind or ""
+    response = await backends.decisions.ListDecisions(request, **backends.call_options(principal.token))
+    return [_public(d) for d in response.decisions]
+
+
+@router.get("/persons/{person_id}/decisions")
+async def person_decisions(
+    person_id: str,
+    principal: Caller,
+    backends: BackendsDep,
+    state: State | None = None,
+    kind: KindName | None = None,
+) -> list[DecisionPublic]:
+    """Các quyết định về một người, mới nhất trước."""
+    return await _listed(principal, backends, decision_pb2.ListDecisionsRequest(person_id=person_id), state, kind)
+
+
+@router.get("/units/{unit_id}/decisions")
+async def unit_decisions(
+    unit_id: str,
+    principal: Caller,
+    backends: BackendsDep,
     include_subtree: bool = False,
     state: State | None = None,
-    kind: Annotated[str, Query(max_length=32, description="Loại quyết định")] = "",
+    kind: KindName | None = None,
 ) -> list[DecisionPublic]:
-    """Các quyết định về một người, hoặc về người của một đơn vị, mới nhất trước."""
-    response = await backends.decisions.ListDecisions(
-        decision_pb2.ListDecisionsRequest(
-            person_id=person_id,
-            unit_id=unit_id,
-            include_subtree=include_subtree,
-            state=_STATE_OF[state] if state else decision_pb2.DECISION_STATE_UNSPECIFIED,
-            kind=kind,
-        ),
-        **backends.call_options(principal.token),
-    )
-    return [_public(d) for d in response.decisions]
+    """Các quyết định về người hiện thuộc đơn vị (và các đơn vị trực thuộc), mới nhất trước."""
+    request = decision_pb2.ListDecisionsRequest(unit_id=unit_id, include_subtree=include_subtree)
+    return await _listed(principal, backends, request, state, kind)
 
 
 @router.get("/decisions/{decision_id}")
