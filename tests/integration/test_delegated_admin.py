@@ -22,14 +22,26 @@ def _identity(system: System, username: str) -> httpx.AsyncClient:
     return httpx.AsyncClient(base_url=system.services.identity_url, headers=headers, timeout=60)
 
 
+def _roles_in_keycloak(system: System, username: str) -> set[str]:
+    """The account's realm roles as Keycloak holds them, not as identity reports them."""
+    keycloak = system.infra.keycloak_admin()
+    user_id = keycloak.get_user_id(username)
+    assert user_id is not None
+    return {r["name"] for r in keycloak.get_realm_roles_of_user(user_id)}
+
+
 async def test_a_unit_admin_grants_and_revokes_within_its_subtree(system: System) -> None:
     username = _account(system, "/TCHQ/HQHN/HQHN-NB")
     async with _identity(system, "qthanoi") as admin:
         granted = await admin.put(f"/v1/accounts/{username}/tiers/local-officer")
+        assert granted.status_code == 200, granted.text
+        assert granted.json()["tiers"] == ["local-officer", "self"]
+        assert {"local-officer", "self"} <= _roles_in_keycloak(system, username)
         revoked = await admin.delete(f"/v1/accounts/{username}/tiers/local-officer")
-    assert granted.status_code == 200, granted.text
-    assert granted.json()["tiers"] == ["local-officer", "self"]
     assert revoked.json()["tiers"] == ["self"]
+    roles = _roles_in_keycloak(system, username)
+    assert "self" in roles
+    assert "local-officer" not in roles
 
 
 @pytest.mark.parametrize(
@@ -54,10 +66,7 @@ async def test_going_further_is_refused_and_audited(
         log = (await sysadmin.get("/v1/audit", params={"target": username})).json()
     assert refused.status_code == status, refused.text
     assert (log[0]["action"], log[0]["outcome"], log[0]["actor_username"]) == ("account.grant", "refused", "qthanoi")
-    keycloak = system.infra.keycloak_admin()
-    user_id = keycloak.get_user_id(username)
-    assert user_id is not None
-    assert tier not in {r["name"] for r in keycloak.get_realm_roles_of_user(user_id)}
+    assert tier not in _roles_in_keycloak(system, username)
 
 
 async def test_whether_an_account_exists_is_told_only_to_its_admins(system: System) -> None:

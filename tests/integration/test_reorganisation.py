@@ -8,6 +8,7 @@ import asyncio
 from typing import Any
 
 import httpx
+from keycloak.exceptions import KeycloakGetError
 
 from qlcb_devstack.accounts import Account, ensure_user, password_token
 from tests.support import System, eventually, person_body, unique_code
@@ -35,12 +36,18 @@ async def _person(api: httpx.AsyncClient, unit_id: str, full_name: str) -> str:
 
 
 def _group(system: System, path: str) -> dict[str, Any] | None:
+    """The group at `path`, or None while Keycloak answers that there is none (404); any other
+    error fails the test rather than reading as "not there yet"."""
     admin = system.infra.keycloak_admin()
     try:
         group = admin.get_group_by_path(path)
-    except Exception:
-        return None
-    return admin.get_group(group["id"]) if isinstance(group, dict) and "id" in group else None
+    except KeycloakGetError as missing:
+        if missing.response_code == 404:
+            return None
+        raise
+    assert isinstance(group, dict), group
+    found: dict[str, Any] = admin.get_group(group["id"])
+    return found
 
 
 async def _headcount(api: httpx.AsyncClient, unit_id: str) -> int | None:
