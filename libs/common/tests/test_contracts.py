@@ -101,6 +101,20 @@ VALID: dict[str, Callable[[], Message]] = {
             people_total=1,
         )
     ),
+    subjects.PERSONNEL_CATALOG_CHANGED: lambda: personnel_events.CatalogValueChanged(
+        value=record_pb2.CatalogValue(
+            catalog="provinces",
+            code="36",
+            label="Tỉnh Nam Định",
+            stat_group="TINH",
+            valid_from="2008-08-01",
+            valid_to="2025-06-30",
+            attributes_json='{"merged_into": "37"}',
+            legal_basis="Nghị quyết 15/2008/QH12",
+        ),
+        change="ended",
+        changed_by="5b0e7a4c-9a43-4d1e-8f51-0c8f2d1e6a7b",
+    ),
     subjects.PERSONNEL_PERSON_TRANSFERRED: lambda: personnel_events.PersonTransferred(
         person=_person(unit_id=HANOI_ID),
         from_unit=_unit(),
@@ -163,6 +177,7 @@ CREATED, RETIRE = subjects.PERSONNEL_PERSON_CREATED, subjects.PERSONNEL_PERSON_R
 MOVE, SPLIT = subjects.PERSONNEL_PERSON_TRANSFERRED, subjects.PERSONNEL_UNIT_SPLIT
 ESTABLISHED, DISSOLVED = subjects.PERSONNEL_UNIT_ESTABLISHED, subjects.PERSONNEL_UNIT_DISSOLVED
 DECIDED_ON = subjects.PERSONNEL_DECISION_CHANGED
+CATALOG = subjects.PERSONNEL_CATALOG_CHANGED
 
 
 @pytest.mark.parametrize(
@@ -201,6 +216,17 @@ DECIDED_ON = subjects.PERSONNEL_DECISION_CHANGED
         (DECIDED_ON, lambda e: setattr(e.decision.items[0], "values_json", '{"form": "ldtt "}'), "values_json"),
         (DECIDED_ON, lambda e: setattr(e.decision.items[0], "values_json", '{"x": 1}'), "items[0].values.x"),
         (SPLIT, lambda e: setattr(e.successors[1], "path", "/TCHQ/HQHN/X"), "successors[1].path"),
+        (CATALOG, lambda e: setattr(e.value, "code", "36 "), "value.code: không ở dạng lưu trữ"),
+        (CATALOG, lambda e: setattr(e.value, "code", "tỉnh"), "value.code: 1–32 ký tự"),
+        (CATALOG, lambda e: setattr(e.value, "catalog", "Provinces"), "value.catalog"),
+        (CATALOG, lambda e: setattr(e.value, "label", ""), "value.label: bắt buộc"),
+        (CATALOG, lambda e: setattr(e.value, "label", "Tỉnh  Nam Định"), "value.label: không ở dạng lưu trữ"),
+        (CATALOG, lambda e: setattr(e.value, "stat_group", "T" * 33), "value.stat_group: dài quá 32"),
+        (CATALOG, lambda e: setattr(e.value, "valid_to", "2008-07-31"), "value.valid_to: trước ngày bắt đầu"),
+        (CATALOG, lambda e: setattr(e.value, "valid_to", ""), "value.valid_to: phiên bản đã kết thúc"),
+        (CATALOG, lambda e: setattr(e.value, "attributes_json", "[1]"), "value.attributes_json"),
+        (CATALOG, lambda e: setattr(e, "change", "deleted"), "change: phải là một trong"),
+        (CATALOG, lambda e: setattr(e, "changed_by", ""), "changed_by: 1–64"),
         (
             subjects.IDENTITY_DELEGATION_GRANTED,
             lambda e: e.delegation.tiers.append("self"),

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
 from decimal import Decimal
 from itertools import pairwise
+from typing import Any
 
+from qlcb_common import personnel_rules as rules
+from qlcb_common.errors import FieldViolation
 from qlcb_common.record_sections import SECTIONS
 from qlcb_personnel.catalogs.service import catalog_names, data_files
 
@@ -41,3 +45,74 @@ def test_forms_abolished_in_2025_are_not_valid_after_june_2025() -> None:
     assert forms["HA_BAC_LUONG"]["valid_to"] == "2025-06-30"
     assert forms["GIANG_CHUC"]["valid_to"] == "2025-06-30"
     assert "valid_to" not in forms["CANH_CAO"]
+
+
+def _catalog(name: str) -> dict[str, Any]:
+    (doc,) = [doc for doc in data_files() if doc["catalog"] == name]
+    return doc
+
+
+def _valid_on(name: str, day: str) -> dict[str, dict[str, Any]]:
+    return {
+        v["code"]: v
+        for v in _catalog(name)["values"]
+        if v["valid_from"] <= day and (v.get("valid_to") is None or v["valid_to"] >= day)
+    }
+
+
+def test_labels_groups_and_legal_bases_are_as_the_api_stores_them() -> None:
+    """What a catalog event carries for a seeded value (when it is ended) passes the contract."""
+    for doc in data_files():
+        violations: list[FieldViolation] = []
+        assert (
+            rules.short_text(doc["legal_basis"], "legal_basis", rules.MAX_LEGAL_BASIS, violations)
+            == (doc["legal_basis"])
+        )
+        for value in doc["values"]:
+            assert rules.catalog_code(value["code"], violations) == value["code"]
+            assert rules.short_text(value["label"], "label", rules.MAX_CATALOG_LABEL, violations) == value["label"]
+            group = value.get("group")
+            assert group is None or rules.short_text(group, "group", rules.MAX_CATALOG_GROUP, violations) == group
+            if "groups" in doc:
+                assert group in doc["groups"], (doc["catalog"], value["code"])
+        assert violations == [], doc["catalog"]
+
+
+def test_provinces_are_63_until_june_2025_and_34_from_july_each_old_one_mapped() -> None:
+    before, after = _valid_on("provinces", "2025-06-30"), _valid_on("provinces", "2025-07-01")
+    assert len(before) == 63
+    assert len(after) == 34
+    assert Counter(v["group"] for v in after.values()) == {"TINH": 28, "THANH_PHO": 6}
+    assert Counter(v["group"] for v in before.values()) == {"TINH": 57, "THANH_PHO": 6}, "Huế a city from 2025"
+    assert _valid_on("provinces", "2024-12-31")["46"]["label"] == "Tỉnh Thừa Thiên Huế"
+    for old in _catalog("provinces")["values"]:
+        if old["valid_from"] < "2025-07-01":
+            assert old["attributes"]["merged_into"] in after, old
+            assert old["code"] in after[old["attributes"]["merged_into"]]["attributes"]["merged_from"]
+    assert before["36"]["attributes"]["merged_into"] == "37", "Nam Định into Ninh Bình"
+    assert before["15"]["label"] == "Tỉnh Yên Bái"
+    assert after["15"]["label"] == "Tỉnh Lào Cai", "the new unit keeps the code of the old one where its seat is"
+    unverified = {code for code, v in before.items() if not v["attributes"]["merged_into_verified"]}
+    assert unverified == {"70", "80"}, "Bình Phước → Đồng Nai, Long An → Tây Ninh (catalogs.md §7)"
+
+
+def test_posts_carry_their_allowance_coefficient_or_say_it_is_unverified() -> None:
+    posts = _valid_on("posts", "2024-01-01")
+    assert {"TONG_CUC_TRUONG", "CUC_TRUONG", "CHI_CUC_TRUONG", "PHO_DOI_TRUONG"} <= posts.keys()
+    for post in posts.values():
+        coefficient = post["attributes"]["allowance_coefficient"]
+        if coefficient is None:
+            assert post["attributes"]["allowance_coefficient_verified"] is False
+        else:
+            assert Decimal(coefficient) > 0
+
+
+def test_training_kinds_are_grouped_as_the_columns_of_bm01() -> None:
+    kinds = _valid_on("training_kinds", "2024-01-01")
+    assert {code: v["group"] for code, v in kinds.items() if v["group"]} == {
+        "CM": "CHUYEN_MON",
+        "LLCT": "CHINH_TRI",
+        "QLNN": "QLNN",
+        "TH": "TIN_HOC",
+        "NN": "NGOAI_NGU",
+    }

@@ -8,6 +8,7 @@ returns the value as personnel stores it (trimmed, NFC, codes upper case).
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from qlcb.personnel.v1 import personnel_pb2
@@ -20,6 +21,11 @@ UNIT_KINDS = frozenset(personnel_pb2.UnitKind.keys()) - {"UNIT_KIND_UNSPECIFIED"
 MAX_FULL_NAME = 150
 MAX_UNIT_NAME = 255
 MAX_DECISION = 100
+CATALOG_NAME = re.compile(r"[a-z][a-z0-9_]{0,31}", re.ASCII)
+CATALOG_CODE = re.compile(r"[A-Z0-9][A-Z0-9._-]{0,31}", re.ASCII)
+MAX_CATALOG_LABEL = 255
+MAX_CATALOG_GROUP = 32
+MAX_LEGAL_BASIS = 1000
 
 
 def personal_id(value: str, violations: list[FieldViolation], field: str = "personal_id") -> str:
@@ -89,6 +95,14 @@ def decision_number(value: str, violations: list[FieldViolation], field: str = "
     elif not number or len(number) > MAX_DECISION:
         violations.append(FieldViolation(field, f"Số quyết định: 1–{MAX_DECISION} ký tự"))
     return number
+
+
+def catalog_code(value: str, violations: list[FieldViolation], field: str = "code") -> str:
+    """A catalog value's code, e.g. "08.051" or "KHIEN_TRACH", kept upper case."""
+    code = value.strip().upper()
+    if not CATALOG_CODE.fullmatch(code):
+        violations.append(FieldViolation(field, "1–32 ký tự A–Z, 0–9, '.', '_', '-'"))
+    return code
 
 
 def iso_date(value: str, violations: list[FieldViolation], field: str, message: str) -> date | None:

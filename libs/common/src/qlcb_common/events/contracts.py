@@ -322,6 +322,48 @@ def _decision_changed(event: personnel_events.DecisionChanged) -> list[FieldViol
     return found
 
 
+_CATALOG_CHANGES = frozenset({"added", "closed", "ended"})
+
+
+def _short(value: str, field: str, limit: int, found: list[FieldViolation], *, required: bool = False) -> None:
+    before = len(found)
+    _stored(field, value, rules.short_text(value, field, limit, found, required=required) or "", found, before)
+
+
+def _catalog_changed(event: personnel_events.CatalogValueChanged) -> list[FieldViolation]:
+    """A catalog value as personnel's API stores it: a code of the catalog's form, a label, a
+    group and a legal basis within their limits, a period that does not end before it starts,
+    attributes as a JSON object; and who changed it."""
+    found: list[FieldViolation] = []
+    value = event.value
+    if not rules.CATALOG_NAME.fullmatch(value.catalog):
+        found.append(FieldViolation("value.catalog", "không phải tên danh mục"))
+    _text(rules.catalog_code, value.code, "value.code", found)
+    _short(value.label, "value.label", rules.MAX_CATALOG_LABEL, found, required=True)
+    _short(value.stat_group, "value.stat_group", rules.MAX_CATALOG_GROUP, found)
+    _short(value.legal_basis, "value.legal_basis", rules.MAX_LEGAL_BASIS, found, required=True)
+    _date(value.valid_from, "value.valid_from", found)
+    if value.valid_to:
+        _date(value.valid_to, "value.valid_to", found)
+        if value.valid_to < value.valid_from:
+            found.append(FieldViolation("value.valid_to", "trước ngày bắt đầu"))
+    elif event.change != "added":
+        found.append(FieldViolation("value.valid_to", "phiên bản đã kết thúc phải có ngày cuối"))
+    try:
+        attributes = json.loads(value.attributes_json)
+    except json.JSONDecodeError:
+        attributes = None
+    if not isinstance(attributes, dict):
+        found.append(FieldViolation("value.attributes_json", "phải là một đối tượng JSON"))
+    if event.change not in _CATALOG_CHANGES:
+        found.append(FieldViolation("change", f"phải là một trong {sorted(_CATALOG_CHANGES)}"))
+    if refused := control_violation("changed_by", event.changed_by):
+        found.append(refused)
+    elif not 0 < len(event.changed_by) <= MAX_ACTOR:
+        found.append(FieldViolation("changed_by", f"1–{MAX_ACTOR} ký tự"))
+    return found
+
+
 PERSONNEL_EVENTS: Contracts = {
     subjects.PERSONNEL_UNIT_ESTABLISHED: Contract(personnel_events.UnitEstablished, _established),
     subjects.PERSONNEL_UNIT_RENAMED: Contract(personnel_events.UnitRenamed, _renamed),
@@ -345,6 +387,7 @@ PERSONNEL_EVENTS: Contracts = {
     subjects.PERSONNEL_PERSON_TRANSFERRED: Contract(personnel_events.PersonTransferred, _transferred),
     subjects.PERSONNEL_RECORD_CHANGED: Contract(personnel_events.RecordEntryChanged, _record_changed),
     subjects.PERSONNEL_DECISION_CHANGED: Contract(personnel_events.DecisionChanged, _decision_changed),
+    subjects.PERSONNEL_CATALOG_CHANGED: Contract(personnel_events.CatalogValueChanged, _catalog_changed),
 }
 """Every subject personnel publishes on."""
 

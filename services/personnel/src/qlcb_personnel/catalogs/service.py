@@ -1,9 +1,10 @@
-"""Catalogs: seeded from the repository's data files with their legal basis, looked up by date."""
+"""Catalogs: seeded from the repository's data files with their legal basis, looked up by date,
+kept by the sector's HR through the API; every change made through the API is published
+(`qlcb.personnel.catalog.changed`), seeding is not."""
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -15,14 +16,18 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from qlcb.personnel.v1 import events_pb2
 from qlcb_common import authz
 from qlcb_common import personnel_rules as rules
 from qlcb_common.auth import Principal
 from qlcb_common.authz import Action, Section
 from qlcb_common.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
+from qlcb_common.events import subjects
+from qlcb_common.events.outbox import Outbox
+from qlcb_personnel.catalogs import messages
 from qlcb_personnel.catalogs.models import CatalogValue
 
-CATALOG_CODE = re.compile(r"[A-Z0-9][A-Z0-9._-]{0,31}", re.ASCII)
+ADDED, CLOSED, ENDED = "added", "closed", "ended"
 
 SEEDED_BY = "catalog-seed"
 
@@ -102,12 +107,14 @@ class ValueInput:
 def _check_input(
     catalog: str, data: ValueInput, violations: list[FieldViolation]
 ) -> tuple[str, date | None, str, str | None]:
-    label = rules.short_text(data.label, "label", 255, violations, required=True)
-    basis = rules.short_text(data.legal_basis, "legal_basis", 1000, violations, required=True)
-    group = rules.short_text(data.stat_group, "stat_group", 32, violations)
+    label = rules.short_text(data.label, "label", rules.MAX_CATALOG_LABEL, violations, required=True)
+    basis = rules.short_text(data.legal_basis, "legal_basis", rules.MAX_LEGAL_BASIS, violations, required=True)
+    group = rules.short_text(data.stat_group, "stat_group", rules.MAX_CATALOG_GROUP, violations)
     start = rules.iso_date(data.valid_from, violations, "valid_from", "Ngày phải theo dạng YYYY-MM-DD")
     if catalog == "ranks":
         _rank_attributes(data.attributes, violations)
+    if catalog == "posts":
+        _post_attributes(data.attributes, violations)
     return label or "", start, basis or "", group
 
 
@@ -127,8 +134,33 @@ def _rank_attributes(attributes: Mapping[str, object], violations: list[FieldVio
         violations.append(FieldViolation("attributes.salary_group", "nhóm ngạch, ví dụ A1"))
 
 
+def _post_attributes(attributes: Mapping[str, object], violations: list[FieldViolation]) -> None:
+    """A leadership post carries its allowance coefficient (phụ cấp chức vụ lãnh đạo), or null
+    while the figure is not confirmed."""
+    coefficient = attributes.get("allowance_coefficient")
+    if coefficient is None and "allowance_coefficient" in attributes:
+        return
+    try:
+        number = Decimal(coefficient) if isinstance(coefficient, str) else None
+    except InvalidOperation:
+        number = None
+    if number is None or not number.is_finite() or not 0 < number < 10:
+        violations.append(
+            FieldViolation("attributes.allowance_coefficient", 'hệ số phụ cấp chức vụ, ví dụ "0.70", hoặc null')
+        )
+
+
+async def _publish(outbox: Outbox, session: AsyncSession, actor: Principal, value: CatalogValue, change: str) -> None:
+    await outbox.add(
+        session,
+        subject=subjects.PERSONNEL_CATALOG_CHANGED,
+        payload=events_pb2.CatalogValueChanged(value=messages.to_proto(value), change=change, changed_by=actor.subject),
+        actor=actor.subject,
+    )
+
+
 async def put_value(
-    session: AsyncSession, *, actor: Principal, catalog: str, code: str, data: ValueInput
+    session: AsyncSession, *, outbox: Outbox, actor: Principal, catalog: str, code: str, data: ValueInput
 ) -> CatalogValue:
     """A value from a date (R-PER-6): a new code, or a new version of one, which closes the version
     valid until then the day before. History is only added to: a version may not start on or
@@ -137,9 +169,7 @@ async def put_value(
     if catalog not in catalog_names():
         raise NotFound(f"Không có danh mục {catalog!r}")
     violations: list[FieldViolation] = []
-    code = code.strip().upper()
-    if not CATALOG_CODE.fullmatch(code):
-        violations.append(FieldViolation("code", "1–32 ký tự A–Z, 0–9, '.', '_', '-'"))
+    code = rules.catalog_code(code, violations)
     label, start, basis, group = _check_input(catalog, data, violations)
     if violations or start is None:
         raise InvalidArgument(violations)
@@ -158,6 +188,7 @@ async def put_value(
         )
     if versions and (versions[-1].valid_to is None or versions[-1].valid_to >= start):
         versions[-1].valid_to = start - timedelta(days=1)
+        await _publish(outbox, session, actor, versions[-1], CLOSED)
     value = CatalogValue(
         catalog=catalog,
         code=code,
@@ -171,10 +202,13 @@ async def put_value(
         recorded_by=actor.subject,
     )
     session.add(value)
+    await _publish(outbox, session, actor, value, ADDED)
     return value
 
 
-async def end_value(session: AsyncSession, *, actor: Principal, catalog: str, code: str, valid_to: str) -> CatalogValue:
+async def end_value(
+    session: AsyncSession, *, outbox: Outbox, actor: Principal, catalog: str, code: str, valid_to: str
+) -> CatalogValue:
     """A code no longer used after `valid_to` (a form abolished, a rank renamed): records keep it
     for the dates it was valid."""
     authz.require(actor, Section.CATALOG, Action.UPDATE, "/")
@@ -194,4 +228,5 @@ async def end_value(session: AsyncSession, *, actor: Principal, catalog: str, co
     if end < latest.valid_from:
         raise InvalidArgument.single("valid_to", f"Trước ngày bắt đầu của phiên bản hiện hành ({latest.valid_from})")
     latest.valid_to = end
+    await _publish(outbox, session, actor, latest, ENDED)
     return latest

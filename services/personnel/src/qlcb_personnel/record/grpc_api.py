@@ -15,6 +15,7 @@ from qlcb_common.db import Database
 from qlcb_common.errors import FieldViolation, InvalidArgument
 from qlcb_common.events.outbox import Outbox
 from qlcb_common.grpc_interceptor import current_principal
+from qlcb_personnel.catalogs import messages as catalog_messages
 from qlcb_personnel.catalogs import service as catalogs
 from qlcb_personnel.persons import messages as person_messages
 from qlcb_personnel.persons import status
@@ -225,7 +226,7 @@ class PersonRecordServicer(record_pb2_grpc.PersonRecordServiceServicer):
         authz.require(current_principal(), Section.CATALOG, Action.READ, "/")
         async with self._db.unit_of_work() as session:
             values = await catalogs.values_on(session, request.catalog, day)
-        return record_pb2.ListCatalogValuesResponse(values=[messages.catalog_value_to_proto(v) for v in values])
+        return record_pb2.ListCatalogValuesResponse(values=[catalog_messages.to_proto(v) for v in values])
 
     async def PutCatalogValue(
         self, request: record_pb2.PutCatalogValueRequest, context: Context
@@ -245,10 +246,15 @@ class PersonRecordServicer(record_pb2_grpc.PersonRecordServiceServicer):
         )
         async with self._db.unit_of_work() as session:
             value = await catalogs.put_value(
-                session, actor=current_principal(), catalog=request.catalog, code=request.code, data=data
+                session,
+                outbox=self._outbox,
+                actor=current_principal(),
+                catalog=request.catalog,
+                code=request.code,
+                data=data,
             )
             await session.flush()
-            message = messages.catalog_value_to_proto(value)
+            message = catalog_messages.to_proto(value)
         return record_pb2.PutCatalogValueResponse(value=message)
 
     async def EndCatalogValue(
@@ -257,10 +263,11 @@ class PersonRecordServicer(record_pb2_grpc.PersonRecordServiceServicer):
         async with self._db.unit_of_work() as session:
             value = await catalogs.end_value(
                 session,
+                outbox=self._outbox,
                 actor=current_principal(),
                 catalog=request.catalog,
                 code=request.code,
                 valid_to=request.valid_to,
             )
-            message = messages.catalog_value_to_proto(value)
+            message = catalog_messages.to_proto(value)
         return record_pb2.EndCatalogValueResponse(value=message)

@@ -4,7 +4,6 @@ import json
 from datetime import date, datetime
 
 from qlcb.personnel.v1 import record_pb2
-from qlcb_personnel.catalogs.models import CatalogValue
 from qlcb_personnel.record.models import RecordEntry
 
 
@@ -37,17 +36,4 @@ def to_proto(entry: RecordEntry) -> record_pb2.RecordEntry:
         recorded_by=entry.recorded_by,
         superseded_at=_time(entry.superseded_at),
         decision_id=entry.decision_id or "",
-    )
-
-
-def catalog_value_to_proto(value: CatalogValue) -> record_pb2.CatalogValue:
-    return record_pb2.CatalogValue(
-        catalog=value.catalog,
-        code=value.code,
-        label=value.label,
-        stat_group=value.stat_group or "",
-        valid_from=_day(value.valid_from),
-        valid_to=_day(value.valid_to),
-        attributes_json=json.dumps(value.attributes, ensure_ascii=False, sort_keys=True),
-        legal_basis=value.legal_basis,
     )
