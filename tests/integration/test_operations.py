@@ -5,16 +5,18 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import grpc
 import httpx
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
+from prometheus_client.parser import text_string_to_metric_families
 
 from qlcb_devstack.nats import NatsServer
 from qlcb_devstack.procs import ManagedProcess, free_port
-from tests.support import System, eventually
+from tests.support import System, eventually, metric_value
 
 
 @pytest.mark.parametrize("service", ["identity", "personnel", "reports", "backup", "gateway"])
@@ -27,8 +29,9 @@ async def test_ops_endpoints(system: System, service: str) -> None:
     assert ready.status_code == 200, ready.text
     assert ready.json()["ready"] is True
     assert metrics.status_code == 200
-    expected = "qlcb_http_server_requests_total" if service in ("identity", "gateway") else "qlcb_grpc_server"
-    assert expected in metrics.text
+    families = {family.name for family in text_string_to_metric_families(metrics.text)}
+    expected = "qlcb_http_server_requests" if service in ("identity", "gateway") else "qlcb_grpc_server_requests"
+    assert expected in families, sorted(families)
 
 
 @pytest.mark.parametrize("service", ["personnel", "reports", "backup"])
@@ -39,13 +42,13 @@ async def test_grpc_health_is_serving(system: System, service: str) -> None:
 
 
 async def test_red_metrics_count_calls_by_method_and_code(system: System) -> None:
+    labels = {"service": "personnel", "method": "/qlcb.personnel.v1.PersonnelService/GetUnit", "code": "NOT_FOUND"}
+    sample = "qlcb_grpc_server_requests_total"
+    before = await metric_value(system, "personnel", sample, labels)
     headers = {"Authorization": f"Bearer {system.token('quantri')}"}
     async with httpx.AsyncClient(base_url=system.gateway_url, headers=headers, timeout=30) as api:
         assert (await api.get("/v1/units/does-not-exist")).status_code == 404
-    async with httpx.AsyncClient(base_url=system.services.ops_url("personnel"), timeout=10) as ops:
-        text = (await ops.get("/metrics")).text
-    assert 'method="/qlcb.personnel.v1.PersonnelService/GetUnit"' in text
-    assert 'code="NOT_FOUND"' in text
+    assert await metric_value(system, "personnel", sample, labels) == before + 1
 
 
 def _reflected_services(target: str) -> set[str]:
@@ -144,3 +147,43 @@ async def test_health_turns_serving_only_once_nats_is_connected(system: System, 
     finally:
         process.stop()
         nats.stop()
+
+
+async def test_ready_only_once_the_database_is_connected(system: System, tmp_path: Path) -> None:
+    """A reports process whose database cannot be opened yet (its folder is missing) says it is
+    waiting for the database, and turns ready once the folder exists."""
+    folder = tmp_path / "late-database"
+    ops_port = free_port()
+    user, password = system.infra.nats.credentials("reports")
+    env = dict(
+        os.environ,
+        QLCB_ENVIRONMENT="development",
+        QLCB_OIDC_ISSUER=system.infra.issuer,
+        QLCB_REPORTS_GRPC_PORT=str(free_port()),
+        QLCB_REPORTS_OPS_PORT=str(ops_port),
+        QLCB_REPORTS_DATABASE_URL=f"sqlite+aiosqlite:///{folder / 'reports.sqlite3'}",
+        QLCB_REPORTS_NATS_URL=system.infra.nats.url,
+        QLCB_REPORTS_NATS_USER=user,
+        QLCB_REPORTS_NATS_PASSWORD=password,
+    )
+    process = ManagedProcess("reports-late-db", [sys.executable, "-m", "qlcb_reports"], log_dir=tmp_path, env=env)
+    process.start()
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{ops_port}", timeout=5) as ops:
+
+            async def readiness() -> dict[str, Any]:
+                try:
+                    answer = await ops.get("/readyz")
+                except httpx.TransportError:
+                    return {}
+                described: dict[str, Any] = answer.json()
+                return {"status": answer.status_code} | described
+
+            waiting = await eventually(readiness, bool, timeout=30, what="the ops endpoint to answer")
+            assert waiting["status"] == 503
+            assert "database" in waiting["waiting_for"]
+            folder.mkdir()
+            ready = await eventually(readiness, lambda r: r.get("status") == 200, timeout=60, what="ready")
+            assert ready["waiting_for"] == []
+    finally:
+        process.stop()
