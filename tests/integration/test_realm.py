@@ -20,6 +20,7 @@ from keycloak.exceptions import KeycloakError
 
 from qlcb.personnel.v1 import personnel_pb2, personnel_pb2_grpc
 from qlcb_devstack.accounts import Account, ensure_user, password_token
+from qlcb_devstack.procs import wait_until
 from qlcb_devstack.realm import client_secret, dev_overlay_file, install_realm, realm_file
 from qlcb_identity.realm.definition import load
 from tests.support import (
@@ -181,9 +182,12 @@ def test_three_of_four_classes_pass_and_history_is_kept(system: System) -> None:
 
 
 def test_brute_force_locks_the_account_for_a_while(system: System) -> None:
+    """Wrong passwords in a row lock the account: even the right one is refused. The lockout is
+    temporary (the realm's wait for quick or repeated failures, a minute at first): once Keycloak
+    says it is over, without anyone clearing it, the right password works again."""
     admin = system.infra.keycloak_admin("qlcb")
     username = unique_code("bf").lower()
-    ensure_user(admin, Account(username, "Đúng mật khẩu 1", "self", None, "Thử Khóa"))
+    user_id = ensure_user(admin, Account(username, "Đúng mật khẩu 1", "self", None, "Thử Khóa"))
     base = system.infra.keycloak.base_url
     for _ in range(5):
         with pytest.raises(httpx.HTTPStatusError):
@@ -191,6 +195,15 @@ def test_brute_force_locks_the_account_for_a_while(system: System) -> None:
     with pytest.raises(httpx.HTTPStatusError) as error:
         password_token(base, username, "Đúng mật khẩu 1")
     assert error.value.response.status_code in (400, 401)
+    assert admin.get_bruteforce_detection_status(user_id)["disabled"] is True
+    stated = max(load(realm_file()).settings[k] for k in ("waitIncrementSeconds", "minimumQuickLoginWaitSeconds"))
+    wait_until(
+        lambda: not admin.get_bruteforce_detection_status(user_id)["disabled"],
+        timeout=stated + 30,
+        what="the temporary lockout to end",
+        interval=2,
+    )
+    assert password_token(base, username, "Đúng mật khẩu 1")
 
 
 async def test_identitys_token_reaches_no_qlcb_api(system: System) -> None:

@@ -8,8 +8,12 @@ import asyncio
 from typing import Any
 
 import httpx
+import nats
 from keycloak.exceptions import KeycloakGetError
 
+from qlcb.personnel.v1 import events_pb2 as personnel_events
+from qlcb_common.events import streams, subjects
+from qlcb_common.events.envelope import parse, unpack
 from qlcb_devstack.accounts import Account, ensure_user, password_token
 from tests.support import System, eventually, person_body, unique_code
 
@@ -226,3 +230,96 @@ async def test_only_a_unit_writer_changes_the_tree(system: System) -> None:
         ) as api:
             response = await api.post(f"/v1/units/{system.unit_ids['HQHN-NB']}/rename", json=body)
         assert response.status_code == 403, f"{username}: {response.text}"
+
+
+async def _personnel_stream(system: System, after: int | None = None) -> tuple[int, list[str]]:
+    """The last sequence of personnel's stream and the subjects after sequence `after`, in order."""
+    user, password = system.infra.nats.credentials("ops")
+    nc = await nats.connect(system.infra.nats.url, user=user, password=password, allow_reconnect=False)
+    try:
+        js = nc.jetstream()
+        last = int((await js.stream_info(streams.PERSONNEL.name)).state.last_seq)
+        if after is None:
+            return last, []
+        return last, [
+            str((await js.get_msg(streams.PERSONNEL.name, seq)).subject) for seq in range(after + 1, last + 1)
+        ]
+    finally:
+        await nc.close()
+
+
+async def _created_at(system: System, person_id: str) -> int | None:
+    """The stream sequence of the person's creation if it is the last creation published."""
+    user, password = system.infra.nats.credentials("ops")
+    nc = await nats.connect(system.infra.nats.url, user=user, password=password, allow_reconnect=False)
+    try:
+        message = await nc.jetstream().get_last_msg(streams.PERSONNEL.name, subjects.PERSONNEL_PERSON_CREATED)
+    finally:
+        await nc.close()
+    assert message.data is not None
+    created = unpack(parse(message.data), personnel_events.PersonCreated)
+    return int(message.seq) if created.person.id == person_id and message.seq is not None else None
+
+
+async def test_a_merger_and_a_split_publish_their_events_in_the_stated_order(system: System) -> None:
+    """The order docs/architecture.md states, read from the stream itself: a merger moves the
+    source's sub-units, transfers its staff, dissolves it, then sums up; a split establishes the
+    successors, moves sub-units and staff, dissolves the unit, then sums up."""
+    code = unique_code("OR")
+    headers = {"Authorization": f"Bearer {system.token('quantri')}"}
+    async with httpx.AsyncClient(base_url=system.gateway_url, headers=headers, timeout=60) as api:
+        province = await _unit(
+            api, f"{code}-P", "Cục Hải quan tỉnh Thử Thứ Tự", "provincial_department", system.root_unit_id
+        )
+        source = await _unit(api, f"{code}-S", "Chi cục Hải quan Nguồn", "sub_unit", province["id"])
+        target = await _unit(api, f"{code}-T", "Chi cục Hải quan Đích", "sub_unit", province["id"])
+        team = await _unit(api, f"{code}-S1", "Đội Nghiệp vụ Nguồn", "sub_unit", source["id"])
+        staff = [await _person(api, source["id"], f"Cán bộ Nguồn {i}") for i in range(2)]
+
+        async def published_up_to(summary: str, after: int) -> list[str]:
+            _, found = await eventually(
+                lambda: _personnel_stream(system, after),
+                lambda read: summary in read[1],
+                timeout=30,
+                what=f"{summary} on the stream",
+            )
+            return found
+
+        # Events are published in commit order: once the last person's creation is on the stream,
+        # everything before the merger is, and what follows it is the merger's.
+        before_merge = await eventually(
+            lambda: _created_at(system, staff[-1]), lambda seq: seq is not None, timeout=30, what="the setup"
+        )
+        assert before_merge is not None
+        merged = await api.post(
+            "/v1/unit-mergers",
+            json={"source_unit_ids": [source["id"]], "target_unit_id": target["id"]} | _decided("2027-01-01", "21/QĐ"),
+        )
+        assert merged.status_code == 200, merged.text
+        merger = await published_up_to(subjects.PERSONNEL_UNIT_MERGED, before_merge)
+        assert merger == [
+            subjects.PERSONNEL_UNIT_MOVED,  # the team, now under the target
+            *[subjects.PERSONNEL_PERSON_TRANSFERRED] * len(staff),
+            subjects.PERSONNEL_UNIT_DISSOLVED,
+            subjects.PERSONNEL_UNIT_MERGED,
+        ]
+
+        before_split = before_merge + len(merger)
+        split = {
+            "successors": [
+                {"code": f"{code}-X", "name": "Chi cục Hải quan Đích 1", "kind": "sub_unit"},
+                {"code": f"{code}-Y", "name": "Chi cục Hải quan Đích 2", "kind": "sub_unit"},
+            ],
+            "persons": [{"id": pid, "successor_code": f"{code}-X"} for pid in staff],
+            "sub_units": [{"id": team["id"], "successor_code": f"{code}-Y"}],
+        } | _decided("2027-02-01", "22/QĐ")
+        done = await api.post(f"/v1/units/{target['id']}/split", json=split)
+        assert done.status_code == 200, done.text
+        assert await published_up_to(subjects.PERSONNEL_UNIT_SPLIT, before_split) == [
+            subjects.PERSONNEL_UNIT_ESTABLISHED,
+            subjects.PERSONNEL_UNIT_ESTABLISHED,
+            subjects.PERSONNEL_UNIT_MOVED,
+            *[subjects.PERSONNEL_PERSON_TRANSFERRED] * len(staff),
+            subjects.PERSONNEL_UNIT_DISSOLVED,
+            subjects.PERSONNEL_UNIT_SPLIT,
+        ]

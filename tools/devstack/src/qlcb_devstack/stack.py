@@ -229,7 +229,8 @@ class ServiceStack:
             env[prefix + "FEDERATION_ALLOW_HTTP_ISSUERS"] = "true"
         if service == "backup":
             env[prefix + "BACKUP_DIR"] = str(self.run_dir / "backups")
-            env[prefix + "STORES"] = f'{{"personnel": "{self.database_urls["personnel"]}"}}'
+            # Every service's store, its own catalogue of backups included.
+            env[prefix + "STORES"] = json.dumps(self.database_urls)
             if self.infra.postgres is not None:
                 env[prefix + "PG_BIN_DIR"] = str(self.infra.postgres.bin_dir)
         if service == "gateway":
