@@ -79,7 +79,7 @@ async def test_every_services_store_is_backed_up_and_restored_verified(system: S
     async with api_client(system.gateway_url, system.token("quantri")) as api:
         backup = await api.post("/v1/backups", json={"store": store})
         assert backup.status_code == 201, backup.text
-        target = unique_code(f"restored-{store}").lower()
+        target = unique_code(f"restored_{store}").lower()
         restored = await api.post(f"/v1/backups/{backup.json()['id']}/restore", json={"target_database": target})
     assert restored.status_code == 201, restored.text
     assert restored.json()["verified"] is True
