@@ -199,6 +199,21 @@ async def _consented_request(system: System, leader: str) -> str:
     return request_id
 
 
+async def test_ten_submissions_of_one_request_open_it_once(system: System) -> None:
+    """One open request per holder and purpose: the same request filed ten times at once."""
+    body = _account_request()
+    # Hà Nội's personnel officer and its admin, both allowed to file for Nội Bài.
+    tokens = [system.token("qthanoi" if i % 2 else "nhansu1.hanoi") for i in range(RACERS)]
+    async with _clients(system.services.identity_url, tokens) as requesters:
+        raced = await _race(requesters, lambda _, c: c.post("/v1/account-requests", json=body))
+
+    filed = _one_winner(raced, 201, 409)
+    rows = await _fetch(
+        system, "identity", "SELECT id, status FROM account_requests WHERE holder_name = $1", body["holder_name"]
+    )
+    assert [(r["id"], r["status"]) for r in rows] == [(filed.json()["id"], "submitted")]
+
+
 async def _audited(system: System, action: str, target: str) -> list[tuple[str, str, str]]:
     """Identity's audit entries of one action on one target: (outcome, actor's subject, username)."""
     rows = await _fetch(
