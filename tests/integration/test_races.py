@@ -15,7 +15,7 @@ import asyncpg
 import httpx
 import pytest
 
-from qlcb.personnel.v1 import events_pb2
+from qlcb.personnel.v1 import decision_pb2, events_pb2
 from qlcb_common.events import subjects
 from qlcb_common.events.envelope import parse, unpack
 from qlcb_devstack.accounts import Account, ensure_user, password_token
@@ -345,3 +345,66 @@ async def test_ten_corrections_of_one_version_make_one_new_version(system: Syste
     )
     assert [(r["version"], r["change"], r["current"]) for r in rows] == [(1, "recorded", False), (2, "corrected", True)]
     assert rows[1]["valid_from"].isoformat() == corrected.json()["valid_from"], "the stored version is the winner's"
+
+
+async def test_ten_cancellations_of_one_decision_reverse_it_once(system: System) -> None:
+    placement = {"values": {"unit_name": "Chi cục Hải quan Nội Bài", "post": "Công chức"}, "valid_from": "2015-01-01"}
+    async with api_client(system.gateway_url, system.token("qthanoi")) as hanoi:
+        people = []
+        for name in ("Lạc Văn Hủy", "Lạc Thị Hủy"):
+            created = await hanoi.post("/v1/persons", json=person_body(system.unit_ids["HQHN-NB"], name))
+            assert created.status_code == 201, created.text
+            people.append(created.json()["id"])
+            placed = await hanoi.post(f"/v1/persons/{people[-1]}/placements", json=placement)
+            assert placed.status_code == 201, placed.text
+        decided = await hanoi.post(
+            "/v1/decisions",
+            json={
+                "kind": "placement",
+                "number": f"{unique_code('Q')[-6:]}/QĐ-HQHN",
+                "decision_date": "2025-02-20",
+                "effective_date": "2025-03-01",
+                "body": "Cục Hải quan TP Hà Nội",
+                "signer": "Nguyễn Văn Ký",
+                "signer_post": "Cục trưởng",
+                "summary": "Bố trí công tác",
+                "items": [
+                    {"person_id": p, "values": {"unit_name": "Đội Kiểm soát", "post": "Đội phó"}} for p in people
+                ],
+            },
+        )
+    assert decided.status_code == 201, decided.text
+    assert (decided.json()["state"], decided.headers["ETag"]) == ("applied", '"1"')
+    decision_id = decided.json()["id"]
+    # Each read version 1 and cancels it.
+    tokens = [system.token("qthanoi" if i % 2 else "quantri") for i in range(RACERS)]
+    cancel = {"reason": "Ban hành nhầm", "cancel_number": f"{unique_code('H')[-6:]}/QĐ-HQHN"}
+
+    async with _clients(system.gateway_url, tokens) as cancellers:
+        raced = await _race(
+            cancellers,
+            lambda _, c: c.post(f"/v1/decisions/{decision_id}/cancel", json=cancel, headers={"If-Match": '"1"'}),
+        )
+
+    cancelled = _one_winner(raced, 200, 412).json()
+    assert [e["change"] for e in cancelled["reversed"]] == ["retracted", "retracted"]
+    rows = await _fetch(
+        system, "personnel", "SELECT state, version, cancelled_by FROM decision_documents WHERE id = $1", decision_id
+    )
+    assert [tuple(r) for r in rows] == [("cancelled", 2, cancelled["decision"]["cancelled_by"])]
+    for person_id in people:
+        rows = await _fetch(
+            system,
+            "personnel",
+            "SELECT change FROM record_entries WHERE person_id = $1 AND section = 'placements'",
+            person_id,
+        )
+        # 2015's placement recorded, closed by the decision and reopened by its cancellation;
+        # the decision's own recorded and retracted: each once.
+        assert Counter(r["change"] for r in rows) == Counter(recorded=2, closed=1, reopened=1, retracted=1)
+    rows = await _fetch(
+        system, "personnel", "SELECT envelope FROM outbox WHERE subject = $1", subjects.PERSONNEL_DECISION_CHANGED
+    )
+    changes = [unpack(parse(r["envelope"]), events_pb2.DecisionChanged).decision for r in rows]
+    states = [d.state for d in changes if d.id == decision_id]
+    assert Counter(states)[decision_pb2.DECISION_STATE_CANCELLED] == 1, "one decision.changed for the cancellation"
