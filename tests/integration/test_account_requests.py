@@ -145,29 +145,6 @@ async def test_a_local_admin_cannot_grant_above_its_tier_or_outside_its_subtree(
     assert approved.status_code == 200, "the system admin may grant it"
 
 
-async def test_racing_issuers_create_one_account(system: System, hanoi_leader: str) -> None:
-    async with (
-        _client(system, system.token("nhansu1.hanoi")) as officer,
-        _client(system, system.token("qthanoi")) as admin,
-        _client(system, hanoi_leader) as leader,
-    ):
-        request = (await officer.post("/v1/account-requests", json=_request())).json()
-        await leader.post(f"/v1/account-requests/{request['id']}/consent")
-        await admin.post(f"/v1/account-requests/{request['id']}/approve")
-        async with (
-            _client(system, system.token("quantri")) as sysadmin,
-            _client(system, system.token("quantri")) as same_sysadmin_again,
-        ):
-            results = await asyncio.gather(
-                same_sysadmin_again.post(f"/v1/account-requests/{request['id']}/issue"),
-                sysadmin.post(f"/v1/account-requests/{request['id']}/issue"),
-            )
-    assert sorted(r.status_code for r in results) == [201, 409]
-    username = next(r.json()["username"] for r in results if r.status_code == 201)
-    users = system.infra.keycloak_admin().get_users({"username": username, "exact": True})
-    assert len(users) == 1
-
-
 async def test_a_duplicate_open_request_is_refused(system: System) -> None:
     body = _request()
     async with _client(system, system.token("qthanoi")) as admin:

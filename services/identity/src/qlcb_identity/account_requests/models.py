@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qlcb_common.db import UtcDateTime
@@ -18,10 +18,25 @@ class RequestStatus(StrEnum):
     REJECTED = "rejected"  # Từ chối
 
 
+OPEN = (RequestStatus.SUBMITTED, RequestStatus.CONSENTED, RequestStatus.APPROVED)
+_IS_OPEN = "status IN ({})".format(", ".join(f"'{status.value}'" for status in OPEN))
+
+
 class AccountRequest(Base):
     """A request for an account with the fields of R-ACC-4 (002 Điều 6.4)."""
 
     __tablename__ = "account_requests"
+    __table_args__ = (
+        # One open request per holder and purpose, also between submissions racing each other:
+        # the check before inserting cannot see a request another transaction has not committed.
+        Index(
+            "one_open_request_per_holder",
+            "dedup_key",
+            unique=True,
+            postgresql_where=text(_IS_OPEN),
+            sqlite_where=text(_IS_OPEN),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     holder_name: Mapped[str] = mapped_column(String(150))

@@ -9,6 +9,7 @@ from typing import Any
 
 from keycloak import KeycloakAdmin
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb_common.auth import Principal
@@ -17,7 +18,7 @@ from qlcb_common.text import clean
 from qlcb_common.tiers import Tier
 from qlcb_identity import credentials
 from qlcb_identity.account_requests import rules
-from qlcb_identity.account_requests.models import AccountRequest, RequestStatus
+from qlcb_identity.account_requests.models import OPEN, AccountRequest, RequestStatus
 from qlcb_identity.account_requests.schemas import AccountRequestCreate
 from qlcb_identity.audit import service as audit
 from qlcb_identity.calendar import due_after_working_days
@@ -25,7 +26,6 @@ from qlcb_identity.holders import service as holder_records
 from qlcb_identity.keycloak_accounts import ascii_slug, create_account, temporary_password
 
 PROCESSING_WORKING_DAYS = 3
-OPEN = (RequestStatus.SUBMITTED, RequestStatus.CONSENTED, RequestStatus.APPROVED)
 
 
 def _snapshot(request: AccountRequest) -> dict[str, Any]:
@@ -70,6 +70,10 @@ async def submit(session: AsyncSession, *, actor: Principal, data: AccountReques
         due_at=due_after_working_days(now, PROCESSING_WORKING_DAYS),
     )
     session.add(request)
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # one_open_request_per_holder: the same request, submitted meanwhile
+        raise AlreadyExists("Đã có đề nghị đang xử lý cho người này") from exc
     audit.record(session, actor=actor, action="account_request.submit", target=request.id, after=_snapshot(request))
     return request
 
