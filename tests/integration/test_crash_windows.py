@@ -211,7 +211,9 @@ async def crash_stack(system: System, tmp_path_factory: pytest.TempPathFactory) 
 
 @pytest.fixture
 async def stack(crash_stack: CrashStack) -> AsyncIterator[CrashStack]:
-    """The module's stack, running whole again after each test whatever it killed."""
+    """The module's stack, whole and drained when a test starts (so the first event a fault point
+    holds is the test's own), and running whole again after it whatever it killed."""
+    await _drained(crash_stack)
     try:
         yield crash_stack
     finally:
