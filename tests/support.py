@@ -97,7 +97,12 @@ async def claim_credential(system: System, code: str) -> httpx.Response:
 
 async def metric_value(system: System, service: str, sample: str, labels: dict[str, str]) -> float:
     """The value of one sample on a service's /metrics, 0 when it has not been exported yet."""
-    async with httpx.AsyncClient(base_url=system.services.ops_url(service), timeout=10) as ops:
+    return await metric_at(system.services.ops_url(service), sample, labels)
+
+
+async def metric_at(base_url: str, sample: str, labels: dict[str, str]) -> float:
+    """The value of one sample on the /metrics at `base_url`, 0 when it has not been exported yet."""
+    async with httpx.AsyncClient(base_url=base_url, timeout=10) as ops:
         text = (await ops.get("/metrics")).text
     for family in text_string_to_metric_families(text):
         for found in family.samples:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +14,7 @@ from google.protobuf.wrappers_pb2 import StringValue
 from prometheus_client import REGISTRY
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from test_faults import until_held
 
 from qlcb.events.v1.envelope_pb2 import Envelope
 from qlcb_common.db import Database
@@ -23,6 +25,7 @@ from qlcb_common.events.contracts import Contract, Contracts
 from qlcb_common.events.envelope import PoisonMessage, parse, unpack, wrap
 from qlcb_common.events.inbox import Inbox
 from qlcb_common.events.outbox import Outbox, define_outbox_table
+from qlcb_common.faults import FaultPoints, arm, consumer_committed, release
 
 SUBJECT = "qlcb.personnel.person.created"
 CONTRACTS: Contracts = {
@@ -216,3 +219,37 @@ async def test_a_handler_refusing_an_event_rolls_back_its_changes_and_dead_lette
 def test_parse_rejects_an_envelope_without_id() -> None:
     with pytest.raises(PoisonMessage):
         parse(Envelope(subject="x").SerializeToString())
+
+
+async def test_a_consumer_held_after_its_commit_has_applied_the_event_and_not_acked_it(
+    store: Any, tmp_path: Path
+) -> None:
+    """The window the crash tests kill a consumer in: effect and inbox row committed, no ack."""
+    db, _outbox, inbox, effects = store
+
+    async def handler(session: AsyncSession, envelope: Envelope) -> None:
+        await session.execute(insert(effects).values(value=unpack(envelope, StringValue).value))
+
+    consumer = DurableConsumer(
+        name="test-consumer",
+        stream=streams.PERSONNEL,
+        filter_subjects=["qlcb.personnel.>"],
+        db=db,
+        inbox=inbox,
+        js=None,  # type: ignore[arg-type]
+        contracts=CONTRACTS,
+        handler=handler,
+        faults=FaultPoints(tmp_path / "faults"),
+    )
+    point = consumer_committed("test-consumer")
+    arm(tmp_path / "faults", point)
+    message = FakeMsg(_event("held"))
+    handling = asyncio.create_task(consumer.handle(message))  # type: ignore[arg-type]
+    detail = await until_held(tmp_path / "faults", point)
+    assert detail["subject"] == SUBJECT
+    assert await _count(db, effects) == 1
+    assert await _count(db, inbox.table) == 1
+    assert message.outcome == []
+    release(tmp_path / "faults", point)
+    await asyncio.wait_for(handling, timeout=5)
+    assert message.outcome == ["ack"]

@@ -32,6 +32,12 @@ OUTBOX_PUBLISHED = Counter("qlcb_outbox_events_published_total", "Outbox events 
 OUTBOX_PUBLISH_FAILURES = Counter(
     "qlcb_outbox_publish_failures_total", "Relay rounds that failed to publish", ["service"]
 )
+OUTBOX_DEDUPLICATED = Counter(
+    "qlcb_outbox_events_deduplicated_total",
+    "Outbox events JetStream acknowledged as duplicates: published again after a crash between their "
+    "acknowledgement and the marking of their rows, and dropped by the stream's duplicate window",
+    ["service"],
+)
 OUTBOX_PENDING = Gauge("qlcb_outbox_events_pending", "Outbox events not yet published (last relay round)", ["service"])
 EVENTS_CONSUMED = Counter(
     "qlcb_events_consumed_total",

@@ -75,6 +75,30 @@ class EnvironmentSettings(BaseSettings):
         return [f"{setting_name(type(self), field)} is {url}, not https://: {why}"]
 
 
+class FaultPointSettings(EnvironmentSettings):
+    """Where a crash test holds a service still (`qlcb_common.faults`): development only."""
+
+    model_config = SettingsConfigDict(env_prefix="QLCB_", extra="ignore")
+
+    fault_points_dir: Path | None = Field(
+        default=None,
+        description="Development only (the crash tests): a folder in which a test arms a fault point by "
+        "creating `<point>.armed`; the service then waits at that point, e.g. between JetStream's "
+        "acknowledgement of a relay batch and the marking of its rows, until killed or released. "
+        "Unset, the default, the points do nothing; set outside development, the service does not start",
+    )
+
+    @model_validator(mode="after")
+    def _development_only(self) -> FaultPointSettings:
+        if self.fault_points_dir is not None and self.environment is not Environment.DEVELOPMENT:
+            raise ValueError(
+                f"{setting_name(type(self), 'fault_points_dir')} is set: fault points hold a service still for "
+                f"crash tests. Refused because {ENVIRONMENT_VARIABLE} is {self.environment.value}; "
+                f"only {ENVIRONMENT_VARIABLE}=development allows them"
+            )
+        return self
+
+
 def api_audience(service: str) -> str:
     """The `aud` a token must carry for the service's API to accept it, e.g. `qlcb-personnel`."""
     return f"qlcb-{service}"

@@ -14,6 +14,7 @@ from qlcb_backup.settings import BackupSettings
 from qlcb_backup.stores.registry import StoreRegistry
 from qlcb_common.db import Database
 from qlcb_common.events.relay import OutboxRelay
+from qlcb_common.faults import FaultPoints
 from qlcb_common.grpc_runtime import GrpcApp
 from qlcb_common.settings import OidcSettings
 
@@ -24,6 +25,7 @@ def build_app() -> GrpcApp:
     settings = BackupSettings()  # type: ignore[call-arg]
     outbox = make_outbox()
     stores = StoreRegistry(settings.stores, pg_bin_dir=settings.pg_bin_dir)
+    faults = FaultPoints.from_settings()
 
     def register(server: grpc.aio.Server, db: Database) -> Sequence[str]:
         servicer = BackupServicer(db, outbox, stores, settings.backup_dir)
@@ -31,7 +33,7 @@ def build_app() -> GrpcApp:
         return [backup_pb2.DESCRIPTOR.services_by_name["BackupService"].full_name]
 
     def background(db: Database, js: JetStreamContext) -> Sequence[Coroutine[Any, Any, None]]:
-        return [OutboxRelay(service=SERVICE, db=db, outbox=outbox, js=js).run()]
+        return [OutboxRelay(service=SERVICE, db=db, outbox=outbox, js=js, faults=faults).run()]
 
     return GrpcApp(
         name=SERVICE,

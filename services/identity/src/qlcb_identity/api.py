@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from qlcb_common.auth import TokenVerifier
 from qlcb_common.db import Database
+from qlcb_common.faults import FaultPoints
 from qlcb_common.http_app import install_error_handlers, instrument
 from qlcb_common.ops_http import Readiness
 from qlcb_common.settings import HttpApiSettings, OidcSettings
@@ -48,6 +49,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.verifier = TokenVerifier(oidc or OidcSettings(), SERVICE)  # type: ignore[call-arg]
         app.state.realm = realm_sync(settings)
+        faults = FaultPoints.from_settings()
         db = Database(settings.database_url)
         app.state.db = db
         app.state.outbox = outbox
@@ -59,7 +61,7 @@ def create_app(
         app.state.keycloak_admin = lambda: keycloak_admin(settings, app.state.realm.name)
         tasks = [
             asyncio.create_task(keep_realm(app.state.realm, readiness)),
-            asyncio.create_task(run_events(settings, app.state.realm.name, db, inbox, outbox, readiness)),
+            asyncio.create_task(run_events(settings, app.state.realm.name, db, inbox, outbox, readiness, faults)),
             asyncio.create_task(
                 keycloak_events.follow(db, app.state.keycloak_admin, settings.admin_events_interval_seconds)
             ),

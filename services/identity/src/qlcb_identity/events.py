@@ -10,6 +10,7 @@ from qlcb_common.events.inbox import Inbox
 from qlcb_common.events.outbox import Outbox
 from qlcb_common.events.relay import OutboxRelay
 from qlcb_common.events.streams import ensure_streams
+from qlcb_common.faults import FaultPoints
 from qlcb_common.nats_connection import connect
 from qlcb_common.ops_http import Readiness
 from qlcb_identity.db_models import Base
@@ -21,7 +22,13 @@ from qlcb_identity.unit_groups.projection import UNIT_SUBJECTS, projection
 
 
 async def run_events(
-    settings: IdentitySettings, realm: str, db: Database, inbox: Inbox, outbox: Outbox, readiness: Readiness
+    settings: IdentitySettings,
+    realm: str,
+    db: Database,
+    inbox: Inbox,
+    outbox: Outbox,
+    readiness: Readiness,
+    faults: FaultPoints,
 ) -> None:
     """Identity's side of the event bus: it mirrors personnel's unit tree into Keycloak groups,
     follows people leaving, returning and changing units (R-ACC-8), and relays its own outbox
@@ -42,6 +49,7 @@ async def run_events(
             js=nc.jetstream(),
             contracts=PERSONNEL_EVENTS,
             handler=projection(lambda: keycloak_admin(settings, realm), outbox),
+            faults=faults,
         )
         lifecycle = DurableConsumer(
             name="identity-lifecycle",
@@ -52,8 +60,9 @@ async def run_events(
             js=nc.jetstream(),
             contracts=PERSONNEL_EVENTS,
             handler=lifecycle_projection(lambda: keycloak_admin(settings, realm)),
+            faults=faults,
         )
-        relay = OutboxRelay(service="identity", db=db, outbox=outbox, js=nc.jetstream())
+        relay = OutboxRelay(service="identity", db=db, outbox=outbox, js=nc.jetstream(), faults=faults)
         await asyncio.gather(consumer.run(), lifecycle.run(), relay.run())
     finally:
         await nc.close()

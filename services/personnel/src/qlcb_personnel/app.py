@@ -20,6 +20,7 @@ from qlcb_common.events import streams, subjects
 from qlcb_common.events.consumer import DurableConsumer
 from qlcb_common.events.contracts import IDENTITY_EVENTS
 from qlcb_common.events.relay import OutboxRelay
+from qlcb_common.faults import FaultPoints
 from qlcb_common.grpc_runtime import GrpcApp
 from qlcb_common.settings import OidcSettings
 from qlcb_personnel.catalogs import models as _catalogs  # noqa: F401  (registers the table)
@@ -43,6 +44,7 @@ def build_app() -> GrpcApp:
     outbox = make_outbox()
     inbox = make_inbox()
     delegations = make_delegations()
+    faults = FaultPoints.from_settings()
 
     def register(server: grpc.aio.Server, db: Database) -> Sequence[str]:
         personnel_pb2_grpc.add_PersonnelServiceServicer_to_server(PersonnelServicer(db, outbox, delegations), server)
@@ -72,9 +74,10 @@ def build_app() -> GrpcApp:
             js=js,
             contracts=IDENTITY_EVENTS,
             handler=delegations.apply,
+            faults=faults,
         )
         return [
-            OutboxRelay(service=SERVICE, db=db, outbox=outbox, js=js).run(),
+            OutboxRelay(service=SERVICE, db=db, outbox=outbox, js=js, faults=faults).run(),
             follow_delegations.run(),
             applier.run(db, outbox, settings.decision_apply_interval_seconds),
         ]

@@ -11,6 +11,7 @@ from qlcb_common.db import Database
 from qlcb_common.events import streams, subjects
 from qlcb_common.events.consumer import DurableConsumer
 from qlcb_common.events.contracts import IDENTITY_EVENTS, PERSONNEL_EVENTS
+from qlcb_common.faults import FaultPoints
 from qlcb_common.grpc_runtime import GrpcApp
 from qlcb_common.settings import OidcSettings
 from qlcb_reports.db_models import Base, make_delegations, make_inbox
@@ -25,6 +26,7 @@ PERSONNEL_CONSUMER = "reports-personnel"
 def build_app() -> GrpcApp:
     inbox = make_inbox()
     delegations = make_delegations()
+    faults = FaultPoints.from_settings()
 
     def register(server: grpc.aio.Server, db: Database) -> Sequence[str]:
         reports_pb2_grpc.add_ReportsServiceServicer_to_server(ReportsServicer(db, inbox, delegations), server)
@@ -40,6 +42,7 @@ def build_app() -> GrpcApp:
             js=js,
             contracts=PERSONNEL_EVENTS,
             handler=projection.apply,
+            faults=faults,
         )
         follow_delegations = DurableConsumer(
             name="reports-delegations",
@@ -50,6 +53,7 @@ def build_app() -> GrpcApp:
             js=js,
             contracts=IDENTITY_EVENTS,
             handler=delegations.apply,
+            faults=faults,
         )
         return [consumer.run(), follow_delegations.run()]
 

@@ -21,7 +21,7 @@ from keycloak import KeycloakAdmin
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from qlcb_common.settings import ENVIRONMENT_VARIABLE, Environment, api_audience
+from qlcb_common.settings import ENVIRONMENT_VARIABLE, Environment, FaultPointSettings, api_audience, setting_name
 from qlcb_devstack.keycloak import KeycloakServer, admin_client
 from qlcb_devstack.mail import MailSink
 from qlcb_devstack.nats import NatsServer
@@ -37,6 +37,7 @@ GRPC_SERVICES = ("personnel", "reports", "backup")
 DATABASES = ("identity", *GRPC_SERVICES)
 HTTP_SERVICES = ("identity", "gateway")
 START_ORDER = ("identity", "personnel", "reports", "backup", "gateway")
+FAULT_POINTS_VARIABLE = setting_name(FaultPointSettings, "fault_points_dir")
 
 
 @dataclass
@@ -99,13 +100,16 @@ def start_infra(run_dir: Path, ports: StackPorts, *, with_postgres: bool, tls: b
 
 
 class ServiceStack:
-    """The five services as processes; each can be stopped, killed and started again."""
+    """The five services as processes; each can be stopped, killed and started again. With
+    `fault_points=True` each service's relay and consumers can be held still for crash tests
+    (`qlcb_common.faults`), each from its own folder, `fault_points_dir(service)`."""
 
-    def __init__(self, infra: Infra, run_dir: Path, *, tls: bool = False) -> None:
+    def __init__(self, infra: Infra, run_dir: Path, *, tls: bool = False, fault_points: bool = False) -> None:
         self.infra = infra
         self.run_dir = run_dir
         self.ports = infra.ports
         self.tls: TlsFiles | None = throwaway_authority(run_dir / "tls") if tls else None
+        self.fault_points = fault_points
         self.database_urls = {name: self._database_url(name) for name in DATABASES}
         self.credential_key = Fernet.generate_key().decode()
         self.processes = {name: self._process(name) for name in START_ORDER}
@@ -121,6 +125,12 @@ class ServiceStack:
     @property
     def personnel_target(self) -> str:
         return self.grpc_target("personnel")
+
+    def fault_points_dir(self, service: str) -> Path:
+        """Where a crash test arms the service's fault points (`qlcb_common.faults`)."""
+        if not self.fault_points:
+            raise RuntimeError("this stack runs without fault points: ServiceStack(fault_points=True)")
+        return self.run_dir / "faults" / service
 
     def grpc_target(self, service: str) -> str:
         return f"127.0.0.1:{self.ports.grpc(service)}"
@@ -207,6 +217,8 @@ class ServiceStack:
                 "PYTHONUNBUFFERED": "1",
             }
         )
+        if self.fault_points:
+            env[FAULT_POINTS_VARIABLE] = str(self.fault_points_dir(service))
         prefix = f"QLCB_{service.upper()}_"
         if service in GRPC_SERVICES:
             env[prefix + "GRPC_PORT"] = str(self.ports.grpc(service))

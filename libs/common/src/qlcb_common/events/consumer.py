@@ -21,6 +21,7 @@ from qlcb_common.events.contracts import Contracts, accept
 from qlcb_common.events.envelope import PoisonMessage
 from qlcb_common.events.inbox import Inbox
 from qlcb_common.events.streams import Stream
+from qlcb_common.faults import NO_FAULT_POINTS, FaultPoints, consumer_committed
 from qlcb_common.metrics import EVENT_LAG, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED
 
 log = structlog.get_logger(__name__)
@@ -51,6 +52,7 @@ class DurableConsumer:
         batch_size: int = 100,
         fetch_timeout: float = 1.0,
         ack_wait: float = 30.0,
+        faults: FaultPoints = NO_FAULT_POINTS,
     ) -> None:
         self.name = name
         self._stream = stream
@@ -63,6 +65,7 @@ class DurableConsumer:
         self._batch_size = batch_size
         self._fetch_timeout = fetch_timeout
         self._ack_wait = ack_wait
+        self._faults = faults
 
     def config(self) -> ConsumerConfig:
         return ConsumerConfig(
@@ -131,6 +134,10 @@ class DurableConsumer:
         if outcome == "applied":
             lag = datetime.now(UTC) - envelope.occurred_at.ToDatetime(tzinfo=UTC)
             EVENT_LAG.labels(self.name).observe(max(lag.total_seconds(), 0.0))
+            # The window between this commit and the ack below, held open by crash tests only.
+            await self._faults.hold(
+                consumer_committed(self.name), {"event_id": envelope.event_id, "subject": envelope.subject}
+            )
         EVENTS_CONSUMED.labels(self.name, outcome).inc()
         try:
             await message.ack()
