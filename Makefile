@@ -11,7 +11,7 @@ up: setup
 	$(VENV)/python -m qlcb_devstack up $(if $(TLS),--tls)
 
 test:
-	scripts/bootstrap.sh --postgres --promtool
+	scripts/bootstrap.sh --postgres --promtool --prometheus
 	$(MAKE) lint
 	$(VENV)/pytest
 

@@ -2,7 +2,8 @@
 # Sets up everything the project needs on a fresh machine, idempotently:
 # uv and the locked Python environment, generated protobuf code and, with
 # --postgres, PostgreSQL server binaries from Debian's packages; with --promtool, Prometheus's
-# promtool (Debian's prometheus package) for the alert rules' tests.
+# promtool for the alert rules' tests, and with --prometheus the Prometheus server itself, which
+# the observability test runs against the live system (both from Debian's prometheus package).
 # Keycloak and NATS are fetched on first use by qlcb_devstack (cached in the state folder).
 set -euo pipefail
 
@@ -11,10 +12,12 @@ state=${QLCB_STATE_DIR:-$root/.state}
 uv_version=0.13.9
 want_postgres=0
 want_promtool=0
+want_prometheus=0
 for arg in "$@"; do
   case $arg in
     --postgres) want_postgres=1 ;;
     --promtool) want_promtool=1 ;;
+    --prometheus) want_prometheus=1 ;;
     *) echo "unknown option: $arg" >&2; exit 2 ;;
   esac
 done
@@ -56,8 +59,9 @@ if [ "$want_postgres" = 1 ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq postgresql >/dev/null
 fi
 
-if [ "$want_promtool" = 1 ] && ! command -v promtool >/dev/null; then
-  echo "installing promtool (the prometheus package) from Debian's packages" >&2
+if { [ "$want_promtool" = 1 ] && ! command -v promtool >/dev/null; } ||
+  { [ "$want_prometheus" = 1 ] && ! command -v prometheus >/dev/null; }; then
+  echo "installing Prometheus and promtool (the prometheus package) from Debian's packages" >&2
   sudo_cmd=()
   [ "$(id -u)" = 0 ] || sudo_cmd=(sudo)
   "${sudo_cmd[@]}" apt-get update -qq

@@ -13,7 +13,9 @@ import grpc
 import httpx
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from prometheus_client.parser import text_string_to_metric_families
 
+from qlcb_common.certificates import not_after
 from qlcb_devstack.nats import NatsServer
 from qlcb_devstack.ports import StackPorts
 from qlcb_devstack.stack import GRPC_SERVICES, ServiceStack
@@ -115,3 +117,21 @@ async def test_the_gateway_serves_an_authenticated_call_through_its_tls_backends
         assert backups.status_code == 200, backups.text
     async with api_client(tls_stack.gateway_url, "not-a-token") as forged:
         assert (await forged.get("/v1/units")).status_code == 401
+
+
+@pytest.mark.parametrize(("service", "listener"), [*((s, "grpc") for s in GRPC_SERVICES), ("identity", "https")])
+async def test_each_service_exports_when_its_certificate_expires(
+    tls_stack: ServiceStack, service: str, listener: str
+) -> None:
+    """`qlcb_tls_certificate_not_after_timestamp_seconds`, which the certificate alert reads, is the
+    notAfter of the certificate the listener serves."""
+    async with httpx.AsyncClient(verify=tls_stack.verify, timeout=10) as ops:
+        text = (await ops.get(f"{tls_stack.ops_url(service)}/metrics")).text
+    exported = [
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "qlcb_tls_certificate_not_after_timestamp_seconds"
+        and sample.labels == {"service": service, "listener": listener}
+    ]
+    assert exported == [not_after(_authority(tls_stack).server_cert)]

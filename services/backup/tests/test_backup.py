@@ -5,16 +5,20 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
 import pytest
+from prometheus_client import REGISTRY
 
 from qlcb_backup.catalog import service as catalog
 from qlcb_backup.catalog.models import BackupRecord
+from qlcb_backup.db_models import Base
 from qlcb_backup.stores.postgres import PostgresStore
 from qlcb_backup.stores.sqlite import SqliteStore
 from qlcb_common.auth import Principal
+from qlcb_common.db import Database
 from qlcb_common.errors import AlreadyExists, DataLoss, InvalidArgument, PermissionDenied
 from qlcb_devstack.postgres import PostgresCluster
 
@@ -147,3 +151,42 @@ async def test_postgres_refusals_leave_no_database(
     with pytest.raises(DataLoss):
         await catalog.restore_backup(pg_store, _record(taken), target="never_created")
     assert not await pg_store.target_exists("never_created")
+
+
+def _last_success(store: str) -> float | None:
+    return REGISTRY.get_sample_value("qlcb_backup_last_success_timestamp_seconds", {"store": store})
+
+
+async def test_the_last_good_backup_of_each_configured_store_is_exported_from_the_catalogue(tmp_path: Path) -> None:
+    """What the backup alert reads: at start, the newest catalogued backup of each configured store,
+    0 for one never backed up (so the alert fires), nothing for a store no longer configured; then
+    each backup once its catalogue entry is committed."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'backup.sqlite3'}")
+    await db.create_schema(Base.metadata)
+    older, newer = datetime(2026, 11, 1, 1, 0, tzinfo=UTC), datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
+    try:
+        async with db.unit_of_work() as session:
+            for n, (store, taken) in enumerate([("personnel", older), ("personnel", newer), ("retired", newer)]):
+                session.add(
+                    BackupRecord(
+                        id=f"b{n}",
+                        store=store,
+                        created_at=taken,
+                        path=f"/backups/{n}",
+                        size_bytes=1,
+                        sha256="0" * 64,
+                        content_digest="0" * 64,
+                        created_by="s",
+                    )
+                )
+        async with db.unit_of_work() as session:
+            await catalog.export_last_success(session, stores=["identity", "personnel"])
+    finally:
+        await db.dispose()
+    assert _last_success("personnel") == newer.timestamp()
+    assert _last_success("identity") == 0
+    assert _last_success("retired") is None
+
+    taken = datetime(2026, 11, 3, 1, 0, tzinfo=UTC)
+    catalog.backup_completed(BackupRecord(store="identity", created_at=taken))
+    assert _last_success("identity") == taken.timestamp()

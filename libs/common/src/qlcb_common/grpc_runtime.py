@@ -19,6 +19,7 @@ from nats.js import JetStreamContext
 from sqlalchemy import MetaData
 
 from qlcb_common.auth import TokenVerifier
+from qlcb_common.certificates import export_certificate_expiry
 from qlcb_common.db import Database
 from qlcb_common.events.permissions import OWN_STREAM
 from qlcb_common.events.streams import ensure_streams
@@ -88,6 +89,8 @@ async def serve(app: GrpcApp) -> None:
         server.add_insecure_port(address)
     else:
         server.add_secure_port(address, credentials)
+    if settings.grpc_tls_cert_file is not None:
+        export_certificate_expiry(app.name, "grpc", settings.grpc_tls_cert_file)
     await server.start()
 
     stopping = asyncio.Event()

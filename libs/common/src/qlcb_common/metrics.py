@@ -65,3 +65,8 @@ AUTHZ_REFUSALS = Counter(
     "Calls the authorization policy refused (out of scope answers as not found, which this still counts)",
     ["section", "action"],
 )
+TLS_CERTIFICATE_NOT_AFTER = Gauge(
+    "qlcb_tls_certificate_not_after_timestamp_seconds",
+    "When the certificate a service serves expires (its notAfter), by listener (grpc, https)",
+    ["service", "listener"],
+)

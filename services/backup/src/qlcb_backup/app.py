@@ -8,6 +8,7 @@ from nats.js import JetStreamContext
 
 from qlcb.backup.v1 import backup_pb2, backup_pb2_grpc
 from qlcb_backup.catalog import models as _catalog  # noqa: F401  (registers the table)
+from qlcb_backup.catalog import service as catalog
 from qlcb_backup.db_models import Base, make_outbox
 from qlcb_backup.grpc_api import BackupServicer
 from qlcb_backup.settings import BackupSettings
@@ -35,6 +36,10 @@ def build_app() -> GrpcApp:
     def background(db: Database, js: JetStreamContext) -> Sequence[Coroutine[Any, Any, None]]:
         return [OutboxRelay(service=SERVICE, db=db, outbox=outbox, js=js, faults=faults).run()]
 
+    async def prepare(db: Database) -> None:
+        async with db.unit_of_work() as session:
+            await catalog.export_last_success(session, stores=stores.names)
+
     return GrpcApp(
         name=SERVICE,
         settings=settings,
@@ -42,4 +47,5 @@ def build_app() -> GrpcApp:
         metadata=Base.metadata,
         register=register,
         background=background,
+        prepare=prepare,
     )

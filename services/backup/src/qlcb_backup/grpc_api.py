@@ -31,6 +31,7 @@ class BackupServicer(backup_pb2_grpc.BackupServiceServicer):
             record = await catalog.record_backup(
                 session, outbox=self._outbox, actor=actor, store_name=request.store, taken=taken
             )
+        catalog.backup_completed(record)
         return backup_pb2.CreateBackupResponse(backup=catalog.to_proto(record))
 
     async def ListBackups(

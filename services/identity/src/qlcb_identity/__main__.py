@@ -3,6 +3,7 @@ import sys
 
 import uvicorn
 
+from qlcb_common.certificates import export_certificate_expiry
 from qlcb_common.logging import configure_logging
 from qlcb_identity import credential_rotation
 from qlcb_identity.api import create_app
@@ -26,6 +27,8 @@ def main() -> int:
         return credential_rotation.main()
     settings = IdentitySettings()  # type: ignore[call-arg]
     configure_logging("identity", settings.log_level)
+    if settings.tls_cert_file is not None:
+        export_certificate_expiry("identity", "https", settings.tls_cert_file)
     uvicorn.run(
         create_app(settings),
         host=settings.host,

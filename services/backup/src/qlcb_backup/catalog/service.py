@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from prometheus_client import Gauge
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb.backup.v1 import backup_pb2, events_pb2
@@ -25,6 +26,11 @@ from qlcb_common.events import subjects
 from qlcb_common.events.outbox import Outbox
 
 TARGET_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+LAST_SUCCESS = Gauge(
+    "qlcb_backup_last_success_timestamp_seconds",
+    "When the newest catalogued backup of each configured store was taken; 0 for a store never backed up",
+    ["store"],
+)
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,20 @@ async def record_backup(
         actor=actor.subject,
     )
     return record
+
+
+def backup_completed(record: BackupRecord) -> None:
+    """Called once the backup's catalogue entry is committed."""
+    LAST_SUCCESS.labels(record.store).set(record.created_at.timestamp())
+
+
+async def export_last_success(session: AsyncSession, *, stores: list[str]) -> None:
+    """At start, from the catalogue: the newest backup of each configured store, 0 where there is none."""
+    query = select(BackupRecord.store, func.max(BackupRecord.created_at)).group_by(BackupRecord.store)
+    newest: dict[str, datetime | None] = {store: taken for store, taken in (await session.execute(query)).all()}
+    for store in stores:
+        taken = newest.get(store)
+        LAST_SUCCESS.labels(store).set(taken.timestamp() if taken is not None else 0)
 
 
 async def list_backups(session: AsyncSession, *, store_name: str) -> list[BackupRecord]:

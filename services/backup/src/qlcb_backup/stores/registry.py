@@ -27,6 +27,10 @@ class StoreRegistry:
     def __contains__(self, name: str) -> bool:
         return name in self._stores
 
+    @property
+    def names(self) -> list[str]:
+        return sorted(self._stores)
+
     def get(self, name: str) -> Store:
         store = self._stores.get(name)
         if store is None:
