@@ -151,7 +151,9 @@ def test_an_unknown_values_key_is_refused_by_the_schema(assignment: str, refused
 
 def test_a_setting_out_of_its_range_is_refused_by_the_schema() -> None:
     done = _helm(
-        *_template_args(str(HELM_DIR / "examples" / "single-node.yaml"), sets=("services.identity.settings.smtp_port=70000",)),
+        *_template_args(
+            str(HELM_DIR / "examples" / "single-node.yaml"), sets=("services.identity.settings.smtp_port=70000",)
+        ),
         check=False,
     )
     assert done.returncode != 0
@@ -278,7 +280,9 @@ def test_each_service_gets_exactly_settings_it_reads_and_every_one_it_requires(e
         if kind == "http":
             known |= {helm_schema.env_name(HttpApiSettings, field) for field in HttpApiSettings.model_fields}
         assert set(env) <= known, f"{service} is given what it does not read: {sorted(set(env) - known)}"
-        required = {helm_schema.env_name(settings, f) for f, info in settings.model_fields.items() if info.is_required()}
+        required = {
+            helm_schema.env_name(settings, f) for f, info in settings.model_fields.items() if info.is_required()
+        }
         assert required <= set(env), f"{service} misses {sorted(required - set(env))}"
         assert env["QLCB_OIDC_ISSUER"] == "https://login.qlcb.example.org/realms/qlcb"
         assert env[ENVIRONMENT_VARIABLE] == "production"
@@ -315,7 +319,8 @@ def test_network_policies_do_not_let_the_gateway_reach_postgresql_or_nats(exampl
     assert nats["port"] not in _ports(gateway["egress"])
     for rule in gateway["egress"]:
         for peer in rule.get("to", []):
-            assert peer not in postgresql["to"] and peer not in nats["to"], peer
+            assert peer not in postgresql["to"], peer
+            assert peer not in nats["to"], peer
     # ...while the services that own a store do reach it
     for service in ("identity", *GRPC_SERVICES):
         assert postgresql["port"] in _ports(_policy(docs, service)["egress"]), service
@@ -329,15 +334,20 @@ def test_a_grpc_service_admits_only_the_gateway_on_its_grpc_port_and_prometheus_
         by_port = {port["port"]: rule.get("from") for rule in ingress for port in rule["ports"]}
         assert set(by_port) == {50051, 9090}, service
         assert by_port[50051] == [
-            {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "gateway", "app.kubernetes.io/instance": RELEASE}}}
+            {
+                "podSelector": {
+                    "matchLabels": {"app.kubernetes.io/name": "gateway", "app.kubernetes.io/instance": RELEASE}
+                }
+            }
         ], service
-        assert by_port[9090] and all("namespaceSelector" in peer for peer in by_port[9090]), service
+        assert by_port[9090], service
+        assert all("namespaceSelector" in peer for peer in by_port[9090]), service
 
 
 def test_every_pod_is_selected_by_a_network_policy() -> None:
     docs = objects("high-availability")
     selectors = [policy["spec"]["podSelector"]["matchLabels"] for policy in of_kind(docs, "NetworkPolicy")]
-    for name, spec in pod_specs(docs):
+    for name, _spec in pod_specs(docs):
         owner = next(d for d in docs if f"{d['kind']}/{d['metadata']['name']}" == name)
         labels = owner["spec"]["template"]["metadata"]["labels"]
         assert any(selector.items() <= labels.items() for selector in selectors), name
@@ -359,18 +369,28 @@ def test_the_alert_rules_are_the_repositorys_own_files(example: str) -> None:
 def test_the_realm_is_the_repositorys_file_and_the_sync_job_runs_identitys_command(example: str) -> None:
     docs = objects(example)
     realm = named(docs, "ConfigMap", f"{RELEASE}-realm")["data"]
-    assert realm["realm-qlcb.json"] == (ROOT / "deploy" / "keycloak" / "realm-qlcb.json").read_text(encoding="utf-8").rstrip("\n")
+    assert realm["realm-qlcb.json"] == (ROOT / "deploy" / "keycloak" / "realm-qlcb.json").read_text(
+        encoding="utf-8"
+    ).rstrip("\n")
     assert not any("dev-overlay" in key or "qlcb-cli" in value for key, value in realm.items())
     job = named(docs, "Job", f"{RELEASE}-realm-sync")
     assert job["metadata"]["annotations"]["helm.sh/hook"] == "post-install,post-upgrade"
-    assert job["spec"]["template"]["spec"]["containers"][0]["command"] == ["python", "-m", "qlcb_identity", "realm", "apply"]
+    assert job["spec"]["template"]["spec"]["containers"][0]["command"] == [
+        "python",
+        "-m",
+        "qlcb_identity",
+        "realm",
+        "apply",
+    ]
     env = _service_env(docs, "identity")
     assert env["QLCB_IDENTITY_REALM_OVERLAYS"] == '["/etc/qlcb/realm/overlay-web-address.json"]'
 
 
 def test_dashboards_are_shipped_one_configmap_each_for_grafanas_sidecar() -> None:
     dashboards = sorted((ROOT / "deploy" / "grafana" / "dashboards").glob("*.json"))
-    shipped = [doc for doc in of_kind(objects("single-node"), "ConfigMap") if "grafana_dashboard" in doc["metadata"]["labels"]]
+    shipped = [
+        doc for doc in of_kind(objects("single-node"), "ConfigMap") if "grafana_dashboard" in doc["metadata"]["labels"]
+    ]
     assert len(shipped) == len(dashboards)
     for doc in shipped:
         assert doc["metadata"]["labels"]["grafana_dashboard"] == "1"

@@ -218,7 +218,7 @@ addresses, ports, certificate files, the realm files) then the service's own `se
 {{/* The realm ConfigMap's data: the realm file as the repository defines it, and the overlays */}}
 {{- define "qlcb.realmData" -}}
 realm-qlcb.json: |-
-{{ .Files.Get "files/realm-qlcb.json" | indent 2 }}
+{{ .Files.Get "files/realm-qlcb.json" | trimSuffix "\n" | indent 2 }}
 {{- range $name, $overlay := .Values.keycloak.realm.overlays }}
 overlay-{{ $name }}.json: {{ toJson $overlay | quote }}
 {{- end }}
