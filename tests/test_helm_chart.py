@@ -10,6 +10,7 @@ deliberate change to the chart or an example."""
 from __future__ import annotations
 
 import functools
+import json
 import os
 import subprocess
 from collections.abc import Iterator
@@ -19,11 +20,13 @@ from typing import Any
 import kubernetes_validate
 import pytest
 import yaml
+from cryptography.fernet import Fernet
 from kubernetes_validate.utils import ValidationError
 
 from qlcb_common.settings import ENVIRONMENT_VARIABLE, HttpApiSettings, OidcSettings
 from qlcb_devstack import helm_schema
 from qlcb_devstack.state import state_dir
+from qlcb_identity.realm.definition import load as load_realm
 
 ROOT = Path(__file__).resolve().parents[1]
 HELM_DIR = ROOT / "deploy" / "helm"
@@ -289,6 +292,71 @@ def test_each_service_gets_exactly_settings_it_reads_and_every_one_it_requires(e
         for name, value in env.items():
             secret = any(word in name for word in ("PASSWORD", "SECRET", "DATABASE_URL", "CREDENTIAL_KEYS", "STORES"))
             assert not secret or value is None, f"{service}: {name} is a plain value, not from its Secret"
+
+
+SECRET_SAMPLES = {
+    "DATABASE_URL": "postgresql+asyncpg://qlcb:secret@db.qlcb-infra:5432/qlcb",
+    "NATS_PASSWORD": "secret",
+    "KEYCLOAK_CLIENT_SECRET": "secret",
+    "CREDENTIAL_KEYS": json.dumps([Fernet.generate_key().decode()]),
+    "SMTP_PASSWORD": "secret",
+    "STORES": json.dumps({"personnel": "postgresql+asyncpg://backup:secret@db.qlcb-infra:5432/personnel"}),
+}
+"""What an operator's Secrets would hold, by the end of the variable's name."""
+
+
+def _load_settings(docs: list[Manifest], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """Each service's typed settings loaded from the chart's environment for it, its Secrets' keys
+    filled in and the mounted files stood in for by local ones."""
+    pem = tmp_path / "certificate.pem"
+    pem.write_text("-----BEGIN CERTIFICATE-----\n", encoding="utf-8")
+    realm_dir = tmp_path / "realm"
+    realm_dir.mkdir()
+    for key, content in named(docs, "ConfigMap", f"{RELEASE}-realm")["data"].items():
+        (realm_dir / key).write_text(content, encoding="utf-8")
+
+    def local(value: str) -> str:
+        if value.startswith("/etc/qlcb/tls/"):
+            return str(pem)
+        return value.replace("/etc/qlcb/realm/", f"{realm_dir}/")
+
+    loaded: dict[str, Any] = {}
+    for service, (settings, _) in helm_schema.SERVICES.items():
+        with monkeypatch.context() as patch:
+            for name in [name for name in os.environ if name.startswith("QLCB_")]:
+                patch.delenv(name)
+            for name, value in _service_env(docs, service).items():
+                if value is None:
+                    value = next(sample for end, sample in SECRET_SAMPLES.items() if name.endswith(end))
+                patch.setenv(name, local(value))
+            loaded[service] = settings()
+            OidcSettings()  # type: ignore[call-arg]
+    return loaded
+
+
+@pytest.mark.parametrize(
+    ("example", "sets"),
+    [("single-node", ()), ("high-availability", ()), ("single-node", ("tls.enabled=false", "environment=development"))],
+)
+def test_each_services_typed_settings_load_from_what_the_chart_gives_it(
+    example: str, sets: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The settings refuse plaintext outside development and read every certificate as they load:
+    what the chart gives each service is what lets it start."""
+    loaded = _load_settings(objects(example, *sets), tmp_path, monkeypatch)
+    identity = loaded["identity"]
+    realm = load_realm(identity.realm_file, identity.realm_overlays)
+    (web,) = [client for client in realm.clients if client["clientId"] == "qlcb-gateway"]
+    assert web["redirectUris"] == ["https://qlcb.example.org/*"]
+    assert not any(client["clientId"] == "qlcb-cli" for client in realm.clients)
+
+
+def test_production_without_tls_is_refused_by_the_gateways_own_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Turning TLS off without saying development renders, and the gateway would not start."""
+    with pytest.raises(ValueError, match="QLCB_GATEWAY_GRPC_TLS_CA_FILE is unset"):
+        _load_settings(objects("single-node", "tls.enabled=false"), tmp_path, monkeypatch)
 
 
 @pytest.mark.parametrize("example", EXAMPLES)
