@@ -351,12 +351,20 @@ def test_each_services_typed_settings_load_from_what_the_chart_gives_it(
     assert not any(client["clientId"] == "qlcb-cli" for client in realm.clients)
 
 
-def test_production_without_tls_is_refused_by_the_gateways_own_settings(
+def test_production_without_tls_is_refused_when_rendering_as_the_gateway_would_refuse_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Turning TLS off without saying development renders, and the gateway would not start."""
+    example = str(HELM_DIR / "examples" / "single-node.yaml")
+    done = _helm(*_template_args(example, sets=("tls.enabled=false",)), check=False)
+    assert done.returncode != 0
+    assert "tls.enabled=false needs environment=development" in done.stderr, done.stderr
+    # ...which is what the gateway's settings would say: forced past the chart, it would not start
+    docs = objects("single-node", "tls.enabled=false", "environment=development")
+    for configmap in of_kind(docs, "ConfigMap"):
+        if "QLCB_ENVIRONMENT" in configmap["data"]:
+            configmap["data"]["QLCB_ENVIRONMENT"] = "production"
     with pytest.raises(ValueError, match="QLCB_GATEWAY_GRPC_TLS_CA_FILE is unset"):
-        _load_settings(objects("single-node", "tls.enabled=false"), tmp_path, monkeypatch)
+        _load_settings(docs, tmp_path, monkeypatch)
 
 
 @pytest.mark.parametrize("example", EXAMPLES)
