@@ -11,7 +11,7 @@ up: setup
 	$(VENV)/python -m qlcb_devstack up $(if $(TLS),--tls)
 
 test:
-	scripts/bootstrap.sh --postgres --promtool --prometheus
+	scripts/bootstrap.sh --postgres --promtool --prometheus --helm
 	$(MAKE) lint
 	$(VENV)/pytest
 
@@ -33,6 +33,8 @@ lock:
 	.state/bootstrap/bin/uv lock
 	.state/bootstrap/bin/uv export --frozen --no-emit-workspace --all-packages --all-groups \
 	  --format requirements-txt -o requirements.lock
+	.state/bootstrap/bin/uv pip compile --quiet --generate-hashes --python-version 3.11 --no-header \
+	  deploy/helm/checkov/requirements.in -o deploy/helm/checkov/requirements.lock
 
 clean:
 	rm -rf .venv .state

@@ -3,7 +3,10 @@
 # uv and the locked Python environment, generated protobuf code and, with
 # --postgres, PostgreSQL server binaries from Debian's packages; with --promtool, Prometheus's
 # promtool for the alert rules' tests, and with --prometheus the Prometheus server itself, which
-# the observability test runs against the live system (both from Debian's prometheus package).
+# the observability test runs against the live system (both from Debian's prometheus package);
+# with --helm, the chart's tools:
+# Helm built from its Go module (the machine's Go toolchain) and checkov in a venv of its own
+# from deploy/helm/checkov/requirements.lock, both cached in the state folder by version.
 # Keycloak and NATS are fetched on first use by qlcb_devstack (cached in the state folder).
 set -euo pipefail
 
@@ -13,11 +16,14 @@ uv_version=0.13.9
 want_postgres=0
 want_promtool=0
 want_prometheus=0
+want_helm=0
+helm_version=v3.22.0
 for arg in "$@"; do
   case $arg in
     --postgres) want_postgres=1 ;;
     --promtool) want_promtool=1 ;;
     --prometheus) want_prometheus=1 ;;
+    --helm) want_helm=1 ;;
     *) echo "unknown option: $arg" >&2; exit 2 ;;
   esac
 done
@@ -66,4 +72,26 @@ if { [ "$want_promtool" = 1 ] && ! command -v promtool >/dev/null; } ||
   [ "$(id -u)" = 0 ] || sudo_cmd=(sudo)
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+fi
+
+if [ "$want_helm" = 1 ]; then
+  helm="$state/helm/$helm_version/bin/helm"
+  if [ ! -x "$helm" ]; then
+    if ! command -v go >/dev/null; then
+      echo "building Helm needs Go (go install helm.sh/helm/v3/cmd/helm@$helm_version): install a Go toolchain" >&2
+      exit 1
+    fi
+    echo "building Helm $helm_version from its Go module (a few minutes, once)" >&2
+    GOBIN="$state/helm/$helm_version/bin" GOMODCACHE="$state/go/mod" GOCACHE="$state/go/cache" GOFLAGS=-modcacherw \
+      go install "helm.sh/helm/v3/cmd/helm@$helm_version"
+  fi
+  checkov_lock=deploy/helm/checkov/requirements.lock
+  checkov_sha=$(sha256sum "$checkov_lock" | cut -d' ' -f1)
+  checkov_venv="$state/checkov/$checkov_sha"
+  if [ ! -x "$checkov_venv/bin/checkov" ]; then
+    echo "installing checkov from $checkov_lock" >&2
+    "$uv" venv --quiet --python "$python" "$checkov_venv"
+    VIRTUAL_ENV="$checkov_venv" "$uv" pip install --quiet --require-hashes -r "$checkov_lock"
+  fi
+  ln -sfn "$checkov_venv" "$state/checkov/current"
 fi
