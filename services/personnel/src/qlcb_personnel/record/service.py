@@ -28,7 +28,14 @@ from qlcb_common.authz import Action, Delegation
 from qlcb_common.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound, StaleVersion
 from qlcb_common.events import subjects
 from qlcb_common.events.outbox import Outbox
-from qlcb_common.record_sections import BY_NAME, MAX_DECISION_TEXT, RecordSection, Timing, check_values
+from qlcb_common.record_sections import (
+    BY_NAME,
+    MAX_DECISION_TEXT,
+    MAX_ENTRIES_AT_ONCE,
+    RecordSection,
+    Timing,
+    check_values,
+)
 from qlcb_common.text import control_violation
 from qlcb_personnel.persons.models import Person
 from qlcb_personnel.persons.service import record_ref, visible_person
@@ -81,10 +88,14 @@ async def _person_for(
     person, path = await visible_person(session, actor=actor, delegations=delegations, person_id=person_id)
     authz.require(actor, section.authz, action, path, person=record_ref(person), delegations=delegations)
     if action is not Action.READ:
-        # One writer per record at a time: the overlap check of a second one must see the first's
-        # entries (a row lock alone would not show it rows inserted meanwhile).
-        await session.execute(select(Person.id).where(Person.id == person.id).with_for_update())
+        await _lock(session, person)
     return person
+
+
+async def _lock(session: AsyncSession, person: Person) -> None:
+    """One writer per record at a time: the overlap check of a second one must see the first's
+    entries (a row lock alone would not show it rows inserted meanwhile)."""
+    await session.execute(select(Person.id).where(Person.id == person.id).with_for_update())
 
 
 def _date(value: str, field: str, violations: list[FieldViolation]) -> date | None:
@@ -156,19 +167,21 @@ async def _clashes(
 ) -> RecordEntry | None:
     """In a timeline section: the open entry the new one succeeds (to close), after refusing any
     other overlap. In an events section: refuses a second entry for the same unique key."""
+    unique_events = section.timing is Timing.EVENTS and bool(section.unique)
+    if not unique_events and (section.timing is not Timing.TIMELINE or checked.valid_from is None):
+        return None
     others = [
         e
         for e in await session.scalars(select(RecordEntry).where(*_current(person.id, section)).with_for_update())
         if e.entry_id != entry_id
     ]
-    if section.timing is Timing.EVENTS and section.unique:
+    if unique_events:
         for other in others:
             if all(other.values.get(k) == checked.values.get(k) for k in section.unique):
                 key = ", ".join(f"{k} = {checked.values.get(k)}" for k in section.unique)
                 raise FailedPrecondition(f"values.{section.unique[0]}: đã có mục {other.entry_id} với {key}")
         return None
-    if section.timing is not Timing.TIMELINE or checked.valid_from is None:
-        return None
+    assert checked.valid_from is not None
     start, end = checked.valid_from, checked.valid_to or date.max
     successor_of: RecordEntry | None = None
     for other in others:
@@ -229,13 +242,21 @@ def _version(
     )
 
 
-async def _publish(outbox: Outbox, session: AsyncSession, actor: Principal, person: Person, entry: RecordEntry) -> None:
-    await outbox.add(
+async def _publish(
+    outbox: Outbox, session: AsyncSession, actor: Principal, person: Person, *versions: RecordEntry
+) -> None:
+    """A `record.changed` event for each version written, in order, staged together."""
+    await outbox.add_many(
         session,
-        subject=subjects.PERSONNEL_RECORD_CHANGED,
-        payload=events_pb2.RecordEntryChanged(
-            person_id=person.id, personal_id=person.personal_id, entry=messages.to_proto(entry)
-        ),
+        [
+            (
+                subjects.PERSONNEL_RECORD_CHANGED,
+                events_pb2.RecordEntryChanged(
+                    person_id=person.id, personal_id=person.personal_id, entry=messages.to_proto(entry)
+                ),
+            )
+            for entry in versions
+        ],
         actor=actor.subject,
     )
 
@@ -252,38 +273,95 @@ async def add_entry(
 ) -> RecordEntry:
     section = section_of(section_name)
     person = await _person_for(session, actor, delegations, person_id, section, Action.UPDATE)
+    written = await _record(session, actor, person, section, data)
+    await _publish(outbox, session, actor, person, *written)
+    return written[-1]
+
+
+async def add_entries(
+    session: AsyncSession,
+    *,
+    outbox: Outbox,
+    actor: Principal,
+    delegations: Sequence[Delegation] = (),
+    person_id: str,
+    items: Sequence[tuple[str, EntryInput]],
+) -> list[RecordEntry]:
+    """Several changes to one record, in the order given, all or nothing (a record taken in from
+    paper): the caller must be allowed to change every section named, and each entry is checked
+    as `add_entry` checks it, against the record as the entries before it left it. The first
+    one refused raises, its fields or message named `entries[i]`, and the caller's unit of work
+    rolls the others back. Returns the new entries; their events follow all of them."""
+    if not items:
+        raise InvalidArgument.single("entries", "Cần ít nhất một mục")
+    if len(items) > MAX_ENTRIES_AT_ONCE:
+        raise InvalidArgument.single("entries", f"Nhiều nhất {MAX_ENTRIES_AT_ONCE} mục một lần")
+    unknown = [
+        FieldViolation(f"entries[{index}].section", f"Không có mục hồ sơ {name!r}")
+        for index, (name, _) in enumerate(items)
+        if name not in BY_NAME
+    ]
+    if unknown:
+        raise InvalidArgument(unknown)
+    sections = [BY_NAME[name] for name, _ in items]
+    person, path = await visible_person(session, actor=actor, delegations=delegations, person_id=person_id)
+    for section in dict.fromkeys(sections):
+        authz.require(actor, section.authz, Action.UPDATE, path, person=record_ref(person), delegations=delegations)
+    await _lock(session, person)
+    written: list[RecordEntry] = []
+    recorded: list[RecordEntry] = []
+    for index, (section, (_, data)) in enumerate(zip(sections, items, strict=True)):
+        try:
+            versions = await _record(session, actor, person, section, data)
+        except InvalidArgument as refused:
+            raise InvalidArgument(
+                [FieldViolation(f"entries[{index}].{v.field}", v.description) for v in refused.violations]
+            ) from None
+        except FailedPrecondition as refused:
+            raise FailedPrecondition(f"entries[{index}].{refused}") from None
+        written += versions
+        recorded.append(versions[-1])
+    await _publish(outbox, session, actor, person, *written)
+    return recorded
+
+
+async def _record(
+    session: AsyncSession, actor: Principal, person: Person, section: RecordSection, data: EntryInput
+) -> list[RecordEntry]:
+    """A new entry in the record of `person`, whose lock the caller holds: the versions written,
+    the closed predecessor (if the entry succeeds one) before the new entry."""
     checked = await _check(session, section, person, data)
     predecessor = await _clashes(session, section, person, checked, None)
     now = datetime.now(UTC)
+    written = []
     if predecessor is not None:
         assert checked.valid_from is not None
-        closed = _version(
-            predecessor,
-            entry_id=predecessor.entry_id,
+        written.append(
+            _version(
+                predecessor,
+                entry_id=predecessor.entry_id,
+                person=person,
+                section=section,
+                actor=actor,
+                change=CLOSED,
+                now=now,
+                valid_to=checked.valid_from - timedelta(days=1),
+            )
+        )
+    written.append(
+        _version(
+            None,
+            entry_id=str(uuid.uuid4()),
             person=person,
             section=section,
             actor=actor,
-            change=CLOSED,
+            change=RECORDED,
             now=now,
-            valid_to=checked.valid_from - timedelta(days=1),
+            checked=checked,
         )
-        await session.flush()
-        session.add(closed)
-        await _publish(outbox, session, actor, person, closed)
-    entry = _version(
-        None,
-        entry_id=str(uuid.uuid4()),
-        person=person,
-        section=section,
-        actor=actor,
-        change=RECORDED,
-        now=now,
-        checked=checked,
     )
-    session.add(entry)
-    await session.flush()
-    await _publish(outbox, session, actor, person, entry)
-    return entry
+    session.add_all(written)
+    return written
 
 
 async def _current_version(
