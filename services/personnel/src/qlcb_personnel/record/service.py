@@ -162,19 +162,48 @@ def _period(entry: RecordEntry) -> str:
     return f"{start}–{entry.valid_to.isoformat() if entry.valid_to else '…'}"
 
 
+def _has_overlap_rule(section: RecordSection) -> bool:
+    """Whether an entry of the section is checked against the section's other current entries."""
+    return section.timing is Timing.TIMELINE or (section.timing is Timing.EVENTS and bool(section.unique))
+
+
+async def _current_entries(
+    session: AsyncSession, person: Person, sections: Sequence[RecordSection]
+) -> dict[str, list[RecordEntry]]:
+    """The current entries of `sections` that have an overlap rule, in one query, locked."""
+    checked = [s.name for s in sections if _has_overlap_rule(s)]
+    current: dict[str, list[RecordEntry]] = {name: [] for name in checked}
+    if checked:
+        query = select(RecordEntry).where(
+            RecordEntry.person_id == person.id,
+            RecordEntry.section.in_(checked),
+            RecordEntry.superseded_at.is_(None),
+            RecordEntry.retracted.is_(False),
+        )
+        for entry in await session.scalars(query.with_for_update()):
+            current[entry.section].append(entry)
+    return current
+
+
 async def _clashes(
-    session: AsyncSession, section: RecordSection, person: Person, checked: _Checked, entry_id: str | None
+    session: AsyncSession,
+    section: RecordSection,
+    person: Person,
+    checked: _Checked,
+    entry_id: str | None,
+    current: Sequence[RecordEntry] | None = None,
 ) -> RecordEntry | None:
     """In a timeline section: the open entry the new one succeeds (to close), after refusing any
-    other overlap. In an events section: refuses a second entry for the same unique key."""
+    other overlap. In an events section: refuses a second entry for the same unique key. The
+    section's `current` entries are read unless given."""
     unique_events = section.timing is Timing.EVENTS and bool(section.unique)
-    if not unique_events and (section.timing is not Timing.TIMELINE or checked.valid_from is None):
+    if not _has_overlap_rule(section) or (not unique_events and checked.valid_from is None):
         return None
-    others = [
-        e
-        for e in await session.scalars(select(RecordEntry).where(*_current(person.id, section)).with_for_update())
-        if e.entry_id != entry_id
-    ]
+    if current is None:
+        current = list(
+            await session.scalars(select(RecordEntry).where(*_current(person.id, section)).with_for_update())
+        )
+    others = [e for e in current if e.entry_id != entry_id]
     if unique_events:
         for other in others:
             if all(other.values.get(k) == checked.values.get(k) for k in section.unique):
@@ -308,17 +337,21 @@ async def add_entries(
     for section in dict.fromkeys(sections):
         authz.require(actor, section.authz, Action.UPDATE, path, person=record_ref(person), delegations=delegations)
     await _lock(session, person)
+    # The record as each entry is checked against it: read once, then kept as the batch changes it.
+    current = await _current_entries(session, person, sections)
     written: list[RecordEntry] = []
     recorded: list[RecordEntry] = []
     for index, (section, (_, data)) in enumerate(zip(sections, items, strict=True)):
         try:
-            versions = await _record(session, actor, person, section, data)
+            versions = await _record(session, actor, person, section, data, current.get(section.name))
         except InvalidArgument as refused:
             raise InvalidArgument(
                 [FieldViolation(f"entries[{index}].{v.field}", v.description) for v in refused.violations]
             ) from None
         except FailedPrecondition as refused:
             raise FailedPrecondition(f"entries[{index}].{refused}") from None
+        if section.name in current:
+            current[section.name] = [e for e in current[section.name] if e.superseded_at is None] + versions
         written += versions
         recorded.append(versions[-1])
     await _publish(outbox, session, actor, person, *written)
@@ -326,12 +359,18 @@ async def add_entries(
 
 
 async def _record(
-    session: AsyncSession, actor: Principal, person: Person, section: RecordSection, data: EntryInput
+    session: AsyncSession,
+    actor: Principal,
+    person: Person,
+    section: RecordSection,
+    data: EntryInput,
+    current: Sequence[RecordEntry] | None = None,
 ) -> list[RecordEntry]:
-    """A new entry in the record of `person`, whose lock the caller holds: the versions written,
-    the closed predecessor (if the entry succeeds one) before the new entry."""
+    """A new entry in the record of `person`, whose lock the caller holds, checked against the
+    section's `current` entries (read unless given): the versions written, the closed predecessor
+    (if the entry succeeds one) before the new entry."""
     checked = await _check(session, section, person, data)
-    predecessor = await _clashes(session, section, person, checked, None)
+    predecessor = await _clashes(session, section, person, checked, None, current)
     now = datetime.now(UTC)
     written = []
     if predecessor is not None:
