@@ -99,13 +99,13 @@ class PersonRecordServicer(record_pb2_grpc.PersonRecordServiceServicer):
                 known_at=known_at,
             )
             current = await status.current(session, [person.id])
-            raise_due = (
-                await salary.next_regular_raise(session, person.id, as_of or date.today())
-                if any(s.name == salary.SALARY for s in sections)
-                else None
-            )
-            ages = await retirement.schedules(session, date.today())
-        schedule = ages.get(retirement.SEX_CODE.get(person.sex, ""))
+            readable = {s.name for s in sections}
+            raise_due = None
+            if salary.SALARY in readable:
+                # The entries just read serve, if they are the current ones and hold all it needs.
+                read = entries if known_at is None and readable.issuperset(salary.RAISE_SECTIONS) else None
+                raise_due = await salary.next_regular_raise(session, person.id, as_of or date.today(), read)
+            schedule = await retirement.schedule_of(session, person.sex, date.today())
         retires_on = retirement.retirement_date(person.date_of_birth, schedule) if schedule else None
         return record_pb2.GetRecordResponse(
             person=person_messages.to_proto(person, _status_of(current, person.id)),
