@@ -222,7 +222,9 @@ def _record_section(result: record_read.Result) -> list[str]:
         "`record_entries` rows in the order the service returns them), one after the other on one client; "
         f"then the same people as of {record_read.AS_OF.isoformat()} (`?as_of=`, and the raw query with the "
         f"same condition). The records read hold {result.entries_per_record:.1f} current entries on average. "
-        "Targets: whole-record p95 ≤ 15 ms and ≤ 3× raw SQL.",
+        "Targets: whole-record p95 ≤ 15 ms and ≤ 3× raw SQL. The machine's load average (1 minute) was "
+        f"{result.load_average[0]:.1f} when the reads began and {result.load_average[1]:.1f} when the writes "
+        f"ended: everything shares its {os.cpu_count()} cores.",
         "",
         "| read | ours p50 / p95 ms | raw SQL p50 / p95 ms | ratio p50 / p95 |",
         "|---|---|---|---|",

@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import json
 import operator
+import os
 import random
 import resource
 import statistics
@@ -92,6 +93,8 @@ class Result:
     """"ours" and "raw", now and "…_as_of"."""
     writes: dict[str, Writes]
     """"ours" and "raw", "…_sequential" and "…_concurrent"."""
+    load_average: tuple[float, float]
+    """The machine's 1-minute load average when the reads began and when the writes ended."""
 
 
 _NOT_VERSION_OR_VARIANT = ~((0xF000 << 64) | (0xC000 << 48))
@@ -549,6 +552,7 @@ async def measure(gateway_url: str, token: Callable[[], str], dsn: str, people: 
         ):
             api.headers["Authorization"] = f"Bearer {token()}"
             await _reads(api, connection, warm, None)
+            load_before = os.getloadavg()[0]
             ours_now, raw_now, counts = await _reads(api, connection, read, None)
             api.headers["Authorization"] = f"Bearer {token()}"
             ours_then, raw_then, _ = await _reads(api, connection, read, AS_OF)
@@ -571,6 +575,7 @@ async def measure(gateway_url: str, token: Callable[[], str], dsn: str, people: 
                     [_raw_write(pool, entry_table, p) for p in raw_people[SEQUENTIAL_WRITES:]], IN_FLIGHT
                 ),
             }
+        load_after = os.getloadavg()[0]
     finally:
         await pool.close()
     return Result(
@@ -578,6 +583,7 @@ async def measure(gateway_url: str, token: Callable[[], str], dsn: str, people: 
         entries_per_record=statistics.mean(counts),
         reads={"ours": ours_now, "raw": raw_now, "ours_as_of": ours_then, "raw_as_of": raw_then},
         writes=writes,
+        load_average=(load_before, load_after),
     )
 
 
