@@ -376,6 +376,8 @@ SECTIONS: tuple[RecordSection, ...] = (
 BY_NAME: Mapping[str, RecordSection] = {section.name: section for section in SECTIONS}
 
 MAX_DECISION_TEXT = 255
+MAX_ENTRIES_AT_ONCE = 200
+"""The most entries one request may record together (a whole career fits in far fewer)."""
 
 
 def check_values(

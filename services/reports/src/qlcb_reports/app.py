@@ -36,7 +36,7 @@ def build_app() -> GrpcApp:
         consumer = DurableConsumer(
             name=PERSONNEL_CONSUMER,
             stream=streams.PERSONNEL,
-            filter_subjects=[subjects.PERSONNEL_ALL],
+            filter_subjects=list(projection.SUBJECTS),
             db=db,
             inbox=inbox,
             js=js,

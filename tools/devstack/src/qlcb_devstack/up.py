@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 import signal
 import sys
+import time
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -40,8 +41,10 @@ def run_up(run_dir: Path | None = None, *, tls: bool = False) -> int:
     try:
         services.start_all()
         seed_accounts(infra.keycloak_admin())
+        print(f"Seeding the demo organisation ({len(demo.UNITS)} units, {demo.DEMO_PEOPLE} people)…", flush=True)
+        began = time.monotonic()
         seed_organisation(services.gateway_url, infra.keycloak.base_url)
-        _print_banner(services)
+        _print_banner(services, time.monotonic() - began)
         stop_signals = {signal.SIGINT, signal.SIGTERM}
         signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
         signal.sigwait(stop_signals)
@@ -52,7 +55,7 @@ def run_up(run_dir: Path | None = None, *, tls: bool = False) -> int:
     return 0
 
 
-def _print_banner(services: ServiceStack) -> None:
+def _print_banner(services: ServiceStack, seeding_seconds: float) -> None:
     infra = services.infra
     kc = infra.keycloak.base_url
     lines = [
@@ -69,6 +72,9 @@ def _print_banner(services: ServiceStack) -> None:
         f"  Thư gửi đi           {infra.mail.maildir}  (SMTP {infra.mail.host}:{infra.mail.port}: mã nhận",
         "                       mật khẩu lần đầu gửi người giữ tài khoản; each message is a file)",
         f"  Logs and data        {services.run_dir}",
+        "",
+        f"Demo organisation: {len(demo.UNITS)} units, {demo.DEMO_PEOPLE} people with whole records "
+        f"(seeded through the API in {seeding_seconds:.0f} s).",
         "",
         "Demo logins (one per tier; password for all: " + demo.DEMO_PASSWORD + "):",
     ]

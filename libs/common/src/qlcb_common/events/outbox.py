@@ -4,6 +4,7 @@ commits or rolls back together with the change it describes."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,18 +49,31 @@ class Outbox:
 
     async def add(self, session: AsyncSession, *, subject: str, payload: Message, actor: str) -> str:
         """Stages an event in the caller's transaction and returns its id."""
+        (event_id,) = await self.add_many(session, [(subject, payload)], actor=actor)
+        return event_id
+
+    async def add_many(self, session: AsyncSession, events: Sequence[tuple[str, Message]], *, actor: str) -> list[str]:
+        """Stages events (subject, payload) in the caller's transaction, in this order, with one
+        statement; returns their ids."""
+        if not events:
+            return []
         now = datetime.now(UTC)
-        envelope = wrap(subject, payload, actor=actor, occurred_at=now)
-        await session.execute(
-            insert(self.table).values(
-                event_id=envelope.event_id,
-                subject=subject,
-                envelope=envelope.SerializeToString(),
-                created_at=now,
+        rows: list[dict[str, object]] = []
+        ids: list[str] = []
+        for subject, payload in events:
+            envelope = wrap(subject, payload, actor=actor, occurred_at=now)
+            ids.append(envelope.event_id)
+            rows.append(
+                {
+                    "event_id": envelope.event_id,
+                    "subject": subject,
+                    "envelope": envelope.SerializeToString(),
+                    "created_at": now,
+                }
             )
-        )
+        await session.execute(insert(self.table), rows)
         event.listen(session.sync_session, "after_commit", self._wake_relay, once=True)
-        return envelope.event_id
+        return ids
 
     def _wake_relay(self, _session: Any) -> None:
         self.committed.set()

@@ -4,7 +4,8 @@ from the section's declaration (`qlcb_common.record_sections`, ADR 0009).
 For each section `s`: `GET /v1/persons/{id}/s` (as of a date, as known at a moment),
 `POST` a change, `PUT /v1/persons/{id}/s/{entry_id}` a correction and `DELETE` a retraction (both
 with `If-Match` carrying the version read, from the entry's `ETag`), and the versions of one entry.
-`GET /v1/persons/{id}/record` reads the whole record in one call.
+`GET /v1/persons/{id}/record` reads the whole record in one call; `POST` to it records several
+changes of any sections at once, all or nothing.
 
 No `from __future__ import annotations` here: FastAPI reads the body and response types of the
 generated operations from their annotations, which name models built at run time."""
@@ -14,14 +15,14 @@ import datetime as dt
 import json
 from datetime import date, datetime
 from enum import Enum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, Union
 
 from fastapi import APIRouter, Header, Path, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from qlcb.personnel.v1 import record_pb2
 from qlcb_common.http_errors import problem
-from qlcb_common.record_sections import SECTIONS, Kind, RecordSection
+from qlcb_common.record_sections import MAX_ENTRIES_AT_ONCE, SECTIONS, Kind, RecordSection
 from qlcb_gateway.dependencies import BackendsDep, Caller
 from qlcb_gateway.routes.organisation import person_public
 from qlcb_gateway.schemas import PersonPublic
@@ -172,15 +173,8 @@ KnownAt = Annotated[datetime | None, Query(description="Như hệ thống biết
 IfMatch = Annotated[str | None, Header(description="ETag của mục khi đọc")]
 
 
-VALUES_MODELS: dict[str, type[BaseModel]] = {}
-"""Each section's typed values, by section name (decisions reuse them for their items)."""
-
-
-def _add_section_routes(section: RecordSection) -> dict[str, type[BaseModel]]:
-    values = _values_model(section)
-    VALUES_MODELS[section.name] = values
-    entry_model = _entry_model(section, values)
-    input_model = _input_model(section, values)
+def _add_section_routes(section: RecordSection, entry_model: type[BaseModel], input_model: type[BaseModel]) -> None:
+    """The section's operations: its entries listed, one added, corrected, retracted, its versions."""
     base = f"/persons/{{person_id}}/{section.name}"
     tags: list[str | Enum] = [f"Hồ sơ: {section.label}"]
 
@@ -318,12 +312,16 @@ def _add_section_routes(section: RecordSection) -> dict[str, type[BaseModel]]:
         summary=f"{section.label}: các phiên bản của một mục",
         response_model=list[entry_model],  # type: ignore[valid-type]
     )
-    return {section.name: entry_model}
 
 
+VALUES_MODELS: dict[str, type[BaseModel]] = {}
+"""Each section's typed values, by section name (decisions reuse them for their items)."""
 _ENTRY_MODELS: dict[str, type[BaseModel]] = {}
+_INPUT_MODELS: dict[str, type[BaseModel]] = {}
 for _section in SECTIONS:
-    _ENTRY_MODELS |= _add_section_routes(_section)
+    _values = VALUES_MODELS[_section.name] = _values_model(_section)
+    _ENTRY_MODELS[_section.name] = _entry_model(_section, _values)
+    _INPUT_MODELS[_section.name] = _input_model(_section, _values)
 
 RecordSections = create_model(  # type: ignore[call-overload]
     "RecordSections",
@@ -363,6 +361,60 @@ async def whole_record(
             "next_regular_raise": response.next_regular_raise or None,
             "retirement_date": response.retirement_date or None,
         }
+    )
+
+
+def _with_section(name: str, model: type[BaseModel], role: str) -> type[BaseModel]:
+    """`model` with the section it belongs to, by which a list of entries of any section is told apart."""
+    section_type: Any = Literal[name]
+    return create_model(
+        f"{_camel(name)}{role}",
+        __base__=model,
+        section=(section_type, Field(description="Mục hồ sơ")),
+    )
+
+
+def _any_section(role: str, models: dict[str, type[BaseModel]]) -> Any:
+    choices = tuple(_with_section(name, model, role) for name, model in models.items())
+    return Annotated[Union[choices], Field(discriminator="section")]  # noqa: UP007
+
+
+AnyEntryItem = _any_section("EntryItem", _INPUT_MODELS)
+AnyRecordedEntry = _any_section("RecordedEntry", _ENTRY_MODELS)
+
+
+class RecordEntriesInput(BaseModel):
+    """Several changes to one record, recorded in this order (each timeline chronologically)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    entries: list[AnyEntryItem] = Field(  # type: ignore[valid-type]
+        min_length=1, max_length=MAX_ENTRIES_AT_ONCE, description="Các mục, mỗi mục ghi rõ mục hồ sơ (section)"
+    )
+
+
+class RecordEntriesRecorded(BaseModel):
+    entries: list[AnyRecordedEntry] = Field(description="Các mục đã ghi, theo thứ tự gửi")  # type: ignore[valid-type]
+
+
+@router.post("/persons/{person_id}/record", status_code=status.HTTP_201_CREATED, tags=["Hồ sơ cán bộ"])
+async def add_record_entries(
+    person_id: str, body: RecordEntriesInput, principal: Caller, backends: BackendsDep
+) -> RecordEntriesRecorded:
+    """Ghi nhiều mục của hồ sơ một lần (nhập hồ sơ giấy): theo thứ tự gửi, mỗi mục được kiểm tra như khi ghi
+    riêng; một mục bị từ chối thì không mục nào được ghi, lỗi chỉ rõ `entries[i]`."""
+    response = await backends.record.AddRecordEntries(
+        record_pb2.AddRecordEntriesRequest(
+            person_id=person_id,
+            entries=[
+                record_pb2.RecordEntryItem(section=item.section, input=_input(item))  # type: ignore[attr-defined]
+                for item in body.entries
+            ],
+        ),
+        **backends.call_options(principal.token),
+    )
+    return RecordEntriesRecorded.model_validate(
+        {"entries": [_entry(e) | {"section": e.section} for e in response.entries]}
     )
 
 
@@ -489,3 +541,10 @@ async def end_catalog_value(
         **backends.call_options(principal.token),
     )
     return _catalog_public(response.value)
+
+
+# The sections' operations come after the routes above: a request is matched against the routes in
+# order, and the whole record, read far more often than any one section, should not first be tried
+# against the sections' hundred-odd.
+for _section in SECTIONS:
+    _add_section_routes(_section, _ENTRY_MODELS[_section.name], _INPUT_MODELS[_section.name])

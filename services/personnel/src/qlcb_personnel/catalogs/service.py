@@ -76,12 +76,23 @@ def _valid_on(day: date) -> Any:
     return (CatalogValue.valid_from <= day) & or_(CatalogValue.valid_to.is_(None), CatalogValue.valid_to >= day)
 
 
+_VERSIONS_READ = "catalog_versions"
+"""The key of `session.info` under which a unit of work keeps the catalog codes it has read."""
+
+
 async def value_on(session: AsyncSession, catalog: str, code: str, day: date) -> CatalogValue | None:
-    """The value of `code` valid on `day`, or None if the catalog has no such code then."""
-    found = await session.scalars(
-        select(CatalogValue).where(CatalogValue.catalog == catalog, CatalogValue.code == code, _valid_on(day))
-    )
-    return found.first()
+    """The value of `code` valid on `day`, or None if the catalog has no such code then. A code's
+    versions are read once per unit of work: a record taken in at once names the same few codes
+    (a rank, evaluation levels) in many entries."""
+    read: dict[tuple[str, str], list[CatalogValue]] = session.info.setdefault(_VERSIONS_READ, {})
+    versions = read.get((catalog, code))
+    if versions is None:
+        versions = read[catalog, code] = list(
+            await session.scalars(
+                select(CatalogValue).where(CatalogValue.catalog == catalog, CatalogValue.code == code)
+            )
+        )
+    return next((v for v in versions if v.valid_from <= day and (v.valid_to is None or v.valid_to >= day)), None)
 
 
 async def values_on(session: AsyncSession, catalog: str, day: date) -> Sequence[CatalogValue]:
@@ -168,6 +179,7 @@ async def put_value(
     authz.require(actor, Section.CATALOG, Action.UPDATE, "/")
     if catalog not in catalog_names():
         raise NotFound(f"Không có danh mục {catalog!r}")
+    session.info.pop(_VERSIONS_READ, None)
     violations: list[FieldViolation] = []
     code = rules.catalog_code(code, violations)
     label, start, basis, group = _check_input(catalog, data, violations)
@@ -212,6 +224,7 @@ async def end_value(
     """A code no longer used after `valid_to` (a form abolished, a rank renamed): records keep it
     for the dates it was valid."""
     authz.require(actor, Section.CATALOG, Action.UPDATE, "/")
+    session.info.pop(_VERSIONS_READ, None)
     violations: list[FieldViolation] = []
     end = rules.iso_date(valid_to, violations, "valid_to", "Ngày phải theo dạng YYYY-MM-DD")
     if end is None:

@@ -51,13 +51,14 @@ def _known_at(value: str) -> datetime | None:
     return moment
 
 
-def _input(message: record_pb2.RecordEntryInput) -> EntryInput:
+def _input(message: record_pb2.RecordEntryInput, where: str = "") -> EntryInput:
+    """The entry as the service takes it; `where` prefixes the field a refusal names."""
     try:
         values = json.loads(message.values_json or "{}")
     except json.JSONDecodeError as exc:
-        raise InvalidArgument.single("values", f"không phải JSON: {exc.msg}") from None
+        raise InvalidArgument.single(f"{where}values", f"không phải JSON: {exc.msg}") from None
     if not isinstance(values, dict):
-        raise InvalidArgument.single("values", "phải là một đối tượng JSON")
+        raise InvalidArgument.single(f"{where}values", "phải là một đối tượng JSON")
     decision = message.decision
     return EntryInput(
         values=values,
@@ -99,13 +100,13 @@ class PersonRecordServicer(record_pb2_grpc.PersonRecordServiceServicer):
                 known_at=known_at,
             )
             current = await status.current(session, [person.id])
-            raise_due = (
-                await salary.next_regular_raise(session, person.id, as_of or date.today())
-                if any(s.name == salary.SALARY for s in sections)
-                else None
-            )
-            ages = await retirement.schedules(session, date.today())
-        schedule = ages.get(retirement.SEX_CODE.get(person.sex, ""))
+            readable = {s.name for s in sections}
+            raise_due = None
+            if salary.SALARY in readable:
+                # The entries just read serve, if they are the current ones and hold all it needs.
+                read = entries if known_at is None and readable.issuperset(salary.RAISE_SECTIONS) else None
+                raise_due = await salary.next_regular_raise(session, person.id, as_of or date.today(), read)
+            schedule = await retirement.schedule_of(session, person.sex, date.today())
         retires_on = retirement.retirement_date(person.date_of_birth, schedule) if schedule else None
         return record_pb2.GetRecordResponse(
             person=person_messages.to_proto(person, _status_of(current, person.id)),
@@ -160,6 +161,21 @@ class PersonRecordServicer(record_pb2_grpc.PersonRecordServiceServicer):
                 data=data,
             )
         return record_pb2.AddRecordEntryResponse(entry=messages.to_proto(entry))
+
+    async def AddRecordEntries(
+        self, request: record_pb2.AddRecordEntriesRequest, context: Context
+    ) -> record_pb2.AddRecordEntriesResponse:
+        items = [(item.section, _input(item.input, f"entries[{index}].")) for index, item in enumerate(request.entries)]
+        async with self._db.unit_of_work() as session:
+            entries = await record.add_entries(
+                session,
+                outbox=self._outbox,
+                actor=current_principal(),
+                delegations=await self._granted(session),
+                person_id=request.person_id,
+                items=items,
+            )
+        return record_pb2.AddRecordEntriesResponse(entries=[messages.to_proto(e) for e in entries])
 
     async def CorrectRecordEntry(
         self, request: record_pb2.CorrectRecordEntryRequest, context: Context

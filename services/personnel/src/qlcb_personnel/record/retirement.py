@@ -61,11 +61,17 @@ class Due:
 async def schedules(session: AsyncSession, day: date) -> dict[str, dict[str, Any]]:
     """The retirement-age schedule of each sex, as the catalog holds it on `day`."""
     found: dict[str, dict[str, Any]] = {}
-    for code in SEX_CODE.values():
-        value = await catalogs.value_on(session, "retirement_ages", code, day)
-        if value is not None:
-            found[code] = value.attributes
+    for sex in SEX_CODE:
+        if (schedule := await schedule_of(session, sex, day)) is not None:
+            found[SEX_CODE[sex]] = schedule
     return found
+
+
+async def schedule_of(session: AsyncSession, sex: str, day: date) -> dict[str, Any] | None:
+    """The retirement-age schedule of one sex (a person's `sex`), as the catalog holds it on `day`."""
+    code = SEX_CODE.get(sex)
+    value = await catalogs.value_on(session, "retirement_ages", code, day) if code else None
+    return value.attributes if value is not None else None
 
 
 async def due_between(

@@ -7,6 +7,7 @@ step (its form's `raise_delay_months` in the catalog) and by 6 months for each y
 from __future__ import annotations
 
 import calendar
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 from sqlalchemy import or_, select
@@ -18,6 +19,8 @@ from qlcb_personnel.catalogs import service as catalogs
 from qlcb_personnel.record.models import RecordEntry
 
 SALARY = "salary"
+RAISE_SECTIONS = (SALARY, "disciplines", "evaluations")
+"""What the next raise depends on."""
 FAILED_YEAR = "KHTNV"
 FAILED_YEAR_DELAY_MONTHS = 6
 
@@ -28,18 +31,33 @@ def months_after(since: date, months: int) -> date:
     return date(year, month, min(since.day, calendar.monthrange(year, month)[1]))
 
 
-async def next_regular_raise(session: AsyncSession, person_id: str, day: date) -> date | None:
-    entries = list(
-        await session.scalars(
-            select(RecordEntry).where(
-                RecordEntry.person_id == person_id,
-                RecordEntry.section.in_(["salary", "disciplines", "evaluations"]),
-                RecordEntry.superseded_at.is_(None),
-                RecordEntry.retracted.is_(False),
-                RecordEntry.valid_from <= day,
+async def next_regular_raise(
+    session: AsyncSession, person_id: str, day: date, current: Sequence[RecordEntry] | None = None
+) -> date | None:
+    """`current`: the person's current entries of at least the `RAISE_SECTIONS`, if the caller has
+    read them already; else they are read here."""
+    if current is None:
+        entries = list(
+            await session.scalars(
+                select(RecordEntry).where(
+                    RecordEntry.person_id == person_id,
+                    RecordEntry.section.in_(RAISE_SECTIONS),
+                    RecordEntry.superseded_at.is_(None),
+                    RecordEntry.retracted.is_(False),
+                    RecordEntry.valid_from <= day,
+                )
             )
         )
-    )
+    else:
+        entries = [
+            e
+            for e in current
+            if e.section in RAISE_SECTIONS
+            and e.superseded_at is None
+            and not e.retracted
+            and e.valid_from is not None
+            and e.valid_from <= day
+        ]
     steps = [e for e in entries if e.section == "salary" and (e.valid_to is None or e.valid_to >= day)]
     if not steps:
         return None

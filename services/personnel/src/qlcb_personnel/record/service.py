@@ -29,7 +29,14 @@ from qlcb_common.authz import Action, Delegation
 from qlcb_common.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound, StaleVersion
 from qlcb_common.events import subjects
 from qlcb_common.events.outbox import Outbox
-from qlcb_common.record_sections import BY_NAME, MAX_DECISION_TEXT, RecordSection, Timing, check_values
+from qlcb_common.record_sections import (
+    BY_NAME,
+    MAX_DECISION_TEXT,
+    MAX_ENTRIES_AT_ONCE,
+    RecordSection,
+    Timing,
+    check_values,
+)
 from qlcb_common.text import control_violation
 from qlcb_personnel.persons.models import Person
 from qlcb_personnel.persons.service import record_ref, visible_person
@@ -82,10 +89,14 @@ async def person_for(
     person, path = await visible_person(session, actor=actor, delegations=delegations, person_id=person_id)
     authz.require(actor, section.authz, action, path, person=record_ref(person), delegations=delegations)
     if action is not Action.READ:
-        # One writer per record at a time: the overlap check of a second one must see the first's
-        # entries (a row lock alone would not show it rows inserted meanwhile).
-        await session.execute(select(Person.id).where(Person.id == person.id).with_for_update())
+        await _lock(session, person)
     return person
+
+
+async def _lock(session: AsyncSession, person: Person) -> None:
+    """One writer per record at a time: the overlap check of a second one must see the first's
+    entries (a row lock alone would not show it rows inserted meanwhile)."""
+    await session.execute(select(Person.id).where(Person.id == person.id).with_for_update())
 
 
 def _date(value: str, field: str, violations: list[FieldViolation]) -> date | None:
@@ -152,24 +163,55 @@ def _period(entry: RecordEntry) -> str:
     return f"{start}–{entry.valid_to.isoformat() if entry.valid_to else '…'}"
 
 
+def _has_overlap_rule(section: RecordSection) -> bool:
+    """Whether an entry of the section is checked against the section's other current entries."""
+    return section.timing is Timing.TIMELINE or (section.timing is Timing.EVENTS and bool(section.unique))
+
+
+async def _current_entries(
+    session: AsyncSession, person: Person, sections: Sequence[RecordSection]
+) -> dict[str, list[RecordEntry]]:
+    """The current entries of `sections` that have an overlap rule, in one query, locked."""
+    checked = [s.name for s in sections if _has_overlap_rule(s)]
+    current: dict[str, list[RecordEntry]] = {name: [] for name in checked}
+    if checked:
+        query = select(RecordEntry).where(
+            RecordEntry.person_id == person.id,
+            RecordEntry.section.in_(checked),
+            RecordEntry.superseded_at.is_(None),
+            RecordEntry.retracted.is_(False),
+        )
+        for entry in await session.scalars(query.with_for_update()):
+            current[entry.section].append(entry)
+    return current
+
+
 async def _clashes(
-    session: AsyncSession, section: RecordSection, person: Person, checked: CheckedEntry, entry_id: str | None
+    session: AsyncSession,
+    section: RecordSection,
+    person: Person,
+    checked: CheckedEntry,
+    entry_id: str | None,
+    current: Sequence[RecordEntry] | None = None,
 ) -> RecordEntry | None:
     """In a timeline section: the open entry the new one succeeds (to close), after refusing any
-    other overlap. In an events section: refuses a second entry for the same unique key."""
-    others = [
-        e
-        for e in await session.scalars(select(RecordEntry).where(*_current(person.id, section)).with_for_update())
-        if e.entry_id != entry_id
-    ]
-    if section.timing is Timing.EVENTS and section.unique:
+    other overlap. In an events section: refuses a second entry for the same unique key. The
+    section's `current` entries are read unless given."""
+    unique_events = section.timing is Timing.EVENTS and bool(section.unique)
+    if not _has_overlap_rule(section) or (not unique_events and checked.valid_from is None):
+        return None
+    if current is None:
+        current = list(
+            await session.scalars(select(RecordEntry).where(*_current(person.id, section)).with_for_update())
+        )
+    others = [e for e in current if e.entry_id != entry_id]
+    if unique_events:
         for other in others:
             if all(other.values.get(k) == checked.values.get(k) for k in section.unique):
                 key = ", ".join(f"{k} = {checked.values.get(k)}" for k in section.unique)
                 raise FailedPrecondition(f"values.{section.unique[0]}: đã có mục {other.entry_id} với {key}")
         return None
-    if section.timing is not Timing.TIMELINE or checked.valid_from is None:
-        return None
+    assert checked.valid_from is not None
     start, end = checked.valid_from, checked.valid_to or date.max
     successor_of: RecordEntry | None = None
     for other in others:
@@ -232,13 +274,21 @@ def _version(
     )
 
 
-async def _publish(outbox: Outbox, session: AsyncSession, actor: Principal, person: Person, entry: RecordEntry) -> None:
-    await outbox.add(
+async def _publish(
+    outbox: Outbox, session: AsyncSession, actor: Principal, person: Person, *versions: RecordEntry
+) -> None:
+    """A `record.changed` event for each version written, in order, staged together."""
+    await outbox.add_many(
         session,
-        subject=subjects.PERSONNEL_RECORD_CHANGED,
-        payload=events_pb2.RecordEntryChanged(
-            person_id=person.id, personal_id=person.personal_id, entry=messages.to_proto(entry)
-        ),
+        [
+            (
+                subjects.PERSONNEL_RECORD_CHANGED,
+                events_pb2.RecordEntryChanged(
+                    person_id=person.id, personal_id=person.personal_id, entry=messages.to_proto(entry)
+                ),
+            )
+            for entry in versions
+        ],
         actor=actor.subject,
     )
 
@@ -255,8 +305,75 @@ async def add_entry(
 ) -> RecordEntry:
     section = section_of(section_name)
     person = await person_for(session, actor, delegations, person_id, section, Action.UPDATE)
+    written = await _record(session, actor, person, section, data)
+    await _publish(outbox, session, actor, person, *written)
+    return written[-1]
+
+
+async def add_entries(
+    session: AsyncSession,
+    *,
+    outbox: Outbox,
+    actor: Principal,
+    delegations: Sequence[Delegation] = (),
+    person_id: str,
+    items: Sequence[tuple[str, EntryInput]],
+) -> list[RecordEntry]:
+    """Several changes to one record, in the order given, all or nothing (a record taken in from
+    paper): the caller must be allowed to change every section named, and each entry is checked
+    as `add_entry` checks it, against the record as the entries before it left it. The first
+    one refused raises, its fields or message named `entries[i]`, and the caller's unit of work
+    rolls the others back. Returns the new entries; their events follow all of them."""
+    if not items:
+        raise InvalidArgument.single("entries", "Cần ít nhất một mục")
+    if len(items) > MAX_ENTRIES_AT_ONCE:
+        raise InvalidArgument.single("entries", f"Nhiều nhất {MAX_ENTRIES_AT_ONCE} mục một lần")
+    unknown = [
+        FieldViolation(f"entries[{index}].section", f"Không có mục hồ sơ {name!r}")
+        for index, (name, _) in enumerate(items)
+        if name not in BY_NAME
+    ]
+    if unknown:
+        raise InvalidArgument(unknown)
+    sections = [BY_NAME[name] for name, _ in items]
+    person, path = await visible_person(session, actor=actor, delegations=delegations, person_id=person_id)
+    for section in dict.fromkeys(sections):
+        authz.require(actor, section.authz, Action.UPDATE, path, person=record_ref(person), delegations=delegations)
+    await _lock(session, person)
+    # The record as each entry is checked against it: read once, then kept as the batch changes it.
+    current = await _current_entries(session, person, sections)
+    written: list[RecordEntry] = []
+    recorded: list[RecordEntry] = []
+    for index, (section, (_, data)) in enumerate(zip(sections, items, strict=True)):
+        try:
+            versions = await _record(session, actor, person, section, data, current.get(section.name))
+        except InvalidArgument as refused:
+            raise InvalidArgument(
+                [FieldViolation(f"entries[{index}].{v.field}", v.description) for v in refused.violations]
+            ) from None
+        except FailedPrecondition as refused:
+            raise FailedPrecondition(f"entries[{index}].{refused}") from None
+        if section.name in current:
+            current[section.name] = [e for e in current[section.name] if e.superseded_at is None] + versions
+        written += versions
+        recorded.append(versions[-1])
+    await _publish(outbox, session, actor, person, *written)
+    return recorded
+
+
+async def _record(
+    session: AsyncSession,
+    actor: Principal,
+    person: Person,
+    section: RecordSection,
+    data: EntryInput,
+    current: Sequence[RecordEntry] | None = None,
+) -> list[RecordEntry]:
+    """A new entry in the record of `person`, whose lock the caller holds, checked against the
+    section's `current` entries (read unless given): the versions written, the closed predecessor
+    (if the entry succeeds one) before the new entry."""
     checked = await check_entry(session, section, person, data)
-    return await record_change(session, outbox=outbox, actor=actor, person=person, section=section, checked=checked)
+    return await _write(session, actor, person, section, checked, current)
 
 
 async def record_change(
@@ -271,23 +388,40 @@ async def record_change(
 ) -> RecordEntry:
     """A checked change of a person the caller may change (and holds locked, `person_for`): the
     new entry, after closing the open one it succeeds in a timeline or refusing an overlap."""
-    predecessor = await _clashes(session, section, person, checked, None)
+    written = await _write(session, actor, person, section, checked, decision_id=decision_id)
+    await _publish(outbox, session, actor, person, *written)
+    return written[-1]
+
+
+async def _write(
+    session: AsyncSession,
+    actor: Principal,
+    person: Person,
+    section: RecordSection,
+    checked: CheckedEntry,
+    current: Sequence[RecordEntry] | None = None,
+    *,
+    decision_id: str | None = None,
+) -> list[RecordEntry]:
+    """The versions a checked change writes: the closed predecessor (if the entry succeeds one),
+    then the new entry, made by `decision_id` if a decision made it."""
+    predecessor = await _clashes(session, section, person, checked, None, current)
     now = datetime.now(UTC)
+    written = []
     if predecessor is not None:
         assert checked.valid_from is not None
-        closed = _version(
-            predecessor,
-            entry_id=predecessor.entry_id,
-            person=person,
-            section=section,
-            actor=actor,
-            change=CLOSED,
-            now=now,
-            valid_to=checked.valid_from - timedelta(days=1),
+        written.append(
+            _version(
+                predecessor,
+                entry_id=predecessor.entry_id,
+                person=person,
+                section=section,
+                actor=actor,
+                change=CLOSED,
+                now=now,
+                valid_to=checked.valid_from - timedelta(days=1),
+            )
         )
-        await session.flush()
-        session.add(closed)
-        await _publish(outbox, session, actor, person, closed)
     entry = _version(
         None,
         entry_id=str(uuid.uuid4()),
@@ -300,10 +434,9 @@ async def record_change(
     )
     entry.decision_id = decision_id
     entry.closed_entry_id = predecessor.entry_id if predecessor is not None else None
-    session.add(entry)
-    await session.flush()
-    await _publish(outbox, session, actor, person, entry)
-    return entry
+    written.append(entry)
+    session.add_all(written)
+    return written
 
 
 async def _current_version(

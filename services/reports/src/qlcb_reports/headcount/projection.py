@@ -11,6 +11,18 @@ from qlcb_common.events import subjects
 from qlcb_common.events.envelope import unpack
 from qlcb_reports.headcount.models import UnitHeadcount, UnitNode
 
+SUBJECTS = (
+    subjects.PERSONNEL_UNIT_ESTABLISHED,
+    subjects.PERSONNEL_UNIT_RENAMED,
+    subjects.PERSONNEL_UNIT_MOVED,
+    subjects.PERSONNEL_PERSON_CREATED,
+    *subjects.PERSONNEL_PERSON_LEFT,
+    subjects.PERSONNEL_PERSON_REINSTATED,
+    subjects.PERSONNEL_PERSON_TRANSFERRED,
+)
+"""What the headcount follows: reports subscribes to these alone, so a record's changes (many per
+person) cost it nothing."""
+
 
 async def apply(session: AsyncSession, envelope: Envelope) -> None:
     if envelope.subject == subjects.PERSONNEL_UNIT_ESTABLISHED:

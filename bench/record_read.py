@@ -1,0 +1,601 @@
+"""Whole records at scale (issue 8, Performance): a million people loaded, then read and written
+through the gateway beside raw SQL on the same rows.
+
+The people, their units and their records come from the demo's generator (`qlcb_devstack.demo`,
+`qlcb_devstack.records`), scaled up and streamed: a child process (`python -m bench.record_read`)
+generates them and loads them straight into personnel's PostgreSQL with COPY, into the tables
+personnel created at start, their columns taken from its SQLAlchemy tables (a column added since,
+if nullable, is left empty). A timeline entry followed by the next is stored as personnel stores
+it: the first version superseded, and a `closed` version ending the day before the next begins.
+The entries of each block of people are interleaved, so that a person's rows lie on many pages,
+as years of recording leave them, not on one. Its peak resident memory is the loader's."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import operator
+import os
+import random
+import resource
+import statistics
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import httpx
+from sqlalchemy import Table
+
+from qlcb_common.record_sections import BY_NAME, Timing
+from qlcb_devstack import demo, records
+from qlcb_devstack.state import repo_root
+from qlcb_personnel.persons.models import Person
+from qlcb_personnel.record.models import RecordEntry
+from qlcb_personnel.units.models import Unit
+
+PEOPLE, UNITS = 1_000_000, 1_000
+BLOCK = 2048
+"""People whose entries are interleaved in the table."""
+LOADED_BY = "bench-loader"
+ID_SEED, ORDER_SEED = 8, 9
+READS, WARMUP = 2000, 300
+AS_OF = date(2015, 6, 30)
+SEQUENTIAL_WRITES, CONCURRENT_WRITES, IN_FLIGHT = 300, 800, 8
+MAINTENANCE_WORK_MEM = "1GB"
+"""For the loader's session, which builds the entries' indexes again (the server's default: 64 MB)."""
+
+RecordRow = dict[str, Any]
+_json = json.JSONEncoder().encode
+"""How SQLAlchemy's JSON type writes the values (json.dumps' defaults), without its per-call setup."""
+
+
+@dataclass(frozen=True)
+class Loaded:
+    people: int
+    units: int
+    entries: int
+    """Rows of record_entries: every version, superseded ones included."""
+    people_seconds: float
+    entries_seconds: float
+    indexes_seconds: float
+    analyze_seconds: float
+    peak_rss_mb: float
+
+
+@dataclass(frozen=True)
+class Percentiles:
+    p50_ms: float
+    p95_ms: float
+
+    @classmethod
+    def of(cls, samples: Sequence[float]) -> Percentiles:
+        ordered = sorted(samples)
+        return cls(statistics.median(ordered) * 1000, ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))] * 1000)
+
+
+@dataclass(frozen=True)
+class Writes:
+    per_second: float
+    latency: Percentiles
+
+
+@dataclass(frozen=True)
+class Result:
+    loaded: Loaded
+    entries_per_record: float
+    """Current entries of the people read, on average."""
+    reads: dict[str, Percentiles]
+    """"ours" and "raw", now and "…_as_of"."""
+    writes: dict[str, Writes]
+    """"ours" and "raw", "…_sequential" and "…_concurrent"."""
+    load_average: tuple[float, float]
+    """The machine's 1-minute load average when the reads began and when the writes ended."""
+
+
+_NOT_VERSION_OR_VARIANT = ~((0xF000 << 64) | (0xC000 << 48))
+_VERSION_4 = (0x4000 << 64) | (0x8000 << 48)
+
+
+def _uuid(rng: random.Random) -> str:
+    """A random (version 4) UUID from `rng`, as `str(uuid.uuid4())` writes one, in a fifth of its time."""
+    h = f"{rng.getrandbits(128) & _NOT_VERSION_OR_VARIANT | _VERSION_4:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def _day(value: object) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) and value else None
+
+
+def _columns(table: Table, provided: Sequence[str]) -> list[str]:
+    """The table's columns this loader fills, in the table's order; it fails on a column it cannot
+    fill that may not be empty."""
+    unfilled = [c.name for c in table.columns if c.name not in provided and not c.nullable and c.server_default is None]
+    if unfilled:
+        raise RuntimeError(f"{table.name}: the loader does not fill {unfilled}, which may not be empty")
+    return [c.name for c in table.columns if c.name in provided]
+
+
+class _Rows:
+    """Rows for one table as tuples in the order of `columns`, from dicts that name them."""
+
+    def __init__(self, table: Table, provided: Sequence[str]) -> None:
+        self.table = table.name
+        self.columns = _columns(table, provided)
+        self._pick = operator.itemgetter(*self.columns)
+
+    def row(self, values: RecordRow) -> tuple[Any, ...]:
+        picked: tuple[Any, ...] = self._pick(values)
+        return picked
+
+
+_UNIT_FIELDS = ("id", "code", "name", "kind", "parent_id", "path", "created_at", "created_by")
+_PERSON_FIELDS = (
+    "id",
+    "personal_id",
+    "staff_number",
+    "full_name",
+    "date_of_birth",
+    "sex",
+    "unit_id",
+    "created_at",
+    "created_by",
+)
+_ENTRY_FIELDS = (
+    "id",
+    "entry_id",
+    "version",
+    "person_id",
+    "section",
+    "valid_from",
+    "valid_to",
+    "values",
+    "decision_number",
+    "decision_date",
+    "decision_body",
+    "decision_signer",
+    "decision_signer_post",
+    "change",
+    "recorded_at",
+    "recorded_by",
+    "superseded_at",
+    "retracted",
+)
+
+
+def _unit_rows(units: Sequence[demo.DemoUnit], now: datetime) -> tuple[list[RecordRow], dict[str, str]]:
+    ids = random.Random(ID_SEED - 1)
+    by_code = {u.code: u for u in units}
+    unit_ids = {u.code: _uuid(ids) for u in units}
+    rows = [
+        {
+            "id": unit_ids[u.code],
+            "code": u.code,
+            "name": u.name,
+            "kind": f"UNIT_KIND_{u.kind.upper()}",
+            "parent_id": unit_ids[u.parent] if u.parent else None,
+            "path": u.path(by_code),
+            "created_at": now,
+            "created_by": LOADED_BY,
+        }
+        for u in units
+    ]
+    return rows, unit_ids
+
+
+def _person_rows(
+    count: int, units: Sequence[demo.DemoUnit], unit_ids: dict[str, str], now: datetime
+) -> Iterator[tuple[str, demo.DemoPerson, RecordRow]]:
+    ids = random.Random(ID_SEED)
+    for person in demo.people(count, among=units):
+        person_id = _uuid(ids)
+        yield (
+            person_id,
+            person,
+            {
+                "id": person_id,
+                "personal_id": person.personal_id,
+                "staff_number": person.staff_number,
+                "full_name": person.full_name,
+                "date_of_birth": person.date_of_birth,
+                "sex": f"SEX_{person.sex.upper()}",
+                "unit_id": unit_ids[person.unit_code],
+                "created_at": now,
+                "created_by": LOADED_BY,
+            },
+        )
+
+
+def record_rows(person_id: str, person: demo.DemoPerson, ids: random.Random, now: datetime) -> list[RecordRow]:
+    """The rows personnel stores for the person's generated entries, recorded in their order."""
+    rows: list[RecordRow] = []
+    open_entry: dict[str, RecordRow] = {}
+    for entry in records.sections(person):
+        section = BY_NAME[entry.section]
+        body = entry.body
+        decision = body.get("decision", {})
+        row: RecordRow = {
+            "id": _uuid(ids),
+            "entry_id": _uuid(ids),
+            "version": 1,
+            "person_id": person_id,
+            "section": section.name,
+            "valid_from": _day(body.get("valid_from")),
+            "valid_to": _day(body.get("valid_to")),
+            "values": _json(body["values"]),
+            "decision_number": decision.get("number"),
+            "decision_date": _day(decision.get("date")),
+            "decision_body": decision.get("body"),
+            "decision_signer": None,
+            "decision_signer_post": None,
+            "change": "recorded",
+            "recorded_at": now,
+            "recorded_by": LOADED_BY,
+            "superseded_at": None,
+            "retracted": False,
+        }
+        if section.timing is Timing.TIMELINE:
+            before = open_entry.get(section.name)
+            start = row["valid_from"]
+            if before is not None and start is not None and before["valid_from"] < start:
+                before["superseded_at"] = now
+                rows.append(
+                    before
+                    | {
+                        "id": _uuid(ids),
+                        "version": 2,
+                        "valid_to": start - timedelta(days=1),
+                        "change": "closed",
+                        "superseded_at": None,
+                    }
+                )
+            if row["valid_to"] is None:
+                open_entry[section.name] = row
+        rows.append(row)
+    return rows
+
+
+async def _copy(connection: asyncpg.Connection, rows: _Rows, source: AsyncIterator[tuple[Any, ...]]) -> None:
+    await connection.copy_records_to_table(rows.table, records=source, columns=rows.columns)
+
+
+@dataclass(frozen=True)
+class _Definitions:
+    """A table's constraints and indexes as PostgreSQL holds them (whatever personnel created)."""
+
+    table: str
+    constraints: list[tuple[str, str, str]]  # (name, kind: p, u, f…, definition)
+    indexes: list[tuple[str, str]]  # (name, CREATE INDEX …), those no constraint owns
+
+    @classmethod
+    async def of(cls, connection: asyncpg.Connection, table: str) -> _Definitions:
+        constraints = await connection.fetch(
+            "SELECT conname, contype::text AS kind, pg_get_constraintdef(oid) AS definition FROM pg_constraint"
+            " WHERE conrelid = $1::regclass AND contype IN ('p', 'u', 'f', 'x')",
+            table,
+        )
+        indexes = await connection.fetch(
+            "SELECT indexrelid::regclass::text AS name, pg_get_indexdef(indexrelid) AS definition FROM pg_index"
+            " WHERE indrelid = $1::regclass AND indexrelid NOT IN (SELECT conindid FROM pg_constraint)",
+            table,
+        )
+        return cls(
+            table,
+            [(r["conname"], r["kind"], r["definition"]) for r in constraints],
+            [(r["name"], r["definition"]) for r in indexes],
+        )
+
+    async def drop(self, connection: asyncpg.Connection) -> None:
+        foreign_keys_first = sorted(self.constraints, key=lambda c: c[1] != "f")
+        for name, _, _ in foreign_keys_first:
+            await connection.execute(f'ALTER TABLE {self.table} DROP CONSTRAINT "{name}"')
+        for name, _ in self.indexes:
+            await connection.execute(f"DROP INDEX {name}")
+
+    async def create(self, connection: asyncpg.Connection) -> None:
+        for name, kind, definition in self.constraints:
+            if kind != "f":
+                await connection.execute(f'ALTER TABLE {self.table} ADD CONSTRAINT "{name}" {definition}')
+        for _, definition in self.indexes:
+            await connection.execute(definition)
+        for name, kind, definition in self.constraints:
+            if kind == "f":
+                await connection.execute(f'ALTER TABLE {self.table} ADD CONSTRAINT "{name}" {definition}')
+
+
+async def load(dsn: str, people: int, unit_count: int) -> Loaded:
+    """Generates `unit_count` units and `people` people with their records and COPYs them in."""
+    now = datetime.now(UTC)
+    units = demo.units(unit_count)
+    unit_rows, unit_ids = _unit_rows(units, now)
+    unit_table = _Rows(Unit.__table__, _UNIT_FIELDS)  # type: ignore[arg-type]
+    person_table = _Rows(Person.__table__, _PERSON_FIELDS)  # type: ignore[arg-type]
+    entry_table = _Rows(RecordEntry.__table__, _ENTRY_FIELDS)  # type: ignore[arg-type]
+    connection = await asyncpg.connect(dsn)
+    try:
+        began = time.monotonic()
+
+        async def unit_source() -> AsyncIterator[tuple[Any, ...]]:
+            for row in unit_rows:
+                yield unit_table.row(row)
+
+        async def person_source() -> AsyncIterator[tuple[Any, ...]]:
+            for _, _, row in _person_rows(people, units, unit_ids, now):
+                yield person_table.row(row)
+
+        await _copy(connection, unit_table, unit_source())
+        await _copy(connection, person_table, person_source())
+        people_seconds = time.monotonic() - began
+
+        # The entries go into the table without its indexes and constraints, which are built again
+        # afterwards, as a bulk load is done: sorting once beats twenty million random inserts.
+        definitions = await _Definitions.of(connection, entry_table.table)
+        await definitions.drop(connection)
+        began = time.monotonic()
+        entries = 0
+
+        async def entry_source() -> AsyncIterator[tuple[Any, ...]]:
+            nonlocal entries
+            ids, order = random.Random(ID_SEED + 1), random.Random(ORDER_SEED)
+            block: list[tuple[Any, ...]] = []
+            for index, (person_id, person, _) in enumerate(_person_rows(people, units, unit_ids, now), 1):
+                block += [entry_table.row(row) for row in record_rows(person_id, person, ids, now)]
+                if index % BLOCK == 0 or index == people:
+                    order.shuffle(block)
+                    entries += len(block)
+                    for row in block:
+                        yield row
+                    block = []
+
+        await _copy(connection, entry_table, entry_source())
+        entries_seconds = time.monotonic() - began
+        began = time.monotonic()
+        await connection.execute(f"SET maintenance_work_mem = '{MAINTENANCE_WORK_MEM}'")
+        await definitions.create(connection)
+        indexes_seconds = time.monotonic() - began
+        began = time.monotonic()
+        await connection.execute(f"ANALYZE {unit_table.table}, {person_table.table}, {entry_table.table}")
+        analyze_seconds = time.monotonic() - began
+    finally:
+        await connection.close()
+    return Loaded(
+        people=people,
+        units=len(units),
+        entries=entries,
+        people_seconds=people_seconds,
+        entries_seconds=entries_seconds,
+        indexes_seconds=indexes_seconds,
+        analyze_seconds=analyze_seconds,
+        peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    )
+
+
+async def _load_in_child(dsn: str, people: int, units: int) -> Loaded:
+    """The loader in a process of its own, whose peak memory is the loading's alone."""
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bench.record_read",
+        "--dsn",
+        dsn,
+        "--people",
+        str(people),
+        "--units",
+        str(units),
+        stdout=asyncio.subprocess.PIPE,
+        cwd=repo_root(),
+    )
+    out, _ = await child.communicate()
+    if child.returncode != 0:
+        raise RuntimeError(f"the loader failed ({child.returncode})")
+    return Loaded(**json.loads(out.decode().strip().splitlines()[-1]))
+
+
+_RAW_PERSON = "SELECT * FROM persons WHERE id = $1"
+_RAW_ENTRIES = (
+    "SELECT * FROM record_entries WHERE person_id = $1 AND superseded_at IS NULL AND NOT retracted"
+    " ORDER BY section, valid_from, recorded_at"
+)
+_RAW_ENTRIES_AS_OF = (
+    "SELECT * FROM record_entries WHERE person_id = $1 AND superseded_at IS NULL AND NOT retracted"
+    " AND (valid_from IS NULL OR valid_from <= $2) ORDER BY section, valid_from, recorded_at"
+)
+
+
+async def _raw_read(connection: asyncpg.Connection, person_id: str, as_of: date | None) -> int:
+    await connection.fetchrow(_RAW_PERSON, person_id)
+    if as_of is None:
+        return len(await connection.fetch(_RAW_ENTRIES, person_id))
+    return len(await connection.fetch(_RAW_ENTRIES_AS_OF, person_id, as_of))
+
+
+async def _reads(
+    api: httpx.AsyncClient, connection: asyncpg.Connection, people: Sequence[str], as_of: date | None
+) -> tuple[Percentiles, Percentiles, list[int]]:
+    """Each person read through the gateway, then by raw SQL, one after the other."""
+    params = {"as_of": as_of.isoformat()} if as_of else {}
+    ours: list[float] = []
+    raw: list[float] = []
+    counts: list[int] = []
+    for person_id in people:
+        started = time.perf_counter()
+        response = await api.get(f"/v1/persons/{person_id}/record", params=params)
+        read = time.perf_counter()
+        counts.append(await _raw_read(connection, person_id, as_of))
+        raw.append(time.perf_counter() - read)
+        ours.append(read - started)
+        if response.status_code != 200:
+            raise RuntimeError(f"GET record: {response.status_code} {response.text[:300]}")
+    return Percentiles.of(ours), Percentiles.of(raw), counts
+
+
+@dataclass(frozen=True)
+class _Step:
+    person_id: str
+    body: dict[str, Any]
+
+
+async def _next_steps(connection: asyncpg.Connection, people: Sequence[str]) -> list[_Step]:
+    """For people below the last step of their rank: the next regular step, due when their
+    current one has served its months."""
+    grids = {
+        row["code"]: json.loads(row["attributes"])
+        for row in await connection.fetch(
+            "SELECT code, attributes FROM catalog_values WHERE catalog = 'ranks' AND valid_to IS NULL"
+        )
+    }
+    current = await connection.fetch(
+        "SELECT person_id, values, valid_from FROM record_entries WHERE person_id = ANY($1::varchar[])"
+        " AND section = 'salary' AND superseded_at IS NULL AND valid_to IS NULL",
+        list(people),
+    )
+    steps = []
+    for row in current:
+        values = json.loads(row["values"])
+        grid = grids[values["rank_code"]]
+        coefficients, step = grid["coefficients"], values["step"]
+        if step >= len(coefficients):
+            continue
+        months = row["valid_from"].month - 1 + grid["months_per_step"]
+        since = date(row["valid_from"].year + months // 12, months % 12 + 1, 1).isoformat()
+        body = {
+            "values": {"rank_code": values["rank_code"], "step": step + 1, "coefficient": coefficients[step]},
+            "valid_from": since,
+            "decision": {"number": "1/QĐ-BENCH", "date": since, "body": "Tổng cục Hải quan"},
+        }
+        steps.append(_Step(row["person_id"], body))
+    return steps
+
+
+async def _timed(calls: Sequence[Callable[[], Awaitable[None]]], in_flight: int) -> Writes:
+    latencies: list[float] = []
+    pending = iter(calls)
+
+    async def worker() -> None:
+        for call in pending:
+            started = time.perf_counter()
+            await call()
+            latencies.append(time.perf_counter() - started)
+
+    began = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(in_flight)))
+    return Writes(len(latencies) / (time.perf_counter() - began), Percentiles.of(latencies))
+
+
+def _our_write(api: httpx.AsyncClient, step: _Step) -> Callable[[], Awaitable[None]]:
+    async def call() -> None:
+        response = await api.post(f"/v1/persons/{step.person_id}/salary", json=step.body)
+        if response.status_code != 201:
+            raise RuntimeError(f"POST salary: {response.status_code} {response.text[:300]}")
+
+    return call
+
+
+def _raw_write(pool: asyncpg.Pool, table: _Rows, person_id: str) -> Callable[[], Awaitable[None]]:
+    statement = (
+        f"INSERT INTO {table.table} ({', '.join(table.columns)}) "
+        f"VALUES ({', '.join(f'${i}' for i in range(1, len(table.columns) + 1))})"
+    )
+    now = datetime.now(UTC)
+    ids = random.Random(person_id)
+
+    async def call() -> None:
+        row = {
+            "id": _uuid(ids),
+            "entry_id": _uuid(ids),
+            "version": 1,
+            "person_id": person_id,
+            "section": "salary",
+            "valid_from": date(2029, 1, 1),
+            "valid_to": None,
+            "values": json.dumps({"rank_code": "08.051", "step": 9, "coefficient": "4.98"}),
+            "decision_number": "1/QĐ-BENCH",
+            "decision_date": date(2029, 1, 1),
+            "decision_body": "Tổng cục Hải quan",
+            "decision_signer": None,
+            "decision_signer_post": None,
+            "change": "recorded",
+            "recorded_at": now,
+            "recorded_by": LOADED_BY,
+            "superseded_at": None,
+            "retracted": False,
+        }
+        async with pool.acquire() as connection:
+            await connection.execute(statement, *table.row(row))
+
+    return call
+
+
+async def measure(gateway_url: str, token: Callable[[], str], dsn: str, people: int, units: int) -> Result:
+    loaded = await _load_in_child(dsn, people, units)
+    entry_table = _Rows(RecordEntry.__table__, _ENTRY_FIELDS)  # type: ignore[arg-type]
+    pool = await asyncpg.create_pool(dsn, min_size=IN_FLIGHT, max_size=IN_FLIGHT)
+    try:
+        async with pool.acquire() as connection:
+            sample = [
+                row["id"]
+                for row in await connection.fetch(
+                    "SELECT id FROM persons WHERE created_by = $1 ORDER BY random() LIMIT $2",
+                    LOADED_BY,
+                    WARMUP + READS + 5 * (SEQUENTIAL_WRITES + CONCURRENT_WRITES),
+                )
+            ]
+        warm, read, writers = sample[:WARMUP], sample[WARMUP : WARMUP + READS], sample[WARMUP + READS :]
+        limits = httpx.Limits(max_connections=IN_FLIGHT)
+        async with (
+            httpx.AsyncClient(base_url=gateway_url, timeout=60, limits=limits) as api,
+            pool.acquire() as connection,
+        ):
+            api.headers["Authorization"] = f"Bearer {token()}"
+            await _reads(api, connection, warm, None)
+            load_before = os.getloadavg()[0]
+            ours_now, raw_now, counts = await _reads(api, connection, read, None)
+            api.headers["Authorization"] = f"Bearer {token()}"
+            ours_then, raw_then, _ = await _reads(api, connection, read, AS_OF)
+            # Raw rows go to other people than ours: they would clash with the steps ours record.
+            writes_each = SEQUENTIAL_WRITES + CONCURRENT_WRITES
+            steps = await _next_steps(connection, writers[writes_each:])
+            if len(steps) < writes_each:
+                raise RuntimeError(f"only {len(steps)} of the people sampled can take a next step")
+            raw_people = writers[:writes_each]
+            api.headers["Authorization"] = f"Bearer {token()}"
+            writes = {
+                "ours_sequential": await _timed([_our_write(api, s) for s in steps[:SEQUENTIAL_WRITES]], 1),
+                "raw_sequential": await _timed(
+                    [_raw_write(pool, entry_table, p) for p in raw_people[:SEQUENTIAL_WRITES]], 1
+                ),
+                "ours_concurrent": await _timed(
+                    [_our_write(api, s) for s in steps[SEQUENTIAL_WRITES:writes_each]], IN_FLIGHT
+                ),
+                "raw_concurrent": await _timed(
+                    [_raw_write(pool, entry_table, p) for p in raw_people[SEQUENTIAL_WRITES:]], IN_FLIGHT
+                ),
+            }
+        load_after = os.getloadavg()[0]
+    finally:
+        await pool.close()
+    return Result(
+        loaded=loaded,
+        entries_per_record=statistics.mean(counts),
+        reads={"ours": ours_now, "raw": raw_now, "ours_as_of": ours_then, "raw_as_of": raw_then},
+        writes=writes,
+        load_average=(load_before, load_after),
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.record_read", description="the loader alone")
+    parser.add_argument("--dsn", required=True, help="personnel's database, postgresql://…")
+    parser.add_argument("--people", type=int, default=PEOPLE)
+    parser.add_argument("--units", type=int, default=UNITS)
+    args = parser.parse_args()
+    loaded = asyncio.run(load(args.dsn, args.people, args.units))
+    print(json.dumps(asdict(loaded)))  # noqa: T201
+
+
+if __name__ == "__main__":
+    main()
