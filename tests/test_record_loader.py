@@ -1,0 +1,49 @@
+"""The record benchmark's loader writes what personnel would: its columns come from personnel's
+tables (a nullable column added there stays empty, a required one it cannot fill stops it), and
+a timeline entry followed by the next is stored superseded, with a closed version."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
+
+import pytest
+from sqlalchemy import Column, MetaData, String, Table
+
+from bench.record_read import _ENTRY_FIELDS, _columns, record_rows
+from qlcb_devstack import demo
+from qlcb_personnel.record.models import RecordEntry
+
+
+def _entries_with(*extra: Column[str]) -> Table:
+    table = RecordEntry.__table__.to_metadata(MetaData())  # type: ignore[attr-defined]
+    for column in extra:
+        table.append_column(column)
+    return table  # type: ignore[no-any-return]
+
+
+def test_the_columns_are_personnels_and_a_new_nullable_one_is_left_empty() -> None:
+    assert _columns(RecordEntry.__table__, _ENTRY_FIELDS) == [c.name for c in RecordEntry.__table__.columns]  # type: ignore[arg-type]
+    with_decision = _entries_with(Column("decision_id", String(36), nullable=True))
+    assert "decision_id" not in _columns(with_decision, _ENTRY_FIELDS)
+    with pytest.raises(RuntimeError, match="approved_by"):
+        _columns(_entries_with(Column("approved_by", String(64), nullable=False)), _ENTRY_FIELDS)
+
+
+def test_a_salary_history_is_stored_as_personnel_stores_it() -> None:
+    person = demo.personnel(1)[0]
+    now = datetime.now(UTC)
+    rows = record_rows("p-1", person, random.Random(1), now)
+    salary = [r for r in rows if r["section"] == "salary"]
+    recorded = [r for r in salary if r["change"] == "recorded"]
+    closed = [r for r in salary if r["change"] == "closed"]
+    assert len(closed) == len(recorded) - 1 > 0
+    # Every step but the last was superseded by a closed version ending the day before the next.
+    assert [r["superseded_at"] for r in recorded] == [now] * len(closed) + [None]
+    for step, ending, following in zip(recorded, closed, recorded[1:], strict=False):
+        assert (ending["entry_id"], ending["version"], ending["superseded_at"]) == (step["entry_id"], 2, None)
+        assert ending["valid_to"] == following["valid_from"] - timedelta(days=1)
+    current = sorted((r["valid_from"], r["valid_to"] or date.max) for r in salary if r["superseded_at"] is None)
+    assert all(a[1] < b[0] for a, b in pairwise(current)), "no two current steps overlap"
+    assert len({r["id"] for r in rows}) == len(rows)
