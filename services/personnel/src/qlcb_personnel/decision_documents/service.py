@@ -584,9 +584,7 @@ async def cancel(
     if violations:
         raise InvalidArgument(violations)
     document, _, _ = await get(session, actor=actor, delegations=delegations, decision_id=decision_id)
-    items = await items_of(session, document.id)
-    kind = KIND_BY_NAME[document.kind]
-    people = await _people(session, actor, delegations, kind, [item.person_id for item in items])
+    # The decision before its people, in the order the applier takes them, so the two cannot deadlock.
     locked = await session.scalar(
         select(DecisionDocument)
         .where(DecisionDocument.id == decision_id)
@@ -594,6 +592,9 @@ async def cancel(
         .execution_options(populate_existing=True)
     )
     assert locked is not None
+    items = await items_of(session, document.id)
+    kind = KIND_BY_NAME[document.kind]
+    people = await _people(session, actor, delegations, kind, [item.person_id for item in items])
     if locked.version != expected_version:
         raise StaleVersion(
             f"Quyết định đã thay đổi (phiên bản hiện tại {locked.version}, yêu cầu phiên bản {expected_version}): "
