@@ -170,6 +170,10 @@ def _pair(ours: record_read.Percentiles, raw: record_read.Percentiles) -> str:
     )
 
 
+def _verdict(met: bool) -> str:
+    return "met" if met else "missed"
+
+
 def _record_summary_rows(result: record_read.Result) -> list[str]:
     reads, writes = result.reads, result.writes
     return [
@@ -223,9 +227,10 @@ def _record_section(result: record_read.Result) -> list[str]:
         "`record_entries` rows in the order the service returns them), one after the other on one client; "
         f"then the same people as of {record_read.AS_OF.isoformat()} (`?as_of=`, and the raw query with the "
         f"same condition). The records read hold {result.entries_per_record:.1f} current entries on average. "
-        "Targets: whole-record p95 ≤ 15 ms and ≤ 3× raw SQL. The machine's load average (1 minute) was "
-        f"{result.load_average[0]:.1f} when the reads began and {result.load_average[1]:.1f} when the writes "
-        f"ended: everything shares its {os.cpu_count()} cores.",
+        f"Targets: whole-record p95 ≤ 15 ms ({_verdict(reads['ours'].p95_ms <= 15)} here) and ≤ 3× raw SQL "
+        f"({_verdict(reads['ours'].p95_ms <= 3 * reads['raw'].p95_ms)} here). The machine's load average "
+        f"(1 minute) was {result.load_average[0]:.1f} when the reads began and {result.load_average[1]:.1f} "
+        f"when the writes ended: everything shares its {os.cpu_count()} cores.",
         "",
         "| read | ours p50 / p95 ms | raw SQL p50 / p95 ms | ratio p50 / p95 |",
         "|---|---|---|---|",
@@ -247,13 +252,14 @@ def _record_section(result: record_read.Result) -> list[str]:
         "after); GetRecord made 8 queries and makes 6 (the next raise is worked out from the entries just "
         "read instead of reading the salary, discipline and evaluation entries again; the retirement age "
         "of the person's sex only, not both): 8.0–11.7 ms of CPU per GetRecord in-process before, 6.3–6.7 "
-        "after, runs alternated on a loaded machine. Another run, of 100,000 people on 2026-12-02 with the "
-        "load average at 6.5 when the reads began and 4.4 at the end: whole record p50 / p95 14.72 / 31.81 ms "
-        "against raw SQL 0.71 / 3.45 ms (as of 2015-06-30: 12.89 / 24.98 against 0.58 / 3.07); salary steps "
-        "57 entries/s one at a time and 76 with 8 in flight, raw INSERT 2,455 and 2,440 rows/s; loading took "
-        "49 s for the 2,291,013 entry rows and 23 s for their indexes. The targets are missed in both runs: "
-        "what remains is spread over the framework layers, and a read costs some twenty times the raw "
-        "queries at p50 at both loads.",
+        "after, runs alternated on a loaded machine. Other runs, on 2026-12-02, show how much the figures "
+        "move with what else runs here: a million people while other test suites loaded the machine (load "
+        "average 10.0 when the reads began, 6.8 at the end) took 113 + 1728 + 618 + 2 s to load and read "
+        "whole records in 29.09 / 64.42 ms (p50 / p95) against raw SQL 1.43 / 8.25 ms, salary steps at 32 "
+        "and 44 entries/s against 526 and 897 raw rows/s; 100,000 people at load 6.5 to 4.4: 14.72 / 31.81 "
+        "against 0.71 / 3.45 ms; 20,000 people at load 1.5: 7.90 / 12.63 against 0.38 / 0.67 ms. The p95 "
+        "target was met on a quiet machine only, the ratio target in no run: what remains is spread over the "
+        "framework layers, and a read cost some twenty times the raw queries at p50 in every one.",
         "",
         "Writes: a salary step for people below the last step of their rank, due when their current step has "
         "served its months (`POST /v1/persons/{id}/salary`): checked against the rank's grid in the catalog, "
