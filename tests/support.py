@@ -225,8 +225,15 @@ def browser_client() -> httpx.Client:
     return browser
 
 
+IDLE_CONNECTIONS = httpx.Limits(keepalive_expiry=2)
+"""Idle connections are dropped before the services' HTTP server drops them (after 5 s): a request
+sent on a connection the server is closing at that moment fails with a read error."""
+
+
 def api_client(base_url: str, token: str) -> httpx.AsyncClient:
-    return httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    return httpx.AsyncClient(
+        base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30, limits=IDLE_CONNECTIONS
+    )
 
 
 def browser_login(

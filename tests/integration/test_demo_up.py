@@ -93,7 +93,9 @@ def test_printed_logins_work_with_their_tier_and_unit(demo: str, demo_ports: Sta
     assert banner.gateway_url == f"http://127.0.0.1:{demo_ports.gateway_port}"
     assert banner.keycloak_url == f"http://localhost:{demo_ports.keycloak_port}"
     assert {tier for _, tier, _, _ in banner.logins} == {t.value for t in Tier}
-    assert [sections for _, tier, _, sections in banner.logins if tier == "local-officer"] == ["identity, work_history"]
+    assert [sections for _, tier, _, sections in banner.logins if tier == "local-officer"] == [
+        "identity, work_history, movement"
+    ]
     with httpx.Client(base_url=banner.gateway_url, timeout=30) as api:
         for username, tier, unit_path, sections in banner.logins:
             token = password_token(banner.keycloak_url, username, banner.password)

@@ -40,15 +40,20 @@ async def test_an_officer_works_only_on_the_sections_granted_and_only_until_revo
 
     async with _client(system.services.identity_url, system.token("qthanoi")) as admin:
         granted = await admin.put(
-            f"/v1/accounts/{officer.username}/sections", json={"sections": ["work_history", "identity", "identity"]}
+            f"/v1/accounts/{officer.username}/sections",
+            json={"sections": ["work_history", "movement", "identity", "identity"]},
         )
         shown = await admin.get(f"/v1/accounts/{officer.username}/sections")
     assert granted.status_code == 200, granted.text
-    assert granted.json()["sections"] == ["identity", "work_history"]
-    assert shown.json()["sections"] == ["identity", "work_history"]
+    assert granted.json()["sections"] == ["identity", "movement", "work_history"]
+    assert shown.json()["sections"] == ["identity", "movement", "work_history"]
 
     token = _token(system, officer)
-    assert sorted(jwt.decode(token, options={"verify_signature": False})["sections"]) == ["identity", "work_history"]
+    assert sorted(jwt.decode(token, options={"verify_signature": False})["sections"]) == [
+        "identity",
+        "movement",
+        "work_history",
+    ]
     async with _client(system.gateway_url, token) as working:
         created = await working.post("/v1/persons", json=person_body(noi_bai, "Cao Thị Được Giao", sex="female"))
         outside = await working.post("/v1/persons", json=person_body(hcm, "Cao Thị Được Giao", sex="female"))
@@ -71,8 +76,8 @@ async def test_an_officer_works_only_on_the_sections_granted_and_only_until_revo
         log = (await sysadmin.get("/v1/audit", params={"target": officer.username})).json()
     changes = [(e["actor_username"], e["before"], e["after"]) for e in log if e["action"] == "account.sections"]
     assert changes == [
-        ("qthanoi", {"sections": ["identity", "work_history"]}, {"sections": []}),
-        ("qthanoi", {"sections": []}, {"sections": ["identity", "work_history"]}),
+        ("qthanoi", {"sections": ["identity", "movement", "work_history"]}, {"sections": []}),
+        ("qthanoi", {"sections": []}, {"sections": ["identity", "movement", "work_history"]}),
     ]
 
 

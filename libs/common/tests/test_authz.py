@@ -118,6 +118,7 @@ def test_a_sections_claim_gives_nothing_to_tiers_without_granted_rows() -> None:
     assert {
         Section.IDENTITY,
         Section.WORK_HISTORY,
+        Section.MOVEMENT,
         Section.SALARY,
         Section.TRAINING,
         Section.EVALUATION,

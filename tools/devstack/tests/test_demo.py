@@ -13,7 +13,19 @@ from qlcb_common.identifiers import PERSONAL_ID, STAFF_NUMBER, UNIT_CODE
 from qlcb_common.record_sections import BY_NAME, check_values
 from qlcb_devstack import demo, records
 
-NAMED_BY_TESTS = ["TCHQ", "VTCCB", "CDTCBL", "HQHN", "HQHN-NB", "HQHN-BHN", "HQHCM", "HQHCM-TSN", "HQHCM-SG1"]
+NAMED_BY_TESTS = [
+    "TCHQ",
+    "VTCCB",
+    "CDTCBL",
+    "HQHN",
+    "HQHN-NB",
+    "HQHN-BHN",
+    "HQHCM",
+    "HQHCM-TSN",
+    "HQHCM-SG1",
+    "CDTCBL-KV1",
+    "VTCCB-TCBM",
+]
 
 
 def _well_formed(units: list[demo.DemoUnit]) -> None:
@@ -25,15 +37,16 @@ def _well_formed(units: list[demo.DemoUnit]) -> None:
         seen.add(unit.code)
 
 
-def test_the_demo_is_a_customs_organisation_of_fifty_units_keeping_the_named_ones_first() -> None:
+def test_the_demo_is_a_customs_organisation_of_fifty_two_units_keeping_the_named_ones_first() -> None:
     assert [u.code for u in demo.UNITS[: len(NAMED_BY_TESTS)]] == NAMED_BY_TESTS
-    assert len(demo.UNITS) == 50
+    assert len(demo.UNITS) == 52
     _well_formed(demo.UNITS)
     kinds = Counter(u.kind for u in demo.UNITS)
     assert kinds["general_department"] == 1
     assert kinds["provincial_department"] >= 10
-    parents = {demo.UNITS_BY_CODE[u.parent].kind for u in demo.UNITS if u.kind == "sub_unit" and u.parent}
-    assert parents == {"provincial_department"}
+    parents = Counter(demo.UNITS_BY_CODE[u.parent].kind for u in demo.UNITS if u.kind == "sub_unit" and u.parent)
+    assert parents["provincial_department"] >= 20, "the Chi cục of the provinces"
+    assert (parents["hq_unit"], parents["hq_department"]) == (1, 1), "a team of an HQ unit, a division of a Vụ"
 
 
 def test_units_scale_to_a_thousand_below_the_demo_ones() -> None:

@@ -40,8 +40,9 @@ def _province(code: str, name: str, staff: int, sub_units: Sequence[tuple[str, s
     ]
 
 
-# The first nine are the units the tests and the demo logins name; the rest follow them, so that a
-# small seed (the test system's twelve people) still puts one person in each of those first.
+# The first eleven are the units the tests and the demo logins name (among them a sub-unit of an HQ
+# unit and one of a department, so every target of the authorization table exists); the rest follow
+# them, so that a small seed (the test system's twelve people) still puts one person in each of those.
 UNITS = [
     DemoUnit("TCHQ", "Tổng cục Hải quan", "general_department", None),
     DemoUnit("VTCCB", "Vụ Tổ chức cán bộ", "hq_department", "TCHQ", 30),
@@ -52,6 +53,8 @@ UNITS = [
     DemoUnit("HQHCM", "Cục Hải quan Thành phố Hồ Chí Minh", "provincial_department", "TCHQ", 80),
     DemoUnit("HQHCM-TSN", "Chi cục Hải quan cửa khẩu Sân bay quốc tế Tân Sơn Nhất", "sub_unit", "HQHCM", 90),
     DemoUnit("HQHCM-SG1", "Chi cục Hải quan cửa khẩu cảng Sài Gòn khu vực I", "sub_unit", "HQHCM", 100),
+    DemoUnit("CDTCBL-KV1", "Đội Kiểm soát chống buôn lậu khu vực miền Bắc", "sub_unit", "CDTCBL", 30),
+    DemoUnit("VTCCB-TCBM", "Phòng Tổ chức bộ máy", "sub_unit", "VTCCB", 10),
     DemoUnit("VPTC", "Văn phòng Tổng cục", "hq_unit", "TCHQ", 45),
     DemoUnit("VPC", "Vụ Pháp chế", "hq_department", "TCHQ", 20),
     DemoUnit("VTVQT", "Vụ Tài vụ – Quản trị", "hq_department", "TCHQ", 25),
@@ -131,9 +134,9 @@ _LOGINS = [
 ]
 
 
-# What Hà Nội's admin granted its personnel officer ("Nhân sự 1"): the staff's particulars and
-# their work history; salary, rewards, family and the rest stay closed to it.
-_OFFICER_SECTIONS = {"nhansu1.hanoi": ("identity", "work_history")}
+# What Hà Nội's admin granted its personnel officer ("Nhân sự 1"): the staff's particulars, their
+# work history and movements; salary, rewards, family and the rest stay closed to it.
+_OFFICER_SECTIONS = {"nhansu1.hanoi": ("identity", "work_history", "movement")}
 
 
 def accounts() -> list[Account]:
@@ -161,7 +164,9 @@ def units(count: int) -> list[DemoUnit]:
     """`count` units: the demo's, then teams (Đội) below their Chi cục, taking the Chi cục in turn."""
     if count <= len(UNITS):
         return UNITS[:count]
-    chi_cuc = [u for u in UNITS if u.kind == "sub_unit"]
+    chi_cuc = [
+        u for u in UNITS if u.kind == "sub_unit" and UNITS_BY_CODE[u.parent or ""].kind == "provincial_department"
+    ]
     teams = [
         DemoUnit(
             f"{parent.code}-D{n // len(chi_cuc) + 1}",

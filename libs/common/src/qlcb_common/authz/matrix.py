@@ -25,7 +25,8 @@ class Scope(IntEnum):
 class Section(StrEnum):
     UNIT = "unit"  # tổ chức bộ máy: the unit tree
     IDENTITY = "identity"  # sơ yếu lý lịch: name, birth, ids
-    WORK_HISTORY = "work_history"  # quá trình công tác, điều động
+    WORK_HISTORY = "work_history"  # quá trình công tác: tuyển dụng, bố trí, bổ nhiệm, luân chuyển
+    MOVEMENT = "movement"  # biến động: điều động sang đơn vị khác, nghỉ hưu, thôi việc, khôi phục
     SALARY = "salary"  # ngạch, bậc, hệ số, phụ cấp
     TRAINING = "training"  # đào tạo, bồi dưỡng
     EVALUATION = "evaluation"  # đánh giá, xếp loại hằng năm
@@ -49,6 +50,7 @@ class Action(StrEnum):
 RECORD = (
     Section.IDENTITY,
     Section.WORK_HISTORY,
+    Section.MOVEMENT,
     Section.SALARY,
     Section.TRAINING,
     Section.EVALUATION,
@@ -76,8 +78,9 @@ _ROWS: dict[Tier, list[Row]] = {
     ],
     Tier.HQ_UNIT: [
         ((*RECORD, Section.UNIT, Section.REPORTS), VIEW, Scope.OWN_UNIT),
-        # Intra-unit moves of non-leaders, rewards and discipline within the head's authority,
-        # asset declarations, labour-contract workers.
+        # Intra-unit moves of non-leaders (work history, never a movement out of the unit or out of
+        # service), rewards and discipline within the head's authority, asset declarations,
+        # labour-contract workers.
         (
             (Section.WORK_HISTORY, Section.REWARDS_DISCIPLINE, Section.ASSET_DECLARATION, Section.LABOUR_CONTRACT),
             WRITE,

@@ -25,6 +25,7 @@ DelegableSection = Literal[
     "unit",
     "identity",
     "work_history",
+    "movement",
     "salary",
     "training",
     "evaluation",

@@ -128,7 +128,7 @@ def _header(data: DecisionInput, violations: list[FieldViolation]) -> _Header | 
 
 def _authz_section(kind: DecisionKind) -> Section:
     section = kind.record_section
-    return section.authz if section is not None else Section.WORK_HISTORY
+    return section.authz if section is not None else Section.MOVEMENT
 
 
 async def _people(
@@ -493,8 +493,10 @@ async def list_decisions(
         query = query.where(DecisionItem.person_id == person_id)
     else:
         unit = await session.get(Unit, unit_id)
-        if unit is None or not authz.permits(actor, Section.UNIT, Action.READ, unit.path, delegations=delegations):
+        if unit is None:
             raise NotFound(f"Không có đơn vị {unit_id!r}")
+        # A unit is no secret (GET /v1/units/{id} answers the same): out of reach is a refusal.
+        authz.require(actor, Section.UNIT, Action.READ, unit.path, delegations=delegations)
         in_unit = (
             Unit.path.startswith(unit.path + "/") | (Unit.id == unit.id) if include_subtree else Unit.id == unit.id
         )

@@ -52,7 +52,7 @@ async def change_status(
 ) -> tuple[Person, str]:
     """Records the new status; returns the person and the status they had before."""
     person, path = await visible_person(session, actor=actor, delegations=delegations, person_id=person_id)
-    authz.require(actor, Section.WORK_HISTORY, Action.UPDATE, path, person=record_ref(person), delegations=delegations)
+    authz.require(actor, Section.MOVEMENT, Action.UPDATE, path, person=record_ref(person), delegations=delegations)
     violations = []
     if status not in SUBJECT_OF:
         violations.append(

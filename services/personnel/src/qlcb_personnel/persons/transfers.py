@@ -52,7 +52,7 @@ async def send(
     from_unit = await session.get(Unit, person.unit_id)
     assert from_unit is not None  # a foreign key
     authz.require(
-        actor, Section.WORK_HISTORY, Action.UPDATE, from_unit.path, person=record_ref(person), delegations=delegations
+        actor, Section.MOVEMENT, Action.UPDATE, from_unit.path, person=record_ref(person), delegations=delegations
     )
     violations: list[FieldViolation] = []
     to_unit = await session.get(Unit, to_unit_id) if to_unit_id else None
@@ -93,7 +93,7 @@ async def _open(
         raise NotFound(f"Không có yêu cầu điều động {transfer_id!r}")
     unit = await session.get(Unit, transfer.from_unit_id if sender else transfer.to_unit_id)
     assert unit is not None  # a foreign key
-    authz.require(actor, Section.WORK_HISTORY, Action.UPDATE, unit.path, delegations=delegations)
+    authz.require(actor, Section.MOVEMENT, Action.UPDATE, unit.path, delegations=delegations)
     if transfer.status != SENT:
         raise FailedPrecondition(f"Yêu cầu điều động đã ở trạng thái {transfer.status}")
     return transfer
@@ -197,7 +197,7 @@ async def list_for_unit(
     unit = await session.get(Unit, unit_id) if unit_id else None
     if unit is None:
         raise NotFound(f"Không có đơn vị {unit_id!r}")
-    authz.require(actor, Section.WORK_HISTORY, Action.READ, unit.path, delegations=delegations)
+    authz.require(actor, Section.MOVEMENT, Action.READ, unit.path, delegations=delegations)
     sides = {
         "TRANSFER_DIRECTION_INCOMING": [Transfer.to_unit_id == unit.id],
         "TRANSFER_DIRECTION_OUTGOING": [Transfer.from_unit_id == unit.id],

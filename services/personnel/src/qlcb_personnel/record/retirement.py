@@ -96,7 +96,7 @@ async def due_between(
     unit = await session.get(Unit, unit_id) if unit_id else None
     if unit is None:
         raise NotFound(f"Không có đơn vị {unit_id!r}")
-    authz.require_visible(actor, Section.UNIT, unit.path, delegations=delegations, what=f"đơn vị {unit_id!r}")
+    authz.require(actor, Section.UNIT, Action.READ, unit.path, delegations=delegations)
     query = (
         select(Person)
         .join(Unit, Unit.id == Person.unit_id)

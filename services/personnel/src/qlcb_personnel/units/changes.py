@@ -44,7 +44,7 @@ class Context:
     def require_moving_staff(self, *paths: str) -> None:
         """A merger or split also moves people: that writes their work history at both ends."""
         for path in paths:
-            authz.require(self.actor, Section.WORK_HISTORY, Action.UPDATE, path, delegations=self.delegations)
+            authz.require(self.actor, Section.MOVEMENT, Action.UPDATE, path, delegations=self.delegations)
 
 
 async def _the_unit(session: AsyncSession, unit_id: str) -> Unit:

@@ -1,0 +1,312 @@
+"""What each tier may do, written out cell by cell from the regulation: the tier table of the
+domain (001/QĐ-TCHQ Điều 5–7, 003 annex 4), for the demo organisation's logins. The services are
+compared against this table, never against the policy code they run (issue 17.1): nothing here
+imports `qlcb_common.authz`.
+
+Columns are the demo logins, one per tier. Rows are an operation on a target, the target seen from
+the login's own unit:
+
+    me       the login's own record (only the self tier's login is linked to one)
+    own      the login's own unit (for person operations: someone working there)
+    below    a unit below it (someone working there)
+    outside  a unit outside its subtree (a Chi cục of another Cục, or one in Hà Nội)
+    dept     another sector-level department (Vụ Pháp chế)
+    any      operations about no unit (catalogs, backups, one's own account)
+
+For `unit.create` and `unit.reorganise` the target is where the new or changed unit sits: a unit
+established under it, or a sub-unit of it renamed, moved, split, merged or dissolved.
+
+A cell says what the caller must get:
+
+    Y  done (2xx)
+    F  refused: 403 (the caller may see the target, or the target is no secret: a unit, a catalog)
+    H  refused as if the record did not exist: 404 (it may not even read it, R-PER-7)
+    -  no such target for this login (the root holds nobody; the self tier's unit has no sub-unit)
+
+The local officer ("Nhân sự 1" of Hà Nội) is read with the grant its admin gave it in the demo:
+the staff's particulars (identity), their work history and movements, nothing else.
+
+The HQ unit's "intra-unit position moves of non-leaders" is read at the grain of the record's
+sections: it writes its own staff's work history (placements) but moves nobody out of the unit or
+out of service. Which of those moves concern leaders is finer than any section and not in here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+LOGINS = (
+    "quantri",  # system admin, at the root (Tổng cục)
+    "vutccb",  # sector HR: staff of Vụ Tổ chức cán bộ
+    "lanhdaovu",  # sector viewer: leadership of Vụ Tổ chức cán bộ
+    "canbo.vutccb",  # HQ department: Vụ Tổ chức cán bộ itself
+    "cucdtcbl",  # HQ unit: Cục Điều tra chống buôn lậu
+    "qthanoi",  # local admin of Cục Hải quan Hà Nội
+    "nhansu1.hanoi",  # local officer of Hà Nội, granted identity and work history
+    "thutruong.hcm",  # unit leader of Cục Hải quan TP Hồ Chí Minh
+    "canbo.noibai",  # self: a civil servant of Chi cục Nội Bài
+)
+
+# Where each login's targets are, by unit code ("me" is the self login's own record in its unit).
+TARGETS: dict[str, dict[str, str]] = {
+    "quantri": {"own": "TCHQ", "below": "HQHN-NB", "dept": "VPC"},
+    "vutccb": {"own": "VTCCB", "below": "VTCCB-TCBM", "outside": "HQHN-NB", "dept": "VPC"},
+    "lanhdaovu": {"own": "VTCCB", "below": "VTCCB-TCBM", "outside": "HQHN-NB", "dept": "VPC"},
+    "canbo.vutccb": {"own": "VTCCB", "below": "VTCCB-TCBM", "outside": "HQHN-NB", "dept": "VPC"},
+    "cucdtcbl": {"own": "CDTCBL", "below": "CDTCBL-KV1", "outside": "HQHN-NB", "dept": "VPC"},
+    "qthanoi": {"own": "HQHN", "below": "HQHN-NB", "outside": "HQHCM-SG1", "dept": "VPC"},
+    "nhansu1.hanoi": {"own": "HQHN", "below": "HQHN-NB", "outside": "HQHCM-SG1", "dept": "VPC"},
+    "thutruong.hcm": {"own": "HQHCM", "below": "HQHCM-TSN", "outside": "HQHN-NB", "dept": "VPC"},
+    "canbo.noibai": {"me": "HQHN-NB", "own": "HQHN-NB", "outside": "HQHCM-SG1", "dept": "VPC"},
+}
+
+# The record's sections as the regulation groups them (R-PER-1; 003 annex 4 grants by these).
+SECTIONS = (
+    "identity",  # sơ yếu lý lịch
+    "work_history",  # quá trình công tác
+    "salary",  # ngạch, bậc, phụ cấp
+    "training",  # đào tạo, bồi dưỡng
+    "evaluation",  # đánh giá, xếp loại
+    "rewards_discipline",  # khen thưởng, kỷ luật
+    "asset_declaration",  # kê khai tài sản
+    "labour_contract",  # hợp đồng lao động
+    "family",  # quan hệ gia đình
+)
+
+# Which regulatory section each part of the resume (each REST section) belongs to.
+RESUME_PARTS = {
+    "personal_details": "identity",
+    "residences": "identity",
+    "id_documents": "identity",
+    "memberships": "identity",  # Đảng, đoàn thể
+    "military_service": "identity",
+    "health": "identity",
+    "policy_status": "identity",  # diện chính sách
+    "recruitment": "work_history",
+    "placements": "work_history",
+    "concurrent_posts": "work_history",
+    "appointments": "work_history",
+    "rotations": "work_history",
+    "secondments": "work_history",
+    "salary": "salary",
+    "allowances": "salary",
+    "trainings": "training",
+    "evaluations": "evaluation",
+    "rewards": "rewards_discipline",
+    "disciplines": "rewards_discipline",
+    "asset_declarations": "asset_declaration",
+    "labour_contracts": "labour_contract",
+    "family": "family",
+}
+
+_TABLE = """
+operation                         target   sys  hr  vw  dep  hqu  adm  off  ldr  self
+# The unit tree (R-ORG-1, R-ORG-2). Units are read within each tier's reach; the system admin and
+# the sector HR tier ("newly established units") establish and reorganise them, nobody else.
+unit.read                         own      Y    Y   Y   Y    Y    Y    Y    Y    F
+unit.read                         below    Y    Y   Y   F    F    Y    Y    Y    -
+unit.read                         outside  -    Y   Y   F    F    F    F    F    F
+unit.read                         dept     Y    Y   Y   F    F    F    F    F    F
+unit.create                       own      Y    Y   F   F    F    F    F    F    F
+unit.create                       below    Y    Y   F   F    F    F    F    F    -
+unit.create                       outside  -    Y   F   F    F    F    F    F    F
+unit.create                       dept     Y    Y   F   F    F    F    F    F    F
+unit.reorganise                   own      Y    Y   F   F    F    F    F    F    F
+unit.reorganise                   below    Y    Y   F   F    F    F    F    F    -
+unit.reorganise                   outside  -    Y   F   F    F    F    F    F    F
+unit.reorganise                   dept     Y    Y   F   F    F    F    F    F    F
+# A new record: the system admin, the sector HR tier (records of its own decisions, any unit), a
+# local admin for its staff, and its officer granted the particulars.
+person.create                     own      -    Y   F   F    F    Y    Y    F    F
+person.create                     below    Y    Y   F   F    F    Y    Y    F    -
+person.create                     outside  -    Y   F   F    F    F    F    F    F
+person.create                     dept     Y    Y   F   F    F    F    F    F    F
+# Finding a record: the sector reads it all; Vụ and Cục of the General Department their own unit;
+# local tiers their subtree; a civil servant their own record only.
+person.read                       me       -    -   -   -    -    -    -    -    Y
+person.read                       own      -    Y   Y   Y    Y    Y    Y    Y    H
+person.read                       below    Y    Y   Y   H    H    Y    Y    Y    -
+person.read                       outside  -    Y   Y   H    H    H    H    H    H
+person.read                       dept     Y    Y   Y   H    H    H    H    H    H
+# Reading each section of a found record.
+record.identity.read              me       -    -   -   -    -    -    -    -    Y
+record.identity.read              own      -    Y   Y   Y    Y    Y    Y    Y    H
+record.identity.read              below    Y    Y   Y   H    H    Y    Y    Y    -
+record.identity.read              outside  -    Y   Y   H    H    H    H    H    H
+record.identity.read              dept     Y    Y   Y   H    H    H    H    H    H
+record.work_history.read          me       -    -   -   -    -    -    -    -    Y
+record.work_history.read          own      -    Y   Y   Y    Y    Y    Y    Y    H
+record.work_history.read          below    Y    Y   Y   H    H    Y    Y    Y    -
+record.work_history.read          outside  -    Y   Y   H    H    H    H    H    H
+record.work_history.read          dept     Y    Y   Y   H    H    H    H    H    H
+record.salary.read                me       -    -   -   -    -    -    -    -    Y
+record.salary.read                own      -    Y   Y   Y    Y    Y    F    Y    H
+record.salary.read                below    Y    Y   Y   H    H    Y    F    Y    -
+record.salary.read                outside  -    Y   Y   H    H    H    H    H    H
+record.salary.read                dept     Y    Y   Y   H    H    H    H    H    H
+record.training.read              me       -    -   -   -    -    -    -    -    Y
+record.training.read              own      -    Y   Y   Y    Y    Y    F    Y    H
+record.training.read              below    Y    Y   Y   H    H    Y    F    Y    -
+record.training.read              outside  -    Y   Y   H    H    H    H    H    H
+record.training.read              dept     Y    Y   Y   H    H    H    H    H    H
+record.evaluation.read            me       -    -   -   -    -    -    -    -    Y
+record.evaluation.read            own      -    Y   Y   Y    Y    Y    F    Y    H
+record.evaluation.read            below    Y    Y   Y   H    H    Y    F    Y    -
+record.evaluation.read            outside  -    Y   Y   H    H    H    H    H    H
+record.evaluation.read            dept     Y    Y   Y   H    H    H    H    H    H
+record.rewards_discipline.read    me       -    -   -   -    -    -    -    -    Y
+record.rewards_discipline.read    own      -    Y   Y   Y    Y    Y    F    Y    H
+record.rewards_discipline.read    below    Y    Y   Y   H    H    Y    F    Y    -
+record.rewards_discipline.read    outside  -    Y   Y   H    H    H    H    H    H
+record.rewards_discipline.read    dept     Y    Y   Y   H    H    H    H    H    H
+record.asset_declaration.read     me       -    -   -   -    -    -    -    -    Y
+record.asset_declaration.read     own      -    Y   Y   Y    Y    Y    F    Y    H
+record.asset_declaration.read     below    Y    Y   Y   H    H    Y    F    Y    -
+record.asset_declaration.read     outside  -    Y   Y   H    H    H    H    H    H
+record.asset_declaration.read     dept     Y    Y   Y   H    H    H    H    H    H
+record.labour_contract.read       me       -    -   -   -    -    -    -    -    Y
+record.labour_contract.read       own      -    Y   Y   Y    Y    Y    F    Y    H
+record.labour_contract.read       below    Y    Y   Y   H    H    Y    F    Y    -
+record.labour_contract.read       outside  -    Y   Y   H    H    H    H    H    H
+record.labour_contract.read       dept     Y    Y   Y   H    H    H    H    H    H
+record.family.read                me       -    -   -   -    -    -    -    -    Y
+record.family.read                own      -    Y   Y   Y    Y    Y    F    Y    H
+record.family.read                below    Y    Y   Y   H    H    Y    F    Y    -
+record.family.read                outside  -    Y   Y   H    H    H    H    H    H
+record.family.read                dept     Y    Y   Y   H    H    H    H    H    H
+# A decision (a reward decision here) is a document of the section its kind writes: one the caller
+# may not read that section of answers as unknown, even about someone the caller may find.
+decision.read                     me       -    -   -   -    -    -    -    -    Y
+decision.read                     own      -    Y   Y   Y    Y    Y    H    Y    H
+decision.read                     below    Y    Y   Y   H    H    Y    H    Y    -
+decision.read                     outside  -    Y   Y   H    H    H    H    H    H
+decision.read                     dept     Y    Y   Y   H    H    H    H    H    H
+decision.cancel                   me       -    -   -   -    -    -    -    -    F
+decision.cancel                   own      -    Y   F   F    Y    Y    H    F    H
+decision.cancel                   below    Y    Y   F   H    H    Y    H    F    -
+decision.cancel                   outside  -    Y   F   H    H    H    H    H    H
+decision.cancel                   dept     Y    Y   F   H    H    H    H    H    H
+# Writing each section: the sector HR tier anywhere; a Vụ its own staff's asset declarations; a Cục
+# of the General Department its own staff's moves, rewards and discipline, asset declarations and
+# labour contracts; a local admin everything about its staff; its officer what it was granted.
+# Viewers, leaders and the civil servant themself write nothing.
+record.identity.write             me       -    -   -   -    -    -    -    -    F
+record.identity.write             own      -    Y   F   F    F    Y    Y    F    H
+record.identity.write             below    Y    Y   F   H    H    Y    Y    F    -
+record.identity.write             outside  -    Y   F   H    H    H    H    H    H
+record.identity.write             dept     Y    Y   F   H    H    H    H    H    H
+record.work_history.write         me       -    -   -   -    -    -    -    -    F
+record.work_history.write         own      -    Y   F   F    Y    Y    Y    F    H
+record.work_history.write         below    Y    Y   F   H    H    Y    Y    F    -
+record.work_history.write         outside  -    Y   F   H    H    H    H    H    H
+record.work_history.write         dept     Y    Y   F   H    H    H    H    H    H
+record.salary.write               me       -    -   -   -    -    -    -    -    F
+record.salary.write               own      -    Y   F   F    F    Y    F    F    H
+record.salary.write               below    Y    Y   F   H    H    Y    F    F    -
+record.salary.write               outside  -    Y   F   H    H    H    H    H    H
+record.salary.write               dept     Y    Y   F   H    H    H    H    H    H
+record.training.write             me       -    -   -   -    -    -    -    -    F
+record.training.write             own      -    Y   F   F    F    Y    F    F    H
+record.training.write             below    Y    Y   F   H    H    Y    F    F    -
+record.training.write             outside  -    Y   F   H    H    H    H    H    H
+record.training.write             dept     Y    Y   F   H    H    H    H    H    H
+record.evaluation.write           me       -    -   -   -    -    -    -    -    F
+record.evaluation.write           own      -    Y   F   F    F    Y    F    F    H
+record.evaluation.write           below    Y    Y   F   H    H    Y    F    F    -
+record.evaluation.write           outside  -    Y   F   H    H    H    H    H    H
+record.evaluation.write           dept     Y    Y   F   H    H    H    H    H    H
+record.rewards_discipline.write   me       -    -   -   -    -    -    -    -    F
+record.rewards_discipline.write   own      -    Y   F   F    Y    Y    F    F    H
+record.rewards_discipline.write   below    Y    Y   F   H    H    Y    F    F    -
+record.rewards_discipline.write   outside  -    Y   F   H    H    H    H    H    H
+record.rewards_discipline.write   dept     Y    Y   F   H    H    H    H    H    H
+record.asset_declaration.write    me       -    -   -   -    -    -    -    -    F
+record.asset_declaration.write    own      -    Y   F   Y    Y    Y    F    F    H
+record.asset_declaration.write    below    Y    Y   F   H    H    Y    F    F    -
+record.asset_declaration.write    outside  -    Y   F   H    H    H    H    H    H
+record.asset_declaration.write    dept     Y    Y   F   H    H    H    H    H    H
+record.labour_contract.write      me       -    -   -   -    -    -    -    -    F
+record.labour_contract.write      own      -    Y   F   F    Y    Y    F    F    H
+record.labour_contract.write      below    Y    Y   F   H    H    Y    F    F    -
+record.labour_contract.write      outside  -    Y   F   H    H    H    H    H    H
+record.labour_contract.write      dept     Y    Y   F   H    H    H    H    H    H
+record.family.write               me       -    -   -   -    -    -    -    -    F
+record.family.write               own      -    Y   F   F    F    Y    F    F    H
+record.family.write               below    Y    Y   F   H    H    Y    F    F    -
+record.family.write               outside  -    Y   F   H    H    H    H    H    H
+record.family.write               dept     Y    Y   F   H    H    H    H    H    H
+# Movements (R-PER-3): a transfer between units is a hand-off, sent or withdrawn by the sending
+# unit and accepted or declined by the receiving one; retirement, resignation and the like change
+# the record's status. They are the sector HR tier's, a local admin's and its officer's (granted
+# work history and movements); a Cục of the General Department moves its staff within the unit
+# only (placements, above), never out of it nor out of service.
+person.status                     own      -    Y   F   F    F    Y    Y    F    H
+person.status                     below    Y    Y   F   H    H    Y    Y    F    -
+person.status                     outside  -    Y   F   H    H    H    H    H    H
+person.status                     dept     Y    Y   F   H    H    H    H    H    H
+transfer.send                     own      -    Y   F   F    F    Y    Y    F    H
+transfer.send                     below    Y    Y   F   H    H    Y    Y    F    -
+transfer.send                     outside  -    Y   F   H    H    H    H    H    H
+transfer.send                     dept     Y    Y   F   H    H    H    H    H    H
+transfer.withdraw                 own      -    Y   F   F    F    Y    Y    F    F
+transfer.withdraw                 below    Y    Y   F   F    F    Y    Y    F    -
+transfer.withdraw                 outside  -    Y   F   F    F    F    F    F    F
+transfer.withdraw                 dept     Y    Y   F   F    F    F    F    F    F
+transfer.receive                  own      -    Y   F   F    F    Y    Y    F    F
+transfer.receive                  below    Y    Y   F   F    F    Y    Y    F    -
+transfer.receive                  outside  -    Y   F   F    F    F    F    F    F
+transfer.receive                  dept     Y    Y   F   F    F    F    F    F    F
+transfer.list                     own      -    Y   Y   Y    Y    Y    Y    Y    F
+transfer.list                     below    Y    Y   Y   F    F    Y    Y    Y    -
+transfer.list                     outside  -    Y   Y   F    F    F    F    F    F
+transfer.list                     dept     Y    Y   Y   F    F    F    F    F    F
+# Reports on a unit: the sector all of them, a Vụ or Cục its own, local tiers their subtree (a unit
+# leader "all its reports"); a civil servant none.
+reports.read                      own      Y    Y   Y   Y    Y    Y    Y    Y    F
+reports.read                      below    Y    Y   Y   F    F    Y    Y    Y    -
+reports.read                      outside  -    Y   Y   F    F    F    F    F    F
+reports.read                      dept     Y    Y   Y   F    F    F    F    F    F
+# Catalogs are read by everyone and kept by the sector HR tier (R-PER-6); backups and restores are
+# the system admin's technical operations; everyone reads their own account.
+catalog.read                      any      Y    Y   Y   Y    Y    Y    Y    Y    Y
+catalog.write                     any      Y    Y   F   F    F    F    F    F    F
+backup.operate                    any      Y    F   F   F    F    F    F    F    F
+account.me                        any      Y    Y   Y   Y    Y    Y    Y    Y    Y
+"""
+
+
+@dataclass(frozen=True)
+class Cell:
+    operation: str
+    target: str
+    login: str
+    expected: str  # Y, F or H
+
+
+def cells() -> list[Cell]:
+    """Every cell of the table that names an answer (not "-")."""
+    found: list[Cell] = []
+    seen: set[tuple[str, str]] = set()
+    for line in _TABLE.strip().splitlines()[1:]:
+        if line.startswith("#"):
+            continue
+        operation, target, *answers = line.split()
+        if len(answers) != len(LOGINS) or (operation, target) in seen:
+            raise ValueError(f"malformed or repeated row: {line!r}")
+        seen.add((operation, target))
+        for login, answer in zip(LOGINS, answers, strict=True):
+            if answer not in {"Y", "F", "H", "-"}:
+                raise ValueError(f"unknown answer {answer!r} in {line!r}")
+            if answer != "-":
+                if target != "any" and target not in TARGETS[login]:
+                    raise ValueError(f"{login} has no {target} target but {line!r} answers for it")
+                found.append(Cell(operation, target, login, answer))
+    return found
+
+
+def expected(operation: str, target: str, login: str) -> str:
+    """The answer of one cell ("-" for a cell the table leaves empty)."""
+    for cell in cells():
+        if (cell.operation, cell.target, cell.login) == (operation, target, login):
+            return cell.expected
+    return "-"
