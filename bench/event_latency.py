@@ -12,9 +12,9 @@ Views of each event:
 - in the polled run, the client's: from the receipt of each CreatePerson reply to the first
   GetHeadcount that counts that person (one poll in flight at a time, timed at its midpoint).
 
-Each run must end with every person written in reports' inbox and counted by its histogram,
-and, in the polled run, seen by the client: latencies over events that never arrived would
-otherwise look short."""
+Each run must end with every person written stamped published by the relay, in reports' inbox
+and counted by its histogram, and, in the polled run, seen by the client: latencies over events
+that never arrived would otherwise look short."""
 
 from __future__ import annotations
 
@@ -81,6 +81,9 @@ class Stamps:
     to the relay's published_at (its batch acknowledged by JetStream) and to reports' inbox row."""
 
     events: int
+    """Events applied in reports (inbox rows)."""
+    published: int
+    """Events the relay stamped published."""
     acked_p50_ms: float
     acked_p99_ms: float
     inbox_p50_ms: float
@@ -172,7 +175,9 @@ class Target:
     unit_id: str
 
 
-async def _stamps(target: Target, since: datetime) -> Stamps:
+async def _spans(target: Target, since: datetime) -> tuple[list[float], list[float]]:
+    """Per event written since `since`, in seconds: to the relay's published_at (those stamped yet)
+    and to reports' inbox row (those applied yet), each sorted."""
     async with target.personnel_db.connect() as conn:
         outbox = {
             row.event_id: (row.created_at, row.published_at)
@@ -193,8 +198,23 @@ async def _stamps(target: Target, since: datetime) -> Stamps:
     applied = sorted(
         (inbox[event_id] - created).total_seconds() for event_id, (created, _) in outbox.items() if event_id in inbox
     )
+    return acked, applied
+
+
+async def _stamps(target: Target, since: datetime, expected: int) -> Stamps:
+    """The row stamps once the relay has stamped and reports applied `expected` events written
+    since `since` (or the timeout has passed: then fewer)."""
+    deadline = time.monotonic() + CATCH_UP_TIMEOUT
+    while True:
+        acked, applied = await _spans(target, since)
+        if min(len(acked), len(applied)) >= expected or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.2)
+    if not acked or not applied:
+        raise RuntimeError(f"of {expected} events written, {len(acked)} were stamped published, {len(applied)} applied")
     return Stamps(
         events=len(applied),
+        published=len(acked),
         acked_p50_ms=statistics.median(acked) * 1000,
         acked_p99_ms=_percentile(acked, 0.99) * 1000,
         inbox_p50_ms=statistics.median(applied) * 1000,
@@ -272,10 +292,11 @@ async def _phase(target: Target, sizes: Sizes, *, first: int, poll: bool) -> Pha
         histogram_events=int(delta.get(float("inf"), 0.0)),
         histogram_p50_ms=_histogram_percentile(delta, 0.5) * 1000,
         histogram_p99_ms=_histogram_percentile(delta, 0.99) * 1000,
-        stamps=await _stamps(target, since),
+        stamps=await _stamps(target, since, total),
         direct=_direct(replies, polls) if poll else None,
     )
     seen = {
+        "the relay's stamps": phase.stamps.published,
         "reports' inbox": phase.stamps.events,
         "the lag histogram": phase.histogram_events,
         **({"the client's polls": phase.direct.events} if phase.direct is not None else {}),

@@ -1,6 +1,6 @@
 """An authenticated trivial gRPC call through the shared interceptor vs a bare grpcio server.
 
-Each echo server runs in a process of its own, as a service does, so the client's work is not
+Each echo server (`bench.echo`) runs in a process of its own, as a service does, so the client's work is not
 counted on the server's core. Three servers: bare `grpc.aio`, the interceptor exactly as
 `grpc_runtime.serve` wires it, and the same interceptor with the verifier's cache of verified
 tokens turned off, so that every call checks the RS256 signature.
@@ -24,10 +24,8 @@ from typing import Any
 
 import grpc
 
+from bench import echo as echo_server
 from bench.stats import Latency
-from qlcb_common.auth import TokenVerifier
-from qlcb_common.grpc_interceptor import ServiceInterceptor
-from qlcb_common.settings import Environment, OidcSettings
 
 METHOD = "/bench.Echo/Echo"
 PAYLOAD = b"x" * 64
@@ -36,8 +34,6 @@ KINDS = {
     "ours": "shared interceptor",
     "ours_uncached": "shared interceptor, every call's token verified (cache off)",
 }
-SERVICE = "personnel"  # the echo servers check tokens as personnel's does
-CPU = "cpu"  # asks an echo server for its process's CPU seconds; anything else stops it
 
 Call = Callable[[], Awaitable[Any]]
 
@@ -102,45 +98,13 @@ class _Samples:
     cpu: float = 0.0
 
 
-def _handler() -> grpc.GenericRpcHandler:
-    async def echo(request: bytes, _context: Any) -> bytes:
-        return request
-
-    return grpc.method_handlers_generic_handler(
-        "bench.Echo",
-        {"Echo": grpc.unary_unary_rpc_method_handler(echo, lambda b: b, lambda b: b)},
-    )
-
-
-async def _serve(kind: str, issuer: str, conn: Connection) -> None:
-    interceptors: list[Any] = []
-    if kind != "bare":
-        oidc = OidcSettings(issuer=issuer, QLCB_ENVIRONMENT=Environment.DEVELOPMENT)  # type: ignore[arg-type]
-        if kind == "ours_uncached":
-            oidc = oidc.model_copy(update={"verified_cache_size": 0})
-        interceptors.append(ServiceInterceptor("bench", TokenVerifier(oidc, SERVICE)))
-    # As grpc_runtime.serve builds it (the bare server gets the same option).
-    server = grpc.aio.server(interceptors=interceptors, options=[("grpc.so_reuseport", 0)])
-    server.add_generic_rpc_handlers((_handler(),))
-    port = server.add_insecure_port("127.0.0.1:0")
-    await server.start()
-    conn.send(port)
-    while await asyncio.to_thread(conn.recv) == CPU:
-        conn.send(time.process_time())
-    await server.stop(0)
-
-
-def _child(kind: str, issuer: str, conn: Connection) -> None:
-    asyncio.run(_serve(kind, issuer, conn))
-
-
 @dataclass(frozen=True)
 class _Echo:
     port: int
     conn: Connection
 
     async def cpu_seconds(self) -> float:
-        self.conn.send(CPU)
+        self.conn.send(echo_server.CPU)
         seconds: float = await asyncio.to_thread(self.conn.recv)
         return seconds
 
@@ -153,7 +117,9 @@ async def _served(kinds: list[str], issuer: str) -> AsyncIterator[dict[str, _Ech
     try:
         for kind in kinds:
             ours, theirs = multiprocessing.Pipe()
-            process = spawn.Process(target=_child, args=(kind, issuer, theirs), name=f"bench-echo-{kind}", daemon=True)
+            process = spawn.Process(
+                target=echo_server.child, args=(kind, issuer, theirs), name=f"bench-echo-{kind}", daemon=True
+            )
             process.start()
             children.append((kind, process, ours))
         echoes = {}

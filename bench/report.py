@@ -151,7 +151,7 @@ def lag_rows(lag: dict[str, event_latency.Phase]) -> list[str]:
             f"| {t.inbox_p99_ms:.1f} | {t.inbox_max_ms:.1f} |"
         )
         rows.append(
-            f"{lead} | row stamps: occurred_at → relay's batch acked | {t.events} | {t.acked_p50_ms:.1f} "
+            f"{lead} | row stamps: occurred_at → relay's batch acked | {t.published} | {t.acked_p50_ms:.1f} "
             f"| {t.acked_p99_ms:.1f} | — |"
         )
         if phase.direct is not None:
