@@ -213,6 +213,7 @@ def test_event_latency_is_read_for_every_event_written(lag: dict[str, event_late
     writes = SIZES.event_latency.writes
     for name, phase in lag.items():
         assert phase.writes == writes
+        assert phase.stamps.published == writes, f"{name}: the relay stamped every event published"
         assert phase.stamps.events == writes, f"{name}: every person written reached reports' inbox"
         assert phase.histogram_events >= writes, f"{name}: the lag histogram counted every one"
     direct = lag["polled"].direct
