@@ -28,6 +28,8 @@ from bench import echo as echo_server
 from bench.stats import Latency
 
 METHOD = "/bench.Echo/Echo"
+STARTUP_TIMEOUT = 120.0
+"""For the three echo servers to start, side by side (a loaded machine takes its time to import)."""
 PAYLOAD = b"x" * 64
 KINDS = {
     "bare": "bare `grpc.aio`",
@@ -123,9 +125,11 @@ async def _served(kinds: list[str], issuer: str) -> AsyncIterator[dict[str, _Ech
             process.start()
             children.append((kind, process, ours))
         echoes = {}
+        deadline = time.monotonic() + STARTUP_TIMEOUT
         for kind, _, ours in children:
-            if not await asyncio.to_thread(ours.poll, 60):
-                raise RuntimeError(f"echo server {kind} did not start")
+            # A child that fails to start closes its end: the poll returns at once and recv fails.
+            if not await asyncio.to_thread(ours.poll, max(0.0, deadline - time.monotonic())):
+                raise RuntimeError(f"echo server {kind} did not start in {STARTUP_TIMEOUT:.0f} s")
             echoes[kind] = _Echo(ours.recv(), ours)
         yield echoes
     finally:

@@ -141,7 +141,7 @@ def record_stack(system: System, tmp_path_factory: pytest.TempPathFactory) -> It
 async def whole(system: System, record_stack: ServiceStack) -> record_read.Result:
     assert record_stack.database_urls["personnel"].endswith(f"/{record_stack.database_name('personnel')}")
     for name in RECORD_STACK:
-        await record_stack.wait_ready(name)
+        await record_stack.wait_ready(name, timeout=120)
     return await run.whole_records(record_stack, lambda: system.token(ADMIN), SIZES.record_read)
 
 
