@@ -3,25 +3,24 @@
 `python -m bench --only grpc` starts Keycloak, NATS and PostgreSQL but not the services, runs the
 token verification and the gRPC call benchmarks and prints their sections; it writes no file.
 `python -m bench --only record [--people N --units N]` starts the whole stack, loads the people and
-reads and writes their records (`record_read`), and prints that section; it writes no file."""
+reads and writes their records (`record_read`), and prints that section; it writes no file.
+`python -m bench --smoke` runs every benchmark at its smoke sizes (each module's `SMOKE`: a few
+calls, rows or people; the suite runs them so in tests/integration/test_bench_smoke.py), to see
+that each still runs and passes its own checks, in seconds; it prints the page, whose figures
+mean nothing at those sizes, and writes no file."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
+import dataclasses
 import shutil
-import statistics
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
-
-from bench import event_latency, grpc_call, issuance, record_read, relay, token_verify
-from qlcb_devstack.accounts import Account, ensure_user, password_token
+from bench import grpc_call, report, run, token_verify
+from qlcb_devstack.accounts import password_token
 from qlcb_devstack.keycloak import KeycloakServer
 from qlcb_devstack.mail import MailSink
 from qlcb_devstack.nats import NatsServer
@@ -31,249 +30,12 @@ from qlcb_devstack.seed import seed_accounts
 from qlcb_devstack.stack import DATABASES, Infra, ServiceStack
 from qlcb_devstack.state import repo_root, state_dir
 
+UNIT = "BENCH"
+"""The unit the benchmarks' accounts and people belong to."""
+
 
 def _step(what: str) -> None:
     print(f"[bench] {what}", file=sys.stderr, flush=True)  # noqa: T201
-
-
-def _ratio(ours: float, bare: float, rounds: list[float] | None) -> str:
-    if rounds is None:
-        return f"{ours / bare:.2f}"
-    first, _, third = statistics.quantiles(rounds, n=4)
-    return f"{ours / bare:.2f} ({first:.2f}–{third:.2f})"
-
-
-def _grpc_rows(calls: grpc_call.Result) -> list[str]:
-    rows = []
-    for index, mode in enumerate(grpc_call.MODES):
-        bare = calls.runs["bare"][index].latency
-        for kind, label in grpc_call.KINDS.items():
-            run = calls.runs[kind][index]
-            ours = run.latency
-            rounds = calls.rounds[kind][index]
-            p50 = _ratio(ours.p50_ms, bare.p50_ms, None if kind == "bare" else rounds.p50)
-            throughput = _ratio(ours.per_second, bare.per_second, None if kind == "bare" else rounds.throughput)
-            rows.append(
-                f"| {mode} | {label} | {ours.p50_ms:.3f} | {ours.p99_ms:.3f} | {ours.per_second:,.0f} "
-                f"| {run.server_cpu_us:.0f} | {p50} | {throughput} |"
-            )
-    return rows
-
-
-def _grpc_summary_rows(calls: grpc_call.Result) -> list[str]:
-    rows = []
-    for index, mode in enumerate(grpc_call.MODES):
-        ours, bare = calls.runs["ours"][index].latency, calls.runs["bare"][index].latency
-        rows += [
-            f"| authenticated gRPC call, {mode}, p50 | {ours.p50_ms:.3f} ms | {bare.p50_ms:.3f} ms "
-            f"| {ours.p50_ms / bare.p50_ms:.2f} |",
-            f"| authenticated gRPC call, {mode}, throughput | {ours.per_second:,.0f} calls/s "
-            f"| {bare.per_second:,.0f} calls/s | {ours.per_second / bare.per_second:.2f} |",
-        ]
-    return rows
-
-
-def _verify_section(verify: dict[str, float]) -> list[str]:
-    return [
-        "## Bearer-token verification",
-        "",
-        "The shared `TokenVerifier` (cached JWKS, RS256, issuer, audience, expiry), its cache of verified tokens "
-        f"turned off, against a bare `jwt.decode` with the same key and checks, {token_verify.N} times each "
-        f"in {token_verify.ROUNDS} rounds that take turns. Target: ratio ≤ 1.2. The last column is the "
-        "verifier as the services run it, cache on, given the same token again: a lookup by the exact token "
-        "and a test of its `exp`.",
-        "",
-        "| bare PyJWT µs/token | TokenVerifier µs/token | ratio | TokenVerifier, token already verified, µs |",
-        "|---|---|---|---|",
-        f"| {verify['bare_us']:.1f} | {verify['ours_us']:.1f} | {verify['ratio']:.2f} "
-        f"| {verify['remembered_us']:.1f} |",
-        "",
-    ]
-
-
-def _grpc_section(calls: grpc_call.Result) -> list[str]:
-    return [
-        "## Authenticated trivial gRPC call",
-        "",
-        "A 64-byte echo (`/bench.Echo/Echo`, generic handler) served in a separate process by a bare "
-        "`grpc.aio` server, and by a server with the shared `ServiceInterceptor` wired as "
-        "`grpc_runtime.serve` wires it (token verification against the real Keycloak issuer, RED metrics, "
-        "error mapping), called with a real Keycloak access token. The third server is the same interceptor "
-        "with the verifier's cache of verified tokens turned off, so that every call checks the token's RS256 "
-        "signature, issuer, audience and expiry: the gap between it and the second is that check. The three "
-        f"servers run side by side; after {grpc_call.WARMUP} warm-up calls each, {grpc_call.ROUNDS} rounds "
-        f"measure them in turn (the order rotates), each round {grpc_call.SEQUENTIAL // grpc_call.ROUNDS} "
-        f"sequential calls, then {grpc_call.CONCURRENT // grpc_call.ROUNDS} calls from {grpc_call.WORKERS} "
-        "concurrent callers on one channel, per server. Ratios are to the bare server over all rounds; in "
-        "brackets, the middle half of the single rounds' ratios (first to third quartile). That spread is the "
-        f"noise: the client, the servers and whatever else runs on the machine share its {os.cpu_count()} "
-        "cores. Server CPU is the echo server process's CPU time (all its threads) per call. Targets at "
-        f"{grpc_call.WORKERS} concurrent callers: p50 ratio ≤ 1.5, throughput ratio ≥ 0.7.",
-        "",
-        "Where the time went (issue 15, point 10), found with cProfile and py-spy on the echo servers and "
-        "their CPU time per call: the bare server spends about 200–300 µs of CPU per call, mostly in "
-        "grpcio's C core and the asyncio loop. The interceptor's own Python work (the wrapper, the metadata "
-        "lookup, the caller in a context variable, two labelled Prometheus updates) takes 7 µs a call in a "
-        "tight loop. Nearly all the rest was `jwt.decode`: at best 110 µs for Keycloak's 1.5 kB token, of "
-        "which the RSA check is about 20 µs and half PyJWT's validation of each base64url segment, a Python "
-        "loop over every character. At 16 callers the server is CPU-bound and its throughput follows its "
-        "CPU per call, which the check made 1.7–2.3 times the bare server's. The earlier 2.4× p50 of the "
-        "interceptor with a token verified once was mostly noise: that server's CPU per call is 1.05–1.4 "
-        "times the bare server's, but the servers ran one after the other, and the p50 at 16 callers swings "
-        "with whatever else the machine runs. What changed: `TokenVerifier` remembers a verified token, "
-        "keyed by its exact text (at most 1024, oldest dropped first, served only before its `exp`, all "
-        "forgotten when the JWKS is refreshed), so a client's repeated token is checked once; the benchmark "
-        "runs the servers side by side in rotating rounds and reports the rounds' spread and each server's "
-        "CPU per call. How noisy: in five runs before this one on 2026-12-01 (the first three with half the "
-        "calls), other engineers' test suites loading the machine (load average 3–12), the shared "
-        "interceptor's ratios at 16 callers were p50 1.14, 2.53, 1.06, 1.09, 1.08 and throughput 0.87, 0.60, "
-        "0.99, 0.95, 1.05, its CPU per call 1.05–1.36 times the bare server's (cache off: p50 1.40–3.55, "
-        "throughput 0.39–0.72, CPU 1.72–2.27).",
-        "",
-        "| mode | server | p50 ms | p99 ms | calls/s | server CPU µs/call | p50 ratio | throughput ratio |",
-        "|---|---|---|---|---|---|---|---|",
-        *_grpc_rows(calls),
-        "",
-    ]
-
-
-def _lag_rows(lag: dict[str, event_latency.Phase]) -> list[str]:
-    rows = []
-    for name, phase in (("writes only", lag["quiet"]), ("writes + polling", lag["polled"])):
-        lead = f"| {name} | {phase.achieved_rate:.1f} | {phase.write_p50_ms:.1f}"
-        rows.append(
-            f"{lead} | lag histogram (occurred_at → reports' commit) | {phase.histogram_events} "
-            f"| {phase.histogram_p50_ms:.1f} | {phase.histogram_p99_ms:.1f} | — |"
-        )
-        t = phase.stamps
-        rows.append(
-            f"{lead} | row stamps: occurred_at → reports' inbox row | {t.events} | {t.inbox_p50_ms:.1f} "
-            f"| {t.inbox_p99_ms:.1f} | {t.inbox_max_ms:.1f} |"
-        )
-        rows.append(
-            f"{lead} | row stamps: occurred_at → relay's batch acked | {t.events} | {t.acked_p50_ms:.1f} "
-            f"| {t.acked_p99_ms:.1f} | — |"
-        )
-        if phase.direct is not None:
-            d = phase.direct
-            rows.append(
-                f"{lead} | client, reply → counted (poll every {d.poll_interval_ms:.1f} ms) | {d.events} "
-                f"| {d.p50_ms:.1f} | {d.p99_ms:.1f} | {d.max_ms:.1f} |"
-            )
-    return rows
-
-
-def _pair(ours: record_read.Percentiles, raw: record_read.Percentiles) -> str:
-    return (
-        f"{ours.p50_ms:.2f} / {ours.p95_ms:.2f} | {raw.p50_ms:.2f} / {raw.p95_ms:.2f} "
-        f"| {ours.p50_ms / raw.p50_ms:.1f} / {ours.p95_ms / raw.p95_ms:.1f}"
-    )
-
-
-def _verdict(met: bool) -> str:
-    return "met" if met else "missed"
-
-
-def _record_summary_rows(result: record_read.Result) -> list[str]:
-    reads, writes = result.reads, result.writes
-    return [
-        f"| whole record through the gateway, p95 ({result.loaded.people:,} people) "
-        f"| {reads['ours'].p95_ms:.2f} ms | {reads['raw'].p95_ms:.2f} ms (raw SQL) "
-        f"| {reads['ours'].p95_ms / reads['raw'].p95_ms:.1f} |",
-        f"| salary step with its history and outbox events, {record_read.IN_FLIGHT} concurrent "
-        f"| {writes['ours_concurrent'].per_second:,.0f} entries/s "
-        f"| {writes['raw_concurrent'].per_second:,.0f} rows/s (raw INSERT) "
-        f"| {writes['ours_concurrent'].per_second / writes['raw_concurrent'].per_second:.2f} |",
-    ]
-
-
-def _record_section(result: record_read.Result) -> list[str]:
-    loaded, reads, writes = result.loaded, result.reads, result.writes
-    write_rows = []
-    for mode, label in (("sequential", "one at a time"), ("concurrent", f"{record_read.IN_FLIGHT} in flight")):
-        ours, raw = writes[f"ours_{mode}"], writes[f"raw_{mode}"]
-        write_rows.append(
-            f"| {label} | {ours.per_second:,.0f} | {ours.latency.p50_ms:.1f} / {ours.latency.p95_ms:.1f} "
-            f"| {raw.per_second:,.0f} | {raw.latency.p50_ms:.2f} / {raw.latency.p95_ms:.2f} "
-            f"| {ours.per_second / raw.per_second:.3f} |"
-        )
-    return [
-        "## Whole record at scale",
-        "",
-        f"Run of {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. "
-        f"{loaded.people:,} people over {loaded.units:,} units, generated by the demo's own generator "
-        "(`qlcb_devstack.demo` and `records`: Vietnamese names, ranks and salary steps on the ND 204 grid, "
-        "evaluations, rewards, family) and loaded by `bench/record_read.py` in a process of its own, straight "
-        "into personnel's PostgreSQL with COPY: into the tables personnel created at start, the columns taken "
-        "from its SQLAlchemy tables. Each salary step closed by the next is stored as personnel stores it, "
-        "superseded with a `closed` version, so the table holds every version; the entries of each block of "
-        f"{record_read.BLOCK:,} people are interleaved, so that a person's rows lie on many pages as years of "
-        "recording leave them. The entries go in without their indexes and constraints, which are then built "
-        "again from PostgreSQL's own definitions of them (the server as devstack runs it: shared_buffers 128 MB; "
-        f"maintenance_work_mem {record_read.MAINTENANCE_WORK_MEM} for the loader's session), then ANALYZE. "
-        "Peak memory is the loader's resident set: generation is streamed, never more than one block held.",
-        "",
-        "| people | units | entry rows (all versions) | people: generate + COPY | entries: generate + COPY "
-        "| indexes and constraints | ANALYZE | loader peak RSS |",
-        "|---|---|---|---|---|---|---|---|",
-        f"| {loaded.people:,} | {loaded.units:,} | {loaded.entries:,} | {loaded.people_seconds:.0f} s "
-        f"| {loaded.entries_seconds:.0f} s | {loaded.indexes_seconds:.0f} s | {loaded.analyze_seconds:.0f} s "
-        f"| {loaded.peak_rss_mb:.0f} MB |",
-        "",
-        f"Reads: {record_read.READS:,} people drawn at random (after {record_read.WARMUP} reads of others, "
-        "uncounted), each read whole through the gateway (`GET /v1/persons/{id}/record` with the system "
-        "admin's token: the person, every section it may read, the next raise and the retirement date) and "
-        "then by raw SQL over the same rows (asyncpg, prepared: the person's row, and its current "
-        "`record_entries` rows in the order the service returns them), one after the other on one client; "
-        f"then the same people as of {record_read.AS_OF.isoformat()} (`?as_of=`, and the raw query with the "
-        f"same condition). The records read hold {result.entries_per_record:.1f} current entries on average. "
-        f"Targets: whole-record p95 ≤ 15 ms ({_verdict(reads['ours'].p95_ms <= 15)} here) and ≤ 3× raw SQL "
-        f"({_verdict(reads['ours'].p95_ms <= 3 * reads['raw'].p95_ms)} here). The machine's load average "
-        f"(1 minute) was {result.load_average[0]:.1f} when the reads began and {result.load_average[1]:.1f} "
-        f"when the writes ended: everything shares its {os.cpu_count()} cores.",
-        "",
-        "| read | ours p50 / p95 ms | raw SQL p50 / p95 ms | ratio p50 / p95 |",
-        "|---|---|---|---|",
-        f"| whole record | {_pair(reads['ours'], reads['raw'])} |",
-        f"| as of {record_read.AS_OF.isoformat()} | {_pair(reads['ours_as_of'], reads['raw_as_of'])} |",
-        "",
-        "Where the time went (issue 8, Performance), found with cProfile counting CPU time in a second gateway "
-        "and a second personnel process beside the running ones, over 20,000 loaded people, and with "
-        "EXPLAIN ANALYZE: not in PostgreSQL. The record's query uses `ix_record_entries_current` (a bitmap "
-        "index scan, the person's 21 rows on 21 heap pages, 0.1–0.35 ms over 50,000 loaded people), and a "
-        "read makes the same number of queries whatever the record holds (no N+1); turning the entries "
-        "into JSON and back (personnel's `to_proto`, the gateway's parsing and typed models) is a few per "
-        "cent. The time is the Python layers a read crosses, each a few milliseconds of CPU: the gateway "
-        "about 3.8 ms per read (FastAPI's routing, dependencies, validation), personnel 8–10 ms per "
-        "GetRecord through gRPC before the change below, on each of its round trips to PostgreSQL a stack of "
-        "SQLAlchemy statement building and ORM loading; under load, every hop between the four processes "
-        "also waits for a core. What changed: the whole record's routes were tried after the sections' "
-        "110 generated ones (route matching took 5.0 s of CPU for 400 reads under cProfile, 1.7 s for 600 "
-        "after); GetRecord made 8 queries and makes 6 (the next raise is worked out from the entries just "
-        "read instead of reading the salary, discipline and evaluation entries again; the retirement age "
-        "of the person's sex only, not both): 8.0–11.7 ms of CPU per GetRecord in-process before, 6.3–6.7 "
-        "after, runs alternated on a loaded machine. Other runs, on 2026-12-02, show how much the figures "
-        "move with what else runs here: a million people while other test suites loaded the machine (load "
-        "average 10.0 when the reads began, 6.8 at the end) took 113 + 1728 + 618 + 2 s to load and read "
-        "whole records in 29.09 / 64.42 ms (p50 / p95) against raw SQL 1.43 / 8.25 ms, salary steps at 32 "
-        "and 44 entries/s against 526 and 897 raw rows/s; 100,000 people at load 6.5 to 4.4: 14.72 / 31.81 "
-        "against 0.71 / 3.45 ms; 20,000 people at load 1.5: 7.90 / 12.63 against 0.38 / 0.67 ms. The p95 "
-        "target was met on a quiet machine only, the ratio target in no run: what remains is spread over the "
-        "framework layers, and a read cost some twenty times the raw queries at p50 in every one.",
-        "",
-        "Writes: a salary step for people below the last step of their rank, due when their current step has "
-        "served its months (`POST /v1/persons/{id}/salary`): checked against the rank's grid in the catalog, "
-        "the current step closed (a superseded version and a `closed` one), the new one recorded by the "
-        "caller, two `record.changed` events staged in the outbox, one transaction. Against a raw INSERT of "
-        f"one `record_entries` row per statement (autocommit), {record_read.SEQUENTIAL_WRITES} one at a time, "
-        f"then {record_read.CONCURRENT_WRITES} from {record_read.IN_FLIGHT} concurrent callers, each on other "
-        "people.",
-        "",
-        "| writes | ours entries/s | ours p50 / p95 ms | raw INSERT rows/s | raw p50 / p95 ms | throughput ratio |",
-        "|---|---|---|---|---|---|",
-        *write_rows,
-        "",
-    ]
 
 
 def _start_infra(run_dir: Path) -> Infra:
@@ -306,7 +68,7 @@ def _start_infra(run_dir: Path) -> Infra:
     return infra
 
 
-async def _run(only: str | None, people: int = record_read.PEOPLE, units: int = record_read.UNITS) -> str:
+async def _run(only: str | None, sizes: run.Sizes, command: str) -> str:
     began = time.monotonic()
     run_dir = state_dir() / "bench-run"
     shutil.rmtree(run_dir, ignore_errors=True)
@@ -314,8 +76,6 @@ async def _run(only: str | None, people: int = record_read.PEOPLE, units: int = 
     infra = _start_infra(run_dir)
     services = ServiceStack(infra, run_dir)
     try:
-        if infra.postgres is None:
-            raise RuntimeError("the benchmarks need PostgreSQL")
         if only != "grpc":
             _step("starting the services")
             services.start_all()
@@ -325,150 +85,71 @@ async def _run(only: str | None, people: int = record_read.PEOPLE, units: int = 
             return password_token(infra.keycloak.base_url, "quantri", passwords["quantri"])
 
         token = admin_token()
+        people = sizes.record_read.people
         if only == "record":
             _step(f"whole records: loading {people:,} people, then reading and writing")
-            loaded = await record_read.measure(
-                services.gateway_url, admin_token, infra.postgres.dsn("personnel", driver="postgresql"), people, units
-            )
-            return "\n".join(_record_section(loaded))
+            return report.record_report(await run.whole_records(services, admin_token, sizes.record_read))
         _step("token verification")
-        verify = await token_verify.measure(infra.issuer, token)
-        _step(f"authenticated gRPC call ({grpc_call.ROUNDS} rounds)")
-        calls = await grpc_call.measure(infra.issuer, token)
+        verify = await token_verify.measure(infra.issuer, token, sizes.token_verify)
+        _step(f"authenticated gRPC call ({sizes.grpc_call.rounds} rounds)")
+        calls = await grpc_call.measure(infra.issuer, token, sizes.grpc_call)
         if only == "grpc":
-            return "\n".join([*_verify_section(verify), *_grpc_section(calls)])
-        async with httpx.AsyncClient(base_url=services.gateway_url, timeout=30) as api:
-            unit = await api.post(
-                "/v1/units",
-                json={"code": "BENCH", "name": "Đơn vị đo hiệu năng", "kind": "general_department"},
-                headers={"Authorization": f"Bearer {token}"},
-            )
-            unit.raise_for_status()
+            return report.grpc_report(verify, calls)
+        unit_id = await run.bench_unit(services.gateway_url, token, UNIT)
         _step("outbox relay")
-        infra.postgres.create_database("bench_outbox")
-        throughput = await relay.measure(
-            infra.nats.url, infra.nats.credentials("ops"), infra.postgres.dsn("bench_outbox")
-        )
+        relayed = await run.outbox_relay(infra, "bench_outbox", sizes.relay)
         _step("account issuance")
-        steps = []
-        for account in (
-            Account("bench.officer", "Đo hiệu năng 2026", "local-officer", "/BENCH", "Lê Văn Đề"),
-            Account("bench.leader", "Đo hiệu năng 2026", "unit-leader", "/BENCH", "Lý Văn Đo"),
-            Account("bench.admin", "Đo hiệu năng 2026", "local-admin", "/BENCH", "Lâm Văn Duyệt"),
-        ):
-            ensure_user(infra.keycloak_admin(), account)
-            steps.append(password_token(infra.keycloak.base_url, account.username, account.password))
-        issue = await issuance.measure(
-            services.identity_url,
-            issuance.Signers(steps[0], steps[1], steps[2], admin_token()),
-            "/BENCH",
-            infra.keycloak_admin(),
-            infra.mail,
-        )
-        _step(f"event latency (twice {event_latency.RATE} writes/s for {event_latency.SECONDS} s)")
-        lag = await event_latency.measure(
-            services.personnel_target,
-            services.grpc_target("reports"),
-            services.ops_url("reports"),
-            services.database_urls,
-            admin_token(),
-            unit.json()["id"],
-        )
+        issued = await run.account_issuance(infra, services, UNIT, admin_token(), sizes.issuance)
+        lag_sizes = sizes.event_latency
+        _step(f"event latency (twice {lag_sizes.rate} writes/s for {lag_sizes.seconds} s)")
+        lag = await run.event_lag(services, admin_token(), unit_id, lag_sizes)
         _step(f"whole records: loading {people:,} people, then reading and writing")
-        whole = await record_read.measure(
-            services.gateway_url, admin_token, infra.postgres.dsn("personnel", driver="postgresql"), people, units
-        )
+        whole = await run.whole_records(services, admin_token, sizes.record_read)
     finally:
         _step("stopping everything")
         services.stop_all()
         infra.stop()
         shutil.rmtree(run_dir, ignore_errors=True)
-    return "\n".join(
-        [
-            "# Benchmarks",
-            "",
-            f"Generated by `make bench` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {os.cpu_count()} cores, "
-            f"Python {platform.python_version()}, {platform.machine()}. Real Keycloak, NATS JetStream and "
-            "PostgreSQL on this machine, started by devstack for the run; each of our paths is measured beside "
-            f"a raw baseline in the same run. The whole run took {time.monotonic() - began:.0f} s. Absolute "
-            "figures depend on the machine; the ratios are the point.",
-            "",
-            "## Summary",
-            "",
-            "| measurement | ours | baseline | ratio |",
-            "|---|---|---|---|",
-            *_grpc_summary_rows(calls),
-            f"| event latency, commit to projection, p50 / p99 (lag histogram; exact from row stamps) "
-            f"| {lag['quiet'].histogram_p50_ms:.1f} / {lag['quiet'].histogram_p99_ms:.1f} ms; "
-            f"{lag['quiet'].stamps.inbox_p50_ms:.1f} / {lag['quiet'].stamps.inbox_p99_ms:.1f} ms | — | — |",
-            f"| outbox relay throughput | {throughput['ours_per_s']:,.0f} msgs/s "
-            f"| {throughput['bare_per_s']:,.0f} msgs/s | {throughput['ratio']:.2f} |",
-            *_record_summary_rows(whole),
-            "",
-            *_verify_section(verify),
-            *_grpc_section(calls),
-            "## Event latency, commit to projection",
-            "",
-            f"{event_latency.RATE} `CreatePerson` calls per second for {event_latency.SECONDS} s through "
-            f"personnel's gRPC API on PostgreSQL, each time after {event_latency.WARMUP_SECONDS} s of uncounted "
-            "writes at the same rate (the first events a fresh process handles are markedly slower), twice. "
-            "Three views of each event: the reports service's "
-            "`qlcb_event_lag_seconds` histogram, from the envelope's `occurred_at` (stamped inside personnel's "
-            "transaction) to the commit of its effect in reports, its percentiles interpolated within the "
-            "buckets (bounds at 5, 10, 25, 50 ms, so coarse); the same span read exactly, after the run, from "
-            "the rows both services wrote (outbox `created_at` to reports' inbox `processed_at`, written just "
-            "before the consumer commits), and, as the relay's share, to the outbox row's `published_at` (its "
-            "batch acknowledged by JetStream; the consumer may be done before that stamp). In the second run "
-            "the client also measures from the receipt of each `CreatePerson` reply to the first `GetHeadcount` "
-            "of reports that counts the person, polling back to back with one call in flight (resolution: the "
-            "poll interval); that polling loads reports while it consumes, so the first run is the headline.",
-            "",
-            "| run | achieved writes/s | CreatePerson p50 ms | view | events | p50 ms | p99 ms | max ms |",
-            "|---|---|---|---|---|---|---|---|",
-            *_lag_rows(lag),
-            "",
-            "## Outbox relay throughput",
-            "",
-            f"{relay.N} envelopes of the same size: a bare nats-py loop publishing them to a scratch JetStream "
-            f"stream in `asyncio.gather` batches of {relay.BATCH} (awaiting acks, with `Nats-Msg-Id`), against "
-            "`OutboxRelay.publish_batch()` called until it returns 0 over the same number of rows staged with "
-            "`Outbox.add` in PostgreSQL: each batch claims rows (`FOR UPDATE SKIP LOCKED`), publishes them the "
-            "same way and marks them published in one transaction. The last column is the relay over the same "
-            "rows again with a publisher that acknowledges at once: its database work alone. A batch's claim, "
-            "publish and mark run one after the other, so the relay's time per batch is about the sum of the two.",
-            "",
-            "| bare publish msgs/s | relay msgs/s | ratio | relay, no-op publisher, msgs/s |",
-            "|---|---|---|---|",
-            f"| {throughput['bare_per_s']:,.0f} | {throughput['ours_per_s']:,.0f} | {throughput['ratio']:.2f} "
-            f"| {throughput['database_only_per_s']:,.0f} |",
-            "",
-            "## Account issuance, end to end",
-            "",
-            f"{issuance.N} accounts, each through identity's whole workflow (request, the unit head's consent, "
-            "approval, issuance into Keycloak, one-time retrieval of the first-login password), against the "
-            "bare Keycloak admin calls that create the same account (user, temporary password, role, group).",
-            "",
-            "| bare Keycloak p50 / p99 ms | workflow p50 / p99 ms | p50 ratio |",
-            "|---|---|---|",
-            f"| {issue['bare'].p50_ms:.0f} / {issue['bare'].p99_ms:.0f} | {issue['ours'].p50_ms:.0f} / "
-            f"{issue['ours'].p99_ms:.0f} | {issue['ours'].p50_ms / issue['bare'].p50_ms:.2f} |",
-            "",
-            *_record_section(whole),
-        ]
-    )
+    results = run.Results(verify, calls, relayed, issued, lag, whole)
+    return report.document(results, time.monotonic() - began, command)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--only", choices=["grpc", "record"], help="run only these benchmarks and print them")
-    parser.add_argument("--people", type=int, default=record_read.PEOPLE, help="people the record benchmark loads")
-    parser.add_argument("--units", type=int, default=record_read.UNITS, help="units the record benchmark loads")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="every benchmark at its smoke sizes, not the full ones: "
+        + "; ".join(f"{f.name}: {_sizes(getattr(run.SMOKE, f.name))}" for f in dataclasses.fields(run.SMOKE))
+        + " (print only, no file written)",
+    )
+    parser.add_argument(
+        "--people", type=int, help=f"people the record benchmark loads (default {run.FULL.record_read.people:,})"
+    )
+    parser.add_argument(
+        "--units", type=int, help=f"units the record benchmark loads (default {run.FULL.record_read.units:,})"
+    )
     args = parser.parse_args()
-    only = args.only
-    report = asyncio.run(_run(only, args.people, args.units))
-    if only is None:
-        (repo_root() / "docs" / "benchmarks.md").write_text(report, encoding="utf-8")
-    print(report)  # noqa: T201
+    sizes = run.SMOKE if args.smoke else run.FULL
+    overrides = {name: value for name in ("people", "units") if (value := getattr(args, name)) is not None}
+    if overrides:
+        try:
+            record_sizes = dataclasses.replace(sizes.record_read, **overrides)
+        except ValueError as exc:
+            parser.error(str(exc))
+        sizes = dataclasses.replace(sizes, record_read=record_sizes)
+    command = "python -m bench --smoke" if args.smoke else "make bench"
+    page = asyncio.run(_run(args.only, sizes, command))
+    if args.only is None and not args.smoke:
+        (repo_root() / "docs" / "benchmarks.md").write_text(page, encoding="utf-8")
+    print(page)  # noqa: T201
+
+
+def _sizes(sizes: object) -> str:
+    return ", ".join(f"{field.name} {getattr(sizes, field.name)}" for field in dataclasses.fields(sizes))  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":

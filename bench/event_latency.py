@@ -1,7 +1,8 @@
 """Event latency from personnel's commit to the reports projection, under a steady write load.
 
-Two runs of the same load (CreatePerson at RATE per second for SECONDS, after WARMUP_SECONDS of
-uncounted writes): "quiet", writes only, and "polled", writes while the client polls reports.
+Two runs of the same load (CreatePerson at `rate` per second for `seconds`, after
+`warmup_seconds` of uncounted writes): "quiet", writes only, and "polled", writes while the
+client polls reports.
 Views of each event:
 - the reports service's own `qlcb_event_lag_seconds` histogram, observed from the envelope's
   occurred_at (stamped in personnel's transaction) to the commit of its effect in reports;
@@ -10,7 +11,10 @@ Views of each event:
   inbox processed_at), and the relay's share (outbox created_at to published_at);
 - in the polled run, the client's: from the receipt of each CreatePerson reply to the first
   GetHeadcount that counts that person (one poll in flight at a time, timed at its midpoint).
-"""
+
+Each run must end with every person written stamped published by the relay, in reports' inbox
+and counted by its histogram, and, in the polled run, seen by the client: latencies over events
+that never arrived would otherwise look short."""
 
 from __future__ import annotations
 
@@ -32,11 +36,32 @@ from qlcb.personnel.v1 import personnel_pb2, personnel_pb2_grpc
 from qlcb.reports.v1 import reports_pb2, reports_pb2_grpc
 from qlcb_common.events import subjects
 
-RATE, SECONDS, WARMUP_SECONDS = 50, 20, 2
 CONSUMER = "reports-personnel"
 CATCH_UP_TIMEOUT = 60.0
 
 Metadata = tuple[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """`rate` CreatePerson calls per second for `seconds`, after `warmup_seconds` at the same
+    rate, not counted; twice."""
+
+    rate: int = 50
+    seconds: int = 20
+    warmup_seconds: int = 2
+
+    def __post_init__(self) -> None:
+        if min(self.rate, self.seconds) < 1 or self.warmup_seconds < 0:
+            raise ValueError("at least one write per second for one second")
+
+    @property
+    def writes(self) -> int:
+        """Writes measured in each run."""
+        return self.rate * self.seconds
+
+
+SMOKE = Sizes(rate=10, seconds=1, warmup_seconds=1)
 
 
 @dataclass(frozen=True)
@@ -56,6 +81,9 @@ class Stamps:
     to the relay's published_at (its batch acknowledged by JetStream) and to reports' inbox row."""
 
     events: int
+    """Events applied in reports (inbox rows)."""
+    published: int
+    """Events the relay stamped published."""
     acked_p50_ms: float
     acked_p99_ms: float
     inbox_p50_ms: float
@@ -65,6 +93,7 @@ class Stamps:
 
 @dataclass(frozen=True)
 class Phase:
+    sizes: Sizes
     writes: int
     achieved_rate: float
     write_p50_ms: float
@@ -146,7 +175,9 @@ class Target:
     unit_id: str
 
 
-async def _stamps(target: Target, since: datetime) -> Stamps:
+async def _spans(target: Target, since: datetime) -> tuple[list[float], list[float]]:
+    """Per event written since `since`, in seconds: to the relay's published_at (those stamped yet)
+    and to reports' inbox row (those applied yet), each sorted."""
     async with target.personnel_db.connect() as conn:
         outbox = {
             row.event_id: (row.created_at, row.published_at)
@@ -167,8 +198,23 @@ async def _stamps(target: Target, since: datetime) -> Stamps:
     applied = sorted(
         (inbox[event_id] - created).total_seconds() for event_id, (created, _) in outbox.items() if event_id in inbox
     )
+    return acked, applied
+
+
+async def _stamps(target: Target, since: datetime, expected: int) -> Stamps:
+    """The row stamps once the relay has stamped and reports applied `expected` events written
+    since `since` (or the timeout has passed: then fewer)."""
+    deadline = time.monotonic() + CATCH_UP_TIMEOUT
+    while True:
+        acked, applied = await _spans(target, since)
+        if min(len(acked), len(applied)) >= expected or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.2)
+    if not acked or not applied:
+        raise RuntimeError(f"of {expected} events written, {len(acked)} were stamped published, {len(applied)} applied")
     return Stamps(
         events=len(applied),
+        published=len(acked),
         acked_p50_ms=statistics.median(acked) * 1000,
         acked_p99_ms=_percentile(acked, 0.99) * 1000,
         inbox_p50_ms=statistics.median(applied) * 1000,
@@ -177,11 +223,11 @@ async def _stamps(target: Target, since: datetime) -> Stamps:
     )
 
 
-async def _write(target: Target, numbers: range, replies: list[float], writes: list[float]) -> None:
-    """CreatePerson for each number, at RATE per second; each reply's receipt time and latency."""
+async def _write(target: Target, numbers: range, rate: int, replies: list[float], writes: list[float]) -> None:
+    """CreatePerson for each number, at `rate` per second; each reply's receipt time and latency."""
     started = time.perf_counter()
     for index, n in enumerate(numbers):
-        await asyncio.sleep(max(0.0, started + index / RATE - time.perf_counter()))
+        await asyncio.sleep(max(0.0, started + index / rate - time.perf_counter()))
         sent = time.perf_counter()
         await target.personnel.CreatePerson(
             personnel_pb2.CreatePersonRequest(
@@ -199,13 +245,13 @@ async def _write(target: Target, numbers: range, replies: list[float], writes: l
         writes.append(replies[-1] - sent)
 
 
-async def _phase(target: Target, *, first: int, poll: bool) -> Phase:
-    """WARMUP_SECONDS of writes, not counted, then SECONDS of writes at the same rate, measured."""
+async def _phase(target: Target, sizes: Sizes, *, first: int, poll: bool) -> Phase:
+    """`warmup_seconds` of writes, not counted, then `seconds` of writes at the same rate, measured."""
     reports, metadata, unit_id = target.reports, target.metadata, target.unit_id
     reports_ops_url = target.reports_ops_url
-    warmup, total = RATE * WARMUP_SECONDS, RATE * SECONDS
+    warmup, total = sizes.rate * sizes.warmup_seconds, sizes.writes
     counted = await _buckets(reports_ops_url)
-    await _write(target, range(first, first + warmup), [], [])
+    await _write(target, range(first, first + warmup), sizes.rate, [], [])
     await _caught_up(reports_ops_url, counted.get(float("inf"), 0.0) + warmup)
     since = datetime.now(UTC)
     baseline = await _baseline(reports, unit_id, metadata)
@@ -216,7 +262,7 @@ async def _phase(target: Target, *, first: int, poll: bool) -> Phase:
     writing_done = asyncio.Event()
 
     async def write() -> None:
-        await _write(target, range(first + warmup, first + warmup + total), replies, writes)
+        await _write(target, range(first + warmup, first + warmup + total), sizes.rate, replies, writes)
         writing_done.set()
 
     async def follow() -> None:
@@ -238,16 +284,26 @@ async def _phase(target: Target, *, first: int, poll: bool) -> Phase:
     achieved_rate = total / (replies[-1] - started)
     after = await _caught_up(reports_ops_url, before.get(float("inf"), 0.0) + total)
     delta = {bound: count - before.get(bound, 0.0) for bound, count in after.items()}
-    return Phase(
+    phase = Phase(
+        sizes=sizes,
         writes=total,
         achieved_rate=achieved_rate,
         write_p50_ms=statistics.median(writes) * 1000,
         histogram_events=int(delta.get(float("inf"), 0.0)),
         histogram_p50_ms=_histogram_percentile(delta, 0.5) * 1000,
         histogram_p99_ms=_histogram_percentile(delta, 0.99) * 1000,
-        stamps=await _stamps(target, since),
+        stamps=await _stamps(target, since, total),
         direct=_direct(replies, polls) if poll else None,
     )
+    seen = {
+        "the relay's stamps": phase.stamps.published,
+        "reports' inbox": phase.stamps.events,
+        "the lag histogram": phase.histogram_events,
+        **({"the client's polls": phase.direct.events} if phase.direct is not None else {}),
+    }
+    if short := {view: events for view, events in seen.items() if events < total}:
+        raise RuntimeError(f"of {total} people written, only these arrived: {short}")
+    return phase
 
 
 def _direct(replies: list[float], polls: list[tuple[float, int]]) -> Direct:
@@ -275,6 +331,7 @@ async def measure(
     database_urls: dict[str, str],
     token: str,
     unit_id: str,
+    sizes: Sizes = Sizes(),
 ) -> dict[str, Phase]:
     """Two phases of the same load: "quiet" (writes only) and "polled" (writes while the client
     polls GetHeadcount, which gives the direct view but also loads reports)."""
@@ -294,8 +351,8 @@ async def measure(
                 metadata=(("authorization", f"Bearer {token}"),),
                 unit_id=unit_id,
             )
-            quiet = await _phase(target, first=0, poll=False)
-            polled = await _phase(target, first=RATE * (WARMUP_SECONDS + SECONDS), poll=True)
+            quiet = await _phase(target, sizes, first=0, poll=False)
+            polled = await _phase(target, sizes, first=sizes.rate * sizes.warmup_seconds + sizes.writes, poll=True)
     finally:
         await personnel_db.dispose()
         await reports_db.dispose()

@@ -8,7 +8,13 @@ personnel created at start, their columns taken from its SQLAlchemy tables (a co
 if nullable, is left empty). A timeline entry followed by the next is stored as personnel stores
 it: the first version superseded, and a `closed` version ending the day before the next begins.
 The entries of each block of people are interleaved, so that a person's rows lie on many pages,
-as years of recording leave them, not on one. Its peak resident memory is the loader's."""
+as years of recording leave them, not on one. Its peak resident memory is the loader's.
+
+The run checks itself: each COPY must take every row generated, and the people loaded are
+counted in the table afterwards; every record read
+through the gateway must hold the very rows the raw query read; every salary step written must
+be the person's current one afterwards, and every raw row must be there. Figures over wrong
+answers would mean nothing."""
 
 from __future__ import annotations
 
@@ -38,16 +44,46 @@ from qlcb_personnel.persons.models import Person
 from qlcb_personnel.record.models import RecordEntry
 from qlcb_personnel.units.models import Unit
 
-PEOPLE, UNITS = 1_000_000, 1_000
 BLOCK = 2048
 """People whose entries are interleaved in the table."""
 LOADED_BY = "bench-loader"
 ID_SEED, ORDER_SEED = 8, 9
-READS, WARMUP = 2000, 300
 AS_OF = date(2015, 6, 30)
-SEQUENTIAL_WRITES, CONCURRENT_WRITES, IN_FLIGHT = 300, 800, 8
 MAINTENANCE_WORK_MEM = "1GB"
 """For the loader's session, which builds the entries' indexes again (the server's default: 64 MB)."""
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """`people` loaded over `units`; `reads` of them timed (after `warmup` reads of others), now
+    and as of AS_OF; `sequential_writes` salary steps one at a time, then `concurrent_writes` with
+    `in_flight` at once, and as many raw INSERTs each. The reads and writes need
+    `warmup + reads + 5 × (sequential_writes + concurrent_writes)` people of the load (the steps
+    are taken from four times as many as they need, since some are at their rank's last step)."""
+
+    people: int = 1_000_000
+    units: int = 1_000
+    reads: int = 2000
+    warmup: int = 300
+    sequential_writes: int = 300
+    concurrent_writes: int = 800
+    in_flight: int = 8
+
+    def __post_init__(self) -> None:
+        if min(self.reads, self.warmup, self.sequential_writes, self.concurrent_writes, self.in_flight) < 1:
+            raise ValueError("at least one read, warm-up read, write of each kind and writer")
+        if self.units < 2:
+            raise ValueError("at least 2 units: the people work below the root")
+        if self.people < self.sampled:
+            raise ValueError(f"{self.people} people: the reads and writes need {self.sampled}")
+
+    @property
+    def sampled(self) -> int:
+        """People the reads and writes draw from the load."""
+        return self.warmup + self.reads + 5 * (self.sequential_writes + self.concurrent_writes)
+
+
+SMOKE = Sizes(people=100, units=12, reads=5, warmup=2, sequential_writes=3, concurrent_writes=4, in_flight=2)
 
 RecordRow = dict[str, Any]
 _json = json.JSONEncoder().encode
@@ -86,6 +122,7 @@ class Writes:
 
 @dataclass(frozen=True)
 class Result:
+    sizes: Sizes
     loaded: Loaded
     entries_per_record: float
     """Current entries of the people read, on average."""
@@ -95,6 +132,10 @@ class Result:
     """"ours" and "raw", "…_sequential" and "…_concurrent"."""
     load_average: tuple[float, float]
     """The machine's 1-minute load average when the reads began and when the writes ended."""
+    checked: dict[str, int]
+    """What the run found right afterwards: "people loaded" counted in the table, "records read" and
+    "records read as of" (the gateway's rows the raw query's), "steps read back" (each the
+    person's current step), "raw rows read back"."""
 
 
 _NOT_VERSION_OR_VARIANT = ~((0xF000 << 64) | (0xC000 << 48))
@@ -259,8 +300,13 @@ def record_rows(person_id: str, person: demo.DemoPerson, ids: random.Random, now
     return rows
 
 
-async def _copy(connection: asyncpg.Connection, rows: _Rows, source: AsyncIterator[tuple[Any, ...]]) -> None:
-    await connection.copy_records_to_table(rows.table, records=source, columns=rows.columns)
+async def _copy(
+    connection: asyncpg.Connection, rows: _Rows, source: AsyncIterator[tuple[Any, ...]], expected: Callable[[], int]
+) -> None:
+    """COPYs the rows in; fails unless PostgreSQL took as many as `expected()` says were generated."""
+    status: str = await connection.copy_records_to_table(rows.table, records=source, columns=rows.columns)
+    if status != f"COPY {expected()}":
+        raise RuntimeError(f"{rows.table}: generated {expected()} rows, PostgreSQL answered {status!r}")
 
 
 @dataclass(frozen=True)
@@ -327,8 +373,8 @@ async def load(dsn: str, people: int, unit_count: int) -> Loaded:
             for _, _, row in _person_rows(people, units, unit_ids, now):
                 yield person_table.row(row)
 
-        await _copy(connection, unit_table, unit_source())
-        await _copy(connection, person_table, person_source())
+        await _copy(connection, unit_table, unit_source(), lambda: len(unit_rows))
+        await _copy(connection, person_table, person_source(), lambda: people)
         people_seconds = time.monotonic() - began
 
         # The entries go into the table without its indexes and constraints, which are built again
@@ -351,7 +397,7 @@ async def load(dsn: str, people: int, unit_count: int) -> Loaded:
                         yield row
                     block = []
 
-        await _copy(connection, entry_table, entry_source())
+        await _copy(connection, entry_table, entry_source(), lambda: entries)
         entries_seconds = time.monotonic() - began
         began = time.monotonic()
         await connection.execute(f"SET maintenance_work_mem = '{MAINTENANCE_WORK_MEM}'")
@@ -406,31 +452,41 @@ _RAW_ENTRIES_AS_OF = (
 )
 
 
-async def _raw_read(connection: asyncpg.Connection, person_id: str, as_of: date | None) -> int:
+async def _raw_read(connection: asyncpg.Connection, person_id: str, as_of: date | None) -> list[asyncpg.Record]:
     await connection.fetchrow(_RAW_PERSON, person_id)
+    rows: list[asyncpg.Record]
     if as_of is None:
-        return len(await connection.fetch(_RAW_ENTRIES, person_id))
-    return len(await connection.fetch(_RAW_ENTRIES_AS_OF, person_id, as_of))
+        rows = await connection.fetch(_RAW_ENTRIES, person_id)
+    else:
+        rows = await connection.fetch(_RAW_ENTRIES_AS_OF, person_id, as_of)
+    return rows
 
 
 async def _reads(
     api: httpx.AsyncClient, connection: asyncpg.Connection, people: Sequence[str], as_of: date | None
 ) -> tuple[Percentiles, Percentiles, list[int]]:
-    """Each person read through the gateway, then by raw SQL, one after the other."""
+    """Each person read through the gateway, then by raw SQL, one after the other; then each
+    record's rows compared: the gateway's must be the raw query's. Returns the entries per record."""
     params = {"as_of": as_of.isoformat()} if as_of else {}
     ours: list[float] = []
     raw: list[float] = []
-    counts: list[int] = []
+    pairs: list[tuple[httpx.Response, list[asyncpg.Record]]] = []
     for person_id in people:
         started = time.perf_counter()
         response = await api.get(f"/v1/persons/{person_id}/record", params=params)
         read = time.perf_counter()
-        counts.append(await _raw_read(connection, person_id, as_of))
+        rows = await _raw_read(connection, person_id, as_of)
         raw.append(time.perf_counter() - read)
         ours.append(read - started)
         if response.status_code != 200:
             raise RuntimeError(f"GET record: {response.status_code} {response.text[:300]}")
-    return Percentiles.of(ours), Percentiles.of(raw), counts
+        pairs.append((response, rows))
+    for person_id, (response, rows) in zip(people, pairs, strict=True):
+        record = response.json()
+        served = sorted(entry["id"] for entries in record["sections"].values() for entry in entries or [])
+        if record["person"]["id"] != person_id or served != sorted(row["id"] for row in rows):
+            raise RuntimeError(f"the record of {person_id} read through the gateway is not the rows the raw query read")
+    return Percentiles.of(ours), Percentiles.of(raw), [len(rows) for _, rows in pairs]
 
 
 @dataclass(frozen=True)
@@ -471,6 +527,23 @@ async def _next_steps(connection: asyncpg.Connection, people: Sequence[str]) -> 
     return steps
 
 
+async def _steps_read_back(connection: asyncpg.Connection, steps: Sequence[_Step]) -> int:
+    """How many of the steps are now their person's current, open salary step; fails on any other."""
+    current = {
+        row["person_id"]: (json.loads(row["values"])["step"], row["valid_from"].isoformat())
+        for row in await connection.fetch(
+            "SELECT person_id, values, valid_from FROM record_entries WHERE person_id = ANY($1::varchar[])"
+            " AND section = 'salary' AND superseded_at IS NULL AND NOT retracted AND valid_to IS NULL",
+            [step.person_id for step in steps],
+        )
+    }
+    for step in steps:
+        if current.get(step.person_id) != (step.body["values"]["step"], step.body["valid_from"]):
+            found = current.get(step.person_id)
+            raise RuntimeError(f"{step.person_id}: the current salary step is {found}; wrote {step.body}")
+    return len(steps)
+
+
 async def _timed(calls: Sequence[Callable[[], Awaitable[None]]], in_flight: int) -> Writes:
     latencies: list[float] = []
     pending = iter(calls)
@@ -495,6 +568,9 @@ def _our_write(api: httpx.AsyncClient, step: _Step) -> Callable[[], Awaitable[No
     return call
 
 
+_RAW_VALID_FROM = date(2029, 1, 1)
+
+
 def _raw_write(pool: asyncpg.Pool, table: _Rows, person_id: str) -> Callable[[], Awaitable[None]]:
     statement = (
         f"INSERT INTO {table.table} ({', '.join(table.columns)}) "
@@ -510,11 +586,11 @@ def _raw_write(pool: asyncpg.Pool, table: _Rows, person_id: str) -> Callable[[],
             "version": 1,
             "person_id": person_id,
             "section": "salary",
-            "valid_from": date(2029, 1, 1),
+            "valid_from": _RAW_VALID_FROM,
             "valid_to": None,
             "values": json.dumps({"rank_code": "08.051", "step": 9, "coefficient": "4.98"}),
             "decision_number": "1/QĐ-BENCH",
-            "decision_date": date(2029, 1, 1),
+            "decision_date": _RAW_VALID_FROM,
             "decision_body": "Tổng cục Hải quan",
             "decision_signer": None,
             "decision_signer_post": None,
@@ -530,22 +606,33 @@ def _raw_write(pool: asyncpg.Pool, table: _Rows, person_id: str) -> Callable[[],
     return call
 
 
-async def measure(gateway_url: str, token: Callable[[], str], dsn: str, people: int, units: int) -> Result:
-    loaded = await _load_in_child(dsn, people, units)
+async def _loaded_people(connection: asyncpg.Connection, loaded: Loaded) -> int:
+    """The people the loader said it loaded, counted in the table (the loader has checked each
+    COPY's count against the rows it generated); fails if they differ."""
+    counted: int = await connection.fetchval("SELECT count(*) FROM persons WHERE created_by = $1", LOADED_BY)
+    if counted != loaded.people:
+        raise RuntimeError(f"the loader loaded {loaded.people} people; the table holds {counted}")
+    return counted
+
+
+async def measure(gateway_url: str, token: Callable[[], str], dsn: str, sizes: Sizes = Sizes()) -> Result:
+    loaded = await _load_in_child(dsn, sizes.people, sizes.units)
     entry_table = _Rows(RecordEntry.__table__, _ENTRY_FIELDS)  # type: ignore[arg-type]
-    pool = await asyncpg.create_pool(dsn, min_size=IN_FLIGHT, max_size=IN_FLIGHT)
+    pool = await asyncpg.create_pool(dsn, min_size=sizes.in_flight, max_size=sizes.in_flight)
     try:
         async with pool.acquire() as connection:
+            checked = {"people loaded": await _loaded_people(connection, loaded)}
             sample = [
                 row["id"]
                 for row in await connection.fetch(
                     "SELECT id FROM persons WHERE created_by = $1 ORDER BY random() LIMIT $2",
                     LOADED_BY,
-                    WARMUP + READS + 5 * (SEQUENTIAL_WRITES + CONCURRENT_WRITES),
+                    sizes.sampled,
                 )
             ]
-        warm, read, writers = sample[:WARMUP], sample[WARMUP : WARMUP + READS], sample[WARMUP + READS :]
-        limits = httpx.Limits(max_connections=IN_FLIGHT)
+        warm, read = sample[: sizes.warmup], sample[sizes.warmup : sizes.warmup + sizes.reads]
+        writers = sample[sizes.warmup + sizes.reads :]
+        limits = httpx.Limits(max_connections=sizes.in_flight)
         async with (
             httpx.AsyncClient(base_url=gateway_url, timeout=60, limits=limits) as api,
             pool.acquire() as connection,
@@ -554,44 +641,54 @@ async def measure(gateway_url: str, token: Callable[[], str], dsn: str, people: 
             await _reads(api, connection, warm, None)
             load_before = os.getloadavg()[0]
             ours_now, raw_now, counts = await _reads(api, connection, read, None)
+            checked["records read"] = len(counts)
             api.headers["Authorization"] = f"Bearer {token()}"
-            ours_then, raw_then, _ = await _reads(api, connection, read, AS_OF)
+            ours_then, raw_then, counts_then = await _reads(api, connection, read, AS_OF)
+            checked["records read as of"] = len(counts_then)
             # Raw rows go to other people than ours: they would clash with the steps ours record.
-            writes_each = SEQUENTIAL_WRITES + CONCURRENT_WRITES
-            steps = await _next_steps(connection, writers[writes_each:])
+            sequential, writes_each = sizes.sequential_writes, sizes.sequential_writes + sizes.concurrent_writes
+            steps = (await _next_steps(connection, writers[writes_each:]))[:writes_each]
             if len(steps) < writes_each:
                 raise RuntimeError(f"only {len(steps)} of the people sampled can take a next step")
             raw_people = writers[:writes_each]
             api.headers["Authorization"] = f"Bearer {token()}"
             writes = {
-                "ours_sequential": await _timed([_our_write(api, s) for s in steps[:SEQUENTIAL_WRITES]], 1),
-                "raw_sequential": await _timed(
-                    [_raw_write(pool, entry_table, p) for p in raw_people[:SEQUENTIAL_WRITES]], 1
-                ),
-                "ours_concurrent": await _timed(
-                    [_our_write(api, s) for s in steps[SEQUENTIAL_WRITES:writes_each]], IN_FLIGHT
-                ),
+                "ours_sequential": await _timed([_our_write(api, s) for s in steps[:sequential]], 1),
+                "raw_sequential": await _timed([_raw_write(pool, entry_table, p) for p in raw_people[:sequential]], 1),
+                "ours_concurrent": await _timed([_our_write(api, s) for s in steps[sequential:]], sizes.in_flight),
                 "raw_concurrent": await _timed(
-                    [_raw_write(pool, entry_table, p) for p in raw_people[SEQUENTIAL_WRITES:]], IN_FLIGHT
+                    [_raw_write(pool, entry_table, p) for p in raw_people[sequential:]], sizes.in_flight
                 ),
             }
-        load_after = os.getloadavg()[0]
+            load_after = os.getloadavg()[0]
+            checked["steps read back"] = await _steps_read_back(connection, steps)
+            checked["raw rows read back"] = await connection.fetchval(
+                "SELECT count(*) FROM record_entries WHERE person_id = ANY($1::varchar[]) AND valid_from = $2"
+                " AND recorded_by = $3",
+                raw_people,
+                _RAW_VALID_FROM,
+                LOADED_BY,
+            )
+            if checked["raw rows read back"] != writes_each:
+                raise RuntimeError(f"{checked['raw rows read back']} of {writes_each} raw rows are in the table")
     finally:
         await pool.close()
     return Result(
+        sizes=sizes,
         loaded=loaded,
         entries_per_record=statistics.mean(counts),
         reads={"ours": ours_now, "raw": raw_now, "ours_as_of": ours_then, "raw_as_of": raw_then},
         writes=writes,
         load_average=(load_before, load_after),
+        checked=checked,
     )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.record_read", description="the loader alone")
     parser.add_argument("--dsn", required=True, help="personnel's database, postgresql://…")
-    parser.add_argument("--people", type=int, default=PEOPLE)
-    parser.add_argument("--units", type=int, default=UNITS)
+    parser.add_argument("--people", type=int, default=Sizes.people)
+    parser.add_argument("--units", type=int, default=Sizes.units)
     args = parser.parse_args()
     loaded = asyncio.run(load(args.dsn, args.people, args.units))
     print(json.dumps(asdict(loaded)))  # noqa: T201

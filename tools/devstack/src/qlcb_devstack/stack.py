@@ -11,6 +11,7 @@ import json
 import os
 import ssl
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -104,12 +105,23 @@ class ServiceStack:
     `fault_points=True` each service's relay and consumers can be held still for crash tests
     (`qlcb_common.faults`), each from its own folder, `fault_points_dir(service)`."""
 
-    def __init__(self, infra: Infra, run_dir: Path, *, tls: bool = False, fault_points: bool = False) -> None:
+    def __init__(
+        self,
+        infra: Infra,
+        run_dir: Path,
+        *,
+        tls: bool = False,
+        fault_points: bool = False,
+        databases: Mapping[str, str] | None = None,
+    ) -> None:
+        """`databases`: a service's database on the PostgreSQL of `infra` where it is not named after
+        the service (as `DATABASES`), so that a second stack can run beside another on one server."""
         self.infra = infra
         self.run_dir = run_dir
         self.ports = infra.ports
         self.tls: TlsFiles | None = throwaway_authority(run_dir / "tls") if tls else None
         self.fault_points = fault_points
+        self.databases = dict(databases or {})
         self.database_urls = {name: self._database_url(name) for name in DATABASES}
         self.credential_key = Fernet.generate_key().decode()
         self.processes = {name: self._process(name) for name in START_ORDER}
@@ -200,9 +212,13 @@ class ServiceStack:
             await engine.dispose()
         return int(count or 0)
 
+    def database_name(self, service: str) -> str:
+        """The service's database on the stack's PostgreSQL."""
+        return self.databases.get(service, service)
+
     def _database_url(self, service: str) -> str:
         if self.infra.postgres is not None:
-            return self.infra.postgres.dsn(service)
+            return self.infra.postgres.dsn(self.database_name(service))
         path = self.run_dir / "data" / f"{service}.sqlite3"
         path.parent.mkdir(parents=True, exist_ok=True)
         return f"sqlite+aiosqlite:///{path}"

@@ -1,0 +1,127 @@
+"""Each benchmark run against a system that is already running: what it needs set up first (a
+unit, the accounts that sign a request, a scratch database), then its `measure`. `python -m
+bench` calls these on the stack it starts; the suite's smoke test calls them, at `SMOKE` sizes,
+on the stack the suite starts."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import httpx
+
+from bench import event_latency, grpc_call, issuance, record_read, relay, token_verify
+from qlcb_devstack.accounts import Account, ensure_user, password_token
+from qlcb_devstack.stack import Infra, ServiceStack
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How much each benchmark does: `FULL` for the figures in docs/benchmarks.md, `SMOKE` to
+    see that each still runs and checks itself, in seconds."""
+
+    token_verify: token_verify.Sizes = field(default_factory=token_verify.Sizes)
+    grpc_call: grpc_call.Sizes = field(default_factory=grpc_call.Sizes)
+    relay: relay.Sizes = field(default_factory=relay.Sizes)
+    issuance: issuance.Sizes = field(default_factory=issuance.Sizes)
+    event_latency: event_latency.Sizes = field(default_factory=event_latency.Sizes)
+    record_read: record_read.Sizes = field(default_factory=record_read.Sizes)
+
+
+FULL = Sizes()
+SMOKE = Sizes(
+    token_verify=token_verify.SMOKE,
+    grpc_call=grpc_call.SMOKE,
+    relay=relay.SMOKE,
+    issuance=issuance.SMOKE,
+    event_latency=event_latency.SMOKE,
+    record_read=record_read.SMOKE,
+)
+
+
+@dataclass(frozen=True)
+class Results:
+    """One run of every benchmark: what docs/benchmarks.md is written from."""
+
+    verify: token_verify.Result
+    calls: grpc_call.Result
+    relay: relay.Result
+    issuance: issuance.Result
+    lag: dict[str, event_latency.Phase]
+    whole: record_read.Result
+
+
+async def bench_unit(gateway_url: str, token: str, code: str) -> str:
+    """A unit of its own at the top of the organisation (its group in Keycloak is `/<code>`), for
+    the accounts issued and the people written; returns its id."""
+    async with httpx.AsyncClient(base_url=gateway_url, timeout=30) as api:
+        unit = await api.post(
+            "/v1/units",
+            json={"code": code, "name": "Đơn vị đo hiệu năng", "kind": "general_department"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        unit.raise_for_status()
+    unit_id: str = unit.json()["id"]
+    return unit_id
+
+
+async def account_issuance(
+    infra: Infra, services: ServiceStack, unit_code: str, admin_token: str, sizes: issuance.Sizes
+) -> issuance.Result:
+    """Three people of the unit sign the requests, the system admin issues: their accounts are
+    made first (`<code>.officer`, `.leader`, `.admin`)."""
+    unit_path = f"/{unit_code}"
+
+    def signer(role: str, tier: str, name: str) -> str:
+        account = Account(f"{unit_code.lower()}.{role}", "Đo hiệu năng 2026", tier, unit_path, name)
+        ensure_user(infra.keycloak_admin(), account)
+        return password_token(infra.keycloak.base_url, account.username, account.password)
+
+    requester, consenter, approver = await asyncio.gather(
+        asyncio.to_thread(signer, "officer", "local-officer", "Lê Văn Đề"),
+        asyncio.to_thread(signer, "leader", "unit-leader", "Lý Văn Đo"),
+        asyncio.to_thread(signer, "admin", "local-admin", "Lâm Văn Duyệt"),
+    )
+    return await issuance.measure(
+        services.identity_url,
+        issuance.Signers(requester, consenter, approver, admin_token),
+        unit_path,
+        infra.keycloak_admin(),
+        infra.mail,
+        sizes,
+    )
+
+
+async def outbox_relay(infra: Infra, database: str, sizes: relay.Sizes) -> relay.Result:
+    """The relay over an outbox in `database`, created here on the stack's PostgreSQL."""
+    if infra.postgres is None:
+        raise RuntimeError("the relay benchmark needs PostgreSQL")
+    await asyncio.to_thread(infra.postgres.create_database, database)
+    return await relay.measure(infra.nats.url, infra.nats.credentials("ops"), infra.postgres.dsn(database), sizes)
+
+
+async def event_lag(
+    services: ServiceStack, admin_token: str, unit_id: str, sizes: event_latency.Sizes
+) -> dict[str, event_latency.Phase]:
+    return await event_latency.measure(
+        services.personnel_target,
+        services.grpc_target("reports"),
+        services.ops_url("reports"),
+        services.database_urls,
+        admin_token,
+        unit_id,
+        sizes,
+    )
+
+
+async def whole_records(
+    services: ServiceStack, admin_token: Callable[[], str], sizes: record_read.Sizes
+) -> record_read.Result:
+    """Loads straight into personnel's database, which must hold nothing yet: the generated units
+    and people are the demo's own (`qlcb_devstack.demo`), and the loader rebuilds the entries'
+    indexes and constraints."""
+    if services.infra.postgres is None:
+        raise RuntimeError("the record benchmark needs PostgreSQL")
+    dsn = services.infra.postgres.dsn(services.database_name("personnel"), driver="postgresql")
+    return await record_read.measure(services.gateway_url, admin_token, dsn, sizes)
