@@ -99,7 +99,7 @@ async def _run(only: str | None, sizes: run.Sizes, command: str) -> str:
         _step("outbox relay")
         relayed = await run.outbox_relay(infra, "bench_outbox", sizes.relay)
         _step("account issuance")
-        issued = await run.account_issuance(infra, services, UNIT, admin_token(), sizes.issuance)
+        issued = await run.account_issuance(infra, services, f"/{UNIT}", admin_token(), sizes.issuance)
         lag_sizes = sizes.event_latency
         _step(f"event latency (twice {lag_sizes.rate} writes/s for {lag_sizes.seconds} s)")
         lag = await run.event_lag(services, admin_token(), unit_id, lag_sizes)

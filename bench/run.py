@@ -52,26 +52,26 @@ class Results:
     whole: record_read.Result
 
 
-async def bench_unit(gateway_url: str, token: str, code: str) -> str:
-    """A unit of its own at the top of the organisation (its group in Keycloak is `/<code>`), for
-    the accounts issued and the people written; returns its id."""
+async def bench_unit(gateway_url: str, token: str, code: str, parent_id: str | None = None) -> str:
+    """A unit of its own for the accounts issued and the people written; returns its id. At the top
+    of an empty organisation (`make bench`), or below `parent_id` in one that has a root already
+    (the suite's), which keeps a single root there."""
+    body: dict[str, str] = {"code": code, "name": "Đơn vị đo hiệu năng", "kind": "general_department"}
+    if parent_id is not None:
+        body |= {"kind": "sub_unit", "parent_id": parent_id}
     async with httpx.AsyncClient(base_url=gateway_url, timeout=30) as api:
-        unit = await api.post(
-            "/v1/units",
-            json={"code": code, "name": "Đơn vị đo hiệu năng", "kind": "general_department"},
-            headers={"Authorization": f"Bearer {token}"},
-        )
+        unit = await api.post("/v1/units", json=body, headers={"Authorization": f"Bearer {token}"})
         unit.raise_for_status()
     unit_id: str = unit.json()["id"]
     return unit_id
 
 
 async def account_issuance(
-    infra: Infra, services: ServiceStack, unit_code: str, admin_token: str, sizes: issuance.Sizes
+    infra: Infra, services: ServiceStack, unit_path: str, admin_token: str, sizes: issuance.Sizes
 ) -> issuance.Result:
-    """Three people of the unit sign the requests, the system admin issues: their accounts are
-    made first (`<code>.officer`, `.leader`, `.admin`)."""
-    unit_path = f"/{unit_code}"
+    """Three people of the unit at `unit_path` sign the requests, the system admin issues: their
+    accounts are made first (`<code>.officer`, `.leader`, `.admin`)."""
+    unit_code = unit_path.rsplit("/", 1)[-1]
 
     def signer(role: str, tier: str, name: str) -> str:
         account = Account(f"{unit_code.lower()}.{role}", "Đo hiệu năng 2026", tier, unit_path, name)

@@ -94,15 +94,16 @@ async def relayed(system: System) -> relay.Result:
 
 @pytest.fixture(scope="module")
 async def bench_unit(system: System) -> tuple[str, str]:
-    """A unit of the benchmarks' own, as `make bench` makes it: its code and id."""
+    """A unit of the benchmarks' own, as `make bench` makes it but below the suite's root: its
+    path and id."""
     code = unique_code("BENCH")
-    return code, await run.bench_unit(system.gateway_url, system.token(ADMIN), code)
+    return f"/TCHQ/{code}", await run.bench_unit(system.gateway_url, system.token(ADMIN), code, system.root_unit_id)
 
 
 @pytest.fixture(scope="module")
 async def issued(system: System, bench_unit: tuple[str, str]) -> issuance.Result:
-    code, _ = bench_unit
-    return await run.account_issuance(system.infra, system.services, code, system.token(ADMIN), SIZES.issuance)
+    path, _ = bench_unit
+    return await run.account_issuance(system.infra, system.services, path, system.token(ADMIN), SIZES.issuance)
 
 
 @pytest.fixture(scope="module")
