@@ -26,6 +26,7 @@ from qlcb_common.errors import (
     StaleVersion,
 )
 from qlcb_common.metrics import AUTH_FAILURES, GRPC_DURATION, GRPC_REQUESTS
+from qlcb_common.shutdown import Arrivals
 
 log = structlog.get_logger(__name__)
 
@@ -70,11 +71,16 @@ Behavior = Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Any]]
 
 class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
     """Health answers without a token; server reflection too, only where the service serves it
-    (`reflection`, from the `grpc_reflection` setting); every other method needs a valid token."""
+    (`reflection`, from the `grpc_reflection` setting); every other method needs a valid token.
+    Every call but those is noted in `arrivals`, which tells a stopping service when its clients
+    have stopped sending."""
 
-    def __init__(self, service: str, verifier: TokenVerifier, *, reflection: bool = False) -> None:
+    def __init__(
+        self, service: str, verifier: TokenVerifier, *, reflection: bool = False, arrivals: Arrivals | None = None
+    ) -> None:
         self._service = service
         self._verifier = verifier
+        self.arrivals = arrivals or Arrivals()
         self._public = (HEALTH_METHODS, REFLECTION_METHODS) if reflection else (HEALTH_METHODS,)
 
     async def intercept_service(
@@ -85,6 +91,8 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         handler = await continuation(handler_call_details)
         method: str = handler_call_details.method
         public = method.startswith(self._public)
+        if not public:
+            self.arrivals.arrived()
         if handler is None or handler.unary_unary is None:
             # Only unary calls are authenticated here: a streaming method of our own would
             # otherwise run unauthenticated, so it is refused (UNIMPLEMENTED) until supported.

@@ -1,14 +1,26 @@
 """Bootstrap of a gRPC service: health, reflection where enabled, ops endpoints, interceptor,
-background tasks and graceful shutdown on SIGTERM. Health turns SERVING only once the database
-and NATS are connected."""
+background workers and graceful shutdown on SIGTERM. Health turns SERVING only once the database
+and NATS are connected.
+
+On SIGTERM (or SIGINT), in this order (`qlcb_common.shutdown`):
+1. unready: /readyz answers 503 and gRPC health NOT_SERVING, while calls are still answered, until
+   none has arrived for `QUIET_SECONDS` (balancers watching health have moved away) or
+   `shutdown_unready_seconds` have passed;
+2. drain: new calls are refused (clients retry them elsewhere: the server never started them) and
+   the calls in flight finish within `shutdown_grace_seconds`;
+3. workers stop: relays finish their batch (and publish once more what the last calls committed),
+   consumers the message in hand, which they acknowledge, handing the rest of their batch back;
+   within `shutdown_grace_seconds` again;
+4. NATS is drained and closed, the database pool disposed, and the process exits with status 0.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import grpc
 import structlog
@@ -28,14 +40,19 @@ from qlcb_common.logging import configure_logging
 from qlcb_common.nats_connection import connect
 from qlcb_common.ops_http import Readiness, embedded_ops_server
 from qlcb_common.settings import GrpcServiceSettings, OidcSettings
+from qlcb_common.shutdown import Arrivals, Worker, Workers
 
 log = structlog.get_logger(__name__)
 
+QUIET_SECONDS: Final = 0.5
+"""A replica leaving moves on from unready to refusing calls once none has arrived for this long."""
+
 Register = Callable[[grpc.aio.Server, Database], Sequence[str]]
-Background = Callable[[Database, JetStreamContext], Sequence[Coroutine[Any, Any, None]]]
+Background = Callable[[Database, JetStreamContext], Sequence[Worker]]
+"""The service's workers (relays, consumers, pollers), each run until asked to stop."""
 
 
-def _no_background(_db: Database, _js: JetStreamContext) -> Sequence[Coroutine[Any, Any, None]]:
+def _no_background(_db: Database, _js: JetStreamContext) -> Sequence[Worker]:
     return ()
 
 
@@ -63,9 +80,15 @@ async def serve(app: GrpcApp) -> None:
     ops_task = asyncio.create_task(ops.serve(), name="ops-http")
 
     db = Database(settings.database_url)
+    arrivals = Arrivals()
     server = grpc.aio.server(
         interceptors=[
-            ServiceInterceptor(app.name, TokenVerifier(app.oidc, app.name), reflection=settings.grpc_reflection)
+            ServiceInterceptor(
+                app.name,
+                TokenVerifier(app.oidc, app.name),
+                reflection=settings.grpc_reflection,
+                arrivals=arrivals,
+            )
         ],
         options=[("grpc.so_reuseport", 0)],
     )
@@ -98,7 +121,7 @@ async def serve(app: GrpcApp) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopping.set)
 
-    tasks: list[asyncio.Task[None]] = []
+    workers = Workers(())
     nc = None
     try:
         startup = asyncio.create_task(_connect(app, db, readiness))
@@ -106,7 +129,8 @@ async def serve(app: GrpcApp) -> None:
         await asyncio.wait({startup, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
         if startup.done():
             nc = startup.result()
-            tasks = [asyncio.create_task(c) for c in app.background(db, nc.jetstream())]
+            workers = Workers(app.background(db, nc.jetstream()))
+            tasks = workers.start()
             for name in ["", *names]:
                 await health.set(name, health_pb2.HealthCheckResponse.SERVING)
             log.info(
@@ -117,25 +141,26 @@ async def serve(app: GrpcApp) -> None:
                 client_certificates=settings.grpc_tls_client_ca_file is not None,
             )
             await asyncio.wait({stop_wait, *tasks}, return_when=asyncio.FIRST_COMPLETED)
-            for task in tasks:
-                if task.done() and not task.cancelled() and task.exception() is not None:
-                    log.error("background task failed", task=task.get_name(), error=repr(task.exception()))
+            for worker, error in workers.failures():
+                log.error("background worker failed", worker=worker, error=repr(error))
         else:
             startup.cancel()
         stop_wait.cancel()
     finally:
-        log.info("shutting down")
+        log.info("shutting down: unready")
         readiness.draining = True
         await health.enter_graceful_shutdown()
+        quiet = await arrivals.quiet(for_seconds=QUIET_SECONDS, at_most=settings.shutdown_unready_seconds)
+        log.info("shutting down: refusing new calls, draining those in flight", quiet=quiet)
         await server.stop(settings.shutdown_grace_seconds)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        log.info("shutting down: stopping workers")
+        await workers.stop(settings.shutdown_grace_seconds)
         if nc is not None:
             await _close_nats(nc)
         await db.dispose()
         ops.should_exit = True
         await ops_task
+        log.info("stopped")
 
 
 def server_credentials(settings: GrpcServiceSettings) -> grpc.ServerCredentials | None:

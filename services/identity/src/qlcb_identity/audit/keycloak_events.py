@@ -22,6 +22,7 @@ from prometheus_client import Gauge
 from sqlalchemy import func, select
 
 from qlcb_common.db import Database
+from qlcb_common.shutdown import Stopping
 from qlcb_identity.audit.models import AuditEntry
 from qlcb_identity.audit.service import REFUSALS
 
@@ -137,11 +138,11 @@ async def ingest_once(db: Database, admin: Callable[[], KeycloakAdmin], names: A
         since = newest
 
 
-async def follow(db: Database, admin: Callable[[], KeycloakAdmin], interval: float) -> None:
+async def follow(db: Database, admin: Callable[[], KeycloakAdmin], interval: float, stopping: Stopping) -> None:
     names = ActorNames(admin)
-    while True:
+    while not stopping.is_set():
         try:
             await ingest_once(db, admin, names)
         except Exception as exc:
             log.warning("cannot ingest Keycloak admin events", error=repr(exc))
-        await asyncio.sleep(interval)
+        await stopping.sleep(interval)
