@@ -29,6 +29,17 @@ from google.protobuf.descriptor_pb2 import MethodOptions
 READ_ATTEMPTS: Final = 3
 """A read is asked at most this many times in all (one replica dying, then another)."""
 
+CHANNEL_OPTIONS: Final = (
+    ("grpc.enable_retries", 1),
+    # A replica that restarts is connected to again within two seconds of listening (gRPC's default
+    # backoff grows to two minutes, so one down for a while would stay unused long after it is back).
+    ("grpc.initial_reconnect_backoff_ms", 250),
+    ("grpc.max_reconnect_backoff_ms", 2000),
+    # A dns:/// target is resolved again at most this often when a replica goes away, so that the
+    # replicas of a rolling update are found soon after they start (the default waits 30 s).
+    ("grpc.dns_min_time_between_resolutions_ms", 2000),
+)
+
 
 def reads(services: Iterable[ServiceDescriptor]) -> list[dict[str, str]]:
     """The methods the protos mark as reads, as service-config names."""
@@ -66,10 +77,7 @@ def balanced_channel(
     target: str, services: Iterable[ServiceDescriptor], credentials: grpc.ChannelCredentials | None = None
 ) -> grpc.aio.Channel:
     """A channel to every replica `target` names, for the stubs of `services`."""
-    options = [
-        ("grpc.service_config", json.dumps(service_config(services))),
-        ("grpc.enable_retries", 1),
-    ]
+    options = [("grpc.service_config", json.dumps(service_config(services))), *CHANNEL_OPTIONS]
     if credentials is None:
         return grpc.aio.insecure_channel(target, options=options)
     return grpc.aio.secure_channel(target, credentials, options=options)

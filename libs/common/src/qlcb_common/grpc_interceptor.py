@@ -26,7 +26,7 @@ from qlcb_common.errors import (
     StaleVersion,
 )
 from qlcb_common.metrics import AUTH_FAILURES, GRPC_DURATION, GRPC_REQUESTS
-from qlcb_common.shutdown import Arrivals
+from qlcb_common.shutdown import Calls
 
 log = structlog.get_logger(__name__)
 
@@ -72,15 +72,15 @@ Behavior = Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Any]]
 class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
     """Health answers without a token; server reflection too, only where the service serves it
     (`reflection`, from the `grpc_reflection` setting); every other method needs a valid token.
-    Every call but those is noted in `arrivals`, which tells a stopping service when its clients
-    have stopped sending."""
+    Every call but those is counted in `calls` while it runs, which tells a stopping service when its
+    clients have stopped sending and whether the calls it had finished."""
 
     def __init__(
-        self, service: str, verifier: TokenVerifier, *, reflection: bool = False, arrivals: Arrivals | None = None
+        self, service: str, verifier: TokenVerifier, *, reflection: bool = False, calls: Calls | None = None
     ) -> None:
         self._service = service
         self._verifier = verifier
-        self.arrivals = arrivals or Arrivals()
+        self.calls = calls or Calls()
         self._public = (HEALTH_METHODS, REFLECTION_METHODS) if reflection else (HEALTH_METHODS,)
 
     async def intercept_service(
@@ -91,8 +91,6 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         handler = await continuation(handler_call_details)
         method: str = handler_call_details.method
         public = method.startswith(self._public)
-        if not public:
-            self.arrivals.arrived()
         if handler is None or handler.unary_unary is None:
             # Only unary calls are authenticated here: a streaming method of our own would
             # otherwise run unauthenticated, so it is refused (UNIMPLEMENTED) until supported.
@@ -105,11 +103,14 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
 
     def _wrap(self, method: str, inner: Behavior, public: bool) -> Behavior:
         service = self._service
+        calls = self.calls
 
         async def behavior(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
             started = time.perf_counter()
             code = grpc.StatusCode.OK
             reset: contextvars.Token[Principal] | None = None
+            if not public:
+                calls.started()
             try:
                 if not public:
                     try:
@@ -133,6 +134,8 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
                         log.exception("unhandled error", method=method)
                 raise
             finally:
+                if not public:
+                    calls.finished()
                 if reset is not None:
                     _principal.reset(reset)
                 GRPC_REQUESTS.labels(service, method, code.name).inc()

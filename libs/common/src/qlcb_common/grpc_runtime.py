@@ -11,7 +11,9 @@ On SIGTERM (or SIGINT), in this order (`qlcb_common.shutdown`):
 3. workers stop: relays finish their batch (and publish once more what the last calls committed),
    consumers the message in hand, which they acknowledge, handing the rest of their batch back;
    within `shutdown_grace_seconds` again;
-4. NATS is drained and closed, the database pool disposed, and the process exits with status 0.
+4. NATS is drained and closed, the database pool disposed, and the process exits: with status 0
+   if every call in flight finished and every worker stopped by itself, 1 if some had to be cut
+   short (then the grace period is too short for what the service was doing).
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from qlcb_common.logging import configure_logging
 from qlcb_common.nats_connection import connect
 from qlcb_common.ops_http import Readiness, embedded_ops_server
 from qlcb_common.settings import GrpcServiceSettings, OidcSettings
-from qlcb_common.shutdown import Arrivals, Worker, Workers
+from qlcb_common.shutdown import Calls, Worker, Workers
 
 log = structlog.get_logger(__name__)
 
@@ -72,7 +74,8 @@ class GrpcApp:
     prepare: Callable[[Database], Awaitable[None]] = field(default=_nothing_to_prepare)
 
 
-async def serve(app: GrpcApp) -> None:
+async def serve(app: GrpcApp) -> int:
+    """Runs the service until SIGTERM or SIGINT; returns the exit status (0: stopped cleanly)."""
     settings = app.settings
     configure_logging(app.name, settings.log_level)
     readiness = Readiness("database", "nats")
@@ -80,14 +83,14 @@ async def serve(app: GrpcApp) -> None:
     ops_task = asyncio.create_task(ops.serve(), name="ops-http")
 
     db = Database(settings.database_url)
-    arrivals = Arrivals()
+    calls = Calls()
     server = grpc.aio.server(
         interceptors=[
             ServiceInterceptor(
                 app.name,
                 TokenVerifier(app.oidc, app.name),
                 reflection=settings.grpc_reflection,
-                arrivals=arrivals,
+                calls=calls,
             )
         ],
         options=[("grpc.so_reuseport", 0)],
@@ -150,17 +153,21 @@ async def serve(app: GrpcApp) -> None:
         log.info("shutting down: unready")
         readiness.draining = True
         await health.enter_graceful_shutdown()
-        quiet = await arrivals.quiet(for_seconds=QUIET_SECONDS, at_most=settings.shutdown_unready_seconds)
-        log.info("shutting down: refusing new calls, draining those in flight", quiet=quiet)
-        await server.stop(settings.shutdown_grace_seconds)
-        log.info("shutting down: stopping workers")
-        await workers.stop(settings.shutdown_grace_seconds)
+        quiet = await calls.quiet(for_seconds=QUIET_SECONDS, at_most=settings.shutdown_unready_seconds)
+        log.info("shutting down: refusing new calls", quiet=quiet, in_flight=calls.in_flight)
+        stopped = asyncio.create_task(server.stop(settings.shutdown_grace_seconds))
+        calls_finished = await calls.all_finished(settings.shutdown_grace_seconds)
+        await stopped
+        log.info("shutting down: stopping workers", calls_finished=calls_finished)
+        workers_finished = await workers.stop(settings.shutdown_grace_seconds)
         if nc is not None:
             await _close_nats(nc)
         await db.dispose()
         ops.should_exit = True
         await ops_task
-        log.info("stopped")
+        clean = calls_finished and workers_finished
+        log.info("stopped", clean=clean, calls_finished=calls_finished, workers_finished=workers_finished)
+    return 0 if clean else 1
 
 
 def server_credentials(settings: GrpcServiceSettings) -> grpc.ServerCredentials | None:

@@ -1,11 +1,12 @@
 """Stopping a service without cutting short what it has in hand.
 
 On SIGTERM a service first stops being chosen (readiness and gRPC health turn false while it still
-answers, `Arrivals` tells when calls have stopped coming), then stops taking calls and lets those in
+answers, until calls have stopped coming), then stops taking calls and lets those in
 flight finish, and only then asks its workers to stop: relays, consumers and pollers, each a
 `Worker` that checks `Stopping` between units of work, finishes the one in hand (a relay its batch,
 a consumer the message it is handling, which it acknowledges) and returns. `Workers.stop` waits for
-them within a grace period and cancels only those still running after it.
+them within a grace period and cancels only those still running after it. `Calls` counts the calls
+arriving and in flight, for the first two steps.
 """
 
 from __future__ import annotations
@@ -85,11 +86,12 @@ class Workers:
             if task.done() and not task.cancelled() and task.exception() is not None
         ]
 
-    async def stop(self, grace: float) -> None:
+    async def stop(self, grace: float) -> bool:
         """Asks every worker to stop, waits up to `grace` seconds for them to finish what they hold,
-        then cancels those still running."""
+        then cancels those still running; True if none had to be."""
         self.stopping.set()
         running = [task for task in self.tasks if not task.done()]
+        late: set[asyncio.Task[None]] = set()
         if running:
             _done, late = await asyncio.wait(running, timeout=grace)
             for task in late:
@@ -99,18 +101,31 @@ class Workers:
         for task, result in zip(self.tasks, results, strict=True):
             if isinstance(result, Exception):
                 log.error("worker failed", worker=task.get_name(), error=repr(result))
+        return not late
 
 
-class Arrivals:
-    """When calls last arrived, so that a replica leaving can tell when its balancers stopped sending."""
+class Calls:
+    """The API calls a service is answering: when the last one arrived and how many are in flight,
+    so that a replica leaving can tell when its balancers stopped sending and whether the calls it
+    had finished."""
 
     def __init__(self) -> None:
         self._arrived = asyncio.Event()
+        self._none_in_flight = asyncio.Event()
+        self._none_in_flight.set()
         self.last = float("-inf")
+        self.in_flight = 0
 
-    def arrived(self) -> None:
+    def started(self) -> None:
         self.last = time.monotonic()
+        self.in_flight += 1
+        self._none_in_flight.clear()
         self._arrived.set()
+
+    def finished(self) -> None:
+        self.in_flight -= 1
+        if self.in_flight == 0:
+            self._none_in_flight.set()
 
     async def quiet(self, *, for_seconds: float, at_most: float) -> bool:
         """Returns once no call has arrived for `for_seconds`, or after `at_most` seconds; True if quiet."""
@@ -125,3 +140,9 @@ class Arrivals:
                 return False
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._arrived.wait(), min(quiet_until, deadline) - now)
+
+    async def all_finished(self, timeout: float) -> bool:
+        """Returns once no call is in flight, or after `timeout` seconds; True if none is."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._none_in_flight.wait(), timeout)
+        return self.in_flight == 0
