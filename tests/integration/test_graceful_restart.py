@@ -4,9 +4,13 @@ is restarted in turn (SIGTERM, started again, and the next only once the gateway
 one calls again). No request fails, every write is stored exactly once, and every event personnel
 published is consumed exactly once by reports, whose two replicas share one durable consumer.
 
-The negative, with the same checker: a personnel replica SIGKILLed under load fails the writes it
-had in flight (503: the gateway never retries a write the replica may have committed), while the
-reads it had are retried on the other replica and succeed.
+Each SIGTERM comes while the replica holds something, held there by a fault point
+(`qlcb_common.faults`) rather than caught by timing: a CreatePerson call in flight on personnel's,
+an event committed and not yet acknowledged on reports'. Each finishes it and exits 0.
+
+The negative, with the same checker and the same held write: a personnel replica SIGKILLed, or
+stopped with its drain turned off, fails that write (503: the gateway never retries a write the
+replica may have committed), while the reads it had are retried on the other replica.
 
 They run on a stack of their own beside the suite's, sharing only its Keycloak: a bus, a PostgreSQL
 cluster, the replicas and a gateway (no identity, no backup: the load does not reach them).
@@ -37,6 +41,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from qlcb.personnel.v1 import events_pb2
 from qlcb_common.events import streams, subjects
 from qlcb_common.events.envelope import parse, unpack
+from qlcb_common.faults import arm, consumer_committed, grpc_call, held, release
+from qlcb_common.grpc_runtime import DRAINING_CALLS, STOPPING_WORKERS
 from qlcb_devstack import demo
 from qlcb_devstack.nats import NatsServer
 from qlcb_devstack.ports import StackPorts
@@ -109,7 +115,7 @@ async def stack(system: System, tmp_path_factory: pytest.TempPathFactory) -> Asy
         async with _bus(bus) as js:
             await streams.ensure_streams(js, streams.IDENTITY)
         infra = dataclasses.replace(system.infra, nats=bus, postgres=postgres, ports=StackPorts.free())
-        services = ServiceStack(infra, run_dir, replicas=REPLICAS)
+        services = ServiceStack(infra, run_dir, replicas=REPLICAS, fault_points=True)
         stack = RestartStack(system=system, services=services, bus=bus, postgres=postgres)
         try:
             for name in RUNNING:
@@ -339,9 +345,51 @@ async def _stored_exactly_once(stack: RestartStack, unit_id: str, load: Load) ->
     assert await _scalar(stack, "reports", nodes, unit_id) == len(units)
 
 
+async def _until_held(stack: RestartStack, name: str, point: str) -> dict[str, Any]:
+    directory = stack.services.fault_points_dir(name)
+
+    async def probe() -> dict[str, Any] | None:
+        return held(directory, point)
+
+    detail = await eventually(probe, lambda found: found is not None, timeout=60, what=f"{name} held at {point}")
+    assert detail is not None
+    return detail
+
+
+async def _stopping_step(stack: RestartStack, name: str) -> str | None:
+    """The step of its stop a process is at, as its /readyz says (None: not stopping, or gone)."""
+    try:
+        async with httpx.AsyncClient(base_url=stack.services.ops_url(name), timeout=5) as ops:
+            step: str | None = (await ops.get("/readyz")).json().get("stopping")
+    except httpx.TransportError:
+        return None
+    return step
+
+
+async def _stop_holding(stack: RestartStack, name: str) -> int | None:
+    """SIGTERM while the replica holds something in hand, held there by a fault point, released only
+    once the replica is at the step of its stop that must wait for it: on personnel, a CreatePerson
+    call in flight, released once new calls are refused; on reports, an event whose effect is
+    committed and not yet acknowledged, released once the workers are asked to stop. Returns the
+    exit status."""
+    if name.startswith("personnel"):
+        point, step = grpc_call("CreatePerson"), DRAINING_CALLS
+    else:
+        point, step = consumer_committed(CONSUMER), STOPPING_WORKERS
+    arm(stack.services.fault_points_dir(name), point)
+    await _until_held(stack, name, point)
+    stopped = asyncio.create_task(asyncio.to_thread(stack.services.stop, name))
+    await eventually(lambda: _stopping_step(stack, name), lambda at: at == step, timeout=30, what=f"{name}: {step}")
+    release(stack.services.fault_points_dir(name), point)
+    return await stopped
+
+
 async def test_replicas_restarted_one_after_the_other_under_load_fail_no_request_and_lose_no_event(
     stack: RestartStack,
 ) -> None:
+    """Each replica gets its SIGTERM with something in hand (`_stop_holding`): a write in flight on
+    personnel's, an event committed and not acknowledged on reports'. It finishes it while stopping,
+    and exits 0: every call it had answered, every worker stopped by itself."""
     await stack.refresh_token()
     unit_id = await _new_unit(stack)
     exits: dict[str, int | None] = {}
@@ -349,7 +397,7 @@ async def test_replicas_restarted_one_after_the_other_under_load_fail_no_request
         await asyncio.gather(*(_back_in_rotation(stack, name) for name in RESTART_ORDER))
         await _more_writes(load, 20, "writes before the first restart")
         for name in RESTART_ORDER:
-            exits[name] = await asyncio.to_thread(stack.services.stop, name)
+            exits[name] = await _stop_holding(stack, name)
             await _more_writes(load, 10, f"writes while {name} is down")
             stack.services.start(name)
             await _back_in_rotation(stack, name)
@@ -357,7 +405,7 @@ async def test_replicas_restarted_one_after_the_other_under_load_fail_no_request
     await _drained(stack)
 
     assert load.failures == [], f"{len(load.failures)} requests failed, first: {load.failures[:5]}"
-    assert exits == dict.fromkeys(RESTART_ORDER, 0), "each replica drained and exited by itself on SIGTERM"
+    assert exits == dict.fromkeys(RESTART_ORDER, 0), "each replica finished what it held and exited by itself"
     assert load.reads > 0
     await _stored_exactly_once(stack, unit_id, load)
 
@@ -389,33 +437,33 @@ async def _without_grace(stack: RestartStack, name: str) -> AsyncIterator[None]:
 @pytest.mark.parametrize("stop", ["SIGKILL", "SIGTERM without grace"])
 async def test_without_a_graceful_stop_the_writes_in_flight_fail_and_no_read(stack: RestartStack, stop: str) -> None:
     """What the checker above sees when a replica does not drain: killed, or stopped with its grace
-    turned off. The writes it had in flight fail with 503 and are not retried (it may have committed
-    them); the reads it had are retried on the other replica and succeed. A round in which no write
-    was in flight on it is repeated, at most five; the clients pause for nothing here."""
+    turned off, while a write is in flight on it. That write fails with 503 and is not retried (the
+    replica may have committed it); the reads it had are retried on the other replica."""
     name = "personnel-2"
+    point = grpc_call("CreatePerson")
     await stack.refresh_token()
     unit_id = await _new_unit(stack)
-    exits: list[int | None] = []
+    exit_status: int | None = None
     async with contextlib.AsyncExitStack() as cleanup:
         if stop != "SIGKILL":
             await cleanup.enter_async_context(_without_grace(stack, name))
-        load = await cleanup.enter_async_context(_under_load(stack, unit_id, pause=0.0))
+        load = await cleanup.enter_async_context(_under_load(stack, unit_id, pause=0.05))
         await _back_in_rotation(stack, name)
-        for _ in range(5):
-            if stop == "SIGKILL":
-                await asyncio.to_thread(stack.services.kill, name)
-            else:
-                exits.append(await asyncio.to_thread(stack.services.stop, name))
-            await _more_writes(load, 10, f"writes while {name} is down")
-            stack.services.start(name)
-            await _back_in_rotation(stack, name)
-            if load.failures:
-                break
+        arm(stack.services.fault_points_dir(name), point)
+        await _until_held(stack, name, point)
+        if stop == "SIGKILL":
+            await asyncio.to_thread(stack.services.kill, name)
+        else:
+            exit_status = await asyncio.to_thread(stack.services.stop, name)
+        release(stack.services.fault_points_dir(name), point)
+        await _more_writes(load, 10, f"writes while {name} is down")
+        stack.services.start(name)
+        await _back_in_rotation(stack, name)
     await _drained(stack)
 
-    assert load.failures, f"{stop} under load fails the writes the replica had in flight"
+    assert load.failures, f"{stop}: the write in flight fails"
     assert {method for method, _path, _status in load.failures} == {"POST"}, f"reads failed: {load.failures}"
     assert all(status.startswith("503 ") for _method, _path, status in load.failures), load.failures
     if stop != "SIGKILL":
-        assert exits[-1] == 1, "a replica that cut calls short says so in its exit status"
+        assert exit_status == 1, "a replica that cut a call short says so in its exit status"
     await _stored_exactly_once(stack, unit_id, load)

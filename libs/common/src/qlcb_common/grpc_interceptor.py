@@ -25,6 +25,7 @@ from qlcb_common.errors import (
     ServiceError,
     StaleVersion,
 )
+from qlcb_common.faults import NO_FAULT_POINTS, FaultPoints, grpc_call
 from qlcb_common.metrics import AUTH_FAILURES, GRPC_DURATION, GRPC_REQUESTS
 from qlcb_common.shutdown import Calls
 
@@ -73,14 +74,22 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
     """Health answers without a token; server reflection too, only where the service serves it
     (`reflection`, from the `grpc_reflection` setting); every other method needs a valid token.
     Every call but those is counted in `calls` while it runs, which tells a stopping service when its
-    clients have stopped sending and whether the calls it had finished."""
+    clients have stopped sending and whether the calls it had finished; and may be held at a fault
+    point before it is handled (`qlcb_common.faults.grpc_call`, crash tests only)."""
 
     def __init__(
-        self, service: str, verifier: TokenVerifier, *, reflection: bool = False, calls: Calls | None = None
+        self,
+        service: str,
+        verifier: TokenVerifier,
+        *,
+        reflection: bool = False,
+        calls: Calls | None = None,
+        faults: FaultPoints = NO_FAULT_POINTS,
     ) -> None:
         self._service = service
         self._verifier = verifier
         self.calls = calls or Calls()
+        self._faults = faults
         self._public = (HEALTH_METHODS, REFLECTION_METHODS) if reflection else (HEALTH_METHODS,)
 
     async def intercept_service(
@@ -120,6 +129,7 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
                         AUTH_FAILURES.labels(service, exc.reason).inc()
                         await context.abort(code, str(exc))
                     reset = _principal.set(principal)
+                    await self._faults.hold(grpc_call(method), {"method": method})
                 try:
                     return await inner(request, context)
                 except ServiceError as exc:

@@ -37,6 +37,7 @@ from qlcb_common.certificates import export_certificate_expiry
 from qlcb_common.db import Database
 from qlcb_common.events.permissions import OWN_STREAM
 from qlcb_common.events.streams import ensure_streams
+from qlcb_common.faults import FaultPoints
 from qlcb_common.grpc_interceptor import ServiceInterceptor
 from qlcb_common.logging import configure_logging
 from qlcb_common.nats_connection import connect
@@ -48,6 +49,9 @@ log = structlog.get_logger(__name__)
 
 QUIET_SECONDS: Final = 0.5
 """A replica leaving moves on from unready to refusing calls once none has arrived for this long."""
+
+UNREADY, DRAINING_CALLS, STOPPING_WORKERS = "unready", "draining calls", "stopping workers"
+"""The steps of a stop, as /readyz names them (`stopping`) while the service goes through them."""
 
 Register = Callable[[grpc.aio.Server, Database], Sequence[str]]
 Background = Callable[[Database, JetStreamContext], Sequence[Worker]]
@@ -91,6 +95,7 @@ async def serve(app: GrpcApp) -> int:
                 TokenVerifier(app.oidc, app.name),
                 reflection=settings.grpc_reflection,
                 calls=calls,
+                faults=FaultPoints.from_settings(),
             )
         ],
         options=[("grpc.so_reuseport", 0)],
@@ -151,14 +156,16 @@ async def serve(app: GrpcApp) -> int:
         stop_wait.cancel()
     finally:
         log.info("shutting down: unready")
-        readiness.draining = True
+        readiness.stop_step(UNREADY)
         await health.enter_graceful_shutdown()
         quiet = await calls.quiet(for_seconds=QUIET_SECONDS, at_most=settings.shutdown_unready_seconds)
         log.info("shutting down: refusing new calls", quiet=quiet, in_flight=calls.in_flight)
+        readiness.stop_step(DRAINING_CALLS)
         stopped = asyncio.create_task(server.stop(settings.shutdown_grace_seconds))
         calls_finished = await calls.all_finished(settings.shutdown_grace_seconds)
         await stopped
         log.info("shutting down: stopping workers", calls_finished=calls_finished)
+        readiness.stop_step(STOPPING_WORKERS)
         workers_finished = await workers.stop(settings.shutdown_grace_seconds)
         if nc is not None:
             await _close_nats(nc)

@@ -102,8 +102,8 @@ def start_infra(run_dir: Path, ports: StackPorts, *, with_postgres: bool, tls: b
 
 class ServiceStack:
     """The five services as processes; each can be stopped, killed and started again. With
-    `fault_points=True` each service's relay and consumers can be held still for crash tests
-    (`qlcb_common.faults`), each from its own folder, `fault_points_dir(service)`.
+    `fault_points=True` each service's relay, consumers and gRPC calls can be held still for crash
+    tests (`qlcb_common.faults`), each process from its own folder, `fault_points_dir(name)`.
 
     `replicas` runs a gRPC service as several processes on one database and bus, e.g.
     `{"personnel": 2}`: the first is `personnel` on the stack's ports, the others `personnel-2`, …
@@ -158,7 +158,8 @@ class ServiceStack:
         return self.grpc_target("personnel")
 
     def fault_points_dir(self, service: str) -> Path:
-        """Where a crash test arms the service's fault points (`qlcb_common.faults`)."""
+        """Where a crash test arms the fault points (`qlcb_common.faults`) of a service, or of one
+        replica (`personnel-2`): each process has its own."""
         if not self.fault_points:
             raise RuntimeError("this stack runs without fault points: ServiceStack(fault_points=True)")
         return self.run_dir / "faults" / service
@@ -258,7 +259,7 @@ class ServiceStack:
             }
         )
         if self.fault_points:
-            env[FAULT_POINTS_VARIABLE] = str(self.fault_points_dir(service))
+            env[FAULT_POINTS_VARIABLE] = str(self.fault_points_dir(name))
         prefix = f"QLCB_{service.upper()}_"
         if service in GRPC_SERVICES:
             grpc_port, ops_port = self._replica_ports.get(name, (self.ports.grpc(service), self.ports.ops(service)))
