@@ -42,6 +42,7 @@ class FakeMsg:
     delivered: int = 1
     sequence: int = 7
     outcome: list[str] = field(default_factory=list)
+    delays: list[float | None] = field(default_factory=list)
 
     @property
     def metadata(self) -> Any:
@@ -52,6 +53,7 @@ class FakeMsg:
 
     async def nak(self, delay: float | None = None) -> None:
         self.outcome.append("nak")
+        self.delays.append(delay)
 
     async def term(self) -> None:
         self.outcome.append("term")

@@ -123,3 +123,17 @@ async def test_a_refused_call_names_its_caller_and_method(db: Database) -> None:
     assert rows["users/u1"].after == {"method": "POST", "suppressed": "12"}
     assert (rows["users/u2"].outcome, rows["users/u2"].actor_username) == ("error", "keycloak:r/c")
     assert (rows["users/u3"].outcome, rows["users/u3"].after) == ("done", {"representation": '{"enabled": false}'})
+
+
+async def test_entries_another_replica_committed_meanwhile_are_skipped_not_an_error(db: Database) -> None:
+    """Each identity replica copies the same events; one may store an entry between another's
+    check and its insert. The later insert skips it and stores the rest of its page."""
+    names = keycloak_events.ActorNames(lambda: cast("KeycloakAdmin", FakeKeycloak([])))
+    page = [keycloak_events._entry(_event(n), names.name({})) for n in range(3)]
+    already = keycloak_events._entry(_event(1, error="forbidden"), "quantri1")
+    async with db.unit_of_work() as session:
+        await keycloak_events.insert_absent(session, [already])
+    async with db.unit_of_work() as session:
+        stored = await keycloak_events.insert_absent(session, page)
+    assert sorted(stored) == sorted(e.id for e in page if e.id != already.id)
+    assert await _entries(db) == 3

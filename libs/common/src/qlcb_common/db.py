@@ -21,6 +21,9 @@ from sqlalchemy.types import TypeDecorator
 
 log = structlog.get_logger(__name__)
 
+SCHEMA_LOCK = 0x514C4342
+"""The advisory lock key ("QLCB") a service holds while it creates its schema."""
+
 
 class UtcDateTime(TypeDecorator[datetime]):
     """A point in time, stored in UTC and read back timezone-aware on every store: SQLite keeps
@@ -80,7 +83,12 @@ class Database:
                 delay = min(delay * 2, 2.0)
 
     async def create_schema(self, metadata: MetaData) -> None:
+        """Creates what is missing of the schema (ADR 0003). Replicas starting together on one
+        PostgreSQL database take turns, holding an advisory lock for the transaction: two
+        `CREATE TABLE`s of the same table at once fail on the catalog's unique index."""
         async with self.engine.begin() as conn:
+            if self.url.get_backend_name() == "postgresql":
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
             await conn.run_sync(metadata.create_all)
 
     async def dispose(self) -> None:

@@ -1,11 +1,14 @@
-"""Fault points: places in the event plumbing where a crash test holds a service still.
+"""Fault points: places in the event plumbing and the gRPC calls where a crash test holds a
+service still.
 
 Why they exist: delivery is decided in windows a few microseconds wide, between JetStream's
 acknowledgement of a relay batch and the marking of its outbox rows, and between a consumer's
-commit of an effect and its acknowledgement of the message. A test cannot reach them by timing, so
-the code waits there on request, and the test kills the process while it waits
-(`tests/integration/test_crash_windows.py`). They are off unless `QLCB_FAULT_POINTS_DIR` names a
-folder (`FaultPointSettings`), which only `QLCB_ENVIRONMENT=development` allows.
+commit of an effect and its acknowledgement of the message; and what a stop does to a call depends
+on one being in flight at that moment. A test cannot reach them by timing, so the code waits there
+on request, and the test kills or stops the process while it waits
+(`tests/integration/test_crash_windows.py`, `tests/integration/test_graceful_restart.py`). They
+are off unless `QLCB_FAULT_POINTS_DIR` names a folder (`FaultPointSettings`), which only
+`QLCB_ENVIRONMENT=development` allows.
 
 The protocol, files in that folder:
 - the test arms a point by creating `<point>.armed`;
@@ -39,6 +42,12 @@ POLL_SECONDS: Final = 0.02
 def consumer_committed(consumer: str) -> str:
     """A consumer's point: the effect and the inbox row are committed; the message is not acked."""
     return f"consumer.committed.{consumer}"
+
+
+def grpc_call(method: str) -> str:
+    """A gRPC service's point: a call of `method` (`CreatePerson`, or its full path) is authenticated
+    and not yet handled, so it is in flight when the test stops or kills the process."""
+    return f"grpc.call.{method.rsplit('/', 1)[-1]}"
 
 
 class FaultPoints:

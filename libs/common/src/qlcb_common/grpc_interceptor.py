@@ -25,7 +25,9 @@ from qlcb_common.errors import (
     ServiceError,
     StaleVersion,
 )
+from qlcb_common.faults import NO_FAULT_POINTS, FaultPoints, grpc_call
 from qlcb_common.metrics import AUTH_FAILURES, GRPC_DURATION, GRPC_REQUESTS
+from qlcb_common.shutdown import Calls
 
 log = structlog.get_logger(__name__)
 
@@ -70,11 +72,24 @@ Behavior = Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Any]]
 
 class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
     """Health answers without a token; server reflection too, only where the service serves it
-    (`reflection`, from the `grpc_reflection` setting); every other method needs a valid token."""
+    (`reflection`, from the `grpc_reflection` setting); every other method needs a valid token.
+    Every call but those is counted in `calls` while it runs, which tells a stopping service when its
+    clients have stopped sending and whether the calls it had finished; and may be held at a fault
+    point before it is handled (`qlcb_common.faults.grpc_call`, crash tests only)."""
 
-    def __init__(self, service: str, verifier: TokenVerifier, *, reflection: bool = False) -> None:
+    def __init__(
+        self,
+        service: str,
+        verifier: TokenVerifier,
+        *,
+        reflection: bool = False,
+        calls: Calls | None = None,
+        faults: FaultPoints = NO_FAULT_POINTS,
+    ) -> None:
         self._service = service
         self._verifier = verifier
+        self.calls = calls or Calls()
+        self._faults = faults
         self._public = (HEALTH_METHODS, REFLECTION_METHODS) if reflection else (HEALTH_METHODS,)
 
     async def intercept_service(
@@ -97,11 +112,14 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
 
     def _wrap(self, method: str, inner: Behavior, public: bool) -> Behavior:
         service = self._service
+        calls = self.calls
 
         async def behavior(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
             started = time.perf_counter()
             code = grpc.StatusCode.OK
             reset: contextvars.Token[Principal] | None = None
+            if not public:
+                calls.started()
             try:
                 if not public:
                     try:
@@ -111,6 +129,7 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
                         AUTH_FAILURES.labels(service, exc.reason).inc()
                         await context.abort(code, str(exc))
                     reset = _principal.set(principal)
+                    await self._faults.hold(grpc_call(method), {"method": method})
                 try:
                     return await inner(request, context)
                 except ServiceError as exc:
@@ -125,6 +144,8 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
                         log.exception("unhandled error", method=method)
                 raise
             finally:
+                if not public:
+                    calls.finished()
                 if reset is not None:
                     _principal.reset(reset)
                 GRPC_REQUESTS.labels(service, method, code.name).inc()

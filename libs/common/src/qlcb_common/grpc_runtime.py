@@ -1,14 +1,28 @@
 """Bootstrap of a gRPC service: health, reflection where enabled, ops endpoints, interceptor,
-background tasks and graceful shutdown on SIGTERM. Health turns SERVING only once the database
-and NATS are connected."""
+background workers and graceful shutdown on SIGTERM. Health turns SERVING only once the database
+and NATS are connected.
+
+On SIGTERM (or SIGINT), in this order (`qlcb_common.shutdown`):
+1. unready: /readyz answers 503 and gRPC health NOT_SERVING, while calls are still answered, until
+   none has arrived for `QUIET_SECONDS` (balancers watching health have moved away) or
+   `shutdown_unready_seconds` have passed;
+2. drain: new calls are refused (clients retry them elsewhere: the server never started them) and
+   the calls in flight finish within `shutdown_grace_seconds`;
+3. workers stop: relays finish their batch (and publish once more what the last calls committed),
+   consumers the message in hand, which they acknowledge, handing the rest of their batch back;
+   within `shutdown_grace_seconds` again;
+4. NATS is drained and closed, the database pool disposed, and the process exits: with status 0
+   if every call in flight finished and every worker stopped by itself, 1 if some had to be cut
+   short (then the grace period is too short for what the service was doing).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import grpc
 import structlog
@@ -23,19 +37,28 @@ from qlcb_common.certificates import export_certificate_expiry
 from qlcb_common.db import Database
 from qlcb_common.events.permissions import OWN_STREAM
 from qlcb_common.events.streams import ensure_streams
+from qlcb_common.faults import FaultPoints
 from qlcb_common.grpc_interceptor import ServiceInterceptor
 from qlcb_common.logging import configure_logging
 from qlcb_common.nats_connection import connect
 from qlcb_common.ops_http import Readiness, embedded_ops_server
 from qlcb_common.settings import GrpcServiceSettings, OidcSettings
+from qlcb_common.shutdown import Calls, Worker, Workers
 
 log = structlog.get_logger(__name__)
 
+QUIET_SECONDS: Final = 0.5
+"""A replica leaving moves on from unready to refusing calls once none has arrived for this long."""
+
+UNREADY, DRAINING_CALLS, STOPPING_WORKERS = "unready", "draining calls", "stopping workers"
+"""The steps of a stop, as /readyz names them (`stopping`) while the service goes through them."""
+
 Register = Callable[[grpc.aio.Server, Database], Sequence[str]]
-Background = Callable[[Database, JetStreamContext], Sequence[Coroutine[Any, Any, None]]]
+Background = Callable[[Database, JetStreamContext], Sequence[Worker]]
+"""The service's workers (relays, consumers, pollers), each run until asked to stop."""
 
 
-def _no_background(_db: Database, _js: JetStreamContext) -> Sequence[Coroutine[Any, Any, None]]:
+def _no_background(_db: Database, _js: JetStreamContext) -> Sequence[Worker]:
     return ()
 
 
@@ -55,7 +78,8 @@ class GrpcApp:
     prepare: Callable[[Database], Awaitable[None]] = field(default=_nothing_to_prepare)
 
 
-async def serve(app: GrpcApp) -> None:
+async def serve(app: GrpcApp) -> int:
+    """Runs the service until SIGTERM or SIGINT; returns the exit status (0: stopped cleanly)."""
     settings = app.settings
     configure_logging(app.name, settings.log_level)
     readiness = Readiness("database", "nats")
@@ -63,9 +87,16 @@ async def serve(app: GrpcApp) -> None:
     ops_task = asyncio.create_task(ops.serve(), name="ops-http")
 
     db = Database(settings.database_url)
+    calls = Calls()
     server = grpc.aio.server(
         interceptors=[
-            ServiceInterceptor(app.name, TokenVerifier(app.oidc, app.name), reflection=settings.grpc_reflection)
+            ServiceInterceptor(
+                app.name,
+                TokenVerifier(app.oidc, app.name),
+                reflection=settings.grpc_reflection,
+                calls=calls,
+                faults=FaultPoints.from_settings(),
+            )
         ],
         options=[("grpc.so_reuseport", 0)],
     )
@@ -98,7 +129,7 @@ async def serve(app: GrpcApp) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopping.set)
 
-    tasks: list[asyncio.Task[None]] = []
+    workers = Workers(())
     nc = None
     try:
         startup = asyncio.create_task(_connect(app, db, readiness))
@@ -106,7 +137,8 @@ async def serve(app: GrpcApp) -> None:
         await asyncio.wait({startup, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
         if startup.done():
             nc = startup.result()
-            tasks = [asyncio.create_task(c) for c in app.background(db, nc.jetstream())]
+            workers = Workers(app.background(db, nc.jetstream()))
+            tasks = workers.start()
             for name in ["", *names]:
                 await health.set(name, health_pb2.HealthCheckResponse.SERVING)
             log.info(
@@ -117,25 +149,32 @@ async def serve(app: GrpcApp) -> None:
                 client_certificates=settings.grpc_tls_client_ca_file is not None,
             )
             await asyncio.wait({stop_wait, *tasks}, return_when=asyncio.FIRST_COMPLETED)
-            for task in tasks:
-                if task.done() and not task.cancelled() and task.exception() is not None:
-                    log.error("background task failed", task=task.get_name(), error=repr(task.exception()))
+            for worker, error in workers.failures():
+                log.error("background worker failed", worker=worker, error=repr(error))
         else:
             startup.cancel()
         stop_wait.cancel()
     finally:
-        log.info("shutting down")
-        readiness.draining = True
+        log.info("shutting down: unready")
+        readiness.stop_step(UNREADY)
         await health.enter_graceful_shutdown()
-        await server.stop(settings.shutdown_grace_seconds)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        quiet = await calls.quiet(for_seconds=QUIET_SECONDS, at_most=settings.shutdown_unready_seconds)
+        log.info("shutting down: refusing new calls", quiet=quiet, in_flight=calls.in_flight)
+        readiness.stop_step(DRAINING_CALLS)
+        stopped = asyncio.create_task(server.stop(settings.shutdown_grace_seconds))
+        calls_finished = await calls.all_finished(settings.shutdown_grace_seconds)
+        await stopped
+        log.info("shutting down: stopping workers", calls_finished=calls_finished)
+        readiness.stop_step(STOPPING_WORKERS)
+        workers_finished = await workers.stop(settings.shutdown_grace_seconds)
         if nc is not None:
             await _close_nats(nc)
         await db.dispose()
         ops.should_exit = True
         await ops_task
+        clean = calls_finished and workers_finished
+        log.info("stopped", clean=clean, calls_finished=calls_finished, workers_finished=workers_finished)
+    return 0 if clean else 1
 
 
 def server_credentials(settings: GrpcServiceSettings) -> grpc.ServerCredentials | None:

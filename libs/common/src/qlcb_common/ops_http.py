@@ -14,11 +14,17 @@ from starlette.routing import Route
 
 
 class Readiness:
-    """Ready once every named dependency has been reported connected."""
+    """Ready once every named dependency has been reported connected; unready again for good once
+    the service is stopping, when `stopping` names the step it is at (`qlcb_common.grpc_runtime`)."""
 
     def __init__(self, *dependencies: str) -> None:
         self._pending = set(dependencies)
         self.draining = False
+        self.stopping: str | None = None
+
+    def stop_step(self, step: str) -> None:
+        self.draining = True
+        self.stopping = step
 
     def mark(self, dependency: str) -> None:
         self._pending.discard(dependency)
@@ -32,6 +38,7 @@ class Readiness:
             "ready": self.ready,
             "waiting_for": sorted(self._pending),
             "draining": self.draining,
+            "stopping": self.stopping,
         }
 
 

@@ -166,6 +166,13 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     host: str = "127.0.0.1"
     ops_port: int = Field(default=0, ge=0, le=65535, description="/metrics, /livez, /readyz")
+    shutdown_grace_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="On SIGTERM, how long the calls in flight may take to finish once new ones are refused "
+        "(then they are cancelled), and again how long relays, consumers and pollers may take to finish "
+        "the batch or message in hand (then they are cancelled; what they held is redelivered)",
+    )
 
 
 class NatsClientSettings(BaseSettings):
@@ -215,7 +222,14 @@ class GrpcServiceSettings(ServiceSettings, NatsClientSettings):
         "without a token (for tools such as grpcurl); off unless a development setup asks for it",
     )
     database_url: str = Field(description="SQLAlchemy async URL of this service's own store")
-    shutdown_grace_seconds: float = 5.0
+    shutdown_unready_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="On SIGTERM, the longest time the service reports itself unready (/readyz 503, gRPC "
+        "health NOT_SERVING) while still answering, so that balancers stop sending it calls before it "
+        "refuses them; it moves on as soon as no call has arrived for half a second (clients balancing "
+        "on gRPC health, as the gateway does, stop at once)",
+    )
 
     @field_validator("grpc_tls_cert_file", "grpc_tls_key_file", "grpc_tls_client_ca_file")
     @classmethod

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Coroutine, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import grpc
 from nats.js import JetStreamContext
@@ -18,6 +17,7 @@ from qlcb_common.events.relay import OutboxRelay
 from qlcb_common.faults import FaultPoints
 from qlcb_common.grpc_runtime import GrpcApp
 from qlcb_common.settings import OidcSettings
+from qlcb_common.shutdown import Worker
 
 SERVICE = "backup"
 
@@ -33,8 +33,8 @@ def build_app() -> GrpcApp:
         backup_pb2_grpc.add_BackupServiceServicer_to_server(servicer, server)
         return [backup_pb2.DESCRIPTOR.services_by_name["BackupService"].full_name]
 
-    def background(db: Database, js: JetStreamContext) -> Sequence[Coroutine[Any, Any, None]]:
-        return [OutboxRelay(service=SERVICE, db=db, outbox=outbox, js=js, faults=faults).run()]
+    def background(db: Database, js: JetStreamContext) -> Sequence[Worker]:
+        return [OutboxRelay(service=SERVICE, db=db, outbox=outbox, js=js, faults=faults).run]
 
     async def prepare(db: Database) -> None:
         async with db.unit_of_work() as session:

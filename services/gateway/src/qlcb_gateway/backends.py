@@ -1,5 +1,6 @@
 """gRPC channels and stubs of the backends; every call forwards the caller's token and has
-a deadline."""
+a deadline. Each backend may run as several replicas: its channel balances over those that are
+healthy and retries reads only (`qlcb_common.grpc_client`, ADR 0012)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,17 @@ from typing import Any
 import grpc
 import httpx
 
-from qlcb.backup.v1 import backup_pb2_grpc
-from qlcb.personnel.v1 import decision_pb2_grpc, personnel_pb2_grpc, record_pb2_grpc
-from qlcb.reports.v1 import reports_pb2_grpc
+from qlcb.backup.v1 import backup_pb2, backup_pb2_grpc
+from qlcb.personnel.v1 import (
+    decision_pb2,
+    decision_pb2_grpc,
+    personnel_pb2,
+    personnel_pb2_grpc,
+    record_pb2,
+    record_pb2_grpc,
+)
+from qlcb.reports.v1 import reports_pb2, reports_pb2_grpc
+from qlcb_common.grpc_client import balanced_channel
 from qlcb_gateway.settings import GatewaySettings
 
 
@@ -30,15 +39,21 @@ class Backends:
     @classmethod
     def connect(cls, settings: GatewaySettings) -> Backends:
         credentials = channel_credentials(settings)
-
-        def channel(target: str) -> grpc.aio.Channel:
-            if credentials is None:
-                return grpc.aio.insecure_channel(target)
-            return grpc.aio.secure_channel(target, credentials)
-
-        personnel = channel(settings.personnel_target)
-        reports = channel(settings.reports_target)
-        backup = channel(settings.backup_target)
+        personnel = balanced_channel(
+            settings.personnel_target,
+            [
+                personnel_pb2.DESCRIPTOR.services_by_name["PersonnelService"],
+                record_pb2.DESCRIPTOR.services_by_name["PersonRecordService"],
+                decision_pb2.DESCRIPTOR.services_by_name["DecisionService"],
+            ],
+            credentials,
+        )
+        reports = balanced_channel(
+            settings.reports_target, [reports_pb2.DESCRIPTOR.services_by_name["ReportsService"]], credentials
+        )
+        backup = balanced_channel(
+            settings.backup_target, [backup_pb2.DESCRIPTOR.services_by_name["BackupService"]], credentials
+        )
         return cls(
             personnel=personnel_pb2_grpc.PersonnelServiceStub(personnel),
             record=record_pb2_grpc.PersonRecordServiceStub(personnel),

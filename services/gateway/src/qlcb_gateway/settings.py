@@ -8,15 +8,20 @@ from pydantic_settings import SettingsConfigDict
 from qlcb_common.settings import EnvironmentSettings, ServiceSettings, given_together, readable_pem, setting_name
 
 BACKENDS = ("personnel", "reports", "backup")
+TARGETS = (
+    "a gRPC target, dns:///host:port (a headless Service: one address per replica), "
+    "ipv4:127.0.0.1:8101,127.0.0.1:8111 (local replicas) or host:port (one); calls go round-robin to "
+    "the replicas whose gRPC health is SERVING"
+)
 
 
 class GatewaySettings(ServiceSettings, EnvironmentSettings):
     model_config = SettingsConfigDict(env_prefix="QLCB_GATEWAY_", extra="ignore")
 
     port: int = 8080
-    personnel_target: str = Field(description="host:port of the personnel gRPC service")
-    reports_target: str = Field(description="host:port of the reports gRPC service")
-    backup_target: str = Field(description="host:port of the backup gRPC service")
+    personnel_target: str = Field(description=f"Every replica of the personnel gRPC service: {TARGETS}")
+    reports_target: str = Field(description=f"Every replica of the reports gRPC service: {TARGETS}")
+    backup_target: str = Field(description=f"Every replica of the backup gRPC service: {TARGETS}")
     grpc_tls_ca_file: Path | None = Field(
         default=None,
         description="PEM of the CA that signed the backends' certificates; set: every target is called over TLS "

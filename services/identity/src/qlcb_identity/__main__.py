@@ -1,4 +1,5 @@
 import argparse
+import math
 import sys
 
 import uvicorn
@@ -37,6 +38,7 @@ def main() -> int:
         ssl_keyfile=settings.tls_key_file,
         log_config=None,
         access_log=False,
+        timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_seconds),  # whole seconds
     )
     return 0
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -13,6 +12,7 @@ from qlcb_common.faults import FaultPoints
 from qlcb_common.http_app import install_error_handlers, instrument
 from qlcb_common.ops_http import Readiness
 from qlcb_common.settings import HttpApiSettings, OidcSettings
+from qlcb_common.shutdown import Stopping, Workers
 from qlcb_identity import unavailable, whoami
 from qlcb_identity.account_incidents import api as account_incidents_api
 from qlcb_identity.account_requests import api as account_requests_api
@@ -59,25 +59,31 @@ def create_app(
         )
         app.state.courier = courier
         app.state.keycloak_admin = lambda: keycloak_admin(settings, app.state.realm.name)
-        tasks = [
-            asyncio.create_task(keep_realm(app.state.realm, readiness)),
-            asyncio.create_task(run_events(settings, app.state.realm.name, db, inbox, outbox, readiness, faults)),
-            asyncio.create_task(
-                keycloak_events.follow(db, app.state.keycloak_admin, settings.admin_events_interval_seconds)
-            ),
-            asyncio.create_task(
-                run_mailer(db, courier, SmtpMailer(settings), app.state.keycloak_admin, MAILER_INTERVAL_SECONDS)
-            ),
-            asyncio.create_task(
-                keep_partner_mappers(app.state.keycloak_admin, settings.federation_check_interval_seconds)
-            ),
-        ]
+        admin = app.state.keycloak_admin
+        mailer = SmtpMailer(settings)
+
+        async def realm(stopping: Stopping) -> None:
+            await keep_realm(app.state.realm, readiness, stopping)
+
+        async def events(stopping: Stopping) -> None:
+            await run_events(settings, app.state.realm.name, db, inbox, outbox, readiness, faults, stopping)
+
+        async def admin_events(stopping: Stopping) -> None:
+            await keycloak_events.follow(db, admin, settings.admin_events_interval_seconds, stopping)
+
+        async def mail(stopping: Stopping) -> None:
+            await run_mailer(db, courier, mailer, admin, MAILER_INTERVAL_SECONDS, stopping)
+
+        async def partner_mappers(stopping: Stopping) -> None:
+            await keep_partner_mappers(admin, settings.federation_check_interval_seconds, stopping)
+
+        # Stopped once uvicorn has drained the HTTP requests in flight, each finishing what it holds.
+        workers = Workers([realm, events, admin_events, mail, partner_mappers])
+        workers.start()
         try:
             yield
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await workers.stop(settings.shutdown_grace_seconds)
             await db.dispose()
 
     app = FastAPI(

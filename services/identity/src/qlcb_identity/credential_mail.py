@@ -4,7 +4,6 @@ and closes deliveries that expired."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 import smtplib
 from collections.abc import Callable
@@ -17,6 +16,7 @@ from prometheus_client import Counter
 from sqlalchemy import select
 
 from qlcb_common.db import Database
+from qlcb_common.shutdown import Stopping
 from qlcb_identity.account_requests.models import CredentialDelivery
 from qlcb_identity.credentials import Courier, close_keycloak_password
 from qlcb_identity.settings import IdentitySettings
@@ -120,14 +120,20 @@ async def close_expired(db: Database, admin: Callable[[], KeycloakAdmin]) -> int
 
 
 async def run_mailer(
-    db: Database, courier: Courier, mailer: SmtpMailer, admin: Callable[[], KeycloakAdmin], interval: float
+    db: Database,
+    courier: Courier,
+    mailer: SmtpMailer,
+    admin: Callable[[], KeycloakAdmin],
+    interval: float,
+    stopping: Stopping,
 ) -> None:
-    while True:
+    """Mails and closes deliveries until stopping; a round under way finishes first, so a code
+    mailed is marked mailed (a round cut short would roll back and mail the code again)."""
+    while not stopping.is_set():
         courier.posted.clear()
         try:
             await send_due(db, courier, mailer)
             await close_expired(db, admin)
         except Exception:
             log.exception("credential_mailer_failed")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(courier.posted.wait(), interval)
+        await stopping.wait_for(courier.posted, interval)

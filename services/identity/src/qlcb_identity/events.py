@@ -13,6 +13,7 @@ from qlcb_common.events.streams import ensure_streams
 from qlcb_common.faults import FaultPoints
 from qlcb_common.nats_connection import connect
 from qlcb_common.ops_http import Readiness
+from qlcb_common.shutdown import Stopping
 from qlcb_identity.db_models import Base
 from qlcb_identity.lifecycle.projection import LIFECYCLE_SUBJECTS
 from qlcb_identity.lifecycle.projection import projection as lifecycle_projection
@@ -29,10 +30,11 @@ async def run_events(
     outbox: Outbox,
     readiness: Readiness,
     faults: FaultPoints,
+    stopping: Stopping,
 ) -> None:
     """Identity's side of the event bus: it mirrors personnel's unit tree into Keycloak groups,
     follows people leaving, returning and changing units (R-ACC-8), and relays its own outbox
-    (delegations)."""
+    (delegations); until stopping, when each finishes what it has in hand."""
     await db.wait_connected()
     await db.create_schema(Base.metadata)
     readiness.mark("database")
@@ -63,6 +65,6 @@ async def run_events(
             faults=faults,
         )
         relay = OutboxRelay(service="identity", db=db, outbox=outbox, js=nc.jetstream(), faults=faults)
-        await asyncio.gather(consumer.run(), lifecycle.run(), relay.run())
+        await asyncio.gather(consumer.run(stopping), lifecycle.run(stopping), relay.run(stopping))
     finally:
         await nc.close()

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Coroutine, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import grpc
 from nats.js import JetStreamContext
@@ -23,6 +22,7 @@ from qlcb_common.events.relay import OutboxRelay
 from qlcb_common.faults import FaultPoints
 from qlcb_common.grpc_runtime import GrpcApp
 from qlcb_common.settings import OidcSettings
+from qlcb_common.shutdown import Stopping, Worker
 from qlcb_personnel.catalogs import models as _catalogs  # noqa: F401  (registers the table)
 from qlcb_personnel.catalogs import service as catalogs
 from qlcb_personnel.db_models import Base, make_delegations, make_inbox, make_outbox
@@ -64,7 +64,7 @@ def build_app() -> GrpcApp:
             # Another replica seeded the same values first: what the files hold is there.
             return
 
-    def background(db: Database, js: JetStreamContext) -> Sequence[Coroutine[Any, Any, None]]:
+    def background(db: Database, js: JetStreamContext) -> Sequence[Worker]:
         follow_delegations = DurableConsumer(
             name="personnel-delegations",
             stream=streams.IDENTITY,
@@ -76,10 +76,14 @@ def build_app() -> GrpcApp:
             handler=delegations.apply,
             faults=faults,
         )
+
+        async def apply_decisions(stopping: Stopping) -> None:
+            await applier.run(db, outbox, settings.decision_apply_interval_seconds, stopping)
+
         return [
-            OutboxRelay(service=SERVICE, db=db, outbox=outbox, js=js, faults=faults).run(),
-            follow_delegations.run(),
-            applier.run(db, outbox, settings.decision_apply_interval_seconds),
+            OutboxRelay(service=SERVICE, db=db, outbox=outbox, js=js, faults=faults).run,
+            follow_delegations.run,
+            apply_decisions,
         ]
 
     return GrpcApp(

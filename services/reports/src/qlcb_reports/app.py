@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Coroutine, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import grpc
 from nats.js import JetStreamContext
@@ -14,6 +13,7 @@ from qlcb_common.events.contracts import IDENTITY_EVENTS, PERSONNEL_EVENTS
 from qlcb_common.faults import FaultPoints
 from qlcb_common.grpc_runtime import GrpcApp
 from qlcb_common.settings import OidcSettings
+from qlcb_common.shutdown import Worker
 from qlcb_reports.db_models import Base, make_delegations, make_inbox
 from qlcb_reports.grpc_api import ReportsServicer
 from qlcb_reports.headcount import projection
@@ -32,7 +32,7 @@ def build_app() -> GrpcApp:
         reports_pb2_grpc.add_ReportsServiceServicer_to_server(ReportsServicer(db, inbox, delegations), server)
         return [reports_pb2.DESCRIPTOR.services_by_name["ReportsService"].full_name]
 
-    def background(db: Database, js: JetStreamContext) -> Sequence[Coroutine[Any, Any, None]]:
+    def background(db: Database, js: JetStreamContext) -> Sequence[Worker]:
         consumer = DurableConsumer(
             name=PERSONNEL_CONSUMER,
             stream=streams.PERSONNEL,
@@ -55,7 +55,7 @@ def build_app() -> GrpcApp:
             handler=delegations.apply,
             faults=faults,
         )
-        return [consumer.run(), follow_delegations.run()]
+        return [consumer.run, follow_delegations.run]
 
     return GrpcApp(
         name=SERVICE,

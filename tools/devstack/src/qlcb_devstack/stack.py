@@ -29,7 +29,7 @@ from qlcb_devstack.nats import NatsServer
 from qlcb_devstack.ports import StackPorts
 from qlcb_devstack.postgres import PostgresCluster
 from qlcb_devstack.probes import http_ok
-from qlcb_devstack.procs import ManagedProcess, wait_until
+from qlcb_devstack.procs import DEFAULT_STOP_TIMEOUT, ManagedProcess, free_ports, wait_until
 from qlcb_devstack.realm import client_secret, dev_overlay_file, dev_realm, install_realm, realm_file
 from qlcb_devstack.tls import TlsFiles, throwaway_authority
 
@@ -102,8 +102,12 @@ def start_infra(run_dir: Path, ports: StackPorts, *, with_postgres: bool, tls: b
 
 class ServiceStack:
     """The five services as processes; each can be stopped, killed and started again. With
-    `fault_points=True` each service's relay and consumers can be held still for crash tests
-    (`qlcb_common.faults`), each from its own folder, `fault_points_dir(service)`."""
+    `fault_points=True` each service's relay, consumers and gRPC calls can be held still for crash
+    tests (`qlcb_common.faults`), each process from its own folder, `fault_points_dir(name)`.
+
+    `replicas` runs a gRPC service as several processes on one database and bus, e.g.
+    `{"personnel": 2}`: the first is `personnel` on the stack's ports, the others `personnel-2`, …
+    on free ones, and the gateway balances over all of them (`backend_target`)."""
 
     def __init__(
         self,
@@ -113,6 +117,7 @@ class ServiceStack:
         tls: bool = False,
         fault_points: bool = False,
         databases: Mapping[str, str] | None = None,
+        replicas: Mapping[str, int] | None = None,
     ) -> None:
         """`databases`: a service's database on the PostgreSQL of `infra` where it is not named after
         the service (as `DATABASES`), so that a second stack can run beside another on one server."""
@@ -124,7 +129,25 @@ class ServiceStack:
         self.databases = dict(databases or {})
         self.database_urls = {name: self._database_url(name) for name in DATABASES}
         self.credential_key = Fernet.generate_key().decode()
-        self.processes = {name: self._process(name) for name in START_ORDER}
+        self._replica_ports: dict[str, tuple[int, int]] = {}
+        for service, count in (replicas or {}).items():
+            if service not in GRPC_SERVICES or count < 1:
+                raise ValueError(f"replicas: {service}={count}; only gRPC services ({GRPC_SERVICES}) run as 1 or more")
+            for n in range(2, count + 1):
+                grpc_port, ops_port = free_ports(2)
+                self._replica_ports[f"{service}-{n}"] = (grpc_port, ops_port)
+        self.processes = {name: self._process(name) for service in START_ORDER for name in self.replica_names(service)}
+
+    def replica_names(self, service: str) -> list[str]:
+        """The processes of a service: its own name first, then `<service>-2`, … for replicas."""
+        return [service, *(name for name in self._replica_ports if name.partition("-")[0] == service)]
+
+    def backend_target(self, service: str) -> str:
+        """How the gateway reaches every replica of a gRPC service (`qlcb_common.grpc_client`)."""
+        names = self.replica_names(service)
+        if len(names) == 1:
+            return self.grpc_target(service)
+        return "ipv4:" + ",".join(self.grpc_target(name) for name in names)
 
     @property
     def gateway_url(self) -> str:
@@ -139,16 +162,23 @@ class ServiceStack:
         return self.grpc_target("personnel")
 
     def fault_points_dir(self, service: str) -> Path:
-        """Where a crash test arms the service's fault points (`qlcb_common.faults`)."""
+        """Where a crash test arms the fault points (`qlcb_common.faults`) of a service, or of one
+        replica (`personnel-2`): each process has its own."""
         if not self.fault_points:
             raise RuntimeError("this stack runs without fault points: ServiceStack(fault_points=True)")
         return self.run_dir / "faults" / service
 
     def grpc_target(self, service: str) -> str:
+        """The address of one process of a gRPC service (`personnel`, or a replica: `personnel-2`)."""
+        if service in self._replica_ports:
+            return f"127.0.0.1:{self._replica_ports[service][0]}"
         return f"127.0.0.1:{self.ports.grpc(service)}"
 
     def ops_url(self, service: str) -> str:
-        """A service's HTTP address (see `StackPorts.ops`): https for identity when the stack runs TLS."""
+        """A service's HTTP address (see `StackPorts.ops`), or a replica's: https for identity when the
+        stack runs TLS."""
+        if service in self._replica_ports:
+            return f"http://127.0.0.1:{self._replica_ports[service][1]}"
         scheme = "https" if self.tls is not None and service == "identity" else "http"
         return f"{scheme}://127.0.0.1:{self.ports.ops(service)}"
 
@@ -160,9 +190,9 @@ class ServiceStack:
         return ssl.create_default_context(cafile=self.tls.ca)
 
     def start_all(self, timeout: float = 120) -> None:
-        for name in START_ORDER:
+        for name in self.processes:
             self.start(name)
-        for name in START_ORDER:
+        for name in self.processes:
             process = self.processes[name]
             wait_until(
                 lambda n=name: http_ok(f"{self.ops_url(n)}/readyz", verify=self.verify),  # type: ignore[misc]
@@ -174,14 +204,15 @@ class ServiceStack:
     def start(self, service: str) -> None:
         self.processes[service].start()
 
-    def stop(self, service: str) -> None:
-        self.processes[service].stop()
+    def stop(self, service: str, timeout: float = DEFAULT_STOP_TIMEOUT) -> int | None:
+        """SIGTERM, SIGKILL after `timeout` seconds; returns the exit status (0: it stopped cleanly)."""
+        return self.processes[service].stop(timeout)
 
     def kill(self, service: str) -> None:
         self.processes[service].kill()
 
     def stop_all(self) -> None:
-        for name in reversed(START_ORDER):
+        for name in reversed(self.processes):
             self.processes[name].stop()
 
     async def wait_ready(self, service: str, timeout: float = 60) -> None:
@@ -223,7 +254,9 @@ class ServiceStack:
         path.parent.mkdir(parents=True, exist_ok=True)
         return f"sqlite+aiosqlite:///{path}"
 
-    def _process(self, service: str) -> ManagedProcess:
+    def _process(self, name: str) -> ManagedProcess:
+        """The process `name`: a service, or a replica of one (`personnel-2`) on its own ports."""
+        service = name.partition("-")[0]
         env = dict(os.environ)
         env.update(
             {
@@ -234,11 +267,12 @@ class ServiceStack:
             }
         )
         if self.fault_points:
-            env[FAULT_POINTS_VARIABLE] = str(self.fault_points_dir(service))
+            env[FAULT_POINTS_VARIABLE] = str(self.fault_points_dir(name))
         prefix = f"QLCB_{service.upper()}_"
         if service in GRPC_SERVICES:
-            env[prefix + "GRPC_PORT"] = str(self.ports.grpc(service))
-            env[prefix + "OPS_PORT"] = str(self.ports.ops(service))
+            grpc_port, ops_port = self._replica_ports.get(name, (self.ports.grpc(service), self.ports.ops(service)))
+            env[prefix + "GRPC_PORT"] = str(grpc_port)
+            env[prefix + "OPS_PORT"] = str(ops_port)
             env[prefix + "DATABASE_URL"] = self.database_urls[service]
             env.update(self.infra.nats.client_env(prefix, service))
         else:
@@ -263,12 +297,12 @@ class ServiceStack:
                 env[prefix + "PG_BIN_DIR"] = str(self.infra.postgres.bin_dir)
         if service == "gateway":
             for backend in GRPC_SERVICES:
-                env[f"{prefix}{backend.upper()}_TARGET"] = self.grpc_target(backend)
+                env[f"{prefix}{backend.upper()}_TARGET"] = self.backend_target(backend)
             env[prefix + "IDENTITY_URL"] = self.identity_url
         if self.tls is not None:
             env.update(self._tls_env(service, prefix, self.tls))
         return ManagedProcess(
-            service,
+            name,
             [sys.executable, "-m", f"qlcb_{service}"],
             log_dir=self.run_dir / "logs",
             env=env,

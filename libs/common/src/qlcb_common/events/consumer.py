@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import re
 from collections.abc import Awaitable, Callable, Sequence
@@ -23,6 +22,7 @@ from qlcb_common.events.inbox import Inbox
 from qlcb_common.events.streams import Stream
 from qlcb_common.faults import NO_FAULT_POINTS, FaultPoints, consumer_committed
 from qlcb_common.metrics import EVENT_LAG, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED
+from qlcb_common.shutdown import Stopping
 
 log = structlog.get_logger(__name__)
 
@@ -80,11 +80,15 @@ class DurableConsumer:
     async def declare(self) -> None:
         await self._js.add_consumer(self._stream.name, self.config())
 
-    async def run(self) -> None:
+    async def run(self, stopping: Stopping | None = None) -> None:
+        """Fetches and handles batches until `stopping` is set; then finishes the message in hand
+        (acknowledged), hands the rest of its batch back for immediate redelivery (to a replica still
+        running, or to this one after a restart) and unsubscribes."""
+        stopping = stopping or Stopping()
         subscription: JetStreamContext.PullSubscription | None = None
         backoff = 0.1
         try:
-            while True:
+            while not stopping.is_set():
                 try:
                     if subscription is None:
                         await self.declare()
@@ -94,16 +98,30 @@ class DurableConsumer:
                     continue
                 except Exception as exc:
                     log.warning("consumer fetch failed; will retry", consumer=self.name, error=repr(exc))
-                    await asyncio.sleep(backoff)
+                    await stopping.sleep(backoff)
                     backoff = min(backoff * 2, 5.0)
                     continue
                 backoff = 0.1
-                for message in messages:
+                for handled, message in enumerate(messages):
+                    if stopping.is_set():
+                        await self._hand_back(messages[handled:])
+                        break
                     await self.handle(message)
         finally:
             if subscription is not None:
                 with contextlib.suppress(Exception):
                     await subscription.unsubscribe()
+
+    async def _hand_back(self, messages: Sequence[Msg]) -> None:
+        """Fetched and not handled: naked without delay, so JetStream redelivers them now rather
+        than after `ack_wait`."""
+        log.info("stopping; handing back unhandled messages", consumer=self.name, count=len(messages))
+        for message in messages:
+            try:
+                await message.nak()
+            except Exception as exc:
+                log.warning("nak failed; ack_wait will redeliver", consumer=self.name, error=repr(exc))
+                return
 
     async def handle(self, message: Msg) -> None:
         try:

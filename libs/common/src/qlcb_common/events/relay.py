@@ -9,7 +9,6 @@ anything older than that window. JetStream says so in its acknowledgement; such 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -26,6 +25,7 @@ from qlcb_common.metrics import (
     OUTBOX_PUBLISH_FAILURES,
     OUTBOX_PUBLISHED,
 )
+from qlcb_common.shutdown import Stopping
 
 log = structlog.get_logger(__name__)
 
@@ -55,9 +55,13 @@ class OutboxRelay:
         self._last_purge = float("-inf")
         self._faults = faults
 
-    async def run(self) -> None:
+    async def run(self, stopping: Stopping | None = None) -> None:
+        """Publishes until `stopping` is set, the batch in hand finished first; then publishes once
+        more what is committed by then (the last calls this replica answered), so that their events
+        leave now rather than when another replica or this one after a restart gets to them."""
+        stopping = stopping or Stopping()
         backoff = 0.1
-        while True:
+        while not stopping.is_set():
             self._outbox.committed.clear()
             try:
                 published = await self.publish_batch()
@@ -67,16 +71,19 @@ class OutboxRelay:
                 OUTBOX_PUBLISH_FAILURES.labels(self._service).inc()
                 log.warning("outbox relay round failed; will retry", error=repr(exc))
                 await self._update_pending()
-                await asyncio.sleep(backoff)
+                await stopping.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
             backoff = 0.1
             if published == self._batch_size:
                 continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._outbox.committed.wait(), self._poll_interval)
-            if not self._outbox.committed.is_set():
+            await stopping.wait_for(self._outbox.committed, self._poll_interval)
+            if not self._outbox.committed.is_set() and not stopping.is_set():
                 await self._idle_housekeeping()
+        try:
+            await self.publish_batch()
+        except Exception as exc:
+            log.warning("last outbox round before stopping failed; the rows wait for the next relay", error=repr(exc))
 
     async def publish_batch(self) -> int:
         """Publishes up to one batch of pending rows; returns how many were published."""

@@ -20,8 +20,12 @@ from keycloak import KeycloakAdmin
 from keycloak.exceptions import KeycloakGetError
 from prometheus_client import Gauge
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb_common.db import Database
+from qlcb_common.shutdown import Stopping
 from qlcb_identity.audit.models import AuditEntry
 from qlcb_identity.audit.service import REFUSALS
 
@@ -101,10 +105,29 @@ def _entry(event: dict[str, Any], actor: str) -> AuditEntry:
 async def _store(db: Database, entries: list[AuditEntry]) -> int:
     async with db.unit_of_work() as session:
         known = set(await session.scalars(select(AuditEntry.id).where(AuditEntry.id.in_([e.id for e in entries]))))
-        fresh = [e for e in entries if e.id not in known]
-        session.add_all(fresh)
-    REFUSALS.labels(source="keycloak").inc(sum(e.outcome == "refused" for e in fresh))
-    return len(fresh)
+        stored = await insert_absent(session, [e for e in entries if e.id not in known])
+    REFUSALS.labels(source="keycloak").inc(sum(outcome == "refused" for outcome in stored.values()))
+    return len(stored)
+
+
+async def insert_absent(session: AsyncSession, entries: list[AuditEntry]) -> dict[str, str]:
+    """Inserts the entries whose id is not stored yet; returns the id and outcome of those inserted.
+
+    Every identity replica copies the same events: one may commit an entry between another's
+    check and its insert, which then skips it (ON CONFLICT DO NOTHING) rather than failing and
+    losing the whole page until the next round."""
+    if not entries:
+        return {}
+    columns = [column.key for column in AuditEntry.__table__.columns]
+    rows = [{key: getattr(entry, key) for key in columns} for entry in entries]
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(AuditEntry)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(AuditEntry.id, AuditEntry.outcome)
+    )
+    return {row.id: row.outcome for row in await session.execute(statement)}
 
 
 def _page(admin: Callable[[], KeycloakAdmin], names: ActorNames, query: dict[str, Any]) -> list[AuditEntry]:
@@ -137,11 +160,11 @@ async def ingest_once(db: Database, admin: Callable[[], KeycloakAdmin], names: A
         since = newest
 
 
-async def follow(db: Database, admin: Callable[[], KeycloakAdmin], interval: float) -> None:
+async def follow(db: Database, admin: Callable[[], KeycloakAdmin], interval: float, stopping: Stopping) -> None:
     names = ActorNames(admin)
-    while True:
+    while not stopping.is_set():
         try:
             await ingest_once(db, admin, names)
         except Exception as exc:
             log.warning("cannot ingest Keycloak admin events", error=repr(exc))
-        await asyncio.sleep(interval)
+        await stopping.sleep(interval)

@@ -15,6 +15,7 @@ from keycloak import KeycloakAdmin, urls_patterns
 from keycloak.exceptions import KeycloakDeleteError, KeycloakError, raise_error_from_response
 
 from qlcb_common.errors import AlreadyExists, InvalidArgument
+from qlcb_common.shutdown import Stopping
 from qlcb_identity.federation.schemas import UNMAPPABLE_TIERS, AgencyCreate, refusal
 from qlcb_identity.unit_groups.projection import ensure_group_path
 
@@ -158,11 +159,11 @@ def _take_back(admin: KeycloakAdmin, alias: str, role: str) -> None:
             )
 
 
-async def keep_partner_mappers(admin: Callable[[], KeycloakAdmin], interval: float) -> None:
+async def keep_partner_mappers(admin: Callable[[], KeycloakAdmin], interval: float, stopping: Stopping) -> None:
     """Removes forbidden partner mappers every `interval` seconds, for as long as identity runs."""
-    while True:
+    while not stopping.is_set():
         try:
             await asyncio.to_thread(remove_forbidden_mappers, admin())
         except Exception as exc:
             log.warning("cannot check partner agencies' mappers", error=repr(exc))
-        await asyncio.sleep(interval)
+        await stopping.sleep(interval)

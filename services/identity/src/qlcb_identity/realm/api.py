@@ -8,6 +8,7 @@ from prometheus_client import Gauge
 
 from qlcb_common.errors import PermissionDenied
 from qlcb_common.ops_http import Readiness
+from qlcb_common.shutdown import Stopping
 from qlcb_common.tiers import Tier
 from qlcb_identity.dependencies import Caller
 from qlcb_identity.realm.sync import RealmSync
@@ -28,22 +29,22 @@ async def realm_drift(principal: Caller, request: Request) -> list[DriftPublic]:
     return [DriftPublic(kind=d.kind, name=d.name, field=d.field, description=d.describe()) for d in drift]
 
 
-async def keep_realm(sync: RealmSync, readiness: Readiness) -> None:
-    """Applies the realm definition at start-up (waiting for Keycloak), then checks for drift hourly."""
+async def keep_realm(sync: RealmSync, readiness: Readiness, stopping: Stopping) -> None:
+    """Applies the realm definition at start-up (waiting for Keycloak), then checks for drift
+    hourly, until stopping."""
     delay = 0.5
-    while True:
+    while not stopping.is_set():
         try:
             corrected = await asyncio.to_thread(sync.apply)
         except Exception as exc:
             log.warning("cannot apply the realm definition yet", error=repr(exc))
-            await asyncio.sleep(delay)
+            await stopping.sleep(delay)
             delay = min(delay * 2, 10.0)
             continue
         log.info("realm definition applied", corrected=len(corrected))
         readiness.mark("realm")
         break
-    while True:
-        await asyncio.sleep(3600)
+    while not await stopping.sleep(3600):
         try:
             REALM_DRIFT.set(len(await asyncio.to_thread(sync.diff)))
         except Exception as exc:

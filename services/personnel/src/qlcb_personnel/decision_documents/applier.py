@@ -12,6 +12,7 @@ from prometheus_client import Counter
 from qlcb_common.db import Database
 from qlcb_common.errors import FailedPrecondition, InvalidArgument, NotFound
 from qlcb_common.events.outbox import Outbox
+from qlcb_common.shutdown import Stopping
 from qlcb_personnel.decision_documents import service
 
 VIETNAM = timezone(timedelta(hours=7), "ICT")
@@ -51,14 +52,14 @@ async def apply_due(db: Database, outbox: Outbox, today: date) -> dict[str, int]
     return outcome
 
 
-async def run(db: Database, outbox: Outbox, interval_seconds: float) -> None:
-    """Every `interval_seconds`, applies what is due; a round that fails (the database away) is
-    logged and the next one tries again."""
-    while True:
+async def run(db: Database, outbox: Outbox, interval_seconds: float, stopping: Stopping) -> None:
+    """Every `interval_seconds`, applies what is due, until stopping (a round under way finishes);
+    a round that fails (the database away) is logged and the next one tries again."""
+    while not stopping.is_set():
         try:
             await apply_due(db, outbox, today_in_vietnam())
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             log.warning("decision apply round failed; will retry", error=repr(exc))
-        await asyncio.sleep(interval_seconds)
+        await stopping.sleep(interval_seconds)

@@ -1,0 +1,129 @@
+"""The balanced channel against two real in-process gRPC servers playing replicas of personnel:
+calls go round-robin to those whose health is SERVING, a read answered UNAVAILABLE is asked again
+elsewhere, a write never is."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1._async import HealthServicer
+
+from qlcb.personnel.v1 import personnel_pb2, personnel_pb2_grpc
+from qlcb_common.grpc_client import balanced_channel, reads, service_config
+
+PERSONNEL = personnel_pb2.DESCRIPTOR.services_by_name["PersonnelService"]
+SERVING, NOT_SERVING = health_pb2.HealthCheckResponse.SERVING, health_pb2.HealthCheckResponse.NOT_SERVING
+
+
+class Replica(personnel_pb2_grpc.PersonnelServiceServicer):
+    """Answers with its name; `unavailable` makes it answer UNAVAILABLE, as a replica dying would."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.unavailable = False
+        self.calls: Counter[str] = Counter()
+
+    async def GetPerson(
+        self, request: personnel_pb2.GetPersonRequest, context: grpc.aio.ServicerContext[object, object]
+    ) -> personnel_pb2.GetPersonResponse:
+        self.calls["GetPerson"] += 1
+        if self.unavailable:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, f"{self.name} is going away")
+        return personnel_pb2.GetPersonResponse(person=personnel_pb2.Person(id=request.id, full_name=self.name))
+
+    async def CreatePerson(
+        self, request: personnel_pb2.CreatePersonRequest, context: grpc.aio.ServicerContext[object, object]
+    ) -> personnel_pb2.CreatePersonResponse:
+        self.calls["CreatePerson"] += 1
+        if self.unavailable:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, f"{self.name} died after committing, maybe")
+        return personnel_pb2.CreatePersonResponse(person=personnel_pb2.Person(full_name=self.name))
+
+
+@dataclass
+class Running:
+    replica: Replica
+    health: HealthServicer
+    server: grpc.aio.Server
+    port: int
+
+
+Replicas = tuple[Running, Running, personnel_pb2_grpc.PersonnelServiceStub]
+
+
+async def _start(name: str) -> Running:
+    server = grpc.aio.server()
+    # The generated stubs declare every method abstract; a replica implements the two it is asked.
+    replica, health = Replica(name), HealthServicer()  # type: ignore[abstract]
+    personnel_pb2_grpc.add_PersonnelServiceServicer_to_server(replica, server)
+    health_pb2_grpc.add_HealthServicer_to_server(health, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    await health.set("", SERVING)
+    return Running(replica, health, server, port)
+
+
+@pytest.fixture
+async def replicas() -> AsyncIterator[Replicas]:
+    a, b = await _start("a"), await _start("b")
+    channel = balanced_channel(f"ipv4:127.0.0.1:{a.port},127.0.0.1:{b.port}", [PERSONNEL])
+    try:
+        yield a, b, personnel_pb2_grpc.PersonnelServiceStub(channel)
+    finally:
+        await channel.close()
+        await a.server.stop(0)
+        await b.server.stop(0)
+
+
+async def _answered_by(stub: personnel_pb2_grpc.PersonnelServiceStub, n: int) -> Counter[str]:
+    names: Counter[str] = Counter()
+    for _ in range(n):
+        reply = await stub.GetPerson(personnel_pb2.GetPersonRequest(id="p"), timeout=5)
+        names[reply.person.full_name] += 1
+    return names
+
+
+def test_only_the_reads_the_protos_mark_are_retried() -> None:
+    names = {entry["method"] for entry in reads([PERSONNEL])}
+    assert {"GetPerson", "ListPersons", "GetUnit", "ListUnits"} <= names
+    assert not names & {"CreatePerson", "CreateUnit", "ChangePersonStatus", "SendTransfer", "AcceptTransfer"}
+    config = service_config([PERSONNEL])
+    assert config["loadBalancingConfig"] == [{"round_robin": {}}]
+    assert config["healthCheckConfig"] == {"serviceName": ""}
+    assert config["methodConfig"][0]["retryPolicy"]["retryableStatusCodes"] == ["UNAVAILABLE"]
+
+
+async def test_calls_go_round_robin_to_the_replicas_reporting_serving(replicas: Replicas) -> None:
+    a, _b, stub = replicas
+    assert set(await _answered_by(stub, 20)) == {"a", "b"}
+
+    await a.health.enter_graceful_shutdown()
+    deadline = time.monotonic() + 10
+    while (answered := await _answered_by(stub, 10)) != Counter(b=10):
+        assert time.monotonic() < deadline, f"a, NOT_SERVING, still gets calls: {answered}"
+        await asyncio.sleep(0.05)
+
+
+async def test_a_read_answered_unavailable_is_asked_again_on_the_other_replica(
+    replicas: Replicas,
+) -> None:
+    a, _b, stub = replicas
+    a.replica.unavailable = True
+    assert await _answered_by(stub, 20) == Counter(b=20)
+    assert a.replica.calls["GetPerson"] > 0, "a was asked and refused"
+
+
+async def test_a_write_answered_unavailable_is_not_asked_again(replicas: Replicas) -> None:
+    a, b, stub = replicas
+    a.replica.unavailable = b.replica.unavailable = True
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await stub.CreatePerson(personnel_pb2.CreatePersonRequest(personal_id="001088012345"), timeout=5)
+    assert refused.value.code() is grpc.StatusCode.UNAVAILABLE
+    assert a.replica.calls["CreatePerson"] + b.replica.calls["CreatePerson"] == 1, "asked once, whatever it did"
