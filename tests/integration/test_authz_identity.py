@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import threading
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -47,44 +48,9 @@ VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 UNIT_PATHS = {u.code: u.path(demo.UNITS_BY_CODE) for u in demo.UNITS}
 
 Prober = Callable[["Probe"], Awaitable[httpx.Response]]
-
-
-@dataclass
-class Probe:
-    """One call of one login on one target, and the clients that prepare what it acts on."""
-
-    system: System
-    api: httpx.AsyncClient  # identity, as the login
-    admin: httpx.AsyncClient  # identity, as the system admin
-    helpers: dict[str, httpx.AsyncClient]  # identity, as each helper
-    keycloak: Callable[[], KeycloakAdmin]  # the master admin of the realm, one per thread
-    login: str
-    target: str
-    unit_code: str | None  # the target's unit (None for "any")
-
-    @property
-    def unit_path(self) -> str:
-        assert self.unit_code is not None
-        return UNIT_PATHS[self.unit_code]
-
-
-@dataclass(frozen=True)
-class Operation:
-    method: str
-    path: str
-    row: str  # the table's operation
-    call: Prober
-
-
-OPERATIONS: list[Operation] = []
-
-
-def operation(method: str, path: str, row: str) -> Callable[[Prober], Prober]:
-    def register(call: Prober) -> Prober:
-        OPERATIONS.append(Operation(method, path, row, call))
-        return call
-
-    return register
+_PER_THREAD = threading.local()
+_ROLES: dict[str, dict[str, Any]] = {}
+_GROUPS: dict[str, str] = {}
 
 
 async def _done(response: Awaitable[httpx.Response]) -> dict[str, Any]:
@@ -98,37 +64,8 @@ def _today() -> str:
     return datetime.now(VIETNAM).date().isoformat()
 
 
-# ---- what is prepared --------------------------------------------------------------------------
-
-
-async def _request(p: Probe, steps: int) -> str:
-    """A request of the target unit for a local officer's account, taken through `steps` of the
-    steps before the probed one: 0 submitted, 1 consented, 2 approved. Its id."""
-    code = unique_code("")
-    body = {
-        "holder_name": f"Kiều Thị {code}",
-        "holder_email": f"oracle.{code.lower()}@haiquan.example",
-        "unit_path": p.unit_path,
-        "division": "Đội nghiệp vụ",
-        "position": "Công chức",
-        "phone": "0912345678",
-        "account_types": ["local-officer"],
-        "reply_name": "Lý Văn Nộp",
-        "reply_unit": "Cục Công nghệ thông tin và Thống kê hải quan",
-        "reply_email": "cntt@qlcb.example",
-        "reply_phone": "0243123456",
-        "requester_name": "Lý Văn Nộp",
-    }
-    request_id: str = (await _done(p.helpers[FILER].post("/v1/account-requests", json=body)))["id"]
-    if steps >= 1:
-        await _done(p.helpers[HEAD].post(f"/v1/account-requests/{request_id}/consent"))
-    if steps >= 2:
-        await _done(p.helpers[APPROVER].post(f"/v1/account-requests/{request_id}/approve"))
-    return request_id
-
-
-_ROLES: dict[str, dict[str, Any]] = {}
-_GROUPS: dict[str, str] = {}
+def _month_ago() -> str:
+    return (datetime.now(VIETNAM).date() - timedelta(days=30)).isoformat()
 
 
 def _make_account(keycloak: KeycloakAdmin, unit_path: str, tiers: tuple[str, ...]) -> str:
@@ -154,27 +91,81 @@ def _make_account(keycloak: KeycloakAdmin, unit_path: str, tiers: tuple[str, ...
     return username
 
 
-async def _account(p: Probe, *tiers: str) -> str:
-    """A username of the target unit holding `tiers` (a local officer's unless told)."""
-    return await asyncio.to_thread(lambda: _make_account(p.keycloak(), p.unit_path, tiers or ("local-officer",)))
+def _keycloak(system: System) -> KeycloakAdmin:
+    """The realm's master admin for the calling thread: python-keycloak's client holds one session
+    and one token, so each worker thread gets its own."""
+    keycloak: KeycloakAdmin | None = getattr(_PER_THREAD, "keycloak", None)
+    if keycloak is None:
+        keycloak = _PER_THREAD.keycloak = system.infra.keycloak_admin()
+    return keycloak
 
 
-async def _purpose_account(p: Probe, *, held_since: str | None = None) -> str:
-    """A purpose account of the target unit the system admin issued (handed to someone from
-    `held_since`, when given); its id."""
-    body = {"unit_path": p.unit_path, "purpose": f"Kiểm thử {unique_code('')}", "tier": "local-officer"}
-    account_id: str = (await _done(p.admin.post("/v1/purpose-accounts", json=body)))["account"]["id"]
-    if held_since is not None:
-        holder = {"holder_name": "Kiều Văn Giữ", "holder_email": "giu@haiquan.example", "since": held_since}
-        await _done(p.admin.post(f"/v1/purpose-accounts/{account_id}/holders", json=holder))
-    return account_id
+@dataclass
+class Maker:
+    """Makes what a probe acts on, as the system admin and the helpers."""
+
+    system: System
+    admin: httpx.AsyncClient  # identity, as the system admin
+    filer: httpx.AsyncClient
+    approver: httpx.AsyncClient
+    head: httpx.AsyncClient
+
+    async def request(self, unit_path: str, steps: int) -> str:
+        """A request of the unit for a local officer's account, taken through `steps` of the steps
+        before the probed one (0: submitted, 1: consented, 2: approved), each by another person."""
+        code = unique_code("")
+        body = {
+            "holder_name": f"Kiều Thị {code}",
+            "holder_email": f"oracle.{code.lower()}@haiquan.example",
+            "unit_path": unit_path,
+            "division": "Đội nghiệp vụ",
+            "position": "Công chức",
+            "phone": "0912345678",
+            "account_types": ["local-officer"],
+            "reply_name": "Lý Văn Nộp",
+            "reply_unit": "Cục Công nghệ thông tin và Thống kê hải quan",
+            "reply_email": "cntt@qlcb.example",
+            "reply_phone": "0243123456",
+            "requester_name": "Lý Văn Nộp",
+        }
+        request_id: str = (await _done(self.filer.post("/v1/account-requests", json=body)))["id"]
+        if steps >= 1:
+            await _done(self.head.post(f"/v1/account-requests/{request_id}/consent"))
+        if steps >= 2:
+            await _done(self.approver.post(f"/v1/account-requests/{request_id}/approve"))
+        return request_id
+
+    async def account(self, unit_path: str, *tiers: str) -> str:
+        """A username of the unit holding `tiers` (a local officer's unless told)."""
+        held = tiers or ("local-officer",)
+        return await asyncio.to_thread(lambda: _make_account(_keycloak(self.system), unit_path, held))
+
+    async def purpose_account(self, unit_path: str, *, held_since: str | None = None) -> str:
+        """A purpose account of the unit (handed to someone from `held_since`, when given); its id."""
+        body = {"unit_path": unit_path, "purpose": f"Kiểm thử {unique_code('')}", "tier": "local-officer"}
+        account_id: str = (await _done(self.admin.post("/v1/purpose-accounts", json=body)))["account"]["id"]
+        if held_since is not None:
+            holder = {"holder_name": "Kiều Văn Giữ", "holder_email": "giu@haiquan.example", "since": held_since}
+            await _done(self.admin.post(f"/v1/purpose-accounts/{account_id}/holders", json=holder))
+        return account_id
+
+    async def delegation(self, unit_path: str) -> str:
+        granted = await _done(self.admin.post("/v1/delegations", json=_delegation(unit_path)))
+        delegation_id: str = granted["id"]
+        return delegation_id
+
+    async def incident(self, username: str) -> None:
+        await _done(self.admin.post(f"/v1/accounts/{username}/incidents", json=LOST))
 
 
-def _delegation(p: Probe) -> dict[str, Any]:
-    """A delegation to the target unit that changes nobody's rights: in force only from a day far
-    ahead, over one person who does not exist, of a right every grantor holds sector-wide."""
+LOST = {"kind": "lost", "note": "Quên mật khẩu"}
+
+
+def _delegation(unit_path: str) -> dict[str, Any]:
+    """A delegation to the unit that changes nobody's rights: in force only from a day far ahead,
+    over one person who does not exist, of a right every grantor holds over the whole sector."""
     return {
-        "unit_path": p.unit_path,
+        "unit_path": unit_path,
         "tiers": ["unit-leader"],
         "records": {"person_ids": [str(uuid.uuid4())]},
         "sections": ["salary"],
@@ -182,6 +173,89 @@ def _delegation(p: Probe) -> dict[str, Any]:
         "valid_from": "2099-01-01",
         "reason": "Kiểm thử phân quyền",
     }
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What a target unit holds for the probes: made once, shared by the probes the table expects
+    refused (a refusal changes nothing, and each service checks the caller before the state of what
+    it acts on) and by those that only read or change nothing another probe relies on. A probe the
+    table expects to succeed gets its own when it would use up what it acts on."""
+
+    submitted: str  # requests, by id
+    consented: str
+    approved: str
+    officer: str  # accounts, by username: a local officer's, with a loss reported
+    self_account: str
+    both: str  # self and local officer
+    unheld: str  # purpose accounts, by id: held by nobody
+    held: str  # held since a month ago
+    delegation: str
+
+    @classmethod
+    async def made(cls, make: Maker, unit_path: str) -> Standing:
+        officer = await make.account(unit_path)
+        await make.incident(officer)
+        return cls(
+            submitted=await make.request(unit_path, 0),
+            consented=await make.request(unit_path, 1),
+            approved=await make.request(unit_path, 2),
+            officer=officer,
+            self_account=await make.account(unit_path, "self"),
+            both=await make.account(unit_path, "self", "local-officer"),
+            unheld=await make.purpose_account(unit_path),
+            held=await make.purpose_account(unit_path, held_since=_month_ago()),
+            delegation=await make.delegation(unit_path),
+        )
+
+
+@dataclass
+class Probe:
+    """One call of one login on one target."""
+
+    system: System
+    api: httpx.AsyncClient  # identity, as the login
+    make: Maker
+    login: str
+    target: str
+    unit_code: str | None  # the target's unit (None for "any")
+    fresh: bool  # the table expects it done: what it uses up is its own, not the unit's standing one
+    standing: Standing | None
+
+    @property
+    def unit_path(self) -> str:
+        assert self.unit_code is not None
+        return UNIT_PATHS[self.unit_code]
+
+    @property
+    def unit(self) -> Standing:
+        assert self.standing is not None
+        return self.standing
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    row: str  # the table's operation
+    call: Prober
+
+
+OPERATIONS: list[Operation] = []
+
+
+def operation(method: str, path: str, row: str) -> Callable[[Prober], Prober]:
+    def register(call: Prober) -> Prober:
+        OPERATIONS.append(Operation(method, path, row, call))
+        return call
+
+    return register
+
+
+async def _request(p: Probe, steps: int) -> str:
+    if p.fresh:
+        return await p.make.request(p.unit_path, steps)
+    return (p.unit.submitted, p.unit.consented, p.unit.approved)[steps]
 
 
 # ---- the operations ----------------------------------------------------------------------------
@@ -240,47 +314,50 @@ async def _overdue(p: Probe) -> httpx.Response:
 
 @operation("POST", "/v1/accounts/{username}/disable", "account.disable")
 async def _disable(p: Probe) -> httpx.Response:
-    return await p.api.post(f"/v1/accounts/{await _account(p)}/disable")
+    username = await p.make.account(p.unit_path) if p.fresh else p.unit.officer
+    return await p.api.post(f"/v1/accounts/{username}/disable")
 
 
 @operation("POST", "/v1/accounts/{username}/enable", "account.enable")
 async def _enable(p: Probe) -> httpx.Response:
-    return await p.api.post(f"/v1/accounts/{await _account(p)}/enable")
+    return await p.api.post(f"/v1/accounts/{p.unit.officer}/enable")
 
 
 @operation("PUT", "/v1/accounts/{username}/tiers/{tier}", "account.tiers.grant")
 async def _grant_tier(p: Probe) -> httpx.Response:
-    return await p.api.put(f"/v1/accounts/{await _account(p, 'self')}/tiers/local-officer")
+    username = await p.make.account(p.unit_path, "self") if p.fresh else p.unit.self_account
+    return await p.api.put(f"/v1/accounts/{username}/tiers/local-officer")
 
 
 @operation("DELETE", "/v1/accounts/{username}/tiers/{tier}", "account.tiers.revoke")
 async def _revoke_tier(p: Probe) -> httpx.Response:
-    return await p.api.delete(f"/v1/accounts/{await _account(p, 'self', 'local-officer')}/tiers/local-officer")
+    username = await p.make.account(p.unit_path, "self", "local-officer") if p.fresh else p.unit.both
+    return await p.api.delete(f"/v1/accounts/{username}/tiers/local-officer")
 
 
 @operation("PUT", "/v1/accounts/{username}/sections", "account.sections.write")
 async def _grant_sections(p: Probe) -> httpx.Response:
-    return await p.api.put(f"/v1/accounts/{await _account(p)}/sections", json={"sections": ["identity"]})
+    """The same grant each time: a second changes nothing."""
+    return await p.api.put(f"/v1/accounts/{p.unit.officer}/sections", json={"sections": ["identity"]})
 
 
 @operation("GET", "/v1/accounts/{username}/sections", "account.sections.read")
 async def _read_sections(p: Probe) -> httpx.Response:
-    return await p.api.get(f"/v1/accounts/{await _account(p)}/sections")
-
-
-LOST = {"kind": "lost", "note": "Quên mật khẩu"}
+    return await p.api.get(f"/v1/accounts/{p.unit.officer}/sections")
 
 
 @operation("POST", "/v1/accounts/{username}/incidents", "account.incident")
 async def _report(p: Probe) -> httpx.Response:
-    return await p.api.post(f"/v1/accounts/{await _account(p)}/incidents", json=LOST)
+    return await p.api.post(f"/v1/accounts/{p.unit.officer}/incidents", json=LOST)
 
 
 @operation("POST", "/v1/accounts/{username}/reset", "account.reset")
 async def _reset(p: Probe) -> httpx.Response:
-    username = await _account(p)
-    await _done(p.admin.post(f"/v1/accounts/{username}/incidents", json=LOST))
-    return await p.api.post(f"/v1/accounts/{username}/reset")
+    """A reset closes the latest open report: one done reports its own first, so the standing one
+    stays open for the others."""
+    if p.fresh:
+        await p.make.incident(p.unit.officer)
+    return await p.api.post(f"/v1/accounts/{p.unit.officer}/reset")
 
 
 @operation("POST", "/v1/accounts/{username}/incidents", "account.own.incident")
@@ -306,6 +383,7 @@ async def _reviews(p: Probe) -> httpx.Response:
 
 @operation("PUT", "/v1/quotas", "quota.set")
 async def _set_quota(p: Probe) -> httpx.Response:
+    """The quota the unit has already: a second setting changes nothing."""
     return await p.api.put("/v1/quotas", json={"unit_path": p.unit_path, "kind": "user", "limit": QUOTA})
 
 
@@ -317,31 +395,31 @@ async def _issue_purpose_account(p: Probe) -> httpx.Response:
 
 @operation("POST", "/v1/purpose-accounts/{account_id}/holders", "purpose_account.assign")
 async def _assign(p: Probe) -> httpx.Response:
+    account_id = await p.make.purpose_account(p.unit_path) if p.fresh else p.unit.unheld
     holder = {"holder_name": "Kiều Thị Nhận", "holder_email": "nhan@haiquan.example", "since": _today()}
-    return await p.api.post(f"/v1/purpose-accounts/{await _purpose_account(p)}/holders", json=holder)
+    return await p.api.post(f"/v1/purpose-accounts/{account_id}/holders", json=holder)
 
 
 @operation("POST", "/v1/purpose-accounts/{account_id}/release", "purpose_account.release")
 async def _release(p: Probe) -> httpx.Response:
-    since = (datetime.now(VIETNAM).date() - timedelta(days=30)).isoformat()
-    account_id = await _purpose_account(p, held_since=since)
+    account_id = await p.make.purpose_account(p.unit_path, held_since=_month_ago()) if p.fresh else p.unit.held
     return await p.api.post(f"/v1/purpose-accounts/{account_id}/release", json={"until": _today()})
 
 
 @operation("GET", "/v1/purpose-accounts/{account_id}/holders", "purpose_account.holders")
 async def _holders(p: Probe) -> httpx.Response:
-    return await p.api.get(f"/v1/purpose-accounts/{await _purpose_account(p, held_since=_today())}/holders")
+    return await p.api.get(f"/v1/purpose-accounts/{p.unit.held}/holders")
 
 
 @operation("POST", "/v1/delegations", "delegation.grant")
 async def _delegate(p: Probe) -> httpx.Response:
-    return await p.api.post("/v1/delegations", json=_delegation(p))
+    return await p.api.post("/v1/delegations", json=_delegation(p.unit_path))
 
 
 @operation("DELETE", "/v1/delegations/{delegation_id}", "delegation.revoke")
 async def _revoke_delegation(p: Probe) -> httpx.Response:
-    granted = await _done(p.admin.post("/v1/delegations", json=_delegation(p)))
-    return await p.api.delete(f"/v1/delegations/{granted['id']}")
+    delegation_id = await p.make.delegation(p.unit_path) if p.fresh else p.unit.delegation
+    return await p.api.delete(f"/v1/delegations/{delegation_id}")
 
 
 @operation("GET", "/v1/delegations", "delegation.list")
@@ -351,8 +429,8 @@ async def _delegations(p: Probe) -> httpx.Response:
 
 @operation("POST", "/v1/federation/agencies", "federation.register")
 async def _federate(p: Probe) -> httpx.Response:
-    """The realm's own Keycloak's master realm stands for another agency (a discovery document
-    that answers), mapping a claim none of its users carries; removed again once registered."""
+    """The test Keycloak's master realm stands for another agency (a discovery document that
+    answers), mapping a claim none of its users carries; removed again once registered."""
     alias = unique_code("oracle-").lower()
     body = {
         "alias": alias,
@@ -364,7 +442,7 @@ async def _federate(p: Probe) -> httpx.Response:
     }
     response = await p.api.post("/v1/federation/agencies", json=body)
     if response.status_code == 201:
-        await asyncio.to_thread(lambda: p.keycloak().delete_idp(alias))
+        await asyncio.to_thread(lambda: _keycloak(p.system).delete_idp(alias))
     return response
 
 
@@ -400,13 +478,21 @@ def test_every_operation_of_identity_is_in_the_table() -> None:
     assert {o.row for o in OPERATIONS} <= rows, "probes of rows the table does not have"
 
 
-_PER_THREAD = threading.local()
+@asynccontextmanager
+async def _maker(system: System) -> AsyncIterator[Maker]:
+    identity = system.services.identity_url
+    async with (
+        api_client(identity, system.token(ADMIN)) as admin,
+        api_client(identity, system.token(FILER)) as filer,
+        api_client(identity, system.token(APPROVER)) as approver,
+        api_client(identity, system.token(HEAD)) as head,
+    ):
+        yield Maker(system, admin, filer, approver, head)
 
 
 @pytest.fixture(scope="module")
-async def prepared(system: System) -> Callable[[], KeycloakAdmin]:
-    """The helpers' accounts and the quotas of every target unit; a Keycloak admin client per
-    thread for what the probes make there."""
+async def standing(system: System) -> dict[str, Standing]:
+    """The helpers' accounts, a quota in every target unit, and what each unit holds for the probes."""
 
     def helpers() -> None:
         keycloak = system.infra.keycloak_admin()
@@ -416,39 +502,26 @@ async def prepared(system: System) -> Callable[[], KeycloakAdmin]:
 
     await asyncio.to_thread(helpers)
     units = sorted({code for targets in TARGETS.values() for code in targets.values()})
-    async with api_client(system.services.identity_url, system.token(ADMIN)) as admin:
+    async with _maker(system) as make:
         for code in units:
-            await _done(admin.put("/v1/quotas", json={"unit_path": UNIT_PATHS[code], "kind": "user", "limit": QUOTA}))
-
-    def per_thread() -> KeycloakAdmin:
-        """python-keycloak's client holds one session and token: each thread gets its own."""
-        keycloak: KeycloakAdmin | None = getattr(_PER_THREAD, "keycloak", None)
-        if keycloak is None:
-            keycloak = _PER_THREAD.keycloak = system.infra.keycloak_admin()
-        return keycloak
-
-    return per_thread
+            body = {"unit_path": UNIT_PATHS[code], "kind": "user", "limit": QUOTA}
+            await _done(make.admin.put("/v1/quotas", json=body))
+        made = await asyncio.gather(*(Standing.made(make, UNIT_PATHS[code]) for code in units))
+    return dict(zip(units, made, strict=True))
 
 
 @pytest.mark.parametrize("login", LOGINS)
 async def test_each_login_gets_from_identity_what_the_regulation_gives_its_tier(
-    system: System, prepared: Callable[[], KeycloakAdmin], login: str
+    system: System, standing: dict[str, Standing], login: str
 ) -> None:
     rows = {o.row for o in OPERATIONS}
     cells = [c for c in authz_oracle.cells() if c.login == login and c.operation in rows]
-    identity = system.services.identity_url
-    async with (
-        api_client(identity, system.token(login)) as api,
-        api_client(identity, system.token(ADMIN)) as admin,
-        api_client(identity, system.token(FILER)) as filer,
-        api_client(identity, system.token(APPROVER)) as approver,
-        api_client(identity, system.token(HEAD)) as head,
-    ):
-        helpers = {FILER: filer, APPROVER: approver, HEAD: head}
+    async with api_client(system.services.identity_url, system.token(login)) as api, _maker(system) as make:
         limit = asyncio.Semaphore(8)
 
         async def answer(cell: authz_oracle.Cell, op: Operation) -> str | None:
-            probe = Probe(system, api, admin, helpers, prepared, login, cell.target, TARGETS[login].get(cell.target))
+            unit = TARGETS[login].get(cell.target)
+            probe = Probe(system, api, make, login, cell.target, unit, cell.expected == "Y", standing.get(unit or ""))
             async with limit:
                 response = await op.call(probe)
             allowed = cell.expected == "Y"
