@@ -158,9 +158,9 @@ async def test_a_delegation_names_its_bad_fields_and_grants_no_more_than_the_gra
 
 
 async def test_a_delegation_of_the_unit_tree_alone_moves_nobody(system: System) -> None:
-    """16 (Low): merging or splitting units moves their staff, which writes work history at both
-    ends. An HQ unit delegated only the unit tree of Hồ Chí Minh City may not merge or split a
-    unit with staff there; with work history delegated too, it may."""
+    """16 (Low): merging or splitting units moves their staff, a movement at both ends (the
+    'movement' section since 17.1). An HQ unit delegated only the unit tree of Hồ Chí Minh City may
+    not merge or split a unit with staff there; with movements delegated too, it may."""
     async with api_client(system.gateway_url, system.token("quantri")) as sector:
 
         async def unit(code: str) -> dict[str, Any]:
@@ -191,8 +191,8 @@ async def test_a_delegation_of_the_unit_tree_alone_moves_nobody(system: System) 
         await eventually(merge, lambda code: code == 403, timeout=15, what="the unit tree delegated alone")
         assert (await api.post(f"/v1/units/{split['id']}/split", json=division)).status_code == 403
         await _revoke(system, tree_only["id"])
-        both = await _granted(system, _grant(sections=["unit", "work_history"], actions=["read", "create", "update"]))
-        merged = await eventually(merge, lambda code: code != 403, timeout=15, what="work history delegated too")
+        both = await _granted(system, _grant(sections=["unit", "movement"], actions=["read", "create", "update"]))
+        merged = await eventually(merge, lambda code: code != 403, timeout=15, what="movements delegated too")
         assert merged == 200
         split_done = await api.post(f"/v1/units/{split['id']}/split", json=division)
         assert split_done.status_code == 200, split_done.text
