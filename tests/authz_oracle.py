@@ -11,10 +11,13 @@ the login's own unit:
     below    a unit below it (someone working there)
     outside  a unit outside its subtree (a Chi cục of another Cục, or one in Hà Nội)
     dept     another sector-level department (Vụ Pháp chế)
-    any      operations about no unit (catalogs, backups, one's own account)
+    any      operations about no unit (catalogs, backups, audit, one's own account)
 
 For `unit.create` and `unit.reorganise` the target is where the new or changed unit sits: a unit
-established under it, or a sub-unit of it renamed, moved, split, merged or dissolved.
+established under it, or a sub-unit of it renamed, moved, split, merged or dissolved. For
+identity's operations (account requests, accounts, quotas, purpose accounts, delegations) it is the
+unit of the request, account, purpose account or delegation acted on; `account.own.*` rows are
+about the login's own account.
 
 A cell says what the caller must get:
 
