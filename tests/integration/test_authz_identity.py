@@ -45,7 +45,7 @@ HELPERS = {
 QUOTA = 200
 """The user-account quota the system admin gives each target unit for the purpose-account probes."""
 PROBES_AT_ONCE = 16
-"""Probes in flight at once, per login: most of their time is spent waiting on Keycloak."""
+"""Probes in flight at once, of all logins together: most of their time is spent waiting on Keycloak."""
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 UNIT_PATHS = {u.code: u.path(demo.UNITS_BY_CODE) for u in demo.UNITS}
 
