@@ -11,10 +11,13 @@ the login's own unit:
     below    a unit below it (someone working there)
     outside  a unit outside its subtree (a Chi cục of another Cục, or one in Hà Nội)
     dept     another sector-level department (Vụ Pháp chế)
-    any      operations about no unit (catalogs, backups, one's own account)
+    any      operations about no unit (catalogs, backups, audit, one's own account)
 
 For `unit.create` and `unit.reorganise` the target is where the new or changed unit sits: a unit
-established under it, or a sub-unit of it renamed, moved, split, merged or dissolved.
+established under it, or a sub-unit of it renamed, moved, split, merged or dissolved. For
+identity's operations (account requests, accounts, quotas, purpose accounts, delegations) it is the
+unit of the request, account, purpose account or delegation acted on; `account.own.*` rows are
+about the login's own account.
 
 A cell says what the caller must get:
 
@@ -272,6 +275,141 @@ catalog.read                      any      Y    Y   Y   Y    Y    Y    Y    Y   
 catalog.write                     any      Y    Y   F   F    F    F    F    F    F
 backup.operate                    any      Y    F   F   F    F    F    F    F    F
 account.me                        any      Y    Y   Y   Y    Y    Y    Y    Y    Y
+# ---- Identity: accounts and the rights they carry (section 2 of the domain) --------------------
+# For these rows the target is the unit of the account request, account, purpose account or
+# delegation acted on. The account-admin column of the tier table: the system admin issues and
+# revokes accounts for all units (001 Điều 7.2, 11.4); a local admin grants and revokes rights for
+# its own staff only (001 Điều 7.1) and issues its unit's ordinary user accounts (003 annex row 3);
+# every other tier administers no account.
+#
+# An account request (R-ACC-4) is filed by the unit that needs the account (002 Điều 6.4): its
+# head, its admin or its personnel officer in the local tiers, which administer their own accounts
+# (003 annex rows 2-3); a unit of the General Department sends its request in writing to the
+# system admin, who issues its accounts (001 Điều 7.2) and files it.
+account_request.submit            own      Y    F   F   F    F    Y    Y    Y    F
+account_request.submit            below    Y    F   F   F    F    Y    Y    Y    -
+account_request.submit            outside  -    F   F   F    F    F    F    F    F
+account_request.submit            dept     Y    F   F   F    F    F    F    F    F
+# Only the unit head's consent lets a request go on (001 Điều 8.1.b): the unit leader of the unit
+# or above it, nobody else, not even the system admin. Probed on a request just submitted by
+# someone else (one person takes one step of a request: the four-eyes rule, not a tier's right).
+account_request.consent           own      F    F   F   F    F    F    F    Y    F
+account_request.consent           below    F    F   F   F    F    F    F    Y    -
+account_request.consent           outside  -    F   F   F    F    F    F    F    F
+account_request.consent           dept     F    F   F   F    F    F    F    F    F
+# Approving, rejecting and issuing are the account admin's: the system admin anywhere, a local admin
+# in its subtree and only for tiers it may grant (R-TIER-3). Probed with a request for a local
+# officer's account (a tier a local admin may grant), in the state each step needs (consented to be
+# approved, approved to be issued, submitted to be rejected), every earlier step taken by others.
+account_request.approve           own      Y    F   F   F    F    Y    F    F    F
+account_request.approve           below    Y    F   F   F    F    Y    F    F    -
+account_request.approve           outside  -    F   F   F    F    F    F    F    F
+account_request.approve           dept     Y    F   F   F    F    F    F    F    F
+account_request.reject            own      Y    F   F   F    F    Y    F    F    F
+account_request.reject            below    Y    F   F   F    F    Y    F    F    -
+account_request.reject            outside  -    F   F   F    F    F    F    F    F
+account_request.reject            dept     Y    F   F   F    F    F    F    F    F
+account_request.issue             own      Y    F   F   F    F    Y    F    F    F
+account_request.issue             below    Y    F   F   F    F    Y    F    F    -
+account_request.issue             outside  -    F   F   F    F    F    F    F    F
+account_request.issue             dept     Y    F   F   F    F    F    F    F    F
+# Late requests (R-ACC-5) name their holders: listed to those who take part in requests (which of
+# them the listing holds, the unit's, is the request tests' concern).
+account_request.overdue           any      Y    F   F   F    F    Y    Y    Y    F
+# An account by its username. Its existence is told to its admins only: a caller administering no
+# account is refused before anything is looked up (F), a local admin outside its subtree hears of
+# no such account (H). Probed on an account holding only tiers its unit's admin may grant (a local
+# officer's; a self account to grant the officer's tier to; one holding both to revoke it): which
+# tiers the account holds and which are granted is R-TIER-3's condition beyond the tier.
+account.disable                   own      Y    F   F   F    F    Y    F    F    F
+account.disable                   below    Y    F   F   F    F    Y    F    F    -
+account.disable                   outside  -    F   F   F    F    H    F    F    F
+account.disable                   dept     Y    F   F   F    F    H    F    F    F
+account.enable                    own      Y    F   F   F    F    Y    F    F    F
+account.enable                    below    Y    F   F   F    F    Y    F    F    -
+account.enable                    outside  -    F   F   F    F    H    F    F    F
+account.enable                    dept     Y    F   F   F    F    H    F    F    F
+account.tiers.grant               own      Y    F   F   F    F    Y    F    F    F
+account.tiers.grant               below    Y    F   F   F    F    Y    F    F    -
+account.tiers.grant               outside  -    F   F   F    F    H    F    F    F
+account.tiers.grant               dept     Y    F   F   F    F    H    F    F    F
+account.tiers.revoke              own      Y    F   F   F    F    Y    F    F    F
+account.tiers.revoke              below    Y    F   F   F    F    Y    F    F    -
+account.tiers.revoke              outside  -    F   F   F    F    H    F    F    F
+account.tiers.revoke              dept     Y    F   F   F    F    H    F    F    F
+# A local officer works on "the record sections its admin granted": its admin sets and reads them.
+account.sections.write            own      Y    F   F   F    F    Y    F    F    F
+account.sections.write            below    Y    F   F   F    F    Y    F    F    -
+account.sections.write            outside  -    F   F   F    F    H    F    F    F
+account.sections.write            dept     Y    F   F   F    F    H    F    F    F
+account.sections.read             own      Y    F   F   F    F    Y    F    F    F
+account.sections.read             below    Y    F   F   F    F    Y    F    F    -
+account.sections.read             outside  -    F   F   F    F    H    F    F    F
+account.sections.read             dept     Y    F   F   F    F    H    F    F    F
+# A lost or stolen password (R-ACC-9, 001 Điều 10.6) is reported, then reset by an admin with a
+# new first-login password that goes to the holder. The admin reports it for an account it
+# administers; reset probed on an account whose loss the system admin has reported.
+account.incident                  own      Y    F   F   F    F    Y    F    F    F
+account.incident                  below    Y    F   F   F    F    Y    F    F    -
+account.incident                  outside  -    F   F   F    F    H    F    F    F
+account.incident                  dept     Y    F   F   F    F    H    F    F    F
+account.reset                     own      Y    F   F   F    F    Y    F    F    F
+account.reset                     below    Y    F   F   F    F    Y    F    F    -
+account.reset                     outside  -    F   F   F    F    H    F    F    F
+account.reset                     dept     Y    F   F   F    F    H    F    F    F
+# One's own account: every holder reports its loss (001 Điều 10.6) and reads what it was granted;
+# nobody raises their own rights (001 Điều 4.1, R-TIER-3), the system admin included.
+account.own.incident              any      Y    Y   Y   Y    Y    Y    Y    Y    Y
+account.own.sections.read         any      Y    Y   Y   Y    Y    Y    Y    Y    Y
+account.own.tiers.grant           any      F    F   F   F    F    F    F    F    F
+# Accounts a personnel event could not disable by itself, waiting for an account admin (R-ACC-8):
+# listed to the account admins (which of them, those each may act on, is the lifecycle tests').
+account.reviews                   any      Y    F   F   F    F    Y    F    F    F
+# Purpose accounts (R-ACC-2, R-ACC-3): the quotas are the system admin's data; accounts are issued
+# within them by the unit's account admin (probed for a local officer's account, in a quota the
+# system admin set); the unit head hands each to a civil servant (001 Điều 5.2), as its admin may.
+quota.set                         own      Y    F   F   F    F    F    F    F    F
+quota.set                         below    Y    F   F   F    F    F    F    F    -
+quota.set                         outside  -    F   F   F    F    F    F    F    F
+quota.set                         dept     Y    F   F   F    F    F    F    F    F
+purpose_account.issue             own      Y    F   F   F    F    Y    F    F    F
+purpose_account.issue             below    Y    F   F   F    F    Y    F    F    -
+purpose_account.issue             outside  -    F   F   F    F    F    F    F    F
+purpose_account.issue             dept     Y    F   F   F    F    F    F    F    F
+purpose_account.assign            own      Y    F   F   F    F    Y    F    Y    F
+purpose_account.assign            below    Y    F   F   F    F    Y    F    Y    -
+purpose_account.assign            outside  -    F   F   F    F    F    F    F    F
+purpose_account.assign            dept     Y    F   F   F    F    F    F    F    F
+purpose_account.release           own      Y    F   F   F    F    Y    F    Y    F
+purpose_account.release           below    Y    F   F   F    F    Y    F    Y    -
+purpose_account.release           outside  -    F   F   F    F    F    F    F    F
+purpose_account.release           dept     Y    F   F   F    F    F    F    F    F
+# Who held a unit's account and since when is read where the unit is: the sector everywhere, a Vụ or
+# Cục of the General Department its own unit, local tiers their subtree; a civil servant reads its
+# own record only.
+purpose_account.holders           own      Y    Y   Y   Y    Y    Y    Y    Y    F
+purpose_account.holders           below    Y    Y   Y   F    F    Y    Y    Y    -
+purpose_account.holders           outside  -    Y   Y   F    F    F    F    F    F
+purpose_account.holders           dept     Y    Y   Y   F    F    F    F    F    F
+# Delegations (R-TIER-2, 001 Điều 6.1.d) are the Director General's, recorded by the system admin
+# or the sector's personnel department; the target is the unit delegated to. Probed with a grant
+# the grantor holds over the whole sector (what it may give is R-TIER-3's condition on the terms),
+# in force from a day far ahead so that the probes change nobody's rights. Those in force are read
+# by the sector, and by a unit's working tiers for their own unit; not by a civil servant.
+delegation.grant                  own      Y    Y   F   F    F    F    F    F    F
+delegation.grant                  below    Y    Y   F   F    F    F    F    F    -
+delegation.grant                  outside  -    Y   F   F    F    F    F    F    F
+delegation.grant                  dept     Y    Y   F   F    F    F    F    F    F
+delegation.revoke                 own      Y    Y   F   F    F    F    F    F    F
+delegation.revoke                 below    Y    Y   F   F    F    F    F    F    -
+delegation.revoke                 outside  -    Y   F   F    F    F    F    F    F
+delegation.revoke                 dept     Y    Y   F   F    F    F    F    F    F
+delegation.list                   any      Y    Y   Y   Y    Y    Y    Y    Y    F
+# The system admin's technical operations: federating another agency's logins (R-ACC-10), the
+# account audit log, the realm's drift from its definition.
+federation.register               any      Y    F   F   F    F    F    F    F    F
+audit.read                        any      Y    F   F   F    F    F    F    F    F
+realm.drift                       any      Y    F   F   F    F    F    F    F    F
 """
 
 

@@ -139,11 +139,14 @@ SECTOR_READERS = (Tier.SYSTEM_ADMIN, Tier.SECTOR_HR, Tier.SECTOR_VIEWER)
 
 async def in_force(session: AsyncSession, *, actor: Principal) -> list[DelegationRecord]:
     """Delegations not revoked: all of them for the sector tiers, those to its own unit for a
-    unit account, none for an account without a unit."""
+    unit's working account; refused to an account without a unit and to one that reads no unit
+    (a civil servant's own account reads its record only)."""
     query = select(DelegationRecord).where(DelegationRecord.revoked_at.is_(None)).order_by(DelegationRecord.granted_at)
     if not actor.has_any_role(SECTOR_READERS):
         if not actor.unit_path:
             raise PermissionDenied("Tài khoản không thuộc đơn vị nào")
+        if scope_for(actor, Section.UNIT, Action.READ) is Scope.NONE:
+            raise PermissionDenied("Tài khoản cá nhân chỉ xem hồ sơ của chính mình")
         query = query.where(DelegationRecord.unit_path == actor.unit_path)
     return list((await session.scalars(query)).all())
 

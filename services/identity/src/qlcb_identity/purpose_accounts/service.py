@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb_common.auth import Principal
+from qlcb_common.authz import Action, Section, require
 from qlcb_common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from qlcb_common.text import clean
 from qlcb_common.tiers import Tier, in_subtree
@@ -236,11 +237,11 @@ async def _close_current(
 async def holders(
     session: AsyncSession, *, actor: Principal, account_id: str, on: date | None
 ) -> list[HolderAssignment]:
-    """The whole history, or who held the account on a given day (valid_from ≤ day < valid_to)."""
+    """The whole history, or who held the account on a given day (valid_from ≤ day < valid_to):
+    read where the unit is read (a Vụ or Cục of the General Department its own unit only, a civil
+    servant's own account none)."""
     account = await _account(session, account_id)
-    sector = actor.has_any_role((Tier.SYSTEM_ADMIN, Tier.SECTOR_HR, Tier.SECTOR_VIEWER))
-    if not sector and not (actor.unit_path and in_subtree(account.unit_path, actor.unit_path)):
-        raise PermissionDenied("Tài khoản nằm ngoài phạm vi đơn vị")
+    require(actor, Section.UNIT, Action.READ, account.unit_path)
     query = select(HolderAssignment).where(HolderAssignment.account_id == account.id)
     if on is not None:
         query = query.where(
