@@ -16,6 +16,8 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
   {
     echo "listen_addresses = '*'"
     echo "password_encryption = 'scram-sha-256'"
+    # /tmp: writable by this user under a read-only root file system too (a tmpfs there).
+    echo "unix_socket_directories = '/tmp'"
   } >> "$PGDATA/postgresql.conf"
   {
     echo "host all all 0.0.0.0/0 scram-sha-256"
