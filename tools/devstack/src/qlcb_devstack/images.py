@@ -22,6 +22,7 @@ project's code), so a rebuild after a code change reuses everything but the last
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import importlib.metadata
 import json
@@ -33,7 +34,8 @@ import sys
 import tempfile
 import time
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -475,6 +477,16 @@ def build(images: Iterable[Image], *, log: Log, version: str | None = None) -> d
     return timings
 
 
+@contextmanager
+def _exclusive(path: Path) -> Iterator[None]:
+    with path.open("a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 def build_all(names: Sequence[str] = (), *, log: Log | None = None) -> dict[str, float]:
     """Stages the context and builds the named images (all when none is named)."""
     log = log or Log()
@@ -482,7 +494,9 @@ def build_all(names: Sequence[str] = (), *, log: Log | None = None) -> dict[str,
     if unknown:
         raise ValueError(f"no image called {unknown}; the images are {list(IMAGES)}")
     began = time.monotonic()
-    stage(log)
-    timings = build([image for image in all_images() if not names or image.name in names], log=log)
+    # One build at a time per checkout: staging rewrites the context folder.
+    with _exclusive(state_subdir("images") / ".build.lock"):
+        stage(log)
+        timings = build([image for image in all_images() if not names or image.name in names], log=log)
     log(f"all built in {time.monotonic() - began:.0f}s")
     return timings
