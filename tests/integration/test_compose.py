@@ -23,7 +23,6 @@ import pytest
 from keycloak import KeycloakAdmin
 
 from qlcb_devstack.accounts import Account, ensure_user, password_token
-from qlcb_devstack.compose import nats_config, nats_config_file
 from qlcb_devstack.docker_engine import DockerEngine, compose_command, docker_client, docker_env
 from qlcb_devstack.images import IMAGES, SERVICES, build_all, image_prefix, project_version
 from qlcb_devstack.procs import free_ports
@@ -79,12 +78,6 @@ def test_compose_file_is_valid_and_names_each_missing_secret() -> None:
         refused = compose("qlcb-config", without, "config", "--quiet")
         assert refused.returncode != 0
         assert f"set {name}" in refused.stderr
-
-
-def test_nats_config_matches_the_bus_permissions() -> None:
-    assert nats_config_file().read_text() == nats_config(), (
-        "deploy/compose/nats.conf is stale: python -m qlcb_devstack compose-nats-config"
-    )
 
 
 @pytest.fixture(scope="module")
