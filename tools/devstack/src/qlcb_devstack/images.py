@@ -312,11 +312,17 @@ def _own_wheels(out: Path) -> None:
         raise RuntimeError(f"{proto.name} lacks the generated code: run scripts/gen-proto.sh (scripts/bootstrap.sh)")
 
 
-def _stage_python(stage: Path, log: Log) -> None:
+def _requirements() -> tuple[dict[str, list[str]], str]:
+    """Each service's locked entries, and the union of them all as one requirements file."""
     entries = lock_entries(repo_root() / "requirements.lock")
     per_service = {service: service_requirements(service, entries) for service in SERVICES}
     union = sorted({entry for listing in per_service.values() for entry in listing})
-    wheels = _wheelhouse("\n".join(union) + "\n", log)
+    return per_service, "\n".join(union) + "\n"
+
+
+def _stage_python(stage: Path, log: Log) -> None:
+    per_service, union = _requirements()
+    wheels = _wheelhouse(union, log)
     deps = stage / "python" / "deps"
     _link_tree(wheels, deps / "wheels")
     (deps / "requirements").mkdir(parents=True)
@@ -329,14 +335,19 @@ def _stage_python(stage: Path, log: Log) -> None:
 # --- Keycloak, Java and NATS ----------------------------------------------------------------
 
 
+def _java_key() -> tuple[Path, str]:
+    """The host's Java home and the key of the runtime made from it (its release, the modules)."""
+    java = find_java()
+    home = java_home_of(java)
+    release = (home / "release").read_text() if (home / "release").is_file() else str(java_version(java))
+    return home, hashlib.sha256((release + ",".join(JAVA_MODULES)).encode()).hexdigest()[:16]
+
+
 def _java_runtime(log: Log) -> Path:
     """A Java runtime for the Keycloak image: jlinked from the host's JDK once (cached by its
     version and the module list), or the host's runtime as it is where it has no jlink."""
-    java = find_java()
-    home = java_home_of(java)
+    home, key = _java_key()
     jlink = home / "bin" / "jlink"
-    release = (home / "release").read_text() if (home / "release").is_file() else str(java_version(java))
-    key = hashlib.sha256((release + ",".join(JAVA_MODULES)).encode()).hexdigest()[:16]
     target = state_subdir("images", "java") / key
     if target.is_dir():
         return target
@@ -453,8 +464,8 @@ def revision_label() -> str:
     return result.stdout.strip() or "unknown"
 
 
-def build(images: Iterable[Image], *, log: Log, version: str | None = None) -> dict[str, float]:
-    """Builds `images` (the staged context must exist); returns seconds per image."""
+def build(images: Iterable[Image], *, log: Log, version: str | None = None, inputs: str = "") -> dict[str, float]:
+    """Builds `images` (the staged context must exist), labelled with `inputs`; returns seconds per image."""
     base = ensure_base(log)
     tag_version = version or project_version()
     timings: dict[str, float] = {}
@@ -468,6 +479,7 @@ def build(images: Iterable[Image], *, log: Log, version: str | None = None) -> d
             "--build-arg", f"VERSION={tag_version}",
             "--build-arg", f"REVISION={revision_label()}",
             "--build-arg", f"SOURCE={source_label()}",
+            "--label", f"{INPUTS_LABEL}={inputs}",
             *(["--build-arg", f"KEYCLOAK_VERSION={KEYCLOAK_VERSION}"] if image.name == "keycloak" else []),
             str(repo_root()),
             what=f"docker build of {image.name}",
@@ -475,6 +487,70 @@ def build(images: Iterable[Image], *, log: Log, version: str | None = None) -> d
         timings[image.name] = time.monotonic() - began
         log(f"image {image.tag(tag_version)}: built in {timings[image.name]:.0f}s")
     return timings
+
+
+INPUTS_LABEL = "io.qlcb.build-inputs"
+"""Label of every image: the digest of everything its build reads (`inputs_digest`)."""
+
+# What the builds read from the checkout besides the staged folder (.dockerignore lets in no more),
+# and the sources of the project's own wheels.
+_INPUT_FILES = (
+    ".dockerignore",
+    "requirements.lock",
+    "deploy/images",
+    "deploy/keycloak/Dockerfile",
+    "deploy/keycloak/realm-qlcb.json",
+    "deploy/prometheus/alerts",
+    *(f"libs/{name}" for name in OWN_LIBRARIES),
+    *(f"services/{name}" for name in SERVICES),
+)
+
+
+def inputs_digest() -> str:
+    """A digest of every input of every build, computed without staging anything: the files the
+    builds and the project's wheels read, and the keys of the staged inputs (base image, wheels,
+    Java runtime, provider jars, Keycloak and nats-server). Images labelled with it are current."""
+    root = repo_root()
+    digest = hashlib.sha256()
+    for entry in _INPUT_FILES:
+        path = root / entry
+        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+        for file in files:
+            if "__pycache__" in file.parts or file.suffix == ".pyc" or ".egg-info" in str(file):
+                continue
+            digest.update(str(file.relative_to(root)).encode() + b"\0" + file.read_bytes() + b"\0")
+    _, union = _requirements()
+    _, java_key = _java_key()
+    uv = state_dir() / "bootstrap" / "bin" / "uv"
+    keys = [
+        base_key(),
+        union,
+        java_key,
+        sources_digest(extension_folders()),
+        KEYCLOAK_VERSION,
+        hashlib.sha256(find_nats_server().read_bytes()).hexdigest(),
+        _run([uv, "--version"], what="uv --version"),
+    ]
+    digest.update("\0".join(keys).encode())
+    return digest.hexdigest()[:32]
+
+
+def _label_of(ref: str) -> str | None:
+    result = subprocess.run(
+        [
+            docker_client(),
+            "image",
+            "inspect",
+            "--format",
+            f"{{{{index .Config.Labels {json.dumps(INPUTS_LABEL)}}}}}",
+            ref,
+        ],
+        capture_output=True,
+        text=True,
+        env=docker_env(),
+        check=False,
+    )
+    return result.stdout.strip() if result.returncode == 0 else None
 
 
 @contextmanager
@@ -494,9 +570,15 @@ def build_all(names: Sequence[str] = (), *, log: Log | None = None) -> dict[str,
     if unknown:
         raise ValueError(f"no image called {unknown}; the images are {list(IMAGES)}")
     began = time.monotonic()
+    wanted = [image for image in all_images() if not names or image.name in names]
     # One build at a time per checkout: staging rewrites the context folder.
     with _exclusive(state_subdir("images") / ".build.lock"):
+        inputs = inputs_digest()
+        version = project_version()
+        if all(_label_of(image.tag(version)) == inputs for image in wanted):
+            log(f"every image is current (build inputs {inputs}); nothing staged or built")
+            return {image.name: 0.0 for image in wanted}
         stage(log)
-        timings = build([image for image in all_images() if not names or image.name in names], log=log)
+        timings = build(wanted, log=log, version=version, inputs=inputs)
     log(f"all built in {time.monotonic() - began:.0f}s")
     return timings
