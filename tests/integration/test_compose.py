@@ -23,6 +23,7 @@ import pytest
 from keycloak import KeycloakAdmin
 
 from qlcb_devstack.accounts import Account, ensure_user, password_token
+from qlcb_devstack.compose import compose_checker
 from qlcb_devstack.docker_engine import DockerEngine, compose_command, docker_client, docker_env
 from qlcb_devstack.images import IMAGES, SERVICES, build_all, image_prefix, project_version
 from qlcb_devstack.procs import free_ports
@@ -37,6 +38,8 @@ STARTUP_TIMEOUT = 900.0
 (schema and realm import) dominates; on a loaded 2-core machine it has taken minutes."""
 BUILD_TOOLS = ("gcc", "cc", "make", "pip", "pip3", "uv", "javac")
 FIND_TOOLS = f"import shutil; print(' '.join(t for t in {BUILD_TOOLS!r} if shutil.which(t)))"
+EXPECTED_SERVICES = {"postgres", "nats", "keycloak", *SERVICES, "prometheus"}
+"""What the stack runs without a profile (Grafana's is left out here)."""
 DEV_OVERLAY = "/etc/qlcb/realm/realm-qlcb.dev-overlay.json"
 
 
@@ -70,14 +73,24 @@ def compose(project: str, env: dict[str, str], *args: str, timeout: float = 120)
 
 
 def test_compose_file_is_valid_and_names_each_missing_secret() -> None:
+    """Docker Compose 1.29 (Debian's) and compose-go, the loader of Docker Compose v2, both load the
+    file, with and without Grafana's profile, and both refuse it without a secret, naming it."""
     env = {**docker_env(), **required_variables()}
+    checker = str(compose_checker())
     checked = compose("qlcb-config", env, "config", "--quiet")
     assert checked.returncode == 0, checked.stderr
+    for profiles, expected in (([], EXPECTED_SERVICES), (["--profile", "grafana"], {*EXPECTED_SERVICES, "grafana"})):
+        loaded = subprocess.run([checker, *profiles, str(COMPOSE_FILE)], env=env, capture_output=True, text=True)
+        assert loaded.returncode == 0, loaded.stderr
+        assert set(loaded.stdout.split()) == expected
     for name in ("QLCB_POSTGRES_PASSWORD", "QLCB_IDENTITY_CLIENT_SECRET", "QLCB_CREDENTIAL_KEY"):
         without = {k: v for k, v in env.items() if k != name}
         refused = compose("qlcb-config", without, "config", "--quiet")
         assert refused.returncode != 0
         assert f"set {name}" in refused.stderr
+        refused_v2 = subprocess.run([checker, str(COMPOSE_FILE)], env=without, capture_output=True, text=True)
+        assert refused_v2.returncode != 0
+        assert f"set {name}" in refused_v2.stderr
 
 
 @pytest.fixture(scope="module")
@@ -149,8 +162,7 @@ def stack(built: dict[str, float], tmp_path_factory: pytest.TempPathFactory) -> 
         began = time.monotonic()
         started = compose(project, env, "up", "--detach", "--no-build", timeout=STARTUP_TIMEOUT)
         assert started.returncode == 0, f"{started.stderr}\n{compose(project, env, 'logs', '--tail=80').stdout}"
-        expected = {"postgres", "nats", "keycloak", *SERVICES, "prometheus"}
-        _wait_healthy(project, env, expected)
+        _wait_healthy(project, env, EXPECTED_SERVICES)
         logs.with_name("up-seconds").write_text(f"{time.monotonic() - began:.0f}\n")
         yield Stack(
             project=project,

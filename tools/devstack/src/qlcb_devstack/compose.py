@@ -1,17 +1,22 @@
-"""The compose stack's NATS configuration, deploy/compose/nats.conf, written from
+"""The compose stack's files and checks. deploy/compose/nats.conf is written from
 `qlcb_common.events.permissions` (as the devstack's own nats.conf is): one user per service with
 its permissions, each password read by nats-server from an environment variable the compose file
-requires. `python -m qlcb_devstack compose-nats-config` rewrites the file; a test fails when it
-differs from what the permissions say now.
+requires; `python -m qlcb_devstack compose-nats-config` rewrites it, and a test fails when it
+differs from what the permissions say now. `compose_checker()` builds tests/compose-check, which
+loads a compose file as Docker Compose v2 does.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
 from qlcb_common.events.permissions import BUS_USERS, permissions
-from qlcb_devstack.state import repo_root
+from qlcb_devstack.state import repo_root, state_subdir
 
 
 def nats_config_file() -> Path:
@@ -57,3 +62,34 @@ def write_nats_config() -> Path:
     path = nats_config_file()
     path.write_text(nats_config())
     return path
+
+
+def compose_checker() -> Path:
+    """tests/compose-check (compose-go, the loader of Docker Compose v2) built with the machine's
+    Go, once per version of its sources; modules and build cache in the state folder, as Helm's."""
+    source = repo_root() / "tests" / "compose-check"
+    digest = hashlib.sha256()
+    for name in ("main.go", "go.mod", "go.sum"):
+        digest.update((source / name).read_bytes())
+    target = state_subdir("compose-check", digest.hexdigest()[:16]) / "compose-check"
+    if target.is_file():
+        return target
+    go = shutil.which("go")
+    if go is None:
+        raise RuntimeError("building tests/compose-check needs Go: install a Go toolchain")
+    go_state = state_subdir("go")
+    env = {
+        **os.environ,
+        "GOMODCACHE": str(go_state / "mod"),
+        "GOCACHE": str(go_state / "cache"),
+        "GOFLAGS": "-modcacherw",
+        "GOTOOLCHAIN": "local",
+    }
+    partial = target.with_suffix(".partial")
+    result = subprocess.run(
+        [go, "build", "-o", str(partial), "."], cwd=source, env=env, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"go build of tests/compose-check failed:\n{result.stdout}\n{result.stderr}")
+    partial.replace(target)
+    return target
