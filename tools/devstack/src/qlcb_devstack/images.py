@@ -516,7 +516,8 @@ def inputs_digest() -> str:
         path = root / entry
         files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
         for file in files:
-            if "__pycache__" in file.parts or file.suffix == ".pyc" or ".egg-info" in str(file):
+            # No Dockerfile copies a README; the rest is read by a build or makes a wheel.
+            if "__pycache__" in file.parts or file.suffix in (".pyc", ".md") or ".egg-info" in str(file):
                 continue
             digest.update(str(file.relative_to(root)).encode() + b"\0" + file.read_bytes() + b"\0")
     _, union = _requirements()
