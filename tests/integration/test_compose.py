@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import secrets
 import subprocess
 import time
@@ -44,15 +45,9 @@ DEV_OVERLAY = "/etc/qlcb/realm/realm-qlcb.dev-overlay.json"
 
 
 def required_variables() -> dict[str, str]:
-    """A value for every `${VAR:?}` of the compose file, made fresh: URL-safe passwords, a Fernet key."""
-    names = [
-        "QLCB_POSTGRES_PASSWORD",
-        *(f"QLCB_DB_PASSWORD_{name}" for name in ("KEYCLOAK", "IDENTITY", "PERSONNEL", "REPORTS", "BACKUP")),
-        *(f"QLCB_NATS_PASSWORD_{name}" for name in ("IDENTITY", "PERSONNEL", "REPORTS", "BACKUP")),
-        "QLCB_KEYCLOAK_ADMIN_PASSWORD",
-        "QLCB_IDENTITY_CLIENT_SECRET",
-        "QLCB_GRAFANA_ADMIN_PASSWORD",
-    ]
+    """A fresh value for every `${VAR:?…}` of the compose file: URL-safe passwords (they go into
+    database URLs), a Fernet key for the credential key, a host name for the mail relay."""
+    names = set(re.findall(r"\$\{(\w+):\?", COMPOSE_FILE.read_text()))
     values = {name: secrets.token_hex(20) for name in names}
     values["QLCB_CREDENTIAL_KEY"] = base64.urlsafe_b64encode(os.urandom(32)).decode()
     # No mail is due in this test; identity only reaches the relay when a first-login code is.
