@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 VENV := .venv/bin
 
-.PHONY: setup up test lint proto bench lock clean
+.PHONY: setup up test lint proto bench lock clean images
 
 setup:
 	scripts/bootstrap.sh
@@ -11,9 +11,16 @@ up: setup
 	$(VENV)/python -m qlcb_devstack up $(if $(TLS),--tls)
 
 test:
-	scripts/bootstrap.sh --postgres --promtool --prometheus --helm
+	scripts/bootstrap.sh --postgres --promtool --prometheus --helm --docker
 	$(MAKE) lint
 	$(VENV)/pytest
+
+# Every container image (the five services, Keycloak, PostgreSQL, NATS, Prometheus), built here from a
+# Debian base made by mmdebstrap and the host's wheels, without an image registry; starts dockerd
+# for the build when none runs, and stops it after. docker-compose.yml runs them.
+images: setup
+	scripts/bootstrap.sh --docker
+	$(VENV)/python -m qlcb_devstack images
 
 lint:
 	$(VENV)/ruff check .

@@ -6,7 +6,10 @@
 # the observability test runs against the live system (both from Debian's prometheus package);
 # with --helm, the chart's tools:
 # Helm built from its Go module (the machine's Go toolchain) and checkov in a venv of its own
-# from deploy/helm/checkov/requirements.lock, both cached in the state folder by version.
+# from deploy/helm/checkov/requirements.lock, both cached in the state folder by version;
+# with --docker, what builds and runs the container images (make images, docker-compose.yml):
+# Debian's docker.io (the engine, started by qlcb_devstack when none runs), docker-compose and
+# mmdebstrap (the base image).
 # Keycloak and NATS are fetched on first use by qlcb_devstack (cached in the state folder).
 set -euo pipefail
 
@@ -17,6 +20,7 @@ want_postgres=0
 want_promtool=0
 want_prometheus=0
 want_helm=0
+want_docker=0
 helm_version=v3.22.0
 for arg in "$@"; do
   case $arg in
@@ -24,6 +28,7 @@ for arg in "$@"; do
     --promtool) want_promtool=1 ;;
     --prometheus) want_prometheus=1 ;;
     --helm) want_helm=1 ;;
+    --docker) want_docker=1 ;;
     *) echo "unknown option: $arg" >&2; exit 2 ;;
   esac
 done
@@ -94,4 +99,13 @@ if [ "$want_helm" = 1 ]; then
     VIRTUAL_ENV="$checkov_venv" "$uv" pip install --quiet --require-hashes -r "$checkov_lock"
   fi
   ln -sfn "$checkov_venv" "$state/checkov/current"
+fi
+
+if [ "$want_docker" = 1 ] && { [ ! -x /usr/sbin/dockerd ] || ! command -v docker-compose >/dev/null || ! command -v mmdebstrap >/dev/null; }; then
+  echo "installing Docker Engine (docker.io), docker-compose and mmdebstrap from Debian's packages" >&2
+  sudo_cmd=()
+  [ "$(id -u)" = 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
+    docker.io docker-compose mmdebstrap >/dev/null
 fi

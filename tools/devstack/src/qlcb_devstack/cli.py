@@ -7,6 +7,9 @@ from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
 
+from qlcb_devstack.compose import write_nats_config
+from qlcb_devstack.docker_engine import DockerEngine
+from qlcb_devstack.images import IMAGES, build_all
 from qlcb_devstack.keycloak import KeycloakServer, ensure_keycloak
 from qlcb_devstack.keycloak_extensions import build_extension, extension_folders
 from qlcb_devstack.nats import NatsServer
@@ -58,6 +61,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "keycloak-extensions", help="build QLCB's Keycloak provider jars (for a Keycloak image's providers/)"
     )
     extensions.add_argument("--out", type=Path, required=True, help="folder to write the jars to")
+    images = commands.add_parser(
+        "images", help="build the container images (base image, staged wheels, every Dockerfile), as make images"
+    )
+    images.add_argument("names", nargs="*", help=f"only these, of {', '.join(IMAGES)}")
+    commands.add_parser("compose-nats-config", help="rewrite deploy/compose/nats.conf from the bus permissions")
     args = parser.parse_args(argv)
     if args.command == "check":
         return check()
@@ -67,6 +75,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         home = ensure_keycloak()
         for folder in extension_folders():
             print(build_extension(folder, home, args.out))
+        return 0
+    if args.command == "images":
+        with DockerEngine(state_subdir("docker")):
+            build_all(args.names)
+        return 0
+    if args.command == "compose-nats-config":
+        print(write_nats_config())
         return 0
     parser.error(f"unknown command {args.command}")
     return 2
