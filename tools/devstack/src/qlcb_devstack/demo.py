@@ -1,8 +1,9 @@
-"""The demo organisation: the General Department with its HQ departments and units, twelve
-provincial departments with their Chi cục (50 units in all), two thousand personnel spread by each
-unit's size, and one login per tier. The same generator scales to any number of people and units
-(the record-read benchmark loads a million people over a thousand units): people come one at a
-time, never held all at once, and every generated personal id and staff number is unique."""
+"""The demo organisation: the General Department with its HQ departments and units (a team and a
+division below two of them), twelve provincial departments with their Chi cục (52 units in all),
+two thousand personnel spread by each unit's size, and one login per tier. The same generator
+scales to any number of people and units (the record-read benchmark loads a million people over a
+thousand units): people come one at a time, never held all at once, and every generated personal
+id and staff number is unique."""
 
 from __future__ import annotations
 
