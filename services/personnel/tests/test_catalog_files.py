@@ -11,7 +11,7 @@ from typing import Any
 from qlcb_common import personnel_rules as rules
 from qlcb_common.errors import FieldViolation
 from qlcb_common.record_sections import SECTIONS
-from qlcb_personnel.catalogs.service import catalog_names, data_files
+from qlcb_personnel.catalogs.service import Parent, catalog_names, data_files, parent_of
 
 
 def test_every_catalog_a_section_names_has_a_data_file() -> None:
@@ -116,3 +116,43 @@ def test_training_kinds_are_grouped_as_the_columns_of_bm01() -> None:
         "TH": "TIN_HOC",
         "NN": "NGOAI_NGU",
     }
+
+
+def test_a_field_within_another_names_the_field_holding_its_catalogs_parent() -> None:
+    """A commune field sits next to the province field of the same entry it must belong to."""
+    withins = [(s, f) for s in SECTIONS for f in s.fields if f.within]
+    assert {f.name for _, f in withins} == {
+        "birthplace_commune",
+        "home_town_commune",
+        "permanent_residence_commune",
+        "current_residence_commune",
+    }
+    for section, spec in withins:
+        (parent_field,) = [f for f in section.fields if f.name == spec.within]
+        assert spec.catalog is not None
+        link = parent_of(spec.catalog)
+        assert link is not None, spec.name
+        assert parent_field.catalog == link.catalog, spec.name
+        assert not spec.required, "the text address stays the record's; a code is optional"
+
+
+def test_each_value_of_a_catalog_with_a_parent_belongs_to_a_parent_value_valid_on_its_first_day() -> None:
+    assert parent_of("communes") == Parent(catalog="provinces", attribute="province")
+    assert parent_of("provinces") is None
+    for doc in data_files():
+        link = parent_of(doc["catalog"])
+        if link is None:
+            continue
+        parents = {day: _valid_on(link.catalog, day) for day in {v["valid_from"] for v in doc["values"]}}
+        for value in doc["values"]:
+            assert value["attributes"][link.attribute] in parents[value["valid_from"]], (doc["catalog"], value["code"])
+
+
+def test_communes_are_only_those_from_july_2025_so_an_older_entry_takes_no_commune_code() -> None:
+    """The three-tier communes before 1 July 2025 are not in the source: none is valid before."""
+    assert _valid_on("communes", "2025-06-30") == {}
+    communes = _valid_on("communes", "2025-07-01")
+    assert len(communes) == 3321
+    assert communes["00004"]["label"] == "Phường Ba Đình"
+    assert communes["00004"]["attributes"]["province"] == "01"
+    assert Counter(v["attributes"]["province"] for v in communes.values())["37"] == 129, "Ninh Bình"

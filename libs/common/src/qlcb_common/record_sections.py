@@ -48,6 +48,9 @@ class Field:
     catalog: str | None = None
     minimum: int | None = None
     maximum: int | None = None
+    within: str | None = None
+    """For a code whose catalog has a parent catalog (a commune's province): the field of the same
+    entry holding the parent's code, which the code must belong to when both are given."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,15 @@ SECTIONS: tuple[RecordSection, ...] = (
                 catalog="provinces",
                 max_length=8,
             ),
+            Field(
+                "birthplace_commune",
+                Kind.CODE,
+                "Xã, phường nơi sinh",
+                required=False,
+                catalog="communes",
+                max_length=8,
+                within="birthplace_province",
+            ),
             Field("home_town", Kind.TEXT, "Quê quán"),
             Field(
                 "home_town_province",
@@ -106,6 +118,15 @@ SECTIONS: tuple[RecordSection, ...] = (
                 required=False,
                 catalog="provinces",
                 max_length=8,
+            ),
+            Field(
+                "home_town_commune",
+                Kind.CODE,
+                "Xã, phường quê quán",
+                required=False,
+                catalog="communes",
+                max_length=8,
+                within="home_town_province",
             ),
             Field("ethnicity", Kind.CODE, "Dân tộc", catalog="ethnicities", max_length=8),
             Field("religion", Kind.CODE, "Tôn giáo", catalog="religions", max_length=16),
@@ -130,6 +151,15 @@ SECTIONS: tuple[RecordSection, ...] = (
                 catalog="provinces",
                 max_length=8,
             ),
+            Field(
+                "permanent_residence_commune",
+                Kind.CODE,
+                "Xã, phường nơi thường trú",
+                required=False,
+                catalog="communes",
+                max_length=8,
+                within="permanent_residence_province",
+            ),
             Field("current_residence", Kind.TEXT, "Nơi ở hiện nay"),
             Field(
                 "current_residence_province",
@@ -138,6 +168,15 @@ SECTIONS: tuple[RecordSection, ...] = (
                 required=False,
                 catalog="provinces",
                 max_length=8,
+            ),
+            Field(
+                "current_residence_commune",
+                Kind.CODE,
+                "Xã, phường nơi ở hiện nay",
+                required=False,
+                catalog="communes",
+                max_length=8,
+                within="current_residence_province",
             ),
             Field("phone", Kind.TEXT, "Điện thoại", required=False, max_length=20),
             Field("email", Kind.TEXT, "Thư điện tử", required=False, max_length=254),

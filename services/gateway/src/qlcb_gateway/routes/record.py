@@ -68,6 +68,8 @@ def _values_model(section: RecordSection) -> type[BaseModel]:
             constraints["le"] = spec.maximum
         if spec.catalog is not None:
             constraints["json_schema_extra"] = {"x-catalog": spec.catalog}
+            if spec.within is not None:
+                constraints["json_schema_extra"]["x-within"] = spec.within
         if spec.kind is Kind.DECIMAL:
             constraints["examples"] = ["4.98"]
         if spec.required:
@@ -468,13 +470,25 @@ class CatalogValuePublic(BaseModel):
     legal_basis: str
 
 
+CatalogParent = Annotated[
+    str | None,
+    Query(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$",
+        description="Chỉ các giá trị thuộc mã này của danh mục cấp trên (communes: mã tỉnh, thành phố)",
+    ),
+]
+
+
 @router.get("/catalogs/{catalog}", tags=["Danh mục"])
 async def catalog_values(
-    catalog: str, principal: Caller, backends: BackendsDep, as_of: AsOf = None
+    catalog: str, principal: Caller, backends: BackendsDep, as_of: AsOf = None, parent: CatalogParent = None
 ) -> list[CatalogValuePublic]:
-    """Các giá trị của một danh mục còn hiệu lực tại một ngày."""
+    """Các giá trị của một danh mục còn hiệu lực tại một ngày; với `parent`, chỉ các giá trị thuộc
+    đơn vị cấp trên đó (các xã, phường, đặc khu của một tỉnh)."""
     response = await backends.record.ListCatalogValues(
-        record_pb2.ListCatalogValuesRequest(catalog=catalog, as_of=as_of.isoformat() if as_of else ""),
+        record_pb2.ListCatalogValuesRequest(
+            catalog=catalog, as_of=as_of.isoformat() if as_of else "", parent=parent or ""
+        ),
         **backends.call_options(principal.token),
     )
     return [_catalog_public(v) for v in response.values]

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from importlib import resources
 from itertools import pairwise
 from typing import Any
@@ -37,8 +38,30 @@ def data_files() -> list[dict[str, Any]]:
     return [json.loads(f.read_text(encoding="utf-8")) for f in folder.iterdir() if f.name.endswith(".json")]
 
 
+@dataclass(frozen=True)
+class Parent:
+    """A catalog whose values each belong to a value of another (a commune to its province): the
+    other catalog, and the attribute of each value that holds the code it belongs to."""
+
+    catalog: str
+    attribute: str
+
+
+@cache
+def _catalogs() -> tuple[frozenset[str], Mapping[str, Parent]]:
+    """The names of the catalogs and their parents, as the data files declare them (read once:
+    the files ship with the service)."""
+    documents = data_files()
+    parents = {doc["catalog"]: Parent(**doc["parent"]) for doc in documents if "parent" in doc}
+    return frozenset(doc["catalog"] for doc in documents), parents
+
+
 def catalog_names() -> frozenset[str]:
-    return frozenset(doc["catalog"] for doc in data_files())
+    return _catalogs()[0]
+
+
+def parent_of(catalog: str) -> Parent | None:
+    return _catalogs()[1].get(catalog)
 
 
 async def seed(session: AsyncSession) -> int:
@@ -95,12 +118,23 @@ async def value_on(session: AsyncSession, catalog: str, code: str, day: date) ->
     return next((v for v in versions if v.valid_from <= day and (v.valid_to is None or v.valid_to >= day)), None)
 
 
-async def values_on(session: AsyncSession, catalog: str, day: date) -> Sequence[CatalogValue]:
-    found = list(
-        await session.scalars(
-            select(CatalogValue).where(CatalogValue.catalog == catalog, _valid_on(day)).order_by(CatalogValue.code)
-        )
-    )
+async def values_on(session: AsyncSession, catalog: str, day: date, parent: str = "") -> Sequence[CatalogValue]:
+    """The catalog's values valid on `day`; with `parent`, only those that belong to that code of
+    the parent catalog (the communes of a province), which must itself be valid on `day`."""
+    query = select(CatalogValue).where(CatalogValue.catalog == catalog, _valid_on(day))
+    if parent:
+        if catalog not in catalog_names():
+            raise NotFound(f"Không có danh mục {catalog!r}")
+        link = parent_of(catalog)
+        if link is None:
+            raise InvalidArgument.single("parent", f"Danh mục {catalog} không chia theo danh mục cấp trên")
+        code = parent.strip().upper()
+        if await value_on(session, link.catalog, code, day) is None:
+            raise InvalidArgument.single(
+                "parent", f"Mã {code!r} không có trong danh mục {link.catalog} ngày {day.isoformat()}"
+            )
+        query = query.where(CatalogValue.attributes[link.attribute].as_string() == code)
+    found = list(await session.scalars(query.order_by(CatalogValue.code)))
     if not found and catalog not in catalog_names():
         raise NotFound(f"Không có danh mục {catalog!r}")
     return found
@@ -161,6 +195,21 @@ def _post_attributes(attributes: Mapping[str, object], violations: list[FieldVio
         )
 
 
+async def _belongs_to_parent(
+    session: AsyncSession, link: Parent, attributes: Mapping[str, object], start: date, violations: list[FieldViolation]
+) -> None:
+    """A value of a catalog with a parent names a parent's code valid from its first day (a new
+    commune names its province), so that records can check a code against the parent they give."""
+    code = attributes.get(link.attribute)
+    if not isinstance(code, str) or await value_on(session, link.catalog, code, start) is None:
+        violations.append(
+            FieldViolation(
+                f"attributes.{link.attribute}",
+                f"mã trong danh mục {link.catalog} còn hiệu lực ngày {start.isoformat()} mà giá trị này thuộc về",
+            )
+        )
+
+
 async def _publish(outbox: Outbox, session: AsyncSession, actor: Principal, value: CatalogValue, change: str) -> None:
     await outbox.add(
         session,
@@ -183,6 +232,9 @@ async def put_value(
     violations: list[FieldViolation] = []
     code = rules.catalog_code(code, violations)
     label, start, basis, group = _check_input(catalog, data, violations)
+    link = parent_of(catalog)
+    if link is not None and start is not None:
+        await _belongs_to_parent(session, link, data.attributes, start, violations)
     if violations or start is None:
         raise InvalidArgument(violations)
     versions = list(

@@ -241,7 +241,7 @@ class PersonRecordServicer(record_pb2_grpc.PersonRecordServiceServicer):
         day = _as_of(request.as_of) or date.today()
         authz.require(current_principal(), Section.CATALOG, Action.READ, "/")
         async with self._db.unit_of_work() as session:
-            values = await catalogs.values_on(session, request.catalog, day)
+            values = await catalogs.values_on(session, request.catalog, day, request.parent)
         return record_pb2.ListCatalogValuesResponse(values=[catalog_messages.to_proto(v) for v in values])
 
     async def PutCatalogValue(

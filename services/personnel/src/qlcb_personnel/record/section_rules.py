@@ -1,6 +1,6 @@
 """Rules of particular sections beyond their fields' types: codes valid in their catalog on the
 entry's date, and what the catalogs say of them (a rank's steps and coefficients, the kind of
-training a level belongs to)."""
+training a level belongs to, the province a commune belongs to)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb_common.errors import FieldViolation
-from qlcb_common.record_sections import Kind, RecordSection
+from qlcb_common.record_sections import Field, Kind, RecordSection
 from qlcb_personnel.catalogs import service as catalogs
 from qlcb_personnel.catalogs.models import CatalogValue
 
@@ -37,12 +37,41 @@ async def check(
             )
         else:
             found[spec.name] = value
+    for spec in section.fields:
+        if spec.within is not None and spec.name in found and spec.within in found:
+            await _within(session, spec, found[spec.name], found[spec.within], day, violations)
     if section.name == "salary" and "rank_code" in found:
         _salary(found["rank_code"], values, violations)
     if section.name == "trainings" and {"kind", "level"} <= found.keys():
         level, kind = found["level"], found["kind"]
         if level.attributes.get("kind") != kind.code:
             violations.append(FieldViolation("values.level", f"Trình độ {level.label} không thuộc loại {kind.label}"))
+
+
+async def _within(
+    session: AsyncSession,
+    spec: Field,
+    value: CatalogValue,
+    given: CatalogValue,
+    day: date,
+    violations: list[FieldViolation],
+) -> None:
+    """A code belongs to the parent code the same entry gives (a commune to the entry's province)."""
+    link = catalogs.parent_of(value.catalog)
+    if link is None or link.catalog != given.catalog:
+        raise RuntimeError(f"{spec.name}: catalog {value.catalog} has no parent {given.catalog}")
+    owner_code = str(value.attributes.get(link.attribute, ""))
+    if owner_code == given.code:
+        return
+    owner = await catalogs.value_on(session, link.catalog, owner_code, day)
+    owner_name = f"{owner.label} ({owner_code})" if owner is not None else f"mã {owner_code!r}"
+    violations.append(
+        FieldViolation(
+            f"values.{spec.name}",
+            f"{spec.label}: {value.label} ({value.code}) thuộc {owner_name}, "
+            f"không thuộc {given.label} ({given.code}) ghi ở values.{spec.within}",
+        )
+    )
 
 
 def _salary(rank: CatalogValue, values: dict[str, object], violations: list[FieldViolation]) -> None:
