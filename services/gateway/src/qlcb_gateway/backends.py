@@ -11,7 +11,7 @@ import grpc
 import httpx
 
 from qlcb.backup.v1 import backup_pb2_grpc
-from qlcb.personnel.v1 import decision_pb2_grpc, personnel_pb2_grpc, record_pb2_grpc
+from qlcb.personnel.v1 import decision_pb2_grpc, personnel_pb2_grpc, record_pb2_grpc, search_pb2_grpc
 from qlcb.reports.v1 import reports_pb2_grpc
 from qlcb_gateway.settings import GatewaySettings
 
@@ -21,6 +21,7 @@ class Backends:
     personnel: personnel_pb2_grpc.PersonnelServiceStub
     record: record_pb2_grpc.PersonRecordServiceStub
     decisions: decision_pb2_grpc.DecisionServiceStub
+    search: search_pb2_grpc.PersonSearchServiceStub
     reports: reports_pb2_grpc.ReportsServiceStub
     backup: backup_pb2_grpc.BackupServiceStub
     identity: httpx.AsyncClient
@@ -43,6 +44,7 @@ class Backends:
             personnel=personnel_pb2_grpc.PersonnelServiceStub(personnel),
             record=record_pb2_grpc.PersonRecordServiceStub(personnel),
             decisions=decision_pb2_grpc.DecisionServiceStub(personnel),
+            search=search_pb2_grpc.PersonSearchServiceStub(personnel),
             reports=reports_pb2_grpc.ReportsServiceStub(reports),
             backup=backup_pb2_grpc.BackupServiceStub(backup),
             identity=httpx.AsyncClient(
