@@ -3,7 +3,9 @@
 `python -m bench --only grpc` starts Keycloak, NATS and PostgreSQL but not the services, runs the
 token verification and the gRPC call benchmarks and prints their sections; it writes no file.
 `python -m bench --only record [--people N --units N]` starts the whole stack, loads the people and
-reads and writes their records (`record_read`), and prints that section; it writes no file."""
+reads and writes their records (`record_read`), and prints that section; it writes no file.
+`python -m bench --only search [--people N --units N]` starts the whole stack, loads the people the
+same way and runs the five searches (`search`), and prints that section; it writes no file."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from pathlib import Path
 
 import httpx
 
-from bench import event_latency, grpc_call, issuance, record_read, relay, token_verify
+from bench import event_latency, grpc_call, issuance, record_read, relay, search, token_verify
 from qlcb_devstack.accounts import Account, ensure_user, password_token
 from qlcb_devstack.keycloak import KeycloakServer
 from qlcb_devstack.mail import MailSink
@@ -276,6 +278,66 @@ def _record_section(result: record_read.Result) -> list[str]:
     ]
 
 
+SEARCH_P95_MS, SEARCH_RATIO = 50.0, 2.0
+
+
+def _search_summary_rows(result: search.Result) -> list[str]:
+    worst = max(result.measured, key=lambda m: m.gateway.p95_ms)
+    return [
+        f"| search through the gateway, worst p95 of five ({result.loaded.people:,} people: {worst.label}) "
+        f"| {worst.gateway.p95_ms:.2f} ms | {worst.raw.p95_ms:.2f} ms (raw SQL) "
+        f"| {worst.gateway.p95_ms / worst.raw.p95_ms:.1f} |"
+    ]
+
+
+def _search_rows(result: search.Result) -> list[str]:
+    rows = []
+    for m in result.measured:
+        totals = sorted(m.totals)
+        found = f"{totals[0]:,}–{totals[-1]:,}" if totals[0] != totals[-1] else f"{totals[0]:,}"
+        met = m.gateway.p95_ms <= SEARCH_P95_MS and m.gateway.p95_ms <= SEARCH_RATIO * m.raw.p95_ms
+        rows.append(
+            f"| {m.label} | {found} | {m.gateway.p50_ms:.2f} / {m.gateway.p95_ms:.2f} "
+            f"| {m.service.p50_ms:.2f} / {m.service.p95_ms:.2f} | {m.raw.p50_ms:.2f} / {m.raw.p95_ms:.2f} "
+            f"| {m.gateway.p95_ms / m.raw.p95_ms:.1f} / {m.service.p95_ms / m.raw.p95_ms:.1f} | {_verdict(met)} |"
+        )
+    return rows
+
+
+def _search_section(result: search.Result, loaded_here: bool) -> list[str]:
+    loaded = result.loaded
+    how = (
+        f"loaded for this benchmark by `bench/record_read.py`'s loader ({loaded.entries:,} entry rows; "
+        f"{loaded.people_seconds:.0f} + {loaded.entries_seconds:.0f} + {loaded.indexes_seconds:.0f} + "
+        f"{loaded.analyze_seconds:.0f} s)"
+        if loaded_here
+        else "the people the whole-record benchmark loaded, after its writes"
+    )
+    return [
+        "## Search at scale",
+        "",
+        f"Run of {datetime.now(UTC):%Y-%m-%d %H:%M} UTC over {loaded.people:,} people in {loaded.units:,} units, "
+        f"{how}: the demo's generator, with its Party memberships, political theory, leadership posts, and "
+        "careers (a fifth came from another unit, one in twenty-five has left), and the search facts personnel "
+        "keeps for them (ADR 0012); the people, the facts and the statuses vacuumed and analysed, as a running "
+        f"store's are. Five searches, {search.QUERIES} of each (after {search.WARMUP} of each uncounted), their "
+        f"parameters taken in turn from the lists below, {search.PAGE_SIZE} rows a page with the total, as the "
+        "system admin (the widest scope): through the gateway (`GET /v1/persons`), then personnel's search "
+        "function in this process (its queries and their building on SQLAlchemy, without gRPC and HTTP), then "
+        "raw SQL for the same rows (asyncpg, hand-written over the same tables: the count, the page in name "
+        "order, the page's statuses), one after the other; the three totals are checked equal. Targets: p95 "
+        f"≤ {SEARCH_P95_MS:.0f} ms and ≤ {SEARCH_RATIO:.0f}× raw SQL, through the gateway. The machine's load "
+        f"average (1 minute) was {result.load_average[0]:.1f} when the searches began and "
+        f"{result.load_average[1]:.1f} when they ended: everything shares its {os.cpu_count()} cores.",
+        "",
+        "| search | found | gateway p50 / p95 ms | service p50 / p95 ms | raw SQL p50 / p95 ms "
+        "| ratio to raw, p95: gateway / service | targets |",
+        "|---|---|---|---|---|---|---|",
+        *_search_rows(result),
+        "",
+    ]
+
+
 def _start_infra(run_dir: Path) -> Infra:
     """devstack's `start_infra` with PostgreSQL, except that what has started is stopped again
     when a later step fails (devstack's leaves it running)."""
@@ -325,6 +387,12 @@ async def _run(only: str | None, people: int = record_read.PEOPLE, units: int = 
             return password_token(infra.keycloak.base_url, "quantri", passwords["quantri"])
 
         token = admin_token()
+        if only == "search":
+            _step(f"search: loading {people:,} people, then searching")
+            found = await search.measure(
+                services.gateway_url, admin_token, infra.postgres.dsn("personnel", driver="postgresql"), people, units
+            )
+            return "\n".join(_search_section(found, loaded_here=True))
         if only == "record":
             _step(f"whole records: loading {people:,} people, then reading and writing")
             loaded = await record_read.measure(
@@ -378,6 +446,16 @@ async def _run(only: str | None, people: int = record_read.PEOPLE, units: int = 
         whole = await record_read.measure(
             services.gateway_url, admin_token, infra.postgres.dsn("personnel", driver="postgresql"), people, units
         )
+        _step("search over the same people")
+        found = await search.measure(
+            services.gateway_url,
+            admin_token,
+            infra.postgres.dsn("personnel", driver="postgresql"),
+            people,
+            units,
+            load=False,
+        )
+        found = search.Result(whole.loaded, found.measured, found.load_average)
     finally:
         _step("stopping everything")
         services.stop_all()
@@ -404,6 +482,7 @@ async def _run(only: str | None, people: int = record_read.PEOPLE, units: int = 
             f"| outbox relay throughput | {throughput['ours_per_s']:,.0f} msgs/s "
             f"| {throughput['bare_per_s']:,.0f} msgs/s | {throughput['ratio']:.2f} |",
             *_record_summary_rows(whole),
+            *_search_summary_rows(found),
             "",
             *_verify_section(verify),
             *_grpc_section(calls),
@@ -454,14 +533,17 @@ async def _run(only: str | None, people: int = record_read.PEOPLE, units: int = 
             f"{issue['ours'].p99_ms:.0f} | {issue['ours'].p50_ms / issue['bare'].p50_ms:.2f} |",
             "",
             *_record_section(whole),
+            *_search_section(found, loaded_here=False),
         ]
     )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--only", choices=["grpc", "record"], help="run only these benchmarks and print them")
-    parser.add_argument("--people", type=int, default=record_read.PEOPLE, help="people the record benchmark loads")
+    parser.add_argument("--only", choices=["grpc", "record", "search"], help="run only these benchmarks and print them")
+    parser.add_argument(
+        "--people", type=int, default=record_read.PEOPLE, help="people the record and search benchmarks load"
+    )
     parser.add_argument("--units", type=int, default=record_read.UNITS, help="units the record benchmark loads")
     args = parser.parse_args()
     only = args.only

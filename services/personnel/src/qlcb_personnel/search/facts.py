@@ -86,7 +86,10 @@ async def follow_entries(session: AsyncSession, versions: Sequence[RecordEntry])
     latest: dict[str, RecordEntry] = {v.entry_id: v for v in versions if v.section in ENTRY_FACTS}
     if not latest:
         return
-    await session.execute(delete(SearchFact).where(SearchFact.source_id.in_(list(latest))))
+    person_id = next(iter(latest.values())).person_id  # a write changes one person's record
+    await session.execute(
+        delete(SearchFact).where(SearchFact.person_id == person_id, SearchFact.source_id.in_(list(latest)))
+    )
     rows = []
     for entry_id, version in latest.items():
         if version.superseded_at is not None or version.retracted:

@@ -21,17 +21,16 @@ class SearchFact(Base):
     index alone, never `record_entries` and its JSON."""
 
     __tablename__ = "search_facts"
-    __table_args__ = (
-        Index("ix_search_facts_lookup", "fact", "value", "valid_to", "valid_from", "person_id"),
-        Index("ix_search_facts_person", "person_id", "fact"),
-    )
+    # The key also serves keeping the facts (a person's, by what they come from) and reading a
+    # page's units and statuses of a day; the lookup index serves the search itself.
+    __table_args__ = (Index("ix_search_facts_lookup", "fact", "value", "valid_to", "valid_from", "person_id"),)
 
+    person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"), primary_key=True)
     # What it comes from: the record entry (its entry_id, the same across versions), the status row
     # or the person's stay in a unit.
     source_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     # rank, ethnicity, organisation, post, training, evaluation:<year>, recruited, status, unit.
     fact: Mapped[str] = mapped_column(String(32), primary_key=True)
-    person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"))
     # A catalog code, a status, a unit id; empty for a fact with no value (recruited).
     value: Mapped[str] = mapped_column(String(36))
     valid_from: Mapped[date] = mapped_column(Date)

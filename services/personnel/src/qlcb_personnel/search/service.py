@@ -144,22 +144,27 @@ async def search(
     criteria = await check(session, request)
     page = max(request.page, 1)
     size = request.page_size or DEFAULT_PAGE_SIZE
-    scope = scope_conditions(actor, delegations, criteria)
-    filters = [*conditions(criteria), *scope]
-    joins_unit = criteria.unit is not None and criteria.include_subtree and criteria.as_of is None
-    joins_unit = joins_unit or any(not isinstance(c, True_) for c in scope)
-    counted = select(func.count()).select_from(Person)
-    if joins_unit:
-        counted = counted.join(Unit, Unit.id == Person.unit_id)
-    total = int(await session.scalar(counted.where(*filters)) or 0)
-    rows: list[Any] = []
+    counted, listed = statements(criteria, scope_conditions(actor, delegations, criteria))
+    total = int(await session.scalar(counted) or 0)
+    rows: list[Person] = []
     if total > (page - 1) * size:
-        listed = _ordered(select(Person).join(Unit, Unit.id == Person.unit_id), criteria).where(*filters)
         rows = list(await session.scalars(listed.offset((page - 1) * size).limit(size)))
     return Page(await _found(session, criteria, rows), total, page, size)
 
 
-def scope_conditions(actor: Principal, delegations: Sequence[Delegation], criteria: Criteria) -> list[Any]:
+def statements(criteria: Criteria, scope: Sequence[ColumnElement[bool]]) -> tuple[Select[int], Select[Person]]:
+    """The count of what the criteria find within `scope`, and the query of its rows in order."""
+    filters = [*conditions(criteria), *(c for c in scope if not isinstance(c, True_))]
+    counted = select(func.count()).select_from(Person)
+    if any(not isinstance(c, True_) for c in scope) or (criteria.include_subtree and criteria.as_of is None):
+        counted = counted.join(Unit, Unit.id == Person.unit_id)
+    listed = _ordered(select(Person).join(Unit, Unit.id == Person.unit_id), criteria)
+    return counted.where(*filters), listed.where(*filters)
+
+
+def scope_conditions(
+    actor: Principal, delegations: Sequence[Delegation], criteria: Criteria
+) -> list[ColumnElement[bool]]:
     """The caller's scope over the person and over each record section a criterion reads: a
     criterion on a section the caller may not read anywhere is refused (PERMISSION_DENIED)."""
     sections = {Section.IDENTITY} | {BY_NAME[name].authz for name in criteria.sections}
