@@ -124,7 +124,7 @@ async def _close(session: AsyncSession, person_id: str, fact: str, since: date) 
     await session.execute(
         update(SearchFact)
         .where(SearchFact.person_id == person_id, SearchFact.fact == fact, SearchFact.valid_to == OPEN_END)
-        .values(valid_to=since - timedelta(days=1))
+        .values(valid_to=since - timedelta(days=1) if since > date.min else since)
     )
 
 

@@ -430,18 +430,12 @@ class _Catalogs:
 
 
 def _words(q: str, violations: list[FieldViolation]) -> tuple[str, ...]:
-    if not q:
-        return ()
-    if refused := control_violation("q", q):
-        violations.append(refused)
-        return ()
+    """The words a name must have: what is not a letter or digit separates them (nothing typed is
+    stored, so nothing is refused but a length no name has)."""
     if len(q) > MAX_QUERY:
         violations.append(FieldViolation("q", f"Dài quá {MAX_QUERY} ký tự"))
         return ()
-    found = tuple(names.words(q))
-    if not found:
-        violations.append(FieldViolation("q", "Cần ít nhất một chữ hoặc chữ số"))
-    return found
+    return tuple(names.words(q))
 
 
 def _choice(value: str, name: str, choices: dict[str, str], label: str, violations: list[FieldViolation]) -> str | None:
@@ -489,6 +483,8 @@ def _ages(
 
 
 def _years_before(day: date, years: int) -> date:
+    if day.year - years < date.min.year:
+        return date.min
     try:
         return day.replace(year=day.year - years)
     except ValueError:  # 29 February, in a year without one
