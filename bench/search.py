@@ -3,8 +3,8 @@ loader generates, each through the gateway (`GET /v1/persons`), in personnel's p
 service function runs them (its queries and their building, without gRPC and HTTP), and as raw SQL
 for the same rows, one after the other on one client.
 
-The raw SQL is written by hand over the same tables and indexes: the count and the page's rows,
-then the page's statuses, which the API answers with. So the ratio is what our layers add to the
+The raw SQL is written by hand over the same tables and indexes: the count, then the page's rows
+with each one's status (and unit, as of a day), which the API answers with. So the ratio is what our layers add to the
 database's own work, and the database's work is the cost of the design (ADR 0012)."""
 
 from __future__ import annotations
@@ -62,10 +62,7 @@ class Result:
 
 
 _PAGE = "ORDER BY p.name_sort, p.id LIMIT {size} OFFSET {offset}"
-_STATUSES = (
-    "SELECT DISTINCT ON (person_id) person_id, status FROM person_statuses WHERE person_id = ANY($1::varchar[])"
-    " ORDER BY person_id, valid_from DESC, recorded_at DESC"
-)
+_ON_DAY = "{f}.person_id = p.id AND {f}.fact = '{fact}' AND {f}.valid_to >= {day} AND {f}.valid_from <= {day}"
 _NOT_LEFT = (
     "NOT EXISTS (SELECT 1 FROM search_facts f WHERE f.person_id = p.id AND f.fact = 'status'"
     " AND f.valid_to >= {day} AND f.valid_from <= {day} AND f.value <> 'PERSON_STATUS_ACTIVE')"
@@ -73,15 +70,33 @@ _NOT_LEFT = (
 _END = f"DATE '{OPEN_END.isoformat()}'"
 
 
-async def _raw(connection: asyncpg.Connection, where: str, args: Sequence[Any], page: int = 1, joins: str = "") -> int:
-    """Count, page in name order, statuses of the page: what the API answers with."""
+async def _raw(
+    connection: asyncpg.Connection,
+    where: str,
+    args: Sequence[Any],
+    *,
+    page: int = 1,
+    joins: str = "",
+    as_of: date | None = None,
+) -> int:
+    """The count, then the page in name order with each person's status (and, as of a day, unit) of
+    the day: what the API answers with."""
     total = await connection.fetchval(f"SELECT count(*) FROM persons p {joins} WHERE {where}", *args)
-    rows = await connection.fetch(
-        f"SELECT p.* FROM persons p {joins} WHERE {where} "
-        + _PAGE.format(size=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE),
+    day = f"DATE '{as_of.isoformat()}'" if as_of else _END
+    then = (
+        (
+            f"LEFT JOIN search_facts t ON {_ON_DAY.format(f='t', fact='unit', day=day)}",
+            "t.value",
+        )
+        if as_of
+        else ("", "p.unit_id")
+    )
+    await connection.fetch(
+        f"SELECT p.*, {then[1]}, s.value FROM persons p {joins}"
+        f" LEFT JOIN search_facts s ON {_ON_DAY.format(f='s', fact='status', day=day)} {then[0]}"
+        f" WHERE {where} " + _PAGE.format(size=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE),
         *args,
     )
-    await connection.fetch(_STATUSES, [r["id"] for r in rows])
     return int(total)
 
 
@@ -125,7 +140,7 @@ async def _raw_as_of(connection: asyncpg.Connection, params: dict[str, Any]) -> 
         " AND f.valid_to >= $3 AND f.valid_from <= $3 AND f.value IN (SELECT u.id FROM units u WHERE"
         f" {_subtree(1)})) AND {_NOT_LEFT.format(day='$3')}"
     )
-    return await _raw(connection, where, [params["path"], params["path"] + "/%", AS_OF])
+    return await _raw(connection, where, [params["path"], params["path"] + "/%", AS_OF], as_of=AS_OF)
 
 
 async def _raw_widest(connection: asyncpg.Connection, params: dict[str, Any]) -> int:

@@ -27,7 +27,6 @@ from qlcb_common.errors import FieldViolation, InvalidArgument
 from qlcb_common.record_sections import BY_NAME
 from qlcb_common.text import control_violation
 from qlcb_personnel.catalogs.models import CatalogValue
-from qlcb_personnel.persons import status as statuses
 from qlcb_personnel.persons.messages import ACTIVE
 from qlcb_personnel.persons.models import Person
 from qlcb_personnel.persons.service import DEFAULT_PAGE_SIZE, MAX_AGE, MAX_PAGE_SIZE
@@ -85,6 +84,27 @@ class SearchRequest:
 
 
 @dataclass(frozen=True)
+class OfKind:
+    """A code that must be of a kind in its catalog (a training level's): a condition of the search's
+    own query, so that it needs no round trip of its own."""
+
+    catalog: str
+    code: str
+    kind: str
+
+    def condition(self) -> ColumnElement[bool]:
+        return (
+            select(CatalogValue.code)
+            .where(
+                CatalogValue.catalog == self.catalog,
+                CatalogValue.code == self.code,
+                CatalogValue.attributes["kind"].as_string() == self.kind,
+            )
+            .exists()
+        )
+
+
+@dataclass(frozen=True)
 class Held:
     """A fact that must (or, with `absent`, must not) have held on the day: one of `values`, or any."""
 
@@ -107,6 +127,7 @@ class Criteria:
     include_subtree: bool = False
     status: str | None = None
     held: tuple[Held, ...] = ()
+    kinds: tuple[OfKind, ...] = ()
     sex: str | None = None
     born_from: date | None = None
     born_to: date | None = None
@@ -141,25 +162,62 @@ async def search(
     delegations: Sequence[Delegation] = (),
     request: SearchRequest,
 ) -> Page:
+    """A page of what the criteria find in the caller's scope, with the total: two queries (and the
+    unit's when one is named, the catalog's when a group is). A code its catalog does not have finds
+    nobody; only then are the codes looked up, to say which (INVALID_ARGUMENT)."""
     criteria = await check(session, request)
     page = max(request.page, 1)
     size = request.page_size or DEFAULT_PAGE_SIZE
     counted, listed = statements(criteria, scope_conditions(actor, delegations, criteria))
     total = int(await session.scalar(counted) or 0)
-    rows: list[Person] = []
+    if total == 0:
+        await check_codes(session, request)
+    found: list[Found] = []
     if total > (page - 1) * size:
-        rows = list(await session.scalars(listed.offset((page - 1) * size).limit(size)))
-    return Page(await _found(session, criteria, rows), total, page, size)
+        rows = await session.execute(listed.offset((page - 1) * size).limit(size))
+        found = [Found(person, unit_id or person.unit_id, status or ACTIVE) for person, unit_id, status in rows]
+    return Page(found, total, page, size)
 
 
-def statements(criteria: Criteria, scope: Sequence[ColumnElement[bool]]) -> tuple[Select[int], Select[Person]]:
-    """The count of what the criteria find within `scope`, and the query of its rows in order."""
+def statements(
+    criteria: Criteria, scope: Sequence[ColumnElement[bool]]
+) -> tuple[Select[int], Select[Person, str | None, str | None]]:
+    """The count of what the criteria find within `scope`, and the query of its rows in order, each
+    with the unit of the day (None: the person's own) and the status of the day (None: active)."""
     filters = [*conditions(criteria), *(c for c in scope if not isinstance(c, True_))]
     counted = select(func.count()).select_from(Person)
     if any(not isinstance(c, True_) for c in scope) or (criteria.include_subtree and criteria.as_of is None):
         counted = counted.join(Unit, Unit.id == Person.unit_id)
-    listed = _ordered(select(Person).join(Unit, Unit.id == Person.unit_id), criteria)
-    return counted.where(*filters), listed.where(*filters)
+    # The status of the day; without `as_of`, the open period: the status the record shows.
+    status, then, unit_then = _STATUS, _UNIT_THEN, _UNIT_PATH_THEN
+    if criteria.as_of is None:
+        listed = (
+            select(Person, Person.unit_id, status.value)
+            .join(Unit, Unit.id == Person.unit_id)
+            .outerjoin(status, _on_day(status, facts.STATUS, OPEN_END))
+        )
+        then_path: Any = Unit.path
+    else:
+        listed = (
+            select(Person, then.value, status.value)
+            .join(Unit, Unit.id == Person.unit_id)
+            .outerjoin(status, _on_day(status, facts.STATUS, criteria.as_of))
+            .outerjoin(then, _on_day(then, facts.UNIT, criteria.as_of))
+            .outerjoin(unit_then, unit_then.id == then.value)
+        )
+        then_path = unit_then.path
+    return counted.where(*filters), listed.where(*filters).order_by(*_order(criteria, then_path))
+
+
+_STATUS = aliased(SearchFact, name="status_then")
+_UNIT_THEN = aliased(SearchFact, name="unit_then")
+_UNIT_PATH_THEN = aliased(Unit, name="unit_path_then")
+_BELOW = aliased(Unit, name="below")
+"""The aliases the queries join (made once: an alias is costly to make, and holds no state)."""
+
+
+def _on_day(fact: Any, name: str, day: date) -> ColumnElement[bool]:
+    return and_(fact.person_id == Person.id, fact.fact == name, fact.valid_to >= day, fact.valid_from <= day)
 
 
 def scope_conditions(
@@ -202,7 +260,7 @@ def conditions(criteria: Criteria) -> list[ColumnElement[bool]]:
         found.append(in_subtree(unit.path) if criteria.include_subtree else Person.unit_id == unit.id)
     elif unit is not None and criteria.include_subtree:
         # The unit the person was in that day, in the subtree as the tree stands now.
-        below = aliased(Unit)
+        below = _BELOW
         subtree = or_(below.path == unit.path, below.path.startswith(unit.path + "/", autoescape=True))
         found.append(_held(facts.UNIT, criteria.day, in_units=select(below.id).where(subtree).scalar_subquery()))
     elif unit is not None:
@@ -217,6 +275,7 @@ def conditions(criteria: Criteria) -> list[ColumnElement[bool]]:
     for held in criteria.held:
         condition = _held(held.fact, criteria.day, values=held.values)
         found.append(~condition if held.absent else condition)
+    found += [kind.condition() for kind in criteria.kinds]
     if criteria.recruited_from is not None or criteria.recruited_to is not None:
         last = min(criteria.recruited_to or criteria.day, criteria.day)
         found.append(
@@ -258,95 +317,81 @@ def _held(
     return select(SearchFact.person_id).where(*where).exists()
 
 
-def _ordered(query: Select[Person], criteria: Criteria) -> Select[Person]:
+def _order(criteria: Criteria, unit_path: Any) -> tuple[Any, ...]:
     if criteria.sort == "birth_date":
-        return query.order_by(Person.date_of_birth, Person.name_sort, Person.id)
-    if criteria.sort == "unit" and criteria.as_of is None:
-        return query.order_by(Unit.path, Person.name_sort, Person.id)
+        return (Person.date_of_birth, Person.name_sort, Person.id)
     if criteria.sort == "unit":
-        then, unit_then = aliased(SearchFact), aliased(Unit)
-        on_day = and_(
-            then.person_id == Person.id,
-            then.fact == facts.UNIT,
-            then.valid_to >= criteria.day,
-            then.valid_from <= criteria.day,
-        )
-        query = query.outerjoin(then, on_day).outerjoin(unit_then, unit_then.id == then.value)
-        return query.order_by(unit_then.path, Person.name_sort, Person.id)
-    return query.order_by(Person.name_sort, Person.id)
-
-
-async def _found(session: AsyncSession, criteria: Criteria, persons: Sequence[Person]) -> list[Found]:
-    """The page's persons with their unit and status: as they are, or as they were on `as_of`."""
-    ids = [p.id for p in persons]
-    if criteria.as_of is None:
-        latest = await statuses.current(session, ids)
-        return [Found(p, p.unit_id, latest[p.id].status if p.id in latest else ACTIVE) for p in persons]
-    then = await session.execute(
-        select(SearchFact.person_id, SearchFact.fact, SearchFact.value).where(
-            SearchFact.person_id.in_(ids),
-            SearchFact.fact.in_((facts.UNIT, facts.STATUS)),
-            SearchFact.valid_to >= criteria.as_of,
-            SearchFact.valid_from <= criteria.as_of,
-        )
-    )
-    held = {(row.person_id, row.fact): row.value for row in then}
-    return [Found(p, held.get((p.id, facts.UNIT), p.unit_id), held.get((p.id, facts.STATUS), ACTIVE)) for p in persons]
+        return (unit_path, Person.name_sort, Person.id)
+    return (Person.name_sort, Person.id)
 
 
 # ---- checking the request -------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class CodeCriterion:
+    """A criterion naming a code of a catalog: the fact it must match, the section it reads."""
+
+    field: str
+    catalog: str
+    label: str
+    fact: str
+    section: str
+    kind: str | None = None
+    """The kind (a training level's) the code must be of."""
+
+
+CODE_CRITERIA = (
+    CodeCriterion("rank", "ranks", "ngạch", facts.RANK, "salary"),
+    CodeCriterion("post", "posts", "chức vụ", facts.POST, "appointments"),
+    CodeCriterion("qualification", "training_levels", "trình độ chuyên môn", facts.TRAINING, "trainings", "CM"),
+    CodeCriterion(
+        "political_theory", "training_levels", "trình độ lý luận chính trị", facts.TRAINING, "trainings", "LLCT"
+    ),
+    CodeCriterion("ethnicity", "ethnicities", "dân tộc", facts.ETHNICITY, "personal_details"),
+    CodeCriterion("evaluation_level", "evaluation_levels", "mức xếp loại", "", "evaluations"),
+)
+
+
+def _code(request: SearchRequest, field: str, violations: list[FieldViolation]) -> str | None:
+    value: str = getattr(request, field)
+    if not value:
+        return None
+    if refused := control_violation(field, value):
+        violations.append(refused)
+        return None
+    return value.strip().upper()
+
+
 async def check(session: AsyncSession, request: SearchRequest) -> Criteria:
-    """Every criterion checked, all reasons at once, each naming its field (INVALID_ARGUMENT)."""
+    """Every criterion checked, all reasons at once, each naming its field (INVALID_ARGUMENT); the
+    codes of catalogs only as the search's own query reads them (`check_codes`)."""
     violations: list[FieldViolation] = []
     as_of = _date(request.as_of, "as_of", violations)
     day = as_of or date.today()
     catalogs = _Catalogs(session)
     held: list[Held] = []
+    kinds: list[OfKind] = []
     sections: set[str] = set()
-
-    async def code(name: str, value: str, catalog: str, label: str, kind: str | None = None) -> str | None:
-        if not value:
-            return None
-        wanted = value.strip().upper()
-        known = await catalogs.codes(catalog, kind)
-        if refused := control_violation(name, value):
-            violations.append(refused)
-        elif wanted not in known:
-            violations.append(FieldViolation(name, f"Không có mã {value.strip()!r} trong danh mục {label}"))
-        else:
-            return wanted
-        return None
-
-    if rank := await code("rank", request.rank, "ranks", "ngạch"):
-        held.append(Held(facts.RANK, (rank,)))
-        sections.add("salary")
-    if request.rank_group:
+    for criterion in CODE_CRITERIA:
+        code = _code(request, criterion.field, violations)
+        if code is None or criterion.field == "evaluation_level":
+            continue
+        held.append(Held(criterion.fact, (code,)))
+        if criterion.kind is not None:
+            kinds.append(OfKind(criterion.catalog, code, criterion.kind))
+        sections.add(criterion.section)
+    # A group is the list of its codes, as the catalog has them now: a literal list the planner can
+    # weigh with the facts' statistics.
+    if group := _code(request, "rank_group", violations):
         groups = await catalogs.groups("ranks")
-        wanted = request.rank_group.strip().upper()
-        if wanted not in groups:
+        if group not in groups:
             choices = ", ".join(sorted(groups))
-            violations.append(FieldViolation("rank_group", f"Không có nhóm ngạch {wanted!r}; các nhóm: {choices}"))
+            violations.append(FieldViolation("rank_group", f"Không có nhóm ngạch {group!r}; các nhóm: {choices}"))
         else:
-            held.append(Held(facts.RANK, tuple(sorted(groups[wanted]))))
+            held.append(Held(facts.RANK, tuple(sorted(groups[group]))))
             sections.add("salary")
-    if post := await code("post", request.post, "posts", "chức vụ"):
-        held.append(Held(facts.POST, (post,)))
-        sections.add("appointments")
-    if level := await code("qualification", request.qualification, "training_levels", "trình độ chuyên môn", "CM"):
-        held.append(Held(facts.TRAINING, (level,)))
-        sections.add("trainings")
-    political = await code(
-        "political_theory", request.political_theory, "training_levels", "trình độ lý luận chính trị", "LLCT"
-    )
-    if political:
-        held.append(Held(facts.TRAINING, (political,)))
-        sections.add("trainings")
-    if ethnicity := await code("ethnicity", request.ethnicity, "ethnicities", "dân tộc"):
-        held.append(Held(facts.ETHNICITY, (ethnicity,)))
-        sections.add("personal_details")
-    evaluation = await code("evaluation_level", request.evaluation_level, "evaluation_levels", "mức xếp loại")
+    evaluation = _code(request, "evaluation_level", violations)
     year = request.evaluation_year
     if year is not None and not EVALUATION_YEARS[0] <= year <= EVALUATION_YEARS[1]:
         violations.append(
@@ -381,7 +426,8 @@ async def check(session: AsyncSession, request: SearchRequest) -> Criteria:
     if not 0 <= request.page_size <= MAX_PAGE_SIZE:
         violations.append(FieldViolation("page_size", f"Số dòng mỗi trang phải từ 1 đến {MAX_PAGE_SIZE}"))
     if violations:
-        raise InvalidArgument(violations)
+        # Every fault at once: the codes too, which a search that runs checks only if it finds nobody.
+        raise InvalidArgument(sorted([*violations, *await _unknown_codes(session, request)], key=_field_order))
     return Criteria(
         day=day,
         as_of=as_of,
@@ -392,6 +438,7 @@ async def check(session: AsyncSession, request: SearchRequest) -> Criteria:
         include_subtree=request.include_subtree,
         status=status,
         held=tuple(held),
+        kinds=tuple(kinds),
         sex=sex,
         born_from=_latest(born_from, born_after),
         born_to=_earliest(born_to, born_by),
@@ -400,6 +447,29 @@ async def check(session: AsyncSession, request: SearchRequest) -> Criteria:
         sort=sort,
         sections=frozenset(sections),
     )
+
+
+async def check_codes(session: AsyncSession, request: SearchRequest) -> None:
+    """Refuses the codes the request names that their catalog does not have (INVALID_ARGUMENT naming
+    each): a search that found nobody asks, since an unknown code finds nobody."""
+    if violations := await _unknown_codes(session, request):
+        raise InvalidArgument(violations)
+
+
+async def _unknown_codes(session: AsyncSession, request: SearchRequest) -> list[FieldViolation]:
+    catalogs = _Catalogs(session)
+    violations: list[FieldViolation] = []
+    for criterion in CODE_CRITERIA:
+        code = _code(request, criterion.field, [])
+        if code is not None and code not in await catalogs.codes(criterion.catalog, criterion.kind):
+            where = f"danh mục {criterion.label}"
+            violations.append(FieldViolation(criterion.field, f"Không có mã {code!r} trong {where}"))
+    return violations
+
+
+def _field_order(violation: FieldViolation) -> int:
+    names = list(SearchRequest.__dataclass_fields__)
+    return names.index(violation.field) if violation.field in names else len(names)
 
 
 class _Catalogs:
