@@ -325,7 +325,8 @@ def _search_section(result: search.Result, loaded_here: bool) -> list[str]:
         "system admin (the widest scope): through the gateway (`GET /v1/persons`), then personnel's search "
         "function in this process (its queries and their building on SQLAlchemy, without gRPC and HTTP), then "
         "raw SQL for the same rows (asyncpg, hand-written over the same tables and indexes: the count, then the "
-        "page in name order with each one's status and, as of a day, unit), one after the other; the three totals are checked equal. Targets: p95 "
+        "page in name order with each one's status and, as of a day, unit), one after the other; the three "
+        "totals are checked equal. Targets: p95 "
         f"≤ {SEARCH_P95_MS:.0f} ms and ≤ {SEARCH_RATIO:.0f}× raw SQL, through the gateway. The machine's load "
         f"average (1 minute) was {result.load_average[0]:.1f} when the searches began and "
         f"{result.load_average[1]:.1f} when they ended: everything shares its {os.cpu_count()} cores.",
