@@ -26,7 +26,7 @@ router = APIRouter(prefix="/v1")
 _DATE = {"type": "string", "format": "date"}
 _CODE = {"type": "string", "pattern": f"^{CATALOG_CODE.pattern}$".replace("A-Z", "A-Za-z")}
 _AGE = {"type": "integer", "minimum": 0, "maximum": 100}
-_INT32 = 2**31
+_INT32_MAX = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ CRITERIA = (
         {"type": "string", "enum": ["name", "birth_date", "unit"], "default": "name"},
         "Sắp xếp: theo tên (tên, rồi họ và tên đệm, thứ tự tiếng Việt), ngày sinh, hoặc đơn vị",
     ),
-    Criterion("page", {"type": "integer", "minimum": 1, "default": 1}, "Trang, từ 1"),
+    Criterion("page", {"type": "integer", "minimum": 1, "maximum": _INT32_MAX, "default": 1}, "Trang, từ 1"),
     Criterion("page_size", {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}, "Số dòng mỗi trang"),
 )
 BY_NAME = {c.name: c for c in CRITERIA}
@@ -156,9 +156,10 @@ def _integer(raw: str, schema: dict[str, Any], faults: list[tuple[str, str]], na
     except ValueError:
         faults.append((name, "Phải là số nguyên"))
         return None
-    low, high = schema.get("minimum", -_INT32), schema.get("maximum", _INT32 - 1)
+    low, high = schema["minimum"], schema["maximum"]
     if not low <= number <= high:
-        faults.append((name, f"Phải từ {low} đến {high}" if "maximum" in schema else f"Phải từ {low} trở lên"))
+        unbounded = high == _INT32_MAX  # a page: what is asked is its lower bound
+        faults.append((name, f"Phải từ {low} trở lên" if unbounded else f"Phải từ {low} đến {high}"))
         return None
     return number
 

@@ -413,7 +413,9 @@ async def check(session: AsyncSession, request: SearchRequest) -> Criteria:
     status = _choice(request.status, "status", STATUSES, "Tình trạng", violations)
     sex = _choice(request.sex, "sex", SEXES, "Giới tính", violations)
     sort = _choice(request.sort, "sort", {s: s for s in SORTS}, "Sắp xếp theo", violations) or "name"
-    unit = await session.get(Unit, request.unit_id) if request.unit_id else None
+    unit = None
+    if request.unit_id and not control_violation("unit_id", request.unit_id):
+        unit = await session.get(Unit, request.unit_id)
     if request.unit_id and unit is None:
         violations.append(FieldViolation("unit_id", "Không có đơn vị này"))
     born_from, born_to = _range(request.born_from, request.born_to, "born", violations)
