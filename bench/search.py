@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -218,8 +219,27 @@ def _request(params: dict[str, Any]) -> service.SearchRequest:
     )
 
 
+TOKEN_LIFETIME = 120.0
+"""Seconds a token is used before a fresh one is asked for (the realm's live five minutes)."""
+
+
+class _Token:
+    def __init__(self, api: httpx.AsyncClient, token: Callable[[], str]) -> None:
+        self._api, self._token, self._taken = api, token, 0.0
+
+    def fresh(self) -> None:
+        if time.monotonic() - self._taken > TOKEN_LIFETIME:
+            self._api.headers["Authorization"] = f"Bearer {self._token()}"
+            self._taken = time.monotonic()
+
+
 async def _run(
-    combination: Combination, api: httpx.AsyncClient, db: Database, connection: asyncpg.Connection, count: int
+    combination: Combination,
+    api: httpx.AsyncClient,
+    token: _Token,
+    db: Database,
+    connection: asyncpg.Connection,
+    count: int,
 ) -> Measured:
     gateway: list[float] = []
     in_service: list[float] = []
@@ -227,6 +247,7 @@ async def _run(
     totals: list[int] = []
     for index in range(count):
         params = combination.params[index % len(combination.params)]
+        token.fresh()
         started = time.perf_counter()
         response = await api.get("/v1/persons", params=_query(params))
         answered = time.perf_counter()
@@ -257,14 +278,21 @@ async def measure(
     try:
         combinations = await _combinations(connection, random.Random(SEED))
         async with httpx.AsyncClient(base_url=gateway_url, timeout=60) as api:
-            api.headers["Authorization"] = f"Bearer {token()}"
+            fresh = _Token(api, token)
             for combination in combinations:
-                await _run(combination, api, db, connection, WARMUP)
+                await _run(combination, api, fresh, db, connection, WARMUP)
             load_before = os.getloadavg()[0]
             measured = []
             for combination in combinations:
-                api.headers["Authorization"] = f"Bearer {token()}"
-                measured.append(await _run(combination, api, db, connection, QUERIES))
+                measured.append(await _run(combination, api, fresh, db, connection, QUERIES))
+                done = measured[-1]
+                print(  # noqa: T201
+                    f"[bench] {combination.name}: gateway {done.gateway.p50_ms:.1f}/{done.gateway.p95_ms:.1f}, "
+                    f"service {done.service.p50_ms:.1f}/{done.service.p95_ms:.1f}, "
+                    f"raw {done.raw.p50_ms:.1f}/{done.raw.p95_ms:.1f} ms",
+                    file=sys.stderr,
+                    flush=True,
+                )
             load_after = os.getloadavg()[0]
     finally:
         await connection.close()
