@@ -29,6 +29,9 @@ RANK, ETHNICITY, ORGANISATION, POST, TRAINING, RECRUITED = (
 )
 STATUS, UNIT = "status", "unit"
 EVALUATION_PREFIX = "evaluation:"
+ONCE_A_DAY = frozenset({RANK, ETHNICITY, STATUS, UNIT})
+"""Facts a person holds at most one of on any day: a timeline section's (whose entries never
+overlap), the status and the unit (each period closed where the next begins)."""
 
 ENTRY_FACTS: Mapping[str, tuple[str, str | None]] = {
     "salary": (RANK, "rank_code"),
@@ -119,11 +122,12 @@ async def placed(session: AsyncSession, *, person_id: str, unit_id: str, since: 
 
 
 async def _close(session: AsyncSession, person_id: str, fact: str, since: date) -> None:
-    """Ends the open fact of the kind the day before `since` (a period left empty when it began
-    that same day: what a later decision of the same day replaced never held)."""
+    """Ends the day before `since` every period of the kind that runs on to it, so that no two hold
+    on one day: a period that began on that day or after it is left empty (what a later decision
+    replaced never held)."""
     await session.execute(
         update(SearchFact)
-        .where(SearchFact.person_id == person_id, SearchFact.fact == fact, SearchFact.valid_to == OPEN_END)
+        .where(SearchFact.person_id == person_id, SearchFact.fact == fact, SearchFact.valid_to >= since)
         .values(valid_to=since - timedelta(days=1) if since > date.min else since)
     )
 

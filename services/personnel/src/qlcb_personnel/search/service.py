@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, and_, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, Select, String, and_, func, literal_column, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import True_
@@ -169,6 +169,11 @@ async def search(
     page = max(request.page, 1)
     size = request.page_size or DEFAULT_PAGE_SIZE
     counted, listed = statements(criteria, scope_conditions(actor, delegations, criteria))
+    if session.get_bind().dialect.name == "postgresql":
+        # Planned for the values asked: a plan made once for any dates, codes and units (what a
+        # prepared statement falls back to after five runs) read every fact of a rank group, 1.4 s
+        # against 0.1 over 100,000 people.
+        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     total = int(await session.scalar(counted) or 0)
     if total == 0:
         await check_codes(session, request)
@@ -184,28 +189,33 @@ def statements(
 ) -> tuple[Select[int], Select[Person, str | None, str | None]]:
     """The count of what the criteria find within `scope`, and the query of its rows in order, each
     with the unit of the day (None: the person's own) and the status of the day (None: active)."""
-    filters = [*conditions(criteria), *(c for c in scope if not isinstance(c, True_))]
+    found = conditions(criteria)
+    filters = [*found.where, *(c for c in scope if not isinstance(c, True_))]
     counted = select(func.count()).select_from(Person)
     if any(not isinstance(c, True_) for c in scope) or (criteria.include_subtree and criteria.as_of is None):
         counted = counted.join(Unit, Unit.id == Person.unit_id)
+    for alias, on in found.joins:
+        counted = counted.join(alias, on)
     # The status of the day; without `as_of`, the open period: the status the record shows.
     status, then, unit_then = _STATUS, _UNIT_THEN, _UNIT_PATH_THEN
     if criteria.as_of is None:
         listed = (
             select(Person, Person.unit_id, status.value)
             .join(Unit, Unit.id == Person.unit_id)
-            .outerjoin(status, _on_day(status, facts.STATUS, OPEN_END))
+            .outerjoin(status, and_(*_on_day(status, facts.STATUS, OPEN_END)))
         )
         then_path: Any = Unit.path
     else:
         listed = (
             select(Person, then.value, status.value)
             .join(Unit, Unit.id == Person.unit_id)
-            .outerjoin(status, _on_day(status, facts.STATUS, criteria.as_of))
-            .outerjoin(then, _on_day(then, facts.UNIT, criteria.as_of))
+            .outerjoin(status, and_(*_on_day(status, facts.STATUS, criteria.as_of)))
+            .outerjoin(then, and_(*_on_day(then, facts.UNIT, criteria.as_of)))
             .outerjoin(unit_then, unit_then.id == then.value)
         )
         then_path = unit_then.path
+    for alias, on in found.joins:
+        listed = listed.join(alias, on)
     return counted.where(*filters), listed.where(*filters).order_by(*_order(criteria, then_path))
 
 
@@ -213,11 +223,8 @@ _STATUS = aliased(SearchFact, name="status_then")
 _UNIT_THEN = aliased(SearchFact, name="unit_then")
 _UNIT_PATH_THEN = aliased(Unit, name="unit_path_then")
 _BELOW = aliased(Unit, name="below")
+_HELD = tuple(aliased(SearchFact, name=f"held_{n}") for n in range(8))
 """The aliases the queries join (made once: an alias is costly to make, and holds no state)."""
-
-
-def _on_day(fact: Any, name: str, day: date) -> ColumnElement[bool]:
-    return and_(fact.person_id == Person.id, fact.fact == name, fact.valid_to >= day, fact.valid_from <= day)
 
 
 def scope_conditions(
@@ -240,45 +247,68 @@ def scope_conditions(
     ]
 
 
-def conditions(criteria: Criteria) -> list[ColumnElement[bool]]:
-    """The WHERE conditions of the criteria (the scope's are the caller's to add)."""
-    found: list[ColumnElement[bool]] = []
+@dataclass
+class Filters:
+    """The criteria as a query applies them: facts joined (those a person holds one of on any day,
+    which a join finds without a semi-join's removal of duplicates), and WHERE conditions."""
+
+    joins: list[tuple[Any, ColumnElement[bool]]] = field(default_factory=list)
+    where: list[ColumnElement[bool]] = field(default_factory=list)
+
+    def held(self, fact: str, day: date, **match: Any) -> None:
+        """The person held `fact` on `day`, matching `match` (see `_on_day`)."""
+        if fact in facts.ONCE_A_DAY and len(self.joins) < len(_HELD):
+            alias = _HELD[len(self.joins)]
+            self.joins.append((alias, and_(*_on_day(alias, fact, day, **match))))
+        else:
+            self.where.append(select(SearchFact.person_id).where(*_on_day(SearchFact, fact, day, **match)).exists())
+
+    def not_held(self, fact: str, day: date, **match: Any) -> None:
+        self.where.append(~select(SearchFact.person_id).where(*_on_day(SearchFact, fact, day, **match)).exists())
+
+
+def conditions(criteria: Criteria) -> Filters:
+    """The criteria's joins and conditions (the scope's are the caller's to add)."""
+    found = Filters()
+    where = found.where
     for word in criteria.words:
-        found.append(NAME_WORDS.like(f"% {word}%"))
+        where.append(NAME_WORDS.like(f"% {word}%"))
     if criteria.personal_id is not None:
-        found.append(Person.personal_id == criteria.personal_id)
+        where.append(Person.personal_id == criteria.personal_id)
     if criteria.staff_number is not None:
-        found.append(Person.staff_number == criteria.staff_number)
+        where.append(Person.staff_number == criteria.staff_number)
     if criteria.sex is not None:
-        found.append(Person.sex == criteria.sex)
+        where.append(Person.sex == criteria.sex)
     if criteria.born_from is not None:
-        found.append(Person.date_of_birth >= criteria.born_from)
+        where.append(Person.date_of_birth >= criteria.born_from)
     if criteria.born_to is not None:
-        found.append(Person.date_of_birth <= criteria.born_to)
+        where.append(Person.date_of_birth <= criteria.born_to)
     unit = criteria.unit
     if unit is not None and criteria.as_of is None:
-        found.append(in_subtree(unit.path) if criteria.include_subtree else Person.unit_id == unit.id)
+        where.append(in_subtree(unit.path) if criteria.include_subtree else Person.unit_id == unit.id)
     elif unit is not None and criteria.include_subtree:
         # The unit the person was in that day, in the subtree as the tree stands now.
         below = _BELOW
         subtree = or_(below.path == unit.path, below.path.startswith(unit.path + "/", autoescape=True))
-        found.append(_held(facts.UNIT, criteria.day, in_units=select(below.id).where(subtree).scalar_subquery()))
+        found.held(facts.UNIT, criteria.day, in_units=select(below.id).where(subtree).scalar_subquery())
     elif unit is not None:
-        found.append(_held(facts.UNIT, criteria.day, values=(unit.id,)))
+        found.held(facts.UNIT, criteria.day, values=(unit.id,))
     if criteria.status is not None:
         # With `as_of`, the status of that day; else the present one: the open status period.
         day = criteria.day if criteria.as_of is not None else OPEN_END
         if criteria.status == ACTIVE:
-            found.append(~_held(facts.STATUS, day, excluded=ACTIVE))
+            found.not_held(facts.STATUS, day, excluded=ACTIVE)
         else:
-            found.append(_held(facts.STATUS, day, values=(criteria.status,)))
+            found.held(facts.STATUS, day, values=(criteria.status,))
     for held in criteria.held:
-        condition = _held(held.fact, criteria.day, values=held.values)
-        found.append(~condition if held.absent else condition)
-    found += [kind.condition() for kind in criteria.kinds]
+        if held.absent:
+            found.not_held(held.fact, criteria.day, values=held.values)
+        else:
+            found.held(held.fact, criteria.day, values=held.values)
+    where += [kind.condition() for kind in criteria.kinds]
     if criteria.recruited_from is not None or criteria.recruited_to is not None:
         last = min(criteria.recruited_to or criteria.day, criteria.day)
-        found.append(
+        where.append(
             select(SearchFact.person_id)
             .where(
                 SearchFact.person_id == Person.id,
@@ -293,28 +323,25 @@ def conditions(criteria: Criteria) -> list[ColumnElement[bool]]:
     return found
 
 
-def _held(
-    fact: str,
+def _on_day(
+    fact: Any,
+    name: str,
     day: date,
     *,
     values: tuple[str, ...] | None = None,
     excluded: str | None = None,
     in_units: Any = None,
-) -> ColumnElement[bool]:
-    """EXISTS a fact of the person that held on `day` (with one of `values`, other than `excluded`)."""
-    where = [
-        SearchFact.person_id == Person.id,
-        SearchFact.fact == fact,
-        SearchFact.valid_to >= day,
-        SearchFact.valid_from <= day,
-    ]
+) -> list[ColumnElement[bool]]:
+    """A fact of the person that held on `day` (with one of `values`, other than `excluded`, or in
+    `in_units`)."""
+    where = [fact.person_id == Person.id, fact.fact == name, fact.valid_to >= day, fact.valid_from <= day]
     if values is not None:
-        where.append(SearchFact.value == values[0] if len(values) == 1 else SearchFact.value.in_(values))
+        where.append(fact.value == values[0] if len(values) == 1 else fact.value.in_(values))
     if excluded is not None:
-        where.append(SearchFact.value != excluded)
+        where.append(fact.value != excluded)
     if in_units is not None:
-        where.append(SearchFact.value.in_(in_units))
-    return select(SearchFact.person_id).where(*where).exists()
+        where.append(fact.value.in_(in_units))
+    return where
 
 
 def _order(criteria: Criteria, unit_path: Any) -> tuple[Any, ...]:
