@@ -102,9 +102,21 @@ async def _raw(
 
 
 async def _raw_name(connection: asyncpg.Connection, params: dict[str, Any]) -> int:
+    """As the service does it: the matches found first, the page's ids taken from them in order
+    (else the planner may walk the whole name order looking for a few late names)."""
     words = names.words(params["q"])
     where = " AND ".join(f"(' ' || p.name_folded) LIKE ${i}" for i in range(1, len(words) + 1))
-    return await _raw(connection, where, [f"% {w}%" for w in words])
+    args = [f"% {w}%" for w in words]
+    total = await connection.fetchval(f"SELECT count(*) FROM persons p WHERE {where}", *args)
+    on_day = _ON_DAY.format(f="s", fact="status", day=_END)
+    await connection.fetch(
+        f"WITH m AS MATERIALIZED (SELECT p.id, p.name_sort FROM persons p WHERE {where}),"
+        f" page AS (SELECT id FROM m ORDER BY name_sort, id LIMIT {PAGE_SIZE})"
+        f" SELECT p.*, p.unit_id, s.value FROM persons p JOIN page ON page.id = p.id"
+        f" LEFT JOIN search_facts s ON {on_day} ORDER BY p.name_sort, p.id",
+        *args,
+    )
+    return int(total)
 
 
 def _subtree(first: int) -> str:
@@ -137,13 +149,25 @@ async def _raw_rank_age(connection: asyncpg.Connection, params: dict[str, Any]) 
 
 
 async def _raw_as_of(connection: asyncpg.Connection, params: dict[str, Any]) -> int:
-    # One unit a day: a join.
-    joins = (
-        "JOIN search_facts w ON w.person_id = p.id AND w.fact = 'unit' AND w.valid_to >= $3 AND w.valid_from <= $3"
+    """As the service does it: counted from the units' facts alone (one a day per person), the page
+    in name order with the unit of the day joined."""
+    in_unit = (
+        "w.fact = 'unit' AND w.valid_to >= $3 AND w.valid_from <= $3"
         f" AND w.value IN (SELECT u.id FROM units u WHERE {_subtree(1)})"
     )
-    where = _NOT_LEFT.format(day="$3")
-    return await _raw(connection, where, [params["path"], params["path"] + "/%", AS_OF], joins=joins, as_of=AS_OF)
+    args = [params["path"], params["path"] + "/%", AS_OF]
+    not_left = _NOT_LEFT.format(day="$3")
+    total = await connection.fetchval(
+        f"SELECT count(*) FROM search_facts w WHERE {in_unit} AND {not_left.replace('p.id', 'w.person_id')}", *args
+    )
+    day = f"DATE '{AS_OF.isoformat()}'"
+    await connection.fetch(
+        f"SELECT p.*, w.value, s.value FROM persons p JOIN search_facts w ON w.person_id = p.id AND {in_unit}"
+        f" LEFT JOIN search_facts s ON {_ON_DAY.format(f='s', fact='status', day=day)}"
+        f" WHERE {not_left} " + _PAGE.format(size=PAGE_SIZE, offset=0),
+        *args,
+    )
+    return int(total)
 
 
 async def _raw_widest(connection: asyncpg.Connection, params: dict[str, Any]) -> int:

@@ -484,7 +484,7 @@ async def test_the_search_reads_indexes_not_the_whole_table(system: System) -> N
     try:
         await connection.execute("SET enable_seqscan = off")
         for index, checked in criteria.items():
-            counted, _ = service.statements(checked, [])
+            counted = service.statements(checked, []).count
             sql = str(counted.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
             plan = "\n".join(r[0] for r in await connection.fetch(f"EXPLAIN {sql}"))
             assert index in plan, plan

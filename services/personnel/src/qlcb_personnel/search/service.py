@@ -46,6 +46,8 @@ SORTS = ("name", "birth_date", "unit")
 PARTY_GROUP = "DANG_VIEN"
 """The statistical group of the organisations whose members are Party members (BM01's column)."""
 EVALUATION_YEARS = (1975, 2100)
+FENCE = 50_000
+"""Up to this many matches of a name, the page is sorted from the matches (see `search`)."""
 NAME_WORDS = literal_column("' '", String) + Person.name_folded
 """The folded name after a space, so that every word of it begins after one: the expression the
 trigram index `ix_persons_name_words` holds, written alike so that PostgreSQL matches the two."""
@@ -168,45 +170,77 @@ async def search(
     criteria = await check(session, request)
     page = max(request.page, 1)
     size = request.page_size or DEFAULT_PAGE_SIZE
-    counted, listed = statements(criteria, scope_conditions(actor, delegations, criteria))
+    queries = statements(criteria, scope_conditions(actor, delegations, criteria))
     if session.get_bind().dialect.name == "postgresql":
         # Planned for the values asked: a plan made once for any dates, codes and units (what a
         # prepared statement falls back to after five runs) read every fact of a rank group, 1.4 s
         # against 0.15 over 100,000 people.
         await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-    total = int(await session.scalar(counted) or 0)
+    total = int(await session.scalar(queries.count) or 0)
     if total == 0:
         await check_codes(session, request)
     found: list[Found] = []
     if total > (page - 1) * size:
-        rows = await session.execute(listed.offset((page - 1) * size).limit(size))
+        # A few matches of a name lie anywhere in the name order: found first, then sorted, rather
+        # than found by walking the order (which the planner may do, expecting many).
+        fenced = bool(criteria.words) and total <= FENCE
+        rows = await session.execute(queries.page(criteria, (page - 1) * size, size, fenced=fenced))
         found = [Found(person, unit_id or person.unit_id, status or ACTIVE) for person, unit_id, status in rows]
     return Page(found, total, page, size)
 
 
-def statements(
-    criteria: Criteria, scope: Sequence[ColumnElement[bool]]
-) -> tuple[Select[int], Select[Person, str | None, str | None]]:
-    """The count of what the criteria find within `scope`, and the query of its rows in order, each
-    with the unit of the day (None: the person's own) and the status of the day (None: active)."""
+@dataclass(frozen=True)
+class Statements:
+    count: Select[int]
+    """How many the criteria find within the scope."""
+    listed: Select[Person, str | None, str | None]
+    """Their rows in order, each with the unit of the day (None: the person's own) and the status of
+    the day (None: active)."""
+    matching: Select[str, bytes, date]
+    """Their ids, with the keys of the name and birth-date orders."""
+    unfiltered: Select[Person, str | None, str | None]
+    """`listed` without the criteria."""
+
+    def page(
+        self, criteria: Criteria, offset: int, size: int, *, fenced: bool = False
+    ) -> Select[Person, str | None, str | None]:
+        """A page of `listed`. Fenced, the rows are found first (a materialised common table
+        expression), the page's ids taken from them in order, and only those rows are read whole."""
+        if not fenced or criteria.sort == "unit":
+            return self.listed.offset(offset).limit(size)
+        found = self.matching.cte("matching").prefix_with("MATERIALIZED", dialect="postgresql")
+        keys = [found.c.name_sort, found.c.id]
+        if criteria.sort == "birth_date":
+            keys.insert(0, found.c.date_of_birth)
+        ids = select(found.c.id).order_by(*keys).offset(offset).limit(size).subquery("page")
+        return self.unfiltered.join(ids, ids.c.id == Person.id)
+
+
+def statements(criteria: Criteria, scope: Sequence[ColumnElement[bool]]) -> Statements:
+    """The queries of what the criteria find within `scope`."""
     found = conditions(criteria)
     filters = [*found.where, *(c for c in scope if not isinstance(c, True_))]
     counted = select(func.count()).select_from(Person)
+    matching = select(Person.id, Person.name_sort, Person.date_of_birth)
     if any(not isinstance(c, True_) for c in scope) or (criteria.include_subtree and criteria.as_of is None):
         counted = counted.join(Unit, Unit.id == Person.unit_id)
+        matching = matching.join(Unit, Unit.id == Person.unit_id)
     for alias, on in found.joins:
-        counted = counted.join(alias, on)
+        counted, matching = counted.join(alias, on), matching.join(alias, on)
+    counted = counted.where(*filters)
+    if found.joins and not found.on_person and all(isinstance(c, True_) for c in scope):
+        counted = _count_of_facts(criteria)
     # The status of the day; without `as_of`, the open period: the status the record shows.
     status, then, unit_then = _STATUS, _UNIT_THEN, _UNIT_PATH_THEN
     if criteria.as_of is None:
-        listed = (
+        unfiltered = (
             select(Person, Person.unit_id, status.value)
             .join(Unit, Unit.id == Person.unit_id)
             .outerjoin(status, and_(*_on_day(status, facts.STATUS, OPEN_END)))
         )
         then_path: Any = Unit.path
     else:
-        listed = (
+        unfiltered = (
             select(Person, then.value, status.value)
             .join(Unit, Unit.id == Person.unit_id)
             .outerjoin(status, and_(*_on_day(status, facts.STATUS, criteria.as_of)))
@@ -214,9 +248,23 @@ def statements(
             .outerjoin(unit_then, unit_then.id == then.value)
         )
         then_path = unit_then.path
+    unfiltered = unfiltered.order_by(*_order(criteria, then_path))
+    listed = unfiltered
     for alias, on in found.joins:
         listed = listed.join(alias, on)
-    return counted.where(*filters), listed.where(*filters).order_by(*_order(criteria, then_path))
+    return Statements(counted, listed.where(*filters), matching.where(*filters), unfiltered)
+
+
+def _count_of_facts(criteria: Criteria) -> Select[int]:
+    """The count of criteria that read only facts, over the whole sector: of the first fact joined
+    (one a day per person, so one per person found), without visiting the people."""
+    base = _HELD[0]
+    found = conditions(criteria, key=base.person_id, base=base)
+    (_, first), *others = found.joins
+    counted = select(func.count()).select_from(base)
+    for alias, on in others:
+        counted = counted.join(alias, on)
+    return counted.where(first, *found.where)
 
 
 _STATUS = aliased(SearchFact, name="status_then")
@@ -250,42 +298,57 @@ def scope_conditions(
 @dataclass
 class Filters:
     """The criteria as a query applies them: facts joined (those a person holds one of on any day,
-    which a join finds without a semi-join's removal of duplicates), and WHERE conditions."""
+    which a join finds without a semi-join's removal of duplicates), and WHERE conditions, each tied
+    to the person by `key`. Counted from the facts alone, `base` is the first fact joined, which is
+    then the query's FROM and needs no tie."""
 
+    key: Any
+    base: Any
     joins: list[tuple[Any, ColumnElement[bool]]] = field(default_factory=list)
     where: list[ColumnElement[bool]] = field(default_factory=list)
+    on_person: bool = False
+    """Whether a condition reads the person's own columns."""
+
+    def person(self, condition: ColumnElement[bool]) -> None:
+        self.where.append(condition)
+        self.on_person = True
 
     def held(self, fact: str, day: date, **match: Any) -> None:
         """The person held `fact` on `day`, matching `match` (see `_on_day`)."""
         if fact in facts.ONCE_A_DAY and len(self.joins) < len(_HELD):
             alias = _HELD[len(self.joins)]
-            self.joins.append((alias, and_(*_on_day(alias, fact, day, **match))))
+            key = None if alias is self.base else self.key
+            self.joins.append((alias, and_(*_on_day(alias, fact, day, key=key, **match))))
         else:
-            self.where.append(select(SearchFact.person_id).where(*_on_day(SearchFact, fact, day, **match)).exists())
+            self.where.append(self._exists(fact, day, **match))
 
     def not_held(self, fact: str, day: date, **match: Any) -> None:
-        self.where.append(~select(SearchFact.person_id).where(*_on_day(SearchFact, fact, day, **match)).exists())
+        self.where.append(~self._exists(fact, day, **match))
+
+    def _exists(self, fact: str, day: date, **match: Any) -> ColumnElement[bool]:
+        return select(SearchFact.person_id).where(*_on_day(SearchFact, fact, day, key=self.key, **match)).exists()
 
 
-def conditions(criteria: Criteria) -> Filters:
-    """The criteria's joins and conditions (the scope's are the caller's to add)."""
-    found = Filters()
+def conditions(criteria: Criteria, *, key: Any = None, base: Any = None) -> Filters:
+    """The criteria's joins and conditions (the scope's are the caller's to add), tied to the person
+    by `key` (the person's id by default)."""
+    found = Filters(key=Person.id if key is None else key, base=base)
     where = found.where
     for word in criteria.words:
-        where.append(NAME_WORDS.like(f"% {word}%"))
+        found.person(NAME_WORDS.like(f"% {word}%"))
     if criteria.personal_id is not None:
-        where.append(Person.personal_id == criteria.personal_id)
+        found.person(Person.personal_id == criteria.personal_id)
     if criteria.staff_number is not None:
-        where.append(Person.staff_number == criteria.staff_number)
+        found.person(Person.staff_number == criteria.staff_number)
     if criteria.sex is not None:
-        where.append(Person.sex == criteria.sex)
+        found.person(Person.sex == criteria.sex)
     if criteria.born_from is not None:
-        where.append(Person.date_of_birth >= criteria.born_from)
+        found.person(Person.date_of_birth >= criteria.born_from)
     if criteria.born_to is not None:
-        where.append(Person.date_of_birth <= criteria.born_to)
+        found.person(Person.date_of_birth <= criteria.born_to)
     unit = criteria.unit
     if unit is not None and criteria.as_of is None:
-        where.append(in_subtree(unit.path) if criteria.include_subtree else Person.unit_id == unit.id)
+        found.person(in_subtree(unit.path) if criteria.include_subtree else Person.unit_id == unit.id)
     elif unit is not None and criteria.include_subtree:
         # The unit the person was in that day, in the subtree as the tree stands now.
         below = _BELOW
@@ -311,7 +374,7 @@ def conditions(criteria: Criteria) -> Filters:
         where.append(
             select(SearchFact.person_id)
             .where(
-                SearchFact.person_id == Person.id,
+                SearchFact.person_id == found.key,
                 SearchFact.fact == facts.RECRUITED,
                 SearchFact.value == "",
                 SearchFact.valid_to == OPEN_END,
@@ -328,13 +391,16 @@ def _on_day(
     name: str,
     day: date,
     *,
+    key: Any = Person.id,
     values: tuple[str, ...] | None = None,
     excluded: str | None = None,
     in_units: Any = None,
 ) -> list[ColumnElement[bool]]:
-    """A fact of the person that held on `day` (with one of `values`, other than `excluded`, or in
-    `in_units`)."""
-    where = [fact.person_id == Person.id, fact.fact == name, fact.valid_to >= day, fact.valid_from <= day]
+    """A fact of the person `key` names (any, for None) that held on `day`, with one of `values`,
+    other than `excluded`, or in `in_units`."""
+    where = [fact.fact == name, fact.valid_to >= day, fact.valid_from <= day]
+    if key is not None:
+        where.insert(0, fact.person_id == key)
     if values is not None:
         where.append(fact.value == values[0] if len(values) == 1 else fact.value.in_(values))
     if excluded is not None:
