@@ -164,9 +164,9 @@ async def search(
     delegations: Sequence[Delegation] = (),
     request: SearchRequest,
 ) -> Page:
-    """A page of what the criteria find in the caller's scope, with the total: two queries (and the
-    unit's when one is named, the catalog's when a group is). A code its catalog does not have finds
-    nobody; only then are the codes looked up, to say which (INVALID_ARGUMENT)."""
+    """A page of what the criteria find in the caller's scope, with the total: the count and the page
+    (and the unit when one is named, the catalog's groups when one is). A code its catalog does not
+    have finds nobody; only then are the codes looked up, to say which (INVALID_ARGUMENT)."""
     criteria = await check(session, request)
     page = max(request.page, 1)
     size = request.page_size or DEFAULT_PAGE_SIZE
