@@ -222,7 +222,10 @@ def statements(criteria: Criteria, scope: Sequence[ColumnElement[bool]]) -> Stat
     filters = [*found.where, *(c for c in scope if not isinstance(c, True_))]
     counted = select(func.count()).select_from(Person)
     matching = select(Person.id, Person.name_sort, Person.date_of_birth)
-    if any(not isinstance(c, True_) for c in scope) or (criteria.include_subtree and criteria.as_of is None):
+    # The person's present unit, for the scope, a subtree of today or the order by unit.
+    present = criteria.as_of is None and (criteria.include_subtree or criteria.sort == "unit")
+    by_unit = present or any(not isinstance(c, True_) for c in scope)
+    if by_unit:
         counted = counted.join(Unit, Unit.id == Person.unit_id)
         matching = matching.join(Unit, Unit.id == Person.unit_id)
     for alias, on in found.joins:
@@ -233,21 +236,21 @@ def statements(criteria: Criteria, scope: Sequence[ColumnElement[bool]]) -> Stat
     # The status of the day; without `as_of`, the open period: the status the record shows.
     status, then, unit_then = _STATUS, _UNIT_THEN, _UNIT_PATH_THEN
     if criteria.as_of is None:
-        unfiltered = (
-            select(Person, Person.unit_id, status.value)
-            .join(Unit, Unit.id == Person.unit_id)
-            .outerjoin(status, and_(*_on_day(status, facts.STATUS, OPEN_END)))
-        )
+        unfiltered = select(Person, Person.unit_id, status.value)
+        if by_unit:
+            unfiltered = unfiltered.join(Unit, Unit.id == Person.unit_id)
+        unfiltered = unfiltered.outerjoin(status, and_(*_on_day(status, facts.STATUS, OPEN_END)))
         then_path: Any = Unit.path
     else:
-        unfiltered = (
-            select(Person, then.value, status.value)
-            .join(Unit, Unit.id == Person.unit_id)
-            .outerjoin(status, and_(*_on_day(status, facts.STATUS, criteria.as_of)))
-            .outerjoin(then, and_(*_on_day(then, facts.UNIT, criteria.as_of)))
-            .outerjoin(unit_then, unit_then.id == then.value)
+        unfiltered = select(Person, then.value, status.value)
+        if by_unit:
+            unfiltered = unfiltered.join(Unit, Unit.id == Person.unit_id)
+        unfiltered = unfiltered.outerjoin(status, and_(*_on_day(status, facts.STATUS, criteria.as_of))).outerjoin(
+            then, and_(*_on_day(then, facts.UNIT, criteria.as_of))
         )
         then_path = unit_then.path
+        if criteria.sort == "unit":
+            unfiltered = unfiltered.outerjoin(unit_then, unit_then.id == then.value)
     unfiltered = unfiltered.order_by(*_order(criteria, then_path))
     listed = unfiltered
     for alias, on in found.joins:
