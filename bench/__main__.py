@@ -7,7 +7,9 @@ reads and writes their records (`record_read`), and prints that section; it writ
 `python -m bench --smoke` runs every benchmark at its smoke sizes (each module's `SMOKE`: a few
 calls, rows or people; the suite runs them so in tests/integration/test_bench_smoke.py), to see
 that each still runs and passes its own checks, in seconds; it prints the page, whose figures
-mean nothing at those sizes, and writes no file."""
+mean nothing at those sizes, and writes no file.
+`python -m bench --only search [--people N --units N]` starts the whole stack, loads the people the
+same way and runs the five searches (`search`), and prints that section; it writes no file."""
 
 from __future__ import annotations
 
@@ -86,6 +88,11 @@ async def _run(only: str | None, sizes: run.Sizes, command: str) -> str:
 
         token = admin_token()
         people = sizes.record_read.people
+        if only == "search":
+            _step(f"search: loading {people:,} people, then searching")
+            return report.search_report(
+                await run.searches_alone(services, admin_token, sizes.record_read, sizes.search)
+            )
         if only == "record":
             _step(f"whole records: loading {people:,} people, then reading and writing")
             return report.record_report(await run.whole_records(services, admin_token, sizes.record_read))
@@ -105,12 +112,14 @@ async def _run(only: str | None, sizes: run.Sizes, command: str) -> str:
         lag = await run.event_lag(services, admin_token(), unit_id, lag_sizes)
         _step(f"whole records: loading {people:,} people, then reading and writing")
         whole = await run.whole_records(services, admin_token, sizes.record_read)
+        _step("search over the same people")
+        found = await run.searches(services, admin_token, whole.loaded, sizes.search)
     finally:
         _step("stopping everything")
         services.stop_all()
         infra.stop()
         shutil.rmtree(run_dir, ignore_errors=True)
-    results = run.Results(verify, calls, relayed, issued, lag, whole)
+    results = run.Results(verify, calls, relayed, issued, lag, whole, found)
     return report.document(results, time.monotonic() - began, command)
 
 
@@ -118,7 +127,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--only", choices=["grpc", "record"], help="run only these benchmarks and print them")
+    parser.add_argument("--only", choices=["grpc", "record", "search"], help="run only these benchmarks and print them")
     parser.add_argument(
         "--smoke",
         action="store_true",
@@ -127,10 +136,14 @@ def main() -> None:
         + " (print only, no file written)",
     )
     parser.add_argument(
-        "--people", type=int, help=f"people the record benchmark loads (default {run.FULL.record_read.people:,})"
+        "--people",
+        type=int,
+        help=f"people the record and search benchmarks load (default {run.FULL.record_read.people:,})",
     )
     parser.add_argument(
-        "--units", type=int, help=f"units the record benchmark loads (default {run.FULL.record_read.units:,})"
+        "--units",
+        type=int,
+        help=f"units the record and search benchmarks load (default {run.FULL.record_read.units:,})",
     )
     args = parser.parse_args()
     sizes = run.SMOKE if args.smoke else run.FULL

@@ -8,11 +8,14 @@ personnel created at start, their columns taken from its SQLAlchemy tables (a co
 if nullable, is left empty). A timeline entry followed by the next is stored as personnel stores
 it: the first version superseded, and a `closed` version ending the day before the next begins.
 The entries of each block of people are interleaved, so that a person's rows lie on many pages,
-as years of recording leave them, not on one. Its peak resident memory is the loader's.
+as years of recording leave them, not on one. Beside them go the search's facts (`search_facts`,
+from personnel's own projection of each current entry, and the units and statuses of the
+generator's careers) and the status rows of those who left. Its peak resident memory is the
+loader's.
 
 The run checks itself: each COPY must take every row generated, and the people loaded are
-counted in the table afterwards; every record read
-through the gateway must hold the very rows the raw query read; every salary step written must
+counted in the table afterwards; every record read through the gateway must hold the very rows
+the raw query read; every salary step written must
 be the person's current one afterwards, and every raw row must be there. Figures over wrong
 answers would mean nothing."""
 
@@ -37,11 +40,14 @@ import asyncpg
 import httpx
 from sqlalchemy import Table
 
+from qlcb_common import names
 from qlcb_common.record_sections import BY_NAME, Timing
 from qlcb_devstack import demo, records
 from qlcb_devstack.state import repo_root
-from qlcb_personnel.persons.models import Person
+from qlcb_personnel.persons.models import Person, PersonStatusEntry
 from qlcb_personnel.record.models import RecordEntry
+from qlcb_personnel.search import facts
+from qlcb_personnel.search.models import OPEN_END, SearchFact
 from qlcb_personnel.units.models import Unit
 
 BLOCK = 2048
@@ -180,6 +186,8 @@ _PERSON_FIELDS = (
     "personal_id",
     "staff_number",
     "full_name",
+    "name_folded",
+    "name_sort",
     "date_of_birth",
     "sex",
     "unit_id",
@@ -206,6 +214,8 @@ _ENTRY_FIELDS = (
     "superseded_at",
     "retracted",
 )
+_FACT_FIELDS = ("source_id", "fact", "person_id", "value", "valid_from", "valid_to")
+_STATUS_FIELDS = ("id", "person_id", "status", "valid_from", "decision", "recorded_at", "recorded_by")
 
 
 def _unit_rows(units: Sequence[demo.DemoUnit], now: datetime) -> tuple[list[RecordRow], dict[str, str]]:
@@ -242,6 +252,8 @@ def _person_rows(
                 "personal_id": person.personal_id,
                 "staff_number": person.staff_number,
                 "full_name": person.full_name,
+                "name_folded": names.fold(person.full_name),
+                "name_sort": names.sort_key(person.full_name),
                 "date_of_birth": person.date_of_birth,
                 "sex": f"SEX_{person.sex.upper()}",
                 "unit_id": unit_ids[person.unit_code],
@@ -268,6 +280,7 @@ def record_rows(person_id: str, person: demo.DemoPerson, ids: random.Random, now
             "valid_from": _day(body.get("valid_from")),
             "valid_to": _day(body.get("valid_to")),
             "values": _json(body["values"]),
+            "values_checked": body["values"],
             "decision_number": decision.get("number"),
             "decision_date": _day(decision.get("date")),
             "decision_body": decision.get("body"),
@@ -300,6 +313,63 @@ def record_rows(person_id: str, person: demo.DemoPerson, ids: random.Random, now
     return rows
 
 
+def career_rows(
+    person_id: str, person: demo.DemoPerson, unit_ids: dict[str, str], ids: random.Random, now: datetime
+) -> tuple[list[RecordRow], list[RecordRow]]:
+    """The search facts of the person's units and status, and the status row of a departure, as
+    personnel writes them when it creates a person, moves one and records a status."""
+    career = records.career(person, list(unit_ids))
+    stays = [(person.unit_code, career.moved_on)]
+    if career.earlier_unit is not None:
+        stays.insert(0, (career.earlier_unit, None))
+    found: list[RecordRow] = []
+    for index, (code, since) in enumerate(stays):
+        until = stays[index + 1][1] if index + 1 < len(stays) else None
+        end = until - timedelta(days=1) if until is not None else OPEN_END
+        found.append(_fact(_uuid(ids), person_id, facts.Fact(facts.UNIT, unit_ids[code], since or date.min, end)))
+    statuses: list[RecordRow] = []
+    if career.departure is not None:
+        status, since = career.departure
+        row_id = _uuid(ids)
+        value = f"PERSON_STATUS_{status.upper()}"
+        found.append(_fact(row_id, person_id, facts.Fact(facts.STATUS, value, since, OPEN_END)))
+        statuses.append(
+            {
+                "id": row_id,
+                "person_id": person_id,
+                "status": value,
+                "valid_from": since,
+                "decision": "1/QĐ-BENCH",
+                "recorded_at": now,
+                "recorded_by": LOADED_BY,
+            }
+        )
+    return found, statuses
+
+
+def fact_rows(person_id: str, entries: Sequence[RecordRow]) -> list[RecordRow]:
+    """The search facts of the person's current entries, as personnel's projection makes them."""
+    found = []
+    for row in entries:
+        if row["superseded_at"] is not None or row["retracted"]:
+            continue
+        fact = facts.entry_fact(row["section"], row["values_checked"], row["valid_from"], row["valid_to"])
+        if fact is not None:
+            found.append(_fact(row["entry_id"], person_id, fact))
+    return found
+
+
+def _fact(source_id: str, person_id: str, fact: facts.Fact) -> RecordRow:
+    return {
+        "source_id": source_id,
+        "fact": fact.fact,
+        "person_id": person_id,
+        "value": fact.value,
+        "valid_from": fact.valid_from,
+        "valid_to": fact.valid_to,
+    }
+
+
 async def _copy(
     connection: asyncpg.Connection, rows: _Rows, source: AsyncIterator[tuple[Any, ...]], expected: Callable[[], int]
 ) -> None:
@@ -307,6 +377,12 @@ async def _copy(
     status: str = await connection.copy_records_to_table(rows.table, records=source, columns=rows.columns)
     if status != f"COPY {expected()}":
         raise RuntimeError(f"{rows.table}: generated {expected()} rows, PostgreSQL answered {status!r}")
+
+
+async def _drain(queue: asyncio.Queue[list[tuple[Any, ...]] | None]) -> AsyncIterator[tuple[Any, ...]]:
+    while (rows := await queue.get()) is not None:
+        for row in rows:
+            yield row
 
 
 @dataclass(frozen=True)
@@ -361,7 +437,10 @@ async def load(dsn: str, people: int, unit_count: int) -> Loaded:
     unit_table = _Rows(Unit.__table__, _UNIT_FIELDS)  # type: ignore[arg-type]
     person_table = _Rows(Person.__table__, _PERSON_FIELDS)  # type: ignore[arg-type]
     entry_table = _Rows(RecordEntry.__table__, _ENTRY_FIELDS)  # type: ignore[arg-type]
+    fact_table = _Rows(SearchFact.__table__, _FACT_FIELDS)  # type: ignore[arg-type]
+    status_table = _Rows(PersonStatusEntry.__table__, _STATUS_FIELDS)  # type: ignore[arg-type]
     connection = await asyncpg.connect(dsn)
+    beside = await asyncpg.connect(dsn)  # the search facts' COPY, which runs beside the entries'
     try:
         began = time.monotonic()
 
@@ -373,40 +452,70 @@ async def load(dsn: str, people: int, unit_count: int) -> Loaded:
             for _, _, row in _person_rows(people, units, unit_ids, now):
                 yield person_table.row(row)
 
+        # Bulk loads go in without the tables' indexes, which are built again afterwards: sorting
+        # once beats millions of random inserts. The people keep their keys, which the entries'
+        # foreign keys need; the entries and the facts lose everything.
+        person_indexes = await _Definitions.of(connection, person_table.table)
+        person_indexes = _Definitions(person_indexes.table, [], person_indexes.indexes)
+        await person_indexes.drop(connection)
         await _copy(connection, unit_table, unit_source(), lambda: len(unit_rows))
         await _copy(connection, person_table, person_source(), lambda: people)
         people_seconds = time.monotonic() - began
 
-        # The entries go into the table without its indexes and constraints, which are built again
-        # afterwards, as a bulk load is done: sorting once beats twenty million random inserts.
-        definitions = await _Definitions.of(connection, entry_table.table)
-        await definitions.drop(connection)
+        definitions = [await _Definitions.of(connection, t.table) for t in (entry_table, fact_table)]
+        for definition in definitions:
+            await definition.drop(connection)
         began = time.monotonic()
-        entries = 0
+        entries = facts_loaded = 0
+        fact_queue: asyncio.Queue[list[tuple[Any, ...]] | None] = asyncio.Queue(maxsize=4)
+        statuses: list[tuple[Any, ...]] = []
 
         async def entry_source() -> AsyncIterator[tuple[Any, ...]]:
-            nonlocal entries
+            nonlocal entries, facts_loaded
             ids, order = random.Random(ID_SEED + 1), random.Random(ORDER_SEED)
             block: list[tuple[Any, ...]] = []
+            found: list[tuple[Any, ...]] = []
             for index, (person_id, person, _) in enumerate(_person_rows(people, units, unit_ids, now), 1):
-                block += [entry_table.row(row) for row in record_rows(person_id, person, ids, now)]
+                rows = record_rows(person_id, person, ids, now)
+                block += [entry_table.row(row) for row in rows]
+                career, left = career_rows(person_id, person, unit_ids, ids, now)
+                found += [fact_table.row(row) for row in fact_rows(person_id, rows) + career]
+                statuses.extend(status_table.row(row) for row in left)
                 if index % BLOCK == 0 or index == people:
                     order.shuffle(block)
                     entries += len(block)
+                    facts_loaded += len(found)
+                    await fact_queue.put(found)
                     for row in block:
                         yield row
-                    block = []
+                    block, found = [], []
+            await fact_queue.put(None)
 
-        await _copy(connection, entry_table, entry_source(), lambda: entries)
+        await asyncio.gather(
+            _copy(connection, entry_table, entry_source(), lambda: entries),
+            _copy(beside, fact_table, _drain(fact_queue), lambda: facts_loaded),
+        )
+
+        async def status_source() -> AsyncIterator[tuple[Any, ...]]:
+            for row in statuses:
+                yield row
+
+        await _copy(connection, status_table, status_source(), lambda: len(statuses))
         entries_seconds = time.monotonic() - began
         began = time.monotonic()
         await connection.execute(f"SET maintenance_work_mem = '{MAINTENANCE_WORK_MEM}'")
-        await definitions.create(connection)
+        for definition in (person_indexes, *definitions):
+            await definition.create(connection)
         indexes_seconds = time.monotonic() - began
         began = time.monotonic()
-        await connection.execute(f"ANALYZE {unit_table.table}, {person_table.table}, {entry_table.table}")
+        # The tables a search reads are vacuumed as a running store's are, so that its index-only
+        # scans need not visit the rows; the others are analysed.
+        for table in (person_table, fact_table, status_table):
+            await connection.execute(f"VACUUM (ANALYZE) {table.table}")
+        await connection.execute(f"ANALYZE {unit_table.table}, {entry_table.table}")
         analyze_seconds = time.monotonic() - began
     finally:
+        await beside.close()
         await connection.close()
     return Loaded(
         people=people,
@@ -420,7 +529,7 @@ async def load(dsn: str, people: int, unit_count: int) -> Loaded:
     )
 
 
-async def _load_in_child(dsn: str, people: int, units: int) -> Loaded:
+async def load_in_child(dsn: str, people: int, units: int) -> Loaded:
     """The loader in a process of its own, whose peak memory is the loading's alone."""
     child = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -616,7 +725,7 @@ async def _loaded_people(connection: asyncpg.Connection, loaded: Loaded) -> int:
 
 
 async def measure(gateway_url: str, token: Callable[[], str], dsn: str, sizes: Sizes = Sizes()) -> Result:
-    loaded = await _load_in_child(dsn, sizes.people, sizes.units)
+    loaded = await load_in_child(dsn, sizes.people, sizes.units)
     entry_table = _Rows(RecordEntry.__table__, _ENTRY_FIELDS)  # type: ignore[arg-type]
     pool = await asyncpg.create_pool(dsn, min_size=sizes.in_flight, max_size=sizes.in_flight)
     try:

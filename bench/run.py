@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from bench import event_latency, grpc_call, issuance, record_read, relay, token_verify
+from bench import event_latency, grpc_call, issuance, record_read, relay, search, token_verify
 from qlcb_devstack.accounts import Account, ensure_user, password_token
 from qlcb_devstack.stack import Infra, ServiceStack
 
@@ -27,6 +27,7 @@ class Sizes:
     issuance: issuance.Sizes = field(default_factory=issuance.Sizes)
     event_latency: event_latency.Sizes = field(default_factory=event_latency.Sizes)
     record_read: record_read.Sizes = field(default_factory=record_read.Sizes)
+    search: search.Sizes = field(default_factory=search.Sizes)
 
 
 FULL = Sizes()
@@ -37,6 +38,7 @@ SMOKE = Sizes(
     issuance=issuance.SMOKE,
     event_latency=event_latency.SMOKE,
     record_read=record_read.SMOKE,
+    search=search.SMOKE,
 )
 
 
@@ -50,6 +52,7 @@ class Results:
     issuance: issuance.Result
     lag: dict[str, event_latency.Phase]
     whole: record_read.Result
+    found: search.Result
 
 
 async def bench_unit(gateway_url: str, token: str, code: str, parent_id: str | None = None) -> str:
@@ -121,7 +124,27 @@ async def whole_records(
     """Loads straight into personnel's database, which must hold nothing yet: the generated units
     and people are the demo's own (`qlcb_devstack.demo`), and the loader rebuilds the entries'
     indexes and constraints."""
+    return await record_read.measure(services.gateway_url, admin_token, _personnel_dsn(services), sizes)
+
+
+def _personnel_dsn(services: ServiceStack) -> str:
     if services.infra.postgres is None:
-        raise RuntimeError("the record benchmark needs PostgreSQL")
-    dsn = services.infra.postgres.dsn(services.database_name("personnel"), driver="postgresql")
-    return await record_read.measure(services.gateway_url, admin_token, dsn, sizes)
+        raise RuntimeError("the record and search benchmarks need PostgreSQL")
+    return services.infra.postgres.dsn(services.database_name("personnel"), driver="postgresql")
+
+
+async def searches(
+    services: ServiceStack, admin_token: Callable[[], str], loaded: record_read.Loaded, sizes: search.Sizes
+) -> search.Result:
+    """The five searches over the people the whole-record benchmark `loaded` (after its writes)."""
+    return await search.measure(services.gateway_url, admin_token, _personnel_dsn(services), loaded, sizes)
+
+
+async def searches_alone(
+    services: ServiceStack, admin_token: Callable[[], str], record_sizes: record_read.Sizes, sizes: search.Sizes
+) -> search.Result:
+    """`--only search`: the whole-record benchmark's loader, then the searches. Personnel's
+    database must hold nothing yet."""
+    dsn = _personnel_dsn(services)
+    loaded = await record_read.load_in_child(dsn, record_sizes.people, record_sizes.units)
+    return await search.measure(services.gateway_url, admin_token, dsn, loaded, sizes)

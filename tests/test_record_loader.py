@@ -11,9 +11,10 @@ from itertools import pairwise
 import pytest
 from sqlalchemy import Column, MetaData, String, Table
 
-from bench.record_read import _ENTRY_FIELDS, _columns, record_rows
-from qlcb_devstack import demo
+from bench.record_read import _ENTRY_FIELDS, _columns, career_rows, fact_rows, record_rows
+from qlcb_devstack import demo, records
 from qlcb_personnel.record.models import RecordEntry
+from qlcb_personnel.search.models import OPEN_END
 
 
 def _entries_with(*extra: Column[str]) -> Table:
@@ -50,3 +51,23 @@ def test_a_salary_history_is_stored_as_personnel_stores_it() -> None:
     current = sorted((r["valid_from"], r["valid_to"] or date.max) for r in salary if r["superseded_at"] is None)
     assert all(a[1] < b[0] for a, b in pairwise(current)), "no two current steps overlap"
     assert len({r["id"] for r in rows}) == len(rows)
+
+
+def test_the_search_facts_are_those_of_the_current_entries_and_of_the_career() -> None:
+    person = demo.personnel(1)[0]
+    now = datetime.now(UTC)
+    rows = record_rows("p-1", person, random.Random(1), now)
+    facts = fact_rows("p-1", rows)
+    current_salary = [r for r in rows if r["section"] == "salary" and r["superseded_at"] is None]
+    ranks = sorted((f["valid_from"], f["valid_to"]) for f in facts if f["fact"] == "rank")
+    assert ranks == sorted((r["valid_from"], r["valid_to"] or OPEN_END) for r in current_salary)
+    assert {f["source_id"] for f in facts} <= {r["entry_id"] for r in rows}
+
+    units = {u.code: f"u-{u.code}" for u in demo.UNITS}
+    moved = next(p for p in demo.personnel(200) if records.career(p, list(units)).earlier_unit is not None)
+    stays, _ = career_rows("p-2", moved, units, random.Random(2), now)
+    periods = sorted((f["valid_from"], f["valid_to"], f["value"]) for f in stays if f["fact"] == "unit")
+    earlier = records.career(moved, list(units)).earlier_unit
+    assert [p[2] for p in periods] == [units[earlier or ""], units[moved.unit_code]]
+    assert periods[0][1] + timedelta(days=1) == periods[1][0], "the second stay begins the day after the first ends"
+    assert periods[1][1] == OPEN_END

@@ -24,6 +24,7 @@ from schemathesis import Case, GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 from schemathesis.core.result import Ok
+from schemathesis.core.transport import Response
 from schemathesis.schemas import APIOperation
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -52,6 +53,28 @@ CHECKS = [
 ]
 EXAMPLES = 12
 
+SEARCH = ("GET", "/v1/persons")
+DATA_DEPENDENT = frozenset(
+    {
+        # Codes of a catalog, which is data: its schema can only say what a code looks like.
+        *("rank", "rank_group", "post", "qualification", "political_theory", "ethnicity", "evaluation_level"),
+        # A unit, which must exist.
+        "unit_id",
+        # Relations between fields: a range's end before its start, a level without its year.
+        *("born_to", "recruited_to", "age_max", "evaluation_year"),
+    }
+)
+"""The search's criteria whose validity OpenAPI cannot state: a search refuses them with 422 naming
+them (issue 9 point 8), however well formed. Any other 422 to well-formed data still fails."""
+
+
+def _refused_for_data(operation: Operation, response: Response) -> bool:
+    """Whether a search's 422 names only criteria its schema cannot judge."""
+    if (operation.method.upper(), operation.path) != SEARCH or response.status_code != 422:
+        return False
+    faults = response.json()["detail"]
+    return bool(faults) and all(fault["loc"][-1] in DATA_DEPENDENT for fault in faults)
+
 
 def _operations(base_url: str) -> list[Operation]:
     schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
@@ -70,8 +93,11 @@ def _fuzz(operation: Operation, mode: GenerationMode, base_url: str, token: Call
     def check(case: Case[Operation], username: str | None) -> None:
         headers = {"Authorization": f"Bearer {token(username)}"} if username else None
         response = case.call(base_url=base_url, session=session, headers=headers, timeout=30)
+        checks = CHECKS
+        if _refused_for_data(operation, response):
+            checks = [c for c in CHECKS if c is not positive_data_acceptance]
         try:
-            case.validate_response(response, checks=CHECKS, headers=headers)
+            case.validate_response(response, checks=checks, headers=headers)
         except FailureGroup as failure:
             failures.append(f"{operation.label} ({mode.value} data, as {username or 'nobody'}):\n{failure}")
 

@@ -474,7 +474,7 @@ def _section_operations(section: RecordSection) -> None:
 for _section in SECTIONS:
     _section_operations(_section)
 
-LISTINGS = {("GET", "/v1/units"), ("GET", "/v1/units/{unit_id}/persons")}
+LISTINGS = {("GET", "/v1/units"), ("GET", "/v1/units/{unit_id}/persons"), ("GET", "/v1/persons")}
 """Operations answering with what lies in scope rather than yes or no: the listing test's."""
 
 EXPECTED_STATUS = {"F": {403}, "H": {404}}
@@ -580,6 +580,20 @@ async def _all_persons(api: httpx.AsyncClient, system: System) -> tuple[int, lis
         params["page_token"] = response.json()["next_page_token"]
 
 
+async def _searched(api: httpx.AsyncClient) -> tuple[int, list[dict[str, Any]], int]:
+    """The status, every person a search with no criteria finds, page after page, and its total."""
+    items: list[dict[str, Any]] = []
+    page = 1
+    while True:
+        response = await api.get("/v1/persons", params={"page": str(page), "page_size": "500"})
+        if response.status_code != 200:
+            return response.status_code, [], 0
+        items += response.json()["items"]
+        if len(items) >= response.json()["total"] or not response.json()["items"]:
+            return 200, items, response.json()["total"]
+        page += 1
+
+
 @pytest.mark.parametrize("login", LOGINS)
 async def test_listings_hold_exactly_the_rows_the_table_lets_the_login_read(system: System, login: str) -> None:
     """Compared with what the system admin lists, so units and persons other tests add count too."""
@@ -590,6 +604,7 @@ async def test_listings_hold_exactly_the_rows_the_table_lets_the_login_read(syst
         units = await api.get("/v1/units")
         persons_status, persons = await _all_persons(api, system)
         one_unit = await api.get(f"/v1/units/{system.unit_ids[TARGETS[login]['own']]}/persons")
+        searched_status, searched, total = await _searched(api)
 
     visible_units = {p for p in every_unit.values() if _sees("unit.read", login, _relation(login, p))}
     if visible_units:
@@ -607,6 +622,10 @@ async def test_listings_hold_exactly_the_rows_the_table_lets_the_login_read(syst
     ]
     assert persons_status == 200
     assert sorted(p["id"] for p in persons) == sorted(p["id"] for p in readable)
+    # The search with no criteria over the whole tree: the same people, and its total counts them alone.
+    assert searched_status == 200
+    assert sorted(p["id"] for p in searched) == sorted(p["id"] for p in readable)
+    assert total == len(readable)
     own_unit = system.unit_ids[TARGETS[login]["own"]]
     assert one_unit.status_code == 200, one_unit.text
     assert {p["id"] for p in one_unit.json()["items"]} <= {p["id"] for p in readable if p["unit_id"] == own_unit}

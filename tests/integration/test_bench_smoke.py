@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import event_latency, grpc_call, issuance, record_read, relay, report, run, token_verify
+from bench import event_latency, grpc_call, issuance, record_read, relay, report, run, search, token_verify
 from qlcb_devstack.nats import NatsServer
 from qlcb_devstack.ports import StackPorts
 from qlcb_devstack.stack import ServiceStack
@@ -146,6 +146,12 @@ async def whole(system: System, record_stack: ServiceStack) -> record_read.Resul
     return await run.whole_records(record_stack, lambda: system.token(ADMIN), SIZES.record_read)
 
 
+@pytest.fixture(scope="module")
+async def found(system: System, record_stack: ServiceStack, whole: record_read.Result) -> search.Result:
+    """The five searches over the people the whole-record benchmark loaded, as `make bench` runs them."""
+    return await run.searches(record_stack, lambda: system.token(ADMIN), whole.loaded, SIZES.search)
+
+
 # What a user of each benchmark would notice.
 
 
@@ -268,6 +274,27 @@ def test_whole_records_are_read_and_written_beside_raw_sql(whole: record_read.Re
         _shown(row["throughput ratio"])
 
 
+def test_five_searches_are_measured_through_the_gateway_in_the_service_and_as_raw_sql(found: search.Result) -> None:
+    sizes = SIZES.search
+    assert found.loaded.people == SIZES.record_read.people
+    assert len(found.measured) == 5
+    for measured in found.measured:
+        # Each query's three totals were checked equal as it ran; here, that each ran and found someone.
+        assert len(measured.totals) == sizes.queries, measured.label
+        assert max(measured.totals) > 0, f"{measured.label}: the loaded people give searches that find someone"
+        for path in (measured.gateway, measured.service):
+            _ratio(path.p95_ms, measured.raw.p95_ms)
+    widest = found.measured[-1]
+    assert set(widest.totals) == {SIZES.record_read.people}, "the widest scope finds every person loaded"
+    section = report.search_section(found, loaded_here=False)
+    rows = _table(section, "search")
+    assert [row["search"] for row in rows] == [m.label for m in found.measured]
+    for row in rows:
+        for column in ("gateway p50 / p95 ms", "service p50 / p95 ms", "raw SQL p50 / p95 ms"):
+            assert len(_figures(row[column])) == 2, row[column]
+        assert row["targets"] in {"met", "missed"}
+
+
 def test_the_page_is_written_from_every_benchmark_and_says_what_no_test_enforces(
     verified: token_verify.Result,
     calls: grpc_call.Result,
@@ -275,8 +302,9 @@ def test_the_page_is_written_from_every_benchmark_and_says_what_no_test_enforces
     issued: issuance.Result,
     lag: dict[str, event_latency.Phase],
     whole: record_read.Result,
+    found: search.Result,
 ) -> None:
-    page = report.document(run.Results(verified, calls, relayed, issued, lag, whole), 1.0).splitlines()
+    page = report.document(run.Results(verified, calls, relayed, issued, lag, whole, found), 1.0).splitlines()
     headings = [line for line in page if line.startswith("#")]
     assert headings == [
         "# Benchmarks",
@@ -287,10 +315,11 @@ def test_the_page_is_written_from_every_benchmark_and_says_what_no_test_enforces
         "## Outbox relay throughput",
         "## Account issuance, end to end",
         "## Whole record at scale",
+        "## Search at scale",
         report.ENFORCED[0],
     ]
     summary = _table(page, "measurement")
-    assert len(summary) == 8
+    assert len(summary) == 9
     for row in summary:
         _shown(row["ours"])
         if row["baseline"] != "—":

@@ -19,6 +19,8 @@ from qlcb.personnel.v1 import (
     personnel_pb2_grpc,
     record_pb2,
     record_pb2_grpc,
+    search_pb2,
+    search_pb2_grpc,
 )
 from qlcb.reports.v1 import reports_pb2, reports_pb2_grpc
 from qlcb_common.grpc_client import balanced_channel
@@ -30,6 +32,7 @@ class Backends:
     personnel: personnel_pb2_grpc.PersonnelServiceStub
     record: record_pb2_grpc.PersonRecordServiceStub
     decisions: decision_pb2_grpc.DecisionServiceStub
+    search: search_pb2_grpc.PersonSearchServiceStub
     reports: reports_pb2_grpc.ReportsServiceStub
     backup: backup_pb2_grpc.BackupServiceStub
     identity: httpx.AsyncClient
@@ -45,6 +48,7 @@ class Backends:
                 personnel_pb2.DESCRIPTOR.services_by_name["PersonnelService"],
                 record_pb2.DESCRIPTOR.services_by_name["PersonRecordService"],
                 decision_pb2.DESCRIPTOR.services_by_name["DecisionService"],
+                search_pb2.DESCRIPTOR.services_by_name["PersonSearchService"],
             ],
             credentials,
         )
@@ -58,6 +62,7 @@ class Backends:
             personnel=personnel_pb2_grpc.PersonnelServiceStub(personnel),
             record=record_pb2_grpc.PersonRecordServiceStub(personnel),
             decisions=decision_pb2_grpc.DecisionServiceStub(personnel),
+            search=search_pb2_grpc.PersonSearchServiceStub(personnel),
             reports=reports_pb2_grpc.ReportsServiceStub(reports),
             backup=backup_pb2_grpc.BackupServiceStub(backup),
             identity=httpx.AsyncClient(

@@ -202,6 +202,15 @@ class PersonPage(BaseModel):
     next_page_token: str | None
 
 
+class PersonSearchPage(BaseModel):
+    """A page of what a search found; with `as_of`, each person's unit and status are that day's."""
+
+    items: list[PersonPublic]
+    total: int = Field(description="Tổng số hồ sơ tìm thấy trong phạm vi của tài khoản, mọi trang")
+    page: int
+    page_size: int
+
+
 class Headcount(BaseModel):
     unit_id: str
     include_subtree: bool

@@ -13,6 +13,8 @@ from qlcb.personnel.v1 import (
     personnel_pb2_grpc,
     record_pb2,
     record_pb2_grpc,
+    search_pb2,
+    search_pb2_grpc,
 )
 from qlcb_common.db import Database
 from qlcb_common.events import streams, subjects
@@ -33,6 +35,8 @@ from qlcb_personnel.grpc_api import PersonnelServicer
 from qlcb_personnel.persons import models as _persons  # noqa: F401  (registers the table)
 from qlcb_personnel.record import models as _record  # noqa: F401  (registers the table)
 from qlcb_personnel.record.grpc_api import PersonRecordServicer
+from qlcb_personnel.search import models as _search  # noqa: F401  (registers the table)
+from qlcb_personnel.search.grpc_api import PersonSearchServicer
 from qlcb_personnel.settings import PersonnelSettings
 from qlcb_personnel.units import models as _units  # noqa: F401  (registers the table)
 
@@ -50,10 +54,12 @@ def build_app() -> GrpcApp:
         personnel_pb2_grpc.add_PersonnelServiceServicer_to_server(PersonnelServicer(db, outbox, delegations), server)
         record_pb2_grpc.add_PersonRecordServiceServicer_to_server(PersonRecordServicer(db, outbox, delegations), server)
         decision_pb2_grpc.add_DecisionServiceServicer_to_server(DecisionServicer(db, outbox, delegations), server)
+        search_pb2_grpc.add_PersonSearchServiceServicer_to_server(PersonSearchServicer(db, delegations), server)
         return [
             personnel_pb2.DESCRIPTOR.services_by_name["PersonnelService"].full_name,
             record_pb2.DESCRIPTOR.services_by_name["PersonRecordService"].full_name,
             decision_pb2.DESCRIPTOR.services_by_name["DecisionService"].full_name,
+            search_pb2.DESCRIPTOR.services_by_name["PersonSearchService"].full_name,
         ]
 
     async def seed_catalogs(db: Database) -> None:

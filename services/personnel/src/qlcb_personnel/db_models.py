@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import DDL, event
 from sqlalchemy.orm import DeclarativeBase
 
 from qlcb_common.authz.delegations import DelegationCopy
@@ -11,6 +12,14 @@ from qlcb_common.events.outbox import Outbox, define_outbox_table
 
 class Base(DeclarativeBase):
     pass
+
+
+# Trigram indexes for name search (ADR 0015). A trusted extension: the database's owner may create it.
+event.listen(
+    Base.metadata,
+    "before_create",
+    DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"),  # type: ignore[no-untyped-call]
+)
 
 
 def make_outbox() -> Outbox:

@@ -1,11 +1,16 @@
 """Realistic record sections for a generated civil servant: recruitment, placements, a salary
 history stepping up by the ND 204 grid (and a promotion to principal rank after nine years),
-training, yearly evaluations since 2020, rewards and family, all consistent with the catalogs
-personnel seeds. Deterministic per person, so the demo and the benchmarks see the same data."""
+training, yearly evaluations since 2020, rewards and family, Party membership with its political
+theory course, a leadership post for some, all consistent with the catalogs personnel seeds.
+Deterministic per person, so the demo and the benchmarks see the same data.
+
+`career` adds what is not a record section and only the benchmarks load: the units a person worked
+in before their present one, and a departure (retirement, resignation) for a few."""
 
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -177,4 +182,94 @@ def sections(person: DemoPerson) -> list[Entry]:
                 },
             )
         )
+    return entries + _party_and_posts(person, recruited)
+
+
+_POSTS = (
+    ("PHO_DOI_TRUONG", "Phó Đội trưởng"),
+    ("DOI_TRUONG", "Đội trưởng"),
+    ("PHO_CHI_CUC_TRUONG", "Phó Chi cục trưởng"),
+)
+
+
+def _party_and_posts(person: DemoPerson, recruited: date) -> list[Entry]:
+    """Party membership for about half, a political theory course for most members, a leadership
+    post for about one in twelve: drawn from a generator of their own, so the entries before them
+    stay what they were."""
+    rng = random.Random(f"{person.personal_id}/party")
+    entries: list[Entry] = []
+    joined = date(recruited.year + rng.randint(1, 8), rng.randint(1, 12), 1)
+    official = date(joined.year + 1, joined.month, 1)
+    if rng.random() < 0.5 and joined < REFERENCE_DAY:
+        entries.append(
+            Entry(
+                "memberships",
+                {
+                    "values": {"organisation": "DANG", "official_on": official.isoformat()},
+                    "valid_from": joined.isoformat(),
+                },
+            )
+        )
+        course = date(joined.year + rng.randint(1, 4), 9, 1)
+        if rng.random() < 0.7 and date(course.year + 1, 6, 30) < REFERENCE_DAY:
+            level = "LLCT_CC" if rng.random() < 0.25 else "LLCT_TC"
+            entries.append(
+                Entry(
+                    "trainings",
+                    {
+                        "values": {"kind": "LLCT", "level": level, "institution": "Học viện Chính trị khu vực I"},
+                        "valid_from": course.isoformat(),
+                        "valid_to": date(course.year + 1, 6, 30).isoformat(),
+                    },
+                )
+            )
+    # Appointment kinds are catalogued from Luật Cán bộ, công chức 2008 on.
+    appointed = max(date(recruited.year + rng.randint(8, 15), 1, 1), date(2009, 1, 1))
+    if rng.random() < 0.08 and appointed < REFERENCE_DAY:
+        code, post = rng.choice(_POSTS)
+        entries.append(
+            Entry(
+                "appointments",
+                {
+                    "values": {
+                        "kind": "BO_NHIEM",
+                        "post": post,
+                        "post_code": code,
+                        "unit_name": "Chi cục Hải quan",
+                        "term_months": 60,
+                    },
+                    "valid_from": appointed.isoformat(),
+                    "decision": _decision(rng, appointed),
+                },
+            )
+        )
     return entries
+
+
+@dataclass(frozen=True)
+class Career:
+    """Where the person worked before their present unit, and whether they have left."""
+
+    earlier_unit: str | None
+    moved_on: date | None
+    """The day they joined their present unit, when they came from `earlier_unit`."""
+    departure: tuple[str, date] | None
+    """A status (retired, resigned) and the day it took effect."""
+
+
+def career(person: DemoPerson, units: Sequence[str]) -> Career:
+    """One in five came from another of `units` between their recruitment and the reference day;
+    one in twenty-five has left: the oldest retired, others resigned."""
+    rng = random.Random(f"{person.personal_id}/career")
+    recruited = date(person.date_of_birth.year + 24, 1, 1)
+    earlier, moved = None, None
+    others = [u for u in units if u != person.unit_code]
+    if others and rng.random() < 0.2 and recruited < REFERENCE_DAY:
+        earlier = rng.choice(others)
+        moved = date(rng.randint(recruited.year + 1, REFERENCE_DAY.year), rng.randint(1, 12), 1)
+        moved = min(moved, REFERENCE_DAY)
+    departure = None
+    if rng.random() < 0.04:
+        left = date(REFERENCE_DAY.year - rng.randint(0, 3), rng.randint(1, 12), 1)
+        departure = ("retired" if person.date_of_birth.year < 1968 else "resigned", max(left, moved or left))
+    return Career(earlier, moved, departure)

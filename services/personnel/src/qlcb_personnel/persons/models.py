@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, String, text
+from sqlalchemy import Date, ForeignKey, Index, LargeBinary, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qlcb_common.db import UtcDateTime
@@ -11,15 +11,32 @@ from qlcb_personnel.db_models import Base
 
 class Person(Base):
     __tablename__ = "persons"
+    __table_args__ = (
+        # Name search (ADR 0015): each word of the query must begin a word of the folded name, a
+        # LIKE '% word%' that pg_trgm's GIN index answers; a leading space makes every word begin
+        # after one.
+        Index("ix_persons_name_words", text("(' ' || name_folded) gin_trgm_ops"), postgresql_using="gin").ddl_if(
+            dialect="postgresql"
+        ),
+        # Staff lists in Vietnamese order, a page at a time.
+        Index("ix_persons_name_sort", "name_sort", "id"),
+        # A unit's people and an age band, with the key the search joins them by: counted from the
+        # index alone.
+        Index("ix_persons_unit", "unit_id", "id"),
+        Index("ix_persons_date_of_birth", "date_of_birth", "id"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     # Số định danh cá nhân, the key the national database uses.
     personal_id: Mapped[str] = mapped_column(String(12), unique=True)
     staff_number: Mapped[str] = mapped_column(String(20), unique=True)
     full_name: Mapped[str] = mapped_column(String(150))
+    # The name as a search compares it and as a staff list sorts it (qlcb_common.names), kept with it.
+    name_folded: Mapped[str] = mapped_column(String(150))
+    name_sort: Mapped[bytes] = mapped_column(LargeBinary(1024))
     date_of_birth: Mapped[date] = mapped_column(Date)
     sex: Mapped[str] = mapped_column(String(16))
-    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"), index=True)
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     created_by: Mapped[str] = mapped_column(String(64))
 

@@ -9,7 +9,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb.personnel.v1 import events_pb2
-from qlcb_common import authz
+from qlcb_common import authz, names
 from qlcb_common import personnel_rules as rules
 from qlcb_common.auth import Principal
 from qlcb_common.authz import Action, Delegation, RecordRef, Section
@@ -18,6 +18,7 @@ from qlcb_common.events import subjects
 from qlcb_common.events.outbox import Outbox
 from qlcb_personnel.persons.messages import to_proto
 from qlcb_personnel.persons.models import Person
+from qlcb_personnel.search import facts
 from qlcb_personnel.units import history
 from qlcb_personnel.units.models import Unit, in_subtree
 from qlcb_personnel.units.service import to_proto as unit_to_proto
@@ -69,6 +70,8 @@ async def create_person(
         personal_id=personal_id,
         staff_number=staff_number,
         full_name=full_name,
+        name_folded=names.fold(full_name),
+        name_sort=names.sort_key(full_name),
         date_of_birth=birth,
         sex=data.sex,
         unit_id=unit.id,
@@ -77,6 +80,7 @@ async def create_person(
     )
     session.add(person)
     await session.flush()
+    await facts.placed(session, person_id=person.id, unit_id=unit.id, since=None)
     await outbox.add(
         session,
         subject=subjects.PERSONNEL_PERSON_CREATED,

@@ -42,6 +42,7 @@ from qlcb_personnel.persons.models import Person
 from qlcb_personnel.persons.service import record_ref, visible_person
 from qlcb_personnel.record import messages, section_rules
 from qlcb_personnel.record.models import RecordEntry
+from qlcb_personnel.search import facts
 
 RECORDED, CORRECTED, CLOSED, REOPENED, RETRACTED = "recorded", "corrected", "closed", "reopened", "retracted"
 
@@ -277,7 +278,9 @@ def _version(
 async def _publish(
     outbox: Outbox, session: AsyncSession, actor: Principal, person: Person, *versions: RecordEntry
 ) -> None:
-    """A `record.changed` event for each version written, in order, staged together."""
+    """What follows every write of the record: the search facts follow the versions written, and a
+    `record.changed` event for each version, in order, is staged with them."""
+    await facts.follow_entries(session, versions)
     await outbox.add_many(
         session,
         [

@@ -1,0 +1,667 @@
+"""Search (R-PER-5, R-TIER-1): persons by any combination of criteria, always inside the caller's
+scope, a page at a time with the total, in the order Vietnamese staff lists use (ADR 0015).
+
+Criteria on the person (name, ids, sex, birth) read `persons`; criteria on the record (rank,
+post, training, evaluation, ethnicity, Party membership, recruitment), the status and, with
+`as_of`, the unit read `search_facts`, each as "this fact held on that day". The caller's scope is
+a condition of the same query (`authz.sql_scope`): for the person, and for each record section a
+criterion reads, so a criterion never tells what the caller may not read."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, String, and_, func, literal_column, or_, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import True_
+
+from qlcb_common import authz, names
+from qlcb_common import personnel_rules as rules
+from qlcb_common.auth import Principal
+from qlcb_common.authz import Action, Delegation, Section
+from qlcb_common.errors import FieldViolation, InvalidArgument
+from qlcb_common.record_sections import BY_NAME
+from qlcb_common.text import control_violation
+from qlcb_personnel.catalogs.models import CatalogValue
+from qlcb_personnel.persons.messages import ACTIVE
+from qlcb_personnel.persons.models import Person
+from qlcb_personnel.persons.service import DEFAULT_PAGE_SIZE, MAX_AGE, MAX_PAGE_SIZE
+from qlcb_personnel.search import facts
+from qlcb_personnel.search.models import OPEN_END, SearchFact
+from qlcb_personnel.units.models import Unit, in_subtree
+
+MAX_QUERY = 150
+STATUSES = {
+    "active": ACTIVE,
+    "retired": "PERSON_STATUS_RETIRED",
+    "resigned": "PERSON_STATUS_RESIGNED",
+    "deceased": "PERSON_STATUS_DECEASED",
+}
+SEXES = {"male": "SEX_MALE", "female": "SEX_FEMALE"}
+SORTS = ("name", "birth_date", "unit")
+PARTY_GROUP = "DANG_VIEN"
+"""The statistical group of the organisations whose members are Party members (BM01's column)."""
+EVALUATION_YEARS = (1975, 2100)
+FENCE = 50_000
+"""Up to this many matches of a name, the page is sorted from the matches (see `search`)."""
+NAME_WORDS = literal_column("' '", String) + Person.name_folded
+"""The folded name after a space, so that every word of it begins after one: the expression the
+trigram index `ix_persons_name_words` holds, written alike so that PostgreSQL matches the two."""
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """The criteria as asked: text as typed, each checked and named by its field."""
+
+    q: str = ""
+    personal_id: str = ""
+    staff_number: str = ""
+    unit_id: str = ""
+    include_subtree: bool = False
+    status: str = ""
+    rank: str = ""
+    rank_group: str = ""
+    post: str = ""
+    qualification: str = ""
+    political_theory: str = ""
+    evaluation_year: int | None = None
+    evaluation_level: str = ""
+    sex: str = ""
+    ethnicity: str = ""
+    party_member: bool | None = None
+    born_from: str = ""
+    born_to: str = ""
+    age_min: int | None = None
+    age_max: int | None = None
+    recruited_from: str = ""
+    recruited_to: str = ""
+    as_of: str = ""
+    sort: str = ""
+    page: int = 0
+    page_size: int = 0
+
+
+@dataclass(frozen=True)
+class OfKind:
+    """A code that must be of a kind in its catalog (a training level's): a condition of the search's
+    own query, so that it needs no round trip of its own."""
+
+    catalog: str
+    code: str
+    kind: str
+
+    def condition(self) -> ColumnElement[bool]:
+        return (
+            select(CatalogValue.code)
+            .where(
+                CatalogValue.catalog == self.catalog,
+                CatalogValue.code == self.code,
+                CatalogValue.attributes["kind"].as_string() == self.kind,
+            )
+            .exists()
+        )
+
+
+@dataclass(frozen=True)
+class Held:
+    """A fact that must (or, with `absent`, must not) have held on the day: one of `values`, or any."""
+
+    fact: str
+    values: tuple[str, ...] | None = None
+    absent: bool = False
+
+
+@dataclass(frozen=True)
+class Criteria:
+    """Checked criteria, as the query applies them."""
+
+    day: date
+    """The day the facts must hold on: `as_of`, else today."""
+    as_of: date | None = None
+    words: tuple[str, ...] = ()
+    personal_id: str | None = None
+    staff_number: str | None = None
+    unit: Unit | None = None
+    include_subtree: bool = False
+    status: str | None = None
+    held: tuple[Held, ...] = ()
+    kinds: tuple[OfKind, ...] = ()
+    sex: str | None = None
+    born_from: date | None = None
+    born_to: date | None = None
+    recruited_from: date | None = None
+    recruited_to: date | None = None
+    sort: str = "name"
+    sections: frozenset[str] = field(default_factory=frozenset)
+    """The record sections the criteria read, whose scope the caller's must also cover."""
+
+
+@dataclass(frozen=True)
+class Found:
+    person: Person
+    unit_id: str
+    """The unit the person is in, or was in on `as_of`."""
+    status: str
+    """The person's status, or their status on `as_of`."""
+
+
+@dataclass(frozen=True)
+class Page:
+    found: list[Found]
+    total: int
+    page: int
+    page_size: int
+
+
+async def search(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    delegations: Sequence[Delegation] = (),
+    request: SearchRequest,
+) -> Page:
+    """A page of what the criteria find in the caller's scope, with the total: the count and the page
+    (and the unit when one is named, the catalog's groups when one is). A code its catalog does not
+    have finds nobody; only then are the codes looked up, to say which (INVALID_ARGUMENT)."""
+    criteria = await check(session, request)
+    page = max(request.page, 1)
+    size = request.page_size or DEFAULT_PAGE_SIZE
+    queries = statements(criteria, scope_conditions(actor, delegations, criteria))
+    if session.get_bind().dialect.name == "postgresql":
+        # Planned for the values asked: a plan made once for any dates, codes and units (what a
+        # prepared statement falls back to after five runs) read every fact of a rank group, 1.4 s
+        # against 0.15 over 100,000 people.
+        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    total = int(await session.scalar(queries.count) or 0)
+    if total == 0:
+        await check_codes(session, request)
+    found: list[Found] = []
+    if total > (page - 1) * size:
+        # A few matches of a name lie anywhere in the name order: found first, then sorted, rather
+        # than found by walking the order (which the planner may do, expecting many).
+        fenced = bool(criteria.words) and total <= FENCE
+        rows = await session.execute(queries.page(criteria, (page - 1) * size, size, fenced=fenced))
+        found = [Found(person, unit_id or person.unit_id, status or ACTIVE) for person, unit_id, status in rows]
+    return Page(found, total, page, size)
+
+
+@dataclass(frozen=True)
+class Statements:
+    count: Select[int]
+    """How many the criteria find within the scope."""
+    listed: Select[Person, str | None, str | None]
+    """Their rows in order, each with the unit of the day (None: the person's own) and the status of
+    the day (None: active)."""
+    matching: Select[str, bytes, date]
+    """Their ids, with the keys of the name and birth-date orders."""
+    unfiltered: Select[Person, str | None, str | None]
+    """`listed` without the criteria."""
+
+    def page(
+        self, criteria: Criteria, offset: int, size: int, *, fenced: bool = False
+    ) -> Select[Person, str | None, str | None]:
+        """A page of `listed`. Fenced, the rows are found first (a materialised common table
+        expression), the page's ids taken from them in order, and only those rows are read whole."""
+        if not fenced or criteria.sort == "unit":
+            return self.listed.offset(offset).limit(size)
+        found = self.matching.cte("matching").prefix_with("MATERIALIZED", dialect="postgresql")
+        keys = [found.c.name_sort, found.c.id]
+        if criteria.sort == "birth_date":
+            keys.insert(0, found.c.date_of_birth)
+        ids = select(found.c.id).order_by(*keys).offset(offset).limit(size).subquery("page")
+        return self.unfiltered.join(ids, ids.c.id == Person.id)
+
+
+def statements(criteria: Criteria, scope: Sequence[ColumnElement[bool]]) -> Statements:
+    """The queries of what the criteria find within `scope`."""
+    found = conditions(criteria)
+    filters = [*found.where, *(c for c in scope if not isinstance(c, True_))]
+    counted = select(func.count()).select_from(Person)
+    matching = select(Person.id, Person.name_sort, Person.date_of_birth)
+    # The person's present unit, for the scope, a subtree of today or the order by unit.
+    present = criteria.as_of is None and (criteria.include_subtree or criteria.sort == "unit")
+    by_unit = present or any(not isinstance(c, True_) for c in scope)
+    if by_unit:
+        counted = counted.join(Unit, Unit.id == Person.unit_id)
+        matching = matching.join(Unit, Unit.id == Person.unit_id)
+    for alias, on in found.joins:
+        counted, matching = counted.join(alias, on), matching.join(alias, on)
+    counted = counted.where(*filters)
+    if found.joins and not found.on_person and all(isinstance(c, True_) for c in scope):
+        counted = _count_of_facts(criteria)
+    # The status of the day; without `as_of`, the open period: the status the record shows.
+    status, then, unit_then = _STATUS, _UNIT_THEN, _UNIT_PATH_THEN
+    if criteria.as_of is None:
+        unfiltered = select(Person, Person.unit_id, status.value)
+        if by_unit:
+            unfiltered = unfiltered.join(Unit, Unit.id == Person.unit_id)
+        unfiltered = unfiltered.outerjoin(status, and_(*_on_day(status, facts.STATUS, OPEN_END)))
+        then_path: Any = Unit.path
+    else:
+        unfiltered = select(Person, then.value, status.value)
+        if by_unit:
+            unfiltered = unfiltered.join(Unit, Unit.id == Person.unit_id)
+        unfiltered = unfiltered.outerjoin(status, and_(*_on_day(status, facts.STATUS, criteria.as_of))).outerjoin(
+            then, and_(*_on_day(then, facts.UNIT, criteria.as_of))
+        )
+        then_path = unit_then.path
+        if criteria.sort == "unit":
+            unfiltered = unfiltered.outerjoin(unit_then, unit_then.id == then.value)
+    unfiltered = unfiltered.order_by(*_order(criteria, then_path))
+    listed = unfiltered
+    for alias, on in found.joins:
+        listed = listed.join(alias, on)
+    return Statements(counted, listed.where(*filters), matching.where(*filters), unfiltered)
+
+
+def _count_of_facts(criteria: Criteria) -> Select[int]:
+    """The count of criteria that read only facts, over the whole sector: of the first fact joined
+    (one a day per person, so one per person found), without visiting the people."""
+    base = _HELD[0]
+    found = conditions(criteria, key=base.person_id, base=base)
+    (_, first), *others = found.joins
+    counted = select(func.count()).select_from(base)
+    for alias, on in others:
+        counted = counted.join(alias, on)
+    return counted.where(first, *found.where)
+
+
+_STATUS = aliased(SearchFact, name="status_then")
+_UNIT_THEN = aliased(SearchFact, name="unit_then")
+_UNIT_PATH_THEN = aliased(Unit, name="unit_path_then")
+_BELOW = aliased(Unit, name="below")
+_HELD = tuple(aliased(SearchFact, name=f"held_{n}") for n in range(8))
+"""The aliases the queries join (made once: an alias is costly to make, and holds no state)."""
+
+
+def scope_conditions(
+    actor: Principal, delegations: Sequence[Delegation], criteria: Criteria
+) -> list[ColumnElement[bool]]:
+    """The caller's scope over the person and over each record section a criterion reads: a
+    criterion on a section the caller may not read anywhere is refused (PERMISSION_DENIED)."""
+    sections = {Section.IDENTITY} | {BY_NAME[name].authz for name in criteria.sections}
+    return [
+        authz.sql_scope(
+            actor,
+            section,
+            Action.READ,
+            Unit.path,
+            person_id_column=Person.id,
+            personal_id_column=Person.personal_id,
+            delegations=delegations,
+        )
+        for section in sorted(sections)
+    ]
+
+
+@dataclass
+class Filters:
+    """The criteria as a query applies them: facts joined (those a person holds one of on any day,
+    which a join finds without a semi-join's removal of duplicates), and WHERE conditions, each tied
+    to the person by `key`. Counted from the facts alone, `base` is the first fact joined, which is
+    then the query's FROM and needs no tie."""
+
+    key: Any
+    base: Any
+    joins: list[tuple[Any, ColumnElement[bool]]] = field(default_factory=list)
+    where: list[ColumnElement[bool]] = field(default_factory=list)
+    on_person: bool = False
+    """Whether a condition reads the person's own columns."""
+
+    def person(self, condition: ColumnElement[bool]) -> None:
+        self.where.append(condition)
+        self.on_person = True
+
+    def held(self, fact: str, day: date, **match: Any) -> None:
+        """The person held `fact` on `day`, matching `match` (see `_on_day`)."""
+        if fact in facts.ONCE_A_DAY and len(self.joins) < len(_HELD):
+            alias = _HELD[len(self.joins)]
+            key = None if alias is self.base else self.key
+            self.joins.append((alias, and_(*_on_day(alias, fact, day, key=key, **match))))
+        else:
+            self.where.append(self._exists(fact, day, **match))
+
+    def not_held(self, fact: str, day: date, **match: Any) -> None:
+        self.where.append(~self._exists(fact, day, **match))
+
+    def _exists(self, fact: str, day: date, **match: Any) -> ColumnElement[bool]:
+        return select(SearchFact.person_id).where(*_on_day(SearchFact, fact, day, key=self.key, **match)).exists()
+
+
+def conditions(criteria: Criteria, *, key: Any = None, base: Any = None) -> Filters:
+    """The criteria's joins and conditions (the scope's are the caller's to add), tied to the person
+    by `key` (the person's id by default)."""
+    found = Filters(key=Person.id if key is None else key, base=base)
+    where = found.where
+    for word in criteria.words:
+        found.person(NAME_WORDS.like(f"% {word}%"))
+    if criteria.personal_id is not None:
+        found.person(Person.personal_id == criteria.personal_id)
+    if criteria.staff_number is not None:
+        found.person(Person.staff_number == criteria.staff_number)
+    if criteria.sex is not None:
+        found.person(Person.sex == criteria.sex)
+    if criteria.born_from is not None:
+        found.person(Person.date_of_birth >= criteria.born_from)
+    if criteria.born_to is not None:
+        found.person(Person.date_of_birth <= criteria.born_to)
+    unit = criteria.unit
+    if unit is not None and criteria.as_of is None:
+        found.person(in_subtree(unit.path) if criteria.include_subtree else Person.unit_id == unit.id)
+    elif unit is not None and criteria.include_subtree:
+        # The unit the person was in that day, in the subtree as the tree stands now.
+        below = _BELOW
+        subtree = or_(below.path == unit.path, below.path.startswith(unit.path + "/", autoescape=True))
+        found.held(facts.UNIT, criteria.day, in_units=select(below.id).where(subtree).scalar_subquery())
+    elif unit is not None:
+        found.held(facts.UNIT, criteria.day, values=(unit.id,))
+    if criteria.status is not None:
+        # With `as_of`, the status of that day; else the present one: the open status period.
+        day = criteria.day if criteria.as_of is not None else OPEN_END
+        if criteria.status == ACTIVE:
+            found.not_held(facts.STATUS, day, excluded=ACTIVE)
+        else:
+            found.held(facts.STATUS, day, values=(criteria.status,))
+    for held in criteria.held:
+        if held.absent:
+            found.not_held(held.fact, criteria.day, values=held.values)
+        else:
+            found.held(held.fact, criteria.day, values=held.values)
+    where += [kind.condition() for kind in criteria.kinds]
+    if criteria.recruited_from is not None or criteria.recruited_to is not None:
+        last = min(criteria.recruited_to or criteria.day, criteria.day)
+        where.append(
+            select(SearchFact.person_id)
+            .where(
+                SearchFact.person_id == found.key,
+                SearchFact.fact == facts.RECRUITED,
+                SearchFact.value == "",
+                SearchFact.valid_to == OPEN_END,
+                SearchFact.valid_from >= (criteria.recruited_from or date.min),
+                SearchFact.valid_from <= last,
+            )
+            .exists()
+        )
+    return found
+
+
+def _on_day(
+    fact: Any,
+    name: str,
+    day: date,
+    *,
+    key: Any = Person.id,
+    values: tuple[str, ...] | None = None,
+    excluded: str | None = None,
+    in_units: Any = None,
+) -> list[ColumnElement[bool]]:
+    """A fact of the person `key` names (any, for None) that held on `day`, with one of `values`,
+    other than `excluded`, or in `in_units`."""
+    where = [fact.fact == name, fact.valid_to >= day, fact.valid_from <= day]
+    if key is not None:
+        where.insert(0, fact.person_id == key)
+    if values is not None:
+        where.append(fact.value == values[0] if len(values) == 1 else fact.value.in_(values))
+    if excluded is not None:
+        where.append(fact.value != excluded)
+    if in_units is not None:
+        where.append(fact.value.in_(in_units))
+    return where
+
+
+def _order(criteria: Criteria, unit_path: Any) -> tuple[Any, ...]:
+    if criteria.sort == "birth_date":
+        return (Person.date_of_birth, Person.name_sort, Person.id)
+    if criteria.sort == "unit":
+        return (unit_path, Person.name_sort, Person.id)
+    return (Person.name_sort, Person.id)
+
+
+# ---- checking the request -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CodeCriterion:
+    """A criterion naming a code of a catalog: the fact it must match, the section it reads."""
+
+    field: str
+    catalog: str
+    label: str
+    fact: str
+    section: str
+    kind: str | None = None
+    """The kind (a training level's) the code must be of."""
+
+
+CODE_CRITERIA = (
+    CodeCriterion("rank", "ranks", "ngạch", facts.RANK, "salary"),
+    CodeCriterion("post", "posts", "chức vụ", facts.POST, "appointments"),
+    CodeCriterion("qualification", "training_levels", "trình độ chuyên môn", facts.TRAINING, "trainings", "CM"),
+    CodeCriterion(
+        "political_theory", "training_levels", "trình độ lý luận chính trị", facts.TRAINING, "trainings", "LLCT"
+    ),
+    CodeCriterion("ethnicity", "ethnicities", "dân tộc", facts.ETHNICITY, "personal_details"),
+    CodeCriterion("evaluation_level", "evaluation_levels", "mức xếp loại", "", "evaluations"),
+)
+
+
+def _code(request: SearchRequest, field: str, violations: list[FieldViolation]) -> str | None:
+    value: str = getattr(request, field)
+    if not value:
+        return None
+    if refused := control_violation(field, value):
+        violations.append(refused)
+        return None
+    return value.strip().upper()
+
+
+async def check(session: AsyncSession, request: SearchRequest) -> Criteria:
+    """Every criterion checked, all reasons at once, each naming its field (INVALID_ARGUMENT); the
+    codes of catalogs only as the search's own query reads them (`check_codes`)."""
+    violations: list[FieldViolation] = []
+    as_of = _date(request.as_of, "as_of", violations)
+    day = as_of or date.today()
+    catalogs = _Catalogs(session)
+    held: list[Held] = []
+    kinds: list[OfKind] = []
+    sections: set[str] = set()
+    for criterion in CODE_CRITERIA:
+        code = _code(request, criterion.field, violations)
+        if code is None or criterion.field == "evaluation_level":
+            continue
+        held.append(Held(criterion.fact, (code,)))
+        if criterion.kind is not None:
+            kinds.append(OfKind(criterion.catalog, code, criterion.kind))
+        sections.add(criterion.section)
+    # A group is the list of its codes, as the catalog has them now: a literal list the planner can
+    # weigh with the facts' statistics.
+    if group := _code(request, "rank_group", violations):
+        groups = await catalogs.groups("ranks")
+        if group not in groups:
+            choices = ", ".join(sorted(groups))
+            violations.append(FieldViolation("rank_group", f"Không có nhóm ngạch {group!r}; các nhóm: {choices}"))
+        else:
+            held.append(Held(facts.RANK, tuple(sorted(groups[group]))))
+            sections.add("salary")
+    evaluation = _code(request, "evaluation_level", violations)
+    year = request.evaluation_year
+    if year is not None and not EVALUATION_YEARS[0] <= year <= EVALUATION_YEARS[1]:
+        violations.append(
+            FieldViolation("evaluation_year", f"Năm đánh giá phải từ {EVALUATION_YEARS[0]} đến {EVALUATION_YEARS[1]}")
+        )
+    elif year is not None:
+        held.append(Held(facts.evaluation_fact(year), (evaluation,) if evaluation else None))
+        sections.add("evaluations")
+    elif request.evaluation_level:
+        violations.append(FieldViolation("evaluation_year", "Cần năm đánh giá cho mức xếp loại evaluation_level"))
+    if request.party_member is not None:
+        party = tuple(sorted((await catalogs.groups("organisations")).get(PARTY_GROUP, ())))
+        held.append(Held(facts.ORGANISATION, party, absent=not request.party_member))
+        sections.add("memberships")
+
+    words = _words(request.q, violations)
+    personal_id = rules.personal_id(request.personal_id, violations) if request.personal_id else None
+    staff_number = rules.staff_number(request.staff_number, violations) if request.staff_number else None
+    status = _choice(request.status, "status", STATUSES, "Tình trạng", violations)
+    sex = _choice(request.sex, "sex", SEXES, "Giới tính", violations)
+    sort = _choice(request.sort, "sort", {s: s for s in SORTS}, "Sắp xếp theo", violations) or "name"
+    unit = None
+    if request.unit_id and not control_violation("unit_id", request.unit_id):
+        unit = await session.get(Unit, request.unit_id)
+    if request.unit_id and unit is None:
+        violations.append(FieldViolation("unit_id", "Không có đơn vị này"))
+    born_from, born_to = _range(request.born_from, request.born_to, "born", violations)
+    recruited_from, recruited_to = _range(request.recruited_from, request.recruited_to, "recruited", violations)
+    if request.recruited_from or request.recruited_to:
+        sections.add("recruitment")
+    born_after, born_by = _ages(request.age_min, request.age_max, day, violations)
+    if request.page < 0:
+        violations.append(FieldViolation("page", "Trang phải từ 1 trở lên"))
+    if not 0 <= request.page_size <= MAX_PAGE_SIZE:
+        violations.append(FieldViolation("page_size", f"Số dòng mỗi trang phải từ 1 đến {MAX_PAGE_SIZE}"))
+    if violations:
+        # Every fault at once: the codes too, which a search that runs checks only if it finds nobody.
+        raise InvalidArgument(sorted([*violations, *await _unknown_codes(session, request)], key=_field_order))
+    return Criteria(
+        day=day,
+        as_of=as_of,
+        words=words,
+        personal_id=personal_id,
+        staff_number=staff_number,
+        unit=unit,
+        include_subtree=request.include_subtree,
+        status=status,
+        held=tuple(held),
+        kinds=tuple(kinds),
+        sex=sex,
+        born_from=_latest(born_from, born_after),
+        born_to=_earliest(born_to, born_by),
+        recruited_from=recruited_from,
+        recruited_to=recruited_to,
+        sort=sort,
+        sections=frozenset(sections),
+    )
+
+
+async def check_codes(session: AsyncSession, request: SearchRequest) -> None:
+    """Refuses the codes the request names that their catalog does not have (INVALID_ARGUMENT naming
+    each): a search that found nobody asks, since an unknown code finds nobody."""
+    if violations := await _unknown_codes(session, request):
+        raise InvalidArgument(violations)
+
+
+async def _unknown_codes(session: AsyncSession, request: SearchRequest) -> list[FieldViolation]:
+    catalogs = _Catalogs(session)
+    violations: list[FieldViolation] = []
+    for criterion in CODE_CRITERIA:
+        code = _code(request, criterion.field, [])
+        if code is not None and code not in await catalogs.codes(criterion.catalog, criterion.kind):
+            where = f"danh mục {criterion.label}"
+            violations.append(FieldViolation(criterion.field, f"Không có mã {code!r} trong {where}"))
+    return violations
+
+
+def _field_order(violation: FieldViolation) -> int:
+    names = list(SearchRequest.__dataclass_fields__)
+    return names.index(violation.field) if violation.field in names else len(names)
+
+
+class _Catalogs:
+    """The codes of the catalogs a request names, each read once; every version counts, so that a
+    code no longer in use still finds the records of the years it was."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self._read: dict[str, list[CatalogValue]] = {}
+
+    async def _values(self, catalog: str) -> list[CatalogValue]:
+        if catalog not in self._read:
+            query = select(CatalogValue).where(CatalogValue.catalog == catalog)
+            self._read[catalog] = list(await self._session.scalars(query))
+        return self._read[catalog]
+
+    async def codes(self, catalog: str, kind: str | None = None) -> set[str]:
+        values = await self._values(catalog)
+        return {v.code for v in values if kind is None or (v.attributes or {}).get("kind") == kind}
+
+    async def groups(self, catalog: str) -> dict[str, set[str]]:
+        """Statistical group → the codes in it."""
+        found: dict[str, set[str]] = {}
+        for value in await self._values(catalog):
+            if value.stat_group:
+                found.setdefault(value.stat_group, set()).add(value.code)
+        return found
+
+
+def _words(q: str, violations: list[FieldViolation]) -> tuple[str, ...]:
+    """The words a name must have: what is not a letter or digit separates them (nothing typed is
+    stored, so nothing is refused but a length no name has)."""
+    if len(q) > MAX_QUERY:
+        violations.append(FieldViolation("q", f"Dài quá {MAX_QUERY} ký tự"))
+        return ()
+    return tuple(names.words(q))
+
+
+def _choice(value: str, name: str, choices: dict[str, str], label: str, violations: list[FieldViolation]) -> str | None:
+    if not value:
+        return None
+    chosen = choices.get(value.strip().lower())
+    if chosen is None:
+        violations.append(FieldViolation(name, f"{label} phải là một trong: {', '.join(choices)}"))
+    return chosen
+
+
+def _date(value: str, name: str, violations: list[FieldViolation]) -> date | None:
+    if not value:
+        return None
+    if refused := control_violation(name, value):
+        violations.append(refused)
+        return None
+    return rules.iso_date(value, violations, name, "Ngày phải theo dạng YYYY-MM-DD")
+
+
+def _range(start: str, end: str, prefix: str, violations: list[FieldViolation]) -> tuple[date | None, date | None]:
+    first = _date(start, f"{prefix}_from", violations)
+    last = _date(end, f"{prefix}_to", violations)
+    if first is not None and last is not None and last < first:
+        violations.append(FieldViolation(f"{prefix}_to", f"Ngày kết thúc trước ngày bắt đầu ({prefix}_from)"))
+    return first, last
+
+
+def _ages(
+    minimum: int | None, maximum: int | None, day: date, violations: list[FieldViolation]
+) -> tuple[date | None, date | None]:
+    """The birth dates of an age band on `day`: born after the earliest, on or before the latest."""
+    for name, age in (("age_min", minimum), ("age_max", maximum)):
+        if age is not None and not 0 <= age <= MAX_AGE:
+            violations.append(FieldViolation(name, f"Tuổi phải từ 0 đến {MAX_AGE}"))
+            return None, None
+    if minimum is not None and maximum is not None and maximum < minimum:
+        violations.append(FieldViolation("age_max", "Nhỏ hơn tuổi thấp nhất (age_min)"))
+        return None, None
+    # Aged at least `minimum`: born on or before the day `minimum` years back. At most `maximum`:
+    # not yet `maximum + 1`, so born after the day `maximum + 1` years back.
+    latest = _years_before(day, minimum) if minimum is not None else None
+    earliest = _years_before(day, maximum + 1) + timedelta(days=1) if maximum is not None else None
+    return earliest, latest
+
+
+def _years_before(day: date, years: int) -> date:
+    if day.year - years < date.min.year:
+        return date.min
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February, in a year without one
+        return day.replace(year=day.year - years, day=28)
+
+
+def _latest(a: date | None, b: date | None) -> date | None:
+    return max(a, b) if a is not None and b is not None else a or b
+
+
+def _earliest(a: date | None, b: date | None) -> date | None:
+    return min(a, b) if a is not None and b is not None else a or b
