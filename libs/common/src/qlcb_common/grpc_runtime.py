@@ -31,6 +31,7 @@ from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 from nats.js import JetStreamContext
 from sqlalchemy import MetaData
+from sqlalchemy.orm import Session
 
 from qlcb_common.auth import TokenVerifier
 from qlcb_common.certificates import export_certificate_expiry
@@ -76,6 +77,8 @@ class GrpcApp:
     background: Background = field(default=_no_background)
     # Run once the schema exists and before the service reports ready (e.g. seeding catalogs).
     prepare: Callable[[Database], Awaitable[None]] = field(default=_nothing_to_prepare)
+    # The class of the service's sessions, e.g. one whose flushes leave an audit trail.
+    session_class: type[Session] = Session
 
 
 async def serve(app: GrpcApp) -> int:
@@ -86,7 +89,7 @@ async def serve(app: GrpcApp) -> int:
     ops = embedded_ops_server(settings.host, settings.ops_port, readiness)
     ops_task = asyncio.create_task(ops.serve(), name="ops-http")
 
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, session_class=app.session_class)
     calls = Calls()
     server = grpc.aio.server(
         interceptors=[

@@ -7,6 +7,8 @@ from nats.js import JetStreamContext
 from sqlalchemy.exc import IntegrityError
 
 from qlcb.personnel.v1 import (
+    audit_pb2,
+    audit_pb2_grpc,
     decision_pb2,
     decision_pb2_grpc,
     personnel_pb2,
@@ -25,6 +27,9 @@ from qlcb_common.faults import FaultPoints
 from qlcb_common.grpc_runtime import GrpcApp
 from qlcb_common.settings import OidcSettings
 from qlcb_common.shutdown import Stopping, Worker
+from qlcb_personnel.audit import holders, sealer, trail
+from qlcb_personnel.audit import models as _audit  # noqa: F401  (registers the tables)
+from qlcb_personnel.audit.grpc_api import AuditServicer
 from qlcb_personnel.catalogs import models as _catalogs  # noqa: F401  (registers the table)
 from qlcb_personnel.catalogs import service as catalogs
 from qlcb_personnel.db_models import Base, make_delegations, make_inbox, make_outbox
@@ -55,17 +60,20 @@ def build_app() -> GrpcApp:
         record_pb2_grpc.add_PersonRecordServiceServicer_to_server(PersonRecordServicer(db, outbox, delegations), server)
         decision_pb2_grpc.add_DecisionServiceServicer_to_server(DecisionServicer(db, outbox, delegations), server)
         search_pb2_grpc.add_PersonSearchServiceServicer_to_server(PersonSearchServicer(db, delegations), server)
+        audit_pb2_grpc.add_AuditServiceServicer_to_server(AuditServicer(db), server)
         return [
             personnel_pb2.DESCRIPTOR.services_by_name["PersonnelService"].full_name,
             record_pb2.DESCRIPTOR.services_by_name["PersonRecordService"].full_name,
             decision_pb2.DESCRIPTOR.services_by_name["DecisionService"].full_name,
             search_pb2.DESCRIPTOR.services_by_name["PersonSearchService"].full_name,
+            audit_pb2.DESCRIPTOR.services_by_name["AuditService"].full_name,
         ]
 
     async def seed_catalogs(db: Database) -> None:
         try:
-            async with db.unit_of_work() as session:
-                await catalogs.seed(session)
+            with trail.acting_as_system("catalog-seed"):
+                async with db.unit_of_work() as session:
+                    await catalogs.seed(session)
         except IntegrityError:
             # Another replica seeded the same values first: what the files hold is there.
             return
@@ -83,13 +91,31 @@ def build_app() -> GrpcApp:
             faults=faults,
         )
 
+        follow_holders = DurableConsumer(
+            name="personnel-holders",
+            stream=streams.IDENTITY,
+            filter_subjects=[subjects.IDENTITY_HOLDER_RECORDED],
+            db=db,
+            inbox=inbox,
+            js=js,
+            contracts=IDENTITY_EVENTS,
+            handler=holders.apply,
+            faults=faults,
+        )
+
         async def apply_decisions(stopping: Stopping) -> None:
-            await applier.run(db, outbox, settings.decision_apply_interval_seconds, stopping)
+            with trail.acting_as_system("decision-applier"):
+                await applier.run(db, outbox, settings.decision_apply_interval_seconds, stopping)
+
+        async def seal_audit(stopping: Stopping) -> None:
+            await sealer.run(db, settings.audit_seal_interval_seconds, stopping)
 
         return [
             OutboxRelay(service=SERVICE, db=db, outbox=outbox, js=js, faults=faults).run,
             follow_delegations.run,
+            follow_holders.run,
             apply_decisions,
+            seal_audit,
         ]
 
     return GrpcApp(
@@ -100,4 +126,5 @@ def build_app() -> GrpcApp:
         register=register,
         background=background,
         prepare=seed_catalogs,
+        session_class=trail.audited_sessions(),
     )

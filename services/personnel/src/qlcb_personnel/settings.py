@@ -14,3 +14,9 @@ class PersonnelSettings(GrpcServiceSettings):
         gt=0,
         description="How often pending decisions whose effective date has come are applied",
     )
+    audit_seal_interval_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="How often new audit entries are sealed into the hash chain",
+    )

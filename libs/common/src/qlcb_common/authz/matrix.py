@@ -37,6 +37,7 @@ class Section(StrEnum):
     CATALOG = "catalog"  # danh mục
     REPORTS = "reports"  # báo cáo, thống kê
     BACKUP = "backup"  # sao lưu, phục hồi
+    AUDIT = "audit"  # nhật ký truy cập, thay đổi hồ sơ (R-AUD-1, R-PER-7)
 
 
 class Action(StrEnum):
@@ -67,6 +68,8 @@ _ROWS: dict[Tier, list[Row]] = {
     Tier.SYSTEM_ADMIN: [(Section, Action, Scope.SECTOR)],
     Tier.SECTOR_HR: [
         ((*RECORD, Section.UNIT, Section.REPORTS, Section.CATALOG), VIEW, Scope.SECTOR),
+        # Who read, exported or changed which record: the sector's personnel organisation answers for it.
+        ((Section.AUDIT,), (Action.READ,), Scope.SECTOR),
         # Records resulting from its own decisions, for any unit; catalogs; newly established units.
         ((*RECORD, Section.UNIT, Section.CATALOG), WRITE, Scope.SECTOR),
     ],
@@ -90,6 +93,7 @@ _ROWS: dict[Tier, list[Row]] = {
     ],
     Tier.LOCAL_ADMIN: [
         ((*RECORD, Section.UNIT, Section.REPORTS), VIEW, Scope.SUBTREE),
+        ((Section.AUDIT,), (Action.READ,), Scope.SUBTREE),
         (RECORD, WRITE, Scope.SUBTREE),
         ((Section.CATALOG,), (Action.READ,), Scope.SECTOR),
     ],
@@ -100,6 +104,8 @@ _ROWS: dict[Tier, list[Row]] = {
     ],
     Tier.UNIT_LEADER: [
         ((*RECORD, Section.UNIT, Section.REPORTS), VIEW, Scope.SUBTREE),
+        # The head of a unit answers for who reads and changes its staff's records.
+        ((Section.AUDIT,), (Action.READ,), Scope.SUBTREE),
         ((Section.CATALOG,), (Action.READ,), Scope.SECTOR),
     ],
     Tier.SELF: [

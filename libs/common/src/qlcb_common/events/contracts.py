@@ -30,13 +30,14 @@ from qlcb_common.authz import delegations
 from qlcb_common.errors import FieldViolation
 from qlcb_common.events import subjects
 from qlcb_common.events.envelope import PoisonMessage, parse, unpack
-from qlcb_common.identifiers import UNIT_PATH, UUID
+from qlcb_common.identifiers import PERSONAL_ID, UNIT_PATH, UUID
 from qlcb_common.limits import MAX_MERGE_SOURCES, MAX_SPLIT_SUCCESSORS
 from qlcb_common.text import control_violation
 
 M = TypeVar("M", bound=Message)
 
 MAX_ACTOR = 64
+MAX_USERNAME = 255
 """The producers record who decided in 64 characters (a Keycloak subject is a UUID)."""
 
 
@@ -391,7 +392,29 @@ PERSONNEL_EVENTS: Contracts = {
 }
 """Every subject personnel publishes on."""
 
+
+def _holder_recorded(event: identity_events.HolderRecorded) -> list[FieldViolation]:
+    """A purpose account's holding as identity records it: its login, unit and holder, and a
+    period that does not end before it starts."""
+    found: list[FieldViolation] = []
+    held = event.assignment
+    _uuid(held.id, "assignment.id", found)
+    _short(held.account_username, "assignment.account_username", MAX_USERNAME, found, required=True)
+    if not UNIT_PATH.fullmatch(held.unit_path):
+        found.append(FieldViolation("assignment.unit_path", "không phải đường dẫn mã đơn vị"))
+    _short(held.holder_name, "assignment.holder_name", rules.MAX_FULL_NAME, found, required=True)
+    if held.holder_personal_id and not PERSONAL_ID.fullmatch(held.holder_personal_id):
+        found.append(FieldViolation("assignment.holder_personal_id", "không phải số định danh cá nhân"))
+    _date(held.valid_from, "assignment.valid_from", found)
+    if held.valid_to:
+        _date(held.valid_to, "assignment.valid_to", found)
+        if held.valid_to <= held.valid_from:
+            found.append(FieldViolation("assignment.valid_to", "không sau ngày bắt đầu giữ"))
+    return found
+
+
 IDENTITY_EVENTS: Contracts = {
+    subjects.IDENTITY_HOLDER_RECORDED: Contract(identity_events.HolderRecorded, _holder_recorded),
     subjects.IDENTITY_DELEGATION_GRANTED: Contract(
         identity_events.DelegationGranted, lambda event: delegations.violations(event.delegation)
     ),

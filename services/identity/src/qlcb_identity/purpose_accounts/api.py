@@ -128,6 +128,7 @@ async def assign(
             since=body.since,
             admin=request.app.state.keycloak_admin,
             courier=courier,
+            outbox=request.app.state.outbox,
         ),
     )
     public = HolderPublic.model_validate(assignment, from_attributes=True)
@@ -144,7 +145,12 @@ async def release(account_id: str, body: Release, actor: Caller, db: DatabaseDep
         "purpose_account.release",
         account_id,
         lambda s: service.release(
-            s, actor=actor, account_id=account_id, until=body.until, admin=request.app.state.keycloak_admin
+            s,
+            actor=actor,
+            account_id=account_id,
+            until=body.until,
+            admin=request.app.state.keycloak_admin,
+            outbox=request.app.state.outbox,
         ),
     )
     return HolderPublic.model_validate(ended, from_attributes=True)

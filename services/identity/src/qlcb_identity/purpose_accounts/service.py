@@ -9,9 +9,12 @@ from keycloak import KeycloakAdmin
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from qlcb.identity.v1 import events_pb2
 from qlcb_common.auth import Principal
 from qlcb_common.authz import Action, Section, require
 from qlcb_common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+from qlcb_common.events import subjects
+from qlcb_common.events.outbox import Outbox
 from qlcb_common.text import clean
 from qlcb_common.tiers import Tier, in_subtree
 from qlcb_identity import credentials
@@ -127,6 +130,7 @@ async def assign_holder(
     since: date,
     admin: Callable[[], KeycloakAdmin],
     courier: credentials.Courier,
+    outbox: Outbox,
 ) -> tuple[HolderAssignment, str]:
     """The unit head (or an admin of the unit) hands the account to a civil servant from `since`.
 
@@ -151,6 +155,9 @@ async def assign_holder(
         recorded_at=datetime.now(UTC),
     )
     session.add(assignment)
+    if current is not None:
+        await _publish(session, outbox, actor, account, current)
+    await _publish(session, outbox, actor, account, assignment)
     password = temporary_password()
     delivered_to = await credentials.deliver(
         session, courier=courier, username=account.username, password=password, recipient=holder_email
@@ -174,6 +181,7 @@ async def release(
     account_id: str,
     until: date,
     admin: Callable[[], KeycloakAdmin],
+    outbox: Outbox,
 ) -> HolderAssignment:
     """The holder gives the account back (leaves the post, the unit): nobody holds it from `until`,
     so its password is replaced by one nobody knows and its sessions end."""
@@ -182,6 +190,7 @@ async def release(
     current = await _close_current(session, account, until, "until")
     if current is None:
         raise FailedPrecondition("Tài khoản dùng chung không có người giữ")
+    await _publish(session, outbox, actor, account, current)
     await lock_out(session, admin(), account)
     audit.record(
         session,
@@ -192,6 +201,29 @@ async def release(
         after={"until": until.isoformat()},
     )
     return current
+
+
+async def _publish(
+    session: AsyncSession, outbox: Outbox, actor: Principal, account: PurposeAccount, held: HolderAssignment
+) -> None:
+    """Tells the services that audit what accounts do who held this one when (personnel's audit
+    names the holder of a purpose account on the day of each entry, R-AUD-1)."""
+    await outbox.add(
+        session,
+        subject=subjects.IDENTITY_HOLDER_RECORDED,
+        payload=events_pb2.HolderRecorded(
+            assignment=events_pb2.HolderAssignment(
+                id=held.id,
+                account_username=account.username,
+                unit_path=account.unit_path,
+                holder_name=held.holder_name,
+                holder_personal_id=held.holder_personal_id or "",
+                valid_from=held.valid_from.isoformat(),
+                valid_to=held.valid_to.isoformat() if held.valid_to else "",
+            )
+        ),
+        actor=actor.subject,
+    )
 
 
 async def lock_out(session: AsyncSession, admin: KeycloakAdmin, account: PurposeAccount) -> None:

@@ -18,6 +18,7 @@ from qlcb_common.authz import Action, Delegation, Section
 from qlcb_common.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
 from qlcb_common.events.outbox import Outbox
 from qlcb_common.text import clean
+from qlcb_personnel.audit import trail
 from qlcb_personnel.decisions import Decision, parse_decision
 from qlcb_personnel.persons import status
 from qlcb_personnel.persons.messages import ACTIVE
@@ -112,6 +113,18 @@ async def _close(
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise FailedPrecondition("Yêu cầu điều động vừa được xử lý")
+    await trail.note_update(
+        session,
+        target="transfers",
+        target_id=transfer.id,
+        person_id=transfer.person_id,
+        changes={
+            "status": [SENT, new_status],
+            "decided_by": [None, actor.subject],
+            "decided_at": [None, now],
+            "decline_reason": [None, reason],
+        },
+    )
     await session.refresh(transfer)
 
 

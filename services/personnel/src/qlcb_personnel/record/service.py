@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,6 +39,7 @@ from qlcb_common.record_sections import (
     check_values,
 )
 from qlcb_common.text import control_violation
+from qlcb_personnel.audit import trail
 from qlcb_personnel.persons.models import Person
 from qlcb_personnel.persons.service import record_ref, visible_person
 from qlcb_personnel.record import messages, section_rules
@@ -631,7 +633,15 @@ async def list_entries(
     """The section's entries that had begun by `as_of`, as known at `known_at` (default: now)."""
     section = section_of(section_name)
     person = await person_for(session, actor, delegations, person_id, section, Action.READ)
-    return await _entries(session, person, [section], as_of, known_at)
+    entries = await _entries(session, person, [section], as_of, known_at)
+    await trail.note_read(
+        session,
+        action=trail.READ,
+        what="record_section",
+        person=person,
+        details=_read_details([section], as_of, known_at, entries),
+    )
+    return entries
 
 
 async def entry_versions(
@@ -659,6 +669,13 @@ async def entry_versions(
     )
     if not versions:
         raise NotFound(f"Không có mục {entry_id!r} trong phần {section.name} của hồ sơ này")
+    await trail.note_read(
+        session,
+        action=trail.READ,
+        what="record_entry_versions",
+        person=person,
+        details={"section": section.name, "entry_id": entry_id, "versions": len(versions)},
+    )
     return versions
 
 
@@ -678,4 +695,24 @@ async def whole_record(
         for s in BY_NAME.values()
         if authz.permits(actor, s.authz, Action.READ, path, person=record_ref(person), delegations=delegations)
     ]
-    return person, readable, await _entries(session, person, readable, as_of, known_at)
+    entries = await _entries(session, person, readable, as_of, known_at)
+    await trail.note_read(
+        session,
+        action=trail.READ,
+        what="record",
+        person=person,
+        unit_path=path,
+        details=_read_details(readable, as_of, known_at, entries),
+    )
+    return person, readable, entries
+
+
+def _read_details(
+    sections: Sequence[RecordSection], as_of: date | None, known_at: datetime | None, entries: Sequence[RecordEntry]
+) -> dict[str, Any]:
+    return {
+        "sections": [s.name for s in sections],
+        "as_of": as_of,
+        "known_at": known_at,
+        "entries": len(entries),
+    }

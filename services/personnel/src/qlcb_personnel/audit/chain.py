@@ -1,0 +1,125 @@
+"""The audit trail's hash chain (R-AUD-1: tamper-evident). Each sealed entry holds the hash of
+the one before it and its own, over its content: changing, removing or reordering an entry breaks
+the chain from there on, and `verify` names the first entry where it breaks.
+
+Entries are written unsealed in the transaction of what they record, and sealed in order shortly
+after by one sealer at a time (`seal`): chaining them inside each writer's transaction would make
+every write and every audited read in the sector wait for one lock."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from qlcb_personnel.audit.models import AuditChainHead, AuditEntry
+
+GENESIS = "0" * 64
+"""The hash the first entry follows."""
+HEAD_ID = 1
+
+
+def digest(prev_hash: str, seq: int, entry: AuditEntry) -> str:
+    """SHA-256 of the previous hash and the entry's content in canonical JSON."""
+    content = {
+        "seq": seq,
+        "id": entry.id,
+        "occurred_at": entry.occurred_at.astimezone(UTC).isoformat(),
+        "transaction_id": entry.transaction_id,
+        "account": entry.account,
+        "subject": entry.subject,
+        "tiers": entry.tiers,
+        "action": entry.action,
+        "target": entry.target,
+        "target_id": entry.target_id,
+        "person_id": entry.person_id,
+        "unit_path": entry.unit_path,
+        "details": entry.details,
+    }
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(f"{prev_hash}\n{canonical}".encode()).hexdigest()
+
+
+async def head(session: AsyncSession, *, lock: bool = False) -> AuditChainHead:
+    """The chain's last sealed entry (seq 0 and GENESIS before the first), made if missing."""
+    query = select(AuditChainHead).where(AuditChainHead.id == HEAD_ID)
+    found = await session.scalar(query.with_for_update() if lock else query)
+    if found is None:
+        found = AuditChainHead(id=HEAD_ID, seq=0, hash=GENESIS)
+        session.add(found)
+    return found
+
+
+async def seal(session: AsyncSession, limit: int) -> int:
+    """Seals up to `limit` unsealed entries, oldest first; returns how many."""
+    last = await head(session, lock=True)
+    pending = (
+        await session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.seq.is_(None))
+            .order_by(AuditEntry.occurred_at, AuditEntry.id)
+            .limit(limit)
+        )
+    ).all()
+    for entry in pending:
+        seq = last.seq + 1
+        entry.prev_hash, entry.seq = last.hash, seq
+        entry.hash = digest(last.hash, seq, entry)
+        last.seq, last.hash = seq, entry.hash
+    return len(pending)
+
+
+@dataclass(frozen=True)
+class Verification:
+    checked: int
+    """Sealed entries read, in order."""
+    unsealed: int
+    """Entries not sealed yet (written within the last moments, or the sealer is not running)."""
+    first_broken_seq: int | None = None
+    first_broken_id: str | None = None
+    reason: str | None = None
+
+    @property
+    def intact(self) -> bool:
+        return self.reason is None
+
+
+async def verify(session: AsyncSession, batch: int = 5000) -> Verification:
+    """Reads the sealed entries in order, a batch at a time (memory stays flat however long the
+    chain), and recomputes each hash; stops at the first entry that does not fit."""
+    expected_seq, running, checked = 1, GENESIS, 0
+    stream = await session.stream_scalars(
+        select(AuditEntry)
+        .where(AuditEntry.seq.is_not(None))
+        .order_by(AuditEntry.seq)
+        .execution_options(yield_per=batch)
+    )
+    broken: tuple[int | None, str | None, str] | None = None
+    async for entry in stream:
+        seq = entry.seq
+        assert seq is not None  # the query's condition
+        if seq != expected_seq:
+            broken = (expected_seq, None, f"thiếu mục số {expected_seq} (mục tiếp theo có số {seq})")
+        elif entry.prev_hash != running:
+            broken = (seq, entry.id, "mã băm của mục trước không khớp: một mục trước đó đã bị sửa hoặc xoá")
+        else:
+            sealed = digest(running, seq, entry)
+            if entry.hash != sealed:
+                broken = (seq, entry.id, "nội dung mục đã bị sửa sau khi niêm phong")
+        if broken is not None:
+            break
+        running, expected_seq, checked = sealed, seq + 1, checked + 1
+    await stream.close()
+    unsealed = await session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.seq.is_(None)))
+    if broken is None:
+        last = await head(session)
+        if last.seq != checked or last.hash != running:
+            broken = (checked + 1 if last.seq > checked else checked, None, "các mục cuối chuỗi đã bị xoá")
+    if broken is None:
+        return Verification(checked, unsealed or 0)
+    seq, entry_id, reason = broken
+    return Verification(checked, unsealed or 0, seq, entry_id, reason)

@@ -1,0 +1,287 @@
+"""What goes into the audit trail, and when: every row of the records that a unit of work
+inserts, changes or deletes, captured as the session flushes it, with the before and after of
+each field; and the reads the services note (`note_read`). Both land in `audit_entries` in the
+same transaction as what they record, so a change is never committed unrecorded.
+
+The capture sits on the session (`AuditedSession`), not in each service function, so that a
+write added later is audited without anyone remembering to."""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import event, inspect, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, UOWTransaction
+
+from qlcb_common.auth import Principal
+from qlcb_common.grpc_interceptor import current_principal
+from qlcb_personnel.audit.models import AuditEntry
+from qlcb_personnel.persons.models import Person
+from qlcb_personnel.units.models import Unit
+
+CREATE, UPDATE, DELETE, READ, RESUME, EXPORT = "create", "update", "delete", "read", "resume", "export"
+
+_system_actor: contextvars.ContextVar[str] = contextvars.ContextVar("qlcb_audit_system_actor", default="system")
+
+
+@contextlib.contextmanager
+def acting_as_system(name: str) -> Iterator[None]:
+    """What the service does of itself (outside any call) within the block is recorded as
+    `system:<name>`."""
+    token = _system_actor.set(name)
+    try:
+        yield
+    finally:
+        _system_actor.reset(token)
+
+
+@dataclass(frozen=True)
+class _Subject:
+    """Whose record, or which unit, a row of a table is about."""
+
+    person: Callable[[Any], str | None] = lambda _row: None
+    unit: Callable[[Any], str | None] = lambda _row: None
+
+
+_AUDITED: dict[str, _Subject] = {
+    "persons": _Subject(person=lambda r: r.id, unit=lambda r: r.unit_id),
+    "person_statuses": _Subject(person=lambda r: r.person_id),
+    "transfers": _Subject(person=lambda r: r.person_id),
+    "record_entries": _Subject(person=lambda r: r.person_id),
+    "decision_items": _Subject(person=lambda r: r.person_id),
+    "decision_documents": _Subject(),
+    "units": _Subject(unit=lambda r: r.id),
+    "unit_changes": _Subject(unit=lambda r: r.unit_id),
+    "catalog_values": _Subject(),
+}
+"""The tables of the records, and how to find whose they are. The rest are projections and
+plumbing (search facts, outbox, inbox, the delegations' copy, the audit itself)."""
+
+_DERIVED = frozenset({"name_folded", "name_sort"})
+"""Columns computed from others: their change says nothing the others do not."""
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, bytes):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _fields(name: str, before: Any, after: Any, changes: dict[str, list[Any]]) -> None:
+    """Adds the field's change; a JSON object's keys each as a field of their own."""
+    if isinstance(before, dict) or isinstance(after, dict):
+        old, new = before or {}, after or {}
+        for key in sorted(set(old) | set(new)):
+            _fields(f"{name}.{key}", old.get(key), new.get(key), changes)
+    elif before != after:
+        changes[name] = [_plain(before), _plain(after)]
+
+
+def _changes(row: Any, action: str) -> dict[str, list[Any]]:
+    state = inspect(row)
+    changes: dict[str, list[Any]] = {}
+    for column in state.mapper.column_attrs:
+        if column.key in _DERIVED:
+            continue
+        value = getattr(row, column.key)
+        if action == CREATE:
+            _fields(column.key, None, value, changes)
+        elif action == DELETE:
+            _fields(column.key, value, None, changes)
+        else:
+            history = state.attrs[column.key].history
+            if history.has_changes():
+                before = history.deleted[0] if history.deleted else None
+                _fields(column.key, before, value, changes)
+    return changes
+
+
+def _row_id(row: Any) -> str:
+    mapper = inspect(row).mapper
+    return "/".join(str(getattr(row, column.key)) for column in mapper.primary_key)
+
+
+@dataclass(frozen=True)
+class _Actor:
+    account: str
+    subject: str
+    tiers: str
+
+    @classmethod
+    def now(cls) -> _Actor:
+        try:
+            principal: Principal = current_principal()
+        except LookupError:
+            name = f"system:{_system_actor.get()}"
+            return cls(name, name, "")
+        return cls(principal.username, principal.subject, ",".join(sorted(principal.roles)))
+
+
+def _entry(
+    session: Session | AsyncSession,
+    *,
+    action: str,
+    target: str,
+    target_id: str | None,
+    person_id: str | None,
+    unit_path: str | None,
+    details: dict[str, Any],
+) -> AuditEntry:
+    actor = _Actor.now()
+    return AuditEntry(
+        id=str(uuid.uuid4()),
+        occurred_at=datetime.now(UTC),
+        transaction_id=session.info.setdefault("audit_transaction", str(uuid.uuid4())),
+        account=actor.account,
+        subject=actor.subject,
+        tiers=actor.tiers,
+        action=action,
+        target=target,
+        target_id=target_id,
+        person_id=person_id,
+        unit_path=unit_path,
+        details=details,
+    )
+
+
+def _unit_paths(session: Session, person_ids: Iterable[str], unit_ids: Iterable[str]) -> dict[str, str]:
+    """The unit path of each person (by their unit now, which this flush may be changing) and of
+    each unit, from the rows in the session where they are there, else from the database."""
+    found: dict[str, str] = {}
+    persons = {p.id: p for p in session.identity_map.values() if isinstance(p, Person)} | {
+        p.id: p for p in session.new if isinstance(p, Person)
+    }
+    units = {u.id: u for u in session.identity_map.values() if isinstance(u, Unit)} | {
+        u.id: u for u in session.new if isinstance(u, Unit)
+    }
+    person_units: dict[str, str] = {pid: persons[pid].unit_id for pid in person_ids if pid in persons}
+    unknown_people = set(person_ids) - set(person_units)
+    with session.no_autoflush:
+        if unknown_people:
+            for pid, unit_id in session.execute(
+                select(Person.id, Person.unit_id).where(Person.id.in_(sorted(unknown_people)))
+            ):
+                person_units[pid] = unit_id
+        wanted = set(unit_ids) | set(person_units.values())
+        found_units = {uid: units[uid].path for uid in wanted if uid in units}
+        missing = wanted - set(found_units)
+        if missing:
+            found_units |= dict(
+                session.execute(select(Unit.id, Unit.path).where(Unit.id.in_(sorted(missing)))).tuples()
+            )
+    for pid, unit_id in person_units.items():
+        if unit_id in found_units:
+            found[f"person:{pid}"] = found_units[unit_id]
+    for uid, path in found_units.items():
+        found[f"unit:{uid}"] = path
+    return found
+
+
+def _before_flush(session: Session, _flush: UOWTransaction, _instances: Any) -> None:
+    captured: list[tuple[str, Any, str | None, str | None]] = []
+    for rows, action in ((session.new, CREATE), (session.dirty, UPDATE), (session.deleted, DELETE)):
+        for row in rows:
+            table = getattr(row, "__tablename__", None)
+            subject = _AUDITED.get(table) if table else None
+            if subject is None or (action == UPDATE and not session.is_modified(row)):
+                continue
+            captured.append((action, row, subject.person(row), subject.unit(row)))
+    if not captured:
+        return
+    paths = _unit_paths(session, {p for _, _, p, _ in captured if p}, {u for _, _, _, u in captured if u})
+    for action, row, person_id, unit_id in captured:
+        changes = _changes(row, action)
+        if not changes:
+            continue
+        where = f"person:{person_id}" if person_id else f"unit:{unit_id}" if unit_id else ""
+        session.add(
+            _entry(
+                session,
+                action=action,
+                target=row.__tablename__,
+                target_id=_row_id(row),
+                person_id=person_id,
+                unit_path=paths.get(where),
+                details={"changes": changes},
+            )
+        )
+
+
+def audited_sessions() -> type[Session]:
+    """The class of personnel's sessions: every flush of a table of the records leaves its audit
+    entries."""
+
+    class AuditedSession(Session):
+        pass
+
+    event.listen(AuditedSession, "before_flush", _before_flush)
+    return AuditedSession
+
+
+async def note_update(
+    session: AsyncSession,
+    *,
+    target: str,
+    target_id: str,
+    person_id: str,
+    changes: dict[str, list[Any]],
+) -> None:
+    """An update made by a statement rather than through a row the session holds (a guarded
+    `UPDATE … WHERE status = …`), which the flush does not see."""
+    unit_path = await session.scalar(
+        select(Unit.path).join(Person, Person.unit_id == Unit.id).where(Person.id == person_id)
+    )
+    session.add(
+        _entry(
+            session,
+            action=UPDATE,
+            target=target,
+            target_id=target_id,
+            person_id=person_id,
+            unit_path=unit_path,
+            details={"changes": {k: [_plain(b), _plain(a)] for k, (b, a) in changes.items()}},
+        )
+    )
+
+
+async def note_read(
+    session: AsyncSession,
+    *,
+    action: str,
+    what: str,
+    person: Person | None,
+    unit_path: str | None = None,
+    details: dict[str, Any],
+) -> None:
+    """A read the regulation wants on record (R-PER-7): a whole record, a section, a resume, an
+    export, with what was asked and how much was given; about a person (in the unit they are in,
+    unless `unit_path` says), or about the units at `unit_path`."""
+    if person is not None and unit_path is None:
+        unit_path = await session.scalar(select(Unit.path).where(Unit.id == person.unit_id))
+    session.add(
+        _entry(
+            session,
+            action=action,
+            target=what,
+            target_id=person.id if person is not None else None,
+            person_id=person.id if person is not None else None,
+            unit_path=unit_path,
+            details=_plain(details),
+        )
+    )
