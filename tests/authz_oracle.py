@@ -405,6 +405,15 @@ delegation.revoke                 below    Y    Y   F   F    F    F    F    F   
 delegation.revoke                 outside  -    Y   F   F    F    F    F    F    F
 delegation.revoke                 dept     Y    Y   F   F    F    F    F    F    F
 delegation.list                   any      Y    Y   Y   Y    Y    Y    Y    Y    F
+# The records' audit trail (R-AUD-1, R-PER-7): who read, exported or changed which record. Read
+# where the tier answers for the records: the sector HR tier over the sector, a local admin and a
+# unit's head over their subtree; nobody reads it for a unit outside that. The hash chain is
+# verified by the system admin.
+records_audit.read                own      Y    Y   F   F    F    Y    F    Y    F
+records_audit.read                below    Y    Y   F   F    F    Y    F    Y    -
+records_audit.read                outside  -    Y   F   F    F    F    F    F    F
+records_audit.read                dept     Y    Y   F   F    F    F    F    F    F
+records_audit.verify              any      Y    F   F   F    F    F    F    F    F
 # The system admin's technical operations: federating another agency's logins (R-ACC-10), the
 # account audit log, the realm's drift from its definition.
 federation.register               any      Y    F   F   F    F    F    F    F    F

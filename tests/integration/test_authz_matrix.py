@@ -422,6 +422,16 @@ async def _restore_backup(p: Probe) -> httpx.Response:
     return await p.api.post(f"/v1/backups/{backup['id']}/restore", json={"target_database": target})
 
 
+@operation("GET", "/v1/audit", "records_audit.read")
+async def _audit_entries(p: Probe) -> httpx.Response:
+    return await p.api.get("/v1/audit", params={"unit_id": p.unit_id, "include_subtree": "true"})
+
+
+@operation("POST", "/v1/audit/verify", "records_audit.verify")
+async def _verify_audit_chain(p: Probe) -> httpx.Response:
+    return await p.api.post("/v1/audit/verify")
+
+
 @operation("GET", "/v1/me", "account.me")
 async def _me(p: Probe) -> httpx.Response:
     return await p.api.get("/v1/me")

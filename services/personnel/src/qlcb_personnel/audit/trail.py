@@ -193,6 +193,26 @@ def _unit_paths(session: Session, person_ids: Iterable[str], unit_ids: Iterable[
     return found
 
 
+def _versioned(row: Any, earlier: dict[str, Any]) -> Any | None:
+    """The version a new record entry supersedes in the same flush, if any (a correction or a
+    closing): its change is then told against that version, field by field."""
+    if getattr(row, "__tablename__", None) != "record_entries":
+        return None
+    return earlier.get(row.entry_id)
+
+
+def _against(row: Any, previous: Any) -> dict[str, list[Any]]:
+    changes: dict[str, list[Any]] = {}
+    for column in inspect(row).mapper.column_attrs:
+        if column.key not in _VERSION_BOOKKEEPING:
+            _fields(column.key, getattr(previous, column.key), getattr(row, column.key), changes)
+    return changes
+
+
+_VERSION_BOOKKEEPING = frozenset({"id", "version", "recorded_at", "recorded_by", "superseded_at"})
+"""What every new version of an entry has new: its change is in the other fields."""
+
+
 def _before_flush(session: Session, _flush: UOWTransaction, _instances: Any) -> None:
     captured: list[tuple[str, Any, str | None, str | None]] = []
     for rows, action in ((session.new, CREATE), (session.dirty, UPDATE), (session.deleted, DELETE)):
@@ -204,21 +224,30 @@ def _before_flush(session: Session, _flush: UOWTransaction, _instances: Any) -> 
             captured.append((action, row, subject.person(row), subject.unit(row)))
     if not captured:
         return
+    superseded = {
+        row.entry_id: row
+        for action, row, _, _ in captured
+        if action == UPDATE and row.__tablename__ == "record_entries" and row.superseded_at is not None
+    }
     paths = _unit_paths(session, {p for _, _, p, _ in captured if p}, {u for _, _, _, u in captured if u})
     for action, row, person_id, unit_id in captured:
-        changes = _changes(row, action)
+        previous = _versioned(row, superseded) if action == CREATE else None
+        changes = _against(row, previous) if previous is not None else _changes(row, action)
         if not changes:
             continue
+        details: dict[str, Any] = {"changes": changes}
+        if previous is not None:
+            details |= {"supersedes": previous.id, "version": row.version, "change": row.change}
         where = f"person:{person_id}" if person_id else f"unit:{unit_id}" if unit_id else ""
         session.add(
             _entry(
                 session,
-                action=action,
+                action=UPDATE if previous is not None else action,
                 target=row.__tablename__,
                 target_id=_row_id(row),
                 person_id=person_id,
                 unit_path=paths.get(where),
-                details={"changes": changes},
+                details=details,
             )
         )
 
