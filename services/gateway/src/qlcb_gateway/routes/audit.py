@@ -48,6 +48,7 @@ class AuditChainCheck(BaseModel):
     first_broken_seq: int | None = Field(description="Mục đầu tiên làm đứt chuỗi")
     first_broken_id: str | None
     reason: str | None = Field(description="Lý do")
+    head_hash: str = Field(description="Mã băm của mục cuối còn nguyên vẹn: lưu ra ngoài để đối chiếu về sau")
 
 
 def _entry(entry: audit_pb2.AuditEntry) -> AuditEntryPublic:
@@ -119,4 +120,5 @@ async def verify_audit_chain(principal: Caller, backends: BackendsDep) -> AuditC
         first_broken_seq=result.first_broken_seq or None,
         first_broken_id=result.first_broken_id or None,
         reason=result.reason or None,
+        head_hash=result.head_hash,
     )

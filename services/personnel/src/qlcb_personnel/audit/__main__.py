@@ -30,7 +30,10 @@ def main() -> int:
     url = args.database_url or PersonnelSettings().database_url  # type: ignore[call-arg]
     result = asyncio.run(_verify(url))
     if result.intact:
-        print(f"Chuỗi nhật ký nguyên vẹn: {result.checked} mục đã kiểm tra, {result.unsealed} mục chưa niêm phong.")  # noqa: T201
+        print(  # noqa: T201
+            f"Chuỗi nhật ký nguyên vẹn: {result.checked} mục đã kiểm tra, {result.unsealed} mục chưa niêm phong. "
+            f"Mã băm cuối chuỗi: {result.head_hash}"
+        )
         return 0
     print(  # noqa: T201
         f"Chuỗi nhật ký bị phá vỡ tại mục số {result.first_broken_seq}"

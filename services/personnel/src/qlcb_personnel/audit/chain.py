@@ -79,6 +79,9 @@ class Verification:
     """Sealed entries read, in order."""
     unsealed: int
     """Entries not sealed yet (written within the last moments, or the sealer is not running)."""
+    head_hash: str
+    """The hash of the last entry found intact: kept outside the database, it shows later whether
+    the chain up to there was rewritten."""
     first_broken_seq: int | None = None
     first_broken_id: str | None = None
     reason: str | None = None
@@ -120,6 +123,6 @@ async def verify(session: AsyncSession, batch: int = 5000) -> Verification:
         if last.seq != checked or last.hash != running:
             broken = (checked + 1 if last.seq > checked else checked, None, "các mục cuối chuỗi đã bị xoá")
     if broken is None:
-        return Verification(checked, unsealed or 0)
+        return Verification(checked, unsealed or 0, running)
     seq, entry_id, reason = broken
-    return Verification(checked, unsealed or 0, seq, entry_id, reason)
+    return Verification(checked, unsealed or 0, running, seq, entry_id, reason)

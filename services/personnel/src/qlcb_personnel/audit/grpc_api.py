@@ -68,4 +68,5 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
             first_broken_seq=result.first_broken_seq or 0,
             first_broken_id=result.first_broken_id or "",
             reason=result.reason or "",
+            head_hash=result.head_hash,
         )

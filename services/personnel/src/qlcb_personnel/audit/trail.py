@@ -182,9 +182,8 @@ def _unit_paths(session: Session, person_ids: Iterable[str], unit_ids: Iterable[
         found_units = {uid: units[uid].path for uid in wanted if uid in units}
         missing = wanted - set(found_units)
         if missing:
-            found_units |= dict(
-                session.execute(select(Unit.id, Unit.path).where(Unit.id.in_(sorted(missing)))).tuples()
-            )
+            rows = session.execute(select(Unit.id, Unit.path).where(Unit.id.in_(sorted(missing))))
+            found_units |= {uid: path for uid, path in rows}
     for pid, unit_id in person_units.items():
         if unit_id in found_units:
             found[f"person:{pid}"] = found_units[unit_id]
@@ -193,12 +192,17 @@ def _unit_paths(session: Session, person_ids: Iterable[str], unit_ids: Iterable[
     return found
 
 
-def _versioned(row: Any, earlier: dict[str, Any]) -> Any | None:
-    """The version a new record entry supersedes in the same flush, if any (a correction or a
-    closing): its change is then told against that version, field by field."""
-    if getattr(row, "__tablename__", None) != "record_entries":
+def _versioned(session: Session, row: Any, earlier: dict[str, Any]) -> Any | None:
+    """The version a new record entry supersedes (a correction, a closing, a retraction), marked
+    superseded in this flush or an earlier one: its change is told against that version."""
+    if getattr(row, "__tablename__", None) != "record_entries" or row.version <= 1:
         return None
-    return earlier.get(row.entry_id)
+    if row.entry_id in earlier:
+        return earlier[row.entry_id]
+    with session.no_autoflush:
+        return session.scalar(
+            select(type(row)).where(type(row).entry_id == row.entry_id, type(row).version == row.version - 1)
+        )
 
 
 def _against(row: Any, previous: Any) -> dict[str, list[Any]]:
@@ -231,7 +235,7 @@ def _before_flush(session: Session, _flush: UOWTransaction, _instances: Any) -> 
     }
     paths = _unit_paths(session, {p for _, _, p, _ in captured if p}, {u for _, _, _, u in captured if u})
     for action, row, person_id, unit_id in captured:
-        previous = _versioned(row, superseded) if action == CREATE else None
+        previous = _versioned(session, row, superseded) if action == CREATE else None
         changes = _against(row, previous) if previous is not None else _changes(row, action)
         if not changes:
             continue
