@@ -9,7 +9,9 @@ calls, rows or people; the suite runs them so in tests/integration/test_bench_sm
 that each still runs and passes its own checks, in seconds; it prints the page, whose figures
 mean nothing at those sizes, and writes no file.
 `python -m bench --only search [--people N --units N]` starts the whole stack, loads the people the
-same way and runs the five searches (`search`), and prints that section; it writes no file."""
+same way and runs the five searches (`search`), and prints that section; it writes no file.
+`python -m bench --only audit [--entries N]` starts PostgreSQL (and Keycloak, NATS), loads an audit
+chain and verifies it (`audit_chain`), and prints that section; it writes no file."""
 
 from __future__ import annotations
 
@@ -78,7 +80,7 @@ async def _run(only: str | None, sizes: run.Sizes, command: str) -> str:
     infra = _start_infra(run_dir)
     services = ServiceStack(infra, run_dir)
     try:
-        if only != "grpc":
+        if only not in ("grpc", "audit"):
             _step("starting the services")
             services.start_all()
         passwords = seed_accounts(infra.keycloak_admin())
@@ -86,6 +88,10 @@ async def _run(only: str | None, sizes: run.Sizes, command: str) -> str:
         def admin_token() -> str:
             return password_token(infra.keycloak.base_url, "quantri", passwords["quantri"])
 
+        if only == "audit":
+            _step(f"audit chain verification ({sizes.audit_chain.entries:,} entries)")
+            chain_only = await run.audit_chain_verification(infra, "bench_audit", sizes.audit_chain)
+            return "\n".join(report.audit_chain_section(chain_only))
         token = admin_token()
         people = sizes.record_read.people
         if only == "search":
@@ -110,6 +116,8 @@ async def _run(only: str | None, sizes: run.Sizes, command: str) -> str:
         lag_sizes = sizes.event_latency
         _step(f"event latency (twice {lag_sizes.rate} writes/s for {lag_sizes.seconds} s)")
         lag = await run.event_lag(services, admin_token(), unit_id, lag_sizes)
+        _step(f"audit chain verification ({sizes.audit_chain.entries:,} entries)")
+        chained = await run.audit_chain_verification(infra, "bench_audit", sizes.audit_chain)
         _step(f"whole records: loading {people:,} people, then reading and writing")
         whole = await run.whole_records(services, admin_token, sizes.record_read)
         _step("search over the same people")
@@ -119,7 +127,7 @@ async def _run(only: str | None, sizes: run.Sizes, command: str) -> str:
         services.stop_all()
         infra.stop()
         shutil.rmtree(run_dir, ignore_errors=True)
-    results = run.Results(verify, calls, relayed, issued, lag, whole, found)
+    results = run.Results(verify, calls, relayed, issued, lag, whole, found, chained)
     return report.document(results, time.monotonic() - began, command)
 
 
@@ -127,7 +135,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--only", choices=["grpc", "record", "search"], help="run only these benchmarks and print them")
+    parser.add_argument(
+        "--only", choices=["grpc", "record", "search", "audit"], help="run only these benchmarks and print them"
+    )
     parser.add_argument(
         "--smoke",
         action="store_true",
@@ -145,6 +155,11 @@ def main() -> None:
         type=int,
         help=f"units the record and search benchmarks load (default {run.FULL.record_read.units:,})",
     )
+    parser.add_argument(
+        "--entries",
+        type=int,
+        help=f"audit entries the chain benchmark loads (default {run.FULL.audit_chain.entries:,})",
+    )
     args = parser.parse_args()
     sizes = run.SMOKE if args.smoke else run.FULL
     overrides = {name: value for name in ("people", "units") if (value := getattr(args, name)) is not None}
@@ -154,6 +169,11 @@ def main() -> None:
         except ValueError as exc:
             parser.error(str(exc))
         sizes = dataclasses.replace(sizes, record_read=record_sizes)
+    if args.entries is not None:
+        try:
+            sizes = dataclasses.replace(sizes, audit_chain=dataclasses.replace(sizes.audit_chain, entries=args.entries))
+        except ValueError as exc:
+            parser.error(str(exc))
     command = "python -m bench --smoke" if args.smoke else "make bench"
     page = asyncio.run(_run(args.only, sizes, command))
     if args.only is None and not args.smoke:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from bench import event_latency, grpc_call, issuance, record_read, relay, search, token_verify
+from bench import audit_chain, event_latency, grpc_call, issuance, record_read, relay, search, token_verify
 from qlcb_devstack.accounts import Account, ensure_user, password_token
 from qlcb_devstack.stack import Infra, ServiceStack
 
@@ -28,6 +28,7 @@ class Sizes:
     event_latency: event_latency.Sizes = field(default_factory=event_latency.Sizes)
     record_read: record_read.Sizes = field(default_factory=record_read.Sizes)
     search: search.Sizes = field(default_factory=search.Sizes)
+    audit_chain: audit_chain.Sizes = field(default_factory=audit_chain.Sizes)
 
 
 FULL = Sizes()
@@ -39,6 +40,7 @@ SMOKE = Sizes(
     event_latency=event_latency.SMOKE,
     record_read=record_read.SMOKE,
     search=search.SMOKE,
+    audit_chain=audit_chain.SMOKE,
 )
 
 
@@ -53,6 +55,7 @@ class Results:
     lag: dict[str, event_latency.Phase]
     whole: record_read.Result
     found: search.Result
+    chain: audit_chain.Result
 
 
 async def bench_unit(gateway_url: str, token: str, code: str, parent_id: str | None = None) -> str:
@@ -102,6 +105,16 @@ async def outbox_relay(infra: Infra, database: str, sizes: relay.Sizes) -> relay
         raise RuntimeError("the relay benchmark needs PostgreSQL")
     await asyncio.to_thread(infra.postgres.create_database, database)
     return await relay.measure(infra.nats.url, infra.nats.credentials("ops"), infra.postgres.dsn(database), sizes)
+
+
+async def audit_chain_verification(infra: Infra, database: str, sizes: audit_chain.Sizes) -> audit_chain.Result:
+    """The chain loaded into `database`, created here on the stack's PostgreSQL, and verified."""
+    if infra.postgres is None:
+        raise RuntimeError("the audit chain benchmark needs PostgreSQL")
+    await asyncio.to_thread(infra.postgres.create_database, database)
+    return await audit_chain.measure(
+        infra.postgres.dsn(database), infra.postgres.dsn(database, driver="postgresql"), sizes
+    )
 
 
 async def event_lag(

@@ -21,7 +21,18 @@ from pathlib import Path
 
 import pytest
 
-from bench import event_latency, grpc_call, issuance, record_read, relay, report, run, search, token_verify
+from bench import (
+    audit_chain,
+    event_latency,
+    grpc_call,
+    issuance,
+    record_read,
+    relay,
+    report,
+    run,
+    search,
+    token_verify,
+)
 from qlcb_devstack.nats import NatsServer
 from qlcb_devstack.ports import StackPorts
 from qlcb_devstack.stack import ServiceStack
@@ -90,6 +101,11 @@ async def calls(system: System) -> grpc_call.Result:
 @pytest.fixture(scope="module")
 async def relayed(system: System) -> relay.Result:
     return await run.outbox_relay(system.infra, unique_code("bench_outbox_").lower(), SIZES.relay)
+
+
+@pytest.fixture(scope="module")
+async def chained(system: System) -> audit_chain.Result:
+    return await run.audit_chain_verification(system.infra, unique_code("bench_audit_").lower(), SIZES.audit_chain)
 
 
 @pytest.fixture(scope="module")
@@ -295,6 +311,17 @@ def test_five_searches_are_measured_through_the_gateway_in_the_service_and_as_ra
         assert row["targets"] in {"met", "missed"}
 
 
+def test_the_audit_chain_is_verified_beside_a_raw_cursor_and_a_changed_entry_is_named(
+    chained: audit_chain.Result,
+) -> None:
+    entries = SIZES.audit_chain.entries
+    assert chained.checked == {"ours": entries, "raw": entries, "tampered": entries // 2}
+    _ratio(chained.ours_per_s, chained.raw_per_s)
+    (row,) = _table(report.audit_chain_section(chained), "personnel's verification entries/s")
+    for column in row:
+        _shown(row[column])
+
+
 def test_the_page_is_written_from_every_benchmark_and_says_what_no_test_enforces(
     verified: token_verify.Result,
     calls: grpc_call.Result,
@@ -303,8 +330,9 @@ def test_the_page_is_written_from_every_benchmark_and_says_what_no_test_enforces
     lag: dict[str, event_latency.Phase],
     whole: record_read.Result,
     found: search.Result,
+    chained: audit_chain.Result,
 ) -> None:
-    page = report.document(run.Results(verified, calls, relayed, issued, lag, whole, found), 1.0).splitlines()
+    page = report.document(run.Results(verified, calls, relayed, issued, lag, whole, found, chained), 1.0).splitlines()
     headings = [line for line in page if line.startswith("#")]
     assert headings == [
         "# Benchmarks",
@@ -316,10 +344,11 @@ def test_the_page_is_written_from_every_benchmark_and_says_what_no_test_enforces
         "## Account issuance, end to end",
         "## Whole record at scale",
         "## Search at scale",
+        "## Audit chain verification",
         report.ENFORCED[0],
     ]
     summary = _table(page, "measurement")
-    assert len(summary) == 9
+    assert len(summary) == 10
     for row in summary:
         _shown(row["ours"])
         if row["baseline"] != "—":
