@@ -38,13 +38,17 @@ class _Token:
         self._admin = next(a for a in demo.accounts() if a.tier == "system-admin")
         self._token = ""
         self._taken = 0.0
+        # One renewal at a time: the workers asking at once sent simultaneous password grants for
+        # one user, which Keycloak's brute-force detection answered by locking it for a minute.
+        self._renewing = asyncio.Lock()
 
     async def header(self) -> dict[str, str]:
-        if time.monotonic() - self._taken > TOKEN_LIFETIME:
-            self._token = await asyncio.to_thread(
-                password_token, self._keycloak_url, self._admin.username, self._admin.password
-            )
-            self._taken = time.monotonic()
+        async with self._renewing:
+            if time.monotonic() - self._taken > TOKEN_LIFETIME:
+                self._token = await asyncio.to_thread(
+                    password_token, self._keycloak_url, self._admin.username, self._admin.password
+                )
+                self._taken = time.monotonic()
         return {"Authorization": f"Bearer {self._token}"}
 
 
