@@ -7,7 +7,7 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from qlcb.personnel.v1 import audit_pb2
 from qlcb_gateway.dependencies import BackendsDep, Caller
@@ -83,8 +83,8 @@ async def list_audit_entries(
         str | None, Query(max_length=150, description="Người giữ tài khoản dùng chung: số định danh hoặc họ tên")
     ] = None,
     action: Annotated[str | None, Query(pattern=ACTIONS, description="Loại thao tác")] = None,
-    occurred_from: Annotated[str | None, Query(max_length=40, description=f"Từ (gồm): {_INSTANT}")] = None,
-    occurred_to: Annotated[str | None, Query(max_length=40, description=f"Đến (không gồm): {_INSTANT}")] = None,
+    occurred_from: Annotated[AwareDatetime | None, Query(description=f"Từ (gồm): {_INSTANT}")] = None,
+    occurred_to: Annotated[AwareDatetime | None, Query(description=f"Đến (không gồm): {_INSTANT}")] = None,
     page: Annotated[int, Query(ge=1, le=1_000_000, description="Trang")] = 1,
     page_size: Annotated[int, Query(ge=1, le=200, description="Số dòng một trang")] = 50,
 ) -> AuditPage:
@@ -97,8 +97,8 @@ async def list_audit_entries(
             account=account or "",
             holder=holder or "",
             action=action or "",
-            occurred_from=occurred_from or "",
-            occurred_to=occurred_to or "",
+            occurred_from=occurred_from.isoformat() if occurred_from else "",
+            occurred_to=occurred_to.isoformat() if occurred_to else "",
             page=page,
             page_size=page_size,
         ),
