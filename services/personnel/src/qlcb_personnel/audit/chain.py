@@ -92,12 +92,15 @@ class Verification:
 
 
 async def verify(session: AsyncSession, batch: int = 5000) -> Verification:
-    """Reads the sealed entries in order, a batch at a time (memory stays flat however long the
-    chain), and recomputes each hash; stops at the first entry that does not fit."""
+    """Reads the sealed entries in order up to the chain's head as it is when the check begins, a
+    batch at a time (memory stays flat however long the chain), and recomputes each hash; stops at
+    the first entry that does not fit. Entries sealed meanwhile are left to the next check."""
+    last = await session.scalar(select(AuditChainHead).where(AuditChainHead.id == HEAD_ID))
+    head_seq, head_hash = (last.seq, last.hash) if last is not None else (0, GENESIS)
     expected_seq, running, checked = 1, GENESIS, 0
     stream = await session.stream_scalars(
         select(AuditEntry)
-        .where(AuditEntry.seq.is_not(None))
+        .where(AuditEntry.seq.is_not(None), AuditEntry.seq <= head_seq)
         .order_by(AuditEntry.seq)
         .execution_options(yield_per=batch)
     )
@@ -117,11 +120,11 @@ async def verify(session: AsyncSession, batch: int = 5000) -> Verification:
             break
         running, expected_seq, checked = sealed, seq + 1, checked + 1
     await stream.close()
+    if broken is None and checked != head_seq:
+        broken = (checked + 1, None, f"thiếu các mục cuối chuỗi, từ số {checked + 1} đến {head_seq}")
+    elif broken is None and running != head_hash:
+        broken = (checked, None, "mã băm cuối chuỗi không khớp với mục cuối: chuỗi đã bị viết lại")
     unsealed = await session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.seq.is_(None)))
-    if broken is None:
-        last = await head(session)
-        if last.seq != checked or last.hash != running:
-            broken = (checked + 1 if last.seq > checked else checked, None, "các mục cuối chuỗi đã bị xoá")
     if broken is None:
         return Verification(checked, unsealed or 0, running)
     seq, entry_id, reason = broken
