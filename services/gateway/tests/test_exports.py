@@ -16,7 +16,12 @@ from qlcb.personnel.v1 import personnel_pb2
 from qlcb_gateway.exports import COLUMNS, CsvRows, Heading, Row, XlsxRows
 
 UNITS = {"u1": "Chi cục Hải quan cửa khẩu sân bay quốc tế Nội Bài"}
-HEADERS = ["STT", "Họ và tên", "Ngày sinh", "Giới tính", "Số định danh cá nhân", "Số hiệu cán bộ", "Đơn vị", "Trạng thái"]
+HEADERS = [
+    *("STT", "Họ và tên", "Ngày sinh", "Giới tính"),
+    *("Số định danh cá nhân", "Số hiệu cán bộ", "Đơn vị", "Trạng thái"),
+]
+FIRST = ["Nguyễn Thị Ánh", "Nữ", "001085012345", "HQ-001", UNITS["u1"], "Đang công tác"]
+"""The first row's cells but its number and birth date."""
 
 
 def _person(name: str, born: str = "1985-03-14", **fields: object) -> personnel_pb2.Person:
@@ -35,7 +40,7 @@ def _person(name: str, born: str = "1985-03-14", **fields: object) -> personnel_
 
 NAMES = [
     unicodedata.normalize("NFD", "Nguyễn Thị Ánh"),
-    "=HYPERLINK(\"http://example.invalid\",\"Bấm\")",
+    '=HYPERLINK("http://example.invalid","Bấm")',
     "+84 Trần Văn Cộng",
     "-Lê Văn Trừ",
     "@Phạm Văn A",
@@ -66,9 +71,9 @@ def test_the_csv_is_utf8_with_a_bom_and_no_cell_is_a_formula() -> None:
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert rows[0] == HEADERS
-    assert rows[1] == ["1", "Nguyễn Thị Ánh", "1985-03-14", "Nữ", "001085012345", "HQ-001", UNITS["u1"], "Đang công tác"]
+    assert rows[1] == ["1", FIRST[0], "1985-03-14", *FIRST[1:]]
     assert [r[1] for r in rows[2:]] == [
-        "'=HYPERLINK(\"http://example.invalid\",\"Bấm\")",
+        '\'=HYPERLINK("http://example.invalid","Bấm")',
         "'+84 Trần Văn Cộng",
         "'-Lê Văn Trừ",
         "'@Phạm Văn A",
@@ -98,7 +103,7 @@ def test_the_sheet_has_its_heading_a_frozen_header_sized_columns_and_dates_as_da
     assert widths == [c.width for c in COLUMNS]
 
     table = [[c.value for c in row] for row in sheet.iter_rows(min_row=6, max_row=11)]
-    assert table[0] == [1, "Nguyễn Thị Ánh", datetime(1985, 3, 14), "Nữ", "001085012345", "HQ-001", UNITS["u1"], "Đang công tác"]
+    assert table[0] == [1, FIRST[0], datetime(1985, 3, 14), *FIRST[1:]]
     assert sheet["C6"].is_date
     assert sheet["C6"].number_format == "DD/MM/YYYY"
     # Text stays text, whatever it begins with: no formula, no error value.
