@@ -9,7 +9,9 @@ calls, rows or people; the suite runs them so in tests/integration/test_bench_sm
 that each still runs and passes its own checks, in seconds; it prints the page, whose figures
 mean nothing at those sizes, and writes no file.
 `python -m bench --only search [--people N --units N]` starts the whole stack, loads the people the
-same way and runs the five searches (`search`), and prints that section; it writes no file."""
+same way and runs the five searches (`search`), and prints that section; it writes no file.
+`python -m bench --only export [--people N --units N]` does the same for the exports (`export`: e.g.
+`--people 100000` for the issue's 100,000 rows as CSV and XLSX); it writes no file."""
 
 from __future__ import annotations
 
@@ -93,6 +95,9 @@ async def _run(only: str | None, sizes: run.Sizes, command: str) -> str:
             return report.search_report(
                 await run.searches_alone(services, admin_token, sizes.record_read, sizes.search)
             )
+        if only == "export":
+            _step(f"export: loading {people:,} people, then exporting them")
+            return report.export_report(await run.exports_alone(services, admin_token, sizes.record_read, sizes.export))
         if only == "record":
             _step(f"whole records: loading {people:,} people, then reading and writing")
             return report.record_report(await run.whole_records(services, admin_token, sizes.record_read))
@@ -114,12 +119,14 @@ async def _run(only: str | None, sizes: run.Sizes, command: str) -> str:
         whole = await run.whole_records(services, admin_token, sizes.record_read)
         _step("search over the same people")
         found = await run.searches(services, admin_token, whole.loaded, sizes.search)
+        _step("export of the same people")
+        exported = await run.exports(services, admin_token, whole.loaded, sizes.export)
     finally:
         _step("stopping everything")
         services.stop_all()
         infra.stop()
         shutil.rmtree(run_dir, ignore_errors=True)
-    results = run.Results(verify, calls, relayed, issued, lag, whole, found)
+    results = run.Results(verify, calls, relayed, issued, lag, whole, found, exported)
     return report.document(results, time.monotonic() - began, command)
 
 
@@ -127,7 +134,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--only", choices=["grpc", "record", "search"], help="run only these benchmarks and print them")
+    parser.add_argument(
+        "--only", choices=["grpc", "record", "search", "export"], help="run only these benchmarks and print them"
+    )
     parser.add_argument(
         "--smoke",
         action="store_true",
@@ -138,12 +147,12 @@ def main() -> None:
     parser.add_argument(
         "--people",
         type=int,
-        help=f"people the record and search benchmarks load (default {run.FULL.record_read.people:,})",
+        help=f"people the record, search and export benchmarks load (default {run.FULL.record_read.people:,})",
     )
     parser.add_argument(
         "--units",
         type=int,
-        help=f"units the record and search benchmarks load (default {run.FULL.record_read.units:,})",
+        help=f"units the record, search and export benchmarks load (default {run.FULL.record_read.units:,})",
     )
     args = parser.parse_args()
     sizes = run.SMOKE if args.smoke else run.FULL

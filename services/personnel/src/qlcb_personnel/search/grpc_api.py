@@ -143,7 +143,8 @@ class _UnitNames:
         then = self._then or {}
         found = {uid: then[uid] for uid in wanted if uid in then}
         if missing := sorted(wanted - set(found)):
-            found |= dict((await session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(missing)))).tuples())
+            rows = await session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(missing)))
+            found |= {uid: name for uid, name in rows.tuples()}
         return found
 
 
