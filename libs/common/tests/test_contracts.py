@@ -135,6 +135,17 @@ VALID: dict[str, Callable[[], Message]] = {
         )
     ),
     subjects.IDENTITY_DELEGATION_REVOKED: lambda: identity_events.DelegationRevoked(id=str(uuid.uuid4())),
+    subjects.IDENTITY_HOLDER_RECORDED: lambda: identity_events.HolderRecorded(
+        assignment=identity_events.HolderAssignment(
+            id=str(uuid.uuid4()),
+            account_username="nhansu1.hanoi",
+            unit_path="/TCHQ/HQHN",
+            holder_name="Nguyễn Thị Giữ",
+            holder_personal_id="001088000123",
+            valid_from="2026-01-01",
+            valid_to="2026-07-01",
+        )
+    ),
 }
 CONTRACTS = {**PERSONNEL_EVENTS, **IDENTITY_EVENTS}
 
