@@ -10,6 +10,9 @@ that each still runs and passes its own checks, in seconds; it prints the page, 
 mean nothing at those sizes, and writes no file.
 `python -m bench --only search [--people N --units N]` starts the whole stack, loads the people the
 same way and runs the five searches (`search`), and prints that section; it writes no file.
+`python -m bench --only export [--people N --units N]` does the same for the exports (`export`: e.g.
+`--people 100000` for the issue's 100,000 rows as CSV and XLSX); it writes no file.
+
 `python -m bench --only audit [--entries N]` starts PostgreSQL (and Keycloak, NATS), loads an audit
 chain and verifies it (`audit_chain`), and prints that section; it writes no file."""
 
@@ -99,6 +102,9 @@ async def _run(only: str | None, sizes: run.Sizes, command: str) -> str:
             return report.search_report(
                 await run.searches_alone(services, admin_token, sizes.record_read, sizes.search)
             )
+        if only == "export":
+            _step(f"export: loading {people:,} people, then exporting them")
+            return report.export_report(await run.exports_alone(services, admin_token, sizes.record_read, sizes.export))
         if only == "record":
             _step(f"whole records: loading {people:,} people, then reading and writing")
             return report.record_report(await run.whole_records(services, admin_token, sizes.record_read))
@@ -122,12 +128,14 @@ async def _run(only: str | None, sizes: run.Sizes, command: str) -> str:
         whole = await run.whole_records(services, admin_token, sizes.record_read)
         _step("search over the same people")
         found = await run.searches(services, admin_token, whole.loaded, sizes.search)
+        _step("export of the same people")
+        exported = await run.exports(services, admin_token, whole.loaded, sizes.export)
     finally:
         _step("stopping everything")
         services.stop_all()
         infra.stop()
         shutil.rmtree(run_dir, ignore_errors=True)
-    results = run.Results(verify, calls, relayed, issued, lag, whole, found, chained)
+    results = run.Results(verify, calls, relayed, issued, lag, whole, found, exported, chained)
     return report.document(results, time.monotonic() - began, command)
 
 
@@ -136,7 +144,9 @@ def main() -> None:
         prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--only", choices=["grpc", "record", "search", "audit"], help="run only these benchmarks and print them"
+        "--only",
+        choices=["grpc", "record", "search", "export", "audit"],
+        help="run only these benchmarks and print them",
     )
     parser.add_argument(
         "--smoke",
@@ -148,12 +158,12 @@ def main() -> None:
     parser.add_argument(
         "--people",
         type=int,
-        help=f"people the record and search benchmarks load (default {run.FULL.record_read.people:,})",
+        help=f"people the record, search and export benchmarks load (default {run.FULL.record_read.people:,})",
     )
     parser.add_argument(
         "--units",
         type=int,
-        help=f"units the record and search benchmarks load (default {run.FULL.record_read.units:,})",
+        help=f"units the record, search and export benchmarks load (default {run.FULL.record_read.units:,})",
     )
     parser.add_argument(
         "--entries",

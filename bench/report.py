@@ -8,7 +8,7 @@ import platform
 import statistics
 from datetime import UTC, datetime
 
-from bench import audit_chain, event_latency, grpc_call, issuance, record_read, relay, search, token_verify
+from bench import audit_chain, event_latency, export, grpc_call, issuance, record_read, relay, search, token_verify
 from bench.run import Results
 
 ENFORCED = [
@@ -31,8 +31,9 @@ ENFORCED = [
     "and the outbox no unpublished row; every issued account sat in its unit's group with its tier; every "
     "person written reached reports' inbox and lag histogram; each whole record read through the gateway "
     "held exactly the raw query's rows, and each salary step written was the person's current one afterwards; "
-    "each search found as many people through the gateway, in the service and by raw SQL; the audit chain "
-    "loaded was found intact by both verifications, and an entry changed in it was named.",
+    "each search found as many people through the gateway, in the service and by raw SQL; each export, CSV "
+    "and XLSX read back, held every person loaded, as many as COPY wrote; the audit chain loaded was found "
+    "intact by both verifications, and an entry changed in it was named.",
     "",
 ]
 """The section every docs/benchmarks.md ends with (the smoke test holds the page to it)."""
@@ -402,6 +403,70 @@ def search_section(result: search.Result, loaded_here: bool) -> list[str]:
     ]
 
 
+def _mb(memory: export.Memory | None) -> str:
+    return "—" if memory is None else f"{memory.before_mb:.0f} → {memory.peak_mb:.0f} (+{memory.rise_mb:.0f})"
+
+
+def export_summary_rows(result: export.Result) -> list[str]:
+    copy = result.median("copy")
+    rows = []
+    for kind in export.KINDS:
+        run = result.median(kind)
+        peak = f"{run.gateway.peak_mb:.0f} MB" if run.gateway else "—"
+        rows.append(
+            f"| export as {kind.upper()} through the gateway ({run.rows:,} rows; gateway peak {peak}) "
+            f"| {run.rows_per_second:,.0f} rows/s | {copy.rows_per_second:,.0f} rows/s (COPY) "
+            f"| {run.rows_per_second / copy.rows_per_second:.2f} |"
+        )
+    return rows
+
+
+def _export_rows(result: export.Result) -> list[str]:
+    rows = []
+    for kind in (*export.KINDS, "copy"):
+        run = result.median(kind)
+        label = f"{kind.upper()} through the gateway" if kind != "copy" else "raw `COPY … TO STDOUT` (CSV)"
+        flat = run.gateway is None or run.gateway.peak_mb <= export.MEMORY_TARGET_MB
+        rows.append(
+            f"| {label} | {run.rows:,} | {run.seconds:.2f} "
+            f"| {run.rows_per_second:,.0f}{export.spread(result.runs[kind])} "
+            f"| {run.megabytes:.1f} | {_mb(run.gateway)} | {_mb(run.personnel)} "
+            f"| {run.rows_per_second / result.median('copy').rows_per_second:.2f} "
+            f"| {_verdict(flat) if kind != 'copy' else '—'} |"
+        )
+    return rows
+
+
+def export_section(result: export.Result, loaded_here: bool) -> list[str]:
+    loaded, sizes = result.loaded, result.sizes
+    how = (
+        "loaded for this benchmark by `bench/record_read.py`'s loader"
+        if loaded_here
+        else ("the people the whole-record benchmark loaded")
+    )
+    return [
+        "## Export at scale",
+        "",
+        f"Run of {datetime.now(UTC):%Y-%m-%d %H:%M} UTC over {loaded.people:,} people in {loaded.units:,} units, "
+        f"{how}. Every person exported by the system admin (no criteria: the widest scope), "
+        f"{sizes.rounds} time(s) in each format, the median shown (the rounds' spread of rows/s in brackets): "
+        "through the gateway (`GET /v1/persons/export`, the file received whole by one client, the CSV counted "
+        "as it arrived, the XLSX saved and read back with openpyxl afterwards, untimed), and PostgreSQL's own "
+        "`COPY (…) TO STDOUT WITH (FORMAT csv)` of the same columns in the same order, the floor of any "
+        "export. Resident memory (MB) of the gateway and of personnel is sampled every "
+        f"{export.SAMPLE_SECONDS * 1000:.0f} ms while each export runs: what each held before → its peak "
+        f"(the rise). Target: the gateway's peak under {export.MEMORY_TARGET_MB:.0f} MB, flat however many rows. "
+        f"The machine's load average (1 minute) was {result.load_average[0]:.1f} when the exports began and "
+        f"{result.load_average[1]:.1f} when they ended.",
+        "",
+        "| export | rows | seconds | rows/s | MB sent | gateway RSS MB | personnel RSS MB | ratio to COPY "
+        "| memory target |",
+        "|---|---|---|---|---|---|---|---|---|",
+        *_export_rows(result),
+        "",
+    ]
+
+
 def audit_chain_summary_rows(result: audit_chain.Result) -> list[str]:
     return [
         f"| audit chain verification ({result.sizes.entries:,} entries) | {result.ours_per_s:,.0f} entries/s "
@@ -444,6 +509,11 @@ def search_report(found: search.Result) -> str:
     return "\n".join(search_section(found, loaded_here=True))
 
 
+def export_report(exported: export.Result) -> str:
+    """`python -m bench --only export`: the export section, over people loaded for it."""
+    return "\n".join(export_section(exported, loaded_here=True))
+
+
 def document(results: Results, seconds: float, command: str = "make bench") -> str:
     """The whole page, from a run of every benchmark by `command` that took `seconds`."""
     relayed, lag = results.relay, results.lag
@@ -469,6 +539,7 @@ def document(results: Results, seconds: float, command: str = "make bench") -> s
             f"| {relayed.bare_per_s:,.0f} msgs/s | {relayed.ratio:.2f} |",
             *record_summary_rows(results.whole),
             *search_summary_rows(results.found),
+            *export_summary_rows(results.exported),
             *audit_chain_summary_rows(results.chain),
             "",
             *verify_section(results.verify),
@@ -478,6 +549,7 @@ def document(results: Results, seconds: float, command: str = "make bench") -> s
             *issuance_section(results.issuance),
             *record_section(results.whole),
             *search_section(results.found, loaded_here=False),
+            *export_section(results.exported, loaded_here=False),
             *audit_chain_section(results.chain),
             *ENFORCED,
         ]

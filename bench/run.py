@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from bench import audit_chain, event_latency, grpc_call, issuance, record_read, relay, search, token_verify
+from bench import audit_chain, event_latency, export, grpc_call, issuance, record_read, relay, search, token_verify
 from qlcb_devstack.accounts import Account, ensure_user, password_token
 from qlcb_devstack.stack import Infra, ServiceStack
 
@@ -28,6 +28,7 @@ class Sizes:
     event_latency: event_latency.Sizes = field(default_factory=event_latency.Sizes)
     record_read: record_read.Sizes = field(default_factory=record_read.Sizes)
     search: search.Sizes = field(default_factory=search.Sizes)
+    export: export.Sizes = field(default_factory=export.Sizes)
     audit_chain: audit_chain.Sizes = field(default_factory=audit_chain.Sizes)
 
 
@@ -40,6 +41,7 @@ SMOKE = Sizes(
     event_latency=event_latency.SMOKE,
     record_read=record_read.SMOKE,
     search=search.SMOKE,
+    export=export.SMOKE,
     audit_chain=audit_chain.SMOKE,
 )
 
@@ -55,6 +57,7 @@ class Results:
     lag: dict[str, event_latency.Phase]
     whole: record_read.Result
     found: search.Result
+    exported: export.Result
     chain: audit_chain.Result
 
 
@@ -161,3 +164,28 @@ async def searches_alone(
     dsn = _personnel_dsn(services)
     loaded = await record_read.load_in_child(dsn, record_sizes.people, record_sizes.units)
     return await search.measure(services.gateway_url, admin_token, dsn, loaded, sizes)
+
+
+def _pids(services: ServiceStack) -> dict[str, int]:
+    """The gateway's and personnel's processes, whose memory the export benchmark samples."""
+    pids = {name: services.processes[name].pid for name in ("gateway", "personnel")}
+    return {name: pid for name, pid in pids.items() if pid is not None}
+
+
+async def exports(
+    services: ServiceStack, admin_token: Callable[[], str], loaded: record_read.Loaded, sizes: export.Sizes
+) -> export.Result:
+    """Every person the whole-record benchmark `loaded`, exported as CSV and XLSX, beside COPY."""
+    return await export.measure(
+        services.gateway_url, admin_token, _personnel_dsn(services), loaded, _pids(services), sizes
+    )
+
+
+async def exports_alone(
+    services: ServiceStack, admin_token: Callable[[], str], record_sizes: record_read.Sizes, sizes: export.Sizes
+) -> export.Result:
+    """`--only export`: the whole-record benchmark's loader, then the exports. Personnel's database
+    must hold nothing yet."""
+    dsn = _personnel_dsn(services)
+    loaded = await record_read.load_in_child(dsn, record_sizes.people, record_sizes.units)
+    return await export.measure(services.gateway_url, admin_token, dsn, loaded, _pids(services), sizes)

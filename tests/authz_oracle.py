@@ -131,6 +131,17 @@ person.read                       own      -    Y   Y   Y    Y    Y    Y    Y   
 person.read                       below    Y    Y   Y   H    H    Y    Y    Y    -
 person.read                       outside  -    Y   Y   H    H    H    H    H    H
 person.read                       dept     Y    Y   Y   H    H    H    H    H    H
+# Exporting a list of records (R-PER-5, R-TIER-1; 001 Điều 8.3): the accounts of Vụ Tổ chức cán bộ the
+# whole sector, those of a Cục and its equals the staff their unit manages (a Vụ or a Cục of the
+# General Department its own unit, the local tiers their subtree, the officer with the particulars
+# its admin granted), a unit's head its subtree; a civil servant, who reads only its own record,
+# exports nothing. Probed with an export of the target's unit: a record outside the caller's scope
+# is not in the file, as if it did not exist (H).
+person.export                     me       -    -   -   -    -    -    -    -    F
+person.export                     own      -    Y   Y   Y    Y    Y    Y    Y    F
+person.export                     below    Y    Y   Y   H    H    Y    Y    Y    -
+person.export                     outside  -    Y   Y   H    H    H    H    H    F
+person.export                     dept     Y    Y   Y   H    H    H    H    H    F
 # Reading each section of a found record.
 record.identity.read              me       -    -   -   -    -    -    -    -    Y
 record.identity.read              own      -    Y   Y   Y    Y    Y    Y    Y    H

@@ -7,6 +7,8 @@ code what to expect."""
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -278,6 +280,19 @@ async def _read_person(p: Probe) -> httpx.Response:
     return await p.api.get(f"/v1/persons/{(await _seeded(p))['person']}")
 
 
+@operation("GET", "/v1/persons/export", "person.export")
+async def _export_persons(p: Probe) -> httpx.Response:
+    """The target unit's staff as CSV: done if the file holds the probe's person, as if it did not
+    exist (404) if it does not; a refusal as it comes."""
+    person = (await p.admin.get(f"/v1/persons/{(await _seeded(p))['person']}")).json()
+    params = {"format": "csv", "unit_id": person["unit_id"], "personal_id": person["personal_id"]}
+    exported = await p.api.get("/v1/persons/export", params=params)
+    if exported.status_code != 200:
+        return exported
+    held = person["personal_id"] in {row[4] for row in csv.reader(io.StringIO(exported.text.lstrip("\ufeff")))}
+    return exported if held else httpx.Response(404, text="the export does not hold the person")
+
+
 @operation("GET", "/v1/persons/{person_id}/record", "person.read")
 async def _whole_record(p: Probe) -> httpx.Response:
     return await p.api.get(f"/v1/persons/{(await _seeded(p))['person']}/record")
@@ -540,7 +555,8 @@ async def test_each_login_gets_what_the_regulation_gives_its_tier(system: System
 
         # The people the probes share, made before they run so that none is made twice.
         for probe in probes.values():
-            if any(c.target == probe.target and c.operation.startswith(("record.", "person.read")) for c in cells):
+            prepared = ("record.", "person.read", "person.export")
+            if any(c.target == probe.target and c.operation.startswith(prepared) for c in cells):
                 await _prepare(probe)
         wrong = await asyncio.gather(*(answer(c, op) for c in cells for op in OPERATIONS if op.row == c.operation))
     mismatches = sorted(w for w in wrong if w)

@@ -24,6 +24,7 @@ import pytest
 from bench import (
     audit_chain,
     event_latency,
+    export,
     grpc_call,
     issuance,
     record_read,
@@ -166,6 +167,15 @@ async def whole(system: System, record_stack: ServiceStack) -> record_read.Resul
 async def found(system: System, record_stack: ServiceStack, whole: record_read.Result) -> search.Result:
     """The five searches over the people the whole-record benchmark loaded, as `make bench` runs them."""
     return await run.searches(record_stack, lambda: system.token(ADMIN), whole.loaded, SIZES.search)
+
+
+@pytest.fixture(scope="module")
+async def exported(
+    system: System, record_stack: ServiceStack, whole: record_read.Result, found: search.Result
+) -> export.Result:
+    """Every person the whole-record benchmark loaded, exported as `make bench` exports them (after
+    the searches)."""
+    return await run.exports(record_stack, lambda: system.token(ADMIN), whole.loaded, SIZES.export)
 
 
 # What a user of each benchmark would notice.
@@ -311,6 +321,35 @@ def test_five_searches_are_measured_through_the_gateway_in_the_service_and_as_ra
         assert row["targets"] in {"met", "missed"}
 
 
+def test_exports_are_measured_through_the_gateway_beside_copy(exported: export.Result) -> None:
+    people = SIZES.record_read.people
+    for kind in (*export.KINDS, "copy"):
+        runs = exported.runs[kind]
+        assert len(runs) == SIZES.export.rounds
+        # Each export's rows were checked as it ran (the XLSX read back); here, that each held everyone.
+        assert {r.rows for r in runs} == {people}, kind
+        for run_ in runs:
+            assert run_.megabytes > 0
+            assert run_.gateway is not None, "the gateway's memory was sampled"
+            assert run_.personnel is not None, "personnel's memory was sampled"
+            assert run_.gateway.peak_mb >= run_.gateway.before_mb > 0
+            assert run_.personnel.peak_mb >= run_.personnel.before_mb > 0
+    for kind in export.KINDS:
+        _ratio(exported.median(kind).rows_per_second, exported.median("copy").rows_per_second)
+    rows = _table(report.export_section(exported, loaded_here=False), "export")
+    assert [row["export"] for row in rows] == [
+        "CSV through the gateway",
+        "XLSX through the gateway",
+        "raw `COPY … TO STDOUT` (CSV)",
+    ]
+    for row in rows:
+        assert _shown(row["rows"]) == people
+        assert _shown(row["rows/s"]) > 0
+        assert len(_figures(row["gateway RSS MB"])) == 3, "before, peak and the rise"
+        _shown(row["ratio to COPY"])
+    assert {row["memory target"] for row in rows[:2]} <= {"met", "missed"}
+
+
 def test_the_audit_chain_is_verified_beside_a_raw_cursor_and_a_changed_entry_is_named(
     chained: audit_chain.Result,
 ) -> None:
@@ -330,9 +369,12 @@ def test_the_page_is_written_from_every_benchmark_and_says_what_no_test_enforces
     lag: dict[str, event_latency.Phase],
     whole: record_read.Result,
     found: search.Result,
+    exported: export.Result,
     chained: audit_chain.Result,
 ) -> None:
-    page = report.document(run.Results(verified, calls, relayed, issued, lag, whole, found, chained), 1.0).splitlines()
+    page = report.document(
+        run.Results(verified, calls, relayed, issued, lag, whole, found, exported, chained), 1.0
+    ).splitlines()
     headings = [line for line in page if line.startswith("#")]
     assert headings == [
         "# Benchmarks",
@@ -344,11 +386,12 @@ def test_the_page_is_written_from_every_benchmark_and_says_what_no_test_enforces
         "## Account issuance, end to end",
         "## Whole record at scale",
         "## Search at scale",
+        "## Export at scale",
         "## Audit chain verification",
         report.ENFORCED[0],
     ]
     summary = _table(page, "measurement")
-    assert len(summary) == 10
+    assert len(summary) == 12
     for row in summary:
         _shown(row["ours"])
         if row["baseline"] != "—":

@@ -1,6 +1,6 @@
 """The balanced channel against two real in-process gRPC servers playing replicas of personnel:
 calls go round-robin to those whose health is SERVING, a read answered UNAVAILABLE is asked again
-elsewhere, a write never is."""
+elsewhere, a write never is, nor a stream (an export) that failed after sending rows."""
 
 from __future__ import annotations
 
@@ -15,10 +15,11 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 
-from qlcb.personnel.v1 import personnel_pb2, personnel_pb2_grpc
+from qlcb.personnel.v1 import personnel_pb2, personnel_pb2_grpc, search_pb2, search_pb2_grpc
 from qlcb_common.grpc_client import balanced_channel, reads, service_config
 
 PERSONNEL = personnel_pb2.DESCRIPTOR.services_by_name["PersonnelService"]
+SEARCH = search_pb2.DESCRIPTOR.services_by_name["PersonSearchService"]
 SERVING, NOT_SERVING = health_pb2.HealthCheckResponse.SERVING, health_pb2.HealthCheckResponse.NOT_SERVING
 
 
@@ -127,3 +128,53 @@ async def test_a_write_answered_unavailable_is_not_asked_again(replicas: Replica
         await stub.CreatePerson(personnel_pb2.CreatePersonRequest(personal_id="001088012345"), timeout=5)
     assert refused.value.code() is grpc.StatusCode.UNAVAILABLE
     assert a.replica.calls["CreatePerson"] + b.replica.calls["CreatePerson"] == 1, "asked once, whatever it did"
+
+
+class Exporter(search_pb2_grpc.PersonSearchServiceServicer):
+    """Streams two chunks of rows; `dies` makes it answer UNAVAILABLE after the first."""
+
+    def __init__(self) -> None:
+        self.dies = False
+        self.calls = 0
+
+    async def ExportPersons(
+        self, request: search_pb2.ExportPersonsRequest, context: grpc.aio.ServicerContext[object, object]
+    ) -> AsyncIterator[search_pb2.ExportPersonsResponse]:
+        self.calls += 1
+        yield search_pb2.ExportPersonsResponse(persons=[personnel_pb2.Person(full_name="Nguyễn Văn An")])
+        if self.dies:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "died midway")
+        yield search_pb2.ExportPersonsResponse(persons=[personnel_pb2.Person(full_name="Trần Thị Bình")])
+
+
+async def test_an_export_streams_through_the_balanced_channel_and_is_never_asked_again() -> None:
+    """A stream is not a read to retry: one that failed after sending rows is answered as it failed
+    (the client has rows already, and the export is in the audit trail once)."""
+    assert "ExportPersons" not in {entry["method"] for entry in reads([SEARCH])}
+    # The generated stubs declare every method abstract; this one implements the one it is asked.
+    server, exporter, health = grpc.aio.server(), Exporter(), HealthServicer()  # type: ignore[abstract]
+    search_pb2_grpc.add_PersonSearchServiceServicer_to_server(exporter, server)
+    health_pb2_grpc.add_HealthServicer_to_server(health, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    await health.set("", SERVING)
+    channel = balanced_channel(f"ipv4:127.0.0.1:{port}", [PERSONNEL, SEARCH])
+    try:
+        stub = search_pb2_grpc.PersonSearchServiceStub(channel)
+        request = search_pb2.ExportPersonsRequest(format="csv")
+        names = [p.full_name async for chunk in stub.ExportPersons(request, timeout=5) for p in chunk.persons]
+        assert names == ["Nguyễn Văn An", "Trần Thị Bình"]
+        exporter.dies, exporter.calls = True, 0
+        received: list[str] = []
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await _read_names(stub.ExportPersons(request, timeout=5), received)
+        assert refused.value.code() is grpc.StatusCode.UNAVAILABLE
+        assert (received, exporter.calls) == (["Nguyễn Văn An"], 1)
+    finally:
+        await channel.close()
+        await server.stop(0)
+
+
+async def _read_names(call: AsyncIterator[search_pb2.ExportPersonsResponse], names: list[str]) -> None:
+    async for chunk in call:
+        names += [p.full_name for p in chunk.persons]

@@ -1,10 +1,14 @@
 """The shared interceptor on a real in-process gRPC server: authentication, the caller in
-context, ServiceErrors as status codes with field details, streaming refused, and server
-reflection answered without a token only where it is enabled."""
+context, ServiceErrors as status codes with field details, for unary and server-streaming calls
+alike (a stream counted as a call in flight until it ends or its client goes away, and held at its
+fault point); streaming from the client refused; server reflection answered without a token only
+where it is enabled."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -16,8 +20,10 @@ from jwt_keys import ISSUER, SERVICE, FakeKeycloak
 
 from qlcb_common.auth import TokenVerifier
 from qlcb_common.errors import FieldViolation, InvalidArgument
+from qlcb_common.faults import FaultPoints, arm, grpc_call, held, release
 from qlcb_common.grpc_interceptor import ServiceInterceptor, current_principal
 from qlcb_common.settings import OidcSettings
+from qlcb_common.shutdown import Calls
 
 
 def _identity(data: bytes) -> bytes:
@@ -32,18 +38,49 @@ async def invalid(_request: bytes, _context: Any) -> bytes:
     raise InvalidArgument([FieldViolation("personal_id", "12 chữ số"), FieldViolation("sex", "bắt buộc")])
 
 
-async def stream(_request: bytes, _context: Any) -> AsyncIterator[bytes]:
-    yield b"unauthenticated data"
+class Streams:
+    """What the streaming handlers saw: how far each went and whether its clean-up ran."""
+
+    def __init__(self) -> None:
+        self.cleaned_up: asyncio.Event = asyncio.Event()
+        self.sent = 0
 
 
-@pytest.fixture
-async def channel(keycloak: FakeKeycloak) -> AsyncIterator[grpc.aio.Channel]:
-    verifier = TokenVerifier(
-        OidcSettings(issuer=ISSUER),  # type: ignore[arg-type]
-        SERVICE,
-        http=httpx.AsyncClient(transport=httpx.MockTransport(keycloak.handler)),
-    )
-    server = grpc.aio.server(interceptors=[ServiceInterceptor(SERVICE, verifier)])
+STREAMS = Streams()
+
+
+async def count(request: bytes, _context: Any) -> AsyncIterator[bytes]:
+    """Replies with the caller's name and a number, as many as the request says (a generator)."""
+    for n in range(int(request or b"3")):
+        yield f"{current_principal().username} {n}".encode()
+
+
+async def written(request: bytes, context: Any) -> None:
+    """The same, written by the handler itself (`context.write`)."""
+    for n in range(int(request or b"3")):
+        await context.write(f"{current_principal().username} {n}".encode())
+
+
+async def fails_midway(_request: bytes, _context: Any) -> AsyncIterator[bytes]:
+    yield b"first"
+    raise InvalidArgument([FieldViolation("unit_id", "Không có đơn vị này")])
+
+
+async def endless(_request: bytes, _context: Any) -> AsyncIterator[bytes]:
+    try:
+        while True:
+            STREAMS.sent += 1
+            yield b"x" * 1024
+    finally:
+        STREAMS.cleaned_up.set()
+
+
+async def from_client(requests: Any, _context: Any) -> bytes:
+    return b"unauthenticated data"
+
+
+def _server(interceptor: ServiceInterceptor) -> grpc.aio.Server:
+    server = grpc.aio.server(interceptors=[interceptor])
     server.add_generic_rpc_handlers(
         (
             grpc.method_handlers_generic_handler(
@@ -51,11 +88,40 @@ async def channel(keycloak: FakeKeycloak) -> AsyncIterator[grpc.aio.Channel]:
                 {
                     "WhoAmI": grpc.unary_unary_rpc_method_handler(whoami, _identity, _identity),
                     "Invalid": grpc.unary_unary_rpc_method_handler(invalid, _identity, _identity),
-                    "Stream": grpc.unary_stream_rpc_method_handler(stream, _identity, _identity),
+                    "Count": grpc.unary_stream_rpc_method_handler(count, _identity, _identity),
+                    "Written": grpc.unary_stream_rpc_method_handler(written, _identity, _identity),
+                    "FailsMidway": grpc.unary_stream_rpc_method_handler(fails_midway, _identity, _identity),
+                    "Endless": grpc.unary_stream_rpc_method_handler(endless, _identity, _identity),
+                    "FromClient": grpc.stream_unary_rpc_method_handler(from_client, _identity, _identity),
                 },
             ),
         )
     )
+    return server
+
+
+def _verifier(keycloak: FakeKeycloak) -> TokenVerifier:
+    return TokenVerifier(
+        OidcSettings(issuer=ISSUER),  # type: ignore[arg-type]
+        SERVICE,
+        http=httpx.AsyncClient(transport=httpx.MockTransport(keycloak.handler)),
+    )
+
+
+@pytest.fixture
+def calls() -> Calls:
+    return Calls()
+
+
+@pytest.fixture
+def faults_dir(tmp_path: Path) -> Path:
+    return tmp_path / "faults"
+
+
+@pytest.fixture
+async def channel(keycloak: FakeKeycloak, calls: Calls, faults_dir: Path) -> AsyncIterator[grpc.aio.Channel]:
+    interceptor = ServiceInterceptor(SERVICE, _verifier(keycloak), calls=calls, faults=FaultPoints(faults_dir))
+    server = _server(interceptor)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
     async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as opened:
@@ -90,13 +156,100 @@ async def test_invalid_argument_names_every_field(channel: grpc.aio.Channel, key
     assert [v.field for v in bad_request.field_violations] == ["personal_id", "sex"]
 
 
-async def test_streaming_methods_are_refused_rather_than_left_open(
+def _stream(channel: grpc.aio.Channel, method: str) -> Any:
+    return channel.unary_stream(f"/test.Svc/{method}", request_serializer=_identity, response_deserializer=_identity)
+
+
+async def _read_into(replies: list[bytes], call: Any) -> None:
+    async for reply in call:
+        replies.append(reply)
+
+
+def _auth(keycloak: FakeKeycloak) -> tuple[tuple[str, str], ...]:
+    return (("authorization", f"Bearer {keycloak.token()}"),)
+
+
+@pytest.mark.parametrize("method", ["Count", "Written"])
+async def test_a_stream_reaches_its_handler_as_the_verified_caller(
+    channel: grpc.aio.Channel, keycloak: FakeKeycloak, method: str
+) -> None:
+    """Whether the handler yields its replies or writes them itself."""
+    replies = [reply async for reply in _stream(channel, method)(b"3", metadata=_auth(keycloak))]
+    assert replies == [b"qthanoi 0", b"qthanoi 1", b"qthanoi 2"]
+
+
+@pytest.mark.parametrize("authorization", [None, "Bearer not-a-jwt"])
+async def test_a_stream_without_a_valid_token_is_unauthenticated_before_any_reply(
+    channel: grpc.aio.Channel, authorization: str | None
+) -> None:
+    metadata = () if authorization is None else (("authorization", authorization),)
+    replies: list[bytes] = []
+    with pytest.raises(grpc.aio.AioRpcError) as error:
+        await _read_into(replies, _stream(channel, "Count")(b"3", metadata=metadata))
+    assert error.value.code() is grpc.StatusCode.UNAUTHENTICATED
+    assert replies == []
+
+
+async def test_a_service_error_midway_ends_the_stream_with_its_status_and_details(
     channel: grpc.aio.Channel, keycloak: FakeKeycloak
 ) -> None:
-    call = channel.unary_stream("/test.Svc/Stream", request_serializer=_identity, response_deserializer=_identity)
+    replies: list[bytes] = []
     with pytest.raises(grpc.aio.AioRpcError) as error:
-        async for _ in call(b"", metadata=(("authorization", f"Bearer {keycloak.token()}"),)):
-            pass
+        await _read_into(replies, _stream(channel, "FailsMidway")(b"", metadata=_auth(keycloak)))
+    assert replies == [b"first"]
+    assert error.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    details = dict(error.value.trailing_metadata() or ())["grpc-status-details-bin"]
+    bad_request = error_details_pb2.BadRequest()
+    assert status_pb2.Status.FromString(details).details[0].Unpack(bad_request)
+    assert [v.field for v in bad_request.field_violations] == ["unit_id"]
+
+
+async def test_a_stream_is_a_call_in_flight_until_its_client_goes_away(
+    channel: grpc.aio.Channel, keycloak: FakeKeycloak, calls: Calls
+) -> None:
+    """A stream the client reads slowly is held back by flow control, not buffered whole; when the
+    client cancels, the call ends at once: the handler's clean-up runs and the call is no longer
+    counted (so a stopping service does not wait for it)."""
+    STREAMS.cleaned_up.clear()
+    STREAMS.sent = 0
+    call = _stream(channel, "Endless")(b"", metadata=_auth(keycloak))
+    assert len(await call.read()) == 1024
+    assert calls.in_flight == 1
+    await asyncio.sleep(0.2)  # the handler runs ahead only as far as the transport's windows let it
+    assert STREAMS.sent < 10_000, "a slow client holds the stream back"
+    call.cancel()
+    await asyncio.wait_for(STREAMS.cleaned_up.wait(), timeout=5)
+    for _ in range(100):
+        if calls.in_flight == 0:
+            break
+        await asyncio.sleep(0.01)
+    assert calls.in_flight == 0
+
+
+async def test_a_stream_is_held_at_its_fault_point_after_authentication(
+    channel: grpc.aio.Channel, keycloak: FakeKeycloak, faults_dir: Path
+) -> None:
+    point = grpc_call("/test.Svc/Count")
+    arm(faults_dir, point)
+    call = _stream(channel, "Count")(b"2", metadata=_auth(keycloak))
+    first = asyncio.ensure_future(call.read())
+    for _ in range(500):
+        if held(faults_dir, point) is not None:
+            break
+        await asyncio.sleep(0.01)
+    assert held(faults_dir, point) == {"method": "/test.Svc/Count"}
+    assert not first.done()
+    release(faults_dir, point)
+    assert await asyncio.wait_for(first, timeout=5) == b"qthanoi 0"
+    assert await call.read() == b"qthanoi 1"
+
+
+async def test_streaming_from_the_client_is_refused_rather_than_left_open(
+    channel: grpc.aio.Channel, keycloak: FakeKeycloak
+) -> None:
+    call = channel.stream_unary("/test.Svc/FromClient", request_serializer=_identity, response_deserializer=_identity)
+    with pytest.raises(grpc.aio.AioRpcError) as error:
+        await call(iter([b"a"]), metadata=_auth(keycloak))
     assert error.value.code() is grpc.StatusCode.UNIMPLEMENTED
 
 
@@ -104,12 +257,7 @@ async def test_streaming_methods_are_refused_rather_than_left_open(
 async def test_reflection_is_public_only_where_enabled(keycloak: FakeKeycloak, enabled: bool) -> None:
     """Even with the reflection service registered, a server whose interceptor was not told it is
     enabled refuses it: the interceptor opens no method without a token by name alone."""
-    verifier = TokenVerifier(
-        OidcSettings(issuer=ISSUER),  # type: ignore[arg-type]
-        SERVICE,
-        http=httpx.AsyncClient(transport=httpx.MockTransport(keycloak.handler)),
-    )
-    server = grpc.aio.server(interceptors=[ServiceInterceptor(SERVICE, verifier, reflection=enabled)])
+    server = grpc.aio.server(interceptors=[ServiceInterceptor(SERVICE, _verifier(keycloak), reflection=enabled)])
     reflection.enable_server_reflection(["test.Svc", reflection.SERVICE_NAME], server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()

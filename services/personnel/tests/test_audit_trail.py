@@ -196,7 +196,9 @@ async def test_entries_sealed_after_the_check_began_are_left_to_the_next(db: Dat
     async with db.unit_of_work() as session:
         later = await session.scalar(select(AuditEntry).where(AuditEntry.seq.is_(None)))
         assert later is not None
-        later.seq, later.prev_hash = 7, entries[-1].hash
-        later.hash = chain.digest(entries[-1].hash, 7, later)
+        last_hash = entries[-1].hash
+        assert last_hash is not None
+        later.seq, later.prev_hash = 7, last_hash
+        later.hash = chain.digest(last_hash, 7, later)
     result = await _verified(db)
-    assert (result.intact, result.checked, result.head_hash) == (True, 6, entries[-1].hash)
+    assert (result.intact, result.checked, result.head_hash) == (True, 6, last_hash)

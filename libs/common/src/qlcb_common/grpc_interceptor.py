@@ -1,9 +1,11 @@
-"""One server interceptor for every gRPC service: authentication, RED metrics and the
-translation of `ServiceError`s into status codes with details."""
+"""One server interceptor for every gRPC service, for unary and server-streaming calls alike:
+authentication, RED metrics and the translation of `ServiceError`s into status codes with details."""
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
+import inspect
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -68,14 +70,21 @@ def status_of(error: ServiceError) -> grpc.Status:
 
 
 Behavior = Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Any]]
+StreamBehavior = Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Any]
+"""A server-streaming handler: an async generator of replies, or a coroutine that writes them
+(`context.write`)."""
 
 
 class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
     """Health answers without a token; server reflection too, only where the service serves it
     (`reflection`, from the `grpc_reflection` setting); every other method needs a valid token.
-    Every call but those is counted in `calls` while it runs, which tells a stopping service when its
-    clients have stopped sending and whether the calls it had finished; and may be held at a fault
-    point before it is handled (`qlcb_common.faults.grpc_call`, crash tests only)."""
+    Unary and server-streaming calls are handled alike: authenticated, the caller set for the
+    handler (`current_principal`), counted in `calls` while they run (which tells a stopping service
+    when its clients have stopped sending and whether the calls it had finished), held at a fault
+    point before they are handled (`qlcb_common.faults.grpc_call`, crash tests only), and a
+    `ServiceError` turned into its status. A stream's replies are written one at a time as the
+    handler gives them, so that the client's pace holds the handler back (flow control). Methods
+    streaming from the client are refused (UNIMPLEMENTED): none of ours does."""
 
     def __init__(
         self,
@@ -100,58 +109,99 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         handler = await continuation(handler_call_details)
         method: str = handler_call_details.method
         public = method.startswith(self._public)
-        if handler is None or handler.unary_unary is None:
-            # Only unary calls are authenticated here: a streaming method of our own would
-            # otherwise run unauthenticated, so it is refused (UNIMPLEMENTED) until supported.
-            return handler if public else None
-        return grpc.unary_unary_rpc_method_handler(
-            self._wrap(method, handler.unary_unary, public),
-            request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer,
-        )
+        if handler is not None and handler.unary_unary is not None:
+            return grpc.unary_unary_rpc_method_handler(
+                self._wrap(method, handler.unary_unary, public),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler is not None and handler.unary_stream is not None and not public:
+            return grpc.unary_stream_rpc_method_handler(
+                self._wrap_stream(method, handler.unary_stream),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        # A public stream (health's Watch, reflection) lasts as long as its client: not a call to
+        # count or time. Any other method would run unauthenticated, so it is refused (UNIMPLEMENTED).
+        return handler if public else None
 
     def _wrap(self, method: str, inner: Behavior, public: bool) -> Behavior:
-        service = self._service
-        calls = self.calls
-
         async def behavior(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
-            started = time.perf_counter()
-            code = grpc.StatusCode.OK
-            reset: contextvars.Token[Principal] | None = None
-            if not public:
-                calls.started()
-            try:
-                if not public:
-                    try:
-                        principal = await self._authenticate(context)
-                    except AuthError as exc:
-                        code = grpc.StatusCode.UNAUTHENTICATED
-                        AUTH_FAILURES.labels(service, exc.reason).inc()
-                        await context.abort(code, str(exc))
-                    reset = _principal.set(principal)
-                    await self._faults.hold(grpc_call(method), {"method": method})
-                try:
-                    return await inner(request, context)
-                except ServiceError as exc:
-                    status = status_of(exc)
-                    code = status.code
-                    await context.abort_with_status(status)
-            except Exception:
-                if code is grpc.StatusCode.OK:
-                    code = context.code() or grpc.StatusCode.UNKNOWN
-                    if code is grpc.StatusCode.OK:
-                        code = grpc.StatusCode.UNKNOWN
-                        log.exception("unhandled error", method=method)
-                raise
-            finally:
-                if not public:
-                    calls.finished()
-                if reset is not None:
-                    _principal.reset(reset)
-                GRPC_REQUESTS.labels(service, method, code.name).inc()
-                GRPC_DURATION.labels(service, method).observe(time.perf_counter() - started)
+            replies: list[Any] = []
+
+            async def answer() -> None:
+                replies.append(await inner(request, context))
+
+            await self._handle(method, context, public, answer)
+            return replies[0]
 
         return behavior
+
+    def _wrap_stream(self, method: str, inner: StreamBehavior) -> Behavior:
+        async def behavior(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> None:
+            async def answer() -> None:
+                replies = inner(request, context)
+                if not inspect.isasyncgen(replies):
+                    await replies  # it writes its replies itself
+                    return
+                try:
+                    async for reply in replies:
+                        await context.write(reply)
+                finally:
+                    # At once, even when the call is cancelled: the handler's own clean-up runs now.
+                    await replies.aclose()
+
+            await self._handle(method, context, False, answer)
+
+        return behavior
+
+    async def _handle(
+        self,
+        method: str,
+        context: grpc.aio.ServicerContext[Any, Any],
+        public: bool,
+        answer: Callable[[], Awaitable[None]],
+    ) -> None:
+        service = self._service
+        calls = self.calls
+        started = time.perf_counter()
+        code = grpc.StatusCode.OK
+        reset: contextvars.Token[Principal] | None = None
+        if not public:
+            calls.started()
+        try:
+            if not public:
+                try:
+                    principal = await self._authenticate(context)
+                except AuthError as exc:
+                    code = grpc.StatusCode.UNAUTHENTICATED
+                    AUTH_FAILURES.labels(service, exc.reason).inc()
+                    await context.abort(code, str(exc))
+                reset = _principal.set(principal)
+                await self._faults.hold(grpc_call(method), {"method": method})
+            try:
+                await answer()
+            except ServiceError as exc:
+                status = status_of(exc)
+                code = status.code
+                await context.abort_with_status(status)
+        except asyncio.CancelledError:
+            code = grpc.StatusCode.CANCELLED
+            raise
+        except Exception:
+            if code is grpc.StatusCode.OK:
+                code = context.code() or grpc.StatusCode.UNKNOWN
+                if code is grpc.StatusCode.OK:
+                    code = grpc.StatusCode.UNKNOWN
+                    log.exception("unhandled error", method=method)
+            raise
+        finally:
+            if not public:
+                calls.finished()
+            if reset is not None:
+                _principal.reset(reset)
+            GRPC_REQUESTS.labels(service, method, code.name).inc()
+            GRPC_DURATION.labels(service, method).observe(time.perf_counter() - started)
 
     async def _authenticate(self, context: grpc.aio.ServicerContext[Any, Any]) -> Principal:
         metadata = dict(context.invocation_metadata() or ())

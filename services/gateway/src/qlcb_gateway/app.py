@@ -15,6 +15,7 @@ from qlcb_gateway.dependencies import SERVICE
 from qlcb_gateway.routes import (
     audit,
     decisions,
+    exports,
     identity,
     operations,
     organisation,
@@ -50,6 +51,18 @@ def create_app(
     # Every operation calls a backend, which may be down or slow.
     install_error_handlers(app, every_operation=(503, 504))
     errors.install(app)
-    for module in (organisation, search, audit, record, decisions, reorganisation, transfers, operations, identity):
+    # The export before the persons' routes: `/v1/persons/export` is not a person's id.
+    for module in (
+        exports,
+        organisation,
+        search,
+        audit,
+        record,
+        decisions,
+        reorganisation,
+        transfers,
+        operations,
+        identity,
+    ):
         app.include_router(module.router)
     return app

@@ -40,6 +40,7 @@ class Backends:
     backup: backup_pb2_grpc.BackupServiceStub
     identity: httpx.AsyncClient
     timeout: float
+    export_timeout: float
     channels: tuple[grpc.aio.Channel, ...]
 
     @classmethod
@@ -76,6 +77,7 @@ class Backends:
                 verify=identity_verify(settings),
             ),
             timeout=settings.call_timeout_seconds,
+            export_timeout=settings.export_timeout_seconds,
             channels=(personnel, reports, backup),
         )
 

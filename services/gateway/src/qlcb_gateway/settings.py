@@ -37,6 +37,12 @@ class GatewaySettings(ServiceSettings, EnvironmentSettings):
         description="PEM of the CA that signed identity's certificate; unset: the default bundle (certifi's)",
     )
     call_timeout_seconds: float = Field(default=10.0, gt=0, description="Deadline of every backend call")
+    export_timeout_seconds: float = Field(
+        default=900.0,
+        gt=0,
+        description="Deadline of an export's stream from personnel (GET /v1/persons/export), from its first row to "
+        "its last, however slowly the client reads",
+    )
 
     @field_validator("grpc_tls_ca_file", "grpc_tls_cert_file", "grpc_tls_key_file", "identity_tls_ca_file")
     @classmethod

@@ -7,8 +7,9 @@ and the query is read by it, so that every fault is answered in Vietnamese, nami
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import grpc
 from fastapi import APIRouter, Request
@@ -105,14 +106,16 @@ async def search_persons(request: Request, principal: Caller, backends: Backends
     422 names each query field at fault: a value out of its range or not of its kind, a code not in
     its catalog, an unknown unit, a range whose end is before its start, a criterion not listed.
     403 when a criterion reads a record section the caller may read nowhere."""
-    fields = _read(request)
+    fields, faults = read_criteria(request, BY_NAME)
+    if faults:
+        refuse(faults)
     try:
         response = await backends.search.SearchPersons(
             search_pb2.SearchPersonsRequest(**fields), **backends.call_options(principal.token)
         )
     except grpc.aio.AioRpcError as refused:
         if refused.code() is grpc.StatusCode.INVALID_ARGUMENT:
-            _refuse(field_violations(refused) or [("", refused.details() or "")])
+            refuse(field_violations(refused) or [("", refused.details() or "")])
         raise
     return PersonSearchPage(
         items=[person_public(p) for p in response.persons],
@@ -122,12 +125,13 @@ async def search_persons(request: Request, principal: Caller, backends: Backends
     )
 
 
-def _read(request: Request) -> dict[str, Any]:
-    """The criteria of the query string, typed as the request message wants them."""
+def read_criteria(request: Request, criteria: Mapping[str, Criterion]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """The `criteria` of the query string, typed as the request message wants them, and the faults
+    of those that are not, each with its field."""
     faults: list[tuple[str, str]] = []
     fields: dict[str, Any] = {}
     for name in request.query_params:
-        criterion = BY_NAME.get(name)
+        criterion = criteria.get(name)
         values = request.query_params.getlist(name)
         if criterion is None:
             faults.append((name, "Không có tiêu chí tìm kiếm này"))
@@ -145,9 +149,7 @@ def _read(request: Request) -> dict[str, Any]:
                 fields[name] = flag in _TRUE
         else:
             fields[name] = values[0]
-    if faults:
-        _refuse(faults)
-    return fields
+    return fields, faults
 
 
 def _integer(raw: str, schema: dict[str, Any], faults: list[tuple[str, str]], name: str) -> int | None:
@@ -164,7 +166,7 @@ def _integer(raw: str, schema: dict[str, Any], faults: list[tuple[str, str]], na
     return number
 
 
-def _refuse(faults: list[tuple[str, str]]) -> None:
+def refuse(faults: list[tuple[str, str]]) -> NoReturn:
     raise RequestValidationError(
         [{"loc": ("query", field) if field else ("query",), "msg": msg, "type": "value_error"} for field, msg in faults]
     )
