@@ -17,6 +17,7 @@ from qlcb_gateway.routes import (
     identity,
     operations,
     organisation,
+    quotas,
     record,
     reorganisation,
     search,
@@ -49,6 +50,6 @@ def create_app(
     # Every operation calls a backend, which may be down or slow.
     install_error_handlers(app, every_operation=(503, 504))
     errors.install(app)
-    for module in (organisation, search, record, decisions, reorganisation, transfers, operations, identity):
+    for module in (organisation, search, record, decisions, reorganisation, quotas, transfers, operations, identity):
         app.include_router(module.router)
     return app

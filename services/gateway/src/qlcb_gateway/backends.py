@@ -17,6 +17,8 @@ from qlcb.personnel.v1 import (
     decision_pb2_grpc,
     personnel_pb2,
     personnel_pb2_grpc,
+    quota_pb2,
+    quota_pb2_grpc,
     record_pb2,
     record_pb2_grpc,
     search_pb2,
@@ -33,6 +35,7 @@ class Backends:
     record: record_pb2_grpc.PersonRecordServiceStub
     decisions: decision_pb2_grpc.DecisionServiceStub
     search: search_pb2_grpc.PersonSearchServiceStub
+    quotas: quota_pb2_grpc.UnitQuotaServiceStub
     reports: reports_pb2_grpc.ReportsServiceStub
     backup: backup_pb2_grpc.BackupServiceStub
     identity: httpx.AsyncClient
@@ -49,6 +52,7 @@ class Backends:
                 record_pb2.DESCRIPTOR.services_by_name["PersonRecordService"],
                 decision_pb2.DESCRIPTOR.services_by_name["DecisionService"],
                 search_pb2.DESCRIPTOR.services_by_name["PersonSearchService"],
+                quota_pb2.DESCRIPTOR.services_by_name["UnitQuotaService"],
             ],
             credentials,
         )
@@ -63,6 +67,7 @@ class Backends:
             record=record_pb2_grpc.PersonRecordServiceStub(personnel),
             decisions=decision_pb2_grpc.DecisionServiceStub(personnel),
             search=search_pb2_grpc.PersonSearchServiceStub(personnel),
+            quotas=quota_pb2_grpc.UnitQuotaServiceStub(personnel),
             reports=reports_pb2_grpc.ReportsServiceStub(reports),
             backup=backup_pb2_grpc.BackupServiceStub(backup),
             identity=httpx.AsyncClient(
