@@ -210,6 +210,25 @@ async def test_a_child_never_gets_more_than_its_parent_has_left(system: System) 
         await _ok(await _set(api, child["id"], 0))
 
 
+async def test_a_dissolved_unit_gives_its_quota_back_and_takes_no_more(system: System) -> None:
+    async with api_client(system.gateway_url, system.token(ADMIN)) as api:
+        await _root_quota(api, system)
+        parent = await _unit(api, system.root_unit_id)
+        a, b = await _unit(api, parent["id"]), await _unit(api, parent["id"])
+        await _ok(await _set(api, parent["id"], 10, "2026-01-01"))
+        await _ok(await _set(api, a["id"], 6))
+        dissolved = await api.post(f"/v1/units/{a['id']}/dissolve", json=_decided("2026-05-01", "50/QĐ-TCHQ"))
+        assert dissolved.status_code == 200, dissolved.text
+        assert (await _set(api, b["id"], 8, "2026-04-01")).status_code == 409
+        await _ok(await _set(api, b["id"], 8, "2026-05-01"))
+        assert (await _set(api, a["id"], 1, "2026-06-01")).status_code == 409
+        june = await _report(api, parent["id"], "2026-06-01", include_subtree="true")
+        assert [line["code"] for line in june["items"]] == [parent["code"], b["code"]]
+        assert june["items"][0]["allocated"] == 8
+        gone = await _report(api, a["id"], "2026-06-01")
+        assert [line["code"] for line in gone["items"]] == [a["code"]]
+
+
 async def test_two_admins_allocating_at_once_never_exceed_the_parent(system: System) -> None:
     """The system admin and the sector HR tier each give 6 of a parent's 10 to a different sub-unit,
     at the same moment: one is refused, every time."""

@@ -25,6 +25,7 @@ from qlcb_gateway.schemas import (
 router = APIRouter(prefix="/v1", tags=["Biên chế"])
 
 Year = Annotated[int, Path(ge=QUOTA_YEARS[0], le=QUOTA_YEARS[1], description="Năm giao biên chế")]
+UnitId = Annotated[str, Path(description="Đơn vị")]
 AsOf = Annotated[date | None, Query(description="Ngày tính biên chế và số có mặt; mặc định hôm nay")]
 
 
@@ -75,7 +76,7 @@ def _line(line: quota_pb2.QuotaLine) -> QuotaLinePublic:
     },
 )
 async def set_quota(
-    unit_id: str, year: Year, body: QuotaSet, principal: Caller, backends: BackendsDep
+    unit_id: UnitId, year: Year, body: QuotaSet, principal: Caller, backends: BackendsDep
 ) -> QuotaChangePublic:
     """Giao, thay đổi hoặc đính chính biên chế của đơn vị trong năm, theo quyết định.
 
@@ -97,7 +98,7 @@ async def set_quota(
 
 @router.get("/units/{unit_id}/quotas/{year}", responses={404: {"description": "No unit `unit_id`"}})
 async def quota_report(
-    unit_id: str,
+    unit_id: UnitId,
     year: Year,
     principal: Caller,
     backends: BackendsDep,
@@ -128,7 +129,9 @@ async def quota_report(
 
 
 @router.get("/units/{unit_id}/quotas/{year}/history", responses={404: {"description": "No unit `unit_id`"}})
-async def quota_history(unit_id: str, year: Year, principal: Caller, backends: BackendsDep) -> list[QuotaChangePublic]:
+async def quota_history(
+    unit_id: UnitId, year: Year, principal: Caller, backends: BackendsDep
+) -> list[QuotaChangePublic]:
     """Lịch sử giao biên chế của đơn vị trong năm, cũ nhất trước."""
     response = await backends.quotas.ListUnitQuotaChanges(
         quota_pb2.ListUnitQuotaChangesRequest(unit_id=unit_id, year=year), **backends.call_options(principal.token)

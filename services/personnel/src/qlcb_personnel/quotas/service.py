@@ -223,7 +223,8 @@ async def report(
         or_(Unit.id == unit.id, in_subtree(unit.path)) if include_subtree else Unit.id == unit.id,
         authz.sql_scope(actor, Section.UNIT, Action.READ, Unit.path, delegations=delegations),
     )
-    return day, await _lines(session, list(await session.scalars(listed.order_by(Unit.path))), year, day)
+    found = list(await session.scalars(listed.order_by(Unit.path)))
+    return day, await _lines(session, found, year, day, keep=unit.id)
 
 
 async def over(
@@ -241,9 +242,12 @@ async def over(
     ]
 
 
-async def _lines(session: AsyncSession, listed: list[Unit], year: int, day: date) -> list[Line]:
-    """The lines of the `listed` units (in tree order), dissolved ones left out: four queries
-    whatever their number. Their figures take in every unit below them, in scope or not."""
+async def _lines(
+    session: AsyncSession, listed: list[Unit], year: int, day: date, *, keep: str | None = None
+) -> list[Line]:
+    """The lines of the `listed` units (in tree order), those dissolved by `day` left out but
+    `keep` (the unit a report is asked about): four queries whatever their number. Their figures
+    take in every unit below them, in scope or not."""
     if not listed:
         return []
     ids = {u.id for u in listed}
@@ -282,7 +286,7 @@ async def _lines(session: AsyncSession, listed: list[Unit], year: int, day: date
             own_headcount=own.get(u.id, 0),
         )
         for u in listed
-        if u.id not in gone
+        if u.id not in gone or u.id == keep
     ]
 
 
