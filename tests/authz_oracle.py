@@ -118,6 +118,16 @@ unit.reorganise                   own      Y    Y   F   F    F    F    F    F   
 unit.reorganise                   below    Y    Y   F   F    F    F    F    F    -
 unit.reorganise                   outside  -    Y   F   F    F    F    F    F    F
 unit.reorganise                   dept     Y    Y   F   F    F    F    F    F    F
+# Staffing quotas (R-ORG-3, 003 Điều 8.4): a unit keeps its staff "theo biên chế được giao" (003
+# Điều 7.1), the quota the level above gives it, and the sector tiers that establish units set them.
+# The target is the unit that gives: a new unit below it is given a quota (of 0, which no allocation
+# can refuse). Reading a quota is reading the unit; the units over their quota are a listing of the
+# caller's scope, which a civil servant, reading no unit, is refused.
+unit.quota                        own      Y    Y   F   F    F    F    F    F    F
+unit.quota                        below    Y    Y   F   F    F    F    F    F    -
+unit.quota                        outside  -    Y   F   F    F    F    F    F    F
+unit.quota                        dept     Y    Y   F   F    F    F    F    F    F
+unit.quota.over                   any      Y    Y   Y   Y    Y    Y    Y    Y    F
 # A new record: the system admin, the sector HR tier (records of its own decisions, any unit), a
 # local admin for its staff, and its officer granted the particulars.
 person.create                     own      -    Y   F   F    F    Y    Y    F    F

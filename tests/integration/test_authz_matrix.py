@@ -262,6 +262,27 @@ async def _merge_units(p: Probe) -> httpx.Response:
     return await p.api.post("/v1/unit-mergers", json=body)
 
 
+@operation("PUT", "/v1/units/{unit_id}/quotas/{year}", "unit.quota")
+async def _set_quota(p: Probe) -> httpx.Response:
+    unit = await _new_unit(p)
+    return await p.api.put(f"/v1/units/{unit['id']}/quotas/2026", json={"quota": 0} | DECIDED)
+
+
+@operation("GET", "/v1/units/{unit_id}/quotas/{year}", "unit.read")
+async def _quota_report(p: Probe) -> httpx.Response:
+    return await p.api.get(f"/v1/units/{p.unit_id}/quotas/2026", params={"include_subtree": "true"})
+
+
+@operation("GET", "/v1/units/{unit_id}/quotas/{year}/history", "unit.read")
+async def _quota_history(p: Probe) -> httpx.Response:
+    return await p.api.get(f"/v1/units/{p.unit_id}/quotas/2026/history")
+
+
+@operation("GET", "/v1/quotas/{year}/over", "unit.quota.over")
+async def _units_over_quota(p: Probe) -> httpx.Response:
+    return await p.api.get("/v1/quotas/2026/over")
+
+
 @operation("POST", "/v1/persons", "person.create")
 async def _create_person(p: Probe) -> httpx.Response:
     body = {

@@ -13,7 +13,7 @@ import pytest
 from google.protobuf.message import Message
 
 from qlcb.identity.v1 import events_pb2 as identity_events
-from qlcb.personnel.v1 import decision_pb2, personnel_pb2, record_pb2
+from qlcb.personnel.v1 import decision_pb2, personnel_pb2, quota_pb2, record_pb2
 from qlcb.personnel.v1 import events_pb2 as personnel_events
 from qlcb_common.events import subjects
 from qlcb_common.events.contracts import IDENTITY_EVENTS, PERSONNEL_EVENTS, accept
@@ -73,6 +73,20 @@ VALID: dict[str, Callable[[], Message]] = {
         source=_unit(**GONE),
         successors=[_unit("HQHN-NB1", id=str(uuid.uuid4())), _unit("HQHN-NB2", id=str(uuid.uuid4()))],
         **DECIDED,
+    ),
+    subjects.PERSONNEL_UNIT_QUOTA_SET: lambda: personnel_events.UnitQuotaSet(
+        unit=_unit(),
+        change=quota_pb2.UnitQuotaChange(
+            unit_id=NOI_BAI_ID,
+            year=2026,
+            quota=120,
+            previous_quota=110,
+            change="changed",
+            effective_date="2026-03-01",
+            decision="45/QĐ-HQHN",
+            recorded_at="2026-03-02T08:15:00+00:00",
+            recorded_by="5b0e7a4c-9a43-4d1e-8f51-0c8f2d1e6a7b",
+        ),
     ),
     subjects.PERSONNEL_PERSON_CREATED: lambda: personnel_events.PersonCreated(person=_person()),
     subjects.PERSONNEL_PERSON_RETIRED: lambda: _status(RETIRED, ACTIVE),
@@ -189,6 +203,7 @@ MOVE, SPLIT = subjects.PERSONNEL_PERSON_TRANSFERRED, subjects.PERSONNEL_UNIT_SPL
 ESTABLISHED, DISSOLVED = subjects.PERSONNEL_UNIT_ESTABLISHED, subjects.PERSONNEL_UNIT_DISSOLVED
 DECIDED_ON = subjects.PERSONNEL_DECISION_CHANGED
 CATALOG = subjects.PERSONNEL_CATALOG_CHANGED
+QUOTA = subjects.PERSONNEL_UNIT_QUOTA_SET
 
 
 @pytest.mark.parametrize(
@@ -227,6 +242,11 @@ CATALOG = subjects.PERSONNEL_CATALOG_CHANGED
         (DECIDED_ON, lambda e: setattr(e.decision.items[0], "values_json", '{"form": "ldtt "}'), "values_json"),
         (DECIDED_ON, lambda e: setattr(e.decision.items[0], "values_json", '{"x": 1}'), "items[0].values.x"),
         (SPLIT, lambda e: setattr(e.successors[1], "path", "/TCHQ/HQHN/X"), "successors[1].path"),
+        (QUOTA, lambda e: setattr(e.change, "quota", -1), "change.quota: Biên chế phải là số nguyên từ 0"),
+        (QUOTA, lambda e: setattr(e.change, "year", 1900), "change.year: Năm phải từ 1990"),
+        (QUOTA, lambda e: setattr(e.change, "unit_id", HANOI_ID), "change.unit_id"),
+        (QUOTA, lambda e: setattr(e.change, "change", "assigned"), "change.previous_quota"),
+        (QUOTA, lambda e: setattr(e.change, "decision", ""), "change.decision: Số quyết định"),
         (CATALOG, lambda e: setattr(e.value, "code", "36 "), "value.code: không ở dạng lưu trữ"),
         (CATALOG, lambda e: setattr(e.value, "code", "tỉnh"), "value.code: 1–32 ký tự"),
         (CATALOG, lambda e: setattr(e.value, "catalog", "Provinces"), "value.catalog"),

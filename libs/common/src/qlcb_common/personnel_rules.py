@@ -26,6 +26,10 @@ CATALOG_CODE = re.compile(r"[A-Z0-9][A-Z0-9._-]{0,31}", re.ASCII)
 MAX_CATALOG_LABEL = 255
 MAX_CATALOG_GROUP = 32
 MAX_LEGAL_BASIS = 1000
+QUOTA_YEARS = (1990, 2100)
+"""The calendar years a staffing quota (biên chế) may be set for."""
+MAX_QUOTA = 1_000_000
+"""More positions than any one unit's quota could hold: above it is a typing error."""
 
 
 def personal_id(value: str, violations: list[FieldViolation], field: str = "personal_id") -> str:
@@ -95,6 +99,21 @@ def decision_number(value: str, violations: list[FieldViolation], field: str = "
     elif not number or len(number) > MAX_DECISION:
         violations.append(FieldViolation(field, f"Số quyết định: 1–{MAX_DECISION} ký tự"))
     return number
+
+
+def quota_year(value: int, violations: list[FieldViolation], field: str = "year") -> int:
+    """The calendar year of a staffing quota."""
+    low, high = QUOTA_YEARS
+    if not low <= value <= high:
+        violations.append(FieldViolation(field, f"Năm phải từ {low} đến {high}"))
+    return value
+
+
+def quota(value: int, violations: list[FieldViolation], field: str = "quota") -> int:
+    """A number of civil-servant positions (biên chế)."""
+    if not 0 <= value <= MAX_QUOTA:
+        violations.append(FieldViolation(field, f"Biên chế phải là số nguyên từ 0 đến {MAX_QUOTA:,}".replace(",", ".")))
+    return value
 
 
 def catalog_code(value: str, violations: list[FieldViolation], field: str = "code") -> str:

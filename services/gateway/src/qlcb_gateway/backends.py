@@ -19,6 +19,8 @@ from qlcb.personnel.v1 import (
     decision_pb2_grpc,
     personnel_pb2,
     personnel_pb2_grpc,
+    quota_pb2,
+    quota_pb2_grpc,
     record_pb2,
     record_pb2_grpc,
     search_pb2,
@@ -36,6 +38,7 @@ class Backends:
     decisions: decision_pb2_grpc.DecisionServiceStub
     search: search_pb2_grpc.PersonSearchServiceStub
     audit: audit_pb2_grpc.AuditServiceStub
+    quotas: quota_pb2_grpc.UnitQuotaServiceStub
     reports: reports_pb2_grpc.ReportsServiceStub
     backup: backup_pb2_grpc.BackupServiceStub
     identity: httpx.AsyncClient
@@ -54,6 +57,7 @@ class Backends:
                 decision_pb2.DESCRIPTOR.services_by_name["DecisionService"],
                 search_pb2.DESCRIPTOR.services_by_name["PersonSearchService"],
                 audit_pb2.DESCRIPTOR.services_by_name["AuditService"],
+                quota_pb2.DESCRIPTOR.services_by_name["UnitQuotaService"],
             ],
             credentials,
         )
@@ -69,6 +73,7 @@ class Backends:
             decisions=decision_pb2_grpc.DecisionServiceStub(personnel),
             search=search_pb2_grpc.PersonSearchServiceStub(personnel),
             audit=audit_pb2_grpc.AuditServiceStub(personnel),
+            quotas=quota_pb2_grpc.UnitQuotaServiceStub(personnel),
             reports=reports_pb2_grpc.ReportsServiceStub(reports),
             backup=backup_pb2_grpc.BackupServiceStub(backup),
             identity=httpx.AsyncClient(

@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from qlcb_common.limits import MAX_MERGE_SOURCES, MAX_SPLIT_PERSONS, MAX_SPLIT_SUB_UNITS, MAX_SPLIT_SUCCESSORS
+from qlcb_common.personnel_rules import MAX_QUOTA
 from qlcb_common.text import MultiLineText, SingleLineText
 
 UNIT_CODE = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,31}$"
@@ -120,6 +121,84 @@ class UnitChangePublic(BaseModel):
     decision: str
     recorded_at: datetime
     recorded_by: str
+
+
+class QuotaSet(Decided):
+    """Giao (phân bổ) biên chế cho đơn vị trong một năm, theo quyết định."""
+
+    quota: int = Field(ge=0, le=MAX_QUOTA, description="Số biên chế được giao cho đơn vị trong năm")
+
+
+class QuotaChangeKind(StrEnum):
+    ASSIGNED = "assigned"  # Giao lần đầu trong năm
+    CHANGED = "changed"  # Thay đổi, từ một ngày hiệu lực sau
+    CORRECTED = "corrected"  # Đính chính lần giao cùng ngày hiệu lực
+
+
+class QuotaChangePublic(BaseModel):
+    """Một lần giao, thay đổi hoặc đính chính biên chế của đơn vị (không bao giờ ghi đè)."""
+
+    unit_id: str
+    year: int = Field(description="Năm")
+    quota: int = Field(description="Số biên chế được giao")
+    previous_quota: int | None = Field(description="Số biên chế trước lần này; không có với lần giao đầu tiên")
+    change: QuotaChangeKind = Field(
+        description="assigned: giao lần đầu; changed: thay đổi từ ngày hiệu lực sau; corrected: đính chính cùng ngày"
+    )
+    effective_date: date = Field(description="Ngày hiệu lực")
+    decision: str = Field(description="Số quyết định")
+    recorded_at: datetime = Field(description="Thời điểm ghi nhận")
+    recorded_by: str = Field(description="Tài khoản ghi nhận")
+
+
+class QuotaState(StrEnum):
+    OVER = "over"  # Vượt biên chế
+    WITHIN = "within"  # Trong biên chế được giao
+    NO_QUOTA = "no_quota"  # Chưa giao biên chế
+
+
+class QuotaLinePublic(BaseModel):
+    """Biên chế của một đơn vị so với số có mặt tại ngày: giao, đã phân bổ, còn lại, có mặt, thừa/thiếu."""
+
+    unit_id: str
+    code: str = Field(description="Mã đơn vị")
+    name: str = Field(description="Tên đơn vị")
+    path: str
+    parent_id: str | None = Field(description="Đơn vị cấp trên")
+    quota: int | None = Field(description="Biên chế được giao; trống: chưa giao")
+    allocated: int = Field(description="Đã phân bổ cho các đơn vị trực thuộc")
+    remaining: int | None = Field(description="Còn lại: được giao trừ đã phân bổ (âm: phân bổ vượt)")
+    headcount: int = Field(description="Có mặt: cán bộ đang công tác tại đơn vị và các đơn vị trực thuộc ngày đó")
+    own_headcount: int = Field(description="Có mặt tại chính đơn vị, không kể đơn vị trực thuộc")
+    difference: int | None = Field(description="Thừa (dương) hoặc thiếu (âm): có mặt trừ biên chế được giao")
+    state: QuotaState = Field(description="over: vượt biên chế; within: trong biên chế; no_quota: chưa giao")
+
+
+class QuotaTotal(BaseModel):
+    """Tổng hợp: biên chế và số có mặt của đơn vị (gồm cả các đơn vị trực thuộc)."""
+
+    quota: int | None = Field(description="Biên chế được giao cho đơn vị")
+    headcount: int = Field(description="Có mặt tại đơn vị và các đơn vị trực thuộc")
+    difference: int | None = Field(description="Thừa (dương) hoặc thiếu (âm)")
+    units_over: int = Field(description="Số đơn vị trong danh sách vượt biên chế")
+    units_without_quota: int = Field(description="Số đơn vị trong danh sách có cán bộ mà chưa giao biên chế")
+
+
+class QuotaReport(BaseModel):
+    """Biên chế so với số có mặt của đơn vị, và của từng đơn vị trực thuộc trong phạm vi của tài khoản."""
+
+    year: int = Field(description="Năm")
+    as_of: date = Field(description="Ngày tính biên chế và số có mặt")
+    items: list[QuotaLinePublic] = Field(description="Đơn vị được hỏi trước, rồi các đơn vị trực thuộc theo cây")
+    total: QuotaTotal
+
+
+class QuotaOverPage(BaseModel):
+    """Các đơn vị vượt biên chế, và các đơn vị có cán bộ mà chưa giao biên chế."""
+
+    year: int = Field(description="Năm")
+    as_of: date = Field(description="Ngày tính số có mặt")
+    items: list[QuotaLinePublic]
 
 
 class TransferStatus(StrEnum):

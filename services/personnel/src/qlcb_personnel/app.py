@@ -13,6 +13,8 @@ from qlcb.personnel.v1 import (
     decision_pb2_grpc,
     personnel_pb2,
     personnel_pb2_grpc,
+    quota_pb2,
+    quota_pb2_grpc,
     record_pb2,
     record_pb2_grpc,
     search_pb2,
@@ -38,6 +40,8 @@ from qlcb_personnel.decision_documents import models as _decisions  # noqa: F401
 from qlcb_personnel.decision_documents.grpc_api import DecisionServicer
 from qlcb_personnel.grpc_api import PersonnelServicer
 from qlcb_personnel.persons import models as _persons  # noqa: F401  (registers the table)
+from qlcb_personnel.quotas import models as _quotas  # noqa: F401  (registers the table)
+from qlcb_personnel.quotas.grpc_api import UnitQuotaServicer
 from qlcb_personnel.record import models as _record  # noqa: F401  (registers the table)
 from qlcb_personnel.record.grpc_api import PersonRecordServicer
 from qlcb_personnel.search import models as _search  # noqa: F401  (registers the table)
@@ -61,12 +65,14 @@ def build_app() -> GrpcApp:
         decision_pb2_grpc.add_DecisionServiceServicer_to_server(DecisionServicer(db, outbox, delegations), server)
         search_pb2_grpc.add_PersonSearchServiceServicer_to_server(PersonSearchServicer(db, delegations), server)
         audit_pb2_grpc.add_AuditServiceServicer_to_server(AuditServicer(db), server)
+        quota_pb2_grpc.add_UnitQuotaServiceServicer_to_server(UnitQuotaServicer(db, outbox, delegations), server)
         return [
             personnel_pb2.DESCRIPTOR.services_by_name["PersonnelService"].full_name,
             record_pb2.DESCRIPTOR.services_by_name["PersonRecordService"].full_name,
             decision_pb2.DESCRIPTOR.services_by_name["DecisionService"].full_name,
             search_pb2.DESCRIPTOR.services_by_name["PersonSearchService"].full_name,
             audit_pb2.DESCRIPTOR.services_by_name["AuditService"].full_name,
+            quota_pb2.DESCRIPTOR.services_by_name["UnitQuotaService"].full_name,
         ]
 
     async def seed_catalogs(db: Database) -> None:

@@ -206,6 +206,35 @@ def _split(event: personnel_events.UnitSplit) -> list[FieldViolation]:
     return found
 
 
+_QUOTA_CHANGES = frozenset({"assigned", "changed", "corrected"})
+
+
+def _quota_set(event: personnel_events.UnitQuotaSet) -> list[FieldViolation]:
+    """A quota personnel's API would set: of the unit named, for a year and of a size it accepts,
+    from a decision; the first of a year has no previous quota, a later one has one."""
+    found: list[FieldViolation] = []
+    _unit(event.unit, "unit", found)
+    change = event.change
+    if change.unit_id != event.unit.id:
+        found.append(FieldViolation("change.unit_id", "phải là đơn vị của sự kiện"))
+    rules.quota_year(change.year, found, "change.year")
+    rules.quota(change.quota, found, "change.quota")
+    if change.HasField("previous_quota"):
+        rules.quota(change.previous_quota, found, "change.previous_quota")
+    if change.change not in _QUOTA_CHANGES:
+        found.append(FieldViolation("change.change", f"phải là một trong {sorted(_QUOTA_CHANGES)}"))
+    elif (change.change == "assigned") == change.HasField("previous_quota"):
+        found.append(FieldViolation("change.previous_quota", "chỉ lần giao đầu tiên không có biên chế trước đó"))
+    _date(change.effective_date, "change.effective_date", found)
+    _text(rules.decision_number, change.decision, "change.decision", found)
+    _date(change.recorded_at[:10], "change.recorded_at", found)
+    if refused := control_violation("change.recorded_by", change.recorded_by):
+        found.append(refused)
+    elif not 0 < len(change.recorded_by) <= MAX_ACTOR:
+        found.append(FieldViolation("change.recorded_by", f"1–{MAX_ACTOR} ký tự"))
+    return found
+
+
 def _created(event: personnel_events.PersonCreated) -> list[FieldViolation]:
     found: list[FieldViolation] = []
     _person(event.person, "person", found)
@@ -372,6 +401,7 @@ PERSONNEL_EVENTS: Contracts = {
     subjects.PERSONNEL_UNIT_DISSOLVED: Contract(personnel_events.UnitDissolved, _dissolved),
     subjects.PERSONNEL_UNIT_MERGED: Contract(personnel_events.UnitsMerged, _merged),
     subjects.PERSONNEL_UNIT_SPLIT: Contract(personnel_events.UnitSplit, _split),
+    subjects.PERSONNEL_UNIT_QUOTA_SET: Contract(personnel_events.UnitQuotaSet, _quota_set),
     subjects.PERSONNEL_PERSON_CREATED: Contract(personnel_events.PersonCreated, _created),
     subjects.PERSONNEL_PERSON_RETIRED: Contract(
         personnel_events.PersonStatusChanged, _status_changed(personnel_pb2.PERSON_STATUS_RETIRED)

@@ -60,6 +60,7 @@ _AUDITED: dict[str, _Subject] = {
     "decision_documents": _Subject(),
     "units": _Subject(unit=lambda r: r.id),
     "unit_changes": _Subject(unit=lambda r: r.unit_id),
+    "unit_quotas": _Subject(unit=lambda r: r.unit_id),
     "catalog_values": _Subject(),
 }
 """The tables of the records, and how to find whose they are. The rest are projections and
