@@ -71,7 +71,7 @@ def _entry(entry: audit_pb2.AuditEntry) -> AuditEntryPublic:
     )
 
 
-@router.get("/audit")
+@router.get("/audit", responses={404: {"description": "No unit `unit_id`"}})
 async def list_audit_entries(
     principal: Caller,
     backends: BackendsDep,
