@@ -13,6 +13,7 @@ from qlcb_gateway import errors
 from qlcb_gateway.backends import Backends
 from qlcb_gateway.dependencies import SERVICE
 from qlcb_gateway.routes import (
+    deadlines,
     decisions,
     identity,
     operations,
@@ -49,6 +50,16 @@ def create_app(
     # Every operation calls a backend, which may be down or slow.
     install_error_handlers(app, every_operation=(503, 504))
     errors.install(app)
-    for module in (organisation, search, record, decisions, reorganisation, transfers, operations, identity):
+    for module in (
+        organisation,
+        search,
+        record,
+        decisions,
+        deadlines,
+        reorganisation,
+        transfers,
+        operations,
+        identity,
+    ):
         app.include_router(module.router)
     return app

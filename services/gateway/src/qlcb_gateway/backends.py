@@ -13,6 +13,8 @@ import httpx
 
 from qlcb.backup.v1 import backup_pb2, backup_pb2_grpc
 from qlcb.personnel.v1 import (
+    deadlines_pb2,
+    deadlines_pb2_grpc,
     decision_pb2,
     decision_pb2_grpc,
     personnel_pb2,
@@ -33,6 +35,7 @@ class Backends:
     record: record_pb2_grpc.PersonRecordServiceStub
     decisions: decision_pb2_grpc.DecisionServiceStub
     search: search_pb2_grpc.PersonSearchServiceStub
+    deadlines: deadlines_pb2_grpc.EntryDeadlineServiceStub
     reports: reports_pb2_grpc.ReportsServiceStub
     backup: backup_pb2_grpc.BackupServiceStub
     identity: httpx.AsyncClient
@@ -49,6 +52,7 @@ class Backends:
                 record_pb2.DESCRIPTOR.services_by_name["PersonRecordService"],
                 decision_pb2.DESCRIPTOR.services_by_name["DecisionService"],
                 search_pb2.DESCRIPTOR.services_by_name["PersonSearchService"],
+                deadlines_pb2.DESCRIPTOR.services_by_name["EntryDeadlineService"],
             ],
             credentials,
         )
@@ -63,6 +67,7 @@ class Backends:
             record=record_pb2_grpc.PersonRecordServiceStub(personnel),
             decisions=decision_pb2_grpc.DecisionServiceStub(personnel),
             search=search_pb2_grpc.PersonSearchServiceStub(personnel),
+            deadlines=deadlines_pb2_grpc.EntryDeadlineServiceStub(personnel),
             reports=reports_pb2_grpc.ReportsServiceStub(reports),
             backup=backup_pb2_grpc.BackupServiceStub(backup),
             identity=httpx.AsyncClient(

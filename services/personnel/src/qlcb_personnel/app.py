@@ -7,6 +7,8 @@ from nats.js import JetStreamContext
 from sqlalchemy.exc import IntegrityError
 
 from qlcb.personnel.v1 import (
+    deadlines_pb2,
+    deadlines_pb2_grpc,
     decision_pb2,
     decision_pb2_grpc,
     personnel_pb2,
@@ -28,6 +30,8 @@ from qlcb_common.shutdown import Stopping, Worker
 from qlcb_personnel.catalogs import models as _catalogs  # noqa: F401  (registers the table)
 from qlcb_personnel.catalogs import service as catalogs
 from qlcb_personnel.db_models import Base, make_delegations, make_inbox, make_outbox
+from qlcb_personnel.deadlines import models as _deadlines  # noqa: F401  (registers the table)
+from qlcb_personnel.deadlines.grpc_api import EntryDeadlineServicer
 from qlcb_personnel.decision_documents import applier
 from qlcb_personnel.decision_documents import models as _decisions  # noqa: F401  (registers the tables)
 from qlcb_personnel.decision_documents.grpc_api import DecisionServicer
@@ -55,11 +59,13 @@ def build_app() -> GrpcApp:
         record_pb2_grpc.add_PersonRecordServiceServicer_to_server(PersonRecordServicer(db, outbox, delegations), server)
         decision_pb2_grpc.add_DecisionServiceServicer_to_server(DecisionServicer(db, outbox, delegations), server)
         search_pb2_grpc.add_PersonSearchServiceServicer_to_server(PersonSearchServicer(db, delegations), server)
+        deadlines_pb2_grpc.add_EntryDeadlineServiceServicer_to_server(EntryDeadlineServicer(db, delegations), server)
         return [
             personnel_pb2.DESCRIPTOR.services_by_name["PersonnelService"].full_name,
             record_pb2.DESCRIPTOR.services_by_name["PersonRecordService"].full_name,
             decision_pb2.DESCRIPTOR.services_by_name["DecisionService"].full_name,
             search_pb2.DESCRIPTOR.services_by_name["PersonSearchService"].full_name,
+            deadlines_pb2.DESCRIPTOR.services_by_name["EntryDeadlineService"].full_name,
         ]
 
     async def seed_catalogs(db: Database) -> None:
