@@ -7,11 +7,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
+import grpc
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from qlcb.personnel.v1 import deadlines_pb2
 from qlcb_gateway.dependencies import BackendsDep, Caller
+from qlcb_gateway.errors import refuse_query_fields
 
 router = APIRouter(prefix="/v1")
 
@@ -90,17 +92,20 @@ async def late_entries(
     working days on the Vietnamese calendar; province, 30 days for a new record, 15 for an update.
     422 names `to` for a period ending before it starts or longer than 366 days; 403 for a unit
     whose reports the caller does not read."""
-    response = await backends.deadlines.GetLateEntries(
-        deadlines_pb2.GetLateEntriesRequest(
-            unit_id=unit_id,
-            include_subtree=include_subtree,
-            from_date=from_date.isoformat(),
-            to_date=to_date.isoformat(),
-            page_size=page_size,
-            page_token=page_token,
-        ),
-        **backends.call_options(principal.token),
-    )
+    try:
+        response = await backends.deadlines.GetLateEntries(
+            deadlines_pb2.GetLateEntriesRequest(
+                unit_id=unit_id,
+                include_subtree=include_subtree,
+                from_date=from_date.isoformat(),
+                to_date=to_date.isoformat(),
+                page_size=page_size,
+                page_token=page_token,
+            ),
+            **backends.call_options(principal.token),
+        )
+    except grpc.aio.AioRpcError as refused:
+        refuse_query_fields(refused)
     return LateEntriesReport(
         unit_id=unit_id,
         include_subtree=include_subtree,

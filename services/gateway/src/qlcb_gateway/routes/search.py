@@ -12,12 +12,11 @@ from typing import Any
 
 import grpc
 from fastapi import APIRouter, Request
-from fastapi.exceptions import RequestValidationError
 
 from qlcb.personnel.v1 import search_pb2
 from qlcb_common.personnel_rules import CATALOG_CODE
 from qlcb_gateway.dependencies import BackendsDep, Caller
-from qlcb_gateway.errors import field_violations
+from qlcb_gateway.errors import refuse_query, refuse_query_fields
 from qlcb_gateway.routes.organisation import person_public
 from qlcb_gateway.schemas import PersonSearchPage
 
@@ -111,9 +110,7 @@ async def search_persons(request: Request, principal: Caller, backends: Backends
             search_pb2.SearchPersonsRequest(**fields), **backends.call_options(principal.token)
         )
     except grpc.aio.AioRpcError as refused:
-        if refused.code() is grpc.StatusCode.INVALID_ARGUMENT:
-            _refuse(field_violations(refused) or [("", refused.details() or "")])
-        raise
+        refuse_query_fields(refused)
     return PersonSearchPage(
         items=[person_public(p) for p in response.persons],
         total=response.total,
@@ -146,7 +143,7 @@ def _read(request: Request) -> dict[str, Any]:
         else:
             fields[name] = values[0]
     if faults:
-        _refuse(faults)
+        refuse_query(faults)
     return fields
 
 
@@ -162,9 +159,3 @@ def _integer(raw: str, schema: dict[str, Any], faults: list[tuple[str, str]], na
         faults.append((name, f"Phải từ {low} trở lên" if unbounded else f"Phải từ {low} đến {high}"))
         return None
     return number
-
-
-def _refuse(faults: list[tuple[str, str]]) -> None:
-    raise RequestValidationError(
-        [{"loc": ("query", field) if field else ("query",), "msg": msg, "type": "value_error"} for field, msg in faults]
-    )
