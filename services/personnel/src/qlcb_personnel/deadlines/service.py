@@ -87,10 +87,15 @@ async def follow(session: AsyncSession, person: Person, versions: Sequence[Recor
     if not latest:
         return
     policy = current_policy()
-    known = {
-        row.entry_id: row
-        for row in await session.scalars(select(EntryDeadline).where(EntryDeadline.entry_id.in_(list(latest))))
-    }
+    revisited = [entry_id for entry_id, v in latest.items() if v.change != _RECORDED]  # a new entry has no row
+    known = (
+        {
+            row.entry_id: row
+            for row in await session.scalars(select(EntryDeadline).where(EntryDeadline.entry_id.in_(revisited)))
+        }
+        if revisited
+        else {}
+    )
     entered = await _entered(
         session, [v for v in latest.values() if v.change != _RETRACTED and v.entry_id not in known]
     )
