@@ -8,7 +8,8 @@ enter it. Which sector's rule is in force is a setting (`DeadlineSettings.deadli
   hoặc từ ngày phát sinh dữ liệu mới" — 3 working days, whatever the change.
 - Provinces (003 Điều 9–10): a new record "trong thời gian 30 ngày, kể từ ngày có quyết định tuyển
   dụng…"; an update of an existing record (training, appointment, transfer, salary raise, reward,
-  discipline…) and a change of status "chậm nhất là 15 ngày, kể từ ngày văn bản có hiệu lực".
+  discipline…) "chậm nhất là 15 ngày, kể từ ngày văn bản có hiệu lực". (Its changes of status and
+  transfers, 15 days too, are not record entries and not measured here.)
 
 How the days are counted (Bộ luật Dân sự 2015, Điều 147–148): a period counted in days starts the
 day after the event; a period of calendar days whose last day is a weekend day or a holiday ends at
