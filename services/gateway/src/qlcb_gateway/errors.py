@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 import grpc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -40,14 +42,14 @@ def field_violations(error: grpc.aio.AioRpcError) -> list[tuple[str, str]]:
     return []
 
 
-def refuse_query(faults: list[tuple[str, str]]) -> None:
+def refuse_query(faults: list[tuple[str, str]]) -> NoReturn:
     """A 422 naming each query parameter at fault (the query itself for ""), with its reason."""
     raise RequestValidationError(
         [{"loc": ("query", field) if field else ("query",), "msg": msg, "type": "value_error"} for field, msg in faults]
     )
 
 
-def refuse_query_fields(error: grpc.aio.AioRpcError) -> None:
+def refuse_query_fields(error: grpc.aio.AioRpcError) -> NoReturn:
     """A backend's INVALID_ARGUMENT about a query's parameters, as a 422 naming them; raises any
     other error as it is."""
     if error.code() is grpc.StatusCode.INVALID_ARGUMENT:
