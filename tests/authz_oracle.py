@@ -290,6 +290,13 @@ reports.read                      own      Y    Y   Y   Y    Y    Y    Y    Y   
 reports.read                      below    Y    Y   Y   F    F    Y    Y    Y    -
 reports.read                      outside  -    Y   Y   F    F    F    F    F    F
 reports.read                      dept     Y    Y   Y   F    F    F    F    F    F
+# Late entries of a unit (R-PER-4: "the system shows what is late, per unit"): a report on the unit's
+# work, read where its reports are; the entries it counts and lists are those of the record's sections
+# the login reads there (which of them is the deadline tests' concern).
+late_entries.read                 own      Y    Y   Y   Y    Y    Y    Y    Y    F
+late_entries.read                 below    Y    Y   Y   F    F    Y    Y    Y    -
+late_entries.read                 outside  -    Y   Y   F    F    F    F    F    F
+late_entries.read                 dept     Y    Y   Y   F    F    F    F    F    F
 # Catalogs are read by everyone and kept by the sector HR tier (R-PER-6); backups and restores are
 # the system admin's technical operations; everyone reads their own account.
 catalog.read                      any      Y    Y   Y   Y    Y    Y    Y    Y    Y

@@ -411,6 +411,11 @@ async def _headcount(p: Probe) -> httpx.Response:
     return await p.api.get(f"/v1/units/{p.unit_id}/headcount")
 
 
+@operation("GET", "/v1/units/{unit_id}/late-entries", "late_entries.read")
+async def _late_entries(p: Probe) -> httpx.Response:
+    return await p.api.get(f"/v1/units/{p.unit_id}/late-entries", params={"from": "2026-01-01", "to": "2026-12-31"})
+
+
 @operation("GET", "/v1/units/{unit_id}/retirements-due", "unit.read")
 async def _retirements_due(p: Probe) -> httpx.Response:
     return await p.api.get(f"/v1/units/{p.unit_id}/retirements-due", params={"from": "2027-01-01"})

@@ -11,6 +11,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
@@ -119,6 +120,12 @@ async def test_demo_organisation_is_seeded(demo: str) -> None:
             return int(response.json()["headcount"])
 
         headcount = await eventually(total, lambda n: n == DEMO_PEOPLE, timeout=120, what="the demo headcount")
+        # The demo's records were taken in today: their histories, up to 1 July 2026, have no deadline.
+        today = datetime.now(timezone(timedelta(hours=7))).date()
+        period = {"from": (today - timedelta(days=2)).isoformat(), "to": (today + timedelta(days=1)).isoformat()}
+        late = await api.get(f"/v1/units/{root['id']}/late-entries", params=period | {"include_subtree": "true"})
+        assert late.status_code == 200, late.text
+        assert (late.json()["total"]["entries"], late.json()["late_entries"]) == (0, [])
     assert Counter(u["kind"] for u in units) == Counter(u.kind for u in UNITS)
     assert {u["code"] for u in units} == {u.code for u in UNITS}
     assert headcount == DEMO_PEOPLE

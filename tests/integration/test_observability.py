@@ -292,6 +292,20 @@ async def _traffic(system: System, prometheus_api: httpx.AsyncClient) -> None:
         assert (await hanoi.get("/v1/units/does-not-exist")).status_code == 404
         created = await hanoi.post("/v1/persons", json=person_body(unit, "Trương Văn Đo"))
         assert created.status_code == 201, created.text
+        # Entries with a deadline (R-PER-4), one late and one on time, twice, a scrape apart.
+        today = _today_in_vietnam().date().isoformat()
+        decided = {"number": "9/QĐ-HQHN", "date": "2026-01-05", "body": "Cục Hải quan TP Hà Nội"}
+        recruited = {"body": "Cục Hải quan TP Hà Nội"}
+        entries = [
+            {"section": "recruitment", "values": recruited, "valid_from": "2026-01-05", "decision": decided},
+            {"section": "placements", "values": {"unit_name": "Đội Đo", "post": "Công chức"}, "valid_from": today},
+        ]
+        for _ in range(2):
+            measured = await hanoi.post("/v1/persons", json=person_body(unit, "Trương Thị Hạn"))
+            assert measured.status_code == 201, measured.text
+            recorded = await hanoi.post(f"/v1/persons/{measured.json()['id']}/record", json={"entries": entries})
+            assert recorded.status_code == 201, recorded.text
+            await _scraped(prometheus_api, 'qlcb_personnel_entries_recorded_total{timeliness="late"}')
 
     async with api_client(system.gateway_url, "not-a-token") as stranger:
         assert (await stranger.get("/v1/units")).status_code == 401

@@ -14,6 +14,7 @@ from qlcb_gateway.backends import Backends
 from qlcb_gateway.dependencies import SERVICE
 from qlcb_gateway.routes import (
     audit,
+    deadlines,
     decisions,
     exports,
     identity,
@@ -60,6 +61,7 @@ def create_app(
         audit,
         record,
         decisions,
+        deadlines,
         reorganisation,
         quotas,
         transfers,

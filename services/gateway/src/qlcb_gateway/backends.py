@@ -15,6 +15,8 @@ from qlcb.backup.v1 import backup_pb2, backup_pb2_grpc
 from qlcb.personnel.v1 import (
     audit_pb2,
     audit_pb2_grpc,
+    deadlines_pb2,
+    deadlines_pb2_grpc,
     decision_pb2,
     decision_pb2_grpc,
     personnel_pb2,
@@ -39,6 +41,7 @@ class Backends:
     search: search_pb2_grpc.PersonSearchServiceStub
     audit: audit_pb2_grpc.AuditServiceStub
     quotas: quota_pb2_grpc.UnitQuotaServiceStub
+    deadlines: deadlines_pb2_grpc.EntryDeadlineServiceStub
     reports: reports_pb2_grpc.ReportsServiceStub
     backup: backup_pb2_grpc.BackupServiceStub
     identity: httpx.AsyncClient
@@ -58,6 +61,7 @@ class Backends:
                 search_pb2.DESCRIPTOR.services_by_name["PersonSearchService"],
                 audit_pb2.DESCRIPTOR.services_by_name["AuditService"],
                 quota_pb2.DESCRIPTOR.services_by_name["UnitQuotaService"],
+                deadlines_pb2.DESCRIPTOR.services_by_name["EntryDeadlineService"],
             ],
             credentials,
         )
@@ -74,6 +78,7 @@ class Backends:
             search=search_pb2_grpc.PersonSearchServiceStub(personnel),
             audit=audit_pb2_grpc.AuditServiceStub(personnel),
             quotas=quota_pb2_grpc.UnitQuotaServiceStub(personnel),
+            deadlines=deadlines_pb2_grpc.EntryDeadlineServiceStub(personnel),
             reports=reports_pb2_grpc.ReportsServiceStub(reports),
             backup=backup_pb2_grpc.BackupServiceStub(backup),
             identity=httpx.AsyncClient(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 import grpc
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from google.rpc import error_details_pb2, status_pb2
 
@@ -37,6 +40,21 @@ def field_violations(error: grpc.aio.AioRpcError) -> list[tuple[str, str]]:
                 violations.extend((v.field, v.description) for v in bad_request.field_violations)
         return violations
     return []
+
+
+def refuse_query(faults: list[tuple[str, str]]) -> NoReturn:
+    """A 422 naming each query parameter at fault (the query itself for ""), with its reason."""
+    raise RequestValidationError(
+        [{"loc": ("query", field) if field else ("query",), "msg": msg, "type": "value_error"} for field, msg in faults]
+    )
+
+
+def refuse_query_fields(error: grpc.aio.AioRpcError) -> NoReturn:
+    """A backend's INVALID_ARGUMENT about a query's parameters, as a 422 naming them; raises any
+    other error as it is."""
+    if error.code() is grpc.StatusCode.INVALID_ARGUMENT:
+        refuse_query(field_violations(error) or [("", error.details() or "")])
+    raise error
 
 
 async def grpc_error_handler(_request: Request, exc: Exception) -> JSONResponse:

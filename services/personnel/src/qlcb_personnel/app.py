@@ -9,6 +9,8 @@ from sqlalchemy.exc import IntegrityError
 from qlcb.personnel.v1 import (
     audit_pb2,
     audit_pb2_grpc,
+    deadlines_pb2,
+    deadlines_pb2_grpc,
     decision_pb2,
     decision_pb2_grpc,
     personnel_pb2,
@@ -35,6 +37,8 @@ from qlcb_personnel.audit.grpc_api import AuditServicer
 from qlcb_personnel.catalogs import models as _catalogs  # noqa: F401  (registers the table)
 from qlcb_personnel.catalogs import service as catalogs
 from qlcb_personnel.db_models import Base, make_delegations, make_inbox, make_outbox
+from qlcb_personnel.deadlines import models as _deadlines  # noqa: F401  (registers the table)
+from qlcb_personnel.deadlines.grpc_api import EntryDeadlineServicer
 from qlcb_personnel.decision_documents import applier
 from qlcb_personnel.decision_documents import models as _decisions  # noqa: F401  (registers the tables)
 from qlcb_personnel.decision_documents.grpc_api import DecisionServicer
@@ -66,6 +70,7 @@ def build_app() -> GrpcApp:
         search_pb2_grpc.add_PersonSearchServiceServicer_to_server(PersonSearchServicer(db, delegations), server)
         audit_pb2_grpc.add_AuditServiceServicer_to_server(AuditServicer(db), server)
         quota_pb2_grpc.add_UnitQuotaServiceServicer_to_server(UnitQuotaServicer(db, outbox, delegations), server)
+        deadlines_pb2_grpc.add_EntryDeadlineServiceServicer_to_server(EntryDeadlineServicer(db, delegations), server)
         return [
             personnel_pb2.DESCRIPTOR.services_by_name["PersonnelService"].full_name,
             record_pb2.DESCRIPTOR.services_by_name["PersonRecordService"].full_name,
@@ -73,6 +78,7 @@ def build_app() -> GrpcApp:
             search_pb2.DESCRIPTOR.services_by_name["PersonSearchService"].full_name,
             audit_pb2.DESCRIPTOR.services_by_name["AuditService"].full_name,
             quota_pb2.DESCRIPTOR.services_by_name["UnitQuotaService"].full_name,
+            deadlines_pb2.DESCRIPTOR.services_by_name["EntryDeadlineService"].full_name,
         ]
 
     async def seed_catalogs(db: Database) -> None:

@@ -1,13 +1,54 @@
 from __future__ import annotations
 
-from pydantic import Field
-from pydantic_settings import SettingsConfigDict
+from datetime import date
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from qlcb_common.settings import GrpcServiceSettings
+from qlcb_personnel.deadlines.rules import SectorRule
+
+ENV_PREFIX = "QLCB_PERSONNEL_"
 
 
-class PersonnelSettings(GrpcServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="QLCB_PERSONNEL_", extra="ignore")
+class DeadlineSettings(BaseSettings):
+    """The deadlines for entering data (R-PER-4): which sector's rule, from when new records are
+    measured, and the days the Vietnamese calendar of the `holidays` package does not know."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
+
+    deadline_rule: SectorRule = Field(
+        default=SectorRule.CUSTOMS,
+        description="Whose deadlines apply: customs (3 working days for every change, QĐ 240/QĐ-TCHQ Điều 8.1.b) "
+        "or province (30 days for a new record, 15 for an update, QĐ 539/QĐ-UBND-HC Điều 9-10)",
+    )
+    deadline_new_records_from: date | None = Field(
+        default=None,
+        description="The first day whose recruitments are new records with a deadline (the day the sector "
+        "started keeping its records here); earlier ones are records taken in. Unset: every recruitment",
+    )
+    calendar_extra_days_off: list[date] = Field(
+        default_factory=list,
+        description="Days off the holidays package does not know (a swap or extra day the government "
+        "decided after its release), as a JSON list of ISO dates",
+    )
+    calendar_extra_working_days: list[date] = Field(
+        default_factory=list,
+        description="Weekend days worked in exchange for a bridge day that the holidays package does not "
+        "know, as a JSON list of ISO dates",
+    )
+
+    @model_validator(mode="after")
+    def _days_off_or_on(self) -> DeadlineSettings:
+        both = set(self.calendar_extra_days_off) & set(self.calendar_extra_working_days)
+        if both:
+            listed = ", ".join(sorted(d.isoformat() for d in both))
+            raise ValueError(f"a day cannot be both an extra day off and an extra working day: {listed}")
+        return self
+
+
+class PersonnelSettings(GrpcServiceSettings, DeadlineSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
 
     decision_apply_interval_seconds: float = Field(
         default=60.0,

@@ -83,8 +83,11 @@ def is_secret(settings: type[BaseSettings], field: str) -> bool:
     return "SecretStr" in repr(settings.model_fields[field].annotation)
 
 
-def _property(raw: dict[str, Any], required: bool) -> dict[str, Any]:
-    """A settings field's JSON schema as a values property: type and limits, no formats."""
+def _property(raw: dict[str, Any], required: bool, defs: dict[str, Any]) -> dict[str, Any]:
+    """A settings field's JSON schema as a values property: type and limits, no formats. A type
+    defined once (an enum's values) is written out in place."""
+    if "$ref" in raw:
+        raw = {**defs[raw["$ref"].rsplit("/", 1)[-1]], **{k: v for k, v in raw.items() if k != "$ref"}}
     nullable = False
     if "anyOf" in raw:
         branches = [b for b in raw["anyOf"] if b.get("type") != "null"]
@@ -118,7 +121,7 @@ def settings_schema(settings: type[BaseSettings], exclude: frozenset[str], *, se
                 "description": f"Key of the service's Secret holding {env_name(settings, field)}",
             }
         else:
-            properties[field] = _property(raw["properties"][field], field in required)
+            properties[field] = _property(raw["properties"][field], field in required, raw.get("$defs", {}))
     return {"type": "object", "additionalProperties": False, "properties": properties}
 
 

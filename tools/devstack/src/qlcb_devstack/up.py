@@ -4,15 +4,17 @@ same ports (`ports.StackPorts`), so the addresses it prints stay the same."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from qlcb_devstack import demo
+from qlcb_devstack import demo, records
 from qlcb_devstack.ports import ENV_PREFIX, StackPorts
 from qlcb_devstack.seed import seed_accounts, seed_organisation
 from qlcb_devstack.stack import REALM, ServiceStack, start_infra
@@ -37,6 +39,10 @@ def run_up(run_dir: Path | None = None, *, tls: bool = False) -> int:
     run_dir.mkdir(parents=True)
     print("Starting Keycloak, NATS and the five services (the first start takes a few minutes)…", flush=True)
     infra = start_infra(run_dir, ports, with_postgres=False, tls=tls)
+    # The demo's records are taken in at start: their recruitments, all by the demo's reference day,
+    # are history, not late new records (R-PER-4). A setting of the caller's own wins.
+    first_new_record = records.REFERENCE_DAY + timedelta(days=1)
+    os.environ.setdefault("QLCB_PERSONNEL_DEADLINE_NEW_RECORDS_FROM", first_new_record.isoformat())
     services = ServiceStack(infra, run_dir, tls=tls)
     try:
         services.start_all()

@@ -37,9 +37,9 @@ from qlcb.personnel.v1 import personnel_pb2, record_pb2, search_pb2
 from qlcb_common.auth import Principal
 from qlcb_gateway.backends import Backends
 from qlcb_gateway.dependencies import BackendsDep, Caller
-from qlcb_gateway.errors import field_violations
+from qlcb_gateway.errors import field_violations, refuse_query
 from qlcb_gateway.exports import CSV_TYPE, XLSX_TYPE, CsvRows, Heading, Row, XlsxRows
-from qlcb_gateway.routes.search import CRITERIA, Criterion, read_criteria, refuse
+from qlcb_gateway.routes.search import CRITERIA, Criterion, read_criteria
 
 router = APIRouter(prefix="/v1")
 
@@ -78,7 +78,7 @@ async def export_persons(request: Request, principal: Caller, backends: Backends
     if kind not in FORMATS and not any(field == "format" for field, _ in faults):
         faults.append(("format", f"Cần định dạng tệp: một trong {', '.join(FORMATS)}"))
     if faults:
-        refuse(faults)
+        refuse_query(faults)
     call = backends.search.ExportPersons(
         search_pb2.ExportPersonsRequest(criteria=search_pb2.SearchPersonsRequest(**fields), format=kind),
         metadata=backends.call_options(principal.token)["metadata"],
@@ -89,7 +89,7 @@ async def export_persons(request: Request, principal: Caller, backends: Backends
         await chunks.first()
     except grpc.aio.AioRpcError as refused:
         if refused.code() is grpc.StatusCode.INVALID_ARGUMENT:
-            refuse(field_violations(refused) or [("", refused.details() or "")])
+            refuse_query(field_violations(refused) or [("", refused.details() or "")])
         raise
     now = datetime.now(VIETNAM)
     if kind == "csv":

@@ -13,12 +13,11 @@ from typing import Any, NoReturn
 
 import grpc
 from fastapi import APIRouter, Request
-from fastapi.exceptions import RequestValidationError
 
 from qlcb.personnel.v1 import search_pb2
 from qlcb_common.personnel_rules import CATALOG_CODE
 from qlcb_gateway.dependencies import BackendsDep, Caller
-from qlcb_gateway.errors import field_violations
+from qlcb_gateway.errors import refuse_query, refuse_query_fields
 from qlcb_gateway.routes.organisation import person_public
 from qlcb_gateway.schemas import PersonSearchPage
 
@@ -108,15 +107,13 @@ async def search_persons(request: Request, principal: Caller, backends: Backends
     403 when a criterion reads a record section the caller may read nowhere."""
     fields, faults = read_criteria(request, BY_NAME)
     if faults:
-        refuse(faults)
+        refuse_query(faults)
     try:
         response = await backends.search.SearchPersons(
             search_pb2.SearchPersonsRequest(**fields), **backends.call_options(principal.token)
         )
     except grpc.aio.AioRpcError as refused:
-        if refused.code() is grpc.StatusCode.INVALID_ARGUMENT:
-            refuse(field_violations(refused) or [("", refused.details() or "")])
-        raise
+        refuse_query_fields(refused)
     return PersonSearchPage(
         items=[person_public(p) for p in response.persons],
         total=response.total,
@@ -164,9 +161,3 @@ def _integer(raw: str, schema: dict[str, Any], faults: list[tuple[str, str]], na
         faults.append((name, f"Phải từ {low} trở lên" if unbounded else f"Phải từ {low} đến {high}"))
         return None
     return number
-
-
-def refuse(faults: list[tuple[str, str]]) -> NoReturn:
-    raise RequestValidationError(
-        [{"loc": ("query", field) if field else ("query",), "msg": msg, "type": "value_error"} for field, msg in faults]
-    )

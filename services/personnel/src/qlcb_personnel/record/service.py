@@ -40,6 +40,7 @@ from qlcb_common.record_sections import (
 )
 from qlcb_common.text import control_violation
 from qlcb_personnel.audit import trail
+from qlcb_personnel.deadlines import service as deadlines
 from qlcb_personnel.persons.models import Person
 from qlcb_personnel.persons.service import record_ref, visible_person
 from qlcb_personnel.record import messages, section_rules
@@ -280,9 +281,10 @@ def _version(
 async def _publish(
     outbox: Outbox, session: AsyncSession, actor: Principal, person: Person, *versions: RecordEntry
 ) -> None:
-    """What follows every write of the record: the search facts follow the versions written, and a
-    `record.changed` event for each version, in order, is staged with them."""
+    """What follows every write of the record: the search facts and the deadlines' measure follow the
+    versions written, and a `record.changed` event for each version, in order, is staged with them."""
     await facts.follow_entries(session, versions)
+    await deadlines.follow(session, person, versions)
     await outbox.add_many(
         session,
         [
