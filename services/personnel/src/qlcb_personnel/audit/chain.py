@@ -11,7 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,7 +24,36 @@ GENESIS = "0" * 64
 HEAD_ID = 1
 
 
-def digest(prev_hash: str, seq: int, entry: AuditEntry) -> str:
+class Sealable(Protocol):
+    """What the hash covers: an entry, or a row of `audit_entries` read without the ORM."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def occurred_at(self) -> datetime: ...
+    @property
+    def transaction_id(self) -> str: ...
+    @property
+    def account(self) -> str: ...
+    @property
+    def subject(self) -> str: ...
+    @property
+    def tiers(self) -> str: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def target(self) -> str: ...
+    @property
+    def target_id(self) -> str | None: ...
+    @property
+    def person_id(self) -> str | None: ...
+    @property
+    def unit_path(self) -> str | None: ...
+    @property
+    def details(self) -> dict[str, Any]: ...
+
+
+def digest(prev_hash: str, seq: int, entry: Sealable) -> str:
     """SHA-256 of the previous hash and the entry's content in canonical JSON."""
     content = {
         "seq": seq,
@@ -98,8 +128,10 @@ async def verify(session: AsyncSession, batch: int = 5000) -> Verification:
     last = await session.scalar(select(AuditChainHead).where(AuditChainHead.id == HEAD_ID))
     head_seq, head_hash = (last.seq, last.hash) if last is not None else (0, GENESIS)
     expected_seq, running, checked = 1, GENESIS, 0
-    stream = await session.stream_scalars(
-        select(AuditEntry)
+    # Rows, not entries: building an ORM object for each of millions of entries cost three
+    # quarters of the check's time.
+    stream = await session.stream(
+        select(*AuditEntry.__table__.columns)
         .where(AuditEntry.seq.is_not(None), AuditEntry.seq <= head_seq)
         .order_by(AuditEntry.seq)
         .execution_options(yield_per=batch)
