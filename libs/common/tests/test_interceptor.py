@@ -1,8 +1,8 @@
 """The shared interceptor on a real in-process gRPC server: authentication, the caller in
 context, ServiceErrors as status codes with field details, for unary and server-streaming calls
 alike (a stream counted as a call in flight until it ends or its client goes away, and held at its
-fault point); streaming from the client refused; server reflection answered without a token only
-where it is enabled."""
+fault point); a client's stream (an import's rows) handled as a unary call; streaming both ways
+refused; server reflection answered without a token only where it is enabled."""
 
 from __future__ import annotations
 
@@ -75,8 +75,20 @@ async def endless(_request: bytes, _context: Any) -> AsyncIterator[bytes]:
         STREAMS.cleaned_up.set()
 
 
-async def from_client(requests: Any, _context: Any) -> bytes:
-    return b"unauthenticated data"
+async def from_client(requests: AsyncIterator[bytes], _context: Any) -> bytes:
+    """Joins what the client streamed, after the caller's name."""
+    parts = [part async for part in requests]
+    return current_principal().username.encode() + b":" + b",".join(parts)
+
+
+async def invalid_rows(requests: AsyncIterator[bytes], _context: Any) -> bytes:
+    async for _part in requests:
+        raise InvalidArgument([FieldViolation("rows[0]", "Không đọc được")])
+    return b""
+
+
+async def both_ways(requests: Any, _context: Any) -> AsyncIterator[bytes]:
+    yield b"unauthenticated data"
 
 
 def _server(interceptor: ServiceInterceptor) -> grpc.aio.Server:
@@ -93,6 +105,8 @@ def _server(interceptor: ServiceInterceptor) -> grpc.aio.Server:
                     "FailsMidway": grpc.unary_stream_rpc_method_handler(fails_midway, _identity, _identity),
                     "Endless": grpc.unary_stream_rpc_method_handler(endless, _identity, _identity),
                     "FromClient": grpc.stream_unary_rpc_method_handler(from_client, _identity, _identity),
+                    "InvalidRows": grpc.stream_unary_rpc_method_handler(invalid_rows, _identity, _identity),
+                    "BothWays": grpc.stream_stream_rpc_method_handler(both_ways, _identity, _identity),
                 },
             ),
         )
@@ -244,12 +258,46 @@ async def test_a_stream_is_held_at_its_fault_point_after_authentication(
     assert await call.read() == b"qthanoi 1"
 
 
-async def test_streaming_from_the_client_is_refused_rather_than_left_open(
+def _client_stream(channel: grpc.aio.Channel, method: str) -> Any:
+    return channel.stream_unary(f"/test.Svc/{method}", request_serializer=_identity, response_deserializer=_identity)
+
+
+async def test_a_client_stream_reaches_its_handler_as_the_verified_caller(
+    channel: grpc.aio.Channel, keycloak: FakeKeycloak, calls: Calls
+) -> None:
+    reply = await _client_stream(channel, "FromClient")(iter([b"a", b"b", b"c"]), metadata=_auth(keycloak))
+    assert reply == b"qthanoi:a,b,c"
+    assert calls.in_flight == 0
+
+
+@pytest.mark.parametrize("authorization", [None, "Bearer not-a-jwt"])
+async def test_a_client_stream_without_a_valid_token_is_unauthenticated(
+    channel: grpc.aio.Channel, authorization: str | None
+) -> None:
+    metadata = () if authorization is None else (("authorization", authorization),)
+    with pytest.raises(grpc.aio.AioRpcError) as error:
+        await _client_stream(channel, "FromClient")(iter([b"a"]), metadata=metadata)
+    assert error.value.code() is grpc.StatusCode.UNAUTHENTICATED
+
+
+async def test_a_service_error_of_a_client_stream_is_its_status_with_details(
     channel: grpc.aio.Channel, keycloak: FakeKeycloak
 ) -> None:
-    call = channel.stream_unary("/test.Svc/FromClient", request_serializer=_identity, response_deserializer=_identity)
     with pytest.raises(grpc.aio.AioRpcError) as error:
-        await call(iter([b"a"]), metadata=_auth(keycloak))
+        await _client_stream(channel, "InvalidRows")(iter([b"a", b"b"]), metadata=_auth(keycloak))
+    assert error.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    details = dict(error.value.trailing_metadata() or ())["grpc-status-details-bin"]
+    bad_request = error_details_pb2.BadRequest()
+    assert status_pb2.Status.FromString(details).details[0].Unpack(bad_request)
+    assert [v.field for v in bad_request.field_violations] == ["rows[0]"]
+
+
+async def test_streaming_both_ways_is_refused_rather_than_left_open(
+    channel: grpc.aio.Channel, keycloak: FakeKeycloak
+) -> None:
+    call = channel.stream_stream("/test.Svc/BothWays", request_serializer=_identity, response_deserializer=_identity)
+    with pytest.raises(grpc.aio.AioRpcError) as error:
+        await call(iter([b"a"]), metadata=_auth(keycloak)).read()
     assert error.value.code() is grpc.StatusCode.UNIMPLEMENTED
 
 

@@ -1,4 +1,5 @@
-"""One server interceptor for every gRPC service, for unary and server-streaming calls alike:
+"""One server interceptor for every gRPC service, for unary, server-streaming and client-streaming
+calls alike:
 authentication, RED metrics and the translation of `ServiceError`s into status codes with details."""
 
 from __future__ import annotations
@@ -77,14 +78,16 @@ StreamBehavior = Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Any]
 
 class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
     """Health answers without a token; server reflection too, only where the service serves it
-    (`reflection`, from the `grpc_reflection` setting); every other method needs a valid token.
-    Unary and server-streaming calls are handled alike: authenticated, the caller set for the
-    handler (`current_principal`), counted in `calls` while they run (which tells a stopping service
-    when its clients have stopped sending and whether the calls it had finished), held at a fault
-    point before they are handled (`qlcb_common.faults.grpc_call`, crash tests only), and a
-    `ServiceError` turned into its status. A stream's replies are written one at a time as the
-    handler gives them, so that the client's pace holds the handler back (flow control). Methods
-    streaming from the client are refused (UNIMPLEMENTED): none of ours does."""
+        (`reflection`, from the `grpc_reflection` setting); every other method needs a valid token.
+        Unary and server-streaming calls are handled alike: authenticated, the caller set for the
+        handler (`current_principal`), counted in `calls` while they run (which tells a stopping service
+        when its clients have stopped sending and whether the calls it had finished), held at a fault
+        point before they are handled (`qlcb_common.faults.grpc_call`, crash tests only), and a
+        `ServiceError` turned into its status. A stream's replies are written one at a time as the
+        handler gives them, so that the client's pace holds the handler back (flow control). Methods
+        streaming from the client (an import's rows) are handled as unary ones are, the caller known
+    before the handler reads the first message; methods streaming both ways are refused
+    (UNIMPLEMENTED): none of ours does."""
 
     def __init__(
         self,
@@ -115,6 +118,12 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
+        if handler is not None and handler.stream_unary is not None and not public:
+            return grpc.stream_unary_rpc_method_handler(
+                self._wrap(method, handler.stream_unary, public),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
         if handler is not None and handler.unary_stream is not None and not public:
             return grpc.unary_stream_rpc_method_handler(
                 self._wrap_stream(method, handler.unary_stream),
@@ -126,6 +135,8 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         return handler if public else None
 
     def _wrap(self, method: str, inner: Behavior, public: bool) -> Behavior:
+        """A call with one reply: its request is a message, or the iterator of a client's stream."""
+
         async def behavior(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
             replies: list[Any] = []
 

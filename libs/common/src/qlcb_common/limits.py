@@ -15,3 +15,13 @@ MAX_SPLIT_PERSONS = 5000
 
 MAX_SPLIT_SUB_UNITS = 500
 """Sub-units one split assigns to the new units."""
+
+MAX_IMPORT_ROWS = 100_000
+"""Rows one bulk import takes (issue 9.4 asks for 50,000): personnel holds the rows of a file while it
+checks them, so that they can be grouped by person and checked against each other."""
+
+IMPORT_CHUNK_ROWS = 1000
+"""Rows per message of an import's stream: far under gRPC's 4 MB per message, whatever the section."""
+
+MAX_REPORTED_ERRORS = 10_000
+"""Faults one import's answer lists (the others are counted): about 1.5 MB, under gRPC's 4 MB."""
