@@ -13,6 +13,8 @@ from qlcb.personnel.v1 import (
     deadlines_pb2_grpc,
     decision_pb2,
     decision_pb2_grpc,
+    imports_pb2,
+    imports_pb2_grpc,
     personnel_pb2,
     personnel_pb2_grpc,
     quota_pb2,
@@ -43,6 +45,7 @@ from qlcb_personnel.decision_documents import applier
 from qlcb_personnel.decision_documents import models as _decisions  # noqa: F401  (registers the tables)
 from qlcb_personnel.decision_documents.grpc_api import DecisionServicer
 from qlcb_personnel.grpc_api import PersonnelServicer
+from qlcb_personnel.imports.grpc_api import RecordImportServicer
 from qlcb_personnel.persons import models as _persons  # noqa: F401  (registers the table)
 from qlcb_personnel.quotas import models as _quotas  # noqa: F401  (registers the table)
 from qlcb_personnel.quotas.grpc_api import UnitQuotaServicer
@@ -71,6 +74,9 @@ def build_app() -> GrpcApp:
         audit_pb2_grpc.add_AuditServiceServicer_to_server(AuditServicer(db), server)
         quota_pb2_grpc.add_UnitQuotaServiceServicer_to_server(UnitQuotaServicer(db, outbox, delegations), server)
         deadlines_pb2_grpc.add_EntryDeadlineServiceServicer_to_server(EntryDeadlineServicer(db, delegations), server)
+        imports_pb2_grpc.add_RecordImportServiceServicer_to_server(
+            RecordImportServicer(db, outbox, delegations), server
+        )
         return [
             personnel_pb2.DESCRIPTOR.services_by_name["PersonnelService"].full_name,
             record_pb2.DESCRIPTOR.services_by_name["PersonRecordService"].full_name,
@@ -79,6 +85,7 @@ def build_app() -> GrpcApp:
             audit_pb2.DESCRIPTOR.services_by_name["AuditService"].full_name,
             quota_pb2.DESCRIPTOR.services_by_name["UnitQuotaService"].full_name,
             deadlines_pb2.DESCRIPTOR.services_by_name["EntryDeadlineService"].full_name,
+            imports_pb2.DESCRIPTOR.services_by_name["RecordImportService"].full_name,
         ]
 
     async def seed_catalogs(db: Database) -> None:

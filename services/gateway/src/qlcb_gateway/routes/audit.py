@@ -14,7 +14,7 @@ from qlcb_gateway.dependencies import BackendsDep, Caller
 
 router = APIRouter(prefix="/v1", tags=["Nhật ký"])
 
-ACTIONS = "^(create|update|delete|read|resume|export)$"
+ACTIONS = "^(create|update|delete|read|resume|export|import)$"
 _INSTANT = "Thời điểm theo RFC 3339, có múi giờ, ví dụ 2026-12-01T08:00:00+07:00"
 
 
@@ -27,7 +27,7 @@ class AuditEntryPublic(BaseModel):
     tiers: list[str] = Field(description="Vai trò của tài khoản")
     holder_name: str | None = Field(description="Người giữ tài khoản dùng chung vào ngày đó")
     holder_personal_id: str | None = Field(description="Số định danh cá nhân của người giữ")
-    action: str = Field(description="create, update, delete, read, resume, export")
+    action: str = Field(description="create, update, delete, read, resume, export, import")
     target: str = Field(description="Đối tượng: bảng dữ liệu, hoặc record, record_section, … khi đọc")
     target_id: str | None
     person_id: str | None = Field(description="Hồ sơ liên quan")

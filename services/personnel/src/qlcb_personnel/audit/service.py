@@ -22,7 +22,7 @@ from qlcb_personnel.audit.models import AccountHolder, AuditEntry
 from qlcb_personnel.units.models import Unit
 
 MAX_PAGE_SIZE = 200
-ACTIONS = (trail.CREATE, trail.UPDATE, trail.DELETE, trail.READ, trail.RESUME, trail.EXPORT)
+ACTIONS = (trail.CREATE, trail.UPDATE, trail.DELETE, trail.READ, trail.RESUME, trail.EXPORT, trail.IMPORT)
 _SPACES = re.compile(r"\s+")
 
 

@@ -27,7 +27,15 @@ from qlcb_personnel.audit.models import AuditEntry
 from qlcb_personnel.persons.models import Person
 from qlcb_personnel.units.models import Unit
 
-CREATE, UPDATE, DELETE, READ, RESUME, EXPORT = "create", "update", "delete", "read", "resume", "export"
+CREATE, UPDATE, DELETE, READ, RESUME, EXPORT, IMPORT = (
+    "create",
+    "update",
+    "delete",
+    "read",
+    "resume",
+    "export",
+    "import",
+)
 
 _system_actor: contextvars.ContextVar[str] = contextvars.ContextVar("qlcb_audit_system_actor", default="system")
 
@@ -315,6 +323,22 @@ async def note_read(
             target=what,
             target_id=person.id if person is not None else None,
             person_id=person.id if person is not None else None,
+            unit_path=unit_path,
+            details=_plain(details),
+        )
+    )
+
+
+async def note_import(session: AsyncSession, *, unit_path: str | None, details: dict[str, Any]) -> None:
+    """A bulk import, applied or not (a dry run, a file refused): the file's digest and name, its
+    kind and row counts. Each record or entry it wrote has its own entry besides, from the flush."""
+    session.add(
+        _entry(
+            session,
+            action=IMPORT,
+            target="import",
+            target_id=str(details.get("import_id") or "") or None,
+            person_id=None,
             unit_path=unit_path,
             details=_plain(details),
         )

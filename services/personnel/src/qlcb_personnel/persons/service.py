@@ -37,6 +37,49 @@ class PersonCreate:
     unit_id: str
 
 
+@dataclass(frozen=True)
+class CheckedPerson:
+    """A new person's own fields, as stored: checked, trimmed, NFC."""
+
+    personal_id: str
+    staff_number: str
+    full_name: str
+    date_of_birth: date
+    sex: str
+
+
+def check_fields(data: PersonCreate, violations: list[FieldViolation]) -> CheckedPerson | None:
+    """The person's fields checked one by one (the unit apart): every fault added to `violations`."""
+    personal_id = rules.personal_id(data.personal_id, violations)
+    staff_number = rules.staff_number(data.staff_number, violations)
+    full_name = rules.full_name(data.full_name, violations)
+    birth = _birth_date(data.date_of_birth, violations)
+    rules.sex(data.sex, violations)
+    if birth is None:
+        return None
+    return CheckedPerson(personal_id, staff_number, full_name, birth, data.sex)
+
+
+def new_person(checked: CheckedPerson, *, unit_id: str, actor: Principal, now: datetime) -> Person:
+    return Person(
+        id=str(uuid.uuid4()),
+        personal_id=checked.personal_id,
+        staff_number=checked.staff_number,
+        full_name=checked.full_name,
+        name_folded=names.fold(checked.full_name),
+        name_sort=names.sort_key(checked.full_name),
+        date_of_birth=checked.date_of_birth,
+        sex=checked.sex,
+        unit_id=unit_id,
+        created_at=now,
+        created_by=actor.subject,
+    )
+
+
+def created_event(person: Person, unit: Unit) -> events_pb2.PersonCreated:
+    return events_pb2.PersonCreated(person=to_proto(person), unit=unit_to_proto(unit))
+
+
 async def create_person(
     session: AsyncSession,
     *,
@@ -46,46 +89,29 @@ async def create_person(
     data: PersonCreate,
 ) -> Person:
     violations: list[FieldViolation] = []
-    personal_id = rules.personal_id(data.personal_id, violations)
-    staff_number = rules.staff_number(data.staff_number, violations)
-    full_name = rules.full_name(data.full_name, violations)
-    birth = _birth_date(data.date_of_birth, violations)
-    rules.sex(data.sex, violations)
+    checked = check_fields(data, violations)
     unit = await session.get(Unit, data.unit_id) if data.unit_id else None
     if unit is None:
         violations.append(FieldViolation("unit_id", "Đơn vị không tồn tại"))
     elif gone := (await history.dissolved_on(session, [unit.id])).get(unit.id):
         violations.append(FieldViolation("unit_id", f"Đơn vị đã giải thể ngày {gone}"))
-    if violations or unit is None or birth is None:
+    if violations or unit is None or checked is None:
         raise InvalidArgument(violations)
     authz.require(actor, Section.IDENTITY, Action.CREATE, unit.path, delegations=delegations)
     clash = await session.scalar(
-        select(Person).where(or_(Person.personal_id == personal_id, Person.staff_number == staff_number))
+        select(Person).where(
+            or_(Person.personal_id == checked.personal_id, Person.staff_number == checked.staff_number)
+        )
     )
     if clash is not None:
-        field = "personal_id" if clash.personal_id == personal_id else "staff_number"
+        field = "personal_id" if clash.personal_id == checked.personal_id else "staff_number"
         raise AlreadyExists(f"{field}: đã có hồ sơ với giá trị này")
-    person = Person(
-        id=str(uuid.uuid4()),
-        personal_id=personal_id,
-        staff_number=staff_number,
-        full_name=full_name,
-        name_folded=names.fold(full_name),
-        name_sort=names.sort_key(full_name),
-        date_of_birth=birth,
-        sex=data.sex,
-        unit_id=unit.id,
-        created_at=datetime.now(UTC),
-        created_by=actor.subject,
-    )
+    person = new_person(checked, unit_id=unit.id, actor=actor, now=datetime.now(UTC))
     session.add(person)
     await session.flush()
     await facts.placed(session, person_id=person.id, unit_id=unit.id, since=None)
     await outbox.add(
-        session,
-        subject=subjects.PERSONNEL_PERSON_CREATED,
-        payload=events_pb2.PersonCreated(person=to_proto(person), unit=unit_to_proto(unit)),
-        actor=actor.subject,
+        session, subject=subjects.PERSONNEL_PERSON_CREATED, payload=created_event(person, unit), actor=actor.subject
     )
     return person
 

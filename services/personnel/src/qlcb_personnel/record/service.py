@@ -281,10 +281,21 @@ def _version(
 async def _publish(
     outbox: Outbox, session: AsyncSession, actor: Principal, person: Person, *versions: RecordEntry
 ) -> None:
-    """What follows every write of the record: the search facts and the deadlines' measure follow the
-    versions written, and a `record.changed` event for each version, in order, is staged with them."""
-    await facts.follow_entries(session, versions)
-    await deadlines.follow(session, person, versions)
+    await publish(outbox, session, actor, [(person, versions)])
+
+
+async def publish(
+    outbox: Outbox,
+    session: AsyncSession,
+    actor: Principal,
+    written: Sequence[tuple[Person, Sequence[RecordEntry]]],
+) -> None:
+    """What follows every write of records (of one person, or of many in an import): the search
+    facts and the deadlines' measure follow the versions written, and a `record.changed` event for
+    each version, in order, is staged with them."""
+    await facts.follow_entries(session, [v for _, versions in written for v in versions])
+    for person, versions in written:
+        await deadlines.follow(session, person, versions)
     await outbox.add_many(
         session,
         [
@@ -294,6 +305,7 @@ async def _publish(
                     person_id=person.id, personal_id=person.personal_id, entry=messages.to_proto(entry)
                 ),
             )
+            for person, versions in written
             for entry in versions
         ],
         actor=actor.subject,
@@ -380,7 +392,7 @@ async def _record(
     section's `current` entries (read unless given): the versions written, the closed predecessor
     (if the entry succeeds one) before the new entry."""
     checked = await check_entry(session, section, person, data)
-    return await _write(session, actor, person, section, checked, current)
+    return await write_versions(session, actor, person, section, checked, current)
 
 
 async def record_change(
@@ -395,12 +407,12 @@ async def record_change(
 ) -> RecordEntry:
     """A checked change of a person the caller may change (and holds locked, `person_for`): the
     new entry, after closing the open one it succeeds in a timeline or refusing an overlap."""
-    written = await _write(session, actor, person, section, checked, decision_id=decision_id)
+    written = await write_versions(session, actor, person, section, checked, decision_id=decision_id)
     await _publish(outbox, session, actor, person, *written)
     return written[-1]
 
 
-async def _write(
+async def write_versions(
     session: AsyncSession,
     actor: Principal,
     person: Person,

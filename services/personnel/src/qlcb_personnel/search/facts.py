@@ -84,15 +84,15 @@ def entry_fact(
 
 
 async def follow_entries(session: AsyncSession, versions: Sequence[RecordEntry]) -> None:
-    """The facts of the entries these versions (written in this order) leave current: each entry's
-    last version replaces what its earlier ones gave, a retraction takes it away."""
+    """The facts of the entries these versions (written in this order, of one record or of several)
+    leave current: each entry's last version replaces what its earlier ones gave, a retraction takes
+    it away."""
     latest: dict[str, RecordEntry] = {v.entry_id: v for v in versions if v.section in ENTRY_FACTS}
     if not latest:
         return
-    person_id = next(iter(latest.values())).person_id  # a write changes one person's record
-    await session.execute(
-        delete(SearchFact).where(SearchFact.person_id == person_id, SearchFact.source_id.in_(list(latest)))
-    )
+    replaced = [v.entry_id for v in latest.values() if v.version > 1]  # a first version has no facts yet
+    if replaced:
+        await session.execute(delete(SearchFact).where(SearchFact.source_id.in_(replaced)))
     rows = []
     for entry_id, version in latest.items():
         if version.superseded_at is not None or version.retracted:
@@ -102,6 +102,19 @@ async def follow_entries(session: AsyncSession, versions: Sequence[RecordEntry])
             rows.append(_row(entry_id, version.person_id, fact))
     if rows:
         await session.execute(insert(SearchFact), rows)
+
+
+async def placed_at_start(session: AsyncSession, placements: Sequence[tuple[str, str]]) -> None:
+    """New people (person id, unit id), each in their unit from the start of their record: `placed`
+    for many at once (an import)."""
+    if placements:
+        await session.execute(
+            insert(SearchFact),
+            [
+                _row(str(uuid.uuid4()), person_id, Fact(UNIT, unit_id, date.min, OPEN_END))
+                for person_id, unit_id in placements
+            ],
+        )
 
 
 async def status_changed(session: AsyncSession, *, row_id: str, person_id: str, status: str, since: date) -> None:
