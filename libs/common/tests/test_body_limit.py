@@ -10,7 +10,7 @@ from typing import Annotated
 
 import httpx
 import pytest
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
 from pydantic import BaseModel
 
 from qlcb_common.auth import Principal
@@ -19,6 +19,7 @@ from qlcb_common.ops_http import Readiness
 from qlcb_common.settings import HttpApiSettings
 
 LIMIT = 1000
+UPLOAD_LIMIT = 5000
 CHUNK = 100
 TOKEN = {"Authorization": "Bearer token-of-someone"}
 
@@ -52,8 +53,20 @@ def calls() -> Calls:
 @pytest.fixture
 async def client(calls: Calls) -> AsyncIterator[httpx.AsyncClient]:
     app = FastAPI()
-    instrument(app, service="body-limit-test", readiness=Readiness(), http=HttpApiSettings(max_body_bytes=LIMIT))
+    instrument(
+        app,
+        service="body-limit-test",
+        readiness=Readiness(),
+        http=HttpApiSettings(max_body_bytes=LIMIT, max_upload_bytes=UPLOAD_LIMIT),
+        upload_paths=("/files/",),
+    )
     app.state.verifier = CountingVerifier(calls)
+
+    @app.post("/files/{name}")
+    async def post_file(name: str, request: Request) -> dict[str, object]:
+        length = len(await request.body())
+        calls.endpoint += 1
+        return {"name": name, "length": length}
 
     @app.post("/notes")
     async def post_note(
@@ -123,3 +136,26 @@ async def test_a_body_within_the_limit_goes_through(client: httpx.AsyncClient, c
     assert response.status_code == 200, response.text
     assert response.json() == {"length": LIMIT - 20, "by": "someone"}
     assert calls == Calls(verified=1, endpoint=1)
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["content-length", "chunked"])
+async def test_a_file_route_takes_up_to_the_upload_limit_and_no_more(
+    client: httpx.AsyncClient, calls: Calls, streamed: bool
+) -> None:
+    """Under the paths that take files the upload limit holds, not the body limit, both ways."""
+
+    async def chunks(size: int) -> AsyncIterator[bytes]:
+        for start in range(0, size, CHUNK):
+            yield b"x" * min(CHUNK, size - start)
+
+    def body(size: int) -> bytes | AsyncIterator[bytes]:
+        return chunks(size) if streamed else b"x" * size
+
+    within = await client.post("/files/a.csv", content=body(UPLOAD_LIMIT), headers={"Content-Type": "text/csv"})
+    assert within.status_code == 200, within.text
+    assert within.json() == {"name": "a.csv", "length": UPLOAD_LIMIT}
+
+    over = await client.post("/files/a.csv", content=body(UPLOAD_LIMIT + 1), headers={"Content-Type": "text/csv"})
+    assert over.status_code == 413, over.text
+    assert str(UPLOAD_LIMIT) in over.json()["detail"]["message"]
+    assert calls.endpoint == 1

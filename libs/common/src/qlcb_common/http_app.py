@@ -34,12 +34,18 @@ from qlcb_common.settings import HttpApiSettings
 bearer_scheme = HTTPBearer(auto_error=False, description="Keycloak access token of the qlcb realm")
 
 
-def instrument(app: FastAPI, *, service: str, readiness: Readiness, http: HttpApiSettings) -> None:
+def instrument(
+    app: FastAPI, *, service: str, readiness: Readiness, http: HttpApiSettings, upload_paths: tuple[str, ...] = ()
+) -> None:
+    """`upload_paths`: the path prefixes of the routes that take files, whose bodies may reach
+    `http.max_upload_bytes` rather than `http.max_body_bytes`."""
     for route in ops_routes(readiness):
         app.router.routes.append(route)
     # Added first, so it runs inside the metrics middleware (its 413s are counted) and outside
     # routing: an oversized body is refused before it is parsed or its token checked.
-    app.add_middleware(BodyLimit, max_bytes=http.max_body_bytes)
+    app.add_middleware(
+        BodyLimit, max_bytes=http.max_body_bytes, upload_paths=upload_paths, upload_bytes=http.max_upload_bytes
+    )
 
     @app.middleware("http")
     async def red_metrics(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

@@ -156,6 +156,13 @@ class HttpApiSettings(BaseSettings):
     max_body_bytes: int = Field(
         default=1024 * 1024, gt=0, description="Largest request body; a larger one gets 413 before it is read whole"
     )
+    max_upload_bytes: int = Field(
+        default=32 * 1024 * 1024,
+        gt=0,
+        description="Largest file sent to a route that takes files (the gateway's bulk import, POST /v1/imports/…); "
+        "a larger one gets 413 before it is read whole. 50,000 rows of an import template take 5–15 MB as CSV, "
+        "less as XLSX",
+    )
 
 
 class ServiceSettings(BaseSettings):
