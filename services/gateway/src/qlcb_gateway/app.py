@@ -18,6 +18,7 @@ from qlcb_gateway.routes import (
     decisions,
     exports,
     identity,
+    imports,
     operations,
     organisation,
     quotas,
@@ -27,6 +28,9 @@ from qlcb_gateway.routes import (
     transfers,
 )
 from qlcb_gateway.settings import GatewaySettings
+
+UPLOAD_PATHS = ("/v1/imports/",)
+"""The routes that take files (the bulk import): their bodies may be up to QLCB_HTTP_MAX_UPLOAD_BYTES."""
 
 
 def create_app(
@@ -49,7 +53,7 @@ def create_app(
         description="REST API of the centralized personnel-records system.",
         lifespan=lifespan,
     )
-    instrument(app, service=SERVICE, readiness=readiness, http=http or HttpApiSettings())
+    instrument(app, service=SERVICE, readiness=readiness, http=http or HttpApiSettings(), upload_paths=UPLOAD_PATHS)
     # Every operation calls a backend, which may be down or slow.
     install_error_handlers(app, every_operation=(503, 504))
     errors.install(app)
@@ -67,6 +71,7 @@ def create_app(
         transfers,
         operations,
         identity,
+        imports,
     ):
         app.include_router(module.router)
     return app

@@ -19,6 +19,8 @@ from qlcb.personnel.v1 import (
     deadlines_pb2_grpc,
     decision_pb2,
     decision_pb2_grpc,
+    imports_pb2,
+    imports_pb2_grpc,
     personnel_pb2,
     personnel_pb2_grpc,
     quota_pb2,
@@ -42,11 +44,13 @@ class Backends:
     audit: audit_pb2_grpc.AuditServiceStub
     quotas: quota_pb2_grpc.UnitQuotaServiceStub
     deadlines: deadlines_pb2_grpc.EntryDeadlineServiceStub
+    imports: imports_pb2_grpc.RecordImportServiceStub
     reports: reports_pb2_grpc.ReportsServiceStub
     backup: backup_pb2_grpc.BackupServiceStub
     identity: httpx.AsyncClient
     timeout: float
     export_timeout: float
+    import_timeout: float
     channels: tuple[grpc.aio.Channel, ...]
 
     @classmethod
@@ -62,6 +66,7 @@ class Backends:
                 audit_pb2.DESCRIPTOR.services_by_name["AuditService"],
                 quota_pb2.DESCRIPTOR.services_by_name["UnitQuotaService"],
                 deadlines_pb2.DESCRIPTOR.services_by_name["EntryDeadlineService"],
+                imports_pb2.DESCRIPTOR.services_by_name["RecordImportService"],
             ],
             credentials,
         )
@@ -79,6 +84,7 @@ class Backends:
             audit=audit_pb2_grpc.AuditServiceStub(personnel),
             quotas=quota_pb2_grpc.UnitQuotaServiceStub(personnel),
             deadlines=deadlines_pb2_grpc.EntryDeadlineServiceStub(personnel),
+            imports=imports_pb2_grpc.RecordImportServiceStub(personnel),
             reports=reports_pb2_grpc.ReportsServiceStub(reports),
             backup=backup_pb2_grpc.BackupServiceStub(backup),
             identity=httpx.AsyncClient(
@@ -88,6 +94,7 @@ class Backends:
             ),
             timeout=settings.call_timeout_seconds,
             export_timeout=settings.export_timeout_seconds,
+            import_timeout=settings.import_timeout_seconds,
             channels=(personnel, reports, backup),
         )
 

@@ -43,6 +43,12 @@ class GatewaySettings(ServiceSettings, EnvironmentSettings):
         description="Deadline of an export's stream from personnel (GET /v1/persons/export), from its first row to "
         "its last, however slowly the client reads",
     )
+    import_timeout_seconds: float = Field(
+        default=600.0,
+        gt=0,
+        description="Deadline of a bulk import's call to personnel (POST /v1/imports/…): the file's rows sent, "
+        "checked and written; 50,000 rows take well under a minute",
+    )
 
     @field_validator("grpc_tls_ca_file", "grpc_tls_cert_file", "grpc_tls_key_file", "identity_tls_ca_file")
     @classmethod
