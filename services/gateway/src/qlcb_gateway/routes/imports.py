@@ -162,7 +162,7 @@ async def import_rows(
         return problem(415, "UnsupportedMediaType", "Chỉ nhận tệp CSV (text/csv) hoặc XLSX (" + XLSX_TYPE + ")")
     found = template(str(kind))
     assert found is not None
-    path, digest, size = await _to_disk(request)
+    path, digest, size = await _to_disk(request, file_kind)
     if size == 0:
         await asyncio.to_thread(path.unlink, missing_ok=True)
         return _faults([import_files.Fault(0, "", "Tệp rỗng")])
@@ -172,9 +172,10 @@ async def import_rows(
         await asyncio.to_thread(path.unlink, missing_ok=True)
 
 
-async def _to_disk(request: Request) -> tuple[Path, str, int]:
-    """The body in a temporary file, its SHA-256 and its size."""
-    descriptor, name = tempfile.mkstemp(prefix="qlcb-import-")
+async def _to_disk(request: Request, extension: str) -> tuple[Path, str, int]:
+    """The body in a temporary file (named as its kind is: openpyxl reads only a name ending .xlsx),
+    its SHA-256 and its size."""
+    descriptor, name = tempfile.mkstemp(prefix="qlcb-import-", suffix=f".{extension}")
     path = Path(name)
     digest = hashlib.sha256()
     size = 0
