@@ -139,9 +139,7 @@ class XlsxUpload(Upload):
             texts = [cell_text(c.value) for c in cells]
             if not any(t.strip() for t in texts):
                 continue
-            for index, text in enumerate(texts[width:], start=width + 1):
-                if text.strip():
-                    faults.add(number, "", f"Ô {get_column_letter(index)}{number} có dữ liệu ngoài các cột của mẫu")
+            _stray(number, texts, self.header, faults)
             if not faults.found:
                 yield number, texts[:width] + [""] * (width - len(texts))
         if faults.found:
@@ -183,10 +181,9 @@ class CsvUpload(Upload):
             for number, cells in enumerate(self._reader, start=2):
                 if not any(c.strip() for c in cells):
                     continue
-                for index, text in enumerate(cells, start=1):
-                    if index > width and text.strip():
-                        faults.add(number, "", f"Ô {get_column_letter(index)}{number} có dữ liệu ngoài các cột của mẫu")
-                    elif text.startswith("="):
+                _stray(number, cells, self.header, faults)
+                for index, text in enumerate(cells[:width], start=1):
+                    if text.startswith("="):
                         where = f"{get_column_letter(index)}{number}"
                         faults.add(number, self.header[index - 1], f"Ô {where} chứa công thức: chỉ nhận giá trị")
                 if not faults.found:
@@ -200,6 +197,13 @@ class CsvUpload(Upload):
 
     def close(self) -> None:
         self._file.close()
+
+
+def _stray(number: int, texts: Sequence[str], header: Sequence[str], faults: Faults) -> None:
+    """Data in a column without a header (after the last one, or one left blank) belongs to no field."""
+    for index, text in enumerate(texts, start=1):
+        if text.strip() and (index > len(header) or not header[index - 1].strip()):
+            faults.add(number, "", f"Ô {get_column_letter(index)}{number} có dữ liệu ở cột không có tiêu đề của mẫu")
 
 
 def open_upload(path: Path, kind: str) -> Upload:
