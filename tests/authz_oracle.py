@@ -152,6 +152,22 @@ person.export                     own      -    Y   Y   Y    Y    Y    Y    Y   
 person.export                     below    Y    Y   Y   H    H    Y    Y    Y    -
 person.export                     outside  -    Y   Y   H    H    H    H    H    F
 person.export                     dept     Y    Y   Y   H    H    H    H    H    F
+# Bulk import (issue 9.4): a template is no secret, anyone logged in downloads it. Importing new people
+# is creating records, row by row, with the rights of `person.create`. Importing entries of a section
+# (placements here: work history) is writing that section, row by row, with the rights of its write: a
+# row about a record the caller may not read is refused as if the record did not exist (H), one it
+# reads but may not write is refused (F); a caller that may write the section nowhere (viewers, a
+# unit's head, a Vụ, the civil servant themself) is refused the whole file (F) before any row is read.
+import.template                   any      Y    Y   Y   Y    Y    Y    Y    Y    Y
+import.persons                    own      -    Y   F   F    F    Y    Y    F    F
+import.persons                    below    Y    Y   F   F    F    Y    Y    F    -
+import.persons                    outside  -    Y   F   F    F    F    F    F    F
+import.persons                    dept     Y    Y   F   F    F    F    F    F    F
+import.work_history               me       -    -   -   -    -    -    -    -    F
+import.work_history               own      -    Y   F   F    Y    Y    Y    F    F
+import.work_history               below    Y    Y   F   F    H    Y    Y    F    -
+import.work_history               outside  -    Y   F   F    H    H    H    F    F
+import.work_history               dept     Y    Y   F   F    H    H    H    F    F
 # Reading each section of a found record.
 record.identity.read              me       -    -   -   -    -    -    -    -    Y
 record.identity.read              own      -    Y   Y   Y    Y    Y    Y    Y    H

@@ -296,6 +296,51 @@ async def _create_person(p: Probe) -> httpx.Response:
     return await p.api.post("/v1/persons", json=body)
 
 
+def _import_answer(response: httpx.Response) -> httpx.Response:
+    """An import refused for its one row's record: as if that record did not exist (404) or as a
+    refusal (403), the way the report words it; any other answer as it comes."""
+    if response.status_code != 422:
+        return response
+    reasons = [f["msg"] for f in response.json()["detail"] if len(f["loc"]) > 1 and f["loc"][1] == 2]
+    if reasons and all(r.startswith("Không có hồ sơ") for r in reasons):
+        return httpx.Response(404, text=f"row 2: {reasons}")
+    if reasons and all(r.startswith("Không có quyền") for r in reasons):
+        return httpx.Response(403, text=f"row 2: {reasons}")
+    return response
+
+
+def _csv_file(rows: list[list[str]]) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+    return buffer.getvalue().encode()
+
+
+@operation("GET", "/v1/imports/templates/{kind}", "import.template")
+async def _import_template(p: Probe) -> httpx.Response:
+    return await p.api.get("/v1/imports/templates/placements", params={"format": "csv"})
+
+
+@operation("POST", "/v1/imports/{kind}", "import.persons")
+async def _import_persons(p: Probe) -> httpx.Response:
+    header = ["Số định danh cá nhân", "Số hiệu cán bộ", "Họ và tên", "Ngày sinh", "Giới tính", "Mã đơn vị"]
+    row = [f"{uuid.uuid4().int % 10**12:012d}", unique_code("P"), "Kiều Văn Nhập", "1990-02-03", "Nam", p.unit_code]
+    answer = await p.api.post(
+        "/v1/imports/persons", content=_csv_file([header, [str(v) for v in row]]), headers={"Content-Type": "text/csv"}
+    )
+    return _import_answer(answer)
+
+
+@operation("POST", "/v1/imports/{kind}", "import.work_history")
+async def _import_placements(p: Probe) -> httpx.Response:
+    person = (await p.admin.get(f"/v1/persons/{await _the_person(p)}")).json()
+    header = ["Số định danh cá nhân", "Từ ngày", "Cơ quan, đơn vị", "Chức danh, chức vụ"]
+    row = [person["personal_id"], LATE.isoformat(), "Kiểm thử phân quyền", "Chuyên viên"]
+    answer = await p.api.post(
+        "/v1/imports/placements", content=_csv_file([header, row]), headers={"Content-Type": "text/csv"}
+    )
+    return _import_answer(answer)
+
+
 @operation("GET", "/v1/persons/{person_id}", "person.read")
 async def _read_person(p: Probe) -> httpx.Response:
     return await p.api.get(f"/v1/persons/{(await _seeded(p))['person']}")
