@@ -13,6 +13,10 @@ same way and runs the five searches (`search`), and prints that section; it writ
 `python -m bench --only export [--people N --units N]` does the same for the exports (`export`: e.g.
 `--people 100000` for the issue's 100,000 rows as CSV and XLSX); it writes no file.
 
+`python -m bench --only import [--rows N]` starts the whole stack and imports N new people and an
+evaluation each through the gateway (`import_rows`, 50,000 by default), and prints that section; it
+writes no file.
+
 `python -m bench --only audit [--entries N]` starts PostgreSQL (and Keycloak, NATS), loads an audit
 chain and verifies it (`audit_chain`), and prints that section; it writes no file."""
 
@@ -97,6 +101,10 @@ async def _run(only: str | None, sizes: run.Sizes, command: str) -> str:
             return "\n".join(report.audit_chain_section(chain_only))
         token = admin_token()
         people = sizes.record_read.people
+        if only == "import":
+            _step(f"import: {sizes.imports.rows:,} new people, then an evaluation each")
+            import_unit = await run.bench_unit(services.gateway_url, token, UNIT)
+            return report.import_report(await run.imports(services, admin_token, import_unit, UNIT, sizes.imports))
         if only == "search":
             _step(f"search: loading {people:,} people, then searching")
             return report.search_report(
@@ -130,12 +138,14 @@ async def _run(only: str | None, sizes: run.Sizes, command: str) -> str:
         found = await run.searches(services, admin_token, whole.loaded, sizes.search)
         _step("export of the same people")
         exported = await run.exports(services, admin_token, whole.loaded, sizes.export)
+        _step(f"bulk import ({sizes.imports.rows:,} rows of each kind)")
+        imported = await run.imports(services, admin_token, unit_id, UNIT, sizes.imports)
     finally:
         _step("stopping everything")
         services.stop_all()
         infra.stop()
         shutil.rmtree(run_dir, ignore_errors=True)
-    results = run.Results(verify, calls, relayed, issued, lag, whole, found, exported, chained)
+    results = run.Results(verify, calls, relayed, issued, lag, whole, found, exported, chained, imported)
     return report.document(results, time.monotonic() - began, command)
 
 
@@ -145,7 +155,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--only",
-        choices=["grpc", "record", "search", "export", "audit"],
+        choices=["grpc", "record", "search", "export", "audit", "import"],
         help="run only these benchmarks and print them",
     )
     parser.add_argument(
@@ -170,6 +180,11 @@ def main() -> None:
         type=int,
         help=f"audit entries the chain benchmark loads (default {run.FULL.audit_chain.entries:,})",
     )
+    parser.add_argument(
+        "--rows",
+        type=int,
+        help=f"rows of each kind the import benchmark imports (default {run.FULL.imports.rows:,})",
+    )
     args = parser.parse_args()
     sizes = run.SMOKE if args.smoke else run.FULL
     overrides = {name: value for name in ("people", "units") if (value := getattr(args, name)) is not None}
@@ -182,6 +197,11 @@ def main() -> None:
     if args.entries is not None:
         try:
             sizes = dataclasses.replace(sizes, audit_chain=dataclasses.replace(sizes.audit_chain, entries=args.entries))
+        except ValueError as exc:
+            parser.error(str(exc))
+    if args.rows is not None:
+        try:
+            sizes = dataclasses.replace(sizes, imports=dataclasses.replace(sizes.imports, rows=args.rows))
         except ValueError as exc:
             parser.error(str(exc))
     command = "python -m bench --smoke" if args.smoke else "make bench"

@@ -11,7 +11,18 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from bench import audit_chain, event_latency, export, grpc_call, issuance, record_read, relay, search, token_verify
+from bench import (
+    audit_chain,
+    event_latency,
+    export,
+    grpc_call,
+    import_rows,
+    issuance,
+    record_read,
+    relay,
+    search,
+    token_verify,
+)
 from qlcb_devstack.accounts import Account, ensure_user, password_token
 from qlcb_devstack.stack import Infra, ServiceStack
 
@@ -30,6 +41,7 @@ class Sizes:
     search: search.Sizes = field(default_factory=search.Sizes)
     export: export.Sizes = field(default_factory=export.Sizes)
     audit_chain: audit_chain.Sizes = field(default_factory=audit_chain.Sizes)
+    imports: import_rows.Sizes = field(default_factory=import_rows.Sizes)
 
 
 FULL = Sizes()
@@ -43,6 +55,7 @@ SMOKE = Sizes(
     search=search.SMOKE,
     export=export.SMOKE,
     audit_chain=audit_chain.SMOKE,
+    imports=import_rows.SMOKE,
 )
 
 
@@ -59,6 +72,7 @@ class Results:
     found: search.Result
     exported: export.Result
     chain: audit_chain.Result
+    imported: import_rows.Result
 
 
 async def bench_unit(gateway_url: str, token: str, code: str, parent_id: str | None = None) -> str:
@@ -189,3 +203,12 @@ async def exports_alone(
     dsn = _personnel_dsn(services)
     loaded = await record_read.load_in_child(dsn, record_sizes.people, record_sizes.units)
     return await export.measure(services.gateway_url, admin_token, dsn, loaded, _pids(services), sizes)
+
+
+async def imports(
+    services: ServiceStack, admin_token: Callable[[], str], unit_id: str, unit_code: str, sizes: import_rows.Sizes
+) -> import_rows.Result:
+    """New people into the unit `unit_code`, then an evaluation each, through the gateway's import, beside COPY."""
+    return await import_rows.measure(
+        services.gateway_url, admin_token, _personnel_dsn(services), unit_id, unit_code, sizes
+    )

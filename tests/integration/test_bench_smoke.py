@@ -26,6 +26,7 @@ from bench import (
     event_latency,
     export,
     grpc_call,
+    import_rows,
     issuance,
     record_read,
     relay,
@@ -176,6 +177,14 @@ async def exported(
     """Every person the whole-record benchmark loaded, exported as `make bench` exports them (after
     the searches)."""
     return await run.exports(record_stack, lambda: system.token(ADMIN), whole.loaded, SIZES.export)
+
+
+@pytest.fixture(scope="module")
+async def imported(system: System, bench_unit: tuple[str, str]) -> import_rows.Result:
+    """New people into the benchmarks' unit, then an evaluation each, as `make bench` imports them."""
+    path, unit_id = bench_unit
+    code = path.rsplit("/", 1)[-1]
+    return await run.imports(system.services, lambda: system.token(ADMIN), unit_id, code, SIZES.imports)
 
 
 # What a user of each benchmark would notice.
@@ -361,6 +370,23 @@ def test_the_audit_chain_is_verified_beside_a_raw_cursor_and_a_changed_entry_is_
         _shown(row[column])
 
 
+def test_the_import_is_measured_beside_copy_and_creates_nothing_twice(imported: import_rows.Result) -> None:
+    """The benchmark itself checks each report (every row created, then every row already present)."""
+    rows = SIZES.imports.rows
+    for kind in import_rows.KINDS:
+        for step in ("dry", "applied", "again"):
+            assert imported.runs[f"{kind}:{step}"].rows == rows
+        _ratio(imported.runs[f"{kind}:applied"].rows_per_second, imported.runs[f"copy:{kind}"].rows_per_second)
+    table = _table(report.import_section(imported), "file")
+    assert [(row["file"], row["step"]) for row in table] == [
+        (kind, step)
+        for kind in import_rows.KINDS
+        for step in ("dry run (checked, nothing written)", "applied", "the same file again", "raw COPY")
+    ]
+    for row in table:
+        assert _shown(row["rows/s"]) > 0
+
+
 def test_the_page_is_written_from_every_benchmark_and_says_what_no_test_enforces(
     verified: token_verify.Result,
     calls: grpc_call.Result,
@@ -371,9 +397,10 @@ def test_the_page_is_written_from_every_benchmark_and_says_what_no_test_enforces
     found: search.Result,
     exported: export.Result,
     chained: audit_chain.Result,
+    imported: import_rows.Result,
 ) -> None:
     page = report.document(
-        run.Results(verified, calls, relayed, issued, lag, whole, found, exported, chained), 1.0
+        run.Results(verified, calls, relayed, issued, lag, whole, found, exported, chained, imported), 1.0
     ).splitlines()
     headings = [line for line in page if line.startswith("#")]
     assert headings == [
@@ -388,10 +415,11 @@ def test_the_page_is_written_from_every_benchmark_and_says_what_no_test_enforces
         "## Search at scale",
         "## Export at scale",
         "## Audit chain verification",
+        "## Bulk import",
         report.ENFORCED[0],
     ]
     summary = _table(page, "measurement")
-    assert len(summary) == 12
+    assert len(summary) == 14
     for row in summary:
         _shown(row["ours"])
         if row["baseline"] != "—":
