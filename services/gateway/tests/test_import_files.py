@@ -4,29 +4,35 @@ skipped with the spreadsheet's row numbers kept; the XLSX template read back as 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from qlcb_common.import_templates import template
+from qlcb_common.import_templates import Template, template
 from qlcb_gateway import import_files
 from qlcb_gateway.import_files import Faults, cell_text, match_header, open_upload
 
-PERSONS = template("persons")
-EVALUATIONS = template("evaluations")
-assert PERSONS is not None
-assert EVALUATIONS is not None
+
+def _template(kind: str) -> Template:
+    found = template(kind)
+    assert found is not None
+    return found
+
+
+PERSONS = _template("persons")
+EVALUATIONS = _template("evaluations")
 HEADERS = [c.header for c in PERSONS.columns]
 
 
-def _xlsx(path: Path, rows: list[list[object]]) -> Path:
+def _xlsx(path: Path, rows: Sequence[Sequence[object]]) -> Path:
     book = Workbook()
     sheet = book.active
     assert sheet is not None
     for row in rows:
-        sheet.append(row)
+        sheet.append(list(row))
     book.save(path)
     return path
 
