@@ -210,13 +210,7 @@ async def _import(
             fields = import_files.match_header(found, upload.header)
         except import_files.Faults as faults:
             return _faults(faults.found)
-        header = imports_pb2.ImportHeader(
-            kind=found.kind,
-            dry_run=dry_run,
-            file_sha256=digest,
-            media_type=media_type,
-            fields=[f or "" for f in fields],
-        )
+        header = imports_pb2.ImportHeader(kind=found.kind, dry_run=dry_run, file_sha256=digest, media_type=media_type)
         reply = await _send(upload, header, fields, backends, principal)
     except import_files.Faults as faults:
         return _faults(faults.found)
@@ -253,7 +247,7 @@ async def _send(
         metadata=backends.call_options(principal.token)["metadata"], timeout=backends.import_timeout
     )
     kept = [index for index, f in enumerate(fields) if f is not None]
-    header.fields[:] = [fields[i] or "" for i in kept]
+    header.fields.extend(f for f in fields if f is not None)
     rows = upload.rows()
     try:
         await _write(call, imports_pb2.ImportRowsRequest(header=header))
