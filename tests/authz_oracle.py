@@ -85,6 +85,7 @@ RESUME_PARTS = {
     "military_service": "identity",
     "health": "identity",
     "policy_status": "identity",  # diện chính sách
+    "personal_history": "identity",  # đặc điểm lịch sử bản thân
     "recruitment": "work_history",
     "placements": "work_history",
     "concurrent_posts": "work_history",

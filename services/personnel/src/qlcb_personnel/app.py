@@ -19,6 +19,8 @@ from qlcb.personnel.v1 import (
     quota_pb2_grpc,
     record_pb2,
     record_pb2_grpc,
+    resume_pb2,
+    resume_pb2_grpc,
     search_pb2,
     search_pb2_grpc,
 )
@@ -48,6 +50,7 @@ from qlcb_personnel.quotas import models as _quotas  # noqa: F401  (registers th
 from qlcb_personnel.quotas.grpc_api import UnitQuotaServicer
 from qlcb_personnel.record import models as _record  # noqa: F401  (registers the table)
 from qlcb_personnel.record.grpc_api import PersonRecordServicer
+from qlcb_personnel.resume.grpc_api import ResumeServicer
 from qlcb_personnel.search import models as _search  # noqa: F401  (registers the table)
 from qlcb_personnel.search.grpc_api import PersonSearchServicer
 from qlcb_personnel.settings import PersonnelSettings
@@ -71,6 +74,7 @@ def build_app() -> GrpcApp:
         audit_pb2_grpc.add_AuditServiceServicer_to_server(AuditServicer(db), server)
         quota_pb2_grpc.add_UnitQuotaServiceServicer_to_server(UnitQuotaServicer(db, outbox, delegations), server)
         deadlines_pb2_grpc.add_EntryDeadlineServiceServicer_to_server(EntryDeadlineServicer(db, delegations), server)
+        resume_pb2_grpc.add_ResumeServiceServicer_to_server(ResumeServicer(db, delegations), server)
         return [
             personnel_pb2.DESCRIPTOR.services_by_name["PersonnelService"].full_name,
             record_pb2.DESCRIPTOR.services_by_name["PersonRecordService"].full_name,
@@ -79,6 +83,7 @@ def build_app() -> GrpcApp:
             audit_pb2.DESCRIPTOR.services_by_name["AuditService"].full_name,
             quota_pb2.DESCRIPTOR.services_by_name["UnitQuotaService"].full_name,
             deadlines_pb2.DESCRIPTOR.services_by_name["EntryDeadlineService"].full_name,
+            resume_pb2.DESCRIPTOR.services_by_name["ResumeService"].full_name,
         ]
 
     async def seed_catalogs(db: Database) -> None:
