@@ -25,6 +25,8 @@ from qlcb.personnel.v1 import (
     quota_pb2_grpc,
     record_pb2,
     record_pb2_grpc,
+    resume_pb2,
+    resume_pb2_grpc,
     search_pb2,
     search_pb2_grpc,
 )
@@ -42,11 +44,13 @@ class Backends:
     audit: audit_pb2_grpc.AuditServiceStub
     quotas: quota_pb2_grpc.UnitQuotaServiceStub
     deadlines: deadlines_pb2_grpc.EntryDeadlineServiceStub
+    resume: resume_pb2_grpc.ResumeServiceStub
     reports: reports_pb2_grpc.ReportsServiceStub
     backup: backup_pb2_grpc.BackupServiceStub
     identity: httpx.AsyncClient
     timeout: float
     export_timeout: float
+    resume_batch_max: int
     channels: tuple[grpc.aio.Channel, ...]
 
     @classmethod
@@ -62,6 +66,7 @@ class Backends:
                 audit_pb2.DESCRIPTOR.services_by_name["AuditService"],
                 quota_pb2.DESCRIPTOR.services_by_name["UnitQuotaService"],
                 deadlines_pb2.DESCRIPTOR.services_by_name["EntryDeadlineService"],
+                resume_pb2.DESCRIPTOR.services_by_name["ResumeService"],
             ],
             credentials,
         )
@@ -79,6 +84,7 @@ class Backends:
             audit=audit_pb2_grpc.AuditServiceStub(personnel),
             quotas=quota_pb2_grpc.UnitQuotaServiceStub(personnel),
             deadlines=deadlines_pb2_grpc.EntryDeadlineServiceStub(personnel),
+            resume=resume_pb2_grpc.ResumeServiceStub(personnel),
             reports=reports_pb2_grpc.ReportsServiceStub(reports),
             backup=backup_pb2_grpc.BackupServiceStub(backup),
             identity=httpx.AsyncClient(
@@ -88,6 +94,7 @@ class Backends:
             ),
             timeout=settings.call_timeout_seconds,
             export_timeout=settings.export_timeout_seconds,
+            resume_batch_max=settings.resume_batch_max,
             channels=(personnel, reports, backup),
         )
 

@@ -85,6 +85,13 @@ _CENTRE = ParagraphStyle("centre", parent=_BODY, alignment=TA_CENTER)
 _WIDTH = A4[0] - 3.5 * cm
 
 
+def _table(rows: list[list[Any]], style: Sequence[tuple[Any, ...]] = (), **layout: Any) -> Table:
+    """A table whose own font is the embedded one (reportlab's default would name Helvetica)."""
+    table = Table(rows, **layout)
+    table.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), "QLCBSerif"), *style]))
+    return table
+
+
 def _p(text: str, style: ParagraphStyle = _BODY) -> Paragraph:
     return Paragraph(escape(text).replace("\n", "<br/>"), style)
 
@@ -99,15 +106,15 @@ def _pdf_item(item: resume_pb2.ResumeItem) -> list[Any]:
     rows += [[_p(cell, _CELL) for cell in row.cells] for row in item.rows]
     if not item.rows:
         rows.append([_p(NONE, _CELL)] + [_p("", _CELL)] * (len(item.columns) - 1))
-    table = Table(rows, colWidths=_widths(len(item.columns)), repeatRows=1)
-    table.setStyle(
-        TableStyle(
-            [
-                ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE")),
-            ]
-        )
+    table = _table(
+        rows,
+        [
+            ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE")),
+        ],
+        colWidths=_widths(len(item.columns)),
+        repeatRows=1,
     )
     return [Paragraph(said, _BODY), table, Spacer(1, 4)]
 
@@ -118,7 +125,7 @@ def _widths(columns: int) -> list[float]:
 
 
 def _pdf_header(resume: resume_pb2.Resume) -> list[Any]:
-    top = Table(
+    top = _table(
         [
             [
                 _p(f"Cơ quan, đơn vị có thẩm quyền quản lý CBCC: {resume.managing_body}", _SMALL),
@@ -129,10 +136,15 @@ def _pdf_header(resume: resume_pb2.Resume) -> list[Any]:
         ],
         colWidths=[_WIDTH * 0.62, _WIDTH * 0.38],
     )
-    photo = Table([[_p("Ảnh màu\n(4 × 6 cm)", _CENTRE)]], colWidths=[3 * cm], rowHeights=[4 * cm])
-    photo.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 0.5, colors.black), ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
-    title = Table([[photo, _p(TITLE, _TITLE)]], colWidths=[3.5 * cm, _WIDTH - 3.5 * cm])
-    title.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
+    photo = _table(
+        [[_p("Ảnh màu\n(4 × 6 cm)", _CENTRE)]],
+        [("BOX", (0, 0), (-1, -1), 0.5, colors.black), ("VALIGN", (0, 0), (-1, -1), "MIDDLE")],
+        colWidths=[3 * cm],
+        rowHeights=[4 * cm],
+    )
+    title = _table(
+        [[photo, _p(TITLE, _TITLE)]], [("VALIGN", (0, 0), (-1, -1), "MIDDLE")], colWidths=[3.5 * cm, _WIDTH - 3.5 * cm]
+    )
     return [top, Spacer(1, 6), title, Spacer(1, 8)]
 
 
@@ -141,9 +153,12 @@ def _signatures() -> Table:
     right = _p(
         "Ngày …… tháng …… năm ……\nThủ trưởng cơ quan, đơn vị quản lý và sử dụng CBCC\n(Ký tên, đóng dấu)", _CENTRE
     )
-    table = Table([[left, right]], colWidths=[_WIDTH / 2, _WIDTH / 2], rowHeights=[3.5 * cm])
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
-    return table
+    return _table(
+        [[left, right]],
+        [("VALIGN", (0, 0), (-1, -1), "TOP")],
+        colWidths=[_WIDTH / 2, _WIDTH / 2],
+        rowHeights=[3.5 * cm],
+    )
 
 
 def write_pdf(resumes: Sequence[resume_pb2.Resume], printing: Printing, path: Path) -> None:
@@ -180,6 +195,8 @@ def write_pdf(resumes: Sequence[resume_pb2.Resume], printing: Printing, path: Pa
         title=f"Sơ yếu lý lịch: {names}",
         author=printing.by,
         subject=FORM,
+        # Else each page names Helvetica, a font the file would not carry.
+        initialFontName="QLCBSerif",
     )
     document.build(story, onFirstPage=foot, onLaterPages=foot)
 
@@ -243,10 +260,12 @@ def _docx_resume(document: Any, resume: resume_pb2.Resume) -> None:
         if not item.rows:
             table.add_row().cells[0].text = NONE
     signatures = document.add_table(rows=1, cols=2)
-    signatures.cell(0, 0).text = "Người khai\nTôi xin cam đoan những lời khai trên đây là đúng sự thật\n(Ký tên, ghi rõ họ tên)"
-    signatures.cell(0, 1).text = (
-        "Ngày …… tháng …… năm ……\nThủ trưởng cơ quan, đơn vị quản lý và sử dụng CBCC\n(Ký tên, đóng dấu)"
-    )
+    signatures.cell(
+        0, 0
+    ).text = "Người khai\nTôi xin cam đoan những lời khai trên đây là đúng sự thật\n(Ký tên, ghi rõ họ tên)"
+    signatures.cell(
+        0, 1
+    ).text = "Ngày …… tháng …… năm ……\nThủ trưởng cơ quan, đơn vị quản lý và sử dụng CBCC\n(Ký tên, đóng dấu)"
     for cell in signatures.rows[0].cells:
         for paragraph in cell.paragraphs:
             paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER

@@ -43,6 +43,17 @@ class GatewaySettings(ServiceSettings, EnvironmentSettings):
         description="Deadline of an export's stream from personnel (GET /v1/persons/export), from its first row to "
         "its last, however slowly the client reads",
     )
+    resume_font_dir: Path = Field(
+        default=Path("/usr/share/fonts/truetype/dejavu"),
+        description="Directory holding DejaVuSerif.ttf, -Bold and -Italic (Debian's fonts-dejavu-core), embedded in "
+        "every resume PDF; the gateway does not start without them",
+    )
+    resume_batch_max: int = Field(
+        default=200,
+        ge=1,
+        le=500,
+        description="Most resumes one GET /v1/units/{id}/resumes prints; a unit with more people is refused (422)",
+    )
 
     @field_validator("grpc_tls_ca_file", "grpc_tls_cert_file", "grpc_tls_key_file", "identity_tls_ca_file")
     @classmethod

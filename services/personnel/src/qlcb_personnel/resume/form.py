@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-SEX_LABELS = {"male": "Nam", "female": "Nữ"}
+SEX_LABELS = {"SEX_MALE": "Nam", "SEX_FEMALE": "Nữ"}
 
 REWARD_TITLES = ("CSTD_TQ", "CSTD_BO", "CSTD_CS", "LDTT")
 """Danh hiệu thi đua, highest first (Luật Thi đua, khen thưởng): item 19 prints the highest."""
@@ -81,7 +81,7 @@ class _Record:
         self.as_of = as_of
         self.readable = frozenset(readable)
         self.by_section: dict[str, list[Entry]] = {}
-        for entry in sorted(entries, key=lambda e: (e.valid_from or date.min)):
+        for entry in sorted(entries, key=lambda e: e.valid_from or date.min):
             self.by_section.setdefault(entry.section, []).append(entry)
 
     def all(self, section: str) -> list[Entry]:
@@ -107,9 +107,11 @@ def month(value: date | None) -> str:
     return value.strftime("%m/%Y") if value else ""
 
 
-def _period(entry: Entry, as_of: date) -> str:
+def _period(entry: Entry, as_of: date, *, planned: bool = False) -> str:
+    """From–to in months; a period still running on the day ends "nay", unless its end is `planned`
+    (a course's), which is printed."""
     start = month(entry.valid_from)
-    if entry.valid_to is None or entry.valid_to > as_of:
+    if entry.valid_to is None or (entry.valid_to > as_of and not planned):
         return f"{start} – nay"
     return f"{start} – {month(entry.valid_to)}"
 
@@ -182,7 +184,6 @@ def draw(subject: Subject, entries: Iterable[Entry], readable: Iterable[str], as
     residence = r.latest("residences")
     recruitment = r.all("recruitment")[0] if r.all("recruitment") else None
     placement = r.latest("placements")
-    salary = r.latest("salary")
 
     items.line("1", "Họ và tên khai sinh", (), lambda: subject.full_name.upper())
     items.line("2", "Tên gọi khác", ["personal_details"], lambda: details.text("other_names") if details else "")
@@ -196,9 +197,7 @@ def draw(subject: Subject, entries: Iterable[Entry], readable: Iterable[str], as
     items.line("5", "Quê quán", ["personal_details"], lambda: _place(details, "home_town"))
     items.line("6", "Dân tộc", ["personal_details"], lambda: details.label("ethnicity") if details else "")
     items.line("7", "Tôn giáo", ["personal_details"], lambda: details.label("religion") if details else "")
-    items.line(
-        "8", "Nơi đăng ký hộ khẩu thường trú", ["residences"], lambda: _place(residence, "permanent_residence")
-    )
+    items.line("8", "Nơi đăng ký hộ khẩu thường trú", ["residences"], lambda: _place(residence, "permanent_residence"))
     items.line("9", "Nơi ở hiện nay", ["residences"], lambda: _place(residence, "current_residence"))
     items.line(
         "10",
@@ -218,8 +217,12 @@ def draw(subject: Subject, entries: Iterable[Entry], readable: Iterable[str], as
         ["placements", "appointments", "concurrent_posts", "memberships"],
         lambda: _posts(r),
     )
-    items.line("13", "Công việc chính được giao", ["placements"], lambda: placement.text("main_duties") if placement else "")
-    items.line("14", "Ngạch, mã ngạch, bậc, hệ số lương, ngày hưởng; phụ cấp", ["salary", "allowances"], lambda: _pay(r))
+    items.line(
+        "13", "Công việc chính được giao", ["placements"], lambda: placement.text("main_duties") if placement else ""
+    )
+    items.line(
+        "14", "Ngạch, mã ngạch, bậc, hệ số lương, ngày hưởng; phụ cấp", ["salary", "allowances"], lambda: _pay(r)
+    )
     items.line(
         "15.1",
         "Trình độ giáo dục phổ thông",
@@ -240,7 +243,9 @@ def draw(subject: Subject, entries: Iterable[Entry], readable: Iterable[str], as
         "Ngày tham gia tổ chức chính trị – xã hội",
         ["memberships"],
         lambda: "; ".join(
-            f"{e.label('organisation')}: {day(e.valid_from)}" for e in r.all("memberships") if e.text("organisation") != "DANG"
+            f"{e.label('organisation')}: {day(e.valid_from)}"
+            for e in r.all("memberships")
+            if e.text("organisation") != "DANG"
         ),
     )
     items.line("18", "Ngày nhập ngũ; ngày xuất ngũ; quân hàm cao nhất", ["military_service"], lambda: _service(r))
@@ -248,14 +253,18 @@ def draw(subject: Subject, entries: Iterable[Entry], readable: Iterable[str], as
         "19",
         "Danh hiệu được phong tặng cao nhất",
         ["rewards"],
-        lambda: _named(_highest([e for e in r.all("rewards") if e.text("form") in REWARD_TITLES], "form", REWARD_TITLES)),
+        lambda: _named(
+            _highest([e for e in r.all("rewards") if e.text("form") in REWARD_TITLES], "form", REWARD_TITLES)
+        ),
     )
     items.line("20", "Sở trường", ["personal_details"], lambda: details.text("strengths") if details else "")
     items.line(
         "21",
         "Khen thưởng (hình thức cao nhất, năm)",
         ["rewards"],
-        lambda: _named(_highest([e for e in r.all("rewards") if e.text("form") not in REWARD_TITLES], "form", REWARD_FORMS)),
+        lambda: _named(
+            _highest([e for e in r.all("rewards") if e.text("form") not in REWARD_TITLES], "form", REWARD_FORMS)
+        ),
     )
     items.line(
         "22",
@@ -270,7 +279,9 @@ def draw(subject: Subject, entries: Iterable[Entry], readable: Iterable[str], as
         ["policy_status"],
         lambda: "; ".join(e.text("kind") for e in r.current("policy_status")),
     )
-    items.line("25", "Số chứng minh nhân dân (căn cước); ngày cấp", ["id_documents"], lambda: _identity_card(r, subject))
+    items.line(
+        "25", "Số chứng minh nhân dân (căn cước); ngày cấp", ["id_documents"], lambda: _identity_card(r, subject)
+    )
     items.line(
         "26", "Số sổ BHXH", ["personal_details"], lambda: details.text("social_insurance_number") if details else ""
     )
@@ -286,7 +297,13 @@ def draw(subject: Subject, entries: Iterable[Entry], readable: Iterable[str], as
             "Văn bằng, chứng chỉ, trình độ",
         ),
         lambda: (
-            (e.text("institution"), _joined(e.label("kind"), e.text("field"), sep=": "), _period(e, as_of), e.text("mode"), e.label("level"))
+            (
+                e.text("institution"),
+                _joined(e.label("kind"), e.text("field"), sep=": "),
+                _period(e, as_of, planned=True),
+                e.text("mode"),
+                e.label("level"),
+            )
             for e in r.all("trainings")
         ),
     )
@@ -346,9 +363,7 @@ def _posts(r: _Record) -> str:
         parts.append(_joined(placement.text("post"), placement.text("unit_name")))
     parts += [_joined(e.text("post"), e.text("unit_name")) for e in r.current("appointments")]
     parts += [f"Kiêm {_joined(e.text('post'), e.text('unit_name'))}" for e in r.current("concurrent_posts")]
-    parts += [
-        f"{e.text('role')} ({e.label('organisation')})" for e in r.current("memberships") if e.text("role")
-    ]
+    parts += [f"{e.text('role')} ({e.label('organisation')})" for e in r.current("memberships") if e.text("role")]
     return "; ".join(dict.fromkeys(p for p in parts if p))
 
 
@@ -422,11 +437,18 @@ def _identity_card(r: _Record, subject: Subject) -> str:
     if not cards:
         return subject.personal_id
     card = cards[-1]
-    return _joined(card.text("number"), f"ngày cấp: {day(card.valid_from)}", f"nơi cấp: {card.text('issued_by')}", sep="; ")
+    return _joined(
+        card.text("number"), f"ngày cấp: {day(card.valid_from)}", f"nơi cấp: {card.text('issued_by')}", sep="; "
+    )
 
 
 def _career(r: _Record) -> Iterable[tuple[str, ...]]:
-    prefixes = {"placements": "", "concurrent_posts": "Kiêm ", "rotations": "Luân chuyển: ", "secondments": "Biệt phái: "}
+    prefixes = {
+        "placements": "",
+        "concurrent_posts": "Kiêm ",
+        "rotations": "Luân chuyển: ",
+        "secondments": "Biệt phái: ",
+    }
     rows: list[tuple[date, str, str]] = []
     for section, prefix in prefixes.items():
         for e in r.all(section):
