@@ -11,7 +11,18 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from bench import audit_chain, event_latency, export, grpc_call, issuance, record_read, relay, search, token_verify
+from bench import (
+    audit_chain,
+    event_latency,
+    export,
+    grpc_call,
+    issuance,
+    record_read,
+    relay,
+    resume,
+    search,
+    token_verify,
+)
 from qlcb_devstack.accounts import Account, ensure_user, password_token
 from qlcb_devstack.stack import Infra, ServiceStack
 
@@ -30,6 +41,7 @@ class Sizes:
     search: search.Sizes = field(default_factory=search.Sizes)
     export: export.Sizes = field(default_factory=export.Sizes)
     audit_chain: audit_chain.Sizes = field(default_factory=audit_chain.Sizes)
+    resume: resume.Sizes = field(default_factory=resume.Sizes)
 
 
 FULL = Sizes()
@@ -42,6 +54,7 @@ SMOKE = Sizes(
     record_read=record_read.SMOKE,
     search=search.SMOKE,
     export=export.SMOKE,
+    resume=resume.SMOKE,
     audit_chain=audit_chain.SMOKE,
 )
 
@@ -59,6 +72,7 @@ class Results:
     found: search.Result
     exported: export.Result
     chain: audit_chain.Result
+    resumes: resume.Result
 
 
 async def bench_unit(gateway_url: str, token: str, code: str, parent_id: str | None = None) -> str:
@@ -189,3 +203,20 @@ async def exports_alone(
     dsn = _personnel_dsn(services)
     loaded = await record_read.load_in_child(dsn, record_sizes.people, record_sizes.units)
     return await export.measure(services.gateway_url, admin_token, dsn, loaded, _pids(services), sizes)
+
+
+async def resumes(
+    services: ServiceStack, admin_token: Callable[[], str], loaded: record_read.Loaded, sizes: resume.Sizes
+) -> resume.Result:
+    """Resumes of people the whole-record benchmark `loaded`, as PDF, beside raw SQL and bare reportlab."""
+    return await resume.measure(services.gateway_url, admin_token, _personnel_dsn(services), loaded, sizes)
+
+
+async def resumes_alone(
+    services: ServiceStack, admin_token: Callable[[], str], record_sizes: record_read.Sizes, sizes: resume.Sizes
+) -> resume.Result:
+    """`--only resume`: the whole-record benchmark's loader, then the resumes. Personnel's database
+    must hold nothing yet."""
+    dsn = _personnel_dsn(services)
+    loaded = await record_read.load_in_child(dsn, record_sizes.people, record_sizes.units)
+    return await resume.measure(services.gateway_url, admin_token, dsn, loaded, sizes)
