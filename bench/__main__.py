@@ -17,6 +17,9 @@ same way and runs the five searches (`search`), and prints that section; it writ
 evaluation each through the gateway (`import_rows`, 50,000 by default), and prints that section; it
 writes no file.
 
+`python -m bench --only resume [--people N --units N]` loads the people as `--only search` does and prints
+their resumes as PDF (`resume`), and prints that section; it writes no file.
+
 `python -m bench --only audit [--entries N]` starts PostgreSQL (and Keycloak, NATS), loads an audit
 chain and verifies it (`audit_chain`), and prints that section; it writes no file."""
 
@@ -113,6 +116,9 @@ async def _run(only: str | None, sizes: run.Sizes, command: str) -> str:
         if only == "export":
             _step(f"export: loading {people:,} people, then exporting them")
             return report.export_report(await run.exports_alone(services, admin_token, sizes.record_read, sizes.export))
+        if only == "resume":
+            _step(f"resume: loading {people:,} people, then printing resumes")
+            return report.resume_report(await run.resumes_alone(services, admin_token, sizes.record_read, sizes.resume))
         if only == "record":
             _step(f"whole records: loading {people:,} people, then reading and writing")
             return report.record_report(await run.whole_records(services, admin_token, sizes.record_read))
@@ -140,12 +146,14 @@ async def _run(only: str | None, sizes: run.Sizes, command: str) -> str:
         exported = await run.exports(services, admin_token, whole.loaded, sizes.export)
         _step(f"bulk import ({sizes.imports.rows:,} rows of each kind)")
         imported = await run.imports(services, admin_token, unit_id, UNIT, sizes.imports)
+        _step("resumes of the same people")
+        printed = await run.resumes(services, admin_token, whole.loaded, sizes.resume)
     finally:
         _step("stopping everything")
         services.stop_all()
         infra.stop()
         shutil.rmtree(run_dir, ignore_errors=True)
-    results = run.Results(verify, calls, relayed, issued, lag, whole, found, exported, chained, imported)
+    results = run.Results(verify, calls, relayed, issued, lag, whole, found, exported, chained, imported, printed)
     return report.document(results, time.monotonic() - began, command)
 
 
@@ -155,7 +163,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--only",
-        choices=["grpc", "record", "search", "export", "audit", "import"],
+        choices=["grpc", "record", "search", "export", "audit", "import", "resume"],
         help="run only these benchmarks and print them",
     )
     parser.add_argument(
@@ -168,12 +176,12 @@ def main() -> None:
     parser.add_argument(
         "--people",
         type=int,
-        help=f"people the record, search and export benchmarks load (default {run.FULL.record_read.people:,})",
+        help=f"people the record, search, export and resume benchmarks load (default {run.FULL.record_read.people:,})",
     )
     parser.add_argument(
         "--units",
         type=int,
-        help=f"units the record, search and export benchmarks load (default {run.FULL.record_read.units:,})",
+        help=f"units the record, search, export and resume benchmarks load (default {run.FULL.record_read.units:,})",
     )
     parser.add_argument(
         "--entries",

@@ -17,6 +17,7 @@ from bench import (
     issuance,
     record_read,
     relay,
+    resume,
     search,
     token_verify,
 )
@@ -554,6 +555,50 @@ def import_report(imported: import_rows.Result) -> str:
     return "\n".join(import_section(imported))
 
 
+def resume_summary_rows(result: resume.Result) -> list[str]:
+    return [
+        f"| resume PDF through the gateway, p50 / p95 ({result.sizes.resumes:,} people of {result.loaded.people:,}) "
+        f"| {result.ours.p50_ms:.0f} / {result.ours.p95_ms:.0f} ms "
+        f"| {result.raw.p50_ms:.0f} / {result.raw.p95_ms:.0f} ms (raw SQL + bare reportlab) "
+        f"| {result.ours.p95_ms / result.raw.p95_ms:.2f} |"
+    ]
+
+
+def resume_section(result: resume.Result, loaded_here: bool) -> list[str]:
+    loaded, sizes = result.loaded, result.sizes
+    how = (
+        "loaded for this benchmark by `bench/record_read.py`'s loader"
+        if loaded_here
+        else "the people the whole-record benchmark loaded"
+    )
+    return [
+        "## Resume PDF",
+        "",
+        f"Run of {datetime.now(UTC):%Y-%m-%d %H:%M} UTC over {loaded.people:,} people in {loaded.units:,} units, "
+        f"{how}. {sizes.resumes:,} people's sơ yếu lý lịch (mẫu 2C-BNV/2008) printed as PDF by the system admin, "
+        f"one after the other after {sizes.warmup:,} others: through the gateway (`GET /v1/persons/{{id}}/resume`: "
+        "personnel's whole-record read noted in the audit trail, the 32 items drawn, the form laid out by reportlab "
+        "with DejaVu Serif embedded), and beside it the floor: the person's current rows read by one raw SQL query "
+        "and laid out by bare reportlab, a paragraph per row in the same embedded font, in the benchmark's process. "
+        f"The gateway's PDFs averaged {result.pages:.1f} pages and {result.kilobytes:.0f} KB; the raw read found "
+        f"{result.rows:.1f} current entries per person. Every PDF was read back and named its person. The machine's "
+        f"load average (1 minute) was {result.load_average[0]:.1f} when the resumes began and "
+        f"{result.load_average[1]:.1f} when they ended.",
+        "",
+        "| resume | p50 ms | p95 ms | ratio to raw, p95 |",
+        "|---|---|---|---|",
+        f"| PDF through the gateway | {result.ours.p50_ms:.1f} | {result.ours.p95_ms:.1f} "
+        f"| {result.ours.p95_ms / result.raw.p95_ms:.2f} |",
+        f"| raw SQL + bare reportlab | {result.raw.p50_ms:.1f} | {result.raw.p95_ms:.1f} | — |",
+        "",
+    ]
+
+
+def resume_report(printed: resume.Result) -> str:
+    """`python -m bench --only resume`: the resume section, over people loaded for it."""
+    return "\n".join(resume_section(printed, loaded_here=True))
+
+
 def grpc_report(verify: token_verify.Result, calls: grpc_call.Result) -> str:
     """`python -m bench --only grpc`: the token verification and gRPC call sections."""
     return "\n".join([*verify_section(verify), *grpc_section(calls)])
@@ -602,6 +647,7 @@ def document(results: Results, seconds: float, command: str = "make bench") -> s
             *export_summary_rows(results.exported),
             *audit_chain_summary_rows(results.chain),
             *import_summary_rows(results.imported),
+            *resume_summary_rows(results.resumes),
             "",
             *verify_section(results.verify),
             *grpc_section(results.calls),
@@ -613,6 +659,7 @@ def document(results: Results, seconds: float, command: str = "make bench") -> s
             *export_section(results.exported, loaded_here=False),
             *audit_chain_section(results.chain),
             *import_section(results.imported),
+            *resume_section(results.resumes, loaded_here=False),
             *ENFORCED,
         ]
     )

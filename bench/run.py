@@ -20,6 +20,7 @@ from bench import (
     issuance,
     record_read,
     relay,
+    resume,
     search,
     token_verify,
 )
@@ -42,6 +43,7 @@ class Sizes:
     export: export.Sizes = field(default_factory=export.Sizes)
     audit_chain: audit_chain.Sizes = field(default_factory=audit_chain.Sizes)
     imports: import_rows.Sizes = field(default_factory=import_rows.Sizes)
+    resume: resume.Sizes = field(default_factory=resume.Sizes)
 
 
 FULL = Sizes()
@@ -54,6 +56,7 @@ SMOKE = Sizes(
     record_read=record_read.SMOKE,
     search=search.SMOKE,
     export=export.SMOKE,
+    resume=resume.SMOKE,
     audit_chain=audit_chain.SMOKE,
     imports=import_rows.SMOKE,
 )
@@ -73,6 +76,7 @@ class Results:
     exported: export.Result
     chain: audit_chain.Result
     imported: import_rows.Result
+    resumes: resume.Result
 
 
 async def bench_unit(gateway_url: str, token: str, code: str, parent_id: str | None = None) -> str:
@@ -212,3 +216,20 @@ async def imports(
     return await import_rows.measure(
         services.gateway_url, admin_token, _personnel_dsn(services), unit_id, unit_code, sizes
     )
+
+
+async def resumes(
+    services: ServiceStack, admin_token: Callable[[], str], loaded: record_read.Loaded, sizes: resume.Sizes
+) -> resume.Result:
+    """Resumes of people the whole-record benchmark `loaded`, as PDF, beside raw SQL and bare reportlab."""
+    return await resume.measure(services.gateway_url, admin_token, _personnel_dsn(services), loaded, sizes)
+
+
+async def resumes_alone(
+    services: ServiceStack, admin_token: Callable[[], str], record_sizes: record_read.Sizes, sizes: resume.Sizes
+) -> resume.Result:
+    """`--only resume`: the whole-record benchmark's loader, then the resumes. Personnel's database
+    must hold nothing yet."""
+    dsn = _personnel_dsn(services)
+    loaded = await record_read.load_in_child(dsn, record_sizes.people, record_sizes.units)
+    return await resume.measure(services.gateway_url, admin_token, dsn, loaded, sizes)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up everything the project needs on a fresh machine, idempotently:
-# uv and the locked Python environment, generated protobuf code and, with
+# uv and the locked Python environment, generated protobuf code, the DejaVu fonts the gateway embeds in
+# resume PDFs (Debian's fonts-dejavu-core) and, with
 # --postgres, PostgreSQL server binaries from Debian's packages; with --promtool, Prometheus's
 # promtool for the alert rules' tests, and with --prometheus the Prometheus server itself, which
 # the observability test runs against the live system (both from Debian's prometheus package);
@@ -61,6 +62,15 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$lock_sha" ]; then
 fi
 
 "$root/scripts/gen-proto.sh"
+
+# The gateway embeds DejaVu Serif in every resume PDF and does not start without it.
+if [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSerif-Bold.ttf ]; then
+  echo "installing the DejaVu fonts (fonts-dejavu-core) from Debian's packages" >&2
+  sudo_cmd=()
+  [ "$(id -u)" = 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends fonts-dejavu-core >/dev/null
+fi
 
 if [ "$want_postgres" = 1 ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   echo "installing PostgreSQL server binaries from Debian's packages" >&2

@@ -85,6 +85,7 @@ RESUME_PARTS = {
     "military_service": "identity",
     "health": "identity",
     "policy_status": "identity",  # diện chính sách
+    "personal_history": "identity",  # đặc điểm lịch sử bản thân
     "recruitment": "work_history",
     "placements": "work_history",
     "concurrent_posts": "work_history",
@@ -141,6 +142,13 @@ person.read                       own      -    Y   Y   Y    Y    Y    Y    Y   
 person.read                       below    Y    Y   Y   H    H    Y    Y    Y    -
 person.read                       outside  -    Y   Y   H    H    H    H    H    H
 person.read                       dept     Y    Y   Y   H    H    H    H    H    H
+# A unit's resumes printed at once (R-PER-1, R-PER-7): the people working there whom the caller reads,
+# each resume a whole-record read; asked of a unit the caller may read (who may read a unit reads the
+# people in it), refused as reading the unit is. A civil servant prints only its own, one at a time.
+unit.resumes                      own      Y    Y   Y   Y    Y    Y    Y    Y    F
+unit.resumes                      below    Y    Y   Y   F    F    Y    Y    Y    -
+unit.resumes                      outside  -    Y   Y   F    F    F    F    F    F
+unit.resumes                      dept     Y    Y   Y   F    F    F    F    F    F
 # Exporting a list of records (R-PER-5, R-TIER-1; 001 Điều 8.3): the accounts of Vụ Tổ chức cán bộ the
 # whole sector, those of a Cục and its equals the staff their unit manages (a Vụ or a Cục of the
 # General Department its own unit, the local tiers their subtree, the officer with the particulars

@@ -72,6 +72,8 @@ DATA_DEPENDENT = {
     # A period ending before it starts or longer than a year (named by its end), a page token that
     # is not one the report gave.
     ("GET", "/v1/units/{unit_id}/late-entries"): frozenset({"to", "page_token"}),
+    # A unit with nobody the caller reads working there, or more than one batch prints.
+    ("GET", "/v1/units/{unit_id}/resumes"): frozenset({"unit_id"}),
 }
 """Query parameters whose validity OpenAPI cannot state, by operation: the operation refuses them with
 422 naming them (issue 9 points 1, 2, 5, 6 and 8), however well formed. Any other 422 to well-formed data

@@ -364,6 +364,18 @@ async def _whole_record(p: Probe) -> httpx.Response:
     return await p.api.get(f"/v1/persons/{(await _seeded(p))['person']}/record")
 
 
+@operation("GET", "/v1/persons/{person_id}/resume", "person.read")
+async def _resume(p: Probe) -> httpx.Response:
+    return await p.api.get(f"/v1/persons/{(await _seeded(p))['person']}/resume", params={"format": "json"})
+
+
+@operation("GET", "/v1/units/{unit_id}/resumes", "unit.resumes")
+async def _unit_resumes(p: Probe) -> httpx.Response:
+    """The target unit's people, the probe's person among them, as one PDF."""
+    await _seeded(p)
+    return await p.api.get(f"/v1/units/{p.unit_id}/resumes")
+
+
 @operation("GET", "/v1/persons/{person_id}/decisions", "person.read")
 async def _person_decisions(p: Probe) -> httpx.Response:
     return await p.api.get(f"/v1/persons/{(await _seeded(p))['person']}/decisions")
@@ -626,7 +638,7 @@ async def test_each_login_gets_what_the_regulation_gives_its_tier(system: System
 
         # The people the probes share, made before they run so that none is made twice.
         for probe in probes.values():
-            prepared = ("record.", "person.read", "person.export")
+            prepared = ("record.", "person.read", "person.export", "unit.resumes")
             if any(c.target == probe.target and c.operation.startswith(prepared) for c in cells):
                 await _prepare(probe)
         wrong = await asyncio.gather(*(answer(c, op) for c in cells for op in OPERATIONS if op.row == c.operation))

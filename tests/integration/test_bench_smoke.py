@@ -31,6 +31,7 @@ from bench import (
     record_read,
     relay,
     report,
+    resume,
     run,
     search,
     token_verify,
@@ -185,6 +186,14 @@ async def imported(system: System, bench_unit: tuple[str, str]) -> import_rows.R
     path, unit_id = bench_unit
     code = path.rsplit("/", 1)[-1]
     return await run.imports(system.services, lambda: system.token(ADMIN), unit_id, code, SIZES.imports)
+
+
+@pytest.fixture(scope="module")
+async def printed(
+    system: System, record_stack: ServiceStack, whole: record_read.Result, exported: export.Result
+) -> resume.Result:
+    """Resumes of people the whole-record benchmark loaded, as `make bench` prints them (after the exports)."""
+    return await run.resumes(record_stack, lambda: system.token(ADMIN), whole.loaded, SIZES.resume)
 
 
 # What a user of each benchmark would notice.
@@ -359,6 +368,19 @@ def test_exports_are_measured_through_the_gateway_beside_copy(exported: export.R
     assert {row["memory target"] for row in rows[:2]} <= {"met", "missed"}
 
 
+def test_resumes_are_printed_through_the_gateway_beside_raw_sql_and_bare_reportlab(printed: resume.Result) -> None:
+    resumes = SIZES.resume.resumes
+    assert printed.checked == {"named": resumes, "raw reads": resumes}
+    assert printed.pages >= 1
+    _ratio(printed.ours.p95_ms, printed.raw.p95_ms)
+    rows = _table(report.resume_section(printed, loaded_here=False), "resume")
+    assert [row["resume"] for row in rows] == ["PDF through the gateway", "raw SQL + bare reportlab"]
+    for row in rows:
+        assert _shown(row["p50 ms"]) > 0
+        assert _shown(row["p95 ms"]) >= _shown(row["p50 ms"])
+    _shown(rows[0]["ratio to raw, p95"])
+
+
 def test_the_audit_chain_is_verified_beside_a_raw_cursor_and_a_changed_entry_is_named(
     chained: audit_chain.Result,
 ) -> None:
@@ -398,9 +420,10 @@ def test_the_page_is_written_from_every_benchmark_and_says_what_no_test_enforces
     exported: export.Result,
     chained: audit_chain.Result,
     imported: import_rows.Result,
+    printed: resume.Result,
 ) -> None:
     page = report.document(
-        run.Results(verified, calls, relayed, issued, lag, whole, found, exported, chained, imported), 1.0
+        run.Results(verified, calls, relayed, issued, lag, whole, found, exported, chained, imported, printed), 1.0
     ).splitlines()
     headings = [line for line in page if line.startswith("#")]
     assert headings == [
@@ -416,10 +439,11 @@ def test_the_page_is_written_from_every_benchmark_and_says_what_no_test_enforces
         "## Export at scale",
         "## Audit chain verification",
         "## Bulk import",
+        "## Resume PDF",
         report.ENFORCED[0],
     ]
     summary = _table(page, "measurement")
-    assert len(summary) == 14
+    assert len(summary) == 15
     for row in summary:
         _shown(row["ours"])
         if row["baseline"] != "—":

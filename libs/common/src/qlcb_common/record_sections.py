@@ -235,6 +235,35 @@ SECTIONS: tuple[RecordSection, ...] = (
         fields=(Field("kind", Kind.TEXT, "Diện chính sách (hạng thương binh, con liệt sĩ…)"), _NOTE),
     ),
     RecordSection(
+        name="personal_history",
+        label="Đặc điểm lịch sử bản thân",
+        authz=Section.IDENTITY,
+        timing=Timing.FACTS,
+        fields=(
+            Field(
+                "detention",
+                Kind.LONG_TEXT,
+                "Bị bắt, bị tù (từ ngày nào đến ngày nào, ở đâu), đã khai báo cho ai, những vấn đề gì",
+                required=False,
+                max_length=2000,
+            ),
+            Field(
+                "foreign_organisations",
+                Kind.LONG_TEXT,
+                "Tham gia hoặc có quan hệ với các tổ chức chính trị, kinh tế, xã hội ở nước ngoài",
+                required=False,
+                max_length=2000,
+            ),
+            Field(
+                "relatives_abroad",
+                Kind.LONG_TEXT,
+                "Thân nhân (cha, mẹ, vợ, chồng, con, anh chị em ruột) ở nước ngoài: làm gì, địa chỉ",
+                required=False,
+                max_length=2000,
+            ),
+        ),
+    ),
+    RecordSection(
         name="recruitment",
         label="Tuyển dụng",
         authz=Section.WORK_HISTORY,

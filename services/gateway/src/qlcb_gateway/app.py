@@ -12,6 +12,7 @@ from qlcb_common.settings import HttpApiSettings, OidcSettings
 from qlcb_gateway import errors
 from qlcb_gateway.backends import Backends
 from qlcb_gateway.dependencies import SERVICE
+from qlcb_gateway.resume_files import register_fonts
 from qlcb_gateway.routes import (
     audit,
     deadlines,
@@ -24,6 +25,7 @@ from qlcb_gateway.routes import (
     quotas,
     record,
     reorganisation,
+    resume,
     search,
     transfers,
 )
@@ -40,8 +42,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        given = settings or GatewaySettings()  # type: ignore[call-arg]
+        register_fonts(given.resume_font_dir)
         app.state.verifier = TokenVerifier(oidc or OidcSettings(), SERVICE)  # type: ignore[call-arg]
-        app.state.backends = Backends.connect(settings or GatewaySettings())  # type: ignore[call-arg]
+        app.state.backends = Backends.connect(given)
         try:
             yield
         finally:
@@ -64,6 +68,7 @@ def create_app(
         search,
         audit,
         record,
+        resume,
         decisions,
         deadlines,
         reorganisation,

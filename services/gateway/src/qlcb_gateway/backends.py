@@ -27,6 +27,8 @@ from qlcb.personnel.v1 import (
     quota_pb2_grpc,
     record_pb2,
     record_pb2_grpc,
+    resume_pb2,
+    resume_pb2_grpc,
     search_pb2,
     search_pb2_grpc,
 )
@@ -45,12 +47,14 @@ class Backends:
     quotas: quota_pb2_grpc.UnitQuotaServiceStub
     deadlines: deadlines_pb2_grpc.EntryDeadlineServiceStub
     imports: imports_pb2_grpc.RecordImportServiceStub
+    resume: resume_pb2_grpc.ResumeServiceStub
     reports: reports_pb2_grpc.ReportsServiceStub
     backup: backup_pb2_grpc.BackupServiceStub
     identity: httpx.AsyncClient
     timeout: float
     export_timeout: float
     import_timeout: float
+    resume_batch_max: int
     channels: tuple[grpc.aio.Channel, ...]
 
     @classmethod
@@ -67,6 +71,7 @@ class Backends:
                 quota_pb2.DESCRIPTOR.services_by_name["UnitQuotaService"],
                 deadlines_pb2.DESCRIPTOR.services_by_name["EntryDeadlineService"],
                 imports_pb2.DESCRIPTOR.services_by_name["RecordImportService"],
+                resume_pb2.DESCRIPTOR.services_by_name["ResumeService"],
             ],
             credentials,
         )
@@ -85,6 +90,7 @@ class Backends:
             quotas=quota_pb2_grpc.UnitQuotaServiceStub(personnel),
             deadlines=deadlines_pb2_grpc.EntryDeadlineServiceStub(personnel),
             imports=imports_pb2_grpc.RecordImportServiceStub(personnel),
+            resume=resume_pb2_grpc.ResumeServiceStub(personnel),
             reports=reports_pb2_grpc.ReportsServiceStub(reports),
             backup=backup_pb2_grpc.BackupServiceStub(backup),
             identity=httpx.AsyncClient(
@@ -95,6 +101,7 @@ class Backends:
             timeout=settings.call_timeout_seconds,
             export_timeout=settings.export_timeout_seconds,
             import_timeout=settings.import_timeout_seconds,
+            resume_batch_max=settings.resume_batch_max,
             channels=(personnel, reports, backup),
         )
 

@@ -49,6 +49,17 @@ class GatewaySettings(ServiceSettings, EnvironmentSettings):
         description="Deadline of a bulk import's call to personnel (POST /v1/imports/…): the file's rows sent, "
         "checked and written; 50,000 rows take well under a minute",
     )
+    resume_font_dir: Path = Field(
+        default=Path("/usr/share/fonts/truetype/dejavu"),
+        description="Directory holding DejaVuSerif.ttf, -Bold and -Italic (Debian's fonts-dejavu-core), embedded in "
+        "every resume PDF; the gateway does not start without them",
+    )
+    resume_batch_max: int = Field(
+        default=200,
+        ge=1,
+        le=500,
+        description="Most resumes one GET /v1/units/{id}/resumes prints; a unit with more people is refused (422)",
+    )
 
     @field_validator("grpc_tls_ca_file", "grpc_tls_cert_file", "grpc_tls_key_file", "identity_tls_ca_file")
     @classmethod

@@ -21,6 +21,8 @@ from qlcb.personnel.v1 import (
     quota_pb2_grpc,
     record_pb2,
     record_pb2_grpc,
+    resume_pb2,
+    resume_pb2_grpc,
     search_pb2,
     search_pb2_grpc,
 )
@@ -51,6 +53,7 @@ from qlcb_personnel.quotas import models as _quotas  # noqa: F401  (registers th
 from qlcb_personnel.quotas.grpc_api import UnitQuotaServicer
 from qlcb_personnel.record import models as _record  # noqa: F401  (registers the table)
 from qlcb_personnel.record.grpc_api import PersonRecordServicer
+from qlcb_personnel.resume.grpc_api import ResumeServicer
 from qlcb_personnel.search import models as _search  # noqa: F401  (registers the table)
 from qlcb_personnel.search.grpc_api import PersonSearchServicer
 from qlcb_personnel.settings import PersonnelSettings
@@ -77,6 +80,7 @@ def build_app() -> GrpcApp:
         imports_pb2_grpc.add_RecordImportServiceServicer_to_server(
             RecordImportServicer(db, outbox, delegations), server
         )
+        resume_pb2_grpc.add_ResumeServiceServicer_to_server(ResumeServicer(db, delegations), server)
         return [
             personnel_pb2.DESCRIPTOR.services_by_name["PersonnelService"].full_name,
             record_pb2.DESCRIPTOR.services_by_name["PersonRecordService"].full_name,
@@ -86,6 +90,7 @@ def build_app() -> GrpcApp:
             quota_pb2.DESCRIPTOR.services_by_name["UnitQuotaService"].full_name,
             deadlines_pb2.DESCRIPTOR.services_by_name["EntryDeadlineService"].full_name,
             imports_pb2.DESCRIPTOR.services_by_name["RecordImportService"].full_name,
+            resume_pb2.DESCRIPTOR.services_by_name["ResumeService"].full_name,
         ]
 
     async def seed_catalogs(db: Database) -> None:

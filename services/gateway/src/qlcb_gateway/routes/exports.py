@@ -93,11 +93,11 @@ async def export_persons(request: Request, principal: Caller, backends: Backends
         raise
     now = datetime.now(VIETNAM)
     if kind == "csv":
-        return _Download(_csv(chunks), CSV_TYPE, _filename(now, "csv"), closing=chunks.cancel)
+        return Download(_csv(chunks), CSV_TYPE, _filename(now, "csv"), closing=chunks.cancel)
     heading = Heading(await _criteria_in_words(fields, backends, principal), principal.username, now)
     path = await _xlsx(chunks, heading)
-    return _Download(
-        _from_disk(path),
+    return Download(
+        from_disk(path),
         XLSX_TYPE,
         _filename(now, "xlsx"),
         closing=lambda: asyncio.to_thread(path.unlink, missing_ok=True),
@@ -160,13 +160,13 @@ async def _xlsx(chunks: _Chunks, heading: Heading) -> Path:
     return path
 
 
-async def _from_disk(path: Path) -> AsyncIterator[bytes]:
+async def from_disk(path: Path) -> AsyncIterator[bytes]:
     with path.open("rb") as file:
         while block := await asyncio.to_thread(file.read, READ_BLOCK):
             yield block
 
 
-class _Download(StreamingResponse):
+class Download(StreamingResponse):
     """A file to save, and what to do once it is sent or its client has gone away (`closing`)."""
 
     def __init__(

@@ -27,7 +27,7 @@ from qlcb_personnel.record.service import DecisionInput, EntryInput
 Context = Any
 
 
-def _as_of(value: str) -> date | None:
+def parse_as_of(value: str) -> date | None:
     if not value:
         return None
     violations: list[FieldViolation] = []
@@ -89,7 +89,7 @@ class PersonRecordServicer(record_pb2_grpc.PersonRecordServiceServicer):
         return await self._delegations.for_caller(session, current_principal())
 
     async def GetRecord(self, request: record_pb2.GetRecordRequest, context: Context) -> record_pb2.GetRecordResponse:
-        as_of, known_at = _as_of(request.as_of), _known_at(request.known_at)
+        as_of, known_at = parse_as_of(request.as_of), _known_at(request.known_at)
         async with self._db.unit_of_work() as session:
             person, sections, entries = await record.whole_record(
                 session,
@@ -119,7 +119,7 @@ class PersonRecordServicer(record_pb2_grpc.PersonRecordServiceServicer):
     async def ListRecordEntries(
         self, request: record_pb2.ListRecordEntriesRequest, context: Context
     ) -> record_pb2.ListRecordEntriesResponse:
-        as_of, known_at = _as_of(request.as_of), _known_at(request.known_at)
+        as_of, known_at = parse_as_of(request.as_of), _known_at(request.known_at)
         async with self._db.unit_of_work() as session:
             entries = await record.list_entries(
                 session,
@@ -238,7 +238,7 @@ class PersonRecordServicer(record_pb2_grpc.PersonRecordServiceServicer):
     async def ListCatalogValues(
         self, request: record_pb2.ListCatalogValuesRequest, context: Context
     ) -> record_pb2.ListCatalogValuesResponse:
-        day = _as_of(request.as_of) or date.today()
+        day = parse_as_of(request.as_of) or date.today()
         authz.require(current_principal(), Section.CATALOG, Action.READ, "/")
         async with self._db.unit_of_work() as session:
             values = await catalogs.values_on(session, request.catalog, day, request.parent)

@@ -701,8 +701,10 @@ async def whole_record(
     person_id: str,
     as_of: date | None = None,
     known_at: datetime | None = None,
+    noted_as: str = trail.READ,
 ) -> tuple[Person, list[RecordSection], list[RecordEntry]]:
-    """The person, the sections the caller may read, and their entries, in one query."""
+    """The person, the sections the caller may read, and their entries, in one query; the read is
+    noted in the audit trail as `noted_as` (a read, or a resume drawn from it)."""
     person, path = await visible_person(session, actor=actor, delegations=delegations, person_id=person_id)
     readable = [
         s
@@ -712,7 +714,7 @@ async def whole_record(
     entries = await _entries(session, person, readable, as_of, known_at)
     await trail.note_read(
         session,
-        action=trail.READ,
+        action=noted_as,
         what="record",
         person=person,
         unit_path=path,
