@@ -45,7 +45,8 @@ ENFORCED = [
     "held exactly the raw query's rows, and each salary step written was the person's current one afterwards; "
     "each search found as many people through the gateway, in the service and by raw SQL; each export, CSV "
     "and XLSX read back, held every person loaded, as many as COPY wrote; the audit chain loaded was found "
-    "intact by both verifications, and an entry changed in it was named.",
+    "intact by both verifications, and an entry changed in it was named; each resume PDF read back named its "
+    "person.",
     "",
 ]
 """The section every docs/benchmarks.md ends with (the smoke test holds the page to it)."""
