@@ -1,4 +1,5 @@
-"""Working days on the Vietnamese calendar, for the deadlines of R-PER-4.
+"""Working days on the Vietnamese calendar, for the deadlines of R-PER-4 (personnel) and of the
+report regimes (reports).
 
 Saturdays and Sundays are off; so are the public holidays of the Labour Code (Điều 112, Bộ luật
 Lao động 2019) as the `holidays` package's VN calendar knows them: New Year, Tết (the days the
