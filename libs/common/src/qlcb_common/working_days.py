@@ -60,6 +60,17 @@ class WorkingCalendar:
                 count -= 1
         return day
 
+    def working_days_between(self, start: date, end: date) -> int:
+        """How many working days come after `start` up to `end` included: what is left on `start`
+        before a deadline on `end` (0 when `end` is not after `start`)."""
+        count = 0
+        day = start
+        while day < end:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                count += 1
+        return count
+
     def working_day_on_or_after(self, day: date) -> date:
         """`day` if it is a working day, else the next one."""
         while not self.is_working_day(day):
