@@ -23,6 +23,8 @@ from qlcb_gateway.routes import (
     quotas,
     record,
     reorganisation,
+    report_regimes,
+    report_workflow,
     search,
     transfers,
 )
@@ -64,6 +66,8 @@ def create_app(
         deadlines,
         reorganisation,
         quotas,
+        report_regimes,
+        report_workflow,
         transfers,
         operations,
         identity,
