@@ -23,7 +23,14 @@ from qlcb.reports.v1 import events_pb2, workflow_pb2
 from qlcb_common import authz
 from qlcb_common.auth import Principal
 from qlcb_common.authz import Action, Delegation, Section
-from qlcb_common.errors import AlreadyExists, FailedPrecondition, FieldViolation, InvalidArgument, NotFound
+from qlcb_common.errors import (
+    AlreadyExists,
+    FailedPrecondition,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+)
 from qlcb_common.events import subjects
 from qlcb_common.events.outbox import Outbox
 from qlcb_common.personnel_rules import short_text
@@ -199,14 +206,13 @@ async def visible_unit(session: AsyncSession, caller: Caller, unit_id: str) -> U
 
 
 async def _assignment(session: AsyncSession, caller: Caller, assignment_id: str, *, for_update: bool) -> Assignment:
-    """The assignment if the caller may read it; one it may not is answered as unknown."""
+    """The assignment if the caller may read its unit's reports (PERMISSION_DENIED otherwise: a
+    report is assigned to a unit, which is no secret, as a person's record would be)."""
     query = select(Assignment).where(Assignment.id == assignment_id)
     found = (await session.scalars(query.with_for_update() if for_update else query)).first()
     if found is None:
         raise NotFound(f"Không có báo cáo được giao {assignment_id!r}")
-    authz.require_visible(
-        caller.actor, Section.REPORTS, found.unit_path, delegations=caller.delegations, what="báo cáo được giao này"
-    )
+    authz.require(caller.actor, Section.REPORTS, Action.READ, found.unit_path, delegations=caller.delegations)
     return found
 
 
@@ -239,6 +245,10 @@ async def _require_role(session: AsyncSession, caller: Caller, assignment: Assig
     else:
         path = await _current_path(session, assignment.approver_unit_id, assignment.approver_path)
         authz.require(caller.actor, Section.REPORTS, Action.OPERATE, path, delegations=caller.delegations)
+        if caller.actor.unit_path == await _current_path(session, assignment.unit_id, assignment.unit_path):
+            raise PermissionDenied(
+                "Không tự duyệt, trả lại hay mở lại báo cáo của chính đơn vị mình: đó là việc của cấp trên"
+            )
 
 
 def _expect_version(assignment: Assignment, expected: int) -> None:
