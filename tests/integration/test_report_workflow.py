@@ -133,7 +133,7 @@ async def _assignments(system: System, period_id: str, login: str = ISSUER) -> d
 
 
 async def _step(api: httpx.AsyncClient, assignment: dict[str, Any], action: str, **body: Any) -> httpx.Response:
-    return await api.post(f"/v1/report-assignments/{assignment['id']}/{action}", json=body or None)
+    return await api.post(f"/v1/report-assignments/{assignment['id']}/{action}", json=body)
 
 
 async def _send(api: httpx.AsyncClient, assignment: dict[str, Any], values: dict[str, Any] | None = None) -> None:
