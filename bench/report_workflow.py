@@ -76,7 +76,9 @@ class Result:
 def _tree(sizes: Sizes) -> list[tuple[str, str | None, str, str, str]]:
     """(id, parent id, path, name, kind) of every unit, parents first."""
     root = str(uuid.uuid4())
-    rows: list[tuple[str, str | None, str, str, str]] = [(root, None, "/TCHQ", "Tổng cục Hải quan", "general_department")]
+    rows: list[tuple[str, str | None, str, str, str]] = [
+        (root, None, "/TCHQ", "Tổng cục Hải quan", "general_department")
+    ]
     cucs = []
     for n in range(sizes.cuc):
         unit = (str(uuid.uuid4()), root, f"/TCHQ/HQ{n:03d}", f"Cục Hải quan {n}", "provincial_department")
@@ -128,7 +130,8 @@ INSERT INTO report_assignments (id, period_id, regime_id, unit_id, unit_path, un
     correction_open)
 SELECT gen_random_uuid()::text, $1, $2, unit_id, path, name, NULL, $3, '/TCHQ', 'not_started', $4, 1, '[]', '{}',
     1, false
-FROM unit_nodes WHERE path LIKE '/TCHQ/%' AND dissolved_on IS NULL AND array_length(string_to_array(path, '/'), 1) - 1 = $5
+FROM unit_nodes
+WHERE path LIKE '/TCHQ/%' AND dissolved_on IS NULL AND array_length(string_to_array(path, '/'), 1) - 1 = $5
 """
 
 _RAW_COUNTS = """
@@ -145,8 +148,13 @@ async def measure(database_url: str, dsn: str, sizes: Sizes = Sizes()) -> Result
     connection = await asyncpg.connect(dsn)
     outbox = make_outbox()
     caller = service.Caller(
-        actor=Principal(subject=str(uuid.uuid4()), username="quantri", roles=frozenset({"system-admin"}),
-                        unit_path="/TCHQ", token=""),
+        actor=Principal(
+            subject=str(uuid.uuid4()),
+            username="quantri",
+            roles=frozenset({"system-admin"}),
+            unit_path="/TCHQ",
+            token="",
+        ),
         delegations=(),
         outbox=outbox,
         working=WorkingCalendar(),
@@ -191,10 +199,13 @@ async def measure(database_url: str, dsn: str, sizes: Sizes = Sizes()) -> Result
                     f"2027-{month:02d}",
                     date(2027, month, 28),
                 )
-                status = await connection.execute(_RAW_FAN_OUT, period_id, chi_cuc_level[0].id, root, date(2027, month, 28), 3)
+                status = await connection.execute(
+                    _RAW_FAN_OUT, period_id, chi_cuc_level[0].id, root, date(2027, month, 28), 3
+                )
                 await connection.execute(
                     "UPDATE report_assignments a SET parent_id = p.id FROM report_assignments p, unit_nodes u"
-                    " WHERE a.period_id = $1 AND p.period_id = $1 AND u.unit_id = a.unit_id AND p.unit_id = u.parent_id",
+                    " WHERE a.period_id = $1 AND p.period_id = $1 AND u.unit_id = a.unit_id"
+                    " AND p.unit_id = u.parent_id",
                     period_id,
                 )
             raw.append(time.perf_counter() - began)

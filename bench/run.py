@@ -11,7 +11,18 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from bench import audit_chain, event_latency, export, grpc_call, issuance, record_read, relay, search, token_verify
+from bench import (
+    audit_chain,
+    event_latency,
+    export,
+    grpc_call,
+    issuance,
+    record_read,
+    relay,
+    report_workflow,
+    search,
+    token_verify,
+)
 from qlcb_devstack.accounts import Account, ensure_user, password_token
 from qlcb_devstack.stack import Infra, ServiceStack
 
@@ -30,6 +41,7 @@ class Sizes:
     search: search.Sizes = field(default_factory=search.Sizes)
     export: export.Sizes = field(default_factory=export.Sizes)
     audit_chain: audit_chain.Sizes = field(default_factory=audit_chain.Sizes)
+    report_workflow: report_workflow.Sizes = field(default_factory=report_workflow.Sizes)
 
 
 FULL = Sizes()
@@ -43,6 +55,7 @@ SMOKE = Sizes(
     search=search.SMOKE,
     export=export.SMOKE,
     audit_chain=audit_chain.SMOKE,
+    report_workflow=report_workflow.SMOKE,
 )
 
 
@@ -59,6 +72,7 @@ class Results:
     found: search.Result
     exported: export.Result
     chain: audit_chain.Result
+    reports: report_workflow.Result
 
 
 async def bench_unit(gateway_url: str, token: str, code: str, parent_id: str | None = None) -> str:
@@ -116,6 +130,17 @@ async def audit_chain_verification(infra: Infra, database: str, sizes: audit_cha
         raise RuntimeError("the audit chain benchmark needs PostgreSQL")
     await asyncio.to_thread(infra.postgres.create_database, database)
     return await audit_chain.measure(
+        infra.postgres.dsn(database), infra.postgres.dsn(database, driver="postgresql"), sizes
+    )
+
+
+async def report_workflow_at_scale(infra: Infra, database: str, sizes: report_workflow.Sizes) -> report_workflow.Result:
+    """The unit tree loaded into `database`, created here on the stack's PostgreSQL, then the
+    fan-out of periods and the sector's completeness."""
+    if infra.postgres is None:
+        raise RuntimeError("the report workflow benchmark needs PostgreSQL")
+    await asyncio.to_thread(infra.postgres.create_database, database)
+    return await report_workflow.measure(
         infra.postgres.dsn(database), infra.postgres.dsn(database, driver="postgresql"), sizes
     )
 

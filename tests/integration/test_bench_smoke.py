@@ -30,6 +30,7 @@ from bench import (
     record_read,
     relay,
     report,
+    report_workflow,
     run,
     search,
     token_verify,
@@ -107,6 +108,13 @@ async def relayed(system: System) -> relay.Result:
 @pytest.fixture(scope="module")
 async def chained(system: System) -> audit_chain.Result:
     return await run.audit_chain_verification(system.infra, unique_code("bench_audit_").lower(), SIZES.audit_chain)
+
+
+@pytest.fixture(scope="module")
+async def reported(system: System) -> report_workflow.Result:
+    return await run.report_workflow_at_scale(
+        system.infra, unique_code("bench_reports_").lower(), SIZES.report_workflow
+    )
 
 
 @pytest.fixture(scope="module")
@@ -361,6 +369,18 @@ def test_the_audit_chain_is_verified_beside_a_raw_cursor_and_a_changed_entry_is_
         _shown(row[column])
 
 
+def test_periods_fan_out_and_completeness_count_beside_raw_sql(reported: report_workflow.Result) -> None:
+    sizes = SIZES.report_workflow
+    assert reported.checked["assigned"] == sizes.chi_cuc
+    assert reported.checked["sector"] == sizes.units - 1
+    _ratio(reported.fan_out_ours_s, reported.fan_out_raw_s)
+    _ratio(reported.completeness_ours_ms, reported.completeness_raw_ms)
+    rows = _table(report.report_workflow_section(reported), "measurement")
+    assert len(rows) == 2
+    for row in rows:
+        _shown(row["ratio"])
+
+
 def test_the_page_is_written_from_every_benchmark_and_says_what_no_test_enforces(
     verified: token_verify.Result,
     calls: grpc_call.Result,
@@ -371,9 +391,10 @@ def test_the_page_is_written_from_every_benchmark_and_says_what_no_test_enforces
     found: search.Result,
     exported: export.Result,
     chained: audit_chain.Result,
+    reported: report_workflow.Result,
 ) -> None:
     page = report.document(
-        run.Results(verified, calls, relayed, issued, lag, whole, found, exported, chained), 1.0
+        run.Results(verified, calls, relayed, issued, lag, whole, found, exported, chained, reported), 1.0
     ).splitlines()
     headings = [line for line in page if line.startswith("#")]
     assert headings == [
@@ -388,10 +409,11 @@ def test_the_page_is_written_from_every_benchmark_and_says_what_no_test_enforces
         "## Search at scale",
         "## Export at scale",
         "## Audit chain verification",
+        "## Report workflow at the scale of the sector",
         report.ENFORCED[0],
     ]
     summary = _table(page, "measurement")
-    assert len(summary) == 12
+    assert len(summary) == 14
     for row in summary:
         _shown(row["ours"])
         if row["baseline"] != "—":
