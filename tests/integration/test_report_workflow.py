@@ -27,7 +27,17 @@ from qlcb_common.events import streams, subjects
 from qlcb_common.events.envelope import parse, unpack
 from qlcb_common.working_days import WorkingCalendar
 from qlcb_reports.regimes.periods import today
-from tests.support import System, api_client, eventually, unique_code, wait_for_headcount
+from tests.support import (
+    System,
+    api_client,
+    browser_login,
+    claim_credential,
+    eventually,
+    mailed_code,
+    person_body,
+    unique_code,
+    wait_for_headcount,
+)
 
 ISSUER = "vutccb"  # sector HR: issues the sector's report regimes
 ABOVE = "qthanoi"  # local admin of Hà Nội: writes its subtree's reports, approves its sub-units'
@@ -624,3 +634,66 @@ async def test_a_step_the_state_does_not_allow_or_a_unit_not_assigned_is_refused
     assert detail["assignment"]["state"] == "not_started"
     assert detail["transitions"] == []
     assert json.dumps(detail["assignment"]["values"]) == "{}"
+
+
+async def test_a_step_taken_with_a_purpose_account_names_who_held_it(system: System) -> None:
+    """The head's account of a branch ("Thủ trưởng", a purpose account) is handed to Phan Thị Duyệt;
+    the approval it gives is recorded with her name beside the account."""
+    units = await _branch(system, "C1<P")
+    async with _as(system, ABOVE) as local:
+        holder_body = person_body(units["P"], "Phan Thị Duyệt", sex="female", born="1982-07-09")
+        holder = await local.post("/v1/persons", json=holder_body)
+        assert holder.status_code == 201, holder.text
+        unit_path = (await local.get(f"/v1/units/{units['P']}")).json()["path"]
+    recipient = f"duyet.{units['P'][:8]}@haiquan.example"
+    async with api_client(system.services.identity_url, system.token("quantri")) as admin:
+        quota = await admin.put("/v1/quotas", json={"unit_path": unit_path, "kind": "user", "limit": 1})
+        assert quota.status_code == 200, quota.text
+        issued = await admin.post(
+            "/v1/purpose-accounts", json={"unit_path": unit_path, "purpose": "Thủ trưởng", "tier": "unit-leader"}
+        )
+        assert issued.status_code == 201, issued.text
+        account = issued.json()["account"]
+
+        async def hand_over() -> httpx.Response:
+            return await admin.post(
+                f"/v1/purpose-accounts/{account['id']}/holders",
+                json={
+                    "holder_name": "Phan Thị Duyệt",
+                    "holder_personal_id": holder_body["personal_id"],
+                    "holder_email": recipient,
+                    "since": "2026-01-05",
+                },
+            )
+
+        given = await eventually(
+            hand_over, lambda r: r.status_code != 409, timeout=30, what="identity to know the holder's record"
+        )
+        assert given.status_code == 201, given.text
+    credential = await claim_credential(system, await mailed_code(system, recipient))
+    assert credential.status_code == 200, credential.text
+    token = await asyncio.to_thread(
+        browser_login,
+        system,
+        account["username"],
+        credential.json()["temporary_password"],
+        new_password="Người duyệt báo cáo 2026",
+    )
+    period = await _open(system, await _regime(system, units["P"]), "2027-01")
+    report = (await _assignments(system, period["period"]["id"]))[units["C1"]]
+    async with _as(system, ABOVE) as api, api_client(system.gateway_url, token) as head:
+        await _send(api, report)
+        approved = await _step(head, report, "approve")
+        assert approved.status_code == 200, approved.text
+
+        async def last_step() -> dict[str, Any]:
+            step: dict[str, Any] = (await _detail(api, report))["transitions"][-1]
+            return step
+
+        named = await eventually(last_step, lambda t: t["holder_name"] is not None, timeout=30, what="the holder")
+    assert (named["action"], named["account"], named["holder_name"]) == (
+        "approved",
+        account["username"],
+        "Phan Thị Duyệt",
+    )
+    assert [t["holder_name"] for t in (await _detail(api, report))["transitions"][:2]] == [None, None]

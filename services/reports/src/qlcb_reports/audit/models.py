@@ -11,7 +11,9 @@ from qlcb_reports.db_models import Base
 
 class ReportTransition(Base):
     """One step of a report's workflow (R-REP-3): who did what, from which state to which, and why;
-    written in the transaction of the step itself, so no step is taken unrecorded."""
+    written in the transaction of the step itself, so no step is taken unrecorded. The civil servant
+    holding a purpose account that day is named when the step is read (`holders.holder_on`), as
+    personnel's audit does: identity's record of the holding may reach reports after the step."""
 
     __tablename__ = "report_transitions"
     __table_args__ = (Index("ix_report_transitions_assignment", "assignment_id", "occurred_at"),)
@@ -27,8 +29,6 @@ class ReportTransition(Base):
     account: Mapped[str] = mapped_column(String(255))
     subject: Mapped[str] = mapped_column(String(64))
     tiers: Mapped[str] = mapped_column(String(255))
-    # The civil servant holding the purpose account that day, as identity recorded it.
-    holder_name: Mapped[str | None] = mapped_column(String(150))
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
     version: Mapped[int] = mapped_column(Integer)
 

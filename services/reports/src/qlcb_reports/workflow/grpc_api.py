@@ -73,7 +73,8 @@ class ReportAssignmentServicer(_Calls, workflow_pb2_grpc.ReportAssignmentService
                 session, caller=await self._caller(session), assignment_id=request.assignment_id
             )
             return workflow_pb2.GetAssignmentResponse(
-                assignment=as_proto(assignment, period.key), transitions=[transition_to_proto(t) for t in history]
+                assignment=as_proto(assignment, period.key),
+                transitions=[transition_to_proto(t, holder) for t, holder in history],
             )
 
     async def SubAssign(
@@ -170,5 +171,5 @@ class ReportSubmissionServicer(_Calls, workflow_pb2_grpc.ReportSubmissionService
             )
             return workflow_pb2.TransitionSubmissionResponse(
                 assignment=as_proto(assignment, await _key(session, assignment.period_id)),
-                transition=transition_to_proto(row),
+                transition=transition_to_proto(row, await service.holder_of(session, row)),
             )

@@ -55,14 +55,14 @@ def assignment_to_proto(assignment: Assignment, period_key: str, *, locked: bool
     )
 
 
-def transition_to_proto(row: ReportTransition) -> workflow_pb2.Transition:
+def transition_to_proto(row: ReportTransition, holder_name: str | None = None) -> workflow_pb2.Transition:
     return workflow_pb2.Transition(
         action=row.action,
         from_state=row.from_state,
         to_state=row.to_state,
         reason=row.reason,
         account=row.account,
-        holder_name=row.holder_name or "",
+        holder_name=holder_name or "",
         occurred_at=row.occurred_at.isoformat(),
         version=row.version,
     )

@@ -218,14 +218,20 @@ async def _assignment(session: AsyncSession, caller: Caller, assignment_id: str,
 
 async def get_assignment(
     session: AsyncSession, *, caller: Caller, assignment_id: str
-) -> tuple[Assignment, ReportPeriod, list[ReportTransition]]:
+) -> tuple[Assignment, ReportPeriod, list[tuple[ReportTransition, str | None]]]:
+    """The report, its period, and its steps oldest first, each with the holder of its account that day."""
     assignment = await _assignment(session, caller, assignment_id, for_update=False)
     history = await session.scalars(
         select(ReportTransition)
         .where(ReportTransition.assignment_id == assignment.id)
         .order_by(ReportTransition.occurred_at, ReportTransition.version)
     )
-    return assignment, await period_of(session, assignment.period_id), list(history)
+    named = [(row, await holder_of(session, row)) for row in history]
+    return assignment, await period_of(session, assignment.period_id), named
+
+
+async def holder_of(session: AsyncSession, row: ReportTransition) -> str | None:
+    return await holders.holder_on(session, row.account, row.occurred_at.astimezone(periods.VIETNAM).date())
 
 
 # ---- the workflow ---------------------------------------------------------------------------------
@@ -316,7 +322,6 @@ async def _record(
         account=caller.actor.username,
         subject=caller.actor.subject,
         tiers=",".join(sorted(caller.actor.roles & TIER_NAMES)),
-        holder_name=await holders.holder_on(session, caller.actor.username, now.astimezone(periods.VIETNAM).date()),
         occurred_at=now,
         version=assignment.version,
     )
@@ -335,7 +340,7 @@ async def _publish(
         payload=events_pb2.SubmissionChanged(
             regime_code=regime.code if regime else "",
             assignment=as_proto(assignment, period.key),
-            transition=transition_to_proto(transition),
+            transition=transition_to_proto(transition, await holder_of(session, transition)),
         ),
         actor=caller.actor.subject,
     )
