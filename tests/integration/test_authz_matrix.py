@@ -495,6 +495,12 @@ async def _get_regime(p: Probe) -> httpx.Response:
     return await p.api.get(f"/v1/report-regimes/{regime['id']}")
 
 
+@operation("GET", "/v1/report-regimes/{regime_id}/periods", "report_regime.read")
+async def _list_periods(p: Probe) -> httpx.Response:
+    regime = await _report_regime(p, "HQHN", 3)
+    return await p.api.get(f"/v1/report-regimes/{regime['id']}/periods")
+
+
 @operation("POST", "/v1/report-regimes", "report_regime.write")
 async def _create_regime(p: Probe) -> httpx.Response:
     body = {

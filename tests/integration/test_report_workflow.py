@@ -26,6 +26,7 @@ from qlcb.reports.v1 import events_pb2
 from qlcb_common.events import streams, subjects
 from qlcb_common.events.envelope import parse, unpack
 from qlcb_common.working_days import WorkingCalendar
+from qlcb_devstack.report_seed import seed_reports
 from qlcb_reports.regimes.periods import today
 from tests.support import (
     System,
@@ -699,3 +700,29 @@ async def test_a_step_taken_with_a_purpose_account_names_who_held_it(system: Sys
     )
     # The sender's personal account has no holder to name.
     assert [(t["account"], t["holder_name"]) for t in earlier] == [(ABOVE, None), (ABOVE, None)]
+
+
+async def test_the_demo_leaves_a_periodic_regime_with_reports_in_every_state(system: System) -> None:
+    """What `make up` seeds (`qlcb_devstack.report_seed`), on the suite's demo organisation."""
+    code = await asyncio.to_thread(
+        seed_reports, system.gateway_url, system.infra.keycloak.base_url, system.unit_ids, today=today()
+    )
+    async with _as(system, "lanhdaovu") as viewer:
+        regime = next(r for r in (await viewer.get("/v1/report-regimes")).json() if r["code"] == code)
+        assert (regime["kind"], regime["frequency"]) == ("periodic", "month")
+    async with _as(system, ABOVE) as api:
+        listed = await api.get(f"/v1/report-regimes/{regime['id']}/periods")
+        assert listed.status_code == 200, listed.text
+        current, older = listed.json()
+        states = {r["state"] for r in (await _assignments(system, current["id"], ABOVE)).values()}
+        late = await api.get(
+            f"/v1/report-periods/{older['id']}/completeness", params={"unit_id": system.unit_ids["HQHN"]}
+        )
+    assert {"not_started", "draft", "submitted", "returned", "approved"} <= states
+    # Two months ago: every report of Hà Nội's subtree is overdue but the one its issuer unlocked and
+    # Nội Bài sent late.
+    assert older["deadline"] < today().isoformat() < current["deadline"]
+    overdue = {r["unit_id"] for r in late.json()["overdue"]}
+    assert system.unit_ids["HQHN-NB"] not in overdue
+    assert {system.unit_ids[c] for c in ("HQHN", "HQHN-BHN", "HQHN-GT", "HQHN-DT")} <= overdue
+    assert (late.json()["total"]["submitted"], late.json()["total"]["on_time"]) == (1, 0)

@@ -266,3 +266,12 @@ async def open_period(regime_id: RegimeId, body: PeriodOpen, principal: Caller, 
         **backends.call_options(principal.token),
     )
     return PeriodOpened(period=period_public(response.period), assignments=response.assignments)
+
+
+@router.get("/report-regimes/{regime_id}/periods", responses={404: {"description": "No regime `regime_id`"}})
+async def list_periods(regime_id: RegimeId, principal: Caller, backends: BackendsDep) -> list[PeriodPublic]:
+    """Các kỳ đã mở của chế độ báo cáo, mới nhất trước."""
+    response = await backends.report_assignments.ListPeriods(
+        workflow_pb2.ListPeriodsRequest(regime_id=regime_id), **backends.call_options(principal.token)
+    )
+    return [period_public(p) for p in response.periods]

@@ -54,6 +54,13 @@ class ReportAssignmentServicer(_Calls, workflow_pb2_grpc.ReportAssignmentService
             )
             return workflow_pb2.OpenPeriodResponse(period=period_to_proto(period), assignments=count)
 
+    async def ListPeriods(
+        self, request: workflow_pb2.ListPeriodsRequest, context: Context
+    ) -> workflow_pb2.ListPeriodsResponse:
+        async with self._db.unit_of_work() as session:
+            found = await service.list_periods(session, caller=await self._caller(session), regime_id=request.regime_id)
+            return workflow_pb2.ListPeriodsResponse(periods=[period_to_proto(p) for p in found])
+
     async def ListAssignments(
         self, request: workflow_pb2.ListAssignmentsRequest, context: Context
     ) -> workflow_pb2.ListAssignmentsResponse:

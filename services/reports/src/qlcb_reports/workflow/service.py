@@ -126,6 +126,14 @@ async def open_period(
     return opened, len(rows)
 
 
+async def list_periods(session: AsyncSession, *, caller: Caller, regime_id: str) -> list[ReportPeriod]:
+    regime = await regimes.regime_for(session, caller.actor, regime_id)
+    found = await session.scalars(
+        select(ReportPeriod).where(ReportPeriod.regime_id == regime.id).order_by(ReportPeriod.ends_on.desc())
+    )
+    return list(found)
+
+
 async def _assignments(
     session: AsyncSession, regime: ReportRegime, issuer: UnitNode, period: ReportPeriod
 ) -> list[dict[str, Any]]:
