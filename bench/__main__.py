@@ -21,7 +21,11 @@ writes no file.
 their resumes as PDF (`resume`), and prints that section; it writes no file.
 
 `python -m bench --only audit [--entries N]` starts PostgreSQL (and Keycloak, NATS), loads an audit
-chain and verifies it (`audit_chain`), and prints that section; it writes no file."""
+chain and verifies it (`audit_chain`), and prints that section; it writes no file.
+
+`python -m bench --only reports` starts PostgreSQL (and Keycloak, NATS), loads a unit tree into a
+scratch database of reports' schema, opens periods and counts the sector's completeness
+(`report_workflow`), and prints that section; it writes no file."""
 
 from __future__ import annotations
 
@@ -90,7 +94,7 @@ async def _run(only: str | None, sizes: run.Sizes, command: str) -> str:
     infra = _start_infra(run_dir)
     services = ServiceStack(infra, run_dir)
     try:
-        if only not in ("grpc", "audit"):
+        if only not in ("grpc", "audit", "reports"):
             _step("starting the services")
             services.start_all()
         passwords = seed_accounts(infra.keycloak_admin())
@@ -102,6 +106,10 @@ async def _run(only: str | None, sizes: run.Sizes, command: str) -> str:
             _step(f"audit chain verification ({sizes.audit_chain.entries:,} entries)")
             chain_only = await run.audit_chain_verification(infra, "bench_audit", sizes.audit_chain)
             return "\n".join(report.audit_chain_section(chain_only))
+        if only == "reports":
+            _step(f"report workflow ({sizes.report_workflow.units:,} units)")
+            reported = await run.report_workflow_at_scale(infra, "bench_reports", sizes.report_workflow)
+            return "\n".join(report.report_workflow_section(reported))
         token = admin_token()
         people = sizes.record_read.people
         if only == "import":
@@ -138,6 +146,8 @@ async def _run(only: str | None, sizes: run.Sizes, command: str) -> str:
         lag = await run.event_lag(services, admin_token(), unit_id, lag_sizes)
         _step(f"audit chain verification ({sizes.audit_chain.entries:,} entries)")
         chained = await run.audit_chain_verification(infra, "bench_audit", sizes.audit_chain)
+        _step(f"report workflow ({sizes.report_workflow.units:,} units)")
+        reported = await run.report_workflow_at_scale(infra, "bench_reports", sizes.report_workflow)
         _step(f"whole records: loading {people:,} people, then reading and writing")
         whole = await run.whole_records(services, admin_token, sizes.record_read)
         _step("search over the same people")
@@ -153,7 +163,9 @@ async def _run(only: str | None, sizes: run.Sizes, command: str) -> str:
         services.stop_all()
         infra.stop()
         shutil.rmtree(run_dir, ignore_errors=True)
-    results = run.Results(verify, calls, relayed, issued, lag, whole, found, exported, chained, imported, printed)
+    results = run.Results(
+        verify, calls, relayed, issued, lag, whole, found, exported, chained, imported, printed, reported
+    )
     return report.document(results, time.monotonic() - began, command)
 
 
@@ -163,7 +175,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--only",
-        choices=["grpc", "record", "search", "export", "audit", "import", "resume"],
+        choices=["grpc", "record", "search", "export", "audit", "import", "resume", "reports"],
         help="run only these benchmarks and print them",
     )
     parser.add_argument(

@@ -17,6 +17,7 @@ from bench import (
     issuance,
     record_read,
     relay,
+    report_workflow,
     resume,
     search,
     token_verify,
@@ -45,8 +46,9 @@ ENFORCED = [
     "held exactly the raw query's rows, and each salary step written was the person's current one afterwards; "
     "each search found as many people through the gateway, in the service and by raw SQL; each export, CSV "
     "and XLSX read back, held every person loaded, as many as COPY wrote; the audit chain loaded was found "
-    "intact by both verifications, and an entry changed in it was named; each resume PDF read back named its "
-    "person.",
+    "intact by both verifications, and an entry changed in it was named; each period opened assigned every "
+    "unit concerned, as the raw INSERT did, and reports' completeness counted what the raw query counted; "
+    "each resume PDF read back named its person.",
     "",
 ]
 """The section every docs/benchmarks.md ends with (the smoke test holds the page to it)."""
@@ -595,6 +597,44 @@ def resume_section(result: resume.Result, loaded_here: bool) -> list[str]:
     ]
 
 
+def report_workflow_summary_rows(result: report_workflow.Result) -> list[str]:
+    sizes = result.sizes
+    return [
+        f"| report period fan-out ({sizes.chi_cuc:,} units, `--only reports`), median | "
+        f"{result.fan_out_ours_s * 1000:,.1f} ms | {result.fan_out_raw_s * 1000:,.1f} ms "
+        f"(raw INSERT … SELECT + UPDATE) | {result.fan_out_ratio:.2f} |",
+        f"| completeness of a period, whole sector ({sizes.units - 1:,} reports), median | "
+        f"{result.completeness_ours_ms:,.1f} ms | {result.completeness_raw_ms:,.1f} ms (raw SQL counts) "
+        f"| {result.completeness_ratio:.2f} |",
+    ]
+
+
+def report_workflow_section(result: report_workflow.Result) -> list[str]:
+    sizes = result.sizes
+    return [
+        "## Report workflow at the scale of the sector",
+        "",
+        f"A unit tree of {sizes.units:,} units (a root, {sizes.cuc} Cục, {sizes.chi_cuc:,} Chi cục, two teams "
+        "under each) loaded into a scratch database of reports' schema. Fan-out: a monthly regime concerning the "
+        f"Chi cục level opens {sizes.periods} periods through reports' `open_period` (each a transaction: the "
+        "period, an assignment per unit with its approver, the event in the outbox), beside the same rows written "
+        "by hand (one INSERT … SELECT over the units, one UPDATE naming each row's parent). Completeness: a regime "
+        f"concerning every unit below the root has its period's {sizes.units - 1:,} reports put in every state, "
+        f"then reports' `completeness` (counts and the overdue list, the caller's scope in the query) runs "
+        f"{sizes.completeness_rounds} times beside the same counts by one raw query. Each fan-out must assign "
+        "every unit concerned, and both completeness answers must count the same.",
+        "",
+        "| measurement | reports, median | raw SQL, median | ratio |",
+        "|---|---|---|---|",
+        f"| fan-out of one period to {sizes.chi_cuc:,} units | {result.fan_out_ours_s * 1000:,.1f} ms | "
+        f"{result.fan_out_raw_s * 1000:,.1f} ms | {result.fan_out_ratio:.2f} |",
+        f"| completeness of the whole sector ({sizes.units - 1:,} reports, {result.checked['overdue']:,} overdue "
+        f"listed) | {result.completeness_ours_ms:,.1f} ms | {result.completeness_raw_ms:,.1f} ms | "
+        f"{result.completeness_ratio:.2f} |",
+        "",
+    ]
+
+
 def resume_report(printed: resume.Result) -> str:
     """`python -m bench --only resume`: the resume section, over people loaded for it."""
     return "\n".join(resume_section(printed, loaded_here=True))
@@ -649,6 +689,7 @@ def document(results: Results, seconds: float, command: str = "make bench") -> s
             *audit_chain_summary_rows(results.chain),
             *import_summary_rows(results.imported),
             *resume_summary_rows(results.resumes),
+            *report_workflow_summary_rows(results.reports),
             "",
             *verify_section(results.verify),
             *grpc_section(results.calls),
@@ -661,6 +702,7 @@ def document(results: Results, seconds: float, command: str = "make bench") -> s
             *audit_chain_section(results.chain),
             *import_section(results.imported),
             *resume_section(results.resumes, loaded_here=False),
+            *report_workflow_section(results.reports),
             *ENFORCED,
         ]
     )

@@ -20,6 +20,7 @@ from bench import (
     issuance,
     record_read,
     relay,
+    report_workflow,
     resume,
     search,
     token_verify,
@@ -44,6 +45,7 @@ class Sizes:
     audit_chain: audit_chain.Sizes = field(default_factory=audit_chain.Sizes)
     imports: import_rows.Sizes = field(default_factory=import_rows.Sizes)
     resume: resume.Sizes = field(default_factory=resume.Sizes)
+    report_workflow: report_workflow.Sizes = field(default_factory=report_workflow.Sizes)
 
 
 FULL = Sizes()
@@ -59,6 +61,7 @@ SMOKE = Sizes(
     resume=resume.SMOKE,
     audit_chain=audit_chain.SMOKE,
     imports=import_rows.SMOKE,
+    report_workflow=report_workflow.SMOKE,
 )
 
 
@@ -77,6 +80,7 @@ class Results:
     chain: audit_chain.Result
     imported: import_rows.Result
     resumes: resume.Result
+    reports: report_workflow.Result
 
 
 async def bench_unit(gateway_url: str, token: str, code: str, parent_id: str | None = None) -> str:
@@ -134,6 +138,17 @@ async def audit_chain_verification(infra: Infra, database: str, sizes: audit_cha
         raise RuntimeError("the audit chain benchmark needs PostgreSQL")
     await asyncio.to_thread(infra.postgres.create_database, database)
     return await audit_chain.measure(
+        infra.postgres.dsn(database), infra.postgres.dsn(database, driver="postgresql"), sizes
+    )
+
+
+async def report_workflow_at_scale(infra: Infra, database: str, sizes: report_workflow.Sizes) -> report_workflow.Result:
+    """The unit tree loaded into `database`, created here on the stack's PostgreSQL, then the
+    fan-out of periods and the sector's completeness."""
+    if infra.postgres is None:
+        raise RuntimeError("the report workflow benchmark needs PostgreSQL")
+    await asyncio.to_thread(infra.postgres.create_database, database)
+    return await report_workflow.measure(
         infra.postgres.dsn(database), infra.postgres.dsn(database, driver="postgresql"), sizes
     )
 

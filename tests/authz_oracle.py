@@ -321,6 +321,32 @@ late_entries.read                 own      Y    Y   Y   Y    Y    Y    Y    Y   
 late_entries.read                 below    Y    Y   Y   F    F    Y    Y    Y    -
 late_entries.read                 outside  -    Y   Y   F    F    F    F    F    F
 late_entries.read                 dept     Y    Y   Y   F    F    F    F    F    F
+# Report regimes (R-REP-2, 004 Điều 10): the sector's personnel department issues them, as the
+# system admin may, with their templates, periods and lock exceptions; every working tier reads them
+# (they say what each unit must report); a civil servant has no reports.
+report_regime.read                any      Y    Y   Y   Y    Y    Y    Y    Y    F
+report_regime.write               any      Y    Y   F   F    F    F    F    F    F
+# One unit's report of a period (004 Điều 7): read where the unit's reports are read; the root
+# reports to nobody, so it has none. The target is the unit the report is assigned to.
+report.read                       own      -    Y   Y   Y    Y    Y    Y    Y    F
+report.read                       below    Y    Y   Y   F    F    Y    Y    Y    -
+report.read                       outside  -    Y   Y   F    F    F    F    F    F
+report.read                       dept     Y    Y   Y   F    F    F    F    F    F
+# Written, sent, recalled, sub-assigned and consolidated by the unit itself (004 Điều 7.2): a Vụ or
+# Cục of the General Department its own, a local admin its subtree's, the sector's personnel
+# department its own unit's; the officers and heads, who only read reports, none.
+report.send                       own      -    Y   F   Y    Y    Y    F    F    F
+report.send                       below    Y    F   F   F    F    Y    F    F    -
+report.send                       outside  -    F   F   F    F    F    F    F    F
+report.send                       dept     Y    F   F   F    F    F    F    F    F
+# Approved, returned and reopened by the level above (004 Điều 7.3): the unit above the one that
+# sent it (here the regime's issuer), by a tier that approves there: the sector's personnel
+# department anywhere, a local admin and a unit's head in their subtree. Never by the sending unit
+# itself, whatever its tier.
+report.approve                    own      -    F   F   F    F    F    F    F    F
+report.approve                    below    Y    Y   F   F    F    Y    F    Y    -
+report.approve                    outside  -    Y   F   F    F    F    F    F    F
+report.approve                    dept     Y    Y   F   F    F    F    F    F    F
 # Catalogs are read by everyone and kept by the sector HR tier (R-PER-6); backups and restores are
 # the system admin's technical operations; everyone reads their own account.
 catalog.read                      any      Y    Y   Y   Y    Y    Y    Y    Y    Y

@@ -12,7 +12,7 @@ import io
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import grpc
@@ -24,9 +24,10 @@ from qlcb_common.record_sections import SECTIONS, Kind, RecordSection, Timing
 from qlcb_devstack import demo
 from qlcb_devstack.accounts import Account, ensure_user, password_token
 from qlcb_gateway.app import create_app
+from qlcb_reports.regimes.periods import today as vietnam_today
 from tests import authz_oracle
 from tests.authz_oracle import LOGINS, RESUME_PARTS, TARGETS
-from tests.support import System, api_client, unique_code
+from tests.support import System, api_client, eventually, unique_code
 
 ADMIN = "quantri"
 ELSEWHERE = "VPTC"  # the other end of the transfers a probe needs: a unit no login's targets name
@@ -471,6 +472,195 @@ async def _headcount(p: Probe) -> httpx.Response:
 @operation("GET", "/v1/units/{unit_id}/late-entries", "late_entries.read")
 async def _late_entries(p: Probe) -> httpx.Response:
     return await p.api.get(f"/v1/units/{p.unit_id}/late-entries", params={"from": "2026-01-01", "to": "2026-12-31"})
+
+
+# ---- the report workflow: every report the probes act on is the admin's making ------------------
+
+REPORT_INDICATORS = [{"code": "so_luong", "label": "Số lượng", "kind": "number", "required": True, "integer": True}]
+REPORTED = {"so_luong": 12}
+
+
+async def _report_regime(p: Probe, issuer_code: str, level: int) -> dict[str, Any]:
+    body = {
+        "code": unique_code("MT-"),
+        "name": "Báo cáo kiểm thử phân quyền",
+        "kind": "thematic",
+        "legal_basis": "Quyết định 239/QĐ-UBND",
+        "issuer_unit_id": p.system.unit_ids[issuer_code],
+        "unit_levels": [level],
+        "deadline_days": 0,
+        "indicators": REPORT_INDICATORS,
+    }
+    return await _created(p.admin.post("/v1/report-regimes", json=body))
+
+
+async def _report(
+    p: Probe, state: str = "not_started", *, code: str | None = None, late: bool = False
+) -> dict[str, Any]:
+    """A report of the target's unit (or `code`'s) in `state`, in a period of its own: a thematic
+    regime issued by the unit directly above, for the units of its level there."""
+    path = UNIT_PATHS[code or p.unit_code or ""]
+    parts = path.strip("/").split("/")
+    regime = await _report_regime(p, parts[-2], len(parts))
+    due = date(2026, 2, 5) if late else vietnam_today() + timedelta(days=365)
+    dates = {"starts_on": "2026-01-01", "ends_on": "2026-01-31", "deadline": due.isoformat()}
+    period = await _created(p.admin.post(f"/v1/report-regimes/{regime['id']}/periods", json={"period": "MT1"} | dates))
+    unit_id = p.system.unit_ids[parts[-1]]
+    listed = await _created(
+        p.admin.get(f"/v1/report-periods/{period['period']['id']}/assignments", params={"unit_id": unit_id})
+    )
+    report: dict[str, Any] = next(a for a in listed["items"] if a["unit_id"] == unit_id)
+    await _report_state(p, report, state)
+    return report
+
+
+async def _report_state(p: Probe, report: dict[str, Any], state: str) -> None:
+    """Takes the admin's report from not_started to `state` (draft, submitted or approved)."""
+    steps = {"draft": 1, "submitted": 2, "approved": 3}.get(state, 0)
+    if steps >= 1:
+        await _created(p.admin.put(f"/v1/report-assignments/{report['id']}/values", json={"values": REPORTED}))
+    for action in ("submit", "approve")[: max(steps - 1, 0)]:
+        await _created(p.admin.post(f"/v1/report-assignments/{report['id']}/{action}", json={}))
+
+
+async def _read_report(p: Probe) -> dict[str, Any]:
+    if "report" not in p.prepared:
+        p.prepared["report"] = await _report(p)
+    report: dict[str, Any] = p.prepared["report"]
+    return report
+
+
+async def _sub_unit_known(p: Probe) -> str:
+    """A new unit under the target, once reports knows it."""
+    unit_id: str = (await _new_unit(p))["id"]
+
+    async def known() -> int:
+        return (await p.admin.get(f"/v1/units/{unit_id}/headcount")).status_code
+
+    await eventually(known, lambda status: status == 200, timeout=60, what="reports to know the new unit")
+    return unit_id
+
+
+@operation("GET", "/v1/report-regimes", "report_regime.read")
+async def _list_regimes(p: Probe) -> httpx.Response:
+    return await p.api.get("/v1/report-regimes")
+
+
+@operation("GET", "/v1/report-regimes/{regime_id}", "report_regime.read")
+async def _get_regime(p: Probe) -> httpx.Response:
+    regime = await _report_regime(p, "HQHN", 3)
+    return await p.api.get(f"/v1/report-regimes/{regime['id']}")
+
+
+@operation("GET", "/v1/report-regimes/{regime_id}/periods", "report_regime.read")
+async def _list_periods(p: Probe) -> httpx.Response:
+    regime = await _report_regime(p, "HQHN", 3)
+    return await p.api.get(f"/v1/report-regimes/{regime['id']}/periods")
+
+
+@operation("POST", "/v1/report-regimes", "report_regime.write")
+async def _create_regime(p: Probe) -> httpx.Response:
+    body = {
+        "code": unique_code("MT-"),
+        "name": "Báo cáo kiểm thử phân quyền",
+        "kind": "periodic",
+        "frequency": "year",
+        "legal_basis": "Thông tư 11/2012/TT-BNV",
+        "issuer_unit_id": p.system.unit_ids["TCHQ"],
+        "deadline_days": 14,
+        "deadline_counting": "calendar_days",
+        "indicators": REPORT_INDICATORS,
+    }
+    return await p.api.post("/v1/report-regimes", json=body)
+
+
+@operation("POST", "/v1/report-regimes/{regime_id}/versions", "report_regime.write")
+async def _add_template_version(p: Probe) -> httpx.Response:
+    regime = await _report_regime(p, "HQHN", 3)
+    body = {"outline": "Phiên bản 2", "indicators": REPORT_INDICATORS}
+    return await p.api.post(f"/v1/report-regimes/{regime['id']}/versions", json=body)
+
+
+@operation("POST", "/v1/report-regimes/{regime_id}/periods", "report_regime.write")
+async def _open_period(p: Probe) -> httpx.Response:
+    regime = await _report_regime(p, "HQHN", 3)
+    dates = {"starts_on": "2026-01-01", "ends_on": "2026-01-31", "deadline": "2026-02-05"}
+    return await p.api.post(f"/v1/report-regimes/{regime['id']}/periods", json={"period": "MT1"} | dates)
+
+
+@operation("POST", "/v1/report-assignments/{assignment_id}/lock-exception", "report_regime.write")
+async def _lock_exception(p: Probe) -> httpx.Response:
+    report = await _report(p, code="HQHN-NB", late=True)
+    body = {"until": vietnam_today().isoformat(), "reason": "Gửi bằng văn bản khi hệ thống gián đoạn"}
+    return await p.api.post(f"/v1/report-assignments/{report['id']}/lock-exception", json=body)
+
+
+@operation("GET", "/v1/report-periods/{period_id}/assignments", "report.read")
+async def _list_reports(p: Probe) -> httpx.Response:
+    report = await _read_report(p)
+    return await p.api.get(f"/v1/report-periods/{report['period_id']}/assignments", params={"unit_id": p.unit_id})
+
+
+@operation("GET", "/v1/report-periods/{period_id}/completeness", "report.read")
+async def _report_completeness(p: Probe) -> httpx.Response:
+    report = await _read_report(p)
+    return await p.api.get(f"/v1/report-periods/{report['period_id']}/completeness", params={"unit_id": p.unit_id})
+
+
+@operation("GET", "/v1/report-assignments/{assignment_id}", "report.read")
+async def _get_report(p: Probe) -> httpx.Response:
+    return await p.api.get(f"/v1/report-assignments/{(await _read_report(p))['id']}")
+
+
+@operation("PUT", "/v1/report-assignments/{assignment_id}/values", "report.send")
+async def _save_report(p: Probe) -> httpx.Response:
+    report = await _report(p)
+    return await p.api.put(f"/v1/report-assignments/{report['id']}/values", json={"values": REPORTED})
+
+
+@operation("POST", "/v1/report-assignments/{assignment_id}/submit", "report.send")
+async def _submit_report(p: Probe) -> httpx.Response:
+    report = await _report(p, "draft")
+    return await p.api.post(f"/v1/report-assignments/{report['id']}/submit", json={})
+
+
+@operation("POST", "/v1/report-assignments/{assignment_id}/recall", "report.send")
+async def _recall_report(p: Probe) -> httpx.Response:
+    report = await _report(p, "submitted")
+    return await p.api.post(f"/v1/report-assignments/{report['id']}/recall", json={})
+
+
+@operation("POST", "/v1/report-assignments/{assignment_id}/sub-assignments", "report.send")
+async def _sub_assign_report(p: Probe) -> httpx.Response:
+    report, below = await _report(p), await _sub_unit_known(p)
+    return await p.api.post(f"/v1/report-assignments/{report['id']}/sub-assignments", json={"unit_ids": [below]})
+
+
+@operation("POST", "/v1/report-assignments/{assignment_id}/consolidate", "report.send")
+async def _consolidate_report(p: Probe) -> httpx.Response:
+    report, below = await _report(p), await _sub_unit_known(p)
+    given = await p.admin.post(f"/v1/report-assignments/{report['id']}/sub-assignments", json={"unit_ids": [below]})
+    assert given.status_code == 201, given.text
+    await _report_state(p, given.json()[0], "approved")
+    return await p.api.post(f"/v1/report-assignments/{report['id']}/consolidate")
+
+
+@operation("POST", "/v1/report-assignments/{assignment_id}/approve", "report.approve")
+async def _approve_report(p: Probe) -> httpx.Response:
+    report = await _report(p, "submitted")
+    return await p.api.post(f"/v1/report-assignments/{report['id']}/approve", json={})
+
+
+@operation("POST", "/v1/report-assignments/{assignment_id}/return", "report.approve")
+async def _return_report(p: Probe) -> httpx.Response:
+    report = await _report(p, "submitted")
+    return await p.api.post(f"/v1/report-assignments/{report['id']}/return", json={"reason": "Thiếu số liệu"})
+
+
+@operation("POST", "/v1/report-assignments/{assignment_id}/reopen", "report.approve")
+async def _reopen_report(p: Probe) -> httpx.Response:
+    report = await _report(p, "approved")
+    return await p.api.post(f"/v1/report-assignments/{report['id']}/reopen", json={"reason": "Cần đính chính"})
 
 
 @operation("GET", "/v1/units/{unit_id}/retirements-due", "unit.read")

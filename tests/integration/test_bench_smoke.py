@@ -31,6 +31,7 @@ from bench import (
     record_read,
     relay,
     report,
+    report_workflow,
     resume,
     run,
     search,
@@ -109,6 +110,13 @@ async def relayed(system: System) -> relay.Result:
 @pytest.fixture(scope="module")
 async def chained(system: System) -> audit_chain.Result:
     return await run.audit_chain_verification(system.infra, unique_code("bench_audit_").lower(), SIZES.audit_chain)
+
+
+@pytest.fixture(scope="module")
+async def reported(system: System) -> report_workflow.Result:
+    return await run.report_workflow_at_scale(
+        system.infra, unique_code("bench_reports_").lower(), SIZES.report_workflow
+    )
 
 
 @pytest.fixture(scope="module")
@@ -409,6 +417,18 @@ def test_the_import_is_measured_beside_copy_and_creates_nothing_twice(imported: 
         assert _shown(row["rows/s"]) > 0
 
 
+def test_periods_fan_out_and_completeness_count_beside_raw_sql(reported: report_workflow.Result) -> None:
+    sizes = SIZES.report_workflow
+    assert reported.checked["assigned"] == sizes.chi_cuc
+    assert reported.checked["sector"] == sizes.units - 1
+    _ratio(reported.fan_out_ours_s, reported.fan_out_raw_s)
+    _ratio(reported.completeness_ours_ms, reported.completeness_raw_ms)
+    rows = _table(report.report_workflow_section(reported), "measurement")
+    assert len(rows) == 2
+    for row in rows:
+        _shown(row["ratio"])
+
+
 def test_the_page_is_written_from_every_benchmark_and_says_what_no_test_enforces(
     verified: token_verify.Result,
     calls: grpc_call.Result,
@@ -421,9 +441,13 @@ def test_the_page_is_written_from_every_benchmark_and_says_what_no_test_enforces
     chained: audit_chain.Result,
     imported: import_rows.Result,
     printed: resume.Result,
+    reported: report_workflow.Result,
 ) -> None:
     page = report.document(
-        run.Results(verified, calls, relayed, issued, lag, whole, found, exported, chained, imported, printed), 1.0
+        run.Results(
+            verified, calls, relayed, issued, lag, whole, found, exported, chained, imported, printed, reported
+        ),
+        1.0,
     ).splitlines()
     headings = [line for line in page if line.startswith("#")]
     assert headings == [
@@ -440,10 +464,11 @@ def test_the_page_is_written_from_every_benchmark_and_says_what_no_test_enforces
         "## Audit chain verification",
         "## Bulk import",
         "## Resume PDF",
+        "## Report workflow at the scale of the sector",
         report.ENFORCED[0],
     ]
     summary = _table(page, "measurement")
-    assert len(summary) == 15
+    assert len(summary) == 17
     for row in summary:
         _shown(row["ours"])
         if row["baseline"] != "—":

@@ -15,8 +15,10 @@ from google.protobuf.message import Message
 from qlcb.identity.v1 import events_pb2 as identity_events
 from qlcb.personnel.v1 import decision_pb2, personnel_pb2, quota_pb2, record_pb2
 from qlcb.personnel.v1 import events_pb2 as personnel_events
+from qlcb.reports.v1 import events_pb2 as reports_events
+from qlcb.reports.v1 import workflow_pb2
 from qlcb_common.events import subjects
-from qlcb_common.events.contracts import IDENTITY_EVENTS, PERSONNEL_EVENTS, accept
+from qlcb_common.events.contracts import IDENTITY_EVENTS, PERSONNEL_EVENTS, REPORTS_EVENTS, accept
 from qlcb_common.events.envelope import PoisonMessage, wrap
 
 ROOT_ID, HANOI_ID, NOI_BAI_ID = (str(uuid.uuid4()) for _ in range(3))
@@ -161,7 +163,77 @@ VALID: dict[str, Callable[[], Message]] = {
         )
     ),
 }
-CONTRACTS = {**PERSONNEL_EVENTS, **IDENTITY_EVENTS}
+REPORT_ID, PERIOD_ID, REGIME_ID = (str(uuid.uuid4()) for _ in range(3))
+
+
+def _report(state: str, **fields: Any) -> workflow_pb2.Assignment:
+    values: dict[str, Any] = {
+        "id": REPORT_ID,
+        "period_id": PERIOD_ID,
+        "regime_id": REGIME_ID,
+        "period_key": "2026-11",
+        "unit_id": NOI_BAI_ID,
+        "unit_name": "Chi cục Hải quan Nội Bài",
+        "unit_path": "/TCHQ/HQHN/HQHN-NB",
+        "parent_assignment_id": str(uuid.uuid4()),
+        "approver_unit_id": HANOI_ID,
+        "state": state,
+        "deadline": "2026-11-20",
+        "template_version": 1,
+        "values_json": '{"so_bien_che": 40}',
+        "version": 4,
+    }
+    return workflow_pb2.Assignment(**(values | fields))
+
+
+def _step(action: str, before: str, after: str, reason: str = "", **report: Any) -> Message:
+    return reports_events.SubmissionChanged(
+        regime_code="BC-NS-THANG",
+        assignment=_report(after, **report),
+        transition=workflow_pb2.Transition(
+            action=action,
+            from_state=before,
+            to_state=after,
+            reason=reason,
+            account="qthanoi",
+            holder_name="",
+            occurred_at="2026-11-18T03:00:00+00:00",
+            version=4,
+        ),
+    )
+
+
+VALID.update(
+    {
+        subjects.REPORTS_PERIOD_OPENED: lambda: reports_events.PeriodOpened(
+            regime_code="BC-NS-THANG",
+            period=workflow_pb2.Period(
+                id=PERIOD_ID,
+                regime_id=REGIME_ID,
+                key="2026-11",
+                starts_on="2026-10-15",
+                ends_on="2026-11-14",
+                deadline="2026-11-20",
+                template_version=1,
+                opened_at="2026-10-01T01:00:00+00:00",
+                opened_by="vutccb",
+            ),
+            assignments=24,
+        ),
+        subjects.REPORTS_SUBMISSION_SUBMITTED: lambda: _step("submitted", "draft", "submitted"),
+        subjects.REPORTS_SUBMISSION_RECALLED: lambda: _step("recalled", "submitted", "draft"),
+        subjects.REPORTS_SUBMISSION_RETURNED: lambda: _step("returned", "submitted", "returned", "Thiếu danh sách"),
+        subjects.REPORTS_SUBMISSION_APPROVED: lambda: _step("approved", "submitted", "approved"),
+        subjects.REPORTS_SUBMISSION_REOPENED: lambda: _step("reopened", "approved", "returned", "Cần đính chính"),
+        subjects.REPORTS_ASSIGNMENT_UNLOCKED: lambda: _step(
+            "unlocked", "not_started", "not_started", "Gửi bằng văn bản (đến 2026-11-25)", reopened_until="2026-11-25"
+        ),
+        subjects.REPORTS_REMINDER_DUE: lambda: reports_events.ReminderDue(
+            regime_code="BC-NS-THANG", assignment=_report("draft"), working_days_left=2
+        ),
+    }
+)
+CONTRACTS = {**PERSONNEL_EVENTS, **IDENTITY_EVENTS, **REPORTS_EVENTS}
 
 
 def _envelope(subject: str, payload: Message, /, **envelope: Any) -> bytes:
@@ -181,9 +253,9 @@ def test_every_subject_either_producer_publishes_on_has_a_contract() -> None:
     published = {
         value
         for name, value in vars(subjects).items()
-        if isinstance(value, str) and name.startswith(("PERSONNEL_", "IDENTITY_")) and "*" not in value
+        if isinstance(value, str) and name.startswith(("PERSONNEL_", "IDENTITY_", "REPORTS_")) and "*" not in value
     } - {subjects.PERSONNEL_ALL}
-    assert set(PERSONNEL_EVENTS) | set(IDENTITY_EVENTS) == published == set(VALID)
+    assert set(PERSONNEL_EVENTS) | set(IDENTITY_EVENTS) | set(REPORTS_EVENTS) == published == set(VALID)
 
 
 @pytest.mark.parametrize("subject", sorted(VALID))
@@ -204,6 +276,12 @@ ESTABLISHED, DISSOLVED = subjects.PERSONNEL_UNIT_ESTABLISHED, subjects.PERSONNEL
 DECIDED_ON = subjects.PERSONNEL_DECISION_CHANGED
 CATALOG = subjects.PERSONNEL_CATALOG_CHANGED
 QUOTA = subjects.PERSONNEL_UNIT_QUOTA_SET
+APPROVED, RETURNED = subjects.REPORTS_SUBMISSION_APPROVED, subjects.REPORTS_SUBMISSION_RETURNED
+UNLOCKED, REMINDED, OPENED = (
+    subjects.REPORTS_ASSIGNMENT_UNLOCKED,
+    subjects.REPORTS_REMINDER_DUE,
+    subjects.REPORTS_PERIOD_OPENED,
+)
 
 
 @pytest.mark.parametrize(
@@ -264,6 +342,14 @@ QUOTA = subjects.PERSONNEL_UNIT_QUOTA_SET
             "delegation.tiers",
         ),
         (subjects.IDENTITY_DELEGATION_REVOKED, lambda e: setattr(e, "id", "x"), "id: not a UUID"),
+        (APPROVED, lambda e: setattr(e.transition, "action", "returned"), "transition.action: phải là approved"),
+        (APPROVED, lambda e: setattr(e.assignment, "state", "draft"), "assignment.state: phải là approved"),
+        (RETURNED, lambda e: setattr(e.transition, "reason", ""), "transition.reason: bắt buộc"),
+        (RETURNED, lambda e: setattr(e.assignment, "unit_path", "TCHQ"), "assignment.unit_path"),
+        (UNLOCKED, lambda e: setattr(e.assignment, "reopened_until", ""), "assignment.reopened_until"),
+        (REMINDED, lambda e: setattr(e.assignment, "state", "approved"), "assignment.state: chỉ nhắc báo cáo chưa gửi"),
+        (OPENED, lambda e: setattr(e.period, "ends_on", "2026-10-01"), "period.ends_on: trước ngày bắt đầu"),
+        (OPENED, lambda e: setattr(e, "regime_code", "bc thang"), "regime_code"),
     ],
 )
 def test_what_the_producers_api_would_refuse_is_poison_naming_the_field(

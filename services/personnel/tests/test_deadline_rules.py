@@ -10,8 +10,8 @@ import pytest
 from pydantic import ValidationError
 
 from qlcb_common.record_sections import BY_NAME
+from qlcb_common.working_days import WorkingCalendar
 from qlcb_personnel.deadlines.rules import ChangeKind, DeadlinePolicy, Judgement, SectorRule
-from qlcb_personnel.deadlines.working_days import WorkingCalendar
 from qlcb_personnel.settings import DeadlineSettings
 
 CUSTOMS = DeadlinePolicy(SectorRule.CUSTOMS, WorkingCalendar())

@@ -32,7 +32,14 @@ from qlcb.personnel.v1 import (
     search_pb2,
     search_pb2_grpc,
 )
-from qlcb.reports.v1 import reports_pb2, reports_pb2_grpc
+from qlcb.reports.v1 import (
+    regimes_pb2,
+    regimes_pb2_grpc,
+    reports_pb2,
+    reports_pb2_grpc,
+    workflow_pb2,
+    workflow_pb2_grpc,
+)
 from qlcb_common.grpc_client import balanced_channel
 from qlcb_gateway.settings import GatewaySettings
 
@@ -49,6 +56,9 @@ class Backends:
     imports: imports_pb2_grpc.RecordImportServiceStub
     resume: resume_pb2_grpc.ResumeServiceStub
     reports: reports_pb2_grpc.ReportsServiceStub
+    report_regimes: regimes_pb2_grpc.ReportRegimeServiceStub
+    report_assignments: workflow_pb2_grpc.ReportAssignmentServiceStub
+    report_submissions: workflow_pb2_grpc.ReportSubmissionServiceStub
     backup: backup_pb2_grpc.BackupServiceStub
     identity: httpx.AsyncClient
     timeout: float
@@ -76,7 +86,14 @@ class Backends:
             credentials,
         )
         reports = balanced_channel(
-            settings.reports_target, [reports_pb2.DESCRIPTOR.services_by_name["ReportsService"]], credentials
+            settings.reports_target,
+            [
+                reports_pb2.DESCRIPTOR.services_by_name["ReportsService"],
+                regimes_pb2.DESCRIPTOR.services_by_name["ReportRegimeService"],
+                workflow_pb2.DESCRIPTOR.services_by_name["ReportAssignmentService"],
+                workflow_pb2.DESCRIPTOR.services_by_name["ReportSubmissionService"],
+            ],
+            credentials,
         )
         backup = balanced_channel(
             settings.backup_target, [backup_pb2.DESCRIPTOR.services_by_name["BackupService"]], credentials
@@ -92,6 +109,9 @@ class Backends:
             imports=imports_pb2_grpc.RecordImportServiceStub(personnel),
             resume=resume_pb2_grpc.ResumeServiceStub(personnel),
             reports=reports_pb2_grpc.ReportsServiceStub(reports),
+            report_regimes=regimes_pb2_grpc.ReportRegimeServiceStub(reports),
+            report_assignments=workflow_pb2_grpc.ReportAssignmentServiceStub(reports),
+            report_submissions=workflow_pb2_grpc.ReportSubmissionServiceStub(reports),
             backup=backup_pb2_grpc.BackupServiceStub(backup),
             identity=httpx.AsyncClient(
                 base_url=str(settings.identity_url),

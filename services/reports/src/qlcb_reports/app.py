@@ -5,32 +5,62 @@ from collections.abc import Sequence
 import grpc
 from nats.js import JetStreamContext
 
-from qlcb.reports.v1 import reports_pb2, reports_pb2_grpc
+from qlcb.reports.v1 import (
+    regimes_pb2,
+    regimes_pb2_grpc,
+    reports_pb2,
+    reports_pb2_grpc,
+    workflow_pb2,
+    workflow_pb2_grpc,
+)
 from qlcb_common.db import Database
 from qlcb_common.events import streams, subjects
 from qlcb_common.events.consumer import DurableConsumer
 from qlcb_common.events.contracts import IDENTITY_EVENTS, PERSONNEL_EVENTS
+from qlcb_common.events.relay import OutboxRelay
 from qlcb_common.faults import FaultPoints
 from qlcb_common.grpc_runtime import GrpcApp
 from qlcb_common.settings import OidcSettings
-from qlcb_common.shutdown import Worker
-from qlcb_reports.db_models import Base, make_delegations, make_inbox
+from qlcb_common.shutdown import Stopping, Worker
+from qlcb_reports.audit import holders
+from qlcb_reports.audit import models as _audit  # noqa: F401  (registers the tables)
+from qlcb_reports.db_models import Base, make_delegations, make_inbox, make_outbox
 from qlcb_reports.grpc_api import ReportsServicer
 from qlcb_reports.headcount import projection
+from qlcb_reports.regimes import models as _regimes  # noqa: F401  (registers the tables)
+from qlcb_reports.regimes.grpc_api import ReportRegimeServicer
 from qlcb_reports.settings import ReportsSettings
+from qlcb_reports.workflow import models as _workflow  # noqa: F401  (registers the tables)
+from qlcb_reports.workflow import reminders
+from qlcb_reports.workflow.grpc_api import ReportAssignmentServicer, ReportSubmissionServicer
 
 SERVICE = "reports"
 PERSONNEL_CONSUMER = "reports-personnel"
 
 
 def build_app() -> GrpcApp:
+    settings = ReportsSettings()  # type: ignore[call-arg]
+    working = settings.working_calendar()
     inbox = make_inbox()
+    outbox = make_outbox()
     delegations = make_delegations()
     faults = FaultPoints.from_settings()
 
     def register(server: grpc.aio.Server, db: Database) -> Sequence[str]:
         reports_pb2_grpc.add_ReportsServiceServicer_to_server(ReportsServicer(db, inbox, delegations), server)
-        return [reports_pb2.DESCRIPTOR.services_by_name["ReportsService"].full_name]
+        regimes_pb2_grpc.add_ReportRegimeServiceServicer_to_server(ReportRegimeServicer(db, delegations), server)
+        workflow_pb2_grpc.add_ReportAssignmentServiceServicer_to_server(
+            ReportAssignmentServicer(db, outbox, delegations, working), server
+        )
+        workflow_pb2_grpc.add_ReportSubmissionServiceServicer_to_server(
+            ReportSubmissionServicer(db, outbox, delegations, working), server
+        )
+        return [
+            reports_pb2.DESCRIPTOR.services_by_name["ReportsService"].full_name,
+            regimes_pb2.DESCRIPTOR.services_by_name["ReportRegimeService"].full_name,
+            workflow_pb2.DESCRIPTOR.services_by_name["ReportAssignmentService"].full_name,
+            workflow_pb2.DESCRIPTOR.services_by_name["ReportSubmissionService"].full_name,
+        ]
 
     def background(db: Database, js: JetStreamContext) -> Sequence[Worker]:
         consumer = DurableConsumer(
@@ -55,11 +85,32 @@ def build_app() -> GrpcApp:
             handler=delegations.apply,
             faults=faults,
         )
-        return [consumer.run, follow_delegations.run]
+        follow_holders = DurableConsumer(
+            name="reports-holders",
+            stream=streams.IDENTITY,
+            filter_subjects=[subjects.IDENTITY_HOLDER_RECORDED],
+            db=db,
+            inbox=inbox,
+            js=js,
+            contracts=IDENTITY_EVENTS,
+            handler=holders.apply,
+            faults=faults,
+        )
+
+        async def remind(stopping: Stopping) -> None:
+            await reminders.run(db, outbox, working, settings.reminder_interval_seconds, stopping)
+
+        return [
+            consumer.run,
+            follow_delegations.run,
+            follow_holders.run,
+            OutboxRelay(service=SERVICE, db=db, outbox=outbox, js=js, faults=faults).run,
+            remind,
+        ]
 
     return GrpcApp(
         name=SERVICE,
-        settings=ReportsSettings(),  # type: ignore[call-arg]
+        settings=settings,
         oidc=OidcSettings(),  # type: ignore[call-arg]
         metadata=Base.metadata,
         register=register,

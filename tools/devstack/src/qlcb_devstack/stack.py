@@ -289,6 +289,9 @@ class ServiceStack:
             env[prefix + "SMTP_PORT"] = str(self.infra.mail.port)
             # The local Keycloak's realms, which play partner agencies in the tests, speak http.
             env[prefix + "FEDERATION_ALLOW_HTTP_ISSUERS"] = "true"
+        if service == "reports":
+            # A reminder of a deadline shows within seconds of the period that calls for it.
+            env[prefix + "REMINDER_INTERVAL_SECONDS"] = "2"
         if service == "backup":
             env[prefix + "BACKUP_DIR"] = str(self.run_dir / "backups")
             # Every service's store, its own catalogue of backups included.

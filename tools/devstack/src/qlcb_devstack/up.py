@@ -9,13 +9,14 @@ import shutil
 import signal
 import sys
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from qlcb_devstack import demo, records
 from qlcb_devstack.ports import ENV_PREFIX, StackPorts
+from qlcb_devstack.report_seed import REGIME_CODE, seed_reports
 from qlcb_devstack.seed import seed_accounts, seed_organisation
 from qlcb_devstack.stack import REALM, ServiceStack, start_infra
 from qlcb_devstack.state import state_dir
@@ -49,7 +50,10 @@ def run_up(run_dir: Path | None = None, *, tls: bool = False) -> int:
         seed_accounts(infra.keycloak_admin())
         print(f"Seeding the demo organisation ({len(demo.UNITS)} units, {demo.DEMO_PEOPLE} people)…", flush=True)
         began = time.monotonic()
-        seed_organisation(services.gateway_url, infra.keycloak.base_url)
+        unit_ids = seed_organisation(services.gateway_url, infra.keycloak.base_url)
+        print(f"Seeding the report regime {REGIME_CODE} with reports in every state…", flush=True)
+        today = datetime.now(timezone(timedelta(hours=7))).date()  # Vietnam's day: the periods' months
+        seed_reports(services.gateway_url, infra.keycloak.base_url, unit_ids, today=today)
         _print_banner(services, time.monotonic() - began)
         stop_signals = {signal.SIGINT, signal.SIGTERM}
         signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)

@@ -35,7 +35,8 @@ class Section(StrEnum):
     LABOUR_CONTRACT = "labour_contract"  # hợp đồng lao động
     FAMILY = "family"  # quan hệ gia đình
     CATALOG = "catalog"  # danh mục
-    REPORTS = "reports"  # báo cáo, thống kê
+    REPORTS = "reports"  # báo cáo, thống kê: read; write and send a unit's report; approve or return it (operate)
+    REPORT_REGIMES = "report_regimes"  # chế độ báo cáo, mẫu biểu, kỳ báo cáo, mở khóa ngoại lệ
     BACKUP = "backup"  # sao lưu, phục hồi
     AUDIT = "audit"  # nhật ký truy cập, thay đổi hồ sơ (R-AUD-1, R-PER-7)
 
@@ -72,15 +73,27 @@ _ROWS: dict[Tier, list[Row]] = {
         ((Section.AUDIT,), (Action.READ,), Scope.SECTOR),
         # Records resulting from its own decisions, for any unit; catalogs; newly established units.
         ((*RECORD, Section.UNIT, Section.CATALOG), WRITE, Scope.SECTOR),
+        # The personnel organisation issues the sector's personnel report regimes (R-REP-2) and, as
+        # their issuer, approves or returns what the units send; it writes its own unit's reports.
+        ((Section.REPORT_REGIMES,), (Action.READ, *WRITE), Scope.SECTOR),
+        ((Section.REPORTS,), (Action.OPERATE,), Scope.SECTOR),
+        ((Section.REPORTS,), WRITE, Scope.OWN_UNIT),
     ],
-    Tier.SECTOR_VIEWER: [((*RECORD, Section.UNIT, Section.REPORTS, Section.CATALOG), VIEW, Scope.SECTOR)],
+    Tier.SECTOR_VIEWER: [
+        ((*RECORD, Section.UNIT, Section.REPORTS, Section.CATALOG), VIEW, Scope.SECTOR),
+        ((Section.REPORT_REGIMES,), (Action.READ,), Scope.SECTOR),
+    ],
     Tier.HQ_DEPARTMENT: [
         ((*RECORD, Section.UNIT, Section.REPORTS), VIEW, Scope.OWN_UNIT),
         ((Section.ASSET_DECLARATION,), WRITE, Scope.OWN_UNIT),
-        ((Section.CATALOG,), (Action.READ,), Scope.SECTOR),
+        # Writes and sends its own unit's reports (004 Điều 7.2).
+        ((Section.REPORTS,), WRITE, Scope.OWN_UNIT),
+        ((Section.CATALOG, Section.REPORT_REGIMES), (Action.READ,), Scope.SECTOR),
     ],
     Tier.HQ_UNIT: [
         ((*RECORD, Section.UNIT, Section.REPORTS), VIEW, Scope.OWN_UNIT),
+        ((Section.REPORTS,), WRITE, Scope.OWN_UNIT),
+        ((Section.REPORT_REGIMES,), (Action.READ,), Scope.SECTOR),
         # Intra-unit moves of non-leaders (work history, never a movement out of the unit or out of
         # service), rewards and discipline within the head's authority, asset declarations,
         # labour-contract workers.
@@ -95,18 +108,23 @@ _ROWS: dict[Tier, list[Row]] = {
         ((*RECORD, Section.UNIT, Section.REPORTS), VIEW, Scope.SUBTREE),
         ((Section.AUDIT,), (Action.READ,), Scope.SUBTREE),
         (RECORD, WRITE, Scope.SUBTREE),
-        ((Section.CATALOG,), (Action.READ,), Scope.SECTOR),
+        # Writes and sends the reports of its subtree, and approves or returns those its sub-units
+        # send it (004 Điều 7.1.b, 7.3): as the level above them, never its own.
+        ((Section.REPORTS,), (*WRITE, Action.OPERATE), Scope.SUBTREE),
+        ((Section.CATALOG, Section.REPORT_REGIMES), (Action.READ,), Scope.SECTOR),
     ],
     # Finds the staff of its subtree; what else it reads and writes its admin grants (GRANTED_ROWS).
     Tier.LOCAL_OFFICER: [
         ((Section.IDENTITY, Section.UNIT, Section.REPORTS), (Action.READ,), Scope.SUBTREE),
-        ((Section.CATALOG,), (Action.READ,), Scope.SECTOR),
+        ((Section.CATALOG, Section.REPORT_REGIMES), (Action.READ,), Scope.SECTOR),
     ],
     Tier.UNIT_LEADER: [
         ((*RECORD, Section.UNIT, Section.REPORTS), VIEW, Scope.SUBTREE),
         # The head of a unit answers for who reads and changes its staff's records.
         ((Section.AUDIT,), (Action.READ,), Scope.SUBTREE),
-        ((Section.CATALOG,), (Action.READ,), Scope.SECTOR),
+        # The head approves or returns the reports its sub-units send (004 Điều 7.3.a).
+        ((Section.REPORTS,), (Action.OPERATE,), Scope.SUBTREE),
+        ((Section.CATALOG, Section.REPORT_REGIMES), (Action.READ,), Scope.SECTOR),
     ],
     Tier.SELF: [
         (RECORD, (Action.READ,), Scope.OWN_RECORD),

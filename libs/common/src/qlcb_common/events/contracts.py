@@ -12,6 +12,7 @@ dead-letters it.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -24,6 +25,8 @@ from qlcb.events.v1.envelope_pb2 import Envelope
 from qlcb.identity.v1 import events_pb2 as identity_events
 from qlcb.personnel.v1 import decision_pb2, personnel_pb2
 from qlcb.personnel.v1 import events_pb2 as personnel_events
+from qlcb.reports.v1 import events_pb2 as reports_events
+from qlcb.reports.v1 import workflow_pb2 as reports_workflow
 from qlcb_common import decision_kinds, record_sections
 from qlcb_common import personnel_rules as rules
 from qlcb_common.authz import delegations
@@ -453,3 +456,95 @@ IDENTITY_EVENTS: Contracts = {
     ),
 }
 """Every subject identity publishes on."""
+
+
+# Reports' events: the report workflow's steps, its periods and its reminders. The states and steps
+# are those of reports' workflow (`qlcb_reports.workflow.states`), restated here as the contract.
+
+_REPORT_STATES = frozenset({"not_started", "draft", "submitted", "returned", "approved"})
+_NOT_SENT = frozenset({"not_started", "draft", "returned"})
+_REGIME_CODE = re.compile(r"[A-Z0-9][A-Z0-9_-]{0,31}", re.ASCII)
+_STEP_OF = {
+    subjects.REPORTS_SUBMISSION_SUBMITTED: ("submitted", "submitted"),
+    subjects.REPORTS_SUBMISSION_RECALLED: ("recalled", "draft"),
+    subjects.REPORTS_SUBMISSION_RETURNED: ("returned", "returned"),
+    subjects.REPORTS_SUBMISSION_APPROVED: ("approved", "approved"),
+    subjects.REPORTS_SUBMISSION_REOPENED: ("reopened", "returned"),
+}
+"""The step each subject announces, and the state it leaves the report in."""
+
+
+def _regime_code(value: str, found: list[FieldViolation]) -> None:
+    if not _REGIME_CODE.fullmatch(value):
+        found.append(FieldViolation("regime_code", "không phải mã chế độ báo cáo"))
+
+
+def _report(assignment: reports_workflow.Assignment, found: list[FieldViolation]) -> None:
+    for name in ("id", "period_id", "regime_id", "unit_id", "approver_unit_id"):
+        _uuid(getattr(assignment, name), f"assignment.{name}", found)
+    if not UNIT_PATH.fullmatch(assignment.unit_path):
+        found.append(FieldViolation("assignment.unit_path", "không phải đường dẫn mã đơn vị"))
+    if assignment.state not in _REPORT_STATES:
+        found.append(FieldViolation("assignment.state", f"phải là một trong {sorted(_REPORT_STATES)}"))
+    _date(assignment.deadline, "assignment.deadline", found)
+    if assignment.version < 1:
+        found.append(FieldViolation("assignment.version", "từ 1"))
+
+
+def _step_changed(subject: str) -> Callable[[reports_events.SubmissionChanged], list[FieldViolation]]:
+    """The check of one step's subject: the transition is that step, and the report is where it leaves it."""
+
+    def violations(event: reports_events.SubmissionChanged) -> list[FieldViolation]:
+        found: list[FieldViolation] = []
+        _regime_code(event.regime_code, found)
+        _report(event.assignment, found)
+        step, state = _STEP_OF.get(subject, ("unlocked", event.assignment.state))
+        if event.transition.action != step:
+            found.append(FieldViolation("transition.action", f"phải là {step}"))
+        if event.assignment.state != state or event.transition.to_state != state:
+            found.append(FieldViolation("assignment.state", f"phải là {state}"))
+        if step in ("returned", "reopened", "unlocked") and not event.transition.reason:
+            found.append(FieldViolation("transition.reason", "bắt buộc"))
+        if step == "unlocked" and not event.assignment.reopened_until:
+            found.append(FieldViolation("assignment.reopened_until", "bắt buộc khi mở khóa"))
+        if not 0 < len(event.transition.account) <= MAX_USERNAME:
+            found.append(FieldViolation("transition.account", f"1–{MAX_USERNAME} ký tự"))
+        return found
+
+    return violations
+
+
+def _period_opened(event: reports_events.PeriodOpened) -> list[FieldViolation]:
+    found: list[FieldViolation] = []
+    _regime_code(event.regime_code, found)
+    _uuid(event.period.id, "period.id", found)
+    _uuid(event.period.regime_id, "period.regime_id", found)
+    for name in ("starts_on", "ends_on", "deadline"):
+        _date(getattr(event.period, name), f"period.{name}", found)
+    if event.period.ends_on < event.period.starts_on:
+        found.append(FieldViolation("period.ends_on", "trước ngày bắt đầu"))
+    if event.assignments < 0:
+        found.append(FieldViolation("assignments", "từ 0"))
+    return found
+
+
+def _reminder_due(event: reports_events.ReminderDue) -> list[FieldViolation]:
+    found: list[FieldViolation] = []
+    _regime_code(event.regime_code, found)
+    _report(event.assignment, found)
+    if event.assignment.state not in _NOT_SENT:
+        found.append(FieldViolation("assignment.state", "chỉ nhắc báo cáo chưa gửi"))
+    if event.working_days_left < 0:
+        found.append(FieldViolation("working_days_left", "từ 0"))
+    return found
+
+
+REPORTS_EVENTS: Contracts = {
+    subjects.REPORTS_PERIOD_OPENED: Contract(reports_events.PeriodOpened, _period_opened),
+    **{
+        subject: Contract(reports_events.SubmissionChanged, _step_changed(subject))
+        for subject in (*subjects.REPORTS_SUBMISSION_CHANGES, subjects.REPORTS_ASSIGNMENT_UNLOCKED)
+    },
+    subjects.REPORTS_REMINDER_DUE: Contract(reports_events.ReminderDue, _reminder_due),
+}
+"""Every subject reports publishes on."""

@@ -23,3 +23,18 @@ IDENTITY_DELEGATION_GRANTED = "qlcb.identity.delegation.granted"
 IDENTITY_DELEGATION_REVOKED = "qlcb.identity.delegation.revoked"
 IDENTITY_DELEGATIONS = "qlcb.identity.delegation.*"
 IDENTITY_HOLDER_RECORDED = "qlcb.identity.holder.recorded"
+REPORTS_PERIOD_OPENED = "qlcb.reports.period.opened"
+REPORTS_SUBMISSION_SUBMITTED = "qlcb.reports.submission.submitted"
+REPORTS_SUBMISSION_RECALLED = "qlcb.reports.submission.recalled"
+REPORTS_SUBMISSION_RETURNED = "qlcb.reports.submission.returned"
+REPORTS_SUBMISSION_APPROVED = "qlcb.reports.submission.approved"
+REPORTS_SUBMISSION_REOPENED = "qlcb.reports.submission.reopened"
+REPORTS_ASSIGNMENT_UNLOCKED = "qlcb.reports.assignment.unlocked"
+REPORTS_REMINDER_DUE = "qlcb.reports.reminder.due"
+REPORTS_SUBMISSION_CHANGES = (
+    REPORTS_SUBMISSION_SUBMITTED,
+    REPORTS_SUBMISSION_RECALLED,
+    REPORTS_SUBMISSION_RETURNED,
+    REPORTS_SUBMISSION_APPROVED,
+    REPORTS_SUBMISSION_REOPENED,
+)

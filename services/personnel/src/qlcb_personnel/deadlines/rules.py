@@ -41,7 +41,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from qlcb_common.record_sections import RecordSection
-from qlcb_personnel.deadlines.working_days import WorkingCalendar
+from qlcb_common.working_days import WorkingCalendar
 
 
 class SectorRule(StrEnum):

@@ -28,9 +28,9 @@ from qlcb_common.authz import Action, Delegation, Scope, Section
 from qlcb_common.errors import FieldViolation, InvalidArgument, NotFound
 from qlcb_common.record_sections import BY_NAME, SECTIONS
 from qlcb_common.text import control_violation
+from qlcb_common.working_days import WorkingCalendar
 from qlcb_personnel.deadlines.models import EntryDeadline
 from qlcb_personnel.deadlines.rules import DeadlinePolicy, Judgement, SectorRule
-from qlcb_personnel.deadlines.working_days import WorkingCalendar
 from qlcb_personnel.decision_documents.models import DecisionDocument
 from qlcb_personnel.persons.models import Person
 from qlcb_personnel.record.models import RecordEntry

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, ColumnElement, ForeignKey, String, or_
+from datetime import date
+
+from sqlalchemy import BigInteger, ColumnElement, Date, ForeignKey, String, or_
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qlcb_reports.db_models import Base
 
 
 class UnitNode(Base):
-    """The unit tree as personnel's events describe it."""
+    """The unit tree as personnel's events describe it: what headcounts add up over, and what the
+    report regimes assign to (by kind and level) and approve up (the unit above)."""
 
     __tablename__ = "unit_nodes"
 
@@ -15,6 +18,14 @@ class UnitNode(Base):
     parent_id: Mapped[str | None] = mapped_column(String(36))
     path: Mapped[str] = mapped_column(String(1024), index=True)
     name: Mapped[str] = mapped_column(String(255))
+    # Personnel's unit kind in lower case ("provincial_department", "sub_unit", …).
+    kind: Mapped[str] = mapped_column(String(32), default="")
+    dissolved_on: Mapped[date | None] = mapped_column(Date)
+
+    @property
+    def level(self) -> int:
+        """1 for the root, 2 for the units directly under it, …"""
+        return self.path.count("/")
 
 
 class UnitHeadcount(Base):

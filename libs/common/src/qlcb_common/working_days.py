@@ -1,4 +1,5 @@
-"""Working days on the Vietnamese calendar, for the deadlines of R-PER-4.
+"""Working days on the Vietnamese calendar, for the deadlines of R-PER-4 (personnel) and of the
+report regimes (reports).
 
 Saturdays and Sundays are off; so are the public holidays of the Labour Code (Điều 112, Bộ luật
 Lao động 2019) as the `holidays` package's VN calendar knows them: New Year, Tết (the days the
@@ -58,6 +59,17 @@ class WorkingCalendar:
             if self.is_working_day(day):
                 count -= 1
         return day
+
+    def working_days_between(self, start: date, end: date) -> int:
+        """How many working days come after `start` up to `end` included: what is left on `start`
+        before a deadline on `end` (0 when `end` is not after `start`)."""
+        count = 0
+        day = start
+        while day < end:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                count += 1
+        return count
 
     def working_day_on_or_after(self, day: date) -> date:
         """`day` if it is a working day, else the next one."""

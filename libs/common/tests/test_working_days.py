@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from qlcb_personnel.deadlines.working_days import WorkingCalendar
+from qlcb_common.working_days import WorkingCalendar
 
 VN = WorkingCalendar()
 

@@ -1,0 +1,46 @@
+"""Reports' copy of identity's holder history (R-ACC-2): the audit of a report's workflow names the
+civil servant behind a purpose account ("Nhân sự 1") on the day of each step."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from qlcb.events.v1.envelope_pb2 import Envelope
+from qlcb.identity.v1 import events_pb2
+from qlcb_common.events.envelope import unpack
+from qlcb_reports.audit.models import AccountHolder
+
+
+async def apply(session: AsyncSession, envelope: Envelope) -> None:
+    """Handler of `qlcb.identity.holder.recorded`. An assignment that has ended stays ended,
+    whatever order the events of its beginning and end arrive in."""
+    held = unpack(envelope, events_pb2.HolderRecorded).assignment
+    valid_to = date.fromisoformat(held.valid_to) if held.valid_to else None
+    row = await session.get(AccountHolder, held.id)
+    if row is None:
+        row = AccountHolder(id=held.id)
+        session.add(row)
+    elif valid_to is None and row.valid_to is not None:
+        return
+    row.account = held.account_username
+    row.holder_name = held.holder_name
+    row.valid_from = date.fromisoformat(held.valid_from)
+    row.valid_to = valid_to
+
+
+async def holder_on(session: AsyncSession, account: str, day: date) -> str | None:
+    """The name of who held `account` on `day`; None for a personal account (or one never assigned)."""
+    found = await session.scalar(
+        select(AccountHolder.holder_name)
+        .where(
+            AccountHolder.account == account,
+            AccountHolder.valid_from <= day,
+            or_(AccountHolder.valid_to.is_(None), AccountHolder.valid_to > day),
+        )
+        .order_by(AccountHolder.valid_from.desc())
+        .limit(1)
+    )
+    return found

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from qlcb_common.db import UtcDateTime
+from qlcb_reports.db_models import Base
+
+
+class ReportTransition(Base):
+    """One step of a report's workflow (R-REP-3): who did what, from which state to which, and why;
+    written in the transaction of the step itself, so no step is taken unrecorded. The civil servant
+    holding a purpose account that day is named when the step is read (`holders.holder_on`), as
+    personnel's audit does: identity's record of the holding may reach reports after the step."""
+
+    __tablename__ = "report_transitions"
+    __table_args__ = (Index("ix_report_transitions_assignment", "assignment_id", "occurred_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    assignment_id: Mapped[str] = mapped_column(String(36))
+    period_id: Mapped[str] = mapped_column(String(36))
+    unit_path: Mapped[str] = mapped_column(String(1024))
+    action: Mapped[str] = mapped_column(String(16))
+    from_state: Mapped[str] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    account: Mapped[str] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(String(64))
+    tiers: Mapped[str] = mapped_column(String(255))
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class AccountHolder(Base):
+    """Who held a purpose account from when to when (identity's `qlcb.identity.holder.recorded`):
+    a transition of a purpose account names the civil servant who held it."""
+
+    __tablename__ = "account_holders"
+    __table_args__ = (Index("ix_account_holders_account", "account", "valid_from"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    account: Mapped[str] = mapped_column(String(255))
+    holder_name: Mapped[str] = mapped_column(String(150))
+    valid_from: Mapped[date] = mapped_column(Date)
+    # The first day it is no longer held; None while it is.
+    valid_to: Mapped[date | None] = mapped_column(Date)
