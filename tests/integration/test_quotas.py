@@ -26,7 +26,7 @@ from qlcb.personnel.v1 import events_pb2, quota_pb2, quota_pb2_grpc
 from qlcb_common.events import streams, subjects
 from qlcb_common.events.contracts import PERSONNEL_EVENTS, accept
 from qlcb_common.events.envelope import unpack
-from tests.support import System, api_client, person_body, unique_code
+from tests.support import System, api_client, eventually, person_body, unique_code
 
 pytestmark = pytest.mark.integration
 
@@ -411,11 +411,7 @@ async def test_each_quota_set_is_published_for_the_reports(system: System) -> No
                     found.append(event)
                 sequence = int(message.seq or sequence) + 1
 
-    for _ in range(100):
-        events = await published()
-        if len(events) >= 2:
-            break
-        await asyncio.sleep(0.1)
+    events = await eventually(published, lambda found: len(found) >= 2, timeout=10, what="both quota events published")
     assert [(e.unit.code, e.change.quota, e.change.change, e.change.previous_quota) for e in events] == [
         (unit["code"], 3, "assigned", 0),
         (unit["code"], 2, "changed", 3),

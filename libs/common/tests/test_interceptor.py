@@ -7,7 +7,7 @@ refused; server reflection answered without a token only where it is enabled."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -233,11 +233,7 @@ async def test_a_stream_is_a_call_in_flight_until_its_client_goes_away(
     assert STREAMS.sent < 10_000, "a slow client holds the stream back"
     call.cancel()
     await asyncio.wait_for(STREAMS.cleaned_up.wait(), timeout=5)
-    for _ in range(100):
-        if calls.in_flight == 0:
-            break
-        await asyncio.sleep(0.01)
-    assert calls.in_flight == 0
+    await _until(lambda: calls.in_flight == 0, "the cancelled stream to be no longer counted in flight", timeout=1)
 
 
 async def test_a_stream_is_held_at_its_fault_point_after_authentication(
@@ -247,15 +243,21 @@ async def test_a_stream_is_held_at_its_fault_point_after_authentication(
     arm(faults_dir, point)
     call = _stream(channel, "Count")(b"2", metadata=_auth(keycloak))
     first = asyncio.ensure_future(call.read())
-    for _ in range(500):
-        if held(faults_dir, point) is not None:
-            break
-        await asyncio.sleep(0.01)
+    await _until(lambda: held(faults_dir, point) is not None, "the stream to be held at its fault point", timeout=5)
     assert held(faults_dir, point) == {"method": "/test.Svc/Count"}
     assert not first.done()
     release(faults_dir, point)
     assert await asyncio.wait_for(first, timeout=5) == b"qthanoi 0"
     assert await call.read() == b"qthanoi 1"
+
+
+async def _until(condition: Callable[[], bool], what: str, *, timeout: float) -> None:
+    """Waits for `condition`, failing with `what` was awaited if it does not hold within `timeout` seconds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.01)
 
 
 def _client_stream(channel: grpc.aio.Channel, method: str) -> Any:
