@@ -145,7 +145,8 @@ person.read                       dept     Y    Y   Y   H    H    H    H    H   
 # A unit's resumes printed at once (R-PER-1, R-PER-7): the people working there whom the caller reads,
 # each resume a whole-record read; asked of a unit the caller may read (who may read a unit reads the
 # people in it), refused as reading the unit is. A civil servant prints only its own, one at a time.
-unit.resumes                      own      Y    Y   Y   Y    Y    Y    Y    Y    F
+# The root holds nobody: the system admin has no "own" unit to print.
+unit.resumes                      own      -    Y   Y   Y    Y    Y    Y    Y    F
 unit.resumes                      below    Y    Y   Y   F    F    Y    Y    Y    -
 unit.resumes                      outside  -    Y   Y   F    F    F    F    F    F
 unit.resumes                      dept     Y    Y   Y   F    F    F    F    F    F
