@@ -35,11 +35,8 @@ FORM = "Mẫu 2C-BNV/2008"
 TITLE = "SƠ YẾU LÝ LỊCH CÁN BỘ, CÔNG CHỨC"
 WITHHELD = "(Không thuộc phạm vi được xem)"
 NONE = "(Không có)"
-FONT_FILES = {
-    "QLCBSerif": "DejaVuSerif.ttf",
-    "QLCBSerif-Bold": "DejaVuSerif-Bold.ttf",
-    "QLCBSerif-Italic": "DejaVuSerif-Italic.ttf",
-}
+FONT_FILES = {"QLCBSerif": "DejaVuSerif.ttf", "QLCBSerif-Bold": "DejaVuSerif-Bold.ttf"}
+"""Both in Debian's fonts-dejavu-core; its italic is not (fonts-dejavu-extra), so nothing is set in italic."""
 
 
 class FontsMissing(RuntimeError):
@@ -58,7 +55,7 @@ def register_fonts(directory: Path) -> None:
         if name not in pdfmetrics.getRegisteredFontNames():
             pdfmetrics.registerFont(TTFont(name, str(directory / file)))
     pdfmetrics.registerFontFamily(
-        "QLCBSerif", normal="QLCBSerif", bold="QLCBSerif-Bold", italic="QLCBSerif-Italic", boldItalic="QLCBSerif-Bold"
+        "QLCBSerif", normal="QLCBSerif", bold="QLCBSerif-Bold", italic="QLCBSerif", boldItalic="QLCBSerif-Bold"
     )
 
 
@@ -99,7 +96,7 @@ def _p(text: str, style: ParagraphStyle = _BODY) -> Paragraph:
 def _pdf_item(item: resume_pb2.ResumeItem) -> list[Any]:
     said = f"<b>{escape(item.number)}) {escape(item.label)}:</b> "
     if item.withheld:
-        return [Paragraph(said + f"<i>{WITHHELD}</i>", _BODY)]
+        return [Paragraph(said + WITHHELD, _BODY)]
     if not item.columns:
         return [Paragraph(said + escape(item.text).replace("\n", "<br/>"), _BODY)]
     rows = [[_p(c, _HEAD) for c in item.columns]]
@@ -175,7 +172,7 @@ def write_pdf(resumes: Sequence[resume_pb2.Resume], printing: Printing, path: Pa
 
     def foot(canvas: Any, document: Any) -> None:
         canvas.saveState()
-        canvas.setFont("QLCBSerif-Italic", 7.5)
+        canvas.setFont("QLCBSerif", 7.5)
         canvas.drawString(
             1.75 * cm,
             1.0 * cm,

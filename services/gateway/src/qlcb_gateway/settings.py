@@ -51,8 +51,8 @@ class GatewaySettings(ServiceSettings, EnvironmentSettings):
     )
     resume_font_dir: Path = Field(
         default=Path("/usr/share/fonts/truetype/dejavu"),
-        description="Directory holding DejaVuSerif.ttf, -Bold and -Italic (Debian's fonts-dejavu-core), embedded in "
-        "every resume PDF; the gateway does not start without them",
+        description="Directory holding DejaVuSerif.ttf and DejaVuSerif-Bold.ttf (Debian's fonts-dejavu-core), "
+        "embedded in every resume PDF; the gateway does not start without them",
     )
     resume_batch_max: int = Field(
         default=200,

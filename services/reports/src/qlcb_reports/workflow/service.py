@@ -552,7 +552,14 @@ async def consolidate(session: AsyncSession, *, caller: Caller, assignment_id: s
     from_state = assignment.state
     target = _state_allows(assignment, Step.SAVE)
     _not_locked(assignment)
-    children = list(await session.scalars(select(Assignment).where(Assignment.parent_id == assignment.id)))
+    # The sub-units' table rows follow one another in the order of their names, the same each time.
+    children = list(
+        await session.scalars(
+            select(Assignment)
+            .where(Assignment.parent_id == assignment.id)
+            .order_by(Assignment.unit_name, Assignment.unit_path)
+        )
+    )
     approved = [c for c in children if c.state == State.APPROVED.value]
     if not approved:
         raise FailedPrecondition("Chưa có báo cáo nào của đơn vị cấp dưới được duyệt để tổng hợp")
