@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -64,6 +65,15 @@ STATUSES = {
     personnel_pb2.PERSON_STATUS_RESIGNED: "Thôi việc",
     personnel_pb2.PERSON_STATUS_DECEASED: "Từ trần",
 }
+
+
+def attachment_headers(ascii_name: str, name: str) -> dict[str, str]:
+    """Headers of a file to save, named in ASCII for clients that know no other and in Vietnamese
+    (RFC 5987), never kept by a cache (a record is confidential, R-PER-7)."""
+    return {
+        "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}",
+        "Cache-Control": "no-store",
+    }
 
 
 def _nfc(text: str) -> str:

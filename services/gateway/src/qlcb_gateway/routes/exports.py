@@ -25,7 +25,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import grpc
@@ -38,7 +37,7 @@ from qlcb_common.auth import Principal
 from qlcb_gateway.backends import Backends
 from qlcb_gateway.dependencies import BackendsDep, Caller
 from qlcb_gateway.errors import field_violations, refuse_query
-from qlcb_gateway.exports import CSV_TYPE, XLSX_TYPE, CsvRows, Heading, Row, XlsxRows
+from qlcb_gateway.exports import CSV_TYPE, XLSX_TYPE, CsvRows, Heading, Row, XlsxRows, attachment_headers
 from qlcb_gateway.routes.search import CRITERIA, Criterion, read_criteria
 
 router = APIRouter(prefix="/v1")
@@ -179,10 +178,7 @@ class Download(StreamingResponse):
         size: int | None = None,
     ) -> None:
         ascii_name, name = filename
-        headers = {
-            "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}",
-            "Cache-Control": "no-store",
-        }
+        headers = attachment_headers(ascii_name, name)
         if size is not None:
             headers["Content-Length"] = str(size)
         super().__init__(content, media_type=media_type, headers=headers)

@@ -22,7 +22,6 @@ from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import quote
 
 import grpc
 from fastapi import APIRouter, Query, Request, Response
@@ -37,7 +36,7 @@ from qlcb_common.limits import IMPORT_CHUNK_ROWS
 from qlcb_gateway import import_files
 from qlcb_gateway.backends import Backends
 from qlcb_gateway.dependencies import BackendsDep, Caller
-from qlcb_gateway.exports import CSV_TYPE, XLSX_TYPE
+from qlcb_gateway.exports import CSV_TYPE, XLSX_TYPE, attachment_headers
 
 router = APIRouter(prefix="/v1")
 
@@ -90,10 +89,7 @@ async def import_template(
     found = template(str(kind))
     assert found is not None
     names = (f"mau-nhap-{kind}.{format}", f"Mẫu nhập {found.title}.{format}")
-    headers = {
-        "Content-Disposition": f"attachment; filename=\"{names[0]}\"; filename*=UTF-8''{quote(names[1])}",
-        "Cache-Control": "no-store",
-    }
+    headers = attachment_headers(*names)
     if format == "csv":
         return Response(import_files.csv_template(found), media_type=CSV_TYPE, headers=headers)
     codes = await _catalog_codes(found, backends, principal)

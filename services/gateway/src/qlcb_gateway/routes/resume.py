@@ -16,7 +16,6 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import quote
 
 import grpc
 from fastapi import APIRouter, Query, Response
@@ -27,6 +26,7 @@ from qlcb_common.auth import Principal
 from qlcb_gateway.backends import Backends
 from qlcb_gateway.dependencies import BackendsDep, Caller
 from qlcb_gateway.errors import refuse_query, refuse_query_fields
+from qlcb_gateway.exports import attachment_headers
 from qlcb_gateway.resume_files import DOCX_TYPE, PDF_TYPE, Printing, write_docx, write_pdf
 from qlcb_gateway.routes.exports import VIETNAM, Download, from_disk
 
@@ -89,14 +89,7 @@ async def person_resume(
     now = datetime.now(VIETNAM)
     content = await asyncio.to_thread(_written, write, [resume], Printing(principal.username, now))
     ascii_name, name = _filename(f"so-yeu-ly-lich-{resume.staff_number}", f"Sơ yếu lý lịch {resume.full_name}", format)
-    return Response(
-        content,
-        media_type=media_type,
-        headers={
-            "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}",
-            "Cache-Control": "no-store",
-        },
-    )
+    return Response(content, media_type=media_type, headers=attachment_headers(ascii_name, name))
 
 
 @router.get(
