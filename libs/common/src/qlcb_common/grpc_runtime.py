@@ -30,9 +30,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 from nats.js import JetStreamContext
-from sqlalchemy import MetaData
 from sqlalchemy.orm import Session
 
+from qlcb_common import migrations
 from qlcb_common.auth import TokenVerifier
 from qlcb_common.certificates import export_certificate_expiry
 from qlcb_common.db import Database
@@ -72,7 +72,8 @@ class GrpcApp:
     name: str
     settings: GrpcServiceSettings
     oidc: OidcSettings
-    metadata: MetaData
+    # The package whose `migrations` hold the store's schema history (ADR 0022), e.g. qlcb_personnel.
+    package: str
     register: Register
     background: Background = field(default=_no_background)
     # Run once the schema exists and before the service reports ready (e.g. seeding catalogs).
@@ -195,7 +196,7 @@ def server_credentials(settings: GrpcServiceSettings) -> grpc.ServerCredentials 
 
 async def _connect(app: GrpcApp, db: Database, readiness: Readiness) -> Any:
     await db.wait_connected()
-    await db.create_schema(app.metadata)
+    await migrations.prepare(db, app.package, migrate=app.settings.migrate_at_start)
     await app.prepare(db)
     readiness.mark("database")
     nc = await connect(app.settings, name=f"qlcb-{app.name}")

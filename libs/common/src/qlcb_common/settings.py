@@ -182,6 +182,21 @@ class ServiceSettings(BaseSettings):
     )
 
 
+class DatabaseSettings(BaseSettings):
+    """A service's own store. Subclasses set `env_prefix`; the migration command gives it as
+    `_env_prefix`, so that it needs nothing of the service's settings but these."""
+
+    model_config = SettingsConfigDict(extra="ignore", hide_input_in_errors=True)  # the URL holds a password
+
+    database_url: str = Field(description="SQLAlchemy async URL of this service's own store")
+    migrate_at_start: bool = Field(
+        default=True,
+        description="Bring the store's schema to the newest revision at start-up (ADR 0022); off where a Job "
+        "migrates before a release starts (the Helm chart), and then the service refuses to start on a store "
+        "at another revision",
+    )
+
+
 class NatsClientSettings(BaseSettings):
     """How a service reaches the event bus: as its own user, over TLS when a CA is given (or the
     URL is tls://), presenting a client certificate when the server verifies clients."""
@@ -214,7 +229,7 @@ class NatsClientSettings(BaseSettings):
         return self.nats_tls_ca_file is not None or self.nats_url.startswith("tls://")
 
 
-class GrpcServiceSettings(ServiceSettings, NatsClientSettings):
+class GrpcServiceSettings(ServiceSettings, DatabaseSettings, NatsClientSettings):
     grpc_port: int = Field(default=0, ge=0, le=65535)
     grpc_tls_cert_file: Path | None = Field(
         default=None, description="PEM server certificate (with its chain); set: the gRPC port serves TLS only"
@@ -228,7 +243,6 @@ class GrpcServiceSettings(ServiceSettings, NatsClientSettings):
         description="Serve gRPC server reflection, which lists and describes the service's API to anyone "
         "without a token (for tools such as grpcurl); off unless a development setup asks for it",
     )
-    database_url: str = Field(description="SQLAlchemy async URL of this service's own store")
     shutdown_unready_seconds: float = Field(
         default=5.0,
         ge=0,

@@ -8,7 +8,7 @@ from nats.js import JetStreamContext
 from qlcb.backup.v1 import backup_pb2, backup_pb2_grpc
 from qlcb_backup.catalog import models as _catalog  # noqa: F401  (registers the table)
 from qlcb_backup.catalog import service as catalog
-from qlcb_backup.db_models import Base, make_outbox
+from qlcb_backup.db_models import make_outbox
 from qlcb_backup.grpc_api import BackupServicer
 from qlcb_backup.settings import BackupSettings
 from qlcb_backup.stores.registry import StoreRegistry
@@ -44,7 +44,7 @@ def build_app() -> GrpcApp:
         name=SERVICE,
         settings=settings,
         oidc=OidcSettings(),  # type: ignore[call-arg]
-        metadata=Base.metadata,
+        package="qlcb_backup",
         register=register,
         background=background,
         prepare=prepare,

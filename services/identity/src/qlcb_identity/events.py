@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 
+from qlcb_common import migrations
 from qlcb_common.db import Database
 from qlcb_common.events import streams
 from qlcb_common.events.consumer import DurableConsumer
@@ -14,7 +15,6 @@ from qlcb_common.faults import FaultPoints
 from qlcb_common.nats_connection import connect
 from qlcb_common.ops_http import Readiness
 from qlcb_common.shutdown import Stopping
-from qlcb_identity.db_models import Base
 from qlcb_identity.lifecycle.projection import LIFECYCLE_SUBJECTS
 from qlcb_identity.lifecycle.projection import projection as lifecycle_projection
 from qlcb_identity.realm.admin import keycloak_admin
@@ -36,7 +36,7 @@ async def run_events(
     follows people leaving, returning and changing units (R-ACC-8), and relays its own outbox
     (delegations); until stopping, when each finishes what it has in hand."""
     await db.wait_connected()
-    await db.create_schema(Base.metadata)
+    await migrations.prepare(db, "qlcb_identity", migrate=settings.migrate_at_start)
     readiness.mark("database")
     nc = await connect(settings, name="qlcb-identity")
     try:

@@ -7,6 +7,7 @@ from pydantic import AnyHttpUrl, Field, SecretStr, ValidationInfo, field_validat
 from pydantic_settings import SettingsConfigDict
 
 from qlcb_common.settings import (
+    DatabaseSettings,
     EnvironmentSettings,
     NatsClientSettings,
     ServiceSettings,
@@ -43,7 +44,7 @@ class KeycloakAdminSettings(ServiceSettings, EnvironmentSettings):
         return self
 
 
-class IdentitySettings(KeycloakAdminSettings, NatsClientSettings):
+class IdentitySettings(KeycloakAdminSettings, DatabaseSettings, NatsClientSettings):
     model_config = SettingsConfigDict(env_prefix="QLCB_IDENTITY_", extra="ignore")
 
     port: int = 8081
@@ -51,7 +52,6 @@ class IdentitySettings(KeycloakAdminSettings, NatsClientSettings):
         default=None, description="PEM server certificate (with its chain); set: the port serves HTTPS only"
     )
     tls_key_file: Path | None = Field(default=None, description="PEM key of the server certificate, a secret")
-    database_url: str = Field(description="SQLAlchemy async URL of identity's own store")
     admin_events_interval_seconds: float = Field(default=5.0, gt=0, description="Keycloak admin events polling")
     credential_keys: list[SecretStr] = Field(
         min_length=1,

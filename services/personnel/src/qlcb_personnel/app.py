@@ -40,7 +40,7 @@ from qlcb_personnel.audit import models as _audit  # noqa: F401  (registers the 
 from qlcb_personnel.audit.grpc_api import AuditServicer
 from qlcb_personnel.catalogs import models as _catalogs  # noqa: F401  (registers the table)
 from qlcb_personnel.catalogs import service as catalogs
-from qlcb_personnel.db_models import Base, make_delegations, make_inbox, make_outbox
+from qlcb_personnel.db_models import make_delegations, make_inbox, make_outbox
 from qlcb_personnel.deadlines import models as _deadlines  # noqa: F401  (registers the table)
 from qlcb_personnel.deadlines.grpc_api import EntryDeadlineServicer
 from qlcb_personnel.decision_documents import applier
@@ -146,7 +146,7 @@ def build_app() -> GrpcApp:
         name=SERVICE,
         settings=settings,
         oidc=OidcSettings(),  # type: ignore[call-arg]
-        metadata=Base.metadata,
+        package="qlcb_personnel",
         register=register,
         background=background,
         prepare=seed_catalogs,

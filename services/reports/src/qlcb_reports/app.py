@@ -24,7 +24,7 @@ from qlcb_common.settings import OidcSettings
 from qlcb_common.shutdown import Stopping, Worker
 from qlcb_reports.audit import holders
 from qlcb_reports.audit import models as _audit  # noqa: F401  (registers the tables)
-from qlcb_reports.db_models import Base, make_delegations, make_inbox, make_outbox
+from qlcb_reports.db_models import make_delegations, make_inbox, make_outbox
 from qlcb_reports.grpc_api import ReportsServicer
 from qlcb_reports.headcount import projection
 from qlcb_reports.regimes import models as _regimes  # noqa: F401  (registers the tables)
@@ -112,7 +112,7 @@ def build_app() -> GrpcApp:
         name=SERVICE,
         settings=settings,
         oidc=OidcSettings(),  # type: ignore[call-arg]
-        metadata=Base.metadata,
+        package="qlcb_reports",
         register=register,
         background=background,
     )

@@ -1,0 +1,5 @@
+"""Alembic's entry point for identity's migrations (ADR 0022)."""
+
+from qlcb_common.migrations import run_env
+
+run_env()

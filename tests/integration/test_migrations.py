@@ -1,0 +1,171 @@
+"""Each service's schema history (ADR 0022) on the suite's PostgreSQL and on SQLite: the migrations
+make exactly the schema the code defines, the command a cluster's Job runs upgrades and checks a
+store, replicas starting together take turns, a store made before the history is adopted only when
+it matches, and a service told not to migrate refuses a store at another revision."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, Table, inspect, text
+
+from qlcb_common import migrations
+from qlcb_common.db import Database
+from qlcb_devstack.stack import Infra
+
+pytestmark = pytest.mark.integration
+
+SERVICES = ("identity", "personnel", "reports", "backup")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def new_database(infra: Infra) -> Callable[[], str]:
+    """An empty PostgreSQL database of its own for each call; its async URL."""
+
+    def make() -> str:
+        assert infra.postgres is not None
+        name = f"mig_{uuid.uuid4().hex[:12]}"
+        infra.postgres.create_database(name)
+        return infra.postgres.dsn(name)
+
+    return make
+
+
+@pytest.fixture
+async def databases() -> AsyncIterator[list[Database]]:
+    opened: list[Database] = []
+    yield opened
+    for db in opened:
+        await db.dispose()
+
+
+def _open(opened: list[Database], url: str) -> Database:
+    db = Database(url)
+    opened.append(db)
+    return db
+
+
+def _command(*args: str, service: str, url: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, f"QLCB_{service.upper()}_DATABASE_URL": url}
+    return subprocess.run(
+        [sys.executable, "-m", "qlcb_common.migrations", *args, service],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+async def _tables(db: Database) -> set[str]:
+    async with db.engine.connect() as conn:
+        return set(await conn.run_sync(lambda sync: inspect(sync).get_table_names()))
+
+
+async def _differences(db: Database, package: str) -> list[object]:
+    async with db.engine.connect() as conn:
+        return await conn.run_sync(migrations.differences, migrations.target_metadata(package))
+
+
+async def _revision(db: Database) -> str | None:
+    async with db.engine.connect() as conn:
+        return await conn.run_sync(migrations.current_revision)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_the_command_migrates_an_empty_store_to_exactly_the_schema_the_code_defines(
+    service: str, new_database: Callable[[], str], databases: list[Database]
+) -> None:
+    url = new_database()
+    first = _command("upgrade", service=service, url=url)
+    assert first.returncode == 0, first.stderr
+    assert f"{service}: at revision {migrations.head_revision(f'qlcb_{service}')}" in first.stdout
+
+    db = _open(databases, url)
+    package = f"qlcb_{service}"
+    assert set(migrations.target_metadata(package).tables) <= await _tables(db)
+    # A model changed without a revision shows here: what the migrations made is not what the code says.
+    assert await _differences(db, package) == []
+
+    again = _command("upgrade", service=service, url=url)
+    assert again.returncode == 0, again.stderr
+    assert (await asyncio.to_thread(_command, "check", service=service, url=url)).returncode == 0
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_sqlite_stores_of_make_up_get_the_same_schema(
+    service: str, tmp_path: Path, databases: list[Database]
+) -> None:
+    db = _open(databases, f"sqlite+aiosqlite:///{tmp_path / 'store.db'}")
+    package = f"qlcb_{service}"
+    assert await migrations.upgrade(db, package) == migrations.head_revision(package)
+    assert await _differences(db, package) == []
+
+
+async def test_check_names_the_revisions_and_the_command_when_the_store_is_behind(
+    new_database: Callable[[], str], databases: list[Database]
+) -> None:
+    url = new_database()
+    refused = _command("check", service="reports", url=url)
+    assert refused.returncode == 1
+    head = migrations.head_revision("qlcb_reports")
+    assert f"at revision none (empty) and qlcb_reports expects {head}" in refused.stderr
+    assert "python -m qlcb_common.migrations upgrade reports" in refused.stderr
+
+    db = _open(databases, url)
+    with pytest.raises(migrations.SchemaError, match="expects"):
+        await migrations.prepare(db, "qlcb_reports", migrate=False)
+    assert await _tables(db) == set(), "a service told not to migrate created tables"
+
+
+async def test_replicas_starting_together_migrate_once(
+    new_database: Callable[[], str], databases: list[Database]
+) -> None:
+    url = new_database()
+    replicas = [_open(databases, url) for _ in range(3)]
+    revisions = await asyncio.gather(*(migrations.upgrade(db, "qlcb_personnel") for db in replicas))
+    head = migrations.head_revision("qlcb_personnel")
+    assert revisions == [head, head, head]
+    assert await _differences(replicas[0], "qlcb_personnel") == []
+
+
+async def test_a_store_made_before_the_history_is_adopted_when_it_matches(
+    new_database: Callable[[], str], databases: list[Database]
+) -> None:
+    db = _open(databases, new_database())
+    await db.create_schema(migrations.target_metadata("qlcb_backup"))  # as services did before (ADR 0003)
+    async with db.unit_of_work() as session:
+        await session.execute(
+            text(
+                "INSERT INTO backups (id, store, created_at, size_bytes, sha256, content_digest, path, created_by) "
+                "VALUES ('b-1', 'personnel', now(), 1, 'a', 'b', '/x', 'test')"
+            )
+        )
+
+    assert await migrations.upgrade(db, "qlcb_backup") == migrations.head_revision("qlcb_backup")
+    async with db.engine.connect() as conn:
+        assert (await conn.execute(text("SELECT id FROM backups"))).scalars().all() == ["b-1"]
+
+
+async def test_a_store_made_before_the_history_that_differs_is_refused_and_left_alone(
+    new_database: Callable[[], str], databases: list[Database]
+) -> None:
+    db = _open(databases, new_database())
+    stray = MetaData()
+    Table("backups", stray, Column("id", Integer, primary_key=True))
+    await db.create_schema(stray)
+
+    with pytest.raises(migrations.SchemaError, match="no migration history") as refused:
+        await migrations.upgrade(db, "qlcb_backup")
+    assert "qlcb_backup" in str(refused.value)
+    assert await _tables(db) == {"backups"}
+    assert await _revision(db) is None
