@@ -215,7 +215,8 @@ def test_checkov_passes_on_the_rendered_examples() -> None:
 @pytest.mark.parametrize("example", EXAMPLES)
 def test_every_pod_runs_as_non_root_on_a_read_only_root_filesystem_without_capabilities(example: str) -> None:
     specs = list(pod_specs(objects(example)))
-    assert len(specs) == 6, [name for name, _ in specs]  # five Deployments and the realm-sync Job
+    # five Deployments, the realm-sync Job and four stores' migration Jobs
+    assert len(specs) == 10, [name for name, _ in specs]
     for name, spec in specs:
         assert spec["securityContext"]["runAsNonRoot"] is True, name
         assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}, name
@@ -470,3 +471,38 @@ def test_dashboards_are_shipped_one_configmap_each_for_grafanas_sidecar() -> Non
     assert len(shipped) == len(dashboards)
     for doc in shipped:
         assert doc["metadata"]["labels"]["grafana_dashboard"] == "1"
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_each_store_is_migrated_by_a_job_before_install_and_upgrade_and_the_services_only_check_it(
+    example: str,
+) -> None:
+    docs = objects(example)
+    with_database = sorted(name for name in helm_schema.SERVICES if name != "gateway")
+    jobs = {
+        job["metadata"]["name"]: job for job in of_kind(docs, "Job") if job["metadata"]["name"].endswith("-migrate")
+    }
+    assert sorted(jobs) == [f"{RELEASE}-{name}-migrate" for name in with_database]
+    for name in with_database:
+        job = jobs[f"{RELEASE}-{name}-migrate"]
+        assert job["metadata"]["annotations"]["helm.sh/hook"] == "pre-install,pre-upgrade"
+        (container,) = job["spec"]["template"]["spec"]["containers"]
+        assert container["command"] == ["python", "-m", "qlcb_common.migrations", "upgrade", name]
+        assert container["image"] == _container(docs, name)["image"]
+        (database_url,) = container["env"]
+        assert database_url["name"] == f"QLCB_{name.upper()}_DATABASE_URL"
+        assert database_url["valueFrom"]["secretKeyRef"]["key"] == "database-url"
+        # Hooks run before the release's objects: nothing but the existing Secret may be needed.
+        assert "envFrom" not in container
+        assert "serviceAccountName" not in job["spec"]["template"]["spec"]
+        policy = named(docs, "NetworkPolicy", f"{RELEASE}-{name}-migrate")
+        assert policy["metadata"]["annotations"]["helm.sh/hook"] == "pre-install,pre-upgrade"
+        assert policy["spec"]["ingress"] == []
+        assert _service_env(docs, name)[f"QLCB_{name.upper()}_MIGRATE_AT_START"] == "false"
+    assert "QLCB_GATEWAY_MIGRATE_AT_START" not in _service_env(docs, "gateway")
+
+
+def test_without_the_migration_jobs_each_service_migrates_at_start() -> None:
+    docs = objects("single-node", "migrations.enabled=false")
+    assert not [job for job in of_kind(docs, "Job") if job["metadata"]["name"].endswith("-migrate")]
+    assert _service_env(docs, "personnel")["QLCB_PERSONNEL_MIGRATE_AT_START"] == "true"

@@ -201,6 +201,9 @@ addresses, ports, certificate files, the realm files) then the service's own `se
 {{- end -}}
 {{- $_ := set $data (printf "%sREALM_OVERLAYS" $prefix) (toJson $overlays) -}}
 {{- end -}}
+{{- if $svc.uses.database -}}
+{{- $_ := set $data (printf "%sMIGRATE_AT_START" $prefix) (toJson (not $root.Values.migrations.enabled)) -}}
+{{- end -}}
 {{- range $key, $value := $svc.settings -}}
 {{- if not (kindIs "invalid" $value) -}}
 {{- $_ := set $data (printf "%s%s" $prefix (upper $key)) (include "qlcb.envValue" $value) -}}

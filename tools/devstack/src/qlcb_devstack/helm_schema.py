@@ -59,6 +59,7 @@ CHART_MANAGED: Final = frozenset(
         "realm_file",
         "realm_overlays",
         "environment",
+        "migrate_at_start",
     }
 )
 """Settings the chart sets from its own values: where things listen and are, the mounted files."""
@@ -304,6 +305,15 @@ def values_schema() -> dict[str, Any]:
                         }
                     ),
                 }
+            ),
+            "migrations": _object(
+                {
+                    "enabled": BOOLEAN,
+                    "backoffLimit": {"type": "integer", "minimum": 0},
+                    "activeDeadlineSeconds": {"type": "integer", "minimum": 1},
+                    "resources": {"$ref": "#/$defs/resources"},
+                },
+                description="Schema migrations as a Job per service before each install and upgrade (ADR 0022)",
             ),
             "nats": _object(
                 {
