@@ -169,3 +169,16 @@ async def test_a_store_made_before_the_history_that_differs_is_refused_and_left_
     assert "qlcb_backup" in str(refused.value)
     assert await _tables(db) == {"backups"}
     assert await _revision(db) is None
+
+
+async def test_after_a_rollback_the_older_code_runs_on_the_newer_store_as_it_is(
+    new_database: Callable[[], str], databases: list[Database]
+) -> None:
+    db = _open(databases, new_database())
+    await migrations.upgrade(db, "qlcb_reports")
+    async with db.unit_of_work() as session:  # as a newer release's revision would leave it
+        await session.execute(text("UPDATE alembic_version SET version_num = 'f00dfeedbeef'"))
+
+    assert await migrations.require_current(db, "qlcb_reports") == "f00dfeedbeef"
+    assert await migrations.upgrade(db, "qlcb_reports") == "f00dfeedbeef"
+    assert await _differences(db, "qlcb_reports") == []

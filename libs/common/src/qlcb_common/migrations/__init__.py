@@ -22,6 +22,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Connection, MetaData, inspect, text
 
 from qlcb_common.db import SCHEMA_LOCK, Database, UtcDateTime
@@ -103,8 +104,23 @@ def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
+def _newer_than_code(package: str, revision: str | None) -> bool:
+    """A revision this code's history does not hold: one of a newer release, after a rollback.
+    Migrations add before they remove (ADR 0022), so the older code runs on it as it is."""
+    if revision is None:
+        return False
+    try:
+        ScriptDirectory.from_config(alembic_config(package)).get_revision(revision)
+    except CommandError:
+        return True
+    return False
+
+
 def _upgrade(connection: Connection, package: str) -> str | None:
     before = current_revision(connection)
+    if _newer_than_code(package, before):
+        log.warning("store at a revision newer than this code, left as it is", package=package, revision=before)
+        return before
     if before is None:
         _adopt(connection, package)
     command.upgrade(alembic_config(package, connection), "head")
@@ -146,6 +162,9 @@ async def require_current(db: Database, package: str) -> str:
     async with db.engine.connect() as conn:
         revision = await conn.run_sync(current_revision)
     head = head_revision(package)
+    if _newer_than_code(package, revision):
+        log.warning("store at a revision newer than this code", package=package, revision=revision, expected=head)
+        return cast(str, revision)
     if revision != head:
         raise SchemaError(
             f"the store is at revision {revision or 'none (empty)'} and {package} expects {head}: run "
