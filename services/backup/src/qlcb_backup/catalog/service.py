@@ -6,6 +6,7 @@ import asyncio
 import re
 import shutil
 import tempfile
+import unicodedata
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -94,7 +95,8 @@ class BackupSets:
                 faults=self._faults,
             )
         except Exception as error:
-            await self._fail(set_id, f"{type(error).__name__}: {error}"[:1000], actor=actor.subject)
+            reason = unicodedata.normalize("NFC", " ".join(f"{type(error).__name__}: {error}".split()))
+            await self._fail(set_id, reason[:1000], actor=actor.subject)
             raise
         async with self._db.unit_of_work() as session:
             record, parts = await _mark_good(session, self._outbox, set_id, written, actor=actor.subject)
