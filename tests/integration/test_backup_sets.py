@@ -136,9 +136,10 @@ async def test_a_damaged_part_is_refused_naming_it_and_live_data_is_untouched(
         part_id = newer["parts"][0]["id"]  # type: ignore[index]
         refused = await api.post(f"/v1/backups/{part_id}/restore", json={"target_database": target})
     assert refused.status_code == 500, refused.text
-    assert refused.json()["code"] == "DATA_LOSS"
-    assert refusal in refused.json()["detail"]
-    assert f"{newer['id']}" in refused.json()["detail"]
+    detail = refused.json()["detail"]
+    assert detail["code"] == "DATA_LOSS"
+    assert refusal in detail["message"]
+    assert str(newer["id"]) in detail["message"]
     assert not await _exists(system, target)
     assert await _digest(system, "personnel") == live
 
