@@ -20,6 +20,10 @@ writes no file.
 `python -m bench --only resume [--people N --units N]` loads the people as `--only search` does and prints
 their resumes as PDF (`resume`), and prints that section; it writes no file.
 
+`python -m bench --only backup [--people N --units N]` loads the people as `--only search` does, then
+backs personnel's database up as a set and restores it (`backup_restore`) beside bare `pg_dump` and
+`pg_restore`, and prints the two summary rows; it writes no file.
+
 `python -m bench --only audit [--entries N]` starts PostgreSQL (and Keycloak, NATS), loads an audit
 chain and verifies it (`audit_chain`), and prints that section; it writes no file.
 
@@ -127,6 +131,9 @@ async def _run(only: str | None, sizes: run.Sizes, command: str) -> str:
         if only == "resume":
             _step(f"resume: loading {people:,} people, then printing resumes")
             return report.resume_report(await run.resumes_alone(services, admin_token, sizes.record_read, sizes.resume))
+        if only == "backup":
+            _step(f"backup: loading {people:,} people, then backup and restore beside pg_dump / pg_restore")
+            return await run.backup_and_restore(services, sizes.record_read, run_dir / "bench-backup")
         if only == "record":
             _step(f"whole records: loading {people:,} people, then reading and writing")
             return report.record_report(await run.whole_records(services, admin_token, sizes.record_read))
@@ -175,7 +182,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--only",
-        choices=["grpc", "record", "search", "export", "audit", "import", "resume", "reports"],
+        choices=["grpc", "record", "search", "export", "audit", "import", "resume", "reports", "backup"],
         help="run only these benchmarks and print them",
     )
     parser.add_argument(

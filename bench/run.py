@@ -8,11 +8,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 
 from bench import (
     audit_chain,
+    backup_restore,
     event_latency,
     export,
     grpc_call,
@@ -248,3 +251,17 @@ async def resumes_alone(
     dsn = _personnel_dsn(services)
     loaded = await record_read.load_in_child(dsn, record_sizes.people, record_sizes.units)
     return await resume.measure(services.gateway_url, admin_token, dsn, loaded, sizes)
+
+
+async def backup_and_restore(services: ServiceStack, record_sizes: record_read.Sizes, work_dir: Path) -> str:
+    """`--only backup`: the whole-record benchmark's loader, then a set of personnel's database and its
+    restore beside bare pg_dump and pg_restore. Personnel's database must hold nothing yet."""
+    postgres = services.infra.postgres
+    if postgres is None:
+        raise RuntimeError("the backup benchmark needs PostgreSQL")
+    loaded = await record_read.load_in_child(_personnel_dsn(services), record_sizes.people, record_sizes.units)
+    database = services.database_name("personnel")
+    result = await backup_restore.measure(
+        postgres.dsn(database), postgres.dsn("postgres", driver="postgresql"), database, postgres.bin_dir, work_dir
+    )
+    return "\n".join(backup_restore.rows(result, loaded.people, f"{datetime.now(UTC):%Y-%m-%d %H:%M}"))

@@ -9,6 +9,7 @@ deliberate change to the chart or an example."""
 
 from __future__ import annotations
 
+import base64
 import functools
 import json
 import os
@@ -302,6 +303,7 @@ SECRET_SAMPLES = {
     "CREDENTIAL_KEYS": json.dumps([Fernet.generate_key().decode()]),
     "SMTP_PASSWORD": "secret",
     "STORES": json.dumps({"personnel": "postgresql+asyncpg://backup:secret@db.qlcb-infra:5432/personnel"}),
+    "BACKUP_KEYS": json.dumps({"k1": base64.b64encode(os.urandom(32)).decode()}),
 }
 """What an operator's Secrets would hold, by the end of the variable's name."""
 

@@ -46,10 +46,12 @@ DEV_OVERLAY = "/etc/qlcb/realm/realm-qlcb.dev-overlay.json"
 
 def required_variables() -> dict[str, str]:
     """A fresh value for every `${VAR:?…}` of the compose file: URL-safe passwords (they go into
-    database URLs), a Fernet key for the credential key, a host name for the mail relay."""
+    database URLs), a Fernet key for the credential key, 32 bytes in base64 for the backup key, a
+    host name for the mail relay."""
     names = set(re.findall(r"\$\{(\w+):\?", COMPOSE_FILE.read_text()))
     values = {name: secrets.token_hex(20) for name in names}
     values["QLCB_CREDENTIAL_KEY"] = base64.urlsafe_b64encode(os.urandom(32)).decode()
+    values["QLCB_BACKUP_KEY"] = base64.b64encode(os.urandom(32)).decode()
     # No mail is due in this test; identity only reaches the relay when a first-login code is.
     values["QLCB_SMTP_HOST"] = "localhost"
     return values

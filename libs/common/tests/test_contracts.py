@@ -12,13 +12,15 @@ from typing import Any
 import pytest
 from google.protobuf.message import Message
 
+from qlcb.backup.v1 import backup_pb2
+from qlcb.backup.v1 import events_pb2 as backup_events
 from qlcb.identity.v1 import events_pb2 as identity_events
 from qlcb.personnel.v1 import decision_pb2, personnel_pb2, quota_pb2, record_pb2
 from qlcb.personnel.v1 import events_pb2 as personnel_events
 from qlcb.reports.v1 import events_pb2 as reports_events
 from qlcb.reports.v1 import workflow_pb2
 from qlcb_common.events import subjects
-from qlcb_common.events.contracts import IDENTITY_EVENTS, PERSONNEL_EVENTS, REPORTS_EVENTS, accept
+from qlcb_common.events.contracts import BACKUP_EVENTS, IDENTITY_EVENTS, PERSONNEL_EVENTS, REPORTS_EVENTS, accept
 from qlcb_common.events.envelope import PoisonMessage, wrap
 
 ROOT_ID, HANOI_ID, NOI_BAI_ID = (str(uuid.uuid4()) for _ in range(3))
@@ -233,7 +235,32 @@ VALID.update(
         ),
     }
 )
-CONTRACTS = {**PERSONNEL_EVENTS, **IDENTITY_EVENTS, **REPORTS_EVENTS}
+SET_ID = str(uuid.uuid4())
+
+
+def _backup(store: str = "personnel") -> backup_pb2.Backup:
+    return backup_pb2.Backup(
+        id=str(uuid.uuid4()), store=store, size_bytes=4096, sha256="ab" * 32, content_digest="cd" * 32, set_id=SET_ID
+    )
+
+
+def _backup_set(status: str, **fields: Any) -> backup_pb2.BackupSet:
+    values: dict[str, Any] = {"id": SET_ID, "status": status, "stores": ["personnel", "reports"], "key_id": "k2026"}
+    if status == "good":
+        values |= {"manifest_sha256": "ef" * 32, "parts": [_backup("personnel"), _backup("reports")]}
+    else:
+        values |= {"failure": "OSError: No space left on device"}
+    return backup_pb2.BackupSet(**(values | fields))
+
+
+VALID.update(
+    {
+        subjects.BACKUP_RUN_COMPLETED: lambda: backup_events.BackupCompleted(backup=_backup()),
+        subjects.BACKUP_SET_COMPLETED: lambda: backup_events.BackupSetCompleted(set=_backup_set("good")),
+        subjects.BACKUP_SET_FAILED: lambda: backup_events.BackupSetFailed(set=_backup_set("failed")),
+    }
+)
+CONTRACTS = {**PERSONNEL_EVENTS, **IDENTITY_EVENTS, **REPORTS_EVENTS, **BACKUP_EVENTS}
 
 
 def _envelope(subject: str, payload: Message, /, **envelope: Any) -> bytes:
@@ -253,9 +280,12 @@ def test_every_subject_either_producer_publishes_on_has_a_contract() -> None:
     published = {
         value
         for name, value in vars(subjects).items()
-        if isinstance(value, str) and name.startswith(("PERSONNEL_", "IDENTITY_", "REPORTS_")) and "*" not in value
+        if isinstance(value, str)
+        and name.startswith(("PERSONNEL_", "IDENTITY_", "REPORTS_", "BACKUP_"))
+        and "*" not in value
     } - {subjects.PERSONNEL_ALL}
-    assert set(PERSONNEL_EVENTS) | set(IDENTITY_EVENTS) | set(REPORTS_EVENTS) == published == set(VALID)
+    assert set(PERSONNEL_EVENTS) | set(IDENTITY_EVENTS) | set(REPORTS_EVENTS) | set(BACKUP_EVENTS) == published
+    assert published == set(VALID)
 
 
 @pytest.mark.parametrize("subject", sorted(VALID))
@@ -277,6 +307,7 @@ DECIDED_ON = subjects.PERSONNEL_DECISION_CHANGED
 CATALOG = subjects.PERSONNEL_CATALOG_CHANGED
 QUOTA = subjects.PERSONNEL_UNIT_QUOTA_SET
 APPROVED, RETURNED = subjects.REPORTS_SUBMISSION_APPROVED, subjects.REPORTS_SUBMISSION_RETURNED
+SET_GOOD, SET_FAILED = subjects.BACKUP_SET_COMPLETED, subjects.BACKUP_SET_FAILED
 UNLOCKED, REMINDED, OPENED = (
     subjects.REPORTS_ASSIGNMENT_UNLOCKED,
     subjects.REPORTS_REMINDER_DUE,
@@ -287,6 +318,9 @@ UNLOCKED, REMINDED, OPENED = (
 @pytest.mark.parametrize(
     ("subject", "change", "reason"),
     [
+        (SET_GOOD, lambda e: e.set.parts.pop(), "set.parts: phải có đúng một phần cho mỗi kho"),
+        (SET_GOOD, lambda e: setattr(e.set.parts[0], "sha256", "x"), "set.parts[0].sha256: không phải SHA-256"),
+        (SET_FAILED, lambda e: setattr(e.set, "failure", ""), "set.failure"),
         (CREATED, lambda e: setattr(e.person, "personal_id", "٠٠١٠٨٨٠٠٠١٢٣"), "person.personal_id: Số định danh"),
         (CREATED, lambda e: setattr(e.person, "staff_number", "HQ 0123"), "person.staff_number: Số hiệu cán bộ"),
         (RETIRE, lambda e: setattr(e.person, "full_name", "Nguyễn\u202eThủy"), "person.full_name: Không được chứa"),

@@ -8,6 +8,7 @@ from nats.js import JetStreamContext
 from qlcb.backup.v1 import backup_pb2, backup_pb2_grpc
 from qlcb_backup.catalog import models as _catalog  # noqa: F401  (registers the table)
 from qlcb_backup.catalog import service as catalog
+from qlcb_backup.catalog.service import BackupSets
 from qlcb_backup.db_models import make_outbox
 from qlcb_backup.grpc_api import BackupServicer
 from qlcb_backup.settings import BackupSettings
@@ -27,9 +28,11 @@ def build_app() -> GrpcApp:
     outbox = make_outbox()
     stores = StoreRegistry(settings.stores, pg_bin_dir=settings.pg_bin_dir)
     faults = FaultPoints.from_settings()
+    keyring = settings.keyring()
 
     def register(server: grpc.aio.Server, db: Database) -> Sequence[str]:
-        servicer = BackupServicer(db, outbox, stores, settings.backup_dir)
+        sets = BackupSets(db, outbox, backup_dir=settings.backup_dir, keyring=keyring, faults=faults)
+        servicer = BackupServicer(db, sets, stores)
         backup_pb2_grpc.add_BackupServiceServicer_to_server(servicer, server)
         return [backup_pb2.DESCRIPTOR.services_by_name["BackupService"].full_name]
 
@@ -37,6 +40,7 @@ def build_app() -> GrpcApp:
         return [OutboxRelay(service=SERVICE, db=db, outbox=outbox, js=js, faults=faults).run]
 
     async def prepare(db: Database) -> None:
+        await BackupSets(db, outbox, backup_dir=settings.backup_dir, keyring=keyring, faults=faults).recover()
         async with db.unit_of_work() as session:
             await catalog.export_last_success(session, stores=stores.names)
 

@@ -1,24 +1,22 @@
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from qlcb.backup.v1 import backup_pb2, backup_pb2_grpc
 from qlcb_backup.catalog import service as catalog
+from qlcb_backup.catalog.service import BackupSets
 from qlcb_backup.stores.registry import StoreRegistry
 from qlcb_common.db import Database
-from qlcb_common.events.outbox import Outbox
 from qlcb_common.grpc_interceptor import current_principal
 
 Context = Any
 
 
 class BackupServicer(backup_pb2_grpc.BackupServiceServicer):
-    def __init__(self, db: Database, outbox: Outbox, stores: StoreRegistry, backup_dir: Path) -> None:
+    def __init__(self, db: Database, sets: BackupSets, stores: StoreRegistry) -> None:
         self._db = db
-        self._outbox = outbox
+        self._sets = sets
         self._stores = stores
-        self._backup_dir = backup_dir
 
     async def CreateBackup(
         self, request: backup_pb2.CreateBackupRequest, context: Context
@@ -26,13 +24,26 @@ class BackupServicer(backup_pb2_grpc.BackupServiceServicer):
         actor = current_principal()
         catalog.require_operator(actor)
         store = self._stores.get(request.store)
-        taken = await catalog.take_backup(store, store_name=request.store, backup_dir=self._backup_dir)
+        record, parts = await self._sets.take({request.store: store}, actor=actor)
+        return backup_pb2.CreateBackupResponse(backup=catalog.to_proto(parts[0], set_id=record.id))
+
+    async def CreateBackupSet(
+        self, request: backup_pb2.CreateBackupSetRequest, context: Context
+    ) -> backup_pb2.CreateBackupSetResponse:
+        actor = current_principal()
+        catalog.require_operator(actor)
+        names = list(request.stores) or self._stores.names
+        stores = {name: self._stores.get(name) for name in names}
+        record, parts = await self._sets.take(stores, actor=actor)
+        return backup_pb2.CreateBackupSetResponse(set=catalog.set_to_proto(record, parts))
+
+    async def ListBackupSets(
+        self, request: backup_pb2.ListBackupSetsRequest, context: Context
+    ) -> backup_pb2.ListBackupSetsResponse:
+        catalog.require_operator(current_principal())
         async with self._db.unit_of_work() as session:
-            record = await catalog.record_backup(
-                session, outbox=self._outbox, actor=actor, store_name=request.store, taken=taken
-            )
-        catalog.backup_completed(record)
-        return backup_pb2.CreateBackupResponse(backup=catalog.to_proto(record))
+            sets = await catalog.list_sets(session)
+        return backup_pb2.ListBackupSetsResponse(sets=[catalog.set_to_proto(s, parts) for s, parts in sets])
 
     async def ListBackups(
         self, request: backup_pb2.ListBackupsRequest, context: Context
@@ -42,7 +53,7 @@ class BackupServicer(backup_pb2_grpc.BackupServiceServicer):
             return backup_pb2.ListBackupsResponse()
         async with self._db.unit_of_work() as session:
             records = await catalog.list_backups(session, store_name=request.store)
-        return backup_pb2.ListBackupsResponse(backups=[catalog.to_proto(r) for r in records])
+        return backup_pb2.ListBackupsResponse(backups=[catalog.to_proto(r, set_id=s) for r, s in records])
 
     async def RestoreBackup(
         self, request: backup_pb2.RestoreBackupRequest, context: Context
@@ -50,7 +61,7 @@ class BackupServicer(backup_pb2_grpc.BackupServiceServicer):
         catalog.require_operator(current_principal())
         async with self._db.unit_of_work() as session:
             record = await catalog.get_backup(session, request.backup_id)
-        digest = await catalog.restore_backup(self._stores.get(record.store), record, target=request.target_database)
+        digest = await self._sets.restore(self._stores.get(record.store), record, target=request.target_database)
         return backup_pb2.RestoreBackupResponse(
             target_database=request.target_database,
             content_digest=digest,

@@ -305,8 +305,28 @@ class BackupPublic(BaseModel):
     store: str
     created_at: datetime
     size_bytes: int
-    sha256: str
+    sha256: str = Field(description="SHA-256 của tệp phần sao lưu (đã nén, mã hóa)")
     content_digest: str
+    set_id: str = Field(description="Bộ sao lưu chứa phần này")
+
+
+class BackupSetCreate(BaseModel):
+    stores: list[Annotated[str, Field(pattern=STORE)]] = Field(
+        default_factory=list, max_length=32, description="Các kho dữ liệu; bỏ trống: mọi kho"
+    )
+
+
+class BackupSetPublic(BaseModel):
+    id: str
+    status: str = Field(description="running: đang ghi; good: hoàn tất, đã kiểm tra; failed: lỗi")
+    created_at: datetime
+    finished_at: datetime | None
+    stores: list[str]
+    key_id: str = Field(description="Mã khóa mã hóa các phần")
+    size_bytes: int
+    manifest_sha256: str = Field(description="SHA-256 của bản kê đã ký")
+    failure: str = Field(description="Lý do khi bộ lỗi")
+    parts: list[BackupPublic]
 
 
 class RestoreCreate(BaseModel):

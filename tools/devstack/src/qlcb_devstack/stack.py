@@ -7,8 +7,10 @@ require the gateway's client certificate, and the gateway checks every certifica
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
+import secrets
 import ssl
 import sys
 from collections.abc import Mapping
@@ -129,6 +131,7 @@ class ServiceStack:
         self.databases = dict(databases or {})
         self.database_urls = {name: self._database_url(name) for name in DATABASES}
         self.credential_key = Fernet.generate_key().decode()
+        self.backup_keys = {"dev-1": base64.b64encode(secrets.token_bytes(32)).decode()}
         self._replica_ports: dict[str, tuple[int, int]] = {}
         for service, count in (replicas or {}).items():
             if service not in GRPC_SERVICES or count < 1:
@@ -296,6 +299,8 @@ class ServiceStack:
             env[prefix + "BACKUP_DIR"] = str(self.run_dir / "backups")
             # Every service's store, its own catalogue of backups included.
             env[prefix + "STORES"] = json.dumps(self.database_urls)
+            env[prefix + "KEYS"] = json.dumps(self.backup_keys)
+            env[prefix + "CURRENT_KEY_ID"] = next(iter(self.backup_keys))
             if self.infra.postgres is not None:
                 env[prefix + "PG_BIN_DIR"] = str(self.infra.postgres.bin_dir)
         if service == "gateway":

@@ -21,6 +21,8 @@ from google.protobuf.descriptor import EnumDescriptor
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from qlcb.backup.v1 import backup_pb2
+from qlcb.backup.v1 import events_pb2 as backup_events
 from qlcb.events.v1.envelope_pb2 import Envelope
 from qlcb.identity.v1 import events_pb2 as identity_events
 from qlcb.personnel.v1 import decision_pb2, personnel_pb2
@@ -548,3 +550,57 @@ REPORTS_EVENTS: Contracts = {
     subjects.REPORTS_REMINDER_DUE: Contract(reports_events.ReminderDue, _reminder_due),
 }
 """Every subject reports publishes on."""
+
+
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+BACKUP_SET_STATUSES = frozenset({"running", "good", "failed"})
+
+
+def _backup(backup: backup_pb2.Backup, field: str, found: list[FieldViolation]) -> None:
+    _uuid(backup.id, f"{field}.id", found)
+    _uuid(backup.set_id, f"{field}.set_id", found)
+    _short(backup.store, f"{field}.store", 63, found, required=True)
+    if not SHA256.fullmatch(backup.sha256):
+        found.append(FieldViolation(f"{field}.sha256", "không phải SHA-256 dạng hex"))
+    if backup.size_bytes <= 0:
+        found.append(FieldViolation(f"{field}.size_bytes", "phải lớn hơn 0"))
+
+
+def _backup_completed(event: backup_events.BackupCompleted) -> list[FieldViolation]:
+    found: list[FieldViolation] = []
+    _backup(event.backup, "backup", found)
+    return found
+
+
+def _backup_set(status: str) -> Callable[[Any], list[FieldViolation]]:
+    """A set as its event carries it: good with a part per store and a signed manifest, or failed with why."""
+
+    def violations(event: backup_events.BackupSetCompleted | backup_events.BackupSetFailed) -> list[FieldViolation]:
+        found: list[FieldViolation] = []
+        backup_set = event.set
+        _uuid(backup_set.id, "set.id", found)
+        if backup_set.status != status:
+            found.append(FieldViolation("set.status", f"phải là {status}"))
+        if not backup_set.stores:
+            found.append(FieldViolation("set.stores", "không có kho dữ liệu nào"))
+        _short(backup_set.key_id, "set.key_id", 64, found, required=True)
+        if status == "good":
+            if not SHA256.fullmatch(backup_set.manifest_sha256):
+                found.append(FieldViolation("set.manifest_sha256", "không phải SHA-256 dạng hex"))
+            if sorted(part.store for part in backup_set.parts) != sorted(backup_set.stores):
+                found.append(FieldViolation("set.parts", "phải có đúng một phần cho mỗi kho dữ liệu"))
+            for n, part in enumerate(backup_set.parts):
+                _backup(part, f"set.parts[{n}]", found)
+        else:
+            _short(backup_set.failure, "set.failure", 1024, found, required=True)
+        return found
+
+    return violations
+
+
+BACKUP_EVENTS: Contracts = {
+    subjects.BACKUP_RUN_COMPLETED: Contract(backup_events.BackupCompleted, _backup_completed),
+    subjects.BACKUP_SET_COMPLETED: Contract(backup_events.BackupSetCompleted, _backup_set("good")),
+    subjects.BACKUP_SET_FAILED: Contract(backup_events.BackupSetFailed, _backup_set("failed")),
+}
+"""Every subject backup publishes on (no service consumes them yet: alerts and operators do)."""

@@ -1,44 +1,51 @@
-"""Taking, cataloguing and restoring backups (R-OPS-2). Only the system-admin tier may."""
+"""Taking, cataloguing and restoring backup sets (R-OPS-2, ADR 0021). Only the system-admin tier may."""
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import os
 import re
+import shutil
+import tempfile
+import unicodedata
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Final
 
+import structlog
 from prometheus_client import Gauge
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb.backup.v1 import backup_pb2, events_pb2
-from qlcb_backup.catalog.models import BackupRecord
+from qlcb_backup.catalog.models import BackupRecord, BackupSetPart, BackupSetRecord
+from qlcb_backup.protection.keyring import Keyring
+from qlcb_backup.sets.reading import open_part
+from qlcb_backup.sets.writing import WrittenSet, remove_partial_sets, set_folder, write_set
 from qlcb_backup.stores.base import Store
 from qlcb_common import authz
 from qlcb_common.auth import Principal
 from qlcb_common.authz import Action, Section
-from qlcb_common.errors import AlreadyExists, DataLoss, InvalidArgument, NotFound
+from qlcb_common.db import Database
+from qlcb_common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from qlcb_common.events import subjects
 from qlcb_common.events.outbox import Outbox
+from qlcb_common.faults import FaultPoints
+
+log = structlog.get_logger(__name__)
 
 TARGET_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+RUNNING: Final = "running"
+GOOD: Final = "good"
+FAILED: Final = "failed"
+INTERRUPTED: Final = "Bị gián đoạn: dịch vụ sao lưu dừng khi bộ chưa hoàn tất"
+SYSTEM_ACTOR: Final = "qlcb-backup"
 LAST_SUCCESS = Gauge(
     "qlcb_backup_last_success_timestamp_seconds",
-    "When the newest catalogued backup of each configured store was taken; 0 for a store never backed up",
+    "When the newest good set holding each configured store was taken; 0 for a store never backed up",
     ["store"],
 )
-
-
-@dataclass(frozen=True)
-class TakenBackup:
-    path: Path
-    size_bytes: int
-    sha256: str
-    content_digest: str
 
 
 def require_operator(actor: Principal) -> None:
@@ -46,55 +53,158 @@ def require_operator(actor: Principal) -> None:
     authz.require(actor, Section.BACKUP, Action.OPERATE, "/")
 
 
-async def take_backup(store: Store, *, store_name: str, backup_dir: Path) -> TakenBackup:
-    """Dumps the store to a file that appears under its final name only when complete."""
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    final = backup_dir / store_name / f"{store_name}-{stamp}-{uuid.uuid4().hex[:8]}.backup"
-    partial = final.with_suffix(".partial")
-    await asyncio.to_thread(final.parent.mkdir, parents=True, exist_ok=True)
-    try:
-        digest = await store.dump(partial)
-        size, sha256 = await asyncio.to_thread(_seal, partial, final)
-    finally:
-        await asyncio.to_thread(partial.unlink, missing_ok=True)
-    return TakenBackup(final, size, sha256, digest)
+class BackupSets:
+    """The set workflow: a catalogue row while the parts are written, marked good or failed after."""
+
+    def __init__(
+        self, db: Database, outbox: Outbox, *, backup_dir: Path, keyring: Keyring, faults: FaultPoints
+    ) -> None:
+        self._db = db
+        self._outbox = outbox
+        self._backup_dir = backup_dir
+        self._keyring = keyring
+        self._faults = faults
+
+    async def take(
+        self, stores: Mapping[str, Store], *, actor: Principal
+    ) -> tuple[BackupSetRecord, list[BackupRecord]]:
+        set_id = str(uuid.uuid4())
+        created_at = datetime.now(UTC)
+        async with self._db.unit_of_work() as session:
+            session.add(
+                BackupSetRecord(
+                    id=set_id,
+                    status=RUNNING,
+                    created_at=created_at,
+                    stores=",".join(sorted(stores)),
+                    key_id=self._keyring.current_id,
+                    path=str(set_folder(self._backup_dir, set_id)),
+                    size_bytes=0,
+                    manifest_sha256="",
+                    failure="",
+                    created_by=actor.subject,
+                )
+            )
+        try:
+            written = await write_set(
+                stores,
+                set_id=set_id,
+                created_at=created_at,
+                backup_dir=self._backup_dir,
+                keyring=self._keyring,
+                faults=self._faults,
+            )
+        except Exception as error:
+            reason = unicodedata.normalize("NFC", " ".join(f"{type(error).__name__}: {error}".split()))
+            await self._fail(set_id, reason[:1000], actor=actor.subject)
+            raise
+        async with self._db.unit_of_work() as session:
+            record, parts = await _mark_good(session, self._outbox, set_id, written, actor=actor.subject)
+        for part in parts:
+            LAST_SUCCESS.labels(part.store).set(record.created_at.timestamp())
+        log.info("backup set good", set_id=set_id, stores=record.stores, size_bytes=record.size_bytes)
+        return record, parts
+
+    async def _fail(self, set_id: str, reason: str, *, actor: str) -> None:
+        async with self._db.unit_of_work() as session:
+            record = await session.get(BackupSetRecord, set_id)
+            if record is not None:
+                await _mark_failed(session, self._outbox, record, reason, actor=actor)
+        log.warning("backup set failed", set_id=set_id, reason=reason)
+
+    async def recover(self) -> None:
+        """At start: sets left running by a stop are failed, their partial folders removed."""
+        removed = await asyncio.to_thread(remove_partial_sets, self._backup_dir)
+        async with self._db.unit_of_work() as session:
+            for record in (
+                await session.scalars(select(BackupSetRecord).where(BackupSetRecord.status == RUNNING))
+            ).all():
+                await _mark_failed(session, self._outbox, record, INTERRUPTED, actor=SYSTEM_ACTOR)
+        if removed:
+            log.warning("removed the folders of sets cut short", folders=removed)
+
+    async def restore(self, store: Store, record: BackupRecord, *, target: str) -> str:
+        """Restores one part into a new database after checking the signed manifest, the part's
+        SHA-256 and every chunk; returns the restored content digest. Live data is never touched:
+        the target must not exist, and nothing is created unless the part opens whole."""
+        if not TARGET_NAME.fullmatch(target):
+            raise InvalidArgument.single("target_database", "Chữ thường, số và '_', bắt đầu bằng chữ, tối đa 63 ký tự")
+        if await store.target_exists(target):
+            raise AlreadyExists(f"target_database: cơ sở dữ liệu {target} đã tồn tại")
+        async with self._db.unit_of_work() as session:
+            membership = await session.get(BackupSetPart, record.id)
+            backup_set = await session.get(BackupSetRecord, membership.set_id) if membership is not None else None
+        if backup_set is None or backup_set.status != GOOD:
+            raise FailedPrecondition(f"Bản sao lưu {record.id} không thuộc bộ sao lưu nào đã hoàn tất")
+        work = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix=".restore-", dir=self._backup_dir))
+        try:
+            await open_part(
+                Path(backup_set.path),
+                set_id=backup_set.id,
+                store=record.store,
+                keyring=self._keyring,
+                plain=work / "part",
+            )
+            return await store.restore(work / "part", target)
+        finally:
+            await asyncio.to_thread(shutil.rmtree, work, ignore_errors=True)
 
 
-def _seal(partial: Path, final: Path) -> tuple[int, str]:
-    """Flushes the finished dump to disk, gives it its final name, returns its size and SHA-256."""
-    with partial.open("rb") as file:
-        os.fsync(file.fileno())
-    partial.rename(final)
-    return final.stat().st_size, file_sha256(final)
-
-
-async def record_backup(
-    session: AsyncSession, *, outbox: Outbox, actor: Principal, store_name: str, taken: TakenBackup
-) -> BackupRecord:
-    record = BackupRecord(
-        id=str(uuid.uuid4()),
-        store=store_name,
-        created_at=datetime.now(UTC),
-        path=str(taken.path),
-        size_bytes=taken.size_bytes,
-        sha256=taken.sha256,
-        content_digest=taken.content_digest,
-        created_by=actor.subject,
-    )
-    session.add(record)
+async def _mark_good(
+    session: AsyncSession, outbox: Outbox, set_id: str, written: WrittenSet, *, actor: str
+) -> tuple[BackupSetRecord, list[BackupRecord]]:
+    record = await session.get(BackupSetRecord, set_id)
+    if record is None:
+        raise NotFound(f"Không có bộ sao lưu {set_id}")
+    record.status = GOOD
+    record.finished_at = datetime.now(UTC)
+    record.size_bytes = written.size_bytes
+    record.manifest_sha256 = written.manifest_sha256
+    parts = []
+    for entry in written.manifest.parts:
+        part = BackupRecord(
+            id=str(uuid.uuid4()),
+            store=entry.store,
+            created_at=record.created_at,
+            path=str(written.folder / entry.file),
+            size_bytes=entry.size_bytes,
+            sha256=entry.sha256,
+            content_digest=entry.content_digest,
+            created_by=record.created_by,
+        )
+        session.add(part)
+        parts.append(part)
     await session.flush()
+    for part in parts:
+        session.add(BackupSetPart(backup_id=part.id, set_id=set_id))
+        await outbox.add(
+            session,
+            subject=subjects.BACKUP_RUN_COMPLETED,
+            payload=events_pb2.BackupCompleted(backup=to_proto(part, set_id=set_id)),
+            actor=actor,
+        )
     await outbox.add(
         session,
-        subject=subjects.BACKUP_RUN_COMPLETED,
-        payload=events_pb2.BackupCompleted(backup=to_proto(record)),
-        actor=actor.subject,
+        subject=subjects.BACKUP_SET_COMPLETED,
+        payload=events_pb2.BackupSetCompleted(set=set_to_proto(record, parts)),
+        actor=actor,
     )
-    return record
+    await session.flush()
+    return record, parts
 
 
-def backup_completed(record: BackupRecord) -> None:
-    """Called once the backup's catalogue entry is committed."""
-    LAST_SUCCESS.labels(record.store).set(record.created_at.timestamp())
+async def _mark_failed(
+    session: AsyncSession, outbox: Outbox, record: BackupSetRecord, reason: str, *, actor: str
+) -> None:
+    record.status = FAILED
+    record.finished_at = datetime.now(UTC)
+    record.failure = reason
+    await outbox.add(
+        session,
+        subject=subjects.BACKUP_SET_FAILED,
+        payload=events_pb2.BackupSetFailed(set=set_to_proto(record, [])),
+        actor=actor,
+    )
 
 
 async def export_last_success(session: AsyncSession, *, stores: list[str]) -> None:
@@ -106,11 +216,25 @@ async def export_last_success(session: AsyncSession, *, stores: list[str]) -> No
         LAST_SUCCESS.labels(store).set(taken.timestamp() if taken is not None else 0)
 
 
-async def list_backups(session: AsyncSession, *, store_name: str) -> list[BackupRecord]:
-    query = select(BackupRecord).order_by(BackupRecord.created_at.desc())
+async def list_backups(session: AsyncSession, *, store_name: str) -> list[tuple[BackupRecord, str]]:
+    """Every catalogued part, newest first, with its set."""
+    query = (
+        select(BackupRecord, BackupSetPart.set_id)
+        .join(BackupSetPart, BackupSetPart.backup_id == BackupRecord.id)
+        .order_by(BackupRecord.created_at.desc())
+    )
     if store_name:
         query = query.where(BackupRecord.store == store_name)
-    return list((await session.scalars(query)).all())
+    return [(record, set_id) for record, set_id in (await session.execute(query)).all()]
+
+
+async def list_sets(session: AsyncSession) -> list[tuple[BackupSetRecord, list[BackupRecord]]]:
+    sets = list((await session.scalars(select(BackupSetRecord).order_by(BackupSetRecord.created_at.desc()))).all())
+    parts: dict[str, list[BackupRecord]] = {}
+    query = select(BackupRecord, BackupSetPart.set_id).join(BackupSetPart, BackupSetPart.backup_id == BackupRecord.id)
+    for record, set_id in (await session.execute(query)).all():
+        parts.setdefault(set_id, []).append(record)
+    return [(s, sorted(parts.get(s.id, []), key=lambda p: p.store)) for s in sets]
 
 
 async def get_backup(session: AsyncSession, backup_id: str) -> BackupRecord:
@@ -120,34 +244,31 @@ async def get_backup(session: AsyncSession, backup_id: str) -> BackupRecord:
     return record
 
 
-async def restore_backup(store: Store, record: BackupRecord, *, target: str) -> str:
-    """Restores into a new database after checking the file; returns the restored content digest."""
-    if not TARGET_NAME.fullmatch(target):
-        raise InvalidArgument.single("target_database", "Chữ thường, số và '_', bắt đầu bằng chữ, tối đa 63 ký tự")
-    if await store.target_exists(target):
-        raise AlreadyExists(f"target_database: cơ sở dữ liệu {target} đã tồn tại")
-    path = Path(record.path)
-    if not await asyncio.to_thread(_intact, path, record.sha256):
-        raise DataLoss(f"Tệp sao lưu {record.id} bị mất hoặc hỏng (SHA-256 không khớp)")
-    return await store.restore(path, target)
-
-
-def _intact(path: Path, sha256: str) -> bool:
-    return path.is_file() and file_sha256(path) == sha256
-
-
-def file_sha256(path: Path) -> str:
-    with path.open("rb") as file:
-        return hashlib.file_digest(file, "sha256").hexdigest()
-
-
-def to_proto(record: BackupRecord) -> backup_pb2.Backup:
+def to_proto(record: BackupRecord, *, set_id: str) -> backup_pb2.Backup:
     backup = backup_pb2.Backup(
         id=record.id,
         store=record.store,
         size_bytes=record.size_bytes,
         sha256=record.sha256,
         content_digest=record.content_digest,
+        set_id=set_id,
     )
     backup.created_at.FromDatetime(record.created_at)
     return backup
+
+
+def set_to_proto(record: BackupSetRecord, parts: list[BackupRecord]) -> backup_pb2.BackupSet:
+    backup_set = backup_pb2.BackupSet(
+        id=record.id,
+        status=record.status,
+        stores=record.stores.split(",") if record.stores else [],
+        key_id=record.key_id,
+        size_bytes=record.size_bytes or 0,
+        manifest_sha256=record.manifest_sha256 or "",
+        failure=record.failure or "",
+        parts=[to_proto(part, set_id=record.id) for part in parts],
+    )
+    backup_set.created_at.FromDatetime(record.created_at)
+    if record.finished_at is not None:
+        backup_set.finished_at.FromDatetime(record.finished_at)
+    return backup_set

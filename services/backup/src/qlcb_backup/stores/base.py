@@ -2,8 +2,16 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+
+
+@dataclass(frozen=True)
+class StoreVersions:
+    tool: str
+    schema: str
+    """No service has schema migrations yet (ADR 0003): a digest of its tables and columns."""
 
 
 class Store(Protocol):
@@ -11,6 +19,9 @@ class Store(Protocol):
 
     async def dump(self, destination: Path) -> str:
         """Writes a backup to `destination`; returns the content digest of exactly what was dumped."""
+
+    async def versions(self) -> StoreVersions:
+        """The dump tool's version and a digest of the schema, for the set's manifest."""
 
     async def target_exists(self, name: str) -> bool: ...
 

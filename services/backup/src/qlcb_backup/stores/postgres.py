@@ -4,6 +4,7 @@ snapshot, so that a backup taken under load still verifies exactly after restore
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import shutil
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from qlcb_backup.stores.base import combine
+from qlcb_backup.stores.base import StoreVersions, combine
 from qlcb_common.errors import AlreadyExists, FailedPrecondition
 
 MAINTENANCE_DATABASE = "postgres"
@@ -37,6 +38,8 @@ class PostgresStore:
                 await self._run(
                     "pg_dump",
                     "--format=custom",
+                    # zstd compresses the part (protection/framing.py): a second compression costs time only
+                    "--compress=0",
                     "--no-owner",
                     f"--snapshot={snapshot}",
                     f"--file={destination}",
@@ -45,6 +48,22 @@ class PostgresStore:
         finally:
             await conn.close()
         return digest
+
+    async def versions(self) -> StoreVersions:
+        tool = await self._run("pg_dump", "--version")
+        conn = await self._connect(self._database)
+        try:
+            columns = await conn.fetch(
+                "SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns"
+                " WHERE table_schema = 'public' ORDER BY table_name, ordinal_position"
+            )
+            revision = None
+            if await conn.fetchval("SELECT to_regclass('public.alembic_version') IS NOT NULL"):
+                revision = await conn.fetchval("SELECT version_num FROM alembic_version")
+        finally:
+            await conn.close()
+        schema = hashlib.sha256("\n".join("|".join(map(str, row)) for row in columns).encode()).hexdigest()
+        return StoreVersions(tool=tool.strip(), schema=f"revision:{revision or 'none'} columns-sha256:{schema}")
 
     async def target_exists(self, name: str) -> bool:
         conn = await self._connect(MAINTENANCE_DATABASE)
@@ -78,18 +97,19 @@ class PostgresStore:
             host=self._host, port=self._port, user=self._user, password=self._password, database=database
         )
 
-    async def _run(self, tool: str, *args: str, database: str | None = None) -> None:
+    async def _run(self, tool: str, *args: str, database: str | None = None) -> str:
         env = dict(os.environ, PGHOST=self._host, PGPORT=str(self._port), PGUSER=self._user)
         if self._password:
             env["PGPASSWORD"] = self._password
         if database:
             env["PGDATABASE"] = database
         process = await asyncio.create_subprocess_exec(
-            str(self._tool(tool)), *args, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+            str(self._tool(tool)), *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
         )
-        _, stderr = await process.communicate()
+        stdout, stderr = await process.communicate()
         if process.returncode != 0:
             raise FailedPrecondition(f"{tool} failed: {stderr.decode(errors='replace').strip()[-500:]}")
+        return stdout.decode(errors="replace")
 
     def _tool(self, name: str) -> Path:
         if self._bin_dir is not None:

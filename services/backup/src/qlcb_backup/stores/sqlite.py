@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from qlcb_backup.stores.base import combine
+from qlcb_backup.stores.base import StoreVersions, combine
 from qlcb_common.errors import AlreadyExists
 
 
@@ -23,6 +23,12 @@ class SqliteStore:
     async def dump(self, destination: Path) -> str:
         await asyncio.to_thread(_copy, self.path, destination)
         return await asyncio.to_thread(file_digest, destination)
+
+    async def versions(self) -> StoreVersions:
+        return StoreVersions(
+            tool=f"sqlite3 {sqlite3.sqlite_version} online backup",
+            schema=await asyncio.to_thread(schema_digest, self.path),
+        )
 
     def target_path(self, name: str) -> Path:
         return self.path.parent / f"{name}.sqlite3"
@@ -69,3 +75,15 @@ def file_digest(path: Path) -> str:
         return combine(digests)
     finally:
         conn.close()
+
+
+def schema_digest(path: Path) -> str:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        definitions = [row[0] or "" for row in conn.execute("SELECT sql FROM sqlite_master ORDER BY type, name")]
+        versioned = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'alembic_version'").fetchone()
+        revision = conn.execute("SELECT version_num FROM alembic_version").fetchone() if versioned else None
+    finally:
+        conn.close()
+    digest = hashlib.sha256("\n".join(definitions).encode()).hexdigest()
+    return f"revision:{revision[0] if revision else 'none'} sql-sha256:{digest}"

@@ -7,7 +7,15 @@ from fastapi import APIRouter, Query, status
 
 from qlcb.backup.v1 import backup_pb2
 from qlcb_gateway.dependencies import BackendsDep, Caller
-from qlcb_gateway.schemas import STORE, BackupCreate, BackupPublic, RestoreCreate, RestorePublic
+from qlcb_gateway.schemas import (
+    STORE,
+    BackupCreate,
+    BackupPublic,
+    BackupSetCreate,
+    BackupSetPublic,
+    RestoreCreate,
+    RestorePublic,
+)
 
 router = APIRouter(prefix="/v1", tags=["Sao lưu"])
 
@@ -20,7 +28,41 @@ def _backup(backup: backup_pb2.Backup) -> BackupPublic:
         size_bytes=backup.size_bytes,
         sha256=backup.sha256,
         content_digest=backup.content_digest,
+        set_id=backup.set_id,
     )
+
+
+def _set(backup_set: backup_pb2.BackupSet) -> BackupSetPublic:
+    return BackupSetPublic(
+        id=backup_set.id,
+        status=backup_set.status,
+        created_at=backup_set.created_at.ToDatetime(tzinfo=UTC),
+        finished_at=backup_set.finished_at.ToDatetime(tzinfo=UTC) if backup_set.HasField("finished_at") else None,
+        stores=list(backup_set.stores),
+        key_id=backup_set.key_id,
+        size_bytes=backup_set.size_bytes,
+        manifest_sha256=backup_set.manifest_sha256,
+        failure=backup_set.failure,
+        parts=[_backup(part) for part in backup_set.parts],
+    )
+
+
+@router.post("/backup-sets", status_code=status.HTTP_201_CREATED)
+async def create_backup_set(body: BackupSetCreate, principal: Caller, backends: BackendsDep) -> BackupSetPublic:
+    """Sao lưu ngay một bộ gồm các kho dữ liệu đã chọn (mọi kho khi bỏ trống), nén và mã hóa."""
+    response = await backends.backup.CreateBackupSet(
+        backup_pb2.CreateBackupSetRequest(stores=body.stores), **backends.call_options(principal.token)
+    )
+    return _set(response.set)
+
+
+@router.get("/backup-sets")
+async def list_backup_sets(principal: Caller, backends: BackendsDep) -> list[BackupSetPublic]:
+    """Các bộ sao lưu, mới nhất trước, kể cả bộ lỗi."""
+    response = await backends.backup.ListBackupSets(
+        backup_pb2.ListBackupSetsRequest(), **backends.call_options(principal.token)
+    )
+    return [_set(s) for s in response.sets]
 
 
 @router.post("/backups", status_code=status.HTTP_201_CREATED)
@@ -46,7 +88,8 @@ async def list_backups(
 async def restore_backup(
     backup_id: str, body: RestoreCreate, principal: Caller, backends: BackendsDep
 ) -> RestorePublic:
-    """Phục hồi bản sao lưu vào một CSDL mới và kiểm tra nội dung."""
+    """Phục hồi một phần của bộ sao lưu vào một CSDL mới: kiểm tra chữ ký bản kê, SHA-256 và từng khối
+    mã hóa trước, rồi kiểm tra nội dung. Phần hỏng, bị cắt, bị tráo hoặc sai khóa bị từ chối."""
     response = await backends.backup.RestoreBackup(
         backup_pb2.RestoreBackupRequest(backup_id=backup_id, target_database=body.target_database),
         **backends.call_options(principal.token),

@@ -18,6 +18,23 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.create_table(
+        "backup_sets",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("stores", sa.String(length=1024), nullable=False),
+        sa.Column("key_id", sa.String(length=64), nullable=False),
+        sa.Column("path", sa.String(length=1024), nullable=False),
+        sa.Column("size_bytes", sa.BigInteger(), nullable=False),
+        sa.Column("manifest_sha256", sa.String(length=64), nullable=False),
+        sa.Column("failure", sa.String(length=1024), nullable=False),
+        sa.Column("created_by", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index(op.f("ix_backup_sets_created_at"), "backup_sets", ["created_at"], unique=False)
+    op.create_index(op.f("ix_backup_sets_status"), "backup_sets", ["status"], unique=False)
+    op.create_table(
         "backups",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("store", sa.String(length=64), nullable=False),
@@ -43,11 +60,31 @@ def upgrade() -> None:
         sa.UniqueConstraint("event_id"),
     )
     op.create_index("ix_outbox_unpublished", "outbox", ["seq"], unique=False, postgresql_where="published_at IS NULL")
+    op.create_table(
+        "backup_set_parts",
+        sa.Column("backup_id", sa.String(length=36), nullable=False),
+        sa.Column("set_id", sa.String(length=36), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["backup_id"],
+            ["backups.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["set_id"],
+            ["backup_sets.id"],
+        ),
+        sa.PrimaryKeyConstraint("backup_id"),
+    )
+    op.create_index(op.f("ix_backup_set_parts_set_id"), "backup_set_parts", ["set_id"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_backup_set_parts_set_id"), table_name="backup_set_parts")
+    op.drop_table("backup_set_parts")
     op.drop_index("ix_outbox_unpublished", table_name="outbox", postgresql_where="published_at IS NULL")
     op.drop_table("outbox")
     op.drop_index(op.f("ix_backups_store"), table_name="backups")
     op.drop_index(op.f("ix_backups_created_at"), table_name="backups")
     op.drop_table("backups")
+    op.drop_index(op.f("ix_backup_sets_status"), table_name="backup_sets")
+    op.drop_index(op.f("ix_backup_sets_created_at"), table_name="backup_sets")
+    op.drop_table("backup_sets")
