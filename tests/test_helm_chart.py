@@ -372,8 +372,13 @@ def test_production_without_tls_is_refused_when_rendering_as_the_gateway_would_r
 
 @pytest.mark.parametrize("example", EXAMPLES)
 def test_the_gateway_reaches_the_backends_it_checks_over_tls_by_their_service_names(example: str) -> None:
-    env = _service_env(objects(example), "gateway")
-    assert env["QLCB_GATEWAY_PERSONNEL_TARGET"] == f"{RELEASE}-personnel:50051"
+    docs = objects(example)
+    env = _service_env(docs, "gateway")
+    # Every replica's address (ADR 0012): a headless Service, resolved again as connections recycle.
+    assert env["QLCB_GATEWAY_PERSONNEL_TARGET"] == f"dns:///{RELEASE}-personnel:50051"
+    for backend in ("personnel", "reports", "backup"):
+        assert named(docs, "Service", f"{RELEASE}-{backend}")["spec"]["clusterIP"] == "None"
+    assert "clusterIP" not in named(docs, "Service", f"{RELEASE}-gateway")["spec"]
     assert env["QLCB_GATEWAY_IDENTITY_URL"] == f"https://{RELEASE}-identity:8081"
     assert env["QLCB_GATEWAY_GRPC_TLS_CA_FILE"] == "/etc/qlcb/tls/ca.crt"
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 import grpc
@@ -17,6 +17,8 @@ from grpc_health.v1._async import HealthServicer
 
 from qlcb.personnel.v1 import personnel_pb2, personnel_pb2_grpc, search_pb2, search_pb2_grpc
 from qlcb_common.grpc_client import balanced_channel, reads, service_config
+from qlcb_common.grpc_runtime import server_options
+from qlcb_common.settings import GrpcServiceSettings
 
 PERSONNEL = personnel_pb2.DESCRIPTOR.services_by_name["PersonnelService"]
 SEARCH = search_pb2.DESCRIPTOR.services_by_name["PersonSearchService"]
@@ -30,11 +32,13 @@ class Replica(personnel_pb2_grpc.PersonnelServiceServicer):
         self.name = name
         self.unavailable = False
         self.calls: Counter[str] = Counter()
+        self.peers: set[str] = set()
 
     async def GetPerson(
         self, request: personnel_pb2.GetPersonRequest, context: grpc.aio.ServicerContext[object, object]
     ) -> personnel_pb2.GetPersonResponse:
         self.calls["GetPerson"] += 1
+        self.peers.add(context.peer())
         if self.unavailable:
             await context.abort(grpc.StatusCode.UNAVAILABLE, f"{self.name} is going away")
         return personnel_pb2.GetPersonResponse(person=personnel_pb2.Person(id=request.id, full_name=self.name))
@@ -59,8 +63,8 @@ class Running:
 Replicas = tuple[Running, Running, personnel_pb2_grpc.PersonnelServiceStub]
 
 
-async def _start(name: str) -> Running:
-    server = grpc.aio.server()
+async def _start(name: str, options: Sequence[tuple[str, int]] = ()) -> Running:
+    server = grpc.aio.server(options=options)
     # The generated stubs declare every method abstract; a replica implements the two it is asked.
     replica, health = Replica(name), HealthServicer()  # type: ignore[abstract]
     personnel_pb2_grpc.add_PersonnelServiceServicer_to_server(replica, server)
@@ -178,3 +182,21 @@ async def test_an_export_streams_through_the_balanced_channel_and_is_never_asked
 async def _read_names(call: AsyncIterator[search_pb2.ExportPersonsResponse], names: list[str]) -> None:
     async for chunk in call:
         names += [p.full_name for p in chunk.persons]
+
+
+async def test_connections_are_recycled_at_their_age_without_failing_a_call() -> None:
+    """What lets the gateway find replicas added behind a headless Service: it resolves the name
+    again whenever a connection ends, and the service ends each one at its age."""
+    settings = GrpcServiceSettings(database_url="sqlite+aiosqlite://", grpc_max_connection_age_seconds=0.3)
+    replica = await _start("a", server_options(settings))
+    channel = balanced_channel(f"127.0.0.1:{replica.port}", [PERSONNEL])
+    stub = personnel_pb2_grpc.PersonnelServiceStub(channel)
+    deadline = time.monotonic() + 20
+    try:
+        while len(replica.replica.peers) < 3:
+            assert time.monotonic() < deadline, f"connections never recycled: {replica.replica.peers}"
+            assert set(await _answered_by(stub, 5)) == {"a"}
+            await asyncio.sleep(0.05)
+    finally:
+        await channel.close()
+        await replica.server.stop(0)

@@ -184,7 +184,7 @@ addresses, ports, certificate files, the realm files) then the service's own `se
 {{- range $backend := $svc.backends -}}
 {{- $target := index $root.Values.services $backend -}}
 {{- $host := include "qlcb.componentName" (dict "root" $root "name" $backend) -}}
-{{- $_ := set $data (printf "%s%s_TARGET" $prefix (upper $backend)) (printf "%s:%s" $host (toJson $target.ports.grpc)) -}}
+{{- $_ := set $data (printf "%s%s_TARGET" $prefix (upper $backend)) (printf "dns:///%s:%s" $host (toJson $target.ports.grpc)) -}}
 {{- end -}}
 {{- if $svc.callsIdentity -}}
 {{- $identity := $root.Values.services.identity -}}

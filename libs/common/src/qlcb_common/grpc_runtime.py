@@ -102,7 +102,7 @@ async def serve(app: GrpcApp) -> int:
                 faults=FaultPoints.from_settings(),
             )
         ],
-        options=[("grpc.so_reuseport", 0)],
+        options=server_options(settings),
     )
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
@@ -179,6 +179,15 @@ async def serve(app: GrpcApp) -> int:
         clean = calls_finished and workers_finished
         log.info("stopped", clean=clean, calls_finished=calls_finished, workers_finished=workers_finished)
     return 0 if clean else 1
+
+
+def server_options(settings: GrpcServiceSettings) -> list[tuple[str, int]]:
+    """No port shared with another process; connections recycled after their age (no grace: calls in
+    flight, exports included, finish on the old connection)."""
+    return [
+        ("grpc.so_reuseport", 0),
+        ("grpc.max_connection_age_ms", int(settings.grpc_max_connection_age_seconds * 1000)),
+    ]
 
 
 def server_credentials(settings: GrpcServiceSettings) -> grpc.ServerCredentials | None:

@@ -243,6 +243,14 @@ class GrpcServiceSettings(ServiceSettings, DatabaseSettings, NatsClientSettings)
         description="Serve gRPC server reflection, which lists and describes the service's API to anyone "
         "without a token (for tools such as grpcurl); off unless a development setup asks for it",
     )
+    grpc_max_connection_age_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="How long a client's connection may live before the service asks it to reconnect (an HTTP/2 "
+        "GOAWAY; calls in flight finish on it, new ones go on a new connection). Reconnecting is when a client "
+        "resolves a headless Service's addresses again, so replicas added by scaling get calls within this "
+        "time",
+    )
     shutdown_unready_seconds: float = Field(
         default=5.0,
         ge=0,
