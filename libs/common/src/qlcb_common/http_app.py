@@ -30,6 +30,7 @@ from qlcb_common.errors import (
 from qlcb_common.metrics import AUTH_FAILURES, HTTP_DURATION, HTTP_REQUESTS
 from qlcb_common.ops_http import Readiness, ops_routes
 from qlcb_common.settings import HttpApiSettings
+from qlcb_common.shutdown import Calls
 
 bearer_scheme = HTTPBearer(auto_error=False, description="Keycloak access token of the qlcb realm")
 
@@ -41,6 +42,10 @@ def instrument(
     `http.max_upload_bytes` rather than `http.max_body_bytes`."""
     for route in ops_routes(readiness):
         app.router.routes.append(route)
+    ops_paths = frozenset(route.path for route in ops_routes(readiness))
+    calls = Calls()
+    app.state.readiness = readiness
+    app.state.calls = calls
     # Added first, so it runs inside the metrics middleware (its 413s are counted) and outside
     # routing: an oversized body is refused before it is parsed or its token checked.
     app.add_middleware(
@@ -51,11 +56,16 @@ def instrument(
     async def red_metrics(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         started = time.perf_counter()
         code = 500
+        counted = request.url.path not in ops_paths  # probes and scrapes are not callers
+        if counted:
+            calls.started()
         try:
             response = await call_next(request)
             code = response.status_code
             return response
         finally:
+            if counted:
+                calls.finished()
             route = _route_template(request)
             HTTP_REQUESTS.labels(service, request.method, route, str(code)).inc()
             HTTP_DURATION.labels(service, request.method, route).observe(time.perf_counter() - started)

@@ -180,6 +180,14 @@ class ServiceSettings(BaseSettings):
         "(then they are cancelled), and again how long relays, consumers and pollers may take to finish "
         "the batch or message in hand (then they are cancelled; what they held is redelivered)",
     )
+    shutdown_unready_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="On SIGTERM, the longest time the service reports itself unready (/readyz 503, gRPC "
+        "health NOT_SERVING) while still answering, so that balancers stop sending it calls before it "
+        "refuses them; it moves on as soon as no call has arrived for half a second (clients balancing "
+        "on gRPC health, as the gateway does, stop at once)",
+    )
 
 
 class DatabaseSettings(BaseSettings):
@@ -250,14 +258,6 @@ class GrpcServiceSettings(ServiceSettings, DatabaseSettings, NatsClientSettings)
         "GOAWAY; calls in flight finish on it, new ones go on a new connection). Reconnecting is when a client "
         "resolves a headless Service's addresses again, so replicas added by scaling get calls within this "
         "time",
-    )
-    shutdown_unready_seconds: float = Field(
-        default=5.0,
-        ge=0,
-        description="On SIGTERM, the longest time the service reports itself unready (/readyz 503, gRPC "
-        "health NOT_SERVING) while still answering, so that balancers stop sending it calls before it "
-        "refuses them; it moves on as soon as no call has arrived for half a second (clients balancing "
-        "on gRPC health, as the gateway does, stop at once)",
     )
 
     @field_validator("grpc_tls_cert_file", "grpc_tls_key_file", "grpc_tls_client_ca_file")

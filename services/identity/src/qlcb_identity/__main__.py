@@ -1,9 +1,7 @@
 import argparse
-import math
 import sys
 
-import uvicorn
-
+from qlcb_common import http_server
 from qlcb_common.certificates import export_certificate_expiry
 from qlcb_common.logging import configure_logging
 from qlcb_identity import credential_rotation
@@ -30,15 +28,12 @@ def main() -> int:
     configure_logging("identity", settings.log_level)
     if settings.tls_cert_file is not None:
         export_certificate_expiry("identity", "https", settings.tls_cert_file)
-    uvicorn.run(
+    http_server.run(
         create_app(settings),
-        host=settings.host,
+        settings,
         port=settings.port,
         ssl_certfile=settings.tls_cert_file,
         ssl_keyfile=settings.tls_key_file,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_seconds),  # whole seconds
     )
     return 0
 
