@@ -612,6 +612,27 @@ async def _get_report(p: Probe) -> httpx.Response:
     return await p.api.get(f"/v1/report-assignments/{(await _read_report(p))['id']}")
 
 
+@operation("GET", "/v1/report-assignments/{assignment_id}/export", "report.read")
+async def _export_report(p: Probe) -> httpx.Response:
+    return await p.api.get(f"/v1/report-assignments/{(await _read_report(p))['id']}/export", params={"format": "csv"})
+
+
+@operation("GET", "/v1/report-periods/{period_id}/rollup", "report.read")
+async def _export_rollup(p: Probe) -> httpx.Response:
+    report = await _read_report(p)
+    return await p.api.get(
+        f"/v1/report-periods/{report['period_id']}/rollup", params={"unit_id": p.unit_id, "format": "csv"}
+    )
+
+
+@operation("GET", "/v1/report-periods/{period_id}/chart", "report.read")
+async def _report_chart(p: Probe) -> httpx.Response:
+    report = await _read_report(p)
+    return await p.api.get(
+        f"/v1/report-periods/{report['period_id']}/chart", params={"unit_id": p.unit_id, "format": "json"}
+    )
+
+
 @operation("PUT", "/v1/report-assignments/{assignment_id}/values", "report.send")
 async def _save_report(p: Probe) -> httpx.Response:
     report = await _report(p)
