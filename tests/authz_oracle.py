@@ -348,6 +348,12 @@ report.approve                    own      -    F   F   F    F    F    F    F   
 report.approve                    below    Y    Y   F   F    F    Y    F    Y    -
 report.approve                    outside  -    Y   F   F    F    F    F    F    F
 report.approve                    dept     Y    Y   F   F    F    F    F    F    F
+# The roll-up to the national report system (R-REP-5, 004 Điều 9.3, 13) is the sector's: its
+# deliveries are read, sent again and recorded as sent by other means (R-OPS-1, 004 Điều 9.4) by the
+# system admin and the sector's personnel department, which approves reports over the whole sector;
+# the sector's leadership, which only reads reports, and every unit-level tier, none.
+report_rollup.read                any      Y    Y   F   F    F    F    F    F    F
+report_rollup.operate             any      Y    Y   F   F    F    F    F    F    F
 # Catalogs are read by everyone and kept by the sector HR tier (R-PER-6); backups and restores are
 # the system admin's technical operations; everyone reads their own account.
 catalog.read                      any      Y    Y   Y   Y    Y    Y    Y    Y    Y

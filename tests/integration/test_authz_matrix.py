@@ -684,6 +684,26 @@ async def _reopen_report(p: Probe) -> httpx.Response:
     return await p.api.post(f"/v1/report-assignments/{report['id']}/reopen", json={"reason": "Cần đính chính"})
 
 
+@operation("GET", "/v1/report-rollup/deliveries", "report_rollup.read")
+async def _rollup_deliveries(p: Probe) -> httpx.Response:
+    return await p.api.get("/v1/report-rollup/deliveries", params={"limit": "10"})
+
+
+@operation("POST", "/v1/report-rollup/deliveries/{delivery_id}/retry", "report_rollup.operate")
+async def _retry_rollup(p: Probe) -> httpx.Response:
+    """A delivery pending (the suite's reports has no national endpoint): sent again at once."""
+    report = await _report(p, "approved", code="HQHN-NB")
+    listed = await _created(p.admin.get("/v1/report-rollup/deliveries", params={"period_id": report["period_id"]}))
+    return await p.api.post(f"/v1/report-rollup/deliveries/{listed['items'][0]['id']}/retry")
+
+
+@operation("POST", "/v1/report-assignments/{assignment_id}/sent-outside", "report_rollup.operate")
+async def _sent_outside(p: Probe) -> httpx.Response:
+    report = await _report(p, code="HQHN-NB")
+    body = {"sent_on": vietnam_today().isoformat(), "channel": "Văn bản điện tử", "reference": "12/BC-HQHN"}
+    return await p.api.post(f"/v1/report-assignments/{report['id']}/sent-outside", json=body)
+
+
 @operation("GET", "/v1/units/{unit_id}/retirements-due", "unit.read")
 async def _retirements_due(p: Probe) -> httpx.Response:
     return await p.api.get(f"/v1/units/{p.unit_id}/retirements-due", params={"from": "2027-01-01"})

@@ -18,6 +18,7 @@ from qlcb.identity.v1 import events_pb2 as identity_events
 from qlcb.personnel.v1 import decision_pb2, personnel_pb2, quota_pb2, record_pb2
 from qlcb.personnel.v1 import events_pb2 as personnel_events
 from qlcb.reports.v1 import events_pb2 as reports_events
+from qlcb.reports.v1 import rollup_pb2 as reports_rollup
 from qlcb.reports.v1 import workflow_pb2
 from qlcb_common.events import subjects
 from qlcb_common.events.contracts import BACKUP_EVENTS, IDENTITY_EVENTS, PERSONNEL_EVENTS, REPORTS_EVENTS, accept
@@ -235,6 +236,37 @@ VALID.update(
         ),
     }
 )
+
+
+def _delivery(status: str, **fields: Any) -> Message:
+    values: dict[str, Any] = {
+        "id": str(uuid.uuid4()),
+        "assignment_id": str(uuid.uuid4()),
+        "report_version": 4,
+        "regime_id": REGIME_ID,
+        "regime_code": "BC-NS-THANG",
+        "period_id": PERIOD_ID,
+        "period_key": "2026-11",
+        "unit_id": HANOI_ID,
+        "unit_name": "Cục Hải quan Hà Nội",
+        "status": status,
+        "attempts": 3,
+        "idempotency_key": "qlcb-rollup-0b7c1c9e-5a7e-4c1e-9f0e-3d2b1a0c9e8f-v4",
+        "created_at": "2026-11-25T03:00:00+00:00",
+    }
+    if status == "sent":
+        values |= {"last_status": 201, "acknowledged_at": "2026-11-25T03:00:05+00:00"}
+    else:
+        values |= {"last_status": 400, "last_error": "HTTP 400: Thiếu chỉ tiêu bắt buộc"}
+    return reports_rollup.RollupDeliveryChanged(delivery=reports_rollup.Delivery(**(values | fields)))
+
+
+VALID.update(
+    {
+        subjects.REPORTS_ROLLUP_SENT: lambda: _delivery("sent"),
+        subjects.REPORTS_ROLLUP_FAILED: lambda: _delivery("failed"),
+    }
+)
 SET_ID = str(uuid.uuid4())
 
 
@@ -308,6 +340,7 @@ CATALOG = subjects.PERSONNEL_CATALOG_CHANGED
 QUOTA = subjects.PERSONNEL_UNIT_QUOTA_SET
 APPROVED, RETURNED = subjects.REPORTS_SUBMISSION_APPROVED, subjects.REPORTS_SUBMISSION_RETURNED
 SET_GOOD, SET_FAILED = subjects.BACKUP_SET_COMPLETED, subjects.BACKUP_SET_FAILED
+ROLLUP_SENT, ROLLUP_FAILED = subjects.REPORTS_ROLLUP_SENT, subjects.REPORTS_ROLLUP_FAILED
 UNLOCKED, REMINDED, OPENED = (
     subjects.REPORTS_ASSIGNMENT_UNLOCKED,
     subjects.REPORTS_REMINDER_DUE,
@@ -321,6 +354,9 @@ UNLOCKED, REMINDED, OPENED = (
         (SET_GOOD, lambda e: e.set.parts.pop(), "set.parts: phải có đúng một phần cho mỗi kho"),
         (SET_GOOD, lambda e: setattr(e.set.parts[0], "sha256", "x"), "set.parts[0].sha256: không phải SHA-256"),
         (SET_FAILED, lambda e: setattr(e.set, "failure", ""), "set.failure"),
+        (ROLLUP_SENT, lambda e: setattr(e.delivery, "acknowledged_at", ""), "delivery.acknowledged_at"),
+        (ROLLUP_SENT, lambda e: setattr(e.delivery, "status", "failed"), "delivery.status: phải là sent"),
+        (ROLLUP_FAILED, lambda e: setattr(e.delivery, "last_error", ""), "delivery.last_error"),
         (CREATED, lambda e: setattr(e.person, "personal_id", "٠٠١٠٨٨٠٠٠١٢٣"), "person.personal_id: Số định danh"),
         (CREATED, lambda e: setattr(e.person, "staff_number", "HQ 0123"), "person.staff_number: Số hiệu cán bộ"),
         (RETIRE, lambda e: setattr(e.person, "full_name", "Nguyễn\u202eThủy"), "person.full_name: Không được chứa"),

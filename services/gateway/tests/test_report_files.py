@@ -63,7 +63,8 @@ def _fonts(reader: PdfReader) -> dict[str, bool]:
     """Each font the pages name, and whether its program is in the file."""
     found: dict[str, bool] = {}
     for page in reader.pages:
-        for reference in page["/Resources"]["/Font"].values():
+        resources: Any = page["/Resources"]
+        for reference in resources["/Font"].values():
             font: Any = reference.get_object()
             descriptor = font.get("/FontDescriptor")
             if descriptor is None and "/DescendantFonts" in font:

@@ -10,6 +10,8 @@ from qlcb.reports.v1 import (
     regimes_pb2_grpc,
     reports_pb2,
     reports_pb2_grpc,
+    rollup_pb2,
+    rollup_pb2_grpc,
     workflow_pb2,
     workflow_pb2_grpc,
 )
@@ -29,6 +31,9 @@ from qlcb_reports.grpc_api import ReportsServicer
 from qlcb_reports.headcount import projection
 from qlcb_reports.regimes import models as _regimes  # noqa: F401  (registers the tables)
 from qlcb_reports.regimes.grpc_api import ReportRegimeServicer
+from qlcb_reports.rollup import models as _rollup  # noqa: F401  (registers the tables)
+from qlcb_reports.rollup.connector import NationalConnector
+from qlcb_reports.rollup.grpc_api import ReportRollupServicer
 from qlcb_reports.settings import ReportsSettings
 from qlcb_reports.workflow import models as _workflow  # noqa: F401  (registers the tables)
 from qlcb_reports.workflow import reminders
@@ -55,8 +60,10 @@ def build_app() -> GrpcApp:
         workflow_pb2_grpc.add_ReportSubmissionServiceServicer_to_server(
             ReportSubmissionServicer(db, outbox, delegations, working), server
         )
+        rollup_pb2_grpc.add_ReportRollupServiceServicer_to_server(ReportRollupServicer(db), server)
         return [
             reports_pb2.DESCRIPTOR.services_by_name["ReportsService"].full_name,
+            rollup_pb2.DESCRIPTOR.services_by_name["ReportRollupService"].full_name,
             regimes_pb2.DESCRIPTOR.services_by_name["ReportRegimeService"].full_name,
             workflow_pb2.DESCRIPTOR.services_by_name["ReportAssignmentService"].full_name,
             workflow_pb2.DESCRIPTOR.services_by_name["ReportSubmissionService"].full_name,
@@ -100,13 +107,17 @@ def build_app() -> GrpcApp:
         async def remind(stopping: Stopping) -> None:
             await reminders.run(db, outbox, working, settings.reminder_interval_seconds, stopping)
 
-        return [
+        workers: list[Worker] = [
             consumer.run,
             follow_delegations.run,
             follow_holders.run,
             OutboxRelay(service=SERVICE, db=db, outbox=outbox, js=js, faults=faults).run,
             remind,
         ]
+        if settings.national_url is not None:
+            # Off without an endpoint: the deliveries wait, pending, until one is configured.
+            workers.append(NationalConnector(db=db, outbox=outbox, settings=settings, faults=faults).run)
+        return workers
 
     return GrpcApp(
         name=SERVICE,

@@ -28,6 +28,7 @@ from qlcb.identity.v1 import events_pb2 as identity_events
 from qlcb.personnel.v1 import decision_pb2, personnel_pb2
 from qlcb.personnel.v1 import events_pb2 as personnel_events
 from qlcb.reports.v1 import events_pb2 as reports_events
+from qlcb.reports.v1 import rollup_pb2 as reports_rollup
 from qlcb.reports.v1 import workflow_pb2 as reports_workflow
 from qlcb_common import decision_kinds, record_sections
 from qlcb_common import personnel_rules as rules
@@ -541,6 +542,34 @@ def _reminder_due(event: reports_events.ReminderDue) -> list[FieldViolation]:
     return found
 
 
+_ROLLUP_STATUS = {subjects.REPORTS_ROLLUP_SENT: "sent", subjects.REPORTS_ROLLUP_FAILED: "failed"}
+
+
+def _rollup_changed(subject: str) -> Callable[[reports_rollup.RollupDeliveryChanged], list[FieldViolation]]:
+    """A delivery to the national report system acknowledged (with when), or failed (with why)."""
+
+    def violations(event: reports_rollup.RollupDeliveryChanged) -> list[FieldViolation]:
+        found: list[FieldViolation] = []
+        delivery = event.delivery
+        for name in ("id", "assignment_id", "regime_id", "period_id", "unit_id"):
+            _uuid(getattr(delivery, name), f"delivery.{name}", found)
+        _regime_code(delivery.regime_code, found)
+        status = _ROLLUP_STATUS[subject]
+        if delivery.status != status:
+            found.append(FieldViolation("delivery.status", f"phải là {status}"))
+        if delivery.report_version < 1 or delivery.attempts < 1:
+            found.append(FieldViolation("delivery.attempts", "từ 1"))
+        if not delivery.idempotency_key:
+            found.append(FieldViolation("delivery.idempotency_key", "bắt buộc"))
+        if status == "sent" and not delivery.acknowledged_at:
+            found.append(FieldViolation("delivery.acknowledged_at", "bắt buộc khi đã gửi"))
+        if status == "failed" and not delivery.last_error:
+            found.append(FieldViolation("delivery.last_error", "bắt buộc khi gửi lỗi"))
+        return found
+
+    return violations
+
+
 REPORTS_EVENTS: Contracts = {
     subjects.REPORTS_PERIOD_OPENED: Contract(reports_events.PeriodOpened, _period_opened),
     **{
@@ -548,6 +577,10 @@ REPORTS_EVENTS: Contracts = {
         for subject in (*subjects.REPORTS_SUBMISSION_CHANGES, subjects.REPORTS_ASSIGNMENT_UNLOCKED)
     },
     subjects.REPORTS_REMINDER_DUE: Contract(reports_events.ReminderDue, _reminder_due),
+    **{
+        subject: Contract(reports_rollup.RollupDeliveryChanged, _rollup_changed(subject))
+        for subject in (subjects.REPORTS_ROLLUP_SENT, subjects.REPORTS_ROLLUP_FAILED)
+    },
 }
 """Every subject reports publishes on."""
 

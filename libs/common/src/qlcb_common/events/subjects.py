@@ -33,6 +33,8 @@ REPORTS_SUBMISSION_APPROVED = "qlcb.reports.submission.approved"
 REPORTS_SUBMISSION_REOPENED = "qlcb.reports.submission.reopened"
 REPORTS_ASSIGNMENT_UNLOCKED = "qlcb.reports.assignment.unlocked"
 REPORTS_REMINDER_DUE = "qlcb.reports.reminder.due"
+REPORTS_ROLLUP_SENT = "qlcb.reports.rollup.sent"
+REPORTS_ROLLUP_FAILED = "qlcb.reports.rollup.failed"
 REPORTS_SUBMISSION_CHANGES = (
     REPORTS_SUBMISSION_SUBMITTED,
     REPORTS_SUBMISSION_RECALLED,

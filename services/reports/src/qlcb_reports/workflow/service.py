@@ -43,6 +43,7 @@ from qlcb_reports.regimes import periods
 from qlcb_reports.regimes import service as regimes
 from qlcb_reports.regimes.indicators import check_values, consolidated
 from qlcb_reports.regimes.models import ReportRegime
+from qlcb_reports.rollup import service as rollup
 from qlcb_reports.workflow.messages import assignment_to_proto, period_to_proto, transition_to_proto
 from qlcb_reports.workflow.models import Assignment, ReportPeriod
 from qlcb_reports.workflow.states import RULES, STEP_LABELS, NotAllowed, Role, State, Step, locked, next_state
@@ -445,6 +446,11 @@ async def transition(
     assignment.version += 1
     row = await _record(session, caller, assignment, action=rule.done, from_state=from_state, reason=text)
     await _publish(session, caller, assignment, row, f"qlcb.reports.submission.{rule.done}")
+    # A top-level report goes on to the national report system (R-REP-5): in this transaction.
+    if step is Step.APPROVE:
+        await rollup.approved(session, assignment)
+    elif step is Step.REOPEN:
+        await rollup.reopened(session, assignment)
     return assignment, row
 
 

@@ -220,9 +220,66 @@ def upgrade() -> None:
         unique=False,
         postgresql_ops={"unit_path": "varchar_pattern_ops"},
     )
+    op.create_table(
+        "report_sent_outside",
+        sa.Column("assignment_id", sa.String(length=36), nullable=False),
+        sa.Column("sent_on", sa.Date(), nullable=False),
+        sa.Column("channel", sa.String(length=255), nullable=False),
+        sa.Column("reference", sa.String(length=255), nullable=False),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("recorded_by", sa.String(length=255), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["assignment_id"],
+            ["report_assignments.id"],
+        ),
+        sa.PrimaryKeyConstraint("assignment_id"),
+    )
+    op.create_table(
+        "rollup_deliveries",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("assignment_id", sa.String(length=36), nullable=False),
+        sa.Column("report_version", sa.Integer(), nullable=False),
+        sa.Column("idempotency_key", sa.String(length=80), nullable=False),
+        sa.Column("regime_id", sa.String(length=36), nullable=False),
+        sa.Column("regime_code", sa.String(length=32), nullable=False),
+        sa.Column("period_id", sa.String(length=36), nullable=False),
+        sa.Column("period_key", sa.String(length=32), nullable=False),
+        sa.Column("unit_id", sa.String(length=36), nullable=False),
+        sa.Column("unit_name", sa.String(length=255), nullable=False),
+        sa.Column("payload", sa.JSON(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_status", sa.Integer(), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("acknowledged_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["assignment_id"],
+            ["report_assignments.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("assignment_id", "report_version"),
+        sa.UniqueConstraint("idempotency_key"),
+    )
+    op.create_index(op.f("ix_rollup_deliveries_assignment_id"), "rollup_deliveries", ["assignment_id"], unique=False)
+    op.create_index(
+        "ix_rollup_deliveries_due",
+        "rollup_deliveries",
+        ["next_attempt_at"],
+        unique=False,
+        postgresql_where="status = 'pending'",
+    )
+    op.create_index("ix_rollup_deliveries_period", "rollup_deliveries", ["period_id", "created_at"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_rollup_deliveries_period", table_name="rollup_deliveries")
+    op.drop_index("ix_rollup_deliveries_due", table_name="rollup_deliveries", postgresql_where="status = 'pending'")
+    op.drop_index(op.f("ix_rollup_deliveries_assignment_id"), table_name="rollup_deliveries")
+    op.drop_table("rollup_deliveries")
+    op.drop_table("report_sent_outside")
     op.drop_index(
         "ix_report_assignments_scope",
         table_name="report_assignments",
