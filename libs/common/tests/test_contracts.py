@@ -246,7 +246,7 @@ def _backup(store: str = "personnel") -> backup_pb2.Backup:
 
 def _backup_set(status: str, **fields: Any) -> backup_pb2.BackupSet:
     values: dict[str, Any] = {"id": SET_ID, "status": status, "stores": ["personnel", "reports"], "key_id": "k2026"}
-    if status == "good":
+    if status in ("good", "pruned"):
         values |= {"manifest_sha256": "ef" * 32, "parts": [_backup("personnel"), _backup("reports")]}
     else:
         values |= {"failure": "OSError: No space left on device"}
@@ -258,6 +258,7 @@ VALID.update(
         subjects.BACKUP_RUN_COMPLETED: lambda: backup_events.BackupCompleted(backup=_backup()),
         subjects.BACKUP_SET_COMPLETED: lambda: backup_events.BackupSetCompleted(set=_backup_set("good")),
         subjects.BACKUP_SET_FAILED: lambda: backup_events.BackupSetFailed(set=_backup_set("failed")),
+        subjects.BACKUP_SET_PRUNED: lambda: backup_events.BackupSetPruned(set=_backup_set("pruned")),
     }
 )
 CONTRACTS = {**PERSONNEL_EVENTS, **IDENTITY_EVENTS, **REPORTS_EVENTS, **BACKUP_EVENTS}
@@ -321,6 +322,7 @@ UNLOCKED, REMINDED, OPENED = (
         (SET_GOOD, lambda e: e.set.parts.pop(), "set.parts: phải có đúng một phần cho mỗi kho"),
         (SET_GOOD, lambda e: setattr(e.set.parts[0], "sha256", "x"), "set.parts[0].sha256: không phải SHA-256"),
         (SET_FAILED, lambda e: setattr(e.set, "failure", ""), "set.failure"),
+        (subjects.BACKUP_SET_PRUNED, lambda e: e.set.parts.pop(), "set.parts: phải có đúng một phần cho mỗi kho"),
         (CREATED, lambda e: setattr(e.person, "personal_id", "٠٠١٠٨٨٠٠٠١٢٣"), "person.personal_id: Số định danh"),
         (CREATED, lambda e: setattr(e.person, "staff_number", "HQ 0123"), "person.staff_number: Số hiệu cán bộ"),
         (RETIRE, lambda e: setattr(e.person, "full_name", "Nguyễn\u202eThủy"), "person.full_name: Không được chứa"),
