@@ -754,6 +754,11 @@ async def _create_backup_set(p: Probe) -> httpx.Response:
     return await p.api.post("/v1/backup-sets", json={"stores": ["reports"]})
 
 
+@operation("POST", "/v1/backup-sets/prune", "backup.operate")
+async def _prune_backup_sets(p: Probe) -> httpx.Response:
+    return await p.api.post("/v1/backup-sets/prune")
+
+
 @operation("POST", "/v1/backups/{backup_id}/restore", "backup.operate")
 async def _restore_backup(p: Probe) -> httpx.Response:
     backup = await _created(p.admin.post("/v1/backups", json={"store": "reports"}))

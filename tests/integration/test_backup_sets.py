@@ -16,7 +16,7 @@ import os
 import secrets
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -192,7 +192,7 @@ class OwnBackup:
     def backups(self) -> Path:
         return self.run_dir / "backups"
 
-    def env(self, keys: dict[str, str], current: str) -> dict[str, str]:
+    def env(self, keys: dict[str, str], current: str, extra: Mapping[str, str]) -> dict[str, str]:
         infra, prefix = self.system.infra, "QLCB_BACKUP_"
         assert infra.postgres is not None
         stores = {name: self.system.services.database_urls[name] for name in ("personnel", "reports")}
@@ -212,13 +212,16 @@ class OwnBackup:
                 prefix + "KEYS": json.dumps(keys),
                 prefix + "CURRENT_KEY_ID": current,
                 **infra.nats.client_env(prefix, "backup"),
+                **extra,
             },
         )
 
-    async def start(self, keys: dict[str, str], current: str) -> None:
+    async def start(self, keys: dict[str, str], current: str, extra: Mapping[str, str] | None = None) -> None:
+        """(Re)starts the process; `extra` adds or overrides its environment (storage, schedule, stores)."""
         self.stop()
+        env = self.env(keys, current, extra or {})
         self.process = ManagedProcess(
-            "backup-own", [sys.executable, "-m", "qlcb_backup"], log_dir=self.run_dir, env=self.env(keys, current)
+            "backup-own", [sys.executable, "-m", "qlcb_backup"], log_dir=self.run_dir, env=env
         )
         self.process.start()
         async with httpx.AsyncClient(timeout=2) as ops:

@@ -278,7 +278,7 @@ def _backup(store: str = "personnel") -> backup_pb2.Backup:
 
 def _backup_set(status: str, **fields: Any) -> backup_pb2.BackupSet:
     values: dict[str, Any] = {"id": SET_ID, "status": status, "stores": ["personnel", "reports"], "key_id": "k2026"}
-    if status == "good":
+    if status in ("good", "pruned"):
         values |= {"manifest_sha256": "ef" * 32, "parts": [_backup("personnel"), _backup("reports")]}
     else:
         values |= {"failure": "OSError: No space left on device"}
@@ -290,6 +290,7 @@ VALID.update(
         subjects.BACKUP_RUN_COMPLETED: lambda: backup_events.BackupCompleted(backup=_backup()),
         subjects.BACKUP_SET_COMPLETED: lambda: backup_events.BackupSetCompleted(set=_backup_set("good")),
         subjects.BACKUP_SET_FAILED: lambda: backup_events.BackupSetFailed(set=_backup_set("failed")),
+        subjects.BACKUP_SET_PRUNED: lambda: backup_events.BackupSetPruned(set=_backup_set("pruned")),
     }
 )
 CONTRACTS = {**PERSONNEL_EVENTS, **IDENTITY_EVENTS, **REPORTS_EVENTS, **BACKUP_EVENTS}
@@ -357,6 +358,7 @@ UNLOCKED, REMINDED, OPENED = (
         (ROLLUP_SENT, lambda e: setattr(e.delivery, "acknowledged_at", ""), "delivery.acknowledged_at"),
         (ROLLUP_SENT, lambda e: setattr(e.delivery, "status", "failed"), "delivery.status: phải là sent"),
         (ROLLUP_FAILED, lambda e: setattr(e.delivery, "last_error", ""), "delivery.last_error"),
+        (subjects.BACKUP_SET_PRUNED, lambda e: e.set.parts.pop(), "set.parts: phải có đúng một phần cho mỗi kho"),
         (CREATED, lambda e: setattr(e.person, "personal_id", "٠٠١٠٨٨٠٠٠١٢٣"), "person.personal_id: Số định danh"),
         (CREATED, lambda e: setattr(e.person, "staff_number", "HQ 0123"), "person.staff_number: Số hiệu cán bộ"),
         (RETIRE, lambda e: setattr(e.person, "full_name", "Nguyễn\u202eThủy"), "person.full_name: Không được chứa"),

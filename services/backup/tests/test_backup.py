@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
@@ -22,8 +23,10 @@ from qlcb_backup.catalog.service import BackupSets
 from qlcb_backup.db_models import Base, make_outbox
 from qlcb_backup.protection.framing import PartRefused
 from qlcb_backup.protection.keyring import KeyMissing, Keyring
+from qlcb_backup.schedule.retention import Retention
 from qlcb_backup.sets.manifest import MANIFEST_FILE, ManifestRefused
 from qlcb_backup.sets.writing import SETS_DIR
+from qlcb_backup.storage.local import LocalStorage
 from qlcb_backup.stores.base import Store
 from qlcb_backup.stores.postgres import PostgresStore
 from qlcb_backup.stores.sqlite import SqliteStore
@@ -60,6 +63,10 @@ def _sets(db: Database, tmp_path: Path, keyring: Keyring | None = None) -> Backu
         backup_dir=tmp_path / "backups",
         keyring=keyring or Keyring({"k1": K1}, "k1"),
         faults=NO_FAULT_POINTS,
+        storage=LocalStorage(tmp_path / "backups"),
+        retention=Retention(daily=7, weekly=4, monthly=12),
+        zone=ZoneInfo("Asia/Ho_Chi_Minh"),
+        lease_seconds=3600,
     )
 
 
@@ -96,7 +103,7 @@ async def test_one_set_holds_every_store_and_restores_each_verified(
     db: Database, tmp_path: Path, sqlite_store: SqliteStore, reports_store: SqliteStore
 ) -> None:
     sets = _sets(db, tmp_path)
-    record, parts = await sets.take({"personnel": sqlite_store, "reports": reports_store}, actor=ADMIN)
+    record, parts = await sets.take({"personnel": sqlite_store, "reports": reports_store}, created_by=ADMIN.subject)
     assert record.status == catalog.GOOD
     assert record.key_id == "k1"
     assert [p.store for p in parts] == ["personnel", "reports"]
@@ -136,7 +143,7 @@ async def test_a_set_whose_part_fails_is_failed_leaves_nothing_and_the_next_succ
     sets = _sets(db, tmp_path)
     failing: Store = _Failing()  # type: ignore[assignment]
     with pytest.raises(OSError, match="No space"):
-        await sets.take({"personnel": sqlite_store, "reports": failing}, actor=ADMIN)
+        await sets.take({"personnel": sqlite_store, "reports": failing}, created_by=ADMIN.subject)
     async with db.unit_of_work() as session:
         listed = await catalog.list_sets(session)
         assert await catalog.list_backups(session, store_name="") == []
@@ -144,7 +151,7 @@ async def test_a_set_whose_part_fails_is_failed_leaves_nothing_and_the_next_succ
     assert list((tmp_path / "backups" / SETS_DIR).iterdir()) == []
     assert subjects.BACKUP_SET_FAILED in await _outbox_subjects(db)
 
-    record, _ = await sets.take({"personnel": sqlite_store}, actor=ADMIN)
+    record, _ = await sets.take({"personnel": sqlite_store}, created_by=ADMIN.subject)
     assert record.status == catalog.GOOD
 
 
@@ -201,7 +208,7 @@ def _copy_part(source: BackupRecord, target: BackupRecord) -> None:
 
 
 async def _one(db: Database, tmp_path: Path, store: SqliteStore, keyring: Keyring | None = None) -> BackupRecord:
-    _, parts = await _sets(db, tmp_path, keyring).take({"personnel": store}, actor=ADMIN)
+    _, parts = await _sets(db, tmp_path, keyring).take({"personnel": store}, created_by=ADMIN.subject)
     return parts[0]
 
 
@@ -267,7 +274,9 @@ async def test_after_a_key_rotation_older_sets_restore_with_their_key(
 ) -> None:
     older = await _one(db, tmp_path, sqlite_store)
     rotated = Keyring({"k1": K1, "k2": K2}, "k2")
-    newer_set, newer_parts = await _sets(db, tmp_path, rotated).take({"personnel": sqlite_store}, actor=ADMIN)
+    newer_set, newer_parts = await _sets(db, tmp_path, rotated).take(
+        {"personnel": sqlite_store}, created_by=ADMIN.subject
+    )
     assert newer_set.key_id == "k2"
     sets = _sets(db, tmp_path, rotated)
     assert await sets.restore(sqlite_store, older, target="from_k1") == older.content_digest
@@ -341,7 +350,7 @@ async def test_postgres_set_taken_under_writes_verifies(
     sets = _sets(db, tmp_path)
     writing = asyncio.create_task(writer())
     try:
-        record, parts = await sets.take({"personnel": pg_store}, actor=ADMIN)
+        record, parts = await sets.take({"personnel": pg_store}, created_by=ADMIN.subject)
     finally:
         stop.set()
         await writing
@@ -362,7 +371,7 @@ async def test_postgres_refusals_leave_no_database_and_live_data_untouched(
     db: Database, pg_store: PostgresStore, cluster: PostgresCluster, tmp_path: Path
 ) -> None:
     sets = _sets(db, tmp_path)
-    _, parts = await sets.take({"personnel": pg_store}, actor=ADMIN)
+    _, parts = await sets.take({"personnel": pg_store}, created_by=ADMIN.subject)
     with pytest.raises(AlreadyExists):
         await sets.restore(pg_store, parts[0], target="personnel")
     _damage(parts[0], lambda data: data[:-100])
@@ -410,5 +419,5 @@ async def test_the_last_good_set_of_each_configured_store_is_exported_from_the_c
     assert _last_success("identity") == 0
     assert _last_success("retired") is None
 
-    record, _ = await _sets(db, tmp_path).take({"identity": sqlite_store}, actor=ADMIN)
+    record, _ = await _sets(db, tmp_path).take({"identity": sqlite_store}, created_by=ADMIN.subject)
     assert _last_success("identity") == record.created_at.timestamp()

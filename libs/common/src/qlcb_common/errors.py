@@ -69,3 +69,8 @@ class DataLoss(ServiceError):
 
 class Gone(ServiceError):
     """The thing existed but can no longer be had (a one-time secret already taken or expired)."""
+
+
+class Unavailable(ServiceError):
+    """Something the service depends on (e.g. an object store) did not answer, even after retries:
+    gRPC UNAVAILABLE, HTTP 503; the caller may try again later."""

@@ -27,6 +27,7 @@ from qlcb_common.errors import (
     PermissionDenied,
     ServiceError,
     StaleVersion,
+    Unavailable,
 )
 from qlcb_common.faults import NO_FAULT_POINTS, FaultPoints, grpc_call
 from qlcb_common.metrics import AUTH_FAILURES, GRPC_DURATION, GRPC_REQUESTS
@@ -48,6 +49,7 @@ _STATUS_OF: tuple[tuple[type[ServiceError], grpc.StatusCode], ...] = (
     (DataLoss, grpc.StatusCode.DATA_LOSS),
     (Gone, grpc.StatusCode.NOT_FOUND),
     (StaleVersion, grpc.StatusCode.ABORTED),
+    (Unavailable, grpc.StatusCode.UNAVAILABLE),
 )
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from zoneinfo import ZoneInfo
 
 import grpc
 from nats.js import JetStreamContext
@@ -11,7 +12,13 @@ from qlcb_backup.catalog import service as catalog
 from qlcb_backup.catalog.service import BackupSets
 from qlcb_backup.db_models import make_outbox
 from qlcb_backup.grpc_api import BackupServicer
-from qlcb_backup.settings import BackupSettings
+from qlcb_backup.schedule.cron import Schedule
+from qlcb_backup.schedule.retention import Retention
+from qlcb_backup.schedule.worker import ScheduledSets
+from qlcb_backup.settings import BackupSettings, StorageKind
+from qlcb_backup.storage.base import SetStorage
+from qlcb_backup.storage.local import LocalStorage
+from qlcb_backup.storage.s3 import S3Storage, S3Target
 from qlcb_backup.stores.registry import StoreRegistry
 from qlcb_common.db import Database
 from qlcb_common.events.relay import OutboxRelay
@@ -23,24 +30,63 @@ from qlcb_common.shutdown import Worker
 SERVICE = "backup"
 
 
+def make_storage(settings: BackupSettings) -> SetStorage:
+    if settings.storage is StorageKind.LOCAL:
+        return LocalStorage(settings.backup_dir)
+    access, secret = settings.s3_access_key_id, settings.s3_secret_access_key
+    target = S3Target(
+        bucket=settings.s3_bucket,
+        prefix=settings.s3_prefix,
+        endpoint_url=settings.s3_endpoint_url,
+        region=settings.s3_region,
+        access_key_id=access.get_secret_value() if access is not None else None,
+        secret_access_key=secret.get_secret_value() if secret is not None else None,
+        addressing_style=settings.s3_addressing_style,
+        multipart_threshold_bytes=settings.s3_multipart_threshold_bytes,
+        multipart_chunk_bytes=settings.s3_multipart_chunk_bytes,
+        max_attempts=settings.s3_max_attempts,
+        connect_timeout_seconds=settings.s3_connect_timeout_seconds,
+        read_timeout_seconds=settings.s3_read_timeout_seconds,
+    )
+    return S3Storage(target, backup_dir=settings.backup_dir)
+
+
 def build_app() -> GrpcApp:
     settings = BackupSettings()  # type: ignore[call-arg]
     outbox = make_outbox()
     stores = StoreRegistry(settings.stores, pg_bin_dir=settings.pg_bin_dir)
     faults = FaultPoints.from_settings()
     keyring = settings.keyring()
+    storage = make_storage(settings)
+    zone = ZoneInfo(settings.schedule_timezone)
+
+    def sets_of(db: Database) -> BackupSets:
+        return BackupSets(
+            db,
+            outbox,
+            backup_dir=settings.backup_dir,
+            keyring=keyring,
+            faults=faults,
+            storage=storage,
+            retention=Retention(settings.keep_daily, settings.keep_weekly, settings.keep_monthly),
+            zone=zone,
+            lease_seconds=settings.restore_lease_seconds,
+        )
 
     def register(server: grpc.aio.Server, db: Database) -> Sequence[str]:
-        sets = BackupSets(db, outbox, backup_dir=settings.backup_dir, keyring=keyring, faults=faults)
+        sets = sets_of(db)
         servicer = BackupServicer(db, sets, stores)
         backup_pb2_grpc.add_BackupServiceServicer_to_server(servicer, server)
         return [backup_pb2.DESCRIPTOR.services_by_name["BackupService"].full_name]
 
     def background(db: Database, js: JetStreamContext) -> Sequence[Worker]:
-        return [OutboxRelay(service=SERVICE, db=db, outbox=outbox, js=js, faults=faults).run]
+        workers: list[Worker] = [OutboxRelay(service=SERVICE, db=db, outbox=outbox, js=js, faults=faults).run]
+        if settings.schedule is not None:
+            workers.append(ScheduledSets(sets_of(db), stores, Schedule(settings.schedule, zone)).run)
+        return workers
 
     async def prepare(db: Database) -> None:
-        await BackupSets(db, outbox, backup_dir=settings.backup_dir, keyring=keyring, faults=faults).recover()
+        await sets_of(db).recover()
         async with db.unit_of_work() as session:
             await catalog.export_last_success(session, stores=stores.names)
 

@@ -24,7 +24,7 @@ class BackupServicer(backup_pb2_grpc.BackupServiceServicer):
         actor = current_principal()
         catalog.require_operator(actor)
         store = self._stores.get(request.store)
-        record, parts = await self._sets.take({request.store: store}, actor=actor)
+        record, parts = await self._sets.take({request.store: store}, created_by=actor.subject)
         return backup_pb2.CreateBackupResponse(backup=catalog.to_proto(parts[0], set_id=record.id))
 
     async def CreateBackupSet(
@@ -34,7 +34,7 @@ class BackupServicer(backup_pb2_grpc.BackupServiceServicer):
         catalog.require_operator(actor)
         names = list(request.stores) or self._stores.names
         stores = {name: self._stores.get(name) for name in names}
-        record, parts = await self._sets.take(stores, actor=actor)
+        record, parts = await self._sets.take(stores, created_by=actor.subject)
         return backup_pb2.CreateBackupSetResponse(set=catalog.set_to_proto(record, parts))
 
     async def ListBackupSets(
@@ -67,3 +67,13 @@ class BackupServicer(backup_pb2_grpc.BackupServiceServicer):
             content_digest=digest,
             verified=digest == record.content_digest,
         )
+
+    async def PruneBackupSets(
+        self, request: backup_pb2.PruneBackupSetsRequest, context: Context
+    ) -> backup_pb2.PruneBackupSetsResponse:
+        actor = current_principal()
+        catalog.require_operator(actor)
+        pruned = await self._sets.prune(actor=actor.subject)
+        async with self._db.unit_of_work() as session:
+            parts = {s.id: p for s, p in await catalog.list_sets(session)}
+        return backup_pb2.PruneBackupSetsResponse(pruned=[catalog.set_to_proto(s, parts.get(s.id, [])) for s in pruned])

@@ -318,7 +318,9 @@ class BackupSetCreate(BaseModel):
 
 class BackupSetPublic(BaseModel):
     id: str
-    status: str = Field(description="running: đang ghi; good: hoàn tất, đã kiểm tra; failed: lỗi")
+    status: str = Field(
+        description="running: đang ghi; good: hoàn tất, đã kiểm tra; failed: lỗi; pruned: đã xóa theo quy tắc giữ"
+    )
     created_at: datetime
     finished_at: datetime | None
     stores: list[str]

@@ -586,7 +586,7 @@ REPORTS_EVENTS: Contracts = {
 
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
-BACKUP_SET_STATUSES = frozenset({"running", "good", "failed"})
+BACKUP_SET_STATUSES = frozenset({"running", "good", "failed", "pruned"})
 
 
 def _backup(backup: backup_pb2.Backup, field: str, found: list[FieldViolation]) -> None:
@@ -606,9 +606,12 @@ def _backup_completed(event: backup_events.BackupCompleted) -> list[FieldViolati
 
 
 def _backup_set(status: str) -> Callable[[Any], list[FieldViolation]]:
-    """A set as its event carries it: good with a part per store and a signed manifest, or failed with why."""
+    """A set as its event carries it: good (or pruned, once good) with a part per store and a signed
+    manifest, or failed with why."""
 
-    def violations(event: backup_events.BackupSetCompleted | backup_events.BackupSetFailed) -> list[FieldViolation]:
+    def violations(
+        event: backup_events.BackupSetCompleted | backup_events.BackupSetFailed | backup_events.BackupSetPruned,
+    ) -> list[FieldViolation]:
         found: list[FieldViolation] = []
         backup_set = event.set
         _uuid(backup_set.id, "set.id", found)
@@ -617,7 +620,7 @@ def _backup_set(status: str) -> Callable[[Any], list[FieldViolation]]:
         if not backup_set.stores:
             found.append(FieldViolation("set.stores", "không có kho dữ liệu nào"))
         _short(backup_set.key_id, "set.key_id", 64, found, required=True)
-        if status == "good":
+        if status in ("good", "pruned"):
             if not SHA256.fullmatch(backup_set.manifest_sha256):
                 found.append(FieldViolation("set.manifest_sha256", "không phải SHA-256 dạng hex"))
             if sorted(part.store for part in backup_set.parts) != sorted(backup_set.stores):
@@ -635,5 +638,6 @@ BACKUP_EVENTS: Contracts = {
     subjects.BACKUP_RUN_COMPLETED: Contract(backup_events.BackupCompleted, _backup_completed),
     subjects.BACKUP_SET_COMPLETED: Contract(backup_events.BackupSetCompleted, _backup_set("good")),
     subjects.BACKUP_SET_FAILED: Contract(backup_events.BackupSetFailed, _backup_set("failed")),
+    subjects.BACKUP_SET_PRUNED: Contract(backup_events.BackupSetPruned, _backup_set("pruned")),
 }
 """Every subject backup publishes on (no service consumes them yet: alerts and operators do)."""

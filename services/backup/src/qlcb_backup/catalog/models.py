@@ -49,3 +49,16 @@ class BackupSetPart(Base):
 
     backup_id: Mapped[str] = mapped_column(ForeignKey("backups.id"), primary_key=True)
     set_id: Mapped[str] = mapped_column(ForeignKey("backup_sets.id"), index=True)
+
+
+class RestoreLease(Base):
+    """A restore reading a set: pruning leaves the set alone while a lease on it has not expired.
+    Removed when the restore ends; `expires_at` frees a set whose restore died with its process."""
+
+    __tablename__ = "backup_restore_leases"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    set_id: Mapped[str] = mapped_column(ForeignKey("backup_sets.id"), index=True)
+    backup_id: Mapped[str] = mapped_column(String(36))
+    taken_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)

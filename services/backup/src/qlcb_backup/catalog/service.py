@@ -9,26 +9,30 @@ import tempfile
 import unicodedata
 import uuid
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Final
+from zoneinfo import ZoneInfo
 
 import structlog
 from prometheus_client import Gauge
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb.backup.v1 import backup_pb2, events_pb2
-from qlcb_backup.catalog.models import BackupRecord, BackupSetPart, BackupSetRecord
+from qlcb_backup.catalog.models import BackupRecord, BackupSetPart, BackupSetRecord, RestoreLease
 from qlcb_backup.protection.keyring import Keyring
+from qlcb_backup.schedule.retention import Retention, sets_to_keep
+from qlcb_backup.sets.manifest import MANIFEST_FILE
 from qlcb_backup.sets.reading import open_part
-from qlcb_backup.sets.writing import WrittenSet, remove_partial_sets, set_folder, write_set
+from qlcb_backup.sets.writing import WrittenSet, part_file, remove_partial_sets, write_set
+from qlcb_backup.storage.base import SetStorage
 from qlcb_backup.stores.base import Store
 from qlcb_common import authz
 from qlcb_common.auth import Principal
 from qlcb_common.authz import Action, Section
 from qlcb_common.db import Database
-from qlcb_common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from qlcb_common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, ServiceError
 from qlcb_common.events import subjects
 from qlcb_common.events.outbox import Outbox
 from qlcb_common.faults import FaultPoints
@@ -39,6 +43,9 @@ TARGET_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 RUNNING: Final = "running"
 GOOD: Final = "good"
 FAILED: Final = "failed"
+PRUNED: Final = "pruned"
+RESTORE_LEASED: Final = "backup.restore.leased"
+"""Fault point (ADR 0011): a restore holds its lease on the set and has not read it yet."""
 INTERRUPTED: Final = "Bị gián đoạn: dịch vụ sao lưu dừng khi bộ chưa hoàn tất"
 SYSTEM_ACTOR: Final = "qlcb-backup"
 LAST_SUCCESS = Gauge(
@@ -57,17 +64,29 @@ class BackupSets:
     """The set workflow: a catalogue row while the parts are written, marked good or failed after."""
 
     def __init__(
-        self, db: Database, outbox: Outbox, *, backup_dir: Path, keyring: Keyring, faults: FaultPoints
+        self,
+        db: Database,
+        outbox: Outbox,
+        *,
+        backup_dir: Path,
+        keyring: Keyring,
+        faults: FaultPoints,
+        storage: SetStorage,
+        retention: Retention,
+        zone: ZoneInfo,
+        lease_seconds: float,
     ) -> None:
         self._db = db
         self._outbox = outbox
         self._backup_dir = backup_dir
         self._keyring = keyring
         self._faults = faults
+        self._storage = storage
+        self._retention = retention
+        self._zone = zone
+        self._lease_seconds = lease_seconds
 
-    async def take(
-        self, stores: Mapping[str, Store], *, actor: Principal
-    ) -> tuple[BackupSetRecord, list[BackupRecord]]:
+    async def take(self, stores: Mapping[str, Store], *, created_by: str) -> tuple[BackupSetRecord, list[BackupRecord]]:
         set_id = str(uuid.uuid4())
         created_at = datetime.now(UTC)
         async with self._db.unit_of_work() as session:
@@ -78,11 +97,11 @@ class BackupSets:
                     created_at=created_at,
                     stores=",".join(sorted(stores)),
                     key_id=self._keyring.current_id,
-                    path=str(set_folder(self._backup_dir, set_id)),
+                    path=self._storage.location(set_id),
                     size_bytes=0,
                     manifest_sha256="",
                     failure="",
-                    created_by=actor.subject,
+                    created_by=created_by,
                 )
             )
         try:
@@ -94,12 +113,16 @@ class BackupSets:
                 keyring=self._keyring,
                 faults=self._faults,
             )
+            files = [entry.file for entry in written.manifest.parts] + [MANIFEST_FILE]
+            await self._storage.publish(written.folder, set_id, files)
         except Exception as error:
             reason = unicodedata.normalize("NFC", " ".join(f"{type(error).__name__}: {error}".split()))
-            await self._fail(set_id, reason[:1000], actor=actor.subject)
+            await self._fail(set_id, reason[:1000], actor=created_by)
             raise
         async with self._db.unit_of_work() as session:
-            record, parts = await _mark_good(session, self._outbox, set_id, written, actor=actor.subject)
+            record, parts = await _mark_good(
+                session, self._outbox, set_id, written, location=self._storage.location(set_id), actor=created_by
+            )
         for part in parts:
             LAST_SUCCESS.labels(part.store).set(record.created_at.timestamp())
         log.info("backup set good", set_id=set_id, stores=record.stores, size_bytes=record.size_bytes)
@@ -113,13 +136,18 @@ class BackupSets:
         log.warning("backup set failed", set_id=set_id, reason=reason)
 
     async def recover(self) -> None:
-        """At start: sets left running by a stop are failed, their partial folders removed."""
+        """At start: sets left running by a stop are failed, their partial folders removed, and
+        whatever of them was written or uploaded already deleted."""
         removed = await asyncio.to_thread(remove_partial_sets, self._backup_dir)
         async with self._db.unit_of_work() as session:
-            for record in (
-                await session.scalars(select(BackupSetRecord).where(BackupSetRecord.status == RUNNING))
-            ).all():
+            cut = (await session.scalars(select(BackupSetRecord).where(BackupSetRecord.status == RUNNING))).all()
+            for record in cut:
                 await _mark_failed(session, self._outbox, record, INTERRUPTED, actor=SYSTEM_ACTOR)
+        for record in cut:
+            try:
+                await self._storage.remove(record.id)
+            except ServiceError as error:
+                log.warning("could not remove what a set cut short left", set_id=record.id, error=str(error))
         if removed:
             log.warning("removed the folders of sets cut short", folders=removed)
 
@@ -131,15 +159,14 @@ class BackupSets:
             raise InvalidArgument.single("target_database", "Chữ thường, số và '_', bắt đầu bằng chữ, tối đa 63 ký tự")
         if await store.target_exists(target):
             raise AlreadyExists(f"target_database: cơ sở dữ liệu {target} đã tồn tại")
-        async with self._db.unit_of_work() as session:
-            membership = await session.get(BackupSetPart, record.id)
-            backup_set = await session.get(BackupSetRecord, membership.set_id) if membership is not None else None
-        if backup_set is None or backup_set.status != GOOD:
-            raise FailedPrecondition(f"Bản sao lưu {record.id} không thuộc bộ sao lưu nào đã hoàn tất")
+        backup_set, lease = await self._lease(record)
+        await asyncio.to_thread(self._backup_dir.mkdir, parents=True, exist_ok=True)
         work = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix=".restore-", dir=self._backup_dir))
         try:
+            await self._faults.hold(RESTORE_LEASED, {"set_id": backup_set.id, "backup_id": record.id})
+            folder = await self._storage.fetch(backup_set.id, [MANIFEST_FILE, part_file(record.store)], work)
             await open_part(
-                Path(backup_set.path),
+                folder,
                 set_id=backup_set.id,
                 store=record.store,
                 keyring=self._keyring,
@@ -148,10 +175,82 @@ class BackupSets:
             return await store.restore(work / "part", target)
         finally:
             await asyncio.to_thread(shutil.rmtree, work, ignore_errors=True)
+            async with self._db.unit_of_work() as session:
+                await session.execute(delete(RestoreLease).where(RestoreLease.id == lease))
+
+    async def _lease(self, record: BackupRecord) -> tuple[BackupSetRecord, str]:
+        """The part's set, still good, with a lease on it that pruning respects. The set's row is read
+        FOR SHARE, pruning's FOR UPDATE: either this lease is there when pruning looks, or the set is
+        already pruned here."""
+        async with self._db.unit_of_work() as session:
+            membership = await session.get(BackupSetPart, record.id)
+            backup_set = (
+                await session.get(BackupSetRecord, membership.set_id, with_for_update={"read": True})
+                if membership is not None
+                else None
+            )
+            if backup_set is None or backup_set.status != GOOD:
+                state = f" (bộ {backup_set.id}: {backup_set.status})" if backup_set is not None else ""
+                raise FailedPrecondition(
+                    f"Bản sao lưu {record.id} không thuộc bộ sao lưu nào đã hoàn tất và còn được giữ{state}"
+                )
+            now = datetime.now(UTC)
+            lease = str(uuid.uuid4())
+            session.add(
+                RestoreLease(
+                    id=lease,
+                    set_id=backup_set.id,
+                    backup_id=record.id,
+                    taken_at=now,
+                    expires_at=now + timedelta(seconds=self._lease_seconds),
+                )
+            )
+        return backup_set, lease
+
+    async def prune(self, *, actor: str) -> list[BackupSetRecord]:
+        """Marks `pruned` the good sets retention no longer keeps, except the newest good set and any
+        set a restore holds, with their events, in one transaction; then deletes their files."""
+        async with self._db.unit_of_work() as session:
+            good = list(
+                (
+                    await session.scalars(
+                        select(BackupSetRecord)
+                        .where(BackupSetRecord.status == GOOD)
+                        .order_by(BackupSetRecord.created_at.desc())
+                        .with_for_update()
+                    )
+                ).all()
+            )
+            held = set(
+                (
+                    await session.scalars(
+                        select(RestoreLease.set_id).where(RestoreLease.expires_at > datetime.now(UTC))
+                    )
+                ).all()
+            )
+            keep = sets_to_keep({s.id: s.created_at for s in good}, self._retention, self._zone)
+            pruned = [s for s in good if s.id not in keep and s.id not in held]
+            parts = await _parts_of(session, [s.id for s in pruned])
+            for record in pruned:
+                record.status = PRUNED
+                await self._outbox.add(
+                    session,
+                    subject=subjects.BACKUP_SET_PRUNED,
+                    payload=events_pb2.BackupSetPruned(set=set_to_proto(record, parts.get(record.id, []))),
+                    actor=actor,
+                )
+        for record in pruned:
+            try:
+                await self._storage.remove(record.id)
+            except ServiceError as error:
+                log.warning("a pruned set's files could not all be deleted", set_id=record.id, error=str(error))
+        if pruned:
+            log.info("backup sets pruned", sets=[s.id for s in pruned], held=sorted(held))
+        return pruned
 
 
 async def _mark_good(
-    session: AsyncSession, outbox: Outbox, set_id: str, written: WrittenSet, *, actor: str
+    session: AsyncSession, outbox: Outbox, set_id: str, written: WrittenSet, *, location: str, actor: str
 ) -> tuple[BackupSetRecord, list[BackupRecord]]:
     record = await session.get(BackupSetRecord, set_id)
     if record is None:
@@ -166,7 +265,7 @@ async def _mark_good(
             id=str(uuid.uuid4()),
             store=entry.store,
             created_at=record.created_at,
-            path=str(written.folder / entry.file),
+            path=f"{location}/{entry.file}",
             size_bytes=entry.size_bytes,
             sha256=entry.sha256,
             content_digest=entry.content_digest,
@@ -230,11 +329,19 @@ async def list_backups(session: AsyncSession, *, store_name: str) -> list[tuple[
 
 async def list_sets(session: AsyncSession) -> list[tuple[BackupSetRecord, list[BackupRecord]]]:
     sets = list((await session.scalars(select(BackupSetRecord).order_by(BackupSetRecord.created_at.desc()))).all())
+    parts = await _parts_of(session, None)
+    return [(s, parts.get(s.id, [])) for s in sets]
+
+
+async def _parts_of(session: AsyncSession, set_ids: list[str] | None) -> dict[str, list[BackupRecord]]:
+    """The parts of the sets named (of every set for None), each set's in store order."""
     parts: dict[str, list[BackupRecord]] = {}
     query = select(BackupRecord, BackupSetPart.set_id).join(BackupSetPart, BackupSetPart.backup_id == BackupRecord.id)
-    for record, set_id in (await session.execute(query)).all():
+    if set_ids is not None:
+        query = query.where(BackupSetPart.set_id.in_(set_ids))
+    for record, set_id in (await session.execute(query.order_by(BackupRecord.store))).all():
         parts.setdefault(set_id, []).append(record)
-    return [(s, sorted(parts.get(s.id, []), key=lambda p: p.store)) for s in sets]
+    return parts
 
 
 async def get_backup(session: AsyncSession, backup_id: str) -> BackupRecord:

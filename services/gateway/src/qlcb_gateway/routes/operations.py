@@ -65,6 +65,16 @@ async def list_backup_sets(principal: Caller, backends: BackendsDep) -> list[Bac
     return [_set(s) for s in response.sets]
 
 
+@router.post("/backup-sets/prune")
+async def prune_backup_sets(principal: Caller, backends: BackendsDep) -> list[BackupSetPublic]:
+    """Xóa ngay các bộ sao lưu quá hạn giữ theo cấu hình (giữ N bộ theo ngày, tuần, tháng); không bao giờ
+    xóa bộ hoàn tất mới nhất, cũng không xóa bộ đang được phục hồi. Trả về các bộ đã xóa."""
+    response = await backends.backup.PruneBackupSets(
+        backup_pb2.PruneBackupSetsRequest(), **backends.call_options(principal.token)
+    )
+    return [_set(s) for s in response.pruned]
+
+
 @router.post("/backups", status_code=status.HTTP_201_CREATED)
 async def create_backup(body: BackupCreate, principal: Caller, backends: BackendsDep) -> BackupPublic:
     """Sao lưu một kho dữ liệu ngay."""

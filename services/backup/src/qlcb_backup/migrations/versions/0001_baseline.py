@@ -61,6 +61,20 @@ def upgrade() -> None:
     )
     op.create_index("ix_outbox_unpublished", "outbox", ["seq"], unique=False, postgresql_where="published_at IS NULL")
     op.create_table(
+        "backup_restore_leases",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("set_id", sa.String(length=36), nullable=False),
+        sa.Column("backup_id", sa.String(length=36), nullable=False),
+        sa.Column("taken_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["set_id"],
+            ["backup_sets.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index(op.f("ix_backup_restore_leases_set_id"), "backup_restore_leases", ["set_id"], unique=False)
+    op.create_table(
         "backup_set_parts",
         sa.Column("backup_id", sa.String(length=36), nullable=False),
         sa.Column("set_id", sa.String(length=36), nullable=False),
@@ -75,11 +89,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("backup_id"),
     )
     op.create_index(op.f("ix_backup_set_parts_set_id"), "backup_set_parts", ["set_id"], unique=False)
+    # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     op.drop_index(op.f("ix_backup_set_parts_set_id"), table_name="backup_set_parts")
     op.drop_table("backup_set_parts")
+    op.drop_index(op.f("ix_backup_restore_leases_set_id"), table_name="backup_restore_leases")
+    op.drop_table("backup_restore_leases")
     op.drop_index("ix_outbox_unpublished", table_name="outbox", postgresql_where="published_at IS NULL")
     op.drop_table("outbox")
     op.drop_index(op.f("ix_backups_store"), table_name="backups")
@@ -88,3 +105,4 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_backup_sets_status"), table_name="backup_sets")
     op.drop_index(op.f("ix_backup_sets_created_at"), table_name="backup_sets")
     op.drop_table("backup_sets")
+    # ### end Alembic commands ###

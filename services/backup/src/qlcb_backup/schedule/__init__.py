@@ -1,0 +1,1 @@
+"""Taking sets on a cron schedule and keeping N daily, weekly and monthly ones (ADR 0023)."""
