@@ -14,6 +14,7 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import asyncpg
 from sqlalchemy.engine import make_url
@@ -21,12 +22,13 @@ from sqlalchemy.engine import make_url
 from qlcb_backup.catalog.service import BackupSets
 from qlcb_backup.db_models import Base, make_outbox
 from qlcb_backup.protection.keyring import Keyring
+from qlcb_backup.schedule.retention import Retention
+from qlcb_backup.storage.local import LocalStorage
 from qlcb_backup.stores.postgres import PostgresStore
-from qlcb_common.auth import Principal
 from qlcb_common.db import Database
 from qlcb_common.faults import NO_FAULT_POINTS
 
-OPERATOR = Principal(subject="bench", username="bench", roles=frozenset({"system-admin"}), unit_path="/", token="")
+OPERATOR = "bench"
 
 
 @dataclass(frozen=True)
@@ -81,11 +83,21 @@ async def measure(database_url: str, admin_dsn: str, database: str, bin_dir: Pat
         outbox = make_outbox()
         await catalog.create_schema(Base.metadata)
         keyring = Keyring({"bench": secrets.token_bytes(32)}, "bench")
-        sets = BackupSets(catalog, outbox, backup_dir=work_dir / "sets", keyring=keyring, faults=NO_FAULT_POINTS)
+        sets = BackupSets(
+            catalog,
+            outbox,
+            backup_dir=work_dir / "sets",
+            keyring=keyring,
+            faults=NO_FAULT_POINTS,
+            storage=LocalStorage(work_dir / "sets"),
+            retention=Retention(daily=7, weekly=4, monthly=12),
+            zone=ZoneInfo("Asia/Ho_Chi_Minh"),
+            lease_seconds=3600,
+        )
         store = PostgresStore(database_url, bin_dir=bin_dir)
         try:
             began = time.perf_counter()
-            _, parts = await sets.take({"personnel": store}, actor=OPERATOR)
+            _, parts = await sets.take({"personnel": store}, created_by=OPERATOR)
             ours_backup_s = time.perf_counter() - began
 
             await admin.execute('CREATE DATABASE "bench_bare_restore"')
