@@ -65,7 +65,8 @@ class S3Storage:
                 aws_access_key_id=target.access_key_id,
                 aws_secret_access_key=target.secret_access_key,
                 config=Config(
-                    retries={"max_attempts": target.max_attempts, "mode": "standard"},
+                    # botocore's max_attempts counts retries only; total_max_attempts counts every try.
+                    retries={"total_max_attempts": target.max_attempts, "mode": "standard"},
                     connect_timeout=target.connect_timeout_seconds,
                     read_timeout=target.read_timeout_seconds,
                     s3={"addressing_style": target.addressing_style},
