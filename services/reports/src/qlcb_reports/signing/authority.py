@@ -41,7 +41,9 @@ class KeySealer:
 
     def seal(self, key: ec.EllipticCurvePrivateKey, owner: str) -> bytes:
         nonce = os.urandom(NONCE_BYTES)
-        der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        der = key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
         return nonce + self._aead.encrypt(nonce, der, owner.encode())
 
     def open(self, sealed: bytes, owner: str) -> ec.EllipticCurvePrivateKey:

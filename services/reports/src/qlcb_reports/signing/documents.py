@@ -123,7 +123,7 @@ def _document(story: list[Flowable], *, title: str, keyword: str, author: str) -
         title=title,
         author=author,
         subject=title,
-        keywords=keyword,
+        keywords=[keyword],
         creator="QLCB",
         # A fixed document identifier: the same report renders the same bytes.
         invariant=True,
@@ -172,11 +172,11 @@ def submission_pdf(
     )
 
 
-def template_pdf(heading: Heading, *, regime_id: str, issuer_name: str, outline: str, indicators: Sequence[Indicator]) -> bytes:
+def template_pdf(
+    heading: Heading, *, regime_id: str, issuer_name: str, outline: str, indicators: Sequence[Indicator]
+) -> bytes:
     """A template version as its issuer publishes it: the outline and every indicator with its rule."""
-    rows: list[list[Flowable | str]] = [
-        [_p(h, _HEAD) for h in ("Mã", "Chỉ tiêu", "Kiểu", "Đơn vị tính", "Bắt buộc")]
-    ]
+    rows: list[list[Flowable | str]] = [[_p(h, _HEAD) for h in ("Mã", "Chỉ tiêu", "Kiểu", "Đơn vị tính", "Bắt buộc")]]
     for i in indicators:
         label = i.label + "".join(f"\n– {c.label} ({KIND_LABELS.get(c.kind, c.kind)})" for c in i.columns)
         rows.append(

@@ -29,9 +29,7 @@ class UnitCertificate(Base):
     with; at most one per unit), rotated (superseded, its signatures still valid) or revoked."""
 
     __tablename__ = "signing_unit_certificates"
-    __table_args__ = (
-        Index("ix_signing_unit_active", "unit_id", unique=True, postgresql_where="state = 'active'"),
-    )
+    __table_args__ = (Index("ix_signing_unit_active", "unit_id", unique=True, postgresql_where="state = 'active'"),)
 
     serial: Mapped[str] = mapped_column(String(64), primary_key=True)
     unit_id: Mapped[str] = mapped_column(String(36), index=True)

@@ -67,7 +67,7 @@ async def sign(
     signer = signers.SimpleSigner(
         signing_cert=_asn1_certificate(certificate),
         signing_key=_asn1_key(key),
-        cert_registry=SimpleCertificateStore.from_certs([_asn1_certificate(root)]),
+        cert_registry=SimpleCertificateStore.from_certs([_asn1_certificate(root)]),  # type: ignore[no-untyped-call]
     )
     metadata = signers.PdfSignatureMetadata(
         field_name=FIELD,
