@@ -37,6 +37,8 @@ from qlcb.reports.v1 import (
     regimes_pb2_grpc,
     reports_pb2,
     reports_pb2_grpc,
+    signatures_pb2,
+    signatures_pb2_grpc,
     workflow_pb2,
     workflow_pb2_grpc,
 )
@@ -58,6 +60,7 @@ class Backends:
     reports: reports_pb2_grpc.ReportsServiceStub
     report_regimes: regimes_pb2_grpc.ReportRegimeServiceStub
     report_assignments: workflow_pb2_grpc.ReportAssignmentServiceStub
+    report_signatures: signatures_pb2_grpc.ReportSignatureServiceStub
     report_submissions: workflow_pb2_grpc.ReportSubmissionServiceStub
     backup: backup_pb2_grpc.BackupServiceStub
     identity: httpx.AsyncClient
@@ -92,6 +95,7 @@ class Backends:
                 regimes_pb2.DESCRIPTOR.services_by_name["ReportRegimeService"],
                 workflow_pb2.DESCRIPTOR.services_by_name["ReportAssignmentService"],
                 workflow_pb2.DESCRIPTOR.services_by_name["ReportSubmissionService"],
+                signatures_pb2.DESCRIPTOR.services_by_name["ReportSignatureService"],
             ],
             credentials,
         )
@@ -112,6 +116,7 @@ class Backends:
             report_regimes=regimes_pb2_grpc.ReportRegimeServiceStub(reports),
             report_assignments=workflow_pb2_grpc.ReportAssignmentServiceStub(reports),
             report_submissions=workflow_pb2_grpc.ReportSubmissionServiceStub(reports),
+            report_signatures=signatures_pb2_grpc.ReportSignatureServiceStub(reports),
             backup=backup_pb2_grpc.BackupServiceStub(backup),
             identity=httpx.AsyncClient(
                 base_url=str(settings.identity_url),
