@@ -16,6 +16,7 @@ from datetime import datetime
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from pyhanko.pdf_utils.generic import TextStringObject
@@ -120,9 +121,17 @@ async def verify(content: bytes, *, root: x509.Certificate, revocation_list: byt
     except (PdfError, ValueError, KeyError, TypeError) as error:
         raise NotSigned(f"Chữ ký số không đọc được: {error}") from None
     certificate = x509.load_der_x509_certificate(status.signing_cert.dump())
+    intact = bool(status.intact and status.valid and status.coverage == SignatureCoverageLevel.ENTIRE_FILE)
+    try:
+        certificate.verify_directly_issued_by(root)
+        issued = True
+    except (ValueError, TypeError, InvalidSignature):
+        issued = False
     return Checked(
-        intact=bool(status.intact and status.valid and status.coverage == SignatureCoverageLevel.ENTIRE_FILE),
-        trusted=bool(status.trusted) or bool(status.revoked),
+        intact=intact,
+        # pyHanko validates the chain only of an intact signature; a changed file's signer is still
+        # known to be the authority's (or not) by the certificate's own signature.
+        trusted=issued and (bool(status.trusted) or bool(status.revoked) or not intact),
         revoked=bool(status.revoked),
         certificate=certificate,
         signed_at=status.signer_reported_dt,

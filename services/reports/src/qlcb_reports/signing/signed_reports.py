@@ -3,6 +3,8 @@ its publication (by the regime's issuing unit)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb_reports.headcount.models import UnitNode
@@ -17,10 +19,19 @@ def _heading(regime: ReportRegime, version: int) -> documents.Heading:
     return documents.Heading(regime.code, regime.name, regime.legal_basis, version)
 
 
-async def sign_submission(
+@dataclass(frozen=True)
+class Rendered:
+    """A document laid out, not yet signed, with who is to sign it and why."""
+
+    pdf: bytes
+    unit_name: str
+    reason: str
+
+
+async def render_submission(
     session: AsyncSession, signing: service.Signing, assignment: Assignment, *, actor: str
-) -> SignedDocument:
-    """The report as submitted, at its version after the step, signed by its unit."""
+) -> Rendered:
+    """The report as submitted, at its current version, in its template's layout."""
     regime = await session.get(ReportRegime, assignment.regime_id)
     period = await session.get(ReportPeriod, assignment.period_id)
     template = await session.get(TemplateVersion, (assignment.regime_id, assignment.template_version))
@@ -43,6 +54,14 @@ async def sign_submission(
         submitted_at=assignment.submitted_at or period.opened_at,
         submitted_by=actor,
     )
+    return Rendered(pdf, unit_name, f"Gửi báo cáo {regime.code} kỳ {period.key}")
+
+
+async def sign_submission(
+    session: AsyncSession, signing: service.Signing, assignment: Assignment, *, actor: str
+) -> SignedDocument:
+    """The report as submitted, at its version after the step, signed by its unit."""
+    rendered = await render_submission(session, signing, assignment, actor=actor)
     return await service.sign_document(
         session,
         signing,
@@ -50,10 +69,10 @@ async def sign_submission(
         owner_id=assignment.id,
         version=assignment.version,
         unit_id=assignment.unit_id,
-        unit_name=unit_name,
-        pdf=pdf,
+        unit_name=rendered.unit_name,
+        pdf=rendered.pdf,
         actor=actor,
-        reason=f"Gửi báo cáo {regime.code} kỳ {period.key}",
+        reason=rendered.reason,
     )
 
 
