@@ -73,7 +73,7 @@ async def _check_copy(api: httpx.AsyncClient, report: dict[str, Any], content: b
 
 def _refusal(response: httpx.Response) -> str:
     assert response.status_code == 422, response.text
-    faults = {".".join(str(p) for p in f["loc"][1:]): f["msg"] for f in response.json()["detail"]}
+    faults: dict[str, str] = {".".join(str(p) for p in f["loc"][1:]): f["msg"] for f in response.json()["detail"]}
     assert list(faults) == ["document"], faults
     return faults["document"]
 
