@@ -105,7 +105,7 @@ async def signed_submission(
         signatures_pb2.GetSignedSubmissionRequest(assignment_id=assignment_id, version=version),
         **backends.call_options(principal.token),
     )
-    return _pdf(found)
+    return _pdf(found.document)
 
 
 @router.get("/report-assignments/{assignment_id}/signed-document/verification", responses=NO_DOCUMENT)
@@ -117,7 +117,7 @@ async def verify_submission(
         signatures_pb2.VerifySubmissionRequest(assignment_id=assignment_id, version=version),
         **backends.call_options(principal.token),
     )
-    return _verification(found)
+    return _verification(found.verification)
 
 
 @router.post(
@@ -142,7 +142,7 @@ async def verify_submission_copy(
         signatures_pb2.VerifySubmissionRequest(assignment_id=assignment_id, document=await request.body()),
         **backends.call_options(principal.token),
     )
-    return _verification(found)
+    return _verification(found.verification)
 
 
 @router.get(
@@ -158,7 +158,7 @@ async def signed_template(
         signatures_pb2.GetSignedTemplateRequest(regime_id=regime_id, version=version),
         **backends.call_options(principal.token),
     )
-    return _pdf(found)
+    return _pdf(found.document)
 
 
 @router.get("/report-regimes/{regime_id}/versions/{version}/signed-document/verification", responses=NO_DOCUMENT)
@@ -167,17 +167,17 @@ async def verify_template(
 ) -> VerificationPublic:
     """Kiểm tra chữ ký của mẫu báo cáo: đơn vị ban hành đã ký, tệp còn nguyên vẹn."""
     found = await backends.report_signatures.VerifyTemplate(
-        signatures_pb2.GetSignedTemplateRequest(regime_id=regime_id, version=version),
+        signatures_pb2.VerifyTemplateRequest(regime_id=regime_id, version=version),
         **backends.call_options(principal.token),
     )
-    return _verification(found)
+    return _verification(found.verification)
 
 
 @router.get("/report-signing/units/{unit_id}/certificates", responses=NO_UNIT)
 async def unit_certificates(unit_id: UnitId, principal: Caller, backends: BackendsDep) -> list[CertificatePublic]:
     """Các chứng thư ký số của đơn vị, mới nhất trước."""
     found = await backends.report_signatures.ListUnitCertificates(
-        signatures_pb2.UnitCertificatesRequest(unit_id=unit_id), **backends.call_options(principal.token)
+        signatures_pb2.ListUnitCertificatesRequest(unit_id=unit_id), **backends.call_options(principal.token)
     )
     return [_certificate(c) for c in found.certificates]
 
@@ -188,7 +188,7 @@ async def rotate_unit_key(unit_id: UnitId, principal: Caller, backends: Backends
     found = await backends.report_signatures.RotateUnitKey(
         signatures_pb2.RotateUnitKeyRequest(unit_id=unit_id), **backends.call_options(principal.token)
     )
-    return _certificate(found)
+    return _certificate(found.certificate)
 
 
 @router.post(
@@ -204,7 +204,7 @@ async def revoke_unit_key(
         signatures_pb2.RevokeUnitKeyRequest(unit_id=unit_id, reason=body.reason),
         **backends.call_options(principal.token),
     )
-    return _certificate(found)
+    return _certificate(found.certificate)
 
 
 @router.get(

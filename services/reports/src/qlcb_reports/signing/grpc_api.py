@@ -106,15 +106,15 @@ class ReportSignatureServicer(signatures_pb2_grpc.ReportSignatureServiceServicer
 
     async def GetSignedSubmission(
         self, request: signatures_pb2.GetSignedSubmissionRequest, context: Context
-    ) -> signatures_pb2.SignedDocument:
+    ) -> signatures_pb2.GetSignedSubmissionResponse:
         async with self._db.unit_of_work() as session:
             assignment = await workflow.readable_assignment(session, await self._caller(session), request.assignment_id)
             row = await service.document(session, service.SUBMISSION, assignment.id, request.version)
-            return _document(row, f"bao-cao-{assignment.id}")
+            return signatures_pb2.GetSignedSubmissionResponse(document=_document(row, f"bao-cao-{assignment.id}"))
 
     async def VerifySubmission(
         self, request: signatures_pb2.VerifySubmissionRequest, context: Context
-    ) -> signatures_pb2.Verification:
+    ) -> signatures_pb2.VerifySubmissionResponse:
         if len(request.document) > MAX_DOCUMENT:
             raise InvalidArgument.single("document", f"Tệp quá lớn (tối đa {MAX_DOCUMENT // 1024 // 1024} MB)")
         async with self._db.unit_of_work() as session:
@@ -124,24 +124,24 @@ class ReportSignatureServicer(signatures_pb2_grpc.ReportSignatureServiceServicer
             found = await service.verify(
                 session, self._signing, content=request.document or row.content, expected=row, copy=copy
             )
-            return _verification(found)
+            return signatures_pb2.VerifySubmissionResponse(verification=_verification(found))
 
     async def GetSignedTemplate(
         self, request: signatures_pb2.GetSignedTemplateRequest, context: Context
-    ) -> signatures_pb2.SignedDocument:
+    ) -> signatures_pb2.GetSignedTemplateResponse:
         async with self._db.unit_of_work() as session:
             regime = await regimes.regime_for(session, current_principal(), request.regime_id)
             row = await service.document(session, service.TEMPLATE, regime.id, request.version)
-            return _document(row, f"mau-{regime.code}")
+            return signatures_pb2.GetSignedTemplateResponse(document=_document(row, f"mau-{regime.code}"))
 
     async def VerifyTemplate(
-        self, request: signatures_pb2.GetSignedTemplateRequest, context: Context
-    ) -> signatures_pb2.Verification:
+        self, request: signatures_pb2.VerifyTemplateRequest, context: Context
+    ) -> signatures_pb2.VerifyTemplateResponse:
         async with self._db.unit_of_work() as session:
             regime = await regimes.regime_for(session, current_principal(), request.regime_id)
             row = await service.document(session, service.TEMPLATE, regime.id, request.version)
             found = await service.verify(session, self._signing, content=row.content, expected=row, copy=False)
-            return _verification(found)
+            return signatures_pb2.VerifyTemplateResponse(verification=_verification(found))
 
     async def _unit(self, session: AsyncSession, unit_id: str, section: Section, action: Action) -> UnitNode:
         unit = await session.get(UnitNode, unit_id) if unit_id else None
@@ -152,26 +152,26 @@ class ReportSignatureServicer(signatures_pb2_grpc.ReportSignatureServiceServicer
         return unit
 
     async def ListUnitCertificates(
-        self, request: signatures_pb2.UnitCertificatesRequest, context: Context
-    ) -> signatures_pb2.UnitCertificates:
+        self, request: signatures_pb2.ListUnitCertificatesRequest, context: Context
+    ) -> signatures_pb2.ListUnitCertificatesResponse:
         async with self._db.unit_of_work() as session:
             unit = await self._unit(session, request.unit_id, Section.REPORTS, Action.READ)
             found = await service.certificates(session, unit.unit_id)
-            return signatures_pb2.UnitCertificates(certificates=[_certificate(c) for c in found])
+            return signatures_pb2.ListUnitCertificatesResponse(certificates=[_certificate(c) for c in found])
 
     async def RotateUnitKey(
         self, request: signatures_pb2.RotateUnitKeyRequest, context: Context
-    ) -> signatures_pb2.UnitCertificate:
+    ) -> signatures_pb2.RotateUnitKeyResponse:
         async with self._db.unit_of_work() as session:
             unit = await self._unit(session, request.unit_id, Section.REPORT_REGIMES, Action.UPDATE)
             row = await service.rotate(
                 session, self._signing, unit_id=unit.unit_id, unit_name=unit.name, actor=current_principal().username
             )
-            return _certificate(row)
+            return signatures_pb2.RotateUnitKeyResponse(certificate=_certificate(row))
 
     async def RevokeUnitKey(
         self, request: signatures_pb2.RevokeUnitKeyRequest, context: Context
-    ) -> signatures_pb2.UnitCertificate:
+    ) -> signatures_pb2.RevokeUnitKeyResponse:
         found: list[FieldViolation] = []
         reason = short_text(request.reason, "reason", MAX_REASON, found, required=True)
         if found or reason is None:
@@ -186,17 +186,17 @@ class ReportSignatureServicer(signatures_pb2_grpc.ReportSignatureServiceServicer
                 actor=current_principal().username,
                 reason=reason,
             )
-            return _certificate(row)
+            return signatures_pb2.RevokeUnitKeyResponse(certificate=_certificate(row))
 
     async def GetAuthority(
         self, request: signatures_pb2.GetAuthorityRequest, context: Context
-    ) -> signatures_pb2.Authority:
+    ) -> signatures_pb2.GetAuthorityResponse:
         actor = current_principal()
         if not authz.may_at_all(actor, Section.REPORT_REGIMES, Action.READ):
             raise PermissionDenied("Không có quyền xem chế độ báo cáo")
         async with self._db.unit_of_work() as session:
             _, row = await service.root(session, self._signing)
-            return signatures_pb2.Authority(
+            return signatures_pb2.GetAuthorityResponse(
                 certificate_pem=row.certificate_pem,
                 revocation_list=row.crl_der,
                 revocation_list_updated_at=_at(row.crl_updated_at),
