@@ -104,3 +104,16 @@ async def test_a_signature_verifies_until_a_byte_changes_or_its_certificate_is_r
     assert not (await pades.verify(forged, root=root.certificate, revocation_list=clean)).trusted
     with pytest.raises(pades.NotSigned):
         await pades.verify(_pdf(), root=root.certificate, revocation_list=clean)
+
+
+def test_a_long_vietnamese_unit_name_is_cut_to_whole_letters_within_the_common_names_bound(
+    root: authority.Issued,
+) -> None:
+    name = "Đội Kiểm soát chống buôn lậu thuộc Cục Hải quan Hà Nội"
+    assert len(name) < authority.COMMON_NAME_BYTES
+    assert len(name.encode()) > authority.COMMON_NAME_BYTES
+    unit = authority.issue_unit(root, unit_id="unit-long", unit_name=name, days=30)
+    unit_id, named = authority.unit_of(unit.certificate)
+    assert unit_id == "unit-long"
+    assert name.startswith(named)
+    assert 0 < len(named.encode()) <= authority.COMMON_NAME_BYTES

@@ -122,7 +122,13 @@ async def verify_submission(
 
 @router.post(
     "/report-assignments/{assignment_id}/signed-document/verification",
-    openapi_extra={"requestBody": {"required": True, "content": {PDF_TYPE: {"schema": {"type": "string"}}}}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "Bản sao tệp PDF đã ký, gửi nguyên (không multipart)",
+            "content": {PDF_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
     responses={
         **NO_DOCUMENT,
         415: {"description": "Không phải tệp PDF (application/pdf)"},

@@ -24,6 +24,9 @@ CLOCK_SKEW = timedelta(minutes=5)
 """Certificates start this much before their issuance, so that a verifier whose clock is a little
 behind does not find them not yet valid."""
 CRL_LIFETIME = timedelta(days=7)
+COMMON_NAME_BYTES = 64
+"""X.520's upper bound for a common name, which the certificate library counts in UTF-8 bytes: a
+Vietnamese unit name of fewer than 64 letters can pass it."""
 UNIT_ID_OID = NameOID.SERIAL_NUMBER
 """The subject attribute that carries the unit's identifier (X.520 serialNumber, a printable string)."""
 
@@ -73,6 +76,12 @@ def new_key() -> ec.EllipticCurvePrivateKey:
     return ec.generate_private_key(ec.SECP256R1())
 
 
+def common_name(name: str) -> str:
+    """The name cut to whole characters within `COMMON_NAME_BYTES` bytes of UTF-8 (the certificate
+    then names a unit by the start of its name; its identifier is in `serialNumber`)."""
+    return name.encode()[:COMMON_NAME_BYTES].decode(errors="ignore").rstrip()
+
+
 def _usage(*, sign: bool, ca: bool) -> x509.KeyUsage:
     return x509.KeyUsage(
         digital_signature=sign,
@@ -91,7 +100,9 @@ def new_root(name: str, *, days: int, now: datetime | None = None) -> Issued:
     """A self-signed root that may sign unit certificates and revocation lists, nothing else."""
     at = now or datetime.now(UTC)
     key = new_key()
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name), x509.NameAttribute(NameOID.COUNTRY_NAME, "VN")])
+    subject = x509.Name(
+        [x509.NameAttribute(NameOID.COMMON_NAME, common_name(name)), x509.NameAttribute(NameOID.COUNTRY_NAME, "VN")]
+    )
     certificate = (
         x509.CertificateBuilder()
         .subject_name(subject)
@@ -114,7 +125,7 @@ def issue_unit(root: Issued, *, unit_id: str, unit_name: str, days: int, now: da
     key = new_key()
     subject = x509.Name(
         [
-            x509.NameAttribute(NameOID.COMMON_NAME, unit_name[:64]),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name(unit_name)),
             x509.NameAttribute(UNIT_ID_OID, unit_id),
             x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
         ]

@@ -236,6 +236,8 @@ async def verify(
     named = documents.parse_keywords(checked.keywords)
     version = named[2] if named is not None else 0
     issued = await session.get(UnitCertificate, serial) if checked.trusted else None
+    if issued is not None:
+        unit_name = issued.unit_name  # whole: the certificate's common name may be cut short
     problems: list[str] = []
     if not checked.trusted:
         problems.append("chữ ký không do khóa mà cơ quan chứng thực của hệ thống cấp (chữ ký giả hoặc khóa lạ)")
