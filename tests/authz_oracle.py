@@ -351,8 +351,8 @@ report.approve                    dept     Y    Y   F   F    F    F    F    F   
 # The units' signing keys for their reports (R-REP-4): rotated, and revoked when compromised, by who
 # issues the report regimes (the sector's personnel department, the system admin), for any unit; a
 # report's signed PDF and its verification are read where the report is (`report.read`), a unit's
-# certificates where its reports are (`reports.read`), a template's and the authority's where the
-# regimes are (`report_regime.read`).
+# certificates and their key changes where its reports are (`reports.read`), a template's and the
+# authority's where the regimes are (`report_regime.read`).
 signing_key.manage                own      Y    Y   F   F    F    F    F    F    F
 signing_key.manage                below    Y    Y   F   F    F    F    F    F    -
 signing_key.manage                outside  -    Y   F   F    F    F    F    F    F

@@ -708,6 +708,11 @@ async def _unit_certificates(p: Probe) -> httpx.Response:
     return await p.api.get(f"/v1/report-signing/units/{p.unit_id}/certificates")
 
 
+@operation("GET", "/v1/report-signing/units/{unit_id}/key-changes", "reports.read")
+async def _unit_key_changes(p: Probe) -> httpx.Response:
+    return await p.api.get(f"/v1/report-signing/units/{p.unit_id}/key-changes")
+
+
 @operation("POST", "/v1/report-signing/units/{unit_id}/rotate", "signing_key.manage")
 async def _rotate_unit_key(p: Probe) -> httpx.Response:
     return await p.api.post(f"/v1/report-signing/units/{p.unit_id}/rotate")

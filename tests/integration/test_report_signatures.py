@@ -15,8 +15,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import nats
 from cryptography import x509
 
+from qlcb.reports.v1 import events_pb2
+from qlcb_common.events import streams, subjects
+from qlcb_common.events.envelope import parse, unpack
 from qlcb_reports.settings import ReportsSettings
 from qlcb_reports.signing import authority, documents, pades
 from tests.integration.test_report_workflow import (
@@ -31,7 +35,7 @@ from tests.integration.test_report_workflow import (
     _send,
     _step,
 )
-from tests.support import System
+from tests.support import System, eventually
 
 PDF = {"content-type": "application/pdf"}
 
@@ -82,6 +86,36 @@ async def _version(api: httpx.AsyncClient, report: dict[str, Any]) -> int:
     got = await api.get(f"/v1/report-assignments/{report['id']}")
     version: int = got.json()["assignment"]["version"]
     return version
+
+
+async def _key_changes(api: httpx.AsyncClient, unit_id: str) -> list[dict[str, Any]]:
+    got = await api.get(f"/v1/report-signing/units/{unit_id}/key-changes")
+    assert got.status_code == 200, got.text
+    found: list[dict[str, Any]] = got.json()
+    return found
+
+
+async def _key_event(system: System, subject: str, unit_id: str) -> events_pb2.SigningKeyChanged:
+    """The last event published on `subject`, once it is the unit's (the outbox relays it after
+    the change commits)."""
+
+    async def last() -> events_pb2.SigningKeyChanged | None:
+        user, password = system.infra.nats.credentials("ops")
+        nc = await nats.connect(system.infra.nats.url, user=user, password=password, allow_reconnect=False)
+        try:
+            message = await nc.jetstream().get_last_msg(streams.REPORTS.name, subject)
+        except nats.js.errors.NotFoundError:
+            return None
+        finally:
+            await nc.close()
+        assert message.data is not None
+        return unpack(parse(message.data), events_pb2.SigningKeyChanged)
+
+    found = await eventually(
+        last, lambda e: e is not None and e.change.unit_id == unit_id, timeout=15, what=f"{subject} of {unit_id}"
+    )
+    assert found is not None
+    return found
 
 
 async def _resubmit(api: httpx.AsyncClient, report: dict[str, Any]) -> None:
@@ -190,6 +224,20 @@ async def test_a_rotated_key_leaves_older_documents_valid_and_signs_the_next(sys
             (first["certificate_serial"], "rotated"),
         ]
 
+        # The rotation is in the unit's audit (the refused attempt is not) and was published.
+        changes = await _key_changes(api, units["C1"])
+        assert [(c["action"], c["previous_serial"], c["serial"], c["account"], c["reason"]) for c in changes] == [
+            ("rotated", first["certificate_serial"], new_serial, ISSUER, None)
+        ]
+        event = await _key_event(system, subjects.REPORTS_SIGNING_KEY_ROTATED, units["C1"])
+        assert (event.change.action, event.change.previous_serial, event.change.serial, event.change.account) == (
+            "rotated",
+            first["certificate_serial"],
+            new_serial,
+            ISSUER,
+        )
+        assert event.change.id == changes[0]["id"]
+
 
 async def test_a_revoked_certificate_fails_verification_and_is_on_the_revocation_list(system: System) -> None:
     units, reports = await _submitted(system, "C1")
@@ -223,6 +271,20 @@ async def test_a_revoked_certificate_fails_verification_and_is_on_the_revocation
             replacement: ("active", None),
             before["certificate_serial"]: ("revoked", "Lộ khóa ký số của đơn vị"),
         }
+
+        # The revocation is in the unit's audit with its reason (the refused one without a reason is
+        # not) and was published.
+        changes = await _key_changes(api, units["C1"])
+        assert [(c["action"], c["previous_serial"], c["serial"], c["account"], c["reason"]) for c in changes] == [
+            ("revoked", before["certificate_serial"], replacement, ISSUER, "Lộ khóa ký số của đơn vị")
+        ]
+        event = await _key_event(system, subjects.REPORTS_SIGNING_KEY_REVOKED, units["C1"])
+        assert (event.change.previous_serial, event.change.serial, event.change.reason) == (
+            before["certificate_serial"],
+            replacement,
+            "Lộ khóa ký số của đơn vị",
+        )
+        assert event.change.id == changes[0]["id"]
 
 
 async def test_a_template_version_is_signed_by_its_issuer(system: System) -> None:

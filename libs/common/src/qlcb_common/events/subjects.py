@@ -31,6 +31,8 @@ REPORTS_SUBMISSION_APPROVED = "qlcb.reports.submission.approved"
 REPORTS_SUBMISSION_REOPENED = "qlcb.reports.submission.reopened"
 REPORTS_ASSIGNMENT_UNLOCKED = "qlcb.reports.assignment.unlocked"
 REPORTS_REMINDER_DUE = "qlcb.reports.reminder.due"
+REPORTS_SIGNING_KEY_ROTATED = "qlcb.reports.signing_key.rotated"
+REPORTS_SIGNING_KEY_REVOKED = "qlcb.reports.signing_key.revoked"
 REPORTS_SUBMISSION_CHANGES = (
     REPORTS_SUBMISSION_SUBMITTED,
     REPORTS_SUBMISSION_RECALLED,

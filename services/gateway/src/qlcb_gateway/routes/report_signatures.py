@@ -61,6 +61,20 @@ class CertificatePublic(BaseModel):
     certificate_pem: str
 
 
+class KeyChangePublic(BaseModel):
+    id: str
+    unit_id: str
+    unit_name: str
+    unit_path: str
+    action: str = Field(description="rotated (thay khóa) hoặc revoked (thu hồi)")
+    previous_serial: str | None = Field(description="Chứng thư bị thay hoặc thu hồi")
+    serial: str = Field(description="Chứng thư được cấp thay")
+    reason: str | None = Field(description="Lý do thu hồi")
+    account: str = Field(description="Tài khoản thực hiện")
+    holder_name: str | None = Field(description="Người giữ tài khoản dùng chung vào ngày đó")
+    occurred_at: datetime
+
+
 class Revocation(BaseModel):
     reason: SingleLineText = Field(min_length=1, max_length=2000, description="Lý do thu hồi (lộ khóa, ...)")
 
@@ -186,6 +200,22 @@ async def unit_certificates(unit_id: UnitId, principal: Caller, backends: Backen
         signatures_pb2.ListUnitCertificatesRequest(unit_id=unit_id), **backends.call_options(principal.token)
     )
     return [_certificate(c) for c in found.certificates]
+
+
+@router.get("/report-signing/units/{unit_id}/key-changes", responses=NO_UNIT)
+async def unit_key_changes(unit_id: UnitId, principal: Caller, backends: BackendsDep) -> list[KeyChangePublic]:
+    """Nhật ký thay khóa và thu hồi chứng thư của đơn vị, mới nhất trước: ai, lúc nào, lý do, chứng thư nào
+    thay chứng thư nào."""
+    found = await backends.report_signatures.ListSigningKeyChanges(
+        signatures_pb2.ListSigningKeyChangesRequest(unit_id=unit_id), **backends.call_options(principal.token)
+    )
+    changes = []
+    for change in found.changes:
+        fields = _dict(change)
+        for name in ("previous_serial", "reason", "holder_name"):
+            fields[name] = fields[name] or None
+        changes.append(KeyChangePublic.model_validate(fields))
+    return changes
 
 
 @router.post("/report-signing/units/{unit_id}/rotate", responses=NO_UNIT)

@@ -23,7 +23,7 @@ from qlcb_common.personnel_rules import short_text
 from qlcb_common.working_days import WorkingCalendar
 from qlcb_reports.headcount.models import UnitNode
 from qlcb_reports.regimes import service as regimes
-from qlcb_reports.signing import service
+from qlcb_reports.signing import key_changes, service
 from qlcb_reports.signing.authority import load_pem
 from qlcb_reports.signing.models import SignedDocument, UnitCertificate
 from qlcb_reports.workflow import service as workflow
@@ -159,13 +159,32 @@ class ReportSignatureServicer(signatures_pb2_grpc.ReportSignatureServiceServicer
             found = await service.certificates(session, unit.unit_id)
             return signatures_pb2.ListUnitCertificatesResponse(certificates=[_certificate(c) for c in found])
 
+    async def ListSigningKeyChanges(
+        self, request: signatures_pb2.ListSigningKeyChangesRequest, context: Context
+    ) -> signatures_pb2.ListSigningKeyChangesResponse:
+        async with self._db.unit_of_work() as session:
+            unit = await self._unit(session, request.unit_id, Section.REPORTS, Action.READ)
+            return signatures_pb2.ListSigningKeyChangesResponse(
+                changes=await key_changes.of_unit(session, unit.unit_id)
+            )
+
     async def RotateUnitKey(
         self, request: signatures_pb2.RotateUnitKeyRequest, context: Context
     ) -> signatures_pb2.RotateUnitKeyResponse:
         async with self._db.unit_of_work() as session:
             unit = await self._unit(session, request.unit_id, Section.REPORT_REGIMES, Action.UPDATE)
-            row = await service.rotate(
-                session, self._signing, unit_id=unit.unit_id, unit_name=unit.name, actor=current_principal().username
+            actor = current_principal()
+            previous, row = await service.rotate(
+                session, self._signing, unit_id=unit.unit_id, unit_name=unit.name, actor=actor.username
+            )
+            await key_changes.record(
+                session,
+                self._outbox,
+                actor,
+                unit,
+                action=service.ROTATED,
+                previous_serial=previous.serial if previous is not None else "",
+                serial=row.serial,
             )
             return signatures_pb2.RotateUnitKeyResponse(certificate=_certificate(row))
 
@@ -178,12 +197,23 @@ class ReportSignatureServicer(signatures_pb2_grpc.ReportSignatureServiceServicer
             raise InvalidArgument(found)
         async with self._db.unit_of_work() as session:
             unit = await self._unit(session, request.unit_id, Section.REPORT_REGIMES, Action.UPDATE)
-            row = await service.revoke(
+            actor = current_principal()
+            revoked, row = await service.revoke(
                 session,
                 self._signing,
                 unit_id=unit.unit_id,
                 unit_name=unit.name,
-                actor=current_principal().username,
+                actor=actor.username,
+                reason=reason,
+            )
+            await key_changes.record(
+                session,
+                self._outbox,
+                actor,
+                unit,
+                action=service.REVOKED,
+                previous_serial=revoked.serial,
+                serial=row.serial,
                 reason=reason,
             )
             return signatures_pb2.RevokeUnitKeyResponse(certificate=_certificate(row))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -92,6 +92,11 @@ async def _issue(
 
 
 async def _active(session: AsyncSession, unit_id: str) -> UnitCertificate | None:
+    """The unit's active certificate, with the unit's keys held until the transaction ends: its first
+    issue, a rotation and a revocation take turns (two at once would both see no active key, or the
+    one just superseded, and issue a second active one)."""
+    key = int.from_bytes(hashlib.sha256(f"signing-key:{unit_id}".encode()).digest()[:8], "big", signed=True)
+    await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
     query = select(UnitCertificate).where(UnitCertificate.unit_id == unit_id, UnitCertificate.state == ACTIVE)
     return (await session.scalars(query.with_for_update())).first()
 
@@ -102,32 +107,29 @@ async def unit_key(
     """The unit's active key, issued now if it has none."""
     found = await _active(session, unit_id)
     if found is None:
-        try:
-            return await _issue(session, signing, unit_id=unit_id, unit_name=unit_name, actor=actor)
-        except IntegrityError:
-            # Another transaction issued the unit's first key meanwhile: sign with that one.
-            found = await _active(session, unit_id)
-            assert found is not None
+        return await _issue(session, signing, unit_id=unit_id, unit_name=unit_name, actor=actor)
     key = signing.sealer.open(found.sealed_key, found.serial)
     return found, authority.Issued(key, authority.load_pem(found.certificate_pem))
 
 
 async def rotate(
     session: AsyncSession, signing: Signing, *, unit_id: str, unit_name: str, actor: str
-) -> UnitCertificate:
+) -> tuple[UnitCertificate | None, UnitCertificate]:
+    """Supersedes the unit's active key (if it has one) with a new one: (the superseded, the new)."""
     current = await _active(session, unit_id)
     if current is not None:
         current.state = ROTATED
         current.rotated_at = datetime.now(UTC)
         await session.flush()
     row, _ = await _issue(session, signing, unit_id=unit_id, unit_name=unit_name, actor=actor)
-    return row
+    return current, row
 
 
 async def revoke(
     session: AsyncSession, signing: Signing, *, unit_id: str, unit_name: str, actor: str, reason: str
-) -> UnitCertificate:
-    """Revokes the unit's active certificate, publishes a new revocation list, issues a new key."""
+) -> tuple[UnitCertificate, UnitCertificate]:
+    """Revokes the unit's active certificate, publishes a new revocation list, issues a new key:
+    (the revoked, the new)."""
     current = await _active(session, unit_id)
     if current is None:
         raise FailedPrecondition("Đơn vị chưa có chứng thư ký số đang dùng để thu hồi")
@@ -148,7 +150,7 @@ async def revoke(
     )
     row.crl_updated_at = now
     replacement, _ = await _issue(session, signing, unit_id=unit_id, unit_name=unit_name, actor=actor)
-    return replacement
+    return current, replacement
 
 
 async def certificates(session: AsyncSession, unit_id: str) -> list[UnitCertificate]:
