@@ -10,11 +10,17 @@ a scratch database of reports' schema (as reports' projection of personnel's eve
   reports put in every state, then reports' `completeness` (the counts and the overdue list, the
   caller's scope in the query) runs beside the same counts by one raw SQL query.
 
+- Signing: `submissions` reports of one open period are saved, then submitted through reports' own
+  `transition` (the checks, the PDF in the template's layout, the unit's PAdES signature, the signed
+  document stored, the audit and the event: one transaction each), beside pyHanko signing the same
+  PDF bare with the same key (the unit's key is issued before either is timed).
+
 The run checks itself: each fan-out made one assignment per unit concerned, the raw one as many;
 and both completeness answers count the same."""
 
 from __future__ import annotations
 
+import secrets
 import statistics
 import time
 import uuid
@@ -22,6 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import asyncpg
+from sqlalchemy import func, select
 
 from qlcb_common.auth import Principal
 from qlcb_common.db import Database
@@ -30,6 +37,12 @@ from qlcb_reports import app as _app  # noqa: F401  (registers every table of re
 from qlcb_reports.db_models import Base, make_outbox
 from qlcb_reports.headcount.models import UnitNode
 from qlcb_reports.regimes.models import ReportRegime, TemplateVersion
+from qlcb_reports.settings import ReportsSettings
+from qlcb_reports.signing import pades
+from qlcb_reports.signing import service as signing_service
+from qlcb_reports.signing.authority import KeySealer
+from qlcb_reports.signing.models import SignedDocument
+from qlcb_reports.signing.signed_reports import render_submission
 from qlcb_reports.workflow import completeness, service
 from qlcb_reports.workflow.models import Assignment
 
@@ -40,6 +53,7 @@ class Sizes:
     chi_cuc: int = 1000
     periods: int = 6
     completeness_rounds: int = 20
+    submissions: int = 100
 
     def __post_init__(self) -> None:
         if self.chi_cuc < self.cuc or self.periods > 12:
@@ -50,7 +64,7 @@ class Sizes:
         return 1 + self.cuc + self.chi_cuc * 3
 
 
-SMOKE = Sizes(cuc=2, chi_cuc=10, periods=2, completeness_rounds=3)
+SMOKE = Sizes(cuc=2, chi_cuc=10, periods=2, completeness_rounds=3, submissions=3)
 
 
 @dataclass(frozen=True)
@@ -62,7 +76,17 @@ class Result:
     completeness_ours_ms: float
     """Median milliseconds of the whole sector's completeness through `completeness`."""
     completeness_raw_ms: float
+    submit_p50_ms: float
+    """Submission with signing through `transition`."""
+    submit_p95_ms: float
+    bare_p50_ms: float
+    """pyHanko signing the same PDF, nothing else."""
+    bare_p95_ms: float
     checked: dict[str, int]
+
+    @property
+    def signing_ratio(self) -> float:
+        return self.submit_p50_ms / self.bare_p50_ms
 
     @property
     def fan_out_ratio(self) -> float:
@@ -158,6 +182,13 @@ async def measure(database_url: str, dsn: str, sizes: Sizes = Sizes()) -> Result
         delegations=(),
         outbox=outbox,
         working=WorkingCalendar(),
+        signing=signing_service.Signing(
+            sealer=KeySealer(secrets.token_urlsafe(32)),
+            authority_name="QLCB bench",
+            root_days=3650,
+            unit_days=730,
+            font_dir=ReportsSettings.model_fields["font_dir"].default,
+        ),
     )
     try:
         await db.create_schema(Base.metadata)
@@ -187,8 +218,10 @@ async def measure(database_url: str, dsn: str, sizes: Sizes = Sizes()) -> Result
             if made != sizes.chi_cuc:
                 raise RuntimeError(f"a period of the Chi cục level assigned {made} units, not {sizes.chi_cuc}")
         raw: list[float] = []
+        open_periods: list[str] = []
         for month in range(1, sizes.periods + 1):
             period_id = str(uuid.uuid4())
+            open_periods.append(period_id)
             began = time.perf_counter()
             async with connection.transaction():
                 await connection.execute(
@@ -212,6 +245,11 @@ async def measure(database_url: str, dsn: str, sizes: Sizes = Sizes()) -> Result
             if status != f"INSERT 0 {sizes.chi_cuc}":
                 raise RuntimeError(f"the raw fan-out answered {status!r}")
 
+        submit_ms, bare_ms = await _signing(db, caller, open_periods[0], sizes.submissions)
+        async with db.unit_of_work() as session:
+            signed = await session.scalar(select(func.count()).select_from(SignedDocument))
+        if signed != sizes.submissions:
+            raise RuntimeError(f"{sizes.submissions} submissions stored {signed} signed documents")
         async with db.unit_of_work() as session:
             whole, made = await service.open_period(session, caller=caller, regime_id=sector[0].id, period="2026-01")
         if made != sizes.units - 1:
@@ -253,5 +291,62 @@ async def measure(database_url: str, dsn: str, sizes: Sizes = Sizes()) -> Result
         fan_out_raw_s=statistics.median(raw),
         completeness_ours_ms=statistics.median(ours_ms),
         completeness_raw_ms=statistics.median(raw_ms),
-        checked={"assigned": sizes.chi_cuc, "sector": counted[0], "overdue": len(overdue)},
+        submit_p50_ms=statistics.median(submit_ms),
+        submit_p95_ms=_p95(submit_ms),
+        bare_p50_ms=statistics.median(bare_ms),
+        bare_p95_ms=_p95(bare_ms),
+        checked={"assigned": sizes.chi_cuc, "sector": counted[0], "overdue": len(overdue), "signed": sizes.submissions},
     )
+
+
+def _p95(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+
+
+async def _signing(db: Database, caller: service.Caller, period_id: str, count: int) -> tuple[list[float], list[float]]:
+    """Milliseconds of each submission with its signing, and of pyHanko signing the same PDF bare."""
+    async with db.unit_of_work() as session:
+        ids = list(
+            await session.scalars(
+                select(Assignment.id)
+                .where(Assignment.period_id == period_id)
+                .order_by(Assignment.unit_path)
+                .limit(count)
+            )
+        )
+    ours: list[float] = []
+    bare: list[float] = []
+    for assignment_id in ids:
+        async with db.unit_of_work() as session:
+            saved = await service.save_draft(
+                session, caller=caller, assignment_id=assignment_id, values_json='{"so_luong": 12}', expected_version=0
+            )
+            await signing_service.unit_key(
+                session, caller.signing, unit_id=saved.unit_id, unit_name=saved.unit_name, actor="bench"
+            )
+        began = time.perf_counter()
+        async with db.unit_of_work() as session:
+            await service.transition(
+                session, caller=caller, assignment_id=assignment_id, action="submit", reason="", expected_version=0
+            )
+        ours.append((time.perf_counter() - began) * 1000)
+        async with db.unit_of_work() as session:
+            sent = await session.get(Assignment, assignment_id)
+            assert sent is not None
+            rendered = await render_submission(session, caller.signing, sent, actor="bench")
+            _, key = await signing_service.unit_key(
+                session, caller.signing, unit_id=sent.unit_id, unit_name=rendered.unit_name, actor="bench"
+            )
+            made_root, _ = await signing_service.root(session, caller.signing)
+        began = time.perf_counter()
+        await pades.sign(
+            rendered.pdf,
+            key=key.key,
+            certificate=key.certificate,
+            root=made_root.certificate,
+            reason=rendered.reason,
+            signer_name=rendered.unit_name,
+        )
+        bare.append((time.perf_counter() - began) * 1000)
+    return ours, bare

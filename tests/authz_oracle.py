@@ -354,6 +354,15 @@ report.approve                    dept     Y    Y   F   F    F    F    F    F   
 # the sector's leadership, which only reads reports, and every unit-level tier, none.
 report_rollup.read                any      Y    Y   F   F    F    F    F    F    F
 report_rollup.operate             any      Y    Y   F   F    F    F    F    F    F
+# The units' signing keys for their reports (R-REP-4): rotated, and revoked when compromised, by who
+# issues the report regimes (the sector's personnel department, the system admin), for any unit; a
+# report's signed PDF and its verification are read where the report is (`report.read`), a unit's
+# certificates and their key changes where its reports are (`reports.read`), a template's and the
+# authority's where the regimes are (`report_regime.read`).
+signing_key.manage                own      Y    Y   F   F    F    F    F    F    F
+signing_key.manage                below    Y    Y   F   F    F    F    F    F    -
+signing_key.manage                outside  -    Y   F   F    F    F    F    F    F
+signing_key.manage                dept     Y    Y   F   F    F    F    F    F    F
 # Catalogs are read by everyone and kept by the sector HR tier (R-PER-6); backups and restores are
 # the system admin's technical operations; everyone reads their own account.
 catalog.read                      any      Y    Y   Y   Y    Y    Y    Y    Y    Y

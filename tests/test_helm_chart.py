@@ -302,6 +302,7 @@ SECRET_SAMPLES = {
     "KEYCLOAK_CLIENT_SECRET": "secret",
     "CREDENTIAL_KEYS": json.dumps([Fernet.generate_key().decode()]),
     "SMTP_PASSWORD": "secret",
+    "SIGNING_SECRET": "a-signing-secret-of-at-least-32-characters",
     "STORES": json.dumps({"personnel": "postgresql+asyncpg://backup:secret@db.qlcb-infra:5432/personnel"}),
     "BACKUP_KEYS": json.dumps({"k1": base64.b64encode(os.urandom(32)).decode()}),
 }

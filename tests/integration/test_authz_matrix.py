@@ -704,6 +704,77 @@ async def _sent_outside(p: Probe) -> httpx.Response:
     return await p.api.post(f"/v1/report-assignments/{report['id']}/sent-outside", json=body)
 
 
+async def _signed_report(p: Probe) -> dict[str, Any]:
+    if "signed_report" not in p.prepared:
+        p.prepared["signed_report"] = await _report(p, "submitted")
+    report: dict[str, Any] = p.prepared["signed_report"]
+    return report
+
+
+@operation("GET", "/v1/report-assignments/{assignment_id}/signed-document", "report.read")
+async def _signed_report_pdf(p: Probe) -> httpx.Response:
+    return await p.api.get(f"/v1/report-assignments/{(await _signed_report(p))['id']}/signed-document")
+
+
+@operation("GET", "/v1/report-assignments/{assignment_id}/signed-document/verification", "report.read")
+async def _verify_signed_report(p: Probe) -> httpx.Response:
+    report = await _signed_report(p)
+    return await p.api.get(f"/v1/report-assignments/{report['id']}/signed-document/verification")
+
+
+@operation("POST", "/v1/report-assignments/{assignment_id}/signed-document/verification", "report.read")
+async def _verify_signed_copy(p: Probe) -> httpx.Response:
+    path = f"/v1/report-assignments/{(await _signed_report(p))['id']}/signed-document"
+    copy = await p.admin.get(path)
+    assert copy.status_code == 200, copy.text
+    return await p.api.post(f"{path}/verification", content=copy.content, headers={"content-type": "application/pdf"})
+
+
+@operation("GET", "/v1/report-regimes/{regime_id}/versions/{version}/signed-document", "report_regime.read")
+async def _signed_template(p: Probe) -> httpx.Response:
+    regime = await _report_regime(p, "HQHN", 3)
+    return await p.api.get(f"/v1/report-regimes/{regime['id']}/versions/1/signed-document")
+
+
+@operation(
+    "GET", "/v1/report-regimes/{regime_id}/versions/{version}/signed-document/verification", "report_regime.read"
+)
+async def _verify_signed_template(p: Probe) -> httpx.Response:
+    regime = await _report_regime(p, "HQHN", 3)
+    return await p.api.get(f"/v1/report-regimes/{regime['id']}/versions/1/signed-document/verification")
+
+
+@operation("GET", "/v1/report-signing/units/{unit_id}/certificates", "reports.read")
+async def _unit_certificates(p: Probe) -> httpx.Response:
+    return await p.api.get(f"/v1/report-signing/units/{p.unit_id}/certificates")
+
+
+@operation("GET", "/v1/report-signing/units/{unit_id}/key-changes", "reports.read")
+async def _unit_key_changes(p: Probe) -> httpx.Response:
+    return await p.api.get(f"/v1/report-signing/units/{p.unit_id}/key-changes")
+
+
+@operation("POST", "/v1/report-signing/units/{unit_id}/rotate", "signing_key.manage")
+async def _rotate_unit_key(p: Probe) -> httpx.Response:
+    return await p.api.post(f"/v1/report-signing/units/{p.unit_id}/rotate")
+
+
+@operation("POST", "/v1/report-signing/units/{unit_id}/revoke", "signing_key.manage")
+async def _revoke_unit_key(p: Probe) -> httpx.Response:
+    await _created(p.admin.post(f"/v1/report-signing/units/{p.unit_id}/rotate"))
+    return await p.api.post(f"/v1/report-signing/units/{p.unit_id}/revoke", json={"reason": "Kiểm thử phân quyền"})
+
+
+@operation("GET", "/v1/report-signing/revocation-list", "report_regime.read")
+async def _revocation_list(p: Probe) -> httpx.Response:
+    return await p.api.get("/v1/report-signing/revocation-list")
+
+
+@operation("GET", "/v1/report-signing/authority", "report_regime.read")
+async def _signing_authority(p: Probe) -> httpx.Response:
+    return await p.api.get("/v1/report-signing/authority")
+
+
 @operation("GET", "/v1/units/{unit_id}/retirements-due", "unit.read")
 async def _retirements_due(p: Probe) -> httpx.Response:
     return await p.api.get(f"/v1/units/{p.unit_id}/retirements-due", params={"from": "2027-01-01"})

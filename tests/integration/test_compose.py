@@ -52,6 +52,7 @@ def required_variables() -> dict[str, str]:
     values = {name: secrets.token_hex(20) for name in names}
     values["QLCB_CREDENTIAL_KEY"] = base64.urlsafe_b64encode(os.urandom(32)).decode()
     values["QLCB_BACKUP_KEY"] = base64.b64encode(os.urandom(32)).decode()
+    values["QLCB_SIGNING_SECRET"] = base64.urlsafe_b64encode(os.urandom(32)).decode()
     # No mail is due in this test; identity only reaches the relay when a first-login code is.
     values["QLCB_SMTP_HOST"] = "localhost"
     return values
@@ -80,7 +81,7 @@ def test_compose_file_is_valid_and_names_each_missing_secret() -> None:
         loaded = subprocess.run([checker, *profiles, str(COMPOSE_FILE)], env=env, capture_output=True, text=True)
         assert loaded.returncode == 0, loaded.stderr
         assert set(loaded.stdout.split()) == expected
-    for name in ("QLCB_POSTGRES_PASSWORD", "QLCB_IDENTITY_CLIENT_SECRET", "QLCB_CREDENTIAL_KEY"):
+    for name in ("QLCB_POSTGRES_PASSWORD", "QLCB_IDENTITY_CLIENT_SECRET", "QLCB_CREDENTIAL_KEY", "QLCB_SIGNING_SECRET"):
         without = {k: v for k, v in env.items() if k != name}
         refused = compose("qlcb-config", without, "config", "--quiet")
         assert refused.returncode != 0

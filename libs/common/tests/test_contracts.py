@@ -19,7 +19,7 @@ from qlcb.personnel.v1 import decision_pb2, personnel_pb2, quota_pb2, record_pb2
 from qlcb.personnel.v1 import events_pb2 as personnel_events
 from qlcb.reports.v1 import events_pb2 as reports_events
 from qlcb.reports.v1 import rollup_pb2 as reports_rollup
-from qlcb.reports.v1 import workflow_pb2
+from qlcb.reports.v1 import signatures_pb2, workflow_pb2
 from qlcb_common.events import subjects
 from qlcb_common.events.contracts import BACKUP_EVENTS, IDENTITY_EVENTS, PERSONNEL_EVENTS, REPORTS_EVENTS, accept
 from qlcb_common.events.envelope import PoisonMessage, wrap
@@ -206,6 +206,23 @@ def _step(action: str, before: str, after: str, reason: str = "", **report: Any)
     )
 
 
+def _key_change(action: str, reason: str = "") -> Message:
+    return reports_events.SigningKeyChanged(
+        change=signatures_pb2.SigningKeyChange(
+            id="7c0f1d2e-3a4b-4c5d-8e6f-7a8b9c0d1e2f",
+            unit_id=NOI_BAI_ID,
+            unit_name="Chi cục Hải quan Nội Bài",
+            unit_path="/TCHQ/HQHN/HQHN-NB",
+            action=action,
+            previous_serial="3f9a0c6d2b1e",
+            serial="5e7b1a9c04d8",
+            reason=reason,
+            account="vutccb",
+            occurred_at="2026-12-02T03:00:00+00:00",
+        )
+    )
+
+
 VALID.update(
     {
         subjects.REPORTS_PERIOD_OPENED: lambda: reports_events.PeriodOpened(
@@ -234,6 +251,8 @@ VALID.update(
         subjects.REPORTS_REMINDER_DUE: lambda: reports_events.ReminderDue(
             regime_code="BC-NS-THANG", assignment=_report("draft"), working_days_left=2
         ),
+        subjects.REPORTS_SIGNING_KEY_ROTATED: lambda: _key_change("rotated"),
+        subjects.REPORTS_SIGNING_KEY_REVOKED: lambda: _key_change("revoked", "Lộ khóa: máy tính bị nhiễm mã độc"),
     }
 )
 
@@ -347,6 +366,7 @@ UNLOCKED, REMINDED, OPENED = (
     subjects.REPORTS_REMINDER_DUE,
     subjects.REPORTS_PERIOD_OPENED,
 )
+KEY_ROTATED, KEY_REVOKED = subjects.REPORTS_SIGNING_KEY_ROTATED, subjects.REPORTS_SIGNING_KEY_REVOKED
 
 
 @pytest.mark.parametrize(
@@ -422,6 +442,12 @@ UNLOCKED, REMINDED, OPENED = (
         (REMINDED, lambda e: setattr(e.assignment, "state", "approved"), "assignment.state: chỉ nhắc báo cáo chưa gửi"),
         (OPENED, lambda e: setattr(e.period, "ends_on", "2026-10-01"), "period.ends_on: trước ngày bắt đầu"),
         (OPENED, lambda e: setattr(e, "regime_code", "bc thang"), "regime_code"),
+        (KEY_ROTATED, lambda e: setattr(e.change, "action", "revoked"), "change.action: phải là rotated"),
+        (KEY_REVOKED, lambda e: setattr(e.change, "reason", " "), "change.reason: bắt buộc khi thu hồi"),
+        (KEY_REVOKED, lambda e: setattr(e.change, "previous_serial", ""), "change.previous_serial"),
+        (KEY_ROTATED, lambda e: setattr(e.change, "serial", "3f9a0c6d2b1e"), "change.serial: phải là chứng thư mới"),
+        (KEY_ROTATED, lambda e: setattr(e.change, "serial", "5E:7B"), "change.serial: không phải số hiệu"),
+        (KEY_REVOKED, lambda e: setattr(e.change, "unit_path", "HQHN-NB"), "change.unit_path"),
     ],
 )
 def test_what_the_producers_api_would_refuse_is_poison_naming_the_field(

@@ -39,6 +39,8 @@ from qlcb.reports.v1 import (
     reports_pb2_grpc,
     rollup_pb2,
     rollup_pb2_grpc,
+    signatures_pb2,
+    signatures_pb2_grpc,
     workflow_pb2,
     workflow_pb2_grpc,
 )
@@ -60,6 +62,7 @@ class Backends:
     reports: reports_pb2_grpc.ReportsServiceStub
     report_regimes: regimes_pb2_grpc.ReportRegimeServiceStub
     report_assignments: workflow_pb2_grpc.ReportAssignmentServiceStub
+    report_signatures: signatures_pb2_grpc.ReportSignatureServiceStub
     report_submissions: workflow_pb2_grpc.ReportSubmissionServiceStub
     report_rollup: rollup_pb2_grpc.ReportRollupServiceStub
     backup: backup_pb2_grpc.BackupServiceStub
@@ -96,6 +99,7 @@ class Backends:
                 workflow_pb2.DESCRIPTOR.services_by_name["ReportAssignmentService"],
                 workflow_pb2.DESCRIPTOR.services_by_name["ReportSubmissionService"],
                 rollup_pb2.DESCRIPTOR.services_by_name["ReportRollupService"],
+                signatures_pb2.DESCRIPTOR.services_by_name["ReportSignatureService"],
             ],
             credentials,
         )
@@ -117,6 +121,7 @@ class Backends:
             report_assignments=workflow_pb2_grpc.ReportAssignmentServiceStub(reports),
             report_submissions=workflow_pb2_grpc.ReportSubmissionServiceStub(reports),
             report_rollup=rollup_pb2_grpc.ReportRollupServiceStub(reports),
+            report_signatures=signatures_pb2_grpc.ReportSignatureServiceStub(reports),
             backup=backup_pb2_grpc.BackupServiceStub(backup),
             identity=httpx.AsyncClient(
                 base_url=str(settings.identity_url),

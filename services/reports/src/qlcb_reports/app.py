@@ -12,6 +12,8 @@ from qlcb.reports.v1 import (
     reports_pb2_grpc,
     rollup_pb2,
     rollup_pb2_grpc,
+    signatures_pb2,
+    signatures_pb2_grpc,
     workflow_pb2,
     workflow_pb2_grpc,
 )
@@ -35,6 +37,10 @@ from qlcb_reports.rollup import models as _rollup  # noqa: F401  (registers the 
 from qlcb_reports.rollup.connector import NationalConnector
 from qlcb_reports.rollup.grpc_api import ReportRollupServicer
 from qlcb_reports.settings import ReportsSettings
+from qlcb_reports.signing import models as _signing  # noqa: F401  (registers the tables)
+from qlcb_reports.signing.authority import KeySealer
+from qlcb_reports.signing.grpc_api import ReportSignatureServicer
+from qlcb_reports.signing.service import Signing
 from qlcb_reports.workflow import models as _workflow  # noqa: F401  (registers the tables)
 from qlcb_reports.workflow import reminders
 from qlcb_reports.workflow.grpc_api import ReportAssignmentServicer, ReportSubmissionServicer
@@ -50,15 +56,27 @@ def build_app() -> GrpcApp:
     outbox = make_outbox()
     delegations = make_delegations()
     faults = FaultPoints.from_settings()
+    signing = Signing(
+        sealer=KeySealer(settings.signing_secret.get_secret_value()),
+        authority_name=settings.signing_authority_name,
+        root_days=settings.signing_root_days,
+        unit_days=settings.signing_unit_days,
+        font_dir=settings.font_dir,
+    )
 
     def register(server: grpc.aio.Server, db: Database) -> Sequence[str]:
         reports_pb2_grpc.add_ReportsServiceServicer_to_server(ReportsServicer(db, inbox, delegations), server)
-        regimes_pb2_grpc.add_ReportRegimeServiceServicer_to_server(ReportRegimeServicer(db, delegations), server)
+        regimes_pb2_grpc.add_ReportRegimeServiceServicer_to_server(
+            ReportRegimeServicer(db, delegations, signing), server
+        )
         workflow_pb2_grpc.add_ReportAssignmentServiceServicer_to_server(
-            ReportAssignmentServicer(db, outbox, delegations, working), server
+            ReportAssignmentServicer(db, outbox, delegations, working, signing), server
         )
         workflow_pb2_grpc.add_ReportSubmissionServiceServicer_to_server(
-            ReportSubmissionServicer(db, outbox, delegations, working), server
+            ReportSubmissionServicer(db, outbox, delegations, working, signing), server
+        )
+        signatures_pb2_grpc.add_ReportSignatureServiceServicer_to_server(
+            ReportSignatureServicer(db, outbox, delegations, working, signing), server
         )
         rollup_pb2_grpc.add_ReportRollupServiceServicer_to_server(ReportRollupServicer(db), server)
         return [
@@ -67,6 +85,7 @@ def build_app() -> GrpcApp:
             regimes_pb2.DESCRIPTOR.services_by_name["ReportRegimeService"].full_name,
             workflow_pb2.DESCRIPTOR.services_by_name["ReportAssignmentService"].full_name,
             workflow_pb2.DESCRIPTOR.services_by_name["ReportSubmissionService"].full_name,
+            signatures_pb2.DESCRIPTOR.services_by_name["ReportSignatureService"].full_name,
         ]
 
     def background(db: Database, js: JetStreamContext) -> Sequence[Worker]:

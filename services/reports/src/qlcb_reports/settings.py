@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 from pydantic import AnyHttpUrl, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
@@ -51,6 +52,27 @@ class ReportsSettings(GrpcServiceSettings, EnvironmentSettings):
     )
     national_max_attempts: int = Field(
         default=48, ge=1, le=10000, description="Attempts after which a delivery that never got through is failed"
+    )
+    signing_secret: SecretStr = Field(
+        min_length=32,
+        description="The secret the key-encryption key of the signing authority is derived from: it seals the "
+        "root key and every unit's signing key in the reports database (at least 32 characters, from a secret "
+        "the installer set; losing it loses every key, changing it needs the keys resealed)",
+    )
+    signing_authority_name: str = Field(
+        default="QLCB - Cơ quan chứng thực ký số báo cáo",
+        min_length=1,
+        max_length=64,
+        description="The common name of the root certificate made on first start",
+    )
+    signing_root_days: int = Field(default=3650, ge=30, le=10_000, description="Lifetime of the root certificate")
+    signing_unit_days: int = Field(
+        default=730, ge=1, le=3650, description="Lifetime of a unit's certificate (within the root's)"
+    )
+    font_dir: Path = Field(
+        default=Path("/usr/share/fonts/truetype/dejavu"),
+        description="Where DejaVuSerif.ttf and DejaVuSerif-Bold.ttf are (Debian's fonts-dejavu-core): the "
+        "signed report PDFs embed them",
     )
 
     @model_validator(mode="after")

@@ -132,6 +132,7 @@ class ServiceStack:
         self.database_urls = {name: self._database_url(name) for name in DATABASES}
         self.credential_key = Fernet.generate_key().decode()
         self.backup_keys = {"dev-1": base64.b64encode(secrets.token_bytes(32)).decode()}
+        self.signing_secret = secrets.token_urlsafe(32)
         self._replica_ports: dict[str, tuple[int, int]] = {}
         for service, count in (replicas or {}).items():
             if service not in GRPC_SERVICES or count < 1:
@@ -295,6 +296,7 @@ class ServiceStack:
         if service == "reports":
             # A reminder of a deadline shows within seconds of the period that calls for it.
             env[prefix + "REMINDER_INTERVAL_SECONDS"] = "2"
+            env[prefix + "SIGNING_SECRET"] = self.signing_secret
         if service == "backup":
             env[prefix + "BACKUP_DIR"] = str(self.run_dir / "backups")
             # Every service's store, its own catalogue of backups included.

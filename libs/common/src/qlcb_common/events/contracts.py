@@ -570,6 +570,40 @@ def _rollup_changed(subject: str) -> Callable[[reports_rollup.RollupDeliveryChan
     return violations
 
 
+_SERIAL = re.compile(r"[0-9a-f]{1,40}")
+"""A certificate's serial number as reports writes it: lowercase hex, at most 20 bytes (RFC 5280)."""
+_KEY_ACTION_OF = {subjects.REPORTS_SIGNING_KEY_ROTATED: "rotated", subjects.REPORTS_SIGNING_KEY_REVOKED: "revoked"}
+
+
+def _key_changed(subject: str) -> Callable[[reports_events.SigningKeyChanged], list[FieldViolation]]:
+    """The check of a key change's subject: the change is that action, a revocation names the
+    certificate revoked and why, and the certificate issued in its place is another one."""
+    action = _KEY_ACTION_OF[subject]
+
+    def violations(event: reports_events.SigningKeyChanged) -> list[FieldViolation]:
+        found: list[FieldViolation] = []
+        change = event.change
+        _uuid(change.id, "change.id", found)
+        _uuid(change.unit_id, "change.unit_id", found)
+        if not UNIT_PATH.fullmatch(change.unit_path):
+            found.append(FieldViolation("change.unit_path", "không phải đường dẫn mã đơn vị"))
+        if change.action != action:
+            found.append(FieldViolation("change.action", f"phải là {action}"))
+        if not _SERIAL.fullmatch(change.serial):
+            found.append(FieldViolation("change.serial", "không phải số hiệu chứng thư"))
+        if (action == "revoked" or change.previous_serial) and not _SERIAL.fullmatch(change.previous_serial):
+            found.append(FieldViolation("change.previous_serial", "không phải số hiệu chứng thư"))
+        elif change.previous_serial == change.serial:
+            found.append(FieldViolation("change.serial", "phải là chứng thư mới"))
+        if action == "revoked" and not change.reason.strip():
+            found.append(FieldViolation("change.reason", "bắt buộc khi thu hồi"))
+        if not 0 < len(change.account) <= MAX_USERNAME:
+            found.append(FieldViolation("change.account", f"1–{MAX_USERNAME} ký tự"))
+        return found
+
+    return violations
+
+
 REPORTS_EVENTS: Contracts = {
     subjects.REPORTS_PERIOD_OPENED: Contract(reports_events.PeriodOpened, _period_opened),
     **{
@@ -581,6 +615,7 @@ REPORTS_EVENTS: Contracts = {
         subject: Contract(reports_rollup.RollupDeliveryChanged, _rollup_changed(subject))
         for subject in (subjects.REPORTS_ROLLUP_SENT, subjects.REPORTS_ROLLUP_FAILED)
     },
+    **{subject: Contract(reports_events.SigningKeyChanged, _key_changed(subject)) for subject in _KEY_ACTION_OF},
 }
 """Every subject reports publishes on."""
 

@@ -36,6 +36,8 @@ REPORTS_ASSIGNMENT_UNLOCKED = "qlcb.reports.assignment.unlocked"
 REPORTS_REMINDER_DUE = "qlcb.reports.reminder.due"
 REPORTS_ROLLUP_SENT = "qlcb.reports.rollup.sent"
 REPORTS_ROLLUP_FAILED = "qlcb.reports.rollup.failed"
+REPORTS_SIGNING_KEY_ROTATED = "qlcb.reports.signing_key.rotated"
+REPORTS_SIGNING_KEY_REVOKED = "qlcb.reports.signing_key.revoked"
 REPORTS_SUBMISSION_CHANGES = (
     REPORTS_SUBMISSION_SUBMITTED,
     REPORTS_SUBMISSION_RECALLED,

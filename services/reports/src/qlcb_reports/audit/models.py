@@ -46,3 +46,25 @@ class AccountHolder(Base):
     valid_from: Mapped[date] = mapped_column(Date)
     # The first day it is no longer held; None while it is.
     valid_to: Mapped[date | None] = mapped_column(Date)
+
+
+class SigningKeyChange(Base):
+    """A rotation or revocation of a unit's signing key (R-REP-4): who did it, when, why, and which
+    certificate replaced which; written in the transaction of the change itself, as a report's
+    transitions are, with the civil servant holding a purpose account named when it is read."""
+
+    __tablename__ = "signing_key_changes"
+    __table_args__ = (Index("ix_signing_key_changes_unit", "unit_id", "occurred_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    unit_id: Mapped[str] = mapped_column(String(36))
+    unit_name: Mapped[str] = mapped_column(String(255))
+    unit_path: Mapped[str] = mapped_column(String(1024))
+    action: Mapped[str] = mapped_column(String(16))
+    previous_serial: Mapped[str] = mapped_column(String(64), default="")
+    serial: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    account: Mapped[str] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(String(64))
+    tiers: Mapped[str] = mapped_column(String(255))
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)

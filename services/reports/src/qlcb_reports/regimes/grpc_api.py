@@ -8,13 +8,15 @@ from qlcb_common.db import Database
 from qlcb_common.grpc_interceptor import current_principal
 from qlcb_reports.regimes import service
 from qlcb_reports.regimes.messages import indicator_from_proto, regime_to_proto
+from qlcb_reports.signing.service import Signing
 
 Context = Any
 
 
 class ReportRegimeServicer(regimes_pb2_grpc.ReportRegimeServiceServicer):
-    def __init__(self, db: Database, delegations: DelegationCopy) -> None:
+    def __init__(self, db: Database, delegations: DelegationCopy, signing: Signing) -> None:
         self._db = db
+        self._signing = signing
         self._delegations = delegations
 
     async def CreateRegime(
@@ -39,7 +41,11 @@ class ReportRegimeServicer(regimes_pb2_grpc.ReportRegimeServiceServicer):
         actor = current_principal()
         async with self._db.unit_of_work() as session:
             regime, templates = await service.create_regime(
-                session, actor=actor, delegations=await self._delegations.for_caller(session, actor), draft=draft
+                session,
+                actor=actor,
+                delegations=await self._delegations.for_caller(session, actor),
+                signing=self._signing,
+                draft=draft,
             )
             return regimes_pb2.CreateRegimeResponse(regime=regime_to_proto(regime, templates))
 
@@ -66,6 +72,7 @@ class ReportRegimeServicer(regimes_pb2_grpc.ReportRegimeServiceServicer):
                 session,
                 actor=actor,
                 delegations=await self._delegations.for_caller(session, actor),
+                signing=self._signing,
                 regime_id=request.regime_id,
                 outline=request.outline,
                 indicators=[indicator_from_proto(i) for i in request.indicators],

@@ -22,6 +22,8 @@ from qlcb_reports.headcount.models import UnitNode
 from qlcb_reports.regimes import periods
 from qlcb_reports.regimes.indicators import Indicator, check_template
 from qlcb_reports.regimes.models import ReportRegime, TemplateVersion
+from qlcb_reports.signing.service import Signing
+from qlcb_reports.signing.signed_reports import sign_template
 
 CODE = re.compile(r"[A-Z0-9][A-Z0-9_-]{0,31}", re.ASCII)
 KINDS_OF_UNIT = frozenset(k.removeprefix("UNIT_KIND_").lower() for k in UNIT_KINDS)
@@ -87,8 +89,9 @@ def _rules(draft: RegimeDraft, found: list[FieldViolation]) -> None:
 
 
 async def create_regime(
-    session: AsyncSession, *, actor: Principal, delegations: Sequence[Delegation], draft: RegimeDraft
+    session: AsyncSession, *, actor: Principal, delegations: Sequence[Delegation], signing: Signing, draft: RegimeDraft
 ) -> tuple[ReportRegime, list[TemplateVersion]]:
+    """Creates the regime with its first template version, signed by the issuing unit."""
     found: list[FieldViolation] = []
     if not CODE.fullmatch(draft.code):
         found.append(FieldViolation("code", "Mã chế độ báo cáo: 1–32 ký tự A–Z, 0–9, '-', '_'"))
@@ -138,6 +141,7 @@ async def create_regime(
     session.add(regime)
     await session.flush()
     session.add(template)
+    await sign_template(session, signing, regime, template, actor=actor.username)
     return regime, [template]
 
 
@@ -146,6 +150,7 @@ async def add_template_version(
     *,
     actor: Principal,
     delegations: Sequence[Delegation],
+    signing: Signing,
     regime_id: str,
     outline: str,
     indicators: Sequence[Indicator],
@@ -162,17 +167,17 @@ async def add_template_version(
     if found:
         raise InvalidArgument(found)
     regime.current_version += 1
-    session.add(
-        TemplateVersion(
-            regime_id=regime.id,
-            version=regime.current_version,
-            outline=text,
-            indicators=[i.as_json() for i in checked],
-            created_at=datetime.now(UTC),
-            created_by=actor.username,
-        )
+    added = TemplateVersion(
+        regime_id=regime.id,
+        version=regime.current_version,
+        outline=text,
+        indicators=[i.as_json() for i in checked],
+        created_at=datetime.now(UTC),
+        created_by=actor.username,
     )
+    session.add(added)
     await session.flush()
+    await sign_template(session, signing, regime, added, actor=actor.username)
     return regime, await templates(session, regime.id)
 
 

@@ -10,6 +10,7 @@ from qlcb_common.db import Database
 from qlcb_common.events.outbox import Outbox
 from qlcb_common.grpc_interceptor import current_principal
 from qlcb_common.working_days import WorkingCalendar
+from qlcb_reports.signing.service import Signing
 from qlcb_reports.workflow import completeness, service
 from qlcb_reports.workflow.messages import period_to_proto, transition_to_proto
 from qlcb_reports.workflow.service import as_proto
@@ -18,8 +19,11 @@ Context = Any
 
 
 class _Calls:
-    def __init__(self, db: Database, outbox: Outbox, delegations: DelegationCopy, working: WorkingCalendar) -> None:
+    def __init__(
+        self, db: Database, outbox: Outbox, delegations: DelegationCopy, working: WorkingCalendar, signing: Signing
+    ) -> None:
         self._db = db
+        self._signing = signing
         self._outbox = outbox
         self._delegations = delegations
         self._working = working
@@ -31,6 +35,7 @@ class _Calls:
             delegations=await self._delegations.for_caller(session, actor),
             outbox=self._outbox,
             working=self._working,
+            signing=self._signing,
         )
 
 

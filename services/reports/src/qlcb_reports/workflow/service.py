@@ -44,6 +44,8 @@ from qlcb_reports.regimes import service as regimes
 from qlcb_reports.regimes.indicators import check_values, consolidated
 from qlcb_reports.regimes.models import ReportRegime
 from qlcb_reports.rollup import service as rollup
+from qlcb_reports.signing.service import Signing
+from qlcb_reports.signing.signed_reports import sign_submission
 from qlcb_reports.workflow.messages import assignment_to_proto, period_to_proto, transition_to_proto
 from qlcb_reports.workflow.models import Assignment, ReportPeriod
 from qlcb_reports.workflow.states import RULES, STEP_LABELS, NotAllowed, Role, State, Step, locked, next_state
@@ -61,6 +63,7 @@ class Caller:
     delegations: Sequence[Delegation]
     outbox: Outbox
     working: WorkingCalendar
+    signing: Signing
 
 
 def is_locked(assignment: Assignment, today: date) -> bool:
@@ -212,6 +215,11 @@ async def visible_unit(session: AsyncSession, caller: Caller, unit_id: str) -> U
         raise NotFound(f"Không có đơn vị {unit_id!r}")
     authz.require(caller.actor, Section.REPORTS, Action.READ, unit.path, delegations=caller.delegations)
     return unit
+
+
+async def readable_assignment(session: AsyncSession, caller: Caller, assignment_id: str) -> Assignment:
+    """The assignment if the caller may read its unit's reports."""
+    return await _assignment(session, caller, assignment_id, for_update=False)
 
 
 async def _assignment(session: AsyncSession, caller: Caller, assignment_id: str, *, for_update: bool) -> Assignment:
@@ -444,6 +452,10 @@ async def transition(
         assignment.correction_open = True
     assignment.state = target.value
     assignment.version += 1
+    if step is Step.SUBMIT:
+        # The signed PDF is of the version the step makes, in the step's transaction: no submission
+        # without its signature, no signature of a submission that did not happen.
+        await sign_submission(session, caller.signing, assignment, actor=caller.actor.username)
     row = await _record(session, caller, assignment, action=rule.done, from_state=from_state, reason=text)
     await _publish(session, caller, assignment, row, f"qlcb.reports.submission.{rule.done}")
     # A top-level report goes on to the national report system (R-REP-5): in this transaction.

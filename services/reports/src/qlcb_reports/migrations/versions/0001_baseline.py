@@ -116,6 +116,60 @@ def upgrade() -> None:
         "ix_report_transitions_assignment", "report_transitions", ["assignment_id", "occurred_at"], unique=False
     )
     op.create_table(
+        "signing_authority",
+        sa.Column("id", sa.String(length=16), nullable=False),
+        sa.Column("certificate_pem", sa.Text(), nullable=False),
+        sa.Column("sealed_key", sa.LargeBinary(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("crl_number", sa.Integer(), nullable=False),
+        sa.Column("crl_der", sa.LargeBinary(), nullable=False),
+        sa.Column("crl_updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_table(
+        "signing_key_changes",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("unit_id", sa.String(length=36), nullable=False),
+        sa.Column("unit_name", sa.String(length=255), nullable=False),
+        sa.Column("unit_path", sa.String(length=1024), nullable=False),
+        sa.Column("action", sa.String(length=16), nullable=False),
+        sa.Column("previous_serial", sa.String(length=64), nullable=False),
+        sa.Column("serial", sa.String(length=64), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("account", sa.String(length=255), nullable=False),
+        sa.Column("subject", sa.String(length=64), nullable=False),
+        sa.Column("tiers", sa.String(length=255), nullable=False),
+        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_signing_key_changes_unit", "signing_key_changes", ["unit_id", "occurred_at"], unique=False)
+    op.create_table(
+        "signing_unit_certificates",
+        sa.Column("serial", sa.String(length=64), nullable=False),
+        sa.Column("unit_id", sa.String(length=36), nullable=False),
+        sa.Column("unit_name", sa.String(length=255), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("certificate_pem", sa.Text(), nullable=False),
+        sa.Column("sealed_key", sa.LargeBinary(), nullable=False),
+        sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("issued_by", sa.String(length=255), nullable=False),
+        sa.Column("rotated_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("revoked_by", sa.String(length=255), nullable=True),
+        sa.Column("revocation_reason", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("serial"),
+    )
+    op.create_index(
+        "ix_signing_unit_active",
+        "signing_unit_certificates",
+        ["unit_id"],
+        unique=True,
+        postgresql_where="state = 'active'",
+    )
+    op.create_index(
+        op.f("ix_signing_unit_certificates_unit_id"), "signing_unit_certificates", ["unit_id"], unique=False
+    )
+    op.create_table(
         "unit_nodes",
         sa.Column("unit_id", sa.String(length=36), nullable=False),
         sa.Column("parent_id", sa.String(length=36), nullable=True),
@@ -157,6 +211,25 @@ def upgrade() -> None:
             ["report_regimes.id"],
         ),
         sa.PrimaryKeyConstraint("regime_id", "version"),
+    )
+    op.create_table(
+        "signed_documents",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("owner_id", sa.String(length=36), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("unit_id", sa.String(length=36), nullable=False),
+        sa.Column("certificate_serial", sa.String(length=64), nullable=False),
+        sa.Column("content", sa.LargeBinary(), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("signed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("signed_by", sa.String(length=255), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["certificate_serial"],
+            ["signing_unit_certificates.serial"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("kind", "owner_id", "version"),
     )
     op.create_table(
         "unit_headcounts",
@@ -293,10 +366,17 @@ def downgrade() -> None:
     )
     op.drop_table("report_assignments")
     op.drop_table("unit_headcounts")
+    op.drop_table("signed_documents")
     op.drop_table("report_template_versions")
     op.drop_table("report_periods")
     op.drop_index(op.f("ix_unit_nodes_path"), table_name="unit_nodes")
     op.drop_table("unit_nodes")
+    op.drop_index(op.f("ix_signing_unit_certificates_unit_id"), table_name="signing_unit_certificates")
+    op.drop_index("ix_signing_unit_active", table_name="signing_unit_certificates", postgresql_where="state = 'active'")
+    op.drop_table("signing_unit_certificates")
+    op.drop_index("ix_signing_key_changes_unit", table_name="signing_key_changes")
+    op.drop_table("signing_key_changes")
+    op.drop_table("signing_authority")
     op.drop_index("ix_report_transitions_assignment", table_name="report_transitions")
     op.drop_table("report_transitions")
     op.drop_table("report_regimes")
