@@ -514,3 +514,13 @@ def test_without_the_migration_jobs_each_service_migrates_at_start() -> None:
     docs = objects("single-node", "migrations.enabled=false")
     assert not [job for job in of_kind(docs, "Job") if job["metadata"]["name"].endswith("-migrate")]
     assert _service_env(docs, "personnel")["QLCB_PERSONNEL_MIGRATE_AT_START"] == "true"
+
+
+def test_reports_may_reach_the_national_report_system_only_once_its_address_is_set() -> None:
+    def egress_ports(*sets: str) -> set[int]:
+        return _ports(_policy(objects("single-node", *sets), "reports")["egress"])
+
+    assert 8443 not in egress_ports("networkPolicy.national.port=8443")
+    assert 8443 in egress_ports(
+        "networkPolicy.national.port=8443", "services.reports.settings.national_url=https://bc.example.gov.vn/api"
+    )

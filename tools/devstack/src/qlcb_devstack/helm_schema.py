@@ -344,6 +344,7 @@ def values_schema() -> dict[str, Any]:
                     "nats": {"$ref": "#/$defs/endpoint"},
                     "keycloak": {"$ref": "#/$defs/endpoint"},
                     "smtp": {"$ref": "#/$defs/endpoint"},
+                    "national": {"$ref": "#/$defs/endpoint"},
                     "prometheus": _object({"from": {"$ref": "#/$defs/peers"}}),
                 }
             ),
