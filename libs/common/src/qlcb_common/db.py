@@ -84,9 +84,10 @@ class Database:
                 delay = min(delay * 2, 2.0)
 
     async def create_schema(self, metadata: MetaData) -> None:
-        """Creates what is missing of the schema (ADR 0003). Replicas starting together on one
-        PostgreSQL database take turns, holding an advisory lock for the transaction: two
-        `CREATE TABLE`s of the same table at once fail on the catalog's unique index."""
+        """Creates what is missing of the schema straight from the models: scratch stores of tests
+        and benchmarks. Services migrate their stores instead (`qlcb_common.migrations`, ADR 0022).
+        Callers racing on one PostgreSQL database take turns, holding an advisory lock for the
+        transaction: two `CREATE TABLE`s of the same table at once fail on the catalog's unique index."""
         async with self.engine.begin() as conn:
             if self.url.get_backend_name() == "postgresql":
                 await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})

@@ -11,7 +11,7 @@ from typing import Protocol
 class StoreVersions:
     tool: str
     schema: str
-    """No service has schema migrations yet (ADR 0003): a digest of its tables and columns."""
+    """The store's Alembic revision (ADR 0022) and a digest of its tables and columns."""
 
 
 class Store(Protocol):
