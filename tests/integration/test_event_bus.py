@@ -255,6 +255,7 @@ async def test_the_bus_can_require_tls_and_client_certificates(system: System, t
         QLCB_REPORTS_GRPC_PORT=str(free_port()),
         QLCB_REPORTS_OPS_PORT=str(ops_port),
         QLCB_REPORTS_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'reports.sqlite3'}",
+        QLCB_REPORTS_SIGNING_SECRET="a-signing-secret-of-at-least-32-characters",
         **bus.client_env("QLCB_REPORTS_", "reports"),
     )
     reports = ManagedProcess("reports-tls", [sys.executable, "-m", "qlcb_reports"], log_dir=tmp_path, env=env)

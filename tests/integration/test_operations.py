@@ -79,6 +79,7 @@ async def test_reflection_lists_the_service_where_enabled(system: System, tmp_pa
         QLCB_REPORTS_OPS_PORT=str(ops_port),
         QLCB_REPORTS_GRPC_REFLECTION="true",
         QLCB_REPORTS_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'reports.sqlite3'}",
+        QLCB_REPORTS_SIGNING_SECRET="a-signing-secret-of-at-least-32-characters",
         QLCB_REPORTS_NATS_URL=nats.url,
     )
     process = ManagedProcess("reports-reflection", [sys.executable, "-m", "qlcb_reports"], log_dir=tmp_path, env=env)
@@ -118,6 +119,7 @@ async def test_health_turns_serving_only_once_nats_is_connected(system: System, 
         QLCB_REPORTS_GRPC_PORT=str(grpc_port),
         QLCB_REPORTS_OPS_PORT=str(ops_port),
         QLCB_REPORTS_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'reports.sqlite3'}",
+        QLCB_REPORTS_SIGNING_SECRET="a-signing-secret-of-at-least-32-characters",
         QLCB_REPORTS_NATS_URL=nats.url,
         QLCB_REPORTS_NATS_USER=nats.credentials("reports")[0],
         QLCB_REPORTS_NATS_PASSWORD=nats.credentials("reports")[1],
@@ -162,6 +164,7 @@ async def test_ready_only_once_the_database_is_connected(system: System, tmp_pat
         QLCB_REPORTS_GRPC_PORT=str(free_port()),
         QLCB_REPORTS_OPS_PORT=str(ops_port),
         QLCB_REPORTS_DATABASE_URL=f"sqlite+aiosqlite:///{folder / 'reports.sqlite3'}",
+        QLCB_REPORTS_SIGNING_SECRET="a-signing-secret-of-at-least-32-characters",
         QLCB_REPORTS_NATS_URL=system.infra.nats.url,
         QLCB_REPORTS_NATS_USER=user,
         QLCB_REPORTS_NATS_PASSWORD=password,

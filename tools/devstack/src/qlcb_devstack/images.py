@@ -27,7 +27,6 @@ import hashlib
 import importlib.metadata
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -232,7 +231,11 @@ def lock_entries(lock: Path) -> dict[str, str]:
         if not stripped or stripped.startswith("#"):
             continue
         if not line[0].isspace():
-            name = canonicalize_name(re.split(r"[=;\s\[]", line, maxsplit=1)[0])
+            requirement = Requirement(line.rstrip(" \\"))
+            if requirement.marker is not None and not requirement.marker.evaluate():
+                name = None  # an entry for another Python (numpy's, contourpy's): its hashes are not ours
+                continue
+            name = canonicalize_name(requirement.name)
             entries[name] = line
         elif name is not None and stripped.startswith("--hash="):
             entries[name] += "\n" + line
