@@ -18,6 +18,7 @@ import contextlib
 import hashlib
 import os
 import tempfile
+from collections.abc import Awaitable
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -249,7 +250,7 @@ async def _send(
         await _write(call, imports_pb2.ImportRowsRequest(header=header))
         while chunk := await asyncio.to_thread(_next_chunk, rows, kept):
             await _write(call, imports_pb2.ImportRowsRequest(rows=imports_pb2.ImportRowChunk(rows=chunk)))
-        await call.done_writing()
+        await _answered_if_refused(call, call.done_writing())
     except BaseException:
         call.cancel()
         raise
@@ -258,9 +259,14 @@ async def _send(
 
 
 async def _write(call: Any, message: imports_pb2.ImportRowsRequest) -> None:
-    """One message of the stream; if personnel has ended the call (refused it), its answer is raised."""
+    await _answered_if_refused(call, call.write(message))
+
+
+async def _answered_if_refused(call: Any, step: Awaitable[None]) -> None:
+    """A step of the stream (a message, or its end); if personnel has ended the call meanwhile (it
+    refused it), its answer is raised rather than gRPC's "Internal error from Core" of the step."""
     try:
-        await call.write(message)
+        await step
     except (grpc.aio.AioRpcError, asyncio.InvalidStateError):
         await call
         raise
