@@ -7,11 +7,16 @@ import grpc
 from nats.js import JetStreamContext
 
 from qlcb.backup.v1 import backup_pb2, backup_pb2_grpc
-from qlcb_backup.catalog import models as _catalog  # noqa: F401  (registers the table)
+from qlcb_backup.catalog import models as _catalog  # noqa: F401  (registers the tables)
 from qlcb_backup.catalog import service as catalog
 from qlcb_backup.catalog.service import BackupSets
 from qlcb_backup.db_models import make_outbox
+from qlcb_backup.drills import models as _drills  # noqa: F401  (registers the tables)
+from qlcb_backup.drills.service import Drills
+from qlcb_backup.drills.worker import ScheduledDrills
 from qlcb_backup.grpc_api import BackupServicer
+from qlcb_backup.restores import models as _restores  # noqa: F401  (registers the tables)
+from qlcb_backup.restores.service import Restores
 from qlcb_backup.schedule.cron import Schedule
 from qlcb_backup.schedule.retention import Retention
 from qlcb_backup.schedule.worker import ScheduledSets
@@ -73,9 +78,17 @@ def build_app() -> GrpcApp:
             lease_seconds=settings.restore_lease_seconds,
         )
 
+    # The catalogue holds the restores themselves: it is never switched under the running service.
+    own = [name for name, url in settings.stores.items() if url == settings.database_url]
+
+    def restores_of(db: Database) -> Restores:
+        return Restores(
+            db, outbox, sets_of(db), stores, request_seconds=settings.restore_request_seconds, live_only=own
+        )
+
     def register(server: grpc.aio.Server, db: Database) -> Sequence[str]:
         sets = sets_of(db)
-        servicer = BackupServicer(db, sets, stores)
+        servicer = BackupServicer(db, sets, stores, restores_of(db), Drills(db, outbox, sets, stores))
         backup_pb2_grpc.add_BackupServiceServicer_to_server(servicer, server)
         return [backup_pb2.DESCRIPTOR.services_by_name["BackupService"].full_name]
 
@@ -83,12 +96,19 @@ def build_app() -> GrpcApp:
         workers: list[Worker] = [OutboxRelay(service=SERVICE, db=db, outbox=outbox, js=js, faults=faults).run]
         if settings.schedule is not None:
             workers.append(ScheduledSets(sets_of(db), stores, Schedule(settings.schedule, zone)).run)
+        if settings.drill_schedule is not None:
+            drills = Drills(db, outbox, sets_of(db), stores)
+            workers.append(ScheduledDrills(drills, Schedule(settings.drill_schedule, zone)).run)
         return workers
 
     async def prepare(db: Database) -> None:
         await sets_of(db).recover()
+        await restores_of(db).recover()
+        drills = Drills(db, outbox, sets_of(db), stores)
+        await drills.recover()
         async with db.unit_of_work() as session:
             await catalog.export_last_success(session, stores=stores.names)
+        await drills.export_last()
 
     return GrpcApp(
         name=SERVICE,

@@ -5,6 +5,8 @@ from typing import Any
 from qlcb.backup.v1 import backup_pb2, backup_pb2_grpc
 from qlcb_backup.catalog import service as catalog
 from qlcb_backup.catalog.service import BackupSets
+from qlcb_backup.drills.service import Drills, drill_to_proto
+from qlcb_backup.restores.service import Restores, restore_to_proto
 from qlcb_backup.stores.registry import StoreRegistry
 from qlcb_common.db import Database
 from qlcb_common.grpc_interceptor import current_principal
@@ -13,10 +15,14 @@ Context = Any
 
 
 class BackupServicer(backup_pb2_grpc.BackupServiceServicer):
-    def __init__(self, db: Database, sets: BackupSets, stores: StoreRegistry) -> None:
+    def __init__(
+        self, db: Database, sets: BackupSets, stores: StoreRegistry, restores: Restores, drills: Drills
+    ) -> None:
         self._db = db
         self._sets = sets
         self._stores = stores
+        self._restores = restores
+        self._drills = drills
 
     async def CreateBackup(
         self, request: backup_pb2.CreateBackupRequest, context: Context
@@ -55,18 +61,57 @@ class BackupServicer(backup_pb2_grpc.BackupServiceServicer):
             records = await catalog.list_backups(session, store_name=request.store)
         return backup_pb2.ListBackupsResponse(backups=[catalog.to_proto(r, set_id=s) for r, s in records])
 
-    async def RestoreBackup(
-        self, request: backup_pb2.RestoreBackupRequest, context: Context
-    ) -> backup_pb2.RestoreBackupResponse:
-        catalog.require_operator(current_principal())
-        async with self._db.unit_of_work() as session:
-            record = await catalog.get_backup(session, request.backup_id)
-        digest = await self._sets.restore(self._stores.get(record.store), record, target=request.target_database)
-        return backup_pb2.RestoreBackupResponse(
-            target_database=request.target_database,
-            content_digest=digest,
-            verified=digest == record.content_digest,
+    async def RequestRestore(
+        self, request: backup_pb2.RequestRestoreRequest, context: Context
+    ) -> backup_pb2.RequestRestoreResponse:
+        record, rows = await self._restores.request(
+            current_principal(),
+            set_id=request.set_id,
+            stores=list(request.stores),
+            target_suffix=request.target_suffix,
+            reason=request.reason,
         )
+        return backup_pb2.RequestRestoreResponse(restore=restore_to_proto(record, rows))
+
+    async def ConfirmRestore(
+        self, request: backup_pb2.ConfirmRestoreRequest, context: Context
+    ) -> backup_pb2.ConfirmRestoreResponse:
+        record, rows = await self._restores.confirm(current_principal(), request.restore_id)
+        return backup_pb2.ConfirmRestoreResponse(restore=restore_to_proto(record, rows))
+
+    async def CancelRestore(
+        self, request: backup_pb2.CancelRestoreRequest, context: Context
+    ) -> backup_pb2.CancelRestoreResponse:
+        record, rows = await self._restores.cancel(current_principal(), request.restore_id)
+        return backup_pb2.CancelRestoreResponse(restore=restore_to_proto(record, rows))
+
+    async def SwitchRestore(
+        self, request: backup_pb2.SwitchRestoreRequest, context: Context
+    ) -> backup_pb2.SwitchRestoreResponse:
+        record, rows = await self._restores.switch(
+            current_principal(), request.restore_id, replace_live=request.replace_live
+        )
+        return backup_pb2.SwitchRestoreResponse(restore=restore_to_proto(record, rows))
+
+    async def ListRestores(
+        self, request: backup_pb2.ListRestoresRequest, context: Context
+    ) -> backup_pb2.ListRestoresResponse:
+        catalog.require_operator(current_principal())
+        restores = await self._restores.list_all()
+        return backup_pb2.ListRestoresResponse(restores=[restore_to_proto(r, rows) for r, rows in restores])
+
+    async def RunDrill(self, request: backup_pb2.RunDrillRequest, context: Context) -> backup_pb2.RunDrillResponse:
+        actor = current_principal()
+        catalog.require_operator(actor)
+        record, rows = await self._drills.run(started_by=actor.subject)
+        return backup_pb2.RunDrillResponse(drill=drill_to_proto(record, rows))
+
+    async def ListDrills(
+        self, request: backup_pb2.ListDrillsRequest, context: Context
+    ) -> backup_pb2.ListDrillsResponse:
+        catalog.require_operator(current_principal())
+        drills = await self._drills.list_all()
+        return backup_pb2.ListDrillsResponse(drills=[drill_to_proto(d, rows) for d, rows in drills])
 
     async def PruneBackupSets(
         self, request: backup_pb2.PruneBackupSetsRequest, context: Context

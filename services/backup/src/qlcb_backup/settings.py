@@ -6,7 +6,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from qlcb_backup.protection.keyring import Keyring, decode_key
@@ -92,12 +92,24 @@ class BackupSettings(GrpcServiceSettings):
         description="How long a restore's hold on its set lasts if the restore dies without releasing it; "
         "pruning skips a held set",
     )
+    restore_request_seconds: float = Field(
+        default=86400.0,
+        gt=0,
+        description="How long a requested restore waits for a second system admin to confirm it before it lapses",
+    )
+    drill_schedule: str | None = Field(
+        default=None,
+        description="When to run a restore drill (the newest good set restored into scratch databases, verified "
+        "and dropped), as a cron expression in schedule_timezone, e.g. '0 4 * * 0' (04:00 each Sunday). Unset: "
+        "only on demand",
+    )
 
-    @field_validator("schedule")
+    @field_validator("schedule", "drill_schedule")
     @classmethod
-    def _cron(cls, expression: str | None) -> str | None:
+    def _cron(cls, expression: str | None, info: ValidationInfo) -> str | None:
         if expression is not None and not croniter.is_valid(expression):
-            raise ValueError(f"{setting_name(cls, 'schedule')}: {expression!r} is not a cron expression")
+            name = setting_name(cls, str(info.field_name))
+            raise ValueError(f"{name}: {expression!r} is not a cron expression")
         return expression
 
     @field_validator("schedule_timezone")

@@ -332,10 +332,60 @@ class BackupSetPublic(BaseModel):
 
 
 class RestoreCreate(BaseModel):
-    target_database: str = Field(pattern=r"^[a-z][a-z0-9_]{0,62}$", description="Tên CSDL mới")
+    set_id: str = Field(min_length=1, max_length=36, description="Bộ sao lưu cần phục hồi (bộ đã hoàn tất)")
+    stores: list[Annotated[str, Field(pattern=STORE)]] = Field(
+        default_factory=list, max_length=32, description="Các kho cần phục hồi; bỏ trống: mọi phần của bộ"
+    )
+    target_suffix: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9_]{0,39}$",
+        description="Mỗi kho được phục hồi vào CSDL mới tên <kho>_<hậu tố>; các CSDL đó phải chưa có",
+    )
+    reason: str = Field(min_length=1, max_length=1000, description="Lý do phục hồi (sự cố, yêu cầu kiểm tra…)")
+
+
+class RestoreSwitch(BaseModel):
+    replace_live: bool = Field(
+        description="Phải là true: dữ liệu đang chạy được giữ dưới tên khác và bản phục hồi thay chỗ"
+    )
+
+
+class RestoredPartPublic(BaseModel):
+    store: str
+    backup_id: str
+    target: str = Field(description="CSDL mới nhận phần phục hồi")
+    expected_digest: str = Field(description="Dấu nội dung lúc sao lưu")
+    content_digest: str = Field(description="Dấu nội dung sau phục hồi")
+    verified: bool
+    kept_as: str = Field(description="Sau chuyển đổi: tên giữ CSDL đang chạy trước đó")
 
 
 class RestorePublic(BaseModel):
-    target_database: str
-    content_digest: str
-    verified: bool
+    id: str
+    set_id: str
+    status: str = Field(
+        description="requested: chờ quản trị viên thứ hai xác nhận; running: đang phục hồi; verified: đã phục hồi "
+        "và khớp; failed: lỗi; cancelled: đã hủy hoặc hết hạn; switching/switched: đang/đã chuyển thành dữ liệu chạy"
+    )
+    target_suffix: str
+    reason: str
+    requested_by: str
+    requested_at: datetime
+    expires_at: datetime
+    confirmed_by: str
+    confirmed_at: datetime | None
+    finished_at: datetime | None
+    switched_by: str
+    switched_at: datetime | None
+    failure: str
+    parts: list[RestoredPartPublic]
+
+
+class DrillPublic(BaseModel):
+    id: str
+    set_id: str = Field(description="Bộ sao lưu được diễn tập (bộ hoàn tất mới nhất)")
+    status: str = Field(description="running, passed: mọi phần phục hồi và khớp; failed")
+    started_by: str
+    started_at: datetime
+    finished_at: datetime | None
+    failure: str
+    parts: list[RestoredPartPublic]

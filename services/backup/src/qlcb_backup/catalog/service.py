@@ -53,6 +53,16 @@ LAST_SUCCESS = Gauge(
     "When the newest good set holding each configured store was taken; 0 for a store never backed up",
     ["store"],
 )
+LAST_DURATION = Gauge(
+    "qlcb_backup_last_set_duration_seconds",
+    "How long the newest good set holding each store took to write, check and store",
+    ["store"],
+)
+LAST_SIZE = Gauge(
+    "qlcb_backup_last_part_size_bytes",
+    "The size of each store's part (compressed and encrypted) in the newest good set holding it",
+    ["store"],
+)
 
 
 def require_operator(actor: Principal) -> None:
@@ -123,8 +133,11 @@ class BackupSets:
             record, parts = await _mark_good(
                 session, self._outbox, set_id, written, location=self._storage.location(set_id), actor=created_by
             )
+        took = ((record.finished_at or record.created_at) - record.created_at).total_seconds()
         for part in parts:
             LAST_SUCCESS.labels(part.store).set(record.created_at.timestamp())
+            LAST_DURATION.labels(part.store).set(took)
+            LAST_SIZE.labels(part.store).set(part.size_bytes)
         log.info("backup set good", set_id=set_id, stores=record.stores, size_bytes=record.size_bytes)
         return record, parts
 

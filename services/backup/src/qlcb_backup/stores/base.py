@@ -28,6 +28,13 @@ class Store(Protocol):
     async def restore(self, source: Path, name: str) -> str:
         """Restores into a new database `name`; returns its content digest. Leaves nothing on failure."""
 
+    async def discard(self, name: str) -> None:
+        """Drops the restored copy `name` (a drill's scratch copy, a failed restore's); never the live store."""
+
+    async def switch(self, restored: str, *, keep_as: str) -> None:
+        """Makes the verified copy `restored` the live store; the live one is renamed `keep_as`,
+        never dropped."""
+
 
 def combine(table_digests: Iterable[tuple[str, str]]) -> str:
     """One digest over (table, digest of its rows) pairs, in table-name order."""

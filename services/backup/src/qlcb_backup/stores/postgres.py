@@ -92,6 +92,37 @@ class PostgresStore:
         finally:
             await admin.close()
 
+    async def discard(self, name: str) -> None:
+        if name == self._database:
+            raise FailedPrecondition(f"{name} là cơ sở dữ liệu đang chạy, không xóa")
+        admin = await self._connect(MAINTENANCE_DATABASE)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+    async def switch(self, restored: str, *, keep_as: str) -> None:
+        """Closes the live database to new sessions, ends the open ones (the services' pools test a
+        connection before use and reconnect), renames it `keep_as` and the restored copy to its name."""
+        live = self._database
+        admin = await self._connect(MAINTENANCE_DATABASE)
+        try:
+            for name in (restored, keep_as):
+                exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+                if (name == restored) != bool(exists):
+                    state = "không có" if name == restored else "đã có"
+                    raise FailedPrecondition(f"Cơ sở dữ liệu {name} {state}: không chuyển đổi {live}")
+            await admin.execute(f'ALTER DATABASE "{live}" WITH ALLOW_CONNECTIONS false')
+            try:
+                await _rename_closed(admin, live, keep_as)
+            except BaseException:
+                await admin.execute(f'ALTER DATABASE "{live}" WITH ALLOW_CONNECTIONS true')
+                raise
+            await admin.execute(f'ALTER DATABASE "{keep_as}" WITH ALLOW_CONNECTIONS true')
+            await _rename_closed(admin, restored, live)
+        finally:
+            await admin.close()
+
     async def _connect(self, database: str) -> Any:
         return await asyncpg.connect(
             host=self._host, port=self._port, user=self._user, password=self._password, database=database
@@ -121,6 +152,23 @@ class PostgresStore:
         if not candidates:
             raise FailedPrecondition(f"{name} is not installed")
         return candidates[-1]
+
+
+async def _rename_closed(admin: Any, name: str, new_name: str, *, attempts: int = 20) -> None:
+    """Ends the sessions on `name` and renames it; a session that was being opened as the others were
+    ended is ended on the next attempt."""
+    for attempt in range(attempts):
+        await admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            name,
+        )
+        try:
+            await admin.execute(f'ALTER DATABASE "{name}" RENAME TO "{new_name}"')
+            return
+        except asyncpg.ObjectInUseError:
+            if attempt == attempts - 1:
+                raise FailedPrecondition(f"{name} vẫn có phiên đang mở sau {attempts} lần đóng") from None
+            await asyncio.sleep(0.1 * (attempt + 1))
 
 
 async def content_digest(conn: Any) -> str:

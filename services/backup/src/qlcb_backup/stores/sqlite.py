@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from qlcb_backup.stores.base import StoreVersions, combine
-from qlcb_common.errors import AlreadyExists
+from qlcb_common.errors import AlreadyExists, FailedPrecondition
 
 
 class SqliteStore:
@@ -46,6 +46,21 @@ class SqliteStore:
         except BaseException:
             target.unlink(missing_ok=True)
             raise
+
+    async def discard(self, name: str) -> None:
+        target = self.target_path(name)
+        if target == self.path:
+            raise FailedPrecondition(f"{target.name} là tệp đang chạy, không xóa")
+        target.unlink(missing_ok=True)
+
+    async def switch(self, restored: str, *, keep_as: str) -> None:
+        """SQLite is the one-machine run's store: the services hold its file open, so a file renamed
+        under them would keep taking their writes. The operator stops them and copies the file."""
+        raise FailedPrecondition(
+            f"Kho SQLite không chuyển đổi khi dịch vụ đang chạy: dừng các dịch vụ, giữ {self.path.name} "
+            f"thành {self.target_path(keep_as).name}, chép {self.target_path(restored).name} thành "
+            f"{self.path.name}, rồi khởi động lại"
+        )
 
 
 def _copy(source: Path, target: Path) -> None:

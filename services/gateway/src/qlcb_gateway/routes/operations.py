@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from datetime import UTC
-from typing import Annotated
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
@@ -13,11 +13,15 @@ from qlcb_gateway.schemas import (
     BackupPublic,
     BackupSetCreate,
     BackupSetPublic,
+    DrillPublic,
     RestoreCreate,
+    RestoredPartPublic,
     RestorePublic,
+    RestoreSwitch,
 )
 
 router = APIRouter(prefix="/v1", tags=["Sao lưu"])
+NO_RESTORE: dict[int | str, dict[str, Any]] = {404: {"description": "No restore `restore_id`"}}
 
 
 def _backup(backup: backup_pb2.Backup) -> BackupPublic:
@@ -94,18 +98,121 @@ async def list_backups(
     return [_backup(b) for b in response.backups]
 
 
-@router.post("/backups/{backup_id}/restore", status_code=status.HTTP_201_CREATED)
-async def restore_backup(
-    backup_id: str, body: RestoreCreate, principal: Caller, backends: BackendsDep
-) -> RestorePublic:
-    """Phục hồi một phần của bộ sao lưu vào một CSDL mới: kiểm tra chữ ký bản kê, SHA-256 và từng khối
-    mã hóa trước, rồi kiểm tra nội dung. Phần hỏng, bị cắt, bị tráo hoặc sai khóa bị từ chối."""
-    response = await backends.backup.RestoreBackup(
-        backup_pb2.RestoreBackupRequest(backup_id=backup_id, target_database=body.target_database),
+def _when(message: Any, field: str) -> datetime | None:
+    return getattr(message, field).ToDatetime(tzinfo=UTC) if message.HasField(field) else None
+
+
+def _part(part: backup_pb2.RestoredPart) -> RestoredPartPublic:
+    return RestoredPartPublic(
+        store=part.store,
+        backup_id=part.backup_id,
+        target=part.target,
+        expected_digest=part.expected_digest,
+        content_digest=part.content_digest,
+        verified=part.verified,
+        kept_as=part.kept_as,
+    )
+
+
+def _restore(restore: backup_pb2.Restore) -> RestorePublic:
+    return RestorePublic(
+        id=restore.id,
+        set_id=restore.set_id,
+        status=restore.status,
+        target_suffix=restore.target_suffix,
+        reason=restore.reason,
+        requested_by=restore.requested_by,
+        requested_at=restore.requested_at.ToDatetime(tzinfo=UTC),
+        expires_at=restore.expires_at.ToDatetime(tzinfo=UTC),
+        confirmed_by=restore.confirmed_by,
+        confirmed_at=_when(restore, "confirmed_at"),
+        finished_at=_when(restore, "finished_at"),
+        switched_by=restore.switched_by,
+        switched_at=_when(restore, "switched_at"),
+        failure=restore.failure,
+        parts=[_part(part) for part in restore.parts],
+    )
+
+
+def _drill(drill: backup_pb2.Drill) -> DrillPublic:
+    return DrillPublic(
+        id=drill.id,
+        set_id=drill.set_id,
+        status=drill.status,
+        started_by=drill.started_by,
+        started_at=drill.started_at.ToDatetime(tzinfo=UTC),
+        finished_at=_when(drill, "finished_at"),
+        failure=drill.failure,
+        parts=[_part(part) for part in drill.parts],
+    )
+
+
+@router.post("/restores", status_code=status.HTTP_201_CREATED, responses={404: {"description": "No set `set_id`"}})
+async def request_restore(body: RestoreCreate, principal: Caller, backends: BackendsDep) -> RestorePublic:
+    """Yêu cầu phục hồi một bộ sao lưu (mọi phần hoặc các kho đã chọn) vào các CSDL mới. Chưa phục hồi gì
+    cho đến khi một quản trị viên hệ thống khác xác nhận."""
+    response = await backends.backup.RequestRestore(
+        backup_pb2.RequestRestoreRequest(
+            set_id=body.set_id, stores=body.stores, target_suffix=body.target_suffix, reason=body.reason
+        ),
         **backends.call_options(principal.token),
     )
-    return RestorePublic(
-        target_database=response.target_database,
-        content_digest=response.content_digest,
-        verified=response.verified,
+    return _restore(response.restore)
+
+
+@router.get("/restores")
+async def list_restores(principal: Caller, backends: BackendsDep) -> list[RestorePublic]:
+    """Các yêu cầu phục hồi, mới nhất trước."""
+    response = await backends.backup.ListRestores(
+        backup_pb2.ListRestoresRequest(), **backends.call_options(principal.token)
     )
+    return [_restore(r) for r in response.restores]
+
+
+@router.post("/restores/{restore_id}/confirm", responses=NO_RESTORE)
+async def confirm_restore(restore_id: str, principal: Caller, backends: BackendsDep) -> RestorePublic:
+    """Xác nhận và chạy phục hồi (người xác nhận phải khác người yêu cầu): kiểm tra chữ ký bản kê, SHA-256
+    và từng khối mã hóa của mỗi phần, phục hồi vào CSDL mới rồi kiểm tra nội dung. Phần hỏng, bị cắt,
+    bị tráo hoặc sai khóa bị từ chối và không để lại CSDL nào."""
+    response = await backends.backup.ConfirmRestore(
+        backup_pb2.ConfirmRestoreRequest(restore_id=restore_id), **backends.call_options(principal.token)
+    )
+    return _restore(response.restore)
+
+
+@router.post("/restores/{restore_id}/cancel", responses=NO_RESTORE)
+async def cancel_restore(restore_id: str, principal: Caller, backends: BackendsDep) -> RestorePublic:
+    """Hủy một yêu cầu phục hồi chưa được xác nhận."""
+    response = await backends.backup.CancelRestore(
+        backup_pb2.CancelRestoreRequest(restore_id=restore_id), **backends.call_options(principal.token)
+    )
+    return _restore(response.restore)
+
+
+@router.post("/restores/{restore_id}/switch", responses=NO_RESTORE)
+async def switch_restore(
+    restore_id: str, body: RestoreSwitch, principal: Caller, backends: BackendsDep
+) -> RestorePublic:
+    """Chuyển bản phục hồi đã kiểm tra thành dữ liệu đang chạy: CSDL đang chạy được giữ dưới tên
+    <kho>_truoc_<hậu tố>, không bị xóa."""
+    response = await backends.backup.SwitchRestore(
+        backup_pb2.SwitchRestoreRequest(restore_id=restore_id, replace_live=body.replace_live),
+        **backends.call_options(principal.token),
+    )
+    return _restore(response.restore)
+
+
+@router.post("/drills", status_code=status.HTTP_201_CREATED)
+async def run_drill(principal: Caller, backends: BackendsDep) -> DrillPublic:
+    """Diễn tập phục hồi ngay: bộ sao lưu hoàn tất mới nhất được phục hồi vào CSDL tạm, kiểm tra rồi xóa."""
+    response = await backends.backup.RunDrill(backup_pb2.RunDrillRequest(), **backends.call_options(principal.token))
+    return _drill(response.drill)
+
+
+@router.get("/drills")
+async def list_drills(principal: Caller, backends: BackendsDep) -> list[DrillPublic]:
+    """Các lần diễn tập phục hồi, mới nhất trước."""
+    response = await backends.backup.ListDrills(
+        backup_pb2.ListDrillsRequest(), **backends.call_options(principal.token)
+    )
+    return [_drill(d) for d in response.drills]
