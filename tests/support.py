@@ -283,3 +283,17 @@ def browser_login(
     token.raise_for_status()
     access: str = token.json()["access_token"]
     return access
+
+
+async def restore_by_two(
+    system: System, set_id: object, suffix: str, *stores: str, reason: str = "Kiểm tra bộ sao lưu"
+) -> httpx.Response:
+    """A restore as R-OPS-2 has it: one system admin (quantri) asks, another (quantri2) confirms; answers
+    the confirmation."""
+    async with api_client(system.gateway_url, system.token("quantri")) as api:
+        body = {"set_id": set_id, "stores": list(stores), "target_suffix": suffix, "reason": reason}
+        requested = await api.post("/v1/restores", json=body)
+    assert requested.status_code == 201, requested.text
+    assert requested.json()["status"] == "requested"
+    async with api_client(system.gateway_url, system.token("quantri2")) as api:
+        return await api.post(f"/v1/restores/{requested.json()['id']}/confirm")

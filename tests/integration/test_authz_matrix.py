@@ -61,20 +61,28 @@ class Probe:
         return self.system.unit_ids[self.unit_code]
 
 
+def _succeeded(response: httpx.Response) -> bool:
+    return 200 <= response.status_code < 300
+
+
 @dataclass(frozen=True)
 class Operation:
     method: str
     path: str
     row: str  # the table's operation
     call: Prober
+    granted: Callable[[httpx.Response], bool] = _succeeded
+    """What an allowed call answers: success, unless the probe cannot let the call take effect."""
 
 
 OPERATIONS: list[Operation] = []
 
 
-def operation(method: str, path: str, row: str) -> Callable[[Prober], Prober]:
+def operation(
+    method: str, path: str, row: str, granted: Callable[[httpx.Response], bool] = _succeeded
+) -> Callable[[Prober], Prober]:
     def register(call: Prober) -> Prober:
-        OPERATIONS.append(Operation(method, path, row, call))
+        OPERATIONS.append(Operation(method, path, row, call, granted))
         return call
 
     return register
@@ -830,11 +838,61 @@ async def _prune_backup_sets(p: Probe) -> httpx.Response:
     return await p.api.post("/v1/backup-sets/prune")
 
 
-@operation("POST", "/v1/backups/{backup_id}/restore", "backup.operate")
-async def _restore_backup(p: Probe) -> httpx.Response:
+async def _requested_restore(p: Probe, *, by_second_admin: bool = False) -> dict[str, Any]:
+    """A restore of reports' part, asked by the admin (or by the second system admin, so that the
+    admin's own login may confirm it)."""
     backup = await _created(p.admin.post("/v1/backups", json={"store": "reports"}))
-    target = f"oracle_{uuid.uuid4().hex[:12]}"
-    return await p.api.post(f"/v1/backups/{backup['id']}/restore", json={"target_database": target})
+    body = {"set_id": backup["set_id"], "target_suffix": f"oracle_{uuid.uuid4().hex[:12]}", "reason": "Kiểm tra"}
+    if not by_second_admin:
+        return await _created(p.admin.post("/v1/restores", json=body))
+    async with api_client(p.system.gateway_url, p.system.token("quantri2")) as second:
+        return await _created(second.post("/v1/restores", json=body))
+
+
+@operation("POST", "/v1/restores", "backup.operate")
+async def _request_restore(p: Probe) -> httpx.Response:
+    backup = await _created(p.admin.post("/v1/backups", json={"store": "reports"}))
+    body = {"set_id": backup["set_id"], "target_suffix": f"oracle_{uuid.uuid4().hex[:12]}", "reason": "Kiểm tra"}
+    return await p.api.post("/v1/restores", json=body)
+
+
+@operation("GET", "/v1/restores", "backup.operate")
+async def _list_restores(p: Probe) -> httpx.Response:
+    return await p.api.get("/v1/restores")
+
+
+@operation("POST", "/v1/restores/{restore_id}/confirm", "backup.operate")
+async def _confirm_restore(p: Probe) -> httpx.Response:
+    restore = await _requested_restore(p, by_second_admin=True)
+    return await p.api.post(f"/v1/restores/{restore['id']}/confirm")
+
+
+@operation("POST", "/v1/restores/{restore_id}/cancel", "backup.operate")
+async def _cancel_restore(p: Probe) -> httpx.Response:
+    restore = await _requested_restore(p)
+    return await p.api.post(f"/v1/restores/{restore['id']}/cancel")
+
+
+def _switch_refused_for_its_flag(response: httpx.Response) -> bool:
+    """A probe must not replace the suite's live data: the admin's switch goes as far as the
+    explicit flag, which the probe leaves false."""
+    return response.status_code == 422 and "replace_live" in response.text
+
+
+@operation("POST", "/v1/restores/{restore_id}/switch", "backup.operate", granted=_switch_refused_for_its_flag)
+async def _switch_restore(p: Probe) -> httpx.Response:
+    restore = await _requested_restore(p)
+    return await p.api.post(f"/v1/restores/{restore['id']}/switch", json={"replace_live": False})
+
+
+@operation("POST", "/v1/drills", "backup.operate")
+async def _run_drill(p: Probe) -> httpx.Response:
+    return await p.api.post("/v1/drills")
+
+
+@operation("GET", "/v1/drills", "backup.operate")
+async def _list_drills(p: Probe) -> httpx.Response:
+    return await p.api.get("/v1/drills")
 
 
 @operation("GET", "/v1/audit", "records_audit.read")
@@ -944,11 +1002,7 @@ async def test_each_login_gets_what_the_regulation_gives_its_tier(system: System
             async with limit:
                 response = await op.call(probes[cell.target])
             allowed = cell.expected == "Y"
-            if (
-                (200 <= response.status_code < 300)
-                if allowed
-                else response.status_code in EXPECTED_STATUS[cell.expected]
-            ):
+            if op.granted(response) if allowed else response.status_code in EXPECTED_STATUS[cell.expected]:
                 return None
             got = f"{response.status_code} {response.text[:160]}"
             return f"{op.method} {op.path} on {cell.target}: table {cell.expected}, got {got}"

@@ -35,9 +35,10 @@ from qlcb_common.settings import ENVIRONMENT_VARIABLE, Environment, api_audience
 from qlcb_devstack import demo
 from qlcb_devstack.procs import ManagedProcess, free_port
 from qlcb_devstack.stack import FAULT_POINTS_VARIABLE
-from tests.support import System, api_client, eventually, metric_value, unique_code
+from tests.support import System, api_client, eventually, metric_value, restore_by_two, unique_code
 
 ADMIN = "quantri"
+SECOND_ADMIN = "quantri2"
 
 
 def _sets_dir(system: System) -> Path:
@@ -74,15 +75,18 @@ async def test_one_set_of_every_store_is_sealed_listed_and_restores_each_part_ve
         assert backup_set["stores"] == ["backup", "identity", "personnel", "reports"]
         parts = {part["store"]: part for part in backup_set["parts"]}  # type: ignore[attr-defined]
         listed = (await api.get("/v1/backup-sets")).json()
-        restored = {}
-        for store, part in parts.items():
-            target = unique_code(f"set_{store}").lower()
-            answer = await api.post(f"/v1/backups/{part['id']}/restore", json={"target_database": target})
-            assert answer.status_code == 201, answer.text
-            restored[store] = answer.json()
+    suffix = unique_code("set").lower()
+    answer = await restore_by_two(system, backup_set["id"], suffix)
+    assert answer.status_code == 200, answer.text
+    restore = answer.json()
+    assert restore["status"] == "verified"
+    restored = {part["store"]: part for part in restore["parts"]}
     assert listed[0]["id"] == backup_set["id"]
     assert all(r["verified"] for r in restored.values()), restored
+    assert {s: r["target"] for s, r in restored.items()} == {s: f"{s}_{suffix}" for s in parts}
     assert {s: r["content_digest"] for s, r in restored.items()} == {s: p["content_digest"] for s, p in parts.items()}
+    for store in parts:
+        assert await _digest(system, f"{store}_{suffix}") == restored[store]["content_digest"]
     manifest = json.loads((_sets_dir(system) / str(backup_set["id"]) / MANIFEST_FILE).read_text())
     assert manifest["manifest"]["key_id"] == backup_set["key_id"]
     assert {p["store"]: p["sha256"] for p in manifest["manifest"]["parts"]} == {
@@ -133,39 +137,51 @@ async def test_a_damaged_part_is_refused_naming_it_and_live_data_is_untouched(
             document = json.loads((folder / MANIFEST_FILE).read_text())
             document["manifest"]["parts"][0].update(sha256=older["parts"][0]["sha256"], size_bytes=other.stat().st_size)  # type: ignore[index]
             (folder / MANIFEST_FILE).write_text(json.dumps(document))
-        live = await _digest(system, "personnel")
-        target = unique_code("refused").lower()
-        part_id = newer["parts"][0]["id"]  # type: ignore[index]
-        refused = await api.post(f"/v1/backups/{part_id}/restore", json={"target_database": target})
+    live = await _digest(system, "personnel")
+    suffix = unique_code("refused").lower()
+    refused = await restore_by_two(system, newer["id"], suffix)
     assert refused.status_code == 500, refused.text
     detail = refused.json()["detail"]
     assert detail["code"] == "DATA_LOSS"
     assert refusal in detail["message"]
     assert str(newer["id"]) in detail["message"]
-    assert not await _exists(system, target)
+    assert not await _exists(system, f"personnel_{suffix}")
     assert await _digest(system, "personnel") == live
+    async with api_client(system.gateway_url, system.token(ADMIN)) as api:
+        recorded = next(r for r in (await api.get("/v1/restores")).json() if r["target_suffix"] == suffix)
+    assert recorded["status"] == "failed"
+    assert refusal in recorded["failure"]
 
 
 async def test_a_restore_asked_by_any_tier_but_system_admin_is_refused_and_audited(system: System) -> None:
     others = [a.username for a in demo.accounts() if a.tier != "system-admin"]
     labels = {"section": "backup", "action": "operate"}
     async with api_client(system.gateway_url, system.token(ADMIN)) as api:
-        part = (await _take(api, "reports"))["parts"][0]  # type: ignore[index]
+        backup_set = await _take(api, "reports")
+        pending = await api.post(
+            "/v1/restores",
+            json={"set_id": backup_set["id"], "target_suffix": unique_code("pending").lower(), "reason": "Sự cố"},
+        )
+    assert pending.status_code == 201, pending.text
     before = await metric_value(system, "backup", "qlcb_authz_refusals_total", labels)
     live = await _digest(system, "reports")
     targets = []
     for username in others:
-        target = unique_code("not_admin").lower()
-        targets.append(target)
+        suffix = unique_code("not_admin").lower()
+        targets.append(f"reports_{suffix}")
+        body = {"set_id": backup_set["id"], "target_suffix": suffix, "reason": "Sự cố"}
         async with api_client(system.gateway_url, system.token(username)) as api:
-            refused = await api.post(f"/v1/backups/{part['id']}/restore", json={"target_database": target})
+            refused = await api.post("/v1/restores", json=body)
+            confirming = await api.post(f"/v1/restores/{pending.json()['id']}/confirm")
         assert refused.status_code == 403, (username, refused.text)
-    assert await metric_value(system, "backup", "qlcb_authz_refusals_total", labels) == before + len(others)
+        assert confirming.status_code == 403, (username, confirming.text)
+    assert await metric_value(system, "backup", "qlcb_authz_refusals_total", labels) == before + 2 * len(others)
     log = system.services.processes["backup"].log_path.read_text(encoding="utf-8", errors="replace")
     audited = [json.loads(line) for line in log.splitlines() if '"authorization refused"' in line]
     for username in others:
         assert any(e.get("audit") is True and e.get("username") == username for e in audited), username
     assert not any([await _exists(system, t) for t in targets])
+    assert not await _exists(system, f"reports_{pending.json()['target_suffix']}")
     assert await _digest(system, "reports") == live
 
 
@@ -250,6 +266,11 @@ class OwnBackup:
     def metadata(self) -> tuple[tuple[str, str], ...]:
         return (("authorization", f"Bearer {self.system.token(ADMIN)}"),)
 
+    @property
+    def second_metadata(self) -> tuple[tuple[str, str], ...]:
+        """The second system admin's, who confirms the restores ADMIN asks for."""
+        return (("authorization", f"Bearer {self.system.token(SECOND_ADMIN)}"),)
+
     def stub(self, channel: grpc.aio.Channel) -> backup_pb2_grpc.BackupServiceStub:
         return backup_pb2_grpc.BackupServiceStub(channel)
 
@@ -286,14 +307,23 @@ async def _take_own(own: OwnBackup, *stores: str) -> backup_pb2.BackupSet:
     return reply.set
 
 
-async def _restore_own(own: OwnBackup, backup_id: str, target: str) -> backup_pb2.RestoreBackupResponse:
+async def _restore_own(own: OwnBackup, part: backup_pb2.Backup, suffix: str) -> backup_pb2.RestoredPart:
+    """One part restored into `<store>_<suffix>`, asked by ADMIN and confirmed by SECOND_ADMIN."""
     async with grpc.aio.insecure_channel(own.target) as channel:
-        reply: backup_pb2.RestoreBackupResponse = await own.stub(channel).RestoreBackup(
-            backup_pb2.RestoreBackupRequest(backup_id=backup_id, target_database=target),
+        requested: backup_pb2.RequestRestoreResponse = await own.stub(channel).RequestRestore(
+            backup_pb2.RequestRestoreRequest(
+                set_id=part.set_id, stores=[part.store], target_suffix=suffix, reason="Kiểm tra"
+            ),
             metadata=own.metadata,
+            timeout=30,
+        )
+        confirmed: backup_pb2.ConfirmRestoreResponse = await own.stub(channel).ConfirmRestore(
+            backup_pb2.ConfirmRestoreRequest(restore_id=requested.restore.id),
+            metadata=own.second_metadata,
             timeout=120,
         )
-    return reply
+    (restored,) = confirmed.restore.parts
+    return restored
 
 
 async def test_a_backup_killed_midway_leaves_no_good_set_and_the_next_one_succeeds(
@@ -330,7 +360,7 @@ async def test_a_backup_killed_midway_leaves_no_good_set_and_the_next_one_succee
     following = await _take_own(own_backup, "personnel", "reports")
     assert following.status == "good"
     assert [p.store for p in following.parts] == ["personnel", "reports"]
-    restored = await _restore_own(own_backup, following.parts[0].id, unique_code("after_kill").lower())
+    restored = await _restore_own(own_backup, following.parts[0], unique_code("after_kill").lower())
     assert restored.verified
 
 
@@ -346,21 +376,21 @@ async def test_after_a_key_rotation_older_sets_restore_and_a_missing_or_wrong_ke
     newer = await _take_own(own_backup, "reports")
     assert newer.key_id == "k2"
     for backup_set in (older, newer):
-        restored = await _restore_own(own_backup, backup_set.parts[0].id, unique_code("rotated").lower())
+        restored = await _restore_own(own_backup, backup_set.parts[0], unique_code("rotated").lower())
         assert restored.verified
 
     live = await _digest(system, "reports")
     await own_backup.start({"k2": new}, "k2")
-    target = unique_code("no_key").lower()
+    suffix = unique_code("no_key").lower()
     with pytest.raises(grpc.aio.AioRpcError) as missing:
-        await _restore_own(own_backup, older.parts[0].id, target)
+        await _restore_own(own_backup, older.parts[0], suffix)
     assert missing.value.code() is grpc.StatusCode.FAILED_PRECONDITION
     assert "Khóa 'k1' không có trong bộ khóa sao lưu" in (missing.value.details() or "")
 
     await own_backup.start({"k1": _key(), "k2": new}, "k2")
     with pytest.raises(grpc.aio.AioRpcError) as wrong:
-        await _restore_own(own_backup, older.parts[0].id, target)
+        await _restore_own(own_backup, older.parts[0], unique_code("wrong_key").lower())
     assert wrong.value.code() is grpc.StatusCode.DATA_LOSS
     assert "chữ ký không khớp với khóa 'k1'" in (wrong.value.details() or "")
-    assert not await _exists(system, target)
+    assert not await _exists(system, f"reports_{suffix}")
     assert await _digest(system, "reports") == live

@@ -230,7 +230,7 @@ async def test_a_set_is_uploaded_in_parts_restores_verified_from_the_bucket_and_
     assert not (own_s3_backup.backups / "sets" / taken.id).exists(), "the local copy goes once uploaded"
 
     for store, part in parts.items():
-        restored = await _restore_own(own_s3_backup, part.id, unique_code(f"s3_{store}").lower())
+        restored = await _restore_own(own_s3_backup, part, unique_code(f"s3_{store}").lower())
         assert restored.verified, store
         assert restored.content_digest == part.content_digest
 
@@ -245,12 +245,12 @@ async def test_a_set_is_uploaded_in_parts_restores_verified_from_the_bucket_and_
             f"sets/{taken.id}/blob.part: không còn trong kho S3 (s3://{BUCKET}/{PREFIX}sets/{taken.id}/blob.part)",
         ),
     ):
-        target = unique_code(f"s3_refused_{store}").lower()
+        suffix = unique_code(f"s3_refused_{store}").lower()
         with pytest.raises(grpc.aio.AioRpcError) as refused:
-            await _restore_own(own_s3_backup, parts[store].id, target)
+            await _restore_own(own_s3_backup, parts[store], suffix)
         assert refused.value.code() is grpc.StatusCode.DATA_LOSS, store
         assert naming in (refused.value.details() or ""), refused.value.details()
-        assert not await _exists(system, target)
+        assert not await _exists(system, f"{store}_{suffix}")
     assert await _digest(system, "personnel") == live
 
 
@@ -292,7 +292,7 @@ async def test_an_s3_endpoint_that_answers_errors_or_is_down_is_retried_then_rep
     following = await _take_own(own_s3_backup)
     assert following.status == "good"
     assert sorted(_objects(s3, following.id)) == ["manifest.json", "personnel.part"]
-    restored = await _restore_own(own_s3_backup, following.parts[0].id, unique_code("s3_back").lower())
+    restored = await _restore_own(own_s3_backup, following.parts[0], unique_code("s3_back").lower())
     assert restored.verified
     listed: list[backup_pb2.BackupSet] = await _sets(own_s3_backup)
     assert [s.status for s in listed] == ["good", "failed", "failed"]

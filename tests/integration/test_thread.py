@@ -6,7 +6,7 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.support import System, api_client, unique_code, wait_for_headcount
+from tests.support import System, api_client, restore_by_two, unique_code, wait_for_headcount
 
 
 async def test_unit_and_person_flow_through_every_service(system: System) -> None:
@@ -53,11 +53,13 @@ async def test_unit_and_person_flow_through_every_service(system: System) -> Non
 
         backup = await api.post("/v1/backups", json={"store": "personnel"})
         assert backup.status_code == 201, backup.text
-        target = unique_code("restored").lower()
-        restored = await api.post(f"/v1/backups/{backup.json()['id']}/restore", json={"target_database": target})
-        assert restored.status_code == 201, restored.text
-        assert restored.json()["verified"] is True
-        assert restored.json()["content_digest"] == backup.json()["content_digest"]
+    suffix = unique_code("restored").lower()
+    restored = await restore_by_two(system, backup.json()["set_id"], suffix)
+    assert restored.status_code == 200, restored.text
+    (part,) = restored.json()["parts"]
+    assert part["verified"] is True
+    assert part["content_digest"] == backup.json()["content_digest"]
+    target = part["target"]
 
     source = await asyncpg.connect(system.postgres_dsn("personnel"))
     copy = await asyncpg.connect(system.postgres_dsn(target))
@@ -79,11 +81,11 @@ async def test_every_services_store_is_backed_up_and_restored_verified(system: S
     async with api_client(system.gateway_url, system.token("quantri")) as api:
         backup = await api.post("/v1/backups", json={"store": store})
         assert backup.status_code == 201, backup.text
-        target = unique_code(f"restored_{store}").lower()
-        restored = await api.post(f"/v1/backups/{backup.json()['id']}/restore", json={"target_database": target})
-    assert restored.status_code == 201, restored.text
-    assert restored.json()["verified"] is True
-    assert restored.json()["content_digest"] == backup.json()["content_digest"]
+    restored = await restore_by_two(system, backup.json()["set_id"], unique_code("restored").lower())
+    assert restored.status_code == 200, restored.text
+    (part,) = restored.json()["parts"]
+    assert part["verified"] is True
+    assert part["content_digest"] == backup.json()["content_digest"]
 
 
 async def test_openapi_is_published(system: System) -> None:

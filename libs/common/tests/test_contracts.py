@@ -304,12 +304,59 @@ def _backup_set(status: str, **fields: Any) -> backup_pb2.BackupSet:
     return backup_pb2.BackupSet(**(values | fields))
 
 
+def _restored(store: str, *, verified: bool, kept: bool) -> backup_pb2.RestoredPart:
+    return backup_pb2.RestoredPart(
+        store=store,
+        backup_id=str(uuid.uuid4()),
+        target=f"{store}_su_co_0412",
+        expected_digest="cd" * 32,
+        content_digest="cd" * 32 if verified else "",
+        verified=verified,
+        kept_as=f"{store}_truoc_su_co_0412" if kept else "",
+    )
+
+
+def _restore(status: str, **fields: Any) -> backup_pb2.Restore:
+    done = status in ("verified", "switched")
+    values: dict[str, Any] = {
+        "id": str(uuid.uuid4()),
+        "set_id": SET_ID,
+        "status": status,
+        "target_suffix": "su_co_0412",
+        "reason": "Sự cố ổ đĩa máy chủ CSDL ngày 04/12",
+        "requested_by": "5b0e7a4c-9a43-4d1e-8f51-0c8f2d1e6a7b",
+        "confirmed_by": "0f3e5a2b-6c1d-4e8f-9a7b-2d4c6e8f0a1b" if done else "",
+        "parts": [_restored(s, verified=done, kept=status == "switched") for s in ("personnel", "reports")],
+    }
+    return backup_pb2.Restore(**(values | fields))
+
+
+def _drill(status: str, **fields: Any) -> backup_pb2.Drill:
+    values: dict[str, Any] = {"id": str(uuid.uuid4()), "status": status, "started_by": "qlcb-backup-drill"}
+    if status == "passed":
+        values |= {"set_id": SET_ID, "parts": [_restored("personnel", verified=True, kept=False)]}
+    return backup_pb2.Drill(**(values | fields))
+
+
 VALID.update(
     {
         subjects.BACKUP_RUN_COMPLETED: lambda: backup_events.BackupCompleted(backup=_backup()),
         subjects.BACKUP_SET_COMPLETED: lambda: backup_events.BackupSetCompleted(set=_backup_set("good")),
         subjects.BACKUP_SET_FAILED: lambda: backup_events.BackupSetFailed(set=_backup_set("failed")),
         subjects.BACKUP_SET_PRUNED: lambda: backup_events.BackupSetPruned(set=_backup_set("pruned")),
+        subjects.BACKUP_RESTORE_REQUESTED: lambda: backup_events.RestoreRequested(restore=_restore("requested")),
+        subjects.BACKUP_RESTORE_CANCELLED: lambda: backup_events.RestoreCancelled(
+            restore=_restore("cancelled", failure="Hết hạn: không có quản trị viên thứ hai xác nhận")
+        ),
+        subjects.BACKUP_RESTORE_VERIFIED: lambda: backup_events.RestoreVerified(restore=_restore("verified")),
+        subjects.BACKUP_RESTORE_FAILED: lambda: backup_events.RestoreFailed(
+            restore=_restore("failed", failure="personnel.part: SHA-256 không khớp với bản kê đã ký")
+        ),
+        subjects.BACKUP_RESTORE_SWITCHED: lambda: backup_events.RestoreSwitched(restore=_restore("switched")),
+        subjects.BACKUP_DRILL_PASSED: lambda: backup_events.DrillFinished(drill=_drill("passed")),
+        subjects.BACKUP_DRILL_FAILED: lambda: backup_events.DrillFinished(
+            drill=_drill("failed", failure="Chưa có bộ sao lưu hoàn tất nào để diễn tập phục hồi")
+        ),
     }
 )
 CONTRACTS = {**PERSONNEL_EVENTS, **IDENTITY_EVENTS, **REPORTS_EVENTS, **BACKUP_EVENTS}
@@ -379,6 +426,21 @@ KEY_ROTATED, KEY_REVOKED = subjects.REPORTS_SIGNING_KEY_ROTATED, subjects.REPORT
         (ROLLUP_SENT, lambda e: setattr(e.delivery, "status", "failed"), "delivery.status: phải là sent"),
         (ROLLUP_FAILED, lambda e: setattr(e.delivery, "last_error", ""), "delivery.last_error"),
         (subjects.BACKUP_SET_PRUNED, lambda e: e.set.parts.pop(), "set.parts: phải có đúng một phần cho mỗi kho"),
+        (
+            subjects.BACKUP_RESTORE_VERIFIED,
+            lambda e: setattr(e.restore, "confirmed_by", e.restore.requested_by),
+            "restore.confirmed_by: phải là một tài khoản khác người yêu cầu",
+        ),
+        (
+            subjects.BACKUP_RESTORE_VERIFIED,
+            lambda e: setattr(e.restore.parts[1], "verified", False),
+            "restore.parts: mọi phần phải khớp",
+        ),
+        (subjects.BACKUP_RESTORE_SWITCHED, lambda e: setattr(e.restore.parts[0], "kept_as", ""), "kept_as"),
+        (subjects.BACKUP_RESTORE_FAILED, lambda e: setattr(e.restore, "failure", ""), "restore.failure"),
+        (subjects.BACKUP_RESTORE_REQUESTED, lambda e: e.restore.parts.pop() and e.restore.parts.pop(), "restore.parts"),
+        (subjects.BACKUP_DRILL_FAILED, lambda e: setattr(e.drill, "failure", ""), "drill.failure"),
+        (subjects.BACKUP_DRILL_PASSED, lambda e: setattr(e.drill.parts[0], "verified", False), "drill.parts"),
         (CREATED, lambda e: setattr(e.person, "personal_id", "٠٠١٠٨٨٠٠٠١٢٣"), "person.personal_id: Số định danh"),
         (CREATED, lambda e: setattr(e.person, "staff_number", "HQ 0123"), "person.staff_number: Số hiệu cán bộ"),
         (RETIRE, lambda e: setattr(e.person, "full_name", "Nguyễn\u202eThủy"), "person.full_name: Không được chứa"),

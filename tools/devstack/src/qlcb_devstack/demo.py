@@ -124,6 +124,8 @@ DEMO_PASSWORD = "Demo@2026!"
 # (username, tier, unit code, full name)
 _LOGINS = [
     ("quantri", "system-admin", "TCHQ", "Nguyễn Văn Quản"),
+    # A restore needs a second system admin to confirm it (R-OPS-2).
+    ("quantri2", "system-admin", "TCHQ", "Lý Thị Hồi"),
     ("vutccb", "sector-hr", "VTCCB", "Trần Thị Tổ"),
     ("lanhdaovu", "sector-viewer", "VTCCB", "Lê Văn Lãnh"),
     ("canbo.vutccb", "hq-department", "VTCCB", "Phạm Thị Vụ"),

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -669,10 +669,86 @@ def _backup_set(status: str) -> Callable[[Any], list[FieldViolation]]:
     return violations
 
 
+def _restored_parts(parts: Sequence[backup_pb2.RestoredPart], field: str, found: list[FieldViolation]) -> None:
+    if not parts:
+        found.append(FieldViolation(field, "không có kho dữ liệu nào"))
+    for n, part in enumerate(parts):
+        _short(part.store, f"{field}[{n}].store", 63, found, required=True)
+        _uuid(part.backup_id, f"{field}[{n}].backup_id", found)
+        _short(part.target, f"{field}[{n}].target", 63, found, required=True)
+
+
+_RESTORE_STATUS = {
+    subjects.BACKUP_RESTORE_REQUESTED: "requested",
+    subjects.BACKUP_RESTORE_CANCELLED: "cancelled",
+    subjects.BACKUP_RESTORE_VERIFIED: "verified",
+    subjects.BACKUP_RESTORE_FAILED: "failed",
+    subjects.BACKUP_RESTORE_SWITCHED: "switched",
+}
+_RESTORE_EVENT = {
+    subjects.BACKUP_RESTORE_REQUESTED: backup_events.RestoreRequested,
+    subjects.BACKUP_RESTORE_CANCELLED: backup_events.RestoreCancelled,
+    subjects.BACKUP_RESTORE_VERIFIED: backup_events.RestoreVerified,
+    subjects.BACKUP_RESTORE_FAILED: backup_events.RestoreFailed,
+    subjects.BACKUP_RESTORE_SWITCHED: backup_events.RestoreSwitched,
+}
+
+
+def _restore_changed(subject: str) -> Callable[[Any], list[FieldViolation]]:
+    """A restore in the state its subject names: verified with every part matching; switched with
+    where each replaced store is kept; confirmed (verified, failed after a confirmation) by an
+    account other than the requester's."""
+    status = _RESTORE_STATUS[subject]
+
+    def violations(event: Any) -> list[FieldViolation]:
+        found: list[FieldViolation] = []
+        restore: backup_pb2.Restore = event.restore
+        _uuid(restore.id, "restore.id", found)
+        _uuid(restore.set_id, "restore.set_id", found)
+        if restore.status != status:
+            found.append(FieldViolation("restore.status", f"phải là {status}"))
+        _short(restore.requested_by, "restore.requested_by", 64, found, required=True)
+        _short(restore.reason, "restore.reason", 1000, found, required=True)
+        _restored_parts(restore.parts, "restore.parts", found)
+        if status in ("verified", "switched") and not all(part.verified for part in restore.parts):
+            found.append(FieldViolation("restore.parts", "mọi phần phải khớp nội dung lúc sao lưu"))
+        if status in ("verified", "switched") and restore.confirmed_by in ("", restore.requested_by):
+            found.append(FieldViolation("restore.confirmed_by", "phải là một tài khoản khác người yêu cầu"))
+        if status == "switched" and not all(part.kept_as for part in restore.parts):
+            found.append(FieldViolation("restore.parts", "mỗi kho đã thay phải có tên giữ lại (kept_as)"))
+        if status in ("failed", "cancelled"):
+            _short(restore.failure, "restore.failure", 1024, found, required=True)
+        return found
+
+    return violations
+
+
+def _drill_finished(status: str) -> Callable[[backup_events.DrillFinished], list[FieldViolation]]:
+    def violations(event: backup_events.DrillFinished) -> list[FieldViolation]:
+        found: list[FieldViolation] = []
+        drill = event.drill
+        _uuid(drill.id, "drill.id", found)
+        if drill.status != status:
+            found.append(FieldViolation("drill.status", f"phải là {status}"))
+        if status == "passed":
+            _uuid(drill.set_id, "drill.set_id", found)
+            _restored_parts(drill.parts, "drill.parts", found)
+            if not all(part.verified for part in drill.parts):
+                found.append(FieldViolation("drill.parts", "mọi phần phải khớp nội dung lúc sao lưu"))
+        else:
+            _short(drill.failure, "drill.failure", 1024, found, required=True)
+        return found
+
+    return violations
+
+
 BACKUP_EVENTS: Contracts = {
     subjects.BACKUP_RUN_COMPLETED: Contract(backup_events.BackupCompleted, _backup_completed),
     subjects.BACKUP_SET_COMPLETED: Contract(backup_events.BackupSetCompleted, _backup_set("good")),
     subjects.BACKUP_SET_FAILED: Contract(backup_events.BackupSetFailed, _backup_set("failed")),
     subjects.BACKUP_SET_PRUNED: Contract(backup_events.BackupSetPruned, _backup_set("pruned")),
+    **{subject: Contract(_RESTORE_EVENT[subject], _restore_changed(subject)) for subject in _RESTORE_EVENT},
+    subjects.BACKUP_DRILL_PASSED: Contract(backup_events.DrillFinished, _drill_finished("passed")),
+    subjects.BACKUP_DRILL_FAILED: Contract(backup_events.DrillFinished, _drill_finished("failed")),
 }
 """Every subject backup publishes on (no service consumes them yet: alerts and operators do)."""
