@@ -332,6 +332,9 @@ async def _traffic(system: System, prometheus_api: httpx.AsyncClient) -> None:
             backup = await admin.post("/v1/backups", json={"store": "personnel"})
             assert backup.status_code == 201, backup.text
             await _scraped(prometheus_api, 'qlcb_grpc_server_requests_total{method=~".*/CreateBackup"}')
+        drill = await admin.post("/v1/drills")
+        assert drill.status_code == 201, drill.text
+        await _scraped(prometheus_api, "qlcb_backup_last_drill_timestamp_seconds > 0")
 
         await _a_dead_letter_and_a_redelivery(system)
         await _a_relay_round_fails(system, admin)

@@ -70,6 +70,7 @@ class Backends:
     timeout: float
     export_timeout: float
     import_timeout: float
+    backup_timeout: float
     resume_batch_max: int
     channels: tuple[grpc.aio.Channel, ...]
 
@@ -131,12 +132,17 @@ class Backends:
             timeout=settings.call_timeout_seconds,
             export_timeout=settings.export_timeout_seconds,
             import_timeout=settings.import_timeout_seconds,
+            backup_timeout=settings.backup_timeout_seconds,
             resume_batch_max=settings.resume_batch_max,
             channels=(personnel, reports, backup),
         )
 
     def call_options(self, token: str) -> dict[str, Any]:
         return {"metadata": (("authorization", f"Bearer {token}"),), "timeout": self.timeout}
+
+    def backup_call_options(self, token: str) -> dict[str, Any]:
+        """For backup calls that read or write whole stores."""
+        return self.call_options(token) | {"timeout": self.backup_timeout}
 
     async def close(self) -> None:
         for channel in self.channels:

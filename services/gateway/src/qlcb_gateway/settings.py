@@ -49,6 +49,12 @@ class GatewaySettings(ServiceSettings, EnvironmentSettings):
         description="Deadline of a bulk import's call to personnel (POST /v1/imports/…): the file's rows sent, "
         "checked and written; 50,000 rows take well under a minute",
     )
+    backup_timeout_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="Deadline of the backup calls that read or write whole stores: taking a set, confirming a "
+        "restore (which restores it), switching one, a drill; a restore cut off by it fails and leaves nothing",
+    )
     resume_font_dir: Path = Field(
         default=Path("/usr/share/fonts/truetype/dejavu"),
         description="Directory holding DejaVuSerif.ttf and DejaVuSerif-Bold.ttf (Debian's fonts-dejavu-core), "

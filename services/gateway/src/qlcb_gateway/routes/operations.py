@@ -55,7 +55,7 @@ def _set(backup_set: backup_pb2.BackupSet) -> BackupSetPublic:
 async def create_backup_set(body: BackupSetCreate, principal: Caller, backends: BackendsDep) -> BackupSetPublic:
     """Sao lưu ngay một bộ gồm các kho dữ liệu đã chọn (mọi kho khi bỏ trống), nén và mã hóa."""
     response = await backends.backup.CreateBackupSet(
-        backup_pb2.CreateBackupSetRequest(stores=body.stores), **backends.call_options(principal.token)
+        backup_pb2.CreateBackupSetRequest(stores=body.stores), **backends.backup_call_options(principal.token)
     )
     return _set(response.set)
 
@@ -83,7 +83,7 @@ async def prune_backup_sets(principal: Caller, backends: BackendsDep) -> list[Ba
 async def create_backup(body: BackupCreate, principal: Caller, backends: BackendsDep) -> BackupPublic:
     """Sao lưu một kho dữ liệu ngay."""
     response = await backends.backup.CreateBackup(
-        backup_pb2.CreateBackupRequest(store=body.store), **backends.call_options(principal.token)
+        backup_pb2.CreateBackupRequest(store=body.store), **backends.backup_call_options(principal.token)
     )
     return _backup(response.backup)
 
@@ -175,7 +175,7 @@ async def confirm_restore(restore_id: str, principal: Caller, backends: Backends
     và từng khối mã hóa của mỗi phần, phục hồi vào CSDL mới rồi kiểm tra nội dung. Phần hỏng, bị cắt,
     bị tráo hoặc sai khóa bị từ chối và không để lại CSDL nào."""
     response = await backends.backup.ConfirmRestore(
-        backup_pb2.ConfirmRestoreRequest(restore_id=restore_id), **backends.call_options(principal.token)
+        backup_pb2.ConfirmRestoreRequest(restore_id=restore_id), **backends.backup_call_options(principal.token)
     )
     return _restore(response.restore)
 
@@ -197,7 +197,7 @@ async def switch_restore(
     <kho>_truoc_<hậu tố>, không bị xóa."""
     response = await backends.backup.SwitchRestore(
         backup_pb2.SwitchRestoreRequest(restore_id=restore_id, replace_live=body.replace_live),
-        **backends.call_options(principal.token),
+        **backends.backup_call_options(principal.token),
     )
     return _restore(response.restore)
 
@@ -205,7 +205,9 @@ async def switch_restore(
 @router.post("/drills", status_code=status.HTTP_201_CREATED)
 async def run_drill(principal: Caller, backends: BackendsDep) -> DrillPublic:
     """Diễn tập phục hồi ngay: bộ sao lưu hoàn tất mới nhất được phục hồi vào CSDL tạm, kiểm tra rồi xóa."""
-    response = await backends.backup.RunDrill(backup_pb2.RunDrillRequest(), **backends.call_options(principal.token))
+    response = await backends.backup.RunDrill(
+        backup_pb2.RunDrillRequest(), **backends.backup_call_options(principal.token)
+    )
     return _drill(response.drill)
 
 
