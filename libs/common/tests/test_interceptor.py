@@ -325,3 +325,34 @@ async def test_reflection_is_public_only_where_enabled(keycloak: FakeKeycloak, e
                 assert error.value.code() is grpc.StatusCode.UNIMPLEMENTED
     finally:
         await server.stop(0)
+
+
+async def _written_stream(channel: grpc.aio.Channel, method: str, messages: int, metadata: Any) -> Any:
+    """A client's stream as the gateway writes an import: message by message, each read from its file
+    (here: a pause) while the call goes on, then its end."""
+    call = _client_stream(channel, method)(metadata=metadata)
+    try:
+        for n in range(messages):
+            await asyncio.sleep(0.002)
+            await call.write(b"x" * 65536 + str(n).encode())
+        await call.done_writing()
+    except (grpc.aio.AioRpcError, asyncio.InvalidStateError):
+        pass
+    return await call
+
+
+@pytest.mark.parametrize("authorized", [True, False])
+async def test_a_client_stream_refused_early_answers_its_refusal_not_a_failed_write(
+    channel: grpc.aio.Channel, keycloak: FakeKeycloak, authorized: bool
+) -> None:
+    """The server reads what the client still sends before it answers: a refusal sent while the
+    client is writing would otherwise reach it as INTERNAL "Internal error from Core" (gRPC's aio
+    client lets a write that fails as the call ends overwrite the call's status)."""
+    metadata = _auth(keycloak) if authorized else (("authorization", "Bearer not-a-token"),)
+    expected = grpc.StatusCode.INVALID_ARGUMENT if authorized else grpc.StatusCode.UNAUTHENTICATED
+    codes = []
+    for _ in range(20):
+        with pytest.raises(grpc.aio.AioRpcError) as error:
+            await _written_stream(channel, "InvalidRows", 50, metadata)
+        codes.append(error.value.code())
+    assert set(codes) == {expected}, codes

@@ -8,7 +8,7 @@ import asyncio
 import contextvars
 import inspect
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import grpc
@@ -78,6 +78,31 @@ StreamBehavior = Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Any]
 (`context.write`)."""
 
 
+DRAIN_SECONDS = 60.0
+"""How long a refused client stream is read on before the refusal is answered anyway."""
+
+
+class ClientStream:
+    """A client's request stream as a handler reads it; what the handler left unread can be drained."""
+
+    def __init__(self, requests: AsyncIterator[Any]) -> None:
+        self._requests = aiter(requests)
+
+    def __aiter__(self) -> ClientStream:
+        return self
+
+    async def __anext__(self) -> Any:
+        return await anext(self._requests)
+
+    async def drain(self) -> None:
+        try:
+            async with asyncio.timeout(DRAIN_SECONDS):
+                async for _ in self._requests:
+                    pass
+        except TimeoutError:
+            log.warning("a refused client stream was still sending", seconds=DRAIN_SECONDS)
+
+
 class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
     """Health answers without a token; server reflection too, only where the service serves it
         (`reflection`, from the `grpc_reflection` setting); every other method needs a valid token.
@@ -122,7 +147,7 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
             )
         if handler is not None and handler.stream_unary is not None and not public:
             return grpc.stream_unary_rpc_method_handler(
-                self._wrap(method, handler.stream_unary, public),
+                self._wrap_client_stream(method, handler.stream_unary),
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
@@ -146,6 +171,24 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
                 replies.append(await inner(request, context))
 
             await self._handle(method, context, public, answer)
+            return replies[0]
+
+        return behavior
+
+    def _wrap_client_stream(self, method: str, inner: Behavior) -> Behavior:
+        """A call whose client streams its request (an import's rows). A refusal is answered only once
+        the client has sent the rest of its stream: answered while the client still writes, it reaches
+        the client as the INTERNAL "Internal error from Core" of its next write instead (grpc/grpc
+        issue 36066: the aio client lets that write's failure overwrite the call's status)."""
+
+        async def behavior(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+            stream = ClientStream(request)
+            replies: list[Any] = []
+
+            async def answer() -> None:
+                replies.append(await inner(stream, context))
+
+            await self._handle(method, context, False, answer, before_refusal=stream.drain)
             return replies[0]
 
         return behavior
@@ -174,6 +217,7 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         context: grpc.aio.ServicerContext[Any, Any],
         public: bool,
         answer: Callable[[], Awaitable[None]],
+        before_refusal: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         service = self._service
         calls = self.calls
@@ -189,6 +233,8 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
                 except AuthError as exc:
                     code = grpc.StatusCode.UNAUTHENTICATED
                     AUTH_FAILURES.labels(service, exc.reason).inc()
+                    if before_refusal is not None:
+                        await before_refusal()
                     await context.abort(code, str(exc))
                 reset = _principal.set(principal)
                 await self._faults.hold(grpc_call(method), {"method": method})
@@ -197,6 +243,8 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
             except ServiceError as exc:
                 status = status_of(exc)
                 code = status.code
+                if before_refusal is not None:
+                    await before_refusal()
                 await context.abort_with_status(status)
         except asyncio.CancelledError:
             code = grpc.StatusCode.CANCELLED
