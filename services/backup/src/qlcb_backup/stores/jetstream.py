@@ -52,9 +52,9 @@ class JetStreamError(Exception):
 
 
 class JetStreamStore:
-    def __init__(self, connect: Connect, *, streams: Sequence[str] = tuple(s.name for s in ALL_STREAMS)) -> None:
+    def __init__(self, connect: Connect, *, streams: Sequence[str] | None = None) -> None:
         self._connect = connect
-        self._streams = tuple(streams)
+        self._streams = tuple(streams) if streams is not None else tuple(stream.name for stream in ALL_STREAMS)
 
     async def dump(self, destination: Path) -> str:
         nc = await self._open()
