@@ -136,9 +136,8 @@ class JetStreamStore:
         raise FailedPrecondition(
             f"Không thể chuyển luồng sự kiện đã khôi phục {restored!r} thành luồng đang chạy (giữ bản cũ là "
             f"{keep_as!r}): NATS JetStream không đổi tên được luồng và không đổi được chủ đề của tin đã lưu. "
-            "Hãy làm theo docs/operations.md, mục 'Khôi phục luồng sự kiện': dựng một máy chủ NATS mới, "
-            "nạp các luồng vào đó từ bản khôi phục đã kiểm, rồi trỏ các dịch vụ sang máy chủ mới; "
-            "máy chủ cũ được giữ nguyên"
+            "Hãy dừng các dịch vụ và làm theo docs/operations.md, mục 'The event streams': giữ bản sao luồng "
+            "đang chạy trước, rồi nạp luồng từ bản khôi phục đã kiểm bằng nguồn (sources) có đổi chủ đề"
         )
 
     async def _open(self) -> Client:
