@@ -256,7 +256,7 @@ async def test_backups_nats_user_reads_every_stream_but_cannot_publish_events_no
 
         def refused(seen: list[str]) -> bool:
             return all(
-                any(f'"{subject}"' in e and "permissions violation" in e.lower() for e in seen) for subject in forbidden
+                any(f'"{subject.lower()}"' in e.lower() and "permissions violation" in e.lower() for e in seen) for subject in forbidden
             )
 
         async def probe() -> list[str]:
