@@ -256,10 +256,8 @@ async def test_backups_nats_user_reads_every_stream_but_cannot_publish_events_no
 
         def refused(seen: list[str]) -> bool:
             # nats-py hands the server's refusal over in lower case.
-            lowered = [e.lower() for e in seen]
-            return all(
-                any(f'"{subject.lower()}"' in e and "permissions violation" in e for e in lowered) for subject in forbidden
-            )
+            lowered = [e for e in map(str.lower, seen) if "permissions violation" in e]
+            return all(any(f'"{subject.lower()}"' in e for e in lowered) for subject in forbidden)
 
         async def probe() -> list[str]:
             return list(errors)
