@@ -86,8 +86,16 @@ async def test_one_set_of_every_store_is_sealed_listed_and_restores_each_part_ve
     assert all(r["verified"] for r in restored.values()), restored
     assert {s: r["target"] for s, r in restored.items()} == {s: f"{s}_{suffix}" for s in parts}
     assert {s: r["content_digest"] for s, r in restored.items()} == {s: p["content_digest"] for s, p in parts.items()}
-    for store in parts:
+    for store in parts.keys() - {"events"}:
         assert await _digest(system, f"{store}_{suffix}") == restored[store]["content_digest"]
+    # The streams and the backup's own catalogue do not switch online: the switch refuses before
+    # touching any store, and says what to do.
+    live = {store: await _digest(system, store) for store in ("identity", "personnel", "reports")}
+    async with api_client(system.gateway_url, system.token(ADMIN)) as api:
+        refused = await api.post(f"/v1/restores/{restore['id']}/switch", json={"replace_live": True})
+    assert refused.status_code == 409, refused.text
+    assert "Kho backup (danh mục của chính dịch vụ sao lưu), events không chuyển đổi trực tuyến" in refused.text
+    assert {store: await _digest(system, store) for store in live} == live
     manifest = json.loads((_sets_dir(system) / str(backup_set["id"]) / MANIFEST_FILE).read_text())
     assert manifest["manifest"]["key_id"] == backup_set["key_id"]
     assert {p["store"]: p["sha256"] for p in manifest["manifest"]["parts"]} == {

@@ -52,6 +52,8 @@ class JetStreamError(Exception):
 
 
 class JetStreamStore:
+    switches_online = False
+
     def __init__(self, connect: Connect, *, streams: Sequence[str] | None = None) -> None:
         self._connect = connect
         self._streams = tuple(streams) if streams is not None else tuple(stream.name for stream in ALL_STREAMS)
@@ -127,6 +129,16 @@ class JetStreamStore:
                 except Exception as exc:
                     log.error("restored stream left behind", stream=target, error=repr(exc))
             raise
+        finally:
+            await nc.close()
+
+    async def discard(self, name: str) -> None:
+        nc = await self._open()
+        try:
+            for stream in self._streams:
+                target = restored_name(name, stream)
+                if await _stream(nc, target) is not None:
+                    await _request(nc, f"{API}.STREAM.DELETE.{target}")
         finally:
             await nc.close()
 
