@@ -90,12 +90,16 @@ async def test_one_set_of_every_store_is_sealed_listed_and_restores_each_part_ve
         assert await _digest(system, f"{store}_{suffix}") == restored[store]["content_digest"]
     # The streams and the backup's own catalogue do not switch online: the switch refuses before
     # touching any store, and says what to do.
-    live = {store: await _digest(system, store) for store in ("identity", "personnel", "reports")}
     async with api_client(system.gateway_url, system.token(ADMIN)) as api:
         refused = await api.post(f"/v1/restores/{restore['id']}/switch", json={"replace_live": True})
+        after = next(r for r in (await api.get("/v1/restores")).json() if r["id"] == restore["id"])
     assert refused.status_code == 409, refused.text
     assert "Kho backup (danh mục của chính dịch vụ sao lưu), events không chuyển đổi trực tuyến" in refused.text
-    assert {store: await _digest(system, store) for store in live} == live
+    assert after["status"] == "verified"
+    assert not any(part["kept_as"] for part in after["parts"])
+    for store in parts.keys() - {"events"}:
+        assert not await _exists(system, f"{store}_truoc_{suffix}")
+        assert await _exists(system, f"{store}_{suffix}")
     manifest = json.loads((_sets_dir(system) / str(backup_set["id"]) / MANIFEST_FILE).read_text())
     assert manifest["manifest"]["key_id"] == backup_set["key_id"]
     assert {p["store"]: p["sha256"] for p in manifest["manifest"]["parts"]} == {
