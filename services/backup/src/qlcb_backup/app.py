@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import grpc
@@ -29,6 +30,7 @@ from qlcb_common.db import Database
 from qlcb_common.events.relay import OutboxRelay
 from qlcb_common.faults import FaultPoints
 from qlcb_common.grpc_runtime import GrpcApp
+from qlcb_common.nats_connection import connect
 from qlcb_common.settings import OidcSettings
 from qlcb_common.shutdown import Worker
 
@@ -59,7 +61,13 @@ def make_storage(settings: BackupSettings) -> SetStorage:
 def build_app() -> GrpcApp:
     settings = BackupSettings()  # type: ignore[call-arg]
     outbox = make_outbox()
-    stores = StoreRegistry(settings.stores, pg_bin_dir=settings.pg_bin_dir)
+    stores = StoreRegistry(
+        settings.stores,
+        pg_bin_dir=settings.pg_bin_dir,
+        streams=partial(connect, settings, name="qlcb-backup-streams", timeout=10.0)
+        if settings.streams_store
+        else None,
+    )
     faults = FaultPoints.from_settings()
     keyring = settings.keyring()
     storage = make_storage(settings)

@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_va
 from pydantic_settings import SettingsConfigDict
 
 from qlcb_backup.protection.keyring import Keyring, decode_key
+from qlcb_backup.stores.jetstream import STORE_NAME as EVENTS_STORE
 from qlcb_common.settings import GrpcServiceSettings, given_together, setting_name
 
 MIB = 1 << 20
@@ -27,6 +28,12 @@ class BackupSettings(GrpcServiceSettings):
     stores: dict[str, str] = Field(
         default_factory=dict,
         description='Store name → SQLAlchemy URL, as JSON: {"personnel": "postgresql+asyncpg://…"}',
+    )
+    streams_store: bool = Field(
+        default=True,
+        description="Back up the JetStream streams, with every message and durable consumer's position, as the "
+        "part 'events' of every set (ADR 0026), through this service's NATS connection; false: sets hold "
+        "the databases only",
     )
     pg_bin_dir: Path | None = Field(
         default=None, description="pg_dump/pg_restore of the server's version; default: PATH or /usr/lib/postgresql"
@@ -120,6 +127,15 @@ class BackupSettings(GrpcServiceSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"{setting_name(cls, 'schedule_timezone')}: no time zone {name!r}") from None
         return name
+
+    @model_validator(mode="after")
+    def _events_store_name_free(self) -> BackupSettings:
+        if self.streams_store and EVENTS_STORE in self.stores:
+            raise ValueError(
+                f"{setting_name(type(self), 'stores')}: the name {EVENTS_STORE!r} is the streams' part; "
+                f"rename that store or set {setting_name(type(self), 'streams_store')}=false"
+            )
+        return self
 
     @model_validator(mode="after")
     def _keyring_whole(self) -> BackupSettings:

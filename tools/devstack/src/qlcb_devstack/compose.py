@@ -49,9 +49,10 @@ def nats_config() -> str:
         ]
         for direction in ("publish", "subscribe"):
             lines.append(f"        {direction}: {{")
-            lines.append("          allow: [")
-            lines += [f"            {json.dumps(subject)}" for subject in granted[direction]["allow"]]
-            lines.append("          ]")
+            for rule, subjects in granted[direction].items():
+                lines.append(f"          {rule}: [")
+                lines += [f"            {json.dumps(subject)}" for subject in subjects]
+                lines.append("          ]")
             lines.append("        }")
         lines += ["      }", "    }"]
     lines += ["  ]", "}"]

@@ -24,6 +24,8 @@ CONSUMES: dict[str, tuple[Stream, ...]] = {
     "backup": (),
 }
 BUS_USERS = tuple(OWN_STREAM)
+RESTORE_SUBJECT_PREFIX = "qlcb_restore"
+"""Backup restores the streams under copies whose subjects start with this token (ADR 0026)."""
 
 
 def permissions(service: str) -> dict[str, dict[str, list[str]]]:
@@ -45,4 +47,31 @@ def permissions(service: str) -> dict[str, dict[str, list[str]]]:
             f"$JS.API.CONSUMER.MSG.NEXT.{stream.name}.>",
             f"$JS.ACK.{stream.name}.>",
         ]
-    return {"publish": {"allow": publish}, "subscribe": {"allow": ["_INBOX.>"]}}
+    granted: dict[str, dict[str, list[str]]] = {"publish": {"allow": publish}, "subscribe": {"allow": ["_INBOX.>"]}}
+    if service == "backup":
+        granted["publish"] = _stream_backup(publish)
+    return granted
+
+
+def _stream_backup(publish: list[str]) -> dict[str, list[str]]:
+    """Backup's part of the streams (ADR 0026): it reads every stream and its consumers, and creates
+    streams and consumers for a restore. A stream name is one subject token, and NATS wildcards match
+    whole tokens only, so the names of a restore's copies cannot be granted as a prefix: backup may
+    create, read and delete any stream but the live ones (denied by name), and publish only under
+    RESTORE_SUBJECT_PREFIX, so it can neither touch a live stream nor publish a service's event."""
+    allow = [
+        *publish,
+        f"{RESTORE_SUBJECT_PREFIX}.>",
+        "$JS.API.STREAM.INFO.*",
+        "$JS.API.STREAM.CREATE.*",
+        "$JS.API.STREAM.DELETE.*",
+        "$JS.API.STREAM.MSG.GET.*",
+        "$JS.API.CONSUMER.CREATE.*.>",
+        "$JS.API.CONSUMER.LIST.*",
+    ]
+    deny = []
+    for stream in streams.ALL_STREAMS:
+        if stream != OWN_STREAM["backup"]:
+            deny.append(f"$JS.API.STREAM.CREATE.{stream.name}")
+        deny += [f"$JS.API.STREAM.DELETE.{stream.name}", f"$JS.API.CONSUMER.CREATE.{stream.name}.>"]
+    return {"allow": list(dict.fromkeys(allow)), "deny": deny}

@@ -224,11 +224,16 @@ class Restores:
                 raise FailedPrecondition(
                     f"Chỉ chuyển đổi được bản phục hồi đã kiểm tra; {restore_id} đang ở trạng thái {record.status}"
                 )
-            own = sorted(self._live_only & {row.store for row in rows})
-            if own:
+            offline = [
+                f"{row.store} (danh mục của chính dịch vụ sao lưu)" if row.store in self._live_only else row.store
+                for row in rows
+                if row.store in self._live_only or not self._stores.get(row.store).switches_online
+            ]
+            if offline:
                 raise FailedPrecondition(
-                    f"Kho {', '.join(own)} là danh mục của chính dịch vụ sao lưu: không chuyển đổi trực tuyến; "
-                    "dừng dịch vụ sao lưu rồi đổi tên cơ sở dữ liệu (docs/operations.md)"
+                    f"Kho {', '.join(offline)} không chuyển đổi trực tuyến được; chưa chuyển đổi kho nào. Yêu cầu "
+                    "phục hồi lại chỉ các kho còn lại (stores) để chuyển đổi, và làm theo docs/operations.md cho "
+                    "các kho này"
                 )
             record.status = SWITCHING
         try:

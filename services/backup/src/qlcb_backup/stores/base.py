@@ -17,6 +17,10 @@ class StoreVersions:
 class Store(Protocol):
     """A service's database, as backup sees it."""
 
+    @property
+    def switches_online(self) -> bool:
+        """Whether `switch` can put a restored copy in place while the services run."""
+
     async def dump(self, destination: Path) -> str:
         """Writes a backup to `destination`; returns the content digest of exactly what was dumped."""
 

@@ -20,6 +20,8 @@ MAINTENANCE_DATABASE = "postgres"
 
 
 class PostgresStore:
+    switches_online = True
+
     def __init__(self, url: str, *, bin_dir: Path | None) -> None:
         parsed = make_url(url)
         self._host = parsed.host or "127.0.0.1"

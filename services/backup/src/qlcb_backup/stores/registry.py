@@ -5,6 +5,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from qlcb_backup.stores.base import Store
+from qlcb_backup.stores.jetstream import STORE_NAME, Connect, JetStreamStore
 from qlcb_backup.stores.postgres import PostgresStore
 from qlcb_backup.stores.sqlite import SqliteStore
 from qlcb_common.errors import InvalidArgument
@@ -13,8 +14,11 @@ from qlcb_common.errors import InvalidArgument
 class StoreRegistry:
     """The stores this backup service may back up, by name."""
 
-    def __init__(self, urls: dict[str, str], *, pg_bin_dir: Path | None) -> None:
+    def __init__(self, urls: dict[str, str], *, pg_bin_dir: Path | None, streams: Connect | None = None) -> None:
+        """`streams` connects to NATS as backup's user; given, the streams are the store 'events'."""
         self._stores: dict[str, Store] = {}
+        if streams is not None:
+            self._stores[STORE_NAME] = JetStreamStore(streams)
         for name, url in urls.items():
             backend = make_url(url).get_backend_name()
             if backend == "sqlite":

@@ -14,6 +14,8 @@ from qlcb_common.errors import AlreadyExists, FailedPrecondition
 
 
 class SqliteStore:
+    switches_online = False
+
     def __init__(self, url: str) -> None:
         database = make_url(url).database
         if not database:
