@@ -8,6 +8,7 @@ switch replaces no data the other tests use."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import Iterator
@@ -22,12 +23,14 @@ from nats.js.errors import NotFoundError
 
 from qlcb.backup.v1 import backup_pb2
 from qlcb.backup.v1 import events_pb2 as backup_events
+from qlcb_backup.catalog.service import RESTORE_LEASED
 from qlcb_backup.drills.service import NO_GOOD_SET
 from qlcb_backup.drills.worker import DRILL_SCHEDULER
 from qlcb_backup.sets.writing import SETS_DIR
 from qlcb_common.events import streams, subjects
 from qlcb_common.events.contracts import BACKUP_EVENTS, accept
 from qlcb_common.events.envelope import unpack
+from qlcb_common.faults import arm, held, release
 from tests.integration.test_backup_sets import OwnBackup, _exists, _key
 from tests.support import System, eventually, metric_at, unique_code
 
@@ -329,3 +332,62 @@ async def _drills_listed(
     """The drills, read from a restart without a drill schedule (none runs while they are read)."""
     await own.start(keys, "k1", stores)
     return await _drills(own)
+
+
+async def test_retention_prunes_on_schedule_but_never_the_newest_set_nor_one_a_restore_reads(
+    system: System, own: OwnBackup, ledger: str
+) -> None:
+    keys = {"k1": _key()}
+    keep_newest_only = {
+        **_stores(system, ledger=ledger),
+        "QLCB_BACKUP_KEEP_DAILY": "0",
+        "QLCB_BACKUP_KEEP_WEEKLY": "0",
+        "QLCB_BACKUP_KEEP_MONTHLY": "0",
+    }
+    await _write(system, ledger, "row")
+    await own.start(keys, "k1", keep_newest_only)
+    first = (await _call(own, "CreateBackupSet", backup_pb2.CreateBackupSetRequest())).set
+    ask = backup_pb2.RequestRestoreRequest(
+        set_id=first.id, target_suffix=unique_code("held").lower(), reason="Kiểm tra"
+    )
+    requested = (await _call(own, "RequestRestore", ask)).restore
+    arm(own.faults, RESTORE_LEASED)
+    confirming = asyncio.create_task(
+        _call(own, "ConfirmRestore", backup_pb2.ConfirmRestoreRequest(restore_id=requested.id), second=True)
+    )
+
+    async def lease() -> dict[str, Any] | None:
+        return held(own.faults, RESTORE_LEASED)
+
+    holding = await eventually(lease, lambda detail: detail is not None, timeout=60, what="the restore's lease")
+    assert holding is not None
+    assert holding["set_id"] == first.id
+    second = (await _call(own, "CreateBackupSet", backup_pb2.CreateBackupSetRequest())).set
+    pruned = (await _call(own, "PruneBackupSets", backup_pb2.PruneBackupSetsRequest())).pruned
+    assert list(pruned) == [], "the set a restore reads and the newest set stay"
+    release(own.faults, RESTORE_LEASED)
+    restored = (await confirming).restore
+    assert restored.status == "verified"
+    pruned = (await _call(own, "PruneBackupSets", backup_pb2.PruneBackupSetsRequest())).pruned
+    assert [s.id for s in pruned] == [first.id]
+    assert not (own.backups / SETS_DIR / first.id).exists()
+
+    # Every 2 seconds a set, and pruning after it: the newest good set is always the one kept.
+    await own.start(keys, "k1", {**keep_newest_only, "QLCB_BACKUP_SCHEDULE": "* * * * * */2"})
+
+    async def sets() -> list[backup_pb2.BackupSet]:
+        return list((await _call(own, "ListBackupSets", backup_pb2.ListBackupSetsRequest())).sets)
+
+    listed = await eventually(
+        sets,
+        lambda found: sum(s.status == "pruned" for s in found) >= 3,
+        timeout=90,
+        what="scheduled sets pruned after one another",
+    )
+    good = [s for s in listed if s.status == "good"]
+    assert len(good) == 1
+    assert good[0].id == max((s for s in listed if s.status != "failed"), key=lambda s: s.created_at.ToDatetime()).id
+    assert {s.id: s.status for s in listed}[second.id] == "pruned"
+    assert all(
+        (own.backups / SETS_DIR / s.id).exists() == (s.status == "good") for s in listed if s.status != "running"
+    )
