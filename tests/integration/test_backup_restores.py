@@ -57,12 +57,9 @@ def own(system: System, tmp_path: Path) -> Iterator[OwnBackup]:
 
 
 def _stores(system: System, **databases: str) -> dict[str, str]:
-    """The process backs up these databases only: the suite's event streams are test_backup_streams.py's."""
+    """The process backs up these databases only (OwnBackup leaves the suite's event streams out)."""
     assert system.infra.postgres is not None
-    return {
-        "QLCB_BACKUP_STORES": json.dumps({s: system.infra.postgres.dsn(db) for s, db in databases.items()}),
-        "QLCB_BACKUP_STREAMS_STORE": "false",
-    }
+    return {"QLCB_BACKUP_STORES": json.dumps({s: system.infra.postgres.dsn(db) for s, db in databases.items()})}
 
 
 async def _rows(system: System, database: str) -> list[str]:

@@ -241,6 +241,8 @@ class OwnBackup:
                 prefix + "PG_BIN_DIR": str(infra.postgres.bin_dir),
                 prefix + "KEYS": json.dumps(keys),
                 prefix + "CURRENT_KEY_ID": current,
+                # The suite's event streams are test_backup_streams.py's part.
+                prefix + "STREAMS_STORE": "false",
                 **infra.nats.client_env(prefix, "backup"),
                 **extra,
             },
