@@ -27,7 +27,7 @@ from qlcb_backup.stores.jetstream import restored_name
 from qlcb_common.db import Database
 from qlcb_common.events.inbox import Inbox
 from qlcb_common.events.streams import ALL_STREAMS, PERSONNEL
-from tests.support import System, api_client, eventually, person_body, unique_code
+from tests.support import System, api_client, eventually, person_body, restore_by_two, unique_code
 
 ADMIN = "quantri"
 EVENTS = "events"
@@ -56,8 +56,15 @@ async def _take(api: httpx.AsyncClient, *stores: str) -> dict[str, Any]:
     return backup_set
 
 
-async def _restore(api: httpx.AsyncClient, part_id: str, target: str) -> httpx.Response:
-    return await api.post(f"/v1/backups/{part_id}/restore", json={"target_database": target})
+def _target() -> tuple[str, str]:
+    """A restore's suffix, and the target the events part is restored into with it."""
+    suffix = unique_code("streams").lower()
+    return suffix, f"{EVENTS}_{suffix}"
+
+
+async def _restore(system: System, set_id: object, suffix: str) -> httpx.Response:
+    """The events part of the set restored, asked by one system admin and confirmed by another."""
+    return await restore_by_two(system, set_id, suffix, EVENTS)
 
 
 async def _add_persons(api: httpx.AsyncClient, system: System, count: int) -> None:
@@ -99,11 +106,13 @@ async def test_a_set_taken_while_events_flow_restores_into_fresh_streams_verifie
         floors_after = await _durables(nc, PERSONNEL.name)
         after = await _stream_state(nc, PERSONNEL.name)
 
-        target = unique_code("streams").lower()
-        answer = await _restore(api, part["id"], target)
-        assert answer.status_code == 201, answer.text
-        assert answer.json()["verified"] is True
-        assert answer.json()["content_digest"] == part["content_digest"]
+        suffix, target = _target()
+        answer = await _restore(system, backup_set["id"], suffix)
+        assert answer.status_code == 200, answer.text
+        (restored_part,) = answer.json()["parts"]
+        assert restored_part["target"] == target
+        assert restored_part["verified"] is True
+        assert restored_part["content_digest"] == part["content_digest"]
 
         restored = await _stream_state(nc, restored_name(target, PERSONNEL.name))
         assert before["messages"] <= restored["messages"] <= after["messages"]
@@ -173,9 +182,8 @@ async def test_a_restored_consumer_resumes_from_its_position_and_counts_no_event
         await live.unsubscribe()
         unacknowledged = [m.metadata.sequence.stream for m in fetched[-2:]]
 
-        part = (await _take(api, EVENTS))["parts"][0]
-        target = unique_code("resume").lower()
-        assert (await _restore(api, part["id"], target)).status_code == 201
+        suffix, target = _target()
+        assert (await _restore(system, (await _take(api, EVENTS))["id"], suffix)).status_code == 200
 
         restored = await js.pull_subscribe_bind(durable=consumer, stream=restored_name(target, PERSONNEL.name))
         redelivered = await restored.fetch(2, timeout=10)
@@ -203,8 +211,8 @@ async def test_a_truncated_events_part_is_refused_and_no_stream_is_created(syste
         backup_set = await _take(api, EVENTS)
         path = _part_path(system, backup_set["id"])
         path.write_bytes(path.read_bytes()[:-64])
-        target = unique_code("cut").lower()
-        refused = await _restore(api, backup_set["parts"][0]["id"], target)
+        suffix, target = _target()
+        refused = await _restore(system, backup_set["id"], suffix)
         assert refused.status_code == 500, refused.text
         assert "events.part: SHA-256 không khớp với bản kê đã ký (bị cắt ngắn" in refused.json()["detail"]["message"]
         names = [str(info.config.name) for info in await nc.jetstream().streams_info()]
@@ -213,13 +221,14 @@ async def test_a_truncated_events_part_is_refused_and_no_stream_is_created(syste
 
 async def test_a_restore_target_whose_stream_exists_is_refused_with_nothing_changed(system: System) -> None:
     async with _bus(system) as nc, api_client(system.gateway_url, system.token(ADMIN)) as api:
-        part = (await _take(api, EVENTS))["parts"][0]
-        target = unique_code("taken").lower()
+        backup_set = await _take(api, EVENTS)
+        suffix, target = _target()
         occupied = restored_name(target, ALL_STREAMS[-1].name)
         js = nc.jetstream()
         await js.add_stream(name=occupied, subjects=[f"qlcb_restore.{target}.occupied"])
         await js.publish(f"qlcb_restore.{target}.occupied", b"giu nguyen")
-        refused = await _restore(api, part["id"], target)
+        body = {"set_id": backup_set["id"], "stores": [EVENTS], "target_suffix": suffix, "reason": "Kiểm tra"}
+        refused = await api.post("/v1/restores", json=body)
         assert refused.status_code == 409, refused.text
         assert "đã tồn tại" in refused.json()["detail"]["message"]
         names = [str(info.config.name) for info in await js.streams_info()]
