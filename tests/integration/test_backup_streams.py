@@ -69,7 +69,8 @@ async def _restore(system: System, set_id: object, suffix: str) -> httpx.Respons
 
 async def _add_persons(api: httpx.AsyncClient, system: System, count: int) -> None:
     for _ in range(count):
-        body = person_body(system.root_unit_id, f"Nguyễn Văn {unique_code('Luong')}")
+        # A Chi cục's staff: the Tổng cục itself has none (the authz matrix counts on it).
+        body = person_body(system.unit_ids["HQHN-NB"], f"Nguyễn Văn {unique_code('Luong')}")
         created = await api.post("/v1/persons", json=body)
         assert created.status_code == 201, created.text
 
