@@ -20,7 +20,6 @@ CLIENT_FIELDS = (
     "standardFlowEnabled",
     "directAccessGrantsEnabled",
     "clientAuthenticatorType",
-    "secret",
 )
 
 
@@ -101,12 +100,15 @@ def _credential(credential: Mapping[str, Any]) -> str:
 
 
 def _client(client: Mapping[str, Any]) -> str:
+    """Its kind, flows and scopes, and the secret a confidential client logs in with. Not its
+    addresses, which Keycloak rewrites when it renames a realm, nor the secret Keycloak generates
+    on import for a bearer-only client, which never uses one."""
+    confidential = not client.get("publicClient") and not client.get("bearerOnly")
     return canonical(
         {
             "clientId": client.get("clientId"),
             **{field: client.get(field) for field in CLIENT_FIELDS},
-            "redirectUris": sorted(client.get("redirectUris") or []),
-            "webOrigins": sorted(client.get("webOrigins") or []),
+            "secret": client.get("secret") if confidential else None,
             "defaultClientScopes": sorted(client.get("defaultClientScopes") or []),
             "optionalClientScopes": sorted(client.get("optionalClientScopes") or []),
         }
