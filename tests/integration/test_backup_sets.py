@@ -71,7 +71,8 @@ async def test_one_set_of_every_store_is_sealed_listed_and_restores_each_part_ve
     async with api_client(system.gateway_url, system.token(ADMIN)) as api:
         backup_set = await _take(api)
         assert backup_set["status"] == "good"
-        assert backup_set["stores"] == ["backup", "identity", "personnel", "reports"]
+        # The four databases and Keycloak's realm (ADR 0025).
+        assert backup_set["stores"] == ["backup", "identity", "keycloak", "personnel", "reports"]
         parts = {part["store"]: part for part in backup_set["parts"]}  # type: ignore[attr-defined]
         listed = (await api.get("/v1/backup-sets")).json()
         restored = {}
@@ -88,9 +89,13 @@ async def test_one_set_of_every_store_is_sealed_listed_and_restores_each_part_ve
     assert {p["store"]: p["sha256"] for p in manifest["manifest"]["parts"]} == {
         s: p["sha256"] for s, p in parts.items()
     }
-    assert all(p["tool"].startswith("pg_dump (PostgreSQL)") for p in manifest["manifest"]["parts"])
+    databases = [p for p in manifest["manifest"]["parts"] if p["store"] != "keycloak"]
+    assert all(p["tool"].startswith("pg_dump (PostgreSQL)") for p in databases)
     # Each store's Alembic revision (ADR 0022), so a restore knows which code its schema is for.
-    assert {p["schema_version"].split()[0] for p in manifest["manifest"]["parts"]} == {"revision:0001"}
+    assert {p["schema_version"].split()[0] for p in databases} == {"revision:0001"}
+    (realm,) = [p for p in manifest["manifest"]["parts"] if p["store"] == "keycloak"]
+    assert realm["tool"].startswith("Keycloak ")
+    assert realm["schema_version"].startswith("revision:none keycloak:")
     assert manifest["signature"]["alg"] == "HMAC-SHA256"
 
 
