@@ -11,6 +11,7 @@ import json
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import grpc
@@ -125,8 +126,10 @@ async def test_a_restored_realm_lets_earlier_accounts_log_in_with_their_groups_a
     system: System, realms: list[str]
 ) -> None:
     admin = system.infra.keycloak_admin()
-    before, after = _account("kc_before"), _account("kc_after")
-    ensure_user(admin, before)
+    first, after = _account("kc_before"), _account("kc_after")
+    # A second password: the first one becomes password history, which the restore keeps too.
+    before = replace(first, password=_account("kc_before").password)
+    admin.set_user_password(ensure_user(admin, first), before.password, temporary=False)
     backup_set = await _take_realm(system)
     ensure_user(admin, after)
     (part,) = backup_set.parts
@@ -149,6 +152,7 @@ async def test_a_restored_realm_lets_earlier_accounts_log_in_with_their_groups_a
     assert user_id != admin.get_user_id(before.username), "a restored account gets a new internal id"
     assert [g["path"] for g in in_copy.get_user_groups(user_id)] == [before.unit_path]
     assert in_copy.get_user_id(after.username) is None
+    assert _refused(_login(system, first, target)), "only the account's newest password opens it"
     assert _refused(_login(system, after, target))
     # The live realm is as it was: both accounts log in there.
     assert _login(system, before, REALM).status_code == 200

@@ -15,6 +15,7 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
@@ -22,6 +23,7 @@ import org.jboss.logging.Logger;
 import org.keycloak.Config;
 import org.keycloak.common.Version;
 import org.keycloak.connections.jpa.JpaConnectionProvider;
+import org.keycloak.credential.CredentialModel;
 import org.keycloak.exportimport.ExportOptions;
 import org.keycloak.exportimport.Strategy;
 import org.keycloak.exportimport.util.ExportUtils;
@@ -31,9 +33,12 @@ import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
 import org.keycloak.models.RoleModel;
 import org.keycloak.models.UserModel;
+import org.keycloak.models.credential.PasswordCredentialModel;
 import org.keycloak.models.utils.ModelToRepresentation;
 import org.keycloak.models.utils.RepresentationToModel;
+import org.keycloak.representations.idm.CredentialRepresentation;
 import org.keycloak.representations.idm.RealmRepresentation;
+import org.keycloak.representations.idm.UserRepresentation;
 import org.keycloak.services.managers.AppAuthManager;
 import org.keycloak.services.managers.AuthenticationManager.AuthResult;
 import org.keycloak.services.managers.RealmManager;
@@ -117,7 +122,9 @@ public class RealmBackupResource {
         if (!imported) {
             throw refusal(Response.Status.CONFLICT, "realm " + name + " exists");
         }
-        session.realms().getRealmByName(name).setAttribute(SOURCE, caller.getName());
+        RealmModel restored = session.realms().getRealmByName(name);
+        within(restored, () -> restorePasswordHistory(restored, rep));
+        restored.setAttribute(SOURCE, caller.getName());
         LOG.infof("realm %s imported from a backup of %s", name, caller.getName());
         return Response.status(Response.Status.CREATED).build();
     }
@@ -156,6 +163,35 @@ public class RealmBackupResource {
         live.setAttribute(SOURCE, liveName);
         LOG.infof("realm %s switched in as %s; the former realm is kept as %s", restoredName, liveName, keepAs);
         return Response.noContent().build();
+    }
+
+    /**
+     * Keycloak's import skips the {@code password-history} credentials an export holds, so a restored
+     * account could take again a password the realm's policy refuses as recent; they are stored here
+     * as exported (the hashes of earlier passwords), with the account's other credentials.
+     */
+    private Void restorePasswordHistory(RealmModel realm, RealmRepresentation rep) {
+        for (UserRepresentation exported : rep.getUsers() == null ? List.<UserRepresentation>of() : rep.getUsers()) {
+            List<CredentialRepresentation> history = exported.getCredentials() == null
+                    ? List.of()
+                    : exported.getCredentials().stream()
+                            .filter(c -> PasswordCredentialModel.PASSWORD_HISTORY.equals(c.getType()))
+                            .toList();
+            UserModel user = history.isEmpty() ? null : session.users().getUserByUsername(realm, exported.getUsername());
+            if (user == null) {
+                continue;
+            }
+            for (CredentialRepresentation credential : history) {
+                CredentialModel model = new CredentialModel();
+                model.setType(credential.getType());
+                model.setUserLabel(credential.getUserLabel());
+                model.setCreatedDate(credential.getCreatedDate());
+                model.setSecretData(credential.getSecretData());
+                model.setCredentialData(credential.getCredentialData());
+                user.credentialManager().createStoredCredential(model);
+            }
+        }
+        return null;
     }
 
     private void rename(RealmModel realm, String name) {
