@@ -71,7 +71,14 @@ class KeycloakStore:
         it if anything fails after it was created."""
         body = await asyncio.to_thread(source.read_bytes)
         async with self._session() as client:
-            await self._call(client, "PUT", f"realms/{quote(name)}", content=body, exists=("target_database", name))
+            await self._call(
+                client,
+                "PUT",
+                f"realms/{quote(name)}",
+                content=body,
+                headers={"Content-Type": "application/json"},
+                exists=("target_database", name),
+            )
             try:
                 return realm_digest(_realm_of(await self._call(client, "GET", f"realms/{quote(name)}")))
             except BaseException:
