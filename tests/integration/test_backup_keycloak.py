@@ -27,7 +27,7 @@ from qlcb_devstack import demo
 from qlcb_devstack.accounts import Account, ensure_user, password_token
 from qlcb_devstack.realm import BACKUP_CLIENT, IDENTITY_CLIENT
 from qlcb_devstack.stack import REALM
-from tests.support import System, unique_code
+from tests.support import System, eventually, unique_code
 
 ADMIN = "quantri"
 TIER = "hq-unit"
@@ -198,7 +198,7 @@ def test_the_extension_answers_only_backups_own_account(system: System) -> None:
 async def test_a_restore_into_an_existing_realm_is_refused_and_changes_nothing(system: System, tmp_path: Path) -> None:
     part = (await _take_realm(system)).parts[0]
     store = _store(system)
-    live = await store.dump(tmp_path / "before.json")
+    live = await _settled(store, tmp_path)
 
     with pytest.raises(grpc.aio.AioRpcError) as through_api:
         await _restore(system, part.id, REALM)
@@ -206,7 +206,7 @@ async def test_a_restore_into_an_existing_realm_is_refused_and_changes_nothing(s
     async with httpx.AsyncClient(timeout=60) as client:
         direct = await client.put(
             _extension(system, f"realms/{REALM}"),
-            content=(tmp_path / "before.json").read_bytes(),
+            content=(tmp_path / "0.json").read_bytes(),
             headers={"Authorization": f"Bearer {backup_token}", "Content-Type": "application/json"},
         )
 
@@ -214,6 +214,19 @@ async def test_a_restore_into_an_existing_realm_is_refused_and_changes_nothing(s
     assert f"{REALM} đã tồn tại" in (through_api.value.details() or "")
     assert direct.status_code == 409, direct.text
     assert await store.dump(tmp_path / "after.json") == live
+
+
+async def _settled(store: KeycloakStore, folder: Path) -> str:
+    """The live realm's digest once two exports in a row agree: identity's projections write
+    accounts and groups into the realm a little after the events of the suite's seeding."""
+    digests: list[str] = []
+
+    async def latest() -> list[str]:
+        digests.append(await store.dump(folder / f"{len(digests)}.json"))
+        return digests[-2:]
+
+    await eventually(latest, lambda last: len(last) == 2 and last[0] == last[1], timeout=120, what="a settled realm")
+    return digests[-1]
 
 
 async def test_a_tampered_realm_part_is_refused_and_no_realm_is_created(system: System) -> None:
