@@ -72,8 +72,8 @@ async def test_one_set_of_every_store_is_sealed_listed_and_restores_each_part_ve
     async with api_client(system.gateway_url, system.token(ADMIN)) as api:
         backup_set = await _take(api)
         assert backup_set["status"] == "good"
-        # The event streams too (ADR 0026), first: their consumers' positions precede every database.
-        assert backup_set["stores"] == ["backup", "events", "identity", "personnel", "reports"]
+        # The four databases, the event streams (ADR 0026) and Keycloak's realm (ADR 0025).
+        assert backup_set["stores"] == ["backup", "events", "identity", "keycloak", "personnel", "reports"]
         parts = {part["store"]: part for part in backup_set["parts"]}  # type: ignore[attr-defined]
         listed = (await api.get("/v1/backup-sets")).json()
     suffix = unique_code("set").lower()
@@ -86,18 +86,20 @@ async def test_one_set_of_every_store_is_sealed_listed_and_restores_each_part_ve
     assert all(r["verified"] for r in restored.values()), restored
     assert {s: r["target"] for s, r in restored.items()} == {s: f"{s}_{suffix}" for s in parts}
     assert {s: r["content_digest"] for s, r in restored.items()} == {s: p["content_digest"] for s, p in parts.items()}
-    for store in parts.keys() - {"events"}:
+    for store in parts.keys() - {"events", "keycloak"}:
         assert await _digest(system, f"{store}_{suffix}") == restored[store]["content_digest"]
-    # The streams and the backup's own catalogue do not switch online: the switch refuses before
-    # touching any store, and says what to do.
+    # The streams, the realm and the backup's own catalogue do not switch online: the switch
+    # refuses before touching any store, and says what to do.
     async with api_client(system.gateway_url, system.token(ADMIN)) as api:
         refused = await api.post(f"/v1/restores/{restore['id']}/switch", json={"replace_live": True})
         after = next(r for r in (await api.get("/v1/restores")).json() if r["id"] == restore["id"])
     assert refused.status_code == 409, refused.text
-    assert "Kho backup (danh mục của chính dịch vụ sao lưu), events không chuyển đổi trực tuyến" in refused.text
+    assert (
+        "Kho backup (danh mục của chính dịch vụ sao lưu), events, keycloak không chuyển đổi trực tuyến" in refused.text
+    )
     assert after["status"] == "verified"
     assert not any(part["kept_as"] for part in after["parts"])
-    for store in parts.keys() - {"events"}:
+    for store in parts.keys() - {"events", "keycloak"}:
         assert not await _exists(system, f"{store}_truoc_{suffix}")
         assert await _exists(system, f"{store}_{suffix}")
     manifest = json.loads((_sets_dir(system) / str(backup_set["id"]) / MANIFEST_FILE).read_text())
@@ -105,10 +107,13 @@ async def test_one_set_of_every_store_is_sealed_listed_and_restores_each_part_ve
     assert {p["store"]: p["sha256"] for p in manifest["manifest"]["parts"]} == {
         s: p["sha256"] for s, p in parts.items()
     }
-    databases = [p for p in manifest["manifest"]["parts"] if p["store"] != "events"]
+    databases = [p for p in manifest["manifest"]["parts"] if p["store"] not in ("events", "keycloak")]
     assert all(p["tool"].startswith("pg_dump (PostgreSQL)") for p in databases)
     # Each store's Alembic revision (ADR 0022), so a restore knows which code its schema is for.
     assert {p["schema_version"].split()[0] for p in databases} == {"revision:0001"}
+    (realm,) = [p for p in manifest["manifest"]["parts"] if p["store"] == "keycloak"]
+    assert realm["tool"].startswith("Keycloak ")
+    assert realm["schema_version"].startswith("revision:none keycloak:")
     assert manifest["signature"]["alg"] == "HMAC-SHA256"
 
 

@@ -81,7 +81,13 @@ def test_compose_file_is_valid_and_names_each_missing_secret() -> None:
         loaded = subprocess.run([checker, *profiles, str(COMPOSE_FILE)], env=env, capture_output=True, text=True)
         assert loaded.returncode == 0, loaded.stderr
         assert set(loaded.stdout.split()) == expected
-    for name in ("QLCB_POSTGRES_PASSWORD", "QLCB_IDENTITY_CLIENT_SECRET", "QLCB_CREDENTIAL_KEY", "QLCB_SIGNING_SECRET"):
+    for name in (
+        "QLCB_POSTGRES_PASSWORD",
+        "QLCB_IDENTITY_CLIENT_SECRET",
+        "QLCB_BACKUP_CLIENT_SECRET",
+        "QLCB_CREDENTIAL_KEY",
+        "QLCB_SIGNING_SECRET",
+    ):
         without = {k: v for k, v in env.items() if k != name}
         refused = compose("qlcb-config", without, "config", "--quiet")
         assert refused.returncode != 0

@@ -152,6 +152,25 @@ async def test_drift_is_reported_then_corrected_by_the_command(system: System) -
     )
 
 
+async def test_a_realm_without_backups_role_gets_it_and_backups_account_holds_it_again(system: System) -> None:
+    """A realm created from a realm file older than backup's client (ADR 0025): the role its
+    extension asks for is missing, so backup cannot export the realm; the sync gives it back."""
+    admin = system.infra.keycloak_admin("qlcb")
+    backup_client = admin.get_client_id("qlcb-backup")
+    assert backup_client is not None
+    admin.delete_client_role(backup_client, "realm-backup")
+    try:
+        fields = {(d["kind"], d["name"], d["field"]) for d in await _drift(system)}
+        assert ("client role", "qlcb-backup realm-backup", "*") in fields
+        assert ("service account", "qlcb-backup", "qlcb-backup roles") in fields
+    finally:
+        applied = _realm_command(system, "apply")
+    assert applied.returncode == 0, applied.stderr
+    assert await _drift(system) == []
+    account = admin.get_client_service_account_user(backup_client)["id"]
+    assert [r["name"] for r in admin.get_client_roles_of_user(account, backup_client)] == ["realm-backup"]
+
+
 @pytest.mark.parametrize(
     ("password", "rule"),
     [

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 from qlcb_common.authz import GRANTABLE_SECTIONS
 from qlcb_common.settings import api_audience
@@ -93,7 +94,7 @@ def test_the_production_realm_has_no_development_client_or_address() -> None:
     password grant in every new realm, is turned off), no localhost address, no `+` or `*` origin,
     every audience one QLCB API by name; the web client is PKCE (S256) only."""
     clients = {c["clientId"]: c for c in load(REALM_FILE).clients}
-    assert set(clients) == {"qlcb-gateway", "qlcb-identity", "admin-cli"}
+    assert set(clients) == {"qlcb-gateway", "qlcb-identity", "qlcb-backup", "admin-cli"}
     assert clients.pop("admin-cli") == {"clientId": "admin-cli", "enabled": False}, "Keycloak's own password client"
     for client_id, client in clients.items():
         assert not (client.get("publicClient") and client.get("directAccessGrantsEnabled")), client_id
@@ -111,18 +112,21 @@ def test_the_production_realm_has_no_development_client_or_address() -> None:
     assert web["publicClient"]
     assert web["standardFlowEnabled"]
     assert web["attributes"]["pkce.code.challenge.method"] == "S256"
-    service = clients["qlcb-identity"]
-    assert not service["publicClient"]
-    assert service["serviceAccountsEnabled"]
-    assert not service["standardFlowEnabled"]
-    assert not service["directAccessGrantsEnabled"]
+    for service in (clients["qlcb-identity"], clients["qlcb-backup"]):
+        assert not service["publicClient"]
+        assert service["serviceAccountsEnabled"]
+        assert not service["standardFlowEnabled"]
+        assert not service["directAccessGrantsEnabled"]
 
 
-def test_identity_holds_only_the_admin_roles_it_uses() -> None:
+def test_identity_holds_only_the_admin_roles_it_uses_and_backup_none() -> None:
     """16.6: users and groups (accounts, unit groups), realm settings, roles, user profile and texts
     (the realm sync), clients (the sync), identity providers (federation), admin events (the audit log);
-    never realm-admin, impersonation, authorization or the master realm."""
+    never realm-admin, impersonation, authorization or the master realm. Backup holds no admin role
+    at all: only its own client's role, which the realm-backup extension asks for (ADR 0025)."""
+    assert load(REALM_FILE).client_roles == {"qlcb-backup": [{"name": "realm-backup", "description": ANY}]}
     assert load(REALM_FILE).service_accounts == {
+        "qlcb-backup": {"qlcb-backup": ["realm-backup"]},
         "qlcb-identity": {
             "realm-management": [
                 "manage-realm",
@@ -131,7 +135,7 @@ def test_identity_holds_only_the_admin_roles_it_uses() -> None:
                 "manage-identity-providers",
                 "view-events",
             ]
-        }
+        },
     }
 
 

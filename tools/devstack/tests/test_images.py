@@ -24,14 +24,16 @@ def test_each_service_gets_exactly_its_locked_dependencies_with_hashes() -> None
     assert not personnel & {"python-keycloak", "fastapi"}
 
 
-def test_the_realm_import_leaves_identitys_secret_to_the_deployment() -> None:
+def test_the_realm_import_leaves_identitys_and_backups_secrets_to_the_deployment() -> None:
     realm = images.realm_import()
     assert "userProfile" not in realm
     clients = realm["clients"]
     assert isinstance(clients, list)
-    (identity,) = (c for c in clients if c["clientId"] == "qlcb-identity")
-    assert identity["secret"] == images.IDENTITY_SECRET_PLACEHOLDER
-    assert all("secret" not in c for c in clients if c["clientId"] != "qlcb-identity")
+    secrets = {c["clientId"]: c["secret"] for c in clients if "secret" in c}
+    assert secrets == {
+        "qlcb-identity": images.IDENTITY_SECRET_PLACEHOLDER,
+        "qlcb-backup": images.BACKUP_SECRET_PLACEHOLDER,
+    }
 
 
 def test_the_base_image_is_named_by_its_recipe() -> None:

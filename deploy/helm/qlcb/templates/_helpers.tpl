@@ -192,6 +192,9 @@ addresses, ports, certificate files, the realm files) then the service's own `se
 {{- $host := include "qlcb.componentName" (dict "root" $root "name" "identity") -}}
 {{- $_ := set $data (printf "%sIDENTITY_URL" $prefix) (printf "%s://%s:%s" $scheme $host (toJson $identity.ports.http)) -}}
 {{- end -}}
+{{- if $svc.realmBackup -}}
+{{- $_ := set $data (printf "%sKEYCLOAK_URL" $prefix) $root.Values.keycloak.url -}}
+{{- end -}}
 {{- if $svc.realm -}}
 {{- $_ := set $data (printf "%sKEYCLOAK_URL" $prefix) $root.Values.keycloak.url -}}
 {{- $_ := set $data (printf "%sREALM_FILE" $prefix) "/etc/qlcb/realm/realm-qlcb.json" -}}

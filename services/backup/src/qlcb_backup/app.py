@@ -25,6 +25,7 @@ from qlcb_backup.settings import BackupSettings, StorageKind
 from qlcb_backup.storage.base import SetStorage
 from qlcb_backup.storage.local import LocalStorage
 from qlcb_backup.storage.s3 import S3Storage, S3Target
+from qlcb_backup.stores.keycloak import KeycloakStore
 from qlcb_backup.stores.registry import StoreRegistry
 from qlcb_common.db import Database
 from qlcb_common.events.relay import OutboxRelay
@@ -58,6 +59,19 @@ def make_storage(settings: BackupSettings) -> SetStorage:
     return S3Storage(target, backup_dir=settings.backup_dir)
 
 
+def make_realm_store(settings: BackupSettings) -> KeycloakStore | None:
+    """The Keycloak realm's store, if backup is given its client of the realm (ADR 0025)."""
+    if settings.keycloak_url is None or settings.keycloak_client_secret is None:
+        return None
+    return KeycloakStore(
+        url=str(settings.keycloak_url),
+        realm=settings.keycloak_realm,
+        client_id=settings.keycloak_client_id,
+        client_secret=settings.keycloak_client_secret,
+        timeout_seconds=settings.keycloak_timeout_seconds,
+    )
+
+
 def build_app() -> GrpcApp:
     settings = BackupSettings()  # type: ignore[call-arg]
     outbox = make_outbox()
@@ -67,6 +81,7 @@ def build_app() -> GrpcApp:
         streams=partial(connect, settings, name="qlcb-backup-streams", timeout=10.0)
         if settings.streams_store
         else None,
+        realm=make_realm_store(settings),
     )
     faults = FaultPoints.from_settings()
     keyring = settings.keyring()

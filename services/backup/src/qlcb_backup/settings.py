@@ -6,12 +6,12 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
-from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from qlcb_backup.protection.keyring import Keyring, decode_key
 from qlcb_backup.stores.jetstream import STORE_NAME as EVENTS_STORE
-from qlcb_common.settings import GrpcServiceSettings, given_together, setting_name
+from qlcb_common.settings import EnvironmentSettings, GrpcServiceSettings, given_together, setting_name
 
 MIB = 1 << 20
 
@@ -21,7 +21,7 @@ class StorageKind(StrEnum):
     S3 = "s3"
 
 
-class BackupSettings(GrpcServiceSettings):
+class BackupSettings(GrpcServiceSettings, EnvironmentSettings):
     model_config = SettingsConfigDict(env_prefix="QLCB_BACKUP_", extra="ignore")
 
     backup_dir: Path = Field(description="Where backup sets are written")
@@ -111,6 +111,23 @@ class BackupSettings(GrpcServiceSettings):
         "only on demand",
     )
 
+    keycloak_url: AnyHttpUrl | None = Field(
+        default=None,
+        description="Keycloak's base URL, e.g. https://login.example; with keycloak_client_secret the realm is "
+        "the store 'keycloak' of every set, through the realm-backup extension (ADR 0025). Unset: no such "
+        "store. http only in development",
+    )
+    keycloak_realm: str = Field(default="qlcb", min_length=1, description="The realm backed up")
+    keycloak_client_id: str = Field(
+        default="qlcb-backup", min_length=1, description="Backup's confidential client of that realm"
+    )
+    keycloak_client_secret: SecretStr | None = Field(
+        default=None, description="A secret: that client's, which the installer reads from Keycloak"
+    )
+    keycloak_timeout_seconds: float = Field(
+        default=300.0, gt=0, description="How long an export or an import of the realm may take"
+    )
+
     @field_validator("schedule", "drill_schedule")
     @classmethod
     def _cron(cls, expression: str | None, info: ValidationInfo) -> str | None:
@@ -147,6 +164,18 @@ class BackupSettings(GrpcServiceSettings):
         given_together(self, "s3_access_key_id", "s3_secret_access_key")
         if self.storage is StorageKind.S3 and not self.s3_bucket:
             raise ValueError(f"{setting_name(type(self), 's3_bucket')} is required with storage=s3")
+        return self
+
+    @model_validator(mode="after")
+    def _keycloak_whole(self) -> BackupSettings:
+        given_together(self, "keycloak_url", "keycloak_client_secret")
+        self.refuse_plaintext(
+            self.require_https(
+                "keycloak_url",
+                self.keycloak_url,
+                "backup's client secret and the realm's password hashes would cross in clear",
+            )
+        )
         return self
 
     def keyring(self) -> Keyring:

@@ -199,6 +199,10 @@ def service_schema(name: str) -> dict[str, Any]:
                 "type": "boolean",
                 "description": "Keeps the Keycloak realm (identity): the realm file, its overlays and keycloak.url",
             },
+            "realmBackup": {
+                "type": "boolean",
+                "description": "Backs up the Keycloak realm (backup, ADR 0025): keycloak.url",
+            },
             "settings": settings_schema(settings, CHART_MANAGED, secret=False),
             "secretSettings": settings_schema(settings, CHART_MANAGED, secret=True),
             "existingSecret": {

@@ -92,6 +92,8 @@ JAVA_MODULES = (
 IDENTITY_SECRET_PLACEHOLDER = "${QLCB_IDENTITY_CLIENT_SECRET}"
 """What the Keycloak image's realm import holds as identity's client secret: Keycloak fills it
 from its environment when it imports the realm, so the secret lives in the deployment only."""
+BACKUP_SECRET_PLACEHOLDER = "${QLCB_BACKUP_CLIENT_SECRET}"
+"""The same for backup's client of the realm (ADR 0025)."""
 
 
 @dataclass(frozen=True)
@@ -386,8 +388,8 @@ def _provider_jars(home: Path) -> Path:
 
 
 def realm_import() -> dict[str, object]:
-    """deploy/keycloak/realm-qlcb.json as Keycloak imports it: identity's client secret a
-    placeholder Keycloak fills from its environment; QLCB's own `userProfile` key left out
+    """deploy/keycloak/realm-qlcb.json as Keycloak imports it: identity's and backup's client
+    secrets placeholders Keycloak fills from its environment; QLCB's own `userProfile` key left out
     (identity adds those attributes when it applies the realm at start)."""
     realm: dict[str, object] = json.loads((repo_root() / "deploy" / "keycloak" / "realm-qlcb.json").read_text())
     realm.pop("userProfile", None)
@@ -396,6 +398,8 @@ def realm_import() -> dict[str, object]:
     for client in clients:
         if client.get("clientId") == "qlcb-identity":
             client["secret"] = IDENTITY_SECRET_PLACEHOLDER
+        if client.get("clientId") == "qlcb-backup":
+            client["secret"] = BACKUP_SECRET_PLACEHOLDER
     return realm
 
 

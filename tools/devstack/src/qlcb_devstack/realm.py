@@ -16,6 +16,7 @@ from qlcb_identity.realm.definition import RealmDefinition, load
 from qlcb_identity.realm.sync import RealmSync
 
 IDENTITY_CLIENT = "qlcb-identity"
+BACKUP_CLIENT = "qlcb-backup"
 
 
 def realm_file() -> Path:

@@ -32,7 +32,7 @@ from qlcb_devstack.ports import StackPorts
 from qlcb_devstack.postgres import PostgresCluster
 from qlcb_devstack.probes import http_ok
 from qlcb_devstack.procs import DEFAULT_STOP_TIMEOUT, ManagedProcess, free_ports, wait_until
-from qlcb_devstack.realm import client_secret, dev_overlay_file, dev_realm, install_realm, realm_file
+from qlcb_devstack.realm import BACKUP_CLIENT, client_secret, dev_overlay_file, dev_realm, install_realm, realm_file
 from qlcb_devstack.tls import TlsFiles, throwaway_authority
 
 REALM = "qlcb"
@@ -68,6 +68,11 @@ class Infra:
     def identity_client_secret(self) -> str:
         """What the installer hands identity: the secret of its own client of the realm."""
         return client_secret(self.keycloak, REALM)
+
+    @property
+    def backup_client_secret(self) -> str:
+        """What the installer hands backup: the secret of its client of the realm (ADR 0025)."""
+        return client_secret(self.keycloak, REALM, BACKUP_CLIENT)
 
     def stop(self) -> None:
         self.keycloak.stop()
@@ -305,6 +310,9 @@ class ServiceStack:
             env[prefix + "CURRENT_KEY_ID"] = next(iter(self.backup_keys))
             if self.infra.postgres is not None:
                 env[prefix + "PG_BIN_DIR"] = str(self.infra.postgres.bin_dir)
+            # The realm is a part of every set, exported through the realm-backup extension.
+            env[prefix + "KEYCLOAK_URL"] = self.infra.keycloak.base_url
+            env[prefix + "KEYCLOAK_CLIENT_SECRET"] = self.infra.backup_client_secret
         if service == "gateway":
             for backend in GRPC_SERVICES:
                 env[f"{prefix}{backend.upper()}_TARGET"] = self.backend_target(backend)

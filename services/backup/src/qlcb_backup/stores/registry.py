@@ -10,15 +10,29 @@ from qlcb_backup.stores.postgres import PostgresStore
 from qlcb_backup.stores.sqlite import SqliteStore
 from qlcb_common.errors import InvalidArgument
 
+KEYCLOAK = "keycloak"
+
 
 class StoreRegistry:
     """The stores this backup service may back up, by name."""
 
-    def __init__(self, urls: dict[str, str], *, pg_bin_dir: Path | None, streams: Connect | None = None) -> None:
-        """`streams` connects to NATS as backup's user; given, the streams are the store 'events'."""
+    def __init__(
+        self,
+        urls: dict[str, str],
+        *,
+        pg_bin_dir: Path | None,
+        streams: Connect | None = None,
+        realm: Store | None = None,
+    ) -> None:
+        """`streams` connects to NATS as backup's user; given, the streams are the store 'events'.
+        `realm`: the Keycloak realm's store (ADR 0025), named `keycloak`, when backup may reach it."""
         self._stores: dict[str, Store] = {}
         if streams is not None:
             self._stores[STORE_NAME] = JetStreamStore(streams)
+        if realm is not None:
+            if KEYCLOAK in urls:
+                raise ValueError(f"store {KEYCLOAK}: the name is the Keycloak realm's, not a database's")
+            self._stores[KEYCLOAK] = realm
         for name, url in urls.items():
             backend = make_url(url).get_backend_name()
             if backend == "sqlite":

@@ -63,6 +63,12 @@ class RealmDefinition:
         return roles
 
     @property
+    def client_roles(self) -> dict[str, list[dict[str, Any]]]:
+        """Roles of the realm's own clients (client id → roles), e.g. the one backup's account holds."""
+        roles: dict[str, list[dict[str, Any]]] = self.payload.get("roles", {}).get("client", {})
+        return roles
+
+    @property
     def clients(self) -> list[dict[str, Any]]:
         clients: list[dict[str, Any]] = self.payload.get("clients", [])
         return clients

@@ -6,9 +6,10 @@ definition states has exactly the protocol mappers it lists: a mapper renamed or
 (an audience, say) is removed from the live client too. A `qlcb-` client it does not state (one
 retired, or the development overlay's CLI client in a production realm) is removed. A client's
 service account holds exactly the client roles the definition gives it (Keycloak's admin roles
-for identity's own). The realm's localization texts it states (the password
-policy's messages, say) are compared one by one and set through Keycloak's localization
-endpoint, since its realm settings neither return nor change them; other texts are left alone.
+for identity's own), and the roles the definition gives a client of the realm exist (backup's).
+The realm's localization texts it states (the password policy's messages, say) are compared one
+by one and set through Keycloak's localization endpoint, since its realm settings neither return
+nor change them; other texts are left alone.
 """
 
 from __future__ import annotations
@@ -84,6 +85,8 @@ class RealmSync:
             client_id = live_client["clientId"]
             if client_id.startswith(QLCB_CLIENTS) and client_id not in stated:
                 drift.append(Drift("client", client_id, "*", None, "present"))
+        for client_id, stated_roles in self._definition.client_roles.items():
+            drift += self._client_role_drift(admin, client_id, stated_roles)
         for client_id, roles in self._definition.service_accounts.items():
             drift += self._service_account_drift(admin, client_id, roles)
         return drift + self._profile_drift(admin) + self._localization_drift(admin)
@@ -115,6 +118,11 @@ class RealmSync:
         for item in drift:
             if item.kind == "client" and item.field == "*" and item.actual == "present":
                 admin.delete_client(_internal_id(admin, item.name))
+        missing_roles = {d.name for d in drift if d.kind == "client role"}
+        for client_id, stated_roles in self._definition.client_roles.items():
+            for role in stated_roles:
+                if f"{client_id} {role['name']}" in missing_roles:
+                    admin.create_client_role(_internal_id(admin, client_id), role, skip_exists=True)
         for client_id, roles in self._definition.service_accounts.items():
             if any(d.kind in ("client", "service account") and d.name == client_id for d in drift):
                 self._apply_service_account(admin, client_id, roles)
@@ -187,6 +195,17 @@ class RealmSync:
         for name in sorted(live_mappers.keys() - {m["name"] for m in stated}):
             drift.append(Drift("mapper", f"{client_id} {name}", "*", None, "present"))
         return drift
+
+    def _client_role_drift(self, admin: KeycloakAdmin, client_id: str, roles: list[dict[str, Any]]) -> list[Drift]:
+        """The stated roles of one of the realm's own clients that it lacks (a realm created from an
+        older realm file); roles it has beyond them are left alone."""
+        internal = admin.get_client_id(client_id)
+        live = {role["name"] for role in admin.get_client_roles(internal)} if internal is not None else set()
+        return [
+            Drift("client role", f"{client_id} {role['name']}", "*", "present", None)
+            for role in roles
+            if role["name"] not in live
+        ]
 
     def _service_account_drift(self, admin: KeycloakAdmin, client_id: str, roles: dict[str, list[str]]) -> list[Drift]:
         if admin.get_client_id(client_id) is None:
