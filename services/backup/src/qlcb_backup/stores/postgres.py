@@ -1,5 +1,5 @@
 """PostgreSQL stores: pg_dump of an exported snapshot, whose digest is computed in the same
-snapshot, so that a backup taken under load still verifies exactly after restore."""
+snapshot while pg_dump runs, so that a backup taken under load still verifies exactly after restore."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import hashlib
 import os
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import asyncpg
 from sqlalchemy.engine import make_url
@@ -17,6 +17,14 @@ from qlcb_backup.stores.base import StoreVersions, combine
 from qlcb_common.errors import AlreadyExists, FailedPrecondition
 
 MAINTENANCE_DATABASE = "postgres"
+DIGEST_ALGORITHM: Final = "rowsum1"
+"""Per table: the row count and two sums of 64-bit halves of each row's md5 (ADR 0027)."""
+
+
+def verifies(tool: str, algorithm: str) -> bool:
+    """Whether a restore can verify a part with this tool and digest algorithm: not a pg_dump part
+    of the sorted md5 this store no longer computes (ADR 0027)."""
+    return not tool.startswith("pg_dump") or algorithm == DIGEST_ALGORITHM
 
 
 class PostgresStore:
@@ -34,17 +42,26 @@ class PostgresStore:
         try:
             async with conn.transaction(isolation="repeatable_read", readonly=True):
                 snapshot = await conn.fetchval("SELECT pg_export_snapshot()")
-                digest = await content_digest(conn)
-                await self._run(
-                    "pg_dump",
-                    "--format=custom",
-                    # zstd compresses the part (protection/framing.py): a second compression costs time only
-                    "--compress=0",
-                    "--no-owner",
-                    f"--snapshot={snapshot}",
-                    f"--file={destination}",
-                    database=self._database,
+                # pg_dump reads the snapshot on its own connection while this one digests it
+                dumping = asyncio.create_task(
+                    self._run(
+                        "pg_dump",
+                        "--format=custom",
+                        # zstd compresses the part (protection/framing.py): a second compression costs time only
+                        "--compress=0",
+                        "--no-owner",
+                        f"--snapshot={snapshot}",
+                        f"--file={destination}",
+                        database=self._database,
+                    )
                 )
+                try:
+                    digest = await content_digest(conn)
+                    await dumping
+                except BaseException:
+                    dumping.cancel()
+                    await asyncio.wait([dumping])
+                    raise
         finally:
             await conn.close()
         return digest
@@ -106,7 +123,13 @@ class PostgresStore:
         process = await asyncio.create_subprocess_exec(
             str(self._tool(tool)), *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
         )
-        stdout, stderr = await process.communicate()
+        try:
+            stdout, stderr = await process.communicate()
+        except BaseException:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+            raise
         if process.returncode != 0:
             raise FailedPrecondition(f"{tool} failed: {stderr.decode(errors='replace').strip()[-500:]}")
         return stdout.decode(errors="replace")
@@ -124,7 +147,11 @@ class PostgresStore:
 
 
 async def content_digest(conn: Any) -> str:
-    """Digest of every row of every table in the public schema, independent of physical order."""
+    """`rowsum1:` and a digest of every row of every table in the public schema, independent of
+    physical order. Each table's rows are summed, not sorted: its count and the sums of the two
+    64-bit halves of each row's md5 (exact numeric sums), so a changed, missing or duplicated row
+    changes it, memory stays flat and PostgreSQL may scan in parallel. Cut to the 64 characters
+    the catalogue keeps."""
     tables = [
         row["table_name"]
         for row in await conn.fetch(
@@ -135,8 +162,13 @@ async def content_digest(conn: Any) -> str:
     digests = []
     for table in tables:
         quoted = '"' + table.replace('"', '""') + '"'
-        digest = await conn.fetchval(
-            f"SELECT md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '')) FROM {quoted} t"
+        # OFFSET 0 keeps the subquery apart, so each row's md5 is computed once, not once per half
+        row = await conn.fetchrow(
+            "SELECT count(*) AS rows,"
+            " coalesce(sum(('x' || left(h, 16))::bit(64)::bigint), 0) AS high,"
+            " coalesce(sum(('x' || right(h, 16))::bit(64)::bigint), 0) AS low"
+            f" FROM (SELECT md5(t::text) AS h FROM {quoted} t OFFSET 0) AS hashed"
         )
-        digests.append((table, digest))
-    return combine(digests)
+        digests.append((table, f"{row['rows']}:{row['high']}:{row['low']}"))
+    prefix = DIGEST_ALGORITHM + ":"
+    return prefix + combine(digests)[: 64 - len(prefix)]
