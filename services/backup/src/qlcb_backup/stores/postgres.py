@@ -18,7 +18,7 @@ from qlcb_common.errors import AlreadyExists, FailedPrecondition
 
 MAINTENANCE_DATABASE = "postgres"
 DIGEST_ALGORITHM: Final = "rowsum1"
-"""Per table: the row count and two sums of 64-bit halves of each row's md5 (ADR 0027)."""
+"""Per table: the row count and the sums of two 64-bit hashes of each row (ADR 0027)."""
 
 
 def verifies(tool: str, algorithm: str) -> bool:
@@ -148,10 +148,10 @@ class PostgresStore:
 
 async def content_digest(conn: Any) -> str:
     """`rowsum1:` and a digest of every row of every table in the public schema, independent of
-    physical order. Each table's rows are summed, not sorted: its count and the sums of the two
-    64-bit halves of each row's md5 (exact numeric sums), so a changed, missing or duplicated row
-    changes it, memory stays flat and PostgreSQL may scan in parallel. Cut to the 64 characters
-    the catalogue keeps."""
+    physical order. Each table's rows are summed, not sorted: its count and the exact sums of two
+    64-bit hashes of each row's text (PostgreSQL's `hashtextextended`, seeds 0 and 1, the hash
+    that hash partitioning relies on staying the same across versions), so a changed, missing or
+    duplicated row changes it and memory stays flat. Cut to the 64 characters the catalogue keeps."""
     tables = [
         row["table_name"]
         for row in await conn.fetch(
@@ -162,13 +162,12 @@ async def content_digest(conn: Any) -> str:
     digests = []
     for table in tables:
         quoted = '"' + table.replace('"', '""') + '"'
-        # OFFSET 0 keeps the subquery apart, so each row's md5 is computed once, not once per half
+        # OFFSET 0 keeps the subquery apart, so each row's text is made once, not once per hash
         row = await conn.fetchrow(
-            "SELECT count(*) AS rows,"
-            " coalesce(sum(('x' || left(h, 16))::bit(64)::bigint), 0) AS high,"
-            " coalesce(sum(('x' || right(h, 16))::bit(64)::bigint), 0) AS low"
-            f" FROM (SELECT md5(t::text) AS h FROM {quoted} t OFFSET 0) AS hashed"
+            "SELECT count(*) AS rows, coalesce(sum(hashtextextended(line, 0)), 0) AS first,"
+            " coalesce(sum(hashtextextended(line, 1)), 0) AS second"
+            f" FROM (SELECT t::text AS line FROM {quoted} t OFFSET 0) AS lines"
         )
-        digests.append((table, f"{row['rows']}:{row['high']}:{row['low']}"))
+        digests.append((table, f"{row['rows']}:{row['first']}:{row['second']}"))
     prefix = DIGEST_ALGORITHM + ":"
     return prefix + combine(digests)[: 64 - len(prefix)]
