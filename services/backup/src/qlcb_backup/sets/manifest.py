@@ -1,5 +1,7 @@
-"""A set's manifest: what it holds, when, how big, each part's SHA-256, the tools and schema
-versions, the key id; signed with HMAC-SHA256 under a key derived from that key (ADR 0021)."""
+"""A set's manifest: what it holds, when, how big, each part's SHA-256 and content digest with the
+algorithm of that digest, the tools and schema versions, the key id; signed with HMAC-SHA256 under
+a key derived from that key (ADR 0021). Manifests of the first format name no digest algorithm:
+theirs is the sorted md5 (ADR 0027)."""
 
 from __future__ import annotations
 
@@ -12,9 +14,12 @@ from pathlib import Path
 from typing import Any, Final
 
 from qlcb_backup.protection.keyring import Keyring
+from qlcb_backup.stores.base import SORTED_MD5
 from qlcb_common.errors import DataLoss
 
-FORMAT: Final = "qlcb-backup-set/1"
+FORMAT: Final = "qlcb-backup-set/2"
+FIRST_FORMAT: Final = "qlcb-backup-set/1"
+ALGORITHM_FIELD: Final = "content_digest_algorithm"
 MANIFEST_FILE: Final = "manifest.json"
 
 
@@ -28,6 +33,7 @@ class PartEntry:
     content_digest: str
     tool: str
     schema_version: str
+    content_digest_algorithm: str
 
 
 @dataclass(frozen=True)
@@ -46,12 +52,24 @@ class Manifest:
         raise DataLoss(f"Bản kê của bộ sao lưu {self.set_id} không có phần {store!r}")
 
     def canonical(self) -> bytes:
-        return json.dumps(asdict(self), sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+        return json.dumps(self.document(), sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+    def document(self) -> dict[str, Any]:
+        """As written and signed: in the first format, without the parts' digest algorithm."""
+        data = asdict(self)
+        if self.format == FIRST_FORMAT:
+            for entry in data["parts"]:
+                del entry[ALGORITHM_FIELD]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Manifest:
-        parts = [PartEntry(**entry) for entry in data.pop("parts")]
-        return cls(parts=parts, **data)
+        entries = data.pop("parts")
+        if data.get("format") == FIRST_FORMAT:
+            if any(ALGORITHM_FIELD in entry for entry in entries):
+                raise ValueError(f"{FIRST_FORMAT} names no digest algorithm")
+            entries = [{**entry, ALGORITHM_FIELD: SORTED_MD5} for entry in entries]
+        return cls(parts=[PartEntry(**entry) for entry in entries], **data)
 
 
 class ManifestRefused(DataLoss):
@@ -66,7 +84,7 @@ def sign(manifest: Manifest, keyring: Keyring) -> str:
 def write(manifest: Manifest, folder: Path, keyring: Keyring) -> bytes:
     """Writes the signed manifest and flushes it to disk; returns its bytes."""
     body = json.dumps(
-        {"manifest": asdict(manifest), "signature": {"alg": "HMAC-SHA256", "value": sign(manifest, keyring)}},
+        {"manifest": manifest.document(), "signature": {"alg": "HMAC-SHA256", "value": sign(manifest, keyring)}},
         ensure_ascii=False,
         indent=2,
         sort_keys=True,

@@ -1,6 +1,7 @@
 """Opening one part of a set for a restore, refusing anything that is not what was sealed: the
 manifest's signature first, then the part's SHA-256 and size against it, then every chunk's
-authentication while it is decrypted into a private working file."""
+authentication while it is decrypted into a private working file. A part whose content digest
+the restore could not compute again is refused before anything is written (ADR 0027)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from qlcb_backup.protection.keyring import Keyring
 from qlcb_backup.sets import manifest as manifests
 from qlcb_backup.sets.manifest import PartEntry
 from qlcb_backup.sets.writing import SETS_DIR, file_sha256
+from qlcb_backup.stores import postgres
+from qlcb_common.errors import FailedPrecondition
 
 
 async def open_part(folder: Path, *, set_id: str, store: str, keyring: Keyring, plain: Path) -> PartEntry:
@@ -20,6 +23,12 @@ async def open_part(folder: Path, *, set_id: str, store: str, keyring: Keyring, 
     entry = manifest.part(store)
     label = f"{SETS_DIR}/{set_id}/{entry.file}"
     path = folder / entry.file
+    if not postgres.verifies(entry.tool, entry.content_digest_algorithm):
+        raise FailedPrecondition(
+            f"Phần sao lưu {label}: mã kiểm nội dung theo cách cũ ({entry.content_digest_algorithm}) mà phiên bản "
+            "dịch vụ sao lưu này không còn tính, nên không kiểm được bản phục hồi; hãy phục hồi bằng phiên bản "
+            "đã tạo bộ này, hoặc dùng một bộ sao lưu mới hơn"
+        )
     if not await asyncio.to_thread(path.is_file):
         raise PartRefused(label, "không còn trên đĩa")
     if await asyncio.to_thread(file_sha256, path) != entry.sha256:

@@ -4,7 +4,10 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Final, Protocol
+
+SORTED_MD5: Final = "sorted-md5"
+"""The first content digest, which names no algorithm: an md5 over each table's rows sorted (SQLite's still)."""
 
 
 @dataclass(frozen=True)
@@ -46,3 +49,9 @@ def combine(table_digests: Iterable[tuple[str, str]]) -> str:
     for table, digest in sorted(table_digests):
         outer.update(f"{table}:{digest}\n".encode())
     return outer.hexdigest()
+
+
+def digest_algorithm(digest: str) -> str:
+    """The algorithm a content digest names before its first colon (`rowsum1:…`)."""
+    name, colon, _ = digest.partition(":")
+    return name if colon else SORTED_MD5

@@ -1,5 +1,5 @@
 """PostgreSQL stores: pg_dump of an exported snapshot, whose digest is computed in the same
-snapshot, so that a backup taken under load still verifies exactly after restore."""
+snapshot while pg_dump runs, so that a backup taken under load still verifies exactly after restore."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import hashlib
 import os
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import asyncpg
 from sqlalchemy.engine import make_url
@@ -17,6 +17,14 @@ from qlcb_backup.stores.base import StoreVersions, combine
 from qlcb_common.errors import AlreadyExists, FailedPrecondition
 
 MAINTENANCE_DATABASE = "postgres"
+DIGEST_ALGORITHM: Final = "rowsum1"
+"""Per table: the row count and the sums of two 64-bit hashes of each row (ADR 0027)."""
+
+
+def verifies(tool: str, algorithm: str) -> bool:
+    """Whether a restore can verify a part with this tool and digest algorithm: not a pg_dump part
+    of the sorted md5 this store no longer computes (ADR 0027)."""
+    return not tool.startswith("pg_dump") or algorithm == DIGEST_ALGORITHM
 
 
 class PostgresStore:
@@ -36,17 +44,26 @@ class PostgresStore:
         try:
             async with conn.transaction(isolation="repeatable_read", readonly=True):
                 snapshot = await conn.fetchval("SELECT pg_export_snapshot()")
-                digest = await content_digest(conn)
-                await self._run(
-                    "pg_dump",
-                    "--format=custom",
-                    # zstd compresses the part (protection/framing.py): a second compression costs time only
-                    "--compress=0",
-                    "--no-owner",
-                    f"--snapshot={snapshot}",
-                    f"--file={destination}",
-                    database=self._database,
+                # pg_dump reads the snapshot on its own connection while this one digests it
+                dumping = asyncio.create_task(
+                    self._run(
+                        "pg_dump",
+                        "--format=custom",
+                        # zstd compresses the part (protection/framing.py): a second compression costs time only
+                        "--compress=0",
+                        "--no-owner",
+                        f"--snapshot={snapshot}",
+                        f"--file={destination}",
+                        database=self._database,
+                    )
                 )
+                try:
+                    digest = await content_digest(conn)
+                    await dumping
+                except BaseException:
+                    dumping.cancel()
+                    await asyncio.wait([dumping])
+                    raise
         finally:
             await conn.close()
         return digest
@@ -139,7 +156,13 @@ class PostgresStore:
         process = await asyncio.create_subprocess_exec(
             str(self._tool(tool)), *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
         )
-        stdout, stderr = await process.communicate()
+        try:
+            stdout, stderr = await process.communicate()
+        except BaseException:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+            raise
         if process.returncode != 0:
             raise FailedPrecondition(f"{tool} failed: {stderr.decode(errors='replace').strip()[-500:]}")
         return stdout.decode(errors="replace")
@@ -174,7 +197,11 @@ async def _rename_closed(admin: Any, name: str, new_name: str, *, attempts: int 
 
 
 async def content_digest(conn: Any) -> str:
-    """Digest of every row of every table in the public schema, independent of physical order."""
+    """`rowsum1:` and a digest of every row of every table in the public schema, independent of
+    physical order. Each table's rows are summed, not sorted: its count and the exact sums of two
+    64-bit hashes of each row's text (PostgreSQL's `hashtextextended`, seeds 0 and 1, the hash
+    that hash partitioning relies on staying the same across versions), so a changed, missing or
+    duplicated row changes it and memory stays flat. Cut to the 64 characters the catalogue keeps."""
     tables = [
         row["table_name"]
         for row in await conn.fetch(
@@ -185,8 +212,12 @@ async def content_digest(conn: Any) -> str:
     digests = []
     for table in tables:
         quoted = '"' + table.replace('"', '""') + '"'
-        digest = await conn.fetchval(
-            f"SELECT md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '')) FROM {quoted} t"
+        # OFFSET 0 keeps the subquery apart, so each row's text is made once, not once per hash
+        row = await conn.fetchrow(
+            "SELECT count(*) AS rows, coalesce(sum(hashtextextended(line, 0)), 0) AS first,"
+            " coalesce(sum(hashtextextended(line, 1)), 0) AS second"
+            f" FROM (SELECT t::text AS line FROM {quoted} t OFFSET 0) AS lines"
         )
-        digests.append((table, digest))
-    return combine(digests)
+        digests.append((table, f"{row['rows']}:{row['first']}:{row['second']}"))
+    prefix = DIGEST_ALGORITHM + ":"
+    return prefix + combine(digests)[: 64 - len(prefix)]
