@@ -173,7 +173,8 @@ async def test_a_restored_consumer_resumes_from_its_position_and_counts_no_event
         total = (await _stream_state(nc, PERSONNEL.name))["messages"]
         fetched: list[Msg] = []
         while len(fetched) < total:
-            fetched += await live.fetch(total - len(fetched), timeout=10)
+            # In batches: the suite's stream holds thousands of events by now.
+            fetched += await live.fetch(min(500, total - len(fetched)), timeout=30)
         # Applied and acknowledged up to the last two, which are applied but not acknowledged:
         # a crash between commit and ack, so the position is behind what the database holds.
         for message in fetched:
