@@ -19,7 +19,7 @@ from qlcb_backup.protection.framing import seal
 from qlcb_backup.protection.keyring import Keyring
 from qlcb_backup.sets import manifest as manifests
 from qlcb_backup.sets.manifest import Manifest, PartEntry
-from qlcb_backup.stores.base import Store, digest_algorithm
+from qlcb_backup.stores.base import Store
 from qlcb_common.errors import DataLoss
 from qlcb_common.faults import FaultPoints
 
@@ -101,7 +101,7 @@ async def _write_part(name: str, store: Store, folder: Path, *, set_id: str, key
         content_digest=digest,
         tool=versions.tool,
         schema_version=versions.schema,
-        content_digest_algorithm=digest_algorithm(digest),
+        content_digest_algorithm=versions.digest_algorithm,
     )
 
 

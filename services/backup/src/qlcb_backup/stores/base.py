@@ -15,6 +15,8 @@ class StoreVersions:
     tool: str
     schema: str
     """The store's Alembic revision (ADR 0022) and a digest of its tables and columns."""
+    digest_algorithm: str
+    """How the store's content digest is computed, named in the manifest (ADR 0027)."""
 
 
 class Store(Protocol):
@@ -49,9 +51,3 @@ def combine(table_digests: Iterable[tuple[str, str]]) -> str:
     for table, digest in sorted(table_digests):
         outer.update(f"{table}:{digest}\n".encode())
     return outer.hexdigest()
-
-
-def digest_algorithm(digest: str) -> str:
-    """The algorithm a content digest names before its first colon (`rowsum1:…`)."""
-    name, colon, _ = digest.partition(":")
-    return name if colon else SORTED_MD5

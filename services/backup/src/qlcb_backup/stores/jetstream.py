@@ -89,6 +89,7 @@ class JetStreamStore:
             tool=f"nats-server {version.major}.{version.minor}.{version.patch} "
             f"JetStream API level {info.get('api', {}).get('level', 0)}",
             schema=f"{stream_part.FORMAT} streams:{','.join(self._streams)}",
+            digest_algorithm=stream_part.FORMAT,
         )
 
     async def target_exists(self, name: str) -> bool:

@@ -22,6 +22,7 @@ import httpx
 from pydantic import SecretStr
 
 from qlcb_backup.stores.base import StoreVersions
+from qlcb_backup.stores.realm_digest import ALGORITHM as REALM_DIGEST
 from qlcb_backup.stores.realm_digest import realm_digest
 from qlcb_common.errors import AlreadyExists, FailedPrecondition, NotFound, ServiceError, Unavailable
 
@@ -55,6 +56,7 @@ class KeycloakStore:
         return StoreVersions(
             tool=f"Keycloak {version} realm export (ExportUtils, extension {EXTENSION})",
             schema=f"revision:none keycloak:{version}",
+            digest_algorithm=REALM_DIGEST,
         )
 
     async def target_exists(self, name: str) -> bool:

@@ -82,7 +82,11 @@ class PostgresStore:
         finally:
             await conn.close()
         schema = hashlib.sha256("\n".join("|".join(map(str, row)) for row in columns).encode()).hexdigest()
-        return StoreVersions(tool=tool.strip(), schema=f"revision:{revision or 'none'} columns-sha256:{schema}")
+        return StoreVersions(
+            tool=tool.strip(),
+            schema=f"revision:{revision or 'none'} columns-sha256:{schema}",
+            digest_algorithm=DIGEST_ALGORITHM,
+        )
 
     async def target_exists(self, name: str) -> bool:
         conn = await self._connect(MAINTENANCE_DATABASE)

@@ -7,10 +7,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, Final
 
 from qlcb_backup.stores.base import combine
 
+ALGORITHM: Final = "realm-sha256/1"
+"""The name the manifest gives this digest."""
 USER_FIELDS = ("enabled", "email", "emailVerified", "firstName", "lastName", "serviceAccountClientId", "federationLink")
 CLIENT_FIELDS = (
     "enabled",

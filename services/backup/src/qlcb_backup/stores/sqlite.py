@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from qlcb_backup.stores.base import StoreVersions, combine
+from qlcb_backup.stores.base import SORTED_MD5, StoreVersions, combine
 from qlcb_common.errors import AlreadyExists, FailedPrecondition
 
 
@@ -30,6 +30,7 @@ class SqliteStore:
         return StoreVersions(
             tool=f"sqlite3 {sqlite3.sqlite_version} online backup",
             schema=await asyncio.to_thread(schema_digest, self.path),
+            digest_algorithm=SORTED_MD5,
         )
 
     def target_path(self, name: str) -> Path:
