@@ -78,11 +78,14 @@ class PersonSearchServicer(search_pb2_grpc.PersonSearchServiceServicer):
             async with self._db.unit_of_work() as session:
                 names = _UnitNames(export.criteria.as_of)
                 async for found in service.exported(session, export):
-                    yield search_pb2.ExportPersonsResponse(
+                    chunk = search_pb2.ExportPersonsResponse(
                         persons=[_message(f) for f in found],
                         unit_names=await names.new(session, (f.unit_id for f in found)),
                     )
+                    # Counted as handed to the stream: a client that goes away while the chunk is
+                    # being written ends the generator at its yield, before it would resume.
                     rows += len(found)
+                    yield chunk
             completed = True
         finally:
             # A task of its own, which a second cancellation (the server stopping) does not end.
