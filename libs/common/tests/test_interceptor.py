@@ -328,12 +328,10 @@ async def test_reflection_is_public_only_where_enabled(keycloak: FakeKeycloak, e
 
 
 async def _written_stream(channel: grpc.aio.Channel, method: str, messages: int, metadata: Any) -> Any:
-    """A client's stream as the gateway writes an import: message by message, each read from its file
-    (here: a pause) while the call goes on, then its end."""
+    """A client's stream as the gateway writes an import: message by message, then its end."""
     call = _client_stream(channel, method)(metadata=metadata)
     try:
         for n in range(messages):
-            await asyncio.sleep(0.002)
             await call.write(b"x" * 65536 + str(n).encode())
         await call.done_writing()
     except (grpc.aio.AioRpcError, asyncio.InvalidStateError):
