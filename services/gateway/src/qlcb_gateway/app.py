@@ -32,6 +32,7 @@ from qlcb_gateway.routes import (
     report_workflow,
     resume,
     search,
+    statistics,
     transfers,
 )
 from qlcb_gateway.settings import GatewaySettings
@@ -83,6 +84,7 @@ def create_app(
         report_exports,
         report_rollup,
         report_signatures,
+        statistics,
         transfers,
         operations,
         identity,

@@ -41,6 +41,7 @@ from qlcb_reports.signing import models as _signing  # noqa: F401  (registers th
 from qlcb_reports.signing.authority import KeySealer
 from qlcb_reports.signing.grpc_api import ReportSignatureServicer
 from qlcb_reports.signing.service import Signing
+from qlcb_reports.statistics.generations import Supervisor
 from qlcb_reports.workflow import models as _workflow  # noqa: F401  (registers the tables)
 from qlcb_reports.workflow import reminders
 from qlcb_reports.workflow.grpc_api import ReportAssignmentServicer, ReportSubmissionServicer
@@ -65,7 +66,9 @@ def build_app() -> GrpcApp:
     )
 
     def register(server: grpc.aio.Server, db: Database) -> Sequence[str]:
-        reports_pb2_grpc.add_ReportsServiceServicer_to_server(ReportsServicer(db, inbox, delegations), server)
+        reports_pb2_grpc.add_ReportsServiceServicer_to_server(
+            ReportsServicer(db, inbox, delegations, sector_founded=settings.sector_founded), server
+        )
         regimes_pb2_grpc.add_ReportRegimeServiceServicer_to_server(
             ReportRegimeServicer(db, delegations, signing), server
         )
@@ -126,8 +129,10 @@ def build_app() -> GrpcApp:
         async def remind(stopping: Stopping) -> None:
             await reminders.run(db, outbox, working, settings.reminder_interval_seconds, stopping)
 
+        statistics = Supervisor(db=db, inbox=inbox, js=js, poll_seconds=settings.statistics_poll_seconds, faults=faults)
         workers: list[Worker] = [
             consumer.run,
+            statistics.run,
             follow_delegations.run,
             follow_holders.run,
             OutboxRelay(service=SERVICE, db=db, outbox=outbox, js=js, faults=faults).run,

@@ -1,26 +1,34 @@
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
 
 from qlcb.reports.v1 import reports_pb2, reports_pb2_grpc
 from qlcb_common import authz
+from qlcb_common.auth import Principal
 from qlcb_common.authz import Action, Section
 from qlcb_common.authz.delegations import DelegationCopy
 from qlcb_common.db import Database
+from qlcb_common.errors import PermissionDenied
 from qlcb_common.events.inbox import Inbox
 from qlcb_common.grpc_interceptor import current_principal
+from qlcb_common.tiers import Tier
 from qlcb_reports.headcount import service as headcounts
+from qlcb_reports.statistics import generations
+from qlcb_reports.statistics import service as statistics
+from qlcb_reports.statistics.models import StatGeneration
 
 Context = Any
 
 
 class ReportsServicer(reports_pb2_grpc.ReportsServiceServicer):
-    def __init__(self, db: Database, inbox: Inbox, delegations: DelegationCopy) -> None:
+    def __init__(self, db: Database, inbox: Inbox, delegations: DelegationCopy, *, sector_founded: date) -> None:
         self._db = db
         self._inbox = inbox
         self._delegations = delegations
+        self._founded = sector_founded
 
     async def GetHeadcount(
         self, request: reports_pb2.GetHeadcountRequest, context: Context
@@ -45,3 +53,115 @@ class ReportsServicer(reports_pb2_grpc.ReportsServiceServicer):
         async with self._db.unit_of_work() as session:
             processed = await session.scalar(select(func.count()).select_from(self._inbox.table))
         return reports_pb2.GetProjectionStatusResponse(events_processed=int(processed or 0))
+
+    async def GetStatisticsForm(
+        self, request: reports_pb2.GetStatisticsFormRequest, context: Context
+    ) -> reports_pb2.GetStatisticsFormResponse:
+        actor = current_principal()
+        async with self._db.unit_of_work() as session:
+            filled = await statistics.fill(
+                session,
+                actor=actor,
+                delegations=await self._delegations.for_caller(session, actor),
+                form_code=request.form,
+                unit_id=request.unit_id,
+                as_of=request.as_of,
+                founded=self._founded,
+                today=date.today(),
+            )
+        form = filled.form
+        return reports_pb2.GetStatisticsFormResponse(
+            form=form.code,
+            title=form.title,
+            legal_basis=form.legal_basis,
+            notes=list(form.notes),
+            unit_id=filled.unit.unit_id,
+            unit_name=filled.unit.name,
+            as_of=filled.as_of.isoformat(),
+            columns=[
+                reports_pb2.StatisticsColumn(key=c.key, label=c.label, header=c.header, count=c.count)
+                for c in form.columns
+            ],
+            rows=[
+                reports_pb2.StatisticsRow(
+                    key=row.key,
+                    label=row.label,
+                    unit_id=row.unit_id,
+                    cells=[
+                        reports_pb2.StatisticsCell(value=v) if v is not None else reports_pb2.StatisticsCell()
+                        for v in row.cells
+                    ],
+                )
+                for row in filled.rows
+            ],
+            generation=filled.generation,
+        )
+
+    async def ListStatisticsPeople(
+        self, request: reports_pb2.ListStatisticsPeopleRequest, context: Context
+    ) -> reports_pb2.ListStatisticsPeopleResponse:
+        actor = current_principal()
+        async with self._db.unit_of_work() as session:
+            page = await statistics.people(
+                session,
+                actor=actor,
+                delegations=await self._delegations.for_caller(session, actor),
+                form_code=request.form,
+                unit_id=request.unit_id,
+                as_of=request.as_of,
+                row=request.row,
+                column=request.column,
+                page=request.page,
+                page_size=request.page_size,
+                founded=self._founded,
+                today=date.today(),
+            )
+        return reports_pb2.ListStatisticsPeopleResponse(
+            people=[
+                reports_pb2.StatisticsPerson(
+                    person_id=found.person.person_id,
+                    personal_id=found.person.personal_id,
+                    staff_number=found.person.staff_number,
+                    full_name=found.person.full_name,
+                    date_of_birth=found.person.date_of_birth.isoformat(),
+                    sex=found.person.sex,
+                    unit_id=found.unit_id,
+                )
+                for found in page.people
+            ],
+            total=page.total,
+        )
+
+    async def RebuildStatistics(
+        self, request: reports_pb2.RebuildStatisticsRequest, context: Context
+    ) -> reports_pb2.RebuildStatisticsResponse:
+        actor = _system_admin()
+        async with self._db.unit_of_work() as session:
+            generation = await generations.request_rebuild(session, actor.username or actor.subject)
+            answer = _generation(generation)
+        return reports_pb2.RebuildStatisticsResponse(generation=answer)
+
+    async def ListStatisticsGenerations(
+        self, request: reports_pb2.ListStatisticsGenerationsRequest, context: Context
+    ) -> reports_pb2.ListStatisticsGenerationsResponse:
+        _system_admin()
+        async with self._db.unit_of_work() as session:
+            found = [_generation(g) for g in await generations.listed(session)]
+        return reports_pb2.ListStatisticsGenerationsResponse(generations=found)
+
+
+def _system_admin() -> Principal:
+    actor = current_principal()
+    if not actor.has_any_role((Tier.SYSTEM_ADMIN,)):
+        raise PermissionDenied("Chỉ quản trị hệ thống được dựng lại số liệu thống kê")
+    return actor
+
+
+def _generation(generation: StatGeneration) -> reports_pb2.StatisticsGeneration:
+    return reports_pb2.StatisticsGeneration(
+        id=generation.id,
+        state=generation.state,
+        started_at=generation.started_at.isoformat(),
+        switched_at=generation.switched_at.isoformat() if generation.switched_at else "",
+        requested_by=generation.requested_by,
+    )

@@ -30,6 +30,18 @@ class ReportsSettings(GrpcServiceSettings, EnvironmentSettings):
         "know, as a JSON list of ISO dates",
     )
 
+    sector_founded: date = Field(
+        default=date(1945, 9, 10),
+        description="The day the sector was founded (Ngành Hải quan: 10/9/1945): no statistics form is "
+        "computed as of an earlier day",
+    )
+    statistics_poll_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=3600,
+        description="How often the statistics supervisor looks for a rebuild to start, finish or clean up",
+    )
+
     national_url: AnyHttpUrl | None = Field(
         default=None,
         description="The national report system's endpoint that receives the approved roll-ups (HTTP POST of "

@@ -319,6 +319,12 @@ def _record_changed(event: personnel_events.RecordEntryChanged) -> list[FieldVio
     found += [FieldViolation(f"entry.{v.field}", v.description) for v in violations]
     if not violations and stored != values:
         found.append(FieldViolation("entry.values_json", "không ở dạng lưu trữ (NFC, đã chuẩn hóa)"))
+    catalogs = {f.name: f.catalog for f in section.fields if f.catalog is not None}
+    for i, coded in enumerate(event.coded):
+        if catalogs.get(coded.field) != coded.catalog or values.get(coded.field) != coded.code:
+            found.append(FieldViolation(f"coded[{i}]", "không phải mã danh mục trong các giá trị của mục"))
+        _short(coded.stat_group, f"coded[{i}].stat_group", rules.MAX_CATALOG_GROUP, found)
+        _short(coded.kind, f"coded[{i}].kind", rules.MAX_CATALOG_GROUP, found)
     return found
 
 

@@ -118,6 +118,13 @@ async def value_on(session: AsyncSession, catalog: str, code: str, day: date) ->
     return next((v for v in versions if v.valid_from <= day and (v.valid_to is None or v.valid_to >= day)), None)
 
 
+async def latest(session: AsyncSession, catalog: str, code: str) -> CatalogValue | None:
+    """The code's latest version, whatever its dates (read through `value_on`'s cache)."""
+    await value_on(session, catalog, code, date.max)
+    versions: list[CatalogValue] = session.info[_VERSIONS_READ][catalog, code]
+    return max(versions, key=lambda v: v.valid_from, default=None)
+
+
 async def values_on(session: AsyncSession, catalog: str, day: date, parent: str = "") -> Sequence[CatalogValue]:
     """The catalog's values valid on `day`; with `parent`, only those that belong to that code of
     the parent catalog (the communes of a province), which must itself be valid on `day`."""

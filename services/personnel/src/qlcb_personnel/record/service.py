@@ -40,6 +40,7 @@ from qlcb_common.record_sections import (
 )
 from qlcb_common.text import control_violation
 from qlcb_personnel.audit import trail
+from qlcb_personnel.catalogs import service as catalogs
 from qlcb_personnel.deadlines import service as deadlines
 from qlcb_personnel.persons.models import Person
 from qlcb_personnel.persons.service import record_ref, visible_person
@@ -302,7 +303,10 @@ async def publish(
             (
                 subjects.PERSONNEL_RECORD_CHANGED,
                 events_pb2.RecordEntryChanged(
-                    person_id=person.id, personal_id=person.personal_id, entry=messages.to_proto(entry)
+                    person_id=person.id,
+                    personal_id=person.personal_id,
+                    entry=messages.to_proto(entry),
+                    coded=await coded_values(session, entry),
                 ),
             )
             for person, versions in written
@@ -310,6 +314,33 @@ async def publish(
         ],
         actor=actor.subject,
     )
+
+
+async def coded_values(session: AsyncSession, entry: RecordEntry) -> list[events_pb2.CodedValue]:
+    """The catalog codes of the entry's values with the group and kind of the version valid on the
+    entry's date (of the code's latest version for an undated entry), so that a consumer counting
+    by group needs no copy of the catalogs."""
+    day = entry.valid_from or date.today()
+    coded = []
+    for spec in BY_NAME[entry.section].fields:
+        code = entry.values.get(spec.name)
+        if spec.catalog is None or not code:
+            continue
+        value = await catalogs.value_on(session, spec.catalog, str(code), day) or await catalogs.latest(
+            session, spec.catalog, str(code)
+        )
+        if value is None:
+            continue
+        coded.append(
+            events_pb2.CodedValue(
+                field=spec.name,
+                catalog=spec.catalog,
+                code=str(code),
+                stat_group=value.stat_group or "",
+                kind=str((value.attributes or {}).get("kind") or ""),
+            )
+        )
+    return coded
 
 
 async def add_entry(

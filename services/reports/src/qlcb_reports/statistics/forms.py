@@ -1,0 +1,115 @@
+"""The statutory forms as data (`forms/*.json`): a form's columns, each a count of the people it
+selects (by sex, age band, nearness to the retirement age of the dated schedule, and the catalog
+groups of a fact held on the day) or the staffing quota. A new form, or a corrected column, is a
+new or changed file, not a release of code."""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from datetime import date
+from importlib import resources
+from typing import Any
+
+from qlcb_reports.statistics.projection import CATALOG_OF
+
+SEXES = {"male": "SEX_MALE", "female": "SEX_FEMALE"}
+COUNTS = ("people", "quota")
+RETIREMENT_FILE = "retirement_ages.json"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    header: str = ""
+    """The header printed above a run of columns (merged over them in an export)."""
+    count: str = "people"
+    sex: str | None = None
+    age_min: int | None = None
+    age_max: int | None = None
+    retirement_reached: bool = False
+    """Aged at or above the retirement age of the day (for the person's sex)."""
+    retirement_within_years: int | None = None
+    """Below the retirement age of the day, by at most this many years."""
+    fact: str | None = None
+    kind: str | None = None
+    groups: tuple[str, ...] = ()
+    unless: tuple[str, ...] = ()
+    """Groups of the same fact and kind that, held too, count the person elsewhere (a higher level)."""
+
+
+@dataclass(frozen=True)
+class Form:
+    code: str
+    title: str
+    legal_basis: str
+    notes: tuple[str, ...]
+    columns: tuple[Column, ...]
+
+    def column(self, key: str) -> Column | None:
+        return next((c for c in self.columns if c.key == key), None)
+
+
+@dataclass(frozen=True)
+class RetirementAges:
+    """Months of age at which each sex retires, by calendar year (Nghị định 135/2020/NĐ-CP)."""
+
+    schedule: dict[str, dict[str, Any]]
+
+    def months(self, sex: str, day: date) -> int:
+        plan = self.schedule[sex]
+        by_year: dict[str, int] = plan["months_by_year"]
+        if str(day.year) in by_year:
+            return by_year[str(day.year)]
+        first = min(int(year) for year in by_year)
+        return int(plan["before"] if day.year < first else plan["after"])
+
+
+def _column(raw: dict[str, Any], where: str) -> Column:
+    age = raw.get("age", {})
+    retirement = raw.get("retirement", {})
+    column = Column(
+        key=raw["key"],
+        label=raw["label"],
+        header=raw.get("header", ""),
+        count=raw.get("count", "people"),
+        sex=SEXES[raw["sex"]] if "sex" in raw else None,
+        age_min=age.get("min"),
+        age_max=age.get("max"),
+        retirement_reached=bool(retirement.get("reached", False)),
+        retirement_within_years=retirement.get("within_years"),
+        fact=raw.get("fact"),
+        kind=raw.get("kind"),
+        groups=tuple(raw.get("groups", ())),
+        unless=tuple(raw.get("unless", ())),
+    )
+    if column.count not in COUNTS:
+        raise ValueError(f"{where}: count must be one of {COUNTS}")
+    if column.fact is not None and (column.fact not in CATALOG_OF or not column.groups):
+        raise ValueError(f"{where}: fact must be one of {sorted(CATALOG_OF)}, with groups")
+    if column.fact is None and (column.groups or column.unless or column.kind):
+        raise ValueError(f"{where}: groups, unless and kind need a fact")
+    return column
+
+
+@functools.cache
+def forms() -> dict[str, Form]:
+    """Every form of the package's data files, by code (a malformed file fails the service's start)."""
+    found: dict[str, Form] = {}
+    for item in sorted(resources.files("qlcb_reports.statistics").joinpath("forms").iterdir(), key=lambda i: i.name):
+        if not item.name.endswith(".json") or item.name == RETIREMENT_FILE:
+            continue
+        raw = json.loads(item.read_text(encoding="utf-8"))
+        columns = tuple(_column(c, f"{item.name} column {i}") for i, c in enumerate(raw["columns"]))
+        if len({c.key for c in columns}) != len(columns):
+            raise ValueError(f"{item.name}: column keys repeat")
+        found[raw["form"]] = Form(raw["form"], raw["title"], raw["legal_basis"], tuple(raw.get("notes", ())), columns)
+    return found
+
+
+@functools.cache
+def retirement_ages() -> RetirementAges:
+    text = resources.files("qlcb_reports.statistics").joinpath("forms", RETIREMENT_FILE).read_text(encoding="utf-8")
+    return RetirementAges({k: v for k, v in json.loads(text).items() if k in SEXES.values()})

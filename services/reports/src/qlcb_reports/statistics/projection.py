@@ -1,0 +1,188 @@
+"""Applies personnel's events to one generation of the statistics read-model, inside the consumer's
+transaction (the inbox beside it makes a redelivered event change nothing).
+
+The facts follow personnel's own search facts (ADR 0015) rule for rule, so that a form's cell and a
+search with the same criteria count the same people: a person is in their first unit from the start
+of their record; a move or a status from its effective date ends the period before it the day
+before; a record entry's latest version gives its facts, a retraction takes them away; a training
+level is held from the course's end for good."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from qlcb.events.v1.envelope_pb2 import Envelope
+from qlcb.personnel.v1 import events_pb2, personnel_pb2
+from qlcb_common import names
+from qlcb_common.events import subjects
+from qlcb_common.events.envelope import unpack
+from qlcb_reports.statistics.models import BEGINNING, OPEN_END, StatCode, StatFact, StatPerson, StatQuota
+
+UNIT, STATUS, RANK, ETHNICITY, RELIGION, ORGANISATION, TRAINING = (
+    "unit",
+    "status",
+    "rank",
+    "ethnicity",
+    "religion",
+    "organisation",
+    "training",
+)
+ENTRY_FACTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "salary": ((RANK, "rank_code"),),
+    "personal_details": ((ETHNICITY, "ethnicity"), (RELIGION, "religion")),
+    "memberships": ((ORGANISATION, "organisation"),),
+    "trainings": ((TRAINING, "level"),),
+}
+"""The record sections a form counts: each fact an entry gives and the field holding its code."""
+CATALOG_OF = {RANK: "ranks", ETHNICITY: "ethnicities", RELIGION: "religions", ORGANISATION: "organisations"}
+CATALOG_OF[TRAINING] = "training_levels"
+
+SUBJECTS = (
+    subjects.PERSONNEL_PERSON_CREATED,
+    *subjects.PERSONNEL_PERSON_LEFT,
+    subjects.PERSONNEL_PERSON_REINSTATED,
+    subjects.PERSONNEL_PERSON_TRANSFERRED,
+    subjects.PERSONNEL_RECORD_CHANGED,
+    subjects.PERSONNEL_CATALOG_CHANGED,
+    subjects.PERSONNEL_UNIT_QUOTA_SET,
+)
+"""What the model follows (the unit tree it adds up over is the headcount consumer's)."""
+
+STATUS_OF = {
+    subjects.PERSONNEL_PERSON_RETIRED: "PERSON_STATUS_RETIRED",
+    subjects.PERSONNEL_PERSON_RESIGNED: "PERSON_STATUS_RESIGNED",
+    subjects.PERSONNEL_PERSON_DIED: "PERSON_STATUS_DECEASED",
+    subjects.PERSONNEL_PERSON_REINSTATED: "PERSON_STATUS_ACTIVE",
+}
+
+
+@dataclass(frozen=True)
+class Projection:
+    generation: int
+
+    async def apply(self, session: AsyncSession, envelope: Envelope) -> None:
+        subject = envelope.subject
+        if subject == subjects.PERSONNEL_PERSON_CREATED:
+            person = unpack(envelope, events_pb2.PersonCreated).person
+            await self._person(session, person)
+            await self._from(session, envelope.event_id, person.id, UNIT, person.unit_id, None)
+        elif subject in STATUS_OF:
+            changed = unpack(envelope, events_pb2.PersonStatusChanged)
+            since = date.fromisoformat(changed.effective_date)
+            await self._from(session, envelope.event_id, changed.person.id, STATUS, STATUS_OF[subject], since)
+        elif subject == subjects.PERSONNEL_PERSON_TRANSFERRED:
+            moved = unpack(envelope, events_pb2.PersonTransferred)
+            since = date.fromisoformat(moved.effective_date)
+            await self._from(session, envelope.event_id, moved.person.id, UNIT, moved.to_unit.id, since)
+        elif subject == subjects.PERSONNEL_RECORD_CHANGED:
+            await self._entry(session, unpack(envelope, events_pb2.RecordEntryChanged))
+        elif subject == subjects.PERSONNEL_CATALOG_CHANGED:
+            catalog = unpack(envelope, events_pb2.CatalogValueChanged)
+            if catalog.change == "added":
+                value = catalog.value
+                kind = json.loads(value.attributes_json or "{}").get("kind") or ""
+                await self._code(session, value.catalog, value.code, value.stat_group, str(kind))
+        elif subject == subjects.PERSONNEL_UNIT_QUOTA_SET:
+            quota = unpack(envelope, events_pb2.UnitQuotaSet).change
+            await session.merge(
+                StatQuota(
+                    generation=self.generation,
+                    unit_id=quota.unit_id,
+                    effective_date=date.fromisoformat(quota.effective_date),
+                    year=quota.year,
+                    quota=quota.quota,
+                )
+            )
+
+    async def _person(self, session: AsyncSession, person: personnel_pb2.Person) -> None:
+        await session.merge(
+            StatPerson(
+                generation=self.generation,
+                person_id=person.id,
+                personal_id=person.personal_id,
+                staff_number=person.staff_number,
+                full_name=person.full_name,
+                name_sort=names.sort_key(person.full_name),
+                date_of_birth=date.fromisoformat(person.date_of_birth),
+                sex=personnel_pb2.Sex.Name(person.sex),
+            )
+        )
+
+    async def _from(
+        self, session: AsyncSession, source_id: str, person_id: str, fact: str, value: str, since: date | None
+    ) -> None:
+        """`value` from `since` (None: from the start of the record); the period of the same fact
+        running on to it ends the day before, one beginning on it or later is left empty."""
+        start = since or BEGINNING
+        if since is not None:
+            await session.execute(
+                update(StatFact)
+                .where(
+                    StatFact.generation == self.generation,
+                    StatFact.person_id == person_id,
+                    StatFact.fact == fact,
+                    StatFact.valid_to >= since,
+                )
+                .values(valid_to=since - timedelta(days=1) if since > BEGINNING else since)
+            )
+        session.add(
+            StatFact(
+                generation=self.generation,
+                person_id=person_id,
+                source_id=source_id,
+                fact=fact,
+                value=value,
+                valid_from=start,
+                valid_to=OPEN_END,
+                version=0,
+            )
+        )
+
+    async def _entry(self, session: AsyncSession, changed: events_pb2.RecordEntryChanged) -> None:
+        entry = changed.entry
+        for coded in changed.coded:
+            await self._code(session, coded.catalog, coded.code, coded.stat_group, coded.kind)
+        gives = ENTRY_FACTS.get(entry.section)
+        if gives is None:
+            return
+        mine = (
+            StatFact.generation == self.generation,
+            StatFact.person_id == changed.person_id,
+            StatFact.source_id == entry.entry_id,
+        )
+        held = await session.scalar(select(func.max(StatFact.version)).where(*mine))
+        if held is not None and held > entry.version:
+            return  # an older version arriving after a newer one has nothing left to say
+        await session.execute(delete(StatFact).where(*mine))
+        if entry.change == "retracted" or entry.superseded_at:
+            return
+        values = json.loads(entry.values_json)
+        start = date.fromisoformat(entry.valid_from) if entry.valid_from else BEGINNING
+        end = date.fromisoformat(entry.valid_to) if entry.valid_to else OPEN_END
+        if entry.section == "trainings":
+            start, end = (end if entry.valid_to else start), OPEN_END
+        for fact, field in gives:
+            code = str(values.get(field) or "")
+            if code:
+                session.add(
+                    StatFact(
+                        generation=self.generation,
+                        person_id=changed.person_id,
+                        source_id=entry.entry_id,
+                        fact=fact,
+                        value=code,
+                        valid_from=start,
+                        valid_to=end,
+                        version=entry.version,
+                    )
+                )
+
+    async def _code(self, session: AsyncSession, catalog: str, code: str, group: str, kind: str) -> None:
+        await session.merge(
+            StatCode(generation=self.generation, catalog=catalog, code=code, stat_group=group, kind=kind)
+        )

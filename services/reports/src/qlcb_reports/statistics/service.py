@@ -1,0 +1,360 @@
+"""A statutory form for a unit's subtree as of a day, and the people each of its cells counts, from
+the serving generation of the statistics read-model.
+
+Rows: the whole subtree (the total), each unit directly below the unit with everything below it,
+and the people directly in the unit itself; every unit of the subtree falls in exactly one of the
+last two kinds, so the total is their sum. The tree is today's (as personnel's search reads a
+subtree as of a day); the people are those in service on the day in a unit of it."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import ColumnElement, and_, func, not_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from qlcb_common import authz
+from qlcb_common import personnel_rules as rules
+from qlcb_common.auth import Principal
+from qlcb_common.authz import Action, Delegation, Section
+from qlcb_common.errors import FieldViolation, InvalidArgument, NotFound, Unavailable
+from qlcb_common.text import control_violation
+from qlcb_reports.headcount.models import UnitNode, in_subtree
+from qlcb_reports.statistics import forms as layouts
+from qlcb_reports.statistics.forms import Column, Form
+from qlcb_reports.statistics.models import StatCode, StatFact, StatGeneration, StatPerson, StatQuota
+from qlcb_reports.statistics.projection import CATALOG_OF, STATUS, UNIT
+
+TOTAL, OWN = "total", "own"
+ACTIVE = "PERSON_STATUS_ACTIVE"
+MAX_PAGE_SIZE = 500
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str
+    """"total", "own", or the id of a unit directly below."""
+    label: str
+    unit_id: str
+    cells: tuple[int | None, ...]
+    """In the form's column order; None for a quota nobody assigned."""
+
+
+@dataclass(frozen=True)
+class Filled:
+    form: Form
+    unit: UnitNode
+    as_of: date
+    generation: int
+    rows: tuple[Row, ...]
+
+
+@dataclass(frozen=True)
+class Listed:
+    person: StatPerson
+    unit_id: str
+
+
+@dataclass(frozen=True)
+class PeoplePage:
+    people: list[Listed]
+    total: int
+
+
+def form_of(code: str) -> Form:
+    found = layouts.forms().get(code.strip().upper())
+    if found is None:
+        known = ", ".join(sorted(layouts.forms()))
+        raise NotFound(f"Không có biểu mẫu thống kê {code!r}; các biểu mẫu: {known}")
+    return found
+
+
+def day_of(as_of: str, founded: date, today: date) -> date:
+    """The report's day: today when empty; never after today, nor before the sector existed."""
+    if not as_of:
+        return today
+    violations: list[FieldViolation] = []
+    if refused := control_violation("as_of", as_of):
+        raise InvalidArgument([refused])
+    day = rules.iso_date(as_of, violations, "as_of", "Ngày phải theo dạng YYYY-MM-DD")
+    if day is None:
+        raise InvalidArgument(violations)
+    if day > today:
+        raise InvalidArgument.single("as_of", f"Ngày {day.isoformat()} ở sau hôm nay ({today.isoformat()})")
+    if day < founded:
+        raise InvalidArgument.single(
+            "as_of", f"Ngày {day.isoformat()} ở trước khi ngành được thành lập ({founded.isoformat()})"
+        )
+    return day
+
+
+async def serving(session: AsyncSession) -> int:
+    generation = await session.scalar(select(StatGeneration.id).where(StatGeneration.state == "serving"))
+    if generation is None:
+        raise Unavailable("Số liệu thống kê chưa sẵn sàng")
+    return generation
+
+
+async def _unit(session: AsyncSession, actor: Principal, delegations: Sequence[Delegation], unit_id: str) -> UnitNode:
+    if not unit_id:
+        raise InvalidArgument.single("unit_id", "Phải nêu đơn vị")
+    node = await session.get(UnitNode, unit_id) if not control_violation("unit_id", unit_id) else None
+    if node is None:
+        raise NotFound(f"Chưa có số liệu của đơn vị {unit_id!r}")
+    authz.require(actor, Section.REPORTS, Action.READ, node.path, delegations=delegations)
+    return node
+
+
+async def fill(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    delegations: Sequence[Delegation] = (),
+    form_code: str,
+    unit_id: str,
+    as_of: str,
+    founded: date,
+    today: date,
+) -> Filled:
+    form = form_of(form_code)
+    day = day_of(as_of, founded, today)
+    unit = await _unit(session, actor, delegations, unit_id)
+    generation = await serving(session)
+    below = list(
+        await session.scalars(
+            select(UnitNode)
+            .where(
+                UnitNode.parent_id == unit.unit_id, or_(UnitNode.dissolved_on.is_(None), UnitNode.dissolved_on >= day)
+            )
+            .order_by(UnitNode.path)
+        )
+    )
+    subtree = {n.unit_id: n.path for n in await session.scalars(select(UnitNode).where(in_subtree(unit.path)))}
+    row_of = {uid: _row_key(path, unit, below) for uid, path in subtree.items()}
+
+    people = [c for c in form.columns if c.count == "people"]
+    counted = await _counts(session, generation, day, list(subtree), people)
+    quotas = await _quotas(session, generation, day, list(subtree))
+    sums: dict[str, list[int]] = defaultdict(lambda: [0] * len(people))
+    for uid, counts in counted.items():
+        row = sums[row_of[uid]]
+        for i, n in enumerate(counts):
+            row[i] += n
+    keys = [TOTAL, *(n.unit_id for n in below), OWN]
+    labels = {TOTAL: "Tổng số", OWN: f"Tại {unit.name}", **{n.unit_id: n.name for n in below}}
+    units = {TOTAL: unit.unit_id, OWN: unit.unit_id, **{n.unit_id: n.unit_id for n in below}}
+    child_quotas = [quotas.get(n.unit_id) for n in below]
+    quota_of = {
+        TOTAL: quotas.get(unit.unit_id),
+        OWN: None if quotas.get(unit.unit_id) is None else quotas[unit.unit_id] - sum(q or 0 for q in child_quotas),
+        **{n.unit_id: quotas.get(n.unit_id) for n in below},
+    }
+    total = [sum(sums[k][i] for k in keys[1:]) for i in range(len(people))]
+    rows = []
+    for key in keys:
+        values = iter(total if key == TOTAL else sums[key])
+        cells = tuple(quota_of[key] if c.count == "quota" else next(values) for c in form.columns)
+        rows.append(Row(key, labels[key], units[key], cells))
+    return Filled(form, unit, day, generation, tuple(rows))
+
+
+def _row_key(path: str, unit: UnitNode, below: Sequence[UnitNode]) -> str:
+    for node in below:
+        if path == node.path or path.startswith(node.path + "/"):
+            return node.unit_id
+    return OWN
+
+
+_UNIT_THEN = aliased(StatFact, name="unit_then")
+
+
+def _in_service(generation: int, day: date, units: Sequence[str] | ColumnElement[bool]) -> list[ColumnElement[bool]]:
+    """The conditions of a person (`StatPerson`) in one of `units` on `day` and in service then."""
+    status = aliased(StatFact, name="status_then")
+    left = (
+        select(status.person_id)
+        .where(
+            status.generation == generation,
+            status.person_id == StatPerson.person_id,
+            status.fact == STATUS,
+            status.valid_from <= day,
+            status.valid_to >= day,
+            status.value != ACTIVE,
+        )
+        .exists()
+    )
+    return [
+        StatPerson.generation == generation,
+        _UNIT_THEN.generation == generation,
+        _UNIT_THEN.person_id == StatPerson.person_id,
+        _UNIT_THEN.fact == UNIT,
+        _UNIT_THEN.valid_from <= day,
+        _UNIT_THEN.valid_to >= day,
+        _UNIT_THEN.value.in_(units),
+        not_(left),
+    ]
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def _months_before(day: date, months: int) -> date:
+    total = day.year * 12 + day.month - 1 - months
+    year, month = divmod(total, 12)
+    for last in (day.day, 30, 29, 28):
+        try:
+            return date(year, month + 1, last)
+        except ValueError:
+            continue
+    raise AssertionError("every month has a 28th")
+
+
+def _held(generation: int, day: date, fact: str, kind: str | None, groups: Sequence[str]) -> ColumnElement[bool]:
+    held = aliased(StatFact, name="held")
+    code = aliased(StatCode, name="code")
+    where = [
+        held.generation == generation,
+        held.person_id == StatPerson.person_id,
+        held.fact == fact,
+        held.valid_from <= day,
+        held.valid_to >= day,
+        code.stat_group.in_(list(groups)),
+    ]
+    if kind is not None:
+        where.append(code.kind == kind)
+    on = and_(code.generation == generation, code.catalog == CATALOG_OF[fact], code.code == held.value)
+    return select(held.person_id).join(code, on).where(*where).exists()
+
+
+def condition(column: Column, generation: int, day: date) -> ColumnElement[bool]:
+    """Who the column counts among the people in service (true for the headcount)."""
+    where: list[ColumnElement[bool]] = []
+    if column.sex is not None:
+        where.append(StatPerson.sex == column.sex)
+    if column.age_min is not None:
+        where.append(StatPerson.date_of_birth <= _years_before(day, column.age_min))
+    if column.age_max is not None:
+        where.append(StatPerson.date_of_birth > _years_before(day, column.age_max + 1))
+    if column.retirement_reached or column.retirement_within_years is not None:
+        ages = layouts.retirement_ages()
+        by_sex = []
+        for sex in [column.sex] if column.sex is not None else list(layouts.SEXES.values()):
+            reached = _months_before(day, ages.months(sex, day))
+            if column.retirement_reached:
+                band = StatPerson.date_of_birth <= reached
+            else:
+                years = column.retirement_within_years or 0
+                band = and_(
+                    StatPerson.date_of_birth > reached,
+                    StatPerson.date_of_birth <= _months_before(day, ages.months(sex, day) - 12 * years),
+                )
+            by_sex.append(and_(StatPerson.sex == sex, band))
+        where.append(or_(*by_sex))
+    if column.fact is not None:
+        where.append(_held(generation, day, column.fact, column.kind, column.groups))
+        if column.unless:
+            where.append(not_(_held(generation, day, column.fact, column.kind, column.unless)))
+    return and_(*where) if where else StatPerson.person_id.is_not(None)
+
+
+async def _counts(
+    session: AsyncSession, generation: int, day: date, units: Sequence[str], columns: Sequence[Column]
+) -> dict[str, list[int]]:
+    """Per unit (of the day), the people in service each column counts."""
+    if not units:
+        return {}
+    query = (
+        select(
+            _UNIT_THEN.value,
+            *(func.count().filter(condition(c, generation, day)) for c in columns),
+        )
+        .select_from(StatPerson)
+        .join(_UNIT_THEN, _UNIT_THEN.person_id == StatPerson.person_id)
+        .where(*_in_service(generation, day, units))
+        .group_by(_UNIT_THEN.value)
+    )
+    return {unit_id: [int(n) for n in counts] for unit_id, *counts in await session.execute(query)}
+
+
+async def _quotas(session: AsyncSession, generation: int, day: date, units: Sequence[str]) -> dict[str, int]:
+    """Each unit's quota for the day's year, as the last change on or before the day set it."""
+    rows = await session.execute(
+        select(StatQuota.unit_id, StatQuota.quota)
+        .where(
+            StatQuota.generation == generation,
+            StatQuota.year == day.year,
+            StatQuota.effective_date <= day,
+            StatQuota.unit_id.in_(list(units)),
+        )
+        .order_by(StatQuota.effective_date)
+    )
+    return {unit_id: quota for unit_id, quota in rows}
+
+
+async def people(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    delegations: Sequence[Delegation] = (),
+    form_code: str,
+    unit_id: str,
+    as_of: str,
+    row: str,
+    column: str,
+    page: int,
+    page_size: int,
+    founded: date,
+    today: date,
+) -> PeoplePage:
+    """The people one cell counts, in staff-list order, a page at a time: only those whose record the
+    caller may read (the scope of the particulars is a condition of the query)."""
+    form = form_of(form_code)
+    day = day_of(as_of, founded, today)
+    violations = []
+    chosen = form.column(column)
+    if chosen is None or chosen.count != "people":
+        violations.append(FieldViolation("column", f"Biểu mẫu {form.code} không có cột đếm người {column!r}"))
+    if page < 0:
+        violations.append(FieldViolation("page", "Trang phải từ 1 trở lên"))
+    if not 0 <= page_size <= MAX_PAGE_SIZE:
+        violations.append(FieldViolation("page_size", f"Số dòng mỗi trang phải từ 1 đến {MAX_PAGE_SIZE}"))
+    if violations:
+        raise InvalidArgument(violations)
+    assert chosen is not None
+    unit = await _unit(session, actor, delegations, unit_id)
+    generation = await serving(session)
+    if row == TOTAL:
+        units = select(UnitNode.unit_id).where(in_subtree(unit.path))
+    elif row == OWN:
+        units = select(UnitNode.unit_id).where(UnitNode.unit_id == unit.unit_id)
+    else:
+        child = await session.get(UnitNode, row) if row and not control_violation("row", row) else None
+        if child is None or child.parent_id != unit.unit_id:
+            raise InvalidArgument.single(
+                "row", f"Không phải dòng của biểu: {row!r} (total, own hoặc đơn vị trực thuộc)"
+            )
+        units = select(UnitNode.unit_id).where(in_subtree(child.path))
+    then = aliased(UnitNode, name="unit_path_then")
+    scope = authz.sql_scope(
+        actor, Section.IDENTITY, Action.READ, then.path, person_id_column=StatPerson.person_id, delegations=delegations
+    )
+    where = [*_in_service(generation, day, units.scalar_subquery()), condition(chosen, generation, day), scope]
+    base = (
+        select(StatPerson, _UNIT_THEN.value)
+        .join(_UNIT_THEN, _UNIT_THEN.person_id == StatPerson.person_id)
+        .join(then, then.unit_id == _UNIT_THEN.value)
+        .where(*where)
+    )
+    total = int(await session.scalar(select(func.count()).select_from(base.subquery())) or 0)
+    size = page_size or 100
+    offset = (max(page, 1) - 1) * size
+    rows = await session.execute(base.order_by(StatPerson.name_sort, StatPerson.person_id).offset(offset).limit(size))
+    return PeoplePage([Listed(person, unit_id) for person, unit_id in rows], total)
