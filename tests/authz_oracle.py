@@ -368,6 +368,10 @@ signing_key.manage                dept     Y    Y   F   F    F    F    F    F   
 catalog.read                      any      Y    Y   Y   Y    Y    Y    Y    Y    Y
 catalog.write                     any      Y    Y   F   F    F    F    F    F    F
 backup.operate                    any      Y    F   F   F    F    F    F    F    F
+# The statistics read-model is rebuilt from the event stream by the system admin, a technical
+# operation like a backup; the statutory forms themselves are read where a unit's reports are
+# (`reports.read`), and their cells list only the people whose particulars the login reads.
+statistics.rebuild                any      Y    F   F   F    F    F    F    F    F
 account.me                        any      Y    Y   Y   Y    Y    Y    Y    Y    Y
 # ---- Identity: accounts and the rights they carry (section 2 of the domain) --------------------
 # For these rows the target is the unit of the account request, account, purpose account or

@@ -477,6 +477,29 @@ async def _headcount(p: Probe) -> httpx.Response:
     return await p.api.get(f"/v1/units/{p.unit_id}/headcount")
 
 
+@operation("GET", "/v1/statistics/{form}", "reports.read")
+async def _statistics_form(p: Probe) -> httpx.Response:
+    return await p.api.get("/v1/statistics/BM01", params={"unit": p.unit_id})
+
+
+@operation("GET", "/v1/statistics/{form}/people", "reports.read")
+async def _statistics_people(p: Probe) -> httpx.Response:
+    return await p.api.get("/v1/statistics/BM01/people", params={"unit": p.unit_id, "row": "total", "column": "women"})
+
+
+@operation("GET", "/v1/statistics/generations", "statistics.rebuild")
+async def _statistics_generations(p: Probe) -> httpx.Response:
+    return await p.api.get("/v1/statistics/generations")
+
+
+@operation(
+    "POST", "/v1/statistics/rebuild", "statistics.rebuild", lambda r: r.status_code == 202 or r.status_code == 409
+)
+async def _statistics_rebuild(p: Probe) -> httpx.Response:
+    """Allowed, a rebuild starts, or is refused as under way (409) when another test started one."""
+    return await p.api.post("/v1/statistics/rebuild")
+
+
 @operation("GET", "/v1/units/{unit_id}/late-entries", "late_entries.read")
 async def _late_entries(p: Probe) -> httpx.Response:
     return await p.api.get(f"/v1/units/{p.unit_id}/late-entries", params={"from": "2026-01-01", "to": "2026-12-31"})
