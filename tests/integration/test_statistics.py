@@ -160,7 +160,7 @@ async def test_bm01_cells_equal_what_search_finds_and_add_up(system: System) -> 
             entries=[
                 _details("02", "PHAT_GIAO", "1970-04-02"), _party("2000-05-19"), _training("CM", "THS", "2010-06-30"),
                 _training("LLCT", "LLCT_CC", "2012-06-30"), _training("QLNN", "QLNN_CVC", "2013-06-30"),
-                _training("TH", "TH_CB", "2015-06-30"), _training("NN", "NN_B3", "2016-06-30"),
+                _training("TH", "TH_CB", "2016-06-30"), _training("NN", "NN_B3", "2016-06-30"),
                 _salary("08.050", "2015-01-01", "4.40"),
             ],
         )  # fmt: skip
@@ -352,8 +352,8 @@ async def test_bad_input_is_refused_naming_what_is_wrong(system: System) -> None
         await eventually(asked, lambda status: status == 200, timeout=60, what="reports to know the new unit")
         unknown = await api.get("/v1/statistics/BM99", params={"unit": unit})
         assert unknown.status_code == 404, unknown.text
-        assert "BM99" in unknown.json()["detail"], "it names the form asked"
-        assert "BM01" in unknown.json()["detail"], "and those there are"
+        assert "BM99" in unknown.json()["message"], "it names the form asked"
+        assert "BM01" in unknown.json()["message"], "and those there are"
         tomorrow = (date.today() + timedelta(days=1)).isoformat()
         for as_of, reason in ((tomorrow, "sau hôm nay"), ("1945-09-09", "trước khi ngành"), ("2026-13-01", "YYYY")):
             refused = await api.get("/v1/statistics/BM01", params={"unit": unit, "as_of": as_of})

@@ -52,6 +52,7 @@ class DurableConsumer:
         batch_size: int = 100,
         fetch_timeout: float = 1.0,
         ack_wait: float = 30.0,
+        inactive_threshold: float | None = None,
         faults: FaultPoints = NO_FAULT_POINTS,
     ) -> None:
         self.name = name
@@ -65,6 +66,7 @@ class DurableConsumer:
         self._batch_size = batch_size
         self._fetch_timeout = fetch_timeout
         self._ack_wait = ack_wait
+        self._inactive_threshold = inactive_threshold
         self._faults = faults
 
     def config(self) -> ConsumerConfig:
@@ -75,6 +77,7 @@ class DurableConsumer:
             ack_wait=self._ack_wait,
             max_ack_pending=self._batch_size * 10,
             filter_subjects=self._filter_subjects,
+            inactive_threshold=self._inactive_threshold,
         )
 
     async def declare(self) -> None:

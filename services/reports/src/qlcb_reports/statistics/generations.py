@@ -6,12 +6,13 @@ through the inbox (under that consumer's name, so nothing the serving one applie
 nothing is applied twice, a restart mid-replay included) while the serving generation keeps
 answering. Once that consumer has nothing pending and nothing unacknowledged, the supervisor
 switches in one transaction: the new generation serves, the old one is retired; then the old one's
-rows, inbox entries and consumer are removed."""
+rows and inbox entries are removed. Its consumer, no longer pulled from, is removed by the server
+once idle for `IDLE_CONSUMER_SECONDS` (reports may not delete consumers: its bus user could then
+delete any consumer of personnel's stream)."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from datetime import UTC, datetime
 
 import structlog
@@ -36,6 +37,9 @@ log = structlog.get_logger(__name__)
 BUILDING, SERVING, RETIRED, REMOVED = "building", "serving", "retired", "removed"
 CONSUMER_PREFIX = "reports-statistics-"
 TABLES = (StatFact, StatPerson, StatCode, StatQuota)
+IDLE_CONSUMER_SECONDS = 7 * 24 * 3600.0
+"""How long the server keeps a generation's consumer nobody pulls from: a reports outage longer than
+this only costs a replay, which the inbox makes count nothing twice."""
 
 
 def consumer_name(generation: int) -> str:
@@ -106,6 +110,7 @@ class Supervisor:
             js=self._js,
             contracts=PERSONNEL_EVENTS,
             handler=Projection(generation).apply,
+            inactive_threshold=IDLE_CONSUMER_SECONDS,
             faults=self._faults,
         )
 
@@ -162,10 +167,8 @@ class Supervisor:
         log.info("statistics generation switched in", generation=number)
 
     async def _clear(self, generation: StatGeneration) -> None:
-        """Deletes a retired generation's consumer, rows and inbox entries; its row stays, `removed`,
-        as the history of rebuilds."""
-        with contextlib.suppress(NotFoundError):
-            await self._js.delete_consumer(streams.PERSONNEL.name, generation.consumer)
+        """Deletes a retired generation's rows and inbox entries; its row stays, `removed`, as the
+        history of rebuilds."""
         async with self._db.unit_of_work() as session:
             for table in TABLES:
                 await session.execute(delete(table).where(table.generation == generation.id))
