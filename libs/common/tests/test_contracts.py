@@ -107,6 +107,7 @@ VALID: dict[str, Callable[[], Message]] = {
             change="recorded",
             values_json='{"level": "HTTNV", "year": 2025}',
         ),
+        coded=[personnel_events.CodedValue(field="level", catalog="evaluation_levels", code="HTTNV")],
     ),
     subjects.PERSONNEL_DECISION_CHANGED: lambda: personnel_events.DecisionChanged(
         decision=decision_pb2.Decision(
@@ -405,6 +406,7 @@ ESTABLISHED, DISSOLVED = subjects.PERSONNEL_UNIT_ESTABLISHED, subjects.PERSONNEL
 DECIDED_ON = subjects.PERSONNEL_DECISION_CHANGED
 CATALOG = subjects.PERSONNEL_CATALOG_CHANGED
 QUOTA = subjects.PERSONNEL_UNIT_QUOTA_SET
+RECORDED = subjects.PERSONNEL_RECORD_CHANGED
 APPROVED, RETURNED = subjects.REPORTS_SUBMISSION_APPROVED, subjects.REPORTS_SUBMISSION_RETURNED
 SET_GOOD, SET_FAILED = subjects.BACKUP_SET_COMPLETED, subjects.BACKUP_SET_FAILED
 ROLLUP_SENT, ROLLUP_FAILED = subjects.REPORTS_ROLLUP_SENT, subjects.REPORTS_ROLLUP_FAILED
@@ -510,6 +512,13 @@ KEY_ROTATED, KEY_REVOKED = subjects.REPORTS_SIGNING_KEY_ROTATED, subjects.REPORT
         (KEY_ROTATED, lambda e: setattr(e.change, "serial", "3f9a0c6d2b1e"), "change.serial: phải là chứng thư mới"),
         (KEY_ROTATED, lambda e: setattr(e.change, "serial", "5E:7B"), "change.serial: không phải số hiệu"),
         (KEY_REVOKED, lambda e: setattr(e.change, "unit_path", "HQHN-NB"), "change.unit_path"),
+        (RECORDED, lambda e: e.coded.add(field="level", catalog="evaluation_levels", code="HTXSNV"), "coded[1]"),
+        (RECORDED, lambda e: e.coded.add(field="year", catalog="evaluation_levels", code="HTTNV"), "coded[1]"),
+        (
+            RECORDED,
+            lambda e: e.coded.add(field="level", catalog="evaluation_levels", code="HTTNV", stat_group="X" * 40),
+            "coded[1].stat_group",
+        ),
     ],
 )
 def test_what_the_producers_api_would_refuse_is_poison_naming_the_field(

@@ -1,0 +1,75 @@
+"""The statutory forms as data: the layout files load, their columns count what they say, and the
+day of a form is refused naming `as_of` when it is in the future or before the sector existed."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from qlcb_common.errors import InvalidArgument, NotFound
+from qlcb_reports.statistics import forms
+from qlcb_reports.statistics.service import day_of, form_of
+
+TODAY = date(2026, 12, 3)
+FOUNDED = date(1945, 9, 10)
+
+
+def test_bm01_has_the_columns_of_the_circular_with_their_catalog_groups() -> None:
+    bm01 = form_of("bm01")
+    assert bm01.code == "BM01"
+    headers = list(dict.fromkeys(c.header for c in bm01.columns if c.header))
+    assert headers == [
+        "Trong đó",
+        "Ngạch công chức",
+        "Trình độ chuyên môn",
+        "Lý luận chính trị",
+        "Tin học",
+        "Ngoại ngữ",
+        "Quản lý nhà nước",
+        "Độ tuổi",
+    ]
+    party = bm01.column("party")
+    assert party is not None
+    assert (party.fact, party.groups) == ("organisation", ("DANG_VIEN",))
+    master = bm01.column("cm_ths")
+    assert master is not None
+    assert (master.kind, master.groups, master.unless) == ("CM", ("THS",), ("TS",))
+
+
+def test_an_unknown_form_is_not_found_naming_it_and_those_there_are() -> None:
+    with pytest.raises(NotFound, match=r"'BM99'.*BM01"):
+        form_of("BM99")
+
+
+@pytest.mark.parametrize(
+    ("as_of", "reason"),
+    [("2026-12-04", "sau hôm nay"), ("1945-09-09", "trước khi ngành"), ("2026-02-30", "YYYY-MM-DD"), ("x", "YYYY")],
+)
+def test_a_day_after_today_or_before_the_sector_is_refused_naming_as_of(as_of: str, reason: str) -> None:
+    with pytest.raises(InvalidArgument) as refused:
+        day_of(as_of, FOUNDED, TODAY)
+    [violation] = refused.value.violations
+    assert violation.field == "as_of"
+    assert reason in violation.description
+
+
+def test_the_day_is_today_unless_asked() -> None:
+    assert day_of("", FOUNDED, TODAY) == TODAY
+    assert day_of("1945-09-10", FOUNDED, TODAY) == FOUNDED
+    assert day_of("2026-12-03", FOUNDED, TODAY) == TODAY
+
+
+@pytest.mark.parametrize(
+    ("sex", "day", "months"),
+    [
+        ("SEX_MALE", date(2020, 6, 1), 720),
+        ("SEX_MALE", date(2026, 1, 1), 738),
+        ("SEX_MALE", date(2040, 1, 1), 744),
+        ("SEX_FEMALE", date(2021, 1, 1), 664),
+        ("SEX_FEMALE", date(2026, 12, 31), 684),
+        ("SEX_FEMALE", date(2036, 1, 1), 720),
+    ],
+)
+def test_the_retirement_age_follows_the_schedule_of_the_year(sex: str, day: date, months: int) -> None:
+    assert forms.retirement_ages().months(sex, day) == months
