@@ -175,7 +175,7 @@ async def test_bm01_cells_equal_what_search_finds_and_add_up(system: System) -> 
             api, first, "Lý Thị Ba", born="1968-01-10", sex="female",
             entries=[
                 _details("03", "CONG_GIAO", "1968-01-10"), _party("1995-01-01"), _training("CM", "DH", "1990-06-30"),
-                _salary("01.003", "1991-01-01"),
+                _salary("01.003", "2005-01-01"),
             ],
         )  # fmt: skip
         await _person(
@@ -209,7 +209,7 @@ async def test_bm01_cells_equal_what_search_finds_and_add_up(system: System) -> 
             "Ngô Thị Tám",
             born="1972-12-25",
             sex="female",
-            entries=[_salary("01.005", "1995-01-01", "1.86"), _training("CM", "TC", "1994-06-30")],
+            entries=[_salary("01.005", "2005-01-01", "1.86"), _training("CM", "TC", "1994-06-30")],
         )
 
         for day in (TODAY, "2024-07-01"):
@@ -352,8 +352,8 @@ async def test_bad_input_is_refused_naming_what_is_wrong(system: System) -> None
         await eventually(asked, lambda status: status == 200, timeout=60, what="reports to know the new unit")
         unknown = await api.get("/v1/statistics/BM99", params={"unit": unit})
         assert unknown.status_code == 404, unknown.text
-        assert "BM99" in unknown.json()["message"], "it names the form asked"
-        assert "BM01" in unknown.json()["message"], "and those there are"
+        assert "BM99" in unknown.json()["detail"]["message"], "it names the form asked"
+        assert "BM01" in unknown.json()["detail"]["message"], "and those there are"
         tomorrow = (date.today() + timedelta(days=1)).isoformat()
         for as_of, reason in ((tomorrow, "sau hôm nay"), ("1945-09-09", "trước khi ngành"), ("2026-13-01", "YYYY")):
             refused = await api.get("/v1/statistics/BM01", params={"unit": unit, "as_of": as_of})
