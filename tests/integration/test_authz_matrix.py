@@ -487,6 +487,11 @@ async def _statistics_people(p: Probe) -> httpx.Response:
     return await p.api.get("/v1/statistics/BM01/people", params={"unit": p.unit_id, "row": "total", "column": "women"})
 
 
+@operation("GET", "/v1/statistics/{form}/export", "reports.read")
+async def _statistics_export(p: Probe) -> httpx.Response:
+    return await p.api.get("/v1/statistics/BM01/export", params={"unit": p.unit_id, "format": "csv"})
+
+
 @operation("GET", "/v1/statistics/generations", "statistics.rebuild")
 async def _statistics_generations(p: Probe) -> httpx.Response:
     return await p.api.get("/v1/statistics/generations")

@@ -16,6 +16,8 @@ Each test makes its own units and people under Cục Hải quan Hà Nội (other
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 from collections import Counter
 from datetime import date, timedelta
@@ -24,6 +26,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from openpyxl import load_workbook
 
 from tests.support import System, api_client, eventually, person_body, unique_code
 
@@ -404,6 +407,20 @@ async def test_each_cell_lists_the_people_it_counts_inside_the_callers_scope(sys
         assert await _people(api, top, below, "party") == (["Lê Văn Bình"], 1)
         assert await _people(api, top, "own", "headcount") == (["Nguyễn Thị Xuân"], 1)
         assert await _people(api, top, "total", "party", "2010-01-01") == (["Lê Văn Bình"], 1), "as of the day"
+        # The form as files: the printed layout, and the same figures for programs.
+        workbook = await api.get("/v1/statistics/BM01/export", params={"unit": top})
+        assert workbook.status_code == 200, workbook.text
+        sheet = load_workbook(io.BytesIO(workbook.content)).active
+        assert sheet is not None
+        assert sheet["A3"].value == f"Đơn vị: Phòng danh sách — Số liệu tại ngày {date.today():%d/%m/%Y}"
+        assert [sheet.cell(8, c).value for c in (2, 4, 5)] == ["Tổng số", 3, 2], "headcount and women"
+        table = await api.get("/v1/statistics/BM01/export", params={"unit": top, "format": "csv"})
+        rows = list(csv.DictReader(io.StringIO(table.content.decode("utf-8").removeprefix("\ufeff"))))
+        assert [(r["row"], r["headcount"], r["party"]) for r in rows] == [
+            ("total", "3", "2"),
+            (below, "2", "1"),
+            ("own", "1", "1"),
+        ]
         # Every people cell of the form lists as many as it counts.
         form = await _bm01(api, top)
         for (row, column), value in _cells(form).items():

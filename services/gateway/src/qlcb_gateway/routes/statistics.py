@@ -4,16 +4,20 @@ to reports' `ReportsService`."""
 
 from __future__ import annotations
 
-from datetime import date
+import asyncio
+from datetime import date, datetime
 from typing import Annotated, Literal, NoReturn
 
 import grpc
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from qlcb.reports.v1 import reports_pb2
+from qlcb_gateway import statistics_files
 from qlcb_gateway.dependencies import BackendsDep, Caller
 from qlcb_gateway.errors import field_violations, refuse_query
+from qlcb_gateway.exports import CSV_TYPE, XLSX_TYPE, attachment_headers
+from qlcb_gateway.report_files import VIETNAM
 
 router = APIRouter(prefix="/v1/statistics", tags=["Thống kê"])
 
@@ -117,11 +121,7 @@ async def rebuild(principal: Caller, backends: BackendsDep) -> StatisticsGenerat
     return _generation(response.generation)
 
 
-@router.get("/{form}")
-async def statistics_form(
-    form: str, principal: Caller, backends: BackendsDep, unit: UnitQuery, as_of: AsOfQuery = ""
-) -> StatisticsForm:
-    """Biểu thống kê theo mẫu (BM01…) của đơn vị và các đơn vị trực thuộc tại một ngày."""
+async def _form(backends: BackendsDep, principal: Caller, form: str, unit: str, as_of: str) -> StatisticsForm:
     try:
         response = await backends.reports.GetStatisticsForm(
             reports_pb2.GetStatisticsFormRequest(form=form, unit_id=unit, as_of=as_of),
@@ -150,6 +150,52 @@ async def statistics_form(
             for r in response.rows
         ],
         generation=response.generation,
+    )
+
+
+@router.get("/{form}")
+async def statistics_form(
+    form: str, principal: Caller, backends: BackendsDep, unit: UnitQuery, as_of: AsOfQuery = ""
+) -> StatisticsForm:
+    """Biểu thống kê theo mẫu (BM01…) của đơn vị và các đơn vị trực thuộc tại một ngày."""
+    return await _form(backends, principal, form, unit, as_of)
+
+
+@router.get(
+    "/{form}/export",
+    responses={200: {"content": {XLSX_TYPE: {}, CSV_TYPE: {}}, "description": "Biểu thống kê"}},
+    response_class=Response,
+)
+async def export_form(
+    form: str,
+    principal: Caller,
+    backends: BackendsDep,
+    unit: UnitQuery,
+    as_of: AsOfQuery = "",
+    format: Annotated[Literal["xlsx", "csv"], Query(description="Định dạng tệp")] = "xlsx",
+) -> Response:
+    """Biểu thống kê như mẫu in (XLSX: tiêu đề gộp ô, đơn vị, ngày, chỗ ký) hoặc CSV cho máy đọc."""
+    filled = await _form(backends, principal, form, unit, as_of)
+    layout = statistics_files.FilledForm(
+        code=filled.form,
+        title=filled.title,
+        legal_basis=filled.legal_basis,
+        notes=filled.notes,
+        unit_name=filled.unit_name,
+        as_of=filled.as_of,
+        columns=[statistics_files.Column(c.key, c.label, c.header) for c in filled.columns],
+        rows=[statistics_files.FormRow(r.key, r.label, r.unit_id, r.cells) for r in filled.rows],
+    )
+    if format == "xlsx":
+        printed_at = datetime.now(VIETNAM)
+        content = await asyncio.to_thread(statistics_files.form_xlsx, layout, principal.username, printed_at)
+    else:
+        content = statistics_files.form_csv(layout)
+    stem = f"{filled.form}-{filled.as_of.isoformat()}"
+    return Response(
+        content,
+        media_type=XLSX_TYPE if format == "xlsx" else CSV_TYPE,
+        headers=attachment_headers(f"{stem}.{format}", f"{stem} {filled.unit_name}.{format}"),
     )
 
 

@@ -1,0 +1,58 @@
+"""A statistics form as a file: the XLSX prints the form's title, unit and day, merges each header
+over its run of columns (and a lone column's label over both header rows), then the rows and the
+signature block; the CSV keys its columns for programs and leaves an unassigned quota empty."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime
+
+from openpyxl import load_workbook
+
+from qlcb_gateway.statistics_files import Column, FilledForm, FormRow, form_csv, form_xlsx
+
+FORM = FilledForm(
+    code="BM01",
+    title="Số lượng, chất lượng công chức từ cấp huyện trở lên",
+    legal_basis="Thông tư 11/2012/TT-BNV",
+    notes=["Mỗi người được tính ở trình độ cao nhất."],
+    unit_name="Cục Hải quan Hà Nội",
+    as_of=date(2026, 6, 30),
+    columns=[
+        Column("quota", "Biên chế được giao", ""),
+        Column("headcount", "Công chức hiện có", ""),
+        Column("women", "Nữ", "Trong đó"),
+        Column("party", "Đảng viên", "Trong đó"),
+        Column("rank_cv", "Chuyên viên và tương đương", "Ngạch công chức"),
+    ],
+    rows=[
+        FormRow("total", "Tổng số", "u0", [None, 3, 2, 1, 1]),
+        FormRow("u1", "Chi cục Nội Bài", "u1", [None, 3, 2, 1, 1]),
+        FormRow("own", "Tại Cục Hải quan Hà Nội", "u0", [None, 0, 0, 0, 0]),
+    ],
+)
+
+
+def test_the_xlsx_merges_each_header_over_its_columns_and_ends_with_the_signatures() -> None:
+    sheet = load_workbook(io.BytesIO(form_xlsx(FORM, "quantri", datetime(2026, 7, 1, 9)))).active
+    assert sheet is not None
+    merged = {str(r) for r in sheet.merged_cells.ranges}
+    assert {"A5:A6", "B5:B6", "C5:C6", "D5:D6", "E5:F5"} <= merged
+    assert (sheet["E5"].value, sheet["E6"].value, sheet["F6"].value) == ("Trong đó", "Nữ", "Đảng viên")
+    assert (sheet["G5"].value, sheet["G6"].value) == ("Ngạch công chức", "Chuyên viên và tương đương")
+    assert sheet["A2"].value == FORM.title.upper()
+    assert sheet["A3"].value == "Đơn vị: Cục Hải quan Hà Nội — Số liệu tại ngày 30/06/2026"
+    assert [sheet.cell(8, c).value for c in range(2, 8)] == ["Tổng số", None, 3, 2, 1, 1]
+    assert sheet.cell(9, 2).value == "Chi cục Nội Bài"
+    texts = [c.value for row in sheet.iter_rows(min_row=11) for c in row if c.value]
+    assert "THỦ TRƯỞNG ĐƠN VỊ" in texts
+    assert "Ngày 01 tháng 07 năm 2026" in texts
+
+
+def test_the_csv_keys_its_columns_for_programs() -> None:
+    text = form_csv(FORM).decode("utf-8").removeprefix("\ufeff")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0] == ["row", "unit_id", "label", "quota", "headcount", "women", "party", "rank_cv"]
+    assert rows[1] == ["total", "u0", "Tổng số", "", "3", "2", "1", "1"]
+    assert len(rows) == 4
