@@ -120,6 +120,14 @@ async def test_demo_organisation_is_seeded(demo: str) -> None:
             return int(response.json()["headcount"])
 
         headcount = await eventually(total, lambda n: n == DEMO_PEOPLE, timeout=120, what="the demo headcount")
+        assert f"/v1/statistics/BM01?unit={root['id']}" in demo, "the banner shows how to read BM01"
+
+        async def bm01() -> int | None:
+            response = await api.get("/v1/statistics/BM01", params={"unit": root["id"]})
+            cells: list[int | None] = response.json()["rows"][0]["cells"] if response.status_code == 200 else []
+            return cells[1] if cells else None
+
+        counted = await eventually(bm01, lambda n: n == DEMO_PEOPLE, timeout=120, what="the demo in BM01")
         # The demo's records were taken in today: their histories, up to 1 July 2026, have no deadline.
         today = datetime.now(timezone(timedelta(hours=7))).date()
         period = {"from": (today - timedelta(days=2)).isoformat(), "to": (today + timedelta(days=1)).isoformat()}
@@ -128,4 +136,4 @@ async def test_demo_organisation_is_seeded(demo: str) -> None:
         assert (late.json()["total"]["entries"], late.json()["late_entries"]) == (0, [])
     assert Counter(u["kind"] for u in units) == Counter(u.kind for u in UNITS)
     assert {u["code"] for u in units} == {u.code for u in UNITS}
-    assert headcount == DEMO_PEOPLE
+    assert headcount == counted == DEMO_PEOPLE

@@ -54,7 +54,7 @@ def run_up(run_dir: Path | None = None, *, tls: bool = False) -> int:
         print(f"Seeding the report regime {REGIME_CODE} with reports in every state…", flush=True)
         today = datetime.now(timezone(timedelta(hours=7))).date()  # Vietnam's day: the periods' months
         seed_reports(services.gateway_url, infra.keycloak.base_url, unit_ids, today=today)
-        _print_banner(services, time.monotonic() - began)
+        _print_banner(services, time.monotonic() - began, unit_ids[demo.UNITS[0].code])
         stop_signals = {signal.SIGINT, signal.SIGTERM}
         signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
         signal.sigwait(stop_signals)
@@ -65,9 +65,10 @@ def run_up(run_dir: Path | None = None, *, tls: bool = False) -> int:
     return 0
 
 
-def _print_banner(services: ServiceStack, seeding_seconds: float) -> None:
+def _print_banner(services: ServiceStack, seeding_seconds: float, root_unit_id: str) -> None:
     infra = services.infra
     kc = infra.keycloak.base_url
+    bm01 = f"{services.gateway_url}/v1/statistics/BM01"
     lines = [
         "",
         "QLCB — Hệ thống Quản lý cán bộ tập trung is running.",
@@ -98,6 +99,9 @@ def _print_banner(services: ServiceStack, seeding_seconds: float) -> None:
         f"      -d 'password={demo.DEMO_PASSWORD}' {kc}/realms/{REALM}/protocol/openid-connect/token \\",
         "      | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')",
         f'  curl -H "Authorization: Bearer $TOKEN" {services.gateway_url}/v1/me',
+        "The sector's BM01 (số lượng, chất lượng công chức) as of today, and as a spreadsheet:",
+        f'  curl -H "Authorization: Bearer $TOKEN" "{bm01}?unit={root_unit_id}"',
+        f'  curl -OJ -H "Authorization: Bearer $TOKEN" "{bm01}/export?unit={root_unit_id}"',
         "",
         "Press Ctrl+C to stop.",
     ]
