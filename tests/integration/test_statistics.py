@@ -434,6 +434,85 @@ async def test_each_cell_lists_the_people_it_counts_inside_the_callers_scope(sys
         assert (await elsewhere.get("/v1/statistics/BM01/people", params=cell)).status_code == 403
 
 
+async def test_bm03_lists_each_person_with_rank_salary_post_and_allowances(system: System) -> None:
+    async with api_client(system.gateway_url, system.token(ADMIN)) as api:
+        top = await _unit(api, system.unit_ids["HQHN"], "Phòng lương")
+        chief_post = {
+            "section": "appointments",
+            "values": {"kind": "BO_NHIEM", "post": "Đội trưởng", "post_code": "DOI_TRUONG", "unit_name": "Đội"}
+            | {"term_months": 60},
+            "valid_from": "2020-01-01",
+            "decision": DECISION,
+        }
+
+        def allowance(kind: str, coefficient: str) -> dict[str, Any]:
+            values = {"kind": kind, "coefficient": coefficient}
+            return {"section": "allowances", "values": values, "valid_from": "2020-01-01", "decision": DECISION}
+
+        raised = _salary("08.051", "2017-01-01", "2.67")
+        raised["values"]["step"] = 2
+        await _person(
+            api, top, "Hoàng Văn Lương", born="1980-05-06", sex="male",
+            entries=[
+                _salary("08.051", "2014-01-01", "2.34"), raised, chief_post,
+                allowance("CHUC_VU", "0.30"), allowance("KHU_VUC", "0.20"),
+            ],
+        )  # fmt: skip
+        over = _salary("01.003", "2010-01-01", "4.98")
+        over["values"] |= {"step": 9, "over_frame_percent": 5}
+        await _person(api, top, "Cao Thị Ngạch", born="1968-09-10", sex="female", entries=[over])
+
+        async def listed() -> dict[str, Any]:
+            response = await api.get("/v1/statistics/BM03", params={"unit": top})
+            assert response.status_code == 200, response.text
+            body: dict[str, Any] = response.json()
+            return body
+
+        form = await eventually(
+            listed,
+            lambda f: [r["cells"][7] for r in f["rows"]] == ["08.051", "01.003"],
+            timeout=60,
+            what="both people in BM03 with their ranks",
+        )
+        assert form["kind"] == "list"
+        keys = [c["key"] for c in form["columns"]]
+        rows = [dict(zip(keys, r["cells"], strict=True)) for r in form["rows"]]
+        assert rows == [
+            {
+                "full_name": "Hoàng Văn Lương",
+                "born_male": "1980-05-06",
+                "born_female": None,
+                "post": "Đội trưởng",
+                "unit": "Phòng lương",
+                "rank_since": "2014-01-01",
+                "coefficient": "2.67",
+                "rank_code": "08.051",
+                "allowance_post": "0.30",
+                "allowance_responsibility": None,
+                "allowance_regional": "0.20",
+                "over_frame": None,
+            },
+            {
+                "full_name": "Cao Thị Ngạch",
+                "born_male": None,
+                "born_female": "1968-09-10",
+                "post": None,
+                "unit": "Phòng lương",
+                "rank_since": "2010-01-01",
+                "coefficient": "4.98",
+                "rank_code": "01.003",
+                "allowance_post": None,
+                "allowance_responsibility": None,
+                "allowance_regional": None,
+                "over_frame": "5",
+            },
+        ]
+        # As of 2015 the first was at step 1, with neither post nor allowances yet.
+        earlier = (await api.get("/v1/statistics/BM03", params={"unit": top, "as_of": "2015-06-30"})).json()
+        first = dict(zip(keys, earlier["rows"][0]["cells"], strict=True))
+        assert (first["coefficient"], first["post"], first["allowance_post"]) == ("2.34", None, None)
+
+
 async def _state(system: System, generation: int) -> str | None:
     connection = await asyncpg.connect(system.postgres_dsn("reports"))
     try:

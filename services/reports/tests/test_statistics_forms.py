@@ -73,3 +73,16 @@ def test_the_day_is_today_unless_asked() -> None:
 )
 def test_the_retirement_age_follows_the_schedule_of_the_year(sex: str, day: date, months: int) -> None:
     assert forms.retirement_ages().months(sex, day) == months
+
+
+def test_bm03_is_a_list_whose_columns_print_the_persons_salary() -> None:
+    bm03 = form_of("BM03")
+    assert bm03.kind == "list"
+    assert [c.source for c in bm03.columns][:3] == ["name", "born", "born"]
+    assert [c.sex for c in bm03.columns][1:3] == ["SEX_MALE", "SEX_FEMALE"]
+    assert {c.source for c in bm03.columns if c.header == "Phụ cấp"} == {
+        "allowance:CHUC_VU",
+        "allowance:TRACH_NHIEM",
+        "allowance:KHU_VUC",
+        "salary:over_frame_percent",
+    }

@@ -29,7 +29,7 @@ class FormRow:
     key: str
     label: str
     unit_id: str
-    cells: list[int | None]
+    cells: list[int | str | None]
 
 
 @dataclass(frozen=True)
@@ -98,10 +98,11 @@ def form_xlsx(form: FilledForm, printed_by: str, printed_at: datetime) -> bytes:
         for column in range(1, width + 1):
             cell = sheet.cell(row_number, column)
             cell.alignment, cell.border, cell.font = _CENTRE, _BOX, _BOLD
-    at = numbering
-    for n, row in enumerate(form.rows):
+    at, number = numbering, 0
+    for row in form.rows:
         at += 1
-        sheet.cell(at, 1, "" if row.key == "total" else n)
+        number += row.key != "total"
+        sheet.cell(at, 1, "" if row.key == "total" else number)
         sheet.cell(at, 2, row.label)
         for i, value in enumerate(row.cells):
             sheet.cell(at, i + 3, value)

@@ -78,6 +78,7 @@ class ReportsServicer(reports_pb2_grpc.ReportsServiceServicer):
             unit_id=filled.unit.unit_id,
             unit_name=filled.unit.name,
             as_of=filled.as_of.isoformat(),
+            kind=form.kind,
             columns=[
                 reports_pb2.StatisticsColumn(key=c.key, label=c.label, header=c.header, count=c.count)
                 for c in form.columns
@@ -87,10 +88,7 @@ class ReportsServicer(reports_pb2_grpc.ReportsServiceServicer):
                     key=row.key,
                     label=row.label,
                     unit_id=row.unit_id,
-                    cells=[
-                        reports_pb2.StatisticsCell(value=v) if v is not None else reports_pb2.StatisticsCell()
-                        for v in row.cells
-                    ],
+                    cells=[_cell(v) for v in row.cells],
                 )
                 for row in filled.rows
             ],
@@ -148,6 +146,12 @@ class ReportsServicer(reports_pb2_grpc.ReportsServiceServicer):
         async with self._db.unit_of_work() as session:
             found = [_generation(g) for g in await generations.listed(session)]
         return reports_pb2.ListStatisticsGenerationsResponse(generations=found)
+
+
+def _cell(value: int | str | None) -> reports_pb2.StatisticsCell:
+    if isinstance(value, int):
+        return reports_pb2.StatisticsCell(value=value)
+    return reports_pb2.StatisticsCell(text=value or "")
 
 
 def _system_admin() -> Principal:

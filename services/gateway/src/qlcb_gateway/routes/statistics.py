@@ -34,14 +34,21 @@ class StatisticsColumnPublic(BaseModel):
     key: str
     label: str
     header: str = Field(description="Tiêu đề chung của nhóm cột; rỗng với cột đứng riêng")
-    count: Literal["people", "quota"] = Field(description="people: số người; quota: biên chế được giao")
+    count: Literal["people", "quota", "list"] = Field(
+        description="people: số người; quota: biên chế được giao; list: cột của biểu danh sách (một dòng một người)"
+    )
 
 
 class StatisticsRowPublic(BaseModel):
-    key: str = Field(description="total: tổng số; own: tại chính đơn vị; hoặc mã định danh đơn vị trực thuộc")
+    key: str = Field(
+        description="total: tổng số; own: tại chính đơn vị; hoặc mã định danh đơn vị trực thuộc; "
+        "biểu danh sách: mã định danh của người"
+    )
     label: str
     unit_id: str
-    cells: list[int | None] = Field(description="Theo thứ tự các cột; null: chưa giao biên chế")
+    cells: list[int | str | None] = Field(
+        description="Theo thứ tự các cột: số (null: chưa giao biên chế), hoặc chữ của biểu danh sách (null: không có)"
+    )
 
 
 class StatisticsForm(BaseModel):
@@ -52,6 +59,7 @@ class StatisticsForm(BaseModel):
     unit_id: str
     unit_name: str
     as_of: date
+    kind: Literal["counts", "list"] = Field(description="counts: một dòng một đơn vị; list: một dòng một người")
     columns: list[StatisticsColumnPublic]
     rows: list[StatisticsRowPublic]
     generation: int = Field(description="Thế hệ của dữ liệu thống kê đã trả lời")
@@ -137,6 +145,7 @@ async def _form(backends: BackendsDep, principal: Caller, form: str, unit: str, 
         unit_id=response.unit_id,
         unit_name=response.unit_name,
         as_of=date.fromisoformat(response.as_of),
+        kind=response.kind,
         columns=[
             StatisticsColumnPublic(key=c.key, label=c.label, header=c.header, count=c.count) for c in response.columns
         ],
@@ -145,7 +154,7 @@ async def _form(backends: BackendsDep, principal: Caller, form: str, unit: str, 
                 key=r.key,
                 label=r.label,
                 unit_id=r.unit_id,
-                cells=[c.value if c.HasField("value") else None for c in r.cells],
+                cells=[c.value if c.HasField("value") else (c.text or None) for c in r.cells],
             )
             for r in response.rows
         ],

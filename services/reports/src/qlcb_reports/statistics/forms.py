@@ -15,7 +15,11 @@ from typing import Any
 from qlcb_reports.statistics.projection import CATALOG_OF
 
 SEXES = {"male": "SEX_MALE", "female": "SEX_FEMALE"}
-COUNTS = ("people", "quota")
+COUNTS = ("people", "quota", "list")
+SOURCES = ("name", "born", "unit", "post", "rank", "rank_since", "salary:", "allowance:")
+"""What a list form's column prints: the name; the birth date (of a person of the column's sex); the
+unit, post and rank held on the day; the first day of that rank; a value of the salary step held
+(`salary:coefficient`); an allowance of a kind held (`allowance:KHU_VUC`), its coefficient or percent."""
 RETIREMENT_FILE = "retirement_ages.json"
 
 
@@ -38,6 +42,8 @@ class Column:
     groups: tuple[str, ...] = ()
     unless: tuple[str, ...] = ()
     """Groups of the same fact and kind that, held too, count the person elsewhere (a higher level)."""
+    source: str = ""
+    """In a list form: what the column prints of each person (see `SOURCES`)."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,8 @@ class Form:
     legal_basis: str
     notes: tuple[str, ...]
     columns: tuple[Column, ...]
+    kind: str = "counts"
+    """"counts" (rows of units, cells of counts) or "list" (a row per person)."""
 
     def column(self, key: str) -> Column | None:
         return next((c for c in self.columns if c.key == key), None)
@@ -67,7 +75,19 @@ class RetirementAges:
         return int(plan["before"] if day.year < first else plan["after"])
 
 
-def _column(raw: dict[str, Any], where: str) -> Column:
+def _column(raw: dict[str, Any], where: str, kind: str) -> Column:
+    if kind == "list":
+        column = Column(
+            key=raw["key"],
+            label=raw["label"],
+            header=raw.get("header", ""),
+            count="list",
+            sex=SEXES[raw["sex"]] if "sex" in raw else None,
+            source=raw["source"],
+        )
+        if not column.source.startswith(SOURCES) or column.source.endswith(":"):
+            raise ValueError(f"{where}: source must be one of {SOURCES}")
+        return column
     age = raw.get("age", {})
     retirement = raw.get("retirement", {})
     column = Column(
@@ -85,7 +105,7 @@ def _column(raw: dict[str, Any], where: str) -> Column:
         groups=tuple(raw.get("groups", ())),
         unless=tuple(raw.get("unless", ())),
     )
-    if column.count not in COUNTS:
+    if column.count not in COUNTS[:2]:
         raise ValueError(f"{where}: count must be one of {COUNTS}")
     if column.fact is not None and (column.fact not in CATALOG_OF or not column.groups):
         raise ValueError(f"{where}: fact must be one of {sorted(CATALOG_OF)}, with groups")
@@ -102,10 +122,12 @@ def forms() -> dict[str, Form]:
         if not item.name.endswith(".json") or item.name == RETIREMENT_FILE:
             continue
         raw = json.loads(item.read_text(encoding="utf-8"))
-        columns = tuple(_column(c, f"{item.name} column {i}") for i, c in enumerate(raw["columns"]))
+        kind = raw.get("kind", "counts")
+        columns = tuple(_column(c, f"{item.name} column {i}", kind) for i, c in enumerate(raw["columns"]))
         if len({c.key for c in columns}) != len(columns):
             raise ValueError(f"{item.name}: column keys repeat")
-        found[raw["form"]] = Form(raw["form"], raw["title"], raw["legal_basis"], tuple(raw.get("notes", ())), columns)
+        notes = tuple(raw.get("notes", ()))
+        found[raw["form"]] = Form(raw["form"], raw["title"], raw["legal_basis"], notes, columns, kind)
     return found
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, Index, Integer, LargeBinary, String
+from sqlalchemy import Date, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qlcb_common.db import UtcDateTime
@@ -52,9 +52,10 @@ class StatPerson(Base):
 
 class StatFact(Base):
     """A fact that held over [valid_from, valid_to]: the unit the person was in, a status other than
-    active, a rank, an ethnicity, a religion, a membership, a training level. `source_id` is what it
-    comes from (the record entry, the same across its versions, or the event that placed the person
-    or changed their status), so a later version of an entry replaces what the earlier gave."""
+    active, a rank, an ethnicity, a religion, a membership, a training level, a post, an allowance.
+    `source_id` is what it comes from (the record entry, the same across its versions, or the event
+    that placed the person or changed their status), so a later version of an entry replaces what
+    the earlier gave."""
 
     __tablename__ = "stat_facts"
     __table_args__ = (
@@ -73,6 +74,9 @@ class StatFact(Base):
     valid_to: Mapped[date] = mapped_column(Date)
     # The version of the record entry it comes from (0 for a placement or a status).
     version: Mapped[int] = mapped_column(Integer, default=0)
+    # What a list form prints of it besides the code, as a JSON object: a salary step's step,
+    # coefficient and over-frame percent, a post's title, an allowance's coefficient or percent.
+    detail: Mapped[str] = mapped_column(Text, default="{}")
 
 
 class StatCode(Base):

@@ -23,7 +23,7 @@ from qlcb_common.events import subjects
 from qlcb_common.events.envelope import unpack
 from qlcb_reports.statistics.models import BEGINNING, OPEN_END, StatCode, StatFact, StatPerson, StatQuota
 
-UNIT, STATUS, RANK, ETHNICITY, RELIGION, ORGANISATION, TRAINING = (
+UNIT, STATUS, RANK, ETHNICITY, RELIGION, ORGANISATION, TRAINING, POST, ALLOWANCE = (
     "unit",
     "status",
     "rank",
@@ -31,16 +31,28 @@ UNIT, STATUS, RANK, ETHNICITY, RELIGION, ORGANISATION, TRAINING = (
     "religion",
     "organisation",
     "training",
+    "post",
+    "allowance",
 )
 ENTRY_FACTS: dict[str, tuple[tuple[str, str], ...]] = {
     "salary": ((RANK, "rank_code"),),
     "personal_details": ((ETHNICITY, "ethnicity"), (RELIGION, "religion")),
     "memberships": ((ORGANISATION, "organisation"),),
     "trainings": ((TRAINING, "level"),),
+    "appointments": ((POST, "post_code"),),
+    "allowances": ((ALLOWANCE, "kind"),),
 }
-"""The record sections a form counts: each fact an entry gives and the field holding its code."""
+"""The record sections a form counts or lists: each fact an entry gives and the field holding its code."""
+DETAILS = {
+    "salary": ("step", "coefficient", "over_frame_percent"),
+    "appointments": ("post",),
+    "allowances": ("coefficient", "percent"),
+}
+"""The values of an entry a list form prints besides its code (`StatFact.detail`)."""
+UNCODED = frozenset({POST})
+"""Facts held without a code (a post its appointment names in words only)."""
 CATALOG_OF = {RANK: "ranks", ETHNICITY: "ethnicities", RELIGION: "religions", ORGANISATION: "organisations"}
-CATALOG_OF[TRAINING] = "training_levels"
+CATALOG_OF |= {TRAINING: "training_levels", POST: "posts", ALLOWANCE: "allowance_kinds"}
 
 SUBJECTS = (
     subjects.PERSONNEL_PERSON_CREATED,
@@ -166,9 +178,10 @@ class Projection:
         end = date.fromisoformat(entry.valid_to) if entry.valid_to else OPEN_END
         if entry.section == "trainings":
             start, end = (end if entry.valid_to else start), OPEN_END
+        detail = json.dumps({k: values[k] for k in DETAILS.get(entry.section, ()) if k in values}, ensure_ascii=False)
         for fact, field in gives:
             code = str(values.get(field) or "")
-            if code:
+            if code or fact in UNCODED:
                 session.add(
                     StatFact(
                         generation=self.generation,
@@ -179,6 +192,7 @@ class Projection:
                         valid_from=start,
                         valid_to=end,
                         version=entry.version,
+                        detail=detail,
                     )
                 )
 

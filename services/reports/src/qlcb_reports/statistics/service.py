@@ -8,6 +8,7 @@ subtree as of a day); the people are those in service on the day in a unit of it
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from qlcb_reports.headcount.models import UnitNode, in_subtree
 from qlcb_reports.statistics import forms as layouts
 from qlcb_reports.statistics.forms import Column, Form
 from qlcb_reports.statistics.models import StatCode, StatFact, StatGeneration, StatPerson, StatQuota
-from qlcb_reports.statistics.projection import CATALOG_OF, STATUS, UNIT
+from qlcb_reports.statistics.projection import ALLOWANCE, CATALOG_OF, POST, RANK, STATUS, UNIT
 
 TOTAL, OWN = "total", "own"
 ACTIVE = "PERSON_STATUS_ACTIVE"
@@ -37,11 +38,12 @@ MAX_PAGE_SIZE = 500
 @dataclass(frozen=True)
 class Row:
     key: str
-    """"total", "own", or the id of a unit directly below."""
+    """"total", "own", or the id of a unit directly below; in a list form, the person's id."""
     label: str
     unit_id: str
-    cells: tuple[int | None, ...]
-    """In the form's column order; None for a quota nobody assigned."""
+    cells: tuple[int | str | None, ...]
+    """In the form's column order: counts (None for a quota nobody assigned), or in a list form the
+    texts of one person (None where the person has nothing to print)."""
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,8 @@ async def fill(
     day = day_of(as_of, founded, today)
     unit = await _unit(session, actor, delegations, unit_id)
     generation = await serving(session)
+    if form.kind == "list":
+        return Filled(form, unit, day, generation, tuple(await _listed(session, generation, day, unit, form)))
     below = list(
         await session.scalars(
             select(UnitNode)
@@ -358,3 +362,74 @@ async def people(
     offset = (max(page, 1) - 1) * size
     rows = await session.execute(base.order_by(StatPerson.name_sort, StatPerson.person_id).offset(offset).limit(size))
     return PeoplePage([Listed(person, unit_id) for person, unit_id in rows], total)
+
+
+async def _listed(session: AsyncSession, generation: int, day: date, unit: UnitNode, form: Form) -> list[Row]:
+    """A row per person in service on the day in the subtree, by unit (in the tree's order) then in
+    staff-list order: what each column prints of them."""
+    then = aliased(UnitNode, name="unit_then_node")
+    units = select(UnitNode.unit_id).where(in_subtree(unit.path)).scalar_subquery()
+    people = list(
+        await session.execute(
+            select(StatPerson, then)
+            .join(_UNIT_THEN, _UNIT_THEN.person_id == StatPerson.person_id)
+            .join(then, then.unit_id == _UNIT_THEN.value)
+            .where(*_in_service(generation, day, units))
+            .order_by(then.path, StatPerson.name_sort, StatPerson.person_id)
+        )
+    )
+    ids = [person.person_id for person, _ in people]
+    held: dict[str, dict[str, StatFact]] = defaultdict(dict)
+    since: dict[tuple[str, str], date] = {}
+    for chunk in (ids[i : i + 1000] for i in range(0, len(ids), 1000)):
+        facts = await session.scalars(
+            select(StatFact)
+            .where(
+                StatFact.generation == generation,
+                StatFact.person_id.in_(chunk),
+                StatFact.fact.in_([RANK, POST, ALLOWANCE]),
+                StatFact.valid_from <= day,
+            )
+            .order_by(StatFact.valid_from)
+        )
+        for fact in facts:
+            if fact.fact == RANK:
+                since.setdefault((fact.person_id, fact.value), fact.valid_from)
+            if fact.valid_to >= day:
+                key = f"{ALLOWANCE}:{fact.value}" if fact.fact == ALLOWANCE else fact.fact
+                held[fact.person_id][key] = fact
+    rows = []
+    for person, node in people:
+        mine = held[person.person_id]
+        cells = tuple(_printed(c, person, node, mine, since) for c in form.columns)
+        rows.append(Row(person.person_id, person.full_name, node.unit_id, cells))
+    return rows
+
+
+def _printed(
+    column: Column, person: StatPerson, unit: UnitNode, held: dict[str, StatFact], since: dict[tuple[str, str], date]
+) -> str | None:
+    source, _, part = column.source.partition(":")
+    rank = held.get(RANK)
+    if source == "name":
+        return person.full_name
+    if source == "born":
+        return person.date_of_birth.isoformat() if column.sex in (None, person.sex) else None
+    if source == "unit":
+        return unit.name
+    if source == "post":
+        post = held.get(POST)
+        return str(json.loads(post.detail).get("post") or "") or None if post is not None else None
+    if source == "rank":
+        return rank.value if rank is not None else None
+    if source == "rank_since":
+        return since[person.person_id, rank.value].isoformat() if rank is not None else None
+    if source == "salary":
+        value = json.loads(rank.detail).get(part) if rank is not None else None
+        return None if value is None else str(value)
+    allowance = held.get(f"{ALLOWANCE}:{part}")
+    if allowance is None:
+        return None
+    values = json.loads(allowance.detail)
+    value = values.get("coefficient") or values.get("percent")
+    return None if value is None else str(value)

@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.Column("valid_from", sa.Date(), nullable=False),
         sa.Column("valid_to", sa.Date(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("detail", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("generation", "person_id", "source_id", "fact"),
     )
     with op.batch_alter_table("stat_facts", schema=None) as batch_op:
