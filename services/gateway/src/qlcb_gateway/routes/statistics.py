@@ -217,7 +217,7 @@ async def statistics_people(
     row: Annotated[str, Query(min_length=1, max_length=36, description="Dòng của biểu: total, own hoặc đơn vị")],
     column: Annotated[str, Query(min_length=1, max_length=64, description="Cột của biểu")],
     as_of: AsOfQuery = "",
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=2**31 - 1, description="Trang, từ 1")] = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> StatisticsPeople:
     """Những người được đếm trong một ô của biểu, trong phạm vi người gọi được xem hồ sơ."""
