@@ -513,6 +513,73 @@ async def test_bm03_lists_each_person_with_rank_salary_post_and_allowances(syste
         assert (first["coefficient"], first["post"], first["allowance_post"]) == ("2.34", None, None)
 
 
+async def test_the_yearly_movements_count_what_happened_in_each_unit_this_year(system: System) -> None:
+    year = 2026
+    async with api_client(system.gateway_url, system.token(ADMIN)) as api:
+        top = await _unit(api, system.unit_ids["HQHN"], "Phòng biến động năm")
+        here = await _unit(api, top, "Đội tuyển")
+        there = await _unit(api, top, "Đội nhận")
+
+        def dated(section: str, values: dict[str, Any], day: str) -> dict[str, Any]:
+            return {"section": section, "values": values, "valid_from": day, "decision": DECISION | {"date": day}}
+
+        await _person(
+            api, here, "Kim Văn Mới", born="1998-01-01", sex="male",
+            entries=[dated("recruitment", {"body": "Tổng cục Hải quan"}, f"{year}-02-01")],
+        )  # fmt: skip
+        leader = await _person(
+            api, here, "Tạ Văn Trưởng", born="1975-01-01", sex="male",
+            entries=[
+                dated("appointments", {"kind": "BO_NHIEM", "post": "Đội trưởng", "post_code": "DOI_TRUONG"}
+                      | {"unit_name": "Đội tuyển", "term_months": 60}, f"{year}-03-01"),
+            ],
+        )  # fmt: skip
+        await _person(
+            api, here, "Lò Thị Khen", born="1985-01-01", sex="female",
+            entries=[
+                dated("rewards", {"form": "LDTT"}, f"{year}-04-01"),
+                dated("disciplines", {"form": "KHIEN_TRACH", "reason": "Đi muộn nhiều lần"}, f"{year}-07-01"),
+            ],
+        )  # fmt: skip
+        retiree = await _person(api, there, "Mẫn Văn Hưu", born="1964-01-01", sex="male", entries=[])
+        await _person(
+            api, there, "Phùng Văn Cũ", born="1990-01-01", sex="male",
+            entries=[dated("recruitment", {"body": "Tổng cục Hải quan"}, f"{year - 1}-09-01")],
+        )  # fmt: skip
+        sent = await api.post(
+            "/v1/transfers",
+            json={"person_id": leader, "to_unit_id": there, "effective_date": f"{year}-05-01", "decision": "5/QĐ"},
+        )
+        assert sent.status_code == 201, sent.text
+        assert (await api.post(f"/v1/transfers/{sent.json()['id']}/accept")).status_code == 200
+        retired = {"status": "retired", "effective_date": f"{year}-06-30", "decision": "6/QĐ-TCHQ"}
+        assert (await api.post(f"/v1/persons/{retiree}/status", json=retired)).status_code == 200
+
+        async def movements() -> dict[tuple[str, str], int | None]:
+            response = await api.get("/v1/statistics/BIENDONG", params={"unit": top, "as_of": f"{year}-12-01"})
+            assert response.status_code == 200, response.text
+            return {k: v for k, v in _cells(response.json()).items() if v}
+
+        expected = {
+            (here, "recruited"): 1,
+            (here, "appointed"): 1,
+            (here, "transferred_out"): 1,
+            (there, "transferred_in"): 1,
+            (there, "retired"): 1,
+            (here, "disciplined"): 1,
+            (here, "rewarded"): 1,
+        }
+        expected |= {("total", column): n for (_, column), n in expected.items()}
+        await eventually(movements, lambda found: found == expected, timeout=60, what="the year's movements")
+        # Before the transfer, the year had not yet moved anyone.
+        spring = (await api.get("/v1/statistics/BIENDONG", params={"unit": top, "as_of": f"{year}-04-15"})).json()
+        assert {k: v for k, v in _cells(spring).items() if v and k[0] == "total"} == {
+            ("total", "recruited"): 1,
+            ("total", "appointed"): 1,
+            ("total", "rewarded"): 1,
+        }
+
+
 async def _state(system: System, generation: int) -> str | None:
     connection = await asyncpg.connect(system.postgres_dsn("reports"))
     try:

@@ -86,3 +86,19 @@ def test_bm03_is_a_list_whose_columns_print_the_persons_salary() -> None:
         "allowance:KHU_VUC",
         "salary:over_frame_percent",
     }
+
+
+def test_the_yearly_movements_are_a_form_of_events() -> None:
+    movements = form_of("BIENDONG")
+    assert movements.kind == "events"
+    assert [c.event for c in movements.columns] == [
+        "recruited",
+        "appointed",
+        "transferred_in",
+        "transferred_out",
+        "status:PERSON_STATUS_RETIRED",
+        "status:PERSON_STATUS_RESIGNED",
+        "status:PERSON_STATUS_DECEASED",
+        "discipline",
+        "reward",
+    ]

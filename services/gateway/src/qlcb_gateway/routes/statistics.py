@@ -34,8 +34,9 @@ class StatisticsColumnPublic(BaseModel):
     key: str
     label: str
     header: str = Field(description="Tiêu đề chung của nhóm cột; rỗng với cột đứng riêng")
-    count: Literal["people", "quota", "list"] = Field(
-        description="people: số người; quota: biên chế được giao; list: cột của biểu danh sách (một dòng một người)"
+    count: Literal["people", "quota", "list", "events"] = Field(
+        description="people: số người; quota: biên chế được giao; list: cột của biểu danh sách (một dòng một "
+        "người); events: số lượt biến động từ đầu năm đến ngày báo cáo"
     )
 
 
@@ -59,7 +60,10 @@ class StatisticsForm(BaseModel):
     unit_id: str
     unit_name: str
     as_of: date
-    kind: Literal["counts", "list"] = Field(description="counts: một dòng một đơn vị; list: một dòng một người")
+    kind: Literal["counts", "list", "events"] = Field(
+        description="counts: số lượng tại ngày, một dòng một đơn vị; list: một dòng một người; "
+        "events: biến động trong năm đến ngày, một dòng một đơn vị"
+    )
     columns: list[StatisticsColumnPublic]
     rows: list[StatisticsRowPublic]
     generation: int = Field(description="Thế hệ của dữ liệu thống kê đã trả lời")

@@ -15,7 +15,11 @@ from typing import Any
 from qlcb_reports.statistics.projection import CATALOG_OF
 
 SEXES = {"male": "SEX_MALE", "female": "SEX_FEMALE"}
-COUNTS = ("people", "quota", "list")
+COUNTS = ("people", "quota", "list", "events")
+EVENTS = ("recruited", "appointed", "transferred_in", "transferred_out", "discipline", "reward", "status:")
+"""What a column of a form of events counts, from the first day of the year to the report's day: the
+recruitments, appointments, disciplines and rewards dated then, the moves into and out of a unit,
+the statuses (`status:PERSON_STATUS_RETIRED`) taking effect then."""
 SOURCES = ("name", "born", "unit", "post", "rank", "rank_since", "salary:", "allowance:")
 """What a list form's column prints: the name; the birth date (of a person of the column's sex); the
 unit, post and rank held on the day; the first day of that rank; a value of the salary step held
@@ -44,6 +48,8 @@ class Column:
     """Groups of the same fact and kind that, held too, count the person elsewhere (a higher level)."""
     source: str = ""
     """In a list form: what the column prints of each person (see `SOURCES`)."""
+    event: str = ""
+    """In a form of events: what the column counts (see `EVENTS`)."""
 
 
 @dataclass(frozen=True)
@@ -54,7 +60,8 @@ class Form:
     notes: tuple[str, ...]
     columns: tuple[Column, ...]
     kind: str = "counts"
-    """"counts" (rows of units, cells of counts) or "list" (a row per person)."""
+    """"counts" (rows of units, cells of counts), "list" (a row per person) or "events" (rows of units,
+    cells counting what happened in the year up to the day)."""
 
     def column(self, key: str) -> Column | None:
         return next((c for c in self.columns if c.key == key), None)
@@ -76,6 +83,13 @@ class RetirementAges:
 
 
 def _column(raw: dict[str, Any], where: str, kind: str) -> Column:
+    if kind == "events":
+        column = Column(
+            key=raw["key"], label=raw["label"], header=raw.get("header", ""), count="events", event=raw["event"]
+        )
+        if not (column.event in EVENTS or (column.event.startswith("status:") and column.event != "status:")):
+            raise ValueError(f"{where}: event must be one of {EVENTS}")
+        return column
     if kind == "list":
         column = Column(
             key=raw["key"],

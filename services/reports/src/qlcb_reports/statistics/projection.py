@@ -34,6 +34,7 @@ UNIT, STATUS, RANK, ETHNICITY, RELIGION, ORGANISATION, TRAINING, POST, ALLOWANCE
     "post",
     "allowance",
 )
+RECRUITED, REWARD, DISCIPLINE = "recruited", "reward", "discipline"
 ENTRY_FACTS: dict[str, tuple[tuple[str, str], ...]] = {
     "salary": ((RANK, "rank_code"),),
     "personal_details": ((ETHNICITY, "ethnicity"), (RELIGION, "religion")),
@@ -41,6 +42,9 @@ ENTRY_FACTS: dict[str, tuple[tuple[str, str], ...]] = {
     "trainings": ((TRAINING, "level"),),
     "appointments": ((POST, "post_code"),),
     "allowances": ((ALLOWANCE, "kind"),),
+    "recruitment": ((RECRUITED, ""),),
+    "rewards": ((REWARD, "form"),),
+    "disciplines": ((DISCIPLINE, "form"),),
 }
 """The record sections a form counts or lists: each fact an entry gives and the field holding its code."""
 DETAILS = {
@@ -49,8 +53,8 @@ DETAILS = {
     "allowances": ("coefficient", "percent"),
 }
 """The values of an entry a list form prints besides its code (`StatFact.detail`)."""
-UNCODED = frozenset({POST})
-"""Facts held without a code (a post its appointment names in words only)."""
+UNCODED = frozenset({POST, RECRUITED})
+"""Facts held without a code (a post its appointment names in words only, a recruitment)."""
 CATALOG_OF = {RANK: "ranks", ETHNICITY: "ethnicities", RELIGION: "religions", ORGANISATION: "organisations"}
 CATALOG_OF |= {TRAINING: "training_levels", POST: "posts", ALLOWANCE: "allowance_kinds"}
 
@@ -180,7 +184,7 @@ class Projection:
             start, end = (end if entry.valid_to else start), OPEN_END
         detail = json.dumps({k: values[k] for k in DETAILS.get(entry.section, ()) if k in values}, ensure_ascii=False)
         for fact, field in gives:
-            code = str(values.get(field) or "")
+            code = str(values.get(field) or "") if field else ""
             if code or fact in UNCODED:
                 session.add(
                     StatFact(

@@ -27,8 +27,26 @@ from qlcb_common.text import control_violation
 from qlcb_reports.headcount.models import UnitNode, in_subtree
 from qlcb_reports.statistics import forms as layouts
 from qlcb_reports.statistics.forms import Column, Form
-from qlcb_reports.statistics.models import StatCode, StatFact, StatGeneration, StatPerson, StatQuota
-from qlcb_reports.statistics.projection import ALLOWANCE, CATALOG_OF, POST, RANK, STATUS, UNIT
+from qlcb_reports.statistics.models import (
+    BEGINNING,
+    OPEN_END,
+    StatCode,
+    StatFact,
+    StatGeneration,
+    StatPerson,
+    StatQuota,
+)
+from qlcb_reports.statistics.projection import (
+    ALLOWANCE,
+    CATALOG_OF,
+    DISCIPLINE,
+    POST,
+    RANK,
+    RECRUITED,
+    REWARD,
+    STATUS,
+    UNIT,
+)
 
 TOTAL, OWN = "total", "own"
 ACTIVE = "PERSON_STATUS_ACTIVE"
@@ -140,8 +158,11 @@ async def fill(
     subtree = {n.unit_id: n.path for n in await session.scalars(select(UnitNode).where(in_subtree(unit.path)))}
     row_of = {uid: _row_key(path, unit, below) for uid, path in subtree.items()}
 
-    people = [c for c in form.columns if c.count == "people"]
-    counted = await _counts(session, generation, day, list(subtree), people)
+    people = [c for c in form.columns if c.count in ("people", "events")]
+    if form.kind == "events":
+        counted = await _events(session, generation, day, list(subtree), people)
+    else:
+        counted = await _counts(session, generation, day, list(subtree), people)
     quotas = await _quotas(session, generation, day, list(subtree))
     sums: dict[str, list[int]] = defaultdict(lambda: [0] * len(people))
     for uid, counts in counted.items():
@@ -433,3 +454,64 @@ def _printed(
     values = json.loads(allowance.detail)
     value = values.get("coefficient") or values.get("percent")
     return None if value is None else str(value)
+
+
+EVENT_FACTS = {"recruited": RECRUITED, "appointed": POST, "discipline": DISCIPLINE, "reward": REWARD}
+
+
+async def _events(
+    session: AsyncSession, generation: int, day: date, units: Sequence[str], columns: Sequence[Column]
+) -> dict[str, list[int]]:
+    """Per unit, what each column counts from the first day of the day's year to the day: a dated
+    fact counts in the unit the person was in on its date, a move in the unit moved into or out of."""
+    first = date(day.year, 1, 1)
+    found: dict[str, list[int]] = defaultdict(lambda: [0] * len(columns))
+    for i, column in enumerate(columns):
+        event = aliased(StatFact, name="event")
+        if column.event in ("transferred_in", "transferred_out"):
+            moved_in = column.event == "transferred_in"
+            on = event.valid_from if moved_in else event.valid_to
+            query = (
+                select(event.value, func.count())
+                .where(
+                    event.generation == generation,
+                    event.fact == UNIT,
+                    on >= first,
+                    on <= day,
+                    # A stay that a later decision replaced before it began never happened.
+                    event.valid_to >= event.valid_from,
+                    event.valid_from > BEGINNING if moved_in else event.valid_to < OPEN_END,
+                    event.value.in_(units),
+                )
+                .group_by(event.value)
+            )
+        else:
+            fact, _, value = column.event.partition(":")
+            where = [event.fact == (STATUS if fact == "status" else EVENT_FACTS[fact])]
+            if value:
+                where.append(event.value == value)
+            query = (
+                select(_UNIT_THEN.value, func.count())
+                .select_from(event)
+                .join(
+                    _UNIT_THEN,
+                    and_(
+                        _UNIT_THEN.generation == generation,
+                        _UNIT_THEN.person_id == event.person_id,
+                        _UNIT_THEN.fact == UNIT,
+                        _UNIT_THEN.valid_from <= event.valid_from,
+                        _UNIT_THEN.valid_to >= event.valid_from,
+                    ),
+                )
+                .where(
+                    event.generation == generation,
+                    event.valid_from >= first,
+                    event.valid_from <= day,
+                    _UNIT_THEN.value.in_(units),
+                    *where,
+                )
+                .group_by(_UNIT_THEN.value)
+            )
+        for unit_id, n in await session.execute(query):
+            found[unit_id][i] = int(n)
+    return found
