@@ -127,7 +127,9 @@ async def test_demo_organisation_is_seeded(demo: str) -> None:
             cells: list[int | None] = response.json()["rows"][0]["cells"] if response.status_code == 200 else []
             return cells[1] if cells else None
 
-        counted = await eventually(bm01, lambda n: n == DEMO_PEOPLE, timeout=120, what="the demo in BM01")
+        # The statistics follow every record event (some 50,000 for the demo, against the headcount's
+        # 2,000), one transaction each on make up's SQLite: they catch up minutes after the seeding.
+        counted = await eventually(bm01, lambda n: n == DEMO_PEOPLE, timeout=900, what="the demo in BM01")
         # The demo's records were taken in today: their histories, up to 1 July 2026, have no deadline.
         today = datetime.now(timezone(timedelta(hours=7))).date()
         period = {"from": (today - timedelta(days=2)).isoformat(), "to": (today + timedelta(days=1)).isoformat()}
