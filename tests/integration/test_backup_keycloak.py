@@ -373,9 +373,11 @@ class OwnRealm:
             self.system.infra.keycloak.base_url, username, self.system.passwords[username], realm=self.name
         )
 
-    def identity(self, username: str = ADMIN) -> httpx.AsyncClient:
+    def identity(self, username: str = ADMIN, *, token: str | None = None) -> httpx.AsyncClient:
         return httpx.AsyncClient(
-            base_url=self.identity_url, headers={"Authorization": f"Bearer {self.token(username)}"}, timeout=60
+            base_url=self.identity_url,
+            headers={"Authorization": f"Bearer {token or self.token(username)}"},
+            timeout=60,
         )
 
     async def backup(self, method: str, request: Any, *, login: str = ADMIN, token: str | None = None) -> Any:
@@ -476,6 +478,43 @@ async def _purpose_account(own: OwnRealm, unit: str) -> dict[str, str]:
     return account
 
 
+async def _account_request(own: OwnRealm) -> str:
+    """A personal account issued through identity's whole workflow (ADR 0029's other link): asked by
+    Hà Nội's personnel officer, consented by the unit head, approved by the local admin, issued by
+    the system admin; its username."""
+    leader = Account("thutruong.hanoi", "Thủ trưởng 2026", "unit-leader", "/TCHQ/HQHN", "Ngô Văn Trưởng")
+    ensure_user(own.system.infra.keycloak_admin(own.name), leader)
+    head_token = password_token(own.system.infra.keycloak.base_url, leader.username, leader.password, realm=own.name)
+    holder = unique_code("Nguyễn Văn Yêu Cầu ")
+    body = {
+        "holder_name": holder,
+        "holder_email": f"{holder[-8:].lower()}@haiquan.example",
+        "unit_path": "/TCHQ/HQHN/HQHN-NB",
+        "division": "Đội nghiệp vụ",
+        "position": "Công chức",
+        "phone": "0912345678",
+        "account_types": ["self"],
+        "reply_name": "Vũ Thị Hà",
+        "reply_unit": "Phòng TCCB",
+        "reply_email": "tccb@qlcb.example",
+        "reply_phone": "0912345679",
+        "requester_name": "Vũ Thị Hà",
+    }
+    async with (
+        own.identity("nhansu1.hanoi") as officer,
+        own.identity(token=head_token) as head,
+        own.identity("qthanoi") as admin,
+        own.identity() as sysadmin,
+    ):
+        request = (await officer.post("/v1/account-requests", json=body)).json()
+        assert (await head.post(f"/v1/account-requests/{request['id']}/consent")).status_code == 200
+        assert (await admin.post(f"/v1/account-requests/{request['id']}/approve")).status_code == 200
+        issued = await sysadmin.post(f"/v1/account-requests/{request['id']}/issue")
+    assert issued.status_code == 201, issued.text
+    username: str = issued.json()["username"]
+    return username
+
+
 async def _hand_over(own: OwnRealm, account: dict[str, str], recipient: str) -> httpx.Response:
     async with own.identity() as sysadmin:
         return await sysadmin.post(
@@ -527,6 +566,7 @@ async def test_a_switched_realm_keeps_its_accounts_and_identity_relinks_them_by_
         quota = await sysadmin.put("/v1/quotas", json={"unit_path": unit, "kind": "user", "limit": 1000})
     assert quota.status_code == 200, quota.text
     kept_account = await _purpose_account(own, unit)
+    kept_personal = await _account_request(own)
     former_id = keycloak.get_user_id(kept_account["username"])
     taken: backup_pb2.CreateBackupSetResponse = await own.backup(
         "CreateBackupSet", backup_pb2.CreateBackupSetRequest(stores=["keycloak"])
@@ -534,6 +574,7 @@ async def test_a_switched_realm_keeps_its_accounts_and_identity_relinks_them_by_
     assert taken.set.status == "good", taken.set.failure
     ensure_user(keycloak, after)
     new_account = await _purpose_account(own, unit)
+    new_personal = await _account_request(own)
     suffix = unique_code("rl").lower()
     target, kept = f"keycloak_{suffix}", f"keycloak_truoc_{suffix}"
     realms.extend([target, kept])
@@ -577,12 +618,16 @@ async def test_a_switched_realm_keeps_its_accounts_and_identity_relinks_them_by_
     relinks = await eventually(
         lambda: _audit(own, "realm.relink"), lambda entries: len(entries) == 1, timeout=60, what="identity's relink"
     )
+    # Both links made before the backup are relinked; both made after are reported.
     assert relinks[0]["target"] == requested.restore.id
-    assert relinks[0]["after"]["unlinked"] == [new_account["username"]]
-    assert relinks[0]["after"]["relinked"] >= 1
+    assert (relinks[0]["after"]["relinked"], relinks[0]["after"]["unchanged"]) == (2, 0)
+    assert sorted(relinks[0]["after"]["unlinked"]) == sorted([new_account["username"], new_personal])
     unlinked = await _audit(own, "account.unlinked")
-    assert [(e["target"], e["after"]["restore"]) for e in unlinked] == [(new_account["username"], requested.restore.id)]
-    assert await metric_at(own.identity_url, "qlcb_identity_accounts_unlinked", {}) == 1
+    assert sorted((e["target"], e["after"]["restore"]) for e in unlinked) == sorted(
+        [(new_account["username"], requested.restore.id), (new_personal, requested.restore.id)]
+    )
+    assert await metric_at(own.identity_url, "qlcb_identity_accounts_unlinked", {}) == 2
+    assert keycloak.get_user_id(kept_personal) is not None
 
     # The purpose account from before changes hands through its relinked id: its holder's first-login
     # password opens the account of the live realm (which asks for a new password first).
