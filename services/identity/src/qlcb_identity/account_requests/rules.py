@@ -72,7 +72,5 @@ def require_distinct(actor: Principal, step: str, earlier: dict[str, tuple[str |
     matching refuses: a realm restore gives an account a new subject, not a new username, and
     tokens of the former subject verify for minutes after the switch (ADR 0029)."""
     for name, (subject, username) in earlier.items():
-        if (subject is not None and subject == actor.subject) or (
-            bool(username) and same_account(username or "", actor.username)
-        ):
+        if (subject is not None and subject == actor.subject) or (username and same_account(username, actor.username)):
             raise PermissionDenied(f"Người đã {name} đề nghị này không được {step}")
