@@ -2,8 +2,9 @@
 Keycloak with the realm-backup extension: a restore into a fresh realm where an account made before
 the backup logs in with its password and keeps its groups and roles, while one made after is
 absent; the extension refusing anyone but backup's own account; a restore into an existing realm
-refused with the live realm unchanged; a tampered part refused; the switch of a verified copy; and
-no secret in the backup service's log or Keycloak's."""
+refused with the live realm unchanged; a tampered part refused; the switch of a verified copy; the
+switch through the restore workflow on a realm of the test's own, after which identity relinks its
+accounts by username (ADR 0029); and no secret in the backup service's log or Keycloak's."""
 
 from __future__ import annotations
 
