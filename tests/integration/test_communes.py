@@ -1,7 +1,8 @@
 """Communes in the record (R-PER-6, issue 8): the 3,321 xã, phường and đặc khu in force since
-1 July 2025, listed whole or by province, and an optional commune code beside each address of
-the residences and the birthplace and home town, which must belong to the province the same
-entry gives and be valid on the entry's date; every refusal names the field, nothing written."""
+1 July 2025 and the 10,051 xã, phường and thị trấn of the three tiers before, listed whole or by
+province as of a date, and an optional commune code beside each address of the residences and
+the birthplace and home town, which must belong to the province the same entry gives and be
+valid on the entry's date; every refusal names the field, nothing written."""
 
 from __future__ import annotations
 
@@ -21,7 +22,11 @@ DETAILS = {
 }
 RESIDENCE = {"permanent_residence": "Số 1 phố Kim Mã, Ba Đình", "current_residence": "Số 8 Hai Bà Trưng, Tân Định"}
 BA_DINH, TAN_DINH, THUC_PHAN = "00004", "26737", "01273"
-"""Phường Ba Đình (Hà Nội, 01), Phường Tân Định (TP Hồ Chí Minh, 79), Phường Thục Phán (Cao Bằng, 04)."""
+"""Phường Ba Đình (Hà Nội, 01), Phường Tân Định (TP Hồ Chí Minh, 79), Phường Thục Phán (Cao Bằng, 04)
+from July 2025; before, the same codes were Phường Trúc Bạch (quận Ba Đình), Phường Đa Kao (Quận 1)
+and Phường Hợp Giang (thành phố Cao Bằng)."""
+MOC_CHAU = "03980"
+"""Phường Mộc Châu (Sơn La), a code first given in July 2025."""
 
 
 async def _person(api: httpx.AsyncClient, system: System, name: str) -> str:
@@ -31,17 +36,20 @@ async def _person(api: httpx.AsyncClient, system: System, name: str) -> str:
     return person_id
 
 
-async def test_addresses_take_a_commune_of_their_province_from_july_2025_and_read_back(system: System) -> None:
-    """A residence of 2024 names provinces only; the one from 1 July 2025 adds the communes and
-    closes it; the birthplace and home town take theirs; the whole record reads them back."""
+async def test_addresses_take_a_commune_of_their_province_before_and_from_july_2025_and_read_back(
+    system: System,
+) -> None:
+    """A residence of 2024 names the three-tier communes of then; the one from 1 July 2025 names
+    the new communes (some under the same codes) and closes it; the birthplace and home town take
+    theirs; the whole record reads each as of its date."""
     async with api_client(system.gateway_url, system.token("qthanoi")) as api:
         person = await _person(api, system, "Phạm Thị Phường")
         base = f"/v1/persons/{person}"
         provinces = {"permanent_residence_province": "01", "current_residence_province": "79"}
-        in_2024 = await api.post(
-            f"{base}/residences", json={"values": RESIDENCE | provinces, "valid_from": "2024-01-01"}
-        )
         communes = {"permanent_residence_commune": BA_DINH, "current_residence_commune": TAN_DINH}
+        in_2024 = await api.post(
+            f"{base}/residences", json={"values": RESIDENCE | provinces | communes, "valid_from": "2024-01-01"}
+        )
         from_july = await api.post(
             f"{base}/residences", json={"values": RESIDENCE | provinces | communes, "valid_from": "2025-07-01"}
         )
@@ -63,11 +71,11 @@ async def test_addresses_take_a_commune_of_their_province_from_july_2025_and_rea
         ("2025-07-01", None),
     ]
     stored = [{k: v for k, v in e["values"].items() if v is not None} for e in now["residences"]]
-    assert stored == [RESIDENCE | provinces, RESIDENCE | provinces | communes], "2024 without, July 2025 with"
+    assert stored == [RESIDENCE | provinces | communes] * 2
     assert [e["valid_to"] for e in now["residences"]] == ["2025-06-30", None]
     (place,) = now["personal_details"]
     assert {k: v for k, v in place["values"].items() if v is not None} == DETAILS | places
-    assert [e["values"]["permanent_residence_commune"] for e in before["residences"]] == [None]
+    assert [e["values"]["permanent_residence_commune"] for e in before["residences"]] == [BA_DINH]
 
 
 WRONG_PROVINCE = (
@@ -100,17 +108,23 @@ WRONG_PROVINCE = (
         (
             "residences",
             {
-                "values": RESIDENCE | {"current_residence_province": "01", "current_residence_commune": BA_DINH},
+                "values": RESIDENCE | {"current_residence_province": "01", "current_residence_commune": THUC_PHAN},
                 "valid_from": "2025-06-30",
             },
             "values.current_residence_commune",
-            "mã '00004' không có trong danh mục communes ngày 2025-06-30",
+            "Phường Hợp Giang (01273) thuộc Tỉnh Cao Bằng (04), không thuộc Thành phố Hà Nội (01)",
         ),
         (
             "personal_details",
-            {"values": DETAILS | {"birthplace_commune": BA_DINH}, "valid_from": "2024-01-01"},
+            {"values": DETAILS | {"birthplace_commune": MOC_CHAU}, "valid_from": "2024-01-01"},
             "values.birthplace_commune",
-            "mã '00004' không có trong danh mục communes ngày 2024-01-01",
+            "mã '03980' không có trong danh mục communes ngày 2024-01-01",
+        ),
+        (
+            "personal_details",
+            {"values": DETAILS | {"birthplace_commune": BA_DINH}, "valid_from": "2008-07-31"},
+            "values.birthplace_commune",
+            "mã '00004' không có trong danh mục communes ngày 2008-07-31",
         ),
         (
             "residences",
@@ -128,7 +142,15 @@ WRONG_PROVINCE = (
             "mã '4' không có trong danh mục communes ngày 2025-07-01",
         ),
     ],
-    ids=["another-province", "home-town-elsewhere", "day-before-july", "before-2025", "unknown", "not-zero-padded"],
+    ids=[
+        "another-province",
+        "home-town-elsewhere",
+        "another-province-day-before-july",
+        "new-code-before-july",
+        "before-august-2008",
+        "unknown",
+        "not-zero-padded",
+    ],
 )
 async def test_a_commune_outside_its_province_or_its_dates_is_refused_naming_the_field(
     system: System, section: str, body: dict[str, Any], field: str, reason: str
@@ -151,6 +173,8 @@ async def test_the_communes_are_listed_whole_or_by_province_as_of_a_date(system:
         hanoi = await anyone.get("/v1/catalogs/communes", params={"parent": "01"})
         ninh_binh = await anyone.get("/v1/catalogs/communes", params={"parent": "37", "as_of": "2025-07-01"})
         before_july = await anyone.get("/v1/catalogs/communes", params={"as_of": "2025-06-30"})
+        hanoi_before = await anyone.get("/v1/catalogs/communes", params={"parent": "01", "as_of": "2024-01-01"})
+        before_2008 = await anyone.get("/v1/catalogs/communes", params={"as_of": "2008-07-31"})
         nam_dinh_now = await anyone.get("/v1/catalogs/communes", params={"parent": "36"})
         not_a_parent = await anyone.get("/v1/catalogs/provinces", params={"parent": "01"})
         no_such_catalog = await anyone.get("/v1/catalogs/huyen", params={"parent": "01"})
@@ -173,7 +197,18 @@ async def test_the_communes_are_listed_whole_or_by_province_as_of_a_date(system:
     assert {v["attributes"]["province"] for v in hanoi.json()} == {"01"}
     assert BA_DINH in {v["code"] for v in hanoi.json()}
     assert len(ninh_binh.json()) == 129, "Ninh Bình with Hà Nam and Nam Định"
-    assert before_july.json() == [], "the communes before July 2025 are not in the catalog"
+    assert before_july.status_code == 200, before_july.text
+    old = {v["code"]: v for v in before_july.json()}
+    assert len(old) == 10_051, "the whole three-tier list is one gRPC message"
+    assert Counter(v["stat_group"] for v in old.values()) == {"XA": 7717, "PHUONG": 1716, "THI_TRAN": 618}
+    assert (old[BA_DINH]["label"], old[BA_DINH]["valid_to"], old[BA_DINH]["attributes"]) == (
+        "Phường Trúc Bạch",
+        "2025-06-30",
+        {"province": "01", "district": "001", "district_name": "Quận Ba Đình"},
+    )
+    assert "Quyết định 124/2004/QĐ-TTg" in old[BA_DINH]["legal_basis"]
+    assert len(hanoi_before.json()) == 526
+    assert before_2008.json() == [], "no commune code before the 63 provinces' map"
     assert nam_dinh_now.status_code == 422
     (fault,) = nam_dinh_now.json()["detail"]
     assert fault["loc"][-1] == "parent"

@@ -11,6 +11,7 @@ import sys
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,13 +21,16 @@ import nats
 import pytest
 from nats.aio.client import Client
 from nats.errors import NoServersError
-from nats.js.errors import NoStreamResponseError
+from nats.js.api import DeliverPolicy
+from nats.js.errors import APIError, NoStreamResponseError
 from pydantic import SecretStr
 
 from qlcb.identity.v1 import events_pb2 as identity_events
 from qlcb.personnel.v1 import events_pb2 as personnel_events
 from qlcb.personnel.v1 import personnel_pb2
 from qlcb_common.events import streams, subjects
+from qlcb_common.events.consumer import DurableConsumer
+from qlcb_common.events.contracts import PERSONNEL_EVENTS
 from qlcb_common.events.envelope import wrap
 from qlcb_common.events.streams import ensure_streams
 from qlcb_common.nats_connection import connect, tls_context
@@ -330,3 +334,50 @@ async def test_the_bus_can_require_tls_and_client_certificates(system: System, t
     finally:
         reports.stop()
         bus.stop()
+
+
+async def test_a_consumer_re_created_at_a_stream_position_is_declared_again_and_resumes_there(tmp_path: Path) -> None:
+    """As an operator re-creates a service's consumer when switching in restored streams (ADR 0026):
+    JetStream cannot give it the service's `deliver_policy: all`; the service's declaration keeps
+    where it starts, brings the rest to the service's configuration, and it delivers from there."""
+    server = NatsServer(data_dir=tmp_path / "nats")
+    server.start()
+    try:
+        await asyncio.to_thread(server.wait_ready)
+        user, password = server.credentials("ops")
+        nc = await nats.connect(server.url, user=user, password=password, allow_reconnect=False)
+        try:
+            js = nc.jetstream()
+            await ensure_streams(js, streams.PERSONNEL)
+            for n in range(5):
+                await js.publish(subjects.PERSONNEL_UNIT_RENAMED, f"{n}".encode(), stream=streams.PERSONNEL.name)
+            consumer = DurableConsumer(
+                name="identity-units",
+                stream=streams.PERSONNEL,
+                filter_subjects=[subjects.PERSONNEL_UNIT_RENAMED],
+                db=None,  # type: ignore[arg-type]
+                inbox=None,  # type: ignore[arg-type]
+                js=js,
+                contracts=PERSONNEL_EVENTS,
+                handler=None,  # type: ignore[arg-type]
+            )
+            restored = replace(
+                consumer.config(), deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=4, max_ack_pending=7
+            )
+            await js.add_consumer(streams.PERSONNEL.name, restored)
+            with pytest.raises(APIError, match="deliver policy can not be updated"):
+                await js.add_consumer(streams.PERSONNEL.name, consumer.config())
+
+            await consumer.declare()
+            await consumer.declare()
+
+            declared = (await js.consumer_info(streams.PERSONNEL.name, consumer.name)).config
+            assert (declared.deliver_policy, declared.opt_start_seq) == (DeliverPolicy.BY_START_SEQUENCE, 4)
+            assert declared.max_ack_pending == consumer.config().max_ack_pending
+            pulled = await js.pull_subscribe_bind(durable=consumer.name, stream=streams.PERSONNEL.name)
+            delivered = await pulled.fetch(10, timeout=5)
+            assert [m.data for m in delivered] == [b"3", b"4"]
+        finally:
+            await nc.close()
+    finally:
+        server.stop()

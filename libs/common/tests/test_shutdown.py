@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from google.protobuf.wrappers_pb2 import StringValue
+from nats.js.errors import NotFoundError
 from sqlalchemy import MetaData, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from test_events import FakeMsg, _consumer, _event
@@ -158,6 +159,9 @@ class FakeJetStream:
 
     async def add_consumer(self, stream: str, config: Any) -> None:
         return None
+
+    async def consumer_info(self, stream: str, name: str) -> Any:
+        raise NotFoundError
 
     async def pull_subscribe_bind(self, durable: str, stream: str) -> FakeSubscription:
         return self.subscription

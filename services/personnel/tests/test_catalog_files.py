@@ -48,8 +48,10 @@ def test_forms_abolished_in_2025_are_not_valid_after_june_2025() -> None:
 
 
 def _catalog(name: str) -> dict[str, Any]:
-    (doc,) = [doc for doc in data_files() if doc["catalog"] == name]
-    return doc
+    """The catalog's data files as one: the communes come in two (before and from July 2025)."""
+    docs = [doc for doc in data_files() if doc["catalog"] == name]
+    assert docs, name
+    return docs[0] | {"values": [v for doc in docs for v in doc["values"]]}
 
 
 def _valid_on(name: str, day: str) -> dict[str, dict[str, Any]]:
@@ -148,9 +150,18 @@ def test_each_value_of_a_catalog_with_a_parent_belongs_to_a_parent_value_valid_o
             assert value["attributes"][link.attribute] in parents[value["valid_from"]], (doc["catalog"], value["code"])
 
 
-def test_communes_are_only_those_from_july_2025_so_an_older_entry_takes_no_commune_code() -> None:
-    """The three-tier communes before 1 July 2025 are not in the source: none is valid before."""
-    assert _valid_on("communes", "2025-06-30") == {}
+def test_communes_are_the_three_tier_ones_until_june_2025_and_the_new_ones_from_july() -> None:
+    """The 10,051 xã, phường and thị trấn of January 2025, with their districts, stand for entries
+    from 1 August 2008 (the 63 provinces' map) to 30 June 2025; an earlier entry takes no code."""
+    assert _valid_on("communes", "2008-07-31") == {}
+    before = _valid_on("communes", "2025-06-30")
+    assert before == _valid_on("communes", "2008-08-01")
+    assert len(before) == 10_051
+    assert before["00004"]["label"] == "Phường Trúc Bạch"
+    assert before["00004"]["attributes"] == {"province": "01", "district": "001", "district_name": "Quận Ba Đình"}
+    assert Counter(v["group"] for v in before.values()) == {"XA": 7717, "PHUONG": 1716, "THI_TRAN": 618}
+    provinces = _valid_on("provinces", "2025-01-04")
+    assert {v["attributes"]["province"] for v in before.values()} == provinces.keys()
     communes = _valid_on("communes", "2025-07-01")
     assert len(communes) == 3321
     assert communes["00004"]["label"] == "Phường Ba Đình"

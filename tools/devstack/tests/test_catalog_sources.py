@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import unicodedata
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -151,3 +152,82 @@ def test_another_installed_version_than_the_pinned_one_is_refused(monkeypatch: p
     monkeypatch.setattr(cs, "SOURCE_VERSION", "2026.2.3")
     with pytest.raises(cs.SourceMismatch, match=r"2025\.10\.1 is installed, 2026\.2\.3 is pinned"):
         cs.read_source()
+
+
+def _old_source(*communes: cs.SourceCommune) -> cs.Source:
+    provinces = (
+        cs.SourceProvince(1, "Thành phố Hà Nội", "thành phố trung ương"),
+        cs.SourceProvince(17, "Tỉnh Hoà Bình", "tỉnh"),
+    )
+    return cs.Source(version=cs.OLD_SOURCE_VERSION, data_version="2025-01-04", provinces=provinces, communes=communes)
+
+
+def _old_provinces_doc() -> dict[str, Any]:
+    old = {"valid_from": "2008-08-01", "valid_to": "2025-06-30"}
+    return {
+        "values": [
+            {"code": "01", "label": "Thành phố Hà Nội", "group": "THANH_PHO"} | old,
+            {"code": "17", "label": "Tỉnh Hòa Bình", "group": "TINH"} | old,
+        ]
+    }
+
+
+def test_the_committed_communes_before_2025_are_what_the_pinned_old_wheel_generates() -> None:
+    """The wheel is downloaded once into the state folder and checked by its SHA-256."""
+    assert cs.generate_communes_before_2025() == cs.communes_before_2025_path().read_text(encoding="utf-8"), (
+        "communes_before_2025.json differs: run python -m qlcb_devstack.catalog_sources communes_before_2025"
+    )
+    document = json.loads(cs.communes_before_2025_path().read_text(encoding="utf-8"))
+    values = document["values"]
+    assert len(values) == 10_051
+    assert {(v["valid_from"], v["valid_to"]) for v in values} == {("2008-08-01", "2025-06-30")}
+    assert len({v["attributes"]["district"] for v in values if v["attributes"]["province"] == "01"}) == 30
+    assert (document["catalog"], document["source"]["version"], document["source"]["data_version"]) == (
+        "communes",
+        "0.6.0",
+        "2025-01-04",
+    )
+
+
+def test_old_communes_take_their_kind_from_their_name_and_carry_their_district() -> None:
+    mai_chau = (17, 156, "Huyện Mai Châu")
+    source = _old_source(
+        cs.SourceCommune(4, "Phường Trúc Bạch", cs.old_commune_kind("Phường Trúc Bạch"), 1, 1, "Quận Ba Đình"),
+        cs.SourceCommune(4852, "Thị trấn Mai Châu", cs.old_commune_kind("Thị trấn Mai Châu"), *mai_chau),
+        cs.SourceCommune(4855, "Xã Sơn Thủy", cs.old_commune_kind("Xã Sơn Thủy"), *mai_chau),
+    )
+    document = cs.communes_before_2025_document(source, _old_provinces_doc())
+    assert [(v["code"], v["group"], v["valid_to"], v["attributes"]) for v in document["values"]] == [
+        ("00004", "PHUONG", "2025-06-30", {"province": "01", "district": "001", "district_name": "Quận Ba Đình"}),
+        ("04852", "THI_TRAN", "2025-06-30", {"province": "17", "district": "156", "district_name": "Huyện Mai Châu"}),
+        ("04855", "XA", "2025-06-30", {"province": "17", "district": "156", "district_name": "Huyện Mai Châu"}),
+    ]
+
+
+def test_an_old_province_named_otherwise_than_ours_or_a_commune_of_no_known_kind_stops_the_generation() -> None:
+    """ "Hoà Bình" and "Hòa Bình" are one spelling (where the tone mark sits); "Hoà Vang" is not ours."""
+    assert cs.modern_tone_marks("Tỉnh Hoà Bình, Thuỷ Nguyên, Khoẻ") == "Tỉnh Hòa Bình, Thủy Nguyên, Khỏe"
+    unknown_kind = _old_source(cs.SourceCommune(4, "Khu Trúc Bạch", cs.old_commune_kind("Khu Trúc Bạch"), 1, 1, "Q"))
+    with pytest.raises(cs.SourceMismatch, match=r"commune 00004 \(Khu Trúc Bạch\): unknown kind 'Khu'"):
+        cs.communes_before_2025_document(unknown_kind, _old_provinces_doc())
+    renamed = cs.Source(
+        version=cs.OLD_SOURCE_VERSION,
+        data_version="2025-01-04",
+        provinces=(
+            cs.SourceProvince(1, "Thành phố Hà Nội", "thành phố trung ương"),
+            cs.SourceProvince(17, "Tỉnh Hoà Vang", "tỉnh"),
+        ),
+        communes=(),
+    )
+    with pytest.raises(cs.SourceMismatch, match="province 17: vietnam-provinces names it 'Tỉnh Hoà Vang'"):
+        cs.communes_before_2025_document(renamed, _old_provinces_doc())
+
+
+def test_an_old_wheel_whose_hash_is_not_the_pinned_one_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("QLCB_STATE_DIR", str(tmp_path))
+    (tmp_path / "catalog-sources").mkdir()
+    (tmp_path / "catalog-sources" / cs.OLD_SOURCE_WHEEL).write_bytes(b"not the wheel")
+    with pytest.raises(cs.SourceMismatch, match="is pinned: remove it to download again"):
+        cs.old_wheel()

@@ -6,7 +6,7 @@ from qlcb_common import migrations
 from qlcb_common.db import Database
 from qlcb_common.events import streams
 from qlcb_common.events.consumer import DurableConsumer
-from qlcb_common.events.contracts import PERSONNEL_EVENTS
+from qlcb_common.events.contracts import BACKUP_EVENTS, PERSONNEL_EVENTS
 from qlcb_common.events.inbox import Inbox
 from qlcb_common.events.outbox import Outbox
 from qlcb_common.events.relay import OutboxRelay
@@ -15,6 +15,7 @@ from qlcb_common.faults import FaultPoints
 from qlcb_common.nats_connection import connect
 from qlcb_common.ops_http import Readiness
 from qlcb_common.shutdown import Stopping
+from qlcb_identity import realm_relink
 from qlcb_identity.lifecycle.projection import LIFECYCLE_SUBJECTS
 from qlcb_identity.lifecycle.projection import projection as lifecycle_projection
 from qlcb_identity.realm.admin import keycloak_admin
@@ -33,10 +34,13 @@ async def run_events(
     stopping: Stopping,
 ) -> None:
     """Identity's side of the event bus: it mirrors personnel's unit tree into Keycloak groups,
-    follows people leaving, returning and changing units (R-ACC-8), and relays its own outbox
+    follows people leaving, returning and changing units (R-ACC-8), relinks its accounts by
+    username when backup switches a restored realm in (ADR 0029), and relays its own outbox
     (delegations); until stopping, when each finishes what it has in hand."""
     await db.wait_connected()
     await migrations.prepare(db, "qlcb_identity", migrate=settings.migrate_at_start)
+    async with db.unit_of_work() as session:
+        realm_relink.UNLINKED.set(await realm_relink.count_unlinked(session))
     readiness.mark("database")
     nc = await connect(settings, name="qlcb-identity")
     try:
@@ -64,7 +68,20 @@ async def run_events(
             handler=lifecycle_projection(lambda: keycloak_admin(settings, realm)),
             faults=faults,
         )
+        relinks = DurableConsumer(
+            name="identity-realm-relink",
+            stream=streams.BACKUP,
+            filter_subjects=list(realm_relink.RELINK_SUBJECTS),
+            db=db,
+            inbox=inbox,
+            js=nc.jetstream(),
+            contracts=BACKUP_EVENTS,
+            handler=realm_relink.projection(lambda: keycloak_admin(settings, realm)),
+            faults=faults,
+        )
         relay = OutboxRelay(service="identity", db=db, outbox=outbox, js=nc.jetstream(), faults=faults)
-        await asyncio.gather(consumer.run(stopping), lifecycle.run(stopping), relay.run(stopping))
+        await asyncio.gather(
+            consumer.run(stopping), lifecycle.run(stopping), relinks.run(stopping), relay.run(stopping)
+        )
     finally:
         await nc.close()

@@ -11,6 +11,7 @@ import structlog
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -81,7 +82,19 @@ class DurableConsumer:
         )
 
     async def declare(self) -> None:
-        await self._js.add_consumer(self._stream.name, self.config())
+        """Creates the consumer, or brings an existing one to this configuration except where it
+        starts delivering, which JetStream cannot change: a consumer an operator re-created at a
+        stream position (switching in restored streams, ADR 0026) goes on from there."""
+        config = self.config()
+        try:
+            existing = (await self._js.consumer_info(self._stream.name, self.name)).config
+        except NotFoundError:
+            existing = None
+        if existing is not None:
+            config.deliver_policy = existing.deliver_policy
+            config.opt_start_seq = existing.opt_start_seq
+            config.opt_start_time = existing.opt_start_time
+        await self._js.add_consumer(self._stream.name, config)
 
     async def run(self, stopping: Stopping | None = None) -> None:
         """Fetches and handles batches until `stopping` is set; then finishes the message in hand

@@ -757,4 +757,5 @@ BACKUP_EVENTS: Contracts = {
     subjects.BACKUP_DRILL_PASSED: Contract(backup_events.DrillFinished, _drill_finished("passed")),
     subjects.BACKUP_DRILL_FAILED: Contract(backup_events.DrillFinished, _drill_finished("failed")),
 }
-"""Every subject backup publishes on (no service consumes them yet: alerts and operators do)."""
+"""Every subject backup publishes on. Identity consumes `restore.switched` (a switched realm, ADR 0029);
+alerts and operators follow the others."""

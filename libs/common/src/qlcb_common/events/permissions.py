@@ -19,7 +19,8 @@ OWN_STREAM: dict[str, Stream] = {
 }
 CONSUMES: dict[str, tuple[Stream, ...]] = {
     "personnel": (streams.IDENTITY,),
-    "identity": (streams.PERSONNEL,),
+    # Identity relinks its accounts when backup switches a restored realm in (ADR 0029).
+    "identity": (streams.PERSONNEL, streams.BACKUP),
     "reports": (streams.PERSONNEL, streams.IDENTITY),
     "backup": (),
 }

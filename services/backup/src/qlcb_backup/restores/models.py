@@ -21,6 +21,9 @@ class RestoreRecord(Base):
     target_suffix: Mapped[str] = mapped_column(String(40))
     reason: Mapped[str] = mapped_column(String(1000))
     requested_by: Mapped[str] = mapped_column(String(64))
+    # Compared with the confirmer's as well as the subject: a realm restore gives accounts new
+    # subjects, never new usernames (ADR 0029).
+    requested_by_username: Mapped[str] = mapped_column(String(255))
     requested_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     confirmed_by: Mapped[str] = mapped_column(String(64), default="")

@@ -58,6 +58,15 @@ def kept_name(store: str, suffix: str) -> str:
     return f"{store}_truoc_{suffix}"[:63]
 
 
+def _same_account(record: RestoreRecord, actor: Principal) -> bool:
+    """The four-eyes rule compares the subject and the username (case-insensitive, as Keycloak's):
+    a realm switch gives the requester a new subject, and tokens of the former one verify for
+    minutes after it (ADR 0029)."""
+    if record.requested_by == actor.subject:
+        return True
+    return bool(record.requested_by_username) and record.requested_by_username.casefold() == actor.username.casefold()
+
+
 def _reason(error: BaseException) -> str:
     text = str(error) if isinstance(error, ServiceError) else f"{type(error).__name__}: {error}"
     return unicodedata.normalize("NFC", " ".join(text.split()))[:1000]
@@ -126,6 +135,7 @@ class Restores:
                 target_suffix=target_suffix,
                 reason=reason,
                 requested_by=actor.subject,
+                requested_by_username=actor.username,
                 requested_at=now,
                 expires_at=now + timedelta(seconds=self._request_seconds),
             )
@@ -165,7 +175,7 @@ class Restores:
             record, rows = await self._locked(session, restore_id)
             if record.status == REQUESTED and record.expires_at <= now:
                 await self._end(session, record, rows, CANCELLED, LAPSED, actor)
-            elif record.status == REQUESTED and record.requested_by == actor.subject:
+            elif record.status == REQUESTED and _same_account(record, actor):
                 raise PermissionDenied("Người xác nhận phục hồi phải là một quản trị viên khác người yêu cầu")
             elif record.status == REQUESTED:
                 record.status = RUNNING

@@ -31,9 +31,9 @@ EXTENSION = "qlcb-realm-backup"
 
 
 class KeycloakStore:
-    switches_online = False
-    """A restored realm's accounts have new ids, and identity's links to them (and records keyed by a
-    token's subject) are not relinked yet (ADR 0025): the switch is the operator's, by hand."""
+    switches_online = True
+    """A restored realm's accounts have new ids: the switch publishes `restore.switched`, on which
+    identity relinks its accounts by username (ADR 0029)."""
 
     def __init__(
         self, *, url: str, realm: str, client_id: str, client_secret: SecretStr, timeout_seconds: float

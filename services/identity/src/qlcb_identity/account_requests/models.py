@@ -58,13 +58,20 @@ class AccountRequest(Base):
     dedup_key: Mapped[str] = mapped_column(String(64), index=True)
     status: Mapped[str] = mapped_column(String(16), index=True)
     submitted_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Each step's account by its token's subject (history: a realm restore gives accounts new ids)
+    # and by its username, which the four-eyes rule compares and which a restore keeps (ADR 0029).
     submitted_by: Mapped[str] = mapped_column(String(64))
+    submitted_by_username: Mapped[str] = mapped_column(String(255))
     due_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     consented_by: Mapped[str | None] = mapped_column(String(64))
+    consented_by_username: Mapped[str | None] = mapped_column(String(255))
     approved_by: Mapped[str | None] = mapped_column(String(64))
+    approved_by_username: Mapped[str | None] = mapped_column(String(255))
     issued_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     username: Mapped[str | None] = mapped_column(String(255), unique=True)
     keycloak_user_id: Mapped[str | None] = mapped_column(String(64))
+    # When a realm restore left no account of this username in the live realm (ADR 0029).
+    unlinked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     rejection_reason: Mapped[str | None] = mapped_column(String(1000))
 
 

@@ -66,9 +66,11 @@ def same_account(a: str, b: str) -> bool:
     return a.casefold() == b.casefold()
 
 
-def require_distinct(actor: Principal, step: str, earlier: dict[str, str | None]) -> None:
+def require_distinct(actor: Principal, step: str, earlier: dict[str, tuple[str | None, str | None]]) -> None:
     """One person may not take two steps of one request: the four-eyes rule of 001 Điều 8.1.b.
-    `earlier` maps each earlier step's name to the subject that took it."""
-    for name, subject in earlier.items():
-        if subject is not None and subject == actor.subject:
+    `earlier` maps each earlier step's name to the subject and username that took it. Either
+    matching refuses: a realm restore gives an account a new subject, not a new username, and
+    tokens of the former subject verify for minutes after the switch (ADR 0029)."""
+    for name, (subject, username) in earlier.items():
+        if (subject is not None and subject == actor.subject) or (username and same_account(username, actor.username)):
             raise PermissionDenied(f"Người đã {name} đề nghị này không được {step}")

@@ -67,6 +67,7 @@ async def submit(session: AsyncSession, *, actor: Principal, data: AccountReques
         status=RequestStatus.SUBMITTED,
         submitted_at=now,
         submitted_by=actor.subject,
+        submitted_by_username=actor.username,
         due_at=due_after_working_days(now, PROCESSING_WORKING_DAYS),
     )
     session.add(request)
@@ -86,6 +87,14 @@ async def _open(session: AsyncSession, request_id: str, *, lock: bool = False) -
     return found
 
 
+def _submitted(request: AccountRequest) -> tuple[str | None, str | None]:
+    return request.submitted_by, request.submitted_by_username
+
+
+def _consented(request: AccountRequest) -> tuple[str | None, str | None]:
+    return request.consented_by, request.consented_by_username
+
+
 def _expect(request: AccountRequest, status: RequestStatus) -> None:
     if request.status != status:
         raise FailedPrecondition(f"Đề nghị đang ở trạng thái {request.status}, cần {status}")
@@ -94,11 +103,12 @@ def _expect(request: AccountRequest, status: RequestStatus) -> None:
 async def consent(session: AsyncSession, *, actor: Principal, request_id: str) -> AccountRequest:
     request = await _open(session, request_id, lock=True)
     rules.require_unit_head(actor, request.unit_path)
-    rules.require_distinct(actor, "đồng ý", {"lập": request.submitted_by})
+    rules.require_distinct(actor, "đồng ý", {"lập": _submitted(request)})
     _expect(request, RequestStatus.SUBMITTED)
     before = _snapshot(request)
     request.status = RequestStatus.CONSENTED
     request.consented_by = actor.subject
+    request.consented_by_username = actor.username
     audit.record(
         session,
         actor=actor,
@@ -113,11 +123,12 @@ async def consent(session: AsyncSession, *, actor: Principal, request_id: str) -
 async def approve(session: AsyncSession, *, actor: Principal, request_id: str) -> AccountRequest:
     request = await _open(session, request_id, lock=True)
     rules.require_issuer(actor, request.unit_path, request.account_types)
-    rules.require_distinct(actor, "phê duyệt", {"lập": request.submitted_by, "đồng ý": request.consented_by})
+    rules.require_distinct(actor, "phê duyệt", {"lập": _submitted(request), "đồng ý": _consented(request)})
     _expect(request, RequestStatus.CONSENTED)
     before = _snapshot(request)
     request.status = RequestStatus.APPROVED
     request.approved_by = actor.subject
+    request.approved_by_username = actor.username
     audit.record(
         session,
         actor=actor,
@@ -167,7 +178,11 @@ async def issue(
     rules.require_distinct(
         actor,
         "cấp",
-        {"lập": request.submitted_by, "đồng ý": request.consented_by, "phê duyệt": request.approved_by},
+        {
+            "lập": _submitted(request),
+            "đồng ý": _consented(request),
+            "phê duyệt": (request.approved_by, request.approved_by_username),
+        },
     )
     _expect(request, RequestStatus.APPROVED)
     if request.holder_personal_id:

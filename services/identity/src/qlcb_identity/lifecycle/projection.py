@@ -72,11 +72,17 @@ async def _personal_accounts(session: AsyncSession, personal_id: str) -> list[Ac
     return list((await session.scalars(query)).all())
 
 
+def _live_id(account: AccountRequest) -> str | None:
+    """The Keycloak id of an issued account still in the live realm (a realm restore may have left it
+    out, ADR 0029)."""
+    return account.keycloak_user_id if account.unlinked_at is None else None
+
+
 async def _transferred(session: AsyncSession, admin: KeycloakAdmin, actor: Principal, envelope: Envelope) -> None:
     moved = unpack(envelope, events_pb2.PersonTransferred)
     old, new = moved.from_unit.path, moved.to_unit.path
     accounts = await _personal_accounts(session, moved.person.personal_id)
-    await asyncio.to_thread(_move_to_group, admin, [a.keycloak_user_id for a in accounts if a.keycloak_user_id], new)
+    await asyncio.to_thread(_move_to_group, admin, [i for a in accounts if (i := _live_id(a))], new)
     for account in accounts:
         audit.record(
             session,
@@ -86,11 +92,12 @@ async def _transferred(session: AsyncSession, admin: KeycloakAdmin, actor: Princ
             before={"unit": old},
             after={"unit": new, "event": envelope.subject},
         )
-        if not account.keycloak_user_id:
+        user_id = _live_id(account)
+        if not user_id:
             continue
         # Tiers and sections were the old unit's to give; the new unit's admin grants afresh.
         for kind, take_away in (("tiers", _drop_unit_tiers), ("sections", account_sections.clear)):
-            if taken := await asyncio.to_thread(take_away, admin, account.keycloak_user_id):
+            if taken := await asyncio.to_thread(take_away, admin, user_id):
                 audit.record(
                     session,
                     actor=actor,

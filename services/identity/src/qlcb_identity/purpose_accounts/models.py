@@ -33,6 +33,8 @@ class PurposeAccount(Base):
     tier: Mapped[str] = mapped_column(String(32))
     username: Mapped[str] = mapped_column(String(255), unique=True)
     keycloak_user_id: Mapped[str] = mapped_column(String(64))
+    # When a realm restore left no account of this username in the live realm (ADR 0029).
+    unlinked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     issued_by: Mapped[str] = mapped_column(String(255))
     issued_at: Mapped[datetime] = mapped_column(UtcDateTime)
 

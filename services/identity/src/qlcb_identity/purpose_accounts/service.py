@@ -6,13 +6,21 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 from keycloak import KeycloakAdmin
+from keycloak.exceptions import KeycloakError
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb.identity.v1 import events_pb2
 from qlcb_common.auth import Principal
 from qlcb_common.authz import Action, Section, require
-from qlcb_common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+from qlcb_common.errors import (
+    AlreadyExists,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    Unavailable,
+)
 from qlcb_common.events import subjects
 from qlcb_common.events.outbox import Outbox
 from qlcb_common.text import clean
@@ -25,6 +33,7 @@ from qlcb_identity.calendar import VIETNAM
 from qlcb_identity.holders import service as holder_records
 from qlcb_identity.keycloak_accounts import ascii_slug, create_account, reset_password, temporary_password
 from qlcb_identity.purpose_accounts.models import HolderAssignment, PurposeAccount, UnitQuota
+from qlcb_identity.realm_relink import unlinked_refusal
 
 ADMIN_KIND, USER_KIND = "admin", "user"
 
@@ -138,6 +147,8 @@ async def assign_holder(
     holder is mailed a first-login credential (returns where it went, masked)."""
     account = await _account(session, account_id)
     _require_head_or_issuer(actor, account)
+    if account.unlinked_at is not None:
+        raise unlinked_refusal(account.username, account.unlinked_at)
     if holder_personal_id:
         await holder_records.require_record(
             session, personal_id=holder_personal_id, full_name=holder_name, unit_path=account.unit_path
@@ -162,7 +173,7 @@ async def assign_holder(
     delivered_to = await credentials.deliver(
         session, courier=courier, username=account.username, password=password, recipient=holder_email
     )
-    await asyncio.to_thread(reset_password, admin(), account.keycloak_user_id, password, sign_out=True)
+    await _reset(admin(), account, password)
     audit.record(
         session,
         actor=actor,
@@ -228,13 +239,32 @@ async def _publish(
 
 async def lock_out(session: AsyncSession, admin: KeycloakAdmin, account: PurposeAccount) -> None:
     """Nobody holds the account any more: a password nobody knows, no open session, and no
-    undelivered or unretrieved first-login password left."""
+    undelivered or unretrieved first-login password left. An account a realm restore left out of
+    the live realm (ADR 0029) has no password nor session to take away."""
     await session.execute(
         update(CredentialDelivery)
         .where(CredentialDelivery.username == account.username, CredentialDelivery.wiped_at.is_(None))
         .values(sealed_password=None, sealed_token=None, wiped_at=datetime.now(UTC))
     )
-    await asyncio.to_thread(reset_password, admin, account.keycloak_user_id, temporary_password(24), sign_out=True)
+    if account.unlinked_at is not None:
+        return
+    await _reset(admin, account, temporary_password(24))
+
+
+async def _reset(admin: KeycloakAdmin, account: PurposeAccount, password: str) -> None:
+    """A new password and no open session. Keycloak not knowing the id identity holds means a
+    restored realm was switched in and the relink by username (ADR 0029) has not run yet, or the
+    account was removed from Keycloak by hand: the caller is told, nothing is written."""
+    try:
+        await asyncio.to_thread(reset_password, admin, account.keycloak_user_id, password, sign_out=True)
+    except KeycloakError as error:
+        if error.response_code != 404:
+            raise
+        raise Unavailable(
+            f"Keycloak không có tài khoản {account.username} theo mã identity đang giữ: realm vừa được phục hồi "
+            "và tài khoản đang được liên kết lại theo tên đăng nhập (hãy thử lại sau ít phút), hoặc tài khoản "
+            "đã bị xóa khỏi Keycloak"
+        ) from error
 
 
 def _require_head_or_issuer(actor: Principal, account: PurposeAccount) -> None:

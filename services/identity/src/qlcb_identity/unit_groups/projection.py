@@ -116,7 +116,8 @@ async def _close_unit(session: AsyncSession, actor: Principal, unit: personnel_p
         audit.record(
             session, actor=actor, action="account.disable", target=account.username, after={"unit": "dissolved"}
         )
-    return [a.keycloak_user_id for a in accounts]
+    # An account a realm restore left out of the live realm (ADR 0029) has nothing to disable.
+    return [a.keycloak_user_id for a in accounts if a.unlinked_at is None]
 
 
 def projection(admin: Callable[[], KeycloakAdmin], outbox: Outbox) -> Handler:

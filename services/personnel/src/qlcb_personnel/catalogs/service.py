@@ -14,7 +14,7 @@ from importlib import resources
 from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb.personnel.v1 import events_pb2
@@ -66,33 +66,35 @@ def parent_of(catalog: str) -> Parent | None:
 
 async def seed(session: AsyncSession) -> int:
     """Adds the values of the data files that the store lacks; a value already there (perhaps
-    edited through the API since) is left alone. Returns how many were added."""
+    edited through the API since) is left alone. Returns how many were added. The rows go in as
+    one bulk insert: the communes alone are some 13,000 values on a fresh store."""
     existing = set(
         (await session.execute(select(CatalogValue.catalog, CatalogValue.code, CatalogValue.valid_from))).tuples()
     )
     now = datetime.now(UTC)
-    added = 0
+    rows: list[dict[str, Any]] = []
     for doc in data_files():
         for value in doc["values"]:
             valid_from = date.fromisoformat(value["valid_from"])
             if (doc["catalog"], value["code"], valid_from) in existing:
                 continue
-            session.add(
-                CatalogValue(
-                    catalog=doc["catalog"],
-                    code=value["code"],
-                    valid_from=valid_from,
-                    valid_to=date.fromisoformat(value["valid_to"]) if value.get("valid_to") else None,
-                    label=value["label"],
-                    stat_group=value.get("group"),
-                    attributes=value.get("attributes", {}),
-                    legal_basis=doc["legal_basis"],
-                    recorded_at=now,
-                    recorded_by=SEEDED_BY,
-                )
+            rows.append(
+                {
+                    "catalog": doc["catalog"],
+                    "code": value["code"],
+                    "valid_from": valid_from,
+                    "valid_to": date.fromisoformat(value["valid_to"]) if value.get("valid_to") else None,
+                    "label": value["label"],
+                    "stat_group": value.get("group"),
+                    "attributes": value.get("attributes", {}),
+                    "legal_basis": doc["legal_basis"],
+                    "recorded_at": now,
+                    "recorded_by": SEEDED_BY,
+                }
             )
-            added += 1
-    return added
+    if rows:
+        await session.execute(insert(CatalogValue), rows)
+    return len(rows)
 
 
 def _valid_on(day: date) -> Any:

@@ -100,6 +100,7 @@ def upgrade() -> None:
         sa.Column("target_suffix", sa.String(length=40), nullable=False),
         sa.Column("reason", sa.String(length=1000), nullable=False),
         sa.Column("requested_by", sa.String(length=64), nullable=False),
+        sa.Column("requested_by_username", sa.String(length=255), nullable=False),
         sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("confirmed_by", sa.String(length=64), nullable=False),
