@@ -347,6 +347,18 @@ def commune_values(
     return [values[code] for code in sorted(values)]
 
 
+def provenance(source: Source, command: str) -> dict[str, str]:
+    """The header that says where a generated file's data came from."""
+    return {
+        "package": SOURCE_PACKAGE,
+        "version": source.version,
+        "data_version": source.data_version,
+        "license": SOURCE_LICENSE,
+        "repository": SOURCE_REPOSITORY,
+        "generated_by": command,
+    }
+
+
 def communes_document(source: Source, provinces_doc: Mapping[str, Any]) -> dict[str, Any]:
     ours = provinces_on(provinces_doc, VALID_FROM)
     check_provinces(source.provinces, ours)
@@ -359,14 +371,7 @@ def communes_document(source: Source, provinces_doc: Mapping[str, Any]) -> dict[
         "note": NOTE.format(
             command=COMMAND, package=SOURCE_PACKAGE, version=source.version, data_version=source.data_version
         ),
-        "source": {
-            "package": SOURCE_PACKAGE,
-            "version": source.version,
-            "data_version": source.data_version,
-            "license": SOURCE_LICENSE,
-            "repository": SOURCE_REPOSITORY,
-            "generated_by": COMMAND,
-        },
+        "source": provenance(source, COMMAND),
         "values": commune_values(source.communes, ours),
     }
 
@@ -383,14 +388,7 @@ def communes_before_2025_document(source: Source, provinces_doc: Mapping[str, An
         "note": OLD_NOTE.format(
             command=OLD_COMMAND, package=SOURCE_PACKAGE, version=source.version, data_version="04/01/2025"
         ),
-        "source": {
-            "package": SOURCE_PACKAGE,
-            "version": source.version,
-            "data_version": source.data_version,
-            "license": SOURCE_LICENSE,
-            "repository": SOURCE_REPOSITORY,
-            "generated_by": OLD_COMMAND,
-        },
+        "source": provenance(source, OLD_COMMAND),
         "values": commune_values(
             source.communes,
             ours,
