@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 import uuid
 from collections import Counter
 from datetime import date, timedelta
@@ -27,6 +28,7 @@ import asyncpg
 import httpx
 import pytest
 from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from tests.support import System, api_client, eventually, person_body, unique_code
 
@@ -383,6 +385,11 @@ async def test_bad_input_is_refused_naming_what_is_wrong(system: System) -> None
         assert (await hanoi.post("/v1/statistics/rebuild")).status_code == 403, "the system admin's alone"
 
 
+def _pdf_text(content: bytes) -> str:
+    pages = PdfReader(io.BytesIO(content)).pages
+    return " ".join(" ".join(unicodedata.normalize("NFC", page.extract_text()) for page in pages).split())
+
+
 async def _people(api: httpx.AsyncClient, unit: str, row: str, column: str, as_of: str = "") -> tuple[list[str], int]:
     params = {"unit": unit, "row": row, "column": column, "as_of": as_of}
     response = await api.get("/v1/statistics/BM01/people", params=params)
@@ -414,6 +421,14 @@ async def test_each_cell_lists_the_people_it_counts_inside_the_callers_scope(sys
         assert sheet is not None
         assert sheet["A3"].value == f"Đơn vị: Phòng danh sách — Số liệu tại ngày {date.today():%d/%m/%Y}"
         assert [sheet.cell(8, c).value for c in (2, 4, 5)] == ["Tổng số", 3, 2], "headcount and women"
+        printed = await api.get("/v1/statistics/BM01/export", params={"unit": top, "format": "pdf"})
+        assert printed.status_code == 200, printed.text
+        assert printed.headers["content-type"] == "application/pdf"
+        text = _pdf_text(printed.content)
+        assert f"Đơn vị: Phòng danh sách — Số liệu tại ngày {date.today():%d/%m/%Y}" in text
+        assert "Trong đó Ngạch công chức Trình độ chuyên môn" in text, "the headers merged as printed"
+        assert "Tổng số 3 2 2" in text, "quota (none), headcount, women, party"
+        assert "THỦ TRƯỞNG ĐƠN VỊ" in text
         table = await api.get("/v1/statistics/BM01/export", params={"unit": top, "format": "csv"})
         rows = list(csv.DictReader(io.StringIO(table.content.decode("utf-8").removeprefix("\ufeff"))))
         assert [(r["row"], r["headcount"], r["party"]) for r in rows] == [
