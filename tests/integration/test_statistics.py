@@ -599,9 +599,9 @@ async def test_bm02_and_bm04_count_the_communes_people_alone_and_bm01_and_bm03_e
         listed = [dict(zip(keys, r["cells"], strict=True)) for r in bm04["rows"]]
         assert [(p["full_name"], p["step"], p["coefficient"]) for p in listed] == [
             ("Đinh Thị Xã", "2", "2.67"),
-            ("Lương Văn Phường", None, None),
             ("Vi Văn Học", None, None),
-        ]
+            ("Lương Văn Phường", None, None),
+        ], "by unit, then in staff-list order (by the given name)"
         assert "rank_code" not in keys
         bm03 = await _form(api, "BM03", top)
         assert [r["label"] for r in bm03["rows"]] == ["Ngô Văn Đội"]
