@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from qlcb_common.errors import InvalidArgument, NotFound
+from qlcb_reports.headcount.models import UnitNode
 from qlcb_reports.statistics import forms
-from qlcb_reports.statistics.service import day_of, form_of
+from qlcb_reports.statistics.service import _quota, day_of, form_of
 
 TODAY = date(2026, 12, 3)
 FOUNDED = date(1945, 9, 10)
@@ -152,3 +153,14 @@ def test_a_form_naming_an_unknown_unit_kind_fails_to_load(tmp_path: Path, monkey
             forms.forms()
     finally:
         forms.forms.cache_clear()
+
+
+def test_a_rows_quota_is_its_units_or_the_sum_of_the_highest_counted_units_below_it() -> None:
+    counted = {"a": "/T/P/A", "c": "/T/P/A/C", "b": "/T/P/B", "x": "/T/Q/X"}
+    quotas = {"a": 10, "c": 3, "b": 5}
+    province = UnitNode(unit_id="p", path="/T/P", name="Tỉnh", kind="provincial_department")
+    assert _quota(province, counted, quotas) == 15, "A's quota already covers C below it"
+    assert _quota(UnitNode(unit_id="a", path="/T/P/A", name="Xã A", kind="commune"), counted, quotas) == 10
+    assert (
+        _quota(UnitNode(unit_id="q", path="/T/Q", name="Tỉnh Q", kind="provincial_department"), counted, quotas) is None
+    )

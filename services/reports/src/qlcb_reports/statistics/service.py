@@ -177,9 +177,9 @@ async def fill(
     keys = [TOTAL, *(n.unit_id for n in below), *([OWN] if form.counts_in(unit.kind) else [])]
     labels = {TOTAL: "Tổng số", OWN: f"Tại {unit.name}", **{n.unit_id: n.name for n in below}}
     units = {TOTAL: unit.unit_id, OWN: unit.unit_id, **{n.unit_id: n.unit_id for n in below}}
-    child_quotas = [_quota(n.path, subtree, quotas) for n in below]
+    child_quotas = [_quota(n, subtree, quotas) for n in below]
     quota_of = {
-        TOTAL: _quota(unit.path, subtree, quotas),
+        TOTAL: _quota(unit, subtree, quotas),
         OWN: None if quotas.get(unit.unit_id) is None else quotas[unit.unit_id] - sum(q or 0 for q in child_quotas),
         **{n.unit_id: q for n, q in zip(below, child_quotas, strict=True)},
     }
@@ -213,14 +213,14 @@ def _counted_units(form: Form) -> list[ColumnElement[bool]]:
     return where
 
 
-def _quota(top: str, counted: dict[str, str], quotas: dict[str, int]) -> int | None:
+def _quota(top: UnitNode, counted: dict[str, str], quotas: dict[str, int]) -> int | None:
     """The quota of the units the form counts in the subtree at `top`: its own when it is one of
     them, else the sum of the highest of them below it (each quota covers its unit's subtree); None
     when none has one."""
-    paths = {path: uid for uid, path in counted.items() if _within(path, top)}
-    if top in paths:
-        return quotas.get(paths[top])
-    highest = [uid for path, uid in paths.items() if not any(_within(path, p) and p != path for p in paths)]
+    if top.unit_id in counted:
+        return quotas.get(top.unit_id)
+    paths = {path: uid for uid, path in counted.items() if _within(path, top.path)}
+    highest = [uid for path, uid in paths.items() if not any(path[:i] in paths for i, c in enumerate(path) if c == "/")]
     given = [quotas[uid] for uid in highest if uid in quotas]
     return sum(given) if given else None
 
