@@ -46,7 +46,7 @@ RECORD = [
             "home_town": "Xã Hải Hậu, Nam Định",
             "ethnicity": "01",
             "religion": "KHONG",
-            "general_education": "12/12",
+            "general_education": "12-12",
             "social_insurance_number": "0112233445",
         },
         "valid_from": "2025-07-01",
@@ -141,6 +141,7 @@ async def test_the_resume_is_the_form_drawn_from_the_record(system: System) -> N
     assert items["12"]["text"] == "Đội trưởng, Chi cục Hải quan Nội Bài"
     assert items["13"]["text"] == "Giám sát hàng hóa"
     assert "mã ngạch: 08.051, bậc: 2, hệ số: 2.67, ngày hưởng: 01/01/2015" in items["14"]["text"]
+    assert items["15.1"]["text"] == "12/12", "the catalog's label of the code 12-12"
     assert items["15.2"]["text"] == "Thạc sĩ, chuyên ngành Luật kinh tế"
     # The highest title, reward and discipline, each with its year, out of the histories.
     assert items["19"]["text"] == "Chiến sĩ thi đua cơ sở, năm 2022"

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 import uuid
 from collections import Counter
 from datetime import date, timedelta
@@ -27,6 +28,7 @@ import asyncpg
 import httpx
 import pytest
 from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from tests.support import System, api_client, eventually, person_body, unique_code
 
@@ -383,6 +385,11 @@ async def test_bad_input_is_refused_naming_what_is_wrong(system: System) -> None
         assert (await hanoi.post("/v1/statistics/rebuild")).status_code == 403, "the system admin's alone"
 
 
+def _pdf_text(content: bytes) -> str:
+    pages = PdfReader(io.BytesIO(content)).pages
+    return " ".join(" ".join(unicodedata.normalize("NFC", page.extract_text()) for page in pages).split())
+
+
 async def _people(api: httpx.AsyncClient, unit: str, row: str, column: str, as_of: str = "") -> tuple[list[str], int]:
     params = {"unit": unit, "row": row, "column": column, "as_of": as_of}
     response = await api.get("/v1/statistics/BM01/people", params=params)
@@ -414,6 +421,14 @@ async def test_each_cell_lists_the_people_it_counts_inside_the_callers_scope(sys
         assert sheet is not None
         assert sheet["A3"].value == f"Đơn vị: Phòng danh sách — Số liệu tại ngày {date.today():%d/%m/%Y}"
         assert [sheet.cell(8, c).value for c in (2, 4, 5)] == ["Tổng số", 3, 2], "headcount and women"
+        printed = await api.get("/v1/statistics/BM01/export", params={"unit": top, "format": "pdf"})
+        assert printed.status_code == 200, printed.text
+        assert printed.headers["content-type"] == "application/pdf"
+        text = _pdf_text(printed.content)
+        assert f"Đơn vị: Phòng danh sách — Số liệu tại ngày {date.today():%d/%m/%Y}" in text
+        assert "Trong đó Ngạch công chức Trình độ chuyên môn" in text, "the headers merged as printed"
+        assert "Tổng số 3 2 2" in text, "quota (none), headcount, women, party"
+        assert "THỦ TRƯỞNG ĐƠN VỊ" in text
         table = await api.get("/v1/statistics/BM01/export", params={"unit": top, "format": "csv"})
         rows = list(csv.DictReader(io.StringIO(table.content.decode("utf-8").removeprefix("\ufeff"))))
         assert [(r["row"], r["headcount"], r["party"]) for r in rows] == [
@@ -511,6 +526,101 @@ async def test_bm03_lists_each_person_with_rank_salary_post_and_allowances(syste
         earlier = (await api.get("/v1/statistics/BM03", params={"unit": top, "as_of": "2015-06-30"})).json()
         first = dict(zip(keys, earlier["rows"][0]["cells"], strict=True))
         assert (first["coefficient"], first["post"], first["allowance_post"]) == ("2.34", None, None)
+
+
+async def _form(api: httpx.AsyncClient, form: str, unit_id: str) -> dict[str, Any]:
+    response = await api.get(f"/v1/statistics/{form}", params={"unit": unit_id})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def _educated(level: str, since: str) -> dict[str, Any]:
+    entry = _details("01", "KHONG", since)
+    entry["values"]["general_education"] = level
+    return entry
+
+
+async def test_bm02_and_bm04_count_the_communes_people_alone_and_bm01_and_bm03_everyone_else(
+    system: System,
+) -> None:
+    async with api_client(system.gateway_url, system.token(ADMIN)) as api:
+        top = await _unit(api, system.unit_ids["HQHN"], "Phòng có xã")
+        office = await _unit(api, top, "Đội không phải xã")
+        communes = []
+        for order, name in (("A", "Xã Minh Phú"), ("B", "Phường Ba Đình")):
+            body = {"code": unique_code(f"XA{order}"), "name": name, "kind": "commune", "parent_id": top}
+            created = await api.post("/v1/units", json=body | {"effective_date": "2025-07-01", "decision": "1/NQ"})
+            assert created.status_code == 201, created.text
+            assert created.json()["kind"] == "commune"
+            communes.append(created.json()["id"])
+        minh_phu, ba_dinh = communes
+        raised = _salary("01.003", "2024-01-01", "2.67")
+        raised["values"]["step"] = 2
+        await _person(
+            api, minh_phu, "Đinh Thị Xã", born="1990-03-04", sex="female",
+            entries=[_educated("12-12", "2025-07-01"), _party("2015-01-01"), raised],
+        )  # fmt: skip
+        await _person(
+            api, ba_dinh, "Lương Văn Phường", born="1970-01-01", sex="male", entries=[_educated("9-12", "2025-07-01")]
+        )
+        await _person(
+            api, ba_dinh, "Vi Văn Học", born="1980-01-01", sex="male", entries=[_educated("5-12", "2025-07-01")]
+        )
+        await _person(
+            api, office, "Ngô Văn Đội", born="1985-01-01", sex="male", entries=[_educated("12-12", "2010-01-01")]
+        )
+
+        def counted(form: dict[str, Any]) -> dict[tuple[str, str], int | None]:
+            return {k: v for k, v in _cells(form).items() if v}
+
+        expected = {("total", "headcount"): 3, ("total", "women"): 1, ("total", "party"): 1}
+        expected |= {("total", "edu_thpt"): 1, ("total", "edu_thcs"): 1, ("total", "edu_th"): 1}
+        expected |= {(minh_phu, "headcount"): 1, (minh_phu, "women"): 1, (minh_phu, "party"): 1}
+        expected |= {(minh_phu, "edu_thpt"): 1, (ba_dinh, "headcount"): 2, (ba_dinh, "edu_thcs"): 1}
+        expected |= {(ba_dinh, "edu_th"): 1}
+        bm02 = await eventually(
+            lambda: _form(api, "BM02", top),
+            lambda f: {k: v for k, v in counted(f).items() if k[1] in {c for _, c in expected}} == expected,
+            timeout=60,
+            what="the communes' three people in BM02",
+        )
+        # Rows: the total and each commune; neither the office (no commune below it) nor the unit itself.
+        assert [r["key"] for r in bm02["rows"]] == ["total", minh_phu, ba_dinh]
+        bm01 = await _form(api, "BM01", top)
+        assert [r["key"] for r in bm01["rows"]] == ["total", office, "own"], "no commune in BM01"
+        assert _cells(bm01)["total", "headcount"] == 1, "only the office's person"
+        assert await _people(api, top, "total", "headcount") == (["Ngô Văn Đội"], 1)
+        educated = {"unit": top, "row": "total", "column": "edu_thpt"}
+        found = (await api.get("/v1/statistics/BM02/people", params=educated)).json()
+        assert [p["full_name"] for p in found["items"]] == ["Đinh Thị Xã"]
+        bm04 = await _form(api, "BM04", top)
+        keys = [c["key"] for c in bm04["columns"]]
+        listed = [dict(zip(keys, r["cells"], strict=True)) for r in bm04["rows"]]
+        assert [(p["full_name"], p["step"], p["coefficient"]) for p in listed] == [
+            ("Đinh Thị Xã", "2", "2.67"),
+            ("Vi Văn Học", None, None),
+            ("Lương Văn Phường", None, None),
+        ], "by unit, then in staff-list order (by the given name)"
+        assert "rank_code" not in keys
+        bm03 = await _form(api, "BM03", top)
+        assert [r["label"] for r in bm03["rows"]] == ["Ngô Văn Đội"]
+        # A subtree without communes: BM02 is the total's row of zeros, BM04 lists nobody.
+        empty = await _form(api, "BM02", office)
+        assert [r["key"] for r in empty["rows"]] == ["total"]
+        assert not any(empty["rows"][0]["cells"])
+        assert (await _form(api, "BM04", office))["rows"] == []
+        # BM02 printed: the general education headers, the unit, the counts.
+        printed = await api.get("/v1/statistics/BM02/export", params={"unit": top, "format": "pdf"})
+        assert printed.status_code == 200, printed.text
+        text = _pdf_text(printed.content)
+        assert "CÁN BỘ, CÔNG CHỨC CẤP XÃ" in text
+        assert "Trình độ giáo dục phổ thông" in text
+        assert f"Đơn vị: Phòng có xã — Số liệu tại ngày {date.today():%d/%m/%Y}" in text
+        assert "Xã Minh Phú 1 1 1" in text, "headcount, women, party"
+        refused = await api.get("/v1/statistics/BM02/export", params={"unit": top, "format": "doc"})
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["detail"][0]["loc"] == ["query", "format"], refused.text
 
 
 async def test_the_yearly_movements_count_what_happened_in_each_unit_this_year(system: System) -> None:

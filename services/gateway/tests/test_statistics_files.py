@@ -1,16 +1,22 @@
 """A statistics form as a file: the XLSX prints the form's title, unit and day, merges each header
 over its run of columns (and a lone column's label over both header rows), then the rows and the
-signature block; the CSV keys its columns for programs and leaves an unassigned quota empty."""
+signature block; the PDF prints the same in embedded Vietnamese fonts, on A3 when A4 is too narrow;
+the CSV keys its columns for programs and leaves an unassigned quota empty."""
 
 from __future__ import annotations
 
 import csv
 import io
+import unicodedata
+from dataclasses import replace
 from datetime import date, datetime
 
 from openpyxl import load_workbook
+from pypdf import PdfReader
 
-from qlcb_gateway.statistics_files import Column, FilledForm, FormRow, form_csv, form_xlsx
+from qlcb_gateway.resume_files import register_fonts
+from qlcb_gateway.settings import GatewaySettings
+from qlcb_gateway.statistics_files import Column, FilledForm, FormRow, form_csv, form_pdf, form_xlsx
 
 FORM = FilledForm(
     code="BM01",
@@ -56,3 +62,49 @@ def test_the_csv_keys_its_columns_for_programs() -> None:
     assert rows[0] == ["row", "unit_id", "label", "quota", "headcount", "women", "party", "rank_cv"]
     assert rows[1] == ["total", "u0", "Tổng số", "", "3", "2", "1", "1"]
     assert len(rows) == 4
+
+
+def _pdf_text(content: bytes) -> tuple[str, list[tuple[int, int]]]:
+    reader = PdfReader(io.BytesIO(content))
+    text = " ".join(unicodedata.normalize("NFC", page.extract_text()) for page in reader.pages)
+    sizes = [(round(float(p.mediabox.width)), round(float(p.mediabox.height))) for p in reader.pages]
+    return " ".join(text.split()), sizes
+
+
+def test_the_pdf_prints_the_headers_unit_day_counts_and_signatures_in_vietnamese() -> None:
+    register_fonts(GatewaySettings.model_fields["resume_font_dir"].default)
+    text, pages = _pdf_text(form_pdf(FORM, "quantri", datetime(2026, 7, 1, 9)))
+    assert pages == [(842, 595)], "one landscape A4 page"
+    for printed in (
+        "Biểu mẫu BM01/BNV",
+        FORM.title.upper(),
+        "Đơn vị: Cục Hải quan Hà Nội — Số liệu tại ngày 30/06/2026",
+        "Biên chế được giao",
+        "STT Tên đơn vị Biên chế được giao Công chức hiện có Trong đó Ngạch công chức",
+        "Nữ Đảng viên Chuyên viên và tương đương 1 2 3 4 5 6 7",
+        "Tổng số 3 2 1 1",
+        "Chi cục Nội Bài 3 2 1 1",
+        "Tại Cục Hải quan Hà Nội 0 0 0 0",
+        "NGƯỜI LẬP BIỂU",
+        "THỦ TRƯỞNG ĐƠN VỊ",
+        "Ngày 01 tháng 07 năm 2026",
+        "Ghi chú: Mỗi người được tính ở trình độ cao nhất.",
+    ):
+        assert printed in text, printed
+
+
+def test_a_form_too_wide_for_a4_prints_on_a3_and_a_list_names_people_in_its_own_column() -> None:
+    register_fonts(GatewaySettings.model_fields["resume_font_dir"].default)
+    columns = [Column(f"c{i}", f"Cột {i}", "Độ tuổi" if i > 10 else "") for i in range(20)]
+    wide = replace(FORM, columns=columns, rows=[FormRow("total", "Tổng số", "u0", list(range(20)))])
+    _, pages = _pdf_text(form_pdf(wide, "quantri", datetime(2026, 7, 1, 9)))
+    assert pages == [(1191, 842)], "landscape A3"
+    listed = replace(
+        FORM,
+        kind="list",
+        columns=[Column("full_name", "Họ và tên", ""), Column("rank_code", "Mã ngạch", "")],
+        rows=[FormRow("p1", "Hoàng Văn Lương", "u1", ["Hoàng Văn Lương", "08.051"])],
+    )
+    text, _ = _pdf_text(form_pdf(listed, "quantri", datetime(2026, 7, 1, 9)))
+    assert "STT Họ và tên Mã ngạch 1 2 3 1 Hoàng Văn Lương 08.051" in text
+    assert "Tên đơn vị" not in text

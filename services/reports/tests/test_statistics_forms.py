@@ -1,15 +1,20 @@
-"""The statutory forms as data: the layout files load, their columns count what they say, and the
-day of a form is refused naming `as_of` when it is in the future or before the sector existed."""
+"""The statutory forms as data: the layout files load, their columns count what they say (BM02 and
+BM04 the communes' people alone, BM01 and BM03 everyone else's), and the day of a form is refused
+naming `as_of` when it is in the future or before the sector existed."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
+from importlib import resources
+from pathlib import Path
 
 import pytest
 
 from qlcb_common.errors import InvalidArgument, NotFound
+from qlcb_reports.headcount.models import UnitNode
 from qlcb_reports.statistics import forms
-from qlcb_reports.statistics.service import day_of, form_of
+from qlcb_reports.statistics.service import _quota, day_of, form_of
 
 TODAY = date(2026, 12, 3)
 FOUNDED = date(1945, 9, 10)
@@ -102,3 +107,60 @@ def test_the_yearly_movements_are_a_form_of_events() -> None:
         "discipline",
         "reward",
     ]
+
+
+def test_bm02_is_bm01_for_the_communes_with_general_education_for_the_rank_groups() -> None:
+    bm01, bm02 = form_of("BM01"), form_of("BM02")
+    assert (bm02.unit_kinds, bm02.except_unit_kinds) == (("commune",), ())
+    assert (bm01.unit_kinds, bm01.except_unit_kinds) == ((), ("commune",))
+    assert bm02.counts_in("commune")
+    assert not bm02.counts_in("sub_unit")
+    assert not bm01.counts_in("commune")
+    assert bm01.counts_in("provincial_department")
+    education = [c for c in bm02.columns if c.header == "Trình độ giáo dục phổ thông"]
+    assert [(c.label, c.fact, c.groups) for c in education] == [
+        ("Trung học phổ thông", "education", ("THPT",)),
+        ("Trung học cơ sở", "education", ("THCS",)),
+        ("Tiểu học", "education", ("TH",)),
+    ]
+    assert not [c for c in bm02.columns if c.fact == "rank"], "no rank groups at commune level"
+    shared = [c for c in bm01.columns if c.fact != "rank"]
+    assert [c for c in bm02.columns if c.fact != "education" and c.key != "headcount"] == [
+        c for c in shared if c.key != "headcount"
+    ], "every other column as BM01's"
+
+
+def test_bm04_is_bm03_for_the_communes_with_the_salary_step_for_the_rank_code() -> None:
+    bm03, bm04 = form_of("BM03"), form_of("BM04")
+    assert bm04.kind == "list"
+    assert bm04.unit_kinds == ("commune",)
+    assert bm03.except_unit_kinds == ("commune",)
+    assert [c.source for c in bm04.columns] == ["salary:step" if c.source == "rank" else c.source for c in bm03.columns]
+    step = bm04.column("step")
+    assert step is not None
+    assert step.label == "Bậc lương"
+
+
+def test_a_form_naming_an_unknown_unit_kind_fails_to_load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "forms"
+    folder.mkdir()
+    layout = {"form": "X", "title": "X", "legal_basis": "X", "unit_kinds": ["district"], "columns": []}
+    (folder / "x.json").write_text(json.dumps(layout), encoding="utf-8")
+    monkeypatch.setattr(resources, "files", lambda _package: tmp_path)
+    forms.forms.cache_clear()
+    try:
+        with pytest.raises(ValueError, match=r"x\.json: unit_kinds"):
+            forms.forms()
+    finally:
+        forms.forms.cache_clear()
+
+
+def test_a_rows_quota_is_its_units_or_the_sum_of_the_highest_counted_units_below_it() -> None:
+    counted = {"a": "/T/P/A", "c": "/T/P/A/C", "b": "/T/P/B", "x": "/T/Q/X"}
+    quotas = {"a": 10, "c": 3, "b": 5}
+    province = UnitNode(unit_id="p", path="/T/P", name="Tỉnh", kind="provincial_department")
+    assert _quota(province, counted, quotas) == 15, "A's quota already covers C below it"
+    assert _quota(UnitNode(unit_id="a", path="/T/P/A", name="Xã A", kind="commune"), counted, quotas) == 10
+    assert (
+        _quota(UnitNode(unit_id="q", path="/T/Q", name="Tỉnh Q", kind="provincial_department"), counted, quotas) is None
+    )

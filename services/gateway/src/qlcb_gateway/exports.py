@@ -35,6 +35,8 @@ from qlcb.personnel.v1 import personnel_pb2
 TITLE = "DANH SÁCH CÁN BỘ, CÔNG CHỨC"
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PDF_TYPE = "application/pdf"
+FILE_TYPES = {"xlsx": XLSX_TYPE, "pdf": PDF_TYPE, "csv": CSV_TYPE}
 BOM = "\ufeff"
 DATE_FORMAT = "DD/MM/YYYY"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

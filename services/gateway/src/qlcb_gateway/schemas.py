@@ -28,6 +28,7 @@ class UnitKind(StrEnum):
     HQ_UNIT = "hq_unit"  # Cục, Văn phòng, đơn vị sự nghiệp
     PROVINCIAL_DEPARTMENT = "provincial_department"  # Cục Hải quan tỉnh, thành phố
     SUB_UNIT = "sub_unit"  # Chi cục, phòng, đội
+    COMMUNE = "commune"  # Xã, phường, đặc khu (chính quyền cấp xã)
 
 
 class Sex(StrEnum):

@@ -97,7 +97,7 @@ def sections(person: DemoPerson) -> list[Entry]:
                     "home_town": rng.choice(_PROVINCES),
                     "ethnicity": "01" if rng.random() < 0.9 else rng.choice(("02", "03", "06", "07")),
                     "religion": "KHONG" if rng.random() < 0.85 else rng.choice(("PHAT_GIAO", "CONG_GIAO")),
-                    "general_education": "12/12",
+                    "general_education": "12-12",
                 },
                 "valid_from": born.isoformat(),
             },

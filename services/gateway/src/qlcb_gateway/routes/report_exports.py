@@ -17,14 +17,12 @@ from pydantic import BaseModel, Field
 from qlcb.reports.v1 import regimes_pb2, workflow_pb2
 from qlcb_gateway import report_files
 from qlcb_gateway.dependencies import BackendsDep, Caller
-from qlcb_gateway.exports import CSV_TYPE, XLSX_TYPE, attachment_headers
+from qlcb_gateway.exports import CSV_TYPE, FILE_TYPES, PDF_TYPE, XLSX_TYPE, attachment_headers
 from qlcb_gateway.report_files import Heading, Indicator, UnitReport
 from qlcb_gateway.routes.report_workflow import NO_ASSIGNMENT, AssignmentId, PeriodId, UnitFilter
 
 router = APIRouter(prefix="/v1", tags=["Báo cáo"])
 
-PDF_TYPE = "application/pdf"
-FILE_TYPES = {"xlsx": XLSX_TYPE, "pdf": PDF_TYPE, "csv": CSV_TYPE}
 IMAGE_TYPES = {"svg": "image/svg+xml", "png": "image/png"}
 FileFormat = Annotated[Literal["xlsx", "pdf", "csv"], Query(description="Định dạng tệp")]
 NO_PERIOD: dict[int | str, dict[str, Any]] = {404: {"description": "No period `period_id` or unit `unit_id`"}}

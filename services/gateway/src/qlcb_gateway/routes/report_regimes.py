@@ -17,7 +17,7 @@ from qlcb_gateway.dependencies import BackendsDep, Caller
 router = APIRouter(prefix="/v1", tags=["Chế độ báo cáo"])
 
 CellKind = Literal["number", "percent", "text"]
-UnitKind = Literal["general_department", "hq_department", "hq_unit", "provincial_department", "sub_unit"]
+UnitKind = Literal["general_department", "hq_department", "hq_unit", "provincial_department", "sub_unit", "commune"]
 RegimeId = Annotated[str, Path(description="Chế độ báo cáo")]
 INDICATOR_CODE = r"^[a-z][a-z0-9_]{0,63}$"
 

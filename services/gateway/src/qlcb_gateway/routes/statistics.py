@@ -16,7 +16,7 @@ from qlcb.reports.v1 import reports_pb2
 from qlcb_gateway import statistics_files
 from qlcb_gateway.dependencies import BackendsDep, Caller
 from qlcb_gateway.errors import field_violations, refuse_query
-from qlcb_gateway.exports import CSV_TYPE, XLSX_TYPE, attachment_headers
+from qlcb_gateway.exports import CSV_TYPE, FILE_TYPES, PDF_TYPE, XLSX_TYPE, attachment_headers
 from qlcb_gateway.report_files import VIETNAM
 
 router = APIRouter(prefix="/v1/statistics", tags=["Thống kê"])
@@ -176,7 +176,7 @@ async def statistics_form(
 
 @router.get(
     "/{form}/export",
-    responses={200: {"content": {XLSX_TYPE: {}, CSV_TYPE: {}}, "description": "Biểu thống kê"}},
+    responses={200: {"content": {XLSX_TYPE: {}, PDF_TYPE: {}, CSV_TYPE: {}}, "description": "Biểu thống kê"}},
     response_class=Response,
 )
 async def export_form(
@@ -185,9 +185,9 @@ async def export_form(
     backends: BackendsDep,
     unit: UnitQuery,
     as_of: AsOfQuery = "",
-    format: Annotated[Literal["xlsx", "csv"], Query(description="Định dạng tệp")] = "xlsx",
+    format: Annotated[Literal["xlsx", "pdf", "csv"], Query(description="Định dạng tệp")] = "xlsx",
 ) -> Response:
-    """Biểu thống kê như mẫu in (XLSX: tiêu đề gộp ô, đơn vị, ngày, chỗ ký) hoặc CSV cho máy đọc."""
+    """Biểu thống kê như mẫu in (XLSX, PDF: tiêu đề gộp ô, đơn vị, ngày, chỗ ký) hoặc CSV cho máy đọc."""
     filled = await _form(backends, principal, form, unit, as_of)
     layout = statistics_files.FilledForm(
         code=filled.form,
@@ -198,16 +198,17 @@ async def export_form(
         as_of=filled.as_of,
         columns=[statistics_files.Column(c.key, c.label, c.header) for c in filled.columns],
         rows=[statistics_files.FormRow(r.key, r.label, r.unit_id, r.cells) for r in filled.rows],
+        kind=filled.kind,
     )
-    if format == "xlsx":
-        printed_at = datetime.now(VIETNAM)
-        content = await asyncio.to_thread(statistics_files.form_xlsx, layout, principal.username, printed_at)
-    else:
+    if format == "csv":
         content = statistics_files.form_csv(layout)
+    else:
+        write = statistics_files.form_xlsx if format == "xlsx" else statistics_files.form_pdf
+        content = await asyncio.to_thread(write, layout, principal.username, datetime.now(VIETNAM))
     stem = f"{filled.form}-{filled.as_of.isoformat()}"
     return Response(
         content,
-        media_type=XLSX_TYPE if format == "xlsx" else CSV_TYPE,
+        media_type=FILE_TYPES[format],
         headers=attachment_headers(f"{stem}.{format}", f"{stem} {filled.unit_name}.{format}"),
     )
 

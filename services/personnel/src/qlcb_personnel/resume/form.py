@@ -227,7 +227,7 @@ def draw(subject: Subject, entries: Iterable[Entry], readable: Iterable[str], as
         "15.1",
         "Trình độ giáo dục phổ thông",
         ["personal_details"],
-        lambda: details.text("general_education") if details else "",
+        lambda: details.label("general_education") if details else "",
     )
     for number, label, kind in (
         ("15.2", "Trình độ chuyên môn cao nhất", "CM"),

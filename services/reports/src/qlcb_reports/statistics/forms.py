@@ -12,6 +12,7 @@ from datetime import date
 from importlib import resources
 from typing import Any
 
+from qlcb_reports.regimes.service import KINDS_OF_UNIT
 from qlcb_reports.statistics.projection import CATALOG_OF
 
 SEXES = {"male": "SEX_MALE", "female": "SEX_FEMALE"}
@@ -62,9 +63,19 @@ class Form:
     kind: str = "counts"
     """"counts" (rows of units, cells of counts), "list" (a row per person) or "events" (rows of units,
     cells counting what happened in the year up to the day)."""
+    unit_kinds: tuple[str, ...] = ()
+    """The kinds of unit (reports' lower-case names) whose people the form counts; empty: every kind."""
+    except_unit_kinds: tuple[str, ...] = ()
+    """The kinds of unit whose people the form leaves to another form (BM01 leaves the communes to BM02)."""
 
     def column(self, key: str) -> Column | None:
         return next((c for c in self.columns if c.key == key), None)
+
+    def counts_in(self, unit_kind: str) -> bool:
+        """Whether the people of a unit of this kind count in the form."""
+        if self.unit_kinds and unit_kind not in self.unit_kinds:
+            return False
+        return unit_kind not in self.except_unit_kinds
 
 
 @dataclass(frozen=True)
@@ -141,7 +152,10 @@ def forms() -> dict[str, Form]:
         if len({c.key for c in columns}) != len(columns):
             raise ValueError(f"{item.name}: column keys repeat")
         notes = tuple(raw.get("notes", ()))
-        found[raw["form"]] = Form(raw["form"], raw["title"], raw["legal_basis"], notes, columns, kind)
+        only, but = tuple(raw.get("unit_kinds", ())), tuple(raw.get("except_unit_kinds", ()))
+        if not set(only + but) <= KINDS_OF_UNIT or (only and but):
+            raise ValueError(f"{item.name}: unit_kinds or except_unit_kinds, each of {sorted(KINDS_OF_UNIT)}")
+        found[raw["form"]] = Form(raw["form"], raw["title"], raw["legal_basis"], notes, columns, kind, only, but)
     return found
 
 

@@ -66,7 +66,7 @@ class StatFact(Base):
     generation: Mapped[int] = mapped_column(Integer, primary_key=True)
     person_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     source_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    # unit, status, rank, ethnicity, religion, organisation, training.
+    # unit, status, rank, ethnicity, religion, organisation, training, education, post, allowance, …
     fact: Mapped[str] = mapped_column(String(16), primary_key=True)
     # A unit id, a status name or a catalog code.
     value: Mapped[str] = mapped_column(String(36))

@@ -23,7 +23,7 @@ from qlcb_common.events import subjects
 from qlcb_common.events.envelope import unpack
 from qlcb_reports.statistics.models import BEGINNING, OPEN_END, StatCode, StatFact, StatPerson, StatQuota
 
-UNIT, STATUS, RANK, ETHNICITY, RELIGION, ORGANISATION, TRAINING, POST, ALLOWANCE = (
+UNIT, STATUS, RANK, ETHNICITY, RELIGION, ORGANISATION, TRAINING, POST, ALLOWANCE, EDUCATION = (
     "unit",
     "status",
     "rank",
@@ -33,11 +33,12 @@ UNIT, STATUS, RANK, ETHNICITY, RELIGION, ORGANISATION, TRAINING, POST, ALLOWANCE
     "training",
     "post",
     "allowance",
+    "education",
 )
 RECRUITED, REWARD, DISCIPLINE = "recruited", "reward", "discipline"
 ENTRY_FACTS: dict[str, tuple[tuple[str, str], ...]] = {
     "salary": ((RANK, "rank_code"),),
-    "personal_details": ((ETHNICITY, "ethnicity"), (RELIGION, "religion")),
+    "personal_details": ((ETHNICITY, "ethnicity"), (RELIGION, "religion"), (EDUCATION, "general_education")),
     "memberships": ((ORGANISATION, "organisation"),),
     "trainings": ((TRAINING, "level"),),
     "appointments": ((POST, "post_code"),),
@@ -57,6 +58,7 @@ UNCODED = frozenset({POST, RECRUITED})
 """Facts held without a code (a post its appointment names in words only, a recruitment)."""
 CATALOG_OF = {RANK: "ranks", ETHNICITY: "ethnicities", RELIGION: "religions", ORGANISATION: "organisations"}
 CATALOG_OF |= {TRAINING: "training_levels", POST: "posts", ALLOWANCE: "allowance_kinds"}
+CATALOG_OF |= {EDUCATION: "general_education"}
 
 SUBJECTS = (
     subjects.PERSONNEL_PERSON_CREATED,

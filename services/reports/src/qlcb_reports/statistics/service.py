@@ -146,16 +146,21 @@ async def fill(
     generation = await serving(session)
     if form.kind == "list":
         return Filled(form, unit, day, generation, tuple(await _listed(session, generation, day, unit, form)))
-    below = list(
-        await session.scalars(
+    subtree = {
+        n.unit_id: n.path
+        for n in await session.scalars(select(UnitNode).where(in_subtree(unit.path), *_counted_units(form)))
+    }
+    below = [
+        n
+        for n in await session.scalars(
             select(UnitNode)
             .where(
                 UnitNode.parent_id == unit.unit_id, or_(UnitNode.dissolved_on.is_(None), UnitNode.dissolved_on >= day)
             )
             .order_by(UnitNode.path)
         )
-    )
-    subtree = {n.unit_id: n.path for n in await session.scalars(select(UnitNode).where(in_subtree(unit.path)))}
+        if n.unit_id in subtree or any(_within(path, n.path) for path in subtree.values())
+    ]
     row_of = {uid: _row_key(path, unit, below) for uid, path in subtree.items()}
 
     people = [c for c in form.columns if c.count in ("people", "events")]
@@ -169,14 +174,14 @@ async def fill(
         row = sums[row_of[uid]]
         for i, n in enumerate(counts):
             row[i] += n
-    keys = [TOTAL, *(n.unit_id for n in below), OWN]
+    keys = [TOTAL, *(n.unit_id for n in below), *([OWN] if form.counts_in(unit.kind) else [])]
     labels = {TOTAL: "Tổng số", OWN: f"Tại {unit.name}", **{n.unit_id: n.name for n in below}}
     units = {TOTAL: unit.unit_id, OWN: unit.unit_id, **{n.unit_id: n.unit_id for n in below}}
-    child_quotas = [quotas.get(n.unit_id) for n in below]
+    child_quotas = [_quota(n, subtree, quotas) for n in below]
     quota_of = {
-        TOTAL: quotas.get(unit.unit_id),
+        TOTAL: _quota(unit, subtree, quotas),
         OWN: None if quotas.get(unit.unit_id) is None else quotas[unit.unit_id] - sum(q or 0 for q in child_quotas),
-        **{n.unit_id: quotas.get(n.unit_id) for n in below},
+        **{n.unit_id: q for n, q in zip(below, child_quotas, strict=True)},
     }
     total = [sum(sums[k][i] for k in keys[1:]) for i in range(len(people))]
     rows = []
@@ -187,11 +192,37 @@ async def fill(
     return Filled(form, unit, day, generation, tuple(rows))
 
 
+def _within(path: str, top: str) -> bool:
+    return path == top or path.startswith(top + "/")
+
+
 def _row_key(path: str, unit: UnitNode, below: Sequence[UnitNode]) -> str:
     for node in below:
-        if path == node.path or path.startswith(node.path + "/"):
+        if _within(path, node.path):
             return node.unit_id
     return OWN
+
+
+def _counted_units(form: Form) -> list[ColumnElement[bool]]:
+    """The conditions on a `UnitNode` whose people the form counts (BM02 a commune's alone)."""
+    where: list[ColumnElement[bool]] = []
+    if form.unit_kinds:
+        where.append(UnitNode.kind.in_(form.unit_kinds))
+    if form.except_unit_kinds:
+        where.append(UnitNode.kind.not_in(form.except_unit_kinds))
+    return where
+
+
+def _quota(top: UnitNode, counted: dict[str, str], quotas: dict[str, int]) -> int | None:
+    """The quota of the units the form counts in the subtree at `top`: its own when it is one of
+    them, else the sum of the highest of them below it (each quota covers its unit's subtree); None
+    when none has one."""
+    if top.unit_id in counted:
+        return quotas.get(top.unit_id)
+    paths = {path: uid for uid, path in counted.items() if _within(path, top.path)}
+    highest = [uid for path, uid in paths.items() if not any(path[:i] in paths for i, c in enumerate(path) if c == "/")]
+    given = [quotas[uid] for uid in highest if uid in quotas]
+    return sum(given) if given else None
 
 
 _UNIT_THEN = aliased(StatFact, name="unit_then")
@@ -367,6 +398,7 @@ async def people(
                 "row", f"Không phải dòng của biểu: {row!r} (total, own hoặc đơn vị trực thuộc)"
             )
         units = select(UnitNode.unit_id).where(in_subtree(child.path))
+    units = units.where(*_counted_units(form))
     then = aliased(UnitNode, name="unit_path_then")
     scope = authz.sql_scope(
         actor, Section.IDENTITY, Action.READ, then.path, person_id_column=StatPerson.person_id, delegations=delegations
@@ -389,7 +421,7 @@ async def _listed(session: AsyncSession, generation: int, day: date, unit: UnitN
     """A row per person in service on the day in the subtree, by unit (in the tree's order) then in
     staff-list order: what each column prints of them."""
     then = aliased(UnitNode, name="unit_then_node")
-    units = select(UnitNode.unit_id).where(in_subtree(unit.path)).scalar_subquery()
+    units = select(UnitNode.unit_id).where(in_subtree(unit.path), *_counted_units(form)).scalar_subquery()
     people = list(
         await session.execute(
             select(StatPerson, then)
