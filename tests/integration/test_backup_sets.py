@@ -31,6 +31,7 @@ from qlcb_backup.sets.manifest import MANIFEST_FILE
 from qlcb_backup.sets.writing import PART_WRITTEN, SETS_DIR
 from qlcb_backup.stores.postgres import content_digest
 from qlcb_common.faults import arm, held
+from qlcb_common.migrations import head_revision
 from qlcb_common.settings import ENVIRONMENT_VARIABLE, Environment, api_audience
 from qlcb_devstack import demo
 from qlcb_devstack.procs import ManagedProcess, free_port
@@ -108,7 +109,9 @@ async def test_one_set_of_every_store_is_sealed_listed_and_restores_each_part_ve
     databases = [p for p in manifest["manifest"]["parts"] if p["store"] not in ("events", "keycloak")]
     assert all(p["tool"].startswith("pg_dump (PostgreSQL)") for p in databases)
     # Each store's Alembic revision (ADR 0022), so a restore knows which code its schema is for.
-    assert {p["schema_version"].split()[0] for p in databases} == {"revision:0001"}
+    assert {p["store"]: p["schema_version"].split()[0] for p in databases} == {
+        p["store"]: f"revision:{head_revision('qlcb_' + p['store'])}" for p in databases
+    }
     (realm,) = [p for p in manifest["manifest"]["parts"] if p["store"] == "keycloak"]
     assert realm["tool"].startswith("Keycloak ")
     assert realm["schema_version"].startswith("revision:none keycloak:")
