@@ -26,6 +26,7 @@ from bench import (
     report_workflow,
     resume,
     search,
+    statistics,
     token_verify,
 )
 from qlcb_devstack.accounts import Account, ensure_user, password_token
@@ -49,6 +50,7 @@ class Sizes:
     imports: import_rows.Sizes = field(default_factory=import_rows.Sizes)
     resume: resume.Sizes = field(default_factory=resume.Sizes)
     report_workflow: report_workflow.Sizes = field(default_factory=report_workflow.Sizes)
+    statistics: statistics.Sizes = field(default_factory=statistics.Sizes)
 
 
 FULL = Sizes()
@@ -65,6 +67,7 @@ SMOKE = Sizes(
     audit_chain=audit_chain.SMOKE,
     imports=import_rows.SMOKE,
     report_workflow=report_workflow.SMOKE,
+    statistics=statistics.SMOKE,
 )
 
 

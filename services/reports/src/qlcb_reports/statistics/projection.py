@@ -69,6 +69,9 @@ SUBJECTS = (
 )
 """What the model follows (the unit tree it adds up over is the headcount consumer's)."""
 
+CODES_MERGED = "statistics_codes_merged"
+"""The key of `session.info` under which a transaction keeps the catalog codes it has merged."""
+
 STATUS_OF = {
     subjects.PERSONNEL_PERSON_RETIRED: "PERSON_STATUS_RETIRED",
     subjects.PERSONNEL_PERSON_RESIGNED: "PERSON_STATUS_RESIGNED",
@@ -201,6 +204,13 @@ class Projection:
                 )
 
     async def _code(self, session: AsyncSession, catalog: str, code: str, group: str, kind: str) -> None:
+        """A batch of events names the same few codes over and over: each is merged once per
+        transaction unless its group or kind changes (kept in the session, so a rollback forgets it)."""
+        merged: dict[tuple[int, str, str], tuple[str, str]] = session.info.setdefault(CODES_MERGED, {})
+        key = (self.generation, catalog, code)
+        if merged.get(key) == (group, kind):
+            return
         await session.merge(
             StatCode(generation=self.generation, catalog=catalog, code=code, stat_group=group, kind=kind)
         )
+        merged[key] = (group, kind)
