@@ -220,12 +220,14 @@ def main() -> None:
     parser.add_argument(
         "--people",
         type=int,
-        help=f"people the record, search, export, resume and statistics benchmarks load (default {run.FULL.record_read.people:,})",
+        help="people the record, search, export, resume and statistics benchmarks load"
+        f" (default {run.FULL.record_read.people:,})",
     )
     parser.add_argument(
         "--units",
         type=int,
-        help=f"units the record, search, export, resume and statistics benchmarks load (default {run.FULL.record_read.units:,})",
+        help="units the record, search, export, resume and statistics benchmarks load"
+        f" (default {run.FULL.record_read.units:,})",
     )
     parser.add_argument(
         "--entries",

@@ -29,7 +29,7 @@ import random
 import statistics
 import time
 import tracemalloc
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
@@ -285,6 +285,18 @@ def consumer(db: Database, generation: int) -> DurableConsumer:
 async def replay(db: Database, stream: Stream) -> tuple[int, float, float]:
     """The unit tree, then every person's events through the consumer of a fresh generation 1;
     returns (events, seconds, peak MB)."""
+    tracemalloc.start()
+    began = time.perf_counter()
+    count = await replay_events(db, stream, stream.person_events())
+    seconds = time.perf_counter() - began
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return count, seconds, peak / 2**20
+
+
+async def replay_events(db: Database, stream: Stream, person_events: Iterable[tuple[str, bytes]]) -> int:
+    """A serving generation 1 and the stream's unit tree, then `person_events` through its consumer
+    a batch at a time; returns how many."""
     async with db.unit_of_work() as session:
         session.add(
             StatGeneration(
@@ -299,11 +311,9 @@ async def replay(db: Database, stream: Stream) -> tuple[int, float, float]:
         for _, data in stream.unit_events():
             await headcount.apply(session, parse(data))
     applying = consumer(db, 1)
-    tracemalloc.start()
-    began = time.perf_counter()
     count = 0
     pending: list[_Delivered] = []
-    for subject, data in stream.person_events():
+    for subject, data in person_events:
         count += 1
         pending.append(_Delivered(subject, data, count))
         if len(pending) == BATCH:
@@ -311,10 +321,7 @@ async def replay(db: Database, stream: Stream) -> tuple[int, float, float]:
             pending = []
     if pending:
         await _apply(applying, pending)
-    seconds = time.perf_counter() - began
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return count, seconds, peak / 2**20
+    return count
 
 
 async def _apply(applying: DurableConsumer, batch: Sequence[_Delivered]) -> None:
