@@ -20,7 +20,8 @@ group-by over personnel's search facts counting the same people for a few of its
 (a row per person) for a subtree of about `subtree` people.
 
 The run checks itself: every event is applied (the inbox holds as many rows), and BM01's people in
-service, women and party members equal the raw query's on both days."""
+service, women, party members and ethnic minorities equal the raw query's on both days; BM03
+lists exactly the people in service in its subtree."""
 
 from __future__ import annotations
 
