@@ -159,6 +159,19 @@ async def report_workflow_at_scale(infra: Infra, database: str, sizes: report_wo
     )
 
 
+async def statistics_at_scale(infra: Infra, database: str, sizes: statistics.Sizes) -> statistics.Result:
+    """The read-model in `database` and personnel's tables in `database`_personnel, both created here
+    on the stack's PostgreSQL."""
+    if infra.postgres is None:
+        raise RuntimeError("the statistics benchmark needs PostgreSQL")
+    personnel = f"{database}_personnel"
+    for name in (database, personnel):
+        await asyncio.to_thread(infra.postgres.create_database, name)
+    return await statistics.measure(
+        infra.postgres.dsn(database), infra.postgres.dsn(personnel, driver="postgresql"), sizes
+    )
+
+
 async def event_lag(
     services: ServiceStack, admin_token: str, unit_id: str, sizes: event_latency.Sizes
 ) -> dict[str, event_latency.Phase]:
