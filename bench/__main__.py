@@ -24,6 +24,11 @@ their resumes as PDF (`resume`), and prints that section; it writes no file.
 backs personnel's database up as a set and restores it (`backup_restore`) beside bare `pg_dump` and
 `pg_restore`, and prints the two summary rows; it writes no file.
 
+`python -m bench --only statistics [--people N --units N]` starts PostgreSQL alone, loads the people into
+personnel's tables as `--only search` does and replays the events personnel would publish for them into
+reports' statistics read-model (`statistics`), then times BM01 and BM03; it prints that section and
+writes no file.
+
 `python -m bench --only audit [--entries N]` starts PostgreSQL (and Keycloak, NATS), loads an audit
 chain and verifies it (`audit_chain`), and prints that section; it writes no file.
 
@@ -41,7 +46,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import grpc_call, report, run, token_verify
+from bench import grpc_call, report, run, statistics, token_verify
 from qlcb_devstack.accounts import password_token
 from qlcb_devstack.keycloak import KeycloakServer
 from qlcb_devstack.mail import MailSink
@@ -90,10 +95,30 @@ def _start_infra(run_dir: Path) -> Infra:
     return infra
 
 
+async def _statistics(run_dir: Path, sizes: statistics.Sizes) -> str:
+    """PostgreSQL alone: the read-model is filled in process, personnel's tables by the loader."""
+    postgres = PostgresCluster(data_dir=run_dir / "postgres")
+    try:
+        postgres.start()
+        for database in ("bench_statistics", "bench_personnel"):
+            postgres.create_database(database)
+        measured = await statistics.measure(
+            postgres.dsn("bench_statistics"), postgres.dsn("bench_personnel", driver="postgresql"), sizes
+        )
+    finally:
+        postgres.stop()
+        shutil.rmtree(run_dir, ignore_errors=True)
+    return report.statistics_report(measured)
+
+
 async def _run(only: str | None, sizes: run.Sizes, command: str) -> str:
     began = time.monotonic()
     run_dir = state_dir() / "bench-run"
     shutil.rmtree(run_dir, ignore_errors=True)
+    if only == "statistics":
+        people = sizes.statistics.people
+        _step(f"statistics: loading {people:,} people into personnel's tables and replaying their events")
+        return await _statistics(run_dir, sizes.statistics)
     _step("starting Keycloak, NATS and PostgreSQL")
     infra = _start_infra(run_dir)
     services = ServiceStack(infra, run_dir)
@@ -182,7 +207,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--only",
-        choices=["grpc", "record", "search", "export", "audit", "import", "resume", "reports", "backup"],
+        choices=["grpc", "record", "search", "export", "audit", "import", "resume", "reports", "backup", "statistics"],
         help="run only these benchmarks and print them",
     )
     parser.add_argument(
@@ -195,12 +220,14 @@ def main() -> None:
     parser.add_argument(
         "--people",
         type=int,
-        help=f"people the record, search, export and resume benchmarks load (default {run.FULL.record_read.people:,})",
+        help="people the record, search, export, resume and statistics benchmarks load"
+        f" (default {run.FULL.record_read.people:,})",
     )
     parser.add_argument(
         "--units",
         type=int,
-        help=f"units the record, search, export and resume benchmarks load (default {run.FULL.record_read.units:,})",
+        help="units the record, search, export, resume and statistics benchmarks load"
+        f" (default {run.FULL.record_read.units:,})",
     )
     parser.add_argument(
         "--entries",
@@ -215,7 +242,12 @@ def main() -> None:
     args = parser.parse_args()
     sizes = run.SMOKE if args.smoke else run.FULL
     overrides = {name: value for name in ("people", "units") if (value := getattr(args, name)) is not None}
-    if overrides:
+    if args.only == "statistics":
+        try:
+            sizes = dataclasses.replace(sizes, statistics=dataclasses.replace(sizes.statistics, **overrides))
+        except ValueError as exc:
+            parser.error(str(exc))
+    elif overrides:
         try:
             record_sizes = dataclasses.replace(sizes.record_read, **overrides)
         except ValueError as exc:

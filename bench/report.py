@@ -22,6 +22,9 @@ from bench import (
     search,
     token_verify,
 )
+from bench import (
+    statistics as statistics_model,
+)
 from bench.run import Results
 
 ENFORCED = [
@@ -717,3 +720,40 @@ def document(results: Results, seconds: float, command: str = "make bench") -> s
             *ENFORCED,
         ]
     )
+
+
+def statistics_section(result: statistics_model.Result) -> list[str]:
+    sizes, loaded = result.sizes, result.loaded
+    today, past = result.bm01_today, result.bm01_past
+    return [
+        "## Statistics read-model: BM01, BM03 and the replay",
+        "",
+        f"{sizes.people:,} people over {loaded.units:,} units from the generator, twice on PostgreSQL: in "
+        f"personnel's tables ({loaded.entries:,} entry versions, `record_read`'s loader) and in reports' read-model, "
+        f"filled only from the {result.events:,} events personnel would publish for them (`person.created`, a "
+        "`record.changed` per entry version with its codes' groups, `person.transferred`, departures), built in "
+        "process and handed to reports' own statistics consumer (contract check, inbox, projection, one transaction "
+        "per batch of 200) without NATS. BM01 for the whole sector through reports' `service.fill` (scope check, "
+        "the queries, rows added up; no gRPC or HTTP), median of "
+        f"{sizes.queries} after one untimed, beside one hand-written query over personnel's `search_facts` and "
+        "catalog counting the people in service with four of BM01's 35 columns (headcount, women, party members, "
+        "ethnic minorities); those four cells must equal the raw query's on both days.",
+        "",
+        "| measurement | ours | raw SQL | ratio | target |",
+        "|---|---|---|---|---|",
+        f"| BM01, whole sector, as of today ({result.checked[next(k for k in result.checked if 'service' in k)]:,} "
+        f"in service) | {today.median_ms:,.0f} ms | {today.raw_median_ms:,.0f} ms | "
+        f"{today.median_ms / today.raw_median_ms:.1f} | ≤ 2 s |",
+        f"| BM01, whole sector, as of {result.past.isoformat()} | {past.median_ms:,.0f} ms | "
+        f"{past.raw_median_ms:,.0f} ms | {past.median_ms / past.raw_median_ms:.1f} | ≤ 5 s |",
+        f"| BM03, a subtree of {result.bm03_people:,} people, as of today | {result.bm03_ms:,.0f} ms | — | — | — |",
+        f"| replay of the stream into a fresh model | {result.events_per_second:,.0f} events/s "
+        f"({result.events:,} in {result.replay_seconds:,.0f} s), peak {result.replay_peak_mb:,.0f} MB "
+        "(tracemalloc) | — | — | — |",
+        "",
+    ]
+
+
+def statistics_report(result: statistics_model.Result) -> str:
+    """`python -m bench --only statistics`: the statistics section."""
+    return "\n".join(statistics_section(result))

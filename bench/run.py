@@ -26,6 +26,7 @@ from bench import (
     report_workflow,
     resume,
     search,
+    statistics,
     token_verify,
 )
 from qlcb_devstack.accounts import Account, ensure_user, password_token
@@ -49,6 +50,7 @@ class Sizes:
     imports: import_rows.Sizes = field(default_factory=import_rows.Sizes)
     resume: resume.Sizes = field(default_factory=resume.Sizes)
     report_workflow: report_workflow.Sizes = field(default_factory=report_workflow.Sizes)
+    statistics: statistics.Sizes = field(default_factory=statistics.Sizes)
 
 
 FULL = Sizes()
@@ -65,6 +67,7 @@ SMOKE = Sizes(
     audit_chain=audit_chain.SMOKE,
     imports=import_rows.SMOKE,
     report_workflow=report_workflow.SMOKE,
+    statistics=statistics.SMOKE,
 )
 
 
@@ -153,6 +156,19 @@ async def report_workflow_at_scale(infra: Infra, database: str, sizes: report_wo
     await asyncio.to_thread(infra.postgres.create_database, database)
     return await report_workflow.measure(
         infra.postgres.dsn(database), infra.postgres.dsn(database, driver="postgresql"), sizes
+    )
+
+
+async def statistics_at_scale(infra: Infra, database: str, sizes: statistics.Sizes) -> statistics.Result:
+    """The read-model in `database` and personnel's tables in `database`_personnel, both created here
+    on the stack's PostgreSQL."""
+    if infra.postgres is None:
+        raise RuntimeError("the statistics benchmark needs PostgreSQL")
+    personnel = f"{database}_personnel"
+    for name in (database, personnel):
+        await asyncio.to_thread(infra.postgres.create_database, name)
+    return await statistics.measure(
+        infra.postgres.dsn(database), infra.postgres.dsn(personnel, driver="postgresql"), sizes
     )
 
 

@@ -35,6 +35,7 @@ from bench import (
     resume,
     run,
     search,
+    statistics,
     token_verify,
 )
 from qlcb_devstack.nats import NatsServer
@@ -117,6 +118,11 @@ async def reported(system: System) -> report_workflow.Result:
     return await run.report_workflow_at_scale(
         system.infra, unique_code("bench_reports_").lower(), SIZES.report_workflow
     )
+
+
+@pytest.fixture(scope="module")
+async def counted(system: System) -> statistics.Result:
+    return await run.statistics_at_scale(system.infra, unique_code("bench_statistics_").lower(), SIZES.statistics)
 
 
 @pytest.fixture(scope="module")
@@ -427,6 +433,23 @@ def test_periods_fan_out_and_completeness_count_beside_raw_sql(reported: report_
     assert len(rows) == 2
     for row in rows:
         _shown(row["ratio"])
+
+
+def test_the_statistics_are_replayed_from_events_and_bm01_counts_what_raw_sql_counts(
+    counted: statistics.Result,
+) -> None:
+    sizes = SIZES.statistics
+    assert counted.loaded.people == sizes.people
+    assert counted.checked["events applied"] == counted.events > sizes.people
+    in_service = [n for key, n in counted.checked.items() if key.startswith("people in service")]
+    assert len(in_service) == 2
+    assert all(0 < n <= sizes.people for n in in_service)
+    assert 0 < counted.bm03_people <= sizes.people
+    rows = _table(report.statistics_section(counted), "measurement")
+    assert len(rows) == 4
+    for row in rows[:2]:
+        _shown(row["ratio"])
+    assert _shown(rows[3]["ours"]) > 0, "events/s"
 
 
 def test_the_page_is_written_from_every_benchmark_and_says_what_no_test_enforces(

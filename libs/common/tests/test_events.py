@@ -103,7 +103,7 @@ async def test_outbox_row_commits_and_rolls_back_with_the_change(store: Any) -> 
     assert unpack(envelope, StringValue).value == "y"
 
 
-def _consumer(db: Database, inbox: Inbox, handler: Any) -> DurableConsumer:
+def _consumer(db: Database, inbox: Inbox, handler: Any, *, batch_transactions: bool = False) -> DurableConsumer:
     return DurableConsumer(
         name="test-consumer",
         stream=streams.PERSONNEL,
@@ -113,6 +113,7 @@ def _consumer(db: Database, inbox: Inbox, handler: Any) -> DurableConsumer:
         js=None,  # type: ignore[arg-type]
         contracts=CONTRACTS,
         handler=handler,
+        batch_transactions=batch_transactions,
     )
 
 
@@ -255,3 +256,77 @@ async def test_a_consumer_held_after_its_commit_has_applied_the_event_and_not_ac
     release(tmp_path / "faults", point)
     await asyncio.wait_for(handling, timeout=5)
     assert message.outcome == ["ack"]
+
+
+def _values_handler(effects: Table, calls: list[str], failing: str = "") -> Any:
+    """Writes each event's value as an effect; raises on `failing` (a store error, not the event's fault)."""
+
+    async def handler(session: AsyncSession, envelope: Envelope) -> None:
+        value = unpack(envelope, StringValue).value
+        calls.append(value)
+        await session.execute(insert(effects).values(value=value))
+        if value == failing:
+            raise ConnectionError("projection store hiccup")
+
+    return handler
+
+
+async def _values(db: Database, effects: Table) -> list[str]:
+    async with db.unit_of_work() as session:
+        return sorted(await session.scalars(select(effects.c.value)))
+
+
+async def test_a_batch_holding_an_event_twice_and_a_redelivered_batch_count_each_event_once(store: Any) -> None:
+    db, _outbox, inbox, effects = store
+    calls: list[str] = []
+    consumer = _consumer(db, inbox, _values_handler(effects, calls), batch_transactions=True)
+    data = [_event(f"m{n}") for n in range(3)]
+    batch = [FakeMsg(data[0], sequence=1), FakeMsg(data[1], sequence=2), FakeMsg(data[0], sequence=1, delivered=2)]
+    await consumer.handle_batch(batch)  # type: ignore[arg-type]
+    assert [m.outcome for m in batch] == [["ack"]] * 3
+    assert calls == ["m0", "m1"], "the second copy within the batch is skipped"
+    redelivered = [FakeMsg(d, sequence=n + 1, delivered=2) for n, d in enumerate(data)]
+    await consumer.handle_batch(redelivered)  # type: ignore[arg-type]
+    assert [m.outcome for m in redelivered] == [["ack"]] * 3
+    assert calls == ["m0", "m1", "m2"], "only the event the inbox has not seen is applied"
+    assert await _values(db, effects) == ["m0", "m1", "m2"]
+    assert await _count(db, inbox.table) == 3
+
+
+async def test_a_batch_failing_midway_keeps_nothing_and_its_events_go_on_one_at_a_time(store: Any) -> None:
+    db, _outbox, inbox, effects = store
+    calls: list[str] = []
+    consumer = _consumer(db, inbox, _values_handler(effects, calls, failing="m2"), batch_transactions=True)
+    batch = [FakeMsg(_event(f"m{n}"), sequence=n + 1) for n in range(5)]
+    await consumer.handle_batch(batch)  # type: ignore[arg-type]
+    assert calls[:3] == ["m0", "m1", "m2"], "the batch stopped at the failing event"
+    assert calls[3:] == ["m0", "m1", "m2", "m3", "m4"], "then each event again in its own transaction"
+    assert await _values(db, effects) == ["m0", "m1", "m3", "m4"], "the batch's own writes are gone"
+    assert await _count(db, inbox.table) == 4
+    assert [m.outcome for m in batch] == [["ack"], ["ack"], ["nak"], ["ack"], ["ack"]]
+    assert batch[2].delays == [2.0], "the failing event alone waits for its retry"
+
+
+async def test_a_bad_event_in_a_batch_is_dead_lettered_alone(store: Any) -> None:
+    db, _outbox, inbox, effects = store
+    calls: list[str] = []
+    plain = _values_handler(effects, calls)
+
+    async def handler(session: AsyncSession, envelope: Envelope) -> None:
+        if unpack(envelope, StringValue).value == "no-holder":
+            raise PoisonMessage.single("holder", "no such holder")
+        await plain(session, envelope)
+
+    consumer = _consumer(db, inbox, handler, batch_transactions=True)
+    batch = [
+        FakeMsg(_event("m0"), sequence=1),
+        FakeMsg(_event(""), sequence=2),
+        FakeMsg(_event("no-holder"), sequence=3),
+        FakeMsg(_event("m3"), sequence=4),
+    ]
+    await consumer.handle_batch(batch)  # type: ignore[arg-type]
+    assert [m.outcome for m in batch] == [["ack"]] * 4, "the stream moves on"
+    assert await _values(db, effects) == ["m0", "m3"]
+    async with db.unit_of_work() as session:
+        kept = sorted(await session.scalars(select(inbox.dead_letters.c.stream_sequence)))
+    assert kept == [2, 3], "the one the contract refuses and the one the handler refuses"

@@ -4,6 +4,7 @@ refused (`events.contracts`), kept whole for the operators with the reason namin
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import (
@@ -73,15 +74,31 @@ class Inbox:
         )
         return found is not None
 
+    async def seen_among(self, session: AsyncSession, *, consumer: str, event_ids: Sequence[str]) -> set[str]:
+        """Which of `event_ids` the consumer has processed already."""
+        found = await session.scalars(
+            select(self.table.c.event_id).where(
+                self.table.c.consumer == consumer, self.table.c.event_id.in_(set(event_ids))
+            )
+        )
+        return set(found)
+
     async def record(self, session: AsyncSession, *, consumer: str, event_id: str, subject: str) -> None:
         """Records the event; a concurrent duplicate fails on the primary key and rolls back."""
+        await self.record_all(session, consumer=consumer, events=[(event_id, subject)])
+
+    async def record_all(self, session: AsyncSession, *, consumer: str, events: Sequence[tuple[str, str]]) -> None:
+        """Records the (event id, subject) pairs in one statement; a duplicate among them or one a
+        concurrent consumer recorded fails on the primary key and rolls the transaction back."""
+        if not events:
+            return
+        now = datetime.now(UTC)
         await session.execute(
-            insert(self.table).values(
-                consumer=consumer,
-                event_id=event_id,
-                subject=subject,
-                processed_at=datetime.now(UTC),
-            )
+            insert(self.table),
+            [
+                {"consumer": consumer, "event_id": event_id, "subject": subject, "processed_at": now}
+                for event_id, subject in events
+            ],
         )
 
     async def dead_letter(

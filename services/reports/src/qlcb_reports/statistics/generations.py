@@ -37,6 +37,9 @@ log = structlog.get_logger(__name__)
 BUILDING, SERVING, RETIRED, REMOVED = "building", "serving", "retired", "removed"
 CONSUMER_PREFIX = "reports-statistics-"
 TABLES = (StatFact, StatPerson, StatCode, StatQuota)
+BATCH = 200
+"""Events applied in one transaction: a replay's cost is the commits (ADR 0031, Throughput); a batch
+holds the store's writer that long on SQLite."""
 IDLE_CONSUMER_SECONDS = 7 * 24 * 3600.0
 """How long the server keeps a generation's consumer nobody pulls from: a reports outage longer than
 this only costs a replay, which the inbox makes count nothing twice."""
@@ -111,6 +114,8 @@ class Supervisor:
             contracts=PERSONNEL_EVENTS,
             handler=Projection(generation).apply,
             inactive_threshold=IDLE_CONSUMER_SECONDS,
+            batch_size=BATCH,
+            batch_transactions=True,
             faults=self._faults,
         )
 

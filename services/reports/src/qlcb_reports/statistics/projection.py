@@ -71,6 +71,11 @@ SUBJECTS = (
 )
 """What the model follows (the unit tree it adds up over is the headcount consumer's)."""
 
+PEOPLE_HELD = "statistics_people_held"
+"""The key of `session.info` under which a transaction holds every fact of the people it created (`_known`)."""
+CODES_MERGED = "statistics_codes_merged"
+"""The key of `session.info` under which a transaction keeps the catalog codes it has merged."""
+
 STATUS_OF = {
     subjects.PERSONNEL_PERSON_RETIRED: "PERSON_STATUS_RETIRED",
     subjects.PERSONNEL_PERSON_RESIGNED: "PERSON_STATUS_RESIGNED",
@@ -88,6 +93,7 @@ class Projection:
         if subject == subjects.PERSONNEL_PERSON_CREATED:
             person = unpack(envelope, events_pb2.PersonCreated).person
             await self._person(session, person)
+            await self._known(session, person.id)
             await self._from(session, envelope.event_id, person.id, UNIT, person.unit_id, None)
         elif subject in STATUS_OF:
             changed = unpack(envelope, events_pb2.PersonStatusChanged)
@@ -131,13 +137,42 @@ class Projection:
             )
         )
 
+    async def _known(self, session: AsyncSession, person_id: str) -> None:
+        """Starts following in the session every fact of a person created in this transaction who has
+        none stored yet (the usual case: a person's first events come together in a batch), so that
+        their later events in it are applied to those objects without a query each."""
+        stored = await session.scalar(
+            select(StatFact.person_id)
+            .where(StatFact.generation == self.generation, StatFact.person_id == person_id)
+            .limit(1)
+        )
+        if stored is None:
+            session.info.setdefault(PEOPLE_HELD, {})[(self.generation, person_id)] = []
+
+    @staticmethod
+    def _held(session: AsyncSession, generation: int, person_id: str) -> list[StatFact] | None:
+        """Every fact of the person, if this transaction holds them all (`_known`)."""
+        held: dict[tuple[int, str], list[StatFact]] = session.info.get(PEOPLE_HELD, {})
+        return held.get((generation, person_id))
+
+    def _add(self, session: AsyncSession, fact: StatFact) -> None:
+        session.add(fact)
+        held = self._held(session, self.generation, fact.person_id)
+        if held is not None:
+            held.append(fact)
+
     async def _from(
         self, session: AsyncSession, source_id: str, person_id: str, fact: str, value: str, since: date | None
     ) -> None:
         """`value` from `since` (None: from the start of the record); the period of the same fact
         running on to it ends the day before, one beginning on it or later is left empty."""
         start = since or BEGINNING
-        if since is not None:
+        held = self._held(session, self.generation, person_id)
+        if since is not None and held is not None:
+            for running in held:
+                if running.fact == fact and running.valid_to >= since:
+                    running.valid_to = since - timedelta(days=1) if since > BEGINNING else since
+        elif since is not None:
             await session.execute(
                 update(StatFact)
                 .where(
@@ -148,7 +183,8 @@ class Projection:
                 )
                 .values(valid_to=since - timedelta(days=1) if since > BEGINNING else since)
             )
-        session.add(
+        self._add(
+            session,
             StatFact(
                 generation=self.generation,
                 person_id=person_id,
@@ -158,7 +194,7 @@ class Projection:
                 valid_from=start,
                 valid_to=OPEN_END,
                 version=0,
-            )
+            ),
         )
 
     async def _entry(self, session: AsyncSession, changed: events_pb2.RecordEntryChanged) -> None:
@@ -168,15 +204,8 @@ class Projection:
         gives = ENTRY_FACTS.get(entry.section)
         if gives is None:
             return
-        mine = (
-            StatFact.generation == self.generation,
-            StatFact.person_id == changed.person_id,
-            StatFact.source_id == entry.entry_id,
-        )
-        held = await session.scalar(select(func.max(StatFact.version)).where(*mine))
-        if held is not None and held > entry.version:
+        if not await self._replace(session, changed.person_id, entry.entry_id, entry.version):
             return  # an older version arriving after a newer one has nothing left to say
-        await session.execute(delete(StatFact).where(*mine))
         if entry.change == "retracted" or entry.superseded_at:
             return
         values = json.loads(entry.values_json)
@@ -188,7 +217,8 @@ class Projection:
         for fact, field in gives:
             code = str(values.get(field) or "") if field else ""
             if code or fact in UNCODED:
-                session.add(
+                self._add(
+                    session,
                     StatFact(
                         generation=self.generation,
                         person_id=changed.person_id,
@@ -199,10 +229,43 @@ class Projection:
                         valid_to=end,
                         version=entry.version,
                         detail=detail,
-                    )
+                    ),
                 )
 
+    async def _replace(self, session: AsyncSession, person_id: str, entry_id: str, version: int) -> bool:
+        """Removes the facts an earlier version of the entry gave; False, removing nothing, if a later
+        version gave them."""
+        held = self._held(session, self.generation, person_id)
+        if held is None:
+            mine = (
+                StatFact.generation == self.generation,
+                StatFact.person_id == person_id,
+                StatFact.source_id == entry_id,
+            )
+            newest = await session.scalar(select(func.max(StatFact.version)).where(*mine))
+            if newest is not None and newest > version:
+                return False
+            await session.execute(delete(StatFact).where(*mine))
+            return True
+        earlier = [f for f in held if f.source_id == entry_id]
+        if any(f.version > version for f in earlier):
+            return False
+        for fact in earlier:
+            held.remove(fact)
+            if fact in session.new:
+                session.expunge(fact)
+            else:
+                await session.delete(fact)
+        return True
+
     async def _code(self, session: AsyncSession, catalog: str, code: str, group: str, kind: str) -> None:
+        """A batch of events names the same few codes over and over: each is merged once per
+        transaction unless its group or kind changes (kept in the session, so a rollback forgets it)."""
+        merged: dict[tuple[int, str, str], tuple[str, str]] = session.info.setdefault(CODES_MERGED, {})
+        key = (self.generation, catalog, code)
+        if merged.get(key) == (group, kind):
+            return
         await session.merge(
             StatCode(generation=self.generation, catalog=catalog, code=code, stat_group=group, kind=kind)
         )
+        merged[key] = (group, kind)

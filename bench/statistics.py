@@ -1,0 +1,473 @@
+"""The statistics read-model at scale (issue 10, Performance).
+
+The people, units and records are the generator's (`qlcb_devstack.demo`, `qlcb_devstack.records`),
+as `record_read` makes them. Two copies of the same sector are loaded into the stack's PostgreSQL:
+
+- personnel's own tables (`record_read`'s loader, in a child process): persons, record_entries,
+  search_facts, the status rows; the raw baseline is a hand-written group-by over them;
+- reports' read-model, filled only from events: for each generated person the envelopes personnel
+  would publish (`person.created` in their first unit, a `record.changed` for each version of each
+  entry with its catalog codes' groups from personnel's catalog files, `person.transferred`, a
+  departure), built in process and handed to reports' own consumer (`DurableConsumer.handle_batch`:
+  the contract check, the inbox, `Projection.apply`, one transaction per batch of
+  `generations.BATCH`), without NATS. That replay is timed (events/s) with its peak memory
+  (tracemalloc, of the process building and applying the events). The unit tree comes the same way,
+  from `unit.established` events through the headcount's projection.
+
+Then BM01 of the whole sector as of today and five years back, through `service.fill` (reports'
+own function: the scope check, the queries, the rows added up; no gRPC nor HTTP), beside one raw SQL
+group-by over personnel's search facts counting the same people for a few of its columns; and BM03
+(a row per person) for a subtree of about `subtree` people.
+
+The run checks itself: every event is applied (the inbox holds as many rows), and BM01's people in
+service, women, party members and ethnic minorities equal the raw query's on both days; BM03
+lists exactly the people in service in its subtree."""
+
+from __future__ import annotations
+
+import json
+import random
+import statistics
+import time
+import tracemalloc
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from functools import cache
+from types import SimpleNamespace
+from typing import Any
+
+import asyncpg
+from google.protobuf.message import Message
+from sqlalchemy import func, select, text
+
+from bench.record_read import Loaded, load_in_child, record_rows
+from qlcb.personnel.v1 import events_pb2, personnel_pb2, record_pb2
+from qlcb_common.auth import Principal
+from qlcb_common.db import Database
+from qlcb_common.events import subjects
+from qlcb_common.events.consumer import DurableConsumer
+from qlcb_common.events.envelope import parse, wrap
+from qlcb_common.record_sections import BY_NAME
+from qlcb_devstack import demo, records
+from qlcb_personnel.catalogs import service as catalogs
+from qlcb_personnel.catalogs.service import data_files
+from qlcb_personnel.db_models import Base as PersonnelBase
+from qlcb_reports import app as _app  # noqa: F401  (registers every table of reports' store)
+from qlcb_reports.db_models import Base, make_inbox
+from qlcb_reports.headcount import projection as headcount
+from qlcb_reports.statistics import generations, service
+from qlcb_reports.statistics.generations import BATCH, consumer_name
+from qlcb_reports.statistics.models import StatGeneration
+
+SEED = 10
+ADMIN = Principal("bench", "quantri", frozenset({"system-admin"}), "/TCHQ", token="")
+SECTOR_FOUNDED = date(1945, 9, 10)
+ACTOR = "bench-loader"
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """`people` over `units`; each BM01 timed `queries` times after one untimed; BM03 for the
+    smallest subtree holding at least `subtree` people."""
+
+    people: int = 1_000_000
+    units: int = 1_000
+    subtree: int = 5_000
+    queries: int = 5
+
+    def __post_init__(self) -> None:
+        if self.units < 2:
+            raise ValueError("at least 2 units: the people work below the root")
+        if min(self.people, self.subtree, self.queries) < 1:
+            raise ValueError("at least one person, one in the subtree and one query")
+
+
+SMOKE = Sizes(people=200, units=12, subtree=50, queries=2)
+
+
+@dataclass(frozen=True)
+class Timed:
+    median_ms: float
+    raw_median_ms: float
+
+
+@dataclass(frozen=True)
+class Result:
+    sizes: Sizes
+    loaded: Loaded
+    events: int
+    replay_seconds: float
+    replay_peak_mb: float
+    bm01_today: Timed
+    bm01_past: Timed
+    past: date
+    bm03_ms: float
+    bm03_people: int
+    checked: dict[str, int]
+
+    @property
+    def events_per_second(self) -> float:
+        return self.events / self.replay_seconds
+
+
+def _uuid(rng: random.Random) -> str:
+    h = f"{rng.getrandbits(128):032x}"
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:]}"
+
+
+@cache
+def _catalog() -> dict[tuple[str, str], list[tuple[date, date | None, str, str]]]:
+    """Each catalog code's versions as personnel seeds them: (valid from, valid to, group, kind)."""
+    found: dict[tuple[str, str], list[tuple[date, date | None, str, str]]] = {}
+    for document in data_files():
+        for value in document["values"]:
+            found.setdefault((document["catalog"], value["code"]), []).append(
+                (
+                    date.fromisoformat(value["valid_from"]),
+                    date.fromisoformat(value["valid_to"]) if value.get("valid_to") else None,
+                    value.get("group") or "",
+                    str((value.get("attributes") or {}).get("kind") or ""),
+                )
+            )
+    return found
+
+
+def coded(section: str, values: dict[str, Any], day: date) -> list[events_pb2.CodedValue]:
+    """As personnel's `record.service.coded_values`: each code's version valid on the entry's day,
+    else its latest."""
+    found = []
+    for spec in BY_NAME[section].fields:
+        code = values.get(spec.name)
+        if spec.catalog is None or not code:
+            continue
+        versions = _catalog().get((spec.catalog, str(code)))
+        if not versions:
+            continue
+        on_day = [v for v in versions if v[0] <= day and (v[1] is None or v[1] >= day)]
+        _, _, group, kind = on_day[0] if on_day else max(versions)
+        found.append(
+            events_pb2.CodedValue(field=spec.name, catalog=spec.catalog, code=str(code), stat_group=group, kind=kind)
+        )
+    return found
+
+
+class Stream:
+    """The events personnel would publish for the generated sector, in order, one person at a time."""
+
+    def __init__(self, people: int, unit_count: int) -> None:
+        self.people = people
+        self.units = demo.units(unit_count)
+        ids = random.Random(SEED)
+        self.unit_ids = {u.code: _uuid(ids) for u in self.units}
+        self._by_code = {u.code: u for u in self.units}
+        self._now = datetime.now(UTC)
+
+    def _unit(self, code: str) -> personnel_pb2.Unit:
+        unit = self._by_code[code]
+        return personnel_pb2.Unit(
+            id=self.unit_ids[code],
+            code=code,
+            name=unit.name,
+            kind=personnel_pb2.UnitKind.Value(f"UNIT_KIND_{unit.kind.upper()}"),
+            parent_id=self.unit_ids[unit.parent] if unit.parent else "",
+            path=unit.path(self._by_code),
+        )
+
+    def _envelope(self, subject: str, payload: Message) -> tuple[str, bytes]:
+        return subject, wrap(subject, payload, actor=ACTOR, occurred_at=self._now).SerializeToString()
+
+    def unit_events(self) -> list[tuple[str, bytes]]:
+        return [
+            self._envelope(subjects.PERSONNEL_UNIT_ESTABLISHED, events_pb2.UnitEstablished(unit=self._unit(u.code)))
+            for u in self.units
+        ]
+
+    def person_events(self) -> Iterator[tuple[str, bytes]]:
+        ids = random.Random(SEED + 1)
+        codes = list(self.unit_ids)
+        for person in demo.people(self.people, among=self.units):
+            person_id = _uuid(ids)
+            career = records.career(person, codes)
+            first = career.earlier_unit or person.unit_code
+            message = personnel_pb2.Person(
+                id=person_id,
+                personal_id=person.personal_id,
+                staff_number=person.staff_number,
+                full_name=person.full_name,
+                date_of_birth=person.date_of_birth.isoformat(),
+                sex=personnel_pb2.Sex.Value(f"SEX_{person.sex.upper()}"),
+                unit_id=self.unit_ids[first],
+                status=personnel_pb2.PERSON_STATUS_ACTIVE,
+            )
+            yield self._envelope(
+                subjects.PERSONNEL_PERSON_CREATED, events_pb2.PersonCreated(person=message, unit=self._unit(first))
+            )
+            for row in record_rows(person_id, person, ids, self._now):
+                yield self._envelope(subjects.PERSONNEL_RECORD_CHANGED, self._entry(person, row))
+            if career.earlier_unit is not None and career.moved_on is not None:
+                message.unit_id = self.unit_ids[person.unit_code]
+                yield self._envelope(
+                    subjects.PERSONNEL_PERSON_TRANSFERRED,
+                    events_pb2.PersonTransferred(
+                        person=message,
+                        from_unit=self._unit(career.earlier_unit),
+                        to_unit=self._unit(person.unit_code),
+                        reason=events_pb2.MOVE_REASON_TRANSFER,
+                        effective_date=career.moved_on.isoformat(),
+                        decision="1/QĐ-BENCH",
+                        transfer_id=_uuid(ids),
+                    ),
+                )
+            if career.departure is not None:
+                status, since = career.departure
+                message.status = personnel_pb2.PersonStatus.Value(f"PERSON_STATUS_{status.upper()}")
+                yield self._envelope(
+                    f"qlcb.personnel.person.{status}",
+                    events_pb2.PersonStatusChanged(
+                        person=message,
+                        previous_status=personnel_pb2.PERSON_STATUS_ACTIVE,
+                        effective_date=since.isoformat(),
+                        decision="1/QĐ-BENCH",
+                    ),
+                )
+
+    def _entry(self, person: demo.DemoPerson, row: dict[str, Any]) -> events_pb2.RecordEntryChanged:
+        """The event of the version as recorded: a first version was current when published (the
+        loader's row says it is superseded by the `closed` version that follows it)."""
+        values = row["values_checked"]
+        day = row["valid_from"] or date.today()
+        return events_pb2.RecordEntryChanged(
+            person_id=row["person_id"],
+            personal_id=person.personal_id,
+            entry=record_pb2.RecordEntry(
+                id=row["id"],
+                entry_id=row["entry_id"],
+                version=row["version"],
+                section=row["section"],
+                valid_from=row["valid_from"].isoformat() if row["valid_from"] else "",
+                valid_to=row["valid_to"].isoformat() if row["valid_to"] else "",
+                values_json=json.dumps(values, ensure_ascii=False, sort_keys=True),
+                decision=record_pb2.RecordDecision(
+                    number=row["decision_number"] or "",
+                    date=row["decision_date"].isoformat() if row["decision_date"] else "",
+                    body=row["decision_body"] or "",
+                ),
+                change=row["change"],
+                recorded_at=row["recorded_at"].isoformat(),
+                recorded_by=row["recorded_by"],
+            ),
+            coded=coded(row["section"], values, day),
+        )
+
+
+class _Delivered:
+    """A message as the consumer reads one from JetStream, handed over in process."""
+
+    def __init__(self, subject: str, data: bytes, sequence: int) -> None:
+        self.subject = subject
+        self.data = data
+        self.metadata = SimpleNamespace(num_delivered=1, sequence=SimpleNamespace(stream=sequence))
+        self.acked = False
+
+    async def ack(self) -> None:
+        self.acked = True
+
+    async def nak(self, delay: float | None = None) -> None:
+        raise RuntimeError(f"event {self.metadata.sequence.stream} ({self.subject}) was refused")
+
+
+def consumer(db: Database, generation: int) -> DurableConsumer:
+    """The very consumer reports' supervisor runs for `generation`, fed in process rather than from
+    JetStream."""
+    return generations.Supervisor(db=db, inbox=make_inbox(), js=None, poll_seconds=1.0).consumer(generation)  # type: ignore[arg-type]
+
+
+async def replay(db: Database, stream: Stream) -> tuple[int, float, float]:
+    """The unit tree, then every person's events through the consumer of a fresh generation 1;
+    returns (events, seconds, peak MB)."""
+    tracemalloc.start()
+    began = time.perf_counter()
+    count = await replay_events(db, stream, stream.person_events())
+    seconds = time.perf_counter() - began
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return count, seconds, peak / 2**20
+
+
+async def replay_events(db: Database, stream: Stream, person_events: Iterable[tuple[str, bytes]]) -> int:
+    """A serving generation 1 and the stream's unit tree, then `person_events` through its consumer
+    a batch at a time; returns how many."""
+    async with db.unit_of_work() as session:
+        session.add(
+            StatGeneration(
+                id=1,
+                state=generations.SERVING,
+                consumer=consumer_name(1),
+                started_at=datetime.now(UTC),
+                requested_by="",
+            )
+        )
+    async with db.unit_of_work() as session:
+        for _, data in stream.unit_events():
+            await headcount.apply(session, parse(data))
+    applying = consumer(db, 1)
+    count = 0
+    pending: list[_Delivered] = []
+    for subject, data in person_events:
+        count += 1
+        pending.append(_Delivered(subject, data, count))
+        if len(pending) == BATCH:
+            await _apply(applying, pending)
+            pending = []
+    if pending:
+        await _apply(applying, pending)
+    return count
+
+
+async def _apply(applying: DurableConsumer, batch: Sequence[_Delivered]) -> None:
+    await applying.handle_batch(batch)  # type: ignore[arg-type]
+    if not all(m.acked for m in batch):
+        raise RuntimeError("an event of the batch was not applied")
+
+
+_RAW_BM01 = """
+WITH here AS (
+    SELECT p.id, p.sex FROM persons p
+    JOIN search_facts u ON u.person_id = p.id AND u.fact = 'unit' AND u.valid_from <= $1 AND u.valid_to >= $1
+    WHERE NOT EXISTS (
+        SELECT 1 FROM search_facts s WHERE s.person_id = p.id AND s.fact = 'status'
+        AND s.valid_from <= $1 AND s.valid_to >= $1 AND s.value <> 'PERSON_STATUS_ACTIVE')
+)
+SELECT count(*) AS headcount,
+       count(*) FILTER (WHERE here.sex = 'SEX_FEMALE') AS women,
+       count(*) FILTER (WHERE EXISTS (
+           SELECT 1 FROM search_facts o JOIN catalog_values c
+             ON c.catalog = 'organisations' AND c.code = o.value AND c.stat_group = 'DANG_VIEN'
+           WHERE o.person_id = here.id AND o.fact = 'organisation' AND o.valid_from <= $1 AND o.valid_to >= $1
+       )) AS party,
+       count(*) FILTER (WHERE EXISTS (
+           SELECT 1 FROM search_facts e JOIN catalog_values c
+             ON c.catalog = 'ethnicities' AND c.code = e.value AND c.stat_group = 'DTTS'
+           WHERE e.person_id = here.id AND e.fact = 'ethnicity' AND e.valid_from <= $1 AND e.valid_to >= $1
+       )) AS ethnic_minority
+FROM here
+"""
+"""The baseline: the people in service on the day in the whole sector and three of BM01's columns,
+by one hand-written query over personnel's search facts and catalog."""
+CHECKED = ("headcount", "women", "party", "ethnic_minority")
+
+
+async def _timed_fill(db: Database, form: str, unit_id: str, day: date, rounds: int) -> tuple[float, service.Filled]:
+    samples = []
+    filled = None
+    for _ in range(rounds + 1):
+        began = time.perf_counter()
+        async with db.unit_of_work() as session:
+            filled = await service.fill(
+                session,
+                actor=ADMIN,
+                form_code=form,
+                unit_id=unit_id,
+                as_of=day.isoformat(),
+                founded=SECTOR_FOUNDED,
+                today=date.today(),
+            )
+        samples.append(time.perf_counter() - began)
+    assert filled is not None
+    return statistics.median(samples[1:]) * 1000, filled
+
+
+async def _timed_raw(connection: asyncpg.Connection, day: date, rounds: int) -> tuple[float, asyncpg.Record]:
+    samples = []
+    row = None
+    for _ in range(rounds + 1):
+        began = time.perf_counter()
+        row = await connection.fetchrow(_RAW_BM01, day)
+        samples.append(time.perf_counter() - began)
+    assert row is not None
+    return statistics.median(samples[1:]) * 1000, row
+
+
+async def _subtree(db: Database, people: int) -> tuple[str, int]:
+    """The unit whose subtree holds the fewest people in service today but at least `people` (the
+    largest subtree if none holds as many)."""
+    query = text(
+        """
+        SELECT n.unit_id, count(*) AS people FROM unit_nodes n
+        JOIN unit_nodes d ON d.path = n.path OR d.path LIKE n.path || '/%'
+        JOIN stat_facts f ON f.generation = 1 AND f.fact = 'unit' AND f.value = d.unit_id
+            AND f.valid_from <= CURRENT_DATE AND f.valid_to >= CURRENT_DATE
+        WHERE NOT EXISTS (
+            SELECT 1 FROM stat_facts s WHERE s.generation = 1 AND s.person_id = f.person_id AND s.fact = 'status'
+            AND s.valid_from <= CURRENT_DATE AND s.valid_to >= CURRENT_DATE AND s.value <> 'PERSON_STATUS_ACTIVE')
+        GROUP BY n.unit_id
+        ORDER BY count(*) >= :people DESC, CASE WHEN count(*) >= :people THEN count(*) ELSE -count(*) END
+        LIMIT 1
+        """
+    )
+    async with db.unit_of_work() as session:
+        found = (await session.execute(query, {"people": people})).one()
+    return str(found[0]), int(found[1])
+
+
+def _cells(filled: service.Filled) -> dict[str, int]:
+    total = filled.rows[0].cells
+    return {c.key: int(total[i] or 0) for i, c in enumerate(filled.form.columns) if c.key in CHECKED}
+
+
+async def measure(reports_dsn: str, personnel_dsn: str, sizes: Sizes = Sizes()) -> Result:
+    """`reports_dsn` (SQLAlchemy, asyncpg) and `personnel_dsn` (libpq) name empty databases."""
+    reports = Database(reports_dsn)
+    personnel = Database(personnel_dsn.replace("postgresql://", "postgresql+asyncpg://", 1))
+    try:
+        make_inbox()
+        await reports.create_schema(Base.metadata)
+        await personnel.create_schema(PersonnelBase.metadata)
+        async with personnel.unit_of_work() as session:
+            await catalogs.seed(session)
+        loaded = await load_in_child(personnel_dsn, sizes.people, sizes.units)
+        stream = Stream(sizes.people, sizes.units)
+        events, seconds, peak = await replay(reports, stream)
+        async with reports.engine.begin() as connection:
+            await connection.execute(text("ANALYZE"))
+            applied = await connection.scalar(select(func.count()).select_from(make_inbox().table))
+        if applied != events:
+            raise RuntimeError(f"{events} events replayed, the inbox holds {applied}")
+        root = stream.unit_ids[stream.units[0].code]
+        today = date.today()
+        past = date(today.year - 5, today.month, min(today.day, 28))
+        connection = await asyncpg.connect(personnel_dsn)
+        try:
+            ours_today, filled_today = await _timed_fill(reports, "BM01", root, today, sizes.queries)
+            raw_today, row_today = await _timed_raw(connection, today, sizes.queries)
+            ours_past, filled_past = await _timed_fill(reports, "BM01", root, past, sizes.queries)
+            raw_past, row_past = await _timed_raw(connection, past, sizes.queries)
+        finally:
+            await connection.close()
+        checked = {"events applied": int(applied)}
+        for day, filled, row in ((today, filled_today, row_today), (past, filled_past, row_past)):
+            ours = _cells(filled)
+            if ours != {key: row[key] for key in CHECKED}:
+                raise RuntimeError(f"BM01 as of {day}: ours {ours}, the raw query {dict(row)}")
+            checked[f"people in service {day}"] = ours["headcount"]
+        subtree, in_subtree = await _subtree(reports, sizes.subtree)
+        bm03_ms, listed = await _timed_fill(reports, "BM03", subtree, today, sizes.queries)
+        if len(listed.rows) != in_subtree:
+            raise RuntimeError(f"BM03 listed {len(listed.rows)} people; {in_subtree} are in service there")
+    finally:
+        await reports.dispose()
+        await personnel.dispose()
+    return Result(
+        sizes=sizes,
+        loaded=loaded,
+        events=events,
+        replay_seconds=seconds,
+        replay_peak_mb=peak,
+        bm01_today=Timed(ours_today, raw_today),
+        bm01_past=Timed(ours_past, raw_past),
+        past=past,
+        bm03_ms=bm03_ms,
+        bm03_people=in_subtree,
+        checked=checked,
+    )

@@ -1,0 +1,80 @@
+"""The statistics read-model holds the same rows whether the stream is applied a batch per
+transaction or an event per transaction (the batch holds the facts of the people it creates and
+applies their later events to them without a query each): the generator's people, as the
+benchmark replays them, with an older version of an entry arriving after a newer one."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from bench.statistics import Stream as Generated
+from bench.statistics import _Delivered, consumer, replay_events
+from qlcb.personnel.v1 import events_pb2
+from qlcb_common.db import Database
+from qlcb_common.events import subjects
+from qlcb_common.events.envelope import parse, unpack, wrap
+from qlcb_reports.db_models import Base, make_inbox
+from qlcb_reports.statistics.models import StatCode, StatFact, StatPerson
+
+
+def _late_older_version(stream: Sequence[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+    """The stream, with the first version of the first entry closed by a second one sent again
+    (as a new event) right after that second one."""
+    first: dict[str, tuple[str, bytes]] = {}
+    for index, (subject, data) in enumerate(stream):
+        if subject != subjects.PERSONNEL_RECORD_CHANGED:
+            continue
+        envelope = parse(data)
+        entry = unpack(envelope, events_pb2.RecordEntryChanged).entry
+        if entry.version == 1:
+            first[entry.entry_id] = (subject, data)
+        elif entry.entry_id in first:
+            older = parse(first[entry.entry_id][1])
+            again = wrap(
+                subject,
+                unpack(older, events_pb2.RecordEntryChanged),
+                actor=older.actor,
+                occurred_at=older.occurred_at.ToDatetime(),
+            )
+            return [*stream[: index + 1], (subject, again.SerializeToString()), *stream[index + 1 :]]
+    raise AssertionError("the generated stream closes no entry")
+
+
+async def _rows(db: Database) -> dict[str, list[tuple[Any, ...]]]:
+    found = {}
+    async with db.unit_of_work() as session:
+        for model in (StatFact, StatPerson, StatCode):
+            columns = list(model.__table__.columns)
+            found[model.__tablename__] = sorted(tuple(r) for r in (await session.execute(select(*columns))).all())
+    return found
+
+
+async def test_batches_and_single_events_build_the_same_model(tmp_path: Path) -> None:
+    generated = Generated(40, 12)
+    stream = _late_older_version(list(generated.person_events()))
+    built = {}
+    for mode in ("batches", "one by one"):
+        db = Database(f"sqlite+aiosqlite:///{tmp_path / mode.replace(' ', '_')}.sqlite3")
+        make_inbox()
+        await db.create_schema(Base.metadata)
+        try:
+            if mode == "batches":
+                await replay_events(db, generated, stream)
+            else:
+                await replay_events(db, generated, [])
+                applying = consumer(db, 1)
+                for sequence, (subject, data) in enumerate(stream, 1):
+                    message = _Delivered(subject, data, sequence)
+                    await applying.handle(message)  # type: ignore[arg-type]
+                    assert message.acked
+            built[mode] = await _rows(db)
+        finally:
+            await db.dispose()
+    assert built["batches"] == built["one by one"]
+    facts = built["batches"]["stat_facts"]
+    assert len({row[1] for row in facts}) == 40, "every person has facts"
+    assert len(facts) > 40 * 5
