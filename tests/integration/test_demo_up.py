@@ -132,19 +132,22 @@ async def test_demo_organisation_is_seeded(demo: str) -> None:
         assert f"{len(UNITS)} units, {PEOPLE} people with whole records" in demo
         assert f"/v1/statistics/BM01?unit={root['id']}" in demo, "the banner shows how to read BM01"
 
-        # BM01 of the sector: a row per unit directly below the root. Its counts follow every record
-        # event (some 50,000 for the demo against the headcount's 2,000), one transaction each on
-        # make up's SQLite, and reach the whole demo minutes after the seeding: here, some of it.
-        async def bm01() -> dict[str, Any]:
-            response = await api.get("/v1/statistics/BM01", params={"unit": root["id"]})
+        # BM01 and BM03 of the sector, filled from the record events the seeding published (some 25
+        # a person): BM01 a row per unit directly below the root, BM03 a row per person.
+        async def form(code: str) -> dict[str, Any]:
+            response = await api.get(f"/v1/statistics/{code}", params={"unit": root["id"]})
             assert response.status_code == 200, response.text
             body: dict[str, Any] = response.json()
             return body
 
-        form = await eventually(bm01, lambda f: f["rows"][0]["cells"][1] > 0, timeout=120, what="the demo in BM01")
+        bm01 = await eventually(
+            lambda: form("BM01"), lambda f: f["rows"][0]["cells"][1] == PEOPLE, timeout=300, what="the demo in BM01"
+        )
         below_root = {u["name"] for u in units if u["parent_id"] == root["id"]}
-        assert {r["label"] for r in form["rows"][1:-1]} == below_root
-        assert 0 < form["rows"][0]["cells"][1] <= PEOPLE
+        assert {r["label"] for r in bm01["rows"][1:-1]} == below_root
+        assert sum(r["cells"][1] for r in bm01["rows"][1:]) == PEOPLE
+        bm03 = await form("BM03")
+        assert len(bm03["rows"]) == PEOPLE
         # The demo's records were taken in today: their histories, up to 1 July 2026, have no deadline.
         today = datetime.now(timezone(timedelta(hours=7))).date()
         period = {"from": (today - timedelta(days=2)).isoformat(), "to": (today + timedelta(days=1)).isoformat()}

@@ -69,7 +69,7 @@ def run_up(run_dir: Path | None = None, *, tls: bool = False) -> int:
 def _print_banner(services: ServiceStack, people: int, seeding_seconds: float, root_unit_id: str) -> None:
     infra = services.infra
     kc = infra.keycloak.base_url
-    bm01 = f"{services.gateway_url}/v1/statistics/BM01"
+    statistics = f"{services.gateway_url}/v1/statistics"
     lines = [
         "",
         "QLCB — Hệ thống Quản lý cán bộ tập trung is running.",
@@ -100,9 +100,11 @@ def _print_banner(services: ServiceStack, people: int, seeding_seconds: float, r
         f"      -d 'password={demo.DEMO_PASSWORD}' {kc}/realms/{REALM}/protocol/openid-connect/token \\",
         "      | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')",
         f'  curl -H "Authorization: Bearer $TOKEN" {services.gateway_url}/v1/me',
-        "The sector's BM01 (số lượng, chất lượng công chức) as of today, and as a spreadsheet:",
-        f'  curl -H "Authorization: Bearer $TOKEN" "{bm01}?unit={root_unit_id}"',
-        f'  curl -OJ -H "Authorization: Bearer $TOKEN" "{bm01}/export?unit={root_unit_id}"',
+        "The sector's BM01 (số lượng, chất lượng công chức) as of today, as a spreadsheet, and BM03",
+        "(danh sách và tiền lương) as PDF (the counts follow the seeding's events within a minute or so):",
+        f'  curl -H "Authorization: Bearer $TOKEN" "{statistics}/BM01?unit={root_unit_id}"',
+        f'  curl -OJ -H "Authorization: Bearer $TOKEN" "{statistics}/BM01/export?unit={root_unit_id}"',
+        f'  curl -OJ -H "Authorization: Bearer $TOKEN" "{statistics}/BM03/export?unit={root_unit_id}&format=pdf"',
         "",
         "Press Ctrl+C to stop.",
     ]
