@@ -17,10 +17,12 @@ from urllib.parse import parse_qs, urljoin, urlparse
 
 import httpx
 import jwt
+import nats
 from keycloak import KeycloakAdmin
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
+from qlcb_common.events import streams
 from qlcb_common.settings import Environment, api_audience
 from qlcb_devstack.accounts import password_token
 from qlcb_devstack.realm import dev_overlay_file, realm_file
@@ -117,6 +119,28 @@ async def wait_for_headcount(api: httpx.AsyncClient, unit_id: str, expected: int
         return int(response.json()["headcount"]) if response.status_code == 200 else -1
 
     return await eventually(probe, lambda n: n >= expected, timeout=timeout, what=f"headcount {expected}")
+
+
+async def consumer_behind(system: System, consumer: str) -> int:
+    """The messages of personnel's stream the consumer has yet to apply: pending or unacknowledged."""
+    user, password = system.infra.nats.credentials("ops")
+    bus = await nats.connect(
+        system.infra.nats.url, user=user, password=password, allow_reconnect=False, connect_timeout=5
+    )
+    try:
+        info = await bus.jetstream().consumer_info(streams.PERSONNEL.name, consumer)
+    finally:
+        await bus.close()
+    return int(info.num_pending or 0) + int(info.num_ack_pending or 0)
+
+
+async def caught_up(system: System, consumer: str, *, timeout: float = 60) -> None:
+    """Waits until the consumer has applied every event personnel has committed so far: the relay
+    has published them all, and the consumer has none pending or unacknowledged."""
+    await eventually(system.services.outbox_pending, lambda n: n == 0, timeout=timeout, what="an empty outbox")
+    await eventually(
+        lambda: consumer_behind(system, consumer), lambda n: n == 0, timeout=timeout, what=f"{consumer} to catch up"
+    )
 
 
 @dataclass

@@ -26,13 +26,11 @@ from typing import Any
 
 import asyncpg
 import httpx
-import nats
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from qlcb_common.events import streams
-from tests.support import System, api_client, eventually, person_body, unique_code
+from tests.support import System, api_client, caught_up, eventually, person_body, unique_code
 
 ADMIN = "quantri"
 DECISION = {"number": "7/QĐ-TCHQ", "date": "2001-01-01", "body": "Tổng cục Hải quan"}
@@ -709,19 +707,6 @@ async def _applied(system: System, consumer: str) -> int:
         await connection.close()
 
 
-async def _behind(system: System, consumer: str) -> int:
-    """The messages of personnel's stream the consumer has yet to apply: pending or unacknowledged."""
-    user, password = system.infra.nats.credentials("ops")
-    bus = await nats.connect(
-        system.infra.nats.url, user=user, password=password, allow_reconnect=False, connect_timeout=5
-    )
-    try:
-        info = await bus.jetstream().consumer_info(streams.PERSONNEL.name, consumer)
-    finally:
-        await bus.close()
-    return int(info.num_pending or 0) + int(info.num_ack_pending or 0)
-
-
 async def test_a_rebuild_replays_the_stream_beside_the_serving_model_and_survives_a_restart(system: System) -> None:
     async with api_client(system.gateway_url, system.token(ADMIN)) as api:
         top = await _unit(api, system.unit_ids["HQHN"], "Phòng dựng lại")
@@ -738,12 +723,7 @@ async def test_a_rebuild_replays_the_stream_beside_the_serving_model_and_survive
         serving = (await _bm01(api, sector))["generation"]
         # The serving model has applied the whole stream (the suite's earlier events too) before the
         # rebuilt one is compared with it.
-        await eventually(
-            lambda: _behind(system, f"reports-statistics-{serving}"),
-            lambda n: n == 0,
-            timeout=120,
-            what="the serving model to catch up with the stream",
-        )
+        await caught_up(system, f"reports-statistics-{serving}", timeout=120)
         before = {day: _cells(await _bm01(api, sector, day)) for day in (TODAY, "2020-01-01")}
 
         started = await api.post("/v1/statistics/rebuild")
