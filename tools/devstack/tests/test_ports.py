@@ -105,6 +105,25 @@ def test_make_up_stops_before_starting_anything_when_a_port_is_taken(
     assert not run_dir.exists()
 
 
+def test_make_up_refuses_a_demo_size_it_cannot_seed_before_starting_anything(
+    free_ports_in_env: StackPorts, tmp_path: Path
+) -> None:
+    run_dir = tmp_path / "run"
+    result = subprocess.run(
+        [sys.executable, "-m", "qlcb_devstack", "up", "--run-dir", str(run_dir)],
+        env={**os.environ, "QLCB_UP_DEMO_PEOPLE": "0"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("Cannot start: the QLCB_UP_* settings are wrong")
+    assert "demo_people" in result.stderr
+    assert "greater than or equal to 1" in result.stderr
+    assert "Starting" not in result.stdout
+    assert not run_dir.exists()
+
+
 def test_a_second_make_up_is_told_that_one_is_running(free_ports_in_env: StackPorts, tmp_path: Path) -> None:
     with contextlib.ExitStack() as held:
         for port in free_ports_in_env.model_dump().values():

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from datetime import date
 from itertools import accumulate
 
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
 from qlcb_devstack.accounts import Account
 
 
@@ -117,7 +120,18 @@ UNITS = [
 ]
 UNITS_BY_CODE = {u.code: u for u in UNITS}
 DEMO_PEOPLE = 2000
-"""How many people `make up` seeds."""
+"""How many people `make up` seeds unless told otherwise (`DemoSize`)."""
+
+
+class DemoSize(BaseSettings):
+    """How many people `make up` seeds: `QLCB_UP_DEMO_PEOPLE`, for a smaller or larger demo (each is
+    recorded whole through the API, some 25 requests' worth of history each: a larger one is for
+    the benchmarks' loaders)."""
+
+    model_config = SettingsConfigDict(env_prefix="QLCB_UP_", extra="ignore", frozen=True)
+
+    demo_people: int = Field(default=DEMO_PEOPLE, ge=1, le=20_000)
+
 
 DEMO_PASSWORD = "Demo@2026!"
 

@@ -25,8 +25,9 @@ from qlcb_devstack.state import state_dir
 def run_up(run_dir: Path | None = None, *, tls: bool = False) -> int:
     try:
         ports = StackPorts()
+        size = demo.DemoSize()
     except ValidationError as error:
-        print(f"Cannot start: the {ENV_PREFIX}*_PORT settings are wrong: {error}", file=sys.stderr, flush=True)
+        print(f"Cannot start: the {ENV_PREFIX}* settings are wrong: {error}", file=sys.stderr, flush=True)
         return 1
     taken = ports.taken()
     for problem in taken:
@@ -48,13 +49,13 @@ def run_up(run_dir: Path | None = None, *, tls: bool = False) -> int:
     try:
         services.start_all()
         seed_accounts(infra.keycloak_admin())
-        print(f"Seeding the demo organisation ({len(demo.UNITS)} units, {demo.DEMO_PEOPLE} people)…", flush=True)
+        print(f"Seeding the demo organisation ({len(demo.UNITS)} units, {size.demo_people} people)…", flush=True)
         began = time.monotonic()
-        unit_ids = seed_organisation(services.gateway_url, infra.keycloak.base_url)
+        unit_ids = seed_organisation(services.gateway_url, infra.keycloak.base_url, persons=size.demo_people)
         print(f"Seeding the report regime {REGIME_CODE} with reports in every state…", flush=True)
         today = datetime.now(timezone(timedelta(hours=7))).date()  # Vietnam's day: the periods' months
         seed_reports(services.gateway_url, infra.keycloak.base_url, unit_ids, today=today)
-        _print_banner(services, time.monotonic() - began)
+        _print_banner(services, size.demo_people, time.monotonic() - began)
         stop_signals = {signal.SIGINT, signal.SIGTERM}
         signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
         signal.sigwait(stop_signals)
@@ -65,7 +66,7 @@ def run_up(run_dir: Path | None = None, *, tls: bool = False) -> int:
     return 0
 
 
-def _print_banner(services: ServiceStack, seeding_seconds: float) -> None:
+def _print_banner(services: ServiceStack, people: int, seeding_seconds: float) -> None:
     infra = services.infra
     kc = infra.keycloak.base_url
     lines = [
@@ -83,7 +84,7 @@ def _print_banner(services: ServiceStack, seeding_seconds: float) -> None:
         "                       mật khẩu lần đầu gửi người giữ tài khoản; each message is a file)",
         f"  Logs and data        {services.run_dir}",
         "",
-        f"Demo organisation: {len(demo.UNITS)} units, {demo.DEMO_PEOPLE} people with whole records "
+        f"Demo organisation: {len(demo.UNITS)} units, {people} people with whole records "
         f"(seeded through the API in {seeding_seconds:.0f} s).",
         "",
         "Demo logins (one per tier; password for all: " + demo.DEMO_PASSWORD + "):",
