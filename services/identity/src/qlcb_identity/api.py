@@ -31,7 +31,7 @@ from qlcb_identity.federation.service import keep_partner_mappers
 from qlcb_identity.lifecycle import api as lifecycle_api
 from qlcb_identity.purpose_accounts import api as purpose_accounts_api
 from qlcb_identity.realm import api as realm_api
-from qlcb_identity.realm.admin import keycloak_admin, realm_sync
+from qlcb_identity.realm.admin import AdminClients, keycloak_admin, realm_sync
 from qlcb_identity.realm.api import keep_realm
 from qlcb_identity.settings import IdentitySettings
 
@@ -58,7 +58,7 @@ def create_app(
             lifetime=timedelta(hours=settings.credential_lifetime_hours),
         )
         app.state.courier = courier
-        app.state.keycloak_admin = lambda: keycloak_admin(settings, app.state.realm.name)
+        app.state.keycloak_admin = AdminClients(lambda: keycloak_admin(settings, app.state.realm.name))
         admin = app.state.keycloak_admin
         mailer = SmtpMailer(settings)
 
@@ -66,7 +66,7 @@ def create_app(
             await keep_realm(app.state.realm, readiness, stopping)
 
         async def events(stopping: Stopping) -> None:
-            await run_events(settings, app.state.realm.name, db, inbox, outbox, readiness, faults, stopping)
+            await run_events(settings, app.state.realm.name, admin, db, inbox, outbox, readiness, faults, stopping)
 
         async def admin_events(stopping: Stopping) -> None:
             await keycloak_events.follow(db, admin, settings.admin_events_interval_seconds, stopping)

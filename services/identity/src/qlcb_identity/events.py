@@ -18,7 +18,7 @@ from qlcb_common.shutdown import Stopping
 from qlcb_identity import realm_relink
 from qlcb_identity.lifecycle.projection import LIFECYCLE_SUBJECTS
 from qlcb_identity.lifecycle.projection import projection as lifecycle_projection
-from qlcb_identity.realm.admin import keycloak_admin
+from qlcb_identity.realm.admin import AdminClients, keycloak_admin
 from qlcb_identity.settings import IdentitySettings
 from qlcb_identity.unit_groups.projection import UNIT_SUBJECTS, projection
 
@@ -26,6 +26,7 @@ from qlcb_identity.unit_groups.projection import UNIT_SUBJECTS, projection
 async def run_events(
     settings: IdentitySettings,
     realm: str,
+    admin: AdminClients,
     db: Database,
     inbox: Inbox,
     outbox: Outbox,
@@ -36,7 +37,8 @@ async def run_events(
     """Identity's side of the event bus: it mirrors personnel's unit tree into Keycloak groups,
     follows people leaving, returning and changing units (R-ACC-8), relinks its accounts by
     username when backup switches a restored realm in (ADR 0029), and relays its own outbox
-    (delegations); until stopping, when each finishes what it has in hand."""
+    (delegations); until stopping, when each finishes what it has in hand. A relink makes its own
+    admin client: one made before the switch is of the realm it replaced."""
     await db.wait_connected()
     await migrations.prepare(db, "qlcb_identity", migrate=settings.migrate_at_start)
     async with db.unit_of_work() as session:
@@ -54,7 +56,7 @@ async def run_events(
             inbox=inbox,
             js=nc.jetstream(),
             contracts=PERSONNEL_EVENTS,
-            handler=projection(lambda: keycloak_admin(settings, realm), outbox),
+            handler=projection(admin, outbox),
             faults=faults,
         )
         lifecycle = DurableConsumer(
@@ -65,7 +67,7 @@ async def run_events(
             inbox=inbox,
             js=nc.jetstream(),
             contracts=PERSONNEL_EVENTS,
-            handler=lifecycle_projection(lambda: keycloak_admin(settings, realm)),
+            handler=lifecycle_projection(admin),
             faults=faults,
         )
         relinks = DurableConsumer(
