@@ -25,7 +25,7 @@ from tests.support import eventually
 
 
 PEOPLE = 300
-"""The demo's size here (`QLCB_UP_PEOPLE`): every unit gets people and every section of the
+"""The demo's size here (`QLCB_UP_DEMO_PEOPLE`): every unit gets people and every section of the
 record is seeded the same way as for the 2,000 of a developer's `make up`, in a seventh of the time."""
 
 
@@ -43,7 +43,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory, demo_ports: StackPorts) -> It
     env = {
         **os.environ,
         **{variable(name): str(port) for name, port in demo_ports.model_dump().items()},
-        "QLCB_UP_PEOPLE": str(PEOPLE),
+        "QLCB_UP_DEMO_PEOPLE": str(PEOPLE),
     }
     with log.open("w") as out:
         process = subprocess.Popen(
