@@ -23,7 +23,6 @@ from qlcb_devstack.ports import StackPorts, variable
 from qlcb_devstack.procs import wait_until
 from tests.support import eventually
 
-
 PEOPLE = 300
 """The demo's size here (`QLCB_UP_DEMO_PEOPLE`): every unit gets people and every section of the
 record is seeded the same way as for the 2,000 of a developer's `make up`, in a seventh of the time."""
