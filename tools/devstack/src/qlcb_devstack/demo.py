@@ -17,6 +17,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from qlcb_devstack.accounts import Account
+from qlcb_devstack.ports import ENV_PREFIX
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ class DemoSize(BaseSettings):
     recorded whole through the API, some 25 requests' worth of history each: a larger one is for
     the benchmarks' loaders)."""
 
-    model_config = SettingsConfigDict(env_prefix="QLCB_UP_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
 
     demo_people: int = Field(default=DEMO_PEOPLE, ge=1, le=20_000)
 
