@@ -18,10 +18,6 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.backends.backend_svg import FigureCanvasSVG
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from reportlab.lib import colors
@@ -300,7 +296,15 @@ def by_state(reports: Sequence[UnitReport]) -> dict[str, int]:
 
 
 def state_chart(title: str, counts: Mapping[str, int], image_format: str) -> bytes:
-    """A bar per state, its count above it; `image_format` "svg" or "png"."""
+    """A bar per state, its count above it; `image_format` "svg" or "png".
+
+    matplotlib is imported here, at the first chart, not with the gateway: it is a good part of the
+    gateway's start (every replica's, every restart's) and most replicas never draw a chart."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
     figure = Figure(figsize=(8, 4.5), dpi=100)
     axes = figure.add_subplot()
     labels = [STATES.get(state, state) for state in counts]
