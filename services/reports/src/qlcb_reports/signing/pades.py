@@ -42,6 +42,11 @@ REVOCATION = CertRevTrustPolicy(
 logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
 logging.getLogger("pyhanko_certvalidator").setLevel(logging.CRITICAL)
 
+CMS_OVERHEAD = 4096
+"""Bytes of a signature's CMS container besides the two certificates it carries: the signed
+attributes (content type, digest, signing time, the signer certificate's hash), the signature and
+the ASN.1 around them take under 1,000; the rest is margin."""
+
 
 class NotSigned(ValueError):
     """Not a PDF, or a PDF without a signature this system reads."""
@@ -65,8 +70,9 @@ async def sign(
     reason: str,
     signer_name: str,
 ) -> bytes:
+    signing_cert = _asn1_certificate(certificate)
     signer = signers.SimpleSigner(
-        signing_cert=_asn1_certificate(certificate),
+        signing_cert=signing_cert,
         signing_key=_asn1_key(key),
         cert_registry=SimpleCertificateStore.from_certs([_asn1_certificate(root)]),  # type: ignore[no-untyped-call]
     )
@@ -77,8 +83,13 @@ async def sign(
         reason=reason,
         name=signer_name,
     )
+    # The room for the signature is given rather than estimated: pyHanko estimates by making a whole
+    # signature once more, a third of each signing's time. Hex in the file: two characters a byte.
+    reserved = 2 * (len(signing_cert.dump()) + len(_asn1_certificate(root).dump()) + CMS_OVERHEAD)
     out = io.BytesIO()
-    await signers.PdfSigner(metadata, signer).async_sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf)), output=out)
+    await signers.PdfSigner(metadata, signer).async_sign_pdf(
+        IncrementalPdfFileWriter(io.BytesIO(pdf)), bytes_reserved=reserved, output=out
+    )
     return out.getvalue()
 
 
