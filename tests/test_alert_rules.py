@@ -51,7 +51,7 @@ def test_a_dead_letter_a_lagging_consumer_and_a_stuck_outbox_raise_their_alerts_
     assert "SUCCESS" in _promtool("test", "rules", "events.test.yml")
 
 
-def test_a_stalled_copy_of_keycloaks_admin_events_raises_the_alert() -> None:
+def test_a_stalled_admin_event_copy_and_accounts_a_restore_unlinked_raise_their_alerts() -> None:
     assert "SUCCESS" in _promtool("test", "rules", "identity.test.yml")
 
 
