@@ -22,6 +22,7 @@ FORM = FilledForm(
     code="BM01",
     title="Số lượng, chất lượng công chức từ cấp huyện trở lên",
     legal_basis="Thông tư 11/2012/TT-BNV",
+    designation="Biểu mẫu BM01/BNV",
     notes=["Mỗi người được tính ở trình độ cao nhất."],
     unit_name="Cục Hải quan Hà Nội",
     as_of=date(2026, 6, 30),
@@ -47,6 +48,7 @@ def test_the_xlsx_merges_each_header_over_its_columns_and_ends_with_the_signatur
     assert {"A5:A6", "B5:B6", "C5:C6", "D5:D6", "E5:F5"} <= merged
     assert (sheet["E5"].value, sheet["E6"].value, sheet["F6"].value) == ("Trong đó", "Nữ", "Đảng viên")
     assert (sheet["G5"].value, sheet["G6"].value) == ("Ngạch công chức", "Chuyên viên và tương đương")
+    assert sheet["A1"].value == "Biểu mẫu BM01/BNV"
     assert sheet["A2"].value == FORM.title.upper()
     assert sheet["A3"].value == "Đơn vị: Cục Hải quan Hà Nội — Số liệu tại ngày 30/06/2026"
     assert [sheet.cell(8, c).value for c in range(2, 8)] == ["Tổng số", None, 3, 2, 1, 1]
@@ -108,3 +110,14 @@ def test_a_form_too_wide_for_a4_prints_on_a3_and_a_list_names_people_in_its_own_
     text, _ = _pdf_text(form_pdf(listed, "quantri", datetime(2026, 7, 1, 9)))
     assert "STT Họ và tên Mã ngạch 1 2 3 1 Hoàng Văn Lương 08.051" in text
     assert "Tên đơn vị" not in text
+
+
+def test_a_form_the_regulation_gives_no_number_prints_none() -> None:
+    register_fonts(GatewaySettings.model_fields["resume_font_dir"].default)
+    movements = replace(FORM, code="BIENDONG", title="Tổng hợp biến động công chức trong năm", designation="")
+    text, _ = _pdf_text(form_pdf(movements, "quantri", datetime(2026, 7, 1, 9)))
+    assert "Biểu mẫu" not in text
+    assert "Trang 1 TỔNG HỢP BIẾN ĐỘNG CÔNG CHỨC TRONG NĂM Đơn vị" in text, "the title heads the page"
+    sheet = load_workbook(io.BytesIO(form_xlsx(movements, "quantri", datetime(2026, 7, 1, 9)))).active
+    assert sheet is not None
+    assert sheet["A1"].value is None

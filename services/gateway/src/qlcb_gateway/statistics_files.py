@@ -53,6 +53,8 @@ class FilledForm:
     rows: list[FormRow]
     kind: str = "counts"
     """"counts" or "events" (a row per unit, its name beside), "list" (a row per person, named in a column)."""
+    designation: str = ""
+    """The form's name for itself in the top corner ("Biểu mẫu BM01/BNV"); empty: none printed."""
 
 
 _THIN = Side(style="thin")
@@ -79,7 +81,7 @@ def form_xlsx(form: FilledForm, printed_by: str, printed_at: datetime) -> bytes:
     sheet.title = form.code
     width = len(form.columns) + 2
     last = get_column_letter(width)
-    sheet["A1"] = f"Biểu mẫu {form.code}/BNV"
+    sheet["A1"] = form.designation
     sheet["A1"].font = _BOLD
     sheet.merge_cells(f"A2:{last}2")
     sheet["A2"] = form.title.upper()
@@ -228,8 +230,10 @@ def form_pdf(form: FilledForm, printed_by: str, printed_at: datetime) -> bytes:
     wide = len(_lead(form)) + len(form.columns) > _A4_COLUMNS
     size = landscape(A3 if wide else A4)
     width = size[0] - 2 * _PDF_MARGIN
-    story: list[Any] = [
-        Paragraph(escape(f"Biểu mẫu {form.code}/BNV"), _PDF_SIGN.clone("statistics-code", alignment=0)),
+    story: list[Any] = []
+    if form.designation:
+        story.append(Paragraph(escape(form.designation), _PDF_SIGN.clone("statistics-code", alignment=0)))
+    story += [
         Paragraph(escape(form.title.upper()), _PDF_TITLE),
         Paragraph(escape(f"Đơn vị: {form.unit_name} — Số liệu tại ngày {form.as_of:%d/%m/%Y}"), _PDF_CENTRE),
         Spacer(1, 0.3 * cm),

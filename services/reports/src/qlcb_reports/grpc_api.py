@@ -73,6 +73,7 @@ class ReportsServicer(reports_pb2_grpc.ReportsServiceServicer):
         return reports_pb2.GetStatisticsFormResponse(
             form=form.code,
             title=form.title,
+            designation=form.designation,
             legal_basis=form.legal_basis,
             notes=list(form.notes),
             unit_id=filled.unit.unit_id,

@@ -55,6 +55,7 @@ class StatisticsRowPublic(BaseModel):
 class StatisticsForm(BaseModel):
     form: str
     title: str
+    designation: str = Field(description='Ký hiệu biểu in ở góc trên ("Biểu mẫu BM01/BNV"); trống nếu biểu không có')
     legal_basis: str
     notes: list[str]
     unit_id: str
@@ -144,6 +145,7 @@ async def _form(backends: BackendsDep, principal: Caller, form: str, unit: str, 
     return StatisticsForm(
         form=response.form,
         title=response.title,
+        designation=response.designation,
         legal_basis=response.legal_basis,
         notes=list(response.notes),
         unit_id=response.unit_id,
@@ -192,6 +194,7 @@ async def export_form(
     layout = statistics_files.FilledForm(
         code=filled.form,
         title=filled.title,
+        designation=filled.designation,
         legal_basis=filled.legal_basis,
         notes=filled.notes,
         unit_name=filled.unit_name,

@@ -67,6 +67,9 @@ class Form:
     """The kinds of unit (reports' lower-case names) whose people the form counts; empty: every kind."""
     except_unit_kinds: tuple[str, ...] = ()
     """The kinds of unit whose people the form leaves to another form (BM01 leaves the communes to BM02)."""
+    designation: str = ""
+    """What the printed form names itself in its top corner ("Biểu mẫu BM01/BNV"); empty for a form
+    the regulation gives no number."""
 
     def column(self, key: str) -> Column | None:
         return next((c for c in self.columns if c.key == key), None)
@@ -155,7 +158,9 @@ def forms() -> dict[str, Form]:
         only, but = tuple(raw.get("unit_kinds", ())), tuple(raw.get("except_unit_kinds", ()))
         if not set(only + but) <= KINDS_OF_UNIT or (only and but):
             raise ValueError(f"{item.name}: unit_kinds or except_unit_kinds, each of {sorted(KINDS_OF_UNIT)}")
-        found[raw["form"]] = Form(raw["form"], raw["title"], raw["legal_basis"], notes, columns, kind, only, but)
+        found[raw["form"]] = Form(
+            raw["form"], raw["title"], raw["legal_basis"], notes, columns, kind, only, but, raw.get("designation", "")
+        )
     return found
 
 
