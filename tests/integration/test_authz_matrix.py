@@ -53,6 +53,7 @@ class Probe:
     login: str
     target: str
     unit_code: str | None  # the target's unit (None for "any")
+    regimes_made: asyncio.Lock  # one login's probes share it: each regime is made once
     prepared: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -516,7 +517,24 @@ REPORT_INDICATORS = [{"code": "so_luong", "label": "Số lượng", "kind": "num
 REPORTED = {"so_luong": 12}
 
 
+REGIMES: dict[tuple[str, int], dict[str, Any]] = {}
+"""The thematic regimes the probes read and open their periods in, one per issuer and unit level,
+kept for the module: making a regime signs its template, the dearest call a probe made of reports.
+Each probe opens a period of its own, so no probe sees another's reports."""
+
+
 async def _report_regime(p: Probe, issuer_code: str, level: int) -> dict[str, Any]:
+    async with p.regimes_made:
+        if (issuer_code, level) not in REGIMES:
+            REGIMES[issuer_code, level] = await _new_regime(p, issuer_code, level)
+        return REGIMES[issuer_code, level]
+
+
+def _period_key() -> str:
+    return unique_code("MT-")
+
+
+async def _new_regime(p: Probe, issuer_code: str, level: int) -> dict[str, Any]:
     body = {
         "code": unique_code("MT-"),
         "name": "Báo cáo kiểm thử phân quyền",
@@ -533,14 +551,16 @@ async def _report_regime(p: Probe, issuer_code: str, level: int) -> dict[str, An
 async def _report(
     p: Probe, state: str = "not_started", *, code: str | None = None, late: bool = False
 ) -> dict[str, Any]:
-    """A report of the target's unit (or `code`'s) in `state`, in a period of its own: a thematic
+    """A report of the target's unit (or `code`'s) in `state`, in a period of its own of the thematic
     regime issued by the unit directly above, for the units of its level there."""
     path = UNIT_PATHS[code or p.unit_code or ""]
     parts = path.strip("/").split("/")
     regime = await _report_regime(p, parts[-2], len(parts))
     due = date(2026, 2, 5) if late else vietnam_today() + timedelta(days=365)
     dates = {"starts_on": "2026-01-01", "ends_on": "2026-01-31", "deadline": due.isoformat()}
-    period = await _created(p.admin.post(f"/v1/report-regimes/{regime['id']}/periods", json={"period": "MT1"} | dates))
+    period = await _created(
+        p.admin.post(f"/v1/report-regimes/{regime['id']}/periods", json={"period": _period_key()} | dates)
+    )
     unit_id = p.system.unit_ids[parts[-1]]
     listed = await _created(
         p.admin.get(f"/v1/report-periods/{period['period']['id']}/assignments", params={"unit_id": unit_id})
@@ -621,7 +641,7 @@ async def _add_template_version(p: Probe) -> httpx.Response:
 async def _open_period(p: Probe) -> httpx.Response:
     regime = await _report_regime(p, "HQHN", 3)
     dates = {"starts_on": "2026-01-01", "ends_on": "2026-01-31", "deadline": "2026-02-05"}
-    return await p.api.post(f"/v1/report-regimes/{regime['id']}/periods", json={"period": "MT1"} | dates)
+    return await p.api.post(f"/v1/report-regimes/{regime['id']}/periods", json={"period": _period_key()} | dates)
 
 
 @operation("POST", "/v1/report-assignments/{assignment_id}/lock-exception", "report_regime.write")
@@ -1020,8 +1040,9 @@ async def test_each_login_gets_what_the_regulation_gives_its_tier(system: System
         api_client(system.gateway_url, system.token(ADMIN)) as admin,
     ):
         catalogs = await _catalogs(admin)
+        regimes_made = asyncio.Lock()
         probes = {
-            target: Probe(system, api, admin, catalogs, login, target, TARGETS[login].get(target))
+            target: Probe(system, api, admin, catalogs, login, target, TARGETS[login].get(target), regimes_made)
             for target in {c.target for c in cells}
         }
         limit = asyncio.Semaphore(8)
