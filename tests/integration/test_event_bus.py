@@ -25,6 +25,8 @@ from nats.js.api import DeliverPolicy
 from nats.js.errors import APIError, NoStreamResponseError
 from pydantic import SecretStr
 
+from qlcb.backup.v1 import backup_pb2
+from qlcb.backup.v1 import events_pb2 as backup_events
 from qlcb.identity.v1 import events_pb2 as identity_events
 from qlcb.personnel.v1 import events_pb2 as personnel_events
 from qlcb.personnel.v1 import personnel_pb2
@@ -86,6 +88,29 @@ async def test_a_service_cannot_publish_another_services_events(system: System) 
         with pytest.raises((NoStreamResponseError, nats.errors.TimeoutError)):
             await identity.jetstream().publish(subjects.PERSONNEL_PERSON_TRANSFERRED, _forged_transfer(), timeout=2)
     assert await _last_sequence(system, streams.PERSONNEL) == before, "the stream never stored the forgery"
+
+
+@pytest.mark.parametrize("forger", ["identity", "personnel", "reports"])
+async def test_only_backup_can_announce_a_realm_switched_in(system: System, forger: str) -> None:
+    """A switched-in realm makes identity relink every account it keeps by username (ADR 0029):
+    announced by anyone but backup, it would point accounts at whoever holds those names."""
+    restore = backup_pb2.Restore(
+        id=str(uuid.uuid4()),
+        status="switched",
+        switched_by="forger",
+        parts=[backup_pb2.RestoredPart(store="keycloak", target="qlcb_forged")],
+    )
+    envelope = wrap(
+        subjects.BACKUP_RESTORE_SWITCHED,
+        backup_events.RestoreSwitched(restore=restore),
+        actor="forger",
+        occurred_at=datetime.now(UTC),
+    )
+    before = await _last_sequence(system, streams.BACKUP)
+    async with _connected(system, forger) as bus:
+        with pytest.raises((NoStreamResponseError, nats.errors.TimeoutError)):
+            await bus.jetstream().publish(subjects.BACKUP_RESTORE_SWITCHED, envelope.SerializeToString(), timeout=2)
+    assert await _last_sequence(system, streams.BACKUP) == before, "the stream never stored the forgery"
 
 
 async def test_a_malformed_event_from_the_producer_is_rejected_and_changes_nothing(system: System) -> None:
