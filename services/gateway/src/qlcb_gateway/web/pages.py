@@ -280,7 +280,7 @@ async def callback(request: Request, code: str = "", state: str = "", error: str
     return response
 
 
-@router.post("/logout")
+@router.post("/logout", name="web_logout")
 async def logout(request: Request) -> Response:
     web = web_state(request)
     try:
