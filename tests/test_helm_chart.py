@@ -292,7 +292,10 @@ def test_each_service_gets_exactly_settings_it_reads_and_every_one_it_requires(e
         assert env["QLCB_OIDC_ISSUER"] == "https://login.qlcb.example.org/realms/qlcb"
         assert env[ENVIRONMENT_VARIABLE] == "production"
         for name, value in env.items():
-            secret = any(word in name for word in ("PASSWORD", "SECRET", "SESSION_KEY", "DATABASE_URL", "CREDENTIAL_KEYS", "STORES"))
+            secret = any(
+                word in name
+                for word in ("PASSWORD", "SECRET", "SESSION_KEY", "DATABASE_URL", "CREDENTIAL_KEYS", "STORES")
+            )
             assert not secret or value is None, f"{service}: {name} is a plain value, not from its Secret"
 
 
