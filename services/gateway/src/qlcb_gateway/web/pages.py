@@ -356,7 +356,9 @@ async def units(request: Request) -> Response:
 
 
 @router.get("/units/{unit_id}", name="web_unit")
-async def unit_staff(request: Request, unit_id: str, q: str = "", page: int = 1, subtree: str = "") -> Response:
+async def unit_staff(request: Request, unit_id: str, q: str = "", page: str = "1", subtree: str = "") -> Response:
+    """The query string is read leniently: it comes from the page's own links and form, and a page
+    number that is not one shows the first page rather than an error."""
     visit = await signed_in(request)
     backends = backends_of(request)
     unit = await get_unit(unit_id, visit.principal, backends)
@@ -365,8 +367,7 @@ async def unit_staff(request: Request, unit_id: str, q: str = "", page: int = 1,
     faults: list[str] = []
     if len(query) > SEARCH_MAX:
         faults.append(f"Họ tên tìm kiếm dài quá {SEARCH_MAX} ký tự")
-    if page < 1:
-        page = 1
+    number = int(page) if page.isascii() and page.isdigit() and 0 < int(page) < 2**31 else 1
     people: list[PersonPublic] = []
     total = 0
     if not faults:
@@ -376,7 +377,7 @@ async def unit_staff(request: Request, unit_id: str, q: str = "", page: int = 1,
                     unit_id=unit_id,
                     include_subtree=include_subtree,
                     q=query,
-                    page=page,
+                    page=number,
                     page_size=PAGE_SIZE,
                     sort="name",
                 ),
@@ -391,8 +392,8 @@ async def unit_staff(request: Request, unit_id: str, q: str = "", page: int = 1,
             total = response.total
     pages = max(1, math.ceil(total / PAGE_SIZE))
 
-    def page_link(number: int) -> str:
-        params = {"q": query, "page": str(number)} | ({"subtree": "1"} if include_subtree else {})
+    def page_link(to: int) -> str:
+        params = {"q": query, "page": str(to)} | ({"subtree": "1"} if include_subtree else {})
         return f"{request.url.path}?{urlencode(params)}"
 
     return render(
@@ -405,10 +406,10 @@ async def unit_staff(request: Request, unit_id: str, q: str = "", page: int = 1,
             "include_subtree": include_subtree,
             "people": people,
             "total": total,
-            "page": page,
+            "page": number,
             "pages": pages,
-            "previous_link": page_link(page - 1) if page > 1 else None,
-            "next_link": page_link(page + 1) if page < pages else None,
+            "previous_link": page_link(number - 1) if number > 1 else None,
+            "next_link": page_link(number + 1) if number < pages else None,
             "faults": faults,
             "sex_labels": SEX_LABELS,
             "status_labels": STATUS_LABELS,
