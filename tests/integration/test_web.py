@@ -3,6 +3,8 @@ Playwright, against the real gateway, Keycloak and services. Officers of two tie
 Keycloak's own login page, see the unit tree and a staff list, find a person by a query typed
 without diacritics, read the record; a page of a person outside their scope is a refusal, never
 data; a POST without the form's CSRF token is refused; the logout ends the Keycloak session too.
+Every page passes axe-core's WCAG 2.1 A/AA checks with no serious or critical violation (axe runs
+in the page, so the browser context bypasses the pages' CSP, which allows no script at all).
 
 Each test makes its own units and people under Hà Nội and Hồ Chí Minh (other tests share the system)."""
 
@@ -17,6 +19,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
+from qlcb_devstack.state import state_dir
 from tests.support import System, api_client, person_body, unique_code
 
 pytestmark = pytest.mark.integration
@@ -25,6 +28,8 @@ ADMIN = "quantri"
 CHROMIUM = "/usr/bin/chromium"
 DECISION = {"number": "12/QĐ-HQHN", "date": "2010-06-20", "body": "Cục Hải quan thành phố Hà Nội"}
 WAIT_MS = 30_000
+AXE_VERSION = "4.14.1"
+AXE_RULES = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
 @asynccontextmanager
@@ -36,6 +41,20 @@ async def chromium() -> AsyncIterator[Browser]:
             yield browser
         finally:
             await browser.close()
+
+
+async def assert_accessible(page: Page) -> None:
+    """axe-core's WCAG 2.1 A and AA rules, run in the page as it is shown: no serious or critical violation."""
+    axe = state_dir() / "axe-core" / AXE_VERSION / "node_modules" / "axe-core" / "axe.min.js"
+    assert axe.exists(), f"{axe} is missing: run scripts/bootstrap.sh --browser"
+    await page.add_script_tag(path=axe)
+    result = await page.evaluate("rules => axe.run(document, {runOnly: rules})", AXE_RULES)
+    serious = [
+        (violation["id"], [node["target"] for node in violation["nodes"]])
+        for violation in result["violations"]
+        if violation["impact"] in ("serious", "critical")
+    ]
+    assert serious == [], f"{page.url}: {serious}"
 
 
 async def _unit(api: httpx.AsyncClient, parent_id: str, name: str) -> dict[str, Any]:
@@ -95,7 +114,7 @@ async def test_a_local_admin_finds_a_person_without_diacritics_reads_the_record_
     team, nhung, far = hanoi_and_hcm["team"], hanoi_and_hcm["nhung"], hanoi_and_hcm["far"]
     gateway = system.gateway_url
     async with chromium() as browser:
-        page = await browser.new_page()
+        page = await (await browser.new_context(bypass_csp=True)).new_page()
         await page.goto(f"{gateway}/web/units")
         await _log_in(page, system, "qthanoi")
         await expect(page).to_have_url(f"{gateway}/web/units", timeout=WAIT_MS)
@@ -103,6 +122,7 @@ async def test_a_local_admin_finds_a_person_without_diacritics_reads_the_record_
         await expect(tree).to_contain_text("Cục Hải quan thành phố Hà Nội")
         await expect(tree).to_contain_text(team["name"])
         await expect(tree).not_to_contain_text("Cục Hải quan Thành phố Hồ Chí Minh")
+        await assert_accessible(page)
 
         await tree.get_by_role("link", name=team["name"]).click()
         await expect(page.locator("h1")).to_have_text(team["name"])
@@ -110,6 +130,7 @@ async def test_a_local_admin_finds_a_person_without_diacritics_reads_the_record_
         staff = page.locator("table.staff")
         await expect(staff).to_contain_text("Trần Văn Bình")
         await expect(staff).to_contain_text("23/11/1979")
+        await assert_accessible(page)
 
         await page.fill("#q", "dang thi hong")
         await page.click("form.search button")
@@ -126,12 +147,14 @@ async def test_a_local_admin_finds_a_person_without_diacritics_reads_the_record_
         await expect(placements).to_contain_text("Kiểm tra viên hải quan")
         await expect(placements).to_contain_text("12/QĐ-HQHN ngày 20/06/2010")
         await expect(page.locator("#section-salary")).to_be_visible()
+        await assert_accessible(page)
 
         refused = await page.goto(f"{gateway}/web/persons/{far['id']}")
         assert refused is not None
         assert refused.status == 404
         await expect(page.locator("h1")).to_have_text("Không tìm thấy")
         await expect(page.locator("main")).not_to_contain_text("Lê Thị Phương Thảo")
+        await assert_accessible(page)
 
         no_token = await page.request.post(f"{gateway}/web/logout", form={"csrf_token": ""}, max_redirects=0)
         assert no_token.status == 403
@@ -142,6 +165,7 @@ async def test_a_local_admin_finds_a_person_without_diacritics_reads_the_record_
         await page.get_by_role("button", name="Đăng xuất").click()
         await expect(page).to_have_url(f"{gateway}/web/logged-out", timeout=WAIT_MS)
         await expect(page.locator("h1")).to_have_text("Bạn đã đăng xuất")
+        await assert_accessible(page)
         await page.goto(f"{gateway}/web/units")
         await expect(page.locator("#kc-login")).to_be_visible(timeout=WAIT_MS)
         assert page.url.startswith(system.infra.issuer), "the Keycloak session ended with the logout"
@@ -153,12 +177,13 @@ async def test_the_system_admin_sees_the_whole_tree_and_a_local_officer_only_its
     gateway = system.gateway_url
     nhung, far = hanoi_and_hcm["nhung"], hanoi_and_hcm["far"]
     async with chromium() as browser:
-        admin = await browser.new_page()
+        admin = await (await browser.new_context(bypass_csp=True)).new_page()
         await admin.goto(f"{gateway}/")
         await _log_in(admin, system, ADMIN)
         await expect(admin).to_have_url(f"{gateway}/web/", timeout=WAIT_MS)
         await expect(admin.locator("#me-tier")).to_have_text("Quản trị hệ thống")
         await expect(admin.locator("#me-unit")).to_have_text("Tổng cục Hải quan")
+        await assert_accessible(admin)
         await admin.get_by_role("link", name="Cây đơn vị", exact=True).click()
         tree = admin.locator("table.tree")
         await expect(tree).to_contain_text("Tổng cục Hải quan")
@@ -167,7 +192,7 @@ async def test_the_system_admin_sees_the_whole_tree_and_a_local_officer_only_its
         await admin.goto(f"{gateway}/web/persons/{far['id']}")
         await expect(admin.locator("h1")).to_have_text("Lê Thị Phương Thảo")
 
-        officer_context = await browser.new_context()
+        officer_context = await browser.new_context(bypass_csp=True)
         officer = await officer_context.new_page()
         await officer.goto(f"{gateway}/web/persons/{nhung['id']}")
         await _log_in(officer, system, "nhansu1.hanoi")
