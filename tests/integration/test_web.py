@@ -192,12 +192,16 @@ async def test_the_system_admin_sees_the_whole_tree_and_a_local_officer_only_its
         await admin.goto(f"{gateway}/web/persons/{far['id']}")
         await expect(admin.locator("h1")).to_have_text("Lê Thị Phương Thảo")
 
-        officer_context = await browser.new_context(bypass_csp=True)
+        officer_context = await browser.new_context()  # the pages as served: their CSP in force
         officer = await officer_context.new_page()
         await officer.goto(f"{gateway}/web/persons/{nhung['id']}")
         await _log_in(officer, system, "nhansu1.hanoi")
         await expect(officer).to_have_url(f"{gateway}/web/persons/{nhung['id']}", timeout=WAIT_MS)
         await expect(officer.locator("h1")).to_have_text("Đặng Thị Hồng Nhung")
+        banner = officer.locator("header.top")
+        assert await banner.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(11, 79, 138)", (
+            "the stylesheet is allowed by the pages' CSP"
+        )
         await expect(officer.locator("#section-placements")).to_contain_text("Kiểm tra viên hải quan")
         await expect(officer.locator("#section-salary")).to_have_count(0)
         refused = await officer.goto(f"{gateway}/web/persons/{far['id']}")

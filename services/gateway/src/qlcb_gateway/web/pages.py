@@ -31,7 +31,7 @@ from qlcb_gateway.backends import Backends
 from qlcb_gateway.errors import field_violations
 from qlcb_gateway.routes.organisation import get_unit, headcount, list_units, person_public
 from qlcb_gateway.routes.record import whole_record
-from qlcb_gateway.schemas import PersonPublic, UnitPublic
+from qlcb_gateway.schemas import Headcount, PersonPublic, UnitPublic
 from qlcb_gateway.web.keycloak import KeycloakRefused
 from qlcb_gateway.web.session import PATH, PendingLogin, SessionExpired, SessionRefused, WebSession, new_csrf_token
 from qlcb_gateway.web.state import WebState
@@ -40,6 +40,8 @@ router = APIRouter(prefix=PATH, include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 PAGE_SIZE = 25
+HEADCOUNT_CALLS = 16
+"""Headcounts the unit tree asks of reports at once (one call a unit)."""
 SEARCH_MAX = 150
 
 TIER_LABELS = {
@@ -342,7 +344,13 @@ async def units(request: Request) -> Response:
     visit = await signed_in(request)
     backends = backends_of(request)
     found = await list_units(visit.principal, backends)
-    counts = await asyncio.gather(*(headcount(u.id, visit.principal, backends) for u in found), return_exceptions=True)
+    calls = asyncio.Semaphore(HEADCOUNT_CALLS)
+
+    async def counted(unit: UnitPublic) -> Headcount:
+        async with calls:
+            return await headcount(unit.id, visit.principal, backends)
+
+    counts = await asyncio.gather(*(counted(u) for u in found), return_exceptions=True)
     top = min((u.path.count("/") for u in found), default=0)
     rows = []
     for unit, count in zip(found, counts, strict=True):
