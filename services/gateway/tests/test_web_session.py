@@ -86,19 +86,17 @@ class Keycloak:
         return httpx.Response(200, json={"access_token": "access-2", "refresh_token": "refresh-2"})
 
 
-def unavailable() -> grpc.aio.AioRpcError:
-    return grpc.aio.AioRpcError(
-        grpc.StatusCode.UNAVAILABLE, grpc.aio.Metadata(), grpc.aio.Metadata(), details="personnel: connection refused"
-    )
+def rpc_error(code: grpc.StatusCode, details: str) -> grpc.aio.AioRpcError:
+    return grpc.aio.AioRpcError(code, grpc.aio.Metadata(), grpc.aio.Metadata(), details=details)
 
 
 class Personnel:
     def __init__(self) -> None:
-        self.down = False
+        self.fails: grpc.StatusCode | None = None
 
     async def ListUnits(self, request: Any, **options: Any) -> personnel_pb2.ListUnitsResponse:
-        if self.down:
-            raise unavailable()
+        if self.fails is not None:
+            raise rpc_error(self.fails, "personnel: connection refused to 10.0.0.7, scope /TCHQ/HQHN")
         unit = personnel_pb2.Unit(
             id="u1", code="HQHN", name="Cục Hải quan Hà Nội", kind=personnel_pb2.UNIT_KIND_PROVINCIAL_DEPARTMENT
         )
@@ -245,7 +243,7 @@ def test_a_refused_refresh_goes_back_to_the_login(page: Page) -> None:
 
 def test_a_backend_down_is_a_page_saying_so_with_the_security_headers(page: Page) -> None:
     logged_in(page)
-    page.personnel.down = True
+    page.personnel.fails = grpc.StatusCode.UNAVAILABLE
     response = page.client.get("/web/units")
     assert response.status_code == 503
     assert "Hệ thống tạm thời không phục vụ được" in response.text
@@ -257,6 +255,17 @@ def test_a_backend_down_is_a_page_saying_so_with_the_security_headers(page: Page
     assert "script-src" not in policy
     assert response.headers["x-frame-options"] == "DENY"
     assert response.headers["referrer-policy"] == "same-origin"
+
+
+def test_a_refusal_is_a_page_saying_so_in_vietnamese_without_the_backends_words(page: Page) -> None:
+    logged_in(page)
+    page.personnel.fails = grpc.StatusCode.PERMISSION_DENIED
+    refused = page.client.get("/web/units")
+    assert refused.status_code == 403
+    assert "Tài khoản của bạn không có quyền xem hoặc làm việc này." in refused.text
+    assert "10.0.0.7" not in refused.text
+    page.personnel.fails = grpc.StatusCode.UNAUTHENTICATED
+    assert page.client.get("/web/units").status_code == 303, "a token the backend refuses means a new login"
 
 
 def test_the_logout_needs_the_forms_csrf_token_then_ends_the_keycloak_session(page: Page) -> None:
