@@ -18,9 +18,10 @@ import pytest
 from cryptography.fernet import Fernet
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from google.rpc import error_details_pb2, status_pb2
 from starlette.responses import Response
 
-from qlcb.personnel.v1 import personnel_pb2
+from qlcb.personnel.v1 import personnel_pb2, search_pb2
 from qlcb_common.auth import AuthError, Principal
 from qlcb_gateway import web
 from qlcb_gateway.web.keycloak import WebClient
@@ -90,6 +91,9 @@ def rpc_error(code: grpc.StatusCode, details: str) -> grpc.aio.AioRpcError:
     return grpc.aio.AioRpcError(code, grpc.aio.Metadata(), grpc.aio.Metadata(), details=details)
 
 
+HQHN_KIND = personnel_pb2.UNIT_KIND_PROVINCIAL_DEPARTMENT
+
+
 class Personnel:
     def __init__(self) -> None:
         self.fails: grpc.StatusCode | None = None
@@ -102,6 +106,38 @@ class Personnel:
         )
         unit.path = "/TCHQ/HQHN"
         return personnel_pb2.ListUnitsResponse(units=[unit])
+
+    async def GetUnit(self, request: Any, **options: Any) -> personnel_pb2.GetUnitResponse:
+        return personnel_pb2.GetUnitResponse(
+            unit=personnel_pb2.Unit(id=request.id, name="Cục Hải quan Hà Nội", kind=HQHN_KIND)
+        )
+
+
+class Search:
+    """Thirty people in the unit, one page at a time; a query of digits stands for one personnel refuses."""
+
+    async def SearchPersons(self, request: Any, **options: Any) -> search_pb2.SearchPersonsResponse:
+        if request.q.isdigit():
+            status = status_pb2.Status(code=grpc.StatusCode.INVALID_ARGUMENT.value[0], message="q")
+            detail = error_details_pb2.BadRequest(
+                field_violations=[
+                    error_details_pb2.BadRequest.FieldViolation(field="q", description="Họ tên phải có chữ")
+                ]
+            )
+            status.details.add().Pack(detail)
+            raise grpc.aio.AioRpcError(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                grpc.aio.Metadata(),
+                grpc.aio.Metadata(("grpc-status-details-bin", status.SerializeToString())),
+                details="q",
+            )
+        person = personnel_pb2.Person(
+            id="p1", full_name="Đặng Thị Hồng Nhung", date_of_birth="1986-04-09", sex=personnel_pb2.SEX_FEMALE
+        )
+        person.status = personnel_pb2.PERSON_STATUS_ACTIVE
+        return search_pb2.SearchPersonsResponse(
+            persons=[person], total=30, page=request.page, page_size=request.page_size
+        )
 
 
 @dataclass
@@ -124,7 +160,9 @@ def page() -> Iterator[Page]:
     app.state.web = WebState(cookies, WebClient(ISSUER, "qlcb-gateway", http), http, security_headers(ISSUER))
     app.state.verifier = verifier
     app.state.backends = SimpleNamespace(
-        personnel=personnel, call_options=lambda token: {"metadata": (("authorization", f"Bearer {token}"),)}
+        personnel=personnel,
+        search=Search(),
+        call_options=lambda token: {"metadata": (("authorization", f"Bearer {token}"),)},
     )
     with TestClient(app, base_url="http://gateway.test", follow_redirects=False) as client:
         yield Page(client, cookies, clock, keycloak, verifier, personnel)
@@ -266,6 +304,23 @@ def test_a_refusal_is_a_page_saying_so_in_vietnamese_without_the_backends_words(
     assert "10.0.0.7" not in refused.text
     page.personnel.fails = grpc.StatusCode.UNAUTHENTICATED
     assert page.client.get("/web/units").status_code == 303, "a token the backend refuses means a new login"
+
+
+def test_the_staff_list_pages_with_dates_as_ddmmyyyy_and_shows_a_refused_query_beside_the_box(page: Page) -> None:
+    logged_in(page)
+    second = page.client.get("/web/units/u1", params={"q": "dang", "page": "2"})
+    assert second.status_code == 200
+    assert "30 người" in second.text
+    assert "09/04/1986" in second.text
+    assert "Trang 2/2" in second.text
+    assert 'href="/web/units/u1?q=dang&amp;page=1"' in second.text
+    assert "Trang sau" not in second.text
+    assert "Trang 1/2" in page.client.get("/web/units/u1", params={"page": "x"}).text
+
+    refused = page.client.get("/web/units/u1", params={"q": "123"})
+    assert refused.status_code == 422
+    assert "Họ tên phải có chữ" in refused.text
+    assert 'aria-invalid="true"' in refused.text
 
 
 def test_the_logout_needs_the_forms_csrf_token_then_ends_the_keycloak_session(page: Page) -> None:
