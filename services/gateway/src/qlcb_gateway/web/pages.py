@@ -343,7 +343,8 @@ class TreeRow:
 async def units(request: Request) -> Response:
     visit = await signed_in(request)
     backends = backends_of(request)
-    found = await list_units(visit.principal, backends)
+    # Each unit right under its parent: by the path's segments, not its text ("/A/B-C" sorts before "/A/B/D").
+    found = sorted(await list_units(visit.principal, backends), key=lambda unit: unit.path.split("/"))
     calls = asyncio.Semaphore(HEADCOUNT_CALLS)
 
     async def counted(unit: UnitPublic) -> Headcount:
