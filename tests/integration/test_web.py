@@ -213,6 +213,8 @@ async def test_the_system_admin_sees_the_whole_tree_and_a_local_officer_only_its
         assert "default-src 'none'" in headers["content-security-policy"]
         assert headers["x-frame-options"] == "DENY"
         assert headers["referrer-policy"] == "same-origin"
-        session_cookies = [c for c in await officer_context.cookies(gateway) if c["name"].startswith("qlcb_web")]
+        session_cookies = [
+            c for c in await officer_context.cookies(f"{gateway}/web/") if c["name"].startswith("qlcb_web")
+        ]
         assert session_cookies
         assert all(c["httpOnly"] and c["sameSite"] == "Lax" and c["path"] == "/web" for c in session_cookies)
