@@ -11,7 +11,7 @@ up: setup
 	$(VENV)/python -m qlcb_devstack up $(if $(TLS),--tls)
 
 test:
-	scripts/bootstrap.sh --postgres --promtool --prometheus --helm --docker
+	scripts/bootstrap.sh --postgres --promtool --prometheus --helm --docker --browser
 	$(MAKE) lint
 	$(VENV)/pytest
 

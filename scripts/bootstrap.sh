@@ -10,7 +10,9 @@
 # from deploy/helm/checkov/requirements.lock, both cached in the state folder by version;
 # with --docker, what builds and runs the container images (make images, docker-compose.yml):
 # Debian's docker.io (the engine, started by qlcb_devstack when none runs), docker-compose and
-# mmdebstrap (the base image).
+# mmdebstrap (the base image); with --browser, Debian's chromium, which the web pages' tests drive
+# headless through Playwright (tests/integration/test_web.py; Playwright's own browser download is not used),
+# and axe-core from npm (pinned, in the state folder), the accessibility check those tests run in each page.
 # Keycloak and NATS are fetched on first use by qlcb_devstack (cached in the state folder).
 set -euo pipefail
 
@@ -22,7 +24,9 @@ want_promtool=0
 want_prometheus=0
 want_helm=0
 want_docker=0
+want_browser=0
 helm_version=v3.22.0
+axe_version=4.14.1
 for arg in "$@"; do
   case $arg in
     --postgres) want_postgres=1 ;;
@@ -30,6 +34,7 @@ for arg in "$@"; do
     --prometheus) want_prometheus=1 ;;
     --helm) want_helm=1 ;;
     --docker) want_docker=1 ;;
+    --browser) want_browser=1 ;;
     *) echo "unknown option: $arg" >&2; exit 2 ;;
   esac
 done
@@ -118,4 +123,24 @@ if [ "$want_docker" = 1 ] && { [ ! -x /usr/sbin/dockerd ] || ! command -v docker
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
     docker.io docker-compose mmdebstrap >/dev/null
+fi
+
+if [ "$want_browser" = 1 ] && { ! command -v chromium >/dev/null || ! command -v npm >/dev/null; }; then
+  echo "installing Chromium (chromium) and npm from Debian's packages" >&2
+  sudo_cmd=()
+  [ "$(id -u)" = 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  packages=(chromium)
+  command -v npm >/dev/null || packages+=(npm)
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+fi
+
+if [ "$want_browser" = 1 ]; then
+  axe="$state/axe-core/$axe_version"
+  if [ ! -f "$axe/node_modules/axe-core/axe.min.js" ]; then
+    echo "installing axe-core $axe_version from npm" >&2
+    mkdir -p "$axe"
+    npm install --prefix "$axe" --no-save --no-package-lock --no-audit --no-fund --ignore-scripts \
+      "axe-core@$axe_version" >/dev/null
+  fi
 fi

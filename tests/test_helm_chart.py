@@ -292,7 +292,10 @@ def test_each_service_gets_exactly_settings_it_reads_and_every_one_it_requires(e
         assert env["QLCB_OIDC_ISSUER"] == "https://login.qlcb.example.org/realms/qlcb"
         assert env[ENVIRONMENT_VARIABLE] == "production"
         for name, value in env.items():
-            secret = any(word in name for word in ("PASSWORD", "SECRET", "DATABASE_URL", "CREDENTIAL_KEYS", "STORES"))
+            secret = any(
+                word in name
+                for word in ("PASSWORD", "SECRET", "SESSION_KEY", "DATABASE_URL", "CREDENTIAL_KEYS", "STORES")
+            )
             assert not secret or value is None, f"{service}: {name} is a plain value, not from its Secret"
 
 
@@ -303,6 +306,7 @@ SECRET_SAMPLES = {
     "CREDENTIAL_KEYS": json.dumps([Fernet.generate_key().decode()]),
     "SMTP_PASSWORD": "secret",
     "SIGNING_SECRET": "a-signing-secret-of-at-least-32-characters",
+    "WEB_SESSION_KEY": Fernet.generate_key().decode(),
     "STORES": json.dumps({"personnel": "postgresql+asyncpg://backup:secret@db.qlcb-infra:5432/personnel"}),
     "BACKUP_KEYS": json.dumps({"k1": base64.b64encode(os.urandom(32)).decode()}),
 }

@@ -102,6 +102,9 @@ def test_printed_logins_work_with_their_tier_and_unit(demo: str, demo_ports: Sta
     banner = _read(demo)
     assert banner.gateway_url == f"http://127.0.0.1:{demo_ports.gateway_port}"
     assert banner.keycloak_url == f"http://localhost:{demo_ports.keycloak_port}"
+    first_address = re.search(r"^  [^/\n]+\s(https?://\S+)$", demo, flags=re.MULTILINE)
+    assert first_address is not None
+    assert first_address.group(1) == f"{banner.gateway_url}/web/", "the web pages' address comes first"
     assert {tier for _, tier, _, _ in banner.logins} == {t.value for t in Tier}
     assert [sections for _, tier, _, sections in banner.logins if tier == "local-officer"] == [
         "identity, work_history, movement"

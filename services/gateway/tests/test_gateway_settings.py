@@ -1,5 +1,5 @@
 """Outside development the gateway calls its backends over TLS only, and a TLS setting it cannot
-use stops it at start-up naming the setting."""
+use stops it at start-up naming the setting; so does a web session key that is missing or not one."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.fernet import Fernet
 from pydantic import ValidationError
 
 from qlcb_common.settings import Environment
@@ -19,6 +20,7 @@ TARGETS = {
     "personnel_target": "personnel:8101",
     "reports_target": "reports:8102",
     "backup_target": "backup:8103",
+    "web_session_key": Fernet.generate_key().decode(),
 }
 
 
@@ -86,4 +88,21 @@ def test_tls_settings_that_cannot_work_are_refused_naming_them(tls: TlsFiles, tm
     )
     assert "QLCB_GATEWAY_IDENTITY_TLS_CA_FILE needs an https:// QLCB_GATEWAY_IDENTITY_URL" in _refusal(
         Environment.DEVELOPMENT, identity_url="http://identity:8081", identity_tls_ca_file=tls.ca
+    )
+
+
+def test_outside_development_the_web_session_key_is_required(tls: TlsFiles) -> None:
+    encrypted = {
+        "identity_url": "https://identity:8081",
+        "grpc_tls_ca_file": tls.ca,
+        "grpc_tls_cert_file": tls.client_cert,
+        "grpc_tls_key_file": tls.client_key,
+    }
+    assert "QLCB_GATEWAY_WEB_SESSION_KEY is unset" in _refusal(
+        Environment.PRODUCTION, **encrypted, web_session_key=None
+    )
+    development = _settings(Environment.DEVELOPMENT, identity_url="http://identity:8081", web_session_key=None)
+    Fernet(development.session_key())  # made at start, a working key
+    assert "QLCB_GATEWAY_WEB_SESSION_KEY is not a Fernet key" in _refusal(
+        Environment.DEVELOPMENT, identity_url="http://identity:8081", web_session_key="not-a-key"
     )

@@ -9,7 +9,7 @@ from qlcb_common.auth import TokenVerifier
 from qlcb_common.http_app import install_error_handlers, instrument
 from qlcb_common.ops_http import Readiness
 from qlcb_common.settings import HttpApiSettings, OidcSettings
-from qlcb_gateway import errors
+from qlcb_gateway import errors, web
 from qlcb_gateway.backends import Backends
 from qlcb_gateway.dependencies import SERVICE
 from qlcb_gateway.resume_files import register_fonts
@@ -36,6 +36,7 @@ from qlcb_gateway.routes import (
     transfers,
 )
 from qlcb_gateway.settings import GatewaySettings
+from qlcb_gateway.web.state import WebState
 
 UPLOAD_PATHS = ("/v1/imports/",)
 """The routes that take files (the bulk import): their bodies may be up to QLCB_HTTP_MAX_UPLOAD_BYTES."""
@@ -50,11 +51,14 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         given = settings or GatewaySettings()  # type: ignore[call-arg]
         register_fonts(given.resume_font_dir)
-        app.state.verifier = TokenVerifier(oidc or OidcSettings(), SERVICE)  # type: ignore[call-arg]
+        given_oidc = oidc or OidcSettings()  # type: ignore[call-arg]
+        app.state.verifier = TokenVerifier(given_oidc, SERVICE)
         app.state.backends = Backends.connect(given)
+        app.state.web = WebState.connect(given, given_oidc)
         try:
             yield
         finally:
+            await app.state.web.close()
             await app.state.backends.close()
 
     app = FastAPI(
@@ -91,4 +95,5 @@ def create_app(
         imports,
     ):
         app.include_router(module.router)
+    web.install(app)
     return app

@@ -2,10 +2,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AnyHttpUrl, Field, ValidationInfo, field_validator, model_validator
+from cryptography.fernet import Fernet
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from qlcb_common.settings import EnvironmentSettings, ServiceSettings, given_together, readable_pem, setting_name
+from qlcb_common.settings import (
+    ENVIRONMENT_VARIABLE,
+    Environment,
+    EnvironmentSettings,
+    ServiceSettings,
+    given_together,
+    readable_pem,
+    setting_name,
+)
 
 BACKENDS = ("personnel", "reports", "backup")
 TARGETS = (
@@ -66,6 +75,54 @@ class GatewaySettings(ServiceSettings, EnvironmentSettings):
         le=500,
         description="Most resumes one GET /v1/units/{id}/resumes prints; a unit with more people is refused (422)",
     )
+
+    web_client_id: str = Field(
+        default="qlcb-gateway",
+        min_length=1,
+        description="The Keycloak client the web pages log in with: public, authorization code with PKCE (S256), "
+        "its redirect URIs allowing <the gateway's address>/web/callback",
+    )
+    web_session_key: SecretStr | None = Field(
+        default=None,
+        description="Fernet key (32 random bytes, URL-safe base64) sealing the web pages' session cookie, from a "
+        "secret; every replica holds the same one. Unset: refused outside development; in development each start "
+        "makes its own, so a restart ends the sessions",
+    )
+    web_session_idle_seconds: int = Field(
+        default=1800,
+        ge=60,
+        le=86400,
+        description="A web session not used for this long ends (the next page asks for a login again); the cookie "
+        "is sealed again whenever the access token is refreshed",
+    )
+
+    @field_validator("web_session_key")
+    @classmethod
+    def _fernet_key(cls, key: SecretStr | None) -> SecretStr | None:
+        if key is not None:
+            try:
+                Fernet(key.get_secret_value())
+            except ValueError as exc:
+                raise ValueError(
+                    f"{setting_name(cls, 'web_session_key')} is not a Fernet key (32 bytes in URL-safe base64)"
+                ) from exc
+        return key
+
+    @model_validator(mode="after")
+    def _session_key_outside_development(self) -> GatewaySettings:
+        if self.web_session_key is None and self.environment is not Environment.DEVELOPMENT:
+            raise ValueError(
+                f"{setting_name(type(self), 'web_session_key')} is unset: the web sessions would be sealed with a key "
+                f"no other replica holds and lost at every restart. Refused because {ENVIRONMENT_VARIABLE} is "
+                f"{self.environment.value}; only {ENVIRONMENT_VARIABLE}=development makes one at start"
+            )
+        return self
+
+    def session_key(self) -> str:
+        """The key sealing the web sessions: the configured one, or in development one made now."""
+        if self.web_session_key is None:
+            return Fernet.generate_key().decode()
+        return self.web_session_key.get_secret_value()
 
     @field_validator("grpc_tls_ca_file", "grpc_tls_cert_file", "grpc_tls_key_file", "identity_tls_ca_file")
     @classmethod

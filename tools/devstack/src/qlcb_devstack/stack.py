@@ -147,6 +147,7 @@ class ServiceStack:
         self.credential_key = Fernet.generate_key().decode()
         self.backup_keys = {"dev-1": base64.b64encode(secrets.token_bytes(32)).decode()}
         self.signing_secret = secrets.token_urlsafe(32)
+        self.web_session_key = Fernet.generate_key().decode()
         self._replica_ports: dict[str, tuple[int, int]] = {}
         for service, count in (replicas or {}).items():
             if service not in GRPC_SERVICES or count < 1:
@@ -327,6 +328,7 @@ class ServiceStack:
             for backend in GRPC_SERVICES:
                 env[f"{prefix}{backend.upper()}_TARGET"] = self.backend_target(backend)
             env[prefix + "IDENTITY_URL"] = self.identity_url
+            env[prefix + "WEB_SESSION_KEY"] = self.web_session_key
         if self.tls is not None:
             env.update(self._tls_env(service, prefix, self.tls))
         return ManagedProcess(

@@ -74,6 +74,7 @@ def _print_banner(services: ServiceStack, people: int, seeding_seconds: float, r
         "",
         "QLCB — Hệ thống Quản lý cán bộ tập trung is running.",
         "",
+        f"  Web (đăng nhập)      {services.gateway_url}/web/",
         f"  REST API (OpenAPI)   {services.gateway_url}/docs",
         f"  Identity             {services.identity_url}/docs",
         f"  Keycloak account     {kc}/realms/{REALM}/account",

@@ -1,0 +1,23 @@
+"""The web pages officers log in to, served by the gateway under /web (ADR 0033): server-rendered
+Jinja2 templates calling the backends with the logged-in user's access token, as the REST routes do."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from starlette.staticfiles import StaticFiles
+
+from qlcb_gateway.web import pages
+from qlcb_gateway.web.session import PATH
+from qlcb_gateway.web.state import SecurityHeaders
+
+STATIC = Path(__file__).parent / "static"
+
+
+def install(app: FastAPI) -> None:
+    app.include_router(pages.router)
+    app.add_api_route("/", pages.root, include_in_schema=False)
+    app.mount(PATH + "/static", StaticFiles(directory=STATIC), name="web-static")
+    app.add_middleware(SecurityHeaders)
+    pages.install_error_pages(app)

@@ -1,0 +1,494 @@
+"""The pages: login and logout through Keycloak, home, the unit tree, a unit's staff list with its
+search, a person's record; and the pages of a refusal, of something not found, of a backend down.
+
+Each page calls the REST routes' own functions, or the same backend stubs with the same options,
+with the logged-in user's access token: the services decide what the caller may see, and a page
+shows what they return or their refusal, never more."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import math
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+import grpc
+import httpx
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from qlcb.personnel.v1 import search_pb2
+from qlcb_common.auth import AuthError, Principal, TokenVerifier
+from qlcb_common.record_sections import SECTIONS, Kind
+from qlcb_common.tiers import Tier
+from qlcb_gateway import errors
+from qlcb_gateway.backends import Backends
+from qlcb_gateway.errors import field_violations
+from qlcb_gateway.routes.organisation import get_unit, headcount, list_units, person_public
+from qlcb_gateway.routes.record import whole_record
+from qlcb_gateway.schemas import Headcount, PersonPublic, UnitPublic
+from qlcb_gateway.web.keycloak import KeycloakRefused
+from qlcb_gateway.web.session import PATH, PendingLogin, SessionExpired, SessionRefused, WebSession, new_csrf_token
+from qlcb_gateway.web.state import WebState
+
+router = APIRouter(prefix=PATH, include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+PAGE_SIZE = 25
+HEADCOUNT_CALLS = 16
+"""Headcounts the unit tree asks of reports at once (one call a unit)."""
+SEARCH_MAX = 150
+
+TIER_LABELS = {
+    Tier.SYSTEM_ADMIN: "Quản trị hệ thống",
+    Tier.SECTOR_HR: "Cán bộ Vụ Tổ chức cán bộ (toàn ngành)",
+    Tier.SECTOR_VIEWER: "Lãnh đạo Vụ Tổ chức cán bộ (xem toàn ngành)",
+    Tier.HQ_DEPARTMENT: "Vụ thuộc Tổng cục",
+    Tier.HQ_UNIT: "Cục, đơn vị thuộc Tổng cục",
+    Tier.LOCAL_ADMIN: "Quản trị đơn vị",
+    Tier.LOCAL_OFFICER: "Cán bộ nhân sự đơn vị",
+    Tier.UNIT_LEADER: "Thủ trưởng đơn vị",
+    Tier.SELF: "Cán bộ, công chức (hồ sơ của mình)",
+}
+SEX_LABELS = {"male": "Nam", "female": "Nữ"}
+STATUS_LABELS = {"active": "Đang công tác", "retired": "Nghỉ hưu", "resigned": "Thôi việc", "deceased": "Từ trần"}
+CHANGE_LABELS = {
+    "recorded": "Ghi nhận",
+    "corrected": "Đính chính",
+    "closed": "Đã kết thúc",
+    "reopened": "Mở lại",
+    "retracted": "Đã rút",
+}
+
+REFUSALS = {
+    403: ("Không có quyền", "Tài khoản của bạn không có quyền xem hoặc làm việc này."),
+    404: (
+        "Không tìm thấy",
+        "Không tìm thấy nội dung này, hoặc nó nằm ngoài phạm vi tài khoản của bạn được xem.",
+    ),
+    503: (
+        "Hệ thống tạm thời không phục vụ được",
+        "Một dịch vụ của hệ thống đang không trả lời. Xin thử lại sau ít phút; "
+        "nếu vẫn vậy, hãy báo cho quản trị hệ thống.",
+    ),
+}
+_PAGE_STATUS = {
+    grpc.StatusCode.PERMISSION_DENIED: 403,
+    grpc.StatusCode.NOT_FOUND: 404,
+    grpc.StatusCode.UNAVAILABLE: 503,
+    grpc.StatusCode.DEADLINE_EXCEEDED: 503,
+}
+
+
+def vn_date(value: date | datetime | str | None) -> str:
+    """dd/mm/yyyy, as Vietnamese documents write dates; empty for none."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:10])
+    return value.strftime("%d/%m/%Y")
+
+
+templates.env.filters["vn_date"] = vn_date
+
+
+class LoginRequired(Exception):
+    """No usable session: the browser goes to the login, then back to the page it asked for."""
+
+
+class KeycloakDown(Exception):
+    """Keycloak could not be reached to refresh or finish a login."""
+
+
+@dataclass(frozen=True)
+class Visit:
+    """The logged-in caller of a page, and its session, renewed if its access token was refreshed."""
+
+    principal: Principal
+    session: WebSession
+    renewed: bool
+
+
+def web_state(request: Request) -> WebState:
+    state: WebState = request.app.state.web
+    return state
+
+
+def backends_of(request: Request) -> Backends:
+    found: Backends = request.app.state.backends
+    return found
+
+
+def secure(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+async def signed_in(request: Request) -> Visit:
+    """The caller as its session says, its access token refreshed when it has expired. Raises
+    LoginRequired when there is no session, or it has ended (idle too long, refused by Keycloak)."""
+    web = web_state(request)
+    verifier: TokenVerifier = request.app.state.verifier
+    try:
+        session = web.cookies.read(request.cookies)
+    except (SessionRefused, SessionExpired) as exc:
+        raise LoginRequired from exc
+    if session is None:
+        raise LoginRequired
+    try:
+        return Visit(await verifier.verify(session.access_token), session, renewed=False)
+    except AuthError as exc:
+        if exc.reason != "expired":
+            raise LoginRequired from exc
+    try:
+        tokens = await web.client.refresh(session.refresh_token, session.id_token)
+    except KeycloakRefused as exc:
+        raise LoginRequired from exc
+    except httpx.HTTPError as exc:
+        raise KeycloakDown from exc
+    renewed = replace(
+        session, access_token=tokens.access_token, refresh_token=tokens.refresh_token, id_token=tokens.id_token
+    )
+    try:
+        return Visit(await verifier.verify(renewed.access_token), renewed, renewed=True)
+    except AuthError as exc:
+        raise LoginRequired from exc
+
+
+def render(
+    request: Request, visit: Visit | None, template: str, context: dict[str, Any], status_code: int = 200
+) -> Response:
+    if visit is not None:
+        context = {"me": who(visit.principal), "csrf_token": visit.session.csrf_token, **context}
+    response = templates.TemplateResponse(request, template, context, status_code=status_code)
+    if visit is not None and visit.renewed:
+        web_state(request).cookies.write(response, visit.session, secure=secure(request))
+    return response
+
+
+@dataclass(frozen=True)
+class Who:
+    username: str
+    name: str
+    tier: str
+    unit_path: str
+
+
+def who(principal: Principal) -> Who:
+    tiers = [TIER_LABELS[tier] for tier in Tier if tier.value in principal.roles]
+    name = principal.claims.get("name")
+    return Who(
+        username=principal.username,
+        name=name if isinstance(name, str) else "",
+        tier=", ".join(tiers) or "Không có vai trò nào",
+        unit_path=principal.unit_path or "",
+    )
+
+
+def error_page(request: Request, status_code: int, title: str = "", message: str = "") -> Response:
+    default_title, default_message = REFUSALS.get(status_code, ("Có lỗi", "Không thực hiện được yêu cầu."))
+    return templates.TemplateResponse(
+        request,
+        "error.html",
+        {"title": title or default_title, "message": message or default_message, "status": status_code},
+        status_code=status_code,
+    )
+
+
+def login_redirect(request: Request) -> Response:
+    asked = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    target = request.url_for("web_login").include_query_params(next=asked if request.method == "GET" else PATH + "/")
+    response = RedirectResponse(str(target), status_code=303)
+    web_state(request).cookies.clear(response, secure=secure(request))
+    return response
+
+
+def install_error_pages(app: FastAPI) -> None:
+    """A backend's refusal on a page becomes a page saying so in Vietnamese; on the REST API it stays
+    the JSON problem it was."""
+
+    async def grpc_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, grpc.aio.AioRpcError)
+        if not request.url.path.startswith(PATH + "/"):
+            return await errors.grpc_error_handler(request, exc)
+        if exc.code() is grpc.StatusCode.UNAUTHENTICATED:
+            return login_redirect(request)
+        return error_page(request, _PAGE_STATUS.get(exc.code(), 502))
+
+    async def login_required(request: Request, _exc: Exception) -> Response:
+        return login_redirect(request)
+
+    async def keycloak_down(request: Request, _exc: Exception) -> Response:
+        return error_page(request, 503)
+
+    app.add_exception_handler(grpc.aio.AioRpcError, grpc_error)
+    app.add_exception_handler(LoginRequired, login_required)
+    app.add_exception_handler(KeycloakDown, keycloak_down)
+
+
+def safe_next(asked: str | None) -> str:
+    """A page of this site to return to after the login; anything else (another site) is the home page."""
+    if asked and asked.startswith(PATH + "/") and not asked.startswith("//") and "\\" not in asked:
+        return asked
+    return PATH + "/"
+
+
+async def root() -> RedirectResponse:
+    return RedirectResponse(PATH + "/", status_code=307)
+
+
+@router.get("/login", name="web_login")
+async def login(request: Request, next: str | None = None) -> Response:
+    web = web_state(request)
+    pending = PendingLogin.begin(safe_next(next))
+    target = web.client.authorization_url(
+        redirect_uri=str(request.url_for("web_callback")), state=pending.state, verifier=pending.verifier
+    )
+    response = RedirectResponse(target, status_code=303)
+    web.cookies.write_login(response, pending, secure=secure(request))
+    return response
+
+
+@router.get("/callback", name="web_callback")
+async def callback(request: Request, code: str = "", state: str = "", error: str = "") -> Response:
+    web = web_state(request)
+    pending = web.cookies.read_login(request.cookies)
+    again = "Hãy đăng nhập lại."
+    if pending is None or not hmac.compare_digest(pending.state.encode(), state.encode()):
+        return error_page(request, 400, "Phiên đăng nhập không hợp lệ", f"Lần đăng nhập này đã quá hạn. {again}")
+    if error or not code:
+        return error_page(request, 400, "Đăng nhập không thành công", f"Keycloak không cho đăng nhập. {again}")
+    try:
+        tokens = await web.client.exchange(
+            code=code, verifier=pending.verifier, redirect_uri=str(request.url_for("web_callback"))
+        )
+    except KeycloakRefused:
+        return error_page(request, 400, "Đăng nhập không thành công", f"Mã đăng nhập không còn dùng được. {again}")
+    except httpx.HTTPError as exc:
+        raise KeycloakDown from exc
+    verifier: TokenVerifier = request.app.state.verifier
+    try:
+        await verifier.verify(tokens.access_token)
+    except AuthError:
+        return error_page(request, 403, message="Tài khoản này không dùng được các trang của hệ thống.")
+    session = WebSession(tokens.access_token, tokens.refresh_token, tokens.id_token, new_csrf_token())
+    response = RedirectResponse(pending.next_page, status_code=303)
+    web.cookies.clear_login(response, secure=secure(request))
+    web.cookies.write(response, session, secure=secure(request))
+    return response
+
+
+@router.post("/logout", name="web_logout")
+async def logout(request: Request) -> Response:
+    web = web_state(request)
+    try:
+        session = web.cookies.read(request.cookies)
+    except (SessionRefused, SessionExpired):
+        session = None
+    if session is None:
+        response = RedirectResponse(str(request.url_for("web_logged_out")), status_code=303)
+        web.cookies.clear(response, secure=secure(request))
+        return response
+    form = parse_qs((await request.body()).decode(errors="replace"))
+    sent = form.get("csrf_token", [""])[0]
+    if not hmac.compare_digest(sent.encode(), session.csrf_token.encode()):
+        return error_page(
+            request, 403, "Yêu cầu bị từ chối", "Biểu mẫu không đúng hoặc đã cũ. Hãy tải lại trang rồi thử lại."
+        )
+    target = web.client.end_session_url(
+        id_token=session.id_token, post_logout_redirect_uri=str(request.url_for("web_logged_out"))
+    )
+    response = RedirectResponse(target, status_code=303)
+    web.cookies.clear(response, secure=secure(request))
+    return response
+
+
+@router.get("/logged-out", name="web_logged_out")
+async def logged_out(request: Request) -> Response:
+    return templates.TemplateResponse(request, "logged_out.html", {})
+
+
+@router.get("/", name="web_home")
+async def home(request: Request) -> Response:
+    visit = await signed_in(request)
+    unit = await _own_unit(request, visit.principal)
+    return render(request, visit, "home.html", {"unit": unit})
+
+
+async def _own_unit(request: Request, principal: Principal) -> UnitPublic | None:
+    """The caller's own unit, if the caller may list it."""
+    if not principal.unit_path:
+        return None
+    try:
+        units = await list_units(principal, backends_of(request))
+    except grpc.aio.AioRpcError as exc:
+        if exc.code() in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.NOT_FOUND):
+            return None
+        raise
+    return next((u for u in units if u.path == principal.unit_path), None)
+
+
+@dataclass(frozen=True)
+class TreeRow:
+    unit: UnitPublic
+    depth: int
+    headcount: int | None
+
+
+@router.get("/units", name="web_units")
+async def units(request: Request) -> Response:
+    visit = await signed_in(request)
+    backends = backends_of(request)
+    # Each unit right under its parent: by the path's segments, not its text ("/A/B-C" sorts before "/A/B/D").
+    found = sorted(await list_units(visit.principal, backends), key=lambda unit: unit.path.split("/"))
+    calls = asyncio.Semaphore(HEADCOUNT_CALLS)
+
+    async def counted(unit: UnitPublic) -> Headcount:
+        async with calls:
+            return await headcount(unit.id, visit.principal, backends)
+
+    counts = await asyncio.gather(*(counted(u) for u in found), return_exceptions=True)
+    top = min((u.path.count("/") for u in found), default=0)
+    rows = []
+    for unit, count in zip(found, counts, strict=True):
+        if isinstance(count, grpc.aio.AioRpcError) and count.code() in _PAGE_STATUS:
+            rows.append(TreeRow(unit, unit.path.count("/") - top, None))
+        elif isinstance(count, BaseException):
+            raise count
+        else:
+            rows.append(TreeRow(unit, unit.path.count("/") - top, count.headcount))
+    return render(request, visit, "units.html", {"rows": rows})
+
+
+@router.get("/units/{unit_id}", name="web_unit")
+async def unit_staff(request: Request, unit_id: str, q: str = "", page: str = "1", subtree: str = "") -> Response:
+    """The query string is read leniently: it comes from the page's own links and form, and a page
+    number that is not one shows the first page rather than an error."""
+    visit = await signed_in(request)
+    backends = backends_of(request)
+    unit = await get_unit(unit_id, visit.principal, backends)
+    query = q.strip()
+    include_subtree = subtree == "1"
+    faults: list[str] = []
+    if len(query) > SEARCH_MAX:
+        faults.append(f"Họ tên tìm kiếm dài quá {SEARCH_MAX} ký tự")
+    number = int(page) if page.isascii() and page.isdigit() and 0 < int(page) < 2**31 else 1
+    people: list[PersonPublic] = []
+    total = 0
+    if not faults:
+        try:
+            response = await backends.search.SearchPersons(
+                search_pb2.SearchPersonsRequest(
+                    unit_id=unit_id,
+                    include_subtree=include_subtree,
+                    q=query,
+                    page=number,
+                    page_size=PAGE_SIZE,
+                    sort="name",
+                ),
+                **backends.call_options(visit.principal.token),
+            )
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() is not grpc.StatusCode.INVALID_ARGUMENT:
+                raise
+            faults = [reason for _field, reason in field_violations(exc)] or [exc.details() or ""]
+        else:
+            people = [person_public(p) for p in response.persons]
+            total = response.total
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+
+    def page_link(to: int) -> str:
+        params = {"q": query, "page": str(to)} | ({"subtree": "1"} if include_subtree else {})
+        return f"{request.url.path}?{urlencode(params)}"
+
+    return render(
+        request,
+        visit,
+        "unit.html",
+        {
+            "unit": unit,
+            "query": query,
+            "include_subtree": include_subtree,
+            "people": people,
+            "total": total,
+            "page": number,
+            "pages": pages,
+            "previous_link": page_link(number - 1) if number > 1 else None,
+            "next_link": page_link(number + 1) if number < pages else None,
+            "faults": faults,
+            "sex_labels": SEX_LABELS,
+            "status_labels": STATUS_LABELS,
+        },
+        status_code=422 if faults else 200,
+    )
+
+
+@dataclass(frozen=True)
+class ShownEntry:
+    valid_from: date | None
+    valid_to: date | None
+    values: list[tuple[str, str]]
+    decision: str
+    change: str
+
+
+@dataclass(frozen=True)
+class ShownSection:
+    name: str
+    label: str
+    dated: bool
+    entries: list[ShownEntry]
+
+
+@router.get("/persons/{person_id}", name="web_person")
+async def person(request: Request, person_id: str) -> Response:
+    visit = await signed_in(request)
+    backends = backends_of(request)
+    record = await whole_record(person_id, visit.principal, backends)
+    try:
+        unit: UnitPublic | None = await get_unit(record.person.unit_id, visit.principal, backends)
+    except grpc.aio.AioRpcError as exc:
+        if exc.code() not in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.NOT_FOUND):
+            raise
+        unit = None
+    sections = []
+    for section in SECTIONS:
+        entries = getattr(record.sections, section.name, None)
+        if entries is None:
+            continue
+        shown = []
+        for entry in entries:
+            values = entry.values.model_dump()
+            pairs = [
+                (spec.label, vn_date(values[spec.name]) if spec.kind is Kind.DATE else str(values[spec.name]))
+                for spec in section.fields
+                if values.get(spec.name) not in (None, "")
+            ]
+            decision = entry.decision
+            decided = " ".join(
+                part
+                for part in (decision.number, f"ngày {vn_date(decision.date)}" if decision.date else "", decision.body)
+                if part
+            )
+            shown.append(
+                ShownEntry(entry.valid_from, entry.valid_to, pairs, decided, CHANGE_LABELS.get(entry.change, ""))
+            )
+        sections.append(ShownSection(section.name, section.label, section.dated, shown))
+    return render(
+        request,
+        visit,
+        "person.html",
+        {
+            "person": record.person,
+            "unit": unit,
+            "sections": sections,
+            "retirement_date": record.retirement_date,
+            "next_regular_raise": record.next_regular_raise,
+            "sex_labels": SEX_LABELS,
+            "status_labels": STATUS_LABELS,
+        },
+    )

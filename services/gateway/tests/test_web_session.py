@@ -1,0 +1,341 @@
+"""The web pages' session cookie and what a page does with it, against stand-ins for Keycloak (its
+token endpoint, through httpx's mock transport) and for the backends; the real ones are driven in
+tests/integration/test_web.py."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from types import SimpleNamespace
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import grpc
+import httpx
+import pytest
+from cryptography.fernet import Fernet
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from google.rpc import error_details_pb2, status_pb2
+from starlette.responses import Response
+
+from qlcb.personnel.v1 import personnel_pb2, search_pb2
+from qlcb_common.auth import AuthError, Principal
+from qlcb_gateway import web
+from qlcb_gateway.web.keycloak import WebClient
+from qlcb_gateway.web.session import (
+    PATH,
+    SESSION_COOKIE,
+    SessionCookies,
+    SessionExpired,
+    SessionRefused,
+    WebSession,
+)
+from qlcb_gateway.web.state import WebState, security_headers
+
+ISSUER = "http://keycloak.test/realms/qlcb"
+IDLE = 1800
+SESSION = WebSession(
+    access_token="access-1." + "a" * 1500,
+    refresh_token="refresh-1." + "r" * 900,
+    id_token="id-1." + "i" * 1400,
+    csrf_token="csrf-1",
+)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class Verifier:
+    """Accepts the tokens in `valid`, answers "expired" for any other."""
+
+    valid: set[str] = field(default_factory=lambda: {SESSION.access_token})
+
+    async def verify(self, token: str) -> Principal:
+        if token not in self.valid:
+            raise AuthError("expired", "Token has expired")
+        return Principal(
+            subject="s",
+            username="qthanoi",
+            roles=frozenset({"local-admin"}),
+            unit_path="/TCHQ/HQHN",
+            token=token,
+            claims={"name": "Quản trị Hà Nội"},
+        )
+
+
+@dataclass
+class Keycloak:
+    """The token endpoint: refreshes `refresh-1` unless told to refuse."""
+
+    refuse: bool = False
+    refreshed: list[str] = field(default_factory=list)
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        form = parse_qs(request.content.decode())
+        self.refreshed.append(form["refresh_token"][0])
+        if self.refuse:
+            return httpx.Response(400, json={"error": "invalid_grant"})
+        return httpx.Response(200, json={"access_token": "access-2", "refresh_token": "refresh-2"})
+
+
+def rpc_error(code: grpc.StatusCode, details: str) -> grpc.aio.AioRpcError:
+    return grpc.aio.AioRpcError(code, grpc.aio.Metadata(), grpc.aio.Metadata(), details=details)
+
+
+HQHN_KIND = personnel_pb2.UNIT_KIND_PROVINCIAL_DEPARTMENT
+
+
+class Personnel:
+    def __init__(self) -> None:
+        self.fails: grpc.StatusCode | None = None
+
+    async def ListUnits(self, request: Any, **options: Any) -> personnel_pb2.ListUnitsResponse:
+        if self.fails is not None:
+            raise rpc_error(self.fails, "personnel: connection refused to 10.0.0.7, scope /TCHQ/HQHN")
+        unit = personnel_pb2.Unit(
+            id="u1", code="HQHN", name="Cục Hải quan Hà Nội", kind=personnel_pb2.UNIT_KIND_PROVINCIAL_DEPARTMENT
+        )
+        unit.path = "/TCHQ/HQHN"
+        return personnel_pb2.ListUnitsResponse(units=[unit])
+
+    async def GetUnit(self, request: Any, **options: Any) -> personnel_pb2.GetUnitResponse:
+        return personnel_pb2.GetUnitResponse(
+            unit=personnel_pb2.Unit(id=request.id, name="Cục Hải quan Hà Nội", kind=HQHN_KIND)
+        )
+
+
+class Search:
+    """Thirty people in the unit, one page at a time; a query of digits stands for one personnel refuses."""
+
+    async def SearchPersons(self, request: Any, **options: Any) -> search_pb2.SearchPersonsResponse:
+        if request.q.isdigit():
+            status = status_pb2.Status(code=grpc.StatusCode.INVALID_ARGUMENT.value[0], message="q")
+            detail = error_details_pb2.BadRequest(
+                field_violations=[
+                    error_details_pb2.BadRequest.FieldViolation(field="q", description="Họ tên phải có chữ")
+                ]
+            )
+            status.details.add().Pack(detail)
+            raise grpc.aio.AioRpcError(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                grpc.aio.Metadata(),
+                grpc.aio.Metadata(("grpc-status-details-bin", status.SerializeToString())),
+                details="q",
+            )
+        person = personnel_pb2.Person(
+            id="p1", full_name="Đặng Thị Hồng Nhung", date_of_birth="1986-04-09", sex=personnel_pb2.SEX_FEMALE
+        )
+        person.status = personnel_pb2.PERSON_STATUS_ACTIVE
+        return search_pb2.SearchPersonsResponse(
+            persons=[person], total=30, page=request.page, page_size=request.page_size
+        )
+
+
+@dataclass
+class Page:
+    client: TestClient
+    cookies: SessionCookies
+    clock: Clock
+    keycloak: Keycloak
+    verifier: Verifier
+    personnel: Personnel
+
+
+@pytest.fixture
+def page() -> Iterator[Page]:
+    clock, keycloak, verifier, personnel = Clock(), Keycloak(), Verifier(), Personnel()
+    cookies = SessionCookies(Fernet.generate_key().decode(), IDLE, clock=clock)
+    http = httpx.AsyncClient(transport=httpx.MockTransport(keycloak))
+    app = FastAPI()
+    web.install(app)
+    app.state.web = WebState(cookies, WebClient(ISSUER, "qlcb-gateway", http), http, security_headers(ISSUER))
+    app.state.verifier = verifier
+    app.state.backends = SimpleNamespace(
+        personnel=personnel,
+        search=Search(),
+        call_options=lambda token: {"metadata": (("authorization", f"Bearer {token}"),)},
+    )
+    with TestClient(app, base_url="http://gateway.test", follow_redirects=False) as client:
+        yield Page(client, cookies, clock, keycloak, verifier, personnel)
+
+
+def set_cookies(cookies: SessionCookies, session: WebSession, *, secure: bool) -> tuple[dict[str, str], list[str]]:
+    """The cookies `write` sets, by name, and their Set-Cookie headers."""
+    response = Response()
+    cookies.write(response, session, secure=secure)
+    headers = response.headers.getlist("set-cookie")
+    jar: SimpleCookie = SimpleCookie()
+    for header in headers:
+        jar.load(header)
+    return {name: morsel.value for name, morsel in jar.items() if morsel.value}, headers
+
+
+def logged_in(page: Page, session: WebSession = SESSION) -> None:
+    for name, value in set_cookies(page.cookies, session, secure=False)[0].items():
+        page.client.cookies.set(name, value, domain="gateway.test", path=PATH)
+
+
+def test_a_session_spans_several_cookies_and_reads_back_whole() -> None:
+    cookies = SessionCookies(Fernet.generate_key().decode(), IDLE)
+    values, headers = set_cookies(cookies, SESSION, secure=True)
+    assert len(values) > 1, "a session of three tokens is larger than one cookie may be"
+    assert all(len(header) < 4000 for header in headers)
+    assert all("HttpOnly" in h and "SameSite=lax" in h and "Secure" in h and "Path=/web" in h for h in headers)
+    assert cookies.read(values) == SESSION
+    assert not any(SESSION.access_token[:20] in value for value in values.values()), "the tokens are sealed"
+
+
+def test_a_changed_cookie_or_one_sealed_with_another_key_is_refused() -> None:
+    cookies = SessionCookies(Fernet.generate_key().decode(), IDLE)
+    sealed = cookies.seal(SESSION)
+    tampered = sealed[:40] + ("A" if sealed[40] != "A" else "B") + sealed[41:]
+    with pytest.raises(SessionRefused):
+        cookies.open(tampered)
+    with pytest.raises(SessionRefused):
+        SessionCookies(Fernet.generate_key().decode(), IDLE).open(sealed)
+    forged = Fernet(Fernet.generate_key()).encrypt(json.dumps({"access_token": "x"}).encode()).decode()
+    with pytest.raises(SessionRefused):
+        cookies.open(forged)
+
+
+def test_a_session_left_idle_too_long_has_expired() -> None:
+    clock = Clock()
+    cookies = SessionCookies(Fernet.generate_key().decode(), IDLE, clock=clock)
+    sealed = cookies.seal(SESSION)
+    clock.now += IDLE
+    assert cookies.open(sealed) == SESSION
+    clock.now += 1
+    with pytest.raises(SessionExpired):
+        cookies.open(sealed)
+
+
+def test_a_page_without_a_usable_session_goes_to_the_login_and_names_the_page(page: Page) -> None:
+    response = page.client.get("/web/units")
+    assert response.status_code == 303
+    target = urlsplit(response.headers["location"])
+    assert target.path == "/web/login"
+    assert parse_qs(target.query)["next"] == ["/web/units"]
+
+    logged_in(page)
+    page.clock.now += IDLE + 1
+    expired = page.client.get("/web/?x=1")
+    assert expired.status_code == 303
+    assert parse_qs(urlsplit(expired.headers["location"]).query)["next"] == ["/web/?x=1"]
+
+    page.client.cookies.set(f"{SESSION_COOKIE}0", "not-a-sealed-session", path=PATH)
+    assert page.client.get("/web/").status_code == 303
+
+
+def test_the_login_goes_to_keycloak_with_pkce_and_binds_its_state_to_the_browser(page: Page) -> None:
+    response = page.client.get("/web/login", params={"next": "https://evil.example/"})
+    assert response.status_code == 303
+    target = urlsplit(response.headers["location"])
+    query = parse_qs(target.query)
+    assert f"{target.scheme}://{target.netloc}{target.path}" == f"{ISSUER}/protocol/openid-connect/auth"
+    assert query["client_id"] == ["qlcb-gateway"]
+    assert query["code_challenge_method"] == ["S256"]
+    assert query["redirect_uri"] == ["http://gateway.test/web/callback"]
+    login_cookie = response.headers["set-cookie"]
+    assert "HttpOnly" in login_cookie
+    assert "SameSite=lax" in login_cookie
+    assert "Path=/web" in login_cookie
+
+    wrong_state = page.client.get("/web/callback", params={"code": "c", "state": "another"})
+    assert wrong_state.status_code == 400
+    assert "Phiên đăng nhập không hợp lệ" in wrong_state.text
+    page.client.cookies.clear()
+    no_login_begun = page.client.get("/web/callback", params={"code": "c", "state": query["state"][0]})
+    assert no_login_begun.status_code == 400
+
+
+def test_an_expired_access_token_is_refreshed_and_the_session_sealed_again(page: Page) -> None:
+    page.verifier.valid = {"access-2"}
+    logged_in(page)
+    response = page.client.get("/web/")
+    assert response.status_code == 200
+    assert page.keycloak.refreshed == [SESSION.refresh_token]
+    renewed = page.cookies.read(dict(page.client.cookies.items()))
+    assert renewed is not None
+    assert (renewed.access_token, renewed.refresh_token) == ("access-2", "refresh-2")
+    assert renewed.id_token == SESSION.id_token, "kept for the logout's hint"
+    assert renewed.csrf_token == SESSION.csrf_token
+
+
+def test_a_refused_refresh_goes_back_to_the_login(page: Page) -> None:
+    page.verifier.valid = set()
+    page.keycloak.refuse = True
+    logged_in(page)
+    response = page.client.get("/web/units")
+    assert response.status_code == 303
+    assert parse_qs(urlsplit(response.headers["location"]).query)["next"] == ["/web/units"]
+
+
+def test_a_backend_down_is_a_page_saying_so_with_the_security_headers(page: Page) -> None:
+    logged_in(page)
+    page.personnel.fails = grpc.StatusCode.UNAVAILABLE
+    response = page.client.get("/web/units")
+    assert response.status_code == 503
+    assert "Hệ thống tạm thời không phục vụ được" in response.text
+    assert "connection refused" not in response.text
+    assert "Traceback" not in response.text
+    policy = response.headers["content-security-policy"]
+    assert "default-src 'none'" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert "script-src" not in policy
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["referrer-policy"] == "same-origin"
+
+
+def test_a_refusal_is_a_page_saying_so_in_vietnamese_without_the_backends_words(page: Page) -> None:
+    logged_in(page)
+    page.personnel.fails = grpc.StatusCode.PERMISSION_DENIED
+    refused = page.client.get("/web/units")
+    assert refused.status_code == 403
+    assert "Tài khoản của bạn không có quyền xem hoặc làm việc này." in refused.text
+    assert "10.0.0.7" not in refused.text
+    page.personnel.fails = grpc.StatusCode.UNAUTHENTICATED
+    assert page.client.get("/web/units").status_code == 303, "a token the backend refuses means a new login"
+
+
+def test_the_staff_list_pages_with_dates_as_ddmmyyyy_and_shows_a_refused_query_beside_the_box(page: Page) -> None:
+    logged_in(page)
+    second = page.client.get("/web/units/u1", params={"q": "dang", "page": "2"})
+    assert second.status_code == 200
+    assert "30 người" in second.text
+    assert "09/04/1986" in second.text
+    assert "Trang 2/2" in second.text
+    assert 'href="/web/units/u1?q=dang&amp;page=1"' in second.text
+    assert "Trang sau" not in second.text
+    assert "Trang 1/2" in page.client.get("/web/units/u1", params={"page": "x"}).text
+
+    refused = page.client.get("/web/units/u1", params={"q": "123"})
+    assert refused.status_code == 422
+    assert "Họ tên phải có chữ" in refused.text
+    assert 'aria-invalid="true"' in refused.text
+
+
+def test_the_logout_needs_the_forms_csrf_token_then_ends_the_keycloak_session(page: Page) -> None:
+    logged_in(page)
+    refused = page.client.post("/web/logout", data={})
+    assert refused.status_code == 403
+    assert "Yêu cầu bị từ chối" in refused.text
+    assert page.client.post("/web/logout", data={"csrf_token": "csrf-2"}).status_code == 403
+    assert page.client.get("/web/").status_code == 200, "a refused logout leaves the session"
+
+    done = page.client.post("/web/logout", data={"csrf_token": SESSION.csrf_token})
+    assert done.status_code == 303
+    target = urlsplit(done.headers["location"])
+    assert target.path.endswith("/protocol/openid-connect/logout")
+    query = parse_qs(target.query)
+    assert query["id_token_hint"] == [SESSION.id_token]
+    assert query["post_logout_redirect_uri"] == ["http://gateway.test/web/logged-out"]
+    assert page.client.get("/web/").status_code == 303, "the cookies are cleared"

@@ -1,0 +1,220 @@
+"""The web pages (issue 14, ADR 0033) in a real browser: Debian's chromium, headless, driven by
+Playwright, against the real gateway, Keycloak and services. Officers of two tiers log in through
+Keycloak's own login page, see the unit tree and a staff list, find a person by a query typed
+without diacritics, read the record; a page of a person outside their scope is a refusal, never
+data; a POST without the form's CSRF token is refused; the logout ends the Keycloak session too.
+Every page passes axe-core's WCAG 2.1 A/AA checks with no serious or critical violation (axe runs
+in the page, so the browser context bypasses the pages' CSP, which allows no script at all).
+
+Each test makes its own units and people under Hà Nội and Hồ Chí Minh (other tests share the system)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import pytest
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from qlcb_devstack.state import state_dir
+from tests.support import System, api_client, person_body, unique_code
+
+pytestmark = pytest.mark.integration
+
+ADMIN = "quantri"
+CHROMIUM = "/usr/bin/chromium"
+DECISION = {"number": "12/QĐ-HQHN", "date": "2010-06-20", "body": "Cục Hải quan thành phố Hà Nội"}
+WAIT_MS = 30_000
+AXE_VERSION = "4.14.1"
+AXE_RULES = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+@asynccontextmanager
+async def chromium() -> AsyncIterator[Browser]:
+    assert shutil.which("chromium"), "Debian's chromium is missing: run scripts/bootstrap.sh --browser"
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+async def assert_accessible(page: Page) -> None:
+    """axe-core's WCAG 2.1 A and AA rules, run in the page as it is shown: no serious or critical violation."""
+    axe = state_dir() / "axe-core" / AXE_VERSION / "node_modules" / "axe-core" / "axe.min.js"
+    assert axe.exists(), f"{axe} is missing: run scripts/bootstrap.sh --browser"
+    await page.add_script_tag(path=axe)
+    result = await page.evaluate("rules => axe.run(document, {runOnly: rules})", AXE_RULES)
+    serious = [
+        (violation["id"], [node["target"] for node in violation["nodes"]])
+        for violation in result["violations"]
+        if violation["impact"] in ("serious", "critical")
+    ]
+    assert serious == [], f"{page.url}: {serious}"
+
+
+async def _unit(api: httpx.AsyncClient, parent_id: str, name: str) -> dict[str, Any]:
+    body = {
+        "code": unique_code("WEB"),
+        "name": name,
+        "kind": "sub_unit",
+        "parent_id": parent_id,
+        "effective_date": "2000-01-01",
+        "decision": "1/QĐ-WEB",
+    }
+    created = await api.post("/v1/units", json=body)
+    assert created.status_code == 201, created.text
+    unit: dict[str, Any] = created.json()
+    return unit
+
+
+async def _person(api: httpx.AsyncClient, unit_id: str, name: str, *, born: str = "1986-04-09") -> dict[str, Any]:
+    created = await api.post("/v1/persons", json=person_body(unit_id, name, born=born, sex="female"))
+    assert created.status_code == 201, created.text
+    person: dict[str, Any] = created.json()
+    placement = {
+        "section": "placements",
+        "values": {"unit_name": "Chi cục Hải quan Gia Thụy", "post": "Kiểm tra viên hải quan"},
+        "valid_from": "2010-07-01",
+        "decision": DECISION,
+    }
+    recorded = await api.post(f"/v1/persons/{person['id']}/record", json={"entries": [placement]})
+    assert recorded.status_code == 201, recorded.text
+    return person
+
+
+async def _log_in(page: Page, system: System, username: str) -> None:
+    """Fills Keycloak's own login page, where the page asked for has sent the browser."""
+    await expect(page.locator("#kc-login")).to_be_visible(timeout=WAIT_MS)
+    assert page.url.startswith(system.infra.issuer), page.url
+    await page.fill("#username", username)
+    await page.fill("#password", system.passwords[username])
+    await page.click("#kc-login")
+
+
+@pytest.fixture(scope="module")
+async def hanoi_and_hcm(system: System) -> dict[str, Any]:
+    """A team under Hà Nội with two people, and one person in a team under Hồ Chí Minh."""
+    async with api_client(system.gateway_url, system.token(ADMIN)) as api:
+        team = await _unit(api, system.unit_ids["HQHN"], "Đội kiểm tra trang web")
+        nhung = await _person(api, team["id"], "Đặng Thị Hồng Nhung")
+        binh = await _person(api, team["id"], "Trần Văn Bình", born="1979-11-23")
+        far_team = await _unit(api, system.unit_ids["HQHCM"], "Đội trang web phía Nam")
+        far = await _person(api, far_team["id"], "Lê Thị Phương Thảo")
+    return {"team": team, "nhung": nhung, "binh": binh, "far": far}
+
+
+async def test_a_local_admin_finds_a_person_without_diacritics_reads_the_record_and_is_refused_elsewhere(
+    system: System, hanoi_and_hcm: dict[str, Any]
+) -> None:
+    team, nhung, far = hanoi_and_hcm["team"], hanoi_and_hcm["nhung"], hanoi_and_hcm["far"]
+    gateway = system.gateway_url
+    async with chromium() as browser:
+        page = await (await browser.new_context(bypass_csp=True)).new_page()
+        await page.goto(f"{gateway}/web/units")
+        await _log_in(page, system, "qthanoi")
+        await expect(page).to_have_url(f"{gateway}/web/units", timeout=WAIT_MS)
+        tree = page.locator("table.tree")
+        await expect(tree).to_contain_text("Cục Hải quan thành phố Hà Nội")
+        await expect(tree).to_contain_text(team["name"])
+        await expect(tree).not_to_contain_text("Cục Hải quan Thành phố Hồ Chí Minh")
+        await assert_accessible(page)
+
+        await tree.get_by_role("link", name=team["name"]).click()
+        await expect(page.locator("h1")).to_have_text(team["name"])
+        await expect(page.locator("#total")).to_have_text("2 người")
+        staff = page.locator("table.staff")
+        await expect(staff).to_contain_text("Trần Văn Bình")
+        await expect(staff).to_contain_text("23/11/1979")
+        await assert_accessible(page)
+
+        await page.fill("#q", "dang thi hong")
+        await page.click("form.search button")
+        await expect(page.locator("#total")).to_have_text("1 người")
+        await expect(staff).not_to_contain_text("Trần Văn Bình")
+        await staff.get_by_role("link", name="Đặng Thị Hồng Nhung").click()
+
+        await expect(page).to_have_url(f"{gateway}/web/persons/{nhung['id']}")
+        await expect(page.locator("h1")).to_have_text("Đặng Thị Hồng Nhung")
+        await expect(page.locator("dl.facts")).to_contain_text("09/04/1986")
+        placements = page.locator("#section-placements")
+        await expect(placements.locator("h2")).to_have_text("Quá trình công tác")
+        await expect(placements).to_contain_text("01/07/2010")
+        await expect(placements).to_contain_text("Kiểm tra viên hải quan")
+        await expect(placements).to_contain_text("12/QĐ-HQHN ngày 20/06/2010")
+        await expect(page.locator("#section-salary")).to_be_visible()
+        await assert_accessible(page)
+
+        refused = await page.goto(f"{gateway}/web/persons/{far['id']}")
+        assert refused is not None
+        assert refused.status == 404
+        await expect(page.locator("h1")).to_have_text("Không tìm thấy")
+        await expect(page.locator("main")).not_to_contain_text("Lê Thị Phương Thảo")
+        await assert_accessible(page)
+
+        no_token = await page.request.post(f"{gateway}/web/logout", form={"csrf_token": ""}, max_redirects=0)
+        assert no_token.status == 403
+        assert "Yêu cầu bị từ chối" in await no_token.text()
+        await page.goto(f"{gateway}/web/")
+        await expect(page.locator("#me-username")).to_have_text("qthanoi")
+
+        await page.get_by_role("button", name="Đăng xuất").click()
+        await expect(page).to_have_url(f"{gateway}/web/logged-out", timeout=WAIT_MS)
+        await expect(page.locator("h1")).to_have_text("Bạn đã đăng xuất")
+        await assert_accessible(page)
+        await page.goto(f"{gateway}/web/units")
+        await expect(page.locator("#kc-login")).to_be_visible(timeout=WAIT_MS)
+        assert page.url.startswith(system.infra.issuer), "the Keycloak session ended with the logout"
+
+
+async def test_the_system_admin_sees_the_whole_tree_and_a_local_officer_only_its_granted_sections(
+    system: System, hanoi_and_hcm: dict[str, Any]
+) -> None:
+    gateway = system.gateway_url
+    nhung, far = hanoi_and_hcm["nhung"], hanoi_and_hcm["far"]
+    async with chromium() as browser:
+        admin = await (await browser.new_context(bypass_csp=True)).new_page()
+        await admin.goto(f"{gateway}/")
+        await _log_in(admin, system, ADMIN)
+        await expect(admin).to_have_url(f"{gateway}/web/", timeout=WAIT_MS)
+        await expect(admin.locator("#me-tier")).to_have_text("Quản trị hệ thống")
+        await expect(admin.locator("#me-unit")).to_have_text("Tổng cục Hải quan")
+        await assert_accessible(admin)
+        await admin.get_by_role("link", name="Cây đơn vị", exact=True).click()
+        tree = admin.locator("table.tree")
+        await expect(tree).to_contain_text("Tổng cục Hải quan")
+        await expect(tree).to_contain_text("Cục Hải quan Thành phố Hồ Chí Minh")
+        await expect(tree).to_contain_text(hanoi_and_hcm["team"]["name"])
+        await admin.goto(f"{gateway}/web/persons/{far['id']}")
+        await expect(admin.locator("h1")).to_have_text("Lê Thị Phương Thảo")
+
+        officer_context = await browser.new_context()  # the pages as served: their CSP in force
+        officer = await officer_context.new_page()
+        await officer.goto(f"{gateway}/web/persons/{nhung['id']}")
+        await _log_in(officer, system, "nhansu1.hanoi")
+        await expect(officer).to_have_url(f"{gateway}/web/persons/{nhung['id']}", timeout=WAIT_MS)
+        await expect(officer.locator("h1")).to_have_text("Đặng Thị Hồng Nhung")
+        banner = officer.locator("header.top")
+        assert await banner.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(11, 79, 138)", (
+            "the stylesheet is allowed by the pages' CSP"
+        )
+        await expect(officer.locator("#section-placements")).to_contain_text("Kiểm tra viên hải quan")
+        await expect(officer.locator("#section-salary")).to_have_count(0)
+        refused = await officer.goto(f"{gateway}/web/persons/{far['id']}")
+        assert refused is not None
+        assert refused.status == 404
+        await expect(officer.locator("main")).not_to_contain_text("Lê Thị Phương Thảo")
+
+        headers = refused.headers
+        assert "default-src 'none'" in headers["content-security-policy"]
+        assert headers["x-frame-options"] == "DENY"
+        assert headers["referrer-policy"] == "same-origin"
+        session_cookies = [
+            c for c in await officer_context.cookies(f"{gateway}/web/") if c["name"].startswith("qlcb_web")
+        ]
+        assert session_cookies
+        assert all(c["httpOnly"] and c["sameSite"] == "Lax" and c["path"] == "/web" for c in session_cookies)
