@@ -6,8 +6,8 @@
 # promtool for the alert rules' tests, and with --prometheus the Prometheus server itself, which
 # the observability test runs against the live system (both from Debian's prometheus package);
 # with --helm, the chart's tools:
-# Helm built from its Go module (the machine's Go toolchain) and checkov in a venv of its own
-# from deploy/helm/checkov/requirements.lock, both cached in the state folder by version;
+# Helm built from its Go module (the machine's Go toolchain, with Go's own caches) and checkov in a
+# venv of its own from deploy/helm/checkov/requirements.lock, both kept in the state folder by version;
 # with --docker, what builds and runs the container images (make images, docker-compose.yml):
 # Debian's docker.io (the engine, started by qlcb_devstack when none runs), docker-compose and
 # mmdebstrap (the base image); with --browser, Debian's chromium, which the web pages' tests drive
@@ -101,9 +101,10 @@ if [ "$want_helm" = 1 ]; then
       echo "building Helm needs Go (go install helm.sh/helm/v3/cmd/helm@$helm_version): install a Go toolchain" >&2
       exit 1
     fi
-    echo "building Helm $helm_version from its Go module (a few minutes, once)" >&2
-    GOBIN="$state/helm/$helm_version/bin" GOMODCACHE="$state/go/mod" GOCACHE="$state/go/cache" GOFLAGS=-modcacherw \
-      go install "helm.sh/helm/v3/cmd/helm@$helm_version"
+    echo "building Helm $helm_version from its Go module (a few minutes the first time on a machine)" >&2
+    # Go's own module and build caches, which every clone on the machine shares, make the build in a
+    # fresh clone (CI's) a link step; only the binary goes in the state folder.
+    GOBIN="$state/helm/$helm_version/bin" go install "helm.sh/helm/v3/cmd/helm@$helm_version"
   fi
   checkov_lock=deploy/helm/checkov/requirements.lock
   checkov_sha=$(sha256sum "$checkov_lock" | cut -d' ' -f1)
