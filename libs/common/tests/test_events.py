@@ -20,7 +20,7 @@ from qlcb.events.v1.envelope_pb2 import Envelope
 from qlcb_common.db import Database
 from qlcb_common.errors import FieldViolation
 from qlcb_common.events import streams
-from qlcb_common.events.consumer import DurableConsumer
+from qlcb_common.events.consumer import DurableConsumer, stream_sequence
 from qlcb_common.events.contracts import Contract, Contracts
 from qlcb_common.events.envelope import PoisonMessage, parse, unpack, wrap
 from qlcb_common.events.inbox import Inbox
@@ -291,6 +291,26 @@ async def test_a_batch_holding_an_event_twice_and_a_redelivered_batch_count_each
     assert calls == ["m0", "m1", "m2"], "only the event the inbox has not seen is applied"
     assert await _values(db, effects) == ["m0", "m1", "m2"]
     assert await _count(db, inbox.table) == 3
+
+
+@pytest.mark.parametrize("batch_transactions", [False, True], ids=["one-per-transaction", "batched"])
+async def test_a_handler_learns_where_each_event_stands_in_the_stream_whatever_order_it_comes_in(
+    store: Any, batch_transactions: bool
+) -> None:
+    db, _outbox, inbox, _effects = store
+    seen: dict[str, int] = {}
+
+    async def handler(session: AsyncSession, envelope: Envelope) -> None:
+        seen[unpack(envelope, StringValue).value] = stream_sequence(session, envelope)
+
+    consumer = _consumer(db, inbox, handler, batch_transactions=batch_transactions)
+    messages = [FakeMsg(_event(f"m{n}"), sequence=n) for n in (12, 10, 11)]
+    if batch_transactions:
+        await consumer.handle_batch(messages)  # type: ignore[arg-type]
+    else:
+        for message in messages:
+            await consumer.handle(message)  # type: ignore[arg-type]
+    assert seen == {"m12": 12, "m10": 10, "m11": 11}
 
 
 async def test_a_batch_failing_midway_keeps_nothing_and_its_events_go_on_one_at_a_time(store: Any) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
 import structlog
@@ -28,6 +28,23 @@ from qlcb_common.shutdown import Stopping
 log = structlog.get_logger(__name__)
 
 Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
+
+STREAM_SEQUENCES = "qlcb_events_stream_sequences"
+"""The key of `session.info` under which the consumer keeps the stream sequence of each event the
+transaction handles (`stream_sequence`)."""
+
+
+def note_stream_sequences(session: AsyncSession, sequences: Mapping[str, int]) -> None:
+    session.info.setdefault(STREAM_SEQUENCES, {}).update(sequences)
+
+
+def stream_sequence(session: AsyncSession, envelope: Envelope) -> int:
+    """The position at which the event was published, for a handler whose result depends on the
+    order of events: the consumer may hand them over out of it (an event retried after a delay
+    behind the ones after it, a batch in hand at a crash redelivered after the next one, two replicas
+    pulling from one consumer)."""
+    sequences: dict[str, int] = session.info.get(STREAM_SEQUENCES, {})
+    return sequences[envelope.event_id]
 
 
 class DurableConsumer:
@@ -167,6 +184,9 @@ class DurableConsumer:
         try:
             async with self._db.unit_of_work() as session:
                 event_ids = [envelope.event_id for _, envelope in accepted]
+                note_stream_sequences(
+                    session, {envelope.event_id: message.metadata.sequence.stream for message, envelope in accepted}
+                )
                 skipped = await self._inbox.seen_among(session, consumer=self.name, event_ids=event_ids)
                 for _, envelope in accepted:
                     if envelope.event_id in skipped:
@@ -212,6 +232,7 @@ class DurableConsumer:
                 if await self._inbox.seen(session, consumer=self.name, event_id=envelope.event_id):
                     outcome = "duplicate"
                 else:
+                    note_stream_sequences(session, {envelope.event_id: message.metadata.sequence.stream})
                     await self._handler(session, envelope)
                     await self._inbox.record(
                         session,

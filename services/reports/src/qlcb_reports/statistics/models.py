@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Date, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qlcb_common.db import UtcDateTime
@@ -74,13 +74,17 @@ class StatFact(Base):
     valid_to: Mapped[date] = mapped_column(Date)
     # The version of the record entry it comes from (0 for a placement or a status).
     version: Mapped[int] = mapped_column(Integer, default=0)
+    # The stream sequence of the event that gave it: placements and statuses cut each other's
+    # periods in the order personnel published them (0 in rows written before it was kept).
+    sequence: Mapped[int] = mapped_column(BigInteger, default=0)
     # What a list form prints of it besides the code, as a JSON object: a salary step's step,
     # coefficient and over-frame percent, a post's title, an allowance's coefficient or percent.
     detail: Mapped[str] = mapped_column(Text, default="{}")
 
 
 class StatCode(Base):
-    """A catalog code's statistical group and kind, as the latest event naming it said."""
+    """A catalog code's statistical group and kind, as the latest event naming it said (the one of
+    the highest stream `sequence`)."""
 
     __tablename__ = "stat_codes"
 
@@ -89,6 +93,7 @@ class StatCode(Base):
     code: Mapped[str] = mapped_column(String(32), primary_key=True)
     stat_group: Mapped[str] = mapped_column(String(32), default="")
     kind: Mapped[str] = mapped_column(String(32), default="")
+    sequence: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class StatQuota(Base):

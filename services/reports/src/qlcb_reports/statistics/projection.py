@@ -4,8 +4,9 @@ transaction (the inbox beside it makes a redelivered event change nothing).
 The facts follow personnel's own search facts (ADR 0015) rule for rule, so that a form's cell and a
 search with the same criteria count the same people: a person is in their first unit from the start
 of their record; a move or a status from its effective date ends the period before it the day
-before; a record entry's latest version gives its facts, a retraction takes them away; a training
-level is held from the course's end for good."""
+before (before in the order personnel published them, whatever order they arrive in); a record
+entry's latest version gives its facts, a retraction takes them away; a training level is held
+from the course's end for good."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from qlcb.events.v1.envelope_pb2 import Envelope
 from qlcb.personnel.v1 import events_pb2, personnel_pb2
 from qlcb_common import names
 from qlcb_common.events import subjects
+from qlcb_common.events.consumer import stream_sequence
 from qlcb_common.events.envelope import unpack
 from qlcb_reports.statistics.models import BEGINNING, OPEN_END, StatCode, StatFact, StatPerson, StatQuota
 
@@ -73,8 +75,6 @@ SUBJECTS = (
 
 PEOPLE_HELD = "statistics_people_held"
 """The key of `session.info` under which a transaction holds every fact of the people it created (`_known`)."""
-CODES_MERGED = "statistics_codes_merged"
-"""The key of `session.info` under which a transaction keeps the catalog codes it has merged."""
 
 STATUS_OF = {
     subjects.PERSONNEL_PERSON_RETIRED: "PERSON_STATUS_RETIRED",
@@ -82,6 +82,10 @@ STATUS_OF = {
     subjects.PERSONNEL_PERSON_DIED: "PERSON_STATUS_DECEASED",
     subjects.PERSONNEL_PERSON_REINSTATED: "PERSON_STATUS_ACTIVE",
 }
+
+
+def _day_before(day: date) -> date:
+    return day - timedelta(days=1) if day > BEGINNING else day
 
 
 @dataclass(frozen=True)
@@ -94,23 +98,23 @@ class Projection:
             person = unpack(envelope, events_pb2.PersonCreated).person
             await self._person(session, person)
             await self._known(session, person.id)
-            await self._from(session, envelope.event_id, person.id, UNIT, person.unit_id, None)
+            await self._from(session, envelope, person.id, UNIT, person.unit_id, None)
         elif subject in STATUS_OF:
             changed = unpack(envelope, events_pb2.PersonStatusChanged)
             since = date.fromisoformat(changed.effective_date)
-            await self._from(session, envelope.event_id, changed.person.id, STATUS, STATUS_OF[subject], since)
+            await self._from(session, envelope, changed.person.id, STATUS, STATUS_OF[subject], since)
         elif subject == subjects.PERSONNEL_PERSON_TRANSFERRED:
             moved = unpack(envelope, events_pb2.PersonTransferred)
             since = date.fromisoformat(moved.effective_date)
-            await self._from(session, envelope.event_id, moved.person.id, UNIT, moved.to_unit.id, since)
+            await self._from(session, envelope, moved.person.id, UNIT, moved.to_unit.id, since)
         elif subject == subjects.PERSONNEL_RECORD_CHANGED:
-            await self._entry(session, unpack(envelope, events_pb2.RecordEntryChanged))
+            await self._entry(session, envelope, unpack(envelope, events_pb2.RecordEntryChanged))
         elif subject == subjects.PERSONNEL_CATALOG_CHANGED:
             catalog = unpack(envelope, events_pb2.CatalogValueChanged)
             if catalog.change == "added":
                 value = catalog.value
                 kind = json.loads(value.attributes_json or "{}").get("kind") or ""
-                await self._code(session, value.catalog, value.code, value.stat_group, str(kind))
+                await self._code(session, envelope, value.catalog, value.code, value.stat_group, str(kind))
         elif subject == subjects.PERSONNEL_UNIT_QUOTA_SET:
             quota = unpack(envelope, events_pb2.UnitQuotaSet).change
             await session.merge(
@@ -162,45 +166,61 @@ class Projection:
             held.append(fact)
 
     async def _from(
-        self, session: AsyncSession, source_id: str, person_id: str, fact: str, value: str, since: date | None
+        self,
+        session: AsyncSession,
+        envelope: Envelope,
+        person_id: str,
+        fact: str,
+        value: str,
+        since: date | None,
     ) -> None:
-        """`value` from `since` (None: from the start of the record); the period of the same fact
-        running on to it ends the day before, one beginning on it or later is left empty."""
+        """`value` from `since` (None: from the start of the record) until the next event of the same
+        fact published after this one begins; the periods of the events published before it that run
+        on to `since` end the day before (one beginning on it or later is left empty). Compared by
+        stream sequence, not by arrival, so events handed over out of order give the same periods."""
         start = since or BEGINNING
+        sequence = stream_sequence(session, envelope)
         held = self._held(session, self.generation, person_id)
-        if since is not None and held is not None:
-            for running in held:
-                if running.fact == fact and running.valid_to >= since:
-                    running.valid_to = since - timedelta(days=1) if since > BEGINNING else since
-        elif since is not None:
-            await session.execute(
-                update(StatFact)
-                .where(
-                    StatFact.generation == self.generation,
-                    StatFact.person_id == person_id,
-                    StatFact.fact == fact,
-                    StatFact.valid_to >= since,
+        if held is not None:
+            same = [f for f in held if f.fact == fact]
+            later = [f.valid_from for f in same if f.sequence > sequence and f.valid_from > BEGINNING]
+            if since is not None:
+                for running in same:
+                    if running.sequence < sequence and running.valid_to >= since:
+                        running.valid_to = _day_before(since)
+        else:
+            mine = (StatFact.generation == self.generation, StatFact.person_id == person_id, StatFact.fact == fact)
+            later_start = await session.scalar(
+                select(func.min(StatFact.valid_from)).where(
+                    *mine, StatFact.sequence > sequence, StatFact.valid_from > BEGINNING
                 )
-                .values(valid_to=since - timedelta(days=1) if since > BEGINNING else since)
             )
+            later = [later_start] if later_start is not None else []
+            if since is not None:
+                await session.execute(
+                    update(StatFact)
+                    .where(*mine, StatFact.sequence < sequence, StatFact.valid_to >= since)
+                    .values(valid_to=_day_before(since))
+                )
         self._add(
             session,
             StatFact(
                 generation=self.generation,
                 person_id=person_id,
-                source_id=source_id,
+                source_id=envelope.event_id,
                 fact=fact,
                 value=value,
                 valid_from=start,
-                valid_to=OPEN_END,
+                valid_to=_day_before(min(later)) if later else OPEN_END,
                 version=0,
+                sequence=sequence,
             ),
         )
 
-    async def _entry(self, session: AsyncSession, changed: events_pb2.RecordEntryChanged) -> None:
+    async def _entry(self, session: AsyncSession, envelope: Envelope, changed: events_pb2.RecordEntryChanged) -> None:
         entry = changed.entry
         for coded in changed.coded:
-            await self._code(session, coded.catalog, coded.code, coded.stat_group, coded.kind)
+            await self._code(session, envelope, coded.catalog, coded.code, coded.stat_group, coded.kind)
         gives = ENTRY_FACTS.get(entry.section)
         if gives is None:
             return
@@ -228,6 +248,7 @@ class Projection:
                         valid_from=start,
                         valid_to=end,
                         version=entry.version,
+                        sequence=stream_sequence(session, envelope),
                         detail=detail,
                     ),
                 )
@@ -258,14 +279,24 @@ class Projection:
                 await session.delete(fact)
         return True
 
-    async def _code(self, session: AsyncSession, catalog: str, code: str, group: str, kind: str) -> None:
-        """A batch of events names the same few codes over and over: each is merged once per
-        transaction unless its group or kind changes (kept in the session, so a rollback forgets it)."""
-        merged: dict[tuple[int, str, str], tuple[str, str]] = session.info.setdefault(CODES_MERGED, {})
-        key = (self.generation, catalog, code)
-        if merged.get(key) == (group, kind):
-            return
-        await session.merge(
-            StatCode(generation=self.generation, catalog=catalog, code=code, stat_group=group, kind=kind)
-        )
-        merged[key] = (group, kind)
+    async def _code(
+        self, session: AsyncSession, envelope: Envelope, catalog: str, code: str, group: str, kind: str
+    ) -> None:
+        """The group and kind of the latest event naming the code, by stream sequence. A batch names
+        the same few codes over and over: after the first, each is found in the session's identity
+        map without a query."""
+        sequence = stream_sequence(session, envelope)
+        known = await session.get(StatCode, (self.generation, catalog, code))
+        if known is None:
+            session.add(
+                StatCode(
+                    generation=self.generation,
+                    catalog=catalog,
+                    code=code,
+                    stat_group=group,
+                    kind=kind,
+                    sequence=sequence,
+                )
+            )
+        elif known.sequence <= sequence:
+            known.stat_group, known.kind, known.sequence = group, kind, sequence

@@ -1,0 +1,155 @@
+"""The statistics projection gives the same periods whatever order a person's events reach it in:
+a consumer hands them over out of order after a retry's delay, a crash with a batch in hand, or two
+replicas pulling from one consumer. On a real SQLite store, each order in a generation of its own."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from google.protobuf.message import Message
+from sqlalchemy import select
+
+from qlcb.events.v1.envelope_pb2 import Envelope
+from qlcb.personnel.v1 import events_pb2, personnel_pb2, record_pb2
+from qlcb_common.db import Database
+from qlcb_common.events import subjects
+from qlcb_common.events.consumer import note_stream_sequences
+from qlcb_common.events.envelope import wrap
+from qlcb_reports.db_models import Base
+from qlcb_reports.statistics.models import BEGINNING, OPEN_END, StatCode, StatFact
+from qlcb_reports.statistics.projection import Projection
+
+PERSON = personnel_pb2.Person(
+    id="00000000-0000-0000-0000-0000000000a1",
+    personal_id="001080000001",
+    staff_number="HQ-0001",
+    full_name="Nguyễn Thị Thu",
+    date_of_birth="1980-05-05",
+    sex=personnel_pb2.SEX_FEMALE,
+    unit_id="unit-a",
+)
+
+
+def _event(subject: str, payload: Message) -> Envelope:
+    return wrap(subject, payload, actor="test", occurred_at=datetime(2026, 1, 1, tzinfo=UTC))
+
+
+def _moved(to_unit: str, effective: str) -> Envelope:
+    moved = events_pb2.PersonTransferred(
+        person=PERSON,
+        from_unit=personnel_pb2.Unit(id="unit-a"),
+        to_unit=personnel_pb2.Unit(id=to_unit),
+        effective_date=effective,
+    )
+    return _event(subjects.PERSONNEL_PERSON_TRANSFERRED, moved)
+
+
+def _status(subject: str, effective: str) -> Envelope:
+    return _event(subject, events_pb2.PersonStatusChanged(person=PERSON, effective_date=effective))
+
+
+PUBLISHED: tuple[Envelope, ...] = (
+    _event(subjects.PERSONNEL_PERSON_CREATED, events_pb2.PersonCreated(person=PERSON)),
+    _moved("unit-b", "2020-01-01"),
+    _moved("unit-c", "2022-06-01"),
+    # A move recorded late, dated before the one published just before it: from its date on it wins.
+    _moved("unit-d", "2021-01-01"),
+    _status(subjects.PERSONNEL_PERSON_RETIRED, "2024-01-01"),
+    _status(subjects.PERSONNEL_PERSON_REINSTATED, "2024-06-01"),
+)
+"""One person's events in the order personnel published them (stream sequences 1 to 6)."""
+
+EXPECTED = {
+    ("unit", "unit-a", BEGINNING, date(2019, 12, 31)),
+    ("unit", "unit-b", date(2020, 1, 1), date(2020, 12, 31)),
+    ("unit", "unit-d", date(2021, 1, 1), OPEN_END),
+    ("status", "PERSON_STATUS_RETIRED", date(2024, 1, 1), date(2024, 5, 31)),
+    ("status", "PERSON_STATUS_ACTIVE", date(2024, 6, 1), OPEN_END),
+}
+"""The periods that count someone (unit-c's, overtaken before it began, is empty)."""
+
+
+def _orders() -> list[tuple[Envelope, ...]]:
+    """The published order, its reverse, each event first and each last, and random shuffles (all
+    720 orders take a minute)."""
+    shuffled = random.Random(20261203)
+    orders: list[tuple[Envelope, ...]] = [PUBLISHED, PUBLISHED[::-1]]
+    for n, event in enumerate(PUBLISHED):
+        others = PUBLISHED[:n] + PUBLISHED[n + 1 :]
+        orders += [(event, *others), (*others, event)]
+    orders += [tuple(shuffled.sample(PUBLISHED, len(PUBLISHED))) for _ in range(24)]
+    return orders
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'reports.sqlite3'}")
+    await database.create_schema(Base.metadata)
+    yield database
+    await database.dispose()
+
+
+async def _apply(
+    db: Database,
+    generation: int,
+    events: Sequence[Envelope],
+    *,
+    batched: bool,
+    published: Sequence[Envelope] = PUBLISHED,
+) -> None:
+    """`events` handed over in the order given, each at its position in `published`."""
+    sequence = {envelope.event_id: n for n, envelope in enumerate(published, start=1)}
+    projection = Projection(generation)
+    for transaction in [events] if batched else [[e] for e in events]:
+        async with db.unit_of_work() as session:
+            note_stream_sequences(session, {e.event_id: sequence[e.event_id] for e in transaction})
+            for envelope in transaction:
+                await projection.apply(session, envelope)
+
+
+async def _periods(db: Database, generation: int) -> set[tuple[str, str, date, date]]:
+    async with db.unit_of_work() as session:
+        facts = await session.scalars(select(StatFact).where(StatFact.generation == generation))
+        return {(f.fact, f.value, f.valid_from, f.valid_to) for f in facts if f.valid_from <= f.valid_to}
+
+
+@pytest.mark.parametrize("batched", [False, True], ids=["one-per-transaction", "one-batch"])
+async def test_every_order_of_a_persons_events_gives_the_periods_of_the_published_order(
+    db: Database, batched: bool
+) -> None:
+    orders = _orders()
+    for generation, order in enumerate(orders, start=1):
+        await _apply(db, generation, order, batched=batched)
+    wrong = {}
+    for generation, order in enumerate(orders, start=1):
+        found = await _periods(db, generation)
+        if found != EXPECTED:
+            wrong[tuple(PUBLISHED.index(e) + 1 for e in order)] = found ^ EXPECTED
+    assert not wrong, f"{len(wrong)} of {len(orders)} orders differ, e.g. {next(iter(wrong.items()))}"
+
+
+async def test_a_person_created_in_an_earlier_transaction_is_moved_by_later_ones_alone(db: Database) -> None:
+    """The path that reads stored facts (a person from an earlier batch) and the one that keeps a new
+    person's facts in the session agree: here split across two batches, the second out of order."""
+    first, rest = PUBLISHED[:2], PUBLISHED[2:]
+    await _apply(db, 1, first, batched=True)
+    await _apply(db, 1, tuple(reversed(rest)), batched=True)
+    assert await _periods(db, 1) == EXPECTED
+
+
+async def test_a_code_keeps_the_group_of_the_latest_published_event_naming_it(db: Database) -> None:
+    def grouped(stat_group: str) -> Envelope:
+        value = record_pb2.CatalogValue(catalog="ranks", code="01.003", stat_group=stat_group)
+        return _event(subjects.PERSONNEL_CATALOG_CHANGED, events_pb2.CatalogValueChanged(value=value, change="added"))
+
+    published = (grouped("CVC"), grouped("CV"))
+    for generation, order in ((1, published), (2, published[::-1])):
+        await _apply(db, generation, order, batched=False, published=published)
+        await _apply(db, generation + 2, order, batched=True, published=published)
+    async with db.unit_of_work() as session:
+        codes = await session.scalars(select(StatCode).order_by(StatCode.generation))
+        assert [(c.generation, c.stat_group) for c in codes] == [(g, "CV") for g in (1, 2, 3, 4)]
