@@ -78,9 +78,14 @@ class Keycloak:
 
     refuse: bool = False
     refreshed: list[str] = field(default_factory=list)
+    exchanged: list[dict[str, list[str]]] = field(default_factory=list)
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         form = parse_qs(request.content.decode())
+        if form["grant_type"] == ["authorization_code"]:
+            self.exchanged.append(form)
+            tokens = {"access_token": SESSION.access_token, "refresh_token": "refresh-1", "id_token": "id-1"}
+            return httpx.Response(200, json=tokens)
         self.refreshed.append(form["refresh_token"][0])
         if self.refuse:
             return httpx.Response(400, json={"error": "invalid_grant"})
@@ -252,9 +257,38 @@ def test_the_login_goes_to_keycloak_with_pkce_and_binds_its_state_to_the_browser
     wrong_state = page.client.get("/web/callback", params={"code": "c", "state": "another"})
     assert wrong_state.status_code == 400
     assert "Phiên đăng nhập không hợp lệ" in wrong_state.text
+    assert page.keycloak.exchanged == [], "no code is exchanged for a login this browser did not begin"
+
+    logged = page.client.get("/web/callback", params={"code": "c", "state": query["state"][0]})
+    assert logged.status_code == 303
+    assert logged.headers["location"] == "/web/", "another site asked as `next` is never where the login ends"
+    [exchange] = page.keycloak.exchanged
+    assert (exchange["code"], exchange["redirect_uri"]) == (["c"], ["http://gateway.test/web/callback"])
+    assert len(exchange["code_verifier"][0]) >= 43, "the PKCE verifier the challenge was made of"
+    assert page.cookies.read(dict(page.client.cookies.items())) is not None, "the session is set"
+
     page.client.cookies.clear()
     no_login_begun = page.client.get("/web/callback", params={"code": "c", "state": query["state"][0]})
     assert no_login_begun.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("asked", "lands_on"),
+    [
+        ("/web/persons/p1?as_of=2026-01-01", "/web/persons/p1?as_of=2026-01-01"),
+        ("https://evil.example/web/", "/web/"),
+        ("//evil.example/web/", "/web/"),
+        ("/web\\@evil.example", "/web/"),
+        ("/web/\\evil.example", "/web/"),
+        ("/metrics", "/web/"),
+        (None, "/web/"),
+    ],
+)
+def test_a_login_ends_on_a_page_of_this_site_and_nowhere_else(page: Page, asked: str | None, lands_on: str) -> None:
+    begun = page.client.get("/web/login", params={"next": asked} if asked is not None else {})
+    state = parse_qs(urlsplit(begun.headers["location"]).query)["state"][0]
+    logged = page.client.get("/web/callback", params={"code": "c", "state": state})
+    assert (logged.status_code, logged.headers["location"]) == (303, lands_on)
 
 
 def test_an_expired_access_token_is_refreshed_and_the_session_sealed_again(page: Page) -> None:
