@@ -59,8 +59,9 @@ CONSUMERS = (
     (streams.IDENTITY.name, "reports-delegations"),
 )
 RELAYS = ("personnel", "identity")
+ACK_WAIT = 5.0
+"""Seconds before a message delivered to a consumer that was then killed comes back (30 by default)."""
 DRAIN_TIMEOUT = 150
-"""A message delivered to a consumer that was then killed comes back after its ack_wait (30 s)."""
 CONSUMED = "qlcb_events_consumed_total"
 DEDUPLICATED = "qlcb_outbox_events_deduplicated_total"
 ROOT = demo.UNITS_BY_CODE["TCHQ"]
@@ -192,7 +193,7 @@ async def crash_stack(system: System, tmp_path_factory: pytest.TempPathFactory) 
             await asyncio.to_thread(postgres.create_database, database)
         await asyncio.to_thread(bus.wait_ready)
         infra = dataclasses.replace(system.infra, nats=bus, postgres=postgres, ports=StackPorts.free())
-        services = ServiceStack(infra, run_dir, fault_points=True)
+        services = ServiceStack(infra, run_dir, fault_points=True, ack_wait=ACK_WAIT)
         stack = CrashStack(system=system, services=services, bus=bus, postgres=postgres)
         try:
             await stack.restore()

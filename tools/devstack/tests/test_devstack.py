@@ -1,6 +1,7 @@
 """The devstack really starts and stops each server (no mocks: that is the point)."""
 
 import asyncio
+import os
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,7 +10,14 @@ import asyncpg
 import pytest
 
 from qlcb_devstack.jdk import MIN_JAVA_VERSION, find_java, java_version
-from qlcb_devstack.keycloak import KEYCLOAK_VERSION, KeycloakServer, admin_client, ensure_keycloak
+from qlcb_devstack.keycloak import (
+    KEYCLOAK_VERSION,
+    KeycloakServer,
+    admin_client,
+    ensure_keycloak,
+    restore_build,
+    save_build,
+)
 from qlcb_devstack.keycloak_extensions import build_extension, extension_folders
 from qlcb_devstack.nats import NatsServer
 from qlcb_devstack.postgres import PostgresCluster
@@ -147,3 +155,30 @@ def test_a_keycloak_extension_that_does_not_compile_is_reported(tmp_path: Path) 
     with pytest.raises(RuntimeError, match=r"(?s)broken failed.*UnknownType"):
         build_extension(broken, ensure_keycloak(), tmp_path / "out")
     assert not (tmp_path / "out" / "qlcb-broken.jar").exists()
+
+
+def test_an_augmented_keycloak_build_is_kept_for_other_clones_with_its_times(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keycloak re-augments when a provider jar's modification time differs from the one its build
+    recorded: the copy a fresh clone takes from the machine's cache must keep them."""
+    monkeypatch.setenv("QLCB_CACHE_DIR", str(tmp_path / "cache"))
+    built, fresh = tmp_path / "built", tmp_path / "fresh"
+    for home in (built, fresh):
+        (home / "lib" / "quarkus").mkdir(parents=True)
+        (home / "providers").mkdir()
+    (built / "lib" / "quarkus" / "build-system.properties").write_text("kc.provider.file.a.jar.last-modified=1")
+    jar = built / "providers" / "qlcb-a.jar"
+    jar.write_bytes(b"jar")
+    os.utime(jar, ns=(1_700_000_000_123_456_789, 1_700_000_000_123_456_789))
+    (fresh / "providers" / "qlcb-stale.jar").write_bytes(b"old")
+
+    assert restore_build(fresh, "b1") is False, "nothing cached yet"
+    save_build(built, "b1")
+    save_build(fresh, "b1")  # a second clone finishing later keeps the first one's
+    assert restore_build(fresh, "b1") is True
+    assert sorted(p.name for p in (fresh / "providers").iterdir()) == ["qlcb-a.jar"]
+    assert (fresh / "providers" / "qlcb-a.jar").stat().st_mtime_ns == jar.stat().st_mtime_ns
+    properties = fresh / "lib" / "quarkus" / "build-system.properties"
+    assert properties.read_text() == "kc.provider.file.a.jar.last-modified=1"
+    assert restore_build(fresh, "b2") is False, "another build's inputs"

@@ -237,6 +237,20 @@ class NatsClientSettings(BaseSettings):
         return self.nats_tls_ca_file is not None or self.nats_url.startswith("tls://")
 
 
+class EventConsumerSettings(BaseSettings):
+    """A service that consumes events (durable consumers, `qlcb_common.events.consumer`)."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    nats_ack_wait_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="How long an event delivered to this service's consumers and not acknowledged (its replica "
+        "died with it in hand) waits before JetStream delivers it again; longer than the slowest handling",
+    )
+
+
 class GrpcServiceSettings(ServiceSettings, DatabaseSettings, NatsClientSettings):
     grpc_port: int = Field(default=0, ge=0, le=65535)
     grpc_tls_cert_file: Path | None = Field(

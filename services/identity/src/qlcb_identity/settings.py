@@ -9,6 +9,7 @@ from pydantic_settings import SettingsConfigDict
 from qlcb_common.settings import (
     DatabaseSettings,
     EnvironmentSettings,
+    EventConsumerSettings,
     NatsClientSettings,
     ServiceSettings,
     given_together,
@@ -44,7 +45,7 @@ class KeycloakAdminSettings(ServiceSettings, EnvironmentSettings):
         return self
 
 
-class IdentitySettings(KeycloakAdminSettings, DatabaseSettings, NatsClientSettings):
+class IdentitySettings(KeycloakAdminSettings, DatabaseSettings, NatsClientSettings, EventConsumerSettings):
     model_config = SettingsConfigDict(env_prefix="QLCB_IDENTITY_", extra="ignore")
 
     port: int = 8081

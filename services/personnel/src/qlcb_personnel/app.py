@@ -113,6 +113,7 @@ def build_app() -> GrpcApp:
             contracts=IDENTITY_EVENTS,
             handler=delegations.apply,
             faults=faults,
+            ack_wait=settings.nats_ack_wait_seconds,
         )
 
         follow_holders = DurableConsumer(
@@ -125,6 +126,7 @@ def build_app() -> GrpcApp:
             contracts=IDENTITY_EVENTS,
             handler=holders.apply,
             faults=faults,
+            ack_wait=settings.nats_ack_wait_seconds,
         )
 
         async def apply_decisions(stopping: Stopping) -> None:

@@ -5,7 +5,7 @@ from datetime import date
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from qlcb_common.settings import GrpcServiceSettings
+from qlcb_common.settings import EventConsumerSettings, GrpcServiceSettings
 from qlcb_personnel.deadlines.rules import SectorRule
 
 ENV_PREFIX = "QLCB_PERSONNEL_"
@@ -47,7 +47,7 @@ class DeadlineSettings(BaseSettings):
         return self
 
 
-class PersonnelSettings(GrpcServiceSettings, DeadlineSettings):
+class PersonnelSettings(GrpcServiceSettings, DeadlineSettings, EventConsumerSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
 
     decision_apply_interval_seconds: float = Field(

@@ -102,6 +102,7 @@ def build_app() -> GrpcApp:
             contracts=PERSONNEL_EVENTS,
             handler=projection.apply,
             faults=faults,
+            ack_wait=settings.nats_ack_wait_seconds,
         )
         follow_delegations = DurableConsumer(
             name="reports-delegations",
@@ -113,6 +114,7 @@ def build_app() -> GrpcApp:
             contracts=IDENTITY_EVENTS,
             handler=delegations.apply,
             faults=faults,
+            ack_wait=settings.nats_ack_wait_seconds,
         )
         follow_holders = DurableConsumer(
             name="reports-holders",
@@ -124,12 +126,20 @@ def build_app() -> GrpcApp:
             contracts=IDENTITY_EVENTS,
             handler=holders.apply,
             faults=faults,
+            ack_wait=settings.nats_ack_wait_seconds,
         )
 
         async def remind(stopping: Stopping) -> None:
             await reminders.run(db, outbox, working, settings.reminder_interval_seconds, stopping)
 
-        statistics = Supervisor(db=db, inbox=inbox, js=js, poll_seconds=settings.statistics_poll_seconds, faults=faults)
+        statistics = Supervisor(
+            db=db,
+            inbox=inbox,
+            js=js,
+            poll_seconds=settings.statistics_poll_seconds,
+            ack_wait=settings.nats_ack_wait_seconds,
+            faults=faults,
+        )
         workers: list[Worker] = [
             consumer.run,
             statistics.run,

@@ -6,11 +6,11 @@ from pathlib import Path
 from pydantic import AnyHttpUrl, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from qlcb_common.settings import EnvironmentSettings, GrpcServiceSettings
+from qlcb_common.settings import EnvironmentSettings, EventConsumerSettings, GrpcServiceSettings
 from qlcb_common.working_days import WorkingCalendar
 
 
-class ReportsSettings(GrpcServiceSettings, EnvironmentSettings):
+class ReportsSettings(GrpcServiceSettings, EnvironmentSettings, EventConsumerSettings):
     model_config = SettingsConfigDict(env_prefix="QLCB_REPORTS_", extra="ignore")
 
     reminder_interval_seconds: float = Field(

@@ -5,6 +5,7 @@ import hashlib
 import json
 import os
 import secrets
+import shutil
 import tarfile
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -15,11 +16,11 @@ from typing import Any
 from keycloak import KeycloakAdmin
 
 from qlcb_devstack.jdk import find_java, java_home_of
-from qlcb_devstack.keycloak_extensions import install_extensions
+from qlcb_devstack.keycloak_extensions import extension_folders, install_extensions, sources_digest
 from qlcb_devstack.maven import fetch_artifact
 from qlcb_devstack.probes import http_ok
 from qlcb_devstack.procs import ManagedProcess, free_port, wait_until
-from qlcb_devstack.state import state_subdir
+from qlcb_devstack.state import machine_cache_subdir, state_subdir
 
 # The issue asked for 26.8.x, but 26.7.3 is the newest release published to Maven Central.
 KEYCLOAK_VERSION = "26.7.3"
@@ -60,6 +61,42 @@ def ensure_keycloak() -> Path:
                 raise RuntimeError(f"{tarball} does not contain keycloak-{KEYCLOAK_VERSION}/bin/kc.sh")
             extracted.rename(home)
     return home
+
+
+_BUILT = ("lib/quarkus", "providers")
+"""What augmenting the distribution writes (Quarkus's build, which records each provider jar's
+modification time, and the jars): copied whole, times kept, it starts with no augmentation."""
+
+
+def _build_cache(build: str) -> Path:
+    return machine_cache_subdir("keycloak") / f"built-{build}"
+
+
+def restore_build(home: Path, build: str) -> bool:
+    """Puts the augmented build the machine's cache holds for `build` into `home`; False if none."""
+    cached = _build_cache(build)
+    if not (cached / ".complete").is_file():
+        return False
+    for part in _BUILT:
+        shutil.rmtree(home / part, ignore_errors=True)
+        shutil.copytree(cached / part, home / part)
+    return True
+
+
+def save_build(home: Path, build: str) -> None:
+    """Keeps the distribution's augmented build for other clones on the machine (the first to finish
+    wins; the others' copies are dropped)."""
+    cached = _build_cache(build)
+    if cached.exists():
+        return
+    saving = Path(tempfile.mkdtemp(dir=cached.parent, prefix=".saving-"))
+    for part in _BUILT:
+        shutil.copytree(home / part, saving / part)
+    (saving / ".complete").touch()
+    try:
+        saving.rename(cached)
+    except OSError:
+        shutil.rmtree(saving, ignore_errors=True)
 
 
 class KeycloakServer:
@@ -121,18 +158,23 @@ class KeycloakServer:
         """Start the server; returns at once, except on the first ever start of the distribution.
 
         That one, and the first after QLCB's Keycloak extensions changed (they are built into
-        `providers/` first), re-augments the shared distribution in place (~30 s), so it runs
-        under a lock until ready, and other starts wait for it.
+        `providers/` first), re-augments the shared distribution in place (~30–60 s), so it runs
+        under a lock until ready, and other starts wait for it; its result is kept in the machine's
+        cache, from which a fresh clone's first start takes it instead.
         """
         home = ensure_keycloak()
         if self._process is None:
             self._process = ManagedProcess(
                 "keycloak", self._argv(home), log_dir=self.data_dir, env=self._env(), cwd=self.data_dir
             )
+        java = str(java_home_of(find_java()))
         with _file_lock(home.parent / ".build.lock"):
-            extensions = install_extensions(home)
-        build = hashlib.sha256(" ".join((*_BUILD_OPTIONS, extensions)).encode()).hexdigest()[:12]
-        marker = home / f".qlcb-built-{build}"
+            inputs = (KEYCLOAK_VERSION, java, *_BUILD_OPTIONS, sources_digest(extension_folders()))
+            build = hashlib.sha256(" ".join(inputs).encode()).hexdigest()[:12]
+            marker = home / f".qlcb-built-{build}"
+            if not marker.exists() and restore_build(home, build):
+                marker.touch()
+            install_extensions(home)
         if marker.exists():
             self._process.start()
             return
@@ -141,6 +183,7 @@ class KeycloakServer:
             if not marker.exists():
                 self._wait_healthy(timeout=600)
                 marker.touch()
+                save_build(home, build)
 
     def wait_ready(self, timeout: float = 240) -> None:
         """Wait until the server answers, then apply `realm_files` (skipping realms that exist)."""

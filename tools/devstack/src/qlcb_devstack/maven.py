@@ -1,11 +1,12 @@
-"""Artifacts from Maven Central, fetched once with `mvn dependency:copy` and checked by SHA-256."""
+"""Artifacts from Maven Central, fetched once with `mvn dependency:copy` and checked by SHA-256; Maven's
+local repository is the machine's cache (`machine_cache_subdir`), so each clone copies from it."""
 
 import hashlib
 import shutil
 import subprocess
 from pathlib import Path
 
-from qlcb_devstack.state import state_subdir
+from qlcb_devstack.state import machine_cache_subdir, state_subdir
 
 
 def sha256_of(path: Path) -> str:
@@ -32,7 +33,7 @@ def fetch_artifact(coordinates: str, file_name: str, sha256: str) -> Path:
                 "dependency:copy",
                 f"-Dartifact={coordinates}",
                 f"-DoutputDirectory={downloads}",
-                f"-Dmaven.repo.local={state_subdir('m2')}",
+                f"-Dmaven.repo.local={machine_cache_subdir('m2')}",
             ],
             capture_output=True,
             text=True,

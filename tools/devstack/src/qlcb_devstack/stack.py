@@ -134,10 +134,14 @@ class ServiceStack:
         fault_points: bool = False,
         databases: Mapping[str, str] | None = None,
         replicas: Mapping[str, int] | None = None,
+        ack_wait: float | None = None,
     ) -> None:
         """`databases`: a service's database on the PostgreSQL of `infra` where it is not named after
-        the service (as `DATABASES`), so that a second stack can run beside another on one server."""
+        the service (as `DATABASES`), so that a second stack can run beside another on one server.
+        `ack_wait`: seconds before an event a killed process had in hand is delivered again (the
+        services' own default where None)."""
         self.infra = infra
+        self.ack_wait = ack_wait
         self.run_dir = run_dir
         self.ports = infra.ports
         self.tls: TlsFiles | None = throwaway_authority(run_dir / "tls") if tls else None
@@ -297,6 +301,8 @@ class ServiceStack:
             env.update(self.infra.nats.client_env(prefix, service))
         else:
             env[prefix + "PORT"] = str(self.ports.ops(service))
+        if self.ack_wait is not None and service in (*GRPC_SERVICES, "identity"):
+            env[prefix + "NATS_ACK_WAIT_SECONDS"] = str(self.ack_wait)
         if service == "identity":
             env[prefix + "KEYCLOAK_URL"] = self.infra.keycloak.base_url
             env[prefix + "KEYCLOAK_CLIENT_SECRET"] = self.infra.identity_client_secret

@@ -25,3 +25,18 @@ def state_subdir(*parts: str) -> Path:
     path = state_dir().joinpath(*parts)
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def machine_cache_subdir(*parts: str) -> Path:
+    """A directory under `$QLCB_CACHE_DIR`, or `$XDG_CACHE_HOME/qlcb` (`~/.cache/qlcb`), created on
+    first use and shared by every clone on the machine, as Go's and Maven's caches are: it holds only
+    what is fetched pinned by version and checked by digest, or built from inputs its name holds, so a
+    fresh clone (CI's) reuses it instead of fetching and building again."""
+    configured = os.environ.get("QLCB_CACHE_DIR")
+    if configured:
+        root = Path(configured)
+    else:
+        root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qlcb"
+    path = root.joinpath(*parts)
+    path.mkdir(parents=True, exist_ok=True)
+    return path

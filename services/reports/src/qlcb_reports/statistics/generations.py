@@ -94,9 +94,11 @@ class Supervisor:
         inbox: Inbox,
         js: JetStreamContext,
         poll_seconds: float,
+        ack_wait: float = 30.0,
         faults: FaultPoints = NO_FAULT_POINTS,
     ) -> None:
         self._db = db
+        self._ack_wait = ack_wait
         self._inbox = inbox
         self._js = js
         self._poll = poll_seconds
@@ -116,6 +118,7 @@ class Supervisor:
             inactive_threshold=IDLE_CONSUMER_SECONDS,
             batch_size=BATCH,
             batch_transactions=True,
+            ack_wait=self._ack_wait,
             faults=self._faults,
         )
 
