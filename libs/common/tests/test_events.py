@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -103,7 +104,9 @@ async def test_outbox_row_commits_and_rolls_back_with_the_change(store: Any) -> 
     assert unpack(envelope, StringValue).value == "y"
 
 
-def _consumer(db: Database, inbox: Inbox, handler: Any, *, batch_transactions: bool = False) -> DurableConsumer:
+def _consumer(
+    db: Database, inbox: Inbox, handler: Any, *, batch_transactions: bool = False, prepare: Any = None
+) -> DurableConsumer:
     return DurableConsumer(
         name="test-consumer",
         stream=streams.PERSONNEL,
@@ -114,6 +117,7 @@ def _consumer(db: Database, inbox: Inbox, handler: Any, *, batch_transactions: b
         contracts=CONTRACTS,
         handler=handler,
         batch_transactions=batch_transactions,
+        prepare=prepare,
     )
 
 
@@ -311,6 +315,28 @@ async def test_a_handler_learns_where_each_event_stands_in_the_stream_whatever_o
         for message in messages:
             await consumer.handle(message)  # type: ignore[arg-type]
     assert seen == {"m12": 12, "m10": 10, "m11": 11}
+
+
+async def test_a_batch_is_shown_to_prepare_before_its_events_are_handled_without_those_seen_before(
+    store: Any,
+) -> None:
+    db, _outbox, inbox, effects = store
+    calls: list[str] = []
+    prepared: list[list[str]] = []
+
+    async def prepare(session: AsyncSession, envelopes: Sequence[Envelope]) -> None:
+        prepared.append([unpack(e, StringValue).value for e in envelopes])
+        calls.append("prepare")
+
+    consumer = _consumer(db, inbox, _values_handler(effects, calls), batch_transactions=True, prepare=prepare)
+    data = [_event(f"m{n}") for n in range(3)]
+    first: list[Any] = [FakeMsg(data[0], sequence=1)]
+    await consumer.handle_batch(first)
+    again: list[Any] = [FakeMsg(d, sequence=n + 1, delivered=2 if n == 0 else 1) for n, d in enumerate(data)]
+    again.append(FakeMsg(data[2], sequence=3, delivered=2))
+    await consumer.handle_batch(again)
+    assert prepared == [["m0"], ["m1", "m2"]], "neither what the inbox holds nor a second copy"
+    assert calls == ["prepare", "m0", "prepare", "m1", "m2"]
 
 
 async def test_a_batch_failing_midway_keeps_nothing_and_its_events_go_on_one_at_a_time(store: Any) -> None:

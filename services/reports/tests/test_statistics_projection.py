@@ -101,12 +101,16 @@ async def _apply(
     batched: bool,
     published: Sequence[Envelope] = PUBLISHED,
 ) -> None:
-    """`events` handed over in the order given, each at its position in `published`."""
+    """`events` handed over in the order given, each at its position in `published`: one per
+    transaction, with the queries of a single event, or in one batch read ahead by `prepare` as
+    the consumer of a generation does."""
     sequence = {envelope.event_id: n for n, envelope in enumerate(published, start=1)}
     projection = Projection(generation)
     for transaction in [events] if batched else [[e] for e in events]:
         async with db.unit_of_work() as session:
             note_stream_sequences(session, {e.event_id: sequence[e.event_id] for e in transaction})
+            if batched:
+                await projection.prepare(session, transaction)
             for envelope in transaction:
                 await projection.apply(session, envelope)
 

@@ -28,6 +28,7 @@ from qlcb_common.shutdown import Stopping
 log = structlog.get_logger(__name__)
 
 Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
+BatchPreparer = Callable[[AsyncSession, Sequence[Envelope]], Awaitable[None]]
 
 STREAM_SEQUENCES = "qlcb_events_stream_sequences"
 """The key of `session.info` under which the consumer keeps the stream sequence of each event the
@@ -62,7 +63,8 @@ class DurableConsumer:
     then all are acknowledged. A message the contract refuses is dead-lettered on its own first. If
     the batch fails, nothing of it is kept and its events are handled again at once one per
     transaction, as without batches, so a bad event is dead-lettered or retried alone and the
-    others go on.
+    others go on. `prepare`, if given, sees the events a batch will apply, in its transaction,
+    before the handler sees any (to read what they need in a few queries rather than each its own).
     """
 
     def __init__(
@@ -81,6 +83,7 @@ class DurableConsumer:
         ack_wait: float = 30.0,
         inactive_threshold: float | None = None,
         batch_transactions: bool = False,
+        prepare: BatchPreparer | None = None,
         faults: FaultPoints = NO_FAULT_POINTS,
     ) -> None:
         self.name = name
@@ -96,6 +99,7 @@ class DurableConsumer:
         self._ack_wait = ack_wait
         self._inactive_threshold = inactive_threshold
         self._batch_transactions = batch_transactions
+        self._prepare = prepare
         self._faults = faults
 
     def config(self) -> ConsumerConfig:
@@ -189,11 +193,13 @@ class DurableConsumer:
                 )
                 skipped = await self._inbox.seen_among(session, consumer=self.name, event_ids=event_ids)
                 for _, envelope in accepted:
-                    if envelope.event_id in skipped:
-                        continue
-                    skipped.add(envelope.event_id)
+                    if envelope.event_id not in skipped:
+                        skipped.add(envelope.event_id)
+                        applied.append(envelope)
+                if self._prepare is not None and applied:
+                    await self._prepare(session, applied)
+                for envelope in applied:
                     await self._handler(session, envelope)
-                    applied.append(envelope)
                 await self._inbox.record_all(
                     session, consumer=self.name, events=[(e.event_id, e.subject) for e in applied]
                 )

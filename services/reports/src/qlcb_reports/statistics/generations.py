@@ -106,6 +106,7 @@ class Supervisor:
         self._running: dict[int, tuple[asyncio.Task[None], Stopping]] = {}
 
     def consumer(self, generation: int) -> DurableConsumer:
+        projection = Projection(generation)
         return DurableConsumer(
             name=consumer_name(generation),
             stream=streams.PERSONNEL,
@@ -114,7 +115,8 @@ class Supervisor:
             inbox=self._inbox,
             js=self._js,
             contracts=PERSONNEL_EVENTS,
-            handler=Projection(generation).apply,
+            handler=projection.apply,
+            prepare=projection.prepare,
             inactive_threshold=IDLE_CONSUMER_SECONDS,
             batch_size=BATCH,
             batch_transactions=True,
