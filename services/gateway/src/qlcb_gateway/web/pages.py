@@ -24,7 +24,9 @@ from fastapi.templating import Jinja2Templates
 
 from qlcb.personnel.v1 import search_pb2
 from qlcb_common.auth import AuthError, Principal, TokenVerifier
-from qlcb_common.record_sections import SECTIONS, Kind
+from qlcb_common.authz.matrix import Action
+from qlcb_common.authz.policy import may_at_all, permits
+from qlcb_common.record_sections import SECTIONS, Kind, RecordSection
 from qlcb_common.tiers import Tier
 from qlcb_gateway import errors
 from qlcb_gateway.backends import Backends
@@ -442,6 +444,15 @@ class ShownSection:
     label: str
     dated: bool
     entries: list[ShownEntry]
+    can_add: bool
+
+
+def may_add(visit: Visit, section: RecordSection, unit_path: str | None) -> bool:
+    """Whether a page offers to add to the section: the caller's tier, granted sections and unit
+    scope allow it (a delegation, which only personnel knows, is not seen here; personnel decides)."""
+    if unit_path is None:
+        return may_at_all(visit.principal, section.authz, Action.CREATE)
+    return permits(visit.principal, section.authz, Action.CREATE, unit_path)
 
 
 @router.get("/persons/{person_id}", name="web_person")
@@ -477,7 +488,8 @@ async def person(request: Request, person_id: str) -> Response:
             shown.append(
                 ShownEntry(entry.valid_from, entry.valid_to, pairs, decided, CHANGE_LABELS.get(entry.change, ""))
             )
-        sections.append(ShownSection(section.name, section.label, section.dated, shown))
+        can_add = may_add(visit, section, unit.path if unit is not None else None)
+        sections.append(ShownSection(section.name, section.label, section.dated, shown, can_add))
     return render(
         request,
         visit,

@@ -1,0 +1,289 @@
+"""The form that adds an entry to a section of a person's record: its fields drawn from the section's
+declaration (`qlcb_common.record_sections`), what the officer typed checked here first (in
+Vietnamese, next to each field), then sent to personnel as the REST route sends it, whose own
+refusals are shown next to the fields they name. Nothing is recorded unless personnel accepts the
+whole entry."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import parse_qs
+
+import grpc
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from qlcb.personnel.v1 import record_pb2
+from qlcb_common.record_sections import SECTIONS, Field, Kind, RecordSection
+from qlcb_gateway.errors import field_violations
+from qlcb_gateway.routes.organisation import get_person, get_unit
+from qlcb_gateway.schemas import PersonPublic
+from qlcb_gateway.web.pages import Visit, backends_of, error_page, may_add, render, signed_in
+from qlcb_gateway.web.session import PATH
+
+router = APIRouter(prefix=PATH, include_in_schema=False)
+
+BY_NAME = {section.name: section for section in SECTIONS}
+CHOICES_MAX = 400
+"""A catalog longer than this (the communes) is typed as its code rather than picked from a list."""
+DECISION_FIELDS = (
+    ("number", "Số quyết định", 100),
+    ("date", "Ngày quyết định", None),
+    ("body", "Cơ quan ban hành", 255),
+    ("signer", "Người ký", 255),
+    ("signer_post", "Chức vụ người ký", 255),
+)
+FORM_MAX = 64 * 1024
+"""The largest form body read: a section's fields and a note fit many times over."""
+
+
+@dataclass
+class FormField:
+    """One input of the form, as the template draws it."""
+
+    name: str
+    label: str
+    kind: str  # text, textarea, date, integer, decimal, choice or code
+    required: bool
+    value: str = ""
+    error: str = ""
+    max_length: int | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+    choices: list[tuple[str, str]] = field(default_factory=list)
+
+
+def section_for(name: str) -> RecordSection | None:
+    return BY_NAME.get(name)
+
+
+def _kind(spec: Field, choices: list[tuple[str, str]] | None) -> str:
+    if spec.kind is Kind.CODE:
+        return "choice" if choices is not None else "code"
+    return {Kind.LONG_TEXT: "textarea"}.get(spec.kind, spec.kind.value)
+
+
+async def _choices(request: Request, visit: Visit, catalog: str) -> list[tuple[str, str]] | None:
+    """The catalog's codes valid today with their labels, or None when there are too many to list."""
+    backends = backends_of(request)
+    response = await backends.record.ListCatalogValues(
+        record_pb2.ListCatalogValuesRequest(catalog=catalog), **backends.call_options(visit.principal.token)
+    )
+    if len(response.values) > CHOICES_MAX:
+        return None
+    return [(value.code, value.label) for value in response.values]
+
+
+async def blank_form(request: Request, visit: Visit, section: RecordSection) -> list[FormField]:
+    catalogs = sorted({spec.catalog for spec in section.fields if spec.catalog is not None})
+    listed = dict(zip(catalogs, await asyncio.gather(*(_choices(request, visit, c) for c in catalogs)), strict=True))
+    fields: list[FormField] = []
+    if section.dated:
+        fields.append(FormField("valid_from", "Từ ngày (ngày có hiệu lực)", "date", required=True))
+        fields.append(FormField("valid_to", "Đến ngày (để trống: đến nay)", "date", required=False))
+    for spec in section.fields:
+        choices = listed.get(spec.catalog) if spec.catalog is not None else None
+        fields.append(
+            FormField(
+                f"values.{spec.name}",
+                spec.label,
+                _kind(spec, choices),
+                spec.required,
+                max_length=spec.max_length
+                if spec.kind in (Kind.TEXT, Kind.LONG_TEXT, Kind.CODE, Kind.DECIMAL)
+                else None,
+                minimum=spec.minimum,
+                maximum=spec.maximum,
+                choices=choices or [],
+            )
+        )
+    for name, label, max_length in DECISION_FIELDS:
+        required = section.decision_required and name == "number"
+        fields.append(
+            FormField(f"decision.{name}", label, "date" if name == "date" else "text", required, max_length=max_length)
+        )
+    return fields
+
+
+def _day(text: str) -> date | None:
+    """A day as a date input sends it (yyyy-mm-dd) or as an officer types it (dd/mm/yyyy)."""
+    try:
+        if "/" in text:
+            day, month, year = (int(part) for part in text.split("/"))
+            return date(year, month, day)
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def checked(fields: list[FormField], sent: dict[str, str]) -> dict[str, Any] | None:
+    """Fills `fields` with what was sent and the fault of each; the entry's input as personnel takes
+    it (values typed), or None when a field is at fault."""
+    entry: dict[str, Any] = {"values": {}, "decision": {}}
+    for form_field in fields:
+        text = sent.get(form_field.name, "").strip()
+        form_field.value = text
+        if not text:
+            if form_field.required:
+                form_field.error = "Bắt buộc nhập"
+            continue
+        value: Any = text
+        if form_field.kind == "date":
+            day = _day(text)
+            if day is None:
+                form_field.error = "Không phải một ngày (ngày/tháng/năm)"
+                continue
+            value = day.isoformat()
+        elif form_field.kind == "integer":
+            if not text.lstrip("-").isdigit():
+                form_field.error = "Phải là một số nguyên"
+                continue
+            value = int(text)
+            low = form_field.minimum if form_field.minimum is not None else value
+            high = form_field.maximum if form_field.maximum is not None else value
+            if not low <= value <= high:
+                form_field.error = f"Phải từ {form_field.minimum} đến {form_field.maximum}"
+                continue
+        elif form_field.kind == "decimal":
+            try:
+                number = Decimal(text.replace(",", "."))
+            except InvalidOperation:
+                form_field.error = "Phải là một số, ví dụ 4,98"
+                continue
+            if not number.is_finite():
+                form_field.error = "Phải là một số, ví dụ 4,98"
+                continue
+            value = str(number)
+        elif form_field.kind == "choice" and text not in {code for code, _ in form_field.choices}:
+            form_field.error = "Không có trong danh mục"
+            continue
+        if form_field.max_length is not None and isinstance(value, str) and len(value) > form_field.max_length:
+            form_field.error = f"Dài quá {form_field.max_length} ký tự"
+            continue
+        group, _, name = form_field.name.partition(".")
+        if name:
+            entry[group][name] = value
+        else:
+            entry[group] = value
+    if any(f.error for f in fields):
+        return None
+    return entry
+
+
+def _request(person_id: str, section: RecordSection, entry: dict[str, Any]) -> record_pb2.AddRecordEntryRequest:
+    decision = entry["decision"]
+    return record_pb2.AddRecordEntryRequest(
+        person_id=person_id,
+        section=section.name,
+        input=record_pb2.RecordEntryInput(
+            values_json=json.dumps(entry["values"], ensure_ascii=False),
+            valid_from=entry.get("valid_from", ""),
+            valid_to=entry.get("valid_to", ""),
+            decision=record_pb2.RecordDecision(
+                number=decision.get("number", ""),
+                date=decision.get("date", ""),
+                body=decision.get("body", ""),
+                signer=decision.get("signer", ""),
+                signer_post=decision.get("signer_post", ""),
+            ),
+        ),
+    )
+
+
+def refused(fields: list[FormField], violations: list[tuple[str, str]]) -> list[str]:
+    """Puts each of personnel's reasons next to the field it names; those naming none are returned."""
+    by_name = {f.name: f for f in fields}
+    elsewhere = []
+    for name, reason in violations:
+        target = by_name.get(name)
+        if target is None:
+            elsewhere.append(reason)
+        else:
+            target.error = f"{target.error}; {reason}" if target.error else reason
+    return elsewhere
+
+
+async def _person(request: Request, visit: Visit, person_id: str) -> tuple[PersonPublic, str | None]:
+    """The person, and their unit's path when the caller may see the unit."""
+    backends = backends_of(request)
+    person = await get_person(person_id, visit.principal, backends)
+    try:
+        unit = await get_unit(person.unit_id, visit.principal, backends)
+    except grpc.aio.AioRpcError as exc:
+        if exc.code() not in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.NOT_FOUND):
+            raise
+        return person, None
+    return person, unit.path
+
+
+def _page(
+    request: Request,
+    visit: Visit,
+    person: PersonPublic,
+    section: RecordSection,
+    fields: list[FormField],
+    faults: list[str],
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        visit,
+        "entry_form.html",
+        {"person": person, "section": section, "fields": fields, "faults": faults},
+        status_code=status_code,
+    )
+
+
+@router.get("/persons/{person_id}/{section_name}/new", name="web_entry_new")
+async def new_entry(request: Request, person_id: str, section_name: str) -> Response:
+    visit = await signed_in(request)
+    section = section_for(section_name)
+    if section is None:
+        return error_page(request, 404)
+    person, unit_path = await _person(request, visit, person_id)
+    if not may_add(visit, section, unit_path):
+        return error_page(request, 403)
+    return _page(request, visit, person, section, await blank_form(request, visit, section), [])
+
+
+@router.post("/persons/{person_id}/{section_name}/new", name="web_entry_add")
+async def add_entry(request: Request, person_id: str, section_name: str) -> Response:
+    visit = await signed_in(request)
+    section = section_for(section_name)
+    if section is None:
+        return error_page(request, 404)
+    body = await request.body()
+    if len(body) > FORM_MAX:
+        return error_page(request, 413, "Biểu mẫu quá lớn", f"Nội dung gửi dài quá {FORM_MAX // 1024} KB.")
+    sent = {name: values[0] for name, values in parse_qs(body.decode(errors="replace"), keep_blank_values=True).items()}
+    if not hmac.compare_digest(sent.get("csrf_token", "").encode(), visit.session.csrf_token.encode()):
+        return error_page(
+            request, 403, "Yêu cầu bị từ chối", "Biểu mẫu không đúng hoặc đã cũ. Hãy tải lại trang rồi thử lại."
+        )
+    person, _unit_path = await _person(request, visit, person_id)
+    fields = await blank_form(request, visit, section)
+    entry = checked(fields, sent)
+    if entry is None:
+        return _page(request, visit, person, section, fields, [], status_code=422)
+    backends = backends_of(request)
+    try:
+        await backends.record.AddRecordEntry(
+            _request(person_id, section, entry), **backends.call_options(visit.principal.token)
+        )
+    except grpc.aio.AioRpcError as exc:
+        if exc.code() is grpc.StatusCode.INVALID_ARGUMENT:
+            faults = refused(fields, field_violations(exc)) or (
+                [] if any(f.error for f in fields) else [exc.details() or ""]
+            )
+            return _page(request, visit, person, section, fields, faults, status_code=422)
+        if exc.code() in (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.ALREADY_EXISTS):
+            return _page(request, visit, person, section, fields, [exc.details() or ""], status_code=409)
+        raise
+    target = str(request.url_for("web_person", person_id=person_id)) + f"#section-{section.name}"
+    return RedirectResponse(target, status_code=303)

@@ -1,0 +1,290 @@
+"""The page that adds an entry to a section of a record, against stand-ins for personnel (the real
+one, with a browser, in tests/integration/test_web.py): what is typed is checked next to each
+field before anything is sent, personnel's refusals land next to the fields they name, and only a
+form carrying the session's CSRF token is acted on."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from types import SimpleNamespace
+from typing import Any
+
+import grpc
+import httpx
+import pytest
+from cryptography.fernet import Fernet
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from google.rpc import error_details_pb2, status_pb2
+from test_web_session import IDLE, ISSUER, SESSION, Clock, Keycloak, logged_in, rpc_error
+
+from qlcb.personnel.v1 import personnel_pb2, record_pb2
+from qlcb_common.auth import AuthError, Principal
+from qlcb_gateway import web
+from qlcb_gateway.web.keycloak import WebClient
+from qlcb_gateway.web.session import SessionCookies
+from qlcb_gateway.web.state import WebState, security_headers
+
+FORM = "/web/persons/p1/salary/new"
+VALID = {
+    "valid_from": "01/07/2024",
+    "values.rank_code": "01.003",
+    "values.step": "2",
+    "values.coefficient": "2,67",
+    "decision.number": "15/QĐ-HQHN",
+    "decision.date": "2024-06-20",
+}
+
+
+VOID = frozenset({"input", "br", "hr", "img", "meta", "link", "area", "base", "col", "source", "wbr"})
+
+
+@dataclass
+class Node:
+    tag: str
+    attrs: dict[str, str]
+    children: list[Node] = field(default_factory=list)
+    text: str = ""
+
+    def walk(self) -> Iterator[Node]:
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+    def find_all(self, tag: str | None = None, **attrs: str) -> list[Node]:
+        return [
+            n
+            for n in self.walk()
+            if (tag is None or n.tag == tag) and all(n.attrs.get(k.rstrip("_")) == v for k, v in attrs.items())
+        ]
+
+    def one(self, tag: str | None = None, **attrs: str) -> Node:
+        [found] = self.find_all(tag, **attrs)
+        return found
+
+    def all_text(self) -> str:
+        return " ".join(part for n in self.walk() if (part := n.text.strip()))
+
+
+class Tree(HTMLParser):
+    """The page as a tree of elements, enough to find a form's controls and what is said about them."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.root = Node("document", {})
+        self._open = [self.root]
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        node = Node(tag, {k: v if v is not None else "" for k, v in attrs})
+        self._open[-1].children.append(node)
+        if tag not in VOID:
+            self._open.append(node)
+
+    def handle_endtag(self, tag: str) -> None:
+        while len(self._open) > 1 and self._open.pop().tag != tag:
+            pass
+
+    def handle_data(self, data: str) -> None:
+        self._open[-1].text += data
+
+
+def parsed(html: str) -> Node:
+    return Tree(html).root
+
+
+@dataclass
+class Verifier:
+    roles: frozenset[str] = frozenset({"local-admin"})
+
+    async def verify(self, token: str) -> Principal:
+        if token != SESSION.access_token:
+            raise AuthError("expired", "Token has expired")
+        return Principal(
+            subject="s", username="qthanoi", roles=self.roles, unit_path="/TCHQ/HQHN", token=token, claims={}
+        )
+
+
+def invalid_argument(*violations: tuple[str, str]) -> grpc.aio.AioRpcError:
+    status = status_pb2.Status(code=grpc.StatusCode.INVALID_ARGUMENT.value[0], message="invalid")
+    detail = error_details_pb2.BadRequest(
+        field_violations=[error_details_pb2.BadRequest.FieldViolation(field=f, description=d) for f, d in violations]
+    )
+    status.details.add().Pack(detail)
+    return grpc.aio.AioRpcError(
+        grpc.StatusCode.INVALID_ARGUMENT,
+        grpc.aio.Metadata(),
+        grpc.aio.Metadata(("grpc-status-details-bin", status.SerializeToString())),
+        details="invalid",
+    )
+
+
+class Personnel:
+    async def GetPerson(self, request: Any, **options: Any) -> personnel_pb2.GetPersonResponse:
+        person = personnel_pb2.Person(
+            id=request.id, full_name="Lê Thị Hoa", date_of_birth="1985-03-08", sex=personnel_pb2.SEX_FEMALE
+        )
+        person.unit_id = "u1"
+        person.status = personnel_pb2.PERSON_STATUS_ACTIVE
+        return personnel_pb2.GetPersonResponse(person=person)
+
+    async def GetUnit(self, request: Any, **options: Any) -> personnel_pb2.GetUnitResponse:
+        unit = personnel_pb2.Unit(
+            id=request.id, name="Chi cục Nội Bài", path="/TCHQ/HQHN/CK", kind=personnel_pb2.UNIT_KIND_SUB_UNIT
+        )
+        return personnel_pb2.GetUnitResponse(unit=unit)
+
+
+@dataclass
+class Record:
+    """Personnel's record service: a short catalog of ranks; adds what it is sent, or refuses with `fails`."""
+
+    added: list[record_pb2.AddRecordEntryRequest] = field(default_factory=list)
+    fails: grpc.aio.AioRpcError | None = None
+
+    async def ListCatalogValues(self, request: Any, **options: Any) -> record_pb2.ListCatalogValuesResponse:
+        ranks = [("01.003", "Chuyên viên"), ("01.002", "Chuyên viên chính")]
+        return record_pb2.ListCatalogValuesResponse(
+            values=[record_pb2.CatalogValue(catalog=request.catalog, code=c, label=label) for c, label in ranks]
+        )
+
+    async def AddRecordEntry(self, request: Any, **options: Any) -> record_pb2.AddRecordEntryResponse:
+        if self.fails is not None:
+            raise self.fails
+        self.added.append(request)
+        return record_pb2.AddRecordEntryResponse(entry=record_pb2.RecordEntry(entry_id="e1", version=1))
+
+
+@dataclass
+class Page:
+    client: TestClient
+    record: Record
+    verifier: Verifier
+
+
+@pytest.fixture
+def page() -> Iterator[Page]:
+    clock, record, verifier = Clock(), Record(), Verifier()
+    cookies = SessionCookies(Fernet.generate_key().decode(), IDLE, clock=clock)
+    http = httpx.AsyncClient(transport=httpx.MockTransport(Keycloak()))
+    app = FastAPI()
+    web.install(app)
+    app.state.web = WebState(cookies, WebClient(ISSUER, "qlcb-gateway", http), http, security_headers(ISSUER))
+    app.state.verifier = verifier
+    app.state.backends = SimpleNamespace(
+        personnel=Personnel(),
+        record=record,
+        call_options=lambda token: {"metadata": (("authorization", f"Bearer {token}"),)},
+    )
+    with TestClient(app, base_url="http://gateway.test", follow_redirects=False) as client:
+        shown = Page(client, record, verifier)
+        logged_in(SimpleNamespace(client=client, cookies=cookies))  # type: ignore[arg-type]
+        yield shown
+
+
+def _post(page: Page, form: dict[str, str], *, csrf: str | None = SESSION.csrf_token) -> httpx.Response:
+    body = form | ({"csrf_token": csrf} if csrf is not None else {})
+    response: httpx.Response = page.client.post(FORM, data=body)
+    return response
+
+
+def _error_of(html: str, name: str) -> str:
+    """The error shown under the field `name`, tied to its control for screen readers."""
+    page = parsed(html)
+    control = page.one(name=name)
+    if control.attrs.get("aria-invalid") != "true":
+        return ""
+    return page.one(id=control.attrs["aria-describedby"]).all_text()
+
+
+def test_the_form_offers_the_sections_fields_with_the_catalog_to_pick_from(page: Page) -> None:
+    response = page.client.get(FORM)
+    assert response.status_code == 200
+    form = parsed(response.text)
+    rank = form.one("select", name="values.rank_code")
+    assert [o.attrs["value"] for o in rank.find_all("option")] == ["", "01.003", "01.002"]
+    assert form.one("input", name="valid_from").attrs["type"] == "date"
+    step = form.one("input", name="values.step").attrs
+    assert (step["type"], step["min"], step["max"]) == ("number", "1", "20")
+    assert "required" in form.one("input", name="decision.number").attrs, "a salary needs its decision"
+    controls = [n for n in form.walk() if n.tag in ("input", "select", "textarea") and n.attrs.get("type") != "hidden"]
+    assert len(controls) == 12, "two dates, five values, five of the decision"
+    for control in controls:
+        assert form.find_all("label", for_=control.attrs["id"]), f"{control.attrs['name']} has a label"
+    entry = form.one("form", class_="entry")
+    assert entry.one("input", name="csrf_token").attrs["value"] == SESSION.csrf_token
+
+
+def test_what_is_typed_wrong_is_shown_next_to_each_field_and_nothing_is_sent(page: Page) -> None:
+    typed = VALID | {
+        "valid_from": "31/02/2024",
+        "values.step": "25",
+        "values.coefficient": "hai",
+        "decision.number": "",
+    }
+    response = _post(page, typed)
+    assert response.status_code == 422
+    assert page.record.added == []
+    assert _error_of(response.text, "valid_from") == "Không phải một ngày (ngày/tháng/năm)"
+    assert _error_of(response.text, "values.step") == "Phải từ 1 đến 20"
+    assert _error_of(response.text, "values.coefficient") == "Phải là một số, ví dụ 4,98"
+    assert _error_of(response.text, "decision.number") == "Bắt buộc nhập"
+    assert _error_of(response.text, "values.rank_code") == ""
+    form = parsed(response.text)
+    assert form.one(name="values.coefficient").attrs["value"] == "hai", "what was typed is kept"
+    assert [o.attrs["value"] for o in form.find_all("option") if "selected" in o.attrs] == ["01.003"]
+    assert form.one(id="faults").attrs["role"] == "alert"
+
+
+def test_a_code_not_in_the_catalog_is_refused_before_it_is_sent(page: Page) -> None:
+    response = _post(page, VALID | {"values.rank_code": "99.999"})
+    assert response.status_code == 422
+    assert _error_of(response.text, "values.rank_code") == "Không có trong danh mục"
+    assert page.record.added == []
+
+
+def test_an_accepted_entry_is_sent_typed_and_the_browser_returns_to_the_section(page: Page) -> None:
+    response = _post(page, VALID | {"values.over_frame_percent": "", "values.note": "Nâng bậc  đúng hạn"})
+    assert response.status_code == 303
+    assert response.headers["location"] == "http://gateway.test/web/persons/p1#section-salary"
+    [sent] = page.record.added
+    assert (sent.person_id, sent.section) == ("p1", "salary")
+    assert json.loads(sent.input.values_json) == {
+        "rank_code": "01.003",
+        "step": 2,
+        "coefficient": "2.67",
+        "note": "Nâng bậc  đúng hạn",
+    }
+    assert (sent.input.valid_from, sent.input.valid_to) == ("2024-07-01", "")
+    assert (sent.input.decision.number, sent.input.decision.date) == ("15/QĐ-HQHN", "2024-06-20")
+
+
+def test_personnels_refusal_is_shown_next_to_the_field_it_names(page: Page) -> None:
+    page.record.fails = invalid_argument(
+        ("values.rank_code", "Ngạch 01.003 không còn hiệu lực ngày 01/07/2024"), ("input", "Mục trùng thời gian")
+    )
+    response = _post(page, VALID)
+    assert response.status_code == 422
+    assert _error_of(response.text, "values.rank_code") == "Ngạch 01.003 không còn hiệu lực ngày 01/07/2024"
+    assert "Mục trùng thời gian" in parsed(response.text).one(id="faults").all_text()
+
+    page.record.fails = rpc_error(grpc.StatusCode.FAILED_PRECONDITION, "Đã có mục lương từ ngày này")
+    conflict = _post(page, VALID)
+    assert conflict.status_code == 409
+    assert "Đã có mục lương từ ngày này" in conflict.text
+
+
+@pytest.mark.parametrize("csrf", [None, "csrf-of-another-session"])
+def test_a_form_without_the_sessions_token_changes_nothing(page: Page, csrf: str | None) -> None:
+    response = _post(page, VALID, csrf=csrf)
+    assert response.status_code == 403
+    assert page.record.added == []
+
+
+def test_a_section_the_caller_may_not_write_or_that_does_not_exist_is_refused(page: Page) -> None:
+    assert page.client.get("/web/persons/p1/no_such_section/new").status_code == 404
+    page.verifier.roles = frozenset({"sector-viewer"})
+    assert page.client.get(FORM).status_code == 403
