@@ -2,7 +2,10 @@
 Playwright, against the real gateway, Keycloak and services. Officers of two tiers log in through
 Keycloak's own login page, see the unit tree and a staff list, find a person by a query typed
 without diacritics, read the record; a page of a person outside their scope is a refusal, never
-data; a POST without the form's CSRF token is refused; the logout ends the Keycloak session too.
+data; a POST without the form's CSRF token is refused; the logout ends the Keycloak session too. A
+local admin adds a salary step through the record's form: what is typed wrong and what personnel
+refuses are shown next to their fields, and only the accepted entry is recorded; the record as of
+a day before it shows none, and its resume of that day downloads as a PDF.
 Every page passes axe-core's WCAG 2.1 A/AA checks with no serious or critical violation (axe runs
 in the page, so the browser context bypasses the pages' CSP, which allows no script at all).
 
@@ -218,3 +221,65 @@ async def test_the_system_admin_sees_the_whole_tree_and_a_local_officer_only_its
         ]
         assert session_cookies
         assert all(c["httpOnly"] and c["sameSite"] == "Lax" and c["path"] == "/web" for c in session_cookies)
+
+
+async def test_a_local_admin_adds_a_salary_step_through_the_form_and_personnels_refusal_shows_by_its_field(
+    system: System, hanoi_and_hcm: dict[str, Any]
+) -> None:
+    gateway = system.gateway_url
+    binh = hanoi_and_hcm["binh"]
+    async with chromium() as browser:
+        page = await (await browser.new_context(bypass_csp=True)).new_page()
+        await page.goto(f"{gateway}/web/persons/{binh['id']}")
+        await _log_in(page, system, "qthanoi")
+        await expect(page.locator("h1")).to_have_text("Trần Văn Bình", timeout=WAIT_MS)
+        salary = page.locator("#section-salary")
+        await expect(salary).to_contain_text("Chưa có mục nào.")
+        await salary.get_by_role("link", name="Thêm mục: Diễn biến lương (ngạch, bậc, hệ số)").click()
+        await expect(page.locator("h1")).to_have_text("Thêm mục: Diễn biến lương (ngạch, bậc, hệ số)")
+        await assert_accessible(page)
+
+        await page.get_by_label("Từ ngày (ngày có hiệu lực)").fill("2024-07-01")
+        await page.get_by_label("Mã ngạch").select_option("01.003")
+        await page.get_by_label("Bậc", exact=True).fill("25")
+        await page.get_by_label("Hệ số lương").fill("2,50")
+        await page.get_by_role("button", name="Ghi vào hồ sơ").click()
+        await expect(page.locator("#f-values-step-error")).to_have_text("Phải từ 1 đến 20")
+        await expect(page.locator("#f-decision-number-error")).to_have_text("Bắt buộc nhập")
+        await expect(page.get_by_label("Mã ngạch")).to_have_value("01.003")
+        await assert_accessible(page)
+
+        await page.get_by_label("Bậc", exact=True).fill("1")
+        await page.get_by_label("Số quyết định").fill("31/QĐ-HQHN")
+        await page.get_by_label("Ngày quyết định").fill("2024-06-20")
+        await page.get_by_role("button", name="Ghi vào hồ sơ").click()
+        await expect(page.locator("#f-values-coefficient-error")).to_have_text(
+            "Hệ số 2.50 không khớp bảng lương: ngạch 01.003 bậc 1 là 2.34"
+        )
+        await expect(page.locator("#f-values-step-error")).to_have_count(0)
+
+        await page.get_by_label("Hệ số lương").fill("2,34")
+        await page.get_by_role("button", name="Ghi vào hồ sơ").click()
+        await expect(page).to_have_url(f"{gateway}/web/persons/{binh['id']}#section-salary", timeout=WAIT_MS)
+        await expect(salary).to_contain_text("01/07/2024")
+        await expect(salary).to_contain_text("2.34")
+        await expect(salary).to_contain_text("31/QĐ-HQHN ngày 20/06/2024")
+
+        await page.get_by_label("Xem hồ sơ tại ngày").fill("2024-06-30")
+        await page.get_by_role("button", name="Xem", exact=True).click()
+        await expect(page.locator("#as-of-shown")).to_contain_text("Hồ sơ tại ngày 30/06/2024")
+        await expect(salary).to_contain_text("Chưa có mục nào.")
+        await assert_accessible(page)
+        resume_link = page.get_by_role("link", name="PDF", exact=True)
+        resume_url = f"{gateway}/web/persons/{binh['id']}/resume.pdf?as_of=2024-06-30"
+        assert await resume_link.get_attribute("href") == resume_url
+        resume = await page.request.get(resume_url)
+        assert resume.status == 200
+        assert resume.headers["content-type"] == "application/pdf"
+        assert (await resume.body()).startswith(b"%PDF-")
+
+    async with api_client(gateway, system.token(ADMIN)) as api:
+        entries = (await api.get(f"/v1/persons/{binh['id']}/salary")).json()
+    assert [(e["valid_from"], e["values"]["rank_code"], e["values"]["coefficient"]) for e in entries] == [
+        ("2024-07-01", "01.003", "2.34")
+    ], "one entry, recorded once: the refused attempts left nothing"

@@ -144,6 +144,12 @@ class Record:
 
     added: list[record_pb2.AddRecordEntryRequest] = field(default_factory=list)
     fails: grpc.aio.AioRpcError | None = None
+    read_as_of: list[str] = field(default_factory=list)
+
+    async def GetRecord(self, request: Any, **options: Any) -> record_pb2.GetRecordResponse:
+        self.read_as_of.append(request.as_of)
+        person = (await Personnel().GetPerson(SimpleNamespace(id=request.person_id))).person
+        return record_pb2.GetRecordResponse(person=person, sections=["salary", "placements"])
 
     async def ListCatalogValues(self, request: Any, **options: Any) -> record_pb2.ListCatalogValuesResponse:
         ranks = [("01.003", "Chuyên viên"), ("01.002", "Chuyên viên chính")]
@@ -288,3 +294,23 @@ def test_a_section_the_caller_may_not_write_or_that_does_not_exist_is_refused(pa
     assert page.client.get("/web/persons/p1/no_such_section/new").status_code == 404
     page.verifier.roles = frozenset({"sector-viewer"})
     assert page.client.get(FORM).status_code == 403
+
+
+def test_the_record_page_offers_the_form_where_the_caller_may_add_and_reads_the_day_asked(page: Page) -> None:
+    shown = page.client.get("/web/persons/p1", params={"as_of": "2024-06-30"})
+    assert shown.status_code == 200
+    assert page.record.read_as_of == ["2024-06-30"]
+    record = parsed(shown.text)
+    assert record.one(id="as-of-shown").all_text().startswith("Hồ sơ tại ngày 30/06/2024")
+    assert record.one("input", name="as_of").attrs["value"] == "2024-06-30"
+    offered = [a.attrs["href"] for a in record.find_all("a") if a.all_text().startswith("Thêm mục")]
+    site = "http://gateway.test/web/persons/p1"
+    assert offered == [f"{site}/salary/new", f"{site}/placements/new"]
+    resume = [a.attrs["href"] for a in record.find_all("a") if a.all_text() in ("PDF", "DOCX")]
+    assert resume == [f"{site}/resume.pdf?as_of=2024-06-30", f"{site}/resume.docx?as_of=2024-06-30"]
+
+    assert page.client.get("/web/persons/p1", params={"as_of": "30/06/2024"}).status_code == 200
+    assert page.record.read_as_of[-1] == "", "what is not a day shows the record of today"
+    page.verifier.roles = frozenset({"sector-viewer"})
+    viewer = parsed(page.client.get("/web/persons/p1").text)
+    assert not [a for a in viewer.find_all("a") if a.all_text().startswith("Thêm mục")], "a viewer adds nothing"

@@ -232,6 +232,15 @@ def install_error_pages(app: FastAPI) -> None:
     app.add_exception_handler(KeycloakDown, keycloak_down)
 
 
+def shown_day(as_of: str) -> date | None:
+    """The day a page's `as_of` asks for (yyyy-mm-dd, as a date input sends it); None for today or
+    for anything that is not a day (the page's own links and form send it, leniently read)."""
+    try:
+        return date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        return None
+
+
 def safe_next(asked: str | None) -> str:
     """A page of this site to return to after the login; anything else (another site) is the home page."""
     if asked and asked.startswith(PATH + "/") and not asked.startswith("//") and "\\" not in asked:
@@ -456,10 +465,11 @@ def may_add(visit: Visit, section: RecordSection, unit_path: str | None) -> bool
 
 
 @router.get("/persons/{person_id}", name="web_person")
-async def person(request: Request, person_id: str) -> Response:
+async def person(request: Request, person_id: str, as_of: str = "") -> Response:
     visit = await signed_in(request)
     backends = backends_of(request)
-    record = await whole_record(person_id, visit.principal, backends)
+    day = shown_day(as_of)
+    record = await whole_record(person_id, visit.principal, backends, as_of=day)
     try:
         unit: UnitPublic | None = await get_unit(record.person.unit_id, visit.principal, backends)
     except grpc.aio.AioRpcError as exc:
@@ -497,6 +507,7 @@ async def person(request: Request, person_id: str) -> Response:
         {
             "person": record.person,
             "unit": unit,
+            "as_of": day,
             "sections": sections,
             "retirement_date": record.retirement_date,
             "next_regular_raise": record.next_regular_raise,
