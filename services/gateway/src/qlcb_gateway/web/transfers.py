@@ -1,0 +1,161 @@
+"""A unit's transfers (R-PER-3): those waiting for it to accept or decline, those it sent and may
+withdraw, and what became of the rest; each action a form with the session's CSRF token, sent to
+personnel as the REST routes send it, which decides (the unit's side, the transfer still open)."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+from dataclasses import dataclass
+from urllib.parse import parse_qs
+
+import grpc
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+
+from qlcb_common.authz.matrix import Action, Section
+from qlcb_common.authz.policy import permits
+from qlcb_gateway.routes.organisation import get_person, get_unit
+from qlcb_gateway.routes.transfers import accept_transfer, decline_transfer, list_transfers, withdraw_transfer
+from qlcb_gateway.schemas import TransferDecline, TransferDirection, TransferPublic, TransferStatus, TransferWithdrawal
+from qlcb_gateway.web.pages import Visit, backends_of, error_page, render, signed_in
+from qlcb_gateway.web.session import PATH
+
+router = APIRouter(prefix=PATH, include_in_schema=False)
+
+STATUS_LABELS = {
+    TransferStatus.SENT: "Chờ tiếp nhận",
+    TransferStatus.ACCEPTED: "Đã tiếp nhận",
+    TransferStatus.DECLINED: "Bị từ chối",
+    TransferStatus.WITHDRAWN: "Đã thu hồi",
+}
+REASON_MAX = 1000
+FORM_MAX = 16 * 1024
+NAMES_AT_ONCE = 16
+"""People and units whose names the page asks of personnel at once."""
+OUT_OF_REACH = (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.NOT_FOUND)
+
+
+@dataclass(frozen=True)
+class ShownTransfer:
+    transfer: TransferPublic
+    person: str | None  # None: outside what the caller may read (after the move, say)
+    other_unit: str | None
+    status: str
+
+
+async def _names(visit: Visit, request: Request, transfers: list[TransferPublic]) -> dict[str, str]:
+    """The people's and units' names the caller may read, by id."""
+    backends = backends_of(request)
+    calls = asyncio.Semaphore(NAMES_AT_ONCE)
+
+    async def person(person_id: str) -> tuple[str, str | None]:
+        async with calls:
+            try:
+                return person_id, (await get_person(person_id, visit.principal, backends)).full_name
+            except grpc.aio.AioRpcError as exc:
+                if exc.code() not in OUT_OF_REACH:
+                    raise
+                return person_id, None
+
+    async def unit(unit_id: str) -> tuple[str, str | None]:
+        async with calls:
+            try:
+                return unit_id, (await get_unit(unit_id, visit.principal, backends)).name
+            except grpc.aio.AioRpcError as exc:
+                if exc.code() not in OUT_OF_REACH:
+                    raise
+                return unit_id, None
+
+    people = {t.person_id for t in transfers}
+    units = {t.from_unit_id for t in transfers} | {t.to_unit_id for t in transfers}
+    found = await asyncio.gather(*(person(p) for p in people), *(unit(u) for u in units))
+    return {key: name for key, name in found if name is not None}
+
+
+def _waiting_first(transfers: list[TransferPublic]) -> list[TransferPublic]:
+    """Those still open first; otherwise as personnel lists them (newest first)."""
+    return sorted(transfers, key=lambda t: t.status is not TransferStatus.SENT)
+
+
+@router.get("/units/{unit_id}/transfers", name="web_transfers")
+async def transfers(request: Request, unit_id: str) -> Response:
+    visit = await signed_in(request)
+    return await _page(request, visit, unit_id, [])
+
+
+async def _page(request: Request, visit: Visit, unit_id: str, faults: list[str], status_code: int = 200) -> Response:
+    backends = backends_of(request)
+    unit = await get_unit(unit_id, visit.principal, backends)
+    incoming, outgoing = await asyncio.gather(
+        list_transfers(unit_id, visit.principal, backends, direction=TransferDirection.INCOMING),
+        list_transfers(unit_id, visit.principal, backends, direction=TransferDirection.OUTGOING),
+    )
+    names = await _names(visit, request, incoming + outgoing)
+
+    def shown(items: list[TransferPublic], other: str) -> list[ShownTransfer]:
+        return [
+            ShownTransfer(t, names.get(t.person_id), names.get(getattr(t, other)), STATUS_LABELS[t.status])
+            for t in _waiting_first(items)
+        ]
+
+    return render(
+        request,
+        visit,
+        "transfers.html",
+        {
+            "unit": unit,
+            "incoming": shown(incoming, "from_unit_id"),
+            "outgoing": shown(outgoing, "to_unit_id"),
+            "may_decide": permits(visit.principal, Section.MOVEMENT, Action.UPDATE, unit.path),
+            "faults": faults,
+            "reason_max": REASON_MAX,
+        },
+        status_code=status_code,
+    )
+
+
+async def _form(request: Request, visit: Visit) -> dict[str, str] | Response:
+    body = await request.body()
+    if len(body) > FORM_MAX:
+        return error_page(request, 413, "Biểu mẫu quá lớn", f"Nội dung gửi dài quá {FORM_MAX // 1024} KB.")
+    sent = {k: v[0] for k, v in parse_qs(body.decode(errors="replace"), keep_blank_values=True).items()}
+    if not hmac.compare_digest(sent.get("csrf_token", "").encode(), visit.session.csrf_token.encode()):
+        return error_page(
+            request, 403, "Yêu cầu bị từ chối", "Biểu mẫu không đúng hoặc đã cũ. Hãy tải lại trang rồi thử lại."
+        )
+    return sent
+
+
+@router.post("/units/{unit_id}/transfers/{transfer_id}/{action}", name="web_transfer_action")
+async def act(request: Request, unit_id: str, transfer_id: str, action: str) -> Response:
+    """Accepts, declines (with a reason) or withdraws (with a reason), then shows the unit's
+    transfers again; a reason missing or too long, or a transfer already decided, is said on the page."""
+    visit = await signed_in(request)
+    if action not in ("accept", "decline", "withdraw"):
+        return error_page(request, 404)
+    sent = await _form(request, visit)
+    if isinstance(sent, Response):
+        return sent
+    backends = backends_of(request)
+    reason = sent.get("reason", "").strip()
+    if action != "accept" and not reason:
+        what = "từ chối" if action == "decline" else "thu hồi"
+        return await _page(request, visit, unit_id, [f"Cần ghi lý do {what}"], status_code=422)
+    if len(reason) > REASON_MAX:
+        return await _page(request, visit, unit_id, [f"Lý do dài quá {REASON_MAX} ký tự"], status_code=422)
+    try:
+        if action == "accept":
+            await accept_transfer(transfer_id, visit.principal, backends)
+        elif action == "decline":
+            await decline_transfer(transfer_id, TransferDecline(reason=reason), visit.principal, backends)
+        else:
+            await withdraw_transfer(transfer_id, TransferWithdrawal(reason=reason), visit.principal, backends)
+    except ValidationError:
+        return await _page(request, visit, unit_id, ["Lý do có ký tự không dùng được"], status_code=422)
+    except grpc.aio.AioRpcError as exc:
+        if exc.code() in (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.INVALID_ARGUMENT):
+            return await _page(request, visit, unit_id, [exc.details() or ""], status_code=409)
+        raise
+    return RedirectResponse(str(request.url_for("web_transfers", unit_id=unit_id)), status_code=303)

@@ -1,0 +1,180 @@
+"""A unit's transfers page against stand-ins for personnel (the real hand-off, in a browser, in
+tests/integration/test_web.py): what waits comes first with its actions, a reason is asked before
+a decline or a withdrawal is sent, a transfer already decided is said on the page, and only a form
+carrying the session's CSRF token is acted on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+import grpc
+import httpx
+import pytest
+from cryptography.fernet import Fernet
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from test_web_entry_form import Verifier, parsed
+from test_web_session import IDLE, ISSUER, SESSION, Clock, Keycloak, logged_in, rpc_error
+
+from qlcb.personnel.v1 import personnel_pb2
+from qlcb_gateway import web
+from qlcb_gateway.web.keycloak import WebClient
+from qlcb_gateway.web.session import SessionCookies
+from qlcb_gateway.web.state import WebState, security_headers
+
+PAGE = "/web/units/nb/transfers"
+UNITS = {"nb": ("Chi cục Nội Bài", "/TCHQ/HQHN/NB"), "gt": ("Chi cục Gia Thụy", "/TCHQ/HQHN/GT")}
+PEOPLE = {"p1": "Nguyễn Văn An", "p2": "Phạm Thị Bích"}
+
+
+def _transfer(transfer_id: str, person: str, source: str, target: str, status: int) -> personnel_pb2.Transfer:
+    return personnel_pb2.Transfer(
+        id=transfer_id,
+        person_id=person,
+        from_unit_id=source,
+        to_unit_id=target,
+        status=status,
+        effective_date="2026-12-15",
+        decision="88/QĐ-HQHN",
+        sent_by="s",
+        sent_at="2026-12-01T08:00:00+00:00",
+    )
+
+
+@dataclass
+class Personnel:
+    """Two transfers into Nội Bài (one decided long ago, of someone it no longer reads), one out."""
+
+    decided: list[tuple[str, str, str]] = field(default_factory=list)
+    fails: grpc.aio.AioRpcError | None = None
+
+    async def GetUnit(self, request: Any, **options: Any) -> personnel_pb2.GetUnitResponse:
+        if request.id not in UNITS:
+            raise rpc_error(grpc.StatusCode.PERMISSION_DENIED, "outside")
+        name, path = UNITS[request.id]
+        unit = personnel_pb2.Unit(id=request.id, name=name, path=path, kind=personnel_pb2.UNIT_KIND_SUB_UNIT)
+        return personnel_pb2.GetUnitResponse(unit=unit)
+
+    async def GetPerson(self, request: Any, **options: Any) -> personnel_pb2.GetPersonResponse:
+        if request.id not in PEOPLE:
+            raise rpc_error(grpc.StatusCode.NOT_FOUND, "no such person here")
+        person = personnel_pb2.Person(
+            id=request.id,
+            full_name=PEOPLE[request.id],
+            date_of_birth="1990-01-01",
+            sex=personnel_pb2.SEX_MALE,
+            status=personnel_pb2.PERSON_STATUS_ACTIVE,
+        )
+        return personnel_pb2.GetPersonResponse(person=person)
+
+    async def ListTransfers(self, request: Any, **options: Any) -> personnel_pb2.ListTransfersResponse:
+        if request.direction == personnel_pb2.TRANSFER_DIRECTION_INCOMING:
+            transfers = [
+                _transfer("t-old", "p9", "hcm", "nb", personnel_pb2.TRANSFER_STATUS_ACCEPTED),
+                _transfer("t-in", "p1", "gt", "nb", personnel_pb2.TRANSFER_STATUS_SENT),
+            ]
+        else:
+            transfers = [_transfer("t-out", "p2", "nb", "gt", personnel_pb2.TRANSFER_STATUS_SENT)]
+        return personnel_pb2.ListTransfersResponse(transfers=transfers)
+
+    async def _decide(self, kind: str, request: Any) -> Any:
+        if self.fails is not None:
+            raise self.fails
+        self.decided.append((kind, request.transfer_id, getattr(request, "reason", "")))
+        transfer = _transfer(request.transfer_id, "p1", "gt", "nb", personnel_pb2.TRANSFER_STATUS_ACCEPTED)
+        return SimpleNamespace(transfer=transfer)
+
+    async def AcceptTransfer(self, request: Any, **options: Any) -> Any:
+        return await self._decide("accept", request)
+
+    async def DeclineTransfer(self, request: Any, **options: Any) -> Any:
+        return await self._decide("decline", request)
+
+    async def WithdrawTransfer(self, request: Any, **options: Any) -> Any:
+        return await self._decide("withdraw", request)
+
+
+@dataclass
+class Page:
+    client: TestClient
+    personnel: Personnel
+    verifier: Verifier
+
+
+@pytest.fixture
+def page() -> Iterator[Page]:
+    personnel, verifier = Personnel(), Verifier()
+    cookies = SessionCookies(Fernet.generate_key().decode(), IDLE, clock=Clock())
+    http = httpx.AsyncClient(transport=httpx.MockTransport(Keycloak()))
+    app = FastAPI()
+    web.install(app)
+    app.state.web = WebState(cookies, WebClient(ISSUER, "qlcb-gateway", http), http, security_headers(ISSUER))
+    app.state.verifier = verifier
+    app.state.backends = SimpleNamespace(
+        personnel=personnel, call_options=lambda token: {"metadata": (("authorization", f"Bearer {token}"),)}
+    )
+    with TestClient(app, base_url="http://gateway.test", follow_redirects=False) as client:
+        logged_in(SimpleNamespace(client=client, cookies=cookies))  # type: ignore[arg-type]
+        yield Page(client, personnel, verifier)
+
+
+def _act(page: Page, transfer_id: str, action: str, reason: str = "", *, csrf: str = SESSION.csrf_token) -> Any:
+    form = {"csrf_token": csrf} | ({"reason": reason} if reason else {})
+    return page.client.post(f"{PAGE}/{transfer_id}/{action}", data=form)
+
+
+def test_what_waits_comes_first_with_its_actions_and_a_person_out_of_reach_is_not_named(page: Page) -> None:
+    response = page.client.get(PAGE)
+    assert response.status_code == 200
+    shown = parsed(response.text)
+    incoming = shown.one("section", id="incoming").find_all("tr")[1:]
+    assert [row.attrs["id"] for row in incoming] == ["transfer-t-in", "transfer-t-old"]
+    assert "Nguyễn Văn An" in incoming[0].all_text()
+    assert "Chi cục Gia Thụy" in incoming[0].all_text()
+    assert "15/12/2026" in incoming[0].all_text()
+    assert [f.attrs["action"].rsplit("/", 1)[1] for f in incoming[0].find_all("form")] == ["accept", "decline"]
+    assert "Ngoài phạm vi được xem" in incoming[1].all_text()
+    assert "Đơn vị ngoài phạm vi được xem" in incoming[1].all_text()
+    assert incoming[1].find_all("form") == [], "a decided transfer offers nothing"
+    [outgoing] = shown.one("section", id="outgoing").find_all("tr")[1:]
+    assert [f.attrs["action"].rsplit("/", 1)[1] for f in outgoing.find_all("form")] == ["withdraw"]
+
+    page.verifier.roles = frozenset({"sector-viewer"})
+    assert parsed(page.client.get(PAGE).text).find_all("form", method="post")[1:] == [], "only the logout"
+
+
+def test_accepting_sends_it_and_shows_the_page_again(page: Page) -> None:
+    response = _act(page, "t-in", "accept")
+    assert response.status_code == 303
+    assert response.headers["location"] == f"http://gateway.test{PAGE}"
+    assert page.personnel.decided == [("accept", "t-in", "")]
+
+
+@pytest.mark.parametrize(
+    ("action", "asked"), [("decline", "Cần ghi lý do từ chối"), ("withdraw", "Cần ghi lý do thu hồi")]
+)
+def test_a_decline_or_withdrawal_without_a_reason_is_not_sent(page: Page, action: str, asked: str) -> None:
+    response = _act(page, "t-in", action)
+    assert response.status_code == 422
+    assert asked in parsed(response.text).one(id="faults").all_text()
+    assert page.personnel.decided == []
+    assert _act(page, "t-in", action, "x" * 1001).status_code == 422
+    assert _act(page, "t-in", action, "Không đủ chỉ tiêu biên chế").status_code == 303
+    assert page.personnel.decided == [(action, "t-in", "Không đủ chỉ tiêu biên chế")]
+
+
+def test_a_transfer_decided_meanwhile_is_said_on_the_page(page: Page) -> None:
+    page.personnel.fails = rpc_error(grpc.StatusCode.FAILED_PRECONDITION, "Yêu cầu điều động vừa được xử lý")
+    response = _act(page, "t-in", "accept")
+    assert response.status_code == 409
+    assert "Yêu cầu điều động vừa được xử lý" in parsed(response.text).one(id="faults").all_text()
+
+
+@pytest.mark.parametrize("csrf", ["", "csrf-of-another-session"])
+def test_an_action_without_the_sessions_token_changes_nothing(page: Page, csrf: str) -> None:
+    assert _act(page, "t-in", "accept", csrf=csrf).status_code == 403
+    assert page.personnel.decided == []
+    assert _act(page, "t-in", "delete").status_code == 404
