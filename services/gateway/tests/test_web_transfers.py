@@ -30,7 +30,9 @@ UNITS = {"nb": ("Chi cục Nội Bài", "/TCHQ/HQHN/NB"), "gt": ("Chi cục Gia 
 PEOPLE = {"p1": "Nguyễn Văn An", "p2": "Phạm Thị Bích"}
 
 
-def _transfer(transfer_id: str, person: str, source: str, target: str, status: int) -> personnel_pb2.Transfer:
+def _transfer(
+    transfer_id: str, person: str, source: str, target: str, status: personnel_pb2.TransferStatus.ValueType
+) -> personnel_pb2.Transfer:
     return personnel_pb2.Transfer(
         id=transfer_id,
         person_id=person,
