@@ -5,7 +5,8 @@ without diacritics, read the record; a page of a person outside their scope is a
 data; a POST without the form's CSRF token is refused; the logout ends the Keycloak session too. A
 local admin adds a salary step through the record's form: what is typed wrong and what personnel
 refuses are shown next to their fields, and only the accepted entry is recorded; the record as of
-a day before it shows none, and its resume of that day downloads as a PDF.
+a day before it shows none, and its resume of that day downloads as a PDF. A receiving unit declines
+one transfer with its reason and accepts another on its transfers page.
 Every page passes axe-core's WCAG 2.1 A/AA checks with no serious or critical violation (axe runs
 in the page, so the browser context bypasses the pages' CSP, which allows no script at all).
 
@@ -283,3 +284,48 @@ async def test_a_local_admin_adds_a_salary_step_through_the_form_and_personnels_
     assert [(e["valid_from"], e["values"]["rank_code"], e["values"]["coefficient"]) for e in entries] == [
         ("2024-07-01", "01.003", "2.34")
     ], "one entry, recorded once: the refused attempts left nothing"
+
+
+async def test_a_receiving_unit_declines_one_transfer_with_its_reason_and_accepts_another_in_the_browser(
+    system: System, hanoi_and_hcm: dict[str, Any]
+) -> None:
+    gateway = system.gateway_url
+    async with api_client(gateway, system.token(ADMIN)) as api:
+        receiving = await _unit(api, system.unit_ids["HQHN"], "Đội tiếp nhận trang web")
+        moving = await _person(api, hanoi_and_hcm["team"]["id"], "Hoàng Văn Chuyển", born="1991-05-05")
+        staying = await _person(api, hanoi_and_hcm["team"]["id"], "Vũ Thị Ở Lại", born="1992-06-06")
+        sent = {}
+        for person in (moving, staying):
+            body = {
+                "person_id": person["id"],
+                "to_unit_id": receiving["id"],
+                "effective_date": "2026-12-01",
+                "decision": "77/QĐ-HQHN",
+            }
+            response = await api.post("/v1/transfers", json=body)
+            assert response.status_code == 201, response.text
+            sent[person["full_name"]] = response.json()["id"]
+
+    async with chromium() as browser:
+        page = await (await browser.new_context(bypass_csp=True)).new_page()
+        await page.goto(f"{gateway}/web/units/{receiving['id']}")
+        await _log_in(page, system, "qthanoi")
+        await page.get_by_role("link", name="Điều động đến và đi khỏi đơn vị").click()
+        await expect(page.locator("h1")).to_have_text(f"Điều động — {receiving['name']}", timeout=WAIT_MS)
+        declined_row = page.locator(f"#transfer-{sent['Vũ Thị Ở Lại']}")
+        await expect(declined_row).to_contain_text("Chờ tiếp nhận")
+        await expect(declined_row).to_contain_text(hanoi_and_hcm["team"]["name"])
+        await assert_accessible(page)
+
+        await declined_row.get_by_label("Lý do từ chối").fill("Đơn vị đã đủ biên chế năm 2026")
+        await declined_row.get_by_role("button", name="Từ chối tiếp nhận").click()
+        await expect(declined_row).to_contain_text("Bị từ chối: Đơn vị đã đủ biên chế năm 2026", timeout=WAIT_MS)
+        accepted_row = page.locator(f"#transfer-{sent['Hoàng Văn Chuyển']}")
+        await accepted_row.get_by_role("button", name="Tiếp nhận").click()
+        await expect(accepted_row).to_contain_text("Đã tiếp nhận", timeout=WAIT_MS)
+        await expect(accepted_row.get_by_role("button")).to_have_count(0)
+        await assert_accessible(page)
+
+    async with api_client(gateway, system.token(ADMIN)) as api:
+        units = {p["full_name"]: (await api.get(f"/v1/persons/{p['id']}")).json()["unit_id"] for p in (moving, staying)}
+    assert units == {"Hoàng Văn Chuyển": receiving["id"], "Vũ Thị Ở Lại": hanoi_and_hcm["team"]["id"]}
