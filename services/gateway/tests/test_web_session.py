@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 from google.rpc import error_details_pb2, status_pb2
 from starlette.responses import Response
 
-from qlcb.personnel.v1 import personnel_pb2, search_pb2
+from qlcb.personnel.v1 import personnel_pb2, record_pb2, search_pb2
 from qlcb_common.auth import AuthError, Principal
 from qlcb_gateway import web
 from qlcb_gateway.web.keycloak import WebClient
@@ -117,6 +117,43 @@ class Personnel:
             unit=personnel_pb2.Unit(id=request.id, name="Cục Hải quan Hà Nội", kind=HQHN_KIND)
         )
 
+    async def ListTransfers(self, request: Any, **options: Any) -> personnel_pb2.ListTransfersResponse:
+        """One transfer waiting to be taken in, asked of the caller's own unit."""
+        assert (request.unit_id, request.status) == ("u1", personnel_pb2.TRANSFER_STATUS_SENT)
+        waiting = personnel_pb2.Transfer(
+            id="t1",
+            person_id="p2",
+            from_unit_id="u2",
+            to_unit_id="u1",
+            status=personnel_pb2.TRANSFER_STATUS_SENT,
+            effective_date="2026-12-15",
+            sent_at="2026-12-01T08:00:00+00:00",
+        )
+        return personnel_pb2.ListTransfersResponse(transfers=[waiting])
+
+
+class Record:
+    """Two people of the unit's subtree reaching retirement age in the months asked."""
+
+    async def ListRetirementsDue(self, request: Any, **options: Any) -> record_pb2.ListRetirementsDueResponse:
+        assert request.include_subtree
+        people = [
+            personnel_pb2.Person(
+                id=f"r{n}",
+                full_name=name,
+                date_of_birth=born,
+                sex=personnel_pb2.SEX_MALE,
+                status=personnel_pb2.PERSON_STATUS_ACTIVE,
+            )
+            for n, (name, born) in enumerate((("Trịnh Văn Hưu", "1964-08-01"), ("Lý Văn Trí", "1964-11-20")))
+        ]
+        return record_pb2.ListRetirementsDueResponse(
+            items=[
+                record_pb2.RetirementDue(person=p, retires_on=day)
+                for p, day in zip(people, ("2026-02-28", "2026-05-31"), strict=True)
+            ]
+        )
+
 
 class Search:
     """Thirty people in the unit, one page at a time; a query of digits stands for one personnel refuses."""
@@ -167,6 +204,7 @@ def page() -> Iterator[Page]:
     app.state.backends = SimpleNamespace(
         personnel=personnel,
         search=Search(),
+        record=Record(),
         call_options=lambda token: {"metadata": (("authorization", f"Bearer {token}"),)},
     )
     with TestClient(app, base_url="http://gateway.test", follow_redirects=False) as client:
@@ -373,3 +411,16 @@ def test_the_logout_needs_the_forms_csrf_token_then_ends_the_keycloak_session(pa
     assert query["id_token_hint"] == [SESSION.id_token]
     assert query["post_logout_redirect_uri"] == ["http://gateway.test/web/logged-out"]
     assert page.client.get("/web/").status_code == 303, "the cookies are cleared"
+
+
+def test_the_home_page_says_what_waits_in_the_callers_unit_and_lists_the_retirements(page: Page) -> None:
+    logged_in(page)
+    home = page.client.get("/web/")
+    assert home.status_code == 200
+    assert "1 hồ sơ điều động chờ tiếp nhận" in home.text
+    assert "2 người đến tuổi nghỉ hưu trong 6 tháng tới" in home.text
+    listed = page.client.get("/web/units/u1/retirements", params={"months": "12"})
+    assert listed.status_code == 200
+    assert listed.text.index("Trịnh Văn Hưu") < listed.text.index("Lý Văn Trí")
+    assert "28/02/2026" in listed.text
+    assert '<option value="12" selected>' in listed.text

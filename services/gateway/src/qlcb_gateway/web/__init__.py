@@ -8,7 +8,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
-from qlcb_gateway.web import downloads, entry_form, pages, transfers
+from qlcb_gateway.web import downloads, entry_form, home, pages, transfers
 from qlcb_gateway.web.session import PATH
 from qlcb_gateway.web.state import SecurityHeaders
 
@@ -17,6 +17,7 @@ STATIC = Path(__file__).parent / "static"
 
 def install(app: FastAPI) -> None:
     app.include_router(pages.router)
+    app.include_router(home.router)
     app.include_router(entry_form.router)
     app.include_router(downloads.router)
     app.include_router(transfers.router)

@@ -323,26 +323,6 @@ async def logged_out(request: Request) -> Response:
     return templates.TemplateResponse(request, "logged_out.html", {})
 
 
-@router.get("/", name="web_home")
-async def home(request: Request) -> Response:
-    visit = await signed_in(request)
-    unit = await _own_unit(request, visit.principal)
-    return render(request, visit, "home.html", {"unit": unit})
-
-
-async def _own_unit(request: Request, principal: Principal) -> UnitPublic | None:
-    """The caller's own unit, if the caller may list it."""
-    if not principal.unit_path:
-        return None
-    try:
-        units = await list_units(principal, backends_of(request))
-    except grpc.aio.AioRpcError as exc:
-        if exc.code() in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.NOT_FOUND):
-            return None
-        raise
-    return next((u for u in units if u.path == principal.unit_path), None)
-
-
 @dataclass(frozen=True)
 class TreeRow:
     unit: UnitPublic

@@ -1,0 +1,111 @@
+"""The home page of each tier, with what waits for the caller in their own unit (transfers to take
+in; for a unit's tiers, people of its subtree reaching retirement age soon), and the list of those
+retirements. Each waiting item is asked of the service that holds it with the caller's rights; one
+the caller may not see is left out."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import date
+
+import grpc
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from qlcb_common.auth import Principal
+from qlcb_common.authz.matrix import Action, Scope, Section
+from qlcb_common.authz.policy import permits, scope_for
+from qlcb_gateway.routes.organisation import get_unit, list_units
+from qlcb_gateway.routes.record import RetirementDuePublic, retirements_due
+from qlcb_gateway.routes.transfers import list_transfers
+from qlcb_gateway.schemas import TransferDirection, TransferStatus, UnitPublic
+from qlcb_gateway.web.pages import SEX_LABELS, Visit, backends_of, render, signed_in
+from qlcb_gateway.web.session import PATH
+
+router = APIRouter(prefix=PATH, include_in_schema=False)
+
+RETIREMENT_MONTHS = 6
+"""How far ahead the home page looks for people reaching retirement age."""
+MONTH_CHOICES = (3, 6, 12, 24)
+OUT_OF_REACH = (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.NOT_FOUND)
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """What waits in the caller's unit; None where the caller may not see or act on it."""
+
+    transfers: int | None
+    retirements: int | None
+
+
+async def _own_unit(request: Request, principal: Principal) -> UnitPublic | None:
+    """The caller's own unit, if the caller may list it."""
+    if not principal.unit_path:
+        return None
+    try:
+        units = await list_units(principal, backends_of(request))
+    except grpc.aio.AioRpcError as exc:
+        if exc.code() in OUT_OF_REACH:
+            return None
+        raise
+    return next((u for u in units if u.path == principal.unit_path), None)
+
+
+async def _due(request: Request, visit: Visit, unit_id: str, months: int) -> list[RetirementDuePublic]:
+    return await retirements_due(
+        unit_id, visit.principal, backends_of(request), from_date=date.today(), months=months, include_subtree=True
+    )
+
+
+async def _waiting(request: Request, visit: Visit, unit: UnitPublic) -> Waiting:
+    async def transfers() -> int | None:
+        if not permits(visit.principal, Section.MOVEMENT, Action.UPDATE, unit.path):
+            return None
+        found = await list_transfers(
+            unit.id,
+            visit.principal,
+            backends_of(request),
+            direction=TransferDirection.INCOMING,
+            status=TransferStatus.SENT,
+        )
+        return len(found)
+
+    async def retirements() -> int | None:
+        if scope_for(visit.principal, Section.IDENTITY, Action.READ) is Scope.SECTOR:
+            return None  # the whole sector's would be tens of thousands of rows to count
+        try:
+            return len(await _due(request, visit, unit.id, RETIREMENT_MONTHS))
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() in OUT_OF_REACH:
+                return None
+            raise
+
+    waiting_transfers, waiting_retirements = await asyncio.gather(transfers(), retirements())
+    return Waiting(waiting_transfers, waiting_retirements)
+
+
+@router.get("/", name="web_home")
+async def home(request: Request) -> Response:
+    visit = await signed_in(request)
+    unit = await _own_unit(request, visit.principal)
+    waiting = await _waiting(request, visit, unit) if unit is not None else Waiting(None, None)
+    return render(
+        request, visit, "home.html", {"unit": unit, "waiting": waiting, "retirement_months": RETIREMENT_MONTHS}
+    )
+
+
+@router.get("/units/{unit_id}/retirements", name="web_retirements")
+async def retirements(request: Request, unit_id: str, months: str = "") -> Response:
+    """The people of the unit and those below it reaching retirement age within the months asked
+    (one of MONTH_CHOICES; anything else, the home page's six), soonest first."""
+    visit = await signed_in(request)
+    backends = backends_of(request)
+    ahead = int(months) if months.isdigit() and int(months) in MONTH_CHOICES else RETIREMENT_MONTHS
+    unit, due = await asyncio.gather(get_unit(unit_id, visit.principal, backends), _due(request, visit, unit_id, ahead))
+    return render(
+        request,
+        visit,
+        "retirements.html",
+        {"unit": unit, "due": due, "months": ahead, "choices": MONTH_CHOICES, "sex_labels": SEX_LABELS},
+    )
