@@ -185,6 +185,10 @@ async def test_the_sender_withdraws_an_open_transfer_and_only_the_sender(system:
         _client(system.gateway_url, _hcm_admin_token(system)) as hcm,
     ):
         _, body, transfer_id = await _sent_to_hcm(hanoi, system, "Lại Văn Thu Hồi", "414/QĐ-TCHQ")
+        province = f"/v1/units/{system.unit_ids['HQHN']}/transfers"
+        waiting = {"direction": "outgoing", "status": "sent"}
+        from_subtree = (await hanoi.get(province, params=waiting | {"include_subtree": "true"})).json()
+        from_province_itself = (await hanoi.get(province, params=waiting)).json()
         no_reason = await hanoi.post(f"/v1/transfers/{transfer_id}/withdraw", json={"reason": "   "})
         by_receiver = await hcm.post(f"/v1/transfers/{transfer_id}/withdraw", json={"reason": "Không phải của mình"})
         withdrawn = await hanoi.post(
@@ -200,6 +204,8 @@ async def test_the_sender_withdraws_an_open_transfer_and_only_the_sender(system:
         assert (await hcm.post(f"/v1/transfers/{accepted_id}/accept")).status_code == 200
         after_accept = await hanoi.post(f"/v1/transfers/{accepted_id}/withdraw", json={"reason": "Muộn rồi"})
 
+    assert transfer_id in [t["id"] for t in from_subtree], "sent from Nội Bài, a unit of Hà Nội's subtree"
+    assert transfer_id not in [t["id"] for t in from_province_itself]
     assert no_reason.status_code == 422
     assert "reason" in no_reason.text
     assert by_receiver.status_code == 403

@@ -308,8 +308,15 @@ async def test_a_receiving_unit_declines_one_transfer_with_its_reason_and_accept
 
     async with chromium() as browser:
         page = await (await browser.new_context(bypass_csp=True)).new_page()
-        await page.goto(f"{gateway}/web/units/{receiving['id']}")
+        await page.goto(f"{gateway}/web/")
         await _log_in(page, system, "qthanoi")
+        waiting = page.locator("#waiting")
+        await expect(waiting).to_contain_text("hồ sơ điều động chờ tiếp nhận", timeout=WAIT_MS)
+        await assert_accessible(page)
+        await waiting.get_by_role("link", name="hồ sơ điều động chờ tiếp nhận").click()
+        await expect(page.locator("h1")).to_have_text("Điều động — Cục Hải quan thành phố Hà Nội")
+        await expect(page.locator(f"#transfer-{sent['Hoàng Văn Chuyển']}")).to_contain_text(receiving["name"])
+        await page.goto(f"{gateway}/web/units/{receiving['id']}")
         await page.get_by_role("link", name="Điều động đến và đi khỏi đơn vị").click()
         await expect(page.locator("h1")).to_have_text(f"Điều động — {receiving['name']}", timeout=WAIT_MS)
         declined_row = page.locator(f"#transfer-{sent['Vũ Thị Ở Lại']}")

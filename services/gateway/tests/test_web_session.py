@@ -119,7 +119,11 @@ class Personnel:
 
     async def ListTransfers(self, request: Any, **options: Any) -> personnel_pb2.ListTransfersResponse:
         """One transfer waiting to be taken in, asked of the caller's own unit."""
-        assert (request.unit_id, request.status) == ("u1", personnel_pb2.TRANSFER_STATUS_SENT)
+        assert (request.unit_id, request.status, request.include_subtree) == (
+            "u1",
+            personnel_pb2.TRANSFER_STATUS_SENT,
+            True,
+        )
         waiting = personnel_pb2.Transfer(
             id="t1",
             person_id="p2",

@@ -52,6 +52,7 @@ class Personnel:
 
     decided: list[tuple[str, str, str]] = field(default_factory=list)
     fails: grpc.aio.AioRpcError | None = None
+    subtrees: list[bool] = field(default_factory=list)
 
     async def GetUnit(self, request: Any, **options: Any) -> personnel_pb2.GetUnitResponse:
         if request.id not in UNITS:
@@ -73,6 +74,7 @@ class Personnel:
         return personnel_pb2.GetPersonResponse(person=person)
 
     async def ListTransfers(self, request: Any, **options: Any) -> personnel_pb2.ListTransfersResponse:
+        self.subtrees.append(request.include_subtree)
         if request.direction == personnel_pb2.TRANSFER_DIRECTION_INCOMING:
             transfers = [
                 _transfer("t-old", "p9", "hcm", "nb", personnel_pb2.TRANSFER_STATUS_ACCEPTED),
@@ -180,3 +182,16 @@ def test_an_action_without_the_sessions_token_changes_nothing(page: Page, csrf: 
     assert _act(page, "t-in", "accept", csrf=csrf).status_code == 403
     assert page.personnel.decided == []
     assert _act(page, "t-in", "delete").status_code == 404
+
+
+def test_the_units_below_are_included_when_asked_and_an_action_comes_back_to_the_same_view(page: Page) -> None:
+    shown = parsed(page.client.get(PAGE, params={"subtree": "1"}).text)
+    assert page.personnel.subtrees == [True, True]
+    decline = next(f for f in shown.find_all("form") if f.attrs.get("action", "").endswith("/t-in/decline"))
+    assert decline.one("input", name="subtree").attrs["value"] == "1"
+    response = page.client.post(
+        f"{PAGE}/t-in/decline", data={"csrf_token": SESSION.csrf_token, "reason": "Trùng", "subtree": "1"}
+    )
+    assert response.headers["location"] == f"http://gateway.test{PAGE}?subtree=1"
+    page.client.get(PAGE)
+    assert page.personnel.subtrees[-2:] == [False, False], "by default, the unit's own"

@@ -335,6 +335,7 @@ class PersonnelServicer(personnel_pb2_grpc.PersonnelServiceServicer):
                 unit_id=request.unit_id,
                 direction=personnel_pb2.TransferDirection.Name(request.direction),
                 status_filter=personnel_pb2.TransferStatus.Name(request.status),
+                include_subtree=request.include_subtree,
             )
         return personnel_pb2.ListTransfersResponse(transfers=[transfers.to_proto(t) for t in found])
 

@@ -96,8 +96,10 @@ async def list_transfers(
     backends: BackendsDep,
     direction: TransferDirection | None = None,
     status: TransferStatus | None = None,
+    include_subtree: bool = False,
 ) -> list[TransferPublic]:
-    """Các yêu cầu điều động vào hoặc ra khỏi đơn vị, mới nhất trước."""
+    """Các yêu cầu điều động vào hoặc ra khỏi đơn vị (`include_subtree`: và các đơn vị trực thuộc), mới
+    nhất trước."""
     response = await backends.personnel.ListTransfers(
         personnel_pb2.ListTransfersRequest(
             unit_id=unit_id,
@@ -107,6 +109,7 @@ async def list_transfers(
             status=personnel_pb2.TransferStatus.Value(
                 "TRANSFER_STATUS_" + (status.value.upper() if status else "UNSPECIFIED")
             ),
+            include_subtree=include_subtree,
         ),
         **backends.call_options(principal.token),
     )

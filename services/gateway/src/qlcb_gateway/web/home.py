@@ -1,5 +1,5 @@
-"""The home page of each tier, with what waits for the caller in their own unit (transfers to take
-in; for a unit's tiers, people of its subtree reaching retirement age soon), and the list of those
+"""The home page of each tier, with what waits for the caller in their own unit and those below it
+(transfers to take in; for a unit's tiers, people reaching retirement age soon), and the list of those
 retirements. Each waiting item is asked of the service that holds it with the caller's rights; one
 the caller may not see is left out."""
 
@@ -68,6 +68,7 @@ async def _waiting(request: Request, visit: Visit, unit: UnitPublic) -> Waiting:
             backends_of(request),
             direction=TransferDirection.INCOMING,
             status=TransferStatus.SENT,
+            include_subtree=True,
         )
         return len(found)
 

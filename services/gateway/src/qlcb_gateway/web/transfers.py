@@ -41,7 +41,8 @@ OUT_OF_REACH = (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.NOT_FOUND)
 class ShownTransfer:
     transfer: TransferPublic
     person: str | None  # None: outside what the caller may read (after the move, say)
-    other_unit: str | None
+    from_unit: str | None
+    to_unit: str | None
     status: str
 
 
@@ -80,23 +81,29 @@ def _waiting_first(transfers: list[TransferPublic]) -> list[TransferPublic]:
 
 
 @router.get("/units/{unit_id}/transfers", name="web_transfers")
-async def transfers(request: Request, unit_id: str) -> Response:
+async def transfers(request: Request, unit_id: str, subtree: str = "") -> Response:
+    """`subtree=1`: also those of the units below (a move between two of them shows on both sides)."""
     visit = await signed_in(request)
-    return await _page(request, visit, unit_id, [])
+    return await _page(request, visit, unit_id, subtree == "1", [])
 
 
-async def _page(request: Request, visit: Visit, unit_id: str, faults: list[str], status_code: int = 200) -> Response:
+async def _page(
+    request: Request, visit: Visit, unit_id: str, subtree: bool, faults: list[str], status_code: int = 200
+) -> Response:
     backends = backends_of(request)
     unit = await get_unit(unit_id, visit.principal, backends)
-    incoming, outgoing = await asyncio.gather(
-        list_transfers(unit_id, visit.principal, backends, direction=TransferDirection.INCOMING),
-        list_transfers(unit_id, visit.principal, backends, direction=TransferDirection.OUTGOING),
-    )
+
+    async def listed(direction: TransferDirection) -> list[TransferPublic]:
+        return await list_transfers(unit_id, visit.principal, backends, direction=direction, include_subtree=subtree)
+
+    incoming, outgoing = await asyncio.gather(listed(TransferDirection.INCOMING), listed(TransferDirection.OUTGOING))
     names = await _names(visit, request, incoming + outgoing)
 
-    def shown(items: list[TransferPublic], other: str) -> list[ShownTransfer]:
+    def shown(items: list[TransferPublic]) -> list[ShownTransfer]:
         return [
-            ShownTransfer(t, names.get(t.person_id), names.get(getattr(t, other)), STATUS_LABELS[t.status])
+            ShownTransfer(
+                t, names.get(t.person_id), names.get(t.from_unit_id), names.get(t.to_unit_id), STATUS_LABELS[t.status]
+            )
             for t in _waiting_first(items)
         ]
 
@@ -106,8 +113,9 @@ async def _page(request: Request, visit: Visit, unit_id: str, faults: list[str],
         "transfers.html",
         {
             "unit": unit,
-            "incoming": shown(incoming, "from_unit_id"),
-            "outgoing": shown(outgoing, "to_unit_id"),
+            "incoming": shown(incoming),
+            "outgoing": shown(outgoing),
+            "subtree": subtree,
             "may_decide": permits(visit.principal, Section.MOVEMENT, Action.UPDATE, unit.path),
             "faults": faults,
             "reason_max": REASON_MAX,
@@ -139,12 +147,13 @@ async def act(request: Request, unit_id: str, transfer_id: str, action: str) -> 
     if isinstance(sent, Response):
         return sent
     backends = backends_of(request)
+    subtree = sent.get("subtree") == "1"
     reason = sent.get("reason", "").strip()
     if action != "accept" and not reason:
         what = "từ chối" if action == "decline" else "thu hồi"
-        return await _page(request, visit, unit_id, [f"Cần ghi lý do {what}"], status_code=422)
+        return await _page(request, visit, unit_id, subtree, [f"Cần ghi lý do {what}"], status_code=422)
     if len(reason) > REASON_MAX:
-        return await _page(request, visit, unit_id, [f"Lý do dài quá {REASON_MAX} ký tự"], status_code=422)
+        return await _page(request, visit, unit_id, subtree, [f"Lý do dài quá {REASON_MAX} ký tự"], status_code=422)
     try:
         if action == "accept":
             await accept_transfer(transfer_id, visit.principal, backends)
@@ -153,9 +162,10 @@ async def act(request: Request, unit_id: str, transfer_id: str, action: str) -> 
         else:
             await withdraw_transfer(transfer_id, TransferWithdrawal(reason=reason), visit.principal, backends)
     except ValidationError:
-        return await _page(request, visit, unit_id, ["Lý do có ký tự không dùng được"], status_code=422)
+        return await _page(request, visit, unit_id, subtree, ["Lý do có ký tự không dùng được"], status_code=422)
     except grpc.aio.AioRpcError as exc:
         if exc.code() in (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.INVALID_ARGUMENT):
-            return await _page(request, visit, unit_id, [exc.details() or ""], status_code=409)
+            return await _page(request, visit, unit_id, subtree, [exc.details() or ""], status_code=409)
         raise
-    return RedirectResponse(str(request.url_for("web_transfers", unit_id=unit_id)), status_code=303)
+    target = request.url_for("web_transfers", unit_id=unit_id)
+    return RedirectResponse(str(target.include_query_params(subtree="1") if subtree else target), status_code=303)

@@ -26,7 +26,7 @@ from qlcb_personnel.persons.models import Person, Transfer
 from qlcb_personnel.persons.moves import move_person
 from qlcb_personnel.persons.service import record_ref, visible_person
 from qlcb_personnel.units import history
-from qlcb_personnel.units.models import Unit
+from qlcb_personnel.units.models import Unit, in_subtree
 
 SENT, ACCEPTED = "TRANSFER_STATUS_SENT", "TRANSFER_STATUS_ACCEPTED"
 DECLINED, WITHDRAWN = "TRANSFER_STATUS_DECLINED", "TRANSFER_STATUS_WITHDRAWN"
@@ -206,15 +206,19 @@ async def list_for_unit(
     unit_id: str,
     direction: str,
     status_filter: str,
+    include_subtree: bool = False,
 ) -> list[Transfer]:
     unit = await session.get(Unit, unit_id) if unit_id else None
     if unit is None:
         raise NotFound(f"Không có đơn vị {unit_id!r}")
     authz.require(actor, Section.MOVEMENT, Action.READ, unit.path, delegations=delegations)
+    units = (
+        select(Unit.id).where(in_subtree(unit.path)) if include_subtree else select(Unit.id).where(Unit.id == unit.id)
+    )
     sides = {
-        "TRANSFER_DIRECTION_INCOMING": [Transfer.to_unit_id == unit.id],
-        "TRANSFER_DIRECTION_OUTGOING": [Transfer.from_unit_id == unit.id],
-    }.get(direction, [Transfer.to_unit_id == unit.id, Transfer.from_unit_id == unit.id])
+        "TRANSFER_DIRECTION_INCOMING": [Transfer.to_unit_id.in_(units)],
+        "TRANSFER_DIRECTION_OUTGOING": [Transfer.from_unit_id.in_(units)],
+    }.get(direction, [Transfer.to_unit_id.in_(units), Transfer.from_unit_id.in_(units)])
     query = select(Transfer).where(or_(*sides))
     if status_filter != "TRANSFER_STATUS_UNSPECIFIED":
         query = query.where(Transfer.status == status_filter)
