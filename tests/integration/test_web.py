@@ -3,8 +3,8 @@ Playwright, against the real gateway, Keycloak and services. Officers of two tie
 Keycloak's own login page, see the unit tree and a staff list, find a person by a query typed
 without diacritics, read the record; a page of a person outside their scope is a refusal, never
 data; a POST without the form's CSRF token is refused; the logout ends the Keycloak session too. A
-local admin adds a salary step through the record's form: what is typed wrong and what personnel
-refuses are shown next to their fields, and only the accepted entry is recorded; the record as of
+local admin adds a salary step through the record's form, then corrects it: what is typed wrong and
+what personnel refuses are shown next to their fields, and only the accepted entry is recorded; the record as of
 a day before it shows none, and its resume of that day downloads as a PDF. A receiving unit declines
 one transfer with its reason and accepts another on its transfers page.
 Every page passes axe-core's WCAG 2.1 A/AA checks with no serious or critical violation (axe runs
@@ -224,7 +224,7 @@ async def test_the_system_admin_sees_the_whole_tree_and_a_local_officer_only_its
         assert all(c["httpOnly"] and c["sameSite"] == "Lax" and c["path"] == "/web" for c in session_cookies)
 
 
-async def test_a_local_admin_adds_a_salary_step_through_the_form_and_personnels_refusal_shows_by_its_field(
+async def test_a_local_admin_adds_and_corrects_a_salary_step_through_the_form_and_sees_refusals_by_their_fields(
     system: System, hanoi_and_hcm: dict[str, Any]
 ) -> None:
     gateway = system.gateway_url
@@ -266,6 +266,17 @@ async def test_a_local_admin_adds_a_salary_step_through_the_form_and_personnels_
         await expect(salary).to_contain_text("2.34")
         await expect(salary).to_contain_text("31/QĐ-HQHN ngày 20/06/2024")
 
+        await salary.get_by_role("link", name="Đính chính mục 1").click()
+        await expect(page.locator("h1")).to_have_text("Đính chính mục: Diễn biến lương (ngạch, bậc, hệ số)")
+        await expect(page.get_by_label("Hệ số lương")).to_have_value("2.34")
+        await assert_accessible(page)
+        await page.get_by_label("Bậc", exact=True).fill("2")
+        await page.get_by_label("Hệ số lương").fill("2,67")
+        await page.get_by_role("button", name="Ghi bản đính chính").click()
+        await expect(page).to_have_url(f"{gateway}/web/persons/{binh['id']}#section-salary", timeout=WAIT_MS)
+        await expect(salary).to_contain_text("2.67")
+        await expect(salary).not_to_contain_text("2.34")
+
         await page.get_by_label("Xem hồ sơ tại ngày").fill("2024-06-30")
         await page.get_by_role("button", name="Xem", exact=True).click()
         await expect(page.locator("#as-of-shown")).to_contain_text("Hồ sơ tại ngày 30/06/2024")
@@ -281,9 +292,9 @@ async def test_a_local_admin_adds_a_salary_step_through_the_form_and_personnels_
 
     async with api_client(gateway, system.token(ADMIN)) as api:
         entries = (await api.get(f"/v1/persons/{binh['id']}/salary")).json()
-    assert [(e["valid_from"], e["values"]["rank_code"], e["values"]["coefficient"]) for e in entries] == [
-        ("2024-07-01", "01.003", "2.34")
-    ], "one entry, recorded once: the refused attempts left nothing"
+    assert [(e["valid_from"], e["values"]["rank_code"], e["values"]["coefficient"], e["version"]) for e in entries] == [
+        ("2024-07-01", "01.003", "2.67", 2)
+    ], "one entry, recorded once and corrected once: the refused attempts left nothing"
 
 
 async def test_a_receiving_unit_declines_one_transfer_with_its_reason_and_accepts_another_in_the_browser(

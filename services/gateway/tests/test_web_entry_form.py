@@ -145,6 +145,26 @@ class Record:
     added: list[record_pb2.AddRecordEntryRequest] = field(default_factory=list)
     fails: grpc.aio.AioRpcError | None = None
     read_as_of: list[str] = field(default_factory=list)
+    corrected: list[record_pb2.CorrectRecordEntryRequest] = field(default_factory=list)
+
+    async def ListRecordEntries(self, request: Any, **options: Any) -> record_pb2.ListRecordEntriesResponse:
+        """One current salary entry, at its third version."""
+        assert request.section == "salary"
+        values = {"rank_code": "01.003", "step": 1, "coefficient": "2.34"}
+        entry = record_pb2.RecordEntry(
+            entry_id="e1",
+            version=3,
+            valid_from="2024-07-01",
+            values_json=json.dumps(values),
+            decision=record_pb2.RecordDecision(number="31/QĐ-HQHN", date="2024-06-20"),
+        )
+        return record_pb2.ListRecordEntriesResponse(entries=[entry])
+
+    async def CorrectRecordEntry(self, request: Any, **options: Any) -> record_pb2.CorrectRecordEntryResponse:
+        if self.fails is not None:
+            raise self.fails
+        self.corrected.append(request)
+        return record_pb2.CorrectRecordEntryResponse(entry=record_pb2.RecordEntry(entry_id="e1", version=4))
 
     async def GetRecord(self, request: Any, **options: Any) -> record_pb2.GetRecordResponse:
         self.read_as_of.append(request.as_of)
@@ -314,3 +334,39 @@ def test_the_record_page_offers_the_form_where_the_caller_may_add_and_reads_the_
     page.verifier.roles = frozenset({"sector-viewer"})
     viewer = parsed(page.client.get("/web/persons/p1").text)
     assert not [a for a in viewer.find_all("a") if a.all_text().startswith("Thêm mục")], "a viewer adds nothing"
+
+
+CORRECT = "/web/persons/p1/salary/e1/correct"
+
+
+def test_a_correction_starts_from_the_entry_as_it_stands_and_names_the_version_it_corrects(page: Page) -> None:
+    response = page.client.get(CORRECT)
+    assert response.status_code == 200
+    form = parsed(response.text).one("form", class_="entry")
+    assert form.attrs["action"] == f"http://gateway.test{CORRECT}"
+    assert form.one("input", name="version").attrs["value"] == "3"
+    assert form.one("input", name="valid_from").attrs["value"] == "2024-07-01"
+    assert form.one("input", name="values.step").attrs["value"] == "1"
+    assert form.one("input", name="values.coefficient").attrs["value"] == "2.34"
+    assert [o.attrs["value"] for o in form.find_all("option") if "selected" in o.attrs] == ["01.003"]
+    assert form.one("input", name="decision.number").attrs["value"] == "31/QĐ-HQHN"
+
+    sent = VALID | {"values.step": "2", "values.coefficient": "2,67", "csrf_token": SESSION.csrf_token, "version": "3"}
+    corrected = page.client.post(CORRECT, data=sent)
+    assert corrected.status_code == 303
+    [request] = page.record.corrected
+    assert (request.entry_id, request.expected_version) == ("e1", 3)
+    assert json.loads(request.input.values_json) == {"rank_code": "01.003", "step": 2, "coefficient": "2.67"}
+    assert page.record.added == [], "a correction adds no entry"
+
+
+def test_a_correction_of_a_version_corrected_meanwhile_is_refused_with_what_to_do(page: Page) -> None:
+    page.record.fails = rpc_error(grpc.StatusCode.ABORTED, "Mục e1 đã được sửa (phiên bản hiện tại 4)")
+    response = page.client.post(CORRECT, data=VALID | {"csrf_token": SESSION.csrf_token, "version": "3"})
+    assert response.status_code == 409
+    faults = parsed(response.text).one(id="faults").all_text()
+    assert "Mục e1 đã được sửa (phiên bản hiện tại 4)" in faults
+    assert "Hãy mở lại mục này" in faults
+    no_version = page.client.post(CORRECT, data=VALID | {"csrf_token": SESSION.csrf_token})
+    assert no_version.status_code == 400
+    assert page.client.get("/web/persons/p1/salary/e9/correct").status_code == 404

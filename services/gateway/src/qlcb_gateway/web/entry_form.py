@@ -20,11 +20,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from qlcb.personnel.v1 import record_pb2
+from qlcb_common.authz.matrix import Action
 from qlcb_common.record_sections import SECTIONS, Field, Kind, RecordSection
 from qlcb_gateway.errors import field_violations
 from qlcb_gateway.routes.organisation import get_person, get_unit
 from qlcb_gateway.schemas import PersonPublic
-from qlcb_gateway.web.pages import Visit, backends_of, error_page, may_add, render, signed_in
+from qlcb_gateway.web.pages import Visit, backends_of, error_page, may_change, render, signed_in
 from qlcb_gateway.web.session import PATH
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
@@ -176,24 +177,39 @@ def checked(fields: list[FormField], sent: dict[str, str]) -> dict[str, Any] | N
     return entry
 
 
-def _request(person_id: str, section: RecordSection, entry: dict[str, Any]) -> record_pb2.AddRecordEntryRequest:
+def _input(entry: dict[str, Any]) -> record_pb2.RecordEntryInput:
     decision = entry["decision"]
-    return record_pb2.AddRecordEntryRequest(
-        person_id=person_id,
-        section=section.name,
-        input=record_pb2.RecordEntryInput(
-            values_json=json.dumps(entry["values"], ensure_ascii=False),
-            valid_from=entry.get("valid_from", ""),
-            valid_to=entry.get("valid_to", ""),
-            decision=record_pb2.RecordDecision(
-                number=decision.get("number", ""),
-                date=decision.get("date", ""),
-                body=decision.get("body", ""),
-                signer=decision.get("signer", ""),
-                signer_post=decision.get("signer_post", ""),
-            ),
+    return record_pb2.RecordEntryInput(
+        values_json=json.dumps(entry["values"], ensure_ascii=False),
+        valid_from=entry.get("valid_from", ""),
+        valid_to=entry.get("valid_to", ""),
+        decision=record_pb2.RecordDecision(
+            number=decision.get("number", ""),
+            date=decision.get("date", ""),
+            body=decision.get("body", ""),
+            signer=decision.get("signer", ""),
+            signer_post=decision.get("signer_post", ""),
         ),
     )
+
+
+def filled(fields: list[FormField], entry: record_pb2.RecordEntry) -> None:
+    """The form as the entry now stands, for its correction."""
+    values = json.loads(entry.values_json)
+    decision = entry.decision
+    given = {
+        "valid_from": entry.valid_from,
+        "valid_to": entry.valid_to,
+        **{f"values.{name}": value for name, value in values.items()},
+        "decision.number": decision.number,
+        "decision.date": decision.date,
+        "decision.body": decision.body,
+        "decision.signer": decision.signer,
+        "decision.signer_post": decision.signer_post,
+    }
+    for form_field in fields:
+        value = given.get(form_field.name)
+        form_field.value = "" if value is None else str(value)
 
 
 def refused(fields: list[FormField], violations: list[tuple[str, str]]) -> list[str]:
@@ -230,14 +246,33 @@ def _page(
     fields: list[FormField],
     faults: list[str],
     status_code: int = 200,
+    correcting: record_pb2.RecordEntry | None = None,
+    version: str = "",
 ) -> Response:
     return render(
         request,
         visit,
         "entry_form.html",
-        {"person": person, "section": section, "fields": fields, "faults": faults},
+        {
+            "person": person,
+            "section": section,
+            "fields": fields,
+            "faults": faults,
+            "correcting": correcting,
+            "version": version,
+        },
         status_code=status_code,
     )
+
+
+async def _current(request: Request, visit: Visit, person_id: str, section: RecordSection, entry_id: str) -> Any:
+    """The entry's current version, or None."""
+    backends = backends_of(request)
+    listed = await backends.record.ListRecordEntries(
+        record_pb2.ListRecordEntriesRequest(person_id=person_id, section=section.name),
+        **backends.call_options(visit.principal.token),
+    )
+    return next((e for e in listed.entries if e.entry_id == entry_id), None)
 
 
 @router.get("/persons/{person_id}/{section_name}/new", name="web_entry_new")
@@ -247,13 +282,41 @@ async def new_entry(request: Request, person_id: str, section_name: str) -> Resp
     if section is None:
         return error_page(request, 404)
     person, unit_path = await _person(request, visit, person_id)
-    if not may_add(visit, section, unit_path):
+    if not may_change(visit, section, unit_path, Action.CREATE):
         return error_page(request, 403)
     return _page(request, visit, person, section, await blank_form(request, visit, section), [])
 
 
+@router.get("/persons/{person_id}/{section_name}/{entry_id}/correct", name="web_entry_correct")
+async def correct_entry(request: Request, person_id: str, section_name: str, entry_id: str) -> Response:
+    visit = await signed_in(request)
+    section = section_for(section_name)
+    if section is None:
+        return error_page(request, 404)
+    person, unit_path = await _person(request, visit, person_id)
+    if not may_change(visit, section, unit_path, Action.UPDATE):
+        return error_page(request, 403)
+    entry = await _current(request, visit, person_id, section, entry_id)
+    if entry is None:
+        return error_page(request, 404)
+    fields = await blank_form(request, visit, section)
+    filled(fields, entry)
+    return _page(request, visit, person, section, fields, [], correcting=entry, version=str(entry.version))
+
+
 @router.post("/persons/{person_id}/{section_name}/new", name="web_entry_add")
 async def add_entry(request: Request, person_id: str, section_name: str) -> Response:
+    return await _submitted(request, person_id, section_name, None)
+
+
+@router.post("/persons/{person_id}/{section_name}/{entry_id}/correct", name="web_entry_corrected")
+async def corrected_entry(request: Request, person_id: str, section_name: str, entry_id: str) -> Response:
+    return await _submitted(request, person_id, section_name, entry_id)
+
+
+async def _submitted(request: Request, person_id: str, section_name: str, entry_id: str | None) -> Response:
+    """Adds the entry (`entry_id` None) or corrects it at the version the form was filled from;
+    personnel refuses a correction of a version someone else has corrected since (ABORTED)."""
     visit = await signed_in(request)
     section = section_for(section_name)
     if section is None:
@@ -266,24 +329,50 @@ async def add_entry(request: Request, person_id: str, section_name: str) -> Resp
         return error_page(
             request, 403, "Yêu cầu bị từ chối", "Biểu mẫu không đúng hoặc đã cũ. Hãy tải lại trang rồi thử lại."
         )
+    version = sent.get("version", "")
+    if entry_id is not None and not (version.isascii() and version.isdigit()):
+        return error_page(request, 400, "Biểu mẫu không đúng", "Thiếu phiên bản của mục đang đính chính.")
     person, _unit_path = await _person(request, visit, person_id)
     fields = await blank_form(request, visit, section)
+    correcting = await _current(request, visit, person_id, section, entry_id) if entry_id is not None else None
+    if entry_id is not None and correcting is None:
+        return error_page(request, 404)
+
+    def again(faults: list[str], status_code: int) -> Response:
+        return _page(request, visit, person, section, fields, faults, status_code, correcting, version)
+
     entry = checked(fields, sent)
     if entry is None:
-        return _page(request, visit, person, section, fields, [], status_code=422)
+        return again([], 422)
     backends = backends_of(request)
+    options = backends.call_options(visit.principal.token)
     try:
-        await backends.record.AddRecordEntry(
-            _request(person_id, section, entry), **backends.call_options(visit.principal.token)
-        )
+        if entry_id is None:
+            await backends.record.AddRecordEntry(
+                record_pb2.AddRecordEntryRequest(person_id=person_id, section=section.name, input=_input(entry)),
+                **options,
+            )
+        else:
+            await backends.record.CorrectRecordEntry(
+                record_pb2.CorrectRecordEntryRequest(
+                    person_id=person_id,
+                    section=section.name,
+                    entry_id=entry_id,
+                    expected_version=int(version),
+                    input=_input(entry),
+                ),
+                **options,
+            )
     except grpc.aio.AioRpcError as exc:
         if exc.code() is grpc.StatusCode.INVALID_ARGUMENT:
-            faults = refused(fields, field_violations(exc)) or (
-                [] if any(f.error for f in fields) else [exc.details() or ""]
-            )
-            return _page(request, visit, person, section, fields, faults, status_code=422)
+            faults = refused(fields, field_violations(exc))
+            if not faults and not any(f.error for f in fields):
+                faults = [exc.details() or ""]
+            return again(faults, 422)
         if exc.code() in (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.ALREADY_EXISTS):
-            return _page(request, visit, person, section, fields, [exc.details() or ""], status_code=409)
+            return again([exc.details() or ""], 409)
+        if exc.code() is grpc.StatusCode.ABORTED:
+            return again([exc.details() or "", "Hãy mở lại mục này để xem bản hiện tại rồi đính chính."], 409)
         raise
     target = str(request.url_for("web_person", person_id=person_id)) + f"#section-{section.name}"
     return RedirectResponse(target, status_code=303)

@@ -420,6 +420,7 @@ async def unit_staff(request: Request, unit_id: str, q: str = "", page: str = "1
 
 @dataclass(frozen=True)
 class ShownEntry:
+    entry_id: str
     valid_from: date | None
     valid_to: date | None
     values: list[tuple[str, str]]
@@ -434,14 +435,16 @@ class ShownSection:
     dated: bool
     entries: list[ShownEntry]
     can_add: bool
+    can_correct: bool
 
 
-def may_add(visit: Visit, section: RecordSection, unit_path: str | None) -> bool:
-    """Whether a page offers to add to the section: the caller's tier, granted sections and unit
-    scope allow it (a delegation, which only personnel knows, is not seen here; personnel decides)."""
+def may_change(visit: Visit, section: RecordSection, unit_path: str | None, action: Action) -> bool:
+    """Whether a page offers to add to the section (CREATE) or correct its entries (UPDATE): the
+    caller's tier, granted sections and unit scope allow it (a delegation, which only personnel
+    knows, is not seen here; personnel decides)."""
     if unit_path is None:
-        return may_at_all(visit.principal, section.authz, Action.CREATE)
-    return permits(visit.principal, section.authz, Action.CREATE, unit_path)
+        return may_at_all(visit.principal, section.authz, action)
+    return permits(visit.principal, section.authz, action, unit_path)
 
 
 @router.get("/persons/{person_id}", name="web_person")
@@ -476,10 +479,26 @@ async def person(request: Request, person_id: str, as_of: str = "") -> Response:
                 if part
             )
             shown.append(
-                ShownEntry(entry.valid_from, entry.valid_to, pairs, decided, CHANGE_LABELS.get(entry.change, ""))
+                ShownEntry(
+                    entry.entry_id,
+                    entry.valid_from,
+                    entry.valid_to,
+                    pairs,
+                    decided,
+                    CHANGE_LABELS.get(entry.change, ""),
+                )
             )
-        can_add = may_add(visit, section, unit.path if unit is not None else None)
-        sections.append(ShownSection(section.name, section.label, section.dated, shown, can_add))
+        path = unit.path if unit is not None else None
+        sections.append(
+            ShownSection(
+                section.name,
+                section.label,
+                section.dated,
+                shown,
+                can_add=may_change(visit, section, path, Action.CREATE),
+                can_correct=may_change(visit, section, path, Action.UPDATE),
+            )
+        )
     return render(
         request,
         visit,
