@@ -14,6 +14,7 @@ Each test makes its own units and people under Hà Nội and Hồ Chí Minh (oth
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -242,7 +243,7 @@ async def test_a_local_admin_adds_and_corrects_a_salary_step_through_the_form_an
 
         await page.get_by_label("Từ ngày (ngày có hiệu lực)").fill("2024-07-01")
         await page.get_by_label("Mã ngạch").select_option("01.003")
-        await page.get_by_label("Bậc", exact=True).fill("25")
+        await page.get_by_label(re.compile(r"^Bậc\b")).fill("25")
         await page.get_by_label("Hệ số lương").fill("2,50")
         await page.get_by_role("button", name="Ghi vào hồ sơ").click()
         await expect(page.locator("#f-values-step-error")).to_have_text("Phải từ 1 đến 20")
@@ -250,7 +251,7 @@ async def test_a_local_admin_adds_and_corrects_a_salary_step_through_the_form_an
         await expect(page.get_by_label("Mã ngạch")).to_have_value("01.003")
         await assert_accessible(page)
 
-        await page.get_by_label("Bậc", exact=True).fill("1")
+        await page.get_by_label(re.compile(r"^Bậc\b")).fill("1")
         await page.get_by_label("Số quyết định").fill("31/QĐ-HQHN")
         await page.get_by_label("Ngày quyết định").fill("2024-06-20")
         await page.get_by_role("button", name="Ghi vào hồ sơ").click()
@@ -270,7 +271,7 @@ async def test_a_local_admin_adds_and_corrects_a_salary_step_through_the_form_an
         await expect(page.locator("h1")).to_have_text("Đính chính mục: Diễn biến lương (ngạch, bậc, hệ số)")
         await expect(page.get_by_label("Hệ số lương")).to_have_value("2.34")
         await assert_accessible(page)
-        await page.get_by_label("Bậc", exact=True).fill("2")
+        await page.get_by_label(re.compile(r"^Bậc\b")).fill("2")
         await page.get_by_label("Hệ số lương").fill("2,67")
         await page.get_by_role("button", name="Ghi bản đính chính").click()
         await expect(page).to_have_url(f"{gateway}/web/persons/{binh['id']}#section-salary", timeout=WAIT_MS)
@@ -326,11 +327,12 @@ async def test_a_receiving_unit_declines_one_transfer_with_its_reason_and_accept
         await assert_accessible(page)
         await waiting.get_by_role("link", name="hồ sơ điều động chờ tiếp nhận").click()
         await expect(page.locator("h1")).to_have_text("Điều động — Cục Hải quan thành phố Hà Nội")
-        await expect(page.locator(f"#transfer-{sent['Hoàng Văn Chuyển']}")).to_contain_text(receiving["name"])
+        await expect(page.locator(f"#incoming-{sent['Hoàng Văn Chuyển']}")).to_contain_text(receiving["name"])
+        await expect(page.locator(f"#outgoing-{sent['Hoàng Văn Chuyển']}")).to_contain_text(receiving["name"])
         await page.goto(f"{gateway}/web/units/{receiving['id']}")
         await page.get_by_role("link", name="Điều động đến và đi khỏi đơn vị").click()
         await expect(page.locator("h1")).to_have_text(f"Điều động — {receiving['name']}", timeout=WAIT_MS)
-        declined_row = page.locator(f"#transfer-{sent['Vũ Thị Ở Lại']}")
+        declined_row = page.locator(f"#incoming-{sent['Vũ Thị Ở Lại']}")
         await expect(declined_row).to_contain_text("Chờ tiếp nhận")
         await expect(declined_row).to_contain_text(hanoi_and_hcm["team"]["name"])
         await assert_accessible(page)
@@ -338,8 +340,8 @@ async def test_a_receiving_unit_declines_one_transfer_with_its_reason_and_accept
         await declined_row.get_by_label("Lý do từ chối").fill("Đơn vị đã đủ biên chế năm 2026")
         await declined_row.get_by_role("button", name="Từ chối tiếp nhận").click()
         await expect(declined_row).to_contain_text("Bị từ chối: Đơn vị đã đủ biên chế năm 2026", timeout=WAIT_MS)
-        accepted_row = page.locator(f"#transfer-{sent['Hoàng Văn Chuyển']}")
-        await accepted_row.get_by_role("button", name="Tiếp nhận").click()
+        accepted_row = page.locator(f"#incoming-{sent['Hoàng Văn Chuyển']}")
+        await accepted_row.get_by_role("button", name="Tiếp nhận", exact=True).click()
         await expect(accepted_row).to_contain_text("Đã tiếp nhận", timeout=WAIT_MS)
         await expect(accepted_row.get_by_role("button")).to_have_count(0)
         await assert_accessible(page)

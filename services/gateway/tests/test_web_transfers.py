@@ -135,7 +135,7 @@ def test_what_waits_comes_first_with_its_actions_and_a_person_out_of_reach_is_no
     assert response.status_code == 200
     shown = parsed(response.text)
     incoming = shown.one("section", id="incoming").find_all("tr")[1:]
-    assert [row.attrs["id"] for row in incoming] == ["transfer-t-in", "transfer-t-old"]
+    assert [row.attrs["id"] for row in incoming] == ["incoming-t-in", "incoming-t-old"]
     assert "Nguyễn Văn An" in incoming[0].all_text()
     assert "Chi cục Gia Thụy" in incoming[0].all_text()
     assert "15/12/2026" in incoming[0].all_text()
