@@ -7,13 +7,11 @@ whole entry."""
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import parse_qs
 
 import grpc
 from fastapi import APIRouter, Request
@@ -25,7 +23,7 @@ from qlcb_common.record_sections import SECTIONS, Field, Kind, RecordSection
 from qlcb_gateway.errors import field_violations
 from qlcb_gateway.routes.organisation import get_person, get_unit
 from qlcb_gateway.schemas import PersonPublic
-from qlcb_gateway.web.pages import Visit, backends_of, error_page, may_change, render, signed_in
+from qlcb_gateway.web.pages import Visit, backends_of, error_page, may_change, posted_form, render, signed_in
 from qlcb_gateway.web.session import PATH
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
@@ -40,8 +38,6 @@ DECISION_FIELDS = (
     ("signer", "Người ký", 255),
     ("signer_post", "Chức vụ người ký", 255),
 )
-FORM_MAX = 64 * 1024
-"""The largest form body read: a section's fields and a note fit many times over."""
 
 
 @dataclass
@@ -321,14 +317,9 @@ async def _submitted(request: Request, person_id: str, section_name: str, entry_
     section = section_for(section_name)
     if section is None:
         return error_page(request, 404)
-    body = await request.body()
-    if len(body) > FORM_MAX:
-        return error_page(request, 413, "Biểu mẫu quá lớn", f"Nội dung gửi dài quá {FORM_MAX // 1024} KB.")
-    sent = {name: values[0] for name, values in parse_qs(body.decode(errors="replace"), keep_blank_values=True).items()}
-    if not hmac.compare_digest(sent.get("csrf_token", "").encode(), visit.session.csrf_token.encode()):
-        return error_page(
-            request, 403, "Yêu cầu bị từ chối", "Biểu mẫu không đúng hoặc đã cũ. Hãy tải lại trang rồi thử lại."
-        )
+    sent = await posted_form(request, visit)
+    if isinstance(sent, Response):
+        return sent
     version = sent.get("version", "")
     if entry_id is not None and not (version.isascii() and version.isdigit()):
         return error_page(request, 400, "Biểu mẫu không đúng", "Thiếu phiên bản của mục đang đính chính.")

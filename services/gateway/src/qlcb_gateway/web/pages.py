@@ -241,6 +241,23 @@ def shown_day(as_of: str) -> date | None:
         return None
 
 
+FORM_MAX = 64 * 1024
+"""The largest form body a page reads: a record section's fields and a note fit many times over."""
+STALE_FORM = "Biểu mẫu không đúng hoặc đã cũ. Hãy tải lại trang rồi thử lại."
+
+
+async def posted_form(request: Request, visit: Visit) -> dict[str, str] | Response:
+    """The fields of a page's POST (the first value of each), or the page refusing it: too large
+    (413), or without the session's CSRF token (403, compared in constant time)."""
+    body = await request.body()
+    if len(body) > FORM_MAX:
+        return error_page(request, 413, "Biểu mẫu quá lớn", f"Nội dung gửi dài quá {FORM_MAX // 1024} KB.")
+    sent = {k: v[0] for k, v in parse_qs(body.decode(errors="replace"), keep_blank_values=True).items()}
+    if not hmac.compare_digest(sent.get("csrf_token", "").encode(), visit.session.csrf_token.encode()):
+        return error_page(request, 403, "Yêu cầu bị từ chối", STALE_FORM)
+    return sent
+
+
 def safe_next(asked: str | None) -> str:
     """A page of this site to return to after the login; anything else (another site) is the home page."""
     if asked and asked.startswith(PATH + "/") and not asked.startswith("//") and "\\" not in asked:
@@ -307,9 +324,7 @@ async def logout(request: Request) -> Response:
     form = parse_qs((await request.body()).decode(errors="replace"))
     sent = form.get("csrf_token", [""])[0]
     if not hmac.compare_digest(sent.encode(), session.csrf_token.encode()):
-        return error_page(
-            request, 403, "Yêu cầu bị từ chối", "Biểu mẫu không đúng hoặc đã cũ. Hãy tải lại trang rồi thử lại."
-        )
+        return error_page(request, 403, "Yêu cầu bị từ chối", STALE_FORM)
     target = web.client.end_session_url(
         id_token=session.id_token, post_logout_redirect_uri=str(request.url_for("web_logged_out"))
     )

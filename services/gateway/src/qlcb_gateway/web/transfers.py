@@ -5,9 +5,7 @@ personnel as the REST routes send it, which decides (the unit's side, the transf
 from __future__ import annotations
 
 import asyncio
-import hmac
 from dataclasses import dataclass
-from urllib.parse import parse_qs
 
 import grpc
 from fastapi import APIRouter, Request
@@ -19,7 +17,7 @@ from qlcb_common.authz.policy import permits
 from qlcb_gateway.routes.organisation import get_person, get_unit
 from qlcb_gateway.routes.transfers import accept_transfer, decline_transfer, list_transfers, withdraw_transfer
 from qlcb_gateway.schemas import TransferDecline, TransferDirection, TransferPublic, TransferStatus, TransferWithdrawal
-from qlcb_gateway.web.pages import Visit, backends_of, error_page, render, signed_in
+from qlcb_gateway.web.pages import Visit, backends_of, error_page, posted_form, render, signed_in
 from qlcb_gateway.web.session import PATH
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
@@ -31,7 +29,6 @@ STATUS_LABELS = {
     TransferStatus.WITHDRAWN: "Đã thu hồi",
 }
 REASON_MAX = 1000
-FORM_MAX = 16 * 1024
 NAMES_AT_ONCE = 16
 """People and units whose names the page asks of personnel at once."""
 OUT_OF_REACH = (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.NOT_FOUND)
@@ -124,18 +121,6 @@ async def _page(
     )
 
 
-async def _form(request: Request, visit: Visit) -> dict[str, str] | Response:
-    body = await request.body()
-    if len(body) > FORM_MAX:
-        return error_page(request, 413, "Biểu mẫu quá lớn", f"Nội dung gửi dài quá {FORM_MAX // 1024} KB.")
-    sent = {k: v[0] for k, v in parse_qs(body.decode(errors="replace"), keep_blank_values=True).items()}
-    if not hmac.compare_digest(sent.get("csrf_token", "").encode(), visit.session.csrf_token.encode()):
-        return error_page(
-            request, 403, "Yêu cầu bị từ chối", "Biểu mẫu không đúng hoặc đã cũ. Hãy tải lại trang rồi thử lại."
-        )
-    return sent
-
-
 @router.post("/units/{unit_id}/transfers/{transfer_id}/{action}", name="web_transfer_action")
 async def act(request: Request, unit_id: str, transfer_id: str, action: str) -> Response:
     """Accepts, declines (with a reason) or withdraws (with a reason), then shows the unit's
@@ -143,7 +128,7 @@ async def act(request: Request, unit_id: str, transfer_id: str, action: str) -> 
     visit = await signed_in(request)
     if action not in ("accept", "decline", "withdraw"):
         return error_page(request, 404)
-    sent = await _form(request, visit)
+    sent = await posted_form(request, visit)
     if isinstance(sent, Response):
         return sent
     backends = backends_of(request)
