@@ -5,8 +5,9 @@ without diacritics, read the record; a page of a person outside their scope is a
 data; a POST without the form's CSRF token is refused; the logout ends the Keycloak session too. A
 local admin adds a salary step through the record's form, then corrects it: what is typed wrong and
 what personnel refuses are shown next to their fields, and only the accepted entry is recorded; the record as of
-a day before it shows none, and its resume of that day downloads as a PDF. A receiving unit declines
-one transfer with its reason and accepts another on its transfers page.
+a day before it shows none, and its resume of that day downloads as a PDF. A personnel officer sends a
+record to another unit from the record page; the receiving unit's admin, in a second login, declines
+one transfer with its reason and accepts the one sent on its transfers page.
 Every page passes axe-core's WCAG 2.1 A/AA checks with no serious or critical violation (axe runs
 in the page, so the browser context bypasses the pages' CSP, which allows no script at all).
 
@@ -298,25 +299,46 @@ async def test_a_local_admin_adds_and_corrects_a_salary_step_through_the_form_an
     ], "one entry, recorded once and corrected once: the refused attempts left nothing"
 
 
-async def test_a_receiving_unit_declines_one_transfer_with_its_reason_and_accepts_another_in_the_browser(
+async def test_an_officer_sends_a_record_and_the_receiving_units_admin_accepts_it_in_a_second_login(
     system: System, hanoi_and_hcm: dict[str, Any]
 ) -> None:
+    """Hà Nội's personnel officer sends one person from the record page (a missing decision number
+    first, said by its field); Hà Nội's admin, logged in after, declines another transfer with its
+    reason and accepts the one sent, reached from the home page's count."""
     gateway = system.gateway_url
     async with api_client(gateway, system.token(ADMIN)) as api:
         receiving = await _unit(api, system.unit_ids["HQHN"], "Đội tiếp nhận trang web")
         moving = await _person(api, hanoi_and_hcm["team"]["id"], "Hoàng Văn Chuyển", born="1991-05-05")
         staying = await _person(api, hanoi_and_hcm["team"]["id"], "Vũ Thị Ở Lại", born="1992-06-06")
-        sent = {}
-        for person in (moving, staying):
-            body = {
-                "person_id": person["id"],
-                "to_unit_id": receiving["id"],
-                "effective_date": "2026-12-01",
-                "decision": "77/QĐ-HQHN",
-            }
-            response = await api.post("/v1/transfers", json=body)
-            assert response.status_code == 201, response.text
-            sent[person["full_name"]] = response.json()["id"]
+        body = {
+            "person_id": staying["id"],
+            "to_unit_id": receiving["id"],
+            "effective_date": "2026-12-01",
+            "decision": "77/QĐ-HQHN",
+        }
+        response = await api.post("/v1/transfers", json=body)
+        assert response.status_code == 201, response.text
+        declined_id = response.json()["id"]
+
+    async with chromium() as browser:
+        page = await (await browser.new_context(bypass_csp=True)).new_page()
+        await page.goto(f"{gateway}/web/persons/{moving['id']}")
+        await _log_in(page, system, "nhansu1.hanoi")
+        await page.get_by_role("link", name="Điều động sang đơn vị khác").click()
+        await expect(page.locator("h1")).to_have_text("Điều động: Hoàng Văn Chuyển", timeout=WAIT_MS)
+        await assert_accessible(page)
+        await page.get_by_label("Đơn vị nhận").select_option(label=f"{receiving['name']} ({receiving['code']})")
+        await page.get_by_label("Ngày hiệu lực").fill("2026-12-01")
+        await page.get_by_role("button", name="Gửi hồ sơ điều động").click()
+        await expect(page.locator("#f-decision-error")).to_have_text("Bắt buộc nhập", timeout=WAIT_MS)
+        await assert_accessible(page)
+        await page.get_by_label("Số quyết định điều động").fill("78/QĐ-HQHN")
+        await page.get_by_role("button", name="Gửi hồ sơ điều động").click()
+        await expect(page.locator("h1")).to_have_text(f"Điều động — {hanoi_and_hcm['team']['name']}", timeout=WAIT_MS)
+        sent_row = page.locator("#outgoing tbody tr", has_text="Hoàng Văn Chuyển")
+        await expect(sent_row).to_contain_text("Chờ tiếp nhận")
+        await expect(sent_row).to_contain_text("78/QĐ-HQHN")
+        sent_id = (await sent_row.get_attribute("id") or "").removeprefix("outgoing-")
 
     async with chromium() as browser:
         page = await (await browser.new_context(bypass_csp=True)).new_page()
@@ -327,12 +349,12 @@ async def test_a_receiving_unit_declines_one_transfer_with_its_reason_and_accept
         await assert_accessible(page)
         await waiting.get_by_role("link", name="hồ sơ điều động chờ tiếp nhận").click()
         await expect(page.locator("h1")).to_have_text("Điều động — Cục Hải quan thành phố Hà Nội")
-        await expect(page.locator(f"#incoming-{sent['Hoàng Văn Chuyển']}")).to_contain_text(receiving["name"])
-        await expect(page.locator(f"#outgoing-{sent['Hoàng Văn Chuyển']}")).to_contain_text(receiving["name"])
+        await expect(page.locator(f"#incoming-{sent_id}")).to_contain_text(receiving["name"])
+        await expect(page.locator(f"#outgoing-{sent_id}")).to_contain_text(receiving["name"])
         await page.goto(f"{gateway}/web/units/{receiving['id']}")
         await page.get_by_role("link", name="Điều động đến và đi khỏi đơn vị").click()
         await expect(page.locator("h1")).to_have_text(f"Điều động — {receiving['name']}", timeout=WAIT_MS)
-        declined_row = page.locator(f"#incoming-{sent['Vũ Thị Ở Lại']}")
+        declined_row = page.locator(f"#incoming-{declined_id}")
         await expect(declined_row).to_contain_text("Chờ tiếp nhận")
         await expect(declined_row).to_contain_text(hanoi_and_hcm["team"]["name"])
         await assert_accessible(page)
@@ -340,7 +362,7 @@ async def test_a_receiving_unit_declines_one_transfer_with_its_reason_and_accept
         await declined_row.get_by_label("Lý do từ chối").fill("Đơn vị đã đủ biên chế năm 2026")
         await declined_row.get_by_role("button", name="Từ chối tiếp nhận").click()
         await expect(declined_row).to_contain_text("Bị từ chối: Đơn vị đã đủ biên chế năm 2026", timeout=WAIT_MS)
-        accepted_row = page.locator(f"#incoming-{sent['Hoàng Văn Chuyển']}")
+        accepted_row = page.locator(f"#incoming-{sent_id}")
         await accepted_row.get_by_role("button", name="Tiếp nhận", exact=True).click()
         await expect(accepted_row).to_contain_text("Đã tiếp nhận", timeout=WAIT_MS)
         await expect(accepted_row.get_by_role("button")).to_have_count(0)
@@ -348,4 +370,8 @@ async def test_a_receiving_unit_declines_one_transfer_with_its_reason_and_accept
 
     async with api_client(gateway, system.token(ADMIN)) as api:
         units = {p["full_name"]: (await api.get(f"/v1/persons/{p['id']}")).json()["unit_id"] for p in (moving, staying)}
+        sent = [t for t in (await api.get(f"/v1/units/{receiving['id']}/transfers")).json() if t["id"] == sent_id]
     assert units == {"Hoàng Văn Chuyển": receiving["id"], "Vũ Thị Ở Lại": hanoi_and_hcm["team"]["id"]}
+    assert [(t["decision"], t["effective_date"], t["status"]) for t in sent] == [
+        ("78/QĐ-HQHN", "2026-12-01", "accepted")
+    ]

@@ -329,11 +329,19 @@ def test_the_record_page_offers_the_form_where_the_caller_may_add_and_reads_the_
     resume = [a.attrs["href"] for a in record.find_all("a") if a.all_text() in ("PDF", "DOCX")]
     assert resume == [f"{site}/resume.pdf?as_of=2024-06-30", f"{site}/resume.docx?as_of=2024-06-30"]
 
-    assert page.client.get("/web/persons/p1", params={"as_of": "30/06/2024"}).status_code == 200
+    assert not [a for a in record.find_all("a") if a.all_text() == "Điều động sang đơn vị khác"], "not as of a day"
+
+    today = page.client.get("/web/persons/p1", params={"as_of": "30/06/2024"})
+    assert today.status_code == 200
     assert page.record.read_as_of[-1] == "", "what is not a day shows the record of today"
+    sending = [
+        a.attrs["href"] for a in parsed(today.text).find_all("a") if a.all_text() == "Điều động sang đơn vị khác"
+    ]
+    assert sending == [f"{site}/transfer"]
     page.verifier.roles = frozenset({"sector-viewer"})
     viewer = parsed(page.client.get("/web/persons/p1").text)
     assert not [a for a in viewer.find_all("a") if a.all_text().startswith("Thêm mục")], "a viewer adds nothing"
+    assert not [a for a in viewer.find_all("a") if a.all_text() == "Điều động sang đơn vị khác"], "nor moves anyone"
 
 
 CORRECT = "/web/persons/p1/salary/e1/correct"

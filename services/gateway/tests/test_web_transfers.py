@@ -1,7 +1,10 @@
-"""A unit's transfers page against stand-ins for personnel (the real hand-off, in a browser, in
-tests/integration/test_web.py): what waits comes first with its actions, a reason is asked before
-a decline or a withdrawal is sent, a transfer already decided is said on the page, and only a form
-carrying the session's CSRF token is acted on."""
+"""The transfer pages against stand-ins for personnel (the real hand-off, in a browser, in
+tests/integration/test_web.py). A unit's transfers: what waits comes first with its actions, a
+reason is asked before a decline or a withdrawal is sent, a transfer already decided is said on the
+page, and only a form carrying the session's CSRF token is acted on. Sending a record from the
+record page: the receiving units offered, each typing mistake by its field with nothing sent,
+personnel's refusals by their fields, a second send of the same form said, a tier that may not
+move people not offered the form."""
 
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ import pytest
 from cryptography.fernet import Fernet
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from test_web_entry_form import Verifier, parsed
+from test_web_entry_form import Verifier, invalid_argument, parsed
 from test_web_session import IDLE, ISSUER, SESSION, Clock, Keycloak, logged_in, rpc_error
 
 from qlcb.personnel.v1 import personnel_pb2
@@ -27,6 +30,26 @@ from qlcb_gateway.web.state import WebState, security_headers
 
 PAGE = "/web/units/nb/transfers"
 UNITS = {"nb": ("Chi cục Nội Bài", "/TCHQ/HQHN/NB"), "gt": ("Chi cục Gia Thụy", "/TCHQ/HQHN/GT")}
+LISTED = [
+    personnel_pb2.Unit(
+        kind=personnel_pb2.UNIT_KIND_SUB_UNIT, id="hn", code="HQHN", name="Cục Hải quan Hà Nội", path="/TCHQ/HQHN"
+    ),
+    personnel_pb2.Unit(
+        kind=personnel_pb2.UNIT_KIND_SUB_UNIT, id="gt", code="HQHN-GT", name="Chi cục Gia Thụy", path="/TCHQ/HQHN/GT"
+    ),
+    personnel_pb2.Unit(
+        kind=personnel_pb2.UNIT_KIND_SUB_UNIT, id="nb", code="HQHN-NB", name="Chi cục Nội Bài", path="/TCHQ/HQHN/NB"
+    ),
+    personnel_pb2.Unit(
+        kind=personnel_pb2.UNIT_KIND_SUB_UNIT,
+        id="old",
+        code="HQHN-CU",
+        name="Chi cục cũ",
+        path="/TCHQ/HQHN/CU",
+        dissolved_on="2020-01-01",
+    ),
+]
+SEND = "/web/persons/p1/transfer"
 PEOPLE = {"p1": "Nguyễn Văn An", "p2": "Phạm Thị Bích"}
 
 
@@ -53,6 +76,7 @@ class Personnel:
     decided: list[tuple[str, str, str]] = field(default_factory=list)
     fails: grpc.aio.AioRpcError | None = None
     subtrees: list[bool] = field(default_factory=list)
+    sent: list[personnel_pb2.SendTransferRequest] = field(default_factory=list)
 
     async def GetUnit(self, request: Any, **options: Any) -> personnel_pb2.GetUnitResponse:
         if request.id not in UNITS:
@@ -70,8 +94,21 @@ class Personnel:
             date_of_birth="1990-01-01",
             sex=personnel_pb2.SEX_MALE,
             status=personnel_pb2.PERSON_STATUS_ACTIVE,
+            unit_id="nb",
         )
         return personnel_pb2.GetPersonResponse(person=person)
+
+    async def ListUnits(self, request: Any, **options: Any) -> personnel_pb2.ListUnitsResponse:
+        return personnel_pb2.ListUnitsResponse(units=LISTED)
+
+    async def SendTransfer(self, request: Any, **options: Any) -> personnel_pb2.SendTransferResponse:
+        if self.fails is not None:
+            raise self.fails
+        if any(s.person_id == request.person_id for s in self.sent):
+            raise rpc_error(grpc.StatusCode.FAILED_PRECONDITION, "Hồ sơ đang chờ đơn vị khác tiếp nhận")
+        self.sent.append(request)
+        transfer = _transfer("t-new", request.person_id, "nb", request.to_unit_id, personnel_pb2.TRANSFER_STATUS_SENT)
+        return personnel_pb2.SendTransferResponse(transfer=transfer)
 
     async def ListTransfers(self, request: Any, **options: Any) -> personnel_pb2.ListTransfersResponse:
         self.subtrees.append(request.include_subtree)
@@ -195,3 +232,80 @@ def test_the_units_below_are_included_when_asked_and_an_action_comes_back_to_the
     assert response.headers["location"] == f"http://gateway.test{PAGE}?subtree=1"
     page.client.get(PAGE)
     assert page.personnel.subtrees[-2:] == [False, False], "by default, the unit's own"
+
+
+GOOD_SEND = {"to_unit_id": "gt", "effective_date": "2026-12-15", "decision": "91/QĐ-HQHN"}
+
+
+def _send(page: Page, **form: str) -> Any:
+    return page.client.post(SEND, data={"csrf_token": SESSION.csrf_token} | form)
+
+
+def test_the_send_form_offers_the_units_in_reach_but_the_persons_own_and_those_dissolved(page: Page) -> None:
+    response = page.client.get(SEND)
+    assert response.status_code == 200
+    form = parsed(response.text).one("form", action=f"http://gateway.test{SEND}")
+    options = [(o.attrs["value"], o.all_text()) for o in form.one("select", name="to_unit_id").find_all("option")]
+    assert options == [("", "— Chọn —"), ("hn", "Cục Hải quan Hà Nội (HQHN)"), ("gt", "Chi cục Gia Thụy (HQHN-GT)")]
+    assert form.one("input", name="csrf_token").attrs["value"] == SESSION.csrf_token
+
+
+@pytest.mark.parametrize(
+    ("field_name", "value", "reason"),
+    [
+        ("to_unit_id", "", "Bắt buộc nhập"),
+        ("to_unit_id", "hcm", "Không có trong danh mục"),
+        ("effective_date", "31/02/2026", "Không phải một ngày (ngày/tháng/năm)"),
+        ("decision", "", "Bắt buộc nhập"),
+        ("decision", "9" * 101, "Dài quá 100 ký tự"),
+        ("decision", "91/QĐ\x00", "Có ký tự không dùng được"),
+    ],
+)
+def test_a_typing_mistake_is_shown_by_its_field_and_nothing_is_sent(
+    page: Page, field_name: str, value: str, reason: str
+) -> None:
+    response = _send(page, **(GOOD_SEND | {field_name: value}))
+    assert response.status_code == 422
+    shown = parsed(response.text)
+    assert shown.one(id=f"f-{field_name}-error").all_text() == reason
+    assert shown.one(id=f"f-{field_name}").attrs["aria-invalid"] == "true"
+    assert page.personnel.sent == []
+
+
+def test_a_sent_record_goes_to_personnel_then_to_the_units_transfers_and_twice_sent_is_said(page: Page) -> None:
+    response = _send(page, **(GOOD_SEND | {"effective_date": "15/12/2026"}))
+    assert response.status_code == 303
+    assert response.headers["location"] == "http://gateway.test/web/units/nb/transfers#outgoing-t-new"
+    [sent] = page.personnel.sent
+    assert (sent.person_id, sent.to_unit_id, sent.effective_date, sent.decision) == (
+        "p1",
+        "gt",
+        "2026-12-15",
+        "91/QĐ-HQHN",
+    )
+    again = _send(page, **GOOD_SEND)
+    assert again.status_code == 409
+    assert "Hồ sơ đang chờ đơn vị khác tiếp nhận" in parsed(again.text).one(id="faults").all_text()
+    assert len(page.personnel.sent) == 1
+
+
+def test_personnels_refusal_is_shown_by_the_field_it_names(page: Page) -> None:
+    page.personnel.fails = invalid_argument(("effective_date", "Ngày hiệu lực trước ngày vào đơn vị hiện tại"))
+    response = _send(page, **GOOD_SEND)
+    assert response.status_code == 422
+    shown = parsed(response.text)
+    assert shown.one(id="f-effective_date-error").all_text() == "Ngày hiệu lực trước ngày vào đơn vị hiện tại"
+    assert shown.one("select", name="to_unit_id").one("option", value="gt").attrs.get("selected") is not None
+
+
+@pytest.mark.parametrize("csrf", ["", "csrf-of-another-session"])
+def test_a_send_without_the_sessions_token_sends_nothing(page: Page, csrf: str) -> None:
+    assert page.client.post(SEND, data={"csrf_token": csrf} | GOOD_SEND).status_code == 403
+    assert page.personnel.sent == []
+
+
+def test_a_tier_that_may_not_move_people_is_neither_offered_the_form_nor_heard(page: Page) -> None:
+    page.verifier.roles = frozenset({"sector-viewer"})
+    assert page.client.get(SEND).status_code == 403
+    assert _send(page, **GOOD_SEND).status_code == 403
+    assert page.personnel.sent == []

@@ -53,7 +53,7 @@ class FormField:
     max_length: int | None = None
     minimum: int | None = None
     maximum: int | None = None
-    choices: list[tuple[str, str]] = field(default_factory=list)
+    choices: list[tuple[str, str]] = field(default_factory=list)  # (value sent, text shown)
 
 
 def section_for(name: str) -> RecordSection | None:
@@ -74,7 +74,7 @@ async def _choices(request: Request, visit: Visit, catalog: str) -> list[tuple[s
     )
     if len(response.values) > CHOICES_MAX:
         return None
-    return [(value.code, value.label) for value in response.values]
+    return [(value.code, f"{value.label} ({value.code})") for value in response.values]
 
 
 async def blank_form(request: Request, visit: Visit, section: RecordSection) -> list[FormField]:

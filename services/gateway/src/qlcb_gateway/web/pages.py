@@ -24,7 +24,7 @@ from fastapi.templating import Jinja2Templates
 
 from qlcb.personnel.v1 import search_pb2
 from qlcb_common.auth import AuthError, Principal, TokenVerifier
-from qlcb_common.authz.matrix import Action
+from qlcb_common.authz.matrix import Action, Section
 from qlcb_common.authz.policy import may_at_all, permits
 from qlcb_common.record_sections import SECTIONS, Kind, RecordSection
 from qlcb_common.tiers import Tier
@@ -33,7 +33,7 @@ from qlcb_gateway.backends import Backends
 from qlcb_gateway.errors import field_violations
 from qlcb_gateway.routes.organisation import get_unit, headcount, list_units, person_public
 from qlcb_gateway.routes.record import whole_record
-from qlcb_gateway.schemas import Headcount, PersonPublic, UnitPublic
+from qlcb_gateway.schemas import Headcount, PersonPublic, PersonStatus, UnitPublic
 from qlcb_gateway.web.keycloak import KeycloakRefused
 from qlcb_gateway.web.session import PATH, PendingLogin, SessionExpired, SessionRefused, WebSession, new_csrf_token
 from qlcb_gateway.web.state import WebState
@@ -462,6 +462,16 @@ def may_change(visit: Visit, section: RecordSection, unit_path: str | None, acti
     return permits(visit.principal, section.authz, action, unit_path)
 
 
+def may_send(visit: Visit, person: PersonPublic, unit: UnitPublic | None) -> bool:
+    """Whether the record page offers to send the person elsewhere: active, and in a unit whose
+    movements the caller may change (personnel decides again when the form is sent)."""
+    return (
+        unit is not None
+        and person.status is PersonStatus.ACTIVE
+        and permits(visit.principal, Section.MOVEMENT, Action.UPDATE, unit.path)
+    )
+
+
 @router.get("/persons/{person_id}", name="web_person")
 async def person(request: Request, person_id: str, as_of: str = "") -> Response:
     visit = await signed_in(request)
@@ -525,6 +535,7 @@ async def person(request: Request, person_id: str, as_of: str = "") -> Response:
             "sections": sections,
             "retirement_date": record.retirement_date,
             "next_regular_raise": record.next_regular_raise,
+            "may_send": may_send(visit, record.person, unit),
             "sex_labels": SEX_LABELS,
             "status_labels": STATUS_LABELS,
         },

@@ -1,6 +1,7 @@
-"""A unit's transfers (R-PER-3): those waiting for it to accept or decline, those it sent and may
-withdraw, and what became of the rest; each action a form with the session's CSRF token, sent to
-personnel as the REST routes send it, which decides (the unit's side, the transfer still open)."""
+"""Transfers (R-PER-3): sending a person's record to another unit from the record page, and a unit's
+transfers: those waiting for it to accept or decline, those it sent and may withdraw, and what became
+of the rest; each action a form with the session's CSRF token, sent to personnel as the REST routes
+send it, which decides (the unit's side, the person in reach, the transfer still open)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,27 @@ from pydantic import ValidationError
 
 from qlcb_common.authz.matrix import Action, Section
 from qlcb_common.authz.policy import permits
-from qlcb_gateway.routes.organisation import get_person, get_unit
-from qlcb_gateway.routes.transfers import accept_transfer, decline_transfer, list_transfers, withdraw_transfer
-from qlcb_gateway.schemas import TransferDecline, TransferDirection, TransferPublic, TransferStatus, TransferWithdrawal
-from qlcb_gateway.web.pages import Visit, backends_of, error_page, posted_form, render, signed_in
+from qlcb_gateway.errors import field_violations
+from qlcb_gateway.routes.organisation import get_person, get_unit, list_units
+from qlcb_gateway.routes.transfers import (
+    accept_transfer,
+    decline_transfer,
+    list_transfers,
+    send_transfer,
+    withdraw_transfer,
+)
+from qlcb_gateway.schemas import (
+    PersonPublic,
+    TransferDecline,
+    TransferDirection,
+    TransferPublic,
+    TransferSend,
+    TransferStatus,
+    TransferWithdrawal,
+    UnitPublic,
+)
+from qlcb_gateway.web.entry_form import FormField, checked, refused
+from qlcb_gateway.web.pages import Visit, backends_of, error_page, may_send, posted_form, render, signed_in
 from qlcb_gateway.web.session import PATH
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
@@ -29,6 +47,7 @@ STATUS_LABELS = {
     TransferStatus.WITHDRAWN: "Đã thu hồi",
 }
 REASON_MAX = 1000
+DECISION_MAX = 100
 NAMES_AT_ONCE = 16
 """People and units whose names the page asks of personnel at once."""
 OUT_OF_REACH = (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.NOT_FOUND)
@@ -154,3 +173,102 @@ async def act(request: Request, unit_id: str, transfer_id: str, action: str) -> 
         raise
     target = request.url_for("web_transfers", unit_id=unit_id)
     return RedirectResponse(str(target.include_query_params(subtree="1") if subtree else target), status_code=303)
+
+
+async def _send_form(request: Request, visit: Visit, person: PersonPublic) -> list[FormField]:
+    """The receiving unit is picked among the units the caller reaches, in tree order, but the
+    person's own and those dissolved."""
+    found = await list_units(visit.principal, backends_of(request))
+    receiving = [
+        (u.id, f"{u.name} ({u.code})")
+        for u in sorted(found, key=lambda u: u.path.split("/"))
+        if u.id != person.unit_id and u.dissolved_on is None
+    ]
+    return [
+        FormField("to_unit_id", "Đơn vị nhận", "choice", required=True, choices=receiving),
+        FormField("effective_date", "Ngày hiệu lực", "date", required=True),
+        FormField("decision", "Số quyết định điều động", "text", required=True, max_length=DECISION_MAX),
+    ]
+
+
+def _send_page(
+    request: Request,
+    visit: Visit,
+    person: PersonPublic,
+    unit: UnitPublic,
+    fields: list[FormField],
+    faults: list[str],
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        visit,
+        "transfer_send.html",
+        {"person": person, "unit": unit, "fields": fields, "faults": faults},
+        status_code=status_code,
+    )
+
+
+async def _sender(request: Request, visit: Visit, person_id: str) -> tuple[PersonPublic, UnitPublic] | Response:
+    backends = backends_of(request)
+    person = await get_person(person_id, visit.principal, backends)
+    unit = await get_unit(person.unit_id, visit.principal, backends)
+    if not may_send(visit, person, unit):
+        return error_page(request, 403)
+    return person, unit
+
+
+@router.get("/persons/{person_id}/transfer", name="web_transfer_new")
+async def new_transfer(request: Request, person_id: str) -> Response:
+    visit = await signed_in(request)
+    found = await _sender(request, visit, person_id)
+    if isinstance(found, Response):
+        return found
+    person, unit = found
+    return _send_page(request, visit, person, unit, await _send_form(request, visit, person), [])
+
+
+@router.post("/persons/{person_id}/transfer", name="web_transfer_send")
+async def send(request: Request, person_id: str) -> Response:
+    """Sends the record, then shows the sending unit's transfers. A second send of the same form
+    (twice clicked, or sent again from the browser's history) is refused by personnel, which keeps
+    one open transfer a person, and said on the form (409)."""
+    visit = await signed_in(request)
+    sent = await posted_form(request, visit)
+    if isinstance(sent, Response):
+        return sent
+    found = await _sender(request, visit, person_id)
+    if isinstance(found, Response):
+        return found
+    person, unit = found
+    fields = await _send_form(request, visit, person)
+
+    def again(faults: list[str], status_code: int) -> Response:
+        return _send_page(request, visit, person, unit, fields, faults, status_code)
+
+    given = checked(fields, sent)
+    if given is None:
+        return again([], 422)
+    try:
+        body = TransferSend(
+            person_id=person.id,
+            to_unit_id=given["to_unit_id"],
+            effective_date=given["effective_date"],
+            decision=given["decision"],
+        )
+    except ValidationError as exc:
+        refused(fields, [(str(error["loc"][0]), "Có ký tự không dùng được") for error in exc.errors()])
+        return again([], 422)
+    try:
+        transfer = await send_transfer(body, visit.principal, backends_of(request))
+    except grpc.aio.AioRpcError as exc:
+        if exc.code() is grpc.StatusCode.INVALID_ARGUMENT:
+            faults = refused(fields, field_violations(exc))
+            if not faults and not any(f.error for f in fields):
+                faults = [exc.details() or ""]
+            return again(faults, 422)
+        if exc.code() is grpc.StatusCode.FAILED_PRECONDITION:
+            return again([exc.details() or ""], 409)
+        raise
+    target = str(request.url_for("web_transfers", unit_id=unit.id)) + f"#outgoing-{transfer.id}"
+    return RedirectResponse(target, status_code=303)
