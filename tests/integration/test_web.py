@@ -15,6 +15,7 @@ Each test makes its own units and people under Hà Nội and Hồ Chí Minh (oth
 
 from __future__ import annotations
 
+import asyncio
 import re
 import shutil
 from collections.abc import AsyncIterator
@@ -25,6 +26,8 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
+from qlcb_devstack.accounts import Account, ensure_user
+from qlcb_devstack.demo import DEMO_PASSWORD
 from qlcb_devstack.state import state_dir
 from tests.support import System, api_client, person_body, unique_code
 
@@ -93,12 +96,12 @@ async def _person(api: httpx.AsyncClient, unit_id: str, name: str, *, born: str 
     return person
 
 
-async def _log_in(page: Page, system: System, username: str) -> None:
+async def _log_in(page: Page, system: System, username: str, password: str | None = None) -> None:
     """Fills Keycloak's own login page, where the page asked for has sent the browser."""
     await expect(page.locator("#kc-login")).to_be_visible(timeout=WAIT_MS)
     assert page.url.startswith(system.infra.issuer), page.url
     await page.fill("#username", username)
-    await page.fill("#password", system.passwords[username])
+    await page.fill("#password", password or system.passwords[username])
     await page.click("#kc-login")
 
 
@@ -375,3 +378,25 @@ async def test_an_officer_sends_a_record_and_the_receiving_units_admin_accepts_i
     assert [(t["decision"], t["effective_date"], t["status"]) for t in sent] == [
         ("78/QĐ-HQHN", "2026-12-01", "accepted")
     ]
+
+
+async def test_the_session_of_an_account_disabled_in_keycloak_ends_at_its_next_page(system: System) -> None:
+    """An account disabled in Keycloak's own console (no logout of its sessions asked): its next
+    page goes back to Keycloak's login, though the page's access token has minutes left."""
+    username = unique_code("web.tat").lower()
+    account = Account(username, DEMO_PASSWORD, "unit-leader", "/TCHQ/HQHN", "Phan Văn Tạm")
+    admin = system.infra.keycloak_admin()
+    user_id = await asyncio.to_thread(ensure_user, admin, account)
+    gateway = system.gateway_url
+    async with chromium() as browser:
+        page = await (await browser.new_context(bypass_csp=True)).new_page()
+        await page.goto(f"{gateway}/web/units")
+        await _log_in(page, system, username, DEMO_PASSWORD)
+        await expect(page).to_have_url(f"{gateway}/web/units", timeout=WAIT_MS)
+        await expect(page.locator("table.tree")).to_contain_text("Cục Hải quan thành phố Hà Nội")
+
+        await asyncio.to_thread(admin.update_user, user_id, {"enabled": False})
+        await page.goto(f"{gateway}/web/units")
+        await expect(page.locator("#kc-login")).to_be_visible(timeout=WAIT_MS)
+        assert page.url.startswith(system.infra.issuer), page.url
+        await expect(page.locator("table.tree")).to_have_count(0)

@@ -74,13 +74,22 @@ class Verifier:
 
 @dataclass
 class Keycloak:
-    """The token endpoint: refreshes `refresh-1` unless told to refuse."""
+    """The token endpoint: refreshes `refresh-1` unless told to refuse; the userinfo endpoint, which
+    answers 401 once the account's Keycloak session has `ended`, and nothing when `down`."""
 
     refuse: bool = False
+    ended: bool = False
+    down: bool = False
+    asked: list[str] = field(default_factory=list)
     refreshed: list[str] = field(default_factory=list)
     exchanged: list[dict[str, list[str]]] = field(default_factory=list)
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/userinfo"):
+            self.asked.append(request.headers["authorization"].removeprefix("Bearer "))
+            if self.down:
+                raise httpx.ConnectError("keycloak.test: connection refused")
+            return httpx.Response(401 if self.ended else 200, json={} if self.ended else {"sub": "s"})
         form = parse_qs(request.content.decode())
         if form["grant_type"] == ["authorization_code"]:
             self.exchanged.append(form)
@@ -353,6 +362,28 @@ def test_a_refused_refresh_goes_back_to_the_login(page: Page) -> None:
     response = page.client.get("/web/units")
     assert response.status_code == 303
     assert parse_qs(urlsplit(response.headers["location"]).query)["next"] == ["/web/units"]
+
+
+def test_a_session_whose_account_was_disabled_ends_at_its_next_request(page: Page) -> None:
+    """Its access token still verifies; Keycloak's userinfo no longer serves it."""
+    logged_in(page)
+    assert page.client.get("/web/units/u1").status_code == 200
+    assert page.keycloak.asked == [SESSION.access_token], "Keycloak asked with the page's token"
+    page.keycloak.ended = True
+    response = page.client.get("/web/units/u1")
+    assert response.status_code == 303
+    assert parse_qs(urlsplit(response.headers["location"]).query)["next"] == ["/web/units/u1"]
+    assert page.client.cookies.get(SESSION_COOKIE) is None, "the session's cookie is cleared"
+    assert page.keycloak.refreshed == [], "nothing else is tried with the ended session"
+
+
+def test_keycloak_down_while_a_page_asks_after_the_session_is_a_page_saying_so(page: Page) -> None:
+    logged_in(page)
+    page.keycloak.down = True
+    response = page.client.get("/web/units")
+    assert response.status_code == 503
+    assert "Hệ thống tạm thời không phục vụ được" in response.text
+    assert "connection refused" not in response.text
 
 
 def test_a_backend_down_is_a_page_saying_so_with_the_security_headers(page: Page) -> None:

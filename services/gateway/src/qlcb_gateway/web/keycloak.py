@@ -1,5 +1,6 @@
 """The web pages' side of Keycloak's OpenID Connect endpoints: authorization code with PKCE (S256),
-refresh, and the end of the Keycloak session at logout."""
+refresh, whether the Keycloak session behind a page's token still stands, and the end of the
+Keycloak session at logout."""
 
 from __future__ import annotations
 
@@ -59,6 +60,18 @@ class WebClient:
         so the one of the login is kept for the logout's hint."""
         tokens = await self._token({"grant_type": "refresh_token", "refresh_token": refresh_token})
         return Tokens(tokens.access_token, tokens.refresh_token, tokens.id_token or id_token)
+
+    async def session_stands(self, access_token: str) -> bool:
+        """Whether Keycloak still serves the token's account and session (its userinfo endpoint): no
+        once the account is disabled or its sessions ended, though the token's signature and lifetime
+        still hold. Raises httpx.HTTPError when Keycloak cannot be reached."""
+        response = await self._http.get(
+            f"{self._endpoints}/userinfo", headers={"Authorization": f"Bearer {access_token}"}
+        )
+        if response.status_code in (401, 403):
+            return False
+        response.raise_for_status()
+        return True
 
     async def _token(self, form: dict[str, str]) -> Tokens:
         """Raises KeycloakRefused for a refused grant, httpx.HTTPError when Keycloak cannot be reached."""

@@ -132,7 +132,8 @@ def secure(request: Request) -> bool:
 
 async def signed_in(request: Request) -> Visit:
     """The caller as its session says, its access token refreshed when it has expired. Raises
-    LoginRequired when there is no session, or it has ended (idle too long, refused by Keycloak)."""
+    LoginRequired when there is no session, or it has ended (idle too long, refused by Keycloak, its
+    account disabled or its Keycloak session ended), KeycloakDown when Keycloak cannot be asked."""
     web = web_state(request)
     verifier: TokenVerifier = request.app.state.verifier
     try:
@@ -142,10 +143,21 @@ async def signed_in(request: Request) -> Visit:
     if session is None:
         raise LoginRequired
     try:
-        return Visit(await verifier.verify(session.access_token), session, renewed=False)
+        principal = await verifier.verify(session.access_token)
     except AuthError as exc:
         if exc.reason != "expired":
             raise LoginRequired from exc
+    else:
+        # The token stays valid for minutes after its account is disabled or its sessions ended;
+        # Keycloak is asked on every page so that the session ends at its next request. A refresh
+        # (below) is itself refused then.
+        try:
+            stands = await web.client.session_stands(session.access_token)
+        except httpx.HTTPError as exc:
+            raise KeycloakDown from exc
+        if not stands:
+            raise LoginRequired
+        return Visit(principal, session, renewed=False)
     try:
         tokens = await web.client.refresh(session.refresh_token, session.id_token)
     except KeycloakRefused as exc:
