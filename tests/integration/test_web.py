@@ -400,3 +400,55 @@ async def test_the_session_of_an_account_disabled_in_keycloak_ends_at_its_next_p
         await expect(page.locator("#kc-login")).to_be_visible(timeout=WAIT_MS)
         assert page.url.startswith(system.infra.issuer), page.url
         await expect(page.locator("table.tree")).to_have_count(0)
+
+
+async def test_a_local_admin_reads_a_units_decision_and_cancels_it_which_retracts_what_it_recorded(
+    system: System, hanoi_and_hcm: dict[str, Any]
+) -> None:
+    gateway = system.gateway_url
+    async with api_client(gateway, system.token(ADMIN)) as api:
+        team = await _unit(api, system.unit_ids["HQHN"], "Đội quyết định trang web")
+        people = [await _person(api, team["id"], name) for name in ("Trịnh Văn Khen", "Mai Thị Thưởng")]
+        body = {
+            "kind": "reward",
+            "number": f"{unique_code('')[-5:]}/QĐ-HQHN",
+            "decision_date": "2025-02-20",
+            "effective_date": "2025-03-01",
+            "body": "Cục Hải quan thành phố Hà Nội",
+            "signer": "Nguyễn Văn Ký",
+            "signer_post": "Cục trưởng",
+            "summary": "Khen thưởng năm 2024",
+            "items": [{"person_id": p["id"], "values": {"form": "GIAY_KHEN"}} for p in people],
+        }
+        created = await api.post("/v1/decisions", json=body)
+        assert created.status_code == 201, created.text
+        decision = created.json()
+        assert decision["state"] == "applied"
+
+    async with chromium() as browser:
+        page = await (await browser.new_context(bypass_csp=True)).new_page()
+        await page.goto(f"{gateway}/web/units/{team['id']}")
+        await _log_in(page, system, "qthanoi")
+        await page.get_by_role("link", name="Quyết định về cán bộ của đơn vị").click()
+        row = page.locator(f"#decision-{decision['id']}")
+        await expect(row).to_contain_text("Đã áp dụng", timeout=WAIT_MS)
+        await expect(row).to_contain_text("01/03/2025")
+        await assert_accessible(page)
+        await row.get_by_role("link", name=decision["number"]).click()
+        await expect(page.locator("#people")).to_contain_text("Trịnh Văn Khen", timeout=WAIT_MS)
+        await expect(page.locator("#people")).to_contain_text("Mai Thị Thưởng")
+        await assert_accessible(page)
+
+        await page.get_by_role("button", name="Hủy quyết định").click()
+        await expect(page.locator("#f-reason-error")).to_have_text("Bắt buộc nhập", timeout=WAIT_MS)
+        await page.get_by_label("Lý do hủy").fill("Trùng với quyết định khen thưởng đã có")
+        await page.get_by_label("Số quyết định hủy bỏ (nếu có)").fill("99/QĐ-HQHN")
+        await page.get_by_role("button", name="Hủy quyết định").click()
+        await expect(page.locator("#decision-state")).to_contain_text("Đã hủy", timeout=WAIT_MS)
+        await expect(page.locator("#decision-state")).to_contain_text("theo quyết định 99/QĐ-HQHN")
+        await expect(page.get_by_role("button", name="Hủy quyết định")).to_have_count(0)
+        await assert_accessible(page)
+
+    async with api_client(gateway, system.token(ADMIN)) as api:
+        rewards = [(await api.get(f"/v1/persons/{p['id']}/rewards")).json() for p in people]
+    assert rewards == [[], []], "the cancelled decision's entries are retracted"

@@ -465,6 +465,16 @@ class ShownSection:
     can_correct: bool
 
 
+def shown_values(section: RecordSection, values: dict[str, Any]) -> list[tuple[str, str]]:
+    """An entry's values as a page shows them: each field's label and its text, in the declaration's
+    order, dates as dd/mm/yyyy, empty ones left out."""
+    return [
+        (spec.label, vn_date(values[spec.name]) if spec.kind is Kind.DATE else str(values[spec.name]))
+        for spec in section.fields
+        if values.get(spec.name) not in (None, "")
+    ]
+
+
 def may_change(visit: Visit, section: RecordSection, unit_path: str | None, action: Action) -> bool:
     """Whether a page offers to add to the section (CREATE) or correct its entries (UPDATE): the
     caller's tier, granted sections and unit scope allow it (a delegation, which only personnel
@@ -503,12 +513,7 @@ async def person(request: Request, person_id: str, as_of: str = "") -> Response:
             continue
         shown = []
         for entry in entries:
-            values = entry.values.model_dump()
-            pairs = [
-                (spec.label, vn_date(values[spec.name]) if spec.kind is Kind.DATE else str(values[spec.name]))
-                for spec in section.fields
-                if values.get(spec.name) not in (None, "")
-            ]
+            pairs = shown_values(section, entry.values.model_dump())
             decision = entry.decision
             decided = " ".join(
                 part

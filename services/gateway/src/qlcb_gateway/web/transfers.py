@@ -35,6 +35,7 @@ from qlcb_gateway.schemas import (
     UnitPublic,
 )
 from qlcb_gateway.web.entry_form import FormField, checked, refused
+from qlcb_gateway.web.names import people_names, unit_names
 from qlcb_gateway.web.pages import Visit, backends_of, error_page, may_send, posted_form, render, signed_in
 from qlcb_gateway.web.session import PATH
 
@@ -48,9 +49,6 @@ STATUS_LABELS = {
 }
 REASON_MAX = 1000
 DECISION_MAX = 100
-NAMES_AT_ONCE = 16
-"""People and units whose names the page asks of personnel at once."""
-OUT_OF_REACH = (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.NOT_FOUND)
 
 
 @dataclass(frozen=True)
@@ -64,31 +62,11 @@ class ShownTransfer:
 
 async def _names(visit: Visit, request: Request, transfers: list[TransferPublic]) -> dict[str, str]:
     """The people's and units' names the caller may read, by id."""
-    backends = backends_of(request)
-    calls = asyncio.Semaphore(NAMES_AT_ONCE)
-
-    async def person(person_id: str) -> tuple[str, str | None]:
-        async with calls:
-            try:
-                return person_id, (await get_person(person_id, visit.principal, backends)).full_name
-            except grpc.aio.AioRpcError as exc:
-                if exc.code() not in OUT_OF_REACH:
-                    raise
-                return person_id, None
-
-    async def unit(unit_id: str) -> tuple[str, str | None]:
-        async with calls:
-            try:
-                return unit_id, (await get_unit(unit_id, visit.principal, backends)).name
-            except grpc.aio.AioRpcError as exc:
-                if exc.code() not in OUT_OF_REACH:
-                    raise
-                return unit_id, None
-
-    people = {t.person_id for t in transfers}
-    units = {t.from_unit_id for t in transfers} | {t.to_unit_id for t in transfers}
-    found = await asyncio.gather(*(person(p) for p in people), *(unit(u) for u in units))
-    return {key: name for key, name in found if name is not None}
+    people, units = await asyncio.gather(
+        people_names(request, visit, [t.person_id for t in transfers]),
+        unit_names(request, visit, [u for t in transfers for u in (t.from_unit_id, t.to_unit_id)]),
+    )
+    return people | units
 
 
 def _waiting_first(transfers: list[TransferPublic]) -> list[TransferPublic]:

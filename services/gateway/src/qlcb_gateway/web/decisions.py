@@ -1,0 +1,188 @@
+"""Decisions and their effect (R-PER-3): the decisions about a unit's people (and those of the units
+below) or about one person, newest first; one decision with the people it names that the caller may
+read and what it recorded for each; and its cancellation (a reason, the cancelling decision's number,
+at the version the page showed), which personnel applies to every record it changed or refuses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import grpc
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from qlcb.personnel.v1 import decision_pb2
+from qlcb_common.authz.matrix import Action, Section
+from qlcb_common.authz.policy import may_at_all
+from qlcb_common.decision_kinds import KINDS, DecisionKind
+from qlcb_gateway.errors import field_violations
+from qlcb_gateway.routes.decisions import DecisionPublic, get_decision, person_decisions, unit_decisions
+from qlcb_gateway.routes.organisation import get_person, get_unit
+from qlcb_gateway.web.entry_form import FormField, checked, refused
+from qlcb_gateway.web.names import people_names
+from qlcb_gateway.web.pages import Visit, backends_of, error_page, posted_form, render, shown_values, signed_in
+from qlcb_gateway.web.session import PATH
+
+router = APIRouter(prefix=PATH, include_in_schema=False)
+
+KIND_OF = {kind.name: kind for kind in KINDS}
+STATE_LABELS = {
+    "pending": "Chờ ngày hiệu lực",
+    "applied": "Đã áp dụng",
+    "failed": "Không áp dụng được",
+    "cancelled": "Đã hủy",
+}
+REASON_MAX = 500
+NUMBER_MAX = 100
+
+
+def _kind_label(name: str) -> str:
+    kind = KIND_OF.get(name)
+    return kind.label if kind is not None else name
+
+
+def may_cancel(visit: Visit, decision: DecisionPublic) -> bool:
+    """Whether the page offers the cancellation: the decision still stands and the caller's tier may
+    change the kind's section somewhere (personnel checks every person it names)."""
+    if decision.state not in ("pending", "applied"):
+        return False
+    kind = KIND_OF.get(decision.kind)
+    section = kind.record_section if kind is not None else None
+    return may_at_all(visit.principal, section.authz if section is not None else Section.MOVEMENT, Action.UPDATE)
+
+
+@dataclass(frozen=True)
+class ListedDecision:
+    decision: DecisionPublic
+    kind: str
+    state: str
+
+
+def _listed(found: list[DecisionPublic]) -> list[ListedDecision]:
+    return [ListedDecision(d, _kind_label(d.kind), STATE_LABELS[d.state]) for d in found]
+
+
+@router.get("/units/{unit_id}/decisions", name="web_unit_decisions")
+async def of_unit(request: Request, unit_id: str, subtree: str = "") -> Response:
+    visit = await signed_in(request)
+    backends = backends_of(request)
+    unit = await get_unit(unit_id, visit.principal, backends)
+    found = await unit_decisions(unit_id, visit.principal, backends, include_subtree=subtree == "1")
+    context = {"title": f"Quyết định — {unit.name}", "unit": unit, "subtree": subtree == "1", "person": None}
+    return render(request, visit, "decisions.html", context | {"decisions": _listed(found)})
+
+
+@router.get("/persons/{person_id}/decisions", name="web_person_decisions")
+async def of_person(request: Request, person_id: str) -> Response:
+    visit = await signed_in(request)
+    backends = backends_of(request)
+    person = await get_person(person_id, visit.principal, backends)
+    found = await person_decisions(person_id, visit.principal, backends)
+    context = {"title": f"Quyết định — {person.full_name}", "unit": None, "subtree": False, "person": person}
+    return render(request, visit, "decisions.html", context | {"decisions": _listed(found)})
+
+
+@dataclass(frozen=True)
+class NamedItem:
+    person_id: str
+    name: str | None
+    values: list[tuple[str, str]]
+    valid_to: date | None
+    recorded: bool
+
+
+def _cancel_form() -> list[FormField]:
+    return [
+        FormField("reason", "Lý do hủy", "textarea", required=True, max_length=REASON_MAX),
+        FormField("cancel_number", "Số quyết định hủy bỏ (nếu có)", "text", required=False, max_length=NUMBER_MAX),
+    ]
+
+
+async def _page(
+    request: Request,
+    visit: Visit,
+    decision: DecisionPublic,
+    fields: list[FormField],
+    faults: list[str],
+    status_code: int = 200,
+) -> Response:
+    kind: DecisionKind | None = KIND_OF.get(decision.kind)
+    section = kind.record_section if kind is not None else None
+    names = await people_names(request, visit, [item.person_id for item in decision.items])
+    items = [
+        NamedItem(
+            item.person_id,
+            names.get(item.person_id),
+            shown_values(section, item.values) if section is not None else [],
+            item.valid_to,
+            item.entry_id is not None,
+        )
+        for item in decision.items
+    ]
+    return render(
+        request,
+        visit,
+        "decision.html",
+        {
+            "decision": decision,
+            "kind": _kind_label(decision.kind),
+            "state": STATE_LABELS[decision.state],
+            "items": items,
+            "unseen": decision.people_total - len(items),
+            "may_cancel": may_cancel(visit, decision),
+            "fields": fields,
+            "faults": faults,
+        },
+        status_code=status_code,
+    )
+
+
+async def _decision(request: Request, visit: Visit, decision_id: str) -> DecisionPublic:
+    return await get_decision(decision_id, visit.principal, backends_of(request), Response())
+
+
+@router.get("/decisions/{decision_id}", name="web_decision")
+async def one(request: Request, decision_id: str) -> Response:
+    visit = await signed_in(request)
+    return await _page(request, visit, await _decision(request, visit, decision_id), _cancel_form(), [])
+
+
+@router.post("/decisions/{decision_id}/cancel", name="web_decision_cancel")
+async def cancel(request: Request, decision_id: str) -> Response:
+    """Cancels the decision at the version the page was drawn from; one changed or cancelled since
+    (by another officer, or this form sent twice) is said on the page (409) with the decision as it
+    now stands."""
+    visit = await signed_in(request)
+    sent = await posted_form(request, visit)
+    if isinstance(sent, Response):
+        return sent
+    version = sent.get("version", "")
+    if not (version.isascii() and version.isdigit()):
+        return error_page(request, 400, "Biểu mẫu không đúng", "Thiếu phiên bản của quyết định đang hủy.")
+    fields = _cancel_form()
+    given = checked(fields, sent)
+    backends = backends_of(request)
+    if given is not None:
+        try:
+            await backends.decisions.CancelDecision(
+                decision_pb2.CancelDecisionRequest(
+                    decision_id=decision_id,
+                    expected_version=int(version),
+                    reason=given["reason"],
+                    cancel_number=given.get("cancel_number", ""),
+                ),
+                **backends.call_options(visit.principal.token),
+            )
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() is grpc.StatusCode.INVALID_ARGUMENT:
+                faults = refused(fields, field_violations(exc))
+                if not faults and not any(f.error for f in fields):
+                    faults = [exc.details() or ""]
+                return await _page(request, visit, await _decision(request, visit, decision_id), fields, faults, 422)
+            if exc.code() in (grpc.StatusCode.ABORTED, grpc.StatusCode.FAILED_PRECONDITION):
+                now = await _decision(request, visit, decision_id)
+                return await _page(request, visit, now, fields, [exc.details() or ""], 409)
+            raise
+        return RedirectResponse(str(request.url_for("web_decision", decision_id=decision_id)), status_code=303)
+    return await _page(request, visit, await _decision(request, visit, decision_id), fields, [], 422)
