@@ -281,6 +281,13 @@ async def test_a_local_admin_adds_and_corrects_a_salary_step_through_the_form_an
         await expect(page).to_have_url(f"{gateway}/web/persons/{binh['id']}#section-salary", timeout=WAIT_MS)
         await expect(salary).to_contain_text("2.67")
         await expect(salary).not_to_contain_text("2.34")
+        await salary.get_by_role("link", name="Lịch sử mục 1").click()
+        await expect(page.locator("#version-1 h2")).to_have_text("Phiên bản 1: Ghi nhận", timeout=WAIT_MS)
+        await expect(page.locator("#version-1")).to_contain_text("2.34")
+        await expect(page.locator("#version-2 h2")).to_have_text("Phiên bản 2: Đính chính")
+        await expect(page.locator("#version-2")).to_contain_text("2.67")
+        await assert_accessible(page)
+        await page.go_back()
 
         await page.get_by_label("Xem hồ sơ tại ngày").fill("2024-06-30")
         await page.get_by_role("button", name="Xem", exact=True).click()

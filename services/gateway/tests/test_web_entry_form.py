@@ -160,6 +160,30 @@ class Record:
         )
         return record_pb2.ListRecordEntriesResponse(entries=[entry])
 
+    async def ListRecordEntryVersions(self, request: Any, **options: Any) -> record_pb2.ListRecordEntryVersionsResponse:
+        """Entry e1: recorded with a wrong coefficient, then corrected (newest first, as personnel may list them)."""
+        if request.entry_id != "e1":
+            return record_pb2.ListRecordEntryVersionsResponse()
+
+        def version(number: int, change: str, coefficient: str, superseded: str) -> record_pb2.RecordEntry:
+            values = {"rank_code": "01.003", "step": 1, "coefficient": coefficient}
+            return record_pb2.RecordEntry(
+                entry_id="e1",
+                version=number,
+                change=change,
+                valid_from="2024-07-01",
+                values_json=json.dumps(values),
+                decision=record_pb2.RecordDecision(number="31/QĐ-HQHN", date="2024-06-20"),
+                recorded_at=f"2024-07-0{number}T09:3{number}:00+07:00",
+                recorded_by="qthanoi",
+                superseded_at=superseded,
+                decision_id="d7" if number == 1 else "",
+            )
+
+        return record_pb2.ListRecordEntryVersionsResponse(
+            entries=[version(2, "corrected", "2.34", ""), version(1, "recorded", "2.43", "2024-07-02T09:32:00+07:00")]
+        )
+
     async def CorrectRecordEntry(self, request: Any, **options: Any) -> record_pb2.CorrectRecordEntryResponse:
         if self.fails is not None:
             raise self.fails
@@ -378,3 +402,20 @@ def test_a_correction_of_a_version_corrected_meanwhile_is_refused_with_what_to_d
     no_version = page.client.post(CORRECT, data=VALID | {"csrf_token": SESSION.csrf_token})
     assert no_version.status_code == 400
     assert page.client.get("/web/persons/p1/salary/e9/correct").status_code == 404
+
+
+def test_an_entrys_history_shows_every_version_oldest_first_with_what_changed_it(page: Page) -> None:
+    response = page.client.get("/web/persons/p1/salary/e1/versions")
+    assert response.status_code == 200
+    shown = parsed(response.text)
+    versions = shown.one("ol", id="versions").find_all("li")
+    assert [v.attrs["id"] for v in versions] == ["version-1", "version-2"]
+    assert versions[0].one("h2").all_text() == "Phiên bản 1: Ghi nhận"
+    assert "2.43" in versions[0].all_text(), "the wrong value stays visible, superseded"
+    assert "Bị thay ngày 02/07/2024" in versions[0].all_text()
+    assert "Ghi ngày 01/07/2024 lúc 09:31" in versions[0].all_text()
+    assert versions[0].one("a").attrs["href"] == "http://gateway.test/web/decisions/d7"
+    assert versions[1].one("h2").all_text() == "Phiên bản 2: Đính chính"
+    assert "2.34" in versions[1].all_text()
+    assert page.client.get("/web/persons/p1/salary/nope/versions").status_code == 404
+    assert page.client.get("/web/persons/p1/nonsense/e1/versions").status_code == 404

@@ -475,6 +475,11 @@ def shown_values(section: RecordSection, values: dict[str, Any]) -> list[tuple[s
     ]
 
 
+def decided_text(number: str | None, day: date | str | None, body: str | None) -> str:
+    """The decision behind an entry as a line: its number, day and issuing body, those given."""
+    return " ".join(part for part in (number, f"ngày {vn_date(day)}" if day else "", body) if part)
+
+
 def may_change(visit: Visit, section: RecordSection, unit_path: str | None, action: Action) -> bool:
     """Whether a page offers to add to the section (CREATE) or correct its entries (UPDATE): the
     caller's tier, granted sections and unit scope allow it (a delegation, which only personnel
@@ -514,12 +519,7 @@ async def person(request: Request, person_id: str, as_of: str = "") -> Response:
         shown = []
         for entry in entries:
             pairs = shown_values(section, entry.values.model_dump())
-            decision = entry.decision
-            decided = " ".join(
-                part
-                for part in (decision.number, f"ngày {vn_date(decision.date)}" if decision.date else "", decision.body)
-                if part
-            )
+            decided = decided_text(entry.decision.number, entry.decision.date, entry.decision.body)
             shown.append(
                 ShownEntry(
                     entry.entry_id,
