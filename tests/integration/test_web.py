@@ -459,3 +459,32 @@ async def test_a_local_admin_reads_a_units_decision_and_cancels_it_which_retract
     async with api_client(gateway, system.token(ADMIN)) as api:
         rewards = [(await api.get(f"/v1/persons/{p['id']}/rewards")).json() for p in people]
     assert rewards == [[], []], "the cancelled decision's entries are retracted"
+
+
+async def test_a_local_admin_reads_who_read_and_changed_a_record_in_the_audit_trail(
+    system: System, hanoi_and_hcm: dict[str, Any]
+) -> None:
+    nhung = hanoi_and_hcm["nhung"]
+    gateway = system.gateway_url
+    async with chromium() as browser:
+        page = await (await browser.new_context(bypass_csp=True)).new_page()
+        await page.goto(f"{gateway}/web/persons/{nhung['id']}")
+        await _log_in(page, system, "qthanoi")
+        await page.get_by_role("link", name="Nhật ký truy cập, thay đổi hồ sơ").click()
+        await expect(page.locator("#of-person")).to_contain_text("Đặng Thị Hồng Nhung", timeout=WAIT_MS)
+        trail = page.locator("table.audit")
+        await expect(trail).to_contain_text("qthanoi")
+        await expect(trail).to_contain_text("Xem")
+        await assert_accessible(page)
+
+        await page.get_by_label("Thao tác").select_option(label="Tạo")
+        await page.get_by_role("button", name="Tìm", exact=True).click()
+        await expect(trail.locator("tbody tr").first).to_contain_text("Tạo", timeout=WAIT_MS)
+        await expect(trail).to_contain_text(ADMIN)
+        await expect(trail).not_to_contain_text("qthanoi")
+
+        await page.get_by_label("Từ ngày").fill("2026-12-02")
+        await page.get_by_label("Đến ngày (gồm cả ngày này)").fill("2026-12-01")
+        await page.get_by_role("button", name="Tìm", exact=True).click()
+        await expect(page.locator("#f-occurred_to-error")).to_have_text("Trước ngày bắt đầu", timeout=WAIT_MS)
+        await assert_accessible(page)

@@ -190,6 +190,7 @@ class Who:
     name: str
     tier: str
     unit_path: str
+    reads_audit: bool  # the navigation offers the audit trail
 
 
 def who(principal: Principal) -> Who:
@@ -200,6 +201,7 @@ def who(principal: Principal) -> Who:
         name=name if isinstance(name, str) else "",
         tier=", ".join(tiers) or "Không có vai trò nào",
         unit_path=principal.unit_path or "",
+        reads_audit=may_at_all(principal, Section.AUDIT, Action.READ),
     )
 
 
