@@ -140,6 +140,14 @@ async def test_a_local_admin_finds_a_person_without_diacritics_reads_the_record_
         await expect(staff).to_contain_text("Trần Văn Bình")
         await expect(staff).to_contain_text("23/11/1979")
         await assert_accessible(page)
+        await staff.get_by_role("link", name="Ngày sinh").click()
+        await expect(page.locator("th[aria-sort=ascending]")).to_have_text("Ngày sinh", timeout=WAIT_MS)
+        exported = await page.request.get(await page.get_by_role("link", name="CSV").get_attribute("href") or "")
+        assert exported.status == 200
+        assert exported.headers["content-type"].startswith("text/csv")
+        rows = (await exported.body()).decode("utf-8-sig")
+        assert "Trần Văn Bình" in rows
+        assert "Đặng Thị Hồng Nhung" in rows
 
         await page.fill("#q", "dang thi hong")
         await page.click("form.search button")

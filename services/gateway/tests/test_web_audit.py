@@ -17,7 +17,8 @@ import pytest
 from cryptography.fernet import Fernet
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from test_web_entry_form import Verifier, invalid_argument, parsed
+from html_tree import parsed
+from test_web_entry_form import Verifier, invalid_argument
 from test_web_session import IDLE, ISSUER, Clock, Keycloak, logged_in
 
 from qlcb.personnel.v1 import audit_pb2, personnel_pb2

@@ -18,7 +18,8 @@ import pytest
 from cryptography.fernet import Fernet
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from test_web_entry_form import Verifier, parsed
+from html_tree import parsed
+from test_web_entry_form import Verifier
 from test_web_session import IDLE, ISSUER, SESSION, Clock, Keycloak, logged_in, rpc_error
 
 from qlcb.personnel.v1 import decision_pb2, personnel_pb2

@@ -19,6 +19,7 @@ from cryptography.fernet import Fernet
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from google.rpc import error_details_pb2, status_pb2
+from html_tree import parsed
 from starlette.responses import Response
 
 from qlcb.personnel.v1 import personnel_pb2, record_pb2, search_pb2
@@ -171,7 +172,11 @@ class Record:
 class Search:
     """Thirty people in the unit, one page at a time; a query of digits stands for one personnel refuses."""
 
+    def __init__(self) -> None:
+        self.asked: list[search_pb2.SearchPersonsRequest] = []
+
     async def SearchPersons(self, request: Any, **options: Any) -> search_pb2.SearchPersonsResponse:
+        self.asked.append(request)
         if request.q.isdigit():
             status = status_pb2.Status(code=grpc.StatusCode.INVALID_ARGUMENT.value[0], message="q")
             detail = error_details_pb2.BadRequest(
@@ -203,11 +208,12 @@ class Page:
     keycloak: Keycloak
     verifier: Verifier
     personnel: Personnel
+    search: Search
 
 
 @pytest.fixture
 def page() -> Iterator[Page]:
-    clock, keycloak, verifier, personnel = Clock(), Keycloak(), Verifier(), Personnel()
+    clock, keycloak, verifier, personnel, search = Clock(), Keycloak(), Verifier(), Personnel(), Search()
     cookies = SessionCookies(Fernet.generate_key().decode(), IDLE, clock=clock)
     http = httpx.AsyncClient(transport=httpx.MockTransport(keycloak))
     app = FastAPI()
@@ -216,12 +222,12 @@ def page() -> Iterator[Page]:
     app.state.verifier = verifier
     app.state.backends = SimpleNamespace(
         personnel=personnel,
-        search=Search(),
+        search=search,
         record=Record(),
         call_options=lambda token: {"metadata": (("authorization", f"Bearer {token}"),)},
     )
     with TestClient(app, base_url="http://gateway.test", follow_redirects=False) as client:
-        yield Page(client, cookies, clock, keycloak, verifier, personnel)
+        yield Page(client, cookies, clock, keycloak, verifier, personnel, search)
 
 
 def set_cookies(cookies: SessionCookies, session: WebSession, *, secure: bool) -> tuple[dict[str, str], list[str]]:
@@ -420,7 +426,7 @@ def test_the_staff_list_pages_with_dates_as_ddmmyyyy_and_shows_a_refused_query_b
     assert "30 người" in second.text
     assert "09/04/1986" in second.text
     assert "Trang 2/2" in second.text
-    assert 'href="/web/units/u1?q=dang&amp;page=1"' in second.text
+    assert 'href="/web/units/u1?q=dang&amp;page=1&amp;sort=name"' in second.text
     assert "Trang sau" not in second.text
     assert "Trang 1/2" in page.client.get("/web/units/u1", params={"page": "x"}).text
 
@@ -428,6 +434,23 @@ def test_the_staff_list_pages_with_dates_as_ddmmyyyy_and_shows_a_refused_query_b
     assert refused.status_code == 422
     assert "Họ tên phải có chữ" in refused.text
     assert 'aria-invalid="true"' in refused.text
+
+
+def test_the_staff_list_sorts_by_a_columns_link_and_exports_what_it_shows(page: Page) -> None:
+    logged_in(page)
+    shown = page.client.get("/web/units/u1", params={"q": "dang", "subtree": "1", "sort": "birth_date"})
+    assert page.search.asked[-1].sort == "birth_date"
+    assert (page.search.asked[-1].q, page.search.asked[-1].include_subtree) == ("dang", True)
+    header = [th for th in parsed(shown.text).one("table").find_all("th")]
+    assert [th.attrs.get("aria-sort") for th in header[:2]] == [None, "ascending"]
+    assert header[0].one("a").attrs["href"] == "/web/units/u1?q=dang&subtree=1&sort=name"
+    exports = [a.attrs["href"] for a in parsed(shown.text).one(id="export").find_all("a")]
+    assert exports == [
+        "http://gateway.test/web/units/u1/export.csv?q=dang&subtree=1&sort=birth_date",
+        "http://gateway.test/web/units/u1/export.xlsx?q=dang&subtree=1&sort=birth_date",
+    ]
+    page.client.get("/web/units/u1", params={"sort": "salary"})
+    assert page.search.asked[-1].sort == "name", "an order that is not one is by name"
 
 
 def test_the_logout_needs_the_forms_csrf_token_then_ends_the_keycloak_session(page: Page) -> None:

@@ -78,18 +78,27 @@ async def export_persons(request: Request, principal: Caller, backends: Backends
         faults.append(("format", f"Cần định dạng tệp: một trong {', '.join(FORMATS)}"))
     if faults:
         refuse_query(faults)
+    try:
+        return await export_download(fields, kind, principal, backends)
+    except grpc.aio.AioRpcError as refused:
+        if refused.code() is grpc.StatusCode.INVALID_ARGUMENT:
+            refuse_query(field_violations(refused) or [("", refused.details() or "")])
+        raise
+
+
+async def export_download(
+    fields: dict[str, Any], kind: str, principal: Principal, backends: Backends
+) -> StreamingResponse:
+    """The file of the people the search's `fields` find, as personnel streams them; raises
+    personnel's refusal (INVALID_ARGUMENT naming the criterion, PERMISSION_DENIED without the
+    export right) before any byte is sent. The web pages' export buttons download through it too."""
     call = backends.search.ExportPersons(
         search_pb2.ExportPersonsRequest(criteria=search_pb2.SearchPersonsRequest(**fields), format=kind),
         metadata=backends.call_options(principal.token)["metadata"],
         timeout=backends.export_timeout,
     )
     chunks = _Chunks(call)
-    try:
-        await chunks.first()
-    except grpc.aio.AioRpcError as refused:
-        if refused.code() is grpc.StatusCode.INVALID_ARGUMENT:
-            refuse_query(field_violations(refused) or [("", refused.details() or "")])
-        raise
+    await chunks.first()
     now = datetime.now(VIETNAM)
     if kind == "csv":
         return Download(_csv(chunks), CSV_TYPE, _filename(now, "csv"), closing=chunks.cancel)

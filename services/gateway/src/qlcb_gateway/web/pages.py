@@ -42,6 +42,8 @@ router = APIRouter(prefix=PATH, include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 PAGE_SIZE = 25
+STAFF_ORDERS = ("name", "birth_date")
+"""The staff list's orders (personnel's search sorts): by name in Vietnamese collation, by birth date."""
 HEADCOUNT_CALLS = 16
 """Headcounts the unit tree asks of reports at once (one call a unit)."""
 SEARCH_MAX = 150
@@ -384,8 +386,15 @@ async def units(request: Request) -> Response:
     return render(request, visit, "units.html", {"rows": rows})
 
 
+def staff_order(asked: str) -> str:
+    """The order a staff list link asks for; by name for anything else."""
+    return asked if asked in STAFF_ORDERS else "name"
+
+
 @router.get("/units/{unit_id}", name="web_unit")
-async def unit_staff(request: Request, unit_id: str, q: str = "", page: str = "1", subtree: str = "") -> Response:
+async def unit_staff(
+    request: Request, unit_id: str, q: str = "", page: str = "1", subtree: str = "", sort: str = ""
+) -> Response:
     """The query string is read leniently: it comes from the page's own links and form, and a page
     number that is not one shows the first page rather than an error."""
     visit = await signed_in(request)
@@ -393,6 +402,7 @@ async def unit_staff(request: Request, unit_id: str, q: str = "", page: str = "1
     unit = await get_unit(unit_id, visit.principal, backends)
     query = q.strip()
     include_subtree = subtree == "1"
+    order = staff_order(sort)
     faults: list[str] = []
     if len(query) > SEARCH_MAX:
         faults.append(f"Họ tên tìm kiếm dài quá {SEARCH_MAX} ký tự")
@@ -408,7 +418,7 @@ async def unit_staff(request: Request, unit_id: str, q: str = "", page: str = "1
                     q=query,
                     page=number,
                     page_size=PAGE_SIZE,
-                    sort="name",
+                    sort=order,
                 ),
                 **backends.call_options(visit.principal.token),
             )
@@ -421,9 +431,17 @@ async def unit_staff(request: Request, unit_id: str, q: str = "", page: str = "1
             total = response.total
     pages = max(1, math.ceil(total / PAGE_SIZE))
 
+    kept = {"q": query} | ({"subtree": "1"} if include_subtree else {})
+
     def page_link(to: int) -> str:
-        params = {"q": query, "page": str(to)} | ({"subtree": "1"} if include_subtree else {})
-        return f"{request.url.path}?{urlencode(params)}"
+        return f"{request.url.path}?{urlencode(kept | {'page': str(to), 'sort': order})}"
+
+    def sort_link(by: str) -> str:
+        return f"{request.url.path}?{urlencode(kept | {'sort': by})}"
+
+    def export_link(extension: str) -> str:
+        target = request.url_for("web_staff_export", unit_id=unit_id, extension=extension)
+        return f"{target}?{urlencode(kept | {'sort': order})}"
 
     return render(
         request,
@@ -439,6 +457,9 @@ async def unit_staff(request: Request, unit_id: str, q: str = "", page: str = "1
             "pages": pages,
             "previous_link": page_link(number - 1) if number > 1 else None,
             "next_link": page_link(number + 1) if number < pages else None,
+            "sort": order,
+            "sort_links": {by: sort_link(by) for by in STAFF_ORDERS},
+            "export_links": {"csv": export_link("csv"), "xlsx": export_link("xlsx")},
             "faults": faults,
             "sex_labels": SEX_LABELS,
             "status_labels": STATUS_LABELS,
