@@ -1056,11 +1056,16 @@ async def test_each_login_gets_what_the_regulation_gives_its_tier(system: System
             got = f"{response.status_code} {response.text[:160]}"
             return f"{op.method} {op.path} on {cell.target}: table {cell.expected}, got {got}"
 
-        # The people the probes share, made before they run so that none is made twice.
-        for probe in probes.values():
-            prepared = ("record.", "person.read", "person.export", "unit.resumes")
-            if any(c.target == probe.target and c.operation.startswith(prepared) for c in cells):
-                await _prepare(probe)
+        # The people the probes share, made before they run so that none is made twice; each
+        # target's apart from the others', so the targets' are made side by side.
+        prepared = ("record.", "person.read", "person.export", "unit.resumes")
+        await asyncio.gather(
+            *(
+                _prepare(probe)
+                for probe in probes.values()
+                if any(c.target == probe.target and c.operation.startswith(prepared) for c in cells)
+            )
+        )
         wrong = await asyncio.gather(*(answer(c, op) for c in cells for op in OPERATIONS if op.row == c.operation))
     mismatches = sorted(w for w in wrong if w)
     assert not mismatches, f"{login}: {len(mismatches)} answers differ from the table:\n" + "\n".join(mismatches)
