@@ -114,7 +114,7 @@ async def hanoi_and_hcm(system: System) -> dict[str, Any]:
         binh = await _person(api, team["id"], "Trần Văn Bình", born="1979-11-23")
         far_team = await _unit(api, system.unit_ids["HQHCM"], "Đội trang web phía Nam")
         far = await _person(api, far_team["id"], "Lê Thị Phương Thảo")
-    return {"team": team, "nhung": nhung, "binh": binh, "far": far}
+    return {"team": team, "nhung": nhung, "binh": binh, "far": far, "far_team": far_team}
 
 
 async def test_a_local_admin_finds_a_person_without_diacritics_reads_the_record_and_is_refused_elsewhere(
@@ -206,6 +206,11 @@ async def test_the_system_admin_sees_the_whole_tree_and_a_local_officer_only_its
         await expect(tree).to_contain_text("Tổng cục Hải quan")
         await expect(tree).to_contain_text("Cục Hải quan Thành phố Hồ Chí Minh")
         await expect(tree).to_contain_text(hanoi_and_hcm["team"]["name"])
+        far_team = tree.locator(f"#unit-{far['unit_id']}")
+        await expect(far_team.locator("td")).to_have_text(
+            [hanoi_and_hcm["far_team"]["name"], hanoi_and_hcm["far_team"]["code"], "Chưa giao", "1", "—"]
+        )
+        await assert_accessible(admin)
         await admin.goto(f"{gateway}/web/persons/{far['id']}")
         await expect(admin.locator("h1")).to_have_text("Lê Thị Phương Thảo")
 

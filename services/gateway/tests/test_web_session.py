@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from http.cookies import SimpleCookie
 from types import SimpleNamespace
 from typing import Any
@@ -22,7 +23,7 @@ from google.rpc import error_details_pb2, status_pb2
 from html_tree import parsed
 from starlette.responses import Response
 
-from qlcb.personnel.v1 import personnel_pb2, record_pb2, search_pb2
+from qlcb.personnel.v1 import personnel_pb2, quota_pb2, record_pb2, search_pb2
 from qlcb_common.auth import AuthError, Principal
 from qlcb_gateway import web
 from qlcb_gateway.web.keycloak import WebClient
@@ -109,18 +110,68 @@ def rpc_error(code: grpc.StatusCode, details: str) -> grpc.aio.AioRpcError:
 HQHN_KIND = personnel_pb2.UNIT_KIND_PROVINCIAL_DEPARTMENT
 
 
+class Quotas:
+    """This year's report under Hà Nội: 120 given, 130 in service; Nội Bài 40 given, 38 in service."""
+
+    def __init__(self) -> None:
+        self.asked: list[quota_pb2.GetQuotaReportRequest] = []
+
+    async def GetQuotaReport(self, request: Any, **options: Any) -> quota_pb2.GetQuotaReportResponse:
+        self.asked.append(request)
+        return quota_pb2.GetQuotaReportResponse(
+            year=request.year,
+            as_of="2026-12-03",
+            lines=[
+                quota_pb2.QuotaLine(
+                    unit_id="u1",
+                    code="HQHN",
+                    name="Cục Hải quan Hà Nội",
+                    path="/TCHQ/HQHN",
+                    quota=120,
+                    allocated=40,
+                    headcount=130,
+                    own_headcount=92,
+                ),
+                quota_pb2.QuotaLine(
+                    unit_id="nb",
+                    code="HQHN-NB",
+                    name="Chi cục Nội Bài",
+                    path="/TCHQ/HQHN/NB",
+                    parent_id="u1",
+                    quota=40,
+                    headcount=38,
+                    own_headcount=38,
+                ),
+            ],
+        )
+
+
 class Personnel:
     def __init__(self) -> None:
         self.fails: grpc.StatusCode | None = None
 
     async def ListUnits(self, request: Any, **options: Any) -> personnel_pb2.ListUnitsResponse:
+        """Hà Nội, and below it Nội Bài and a team dissolved last year."""
         if self.fails is not None:
             raise rpc_error(self.fails, "personnel: connection refused to 10.0.0.7, scope /TCHQ/HQHN")
-        unit = personnel_pb2.Unit(
-            id="u1", code="HQHN", name="Cục Hải quan Hà Nội", kind=personnel_pb2.UNIT_KIND_PROVINCIAL_DEPARTMENT
+        kind = personnel_pb2.UNIT_KIND_SUB_UNIT
+        return personnel_pb2.ListUnitsResponse(
+            units=[
+                personnel_pb2.Unit(
+                    id="nb", code="HQHN-NB", name="Chi cục Nội Bài", path="/TCHQ/HQHN/NB", parent_id="u1", kind=kind
+                ),
+                personnel_pb2.Unit(id="u1", code="HQHN", name="Cục Hải quan Hà Nội", path="/TCHQ/HQHN", kind=HQHN_KIND),
+                personnel_pb2.Unit(
+                    id="old",
+                    code="HQHN-D9",
+                    name="Đội đã giải thể",
+                    path="/TCHQ/HQHN/D9",
+                    parent_id="u1",
+                    kind=kind,
+                    dissolved_on="2025-06-30",
+                ),
+            ]
         )
-        unit.path = "/TCHQ/HQHN"
-        return personnel_pb2.ListUnitsResponse(units=[unit])
 
     async def GetUnit(self, request: Any, **options: Any) -> personnel_pb2.GetUnitResponse:
         return personnel_pb2.GetUnitResponse(
@@ -209,11 +260,19 @@ class Page:
     verifier: Verifier
     personnel: Personnel
     search: Search
+    quotas: Quotas
 
 
 @pytest.fixture
 def page() -> Iterator[Page]:
-    clock, keycloak, verifier, personnel, search = Clock(), Keycloak(), Verifier(), Personnel(), Search()
+    clock, keycloak, verifier, personnel, search, quotas = (
+        Clock(),
+        Keycloak(),
+        Verifier(),
+        Personnel(),
+        Search(),
+        Quotas(),
+    )
     cookies = SessionCookies(Fernet.generate_key().decode(), IDLE, clock=clock)
     http = httpx.AsyncClient(transport=httpx.MockTransport(keycloak))
     app = FastAPI()
@@ -223,11 +282,12 @@ def page() -> Iterator[Page]:
     app.state.backends = SimpleNamespace(
         personnel=personnel,
         search=search,
+        quotas=quotas,
         record=Record(),
         call_options=lambda token: {"metadata": (("authorization", f"Bearer {token}"),)},
     )
     with TestClient(app, base_url="http://gateway.test", follow_redirects=False) as client:
-        yield Page(client, cookies, clock, keycloak, verifier, personnel, search)
+        yield Page(client, cookies, clock, keycloak, verifier, personnel, search, quotas)
 
 
 def set_cookies(cookies: SessionCookies, session: WebSession, *, secure: bool) -> tuple[dict[str, str], list[str]]:
@@ -434,6 +494,22 @@ def test_the_staff_list_pages_with_dates_as_ddmmyyyy_and_shows_a_refused_query_b
     assert refused.status_code == 422
     assert "Họ tên phải có chữ" in refused.text
     assert 'aria-invalid="true"' in refused.text
+
+
+def test_the_tree_shows_each_units_quota_against_the_people_in_it_and_below_it(page: Page) -> None:
+    logged_in(page)
+    response = page.client.get("/web/units")
+    assert response.status_code == 200
+    [asked] = page.quotas.asked
+    assert (asked.unit_id, asked.include_subtree, asked.as_of) == ("u1", True, "")
+    assert asked.year == datetime.now(timezone(timedelta(hours=7))).year
+    rows = parsed(response.text).one("table").find_all("tr")[1:]
+    assert [row.attrs["id"] for row in rows] == ["unit-u1", "unit-old", "unit-nb"], "in tree order"
+    cells = [[cell.all_text() for cell in row.find_all("td")] for row in rows]
+    assert cells[0] == ["Cục Hải quan Hà Nội", "HQHN", "120", "130", "+10 (vượt biên chế)"]
+    assert rows[0].attrs["class"] == "over"
+    assert cells[1] == ["Đội đã giải thể", "HQHN-D9", "—", "—", "—"]
+    assert cells[2] == ["Chi cục Nội Bài", "HQHN-NB", "40", "38", "−2"]
 
 
 def test_the_staff_list_sorts_by_a_columns_link_and_exports_what_it_shows(page: Page) -> None:

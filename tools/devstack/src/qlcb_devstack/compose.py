@@ -16,7 +16,7 @@ import subprocess
 from pathlib import Path
 
 from qlcb_common.events.permissions import BUS_USERS, permissions
-from qlcb_devstack.state import repo_root, state_subdir
+from qlcb_devstack.state import machine_cache_subdir, repo_root
 
 
 def nats_config_file() -> Path:
@@ -67,18 +67,20 @@ def write_nats_config() -> Path:
 
 def compose_checker() -> Path:
     """tests/compose-check (compose-go, the loader of Docker Compose v2) built with the machine's
-    Go, once per version of its sources; modules and build cache in the state folder, as Helm's."""
+    Go, once per version of its sources and of Go, and kept with Go's module and build caches in the
+    machine's cache, which every clone shares (a fresh clone, CI's, skips the build)."""
+    go = shutil.which("go")
+    if go is None:
+        raise RuntimeError("building tests/compose-check needs Go: install a Go toolchain")
     source = repo_root() / "tests" / "compose-check"
     digest = hashlib.sha256()
     for name in ("main.go", "go.mod", "go.sum"):
         digest.update((source / name).read_bytes())
-    target = state_subdir("compose-check", digest.hexdigest()[:16]) / "compose-check"
+    digest.update(subprocess.run([go, "env", "GOVERSION"], capture_output=True, text=True, check=True).stdout.encode())
+    target = machine_cache_subdir("compose-check", digest.hexdigest()[:16]) / "compose-check"
     if target.is_file():
         return target
-    go = shutil.which("go")
-    if go is None:
-        raise RuntimeError("building tests/compose-check needs Go: install a Go toolchain")
-    go_state = state_subdir("go")
+    go_state = machine_cache_subdir("go")
     env = {
         **os.environ,
         "GOMODCACHE": str(go_state / "mod"),
@@ -86,7 +88,7 @@ def compose_checker() -> Path:
         "GOFLAGS": "-modcacherw",
         "GOTOOLCHAIN": "local",
     }
-    partial = target.with_suffix(".partial")
+    partial = target.with_suffix(f".partial-{os.getpid()}")
     result = subprocess.run(
         [go, "build", "-o", str(partial), "."], cwd=source, env=env, capture_output=True, text=True, check=False
     )

@@ -31,9 +31,11 @@ from qlcb_common.tiers import Tier
 from qlcb_gateway import errors
 from qlcb_gateway.backends import Backends
 from qlcb_gateway.errors import field_violations
-from qlcb_gateway.routes.organisation import get_unit, headcount, list_units, person_public
+from qlcb_gateway.routes.exports import VIETNAM
+from qlcb_gateway.routes.organisation import get_unit, list_units, person_public
+from qlcb_gateway.routes.quotas import quota_report
 from qlcb_gateway.routes.record import whole_record
-from qlcb_gateway.schemas import Headcount, PersonPublic, PersonStatus, UnitPublic
+from qlcb_gateway.schemas import PersonPublic, PersonStatus, QuotaLinePublic, UnitPublic
 from qlcb_gateway.web.keycloak import KeycloakRefused
 from qlcb_gateway.web.session import PATH, PendingLogin, SessionExpired, SessionRefused, WebSession, new_csrf_token
 from qlcb_gateway.web.state import WebState
@@ -44,8 +46,6 @@ templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 PAGE_SIZE = 25
 STAFF_ORDERS = ("name", "birth_date")
 """The staff list's orders (personnel's search sorts): by name in Vietnamese collation, by birth date."""
-HEADCOUNT_CALLS = 16
-"""Headcounts the unit tree asks of reports at once (one call a unit)."""
 SEARCH_MAX = 150
 
 TIER_LABELS = {
@@ -358,32 +358,27 @@ async def logged_out(request: Request) -> Response:
 class TreeRow:
     unit: UnitPublic
     depth: int
-    headcount: int | None
+    line: QuotaLinePublic | None  # None: no count for it (dissolved, say)
 
 
 @router.get("/units", name="web_units")
 async def units(request: Request) -> Response:
+    """The tree with each unit's staffing quota (biên chế) of this year against the people in
+    service in it and below it today: personnel's quota report, one call per top unit in scope."""
     visit = await signed_in(request)
     backends = backends_of(request)
     # Each unit right under its parent: by the path's segments, not its text ("/A/B-C" sorts before "/A/B/D").
     found = sorted(await list_units(visit.principal, backends), key=lambda unit: unit.path.split("/"))
-    calls = asyncio.Semaphore(HEADCOUNT_CALLS)
-
-    async def counted(unit: UnitPublic) -> Headcount:
-        async with calls:
-            return await headcount(unit.id, visit.principal, backends)
-
-    counts = await asyncio.gather(*(counted(u) for u in found), return_exceptions=True)
+    ids = {u.id for u in found}
+    roots = [u for u in found if u.parent_id not in ids and u.dissolved_on is None]
+    year = datetime.now(VIETNAM).year
+    reports = await asyncio.gather(
+        *(quota_report(u.id, year, visit.principal, backends, include_subtree=True) for u in roots)
+    )
+    lines = {line.unit_id: line for report in reports for line in report.items}
     top = min((u.path.count("/") for u in found), default=0)
-    rows = []
-    for unit, count in zip(found, counts, strict=True):
-        if isinstance(count, grpc.aio.AioRpcError) and count.code() in _PAGE_STATUS:
-            rows.append(TreeRow(unit, unit.path.count("/") - top, None))
-        elif isinstance(count, BaseException):
-            raise count
-        else:
-            rows.append(TreeRow(unit, unit.path.count("/") - top, count.headcount))
-    return render(request, visit, "units.html", {"rows": rows})
+    rows = [TreeRow(unit, unit.path.count("/") - top, lines.get(unit.id)) for unit in found]
+    return render(request, visit, "units.html", {"rows": rows, "year": year})
 
 
 def staff_order(asked: str) -> str:
