@@ -7,7 +7,10 @@ local admin adds a salary step through the record's form, then corrects it: what
 what personnel refuses are shown next to their fields, and only the accepted entry is recorded; the record as of
 a day before it shows none, and its resume of that day downloads as a PDF. A personnel officer sends a
 record to another unit from the record page; the receiving unit's admin, in a second login, declines
-one transfer with its reason and accepts the one sent on its transfers page.
+one transfer with its reason and accepts the one sent on its transfers page. The tree shows each
+unit's quota against the people in it; the staff list sorts and exports; an entry's history shows
+its versions; a decision is read and cancelled, which retracts what it recorded; the audit trail is
+searched; the session of an account disabled in Keycloak ends at its next page.
 Every page passes axe-core's WCAG 2.1 A/AA checks with no serious or critical violation (axe runs
 in the page, so the browser context bypasses the pages' CSP, which allows no script at all).
 
