@@ -9,24 +9,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import Any
 
 import grpc
-import httpx
 import pytest
-from cryptography.fernet import Fernet
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from html_tree import parsed
 from test_web_entry_form import Verifier
-from test_web_session import IDLE, ISSUER, SESSION, Clock, Keycloak, logged_in, rpc_error
+from test_web_session import SESSION, rpc_error, stand_in_pages
 
 from qlcb.personnel.v1 import decision_pb2, personnel_pb2
-from qlcb_gateway import web
-from qlcb_gateway.web.keycloak import WebClient
-from qlcb_gateway.web.session import SessionCookies
-from qlcb_gateway.web.state import WebState, security_headers
 
 PEOPLE = {"p1": "Nguyễn Văn An"}  # p2 is outside what the caller reads
 
@@ -113,19 +105,7 @@ class Page:
 @pytest.fixture
 def page() -> Iterator[Page]:
     decisions, verifier = Decisions(), Verifier()
-    cookies = SessionCookies(Fernet.generate_key().decode(), IDLE, clock=Clock())
-    http = httpx.AsyncClient(transport=httpx.MockTransport(Keycloak()))
-    app = FastAPI()
-    web.install(app)
-    app.state.web = WebState(cookies, WebClient(ISSUER, "qlcb-gateway", http), http, security_headers(ISSUER))
-    app.state.verifier = verifier
-    app.state.backends = SimpleNamespace(
-        personnel=Personnel(),
-        decisions=decisions,
-        call_options=lambda token: {"metadata": (("authorization", f"Bearer {token}"),)},
-    )
-    with TestClient(app, base_url="http://gateway.test", follow_redirects=False) as client:
-        logged_in(SimpleNamespace(client=client, cookies=cookies))  # type: ignore[arg-type]
+    with stand_in_pages(verifier, personnel=Personnel(), decisions=decisions) as client:
         yield Page(client, decisions, verifier)
 
 

@@ -14,19 +14,13 @@ from typing import Any
 import grpc
 import httpx
 import pytest
-from cryptography.fernet import Fernet
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from google.rpc import error_details_pb2, status_pb2
 from html_tree import parsed
-from test_web_session import IDLE, ISSUER, SESSION, Clock, Keycloak, logged_in, rpc_error
+from test_web_session import SESSION, rpc_error, stand_in_pages
 
 from qlcb.personnel.v1 import personnel_pb2, record_pb2
 from qlcb_common.auth import AuthError, Principal
-from qlcb_gateway import web
-from qlcb_gateway.web.keycloak import WebClient
-from qlcb_gateway.web.session import SessionCookies
-from qlcb_gateway.web.state import WebState, security_headers
 
 FORM = "/web/persons/p1/salary/new"
 VALID = {
@@ -160,22 +154,9 @@ class Page:
 
 @pytest.fixture
 def page() -> Iterator[Page]:
-    clock, record, verifier = Clock(), Record(), Verifier()
-    cookies = SessionCookies(Fernet.generate_key().decode(), IDLE, clock=clock)
-    http = httpx.AsyncClient(transport=httpx.MockTransport(Keycloak()))
-    app = FastAPI()
-    web.install(app)
-    app.state.web = WebState(cookies, WebClient(ISSUER, "qlcb-gateway", http), http, security_headers(ISSUER))
-    app.state.verifier = verifier
-    app.state.backends = SimpleNamespace(
-        personnel=Personnel(),
-        record=record,
-        call_options=lambda token: {"metadata": (("authorization", f"Bearer {token}"),)},
-    )
-    with TestClient(app, base_url="http://gateway.test", follow_redirects=False) as client:
-        shown = Page(client, record, verifier)
-        logged_in(SimpleNamespace(client=client, cookies=cookies))  # type: ignore[arg-type]
-        yield shown
+    record, verifier = Record(), Verifier()
+    with stand_in_pages(verifier, personnel=Personnel(), record=record) as client:
+        yield Page(client, record, verifier)
 
 
 def _post(page: Page, form: dict[str, str], *, csrf: str | None = SESSION.csrf_token) -> httpx.Response:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from http.cookies import SimpleCookie
@@ -304,6 +305,24 @@ def set_cookies(cookies: SessionCookies, session: WebSession, *, secure: bool) -
 def logged_in(page: Page, session: WebSession = SESSION) -> None:
     for name, value in set_cookies(page.cookies, session, secure=False)[0].items():
         page.client.cookies.set(name, value, domain="gateway.test", path=PATH)
+
+
+@contextmanager
+def stand_in_pages(verifier: Any, **backends: Any) -> Iterator[TestClient]:
+    """The web pages on stand-in backends (Keycloak's endpoints stood in too), with a session
+    logged in: what the other web tests start from."""
+    cookies = SessionCookies(Fernet.generate_key().decode(), IDLE, clock=Clock())
+    http = httpx.AsyncClient(transport=httpx.MockTransport(Keycloak()))
+    app = FastAPI()
+    web.install(app)
+    app.state.web = WebState(cookies, WebClient(ISSUER, "qlcb-gateway", http), http, security_headers(ISSUER))
+    app.state.verifier = verifier
+    app.state.backends = SimpleNamespace(
+        **backends, call_options=lambda token: {"metadata": (("authorization", f"Bearer {token}"),)}
+    )
+    with TestClient(app, base_url="http://gateway.test", follow_redirects=False) as client:
+        logged_in(SimpleNamespace(client=client, cookies=cookies))  # type: ignore[arg-type]
+        yield client
 
 
 def test_a_session_spans_several_cookies_and_reads_back_whole() -> None:

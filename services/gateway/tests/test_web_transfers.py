@@ -14,20 +14,13 @@ from types import SimpleNamespace
 from typing import Any
 
 import grpc
-import httpx
 import pytest
-from cryptography.fernet import Fernet
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from html_tree import parsed
 from test_web_entry_form import Verifier, invalid_argument
-from test_web_session import IDLE, ISSUER, SESSION, Clock, Keycloak, logged_in, rpc_error
+from test_web_session import SESSION, rpc_error, stand_in_pages
 
 from qlcb.personnel.v1 import personnel_pb2
-from qlcb_gateway import web
-from qlcb_gateway.web.keycloak import WebClient
-from qlcb_gateway.web.session import SessionCookies
-from qlcb_gateway.web.state import WebState, security_headers
 
 PAGE = "/web/units/nb/transfers"
 UNITS = {"nb": ("Chi cục Nội Bài", "/TCHQ/HQHN/NB"), "gt": ("Chi cục Gia Thụy", "/TCHQ/HQHN/GT")}
@@ -149,17 +142,7 @@ class Page:
 @pytest.fixture
 def page() -> Iterator[Page]:
     personnel, verifier = Personnel(), Verifier()
-    cookies = SessionCookies(Fernet.generate_key().decode(), IDLE, clock=Clock())
-    http = httpx.AsyncClient(transport=httpx.MockTransport(Keycloak()))
-    app = FastAPI()
-    web.install(app)
-    app.state.web = WebState(cookies, WebClient(ISSUER, "qlcb-gateway", http), http, security_headers(ISSUER))
-    app.state.verifier = verifier
-    app.state.backends = SimpleNamespace(
-        personnel=personnel, call_options=lambda token: {"metadata": (("authorization", f"Bearer {token}"),)}
-    )
-    with TestClient(app, base_url="http://gateway.test", follow_redirects=False) as client:
-        logged_in(SimpleNamespace(client=client, cookies=cookies))  # type: ignore[arg-type]
+    with stand_in_pages(verifier, personnel=personnel) as client:
         yield Page(client, personnel, verifier)
 
 

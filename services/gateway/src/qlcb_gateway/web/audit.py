@@ -19,10 +19,9 @@ from fastapi.responses import Response
 from qlcb.personnel.v1 import audit_pb2
 from qlcb_common.authz.matrix import Action, Section
 from qlcb_common.authz.policy import may_at_all
-from qlcb_gateway.errors import field_violations
 from qlcb_gateway.routes.exports import VIETNAM
 from qlcb_gateway.routes.organisation import get_person, list_units
-from qlcb_gateway.web.entry_form import FormField, checked, refused
+from qlcb_gateway.web.entry_form import FormField, checked, refusal_faults, refused
 from qlcb_gateway.web.pages import backends_of, error_page, render, signed_in
 from qlcb_gateway.web.session import PATH
 
@@ -139,9 +138,7 @@ async def audit(request: Request, person_id: str = "", subtree: str = "", page: 
         except grpc.aio.AioRpcError as exc:
             if exc.code() is not grpc.StatusCode.INVALID_ARGUMENT:
                 raise
-            faults = refused(fields, field_violations(exc))
-            if not faults and not any(f.error for f in fields):
-                faults = [exc.details() or ""]
+            faults = refusal_faults(fields, exc)
         else:
             rows = [_shown(e) for e in response.entries]
             total = response.total

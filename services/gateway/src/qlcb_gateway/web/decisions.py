@@ -16,10 +16,9 @@ from qlcb.personnel.v1 import decision_pb2
 from qlcb_common.authz.matrix import Action, Section
 from qlcb_common.authz.policy import may_at_all
 from qlcb_common.decision_kinds import KINDS, DecisionKind
-from qlcb_gateway.errors import field_violations
 from qlcb_gateway.routes.decisions import DecisionPublic, get_decision, person_decisions, unit_decisions
 from qlcb_gateway.routes.organisation import get_person, get_unit
-from qlcb_gateway.web.entry_form import FormField, checked, refused
+from qlcb_gateway.web.entry_form import FormField, checked, refusal_faults
 from qlcb_gateway.web.names import people_names
 from qlcb_gateway.web.pages import Visit, backends_of, error_page, posted_form, render, shown_values, signed_in
 from qlcb_gateway.web.session import PATH
@@ -176,9 +175,7 @@ async def cancel(request: Request, decision_id: str) -> Response:
             )
         except grpc.aio.AioRpcError as exc:
             if exc.code() is grpc.StatusCode.INVALID_ARGUMENT:
-                faults = refused(fields, field_violations(exc))
-                if not faults and not any(f.error for f in fields):
-                    faults = [exc.details() or ""]
+                faults = refusal_faults(fields, exc)
                 return await _page(request, visit, await _decision(request, visit, decision_id), fields, faults, 422)
             if exc.code() in (grpc.StatusCode.ABORTED, grpc.StatusCode.FAILED_PRECONDITION):
                 now = await _decision(request, visit, decision_id)

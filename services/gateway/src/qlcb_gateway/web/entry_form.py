@@ -221,6 +221,15 @@ def refused(fields: list[FormField], violations: list[tuple[str, str]]) -> list[
     return elsewhere
 
 
+def refusal_faults(fields: list[FormField], exc: grpc.aio.AioRpcError) -> list[str]:
+    """Personnel's INVALID_ARGUMENT on a form: each reason next to the field it names; those naming
+    no field of the form returned, or personnel's message when it named none at all."""
+    faults = refused(fields, field_violations(exc))
+    if not faults and not any(f.error for f in fields):
+        faults = [exc.details() or ""]
+    return faults
+
+
 async def _person(request: Request, visit: Visit, person_id: str) -> tuple[PersonPublic, str | None]:
     """The person, and their unit's path when the caller may see the unit."""
     backends = backends_of(request)
@@ -356,9 +365,7 @@ async def _submitted(request: Request, person_id: str, section_name: str, entry_
             )
     except grpc.aio.AioRpcError as exc:
         if exc.code() is grpc.StatusCode.INVALID_ARGUMENT:
-            faults = refused(fields, field_violations(exc))
-            if not faults and not any(f.error for f in fields):
-                faults = [exc.details() or ""]
+            faults = refusal_faults(fields, exc)
             return again(faults, 422)
         if exc.code() in (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.ALREADY_EXISTS):
             return again([exc.details() or ""], 409)

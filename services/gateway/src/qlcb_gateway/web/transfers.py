@@ -15,7 +15,6 @@ from pydantic import ValidationError
 
 from qlcb_common.authz.matrix import Action, Section
 from qlcb_common.authz.policy import permits
-from qlcb_gateway.errors import field_violations
 from qlcb_gateway.routes.organisation import get_person, get_unit, list_units
 from qlcb_gateway.routes.transfers import (
     accept_transfer,
@@ -34,7 +33,7 @@ from qlcb_gateway.schemas import (
     TransferWithdrawal,
     UnitPublic,
 )
-from qlcb_gateway.web.entry_form import FormField, checked, refused
+from qlcb_gateway.web.entry_form import FormField, checked, refusal_faults, refused
 from qlcb_gateway.web.names import people_names, unit_names
 from qlcb_gateway.web.pages import Visit, backends_of, error_page, may_send, posted_form, render, signed_in
 from qlcb_gateway.web.session import PATH
@@ -241,9 +240,7 @@ async def send(request: Request, person_id: str) -> Response:
         transfer = await send_transfer(body, visit.principal, backends_of(request))
     except grpc.aio.AioRpcError as exc:
         if exc.code() is grpc.StatusCode.INVALID_ARGUMENT:
-            faults = refused(fields, field_violations(exc))
-            if not faults and not any(f.error for f in fields):
-                faults = [exc.details() or ""]
+            faults = refusal_faults(fields, exc)
             return again(faults, 422)
         if exc.code() is grpc.StatusCode.FAILED_PRECONDITION:
             return again([exc.details() or ""], 409)
