@@ -146,6 +146,11 @@ def test_criteria_typed_wrong_are_said_by_their_field_and_nothing_is_asked(
     assert page.audit.asked == []
 
 
+def test_the_last_day_there_is_asks_for_no_end(page: Page) -> None:
+    assert page.client.get("/web/audit", params={"occurred_to": "31/12/9999"}).status_code == 200
+    assert (page.audit.asked[-1].occurred_from, page.audit.asked[-1].occurred_to) == ("", "")
+
+
 def test_personnels_refusal_is_said_by_the_field_it_names(page: Page) -> None:
     page.audit.fails = invalid_argument(("holder", "Người giữ phải có chữ hoặc số"))
     response = page.client.get("/web/audit", params={"holder": "---"})

@@ -93,9 +93,9 @@ def _criteria(units: list[tuple[str, str]]) -> list[FormField]:
     ]
 
 
-def _start_of(day: str) -> str:
+def _start_of(day: date) -> str:
     """Midnight of the day in Vietnam, as the trail's instants are compared."""
-    return datetime.combine(date.fromisoformat(day), time(), VIETNAM).isoformat()
+    return datetime.combine(day, time(), VIETNAM).isoformat()
 
 
 @router.get("/audit", name="web_audit")
@@ -116,7 +116,8 @@ async def audit(request: Request, person_id: str = "", subtree: str = "", page: 
     rows: list[ShownAuditEntry] = []
     total = 0
     if given is not None:
-        ending = given.get("occurred_to")
+        # The last day is included: the trail is asked up to the next midnight (none after the last day there is).
+        ending = date.fromisoformat(given["occurred_to"]) if "occurred_to" in given else date.max
         try:
             response = await backends.audit.ListAuditEntries(
                 audit_pb2.ListAuditEntriesRequest(
@@ -126,10 +127,10 @@ async def audit(request: Request, person_id: str = "", subtree: str = "", page: 
                     account=given.get("account", ""),
                     holder=given.get("holder", ""),
                     action=given.get("action", ""),
-                    occurred_from=_start_of(given["occurred_from"]) if "occurred_from" in given else "",
-                    occurred_to=_start_of((date.fromisoformat(ending) + timedelta(days=1)).isoformat())
-                    if ending
+                    occurred_from=_start_of(date.fromisoformat(given["occurred_from"]))
+                    if "occurred_from" in given
                     else "",
+                    occurred_to=_start_of(ending + timedelta(days=1)) if ending < date.max else "",
                     page=number,
                     page_size=PAGE_SIZE,
                 ),
