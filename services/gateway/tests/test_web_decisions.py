@@ -186,6 +186,7 @@ def test_a_version_changed_meanwhile_or_the_form_sent_twice_is_said_on_the_page(
 def test_a_cancellation_without_the_sessions_token_changes_nothing(page: Page, csrf: str) -> None:
     assert _cancel(page, csrf=csrf, reason="Nhầm").status_code == 403
     assert _cancel(page, version="", reason="Nhầm").status_code == 400
+    assert _cancel(page, version="9" * 12, reason="Nhầm").status_code == 400, "no version a backend could hold"
     assert page.decisions.cancelled == []
 
 

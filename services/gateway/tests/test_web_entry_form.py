@@ -325,6 +325,8 @@ def test_a_correction_of_a_version_corrected_meanwhile_is_refused_with_what_to_d
     assert "Hãy mở lại mục này" in faults
     no_version = page.client.post(CORRECT, data=VALID | {"csrf_token": SESSION.csrf_token})
     assert no_version.status_code == 400
+    too_large = page.client.post(CORRECT, data=VALID | {"csrf_token": SESSION.csrf_token, "version": "9" * 12})
+    assert too_large.status_code == 400
     assert page.client.get("/web/persons/p1/salary/e9/correct").status_code == 404
 
 

@@ -20,7 +20,16 @@ from qlcb_gateway.routes.decisions import DecisionPublic, get_decision, person_d
 from qlcb_gateway.routes.organisation import get_person, get_unit
 from qlcb_gateway.web.entry_form import FormField, checked, refusal_faults
 from qlcb_gateway.web.names import people_names
-from qlcb_gateway.web.pages import Visit, backends_of, error_page, posted_form, render, shown_values, signed_in
+from qlcb_gateway.web.pages import (
+    Visit,
+    backends_of,
+    error_page,
+    form_version,
+    posted_form,
+    render,
+    shown_values,
+    signed_in,
+)
 from qlcb_gateway.web.session import PATH
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
@@ -156,8 +165,8 @@ async def cancel(request: Request, decision_id: str) -> Response:
     sent = await posted_form(request, visit)
     if isinstance(sent, Response):
         return sent
-    version = sent.get("version", "")
-    if not (version.isascii() and version.isdigit()):
+    version = form_version(sent)
+    if version is None:
         return error_page(request, 400, "Biểu mẫu không đúng", "Thiếu phiên bản của quyết định đang hủy.")
     fields = _cancel_form()
     given = checked(fields, sent)
@@ -167,7 +176,7 @@ async def cancel(request: Request, decision_id: str) -> Response:
             await backends.decisions.CancelDecision(
                 decision_pb2.CancelDecisionRequest(
                     decision_id=decision_id,
-                    expected_version=int(version),
+                    expected_version=version,
                     reason=given["reason"],
                     cancel_number=given.get("cancel_number", ""),
                 ),

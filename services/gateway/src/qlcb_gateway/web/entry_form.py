@@ -23,7 +23,16 @@ from qlcb_common.record_sections import SECTIONS, Field, Kind, RecordSection
 from qlcb_gateway.errors import field_violations
 from qlcb_gateway.routes.organisation import get_person, get_unit
 from qlcb_gateway.schemas import PersonPublic
-from qlcb_gateway.web.pages import Visit, backends_of, error_page, may_change, posted_form, render, signed_in
+from qlcb_gateway.web.pages import (
+    Visit,
+    backends_of,
+    error_page,
+    form_version,
+    may_change,
+    posted_form,
+    render,
+    signed_in,
+)
 from qlcb_gateway.web.session import PATH
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
@@ -329,8 +338,8 @@ async def _submitted(request: Request, person_id: str, section_name: str, entry_
     sent = await posted_form(request, visit)
     if isinstance(sent, Response):
         return sent
-    version = sent.get("version", "")
-    if entry_id is not None and not (version.isascii() and version.isdigit()):
+    version = form_version(sent)
+    if entry_id is not None and version is None:
         return error_page(request, 400, "Biểu mẫu không đúng", "Thiếu phiên bản của mục đang đính chính.")
     person, _unit_path = await _person(request, visit, person_id)
     fields = await blank_form(request, visit, section)
@@ -339,7 +348,7 @@ async def _submitted(request: Request, person_id: str, section_name: str, entry_
         return error_page(request, 404)
 
     def again(faults: list[str], status_code: int) -> Response:
-        return _page(request, visit, person, section, fields, faults, status_code, correcting, version)
+        return _page(request, visit, person, section, fields, faults, status_code, correcting, str(version or ""))
 
     entry = checked(fields, sent)
     if entry is None:
@@ -358,7 +367,7 @@ async def _submitted(request: Request, person_id: str, section_name: str, entry_
                     person_id=person_id,
                     section=section.name,
                     entry_id=entry_id,
-                    expected_version=int(version),
+                    expected_version=version or 0,
                     input=_input(entry),
                 ),
                 **options,

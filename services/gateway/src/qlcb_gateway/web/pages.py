@@ -274,6 +274,15 @@ async def posted_form(request: Request, visit: Visit) -> dict[str, str] | Respon
     return sent
 
 
+def form_version(sent: dict[str, str]) -> int | None:
+    """The version a form's hidden field names (what the page was drawn from), or None when it
+    names none a backend could hold (an int32)."""
+    version = sent.get("version", "")
+    if version.isascii() and version.isdigit() and int(version) < 2**31:
+        return int(version)
+    return None
+
+
 def safe_next(asked: str | None) -> str:
     """A page of this site to return to after the login; anything else (another site) is the home page."""
     if asked and asked.startswith(PATH + "/") and not asked.startswith("//") and "\\" not in asked:
