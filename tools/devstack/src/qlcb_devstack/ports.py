@@ -23,7 +23,7 @@ Port = Annotated[int, Field(ge=1, le=65535)]
 
 class StackPorts(BaseSettings):
     """One port per listener; each field's description says what wants it. The defaults lie below
-    the kernel's range of ephemeral ports (32768 and up), from which the tests' free ports come."""
+    the kernel's range of ephemeral ports (32768 and up); the tests' free ports lie above it."""
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
 

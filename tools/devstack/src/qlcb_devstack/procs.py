@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -21,15 +22,45 @@ def free_port() -> int:
     return port
 
 
+EPHEMERAL = Path("/proc/sys/net/ipv4/ip_local_port_range")
+TRIES = 200
+
+
+def _unclaimed_range() -> range:
+    """Ports the kernel never hands out to outgoing connections: above its ephemeral range (or,
+    when too few lie there, below it). A port taken from the ephemeral range by binding port 0 could
+    be given to a client connection before the server meant for it listens, which a late-starting
+    replica met in CI ("Address already in use")."""
+    try:
+        low, high = (int(part) for part in EPHEMERAL.read_text().split())
+    except (OSError, ValueError):
+        low, high = 32768, 60999
+    return range(high + 1, 65536) if 65535 - high >= 1000 else range(20000, low)
+
+
 def free_ports(count: int) -> list[int]:
-    """`count` distinct TCP ports on 127.0.0.1 that were free a moment ago (all held while chosen,
-    so none is handed out twice)."""
+    """`count` distinct TCP ports on 127.0.0.1 that were free a moment ago, outside the kernel's
+    ephemeral range (all held while chosen, so none is handed out twice)."""
+    candidates = _unclaimed_range()
+    chooser = random.Random()
     with contextlib.ExitStack() as held:
         ports: list[int] = []
-        for _ in range(count):
-            sock = held.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
-            sock.bind(("127.0.0.1", 0))
-            ports.append(sock.getsockname()[1])
+        for _ in range(TRIES * count):
+            if len(ports) == count:
+                break
+            port = chooser.choice(candidates)
+            if port in ports:
+                continue
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                sock.close()
+                continue
+            held.enter_context(sock)
+            ports.append(port)
+        if len(ports) < count:
+            raise RuntimeError(f"no {count} free ports in {candidates.start}–{candidates.stop - 1}")
         return ports
 
 
