@@ -388,6 +388,20 @@ async def test_an_officer_sends_a_record_and_the_receiving_units_admin_accepts_i
         await declined_row.get_by_label("Lý do từ chối").fill("Đơn vị đã đủ biên chế năm 2026")
         await declined_row.get_by_role("button", name="Từ chối tiếp nhận").click()
         await expect(declined_row).to_contain_text("Bị từ chối: Đơn vị đã đủ biên chế năm 2026", timeout=WAIT_MS)
+        # A form posted by hand for someone outside Hà Nội (Hồ Chí Minh), with the session's own
+        # CSRF token: personnel refuses it as if the record did not exist, and nothing is sent.
+        csrf = await page.locator("input[name=csrf_token]").first.get_attribute("value")
+        forged = await page.request.post(
+            f"{gateway}/web/persons/{hanoi_and_hcm['far']['id']}/transfer",
+            form={
+                "csrf_token": csrf or "",
+                "to_unit_id": receiving["id"],
+                "effective_date": "2026-12-01",
+                "decision": "79/QĐ-HQHN",
+            },
+            max_redirects=0,
+        )
+        assert forged.status == 404
         accepted_row = page.locator(f"#incoming-{sent_id}")
         await accepted_row.get_by_role("button", name="Tiếp nhận", exact=True).click()
         await expect(accepted_row).to_contain_text("Đã tiếp nhận", timeout=WAIT_MS)
@@ -397,7 +411,11 @@ async def test_an_officer_sends_a_record_and_the_receiving_units_admin_accepts_i
     async with api_client(gateway, system.token(ADMIN)) as api:
         units = {p["full_name"]: (await api.get(f"/v1/persons/{p['id']}")).json()["unit_id"] for p in (moving, staying)}
         sent = [t for t in (await api.get(f"/v1/units/{receiving['id']}/transfers")).json() if t["id"] == sent_id]
+        far_unit = (await api.get(f"/v1/persons/{hanoi_and_hcm['far']['id']}")).json()["unit_id"]
+        far_sent = (await api.get(f"/v1/units/{far_unit}/transfers", params={"direction": "outgoing"})).json()
     assert units == {"Hoàng Văn Chuyển": receiving["id"], "Vũ Thị Ở Lại": hanoi_and_hcm["team"]["id"]}
+    assert far_unit == hanoi_and_hcm["far_team"]["id"]
+    assert far_sent == [], "the forged form sent nothing"
     assert [(t["decision"], t["effective_date"], t["status"]) for t in sent] == [
         ("78/QĐ-HQHN", "2026-12-01", "accepted")
     ]
