@@ -111,7 +111,7 @@ class Record:
                 valid_from="2024-07-01",
                 values_json=json.dumps(values),
                 decision=record_pb2.RecordDecision(number="31/QĐ-HQHN", date="2024-06-20"),
-                recorded_at=f"2024-07-0{number}T09:3{number}:00+07:00",
+                recorded_at=f"2024-07-0{number}T02:3{number}:00+00:00",
                 recorded_by="qthanoi",
                 superseded_at=superseded,
                 decision_id="d7" if number == 1 else "",
@@ -339,7 +339,7 @@ def test_an_entrys_history_shows_every_version_oldest_first_with_what_changed_it
     assert versions[0].one("h2").all_text() == "Phiên bản 1: Ghi nhận"
     assert "2.43" in versions[0].all_text(), "the wrong value stays visible, superseded"
     assert "Bị thay ngày 02/07/2024" in versions[0].all_text()
-    assert "Ghi ngày 01/07/2024 lúc 09:31" in versions[0].all_text()
+    assert "Ghi ngày 01/07/2024 09:31" in versions[0].all_text(), "in Vietnam's time"
     assert versions[0].one("a").attrs["href"] == "http://gateway.test/web/decisions/d7"
     assert versions[1].one("h2").all_text() == "Phiên bản 2: Đính chính"
     assert "2.34" in versions[1].all_text()

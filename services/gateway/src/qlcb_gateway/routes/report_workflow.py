@@ -202,7 +202,7 @@ class StepDone(BaseModel):
     transition: TransitionPublic
 
 
-async def _step(
+async def report_step(
     action: str, assignment_id: str, body: StepBody | None, principal: Caller, backends: BackendsDep
 ) -> StepDone:
     given = body or StepBody()
@@ -224,7 +224,7 @@ async def submit(
 ) -> StepDone:
     """Gửi báo cáo lên cấp duyệt (đơn vị thực hiện). Mọi chỉ tiêu bắt buộc phải có: 422 nêu chỉ
     tiêu thiếu. Quá hạn mà chưa được mở khóa: 409."""
-    return await _step("submit", assignment_id, body, principal, backends)
+    return await report_step("submit", assignment_id, body, principal, backends)
 
 
 @router.post("/report-assignments/{assignment_id}/recall", responses={**NO_ASSIGNMENT, **REFUSED_STEP})
@@ -232,7 +232,7 @@ async def recall(
     assignment_id: AssignmentId, principal: Caller, backends: BackendsDep, body: StepBody | None = None
 ) -> StepDone:
     """Thu hồi báo cáo đã gửi, trước khi được duyệt, để đính chính (004 Điều 8.1)."""
-    return await _step("recall", assignment_id, body, principal, backends)
+    return await report_step("recall", assignment_id, body, principal, backends)
 
 
 @router.post("/report-assignments/{assignment_id}/return", responses={**NO_ASSIGNMENT, **REFUSED_STEP})
@@ -240,7 +240,7 @@ async def return_report(
     assignment_id: AssignmentId, body: StepBody, principal: Caller, backends: BackendsDep
 ) -> StepDone:
     """Trả lại báo cáo đã gửi, nêu lý do (cấp duyệt); đơn vị sửa và gửi lại, kể cả sau hạn."""
-    return await _step("return", assignment_id, body, principal, backends)
+    return await report_step("return", assignment_id, body, principal, backends)
 
 
 @router.post("/report-assignments/{assignment_id}/approve", responses={**NO_ASSIGNMENT, **REFUSED_STEP})
@@ -249,14 +249,14 @@ async def approve(
 ) -> StepDone:
     """Duyệt báo cáo (cấp duyệt, không phải chính đơn vị gửi); chỉ khi mọi báo cáo giao xuống các
     đơn vị cấp dưới đã được duyệt. Số liệu đã duyệt bị khóa."""
-    return await _step("approve", assignment_id, body, principal, backends)
+    return await report_step("approve", assignment_id, body, principal, backends)
 
 
 @router.post("/report-assignments/{assignment_id}/reopen", responses={**NO_ASSIGNMENT, **REFUSED_STEP})
 async def reopen(assignment_id: AssignmentId, body: StepBody, principal: Caller, backends: BackendsDep) -> StepDone:
     """Mở lại báo cáo đã duyệt để đính chính, nêu lý do (004 Điều 8.2): chỉ cấp đã duyệt, và chỉ khi
     cấp trên của mình chưa duyệt."""
-    return await _step("reopen", assignment_id, body, principal, backends)
+    return await report_step("reopen", assignment_id, body, principal, backends)
 
 
 @router.post(

@@ -90,15 +90,38 @@ _PAGE_STATUS = {
 
 
 def vn_date(value: date | datetime | str | None) -> str:
-    """dd/mm/yyyy, as Vietnamese documents write dates; empty for none."""
+    """dd/mm/yyyy, as Vietnamese documents write dates (a moment: its day in Vietnam); empty for none."""
     if value is None or value == "":
         return ""
     if isinstance(value, str):
-        value = date.fromisoformat(value[:10])
+        value = datetime.fromisoformat(value) if len(value) > 10 else date.fromisoformat(value)
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        value = value.astimezone(VIETNAM)
     return value.strftime("%d/%m/%Y")
 
 
+def vn_moment(value: datetime | None) -> str:
+    """dd/mm/yyyy hh:mm in Vietnam's time; empty for none."""
+    if value is None:
+        return ""
+    return value.astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M")
+
+
+def vn_number(value: object) -> str:
+    """A number as Vietnamese documents write it: 1.234 and 4,5; anything else as its text."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return "" if value is None else str(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int):
+        return f"{value:,}".replace(",", ".")
+    whole, _, fraction = repr(value).partition(".")
+    return f"{int(whole):,}".replace(",", ".") + ("," + fraction if fraction else "")
+
+
 templates.env.filters["vn_date"] = vn_date
+templates.env.filters["vn_number"] = vn_number
+templates.env.filters["vn_moment"] = vn_moment
 
 
 class LoginRequired(Exception):
@@ -193,6 +216,7 @@ class Who:
     tier: str
     unit_path: str
     reads_audit: bool  # the navigation offers the audit trail
+    reads_reports: bool  # and the reports
 
 
 def who(principal: Principal) -> Who:
@@ -204,6 +228,7 @@ def who(principal: Principal) -> Who:
         tier=", ".join(tiers) or "Không có vai trò nào",
         unit_path=principal.unit_path or "",
         reads_audit=may_at_all(principal, Section.AUDIT, Action.READ),
+        reads_reports=may_at_all(principal, Section.REPORT_REGIMES, Action.READ),
     )
 
 

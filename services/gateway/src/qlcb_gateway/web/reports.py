@@ -1,0 +1,321 @@
+"""The reports (R-REP-2, R-REP-3): the regimes and their periods; a period's reports in the caller's
+reach with their state, and its completeness; one unit's report with its values as a form, the
+steps of sending and approving it (save, send, recall; return, approve, reopen with a reason) and
+their log. Every step is sent to reports at the version the page showed, as the REST routes send
+it; reports decides who may take it, and a step or value it refuses is said on the page."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import date
+
+import grpc
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+
+from qlcb_common.authz.matrix import Action, Section
+from qlcb_common.authz.policy import permits
+from qlcb_gateway.errors import field_violations
+from qlcb_gateway.routes.organisation import get_unit
+from qlcb_gateway.routes.report_regimes import (
+    IndicatorPublic,
+    PeriodPublic,
+    RegimePublic,
+    get_regime,
+    list_periods,
+    list_regimes,
+)
+from qlcb_gateway.routes.report_workflow import (
+    AssignmentDetail,
+    AssignmentPublic,
+    CompletenessReport,
+    StepBody,
+    ValuesSave,
+    completeness,
+    get_assignment,
+    list_assignments,
+    report_step,
+    save_values,
+)
+from qlcb_gateway.web.pages import Visit, backends_of, error_page, form_version, posted_form, render, signed_in
+from qlcb_gateway.web.report_values import ValuesForm, placed, read_values, values_form
+from qlcb_gateway.web.session import PATH
+
+router = APIRouter(prefix=PATH, include_in_schema=False)
+
+STATE_LABELS = {
+    "not_started": "Chưa gửi",
+    "draft": "Đang soạn",
+    "submitted": "Đã gửi, chờ duyệt",
+    "returned": "Bị trả lại",
+    "approved": "Đã duyệt",
+}
+STEP_LABELS = {
+    "saved": "Lưu số liệu",
+    "submitted": "Gửi",
+    "recalled": "Thu hồi",
+    "returned": "Trả lại",
+    "approved": "Duyệt",
+    "reopened": "Mở lại",
+}
+KIND_LABELS = {
+    "periodic": "Định kỳ",
+    "central": "Của Bộ, ngành Trung ương",
+    "thematic": "Chuyên đề",
+    "ad_hoc": "Đột xuất",
+}
+FREQUENCY_LABELS = {"month": "hằng tháng", "quarter": "hằng quý", "half_year": "6 tháng", "year": "hằng năm"}
+NOT_SENT = ("not_started", "draft", "returned")
+PERIODS_SHOWN = 6
+"""The newest periods of each regime the reports page lists; the regime's page lists them all."""
+REASON_MAX = 2000
+STEPS = ("recall", "return", "approve", "reopen")
+NEEDS_REASON = ("return", "reopen")
+
+
+@dataclass(frozen=True)
+class ListedRegime:
+    regime: RegimePublic
+    kind: str
+    periods: list[PeriodPublic]
+
+
+def _kind(regime: RegimePublic) -> str:
+    kind = KIND_LABELS.get(regime.kind, regime.kind)
+    return f"{kind}, {FREQUENCY_LABELS[regime.frequency]}" if regime.frequency in FREQUENCY_LABELS else kind
+
+
+@router.get("/reports", name="web_reports")
+async def reports(request: Request) -> Response:
+    """The regimes newest first, each with its newest periods."""
+    visit = await signed_in(request)
+    backends = backends_of(request)
+    regimes = await list_regimes(visit.principal, backends)
+    periods = await asyncio.gather(*(list_periods(r.id, visit.principal, backends) for r in regimes))
+    listed = [ListedRegime(r, _kind(r), found) for r, found in zip(regimes, periods, strict=True)]
+    return render(request, visit, "reports.html", {"regimes": listed, "shown": PERIODS_SHOWN})
+
+
+@router.get("/reports/{regime_id}", name="web_regime")
+async def regime(request: Request, regime_id: str) -> Response:
+    """A regime: its legal basis, its current template (outline and indicators) and every period."""
+    visit = await signed_in(request)
+    backends = backends_of(request)
+    found, periods = await asyncio.gather(
+        get_regime(regime_id, visit.principal, backends), list_periods(regime_id, visit.principal, backends)
+    )
+    context = {"regime": found, "kind": _kind(found), "template": found.templates[-1] if found.templates else None}
+    return render(request, visit, "regime.html", context | {"periods": periods})
+
+
+@dataclass(frozen=True)
+class ListedReport:
+    assignment: AssignmentPublic
+    depth: int
+    state: str
+    late: bool  # not sent and past its deadline, or first sent after it
+
+
+def _late(assignment: AssignmentPublic, today: date) -> bool:
+    if assignment.first_submitted_at is not None:
+        return assignment.first_submitted_at.date() > assignment.deadline
+    return today > assignment.deadline
+
+
+@router.get("/report-periods/{period_id}", name="web_report_period")
+async def period(request: Request, period_id: str, unit: str = "") -> Response:
+    """A period's reports in the caller's reach (with `unit`: that unit's tree), in tree order, and
+    how complete and timely they are; completeness is left out where reports refuses it."""
+    visit = await signed_in(request)
+    backends = backends_of(request)
+    unit_id = unit if len(unit) <= 36 else ""
+    listed = await list_assignments(period_id, visit.principal, backends, unit_id=unit_id)
+
+    async def figures() -> CompletenessReport | None:
+        try:
+            return await completeness(period_id, visit.principal, backends, unit_id=unit_id)
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.NOT_FOUND):
+                return None
+            raise
+
+    found, report = await asyncio.gather(get_regime(listed.period.regime_id, visit.principal, backends), figures())
+    top = min((a.unit_path.count("/") for a in listed.items), default=0)
+    today = date.today()
+    rows = [
+        ListedReport(a, a.unit_path.count("/") - top, STATE_LABELS.get(a.state, a.state), _late(a, today))
+        for a in listed.items
+    ]
+    context = {"period": listed.period, "regime": found, "rows": rows, "completeness": report, "unit_id": unit_id}
+    return render(request, visit, "report_period.html", context)
+
+
+@dataclass(frozen=True)
+class Offered:
+    """What the report's page offers the caller (reports decides again on every step)."""
+
+    write: bool  # save and send: the unit's own side
+    recall: bool
+    decide: bool  # return and approve: the level above
+    reopen: bool
+
+
+async def _offered(request: Request, visit: Visit, assignment: AssignmentPublic) -> Offered:
+    """The unit's side writes its report (reports' update right over the unit); the level above, not
+    the unit itself, approves, returns and reopens it (the operate right over the approving unit)."""
+    own = permits(visit.principal, Section.REPORTS, Action.UPDATE, assignment.unit_path)
+    above = False
+    if visit.principal.unit_path != assignment.unit_path:
+        try:
+            approver = await get_unit(assignment.approver_unit_id, visit.principal, backends_of(request))
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() not in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.NOT_FOUND):
+                raise
+        else:
+            above = permits(visit.principal, Section.REPORTS, Action.OPERATE, approver.path)
+    return Offered(
+        write=own and assignment.state in NOT_SENT and not assignment.locked,
+        recall=own and assignment.state == "submitted" and not assignment.locked,
+        decide=above and assignment.state == "submitted",
+        reopen=above and assignment.state == "approved",
+    )
+
+
+def _indicators(found: RegimePublic, version: int) -> list[IndicatorPublic]:
+    template = next((t for t in found.templates if t.version == version), None)
+    return template.indicators if template is not None else []
+
+
+async def _page(
+    request: Request,
+    visit: Visit,
+    detail: AssignmentDetail,
+    *,
+    form: ValuesForm | None = None,
+    faults: list[str] | None = None,
+    reason_error: str = "",
+    status_code: int = 200,
+) -> Response:
+    assignment = detail.assignment
+    backends = backends_of(request)
+    found, offered = await asyncio.gather(
+        get_regime(assignment.regime_id, visit.principal, backends), _offered(request, visit, assignment)
+    )
+    indicators = _indicators(found, assignment.template_version)
+    asked = assignment.indicator_codes
+    shown = [spec for spec in indicators if not asked or spec.code in asked]
+    context = {
+        "assignment": assignment,
+        "regime": found,
+        "state": STATE_LABELS.get(assignment.state, assignment.state),
+        "indicators": shown,
+        "values": assignment.values,
+        "form": form or values_form(indicators, asked, assignment.values),
+        "offered": offered,
+        "transitions": [(t, STEP_LABELS.get(t.action, t.action)) for t in detail.transitions],
+        "faults": faults or [],
+        "reason_error": reason_error,
+        "reason_max": REASON_MAX,
+        "saved": request.query_params.get("saved") == "1",
+    }
+    return render(request, visit, "report.html", context, status_code=status_code)
+
+
+async def _detail(request: Request, visit: Visit, assignment_id: str) -> AssignmentDetail:
+    return await get_assignment(assignment_id, visit.principal, backends_of(request))
+
+
+@router.get("/report-assignments/{assignment_id}", name="web_report")
+async def report(request: Request, assignment_id: str) -> Response:
+    visit = await signed_in(request)
+    return await _page(request, visit, await _detail(request, visit, assignment_id))
+
+
+def _refusal(exc: grpc.aio.AioRpcError) -> int | None:
+    """The page's status for a refusal it shows in place, None for one it does not."""
+    return {
+        grpc.StatusCode.INVALID_ARGUMENT: 422,
+        grpc.StatusCode.FAILED_PRECONDITION: 409,
+        grpc.StatusCode.ABORTED: 409,
+    }.get(exc.code())
+
+
+@router.post("/report-assignments/{assignment_id}/values", name="web_report_values")
+async def save(request: Request, assignment_id: str) -> Response:
+    """Saves the values at the version the page showed; with `then=submit`, sends the report once
+    saved. A value typed wrong is said next to its input and nothing is saved; one reports refuses
+    likewise; a report changed since (another officer, or this form sent twice) is said on the page
+    (409) with the report as it now stands."""
+    visit = await signed_in(request)
+    sent = await posted_form(request, visit)
+    if isinstance(sent, Response):
+        return sent
+    version = form_version(sent)
+    if not version:
+        return error_page(request, 400, "Biểu mẫu không đúng", "Thiếu phiên bản của báo cáo đang sửa.")
+    detail = await _detail(request, visit, assignment_id)
+    backends = backends_of(request)
+    found = await get_regime(detail.assignment.regime_id, visit.principal, backends)
+    indicators = _indicators(found, detail.assignment.template_version)
+    form, values = read_values(indicators, detail.assignment.indicator_codes, sent)
+    if values is None:
+        return await _page(request, visit, detail, form=form, status_code=422)
+    try:
+        saved = await save_values(
+            assignment_id, ValuesSave(values=values, expected_version=version), visit.principal, backends
+        )
+        if sent.get("then") == "submit":
+            await report_step(
+                "submit", assignment_id, StepBody(expected_version=saved.version), visit.principal, backends
+            )
+    except grpc.aio.AioRpcError as exc:
+        status_code = _refusal(exc)
+        if status_code is None:
+            raise
+        faults = [exc.details() or ""]
+        if status_code == 422:
+            faults = placed(form, field_violations(exc))
+            if not faults and not form.faulty():
+                faults = [exc.details() or ""]
+        now = await _detail(request, visit, assignment_id)
+        return await _page(request, visit, now, form=form, faults=faults, status_code=status_code)
+    target = request.url_for("web_report", assignment_id=assignment_id)
+    return RedirectResponse(str(target.include_query_params(saved="1")), status_code=303)
+
+
+@router.post("/report-assignments/{assignment_id}/{step}", name="web_report_step")
+async def step(request: Request, assignment_id: str, step: str) -> Response:
+    """Recalls, returns (with a reason), approves or reopens (with a reason) the report at the
+    version the page showed; a refusal (a reason missing, the state or version changed, the reports
+    below not approved yet) is said on the page with the report as it now stands."""
+    visit = await signed_in(request)
+    if step not in STEPS:
+        return error_page(request, 404)
+    sent = await posted_form(request, visit)
+    if isinstance(sent, Response):
+        return sent
+    version = form_version(sent)
+    if not version:
+        return error_page(request, 400, "Biểu mẫu không đúng", "Thiếu phiên bản của báo cáo.")
+    reason = sent.get("reason", "").strip()
+    if step in NEEDS_REASON and not reason:
+        detail = await _detail(request, visit, assignment_id)
+        what = "trả lại" if step == "return" else "mở lại"
+        return await _page(request, visit, detail, reason_error=f"Cần ghi lý do {what}", status_code=422)
+    try:
+        body = StepBody(reason=reason, expected_version=version)
+    except ValidationError:
+        detail = await _detail(request, visit, assignment_id)
+        message = f"Lý do dài quá {REASON_MAX} ký tự hoặc có ký tự không dùng được"
+        return await _page(request, visit, detail, reason_error=message, status_code=422)
+    try:
+        await report_step(step, assignment_id, body, visit.principal, backends_of(request))
+    except grpc.aio.AioRpcError as exc:
+        status_code = _refusal(exc)
+        if status_code is None:
+            raise
+        detail = await _detail(request, visit, assignment_id)
+        return await _page(request, visit, detail, faults=[exc.details() or ""], status_code=status_code)
+    return RedirectResponse(str(request.url_for("web_report", assignment_id=assignment_id)), status_code=303)
