@@ -352,6 +352,38 @@ async def test_a_unit_does_not_approve_its_own_report(system: System) -> None:
         assert approved.status_code == 403, approved.text
 
 
+async def _waiting(api: httpx.AsyncClient) -> tuple[set[str], set[str]]:
+    """The ids of the reports waiting for the caller to send and to approve (other tests' too)."""
+    found = await api.get("/v1/report-waiting", params={"limit": 200})
+    assert found.status_code == 200, found.text
+    body = found.json()
+    assert body["to_send_total"] >= len(body["to_send"])
+    assert body["to_approve_total"] >= len(body["to_approve"])
+    return {a["id"] for a in body["to_send"]}, {a["id"] for a in body["to_approve"]}
+
+
+async def test_what_waits_for_an_account_follows_the_report_from_its_writer_to_the_level_above(system: System) -> None:
+    units = await _branch(system, "C1<P")
+    period = await _thematic(system, units["P"], date.today() + timedelta(days=30))
+    [report] = (await _assignments(system, period["period"]["id"])).values()
+    async with _as(system, ABOVE) as above, _as(system, ELSEWHERE) as elsewhere, _as(system, ISSUER) as issuer:
+        assert report["id"] in (await _waiting(above))[0], "Hà Nội's admin writes the reports of its subtree"
+        assert report["id"] not in set().union(*await _waiting(elsewhere)), "another Cục's head sees nothing of it"
+        assert report["id"] not in (await _waiting(issuer))[0], "the issuer writes its own unit's reports only"
+        await _send(above, report)
+        to_send, to_approve = await _waiting(above)
+        assert report["id"] not in to_send
+        assert report["id"] in to_approve, "approved by P, in Hà Nội's subtree"
+        assert report["id"] in (await _waiting(issuer))[1], "the sector's personnel department approves sector-wide"
+        approved = await _step(above, report, "approve")
+        assert approved.status_code == 200, approved.text
+        assert report["id"] not in set().union(*await _waiting(above))
+        for limit in (0, 201, "x"):
+            refused = await above.get("/v1/report-waiting", params={"limit": limit})
+            assert refused.status_code == 422, refused.text
+            assert refused.json()["detail"][0]["loc"] == ["query", "limit"]
+
+
 async def test_racing_steps_on_one_report_one_wins_the_other_is_refused(system: System) -> None:
     units = await _branch(system, "C1<P", "C2<P")
     period = await _open(system, await _regime(system, units["P"]), "2027-01")

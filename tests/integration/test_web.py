@@ -10,7 +10,9 @@ record to another unit from the record page; the receiving unit's admin, in a se
 one transfer with its reason and accepts the one sent on its transfers page. The tree shows each
 unit's quota against the people in it; the staff list sorts and exports; an entry's history shows
 its versions; a decision is read and cancelled, which retracts what it recorded; the audit trail is
-searched; the session of an account disabled in Keycloak ends at its next page.
+searched; the session of an account disabled in Keycloak ends at its next page. A unit's report of a
+period, found among what waits on the home page, is filled, refused by field, sent, returned with
+its reason, sent again and approved by the level above; another province's head is refused the page.
 Every page passes axe-core's WCAG 2.1 A/AA checks with no serious or critical violation (axe runs
 in the page, so the browser context bypasses the pages' CSP, which allows no script at all).
 
@@ -23,6 +25,7 @@ import re
 import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -32,7 +35,7 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 from qlcb_devstack.accounts import Account, ensure_user
 from qlcb_devstack.demo import DEMO_PASSWORD
 from qlcb_devstack.state import state_dir
-from tests.support import System, api_client, person_body, unique_code
+from tests.support import System, api_client, person_body, unique_code, wait_for_headcount
 
 pytestmark = pytest.mark.integration
 
@@ -522,3 +525,119 @@ async def test_a_local_admin_reads_who_read_and_changed_a_record_in_the_audit_tr
         await page.get_by_role("button", name="Tìm", exact=True).click()
         await expect(page.locator("#f-occurred_to-error")).to_have_text("Trước ngày bắt đầu", timeout=WAIT_MS)
         await assert_accessible(page)
+
+
+REPORT_INDICATORS: list[dict[str, Any]] = [
+    {"code": "so_bien_che", "label": "Số biên chế được giao", "kind": "number", "unit": "người", "required": True},
+    {"code": "ty_le_nu", "label": "Tỷ lệ nữ", "kind": "percent"},
+    {
+        "code": "danh_sach",
+        "label": "Cán bộ nghỉ hưu trong kỳ",
+        "kind": "table",
+        "max_rows": 5,
+        "columns": [
+            {"code": "ho_ten", "label": "Họ và tên", "kind": "text", "required": True},
+            {"code": "so_nam", "label": "Số năm công tác", "kind": "number", "integer": True, "max": 60},
+        ],
+    },
+]
+
+
+async def test_a_unit_fills_and_sends_its_report_and_the_level_above_returns_then_approves_it(system: System) -> None:
+    gateway = system.gateway_url
+    async with api_client(gateway, system.token(ADMIN)) as api:
+        above = await _unit(api, system.unit_ids["HQHN"], "Đội tổng hợp báo cáo web")
+        team = await _unit(api, above["id"], "Tổ báo cáo web")
+        for unit in (above, team):
+            await wait_for_headcount(api, unit["id"], 0)
+    regime_body = {
+        "code": unique_code("WEB-"),
+        "name": "Báo cáo chuyên đề về biên chế",
+        "kind": "thematic",
+        "legal_basis": "Quyết định 239/QĐ-UBND ngày 01/12/2025",
+        "issuer_unit_id": above["id"],
+        "deadline_days": 0,
+        "indicators": REPORT_INDICATORS,
+    }
+    async with api_client(gateway, system.token("vutccb")) as api:
+        regime = await api.post("/v1/report-regimes", json=regime_body)
+        assert regime.status_code == 201, regime.text
+        period_body = {
+            "period": "CD-2026",
+            "starts_on": "2026-01-01",
+            "ends_on": "2026-06-30",
+            "deadline": (date.today() + timedelta(days=60)).isoformat(),
+        }
+        opened = await api.post(f"/v1/report-regimes/{regime.json()['id']}/periods", json=period_body)
+        assert opened.status_code == 201, opened.text
+        assert opened.json()["assignments"] == 1
+    async with chromium() as browser:
+        page = await (await browser.new_context(bypass_csp=True)).new_page()
+        await page.goto(f"{gateway}/web/")
+        await _log_in(page, system, "qthanoi")
+        await page.locator("#reports-to-send").click()
+        await expect(page.locator("#to-send")).to_contain_text("Tổ báo cáo web", timeout=WAIT_MS)
+        await assert_accessible(page)
+        await page.get_by_role("navigation", name="Chính").get_by_role("link", name="Báo cáo").click()
+        listed = page.locator(f"#regime-{regime.json()['id']}")
+        await expect(listed).to_contain_text("Chuyên đề · Quyết định 239/QĐ-UBND", timeout=WAIT_MS)
+        await assert_accessible(page)
+        await listed.get_by_role("link", name="CD-2026").click()
+        await expect(page.locator("h1")).to_have_text("Báo cáo chuyên đề về biên chế — kỳ CD-2026")
+        await expect(page.locator("#expected")).to_have_text("1")
+        await expect(page.locator("table.reports")).to_contain_text("Chưa gửi")
+        await assert_accessible(page)
+
+        await page.locator("table.reports").get_by_role("link", name="Tổ báo cáo web").click()
+        await expect(page.locator("#report-state")).to_have_text("Chưa gửi")
+        await page.get_by_label("Số biên chế được giao (người)").fill("mười hai")
+        await page.get_by_role("button", name="Lưu", exact=True).click()
+        await expect(page.locator("#f-values-so_bien_che-error")).to_have_text("Phải là một số, ví dụ 12 hoặc 4,5")
+        await assert_accessible(page)
+        await page.get_by_label("Số biên chế được giao (người)").fill("12")
+        await page.get_by_label("Tỷ lệ nữ").fill("41,5")
+        await page.get_by_label("Cán bộ nghỉ hưu trong kỳ, dòng 2: Họ và tên").fill("Nguyễn Văn Hưu")
+        await page.get_by_label("Cán bộ nghỉ hưu trong kỳ, dòng 2: Số năm công tác").fill("61")
+        await page.get_by_role("button", name="Lưu và gửi lên cấp duyệt").click()
+        # Reports refuses the first row it is given: the page names the second input row, which held it.
+        await expect(page.locator("[id='f-values-danh_sach[2]-so_nam-error']")).to_have_text("Không được lớn hơn 60")
+        await expect(page.get_by_label("Cán bộ nghỉ hưu trong kỳ, dòng 2: Họ và tên")).to_have_value("Nguyễn Văn Hưu")
+        await page.get_by_label("Cán bộ nghỉ hưu trong kỳ, dòng 2: Số năm công tác").fill("34")
+        await page.get_by_role("button", name="Lưu và gửi lên cấp duyệt").click()
+        await expect(page.locator("#report-state")).to_have_text("Đã gửi, chờ duyệt", timeout=WAIT_MS)
+        await expect(page.locator("#report-values")).to_contain_text("41,5%")
+        await expect(page.locator("#report-values")).to_contain_text("Nguyễn Văn Hưu")
+        await assert_accessible(page)
+        report_url = page.url
+
+        await page.get_by_role("button", name="Trả lại báo cáo").click()
+        await expect(page.locator("#reason-return-error")).to_have_text("Cần ghi lý do trả lại")
+        await page.get_by_label("Lý do trả lại").fill("Thiếu số liệu tỷ lệ nữ của quý II")
+        await page.get_by_role("button", name="Trả lại báo cáo").click()
+        await expect(page.locator("#report-state")).to_have_text("Bị trả lại", timeout=WAIT_MS)
+        await expect(page.locator("#returned-reason")).to_have_text("Thiếu số liệu tỷ lệ nữ của quý II")
+        await expect(page.get_by_label("Tỷ lệ nữ")).to_have_value("41,5")
+        await page.get_by_label("Tỷ lệ nữ").fill("42")
+        await page.get_by_role("button", name="Lưu và gửi lên cấp duyệt").click()
+        await expect(page.locator("#report-state")).to_have_text("Đã gửi, chờ duyệt", timeout=WAIT_MS)
+        await page.get_by_role("button", name="Duyệt báo cáo").click()
+        await expect(page.locator("#report-state")).to_have_text("Đã duyệt", timeout=WAIT_MS)
+        await expect(page.locator("#log")).to_contain_text("Thiếu số liệu tỷ lệ nữ của quý II")
+        await expect(page.get_by_role("button", name="Mở lại để đính chính")).to_be_visible()
+        await assert_accessible(page)
+
+        far = await (await browser.new_context(bypass_csp=True)).new_page()
+        await far.goto(report_url)
+        await _log_in(far, system, "thutruong.hcm")
+        await expect(far.locator("h1")).to_have_text("Không có quyền", timeout=WAIT_MS)
+        await expect(far.locator("main")).not_to_contain_text("Nguyễn Văn Hưu")
+
+    async with api_client(gateway, system.token("vutccb")) as api:
+        period_id = opened.json()["period"]["id"]
+        [report] = (await api.get(f"/v1/report-periods/{period_id}/assignments")).json()["items"]
+    assert report["state"] == "approved"
+    assert report["values"] == {
+        "so_bien_che": 12,
+        "ty_le_nu": 42,
+        "danh_sach": [{"ho_ten": "Nguyễn Văn Hưu", "so_nam": 34}],
+    }, "the refused attempts left nothing; the blank first row was not saved"

@@ -118,6 +118,7 @@ class Reports:
     steps: list[workflow_pb2.TransitionSubmissionRequest] = field(default_factory=list)
     refusal: grpc.aio.AioRpcError | None = None
     completeness_refused: bool = False
+    waiting_asked: list[workflow_pb2.ListWaitingRequest] = field(default_factory=list)
 
     async def ListPeriods(self, request: Any, **options: Any) -> workflow_pb2.ListPeriodsResponse:
         return workflow_pb2.ListPeriodsResponse(periods=[PERIOD])
@@ -164,6 +165,15 @@ class Reports:
         found.values_json, found.version = request.values_json, found.version + 1
         return workflow_pb2.SaveDraftResponse(assignment=found)
 
+    async def ListWaiting(self, request: Any, **options: Any) -> workflow_pb2.ListWaitingResponse:
+        self.waiting_asked.append(request)
+        return workflow_pb2.ListWaitingResponse(
+            to_send=[self.assignments["a-doi"]],
+            to_send_total=4,
+            to_approve=[self.assignments["a-to"]],
+            to_approve_total=1,
+        )
+
     async def TransitionSubmission(self, request: Any, **options: Any) -> workflow_pb2.TransitionSubmissionResponse:
         found = self._check(request.assignment_id, request.expected_version)
         self.steps.append(request)
@@ -173,6 +183,9 @@ class Reports:
 
 
 class Personnel:
+    async def ListUnits(self, request: Any, **options: Any) -> personnel_pb2.ListUnitsResponse:
+        return personnel_pb2.ListUnitsResponse()
+
     async def GetUnit(self, request: Any, **options: Any) -> personnel_pb2.GetUnitResponse:
         unit = personnel_pb2.Unit(
             id=request.id, name=request.id, path=UNITS[request.id], kind=personnel_pb2.UNIT_KIND_SUB_UNIT
@@ -377,3 +390,27 @@ def test_a_unit_is_not_offered_to_decide_its_own_report_nor_a_viewer_any_form(pa
     assert viewer.find_all("form", class_="entry report") == []
     assert viewer.find_all("section", id="steps") == []
     assert "42,5%" in viewer.one("dl", id="report-values").all_text()
+
+
+def test_the_reports_waiting_for_the_caller_are_listed_and_a_tier_without_them_is_not_asked(page: Page) -> None:
+    response = page.client.get("/web/report-waiting")
+    assert response.status_code == 200
+    html = parsed(response.text)
+    assert page.reports.waiting_asked[-1].limit == 200
+    to_send = html.one("section", id="to-send")
+    assert to_send.one("h2").all_text() == "Phải gửi (4)"
+    cells = [td.all_text() for td in to_send.one("tr", id="waiting-a-doi").find_all("td")]
+    assert cells == ["Báo cáo số lượng cán bộ", "2026-11", "Đội kiểm soát", "Đang soạn", "20/11/2026 quá hạn"]
+    assert "Hiện 1 báo cáo có hạn sớm nhất." in to_send.all_text()
+    to_approve = html.one("section", id="to-approve")
+    assert to_approve.one("h2").all_text() == "Chờ duyệt (1)"
+    assert [td.all_text() for td in to_approve.one("tr", id="waiting-a-to").find_all("td")][2:] == [
+        "Tổ báo cáo",
+        "Đã gửi, chờ duyệt",
+        "25/11/2026",
+    ]
+
+    page.verifier.roles = frozenset({"self"})
+    home = parsed(page.client.get("/web/").text)
+    assert home.find_all("a", id="reports-to-send") == []
+    assert len(page.reports.waiting_asked) == 1, "a tier that neither sends nor approves reports is not asked"

@@ -25,6 +25,7 @@ from html_tree import parsed
 from starlette.responses import Response
 
 from qlcb.personnel.v1 import personnel_pb2, quota_pb2, record_pb2, search_pb2
+from qlcb.reports.v1 import workflow_pb2
 from qlcb_common.auth import AuthError, Principal
 from qlcb_gateway import web
 from qlcb_gateway.web.keycloak import WebClient
@@ -252,6 +253,17 @@ class Search:
         )
 
 
+class WaitingReports:
+    """Reports' queue of the caller: 3 reports to send, 1 to approve."""
+
+    def __init__(self) -> None:
+        self.asked: list[Any] = []
+
+    async def ListWaiting(self, request: Any, **options: Any) -> workflow_pb2.ListWaitingResponse:
+        self.asked.append(request)
+        return workflow_pb2.ListWaitingResponse(to_send_total=3, to_approve_total=1)
+
+
 @dataclass
 class Page:
     client: TestClient
@@ -262,17 +274,19 @@ class Page:
     personnel: Personnel
     search: Search
     quotas: Quotas
+    reports: WaitingReports
 
 
 @pytest.fixture
 def page() -> Iterator[Page]:
-    clock, keycloak, verifier, personnel, search, quotas = (
+    clock, keycloak, verifier, personnel, search, quotas, reports = (
         Clock(),
         Keycloak(),
         Verifier(),
         Personnel(),
         Search(),
         Quotas(),
+        WaitingReports(),
     )
     cookies = SessionCookies(Fernet.generate_key().decode(), IDLE, clock=clock)
     http = httpx.AsyncClient(transport=httpx.MockTransport(keycloak))
@@ -285,10 +299,11 @@ def page() -> Iterator[Page]:
         search=search,
         quotas=quotas,
         record=Record(),
+        report_assignments=reports,
         call_options=lambda token: {"metadata": (("authorization", f"Bearer {token}"),)},
     )
     with TestClient(app, base_url="http://gateway.test", follow_redirects=False) as client:
-        yield Page(client, cookies, clock, keycloak, verifier, personnel, search, quotas)
+        yield Page(client, cookies, clock, keycloak, verifier, personnel, search, quotas, reports)
 
 
 def set_cookies(cookies: SessionCookies, session: WebSession, *, secure: bool) -> tuple[dict[str, str], list[str]]:
@@ -572,6 +587,9 @@ def test_the_home_page_says_what_waits_in_the_callers_unit_and_lists_the_retirem
     assert home.status_code == 200
     assert "1 hồ sơ điều động chờ tiếp nhận" in home.text
     assert "2 người đến tuổi nghỉ hưu trong 6 tháng tới" in home.text
+    assert parsed(home.text).one("a", id="reports-to-send").all_text() == "3 báo cáo phải gửi"
+    assert parsed(home.text).one("a", id="reports-to-approve").all_text() == "1 báo cáo chờ duyệt"
+    assert [request.limit for request in page.reports.asked] == [1], "the totals only"
     listed = page.client.get("/web/units/u1/retirements", params={"months": "12"})
     assert listed.status_code == 200
     assert listed.text.index("Trịnh Văn Hưu") < listed.text.index("Lý Văn Trí")

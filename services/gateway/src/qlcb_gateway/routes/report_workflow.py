@@ -118,6 +118,17 @@ class CompletenessReport(BaseModel):
     overdue: list[AssignmentPublic] = Field(description="Chưa gửi và đã quá hạn, theo thứ tự cây")
 
 
+class WaitingReports(BaseModel):
+    to_send: list[AssignmentPublic] = Field(
+        description="Báo cáo chưa gửi của các đơn vị tài khoản viết báo cáo, hạn sớm nhất trước"
+    )
+    to_send_total: int
+    to_approve: list[AssignmentPublic] = Field(
+        description="Báo cáo đã gửi, chờ tài khoản duyệt (không phải của chính đơn vị mình), gửi sớm nhất trước"
+    )
+    to_approve_total: int
+
+
 def assignment_public(message: workflow_pb2.Assignment) -> AssignmentPublic:
     fields = _dict(message)
     fields.pop("values_json")
@@ -164,6 +175,25 @@ async def completeness(
         unit_id=response.unit_id,
         total=CompletenessFigures.model_validate(_dict(response.total)),
         overdue=[assignment_public(a) for a in response.overdue],
+    )
+
+
+@router.get("/report-waiting")
+async def waiting_reports(
+    principal: Caller,
+    backends: BackendsDep,
+    limit: Annotated[int, Query(ge=1, le=200, description="Nhiều nhất bao nhiêu báo cáo mỗi danh sách")] = 50,
+) -> WaitingReports:
+    """Báo cáo đang chờ tài khoản, qua mọi kỳ: phải gửi (chưa gửi, đang soạn, bị trả lại) và chờ
+    duyệt; mỗi danh sách kèm tổng số."""
+    response = await backends.report_assignments.ListWaiting(
+        workflow_pb2.ListWaitingRequest(limit=limit), **backends.call_options(principal.token)
+    )
+    return WaitingReports(
+        to_send=[assignment_public(a) for a in response.to_send],
+        to_send_total=response.to_send_total,
+        to_approve=[assignment_public(a) for a in response.to_approve],
+        to_approve_total=response.to_approve_total,
     )
 
 

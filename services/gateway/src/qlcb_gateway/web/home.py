@@ -1,7 +1,8 @@
 """The home page of each tier, with what waits for the caller in their own unit and those below it
-(transfers to take in; for a unit's tiers, people reaching retirement age soon), and the list of those
-retirements. Each waiting item is asked of the service that holds it with the caller's rights; one
-the caller may not see is left out."""
+(transfers to take in; for a unit's tiers, people reaching retirement age soon) and in the report
+workflow (reports to send, reports to approve), and the list of those retirements. Each waiting
+item is asked of the service that holds it with the caller's rights; one the caller may not see is
+left out."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from fastapi.responses import Response
 
 from qlcb_common.auth import Principal
 from qlcb_common.authz.matrix import Action, Scope, Section
-from qlcb_common.authz.policy import permits, scope_for
+from qlcb_common.authz.policy import may_at_all, permits, scope_for
 from qlcb_gateway.routes.organisation import get_unit, list_units
 from qlcb_gateway.routes.record import RetirementDuePublic, retirements_due
+from qlcb_gateway.routes.report_workflow import waiting_reports
 from qlcb_gateway.routes.transfers import list_transfers
 from qlcb_gateway.schemas import TransferDirection, TransferStatus, UnitPublic
 from qlcb_gateway.web.pages import SEX_LABELS, Visit, backends_of, render, signed_in
@@ -37,6 +39,13 @@ class Waiting:
 
     transfers: int | None
     retirements: int | None
+    reports_to_send: int | None
+    reports_to_approve: int | None
+
+    def any(self) -> bool:
+        return any(
+            n is not None for n in (self.transfers, self.retirements, self.reports_to_send, self.reports_to_approve)
+        )
 
 
 async def _own_unit(request: Request, principal: Principal) -> UnitPublic | None:
@@ -58,9 +67,9 @@ async def _due(request: Request, visit: Visit, unit_id: str, months: int) -> lis
     )
 
 
-async def _waiting(request: Request, visit: Visit, unit: UnitPublic) -> Waiting:
+async def _waiting(request: Request, visit: Visit, unit: UnitPublic | None) -> Waiting:
     async def transfers() -> int | None:
-        if not permits(visit.principal, Section.MOVEMENT, Action.UPDATE, unit.path):
+        if unit is None or not permits(visit.principal, Section.MOVEMENT, Action.UPDATE, unit.path):
             return None
         found = await list_transfers(
             unit.id,
@@ -73,7 +82,7 @@ async def _waiting(request: Request, visit: Visit, unit: UnitPublic) -> Waiting:
         return len(found)
 
     async def retirements() -> int | None:
-        if scope_for(visit.principal, Section.IDENTITY, Action.READ) is Scope.SECTOR:
+        if unit is None or scope_for(visit.principal, Section.IDENTITY, Action.READ) is Scope.SECTOR:
             return None  # the whole sector's would be tens of thousands of rows to count
         try:
             return len(await _due(request, visit, unit.id, RETIREMENT_MONTHS))
@@ -82,15 +91,26 @@ async def _waiting(request: Request, visit: Visit, unit: UnitPublic) -> Waiting:
                 return None
             raise
 
-    waiting_transfers, waiting_retirements = await asyncio.gather(transfers(), retirements())
-    return Waiting(waiting_transfers, waiting_retirements)
+    async def reports() -> tuple[int | None, int | None]:
+        principal = visit.principal
+        sends = may_at_all(principal, Section.REPORTS, Action.UPDATE)
+        approves = may_at_all(principal, Section.REPORTS, Action.OPERATE)
+        if not (sends or approves):
+            return None, None
+        found = await waiting_reports(principal, backends_of(request), limit=1)
+        return (found.to_send_total if sends else None), (found.to_approve_total if approves else None)
+
+    waiting_transfers, waiting_retirements, (to_send, to_approve) = await asyncio.gather(
+        transfers(), retirements(), reports()
+    )
+    return Waiting(waiting_transfers, waiting_retirements, to_send, to_approve)
 
 
 @router.get("/", name="web_home")
 async def home(request: Request) -> Response:
     visit = await signed_in(request)
     unit = await _own_unit(request, visit.principal)
-    waiting = await _waiting(request, visit, unit) if unit is not None else Waiting(None, None)
+    waiting = await _waiting(request, visit, unit)
     return render(
         request, visit, "home.html", {"unit": unit, "waiting": waiting, "retirement_months": RETIREMENT_MONTHS}
     )

@@ -38,6 +38,7 @@ from qlcb_gateway.routes.report_workflow import (
     list_assignments,
     report_step,
     save_values,
+    waiting_reports,
 )
 from qlcb_gateway.web.pages import Visit, backends_of, error_page, form_version, posted_form, render, signed_in
 from qlcb_gateway.web.report_values import ValuesForm, placed, read_values, values_form
@@ -150,6 +151,34 @@ async def period(request: Request, period_id: str, unit: str = "") -> Response:
     ]
     context = {"period": listed.period, "regime": found, "rows": rows, "completeness": report, "unit_id": unit_id}
     return render(request, visit, "report_period.html", context)
+
+
+WAITING_SHOWN = 200
+
+
+@router.get("/report-waiting", name="web_report_waiting")
+async def waiting(request: Request) -> Response:
+    """The reports waiting for the caller over every period: to send, soonest deadline first; to
+    approve, oldest sent first (the first 200 of each, with the totals)."""
+    visit = await signed_in(request)
+    backends = backends_of(request)
+    found = await waiting_reports(visit.principal, backends, limit=WAITING_SHOWN)
+    try:
+        names = {r.id: r.name for r in await list_regimes(visit.principal, backends)}
+    except grpc.aio.AioRpcError as exc:
+        if exc.code() is not grpc.StatusCode.PERMISSION_DENIED:
+            raise
+        names = {}
+    today = date.today()
+
+    def listed(items: list[AssignmentPublic]) -> list[tuple[ListedReport, str]]:
+        return [
+            (ListedReport(a, 0, STATE_LABELS.get(a.state, a.state), _late(a, today)), names.get(a.regime_id, ""))
+            for a in items
+        ]
+
+    context = {"to_send": listed(found.to_send), "to_approve": listed(found.to_approve), "found": found}
+    return render(request, visit, "report_waiting.html", context)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,77 @@
+"""What waits for a caller in the report workflow, over every period: the reports it writes for that
+are not sent yet, and the reports sent to a unit it approves for. The rights are reports' own
+(`Section.REPORTS`: update over the unit to send, operate over the approving unit to approve, never
+one's own unit's), in SQL, so a sector-wide approver's queue is counted, not loaded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, false, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from qlcb_common import authz
+from qlcb_common.authz import Action, Section
+from qlcb_common.errors import InvalidArgument
+from qlcb_reports.workflow.models import Assignment, ReportPeriod
+from qlcb_reports.workflow.service import Caller
+from qlcb_reports.workflow.states import NOT_SENT, State
+
+DEFAULT_LIMIT = 50
+MOST = 200
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """Each list as (assignment, its period's key), at most the limit asked; the totals of each."""
+
+    to_send: list[tuple[Assignment, str]]
+    to_send_total: int
+    to_approve: list[tuple[Assignment, str]]
+    to_approve_total: int
+
+
+def _limit(asked: int) -> int:
+    if asked == 0:
+        return DEFAULT_LIMIT
+    if not 1 <= asked <= MOST:
+        raise InvalidArgument.single("limit", f"Từ 1 đến {MOST}")
+    return asked
+
+
+async def _listed(
+    session: AsyncSession, query: Select[Assignment], limit: int, *order: InstrumentedAttribute[Any]
+) -> tuple[list[tuple[Assignment, str]], int]:
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await session.execute(
+        query.add_columns(ReportPeriod.key)
+        .join(ReportPeriod, ReportPeriod.id == Assignment.period_id)
+        .order_by(*order)
+        .limit(limit)
+    )
+    return [(assignment, key) for assignment, key in rows.tuples()], total or 0
+
+
+def _within(caller: Caller, action: Action, path: InstrumentedAttribute[str]) -> ColumnElement[bool]:
+    """The caller's scope for the right, or nothing at all (a tier without it waits for nothing: not
+    a refusal)."""
+    if not authz.may_at_all(caller.actor, Section.REPORTS, action, caller.delegations):
+        return false()
+    return authz.sql_scope(caller.actor, Section.REPORTS, action, path, delegations=caller.delegations)
+
+
+async def waiting(session: AsyncSession, *, caller: Caller, limit: int) -> Waiting:
+    most = _limit(limit)
+    to_send = select(Assignment).where(
+        Assignment.state.in_([s.value for s in NOT_SENT]), _within(caller, Action.UPDATE, Assignment.unit_path)
+    )
+    to_approve = select(Assignment).where(
+        Assignment.state == State.SUBMITTED.value,
+        _within(caller, Action.OPERATE, Assignment.approver_path),
+        Assignment.unit_path != (caller.actor.unit_path or ""),
+    )
+    sending, sending_total = await _listed(session, to_send, most, Assignment.deadline, Assignment.unit_path)
+    approving, approving_total = await _listed(session, to_approve, most, Assignment.submitted_at, Assignment.unit_path)
+    return Waiting(sending, sending_total, approving, approving_total)
