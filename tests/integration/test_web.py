@@ -13,6 +13,8 @@ its versions; a decision is read and cancelled, which retracts what it recorded;
 searched; the session of an account disabled in Keycloak ends at its next page. A unit's report of a
 period, found among what waits on the home page, is filled, refused by field, sent, returned with
 its reason, sent again and approved by the level above; another province's head is refused the page.
+The system admin backs up and drills from the backup page and asks a restore that it may not confirm
+itself; the sector's HR is refused the page.
 Every page passes axe-core's WCAG 2.1 A/AA checks with no serious or critical violation (axe runs
 in the page, so the browser context bypasses the pages' CSP, which allows no script at all).
 
@@ -641,3 +643,48 @@ async def test_a_unit_fills_and_sends_its_report_and_the_level_above_returns_the
         "ty_le_nu": 42,
         "danh_sach": [{"ho_ten": "Nguyễn Văn Hưu", "so_nam": 34}],
     }, "the refused attempts left nothing; the blank first row was not saved"
+
+
+async def test_the_system_admin_backs_up_drills_and_asks_a_restore_that_a_second_admin_must_confirm(
+    system: System,
+) -> None:
+    gateway = system.gateway_url
+    async with chromium() as browser:
+        page = await (await browser.new_context(bypass_csp=True)).new_page()
+        await page.goto(f"{gateway}/web/")
+        await _log_in(page, system, ADMIN)
+        await page.get_by_role("navigation", name="Chính").get_by_role("link", name="Sao lưu").click()
+        await expect(page.locator("h1")).to_have_text("Sao lưu và phục hồi", timeout=WAIT_MS)
+        await page.get_by_role("button", name="Sao lưu ngay mọi kho").click()
+        await expect(page).to_have_url(re.compile(r"/web/backups#set-"), timeout=120_000)
+        made = page.locator(f"#{page.url.rsplit('#', 1)[1]}")
+        await expect(made).to_contain_text("Hoàn tất, đã kiểm tra")
+        await expect(made).to_contain_text("personnel")
+        await expect(page.locator("#last-good")).to_contain_text("(0 giờ trước)")
+        await assert_accessible(page)
+
+        await page.get_by_role("button", name="Diễn tập phục hồi ngay").click()
+        await expect(page).to_have_url(re.compile(r"/web/backups#drill-"), timeout=120_000)
+        await expect(page.locator(f"#{page.url.rsplit('#', 1)[1]}")).to_contain_text("Đạt: mọi phần phục hồi và khớp")
+
+        await page.get_by_role("button", name="Gửi yêu cầu phục hồi").click()
+        await expect(page.locator("#f-reason-error")).to_have_text("Bắt buộc nhập")
+        suffix = f"web{unique_code('').lower()}"
+        await page.get_by_label("Bộ sao lưu").select_option(index=1)
+        await page.get_by_label("Hậu tố tên CSDL mới (chữ thường, số, _)").fill(suffix)
+        await page.get_by_label("Lý do phục hồi").fill("Kiểm tra dữ liệu sau sự cố ổ đĩa")
+        await page.get_by_role("button", name="Gửi yêu cầu phục hồi").click()
+        await expect(page).to_have_url(re.compile(r"/web/backups#restore-"), timeout=WAIT_MS)
+        asked = page.locator(f"#{page.url.rsplit('#', 1)[1]}")
+        await expect(asked).to_contain_text("Chờ quản trị viên thứ hai xác nhận")
+        await assert_accessible(page)
+        await asked.get_by_role("button", name="Xác nhận và phục hồi").click()
+        await expect(page.locator("#faults")).to_be_visible(timeout=WAIT_MS)
+        await expect(asked).to_contain_text("Chờ quản trị viên thứ hai xác nhận")
+        await asked.get_by_role("button", name="Hủy yêu cầu").click()
+        await expect(asked).to_contain_text("Đã hủy hoặc hết hạn", timeout=WAIT_MS)
+
+        officer = await (await browser.new_context(bypass_csp=True)).new_page()
+        await officer.goto(f"{gateway}/web/backups")
+        await _log_in(officer, system, "vutccb")
+        await expect(officer.locator("h1")).to_have_text("Không có quyền", timeout=WAIT_MS)

@@ -8,7 +8,18 @@ from pathlib import Path
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
-from qlcb_gateway.web import audit, decisions, downloads, entry_form, entry_history, home, pages, reports, transfers
+from qlcb_gateway.web import (
+    audit,
+    backups,
+    decisions,
+    downloads,
+    entry_form,
+    entry_history,
+    home,
+    pages,
+    reports,
+    transfers,
+)
 from qlcb_gateway.web.session import PATH
 from qlcb_gateway.web.state import SecurityHeaders
 
@@ -25,6 +36,7 @@ def install(app: FastAPI) -> None:
     app.include_router(entry_history.router)
     app.include_router(audit.router)
     app.include_router(reports.router)
+    app.include_router(backups.router)
     app.add_api_route("/", pages.root, include_in_schema=False)
     app.mount(PATH + "/static", StaticFiles(directory=STATIC), name="web-static")
     app.add_middleware(SecurityHeaders)

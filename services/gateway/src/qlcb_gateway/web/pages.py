@@ -217,6 +217,7 @@ class Who:
     unit_path: str
     reads_audit: bool  # the navigation offers the audit trail
     reads_reports: bool  # and the reports
+    runs_backups: bool  # and the backups
 
 
 def who(principal: Principal) -> Who:
@@ -229,6 +230,7 @@ def who(principal: Principal) -> Who:
         unit_path=principal.unit_path or "",
         reads_audit=may_at_all(principal, Section.AUDIT, Action.READ),
         reads_reports=may_at_all(principal, Section.REPORT_REGIMES, Action.READ),
+        runs_backups=may_at_all(principal, Section.BACKUP, Action.OPERATE),
     )
 
 
