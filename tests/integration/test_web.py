@@ -23,11 +23,13 @@ Each test makes its own units and people under Hà Nội and Hồ Chí Minh (oth
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -60,8 +62,14 @@ async def chromium() -> AsyncIterator[Browser]:
             await browser.close()
 
 
-async def assert_accessible(page: Page) -> None:
-    """axe-core's WCAG 2.1 A and AA rules, run in the page as it is shown: no serious or critical violation."""
+async def assert_accessible(page: Page, *, shot: str = "") -> None:
+    """axe-core's WCAG 2.1 A and AA rules, run in the page as it is shown: no serious or critical violation.
+    With `shot`, and QLCB_SCREENSHOTS naming a folder, the page is also kept there as `<shot>.png`
+    (how docs/screenshots is made: `QLCB_SCREENSHOTS=docs/screenshots pytest tests/integration/test_web.py`)."""
+    folder = os.environ.get("QLCB_SCREENSHOTS")
+    if shot and folder:
+        await page.set_viewport_size({"width": 1280, "height": 800})
+        await page.screenshot(path=Path(folder) / f"{shot}.png", full_page=True)
     axe = state_dir() / "axe-core" / AXE_VERSION / "node_modules" / "axe-core" / "axe.min.js"
     assert axe.exists(), f"{axe} is missing: run scripts/bootstrap.sh --browser"
     await page.add_script_tag(path=axe)
@@ -139,7 +147,7 @@ async def test_a_local_admin_finds_a_person_without_diacritics_reads_the_record_
         await expect(tree).to_contain_text("Cục Hải quan thành phố Hà Nội")
         await expect(tree).to_contain_text(team["name"])
         await expect(tree).not_to_contain_text("Cục Hải quan Thành phố Hồ Chí Minh")
-        await assert_accessible(page)
+        await assert_accessible(page, shot="01-cay-don-vi")
 
         await tree.get_by_role("link", name=team["name"]).click()
         await expect(page.locator("h1")).to_have_text(team["name"])
@@ -147,7 +155,7 @@ async def test_a_local_admin_finds_a_person_without_diacritics_reads_the_record_
         staff = page.locator("table.staff")
         await expect(staff).to_contain_text("Trần Văn Bình")
         await expect(staff).to_contain_text("23/11/1979")
-        await assert_accessible(page)
+        await assert_accessible(page, shot="02-danh-sach-can-bo")
         await staff.get_by_role("link", name="Ngày sinh").click()
         await expect(page.locator("th[aria-sort=ascending]")).to_have_text("Ngày sinh", timeout=WAIT_MS)
         exported = await page.request.get(await page.get_by_role("link", name="CSV").get_attribute("href") or "")
@@ -172,7 +180,7 @@ async def test_a_local_admin_finds_a_person_without_diacritics_reads_the_record_
         await expect(placements).to_contain_text("Kiểm tra viên hải quan")
         await expect(placements).to_contain_text("12/QĐ-HQHN ngày 20/06/2010")
         await expect(page.locator("#section-salary")).to_be_visible()
-        await assert_accessible(page)
+        await assert_accessible(page, shot="03-ho-so")
 
         refused = await page.goto(f"{gateway}/web/persons/{far['id']}")
         assert refused is not None
@@ -274,7 +282,7 @@ async def test_a_local_admin_adds_and_corrects_a_salary_step_through_the_form_an
         await expect(page.locator("#f-values-step-error")).to_have_text("Phải từ 1 đến 20")
         await expect(page.locator("#f-decision-number-error")).to_have_text("Bắt buộc nhập")
         await expect(page.get_by_label("Mã ngạch")).to_have_value("01.003")
-        await assert_accessible(page)
+        await assert_accessible(page, shot="04-bieu-mau-bao-loi")
 
         await page.get_by_label(re.compile(r"^Bậc\b")).fill("1")
         await page.get_by_label("Số quyết định").fill("31/QĐ-HQHN")
@@ -388,7 +396,7 @@ async def test_an_officer_sends_a_record_and_the_receiving_units_admin_accepts_i
         declined_row = page.locator(f"#incoming-{declined_id}")
         await expect(declined_row).to_contain_text("Chờ tiếp nhận")
         await expect(declined_row).to_contain_text(hanoi_and_hcm["team"]["name"])
-        await assert_accessible(page)
+        await assert_accessible(page, shot="05-dieu-dong")
 
         await declined_row.get_by_label("Lý do từ chối").fill("Đơn vị đã đủ biên chế năm 2026")
         await declined_row.get_by_role("button", name="Từ chối tiếp nhận").click()
@@ -479,7 +487,7 @@ async def test_a_local_admin_reads_a_units_decision_and_cancels_it_which_retract
         row = page.locator(f"#decision-{decision['id']}")
         await expect(row).to_contain_text("Đã áp dụng", timeout=WAIT_MS)
         await expect(row).to_contain_text("01/03/2025")
-        await assert_accessible(page)
+        await assert_accessible(page, shot="06-quyet-dinh")
         await row.get_by_role("link", name=decision["number"]).click()
         await expect(page.locator("#people")).to_contain_text("Trịnh Văn Khen", timeout=WAIT_MS)
         await expect(page.locator("#people")).to_contain_text("Mai Thị Thưởng")
@@ -595,7 +603,7 @@ async def test_a_unit_fills_and_sends_its_report_and_the_level_above_returns_the
         await page.get_by_label("Số biên chế được giao (người)").fill("mười hai")
         await page.get_by_role("button", name="Lưu", exact=True).click()
         await expect(page.locator("#f-values-so_bien_che-error")).to_have_text("Phải là một số, ví dụ 12 hoặc 4,5")
-        await assert_accessible(page)
+        await assert_accessible(page, shot="07-bao-cao-bao-loi")
         await page.get_by_label("Số biên chế được giao (người)").fill("12")
         await page.get_by_label("Tỷ lệ nữ").fill("41,5")
         await page.get_by_label("Cán bộ nghỉ hưu trong kỳ, dòng 2: Họ và tên").fill("Nguyễn Văn Hưu")
@@ -609,7 +617,7 @@ async def test_a_unit_fills_and_sends_its_report_and_the_level_above_returns_the
         await expect(page.locator("#report-state")).to_have_text("Đã gửi, chờ duyệt", timeout=WAIT_MS)
         await expect(page.locator("#report-values")).to_contain_text("41,5%")
         await expect(page.locator("#report-values")).to_contain_text("Nguyễn Văn Hưu")
-        await assert_accessible(page)
+        await assert_accessible(page, shot="08-bao-cao-da-gui")
         report_url = page.url
 
         await page.get_by_role("button", name="Trả lại báo cáo").click()
@@ -661,7 +669,7 @@ async def test_the_system_admin_backs_up_drills_and_asks_a_restore_that_a_second
         await expect(made).to_contain_text("Hoàn tất, đã kiểm tra")
         await expect(made).to_contain_text("personnel")
         await expect(page.locator("#last-good")).to_contain_text("(0 giờ trước)")
-        await assert_accessible(page)
+        await assert_accessible(page, shot="09-sao-luu")
 
         await page.get_by_role("button", name="Diễn tập phục hồi ngay").click()
         await expect(page).to_have_url(re.compile(r"/web/backups#drill-"), timeout=120_000)

@@ -345,6 +345,7 @@ def test_save_and_send_sends_the_saved_version_and_a_changed_report_is_said_with
 ) -> None:
     response = _post(page, "a-doi/values", {"version": "3", "values.so_bien_che": "41", "then": "submit"})
     assert response.status_code == 303
+    assert response.headers["location"].endswith("/web/report-assignments/a-doi?sent=1")
     [step] = page.reports.steps
     assert (step.action, step.expected_version) == ("submit", 4)
 
@@ -414,3 +415,12 @@ def test_the_reports_waiting_for_the_caller_are_listed_and_a_tier_without_them_i
     home = parsed(page.client.get("/web/").text)
     assert home.find_all("a", id="reports-to-send") == []
     assert len(page.reports.waiting_asked) == 1, "a tier that neither sends nor approves reports is not asked"
+
+
+def test_a_form_refused_again_and_again_keeps_two_blank_rows_after_the_last_filled_one(page: Page) -> None:
+    form = {"version": "3", "values.so_bien_che": "x", "values.danh_sach[1].ho_ten": "An"}
+    form |= {f"values.danh_sach[{row}].{column}": "" for row in (2, 3) for column in ("ho_ten", "so_nam")}
+    response = _post(page, "a-doi/values", form | {"then": "save"})
+    assert response.status_code == 422
+    rows = parsed(response.text).one("fieldset", id="f-values-danh_sach").find_all("tr")[1:]
+    assert len(rows) == 3, "the filled row and two blank ones, not the three sent and two more"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from http.cookies import SimpleCookie
 from types import SimpleNamespace
@@ -29,6 +29,7 @@ from qlcb.reports.v1 import workflow_pb2
 from qlcb_common.auth import AuthError, Principal
 from qlcb_gateway import web
 from qlcb_gateway.web.keycloak import WebClient
+from qlcb_gateway.web.pages import who
 from qlcb_gateway.web.session import (
     PATH,
     SESSION_COOKIE,
@@ -595,3 +596,10 @@ def test_the_home_page_says_what_waits_in_the_callers_unit_and_lists_the_retirem
     assert listed.text.index("Trịnh Văn Hưu") < listed.text.index("Lý Văn Trí")
     assert "28/02/2026" in listed.text
     assert '<option value="12" selected>' in listed.text
+
+
+def test_the_account_holder_is_named_family_first() -> None:
+    claims = {"name": "Hà Vũ Thị", "given_name": "Hà", "family_name": "Vũ Thị"}
+    principal = Principal(subject="s", username="u", roles=frozenset(), unit_path=None, token="t", claims=claims)
+    assert who(principal).name == "Vũ Thị Hà"
+    assert who(replace(principal, claims={"name": "Quản trị"})).name == "Quản trị"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -220,12 +221,21 @@ class Who:
     runs_backups: bool  # and the backups
 
 
+def _vietnamese_name(claims: Mapping[str, Any]) -> str:
+    """The account holder's name family first, as Vietnamese write it: Keycloak's `name` claim puts
+    the given name first ("Hà Vũ Thị" for Vũ Thị Hà)."""
+    family, given = claims.get("family_name"), claims.get("given_name")
+    if isinstance(family, str) and isinstance(given, str) and (family or given):
+        return " ".join(part for part in (family, given) if part)
+    name = claims.get("name")
+    return name if isinstance(name, str) else ""
+
+
 def who(principal: Principal) -> Who:
     tiers = [TIER_LABELS[tier] for tier in Tier if tier.value in principal.roles]
-    name = principal.claims.get("name")
     return Who(
         username=principal.username,
-        name=name if isinstance(name, str) else "",
+        name=_vietnamese_name(principal.claims),
         tier=", ".join(tiers) or "Không có vai trò nào",
         unit_path=principal.unit_path or "",
         reads_audit=may_at_all(principal, Section.AUDIT, Action.READ),

@@ -181,9 +181,11 @@ def read_values(
             rows.append(cells)
             if any(cell.value for cell in cells):
                 kept.append({code: value for code, value in row.items() if value is not None})
+        while rows and not any(cell.value for cell in rows[-1]):
+            rows.pop()  # blank rows at the end: offered afresh below, not piled up on each refusal
         rows.extend(
             [_cell(spec, column, number, None) for column in spec.columns]
-            for number in range(offered + 1, min(offered + 1 + BLANK_ROWS, most + 1))
+            for number in range(len(rows) + 1, min(len(rows) + BLANK_ROWS, most) + 1)
         )
         values[spec.code] = kept
         form.items.append(TableInput(spec.code, _label(spec), spec.required, spec.columns, rows, most))

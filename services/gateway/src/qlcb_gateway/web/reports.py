@@ -248,6 +248,7 @@ async def _page(
         "reason_error": reason_error,
         "reason_max": REASON_MAX,
         "saved": request.query_params.get("saved") == "1",
+        "sent": request.query_params.get("sent") == "1",
     }
     return render(request, visit, "report.html", context, status_code=status_code)
 
@@ -311,7 +312,8 @@ async def save(request: Request, assignment_id: str) -> Response:
         now = await _detail(request, visit, assignment_id)
         return await _page(request, visit, now, form=form, faults=faults, status_code=status_code)
     target = request.url_for("web_report", assignment_id=assignment_id)
-    return RedirectResponse(str(target.include_query_params(saved="1")), status_code=303)
+    done = {"sent": "1"} if sent.get("then") == "submit" else {"saved": "1"}
+    return RedirectResponse(str(target.include_query_params(**done)), status_code=303)
 
 
 @router.post("/report-assignments/{assignment_id}/{step}", name="web_report_step")
