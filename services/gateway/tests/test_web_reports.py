@@ -424,3 +424,17 @@ def test_a_form_refused_again_and_again_keeps_two_blank_rows_after_the_last_fill
     assert response.status_code == 422
     rows = parsed(response.text).one("fieldset", id="f-values-danh_sach").find_all("tr")[1:]
     assert len(rows) == 3, "the filled row and two blank ones, not the three sent and two more"
+
+
+@pytest.mark.parametrize(
+    ("first_sent", "late"),
+    [("2026-11-20T16:59:00+00:00", False), ("2026-11-20T17:00:00+00:00", True)],
+    ids=["23:59 in Vietnam on the deadline", "midnight after it in Vietnam"],
+)
+def test_a_report_is_late_when_first_sent_after_its_deadline_in_vietnam(
+    page: Page, first_sent: str, late: bool
+) -> None:
+    page.reports.assignments["a-to"].first_submitted_at = first_sent
+    html = parsed(page.client.get("/web/report-periods/p1").text)
+    deadline = html.one("tr", id="assignment-a-to").find_all("td")[2].all_text()
+    assert deadline == ("20/11/2026 quá hạn" if late else "20/11/2026")

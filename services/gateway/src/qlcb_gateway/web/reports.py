@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import grpc
 from fastapi import APIRouter, Request
@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from qlcb_common.authz.matrix import Action, Section
 from qlcb_common.authz.policy import permits
 from qlcb_gateway.errors import field_violations
+from qlcb_gateway.routes.exports import VIETNAM
 from qlcb_gateway.routes.organisation import get_unit
 from qlcb_gateway.routes.report_regimes import (
     IndicatorPublic,
@@ -120,8 +121,9 @@ class ListedReport:
 
 
 def _late(assignment: AssignmentPublic, today: date) -> bool:
+    """Not sent and past its deadline, or first sent on a later day in Vietnam (as reports counts it)."""
     if assignment.first_submitted_at is not None:
-        return assignment.first_submitted_at.date() > assignment.deadline
+        return assignment.first_submitted_at.astimezone(VIETNAM).date() > assignment.deadline
     return today > assignment.deadline
 
 
@@ -144,7 +146,7 @@ async def period(request: Request, period_id: str, unit: str = "") -> Response:
 
     found, report = await asyncio.gather(get_regime(listed.period.regime_id, visit.principal, backends), figures())
     top = min((a.unit_path.count("/") for a in listed.items), default=0)
-    today = date.today()
+    today = datetime.now(VIETNAM).date()
     rows = [
         ListedReport(a, a.unit_path.count("/") - top, STATE_LABELS.get(a.state, a.state), _late(a, today))
         for a in listed.items
@@ -169,7 +171,7 @@ async def waiting(request: Request) -> Response:
         if exc.code() is not grpc.StatusCode.PERMISSION_DENIED:
             raise
         names = {}
-    today = date.today()
+    today = datetime.now(VIETNAM).date()
 
     def listed(items: list[AssignmentPublic]) -> list[tuple[ListedReport, str]]:
         return [
