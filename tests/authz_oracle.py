@@ -373,6 +373,10 @@ backup.operate                    any      Y    F   F   F    F    F    F    F   
 # (`reports.read`), and their cells list only the people whose particulars the login reads.
 statistics.rebuild                any      Y    F   F   F    F    F    F    F    F
 account.me                        any      Y    Y   Y   Y    Y    Y    Y    Y    Y
+# What waits for a login in the report workflow is asked by everyone and answers with what lies
+# in its reach (the reports it sends and approves: `report.send`, `report.approve`), empty for a
+# tier with neither, never a refusal.
+report.waiting                    any      Y    Y   Y   Y    Y    Y    Y    Y    Y
 # ---- Identity: accounts and the rights they carry (section 2 of the domain) --------------------
 # For these rows the target is the unit of the account request, account, purpose account or
 # delegation acted on. The account-admin column of the tier table: the system admin issues and

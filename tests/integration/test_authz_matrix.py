@@ -958,6 +958,11 @@ async def _me(p: Probe) -> httpx.Response:
     return await p.api.get("/v1/me")
 
 
+@operation("GET", "/v1/report-waiting", "report.waiting")
+async def _report_waiting(p: Probe) -> httpx.Response:
+    return await p.api.get("/v1/report-waiting")
+
+
 def _section_operations(section: RecordSection) -> None:
     """The five operations of one part of the resume, under its regulatory section's rows."""
     base = f"/v1/persons/{{person_id}}/{section.name}"
