@@ -3,8 +3,10 @@ Keycloak with the realm-backup extension: a restore into a fresh realm where an 
 the backup logs in with its password and keeps its groups and roles, while one made after is
 absent; the extension refusing anyone but backup's own account; a restore into an existing realm
 refused with the live realm unchanged; a tampered part refused; the switch of a verified copy; the
-switch through the restore workflow on a realm of the test's own, after which identity relinks its
-accounts by username (ADR 0029); and no secret in the backup service's log or Keycloak's."""
+removal of a copy of a realm with another agency's identity provider, which leaves the live realm's
+federation in place; the switch through the restore workflow on a realm of the test's own, after
+which identity relinks its accounts by username (ADR 0029); and no secret in the backup service's
+log or Keycloak's."""
 
 from __future__ import annotations
 
@@ -295,7 +297,7 @@ async def test_switch_makes_the_verified_copy_the_live_realm_and_keeps_the_forme
     realms.extend([own, copy, kept])
     before, after = _account("kc_sw_before"), _account("kc_sw_after")
     ensure_user(system.infra.keycloak_admin(), before)
-    await _store(system).restore(await _dump(system, tmp_path / "qlcb.json"), own)
+    await _store(system).restore(await _dump(_store(system), tmp_path / "qlcb.json"), own)
     live = _store(system, own)
     digest = await live.dump(tmp_path / "own.json")
     ensure_user(system.infra.keycloak_admin(own), after)
@@ -312,8 +314,51 @@ async def test_switch_makes_the_verified_copy_the_live_realm_and_keeps_the_forme
     assert jwt.decode(token, options={"verify_signature": False})["iss"].endswith(f"/realms/{own}")
 
 
-async def _dump(system: System, path: Path) -> Path:
-    await _store(system).dump(path)
+async def test_a_copy_of_a_federating_realm_is_removed_and_the_live_realm_keeps_its_identity_providers(
+    system: System, realms: list[str], tmp_path: Path
+) -> None:
+    """What a drill does once another agency federates in: its copy of the realm, with the agency's
+    identity provider and mappers, is removed again, and the live realm's provider and mappers stay."""
+    own, copy = unique_code("kc_fed").lower(), unique_code("kc_fedcopy").lower()
+    realms.extend([own, copy])
+    await _store(system).restore(await _dump(_store(system), tmp_path / "qlcb.json"), own)
+    admin = system.infra.keycloak_admin(own)
+    alias = "coquanfed"
+    admin.create_idp(
+        {
+            "alias": alias,
+            "providerId": "oidc",
+            "enabled": True,
+            "config": {
+                "authorizationUrl": "https://agency.example/auth",
+                "tokenUrl": "https://agency.example/token",
+                "clientId": "qlcb",
+                "clientSecret": "agency-secret",
+            },
+        }
+    )
+    admin.add_mapper_to_idp(
+        alias,
+        {
+            "name": "unit-leader from claim",
+            "identityProviderAlias": alias,
+            "identityProviderMapper": "oidc-role-idp-mapper",
+            "config": {"syncMode": "FORCE", "claim": "agency_groups", "claim.value": "x", "role": "unit-leader"},
+        },
+    )
+    live = _store(system, own)
+    await live.restore(await _dump(live, tmp_path / "own.json"), copy)
+    assert [m["name"] for m in system.infra.keycloak_admin(copy).get_idp_mappers(alias)] == ["unit-leader from claim"]
+
+    await live.discard(copy)
+
+    assert not _realm_exists(system, copy)
+    assert [p["alias"] for p in admin.get_idps()] == [alias]
+    assert [m["name"] for m in admin.get_idp_mappers(alias)] == ["unit-leader from claim"]
+
+
+async def _dump(store: KeycloakStore, path: Path) -> Path:
+    await store.dump(path)
     return path
 
 
@@ -457,7 +502,7 @@ class OwnRealm:
 async def own_realm(system: System, realms: list[str], tmp_path: Path) -> AsyncIterator[OwnRealm]:
     name = unique_code("kc_own").lower()
     realms.append(name)
-    await _store(system).restore(await _dump(system, tmp_path / "qlcb.json"), name)
+    await _store(system).restore(await _dump(_store(system), tmp_path / "qlcb.json"), name)
     nats = NatsServer(data_dir=tmp_path / "nats")
     nats.start()
     own = OwnRealm(system, tmp_path, name, nats)

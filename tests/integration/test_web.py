@@ -13,8 +13,9 @@ its versions; a decision is read and cancelled, which retracts what it recorded;
 searched; the session of an account disabled in Keycloak ends at its next page. A unit's report of a
 period, found among what waits on the home page, is filled, refused by field, sent, returned with
 its reason, sent again and approved by the level above; another province's head is refused the page.
-The system admin backs up from the backup page and asks a restore that it may not confirm itself;
-the sector's HR is refused the page.
+The system admin backs up and drills from the backup page (after the suite's earlier tests have
+federated another agency into the realm) and asks a restore that it may not confirm itself; the
+sector's HR is refused the page.
 Every page passes axe-core's WCAG 2.1 A/AA checks with no serious or critical violation (axe runs
 in the page, so the browser context bypasses the pages' CSP, which allows no script at all).
 
@@ -658,7 +659,7 @@ async def test_a_unit_fills_and_sends_its_report_and_the_level_above_returns_the
     }, "the refused attempts left nothing; the blank first row was not saved"
 
 
-async def test_the_system_admin_backs_up_and_asks_a_restore_that_a_second_admin_must_confirm(
+async def test_the_system_admin_backs_up_drills_and_asks_a_restore_that_a_second_admin_must_confirm(
     system: System,
 ) -> None:
     gateway = system.gateway_url
@@ -675,6 +676,10 @@ async def test_the_system_admin_backs_up_and_asks_a_restore_that_a_second_admin_
         await expect(made).to_contain_text("personnel")
         await expect(page.locator("#last-good")).to_contain_text("(0 giờ trước)")
         await assert_accessible(page, shot="09-sao-luu")
+
+        await page.get_by_role("button", name="Diễn tập phục hồi ngay").click()
+        await expect(page).to_have_url(re.compile(r"/web/backups#drill-"), timeout=120_000)
+        await expect(page.locator(f"#{page.url.rsplit('#', 1)[1]}")).to_contain_text("Đạt: mọi phần phục hồi và khớp")
 
         await page.get_by_role("button", name="Gửi yêu cầu phục hồi").click()
         await expect(page.locator("#f-reason-error")).to_have_text("Bắt buộc nhập")

@@ -10,6 +10,7 @@ from qlcb_common.db import Database
 from qlcb_common.events.outbox import Outbox
 from qlcb_common.grpc_interceptor import current_principal
 from qlcb_common.working_days import WorkingCalendar
+from qlcb_reports.regimes import periods
 from qlcb_reports.signing.service import Signing
 from qlcb_reports.workflow import completeness, service, waiting
 from qlcb_reports.workflow.messages import period_to_proto, transition_to_proto
@@ -93,11 +94,12 @@ class ReportAssignmentServicer(_Calls, workflow_pb2_grpc.ReportAssignmentService
         self, request: workflow_pb2.ListWaitingRequest, context: Context
     ) -> workflow_pb2.ListWaitingResponse:
         async with self._db.unit_of_work() as session:
-            found = await waiting.waiting(session, caller=await self._caller(session), limit=request.limit)
+            today = periods.today()
+            found = await waiting.waiting(session, caller=await self._caller(session), limit=request.limit, today=today)
             return workflow_pb2.ListWaitingResponse(
-                to_send=[as_proto(a, key) for a, key in found.to_send],
+                to_send=[as_proto(a, key, today) for a, key in found.to_send],
                 to_send_total=found.to_send_total,
-                to_approve=[as_proto(a, key) for a, key in found.to_approve],
+                to_approve=[as_proto(a, key, today) for a, key in found.to_approve],
                 to_approve_total=found.to_approve_total,
             )
 

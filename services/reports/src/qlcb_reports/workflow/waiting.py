@@ -1,16 +1,23 @@
 """What waits for a caller in the report workflow, over every period: the reports it writes for that
 are not sent yet, and the reports sent to a unit it approves for. The rights are reports' own
 (`Section.REPORTS`: update over the unit to send, operate over the approving unit to approve, never
-one's own unit's), in SQL, so a sector-wide approver's queue is counted, not loaded."""
+one's own unit's), in SQL, so a sector-wide approver's queue is counted, not loaded.
+
+The reports to send come in the order a unit can act on them: those it may still send (before the
+deadline, under a lock exception or a correction asked for), soonest deadline first, then those
+locked past their deadline, the latest first; otherwise a unit with years of overdue periods would
+see only those."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, false, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.elements import UnaryExpression
 
 from qlcb_common import authz
 from qlcb_common.authz import Action, Section
@@ -42,7 +49,10 @@ def _limit(asked: int) -> int:
 
 
 async def _listed(
-    session: AsyncSession, query: Select[Assignment], limit: int, *order: InstrumentedAttribute[Any]
+    session: AsyncSession,
+    query: Select[Assignment],
+    limit: int,
+    *order: InstrumentedAttribute[Any] | UnaryExpression[Any],
 ) -> tuple[list[tuple[Assignment, str]], int]:
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
     rows = await session.execute(
@@ -62,8 +72,18 @@ def _within(caller: Caller, action: Action, path: InstrumentedAttribute[str]) ->
     return authz.sql_scope(caller.actor, Section.REPORTS, action, path, delegations=caller.delegations)
 
 
-async def waiting(session: AsyncSession, *, caller: Caller, limit: int) -> Waiting:
+def _sendable(today: date) -> ColumnElement[bool]:
+    """`service.is_locked` negated, in SQL."""
+    return or_(
+        Assignment.deadline >= today,
+        and_(Assignment.reopened_until.is_not(None), Assignment.reopened_until >= today),
+        Assignment.correction_open,
+    )
+
+
+async def waiting(session: AsyncSession, *, caller: Caller, limit: int, today: date) -> Waiting:
     most = _limit(limit)
+    sendable = _sendable(today)
     to_send = select(Assignment).where(
         Assignment.state.in_([s.value for s in NOT_SENT]), _within(caller, Action.UPDATE, Assignment.unit_path)
     )
@@ -72,6 +92,14 @@ async def waiting(session: AsyncSession, *, caller: Caller, limit: int) -> Waiti
         _within(caller, Action.OPERATE, Assignment.approver_path),
         Assignment.unit_path != (caller.actor.unit_path or ""),
     )
-    sending, sending_total = await _listed(session, to_send, most, Assignment.deadline, Assignment.unit_path)
+    sending, sending_total = await _listed(
+        session,
+        to_send,
+        most,
+        case((sendable, 0), else_=1).asc(),
+        case((sendable, Assignment.deadline), else_=None).asc(),
+        Assignment.deadline.desc(),
+        Assignment.unit_path,
+    )
     approving, approving_total = await _listed(session, to_approve, most, Assignment.submitted_at, Assignment.unit_path)
     return Waiting(sending, sending_total, approving, approving_total)

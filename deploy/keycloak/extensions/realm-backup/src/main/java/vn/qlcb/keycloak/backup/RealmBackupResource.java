@@ -129,13 +129,18 @@ public class RealmBackupResource {
         return Response.status(Response.Status.CREATED).build();
     }
 
-    /** Removes a realm this resource imported; never the live one. */
+    /**
+     * Removes a realm this resource imported; never the live one. The removal runs with that realm as
+     * the session's: Keycloak removes a realm's identity providers and their mappers from the
+     * session's realm, so run from the caller's it would take the live realm's federation with it
+     * (and fail on the copy's own).
+     */
     @DELETE
     @Path("realms/{name}")
     public Response remove(@PathParam("name") String name) {
         RealmModel caller = authorize();
         RealmModel realm = reachable(caller, name, false);
-        within(caller, () -> new RealmManager(session).removeRealm(realm));
+        within(realm, () -> new RealmManager(session).removeRealm(realm));
         LOG.infof("realm %s, imported for %s, removed", name, caller.getName());
         return Response.noContent().build();
     }
