@@ -384,6 +384,30 @@ async def test_what_waits_for_an_account_follows_the_report_from_its_writer_to_t
             assert refused.json()["detail"][0]["loc"] == ["query", "limit"]
 
 
+async def test_what_waits_to_be_sent_lists_what_can_still_be_sent_before_what_is_locked(system: System) -> None:
+    """Reports past their deadline stay listed (to ask the issuer to reopen them), but after the ones
+    the unit can still send: soonest deadline first, then the locked ones, latest deadline first."""
+    units = await _branch(system, "C1<P")
+    behind = await _assignments(system, (await _thematic(system, units["P"], date(2026, 2, 5)))["period"]["id"])
+    unlocked = await _assignments(system, (await _thematic(system, units["P"], date(2026, 2, 6)))["period"]["id"])
+    async with _as(system, ISSUER) as issuer:
+        body = {"until": (today() + timedelta(days=3)).isoformat(), "reason": "Đơn vị gửi bù"}
+        opened = await issuer.post(f"/v1/report-assignments/{unlocked[units['C1']]['id']}/lock-exception", json=body)
+        assert opened.status_code == 200, opened.text
+    async with _as(system, ABOVE) as above:
+        found = await above.get("/v1/report-waiting", params={"limit": 200})
+    assert found.status_code == 200, found.text
+    listed = found.json()["to_send"]
+    ids = [a["id"] for a in listed]
+    assert unlocked[units["C1"]]["id"] in ids, "a report under a lock exception can be sent: it comes early"
+    assert [a["locked"] for a in listed] == sorted(a["locked"] for a in listed), "what can be sent comes first"
+    sendable = [a["deadline"] for a in listed if not a["locked"]]
+    locked = [a["deadline"] for a in listed if a["locked"]]
+    assert sendable == sorted(sendable), "soonest deadline first"
+    assert locked == sorted(locked, reverse=True), "the latest deadline first"
+    assert found.json()["to_send_total"] >= len(behind) + len(unlocked)
+
+
 async def test_racing_steps_on_one_report_one_wins_the_other_is_refused(system: System) -> None:
     units = await _branch(system, "C1<P", "C2<P")
     period = await _open(system, await _regime(system, units["P"]), "2027-01")
