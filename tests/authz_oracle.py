@@ -418,6 +418,9 @@ account_request.issue             dept     Y    F   F   F    F    F    F    F   
 # Late requests (R-ACC-5) name their holders: listed to those who take part in requests (which of
 # them the listing holds, the unit's, is the request tests' concern).
 account_request.overdue           any      Y    F   F   F    F    Y    Y    Y    F
+# The open requests with the step each waits for (the web's list and home page) are listed to the
+# same tiers; whether a step is the caller's is the request tests' concern.
+account_request.open              any      Y    F   F   F    F    Y    Y    Y    F
 # An account by its username. Its existence is told to its admins only: a caller administering no
 # account is refused before anything is looked up (F), a local admin outside its subtree hears of
 # no such account (H). Probed on an account holding only tiers its unit's admin may grant (a local

@@ -196,6 +196,54 @@ async def test_overdue_lists_only_what_is_late_in_scope(system: System) -> None:
     assert unrelated.status_code == 403, unrelated.text
 
 
+async def _open(api: httpx.AsyncClient) -> dict[str, dict[str, Any]]:
+    """The open requests the caller sees, by id, with their next step and whether it is the caller's."""
+    listed = await api.get("/v1/account-requests", params={"limit": 500})
+    assert listed.status_code == 200, listed.text
+    body = listed.json()
+    assert body["yours"] == sum(r["yours"] for r in body["items"]) or body["total"] > len(body["items"])
+    dues = [r["due_at"] for r in body["items"]]
+    assert dues == sorted(dues), "soonest due first"
+    return {r["id"]: r for r in body["items"]}
+
+
+async def test_open_requests_show_each_account_the_step_that_waits_for_it(system: System, hanoi_leader: str) -> None:
+    """A request as it moves: the head sees the consent as its own, the admin who did not file it
+    the approval, then another admin the issue; nobody is offered a step the four-eyes rule or the
+    scope refuses, and a request done leaves the list."""
+    async with (
+        _client(system, system.token("nhansu1.hanoi")) as officer,
+        _client(system, system.token("qthanoi")) as admin,
+        _client(system, hanoi_leader) as leader,
+        _client(system, system.token("quantri")) as sysadmin,
+        _client(system, system.token("thutruong.hcm")) as other_unit,
+        _client(system, system.token("canbo.noibai")) as plain,
+    ):
+        request = (await officer.post("/v1/account-requests", json=_request())).json()
+        to_leader, to_admin = (await _open(leader))[request["id"]], (await _open(admin))[request["id"]]
+        assert (to_leader["next_step"], to_leader["yours"]) == ("consent", True)
+        assert (to_admin["yours"], to_admin["rejectable"]) == (False, True), "consent is the head's"
+        assert (await _open(officer))[request["id"]]["rejectable"] is False, "an officer does not reject"
+        assert request["id"] not in await _open(other_unit), "another Cục's head does not see it"
+        refused = await plain.get("/v1/account-requests")
+        assert refused.status_code == 403, refused.text
+
+        assert (await leader.post(f"/v1/account-requests/{request['id']}/consent")).status_code == 200
+        assert (await _open(leader))[request["id"]]["yours"] is False
+        to_admin = (await _open(admin))[request["id"]]
+        assert (to_admin["next_step"], to_admin["yours"]) == ("approve", True)
+        assert (await admin.post(f"/v1/account-requests/{request['id']}/approve")).status_code == 200
+        assert (await _open(admin))[request["id"]]["yours"] is False, "the approver does not also issue"
+        waiting = (await _open(sysadmin))[request["id"]]
+        assert (waiting["next_step"], waiting["yours"]) == ("issue", True)
+        assert (await sysadmin.post(f"/v1/account-requests/{request['id']}/issue")).status_code == 201
+        assert request["id"] not in await _open(sysadmin)
+        for limit in (0, 501, "x"):
+            bad = await sysadmin.get("/v1/account-requests", params={"limit": limit})
+            assert bad.status_code == 422, bad.text
+            assert bad.json()["detail"][0]["loc"] == ["query", "limit"]
+
+
 async def test_one_person_takes_one_step_of_a_request(system: System, hanoi_leader: str) -> None:
     """The four-eyes rule: a head who files a request does not consent to it; an admin who
     filed it does not approve it."""

@@ -318,6 +318,11 @@ async def _overdue(p: Probe) -> httpx.Response:
     return await p.api.get("/v1/account-requests/overdue")
 
 
+@operation("GET", "/v1/account-requests", "account_request.open")
+async def _open_requests(p: Probe) -> httpx.Response:
+    return await p.api.get("/v1/account-requests")
+
+
 @operation("POST", "/v1/accounts/{username}/disable", "account.disable")
 async def _disable(p: Probe) -> httpx.Response:
     username = await p.make.account(p.unit_path) if p.fresh else p.unit.officer

@@ -233,7 +233,13 @@ def test_the_regimes_are_listed_with_their_periods_and_the_navigation_offers_the
     row = regime.one("tr", id="period-p1")
     assert row.one("a").attrs["href"].endswith("/web/report-periods/p1")
     assert [cell.all_text() for cell in row.find_all("td")] == ["2026-11", "01/11/2026", "30/11/2026", "07/12/2026"]
-    assert [a.all_text() for a in html.one("nav").find_all("a")] == ["Trang chủ", "Cây đơn vị", "Báo cáo", "Nhật ký"]
+    assert [a.all_text() for a in html.one("nav").find_all("a")] == [
+        "Trang chủ",
+        "Cây đơn vị",
+        "Báo cáo",
+        "Tài khoản",
+        "Nhật ký",
+    ]
 
 
 def test_a_period_lists_its_reports_in_tree_order_with_their_state_and_how_complete_they_are(page: Page) -> None:

@@ -63,6 +63,7 @@ class Verifier:
     """Accepts the tokens in `valid`, answers "expired" for any other."""
 
     valid: set[str] = field(default_factory=lambda: {SESSION.access_token})
+    roles: frozenset[str] = frozenset({"local-admin"})
 
     async def verify(self, token: str) -> Principal:
         if token not in self.valid:
@@ -70,7 +71,7 @@ class Verifier:
         return Principal(
             subject="s",
             username="qthanoi",
-            roles=frozenset({"local-admin"}),
+            roles=self.roles,
             unit_path="/TCHQ/HQHN",
             token=token,
             claims={"name": "Quản trị Hà Nội"},
@@ -265,6 +266,34 @@ class WaitingReports:
         return workflow_pb2.ListWaitingResponse(to_send_total=3, to_approve_total=1)
 
 
+class Identity:
+    """Identity's REST API as the pages call it with the caller's token: the open account requests
+    (`items`, each with its step and whether it is the caller's) and the steps taken on them."""
+
+    def __init__(self) -> None:
+        self.items: list[dict[str, Any]] = []
+        self.asked: list[httpx.Request] = []
+        self.refusal: httpx.Response | None = None
+        self.down = False
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if self.down:
+            raise httpx.ConnectError("identity is down", request=request)
+        self.asked.append(request)
+        if request.method == "GET" and request.url.path == "/v1/account-requests":
+            limit = int(request.url.params.get("limit", "100"))
+            yours = sum(bool(item["yours"]) for item in self.items)
+            return httpx.Response(200, json={"items": self.items[:limit], "total": len(self.items), "yours": yours})
+        if request.method == "POST" and self.refusal is not None:
+            return self.refusal
+        if request.method == "POST" and request.url.path.startswith("/v1/account-requests/"):
+            return httpx.Response(200, json={"id": request.url.path.split("/")[3]})
+        return httpx.Response(404, json={"detail": {"code": "NOT_FOUND", "message": "Không có"}})
+
+    def client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url="http://identity.test", transport=httpx.MockTransport(self))
+
+
 @dataclass
 class Page:
     client: TestClient
@@ -276,11 +305,13 @@ class Page:
     search: Search
     quotas: Quotas
     reports: WaitingReports
+    identity: Identity
 
 
-@pytest.fixture
-def page() -> Iterator[Page]:
-    clock, keycloak, verifier, personnel, search, quotas, reports = (
+@contextmanager
+def pages_on_stand_ins() -> Iterator[Page]:
+    """The web pages on stand-in backends and Keycloak, no session yet."""
+    clock, keycloak, verifier, personnel, search, quotas, reports, identity = (
         Clock(),
         Keycloak(),
         Verifier(),
@@ -288,6 +319,7 @@ def page() -> Iterator[Page]:
         Search(),
         Quotas(),
         WaitingReports(),
+        Identity(),
     )
     cookies = SessionCookies(Fernet.generate_key().decode(), IDLE, clock=clock)
     http = httpx.AsyncClient(transport=httpx.MockTransport(keycloak))
@@ -301,10 +333,17 @@ def page() -> Iterator[Page]:
         quotas=quotas,
         record=Record(),
         report_assignments=reports,
+        identity=identity.client(),
         call_options=lambda token: {"metadata": (("authorization", f"Bearer {token}"),)},
     )
     with TestClient(app, base_url="http://gateway.test", follow_redirects=False) as client:
-        yield Page(client, cookies, clock, keycloak, verifier, personnel, search, quotas, reports)
+        yield Page(client, cookies, clock, keycloak, verifier, personnel, search, quotas, reports, identity)
+
+
+@pytest.fixture
+def page() -> Iterator[Page]:
+    with pages_on_stand_ins() as made:
+        yield made
 
 
 def set_cookies(cookies: SessionCookies, session: WebSession, *, secure: bool) -> tuple[dict[str, str], list[str]]:
@@ -334,7 +373,8 @@ def stand_in_pages(verifier: Any, **backends: Any) -> Iterator[TestClient]:
     app.state.web = WebState(cookies, WebClient(ISSUER, "qlcb-gateway", http), http, security_headers(ISSUER))
     app.state.verifier = verifier
     app.state.backends = SimpleNamespace(
-        **backends, call_options=lambda token: {"metadata": (("authorization", f"Bearer {token}"),)}
+        **{"identity": Identity().client(), **backends},
+        call_options=lambda token: {"metadata": (("authorization", f"Bearer {token}"),)},
     )
     with TestClient(app, base_url="http://gateway.test", follow_redirects=False) as client:
         logged_in(SimpleNamespace(client=client, cookies=cookies))  # type: ignore[arg-type]
@@ -591,6 +631,8 @@ def test_the_home_page_says_what_waits_in_the_callers_unit_and_lists_the_retirem
     assert parsed(home.text).one("a", id="reports-to-send").all_text() == "3 báo cáo phải gửi"
     assert parsed(home.text).one("a", id="reports-to-approve").all_text() == "1 báo cáo chờ duyệt"
     assert [request.limit for request in page.reports.asked] == [1], "the totals only"
+    assert page.client.get("/web/").text.count('id="account-requests"') == 1
+    assert parsed(home.text).one("a", id="account-requests").all_text() == "0 đề nghị cấp tài khoản chờ bạn xử lý"
     listed = page.client.get("/web/units/u1/retirements", params={"months": "12"})
     assert listed.status_code == 200
     assert listed.text.index("Trịnh Văn Hưu") < listed.text.index("Lý Văn Trí")

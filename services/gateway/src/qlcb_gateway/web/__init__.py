@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from qlcb_gateway.web import (
+    account_requests,
     audit,
     backups,
     decisions,
@@ -37,6 +38,7 @@ def install(app: FastAPI) -> None:
     app.include_router(audit.router)
     app.include_router(reports.router)
     app.include_router(backups.router)
+    app.include_router(account_requests.router)
     app.add_api_route("/", pages.root, include_in_schema=False)
     app.mount(PATH + "/static", StaticFiles(directory=STATIC), name="web-static")
     app.add_middleware(SecurityHeaders)

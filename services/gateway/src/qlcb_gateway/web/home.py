@@ -1,6 +1,7 @@
 """The home page of each tier, with what waits for the caller in their own unit and those below it
-(transfers to take in; for a unit's tiers, people reaching retirement age soon) and in the report
-workflow (reports to send, reports to approve), and the list of those retirements. Each waiting
+(transfers to take in; for a unit's tiers, people reaching retirement age soon), in the report
+workflow (reports to send, reports to approve) and in account requests (the steps that are the
+caller's), and the list of those retirements. Each waiting
 item is asked of the service that holds it with the caller's rights; one the caller may not see is
 left out."""
 
@@ -22,6 +23,7 @@ from qlcb_gateway.routes.record import RetirementDuePublic, retirements_due
 from qlcb_gateway.routes.report_workflow import waiting_reports
 from qlcb_gateway.routes.transfers import list_transfers
 from qlcb_gateway.schemas import TransferDirection, TransferStatus, UnitPublic
+from qlcb_gateway.web.account_requests import open_requests
 from qlcb_gateway.web.pages import SEX_LABELS, Visit, backends_of, render, signed_in
 from qlcb_gateway.web.session import PATH
 
@@ -41,11 +43,11 @@ class Waiting:
     retirements: int | None
     reports_to_send: int | None
     reports_to_approve: int | None
+    account_requests: int | None  # the steps of account requests that are the caller's to take
 
     def any(self) -> bool:
-        return any(
-            n is not None for n in (self.transfers, self.retirements, self.reports_to_send, self.reports_to_approve)
-        )
+        shown = (self.transfers, self.retirements, self.reports_to_send, self.reports_to_approve, self.account_requests)
+        return any(n is not None for n in shown)
 
 
 async def _own_unit(request: Request, principal: Principal) -> UnitPublic | None:
@@ -100,10 +102,14 @@ async def _waiting(request: Request, visit: Visit, unit: UnitPublic | None) -> W
         found = await waiting_reports(principal, backends_of(request), limit=1)
         return (found.to_send_total if sends else None), (found.to_approve_total if approves else None)
 
-    waiting_transfers, waiting_retirements, (to_send, to_approve) = await asyncio.gather(
-        transfers(), retirements(), reports()
+    async def account_requests() -> int | None:
+        found = await open_requests(request, visit, limit=1)
+        return None if found is None else int(found["yours"])
+
+    waiting_transfers, waiting_retirements, (to_send, to_approve), requests = await asyncio.gather(
+        transfers(), retirements(), reports(), account_requests()
     )
-    return Waiting(waiting_transfers, waiting_retirements, to_send, to_approve)
+    return Waiting(waiting_transfers, waiting_retirements, to_send, to_approve, requests)
 
 
 @router.get("/", name="web_home")

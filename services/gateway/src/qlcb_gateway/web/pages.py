@@ -133,6 +133,26 @@ class KeycloakDown(Exception):
     """Keycloak could not be reached to refresh or finish a login."""
 
 
+ACCOUNT_REQUEST_TIERS = (Tier.SYSTEM_ADMIN, Tier.LOCAL_ADMIN, Tier.LOCAL_OFFICER, Tier.UNIT_LEADER)
+"""The tiers that take part in account requests (identity lists requests to them alone)."""
+
+
+class BackendDown(Exception):
+    """A backend reached over HTTP (identity) did not answer: the page says the system cannot serve
+    it now (503), as for a gRPC backend that is unavailable."""
+
+
+async def identity_call(request: Request, visit: Visit, method: str, path: str, **sent: Any) -> httpx.Response:
+    """A call to identity's REST API with the caller's own token: identity decides as it does for
+    the caller's own client."""
+    try:
+        return await backends_of(request).identity.request(
+            method, path, headers={"Authorization": f"Bearer {visit.principal.token}"}, **sent
+        )
+    except httpx.TransportError as exc:
+        raise BackendDown from exc
+
+
 @dataclass(frozen=True)
 class Visit:
     """The logged-in caller of a page, and its session, renewed if its access token was refreshed."""
@@ -219,6 +239,7 @@ class Who:
     reads_audit: bool  # the navigation offers the audit trail
     reads_reports: bool  # and the reports
     runs_backups: bool  # and the backups
+    takes_account_requests: bool  # and the account requests
 
 
 def _vietnamese_name(claims: Mapping[str, Any]) -> str:
@@ -241,6 +262,7 @@ def who(principal: Principal) -> Who:
         reads_audit=may_at_all(principal, Section.AUDIT, Action.READ),
         reads_reports=may_at_all(principal, Section.REPORT_REGIMES, Action.READ),
         runs_backups=may_at_all(principal, Section.BACKUP, Action.OPERATE),
+        takes_account_requests=principal.has_any_role(ACCOUNT_REQUEST_TIERS),
     )
 
 
@@ -277,12 +299,13 @@ def install_error_pages(app: FastAPI) -> None:
     async def login_required(request: Request, _exc: Exception) -> Response:
         return login_redirect(request)
 
-    async def keycloak_down(request: Request, _exc: Exception) -> Response:
+    async def unavailable(request: Request, _exc: Exception) -> Response:
         return error_page(request, 503)
 
     app.add_exception_handler(grpc.aio.AioRpcError, grpc_error)
     app.add_exception_handler(LoginRequired, login_required)
-    app.add_exception_handler(KeycloakDown, keycloak_down)
+    app.add_exception_handler(KeycloakDown, unavailable)
+    app.add_exception_handler(BackendDown, unavailable)
 
 
 def shown_day(as_of: str) -> date | None:

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Query, Request, status
 
 from qlcb_identity import credentials
 from qlcb_identity.account_requests import service
@@ -13,6 +14,8 @@ from qlcb_identity.account_requests.schemas import (
     Credential,
     CredentialClaim,
     IssuedAccount,
+    OpenAccountRequest,
+    OpenAccountRequests,
     Rejection,
 )
 from qlcb_identity.audit import service as audit
@@ -88,6 +91,30 @@ async def issue(
         ),
     )
     return IssuedAccount(request=_public(issued), username=issued.username or "", delivered_to=delivered_to)
+
+
+@router.get("/account-requests")
+async def open_requests(
+    actor: Caller,
+    db: DatabaseDep,
+    limit: Annotated[int, Query(ge=1, le=500, description="Liệt kê nhiều nhất")] = 100,
+) -> OpenAccountRequests:
+    """Đề nghị cấp tài khoản đang xử lý trong phạm vi, hạn gần nhất trước, với bước tiếp theo và
+    việc tài khoản đang gọi được làm bước đó hay không."""
+    async with db.unit_of_work() as session:
+        found = await service.open_requests(session, actor=actor)
+    items = [
+        OpenAccountRequest.model_validate(
+            {
+                **_public(o.request).model_dump(),
+                "next_step": o.next_step,
+                "yours": o.yours,
+                "rejectable": o.rejectable,
+            }
+        )
+        for o in found[:limit]
+    ]
+    return OpenAccountRequests(items=items, total=len(found), yours=sum(o.yours for o in found))
 
 
 @router.get("/account-requests/overdue")

@@ -18,7 +18,18 @@ class RequestStatus(StrEnum):
     REJECTED = "rejected"  # Từ chối
 
 
+class Step(StrEnum):
+    CONSENT = "consent"  # Đồng ý (thủ trưởng đơn vị)
+    APPROVE = "approve"  # Phê duyệt
+    ISSUE = "issue"  # Cấp tài khoản
+
+
 OPEN = (RequestStatus.SUBMITTED, RequestStatus.CONSENTED, RequestStatus.APPROVED)
+NEXT_STEP = {
+    RequestStatus.SUBMITTED: Step.CONSENT,
+    RequestStatus.CONSENTED: Step.APPROVE,
+    RequestStatus.APPROVED: Step.ISSUE,
+}
 _IS_OPEN = "status IN ({})".format(", ".join(f"'{status.value}'" for status in OPEN))
 
 

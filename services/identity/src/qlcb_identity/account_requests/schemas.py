@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 from qlcb_common.identifiers import PERSONAL_ID_PATTERN, UNIT_PATH_PATTERN, anchored
 from qlcb_common.text import MultiLineText, SingleLineText
 from qlcb_common.tiers import Tier
+from qlcb_identity.account_requests.models import Step
 
 PHONE = r"^(0|\+84)[0-9]{9,10}$"
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -45,6 +46,18 @@ class AccountRequestPublic(BaseModel):
     submitted_at: datetime
     due_at: datetime = Field(description="Hạn xử lý: 3 ngày làm việc (R-ACC-5)")
     username: str | None
+
+
+class OpenAccountRequest(AccountRequestPublic):
+    next_step: Step = Field(description="Bước tiếp theo: consent (đồng ý), approve (phê duyệt), issue (cấp)")
+    yours: bool = Field(description="Tài khoản đang gọi được làm bước tiếp theo (kể cả quy tắc bốn mắt)")
+    rejectable: bool = Field(description="Tài khoản đang gọi được từ chối đề nghị")
+
+
+class OpenAccountRequests(BaseModel):
+    items: list[OpenAccountRequest] = Field(description="Soonest due first, at most the limit asked")
+    total: int = Field(description="Đề nghị đang xử lý trong phạm vi")
+    yours: int = Field(description="Trong đó, số đề nghị chờ tài khoản đang gọi xử lý")
 
 
 class Rejection(BaseModel):

@@ -4,11 +4,12 @@ import asyncio
 import hashlib
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from keycloak import KeycloakAdmin
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,7 +19,7 @@ from qlcb_common.text import clean
 from qlcb_common.tiers import Tier
 from qlcb_identity import credentials
 from qlcb_identity.account_requests import rules
-from qlcb_identity.account_requests.models import OPEN, AccountRequest, RequestStatus
+from qlcb_identity.account_requests.models import NEXT_STEP, OPEN, AccountRequest, RequestStatus, Step
 from qlcb_identity.account_requests.schemas import AccountRequestCreate
 from qlcb_identity.audit import service as audit
 from qlcb_identity.calendar import due_after_working_days
@@ -95,6 +96,23 @@ def _consented(request: AccountRequest) -> tuple[str | None, str | None]:
     return request.consented_by, request.consented_by_username
 
 
+STEP_NAMES = {Step.CONSENT: "đồng ý", Step.APPROVE: "phê duyệt", Step.ISSUE: "cấp"}
+
+
+def _require_step(actor: Principal, request: AccountRequest, step: Step) -> None:
+    """Who may take the step: the unit's head consents; an admin who may grant every tier asked
+    approves and issues; never someone who took an earlier step (001 Điều 8.1.b)."""
+    if step is Step.CONSENT:
+        rules.require_unit_head(actor, request.unit_path)
+        earlier = {"lập": _submitted(request)}
+    else:
+        rules.require_issuer(actor, request.unit_path, request.account_types)
+        earlier = {"lập": _submitted(request), "đồng ý": _consented(request)}
+        if step is Step.ISSUE:
+            earlier["phê duyệt"] = (request.approved_by, request.approved_by_username)
+    rules.require_distinct(actor, STEP_NAMES[step], earlier)
+
+
 def _expect(request: AccountRequest, status: RequestStatus) -> None:
     if request.status != status:
         raise FailedPrecondition(f"Đề nghị đang ở trạng thái {request.status}, cần {status}")
@@ -102,8 +120,7 @@ def _expect(request: AccountRequest, status: RequestStatus) -> None:
 
 async def consent(session: AsyncSession, *, actor: Principal, request_id: str) -> AccountRequest:
     request = await _open(session, request_id, lock=True)
-    rules.require_unit_head(actor, request.unit_path)
-    rules.require_distinct(actor, "đồng ý", {"lập": _submitted(request)})
+    _require_step(actor, request, Step.CONSENT)
     _expect(request, RequestStatus.SUBMITTED)
     before = _snapshot(request)
     request.status = RequestStatus.CONSENTED
@@ -122,8 +139,7 @@ async def consent(session: AsyncSession, *, actor: Principal, request_id: str) -
 
 async def approve(session: AsyncSession, *, actor: Principal, request_id: str) -> AccountRequest:
     request = await _open(session, request_id, lock=True)
-    rules.require_issuer(actor, request.unit_path, request.account_types)
-    rules.require_distinct(actor, "phê duyệt", {"lập": _submitted(request), "đồng ý": _consented(request)})
+    _require_step(actor, request, Step.APPROVE)
     _expect(request, RequestStatus.CONSENTED)
     before = _snapshot(request)
     request.status = RequestStatus.APPROVED
@@ -174,16 +190,7 @@ async def issue(
     racing to issue the same request cannot create two accounts: Keycloak refuses the second.
     """
     request = await _open(session, request_id, lock=True)
-    rules.require_issuer(actor, request.unit_path, request.account_types)
-    rules.require_distinct(
-        actor,
-        "cấp",
-        {
-            "lập": _submitted(request),
-            "đồng ý": _consented(request),
-            "phê duyệt": (request.approved_by, request.approved_by_username),
-        },
-    )
+    _require_step(actor, request, Step.ISSUE)
     _expect(request, RequestStatus.APPROVED)
     if request.holder_personal_id:
         # Typed by the requester: the account reads the record it names (the self tier), and a
@@ -224,12 +231,12 @@ async def issue(
     return request, delivered_to
 
 
-async def overdue(session: AsyncSession, *, actor: Principal, now: datetime) -> list[AccountRequest]:
-    """Open requests past their due date, inside the caller's scope (R-ACC-5)."""
+def _open_in_scope(actor: Principal, what: str) -> Select[AccountRequest]:
+    """Open requests inside the caller's scope, soonest due first."""
     # Requests name their holders (personal id, e-mail): only those who take part in them see them.
     if not actor.has_any_role((Tier.SYSTEM_ADMIN, *rules.REQUESTERS)):
-        raise PermissionDenied("Chỉ người lập, đồng ý, phê duyệt hoặc cấp tài khoản xem đề nghị quá hạn")
-    query = select(AccountRequest).where(AccountRequest.status.in_(OPEN), AccountRequest.due_at < now)
+        raise PermissionDenied(f"Chỉ người lập, đồng ý, phê duyệt hoặc cấp tài khoản xem {what}")
+    query = select(AccountRequest).where(AccountRequest.status.in_(OPEN))
     if not actor.has_any_role((Tier.SYSTEM_ADMIN,)):
         scope = actor.unit_path
         if not scope:
@@ -237,4 +244,44 @@ async def overdue(session: AsyncSession, *, actor: Principal, now: datetime) -> 
         query = query.where(
             or_(AccountRequest.unit_path == scope, AccountRequest.unit_path.startswith(scope + "/", autoescape=True))
         )
-    return list((await session.scalars(query.order_by(AccountRequest.due_at))).all())
+    return query.order_by(AccountRequest.due_at, AccountRequest.id)
+
+
+async def overdue(session: AsyncSession, *, actor: Principal, now: datetime) -> list[AccountRequest]:
+    """Open requests past their due date, inside the caller's scope (R-ACC-5)."""
+    query = _open_in_scope(actor, "đề nghị quá hạn").where(AccountRequest.due_at < now)
+    return list((await session.scalars(query)).all())
+
+
+@dataclass(frozen=True)
+class OpenRequest:
+    request: AccountRequest
+    next_step: Step
+    yours: bool
+    """Whether the caller may take the next step (the four-eyes rule included)."""
+    rejectable: bool
+
+
+async def open_requests(session: AsyncSession, *, actor: Principal) -> list[OpenRequest]:
+    """Every open request inside the caller's scope with its next step. Open requests are few by
+    nature (each is due within 3 working days), so they are read whole and the rules applied here,
+    the same rules the steps apply."""
+    found = (await session.scalars(_open_in_scope(actor, "đề nghị cấp tài khoản"))).all()
+    steps = [(r, NEXT_STEP[RequestStatus(r.status)]) for r in found]
+    return [OpenRequest(r, step, _may(actor, r, step), _may_reject(actor, r)) for r, step in steps]
+
+
+def _may_reject(actor: Principal, request: AccountRequest) -> bool:
+    try:
+        rules.require_issuer(actor, request.unit_path, request.account_types)
+    except PermissionDenied:
+        return False
+    return True
+
+
+def _may(actor: Principal, request: AccountRequest, step: Step) -> bool:
+    try:
+        _require_step(actor, request, step)
+    except PermissionDenied:
+        return False
+    return True
