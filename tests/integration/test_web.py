@@ -15,7 +15,9 @@ period, found among what waits on the home page, is filled, refused by field, se
 its reason, sent again and approved by the level above; another province's head is refused the page.
 The system admin backs up and drills from the backup page (after the suite's earlier tests have
 federated another agency into the realm) and asks a restore that it may not confirm itself; the
-sector's HR is refused the page.
+sector's HR is refused the page. A unit head consents, on the account requests page, to a request
+the system admin filed; that admin is not offered the approval (four-eyes) and rejects it, its
+reason required; a self-tier login is refused the page.
 Every page passes axe-core's WCAG 2.1 A/AA checks with no serious or critical violation (axe runs
 in the page, so the browser context bypasses the pages' CSP, which allows no script at all).
 
@@ -702,3 +704,64 @@ async def test_the_system_admin_backs_up_drills_and_asks_a_restore_that_a_second
         await officer.goto(f"{gateway}/web/backups")
         await _log_in(officer, system, "vutccb")
         await expect(officer.locator("h1")).to_have_text("Không có quyền", timeout=WAIT_MS)
+
+
+async def test_a_unit_head_consents_to_an_account_request_and_the_admin_who_filed_it_may_only_reject_it(
+    system: System,
+) -> None:
+    body = {
+        "holder_name": "Hồ Thị Tài Khoản",
+        "holder_email": f"tk.{unique_code('').lower()}@haiquan.example",
+        "unit_path": "/TCHQ/HQHCM",
+        "division": "Phòng Tổ chức cán bộ",
+        "position": "Chuyên viên",
+        "phone": "0912345678",
+        "account_types": ["local-officer"],
+        "reply_name": "Nguyễn Văn Quản",
+        "reply_unit": "Cục Công nghệ thông tin",
+        "reply_email": "quantri@haiquan.example",
+        "reply_phone": "0912345679",
+        "requester_name": "Nguyễn Văn Quản",
+    }
+    async with httpx.AsyncClient(
+        base_url=system.services.identity_url, headers={"Authorization": f"Bearer {system.token(ADMIN)}"}, timeout=60
+    ) as identity:
+        filed = await identity.post("/v1/account-requests", json=body)
+    assert filed.status_code == 201, filed.text
+    row_id = f"#request-{filed.json()['id']}"
+    gateway = system.gateway_url
+    async with chromium() as browser:
+        head = await (await browser.new_context(bypass_csp=True)).new_page()
+        await head.goto(f"{gateway}/web/")
+        await _log_in(head, system, "thutruong.hcm")
+        await expect(head.locator("#account-requests")).to_contain_text("đề nghị cấp tài khoản chờ bạn xử lý")
+        await head.locator("#account-requests").click()
+        await expect(head.locator("h1")).to_have_text("Đề nghị cấp tài khoản", timeout=WAIT_MS)
+        row = head.locator(row_id)
+        await expect(row).to_contain_text("Hồ Thị Tài Khoản")
+        await expect(row).to_contain_text("Chờ thủ trưởng đơn vị đồng ý")
+        await assert_accessible(head, shot="10-de-nghi-cap-tai-khoan")
+        await row.get_by_role("button", name="Đồng ý").click()
+        await expect(head.locator("#done")).to_have_text("Đã đồng ý đề nghị.", timeout=WAIT_MS)
+        await expect(row).to_contain_text("Chờ phê duyệt")
+        await expect(row).to_contain_text("Chờ người khác")
+
+        admin = await (await browser.new_context(bypass_csp=True)).new_page()
+        await admin.goto(f"{gateway}/web/account-requests")
+        await _log_in(admin, system, ADMIN)
+        filed_row = admin.locator(row_id)
+        await expect(filed_row).to_contain_text("Chờ phê duyệt", timeout=WAIT_MS)
+        await expect(filed_row.get_by_role("button", name="Phê duyệt")).to_have_count(0)
+        await filed_row.locator("summary").click()
+        await filed_row.get_by_role("button", name="Từ chối đề nghị").click()
+        await expect(admin.locator(f"{row_id} .error")).to_have_text("Bắt buộc nhập", timeout=WAIT_MS)
+        await assert_accessible(admin)
+        await admin.locator(row_id).get_by_label("Lý do từ chối").fill("Đơn vị đã có đủ cán bộ nhân sự")
+        await admin.locator(row_id).get_by_role("button", name="Từ chối đề nghị").click()
+        await expect(admin.locator("#done")).to_have_text("Đã từ chối đề nghị.", timeout=WAIT_MS)
+        await expect(admin.locator(row_id)).to_have_count(0)
+
+        plain = await (await browser.new_context(bypass_csp=True)).new_page()
+        await plain.goto(f"{gateway}/web/account-requests")
+        await _log_in(plain, system, "canbo.noibai")
+        await expect(plain.locator("h1")).to_have_text("Không có quyền", timeout=WAIT_MS)
