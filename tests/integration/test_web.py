@@ -649,11 +649,23 @@ async def test_a_unit_fills_and_sends_its_report_and_the_level_above_returns_the
         await _log_in(far, system, "thutruong.hcm")
         await expect(far.locator("h1")).to_have_text("Không có quyền", timeout=WAIT_MS)
         await expect(far.locator("main")).not_to_contain_text("Nguyễn Văn Hưu")
+        # The steps posted by hand with that head's own session and CSRF token: refused, nothing done.
+        await far.goto(f"{gateway}/web/")
+        csrf = await far.locator("input[name=csrf_token]").first.get_attribute("value")
+        async with api_client(gateway, system.token("vutccb")) as api:
+            period_id = opened.json()["period"]["id"]
+            [approved] = (await api.get(f"/v1/report-periods/{period_id}/assignments")).json()["items"]
+        for step in ("reopen", "return", "approve"):
+            forged = await far.request.post(
+                f"{gateway}/web/report-assignments/{approved['id']}/{step}",
+                form={"csrf_token": csrf or "", "reason": "Sửa hộ", "version": str(approved["version"])},
+                max_redirects=0,
+            )
+            assert forged.status in (403, 404), (step, forged.status)
 
     async with api_client(gateway, system.token("vutccb")) as api:
-        period_id = opened.json()["period"]["id"]
         [report] = (await api.get(f"/v1/report-periods/{period_id}/assignments")).json()["items"]
-    assert report["state"] == "approved"
+    assert (report["state"], report["version"]) == ("approved", approved["version"])
     assert report["values"] == {
         "so_bien_che": 12,
         "ty_le_nu": 42,
@@ -704,6 +716,20 @@ async def test_the_system_admin_backs_up_drills_and_asks_a_restore_that_a_second
         await officer.goto(f"{gateway}/web/backups")
         await _log_in(officer, system, "vutccb")
         await expect(officer.locator("h1")).to_have_text("Không có quyền", timeout=WAIT_MS)
+        # Posted by hand with the officer's own session and CSRF token: refused, no set nor drill made.
+        await officer.goto(f"{gateway}/web/")
+        csrf = await officer.locator("input[name=csrf_token]").first.get_attribute("value")
+        async with api_client(gateway, system.token(ADMIN)) as api:
+            before = [
+                {x["id"] for x in (await api.get(f"/v1/{listed}")).json()} for listed in ("backup-sets", "drills")
+            ]
+            for action in ("set", "drill"):
+                forged = await officer.request.post(
+                    f"{gateway}/web/backups/{action}", form={"csrf_token": csrf or ""}, max_redirects=0
+                )
+                assert forged.status == 403, (action, forged.status)
+            after = [{x["id"] for x in (await api.get(f"/v1/{listed}")).json()} for listed in ("backup-sets", "drills")]
+            assert after == before
 
 
 async def test_a_unit_head_consents_to_an_account_request_and_the_admin_who_filed_it_may_only_reject_it(
