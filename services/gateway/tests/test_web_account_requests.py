@@ -134,12 +134,20 @@ def test_a_form_without_the_sessions_token_or_of_an_unknown_step_is_refused(scre
     assert _posts(screen) == []
 
 
-def test_identity_down_is_said_plainly(screen: Page) -> None:
+def test_identity_down_is_said_plainly_and_the_home_page_shows_the_rest_of_what_waits(screen: Page) -> None:
     logged_in(screen)
     screen.identity.down = True
     down = screen.client.get("/web/account-requests")
     assert down.status_code == 503
     assert "Hệ thống tạm thời không phục vụ được" in down.text
+    home = screen.client.get("/web/")
+    assert home.status_code == 200
+    assert 'id="account-requests"' not in home.text
+    assert parsed(home.text).one("a", id="reports-to-send").all_text() == "3 báo cáo phải gửi"
+    screen.identity.down = False
+    screen.identity.refusal = httpx.Response(500, json={"detail": "boom"})
+    failed = screen.client.post("/web/account-requests/r1/consent", data={"csrf_token": _csrf(screen)})
+    assert failed.status_code == 503
 
 
 def test_a_tier_without_a_part_in_requests_is_neither_offered_nor_shown_the_page(screen: Page) -> None:

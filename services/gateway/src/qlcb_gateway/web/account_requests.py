@@ -20,6 +20,7 @@ from qlcb_gateway.routes.organisation import list_units
 from qlcb_gateway.web.pages import (
     ACCOUNT_REQUEST_TIERS,
     TIER_LABELS,
+    BackendDown,
     Visit,
     backends_of,
     error_page,
@@ -49,12 +50,15 @@ DONE = {
 
 
 async def open_requests(request: Request, visit: Visit, limit: int) -> dict[str, Any] | None:
-    """Identity's list of open requests in the caller's scope; None for a tier that takes no part."""
+    """Identity's list of open requests in the caller's scope; None for a tier that takes no part.
+    Raises BackendDown when identity cannot answer."""
     if not visit.principal.has_any_role(ACCOUNT_REQUEST_TIERS):
         return None
     answer = await identity_call(request, visit, "GET", "/v1/account-requests", params={"limit": limit})
     if answer.status_code == 403:
         return None
+    if answer.status_code >= 500:
+        raise BackendDown(f"identity answered {answer.status_code}")
     answer.raise_for_status()
     found: dict[str, Any] = answer.json()
     return found
@@ -157,7 +161,7 @@ async def account_request_step(request: Request, request_id: str, step: str) -> 
     if answer.status_code == 404:
         return error_page(request, 404)
     if answer.status_code >= 500:
-        answer.raise_for_status()
+        raise BackendDown(f"identity answered {answer.status_code}")
     if answer.status_code >= 400:
         faults = []
         for name, reason in _refusals(answer):

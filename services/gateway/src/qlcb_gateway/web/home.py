@@ -24,7 +24,7 @@ from qlcb_gateway.routes.report_workflow import waiting_reports
 from qlcb_gateway.routes.transfers import list_transfers
 from qlcb_gateway.schemas import TransferDirection, TransferStatus, UnitPublic
 from qlcb_gateway.web.account_requests import open_requests
-from qlcb_gateway.web.pages import SEX_LABELS, Visit, backends_of, render, signed_in
+from qlcb_gateway.web.pages import SEX_LABELS, BackendDown, Visit, backends_of, render, signed_in
 from qlcb_gateway.web.session import PATH
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
@@ -103,7 +103,10 @@ async def _waiting(request: Request, visit: Visit, unit: UnitPublic | None) -> W
         return (found.to_send_total if sends else None), (found.to_approve_total if approves else None)
 
     async def account_requests() -> int | None:
-        found = await open_requests(request, visit, limit=1)
+        try:
+            found = await open_requests(request, visit, limit=1)
+        except BackendDown:
+            return None  # the rest of what waits is still worth showing; the requests page says 503
         return None if found is None else int(found["yours"])
 
     waiting_transfers, waiting_retirements, (to_send, to_approve), requests = await asyncio.gather(
