@@ -34,7 +34,11 @@ chain and verifies it (`audit_chain`), and prints that section; it writes no fil
 
 `python -m bench --only reports` starts PostgreSQL (and Keycloak, NATS), loads a unit tree into a
 scratch database of reports' schema, opens periods and counts the sector's completeness
-(`report_workflow`), and prints that section; it writes no file."""
+(`report_workflow`), and prints that section; it writes no file.
+
+`python -m bench --only web [--people N --units N]` loads the people as `--only search` does, logs the
+system admin in through the web pages' own login, and times the staff lists and record pages beside the
+REST calls they make (`web_pages`); it prints that section and writes no file."""
 
 from __future__ import annotations
 
@@ -159,6 +163,11 @@ async def _run(only: str | None, sizes: run.Sizes, command: str) -> str:
         if only == "backup":
             _step(f"backup: loading {people:,} people, then backup and restore beside pg_dump / pg_restore")
             return await run.backup_and_restore(services, sizes.record_read, run_dir / "bench-backup")
+        if only == "web":
+            _step(f"web pages: loading {people:,} people, then asking staff lists and record pages")
+            return report.web_pages_report(
+                await run.web_pages_alone(services, ("quantri", passwords["quantri"]), admin_token, sizes)
+            )
         if only == "record":
             _step(f"whole records: loading {people:,} people, then reading and writing")
             return report.record_report(await run.whole_records(services, admin_token, sizes.record_read))
@@ -207,7 +216,19 @@ def main() -> None:
     )
     parser.add_argument(
         "--only",
-        choices=["grpc", "record", "search", "export", "audit", "import", "resume", "reports", "backup", "statistics"],
+        choices=[
+            "grpc",
+            "record",
+            "search",
+            "export",
+            "audit",
+            "import",
+            "resume",
+            "reports",
+            "backup",
+            "statistics",
+            "web",
+        ],
         help="run only these benchmarks and print them",
     )
     parser.add_argument(

@@ -21,6 +21,7 @@ from bench import (
     resume,
     search,
     token_verify,
+    web_pages,
 )
 from bench import (
     statistics as statistics_model,
@@ -652,6 +653,40 @@ def report_workflow_section(result: report_workflow.Result) -> list[str]:
 def resume_report(printed: resume.Result) -> str:
     """`python -m bench --only resume`: the resume section, over people loaded for it."""
     return "\n".join(resume_section(printed, loaded_here=True))
+
+
+def web_pages_report(result: web_pages.Result) -> str:
+    """`python -m bench --only web`: the web pages' time to first byte beside their REST calls."""
+    loaded, sizes = result.loaded, result.sizes
+    staff_ratio = result.staff_page.p95_ms / result.staff_rest.p95_ms
+    record_ratio = result.record_page.p95_ms / result.record_rest.p95_ms
+    return "\n".join(
+        [
+            "## Web pages: server time to first byte",
+            "",
+            f"Run of {datetime.now(UTC):%Y-%m-%d %H:%M} UTC over {loaded.people:,} people in {loaded.units:,} units, "
+            "loaded for this benchmark by `bench/record_read.py`'s loader (`python -m bench --only web`, "
+            "`bench/web_pages.py`). The system admin logged in through the pages' own login (Keycloak's form), "
+            f"then {sizes.pages:,} staff lists and as many record pages were asked one after the other after "
+            f"{sizes.warmup:,} of each: a unit's staff list (`/web/units/{{id}}`, its first page of 25 people) "
+            "beside the REST search the page makes (`GET /v1/persons?unit_id=…&page_size=25`), and a person's record "
+            "page (`/web/persons/{id}`) beside the whole record it reads (`GET /v1/persons/{id}/record`), each page "
+            "with the session's cookie (Keycloak asked whether the session stands, then the backends, then the "
+            "template rendered), each REST call with the same account's token. Time to first byte of the body, "
+            f"as the client saw it. Pages averaged {result.staff_kilobytes:.0f} KB (staff list) and "
+            f"{result.record_kilobytes:.0f} KB (record); every staff page listed people of its unit and every "
+            "record page named its person. The machine's load average (1 minute) was "
+            f"{result.load_average[0]:.1f} when the pages began and {result.load_average[1]:.1f} when they ended.",
+            "",
+            "| page | page p50 / p95 ms | its REST call p50 / p95 ms | ratio, p95 |",
+            "|---|---|---|---|",
+            f"| staff list (25 people) | {result.staff_page.p50_ms:.1f} / {result.staff_page.p95_ms:.1f} "
+            f"| {result.staff_rest.p50_ms:.1f} / {result.staff_rest.p95_ms:.1f} | {staff_ratio:.2f} |",
+            f"| record page | {result.record_page.p50_ms:.1f} / {result.record_page.p95_ms:.1f} "
+            f"| {result.record_rest.p50_ms:.1f} / {result.record_rest.p95_ms:.1f} | {record_ratio:.2f} |",
+            "",
+        ]
+    )
 
 
 def grpc_report(verify: token_verify.Result, calls: grpc_call.Result) -> str:

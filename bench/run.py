@@ -28,6 +28,7 @@ from bench import (
     search,
     statistics,
     token_verify,
+    web_pages,
 )
 from qlcb_devstack.accounts import Account, ensure_user, password_token
 from qlcb_devstack.stack import Infra, ServiceStack
@@ -51,6 +52,7 @@ class Sizes:
     resume: resume.Sizes = field(default_factory=resume.Sizes)
     report_workflow: report_workflow.Sizes = field(default_factory=report_workflow.Sizes)
     statistics: statistics.Sizes = field(default_factory=statistics.Sizes)
+    web_pages: web_pages.Sizes = field(default_factory=web_pages.Sizes)
 
 
 FULL = Sizes()
@@ -68,6 +70,7 @@ SMOKE = Sizes(
     imports=import_rows.SMOKE,
     report_workflow=report_workflow.SMOKE,
     statistics=statistics.SMOKE,
+    web_pages=web_pages.SMOKE,
 )
 
 
@@ -267,6 +270,29 @@ async def resumes_alone(
     dsn = _personnel_dsn(services)
     loaded = await record_read.load_in_child(dsn, record_sizes.people, record_sizes.units)
     return await resume.measure(services.gateway_url, admin_token, dsn, loaded, sizes)
+
+
+async def web_pages_of(
+    services: ServiceStack,
+    credentials: tuple[str, str],
+    admin_token: Callable[[], str],
+    loaded: record_read.Loaded,
+    sizes: web_pages.Sizes,
+) -> web_pages.Result:
+    """Staff lists and record pages of the people the whole-record benchmark `loaded`."""
+    return await web_pages.measure(
+        services.gateway_url, credentials, admin_token, _personnel_dsn(services), loaded, sizes
+    )
+
+
+async def web_pages_alone(
+    services: ServiceStack, credentials: tuple[str, str], admin_token: Callable[[], str], sizes: Sizes
+) -> web_pages.Result:
+    """`--only web`: the whole-record benchmark's loader, then the staff lists and record pages beside
+    their REST calls. Personnel's database must hold nothing yet."""
+    dsn = _personnel_dsn(services)
+    loaded = await record_read.load_in_child(dsn, sizes.record_read.people, sizes.record_read.units)
+    return await web_pages_of(services, credentials, admin_token, loaded, sizes.web_pages)
 
 
 async def backup_and_restore(services: ServiceStack, record_sizes: record_read.Sizes, work_dir: Path) -> str:

@@ -37,6 +37,7 @@ from bench import (
     search,
     statistics,
     token_verify,
+    web_pages,
 )
 from qlcb_devstack.nats import NatsServer
 from qlcb_devstack.ports import StackPorts
@@ -208,6 +209,16 @@ async def printed(
 ) -> resume.Result:
     """Resumes of people the whole-record benchmark loaded, as `make bench` prints them (after the exports)."""
     return await run.resumes(record_stack, lambda: system.token(ADMIN), whole.loaded, SIZES.resume)
+
+
+@pytest.fixture(scope="module")
+async def paged(
+    system: System, record_stack: ServiceStack, whole: record_read.Result, printed: resume.Result
+) -> web_pages.Result:
+    """Staff lists and record pages of the people the whole-record benchmark loaded, as `python -m bench
+    --only web` asks them (after the resumes)."""
+    credentials = (ADMIN, system.passwords[ADMIN])
+    return await run.web_pages_of(record_stack, credentials, lambda: system.token(ADMIN), whole.loaded, SIZES.web_pages)
 
 
 # What a user of each benchmark would notice.
@@ -393,6 +404,18 @@ def test_resumes_are_printed_through_the_gateway_beside_raw_sql_and_bare_reportl
         assert _shown(row["p50 ms"]) > 0
         assert _shown(row["p95 ms"]) >= _shown(row["p50 ms"])
     _shown(rows[0]["ratio to raw, p95"])
+
+
+def test_web_pages_are_timed_to_their_first_byte_beside_the_rest_calls_they_make(paged: web_pages.Result) -> None:
+    pages = SIZES.web_pages.pages
+    assert paged.checked == {"staff pages": pages, "record pages": pages}
+    _ratio(paged.staff_page.p95_ms, paged.staff_rest.p95_ms)
+    _ratio(paged.record_page.p95_ms, paged.record_rest.p95_ms)
+    rows = _table(report.web_pages_report(paged).splitlines(), "page")
+    assert [row["page"] for row in rows] == ["staff list (25 people)", "record page"]
+    for row in rows:
+        assert len(_figures(row["page p50 / p95 ms"])) == 2
+        _shown(row["ratio, p95"])
 
 
 def test_the_audit_chain_is_verified_beside_a_raw_cursor_and_a_changed_entry_is_named(
