@@ -160,7 +160,14 @@ def test_personnels_refusal_is_said_by_the_field_it_names(page: Page) -> None:
 
 def test_only_a_tier_that_reads_the_trail_is_offered_it(page: Page) -> None:
     nav = parsed(page.client.get("/web/audit").text).one("nav", **{"aria-label": "Chính"})
-    assert [a.all_text() for a in nav.find_all("a")] == ["Trang chủ", "Cây đơn vị", "Báo cáo", "Tài khoản", "Nhật ký"]
+    assert [a.all_text() for a in nav.find_all("a")] == [
+        "Trang chủ",
+        "Cây đơn vị",
+        "Báo cáo",
+        "Tài khoản",
+        "Ủy quyền",
+        "Nhật ký",
+    ]
     page.verifier.roles = frozenset({"local-officer"})
     assert page.client.get("/web/audit").status_code == 403
     assert len(page.audit.asked) == 1

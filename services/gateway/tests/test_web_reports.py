@@ -238,6 +238,7 @@ def test_the_regimes_are_listed_with_their_periods_and_the_navigation_offers_the
         "Cây đơn vị",
         "Báo cáo",
         "Tài khoản",
+        "Ủy quyền",
         "Nhật ký",
     ]
 

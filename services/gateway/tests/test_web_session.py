@@ -268,10 +268,12 @@ class WaitingReports:
 
 class Identity:
     """Identity's REST API as the pages call it with the caller's token: the open account requests
-    (`items`, each with its step and whether it is the caller's) and the steps taken on them."""
+    (`items`, each with its step and whether it is the caller's) and the steps taken on them; the
+    delegations in force, a grant (answered as made) and a revocation."""
 
     def __init__(self) -> None:
         self.items: list[dict[str, Any]] = []
+        self.delegations: list[dict[str, Any]] = []
         self.asked: list[httpx.Request] = []
         self.refusal: httpx.Response | None = None
         self.down = False
@@ -284,8 +286,14 @@ class Identity:
             limit = int(request.url.params.get("limit", "100"))
             yours = sum(bool(item["yours"]) for item in self.items)
             return httpx.Response(200, json={"items": self.items[:limit], "total": len(self.items), "yours": yours})
-        if request.method == "POST" and self.refusal is not None:
+        if request.method in ("POST", "DELETE") and self.refusal is not None:
             return self.refusal
+        if request.url.path == "/v1/delegations":
+            if request.method == "GET":
+                return httpx.Response(200, json=self.delegations)
+            return httpx.Response(201, json={"id": "d-new", **json.loads(request.content)})
+        if request.method == "DELETE" and request.url.path.startswith("/v1/delegations/"):
+            return httpx.Response(200, json={"id": request.url.path.rsplit("/", 1)[1]})
         if request.method == "POST" and request.url.path.startswith("/v1/account-requests/"):
             return httpx.Response(200, json={"id": request.url.path.split("/")[3]})
         return httpx.Response(404, json={"detail": {"code": "NOT_FOUND", "message": "Không có"}})

@@ -13,6 +13,7 @@ from qlcb_gateway.web import (
     audit,
     backups,
     decisions,
+    delegations,
     downloads,
     entry_form,
     entry_history,
@@ -39,6 +40,7 @@ def install(app: FastAPI) -> None:
     app.include_router(reports.router)
     app.include_router(backups.router)
     app.include_router(account_requests.router)
+    app.include_router(delegations.router)
     app.add_api_route("/", pages.root, include_in_schema=False)
     app.mount(PATH + "/static", StaticFiles(directory=STATIC), name="web-static")
     app.add_middleware(SecurityHeaders)

@@ -137,6 +137,10 @@ ACCOUNT_REQUEST_TIERS = (Tier.SYSTEM_ADMIN, Tier.LOCAL_ADMIN, Tier.LOCAL_OFFICER
 """The tiers that take part in account requests (identity lists requests to them alone)."""
 
 
+DELEGATION_READERS = (Tier.SYSTEM_ADMIN, Tier.SECTOR_HR, Tier.SECTOR_VIEWER)
+"""The tiers identity lists every delegation to; a unit's working accounts see those to their unit."""
+
+
 class BackendDown(Exception):
     """A backend reached over HTTP (identity) did not answer: the page says the system cannot serve
     it now (503), as for a gRPC backend that is unavailable."""
@@ -240,6 +244,7 @@ class Who:
     reads_reports: bool  # and the reports
     runs_backups: bool  # and the backups
     takes_account_requests: bool  # and the account requests
+    reads_delegations: bool  # and the delegations
 
 
 def _vietnamese_name(claims: Mapping[str, Any]) -> str:
@@ -263,6 +268,8 @@ def who(principal: Principal) -> Who:
         reads_reports=may_at_all(principal, Section.REPORT_REGIMES, Action.READ),
         runs_backups=may_at_all(principal, Section.BACKUP, Action.OPERATE),
         takes_account_requests=principal.has_any_role(ACCOUNT_REQUEST_TIERS),
+        reads_delegations=principal.has_any_role(DELEGATION_READERS)
+        or (bool(principal.unit_path) and may_at_all(principal, Section.UNIT, Action.READ)),
     )
 
 
