@@ -17,7 +17,9 @@ The system admin backs up and drills from the backup page (after the suite's ear
 federated another agency into the realm) and asks a restore that it may not confirm itself; the
 sector's HR is refused the page. A unit head consents, on the account requests page, to a request
 the system admin filed; that admin is not offered the approval (four-eyes) and rejects it, its
-reason required; a self-tier login is refused the page.
+reason required; a self-tier login is refused the page. The sector's HR grants Hà Nội's personnel
+officers a delegation over a team (refused first without a tier ticked), Hà Nội's admin sees it
+without a revocation, and it is revoked.
 Every page passes axe-core's WCAG 2.1 A/AA checks with no serious or critical violation (axe runs
 in the page, so the browser context bypasses the pages' CSP, which allows no script at all).
 
@@ -791,3 +793,47 @@ async def test_a_unit_head_consents_to_an_account_request_and_the_admin_who_file
         await plain.goto(f"{gateway}/web/account-requests")
         await _log_in(plain, system, "canbo.noibai")
         await expect(plain.locator("h1")).to_have_text("Không có quyền", timeout=WAIT_MS)
+
+
+async def test_the_sector_hr_grants_a_delegation_the_unit_sees_and_revokes_it(
+    system: System, hanoi_and_hcm: dict[str, Any]
+) -> None:
+    team = hanoi_and_hcm["team"]
+    gateway = system.gateway_url
+    async with chromium() as browser:
+        page = await (await browser.new_context(bypass_csp=True)).new_page()
+        await page.goto(f"{gateway}/web/")
+        await _log_in(page, system, "vutccb")
+        await page.get_by_role("navigation", name="Chính").get_by_role("link", name="Ủy quyền").click()
+        await expect(page.locator("h1")).to_have_text("Ủy quyền", timeout=WAIT_MS)
+        grant = page.locator("#grant")
+        await grant.get_by_label("Mã đơn vị được ủy quyền").fill("HQHN")
+        await grant.get_by_label("Mã đơn vị có hồ sơ được ủy quyền (cả cây đơn vị)").fill(team["code"])
+        await grant.get_by_label("Đào tạo, bồi dưỡng").check()
+        await grant.get_by_label("Xem", exact=True).check()
+        await grant.get_by_label("Hiệu lực từ ngày").fill(date.today().isoformat())
+        await grant.get_by_label("Căn cứ ủy quyền (số, ngày quyết định)").fill("Quyết định 21/QĐ-TCHQ")
+        await grant.get_by_role("button", name="Ủy quyền").click()
+        await expect(page.locator("#f-tiers-error")).to_have_text("Chọn ít nhất một", timeout=WAIT_MS)
+        await assert_accessible(page)
+        await page.locator("#grant").get_by_label("Cán bộ nhân sự đơn vị").check()
+        await page.locator("#grant").get_by_role("button", name="Ủy quyền").click()
+        await expect(page.locator("#done")).to_have_text("Đã ủy quyền.", timeout=WAIT_MS)
+        granted = page.locator("tr", has_text="Quyết định 21/QĐ-TCHQ")
+        await expect(granted).to_contain_text(f"Cây đơn vị {team['name']}")
+        await expect(granted).to_contain_text("Cán bộ nhân sự đơn vị")
+        await assert_accessible(page, shot="11-uy-quyen")
+
+        unit = await (await browser.new_context(bypass_csp=True)).new_page()
+        await unit.goto(f"{gateway}/web/delegations")
+        await _log_in(unit, system, "qthanoi")
+        seen = unit.locator("tr", has_text="Quyết định 21/QĐ-TCHQ")
+        await expect(seen).to_contain_text("Đào tạo, bồi dưỡng", timeout=WAIT_MS)
+        await expect(seen.get_by_role("button")).to_have_count(0)
+        await expect(unit.locator("#grant")).to_have_count(0)
+
+        await granted.get_by_role("button", name="Thu hồi").click()
+        await expect(page.locator("#done")).to_have_text("Đã thu hồi ủy quyền.", timeout=WAIT_MS)
+        await expect(page.locator("tr", has_text="Quyết định 21/QĐ-TCHQ")).to_have_count(0)
+        await unit.reload()
+        await expect(unit.locator("tr", has_text="Quyết định 21/QĐ-TCHQ")).to_have_count(0)
