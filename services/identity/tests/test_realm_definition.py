@@ -155,3 +155,14 @@ def test_the_development_overlay_adds_the_cli_client_and_local_addresses() -> No
         k: v for k, v in production["qlcb-gateway"].items() if k not in ("redirectUris", "webOrigins")
     }
     assert load(REALM_FILE, [DEV_OVERLAY]).service_accounts == load(REALM_FILE).service_accounts
+
+
+DEV_HASHING = " and hashAlgorithm(pbkdf2-sha256) and hashIterations(1000)"
+
+
+def test_the_development_overlay_keeps_the_password_rules_and_only_hashes_cheaper() -> None:
+    """ADR 0034: the same rules as production, which the tests check, with a hash that costs a
+    millisecond instead of argon2's tenth of a second at every login of `make up` and the suite."""
+    production = load(REALM_FILE).payload["passwordPolicy"]
+    assert "hashAlgorithm" not in production, "production keeps Keycloak's default (argon2)"
+    assert load(REALM_FILE, [DEV_OVERLAY]).payload["passwordPolicy"] == production + DEV_HASHING
