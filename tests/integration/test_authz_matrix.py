@@ -841,6 +841,11 @@ async def _read_catalog(p: Probe) -> httpx.Response:
     return await p.api.get("/v1/catalogs/ranks")
 
 
+@operation("GET", "/v1/statistics", "catalog.read")
+async def _statistics_forms(p: Probe) -> httpx.Response:
+    return await p.api.get("/v1/statistics")
+
+
 @operation("GET", "/v1/decision-kinds", "catalog.read")
 async def _decision_kinds(p: Probe) -> httpx.Response:
     return await p.api.get("/v1/decision-kinds")

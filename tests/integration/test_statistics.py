@@ -347,6 +347,27 @@ async def test_a_transfer_a_retirement_a_rank_change_and_a_past_correction_move_
         await eventually(moved, lambda found: found == expected, timeout=60, what="the four changes in BM01")
 
 
+async def test_the_forms_listed_are_those_reports_fills_each_as_it_answers(system: System) -> None:
+    """The list a page offers: every layout reports holds, in code order, each named and kinded as the
+    form itself answers; a login of the narrowest tier gets the list too (it is a catalog)."""
+    async with api_client(system.gateway_url, system.token(ADMIN)) as api:
+        listed = await api.get("/v1/statistics")
+        assert listed.status_code == 200, listed.text
+        items = listed.json()["items"]
+        assert [f["form"] for f in items] == ["BIENDONG", "BM01", "BM02", "BM03", "BM04"]
+        for summary in items:
+            form = await api.get(f"/v1/statistics/{summary['form']}", params={"unit": system.root_unit_id})
+            assert form.status_code == 200, form.text
+            answered = form.json()
+            assert (summary["title"], summary["kind"], summary["designation"]) == (
+                answered["title"],
+                answered["kind"],
+                answered["designation"],
+            )
+    async with api_client(system.gateway_url, system.token("canbo.noibai")) as own:
+        assert (await own.get("/v1/statistics")).json() == listed.json()
+
+
 async def test_bad_input_is_refused_naming_what_is_wrong(system: System) -> None:
     async with api_client(system.gateway_url, system.token(ADMIN)) as api:
         unit = await _unit(api, system.unit_ids["HQHN"], "Phòng kiểm tra đầu vào")

@@ -19,7 +19,9 @@ sector's HR is refused the page. A unit head consents, on the account requests p
 the system admin filed; that admin is not offered the approval (four-eyes) and rejects it, its
 reason required; a self-tier login is refused the page. The sector's HR grants Hà Nội's personnel
 officers a delegation over a team (refused first without a tier ticked), Hà Nội's admin sees it
-without a revocation, and it is revoked.
+without a revocation, and it is revoked. Hà Nội's admin opens the statistics on its own unit's BM01,
+asks it for a team, follows the count of its women to exactly them and on to a record, and is told
+beside the day's box that a day after today has no figures.
 Every page passes axe-core's WCAG 2.1 A/AA checks with no serious or critical violation (axe runs
 in the page, so the browser context bypasses the pages' CSP, which allows no script at all).
 
@@ -44,7 +46,7 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 from qlcb_devstack.accounts import Account, ensure_user
 from qlcb_devstack.demo import DEMO_PASSWORD
 from qlcb_devstack.state import state_dir
-from tests.support import System, api_client, person_body, unique_code, wait_for_headcount
+from tests.support import System, api_client, eventually, person_body, unique_code, wait_for_headcount
 
 pytestmark = pytest.mark.integration
 
@@ -837,3 +839,59 @@ async def test_the_sector_hr_grants_a_delegation_the_unit_sees_and_revokes_it(
         await expect(page.locator("tr", has_text="Quyết định 21/QĐ-TCHQ")).to_have_count(0)
         await unit.reload()
         await expect(unit.locator("tr", has_text="Quyết định 21/QĐ-TCHQ")).to_have_count(0)
+
+
+async def test_a_local_admin_reads_bm01_follows_a_count_to_the_people_it_counts_and_draws_a_column(
+    system: System,
+) -> None:
+    gateway = system.gateway_url
+    async with api_client(gateway, system.token(ADMIN)) as api:
+        team = await _unit(api, system.unit_ids["HQHN"], "Đội thống kê trang web")
+        await _person(api, team["id"], "Phạm Thị Lan")
+        await _person(api, team["id"], "Ngô Thị Hoa", born="1992-02-14")
+        man = await api.post("/v1/persons", json=person_body(team["id"], "Vũ Văn Nam", sex="male"))
+        assert man.status_code == 201, man.text
+
+        async def counted() -> int:
+            response = await api.get("/v1/statistics/BM01", params={"unit": team["id"]})
+            if response.status_code != 200:
+                return -1
+            form = response.json()
+            headcount = [c["key"] for c in form["columns"]].index("headcount")
+            return int(form["rows"][0]["cells"][headcount])
+
+        await eventually(counted, lambda n: n == 3, timeout=60, what="reports' statistics to count the team")
+    async with chromium() as browser:
+        page = await (await browser.new_context(bypass_csp=True)).new_page()
+        await page.goto(f"{gateway}/web/")
+        await _log_in(page, system, "qthanoi")
+        await page.get_by_role("navigation", name="Chính").get_by_role("link", name="Thống kê").click()
+        await expect(page.locator("#form-unit")).to_contain_text("Cục Hải quan thành phố Hà Nội", timeout=WAIT_MS)
+        await expect(page.locator("#form-day")).to_have_text(date.today().strftime("%d/%m/%Y"))
+        await assert_accessible(page, shot="12-thong-ke")
+
+        await page.get_by_label("Đơn vị (gồm các đơn vị trực thuộc)").select_option(value=team["id"])
+        await page.get_by_role("button", name="Lập biểu").click()
+        await expect(page.locator("#form-unit")).to_contain_text(team["name"], timeout=WAIT_MS)
+        total = page.locator("#row-total")
+        await expect(total.locator("td[data-column=headcount]")).to_have_text("3 Công chức hiện có, Tổng số")
+        await expect(page.locator("#chart rect")).to_have_count(1)
+        await total.locator("td[data-column=women] a").click()
+        await expect(page.locator("h1")).to_have_text("Trong đó: Nữ — Tổng số", timeout=WAIT_MS)
+        await expect(page.locator("#listed-total")).to_have_text("2")
+        people = page.locator("table#people")
+        await expect(people).to_contain_text("Phạm Thị Lan")
+        await expect(people).to_contain_text("Ngô Thị Hoa")
+        await expect(people).not_to_contain_text("Vũ Văn Nam")
+        await assert_accessible(page)
+        await people.get_by_role("link", name="Phạm Thị Lan").click()
+        await expect(page.locator("h1")).to_contain_text("Phạm Thị Lan", timeout=WAIT_MS)
+
+        await page.go_back()
+        await page.get_by_role("link", name=re.compile("^← BM01")).click()
+        tomorrow = (date.today() + timedelta(days=1)).isoformat()
+        await page.get_by_label("Số liệu tại ngày (bỏ trống: hôm nay)").fill(tomorrow)
+        await page.get_by_role("button", name="Lập biểu").click()
+        await expect(page.locator("#f-as_of-error")).to_contain_text("sau hôm nay", timeout=WAIT_MS)
+        await expect(page.locator("#form-table")).to_have_count(0)
+        await assert_accessible(page)

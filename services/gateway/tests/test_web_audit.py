@@ -164,6 +164,7 @@ def test_only_a_tier_that_reads_the_trail_is_offered_it(page: Page) -> None:
         "Trang chủ",
         "Cây đơn vị",
         "Báo cáo",
+        "Thống kê",
         "Tài khoản",
         "Ủy quyền",
         "Nhật ký",

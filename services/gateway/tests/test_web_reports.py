@@ -237,6 +237,7 @@ def test_the_regimes_are_listed_with_their_periods_and_the_navigation_offers_the
         "Trang chủ",
         "Cây đơn vị",
         "Báo cáo",
+        "Thống kê",
         "Tài khoản",
         "Ủy quyền",
         "Nhật ký",

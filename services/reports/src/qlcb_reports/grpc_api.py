@@ -18,6 +18,7 @@ from qlcb_common.tiers import Tier
 from qlcb_reports.headcount import service as headcounts
 from qlcb_reports.statistics import generations
 from qlcb_reports.statistics import service as statistics
+from qlcb_reports.statistics.forms import forms
 from qlcb_reports.statistics.models import StatGeneration
 
 Context = Any
@@ -53,6 +54,22 @@ class ReportsServicer(reports_pb2_grpc.ReportsServiceServicer):
         async with self._db.unit_of_work() as session:
             processed = await session.scalar(select(func.count()).select_from(self._inbox.table))
         return reports_pb2.GetProjectionStatusResponse(events_processed=int(processed or 0))
+
+    async def ListStatisticsForms(
+        self, request: reports_pb2.ListStatisticsFormsRequest, context: Context
+    ) -> reports_pb2.ListStatisticsFormsResponse:
+        return reports_pb2.ListStatisticsFormsResponse(
+            forms=[
+                reports_pb2.StatisticsFormSummary(
+                    form=form.code,
+                    title=form.title,
+                    designation=form.designation,
+                    legal_basis=form.legal_basis,
+                    kind=form.kind,
+                )
+                for _code, form in sorted(forms().items())
+            ]
+        )
 
     async def GetStatisticsForm(
         self, request: reports_pb2.GetStatisticsFormRequest, context: Context

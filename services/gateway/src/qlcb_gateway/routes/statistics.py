@@ -30,6 +30,18 @@ UnitQuery = Annotated[
 AsOfQuery = Annotated[str, Query(max_length=10, description="Số liệu tại ngày (YYYY-MM-DD); bỏ trống: hôm nay")]
 
 
+class StatisticsFormSummary(BaseModel):
+    form: str = Field(description="Mã biểu (BM01…), như hỏi biểu")
+    title: str
+    designation: str = Field(description='Ký hiệu biểu in ở góc trên ("Biểu mẫu BM01/BNV"); trống nếu biểu không có')
+    legal_basis: str
+    kind: Literal["counts", "list", "events"]
+
+
+class StatisticsForms(BaseModel):
+    items: list[StatisticsFormSummary]
+
+
 class StatisticsColumnPublic(BaseModel):
     key: str
     label: str
@@ -113,6 +125,28 @@ def _generation(message: reports_pb2.StatisticsGeneration) -> StatisticsGenerati
         switched_at=message.switched_at or None,
         requested_by=message.requested_by,
     )
+
+
+async def form_summaries(principal: Caller, backends: BackendsDep) -> list[StatisticsFormSummary]:
+    response = await backends.reports.ListStatisticsForms(
+        reports_pb2.ListStatisticsFormsRequest(), **backends.call_options(principal.token)
+    )
+    return [
+        StatisticsFormSummary(
+            form=f.form,
+            title=f.title,
+            designation=f.designation,
+            legal_basis=f.legal_basis,
+            kind=f.kind,
+        )
+        for f in response.forms
+    ]
+
+
+@router.get("")
+async def list_forms(principal: Caller, backends: BackendsDep) -> StatisticsForms:
+    """Các biểu thống kê theo mẫu mà hệ thống lập được (mẫu biểu là dữ liệu), theo thứ tự mã."""
+    return StatisticsForms(items=await form_summaries(principal, backends))
 
 
 @router.get("/generations")

@@ -20,6 +20,7 @@ from qlcb_gateway.web import (
     home,
     pages,
     reports,
+    statistics,
     transfers,
 )
 from qlcb_gateway.web.session import PATH
@@ -41,6 +42,7 @@ def install(app: FastAPI) -> None:
     app.include_router(backups.router)
     app.include_router(account_requests.router)
     app.include_router(delegations.router)
+    app.include_router(statistics.router)
     app.add_api_route("/", pages.root, include_in_schema=False)
     app.mount(PATH + "/static", StaticFiles(directory=STATIC), name="web-static")
     app.add_middleware(SecurityHeaders)

@@ -242,6 +242,7 @@ class Who:
     unit_path: str
     reads_audit: bool  # the navigation offers the audit trail
     reads_reports: bool  # and the reports
+    reads_statistics: bool  # and the statutory statistics forms
     runs_backups: bool  # and the backups
     takes_account_requests: bool  # and the account requests
     reads_delegations: bool  # and the delegations
@@ -266,6 +267,7 @@ def who(principal: Principal) -> Who:
         unit_path=principal.unit_path or "",
         reads_audit=may_at_all(principal, Section.AUDIT, Action.READ),
         reads_reports=may_at_all(principal, Section.REPORT_REGIMES, Action.READ),
+        reads_statistics=may_at_all(principal, Section.REPORTS, Action.READ),
         runs_backups=may_at_all(principal, Section.BACKUP, Action.OPERATE),
         takes_account_requests=principal.has_any_role(ACCOUNT_REQUEST_TIERS),
         reads_delegations=principal.has_any_role(DELEGATION_READERS)
