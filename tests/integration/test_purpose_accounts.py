@@ -4,6 +4,7 @@ holder with a history that answers "who held it on that day"."""
 from __future__ import annotations
 
 import asyncio
+from datetime import date, timedelta
 
 import httpx
 import pytest
@@ -114,6 +115,51 @@ async def test_who_held_the_account_on_a_given_day(system: System) -> None:
         ("Trần Văn Hai", None),
     ]
     assert outside.status_code == 403
+
+
+async def test_the_accounts_in_reach_are_listed_with_who_holds_each_today(system: System) -> None:
+    unit = await _new_unit(system)
+    week_ago = (date.today() - timedelta(days=7)).isoformat()
+    async with _identity(system, "quantri") as sysadmin, _identity(system, "qthanoi") as local:
+        await sysadmin.put("/v1/quotas", json={"unit_path": unit, "kind": "user", "limit": 2})
+        for purpose in ("Nhân sự 2", "Nhân sự 1"):
+            issued = await local.post(
+                "/v1/purpose-accounts", json={"unit_path": unit, "purpose": purpose, "tier": "local-officer"}
+            )
+            assert issued.status_code == 201, issued.text
+        listed = (await local.get("/v1/purpose-accounts", params={"unit_path": unit})).json()
+        first = listed["items"][0]["id"]
+        handed = {"holder_name": "Lê Thị Một", "holder_email": MOT, "since": week_ago}
+        assert (await local.post(f"/v1/purpose-accounts/{first}/holders", json=handed)).status_code == 201
+        held = (await local.get("/v1/purpose-accounts", params={"unit_path": unit})).json()
+        faults = [
+            (name, await local.get("/v1/purpose-accounts", params={name: value}))
+            for name, value in (("limit", "0"), ("limit", "501"), ("unit_path", "khong-phai-duong-dan"))
+        ]
+        assert (
+            await local.post(f"/v1/purpose-accounts/{first}/release", json={"until": date.today().isoformat()})
+        ).status_code == 200
+        released = (await local.get("/v1/purpose-accounts", params={"unit_path": unit})).json()
+    async with _identity(system, "vutccb") as sector, _identity(system, "thutruong.hcm") as elsewhere:
+        by_sector = (await sector.get("/v1/purpose-accounts", params={"unit_path": unit})).json()
+        from_elsewhere = (await elsewhere.get("/v1/purpose-accounts", params={"unit_path": unit})).json()
+    async with _identity(system, "canbo.noibai") as own:
+        refused = await own.get("/v1/purpose-accounts")
+
+    assert listed["total"] == 2
+    assert [(a["purpose"], a["holder"], a["manageable"]) for a in listed["items"]] == [
+        ("Nhân sự 1", None, True),
+        ("Nhân sự 2", None, True),
+    ]
+    assert held["items"][0]["holder"]["holder_name"] == "Lê Thị Một"
+    assert held["items"][0]["holder"]["valid_from"] == week_ago
+    assert released["items"][0]["holder"] is None, "released today: nobody holds it today"
+    assert [(a["purpose"], a["manageable"]) for a in by_sector["items"]] == [("Nhân sự 1", False), ("Nhân sự 2", False)]
+    assert from_elsewhere == {"items": [], "total": 0}, "another Cục's head reads none of Hà Nội's units"
+    assert refused.status_code == 403
+    for name, response in faults:
+        assert response.status_code == 422, response.text
+        assert response.json()["detail"][0]["loc"] == ["query", name]
 
 
 async def _issued_account(system: System) -> dict[str, str]:

@@ -121,6 +121,7 @@ def test_the_callers_own_units_bm01_of_today_is_shown_with_its_headers_as_printe
     ]
     assert [th.all_text() for th in header[1].find_all("th")] == ["Nữ", "Đảng viên", "Dưới 30"]
     assert html.one(id="form-day").all_text() == "04/12/2026"
+    assert html.one("figcaption").all_text().startswith("Tổng số theo đơn vị"), "people drawn first, not the quota"
     choices = [o.all_text().strip() for o in html.one("select", name="unit_id").find_all("option")][1:]
     assert choices == ["Cục Hải quan Hà Nội (HQHN)", "Chi cục Nội Bài (HQHN-NB)"], "dissolved units are not offered"
 

@@ -98,12 +98,14 @@ def header_rows(columns: list[StatisticsColumnPublic]) -> list[list[HeaderCell]]
 
 
 def chart_of(form: StatisticsForm, key: str) -> Chart | None:
-    """One column across the form's rows other than the total, as bars against the largest; None for
-    a list form, or a form without rows below its total."""
+    """One column across the form's rows other than the total, as bars against the largest (the first
+    count of people unless another is asked); None for a list form, or a form without rows below its
+    total."""
     columns = [c for c in form.columns if c.count in CHARTED]
     if form.kind == "list" or not columns:
         return None
-    column = next((c for c in columns if c.key == key), columns[0])
+    people = next((c for c in columns if c.count == "people"), columns[0])
+    column = next((c for c in columns if c.key == key), people)
     position = form.columns.index(column)
     rows = [r for r in form.rows if r.key != "total"]
     if not rows:

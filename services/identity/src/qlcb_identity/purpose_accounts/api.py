@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Query, Request, status
 from pydantic import BaseModel, Field
 
 from qlcb_common.identifiers import PERSONAL_ID_PATTERN, UNIT_PATH_PATTERN, anchored
@@ -69,6 +69,17 @@ class HolderPublic(BaseModel):
     recorded_by: str
 
 
+class ListedPurposeAccount(PurposeAccountPublic):
+    unlinked: bool = Field(description="Không còn tài khoản này trong Keycloak sau khi khôi phục realm")
+    holder: HolderPublic | None = Field(description="Người giữ hôm nay; null: chưa giao hoặc đã thôi giữ")
+    manageable: bool = Field(description="Tài khoản đang gọi được giao người giữ hoặc cho thôi giữ")
+
+
+class ListedPurposeAccounts(BaseModel):
+    items: list[ListedPurposeAccount]
+    total: int = Field(description="Số tài khoản dùng chung trong phạm vi (và cây đơn vị hỏi)")
+
+
 class HolderAssigned(HolderPublic):
     delivered_to: str = Field(description="Địa chỉ (che một phần) đã nhận mã nhận mật khẩu lần đầu")
 
@@ -84,6 +95,29 @@ async def set_quota(body: QuotaSet, actor: Caller, db: DatabaseDep) -> QuotaPubl
         lambda s: service.set_quota(s, actor=actor, unit_path=body.unit_path, kind=body.kind, limit=body.limit),
     )
     return QuotaPublic.model_validate(quota, from_attributes=True)
+
+
+@router.get("/purpose-accounts")
+async def listed(
+    actor: Caller,
+    db: DatabaseDep,
+    unit_path: Annotated[str | None, Query(pattern=UNIT_PATH, description="Chỉ cây đơn vị này")] = None,
+    limit: Annotated[int, Query(ge=1, le=500, description="Liệt kê nhiều nhất")] = 200,
+) -> ListedPurposeAccounts:
+    """Tài khoản dùng chung của các đơn vị trong phạm vi, theo đơn vị rồi mục đích, với người giữ hôm
+    nay và việc tài khoản đang gọi được giao hoặc cho thôi giữ hay không."""
+    async with db.unit_of_work() as session:
+        found, total = await service.in_reach(session, actor=actor, unit_path=unit_path, limit=limit)
+    items = [
+        ListedPurposeAccount(
+            **PurposeAccountPublic.model_validate(f.account, from_attributes=True).model_dump(),
+            unlinked=f.account.unlinked_at is not None,
+            holder=HolderPublic.model_validate(f.holder, from_attributes=True) if f.holder else None,
+            manageable=f.manageable,
+        )
+        for f in found
+    ]
+    return ListedPurposeAccounts(items=items, total=total)
 
 
 @router.post("/purpose-accounts", status_code=status.HTTP_201_CREATED)

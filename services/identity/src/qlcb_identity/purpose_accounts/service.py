@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from keycloak import KeycloakAdmin
@@ -12,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb.identity.v1 import events_pb2
 from qlcb_common.auth import Principal
-from qlcb_common.authz import Action, Section, require
+from qlcb_common.authz import Action, Section, require, sql_scope
 from qlcb_common.errors import (
     AlreadyExists,
     FailedPrecondition,
@@ -310,3 +311,52 @@ async def holders(
             HolderAssignment.valid_from <= on, or_(HolderAssignment.valid_to.is_(None), HolderAssignment.valid_to > on)
         )
     return list((await session.scalars(query.order_by(HolderAssignment.valid_from))).all())
+
+
+@dataclass(frozen=True)
+class ListedAccount:
+    account: PurposeAccount
+    holder: HolderAssignment | None
+    """Who holds it today (Vietnam's day); None: nobody since its last release, or not yet handed over."""
+    manageable: bool
+    """Whether the caller may hand it over or release it: the rule those steps apply."""
+
+
+async def in_reach(
+    session: AsyncSession, *, actor: Principal, unit_path: str | None, limit: int
+) -> tuple[list[ListedAccount], int]:
+    """The purpose accounts of the units the caller reads (where their holders are read), by unit then
+    purpose, a unit's subtree when asked, with who holds each today; and how many there are in all.
+    The scope is a condition of the query: a sector's accounts number in the thousands."""
+    where = [sql_scope(actor, Section.UNIT, Action.READ, PurposeAccount.unit_path)]
+    if unit_path:
+        where.append(
+            or_(
+                PurposeAccount.unit_path == unit_path,
+                PurposeAccount.unit_path.startswith(unit_path + "/", autoescape=True),
+            )
+        )
+    total = int(await session.scalar(select(func.count()).select_from(PurposeAccount).where(*where)) or 0)
+    accounts = (
+        await session.scalars(
+            select(PurposeAccount).where(*where).order_by(PurposeAccount.unit_path, PurposeAccount.purpose).limit(limit)
+        )
+    ).all()
+    today = datetime.now(VIETNAM).date()
+    current = await session.scalars(
+        select(HolderAssignment).where(
+            HolderAssignment.account_id.in_([a.id for a in accounts]),
+            HolderAssignment.valid_from <= today,
+            or_(HolderAssignment.valid_to.is_(None), HolderAssignment.valid_to > today),
+        )
+    )
+    holders = {h.account_id: h for h in current}
+    return [ListedAccount(a, holders.get(a.id), _may_manage(actor, a)) for a in accounts], total
+
+
+def _may_manage(actor: Principal, account: PurposeAccount) -> bool:
+    try:
+        _require_head_or_issuer(actor, account)
+    except PermissionDenied:
+        return False
+    return True
