@@ -497,8 +497,13 @@ purpose_account.holders           below    Y    Y   Y   F    F    Y    Y    Y   
 purpose_account.holders           outside  -    Y   Y   F    F    F    F    F    F
 purpose_account.holders           dept     Y    Y   Y   F    F    F    F    F    F
 # The purpose accounts themselves, each with who holds it today, are listed to the same tiers, each
-# the accounts of the units it reads (which ones, the purpose account tests' concern).
+# the accounts of the units it reads (which ones, the purpose account tests' concern), and one is
+# read where its holders are.
 purpose_account.list              any      Y    Y   Y   Y    Y    Y    Y    Y    F
+purpose_account.read              own      Y    Y   Y   Y    Y    Y    Y    Y    F
+purpose_account.read              below    Y    Y   Y   F    F    Y    Y    Y    -
+purpose_account.read              outside  -    Y   Y   F    F    F    F    F    F
+purpose_account.read              dept     Y    Y   Y   F    F    F    F    F    F
 # Delegations (R-TIER-2, 001 Điều 6.1.d) are the Director General's, recorded by the system admin
 # or the sector's personnel department; the target is the unit delegated to. Probed with a grant
 # the grantor holds over the whole sector (what it may give is R-TIER-3's condition on the terms),

@@ -427,6 +427,11 @@ async def _purpose_accounts(p: Probe) -> httpx.Response:
     return await p.api.get("/v1/purpose-accounts", params={"limit": "5"})
 
 
+@operation("GET", "/v1/purpose-accounts/{account_id}", "purpose_account.read")
+async def _purpose_account(p: Probe) -> httpx.Response:
+    return await p.api.get(f"/v1/purpose-accounts/{p.unit.held}")
+
+
 @operation("POST", "/v1/delegations", "delegation.grant")
 async def _delegate(p: Probe) -> httpx.Response:
     return await p.api.post("/v1/delegations", json=_delegation(p.unit_path))

@@ -132,6 +132,7 @@ async def test_the_accounts_in_reach_are_listed_with_who_holds_each_today(system
         handed = {"holder_name": "Lê Thị Một", "holder_email": MOT, "since": week_ago}
         assert (await local.post(f"/v1/purpose-accounts/{first}/holders", json=handed)).status_code == 201
         held = (await local.get("/v1/purpose-accounts", params={"unit_path": unit})).json()
+        one = (await local.get(f"/v1/purpose-accounts/{first}")).json()
         faults = [
             (name, await local.get("/v1/purpose-accounts", params={name: value}))
             for name, value in (("limit", "0"), ("limit", "501"), ("unit_path", "khong-phai-duong-dan"))
@@ -143,6 +144,7 @@ async def test_the_accounts_in_reach_are_listed_with_who_holds_each_today(system
     async with _identity(system, "vutccb") as sector, _identity(system, "thutruong.hcm") as elsewhere:
         by_sector = (await sector.get("/v1/purpose-accounts", params={"unit_path": unit})).json()
         from_elsewhere = (await elsewhere.get("/v1/purpose-accounts", params={"unit_path": unit})).json()
+        one_elsewhere = await elsewhere.get(f"/v1/purpose-accounts/{first}")
     async with _identity(system, "canbo.noibai") as own:
         refused = await own.get("/v1/purpose-accounts")
 
@@ -153,6 +155,8 @@ async def test_the_accounts_in_reach_are_listed_with_who_holds_each_today(system
     ]
     assert held["items"][0]["holder"]["holder_name"] == "Lê Thị Một"
     assert held["items"][0]["holder"]["valid_from"] == week_ago
+    assert one == held["items"][0], "one account reads as the listing shows it"
+    assert one_elsewhere.status_code == 403
     assert released["items"][0]["holder"] is None, "released today: nobody holds it today"
     assert [(a["purpose"], a["manageable"]) for a in by_sector["items"]] == [("Nhân sự 1", False), ("Nhân sự 2", False)]
     assert from_elsewhere == {"items": [], "total": 0}, "another Cục's head reads none of Hà Nội's units"

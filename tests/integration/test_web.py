@@ -21,7 +21,9 @@ reason required; a self-tier login is refused the page. The sector's HR grants H
 officers a delegation over a team (refused first without a tier ticked), Hà Nội's admin sees it
 without a revocation, and it is revoked. Hà Nội's admin opens the statistics on its own unit's BM01,
 asks it for a team, follows the count of its women to exactly them and on to a record, and is told
-beside the day's box that a day after today has no figures.
+beside the day's box that a day after today has no figures. Hà Nội's admin hands a purpose account
+of a team to a civil servant (the day required first) and releases it; another Cục's head is
+refused the account's page.
 Every page passes axe-core's WCAG 2.1 A/AA checks with no serious or critical violation (axe runs
 in the page, so the browser context bypasses the pages' CSP, which allows no script at all).
 
@@ -895,3 +897,57 @@ async def test_a_local_admin_reads_bm01_follows_a_count_to_the_people_it_counts_
         await expect(page.locator("#f-as_of-error")).to_contain_text("sau hôm nay", timeout=WAIT_MS)
         await expect(page.locator("#form-table")).to_have_count(0)
         await assert_accessible(page)
+
+
+async def test_a_local_admin_hands_a_purpose_account_to_a_civil_servant_then_releases_it(system: System) -> None:
+    gateway = system.gateway_url
+    async with api_client(gateway, system.token(ADMIN)) as api:
+        team = await _unit(api, system.unit_ids["HQHN"], "Đội tài khoản dùng chung")
+    identity = system.services.identity_url
+    async with (
+        api_client(identity, system.token(ADMIN)) as sysadmin,
+        api_client(identity, system.token("qthanoi")) as local,
+    ):
+        quota = await sysadmin.put("/v1/quotas", json={"unit_path": team["path"], "kind": "user", "limit": 1})
+        assert quota.status_code == 200, quota.text
+        body = {"unit_path": team["path"], "purpose": "Nhân sự 1", "tier": "local-officer"}
+        issued = await local.post("/v1/purpose-accounts", json=body)
+        assert issued.status_code == 201, issued.text
+    account = issued.json()["account"]
+    async with chromium() as browser:
+        page = await (await browser.new_context(bypass_csp=True)).new_page()
+        await page.goto(f"{gateway}/web/")
+        await _log_in(page, system, "qthanoi")
+        await page.get_by_role("navigation", name="Chính").get_by_role("link", name="Tài khoản dùng chung").click()
+        await page.get_by_label("Đơn vị (gồm các đơn vị trực thuộc)").select_option(value=team["id"])
+        await page.get_by_role("button", name="Xem").click()
+        row = page.locator(f"#account-{account['id']}")
+        await expect(row).to_contain_text("Chưa có người giữ", timeout=WAIT_MS)
+        await expect(page.locator("#total")).to_have_text("1 tài khoản")
+        await assert_accessible(page)
+        await row.get_by_role("link", name="Nhân sự 1").click()
+
+        handover = page.locator("#hand-over")
+        await handover.get_by_label("Họ và tên người giữ").fill("Phạm Thị Ba")
+        await handover.get_by_label("Thư điện tử nhận mật khẩu lần đầu").fill("pham.thi.ba@haiquan.example")
+        await handover.get_by_role("button", name="Giao tài khoản").click()
+        await expect(page.locator("#f-since-error")).to_have_text("Bắt buộc nhập", timeout=WAIT_MS)
+        await assert_accessible(page)
+        week_ago = date.today() - timedelta(days=7)
+        await page.locator("#hand-over").get_by_label("Giao từ ngày").fill(week_ago.isoformat())
+        await page.locator("#hand-over").get_by_role("button", name="Giao tài khoản").click()
+        await expect(page.locator("#done")).to_contain_text("Mã nhận mật khẩu lần đầu đã gửi tới", timeout=WAIT_MS)
+        await expect(page.locator("#holder")).to_have_text(f"Phạm Thị Ba, từ {week_ago.strftime('%d/%m/%Y')}")
+        await assert_accessible(page, shot="13-tai-khoan-dung-chung")
+
+        elsewhere = await (await browser.new_context(bypass_csp=True)).new_page()
+        await elsewhere.goto(f"{gateway}/web/purpose-accounts/{account['id']}")
+        await _log_in(elsewhere, system, "thutruong.hcm")
+        await expect(elsewhere.locator("h1")).to_have_text("Không có quyền", timeout=WAIT_MS)
+        await expect(elsewhere.locator("body")).not_to_contain_text("Phạm Thị Ba")
+
+        await page.locator("#release").get_by_label("Thôi giữ từ ngày").fill(date.today().isoformat())
+        await page.locator("#release").get_by_role("button", name="Cho thôi giữ").click()
+        await expect(page.locator("#done")).to_have_text("Người giữ đã thôi giữ tài khoản.", timeout=WAIT_MS)
+        await expect(page.locator("#holder")).to_have_text("Chưa có người giữ")
+        await expect(page.locator("#release")).to_have_count(0)

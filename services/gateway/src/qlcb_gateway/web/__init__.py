@@ -19,6 +19,7 @@ from qlcb_gateway.web import (
     entry_history,
     home,
     pages,
+    purpose_accounts,
     reports,
     statistics,
     transfers,
@@ -43,6 +44,7 @@ def install(app: FastAPI) -> None:
     app.include_router(account_requests.router)
     app.include_router(delegations.router)
     app.include_router(statistics.router)
+    app.include_router(purpose_accounts.router)
     app.add_api_route("/", pages.root, include_in_schema=False)
     app.mount(PATH + "/static", StaticFiles(directory=STATIC), name="web-static")
     app.add_middleware(SecurityHeaders)

@@ -245,6 +245,7 @@ class Who:
     reads_statistics: bool  # and the statutory statistics forms
     runs_backups: bool  # and the backups
     takes_account_requests: bool  # and the account requests
+    reads_purpose_accounts: bool  # and the purpose accounts
     reads_delegations: bool  # and the delegations
 
 
@@ -270,6 +271,7 @@ def who(principal: Principal) -> Who:
         reads_statistics=may_at_all(principal, Section.REPORTS, Action.READ),
         runs_backups=may_at_all(principal, Section.BACKUP, Action.OPERATE),
         takes_account_requests=principal.has_any_role(ACCOUNT_REQUEST_TIERS),
+        reads_purpose_accounts=may_at_all(principal, Section.UNIT, Action.READ),
         reads_delegations=principal.has_any_role(DELEGATION_READERS)
         or (bool(principal.unit_path) and may_at_all(principal, Section.UNIT, Action.READ)),
     )

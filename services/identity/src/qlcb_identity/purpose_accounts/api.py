@@ -108,16 +108,24 @@ async def listed(
     nay và việc tài khoản đang gọi được giao hoặc cho thôi giữ hay không."""
     async with db.unit_of_work() as session:
         found, total = await service.in_reach(session, actor=actor, unit_path=unit_path, limit=limit)
-    items = [
-        ListedPurposeAccount(
-            **PurposeAccountPublic.model_validate(f.account, from_attributes=True).model_dump(),
-            unlinked=f.account.unlinked_at is not None,
-            holder=HolderPublic.model_validate(f.holder, from_attributes=True) if f.holder else None,
-            manageable=f.manageable,
-        )
-        for f in found
-    ]
-    return ListedPurposeAccounts(items=items, total=total)
+    return ListedPurposeAccounts(items=[_listed(f) for f in found], total=total)
+
+
+def _listed(found: service.ListedAccount) -> ListedPurposeAccount:
+    return ListedPurposeAccount(
+        **PurposeAccountPublic.model_validate(found.account, from_attributes=True).model_dump(),
+        unlinked=found.account.unlinked_at is not None,
+        holder=HolderPublic.model_validate(found.holder, from_attributes=True) if found.holder else None,
+        manageable=found.manageable,
+    )
+
+
+@router.get("/purpose-accounts/{account_id}")
+async def one(account_id: str, actor: Caller, db: DatabaseDep) -> ListedPurposeAccount:
+    """Một tài khoản dùng chung, với người giữ hôm nay."""
+    async with db.unit_of_work() as session:
+        found = await service.one(session, actor=actor, account_id=account_id)
+    return _listed(found)
 
 
 @router.post("/purpose-accounts", status_code=status.HTTP_201_CREATED)

@@ -354,6 +354,25 @@ async def in_reach(
     return [ListedAccount(a, holders.get(a.id), _may_manage(actor, a)) for a in accounts], total
 
 
+async def one(session: AsyncSession, *, actor: Principal, account_id: str) -> ListedAccount:
+    """One account with who holds it today, read where its holders are."""
+    account = await _account(session, account_id)
+    require(actor, Section.UNIT, Action.READ, account.unit_path)
+    return ListedAccount(account, await _held_today(session, account.id), _may_manage(actor, account))
+
+
+async def _held_today(session: AsyncSession, account_id: str) -> HolderAssignment | None:
+    today = datetime.now(VIETNAM).date()
+    held: HolderAssignment | None = await session.scalar(
+        select(HolderAssignment).where(
+            HolderAssignment.account_id == account_id,
+            HolderAssignment.valid_from <= today,
+            or_(HolderAssignment.valid_to.is_(None), HolderAssignment.valid_to > today),
+        )
+    )
+    return held
+
+
 def _may_manage(actor: Principal, account: PurposeAccount) -> bool:
     try:
         _require_head_or_issuer(actor, account)
