@@ -24,7 +24,7 @@ from pydantic import SecretStr
 
 from qlcb_common.events import streams
 from qlcb_common.settings import Environment, api_audience
-from qlcb_devstack.accounts import password_token
+from qlcb_devstack.accounts import Account, ensure_user, password_token
 from qlcb_devstack.realm import dev_overlay_file, realm_file
 from qlcb_devstack.stack import START_ORDER, Infra, ServiceStack
 from qlcb_identity.credential_mail import code_in
@@ -321,3 +321,62 @@ async def restore_by_two(
     assert requested.json()["status"] == "requested"
     async with api_client(system.gateway_url, system.token("quantri2")) as api:
         return await api.post(f"/v1/restores/{requested.json()['id']}/confirm")
+
+
+AGENCY_CLIENT, AGENCY_SECRET = "qlcb-broker", "broker-secret-for-tests"
+
+
+def agency_realm(system: System, realm: str, alias: str, users: dict[str, tuple[str, str, list[str]]]) -> str:
+    """A realm of the suite's Keycloak playing another agency (R-ACC-10): a confidential client for
+    the broker registered as `alias`, its groups sent as the `agency_groups` claim, and `users`
+    (username → password, full name, groups). Returns its issuer."""
+    system.infra.keycloak_admin("master").create_realm({"realm": realm, "enabled": True}, skip_exists=True)
+    agency = system.infra.keycloak_admin(realm)
+    agency.create_client(
+        {
+            "clientId": AGENCY_CLIENT,
+            "publicClient": False,
+            "secret": AGENCY_SECRET,
+            "standardFlowEnabled": True,
+            "redirectUris": [f"{system.infra.issuer}/broker/{alias}/endpoint"],
+            "protocolMappers": [
+                {
+                    "name": "agency groups",
+                    "protocol": "openid-connect",
+                    "protocolMapper": "oidc-group-membership-mapper",
+                    "config": {
+                        "claim.name": "agency_groups",
+                        "full.path": "false",
+                        "id.token.claim": "true",
+                        "access.token.claim": "true",
+                        "userinfo.token.claim": "true",
+                    },
+                }
+            ],
+        },
+        skip_exists=True,
+    )
+    for username, (password, name, groups) in users.items():
+        ensure_user(agency, Account(username, password, "offline_access", None, name))
+        user_id = agency.get_user_id(username)
+        assert user_id is not None
+        for group in groups:
+            agency.create_group({"name": group}, skip_exists=True)
+            agency.group_user_add(user_id, agency.get_group_by_path(f"/{group}")["id"])
+    return f"{system.infra.keycloak.base_url}/realms/{realm}"
+
+
+def agency_registration(
+    issuer: str, alias: str, display_name: str, group: str, unit_path: str, *tiers: str
+) -> dict[str, object]:
+    """Identity's body registering the agency under `alias`, its `group` mapped to each tier in the unit."""
+    return {
+        "alias": alias,
+        "display_name": display_name,
+        "issuer": issuer,
+        "client_id": AGENCY_CLIENT,
+        "client_secret": AGENCY_SECRET,
+        "mappings": [
+            {"claim": "agency_groups", "value": group, "tier": tier, "unit_path": unit_path} for tier in tiers
+        ],
+    }

@@ -14,8 +14,7 @@ import jwt
 import pytest
 
 from qlcb_common.tiers import TIER_NAMES
-from qlcb_devstack.accounts import Account, ensure_user
-from tests.support import System, browser_login, eventually, unique_code
+from tests.support import System, agency_realm, agency_registration, browser_login, eventually, unique_code
 
 AGENCY_REALM = "bo-tai-chinh"
 ALIAS = "botaichinh"
@@ -27,55 +26,13 @@ ALLOW_HTTP = "QLCB_IDENTITY_FEDERATION_ALLOW_HTTP_ISSUERS"
 
 def _agency(system: System) -> str:
     """The agency's realm: a confidential client for the broker, two users, groups as claims."""
-    master = system.infra.keycloak_admin("master")
-    master.create_realm({"realm": AGENCY_REALM, "enabled": True}, skip_exists=True)
-    agency = system.infra.keycloak_admin(AGENCY_REALM)
-    broker = f"{system.infra.issuer}/broker/{ALIAS}/endpoint"
-    agency.create_client(
-        {
-            "clientId": "qlcb-broker",
-            "publicClient": False,
-            "secret": "broker-secret-for-tests",
-            "standardFlowEnabled": True,
-            "redirectUris": [broker],
-            "protocolMappers": [
-                {
-                    "name": "agency groups",
-                    "protocol": "openid-connect",
-                    "protocolMapper": "oidc-group-membership-mapper",
-                    "config": {
-                        "claim.name": "agency_groups",
-                        "full.path": "false",
-                        "id.token.claim": "true",
-                        "access.token.claim": "true",
-                        "userinfo.token.claim": "true",
-                    },
-                }
-            ],
-        },
-        skip_exists=True,
-    )
-    agency.create_group({"name": "thue-hanoi"}, skip_exists=True)
-    ensure_user(agency, Account("mapped.btc", PASSWORD, "offline_access", None, "Trịnh Văn Thuế"))
-    ensure_user(agency, Account("unmapped.btc", PASSWORD, "offline_access", None, "Mai Thị Lạ"))
-    mapped = agency.get_user_id("mapped.btc")
-    assert mapped is not None
-    agency.group_user_add(mapped, agency.get_group_by_path("/thue-hanoi")["id"])
-    return f"{system.infra.keycloak.base_url}/realms/{AGENCY_REALM}"
+    users = {"mapped.btc": (PASSWORD, "Trịnh Văn Thuế", ["thue-hanoi"]), "unmapped.btc": (PASSWORD, "Mai Thị Lạ", [])}
+    return agency_realm(system, AGENCY_REALM, ALIAS, users)
 
 
 def _registration(issuer: str, alias: str, *tiers: str) -> dict[str, Any]:
     """The body registering the agency under `alias`, its `thue-hanoi` group mapped to each tier."""
-    return {
-        "alias": alias,
-        "display_name": "Bộ Tài chính",
-        "issuer": issuer,
-        "client_id": "qlcb-broker",
-        "client_secret": "broker-secret-for-tests",
-        "mappings": [
-            {"claim": "agency_groups", "value": "thue-hanoi", "tier": tier, "unit_path": "/TCHQ/HQHN"} for tier in tiers
-        ],
-    }
+    return agency_registration(issuer, alias, "Bộ Tài chính", "thue-hanoi", "/TCHQ/HQHN", *tiers)
 
 
 def _identity(system: System) -> httpx.AsyncClient:

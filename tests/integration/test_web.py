@@ -23,7 +23,8 @@ without a revocation, and it is revoked. Hà Nội's admin opens the statistics 
 asks it for a team, follows the count of its women to exactly them and on to a record, and is told
 beside the day's box that a day after today has no figures. Hà Nội's admin hands a purpose account
 of a team to a civil servant (the day required first) and releases it; another Cục's head is
-refused the account's page.
+refused the account's page. Another agency's officer logs in through the agency's own login page
+and lands with the tier its group maps to; an officer of an unmapped group lands with no role.
 Every page passes axe-core's WCAG 2.1 A/AA checks with no serious or critical violation (axe runs
 in the page, so the browser context bypasses the pages' CSP, which allows no script at all).
 
@@ -48,7 +49,16 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 from qlcb_devstack.accounts import Account, ensure_user
 from qlcb_devstack.demo import DEMO_PASSWORD
 from qlcb_devstack.state import state_dir
-from tests.support import System, api_client, eventually, person_body, unique_code, wait_for_headcount
+from tests.support import (
+    System,
+    agency_realm,
+    agency_registration,
+    api_client,
+    eventually,
+    person_body,
+    unique_code,
+    wait_for_headcount,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -951,3 +961,56 @@ async def test_a_local_admin_hands_a_purpose_account_to_a_civil_servant_then_rel
         await expect(page.locator("#done")).to_have_text("Người giữ đã thôi giữ tài khoản.", timeout=WAIT_MS)
         await expect(page.locator("#holder")).to_have_text("Chưa có người giữ")
         await expect(page.locator("#release")).to_have_count(0)
+
+
+AGENCY_PASSWORD = "Cán bộ Bộ Nội vụ 2026"
+
+
+async def test_an_agencys_officers_log_in_through_their_agency_with_the_tier_their_group_maps_to(
+    system: System,
+) -> None:
+    """Another agency federated in (R-ACC-10): its officer picks the agency on the login page, logs in
+    on the agency's own page and lands with the tier and unit identity maps its group to; an officer
+    of a group mapped to nothing lands with no role and is refused the tree."""
+    users = {
+        "lanhdao.bnv": (AGENCY_PASSWORD, "Đỗ Văn Vụ", ["vu-cong-chuc"]),
+        "khach.bnv": (AGENCY_PASSWORD, "Hồ Thị Khách", []),
+    }
+    issuer = await asyncio.to_thread(agency_realm, system, "bo-noi-vu", "bonoivu", users)
+    body = agency_registration(issuer, "bonoivu", "Bộ Nội vụ", "vu-cong-chuc", "/TCHQ/HQHN", "unit-leader")
+    async with api_client(system.services.identity_url, system.token(ADMIN)) as identity:
+        registered = await identity.post("/v1/federation/agencies", json=body)
+        assert registered.status_code == 201, registered.text
+    gateway = system.gateway_url
+    async with chromium() as browser:
+        page = await (await browser.new_context(bypass_csp=True)).new_page()
+        await page.goto(f"{gateway}/web/units")
+        await expect(page.locator("#kc-login")).to_be_visible(timeout=WAIT_MS)
+        await page.get_by_role("link", name="Bộ Nội vụ").click()
+        await _log_in_at_agency(page, issuer, "lanhdao.bnv")
+        await expect(page).to_have_url(f"{gateway}/web/units", timeout=WAIT_MS)
+        tree = page.locator("table.tree")
+        await expect(tree).to_contain_text("Cục Hải quan thành phố Hà Nội")
+        await expect(tree).not_to_contain_text("Cục Hải quan Thành phố Hồ Chí Minh")
+        await page.goto(f"{gateway}/web/")
+        await expect(page.locator("#me-tier")).to_have_text("Thủ trưởng đơn vị", timeout=WAIT_MS)
+        await expect(page.locator("#me-unit")).to_have_text("Cục Hải quan thành phố Hà Nội")
+        await assert_accessible(page)
+
+        stranger = await (await browser.new_context(bypass_csp=True)).new_page()
+        await stranger.goto(f"{gateway}/web/")
+        await expect(stranger.locator("#kc-login")).to_be_visible(timeout=WAIT_MS)
+        await stranger.get_by_role("link", name="Bộ Nội vụ").click()
+        await _log_in_at_agency(stranger, issuer, "khach.bnv")
+        await expect(stranger.locator("#me-tier")).to_have_text("Không có vai trò nào", timeout=WAIT_MS)
+        await stranger.goto(f"{gateway}/web/units")
+        await expect(stranger.locator("h1")).to_have_text("Không có quyền", timeout=WAIT_MS)
+
+
+async def _log_in_at_agency(page: Page, issuer: str, username: str) -> None:
+    """Fills the agency's own login page, where its button on this system's login page leads."""
+    await expect(page.locator("#kc-login")).to_be_visible(timeout=WAIT_MS)
+    assert page.url.startswith(issuer), page.url
+    await page.fill("#username", username)
+    await page.fill("#password", AGENCY_PASSWORD)
+    await page.click("#kc-login")
