@@ -451,6 +451,12 @@ account.sections.read             own      Y    F   F   F    F    Y    F    F   
 account.sections.read             below    Y    F   F   F    F    Y    F    F    -
 account.sections.read             outside  -    F   F   F    F    H    F    F    F
 account.sections.read             dept     Y    F   F   F    F    H    F    F    F
+# An account as a whole (holder, unit, tiers, sections, state, reported incidents) is read where its
+# sections are: by its admins, and by its holder (`account.own.read`).
+account.read                      own      Y    F   F   F    F    Y    F    F    F
+account.read                      below    Y    F   F   F    F    Y    F    F    -
+account.read                      outside  -    F   F   F    F    H    F    F    F
+account.read                      dept     Y    F   F   F    F    H    F    F    F
 # A lost or stolen password (R-ACC-9, 001 Điều 10.6) is reported, then reset by an admin with a
 # new first-login password that goes to the holder. The admin reports it for an account it
 # administers; reset probed on an account whose loss the system admin has reported.
@@ -466,6 +472,7 @@ account.reset                     dept     Y    F   F   F    F    H    F    F   
 # nobody raises their own rights (001 Điều 4.1, R-TIER-3), the system admin included.
 account.own.incident              any      Y    Y   Y   Y    Y    Y    Y    Y    Y
 account.own.sections.read         any      Y    Y   Y   Y    Y    Y    Y    Y    Y
+account.own.read                  any      Y    Y   Y   Y    Y    Y    Y    Y    Y
 account.own.tiers.grant           any      F    F   F   F    F    F    F    F    F
 # Accounts a personnel event could not disable by itself, waiting for an account admin (R-ACC-8):
 # listed to the account admins (which of them, those each may act on, is the lifecycle tests').

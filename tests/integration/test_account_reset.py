@@ -73,3 +73,39 @@ async def test_an_unknown_account_or_kind_is_named(system: System) -> None:
     assert missing.status_code == 404
     assert bad_kind.status_code == 422
     assert bad_kind.json()["detail"][0]["loc"] == ["body", "kind"]
+
+
+async def test_an_account_reads_with_its_tiers_sections_and_incidents_to_its_admin_and_holder(system: System) -> None:
+    username = _holder(system)
+    holder_token = password_token(system.infra.keycloak.base_url, username, PASSWORD)
+    async with _identity(system, holder_token) as holder, _identity(system, system.token("qthanoi")) as admin:
+        granted = await admin.put(f"/v1/accounts/{username}/sections", json={"sections": ["training", "identity"]})
+        assert granted.status_code == 200, granted.text
+        assert (await holder.post(f"/v1/accounts/{username}/incidents", json={"kind": "lost"})).status_code == 201
+        by_admin = await admin.get(f"/v1/accounts/{username}")
+        by_holder = await holder.get(f"/v1/accounts/{username}")
+        assert (await admin.post(f"/v1/accounts/{username}/reset")).status_code == 201
+        after_reset = (await admin.get(f"/v1/accounts/{username}")).json()
+        others = await holder.get("/v1/accounts/qthanoi")
+    async with _identity(system, system.token("thutruong.hcm")) as elsewhere:
+        outside = await elsewhere.get(f"/v1/accounts/{username}")
+    async with _identity(system, system.token("quantri")) as sysadmin:
+        unknown = await sysadmin.get("/v1/accounts/nobody-here")
+
+    assert by_admin.status_code == 200, by_admin.text
+    seen = by_admin.json()
+    assert (seen["full_name"], seen["unit_path"], seen["tiers"], seen["enabled"], seen["own"]) == (
+        "Hà Văn Mất",
+        "/TCHQ/HQHN/HQHN-BHN",
+        ["local-officer"],
+        True,
+        False,
+    )
+    assert seen["sections"] == ["identity", "training"]
+    assert [(i["kind"], i["reported_by"], i["reset_at"]) for i in seen["incidents"]] == [("lost", username, None)]
+    assert by_holder.json() | {"own": False} == seen, "its holder reads the same account"
+    assert by_holder.json()["own"] is True
+    assert after_reset["incidents"][0]["reset_at"] is not None
+    assert others.status_code == 403, "a holder reads no other account"
+    assert outside.status_code == 403, "a unit head administers no account"
+    assert unknown.status_code == 404

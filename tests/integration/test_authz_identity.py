@@ -357,6 +357,16 @@ async def _read_sections(p: Probe) -> httpx.Response:
     return await p.api.get(f"/v1/accounts/{p.unit.officer}/sections")
 
 
+@operation("GET", "/v1/accounts/{username}", "account.read")
+async def _read_account(p: Probe) -> httpx.Response:
+    return await p.api.get(f"/v1/accounts/{p.unit.officer}")
+
+
+@operation("GET", "/v1/accounts/{username}", "account.own.read")
+async def _read_own_account(p: Probe) -> httpx.Response:
+    return await p.api.get(f"/v1/accounts/{p.login}")
+
+
 @operation("POST", "/v1/accounts/{username}/incidents", "account.incident")
 async def _report(p: Probe) -> httpx.Response:
     return await p.api.post(f"/v1/accounts/{p.unit.officer}/incidents", json=LOST)

@@ -18,6 +18,7 @@ from qlcb_identity.account_incidents import api as account_incidents_api
 from qlcb_identity.account_requests import api as account_requests_api
 from qlcb_identity.account_roles import api as account_roles_api
 from qlcb_identity.account_sections import api as account_sections_api
+from qlcb_identity.account_view import api as account_view_api
 from qlcb_identity.audit import api as audit_api
 from qlcb_identity.audit import keycloak_events
 from qlcb_identity.credential_mail import SmtpMailer, run_mailer
@@ -105,6 +106,7 @@ def create_app(
     app.include_router(purpose_accounts_api.router)
     app.include_router(account_roles_api.router)
     app.include_router(account_sections_api.router)
+    app.include_router(account_view_api.router)
     app.include_router(delegations_api.router)
     app.include_router(lifecycle_api.router)
 
