@@ -24,7 +24,9 @@ asks it for a team, follows the count of its women to exactly them and on to a r
 beside the day's box that a day after today has no figures. Hà Nội's admin hands a purpose account
 of a team to a civil servant (the day required first) and releases it; another Cục's head is
 refused the account's page. Another agency's officer logs in through the agency's own login page
-and lands with the tier its group maps to; an officer of an unmapped group lands with no role.
+and lands with the tier its group maps to; an officer of an unmapped group lands with no role. An
+officer reports their password stolen from their own account page; Hà Nội's admin finds the account,
+grants it a record section and resets it: the new code goes to the holder's mail, the old sessions end.
 Every page passes axe-core's WCAG 2.1 A/AA checks with no serious or critical violation (axe runs
 in the page, so the browser context bypasses the pages' CSP, which allows no script at all).
 
@@ -55,6 +57,7 @@ from tests.support import (
     agency_registration,
     api_client,
     eventually,
+    mailed_code,
     person_body,
     unique_code,
     wait_for_headcount,
@@ -1014,3 +1017,47 @@ async def _log_in_at_agency(page: Page, issuer: str, username: str) -> None:
     await page.fill("#username", username)
     await page.fill("#password", AGENCY_PASSWORD)
     await page.click("#kc-login")
+
+
+async def test_an_officer_reports_a_stolen_password_and_the_admin_grants_sections_and_resets_it(
+    system: System,
+) -> None:
+    username = unique_code("canbo").lower()
+    holder = Account(username, AGENCY_PASSWORD, "local-officer", "/TCHQ/HQHN/HQHN-BHN", "Hà Văn Lộ")
+    await asyncio.to_thread(ensure_user, system.infra.keycloak_admin(), holder)
+    gateway = system.gateway_url
+    async with chromium() as browser:
+        own = await (await browser.new_context(bypass_csp=True)).new_page()
+        await own.goto(f"{gateway}/web/")
+        await _log_in(own, system, username, AGENCY_PASSWORD)
+        await own.get_by_role("link", name="Hà Văn Lộ").click()
+        await expect(own.locator("h1")).to_have_text(f"Tài khoản {username} (của bạn)", timeout=WAIT_MS)
+        await expect(own.locator("#grant-sections")).to_have_count(0)
+        await own.get_by_label("Sự cố").select_option("stolen")
+        await own.get_by_label("Ghi chú (khi nào, ở đâu)").fill("Máy tính ở phòng họp bị mở khi vắng mặt")
+        await own.get_by_role("button", name="Báo sự cố").click()
+        await expect(own.locator("#done")).to_have_text("Đã ghi nhận báo cáo.", timeout=WAIT_MS)
+        await expect(own.locator("#incidents tbody tr")).to_contain_text("Chưa cấp lại")
+        await assert_accessible(own)
+
+        page = await (await browser.new_context(bypass_csp=True)).new_page()
+        await page.goto(f"{gateway}/web/account-requests")
+        await _log_in(page, system, "qthanoi")
+        await page.get_by_role("link", name="Tra cứu một tài khoản").click()
+        await page.get_by_label("Tên đăng nhập").fill(username)
+        await page.get_by_role("button", name="Mở").click()
+        await expect(page.locator("#holder")).to_have_text("Hà Văn Lộ", timeout=WAIT_MS)
+        await expect(page.locator("#sections")).to_have_text("Chưa được giao phần nào")
+        await page.locator("#grant-sections").get_by_label("Đào tạo, bồi dưỡng").check()
+        await page.get_by_role("button", name="Lưu phần được giao").click()
+        await expect(page.locator("#sections")).to_have_text("Đào tạo, bồi dưỡng", timeout=WAIT_MS)
+        await assert_accessible(page, shot="14-tai-khoan")
+        await page.get_by_role("button", name="Cấp lại mật khẩu").click()
+        await expect(page.locator("#done")).to_contain_text("Đã cấp lại mật khẩu lần đầu.", timeout=WAIT_MS)
+        await expect(page.locator("#incidents tbody tr").first).not_to_contain_text("Chưa cấp lại")
+        await expect(page.get_by_role("button", name="Cấp lại mật khẩu")).to_have_count(0)
+
+        # The new first-login code went to the holder's mailbox; the stolen password's sessions ended.
+        assert await mailed_code(system, f"{username}@qlcb.example")
+        await own.reload()
+        await expect(own.locator("#kc-login")).to_be_visible(timeout=WAIT_MS)

@@ -10,6 +10,7 @@ from starlette.staticfiles import StaticFiles
 
 from qlcb_gateway.web import (
     account_requests,
+    accounts,
     audit,
     backups,
     decisions,
@@ -45,6 +46,7 @@ def install(app: FastAPI) -> None:
     app.include_router(delegations.router)
     app.include_router(statistics.router)
     app.include_router(purpose_accounts.router)
+    app.include_router(accounts.router)
     app.add_api_route("/", pages.root, include_in_schema=False)
     app.mount(PATH + "/static", StaticFiles(directory=STATIC), name="web-static")
     app.add_middleware(SecurityHeaders)
