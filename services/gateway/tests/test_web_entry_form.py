@@ -17,7 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 from google.rpc import error_details_pb2, status_pb2
 from html_tree import parsed
-from test_web_session import SESSION, rpc_error, stand_in_pages
+from test_web_session import SESSION, Identity, rpc_error, stand_in_pages
 
 from qlcb.personnel.v1 import personnel_pb2, record_pb2
 from qlcb_common.auth import AuthError, Principal
@@ -345,3 +345,42 @@ def test_an_entrys_history_shows_every_version_oldest_first_with_what_changed_it
     assert "2.34" in versions[1].all_text()
     assert page.client.get("/web/persons/p1/salary/nope/versions").status_code == 404
     assert page.client.get("/web/persons/p1/nonsense/e1/versions").status_code == 404
+
+
+DELEGATED = {
+    "id": "d1",
+    "unit_path": "/TCHQ/HQHN",
+    "tiers": ["unit-leader"],
+    "sections": ["salary"],
+    "actions": ["read", "create"],
+    "target_unit_path": "/TCHQ/HQHN/CK",
+    "person_ids": [],
+    "valid_from": "2026-01-01",
+    "valid_to": None,
+}
+
+
+@pytest.mark.parametrize(
+    ("delegation", "offered"),
+    [
+        (DELEGATED, ["salary"]),
+        (DELEGATED | {"target_unit_path": None, "person_ids": ["p1"]}, ["salary"]),
+        (DELEGATED | {"tiers": ["local-officer"]}, []),
+        (DELEGATED | {"target_unit_path": "/TCHQ/HQHN/NB"}, []),
+        (DELEGATED | {"valid_to": "2026-01-31"}, []),
+    ],
+    ids=["over-the-unit", "over-the-person", "another-tier", "another-unit", "ended"],
+)
+def test_a_delegation_serving_the_caller_offers_the_forms_personnel_would_accept(
+    delegation: dict[str, Any], offered: list[str]
+) -> None:
+    """A unit head adds no salary step by its tier; a delegation from the sector lets it, and the
+    record page and the form say so, as personnel would accept the entry."""
+    identity = Identity()
+    identity.delegations = [delegation]
+    verifier = Verifier(roles=frozenset({"unit-leader"}))
+    with stand_in_pages(verifier, personnel=Personnel(), record=Record(), identity=identity.client()) as client:
+        record = parsed(client.get("/web/persons/p1").text)
+        links = [a.attrs["href"] for a in record.find_all("a") if a.all_text().startswith("Thêm mục")]
+        assert [link.rsplit("/", 2)[1] for link in links] == offered
+        assert client.get(FORM).status_code == (200 if offered else 403)

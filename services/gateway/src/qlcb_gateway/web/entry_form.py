@@ -26,6 +26,7 @@ from qlcb_gateway.schemas import PersonPublic
 from qlcb_gateway.web.pages import (
     Visit,
     backends_of,
+    delegations_of,
     error_page,
     form_version,
     may_change,
@@ -296,7 +297,8 @@ async def new_entry(request: Request, person_id: str, section_name: str) -> Resp
     if section is None:
         return error_page(request, 404)
     person, unit_path = await _person(request, visit, person_id)
-    if not may_change(visit, section, unit_path, Action.CREATE):
+    delegations = await delegations_of(request, visit)
+    if not may_change(visit, section, unit_path, Action.CREATE, person=person, delegations=delegations):
         return error_page(request, 403)
     return _page(request, visit, person, section, await blank_form(request, visit, section), [])
 
@@ -308,7 +310,8 @@ async def correct_entry(request: Request, person_id: str, section_name: str, ent
     if section is None:
         return error_page(request, 404)
     person, unit_path = await _person(request, visit, person_id)
-    if not may_change(visit, section, unit_path, Action.UPDATE):
+    delegations = await delegations_of(request, visit)
+    if not may_change(visit, section, unit_path, Action.UPDATE, person=person, delegations=delegations):
         return error_page(request, 403)
     entry = await _current(request, visit, person_id, section, entry_id)
     if entry is None:

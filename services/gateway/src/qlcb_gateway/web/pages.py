@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -26,7 +26,7 @@ from fastapi.templating import Jinja2Templates
 from qlcb.personnel.v1 import search_pb2
 from qlcb_common.auth import AuthError, Principal, TokenVerifier
 from qlcb_common.authz.matrix import Action, Section
-from qlcb_common.authz.policy import may_at_all, permits
+from qlcb_common.authz.policy import Delegation, RecordRef, may_at_all, permits
 from qlcb_common.record_sections import SECTIONS, Kind, RecordSection
 from qlcb_common.tiers import Tier
 from qlcb_gateway import errors
@@ -578,22 +578,64 @@ def decided_text(number: str | None, day: date | str | None, body: str | None) -
     return " ".join(part for part in (number, f"ngày {vn_date(day)}" if day else "", body) if part)
 
 
-def may_change(visit: Visit, section: RecordSection, unit_path: str | None, action: Action) -> bool:
+async def delegations_of(request: Request, visit: Visit) -> list[Delegation]:
+    """The delegations in force that serve the caller, as identity lists them to its unit's accounts:
+    personnel honours them, so the pages offer the forms they open. None when the caller has no
+    unit, or identity refuses the list or does not answer: the pages then offer what the tier gives
+    and personnel still decides."""
+    if not visit.principal.unit_path:
+        return []
+    try:
+        answer = await identity_call(request, visit, "GET", "/v1/delegations")
+    except BackendDown:
+        return []
+    if answer.status_code != 200:
+        return []
+    found = [
+        Delegation(
+            grantee_unit_path=item["unit_path"],
+            tiers=frozenset(item["tiers"]),
+            sections=frozenset(Section(s) for s in item["sections"]),
+            actions=frozenset(Action(a) for a in item["actions"]),
+            target_unit_path=item.get("target_unit_path"),
+            person_ids=frozenset(item.get("person_ids") or ()),
+            valid_from=date.fromisoformat(item["valid_from"]) if item.get("valid_from") else None,
+            valid_to=date.fromisoformat(item["valid_to"]) if item.get("valid_to") else None,
+        )
+        for item in answer.json()
+    ]
+    return [d for d in found if d.serves_caller(visit.principal)]
+
+
+def may_change(
+    visit: Visit,
+    section: RecordSection,
+    unit_path: str | None,
+    action: Action,
+    *,
+    person: PersonPublic | None = None,
+    delegations: Sequence[Delegation] = (),
+) -> bool:
     """Whether a page offers to add to the section (CREATE) or correct its entries (UPDATE): the
-    caller's tier, granted sections and unit scope allow it (a delegation, which only personnel
-    knows, is not seen here; personnel decides)."""
+    caller's tier, granted sections and unit scope allow it, or a delegation serving it covers the
+    person's unit or the person (personnel decides again)."""
     if unit_path is None:
-        return may_at_all(visit.principal, section.authz, action)
-    return permits(visit.principal, section.authz, action, unit_path)
+        return may_at_all(visit.principal, section.authz, action, delegations)
+    ref = RecordRef(person.id, person.personal_id) if person is not None else None
+    return permits(visit.principal, section.authz, action, unit_path, person=ref, delegations=delegations)
 
 
-def may_send(visit: Visit, person: PersonPublic, unit: UnitPublic | None) -> bool:
+def may_send(
+    visit: Visit, person: PersonPublic, unit: UnitPublic | None, delegations: Sequence[Delegation] = ()
+) -> bool:
     """Whether the record page offers to send the person elsewhere: active, and in a unit whose
-    movements the caller may change (personnel decides again when the form is sent)."""
+    movements the caller may change, by tier or delegation (personnel decides again when the form
+    is sent)."""
+    ref = RecordRef(person.id, person.personal_id)
     return (
         unit is not None
         and person.status is PersonStatus.ACTIVE
-        and permits(visit.principal, Section.MOVEMENT, Action.UPDATE, unit.path)
+        and permits(visit.principal, Section.MOVEMENT, Action.UPDATE, unit.path, person=ref, delegations=delegations)
     )
 
 
@@ -602,7 +644,9 @@ async def person(request: Request, person_id: str, as_of: str = "") -> Response:
     visit = await signed_in(request)
     backends = backends_of(request)
     day = shown_day(as_of)
-    record = await whole_record(person_id, visit.principal, backends, as_of=day)
+    record, delegations = await asyncio.gather(
+        whole_record(person_id, visit.principal, backends, as_of=day), delegations_of(request, visit)
+    )
     try:
         unit: UnitPublic | None = await get_unit(record.person.unit_id, visit.principal, backends)
     except grpc.aio.AioRpcError as exc:
@@ -635,8 +679,10 @@ async def person(request: Request, person_id: str, as_of: str = "") -> Response:
                 section.label,
                 section.dated,
                 shown,
-                can_add=may_change(visit, section, path, Action.CREATE),
-                can_correct=may_change(visit, section, path, Action.UPDATE),
+                can_add=may_change(visit, section, path, Action.CREATE, person=record.person, delegations=delegations),
+                can_correct=may_change(
+                    visit, section, path, Action.UPDATE, person=record.person, delegations=delegations
+                ),
             )
         )
     return render(
@@ -650,7 +696,7 @@ async def person(request: Request, person_id: str, as_of: str = "") -> Response:
             "sections": sections,
             "retirement_date": record.retirement_date,
             "next_regular_raise": record.next_regular_raise,
-            "may_send": may_send(visit, record.person, unit),
+            "may_send": may_send(visit, record.person, unit, delegations),
             "sex_labels": SEX_LABELS,
             "status_labels": STATUS_LABELS,
         },

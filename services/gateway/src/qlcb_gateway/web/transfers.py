@@ -35,7 +35,16 @@ from qlcb_gateway.schemas import (
 )
 from qlcb_gateway.web.entry_form import FormField, checked, refusal_faults, refused
 from qlcb_gateway.web.names import people_names, unit_names
-from qlcb_gateway.web.pages import Visit, backends_of, error_page, may_send, posted_form, render, signed_in
+from qlcb_gateway.web.pages import (
+    Visit,
+    backends_of,
+    delegations_of,
+    error_page,
+    may_send,
+    posted_form,
+    render,
+    signed_in,
+)
 from qlcb_gateway.web.session import PATH
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
@@ -190,7 +199,7 @@ async def _sender(request: Request, visit: Visit, person_id: str) -> tuple[Perso
     backends = backends_of(request)
     person = await get_person(person_id, visit.principal, backends)
     unit = await get_unit(person.unit_id, visit.principal, backends)
-    if not may_send(visit, person, unit):
+    if not may_send(visit, person, unit, await delegations_of(request, visit)):
         return error_page(request, 403)
     return person, unit
 
