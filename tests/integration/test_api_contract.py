@@ -79,6 +79,9 @@ DATA_DEPENDENT = {
     # A period ending before it starts or longer than a year (named by its end), a page token that
     # is not one the report gave.
     ("GET", "/v1/units/{unit_id}/late-entries"): frozenset({"to", "page_token"}),
+    # A page token that is not one the listing gave.
+    ("GET", "/v1/units/{unit_id}/decisions"): frozenset({"page_token"}),
+    ("GET", "/v1/persons/{person_id}/decisions"): frozenset({"page_token"}),
     # A unit with nobody the caller reads working there, or more than one batch prints.
     ("GET", "/v1/units/{unit_id}/resumes"): frozenset({"unit_id"}),
 }

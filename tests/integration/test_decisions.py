@@ -99,7 +99,8 @@ async def test_a_decision_for_many_people_applies_and_its_cancellation_reverses_
                 **SIGNED,
             }
         listed = (await api.get(f"/v1/persons/{people[0]}/decisions")).json()
-        assert [d["id"] for d in listed] == [decision["id"]]
+        assert [d["id"] for d in listed["items"]] == [decision["id"]]
+        assert listed["next_page_token"] is None
         event = await eventually(
             lambda: _last_decision_event(system),
             lambda e: e.decision.id == decision["id"],
@@ -352,7 +353,54 @@ async def test_bad_decisions_are_refused_naming_the_field_and_nothing_is_written
             assert refused.json()["detail"]["message"].startswith(f"{field}:"), refused.text
         for person in people.values():
             assert (await admin.get(f"/v1/persons/{person}/rewards")).json() == [], "nothing written"
-            assert (await admin.get(f"/v1/persons/{person}/decisions")).json() == []
+            assert (await admin.get(f"/v1/persons/{person}/decisions")).json()["items"] == []
+
+
+async def test_a_units_decisions_come_a_page_at_a_time_newest_first_and_a_bad_page_is_named(system: System) -> None:
+    async with api_client(system.gateway_url, system.token("quantri")) as admin:
+        created = await admin.post(
+            "/v1/units",
+            json={
+                "code": unique_code("QDP"),
+                "name": "Đội phân trang quyết định",
+                "kind": "sub_unit",
+                "parent_id": system.unit_ids["HQHN"],
+            },
+        )
+        assert created.status_code == 201, created.text
+        unit = created.json()["id"]
+    async with api_client(system.gateway_url, system.token("qthanoi")) as api:
+        hired = await api.post("/v1/persons", json=person_body(unit, "Đinh Văn Trang", born="1985-03-10"))
+        assert hired.status_code == 201, hired.text
+        person = hired.json()["id"]
+        days = [f"2025-0{month}-01" for month in (3, 4, 5, 6, 7)]
+        made = []
+        for day in days:
+            answer = await api.post(
+                "/v1/decisions", json=_decision("reward", day, [{"person_id": person, "values": {"form": "GIAY_KHEN"}}])
+            )
+            assert answer.status_code == 201, answer.text
+            made.append(answer.json()["id"])
+        pages: list[list[str]] = []
+        token = ""
+        for _ in range(4):
+            params = {"page_size": "2"} | ({"page_token": token} if token else {})
+            page = (await api.get(f"/v1/persons/{person}/decisions", params=params)).json()
+            pages.append([d["id"] for d in page["items"]])
+            token = page["next_page_token"] or ""
+            if not token:
+                break
+        faults = [
+            await api.get(f"/v1/persons/{person}/decisions", params={name: value})
+            for name, value in (("page_token", "khong-phai-ma"), ("page_size", "0"), ("page_size", "201"))
+        ]
+        whole = (await api.get(f"/v1/units/{unit}/decisions", params={"page_size": "200"})).json()
+    newest_first = list(reversed(made))
+    assert pages == [newest_first[:2], newest_first[2:4], newest_first[4:]], "each once, newest first"
+    assert [d["id"] for d in whole["items"]] == newest_first
+    for (name, _value), refused in zip((("page_token", ""), ("page_size", ""), ("page_size", "")), faults, strict=True):
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["detail"][0]["loc"] == ["query", name]
 
 
 async def test_the_same_decision_entered_twice_is_refused(system: System) -> None:

@@ -10,12 +10,13 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import grpc
 import pytest
 from fastapi.testclient import TestClient
 from html_tree import parsed
-from test_web_entry_form import Verifier
+from test_web_entry_form import Verifier, invalid_argument
 from test_web_session import SESSION, rpc_error, stand_in_pages
 
 from qlcb.personnel.v1 import decision_pb2, personnel_pb2
@@ -81,7 +82,10 @@ class Decisions:
         self.listed.append(request)
         pending = _decision(1, decision_pb2.DECISION_STATE_PENDING)
         pending.id, pending.number, pending.kind = "d2", "50/QĐ-HQHN", "appointment"
-        return decision_pb2.ListDecisionsResponse(decisions=[pending, _decision()])
+        if request.page_token == "bad":
+            raise invalid_argument(("page_token", "Không phải mã trang do hệ thống trả về"))
+        following = "" if request.page_token else "2026-06-20_2026-06-20T01:00:00+00:00_d1"
+        return decision_pb2.ListDecisionsResponse(decisions=[pending, _decision()], next_page_token=following)
 
     async def GetDecision(self, request: Any, **options: Any) -> decision_pb2.GetDecisionResponse:
         state = decision_pb2.DECISION_STATE_CANCELLED if self.cancelled else decision_pb2.DECISION_STATE_APPLIED
@@ -133,6 +137,23 @@ def test_a_units_decisions_are_listed_with_their_kind_and_state_and_the_units_be
     assert (page.decisions.listed[-1].unit_id, page.decisions.listed[-1].include_subtree) == ("hn", True)
     page.client.get("/web/persons/p1/decisions")
     assert page.decisions.listed[-1].person_id == "p1"
+
+
+def test_the_decisions_page_a_page_at_a_time_by_the_listings_own_token(page: Page) -> None:
+    first = parsed(page.client.get("/web/units/hn/decisions", params={"subtree": "1"}).text)
+    assert page.decisions.listed[-1].page_size == 50
+    following = first.one("a", rel="next").attrs["href"]
+    assert parse_qs(urlsplit(following).query) == {
+        "subtree": ["1"],
+        "after": ["2026-06-20_2026-06-20T01:00:00+00:00_d1"],
+    }
+    second = parsed(page.client.get(following).text)
+    assert page.decisions.listed[-1].page_token == "2026-06-20_2026-06-20T01:00:00+00:00_d1"
+    assert second.find_all("a", rel="next") == [], "the last page"
+    (back,) = [a for a in second.one("nav", class_="pages").find_all("a") if a.all_text() == "Trang đầu"]
+    assert parse_qs(urlsplit(back.attrs["href"]).query) == {"subtree": ["1"]}
+    refused = page.client.get("/web/persons/p1/decisions", params={"after": "bad"})
+    assert refused.status_code == 422
 
 
 def test_a_decision_shows_the_people_the_caller_reads_and_what_it_recorded(page: Page) -> None:

@@ -9,13 +9,15 @@ import json
 from datetime import date, datetime
 from typing import Annotated, Any, Literal, Union, cast
 
-from fastapi import APIRouter, Header, Response, status
+import grpc
+from fastapi import APIRouter, Header, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from qlcb.personnel.v1 import decision_pb2
 from qlcb_common.decision_kinds import KINDS, MAX_PEOPLE, DecisionKind
 from qlcb_common.http_errors import problem
 from qlcb_gateway.dependencies import BackendsDep, Caller
+from qlcb_gateway.errors import refuse_query_fields
 from qlcb_gateway.routes.record import VALUES_MODELS, MissingPrecondition, etag, version_in
 
 router = APIRouter(prefix="/v1", tags=["Quyết định"])
@@ -210,17 +212,31 @@ async def create_decision(
 KindName: Any = Literal[tuple(kind.name for kind in KINDS)]
 
 
+class DecisionsPage(BaseModel):
+    items: list[DecisionPublic]
+    next_page_token: str | None = Field(description="Hỏi trang sau bằng mã này; null ở trang cuối")
+
+
+PageSize = Annotated[int, Query(ge=1, le=200, description="Số quyết định mỗi trang")]
+PageToken = Annotated[str, Query(max_length=200, description="next_page_token của trang trước")]
+
+
 async def _listed(
     principal: Caller,
     backends: BackendsDep,
     request: decision_pb2.ListDecisionsRequest,
     state: State | None,
     kind: str | None,
-) -> list[DecisionPublic]:
+) -> DecisionsPage:
     request.state = _STATE_OF[state] if state else decision_pb2.DECISION_STATE_UNSPECIFIED
     request.kind = kind or ""
-    response = await backends.decisions.ListDecisions(request, **backends.call_options(principal.token))
-    return [_public(d) for d in response.decisions]
+    try:
+        response = await backends.decisions.ListDecisions(request, **backends.call_options(principal.token))
+    except grpc.aio.AioRpcError as error:
+        refuse_query_fields(error)
+    return DecisionsPage(
+        items=[_public(d) for d in response.decisions], next_page_token=response.next_page_token or None
+    )
 
 
 @router.get("/persons/{person_id}/decisions")
@@ -230,9 +246,12 @@ async def person_decisions(
     backends: BackendsDep,
     state: State | None = None,
     kind: KindName | None = None,
-) -> list[DecisionPublic]:
-    """Các quyết định về một người, mới nhất trước."""
-    return await _listed(principal, backends, decision_pb2.ListDecisionsRequest(person_id=person_id), state, kind)
+    page_size: PageSize = 50,
+    page_token: PageToken = "",
+) -> DecisionsPage:
+    """Các quyết định về một người, mới nhất trước, từng trang."""
+    request = decision_pb2.ListDecisionsRequest(person_id=person_id, page_size=page_size, page_token=page_token)
+    return await _listed(principal, backends, request, state, kind)
 
 
 @router.get("/units/{unit_id}/decisions")
@@ -243,9 +262,13 @@ async def unit_decisions(
     include_subtree: bool = False,
     state: State | None = None,
     kind: KindName | None = None,
-) -> list[DecisionPublic]:
-    """Các quyết định về người hiện thuộc đơn vị (và các đơn vị trực thuộc), mới nhất trước."""
-    request = decision_pb2.ListDecisionsRequest(unit_id=unit_id, include_subtree=include_subtree)
+    page_size: PageSize = 50,
+    page_token: PageToken = "",
+) -> DecisionsPage:
+    """Các quyết định về người hiện thuộc đơn vị (và các đơn vị trực thuộc), mới nhất trước, từng trang."""
+    request = decision_pb2.ListDecisionsRequest(
+        unit_id=unit_id, include_subtree=include_subtree, page_size=page_size, page_token=page_token
+    )
     return await _listed(principal, backends, request, state, kind)
 
 

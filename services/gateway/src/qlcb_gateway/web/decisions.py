@@ -7,16 +7,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from urllib.parse import urlencode
 
 import grpc
 from fastapi import APIRouter, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 
 from qlcb.personnel.v1 import decision_pb2
 from qlcb_common.authz.matrix import Action, Section
 from qlcb_common.authz.policy import may_at_all
 from qlcb_common.decision_kinds import KINDS, DecisionKind
-from qlcb_gateway.routes.decisions import DecisionPublic, get_decision, person_decisions, unit_decisions
+from qlcb_gateway.routes.decisions import (
+    DecisionPublic,
+    DecisionsPage,
+    get_decision,
+    person_decisions,
+    unit_decisions,
+)
 from qlcb_gateway.routes.organisation import get_person, get_unit
 from qlcb_gateway.web.entry_form import FormField, checked, refusal_faults
 from qlcb_gateway.web.names import people_names
@@ -71,24 +79,54 @@ def _listed(found: list[DecisionPublic]) -> list[ListedDecision]:
     return [ListedDecision(d, _kind_label(d.kind), STATE_LABELS[d.state]) for d in found]
 
 
+PAGE_SIZE = 50
+
+
+def _pages(request: Request, page: DecisionsPage, after: str) -> dict[str, str | None]:
+    """The links to the next page (the listing's own token) and back to the first."""
+    asked = {k: v for k, v in request.query_params.items() if k != "after"}
+    following = urlencode(asked | {"after": page.next_page_token}) if page.next_page_token else None
+    return {
+        "next_link": f"{request.url.path}?{following}" if following else None,
+        "first_link": f"{request.url.path}?{urlencode(asked)}" if after else None,
+    }
+
+
 @router.get("/units/{unit_id}/decisions", name="web_unit_decisions")
-async def of_unit(request: Request, unit_id: str, subtree: str = "") -> Response:
+async def of_unit(request: Request, unit_id: str, subtree: str = "", after: str = "") -> Response:
     visit = await signed_in(request)
     backends = backends_of(request)
     unit = await get_unit(unit_id, visit.principal, backends)
-    found = await unit_decisions(unit_id, visit.principal, backends, include_subtree=subtree == "1")
+    try:
+        found = await unit_decisions(
+            unit_id,
+            visit.principal,
+            backends,
+            include_subtree=subtree == "1",
+            page_size=PAGE_SIZE,
+            page_token=after[:200],
+        )
+    except RequestValidationError:
+        return error_page(request, 422, "Không có trang này", "Hãy mở lại danh sách từ trang đầu.")
     context = {"title": f"Quyết định — {unit.name}", "unit": unit, "subtree": subtree == "1", "person": None}
-    return render(request, visit, "decisions.html", context | {"decisions": _listed(found)})
+    pages = _pages(request, found, after)
+    return render(request, visit, "decisions.html", context | pages | {"decisions": _listed(found.items)})
 
 
 @router.get("/persons/{person_id}/decisions", name="web_person_decisions")
-async def of_person(request: Request, person_id: str) -> Response:
+async def of_person(request: Request, person_id: str, after: str = "") -> Response:
     visit = await signed_in(request)
     backends = backends_of(request)
     person = await get_person(person_id, visit.principal, backends)
-    found = await person_decisions(person_id, visit.principal, backends)
+    try:
+        found = await person_decisions(
+            person_id, visit.principal, backends, page_size=PAGE_SIZE, page_token=after[:200]
+        )
+    except RequestValidationError:
+        return error_page(request, 422, "Không có trang này", "Hãy mở lại danh sách từ trang đầu.")
     context = {"title": f"Quyết định — {person.full_name}", "unit": None, "subtree": False, "person": person}
-    return render(request, visit, "decisions.html", context | {"decisions": _listed(found)})
+    pages = _pages(request, found, after)
+    return render(request, visit, "decisions.html", context | pages | {"decisions": _listed(found.items)})
 
 
 @dataclass(frozen=True)

@@ -108,9 +108,12 @@ class DecisionServicer(decision_pb2_grpc.DecisionServiceServicer):
                 include_subtree=request.include_subtree,
                 state=messages.STATE_NAME.get(request.state, ""),
                 kind=request.kind,
+                page_size=request.page_size,
+                page_token=request.page_token,
             )
         return decision_pb2.ListDecisionsResponse(
-            decisions=[messages.to_proto(document, items, total) for document, items, total in found]
+            decisions=[messages.to_proto(document, items, total) for document, items, total in found.found],
+            next_page_token=found.next_page_token,
         )
 
     async def CancelDecision(

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb.personnel.v1 import events_pb2
@@ -470,6 +470,32 @@ async def get(
     return document, visible, len(items)
 
 
+DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 50, 200
+BAD_TOKEN = "Không phải mã trang do hệ thống trả về"
+
+
+@dataclass(frozen=True)
+class DecisionsPage:
+    found: list[tuple[DecisionDocument, list[DecisionItem], int]]
+    next_page_token: str
+
+
+def _token_of(document: DecisionDocument) -> str:
+    """Where a page ended, in the listing's order (effective date, then when it was made, newest first)."""
+    return f"{document.effective_date.isoformat()}_{document.created_at.isoformat()}_{document.id}"
+
+
+def _after(token: str) -> tuple[date, datetime, str]:
+    try:
+        day, made, document_id = token.split("_")
+        position = (date.fromisoformat(day), datetime.fromisoformat(made), document_id)
+    except ValueError:
+        raise InvalidArgument.single("page_token", BAD_TOKEN) from None
+    if position[1].tzinfo is None or not document_id or len(document_id) > 36 or not document_id.isascii():
+        raise InvalidArgument.single("page_token", BAD_TOKEN)
+    return position
+
+
 async def list_decisions(
     session: AsyncSession,
     *,
@@ -480,13 +506,21 @@ async def list_decisions(
     include_subtree: bool = False,
     state: str = "",
     kind: str = "",
-) -> list[tuple[DecisionDocument, list[DecisionItem], int]]:
+    page_size: int = 0,
+    page_token: str = "",
+) -> DecisionsPage:
     """Decisions naming the person, or people now in the unit (or its subtree), that the caller
-    may read; newest effective date first."""
+    may read; newest effective date first, a page at a time. A page is read in batches until it
+    holds `page_size` the caller may read, so a decision naming only people it may not read takes
+    no place on a page."""
     if bool(person_id) == bool(unit_id):
         raise InvalidArgument.single("person_id", "Cần đúng một trong person_id và unit_id")
     if kind and kind not in KIND_BY_NAME:
         raise InvalidArgument.single("kind", f"phải là một trong {', '.join(KIND_BY_NAME)}")
+    if not 0 <= page_size <= MAX_PAGE_SIZE:
+        raise InvalidArgument.single("page_size", f"Từ 1 đến {MAX_PAGE_SIZE}")
+    after = _after(page_token) if page_token else None
+    size = page_size or DEFAULT_PAGE_SIZE
     query: Select[tuple[str]] = select(DecisionItem.decision_id).distinct()  # type: ignore[assignment]
     if person_id:
         await visible_person(session, actor=actor, delegations=delegations, person_id=person_id)
@@ -507,15 +541,33 @@ async def list_decisions(
         documents = documents.where(DecisionDocument.state == state)
     if kind:
         documents = documents.where(DecisionDocument.kind == kind)
-    found = []
-    for document in await session.scalars(
-        documents.order_by(DecisionDocument.effective_date.desc(), DecisionDocument.created_at.desc())
+    position = (DecisionDocument.effective_date, DecisionDocument.created_at, DecisionDocument.id)
+    documents = documents.order_by(*(column.desc() for column in position))
+    found: list[tuple[DecisionDocument, list[DecisionItem], int]] = []
+    while len(found) <= size:
+        batch = documents if after is None else documents.where(tuple_(*position) < tuple_(*after))
+        scanned = list(await session.scalars(batch.limit(size + 1)))
+        items = await _items_of_each(session, [document.id for document in scanned])
+        for document in scanned:
+            visible = await _visible(session, actor, delegations, document, items[document.id])
+            if visible:
+                found.append((document, visible, len(items[document.id])))
+        if len(scanned) <= size:
+            break
+        last = scanned[-1]
+        after = (last.effective_date, last.created_at, last.id)
+    if len(found) <= size:
+        return DecisionsPage(found, "")
+    return DecisionsPage(found[:size], _token_of(found[size - 1][0]))
+
+
+async def _items_of_each(session: AsyncSession, decision_ids: list[str]) -> dict[str, list[DecisionItem]]:
+    grouped: dict[str, list[DecisionItem]] = {decision_id: [] for decision_id in decision_ids}
+    for item in await session.scalars(
+        select(DecisionItem).where(DecisionItem.decision_id.in_(decision_ids)).order_by(DecisionItem.position)
     ):
-        items = await items_of(session, document.id)
-        visible = await _visible(session, actor, delegations, document, items)
-        if visible:
-            found.append((document, visible, len(items)))
-    return found
+        grouped[item.decision_id].append(item)
+    return grouped
 
 
 async def _reverse_item(
