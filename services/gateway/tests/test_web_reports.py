@@ -119,6 +119,7 @@ class Reports:
     refusal: grpc.aio.AioRpcError | None = None
     completeness_refused: bool = False
     waiting_asked: list[workflow_pb2.ListWaitingRequest] = field(default_factory=list)
+    handed: list[Any] = field(default_factory=list)
 
     async def ListPeriods(self, request: Any, **options: Any) -> workflow_pb2.ListPeriodsResponse:
         return workflow_pb2.ListPeriodsResponse(periods=[PERIOD])
@@ -174,6 +175,24 @@ class Reports:
             to_approve_total=1,
         )
 
+    async def SubAssign(self, request: Any, **options: Any) -> workflow_pb2.SubAssignResponse:
+        if self.refusal is not None:
+            raise self.refusal
+        self.handed.append(request)
+        return workflow_pb2.SubAssignResponse()
+
+    async def Consolidate(self, request: Any, **options: Any) -> workflow_pb2.ConsolidateResponse:
+        if self.refusal is not None:
+            raise self.refusal
+        self.handed.append(request)
+        return workflow_pb2.ConsolidateResponse(assignment=self.assignments[request.assignment_id])
+
+    async def GrantLockException(self, request: Any, **options: Any) -> workflow_pb2.GrantLockExceptionResponse:
+        if self.refusal is not None:
+            raise self.refusal
+        self.handed.append(request)
+        return workflow_pb2.GrantLockExceptionResponse(assignment=self.assignments[request.assignment_id])
+
     async def TransitionSubmission(self, request: Any, **options: Any) -> workflow_pb2.TransitionSubmissionResponse:
         found = self._check(request.assignment_id, request.expected_version)
         self.steps.append(request)
@@ -183,8 +202,11 @@ class Reports:
 
 
 class Personnel:
+    def __init__(self) -> None:
+        self.units: list[personnel_pb2.Unit] = []
+
     async def ListUnits(self, request: Any, **options: Any) -> personnel_pb2.ListUnitsResponse:
-        return personnel_pb2.ListUnitsResponse()
+        return personnel_pb2.ListUnitsResponse(units=self.units)
 
     async def GetUnit(self, request: Any, **options: Any) -> personnel_pb2.GetUnitResponse:
         unit = personnel_pb2.Unit(
@@ -198,14 +220,15 @@ class Page:
     client: TestClient
     reports: Reports
     verifier: Verifier
+    personnel: Personnel
 
 
 @pytest.fixture
 def page() -> Iterator[Page]:
-    reports, verifier = Reports(), Verifier()
+    reports, verifier, personnel = Reports(), Verifier(), Personnel()
     backends = {"report_regimes": Regimes(), "report_assignments": reports, "report_submissions": reports}
-    with stand_in_pages(verifier, personnel=Personnel(), **backends) as client:
-        yield Page(client, reports, verifier)
+    with stand_in_pages(verifier, personnel=personnel, **backends) as client:
+        yield Page(client, reports, verifier, personnel)
 
 
 def _post(page: Page, path: str, form: dict[str, str], *, csrf: str = SESSION.csrf_token) -> Any:
@@ -447,3 +470,83 @@ def test_a_report_is_late_when_first_sent_after_its_deadline_in_vietnam(
     html = parsed(page.client.get("/web/report-periods/p1").text)
     deadline = html.one("tr", id="assignment-a-to").find_all("td")[2].all_text()
     assert deadline == ("20/11/2026 quá hạn" if late else "20/11/2026")
+
+
+def _below_doi(page: Page) -> None:
+    """The team below Đội kiểm soát that was handed the report, and one that was not."""
+    page.reports.assignments["a-to"].parent_assignment_id = "a-doi"
+    kind = personnel_pb2.UNIT_KIND_SUB_UNIT
+    page.personnel.units = [
+        personnel_pb2.Unit(id="doi", code="DOI", name="Đội kiểm soát", path=UNITS["doi"], kind=kind),
+        personnel_pb2.Unit(id="to", code="TO", name="Tổ báo cáo", path=UNITS["to"], kind=kind),
+        personnel_pb2.Unit(id="ca", code="CA", name="Tổ ca trực", path="/TCHQ/HQHN/DOI/CA", kind=kind),
+        personnel_pb2.Unit(id="xa", code="XA", name="Đội khác", path="/TCHQ/HQHN/XA", kind=kind),
+    ]
+
+
+def test_a_report_lists_the_reports_handed_down_and_hands_part_of_it_to_units_below(page: Page) -> None:
+    _below_doi(page)
+    html = parsed(page.client.get("/web/report-assignments/a-doi").text)
+    children = html.one("section", id="children")
+    assert [td.all_text() for td in children.one("tr", id="child-a-to").find_all("td")] == [
+        "Tổ báo cáo",
+        "Đã gửi, chờ duyệt",
+        "20/11/2026",
+    ]
+    offered = [box.attrs["name"] for box in children.one("fieldset", id="f-units").find_all("input")]
+    assert offered == ["unit.ca"], "only units below not handed it yet"
+    indicators = [box.attrs["name"] for box in children.one("fieldset", id="f-indicators").find_all("input")]
+    assert indicators == [f"indicator.{spec.code}" for spec in INDICATORS]
+
+    form = {"unit.ca": "1", "indicator.so_bien_che": "1", "deadline": "18/11/2026"}
+    handed = _post(page, "a-doi/sub-assignments", form)
+    assert handed.status_code == 303
+    (sent,) = page.reports.handed
+    assert (list(sent.unit_ids), list(sent.indicator_codes), sent.deadline) == (["ca"], ["so_bien_che"], "2026-11-18")
+    assert parsed(page.client.get(handed.headers["location"]).text).one(id="handed").all_text() == (
+        "Đã giao báo cáo cho các đơn vị cấp dưới."
+    )
+
+
+def test_a_hand_down_without_a_unit_or_with_a_bad_day_is_said_and_reports_is_not_asked(page: Page) -> None:
+    _below_doi(page)
+    none = _post(page, "a-doi/sub-assignments", {"indicator.so_bien_che": "1"})
+    assert none.status_code == 422
+    assert parsed(none.text).one(id="f-units-error").all_text() == "Chọn ít nhất một đơn vị"
+    bad_day = _post(page, "a-doi/sub-assignments", {"unit.ca": "1", "deadline": "31/11/2026"})
+    assert bad_day.status_code == 422
+    assert parsed(bad_day.text).one(id="f-deadline-error").all_text() == "Không phải một ngày (ngày/tháng/năm)"
+    assert page.reports.handed == []
+    page.reports.refusal = invalid_argument(("deadline", "Muộn hơn hạn của đơn vị (20/11/2026)"))
+    late = _post(page, "a-doi/sub-assignments", {"unit.ca": "1", "deadline": "30/11/2026"})
+    assert late.status_code == 422
+    assert parsed(late.text).one(id="f-deadline-error").all_text() == "Muộn hơn hạn của đơn vị (20/11/2026)"
+
+
+def test_the_approved_reports_below_are_consolidated_and_a_refusal_is_said(page: Page) -> None:
+    _below_doi(page)
+    done = _post(page, "a-doi/consolidate", {})
+    assert done.status_code == 303
+    assert page.reports.handed[-1].assignment_id == "a-doi"
+    page.reports.refusal = rpc_error(
+        grpc.StatusCode.FAILED_PRECONDITION, "Chưa có báo cáo nào của đơn vị cấp dưới được duyệt để tổng hợp"
+    )
+    refused = _post(page, "a-doi/consolidate", {})
+    assert refused.status_code == 409
+    assert "Chưa có báo cáo nào của đơn vị cấp dưới được duyệt" in parsed(refused.text).one(id="faults").all_text()
+
+
+def test_the_regimes_issuer_unlocks_a_late_report_with_its_reason_and_no_one_else_is_offered_it(page: Page) -> None:
+    page.reports.assignments["a-doi"].locked = True
+    assert parsed(page.client.get("/web/report-assignments/a-doi").text).find_all("section", id="unlock") == []
+    page.verifier.roles = frozenset({"system-admin"})
+    html = parsed(page.client.get("/web/report-assignments/a-doi").text)
+    assert len(html.find_all("section", id="unlock")) == 1
+    missing = _post(page, "a-doi/lock-exception", {"until": "15/12/2026", "reason": ""})
+    assert missing.status_code == 422
+    assert parsed(missing.text).one(id="f-reason-error").all_text() == "Bắt buộc nhập"
+    assert page.reports.handed == []
+    unlocked = _post(page, "a-doi/lock-exception", {"until": "15/12/2026", "reason": "Mất điện kéo dài"})
+    assert unlocked.status_code == 303
+    (sent,) = page.reports.handed
+    assert (sent.until, sent.reason) == ("2026-12-15", "Mất điện kéo dài")

@@ -19,7 +19,7 @@ from qlcb_common.authz.matrix import Action, Section
 from qlcb_common.authz.policy import permits
 from qlcb_gateway.errors import field_violations
 from qlcb_gateway.routes.exports import VIETNAM
-from qlcb_gateway.routes.organisation import get_unit
+from qlcb_gateway.routes.organisation import get_unit, list_units
 from qlcb_gateway.routes.report_regimes import (
     IndicatorPublic,
     PeriodPublic,
@@ -32,16 +32,23 @@ from qlcb_gateway.routes.report_workflow import (
     AssignmentDetail,
     AssignmentPublic,
     CompletenessReport,
+    LockException,
     StepBody,
+    SubAssign,
     ValuesSave,
     completeness,
+    consolidate,
     get_assignment,
     list_assignments,
+    lock_exception,
     report_step,
     save_values,
+    sub_assign,
     waiting_reports,
 )
+from qlcb_gateway.web.entry_form import FormField, checked, refused
 from qlcb_gateway.web.pages import Visit, backends_of, error_page, form_version, posted_form, render, signed_in
+from qlcb_gateway.web.report_units import SubAssignForm, lock_exception_fields, read_sub_assign, sub_assign_form
 from qlcb_gateway.web.report_values import ValuesForm, placed, read_values, values_form
 from qlcb_gateway.web.session import PATH
 
@@ -191,11 +198,15 @@ class Offered:
     recall: bool
     decide: bool  # return and approve: the level above
     reopen: bool
+    unlock: bool = False  # a lock exception: the regime's issuer, for a late report not sent
 
 
-async def _offered(request: Request, visit: Visit, assignment: AssignmentPublic) -> Offered:
+async def _offered(
+    request: Request, visit: Visit, assignment: AssignmentPublic, regime: RegimePublic | None = None
+) -> Offered:
     """The unit's side writes its report (reports' update right over the unit); the level above, not
-    the unit itself, approves, returns and reopens it (the operate right over the approving unit)."""
+    the unit itself, approves, returns and reopens it (the operate right over the approving unit);
+    the unit that issued the regime unlocks a late report (its right over the regimes there)."""
     own = permits(visit.principal, Section.REPORTS, Action.UPDATE, assignment.unit_path)
     above = False
     if visit.principal.unit_path != assignment.unit_path:
@@ -206,11 +217,21 @@ async def _offered(request: Request, visit: Visit, assignment: AssignmentPublic)
                 raise
         else:
             above = permits(visit.principal, Section.REPORTS, Action.OPERATE, approver.path)
+    issuer = False
+    if regime is not None and assignment.locked and assignment.state in NOT_SENT:
+        try:
+            issuing = await get_unit(regime.issuer_unit_id, visit.principal, backends_of(request))
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() not in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.NOT_FOUND):
+                raise
+        else:
+            issuer = permits(visit.principal, Section.REPORT_REGIMES, Action.UPDATE, issuing.path)
     return Offered(
         write=own and assignment.state in NOT_SENT and not assignment.locked,
         recall=own and assignment.state == "submitted" and not assignment.locked,
         decide=above and assignment.state == "submitted",
         reopen=above and assignment.state == "approved",
+        unlock=issuer,
     )
 
 
@@ -227,17 +248,25 @@ async def _page(
     form: ValuesForm | None = None,
     faults: list[str] | None = None,
     reason_error: str = "",
+    handing: SubAssignForm | None = None,
+    unlocking: list[FormField] | None = None,
     status_code: int = 200,
 ) -> Response:
     assignment = detail.assignment
     backends = backends_of(request)
-    found, offered = await asyncio.gather(
-        get_regime(assignment.regime_id, visit.principal, backends), _offered(request, visit, assignment)
+    found, children, units = await asyncio.gather(
+        get_regime(assignment.regime_id, visit.principal, backends),
+        _children(request, visit, assignment),
+        list_units(visit.principal, backends),
     )
+    offered = await _offered(request, visit, assignment, found)
     indicators = _indicators(found, assignment.template_version)
     asked = assignment.indicator_codes
     shown = [spec for spec in indicators if not asked or spec.code in asked]
     context = {
+        "children": [(child, STATE_LABELS.get(child.state, child.state)) for child in children],
+        "handing": handing or sub_assign_form(assignment, units, children, shown),
+        "unlocking": unlocking or lock_exception_fields(),
         "assignment": assignment,
         "regime": found,
         "state": STATE_LABELS.get(assignment.state, assignment.state),
@@ -251,8 +280,24 @@ async def _page(
         "reason_max": REASON_MAX,
         "saved": request.query_params.get("saved") == "1",
         "sent": request.query_params.get("sent") == "1",
+        "handed": request.query_params.get("handed") == "1",
+        "consolidated": request.query_params.get("consolidated") == "1",
+        "unlocked": request.query_params.get("unlocked") == "1",
     }
     return render(request, visit, "report.html", context, status_code=status_code)
+
+
+async def _children(request: Request, visit: Visit, assignment: AssignmentPublic) -> list[AssignmentPublic]:
+    """The reports handed down from this one, those in the caller's reach (none if it lists none)."""
+    try:
+        period = await list_assignments(
+            assignment.period_id, visit.principal, backends_of(request), unit_id=assignment.unit_id
+        )
+    except grpc.aio.AioRpcError as exc:
+        if exc.code() not in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.NOT_FOUND):
+            raise
+        return []
+    return [a for a in period.items if a.parent_assignment_id == assignment.id]
 
 
 async def _detail(request: Request, visit: Visit, assignment_id: str) -> AssignmentDetail:
@@ -316,6 +361,91 @@ async def save(request: Request, assignment_id: str) -> Response:
     target = request.url_for("web_report", assignment_id=assignment_id)
     done = {"sent": "1"} if sent.get("then") == "submit" else {"saved": "1"}
     return RedirectResponse(str(target.include_query_params(**done)), status_code=303)
+
+
+@router.post("/report-assignments/{assignment_id}/sub-assignments", name="web_report_sub_assign")
+async def hand_down(request: Request, assignment_id: str) -> Response:
+    """Hands part of the report down to units below, which send theirs to this unit to approve."""
+    visit = await signed_in(request)
+    sent = await posted_form(request, visit)
+    if isinstance(sent, Response):
+        return sent
+    detail = await _detail(request, visit, assignment_id)
+    backends = backends_of(request)
+    found, children, units = await asyncio.gather(
+        get_regime(detail.assignment.regime_id, visit.principal, backends),
+        _children(request, visit, detail.assignment),
+        list_units(visit.principal, backends),
+    )
+    asked = detail.assignment.indicator_codes
+    shown = [s for s in _indicators(found, detail.assignment.template_version) if not asked or s.code in asked]
+    handing = sub_assign_form(detail.assignment, units, children, shown)
+    body = read_sub_assign(handing, sent)
+    if body is None:
+        return await _page(request, visit, detail, handing=handing, status_code=422)
+    try:
+        await sub_assign(assignment_id, SubAssign.model_validate(body), visit.principal, backends)
+    except grpc.aio.AioRpcError as exc:
+        status_code = _refusal(exc)
+        if status_code is None:
+            raise
+        faults = refused([handing.deadline], field_violations(exc)) or (
+            [] if handing.deadline.error else [exc.details() or ""]
+        )
+        return await _page(request, visit, detail, handing=handing, faults=faults, status_code=status_code)
+    target = request.url_for("web_report", assignment_id=assignment_id).include_query_params(handed="1")
+    return RedirectResponse(f"{target}#children", status_code=303)
+
+
+@router.post("/report-assignments/{assignment_id}/consolidate", name="web_report_consolidate")
+async def consolidated(request: Request, assignment_id: str) -> Response:
+    """Adds up the approved reports of the units below into this one (numbers summed, table rows joined)."""
+    visit = await signed_in(request)
+    sent = await posted_form(request, visit)
+    if isinstance(sent, Response):
+        return sent
+    try:
+        await consolidate(assignment_id, visit.principal, backends_of(request))
+    except grpc.aio.AioRpcError as exc:
+        status_code = _refusal(exc)
+        if status_code is None:
+            raise
+        detail = await _detail(request, visit, assignment_id)
+        return await _page(request, visit, detail, faults=[exc.details() or ""], status_code=status_code)
+    target = request.url_for("web_report", assignment_id=assignment_id).include_query_params(consolidated="1")
+    return RedirectResponse(str(target), status_code=303)
+
+
+@router.post("/report-assignments/{assignment_id}/lock-exception", name="web_report_unlock")
+async def unlocked(request: Request, assignment_id: str) -> Response:
+    """The regime's issuer reopens one unit's late report until a day, with its reason."""
+    visit = await signed_in(request)
+    sent = await posted_form(request, visit)
+    if isinstance(sent, Response):
+        return sent
+    fields = lock_exception_fields()
+    given = checked(fields, sent)
+    if given is None:
+        detail = await _detail(request, visit, assignment_id)
+        return await _page(request, visit, detail, unlocking=fields, status_code=422)
+    try:
+        body = LockException(until=date.fromisoformat(given["until"]), reason=given["reason"])
+        await lock_exception(assignment_id, body, visit.principal, backends_of(request))
+    except ValidationError:
+        refused(fields, [("reason", "Có ký tự không dùng được")])
+        detail = await _detail(request, visit, assignment_id)
+        return await _page(request, visit, detail, unlocking=fields, status_code=422)
+    except grpc.aio.AioRpcError as exc:
+        status_code = _refusal(exc)
+        if status_code is None:
+            raise
+        faults = refused(fields, field_violations(exc)) or (
+            [] if any(f.error for f in fields) else [exc.details() or ""]
+        )
+        detail = await _detail(request, visit, assignment_id)
+        return await _page(request, visit, detail, unlocking=fields, faults=faults, status_code=status_code)
+    target = request.url_for("web_report", assignment_id=assignment_id).include_query_params(unlocked="1")
+    return RedirectResponse(str(target), status_code=303)
 
 
 @router.post("/report-assignments/{assignment_id}/{step}", name="web_report_step")
