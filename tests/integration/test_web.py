@@ -27,6 +27,8 @@ refused the account's page. Another agency's officer logs in through the agency'
 and lands with the tier its group maps to; an officer of an unmapped group lands with no role. An
 officer reports their password stolen from their own account page; Hà Nội's admin finds the account,
 grants it a record section and resets it: the new code goes to the holder's mail, the old sessions end.
+Hà Nội's admin hands part of a unit's report down to a team (a unit required first), is told there is
+nothing approved to consolidate yet, sends and approves the team's report, then consolidates its figure.
 Every page passes axe-core's WCAG 2.1 A/AA checks with no serious or critical violation (axe runs
 in the page, so the browser context bypasses the pages' CSP, which allows no script at all).
 
@@ -1061,3 +1063,67 @@ async def test_an_officer_reports_a_stolen_password_and_the_admin_grants_section
         assert await mailed_code(system, f"{username}@qlcb.example")
         await own.reload()
         await expect(own.locator("#kc-login")).to_be_visible(timeout=WAIT_MS)
+
+
+async def test_a_unit_hands_part_of_its_report_down_then_consolidates_what_the_team_sent(system: System) -> None:
+    gateway = system.gateway_url
+    async with api_client(gateway, system.token(ADMIN)) as api:
+        issuer = await _unit(api, system.unit_ids["HQHN"], "Phòng ban hành báo cáo web")
+        mid = await _unit(api, issuer["id"], "Đội tổng hợp giao tiếp")
+        team = await _unit(api, mid["id"], "Tổ nhận giao tiếp")
+        for unit in (issuer, mid, team):
+            await wait_for_headcount(api, unit["id"], 0)
+    regime_body = {
+        "code": unique_code("WEB-"),
+        "name": "Báo cáo giao tiếp cấp dưới",
+        "kind": "thematic",
+        "legal_basis": "Quyết định 239/QĐ-UBND ngày 01/12/2025",
+        "issuer_unit_id": issuer["id"],
+        "unit_levels": [4],  # /TCHQ/HQHN/issuer/mid: the team below is handed its part from the page
+        "deadline_days": 0,
+        "indicators": REPORT_INDICATORS,
+    }
+    async with api_client(gateway, system.token("vutccb")) as api:
+        regime = await api.post("/v1/report-regimes", json=regime_body)
+        assert regime.status_code == 201, regime.text
+        period_body = {
+            "period": "GT-2026",
+            "starts_on": "2026-01-01",
+            "ends_on": "2026-06-30",
+            "deadline": (date.today() + timedelta(days=60)).isoformat(),
+        }
+        opened = await api.post(f"/v1/report-regimes/{regime.json()['id']}/periods", json=period_body)
+        assert opened.status_code == 201, opened.text
+        [assigned] = (await api.get(f"/v1/report-periods/{opened.json()['period']['id']}/assignments")).json()["items"]
+    assert assigned["unit_id"] == mid["id"]
+    async with chromium() as browser:
+        page = await (await browser.new_context(bypass_csp=True)).new_page()
+        report_url = f"{gateway}/web/report-assignments/{assigned['id']}"
+        await page.goto(report_url)
+        await _log_in(page, system, "qthanoi")
+        children = page.locator("#children")
+        await expect(children).to_contain_text("Chưa giao cho đơn vị cấp dưới nào.", timeout=WAIT_MS)
+        await children.get_by_role("button", name="Giao báo cáo").click()
+        await expect(page.locator("#f-units-error")).to_have_text("Chọn ít nhất một đơn vị", timeout=WAIT_MS)
+        await page.locator("#children").get_by_label(f"{team['name']} ({team['code']})").check()
+        await page.locator("#children").get_by_label("Số biên chế được giao").check()
+        await page.locator("#children").get_by_role("button", name="Giao báo cáo").click()
+        await expect(page.locator("#handed")).to_be_visible(timeout=WAIT_MS)
+        await expect(page.locator("#children table")).to_contain_text("Chưa gửi")
+        await assert_accessible(page)
+        await page.get_by_role("button", name="Tổng hợp số liệu từ cấp dưới").click()
+        await expect(page.locator("#faults")).to_contain_text("được duyệt", timeout=WAIT_MS)
+
+        await page.locator("#children table").get_by_role("link", name=team["name"]).click()
+        await page.get_by_label("Số biên chế được giao (người)").fill("5")
+        await expect(page.get_by_label("Tỷ lệ nữ")).to_have_count(0)
+        await page.get_by_role("button", name="Lưu và gửi lên cấp duyệt").click()
+        await expect(page.locator("#report-state")).to_have_text("Đã gửi, chờ duyệt", timeout=WAIT_MS)
+        await page.get_by_role("button", name="Duyệt báo cáo").click()
+        await expect(page.locator("#report-state")).to_have_text("Đã duyệt", timeout=WAIT_MS)
+
+        await page.goto(report_url)
+        await expect(page.locator("#children table")).to_contain_text("Đã duyệt", timeout=WAIT_MS)
+        await page.get_by_role("button", name="Tổng hợp số liệu từ cấp dưới").click()
+        await expect(page.locator("#consolidated")).to_be_visible(timeout=WAIT_MS)
+        await expect(page.get_by_label("Số biên chế được giao (người)")).to_have_value("5")
