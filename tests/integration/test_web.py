@@ -577,6 +577,31 @@ REPORT_INDICATORS: list[dict[str, Any]] = [
 ]
 
 
+async def _thematic_period(
+    system: System, issuer_id: str, name: str, period: str, **regime: Any
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A thematic regime of REPORT_INDICATORS issued by the unit (by the sector's HR), and its period
+    opened with a deadline two months ahead: the regime and what opening the period answered."""
+    body = {
+        "code": unique_code("WEB-"),
+        "name": name,
+        "kind": "thematic",
+        "legal_basis": "Quyết định 239/QĐ-UBND ngày 01/12/2025",
+        "issuer_unit_id": issuer_id,
+        "deadline_days": 0,
+        "indicators": REPORT_INDICATORS,
+        **regime,
+    }
+    deadline = (date.today() + timedelta(days=60)).isoformat()
+    async with api_client(system.gateway_url, system.token("vutccb")) as api:
+        made = await api.post("/v1/report-regimes", json=body)
+        assert made.status_code == 201, made.text
+        window = {"period": period, "starts_on": "2026-01-01", "ends_on": "2026-06-30", "deadline": deadline}
+        opened = await api.post(f"/v1/report-regimes/{made.json()['id']}/periods", json=window)
+        assert opened.status_code == 201, opened.text
+    return made.json(), opened.json()
+
+
 async def test_a_unit_fills_and_sends_its_report_and_the_level_above_returns_then_approves_it(system: System) -> None:
     gateway = system.gateway_url
     async with api_client(gateway, system.token(ADMIN)) as api:
@@ -584,27 +609,8 @@ async def test_a_unit_fills_and_sends_its_report_and_the_level_above_returns_the
         team = await _unit(api, above["id"], "Tổ báo cáo web")
         for unit in (above, team):
             await wait_for_headcount(api, unit["id"], 0)
-    regime_body = {
-        "code": unique_code("WEB-"),
-        "name": "Báo cáo chuyên đề về biên chế",
-        "kind": "thematic",
-        "legal_basis": "Quyết định 239/QĐ-UBND ngày 01/12/2025",
-        "issuer_unit_id": above["id"],
-        "deadline_days": 0,
-        "indicators": REPORT_INDICATORS,
-    }
-    async with api_client(gateway, system.token("vutccb")) as api:
-        regime = await api.post("/v1/report-regimes", json=regime_body)
-        assert regime.status_code == 201, regime.text
-        period_body = {
-            "period": "CD-2026",
-            "starts_on": "2026-01-01",
-            "ends_on": "2026-06-30",
-            "deadline": (date.today() + timedelta(days=60)).isoformat(),
-        }
-        opened = await api.post(f"/v1/report-regimes/{regime.json()['id']}/periods", json=period_body)
-        assert opened.status_code == 201, opened.text
-        assert opened.json()["assignments"] == 1
+    regime, opened = await _thematic_period(system, above["id"], "Báo cáo chuyên đề về biên chế", "CD-2026")
+    assert opened["assignments"] == 1
     async with chromium() as browser:
         page = await (await browser.new_context(bypass_csp=True)).new_page()
         await page.goto(f"{gateway}/web/")
@@ -618,7 +624,7 @@ async def test_a_unit_fills_and_sends_its_report_and_the_level_above_returns_the
         await expect(page.locator("#to-send h2")).to_have_text(f"Phải gửi ({waiting['to_send_total']})")
         await assert_accessible(page)
         await page.get_by_role("navigation", name="Chính").get_by_role("link", name="Báo cáo").click()
-        listed = page.locator(f"#regime-{regime.json()['id']}")
+        listed = page.locator(f"#regime-{regime['id']}")
         await expect(listed).to_contain_text("Chuyên đề · Quyết định 239/QĐ-UBND", timeout=WAIT_MS)
         await assert_accessible(page)
         await listed.get_by_role("link", name="CD-2026").click()
@@ -674,7 +680,7 @@ async def test_a_unit_fills_and_sends_its_report_and_the_level_above_returns_the
         await far.goto(f"{gateway}/web/")
         csrf = await far.locator("input[name=csrf_token]").first.get_attribute("value")
         async with api_client(gateway, system.token("vutccb")) as api:
-            period_id = opened.json()["period"]["id"]
+            period_id = opened["period"]["id"]
             [approved] = (await api.get(f"/v1/report-periods/{period_id}/assignments")).json()["items"]
         for step in ("reopen", "return", "approve"):
             forged = await far.request.post(
@@ -1073,28 +1079,12 @@ async def test_a_unit_hands_part_of_its_report_down_then_consolidates_what_the_t
         team = await _unit(api, mid["id"], "Tổ nhận giao tiếp")
         for unit in (issuer, mid, team):
             await wait_for_headcount(api, unit["id"], 0)
-    regime_body = {
-        "code": unique_code("WEB-"),
-        "name": "Báo cáo giao tiếp cấp dưới",
-        "kind": "thematic",
-        "legal_basis": "Quyết định 239/QĐ-UBND ngày 01/12/2025",
-        "issuer_unit_id": issuer["id"],
-        "unit_levels": [4],  # /TCHQ/HQHN/issuer/mid: the team below is handed its part from the page
-        "deadline_days": 0,
-        "indicators": REPORT_INDICATORS,
-    }
+    # Only /TCHQ/HQHN/issuer/mid is assigned: the team below is handed its part from the page.
+    _regime, opened = await _thematic_period(
+        system, issuer["id"], "Báo cáo giao tiếp cấp dưới", "GT-2026", unit_levels=[4]
+    )
     async with api_client(gateway, system.token("vutccb")) as api:
-        regime = await api.post("/v1/report-regimes", json=regime_body)
-        assert regime.status_code == 201, regime.text
-        period_body = {
-            "period": "GT-2026",
-            "starts_on": "2026-01-01",
-            "ends_on": "2026-06-30",
-            "deadline": (date.today() + timedelta(days=60)).isoformat(),
-        }
-        opened = await api.post(f"/v1/report-regimes/{regime.json()['id']}/periods", json=period_body)
-        assert opened.status_code == 201, opened.text
-        [assigned] = (await api.get(f"/v1/report-periods/{opened.json()['period']['id']}/assignments")).json()["items"]
+        [assigned] = (await api.get(f"/v1/report-periods/{opened['period']['id']}/assignments")).json()["items"]
     assert assigned["unit_id"] == mid["id"]
     async with chromium() as browser:
         page = await (await browser.new_context(bypass_csp=True)).new_page()

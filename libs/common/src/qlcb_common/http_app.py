@@ -8,12 +8,13 @@ from collections.abc import Awaitable, Callable, Collection
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, HTTPException, Request, Response, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Route
 
-from qlcb_common import http_errors
+from qlcb_common import http_errors, validation_messages
 from qlcb_common.auth import AuthError, Principal, TokenVerifier
 from qlcb_common.body_limit import BodyLimit
 from qlcb_common.errors import (
@@ -95,6 +96,7 @@ def install_error_handlers(app: FastAPI, *, every_operation: Collection[int] = (
     operation of the OpenAPI document (`every_operation`: statuses any operation can answer)."""
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(StarletteHTTPException, http_errors.http_exception)
+    app.add_exception_handler(RequestValidationError, validation_messages.validation_error)
     http_errors.document(app, every_operation)
 
 

@@ -18,7 +18,7 @@ from qlcb_common.authz import GRANTABLE_SECTIONS
 from qlcb_common.tiers import Tier
 from qlcb_gateway.routes.organisation import list_units
 from qlcb_gateway.web.delegations import SECTION_LABELS
-from qlcb_gateway.web.entry_form import FormField, checked
+from qlcb_gateway.web.entry_form import FormField, checked, identity_faults
 from qlcb_gateway.web.pages import (
     TIER_LABELS,
     BackendDown,
@@ -126,22 +126,6 @@ async def account(request: Request, username: str, done: str = "", sent_to: str 
     return await _page(request, visit, username, done=done, sent_to=sent_to)
 
 
-def _faults(detail: Any, fields: list[FormField]) -> list[str]:
-    """Identity's refusal beside the field of the body it names; the rest to be said above."""
-    if not isinstance(detail, list):
-        return [str(detail.get("message", "")) if isinstance(detail, dict) else str(detail)]
-    by_name = {f.name: f for f in fields}
-    elsewhere = []
-    for fault in detail:
-        where = [str(part) for part in fault.get("loc", [])]
-        target = by_name.get(where[1]) if len(where) > 1 and where[0] == "body" else None
-        if target is None:
-            elsewhere.append(str(fault.get("msg", "")))
-        else:
-            target.error = str(fault.get("msg", ""))
-    return elsewhere
-
-
 def _back(request: Request, username: str, **done: str) -> Response:
     target = request.url_for("web_account", username=username)
     return RedirectResponse(f"{target}?{urlencode(done)}", status_code=303)
@@ -160,7 +144,7 @@ async def sections(request: Request, username: str) -> Response:
     if answer.status_code >= 500:
         raise BackendDown(f"identity answered {answer.status_code}")
     if answer.status_code >= 400:
-        faults = _faults(answer.json().get("detail"), [])
+        faults = identity_faults([], answer.json().get("detail"))
         return await _page(request, visit, username, ticked=set(chosen), faults=faults, status_code=answer.status_code)
     return _back(request, username, done="sections")
 
@@ -182,7 +166,7 @@ async def incident(request: Request, username: str) -> Response:
     if answer.status_code >= 500:
         raise BackendDown(f"identity answered {answer.status_code}")
     if answer.status_code >= 400:
-        faults = _faults(answer.json().get("detail"), fields)
+        faults = identity_faults(fields, answer.json().get("detail"))
         return await _page(
             request, visit, username, incident_fields=fields, faults=faults, status_code=answer.status_code
         )
@@ -199,6 +183,6 @@ async def reset(request: Request, username: str) -> Response:
     if answer.status_code >= 500:
         raise BackendDown(f"identity answered {answer.status_code}")
     if answer.status_code >= 400:
-        faults = _faults(answer.json().get("detail"), [])
+        faults = identity_faults([], answer.json().get("detail"))
         return await _page(request, visit, username, faults=faults, status_code=answer.status_code)
     return _back(request, username, done="reset", sent_to=answer.json().get("delivered_to", ""))

@@ -231,6 +231,23 @@ def refused(fields: list[FormField], violations: list[tuple[str, str]]) -> list[
     return elsewhere
 
 
+def identity_faults(fields: list[FormField], detail: Any) -> list[str]:
+    """Identity's refusal (its JSON `detail`) beside the field of the body each fault names; the
+    rest, or its message when it names none, returned to be said above the form."""
+    if not isinstance(detail, list):
+        return [str(detail.get("message", "")) if isinstance(detail, dict) else str(detail)]
+    by_name = {f.name: f for f in fields}
+    elsewhere = []
+    for fault in detail:
+        where = [str(part) for part in fault.get("loc", [])]
+        target = by_name.get(where[1]) if len(where) > 1 and where[0] == "body" else None
+        if target is None:
+            elsewhere.append(str(fault.get("msg", "")))
+        else:
+            target.error = str(fault.get("msg", ""))
+    return elsewhere
+
+
 def refusal_faults(fields: list[FormField], exc: grpc.aio.AioRpcError) -> list[str]:
     """Personnel's INVALID_ARGUMENT on a form: each reason next to the field it names; those naming
     no field of the form returned, or personnel's message when it named none at all."""

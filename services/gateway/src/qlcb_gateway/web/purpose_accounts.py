@@ -15,7 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from qlcb_common.tiers import Tier
 from qlcb_gateway.routes.organisation import list_units
-from qlcb_gateway.web.entry_form import FormField, checked
+from qlcb_gateway.web.entry_form import FormField, checked, identity_faults
 from qlcb_gateway.web.pages import (
     TIER_LABELS,
     BackendDown,
@@ -146,22 +146,6 @@ async def purpose_account(request: Request, account_id: str, done: str = "", sen
     return await _account_page(request, visit, account_id, done=done, sent_to=sent_to)
 
 
-def _placed(fields: list[FormField], detail: Any) -> list[str]:
-    """Identity's refusal beside the field of the body it names; the rest returned to be said above."""
-    if not isinstance(detail, list):
-        return [str(detail.get("message", "")) if isinstance(detail, dict) else str(detail)]
-    by_name = {f.name: f for f in fields}
-    elsewhere = []
-    for fault in detail:
-        where = [str(part) for part in fault.get("loc", [])]
-        target = by_name.get(where[1]) if len(where) > 1 and where[0] == "body" else None
-        if target is None:
-            elsewhere.append(str(fault.get("msg", "")))
-        else:
-            target.error = str(fault.get("msg", ""))
-    return elsewhere
-
-
 async def _step(request: Request, account_id: str, step: str) -> Response:
     """Hands the account over or releases it, as the posted form asks; back to the account's page."""
     visit = await signed_in(request)
@@ -182,7 +166,7 @@ async def _step(request: Request, account_id: str, step: str) -> Response:
     if answer.status_code >= 500:
         raise BackendDown(f"identity answered {answer.status_code}")
     if answer.status_code >= 400:
-        faults = _placed(fields, answer.json().get("detail"))
+        faults = identity_faults(fields, answer.json().get("detail"))
         return await _account_page(
             request,
             visit,

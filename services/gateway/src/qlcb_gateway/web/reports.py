@@ -46,6 +46,7 @@ from qlcb_gateway.routes.report_workflow import (
     sub_assign,
     waiting_reports,
 )
+from qlcb_gateway.schemas import UnitPublic
 from qlcb_gateway.web.entry_form import FormField, checked, refused
 from qlcb_gateway.web.pages import Visit, backends_of, error_page, form_version, posted_form, render, signed_in
 from qlcb_gateway.web.report_units import SubAssignForm, lock_exception_fields, read_sub_assign, sub_assign_form
@@ -201,6 +202,16 @@ class Offered:
     unlock: bool = False  # a lock exception: the regime's issuer, for a late report not sent
 
 
+async def _seen_unit(request: Request, visit: Visit, unit_id: str) -> UnitPublic | None:
+    """The unit, or None where the caller may not see it."""
+    try:
+        return await get_unit(unit_id, visit.principal, backends_of(request))
+    except grpc.aio.AioRpcError as exc:
+        if exc.code() not in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.NOT_FOUND):
+            raise
+        return None
+
+
 async def _offered(
     request: Request, visit: Visit, assignment: AssignmentPublic, regime: RegimePublic | None = None
 ) -> Offered:
@@ -208,24 +219,13 @@ async def _offered(
     the unit itself, approves, returns and reopens it (the operate right over the approving unit);
     the unit that issued the regime unlocks a late report (its right over the regimes there)."""
     own = permits(visit.principal, Section.REPORTS, Action.UPDATE, assignment.unit_path)
-    above = False
+    above = issuer = False
     if visit.principal.unit_path != assignment.unit_path:
-        try:
-            approver = await get_unit(assignment.approver_unit_id, visit.principal, backends_of(request))
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() not in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.NOT_FOUND):
-                raise
-        else:
-            above = permits(visit.principal, Section.REPORTS, Action.OPERATE, approver.path)
-    issuer = False
+        approver = await _seen_unit(request, visit, assignment.approver_unit_id)
+        above = approver is not None and permits(visit.principal, Section.REPORTS, Action.OPERATE, approver.path)
     if regime is not None and assignment.locked and assignment.state in NOT_SENT:
-        try:
-            issuing = await get_unit(regime.issuer_unit_id, visit.principal, backends_of(request))
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() not in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.NOT_FOUND):
-                raise
-        else:
-            issuer = permits(visit.principal, Section.REPORT_REGIMES, Action.UPDATE, issuing.path)
+        issuing = await _seen_unit(request, visit, regime.issuer_unit_id)
+        issuer = issuing is not None and permits(visit.principal, Section.REPORT_REGIMES, Action.UPDATE, issuing.path)
     return Offered(
         write=own and assignment.state in NOT_SENT and not assignment.locked,
         recall=own and assignment.state == "submitted" and not assignment.locked,
