@@ -47,7 +47,7 @@ from qlcb_gateway.routes.report_workflow import (
     waiting_reports,
 )
 from qlcb_gateway.schemas import UnitPublic
-from qlcb_gateway.web.entry_form import FormField, checked, refused
+from qlcb_gateway.web.entry_form import FormField, checked, refusal_faults, refused
 from qlcb_gateway.web.pages import Visit, backends_of, error_page, form_version, posted_form, render, signed_in
 from qlcb_gateway.web.report_units import SubAssignForm, lock_exception_fields, read_sub_assign, sub_assign_form
 from qlcb_gateway.web.report_values import ValuesForm, placed, read_values, values_form
@@ -389,9 +389,7 @@ async def hand_down(request: Request, assignment_id: str) -> Response:
         status_code = _refusal(exc)
         if status_code is None:
             raise
-        faults = refused([handing.deadline], field_violations(exc)) or (
-            [] if handing.deadline.error else [exc.details() or ""]
-        )
+        faults = refusal_faults([handing.deadline], exc)
         return await _page(request, visit, detail, handing=handing, faults=faults, status_code=status_code)
     target = request.url_for("web_report", assignment_id=assignment_id).include_query_params(handed="1")
     return RedirectResponse(f"{target}#children", status_code=303)
@@ -439,9 +437,7 @@ async def unlocked(request: Request, assignment_id: str) -> Response:
         status_code = _refusal(exc)
         if status_code is None:
             raise
-        faults = refused(fields, field_violations(exc)) or (
-            [] if any(f.error for f in fields) else [exc.details() or ""]
-        )
+        faults = refusal_faults(fields, exc)
         detail = await _detail(request, visit, assignment_id)
         return await _page(request, visit, detail, unlocking=fields, faults=faults, status_code=status_code)
     target = request.url_for("web_report", assignment_id=assignment_id).include_query_params(unlocked="1")
