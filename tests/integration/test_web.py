@@ -480,42 +480,56 @@ async def test_the_session_of_an_account_disabled_in_keycloak_ends_at_its_next_p
         await expect(page.locator("table.tree")).to_have_count(0)
 
 
-async def test_a_local_admin_reads_a_units_decision_and_cancels_it_which_retracts_what_it_recorded(
+async def test_a_local_admin_records_a_decision_for_two_of_a_units_people_then_cancels_it_which_retracts_it(
     system: System, hanoi_and_hcm: dict[str, Any]
 ) -> None:
     gateway = system.gateway_url
+    number = f"{unique_code('')[-5:]}/QĐ-HQHN"
     async with api_client(gateway, system.token(ADMIN)) as api:
         team = await _unit(api, system.unit_ids["HQHN"], "Đội quyết định trang web")
         people = [await _person(api, team["id"], name) for name in ("Trịnh Văn Khen", "Mai Thị Thưởng")]
-        body = {
-            "kind": "reward",
-            "number": f"{unique_code('')[-5:]}/QĐ-HQHN",
-            "decision_date": "2025-02-20",
-            "effective_date": "2025-03-01",
-            "body": "Cục Hải quan thành phố Hà Nội",
-            "signer": "Nguyễn Văn Ký",
-            "signer_post": "Cục trưởng",
-            "summary": "Khen thưởng năm 2024",
-            "items": [{"person_id": p["id"], "values": {"form": "GIAY_KHEN"}} for p in people],
-        }
-        created = await api.post("/v1/decisions", json=body)
-        assert created.status_code == 201, created.text
-        decision = created.json()
-        assert decision["state"] == "applied"
 
     async with chromium() as browser:
         page = await (await browser.new_context(bypass_csp=True)).new_page()
         await page.goto(f"{gateway}/web/units/{team['id']}")
         await _log_in(page, system, "qthanoi")
         await page.get_by_role("link", name="Quyết định về cán bộ của đơn vị").click()
-        row = page.locator(f"#decision-{decision['id']}")
-        await expect(row).to_contain_text("Đã áp dụng", timeout=WAIT_MS)
+        await page.get_by_role("link", name="Ghi quyết định mới").click()
+        await page.get_by_label("Loại quyết định").select_option(label="Quyết định khen thưởng")
+        await page.get_by_role("button", name="Tiếp tục").click()
+        await page.get_by_label("Số quyết định").fill(number)
+        await page.get_by_role("button", name="Ghi quyết định").click()
+        await expect(page.locator("#f-decision_date-error")).to_have_text("Bắt buộc nhập", timeout=WAIT_MS)
+        await expect(page.locator("#people-error")).to_have_text("Chọn ít nhất một người")
+        await expect(page.get_by_label("Số quyết định")).to_have_value(number)
+        await page.get_by_label("Ngày ký").fill("2025-02-20")
+        await page.get_by_label("Ngày có hiệu lực").fill("2025-03-01")
+        await page.get_by_label("Cơ quan ban hành").fill("Cục Hải quan thành phố Hà Nội")
+        await page.locator("#f-signer").fill("Nguyễn Văn Ký")
+        await page.get_by_label("Chức vụ người ký").fill("Cục trưởng")
+        await page.get_by_label("Trích yếu").fill("Khen thưởng năm 2024")
+        await page.get_by_label("Hình thức khen thưởng").select_option(label="Giấy khen (GIAY_KHEN)")
+        await page.get_by_label("Trịnh Văn Khen").check()
+        await page.get_by_label("Mai Thị Thưởng").check()
+        await assert_accessible(page, shot="15-ghi-quyet-dinh")
+        await page.get_by_role("button", name="Ghi quyết định").click()
+        await expect(page.locator("#decision-state")).to_contain_text("Đã áp dụng", timeout=WAIT_MS)
+        await expect(page.locator("#people")).to_contain_text("Trịnh Văn Khen")
+        await expect(page.locator("#people")).to_contain_text("Mai Thị Thưởng")
+        await expect(page.locator("#people")).to_contain_text("GIAY_KHEN")
+        await assert_accessible(page)
+
+        await page.goto(f"{gateway}/web/units/{team['id']}/decisions")
+        await expect(page.locator("table.decisions")).to_contain_text(number, timeout=WAIT_MS)
+        row = page.locator("table.decisions tbody tr", has_text=number)
+        await expect(row).to_contain_text("Đã áp dụng")
         await expect(row).to_contain_text("01/03/2025")
         await assert_accessible(page, shot="06-quyet-dinh")
-        await row.get_by_role("link", name=decision["number"]).click()
+        await row.get_by_role("link", name=number).click()
         await expect(page.locator("#people")).to_contain_text("Trịnh Văn Khen", timeout=WAIT_MS)
-        await expect(page.locator("#people")).to_contain_text("Mai Thị Thưởng")
-        await assert_accessible(page)
+        async with api_client(gateway, system.token(ADMIN)) as api:
+            rewards = [(await api.get(f"/v1/persons/{p['id']}/rewards")).json() for p in people]
+        assert [[r["values"]["form"] for r in found] for found in rewards] == [["GIAY_KHEN"], ["GIAY_KHEN"]]
 
         await page.get_by_role("button", name="Hủy quyết định").click()
         await expect(page.locator("#f-reason-error")).to_have_text("Bắt buộc nhập", timeout=WAIT_MS)

@@ -13,6 +13,7 @@ from qlcb_gateway.web import (
     accounts,
     audit,
     backups,
+    decision_form,
     decisions,
     delegations,
     downloads,
@@ -37,6 +38,7 @@ def install(app: FastAPI) -> None:
     app.include_router(entry_form.router)
     app.include_router(downloads.router)
     app.include_router(transfers.router)
+    app.include_router(decision_form.router)  # before decisions': /decisions/new is no decision's id
     app.include_router(decisions.router)
     app.include_router(entry_history.router)
     app.include_router(audit.router)

@@ -5,6 +5,7 @@ at the version the page showed), which personnel applies to every record it chan
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlencode
@@ -26,17 +27,20 @@ from qlcb_gateway.routes.decisions import (
     unit_decisions,
 )
 from qlcb_gateway.routes.organisation import get_person, get_unit
+from qlcb_gateway.web.decision_form import offered_kinds
 from qlcb_gateway.web.entry_form import FormField, checked, refusal_faults
 from qlcb_gateway.web.names import people_names
 from qlcb_gateway.web.pages import (
     Visit,
     backends_of,
+    delegations_of,
     error_page,
     form_version,
     posted_form,
     render,
     shown_values,
     signed_in,
+    unit_in_reach,
 )
 from qlcb_gateway.web.session import PATH
 
@@ -96,7 +100,9 @@ def _pages(request: Request, page: DecisionsPage, after: str) -> dict[str, str |
 async def of_unit(request: Request, unit_id: str, subtree: str = "", after: str = "") -> Response:
     visit = await signed_in(request)
     backends = backends_of(request)
-    unit = await get_unit(unit_id, visit.principal, backends)
+    unit, delegations = await asyncio.gather(
+        get_unit(unit_id, visit.principal, backends), delegations_of(request, visit)
+    )
     try:
         found = await unit_decisions(
             unit_id,
@@ -108,7 +114,13 @@ async def of_unit(request: Request, unit_id: str, subtree: str = "", after: str 
         )
     except RequestValidationError:
         return error_page(request, 422, "Không có trang này", "Hãy mở lại danh sách từ trang đầu.")
-    context = {"title": f"Quyết định — {unit.name}", "unit": unit, "subtree": subtree == "1", "person": None}
+    context = {
+        "title": f"Quyết định — {unit.name}",
+        "unit": unit,
+        "subtree": subtree == "1",
+        "person": None,
+        "may_decide": bool(offered_kinds(visit, delegations, unit.path)),
+    }
     pages = _pages(request, found, after)
     return render(request, visit, "decisions.html", context | pages | {"decisions": _listed(found.items)})
 
@@ -117,14 +129,23 @@ async def of_unit(request: Request, unit_id: str, subtree: str = "", after: str 
 async def of_person(request: Request, person_id: str, after: str = "") -> Response:
     visit = await signed_in(request)
     backends = backends_of(request)
-    person = await get_person(person_id, visit.principal, backends)
+    person, delegations = await asyncio.gather(
+        get_person(person_id, visit.principal, backends), delegations_of(request, visit)
+    )
+    unit = await unit_in_reach(request, visit, person.unit_id)
     try:
         found = await person_decisions(
             person_id, visit.principal, backends, page_size=PAGE_SIZE, page_token=after[:200]
         )
     except RequestValidationError:
         return error_page(request, 422, "Không có trang này", "Hãy mở lại danh sách từ trang đầu.")
-    context = {"title": f"Quyết định — {person.full_name}", "unit": None, "subtree": False, "person": person}
+    context = {
+        "title": f"Quyết định — {person.full_name}",
+        "unit": None,
+        "subtree": False,
+        "person": person,
+        "may_decide": bool(offered_kinds(visit, delegations, unit.path if unit else None, person)),
+    }
     pages = _pages(request, found, after)
     return render(request, visit, "decisions.html", context | pages | {"decisions": _listed(found.items)})
 

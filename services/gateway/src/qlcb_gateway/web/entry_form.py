@@ -21,7 +21,7 @@ from qlcb.personnel.v1 import record_pb2
 from qlcb_common.authz.matrix import Action
 from qlcb_common.record_sections import SECTIONS, Field, Kind, RecordSection
 from qlcb_gateway.errors import field_violations
-from qlcb_gateway.routes.organisation import get_person, get_unit
+from qlcb_gateway.routes.organisation import get_person
 from qlcb_gateway.schemas import PersonPublic
 from qlcb_gateway.web.pages import (
     Visit,
@@ -33,6 +33,7 @@ from qlcb_gateway.web.pages import (
     posted_form,
     render,
     signed_in,
+    unit_in_reach,
 )
 from qlcb_gateway.web.session import PATH
 
@@ -259,15 +260,9 @@ def refusal_faults(fields: list[FormField], exc: grpc.aio.AioRpcError) -> list[s
 
 async def _person(request: Request, visit: Visit, person_id: str) -> tuple[PersonPublic, str | None]:
     """The person, and their unit's path when the caller may see the unit."""
-    backends = backends_of(request)
-    person = await get_person(person_id, visit.principal, backends)
-    try:
-        unit = await get_unit(person.unit_id, visit.principal, backends)
-    except grpc.aio.AioRpcError as exc:
-        if exc.code() not in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.NOT_FOUND):
-            raise
-        return person, None
-    return person, unit.path
+    person = await get_person(person_id, visit.principal, backends_of(request))
+    unit = await unit_in_reach(request, visit, person.unit_id)
+    return person, unit.path if unit is not None else None
 
 
 def _page(

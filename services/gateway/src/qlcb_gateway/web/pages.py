@@ -607,6 +607,16 @@ async def delegations_of(request: Request, visit: Visit) -> list[Delegation]:
     return [d for d in found if d.serves_caller(visit.principal)]
 
 
+async def unit_in_reach(request: Request, visit: Visit, unit_id: str) -> UnitPublic | None:
+    """The unit, or None when personnel says it is outside what the caller may read."""
+    try:
+        return await get_unit(unit_id, visit.principal, backends_of(request))
+    except grpc.aio.AioRpcError as exc:
+        if exc.code() not in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.NOT_FOUND):
+            raise
+        return None
+
+
 def may_change(
     visit: Visit,
     section: RecordSection,
@@ -647,12 +657,7 @@ async def person(request: Request, person_id: str, as_of: str = "") -> Response:
     record, delegations = await asyncio.gather(
         whole_record(person_id, visit.principal, backends, as_of=day), delegations_of(request, visit)
     )
-    try:
-        unit: UnitPublic | None = await get_unit(record.person.unit_id, visit.principal, backends)
-    except grpc.aio.AioRpcError as exc:
-        if exc.code() not in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.NOT_FOUND):
-            raise
-        unit = None
+    unit = await unit_in_reach(request, visit, record.person.unit_id)
     sections = []
     for section in SECTIONS:
         entries = getattr(record.sections, section.name, None)

@@ -19,7 +19,7 @@ from qlcb_common.authz.matrix import Action, Section
 from qlcb_common.authz.policy import permits
 from qlcb_gateway.errors import field_violations
 from qlcb_gateway.routes.exports import VIETNAM
-from qlcb_gateway.routes.organisation import get_unit, list_units
+from qlcb_gateway.routes.organisation import list_units
 from qlcb_gateway.routes.report_regimes import (
     IndicatorPublic,
     PeriodPublic,
@@ -46,9 +46,17 @@ from qlcb_gateway.routes.report_workflow import (
     sub_assign,
     waiting_reports,
 )
-from qlcb_gateway.schemas import UnitPublic
 from qlcb_gateway.web.entry_form import FormField, checked, refusal_faults, refused
-from qlcb_gateway.web.pages import Visit, backends_of, error_page, form_version, posted_form, render, signed_in
+from qlcb_gateway.web.pages import (
+    Visit,
+    backends_of,
+    error_page,
+    form_version,
+    posted_form,
+    render,
+    signed_in,
+    unit_in_reach,
+)
 from qlcb_gateway.web.report_units import SubAssignForm, lock_exception_fields, read_sub_assign, sub_assign_form
 from qlcb_gateway.web.report_values import ValuesForm, placed, read_values, values_form
 from qlcb_gateway.web.session import PATH
@@ -202,16 +210,6 @@ class Offered:
     unlock: bool = False  # a lock exception: the regime's issuer, for a late report not sent
 
 
-async def _seen_unit(request: Request, visit: Visit, unit_id: str) -> UnitPublic | None:
-    """The unit, or None where the caller may not see it."""
-    try:
-        return await get_unit(unit_id, visit.principal, backends_of(request))
-    except grpc.aio.AioRpcError as exc:
-        if exc.code() not in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.NOT_FOUND):
-            raise
-        return None
-
-
 async def _offered(
     request: Request, visit: Visit, assignment: AssignmentPublic, regime: RegimePublic | None = None
 ) -> Offered:
@@ -221,10 +219,10 @@ async def _offered(
     own = permits(visit.principal, Section.REPORTS, Action.UPDATE, assignment.unit_path)
     above = issuer = False
     if visit.principal.unit_path != assignment.unit_path:
-        approver = await _seen_unit(request, visit, assignment.approver_unit_id)
+        approver = await unit_in_reach(request, visit, assignment.approver_unit_id)
         above = approver is not None and permits(visit.principal, Section.REPORTS, Action.OPERATE, approver.path)
     if regime is not None and assignment.locked and assignment.state in NOT_SENT:
-        issuing = await _seen_unit(request, visit, regime.issuer_unit_id)
+        issuing = await unit_in_reach(request, visit, regime.issuer_unit_id)
         issuer = issuing is not None and permits(visit.principal, Section.REPORT_REGIMES, Action.UPDATE, issuing.path)
     return Offered(
         write=own and assignment.state in NOT_SENT and not assignment.locked,
