@@ -516,7 +516,7 @@ async def test_a_local_admin_records_a_decision_for_two_of_a_units_people_then_c
         await expect(page.locator("#decision-state")).to_contain_text("Đã áp dụng", timeout=WAIT_MS)
         await expect(page.locator("#people")).to_contain_text("Trịnh Văn Khen")
         await expect(page.locator("#people")).to_contain_text("Mai Thị Thưởng")
-        await expect(page.locator("#people")).to_contain_text("GIAY_KHEN")
+        await expect(page.locator("#people")).to_contain_text("Giấy khen (GIAY_KHEN)")
         await assert_accessible(page)
 
         await page.goto(f"{gateway}/web/units/{team['id']}/decisions")

@@ -16,7 +16,7 @@ import grpc
 import pytest
 from fastapi.testclient import TestClient
 from html_tree import parsed
-from test_web_entry_form import Verifier, invalid_argument
+from test_web_entry_form import Record, Verifier, invalid_argument
 from test_web_session import SESSION, rpc_error, stand_in_pages
 
 from qlcb.personnel.v1 import decision_pb2, personnel_pb2
@@ -109,7 +109,7 @@ class Page:
 @pytest.fixture
 def page() -> Iterator[Page]:
     decisions, verifier = Decisions(), Verifier()
-    with stand_in_pages(verifier, personnel=Personnel(), decisions=decisions) as client:
+    with stand_in_pages(verifier, personnel=Personnel(), decisions=decisions, record=Record()) as client:
         yield Page(client, decisions, verifier)
 
 
@@ -163,6 +163,7 @@ def test_a_decision_shows_the_people_the_caller_reads_and_what_it_recorded(page:
     row = shown.one("tr", id="item-p1")
     assert "Nguyễn Văn An" in row.all_text()
     assert "3.33" in row.all_text()
+    assert "Mã ngạch Chuyên viên (01.003)" in row.all_text(), "a catalog's code after its label"
     assert "Đã ghi" in row.all_text()
     assert "1 người ngoài phạm vi tài khoản của bạn được xem." in shown.one(id="people").all_text()
     assert (

@@ -33,6 +33,7 @@ from qlcb_gateway.web.names import people_names
 from qlcb_gateway.web.pages import (
     Visit,
     backends_of,
+    catalog_labels,
     delegations_of,
     error_page,
     form_version,
@@ -176,12 +177,15 @@ async def _page(
 ) -> Response:
     kind: DecisionKind | None = KIND_OF.get(decision.kind)
     section = kind.record_section if kind is not None else None
-    names = await people_names(request, visit, [item.person_id for item in decision.items])
+    names, labels = await asyncio.gather(
+        people_names(request, visit, [item.person_id for item in decision.items]),
+        catalog_labels(request, visit, [section] if section is not None else []),
+    )
     items = [
         NamedItem(
             item.person_id,
             names.get(item.person_id),
-            shown_values(section, item.values) if section is not None else [],
+            shown_values(section, item.values, labels) if section is not None else [],
             item.valid_to,
             item.entry_id is not None,
         )

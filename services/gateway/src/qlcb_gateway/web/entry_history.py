@@ -18,6 +18,7 @@ from qlcb_gateway.web.pages import (
     CHANGE_LABELS,
     Visit,
     backends_of,
+    catalog_labels,
     decided_text,
     error_page,
     render,
@@ -65,6 +66,7 @@ async def versions(request: Request, person_id: str, section_name: str, entry_id
     )
     if not listed.entries:
         return error_page(request, 404)
+    labels = await catalog_labels(request, visit, [section])
     shown = [
         ShownVersion(
             entry.version,
@@ -74,7 +76,7 @@ async def versions(request: Request, person_id: str, section_name: str, entry_id
             _moment(entry.superseded_at),
             _day(entry.valid_from),
             _day(entry.valid_to),
-            shown_values(section, json.loads(entry.values_json or "{}")),
+            shown_values(section, json.loads(entry.values_json or "{}"), labels),
             decided_text(entry.decision.number, entry.decision.date, entry.decision.body),
             entry.decision_id,
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -23,11 +23,11 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from qlcb.personnel.v1 import search_pb2
+from qlcb.personnel.v1 import record_pb2, search_pb2
 from qlcb_common.auth import AuthError, Principal, TokenVerifier
 from qlcb_common.authz.matrix import Action, Section
 from qlcb_common.authz.policy import Delegation, RecordRef, may_at_all, permits
-from qlcb_common.record_sections import SECTIONS, Kind, RecordSection
+from qlcb_common.record_sections import SECTIONS, Field, Kind, RecordSection
 from qlcb_common.tiers import Tier
 from qlcb_gateway import errors
 from qlcb_gateway.backends import Backends
@@ -563,14 +563,36 @@ class ShownSection:
     can_correct: bool
 
 
-def shown_values(section: RecordSection, values: dict[str, Any]) -> list[tuple[str, str]]:
+Labels = Mapping[str, Mapping[str, str]]
+"""Each catalog's labels by code."""
+
+
+def shown_values(section: RecordSection, values: dict[str, Any], labels: Labels | None = None) -> list[tuple[str, str]]:
     """An entry's values as a page shows them: each field's label and its text, in the declaration's
-    order, dates as dd/mm/yyyy, empty ones left out."""
-    return [
-        (spec.label, vn_date(values[spec.name]) if spec.kind is Kind.DATE else str(values[spec.name]))
-        for spec in section.fields
-        if values.get(spec.name) not in (None, "")
-    ]
+    order, dates as dd/mm/yyyy, a catalog's code after its label, empty ones left out."""
+
+    def text(spec: Field) -> str:
+        value = values[spec.name]
+        if spec.kind is Kind.DATE:
+            return vn_date(value)
+        label = (labels or {}).get(spec.catalog or "", {}).get(str(value))
+        return f"{label} ({value})" if label else str(value)
+
+    return [(spec.label, text(spec)) for spec in section.fields if values.get(spec.name) not in (None, "")]
+
+
+async def catalog_labels(request: Request, visit: Visit, sections: Iterable[RecordSection]) -> Labels:
+    """The labels of the catalogs the sections' fields take codes of (see `CatalogLabels`)."""
+    backends = backends_of(request)
+
+    async def fetch(catalog: str) -> dict[str, str]:
+        listed = await backends.record.ListCatalogValues(
+            record_pb2.ListCatalogValuesRequest(catalog=catalog), **backends.call_options(visit.principal.token)
+        )
+        return {value.code: value.label for value in listed.values}
+
+    catalogs = {spec.catalog for section in sections for spec in section.fields if spec.catalog}
+    return await web_state(request).catalog_labels.of(sorted(c for c in catalogs if c), fetch)
 
 
 def decided_text(number: str | None, day: date | str | None, body: str | None) -> str:
@@ -654,8 +676,10 @@ async def person(request: Request, person_id: str, as_of: str = "") -> Response:
     visit = await signed_in(request)
     backends = backends_of(request)
     day = shown_day(as_of)
-    record, delegations = await asyncio.gather(
-        whole_record(person_id, visit.principal, backends, as_of=day), delegations_of(request, visit)
+    record, delegations, labels = await asyncio.gather(
+        whole_record(person_id, visit.principal, backends, as_of=day),
+        delegations_of(request, visit),
+        catalog_labels(request, visit, SECTIONS),
     )
     unit = await unit_in_reach(request, visit, record.person.unit_id)
     sections = []
@@ -665,7 +689,7 @@ async def person(request: Request, person_id: str, as_of: str = "") -> Response:
             continue
         shown = []
         for entry in entries:
-            pairs = shown_values(section, entry.values.model_dump())
+            pairs = shown_values(section, entry.values.model_dump(), labels)
             decided = decided_text(entry.decision.number, entry.decision.date, entry.decision.body)
             shown.append(
                 ShownEntry(

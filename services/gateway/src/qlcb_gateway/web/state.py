@@ -3,7 +3,7 @@ the security headers every page carries."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import httpx
@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qlcb_common.settings import OidcSettings
 from qlcb_gateway.settings import GatewaySettings
+from qlcb_gateway.web.catalog_labels import CatalogLabels
 from qlcb_gateway.web.keycloak import WebClient
 from qlcb_gateway.web.session import PATH, SessionCookies
 
@@ -22,6 +23,7 @@ class WebState:
     client: WebClient
     http: httpx.AsyncClient
     headers: tuple[tuple[str, str], ...]
+    catalog_labels: CatalogLabels = field(default_factory=CatalogLabels)
 
     @classmethod
     def connect(cls, settings: GatewaySettings, oidc: OidcSettings) -> WebState:
