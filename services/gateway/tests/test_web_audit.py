@@ -165,11 +165,13 @@ def test_only_a_tier_that_reads_the_trail_is_offered_it(page: Page) -> None:
         "Cây đơn vị",
         "Báo cáo",
         "Thống kê",
-        "Tài khoản",
+        "Đề nghị cấp tài khoản",
         "Tài khoản dùng chung",
         "Ủy quyền",
         "Nhật ký",
     ]
+    current = [a.all_text() for a in nav.find_all("a", **{"aria-current": "page"})]
+    assert current == ["Nhật ký"], "the page one is on, not the home page all pages lie under"
     page.verifier.roles = frozenset({"local-officer"})
     assert page.client.get("/web/audit").status_code == 403
     assert len(page.audit.asked) == 1

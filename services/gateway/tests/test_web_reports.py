@@ -261,7 +261,7 @@ def test_the_regimes_are_listed_with_their_periods_and_the_navigation_offers_the
         "Cây đơn vị",
         "Báo cáo",
         "Thống kê",
-        "Tài khoản",
+        "Đề nghị cấp tài khoản",
         "Tài khoản dùng chung",
         "Ủy quyền",
         "Nhật ký",
