@@ -1131,3 +1131,46 @@ async def test_a_unit_hands_part_of_its_report_down_then_consolidates_what_the_t
         await page.get_by_role("button", name="Tổng hợp số liệu từ cấp dưới").click()
         await expect(page.locator("#consolidated")).to_be_visible(timeout=WAIT_MS)
         await expect(page.get_by_label("Số biên chế được giao (người)")).to_have_value("5")
+
+
+async def test_the_sector_hr_gives_a_unit_its_quota_then_a_team_part_of_it_and_is_told_what_is_left(
+    system: System,
+) -> None:
+    gateway = system.gateway_url
+    async with api_client(gateway, system.token(ADMIN)) as api:
+        root_quota = {"quota": 900_000, "effective_date": "2026-01-01", "decision": "1/QĐ-BTC"}
+        given = await api.put(f"/v1/units/{system.root_unit_id}/quotas/2026", json=root_quota)
+        assert given.status_code == 200, given.text  # as test_quotas gives it: the same decision records nothing
+        unit = await _unit(api, system.root_unit_id, "Cục kiểm thử biên chế trang web")
+        team = await _unit(api, unit["id"], "Đội kiểm thử biên chế trang web")
+
+    async with chromium() as browser:
+        page = await (await browser.new_context(bypass_csp=True)).new_page()
+        await page.goto(f"{gateway}/web/units")
+        await _log_in(page, system, "vutccb")
+        await page.locator(f"#unit-{unit['id']}").get_by_role("link", name="Chưa giao").click()
+        await expect(page.locator("h1")).to_have_text(f"Biên chế năm 2026 — {unit['name']}", timeout=WAIT_MS)
+        await page.get_by_label("Số biên chế được giao").fill("10")
+        await page.get_by_label("Ngày hiệu lực").fill("2026-12-01")
+        await page.get_by_label("Số quyết định").fill("150/QĐ-TCHQ")
+        await page.get_by_role("button", name="Ghi biên chế").click()
+        await expect(page.locator("#done")).to_have_text("Đã ghi biên chế.", timeout=WAIT_MS)
+        await expect(page.locator("#history")).to_contain_text("Giao lần đầu")
+        await assert_accessible(page, shot="16-bien-che")
+
+        await page.locator("#below").get_by_role("link", name=team["name"]).click()
+        await page.get_by_label("Số biên chế được giao").fill("20")
+        await page.get_by_label("Ngày hiệu lực").fill("2026-12-02")
+        await page.get_by_label("Số quyết định").fill("151/QĐ-TCHQ")
+        await page.get_by_role("button", name="Ghi biên chế").click()
+        await expect(page.locator("#faults")).to_contain_text("vượt phần còn lại của đơn vị cấp trên", timeout=WAIT_MS)
+        await expect(page.get_by_label("Số biên chế được giao")).to_have_value("20")
+        await assert_accessible(page)
+        await page.get_by_label("Số biên chế được giao").fill("4")
+        await page.get_by_role("button", name="Ghi biên chế").click()
+        await expect(page.locator("#done")).to_be_visible(timeout=WAIT_MS)
+
+        await page.goto(f"{gateway}/web/units/{unit['id']}/quota?year=2026")
+        facts = page.locator("#quota-facts")
+        await expect(facts).to_contain_text("Đã phân bổ cho đơn vị trực thuộc4", timeout=WAIT_MS)
+        await expect(facts).to_contain_text("Còn lại6")

@@ -22,6 +22,7 @@ from qlcb_gateway.web import (
     home,
     pages,
     purpose_accounts,
+    quotas,
     reports,
     statistics,
     transfers,
@@ -49,6 +50,7 @@ def install(app: FastAPI) -> None:
     app.include_router(statistics.router)
     app.include_router(purpose_accounts.router)
     app.include_router(accounts.router)
+    app.include_router(quotas.router)
     app.add_api_route("/", pages.root, include_in_schema=False)
     app.mount(PATH + "/static", StaticFiles(directory=STATIC), name="web-static")
     app.add_middleware(SecurityHeaders)
