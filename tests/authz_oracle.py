@@ -373,6 +373,9 @@ backup.operate                    any      Y    F   F   F    F    F    F    F   
 # (`reports.read`), and their cells list only the people whose particulars the login reads.
 statistics.rebuild                any      Y    F   F   F    F    F    F    F    F
 account.me                        any      Y    Y   Y   Y    Y    Y    Y    Y    Y
+# Who recorded an entry, gave a quota or made a decision is kept as the account's subject; the
+# pages of every tier name that account (its username and holder), so every tier may ask.
+account.names                     any      Y    Y   Y   Y    Y    Y    Y    Y    Y
 # What waits for a login in the report workflow is asked by everyone and answers with what lies
 # in its reach (the reports it sends and approves: `report.send`, `report.approve`), empty for a
 # tier with neither, never a refusal.

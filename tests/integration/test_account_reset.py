@@ -109,3 +109,33 @@ async def test_an_account_reads_with_its_tiers_sections_and_incidents_to_its_adm
     assert others.status_code == 403, "a holder reads no other account"
     assert outside.status_code == 403, "a unit head administers no account"
     assert unknown.status_code == 404
+
+
+async def test_the_accounts_behind_recorded_subjects_are_named_to_any_tier_and_unknown_ones_left_out(
+    system: System,
+) -> None:
+    username = _holder(system)
+    holder_token = password_token(system.infra.keycloak.base_url, username, PASSWORD)
+    tierless = unique_code("khongcap").lower()
+    ensure_user(system.infra.keycloak_admin(), Account(tierless, PASSWORD, "offline_access", None, "Lê Không Cấp"))
+    tierless_token = password_token(system.infra.keycloak.base_url, tierless, PASSWORD)
+    async with _identity(system, holder_token) as holder, _identity(system, system.token("canbo.noibai")) as self_:
+        holder_subject = (await holder.get("/v1/me")).json()["subject"]
+        async with _identity(system, system.token("qthanoi")) as admin:
+            admin_subject = (await admin.get("/v1/me")).json()["subject"]
+        unknown = "00000000-0000-0000-0000-000000000000"
+        named = await self_.get(
+            "/v1/account-names",
+            params=[("id", admin_subject), ("id", unknown), ("id", holder_subject), ("id", admin_subject)],
+        )
+        too_many = await self_.get("/v1/account-names", params=[("id", f"s{n}") for n in range(101)])
+        odd = await self_.get("/v1/account-names", params={"id": "a b"})
+    async with _identity(system, tierless_token) as nobody:
+        refused = await nobody.get("/v1/account-names", params={"id": admin_subject})
+
+    assert named.status_code == 200, named.text
+    assert [(n["id"], n["username"]) for n in named.json()] == [(admin_subject, "qthanoi"), (holder_subject, username)]
+    assert named.json()[1]["full_name"] == "Hà Văn Mất"
+    assert (too_many.status_code, too_many.json()["detail"][0]["loc"]) == (422, ["query", "id"])
+    assert (odd.status_code, odd.json()["detail"][0]["loc"][:2]) == (422, ["query", "id"])
+    assert refused.status_code == 403, "an account without a tier is told no names"

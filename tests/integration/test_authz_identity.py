@@ -272,6 +272,12 @@ async def _me(p: Probe) -> httpx.Response:
     return await p.api.get("/v1/me")
 
 
+@operation("GET", "/v1/account-names", "account.names")
+async def _account_names(p: Probe) -> httpx.Response:
+    subject = (await p.api.get("/v1/me")).json()["subject"]
+    return await p.api.get("/v1/account-names", params={"id": subject})
+
+
 @operation("POST", "/v1/account-requests", "account_request.submit")
 async def _submit(p: Probe) -> httpx.Response:
     code = unique_code("")

@@ -517,6 +517,7 @@ async def test_a_local_admin_records_a_decision_for_two_of_a_units_people_then_c
         await expect(page.locator("#people")).to_contain_text("Trịnh Văn Khen")
         await expect(page.locator("#people")).to_contain_text("Mai Thị Thưởng")
         await expect(page.locator("#people")).to_contain_text("Giấy khen (GIAY_KHEN)")
+        await expect(page.locator("#decision-recorded")).to_contain_text("(qthanoi)")
         await assert_accessible(page)
 
         await page.goto(f"{gateway}/web/units/{team['id']}/decisions")
@@ -1156,6 +1157,7 @@ async def test_the_sector_hr_gives_a_unit_its_quota_then_a_team_part_of_it_and_i
         await page.get_by_role("button", name="Ghi biên chế").click()
         await expect(page.locator("#done")).to_have_text("Đã ghi biên chế.", timeout=WAIT_MS)
         await expect(page.locator("#history")).to_contain_text("Giao lần đầu")
+        await expect(page.locator("#history")).to_contain_text("(vutccb)")
         await assert_accessible(page, shot="16-bien-che")
 
         await page.locator("#below").get_by_role("link", name=team["name"]).click()

@@ -43,7 +43,7 @@ def _decision(
         ],
         people_total=2,
         version=version,
-        created_by="s",
+        created_by="sub-qthanoi",
         created_at="2026-06-21T08:00:00+00:00",
         applied_at="2026-07-01T00:05:00+00:00" if state == decision_pb2.DECISION_STATE_APPLIED else "",
     )
@@ -166,6 +166,7 @@ def test_a_decision_shows_the_people_the_caller_reads_and_what_it_recorded(page:
     assert "Mã ngạch Chuyên viên (01.003)" in row.all_text(), "a catalog's code after its label"
     assert "Đã ghi" in row.all_text()
     assert "1 người ngoài phạm vi tài khoản của bạn được xem." in shown.one(id="people").all_text()
+    assert shown.one(id="decision-recorded").all_text() == "Vũ Thị Hà (qthanoi), 21/06/2026 15:00"
     assert (
         shown.one("form", action="http://gateway.test/web/decisions/d1/cancel")
         .one("input", name="version")

@@ -112,7 +112,7 @@ class Record:
                 values_json=json.dumps(values),
                 decision=record_pb2.RecordDecision(number="31/QĐ-HQHN", date="2024-06-20"),
                 recorded_at=f"2024-07-0{number}T02:3{number}:00+00:00",
-                recorded_by="qthanoi",
+                recorded_by="sub-qthanoi" if number == 2 else "sub-gone",
                 superseded_at=superseded,
                 decision_id="d7" if number == 1 else "",
             )
@@ -343,6 +343,8 @@ def test_an_entrys_history_shows_every_version_oldest_first_with_what_changed_it
     assert versions[0].one("a").attrs["href"] == "http://gateway.test/web/decisions/d7"
     assert versions[1].one("h2").all_text() == "Phiên bản 2: Đính chính"
     assert "2.34" in versions[1].all_text()
+    assert "Người ghi Vũ Thị Hà (qthanoi)" in versions[1].all_text(), "the account behind the subject, by name"
+    assert "Người ghi sub-gone" in versions[0].all_text(), "a subject identity does not know, as it is"
     assert page.client.get("/web/persons/p1/salary/nope/versions").status_code == 404
     assert page.client.get("/web/persons/p1/nonsense/e1/versions").status_code == 404
 

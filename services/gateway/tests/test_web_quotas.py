@@ -66,7 +66,7 @@ class Quotas:
                 effective_date=day,
                 decision=number,
                 recorded_at=f"{day}T02:00:00+00:00",
-                recorded_by="vutccb",
+                recorded_by="sub-qthanoi",
             )
             if previous is not None:
                 made.previous_quota = previous
@@ -122,9 +122,9 @@ def test_the_quota_is_read_against_the_people_in_service_with_the_units_below_an
     assert below.one("a").attrs["href"] == "http://gateway.test/web/units/nb/quota?year=2026"
     assert [cell.all_text() for cell in below.find_all("td")] == ["Chi cục Hải quan Nội Bài", "40", "38", "−2"]
     rows = shown.one("section", id="history").find_all("tr")[1:]
-    assert [[cell.all_text() for cell in row.find_all("td")][:5] for row in rows] == [
-        ["01/07/2026", "88/QĐ-TCHQ", "120", "110", "Thay đổi"],
-        ["01/01/2026", "5/QĐ-TCHQ", "110", "—", "Giao lần đầu"],
+    assert [[cell.all_text() for cell in row.find_all("td")][:6] for row in rows] == [
+        ["01/07/2026", "88/QĐ-TCHQ", "120", "110", "Thay đổi", "Vũ Thị Hà (qthanoi)"],
+        ["01/01/2026", "5/QĐ-TCHQ", "110", "—", "Giao lần đầu", "Vũ Thị Hà (qthanoi)"],
     ]
     assert shown.find_all("section", id="give") == [], "a unit's admin does not give quotas"
     assert page.quotas.reported[-1].include_subtree

@@ -266,6 +266,10 @@ class WaitingReports:
         return workflow_pb2.ListWaitingResponse(to_send_total=3, to_approve_total=1)
 
 
+ACCOUNTS = {"sub-qthanoi": {"username": "qthanoi", "full_name": "Vũ Thị Hà"}}
+"""The accounts identity names by subject."""
+
+
 class Identity:
     """Identity's REST API as the pages call it with the caller's token: the open account requests
     (`items`, each with its step and whether it is the caller's) and the steps taken on them; the
@@ -282,6 +286,9 @@ class Identity:
         if self.down:
             raise httpx.ConnectError("identity is down", request=request)
         self.asked.append(request)
+        if request.method == "GET" and request.url.path == "/v1/account-names":
+            asked = request.url.params.get_list("id")
+            return httpx.Response(200, json=[ACCOUNTS[i] | {"id": i} for i in asked if i in ACCOUNTS])
         if request.method == "GET" and request.url.path == "/v1/account-requests":
             limit = int(request.url.params.get("limit", "100"))
             yours = sum(bool(item["yours"]) for item in self.items)

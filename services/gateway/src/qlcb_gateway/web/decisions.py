@@ -32,6 +32,7 @@ from qlcb_gateway.web.entry_form import FormField, checked, refusal_faults
 from qlcb_gateway.web.names import people_names
 from qlcb_gateway.web.pages import (
     Visit,
+    account_names,
     backends_of,
     catalog_labels,
     delegations_of,
@@ -177,9 +178,10 @@ async def _page(
 ) -> Response:
     kind: DecisionKind | None = KIND_OF.get(decision.kind)
     section = kind.record_section if kind is not None else None
-    names, labels = await asyncio.gather(
+    names, labels, accounts = await asyncio.gather(
         people_names(request, visit, [item.person_id for item in decision.items]),
         catalog_labels(request, visit, [section] if section is not None else []),
+        account_names(request, visit, [decision.created_by, decision.cancelled_by or ""]),
     )
     items = [
         NamedItem(
@@ -202,6 +204,8 @@ async def _page(
             "items": items,
             "unseen": decision.people_total - len(items),
             "may_cancel": may_cancel(visit, decision),
+            "created_by": accounts.get(decision.created_by, decision.created_by),
+            "cancelled_by": accounts.get(decision.cancelled_by or "", decision.cancelled_by),
             "fields": fields,
             "faults": faults,
         },

@@ -1,9 +1,11 @@
 """The history of one entry of a record (R-PER-2), as a timeline: every version, oldest first, with
 what changed it (recorded, corrected, closed by its successor, reopened, retracted), when and by
-whom it was recorded, its period, values and decision; a version superseded stays visible here."""
+whom it was recorded (the account named as identity tells), its period, values and decision; a
+version superseded stays visible here."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -17,6 +19,7 @@ from qlcb_gateway.web.entry_form import section_for
 from qlcb_gateway.web.pages import (
     CHANGE_LABELS,
     Visit,
+    account_names,
     backends_of,
     catalog_labels,
     decided_text,
@@ -66,13 +69,16 @@ async def versions(request: Request, person_id: str, section_name: str, entry_id
     )
     if not listed.entries:
         return error_page(request, 404)
-    labels = await catalog_labels(request, visit, [section])
+    labels, names = await asyncio.gather(
+        catalog_labels(request, visit, [section]),
+        account_names(request, visit, [entry.recorded_by for entry in listed.entries]),
+    )
     shown = [
         ShownVersion(
             entry.version,
             CHANGE_LABELS.get(entry.change, entry.change),
             _moment(entry.recorded_at),
-            entry.recorded_by,
+            names.get(entry.recorded_by, entry.recorded_by),
             _moment(entry.superseded_at),
             _day(entry.valid_from),
             _day(entry.valid_to),

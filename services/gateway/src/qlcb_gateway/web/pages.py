@@ -582,17 +582,47 @@ def shown_values(section: RecordSection, values: dict[str, Any], labels: Labels 
 
 
 async def catalog_labels(request: Request, visit: Visit, sections: Iterable[RecordSection]) -> Labels:
-    """The labels of the catalogs the sections' fields take codes of (see `CatalogLabels`)."""
+    """The labels of the catalogs the sections' fields take codes of, as personnel lists them today
+    (kept a few minutes: `Kept`); a code no longer listed is shown as it is."""
     backends = backends_of(request)
 
-    async def fetch(catalog: str) -> dict[str, str]:
+    async def one(catalog: str) -> dict[str, str]:
         listed = await backends.record.ListCatalogValues(
             record_pb2.ListCatalogValuesRequest(catalog=catalog), **backends.call_options(visit.principal.token)
         )
         return {value.code: value.label for value in listed.values}
 
+    async def fetch(catalogs: list[str]) -> dict[str, dict[str, str]]:
+        return dict(zip(catalogs, await asyncio.gather(*(one(c) for c in catalogs)), strict=True))
+
     catalogs = {spec.catalog for section in sections for spec in section.fields if spec.catalog}
     return await web_state(request).catalog_labels.of(sorted(c for c in catalogs if c), fetch)
+
+
+NAMES_AT_ONCE = 100
+"""Subjects identity names in one call."""
+
+
+async def account_names(request: Request, visit: Visit, subjects: Iterable[str]) -> dict[str, str]:
+    """Each recorded subject as a page names its account, "Vũ Thị Hà (qthanoi)", as identity tells
+    (kept a few minutes: `Kept`). A subject identity does not know is left out, and all of them while
+    identity does not answer (nothing kept then): the page shows them as they are."""
+
+    async def fetch(stale: list[str]) -> dict[str, str]:
+        named: dict[str, str] = {}
+        for start in range(0, len(stale), NAMES_AT_ONCE):
+            ids = [("id", subject) for subject in stale[start : start + NAMES_AT_ONCE]]
+            answer = await identity_call(request, visit, "GET", "/v1/account-names", params=ids)
+            if answer.status_code != 200:
+                raise BackendDown
+            for n in answer.json():
+                named[n["id"]] = f"{n['full_name']} ({n['username']})" if n["full_name"] else n["username"]
+        return named
+
+    try:
+        return await web_state(request).account_names.of((s for s in subjects if s), fetch)
+    except BackendDown:
+        return {}
 
 
 def decided_text(number: str | None, day: date | str | None, body: str | None) -> str:

@@ -24,6 +24,7 @@ from qlcb_gateway.schemas import QuotaChangeKind, UnitPublic
 from qlcb_gateway.web.entry_form import FormField, checked, refusal_faults
 from qlcb_gateway.web.pages import (
     Visit,
+    account_names,
     backends_of,
     delegations_of,
     posted_form,
@@ -88,6 +89,7 @@ async def _page(
         delegations_of(request, visit),
     )
     parent = await unit_in_reach(request, visit, unit.parent_id) if unit.parent_id else None
+    names = await account_names(request, visit, [change.recorded_by for change in history])
     offered = may_give(visit, unit, parent, delegations)
     line = report.items[0]
     return render(
@@ -103,6 +105,7 @@ async def _page(
             "below": [item for item in report.items if item.parent_id == unit.id],
             "history": list(reversed(history)),
             "change_labels": CHANGE_LABELS,
+            "names": names,
             "offered": offered,
             "fields": fields if fields is not None else _form(),
             "faults": faults or [],

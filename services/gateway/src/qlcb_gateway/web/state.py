@@ -12,7 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qlcb_common.settings import OidcSettings
 from qlcb_gateway.settings import GatewaySettings
-from qlcb_gateway.web.catalog_labels import CatalogLabels
+from qlcb_gateway.web.kept import Kept
 from qlcb_gateway.web.keycloak import WebClient
 from qlcb_gateway.web.session import PATH, SessionCookies
 
@@ -23,7 +23,8 @@ class WebState:
     client: WebClient
     http: httpx.AsyncClient
     headers: tuple[tuple[str, str], ...]
-    catalog_labels: CatalogLabels = field(default_factory=CatalogLabels)
+    catalog_labels: Kept[dict[str, str]] = field(default_factory=Kept)
+    account_names: Kept[str] = field(default_factory=Kept)
 
     @classmethod
     def connect(cls, settings: GatewaySettings, oidc: OidcSettings) -> WebState:
