@@ -668,8 +668,9 @@ def web_pages_report(result: web_pages.Result) -> str:
             "loaded for this benchmark by `bench/record_read.py`'s loader (`python -m bench --only web`, "
             "`bench/web_pages.py`). The system admin logged in through the pages' own login (Keycloak's form), "
             f"then {sizes.pages:,} staff lists and as many record pages were asked one after the other after "
-            f"{sizes.warmup:,} of each: a unit's staff list (`/web/units/{{id}}`, its first page of 25 people) "
-            "beside the REST search the page makes (`GET /v1/persons?unit_id=…&page_size=25`), and a person's record "
+            f"{sizes.warmup:,} of each: a unit's staff list (`/web/units/{{id}}?per=100`, its first page of 100 "
+            "people) beside the REST search the page makes (`GET /v1/persons?unit_id=…&page_size=100`), and a "
+            "person's record "
             "page (`/web/persons/{id}`) beside the whole record it reads (`GET /v1/persons/{id}/record`), each page "
             "with the session's cookie (Keycloak asked whether the session stands, then the backends, then the "
             "template rendered), each REST call with the same account's token. Time to first byte of the body, "
@@ -680,7 +681,7 @@ def web_pages_report(result: web_pages.Result) -> str:
             "",
             "| page | page p50 / p95 ms | its REST call p50 / p95 ms | ratio, p95 |",
             "|---|---|---|---|",
-            f"| staff list (25 people) | {result.staff_page.p50_ms:.1f} / {result.staff_page.p95_ms:.1f} "
+            f"| staff list (100 people) | {result.staff_page.p50_ms:.1f} / {result.staff_page.p95_ms:.1f} "
             f"| {result.staff_rest.p50_ms:.1f} / {result.staff_rest.p95_ms:.1f} | {staff_ratio:.2f} |",
             f"| record page | {result.record_page.p50_ms:.1f} / {result.record_page.p95_ms:.1f} "
             f"| {result.record_rest.p50_ms:.1f} / {result.record_rest.p95_ms:.1f} | {record_ratio:.2f} |",

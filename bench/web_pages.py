@@ -1,8 +1,8 @@
 """The web pages' server time to first byte (issue 14, Performance), on people of the whole-record
-benchmark's load: a unit's staff list (its first page, as the page shows it: 25 people) and a
+benchmark's load: a unit's staff list (its first page at the page's largest size: 100 people) and a
 person's record page, asked as a logged-in browser asks them (the session's cookie; the page asks
 Keycloak whether the session stands, then the backends, then renders), beside the REST call each
-page makes for its data with the same account's token (the unit's people searched, a page of 25;
+page makes for its data with the same account's token (the unit's people searched, a page of 100;
 the whole record), one after the other, in the same run.
 
 The login is the web pages' own: the gateway's login sends to Keycloak's login form, which is
@@ -29,7 +29,7 @@ import httpx
 from bench.record_read import Loaded, Percentiles
 
 SAMPLE_SEED = 13
-STAFF_PAGE = 25
+STAFF_PAGE = 100
 """People on the first page of a staff list (the web pages' page size)."""
 
 
@@ -136,7 +136,7 @@ async def measure(
     ):
         for n, ((unit_id, names), (person_id, full_name)) in enumerate(zip(units, people, strict=True)):
             headers = {"Authorization": f"Bearer {token()}"}
-            page_s, page_status, page = await _first_byte(browser, f"/web/units/{unit_id}")
+            page_s, page_status, page = await _first_byte(browser, f"/web/units/{unit_id}?per={STAFF_PAGE}")
             rest_s, rest_status, _ = await _first_byte(
                 api, "/v1/persons", params={"unit_id": unit_id, "page_size": STAFF_PAGE}, headers=headers
             )

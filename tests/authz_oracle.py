@@ -487,6 +487,11 @@ quota.set                         own      Y    F   F   F    F    F    F    F   
 quota.set                         below    Y    F   F   F    F    F    F    F    -
 quota.set                         outside  -    F   F   F    F    F    F    F    F
 quota.set                         dept     Y    F   F   F    F    F    F    F    F
+# A unit's quotas, each with the accounts issued in it, are read where its purpose accounts are.
+quota.read                        own      Y    Y   Y   Y    Y    Y    Y    Y    F
+quota.read                        below    Y    Y   Y   F    F    Y    Y    Y    -
+quota.read                        outside  -    Y   Y   F    F    F    F    F    F
+quota.read                        dept     Y    Y   Y   F    F    F    F    F    F
 purpose_account.issue             own      Y    F   F   F    F    Y    F    F    F
 purpose_account.issue             below    Y    F   F   F    F    Y    F    F    -
 purpose_account.issue             outside  -    F   F   F    F    F    F    F    F

@@ -414,6 +414,11 @@ async def _set_quota(p: Probe) -> httpx.Response:
     return await p.api.put("/v1/quotas", json={"unit_path": p.unit_path, "kind": "user", "limit": QUOTA})
 
 
+@operation("GET", "/v1/quotas", "quota.read")
+async def _read_quotas(p: Probe) -> httpx.Response:
+    return await p.api.get("/v1/quotas", params={"unit_path": p.unit_path})
+
+
 @operation("POST", "/v1/purpose-accounts", "purpose_account.issue")
 async def _issue_purpose_account(p: Probe) -> httpx.Response:
     body = {"unit_path": p.unit_path, "purpose": f"Kiểm thử {unique_code('')}", "tier": "local-officer"}

@@ -412,7 +412,7 @@ def test_web_pages_are_timed_to_their_first_byte_beside_the_rest_calls_they_make
     _ratio(paged.staff_page.p95_ms, paged.staff_rest.p95_ms)
     _ratio(paged.record_page.p95_ms, paged.record_rest.p95_ms)
     rows = _table(report.web_pages_report(paged).splitlines(), "page")
-    assert [row["page"] for row in rows] == ["staff list (25 people)", "record page"]
+    assert [row["page"] for row in rows] == ["staff list (100 people)", "record page"]
     for row in rows:
         assert len(_figures(row["page p50 / p95 ms"])) == 2
         _shown(row["ratio, p95"])

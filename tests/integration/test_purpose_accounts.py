@@ -73,8 +73,14 @@ async def test_two_admins_racing_for_the_last_slot_get_one_account(system: Syste
         no_admin_quota = await sysadmin.post(
             "/v1/purpose-accounts", json={"unit_path": unit, "purpose": "Quản trị", "tier": "local-admin"}
         )
+        used = await local.get("/v1/quotas", params={"unit_path": unit})
+    async with _identity(system, "thutruong.hcm") as elsewhere:
+        outside = await elsewhere.get("/v1/quotas", params={"unit_path": unit})
     assert sorted(r.status_code for r in racing) == [201, 409]
     assert no_admin_quota.status_code == 409
+    assert used.status_code == 200, used.text
+    assert [(q["kind"], q["limit"], q["used"], q["set_by"]) for q in used.json()] == [("user", 2, 2, "quantri")]
+    assert outside.status_code == 403, "another Cục's head reads none of its quotas"
     prefix = unit.rsplit("/", 1)[-1].lower()
     users = system.infra.keycloak_admin().get_users({"search": f"{prefix}."})
     assert len(users) == 2

@@ -935,29 +935,49 @@ async def test_a_local_admin_reads_bm01_follows_a_count_to_the_people_it_counts_
         await assert_accessible(page)
 
 
-async def test_a_local_admin_hands_a_purpose_account_to_a_civil_servant_then_releases_it(system: System) -> None:
+async def test_a_local_admin_issues_a_purpose_account_in_its_quota_hands_it_over_then_releases_it(
+    system: System,
+) -> None:
     gateway = system.gateway_url
     async with api_client(gateway, system.token(ADMIN)) as api:
         team = await _unit(api, system.unit_ids["HQHN"], "Đội tài khoản dùng chung")
-    identity = system.services.identity_url
-    async with (
-        api_client(identity, system.token(ADMIN)) as sysadmin,
-        api_client(identity, system.token("qthanoi")) as local,
-    ):
-        quota = await sysadmin.put("/v1/quotas", json={"unit_path": team["path"], "kind": "user", "limit": 1})
-        assert quota.status_code == 200, quota.text
-        body = {"unit_path": team["path"], "purpose": "Nhân sự 1", "tier": "local-officer"}
-        issued = await local.post("/v1/purpose-accounts", json=body)
-        assert issued.status_code == 201, issued.text
-    account = issued.json()["account"]
     async with chromium() as browser:
+        admin = await (await browser.new_context(bypass_csp=True)).new_page()
+        await admin.goto(f"{gateway}/web/purpose-accounts/units/{team['id']}")
+        await _log_in(admin, system, ADMIN)
+        await expect(admin.locator("#quotas")).to_contain_text("chưa có định mức", timeout=WAIT_MS)
+        await admin.locator("#quota").get_by_label("Loại tài khoản").select_option(label="Tài khoản người dùng")
+        await admin.locator("#quota").get_by_label("Định mức").fill("1")
+        await admin.get_by_role("button", name="Đặt định mức").click()
+        await expect(admin.locator("#done")).to_have_text("Đã đặt định mức.", timeout=WAIT_MS)
+        await expect(admin.locator("#quota-user")).to_contain_text("Tài khoản người dùng")
+
         page = await (await browser.new_context(bypass_csp=True)).new_page()
         await page.goto(f"{gateway}/web/")
         await _log_in(page, system, "qthanoi")
         await page.get_by_role("navigation", name="Chính").get_by_role("link", name="Tài khoản dùng chung").click()
         await page.get_by_label("Đơn vị (gồm các đơn vị trực thuộc)").select_option(value=team["id"])
         await page.get_by_role("button", name="Xem").click()
-        row = page.locator(f"#account-{account['id']}")
+        await expect(page.locator("#total")).to_have_text("0 tài khoản", timeout=WAIT_MS)
+        await page.get_by_role("link", name="Định mức tài khoản và cấp tài khoản cho đơn vị này").click()
+        await expect(page.locator("#quota")).to_have_count(0)
+        await page.get_by_label("Mục đích (như Nhân sự 1)").fill("Nhân sự 1")
+        await page.get_by_label("Vai trò").select_option(label="Cán bộ nhân sự đơn vị")
+        await assert_accessible(page, shot="17-cap-tai-khoan")
+        await page.get_by_role("button", name="Cấp tài khoản").click()
+        await expect(page.locator("#done")).to_contain_text("Đã cấp tài khoản", timeout=WAIT_MS)
+        await expect(page.locator("#holder")).to_have_text("Chưa có người giữ")
+        account_id = page.url.rsplit("/", 1)[-1].split("?")[0]
+
+        await page.goto(f"{gateway}/web/purpose-accounts/units/{team['id']}")
+        await page.get_by_label("Mục đích (như Nhân sự 1)").fill("Nhân sự 2")
+        await page.get_by_label("Vai trò").select_option(label="Cán bộ nhân sự đơn vị")
+        await page.get_by_role("button", name="Cấp tài khoản").click()
+        await expect(page.locator("#faults")).to_contain_text("đã dùng hết định mức 1", timeout=WAIT_MS)
+        await expect(page.locator("#quota-user")).to_contain_text("1")
+
+        await page.goto(f"{gateway}/web/purpose-accounts?unit_id={team['id']}")
+        row = page.locator(f"#account-{account_id}")
         await expect(row).to_contain_text("Chưa có người giữ", timeout=WAIT_MS)
         await expect(page.locator("#total")).to_have_text("1 tài khoản")
         await assert_accessible(page)
@@ -977,7 +997,7 @@ async def test_a_local_admin_hands_a_purpose_account_to_a_civil_servant_then_rel
         await assert_accessible(page, shot="13-tai-khoan-dung-chung")
 
         elsewhere = await (await browser.new_context(bypass_csp=True)).new_page()
-        await elsewhere.goto(f"{gateway}/web/purpose-accounts/{account['id']}")
+        await elsewhere.goto(f"{gateway}/web/purpose-accounts/{account_id}")
         await _log_in(elsewhere, system, "thutruong.hcm")
         await expect(elsewhere.locator("h1")).to_have_text("Không có quyền", timeout=WAIT_MS)
         await expect(elsewhere.locator("body")).not_to_contain_text("Phạm Thị Ba")

@@ -104,8 +104,10 @@ def test_the_accounts_in_reach_are_listed_with_who_holds_each_today(page: Page) 
     assert "Tài khoản dùng chung" in [a.all_text() for a in html.one("nav").find_all("a")]
     assert page.identity.asked[-1].url.params["limit"] == "500"
 
-    page.client.get("/web/purpose-accounts", params={"unit_id": "nb"})
+    narrowed = parsed(page.client.get("/web/purpose-accounts", params={"unit_id": "nb"}).text)
     assert dict(page.identity.asked[-1].url.params) == {"limit": "500", "unit_path": "/TCHQ/HQHN/NB"}
+    assert narrowed.one("a", id="unit-accounts").attrs["href"] == "http://gateway.test/web/purpose-accounts/units/nb"
+    assert html.find_all("a", id="unit-accounts") == [], "the quotas are a unit's: offered once one is chosen"
 
 
 def test_an_account_shows_its_holders_newest_first_and_the_forms_identity_lets_the_caller_use(page: Page) -> None:

@@ -579,6 +579,18 @@ def test_the_staff_list_pages_with_dates_as_ddmmyyyy_and_shows_a_refused_query_b
     assert 'href="/web/units/u1?q=dang&amp;page=1&amp;sort=name"' in second.text
     assert "Trang sau" not in second.text
     assert "Trang 1/2" in page.client.get("/web/units/u1", params={"page": "x"}).text
+    assert page.search.asked[-1].page_size == 25
+
+    sizes = parsed(second.text).one(id="page-sizes")
+    assert [a.attrs["href"] for a in sizes.find_all("a")] == [
+        "/web/units/u1?q=dang&per=50&sort=name",
+        "/web/units/u1?q=dang&per=100&sort=name",
+    ], "another size starts again at the first page"
+    hundred = page.client.get("/web/units/u1", params={"q": "dang", "per": "100"})
+    assert (page.search.asked[-1].page_size, "Trang 1/1" in hundred.text) == (100, True)
+    assert 'href="/web/units/u1?q=dang&amp;per=100&amp;sort=birth_date"' in hundred.text, "the size kept by the links"
+    page.client.get("/web/units/u1", params={"per": "5000"})
+    assert page.search.asked[-1].page_size == 25, "a size the page does not offer is its default"
 
     refused = page.client.get("/web/units/u1", params={"q": "123"})
     assert refused.status_code == 422

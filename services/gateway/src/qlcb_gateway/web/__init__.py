@@ -26,6 +26,7 @@ from qlcb_gateway.web import (
     reports,
     statistics,
     transfers,
+    unit_accounts,
 )
 from qlcb_gateway.web.session import PATH
 from qlcb_gateway.web.state import SecurityHeaders
@@ -48,6 +49,7 @@ def install(app: FastAPI) -> None:
     app.include_router(account_requests.router)
     app.include_router(delegations.router)
     app.include_router(statistics.router)
+    app.include_router(unit_accounts.router)  # before purpose_accounts': /purpose-accounts/units/…
     app.include_router(purpose_accounts.router)
     app.include_router(accounts.router)
     app.include_router(quotas.router)

@@ -45,6 +45,8 @@ router = APIRouter(prefix=PATH, include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 PAGE_SIZE = 25
+PAGE_SIZES = (25, 50, 100)
+"""The staff list's page sizes: 25 by default, 100 for a unit's whole roll at a glance."""
 STAFF_ORDERS = ("name", "birth_date")
 """The staff list's orders (personnel's search sorts): by name in Vietnamese collation, by birth date."""
 SEARCH_MAX = 150
@@ -468,7 +470,7 @@ def staff_order(asked: str) -> str:
 
 @router.get("/units/{unit_id}", name="web_unit")
 async def unit_staff(
-    request: Request, unit_id: str, q: str = "", page: str = "1", subtree: str = "", sort: str = ""
+    request: Request, unit_id: str, q: str = "", page: str = "1", subtree: str = "", sort: str = "", per: str = ""
 ) -> Response:
     """The query string is read leniently: it comes from the page's own links and form, and a page
     number that is not one shows the first page rather than an error."""
@@ -478,6 +480,7 @@ async def unit_staff(
     query = q.strip()
     include_subtree = subtree == "1"
     order = staff_order(sort)
+    size = int(per) if per in {str(n) for n in PAGE_SIZES} else PAGE_SIZE
     faults: list[str] = []
     if len(query) > SEARCH_MAX:
         faults.append(f"Họ tên tìm kiếm dài quá {SEARCH_MAX} ký tự")
@@ -492,7 +495,7 @@ async def unit_staff(
                     include_subtree=include_subtree,
                     q=query,
                     page=number,
-                    page_size=PAGE_SIZE,
+                    page_size=size,
                     sort=order,
                 ),
                 **backends.call_options(visit.principal.token),
@@ -504,9 +507,11 @@ async def unit_staff(
         else:
             people = [person_public(p) for p in response.persons]
             total = response.total
-    pages = max(1, math.ceil(total / PAGE_SIZE))
+    pages = max(1, math.ceil(total / size))
 
-    kept = {"q": query} | ({"subtree": "1"} if include_subtree else {})
+    kept = (
+        {"q": query} | ({"subtree": "1"} if include_subtree else {}) | ({"per": str(size)} if size != PAGE_SIZE else {})
+    )
 
     def page_link(to: int) -> str:
         return f"{request.url.path}?{urlencode(kept | {'page': str(to), 'sort': order})}"
@@ -534,6 +539,10 @@ async def unit_staff(
             "next_link": page_link(number + 1) if number < pages else None,
             "sort": order,
             "sort_links": {by: sort_link(by) for by in STAFF_ORDERS},
+            "size": size,
+            "size_links": {
+                n: f"{request.url.path}?{urlencode(kept | {'per': str(n), 'sort': order})}" for n in PAGE_SIZES
+            },
             "export_links": {"csv": export_link("csv"), "xlsx": export_link("xlsx")},
             "faults": faults,
             "sex_labels": SEX_LABELS,

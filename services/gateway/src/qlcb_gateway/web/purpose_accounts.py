@@ -33,7 +33,11 @@ router = APIRouter(prefix=PATH, include_in_schema=False)
 
 LISTED = 500
 """Accounts a page lists; the total says when there are more (a unit subtree narrows them)."""
-DONE = {"handed": "Đã giao tài khoản cho người giữ mới.", "released": "Người giữ đã thôi giữ tài khoản."}
+DONE = {
+    "issued": "Đã cấp tài khoản. Hãy giao cho người giữ đầu tiên: người đó nhận mã lấy mật khẩu qua thư điện tử.",
+    "handed": "Đã giao tài khoản cho người giữ mới.",
+    "released": "Người giữ đã thôi giữ tài khoản.",
+}
 
 
 def _holder_fields() -> list[FormField]:

@@ -97,6 +97,28 @@ async def set_quota(body: QuotaSet, actor: Caller, db: DatabaseDep) -> QuotaPubl
     return QuotaPublic.model_validate(quota, from_attributes=True)
 
 
+class QuotaUsePublic(QuotaPublic):
+    used: int = Field(description="Số tài khoản loại này đã cấp cho đơn vị")
+    set_at: datetime
+
+
+@router.get("/quotas")
+async def quotas(
+    actor: Caller,
+    db: DatabaseDep,
+    unit_path: Annotated[str, Query(pattern=UNIT_PATH, description="Đơn vị")],
+) -> list[QuotaUsePublic]:
+    """Định mức tài khoản của đơn vị, mỗi loại với số tài khoản đã cấp."""
+    async with db.unit_of_work() as session:
+        found = await service.quotas_of(session, actor=actor, unit_path=unit_path)
+    return [
+        QuotaUsePublic(
+            **QuotaPublic.model_validate(f.quota, from_attributes=True).model_dump(), used=f.used, set_at=f.quota.set_at
+        )
+        for f in found
+    ]
+
+
 @router.get("/purpose-accounts")
 async def listed(
     actor: Caller,

@@ -59,6 +59,29 @@ async def set_quota(session: AsyncSession, *, actor: Principal, unit_path: str, 
     return quota
 
 
+@dataclass(frozen=True)
+class QuotaUse:
+    quota: UnitQuota
+    used: int
+
+
+async def quotas_of(session: AsyncSession, *, actor: Principal, unit_path: str) -> list[QuotaUse]:
+    """The unit's quotas, each kind with how many of its accounts are issued: read where the unit's
+    purpose accounts are."""
+    require(actor, Section.UNIT, Action.READ, unit_path)
+    quotas = (await session.scalars(select(UnitQuota).where(UnitQuota.unit_path == unit_path))).all()
+    used = dict(
+        (
+            await session.execute(
+                select(PurposeAccount.kind, func.count())
+                .where(PurposeAccount.unit_path == unit_path)
+                .group_by(PurposeAccount.kind)
+            )
+        ).tuples()
+    )
+    return [QuotaUse(q, int(used.get(q.kind, 0))) for q in sorted(quotas, key=lambda q: q.kind)]
+
+
 async def issue(
     session: AsyncSession,
     *,
