@@ -129,6 +129,9 @@ unit.quota                        below    Y    Y   F   F    F    F    F    F   
 unit.quota                        outside  -    Y   F   F    F    F    F    F    F
 unit.quota                        dept     Y    Y   F   F    F    F    F    F    F
 unit.quota.over                   any      Y    Y   Y   Y    Y    Y    Y    Y    F
+# The directory of the sector's units (code, name, place in the tree; no people) is read by every
+# tier: the organisation is published, and a transfer to another Cục names its receiving unit.
+unit.directory                    any      Y    Y   Y   Y    Y    Y    Y    Y    Y
 # A new record: the system admin, the sector HR tier (records of its own decisions, any unit), a
 # local admin for its staff, and its officer granted the particulars.
 person.create                     own      -    Y   F   F    F    Y    Y    F    F

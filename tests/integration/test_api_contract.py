@@ -82,6 +82,8 @@ DATA_DEPENDENT = {
     # A page token that is not one the listing gave.
     ("GET", "/v1/units/{unit_id}/decisions"): frozenset({"page_token"}),
     ("GET", "/v1/persons/{person_id}/decisions"): frozenset({"page_token"}),
+    # A directory query of no letter or digit (only marks, spaces or punctuation).
+    ("GET", "/v1/unit-directory"): frozenset({"q"}),
     # A unit with nobody the caller reads working there, or more than one batch prints.
     ("GET", "/v1/units/{unit_id}/resumes"): frozenset({"unit_id"}),
 }

@@ -219,6 +219,11 @@ def _decision(kind: str, items: list[dict[str, Any]]) -> dict[str, Any]:
 # ---- the operations ---------------------------------------------------------------------------
 
 
+@operation("GET", "/v1/unit-directory", "unit.directory")
+async def _unit_directory(p: Probe) -> httpx.Response:
+    return await p.api.get("/v1/unit-directory", params={"q": "HQ"})
+
+
 @operation("GET", "/v1/units/{unit_id}", "unit.read")
 async def _get_unit(p: Probe) -> httpx.Response:
     return await p.api.get(f"/v1/units/{p.unit_id}")

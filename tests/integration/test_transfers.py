@@ -286,3 +286,36 @@ async def test_a_local_admin_sent_up_a_level_does_not_become_admin_of_its_new_un
         assert _group_paths(system, username) == ["/TCHQ/HQHN"]
         log = (await sysadmin.get("/v1/audit", params={"target": username, "action": "account.tiers"})).json()
     assert log[0]["before"] == {"tiers": ["local-admin"]}
+
+
+async def test_the_directory_names_units_outside_the_callers_tree_by_code_or_name_without_their_people(
+    system: System,
+) -> None:
+    decided = {"effective_date": "2026-01-05", "decision": "9/QĐ-TCHQ"}
+    admin_headers = {"Authorization": f"Bearer {system.token('quantri')}"}
+    async with httpx.AsyncClient(base_url=system.gateway_url, headers=admin_headers, timeout=30) as admin:
+        body = {"code": unique_code("GT"), "name": "Đội giải thể danh bạ", "kind": "sub_unit"}
+        gone = await admin.post("/v1/units", json=body | {"parent_id": system.unit_ids["HQHCM"]} | decided)
+        assert gone.status_code == 201, gone.text
+        dissolved = await admin.post(f"/v1/units/{gone.json()['id']}/dissolve", json=decided | {"decision": "10/QĐ"})
+        assert dissolved.status_code == 200, dissolved.text
+    headers = {"Authorization": f"Bearer {system.token('qthanoi')}"}
+    async with httpx.AsyncClient(base_url=system.gateway_url, headers=headers, timeout=30) as api:
+        by_code = await api.get("/v1/unit-directory", params={"q": "hqhcm"})
+        by_name = await api.get("/v1/unit-directory", params={"q": "ho chi minh", "limit": "50"})
+        by_gone = await api.get("/v1/unit-directory", params={"q": gone.json()["code"]})
+        outside = await api.get(f"/v1/units/{system.unit_ids['HQHCM']}")
+        empty = await api.get("/v1/unit-directory", params={"q": " ... "})
+        too_many = await api.get("/v1/unit-directory", params={"q": "HQ", "limit": "51"})
+    assert by_code.status_code == 200, by_code.text
+    found = by_code.json()
+    assert {"HQHCM", "HQHCM-TSN", "HQHCM-SG1"} <= {u["code"] for u in found}
+    assert all(u["code"].startswith("HQHCM") for u in found)
+    assert [u["path"] for u in found] == sorted(u["path"] for u in found), "in tree order"
+    assert "Cục Hải quan Thành phố Hồ Chí Minh" in [u["name"] for u in by_name.json()]
+    assert set(found[0]) == {"id", "code", "name", "kind", "parent_id", "path", "dissolved_on"}, "no people"
+    assert by_gone.json() == [], "a dissolved unit receives nobody"
+    assert outside.status_code == 403, "the directory names the unit; reading it is still its own tiers'"
+    assert empty.status_code == 422
+    assert empty.json()["detail"][0]["loc"][-1] == "q"
+    assert too_many.status_code == 422

@@ -95,6 +95,22 @@ class Personnel:
     async def ListUnits(self, request: Any, **options: Any) -> personnel_pb2.ListUnitsResponse:
         return personnel_pb2.ListUnitsResponse(units=LISTED)
 
+    async def ListUnitDirectory(self, request: Any, **options: Any) -> personnel_pb2.ListUnitDirectoryResponse:
+        """The sector's units by code: Hồ Chí Minh's two, Hà Nội's own; "??" is refused as no words."""
+        if request.q == "??":
+            raise invalid_argument(("q", "Nhập mã hoặc tên đơn vị"))
+        kind = personnel_pb2.UNIT_KIND_SUB_UNIT
+        sector = [
+            personnel_pb2.Unit(
+                id="hcm", code="HQHCM", name="Cục Hải quan TP Hồ Chí Minh", path="/TCHQ/HQHCM", kind=kind
+            ),
+            personnel_pb2.Unit(
+                id="tsn", code="HQHCM-TSN", name="Chi cục Tân Sơn Nhất", path="/TCHQ/HQHCM/TSN", kind=kind
+            ),
+            *LISTED[:3],
+        ]
+        return personnel_pb2.ListUnitDirectoryResponse(units=[u for u in sector if u.code.startswith(request.q)])
+
     async def SendTransfer(self, request: Any, **options: Any) -> personnel_pb2.SendTransferResponse:
         if self.fails is not None:
             raise self.fails
@@ -228,10 +244,33 @@ def _send(page: Page, **form: str) -> Any:
 def test_the_send_form_offers_the_units_in_reach_but_the_persons_own_and_those_dissolved(page: Page) -> None:
     response = page.client.get(SEND)
     assert response.status_code == 200
-    form = parsed(response.text).one("form", action=f"http://gateway.test{SEND}")
+    form = parsed(response.text).one("form", action=f"http://gateway.test{SEND}", method="post")
     options = [(o.attrs["value"], o.all_text()) for o in form.one("select", name="to_unit_id").find_all("option")]
     assert options == [("", "— Chọn —"), ("hn", "Cục Hải quan Hà Nội (HQHN)"), ("gt", "Chi cục Gia Thụy (HQHN-GT)")]
     assert form.one("input", name="csrf_token").attrs["value"] == SESSION.csrf_token
+
+
+def test_a_unit_outside_the_callers_tree_is_found_in_the_directory_and_sent_to(page: Page) -> None:
+    found = parsed(page.client.get(SEND, params={"find": "HQHCM"}).text)
+    assert found.one(id="find-said").all_text() == "Tìm thấy 2 đơn vị cho “HQHCM”: chọn trong danh sách Đơn vị nhận."
+    form = found.one("form", action=f"http://gateway.test{SEND}", method="post")
+    options = [o.attrs["value"] for o in form.one("select", name="to_unit_id").find_all("option")]
+    assert options == ["", "hcm", "tsn", "hn", "gt"], "those found first, then those in reach"
+    assert form.one("input", name="find").attrs["value"] == "HQHCM", "the search is sent with the form"
+
+    one = parsed(page.client.get(SEND, params={"find": "HQHCM-TSN"}).text)
+    assert one.one("option", value="tsn").attrs.get("selected") is not None, "the one found is picked already"
+    own = parsed(page.client.get(SEND, params={"find": "HQHN"}).text)
+    assert [o.attrs["value"] for o in own.find_all("option")] == ["", "hn", "gt"], "not the person's own twice"
+
+    sent = _send(page, **(GOOD_SEND | {"to_unit_id": "tsn", "find": "HQHCM"}))
+    assert sent.status_code == 303
+    assert page.personnel.sent[-1].to_unit_id == "tsn"
+    assert _send(page, **(GOOD_SEND | {"to_unit_id": "tsn"})).status_code == 422, "a unit neither found nor in reach"
+
+    refused = page.client.get(SEND, params={"find": "??"})
+    assert refused.status_code == 422
+    assert parsed(refused.text).one(id="find-said").all_text() == "Nhập mã hoặc tên đơn vị"
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from qlcb_common.grpc_interceptor import current_principal
 from qlcb_personnel.persons import messages, status, transfers
 from qlcb_personnel.persons import service as persons
 from qlcb_personnel.persons.models import Person, PersonStatusEntry
-from qlcb_personnel.units import changes, history
+from qlcb_personnel.units import changes, directory, history
 from qlcb_personnel.units import service as units
 
 Context = Any
@@ -84,6 +84,13 @@ class PersonnelServicer(personnel_pb2_grpc.PersonnelServiceServicer):
             found = await units.list_units(session, actor=current_principal(), delegations=granted)
             gone = await history.dissolved_on(session, [u.id for u in found])
         return personnel_pb2.ListUnitsResponse(units=[units.to_proto(u, gone.get(u.id)) for u in found])
+
+    async def ListUnitDirectory(
+        self, request: personnel_pb2.ListUnitDirectoryRequest, context: Context
+    ) -> personnel_pb2.ListUnitDirectoryResponse:
+        async with self._db.unit_of_work() as session:
+            found = await directory.directory(session, actor=current_principal(), query=request.q, limit=request.limit)
+        return personnel_pb2.ListUnitDirectoryResponse(units=[units.to_proto(u) for u in found])
 
     async def CreatePerson(
         self, request: personnel_pb2.CreatePersonRequest, context: Context

@@ -3,11 +3,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
+import grpc
 from fastapi import APIRouter, Query, status
 
 from qlcb.personnel.v1 import personnel_pb2
 from qlcb.reports.v1 import reports_pb2
 from qlcb_gateway.dependencies import BackendsDep, Caller
+from qlcb_gateway.errors import refuse_query_fields
 from qlcb_gateway.schemas import (
     Headcount,
     PersonCreate,
@@ -81,6 +83,25 @@ async def list_units(principal: Caller, backends: BackendsDep, as_of: date | Non
         personnel_pb2.ListUnitsRequest(as_of=as_of.isoformat() if as_of else ""),
         **backends.call_options(principal.token),
     )
+    return [unit_public(u) for u in response.units]
+
+
+@router.get("/unit-directory", tags=["Đơn vị"])
+async def unit_directory(
+    principal: Caller,
+    backends: BackendsDep,
+    q: Annotated[str, Query(min_length=1, max_length=100, description="Đầu mã, hoặc các từ của tên đơn vị")],
+    limit: Annotated[int, Query(ge=1, le=50, description="Nhiều nhất")] = 20,
+) -> list[UnitPublic]:
+    """Danh bạ đơn vị của toàn ngành (mã, tên, vị trí trong cây; không có cán bộ): các đơn vị đang tồn
+    tại có mã bắt đầu bằng, hoặc tên có các từ bắt đầu bằng, điều hỏi, theo thứ tự cây. Để chọn đơn vị
+    nhận khi điều động ra ngoài phạm vi của mình."""
+    try:
+        response = await backends.personnel.ListUnitDirectory(
+            personnel_pb2.ListUnitDirectoryRequest(q=q, limit=limit), **backends.call_options(principal.token)
+        )
+    except grpc.aio.AioRpcError as error:
+        refuse_query_fields(error)
     return [unit_public(u) for u in response.units]
 
 

@@ -10,12 +10,13 @@ from dataclasses import dataclass
 
 import grpc
 from fastapi import APIRouter, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from qlcb_common.authz.matrix import Action, Section
 from qlcb_common.authz.policy import permits
-from qlcb_gateway.routes.organisation import get_person, get_unit, list_units
+from qlcb_gateway.routes.organisation import get_person, get_unit, list_units, unit_directory
 from qlcb_gateway.routes.transfers import (
     accept_transfer,
     decline_transfer,
@@ -161,20 +162,55 @@ async def act(request: Request, unit_id: str, transfer_id: str, action: str) -> 
     return RedirectResponse(str(target.include_query_params(subtree="1") if subtree else target), status_code=303)
 
 
-async def _send_form(request: Request, visit: Visit, person: PersonPublic) -> list[FormField]:
+FIND_MAX = 100
+
+
+@dataclass
+class Receiving:
+    """The send form, and the search of the sector's directory for a receiving unit outside the
+    caller's tree: what was asked, how many it found, or why it was refused."""
+
+    fields: list[FormField]
+    find: str = ""
+    found: int = 0
+    find_fault: str = ""
+
+
+async def _send_form(request: Request, visit: Visit, person: PersonPublic, find: str = "") -> Receiving:
     """The receiving unit is picked among the units the caller reaches, in tree order, but the
-    person's own and those dissolved."""
+    person's own and those dissolved; and, when a unit outside was asked for by code or name,
+    among those the directory finds (one found is picked already)."""
     found = await list_units(visit.principal, backends_of(request))
     receiving = [
         (u.id, f"{u.name} ({u.code})")
         for u in sorted(found, key=lambda u: u.path.split("/"))
         if u.id != person.unit_id and u.dissolved_on is None
     ]
-    return [
-        FormField("to_unit_id", "Đơn vị nhận", "choice", required=True, choices=receiving),
+    form = Receiving([], find.strip()[:FIND_MAX])
+    if form.find:
+        try:
+            outside = await unit_directory(visit.principal, backends_of(request), q=form.find, limit=50)
+        except RequestValidationError as exc:
+            form.find_fault = "; ".join(str(e.get("msg", "")) for e in exc.errors()) or "Không tìm được"
+            outside = []
+        known = {value for value, _ in receiving}
+        extra = [(u.id, f"{u.name} ({u.code}) — ngoài phạm vi") for u in outside if u.id not in known]
+        extra = [(i, label) for i, label in extra if i != person.unit_id]
+        form.found = len(outside)
+        receiving = extra + receiving
+    form.fields = [
+        FormField(
+            "to_unit_id",
+            "Đơn vị nhận",
+            "choice",
+            required=True,
+            choices=receiving,
+            value=receiving[0][0] if form.find and form.found == 1 and receiving else "",
+        ),
         FormField("effective_date", "Ngày hiệu lực", "date", required=True),
         FormField("decision", "Số quyết định điều động", "text", required=True, max_length=DECISION_MAX),
     ]
+    return form
 
 
 def _send_page(
@@ -182,7 +218,7 @@ def _send_page(
     visit: Visit,
     person: PersonPublic,
     unit: UnitPublic,
-    fields: list[FormField],
+    form: Receiving,
     faults: list[str],
     status_code: int = 200,
 ) -> Response:
@@ -190,7 +226,7 @@ def _send_page(
         request,
         visit,
         "transfer_send.html",
-        {"person": person, "unit": unit, "fields": fields, "faults": faults},
+        {"person": person, "unit": unit, "form": form, "fields": form.fields, "faults": faults},
         status_code=status_code,
     )
 
@@ -205,13 +241,14 @@ async def _sender(request: Request, visit: Visit, person_id: str) -> tuple[Perso
 
 
 @router.get("/persons/{person_id}/transfer", name="web_transfer_new")
-async def new_transfer(request: Request, person_id: str) -> Response:
+async def new_transfer(request: Request, person_id: str, find: str = "") -> Response:
     visit = await signed_in(request)
     found = await _sender(request, visit, person_id)
     if isinstance(found, Response):
         return found
     person, unit = found
-    return _send_page(request, visit, person, unit, await _send_form(request, visit, person), [])
+    form = await _send_form(request, visit, person, find)
+    return _send_page(request, visit, person, unit, form, [], 422 if form.find_fault else 200)
 
 
 @router.post("/persons/{person_id}/transfer", name="web_transfer_send")
@@ -227,10 +264,11 @@ async def send(request: Request, person_id: str) -> Response:
     if isinstance(found, Response):
         return found
     person, unit = found
-    fields = await _send_form(request, visit, person)
+    form = await _send_form(request, visit, person, sent.get("find", ""))
+    fields = form.fields
 
     def again(faults: list[str], status_code: int) -> Response:
-        return _send_page(request, visit, person, unit, fields, faults, status_code)
+        return _send_page(request, visit, person, unit, form, faults, status_code)
 
     given = checked(fields, sent)
     if given is None:
