@@ -373,6 +373,7 @@ async def test_an_officer_sends_a_record_and_the_receiving_units_admin_accepts_i
         receiving = await _unit(api, system.unit_ids["HQHN"], "Đội tiếp nhận trang web")
         moving = await _person(api, hanoi_and_hcm["team"]["id"], "Hoàng Văn Chuyển", born="1991-05-05")
         staying = await _person(api, hanoi_and_hcm["team"]["id"], "Vũ Thị Ở Lại", born="1992-06-06")
+        leaving = await _person(api, hanoi_and_hcm["team"]["id"], "Đỗ Văn Đi Xa", born="1990-03-03")
         body = {
             "person_id": staying["id"],
             "to_unit_id": receiving["id"],
@@ -402,6 +403,20 @@ async def test_an_officer_sends_a_record_and_the_receiving_units_admin_accepts_i
         await expect(sent_row).to_contain_text("Chờ tiếp nhận")
         await expect(sent_row).to_contain_text("78/QĐ-HQHN")
         sent_id = (await sent_row.get_attribute("id") or "").removeprefix("outgoing-")
+
+        # Another Cục's unit, outside Hà Nội's tree, found in the sector's directory by its code.
+        far_team = hanoi_and_hcm["far_team"]
+        await page.goto(f"{gateway}/web/persons/{leaving['id']}/transfer")
+        await page.get_by_label("Đơn vị nhận ngoài phạm vi của bạn: mã hoặc tên").fill(far_team["code"].lower())
+        await page.get_by_role("button", name="Tìm đơn vị").click()
+        await expect(page.locator("#find-said")).to_contain_text("Tìm thấy 1 đơn vị", timeout=WAIT_MS)
+        await expect(page.get_by_label("Đơn vị nhận")).to_have_value(far_team["id"])
+        await assert_accessible(page)
+        await page.get_by_label("Ngày hiệu lực").fill("2026-12-01")
+        await page.get_by_label("Số quyết định điều động").fill("80/QĐ-TCHQ")
+        await page.get_by_role("button", name="Gửi hồ sơ điều động").click()
+        far_row = page.locator("#outgoing tbody tr", has_text="Đỗ Văn Đi Xa")
+        await expect(far_row).to_contain_text("Chờ tiếp nhận", timeout=WAIT_MS)
 
     async with chromium() as browser:
         page = await (await browser.new_context(bypass_csp=True)).new_page()
@@ -453,6 +468,11 @@ async def test_an_officer_sends_a_record_and_the_receiving_units_admin_accepts_i
     assert units == {"Hoàng Văn Chuyển": receiving["id"], "Vũ Thị Ở Lại": hanoi_and_hcm["team"]["id"]}
     assert far_unit == hanoi_and_hcm["far_team"]["id"]
     assert far_sent == [], "the forged form sent nothing"
+    async with api_client(gateway, system.token(ADMIN)) as api:
+        far_incoming = (await api.get(f"/v1/units/{hanoi_and_hcm['far_team']['id']}/transfers")).json()
+    assert [(t["person_id"], t["status"]) for t in far_incoming if t["decision"] == "80/QĐ-TCHQ"] == [
+        (leaving["id"], "sent")
+    ], "sent to the unit outside, waiting for it"
     assert [(t["decision"], t["effective_date"], t["status"]) for t in sent] == [
         ("78/QĐ-HQHN", "2026-12-01", "accepted")
     ]
