@@ -407,7 +407,7 @@ async def test_an_officer_sends_a_record_and_the_receiving_units_admin_accepts_i
         # Another Cục's unit, outside Hà Nội's tree, found in the sector's directory by its code.
         far_team = hanoi_and_hcm["far_team"]
         await page.goto(f"{gateway}/web/persons/{leaving['id']}/transfer")
-        await page.get_by_label("Đơn vị nhận ngoài phạm vi của bạn: mã hoặc tên").fill(far_team["code"].lower())
+        await page.get_by_label("Tìm đơn vị ngoài phạm vi của bạn (mã hoặc tên)").fill(far_team["code"].lower())
         await page.get_by_role("button", name="Tìm đơn vị").click()
         await expect(page.locator("#find-said")).to_contain_text("Tìm thấy 1 đơn vị", timeout=WAIT_MS)
         await expect(page.get_by_label("Đơn vị nhận")).to_have_value(far_team["id"])

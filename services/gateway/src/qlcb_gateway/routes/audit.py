@@ -7,9 +7,10 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from qlcb.personnel.v1 import audit_pb2
+from qlcb_common.days import IsoInstant
 from qlcb_gateway.dependencies import BackendsDep, Caller
 
 router = APIRouter(prefix="/v1", tags=["Nhật ký"])
@@ -83,8 +84,8 @@ async def list_audit_entries(
         str | None, Query(max_length=150, description="Người giữ tài khoản dùng chung: số định danh hoặc họ tên")
     ] = None,
     action: Annotated[str | None, Query(pattern=ACTIONS, description="Loại thao tác")] = None,
-    occurred_from: Annotated[AwareDatetime | None, Query(description=f"Từ (gồm): {_INSTANT}")] = None,
-    occurred_to: Annotated[AwareDatetime | None, Query(description=f"Đến (không gồm): {_INSTANT}")] = None,
+    occurred_from: Annotated[IsoInstant | None, Query(description=f"Từ (gồm): {_INSTANT}")] = None,
+    occurred_to: Annotated[IsoInstant | None, Query(description=f"Đến (không gồm): {_INSTANT}")] = None,
     page: Annotated[int, Query(ge=1, le=1_000_000, description="Trang")] = 1,
     page_size: Annotated[int, Query(ge=1, le=200, description="Số dòng một trang")] = 50,
 ) -> AuditPage:

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from qlcb.personnel.v1 import deadlines_pb2
+from qlcb_common.days import IsoDay
 from qlcb_gateway.dependencies import BackendsDep, Caller
 from qlcb_gateway.errors import refuse_query_fields
 
@@ -79,8 +80,8 @@ async def late_entries(
     unit_id: str,
     principal: Caller,
     backends: BackendsDep,
-    from_date: Annotated[date, Query(alias="from", description="Từ ngày nhập (tính theo giờ Việt Nam)")],
-    to_date: Annotated[date, Query(alias="to", description="Đến ngày nhập, kể cả ngày đó; kỳ dài nhất 366 ngày")],
+    from_date: Annotated[IsoDay, Query(alias="from", description="Từ ngày nhập (tính theo giờ Việt Nam)")],
+    to_date: Annotated[IsoDay, Query(alias="to", description="Đến ngày nhập, kể cả ngày đó; kỳ dài nhất 366 ngày")],
     include_subtree: bool = False,
     page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Số mục quá hạn mỗi trang")] = 100,
     page_token: Annotated[str, Query(max_length=100, description="next_page_token của trang trước")] = "",

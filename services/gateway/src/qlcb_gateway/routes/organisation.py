@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, status
 
 from qlcb.personnel.v1 import personnel_pb2
 from qlcb.reports.v1 import reports_pb2
+from qlcb_common.days import IsoDay
 from qlcb_gateway.dependencies import BackendsDep, Caller
 from qlcb_gateway.errors import refuse_query_fields
 from qlcb_gateway.schemas import (
@@ -76,7 +77,7 @@ async def create_unit(body: UnitCreate, principal: Caller, backends: BackendsDep
 
 
 @router.get("/units", tags=["Đơn vị"])
-async def list_units(principal: Caller, backends: BackendsDep, as_of: date | None = None) -> list[UnitPublic]:
+async def list_units(principal: Caller, backends: BackendsDep, as_of: IsoDay | None = None) -> list[UnitPublic]:
     """Các đơn vị trong phạm vi của tài khoản, theo thứ tự cây; with `as_of`, the tree as it
     stood at the end of that day (dissolved units left out)."""
     response = await backends.personnel.ListUnits(

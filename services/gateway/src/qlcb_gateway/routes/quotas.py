@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from qlcb.personnel.v1 import quota_pb2
+from qlcb_common.days import IsoDay
 from qlcb_common.personnel_rules import QUOTA_YEARS
 from qlcb_gateway.dependencies import BackendsDep, Caller
 from qlcb_gateway.schemas import (
@@ -26,7 +27,7 @@ router = APIRouter(prefix="/v1", tags=["Biên chế"])
 
 Year = Annotated[int, Path(ge=QUOTA_YEARS[0], le=QUOTA_YEARS[1], description="Năm giao biên chế")]
 UnitId = Annotated[str, Path(description="Đơn vị")]
-AsOf = Annotated[date | None, Query(description="Ngày tính biên chế và số có mặt; mặc định hôm nay")]
+AsOf = Annotated[IsoDay | None, Query(description="Ngày tính biên chế và số có mặt; mặc định hôm nay")]
 
 
 def _change(change: quota_pb2.UnitQuotaChange) -> QuotaChangePublic:

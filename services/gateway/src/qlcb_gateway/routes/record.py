@@ -21,6 +21,7 @@ from fastapi import APIRouter, Header, Path, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from qlcb.personnel.v1 import record_pb2
+from qlcb_common.days import IsoDay
 from qlcb_common.http_errors import problem
 from qlcb_common.record_sections import MAX_ENTRIES_AT_ONCE, SECTIONS, Kind, RecordSection
 from qlcb_gateway.dependencies import BackendsDep, Caller
@@ -170,7 +171,7 @@ def version_in(if_match: str | None) -> int:
     return int(tag)
 
 
-AsOf = Annotated[date | None, Query(description="Hồ sơ tại ngày này (mặc định: hôm nay)")]
+AsOf = Annotated[IsoDay | None, Query(description="Hồ sơ tại ngày này (mặc định: hôm nay)")]
 KnownAt = Annotated[datetime | None, Query(description="Như hệ thống biết tại thời điểm này (RFC 3339, có múi giờ)")]
 IfMatch = Annotated[str | None, Header(description="ETag của mục khi đọc")]
 
@@ -440,7 +441,7 @@ async def retirements_due(
     unit_id: str,
     principal: Caller,
     backends: BackendsDep,
-    from_date: Annotated[date, Query(alias="from", description="Từ ngày")],
+    from_date: Annotated[IsoDay, Query(alias="from", description="Từ ngày")],
     months: Annotated[int, Query(ge=1, le=60, description="Trong số tháng (đến 5 năm)")] = 12,
     include_subtree: bool = False,
 ) -> list[RetirementDuePublic]:

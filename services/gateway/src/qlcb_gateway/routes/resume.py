@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 
 from qlcb.personnel.v1 import personnel_pb2, resume_pb2, search_pb2
 from qlcb_common.auth import Principal
+from qlcb_common.days import IsoDay
 from qlcb_gateway.backends import Backends
 from qlcb_gateway.dependencies import BackendsDep, Caller
 from qlcb_gateway.errors import refuse_query, refuse_query_fields
@@ -40,7 +41,7 @@ WRITERS: dict[str, tuple[str, Writer]] = {
 CONCURRENT_READS = 4
 """Resumes of a batch asked of personnel at once."""
 
-AsOf = Annotated[date | None, Query(description="Số liệu tại ngày này (mặc định: hôm nay)")]
+AsOf = Annotated[IsoDay | None, Query(description="Số liệu tại ngày này (mặc định: hôm nay)")]
 
 
 class ResumeItem(BaseModel):

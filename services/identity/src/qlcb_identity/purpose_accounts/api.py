@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, status
 from pydantic import BaseModel, Field
 
+from qlcb_common.days import IsoDay
 from qlcb_common.identifiers import PERSONAL_ID_PATTERN, UNIT_PATH_PATTERN, anchored
 from qlcb_common.text import SingleLineText
 from qlcb_common.tiers import Tier
@@ -221,7 +222,7 @@ async def release(account_id: str, body: Release, actor: Caller, db: DatabaseDep
 
 
 @router.get("/purpose-accounts/{account_id}/holders")
-async def holders(account_id: str, actor: Caller, db: DatabaseDep, on: date | None = None) -> list[HolderPublic]:
+async def holders(account_id: str, actor: Caller, db: DatabaseDep, on: IsoDay | None = None) -> list[HolderPublic]:
     """Lịch sử người giữ tài khoản, hoặc người giữ vào một ngày (`on`)."""
     async with db.unit_of_work() as session:
         found = await service.holders(session, actor=actor, account_id=account_id, on=on)

@@ -70,16 +70,13 @@ async def quotas_of(session: AsyncSession, *, actor: Principal, unit_path: str) 
     purpose accounts are."""
     require(actor, Section.UNIT, Action.READ, unit_path)
     quotas = (await session.scalars(select(UnitQuota).where(UnitQuota.unit_path == unit_path))).all()
-    used = dict(
-        (
-            await session.execute(
-                select(PurposeAccount.kind, func.count())
-                .where(PurposeAccount.unit_path == unit_path)
-                .group_by(PurposeAccount.kind)
-            )
-        ).tuples()
+    counted = await session.execute(
+        select(PurposeAccount.kind, func.count())
+        .where(PurposeAccount.unit_path == unit_path)
+        .group_by(PurposeAccount.kind)
     )
-    return [QuotaUse(q, int(used.get(q.kind, 0))) for q in sorted(quotas, key=lambda q: q.kind)]
+    used = {kind: int(count) for kind, count in counted}
+    return [QuotaUse(q, used.get(q.kind, 0)) for q in sorted(quotas, key=lambda q: q.kind)]
 
 
 async def issue(
