@@ -39,9 +39,13 @@ REWARD = {
 }
 
 
+@dataclass
 class Search:
+    statuses: list[str] = field(default_factory=list)
+
     async def SearchPersons(self, request: Any, **options: Any) -> search_pb2.SearchPersonsResponse:
         assert (request.unit_id, request.sort, request.page_size) == ("hn", "name", 500)
+        self.statuses.append(request.status)
         persons = [
             personnel_pb2.Person(
                 id=i,
@@ -76,15 +80,15 @@ class Page:
     client: TestClient
     decisions: Decisions
     verifier: Verifier
+    search: Search
 
 
 @pytest.fixture
 def page() -> Iterator[Page]:
     decisions, verifier = Decisions(), Verifier()
-    with stand_in_pages(
-        verifier, personnel=Personnel(), decisions=decisions, search=Search(), record=Record()
-    ) as client:
-        yield Page(client, decisions, verifier)
+    search = Search()
+    with stand_in_pages(verifier, personnel=Personnel(), decisions=decisions, search=search, record=Record()) as client:
+        yield Page(client, decisions, verifier, search)
 
 
 def _send(page: Page, form: dict[str, str], csrf: str = SESSION.csrf_token) -> Any:
@@ -124,6 +128,7 @@ def test_the_kind_is_chosen_first_then_its_fields_and_the_people_it_may_name(pag
         "Nguyễn Văn An (04/03/1985)",
         "Trần Thị Bình (04/03/1985)",
     ], "those in service, not the retired"
+    assert page.search.statuses[-1] == "active", "those in service asked for, not filtered from a page of all"
     reinstating = parsed(page.client.get("/web/decisions/new", params={"unit": "hn", "kind": "reinstatement"}).text)
     assert [label.all_text() for label in reinstating.one("fieldset", id="people").find_all("label")] == [
         "Lê Văn Cũ (04/03/1985, Nghỉ hưu)"

@@ -104,12 +104,14 @@ async def _staff(request: Request, visit: Visit, unit_id: str, kind: DecisionKin
     """The unit's people a decision of that kind may name, by name: those in service, or for a
     reinstatement those who are not."""
     backends = backends_of(request)
+    reinstating = kind is not None and kind.status == "PERSON_STATUS_ACTIVE"
     found = await backends.search.SearchPersons(
-        search_pb2.SearchPersonsRequest(unit_id=unit_id, page_size=MAX_PEOPLE, sort="name"),
+        search_pb2.SearchPersonsRequest(
+            unit_id=unit_id, status="" if reinstating else "active", page_size=MAX_PEOPLE, sort="name"
+        ),
         **backends.call_options(visit.principal.token),
     )
     people = [person_public(p) for p in found.persons]
-    reinstating = kind is not None and kind.status == "PERSON_STATUS_ACTIVE"
     return [p for p in people if (p.status.value == "active") != reinstating]
 
 
