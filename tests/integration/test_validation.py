@@ -31,6 +31,8 @@ def _valid(system: System) -> dict[str, Any]:
         ("personal_id", "00118500077A"),
         ("date_of_birth", "1985-13-01"),
         ("date_of_birth", "2024-01-01"),
+        ("date_of_birth", 0),  # not read as seconds since 1970: 1 January 1970 would be a birth date
+        ("date_of_birth", "01/07/1985"),
         ("sex", "unknown"),
         ("full_name", ""),
         ("full_name", "   "),
@@ -38,7 +40,7 @@ def _valid(system: System) -> dict[str, Any]:
         ("staff_number", "x" * 30),
     ],
 )
-async def test_rest_names_the_bad_field_and_writes_nothing(system: System, field: str, value: str) -> None:
+async def test_rest_names_the_bad_field_and_writes_nothing(system: System, field: str, value: Any) -> None:
     headers = {"Authorization": f"Bearer {system.token('quantri')}"}
     body = _valid(system) | {field: value}
     async with httpx.AsyncClient(base_url=system.gateway_url, headers=headers, timeout=30) as api:

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, Field
 
+from qlcb_common.days import IsoDay
 from qlcb_common.limits import MAX_MERGE_SOURCES, MAX_SPLIT_PERSONS, MAX_SPLIT_SUB_UNITS, MAX_SPLIT_SUCCESSORS
 from qlcb_common.personnel_rules import MAX_QUOTA
 from qlcb_common.text import MultiLineText, SingleLineText
@@ -41,7 +42,7 @@ class UnitCreate(BaseModel):
     name: SingleLineText = Field(min_length=1, max_length=255, description="Tên đơn vị")
     kind: UnitKind
     parent_id: str | None = Field(default=None, description="Đơn vị cấp trên; none only for the root")
-    effective_date: date | None = Field(default=None, description="Ngày hiệu lực của quyết định thành lập")
+    effective_date: IsoDay | None = Field(default=None, description="Ngày hiệu lực của quyết định thành lập")
     decision: SingleLineText | None = Field(default=None, max_length=100, description="Số quyết định thành lập")
 
 
@@ -52,13 +53,13 @@ class UnitPublic(BaseModel):
     kind: UnitKind
     parent_id: str | None
     path: str
-    dissolved_on: date | None = Field(default=None, description="Ngày giải thể")
+    dissolved_on: IsoDay | None = Field(default=None, description="Ngày giải thể")
 
 
 class Decided(BaseModel):
     """The decision (quyết định) behind a change."""
 
-    effective_date: date = Field(description="Ngày hiệu lực")
+    effective_date: IsoDay = Field(description="Ngày hiệu lực")
     decision: SingleLineText = Field(min_length=1, max_length=100, description="Số quyết định")
 
 
@@ -118,7 +119,7 @@ class SplitResult(BaseModel):
 class UnitChangePublic(BaseModel):
     change: str = Field(description="established, renamed, moved, moved_with_parent, dissolved")
     unit: UnitPublic
-    effective_date: date
+    effective_date: IsoDay
     decision: str
     recorded_at: datetime
     recorded_by: str
@@ -146,7 +147,7 @@ class QuotaChangePublic(BaseModel):
     change: QuotaChangeKind = Field(
         description="assigned: giao lần đầu; changed: thay đổi từ ngày hiệu lực sau; corrected: đính chính cùng ngày"
     )
-    effective_date: date = Field(description="Ngày hiệu lực")
+    effective_date: IsoDay = Field(description="Ngày hiệu lực")
     decision: str = Field(description="Số quyết định")
     recorded_at: datetime = Field(description="Thời điểm ghi nhận")
     recorded_by: str = Field(description="Tài khoản ghi nhận")
@@ -189,7 +190,7 @@ class QuotaReport(BaseModel):
     """Biên chế so với số có mặt của đơn vị, và của từng đơn vị trực thuộc trong phạm vi của tài khoản."""
 
     year: int = Field(description="Năm")
-    as_of: date = Field(description="Ngày tính biên chế và số có mặt")
+    as_of: IsoDay = Field(description="Ngày tính biên chế và số có mặt")
     items: list[QuotaLinePublic] = Field(description="Đơn vị được hỏi trước, rồi các đơn vị trực thuộc theo cây")
     total: QuotaTotal
 
@@ -198,7 +199,7 @@ class QuotaOverPage(BaseModel):
     """Các đơn vị vượt biên chế, và các đơn vị có cán bộ mà chưa giao biên chế."""
 
     year: int = Field(description="Năm")
-    as_of: date = Field(description="Ngày tính số có mặt")
+    as_of: IsoDay = Field(description="Ngày tính số có mặt")
     items: list[QuotaLinePublic]
 
 
@@ -233,7 +234,7 @@ class TransferPublic(BaseModel):
     from_unit_id: str
     to_unit_id: str
     status: TransferStatus
-    effective_date: date
+    effective_date: IsoDay
     decision: str
     sent_by: str
     sent_at: datetime
@@ -253,7 +254,7 @@ class PersonStatus(StrEnum):
 
 class StatusChange(BaseModel):
     status: PersonStatus = Field(description="active to reinstate")
-    effective_date: date = Field(description="Ngày hiệu lực")
+    effective_date: IsoDay = Field(description="Ngày hiệu lực")
     decision: SingleLineText = Field(min_length=1, max_length=100, description="Số quyết định")
 
 
@@ -261,7 +262,7 @@ class PersonCreate(BaseModel):
     personal_id: str = Field(pattern=r"^[0-9]{12}$", description="Số định danh cá nhân (12 chữ số ASCII)")
     staff_number: str = Field(pattern=r"^[A-Za-z0-9./-]{1,20}$", description="Số hiệu cán bộ")
     full_name: SingleLineText = Field(min_length=1, max_length=150, description="Họ và tên khai sinh")
-    date_of_birth: date = Field(description="Ngày sinh")
+    date_of_birth: IsoDay = Field(description="Ngày sinh")
     sex: Sex = Field(description="Giới tính")
     unit_id: str = Field(min_length=1, description="Đơn vị")
 
@@ -271,7 +272,7 @@ class PersonPublic(BaseModel):
     personal_id: str
     staff_number: str
     full_name: str
-    date_of_birth: date
+    date_of_birth: IsoDay
     sex: Sex
     unit_id: str
     status: PersonStatus

@@ -44,8 +44,8 @@ class LateEntryPublic(BaseModel):
     unit_id: str = Field(description="Đơn vị của cán bộ khi mục được nhập")
     section: str = Field(description="Mục hồ sơ")
     kind: str = Field(description="new_record or update")
-    event_date: date = Field(description="Ngày phát sinh (ngày hiệu lực)")
-    deadline: date = Field(description="Hạn nhập")
+    event_date: IsoDay = Field(description="Ngày phát sinh (ngày hiệu lực)")
+    deadline: IsoDay = Field(description="Hạn nhập")
     entered_at: datetime = Field(description="Thời điểm nhập (mục do quyết định ghi: thời điểm nhập quyết định)")
     entered_by: str = Field(description="Tài khoản đã nhập")
     days_late: int = Field(description="Số ngày trễ sau hạn")
@@ -54,8 +54,8 @@ class LateEntryPublic(BaseModel):
 class LateEntriesReport(BaseModel):
     unit_id: str
     include_subtree: bool
-    from_date: date = Field(description="Kỳ: từ ngày (query `from`)")
-    to_date: date = Field(description="Kỳ: đến ngày (query `to`)")
+    from_date: IsoDay = Field(description="Kỳ: từ ngày (query `from`)")
+    to_date: IsoDay = Field(description="Kỳ: đến ngày (query `to`)")
     rule: str = Field(description="customs or province")
     limits: list[DeadlineLimit]
     units: list[EntryTimeliness] = Field(description="Từng đơn vị có mục nhập trong kỳ, theo thứ tự cây")

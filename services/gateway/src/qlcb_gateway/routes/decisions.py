@@ -14,6 +14,7 @@ from fastapi import APIRouter, Header, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from qlcb.personnel.v1 import decision_pb2
+from qlcb_common.days import IsoDay
 from qlcb_common.decision_kinds import KINDS, MAX_PEOPLE, DecisionKind
 from qlcb_common.http_errors import problem
 from qlcb_gateway.dependencies import BackendsDep, Caller
@@ -43,7 +44,7 @@ def _item_model(kind: DecisionKind) -> type[BaseModel]:
         section = kind.record_section
         assert section is not None
         fields["values"] = (VALUES_MODELS[kind.section], Field(description=section.label))
-        fields["valid_to"] = (date | None, Field(default=None, description="Đến ngày (để trống: đến nay)"))
+        fields["valid_to"] = (IsoDay | None, Field(default=None, description="Đến ngày (để trống: đến nay)"))
     return create_model(f"{_camel(kind.name)}DecisionItem", __config__=ConfigDict(extra="forbid"), **fields)
 
 
@@ -51,8 +52,8 @@ def _request_model(kind: DecisionKind) -> type[BaseModel]:
     fields: dict[str, Any] = {
         "kind": (Literal[kind.name], Field(description=kind.label)),
         "number": (str, Field(max_length=100, description="Số quyết định, ví dụ 125/QĐ-TCHQ")),
-        "decision_date": (date, Field(description="Ngày ký")),
-        "effective_date": (date, Field(description="Ngày có hiệu lực: hôm nay hoặc trước thì áp dụng ngay")),
+        "decision_date": (IsoDay, Field(description="Ngày ký")),
+        "effective_date": (IsoDay, Field(description="Ngày có hiệu lực: hôm nay hoặc trước thì áp dụng ngay")),
         "body": (str, Field(max_length=255, description="Cơ quan ban hành")),
         "signer": (str, Field(max_length=150, description="Người ký")),
         "signer_post": (str, Field(default="", max_length=255, description="Chức vụ người ký")),
@@ -74,7 +75,7 @@ DecisionInput: Any = Annotated[Union[_REQUEST_MODELS], Field(discriminator="kind
 class DecisionItemPublic(BaseModel):
     person_id: str
     values: dict[str, Any] = Field(description="Giá trị mục hồ sơ quyết định ghi (theo mục của loại quyết định)")
-    valid_to: date | None
+    valid_to: IsoDay | None
     entry_id: str | None = Field(description="Mục hồ sơ đã ghi khi áp dụng")
 
 
@@ -82,8 +83,8 @@ class DecisionPublic(BaseModel):
     id: str
     kind: str
     number: str
-    decision_date: date
-    effective_date: date
+    decision_date: IsoDay
+    effective_date: IsoDay
     body: str
     signer: str
     signer_post: str

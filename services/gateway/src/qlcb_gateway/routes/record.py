@@ -33,7 +33,7 @@ router = APIRouter(prefix="/v1", tags=["Hồ sơ cán bộ: các mục"])
 _PYTHON_TYPE: dict[Kind, type] = {
     Kind.TEXT: str,
     Kind.LONG_TEXT: str,
-    Kind.DATE: date,
+    Kind.DATE: IsoDay,
     Kind.INTEGER: int,
     Kind.DECIMAL: str,
     Kind.CODE: str,
@@ -46,7 +46,7 @@ class Decision(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     number: str = Field(default="", max_length=100, description="Số quyết định, ví dụ 125/QĐ-TCHQ")
-    date: dt.date | None = Field(default=None, description="Ngày ký")
+    date: IsoDay | None = Field(default=None, description="Ngày ký")
     body: str = Field(default="", max_length=255, description="Cơ quan ban hành")
     signer: str = Field(default="", max_length=150, description="Người ký")
     signer_post: str = Field(default="", max_length=255, description="Chức vụ người ký")
@@ -88,8 +88,8 @@ def _values_model(section: RecordSection) -> type[BaseModel]:
 def _input_model(section: RecordSection, values: type[BaseModel]) -> type[BaseModel]:
     fields: dict[str, Any] = {"values": (values, Field(description=section.label))}
     if section.dated:
-        fields["valid_from"] = (date, Field(description="Có hiệu lực từ ngày"))
-        fields["valid_to"] = (date | None, Field(default=None, description="Đến ngày (để trống: đến nay)"))
+        fields["valid_from"] = (IsoDay, Field(description="Có hiệu lực từ ngày"))
+        fields["valid_to"] = (IsoDay | None, Field(default=None, description="Đến ngày (để trống: đến nay)"))
     fields["decision"] = (Decision, Field(default_factory=Decision, description="Quyết định"))
     return create_model(f"{_camel(section.name)}EntryInput", __config__=ConfigDict(extra="forbid"), **fields)
 
@@ -100,8 +100,8 @@ def _entry_model(section: RecordSection, values: type[BaseModel]) -> type[BaseMo
         id=(str, Field(description="Mã phiên bản này")),
         entry_id=(str, Field(description="Mã mục, giữ nguyên qua các lần đính chính")),
         version=(int, Field(description="Phiên bản; gửi lại trong If-Match khi đính chính hoặc rút")),
-        valid_from=(date | None, None),
-        valid_to=(date | None, None),
+        valid_from=(IsoDay | None, None),
+        valid_to=(IsoDay | None, None),
         values=(values, ...),
         decision=(Decision, ...),
         change=(str, Field(description="recorded, corrected, closed (bởi mục kế tiếp) hoặc retracted")),
@@ -337,8 +337,8 @@ class WholeRecord(BaseModel):
     sections: RecordSections = Field(  # type: ignore[valid-type]
         description="Các mục người gọi được xem; mục không được xem thì không có"
     )
-    next_regular_raise: date | None = Field(description="Ngày đến hạn nâng bậc lương thường xuyên")
-    retirement_date: date | None = Field(description="Ngày nghỉ hưu theo tuổi (hết ngày cuối của tháng đủ tuổi)")
+    next_regular_raise: IsoDay | None = Field(description="Ngày đến hạn nâng bậc lương thường xuyên")
+    retirement_date: IsoDay | None = Field(description="Ngày nghỉ hưu theo tuổi (hết ngày cuối của tháng đủ tuổi)")
 
 
 @router.get("/persons/{person_id}/record", tags=["Hồ sơ cán bộ"])
@@ -423,7 +423,7 @@ async def add_record_entries(
 
 class RetirementDuePublic(BaseModel):
     person: PersonPublic
-    retires_on: date = Field(description="Ngày nghỉ hưu")
+    retires_on: IsoDay = Field(description="Ngày nghỉ hưu")
 
 
 def _period_end(start: date, months: int) -> date:
@@ -465,8 +465,8 @@ class CatalogValuePublic(BaseModel):
     code: str
     label: str
     stat_group: str | None = Field(description="Nhóm thống kê trên các biểu mẫu báo cáo")
-    valid_from: date
-    valid_to: date | None
+    valid_from: IsoDay
+    valid_to: IsoDay | None
     attributes: dict[str, Any]
     legal_basis: str
 
@@ -499,7 +499,7 @@ class CatalogValueInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     label: str = Field(min_length=1, max_length=255, description="Tên")
-    valid_from: date = Field(description="Có hiệu lực từ ngày")
+    valid_from: IsoDay = Field(description="Có hiệu lực từ ngày")
     legal_basis: str = Field(min_length=1, max_length=1000, description="Căn cứ pháp lý")
     stat_group: str = Field(default="", max_length=32, description="Nhóm thống kê")
     attributes: dict[str, Any] = Field(default_factory=dict, description="Thuộc tính (ví dụ hệ số các bậc của ngạch)")
@@ -508,7 +508,7 @@ class CatalogValueInput(BaseModel):
 class CatalogValueEnd(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    valid_to: date = Field(description="Ngày cuối còn hiệu lực")
+    valid_to: IsoDay = Field(description="Ngày cuối còn hiệu lực")
 
 
 def _catalog_public(value: record_pb2.CatalogValue) -> CatalogValuePublic:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, status
@@ -11,6 +11,7 @@ from google.protobuf.json_format import MessageToDict
 from pydantic import BaseModel, Field
 
 from qlcb.reports.v1 import regimes_pb2, workflow_pb2
+from qlcb_common.days import IsoDay
 from qlcb_common.text import MultiLineText, SingleLineText
 from qlcb_gateway.dependencies import BackendsDep, Caller
 
@@ -119,18 +120,18 @@ class PeriodOpen(BaseModel):
         pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$",
         description="Kỳ: 2026-11 (tháng), 2026-Q4, 2026-H2, 2026; với báo cáo không định kỳ: tên kỳ",
     )
-    starts_on: date | None = Field(default=None, description="Báo cáo không định kỳ: số liệu từ ngày")
-    ends_on: date | None = Field(default=None, description="Báo cáo không định kỳ: số liệu đến ngày")
-    deadline: date | None = Field(default=None, description="Báo cáo không định kỳ: hạn gửi")
+    starts_on: IsoDay | None = Field(default=None, description="Báo cáo không định kỳ: số liệu từ ngày")
+    ends_on: IsoDay | None = Field(default=None, description="Báo cáo không định kỳ: số liệu đến ngày")
+    deadline: IsoDay | None = Field(default=None, description="Báo cáo không định kỳ: hạn gửi")
 
 
 class PeriodPublic(BaseModel):
     id: str
     regime_id: str
     key: str
-    starts_on: date
-    ends_on: date
-    deadline: date
+    starts_on: IsoDay
+    ends_on: IsoDay
+    deadline: IsoDay
     template_version: int
     opened_at: datetime
     opened_by: str

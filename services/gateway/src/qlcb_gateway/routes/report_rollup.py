@@ -5,13 +5,14 @@ system admin and the sector's reporting tier."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, status
 from pydantic import BaseModel, Field
 
 from qlcb.reports.v1 import rollup_pb2
+from qlcb_common.days import IsoDay
 from qlcb_common.text import SingleLineText
 from qlcb_gateway.dependencies import BackendsDep, Caller
 from qlcb_gateway.routes.report_regimes import _dict
@@ -23,7 +24,7 @@ DeliveryStatus = Literal["pending", "sent", "failed", "withdrawn", "sent_outside
 
 class SentOutsidePublic(BaseModel):
     assignment_id: str
-    sent_on: date = Field(description="Ngày đã gửi ngoài hệ thống")
+    sent_on: IsoDay = Field(description="Ngày đã gửi ngoài hệ thống")
     channel: str = Field(description="Hình thức gửi, ví dụ: văn bản điện tử qua hệ thống quản lý văn bản")
     reference: str = Field(description="Số, ký hiệu văn bản hoặc mã tiếp nhận")
     note: str
@@ -60,7 +61,7 @@ class DeliveryList(BaseModel):
 
 
 class SentOutsideBody(BaseModel):
-    sent_on: date = Field(description="Ngày đã gửi (không sau hôm nay)")
+    sent_on: IsoDay = Field(description="Ngày đã gửi (không sau hôm nay)")
     channel: SingleLineText = Field(min_length=1, max_length=255, description="Hình thức gửi")
     reference: SingleLineText = Field(min_length=1, max_length=255, description="Số, ký hiệu văn bản đã gửi")
     note: SingleLineText = Field(default="", max_length=2000)

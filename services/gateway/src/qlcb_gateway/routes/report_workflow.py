@@ -5,13 +5,14 @@ and completeness; forwarded to reports' `ReportAssignmentService` and `ReportSub
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, status
 from pydantic import BaseModel, Field
 
 from qlcb.reports.v1 import workflow_pb2
+from qlcb_common.days import IsoDay
 from qlcb_common.text import SingleLineText
 from qlcb_gateway.dependencies import BackendsDep, Caller
 from qlcb_gateway.routes.report_regimes import PeriodPublic, _dict, period_public
@@ -43,7 +44,7 @@ class AssignmentPublic(BaseModel):
     parent_assignment_id: str | None = Field(description="Báo cáo của đơn vị cấp trên duyệt báo cáo này")
     approver_unit_id: str = Field(description="Đơn vị duyệt: cấp trên được giao, hoặc đơn vị ban hành")
     state: str = Field(description="not_started, draft, submitted, returned, approved")
-    deadline: date
+    deadline: IsoDay
     template_version: int
     indicator_codes: list[str] = Field(description="Chỉ tiêu được giao; rỗng: mọi chỉ tiêu của mẫu")
     values: dict[str, Any]
@@ -54,7 +55,7 @@ class AssignmentPublic(BaseModel):
     approved_by: str | None
     returned_reason: str | None
     locked: bool = Field(description="Quá hạn, chưa được mở khóa: không gửi được")
-    reopened_until: date | None
+    reopened_until: IsoDay | None
 
 
 class TransitionPublic(BaseModel):
@@ -93,11 +94,11 @@ class SubAssign(BaseModel):
     indicator_codes: list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]] = Field(
         default_factory=list, max_length=200, description="Chỉ tiêu giao xuống; rỗng: mọi chỉ tiêu của đơn vị"
     )
-    deadline: date | None = Field(default=None, description="Không muộn hơn hạn của đơn vị; mặc định: bằng hạn đó")
+    deadline: IsoDay | None = Field(default=None, description="Không muộn hơn hạn của đơn vị; mặc định: bằng hạn đó")
 
 
 class LockException(BaseModel):
-    until: date = Field(description="Mở khóa đến hết ngày này (tối đa 90 ngày)")
+    until: IsoDay = Field(description="Mở khóa đến hết ngày này (tối đa 90 ngày)")
     reason: SingleLineText = Field(min_length=1, max_length=2000)
 
 

@@ -61,7 +61,7 @@ class Resume(BaseModel):
     employing_unit: str = Field(description="Cơ quan, đơn vị sử dụng CBCC")
     staff_number: str
     full_name: str
-    as_of: date
+    as_of: IsoDay
     items: list[ResumeItem]
 
 

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from qlcb.reports.v1 import reports_pb2
+from qlcb_common.days import IsoDay
 from qlcb_gateway import statistics_files
 from qlcb_gateway.dependencies import BackendsDep, Caller
 from qlcb_gateway.errors import field_violations, refuse_query
@@ -72,7 +73,7 @@ class StatisticsForm(BaseModel):
     notes: list[str]
     unit_id: str
     unit_name: str
-    as_of: date
+    as_of: IsoDay
     kind: Literal["counts", "list", "events"] = Field(
         description="counts: số lượng tại ngày, một dòng một đơn vị; list: một dòng một người; "
         "events: biến động trong năm đến ngày, một dòng một đơn vị"
@@ -87,7 +88,7 @@ class StatisticsPersonPublic(BaseModel):
     personal_id: str
     staff_number: str
     full_name: str
-    date_of_birth: date
+    date_of_birth: IsoDay
     sex: Literal["male", "female"]
     unit_id: str = Field(description="Đơn vị của người đó tại ngày của biểu")
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Request, status
@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from qlcb_common.authz import Action, Section
 from qlcb_common.authz.delegations import MAX_PERSONS
+from qlcb_common.days import IsoDay
 from qlcb_common.identifiers import UNIT_PATH_PATTERN, UUID_PATTERN, anchored
 from qlcb_common.tiers import Tier
 from qlcb_identity.audit.service import audited
@@ -58,8 +59,8 @@ class DelegationCreate(BaseModel):
     records: DelegatedRecords = Field(description="Hồ sơ được ủy quyền quản lý")
     sections: list[DelegableSection] = Field(min_length=1, max_length=9, description="Các phần hồ sơ")
     actions: list[DelegableAction] = Field(min_length=1, max_length=4, description="Các thao tác")
-    valid_from: date = Field(description="Hiệu lực từ ngày")
-    valid_to: date | None = Field(default=None, description="Hiệu lực đến hết ngày; trống là không thời hạn")
+    valid_from: IsoDay = Field(description="Hiệu lực từ ngày")
+    valid_to: IsoDay | None = Field(default=None, description="Hiệu lực đến hết ngày; trống là không thời hạn")
     reason: str = Field(min_length=1, max_length=1000, description="Căn cứ, e.g. quyết định ủy quyền")
 
 
@@ -71,8 +72,8 @@ class DelegationPublic(BaseModel):
     actions: list[str]
     target_unit_path: str | None
     person_ids: list[str]
-    valid_from: date
-    valid_to: date | None
+    valid_from: IsoDay
+    valid_to: IsoDay | None
     reason: str
     granted_by: str
     granted_at: datetime

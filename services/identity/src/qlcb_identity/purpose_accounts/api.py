@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, status
@@ -56,17 +56,17 @@ class HolderCreate(BaseModel):
     holder_email: SingleLineText = Field(
         pattern=EMAIL, max_length=255, description="Thư điện tử người giữ: mã nhận mật khẩu lần đầu gửi tới đây"
     )
-    since: date = Field(description="Ngày bàn giao, không sau hôm nay")
+    since: IsoDay = Field(description="Ngày bàn giao, không sau hôm nay")
 
 
 class Release(BaseModel):
-    until: date = Field(description="Ngày thôi giữ, không sau hôm nay")
+    until: IsoDay = Field(description="Ngày thôi giữ, không sau hôm nay")
 
 
 class HolderPublic(BaseModel):
     holder_name: str
-    valid_from: date
-    valid_to: date | None
+    valid_from: IsoDay
+    valid_to: IsoDay | None
     recorded_by: str
 
 
