@@ -71,7 +71,7 @@ def _shown(item: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _refused_call(request: Request, answer: Any) -> Response | None:
+def refused_read(request: Request, answer: Any) -> Response | None:
     """The page for identity's refusal of a read: 403 and 404 as pages, a failure as the system down."""
     if answer.status_code in (401, 403):
         return error_page(request, 403)
@@ -89,7 +89,7 @@ async def purpose_accounts(request: Request, unit_id: str = "") -> Response:
     chosen = next((u for u in units if u.id == unit_id), None)
     asked: dict[str, Any] = {"limit": LISTED} | ({"unit_path": chosen.path} if chosen else {})
     answer = await identity_call(request, visit, "GET", "/v1/purpose-accounts", params=asked)
-    refused = _refused_call(request, answer)
+    refused = refused_read(request, answer)
     if refused is not None:
         return refused
     names = {u.path: u.name for u in units}
@@ -116,11 +116,11 @@ async def _account_page(
     status_code: int = 200,
 ) -> Response:
     answer = await identity_call(request, visit, "GET", f"/v1/purpose-accounts/{account_id}")
-    refused = _refused_call(request, answer)
+    refused = refused_read(request, answer)
     if refused is not None:
         return refused
     history = await identity_call(request, visit, "GET", f"/v1/purpose-accounts/{account_id}/holders")
-    refused = _refused_call(request, history)
+    refused = refused_read(request, history)
     if refused is not None:
         return refused
     names = {u.path: u.name for u in await list_units(visit.principal, backends_of(request))}

@@ -7,8 +7,6 @@ where it is handed to its first holder."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
@@ -21,12 +19,12 @@ from qlcb_gateway.web.pages import (
     BackendDown,
     Visit,
     backends_of,
-    error_page,
     identity_call,
     posted_form,
     render,
     signed_in,
 )
+from qlcb_gateway.web.purpose_accounts import refused_read
 from qlcb_gateway.web.session import PATH
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
@@ -65,14 +63,6 @@ def _quota_fields() -> list[FormField]:
     ]
 
 
-def _refusal(request: Request, answer: Any) -> Response | None:
-    if answer.status_code in (401, 403):
-        return error_page(request, 403)
-    if answer.status_code >= 400:
-        raise BackendDown(f"identity answered {answer.status_code}")
-    return None
-
-
 async def _page(
     request: Request,
     visit: Visit,
@@ -86,7 +76,7 @@ async def _page(
 ) -> Response:
     unit = await get_unit(unit_id, visit.principal, backends_of(request))
     answer = await identity_call(request, visit, "GET", "/v1/quotas", params={"unit_path": unit.path})
-    refused = _refusal(request, answer)
+    refused = refused_read(request, answer)
     if refused is not None:
         return refused
     quotas = [q | {"kind_label": KIND_LABELS.get(q["kind"], q["kind"])} for q in answer.json()]
