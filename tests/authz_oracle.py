@@ -463,6 +463,12 @@ account.read                      own      Y    F   F   F    F    Y    F    F   
 account.read                      below    Y    F   F   F    F    Y    F    F    -
 account.read                      outside  -    F   F   F    F    H    F    F    F
 account.read                      dept     Y    F   F   F    F    H    F    F    F
+# A unit's accounts are listed to whoever administers that unit's accounts: the system admin for
+# every unit, a local admin for its own and those below it. The unit is no secret: elsewhere, 403.
+account.list                      own      Y    F   F   F    F    Y    F    F    F
+account.list                      below    Y    F   F   F    F    Y    F    F    -
+account.list                      outside  -    F   F   F    F    F    F    F    F
+account.list                      dept     Y    F   F   F    F    F    F    F    F
 # A lost or stolen password (R-ACC-9, 001 Điều 10.6) is reported, then reset by an admin with a
 # new first-login password that goes to the holder. The admin reports it for an account it
 # administers; reset probed on an account whose loss the system admin has reported.

@@ -368,6 +368,11 @@ async def _read_account(p: Probe) -> httpx.Response:
     return await p.api.get(f"/v1/accounts/{p.unit.officer}")
 
 
+@operation("GET", "/v1/accounts", "account.list")
+async def _list_accounts(p: Probe) -> httpx.Response:
+    return await p.api.get("/v1/accounts", params={"unit_path": p.unit_path, "limit": "5"})
+
+
 @operation("GET", "/v1/accounts/{username}", "account.own.read")
 async def _read_own_account(p: Probe) -> httpx.Response:
     return await p.api.get(f"/v1/accounts/{p.login}")

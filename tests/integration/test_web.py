@@ -612,11 +612,8 @@ REPORT_INDICATORS: list[dict[str, Any]] = [
 ]
 
 
-async def _thematic_period(
-    system: System, issuer_id: str, name: str, period: str, **regime: Any
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A thematic regime of REPORT_INDICATORS issued by the unit (by the sector's HR), and its period
-    opened with a deadline two months ahead: the regime and what opening the period answered."""
+async def _thematic_regime(system: System, issuer_id: str, name: str, **regime: Any) -> dict[str, Any]:
+    """A thematic regime of REPORT_INDICATORS issued by the unit (by the sector's HR)."""
     body = {
         "code": unique_code("WEB-"),
         "name": name,
@@ -627,14 +624,25 @@ async def _thematic_period(
         "indicators": REPORT_INDICATORS,
         **regime,
     }
-    deadline = (date.today() + timedelta(days=60)).isoformat()
     async with api_client(system.gateway_url, system.token("vutccb")) as api:
         made = await api.post("/v1/report-regimes", json=body)
-        assert made.status_code == 201, made.text
+    assert made.status_code == 201, made.text
+    found: dict[str, Any] = made.json()
+    return found
+
+
+async def _thematic_period(
+    system: System, issuer_id: str, name: str, period: str, **regime: Any
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """That regime and its period opened with a deadline two months ahead: the regime and what opening
+    the period answered."""
+    made = await _thematic_regime(system, issuer_id, name, **regime)
+    deadline = (date.today() + timedelta(days=60)).isoformat()
+    async with api_client(system.gateway_url, system.token("vutccb")) as api:
         window = {"period": period, "starts_on": "2026-01-01", "ends_on": "2026-06-30", "deadline": deadline}
-        opened = await api.post(f"/v1/report-regimes/{made.json()['id']}/periods", json=window)
+        opened = await api.post(f"/v1/report-regimes/{made['id']}/periods", json=window)
         assert opened.status_code == 201, opened.text
-    return made.json(), opened.json()
+    return made, opened.json()
 
 
 async def test_a_unit_fills_and_sends_its_report_and_the_level_above_returns_then_approves_it(system: System) -> None:
@@ -644,9 +652,30 @@ async def test_a_unit_fills_and_sends_its_report_and_the_level_above_returns_the
         team = await _unit(api, above["id"], "Tổ báo cáo web")
         for unit in (above, team):
             await wait_for_headcount(api, unit["id"], 0)
-    regime, opened = await _thematic_period(system, above["id"], "Báo cáo chuyên đề về biên chế", "CD-2026")
-    assert opened["assignments"] == 1
+    regime = await _thematic_regime(system, above["id"], "Báo cáo chuyên đề về biên chế")
     async with chromium() as browser:
+        # The sector's HR opens the period on the regime's page: a deadline before the data's end is
+        # refused beside it, then the period is handed to the one unit below the issuer.
+        issuer = await (await browser.new_context(bypass_csp=True)).new_page()
+        await issuer.goto(f"{gateway}/web/reports/{regime['id']}")
+        await _log_in(issuer, system, "vutccb")
+        opening = issuer.locator("#open-period")
+        await opening.get_by_label("Tên kỳ").fill("CD-2026")
+        await opening.get_by_label("Số liệu từ ngày").fill("2026-01-01")
+        await opening.get_by_label("Số liệu đến ngày").fill("2026-06-30")
+        await opening.get_by_label("Hạn gửi").fill("2026-06-15")
+        await opening.get_by_role("button", name="Mở kỳ").click()
+        await expect(issuer.locator("#f-deadline-error")).to_have_text("Hạn gửi trước ngày cuối của số liệu")
+        await expect(issuer.locator("#periods")).to_contain_text("Chưa mở kỳ nào.")
+        deadline = date.today() + timedelta(days=60)
+        await issuer.locator("#open-period").get_by_label("Hạn gửi").fill(deadline.isoformat())
+        await issuer.locator("#open-period").get_by_role("button", name="Mở kỳ").click()
+        await expect(issuer.locator("#opened")).to_contain_text(
+            f"giao báo cáo cho 1 đơn vị thực hiện, hạn gửi {deadline:%d/%m/%Y}", timeout=WAIT_MS
+        )
+        await assert_accessible(issuer, shot="19-mo-ky-bao-cao")
+        period_id = str(await issuer.locator("#opened a").get_attribute("href")).rsplit("/", 1)[-1]
+
         page = await (await browser.new_context(bypass_csp=True)).new_page()
         await page.goto(f"{gateway}/web/")
         await _log_in(page, system, "qthanoi")
@@ -715,7 +744,6 @@ async def test_a_unit_fills_and_sends_its_report_and_the_level_above_returns_the
         await far.goto(f"{gateway}/web/")
         csrf = await far.locator("input[name=csrf_token]").first.get_attribute("value")
         async with api_client(gateway, system.token("vutccb")) as api:
-            period_id = opened["period"]["id"]
             [approved] = (await api.get(f"/v1/report-periods/{period_id}/assignments")).json()["items"]
         for step in ("reopen", "return", "approve"):
             forged = await far.request.post(
@@ -1103,12 +1131,20 @@ async def test_an_officer_reports_a_stolen_password_and_the_admin_grants_section
         await expect(own.locator("#incidents tbody tr")).to_contain_text("Chưa cấp lại")
         await assert_accessible(own)
 
+        # The admin finds the account among its Chi cục's, typed without diacritics, and opens it.
         page = await (await browser.new_context(bypass_csp=True)).new_page()
-        await page.goto(f"{gateway}/web/account-requests")
+        await page.goto(f"{gateway}/web/")
         await _log_in(page, system, "qthanoi")
-        await page.get_by_role("link", name="Tra cứu một tài khoản").click()
-        await page.get_by_label("Tên đăng nhập").fill(username)
-        await page.get_by_role("button", name="Mở").click()
+        await page.get_by_role("navigation", name="Chính").get_by_role("link", name="Tài khoản", exact=True).click()
+        await page.get_by_label("Đơn vị").select_option(label="Chi cục Hải quan Bắc Hà Nội")
+        await page.get_by_label("Họ tên hoặc tên đăng nhập").fill("ha van lo")
+        await page.get_by_role("button", name="Xem").click()
+        listed = page.locator(f"#account-{username} td")
+        await expect(listed).to_have_text(
+            ["Hà Văn Lộ", username, "Cán bộ nhân sự đơn vị", "Cá nhân", "Đang mở"], timeout=WAIT_MS
+        )
+        await assert_accessible(page, shot="18-tai-khoan-don-vi")
+        await page.get_by_role("link", name=username).click()
         await expect(page.locator("#holder")).to_have_text("Hà Văn Lộ", timeout=WAIT_MS)
         await expect(page.locator("#sections")).to_have_text("Chưa được giao phần nào")
         await page.locator("#grant-sections").get_by_label("Đào tạo, bồi dưỡng").check()

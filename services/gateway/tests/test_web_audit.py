@@ -166,6 +166,7 @@ def test_only_a_tier_that_reads_the_trail_is_offered_it(page: Page) -> None:
         "Báo cáo",
         "Thống kê",
         "Đề nghị cấp tài khoản",
+        "Tài khoản",
         "Tài khoản dùng chung",
         "Ủy quyền",
         "Nhật ký",

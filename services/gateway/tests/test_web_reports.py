@@ -262,6 +262,7 @@ def test_the_regimes_are_listed_with_their_periods_and_the_navigation_offers_the
         "Báo cáo",
         "Thống kê",
         "Đề nghị cấp tài khoản",
+        "Tài khoản",
         "Tài khoản dùng chung",
         "Ủy quyền",
         "Nhật ký",

@@ -15,6 +15,7 @@ from qlcb_common.settings import HttpApiSettings, OidcSettings
 from qlcb_common.shutdown import Stopping, Workers
 from qlcb_identity import unavailable, whoami
 from qlcb_identity.account_incidents import api as account_incidents_api
+from qlcb_identity.account_list import api as account_list_api
 from qlcb_identity.account_names import api as account_names_api
 from qlcb_identity.account_requests import api as account_requests_api
 from qlcb_identity.account_roles import api as account_roles_api
@@ -107,6 +108,7 @@ def create_app(
     app.include_router(purpose_accounts_api.router)
     app.include_router(account_roles_api.router)
     app.include_router(account_sections_api.router)
+    app.include_router(account_list_api.router)
     app.include_router(account_view_api.router)
     app.include_router(account_names_api.router)
     app.include_router(delegations_api.router)

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from qlcb_gateway.web import (
+    account_list,
     account_requests,
     accounts,
     audit,
@@ -23,6 +24,7 @@ from qlcb_gateway.web import (
     pages,
     purpose_accounts,
     quotas,
+    regime_page,
     reports,
     statistics,
     transfers,
@@ -44,6 +46,7 @@ def install(app: FastAPI) -> None:
     app.include_router(decisions.router)
     app.include_router(entry_history.router)
     app.include_router(audit.router)
+    app.include_router(regime_page.router)
     app.include_router(reports.router)
     app.include_router(backups.router)
     app.include_router(account_requests.router)
@@ -51,6 +54,7 @@ def install(app: FastAPI) -> None:
     app.include_router(statistics.router)
     app.include_router(unit_accounts.router)  # before purpose_accounts': /purpose-accounts/units/…
     app.include_router(purpose_accounts.router)
+    app.include_router(account_list.router)
     app.include_router(accounts.router)
     app.include_router(quotas.router)
     app.add_api_route("/", pages.root, include_in_schema=False)

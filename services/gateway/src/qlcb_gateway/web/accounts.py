@@ -44,7 +44,6 @@ DONE = {
     "reported": "Đã ghi nhận báo cáo.",
     "reset": "Đã cấp lại mật khẩu lần đầu.",
 }
-USERNAME_MAX = 255
 
 
 def _incident_fields() -> list[FormField]:
@@ -74,17 +73,6 @@ def _shown(account: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
         "open_incident": any(i["reset"] is None for i in incidents),
         "officer": Tier.LOCAL_OFFICER.value in account["tiers"],
     }
-
-
-@router.get("/accounts", name="web_accounts")
-async def accounts(request: Request, username: str = "") -> Response:
-    """The box that opens an account by its username (the caller's own, or one it administers)."""
-    visit = await signed_in(request)
-    wanted = username.strip()
-    if wanted and len(wanted) <= USERNAME_MAX:
-        return RedirectResponse(str(request.url_for("web_account", username=wanted)), status_code=303)
-    error = f"Dài quá {USERNAME_MAX} ký tự" if wanted else ""
-    return render(request, visit, "accounts.html", {"error": error}, status_code=422 if error else 200)
 
 
 async def _page(

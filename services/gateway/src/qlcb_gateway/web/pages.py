@@ -137,6 +137,8 @@ class KeycloakDown(Exception):
 
 ACCOUNT_REQUEST_TIERS = (Tier.SYSTEM_ADMIN, Tier.LOCAL_ADMIN, Tier.LOCAL_OFFICER, Tier.UNIT_LEADER)
 """The tiers that take part in account requests (identity lists requests to them alone)."""
+ACCOUNT_ADMIN_TIERS = (Tier.SYSTEM_ADMIN, Tier.LOCAL_ADMIN)
+"""The tiers that administer accounts (identity lists a unit's accounts to them alone)."""
 
 
 DELEGATION_READERS = (Tier.SYSTEM_ADMIN, Tier.SECTOR_HR, Tier.SECTOR_VIEWER)
@@ -248,6 +250,7 @@ class Who:
     runs_backups: bool  # and the backups
     takes_account_requests: bool  # and the account requests
     reads_purpose_accounts: bool  # and the purpose accounts
+    administers_accounts: bool  # and a unit's accounts
     reads_delegations: bool  # and the delegations
 
 
@@ -274,6 +277,7 @@ def who(principal: Principal) -> Who:
         runs_backups=may_at_all(principal, Section.BACKUP, Action.OPERATE),
         takes_account_requests=principal.has_any_role(ACCOUNT_REQUEST_TIERS),
         reads_purpose_accounts=may_at_all(principal, Section.UNIT, Action.READ),
+        administers_accounts=principal.has_any_role(ACCOUNT_ADMIN_TIERS),
         reads_delegations=principal.has_any_role(DELEGATION_READERS)
         or (bool(principal.unit_path) and may_at_all(principal, Section.UNIT, Action.READ)),
     )

@@ -100,7 +100,7 @@ class ListedRegime:
     periods: list[PeriodPublic]
 
 
-def _kind(regime: RegimePublic) -> str:
+def regime_kind(regime: RegimePublic) -> str:
     kind = KIND_LABELS.get(regime.kind, regime.kind)
     return f"{kind}, {FREQUENCY_LABELS[regime.frequency]}" if regime.frequency in FREQUENCY_LABELS else kind
 
@@ -112,20 +112,8 @@ async def reports(request: Request) -> Response:
     backends = backends_of(request)
     regimes = await list_regimes(visit.principal, backends)
     periods = await asyncio.gather(*(list_periods(r.id, visit.principal, backends) for r in regimes))
-    listed = [ListedRegime(r, _kind(r), found) for r, found in zip(regimes, periods, strict=True)]
+    listed = [ListedRegime(r, regime_kind(r), found) for r, found in zip(regimes, periods, strict=True)]
     return render(request, visit, "reports.html", {"regimes": listed, "shown": PERIODS_SHOWN})
-
-
-@router.get("/reports/{regime_id}", name="web_regime")
-async def regime(request: Request, regime_id: str) -> Response:
-    """A regime: its legal basis, its current template (outline and indicators) and every period."""
-    visit = await signed_in(request)
-    backends = backends_of(request)
-    found, periods = await asyncio.gather(
-        get_regime(regime_id, visit.principal, backends), list_periods(regime_id, visit.principal, backends)
-    )
-    context = {"regime": found, "kind": _kind(found), "template": found.templates[-1] if found.templates else None}
-    return render(request, visit, "regime.html", context | {"periods": periods})
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,14 @@ def require_issuer(principal: Principal, unit_path: str, account_types: Iterable
     raise PermissionDenied("Không được cấp tài khoản ngoài phạm vi hoặc cao hơn quyền của mình")
 
 
+def may_issue(principal: Principal, unit_path: str, account_types: Iterable[str]) -> bool:
+    try:
+        require_issuer(principal, unit_path, account_types)
+    except PermissionDenied:
+        return False
+    return True
+
+
 def same_account(a: str, b: str) -> bool:
     """Keycloak usernames are case-insensitive: `QUANTRI` is `quantri`."""
     return a.casefold() == b.casefold()

@@ -268,15 +268,10 @@ async def open_requests(session: AsyncSession, *, actor: Principal) -> list[Open
     the same rules the steps apply."""
     found = (await session.scalars(_open_in_scope(actor, "đề nghị cấp tài khoản"))).all()
     steps = [(r, NEXT_STEP[RequestStatus(r.status)]) for r in found]
-    return [OpenRequest(r, step, _may(actor, r, step), _may_reject(actor, r)) for r, step in steps]
-
-
-def _may_reject(actor: Principal, request: AccountRequest) -> bool:
-    try:
-        rules.require_issuer(actor, request.unit_path, request.account_types)
-    except PermissionDenied:
-        return False
-    return True
+    return [
+        OpenRequest(r, step, _may(actor, r, step), rules.may_issue(actor, r.unit_path, r.account_types))
+        for r, step in steps
+    ]
 
 
 def _may(actor: Principal, request: AccountRequest, step: Step) -> bool:

@@ -67,14 +67,6 @@ def open_review(
     return review
 
 
-def _may_act_on(actor: Principal, review: AccountReview) -> bool:
-    try:
-        rules.require_issuer(actor, review.unit_path, review.tiers)
-    except PermissionDenied:
-        return False
-    return True
-
-
 async def open_reviews(session: AsyncSession, actor: Principal) -> Sequence[AccountReview]:
     """The open reviews the caller may act on, oldest first."""
     if not rules.administers_accounts(actor):
@@ -82,7 +74,7 @@ async def open_reviews(session: AsyncSession, actor: Principal) -> Sequence[Acco
     found = await session.scalars(
         select(AccountReview).where(AccountReview.closed_at.is_(None)).order_by(AccountReview.opened_at)
     )
-    return [review for review in found if _may_act_on(actor, review)]
+    return [review for review in found if rules.may_issue(actor, review.unit_path, review.tiers)]
 
 
 async def disable(session: AsyncSession, *, actor: Principal, username: str, admin: Callable[[], KeycloakAdmin]) -> int:
