@@ -529,14 +529,25 @@ async def test_a_local_admin_records_a_decision_for_two_of_a_units_people_then_c
         await page.get_by_label("Chức vụ người ký").fill("Cục trưởng")
         await page.get_by_label("Trích yếu").fill("Khen thưởng năm 2024")
         await page.get_by_label("Hình thức khen thưởng").select_option(label="Giấy khen (GIAY_KHEN)")
+        await page.get_by_label("Thành tích").fill("Hoàn thành xuất sắc nhiệm vụ năm 2024")
         await page.get_by_label("Trịnh Văn Khen").check()
         await page.get_by_label("Mai Thị Thưởng").check()
         await assert_accessible(page, shot="15-ghi-quyet-dinh")
+        # Each one's achievement of their own: a row per person, first filled with what was typed.
+        await page.get_by_role("button", name="Nhập riêng từng người").click()
+        own = page.get_by_label("Thành tích — Mai Thị Thưởng")
+        await expect(own).to_have_value("Hoàn thành xuất sắc nhiệm vụ năm 2024", timeout=WAIT_MS)
+        await own.fill("Phát hiện vụ buôn lậu lớn tại cửa khẩu")
+        await assert_accessible(page, shot="20-quyet-dinh-rieng-tung-nguoi")
         await page.get_by_role("button", name="Ghi quyết định").click()
         await expect(page.locator("#decision-state")).to_contain_text("Đã áp dụng", timeout=WAIT_MS)
-        await expect(page.locator("#people")).to_contain_text("Trịnh Văn Khen")
-        await expect(page.locator("#people")).to_contain_text("Mai Thị Thưởng")
-        await expect(page.locator("#people")).to_contain_text("Giấy khen (GIAY_KHEN)")
+        for name, achievement in (
+            ("Trịnh Văn Khen", "Hoàn thành xuất sắc nhiệm vụ năm 2024"),
+            ("Mai Thị Thưởng", "Phát hiện vụ buôn lậu lớn tại cửa khẩu"),
+        ):
+            listed = page.locator("#people tr", has_text=name)
+            await expect(listed).to_contain_text("Giấy khen (GIAY_KHEN)")
+            await expect(listed).to_contain_text(achievement)
         await expect(page.locator("#decision-recorded")).to_contain_text("(qthanoi)")
         await assert_accessible(page)
 

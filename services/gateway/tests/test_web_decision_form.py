@@ -209,3 +209,56 @@ def test_a_decision_without_the_sessions_token_is_not_made(page: Page, csrf: str
     assert _send(page, REWARD | {"unit": "hn", "person.p1": "1"}, csrf=csrf).status_code == 403
     assert _send(page, REWARD | {"kind": "no-such-kind", "unit": "hn", "person.p1": "1"}).status_code == 400
     assert page.decisions.made == []
+
+
+RAISE = {k: v for k, v in REWARD.items() if not k.startswith("values.")} | {"kind": "regular_raise", "unit": "hn"}
+
+
+def test_each_persons_own_raise_is_asked_in_a_row_first_filled_with_what_was_typed_for_all(page: Page) -> None:
+    typed = RAISE | {"values.rank_code": "01.003", "values.step": "4", "person.p1": "1", "person.p3": "1"}
+    rows = _send(page, typed | {"then": "own"})
+    assert rows.status_code == 200
+    assert page.decisions.made == [], "asking for the rows records nothing"
+    shown = parsed(rows.text)
+    table = shown.one("table", id="own-values")
+    assert [th.all_text() for th in table.one("tbody").find_all("th")] == ["Nguyễn Văn An", "Trần Thị Bình"]
+    assert shown.one("input", name="own.p3.values.step").attrs["value"] == "4"
+    assert shown.one("label", **{"for": "f-own-p3-values-step"}).all_text().startswith("Bậc — Trần Thị Bình")
+    assert shown.one("input", name="number").attrs["value"] == "12/QĐ-HQHN", "the decision's fields are kept"
+    assert shown.find_all("fieldset", id="people") == []
+
+    own = RAISE | {"own": "1", "person.p1": "1", "person.p3": "1"}
+    own |= {"own.p1.values.rank_code": "01.003", "own.p1.values.step": "4", "own.p1.values.coefficient": "3,33"}
+    own |= {"own.p3.values.rank_code": "01.003", "own.p3.values.step": "6", "own.p3.values.coefficient": "3,99"}
+    assert _send(page, own).status_code == 303
+    [made] = page.decisions.made
+    assert [(i.person_id, json.loads(i.values_json)) for i in made.items] == [
+        ("p1", {"rank_code": "01.003", "step": 4, "coefficient": "3.33"}),
+        ("p3", {"rank_code": "01.003", "step": 6, "coefficient": "3.99"}),
+    ]
+
+
+def test_a_persons_own_value_typed_wrong_or_refused_is_said_in_their_row(page: Page) -> None:
+    own = RAISE | {"own": "1", "person.p1": "1", "person.p3": "1"}
+    own |= {"own.p1.values.rank_code": "01.003", "own.p1.values.step": "4", "own.p1.values.coefficient": "3,33"}
+    own |= {"own.p3.values.rank_code": "01.003", "own.p3.values.step": "sáu", "own.p3.values.coefficient": "3,99"}
+    wrong = _send(page, own)
+    assert wrong.status_code == 422
+    shown = parsed(wrong.text)
+    assert shown.one(id="f-own-p3-values-step-error").all_text() == "Phải là một số nguyên"
+    assert shown.one("input", name="own.p3.values.step").attrs["value"] == "sáu", "what was typed is kept"
+    links = [a.all_text() for a in shown.one(id="faults").find_all("a")]
+    assert links == ["Bậc — Trần Thị Bình: Phải là một số nguyên"]
+    assert page.decisions.made == []
+
+    page.decisions.fails = invalid_argument(("items[1].values.step", "Ngạch 01.003 có 9 bậc"))
+    refused = _send(page, own | {"own.p3.values.step": "12"})
+    assert refused.status_code == 422
+    assert parsed(refused.text).one(id="f-own-p3-values-step-error").all_text() == "Ngạch 01.003 có 9 bậc"
+
+
+def test_rows_are_asked_only_for_people_ticked(page: Page) -> None:
+    nobody = _send(page, RAISE | {"then": "own"})
+    assert nobody.status_code == 422
+    assert parsed(nobody.text).one(id="people-error").all_text() == "Chọn ít nhất một người"
+    assert parsed(nobody.text).find_all("table", id="own-values") == []

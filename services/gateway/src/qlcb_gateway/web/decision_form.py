@@ -2,17 +2,20 @@
 a unit picked from its staff, from the unit's: its kind chosen first (those the caller's tier and
 delegations let it make), then the decision's own fields, what it writes into each person's record
 (the kind's section, drawn from its declaration as the entry forms are) or the status it gives, and
-the people. What the officer typed is checked here first, beside each field; personnel then checks
+the people. The values are the same for everyone, or, asked for once the people are ticked, each
+person's own (a raise to each one's next step): a row per person, first filled with what was typed
+for all. What the officer typed is checked here first, beside each field; personnel then checks
 every person and records all of them or none, and its refusals are put beside the fields they name,
-with the person's name when several are named."""
+with the person's name when several are named (in a person's own row, beside its cell)."""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -46,6 +49,8 @@ router = APIRouter(prefix=PATH, include_in_schema=False)
 KIND_OF = {kind.name: kind for kind in KINDS}
 TICK = "person."
 """The prefix of each person's checkbox (`person.<id>`)."""
+OWN = "own."
+"""The prefix of a person's own values (`own.<id>.values.step`)."""
 NOT_YOURS = "Tài khoản của bạn không ghi được quyết định nào cho những người này."
 _ITEM = re.compile(r"items\[(\d+)\]\.?(.*)")
 
@@ -132,7 +137,7 @@ async def _values_form(request: Request, visit: Visit, kind: DecisionKind) -> li
     if section is None:
         return []
     fields = await blank_form(request, visit, section)
-    return [f for f in fields if f.name.startswith("values.") or f.name == "valid_to"]
+    return [f for f in fields if f.name.startswith("values.")] + [f for f in fields if f.name == "valid_to"]
 
 
 @dataclass
@@ -153,11 +158,12 @@ def _ticked(sent: dict[str, str], target: Target) -> People:
 
 
 def _placed(
-    violations: Sequence[tuple[str, str]], ticked: Sequence[str], names: dict[str, str]
+    violations: Sequence[tuple[str, str]], ticked: Sequence[str], names: dict[str, str], *, own: bool = False
 ) -> tuple[list[tuple[str, str]], list[str]]:
     """Personnel's reasons named as the form names its fields: an item's `items[i].values.step` is
-    the form's `values.step`, said with the person's name when the decision names several; an item's
-    person, or the items as a whole, the people's part."""
+    the form's `values.step`, said with the person's name when the decision names several (with
+    `own`, the person's own `own.<id>.values.step`); an item's person, or the items as a whole, the
+    people's part."""
     placed: list[tuple[str, str]] = []
     about_people: list[str] = []
     for name, reason in violations:
@@ -172,6 +178,8 @@ def _placed(
         who = _name_of(index, ticked, names)
         if rest in ("", "person_id", "values"):
             about_people.append(f"{who}: {reason}" if who else reason)
+        elif own and index < len(ticked):
+            placed.append((f"{OWN}{ticked[index]}.{rest}", reason))
         else:
             placed.append((rest, f"{who}: {reason}" if who and len(ticked) > 1 else reason))
     return placed, about_people
@@ -191,22 +199,62 @@ def _said(message: str, ticked: Sequence[str], names: dict[str, str]) -> str:
     return f"{who}: {message[item.end() :]}" if who else message
 
 
-def _request(kind: DecisionKind, given: dict[str, Any], ticked: Sequence[str]) -> decision_pb2.CreateDecisionRequest:
-    values = json.dumps(given["values"], ensure_ascii=False) if kind.section is not None else ""
+@dataclass(frozen=True)
+class Item:
+    person_id: str
+    given: dict[str, Any]  # the values and the end of the entry, as `checked` gives them
+
+
+def _request(kind: DecisionKind, header: dict[str, Any], items: Sequence[Item]) -> decision_pb2.CreateDecisionRequest:
     return decision_pb2.CreateDecisionRequest(
         kind=kind.name,
-        number=given["number"],
-        decision_date=given["decision_date"],
-        effective_date=given["effective_date"],
-        body=given["body"],
-        signer=given["signer"],
-        signer_post=given.get("signer_post", ""),
-        summary=given.get("summary", ""),
+        number=header["number"],
+        decision_date=header["decision_date"],
+        effective_date=header["effective_date"],
+        body=header["body"],
+        signer=header["signer"],
+        signer_post=header.get("signer_post", ""),
+        summary=header.get("summary", ""),
         items=[
-            decision_pb2.DecisionItem(person_id=person_id, values_json=values, valid_to=given.get("valid_to", ""))
-            for person_id in ticked
+            decision_pb2.DecisionItem(
+                person_id=item.person_id,
+                values_json=json.dumps(item.given["values"], ensure_ascii=False) if kind.section is not None else "",
+                valid_to=item.given.get("valid_to", ""),
+            )
+            for item in items
         ],
     )
+
+
+@dataclass(frozen=True)
+class OwnRow:
+    """A person's own values: the values fields named and labelled for them."""
+
+    person: PersonPublic
+    fields: list[FormField]
+
+
+def _own_rows(values: list[FormField], people: Sequence[PersonPublic], filled: dict[str, str]) -> list[OwnRow]:
+    """A row per person, each field holding what `filled` gives under its own name (`own.<id>.…`)."""
+    rows = []
+    for person in people:
+        fields = [
+            replace(f, name=f"{OWN}{person.id}.{f.name}", label=f"{f.label} — {person.full_name}", value="", error="")
+            for f in values
+        ]
+        for own in fields:
+            own.value = filled.get(own.name, "")
+        rows.append(OwnRow(person, fields))
+    return rows
+
+
+def _own_given(row: OwnRow, values: list[FormField]) -> dict[str, Any] | None:
+    """The person's values checked as the shared ones are, each fault put beside its cell."""
+    plain = [replace(f, value="", error="") for f in values]
+    given = checked(plain, {f.name: own.value for f, own in zip(values, row.fields, strict=True)})
+    for own, checked_field in zip(row.fields, plain, strict=True):
+        own.value, own.error = checked_field.value, checked_field.error
+    return given
 
 
 def _page(
@@ -219,6 +267,7 @@ def _page(
     people: People | None = None,
     faults: Sequence[str] = (),
     status_code: int = 200,
+    rows: Sequence[OwnRow] = (),
 ) -> Response:
     header, values = fields
     return render(
@@ -236,6 +285,8 @@ def _page(
             "faults": list(faults),
             "status_labels": STATUS_LABELS,
             "max_people": MAX_PEOPLE,
+            "rows": list(rows),
+            "own_fields": [f for row in rows for f in row.fields],
         },
         status_code=status_code,
     )
@@ -263,7 +314,8 @@ async def new(request: Request, unit: str = "", person: str = "", kind: str = ""
 
 @router.post("/decisions/new", name="web_decision_add")
 async def add(request: Request) -> Response:
-    """Records the decision and opens it; nothing is recorded unless personnel accepts it whole."""
+    """Records the decision and opens it; nothing is recorded unless personnel accepts it whole.
+    With `then=own`, records nothing and shows a row of values for each person ticked instead."""
     visit = await signed_in(request)
     sent = await posted_form(request, visit)
     if isinstance(sent, Response):
@@ -275,27 +327,42 @@ async def add(request: Request) -> Response:
     kinds = offered_kinds(visit, delegations, target.unit_path, target.person)
     header, values = _header(), await _values_form(request, visit, chosen)
     people = _ticked(sent, target)
-    given = checked(header + values, sent)
     if not people.ticked:
         people.error = "Chọn ít nhất một người"
     elif len(people.ticked) > MAX_PEOPLE:
         people.error = f"Một quyết định nêu tối đa {MAX_PEOPLE} người"
-    if given is None or people.error:
-        return _page(request, visit, target, kinds, chosen, (header, values), people, status_code=422)
+    names = {p.id: p.full_name for p in target.people}
+    own = bool(values) and target.person is None and (sent.get("own") == "1" or sent.get("then") == "own")
+    if own and not people.error and any(i not in names for i in people.ticked):
+        people.error = "Có người được chọn không còn trong danh sách của đơn vị"
+    offered = [p for p in target.people if p.id in people.ticked]
+    page = functools.partial(_page, request, visit, target, kinds, chosen, (header, values), people)
+    if own and sent.get("then") == "own":
+        for f in header:
+            f.value = sent.get(f.name, "").strip()
+        if people.error:
+            return page(status_code=422)
+        typed = {f"{OWN}{p.id}.{f.name}": sent.get(f.name, "").strip() for p in offered for f in values}
+        return page(rows=_own_rows(values, offered, typed))
+    rows = _own_rows(values, offered, {k: v.strip() for k, v in sent.items()}) if own else []
+    header_given = checked(header, sent)
+    items = _items(sent, values, people.ticked, rows)
+    if header_given is None or items is None or people.error:
+        return page(status_code=422, rows=rows)
     backends = backends_of(request)
     try:
         created = await backends.decisions.CreateDecision(
-            _request(chosen, given, people.ticked), **backends.call_options(visit.principal.token)
+            _request(chosen, header_given, items), **backends.call_options(visit.principal.token)
         )
     except grpc.aio.AioRpcError as exc:
-        names = {p.id: p.full_name for p in target.people}
+        fields = header + values + [f for row in rows for f in row.fields]
         if exc.code() is grpc.StatusCode.INVALID_ARGUMENT:
-            placed, about_people = _placed(field_violations(exc), people.ticked, names)
-            faults = refused(header + values, placed)
+            placed, about_people = _placed(field_violations(exc), people.ticked, names, own=own)
+            faults = refused(fields, placed)
             people.error = "; ".join(about_people)
-            if not faults and not people.error and not any(f.error for f in header + values):
+            if not faults and not people.error and not any(f.error for f in fields):
                 faults = [exc.details() or ""]
-            return _page(request, visit, target, kinds, chosen, (header, values), people, faults, 422)
+            return page(faults, 422, rows)
         refusals = {
             grpc.StatusCode.PERMISSION_DENIED: 403,
             grpc.StatusCode.NOT_FOUND: 404,
@@ -303,6 +370,18 @@ async def add(request: Request) -> Response:
         }
         if exc.code() not in refusals:
             raise
-        said = _said(exc.details() or "", people.ticked, names)
-        return _page(request, visit, target, kinds, chosen, (header, values), people, [said], refusals[exc.code()])
+        return page([_said(exc.details() or "", people.ticked, names)], refusals[exc.code()], rows)
     return RedirectResponse(str(request.url_for("web_decision", decision_id=created.decision.id)), status_code=303)
+
+
+def _items(
+    sent: dict[str, str], values: list[FormField], ticked: Sequence[str], rows: Sequence[OwnRow]
+) -> list[Item] | None:
+    """Each person's values: their own row's, or those typed for all; None when any is at fault."""
+    if rows:
+        given = [_own_given(row, values) for row in rows]
+        if any(g is None for g in given):
+            return None
+        return [Item(row.person.id, g) for row, g in zip(rows, given, strict=True) if g is not None]
+    shared = checked(values, sent)
+    return None if shared is None else [Item(person_id, shared) for person_id in ticked]
