@@ -706,7 +706,8 @@ async def test_a_unit_fills_and_sends_its_report_and_the_level_above_returns_the
         await expect(page.locator("h1")).to_have_text("Báo cáo chuyên đề về biên chế — kỳ CD-2026")
         await expect(page.locator("#expected")).to_have_text("1")
         await expect(page.locator("table.reports")).to_contain_text("Chưa gửi")
-        await assert_accessible(page)
+        await expect(page.locator("#states-chart title")).to_contain_text("Chưa gửi 1")
+        await assert_accessible(page, shot="21-ky-bao-cao")
 
         await page.locator("table.reports").get_by_role("link", name="Tổ báo cáo web").click()
         await expect(page.locator("#report-state")).to_have_text("Chưa gửi")

@@ -269,6 +269,10 @@ def test_the_regimes_are_listed_with_their_periods_and_the_navigation_offers_the
     ]
 
 
+def rates_widths(html: Node) -> list[str]:
+    return [r.attrs["width"] for r in html.one("figure", id="rates-chart").find_all("rect") if "class" not in r.attrs]
+
+
 def test_a_period_lists_its_reports_in_tree_order_with_their_state_and_how_complete_they_are(page: Page) -> None:
     response = page.client.get("/web/report-periods/p1")
     assert response.status_code == 200
@@ -284,11 +288,23 @@ def test_a_period_lists_its_reports_in_tree_order_with_their_state_and_how_compl
     assert html.one("dd", id="on-time").all_text() == "0 (0%)"
     overdue = [a.all_text() for a in html.one("ul", id="overdue").find_all("a")]
     assert overdue == ["Cục Hải quan Hà Nội", "Đội kiểm soát"]
+    states = html.one("figure", id="states-chart")
+    assert states.one("title").all_text() == (
+        "Số báo cáo theo tình trạng: Chưa gửi 0; Đang soạn 2; Đã gửi, chờ duyệt 1; Bị trả lại 0; Đã duyệt 0; Quá hạn 3"
+    )
+    widths = [rect.attrs["width"] for rect in states.find_all("rect")]
+    assert rates_widths(html) == ["138.6", "0.0", "0.0"], "33,3% of the scale"
+    assert widths == ["0.0", "280.0", "140.0", "0.0", "0.0", "420.0"], "each against the largest, the 3 late"
+    rates_chart = html.one("figure", id="rates-chart")
+    assert [r.attrs["width"] for r in rates_chart.find_all("rect", **{"class": "track"})] == ["420"] * 3, "out of 100%"
+    rates = rates_chart.one("title").all_text()
+    assert rates == "Tỷ lệ trên số báo cáo được giao: Đã gửi 33,3%; Gửi đúng hạn 0%; Đã duyệt 0%"
 
     page.reports.completeness_refused = True
     refused = page.client.get("/web/report-periods/p1")
     assert refused.status_code == 200
     assert parsed(refused.text).find_all("section", id="completeness") == []
+    assert parsed(refused.text).find_all("figure", id="states-chart") != [], "the states of those listed still"
 
 
 def test_a_draft_is_a_form_of_its_indicators_with_a_tables_rows_and_blank_ones_to_add(page: Page) -> None:

@@ -7,6 +7,7 @@ it; reports decides who may take it, and a step or value it refuses is said on t
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -31,6 +32,7 @@ from qlcb_gateway.routes.report_regimes import (
 from qlcb_gateway.routes.report_workflow import (
     AssignmentDetail,
     AssignmentPublic,
+    CompletenessFigures,
     CompletenessReport,
     LockException,
     StepBody,
@@ -60,6 +62,7 @@ from qlcb_gateway.web.pages import (
 from qlcb_gateway.web.report_units import SubAssignForm, lock_exception_fields, read_sub_assign, sub_assign_form
 from qlcb_gateway.web.report_values import ValuesForm, placed, read_values, values_form
 from qlcb_gateway.web.session import PATH
+from qlcb_gateway.web.statistics import GEOMETRY, Bar, bars_of
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
 
@@ -156,7 +159,24 @@ async def period(request: Request, period_id: str, unit: str = "") -> Response:
         for a in listed.items
     ]
     context = {"period": listed.period, "regime": found, "rows": rows, "completeness": report, "unit_id": unit_id}
-    return render(request, visit, "report_period.html", context)
+    charts = {"states": state_bars(rows), "rates": rate_bars(report.total) if report else [], "geometry": GEOMETRY}
+    return render(request, visit, "report_period.html", context | charts)
+
+
+def state_bars(rows: list[ListedReport]) -> list[Bar]:
+    """How many of the reports listed are in each state, in the workflow's order, and how many late."""
+    counted = Counter(row.assignment.state for row in rows)
+    drawn = [(label, counted[state], str(counted[state])) for state, label in STATE_LABELS.items()]
+    late = sum(row.late for row in rows)
+    drawn.append(("Quá hạn", late, str(late)))
+    return bars_of(drawn, max((value for _label, value, _shown in drawn), default=0))
+
+
+def rate_bars(total: CompletenessFigures) -> list[Bar]:
+    """The period's rates of reports sent, sent on time and approved, out of those expected (%)."""
+    rates = (("Đã gửi", total.submitted_rate), ("Gửi đúng hạn", total.on_time_rate), ("Đã duyệt", total.approved_rate))
+    drawn = [(label, round(rate * 100), f"{round(rate * 100, 1):g}".replace(".", ",") + "%") for label, rate in rates]
+    return bars_of(drawn, 100)
 
 
 WAITING_SHOWN = 200

@@ -69,8 +69,6 @@ class Bar:
 class Chart:
     column: StatisticsColumnPublic
     bars: list[Bar]
-    height: int
-    maximum: int
 
 
 def header_rows(columns: list[StatisticsColumnPublic]) -> list[list[HeaderCell]]:
@@ -112,17 +110,27 @@ def chart_of(form: StatisticsForm, key: str) -> Chart | None:
         return None
     values = [r.cells[position] for r in rows]
     largest = max((v for v in values if isinstance(v, int)), default=0)
-    bars = [
-        Bar(
+    drawn = [
+        (
             row.label,
             value if isinstance(value, int) else 0,
             f"{value:,}".replace(",", ".") if isinstance(value, int) else "chưa giao",
-            index * (BAR_HEIGHT + BAR_GAP),
-            BARS_WIDTH * value / largest if isinstance(value, int) and largest else 0,
         )
-        for index, (row, value) in enumerate(zip(rows, values, strict=True))
+        for row, value in zip(rows, values, strict=True)
     ]
-    return Chart(column, bars, len(rows) * (BAR_HEIGHT + BAR_GAP), largest)
+    return Chart(column, bars_of(drawn, largest))
+
+
+def bars_of(drawn: list[tuple[str, int, str]], largest: float) -> list[Bar]:
+    """Bars of (label, value, value as written), one under the other, each as long as its value is
+    against `largest`."""
+    return [
+        Bar(label, value, shown, index * (BAR_HEIGHT + BAR_GAP), BARS_WIDTH * value / largest if largest else 0)
+        for index, (label, value, shown) in enumerate(drawn)
+    ]
+
+
+GEOMETRY = {"bar": BAR_HEIGHT, "label": LABEL_WIDTH, "bars": BARS_WIDTH, "step": BAR_HEIGHT + BAR_GAP}
 
 
 def _unit_choices(units: list[UnitPublic]) -> list[tuple[str, str]]:
@@ -192,7 +200,7 @@ async def statistics(request: Request) -> Response:
             "charted": [c for c in form.columns if c.count in CHARTED] if form and form.kind != "list" else [],
             "people_link": _people_link(form) if form else None,
             "export_query": urlencode({"unit_id": form.unit_id, "as_of": form.as_of.isoformat()}) if form else "",
-            "geometry": {"bar": BAR_HEIGHT, "label": LABEL_WIDTH, "bars": BARS_WIDTH},
+            "geometry": GEOMETRY,
         },
         status_code=status_code,
     )
