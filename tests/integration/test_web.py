@@ -48,7 +48,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, ViewportSize, async_playwright, expect
 
 from qlcb_devstack.accounts import Account, ensure_user
 from qlcb_devstack.demo import DEMO_PASSWORD
@@ -104,6 +104,28 @@ async def assert_accessible(page: Page, *, shot: str = "") -> None:
         if violation["impact"] in ("serious", "critical")
     ]
     assert serious == [], f"{page.url}: {serious}"
+    await _fits_a_tablet(page)
+
+
+TABLET = ViewportSize(width=768, height=1024)
+
+
+async def _fits_a_tablet(page: Page) -> None:
+    """Usable on a tablet held upright: the page is not wider than the screen (a wide table scrolls
+    inside its own box), then the page is put back at the size it had."""
+    before = page.viewport_size
+    await page.set_viewport_size(TABLET)
+    try:
+        overflow = await page.evaluate(
+            """() => [...document.querySelectorAll('body *')]
+                .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1
+                        && !e.closest('.wide'))
+                .slice(0, 5).map(e => e.tagName + (e.id ? '#' + e.id : '') + (e.className ? '.' + e.className : ''))"""
+        )
+        assert overflow == [], f"{page.url} is wider than a tablet ({TABLET['width']} px): {overflow}"
+    finally:
+        if before is not None:
+            await page.set_viewport_size(before)
 
 
 async def _unit(api: httpx.AsyncClient, parent_id: str, name: str) -> dict[str, Any]:
