@@ -717,6 +717,13 @@ async def test_a_unit_fills_and_sends_its_report_and_the_level_above_returns_the
         assert waiting["to_send_total"] >= 1
         to_send = page.locator("#reports-to-send")
         await expect(to_send).to_have_text(f"{waiting['to_send_total']} báo cáo phải gửi", timeout=WAIT_MS)
+        late = page.locator("#late-entries")
+        await expect(late).to_contain_text("mục hồ sơ nhập quá hạn trong 30 ngày qua")
+        await late.click()
+        await expect(page.locator("h1")).to_have_text("Nhập dữ liệu quá hạn — Cục Hải quan thành phố Hà Nội")
+        await expect(page.locator("#limits")).to_contain_text("ngày làm việc", timeout=WAIT_MS)
+        await assert_accessible(page)
+        await page.go_back()
         await to_send.click()
         await expect(page.locator("#to-send h2")).to_have_text(f"Phải gửi ({waiting['to_send_total']})")
         await assert_accessible(page)

@@ -24,7 +24,7 @@ from google.rpc import error_details_pb2, status_pb2
 from html_tree import parsed
 from starlette.responses import Response
 
-from qlcb.personnel.v1 import personnel_pb2, quota_pb2, record_pb2, search_pb2
+from qlcb.personnel.v1 import deadlines_pb2, personnel_pb2, quota_pb2, record_pb2, search_pb2
 from qlcb.reports.v1 import workflow_pb2
 from qlcb_common.auth import AuthError, Principal
 from qlcb_gateway import web
@@ -349,6 +349,7 @@ def pages_on_stand_ins() -> Iterator[Page]:
         record=Record(),
         report_assignments=reports,
         identity=identity.client(),
+        deadlines=Deadlines(),
         call_options=lambda token: {"metadata": (("authorization", f"Bearer {token}"),)},
     )
     with TestClient(app, base_url="http://gateway.test", follow_redirects=False) as client:
@@ -377,6 +378,47 @@ def logged_in(page: Page, session: WebSession = SESSION) -> None:
         page.client.cookies.set(name, value, domain="gateway.test", path=PATH)
 
 
+@dataclass
+class Deadlines:
+    """Personnel's deadlines: 40 entries made in Hà Nội's tree in the period, 2 of them late."""
+
+    asked: list[deadlines_pb2.GetLateEntriesRequest] = field(default_factory=list)
+    fails: grpc.aio.AioRpcError | None = None
+
+    async def GetLateEntries(self, request: Any, **options: Any) -> deadlines_pb2.GetLateEntriesResponse:
+        self.asked.append(request)
+        if self.fails is not None:
+            raise self.fails
+        late = [
+            deadlines_pb2.LateEntry(
+                entry_id=f"e{n}",
+                person_id=f"p{n}",
+                person_name=name,
+                unit_id="nb",
+                section="salary",
+                kind="update",
+                event_date="2026-11-02",
+                deadline="2026-11-05",
+                entered_at="2026-11-10T02:30:00+00:00",
+                entered_by="s-officer",
+                days_late=3,
+            )
+            for n, name in ((1, "Nguyễn Văn An"), (2, "Trần Thị Bình"))
+        ]
+        return deadlines_pb2.GetLateEntriesResponse(
+            rule="customs",
+            limits=[deadlines_pb2.DeadlineLimit(kind="update", days=3, counting="working_days", basis="QĐ 1234")],
+            units=[
+                deadlines_pb2.EntryTimeliness(
+                    unit_id="nb", unit_name="Chi cục Nội Bài", entries=40, late=2, late_rate=0.05
+                )
+            ],
+            total=deadlines_pb2.EntryTimeliness(entries=40, late=2, late_rate=0.05),
+            late_entries=late[: request.page_size],
+            next_page_token="next-1" if request.page_size < len(late) else "",
+        )
+
+
 @contextmanager
 def stand_in_pages(verifier: Any, **backends: Any) -> Iterator[TestClient]:
     """The web pages on stand-in backends (Keycloak's endpoints stood in too), with a session
@@ -388,7 +430,7 @@ def stand_in_pages(verifier: Any, **backends: Any) -> Iterator[TestClient]:
     app.state.web = WebState(cookies, WebClient(ISSUER, "qlcb-gateway", http), http, security_headers(ISSUER))
     app.state.verifier = verifier
     app.state.backends = SimpleNamespace(
-        **{"identity": Identity().client(), **backends},
+        **{"identity": Identity().client(), "deadlines": Deadlines(), **backends},
         call_options=lambda token: {"metadata": (("authorization", f"Bearer {token}"),)},
     )
     with TestClient(app, base_url="http://gateway.test", follow_redirects=False) as client:
@@ -660,6 +702,9 @@ def test_the_home_page_says_what_waits_in_the_callers_unit_and_lists_the_retirem
     assert [request.limit for request in page.reports.asked] == [1], "the totals only"
     assert page.client.get("/web/").text.count('id="account-requests"') == 1
     assert parsed(home.text).one("a", id="account-requests").all_text() == "0 đề nghị cấp tài khoản chờ bạn xử lý"
+    late = parsed(home.text).one("a", id="late-entries")
+    assert late.all_text() == "2 mục hồ sơ nhập quá hạn trong 30 ngày qua"
+    assert late.attrs["href"] == "http://gateway.test/web/units/u1/late-entries"
     listed = page.client.get("/web/units/u1/retirements", params={"months": "12"})
     assert listed.status_code == 200
     assert listed.text.index("Trịnh Văn Hưu") < listed.text.index("Lý Văn Trí")

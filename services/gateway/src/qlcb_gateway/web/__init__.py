@@ -21,6 +21,7 @@ from qlcb_gateway.web import (
     entry_form,
     entry_history,
     home,
+    late_entries,
     pages,
     purpose_accounts,
     quotas,
@@ -39,6 +40,7 @@ STATIC = Path(__file__).parent / "static"
 def install(app: FastAPI) -> None:
     app.include_router(pages.router)
     app.include_router(home.router)
+    app.include_router(late_entries.router)
     app.include_router(entry_form.router)
     app.include_router(downloads.router)
     app.include_router(transfers.router)

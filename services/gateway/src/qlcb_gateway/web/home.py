@@ -1,5 +1,6 @@
 """The home page of each tier, with what waits for the caller in their own unit and those below it
-(transfers to take in; for a unit's tiers, people reaching retirement age soon), in the report
+(transfers to take in; for a unit's tiers, people reaching retirement age soon; entries made after
+their deadline in the last 30 days, for those who read its reports), in the report
 workflow (reports to send, reports to approve) and in account requests (the steps that are the
 caller's), and the list of those retirements. Each waiting
 item is asked of the service that holds it with the caller's rights; one the caller may not see is
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import grpc
 from fastapi import APIRouter, Request
@@ -18,12 +19,14 @@ from fastapi.responses import Response
 from qlcb_common.auth import Principal
 from qlcb_common.authz.matrix import Action, Scope, Section
 from qlcb_common.authz.policy import may_at_all, permits, scope_for
+from qlcb_gateway.routes.exports import VIETNAM
 from qlcb_gateway.routes.organisation import get_unit, list_units
 from qlcb_gateway.routes.record import RetirementDuePublic, retirements_due
 from qlcb_gateway.routes.report_workflow import waiting_reports
 from qlcb_gateway.routes.transfers import list_transfers
 from qlcb_gateway.schemas import TransferDirection, TransferStatus, UnitPublic
 from qlcb_gateway.web.account_requests import open_requests
+from qlcb_gateway.web.late_entries import DAYS_SHOWN, last_days, late_report
 from qlcb_gateway.web.pages import SEX_LABELS, BackendDown, Visit, backends_of, render, signed_in
 from qlcb_gateway.web.session import PATH
 
@@ -44,10 +47,11 @@ class Waiting:
     reports_to_send: int | None
     reports_to_approve: int | None
     account_requests: int | None  # the steps of account requests that are the caller's to take
+    late_entries: int | None  # entries made after their deadline in the last DAYS_SHOWN days
 
     def any(self) -> bool:
         shown = (self.transfers, self.retirements, self.reports_to_send, self.reports_to_approve, self.account_requests)
-        return any(n is not None for n in shown)
+        return any(n is not None for n in (*shown, self.late_entries))
 
 
 async def _own_unit(request: Request, principal: Principal) -> UnitPublic | None:
@@ -109,10 +113,21 @@ async def _waiting(request: Request, visit: Visit, unit: UnitPublic | None) -> W
             return None  # the rest of what waits is still worth showing; the requests page says 503
         return None if found is None else int(found["yours"])
 
-    waiting_transfers, waiting_retirements, (to_send, to_approve), requests = await asyncio.gather(
-        transfers(), retirements(), reports(), account_requests()
+    async def late() -> int | None:
+        if unit is None or not permits(visit.principal, Section.REPORTS, Action.READ, unit.path):
+            return None
+        period = last_days(datetime.now(VIETNAM).date())
+        try:
+            return (await late_report(request, visit, unit.id, period, page_size=1)).total.late
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() in OUT_OF_REACH:
+                return None
+            raise
+
+    waiting_transfers, waiting_retirements, (to_send, to_approve), requests, late_entries = await asyncio.gather(
+        transfers(), retirements(), reports(), account_requests(), late()
     )
-    return Waiting(waiting_transfers, waiting_retirements, to_send, to_approve, requests)
+    return Waiting(waiting_transfers, waiting_retirements, to_send, to_approve, requests, late_entries)
 
 
 @router.get("/", name="web_home")
@@ -121,7 +136,10 @@ async def home(request: Request) -> Response:
     unit = await _own_unit(request, visit.principal)
     waiting = await _waiting(request, visit, unit)
     return render(
-        request, visit, "home.html", {"unit": unit, "waiting": waiting, "retirement_months": RETIREMENT_MONTHS}
+        request,
+        visit,
+        "home.html",
+        {"unit": unit, "waiting": waiting, "retirement_months": RETIREMENT_MONTHS, "late_days": DAYS_SHOWN},
     )
 
 

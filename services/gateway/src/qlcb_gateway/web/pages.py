@@ -543,6 +543,7 @@ async def unit_staff(
             "next_link": page_link(number + 1) if number < pages else None,
             "sort": order,
             "sort_links": {by: sort_link(by) for by in STAFF_ORDERS},
+            "reads_reports": permits(visit.principal, Section.REPORTS, Action.READ, unit.path),
             "size": size,
             "size_links": {
                 n: f"{request.url.path}?{urlencode(kept | {'per': str(n), 'sort': order})}" for n in PAGE_SIZES
