@@ -262,3 +262,15 @@ def test_rows_are_asked_only_for_people_ticked(page: Page) -> None:
     assert nobody.status_code == 422
     assert parsed(nobody.text).one(id="people-error").all_text() == "Chọn ít nhất một người"
     assert parsed(nobody.text).find_all("table", id="own-values") == []
+
+
+def test_a_person_the_unit_does_not_list_posted_in_own_rows_is_refused_before_personnel_is_asked(page: Page) -> None:
+    own = RAISE | {"own": "1", "person.p1": "1", "person.p-elsewhere": "1"}
+    own |= {"own.p1.values.rank_code": "01.003", "own.p1.values.step": "4", "own.p1.values.coefficient": "3,33"}
+    refused = _send(page, own)
+    assert refused.status_code == 422
+    assert (
+        parsed(refused.text).one(id="people-error").all_text()
+        == "Có người được chọn không còn trong danh sách của đơn vị"
+    )
+    assert page.decisions.made == []
