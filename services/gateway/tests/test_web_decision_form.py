@@ -258,9 +258,10 @@ def test_a_persons_own_value_typed_wrong_or_refused_is_said_in_their_row(page: P
 
 
 def test_rows_are_asked_only_for_people_ticked(page: Page) -> None:
-    nobody = _send(page, RAISE | {"then": "own"})
+    nobody = _send(page, RAISE | {"then": "own", "values.step": "4"})
     assert nobody.status_code == 422
     assert parsed(nobody.text).one(id="people-error").all_text() == "Chọn ít nhất một người"
+    assert parsed(nobody.text).one("input", name="values.step").attrs["value"] == "4", "what was typed is kept"
     assert parsed(nobody.text).find_all("table", id="own-values") == []
 
 

@@ -338,7 +338,7 @@ async def add(request: Request) -> Response:
     offered = [p for p in target.people if p.id in people.ticked]
     page = functools.partial(_page, request, visit, target, kinds, chosen, (header, values), people)
     if own and sent.get("then") == "own":
-        for f in header:
+        for f in header + values:
             f.value = sent.get(f.name, "").strip()
         if people.error:
             return page(status_code=422)
