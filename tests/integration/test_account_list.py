@@ -21,26 +21,23 @@ def _identity(system: System, login: str) -> httpx.AsyncClient:
     )
 
 
-async def _new_unit(system: System) -> str:
+async def _new_unit(
+    system: System, parent_id: str, name: str = "Chi cục kiểm thử danh sách tài khoản"
+) -> dict[str, str]:
     async with api_client(system.gateway_url, system.token("quantri")) as admin:
         unit = await admin.post(
             "/v1/units",
-            json={
-                "code": unique_code("DS"),
-                "name": "Chi cục kiểm thử danh sách tài khoản",
-                "kind": "sub_unit",
-                "parent_id": system.unit_ids["HQHN"],
-            },
+            json={"code": unique_code("DS"), "name": name, "kind": "sub_unit", "parent_id": parent_id},
         )
     assert unit.status_code == 201, unit.text
-    path: str = unit.json()["path"]
-    return path
+    made: dict[str, str] = unit.json()
+    return made
 
 
 async def test_a_units_accounts_are_listed_in_staff_order_with_tiers_and_what_its_admin_may_change(
     system: System,
 ) -> None:
-    unit_path = await _new_unit(system)
+    unit_path = (await _new_unit(system, system.unit_ids["HQHN"]))["path"]
     tag = unique_code("ds").lower()
     keycloak = system.infra.keycloak_admin()
     for username, tier, full_name in (
@@ -79,6 +76,7 @@ async def test_a_units_accounts_are_listed_in_staff_order_with_tiers_and_what_it
     assert an == {
         "username": f"{tag}.an",
         "full_name": "Nguyễn An",
+        "unit_path": unit_path,
         "enabled": False,
         "tiers": ["self"],
         "purpose": False,
@@ -97,6 +95,21 @@ async def test_a_units_accounts_are_listed_in_staff_order_with_tiers_and_what_it
     assert len(first_page.json()["items"]) == 2
     assert [a["username"] for a in last_page.json()["items"]] == [duc["username"], purpose["username"]]
     assert [a["administered"] for a in by_system_admin.json()["items"]] == [True, True, True]
+
+
+async def test_the_units_below_are_listed_with_it_when_asked_each_account_with_its_unit(system: System) -> None:
+    parent = await _new_unit(system, system.unit_ids["HQHN"])
+    team = await _new_unit(system, parent["id"], "Đội kiểm thử danh sách tài khoản")
+    keycloak = system.infra.keycloak_admin()
+    ensure_user(keycloak, Account(unique_code("ds").lower(), PASSWORD, "local-officer", team["path"], "Vũ Văn Đội"))
+    ensure_user(keycloak, Account(unique_code("ds").lower(), PASSWORD, "self", parent["path"], "Đỗ Thị Cục"))
+    async with _identity(system, "qthanoi") as admin:
+        own = await admin.get("/v1/accounts", params={"unit_path": parent["path"]})
+        tree = await admin.get("/v1/accounts", params={"unit_path": parent["path"], "subtree": "true"})
+    assert [a["full_name"] for a in own.json()["items"]] == ["Đỗ Thị Cục"]
+    listed = [(a["full_name"], a["unit_path"]) for a in tree.json()["items"]]
+    assert listed == [("Đỗ Thị Cục", parent["path"]), ("Vũ Văn Đội", team["path"])], "the unit first, then below"
+    assert tree.json()["total"] == 2
 
 
 async def test_the_list_is_refused_outside_the_admins_units_and_bad_criteria_are_named(system: System) -> None:

@@ -1177,7 +1177,7 @@ async def test_an_officer_reports_a_stolen_password_and_the_admin_grants_section
         await page.goto(f"{gateway}/web/")
         await _log_in(page, system, "qthanoi")
         await page.get_by_role("navigation", name="Chính").get_by_role("link", name="Tài khoản", exact=True).click()
-        await page.get_by_label("Đơn vị").select_option(label="Chi cục Hải quan Bắc Hà Nội")
+        await page.get_by_label("Đơn vị", exact=True).select_option(label="Chi cục Hải quan Bắc Hà Nội")
         await page.get_by_label("Họ tên hoặc tên đăng nhập").fill("ha van lo")
         await page.get_by_role("button", name="Xem").click()
         listed = page.locator(f"#account-{username} td")

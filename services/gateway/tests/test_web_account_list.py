@@ -22,6 +22,7 @@ ACCOUNTS: list[dict[str, Any]] = [
     {
         "username": "an.nguyen",
         "full_name": "Nguyễn An",
+        "unit_path": "/TCHQ/HQHN",
         "enabled": False,
         "tiers": ["self"],
         "purpose": False,
@@ -30,6 +31,7 @@ ACCOUNTS: list[dict[str, Any]] = [
     {
         "username": "thutruong.hanoi",
         "full_name": "Trần Thị Dung",
+        "unit_path": "/TCHQ/HQHN",
         "enabled": True,
         "tiers": ["unit-leader"],
         "purpose": False,
@@ -38,6 +40,7 @@ ACCOUNTS: list[dict[str, Any]] = [
     {
         "username": "hqhn.nhansu1",
         "full_name": "Nhân sự 1",
+        "unit_path": "/TCHQ/HQHN/NB",
         "enabled": True,
         "tiers": ["local-officer"],
         "purpose": True,
@@ -119,6 +122,21 @@ def test_the_search_and_page_are_asked_of_identity_and_kept_in_the_page_links(pa
         ("next", "/web/accounts?unit=nb&q=Dung&page=3"),
     ]
     assert html.one("input", id="f-q").attrs["value"] == "Dung"
+
+
+def test_the_units_below_are_asked_with_it_and_each_account_named_with_its_unit(page: Page) -> None:
+    html = parsed(page.client.get("/web/accounts", params={"subtree": "1"}).text)
+    assert page.identity.asked[0]["subtree"] == "true"
+    rows = html.one("table", id="unit-accounts").one("tbody").find_all("tr")
+    assert [row.find_all("td")[1].all_text() for row in rows] == [
+        "Cục Hải quan Hà Nội",
+        "Cục Hải quan Hà Nội",
+        "Chi cục Nội Bài",
+    ]
+    assert "checked" in html.one("input", name="subtree").attrs
+    assert (
+        html.one("p", id="total").all_text().startswith("3 tài khoản của Cục Hải quan Hà Nội và các đơn vị trực thuộc")
+    )
 
 
 def test_criteria_typed_wrong_are_said_by_their_box_and_nothing_is_asked(page: Page) -> None:

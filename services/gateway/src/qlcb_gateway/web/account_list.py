@@ -1,5 +1,6 @@
 """The accounts page (R-ACC-9, 001 Điều 7): for an account admin, the accounts of a unit it
-administers (the system admin any unit, a local admin its own and those below), found by name or
+administers (the system admin any unit, a local admin its own and those below), with the units below
+it if asked, found by name or
 username, each with its holder, tiers, whether it is open and whether it is a purpose account,
 linked to its own page where the admin may change it; for everyone, the box that opens an account by
 its username and the link to one's own. Identity lists the accounts and decides who may see them."""
@@ -51,7 +52,9 @@ def _shown(account: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get("/accounts", name="web_accounts")
-async def accounts(request: Request, username: str = "", unit: str = "", q: str = "", page: str = "1") -> Response:
+async def accounts(
+    request: Request, username: str = "", unit: str = "", q: str = "", page: str = "1", subtree: str = ""
+) -> Response:
     """The query string is read leniently, as the staff list's is: a page number that is not one
     shows the first page."""
     visit = await signed_in(request)
@@ -59,9 +62,10 @@ async def accounts(request: Request, username: str = "", unit: str = "", q: str 
     if wanted and len(wanted) <= USERNAME_MAX:
         return RedirectResponse(str(request.url_for("web_account", username=wanted)), status_code=303)
     errors = {"username": f"Dài quá {USERNAME_MAX} ký tự"} if wanted else {}
-    context: dict[str, Any] = {"errors": errors, "units": [], "chosen": None, "query": q.strip()}
+    below = subtree == "1"
+    context: dict[str, Any] = {"errors": errors, "units": [], "chosen": None, "query": q.strip(), "subtree": below}
     if visit.principal.has_any_role(ACCOUNT_ADMIN_TIERS):
-        listing = await _listing(request, visit, unit, q.strip(), page, errors)
+        listing = await _listing(request, visit, unit, q.strip(), page, errors, below)
         if isinstance(listing, Response):
             return listing
         context |= listing
@@ -69,7 +73,7 @@ async def accounts(request: Request, username: str = "", unit: str = "", q: str 
 
 
 async def _listing(
-    request: Request, visit: Visit, unit_id: str, query: str, page: str, errors: dict[str, str]
+    request: Request, visit: Visit, unit_id: str, query: str, page: str, errors: dict[str, str], subtree: bool
 ) -> dict[str, Any] | Response:
     """The chosen unit's accounts (the caller's own unit first), or what is wrong with the criteria
     in `errors`, with nothing asked of identity."""
@@ -86,6 +90,7 @@ async def _listing(
         return listing
     number = int(page) if page.isascii() and page.isdigit() and 0 < int(page) < 2**31 else 1
     params = {"unit_path": chosen.path, "q": query, "offset": (number - 1) * PAGE_SIZE, "limit": PAGE_SIZE}
+    params |= {"subtree": "true"} if subtree else {}
     answer = await identity_call(request, visit, "GET", "/v1/accounts", params=params)
     if answer.status_code == 404:
         return listing | {"accounts": [], "total": 0}
@@ -98,13 +103,14 @@ async def _listing(
         raise BackendDown(f"identity answered {answer.status_code}")
     body = answer.json()
     pages = max(1, math.ceil(body["total"] / PAGE_SIZE))
-    kept = {"unit": chosen.id, "q": query}
+    kept = {"unit": chosen.id, "q": query} | ({"subtree": "1"} if subtree else {})
+    names = {u.path: u.name for u in units}
 
     def page_link(to: int) -> str:
         return f"{request.url.path}?{urlencode(kept | {'page': str(to)})}"
 
     return listing | {
-        "accounts": [_shown(a) for a in body["items"]],
+        "accounts": [_shown(a) | {"unit_name": names.get(a["unit_path"], a["unit_path"])} for a in body["items"]],
         "total": body["total"],
         "truncated": body["truncated"],
         "page": number,

@@ -16,6 +16,7 @@ router = APIRouter(prefix="/v1", tags=["Phân quyền"])
 class ListedAccountPublic(BaseModel):
     username: str
     full_name: str = Field(description="Họ và tên người giữ, họ trước")
+    unit_path: str = Field(description="Đơn vị của tài khoản")
     enabled: bool = Field(description="false: tài khoản đã bị khóa")
     tiers: list[Tier]
     purpose: bool = Field(description="Tài khoản dùng chung của đơn vị (giao người giữ)")
@@ -38,9 +39,10 @@ async def unit_accounts(
     q: Annotated[str, Query(max_length=100, description="Họ tên hoặc tên đăng nhập, có dấu hay không")] = "",
     offset: Annotated[int, Query(ge=0, le=service.MEMBERS_READ)] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    subtree: Annotated[bool, Query(description="Cả các đơn vị trực thuộc")] = False,
 ) -> UnitAccountsPublic:
-    """Các tài khoản của đơn vị (không gồm đơn vị cấp dưới) theo thứ tự danh sách cán bộ: người giữ, các
-    cấp, còn mở hay đã khóa; chỉ cho quản trị viên tài khoản của đơn vị."""
+    """Các tài khoản của đơn vị (với `subtree`, cả các đơn vị trực thuộc) theo đơn vị rồi thứ tự danh
+    sách cán bộ: người giữ, các cấp, còn mở hay đã khóa; chỉ cho quản trị viên tài khoản của đơn vị."""
     async with db.unit_of_work() as session:
         page = await service.unit_accounts(
             session,
@@ -50,6 +52,7 @@ async def unit_accounts(
             offset=offset,
             limit=limit,
             admin=request.app.state.keycloak_admin,
+            subtree=subtree,
         )
     return UnitAccountsPublic(
         unit_path=unit_path,

@@ -1,10 +1,12 @@
 """A unit's accounts as its account admin lists them (R-ACC-9, 001 Điều 7): who holds each, with
-which tiers, whether it is open, and whether it is one of the unit's purpose accounts.
+which tiers, whether it is open, and whether it is one of the unit's purpose accounts; with the units
+below it, if asked.
 
-Keycloak keeps the accounts: the members of the unit's group. It searches no group's members by
-name, so the unit's members are read (a unit holds hundreds, not the sector's thousands; at most
-`MEMBERS_READ`), matched and ordered here as staff lists are, and only the page shown has its
-tiers read, a few lookups at once."""
+Keycloak keeps the accounts: the members of the unit's group (and of the groups below it). It
+searches no group's members by name, so the members are read (a unit's tree holds hundreds or a few
+thousand, not the sector's tens of thousands; at most `MEMBERS_READ`), matched and ordered here, by
+unit in tree order then as staff lists are, and only the page shown has its tiers read, a few lookups
+at once."""
 
 from __future__ import annotations
 
@@ -35,6 +37,7 @@ AT_ONCE = 8
 class ListedAccount:
     username: str
     full_name: str
+    unit_path: str
     enabled: bool
     tiers: list[str]
     purpose: bool
@@ -54,14 +57,32 @@ def _full_name(user: dict[str, Any]) -> str:
     return " ".join(p for p in (user.get("lastName"), user.get("firstName")) if p)
 
 
-def _members(admin: KeycloakAdmin, group: str) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    while len(found) < MEMBERS_READ:
-        batch = admin.get_group_members(group, {"first": len(found), "max": BATCH, "briefRepresentation": True})
-        found += batch
-        if len(batch) < BATCH:
-            break
+def _groups(admin: KeycloakAdmin, group: str, path: str, subtree: bool) -> list[tuple[str, str]]:
+    """The unit's group and, with `subtree`, every group below it: (id, path) each."""
+    found = [(group, path)]
+
+    def walk(children: list[dict[str, Any]]) -> None:
+        for child in children:
+            found.append((str(child["id"]), str(child["path"])))
+            walk(child.get("subGroups") or [])
+
+    if subtree:
+        walk(admin.get_group_children(group, full_hierarchy=True))
     return found
+
+
+def _members(admin: KeycloakAdmin, groups: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """The members of the groups, each with its group's path as `unit_path`, the first MEMBERS_READ."""
+    found: list[dict[str, Any]] = []
+    for group, path in groups:
+        read = 0
+        while len(found) < MEMBERS_READ:
+            batch = admin.get_group_members(group, {"first": read, "max": BATCH, "briefRepresentation": True})
+            found += [member | {"unit_path": path} for member in batch]
+            read += len(batch)
+            if len(batch) < BATCH:
+                break
+    return found[:MEMBERS_READ]
 
 
 def _matches(user: dict[str, Any], wanted: list[str]) -> bool:
@@ -78,9 +99,10 @@ async def unit_accounts(
     offset: int,
     limit: int,
     admin: Callable[[], KeycloakAdmin],
+    subtree: bool = False,
 ) -> AccountPage:
-    """The accounts of the unit itself (not of the units below it), in staff-list order, those
-    whose name or username has a word starting with each word of `q`."""
+    """The accounts of the unit (with `subtree`, and of the units below it), by unit in tree order
+    then in staff-list order, those whose name or username has a word starting with each word of `q`."""
     if not rules.administers_accounts(actor):
         raise PermissionDenied("Chỉ quản trị viên tài khoản được xem danh sách tài khoản")
     if not rules.in_admin_scope(actor, unit_path):
@@ -88,11 +110,12 @@ async def unit_accounts(
     group = await asyncio.to_thread(lambda: group_id(admin(), unit_path))
     if group is None:
         raise NotFound(f"Không có đơn vị {unit_path!r} trong Keycloak")
-    members = await asyncio.to_thread(lambda: _members(admin(), group))
+    groups = await asyncio.to_thread(lambda: _groups(admin(), group, unit_path, subtree))
+    members = await asyncio.to_thread(lambda: _members(admin(), groups))
     wanted = words(q)
     found = sorted(
         (m for m in members if _matches(m, wanted)),
-        key=lambda m: (sort_key(_full_name(m)), str(m.get("username", ""))),
+        key=lambda m: (m["unit_path"].split("/"), sort_key(_full_name(m)), str(m.get("username", ""))),
     )
     page = found[offset : offset + limit]
     calls = asyncio.Semaphore(AT_ONCE)
@@ -110,10 +133,11 @@ async def unit_accounts(
             ListedAccount(
                 username=str(user["username"]),
                 full_name=_full_name(user),
+                unit_path=user["unit_path"],
                 enabled=bool(user.get("enabled")),
                 tiers=held,
                 purpose=user["username"] in purposes,
-                administered=rules.may_issue(actor, unit_path, held),
+                administered=rules.may_issue(actor, user["unit_path"], held),
             )
             for user, held in zip(page, tiers, strict=True)
         ],
