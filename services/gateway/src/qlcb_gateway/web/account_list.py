@@ -25,6 +25,7 @@ from qlcb_gateway.web.pages import (
     backends_of,
     error_page,
     identity_call,
+    page_number,
     render,
     signed_in,
 )
@@ -88,7 +89,7 @@ async def _listing(
     if len(query) > SEARCH_MAX:
         errors["q"] = f"Dài quá {SEARCH_MAX} ký tự"
         return listing
-    number = int(page) if page.isascii() and page.isdigit() and 0 < int(page) < 2**31 else 1
+    number = page_number(page)
     params = {"unit_path": chosen.path, "q": query, "offset": (number - 1) * PAGE_SIZE, "limit": PAGE_SIZE}
     params |= {"subtree": "true"} if subtree else {}
     answer = await identity_call(request, visit, "GET", "/v1/accounts", params=params)

@@ -22,7 +22,7 @@ from qlcb_common.authz.policy import may_at_all
 from qlcb_gateway.routes.exports import VIETNAM
 from qlcb_gateway.routes.organisation import get_person, list_units
 from qlcb_gateway.web.entry_form import FormField, checked, refusal_faults, refused
-from qlcb_gateway.web.pages import backends_of, error_page, render, signed_in
+from qlcb_gateway.web.pages import backends_of, error_page, page_number, render, signed_in
 from qlcb_gateway.web.session import PATH
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
@@ -112,7 +112,7 @@ async def audit(request: Request, person_id: str = "", subtree: str = "", page: 
     if given is not None and given.get("occurred_from", "") > given.get("occurred_to", "9999"):
         refused(fields, [("occurred_to", "Trước ngày bắt đầu")])
         given = None
-    number = int(page) if page.isascii() and page.isdigit() and 0 < int(page) <= 1_000_000 else 1
+    number = page_number(page, 1_000_000)
     rows: list[ShownAuditEntry] = []
     total = 0
     if given is not None:

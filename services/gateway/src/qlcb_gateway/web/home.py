@@ -50,8 +50,15 @@ class Waiting:
     late_entries: int | None  # entries made after their deadline in the last DAYS_SHOWN days
 
     def any(self) -> bool:
-        shown = (self.transfers, self.retirements, self.reports_to_send, self.reports_to_approve, self.account_requests)
-        return any(n is not None for n in (*shown, self.late_entries))
+        shown = (
+            self.transfers,
+            self.retirements,
+            self.reports_to_send,
+            self.reports_to_approve,
+            self.account_requests,
+            self.late_entries,
+        )
+        return any(n is not None for n in shown)
 
 
 async def _own_unit(request: Request, principal: Principal) -> UnitPublic | None:

@@ -227,6 +227,12 @@ async def signed_in(request: Request) -> Visit:
         raise LoginRequired from exc
 
 
+def page_number(text: str, largest: int = 2**31 - 1) -> int:
+    """A page number from a page's own links, read leniently: anything that is not one from 1 to
+    `largest` is the first page."""
+    return int(text) if text.isascii() and text.isdigit() and 0 < int(text) <= largest else 1
+
+
 def render(
     request: Request, visit: Visit | None, template: str, context: dict[str, Any], status_code: int = 200
 ) -> Response:
@@ -488,7 +494,7 @@ async def unit_staff(
     faults: list[str] = []
     if len(query) > SEARCH_MAX:
         faults.append(f"Họ tên tìm kiếm dài quá {SEARCH_MAX} ký tự")
-    number = int(page) if page.isascii() and page.isdigit() and 0 < int(page) < 2**31 else 1
+    number = page_number(page)
     people: list[PersonPublic] = []
     total = 0
     if not faults:

@@ -32,7 +32,7 @@ from qlcb_gateway.routes.statistics import (
 )
 from qlcb_gateway.schemas import UnitPublic
 from qlcb_gateway.web.entry_form import FormField, checked, refused
-from qlcb_gateway.web.pages import backends_of, error_page, render, secure, signed_in, web_state
+from qlcb_gateway.web.pages import backends_of, error_page, page_number, render, secure, signed_in, web_state
 from qlcb_gateway.web.session import PATH
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
@@ -227,7 +227,7 @@ async def people(
     """The people a cell counts, those whose record the caller reads, a page at a time."""
     visit = await signed_in(request)
     backends = backends_of(request)
-    number = int(page) if page.isascii() and page.isdigit() and 0 < int(page) <= 1_000_000 else 1
+    number = page_number(page, 1_000_000)
     try:
         filled, found, units = await asyncio.gather(
             statistics_form(form, visit.principal, backends, unit=unit_id, as_of=as_of),
