@@ -426,10 +426,12 @@ async def test_each_cell_lists_the_people_it_counts_inside_the_callers_scope(sys
         await _person(api, below, "Trần Thị An", born="1985-01-01", sex="female", entries=[])
         await _person(api, below, "Lê Văn Bình", born="1975-01-01", sex="male", entries=[_party("2000-01-01")])
 
-        async def counted() -> int | None:
-            return _cells(await _bm01(api, top))["total", "headcount"]
+        async def counted() -> tuple[int | None, ...]:
+            cells = _cells(await _bm01(api, top))
+            return tuple(cells["total", column] for column in ("headcount", "women", "party"))
 
-        await eventually(counted, lambda n: n == 3, timeout=60, what="the three people in the statistics")
+        # The Party entries are recorded after their people: wait for them too, not only the headcount.
+        await eventually(counted, lambda n: n == (3, 2, 2), timeout=60, what="the three people and their entries")
         assert await _people(api, top, "total", "women") == (["Trần Thị An", "Nguyễn Thị Xuân"], 2)
         assert await _people(api, top, "total", "party") == (["Lê Văn Bình", "Nguyễn Thị Xuân"], 2)
         assert await _people(api, top, below, "party") == (["Lê Văn Bình"], 1)
