@@ -1293,3 +1293,69 @@ async def test_the_sector_hr_gives_a_unit_its_quota_then_a_team_part_of_it_and_i
         facts = page.locator("#quota-facts")
         await expect(facts).to_contain_text("Đã phân bổ cho đơn vị trực thuộc4", timeout=WAIT_MS)
         await expect(facts).to_contain_text("Còn lại6")
+
+
+async def test_the_sector_hr_issues_a_regime_with_a_table_through_the_form_then_a_second_version(
+    system: System,
+) -> None:
+    gateway = system.gateway_url
+    async with api_client(gateway, system.token(ADMIN)) as api:
+        issuer = await _unit(api, system.unit_ids["HQHN"], "Phòng ban hành chế độ báo cáo web")
+    code = unique_code("WEBF-")
+    async with chromium() as browser:
+        page = await (await browser.new_context(bypass_csp=True)).new_page()
+        await page.goto(f"{gateway}/web/reports")
+        await _log_in(page, system, "vutccb")
+        await page.get_by_role("link", name="Ban hành chế độ báo cáo").click()
+        await page.get_by_label("Mã chế độ báo cáo").fill(code)
+        await page.get_by_label("Tên chế độ báo cáo").fill("Báo cáo chuyên đề về kiểm tra sau thông quan")
+        await page.locator("#f-kind").select_option("thematic")
+        await page.get_by_label("Căn cứ pháp lý").fill("Công văn 321/TCHQ-TCCB ngày 01/12/2026")
+        await page.get_by_label("Đơn vị ban hành").select_option(issuer["id"])
+        await page.get_by_label("Hạn gửi: số ngày").fill("5")
+        rows = page.locator("#indicator-rows")
+        typed = [
+            ("1", "so_vu", "Số vụ kiểm tra", "number"),
+            ("2", "danh_sach", "Danh sách doanh nghiệp", "table"),
+            ("3", "ten_dn", "Tên doanh nghiệp", "text"),
+        ]
+        for row, code_typed, label, kind in typed:
+            await rows.get_by_label(f"Dòng {row}, Mã", exact=True).fill(code_typed)
+            await rows.get_by_label(f"Dòng {row}, Chỉ tiêu", exact=True).fill(label)
+            await rows.get_by_label(f"Dòng {row}, Kiểu", exact=True).select_option(kind)
+        await rows.get_by_label("Dòng 1, Bắt buộc", exact=True).check()
+        await rows.get_by_label("Dòng 3, Cột của bảng (mã)", exact=True).fill("danh_sach_dn")
+        await page.get_by_role("button", name="Ban hành").click()
+        await expect(page.locator("#faults")).to_contain_text(
+            "Dòng 3, Cột của bảng (mã): Không có chỉ tiêu kiểu Bảng mã danh_sach_dn", timeout=WAIT_MS
+        )
+        await expect(rows.get_by_label("Dòng 1, Bắt buộc", exact=True)).to_be_checked()
+        await assert_accessible(page)
+        await rows.get_by_label("Dòng 3, Cột của bảng (mã)", exact=True).fill("danh_sach")
+        await page.get_by_role("button", name="Ban hành").click()
+        await expect(page.locator("#saved")).to_have_text("Đã ban hành chế độ báo cáo.", timeout=WAIT_MS)
+        template = page.locator("#template")
+        await expect(template).to_contain_text("Mẫu báo cáo, phiên bản 1")
+        await expect(template).to_contain_text("Danh sách doanh nghiệp: Tên doanh nghiệp")
+        await assert_accessible(page)
+
+        await page.get_by_role("link", name="Phiên bản mẫu mới").click()
+        rows = page.locator("#indicator-rows")
+        await expect(rows.get_by_label("Dòng 3, Cột của bảng (mã)", exact=True)).to_have_value("danh_sach")
+        await rows.get_by_label("Dòng 2, Kiểu", exact=True).select_option("number")
+        await page.get_by_role("button", name="Lưu phiên bản mới").click()
+        await expect(page.locator("#faults")).to_contain_text("Dòng 3, Cột của bảng (mã)", timeout=WAIT_MS)
+        await rows.get_by_label("Dòng 2, Kiểu", exact=True).select_option("table")
+        await page.get_by_role("button", name="Thêm 6 dòng").click()
+        await rows.get_by_label("Dòng 10, Mã", exact=True).fill("so_tien")
+        await rows.get_by_label("Dòng 10, Chỉ tiêu", exact=True).fill("Số tiền truy thu")
+        await rows.get_by_label("Dòng 10, Đơn vị tính", exact=True).fill("đồng")
+        await rows.get_by_label("Dòng 10, Cột của bảng (mã)", exact=True).fill("danh_sach")
+        await assert_accessible(page, shot="22-ban-hanh-mau-bao-cao")
+        await page.get_by_role("button", name="Lưu phiên bản mới").click()
+        await expect(page.locator("#saved")).to_have_text(
+            "Đã lưu phiên bản mẫu 2; các kỳ mở từ nay dùng phiên bản này.", timeout=WAIT_MS
+        )
+        await expect(page.locator("#template")).to_contain_text(
+            "Danh sách doanh nghiệp: Tên doanh nghiệp, Số tiền truy thu"
+        )

@@ -25,6 +25,7 @@ from qlcb_gateway.web import (
     pages,
     purpose_accounts,
     quotas,
+    regime_form,
     regime_page,
     reports,
     statistics,
@@ -48,6 +49,7 @@ def install(app: FastAPI) -> None:
     app.include_router(decisions.router)
     app.include_router(entry_history.router)
     app.include_router(audit.router)
+    app.include_router(regime_form.router)  # before regime_page's: /reports/new is no regime's id
     app.include_router(regime_page.router)
     app.include_router(reports.router)
     app.include_router(backups.router)

@@ -57,7 +57,7 @@ class FormField:
 
     name: str
     label: str
-    kind: str  # text, textarea, date, integer, decimal, choice or code
+    kind: str  # text, textarea, date, integer, decimal, choice, code, or box (a check box)
     required: bool
     value: str = ""
     error: str = ""
@@ -176,7 +176,7 @@ def checked(fields: list[FormField], sent: dict[str, str]) -> dict[str, Any] | N
             continue
         group, _, name = form_field.name.partition(".")
         if name:
-            entry[group][name] = value
+            entry.setdefault(group, {})[name] = value
         else:
             entry[group] = value
     if any(f.error for f in fields):

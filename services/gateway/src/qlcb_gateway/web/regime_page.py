@@ -56,6 +56,16 @@ def _opens_periods(visit: Visit) -> bool:
     return may_at_all(visit.principal, Section.REPORT_REGIMES, Action.CREATE)
 
 
+def saved_notice(saved: str) -> str:
+    """What the page says after the regime was issued, or a template version added, from the web."""
+    if saved == "issued":
+        return "Đã ban hành chế độ báo cáo."
+    version = saved.removeprefix("version-")
+    if saved.startswith("version-") and version.isascii() and version.isdigit() and len(version) < 7:
+        return f"Đã lưu phiên bản mẫu {version}; các kỳ mở từ nay dùng phiên bản này."
+    return ""
+
+
 async def _page(
     request: Request,
     visit: Visit,
@@ -65,6 +75,7 @@ async def _page(
     faults: list[str] | None = None,
     opened: str = "",
     assigned: int | None = None,
+    saved: str = "",
     status_code: int = 200,
 ) -> Response:
     backends = backends_of(request)
@@ -81,15 +92,17 @@ async def _page(
         "faults": faults or [],
         "opened": next((p for p in periods if p.id == opened), None),
         "assigned": assigned,
+        "saved": saved_notice(saved),
+        "changes_templates": may_at_all(visit.principal, Section.REPORT_REGIMES, Action.UPDATE),
     }
     return render(request, visit, "regime.html", context, status_code=status_code)
 
 
 @router.get("/reports/{regime_id}", name="web_regime")
-async def regime(request: Request, regime_id: str, opened: str = "", assigned: str = "") -> Response:
+async def regime(request: Request, regime_id: str, opened: str = "", assigned: str = "", saved: str = "") -> Response:
     visit = await signed_in(request)
     count = int(assigned) if assigned.isascii() and assigned.isdigit() and len(assigned) < 7 else None
-    return await _page(request, visit, regime_id, opened=opened, assigned=count)
+    return await _page(request, visit, regime_id, opened=opened, assigned=count, saved=saved)
 
 
 @router.post("/reports/{regime_id}/periods", name="web_period_open")

@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from qlcb_common.authz.matrix import Action, Section
-from qlcb_common.authz.policy import permits
+from qlcb_common.authz.policy import may_at_all, permits
 from qlcb_gateway.errors import field_violations
 from qlcb_gateway.routes.exports import VIETNAM
 from qlcb_gateway.routes.organisation import list_units
@@ -52,6 +52,7 @@ from qlcb_gateway.web.entry_form import FormField, checked, refusal_faults, refu
 from qlcb_gateway.web.pages import (
     Visit,
     backends_of,
+    delegations_of,
     error_page,
     form_version,
     posted_form,
@@ -116,7 +117,11 @@ async def reports(request: Request) -> Response:
     regimes = await list_regimes(visit.principal, backends)
     periods = await asyncio.gather(*(list_periods(r.id, visit.principal, backends) for r in regimes))
     listed = [ListedRegime(r, regime_kind(r), found) for r, found in zip(regimes, periods, strict=True)]
-    return render(request, visit, "reports.html", {"regimes": listed, "shown": PERIODS_SHOWN})
+    issues = may_at_all(visit.principal, Section.REPORT_REGIMES, Action.CREATE) or may_at_all(
+        visit.principal, Section.REPORT_REGIMES, Action.CREATE, await delegations_of(request, visit)
+    )
+    context = {"regimes": listed, "shown": PERIODS_SHOWN, "issues_regimes": issues}
+    return render(request, visit, "reports.html", context)
 
 
 @dataclass(frozen=True)
