@@ -685,6 +685,8 @@ def web_pages_report(result: web_pages.Result) -> str:
             f"| {result.staff_rest.p50_ms:.1f} / {result.staff_rest.p95_ms:.1f} | {staff_ratio:.2f} |",
             f"| record page | {result.record_page.p50_ms:.1f} / {result.record_page.p95_ms:.1f} "
             f"| {result.record_rest.p50_ms:.1f} / {result.record_rest.p95_ms:.1f} | {record_ratio:.2f} |",
+            f"| Keycloak's userinfo alone (each page's session check) | {result.session_check.p50_ms:.1f} / "
+            f"{result.session_check.p95_ms:.1f} | — | — |",
             "",
         ]
     )

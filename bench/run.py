@@ -280,8 +280,9 @@ async def web_pages_of(
     sizes: web_pages.Sizes,
 ) -> web_pages.Result:
     """Staff lists and record pages of the people the whole-record benchmark `loaded`."""
+    userinfo = f"{services.infra.issuer}/protocol/openid-connect/userinfo"
     return await web_pages.measure(
-        services.gateway_url, credentials, admin_token, _personnel_dsn(services), loaded, sizes
+        services.gateway_url, userinfo, credentials, admin_token, _personnel_dsn(services), loaded, sizes
     )
 
 

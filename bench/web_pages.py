@@ -56,6 +56,8 @@ class Result:
     staff_rest: Percentiles
     record_page: Percentiles
     record_rest: Percentiles
+    session_check: Percentiles
+    """Keycloak's userinfo asked with the account's token, as each page asks it whether its session stands."""
     staff_kilobytes: float
     record_kilobytes: float
     load_average: tuple[float, float]
@@ -123,10 +125,22 @@ async def _samples(dsn: str, count: int) -> tuple[list[tuple[str, list[str]]], l
 
 
 async def measure(
-    gateway_url: str, credentials: tuple[str, str], token: Callable[[], str], dsn: str, loaded: Loaded, sizes: Sizes
+    gateway_url: str,
+    userinfo_url: str,
+    credentials: tuple[str, str],
+    token: Callable[[], str],
+    dsn: str,
+    loaded: Loaded,
+    sizes: Sizes,
 ) -> Result:
     units, people = await _samples(dsn, sizes.warmup + sizes.pages)
-    timed: dict[str, list[float]] = {"staff_page": [], "staff_rest": [], "record_page": [], "record_rest": []}
+    timed: dict[str, list[float]] = {
+        "staff_page": [],
+        "staff_rest": [],
+        "record_page": [],
+        "record_rest": [],
+        "session_check": [],
+    }
     sizes_kb: dict[str, list[float]] = {"staff": [], "record": []}
     checked = {"staff pages": 0, "record pages": 0}
     load_before = os.getloadavg()[0]
@@ -151,9 +165,12 @@ async def measure(
                 raise RuntimeError(f"record of {person_id}: page {record_status}, REST {whole_status}")
             if full_name not in html.unescape(record.decode()):
                 raise RuntimeError(f"the record page of {person_id} does not name {full_name}")
+            check_s, check_status, _ = await _first_byte(api, userinfo_url, headers=headers)
+            if check_status != 200:
+                raise RuntimeError(f"Keycloak's userinfo answered {check_status}")
             if n < sizes.warmup:
                 continue
-            for name, seconds in zip(timed, (page_s, rest_s, record_s, whole_s), strict=True):
+            for name, seconds in zip(timed, (page_s, rest_s, record_s, whole_s, check_s), strict=True):
                 timed[name].append(seconds)
             sizes_kb["staff"].append(len(page) / 1024)
             sizes_kb["record"].append(len(record) / 1024)
@@ -167,6 +184,7 @@ async def measure(
         staff_rest=Percentiles.of(timed["staff_rest"]),
         record_page=Percentiles.of(timed["record_page"]),
         record_rest=Percentiles.of(timed["record_rest"]),
+        session_check=Percentiles.of(timed["session_check"]),
         staff_kilobytes=sum(sizes_kb["staff"]) / len(sizes_kb["staff"]),
         record_kilobytes=sum(sizes_kb["record"]) / len(sizes_kb["record"]),
         load_average=(load_before, load_after),

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from html_tree import Node, parsed
 from test_web_entry_form import Verifier, invalid_argument
 from test_web_reports import REGIME
-from test_web_session import SESSION, rpc_error, stand_in_pages
+from test_web_session import SESSION, Keycloak, rpc_error, stand_in_pages
 
 from qlcb.personnel.v1 import personnel_pb2
 from qlcb.reports.v1 import regimes_pb2, workflow_pb2
@@ -87,14 +87,15 @@ class Page:
     client: TestClient
     regimes: Regimes
     verifier: Verifier
+    keycloak: Keycloak
 
 
 @pytest.fixture
 def page() -> Iterator[Page]:
-    regimes, verifier = Regimes(), Verifier(roles=frozenset({"sector-hr"}))
+    regimes, verifier, keycloak = Regimes(), Verifier(roles=frozenset({"sector-hr"})), Keycloak()
     backends = {"report_regimes": regimes, "report_assignments": Periods(), "personnel": Personnel()}
-    with stand_in_pages(verifier, **backends) as client:
-        yield Page(client, regimes, verifier)
+    with stand_in_pages(verifier, keycloak=keycloak, **backends) as client:
+        yield Page(client, regimes, verifier, keycloak)
 
 
 REGIME_FIELDS = {
@@ -298,3 +299,21 @@ def test_a_new_version_starts_from_the_current_template_and_is_sent_whole(page: 
 def test_a_form_without_the_sessions_token_is_refused_and_nothing_issued(page: Page) -> None:
     assert _issue(page, REGIME_FIELDS | INDICATOR_ROWS, csrf="forged").status_code == 403
     assert page.regimes.created == []
+
+
+def test_once_the_session_has_ended_the_form_shows_nothing_and_its_post_issues_nothing(page: Page) -> None:
+    """The account was disabled: its token still verifies for minutes, Keycloak no longer serves it."""
+    page.keycloak.down = True
+    assert page.client.get("/web/reports/new").status_code == 503, "Keycloak not answering: said so"
+    page.keycloak.down, page.keycloak.ended = False, True
+    session = dict(page.client.cookies)
+    shown = page.client.get("/web/reports/new")
+    assert shown.status_code == 303, "the login instead of the form, though its reads were made beside the check"
+    assert urlsplit(shown.headers["location"]).path == "/web/login"
+    assert "Ban hành" not in shown.text
+    assert dict(page.client.cookies) == {}, "the ended session's cookies cleared"
+    page.client.cookies = session  # the same session posts the form from a page left open
+    sent = _issue(page, REGIME_FIELDS | INDICATOR_ROWS)
+    assert sent.status_code == 303
+    assert urlsplit(sent.headers["location"]).path == "/web/login"
+    assert page.regimes.created == [], "a post waits for Keycloak's answer before anything is sent"

@@ -420,11 +420,11 @@ class Deadlines:
 
 
 @contextmanager
-def stand_in_pages(verifier: Any, **backends: Any) -> Iterator[TestClient]:
+def stand_in_pages(verifier: Any, *, keycloak: Any = None, **backends: Any) -> Iterator[TestClient]:
     """The web pages on stand-in backends (Keycloak's endpoints stood in too), with a session
     logged in: what the other web tests start from."""
     cookies = SessionCookies(Fernet.generate_key().decode(), IDLE, clock=Clock())
-    http = httpx.AsyncClient(transport=httpx.MockTransport(Keycloak()))
+    http = httpx.AsyncClient(transport=httpx.MockTransport(keycloak or Keycloak()))
     app = FastAPI()
     web.install(app)
     app.state.web = WebState(cookies, WebClient(ISSUER, "qlcb-gateway", http), http, security_headers(ISSUER))

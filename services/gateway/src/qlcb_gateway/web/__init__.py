@@ -63,5 +63,6 @@ def install(app: FastAPI) -> None:
     app.include_router(quotas.router)
     app.add_api_route("/", pages.root, include_in_schema=False)
     app.mount(PATH + "/static", StaticFiles(directory=STATIC), name="web-static")
+    app.add_middleware(pages.SessionStanding)  # inside SecurityHeaders: a login it sends gets the headers
     app.add_middleware(SecurityHeaders)
     pages.install_error_pages(app)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -22,6 +22,7 @@ import httpx
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qlcb.personnel.v1 import record_pb2, search_pb2
 from qlcb_common.auth import AuthError, Principal, TokenVerifier
@@ -204,13 +205,13 @@ async def signed_in(request: Request) -> Visit:
     else:
         # The token stays valid for minutes after its account is disabled or its sessions ended;
         # Keycloak is asked on every page so that the session ends at its next request. A refresh
-        # (below) is itself refused then.
-        try:
-            stands = await web.client.session_stands(session.access_token)
-        except httpx.HTTPError as exc:
-            raise KeycloakDown from exc
-        if not stands:
-            raise LoginRequired
+        # (below) is itself refused then. A page that only reads asks it beside its own reads, and
+        # its first byte waits for the answer (SessionStanding); anything else waits for it first.
+        check = asyncio.ensure_future(web.client.session_stands(session.access_token))
+        if request.method in ("GET", "HEAD"):
+            setattr(request.state, STANDING, check)
+        else:
+            await session_verdict(check)
         return Visit(principal, session, renewed=False)
     try:
         tokens = await web.client.refresh(session.refresh_token, session.id_token)
@@ -305,6 +306,69 @@ def login_redirect(request: Request) -> Response:
     response = RedirectResponse(str(target), status_code=303)
     web_state(request).cookies.clear(response, secure=secure(request))
     return response
+
+
+STANDING = "session_standing"
+"""Where `signed_in` leaves a page's pending session check, in the request's state."""
+
+
+async def session_verdict(check: Awaitable[bool]) -> None:
+    """Keycloak's answer on whether the session stands: LoginRequired when it does not,
+    KeycloakDown when Keycloak did not answer."""
+    try:
+        stands = await check
+    except httpx.HTTPError as exc:
+        raise KeycloakDown from exc
+    if not stands:
+        raise LoginRequired
+
+
+class SessionStanding:
+    """Holds a page's response, before its first byte, until Keycloak has said whether the session
+    stands (asked by `signed_in` beside the page's reads): the login instead when it does not, the
+    503 page when Keycloak did not answer. A page of a disabled account shows nothing, as when the
+    check came first, and the check adds no wait of its own to a page."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(PATH + "/"):
+            await self.app(scope, receive, send)
+            return
+        replaced = False
+
+        async def once_standing(message: Message) -> None:
+            nonlocal replaced
+            if message["type"] == "http.response.start":
+                refusal = await _refusal(scope)
+                if refusal is not None:
+                    replaced = True
+                    await refusal(scope, receive, send)
+                    return
+            if not replaced:
+                await send(message)
+
+        try:
+            await self.app(scope, receive, once_standing)
+        finally:
+            left = scope.get("state", {}).pop(STANDING, None)
+            if left is not None:
+                left.cancel()  # the page failed before answering: nothing waits for Keycloak's answer
+
+
+async def _refusal(scope: Scope) -> Response | None:
+    check = scope.get("state", {}).pop(STANDING, None)
+    if check is None:
+        return None
+    request = Request(scope)
+    try:
+        await session_verdict(check)
+    except LoginRequired:
+        return login_redirect(request)
+    except KeycloakDown:
+        return error_page(request, 503)
+    return None
 
 
 def install_error_pages(app: FastAPI) -> None:
