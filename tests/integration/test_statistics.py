@@ -602,15 +602,22 @@ async def test_bm02_and_bm04_count_the_communes_people_alone_and_bm01_and_bm03_e
         expected |= {(minh_phu, "headcount"): 1, (minh_phu, "women"): 1, (minh_phu, "party"): 1}
         expected |= {(minh_phu, "edu_thpt"): 1, (ba_dinh, "headcount"): 2, (ba_dinh, "edu_thcs"): 1}
         expected |= {(ba_dinh, "edu_th"): 1}
-        bm02 = await eventually(
-            lambda: _form(api, "BM02", top),
-            lambda f: {k: v for k, v in counted(f).items() if k[1] in {c for _, c in expected}} == expected,
+
+        async def forms() -> tuple[dict[str, Any], dict[str, Any]]:
+            return await _form(api, "BM02", top), await _form(api, "BM01", top)
+
+        # The office's person comes after the communes' people: both forms are waited for.
+        bm02, bm01 = await eventually(
+            forms,
+            lambda f: (
+                {k: v for k, v in counted(f[0]).items() if k[1] in {c for _, c in expected}} == expected
+                and _cells(f[1]).get(("total", "headcount")) == 1
+            ),
             timeout=60,
-            what="the communes' three people in BM02",
+            what="the communes' three people in BM02 and the office's one in BM01",
         )
         # Rows: the total and each commune; neither the office (no commune below it) nor the unit itself.
         assert [r["key"] for r in bm02["rows"]] == ["total", minh_phu, ba_dinh]
-        bm01 = await _form(api, "BM01", top)
         assert [r["key"] for r in bm01["rows"]] == ["total", office, "own"], "no commune in BM01"
         assert _cells(bm01)["total", "headcount"] == 1, "only the office's person"
         assert await _people(api, top, "total", "headcount") == (["Ngô Văn Đội"], 1)

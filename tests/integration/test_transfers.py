@@ -12,7 +12,7 @@ import httpx
 
 from qlcb_devstack.accounts import Account, ensure_user, password_token
 from tests.personal_accounts import issue_personal_account
-from tests.support import System, eventually, person_body, unique_code
+from tests.support import System, caught_up, eventually, person_body, unique_code
 
 NOI_BAI, HCM = "/TCHQ/HQHN/HQHN-NB", "/TCHQ/HQHCM"
 
@@ -94,9 +94,10 @@ async def test_an_accepted_transfer_moves_the_account_the_purpose_accounts_and_t
                 (await hcm.get(f"/v1/units/{system.unit_ids['HQHCM']}/headcount")).json()["headcount"]
             )
 
-        noi_bai_before, hcm_before = await eventually(
-            headcounts, lambda counts: counts[0] > 0, timeout=30, what="the person in Nội Bài's headcount"
-        )
+        # The baseline counts the new person: reports has applied every event personnel committed so far.
+        await caught_up(system, "reports-personnel")
+        noi_bai_before, hcm_before = await headcounts()
+        assert noi_bai_before > 0, "the person in Nội Bài's headcount"
 
         nowhere = await hanoi.post("/v1/transfers", json=transfer_body | {"person_id": person["id"], "to_unit_id": "x"})
         assert nowhere.status_code == 422
@@ -241,14 +242,22 @@ async def test_an_officer_transferred_leaves_its_sections_behind(system: System)
         held: list[str] = (user.get("attributes") or {}).get("qlcb_sections", [])
         return held
 
-    await eventually(sections, lambda held: held == [], timeout=30, what="the sections taken away")
     async with _client(system.services.identity_url, system.token("quantri")) as sysadmin:
-        log = (await sysadmin.get("/v1/audit", params={"target": username, "action": "account.sections"})).json()
-    newest = log[0]
-    assert (newest["before"], newest["after"]) == (
+
+        async def newest() -> dict[str, Any]:
+            found = await sysadmin.get("/v1/audit", params={"target": username, "action": "account.sections"})
+            log: list[dict[str, Any]] = found.json()
+            return log[0]
+
+        # Identity changes Keycloak, then commits its audit entry: the entry is what is waited for.
+        entry = await eventually(
+            newest, lambda e: "event" in e["after"], timeout=30, what="the sections taken away, audited"
+        )
+    assert (entry["before"], entry["after"]) == (
         {"sections": ["salary"]},
         {"sections": [], "event": "qlcb.personnel.person.transferred"},
     )
+    assert await sections() == []
 
 
 async def test_a_local_admin_sent_up_a_level_does_not_become_admin_of_its_new_unit(system: System) -> None:
@@ -281,10 +290,17 @@ async def test_a_local_admin_sent_up_a_level_does_not_become_admin_of_its_new_un
             roles = await asyncio.to_thread(keycloak.get_realm_roles_of_user, user_id)
             return {r["name"] for r in roles}
 
-        held = await eventually(tiers, lambda t: "local-admin" not in t, timeout=30, what="the unit tier dropped")
+        async def audited() -> list[dict[str, Any]]:
+            found = await sysadmin.get("/v1/audit", params={"target": username, "action": "account.tiers"})
+            log: list[dict[str, Any]] = found.json()
+            return log
+
+        # Identity changes Keycloak, then commits its audit entry: the entry is what is waited for.
+        log = await eventually(audited, lambda entries: len(entries) > 0, timeout=30, what="the unit tier dropped")
+        held = await tiers()
+        assert "local-admin" not in held
         assert "self" in held, "its own-record tier stays"
         assert _group_paths(system, username) == ["/TCHQ/HQHN"]
-        log = (await sysadmin.get("/v1/audit", params={"target": username, "action": "account.tiers"})).json()
     assert log[0]["before"] == {"tiers": ["local-admin"]}
 
 

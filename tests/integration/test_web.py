@@ -202,6 +202,10 @@ async def test_a_local_admin_finds_a_person_without_diacritics_reads_the_record_
         await expect(staff).to_contain_text("Trần Văn Bình")
         await expect(staff).to_contain_text("23/11/1979")
         await assert_accessible(page, shot="02-danh-sach-can-bo")
+        await page.get_by_role("link", name="Đến tuổi nghỉ hưu").click()
+        await expect(page.locator("h1")).to_have_text(f"Đến tuổi nghỉ hưu — {team['name']}", timeout=WAIT_MS)
+        await assert_accessible(page)
+        await page.go_back()
         await staff.get_by_role("link", name="Ngày sinh").click()
         await expect(page.locator("th[aria-sort=ascending]")).to_have_text("Ngày sinh", timeout=WAIT_MS)
         exported = await page.request.get(await page.get_by_role("link", name="CSV").get_attribute("href") or "")
@@ -537,8 +541,10 @@ async def test_a_local_admin_records_a_decision_for_two_of_a_units_people_then_c
         await _log_in(page, system, "qthanoi")
         await page.get_by_role("link", name="Quyết định về cán bộ của đơn vị").click()
         await page.get_by_role("link", name="Ghi quyết định mới").click()
+        await assert_accessible(page)
         await page.get_by_label("Loại quyết định").select_option(label="Quyết định khen thưởng")
         await page.get_by_role("button", name="Tiếp tục").click()
+        await assert_accessible(page)
         await page.get_by_label("Số quyết định").fill(number)
         await page.get_by_role("button", name="Ghi quyết định").click()
         await expect(page.locator("#f-decision_date-error")).to_have_text("Bắt buộc nhập", timeout=WAIT_MS)
@@ -593,6 +599,9 @@ async def test_a_local_admin_records_a_decision_for_two_of_a_units_people_then_c
         await expect(page.locator("#decision-state")).to_contain_text("Đã hủy", timeout=WAIT_MS)
         await expect(page.locator("#decision-state")).to_contain_text("theo quyết định 99/QĐ-HQHN")
         await expect(page.get_by_role("button", name="Hủy quyết định")).to_have_count(0)
+        await assert_accessible(page)
+        await page.goto(f"{gateway}/web/persons/{people[0]['id']}/decisions")
+        await expect(page.locator("h1")).to_contain_text("Trịnh Văn Khen", timeout=WAIT_MS)
         await assert_accessible(page)
 
     async with api_client(gateway, system.token(ADMIN)) as api:
@@ -922,6 +931,10 @@ async def test_a_unit_head_consents_to_an_account_request_and_the_admin_who_file
         await plain.goto(f"{gateway}/web/account-requests")
         await _log_in(plain, system, "canbo.noibai")
         await expect(plain.locator("h1")).to_have_text("Không có quyền", timeout=WAIT_MS)
+        await assert_accessible(plain)
+        await plain.goto(f"{gateway}/web/")
+        await expect(plain.locator("#me-tier")).to_be_visible(timeout=WAIT_MS)
+        await assert_accessible(plain)
 
 
 async def test_the_sector_hr_grants_a_delegation_the_unit_sees_and_revokes_it(
@@ -933,6 +946,8 @@ async def test_the_sector_hr_grants_a_delegation_the_unit_sees_and_revokes_it(
         page = await (await browser.new_context(bypass_csp=True)).new_page()
         await page.goto(f"{gateway}/web/")
         await _log_in(page, system, "vutccb")
+        await expect(page.locator("#me-tier")).to_be_visible(timeout=WAIT_MS)
+        await assert_accessible(page)
         await page.get_by_role("navigation", name="Chính").get_by_role("link", name="Ủy quyền").click()
         await expect(page.locator("h1")).to_have_text("Ủy quyền", timeout=WAIT_MS)
         grant = page.locator("#grant")
@@ -1138,6 +1153,7 @@ async def test_an_agencys_officers_log_in_through_their_agency_with_the_tier_the
         await stranger.get_by_role("link", name="Bộ Nội vụ").click()
         await _log_in_at_agency(stranger, issuer, "khach.bnv")
         await expect(stranger.locator("#me-tier")).to_have_text("Không có vai trò nào", timeout=WAIT_MS)
+        await assert_accessible(stranger)
         await stranger.goto(f"{gateway}/web/units")
         await expect(stranger.locator("h1")).to_have_text("Không có quyền", timeout=WAIT_MS)
 
@@ -1162,6 +1178,8 @@ async def test_an_officer_reports_a_stolen_password_and_the_admin_grants_section
         own = await (await browser.new_context(bypass_csp=True)).new_page()
         await own.goto(f"{gateway}/web/")
         await _log_in(own, system, username, AGENCY_PASSWORD)
+        await expect(own.locator("#me-tier")).to_be_visible(timeout=WAIT_MS)
+        await assert_accessible(own)
         await own.get_by_role("link", name="Hà Văn Lộ").click()
         await expect(own.locator("h1")).to_have_text(f"Tài khoản {username} (của bạn)", timeout=WAIT_MS)
         await expect(own.locator("#grant-sections")).to_have_count(0)
@@ -1301,12 +1319,15 @@ async def test_the_sector_hr_issues_a_regime_with_a_table_through_the_form_then_
     gateway = system.gateway_url
     async with api_client(gateway, system.token(ADMIN)) as api:
         issuer = await _unit(api, system.unit_ids["HQHN"], "Phòng ban hành chế độ báo cáo web")
+        await wait_for_headcount(api, issuer["id"], 0)  # reports knows the unit from personnel's event
     code = unique_code("WEBF-")
     async with chromium() as browser:
         page = await (await browser.new_context(bypass_csp=True)).new_page()
         await page.goto(f"{gateway}/web/reports")
         await _log_in(page, system, "vutccb")
         await page.get_by_role("link", name="Ban hành chế độ báo cáo").click()
+        await expect(page.locator("h1")).to_have_text("Ban hành chế độ báo cáo", timeout=WAIT_MS)
+        await assert_accessible(page)
         await page.get_by_label("Mã chế độ báo cáo").fill(code)
         await page.get_by_label("Tên chế độ báo cáo").fill("Báo cáo chuyên đề về kiểm tra sau thông quan")
         await page.locator("#f-kind").select_option("thematic")
@@ -1342,6 +1363,7 @@ async def test_the_sector_hr_issues_a_regime_with_a_table_through_the_form_then_
         await page.get_by_role("link", name="Phiên bản mẫu mới").click()
         rows = page.locator("#indicator-rows")
         await expect(rows.get_by_label("Dòng 3, Cột của bảng (mã)", exact=True)).to_have_value("danh_sach")
+        await assert_accessible(page)
         await rows.get_by_label("Dòng 2, Kiểu", exact=True).select_option("number")
         await page.get_by_role("button", name="Lưu phiên bản mới").click()
         await expect(page.locator("#faults")).to_contain_text("Dòng 3, Cột của bảng (mã)", timeout=WAIT_MS)
