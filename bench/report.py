@@ -672,9 +672,9 @@ def web_pages_report(result: web_pages.Result) -> str:
             "people) beside the REST search the page makes (`GET /v1/persons?unit_id=…&page_size=100`), and a "
             "person's record "
             "page (`/web/persons/{id}`) beside the whole record it reads (`GET /v1/persons/{id}/record`), each page "
-            "with the session's cookie (Keycloak asked whether the session stands, then the backends, then the "
-            "template rendered), each REST call with the same account's token. Time to first byte of the body, "
-            f"as the client saw it. Pages averaged {result.staff_kilobytes:.0f} KB (staff list) and "
+            "with the session's cookie (Keycloak asked whether the session stands beside the backends' reads, "
+            "then the template rendered), each REST call with the same account's token. Time to first byte of "
+            f"the body, as the client saw it. Pages averaged {result.staff_kilobytes:.0f} KB (staff list) and "
             f"{result.record_kilobytes:.0f} KB (record); every staff page listed people of its unit and every "
             "record page named its person. The machine's load average (1 minute) was "
             f"{result.load_average[0]:.1f} when the pages began and {result.load_average[1]:.1f} when they ended.",

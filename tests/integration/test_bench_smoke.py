@@ -411,10 +411,16 @@ def test_web_pages_are_timed_to_their_first_byte_beside_the_rest_calls_they_make
     assert paged.checked == {"staff pages": pages, "record pages": pages}
     _ratio(paged.staff_page.p95_ms, paged.staff_rest.p95_ms)
     _ratio(paged.record_page.p95_ms, paged.record_rest.p95_ms)
+    assert 0 < paged.session_check.p50_ms <= paged.session_check.p95_ms
     rows = _table(report.web_pages_report(paged).splitlines(), "page")
-    assert [row["page"] for row in rows] == ["staff list (100 people)", "record page"]
+    assert [row["page"] for row in rows] == [
+        "staff list (100 people)",
+        "record page",
+        "Keycloak's userinfo alone (each page's session check)",
+    ]
     for row in rows:
         assert len(_figures(row["page p50 / p95 ms"])) == 2
+    for row in rows[:2]:
         _shown(row["ratio, p95"])
 
 

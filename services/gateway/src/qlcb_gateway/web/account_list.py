@@ -30,6 +30,7 @@ from qlcb_gateway.web.pages import (
     signed_in,
 )
 from qlcb_gateway.web.session import PATH
+from qlcb_gateway.web.urls import page_url
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
 
@@ -61,7 +62,7 @@ async def accounts(
     visit = await signed_in(request)
     wanted = username.strip()
     if wanted and len(wanted) <= USERNAME_MAX:
-        return RedirectResponse(str(request.url_for("web_account", username=wanted)), status_code=303)
+        return RedirectResponse(str(page_url(request, "web_account", username=wanted)), status_code=303)
     errors = {"username": f"Dài quá {USERNAME_MAX} ký tự"} if wanted else {}
     below = subtree == "1"
     context: dict[str, Any] = {"errors": errors, "units": [], "chosen": None, "query": q.strip(), "subtree": below}

@@ -30,6 +30,7 @@ from qlcb_gateway.web.pages import (
     signed_in,
 )
 from qlcb_gateway.web.session import PATH
+from qlcb_gateway.web.urls import page_url
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
 
@@ -170,5 +171,5 @@ async def account_request_step(request: Request, request_id: str, step: str) -> 
             else:
                 faults.append(reason)
         return await _page(request, visit, faults=faults, rejecting=rejecting, status_code=answer.status_code)
-    target = request.url_for("web_account_requests").include_query_params(done=step)
+    target = page_url(request, "web_account_requests").include_query_params(done=step)
     return RedirectResponse(f"{target}#request-{request_id}", status_code=303)

@@ -31,6 +31,7 @@ from qlcb_gateway.web.pages import (
     signed_in,
 )
 from qlcb_gateway.web.session import PATH
+from qlcb_gateway.web.urls import page_url
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
 
@@ -115,7 +116,7 @@ async def account(request: Request, username: str, done: str = "", sent_to: str 
 
 
 def _back(request: Request, username: str, **done: str) -> Response:
-    target = request.url_for("web_account", username=username)
+    target = page_url(request, "web_account", username=username)
     return RedirectResponse(f"{target}?{urlencode(done)}", status_code=303)
 
 

@@ -32,6 +32,7 @@ from qlcb_gateway.schemas import BackupSetCreate, BackupSetPublic, RestoreCreate
 from qlcb_gateway.web.entry_form import FormField, checked, refused
 from qlcb_gateway.web.pages import Visit, backends_of, error_page, posted_form, render, signed_in
 from qlcb_gateway.web.session import PATH
+from qlcb_gateway.web.urls import page_url
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
 
@@ -121,7 +122,7 @@ async def backups(request: Request) -> Response:
 
 
 def _back(request: Request, anchor: str) -> Response:
-    return RedirectResponse(str(request.url_for("web_backups")) + anchor, status_code=303)
+    return RedirectResponse(str(page_url(request, "web_backups")) + anchor, status_code=303)
 
 
 async def _refusal(

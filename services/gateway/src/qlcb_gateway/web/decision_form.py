@@ -43,6 +43,7 @@ from qlcb_gateway.web.pages import (
     unit_in_reach,
 )
 from qlcb_gateway.web.session import PATH
+from qlcb_gateway.web.urls import page_url
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
 
@@ -371,7 +372,7 @@ async def add(request: Request) -> Response:
         if exc.code() not in refusals:
             raise
         return page([_said(exc.details() or "", people.ticked, names)], refusals[exc.code()], rows)
-    return RedirectResponse(str(request.url_for("web_decision", decision_id=created.decision.id)), status_code=303)
+    return RedirectResponse(str(page_url(request, "web_decision", decision_id=created.decision.id)), status_code=303)
 
 
 def _items(

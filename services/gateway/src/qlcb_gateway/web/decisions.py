@@ -45,6 +45,7 @@ from qlcb_gateway.web.pages import (
     unit_in_reach,
 )
 from qlcb_gateway.web.session import PATH
+from qlcb_gateway.web.urls import page_url
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
 
@@ -257,5 +258,5 @@ async def cancel(request: Request, decision_id: str) -> Response:
                 now = await _decision(request, visit, decision_id)
                 return await _page(request, visit, now, fields, [exc.details() or ""], 409)
             raise
-        return RedirectResponse(str(request.url_for("web_decision", decision_id=decision_id)), status_code=303)
+        return RedirectResponse(str(page_url(request, "web_decision", decision_id=decision_id)), status_code=303)
     return await _page(request, visit, await _decision(request, visit, decision_id), fields, [], 422)

@@ -30,6 +30,7 @@ from qlcb_gateway.web.pages import (
     signed_in,
 )
 from qlcb_gateway.web.session import PATH
+from qlcb_gateway.web.urls import page_url
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
 
@@ -200,7 +201,7 @@ async def grant(request: Request) -> Response:
     if answer.status_code >= 400:
         faults = _refused(form, answer.json().get("detail"))
         return await _page(request, visit, form=form, faults=faults, status_code=answer.status_code)
-    target = request.url_for("web_delegations").include_query_params(done="granted")
+    target = page_url(request, "web_delegations").include_query_params(done="granted")
     return RedirectResponse(f"{target}#delegation-{answer.json()['id']}", status_code=303)
 
 
@@ -218,5 +219,5 @@ async def revoke(request: Request, delegation_id: str) -> Response:
     if answer.status_code >= 400:
         faults = _refused(_blank(), answer.json().get("detail"))
         return await _page(request, visit, faults=faults, status_code=answer.status_code)
-    target = request.url_for("web_delegations").include_query_params(done="revoked")
+    target = page_url(request, "web_delegations").include_query_params(done="revoked")
     return RedirectResponse(str(target), status_code=303)

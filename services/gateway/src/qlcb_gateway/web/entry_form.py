@@ -36,6 +36,7 @@ from qlcb_gateway.web.pages import (
     unit_in_reach,
 )
 from qlcb_gateway.web.session import PATH
+from qlcb_gateway.web.urls import page_url
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
 
@@ -396,5 +397,5 @@ async def _submitted(request: Request, person_id: str, section_name: str, entry_
         if exc.code() is grpc.StatusCode.ABORTED:
             return again([exc.details() or "", "Hãy mở lại mục này để xem bản hiện tại rồi đính chính."], 409)
         raise
-    target = str(request.url_for("web_person", person_id=person_id)) + f"#section-{section.name}"
+    target = str(page_url(request, "web_person", person_id=person_id)) + f"#section-{section.name}"
     return RedirectResponse(target, status_code=303)

@@ -41,6 +41,7 @@ from qlcb_gateway.schemas import PersonPublic, PersonStatus, QuotaLinePublic, Un
 from qlcb_gateway.web.keycloak import KeycloakRefused
 from qlcb_gateway.web.session import PATH, PendingLogin, SessionExpired, SessionRefused, WebSession, new_csrf_token
 from qlcb_gateway.web.state import WebState
+from qlcb_gateway.web.urls import page_url, template_url
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -126,6 +127,7 @@ def vn_number(value: object) -> str:
 templates.env.filters["vn_date"] = vn_date
 templates.env.filters["vn_number"] = vn_number
 templates.env.filters["vn_moment"] = vn_moment
+templates.env.globals["url_for"] = template_url
 
 
 class LoginRequired(Exception):
@@ -302,7 +304,7 @@ def error_page(request: Request, status_code: int, title: str = "", message: str
 
 def login_redirect(request: Request) -> Response:
     asked = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    target = request.url_for("web_login").include_query_params(next=asked if request.method == "GET" else PATH + "/")
+    target = page_url(request, "web_login").include_query_params(next=asked if request.method == "GET" else PATH + "/")
     response = RedirectResponse(str(target), status_code=303)
     web_state(request).cookies.clear(response, secure=secure(request))
     return response
@@ -446,7 +448,7 @@ async def login(request: Request, next: str | None = None) -> Response:
     web = web_state(request)
     pending = PendingLogin.begin(safe_next(next))
     target = web.client.authorization_url(
-        redirect_uri=str(request.url_for("web_callback")), state=pending.state, verifier=pending.verifier
+        redirect_uri=str(page_url(request, "web_callback")), state=pending.state, verifier=pending.verifier
     )
     response = RedirectResponse(target, status_code=303)
     web.cookies.write_login(response, pending, secure=secure(request))
@@ -464,7 +466,7 @@ async def callback(request: Request, code: str = "", state: str = "", error: str
         return error_page(request, 400, "Đăng nhập không thành công", f"Keycloak không cho đăng nhập. {again}")
     try:
         tokens = await web.client.exchange(
-            code=code, verifier=pending.verifier, redirect_uri=str(request.url_for("web_callback"))
+            code=code, verifier=pending.verifier, redirect_uri=str(page_url(request, "web_callback"))
         )
     except KeycloakRefused:
         return error_page(request, 400, "Đăng nhập không thành công", f"Mã đăng nhập không còn dùng được. {again}")
@@ -490,7 +492,7 @@ async def logout(request: Request) -> Response:
     except (SessionRefused, SessionExpired):
         session = None
     if session is None:
-        response = RedirectResponse(str(request.url_for("web_logged_out")), status_code=303)
+        response = RedirectResponse(str(page_url(request, "web_logged_out")), status_code=303)
         web.cookies.clear(response, secure=secure(request))
         return response
     form = parse_qs((await request.body()).decode(errors="replace"))
@@ -498,7 +500,7 @@ async def logout(request: Request) -> Response:
     if not hmac.compare_digest(sent.encode(), session.csrf_token.encode()):
         return error_page(request, 403, "Yêu cầu bị từ chối", STALE_FORM)
     target = web.client.end_session_url(
-        id_token=session.id_token, post_logout_redirect_uri=str(request.url_for("web_logged_out"))
+        id_token=session.id_token, post_logout_redirect_uri=str(page_url(request, "web_logged_out"))
     )
     response = RedirectResponse(target, status_code=303)
     web.cookies.clear(response, secure=secure(request))
@@ -594,7 +596,7 @@ async def unit_staff(
         return f"{request.url.path}?{urlencode(kept | {'sort': by})}"
 
     def export_link(extension: str) -> str:
-        target = request.url_for("web_staff_export", unit_id=unit_id, extension=extension)
+        target = page_url(request, "web_staff_export", unit_id=unit_id, extension=extension)
         return f"{target}?{urlencode(kept | {'sort': order})}"
 
     return render(

@@ -28,6 +28,7 @@ from qlcb_gateway.web.pages import (
     signed_in,
 )
 from qlcb_gateway.web.session import PATH
+from qlcb_gateway.web.urls import page_url
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
 
@@ -184,7 +185,7 @@ async def _step(request: Request, account_id: str, step: str) -> Response:
         done = {"done": "handed", "sent_to": answer.json().get("delivered_to", "")}
     else:
         done = {"done": "released"}
-    target = request.url_for("web_purpose_account", account_id=account_id)
+    target = page_url(request, "web_purpose_account", account_id=account_id)
     return RedirectResponse(f"{target}?{urlencode(done)}", status_code=303)
 
 

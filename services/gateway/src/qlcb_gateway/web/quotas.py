@@ -33,6 +33,7 @@ from qlcb_gateway.web.pages import (
     unit_in_reach,
 )
 from qlcb_gateway.web.session import PATH
+from qlcb_gateway.web.urls import page_url
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
 
@@ -157,5 +158,5 @@ async def give(request: Request, unit_id: str, year: str = "") -> Response:
             raise
         faults = [exc.details() or ""]
         return await _page(request, visit, unit_id, asked_year, fields, faults, status_code=refusals[exc.code()])
-    target = request.url_for("web_unit_quota", unit_id=unit_id).include_query_params(year=asked_year, done=1)
+    target = page_url(request, "web_unit_quota", unit_id=unit_id).include_query_params(year=asked_year, done=1)
     return RedirectResponse(str(target), status_code=303)

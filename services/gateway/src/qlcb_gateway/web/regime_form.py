@@ -48,6 +48,7 @@ from qlcb_gateway.web.pages import (
 )
 from qlcb_gateway.web.reports import FREQUENCY_LABELS, KIND_LABELS
 from qlcb_gateway.web.session import PATH
+from qlcb_gateway.web.urls import page_url
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
 Body = TypeVar("Body", bound=TemplateCreate)
@@ -417,7 +418,7 @@ async def issue(request: Request) -> Response:
 
     async def issued(body: RegimeCreate) -> URL:
         made = await create_regime(body, visit.principal, backends_of(request))
-        return request.url_for("web_regime", regime_id=made.id).include_query_params(saved="issued")
+        return page_url(request, "web_regime", regime_id=made.id).include_query_params(saved="issued")
 
     return await _submitted(request, visit, form, sent, RegimeCreate, issued, regime=None)
 
@@ -519,6 +520,6 @@ async def add_version(request: Request, regime_id: str) -> Response:
     async def added(body: TemplateCreate) -> URL:
         changed = await add_template_version(regime_id, body, visit.principal, backends_of(request))
         version = changed.templates[-1].version
-        return request.url_for("web_regime", regime_id=regime_id).include_query_params(saved=f"version-{version}")
+        return page_url(request, "web_regime", regime_id=regime_id).include_query_params(saved=f"version-{version}")
 
     return await _submitted(request, visit, form, sent, TemplateCreate, added, regime=found)

@@ -24,6 +24,7 @@ from qlcb_gateway.web.entry_form import FormField, checked, refusal_faults, refu
 from qlcb_gateway.web.pages import Visit, backends_of, error_page, posted_form, render, signed_in
 from qlcb_gateway.web.reports import regime_kind
 from qlcb_gateway.web.session import PATH
+from qlcb_gateway.web.urls import page_url
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
 
@@ -134,7 +135,7 @@ async def open_one(request: Request, regime_id: str) -> Response:
             raise
         faults = refusal_faults(fields, exc)
         return await _page(request, visit, regime_id, fields=fields, faults=faults, status_code=422)
-    target = request.url_for("web_regime", regime_id=regime_id).include_query_params(
+    target = page_url(request, "web_regime", regime_id=regime_id).include_query_params(
         opened=done.period.id, assigned=done.assignments
     )
     return RedirectResponse(str(target), status_code=303)

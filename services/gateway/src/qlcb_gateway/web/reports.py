@@ -64,6 +64,7 @@ from qlcb_gateway.web.report_units import SubAssignForm, lock_exception_fields, 
 from qlcb_gateway.web.report_values import ValuesForm, placed, read_values, values_form
 from qlcb_gateway.web.session import PATH
 from qlcb_gateway.web.statistics import GEOMETRY, Bar, bars_of
+from qlcb_gateway.web.urls import page_url
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
 
@@ -369,7 +370,7 @@ async def save(request: Request, assignment_id: str) -> Response:
                 faults = [exc.details() or ""]
         now = await _detail(request, visit, assignment_id)
         return await _page(request, visit, now, form=form, faults=faults, status_code=status_code)
-    target = request.url_for("web_report", assignment_id=assignment_id)
+    target = page_url(request, "web_report", assignment_id=assignment_id)
     done = {"sent": "1"} if sent.get("then") == "submit" else {"saved": "1"}
     return RedirectResponse(str(target.include_query_params(**done)), status_code=303)
 
@@ -402,7 +403,7 @@ async def hand_down(request: Request, assignment_id: str) -> Response:
             raise
         faults = refusal_faults([handing.deadline], exc)
         return await _page(request, visit, detail, handing=handing, faults=faults, status_code=status_code)
-    target = request.url_for("web_report", assignment_id=assignment_id).include_query_params(handed="1")
+    target = page_url(request, "web_report", assignment_id=assignment_id).include_query_params(handed="1")
     return RedirectResponse(f"{target}#children", status_code=303)
 
 
@@ -421,7 +422,7 @@ async def consolidated(request: Request, assignment_id: str) -> Response:
             raise
         detail = await _detail(request, visit, assignment_id)
         return await _page(request, visit, detail, faults=[exc.details() or ""], status_code=status_code)
-    target = request.url_for("web_report", assignment_id=assignment_id).include_query_params(consolidated="1")
+    target = page_url(request, "web_report", assignment_id=assignment_id).include_query_params(consolidated="1")
     return RedirectResponse(str(target), status_code=303)
 
 
@@ -451,7 +452,7 @@ async def unlocked(request: Request, assignment_id: str) -> Response:
         faults = refusal_faults(fields, exc)
         detail = await _detail(request, visit, assignment_id)
         return await _page(request, visit, detail, unlocking=fields, faults=faults, status_code=status_code)
-    target = request.url_for("web_report", assignment_id=assignment_id).include_query_params(unlocked="1")
+    target = page_url(request, "web_report", assignment_id=assignment_id).include_query_params(unlocked="1")
     return RedirectResponse(str(target), status_code=303)
 
 
@@ -488,4 +489,4 @@ async def step(request: Request, assignment_id: str, step: str) -> Response:
             raise
         detail = await _detail(request, visit, assignment_id)
         return await _page(request, visit, detail, faults=[exc.details() or ""], status_code=status_code)
-    return RedirectResponse(str(request.url_for("web_report", assignment_id=assignment_id)), status_code=303)
+    return RedirectResponse(str(page_url(request, "web_report", assignment_id=assignment_id)), status_code=303)

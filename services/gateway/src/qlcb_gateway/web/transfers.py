@@ -47,6 +47,7 @@ from qlcb_gateway.web.pages import (
     signed_in,
 )
 from qlcb_gateway.web.session import PATH
+from qlcb_gateway.web.urls import page_url
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
 
@@ -158,7 +159,7 @@ async def act(request: Request, unit_id: str, transfer_id: str, action: str) -> 
         if exc.code() in (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.INVALID_ARGUMENT):
             return await _page(request, visit, unit_id, subtree, [exc.details() or ""], status_code=409)
         raise
-    target = request.url_for("web_transfers", unit_id=unit_id)
+    target = page_url(request, "web_transfers", unit_id=unit_id)
     return RedirectResponse(str(target.include_query_params(subtree="1") if subtree else target), status_code=303)
 
 
@@ -292,5 +293,5 @@ async def send(request: Request, person_id: str) -> Response:
         if exc.code() is grpc.StatusCode.FAILED_PRECONDITION:
             return again([exc.details() or ""], 409)
         raise
-    target = str(request.url_for("web_transfers", unit_id=unit.id)) + f"#outgoing-{transfer.id}"
+    target = str(page_url(request, "web_transfers", unit_id=unit.id)) + f"#outgoing-{transfer.id}"
     return RedirectResponse(target, status_code=303)

@@ -26,6 +26,7 @@ from qlcb_gateway.web.pages import (
 )
 from qlcb_gateway.web.purpose_accounts import refused_read
 from qlcb_gateway.web.session import PATH
+from qlcb_gateway.web.urls import page_url
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
 
@@ -132,9 +133,9 @@ async def _sent(request: Request, unit_id: str, what: str) -> Response:
         )
     if what == "issue":
         account_id = answer.json()["account"]["id"]
-        target = request.url_for("web_purpose_account", account_id=account_id).include_query_params(done="issued")
+        target = page_url(request, "web_purpose_account", account_id=account_id).include_query_params(done="issued")
     else:
-        target = request.url_for("web_unit_accounts", unit_id=unit_id).include_query_params(done="quota")
+        target = page_url(request, "web_unit_accounts", unit_id=unit_id).include_query_params(done="quota")
     return RedirectResponse(str(target), status_code=303)
 
 
