@@ -1381,3 +1381,32 @@ async def test_the_sector_hr_issues_a_regime_with_a_table_through_the_form_then_
         await expect(page.locator("#template")).to_contain_text(
             "Danh sách doanh nghiệp: Tên doanh nghiệp, Số tiền truy thu"
         )
+
+
+async def test_a_backend_stopped_is_a_page_saying_so_and_the_page_is_back_with_it(system: System) -> None:
+    gateway = system.gateway_url
+    async with chromium() as browser:
+        page = await (await browser.new_context(bypass_csp=True)).new_page()
+        await page.goto(f"{gateway}/web/reports")
+        await _log_in(page, system, "qthanoi")
+        await expect(page.locator("h1")).to_have_text("Báo cáo", timeout=WAIT_MS)
+        system.services.stop("reports")
+        try:
+            answered = await page.reload()
+            assert answered is not None
+            assert answered.status == 503
+            await expect(page.locator("h1")).to_have_text("Hệ thống tạm thời không phục vụ được")
+            await expect(page.locator("main")).not_to_contain_text("Traceback")
+            await expect(page.locator("main")).not_to_contain_text("StatusCode")
+            await assert_accessible(page)
+        finally:
+            system.services.start("reports")
+            await system.services.wait_ready("reports")
+
+        async def reloaded() -> int:
+            answered = await page.reload()
+            return answered.status if answered is not None else 0
+
+        # As a user would: the gateway reconnects within its channels' backoff (at most 2 s).
+        await eventually(reloaded, lambda status: status == 200, timeout=30, what="the reports page back")
+        await expect(page.locator("h1")).to_have_text("Báo cáo")

@@ -417,26 +417,51 @@ async def people(
     return PeoplePage([Listed(person, unit_id) for person, unit_id in rows], total)
 
 
+@dataclass(frozen=True)
+class _Listed:
+    """One person of a list form, as the query gives them: plain values, not ORM objects (a list
+    of the whole sector is tens of thousands of people, each with several facts)."""
+
+    person_id: str
+    full_name: str
+    date_of_birth: date
+    sex: str
+    unit_id: str
+    unit_name: str
+
+
+@dataclass(frozen=True)
+class _Held:
+    value: str
+    detail: str
+
+
 async def _listed(session: AsyncSession, generation: int, day: date, unit: UnitNode, form: Form) -> list[Row]:
     """A row per person in service on the day in the subtree, by unit (in the tree's order) then in
     staff-list order: what each column prints of them."""
     then = aliased(UnitNode, name="unit_then_node")
     units = select(UnitNode.unit_id).where(in_subtree(unit.path), *_counted_units(form)).scalar_subquery()
-    people = list(
-        await session.execute(
-            select(StatPerson, then)
-            .join(_UNIT_THEN, _UNIT_THEN.person_id == StatPerson.person_id)
-            .join(then, then.unit_id == _UNIT_THEN.value)
-            .where(*_in_service(generation, day, units))
-            .order_by(then.path, StatPerson.name_sort, StatPerson.person_id)
+    found = await session.execute(
+        select(
+            StatPerson.person_id,
+            StatPerson.full_name,
+            StatPerson.date_of_birth,
+            StatPerson.sex,
+            then.unit_id,
+            then.name,
         )
+        .join(_UNIT_THEN, _UNIT_THEN.person_id == StatPerson.person_id)
+        .join(then, then.unit_id == _UNIT_THEN.value)
+        .where(*_in_service(generation, day, units))
+        .order_by(then.path, StatPerson.name_sort, StatPerson.person_id)
     )
-    ids = [person.person_id for person, _ in people]
-    held: dict[str, dict[str, StatFact]] = defaultdict(dict)
+    people = [_Listed(*row) for row in found.tuples()]
+    ids = [person.person_id for person in people]
+    held: dict[str, dict[str, _Held]] = defaultdict(dict)
     since: dict[tuple[str, str], date] = {}
     for chunk in (ids[i : i + 1000] for i in range(0, len(ids), 1000)):
-        facts = await session.scalars(
-            select(StatFact)
+        facts = await session.execute(
+            select(StatFact.person_id, StatFact.fact, StatFact.value, StatFact.detail, StatFact.valid_from)
             .where(
                 StatFact.generation == generation,
                 StatFact.person_id.in_(chunk),
@@ -444,24 +469,26 @@ async def _listed(session: AsyncSession, generation: int, day: date, unit: UnitN
                 StatFact.valid_from <= day,
             )
             .order_by(StatFact.valid_from)
+            .add_columns(StatFact.valid_to >= day)
         )
-        for fact in facts:
-            if fact.fact == RANK:
-                since.setdefault((fact.person_id, fact.value), fact.valid_from)
-            if fact.valid_to >= day:
-                key = f"{ALLOWANCE}:{fact.value}" if fact.fact == ALLOWANCE else fact.fact
-                held[fact.person_id][key] = fact
-    rows = []
-    for person, node in people:
-        mine = held[person.person_id]
-        cells = tuple(_printed(c, person, node, mine, since) for c in form.columns)
-        rows.append(Row(person.person_id, person.full_name, node.unit_id, cells))
-    return rows
+        for person_id, fact, value, detail, valid_from, current in facts.tuples():
+            if fact == RANK:
+                since.setdefault((person_id, value), valid_from)
+            if current:
+                key = f"{ALLOWANCE}:{value}" if fact == ALLOWANCE else fact
+                held[person_id][key] = _Held(value, detail)
+    return [
+        Row(
+            person.person_id,
+            person.full_name,
+            person.unit_id,
+            tuple(_printed(c, person, held[person.person_id], since) for c in form.columns),
+        )
+        for person in people
+    ]
 
 
-def _printed(
-    column: Column, person: StatPerson, unit: UnitNode, held: dict[str, StatFact], since: dict[tuple[str, str], date]
-) -> str | None:
+def _printed(column: Column, person: _Listed, held: dict[str, _Held], since: dict[tuple[str, str], date]) -> str | None:
     source, _, part = column.source.partition(":")
     rank = held.get(RANK)
     if source == "name":
@@ -469,7 +496,7 @@ def _printed(
     if source == "born":
         return person.date_of_birth.isoformat() if column.sex in (None, person.sex) else None
     if source == "unit":
-        return unit.name
+        return person.unit_name
     if source == "post":
         post = held.get(POST)
         return str(json.loads(post.detail).get("post") or "") or None if post is not None else None
