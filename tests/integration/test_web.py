@@ -29,6 +29,10 @@ officer reports their password stolen from their own account page; Hà Nội's a
 grants it a record section and resets it: the new code goes to the holder's mail, the old sessions end.
 Hà Nội's admin hands part of a unit's report down to a team (a unit required first), is told there is
 nothing approved to consolidate yet, sends and approves the team's report, then consolidates its figure.
+The sector's HR issues a report regime with a table through its form (a column naming no table refused
+first; the form sent again issues nothing more) and adds a second template version. With reports
+stopped, its page says the system cannot serve it (no trace) and is back after the restart. A session
+the gateway no longer accepts goes through the login and back to the page asked, its query kept.
 Every page passes axe-core's WCAG 2.1 A/AA checks with no serious or critical violation (axe runs
 in the page, so the browser context bypasses the pages' CSP, which allows no script at all).
 
@@ -392,8 +396,9 @@ async def test_an_officer_sends_a_record_and_the_receiving_units_admin_accepts_i
     system: System, hanoi_and_hcm: dict[str, Any]
 ) -> None:
     """Hà Nội's personnel officer sends one person from the record page (a missing decision number
-    first, said by its field); Hà Nội's admin, logged in after, declines another transfer with its
-    reason and accepts the one sent, reached from the home page's count."""
+    first, said by its field), and another to a unit outside its tree, which it withdraws with its
+    reason; Hà Nội's admin, logged in after, declines another transfer with its reason and accepts the
+    one sent, reached from the home page's count."""
     gateway = system.gateway_url
     async with api_client(gateway, system.token(ADMIN)) as api:
         receiving = await _unit(api, system.unit_ids["HQHN"], "Đội tiếp nhận trang web")
@@ -443,6 +448,10 @@ async def test_an_officer_sends_a_record_and_the_receiving_units_admin_accepts_i
         await page.get_by_role("button", name="Gửi hồ sơ điều động").click()
         far_row = page.locator("#outgoing tbody tr", has_text="Đỗ Văn Đi Xa")
         await expect(far_row).to_contain_text("Chờ tiếp nhận", timeout=WAIT_MS)
+        # Sent to the wrong Cục: the sender withdraws it with its reason.
+        await far_row.get_by_label("Lý do thu hồi").fill("Gửi nhầm đơn vị nhận")
+        await far_row.get_by_role("button", name="Thu hồi").click()
+        await expect(far_row).to_contain_text("Đã thu hồi: Gửi nhầm đơn vị nhận", timeout=WAIT_MS)
 
     async with chromium() as browser:
         page = await (await browser.new_context(bypass_csp=True)).new_page()
@@ -497,8 +506,8 @@ async def test_an_officer_sends_a_record_and_the_receiving_units_admin_accepts_i
     async with api_client(gateway, system.token(ADMIN)) as api:
         far_incoming = (await api.get(f"/v1/units/{hanoi_and_hcm['far_team']['id']}/transfers")).json()
     assert [(t["person_id"], t["status"]) for t in far_incoming if t["decision"] == "80/QĐ-TCHQ"] == [
-        (leaving["id"], "sent")
-    ], "sent to the unit outside, waiting for it"
+        (leaving["id"], "withdrawn")
+    ], "sent to the unit outside, then withdrawn"
     assert [(t["decision"], t["effective_date"], t["status"]) for t in sent] == [
         ("78/QĐ-HQHN", "2026-12-01", "accepted")
     ]
@@ -1353,8 +1362,16 @@ async def test_the_sector_hr_issues_a_regime_with_a_table_through_the_form_then_
         await expect(rows.get_by_label("Dòng 1, Bắt buộc", exact=True)).to_be_checked()
         await assert_accessible(page)
         await rows.get_by_label("Dòng 3, Cột của bảng (mã)", exact=True).fill("danh_sach")
+        sent_form = await page.locator("#regime-form").evaluate("form => Array.from(new FormData(form).entries())")
         await page.get_by_role("button", name="Ban hành").click()
         await expect(page.locator("#saved")).to_have_text("Đã ban hành chế độ báo cáo.", timeout=WAIT_MS)
+        # The same form sent a second time (a second click, a resubmission) issues nothing more.
+        again = await page.request.post(f"{gateway}/web/reports/new", form=dict(sent_form), max_redirects=0)
+        assert again.status == 409
+        assert f"{code} đã có" in await again.text()
+        async with api_client(gateway, system.token("vutccb")) as api:
+            regimes = (await api.get("/v1/report-regimes")).json()
+        assert [r["code"] for r in regimes].count(code) == 1
         template = page.locator("#template")
         await expect(template).to_contain_text("Mẫu báo cáo, phiên bản 1")
         await expect(template).to_contain_text("Danh sách doanh nghiệp: Tên doanh nghiệp")
@@ -1410,3 +1427,54 @@ async def test_a_backend_stopped_is_a_page_saying_so_and_the_page_is_back_with_i
         # As a user would: the gateway reconnects within its channels' backoff (at most 2 s).
         await eventually(reloaded, lambda status: status == 200, timeout=30, what="the reports page back")
         await expect(page.locator("h1")).to_have_text("Báo cáo")
+
+
+async def test_a_session_the_gateway_no_longer_accepts_goes_through_the_login_and_back_to_the_page(
+    system: System,
+) -> None:
+    gateway = system.gateway_url
+    async with chromium() as browser:
+        context = await browser.new_context(bypass_csp=True)
+        page = await context.new_page()
+        await page.goto(f"{gateway}/web/")
+        await _log_in(page, system, "qthanoi")
+        await expect(page.locator("#me-tier")).to_be_visible(timeout=WAIT_MS)
+        # The session's cookies as an expired or tampered session leaves them: the gateway refuses them.
+        (first,) = [c for c in await context.cookies() if c["name"] == "qlcb_web0"]
+        changed = ("B" if first["value"][0] == "A" else "A") + first["value"][1:]
+        await context.add_cookies(
+            [{"name": first["name"], "value": changed, "domain": first["domain"], "path": first["path"]}]
+        )
+        await page.goto(f"{gateway}/web/units/{system.unit_ids['HQHN']}?q=nguyen")
+        # Keycloak's own session still stands, so its login answers at once and the page comes back.
+        await expect(page.locator("h1")).to_have_text("Cục Hải quan thành phố Hà Nội", timeout=WAIT_MS)
+        assert page.url.endswith("?q=nguyen"), page.url
+        await expect(page.locator("#q")).to_have_value("nguyen")
+
+
+async def test_an_officer_finds_a_person_with_the_keyboard_alone(system: System, hanoi_and_hcm: dict[str, Any]) -> None:
+    team = hanoi_and_hcm["team"]
+    gateway = system.gateway_url
+    async with chromium() as browser:
+        page = await (await browser.new_context(bypass_csp=True)).new_page()
+        await page.goto(f"{gateway}/web/units/{team['id']}")
+        await _log_in(page, system, "qthanoi")
+        await expect(page.locator("h1")).to_have_text(team["name"], timeout=WAIT_MS)
+        # The first Tab reaches the skip link, which leads past the navigation to the page's content.
+        await page.keyboard.press("Tab")
+        await expect(page.locator("a.skip")).to_be_focused()
+        await page.keyboard.press("Enter")
+        assert page.url.endswith("#main"), page.url
+        # The search box takes the query and Enter sends it; the person found is reached by Tab alone.
+        await page.locator("#q").focus()
+        await page.keyboard.type("dang thi hong")
+        await page.keyboard.press("Enter")
+        found = page.get_by_role("link", name="Đặng Thị Hồng Nhung")
+        await expect(found).to_be_visible(timeout=WAIT_MS)
+        for _ in range(60):
+            if await found.evaluate("link => link === document.activeElement"):
+                break
+            await page.keyboard.press("Tab")
+        await expect(found).to_be_focused()
+        await page.keyboard.press("Enter")
+        await expect(page.locator("h1")).to_contain_text("Đặng Thị Hồng Nhung", timeout=WAIT_MS)
