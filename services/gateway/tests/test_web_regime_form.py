@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import grpc
 import pytest
@@ -317,3 +317,17 @@ def test_once_the_session_has_ended_the_form_shows_nothing_and_its_post_issues_n
     assert sent.status_code == 303
     assert urlsplit(sent.headers["location"]).path == "/web/login"
     assert page.regimes.created == [], "a post waits for Keycloak's answer before anything is sent"
+
+
+def test_a_template_of_many_long_rows_is_taken_beyond_other_forms_limit(page: Page) -> None:
+    label = "Số cán bộ, công chức được đánh giá hoàn thành xuất sắc nhiệm vụ trong năm " * 5
+    rows: dict[str, str] = {"rows": "80"}
+    for n in range(1, 81):
+        rows |= _row(n, code=f"chi_tieu_{n}", label=label.strip()[:400], kind="number", unit="người")
+    form = REGIME_FIELDS | rows
+    assert len(urlencode(form)) > 64 * 1024, "more than a record's entry form may send"
+    assert _issue(page, form).status_code == 303
+    (sent,) = page.regimes.created
+    assert len(sent.indicators) == 80
+    too_large = form | {"outline": "Đề cương " * 60_000}
+    assert _issue(page, too_large).status_code == 413

@@ -411,12 +411,12 @@ FORM_MAX = 64 * 1024
 STALE_FORM = "Biểu mẫu không đúng hoặc đã cũ. Hãy tải lại trang rồi thử lại."
 
 
-async def posted_form(request: Request, visit: Visit) -> dict[str, str] | Response:
-    """The fields of a page's POST (the first value of each), or the page refusing it: too large
-    (413), or without the session's CSRF token (403, compared in constant time)."""
+async def posted_form(request: Request, visit: Visit, largest: int = FORM_MAX) -> dict[str, str] | Response:
+    """The fields of a page's POST (the first value of each), or the page refusing it: larger than
+    `largest` bytes (413), or without the session's CSRF token (403, compared in constant time)."""
     body = await request.body()
-    if len(body) > FORM_MAX:
-        return error_page(request, 413, "Biểu mẫu quá lớn", f"Nội dung gửi dài quá {FORM_MAX // 1024} KB.")
+    if len(body) > largest:
+        return error_page(request, 413, "Biểu mẫu quá lớn", f"Nội dung gửi dài quá {largest // 1024} KB.")
     sent = {k: v[0] for k, v in parse_qs(body.decode(errors="replace"), keep_blank_values=True).items()}
     if not hmac.compare_digest(sent.get("csrf_token", "").encode(), visit.session.csrf_token.encode()):
         return error_page(request, 403, "Yêu cầu bị từ chối", STALE_FORM)
