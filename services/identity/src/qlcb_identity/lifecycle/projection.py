@@ -156,7 +156,7 @@ async def _held(session: AsyncSession, personal_id: str) -> list[tuple[HolderAss
         .join(PurposeAccount, PurposeAccount.id == HolderAssignment.account_id)
         .where(HolderAssignment.holder_personal_id == personal_id, HolderAssignment.valid_to.is_(None))
     )
-    return list(held.tuples())
+    return [(assignment, account) for assignment, account in held]
 
 
 async def _release(

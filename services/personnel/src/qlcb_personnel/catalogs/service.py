@@ -68,9 +68,8 @@ async def seed(session: AsyncSession) -> int:
     """Adds the values of the data files that the store lacks; a value already there (perhaps
     edited through the API since) is left alone. Returns how many were added. The rows go in as
     one bulk insert: the communes alone are some 13,000 values on a fresh store."""
-    existing = set(
-        (await session.execute(select(CatalogValue.catalog, CatalogValue.code, CatalogValue.valid_from))).tuples()
-    )
+    stored = await session.execute(select(CatalogValue.catalog, CatalogValue.code, CatalogValue.valid_from))
+    existing = {(catalog, code, since) for catalog, code, since in stored}
     now = datetime.now(UTC)
     rows: list[dict[str, Any]] = []
     for doc in data_files():

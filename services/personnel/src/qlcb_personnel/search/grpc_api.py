@@ -147,7 +147,7 @@ class _UnitNames:
         found = {uid: then[uid] for uid in wanted if uid in then}
         if missing := sorted(wanted - set(found)):
             rows = await session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(missing)))
-            found |= {uid: name for uid, name in rows.tuples()}
+            found |= {uid: name for uid, name in rows}
         return found
 
 

@@ -455,7 +455,7 @@ async def _listed(session: AsyncSession, generation: int, day: date, unit: UnitN
         .where(*_in_service(generation, day, units))
         .order_by(then.path, StatPerson.name_sort, StatPerson.person_id)
     )
-    people = [_Listed(*row) for row in found.tuples()]
+    people = [_Listed(*row) for row in found]
     ids = [person.person_id for person in people]
     held: dict[str, dict[str, _Held]] = defaultdict(dict)
     since: dict[tuple[str, str], date] = {}
@@ -471,7 +471,7 @@ async def _listed(session: AsyncSession, generation: int, day: date, unit: UnitN
             .order_by(StatFact.valid_from)
             .add_columns(StatFact.valid_to >= day)
         )
-        for person_id, fact, value, detail, valid_from, current in facts.tuples():
+        for person_id, fact, value, detail, valid_from, current in facts:
             if fact == RANK:
                 since.setdefault((person_id, value), valid_from)
             if current:

@@ -61,7 +61,7 @@ async def _listed(
         .order_by(*order)
         .limit(limit)
     )
-    return [(assignment, key) for assignment, key in rows.tuples()], total or 0
+    return [(assignment, key) for assignment, key in rows], total or 0
 
 
 def _within(caller: Caller, action: Action, path: InstrumentedAttribute[str]) -> ColumnElement[bool]:
