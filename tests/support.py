@@ -71,6 +71,20 @@ async def eventually(probe: Callable[[], Awaitable[T]], accept: Callable[[T], bo
         await asyncio.sleep(0.1)
 
 
+async def handed_over(
+    identity: httpx.AsyncClient, account_id: str, holder: dict[str, str], *, timeout: float = 30
+) -> httpx.Response:
+    """A purpose account handed to a holder whose record personnel has just created: identity learns
+    of it from personnel's event and asks to wait (409) until then."""
+
+    async def hand_over() -> httpx.Response:
+        return await identity.post(f"/v1/purpose-accounts/{account_id}/holders", json=holder)
+
+    return await eventually(
+        hand_over, lambda r: r.status_code != 409, timeout=timeout, what="identity to know the holder's record"
+    )
+
+
 async def mailed_code(system: System, recipient: str, *, after: int = 0, timeout: float = 30) -> str:
     """The first-login code in the mail to `recipient` that follows its first `after` mails."""
 

@@ -34,6 +34,7 @@ from tests.support import (
     browser_login,
     claim_credential,
     eventually,
+    handed_over,
     mailed_code,
     person_body,
     unique_code,
@@ -712,20 +713,13 @@ async def test_a_step_taken_with_a_purpose_account_names_who_held_it(system: Sys
         assert issued.status_code == 201, issued.text
         account = issued.json()["account"]
 
-        async def hand_over() -> httpx.Response:
-            return await admin.post(
-                f"/v1/purpose-accounts/{account['id']}/holders",
-                json={
-                    "holder_name": "Phan Thị Duyệt",
-                    "holder_personal_id": holder_body["personal_id"],
-                    "holder_email": recipient,
-                    "since": "2026-01-05",
-                },
-            )
-
-        given = await eventually(
-            hand_over, lambda r: r.status_code != 409, timeout=30, what="identity to know the holder's record"
-        )
+        holding = {
+            "holder_name": "Phan Thị Duyệt",
+            "holder_personal_id": holder_body["personal_id"],
+            "holder_email": recipient,
+            "since": "2026-01-05",
+        }
+        given = await handed_over(admin, account["id"], holding)
         assert given.status_code == 201, given.text
     credential = await claim_credential(system, await mailed_code(system, recipient))
     assert credential.status_code == 200, credential.text

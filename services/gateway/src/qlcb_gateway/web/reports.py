@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from qlcb_common.authz.matrix import Action, Section
-from qlcb_common.authz.policy import may_at_all, permits
+from qlcb_common.authz.policy import Delegation, may_at_all, permits
 from qlcb_gateway.errors import field_violations
 from qlcb_gateway.routes.exports import VIETNAM
 from qlcb_gateway.routes.organisation import list_units
@@ -110,17 +110,23 @@ def regime_kind(regime: RegimePublic) -> str:
     return f"{kind}, {FREQUENCY_LABELS[regime.frequency]}" if regime.frequency in FREQUENCY_LABELS else kind
 
 
+async def _none() -> list[Delegation]:
+    return []
+
+
 @router.get("/reports", name="web_reports")
 async def reports(request: Request) -> Response:
     """The regimes newest first, each with its newest periods."""
     visit = await signed_in(request)
     backends = backends_of(request)
-    regimes = await list_regimes(visit.principal, backends)
+    by_tier = may_at_all(visit.principal, Section.REPORT_REGIMES, Action.CREATE)
+    # A delegation may also open the form: identity is asked beside the regimes, and only when the tier does not.
+    regimes, delegations = await asyncio.gather(
+        list_regimes(visit.principal, backends), delegations_of(request, visit) if not by_tier else _none()
+    )
     periods = await asyncio.gather(*(list_periods(r.id, visit.principal, backends) for r in regimes))
     listed = [ListedRegime(r, regime_kind(r), found) for r, found in zip(regimes, periods, strict=True)]
-    issues = may_at_all(visit.principal, Section.REPORT_REGIMES, Action.CREATE) or may_at_all(
-        visit.principal, Section.REPORT_REGIMES, Action.CREATE, await delegations_of(request, visit)
-    )
+    issues = by_tier or may_at_all(visit.principal, Section.REPORT_REGIMES, Action.CREATE, delegations)
     context = {"regimes": listed, "shown": PERIODS_SHOWN, "issues_regimes": issues}
     return render(request, visit, "reports.html", context)
 
