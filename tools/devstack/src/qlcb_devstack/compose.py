@@ -2,17 +2,18 @@
 `qlcb_common.events.permissions` (as the devstack's own nats.conf is): one user per service with
 its permissions, each password read by nats-server from an environment variable the compose file
 requires; `python -m qlcb_devstack compose-nats-config` rewrites it, and a test fails when it
-differs from what the permissions say now. `compose_checker()` builds tests/compose-check, which
-loads a compose file as Docker Compose v2 does.
+differs from what the permissions say now. `current_compose()` builds the Docker Compose of today,
+pinned, for the compose test.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
+import stat
 import subprocess
+import tempfile
 from pathlib import Path
 
 from qlcb_common.events.permissions import BUS_USERS, permissions
@@ -65,19 +66,22 @@ def write_nats_config() -> Path:
     return path
 
 
-def compose_checker() -> Path:
-    """tests/compose-check (compose-go, the loader of Docker Compose v2) built with the machine's
-    Go, once per version of its sources and of Go, and kept with Go's module and build caches in the
-    machine's cache, which every clone shares (a fresh clone, CI's, skips the build)."""
+COMPOSE_MODULE = "github.com/docker/compose/v5"
+COMPOSE_VERSION = "v5.6.0"
+"""Docker Compose as Docker ships it today (the line numbered v2 until 2025, then v5). Its go.mod
+excludes modules, so `go install module@version` refuses it: it is built from its own module's
+source, as its own main module."""
+
+
+def current_compose() -> Path:
+    """Docker Compose `COMPOSE_VERSION` built from its Go module with the machine's Go, once per
+    version and Go, and kept with Go's module and build caches in the machine's cache, which every
+    clone shares (a fresh clone, CI's, skips the build; the first takes about a minute)."""
     go = shutil.which("go")
     if go is None:
-        raise RuntimeError("building tests/compose-check needs Go: install a Go toolchain")
-    source = repo_root() / "tests" / "compose-check"
-    digest = hashlib.sha256()
-    for name in ("main.go", "go.mod", "go.sum"):
-        digest.update((source / name).read_bytes())
-    digest.update(subprocess.run([go, "env", "GOVERSION"], capture_output=True, text=True, check=True).stdout.encode())
-    target = machine_cache_subdir("compose-check", digest.hexdigest()[:16]) / "compose-check"
+        raise RuntimeError(f"building Docker Compose {COMPOSE_VERSION} needs Go: install a Go toolchain")
+    go_version = subprocess.run([go, "env", "GOVERSION"], capture_output=True, text=True, check=True).stdout.strip()
+    target = machine_cache_subdir("docker-compose", f"{COMPOSE_VERSION}-{go_version}") / "docker-compose"
     if target.is_file():
         return target
     go_state = machine_cache_subdir("go")
@@ -88,11 +92,21 @@ def compose_checker() -> Path:
         "GOFLAGS": "-modcacherw",
         "GOTOOLCHAIN": "local",
     }
-    partial = target.with_suffix(f".partial-{os.getpid()}")
-    result = subprocess.run(
-        [go, "build", "-o", str(partial), "."], cwd=source, env=env, capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"go build of tests/compose-check failed:\n{result.stdout}\n{result.stderr}")
+    with tempfile.TemporaryDirectory(dir=target.parent) as work:
+        downloaded = _go(go, env, work, "mod", "download", "-json", f"{COMPOSE_MODULE}@{COMPOSE_VERSION}")
+        source = Path(work) / "src"
+        shutil.copytree(json.loads(downloaded)["Dir"], source)
+        for path in (source, *source.rglob("*")):
+            path.chmod(path.stat().st_mode | stat.S_IWUSR)
+        partial = target.with_suffix(f".partial-{os.getpid()}")
+        version = f"-X {COMPOSE_MODULE}/internal.Version={COMPOSE_VERSION}"
+        _go(go, env, str(source), "build", "-trimpath", "-ldflags", f"-s -w {version}", "-o", str(partial), "./cmd")
     partial.replace(target)
     return target
+
+
+def _go(go: str, env: dict[str, str], cwd: str, *args: str) -> str:
+    result = subprocess.run([go, *args], cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"go {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout

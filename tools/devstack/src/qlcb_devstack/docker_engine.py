@@ -30,14 +30,12 @@ def docker_client() -> str:
     return found
 
 
-def compose_command() -> list[str]:
-    """Docker Compose: v1's `docker-compose` (Debian's), else v2's `docker compose` plugin."""
-    if (v1 := shutil.which("docker-compose")) is not None:
-        return [v1]
-    client = docker_client()
-    if subprocess.run([client, "compose", "version"], capture_output=True, check=False).returncode == 0:
-        return [client, "compose"]
-    raise RuntimeError("no Docker Compose: run scripts/bootstrap.sh --docker (Debian's docker-compose)")
+def debian_compose_command() -> list[str]:
+    """Debian's `docker-compose` (1.29, the Compose of Debian bookworm's machines). The Docker
+    Compose of today is `qlcb_devstack.compose.current_compose()`."""
+    if (found := shutil.which("docker-compose")) is None:
+        raise RuntimeError("no docker-compose: run scripts/bootstrap.sh --docker (Debian's docker-compose)")
+    return [found]
 
 
 def docker_env() -> dict[str, str]:
