@@ -12,6 +12,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,9 @@ import grpc
 import nats
 import pytest
 from nats.js.errors import NotFoundError
+from sqlalchemy import MetaData
+from sqlalchemy.dialects.postgresql.base import PGDialect
+from sqlalchemy.schema import CreateTable
 
 from qlcb.backup.v1 import backup_pb2
 from qlcb.backup.v1 import events_pb2 as backup_events
@@ -30,6 +34,7 @@ from qlcb_backup.sets.writing import SETS_DIR
 from qlcb_common.events import streams, subjects
 from qlcb_common.events.contracts import BACKUP_EVENTS, accept
 from qlcb_common.events.envelope import unpack
+from qlcb_common.events.outbox import define_outbox_table
 from qlcb_common.faults import arm, held, release
 from tests.integration.test_backup_sets import OwnBackup, _exists, _key
 from tests.support import System, eventually, metric_at, unique_code
@@ -186,6 +191,68 @@ async def test_a_full_restore_step_by_step_needs_two_admins_and_switches_only_wh
     ]
     assert events[0][1] != events[1][1], "asked and confirmed by two accounts"
     assert all(payload.restore.id == requested.id for _, _, payload in events)
+
+
+async def _outbox(system: System, database: str) -> dict[str, bool]:
+    """Event id → whether the outbox row is marked published."""
+    conn = await asyncpg.connect(system.postgres_dsn(database))
+    try:
+        rows = await conn.fetch("SELECT event_id, published_at IS NOT NULL AS sent FROM outbox")
+    finally:
+        await conn.close()
+    return {row["event_id"]: row["sent"] for row in rows}
+
+
+async def test_a_switched_copy_sends_again_the_events_its_set_began_before_and_only_those(
+    system: System, own: OwnBackup, ledger: str
+) -> None:
+    """ADR 0026: a set reads the streams before it dumps the databases, so an event a service sent
+    while the set was taken is in its database as sent but maybe in no stream restored from the set.
+    At the switch, such rows (sent since the set began, less a minute for the clocks) are marked
+    unsent in the copy, which the relay then sends; older sent rows and the replaced store keep
+    theirs, and the copy is the set's content exactly until the switch."""
+    dialect = PGDialect()  # type: ignore[no-untyped-call]
+    outbox = str(CreateTable(define_outbox_table(MetaData())).compile(dialect=dialect))
+    conn = await asyncpg.connect(system.postgres_dsn(ledger))
+    try:
+        await conn.execute(outbox)
+        await conn.executemany(
+            "INSERT INTO outbox (event_id, subject, envelope, created_at, published_at)"
+            " VALUES ($1, 'qlcb.test.ledger', '\\x00', now(), now() - $2::interval)",
+            [
+                ("sent-two-hours-ago", timedelta(hours=2)),
+                ("sent-just-now", timedelta()),
+                ("sent-20-seconds-ago", timedelta(seconds=20)),
+            ],
+        )
+        await conn.execute(
+            "INSERT INTO outbox (event_id, subject, envelope, created_at)"
+            " VALUES ('not-sent', 'qlcb.test.ledger', '\\x00', now())"
+        )
+    finally:
+        await conn.close()
+    await own.start({"k1": _key()}, "k1", _stores(system, ledger=ledger))
+    taken = (await _call(own, "CreateBackupSet", backup_pb2.CreateBackupSetRequest())).set
+    suffix = unique_code("gui_lai").lower()
+    ask = backup_pb2.RequestRestoreRequest(set_id=taken.id, target_suffix=suffix, reason="Sự cố, gửi lại sự kiện")
+    requested = (await _call(own, "RequestRestore", ask)).restore
+    confirm = backup_pb2.ConfirmRestoreRequest(restore_id=requested.id)
+    assert (await _call(own, "ConfirmRestore", confirm, second=True)).restore.status == "verified"
+    as_taken = {"sent-two-hours-ago": True, "sent-just-now": True, "sent-20-seconds-ago": True, "not-sent": False}
+    assert await _outbox(system, f"ledger_{suffix}") == as_taken
+
+    switch = backup_pb2.SwitchRestoreRequest(restore_id=requested.id, replace_live=True)
+    switched = (await _call(own, "SwitchRestore", switch)).restore
+    assert (switched.status, switched.parts[0].resent_events) == ("switched", 2)
+    assert await _outbox(system, ledger) == {
+        "sent-two-hours-ago": True,
+        "sent-just-now": False,
+        "sent-20-seconds-ago": False,
+        "not-sent": False,
+    }
+    assert await _outbox(system, f"ledger_truoc_{suffix}") == as_taken
+    listed = (await _call(own, "ListRestores", backup_pb2.ListRestoresRequest())).restores
+    assert [part.resent_events for restore in listed if restore.id == requested.id for part in restore.parts] == [2]
 
 
 async def test_a_lapsed_or_cancelled_request_restores_nothing_and_bad_requests_name_their_field(

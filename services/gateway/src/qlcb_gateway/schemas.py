@@ -359,6 +359,10 @@ class RestoredPartPublic(BaseModel):
     content_digest: str = Field(description="Dấu nội dung sau phục hồi")
     verified: bool
     kept_as: str = Field(description="Sau chuyển đổi: tên giữ CSDL đang chạy trước đó")
+    resent_events: int = Field(
+        description="Khi chuyển đổi: số sự kiện trong hộp thư đi của bản phục hồi được gửi lại "
+        "(đã gửi từ lúc bộ sao lưu bắt đầu, có thể không có trong luồng sự kiện của bộ)"
+    )
 
 
 class RestorePublic(BaseModel):

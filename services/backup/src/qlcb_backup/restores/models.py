@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qlcb_backup.db_models import Base
@@ -47,3 +47,4 @@ class RestorePartRecord(Base):
     content_digest: Mapped[str] = mapped_column(String(64), default="")
     verified: Mapped[bool] = mapped_column(Boolean, default=False)
     kept_as: Mapped[str] = mapped_column(String(63), default="")
+    resent_events: Mapped[int] = mapped_column(Integer, default=0)

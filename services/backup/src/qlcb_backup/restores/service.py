@@ -19,6 +19,7 @@ from qlcb.backup.v1 import backup_pb2, events_pb2
 from qlcb_backup.catalog.models import BackupRecord, BackupSetPart, BackupSetRecord
 from qlcb_backup.catalog.service import GOOD, BackupSets, require_operator
 from qlcb_backup.restores.models import RestorePartRecord, RestoreRecord
+from qlcb_backup.stores.base import KeepsOutbox
 from qlcb_backup.stores.registry import StoreRegistry
 from qlcb_common.auth import Principal
 from qlcb_common.db import Database
@@ -47,6 +48,10 @@ SUFFIX = re.compile(r"^[a-z0-9][a-z0-9_]{0,39}$")
 LAPSED: Final = "Hết hạn: không có quản trị viên thứ hai xác nhận"
 INTERRUPTED: Final = "Bị gián đoạn: dịch vụ sao lưu dừng khi đang phục hồi"
 SYSTEM_ACTOR: Final = "qlcb-backup"
+RESEND_MARGIN: Final = timedelta(minutes=1)
+"""How far before its set began a restored copy's sent events are sent again at the switch: the
+outbox stamps are the producer's clock, the set's start the backup service's; nodes kept in time
+differ by far less. A margin too wide only sends again what the consumers' inboxes drop."""
 
 
 def target_name(store: str, suffix: str) -> str:
@@ -224,7 +229,13 @@ class Restores:
     ) -> tuple[RestoreRecord, list[RestorePartRecord]]:
         """Each part's live store is kept under `kept_name` and the restored copy takes its name. A
         switch cut short by an error stays `verified` with the parts already switched marked
-        (`kept_as`); asking again switches the rest."""
+        (`kept_as`); asking again switches the rest.
+
+        Before a copy takes the live name, the outbox rows it holds as published since its set
+        began are marked unpublished: the set's `events` part is read before the databases are
+        dumped (ADR 0026), so an event published in between is in the database but maybe not in
+        the part, nor in streams restored from it. The service's relay sends them again; the
+        consumers' inboxes drop those they have."""
         require_operator(actor)
         if not replace_live:
             raise InvalidArgument.single("replace_live", "Phải là true: chuyển đổi thay dữ liệu đang chạy")
@@ -246,18 +257,32 @@ class Restores:
                     "các kho này"
                 )
             record.status = SWITCHING
+            backup_set = await session.get(BackupSetRecord, record.set_id)
+            if backup_set is None:
+                raise NotFound(f"Không có bộ sao lưu {record.set_id} của yêu cầu phục hồi {restore_id}")
+            resend_since = backup_set.created_at - RESEND_MARGIN
         try:
             for row in rows:
                 if row.kept_as:
                     continue
+                store = self._stores.get(row.store)
+                resent = 0
+                if isinstance(store, KeepsOutbox):
+                    resent = await store.resend_published_since(row.target, resend_since)
                 keep_as = kept_name(row.store, record.target_suffix)
-                await self._stores.get(row.store).switch(row.target, keep_as=keep_as)
+                await store.switch(row.target, keep_as=keep_as)
                 async with self._db.unit_of_work() as session:
                     stored = await session.get(RestorePartRecord, (restore_id, row.store))
                     assert stored is not None
                     stored.kept_as = row.kept_as = keep_as
+                    # A switch asked again after this part's marking finds those rows unpublished already.
+                    stored.resent_events = row.resent_events = (stored.resent_events or 0) + resent
                 log.warning(
-                    "store switched to its restored copy", store=row.store, restored=row.target, kept_as=keep_as
+                    "store switched to its restored copy",
+                    store=row.store,
+                    restored=row.target,
+                    kept_as=keep_as,
+                    resent_events=resent,
                 )
         except BaseException as error:
             async with self._db.unit_of_work() as session:
@@ -368,7 +393,14 @@ def _copy_results(stored: list[RestorePartRecord], worked: list[RestorePartRecor
 
 
 def part_to_proto(
-    store: str, backup_id: str, target: str, expected: str, digest: str, verified: bool, kept_as: str = ""
+    store: str,
+    backup_id: str,
+    target: str,
+    expected: str,
+    digest: str,
+    verified: bool,
+    kept_as: str = "",
+    resent_events: int = 0,
 ) -> backup_pb2.RestoredPart:
     return backup_pb2.RestoredPart(
         store=store,
@@ -378,6 +410,7 @@ def part_to_proto(
         content_digest=digest,
         verified=verified,
         kept_as=kept_as,
+        resent_events=resent_events,
     )
 
 
@@ -401,6 +434,7 @@ def restore_to_proto(record: RestoreRecord, rows: list[RestorePartRecord]) -> ba
                 row.content_digest or "",
                 bool(row.verified),
                 row.kept_as or "",
+                row.resent_events or 0,
             )
             for row in rows
         ],

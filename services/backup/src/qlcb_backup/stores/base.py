@@ -3,8 +3,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import Final, Protocol
+from typing import Final, Protocol, runtime_checkable
 
 SORTED_MD5: Final = "sorted-md5"
 """The first content digest, which names no algorithm: an md5 over each table's rows sorted (SQLite's still)."""
@@ -43,6 +44,15 @@ class Store(Protocol):
     async def switch(self, restored: str, *, keep_as: str) -> None:
         """Makes the verified copy `restored` the live store; the live one is renamed `keep_as`,
         never dropped."""
+
+
+@runtime_checkable
+class KeepsOutbox(Protocol):
+    """A store that may hold a service's outbox (ADR 0026, "What a part captures")."""
+
+    async def resend_published_since(self, name: str, since: datetime) -> int:
+        """In the restored copy `name`, marks the outbox rows published at or after `since` as not
+        published, so that the service's relay sends them again; returns how many."""
 
 
 def combine(table_digests: Iterable[tuple[str, str]]) -> str:

@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 import os
 import shutil
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
@@ -123,6 +124,18 @@ class PostgresStore:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await admin.close()
+
+    async def resend_published_since(self, name: str, since: datetime) -> int:
+        if name == self._database:
+            raise FailedPrecondition(f"{name} là cơ sở dữ liệu đang chạy: chỉ đánh dấu gửi lại trên bản phục hồi")
+        conn = await self._connect(name)
+        try:
+            if not await conn.fetchval("SELECT to_regclass('public.outbox') IS NOT NULL"):
+                return 0
+            status = await conn.execute("UPDATE outbox SET published_at = NULL WHERE published_at >= $1", since)
+        finally:
+            await conn.close()
+        return int(status.split()[-1])
 
     async def switch(self, restored: str, *, keep_as: str) -> None:
         """Closes the live database to new sessions, ends the open ones (the services' pools test a

@@ -111,6 +111,7 @@ def _part(part: backup_pb2.RestoredPart) -> RestoredPartPublic:
         content_digest=part.content_digest,
         verified=part.verified,
         kept_as=part.kept_as,
+        resent_events=part.resent_events,
     )
 
 

@@ -162,6 +162,7 @@ def upgrade() -> None:
         sa.Column("content_digest", sa.String(length=64), nullable=False),
         sa.Column("verified", sa.Boolean(), nullable=False),
         sa.Column("kept_as", sa.String(length=63), nullable=False),
+        sa.Column("resent_events", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["backup_id"],
             ["backups.id"],
