@@ -5,7 +5,11 @@ of its part (signature, SHA-256, every chunk, `pg_restore`, content digest), bes
 `pg_dump --format=custom` to a file and bare `pg_restore` of that file into a new database, in the
 same run on the same server. Target: ratio ≤ 1.5 each way. The content digest of the database is
 also timed alone (a backup runs it beside pg_dump, a restore after pg_restore), so that its share
-shows."""
+shows. Then the set's upload to S3-compatible storage (a moto server started here) through the
+service's own `S3Storage` (one file after another, in parts of the service's default size, each part
+with its Content-MD5, every object's size and ETag read back) beside boto3's own `upload_file` of
+the same files to the same server (its transfer manager: parts sent side by side, nothing read
+back)."""
 
 from __future__ import annotations
 
@@ -13,24 +17,56 @@ import asyncio
 import os
 import secrets
 import shutil
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
+import boto3
+import httpx
 from sqlalchemy.engine import make_url
 
 from qlcb_backup.catalog.service import BackupSets
 from qlcb_backup.db_models import Base, make_outbox
 from qlcb_backup.protection.keyring import Keyring
 from qlcb_backup.schedule.retention import Retention
+from qlcb_backup.sets.manifest import MANIFEST_FILE
+from qlcb_backup.sets.writing import set_folder
+from qlcb_backup.settings import BackupSettings
 from qlcb_backup.storage.local import LocalStorage
+from qlcb_backup.storage.s3 import S3Storage, S3Target
 from qlcb_backup.stores.postgres import PostgresStore, content_digest
 from qlcb_common.db import Database
 from qlcb_common.faults import NO_FAULT_POINTS
+from qlcb_devstack.procs import ManagedProcess, free_port
 
 OPERATOR = "bench"
+BUCKET = "qlcb-bench"
+S3_KEYS = {"aws_access_key_id": "bench", "aws_secret_access_key": "bench", "region_name": "us-east-1"}
+
+
+@dataclass(frozen=True)
+class Upload:
+    bytes: int
+    ours_s: float
+    raw_s: float
+    stored: bool
+    """Every object of both uploads found in the bucket with its file's size."""
+
+    @property
+    def ours_mb_s(self) -> float:
+        return self.bytes / 1e6 / self.ours_s
+
+    @property
+    def raw_mb_s(self) -> float:
+        return self.bytes / 1e6 / self.raw_s
+
+    @property
+    def ratio(self) -> float:
+        return self.ours_mb_s / self.raw_mb_s
 
 
 @dataclass(frozen=True)
@@ -44,6 +80,7 @@ class Result:
     bare_restore_s: float
     ours_restore_s: float
     verified: bool
+    upload: Upload
 
     @property
     def backup_ratio(self) -> float:
@@ -101,7 +138,7 @@ async def measure(database_url: str, admin_dsn: str, database: str, bin_dir: Pat
         store = PostgresStore(database_url, bin_dir=bin_dir)
         try:
             began = time.perf_counter()
-            _, parts = await sets.take({"personnel": store}, created_by=OPERATOR)
+            taken, parts = await sets.take({"personnel": store}, created_by=OPERATOR)
             ours_backup_s = time.perf_counter() - began
 
             await admin.execute('CREATE DATABASE "bench_bare_restore"')
@@ -120,6 +157,7 @@ async def measure(database_url: str, admin_dsn: str, database: str, bin_dir: Pat
             began = time.perf_counter()
             digest = await sets.restore(store, parts[0], target="bench_ours_restore")
             ours_restore_s = time.perf_counter() - began
+            upload = await measure_upload(set_folder(work_dir / "sets", taken.id), taken.id, work_dir / "s3")
         finally:
             await catalog.dispose()
         bare_bytes = (await asyncio.to_thread(bare_file.stat)).st_size
@@ -133,12 +171,93 @@ async def measure(database_url: str, admin_dsn: str, database: str, bin_dir: Pat
             bare_restore_s=bare_restore_s,
             ours_restore_s=ours_restore_s,
             verified=digest == parts[0].content_digest,
+            upload=upload,
         )
     finally:
         for scratch in ("bench_bare_restore", "bench_ours_restore"):
             await admin.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
         await admin.close()
         shutil.rmtree(work_dir, ignore_errors=True)
+
+
+async def measure_upload(folder: Path, set_id: str, work_dir: Path) -> Upload:
+    """Uploads the set in `folder` through the service's S3 storage, then the same files with boto3's
+    `upload_file`, to a moto server of its own."""
+    await asyncio.to_thread(work_dir.mkdir, parents=True)
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    server = ManagedProcess(
+        "moto", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], log_dir=work_dir
+    )
+    server.start()
+    try:
+        await _answering(server, endpoint)
+        client: Any = boto3.session.Session().client("s3", endpoint_url=endpoint, **S3_KEYS)
+        await asyncio.to_thread(client.create_bucket, Bucket=BUCKET)
+        sizes = await asyncio.to_thread(_sizes, folder)
+        files = list(sizes)
+        sent = work_dir / "sent"
+        await asyncio.to_thread(shutil.copytree, folder, sent)
+        defaults = BackupSettings.model_fields
+        storage = S3Storage(
+            S3Target(
+                bucket=BUCKET,
+                prefix="ours/",
+                endpoint_url=endpoint,
+                region=S3_KEYS["region_name"],
+                access_key_id=S3_KEYS["aws_access_key_id"],
+                secret_access_key=S3_KEYS["aws_secret_access_key"],
+                addressing_style="path",
+                multipart_threshold_bytes=int(defaults["s3_multipart_threshold_bytes"].default),
+                multipart_chunk_bytes=int(defaults["s3_multipart_chunk_bytes"].default),
+                parts_in_flight=int(defaults["s3_parts_in_flight"].default),
+                max_attempts=int(defaults["s3_max_attempts"].default),
+                connect_timeout_seconds=float(defaults["s3_connect_timeout_seconds"].default),
+                read_timeout_seconds=float(defaults["s3_read_timeout_seconds"].default),
+            ),
+            backup_dir=work_dir,
+        )
+        began = time.perf_counter()
+        await storage.publish(sent, set_id, files)
+        ours_s = time.perf_counter() - began
+        began = time.perf_counter()
+        for name in files:
+            await asyncio.to_thread(client.upload_file, str(folder / name), BUCKET, f"raw/{set_id}/{name}")
+        raw_s = time.perf_counter() - began
+        stored = await asyncio.to_thread(_stored, client, set_id, sizes)
+        return Upload(bytes=sum(sizes.values()), ours_s=ours_s, raw_s=raw_s, stored=stored)
+    finally:
+        server.stop()
+
+
+def _sizes(folder: Path) -> dict[str, int]:
+    """The set's files in the order the service uploads them (the manifest last), with their sizes."""
+    names = [*sorted(p.name for p in folder.iterdir() if p.name != MANIFEST_FILE), MANIFEST_FILE]
+    return {name: (folder / name).stat().st_size for name in names}
+
+
+def _stored(client: Any, set_id: str, sizes: dict[str, int]) -> bool:
+    return all(
+        int(client.head_object(Bucket=BUCKET, Key=key)["ContentLength"]) == size
+        for name, size in sizes.items()
+        for key in (f"ours/sets/{set_id}/{name}", f"raw/{set_id}/{name}")
+    )
+
+
+async def _answering(server: ManagedProcess, endpoint: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient(timeout=2) as http:
+        while True:
+            if not server.is_running:
+                raise RuntimeError(f"moto stopped: {server.tail()}")
+            try:
+                if (await http.get(f"{endpoint}/moto-api/")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"moto did not answer within {timeout} s")
+            await asyncio.sleep(0.2)
 
 
 async def _digest_alone(database_url: str) -> float:
@@ -168,4 +287,8 @@ def rows(result: Result, people: int, when: str) -> list[str]:
         f"| restore of that part, verified ({'content digest equal' if result.verified else 'NOT VERIFIED'}) "
         f"| {result.ours_restore_s:.1f} s | {result.bare_restore_s:.1f} s (bare pg_restore) "
         f"| {result.restore_ratio:.2f} |",
+        f"| upload of that set to S3-compatible storage (moto server on this machine; "
+        f"{result.upload.bytes / 1e6:,.0f} MB; {'every object stored' if result.upload.stored else 'OBJECTS MISSING'}) "
+        f"| {result.upload.ours_mb_s:,.1f} MB/s | {result.upload.raw_mb_s:,.1f} MB/s (boto3 upload_file) "
+        f"| {result.upload.ratio:.2f} |",
     ]

@@ -52,6 +52,7 @@ def make_storage(settings: BackupSettings) -> SetStorage:
         addressing_style=settings.s3_addressing_style,
         multipart_threshold_bytes=settings.s3_multipart_threshold_bytes,
         multipart_chunk_bytes=settings.s3_multipart_chunk_bytes,
+        parts_in_flight=settings.s3_parts_in_flight,
         max_attempts=settings.s3_max_attempts,
         connect_timeout_seconds=settings.s3_connect_timeout_seconds,
         read_timeout_seconds=settings.s3_read_timeout_seconds,

@@ -75,6 +75,12 @@ class BackupSettings(GrpcServiceSettings, EnvironmentSettings):
         le=5 * 1024 * MIB,
         description="The size of each uploaded part (S3 allows 5 MiB to 5 GiB and at most 10 000 parts)",
     )
+    s3_parts_in_flight: int = Field(
+        default=4,
+        ge=1,
+        le=32,
+        description="Parts of one file uploaded at once; each holds a part in memory (parts_in_flight × chunk size)",
+    )
     s3_max_attempts: int = Field(
         default=5,
         ge=1,

@@ -1,8 +1,9 @@
 """Sets in S3-compatible object storage (ADR 0023): each file of a set written and checked locally is
-uploaded (in parts above a threshold, each part with its Content-MD5 so the server refuses a part
-damaged on the way), then its size and ETag read back and compared with what was sent; only then is
-the next file uploaded, the manifest last. Calls are retried by botocore with exponential backoff,
-a bounded number of times; what still fails is reported, naming the endpoint and bucket."""
+uploaded (in parts above a threshold, a few parts in flight at once, each part with its Content-MD5
+so the server refuses a part damaged on the way), then its size and ETag read back and compared with
+what was sent; only then is the next file uploaded, the manifest last. Calls are retried by botocore
+with exponential backoff, a bounded number of times; what still fails is reported, naming the
+endpoint and bucket."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import asyncio
 import base64
 import hashlib
 import shutil
+from collections import deque
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Final
@@ -42,6 +45,7 @@ class S3Target:
     addressing_style: str
     multipart_threshold_bytes: int
     multipart_chunk_bytes: int
+    parts_in_flight: int
     max_attempts: int
     connect_timeout_seconds: float
     read_timeout_seconds: float
@@ -69,6 +73,7 @@ class S3Storage:
                     retries={"total_max_attempts": target.max_attempts, "mode": "standard"},
                     connect_timeout=target.connect_timeout_seconds,
                     read_timeout=target.read_timeout_seconds,
+                    max_pool_connections=max(10, target.parts_in_flight),
                     s3={"addressing_style": target.addressing_style},
                 ),
             )
@@ -140,19 +145,16 @@ class S3Storage:
         try:
             digests: list[bytes] = []
             parts: list[dict[str, Any]] = []
-            while chunk := file.read(self._target.multipart_chunk_bytes):
-                digest = hashlib.md5(chunk, usedforsecurity=False).digest()
-                number = len(parts) + 1
-                answer = self._s3.upload_part(
-                    Bucket=bucket,
-                    Key=key,
-                    UploadId=upload_id,
-                    PartNumber=number,
-                    Body=chunk,
-                    ContentMD5=base64.b64encode(digest).decode(),
-                )
-                digests.append(digest)
-                parts.append({"PartNumber": number, "ETag": answer["ETag"]})
+            # At most `parts_in_flight` chunks are held in memory: the next is read when one is sent.
+            with ThreadPoolExecutor(self._target.parts_in_flight, thread_name_prefix="s3-part") as pool:
+                sending: deque[Future[dict[str, Any]]] = deque()
+                while chunk := file.read(self._target.multipart_chunk_bytes):
+                    digest = hashlib.md5(chunk, usedforsecurity=False).digest()
+                    digests.append(digest)
+                    sending.append(pool.submit(self._upload_part, key, upload_id, len(digests), chunk, digest))
+                    if len(sending) >= self._target.parts_in_flight:
+                        parts.append(sending.popleft().result())
+                parts.extend(sent.result() for sent in sending)
             self._s3.complete_multipart_upload(
                 Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
             )
@@ -164,6 +166,17 @@ class S3Storage:
             raise
         combined = hashlib.md5(b"".join(digests), usedforsecurity=False).hexdigest()
         return f"{combined}-{len(parts)}"
+
+    def _upload_part(self, key: str, upload_id: str, number: int, chunk: bytes, digest: bytes) -> dict[str, Any]:
+        answer = self._s3.upload_part(
+            Bucket=self._target.bucket,
+            Key=key,
+            UploadId=upload_id,
+            PartNumber=number,
+            Body=chunk,
+            ContentMD5=base64.b64encode(digest).decode(),
+        )
+        return {"PartNumber": number, "ETag": answer["ETag"]}
 
     async def fetch(self, set_id: str, files: Sequence[str], work: Path) -> Path:
         folder = work / "set"
