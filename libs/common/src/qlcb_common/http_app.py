@@ -7,12 +7,13 @@ import time
 from collections.abc import Awaitable, Callable, Collection
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, HTTPException, Request, Response, status
+from fastapi import Depends, FastAPI, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qlcb_common import http_errors, validation_messages
 from qlcb_common.auth import AuthError, Principal, TokenVerifier
@@ -53,23 +54,47 @@ def instrument(
         BodyLimit, max_bytes=http.max_body_bytes, upload_paths=upload_paths, upload_bytes=http.max_upload_bytes
     )
 
-    @app.middleware("http")
-    async def red_metrics(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    app.add_middleware(RedMetrics, service=service, ops_paths=ops_paths, calls=calls)
+
+
+class RedMetrics:
+    """Counts each request by route template, method and status, and times it to its response's
+    head, as plain ASGI: Starlette's `BaseHTTPMiddleware` (`@app.middleware`) ran each request in a
+    task group with memory streams, a seventh of the gateway's CPU per search in a profile."""
+
+    def __init__(self, app: ASGIApp, *, service: str, ops_paths: frozenset[str], calls: Calls) -> None:
+        self.app = app
+        self.service = service
+        self.ops_paths = ops_paths
+        self.calls = calls
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         started = time.perf_counter()
+        answered: float | None = None
         code = 500
-        counted = request.url.path not in ops_paths  # probes and scrapes are not callers
+        counted = scope["path"] not in self.ops_paths  # probes and scrapes are not callers
         if counted:
-            calls.started()
+            self.calls.started()
+
+        async def timed(message: Message) -> None:
+            nonlocal answered, code
+            if message["type"] == "http.response.start":
+                answered = time.perf_counter()
+                code = int(message["status"])
+            await send(message)
+
         try:
-            response = await call_next(request)
-            code = response.status_code
-            return response
+            await self.app(scope, receive, timed)
         finally:
             if counted:
-                calls.finished()
-            route = _route_template(request)
-            HTTP_REQUESTS.labels(service, request.method, route, str(code)).inc()
-            HTTP_DURATION.labels(service, request.method, route).observe(time.perf_counter() - started)
+                self.calls.finished()
+            route = _route_template(scope)
+            HTTP_REQUESTS.labels(self.service, scope["method"], route, str(code)).inc()
+            took = (answered if answered is not None else time.perf_counter()) - started
+            HTTP_DURATION.labels(self.service, scope["method"], route).observe(took)
 
 
 _HTTP_STATUS: tuple[tuple[type[ServiceError], int], ...] = (
@@ -100,14 +125,14 @@ def install_error_handlers(app: FastAPI, *, every_operation: Collection[int] = (
     http_errors.document(app, every_operation)
 
 
-def _route_template(request: Request) -> str:
+def _route_template(scope: Scope) -> str:
     """The template of the route that answered: FastAPI's routing names it in the scope (routes of
     included routers are not in the app's own list); the ops routes are matched here."""
-    matched = request.scope.get("route")
+    matched = scope.get("route")
     if matched is not None:
         return str(matched.path)
-    for route in request.app.router.routes:
-        if isinstance(route, Route) and route.matches(request.scope)[0] is Match.FULL:
+    for route in scope["app"].router.routes:
+        if isinstance(route, Route) and route.matches(scope)[0] is Match.FULL:
             return route.path
     return "unmatched"
 

@@ -1,3 +1,6 @@
+"""Request dependencies. Each is `async def` though it awaits nothing: FastAPI runs a plain
+function dependency in a worker thread, a hop for every request."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -11,7 +14,7 @@ from qlcb_gateway.backends import Backends
 SERVICE = "gateway"
 
 
-def backends(request: Request) -> Backends:
+async def backends(request: Request) -> Backends:
     found: Backends = request.app.state.backends
     return found
 

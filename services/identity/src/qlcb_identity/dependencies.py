@@ -1,3 +1,6 @@
+"""Request dependencies. Each is `async def` though it awaits nothing: FastAPI runs a plain
+function dependency in a worker thread, a hop for every request."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -13,17 +16,17 @@ from qlcb_identity.settings import IdentitySettings
 SERVICE = "identity"
 
 
-def database(request: Request) -> Database:
+async def database(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
 
 
-def courier(request: Request) -> Courier:
+async def courier(request: Request) -> Courier:
     found: Courier = request.app.state.courier
     return found
 
 
-def settings(request: Request) -> IdentitySettings:
+async def settings(request: Request) -> IdentitySettings:
     found: IdentitySettings = request.app.state.settings
     return found
 
