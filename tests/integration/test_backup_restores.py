@@ -210,7 +210,8 @@ async def test_a_switched_copy_sends_again_the_events_its_set_began_before_and_o
     while the set was taken is in its database as sent but maybe in no stream restored from the set.
     At the switch, such rows (sent since the set began, less a minute for the clocks) are marked
     unsent in the copy, which the relay then sends; older sent rows and the replaced store keep
-    theirs, and the copy is the set's content exactly until the switch."""
+    theirs, the copy is the set's content exactly until the switch, and a switch asked twice counts
+    each row once."""
     dialect = PGDialect()  # type: ignore[no-untyped-call]
     outbox = str(CreateTable(define_outbox_table(MetaData())).compile(dialect=dialect))
     conn = await asyncpg.connect(system.postgres_dsn(ledger))
@@ -241,7 +242,23 @@ async def test_a_switched_copy_sends_again_the_events_its_set_began_before_and_o
     as_taken = {"sent-two-hours-ago": True, "sent-just-now": True, "sent-20-seconds-ago": True, "not-sent": False}
     assert await _outbox(system, f"ledger_{suffix}") == as_taken
 
+    # A switch cut short after the marking (the name the live store is to be kept under is taken)
+    # keeps its count; asked again, it switches and counts nothing twice.
+    assert system.infra.postgres is not None
+    system.infra.postgres.create_database(f"ledger_truoc_{suffix}")
     switch = backup_pb2.SwitchRestoreRequest(restore_id=requested.id, replace_live=True)
+    with pytest.raises(grpc.aio.AioRpcError) as cut_short:
+        await _call(own, "SwitchRestore", switch)
+    assert cut_short.value.code() is grpc.StatusCode.FAILED_PRECONDITION, cut_short.value.details()
+    listed = (await _call(own, "ListRestores", backup_pb2.ListRestoresRequest())).restores
+    (held,) = [restore for restore in listed if restore.id == requested.id]
+    assert (held.status, held.parts[0].kept_as, held.parts[0].resent_events) == ("verified", "", 2)
+    admin = await asyncpg.connect(system.postgres_dsn("postgres"))
+    try:
+        await admin.execute(f'DROP DATABASE "ledger_truoc_{suffix}"')
+    finally:
+        await admin.close()
+
     switched = (await _call(own, "SwitchRestore", switch)).restore
     assert (switched.status, switched.parts[0].resent_events) == ("switched", 2)
     assert await _outbox(system, ledger) == {

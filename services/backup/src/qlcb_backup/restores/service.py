@@ -269,14 +269,17 @@ class Restores:
                 resent = 0
                 if isinstance(store, KeepsOutbox):
                     resent = await store.resend_published_since(row.target, resend_since)
+                    # Kept before the switch: one asked again finds these rows unpublished already.
+                    async with self._db.unit_of_work() as session:
+                        stored = await session.get(RestorePartRecord, (restore_id, row.store))
+                        assert stored is not None
+                        stored.resent_events = row.resent_events = (stored.resent_events or 0) + resent
                 keep_as = kept_name(row.store, record.target_suffix)
                 await store.switch(row.target, keep_as=keep_as)
                 async with self._db.unit_of_work() as session:
                     stored = await session.get(RestorePartRecord, (restore_id, row.store))
                     assert stored is not None
                     stored.kept_as = row.kept_as = keep_as
-                    # A switch asked again after this part's marking finds those rows unpublished already.
-                    stored.resent_events = row.resent_events = (stored.resent_events or 0) + resent
                 log.warning(
                     "store switched to its restored copy",
                     store=row.store,
