@@ -43,7 +43,7 @@ from qlcb_backup.storage.s3 import S3Storage, S3Target
 from qlcb_backup.stores.postgres import PostgresStore, content_digest
 from qlcb_common.db import Database
 from qlcb_common.faults import NO_FAULT_POINTS
-from qlcb_devstack.procs import ManagedProcess, free_port
+from qlcb_devstack.procs import ManagedProcess, free_port, wait_until
 
 OPERATOR = "bench"
 BUCKET = "qlcb-bench"
@@ -196,7 +196,9 @@ async def measure_upload(folder: Path, set_id: str, work_dir: Path) -> Upload:
     )
     server.start()
     try:
-        await _answering(server, endpoint)
+        await asyncio.to_thread(
+            wait_until, lambda: _answering(endpoint), timeout=60, what="the S3 server (moto)", process=server
+        )
         client: Any = boto3.session.Session().client("s3", endpoint_url=endpoint, **S3_KEYS)
         await asyncio.to_thread(client.create_bucket, Bucket=BUCKET)
         sizes = await asyncio.to_thread(_sizes, folder)
@@ -265,20 +267,11 @@ def _stored(client: Any, set_id: str, sizes: dict[str, int]) -> bool:
     )
 
 
-async def _answering(server: ManagedProcess, endpoint: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    async with httpx.AsyncClient(timeout=2) as http:
-        while True:
-            if not server.is_running:
-                raise RuntimeError(f"moto stopped: {server.tail()}")
-            try:
-                if (await http.get(f"{endpoint}/moto-api/")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"moto did not answer within {timeout} s")
-            await asyncio.sleep(0.2)
+def _answering(endpoint: str) -> bool:
+    try:
+        return httpx.get(f"{endpoint}/moto-api/", timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False
 
 
 async def _digest_alone(database_url: str) -> float:
