@@ -5,8 +5,9 @@ The facts follow personnel's own search facts (ADR 0015) rule for rule, so that 
 search with the same criteria count the same people: a person is in their first unit from the start
 of their record; a move or a status from its effective date ends the period before it the day
 before (before in the order personnel published them, whatever order they arrive in); a record
-entry's latest version gives its facts, a retraction takes them away; a training level is held
-from the course's end for good."""
+entry's latest version gives its facts, a retraction takes them away (and is kept, so that a
+version before it arriving late adds nothing); a training level is held from the course's end for
+good."""
 
 from __future__ import annotations
 
@@ -39,6 +40,10 @@ UNIT, STATUS, RANK, ETHNICITY, RELIGION, ORGANISATION, TRAINING, POST, ALLOWANCE
     "education",
 )
 RECRUITED, REWARD, DISCIPLINE = "recruited", "reward", "discipline"
+WITHDRAWN = "withdrawn"
+"""The fact kept for an entry whose latest version gives none (retracted): an empty period, which no
+form counts, holding the version, so that an earlier version handed over after it is known to be older
+and left out rather than counted again."""
 ENTRY_FACTS: dict[str, tuple[tuple[str, str], ...]] = {
     "salary": ((RANK, "rank_code"),),
     "personal_details": ((ETHNICITY, "ethnicity"), (RELIGION, "religion"), (EDUCATION, "general_education")),
@@ -284,6 +289,20 @@ class Projection:
         if not await self._replace(session, changed.person_id, entry.entry_id, entry.version):
             return  # an older version arriving after a newer one has nothing left to say
         if entry.change == "retracted" or entry.superseded_at:
+            self._add(
+                session,
+                StatFact(
+                    generation=self.generation,
+                    person_id=changed.person_id,
+                    source_id=entry.entry_id,
+                    fact=WITHDRAWN,
+                    value="",
+                    valid_from=OPEN_END,
+                    valid_to=BEGINNING,
+                    version=entry.version,
+                    sequence=stream_sequence(session, envelope),
+                ),
+            )
             return
         values = json.loads(entry.values_json)
         start = date.fromisoformat(entry.valid_from) if entry.valid_from else BEGINNING
