@@ -61,8 +61,8 @@ class JetStreamStore:
     async def dump(self, destination: Path) -> str:
         nc = await self._open()
         try:
-            consumers = [c for name in self._streams for c in await _consumers(nc, name)]
-            kept = [stream for name in self._streams if (stream := await _stream(nc, name)) is not None]
+            consumers = [c for name in self._streams for c in await durable_consumers(nc, name)]
+            kept = [stream for name in self._streams if (stream := await stream_entry(nc, name)) is not None]
             present = {stream.name for stream in kept}
             header = Header(
                 captured_at=datetime.now(UTC).isoformat(),
@@ -81,7 +81,7 @@ class JetStreamStore:
     async def versions(self) -> StoreVersions:
         nc = await self._open()
         try:
-            info = await _request(nc, f"{API}.INFO")
+            info = await request(nc, f"{API}.INFO")
             version = nc.connected_server_version
         finally:
             await nc.close()
@@ -96,7 +96,7 @@ class JetStreamStore:
         nc = await self._open()
         try:
             for stream in self._streams:
-                if await _stream(nc, restored_name(name, stream)) is not None:
+                if await stream_entry(nc, restored_name(name, stream)) is not None:
                     return True
             return False
         finally:
@@ -108,25 +108,25 @@ class JetStreamStore:
         created: list[str] = []
         try:
             for entry in summary.header.streams:
-                if await _stream(nc, restored_name(name, entry.name)) is not None:
+                if await stream_entry(nc, restored_name(name, entry.name)) is not None:
                     raise AlreadyExists(f"target_database: luồng {restored_name(name, entry.name)} đã tồn tại")
             for entry in summary.header.streams:
                 target = restored_name(name, entry.name)
-                await _request(nc, f"{API}.STREAM.CREATE.{target}", _restored_config(entry, target, name))
+                await request(nc, f"{API}.STREAM.CREATE.{target}", _restored_config(entry, target, name))
                 created.append(target)
             await _publish(nc, source, name)
             for consumer in summary.header.consumers:
                 position = stream_part.position_index(summary.kept[consumer.stream], consumer.ack_floor)
                 target = restored_name(name, consumer.stream)
                 config = _restored_consumer(consumer, name, position)
-                await _request(
+                await request(
                     nc, f"{API}.CONSUMER.CREATE.{target}.{consumer.name}", {"stream_name": target, "config": config}
                 )
             return await _digest(nc, summary.header, name)
         except BaseException:
             for target in created:
                 try:
-                    await _request(nc, f"{API}.STREAM.DELETE.{target}")
+                    await request(nc, f"{API}.STREAM.DELETE.{target}")
                 except Exception as exc:
                     log.error("restored stream left behind", stream=target, error=repr(exc))
             raise
@@ -138,19 +138,18 @@ class JetStreamStore:
         try:
             for stream in self._streams:
                 target = restored_name(name, stream)
-                if await _stream(nc, target) is not None:
-                    await _request(nc, f"{API}.STREAM.DELETE.{target}")
+                if await stream_entry(nc, target) is not None:
+                    await request(nc, f"{API}.STREAM.DELETE.{target}")
         finally:
             await nc.close()
 
     async def switch(self, restored: str, *, keep_as: str) -> None:
-        """JetStream cannot rename a stream nor change the subjects of stored messages: the restored
-        copy can become the live streams only by deleting the live ones, which a switch never does."""
+        """The live streams are replaced only with every service stopped (`stream_switch`): while
+        they run, their relays publish into the live streams and their consumers pull from them."""
         raise FailedPrecondition(
-            f"Không thể chuyển luồng sự kiện đã khôi phục {restored!r} thành luồng đang chạy (giữ bản cũ là "
-            f"{keep_as!r}): NATS JetStream không đổi tên được luồng và không đổi được chủ đề của tin đã lưu. "
-            "Hãy dừng các dịch vụ và làm theo docs/operations.md, mục 'The event streams': giữ bản sao luồng "
-            "đang chạy trước, rồi nạp luồng từ bản khôi phục đã kiểm bằng nguồn (sources) có đổi chủ đề"
+            f"Không chuyển luồng sự kiện đã khôi phục {restored!r} thành luồng đang chạy khi các dịch vụ còn chạy: "
+            f"dừng các dịch vụ rồi chạy 'python -m qlcb_backup.stream_switch --restored {restored} "
+            f"--keep-as {keep_as}' (docs/operations.md, mục 'The event streams')"
         )
 
     async def _open(self) -> Client:
@@ -175,7 +174,7 @@ def original_subject(target: str, subject: str) -> str:
     return subject[len(prefix) :]
 
 
-async def _request(nc: Client, subject: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+async def request(nc: Client, subject: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
     payload = json.dumps(body).encode() if body is not None else b""
     try:
         reply = await nc.request(subject, payload, timeout=10)
@@ -188,9 +187,9 @@ async def _request(nc: Client, subject: str, body: dict[str, Any] | None = None)
     return answer
 
 
-async def _stream(nc: Client, name: str) -> StreamEntry | None:
+async def stream_entry(nc: Client, name: str) -> StreamEntry | None:
     try:
-        info = await _request(nc, f"{API}.STREAM.INFO.{name}")
+        info = await request(nc, f"{API}.STREAM.INFO.{name}")
     except JetStreamError as exc:
         if exc.code == STREAM_NOT_FOUND:
             return None
@@ -199,12 +198,12 @@ async def _stream(nc: Client, name: str) -> StreamEntry | None:
     return StreamEntry(name, info["config"], int(state["first_seq"]), int(state["last_seq"]))
 
 
-async def _consumers(nc: Client, stream: str) -> list[ConsumerEntry]:
+async def durable_consumers(nc: Client, stream: str) -> list[ConsumerEntry]:
     """The stream's durable consumers, ephemeral ones left out; none when the stream is missing."""
     found: list[ConsumerEntry] = []
     while True:
         try:
-            page = await _request(nc, f"{API}.CONSUMER.LIST.{stream}", {"offset": len(found)})
+            page = await request(nc, f"{API}.CONSUMER.LIST.{stream}", {"offset": len(found)})
         except JetStreamError as exc:
             if exc.code == STREAM_NOT_FOUND:
                 return []
@@ -228,7 +227,7 @@ async def _consumers(nc: Client, stream: str) -> list[ConsumerEntry]:
 
 async def _get(nc: Client, stream: str, seq: int) -> StreamMessage | None:
     try:
-        answer = await _request(nc, f"{API}.STREAM.MSG.GET.{stream}", {"seq": seq})
+        answer = await request(nc, f"{API}.STREAM.MSG.GET.{stream}", {"seq": seq})
     except JetStreamError as exc:
         if exc.code == NO_MESSAGE:
             return None
@@ -272,7 +271,7 @@ def _restored_config(entry: StreamEntry, target: str, name: str) -> dict[str, An
     config["name"] = target
     config["subjects"] = [restored_subject(name, subject) for subject in entry.config.get("subjects", [])]
     config["duplicate_window"] = int(RESTORE_DUPLICATE_WINDOW_SECONDS * 1e9)
-    config["metadata"] = _own_metadata(entry.config)
+    config["metadata"] = own_metadata(entry.config)
     return config
 
 
@@ -289,11 +288,11 @@ def _restored_consumer(consumer: ConsumerEntry, name: str, position: int) -> dic
         config["filter_subjects"] = [restored_subject(name, subject) for subject in filters]
     if consumer.config.get("deliver_subject"):
         config["deliver_subject"] = restored_subject(name, consumer.config["deliver_subject"])
-    config["metadata"] = _own_metadata(consumer.config)
+    config["metadata"] = own_metadata(consumer.config)
     return config
 
 
-def _own_metadata(config: dict[str, Any]) -> dict[str, str]:
+def own_metadata(config: dict[str, Any]) -> dict[str, str]:
     """The metadata given by whoever made the stream or consumer, without the server's own."""
     return {k: v for k, v in (config.get("metadata") or {}).items() if not k.startswith("_nats.")}
 
@@ -335,11 +334,11 @@ async def _digest(nc: Client, header: Header, name: str) -> str:
     for entry in header.streams:
         target = restored_name(name, entry.name)
         digest.stream(entry.name)
-        restored = await _stream(nc, target)
+        restored = await stream_entry(nc, target)
         if restored is None:
             raise FailedPrecondition(f"Luồng {target} biến mất khi đang kiểm")
         async for message in _read(nc, target, restored.first_seq, restored.last_seq):
             digest.add(entry.name, original_subject(name, message.subject), message.headers, message.data)
-        for consumer in await _consumers(nc, target):
+        for consumer in await durable_consumers(nc, target):
             digest.consumer(entry.name, consumer.name, consumer.ack_floor)
     return digest.hexdigest()

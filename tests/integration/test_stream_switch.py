@@ -1,0 +1,179 @@
+"""Switching restored event streams in (issue 12, point 5; ADR 0026), on a NATS server of the
+test's own, since the switch deletes live streams: `python -m qlcb_backup.stream_switch` makes the
+streams a restore wrote from a set the live ones, with every message of the set under its original
+subject, each durable consumer delivering next what followed its position in the set, the former
+live streams kept beside them, and a stream whose storage was lost made again. It refuses while a
+service still pulls, and when a restored copy is missing, touching nothing."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import nats
+import pytest
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig
+
+from qlcb_backup.stores.jetstream import JetStreamStore, restored_name
+from qlcb_backup.stream_switch.__main__ import main
+from qlcb_backup.stream_switch.switch import switch_streams
+from qlcb_common.errors import AlreadyExists, FailedPrecondition
+from qlcb_common.events.streams import ALL_STREAMS, DUPLICATE_WINDOW_SECONDS, IDENTITY, PERSONNEL
+from qlcb_devstack.nats import NatsServer
+
+pytestmark = pytest.mark.integration
+
+CONSUMER = "reports-personnel"
+IN_SET, AFTER_SET, ACKED_IN_SET = 5, 2, 3
+
+
+@pytest.fixture
+async def bus(tmp_path: Path) -> AsyncIterator[NatsServer]:
+    server = NatsServer(tmp_path / "nats")
+    server.start()
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
+
+
+async def _ops(server: NatsServer) -> Client:
+    user, password = server.credentials("ops")
+    return await nats.connect(server.url, user=user, password=password)
+
+
+async def _messages(nc: Client, stream: str) -> list[tuple[str, bytes, str | None]]:
+    """(subject, data, Nats-Msg-Id) of every message of the stream, in order."""
+    js = nc.jetstream()
+    info = await js.stream_info(stream)
+    found = []
+    for seq in range(max(info.state.first_seq, 1), info.state.last_seq + 1):
+        message = await js.get_msg(stream, seq)
+        found.append((str(message.subject), message.data or b"", (message.headers or {}).get("Nats-Msg-Id")))
+    return found
+
+
+async def _publish(nc: Client, n: int) -> None:
+    js = nc.jetstream()
+    sent = len(await _messages(nc, PERSONNEL.name))
+    for i in range(sent, sent + n):
+        await js.publish(
+            f"qlcb.personnel.person.created.{i}", f"sự kiện {i}".encode(), headers={"Nats-Msg-Id": f"e{i}"}
+        )
+
+
+async def _ack(nc: Client, n: int) -> None:
+    subscription = await nc.jetstream().pull_subscribe_bind(durable=CONSUMER, stream=PERSONNEL.name)
+    for message in await subscription.fetch(n, timeout=10):
+        await message.ack_sync()
+    await subscription.unsubscribe()
+
+
+async def _serve(subscription: JetStreamContext.PullSubscription) -> None:
+    """What a service's consumer does until it is stopped: fetch, then acknowledge."""
+    while True:
+        try:
+            fetched = await subscription.fetch(1, timeout=1)
+        except TimeoutError:
+            continue
+        for message in fetched:
+            await message.ack()
+
+
+async def _stream_names(nc: Client) -> set[str]:
+    return {str(info.config.name) for info in await nc.jetstream().streams_info()}
+
+
+async def test_restored_streams_become_the_live_ones_with_consumers_at_their_positions_and_the_old_kept(
+    bus: NatsServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    nc = await _ops(bus)
+    try:
+        js = nc.jetstream()
+        for stream in ALL_STREAMS:
+            await js.add_stream(stream.config())
+        await js.add_consumer(
+            PERSONNEL.name,
+            ConsumerConfig(durable_name=CONSUMER, ack_policy=AckPolicy.EXPLICIT, filter_subjects=["qlcb.personnel.>"]),
+        )
+        await _publish(nc, IN_SET)
+        await _ack(nc, ACKED_IN_SET)
+        in_set = await _messages(nc, PERSONNEL.name)
+
+        async def connect() -> Client:
+            return await _ops(bus)
+
+        store = JetStreamStore(connect)
+        part = tmp_path / "events.part"
+        digest = await store.dump(part)
+        # After the set: more events, more of them acknowledged; the switch takes the set back.
+        await _publish(nc, AFTER_SET)
+        await _ack(nc, AFTER_SET)
+        live_before = await _messages(nc, PERSONNEL.name)
+        assert await store.restore(part, "events_t1") == digest
+
+        # Refused, touching nothing: a service still waiting for events, or still taking them; a
+        # restored copy missing.
+        idle = "reports-idle"
+        await js.add_consumer(
+            PERSONNEL.name,
+            ConsumerConfig(durable_name=idle, ack_policy=AckPolicy.EXPLICIT, filter_subjects=["qlcb.personnel.none"]),
+        )
+        for consumer in (idle, CONSUMER):
+            pulling = await js.pull_subscribe_bind(durable=consumer, stream=PERSONNEL.name)
+            running = asyncio.create_task(_serve(pulling))
+            try:
+                with pytest.raises(FailedPrecondition, match=f"Luồng {PERSONNEL.name}: {consumer} đang nhận tin"):
+                    await switch_streams(nc, restored="events_t1", keep_as="truoc_t1", quiet_seconds=2)
+            finally:
+                running.cancel()
+                await asyncio.gather(running, return_exceptions=True)
+                await pulling.unsubscribe()
+        with pytest.raises(FailedPrecondition, match=f"không có luồng đã khôi phục EVENTS_T2_{PERSONNEL.name}"):
+            await switch_streams(nc, restored="events_t2", keep_as="truoc_t1", quiet_seconds=0)
+        assert not {n for n in await _stream_names(nc) if n.startswith("TRUOC_T1_")}
+        assert await _messages(nc, PERSONNEL.name) == live_before
+
+        # A stream whose storage was lost: made again from the set alone.
+        await js.delete_stream(IDENTITY.name)
+        user, password = bus.credentials("ops")
+        monkeypatch.setenv("QLCB_STREAM_SWITCH_NATS_URL", bus.url)
+        monkeypatch.setenv("QLCB_STREAM_SWITCH_NATS_USER", user)
+        monkeypatch.setenv("QLCB_STREAM_SWITCH_NATS_PASSWORD", password)
+        command = ["--restored", "events_t1", "--keep-as", "truoc_t1", "--quiet-seconds", "1"]
+        assert await asyncio.to_thread(main, command) == 0
+        printed = capsys.readouterr().out
+        assert (
+            f"{PERSONNEL.name}: {IN_SET} tin từ bản khôi phục; luồng cũ ({IN_SET + AFTER_SET} tin) giữ ở TRUOC_T1_"
+            in printed
+        )
+        assert f"{CONSUMER} từ sau tin {ACKED_IN_SET}" in printed
+        assert f"{IDENTITY.name}: 0 tin từ bản khôi phục; không có luồng cũ" in printed
+
+        # The live stream is the set's, under the original subjects and message ids.
+        assert await _messages(nc, PERSONNEL.name) == in_set
+        assert await _messages(nc, restored_name("truoc_t1", PERSONNEL.name)) == live_before
+        info = await js.stream_info(PERSONNEL.name)
+        assert info.config.subjects == list(PERSONNEL.subjects)
+        assert info.config.duplicate_window == DUPLICATE_WINDOW_SECONDS
+        assert not info.config.sources
+        assert (await js.stream_info(IDENTITY.name)).config.subjects == list(IDENTITY.subjects)
+
+        # The consumer resumes right after its position in the set; the stream takes new events.
+        resumed = await js.pull_subscribe_bind(durable=CONSUMER, stream=PERSONNEL.name)
+        (first,) = await resumed.fetch(1, timeout=10)
+        assert (first.subject, first.data) == in_set[ACKED_IN_SET][:2]
+        await resumed.unsubscribe()
+        ack = await js.publish(
+            "qlcb.personnel.person.created.new", "sau khi chuyển".encode(), headers={"Nats-Msg-Id": "new"}
+        )
+        assert (ack.stream, ack.seq) == (PERSONNEL.name, IN_SET + 1)
+        # The kept name is taken now: a second switch into it is refused.
+        with pytest.raises(AlreadyExists, match=f"keep_as: luồng TRUOC_T1_{PERSONNEL.name} đã tồn tại"):
+            await switch_streams(nc, restored="events_t1", keep_as="truoc_t1", quiet_seconds=0)
+    finally:
+        await nc.close()
