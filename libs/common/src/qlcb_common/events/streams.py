@@ -15,6 +15,10 @@ DUPLICATE_WINDOW_SECONDS = 15 * 60
 class Stream:
     name: str
     subjects: tuple[str, ...]
+    max_age_days: int | None
+    """How long a message is kept; None: for good, for a stream that other services' read-models
+    (reports' statistics and headcount, the copies of units, holders and delegations) are rebuilt
+    from, which a stream that forgets its oldest events would rebuild wrong."""
 
     def config(self) -> StreamConfig:
         return StreamConfig(
@@ -23,15 +27,15 @@ class Stream:
             retention=RetentionPolicy.LIMITS,
             storage=StorageType.FILE,
             discard=DiscardPolicy.OLD,
-            max_age=90 * 24 * 3600,
+            max_age=self.max_age_days * 24 * 3600 if self.max_age_days is not None else None,
             duplicate_window=DUPLICATE_WINDOW_SECONDS,
         )
 
 
-PERSONNEL = Stream("QLCB_PERSONNEL", ("qlcb.personnel.>",))
-IDENTITY = Stream("QLCB_IDENTITY", ("qlcb.identity.>",))
-REPORTS = Stream("QLCB_REPORTS", ("qlcb.reports.>",))
-BACKUP = Stream("QLCB_BACKUP", ("qlcb.backup.>",))
+PERSONNEL = Stream("QLCB_PERSONNEL", ("qlcb.personnel.>",), max_age_days=None)
+IDENTITY = Stream("QLCB_IDENTITY", ("qlcb.identity.>",), max_age_days=None)
+REPORTS = Stream("QLCB_REPORTS", ("qlcb.reports.>",), max_age_days=90)
+BACKUP = Stream("QLCB_BACKUP", ("qlcb.backup.>",), max_age_days=90)
 ALL_STREAMS = (PERSONNEL, IDENTITY, REPORTS, BACKUP)
 
 

@@ -181,7 +181,8 @@ def _config_of(name: str) -> dict[str, Any]:
     stream = next((s for s in ALL_STREAMS if s.name == name), None)
     if stream is None:
         raise FailedPrecondition(f"Không có luồng {name} đang chạy, và {name} không phải luồng của hệ thống")
-    return {"name": name, "subjects": list(stream.subjects), "storage": "file", "retention": "limits"}
+    config: dict[str, Any] = stream.config().as_dict()
+    return config
 
 
 def _sourced(config: dict[str, Any], name: str, source: str, *, subjects: list[str]) -> dict[str, Any]:
