@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import sys
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -20,6 +22,8 @@ import asyncpg
 import grpc
 import nats
 import pytest
+from nats.aio.client import Client
+from nats.js.api import AckPolicy, ConsumerConfig
 from nats.js.errors import NotFoundError
 from sqlalchemy import MetaData
 from sqlalchemy.dialects.postgresql.base import PGDialect
@@ -31,11 +35,13 @@ from qlcb_backup.catalog.service import RESTORE_LEASED
 from qlcb_backup.drills.service import NO_GOOD_SET
 from qlcb_backup.drills.worker import DRILL_SCHEDULER
 from qlcb_backup.sets.writing import SETS_DIR
+from qlcb_backup.stores.jetstream import restored_name
 from qlcb_common.events import streams, subjects
 from qlcb_common.events.contracts import BACKUP_EVENTS, accept
 from qlcb_common.events.envelope import unpack
 from qlcb_common.events.outbox import define_outbox_table
 from qlcb_common.faults import arm, held, release
+from qlcb_devstack.nats import NatsServer
 from tests.integration.test_backup_sets import OwnBackup, _exists, _key
 from tests.support import System, eventually, metric_at, unique_code
 
@@ -191,6 +197,125 @@ async def test_a_full_restore_step_by_step_needs_two_admins_and_switches_only_wh
     ]
     assert events[0][1] != events[1][1], "asked and confirmed by two accounts"
     assert all(payload.restore.id == requested.id for _, _, payload in events)
+
+
+@pytest.fixture
+def bus(tmp_path: Path) -> Iterator[NatsServer]:
+    """A NATS of the test's own: switching event streams deletes the live ones."""
+    server = NatsServer(tmp_path / "bus")
+    server.start()
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
+
+
+async def _messages(nc: Client, stream: str) -> list[tuple[str, bytes]]:
+    js = nc.jetstream()
+    info = await js.stream_info(stream)
+    found = []
+    for seq in range(max(info.state.first_seq, 1), info.state.last_seq + 1):
+        message = await js.get_msg(stream, seq)
+        found.append((str(message.subject), message.data or b""))
+    return found
+
+
+async def _consume(nc: Client, consumer: str, count: int) -> list[bytes]:
+    subscription = await nc.jetstream().pull_subscribe_bind(durable=consumer, stream=streams.PERSONNEL.name)
+    fetched = await subscription.fetch(count, timeout=10)
+    for message in fetched:
+        await message.ack_sync()
+    await subscription.unsubscribe()
+    return [message.data for message in fetched]
+
+
+async def test_a_whole_set_with_its_event_streams_is_switched_in_by_the_command_then_the_switch(
+    system: System, own: OwnBackup, ledger: str, bus: NatsServer
+) -> None:
+    """docs/operations.md "The event streams": a set of a database and the streams, restored; the
+    switch refuses until the operator's command has made the restored streams the live ones (every
+    service stopped but backup), then switches the database and records the streams' switch; the
+    consumers resume where the set had them, and the restore's events reach the new live stream."""
+    user, password = bus.credentials("ops")
+    nc = await nats.connect(bus.url, user=user, password=password)
+    try:
+        js = nc.jetstream()
+        await js.add_stream(streams.PERSONNEL.config())
+        consumer = "reports-personnel"
+        await js.add_consumer(
+            streams.PERSONNEL.name,
+            ConsumerConfig(durable_name=consumer, ack_policy=AckPolicy.EXPLICIT, filter_subjects=["qlcb.personnel.>"]),
+        )
+        for n in range(3):
+            await js.publish(
+                f"{subjects.PERSONNEL_PERSON_CREATED}", f"trước {n}".encode(), headers={"Nats-Msg-Id": f"t{n}"}
+            )
+        assert await _consume(nc, consumer, 2) == ["trước 0".encode(), "trước 1".encode()]
+        await _write(system, ledger, "before-1")
+        bus_env = {"QLCB_BACKUP_STREAMS_STORE": "true", **bus.client_env("QLCB_BACKUP_", "backup")}
+        await own.start({"k1": _key()}, "k1", _stores(system, ledger=ledger) | bus_env)
+        taken: backup_pb2.BackupSet = (await _call(own, "CreateBackupSet", backup_pb2.CreateBackupSetRequest())).set
+        assert (taken.status, [p.store for p in taken.parts]) == ("good", ["events", "ledger"])
+        in_set = await _messages(nc, streams.PERSONNEL.name)
+        # After the set: more events, more of them consumed, another row.
+        for n in range(2):
+            await js.publish(
+                f"{subjects.PERSONNEL_PERSON_CREATED}", f"sau {n}".encode(), headers={"Nats-Msg-Id": f"s{n}"}
+            )
+        assert len(await _consume(nc, consumer, 3)) == 3
+        await _write(system, ledger, "after-backup")
+
+        suffix = unique_code("luong").lower()
+        ask = backup_pb2.RequestRestoreRequest(set_id=taken.id, target_suffix=suffix, reason="Mất dữ liệu NATS")
+        requested: backup_pb2.Restore = (await _call(own, "RequestRestore", ask)).restore
+        confirm = backup_pb2.ConfirmRestoreRequest(restore_id=requested.id)
+        verified: backup_pb2.Restore = (await _call(own, "ConfirmRestore", confirm, second=True)).restore
+        assert (verified.status, [p.verified for p in verified.parts]) == ("verified", [True, True])
+
+        # The switch refuses before the command has run, naming it, and switches nothing.
+        switch = backup_pb2.SwitchRestoreRequest(restore_id=requested.id, replace_live=True)
+        with pytest.raises(grpc.aio.AioRpcError) as early:
+            await _call(own, "SwitchRestore", switch)
+        assert early.value.code() is grpc.StatusCode.FAILED_PRECONDITION
+        command = f"python -m qlcb_backup.stream_switch --restored events_{suffix} --keep-as events_truoc_{suffix}"
+        assert command in (early.value.details() or "")
+        assert await _rows(system, ledger) == ["after-backup", "before-1"]
+
+        # The operator's command, every service stopped but backup, as a NATS user that may.
+        switched_streams = await asyncio.create_subprocess_exec(
+            sys.executable,
+            *command.split()[1:],
+            "--quiet-seconds",
+            "1",
+            env=dict(os.environ, **bus.client_env("QLCB_STREAM_SWITCH_", "ops")),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        printed, _ = await switched_streams.communicate()
+        assert switched_streams.returncode == 0, printed.decode()
+        assert f"{consumer} từ sau tin 2" in printed.decode()
+
+        switched: backup_pb2.Restore = (await _call(own, "SwitchRestore", switch)).restore
+        assert switched.status == "switched"
+        assert [(p.store, p.kept_as) for p in switched.parts] == [
+            ("events", f"events_truoc_{suffix}"),
+            ("ledger", f"ledger_truoc_{suffix}"),
+        ]
+        assert await _rows(system, ledger) == ["before-1"]
+        assert await _messages(nc, streams.PERSONNEL.name) == in_set
+        kept = restored_name(f"events_truoc_{suffix}", streams.PERSONNEL.name)
+        assert len(await _messages(nc, kept)) == len(in_set) + 2
+        # The consumer resumes after what it had acknowledged when the set was taken.
+        assert await _consume(nc, consumer, 1) == ["trước 2".encode()]
+
+        async def switched_event() -> list[str]:
+            held = await _messages(nc, streams.BACKUP.name)
+            return [subject for subject, _ in held if subject == subjects.BACKUP_RESTORE_SWITCHED]
+
+        await eventually(switched_event, bool, timeout=30, what="restore.switched in the switched backup stream")
+    finally:
+        await nc.close()
 
 
 async def _outbox(system: System, database: str) -> dict[str, bool]:

@@ -19,7 +19,7 @@ from qlcb.backup.v1 import backup_pb2, events_pb2
 from qlcb_backup.catalog.models import BackupRecord, BackupSetPart, BackupSetRecord
 from qlcb_backup.catalog.service import GOOD, BackupSets, require_operator
 from qlcb_backup.restores.models import RestorePartRecord, RestoreRecord
-from qlcb_backup.stores.base import KeepsOutbox
+from qlcb_backup.stores.base import KeepsOutbox, SwitchesOffline
 from qlcb_backup.stores.registry import StoreRegistry
 from qlcb_common.auth import Principal
 from qlcb_common.db import Database
@@ -246,14 +246,14 @@ class Restores:
                     f"Chỉ chuyển đổi được bản phục hồi đã kiểm tra; {restore_id} đang ở trạng thái {record.status}"
                 )
             offline = [
-                f"{row.store} (danh mục của chính dịch vụ sao lưu)" if row.store in self._live_only else row.store
+                await self._offline(row, record.target_suffix)
                 for row in rows
-                if row.store in self._live_only or not self._stores.get(row.store).switches_online
+                if not row.kept_as and not await self._switchable(row, record.target_suffix)
             ]
             if offline:
                 raise FailedPrecondition(
-                    f"Kho {', '.join(offline)} không chuyển đổi trực tuyến được; chưa chuyển đổi kho nào. Yêu cầu "
-                    "phục hồi lại chỉ các kho còn lại (stores) để chuyển đổi, và làm theo docs/operations.md cho "
+                    f"Kho {'; '.join(offline)} không chuyển đổi trực tuyến được; chưa chuyển đổi kho nào. Yêu cầu "
+                    "phục hồi lại chỉ các kho còn lại (stores) để chuyển đổi, hoặc làm theo docs/operations.md cho "
                     "các kho này"
                 )
             record.status = SWITCHING
@@ -301,6 +301,25 @@ class Restores:
             record.failure = ""
             await self._publish(session, subjects.BACKUP_RESTORE_SWITCHED, record, stored_rows, actor.subject)
         return record, stored_rows
+
+    async def _switchable(self, row: RestorePartRecord, suffix: str) -> bool:
+        """Online, or switched already by the operator's command with the services stopped."""
+        if row.store in self._live_only:
+            return False
+        store = self._stores.get(row.store)
+        if store.switches_online:
+            return True
+        return isinstance(store, SwitchesOffline) and await store.switched_offline(
+            row.target, keep_as=kept_name(row.store, suffix)
+        )
+
+    async def _offline(self, row: RestorePartRecord, suffix: str) -> str:
+        if row.store in self._live_only:
+            return f"{row.store} (danh mục của chính dịch vụ sao lưu)"
+        store = self._stores.get(row.store)
+        if isinstance(store, SwitchesOffline):
+            return f"{row.store} ({store.how_to_switch(row.target, keep_as=kept_name(row.store, suffix))})"
+        return row.store
 
     async def recover(self) -> None:
         """At start: a restore cut short by a stop is failed and the copies it made are dropped; one

@@ -47,6 +47,17 @@ class Store(Protocol):
 
 
 @runtime_checkable
+class SwitchesOffline(Protocol):
+    """A store an operator's command switches with the services stopped (the event streams)."""
+
+    async def switched_offline(self, restored: str, *, keep_as: str) -> bool:
+        """Whether the command has made the copy `restored` the live store, keeping the former as `keep_as`."""
+
+    def how_to_switch(self, restored: str, *, keep_as: str) -> str:
+        """What the operator does to switch it."""
+
+
+@runtime_checkable
 class KeepsOutbox(Protocol):
     """A store that may hold a service's outbox (ADR 0026, "What a part captures")."""
 

@@ -38,6 +38,10 @@ NO_MESSAGE: Final = 10037
 STREAM_NOT_FOUND: Final = 10059
 WINDOW: Final = 256
 """Messages requested at once while reading a stream."""
+SWITCHED_FROM: Final = "qlcb_switched_from"
+KEPT_AS: Final = "qlcb_kept_as"
+"""The metadata keys `stream_switch` gives a live stream it made from a restored copy: which copy, and
+where the former live stream is kept (absent when there was none)."""
 RESTORE_DUPLICATE_WINDOW_SECONDS: Final = 0.1
 """The shortest JetStream allows: two kept messages with the same Nats-Msg-Id (published again after
 the original window) must both be restored, as they were kept; the second waits for the window."""
@@ -143,13 +147,35 @@ class JetStreamStore:
         finally:
             await nc.close()
 
+    async def switched_offline(self, restored: str, *, keep_as: str) -> bool:
+        """Whether the operator's command (`qlcb_backup.stream_switch`) has made the streams restored
+        into `restored` the live ones, keeping the former ones as `keep_as`: every live stream of the
+        restored copy says so in its metadata."""
+        nc = await self._open()
+        try:
+            for stream in self._streams:
+                live = await stream_entry(nc, stream)
+                metadata = (live.config.get("metadata") or {}) if live is not None else {}
+                if metadata.get(SWITCHED_FROM) == restored and metadata.get(KEPT_AS) in (keep_as, None):
+                    continue
+                if await stream_entry(nc, restored_name(restored, stream)) is not None:
+                    return False
+            return True
+        finally:
+            await nc.close()
+
     async def switch(self, restored: str, *, keep_as: str) -> None:
-        """The live streams are replaced only with every service stopped (`stream_switch`): while
-        they run, their relays publish into the live streams and their consumers pull from them."""
-        raise FailedPrecondition(
-            f"Không chuyển luồng sự kiện đã khôi phục {restored!r} thành luồng đang chạy khi các dịch vụ còn chạy: "
-            f"dừng các dịch vụ rồi chạy 'python -m qlcb_backup.stream_switch --restored {restored} "
-            f"--keep-as {keep_as}' (docs/operations.md, mục 'The event streams')"
+        """The live streams are replaced only with every service stopped, by the operator's command
+        (`qlcb_backup.stream_switch`): while the services run, their relays publish into the live
+        streams and their consumers pull from them. Once it has run, the switch records it."""
+        if not await self.switched_offline(restored, keep_as=keep_as):
+            raise FailedPrecondition(self.how_to_switch(restored, keep_as=keep_as))
+
+    def how_to_switch(self, restored: str, *, keep_as: str) -> str:
+        return (
+            f"luồng đã khôi phục {restored} chưa thành luồng đang chạy: dừng mọi dịch vụ trừ dịch vụ sao lưu, chạy "
+            f"'python -m qlcb_backup.stream_switch --restored {restored} --keep-as {keep_as}', rồi yêu cầu chuyển "
+            "đổi lại"
         )
 
     async def _open(self) -> Client:

@@ -20,7 +20,11 @@ import structlog
 from nats.aio.client import Client
 
 from qlcb_backup.stores.jetstream import (
+    API,
+    KEPT_AS,
     RESTORE_DUPLICATE_WINDOW_SECONDS,
+    STREAM_NOT_FOUND,
+    SWITCHED_FROM,
     JetStreamError,
     durable_consumers,
     original_subject,
@@ -34,8 +38,6 @@ from qlcb_common.events.streams import ALL_STREAMS
 
 log = structlog.get_logger(__name__)
 
-API: Final = "$JS.API"
-STREAM_NOT_FOUND: Final = 10059
 POLL_SECONDS: Final = 0.25
 SOURCED_DUPLICATE_WINDOW_NS: Final = int(RESTORE_DUPLICATE_WINDOW_SECONDS * 1e9)
 """While a stream fills from a source: a message kept twice under one Nats-Msg-Id (sent again after
@@ -73,9 +75,14 @@ async def switch_streams(
     fill_timeout: float = 600.0,
 ) -> list[SwitchedStream]:
     """`restored` is the restore's target (`events_<suffix>`); the live streams are kept as
-    `<KEEP_AS>_<stream>`."""
+    `<KEEP_AS>_<stream>`. A stream the set did not hold (none then) is left as it is."""
     names = tuple(streams) if streams is not None else tuple(stream.name for stream in ALL_STREAMS)
-    planned = [await _plan(nc, name, restored, keep_as) for name in names]
+    copied = [name for name in names if await _info(nc, restored_name(restored, name)) is not None]
+    if not copied:
+        raise FailedPrecondition(
+            f"restored: không có luồng nào đã khôi phục vào {restored} ({restored_name(restored, '*')})"
+        )
+    planned = [await _plan(nc, name, restored, keep_as) for name in copied]
     await _quiet(nc, [p for p in planned if p.live is not None], quiet_seconds)
     return [await _switch_one(nc, p, restored, keep_as, fill_timeout) for p in planned]
 
@@ -166,7 +173,8 @@ async def _switch_one(nc: Client, p: _Planned, restored: str, keep_as: str, time
         sourced = _sourced(live_config, p.stream, p.restored, subjects=list(live_config.get("subjects") or []))
         sourced["sources"][0]["subject_transforms"] = [{"src": restored_subject(restored, ">"), "dest": ">"}]
         await _fill(nc, sourced, p.stream, messages, timeout)
-        await _settle(nc, live_config, p.stream)
+        marks = {SWITCHED_FROM: restored} | ({KEPT_AS: keep_as} if kept is not None else {})
+        await _settle(nc, live_config, p.stream, marks)
         consumers = await _consumers_again(nc, p, restored)
     except BaseException:
         if kept is not None:
@@ -208,12 +216,15 @@ async def _fill(nc: Client, config: dict[str, Any], name: str, messages: int, ti
         await asyncio.sleep(POLL_SECONDS)
 
 
-async def _settle(nc: Client, live_config: dict[str, Any], name: str) -> None:
-    """The filled stream stands alone with its own duplicate window."""
+async def _settle(nc: Client, live_config: dict[str, Any], name: str, marks: dict[str, str] | None = None) -> None:
+    """The filled stream stands alone with its own duplicate window, and `marks` in its metadata
+    (what the backup service's switch reads: `JetStreamStore.switched_offline`)."""
     info = await _info(nc, name)
     assert info is not None
     config = {k: v for k, v in info["config"].items() if k not in SERVER_SET}
     config["duplicate_window"] = live_config.get("duplicate_window", config["duplicate_window"])
+    config["metadata"] = {k: v for k, v in own_metadata(live_config).items() if k not in (SWITCHED_FROM, KEPT_AS)}
+    config["metadata"] |= marks or {}
     await request(nc, f"{API}.STREAM.UPDATE.{name}", config)
 
 
