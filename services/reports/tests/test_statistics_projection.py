@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from google.protobuf.message import Message
+from sqlalchemy import event as sql_event
 from sqlalchemy import select
 
 from qlcb.events.v1.envelope_pb2 import Envelope
@@ -21,6 +22,7 @@ from qlcb_common.events import subjects
 from qlcb_common.events.consumer import note_stream_sequences
 from qlcb_common.events.envelope import wrap
 from qlcb_reports.db_models import Base
+from qlcb_reports.statistics.generations import Analyzed
 from qlcb_reports.statistics.models import BEGINNING, OPEN_END, StatCode, StatFact
 from qlcb_reports.statistics.projection import Projection
 
@@ -201,3 +203,22 @@ async def test_a_code_keeps_the_group_of_the_latest_published_event_naming_it(db
     async with db.unit_of_work() as session:
         codes = await session.scalars(select(StatCode).order_by(StatCode.generation))
         assert [(c.generation, c.stat_group) for c in codes] == [(g, "CV") for g in (1, 2, 3, 4)]
+
+
+async def test_a_replay_samples_its_tables_each_time_the_batches_have_doubled(db: Database) -> None:
+    """The planner's statistics follow the tables a replay fills (`generations.Analyzed`): before
+    the 4th, 8th, 16th batch, not before the others."""
+    sampled: list[int] = []
+    batches = [0]
+
+    def executed(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.startswith("ANALYZE stat_facts"):
+            sampled.append(batches[-1])
+
+    sql_event.listen(db.engine.sync_engine, "before_cursor_execute", executed)
+    analyzed = Analyzed(Projection(1), ["stat_facts", "stat_persons"])
+    for batch in range(1, 20):
+        batches.append(batch)
+        async with db.unit_of_work() as session:
+            await analyzed.prepare(session, [])
+    assert sampled == [4, 8, 16]

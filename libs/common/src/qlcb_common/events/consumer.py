@@ -58,8 +58,8 @@ class DurableConsumer:
 
     With `batch_transactions` every fetched batch is applied in one transaction instead of one per
     event (a read-model replaying a long stream: the commit, not the handler, is most of an event's
-    cost). The events the inbox holds already, and a second copy of one within the batch, are
-    skipped; the rest are handled in stream order and recorded in the inbox in that transaction,
+    cost). The events are recorded in the inbox first, in that transaction: those it held already,
+    and a second copy of one within the batch, are skipped; the rest are handled in stream order,
     then all are acknowledged. A message the contract refuses is dead-lettered on its own first. If
     the batch fails, nothing of it is kept and its events are handled again at once one per
     transaction, as without batches, so a bad event is dead-lettered or retried alone and the
@@ -187,22 +187,20 @@ class DurableConsumer:
         applied: list[Envelope] = []
         try:
             async with self._db.unit_of_work() as session:
-                event_ids = [envelope.event_id for _, envelope in accepted]
                 note_stream_sequences(
                     session, {envelope.event_id: message.metadata.sequence.stream for message, envelope in accepted}
                 )
-                skipped = await self._inbox.seen_among(session, consumer=self.name, event_ids=event_ids)
+                first_copies: dict[str, Envelope] = {}
                 for _, envelope in accepted:
-                    if envelope.event_id not in skipped:
-                        skipped.add(envelope.event_id)
-                        applied.append(envelope)
+                    first_copies.setdefault(envelope.event_id, envelope)
+                recorded = await self._inbox.record_new(
+                    session, consumer=self.name, events=[(e.event_id, e.subject) for e in first_copies.values()]
+                )
+                applied = [envelope for envelope in first_copies.values() if envelope.event_id in recorded]
                 if self._prepare is not None and applied:
                     await self._prepare(session, applied)
                 for envelope in applied:
                     await self._handler(session, envelope)
-                await self._inbox.record_all(
-                    session, consumer=self.name, events=[(e.event_id, e.subject) for e in applied]
-                )
         except Exception as exc:
             log.warning(
                 "batch failed, nothing of it kept; handling its events one at a time",

@@ -20,6 +20,7 @@ from sqlalchemy import (
     insert,
     select,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb_common.db import UtcDateTime
@@ -74,14 +75,28 @@ class Inbox:
         )
         return found is not None
 
-    async def seen_among(self, session: AsyncSession, *, consumer: str, event_ids: Sequence[str]) -> set[str]:
-        """Which of `event_ids` the consumer has processed already."""
-        found = await session.scalars(
-            select(self.table.c.event_id).where(
-                self.table.c.consumer == consumer, self.table.c.event_id.in_(set(event_ids))
-            )
+    async def record_new(self, session: AsyncSession, *, consumer: str, events: Sequence[tuple[str, str]]) -> set[str]:
+        """Records those of the (event id, subject) pairs the consumer has not processed, in one
+        statement, and returns their ids. Each id is looked up through the primary key by the insert
+        itself, whatever the planner knows of the table: a read of which ids are there, on a table
+        a replay fills faster than it is analysed, was planned as a scan of the consumer's every row
+        (a replay slowing as it went). A pair a concurrent transaction is recording waits for it, and
+        is left out if that one commits."""
+        if not events:
+            return set()
+        now = datetime.now(UTC)
+        rows = [
+            {"consumer": consumer, "event_id": event_id, "subject": subject, "processed_at": now}
+            for event_id, subject in events
+        ]
+        dialect = session.get_bind().dialect.name
+        make = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = (
+            make(self.table)
+            .on_conflict_do_nothing(index_elements=[self.table.c.consumer, self.table.c.event_id])
+            .returning(self.table.c.event_id)
         )
-        return set(found)
+        return set((await session.scalars(statement, rows)).all())
 
     async def record(self, session: AsyncSession, *, consumer: str, event_id: str, subject: str) -> None:
         """Records the event; a concurrent duplicate fails on the primary key and rolls back."""

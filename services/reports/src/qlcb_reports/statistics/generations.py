@@ -13,6 +13,7 @@ delete any consumer of personnel's stream)."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import structlog
@@ -21,6 +22,7 @@ from nats.js.errors import NotFoundError
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from qlcb.events.v1.envelope_pb2 import Envelope
 from qlcb_common.db import Database
 from qlcb_common.errors import FailedPrecondition
 from qlcb_common.events import streams
@@ -40,6 +42,8 @@ TABLES = (StatFact, StatPerson, StatCode, StatQuota)
 BATCH = 200
 """Events applied in one transaction: a replay's cost is the commits (ADR 0031, Throughput); a batch
 holds the store's writer that long on SQLite."""
+ANALYZED_FROM = 4
+"""The first batch before which `Analyzed` samples the tables."""
 IDLE_CONSUMER_SECONDS = 7 * 24 * 3600.0
 """How long the server keeps a generation's consumer nobody pulls from: a reports outage longer than
 this only costs a replay, which the inbox makes count nothing twice."""
@@ -81,6 +85,26 @@ async def listed(session: AsyncSession) -> list[StatGeneration]:
     return list(await session.scalars(select(StatGeneration).order_by(StatGeneration.id)))
 
 
+class Analyzed:
+    """Keeps the query planner's statistics of the tables a consumer fills in step with them: before
+    its 4th, 8th, 16th, … batch (each time the rows it added have about doubled), in the batch's
+    transaction. Autovacuum samples a table a minute or more after it grew; a replay meanwhile read
+    a table it believed empty through the index's first column only, a scan of every row already
+    written for each batch, so that it slowed as it went (ADR 0031, Throughput)."""
+
+    def __init__(self, projection: Projection, tables: Sequence[str]) -> None:
+        self._projection = projection
+        self._tables = tuple(tables)
+        self._batches = 0
+
+    async def prepare(self, session: AsyncSession, envelopes: Sequence[Envelope]) -> None:
+        self._batches += 1
+        if self._batches >= ANALYZED_FROM and self._batches & (self._batches - 1) == 0:
+            for table in self._tables:
+                await session.execute(text(f"ANALYZE {table}"))
+        await self._projection.prepare(session, envelopes)
+
+
 class Supervisor:
     """Runs a consumer for each generation serving or building, switches a built one in, and removes
     what a retired one left."""
@@ -107,6 +131,7 @@ class Supervisor:
 
     def consumer(self, generation: int) -> DurableConsumer:
         projection = Projection(generation)
+        analyzed = Analyzed(projection, [*(table.__tablename__ for table in TABLES), self._inbox.table.name])
         return DurableConsumer(
             name=consumer_name(generation),
             stream=streams.PERSONNEL,
@@ -116,7 +141,7 @@ class Supervisor:
             js=self._js,
             contracts=PERSONNEL_EVENTS,
             handler=projection.apply,
-            prepare=projection.prepare,
+            prepare=analyzed.prepare,
             inactive_threshold=IDLE_CONSUMER_SECONDS,
             batch_size=BATCH,
             batch_transactions=True,
