@@ -199,18 +199,6 @@ async def test_a_full_restore_step_by_step_needs_two_admins_and_switches_only_wh
     assert all(payload.restore.id == requested.id for _, _, payload in events)
 
 
-@pytest.fixture
-def bus(tmp_path: Path) -> Iterator[NatsServer]:
-    """A NATS of the test's own: switching event streams deletes the live ones."""
-    server = NatsServer(tmp_path / "bus")
-    server.start()
-    try:
-        server.wait_ready()
-        yield server
-    finally:
-        server.stop()
-
-
 async def _messages(nc: Client, stream: str) -> list[tuple[str, bytes]]:
     js = nc.jetstream()
     info = await js.stream_info(stream)
@@ -231,14 +219,15 @@ async def _consume(nc: Client, consumer: str, count: int) -> list[bytes]:
 
 
 async def test_a_whole_set_with_its_event_streams_is_switched_in_by_the_command_then_the_switch(
-    system: System, own: OwnBackup, ledger: str, bus: NatsServer
+    system: System, own: OwnBackup, ledger: str, own_nats: NatsServer
 ) -> None:
     """docs/operations.md "The event streams": a set of a database and the streams, restored; the
     switch refuses until the operator's command has made the restored streams the live ones (every
     service stopped but backup), then switches the database and records the streams' switch; the
-    consumers resume where the set had them, and the restore's events reach the new live stream."""
-    user, password = bus.credentials("ops")
-    nc = await nats.connect(bus.url, user=user, password=password)
+    consumers resume where the set had them, and the restore's events reach the new live stream.
+    On a NATS of the test's own: switching event streams deletes the live ones."""
+    user, password = own_nats.credentials("ops")
+    nc = await nats.connect(own_nats.url, user=user, password=password)
     try:
         js = nc.jetstream()
         await js.add_stream(streams.PERSONNEL.config())
@@ -253,7 +242,7 @@ async def test_a_whole_set_with_its_event_streams_is_switched_in_by_the_command_
             )
         assert await _consume(nc, consumer, 2) == ["trước 0".encode(), "trước 1".encode()]
         await _write(system, ledger, "before-1")
-        bus_env = {"QLCB_BACKUP_STREAMS_STORE": "true", **bus.client_env("QLCB_BACKUP_", "backup")}
+        bus_env = {"QLCB_BACKUP_STREAMS_STORE": "true", **own_nats.client_env("QLCB_BACKUP_", "backup")}
         await own.start({"k1": _key()}, "k1", _stores(system, ledger=ledger) | bus_env)
         taken: backup_pb2.BackupSet = (await _call(own, "CreateBackupSet", backup_pb2.CreateBackupSetRequest())).set
         assert (taken.status, [p.store for p in taken.parts]) == ("good", ["events", "ledger"])
@@ -288,7 +277,7 @@ async def test_a_whole_set_with_its_event_streams_is_switched_in_by_the_command_
             *command.split()[1:],
             "--quiet-seconds",
             "1",
-            env=dict(os.environ, **bus.client_env("QLCB_STREAM_SWITCH_", "ops")),
+            env=dict(os.environ, **own_nats.client_env("QLCB_STREAM_SWITCH_", "ops")),
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
         )

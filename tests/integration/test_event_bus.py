@@ -411,33 +411,30 @@ async def test_a_consumer_re_created_at_a_stream_position_is_declared_again_and_
         server.stop()
 
 
-async def test_the_streams_read_models_are_rebuilt_from_keep_every_event_once_declared_again(tmp_path: Path) -> None:
+async def test_the_streams_read_models_are_rebuilt_from_keep_every_event_once_declared_again(
+    own_nats: NatsServer,
+) -> None:
     """Personnel's and identity's streams are what other services' read-models are rebuilt from
     (reports' statistics replay personnel's from its first event): a deployment whose streams
     forgot events after 90 days keeps every one from the service's next start, and the messages it
     holds; the streams nobody rebuilds from keep 90 days."""
-    server = NatsServer(data_dir=tmp_path / "nats")
-    server.start()
+    user, password = own_nats.credentials("ops")
+    nc = await nats.connect(own_nats.url, user=user, password=password, allow_reconnect=False)
     try:
-        await asyncio.to_thread(server.wait_ready)
-        user, password = server.credentials("ops")
-        nc = await nats.connect(server.url, user=user, password=password, allow_reconnect=False)
-        try:
-            js = nc.jetstream()
-            for stream in streams.ALL_STREAMS:
-                await js.add_stream(replace(stream.config(), max_age=90 * 24 * 3600))
-            await js.publish(subjects.PERSONNEL_UNIT_RENAMED, b"1", stream=streams.PERSONNEL.name)
-            for stream in streams.ALL_STREAMS:
-                await ensure_streams(js, stream)
-            kept = {s.name: (await js.stream_info(s.name)).config.max_age for s in streams.ALL_STREAMS}
-            assert kept == {
-                "QLCB_PERSONNEL": 0,
-                "QLCB_IDENTITY": 0,
-                "QLCB_REPORTS": 90 * 24 * 3600,
-                "QLCB_BACKUP": 90 * 24 * 3600,
-            }
-            assert (await js.stream_info(streams.PERSONNEL.name)).state.messages == 1
-        finally:
-            await nc.close()
+        js = nc.jetstream()
+        for stream in streams.ALL_STREAMS:
+            await js.add_stream(replace(stream.config(), max_age=90 * 24 * 3600))
+        await js.publish(subjects.PERSONNEL_UNIT_RENAMED, b"1", stream=streams.PERSONNEL.name)
+        for stream in streams.ALL_STREAMS:
+            await ensure_streams(js, stream)
+        kept = {s.name: (await js.stream_info(s.name)).config.max_age for s in streams.ALL_STREAMS}
+        ninety_days = 90 * 24 * 3600
+        assert kept == {
+            "QLCB_PERSONNEL": 0,
+            "QLCB_IDENTITY": 0,
+            "QLCB_REPORTS": ninety_days,
+            "QLCB_BACKUP": ninety_days,
+        }
+        assert (await js.stream_info(streams.PERSONNEL.name)).state.messages == 1
     finally:
-        server.stop()
+        await nc.close()

@@ -8,7 +8,6 @@ service still pulls, and when a restored copy is missing, touching nothing."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import nats
@@ -28,17 +27,6 @@ pytestmark = pytest.mark.integration
 
 CONSUMER = "reports-personnel"
 IN_SET, AFTER_SET, ACKED_IN_SET = 5, 2, 3
-
-
-@pytest.fixture
-async def bus(tmp_path: Path) -> AsyncIterator[NatsServer]:
-    server = NatsServer(tmp_path / "nats")
-    server.start()
-    try:
-        server.wait_ready()
-        yield server
-    finally:
-        server.stop()
 
 
 async def _ops(server: NatsServer) -> Client:
@@ -89,9 +77,9 @@ async def _stream_names(nc: Client) -> set[str]:
 
 
 async def test_restored_streams_become_the_live_ones_with_consumers_at_their_positions_and_the_old_kept(
-    bus: NatsServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    own_nats: NatsServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    nc = await _ops(bus)
+    nc = await _ops(own_nats)
     try:
         js = nc.jetstream()
         for stream in ALL_STREAMS:
@@ -105,7 +93,7 @@ async def test_restored_streams_become_the_live_ones_with_consumers_at_their_pos
         in_set = await _messages(nc, PERSONNEL.name)
 
         async def connect() -> Client:
-            return await _ops(bus)
+            return await _ops(own_nats)
 
         store = JetStreamStore(connect)
         part = tmp_path / "events.part"
@@ -140,8 +128,8 @@ async def test_restored_streams_become_the_live_ones_with_consumers_at_their_pos
 
         # A stream whose storage was lost: made again from the set alone.
         await js.delete_stream(IDENTITY.name)
-        user, password = bus.credentials("ops")
-        monkeypatch.setenv("QLCB_STREAM_SWITCH_NATS_URL", bus.url)
+        user, password = own_nats.credentials("ops")
+        monkeypatch.setenv("QLCB_STREAM_SWITCH_NATS_URL", own_nats.url)
         monkeypatch.setenv("QLCB_STREAM_SWITCH_NATS_USER", user)
         monkeypatch.setenv("QLCB_STREAM_SWITCH_NATS_PASSWORD", password)
         command = ["--restored", "events_t1", "--keep-as", "truoc_t1", "--quiet-seconds", "1"]

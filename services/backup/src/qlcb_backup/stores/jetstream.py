@@ -304,16 +304,22 @@ def _restored_config(entry: StreamEntry, target: str, name: str) -> dict[str, An
 def _restored_consumer(consumer: ConsumerEntry, name: str, position: int) -> dict[str, Any]:
     """The consumer's configuration on the restored stream, starting right after its ack floor:
     what it had delivered and not acknowledged is delivered again (the inbox drops repeats)."""
+    return consumer_from(consumer, position + 1, lambda subject: restored_subject(name, subject))
+
+
+def consumer_from(consumer: ConsumerEntry, start: int, subject: Callable[[str], str]) -> dict[str, Any]:
+    """The consumer's configuration delivering from stream sequence `start` on a stream whose
+    subjects are `subject` of the consumer's."""
     config = {k: v for k, v in consumer.config.items() if k not in ("opt_start_time", "filter_subject")}
     config["deliver_policy"] = "by_start_sequence"
-    config["opt_start_seq"] = position + 1
+    config["opt_start_seq"] = start
     filters = consumer.config.get("filter_subjects") or (
         [consumer.config["filter_subject"]] if consumer.config.get("filter_subject") else []
     )
     if filters:
-        config["filter_subjects"] = [restored_subject(name, subject) for subject in filters]
+        config["filter_subjects"] = [subject(filtered) for filtered in filters]
     if consumer.config.get("deliver_subject"):
-        config["deliver_subject"] = restored_subject(name, consumer.config["deliver_subject"])
+        config["deliver_subject"] = subject(consumer.config["deliver_subject"])
     config["metadata"] = own_metadata(consumer.config)
     return config
 

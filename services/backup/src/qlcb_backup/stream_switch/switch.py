@@ -26,6 +26,7 @@ from qlcb_backup.stores.jetstream import (
     STREAM_NOT_FOUND,
     SWITCHED_FROM,
     JetStreamError,
+    consumer_from,
     durable_consumers,
     original_subject,
     own_metadata,
@@ -240,17 +241,7 @@ async def _consumers_again(nc: Client, p: _Planned, restored: str) -> tuple[tupl
         )
     made = []
     for consumer in await durable_consumers(nc, p.restored):
-        config = {k: v for k, v in consumer.config.items() if k not in ("opt_start_time", "filter_subject")}
-        config["deliver_policy"] = "by_start_sequence"
-        config["opt_start_seq"] = consumer.ack_floor + 1
-        filters = consumer.config.get("filter_subjects") or (
-            [consumer.config["filter_subject"]] if consumer.config.get("filter_subject") else []
-        )
-        if filters:
-            config["filter_subjects"] = [original_subject(restored, subject) for subject in filters]
-        if consumer.config.get("deliver_subject"):
-            config["deliver_subject"] = original_subject(restored, consumer.config["deliver_subject"])
-        config["metadata"] = own_metadata(consumer.config)
+        config = consumer_from(consumer, consumer.ack_floor + 1, lambda subject: original_subject(restored, subject))
         await request(
             nc, f"{API}.CONSUMER.CREATE.{p.stream}.{consumer.name}", {"stream_name": p.stream, "config": config}
         )

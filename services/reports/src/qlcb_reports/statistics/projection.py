@@ -12,7 +12,7 @@ good."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -288,21 +288,9 @@ class Projection:
             return
         if not await self._replace(session, changed.person_id, entry.entry_id, entry.version):
             return  # an older version arriving after a newer one has nothing left to say
+        given = self._given(session, envelope, changed)
         if entry.change == "retracted" or entry.superseded_at:
-            self._add(
-                session,
-                StatFact(
-                    generation=self.generation,
-                    person_id=changed.person_id,
-                    source_id=entry.entry_id,
-                    fact=WITHDRAWN,
-                    value="",
-                    valid_from=OPEN_END,
-                    valid_to=BEGINNING,
-                    version=entry.version,
-                    sequence=stream_sequence(session, envelope),
-                ),
-            )
+            given(WITHDRAWN, "", OPEN_END, BEGINNING, "{}")
             return
         values = json.loads(entry.values_json)
         start = date.fromisoformat(entry.valid_from) if entry.valid_from else BEGINNING
@@ -313,21 +301,31 @@ class Projection:
         for fact, field in gives:
             code = str(values.get(field) or "") if field else ""
             if code or fact in UNCODED:
-                self._add(
-                    session,
-                    StatFact(
-                        generation=self.generation,
-                        person_id=changed.person_id,
-                        source_id=entry.entry_id,
-                        fact=fact,
-                        value=code,
-                        valid_from=start,
-                        valid_to=end,
-                        version=entry.version,
-                        sequence=stream_sequence(session, envelope),
-                        detail=detail,
-                    ),
-                )
+                given(fact, code, start, end, detail)
+
+    def _given(
+        self, session: AsyncSession, envelope: Envelope, changed: events_pb2.RecordEntryChanged
+    ) -> Callable[[str, str, date, date, str], None]:
+        """Adds a fact the entry's version gives: (fact, value, valid from, valid to, detail)."""
+
+        def add(fact: str, value: str, valid_from: date, valid_to: date, detail: str) -> None:
+            self._add(
+                session,
+                StatFact(
+                    generation=self.generation,
+                    person_id=changed.person_id,
+                    source_id=changed.entry.entry_id,
+                    fact=fact,
+                    value=value,
+                    valid_from=valid_from,
+                    valid_to=valid_to,
+                    version=changed.entry.version,
+                    sequence=stream_sequence(session, envelope),
+                    detail=detail,
+                ),
+            )
+
+        return add
 
     async def _replace(self, session: AsyncSession, person_id: str, entry_id: str, version: int) -> bool:
         """Removes the facts an earlier version of the entry gave; False, removing nothing, if a later
