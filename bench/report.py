@@ -787,7 +787,7 @@ def statistics_section(result: statistics_model.Result) -> list[str]:
         f"| BM03, a subtree of {result.bm03_people:,} people, as of today | {result.bm03_ms:,.0f} ms | — | — | — |",
         f"| replay of the stream into a fresh model | {result.events_per_second:,.0f} events/s "
         f"({result.events:,} in {result.replay_seconds:,.0f} s), peak {result.replay_peak_mb:,.0f} MB "
-        "(tracemalloc) | — | — | — |",
+        "(resident set) | — | — | — |",
         "",
     ]
 
