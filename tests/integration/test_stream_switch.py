@@ -22,6 +22,7 @@ from qlcb_backup.stream_switch.switch import switch_streams
 from qlcb_common.errors import AlreadyExists, FailedPrecondition
 from qlcb_common.events.streams import ALL_STREAMS, DUPLICATE_WINDOW_SECONDS, IDENTITY, PERSONNEL
 from qlcb_devstack.nats import NatsServer
+from qlcb_devstack.procs import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -165,3 +166,12 @@ async def test_restored_streams_become_the_live_ones_with_consumers_at_their_pos
             await switch_streams(nc, restored="events_t1", keep_as="truoc_t1", quiet_seconds=0)
     finally:
         await nc.close()
+
+
+def test_the_command_says_when_it_cannot_reach_nats_and_exits_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    address = f"nats://127.0.0.1:{free_port()}"
+    monkeypatch.setenv("QLCB_STREAM_SWITCH_NATS_URL", address)
+    assert main(["--restored", "events_t1", "--keep-as", "truoc_t1", "--connect-timeout", "1"]) == 1
+    assert f"Không chuyển luồng: Không kết nối được NATS {address}" in capsys.readouterr().err

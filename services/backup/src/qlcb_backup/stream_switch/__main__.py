@@ -1,5 +1,5 @@
 """`python -m qlcb_backup.stream_switch --restored events_<suffix> --keep-as <name>`: with every
-service stopped, makes the event streams a verified restore wrote (`EVENTS_<SUFFIX>_<stream>`) the
+service but backup stopped, makes the event streams a verified restore wrote (`EVENTS_<SUFFIX>_<stream>`) the
 live streams, the former ones kept as `<NAME>_<stream>`, and each durable consumer at its position
 in the set (docs/operations.md, "The event streams"). Connects as a NATS user that may create and
 delete streams (`ops`): QLCB_STREAM_SWITCH_NATS_URL, _NATS_USER, _NATS_PASSWORD, and the TLS
@@ -15,7 +15,7 @@ from pydantic_settings import SettingsConfigDict
 
 from qlcb_backup.stores.jetstream import JetStreamError
 from qlcb_backup.stream_switch.switch import SwitchedStream, switch_streams
-from qlcb_common.errors import ServiceError
+from qlcb_common.errors import ServiceError, Unavailable
 from qlcb_common.nats_connection import connect
 from qlcb_common.settings import NatsClientSettings
 
@@ -25,7 +25,12 @@ class StreamSwitchSettings(NatsClientSettings):
 
 
 async def _run(args: argparse.Namespace, settings: StreamSwitchSettings) -> list[SwitchedStream]:
-    nc = await connect(settings, name="qlcb-stream-switch", timeout=args.connect_timeout)
+    try:
+        nc = await asyncio.wait_for(
+            connect(settings, name="qlcb-stream-switch", timeout=args.connect_timeout), args.connect_timeout
+        )
+    except Exception as exc:
+        raise Unavailable(f"Không kết nối được NATS {settings.nats_url}: {exc!r}") from exc
     try:
         return await switch_streams(nc, restored=args.restored, keep_as=args.keep_as, quiet_seconds=args.quiet_seconds)
     finally:

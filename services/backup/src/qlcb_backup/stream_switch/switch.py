@@ -1,12 +1,13 @@
 """Makes the event streams restored from a set (`<TARGET>_<stream>`, ADR 0026) the live streams,
-with every service stopped: JetStream cannot rename a stream nor change the subjects of stored
+with every service but backup stopped: JetStream cannot rename a stream nor change the subjects of stored
 messages, so each live stream is copied aside by sourcing, deleted, and made again from the
 restored copy by sourcing with its subjects transformed back, then its consumers are made again at
 their positions in the set.
 
-Nothing is touched until every check has passed: each restored copy exists and is numbered from 1
+Nothing is touched until every check has passed: some restored copy exists, each numbered from 1
 without gaps (as a restore writes it), no kept name is taken, and the live streams are quiet (no
-consumer with a pull waiting, no message added) for a while. A failure after a live stream was
+consumer with a pull waiting or moving, no message added) for a while. Each stream made is marked in
+its metadata, which the restore's switch reads (`JetStreamStore.switched_offline`). A failure after a live stream was
 deleted makes it again from its kept copy."""
 
 from __future__ import annotations
