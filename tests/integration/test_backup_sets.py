@@ -89,13 +89,18 @@ async def test_one_set_of_every_store_is_sealed_listed_and_restores_each_part_ve
     assert {s: r["content_digest"] for s, r in restored.items()} == {s: p["content_digest"] for s, p in parts.items()}
     for store in parts.keys() - {"events", "keycloak"}:
         assert await _digest(system, f"{store}_{suffix}") == restored[store]["content_digest"]
-    # The streams and the backup's own catalogue do not switch online: the switch refuses before
-    # touching any store (the suite's realm, which would switch, included), and says what to do.
+    # The streams (before the operator's command has switched them) and the backup's own catalogue
+    # do not switch online: the switch refuses before touching any store (the suite's realm, which
+    # would switch, included), and says what to do.
     async with api_client(system.gateway_url, system.token(ADMIN)) as api:
         refused = await api.post(f"/v1/restores/{restore['id']}/switch", json={"replace_live": True})
         after = next(r for r in (await api.get("/v1/restores")).json() if r["id"] == restore["id"])
     assert refused.status_code == 409, refused.text
-    assert "Kho backup (danh mục của chính dịch vụ sao lưu), events không chuyển đổi trực tuyến" in refused.text
+    message = refused.json()["detail"]["message"]
+    assert message.startswith("Kho backup (danh mục của chính dịch vụ sao lưu); events (luồng đã khôi phục"), message
+    command = f"python -m qlcb_backup.stream_switch --restored events_{suffix} --keep-as events_truoc_{suffix}"
+    assert command in message
+    assert "không chuyển đổi trực tuyến được; chưa chuyển đổi kho nào" in message
     assert after["status"] == "verified"
     assert not any(part["kept_as"] for part in after["parts"])
     for store in parts.keys() - {"events", "keycloak"}:
