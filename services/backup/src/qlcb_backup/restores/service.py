@@ -246,7 +246,7 @@ class Restores:
                     f"Chỉ chuyển đổi được bản phục hồi đã kiểm tra; {restore_id} đang ở trạng thái {record.status}"
                 )
             offline = [
-                await self._offline(row, record.target_suffix)
+                self._offline(row, record.target_suffix)
                 for row in rows
                 if not row.kept_as and not await self._switchable(row, record.target_suffix)
             ]
@@ -313,7 +313,8 @@ class Restores:
             row.target, keep_as=kept_name(row.store, suffix)
         )
 
-    async def _offline(self, row: RestorePartRecord, suffix: str) -> str:
+    def _offline(self, row: RestorePartRecord, suffix: str) -> str:
+        """How the refusal names a store the switch cannot take now."""
         if row.store in self._live_only:
             return f"{row.store} (danh mục của chính dịch vụ sao lưu)"
         store = self._stores.get(row.store)
