@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from google.protobuf.message import Message
+from reports_store import sqlite_store
 from sqlalchemy import event as sql_event
 from sqlalchemy import select
 
@@ -21,7 +22,6 @@ from qlcb_common.db import Database
 from qlcb_common.events import subjects
 from qlcb_common.events.consumer import note_stream_sequences
 from qlcb_common.events.envelope import wrap
-from qlcb_reports.db_models import Base
 from qlcb_reports.statistics.generations import Analyzed
 from qlcb_reports.statistics.models import BEGINNING, OPEN_END, StatCode, StatFact
 from qlcb_reports.statistics.projection import Projection
@@ -116,10 +116,8 @@ def _orders(published: tuple[Envelope, ...] = PUBLISHED) -> list[tuple[Envelope,
 
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'reports.sqlite3'}")
-    await database.create_schema(Base.metadata)
-    yield database
-    await database.dispose()
+    async with sqlite_store(tmp_path) as database:
+        yield database
 
 
 async def _apply(

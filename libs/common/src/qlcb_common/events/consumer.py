@@ -29,6 +29,7 @@ log = structlog.get_logger(__name__)
 
 Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
 BatchPreparer = Callable[[AsyncSession, Sequence[Envelope]], Awaitable[None]]
+Finisher = Callable[[AsyncSession], Awaitable[None]]
 
 STREAM_SEQUENCES = "qlcb_events_stream_sequences"
 """The key of `session.info` under which the consumer keeps the stream sequence of each event the
@@ -65,6 +66,8 @@ class DurableConsumer:
     transaction, as without batches, so a bad event is dead-lettered or retried alone and the
     others go on. `prepare`, if given, sees the events a batch will apply, in its transaction,
     before the handler sees any (to read what they need in a few queries rather than each its own).
+    `finish`, if given, runs in every transaction that applied events, after the handler saw them
+    (to bring up to date once what several of them changed).
     """
 
     def __init__(
@@ -84,6 +87,7 @@ class DurableConsumer:
         inactive_threshold: float | None = None,
         batch_transactions: bool = False,
         prepare: BatchPreparer | None = None,
+        finish: Finisher | None = None,
         faults: FaultPoints = NO_FAULT_POINTS,
     ) -> None:
         self.name = name
@@ -100,6 +104,7 @@ class DurableConsumer:
         self._inactive_threshold = inactive_threshold
         self._batch_transactions = batch_transactions
         self._prepare = prepare
+        self._finish = finish
         self._faults = faults
 
     def config(self) -> ConsumerConfig:
@@ -201,6 +206,8 @@ class DurableConsumer:
                     await self._prepare(session, applied)
                 for envelope in applied:
                     await self._handler(session, envelope)
+                if self._finish is not None and applied:
+                    await self._finish(session)
         except Exception as exc:
             log.warning(
                 "batch failed, nothing of it kept; handling its events one at a time",
@@ -238,6 +245,8 @@ class DurableConsumer:
                 else:
                     note_stream_sequences(session, {envelope.event_id: message.metadata.sequence.stream})
                     await self._handler(session, envelope)
+                    if self._finish is not None:
+                        await self._finish(session)
                     await self._inbox.record(
                         session,
                         consumer=self.name,

@@ -13,8 +13,9 @@ delete any consumer of personnel's stream)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from datetime import UTC, datetime
+import functools
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
 
 import structlog
 from nats.js import JetStreamContext
@@ -31,14 +32,24 @@ from qlcb_common.events.contracts import PERSONNEL_EVENTS
 from qlcb_common.events.inbox import Inbox
 from qlcb_common.faults import NO_FAULT_POINTS, FaultPoints
 from qlcb_common.shutdown import Stopping
-from qlcb_reports.statistics.models import StatCode, StatFact, StatGeneration, StatPerson, StatQuota
+from qlcb_reports.statistics import profiles
+from qlcb_reports.statistics.models import (
+    StatCode,
+    StatFact,
+    StatGeneration,
+    StatPerson,
+    StatProfile,
+    StatProfileDay,
+    StatQuota,
+    StatToken,
+)
 from qlcb_reports.statistics.projection import SUBJECTS, Projection
 
 log = structlog.get_logger(__name__)
 
 BUILDING, SERVING, RETIRED, REMOVED = "building", "serving", "retired", "removed"
 CONSUMER_PREFIX = "reports-statistics-"
-TABLES = (StatFact, StatPerson, StatCode, StatQuota)
+TABLES = (StatFact, StatPerson, StatCode, StatQuota, StatProfile, StatToken, StatProfileDay)
 BATCH = 200
 """Events applied in one transaction: a replay's cost is the commits (ADR 0031, Throughput); a batch
 holds the store's writer that long on SQLite."""
@@ -119,9 +130,11 @@ class Supervisor:
         js: JetStreamContext,
         poll_seconds: float,
         ack_wait: float = 30.0,
+        today: Callable[[], date] = date.today,
         faults: FaultPoints = NO_FAULT_POINTS,
     ) -> None:
         self._db = db
+        self._today = today
         self._ack_wait = ack_wait
         self._inbox = inbox
         self._js = js
@@ -142,6 +155,7 @@ class Supervisor:
             contracts=PERSONNEL_EVENTS,
             handler=projection.apply,
             prepare=analyzed.prepare,
+            finish=functools.partial(profiles.follow, generation=generation),
             inactive_threshold=IDLE_CONSUMER_SECONDS,
             batch_size=BATCH,
             batch_transactions=True,
@@ -176,6 +190,9 @@ class Supervisor:
             task, stop = self._running.pop(number)
             stop.set()
             await asyncio.gather(task, return_exceptions=True)
+        for generation in generations:
+            if generation.state == SERVING:
+                await profiles.keep_current(self._db, generation.id, self._today())
         for generation in generations:
             if generation.state == BUILDING and await self._caught_up(generation.consumer):
                 await self._switch(generation.id)

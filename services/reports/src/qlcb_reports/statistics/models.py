@@ -106,3 +106,45 @@ class StatQuota(Base):
     effective_date: Mapped[date] = mapped_column(Date, primary_key=True)
     year: Mapped[int] = mapped_column(Integer)
     quota: Mapped[int] = mapped_column(Integer)
+
+
+class StatToken(Base):
+    """One bit of `StatProfile.held`: a person holds it on the profiles' day when a fact they hold then
+    has a code of this catalog group (and kind, unless empty). The bits are what the counting forms
+    ask (every group of their columns); a release whose forms ask others computes the profiles again."""
+
+    __tablename__ = "stat_tokens"
+
+    generation: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bit: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    """A power of two below 2**63."""
+    fact: Mapped[str] = mapped_column(String(16))
+    catalog: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(32))
+    stat_group: Mapped[str] = mapped_column(String(32))
+
+
+class StatProfileDay(Base):
+    """The day a generation's profiles hold (ADR 0036): one row per generation that has them."""
+
+    __tablename__ = "stat_profile_days"
+
+    generation: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+
+
+class StatProfile(Base):
+    """A person in service on the profiles' day, in their unit of that day, with the groups they hold
+    then as bits (`StatToken`): what a counting form of that day reads, one row per person, instead
+    of asking the facts once per column (ADR 0036). Age is not kept: a column's age band is a
+    condition on the birth date."""
+
+    __tablename__ = "stat_profiles"
+    __table_args__ = (Index("ix_stat_profiles_unit", "generation", "unit_id"),)
+
+    generation: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    unit_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    sex: Mapped[str] = mapped_column(String(16))
+    date_of_birth: Mapped[date] = mapped_column(Date)
+    held: Mapped[int] = mapped_column(BigInteger)

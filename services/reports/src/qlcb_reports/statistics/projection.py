@@ -86,6 +86,12 @@ PEOPLE_NEW = "statistics_people_new"
 """The key of `session.info` under which a transaction keeps the people of its batch with no row yet."""
 CODES_HELD = "statistics_codes_held"
 """The key of `session.info` under which a transaction keeps the codes it read or added, by key."""
+PEOPLE_TOUCHED = "statistics_people_touched"
+"""The key of `session.info` under which a transaction keeps, by generation, the people whose facts
+or particulars it changed (their profiles follow, ADR 0036)."""
+CODES_REGROUPED = "statistics_codes_regrouped"
+"""The key of `session.info` under which a transaction keeps, by generation, the (catalog, code) pairs
+whose group or kind it changed (the profiles of their holders follow)."""
 CODES_PREPARED = "statistics_codes_prepared"
 """The key of `session.info` under which a transaction keeps the codes `prepare` looked for (read or
 found missing), so a missing one is added without asking again."""
@@ -141,7 +147,11 @@ class Projection:
                 )
             )
 
+    def _touched(self, session: AsyncSession, person_id: str) -> None:
+        session.info.setdefault(PEOPLE_TOUCHED, {}).setdefault(self.generation, set()).add(person_id)
+
     async def _person(self, session: AsyncSession, person: personnel_pb2.Person) -> None:
+        self._touched(session, person.id)
         row = StatPerson(
             generation=self.generation,
             person_id=person.id,
@@ -240,6 +250,7 @@ class Projection:
         fact published after this one begins; the periods of the events published before it that run
         on to `since` end the day before (one beginning on it or later is left empty). Compared by
         stream sequence, not by arrival, so events handed over out of order give the same periods."""
+        self._touched(session, person_id)
         start = since or BEGINNING
         sequence = stream_sequence(session, envelope)
         held = self._held(session, self.generation, person_id)
@@ -288,6 +299,7 @@ class Projection:
             return
         if not await self._replace(session, changed.person_id, entry.entry_id, entry.version):
             return  # an older version arriving after a newer one has nothing left to say
+        self._touched(session, changed.person_id)
         given = self._given(session, envelope, changed)
         if entry.change == "retracted" or entry.superseded_at:
             given(WITHDRAWN, "", OPEN_END, BEGINNING, "{}")
@@ -373,4 +385,7 @@ class Projection:
             session.add(known)
             held[key] = known
         elif known.sequence <= sequence:
+            if (known.stat_group, known.kind) != (group, kind):
+                regrouped = session.info.setdefault(CODES_REGROUPED, {}).setdefault(self.generation, set())
+                regrouped.add((catalog, code))
             known.stat_group, known.kind, known.sequence = group, kind, sequence

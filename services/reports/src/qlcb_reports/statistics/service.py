@@ -26,6 +26,7 @@ from qlcb_common.errors import FieldViolation, InvalidArgument, NotFound, Unavai
 from qlcb_common.text import control_violation
 from qlcb_reports.headcount.models import UnitNode, in_subtree
 from qlcb_reports.statistics import forms as layouts
+from qlcb_reports.statistics import profiles
 from qlcb_reports.statistics.forms import Column, Form
 from qlcb_reports.statistics.models import (
     BEGINNING,
@@ -36,6 +37,7 @@ from qlcb_reports.statistics.models import (
     StatPerson,
     StatQuota,
 )
+from qlcb_reports.statistics.people_then import UNIT_THEN, in_service, personal
 from qlcb_reports.statistics.projection import (
     ALLOWANCE,
     CATALOG_OF,
@@ -49,7 +51,6 @@ from qlcb_reports.statistics.projection import (
 )
 
 TOTAL, OWN = "total", "own"
-ACTIVE = "PERSON_STATUS_ACTIVE"
 MAX_PAGE_SIZE = 500
 
 
@@ -166,6 +167,8 @@ async def fill(
     people = [c for c in form.columns if c.count in ("people", "events")]
     if form.kind == "events":
         counted = await _events(session, generation, day, list(subtree), people)
+    elif await profiles.day_held(session, generation) == day:
+        counted = await profiles.counts(session, generation, day, list(subtree), people)
     else:
         counted = await _counts(session, generation, day, list(subtree), people)
     quotas = await _quotas(session, generation, day, list(subtree))
@@ -225,54 +228,6 @@ def _quota(top: UnitNode, counted: dict[str, str], quotas: dict[str, int]) -> in
     return sum(given) if given else None
 
 
-_UNIT_THEN = aliased(StatFact, name="unit_then")
-
-
-def _in_service(generation: int, day: date, units: Sequence[str] | ColumnElement[bool]) -> list[ColumnElement[bool]]:
-    """The conditions of a person (`StatPerson`) in one of `units` on `day` and in service then."""
-    status = aliased(StatFact, name="status_then")
-    left = (
-        select(status.person_id)
-        .where(
-            status.generation == generation,
-            status.person_id == StatPerson.person_id,
-            status.fact == STATUS,
-            status.valid_from <= day,
-            status.valid_to >= day,
-            status.value != ACTIVE,
-        )
-        .exists()
-    )
-    return [
-        StatPerson.generation == generation,
-        _UNIT_THEN.generation == generation,
-        _UNIT_THEN.person_id == StatPerson.person_id,
-        _UNIT_THEN.fact == UNIT,
-        _UNIT_THEN.valid_from <= day,
-        _UNIT_THEN.valid_to >= day,
-        _UNIT_THEN.value.in_(units),
-        not_(left),
-    ]
-
-
-def _years_before(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
-
-
-def _months_before(day: date, months: int) -> date:
-    total = day.year * 12 + day.month - 1 - months
-    year, month = divmod(total, 12)
-    for last in (day.day, 30, 29, 28):
-        try:
-            return date(year, month + 1, last)
-        except ValueError:
-            continue
-    raise AssertionError("every month has a 28th")
-
-
 def _held(generation: int, day: date, fact: str, kind: str | None, groups: Sequence[str]) -> ColumnElement[bool]:
     held = aliased(StatFact, name="held")
     code = aliased(StatCode, name="code")
@@ -292,28 +247,7 @@ def _held(generation: int, day: date, fact: str, kind: str | None, groups: Seque
 
 def condition(column: Column, generation: int, day: date) -> ColumnElement[bool]:
     """Who the column counts among the people in service (true for the headcount)."""
-    where: list[ColumnElement[bool]] = []
-    if column.sex is not None:
-        where.append(StatPerson.sex == column.sex)
-    if column.age_min is not None:
-        where.append(StatPerson.date_of_birth <= _years_before(day, column.age_min))
-    if column.age_max is not None:
-        where.append(StatPerson.date_of_birth > _years_before(day, column.age_max + 1))
-    if column.retirement_reached or column.retirement_within_years is not None:
-        ages = layouts.retirement_ages()
-        by_sex = []
-        for sex in [column.sex] if column.sex is not None else list(layouts.SEXES.values()):
-            reached = _months_before(day, ages.months(sex, day))
-            if column.retirement_reached:
-                band = StatPerson.date_of_birth <= reached
-            else:
-                years = column.retirement_within_years or 0
-                band = and_(
-                    StatPerson.date_of_birth > reached,
-                    StatPerson.date_of_birth <= _months_before(day, ages.months(sex, day) - 12 * years),
-                )
-            by_sex.append(and_(StatPerson.sex == sex, band))
-        where.append(or_(*by_sex))
+    where = personal(column, day, StatPerson.sex, StatPerson.date_of_birth)
     if column.fact is not None:
         where.append(_held(generation, day, column.fact, column.kind, column.groups))
         if column.unless:
@@ -329,13 +263,13 @@ async def _counts(
         return {}
     query = (
         select(
-            _UNIT_THEN.value,
+            UNIT_THEN.value,
             *(func.count().filter(condition(c, generation, day)) for c in columns),
         )
         .select_from(StatPerson)
-        .join(_UNIT_THEN, _UNIT_THEN.person_id == StatPerson.person_id)
-        .where(*_in_service(generation, day, units))
-        .group_by(_UNIT_THEN.value)
+        .join(UNIT_THEN, UNIT_THEN.person_id == StatPerson.person_id)
+        .where(*in_service(generation, day, units))
+        .group_by(UNIT_THEN.value)
     )
     return {unit_id: [int(n) for n in counts] for unit_id, *counts in await session.execute(query)}
 
@@ -403,11 +337,11 @@ async def people(
     scope = authz.sql_scope(
         actor, Section.IDENTITY, Action.READ, then.path, person_id_column=StatPerson.person_id, delegations=delegations
     )
-    where = [*_in_service(generation, day, units.scalar_subquery()), condition(chosen, generation, day), scope]
+    where = [*in_service(generation, day, units.scalar_subquery()), condition(chosen, generation, day), scope]
     base = (
-        select(StatPerson, _UNIT_THEN.value)
-        .join(_UNIT_THEN, _UNIT_THEN.person_id == StatPerson.person_id)
-        .join(then, then.unit_id == _UNIT_THEN.value)
+        select(StatPerson, UNIT_THEN.value)
+        .join(UNIT_THEN, UNIT_THEN.person_id == StatPerson.person_id)
+        .join(then, then.unit_id == UNIT_THEN.value)
         .where(*where)
     )
     total = int(await session.scalar(select(func.count()).select_from(base.subquery())) or 0)
@@ -450,9 +384,9 @@ async def _listed(session: AsyncSession, generation: int, day: date, unit: UnitN
             then.unit_id,
             then.name,
         )
-        .join(_UNIT_THEN, _UNIT_THEN.person_id == StatPerson.person_id)
-        .join(then, then.unit_id == _UNIT_THEN.value)
-        .where(*_in_service(generation, day, units))
+        .join(UNIT_THEN, UNIT_THEN.person_id == StatPerson.person_id)
+        .join(then, then.unit_id == UNIT_THEN.value)
+        .where(*in_service(generation, day, units))
         .order_by(then.path, StatPerson.name_sort, StatPerson.person_id)
     )
     people = [_Listed(*row) for row in found]
@@ -550,26 +484,26 @@ async def _events(
             if value:
                 where.append(event.value == value)
             query = (
-                select(_UNIT_THEN.value, func.count())
+                select(UNIT_THEN.value, func.count())
                 .select_from(event)
                 .join(
-                    _UNIT_THEN,
+                    UNIT_THEN,
                     and_(
-                        _UNIT_THEN.generation == generation,
-                        _UNIT_THEN.person_id == event.person_id,
-                        _UNIT_THEN.fact == UNIT,
-                        _UNIT_THEN.valid_from <= event.valid_from,
-                        _UNIT_THEN.valid_to >= event.valid_from,
+                        UNIT_THEN.generation == generation,
+                        UNIT_THEN.person_id == event.person_id,
+                        UNIT_THEN.fact == UNIT,
+                        UNIT_THEN.valid_from <= event.valid_from,
+                        UNIT_THEN.valid_to >= event.valid_from,
                     ),
                 )
                 .where(
                     event.generation == generation,
                     event.valid_from >= first,
                     event.valid_from <= day,
-                    _UNIT_THEN.value.in_(units),
+                    UNIT_THEN.value.in_(units),
                     *where,
                 )
-                .group_by(_UNIT_THEN.value)
+                .group_by(UNIT_THEN.value)
             )
         for unit_id, n in await session.execute(query):
             found[unit_id][i] = int(n)

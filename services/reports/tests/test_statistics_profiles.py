@@ -1,0 +1,235 @@
+"""The profiles of a day (ADR 0036) count every cell of every counting form exactly as the facts do:
+computed whole, moved on to later and earlier days, followed by the consumer's transactions, and
+after a code's group changed. On a real SQLite store, over people generated with dated careers,
+memberships, trainings and ranks, some beginning or ending after the first day counted."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, date, datetime, timedelta
+from itertools import count
+from pathlib import Path
+
+import pytest
+from google.protobuf.message import Message
+from reports_store import sqlite_store
+from sqlalchemy import delete, func, select
+
+from qlcb.events.v1.envelope_pb2 import Envelope
+from qlcb.personnel.v1 import events_pb2, personnel_pb2, record_pb2
+from qlcb_common.db import Database
+from qlcb_common.events import subjects
+from qlcb_common.events.consumer import note_stream_sequences
+from qlcb_common.events.envelope import wrap
+from qlcb_reports.statistics import forms as layouts
+from qlcb_reports.statistics import profiles, service
+from qlcb_reports.statistics.models import StatProfile, StatToken
+from qlcb_reports.statistics.projection import Projection
+
+GENERATION = 1
+UNITS = [f"unit-{n}" for n in range(6)]
+FIRST_DAY = date(2026, 6, 30)
+RANKS = {"CVCC": "01.001", "CVC": "01.002", "CV": "01.003", "CS": "01.004", "NV": "01.005"}
+TRAININGS = {
+    "CM": ["TS", "THS", "DH", "CD", "TC", "SC"],
+    "LLCT": ["CN", "CC", "TC", "SC"],
+    "TH": ["TC", "CC"],
+    "NN": ["DH", "CC"],
+    "QLNN": ["CVCC", "CVC", "CV"],
+}
+
+
+def _event(subject: str, payload: Message) -> Envelope:
+    return wrap(subject, payload, actor="test", occurred_at=datetime(2026, 1, 1, tzinfo=UTC))
+
+
+def _day(rng: random.Random, first: date, last: date) -> date:
+    return first + timedelta(days=rng.randrange((last - first).days))
+
+
+class Sector:
+    """People's events as personnel would publish them, with their stream sequences."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.events: list[Envelope] = []
+        self.ids = count(1)
+
+    def publish(self, subject: str, payload: Message) -> None:
+        self.events.append(_event(subject, payload))
+
+    def entry(
+        self,
+        person_id: str,
+        section: str,
+        values: dict[str, str],
+        since: date,
+        until: date | None,
+        *coded: tuple[str, str, str, str],
+    ) -> None:
+        entry = record_pb2.RecordEntry(
+            entry_id=f"entry-{next(self.ids)}",
+            version=1,
+            section=section,
+            change="recorded",
+            values_json=json.dumps(values),
+            valid_from=since.isoformat(),
+            valid_to=until.isoformat() if until else "",
+        )
+        found = [events_pb2.CodedValue(catalog=c, code=v, stat_group=g, kind=k) for c, v, g, k in coded]
+        self.publish(
+            subjects.PERSONNEL_RECORD_CHANGED,
+            events_pb2.RecordEntryChanged(person_id=person_id, entry=entry, coded=found),
+        )
+
+    def person(self, n: int) -> None:
+        rng = self.rng
+        person = personnel_pb2.Person(
+            id=f"person-{n:04d}",
+            full_name=f"Người {n}",
+            date_of_birth=_day(rng, date(1962, 1, 1), date(2004, 1, 1)).isoformat(),
+            sex=rng.choice([personnel_pb2.SEX_MALE, personnel_pb2.SEX_FEMALE]),
+            unit_id=rng.choice(UNITS),
+        )
+        self.publish(subjects.PERSONNEL_PERSON_CREATED, events_pb2.PersonCreated(person=person))
+        for _ in range(rng.randrange(3)):
+            moved = events_pb2.PersonTransferred(
+                person=person,
+                to_unit=personnel_pb2.Unit(id=rng.choice(UNITS)),
+                effective_date=_day(rng, date(2015, 1, 1), date(2027, 12, 31)).isoformat(),
+            )
+            self.publish(subjects.PERSONNEL_PERSON_TRANSFERRED, moved)
+        if rng.random() < 0.3:
+            left = rng.choice([subjects.PERSONNEL_PERSON_RETIRED, subjects.PERSONNEL_PERSON_RESIGNED])
+            since = _day(rng, date(2020, 1, 1), date(2027, 12, 31))
+            self.publish(left, events_pb2.PersonStatusChanged(person=person, effective_date=since.isoformat()))
+            if rng.random() < 0.4:
+                again = (since + timedelta(days=rng.randrange(1, 400))).isoformat()
+                self.publish(
+                    subjects.PERSONNEL_PERSON_REINSTATED,
+                    events_pb2.PersonStatusChanged(person=person, effective_date=again),
+                )
+        since = _day(rng, date(2005, 1, 1), date(2020, 1, 1))
+        for _ in range(rng.randrange(1, 4)):
+            group = rng.choice(list(RANKS))
+            until = since + timedelta(days=rng.randrange(300, 3000))
+            last = until > date(2027, 6, 1)
+            code = RANKS[group]
+            rank = ("ranks", code, group, "")
+            self.entry(person.id, "salary", {"rank_code": code}, since, None if last else until, rank)
+            if last:
+                break
+            since = until + timedelta(days=1)
+        for _ in range(rng.randrange(4)):
+            kind = rng.choice(list(TRAININGS))
+            level = rng.choice(TRAININGS[kind])
+            code = f"{kind}-{level}"
+            ended = _day(rng, date(2000, 1, 1), date(2027, 12, 31))
+            start = ended - timedelta(days=700)
+            self.entry(person.id, "trainings", {"level": code}, start, ended, ("training_levels", code, level, kind))
+        ethnicity = rng.choice([("01", "KINH"), ("04", "DTTS"), ("05", "DTTS")])
+        religion = rng.choice([("", ""), ("PHAT_GIAO", "TON_GIAO")])
+        details = {"ethnicity": ethnicity[0], **({"religion": religion[0]} if religion[0] else {})}
+        coded = [("ethnicities", ethnicity[0], ethnicity[1], "")]
+        if religion[0]:
+            coded.append(("religions", religion[0], religion[1], ""))
+        self.entry(person.id, "personal_details", details, date(1990, 1, 1), None, *coded)
+        if rng.random() < 0.6:
+            joined = _day(rng, date(2000, 1, 1), date(2027, 12, 31))
+            left_party = joined + timedelta(days=rng.randrange(200, 6000)) if rng.random() < 0.3 else None
+            party = ("organisations", "DANG", "DANG_VIEN", "")
+            self.entry(person.id, "memberships", {"organisation": "DANG"}, joined, left_party, party)
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    async with sqlite_store(tmp_path) as database:
+        yield database
+
+
+async def _apply(db: Database, events: Sequence[Envelope], first: int, *, followed: bool) -> None:
+    """Applies `events` in batches of 25, as the consumer does, the profiles following if asked."""
+    projection = Projection(GENERATION)
+    for start in range(0, len(events), 25):
+        batch = events[start : start + 25]
+        async with db.unit_of_work() as session:
+            note_stream_sequences(session, {e.event_id: first + start + n for n, e in enumerate(batch)})
+            await projection.prepare(session, batch)
+            for envelope in batch:
+                await projection.apply(session, envelope)
+            if followed:
+                await profiles.follow(session, GENERATION)
+
+
+async def _differences(db: Database, day: date) -> dict[tuple[str, str, str], tuple[int, int]]:
+    """Every counting form's cells per unit as of `day`, from the facts and from the profiles, where
+    they differ."""
+    differ = {}
+    async with db.unit_of_work() as session:
+        assert await profiles.day_held(session, GENERATION) == day
+        for form in layouts.forms().values():
+            if form.kind != "counts":
+                continue
+            columns = [c for c in form.columns if c.count == "people"]
+            facts = await service._counts(session, GENERATION, day, UNITS, columns)
+            profiled = await profiles.counts(session, GENERATION, day, UNITS, columns)
+            for unit in UNITS:
+                for i, column in enumerate(columns):
+                    a = facts.get(unit, [0] * len(columns))[i]
+                    b = profiled.get(unit, [0] * len(columns))[i]
+                    if a != b:
+                        differ[form.code, unit, column.key] = (a, b)
+    return differ
+
+
+async def _headcount(db: Database) -> int:
+    async with db.unit_of_work() as session:
+        return int(await session.scalar(select(func.count()).select_from(StatProfile)) or 0)
+
+
+async def test_the_profiles_count_every_cell_as_the_facts_do_on_every_day_they_are_moved_to(db: Database) -> None:
+    sector = Sector(20261205)
+    for n in range(120):
+        sector.person(n)
+    await _apply(db, sector.events, 1, followed=True)  # no profiles yet: following changes nothing
+    await profiles.keep_current(db, GENERATION, FIRST_DAY)
+    assert 40 < await _headcount(db) < 120
+    assert await _differences(db, FIRST_DAY) == {}
+    for day in (date(2026, 12, 5), date(2027, 3, 1), date(2027, 12, 31), date(2024, 1, 1), FIRST_DAY):
+        await profiles.keep_current(db, GENERATION, day)
+        assert await _differences(db, day) == {}, day
+
+
+async def test_the_consumers_transactions_keep_the_profiles_of_the_people_they_change(db: Database) -> None:
+    sector = Sector(7)
+    for n in range(60):
+        sector.person(n)
+    first = len(sector.events)
+    await _apply(db, sector.events, 1, followed=True)
+    await profiles.keep_current(db, GENERATION, FIRST_DAY)
+    before = await _headcount(db)
+    for n in range(60, 100):
+        sector.person(n)
+    # A rank moved to another group: every holder's profile follows, not only this batch's people.
+    regrouped = record_pb2.CatalogValue(catalog="ranks", code=RANKS["CV"], stat_group="CVC")
+    sector.publish(subjects.PERSONNEL_CATALOG_CHANGED, events_pb2.CatalogValueChanged(value=regrouped, change="added"))
+    await _apply(db, sector.events[first:], first + 1, followed=True)
+    assert await _headcount(db) > before
+    assert await _differences(db, FIRST_DAY) == {}
+
+
+async def test_profiles_built_for_other_groups_are_not_read_and_are_computed_again(db: Database) -> None:
+    sector = Sector(11)
+    for n in range(30):
+        sector.person(n)
+    await _apply(db, sector.events, 1, followed=False)
+    await profiles.keep_current(db, GENERATION, FIRST_DAY)
+    async with db.unit_of_work() as session:
+        await session.execute(delete(StatToken).where(StatToken.bit == max(profiles.tokens().values())))
+        await session.execute(delete(StatProfile))
+        assert await profiles.day_held(session, GENERATION) is None
+    await profiles.keep_current(db, GENERATION, FIRST_DAY)
+    assert await _differences(db, FIRST_DAY) == {}
+    assert await _headcount(db) > 0
