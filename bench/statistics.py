@@ -57,9 +57,9 @@ from qlcb_personnel.db_models import Base as PersonnelBase
 from qlcb_reports import app as _app  # noqa: F401  (registers every table of reports' store)
 from qlcb_reports.db_models import Base, make_inbox
 from qlcb_reports.headcount import projection as headcount
-from qlcb_reports.statistics import generations, service
+from qlcb_reports.statistics import generations, profiles, service
 from qlcb_reports.statistics.generations import BATCH, consumer_name
-from qlcb_reports.statistics.models import StatGeneration
+from qlcb_reports.statistics.models import StatGeneration, StatProfile
 
 SEED = 10
 ADMIN = Principal("bench", "quantri", frozenset({"system-admin"}), "/TCHQ", token="")
@@ -101,6 +101,10 @@ class Result:
     replay_seconds: float
     replay_peak_mb: float
     bm01_today: Timed
+    """Over the profiles of today (ADR 0036), computed whole in `profiles_seconds` after the replay."""
+    bm01_today_facts_ms: float
+    """The same form over the facts, before the profiles existed."""
+    profiles_seconds: float
     bm01_past: Timed
     past: date
     bm03_ms: float
@@ -451,7 +455,15 @@ async def measure(reports_dsn: str, personnel_dsn: str, sizes: Sizes = Sizes()) 
         past = date(today.year - 5, today.month, min(today.day, 28))
         connection = await asyncpg.connect(personnel_dsn)
         try:
+            over_facts, filled_facts = await _timed_fill(reports, "BM01", root, today, sizes.queries)
+            began = time.perf_counter()
+            await profiles.keep_current(reports, 1, today)
+            profiles_seconds = time.perf_counter() - began
+            async with reports.engine.begin() as analyzing:
+                await analyzing.execute(text(f"ANALYZE {StatProfile.__tablename__}"))
             ours_today, filled_today = await _timed_fill(reports, "BM01", root, today, sizes.queries)
+            if filled_today.rows != filled_facts.rows:
+                raise RuntimeError(f"BM01 as of {today}: the profiles' cells differ from the facts'")
             raw_today, row_today = await _timed_raw(connection, today, sizes.queries)
             ours_past, filled_past = await _timed_fill(reports, "BM01", root, past, sizes.queries)
             raw_past, row_past = await _timed_raw(connection, past, sizes.queries)
@@ -477,6 +489,8 @@ async def measure(reports_dsn: str, personnel_dsn: str, sizes: Sizes = Sizes()) 
         replay_seconds=seconds,
         replay_peak_mb=peak,
         bm01_today=Timed(ours_today, raw_today),
+        bm01_today_facts_ms=over_facts,
+        profiles_seconds=profiles_seconds,
         bm01_past=Timed(ours_past, raw_past),
         past=past,
         bm03_ms=bm03_ms,

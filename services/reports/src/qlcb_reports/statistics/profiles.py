@@ -188,6 +188,9 @@ async def keep_current(db: Database, generation: int, today: date) -> None:
     """Brings the generation's profiles to `today`: moved on from their day (the people whose facts
     begin or end in between), or computed whole when it has none or the forms ask other groups."""
     async with db.unit_of_work() as session:
+        if await day_held(session, generation) == today:
+            return  # the usual case, asked at each step without holding up the consumer
+    async with db.unit_of_work() as session:
         await lock(session, generation, exclusive=True)
         state = await session.get(StatProfileDay, generation)
         if state is not None and await day_held(session, generation) is not None:

@@ -1,0 +1,133 @@
+"""The profiles of a day on PostgreSQL (ADR 0036): a move to the next day waits for a consumer's
+transaction that computed a profile for the day before, then computes it for its own day, so that
+no profile of a day the profiles have left is committed after the move."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, date, datetime
+
+import asyncpg
+import pytest
+from google.protobuf.message import Message
+from sqlalchemy import select
+
+from qlcb.events.v1.envelope_pb2 import Envelope
+from qlcb.personnel.v1 import events_pb2, personnel_pb2, record_pb2
+from qlcb_common.db import Database
+from qlcb_common.events import subjects
+from qlcb_common.events.consumer import note_stream_sequences
+from qlcb_common.events.envelope import wrap
+from qlcb_reports.db_models import Base
+from qlcb_reports.statistics import forms as layouts
+from qlcb_reports.statistics import profiles, service
+from qlcb_reports.statistics.models import StatProfile
+from qlcb_reports.statistics.projection import Projection
+from tests.support import System, eventually
+
+pytestmark = pytest.mark.integration
+
+BEFORE, AFTER = date(2026, 12, 4), date(2026, 12, 5)
+PERSON = personnel_pb2.Person(
+    id="person-1", full_name="Lê Văn Bình", date_of_birth="1975-03-02", sex=personnel_pb2.SEX_MALE, unit_id="unit-a"
+)
+
+
+def _event(subject: str, payload: Message) -> Envelope:
+    return wrap(subject, payload, actor="test", occurred_at=datetime(2026, 12, 1, tzinfo=UTC))
+
+
+def _joined_the_party() -> Envelope:
+    entry = record_pb2.RecordEntry(
+        entry_id="entry-1",
+        version=1,
+        section="memberships",
+        change="recorded",
+        values_json='{"organisation": "DANG"}',
+        valid_from="2001-05-19",
+    )
+    coded = events_pb2.CodedValue(catalog="organisations", code="DANG", stat_group="DANG_VIEN")
+    return _event(
+        subjects.PERSONNEL_RECORD_CHANGED,
+        events_pb2.RecordEntryChanged(person_id=PERSON.id, entry=entry, coded=[coded]),
+    )
+
+
+async def _apply(db: Database, events: list[Envelope], first: int) -> None:
+    async with db.unit_of_work() as session:
+        note_stream_sequences(session, {e.event_id: first + n for n, e in enumerate(events)})
+        for envelope in events:
+            await Projection(1).apply(session, envelope)
+
+
+async def test_a_move_to_the_next_day_waits_for_a_profile_of_the_day_before_then_computes_its_own(
+    system: System,
+) -> None:
+    assert system.infra.postgres is not None
+    name = f"profiles_{uuid.uuid4().hex[:8]}"
+    system.infra.postgres.create_database(name)
+    db = Database(system.infra.postgres.dsn(name))
+    try:
+        await db.create_schema(Base.metadata)
+        moved = events_pb2.PersonTransferred(
+            person=PERSON, to_unit=personnel_pb2.Unit(id="unit-b"), effective_date=AFTER.isoformat()
+        )
+        await _apply(
+            db,
+            [
+                _event(subjects.PERSONNEL_PERSON_CREATED, events_pb2.PersonCreated(person=PERSON)),
+                _event(subjects.PERSONNEL_PERSON_TRANSFERRED, moved),
+            ],
+            1,
+        )
+        await profiles.keep_current(db, 1, BEFORE)
+
+        followed = asyncio.Event()
+        may_commit = asyncio.Event()
+
+        async def consumer() -> None:
+            """A consumer's transaction: the membership applied, the profile followed as of the
+            profiles' day (the day before), then held open before its commit."""
+            party = _joined_the_party()
+            async with db.unit_of_work() as session:
+                note_stream_sequences(session, {party.event_id: 3})
+                await Projection(1).apply(session, party)
+                await profiles.follow(session, 1)
+                followed.set()
+                await may_commit.wait()
+
+        applying = asyncio.create_task(consumer())
+        await followed.wait()
+        moving = asyncio.create_task(profiles.keep_current(db, 1, AFTER))
+
+        async def waiting() -> int:
+            connection = await asyncpg.connect(system.postgres_dsn(name))
+            try:
+                query = (
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = $1 AND wait_event_type = 'Lock' AND wait_event = 'advisory'"
+                )
+                return int(await connection.fetchval(query, name))
+            finally:
+                await connection.close()
+
+        await eventually(waiting, lambda n: n == 1, timeout=30, what="the move to wait on the generation's lock")
+        assert not moving.done()
+        may_commit.set()
+        await asyncio.wait_for(applying, timeout=30)
+        await asyncio.wait_for(moving, timeout=30)
+
+        async with db.unit_of_work() as session:
+            assert await profiles.day_held(session, 1) == AFTER
+            rows = (await session.execute(select(StatProfile.unit_id, StatProfile.held))).all()
+            assert [unit for unit, _ in rows] == ["unit-b"], "the profile of the day moved to"
+            bm01 = layouts.forms()["BM01"]
+            columns = [c for c in bm01.columns if c.count == "people"]
+            profiled = await profiles.counts(session, 1, AFTER, ["unit-a", "unit-b"], columns)
+            facts = await service._counts(session, 1, AFTER, ["unit-a", "unit-b"], columns)
+        assert profiled == facts
+        party = [c.key for c in columns].index("party")
+        assert profiled["unit-b"][party] == 1, "the membership the consumer committed is in the profile"
+    finally:
+        await db.dispose()
