@@ -103,7 +103,7 @@ class Result:
     bm01_today: Timed
     """Over the profiles of today (ADR 0036), computed whole in `profiles_seconds` after the replay."""
     bm01_today_facts_ms: float
-    """The same form over the facts, before the profiles existed."""
+    """The same form before today's profiles were stored (worked out from the facts)."""
     profiles_seconds: float
     bm01_past: Timed
     past: date
@@ -463,7 +463,7 @@ async def measure(reports_dsn: str, personnel_dsn: str, sizes: Sizes = Sizes()) 
                 await analyzing.execute(text(f"ANALYZE {StatProfile.__tablename__}"))
             ours_today, filled_today = await _timed_fill(reports, "BM01", root, today, sizes.queries)
             if filled_today.rows != filled_facts.rows:
-                raise RuntimeError(f"BM01 as of {today}: the profiles' cells differ from the facts'")
+                raise RuntimeError(f"BM01 as of {today}: the stored profiles' cells differ from the facts'")
             raw_today, row_today = await _timed_raw(connection, today, sizes.queries)
             ours_past, filled_past = await _timed_fill(reports, "BM01", root, past, sizes.queries)
             raw_past, row_past = await _timed_raw(connection, past, sizes.queries)

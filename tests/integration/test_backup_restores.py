@@ -35,7 +35,8 @@ from qlcb_backup.catalog.service import RESTORE_LEASED
 from qlcb_backup.drills.service import NO_GOOD_SET
 from qlcb_backup.drills.worker import DRILL_SCHEDULER
 from qlcb_backup.sets.writing import SETS_DIR
-from qlcb_backup.stores.jetstream import restored_name
+from qlcb_backup.stores import jetstream
+from qlcb_backup.stores.jetstream import KEPT_AS, SWITCHED_FROM, restored_name, stream_entry
 from qlcb_common.events import streams, subjects
 from qlcb_common.events.contracts import BACKUP_EVENTS, accept
 from qlcb_common.events.envelope import unpack
@@ -269,6 +270,17 @@ async def test_a_whole_set_with_its_event_streams_is_switched_in_by_the_command_
         assert early.value.code() is grpc.StatusCode.FAILED_PRECONDITION
         command = f"python -m qlcb_backup.stream_switch --restored events_{suffix} --keep-as events_truoc_{suffix}"
         assert command in (early.value.details() or "")
+        assert await _rows(system, ledger) == ["after-backup", "before-1"]
+        # Marks a service's bus user could set on its own live stream, without the command, are not
+        # taken for the command's: that stream is older than the copy it would come from.
+        live = await stream_entry(nc, streams.PERSONNEL.name)
+        assert live is not None
+        forged = {SWITCHED_FROM: f"events_{suffix}", KEPT_AS: f"events_truoc_{suffix}"}
+        await jetstream.request(nc, f"$JS.API.STREAM.UPDATE.{live.name}", live.config | {"metadata": forged})
+        with pytest.raises(grpc.aio.AioRpcError) as forged_marks:
+            await _call(own, "SwitchRestore", switch)
+        assert forged_marks.value.code() is grpc.StatusCode.FAILED_PRECONDITION
+        assert command in (forged_marks.value.details() or "")
         assert await _rows(system, ledger) == ["after-backup", "before-1"]
 
         # The operator's command, every service stopped but backup, as a NATS user that may.

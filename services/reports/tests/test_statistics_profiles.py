@@ -1,6 +1,7 @@
-"""The profiles of a day (ADR 0036) count every cell of every counting form exactly as the facts do:
-computed whole, moved on to later and earlier days, followed by the consumer's transactions, and
-after a code's group changed. On a real SQLite store, over people generated with dated careers,
+"""The profiles (ADR 0036) count every cell of every counting form as its drill-down lists the people
+(the facts' own answer): worked out from the facts for any day, and stored for one day, computed
+whole, moved on to later and earlier days, followed by the consumer's transactions, and after a
+code's group changed. On a real SQLite store, over people generated with dated careers,
 memberships, trainings and ranks, some beginning or ending after the first day counted."""
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from pathlib import Path
 import pytest
 from google.protobuf.message import Message
 from reports_store import sqlite_store
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb.events.v1.envelope_pb2 import Envelope
 from qlcb.personnel.v1 import events_pb2, personnel_pb2, record_pb2
@@ -25,7 +27,9 @@ from qlcb_common.events.consumer import note_stream_sequences
 from qlcb_common.events.envelope import wrap
 from qlcb_reports.statistics import forms as layouts
 from qlcb_reports.statistics import profiles, service
-from qlcb_reports.statistics.models import StatProfile, StatToken
+from qlcb_reports.statistics.forms import Column
+from qlcb_reports.statistics.models import StatPerson, StatProfile, StatProfileDay
+from qlcb_reports.statistics.people_then import UNIT_THEN, in_service
 from qlcb_reports.statistics.projection import Projection
 
 GENERATION = 1
@@ -163,25 +167,45 @@ async def _apply(db: Database, events: Sequence[Envelope], first: int, *, follow
                 await profiles.follow(session, GENERATION)
 
 
+async def _listed(session: AsyncSession, day: date, columns: Sequence[Column]) -> dict[str, list[int]]:
+    """Per unit, how many people each column's drill-down lists (`service.condition` over the facts)."""
+    query = (
+        select(UNIT_THEN.value, *(func.count().filter(service.condition(c, GENERATION, day)) for c in columns))
+        .select_from(StatPerson)
+        .join(UNIT_THEN, UNIT_THEN.person_id == StatPerson.person_id)
+        .where(*in_service(GENERATION, day, UNITS))
+        .group_by(UNIT_THEN.value)
+    )
+    return {unit: [int(n) for n in found] for unit, *found in await session.execute(query)}
+
+
 async def _differences(db: Database, day: date) -> dict[tuple[str, str, str], tuple[int, int]]:
-    """Every counting form's cells per unit as of `day`, from the facts and from the profiles, where
-    they differ."""
+    """Every counting form's cells per unit as of `day` (over the stored profiles if they hold the
+    day, else over profiles worked out from the facts) against the people each cell's drill-down
+    lists, where they differ."""
     differ = {}
     async with db.unit_of_work() as session:
-        assert await profiles.day_held(session, GENERATION) == day
         for form in layouts.forms().values():
             if form.kind != "counts":
                 continue
             columns = [c for c in form.columns if c.count == "people"]
-            facts = await service._counts(session, GENERATION, day, UNITS, columns)
-            profiled = await profiles.counts(session, GENERATION, day, UNITS, columns)
+            listed = await _listed(session, day, columns)
+            counted = await profiles.counts(session, GENERATION, day, UNITS, columns)
+            # A form of some units reads their people alone, and counts them as the whole does.
+            some = await profiles.counts(session, GENERATION, day, UNITS[:2], columns)
+            assert some == {unit: counted[unit] for unit in UNITS[:2] if unit in counted}
             for unit in UNITS:
                 for i, column in enumerate(columns):
-                    a = facts.get(unit, [0] * len(columns))[i]
-                    b = profiled.get(unit, [0] * len(columns))[i]
+                    a = listed.get(unit, [0] * len(columns))[i]
+                    b = counted.get(unit, [0] * len(columns))[i]
                     if a != b:
                         differ[form.code, unit, column.key] = (a, b)
     return differ
+
+
+async def _day_held(db: Database) -> date | None:
+    async with db.unit_of_work() as session:
+        return await profiles.day_held(session, GENERATION)
 
 
 async def _headcount(db: Database) -> int:
@@ -189,17 +213,26 @@ async def _headcount(db: Database) -> int:
         return int(await session.scalar(select(func.count()).select_from(StatProfile)) or 0)
 
 
-async def test_the_profiles_count_every_cell_as_the_facts_do_on_every_day_they_are_moved_to(db: Database) -> None:
+async def test_the_profiles_count_every_cell_as_its_drill_down_lists_on_any_day_and_when_moved(
+    db: Database,
+) -> None:
     sector = Sector(20261205)
     for n in range(120):
         sector.person(n)
     await _apply(db, sector.events, 1, followed=True)  # no profiles yet: following changes nothing
+    assert await _headcount(db) == 0
+    # Worked out from the facts for the question, on days with and without profiles stored.
+    for day in (date(2012, 1, 1), date(2019, 7, 1), FIRST_DAY):
+        assert await _differences(db, day) == {}, day
     await profiles.keep_current(db, GENERATION, FIRST_DAY)
     assert 40 < await _headcount(db) < 120
+    assert await _day_held(db) == FIRST_DAY
     assert await _differences(db, FIRST_DAY) == {}
     for day in (date(2026, 12, 5), date(2027, 3, 1), date(2027, 12, 31), date(2024, 1, 1), FIRST_DAY):
         await profiles.keep_current(db, GENERATION, day)
+        assert await _day_held(db) == day
         assert await _differences(db, day) == {}, day
+        assert await _differences(db, date(2019, 7, 1)) == {}
 
 
 async def test_the_consumers_transactions_keep_the_profiles_of_the_people_they_change(db: Database) -> None:
@@ -217,6 +250,7 @@ async def test_the_consumers_transactions_keep_the_profiles_of_the_people_they_c
     sector.publish(subjects.PERSONNEL_CATALOG_CHANGED, events_pb2.CatalogValueChanged(value=regrouped, change="added"))
     await _apply(db, sector.events[first:], first + 1, followed=True)
     assert await _headcount(db) > before
+    assert await _day_held(db) == FIRST_DAY
     assert await _differences(db, FIRST_DAY) == {}
 
 
@@ -227,9 +261,10 @@ async def test_profiles_built_for_other_groups_are_not_read_and_are_computed_aga
     await _apply(db, sector.events, 1, followed=False)
     await profiles.keep_current(db, GENERATION, FIRST_DAY)
     async with db.unit_of_work() as session:
-        await session.execute(delete(StatToken).where(StatToken.bit == max(profiles.tokens().values())))
-        await session.execute(delete(StatProfile))
-        assert await profiles.day_held(session, GENERATION) is None
+        await session.execute(update(StatProfileDay).values(tokens="rank||CV"))
+        await session.execute(update(StatProfile).values(held=0))
+    assert await _day_held(db) is None
+    assert await _differences(db, FIRST_DAY) == {}, "worked out from the facts meanwhile"
     await profiles.keep_current(db, GENERATION, FIRST_DAY)
+    assert await _day_held(db) == FIRST_DAY
     assert await _differences(db, FIRST_DAY) == {}
-    assert await _headcount(db) > 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import re
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
@@ -40,6 +41,7 @@ WINDOW: Final = 256
 """Messages requested at once while reading a stream."""
 SWITCHED_FROM: Final = "qlcb_switched_from"
 KEPT_AS: Final = "qlcb_kept_as"
+_INSTANT: Final = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)")
 """The metadata keys `stream_switch` gives a live stream it made from a restored copy: which copy, and
 where the former live stream is kept (absent when there was none)."""
 RESTORE_DUPLICATE_WINDOW_SECONDS: Final = 0.1
@@ -150,15 +152,19 @@ class JetStreamStore:
     async def switched_offline(self, restored: str, *, keep_as: str) -> bool:
         """Whether the operator's command (`qlcb_backup.stream_switch`) has made the streams restored
         into `restored` the live ones, keeping the former ones as `keep_as`: every live stream of the
-        restored copy says so in its metadata."""
+        restored copy says so in its metadata, and was made after the copy (the command makes it again
+        from the copy). A service's bus user may update its own stream's metadata, but not make it
+        again: marks it set on a live stream older than the copy are not taken for the command's."""
         nc = await self._open()
         try:
             for stream in self._streams:
-                live = await stream_entry(nc, stream)
-                metadata = (live.config.get("metadata") or {}) if live is not None else {}
-                if metadata.get(SWITCHED_FROM) == restored and metadata.get(KEPT_AS) in (keep_as, None):
+                live = await stream_info(nc, stream)
+                copy = await stream_info(nc, restored_name(restored, stream))
+                metadata = (live["config"].get("metadata") or {}) if live is not None else {}
+                marked = metadata.get(SWITCHED_FROM) == restored and metadata.get(KEPT_AS) in (keep_as, None)
+                if marked and (copy is None or (live is not None and _created(live) > _created(copy))):
                     continue
-                if await stream_entry(nc, restored_name(restored, stream)) is not None:
+                if copy is not None:
                     return False
             return True
         finally:
@@ -213,13 +219,29 @@ async def request(nc: Client, subject: str, body: dict[str, Any] | None = None) 
     return answer
 
 
-async def stream_entry(nc: Client, name: str) -> StreamEntry | None:
+async def stream_info(nc: Client, name: str) -> dict[str, Any] | None:
+    """The server's whole answer about the stream (its config, state, creation), None if missing."""
     try:
-        info = await request(nc, f"{API}.STREAM.INFO.{name}")
+        return await request(nc, f"{API}.STREAM.INFO.{name}")
     except JetStreamError as exc:
         if exc.code == STREAM_NOT_FOUND:
             return None
         raise
+
+
+def _created(info: dict[str, Any]) -> datetime:
+    """When the server made the stream (RFC 3339 to the nanosecond, kept here to the microsecond)."""
+    found = _INSTANT.fullmatch(str(info["created"]))
+    if found is None:
+        raise ValueError(f"not an instant: {info['created']!r}")
+    whole, fraction, zone = found.groups()
+    return datetime.fromisoformat(f"{whole}.{(fraction or '')[:6].ljust(6, '0')}{zone.replace('Z', '+00:00')}")
+
+
+async def stream_entry(nc: Client, name: str) -> StreamEntry | None:
+    info = await stream_info(nc, name)
+    if info is None:
+        return None
     state = info["state"]
     return StreamEntry(name, info["config"], int(state["first_seq"]), int(state["last_seq"]))
 

@@ -24,9 +24,7 @@ from qlcb_backup.stores.jetstream import (
     API,
     KEPT_AS,
     RESTORE_DUPLICATE_WINDOW_SECONDS,
-    STREAM_NOT_FOUND,
     SWITCHED_FROM,
-    JetStreamError,
     consumer_from,
     durable_consumers,
     original_subject,
@@ -34,6 +32,7 @@ from qlcb_backup.stores.jetstream import (
     request,
     restored_name,
     restored_subject,
+    stream_info,
 )
 from qlcb_common.errors import AlreadyExists, FailedPrecondition, Unavailable
 from qlcb_common.events.streams import ALL_STREAMS
@@ -79,7 +78,7 @@ async def switch_streams(
     """`restored` is the restore's target (`events_<suffix>`); the live streams are kept as
     `<KEEP_AS>_<stream>`. A stream the set did not hold (none then) is left as it is."""
     names = tuple(streams) if streams is not None else tuple(stream.name for stream in ALL_STREAMS)
-    copied = [name for name in names if await _info(nc, restored_name(restored, name)) is not None]
+    copied = [name for name in names if await stream_info(nc, restored_name(restored, name)) is not None]
     if not copied:
         raise FailedPrecondition(
             f"restored: không có luồng nào đã khôi phục vào {restored} ({restored_name(restored, '*')})"
@@ -89,18 +88,9 @@ async def switch_streams(
     return [await _switch_one(nc, p, restored, keep_as, fill_timeout) for p in planned]
 
 
-async def _info(nc: Client, name: str) -> dict[str, Any] | None:
-    try:
-        return await request(nc, f"{API}.STREAM.INFO.{name}")
-    except JetStreamError as exc:
-        if exc.code == STREAM_NOT_FOUND:
-            return None
-        raise
-
-
 async def _plan(nc: Client, name: str, restored: str, keep_as: str) -> _Planned:
     copy = restored_name(restored, name)
-    restored_info = await _info(nc, copy)
+    restored_info = await stream_info(nc, copy)
     if restored_info is None:
         raise FailedPrecondition(f"restored: không có luồng đã khôi phục {copy}")
     state = restored_info["state"]
@@ -110,9 +100,9 @@ async def _plan(nc: Client, name: str, restored: str, keep_as: str) -> _Planned:
             f"{state['messages']} tin): không phải bản khôi phục còn nguyên"
         )
     kept = restored_name(keep_as, name)
-    if await _info(nc, kept) is not None:
+    if await stream_info(nc, kept) is not None:
         raise AlreadyExists(f"keep_as: luồng {kept} đã tồn tại")
-    return _Planned(stream=name, restored=copy, live=await _info(nc, name), restored_info=restored_info)
+    return _Planned(stream=name, restored=copy, live=await stream_info(nc, name), restored_info=restored_info)
 
 
 async def _quiet(nc: Client, planned: Sequence[_Planned], seconds: float) -> None:
@@ -134,7 +124,7 @@ async def _quiet(nc: Client, planned: Sequence[_Planned], seconds: float) -> Non
                     f"Luồng {name}: {', '.join(busy)} đang nhận tin, một dịch vụ còn chạy; dừng mọi dịch vụ trước "
                     "khi chuyển luồng"
                 )
-            now = await _info(nc, name)
+            now = await stream_info(nc, name)
             if now is None or int(now["state"]["last_seq"]) != last:
                 raise FailedPrecondition(
                     f"Luồng {name}: có tin mới trong lúc kiểm, một dịch vụ còn gửi; dừng mọi dịch vụ trước khi "
@@ -207,7 +197,7 @@ async def _fill(nc: Client, config: dict[str, Any], name: str, messages: int, ti
     await request(nc, f"{API}.STREAM.CREATE.{name}", config)
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
-        info = await _info(nc, name)
+        info = await stream_info(nc, name)
         held = int(info["state"]["messages"]) if info is not None else -1
         if held == messages:
             return
@@ -221,7 +211,7 @@ async def _fill(nc: Client, config: dict[str, Any], name: str, messages: int, ti
 async def _settle(nc: Client, live_config: dict[str, Any], name: str, marks: dict[str, str] | None = None) -> None:
     """The filled stream stands alone with its own duplicate window, and `marks` in its metadata
     (what the backup service's switch reads: `JetStreamStore.switched_offline`)."""
-    info = await _info(nc, name)
+    info = await stream_info(nc, name)
     assert info is not None
     config = {k: v for k, v in info["config"].items() if k not in SERVER_SET}
     config["duplicate_window"] = live_config.get("duplicate_window", config["duplicate_window"])
@@ -233,7 +223,7 @@ async def _settle(nc: Client, live_config: dict[str, Any], name: str, marks: dic
 async def _consumers_again(nc: Client, p: _Planned, restored: str) -> tuple[tuple[str, int], ...]:
     """Each consumer of the restored copy on the live stream, at the same position: the live stream
     now numbers its messages as the copy does."""
-    info = await _info(nc, p.stream)
+    info = await stream_info(nc, p.stream)
     assert info is not None
     if int(info["state"]["last_seq"]) != int(p.restored_info["state"]["last_seq"]):
         raise FailedPrecondition(
@@ -256,7 +246,7 @@ async def _back_from_kept(
     """After a failure past the deletion: the live stream made again from its kept copy (its
     consumers are declared again by the services, from the start; their inboxes drop what they had)."""
     log.error("switch failed; the live stream is made again from its kept copy", stream=name, kept_as=kept)
-    if await _info(nc, name) is not None:
+    if await stream_info(nc, name) is not None:
         await request(nc, f"{API}.STREAM.DELETE.{name}")
     await _fill(
         nc, _sourced(live_config, name, kept, subjects=list(live_config.get("subjects") or [])), name, messages, timeout

@@ -41,7 +41,6 @@ from qlcb_reports.statistics.models import (
     StatProfile,
     StatProfileDay,
     StatQuota,
-    StatToken,
 )
 from qlcb_reports.statistics.projection import SUBJECTS, Projection
 
@@ -49,7 +48,7 @@ log = structlog.get_logger(__name__)
 
 BUILDING, SERVING, RETIRED, REMOVED = "building", "serving", "retired", "removed"
 CONSUMER_PREFIX = "reports-statistics-"
-TABLES = (StatFact, StatPerson, StatCode, StatQuota, StatProfile, StatToken, StatProfileDay)
+TABLES = (StatFact, StatPerson, StatCode, StatQuota, StatProfile, StatProfileDay)
 BATCH = 200
 """Events applied in one transaction: a replay's cost is the commits (ADR 0031, Throughput); a batch
 holds the store's writer that long on SQLite."""

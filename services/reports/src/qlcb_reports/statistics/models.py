@@ -108,22 +108,6 @@ class StatQuota(Base):
     quota: Mapped[int] = mapped_column(Integer)
 
 
-class StatToken(Base):
-    """One bit of `StatProfile.held`: a person holds it on the profiles' day when a fact they hold then
-    has a code of this catalog group (and kind, unless empty). The bits are what the counting forms
-    ask (every group of their columns); a release whose forms ask others computes the profiles again."""
-
-    __tablename__ = "stat_tokens"
-
-    generation: Mapped[int] = mapped_column(Integer, primary_key=True)
-    bit: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    """A power of two below 2**63."""
-    fact: Mapped[str] = mapped_column(String(16))
-    catalog: Mapped[str] = mapped_column(String(32))
-    kind: Mapped[str] = mapped_column(String(32))
-    stat_group: Mapped[str] = mapped_column(String(32))
-
-
 class StatProfileDay(Base):
     """The day a generation's profiles hold (ADR 0036): one row per generation that has them."""
 
@@ -131,11 +115,14 @@ class StatProfileDay(Base):
 
     generation: Mapped[int] = mapped_column(Integer, primary_key=True)
     day: Mapped[date] = mapped_column(Date)
+    # What each bit of `StatProfile.held` stands for (`profiles.fingerprint`): the forms' catalog
+    # groups when the profiles were computed.
+    tokens: Mapped[str] = mapped_column(Text)
 
 
 class StatProfile(Base):
     """A person in service on the profiles' day, in their unit of that day, with the groups they hold
-    then as bits (`StatToken`): what a counting form of that day reads, one row per person, instead
+    then as bits (`profiles.tokens`): what a counting form of that day reads, one row per person, instead
     of asking the facts once per column (ADR 0036). Age is not kept: a column's age band is a
     condition on the birth date."""
 

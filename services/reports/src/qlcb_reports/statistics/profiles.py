@@ -1,30 +1,35 @@
-"""Each person's profile as of one day (ADR 0036): their unit then, sex, birth date and the catalog
-groups the counting forms ask, held then, as the bits of one integer. A counting form of that day,
-today's (the one asked most), reads one row per person instead of asking the facts once per column.
+"""The counting forms count each person's profile of the day (ADR 0036): their unit then, sex,
+birth date and the catalog groups the forms ask, held then, as the bits of one integer: one row per
+person instead of asking the facts once per column. Stored for one day, today (the one asked most);
+worked out from the facts inside the form's query for any other.
 
-The consumer refreshes the profiles of the people each transaction changed, in that transaction;
-the supervisor moves them to a new day (the people whose facts begin or end in between) and computes
-them whole for a generation that has none, or whose bits the forms no longer match. Both take an
-advisory lock of the generation on PostgreSQL (the consumer shared, the supervisor exclusive), so that
-a transaction computing a profile for one day never commits it after the move to the next."""
+The consumer refreshes the stored profiles of the people each transaction changed, in that
+transaction; the supervisor moves them to a new day (the people whose facts begin or end in between)
+and computes them whole for a generation that has none, or whose bits the forms no longer match. Both
+take an advisory lock of the generation on PostgreSQL (the consumer shared, the supervisor
+exclusive), so that a transaction computing a profile for one day never commits it after the move to
+the next."""
 
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import structlog
-from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, text
+from sqlalchemy import ColumnElement, FromClause, Select, Subquery, and_, case, delete, func, insert, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from qlcb_common.db import Database
 from qlcb_reports.statistics import forms as layouts
 from qlcb_reports.statistics.forms import Column
-from qlcb_reports.statistics.models import StatCode, StatFact, StatPerson, StatProfile, StatProfileDay, StatToken
+from qlcb_reports.statistics.models import StatCode, StatFact, StatPerson, StatProfile, StatProfileDay
 from qlcb_reports.statistics.people_then import UNIT_THEN, in_service, personal
-from qlcb_reports.statistics.projection import CATALOG_OF, CODES_REGROUPED, PEOPLE_TOUCHED
+from qlcb_reports.statistics.projection import CATALOG_OF, CODES_REGROUPED, PEOPLE_TOUCHED, UNIT
 
 log = structlog.get_logger(__name__)
 
@@ -32,6 +37,9 @@ MAX_BITS = 63
 LOCK = 0x51434250
 """The first key of the generation's advisory lock ("QCBP"); the second is the generation."""
 CHUNK = 1000
+Profiled = Any
+"""The columns of profiles (`StatProfile`'s table's, or a query's giving the same): `person_id`,
+`unit_id`, `sex`, `date_of_birth`, `held`."""
 
 
 @dataclass(frozen=True, order=True)
@@ -59,17 +67,24 @@ def tokens() -> dict[Token, int]:
     return {token: 1 << i for i, token in enumerate(sorted(found))}
 
 
-def condition(column: Column, day: date, bits: dict[Token, int]) -> ColumnElement[bool]:
+def fingerprint() -> str:
+    """The bits' meaning, kept with stored profiles: a release whose forms ask other groups has
+    them computed again."""
+    return ";".join(f"{t.fact}|{t.kind}|{t.group}" for t in tokens())
+
+
+def condition(column: Column, day: date, profile: Profiled) -> ColumnElement[bool]:
     """Who the column counts among the profiles of `day` (every one for the headcount)."""
-    where = personal(column, day, StatProfile.sex, StatProfile.date_of_birth)
+    where = personal(column, day, profile.sex, profile.date_of_birth)
     if column.fact is not None:
+        bits = tokens()
         kind = column.kind or ""
         asked = sum(bits[Token(column.fact, kind, group)] for group in column.groups)
-        where.append(StatProfile.held.op("&")(asked) != 0)
+        where.append(profile.held.op("&")(asked) != 0)
         if column.unless:
             unless = sum(bits[Token(column.fact, kind, group)] for group in column.unless)
-            where.append(StatProfile.held.op("&")(unless) == 0)
-    return and_(*where) if where else StatProfile.person_id.is_not(None)
+            where.append(profile.held.op("&")(unless) == 0)
+    return and_(*where) if where else profile.person_id.is_not(None)
 
 
 async def lock(session: AsyncSession, generation: int, *, exclusive: bool) -> None:
@@ -81,31 +96,109 @@ async def lock(session: AsyncSession, generation: int, *, exclusive: bool) -> No
 
 async def day_held(session: AsyncSession, generation: int) -> date | None:
     """The day the generation's profiles hold, if they hold the bits the forms ask now."""
-    day = await session.scalar(select(StatProfileDay.day).where(StatProfileDay.generation == generation))
-    if day is None:
-        return None
-    stored = await session.execute(
-        select(StatToken.bit, StatToken.fact, StatToken.kind, StatToken.stat_group).where(
-            StatToken.generation == generation
+    found = (
+        await session.execute(
+            select(StatProfileDay.day, StatProfileDay.tokens).where(StatProfileDay.generation == generation)
         )
+    ).first()
+    return found.day if found is not None and found.tokens == fingerprint() else None
+
+
+def _bits(generation: int, day: date, people: Sequence[str] | None, units: Sequence[str] | None) -> Subquery:
+    """Per person with a fact held on `day` whose code's group a form asks: the bits of those groups.
+    Only `people`, or those in `units` that day, if given: a small unit's form reads its people's
+    facts alone."""
+    catalog = case(CATALOG_OF, value=StatFact.fact)
+    flags = []
+    for token, bit in tokens().items():
+        match = [StatFact.fact == token.fact, StatCode.stat_group == token.group]
+        if token.kind:
+            match.append(StatCode.kind == token.kind)
+        flags.append(func.max(case((and_(*match), bit), else_=0)))
+    held = select(StatFact.person_id, functools.reduce(operator.add, flags).label("bits"))
+    held = held.join(
+        StatCode,
+        and_(StatCode.generation == StatFact.generation, StatCode.catalog == catalog, StatCode.code == StatFact.value),
     )
-    current = {bit: token for token, bit in tokens().items()}
-    if {bit: Token(fact, kind, group) for bit, fact, kind, group in stored} != current:
-        return None
-    return day
+    held = held.where(
+        StatFact.generation == generation,
+        StatFact.fact.in_(sorted({token.fact for token in tokens()})),
+        StatFact.valid_from <= day,
+        StatFact.valid_to >= day,
+    )
+    if people is not None:
+        held = held.where(StatFact.person_id.in_(people))
+    if units is not None:
+        placed = aliased(StatFact, name="placed")
+        held = held.where(
+            StatFact.person_id.in_(
+                select(placed.person_id).where(
+                    placed.generation == generation,
+                    placed.fact == UNIT,
+                    placed.valid_from <= day,
+                    placed.valid_to >= day,
+                    placed.value.in_(units),
+                )
+            )
+        )
+    return held.group_by(StatFact.person_id).subquery("bits")
+
+
+def profiles_of(
+    generation: int, day: date, *, people: Sequence[str] | None = None, units: Sequence[str] | None = None
+) -> Select[int, str, str, str, date, Any]:
+    """The profiles as of `day` of the people in service then (of `people`, in `units`, if given),
+    worked out from the facts."""
+    bits = _bits(generation, day, people, units)
+    chosen = [] if people is None else [StatPerson.person_id.in_(people)]
+    return (
+        select(
+            StatPerson.generation,
+            StatPerson.person_id,
+            UNIT_THEN.value.label("unit_id"),
+            StatPerson.sex,
+            StatPerson.date_of_birth,
+            func.coalesce(bits.c.bits, 0).label("held"),
+        )
+        .select_from(StatPerson)
+        .join(UNIT_THEN, UNIT_THEN.person_id == StatPerson.person_id)
+        .outerjoin(bits, bits.c.person_id == StatPerson.person_id)
+        .where(*in_service(generation, day, units), *chosen)
+    )
 
 
 async def counts(
     session: AsyncSession, generation: int, day: date, units: Sequence[str], columns: Sequence[Column]
 ) -> dict[str, list[int]]:
-    """Per unit, the people in service on the profiles' `day` each column counts."""
+    """Per unit, the people in service on `day` each column counts: from the stored profiles if they
+    hold the day, else from profiles worked out from the facts for the question. The stored ones are
+    taken only if they held the day both before and after they were read: a move to the next day
+    committed in between (each statement sees what was committed when it began) is read again."""
     if not units:
         return {}
-    bits = tokens()
+    if await day_held(session, generation) == day:
+        stored = StatProfile.__table__
+        where = [StatProfile.generation == generation, StatProfile.unit_id.in_(list(units))]
+        found = await _counted(session, stored, stored.c, where, day, columns)
+        if await day_held(session, generation) == day:
+            return found
+    worked_out = profiles_of(generation, day, units=list(units)).subquery("profile")
+    return await _counted(session, worked_out, worked_out.c, [], day, columns)
+
+
+async def _counted(
+    session: AsyncSession,
+    source: FromClause,
+    profile: Profiled,
+    where: Sequence[ColumnElement[bool]],
+    day: date,
+    columns: Sequence[Column],
+) -> dict[str, list[int]]:
     query = (
-        select(StatProfile.unit_id, *(func.count().filter(condition(c, day, bits)) for c in columns))
-        .where(StatProfile.generation == generation, StatProfile.unit_id.in_(list(units)))
-        .group_by(StatProfile.unit_id)
+        select(profile.unit_id, *(func.count().filter(condition(c, day, profile)) for c in columns))
+        .select_from(source)
+        .where(*where)
+        .group_by(profile.unit_id)
     )
     return {unit_id: [int(n) for n in found] for unit_id, *found in await session.execute(query)}
 
@@ -113,42 +206,14 @@ async def counts(
 async def _compute(session: AsyncSession, generation: int, day: date, people: Sequence[str] | None) -> None:
     """Writes the profiles of `people` (None: everyone) as of `day` in place of those they had."""
     gone = delete(StatProfile).where(StatProfile.generation == generation)
-    held = select(StatFact.person_id, func.sum(StatToken.bit.distinct()).label("bits"))
-    held = held.join(StatToken, and_(StatToken.generation == StatFact.generation, StatToken.fact == StatFact.fact))
-    held = held.join(
-        StatCode,
-        and_(
-            StatCode.generation == StatFact.generation,
-            StatCode.catalog == StatToken.catalog,
-            StatCode.code == StatFact.value,
-            StatCode.stat_group == StatToken.stat_group,
-            or_(StatToken.kind == "", StatCode.kind == StatToken.kind),
-        ),
-    )
-    held = held.where(StatFact.generation == generation, StatFact.valid_from <= day, StatFact.valid_to >= day)
-    chosen = StatPerson.person_id.is_not(None)
     if people is not None:
         gone = gone.where(StatProfile.person_id.in_(people))
-        held = held.where(StatFact.person_id.in_(people))
-        chosen = StatPerson.person_id.in_(people)
-    bits = held.group_by(StatFact.person_id).subquery("bits")
-    rows = (
-        select(
-            StatPerson.generation,
-            StatPerson.person_id,
-            UNIT_THEN.value,
-            StatPerson.sex,
-            StatPerson.date_of_birth,
-            func.coalesce(bits.c.bits, 0),
-        )
-        .select_from(StatPerson)
-        .join(UNIT_THEN, UNIT_THEN.person_id == StatPerson.person_id)
-        .outerjoin(bits, bits.c.person_id == StatPerson.person_id)
-        .where(*in_service(generation, day), chosen)
-    )
     await session.execute(gone)
     await session.execute(
-        insert(StatProfile).from_select(["generation", "person_id", "unit_id", "sex", "date_of_birth", "held"], rows)
+        insert(StatProfile).from_select(
+            ["generation", "person_id", "unit_id", "sex", "date_of_birth", "held"],
+            profiles_of(generation, day, people=people),
+        )
     )
 
 
@@ -193,7 +258,7 @@ async def keep_current(db: Database, generation: int, today: date) -> None:
     async with db.unit_of_work() as session:
         await lock(session, generation, exclusive=True)
         state = await session.get(StatProfileDay, generation)
-        if state is not None and await day_held(session, generation) is not None:
+        if state is not None and state.tokens == fingerprint():
             if state.day == today:
                 return
             low, high = sorted((state.day, today))
@@ -213,23 +278,9 @@ async def keep_current(db: Database, generation: int, today: date) -> None:
             log.info("statistics profiles moved on", generation=generation, day=today.isoformat(), people=len(people))
             state.day = today
             return
-        await session.execute(delete(StatToken).where(StatToken.generation == generation))
-        for token, bit in tokens().items():
-            catalog = CATALOG_OF[token.fact]
-            session.add(
-                StatToken(
-                    generation=generation,
-                    bit=bit,
-                    fact=token.fact,
-                    catalog=catalog,
-                    kind=token.kind,
-                    stat_group=token.group,
-                )
-            )
-        await session.flush()
         await refresh(session, generation, today, None)
         if state is None:
-            session.add(StatProfileDay(generation=generation, day=today))
+            session.add(StatProfileDay(generation=generation, day=today, tokens=fingerprint()))
         else:
-            state.day = today
+            state.day, state.tokens = today, fingerprint()
         log.info("statistics profiles computed", generation=generation, day=today.isoformat())

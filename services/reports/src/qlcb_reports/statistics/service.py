@@ -167,10 +167,8 @@ async def fill(
     people = [c for c in form.columns if c.count in ("people", "events")]
     if form.kind == "events":
         counted = await _events(session, generation, day, list(subtree), people)
-    elif await profiles.day_held(session, generation) == day:
-        counted = await profiles.counts(session, generation, day, list(subtree), people)
     else:
-        counted = await _counts(session, generation, day, list(subtree), people)
+        counted = await profiles.counts(session, generation, day, list(subtree), people)
     quotas = await _quotas(session, generation, day, list(subtree))
     sums: dict[str, list[int]] = defaultdict(lambda: [0] * len(people))
     for uid, counts in counted.items():
@@ -253,25 +251,6 @@ def condition(column: Column, generation: int, day: date) -> ColumnElement[bool]
         if column.unless:
             where.append(not_(_held(generation, day, column.fact, column.kind, column.unless)))
     return and_(*where) if where else StatPerson.person_id.is_not(None)
-
-
-async def _counts(
-    session: AsyncSession, generation: int, day: date, units: Sequence[str], columns: Sequence[Column]
-) -> dict[str, list[int]]:
-    """Per unit (of the day), the people in service each column counts."""
-    if not units:
-        return {}
-    query = (
-        select(
-            UNIT_THEN.value,
-            *(func.count().filter(condition(c, generation, day)) for c in columns),
-        )
-        .select_from(StatPerson)
-        .join(UNIT_THEN, UNIT_THEN.person_id == StatPerson.person_id)
-        .where(*in_service(generation, day, units))
-        .group_by(UNIT_THEN.value)
-    )
-    return {unit_id: [int(n) for n in counts] for unit_id, *counts in await session.execute(query)}
 
 
 async def _quotas(session: AsyncSession, generation: int, day: date, units: Sequence[str]) -> dict[str, int]:

@@ -25,6 +25,7 @@ def upgrade() -> None:
         "stat_profile_days",
         sa.Column("generation", sa.Integer(), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("tokens", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("generation"),
     )
     op.create_table(
@@ -38,20 +39,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("generation", "person_id", "unit_id"),
     )
     op.create_index("ix_stat_profiles_unit", "stat_profiles", ["generation", "unit_id"], unique=False)
-    op.create_table(
-        "stat_tokens",
-        sa.Column("generation", sa.Integer(), nullable=False),
-        sa.Column("bit", sa.BigInteger(), nullable=False),
-        sa.Column("fact", sa.String(length=16), nullable=False),
-        sa.Column("catalog", sa.String(length=32), nullable=False),
-        sa.Column("kind", sa.String(length=32), nullable=False),
-        sa.Column("stat_group", sa.String(length=32), nullable=False),
-        sa.PrimaryKeyConstraint("generation", "bit"),
-    )
 
 
 def downgrade() -> None:
-    op.drop_table("stat_tokens")
     op.drop_index("ix_stat_profiles_unit", table_name="stat_profiles")
     op.drop_table("stat_profiles")
     op.drop_table("stat_profile_days")
