@@ -39,7 +39,8 @@ class ReportsSettings(GrpcServiceSettings, EnvironmentSettings, EventConsumerSet
         default=2.0,
         gt=0,
         le=3600,
-        description="How often the statistics supervisor looks for a rebuild to start, finish or clean up",
+        description="How often the statistics supervisor looks for a rebuild to start, finish or clean up, and "
+        "for a new day to move the profiles of today on to (ADR 0036)",
     )
 
     national_url: AnyHttpUrl | None = Field(
