@@ -20,7 +20,21 @@ from datetime import date
 from typing import Any
 
 import structlog
-from sqlalchemy import ColumnElement, FromClause, Select, Subquery, and_, case, delete, func, insert, or_, select, text
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Select,
+    Subquery,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -104,22 +118,39 @@ async def day_held(session: AsyncSession, generation: int) -> date | None:
     return found.day if found is not None and found.tokens == fingerprint() else None
 
 
-def _bits(generation: int, day: date, people: Sequence[str] | None, units: Sequence[str] | None) -> Subquery:
+async def coded(session: AsyncSession, generation: int) -> dict[Token, list[str]]:
+    """Each group a form asks, with the codes of the generation in it (of its kind, if it has one):
+    read once per question from the model's few hundred codes, so that the facts are read alone."""
+    found: dict[Token, list[str]] = {token: [] for token in tokens()}
+    rows = await session.execute(
+        select(StatCode.catalog, StatCode.code, StatCode.stat_group, StatCode.kind).where(
+            StatCode.generation == generation
+        )
+    )
+    for catalog, code, group, kind in rows:
+        for token, codes in found.items():
+            if CATALOG_OF[token.fact] == catalog and token.group == group and token.kind in ("", kind):
+                codes.append(code)
+    return found
+
+
+def _bits(
+    generation: int,
+    day: date,
+    codes: dict[Token, list[str]],
+    people: Sequence[str] | None,
+    units: Sequence[str] | None,
+) -> Subquery:
     """Per person with a fact held on `day` whose code's group a form asks: the bits of those groups.
     Only `people`, or those in `units` that day, if given: a small unit's form reads its people's
     facts alone."""
-    catalog = case(CATALOG_OF, value=StatFact.fact)
-    flags = []
-    for token, bit in tokens().items():
-        match = [StatFact.fact == token.fact, StatCode.stat_group == token.group]
-        if token.kind:
-            match.append(StatCode.kind == token.kind)
-        flags.append(func.max(case((and_(*match), bit), else_=0)))
-    held = select(StatFact.person_id, functools.reduce(operator.add, flags).label("bits"))
-    held = held.join(
-        StatCode,
-        and_(StatCode.generation == StatFact.generation, StatCode.catalog == catalog, StatCode.code == StatFact.value),
-    )
+    bits = tokens()
+    flags = [
+        func.max(case((and_(StatFact.fact == token.fact, StatFact.value.in_(found)), bits[token]), else_=0))
+        for token, found in codes.items()
+        if found
+    ]
+    held = select(StatFact.person_id, functools.reduce(operator.add, flags, literal(0)).label("bits"))
     held = held.where(
         StatFact.generation == generation,
         StatFact.fact.in_(sorted({token.fact for token in tokens()})),
@@ -145,11 +176,16 @@ def _bits(generation: int, day: date, people: Sequence[str] | None, units: Seque
 
 
 def profiles_of(
-    generation: int, day: date, *, people: Sequence[str] | None = None, units: Sequence[str] | None = None
+    generation: int,
+    day: date,
+    codes: dict[Token, list[str]],
+    *,
+    people: Sequence[str] | None = None,
+    units: Sequence[str] | None = None,
 ) -> Select[int, str, str, str, date, Any]:
     """The profiles as of `day` of the people in service then (of `people`, in `units`, if given),
-    worked out from the facts."""
-    bits = _bits(generation, day, people, units)
+    worked out from the facts; `codes` as `coded` gives them."""
+    bits = _bits(generation, day, codes, people, units)
     chosen = [] if people is None else [StatPerson.person_id.in_(people)]
     return (
         select(
@@ -182,7 +218,8 @@ async def counts(
         found = await _counted(session, stored, stored.c, where, day, columns)
         if await day_held(session, generation) == day:
             return found
-    worked_out = profiles_of(generation, day, units=list(units)).subquery("profile")
+    codes = await coded(session, generation)
+    worked_out = profiles_of(generation, day, codes, units=list(units)).subquery("profile")
     return await _counted(session, worked_out, worked_out.c, [], day, columns)
 
 
@@ -212,7 +249,7 @@ async def _compute(session: AsyncSession, generation: int, day: date, people: Se
     await session.execute(
         insert(StatProfile).from_select(
             ["generation", "person_id", "unit_id", "sex", "date_of_birth", "held"],
-            profiles_of(generation, day, people=people),
+            profiles_of(generation, day, await coded(session, generation), people=people),
         )
     )
 
