@@ -62,7 +62,7 @@ async def _apply(db: Database, events: list[Envelope], first: int) -> None:
 
 
 async def test_a_move_to_the_next_day_waits_for_a_profile_of_the_day_before_then_computes_its_own(
-    system: System,
+    system: System, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert system.infra.postgres is not None
     name = f"profiles_{uuid.uuid4().hex[:8]}"
@@ -129,5 +129,13 @@ async def test_a_move_to_the_next_day_waits_for_a_profile_of_the_day_before_then
         assert list(profiled) == ["unit-b"]
         assert profiled["unit-b"][keys.index("headcount")] == 1
         assert profiled["unit-b"][keys.index("party")] == 1, "the membership the consumer committed is in the profile"
+
+        # Bits above 32: the forms may ask up to 63 groups.
+        high = {token: bit << 34 for token, bit in profiles.tokens().items()}
+        monkeypatch.setattr(profiles, "tokens", lambda: high)
+        async with db.unit_of_work() as session:
+            assert await profiles.day_held(session, 1) is None, "the stored bits meant other groups"
+            worked_out = await profiles.counts(session, 1, AFTER, ["unit-a", "unit-b"], columns)
+        assert worked_out == profiled
     finally:
         await db.dispose()

@@ -21,6 +21,7 @@ from typing import Any
 
 import structlog
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     FromClause,
     Select,
@@ -84,7 +85,7 @@ def tokens() -> dict[Token, int]:
 def fingerprint() -> str:
     """The bits' meaning, kept with stored profiles: a release whose forms ask other groups has
     them computed again."""
-    return ";".join(f"{t.fact}|{t.kind}|{t.group}" for t in tokens())
+    return ";".join(f"{t.fact}|{t.kind}|{t.group}={bit.bit_length() - 1}" for t, bit in tokens().items())
 
 
 def condition(column: Column, day: date, profile: Profiled) -> ColumnElement[bool]:
@@ -94,10 +95,10 @@ def condition(column: Column, day: date, profile: Profiled) -> ColumnElement[boo
         bits = tokens()
         kind = column.kind or ""
         asked = sum(bits[Token(column.fact, kind, group)] for group in column.groups)
-        where.append(profile.held.op("&")(asked) != 0)
+        where.append(profile.held.op("&")(literal(asked, BigInteger)) != 0)
         if column.unless:
             unless = sum(bits[Token(column.fact, kind, group)] for group in column.unless)
-            where.append(profile.held.op("&")(unless) == 0)
+            where.append(profile.held.op("&")(literal(unless, BigInteger)) == 0)
     return and_(*where) if where else profile.person_id.is_not(None)
 
 
@@ -146,11 +147,16 @@ def _bits(
     facts alone."""
     bits = tokens()
     flags = [
-        func.max(case((and_(StatFact.fact == token.fact, StatFact.value.in_(found)), bits[token]), else_=0))
+        func.max(
+            case(
+                (and_(StatFact.fact == token.fact, StatFact.value.in_(found)), literal(bits[token], BigInteger)),
+                else_=literal(0, BigInteger),
+            )
+        )
         for token, found in codes.items()
         if found
     ]
-    held = select(StatFact.person_id, functools.reduce(operator.add, flags, literal(0)).label("bits"))
+    held = select(StatFact.person_id, functools.reduce(operator.add, flags, literal(0, BigInteger)).label("bits"))
     held = held.where(
         StatFact.generation == generation,
         StatFact.fact.in_(sorted({token.fact for token in tokens()})),
