@@ -106,7 +106,16 @@ class Result:
     """The same form before today's profiles were stored (worked out from the facts)."""
     profiles_seconds: float
     bm01_past: Timed
+    """Five years back, from the stored 31 December nearest it, the people who changed in between worked
+    out again (ADR 0037)."""
     past: date
+    bm01_past_facts_ms: float
+    """The same day before the years' profiles were stored (worked out from the facts)."""
+    years_seconds: float
+    """The stored years' profiles computed whole, one after the other (the supervisor's first steps)."""
+    year_end: date
+    bm01_year_end_ms: float
+    """The stored 31 December five years back, read from its profiles."""
     bm03_ms: float
     bm03_people: int
     checked: dict[str, int]
@@ -405,6 +414,24 @@ async def _timed_raw(connection: asyncpg.Connection, day: date, rounds: int) -> 
     return statistics.median(samples[1:]) * 1000, row
 
 
+YEAR_ENDS = 5
+
+
+async def _years_stored(db: Database, today: date) -> float:
+    """Seconds the supervisor's steps take to store the profiles of the last `YEAR_ENDS` 31 Decembers."""
+    began = time.perf_counter()
+    for _ in range(YEAR_ENDS):
+        await profiles.keep_current(db, 1, today, year_ends=YEAR_ENDS)
+    seconds = time.perf_counter() - began
+    async with db.unit_of_work() as session:
+        stored = await profiles.stored_days(session, 1)
+    if stored != profiles.wanted(today, YEAR_ENDS):
+        raise RuntimeError(f"the profiles stored are of {sorted(stored.values())}")
+    async with db.engine.begin() as analyzing:
+        await analyzing.execute(text(f"ANALYZE {StatProfile.__tablename__}"))
+    return seconds
+
+
 async def _subtree(db: Database, people: int) -> tuple[str, int]:
     """The unit whose subtree holds the fewest people in service today but at least `people` (the
     largest subtree if none holds as many)."""
@@ -457,7 +484,7 @@ async def measure(reports_dsn: str, personnel_dsn: str, sizes: Sizes = Sizes()) 
         try:
             over_facts, filled_facts = await _timed_fill(reports, "BM01", root, today, sizes.queries)
             began = time.perf_counter()
-            await profiles.keep_current(reports, 1, today)
+            await profiles.keep_current(reports, 1, today, year_ends=0)
             profiles_seconds = time.perf_counter() - began
             async with reports.engine.begin() as analyzing:
                 await analyzing.execute(text(f"ANALYZE {StatProfile.__tablename__}"))
@@ -465,7 +492,13 @@ async def measure(reports_dsn: str, personnel_dsn: str, sizes: Sizes = Sizes()) 
             if filled_today.rows != filled_facts.rows:
                 raise RuntimeError(f"BM01 as of {today}: the stored profiles' cells differ from the facts'")
             raw_today, row_today = await _timed_raw(connection, today, sizes.queries)
+            past_facts, filled_past_facts = await _timed_fill(reports, "BM01", root, past, sizes.queries)
+            years_seconds = await _years_stored(reports, today)
             ours_past, filled_past = await _timed_fill(reports, "BM01", root, past, sizes.queries)
+            if filled_past.rows != filled_past_facts.rows:
+                raise RuntimeError(f"BM01 as of {past}: the cells from the stored year differ from the facts'")
+            year_end = date(past.year, 12, 31)
+            year_end_ms, _ = await _timed_fill(reports, "BM01", root, year_end, sizes.queries)
             raw_past, row_past = await _timed_raw(connection, past, sizes.queries)
         finally:
             await connection.close()
@@ -493,6 +526,10 @@ async def measure(reports_dsn: str, personnel_dsn: str, sizes: Sizes = Sizes()) 
         profiles_seconds=profiles_seconds,
         bm01_past=Timed(ours_past, raw_past),
         past=past,
+        bm01_past_facts_ms=past_facts,
+        years_seconds=years_seconds,
+        year_end=year_end,
+        bm01_year_end_ms=year_end_ms,
         bm03_ms=bm03_ms,
         bm03_people=in_subtree,
         checked=checked,

@@ -1,6 +1,7 @@
-"""The profiles of a day on PostgreSQL (ADR 0036): a move to the next day waits for a consumer's
+"""The profiles of a day on PostgreSQL (ADR 0036, 0037): a move to the next day waits for a consumer's
 transaction that computed a profile for the day before, then computes it for its own day, so that
-no profile of a day the profiles have left is committed after the move."""
+no profile of a day the profiles have left is committed after the move; a form of the day before is
+then counted from the stored day, the person who changed in between worked out again."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from qlcb_common.events.envelope import wrap
 from qlcb_reports.db_models import Base
 from qlcb_reports.statistics import forms as layouts
 from qlcb_reports.statistics import profiles
-from qlcb_reports.statistics.models import StatProfile
+from qlcb_reports.statistics.models import CURRENT, StatProfile
 from qlcb_reports.statistics.projection import Projection
 from tests.support import System, eventually
 
@@ -81,7 +82,7 @@ async def test_a_move_to_the_next_day_waits_for_a_profile_of_the_day_before_then
             ],
             1,
         )
-        await profiles.keep_current(db, 1, BEFORE)
+        await profiles.keep_current(db, 1, BEFORE, year_ends=0)
 
         followed = asyncio.Event()
         may_commit = asyncio.Event()
@@ -99,7 +100,7 @@ async def test_a_move_to_the_next_day_waits_for_a_profile_of_the_day_before_then
 
         applying = asyncio.create_task(consumer())
         await followed.wait()
-        moving = asyncio.create_task(profiles.keep_current(db, 1, AFTER))
+        moving = asyncio.create_task(profiles.keep_current(db, 1, AFTER, year_ends=0))
 
         async def waiting() -> int:
             connection = await asyncpg.connect(system.postgres_dsn(name))
@@ -119,23 +120,28 @@ async def test_a_move_to_the_next_day_waits_for_a_profile_of_the_day_before_then
         await asyncio.wait_for(moving, timeout=30)
 
         async with db.unit_of_work() as session:
-            assert await profiles.day_held(session, 1) == AFTER
+            assert await profiles.stored_days(session, 1) == {CURRENT: AFTER}
             rows = (await session.execute(select(StatProfile.unit_id, StatProfile.held))).all()
             assert [unit for unit, _ in rows] == ["unit-b"], "the profile of the day moved to"
             bm01 = layouts.forms()["BM01"]
             columns = [c for c in bm01.columns if c.count == "people"]
             profiled = await profiles.counts(session, 1, AFTER, ["unit-a", "unit-b"], columns)
+            day_before = await profiles.counts(session, 1, BEFORE, ["unit-a", "unit-b"], columns)
         keys = [c.key for c in columns]
         assert list(profiled) == ["unit-b"]
         assert profiled["unit-b"][keys.index("headcount")] == 1
         assert profiled["unit-b"][keys.index("party")] == 1, "the membership the consumer committed is in the profile"
+        assert list(day_before) == ["unit-a"], "transferred the next day: worked out again, not the stored profile"
+        assert day_before["unit-a"][keys.index("party")] == 1
 
         # Bits above 32: the forms may ask up to 63 groups.
         high = {token: bit << 34 for token, bit in profiles.tokens().items()}
         monkeypatch.setattr(profiles, "tokens", lambda: high)
         async with db.unit_of_work() as session:
-            assert await profiles.day_held(session, 1) is None, "the stored bits meant other groups"
+            assert await profiles.stored_days(session, 1) == {}, "the stored bits meant other groups"
             worked_out = await profiles.counts(session, 1, AFTER, ["unit-a", "unit-b"], columns)
+            worked_out_before = await profiles.counts(session, 1, BEFORE, ["unit-a", "unit-b"], columns)
         assert worked_out == profiled
+        assert worked_out_before == day_before
     finally:
         await db.dispose()

@@ -1,8 +1,9 @@
-"""The profiles (ADR 0036) count every cell of every counting form as its drill-down lists the people
-(the facts' own answer): worked out from the facts for any day, and stored for one day, computed
-whole, moved on to later and earlier days, followed by the consumer's transactions, and after a
-code's group changed. On a real SQLite store, over people generated with dated careers,
-memberships, trainings and ranks, some beginning or ending after the first day counted."""
+"""The profiles (ADR 0036, 0037) count every cell of every counting form as its drill-down lists the
+people (the facts' own answer): worked out from the facts for any day, stored for today and recent
+31 Decembers, read for a day near a stored one with the people who changed in between worked out
+again, computed whole, moved on to later and earlier days, followed by the consumer's transactions in
+every slot, and after a code's group changed. On a real SQLite store, over people generated with
+dated careers, memberships, trainings and ranks, some beginning or ending after the first day counted."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from qlcb_common.events.envelope import wrap
 from qlcb_reports.statistics import forms as layouts
 from qlcb_reports.statistics import profiles, service
 from qlcb_reports.statistics.forms import Column
-from qlcb_reports.statistics.models import StatPerson, StatProfile, StatProfileDay
+from qlcb_reports.statistics.models import CURRENT, StatPerson, StatProfile, StatProfileDay
 from qlcb_reports.statistics.people_then import UNIT_THEN, in_service
 from qlcb_reports.statistics.projection import Projection
 
@@ -49,7 +50,14 @@ def _event(subject: str, payload: Message) -> Envelope:
     return wrap(subject, payload, actor="test", occurred_at=datetime(2026, 1, 1, tzinfo=UTC))
 
 
-def _day(rng: random.Random, first: date, last: date) -> date:
+EDGES = (date(2024, 12, 31), date(2025, 1, 1), date(2025, 12, 31), date(2026, 1, 1), FIRST_DAY)
+"""Stored days and the days after them: a fact beginning or ending on one is where a profile read from
+a stored day could miss a change."""
+
+
+def _day(rng: random.Random, first: date, last: date, *, edges: bool = True) -> date:
+    if edges and rng.random() < 0.15:
+        return rng.choice(EDGES)
     return first + timedelta(days=rng.randrange((last - first).days))
 
 
@@ -88,12 +96,25 @@ class Sector:
             events_pb2.RecordEntryChanged(person_id=person_id, entry=entry, coded=found),
         )
 
+    def member(self, n: int, joined: date, left: date | None) -> None:
+        """A person in service all along, in the first unit, a Party member from `joined` to `left`."""
+        person = personnel_pb2.Person(
+            id=f"person-{n:04d}",
+            full_name=f"Người {n}",
+            date_of_birth="1980-01-01",
+            sex=personnel_pb2.SEX_FEMALE,
+            unit_id=UNITS[0],
+        )
+        self.publish(subjects.PERSONNEL_PERSON_CREATED, events_pb2.PersonCreated(person=person))
+        party = ("organisations", "DANG", "DANG_VIEN", "")
+        self.entry(person.id, "memberships", {"organisation": "DANG"}, joined, left, party)
+
     def person(self, n: int) -> None:
         rng = self.rng
         person = personnel_pb2.Person(
             id=f"person-{n:04d}",
             full_name=f"Người {n}",
-            date_of_birth=_day(rng, date(1962, 1, 1), date(2004, 1, 1)).isoformat(),
+            date_of_birth=_day(rng, date(1962, 1, 1), date(2004, 1, 1), edges=False).isoformat(),
             sex=rng.choice([personnel_pb2.SEX_MALE, personnel_pb2.SEX_FEMALE]),
             unit_id=rng.choice(UNITS),
         )
@@ -203,14 +224,31 @@ async def _differences(db: Database, day: date) -> dict[tuple[str, str, str], tu
     return differ
 
 
-async def _day_held(db: Database) -> date | None:
+async def _stored(db: Database) -> dict[int, date]:
     async with db.unit_of_work() as session:
-        return await profiles.day_held(session, GENERATION)
+        return await profiles.stored_days(session, GENERATION)
 
 
-async def _headcount(db: Database) -> int:
+async def _headcount(db: Database, slot: int = CURRENT) -> int:
     async with db.unit_of_work() as session:
-        return int(await session.scalar(select(func.count()).select_from(StatProfile)) or 0)
+        counted = await session.scalar(select(func.count()).select_from(StatProfile).where(StatProfile.slot == slot))
+        return int(counted or 0)
+
+
+YEAR_ENDS = 2
+
+
+async def _kept(db: Database, today: date) -> dict[int, date]:
+    """What the supervisor's steps store for `today`: today's profiles at the first step, one more year
+    at each step."""
+    before = await _stored(db)
+    await profiles.keep_current(db, GENERATION, today, year_ends=YEAR_ENDS)
+    after = await _stored(db)
+    years = [slot for slot in after if slot != CURRENT and slot not in before]
+    assert after[CURRENT] == today
+    assert len(years) <= 1, "one year computed whole per step"
+    await profiles.keep_current(db, GENERATION, today, year_ends=YEAR_ENDS)
+    return await _stored(db)
 
 
 async def test_the_profiles_count_every_cell_as_its_drill_down_lists_on_any_day_and_when_moved(
@@ -219,20 +257,32 @@ async def test_the_profiles_count_every_cell_as_its_drill_down_lists_on_any_day_
     sector = Sector(20261205)
     for n in range(120):
         sector.person(n)
+    # Left the Party on a stored 31 December, or joined the next day: counted on one side of it only.
+    sector.member(200, date(2010, 5, 1), date(2025, 12, 31))
+    sector.member(201, date(2026, 1, 1), None)
     await _apply(db, sector.events, 1, followed=True)  # no profiles yet: following changes nothing
     assert await _headcount(db) == 0
     # Worked out from the facts for the question, on days with and without profiles stored.
     for day in (date(2012, 1, 1), date(2019, 7, 1), FIRST_DAY):
         assert await _differences(db, day) == {}, day
-    await profiles.keep_current(db, GENERATION, FIRST_DAY)
+    assert await _kept(db, FIRST_DAY) == {CURRENT: FIRST_DAY, 2025: date(2025, 12, 31), 2024: date(2024, 12, 31)}
     assert 40 < await _headcount(db) < 120
-    assert await _day_held(db) == FIRST_DAY
-    assert await _differences(db, FIRST_DAY) == {}
-    for day in (date(2026, 12, 5), date(2027, 3, 1), date(2027, 12, 31), date(2024, 1, 1), FIRST_DAY):
-        await profiles.keep_current(db, GENERATION, day)
-        assert await _day_held(db) == day
+    assert 40 < await _headcount(db, 2024) < 120
+    # Stored days, days near one (the people who changed in between worked out again), and far ones.
+    for day in (
+        FIRST_DAY,
+        date(2025, 12, 31),
+        date(2024, 12, 31),
+        date(2025, 4, 1),
+        date(2023, 2, 1),
+        date(2026, 1, 1),
+        date(2025, 12, 30),
+    ):
         assert await _differences(db, day) == {}, day
-        assert await _differences(db, date(2019, 7, 1)) == {}
+    for day in (date(2026, 12, 5), date(2027, 3, 1), date(2027, 12, 31), date(2024, 1, 1), FIRST_DAY):
+        assert await _kept(db, day) == profiles.wanted(day, YEAR_ENDS)
+        for asked in (day, day - timedelta(days=100), day + timedelta(days=45), date(2019, 7, 1)):
+            assert await _differences(db, asked) == {}, (day, asked)
 
 
 async def test_the_consumers_transactions_keep_the_profiles_of_the_people_they_change(db: Database) -> None:
@@ -241,17 +291,19 @@ async def test_the_consumers_transactions_keep_the_profiles_of_the_people_they_c
         sector.person(n)
     first = len(sector.events)
     await _apply(db, sector.events, 1, followed=True)
-    await profiles.keep_current(db, GENERATION, FIRST_DAY)
-    before = await _headcount(db)
+    await _kept(db, FIRST_DAY)
+    before = await _headcount(db), await _headcount(db, 2025)
     for n in range(60, 100):
         sector.person(n)
     # A rank moved to another group: every holder's profile follows, not only this batch's people.
     regrouped = record_pb2.CatalogValue(catalog="ranks", code=RANKS["CV"], stat_group="CVC")
     sector.publish(subjects.PERSONNEL_CATALOG_CHANGED, events_pb2.CatalogValueChanged(value=regrouped, change="added"))
     await _apply(db, sector.events[first:], first + 1, followed=True)
-    assert await _headcount(db) > before
-    assert await _day_held(db) == FIRST_DAY
-    assert await _differences(db, FIRST_DAY) == {}
+    assert await _headcount(db) > before[0]
+    assert await _headcount(db, 2025) > before[1]
+    assert await _stored(db) == profiles.wanted(FIRST_DAY, YEAR_ENDS)
+    for day in (FIRST_DAY, date(2025, 12, 31), date(2024, 12, 31), date(2025, 3, 1)):
+        assert await _differences(db, day) == {}, day
 
 
 async def test_profiles_built_for_other_groups_are_not_read_and_are_computed_again(db: Database) -> None:
@@ -259,12 +311,13 @@ async def test_profiles_built_for_other_groups_are_not_read_and_are_computed_aga
     for n in range(30):
         sector.person(n)
     await _apply(db, sector.events, 1, followed=False)
-    await profiles.keep_current(db, GENERATION, FIRST_DAY)
+    await _kept(db, FIRST_DAY)
     async with db.unit_of_work() as session:
         await session.execute(update(StatProfileDay).values(tokens="rank||CV"))
         await session.execute(update(StatProfile).values(held=0))
-    assert await _day_held(db) is None
-    assert await _differences(db, FIRST_DAY) == {}, "worked out from the facts meanwhile"
-    await profiles.keep_current(db, GENERATION, FIRST_DAY)
-    assert await _day_held(db) == FIRST_DAY
-    assert await _differences(db, FIRST_DAY) == {}
+    assert await _stored(db) == {}
+    for day in (FIRST_DAY, date(2025, 12, 31), date(2025, 11, 1)):
+        assert await _differences(db, day) == {}, "worked out from the facts meanwhile"
+    assert await _kept(db, FIRST_DAY) == profiles.wanted(FIRST_DAY, YEAR_ENDS)
+    for day in (FIRST_DAY, date(2025, 12, 31), date(2025, 11, 1)):
+        assert await _differences(db, day) == {}

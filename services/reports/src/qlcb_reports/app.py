@@ -137,6 +137,7 @@ def build_app() -> GrpcApp:
             inbox=inbox,
             js=js,
             poll_seconds=settings.statistics_poll_seconds,
+            stored_year_ends=settings.statistics_stored_year_ends,
             ack_wait=settings.nats_ack_wait_seconds,
             faults=faults,
         )

@@ -42,6 +42,14 @@ class ReportsSettings(GrpcServiceSettings, EnvironmentSettings, EventConsumerSet
         description="How often the statistics supervisor looks for a rebuild to start, finish or clean up, and "
         "for a new day to move the profiles of today on to (ADR 0036)",
     )
+    statistics_stored_year_ends: int = Field(
+        default=5,
+        ge=0,
+        le=30,
+        description="Of how many years before this one the statistics profiles of 31 December are stored beside "
+        "today's (ADR 0037): a counting form of such a day reads them, one of a day near one reads them and "
+        "works out again only the people who changed in between; each is a row per person in service",
+    )
 
     national_url: AnyHttpUrl | None = Field(
         default=None,

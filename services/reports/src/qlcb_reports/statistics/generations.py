@@ -130,10 +130,12 @@ class Supervisor:
         poll_seconds: float,
         ack_wait: float = 30.0,
         today: Callable[[], date] = date.today,
+        stored_year_ends: int = 5,
         faults: FaultPoints = NO_FAULT_POINTS,
     ) -> None:
         self._db = db
         self._today = today
+        self._year_ends = stored_year_ends
         self._ack_wait = ack_wait
         self._inbox = inbox
         self._js = js
@@ -191,7 +193,7 @@ class Supervisor:
             await asyncio.gather(task, return_exceptions=True)
         for generation in generations:
             if generation.state == SERVING:
-                await profiles.keep_current(self._db, generation.id, self._today())
+                await profiles.keep_current(self._db, generation.id, self._today(), year_ends=self._year_ends)
         for generation in generations:
             if generation.state == BUILDING and await self._caught_up(generation.consumer):
                 await self._switch(generation.id)

@@ -61,6 +61,9 @@ class StatFact(Base):
     __table_args__ = (
         Index("ix_stat_facts_lookup", "generation", "fact", "value", "valid_to", "valid_from", "person_id"),
         Index("ix_stat_facts_person", "generation", "person_id", "fact", "valid_to"),
+        # Whose facts begin or end between two days: whose profile differs between them (ADR 0037).
+        Index("ix_stat_facts_begins", "generation", "valid_from", "person_id"),
+        Index("ix_stat_facts_ends", "generation", "valid_to", "person_id"),
     )
 
     generation: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -108,12 +111,19 @@ class StatQuota(Base):
     quota: Mapped[int] = mapped_column(Integer)
 
 
+CURRENT = 0
+"""The slot of the profiles of today, moved on to each new day; any other slot is a year's, holding
+its 31 December (ADR 0037)."""
+
+
 class StatProfileDay(Base):
-    """The day a generation's profiles hold (ADR 0036): one row per generation that has them."""
+    """A day a generation's profiles are stored for (ADR 0036, 0037): one row per slot."""
 
     __tablename__ = "stat_profile_days"
 
     generation: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # CURRENT (today's, moved on each day) or a year (its 31 December, fixed).
+    slot: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     day: Mapped[date] = mapped_column(Date)
     # What each bit of `StatProfile.held` stands for (`profiles.fingerprint`): the forms' catalog
     # groups when the profiles were computed.
@@ -121,15 +131,16 @@ class StatProfileDay(Base):
 
 
 class StatProfile(Base):
-    """A person in service on the profiles' day, in their unit of that day, with the groups they hold
+    """A person in service on the slot's day, in their unit of that day, with the groups they hold
     then as bits (`profiles.tokens`): what a counting form of that day reads, one row per person, instead
     of asking the facts once per column (ADR 0036). Age is not kept: a column's age band is a
     condition on the birth date."""
 
     __tablename__ = "stat_profiles"
-    __table_args__ = (Index("ix_stat_profiles_unit", "generation", "unit_id"),)
+    __table_args__ = (Index("ix_stat_profiles_unit", "generation", "slot", "unit_id"),)
 
     generation: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slot: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     person_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     unit_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     sex: Mapped[str] = mapped_column(String(16))

@@ -1,14 +1,18 @@
 """The counting forms count each person's profile of the day (ADR 0036): their unit then, sex,
 birth date and the catalog groups the forms ask, held then, as the bits of one integer: one row per
-person instead of asking the facts once per column. Stored for one day, today (the one asked most);
-worked out from the facts inside the form's query for any other.
+person instead of asking the facts once per column.
+
+Stored for a few days (ADR 0037), each in a slot: today's (the day asked most), and the 31 December
+of each recent year (the day of the yearly reports). A form of a stored day reads them; of a day
+near one (`NEAR_DAYS`), reads the nearest but works out from the facts the profiles of the people whose
+facts begin or end in between; of any other day, works them all out from the facts.
 
 The consumer refreshes the stored profiles of the people each transaction changed, in that
-transaction; the supervisor moves them to a new day (the people whose facts begin or end in between)
-and computes them whole for a generation that has none, or whose bits the forms no longer match. Both
-take an advisory lock of the generation on PostgreSQL (the consumer shared, the supervisor
-exclusive), so that a transaction computing a profile for one day never commits it after the move to
-the next."""
+transaction, in every slot; the supervisor moves today's to a new day (the people whose facts begin or
+end in between), computes a slot whole when it has none or its bits are not those the forms ask, and
+drops the years no longer kept. Both take an advisory lock of the generation on PostgreSQL (the
+consumer shared, the supervisor exclusive), so that a transaction computing a profile for one day
+never commits it after the move to the next."""
 
 from __future__ import annotations
 
@@ -23,7 +27,6 @@ import structlog
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
-    FromClause,
     Select,
     Subquery,
     and_,
@@ -35,6 +38,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -42,7 +46,7 @@ from sqlalchemy.orm import aliased
 from qlcb_common.db import Database
 from qlcb_reports.statistics import forms as layouts
 from qlcb_reports.statistics.forms import Column
-from qlcb_reports.statistics.models import StatCode, StatFact, StatPerson, StatProfile, StatProfileDay
+from qlcb_reports.statistics.models import CURRENT, StatCode, StatFact, StatPerson, StatProfile, StatProfileDay
 from qlcb_reports.statistics.people_then import UNIT_THEN, in_service, personal
 from qlcb_reports.statistics.projection import CATALOG_OF, CODES_REGROUPED, PEOPLE_TOUCHED, UNIT
 
@@ -52,9 +56,11 @@ MAX_BITS = 63
 LOCK = 0x51434250
 """The first key of the generation's advisory lock ("QCBP"); the second is the generation."""
 CHUNK = 1000
+NEAR_DAYS = 366
+"""A form of a day at most this far from a stored one is counted from it, the profiles of the people
+whose facts begin or end in between worked out again; farther, so many differ that all are."""
 Profiled = Any
-"""The columns of profiles (`StatProfile`'s table's, or a query's giving the same): `person_id`,
-`unit_id`, `sex`, `date_of_birth`, `held`."""
+"""The columns of profiles (a query's): `person_id`, `unit_id`, `sex`, `date_of_birth`, `held`."""
 
 
 @dataclass(frozen=True, order=True)
@@ -109,14 +115,47 @@ async def lock(session: AsyncSession, generation: int, *, exclusive: bool) -> No
     await session.execute(text(f"SELECT {taken}(:key, :generation)"), {"key": LOCK, "generation": generation})
 
 
-async def day_held(session: AsyncSession, generation: int) -> date | None:
-    """The day the generation's profiles hold, if they hold the bits the forms ask now."""
-    found = (
-        await session.execute(
-            select(StatProfileDay.day, StatProfileDay.tokens).where(StatProfileDay.generation == generation)
+async def stored_days(session: AsyncSession, generation: int) -> dict[int, date]:
+    """The generation's slots whose profiles hold the bits the forms ask now, with their day."""
+    rows = await session.execute(
+        select(StatProfileDay.slot, StatProfileDay.day, StatProfileDay.tokens).where(
+            StatProfileDay.generation == generation
         )
-    ).first()
-    return found.day if found is not None and found.tokens == fingerprint() else None
+    )
+    mark = fingerprint()
+    return {slot: day for slot, day, tokens in rows if tokens == mark}
+
+
+def nearest(stored: dict[int, date], day: date) -> tuple[int, date] | None:
+    """The stored slot a form of `day` counts from, with its day: the nearest within `NEAR_DAYS`."""
+    near = sorted((abs((then - day).days), slot, then) for slot, then in stored.items())
+    if not near or near[0][0] > NEAR_DAYS:
+        return None
+    _, slot, then = near[0]
+    return slot, then
+
+
+def wanted(today: date, year_ends: int) -> dict[int, date]:
+    """The slots kept: today's, and the 31 December of each of the `year_ends` years before this one."""
+    return {CURRENT: today} | {year: date(year, 12, 31) for year in range(today.year - year_ends, today.year)}
+
+
+def _begins_or_ends(fact: Any, generation: int, one: date, other: date) -> list[ColumnElement[bool]]:
+    """A fact held on one of the two days and not on the other (`fact`: `StatFact` or an alias)."""
+    low, high = sorted((one, other))
+    return [
+        fact.generation == generation,
+        or_(
+            and_(fact.valid_from > low, fact.valid_from <= high),
+            and_(fact.valid_to >= low, fact.valid_to < high),
+        ),
+    ]
+
+
+def differing(generation: int, one: date, other: date) -> Select[str]:
+    """The people whose profiles may differ between two days: those with a fact beginning or ending in
+    between (found through the facts' indexes by the day they begin and end)."""
+    return select(StatFact.person_id).where(*_begins_or_ends(StatFact, generation, one, other))
 
 
 async def coded(session: AsyncSession, generation: int) -> dict[Token, list[str]]:
@@ -139,12 +178,12 @@ def _bits(
     generation: int,
     day: date,
     codes: dict[Token, list[str]],
-    people: Sequence[str] | None,
+    people: Sequence[str] | Select[str] | None,
     units: Sequence[str] | None,
 ) -> Subquery:
     """Per person with a fact held on `day` whose code's group a form asks: the bits of those groups.
-    Only `people`, or those in `units` that day, if given: a small unit's form reads its people's
-    facts alone."""
+    Only `people` (ids, or a query of them), or those in `units` that day, if given: a small unit's
+    form reads its people's facts alone."""
     bits = tokens()
     flags = [
         func.max(
@@ -186,16 +225,15 @@ def profiles_of(
     day: date,
     codes: dict[Token, list[str]],
     *,
-    people: Sequence[str] | None = None,
+    people: Sequence[str] | Select[str] | None = None,
     units: Sequence[str] | None = None,
-) -> Select[int, str, str, str, date, Any]:
+) -> Select[str, str, str, date, Any]:
     """The profiles as of `day` of the people in service then (of `people`, in `units`, if given),
     worked out from the facts; `codes` as `coded` gives them."""
     bits = _bits(generation, day, codes, people, units)
     chosen = [] if people is None else [StatPerson.person_id.in_(people)]
     return (
         select(
-            StatPerson.generation,
             StatPerson.person_id,
             UNIT_THEN.value.label("unit_id"),
             StatPerson.sex,
@@ -209,77 +247,108 @@ def profiles_of(
     )
 
 
+def _stored(generation: int, slot: int, units: Sequence[str]) -> Select[str, str, str, date, int]:
+    return select(
+        StatProfile.person_id, StatProfile.unit_id, StatProfile.sex, StatProfile.date_of_birth, StatProfile.held
+    ).where(StatProfile.generation == generation, StatProfile.slot == slot, StatProfile.unit_id.in_(units))
+
+
+def _moved(
+    generation: int, slot: int, then: date, day: date, codes: dict[Token, list[str]], units: Sequence[str]
+) -> Subquery:
+    """The profiles of `day` from those stored for `then`: the stored ones of the people with no fact
+    beginning or ending in between, and the others' worked out from the facts."""
+    moved = aliased(StatFact, name="moved")
+    unchanged = _stored(generation, slot, units).where(
+        ~select(moved.person_id)
+        .where(moved.person_id == StatProfile.person_id, *_begins_or_ends(moved, generation, then, day))
+        .exists()
+    )
+    changed = profiles_of(generation, day, codes, people=differing(generation, then, day), units=units)
+    return union_all(unchanged, changed).subquery("profile")
+
+
 async def counts(
     session: AsyncSession, generation: int, day: date, units: Sequence[str], columns: Sequence[Column]
 ) -> dict[str, list[int]]:
-    """Per unit, the people in service on `day` each column counts: from the stored profiles if they
-    hold the day, else from profiles worked out from the facts for the question. The stored ones are
-    taken only if they held the day both before and after they were read: a move to the next day
-    committed in between (each statement sees what was committed when it began) is read again."""
+    """Per unit, the people in service on `day` each column counts: from the stored profiles of the
+    day, or of the nearest stored day with those of the people who changed in between worked out
+    again, or else from profiles worked out from the facts for the question. Stored ones are taken
+    only if their slot held the same day both before and after they were read: a move to the next
+    day committed in between (each statement sees what was committed when it began) is read again."""
     if not units:
         return {}
-    if await day_held(session, generation) == day:
-        stored = StatProfile.__table__
-        where = [StatProfile.generation == generation, StatProfile.unit_id.in_(list(units))]
-        found = await _counted(session, stored, stored.c, where, day, columns)
-        if await day_held(session, generation) == day:
+    units = list(units)
+    near = nearest(await stored_days(session, generation), day)
+    if near is not None:
+        slot, then = near
+        if then == day:
+            source = _stored(generation, slot, units).subquery("profile")
+        else:
+            source = _moved(generation, slot, then, day, await coded(session, generation), units)
+        found = await _counted(session, source, day, columns)
+        if (await stored_days(session, generation)).get(slot) == then:
             return found
     codes = await coded(session, generation)
-    worked_out = profiles_of(generation, day, codes, units=list(units)).subquery("profile")
-    return await _counted(session, worked_out, worked_out.c, [], day, columns)
+    return await _counted(session, profiles_of(generation, day, codes, units=units).subquery("profile"), day, columns)
 
 
 async def _counted(
-    session: AsyncSession,
-    source: FromClause,
-    profile: Profiled,
-    where: Sequence[ColumnElement[bool]],
-    day: date,
-    columns: Sequence[Column],
+    session: AsyncSession, profile: Subquery, day: date, columns: Sequence[Column]
 ) -> dict[str, list[int]]:
-    query = (
-        select(profile.unit_id, *(func.count().filter(condition(c, day, profile)) for c in columns))
-        .select_from(source)
-        .where(*where)
-        .group_by(profile.unit_id)
+    query = select(profile.c.unit_id, *(func.count().filter(condition(c, day, profile.c)) for c in columns)).group_by(
+        profile.c.unit_id
     )
     return {unit_id: [int(n) for n in found] for unit_id, *found in await session.execute(query)}
 
 
-async def _compute(session: AsyncSession, generation: int, day: date, people: Sequence[str] | None) -> None:
-    """Writes the profiles of `people` (None: everyone) as of `day` in place of those they had."""
-    gone = delete(StatProfile).where(StatProfile.generation == generation)
+async def _compute(session: AsyncSession, generation: int, slot: int, day: date, people: Sequence[str] | None) -> None:
+    """Writes the slot's profiles of `people` (None: everyone) as of `day` in place of those they had."""
+    gone = delete(StatProfile).where(StatProfile.generation == generation, StatProfile.slot == slot)
     if people is not None:
         gone = gone.where(StatProfile.person_id.in_(people))
     await session.execute(gone)
+    worked = profiles_of(generation, day, await coded(session, generation), people=people).subquery("worked")
     await session.execute(
         insert(StatProfile).from_select(
-            ["generation", "person_id", "unit_id", "sex", "date_of_birth", "held"],
-            profiles_of(generation, day, await coded(session, generation), people=people),
+            ["generation", "slot", "person_id", "unit_id", "sex", "date_of_birth", "held"],
+            select(
+                literal(generation),
+                literal(slot),
+                worked.c.person_id,
+                worked.c.unit_id,
+                worked.c.sex,
+                worked.c.date_of_birth,
+                worked.c.held,
+            ),
         )
     )
 
 
-async def refresh(session: AsyncSession, generation: int, day: date, people: Collection[str] | None) -> None:
+async def refresh(session: AsyncSession, generation: int, slot: int, day: date, people: Collection[str] | None) -> None:
     if people is None:
-        await _compute(session, generation, day, None)
+        await _compute(session, generation, slot, day, None)
         return
     chosen = sorted(people)
     for start in range(0, len(chosen), CHUNK):
-        await _compute(session, generation, day, chosen[start : start + CHUNK])
+        await _compute(session, generation, slot, day, chosen[start : start + CHUNK])
 
 
 async def follow(session: AsyncSession, generation: int) -> None:
     """After a transaction of the consumer applied its events: the profiles of the people they changed,
-    and of everyone holding a code whose group or kind changed, as of the profiles' day."""
+    and of everyone holding a code whose group or kind changed, as of each stored slot's day."""
     people: set[str] = session.info.get(PEOPLE_TOUCHED, {}).get(generation, set())
     codes: set[tuple[str, str]] = session.info.get(CODES_REGROUPED, {}).get(generation, set())
     if not people and not codes:
         return
     await session.flush()
     await lock(session, generation, exclusive=False)
-    day = await session.scalar(select(StatProfileDay.day).where(StatProfileDay.generation == generation))
-    if day is None:
+    slots = (
+        await session.execute(
+            select(StatProfileDay.slot, StatProfileDay.day).where(StatProfileDay.generation == generation)
+        )
+    ).all()
+    if not slots:
         return
     facts_of = {catalog: [f for f, c in CATALOG_OF.items() if c == catalog] for catalog, _ in codes}
     for catalog, code in codes:
@@ -289,41 +358,59 @@ async def follow(session: AsyncSession, generation: int) -> None:
             .where(StatFact.generation == generation, StatFact.fact.in_(facts_of[catalog]), StatFact.value == code)
         )
         people = people | set(holders)
-    await refresh(session, generation, day, people)
+    for slot, day in slots:
+        await refresh(session, generation, slot, day, people)
 
 
-async def keep_current(db: Database, generation: int, today: date) -> None:
-    """Brings the generation's profiles to `today`: moved on from their day (the people whose facts
-    begin or end in between), or computed whole when it has none or the forms ask other groups."""
+async def keep_current(db: Database, generation: int, today: date, *, year_ends: int) -> None:
+    """Brings the generation's stored profiles to what `wanted` keeps: today's moved on from their day
+    (the people whose facts begin or end in between) or computed whole when there are none or the
+    forms ask other groups, the years no longer kept dropped; then one missing year computed whole (one
+    per call, each holding the generation's lock for a whole computation)."""
+    kept = wanted(today, year_ends)
     async with db.unit_of_work() as session:
-        if await day_held(session, generation) == today:
+        if await stored_days(session, generation) == kept:
             return  # the usual case, asked at each step without holding up the consumer
     async with db.unit_of_work() as session:
         await lock(session, generation, exclusive=True)
-        state = await session.get(StatProfileDay, generation)
-        if state is not None and state.tokens == fingerprint():
-            if state.day == today:
-                return
-            low, high = sorted((state.day, today))
-            moved = await session.scalars(
-                select(StatFact.person_id)
-                .distinct()
-                .where(
-                    StatFact.generation == generation,
-                    or_(
-                        and_(StatFact.valid_from > low, StatFact.valid_from <= high),
-                        and_(StatFact.valid_to >= low, StatFact.valid_to < high),
-                    ),
-                )
+        states = {
+            state.slot: state
+            for state in await session.scalars(select(StatProfileDay).where(StatProfileDay.generation == generation))
+        }
+        if dropped := sorted(set(states) - set(kept)):
+            await session.execute(
+                delete(StatProfile).where(StatProfile.generation == generation, StatProfile.slot.in_(dropped))
             )
-            people = set(moved)
-            await refresh(session, generation, today, people)
-            log.info("statistics profiles moved on", generation=generation, day=today.isoformat(), people=len(people))
-            state.day = today
+            await session.execute(
+                delete(StatProfileDay).where(StatProfileDay.generation == generation, StatProfileDay.slot.in_(dropped))
+            )
+        await _keep_today(session, generation, states.get(CURRENT), today)
+    for slot, day in sorted(kept.items(), reverse=True):
+        if slot == CURRENT:
+            continue
+        async with db.unit_of_work() as session:
+            await lock(session, generation, exclusive=True)
+            state = await session.get(StatProfileDay, (generation, slot))
+            if state is not None and state.tokens == fingerprint():
+                continue
+            await refresh(session, generation, slot, day, None)
+            await session.merge(StatProfileDay(generation=generation, slot=slot, day=day, tokens=fingerprint()))
+            log.info("statistics profiles computed", generation=generation, day=day.isoformat())
             return
-        await refresh(session, generation, today, None)
-        if state is None:
-            session.add(StatProfileDay(generation=generation, day=today, tokens=fingerprint()))
-        else:
-            state.day, state.tokens = today, fingerprint()
-        log.info("statistics profiles computed", generation=generation, day=today.isoformat())
+
+
+async def _keep_today(session: AsyncSession, generation: int, state: StatProfileDay | None, today: date) -> None:
+    if state is not None and state.tokens == fingerprint():
+        if state.day == today:
+            return
+        people = set(await session.scalars(differing(generation, state.day, today).distinct()))
+        await refresh(session, generation, CURRENT, today, people)
+        log.info("statistics profiles moved on", generation=generation, day=today.isoformat(), people=len(people))
+        state.day = today
+        return
+    await refresh(session, generation, CURRENT, today, None)
+    if state is None:
+        session.add(StatProfileDay(generation=generation, slot=CURRENT, day=today, tokens=fingerprint()))
+    else:
+        state.day, state.tokens = today, fingerprint()
+    log.info("statistics profiles computed", generation=generation, day=today.isoformat())
