@@ -63,6 +63,10 @@ def test_an_overdue_or_missing_backup_raises_the_alert() -> None:
     assert "SUCCESS" in _promtool("test", "rules", "backup.test.yml")
 
 
+def test_statistics_profiles_missing_for_half_an_hour_raise_the_alert() -> None:
+    assert "SUCCESS" in _promtool("test", "rules", "statistics.test.yml")
+
+
 def test_refusal_spikes_and_an_expiring_certificate_raise_their_alerts() -> None:
     assert "SUCCESS" in _promtool("test", "rules", "security.test.yml")
 

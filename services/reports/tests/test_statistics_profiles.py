@@ -247,8 +247,16 @@ async def _kept(db: Database, today: date) -> dict[int, date]:
     years = [slot for slot in after if slot != CURRENT and slot not in before]
     assert after[CURRENT] == today
     assert len(years) <= 1, "one year computed whole per step"
+    assert await _missing(db, today) == len(profiles.wanted(today, YEAR_ENDS)) - len(after)
     await profiles.keep_current(db, GENERATION, today, year_ends=YEAR_ENDS)
+    assert await _missing(db, today) == 0
     return await _stored(db)
+
+
+async def _missing(db: Database, today: date) -> int:
+    """What the supervisor exports after its step (the gauge the alert of the same name watches)."""
+    async with db.unit_of_work() as session:
+        return await profiles.missing(session, GENERATION, today, YEAR_ENDS)
 
 
 async def test_the_profiles_count_every_cell_as_its_drill_down_lists_on_any_day_and_when_moved(
@@ -316,6 +324,7 @@ async def test_profiles_built_for_other_groups_are_not_read_and_are_computed_aga
         await session.execute(update(StatProfileDay).values(tokens="rank||CV"))
         await session.execute(update(StatProfile).values(held=0))
     assert await _stored(db) == {}
+    assert await _missing(db, FIRST_DAY) == 1 + YEAR_ENDS
     for day in (FIRST_DAY, date(2025, 12, 31), date(2025, 11, 1)):
         assert await _differences(db, day) == {}, "worked out from the facts meanwhile"
     assert await _kept(db, FIRST_DAY) == profiles.wanted(FIRST_DAY, YEAR_ENDS)

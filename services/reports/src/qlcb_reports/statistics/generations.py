@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime
 import structlog
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
+from prometheus_client import Gauge
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -54,6 +55,11 @@ BATCH = 200
 holds the store's writer that long on SQLite."""
 ANALYZED_FROM = 4
 """The first batch before which `Analyzed` samples the tables."""
+PROFILE_DAYS_MISSING = Gauge(
+    "qlcb_statistics_profile_days_missing",
+    "Days the serving generation's statistics profiles should be stored for (today, recent 31 Decembers) and "
+    "are not, after the supervisor's last step: forms of those days are worked out from the facts, slower",
+)
 IDLE_CONSUMER_SECONDS = 7 * 24 * 3600.0
 """How long the server keeps a generation's consumer nobody pulls from: a reports outage longer than
 this only costs a replay, which the inbox makes count nothing twice."""
@@ -193,13 +199,20 @@ class Supervisor:
             await asyncio.gather(task, return_exceptions=True)
         for generation in generations:
             if generation.state == SERVING:
-                await profiles.keep_current(self._db, generation.id, self._today(), year_ends=self._year_ends)
+                try:
+                    await profiles.keep_current(self._db, generation.id, self._today(), year_ends=self._year_ends)
+                finally:
+                    await self._count_missing(generation.id)
         for generation in generations:
             if generation.state == BUILDING and await self._caught_up(generation.consumer):
                 await self._switch(generation.id)
         for generation in generations:
             if generation.state == RETIRED and generation.id not in self._running:
                 await self._clear(generation)
+
+    async def _count_missing(self, generation: int) -> None:
+        async with self._db.unit_of_work() as session:
+            PROFILE_DAYS_MISSING.set(await profiles.missing(session, generation, self._today(), self._year_ends))
 
     async def _caught_up(self, consumer: str) -> bool:
         try:

@@ -140,6 +140,12 @@ def wanted(today: date, year_ends: int) -> dict[int, date]:
     return {CURRENT: today} | {year: date(year, 12, 31) for year in range(today.year - year_ends, today.year)}
 
 
+async def missing(session: AsyncSession, generation: int, today: date, year_ends: int) -> int:
+    """How many of the days `wanted` keeps have no profiles stored with the bits the forms ask now."""
+    stored = await stored_days(session, generation)
+    return sum(1 for slot, day in wanted(today, year_ends).items() if stored.get(slot) != day)
+
+
 def _begins_or_ends(fact: Any, generation: int, one: date, other: date) -> list[ColumnElement[bool]]:
     """A fact held on one of the two days and not on the other (`fact`: `StatFact` or an alias)."""
     low, high = sorted((one, other))
