@@ -116,6 +116,10 @@ class Result:
     year_end: date
     bm01_year_end_ms: float
     """The stored 31 December five years back, read from its profiles."""
+    mid_year: date
+    bm01_mid_year: Timed
+    """30 June five years back, half a year from the nearest stored day: ours from it, and worked out
+    from the facts (as `raw_median_ms`)."""
     bm03_ms: float
     bm03_people: int
     checked: dict[str, int]
@@ -493,10 +497,15 @@ async def measure(reports_dsn: str, personnel_dsn: str, sizes: Sizes = Sizes()) 
                 raise RuntimeError(f"BM01 as of {today}: the stored profiles' cells differ from the facts'")
             raw_today, row_today = await _timed_raw(connection, today, sizes.queries)
             past_facts, filled_past_facts = await _timed_fill(reports, "BM01", root, past, sizes.queries)
+            mid_year = date(past.year, 6, 30)
+            mid_facts, filled_mid_facts = await _timed_fill(reports, "BM01", root, mid_year, sizes.queries)
             years_seconds = await _years_stored(reports, today)
             ours_past, filled_past = await _timed_fill(reports, "BM01", root, past, sizes.queries)
-            if filled_past.rows != filled_past_facts.rows:
-                raise RuntimeError(f"BM01 as of {past}: the cells from the stored year differ from the facts'")
+            ours_mid, filled_mid = await _timed_fill(reports, "BM01", root, mid_year, sizes.queries)
+            compared = ((past, filled_past, filled_past_facts), (mid_year, filled_mid, filled_mid_facts))
+            for day, stored, facts in compared:
+                if stored.rows != facts.rows:
+                    raise RuntimeError(f"BM01 as of {day}: the cells from the stored year differ from the facts'")
             year_end = date(past.year, 12, 31)
             year_end_ms, _ = await _timed_fill(reports, "BM01", root, year_end, sizes.queries)
             raw_past, row_past = await _timed_raw(connection, past, sizes.queries)
@@ -530,6 +539,8 @@ async def measure(reports_dsn: str, personnel_dsn: str, sizes: Sizes = Sizes()) 
         years_seconds=years_seconds,
         year_end=year_end,
         bm01_year_end_ms=year_end_ms,
+        mid_year=mid_year,
+        bm01_mid_year=Timed(ours_mid, mid_facts),
         bm03_ms=bm03_ms,
         bm03_people=in_subtree,
         checked=checked,
