@@ -281,15 +281,17 @@ async def test_the_profiles_count_every_cell_as_its_drill_down_lists_on_any_day_
         FIRST_DAY,
         date(2025, 12, 31),
         date(2024, 12, 31),
+        date(2025, 1, 20),
         date(2025, 4, 1),
         date(2023, 2, 1),
         date(2026, 1, 1),
         date(2025, 12, 30),
+        date(2025, 12, 5),
     ):
         assert await _differences(db, day) == {}, day
     for day in (date(2026, 12, 5), date(2027, 3, 1), date(2027, 12, 31), date(2024, 1, 1), FIRST_DAY):
         assert await _kept(db, day) == profiles.wanted(day, YEAR_ENDS)
-        for asked in (day, day - timedelta(days=100), day + timedelta(days=45), date(2019, 7, 1)):
+        for asked in (day, day - timedelta(days=20), day + timedelta(days=25), day - timedelta(days=100)):
             assert await _differences(db, asked) == {}, (day, asked)
 
 
