@@ -236,6 +236,8 @@ async def _headcount(db: Database, slot: int = CURRENT) -> int:
 
 
 YEAR_ENDS = 2
+KEPT_ON_FIRST_DAY = {CURRENT: FIRST_DAY, 2025: date(2025, 12, 31), 2024: date(2024, 12, 31)}
+"""What the supervisor keeps stored on 30 June 2026: that day, and the two 31 Decembers before it."""
 
 
 async def _kept(db: Database, today: date) -> dict[int, date]:
@@ -247,7 +249,7 @@ async def _kept(db: Database, today: date) -> dict[int, date]:
     years = [slot for slot in after if slot != CURRENT and slot not in before]
     assert after[CURRENT] == today
     assert len(years) <= 1, "one year computed whole per step"
-    assert await _missing(db, today) == len(profiles.wanted(today, YEAR_ENDS)) - len(after)
+    assert await _missing(db, today) == 1 + YEAR_ENDS - len(after)
     await profiles.keep_current(db, GENERATION, today, year_ends=YEAR_ENDS)
     assert await _missing(db, today) == 0
     return await _stored(db)
@@ -273,7 +275,7 @@ async def test_the_profiles_count_every_cell_as_its_drill_down_lists_on_any_day_
     # Worked out from the facts for the question, on days with and without profiles stored.
     for day in (date(2012, 1, 1), date(2019, 7, 1), FIRST_DAY):
         assert await _differences(db, day) == {}, day
-    assert await _kept(db, FIRST_DAY) == {CURRENT: FIRST_DAY, 2025: date(2025, 12, 31), 2024: date(2024, 12, 31)}
+    assert await _kept(db, FIRST_DAY) == KEPT_ON_FIRST_DAY
     assert 40 < await _headcount(db) < 120
     assert 40 < await _headcount(db, 2024) < 120
     # Stored days, days near one (the people who changed in between worked out again), and far ones.
@@ -289,8 +291,15 @@ async def test_the_profiles_count_every_cell_as_its_drill_down_lists_on_any_day_
         date(2025, 12, 5),
     ):
         assert await _differences(db, day) == {}, day
-    for day in (date(2026, 12, 5), date(2027, 3, 1), date(2027, 12, 31), date(2024, 1, 1), FIRST_DAY):
-        assert await _kept(db, day) == profiles.wanted(day, YEAR_ENDS)
+    # Today's, and the 31 December of each of the two years before today's.
+    for day, years in (
+        (date(2026, 12, 5), (2025, 2024)),
+        (date(2027, 3, 1), (2026, 2025)),
+        (date(2027, 12, 31), (2026, 2025)),
+        (date(2024, 1, 1), (2023, 2022)),
+        (FIRST_DAY, (2025, 2024)),
+    ):
+        assert await _kept(db, day) == {CURRENT: day} | {year: date(year, 12, 31) for year in years}
         for asked in (day, day - timedelta(days=20), day + timedelta(days=25), day - timedelta(days=100)):
             assert await _differences(db, asked) == {}, (day, asked)
 
@@ -311,7 +320,7 @@ async def test_the_consumers_transactions_keep_the_profiles_of_the_people_they_c
     await _apply(db, sector.events[first:], first + 1, followed=True)
     assert await _headcount(db) > before[0]
     assert await _headcount(db, 2025) > before[1]
-    assert await _stored(db) == profiles.wanted(FIRST_DAY, YEAR_ENDS)
+    assert await _stored(db) == KEPT_ON_FIRST_DAY
     for day in (FIRST_DAY, date(2025, 12, 31), date(2024, 12, 31), date(2025, 3, 1)):
         assert await _differences(db, day) == {}, day
 
@@ -329,6 +338,6 @@ async def test_profiles_built_for_other_groups_are_not_read_and_are_computed_aga
     assert await _missing(db, FIRST_DAY) == 1 + YEAR_ENDS
     for day in (FIRST_DAY, date(2025, 12, 31), date(2025, 11, 1)):
         assert await _differences(db, day) == {}, "worked out from the facts meanwhile"
-    assert await _kept(db, FIRST_DAY) == profiles.wanted(FIRST_DAY, YEAR_ENDS)
+    assert await _kept(db, FIRST_DAY) == KEPT_ON_FIRST_DAY
     for day in (FIRST_DAY, date(2025, 12, 31), date(2025, 11, 1)):
         assert await _differences(db, day) == {}
