@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 from urllib.parse import parse_qs, urljoin, urlparse
 
+import asyncpg
 import httpx
 import jwt
 import nats
@@ -69,6 +70,18 @@ async def eventually(probe: Callable[[], Awaitable[T]], accept: Callable[[T], bo
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}; last value: {result!r}")
         await asyncio.sleep(0.1)
+
+
+async def sessions_waiting_on_locks(dsn: str, database: str, *, advisory: bool = False) -> int:
+    """How many sessions of `database` wait on a lock now (only on an advisory lock, if asked)."""
+    connection = await asyncpg.connect(dsn)
+    try:
+        query = "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'"
+        if advisory:
+            query += " AND wait_event = 'advisory'"
+        return int(await connection.fetchval(query, database))
+    finally:
+        await connection.close()
 
 
 async def handed_over(

@@ -8,13 +8,12 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-import asyncpg
 import pytest
 from sqlalchemy import MetaData
 
 from qlcb_common.db import Database
 from qlcb_common.events.inbox import Inbox
-from tests.support import System, eventually
+from tests.support import System, eventually, sessions_waiting_on_locks
 
 pytestmark = pytest.mark.integration
 
@@ -56,12 +55,7 @@ async def test_a_batch_records_only_what_no_transaction_recorded_and_waits_for_o
         await first_recorded.wait()
 
         async def waiting() -> int:
-            connection = await asyncpg.connect(system.postgres_dsn(name))
-            try:
-                query = "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'"
-                return int(await connection.fetchval(query, name))
-            finally:
-                await connection.close()
+            return await sessions_waiting_on_locks(system.postgres_dsn(name), name)
 
         await eventually(waiting, lambda n: n == 1, timeout=30, what="the second transaction to wait on e4's lock")
         assert not other.done()

@@ -6,10 +6,10 @@ then counted from the stored day, the person who changed in between worked out a
 from __future__ import annotations
 
 import asyncio
+import math
 import uuid
 from datetime import UTC, date, datetime
 
-import asyncpg
 import pytest
 from google.protobuf.message import Message
 from sqlalchemy import select
@@ -25,7 +25,7 @@ from qlcb_reports.statistics import forms as layouts
 from qlcb_reports.statistics import profiles
 from qlcb_reports.statistics.models import CURRENT, StatProfile
 from qlcb_reports.statistics.projection import Projection
-from tests.support import System, eventually
+from tests.support import System, eventually, sessions_waiting_on_locks
 
 pytestmark = pytest.mark.integration
 
@@ -103,15 +103,7 @@ async def test_a_move_to_the_next_day_waits_for_a_profile_of_the_day_before_then
         moving = asyncio.create_task(profiles.keep_current(db, 1, AFTER, year_ends=0))
 
         async def waiting() -> int:
-            connection = await asyncpg.connect(system.postgres_dsn(name))
-            try:
-                query = (
-                    "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE datname = $1 AND wait_event_type = 'Lock' AND wait_event = 'advisory'"
-                )
-                return int(await connection.fetchval(query, name))
-            finally:
-                await connection.close()
+            return await sessions_waiting_on_locks(system.postgres_dsn(name), name, advisory=True)
 
         await eventually(waiting, lambda n: n == 1, timeout=30, what="the move to wait on the generation's lock")
         assert not moving.done()
@@ -126,7 +118,13 @@ async def test_a_move_to_the_next_day_waits_for_a_profile_of_the_day_before_then
             bm01 = layouts.forms()["BM01"]
             columns = [c for c in bm01.columns if c.count == "people"]
             profiled = await profiles.counts(session, 1, AFTER, ["unit-a", "unit-b"], columns)
-            day_before = await profiles.counts(session, 1, BEFORE, ["unit-a", "unit-b"], columns)
+            # Counted from the stored day, the person who changed in between worked out again, and
+            # worked out whole reading every fact of the day.
+            day_before = await profiles.counts(session, 1, BEFORE, ["unit-a", "unit-b"], columns, moved_share=math.inf)
+            whole_before = await profiles.counts(
+                session, 1, BEFORE, ["unit-a", "unit-b"], columns, moved_share=0.0, few_units=0
+            )
+        assert whole_before == day_before
         keys = [c.key for c in columns]
         assert list(profiled) == ["unit-b"]
         assert profiled["unit-b"][keys.index("headcount")] == 1

@@ -8,11 +8,13 @@ dated careers, memberships, trainings and ranks, some beginning or ending after 
 from __future__ import annotations
 
 import json
+import math
 import random
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from itertools import count
 from pathlib import Path
+from typing import TypedDict
 
 import pytest
 from google.protobuf.message import Message
@@ -200,6 +202,19 @@ async def _listed(session: AsyncSession, day: date, columns: Sequence[Column]) -
     return {unit: [int(n) for n in found] for unit, *found in await session.execute(query)}
 
 
+class Way(TypedDict, total=False):
+    moved_share: float
+    few_units: int
+
+
+WAYS: list[Way] = [
+    {"moved_share": math.inf},  # from the nearest stored day, however many changed since
+    {"moved_share": 0.0},  # worked out from the facts unless a stored day or no change
+    {"moved_share": 0.0, "few_units": 0},  # the same, reading every fact of the day
+]
+"""The ways `profiles.counts` may take besides the one its thresholds choose, each to count the same."""
+
+
 async def _differences(db: Database, day: date) -> dict[tuple[str, str, str], tuple[int, int]]:
     """Every counting form's cells per unit as of `day` (over the stored profiles if they hold the
     day, else over profiles worked out from the facts) against the people each cell's drill-down
@@ -215,6 +230,8 @@ async def _differences(db: Database, day: date) -> dict[tuple[str, str, str], tu
             # A form of some units reads their people alone, and counts them as the whole does.
             some = await profiles.counts(session, GENERATION, day, UNITS[:2], columns)
             assert some == {unit: counted[unit] for unit in UNITS[:2] if unit in counted}
+            for way in WAYS:
+                assert await profiles.counts(session, GENERATION, day, UNITS, columns, **way) == counted, way
             for unit in UNITS:
                 for i, column in enumerate(columns):
                     a = listed.get(unit, [0] * len(columns))[i]

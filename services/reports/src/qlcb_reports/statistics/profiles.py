@@ -3,9 +3,9 @@ birth date and the catalog groups the forms ask, held then, as the bits of one i
 person instead of asking the facts once per column.
 
 Stored for a few days (ADR 0037), each in a slot: today's (the day asked most), and the 31 December
-of each recent year (the day of the yearly reports). A form of a stored day reads them; of a day
-near one (`NEAR_DAYS`), reads the nearest but works out from the facts the profiles of the people whose
-facts begin or end in between; of any other day, works them all out from the facts.
+of each recent year (the day of the yearly reports). A form of a stored day reads them; of another
+day, reads the nearest but works out from the facts the profiles of the people whose facts begin or
+end in between, if they are few (`MOVED_SHARE`); else works them all out from the facts.
 
 The consumer refreshes the stored profiles of the people each transaction changed, in that
 transaction, in every slot; the supervisor moves today's to a new day (the people whose facts begin or
@@ -47,8 +47,8 @@ from qlcb_common.db import Database
 from qlcb_reports.statistics import forms as layouts
 from qlcb_reports.statistics.forms import Column
 from qlcb_reports.statistics.models import CURRENT, StatCode, StatFact, StatPerson, StatProfile, StatProfileDay
-from qlcb_reports.statistics.people_then import UNIT_THEN, in_service, personal
-from qlcb_reports.statistics.projection import CATALOG_OF, CODES_REGROUPED, PEOPLE_TOUCHED, UNIT
+from qlcb_reports.statistics.people_then import ACTIVE, personal
+from qlcb_reports.statistics.projection import CATALOG_OF, CODES_REGROUPED, PEOPLE_TOUCHED, STATUS, UNIT
 
 log = structlog.get_logger(__name__)
 
@@ -56,12 +56,15 @@ MAX_BITS = 63
 LOCK = 0x51434250
 """The first key of the generation's advisory lock ("QCBP"); the second is the generation."""
 CHUNK = 1000
-NEAR_DAYS = 31
-"""A form of a day at most this far from a stored one is counted from it, the profiles of the people
-whose facts begin or end in between worked out again; farther, all are worked out. Measured over
-100,000 people (`docs/benchmarks.md`): 26 days from a stored day, 146 ms against 808 worked out
-whole; 182 days, 2.5 s against 0.85 s, the people who changed in half a year too many for the
-statement's plan. Where between the two it stops paying is not measured."""
+MOVED_SHARE = 0.1
+"""A form of a day with no profiles stored counts from the nearest stored day when the people whose
+facts begin or end in between are at most this share of the stored profiles it reads (the others'
+worked out again from the facts); with more, working them all out is cheaper. Measured over 100,000
+people (`docs/benchmarks.md`, ADR 0038)."""
+FEW_UNITS = 100
+"""A form of at most this many units worked out from the facts finds its people by their unit first
+and reads their facts alone; a larger subtree reads every fact of the day, cheaper than finding first
+the people of much of the sector (ADR 0038)."""
 Profiled = Any
 """The columns of profiles (a query's): `person_id`, `unit_id`, `sex`, `date_of_birth`, `held`."""
 
@@ -130,9 +133,9 @@ async def stored_days(session: AsyncSession, generation: int) -> dict[int, date]
 
 
 def nearest(stored: dict[int, date], day: date) -> tuple[int, date] | None:
-    """The stored slot a form of `day` counts from, with its day: the nearest within `NEAR_DAYS`."""
+    """The stored slot nearest `day`, with its day (None when none is stored)."""
     near = sorted((abs((then - day).days), slot, then) for slot, then in stored.items())
-    if not near or near[0][0] > NEAR_DAYS:
+    if not near:
         return None
     _, slot, then = near[0]
     return slot, then
@@ -149,11 +152,19 @@ async def missing(session: AsyncSession, generation: int, today: date, year_ends
     return sum(1 for slot, day in wanted(today, year_ends).items() if stored.get(slot) != day)
 
 
+def profiled_facts() -> list[str]:
+    """The kinds of fact a profile depends on: the unit and status (who is in service where) and those
+    whose groups the forms ask."""
+    return sorted({UNIT, STATUS} | {token.fact for token in tokens()})
+
+
 def _begins_or_ends(fact: Any, generation: int, one: date, other: date) -> list[ColumnElement[bool]]:
-    """A fact held on one of the two days and not on the other (`fact`: `StatFact` or an alias)."""
+    """A fact a profile depends on, held on one of the two days and not on the other (`fact`:
+    `StatFact` or an alias)."""
     low, high = sorted((one, other))
     return [
         fact.generation == generation,
+        fact.fact.in_(profiled_facts()),
         or_(
             and_(fact.valid_from > low, fact.valid_from <= high),
             and_(fact.valid_to >= low, fact.valid_to < high),
@@ -183,16 +194,20 @@ async def coded(session: AsyncSession, generation: int) -> dict[Token, list[str]
     return found
 
 
-def _bits(
+def profiles_of(
     generation: int,
     day: date,
     codes: dict[Token, list[str]],
-    people: Sequence[str] | Select[str] | None,
-    units: Sequence[str] | None,
-) -> Subquery:
-    """Per person with a fact held on `day` whose code's group a form asks: the bits of those groups.
-    Only `people` (ids, or a query of them), or those in `units` that day, if given: a small unit's
-    form reads its people's facts alone."""
+    *,
+    people: Sequence[str] | Select[str] | None = None,
+    units: Sequence[str] | None = None,
+    by_unit_first: bool = True,
+) -> Select[str, str, str, date, Any]:
+    """The profiles as of `day` of the people in service then (of `people`, in `units`, if given),
+    worked out in one pass over the facts they hold that day, grouped per person: their unit (none if
+    a status took them out of service), and the bits of the groups the forms ask (`codes` as `coded`
+    gives them). Reads only `people`'s facts if given (ids, or a query of them), else, if `units` are
+    given and `by_unit_first`, only the facts of the people in them that day."""
     bits = tokens()
     flags = [
         func.max(
@@ -204,16 +219,22 @@ def _bits(
         for token, found in codes.items()
         if found
     ]
-    held = select(StatFact.person_id, functools.reduce(operator.add, flags, literal(0, BigInteger)).label("bits"))
-    held = held.where(
+    left = func.max(case((and_(StatFact.fact == STATUS, StatFact.value != ACTIVE), 1), else_=0))
+    # The unit is NULL for someone out of service rather than a second column tested for 0: the
+    # planner guesses an aggregate's equality at 0.5 % of the people and then joins them row by row.
+    held = select(
+        StatFact.person_id,
+        case((left == 0, func.max(case((StatFact.fact == UNIT, StatFact.value))))).label("unit_id"),
+        functools.reduce(operator.add, flags, literal(0, BigInteger)).label("held"),
+    ).where(
         StatFact.generation == generation,
-        StatFact.fact.in_(sorted({token.fact for token in tokens()})),
+        StatFact.fact.in_(profiled_facts()),
         StatFact.valid_from <= day,
         StatFact.valid_to >= day,
     )
     if people is not None:
         held = held.where(StatFact.person_id.in_(people))
-    if units is not None:
+    elif units is not None and by_unit_first:
         placed = aliased(StatFact, name="placed")
         held = held.where(
             StatFact.person_id.in_(
@@ -226,33 +247,12 @@ def _bits(
                 )
             )
         )
-    return held.group_by(StatFact.person_id).subquery("bits")
-
-
-def profiles_of(
-    generation: int,
-    day: date,
-    codes: dict[Token, list[str]],
-    *,
-    people: Sequence[str] | Select[str] | None = None,
-    units: Sequence[str] | None = None,
-) -> Select[str, str, str, date, Any]:
-    """The profiles as of `day` of the people in service then (of `people`, in `units`, if given),
-    worked out from the facts; `codes` as `coded` gives them."""
-    bits = _bits(generation, day, codes, people, units)
-    chosen = [] if people is None else [StatPerson.person_id.in_(people)]
+    then = held.group_by(StatFact.person_id).subquery("then")
+    chosen = [] if units is None else [then.c.unit_id.in_(units)]
     return (
-        select(
-            StatPerson.person_id,
-            UNIT_THEN.value.label("unit_id"),
-            StatPerson.sex,
-            StatPerson.date_of_birth,
-            func.coalesce(bits.c.bits, 0).label("held"),
-        )
-        .select_from(StatPerson)
-        .join(UNIT_THEN, UNIT_THEN.person_id == StatPerson.person_id)
-        .outerjoin(bits, bits.c.person_id == StatPerson.person_id)
-        .where(*in_service(generation, day, units), *chosen)
+        select(StatPerson.person_id, then.c.unit_id, StatPerson.sex, StatPerson.date_of_birth, then.c.held)
+        .join(then, and_(StatPerson.generation == generation, StatPerson.person_id == then.c.person_id))
+        .where(then.c.unit_id.is_not(None), *chosen)
     )
 
 
@@ -266,40 +266,73 @@ def _moved(
     generation: int, slot: int, then: date, day: date, codes: dict[Token, list[str]], units: Sequence[str]
 ) -> Subquery:
     """The profiles of `day` from those stored for `then`: the stored ones of the people with no fact
-    beginning or ending in between, and the others' worked out from the facts."""
-    moved = aliased(StatFact, name="moved")
+    beginning or ending in between, and the others' worked out from the facts. The people who changed
+    are found once, as a common table both parts read: given as a subquery to each, the planner
+    misjudged how many they are and probed the facts once per fact of the day (2.4 s against 0.6 over
+    100,000 people, half a year from the stored day)."""
+    changed = differing(generation, then, day).distinct().cte("changed")
     unchanged = _stored(generation, slot, units).where(
-        ~select(moved.person_id)
-        .where(moved.person_id == StatProfile.person_id, *_begins_or_ends(moved, generation, then, day))
-        .exists()
+        ~select(changed.c.person_id).where(changed.c.person_id == StatProfile.person_id).exists()
     )
-    changed = profiles_of(generation, day, codes, people=differing(generation, then, day), units=units)
-    return union_all(unchanged, changed).subquery("profile")
+    worked = profiles_of(generation, day, codes, people=select(changed.c.person_id), units=units)
+    return union_all(unchanged, worked).subquery("profile")
 
 
 async def counts(
-    session: AsyncSession, generation: int, day: date, units: Sequence[str], columns: Sequence[Column]
+    session: AsyncSession,
+    generation: int,
+    day: date,
+    units: Sequence[str],
+    columns: Sequence[Column],
+    *,
+    moved_share: float = MOVED_SHARE,
+    few_units: int = FEW_UNITS,
 ) -> dict[str, list[int]]:
     """Per unit, the people in service on `day` each column counts: from the stored profiles of the
     day, or of the nearest stored day with those of the people who changed in between worked out
-    again, or else from profiles worked out from the facts for the question. Stored ones are taken
-    only if their slot held the same day both before and after they were read: a move to the next
-    day committed in between (each statement sees what was committed when it began) is read again."""
+    again (when they are at most `moved_share` of the profiles read), or else from profiles worked
+    out from the facts for the question (found by unit first for at most `few_units` units). Stored
+    ones are taken only if their slot held the same day both before and after they were read: a move
+    to the next day committed in between (each statement sees what was committed when it began) is
+    read again."""
     if not units:
         return {}
     units = list(units)
     near = nearest(await stored_days(session, generation), day)
     if near is not None:
         slot, then = near
+        source = None
         if then == day:
             source = _stored(generation, slot, units).subquery("profile")
-        else:
+        elif await _few_changed(session, generation, slot, then, day, units, moved_share):
             source = _moved(generation, slot, then, day, await coded(session, generation), units)
-        found = await _counted(session, source, day, columns)
-        if (await stored_days(session, generation)).get(slot) == then:
-            return found
-    codes = await coded(session, generation)
-    return await _counted(session, profiles_of(generation, day, codes, units=units).subquery("profile"), day, columns)
+        if source is not None:
+            found = await _counted(session, source, day, columns)
+            if (await stored_days(session, generation)).get(slot) == then:
+                return found
+    worked = profiles_of(
+        generation, day, await coded(session, generation), units=units, by_unit_first=len(units) <= few_units
+    )
+    return await _counted(session, worked.subquery("profile"), day, columns)
+
+
+async def _few_changed(
+    session: AsyncSession,
+    generation: int,
+    slot: int,
+    then: date,
+    day: date,
+    units: Sequence[str],
+    share: float,
+) -> bool:
+    """Whether the people whose facts begin or end between `then` and `day` (in any unit: found through
+    the facts' indexes by day) are at most `share` of the slot's stored profiles in `units`."""
+    changed = select(func.count()).select_from(differing(generation, then, day).distinct().subquery())
+    read = select(func.count()).where(
+        StatProfile.generation == generation, StatProfile.slot == slot, StatProfile.unit_id.in_(units)
+    )
+    found = (await session.execute(select(changed.scalar_subquery(), read.scalar_subquery()))).one()
+    return bool(found[1]) and found[0] <= share * found[1]
 
 
 async def _counted(
@@ -311,13 +344,20 @@ async def _counted(
     return {unit_id: [int(n) for n in found] for unit_id, *found in await session.execute(query)}
 
 
-async def _compute(session: AsyncSession, generation: int, slot: int, day: date, people: Sequence[str] | None) -> None:
+async def _compute(
+    session: AsyncSession,
+    generation: int,
+    slot: int,
+    day: date,
+    codes: dict[Token, list[str]],
+    people: Sequence[str] | None,
+) -> None:
     """Writes the slot's profiles of `people` (None: everyone) as of `day` in place of those they had."""
     gone = delete(StatProfile).where(StatProfile.generation == generation, StatProfile.slot == slot)
     if people is not None:
         gone = gone.where(StatProfile.person_id.in_(people))
     await session.execute(gone)
-    worked = profiles_of(generation, day, await coded(session, generation), people=people).subquery("worked")
+    worked = profiles_of(generation, day, codes, people=people).subquery("worked")
     await session.execute(
         insert(StatProfile).from_select(
             ["generation", "slot", "person_id", "unit_id", "sex", "date_of_birth", "held"],
@@ -334,13 +374,21 @@ async def _compute(session: AsyncSession, generation: int, slot: int, day: date,
     )
 
 
-async def refresh(session: AsyncSession, generation: int, slot: int, day: date, people: Collection[str] | None) -> None:
-    if people is None:
-        await _compute(session, generation, slot, day, None)
-        return
-    chosen = sorted(people)
-    for start in range(0, len(chosen), CHUNK):
-        await _compute(session, generation, slot, day, chosen[start : start + CHUNK])
+async def refresh(
+    session: AsyncSession,
+    generation: int,
+    slots: dict[int, date],
+    people: Collection[str] | None,
+) -> None:
+    """Computes again, in each of `slots` as of its day, the profiles of `people` (None: everyone)."""
+    codes = await coded(session, generation)
+    chosen = None if people is None else sorted(people)
+    for slot, day in slots.items():
+        if chosen is None:
+            await _compute(session, generation, slot, day, codes, None)
+            continue
+        for start in range(0, len(chosen), CHUNK):
+            await _compute(session, generation, slot, day, codes, chosen[start : start + CHUNK])
 
 
 async def follow(session: AsyncSession, generation: int) -> None:
@@ -367,8 +415,7 @@ async def follow(session: AsyncSession, generation: int) -> None:
             .where(StatFact.generation == generation, StatFact.fact.in_(facts_of[catalog]), StatFact.value == code)
         )
         people = people | set(holders)
-    for slot, day in slots:
-        await refresh(session, generation, slot, day, people)
+    await refresh(session, generation, {slot: day for slot, day in slots}, people)
 
 
 async def keep_current(db: Database, generation: int, today: date, *, year_ends: int) -> None:
@@ -402,7 +449,7 @@ async def keep_current(db: Database, generation: int, today: date, *, year_ends:
             state = await session.get(StatProfileDay, (generation, slot))
             if state is not None and state.tokens == fingerprint():
                 continue
-            await refresh(session, generation, slot, day, None)
+            await refresh(session, generation, {slot: day}, None)
             await session.merge(StatProfileDay(generation=generation, slot=slot, day=day, tokens=fingerprint()))
             log.info("statistics profiles computed", generation=generation, day=day.isoformat())
             return
@@ -413,11 +460,11 @@ async def _keep_today(session: AsyncSession, generation: int, state: StatProfile
         if state.day == today:
             return
         people = set(await session.scalars(differing(generation, state.day, today).distinct()))
-        await refresh(session, generation, CURRENT, today, people)
+        await refresh(session, generation, {CURRENT: today}, people)
         log.info("statistics profiles moved on", generation=generation, day=today.isoformat(), people=len(people))
         state.day = today
         return
-    await refresh(session, generation, CURRENT, today, None)
+    await refresh(session, generation, {CURRENT: today}, None)
     if state is None:
         session.add(StatProfileDay(generation=generation, slot=CURRENT, day=today, tokens=fingerprint()))
     else:
