@@ -765,7 +765,7 @@ def statistics_section(result: statistics_model.Result) -> list[str]:
     sizes, loaded = result.sizes, result.loaded
     today, past, mid = result.bm01_today, result.bm01_past, result.bm01_mid_year
     mid_days = abs((result.mid_year_from - result.mid_year).days)
-    moved = result.mid_year_changed <= profiles.MOVED_SHARE * result.mid_year_stored
+    moved = result.mid_year_facts <= profiles.MOVED_SHARE * result.mid_year_stored
     mid_way = "counted from it, those people worked out again" if moved else "worked out whole"
     return [
         "## Statistics read-model: BM01, BM03 and the replay",
@@ -804,7 +804,9 @@ def statistics_section(result: statistics_model.Result) -> list[str]:
         f"| BM01, whole sector, as of {result.year_end.isoformat()} (a stored day) | "
         f"{result.bm01_year_end_ms:,.0f} ms | — | — | — |",
         f"| BM01, whole sector, as of {result.mid_year.isoformat()}, {mid_days} days from the stored "
-        f"{result.mid_year_from.isoformat()}, {result.mid_year_changed:,} people changed in between: {mid_way} "
+        f"{result.mid_year_from.isoformat()}, {result.mid_year_changed:,} people changed in between "
+        f"({result.mid_year_facts:,} facts, {result.mid_year_facts / max(result.mid_year_stored, 1):.0%} of the "
+        f"profiles stored): {mid_way} "
         "(ADR 0038); worked out from the facts before the years were stored in the baseline column "
         f"| {mid.median_ms:,.0f} ms | {mid.raw_median_ms:,.0f} ms | {mid.median_ms / mid.raw_median_ms:.1f} | — |",
         f"| the profiles of the last five 31 Decembers computed whole (once) | {result.years_seconds:,.1f} s | — | — "

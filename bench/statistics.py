@@ -125,6 +125,8 @@ class Result:
     """The stored day nearest `mid_year`."""
     mid_year_changed: int
     """The people whose facts begin or end between `mid_year_from` and `mid_year`."""
+    mid_year_facts: int
+    """Their facts that begin or end in between (of the kinds a profile depends on)."""
     mid_year_stored: int
     """The profiles stored for `mid_year_from`."""
     bm03_ms: float
@@ -443,17 +445,24 @@ async def _years_stored(db: Database, today: date) -> float:
     return seconds
 
 
-async def _changed_since_stored(db: Database, day: date) -> tuple[date, int, int]:
-    """The stored day nearest `day`, how many people's facts begin or end between the two, and how many
-    profiles that day stores."""
+async def _changed_since_stored(db: Database, day: date) -> tuple[date, int, int, int]:
+    """The stored day nearest `day`; how many people, and how many of the facts a profile depends on,
+    begin or end between the two; and how many profiles that day stores."""
     async with db.unit_of_work() as session:
         near = profiles.nearest(await profiles.stored_days(session, 1), day)
         if near is None:
             raise RuntimeError("no profiles are stored")
         slot, then = near
-        changed = select(func.count()).select_from(profiles.differing(1, then, day).distinct().subquery())
+        differing = profiles.differing(1, then, day)
+        people = select(func.count()).select_from(differing.distinct().subquery())
+        facts = select(func.count()).select_from(differing.subquery())
         stored = select(func.count()).where(StatProfile.generation == 1, StatProfile.slot == slot)
-        return then, int(await session.scalar(changed) or 0), int(await session.scalar(stored) or 0)
+        return (
+            then,
+            int(await session.scalar(people) or 0),
+            int(await session.scalar(facts) or 0),
+            int(await session.scalar(stored) or 0),
+        )
 
 
 async def _subtree(db: Database, people: int) -> tuple[str, int]:
@@ -522,7 +531,9 @@ async def measure(reports_dsn: str, personnel_dsn: str, sizes: Sizes = Sizes()) 
             years_seconds = await _years_stored(reports, today)
             ours_past, filled_past = await _timed_fill(reports, "BM01", root, past, sizes.queries)
             ours_mid, filled_mid = await _timed_fill(reports, "BM01", root, mid_year, sizes.queries)
-            mid_year_from, mid_year_changed, mid_year_stored = await _changed_since_stored(reports, mid_year)
+            mid_year_from, mid_year_changed, mid_year_facts, mid_year_stored = await _changed_since_stored(
+                reports, mid_year
+            )
             compared = ((past, filled_past, filled_past_facts), (mid_year, filled_mid, filled_mid_facts))
             for day, stored, facts in compared:
                 if stored.rows != facts.rows:
@@ -564,6 +575,7 @@ async def measure(reports_dsn: str, personnel_dsn: str, sizes: Sizes = Sizes()) 
         bm01_mid_year=Timed(ours_mid, mid_facts),
         mid_year_from=mid_year_from,
         mid_year_changed=mid_year_changed,
+        mid_year_facts=mid_year_facts,
         mid_year_stored=mid_year_stored,
         bm03_ms=bm03_ms,
         bm03_people=in_subtree,

@@ -17,6 +17,7 @@ never commits it after the move to the next."""
 from __future__ import annotations
 
 import functools
+import math
 import operator
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -56,11 +57,11 @@ MAX_BITS = 63
 LOCK = 0x51434250
 """The first key of the generation's advisory lock ("QCBP"); the second is the generation."""
 CHUNK = 1000
-MOVED_SHARE = 0.1
-"""A form of a day with no profiles stored counts from the nearest stored day when the people whose
-facts begin or end in between are at most this share of the stored profiles it reads (the others'
-worked out again from the facts); with more, working them all out is cheaper. Measured over 100,000
-people (`docs/benchmarks.md`, ADR 0038)."""
+MOVED_SHARE = 0.15
+"""A form of a day with no profiles stored counts from the nearest stored day when the facts a profile
+depends on that begin or end in between are at most this share of the stored profiles it reads (their
+people's profiles worked out again from the facts); with more, working them all out is cheaper.
+Measured over 100,000 and 300,000 people (ADR 0038)."""
 FEW_UNITS = 100
 """A form of at most this many units worked out from the facts finds its people by their unit first
 and reads their facts alone; a larger subtree reads every fact of the day, cheaper than finding first
@@ -269,11 +270,10 @@ def _moved(
     beginning or ending in between, and the others' worked out from the facts. The people who changed
     are found once, as a common table both parts read: given as a subquery to each, the planner
     misjudged how many they are and probed the facts once per fact of the day (2.4 s against 0.6 over
-    100,000 people, half a year from the stored day)."""
+    100,000 people, half a year from the stored day). The stored part leaves them out by a hashed list
+    (`NOT IN`), not an anti-join, which the planner made a merge sorting every stored profile."""
     changed = differing(generation, then, day).distinct().cte("changed")
-    unchanged = _stored(generation, slot, units).where(
-        ~select(changed.c.person_id).where(changed.c.person_id == StatProfile.person_id).exists()
-    )
+    unchanged = _stored(generation, slot, units).where(StatProfile.person_id.not_in(select(changed.c.person_id)))
     worked = profiles_of(generation, day, codes, people=select(changed.c.person_id), units=units)
     return union_all(unchanged, worked).subquery("profile")
 
@@ -289,9 +289,10 @@ async def counts(
     few_units: int = FEW_UNITS,
 ) -> dict[str, list[int]]:
     """Per unit, the people in service on `day` each column counts: from the stored profiles of the
-    day, or of the nearest stored day with those of the people who changed in between worked out
-    again (when they are at most `moved_share` of the profiles read), or else from profiles worked
-    out from the facts for the question (found by unit first for at most `few_units` units). Stored
+    day or of the nearest stored day if nothing changed in between, or from the nearest with the
+    profiles of the people who changed worked out again (when their facts that changed are at most
+    `moved_share` of the profiles read), or else from profiles worked out from the facts for the
+    question (found by unit first for at most `few_units` units). Stored
     ones are taken only if their slot held the same day both before and after they were read: a move
     to the next day committed in between (each statement sees what was committed when it began) is
     read again."""
@@ -302,9 +303,10 @@ async def counts(
     if near is not None:
         slot, then = near
         source = None
-        if then == day:
+        way = "stored" if then == day else await _way_from(session, generation, slot, then, day, units, moved_share)
+        if way == "stored":
             source = _stored(generation, slot, units).subquery("profile")
-        elif await _few_changed(session, generation, slot, then, day, units, moved_share):
+        elif way == "moved":
             source = _moved(generation, slot, then, day, await coded(session, generation), units)
         if source is not None:
             found = await _counted(session, source, day, columns)
@@ -316,7 +318,7 @@ async def counts(
     return await _counted(session, worked.subquery("profile"), day, columns)
 
 
-async def _few_changed(
+async def _way_from(
     session: AsyncSession,
     generation: int,
     slot: int,
@@ -324,15 +326,24 @@ async def _few_changed(
     day: date,
     units: Sequence[str],
     share: float,
-) -> bool:
-    """Whether the people whose facts begin or end between `then` and `day` (in any unit: found through
-    the facts' indexes by day) are at most `share` of the slot's stored profiles in `units`."""
-    changed = select(func.count()).select_from(differing(generation, then, day).distinct().subquery())
-    read = select(func.count()).where(
-        StatProfile.generation == generation, StatProfile.slot == slot, StatProfile.unit_id.in_(units)
+) -> str:
+    """How a form of `day` may count from the slot stored for `then`: "stored" as it is, if no fact a
+    profile depends on begins or ends between the two days (in any unit); "moved", if those that do
+    are at most `share` of the slot's profiles in `units`; else "facts". The facts are counted through
+    their indexes by day, and no further than the share: a day years away does not count them all."""
+    read = await session.scalar(
+        select(func.count()).where(
+            StatProfile.generation == generation, StatProfile.slot == slot, StatProfile.unit_id.in_(units)
+        )
     )
-    found = (await session.execute(select(changed.scalar_subquery(), read.scalar_subquery()))).one()
-    return bool(found[1]) and found[0] <= share * found[1]
+    changes = select(StatFact.person_id).where(*_begins_or_ends(StatFact, generation, then, day))
+    most = share * (read or 0)
+    if math.isfinite(most):
+        changes = changes.limit(math.floor(most) + 1)
+    changed = await session.scalar(select(func.count()).select_from(changes.subquery()))
+    if not changed:
+        return "stored"
+    return "moved" if changed <= most else "facts"
 
 
 async def _counted(
