@@ -358,20 +358,21 @@ async def _counted(
 async def _compute(
     session: AsyncSession,
     generation: int,
-    slot: int,
-    day: date,
+    slots: dict[int, date],
     codes: dict[Token, list[str]],
     people: Sequence[str] | None,
 ) -> None:
-    """Writes the slot's profiles of `people` (None: everyone) as of `day` in place of those they had."""
-    gone = delete(StatProfile).where(StatProfile.generation == generation, StatProfile.slot == slot)
+    """Writes the profiles of `people` (None: everyone) in each of `slots` as of its day in place of
+    those they had: one statement to delete, one to insert, whatever the number of slots (a consumer's
+    transaction paid two per slot, 37 ms for ten people in six slots against 9 in one)."""
+    gone = delete(StatProfile).where(StatProfile.generation == generation, StatProfile.slot.in_(list(slots)))
     if people is not None:
         gone = gone.where(StatProfile.person_id.in_(people))
     await session.execute(gone)
-    worked = profiles_of(generation, day, codes, people=people).subquery("worked")
-    await session.execute(
-        insert(StatProfile).from_select(
-            ["generation", "slot", "person_id", "unit_id", "sex", "date_of_birth", "held"],
+    each = []
+    for slot, day in slots.items():
+        worked = profiles_of(generation, day, codes, people=people).subquery(f"worked_{slot}")
+        each.append(
             select(
                 literal(generation),
                 literal(slot),
@@ -380,7 +381,12 @@ async def _compute(
                 worked.c.sex,
                 worked.c.date_of_birth,
                 worked.c.held,
-            ),
+            )
+        )
+    await session.execute(
+        insert(StatProfile).from_select(
+            ["generation", "slot", "person_id", "unit_id", "sex", "date_of_birth", "held"],
+            union_all(*each) if len(each) > 1 else each[0],
         )
     )
 
@@ -391,15 +397,18 @@ async def refresh(
     slots: dict[int, date],
     people: Collection[str] | None,
 ) -> None:
-    """Computes again, in each of `slots` as of its day, the profiles of `people` (None: everyone)."""
+    """Computes again, in each of `slots` as of its day, the profiles of `people` (None: everyone, one
+    slot at a time)."""
+    if not slots:
+        return
     codes = await coded(session, generation)
-    chosen = None if people is None else sorted(people)
-    for slot, day in slots.items():
-        if chosen is None:
-            await _compute(session, generation, slot, day, codes, None)
-            continue
-        for start in range(0, len(chosen), CHUNK):
-            await _compute(session, generation, slot, day, codes, chosen[start : start + CHUNK])
+    if people is None:
+        for slot, day in slots.items():
+            await _compute(session, generation, {slot: day}, codes, None)
+        return
+    chosen = sorted(people)
+    for start in range(0, len(chosen), CHUNK):
+        await _compute(session, generation, slots, codes, chosen[start : start + CHUNK])
 
 
 async def follow(session: AsyncSession, generation: int) -> None:
