@@ -329,21 +329,22 @@ async def _way_from(
 ) -> str:
     """How a form of `day` may count from the slot stored for `then`: "stored" as it is, if no fact a
     profile depends on begins or ends between the two days (in any unit); "moved", if those that do
-    are at most `share` of the slot's profiles in `units`; else "facts". The facts are counted through
-    their indexes by day, and no further than the share: a day years away does not count them all."""
+    are at most `share` of the slot's profiles in `units`; else "facts". The facts are looked for, then
+    counted, through their indexes by day, no further than the share: a day years away does not count
+    them all, and a day with none does not count the stored profiles."""
+    changes = select(StatFact.person_id).where(*_begins_or_ends(StatFact, generation, then, day))
+    if not await session.scalar(select(changes.exists())):
+        return "stored"
     read = await session.scalar(
         select(func.count()).where(
             StatProfile.generation == generation, StatProfile.slot == slot, StatProfile.unit_id.in_(units)
         )
     )
-    changes = select(StatFact.person_id).where(*_begins_or_ends(StatFact, generation, then, day))
     most = share * (read or 0)
     if math.isfinite(most):
         changes = changes.limit(math.floor(most) + 1)
     changed = await session.scalar(select(func.count()).select_from(changes.subquery()))
-    if not changed:
-        return "stored"
-    return "moved" if changed <= most else "facts"
+    return "moved" if changed is not None and changed <= most else "facts"
 
 
 async def _counted(
