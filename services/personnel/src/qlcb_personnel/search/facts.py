@@ -90,9 +90,16 @@ async def follow_entries(session: AsyncSession, versions: Sequence[RecordEntry])
     latest: dict[str, RecordEntry] = {v.entry_id: v for v in versions if v.section in ENTRY_FACTS}
     if not latest:
         return
-    replaced = [v.entry_id for v in latest.values() if v.version > 1]  # a first version has no facts yet
+    replaced = [v for v in latest.values() if v.version > 1]  # a first version has no facts yet
     if replaced:
-        await session.execute(delete(SearchFact).where(SearchFact.source_id.in_(replaced)))
+        # By the primary key's (person, source) prefix: an entry id alone is in no index, and the
+        # delete read every fact of the sector for each write (17 ms over 20,000 people).
+        await session.execute(
+            delete(SearchFact).where(
+                SearchFact.person_id.in_({v.person_id for v in replaced}),
+                SearchFact.source_id.in_([v.entry_id for v in replaced]),
+            )
+        )
     rows = []
     for entry_id, version in latest.items():
         if version.superseded_at is not None or version.retracted:

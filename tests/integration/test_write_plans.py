@@ -1,0 +1,223 @@
+"""A record's writes find every row they read or change through an index (issue 8, Performance): a
+statement that must read a whole table grows with the sector, however fast it is over the few people of
+the suite. Each statement of personnel's writes of one record (a change closing the entry before it, a
+correction, a retraction, a retirement and a reinstatement, a decision applied and cancelled) is
+captured in process, on the suite's PostgreSQL, and explained with sequential scans made as dear as
+PostgreSQL allows: none may still read a table of the records whole.
+
+The writes run in a transaction rolled back at the end: the store is left as it was."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+import asyncpg
+import jwt
+import pytest
+from sqlalchemy import event
+
+from qlcb_common.auth import UNIT_CLAIM, Principal
+from qlcb_common.db import Database
+from qlcb_personnel.db_models import make_outbox
+from qlcb_personnel.decision_documents import service as decisions
+from qlcb_personnel.persons import status
+from qlcb_personnel.record import service as record
+from qlcb_personnel.record.service import DecisionInput, EntryInput
+from tests.support import System, api_client, person_body
+
+pytestmark = pytest.mark.integration
+
+GROWING = (
+    "search_facts",
+    "record_entries",
+    "persons",
+    "person_statuses",
+    "audit_entries",
+    "entry_deadlines",
+    "decision_documents",
+    "decision_items",
+    "outbox",
+)
+"""The tables that hold a row or more per person or per change: read whole, they cost more with every
+person and every day."""
+DECISION = DecisionInput(number="15/QĐ-HQHN", date="2011-12-20", body="Cục Hải quan TP Hà Nội")
+
+
+def _salary(step: int, coefficient: str, since: str) -> EntryInput:
+    return EntryInput(
+        values={"rank_code": "08.051", "step": step, "coefficient": coefficient}, valid_from=since, decision=DECISION
+    )
+
+
+def _principal(token: str) -> Principal:
+    """The account the token names, as personnel's interceptor would make it (the token was issued by
+    the suite's Keycloak a moment ago; its signature is not what this test is about)."""
+    claims: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
+    unit = claims.get(UNIT_CLAIM)
+    return Principal(
+        subject=claims["sub"],
+        username=claims["preferred_username"],
+        roles=frozenset(claims["realm_access"]["roles"]),
+        unit_path=unit[0] if isinstance(unit, list) else unit,
+        token=token,
+        claims=claims,
+    )
+
+
+async def _captured_writes(db: Database, actor: Principal, person_id: str) -> list[tuple[str, tuple[Any, ...]]]:
+    """Every statement (with the parameters of its first row) of three writes of one record."""
+    statements: list[tuple[str, tuple[Any, ...]]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, many: bool) -> None:
+        statements.append((statement, tuple(parameters[0] if many else parameters)))
+
+    outbox = make_outbox()
+    event.listen(db.engine.sync_engine, "before_cursor_execute", capture)
+    async with db.sessions() as session:
+        await session.begin()
+        first = await record.add_entry(
+            session,
+            outbox=outbox,
+            actor=actor,
+            person_id=person_id,
+            section_name="salary",
+            data=_salary(1, "2.34", "2012-01-01"),
+        )
+        # The step of 2015 closes the one of 2012: a new version of it, whose search facts are replaced.
+        second = await record.add_entry(
+            session,
+            outbox=outbox,
+            actor=actor,
+            person_id=person_id,
+            section_name="salary",
+            data=_salary(2, "2.67", "2015-01-01"),
+        )
+        corrected = await record.correct_entry(
+            session,
+            outbox=outbox,
+            actor=actor,
+            person_id=person_id,
+            section_name="salary",
+            entry_id=second.entry_id,
+            expected_version=second.version,
+            data=_salary(2, "2.67", "2015-02-01"),
+        )
+        await record.retract_entry(
+            session,
+            outbox=outbox,
+            actor=actor,
+            person_id=person_id,
+            section_name="salary",
+            entry_id=corrected.entry_id,
+            expected_version=corrected.version,
+        )
+        assert first.entry_id != second.entry_id
+        for status_now, since in (("PERSON_STATUS_RETIRED", "2025-06-01"), ("PERSON_STATUS_ACTIVE", "2025-09-01")):
+            await status.change_status(
+                session,
+                outbox=outbox,
+                actor=actor,
+                person_id=person_id,
+                status=status_now,
+                effective_date=since,
+                decision="21/QĐ-HQHN",
+            )
+        await record.add_entry(
+            session,
+            outbox=outbox,
+            actor=actor,
+            person_id=person_id,
+            section_name="placements",
+            data=EntryInput(
+                values={"unit_name": "Chi cục Hải quan Nội Bài", "post": "Công chức"}, valid_from="2015-01-01"
+            ),
+        )
+        # A decision naming the person, applied at once, then cancelled: what it changed reversed.
+        document, _ = await decisions.create(
+            session,
+            outbox=outbox,
+            actor=actor,
+            data=decisions.DecisionInput(
+                kind="placement",
+                number="22/QĐ-HQHN",
+                decision_date="2025-02-20",
+                effective_date="2025-03-01",
+                body=DECISION.body,
+                signer="Nguyễn Văn Ký",
+                signer_post="Cục trưởng",
+                summary="Điều động",
+                items=[decisions.ItemInput(person_id, {"unit_name": "Đội Kiểm soát Hải quan", "post": "Đội phó"})],
+            ),
+            today=date.today(),
+        )
+        await decisions.cancel(
+            session,
+            outbox=outbox,
+            actor=actor,
+            decision_id=document.id,
+            expected_version=document.version,
+            reason="Ban hành nhầm",
+            cancel_number="",
+        )
+        await session.rollback()
+    event.remove(db.engine.sync_engine, "before_cursor_execute", capture)
+    return statements
+
+
+async def test_a_record_write_reads_and_changes_no_growing_table_whole(system: System) -> None:
+    token = system.token("qthanoi")
+    async with api_client(system.gateway_url, token) as api:
+        created = await api.post("/v1/persons", json=person_body(system.unit_ids["HQHN-NB"], "Đinh Văn Kế"))
+        assert created.status_code == 201, created.text
+    assert system.infra.postgres is not None
+    db = Database(system.infra.postgres.dsn("personnel"))
+    try:
+        statements = await _captured_writes(db, _principal(token), created.json()["id"])
+    finally:
+        await db.dispose()
+    touching = [(sql, params) for sql, params in statements if any(table in sql for table in GROWING)]
+    kinds = {" ".join(sql.split()[:3]) for sql, _ in touching}
+    assert {"DELETE FROM search_facts", "UPDATE search_facts SET", "INSERT INTO person_statuses"} <= kinds, kinds
+    connection = await asyncpg.connect(system.postgres_dsn("personnel"))
+    try:
+        leading = await _leading_columns(connection)
+        await connection.execute("SET enable_seqscan = off")
+        whole = []
+        for sql, params in touching:
+            plan = json.loads(await connection.fetchval(f"EXPLAIN (FORMAT JSON) {sql}", *params))
+            if read := _read_whole(plan[0]["Plan"], leading):
+                whole.append(f"{sql}\n{read}")
+        assert not whole, "\n\n".join(whole)
+    finally:
+        await connection.close()
+
+
+async def _leading_columns(connection: asyncpg.Connection) -> dict[str, str]:
+    """The first column of each index of the growing tables, by index name."""
+    rows = await connection.fetch(
+        """
+        SELECT index.relname AS index, a.attname AS leading FROM pg_index i
+        JOIN pg_class index ON index.oid = i.indexrelid
+        JOIN pg_class t ON t.oid = i.indrelid
+        JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+        WHERE t.relname = ANY($1::text[])
+        """,
+        list(GROWING),
+    )
+    return {row["index"]: row["leading"] for row in rows}
+
+
+def _read_whole(node: dict[str, Any], leading: dict[str, str]) -> str | None:
+    """What in the plan reads a growing table whole: a sequential scan of it, or one of its indexes
+    entered without its first column (a full pass over the index, filtered as it goes)."""
+    if node["Node Type"] == "Seq Scan" and node.get("Relation Name") in GROWING:
+        return f"sequential scan of {node['Relation Name']}"
+    index = node.get("Index Name")
+    if index in leading and leading[index] not in node.get("Index Cond", ""):
+        return f"{index} read whole (condition {node.get('Index Cond', 'none')}, its first column {leading[index]})"
+    for child in node.get("Plans", ()):
+        if read := _read_whole(child, leading):
+            return read
+    return None
