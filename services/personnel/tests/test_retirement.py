@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 
 from qlcb_personnel.catalogs.service import data_files
-from qlcb_personnel.record.retirement import retirement_date
+from qlcb_personnel.record.retirement import born_retiring_between, retirement_date
 
 
 def _schedule(code: str) -> dict[str, Any]:
@@ -31,3 +31,36 @@ def _schedule(code: str) -> dict[str, Any]:
 )
 def test_the_date_follows_the_schedule_of_the_year_the_age_is_reached(sex: str, born: date, retires: date) -> None:
     assert retirement_date(born, _schedule(sex)) == retires
+
+
+@pytest.mark.parametrize("sex", ["MALE", "FEMALE"])
+@pytest.mark.parametrize(
+    ("first", "last"),
+    [
+        (date(2026, 1, 1), date(2026, 12, 31)),
+        (date(2021, 3, 15), date(2023, 8, 10)),  # across the years the schedule steps up
+        (date(2014, 6, 1), date(2014, 6, 30)),  # before the schedule
+        (date(2026, 12, 5), date(2031, 12, 4)),  # five years
+        (date(2035, 2, 1), date(2035, 2, 28)),  # women: 59 years 8 months in 2034, 60 in 2035, none in February
+    ],
+)
+def test_the_birth_window_of_a_period_holds_exactly_the_birth_months_retiring_in_it(
+    sex: str, first: date, last: date
+) -> None:
+    schedule = _schedule(sex)
+    born = [date(year, month, 1) for year in range(first.year - 75, last.year - 45) for month in range(1, 13)]
+    retiring = [b for b in born if first <= retirement_date(b, schedule) <= last]
+    window = born_retiring_between(first, last, schedule)
+    if not retiring:
+        assert window is None
+        return
+    assert window is not None
+    assert [b for b in born if window[0] <= b <= window[1]] == retiring
+    assert window[0] == retiring[0]
+    assert window[1].replace(day=1) == retiring[-1], "born any day of the last month"
+    assert (window[1] + timedelta(days=1)).day == 1, "born any day of the last month"
+
+
+def test_a_period_no_birth_month_retires_in_gives_no_window() -> None:
+    # Men of 1961 retired at 60 years 3 months from April 2021 on: none in the first three months.
+    assert born_retiring_between(date(2021, 1, 1), date(2021, 3, 31), _schedule("MALE")) is None
