@@ -67,78 +67,40 @@ def _principal(token: str) -> Principal:
 
 
 async def _captured_writes(db: Database, actor: Principal, person_id: str) -> list[tuple[str, tuple[Any, ...]]]:
-    """Every statement (with the parameters of its first row) of three writes of one record."""
+    """Every statement (with the parameters of its first row) of the writes of one record the module
+    names, in one transaction rolled back."""
     statements: list[tuple[str, tuple[Any, ...]]] = []
 
     def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, many: bool) -> None:
         statements.append((statement, tuple(parameters[0] if many else parameters)))
 
-    outbox = make_outbox()
     event.listen(db.engine.sync_engine, "before_cursor_execute", capture)
     async with db.sessions() as session:
         await session.begin()
-        first = await record.add_entry(
-            session,
-            outbox=outbox,
-            actor=actor,
-            person_id=person_id,
-            section_name="salary",
-            data=_salary(1, "2.34", "2012-01-01"),
-        )
+        by: dict[str, Any] = {"session": session, "outbox": make_outbox(), "actor": actor}
+        of = by | {"person_id": person_id}
+        await record.add_entry(**of, section_name="salary", data=_salary(1, "2.34", "2012-01-01"))
         # The step of 2015 closes the one of 2012: a new version of it, whose search facts are replaced.
-        second = await record.add_entry(
-            session,
-            outbox=outbox,
-            actor=actor,
-            person_id=person_id,
-            section_name="salary",
-            data=_salary(2, "2.67", "2015-01-01"),
-        )
+        second = await record.add_entry(**of, section_name="salary", data=_salary(2, "2.67", "2015-01-01"))
         corrected = await record.correct_entry(
-            session,
-            outbox=outbox,
-            actor=actor,
-            person_id=person_id,
+            **of,
             section_name="salary",
             entry_id=second.entry_id,
             expected_version=second.version,
             data=_salary(2, "2.67", "2015-02-01"),
         )
         await record.retract_entry(
-            session,
-            outbox=outbox,
-            actor=actor,
-            person_id=person_id,
-            section_name="salary",
-            entry_id=corrected.entry_id,
-            expected_version=corrected.version,
+            **of, section_name="salary", entry_id=corrected.entry_id, expected_version=corrected.version
         )
-        assert first.entry_id != second.entry_id
         for status_now, since in (("PERSON_STATUS_RETIRED", "2025-06-01"), ("PERSON_STATUS_ACTIVE", "2025-09-01")):
-            await status.change_status(
-                session,
-                outbox=outbox,
-                actor=actor,
-                person_id=person_id,
-                status=status_now,
-                effective_date=since,
-                decision="21/QĐ-HQHN",
-            )
-        await record.add_entry(
-            session,
-            outbox=outbox,
-            actor=actor,
-            person_id=person_id,
-            section_name="placements",
-            data=EntryInput(
-                values={"unit_name": "Chi cục Hải quan Nội Bài", "post": "Công chức"}, valid_from="2015-01-01"
-            ),
+            await status.change_status(**of, status=status_now, effective_date=since, decision="21/QĐ-HQHN")
+        placed = EntryInput(
+            values={"unit_name": "Chi cục Hải quan Nội Bài", "post": "Công chức"}, valid_from="2015-01-01"
         )
+        await record.add_entry(**of, section_name="placements", data=placed)
         # A decision naming the person, applied at once, then cancelled: what it changed reversed.
         document, _ = await decisions.create(
-            session,
-            outbox=outbox,
-            actor=actor,
+            **by,
             data=decisions.DecisionInput(
                 kind="placement",
                 number="22/QĐ-HQHN",
@@ -153,9 +115,7 @@ async def _captured_writes(db: Database, actor: Principal, person_id: str) -> li
             today=date.today(),
         )
         await decisions.cancel(
-            session,
-            outbox=outbox,
-            actor=actor,
+            **by,
             decision_id=document.id,
             expected_version=document.version,
             reason="Ban hành nhầm",
