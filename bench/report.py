@@ -763,7 +763,7 @@ def document(results: Results, seconds: float, command: str = "make bench") -> s
 
 def statistics_section(result: statistics_model.Result) -> list[str]:
     sizes, loaded = result.sizes, result.loaded
-    today, past, mid = result.bm01_today, result.bm01_past, result.bm01_mid_year
+    today, past, mid, drill = result.bm01_today, result.bm01_past, result.bm01_mid_year, result.drill_down
     mid_days = abs((result.mid_year_from - result.mid_year).days)
     moved = result.mid_year_facts <= profiles.MOVED_SHARE * result.mid_year_stored
     mid_way = "counted from it, those people worked out again" if moved else "worked out whole"
@@ -812,6 +812,9 @@ def statistics_section(result: statistics_model.Result) -> list[str]:
         f"| the profiles of the last five 31 Decembers computed whole (once) | {result.years_seconds:,.1f} s | — | — "
         "| — |",
         f"| BM03, a subtree of {result.bm03_people:,} people, as of today | {result.bm03_ms:,.0f} ms | — | — | — |",
+        f"| the people of the whole sector's headcount cell of today (drill-down), their first page of "
+        f"{statistics_model.PAGE} in staff-list order with the total | {drill.median_ms:,.0f} ms "
+        f"| {drill.raw_median_ms:,.0f} ms | {drill.median_ms / drill.raw_median_ms:.1f} | — |",
         f"| replay of the stream into a fresh model | {result.events_per_second:,.0f} events/s "
         f"({result.events:,} in {result.replay_seconds:,.0f} s), peak {result.replay_peak_mb:,.0f} MB "
         "(resident set) | — | — | — |",

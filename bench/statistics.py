@@ -131,6 +131,10 @@ class Result:
     """The profiles stored for `mid_year_from`."""
     bm03_ms: float
     bm03_people: int
+    drill_down: Timed
+    """The people of the whole sector's headcount cell of today, their first page of `PAGE` in staff-list
+    order with the total (`service.people`: what a click on the cell asks); the raw query finds the same
+    page over personnel's search facts."""
     checked: dict[str, int]
 
     @property
@@ -427,6 +431,57 @@ async def _timed_raw(connection: asyncpg.Connection, day: date, rounds: int) -> 
     return statistics.median(samples[1:]) * 1000, row
 
 
+_RAW_DRILL_DOWN = """
+WITH here AS (
+    SELECT p.id, p.name_sort FROM persons p
+    JOIN search_facts u ON u.person_id = p.id AND u.fact = 'unit' AND u.valid_from <= $1 AND u.valid_to >= $1
+    WHERE NOT EXISTS (
+        SELECT 1 FROM search_facts s WHERE s.person_id = p.id AND s.fact = 'status'
+        AND s.valid_from <= $1 AND s.valid_to >= $1 AND s.value <> 'PERSON_STATUS_ACTIVE')
+)
+SELECT (SELECT count(*) FROM here) AS total, id, name_sort FROM here ORDER BY name_sort, id LIMIT $2
+"""
+"""The baseline of the drill-down: the people in service on the day in the whole sector, counted, and
+the first page of them in name order."""
+PAGE = 50
+
+
+async def _timed_drill_down(db: Database, unit_id: str, day: date, rounds: int) -> tuple[float, service.PeoplePage]:
+    samples = []
+    page = None
+    for _ in range(rounds + 1):
+        began = time.perf_counter()
+        async with db.unit_of_work() as session:
+            page = await service.people(
+                session,
+                actor=ADMIN,
+                form_code="BM01",
+                unit_id=unit_id,
+                as_of=day.isoformat(),
+                row=service.TOTAL,
+                column="headcount",
+                page=1,
+                page_size=PAGE,
+                founded=SECTOR_FOUNDED,
+                today=date.today(),
+            )
+        samples.append(time.perf_counter() - began)
+    assert page is not None
+    return statistics.median(samples[1:]) * 1000, page
+
+
+async def _timed_raw_drill_down(
+    connection: asyncpg.Connection, day: date, rounds: int
+) -> tuple[float, list[asyncpg.Record]]:
+    samples = []
+    rows: list[asyncpg.Record] = []
+    for _ in range(rounds + 1):
+        began = time.perf_counter()
+        rows = await connection.fetch(_RAW_DRILL_DOWN, day, PAGE)
+        samples.append(time.perf_counter() - began)
+    return statistics.median(samples[1:]) * 1000, rows
+
+
 YEAR_ENDS = 5
 
 
@@ -541,6 +596,8 @@ async def measure(reports_dsn: str, personnel_dsn: str, sizes: Sizes = Sizes()) 
             year_end = date(past.year, 12, 31)
             year_end_ms, _ = await _timed_fill(reports, "BM01", root, year_end, sizes.queries)
             raw_past, row_past = await _timed_raw(connection, past, sizes.queries)
+            drill_ms, drilled = await _timed_drill_down(reports, root, today, sizes.queries)
+            raw_drill_ms, raw_drilled = await _timed_raw_drill_down(connection, today, sizes.queries)
         finally:
             await connection.close()
         checked = {"events applied": int(applied)}
@@ -549,6 +606,16 @@ async def measure(reports_dsn: str, personnel_dsn: str, sizes: Sizes = Sizes()) 
             if ours != {key: row[key] for key in CHECKED}:
                 raise RuntimeError(f"BM01 as of {day}: ours {ours}, the raw query {dict(row)}")
             checked[f"people in service {day}"] = ours["headcount"]
+        # The two stores give the generated people ids of their own: the pages are compared by their
+        # names' keys (people of one name come in the order of their ids, which differ).
+        first_page = [p.person.name_sort for p in drilled.people]
+        raw_page = [r["name_sort"] for r in raw_drilled]
+        if drilled.total != checked[f"people in service {today}"] or first_page != raw_page:
+            names = [p.person.full_name for p in drilled.people[:3]]
+            raise RuntimeError(
+                f"the headcount cell's people: {drilled.total}, first {names}; the raw query "
+                f"{raw_drilled[0]['total'] if raw_drilled else 0}, {len(raw_page)} on its page"
+            )
         subtree, in_subtree = await _subtree(reports, sizes.subtree)
         bm03_ms, listed = await _timed_fill(reports, "BM03", subtree, today, sizes.queries)
         if len(listed.rows) != in_subtree:
@@ -578,6 +645,7 @@ async def measure(reports_dsn: str, personnel_dsn: str, sizes: Sizes = Sizes()) 
         mid_year_facts=mid_year_facts,
         mid_year_stored=mid_year_stored,
         bm03_ms=bm03_ms,
+        drill_down=Timed(drill_ms, raw_drill_ms),
         bm03_people=in_subtree,
         checked=checked,
     )
