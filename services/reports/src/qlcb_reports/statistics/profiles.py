@@ -391,8 +391,8 @@ def _written_for(
 ) -> tuple[Delete, Insert]:
     """The two statements that write the profiles of the people bound to `people`, built once for the
     generation's stored days and codes and then kept: building the union of six days' passes, a case
-    per group, cost a consumer's transaction more than running it (about 30 ms of CPU with every group
-    asked, for a transaction of two people)."""
+    per group, cost a consumer's transaction more than running it (the reports service's CPU per salary
+    step over 20,000 people went from 10.7–11.9 ms to 6.8–6.9 when kept)."""
     people: BindParameter[Any] = bindparam("people", expanding=True)
     gone = delete(StatProfile).where(
         StatProfile.generation == generation,
