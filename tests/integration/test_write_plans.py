@@ -16,10 +16,10 @@ from typing import Any
 import asyncpg
 import jwt
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from qlcb_common.auth import UNIT_CLAIM, Principal
-from qlcb_common.db import Database
+from qlcb_common.db import Database, plan_for_values
 from qlcb_personnel.db_models import make_outbox
 from qlcb_personnel.decision_documents import service as decisions
 from qlcb_personnel.persons import status
@@ -181,3 +181,19 @@ def _read_whole(node: dict[str, Any], leading: dict[str, str]) -> str | None:
         if read := _read_whole(child, leading):
             return read
     return None
+
+
+async def test_a_transaction_planned_for_its_values_keeps_that_to_itself(system: System) -> None:
+    """What the search's and the statistics forms' transactions ask first (`plan_for_values`): their
+    statements planned for the days, units and codes they are given, however often a pooled connection
+    has run them; the connection's next transaction plans as PostgreSQL would."""
+    assert system.infra.postgres is not None
+    db = Database(system.infra.postgres.dsn("personnel"))
+    try:
+        async with db.unit_of_work() as session:
+            await plan_for_values(session)
+            assert await session.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
+        async with db.unit_of_work() as session:
+            assert await session.scalar(text("SHOW plan_cache_mode")) == "auto"
+    finally:
+        await db.dispose()
