@@ -30,13 +30,13 @@ import json
 import random
 import statistics
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 from google.protobuf.message import Message
@@ -373,14 +373,20 @@ async def _apply(applying: DurableConsumer, batch: Sequence[_Delivered]) -> None
         raise RuntimeError("an event of the batch was not applied")
 
 
-_RAW_BM01 = """
+_RAW_IN_SERVICE = """
 WITH here AS (
-    SELECT p.id, p.sex FROM persons p
+    SELECT p.id, p.sex, p.name_sort FROM persons p
     JOIN search_facts u ON u.person_id = p.id AND u.fact = 'unit' AND u.valid_from <= $1 AND u.valid_to >= $1
     WHERE NOT EXISTS (
         SELECT 1 FROM search_facts s WHERE s.person_id = p.id AND s.fact = 'status'
         AND s.valid_from <= $1 AND s.valid_to >= $1 AND s.value <> 'PERSON_STATUS_ACTIVE')
 )
+"""
+"""The people in service on the day $1 in the whole sector, over personnel's search facts (the raw
+queries' common part)."""
+_RAW_BM01 = (
+    _RAW_IN_SERVICE
+    + """
 SELECT count(*) AS headcount,
        count(*) FILTER (WHERE here.sex = 'SEX_FEMALE') AS women,
        count(*) FILTER (WHERE EXISTS (
@@ -395,18 +401,29 @@ SELECT count(*) AS headcount,
        )) AS ethnic_minority
 FROM here
 """
+)
 """The baseline: the people in service on the day in the whole sector and three of BM01's columns,
 by one hand-written query over personnel's search facts and catalog."""
 CHECKED = ("headcount", "women", "party", "ethnic_minority")
 
 
-async def _timed_fill(db: Database, form: str, unit_id: str, day: date, rounds: int) -> tuple[float, service.Filled]:
+T = TypeVar("T")
+
+
+async def _median_ms(rounds: int, call: Callable[[], Awaitable[T]]) -> tuple[float, T]:
+    """The median of `rounds` runs of `call` after one untimed, in ms, and what the last run gave."""
     samples = []
-    filled = None
     for _ in range(rounds + 1):
         began = time.perf_counter()
+        given = await call()
+        samples.append(time.perf_counter() - began)
+    return statistics.median(samples[1:]) * 1000, given
+
+
+async def _timed_fill(db: Database, form: str, unit_id: str, day: date, rounds: int) -> tuple[float, service.Filled]:
+    async def fill() -> service.Filled:
         async with db.unit_of_work() as session:
-            filled = await service.fill(
+            return await service.fill(
                 session,
                 actor=ADMIN,
                 form_code=form,
@@ -415,44 +432,29 @@ async def _timed_fill(db: Database, form: str, unit_id: str, day: date, rounds: 
                 founded=SECTOR_FOUNDED,
                 today=date.today(),
             )
-        samples.append(time.perf_counter() - began)
-    assert filled is not None
-    return statistics.median(samples[1:]) * 1000, filled
+
+    return await _median_ms(rounds, fill)
 
 
 async def _timed_raw(connection: asyncpg.Connection, day: date, rounds: int) -> tuple[float, asyncpg.Record]:
-    samples = []
-    row = None
-    for _ in range(rounds + 1):
-        began = time.perf_counter()
-        row = await connection.fetchrow(_RAW_BM01, day)
-        samples.append(time.perf_counter() - began)
+    ms, row = await _median_ms(rounds, lambda: connection.fetchrow(_RAW_BM01, day))
     assert row is not None
-    return statistics.median(samples[1:]) * 1000, row
+    return ms, row
 
 
-_RAW_DRILL_DOWN = """
-WITH here AS (
-    SELECT p.id, p.name_sort FROM persons p
-    JOIN search_facts u ON u.person_id = p.id AND u.fact = 'unit' AND u.valid_from <= $1 AND u.valid_to >= $1
-    WHERE NOT EXISTS (
-        SELECT 1 FROM search_facts s WHERE s.person_id = p.id AND s.fact = 'status'
-        AND s.valid_from <= $1 AND s.valid_to >= $1 AND s.value <> 'PERSON_STATUS_ACTIVE')
+_RAW_DRILL_DOWN = (
+    _RAW_IN_SERVICE
+    + "SELECT (SELECT count(*) FROM here) AS total, id, name_sort FROM here ORDER BY name_sort, id LIMIT $2"
 )
-SELECT (SELECT count(*) FROM here) AS total, id, name_sort FROM here ORDER BY name_sort, id LIMIT $2
-"""
 """The baseline of the drill-down: the people in service on the day in the whole sector, counted, and
 the first page of them in name order."""
 PAGE = 50
 
 
 async def _timed_drill_down(db: Database, unit_id: str, day: date, rounds: int) -> tuple[float, service.PeoplePage]:
-    samples = []
-    page = None
-    for _ in range(rounds + 1):
-        began = time.perf_counter()
+    async def people() -> service.PeoplePage:
         async with db.unit_of_work() as session:
-            page = await service.people(
+            return await service.people(
                 session,
                 actor=ADMIN,
                 form_code="BM01",
@@ -465,21 +467,14 @@ async def _timed_drill_down(db: Database, unit_id: str, day: date, rounds: int) 
                 founded=SECTOR_FOUNDED,
                 today=date.today(),
             )
-        samples.append(time.perf_counter() - began)
-    assert page is not None
-    return statistics.median(samples[1:]) * 1000, page
+
+    return await _median_ms(rounds, people)
 
 
 async def _timed_raw_drill_down(
     connection: asyncpg.Connection, day: date, rounds: int
 ) -> tuple[float, list[asyncpg.Record]]:
-    samples = []
-    rows: list[asyncpg.Record] = []
-    for _ in range(rounds + 1):
-        began = time.perf_counter()
-        rows = await connection.fetch(_RAW_DRILL_DOWN, day, PAGE)
-        samples.append(time.perf_counter() - began)
-    return statistics.median(samples[1:]) * 1000, rows
+    return await _median_ms(rounds, lambda: connection.fetch(_RAW_DRILL_DOWN, day, PAGE))
 
 
 YEAR_ENDS = 5
