@@ -47,7 +47,7 @@ from qlcb.personnel.v1 import events_pb2, personnel_pb2, record_pb2
 from qlcb_common.auth import Principal
 from qlcb_common.db import Database
 from qlcb_common.events import subjects
-from qlcb_common.events.consumer import DurableConsumer
+from qlcb_common.events.consumer import DurableConsumer, note_stream_sequences
 from qlcb_common.events.envelope import parse, wrap
 from qlcb_common.record_sections import BY_NAME
 from qlcb_devstack import demo, records
@@ -351,8 +351,10 @@ async def replay_events(db: Database, stream: Stream, person_events: Iterable[tu
             )
         )
     async with db.unit_of_work() as session:
-        for _, data in stream.unit_events():
-            await headcount.apply(session, parse(data))
+        units = [parse(data) for _, data in stream.unit_events()]
+        note_stream_sequences(session, {unit.event_id: n for n, unit in enumerate(units, start=1)})
+        for unit in units:
+            await headcount.apply(session, unit)
     applying = consumer(db, 1)
     count = 0
     pending: list[_Delivered] = []

@@ -17,13 +17,13 @@ from sqlalchemy import event as sql_event
 from sqlalchemy import select
 
 from qlcb.events.v1.envelope_pb2 import Envelope
-from qlcb.personnel.v1 import events_pb2, personnel_pb2, record_pb2
+from qlcb.personnel.v1 import events_pb2, personnel_pb2, quota_pb2, record_pb2
 from qlcb_common.db import Database
 from qlcb_common.events import subjects
 from qlcb_common.events.consumer import note_stream_sequences
 from qlcb_common.events.envelope import wrap
 from qlcb_reports.statistics.generations import Analyzed
-from qlcb_reports.statistics.models import BEGINNING, OPEN_END, StatCode, StatFact
+from qlcb_reports.statistics.models import BEGINNING, OPEN_END, StatCode, StatFact, StatQuota
 from qlcb_reports.statistics.projection import Projection
 
 PERSON = personnel_pb2.Person(
@@ -220,3 +220,33 @@ async def test_a_replay_samples_its_tables_each_time_the_batches_have_doubled(db
         async with db.unit_of_work() as session:
             await analyzed.prepare(session, [])
     assert sampled == [4, 8, 16]
+
+
+async def test_a_quota_of_a_date_keeps_the_latest_published_event_for_it(db: Database) -> None:
+    """A quota assigned, then corrected for the same date: the correction holds in either order of
+    arrival; a quota from a later date is a row of its own."""
+
+    def quota(change: str, effective: str, value: int) -> Envelope:
+        set_quota = events_pb2.UnitQuotaSet(
+            change=quota_pb2.UnitQuotaChange(
+                unit_id="unit-a", year=2026, quota=value, change=change, effective_date=effective
+            )
+        )
+        return _event(subjects.PERSONNEL_UNIT_QUOTA_SET, set_quota)
+
+    published = (
+        quota("assigned", "2026-01-01", 50),
+        quota("corrected", "2026-01-01", 48),
+        quota("changed", "2026-07-01", 52),
+    )
+    orders = (published, published[::-1], (published[1], published[2], published[0]))
+    for generation, order in enumerate(orders, start=1):
+        await _apply(db, generation, order, batched=False, published=published)
+        await _apply(db, generation + len(orders), order, batched=True, published=published)
+    async with db.unit_of_work() as session:
+        quotas = await session.scalars(select(StatQuota).order_by(StatQuota.generation, StatQuota.effective_date))
+        held: dict[int, list[tuple[date, int]]] = {}
+        for row in quotas:
+            held.setdefault(row.generation, []).append((row.effective_date, row.quota))
+    expected = [(date(2026, 1, 1), 48), (date(2026, 7, 1), 52)]
+    assert held == {generation: expected for generation in range(1, 2 * len(orders) + 1)}

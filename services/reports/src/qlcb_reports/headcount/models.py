@@ -21,6 +21,9 @@ class UnitNode(Base):
     # Personnel's unit kind in lower case ("provincial_department", "sub_unit", …).
     kind: Mapped[str] = mapped_column(String(32), default="")
     dissolved_on: Mapped[date | None] = mapped_column(Date)
+    # The stream sequence of the unit event whose name and place the row holds: an older event
+    # reaching reports after a newer one (a retry's delay, a redelivered batch) changes nothing.
+    sequence: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     @property
     def level(self) -> int:

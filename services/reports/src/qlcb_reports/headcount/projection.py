@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from qlcb.events.v1.envelope_pb2 import Envelope
 from qlcb.personnel.v1 import events_pb2, personnel_pb2
 from qlcb_common.events import subjects
+from qlcb_common.events.consumer import stream_sequence
 from qlcb_common.events.envelope import unpack
 from qlcb_reports.headcount.models import UnitHeadcount, UnitNode
 
@@ -28,15 +29,18 @@ alone, so a record's changes (many per person) cost it nothing. A merge or split
 sources and establishes its new units, each with an event of its own."""
 
 
+UNIT_EVENTS = {
+    subjects.PERSONNEL_UNIT_ESTABLISHED: events_pb2.UnitEstablished,
+    subjects.PERSONNEL_UNIT_RENAMED: events_pb2.UnitRenamed,
+    subjects.PERSONNEL_UNIT_MOVED: events_pb2.UnitMoved,
+    subjects.PERSONNEL_UNIT_DISSOLVED: events_pb2.UnitDissolved,
+}
+"""Each carries the whole unit as the change left it."""
+
+
 async def apply(session: AsyncSession, envelope: Envelope) -> None:
-    if envelope.subject == subjects.PERSONNEL_UNIT_ESTABLISHED:
-        unit = unpack(envelope, events_pb2.UnitEstablished).unit
-        kind = personnel_pb2.UnitKind.Name(unit.kind).removeprefix("UNIT_KIND_").lower()
-        await session.merge(
-            UnitNode(unit_id=unit.id, parent_id=unit.parent_id or None, path=unit.path, name=unit.name, kind=kind)
-        )
-        if await session.get(UnitHeadcount, unit.id) is None:
-            session.add(UnitHeadcount(unit_id=unit.id, headcount=0))
+    if event := UNIT_EVENTS.get(envelope.subject):
+        await _unit(session, unpack(envelope, event).unit, stream_sequence(session, envelope))
     elif envelope.subject == subjects.PERSONNEL_PERSON_CREATED:
         await _count(session, unpack(envelope, events_pb2.PersonCreated).person.unit_id, +1)
     elif envelope.subject in subjects.PERSONNEL_PERSON_LEFT:
@@ -47,18 +51,32 @@ async def apply(session: AsyncSession, envelope: Envelope) -> None:
         moved = unpack(envelope, events_pb2.PersonTransferred)
         await _count(session, moved.to_unit.id, +1)
         await _count(session, moved.from_unit.id, -1)
-    elif envelope.subject == subjects.PERSONNEL_UNIT_RENAMED:
-        unit = unpack(envelope, events_pb2.UnitRenamed).unit
-        await session.execute(update(UnitNode).where(UnitNode.unit_id == unit.id).values(name=unit.name))
-    elif envelope.subject == subjects.PERSONNEL_UNIT_DISSOLVED:
-        unit = unpack(envelope, events_pb2.UnitDissolved).unit
-        dissolved_on = date.fromisoformat(unit.dissolved_on)
-        await session.execute(update(UnitNode).where(UnitNode.unit_id == unit.id).values(dissolved_on=dissolved_on))
-    elif envelope.subject == subjects.PERSONNEL_UNIT_MOVED:
-        unit = unpack(envelope, events_pb2.UnitMoved).unit
-        await session.execute(
-            update(UnitNode).where(UnitNode.unit_id == unit.id).values(parent_id=unit.parent_id, path=unit.path)
-        )
+
+
+async def _unit(session: AsyncSession, unit: personnel_pb2.Unit, sequence: int) -> None:
+    """The unit's name, kind and place as the latest published of its events gives them, whatever
+    order they arrive in (a rename handed over before the unit's establishment creates the row, and
+    the establishment then changes nothing of it); its dissolution, which is final, whenever that
+    arrives."""
+    node = await session.get(UnitNode, unit.id)
+    if node is None:
+        node = UnitNode(unit_id=unit.id, sequence=sequence)
+        _place(node, unit)
+        session.add(node)
+        await session.flush()  # the headcount's row refers to it
+        session.add(UnitHeadcount(unit_id=unit.id, headcount=0))
+    elif sequence > node.sequence:
+        _place(node, unit)
+        node.sequence = sequence
+    if unit.dissolved_on:
+        node.dissolved_on = date.fromisoformat(unit.dissolved_on)
+
+
+def _place(node: UnitNode, unit: personnel_pb2.Unit) -> None:
+    node.name = unit.name
+    node.kind = personnel_pb2.UnitKind.Name(unit.kind).removeprefix("UNIT_KIND_").lower()
+    node.parent_id = unit.parent_id or None
+    node.path = unit.path
 
 
 async def _count(session: AsyncSession, unit_id: str, change: int) -> None:

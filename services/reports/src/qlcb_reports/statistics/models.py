@@ -109,6 +109,8 @@ class StatQuota(Base):
     effective_date: Mapped[date] = mapped_column(Date, primary_key=True)
     year: Mapped[int] = mapped_column(Integer)
     quota: Mapped[int] = mapped_column(Integer)
+    # The stream sequence of the event the row holds: of two for one date, the later published wins.
+    sequence: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 CURRENT = 0

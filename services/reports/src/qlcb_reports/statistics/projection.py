@@ -20,7 +20,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb.events.v1.envelope_pb2 import Envelope
-from qlcb.personnel.v1 import events_pb2, personnel_pb2
+from qlcb.personnel.v1 import events_pb2, personnel_pb2, quota_pb2
 from qlcb_common import names
 from qlcb_common.events import subjects
 from qlcb_common.events.consumer import stream_sequence
@@ -136,16 +136,27 @@ class Projection:
                 kind = json.loads(value.attributes_json or "{}").get("kind") or ""
                 await self._code(session, envelope, value.catalog, value.code, value.stat_group, str(kind))
         elif subject == subjects.PERSONNEL_UNIT_QUOTA_SET:
-            quota = unpack(envelope, events_pb2.UnitQuotaSet).change
-            await session.merge(
+            await self._quota(session, envelope, unpack(envelope, events_pb2.UnitQuotaSet).change)
+
+    async def _quota(self, session: AsyncSession, envelope: Envelope, quota: quota_pb2.UnitQuotaChange) -> None:
+        """A correction replaces the quota of its date; of two events for one date, the one published
+        later holds, whichever reaches reports last."""
+        sequence = stream_sequence(session, envelope)
+        key = (self.generation, quota.unit_id, date.fromisoformat(quota.effective_date))
+        stored = await session.get(StatQuota, key)
+        if stored is None:
+            session.add(
                 StatQuota(
                     generation=self.generation,
                     unit_id=quota.unit_id,
-                    effective_date=date.fromisoformat(quota.effective_date),
+                    effective_date=key[2],
                     year=quota.year,
                     quota=quota.quota,
+                    sequence=sequence,
                 )
             )
+        elif sequence > stored.sequence:
+            stored.year, stored.quota, stored.sequence = quota.year, quota.quota, sequence
 
     def _touched(self, session: AsyncSession, person_id: str) -> None:
         session.info.setdefault(PEOPLE_TOUCHED, {}).setdefault(self.generation, set()).add(person_id)
