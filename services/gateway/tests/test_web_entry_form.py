@@ -23,6 +23,8 @@ from qlcb.personnel.v1 import personnel_pb2, record_pb2
 from qlcb_common.auth import AuthError, Principal
 
 FORM = "/web/persons/p1/salary/new"
+CLOSED_RANK = ("01.004", "Cán sự")
+"""A rank whose code the catalog closed at the end of 2019."""
 VALID = {
     "valid_from": "01/07/2024",
     "values.rank_code": "01.003",
@@ -84,14 +86,19 @@ class Record:
     read_as_of: list[str] = field(default_factory=list)
     corrected: list[record_pb2.CorrectRecordEntryRequest] = field(default_factory=list)
 
+    catalogs_on: list[str] = field(default_factory=list)
+    current: tuple[str, str] = ("2024-07-01", "01.003")
+    """The current salary entry's start and rank."""
+
     async def ListRecordEntries(self, request: Any, **options: Any) -> record_pb2.ListRecordEntriesResponse:
         """One current salary entry, at its third version."""
         assert request.section == "salary"
-        values = {"rank_code": "01.003", "step": 1, "coefficient": "2.34"}
+        valid_from, rank = self.current
+        values = {"rank_code": rank, "step": 1, "coefficient": "2.34"}
         entry = record_pb2.RecordEntry(
             entry_id="e1",
             version=3,
-            valid_from="2024-07-01",
+            valid_from=valid_from,
             values_json=json.dumps(values),
             decision=record_pb2.RecordDecision(number="31/QĐ-HQHN", date="2024-06-20"),
         )
@@ -133,7 +140,11 @@ class Record:
         return record_pb2.GetRecordResponse(person=person, sections=["salary", "placements"])
 
     async def ListCatalogValues(self, request: Any, **options: Any) -> record_pb2.ListCatalogValuesResponse:
+        """Two ranks; on a day before 2020 a third, closed since (personnel lists today's without `as_of`)."""
+        self.catalogs_on.append(request.as_of)
         ranks = [("01.003", "Chuyên viên"), ("01.002", "Chuyên viên chính")]
+        if request.as_of and request.as_of < "2020-01-01":
+            ranks.append(CLOSED_RANK)
         return record_pb2.ListCatalogValuesResponse(
             values=[record_pb2.CatalogValue(catalog=request.catalog, code=c, label=label) for c, label in ranks]
         )
@@ -184,12 +195,14 @@ def test_the_form_offers_the_sections_fields_with_the_catalog_to_pick_from(page:
     step = form.one("input", name="values.step").attrs
     assert (step["type"], step["min"], step["max"]) == ("number", "1", "20")
     assert "required" in form.one("input", name="decision.number").attrs, "a salary needs its decision"
-    controls = [n for n in form.walk() if n.tag in ("input", "select", "textarea") and n.attrs.get("type") != "hidden"]
+    entry = form.one("form", class_="entry")
+    controls = [n for n in entry.walk() if n.tag in ("input", "select", "textarea") and n.attrs.get("type") != "hidden"]
     assert len(controls) == 12, "two dates, five values, five of the decision"
     for control in controls:
         assert form.find_all("label", for_=control.attrs["id"]), f"{control.attrs['name']} has a label"
-    entry = form.one("form", class_="entry")
     assert entry.one("input", name="csrf_token").attrs["value"] == SESSION.csrf_token
+    assert page.record.catalogs_on == [""], "a new entry's lists are today's catalog"
+    assert "danh mục hiện hành" in form.one("form", class_="catalog-day").all_text()
 
 
 def test_what_is_typed_wrong_is_shown_next_to_each_field_and_nothing_is_sent(page: Page) -> None:
@@ -216,7 +229,7 @@ def test_what_is_typed_wrong_is_shown_next_to_each_field_and_nothing_is_sent(pag
 def test_a_code_not_in_the_catalog_is_refused_before_it_is_sent(page: Page) -> None:
     response = _post(page, VALID | {"values.rank_code": "99.999"})
     assert response.status_code == 422
-    assert _error_of(response.text, "values.rank_code") == "Không có trong danh mục"
+    assert _error_of(response.text, "values.rank_code") == "Không có trong danh mục ngày 01/07/2024"
     assert page.record.added == []
 
 
@@ -386,3 +399,54 @@ def test_a_delegation_serving_the_caller_offers_the_forms_personnel_would_accept
         links = [a.attrs["href"] for a in record.find_all("a") if a.all_text().startswith("Thêm mục")]
         assert [link.rsplit("/", 2)[1] for link in links] == offered
         assert client.get(FORM).status_code == (200 if offered else 403)
+
+
+def test_a_correction_of_an_entry_of_a_rank_closed_since_keeps_it_and_the_catalog_of_its_day(page: Page) -> None:
+    """An entry of 2015 with a rank whose code closed in 2019: its correction lists the ranks of
+    2015, the old one selected, and sends it; moved to a day the code no longer holds, the same
+    code is refused next to its field, naming the day, and nothing is sent."""
+    page.record.current = ("2015-03-01", CLOSED_RANK[0])
+    response = page.client.get(CORRECT)
+    assert response.status_code == 200
+    html = parsed(response.text)
+    form = html.one("form", class_="entry")
+    rank = form.one("select", name="values.rank_code")
+    assert [o.attrs["value"] for o in rank.find_all("option") if "selected" in o.attrs] == [CLOSED_RANK[0]]
+    assert page.record.catalogs_on == ["2015-03-01"]
+    assert html.one("form", class_="catalog-day").one("strong").all_text() == "01/03/2015"
+
+    sent = VALID | {
+        "valid_from": "01/03/2015",
+        "values.rank_code": CLOSED_RANK[0],
+        "decision.number": "7/QĐ-HQHN",
+        "csrf_token": SESSION.csrf_token,
+        "version": "3",
+    }
+    assert page.client.post(CORRECT, data=sent).status_code == 303
+    [request] = page.record.corrected
+    assert json.loads(request.input.values_json)["rank_code"] == CLOSED_RANK[0]
+    assert request.input.decision.number == "7/QĐ-HQHN"
+
+    moved = page.client.post(CORRECT, data=sent | {"valid_from": "01/07/2024"})
+    assert moved.status_code == 422
+    assert _error_of(moved.text, "values.rank_code") == "Không có trong danh mục ngày 01/07/2024"
+    assert len(page.record.corrected) == 1, "nothing more was sent"
+
+
+def test_a_new_entry_of_a_past_day_lists_that_days_catalog(page: Page) -> None:
+    """The form asked for a day (the small form above it) lists that day's codes and starts the
+    entry on it; a day that is not one gives today's lists."""
+    response = page.client.get(FORM, params={"catalogs_on": "2012-09-01"})
+    assert response.status_code == 200
+    form = parsed(response.text).one("form", class_="entry")
+    rank = form.one("select", name="values.rank_code")
+    assert CLOSED_RANK[0] in [o.attrs["value"] for o in rank.find_all("option")]
+    assert form.one("input", name="valid_from").attrs["value"] == "2012-09-01"
+    sent = VALID | {"valid_from": "01/09/2012", "values.rank_code": CLOSED_RANK[0], "csrf_token": SESSION.csrf_token}
+    assert page.client.post(FORM, data=sent).status_code == 303
+    assert json.loads(page.record.added[0].input.values_json)["rank_code"] == CLOSED_RANK[0]
+
+    for wrong in ("hôm qua", "31/02/2012", "0001-01-01"):
+        page.record.catalogs_on.clear()
+        assert page.client.get(FORM, params={"catalogs_on": wrong}).status_code == 200
+        assert page.record.catalogs_on == [""], wrong

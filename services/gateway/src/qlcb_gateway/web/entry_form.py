@@ -78,20 +78,29 @@ def _kind(spec: Field, choices: list[tuple[str, str]] | None) -> str:
     return {Kind.LONG_TEXT: "textarea"}.get(spec.kind, spec.kind.value)
 
 
-async def _choices(request: Request, visit: Visit, catalog: str) -> list[tuple[str, str]] | None:
-    """The catalog's codes valid today with their labels, or None when there are too many to list."""
+async def _choices(request: Request, visit: Visit, catalog: str, day: date | None) -> list[tuple[str, str]] | None:
+    """The catalog's codes valid on `day` (None: today) with their labels, or None when there are
+    too many to list."""
     backends = backends_of(request)
     response = await backends.record.ListCatalogValues(
-        record_pb2.ListCatalogValuesRequest(catalog=catalog), **backends.call_options(visit.principal.token)
+        record_pb2.ListCatalogValuesRequest(catalog=catalog, as_of=day.isoformat() if day else ""),
+        **backends.call_options(visit.principal.token),
     )
     if len(response.values) > CHOICES_MAX:
         return None
     return [(value.code, f"{value.label} ({value.code})") for value in response.values]
 
 
-async def blank_form(request: Request, visit: Visit, section: RecordSection) -> list[FormField]:
+async def blank_form(
+    request: Request, visit: Visit, section: RecordSection, day: date | None = None
+) -> list[FormField]:
+    """The section's form, its catalogs listing the codes valid on `day` (None: today): personnel
+    checks a dated entry's codes against the catalog of its start, so an entry of 2010 keeps, and
+    may be given, a code closed since."""
     catalogs = sorted({spec.catalog for spec in section.fields if spec.catalog is not None})
-    listed = dict(zip(catalogs, await asyncio.gather(*(_choices(request, visit, c) for c in catalogs)), strict=True))
+    listed = dict(
+        zip(catalogs, await asyncio.gather(*(_choices(request, visit, c, day) for c in catalogs)), strict=True)
+    )
     fields: list[FormField] = []
     if section.dated:
         fields.append(FormField("valid_from", "Từ ngày (ngày có hiệu lực)", "date", required=True))
@@ -131,9 +140,23 @@ def _day(text: str) -> date | None:
         return None
 
 
-def checked(fields: list[FormField], sent: dict[str, str]) -> dict[str, Any] | None:
+def catalog_day(section: RecordSection, text: str) -> date | None:
+    """The day whose catalogs a dated section's form lists: the entry's start as typed or stored;
+    None (today's) for an undated section, or when no day, or no sensible one, is given."""
+    if not section.dated or not text:
+        return None
+    day = _day(text)
+    return day if day is not None and date(1900, 1, 1) <= day <= date(2999, 12, 31) else None
+
+
+def _start(fields: list[FormField]) -> FormField:
+    return next(f for f in fields if f.name == "valid_from")
+
+
+def checked(fields: list[FormField], sent: dict[str, str], catalogs_on: date | None = None) -> dict[str, Any] | None:
     """Fills `fields` with what was sent and the fault of each; the entry's input as personnel takes
-    it (values typed), or None when a field is at fault."""
+    it (values typed), or None when a field is at fault. The lists hold the codes of `catalogs_on`
+    (None: today's)."""
     entry: dict[str, Any] = {"values": {}, "decision": {}}
     for form_field in fields:
         text = sent.get(form_field.name, "").strip()
@@ -170,7 +193,7 @@ def checked(fields: list[FormField], sent: dict[str, str]) -> dict[str, Any] | N
                 continue
             value = str(number)
         elif form_field.kind == "choice" and text not in {code for code, _ in form_field.choices}:
-            form_field.error = "Không có trong danh mục"
+            form_field.error = "Không có trong danh mục" + (f" ngày {catalogs_on:%d/%m/%Y}" if catalogs_on else "")
             continue
         if form_field.max_length is not None and isinstance(value, str) and len(value) > form_field.max_length:
             form_field.error = f"Dài quá {form_field.max_length} ký tự"
@@ -276,6 +299,7 @@ def _page(
     status_code: int = 200,
     correcting: record_pb2.RecordEntry | None = None,
     version: str = "",
+    catalogs_on: date | None = None,
 ) -> Response:
     return render(
         request,
@@ -288,6 +312,8 @@ def _page(
             "faults": faults,
             "correcting": correcting,
             "version": version,
+            "catalogs_on": catalogs_on,
+            "lists_codes": section.dated and any(f.kind == "choice" for f in fields),
         },
         status_code=status_code,
     )
@@ -313,7 +339,11 @@ async def new_entry(request: Request, person_id: str, section_name: str) -> Resp
     delegations = await delegations_of(request, visit)
     if not may_change(visit, section, unit_path, Action.CREATE, person=person, delegations=delegations):
         return error_page(request, 403)
-    return _page(request, visit, person, section, await blank_form(request, visit, section), [])
+    day = catalog_day(section, request.query_params.get("catalogs_on", ""))
+    fields = await blank_form(request, visit, section, day)
+    if day is not None:
+        _start(fields).value = day.isoformat()
+    return _page(request, visit, person, section, fields, [], catalogs_on=day)
 
 
 @router.get("/persons/{person_id}/{section_name}/{entry_id}/correct", name="web_entry_correct")
@@ -329,9 +359,14 @@ async def correct_entry(request: Request, person_id: str, section_name: str, ent
     entry = await _current(request, visit, person_id, section, entry_id)
     if entry is None:
         return error_page(request, 404)
-    fields = await blank_form(request, visit, section)
+    day = catalog_day(section, request.query_params.get("catalogs_on", "") or entry.valid_from)
+    fields = await blank_form(request, visit, section, day)
     filled(fields, entry)
-    return _page(request, visit, person, section, fields, [], correcting=entry, version=str(entry.version))
+    if day is not None:
+        _start(fields).value = day.isoformat()
+    return _page(
+        request, visit, person, section, fields, [], correcting=entry, version=str(entry.version), catalogs_on=day
+    )
 
 
 @router.post("/persons/{person_id}/{section_name}/new", name="web_entry_add")
@@ -358,15 +393,16 @@ async def _submitted(request: Request, person_id: str, section_name: str, entry_
     if entry_id is not None and version is None:
         return error_page(request, 400, "Biểu mẫu không đúng", "Thiếu phiên bản của mục đang đính chính.")
     person, _unit_path = await _person(request, visit, person_id)
-    fields = await blank_form(request, visit, section)
     correcting = await _current(request, visit, person_id, section, entry_id) if entry_id is not None else None
     if entry_id is not None and correcting is None:
         return error_page(request, 404)
+    day = catalog_day(section, sent.get("valid_from", "").strip() or (correcting.valid_from if correcting else ""))
+    fields = await blank_form(request, visit, section, day)
 
     def again(faults: list[str], status_code: int) -> Response:
-        return _page(request, visit, person, section, fields, faults, status_code, correcting, str(version or ""))
+        return _page(request, visit, person, section, fields, faults, status_code, correcting, str(version or ""), day)
 
-    entry = checked(fields, sent)
+    entry = checked(fields, sent, day)
     if entry is None:
         return again([], 422)
     backends = backends_of(request)
