@@ -41,6 +41,7 @@ import httpx
 from sqlalchemy import Table
 
 from qlcb_common import names
+from qlcb_common.db import PLANNED_FOR_VALUES
 from qlcb_common.record_sections import BY_NAME, Timing
 from qlcb_devstack import demo, records
 from qlcb_devstack.state import repo_root
@@ -727,7 +728,9 @@ async def _loaded_people(connection: asyncpg.Connection, loaded: Loaded) -> int:
 async def measure(gateway_url: str, token: Callable[[], str], dsn: str, sizes: Sizes = Sizes()) -> Result:
     loaded = await load_in_child(dsn, sizes.people, sizes.units)
     entry_table = _Rows(RecordEntry.__table__, _ENTRY_FIELDS)  # type: ignore[arg-type]
-    pool = await asyncpg.create_pool(dsn, min_size=sizes.in_flight, max_size=sizes.in_flight)
+    pool = await asyncpg.create_pool(
+        dsn, min_size=sizes.in_flight, max_size=sizes.in_flight, server_settings=PLANNED_FOR_VALUES
+    )
     try:
         async with pool.acquire() as connection:
             checked = {"people loaded": await _loaded_people(connection, loaded)}

@@ -24,7 +24,7 @@ import httpx
 from bench.record_read import Loaded, Percentiles
 from qlcb_common import names
 from qlcb_common.auth import Principal
-from qlcb_common.db import Database
+from qlcb_common.db import PLANNED_FOR_VALUES, Database
 from qlcb_personnel.search import service
 from qlcb_personnel.search.models import OPEN_END
 
@@ -316,10 +316,7 @@ async def measure(
 ) -> Result:
     """Runs the searches over the people `loaded` put in personnel's database at `dsn`."""
     db = Database(dsn.replace("postgresql://", "postgresql+asyncpg://", 1))
-    connection = await asyncpg.connect(dsn)
-    # Each query planned for its values, as the service's are (a generic plan, which a prepared
-    # statement falls back to after five runs, is many times slower for some).
-    await connection.execute("SET plan_cache_mode = force_custom_plan")
+    connection = await asyncpg.connect(dsn, server_settings=PLANNED_FOR_VALUES)  # as the service's are
     try:
         combinations = await _combinations(connection, random.Random(SEED))
         if empty := [c.name for c in combinations if not c.params]:

@@ -45,7 +45,7 @@ from sqlalchemy import func, select, text
 from bench.record_read import Loaded, load_in_child, record_rows
 from qlcb.personnel.v1 import events_pb2, personnel_pb2, record_pb2
 from qlcb_common.auth import Principal
-from qlcb_common.db import Database
+from qlcb_common.db import PLANNED_FOR_VALUES, Database
 from qlcb_common.events import subjects
 from qlcb_common.events.consumer import DurableConsumer, note_stream_sequences
 from qlcb_common.events.envelope import parse, wrap
@@ -565,7 +565,7 @@ async def measure(reports_dsn: str, personnel_dsn: str, sizes: Sizes = Sizes()) 
         root = stream.unit_ids[stream.units[0].code]
         today = date.today()
         past = date(today.year - 5, today.month, min(today.day, 28))
-        connection = await asyncpg.connect(personnel_dsn)
+        connection = await asyncpg.connect(personnel_dsn, server_settings=PLANNED_FOR_VALUES)
         try:
             over_facts, filled_facts = await _timed_fill(reports, "BM01", root, today, sizes.queries)
             began = time.perf_counter()

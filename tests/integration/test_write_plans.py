@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import event, text
 
 from qlcb_common.auth import UNIT_CLAIM, Principal
-from qlcb_common.db import Database, plan_for_values
+from qlcb_common.db import Database
 from qlcb_personnel.db_models import make_outbox
 from qlcb_personnel.decision_documents import service as decisions
 from qlcb_personnel.persons import status
@@ -183,17 +183,29 @@ def _read_whole(node: dict[str, Any], leading: dict[str, str]) -> str | None:
     return None
 
 
-async def test_a_transaction_planned_for_its_values_keeps_that_to_itself(system: System) -> None:
-    """What the search's and the statistics forms' transactions ask first (`plan_for_values`): their
-    statements planned for the days, units and codes they are given, however often a pooled connection
-    has run them; the connection's next transaction plans as PostgreSQL would."""
+async def test_a_statement_a_pooled_connection_has_run_many_times_is_still_planned_for_its_values(
+    system: System,
+) -> None:
+    """Every connection a service opens to PostgreSQL (ADR 0039): the statements asyncpg prepares
+    and keeps are planned for each run's days, units and codes, never by the plan PostgreSQL would
+    otherwise make once for any values after five runs. Counted by PostgreSQL itself for the
+    connection's prepared statements."""
     assert system.infra.postgres is not None
     db = Database(system.infra.postgres.dsn("personnel"))
     try:
-        async with db.unit_of_work() as session:
-            await plan_for_values(session)
-            assert await session.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
-        async with db.unit_of_work() as session:
-            assert await session.scalar(text("SHOW plan_cache_mode")) == "auto"
+        async with db.engine.connect() as connection:
+            for day in range(1, 11):
+                await connection.execute(
+                    text("SELECT count(*) FROM persons WHERE date_of_birth >= :day"), {"day": date(1960 + day, 1, 1)}
+                )
+            planned = (
+                await connection.execute(
+                    text(
+                        "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+                        "WHERE statement LIKE 'SELECT count(*) FROM persons WHERE date_of_birth >= %'"
+                    )
+                )
+            ).one()
+        assert (planned.generic_plans, planned.custom_plans) == (0, 10)
     finally:
         await db.dispose()

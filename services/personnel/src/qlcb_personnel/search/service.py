@@ -25,7 +25,6 @@ from qlcb_common import authz, names
 from qlcb_common import personnel_rules as rules
 from qlcb_common.auth import Principal
 from qlcb_common.authz import Action, Delegation, Section
-from qlcb_common.db import plan_for_values
 from qlcb_common.errors import FieldViolation, InvalidArgument
 from qlcb_common.record_sections import BY_NAME
 from qlcb_common.text import control_violation
@@ -174,7 +173,6 @@ async def search(
     page = max(request.page, 1)
     size = request.page_size or DEFAULT_PAGE_SIZE
     queries = statements(criteria, scope_conditions(actor, delegations, criteria, Action.READ))
-    await plan_for_values(session)
     total = int(await session.scalar(queries.count) or 0)
     if total == 0:
         await check_codes(session, request)
@@ -222,7 +220,6 @@ async def export(
 
 async def exported(session: AsyncSession, export: Export, *, batch: int = EXPORT_BATCH) -> AsyncIterator[list[Found]]:
     """The rows of `export`, `batch` at a time, read from a server-side cursor: never all in memory."""
-    await plan_for_values(session)
     result = await session.stream(export.listed.execution_options(yield_per=batch))
     async for rows in result.partitions():
         yield [Found(person, unit_id or person.unit_id, status or ACTIVE) for person, unit_id, status in rows]

@@ -22,7 +22,6 @@ from qlcb_common import authz
 from qlcb_common import personnel_rules as rules
 from qlcb_common.auth import Principal
 from qlcb_common.authz import Action, Delegation, Section
-from qlcb_common.db import plan_for_values
 from qlcb_common.errors import FieldViolation, InvalidArgument, NotFound, Unavailable
 from qlcb_common.text import control_violation
 from qlcb_reports.headcount.models import UnitNode, in_subtree
@@ -144,7 +143,6 @@ async def fill(
 ) -> Filled:
     form = form_of(form_code)
     day = day_of(as_of, founded, today)
-    await plan_for_values(session)
     unit = await _unit(session, actor, delegations, unit_id)
     generation = await serving(session)
     if form.kind == "list":
@@ -300,7 +298,6 @@ async def people(
     if violations:
         raise InvalidArgument(violations)
     assert chosen is not None
-    await plan_for_values(session)
     unit = await _unit(session, actor, delegations, unit_id)
     generation = await serving(session)
     if row == TOTAL:
