@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import nats
 import pytest
@@ -16,10 +17,11 @@ from nats.aio.client import Client
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig
 
-from qlcb_backup.stores.jetstream import JetStreamStore, restored_name
+from qlcb_backup.stores.jetstream import API, JetStreamStore, request, restored_name
+from qlcb_backup.stream_switch import switch
 from qlcb_backup.stream_switch.__main__ import main
 from qlcb_backup.stream_switch.switch import switch_streams
-from qlcb_common.errors import AlreadyExists, FailedPrecondition
+from qlcb_common.errors import AlreadyExists, FailedPrecondition, Unavailable
 from qlcb_common.events.streams import ALL_STREAMS, DUPLICATE_WINDOW_SECONDS, IDENTITY, PERSONNEL
 from qlcb_devstack.nats import NatsServer
 from qlcb_devstack.procs import free_port
@@ -77,33 +79,43 @@ async def _stream_names(nc: Client) -> set[str]:
     return {str(info.config.name) for info in await nc.jetstream().streams_info()}
 
 
+async def _set_restored(
+    own_nats: NatsServer, nc: Client, tmp_path: Path
+) -> tuple[list[tuple[str, bytes, str | None]], list[tuple[str, bytes, str | None]]]:
+    """The system's streams with events, a set of them restored as `events_t1`, then more events
+    and acknowledgements; (the personnel stream's messages in the set, and live now)."""
+    js = nc.jetstream()
+    for stream in ALL_STREAMS:
+        await js.add_stream(stream.config())
+    await js.add_consumer(
+        PERSONNEL.name,
+        ConsumerConfig(durable_name=CONSUMER, ack_policy=AckPolicy.EXPLICIT, filter_subjects=["qlcb.personnel.>"]),
+    )
+    await _publish(nc, IN_SET)
+    await _ack(nc, ACKED_IN_SET)
+    in_set = await _messages(nc, PERSONNEL.name)
+
+    async def connect() -> Client:
+        return await _ops(own_nats)
+
+    store = JetStreamStore(connect)
+    part = tmp_path / "events.part"
+    digest = await store.dump(part)
+    # After the set: more events, more of them acknowledged; the switch takes the set back.
+    await _publish(nc, AFTER_SET)
+    await _ack(nc, AFTER_SET)
+    live_before = await _messages(nc, PERSONNEL.name)
+    assert await store.restore(part, "events_t1") == digest
+    return in_set, live_before
+
+
 async def test_restored_streams_become_the_live_ones_with_consumers_at_their_positions_and_the_old_kept(
     own_nats: NatsServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     nc = await _ops(own_nats)
     try:
         js = nc.jetstream()
-        for stream in ALL_STREAMS:
-            await js.add_stream(stream.config())
-        await js.add_consumer(
-            PERSONNEL.name,
-            ConsumerConfig(durable_name=CONSUMER, ack_policy=AckPolicy.EXPLICIT, filter_subjects=["qlcb.personnel.>"]),
-        )
-        await _publish(nc, IN_SET)
-        await _ack(nc, ACKED_IN_SET)
-        in_set = await _messages(nc, PERSONNEL.name)
-
-        async def connect() -> Client:
-            return await _ops(own_nats)
-
-        store = JetStreamStore(connect)
-        part = tmp_path / "events.part"
-        digest = await store.dump(part)
-        # After the set: more events, more of them acknowledged; the switch takes the set back.
-        await _publish(nc, AFTER_SET)
-        await _ack(nc, AFTER_SET)
-        live_before = await _messages(nc, PERSONNEL.name)
-        assert await store.restore(part, "events_t1") == digest
+        in_set, live_before = await _set_restored(own_nats, nc, tmp_path)
 
         # Refused, touching nothing: a service still waiting for events, or still taking them; a
         # restored copy missing.
@@ -146,6 +158,8 @@ async def test_restored_streams_become_the_live_ones_with_consumers_at_their_pos
         # The live stream is the set's, under the original subjects and message ids.
         assert await _messages(nc, PERSONNEL.name) == in_set
         assert await _messages(nc, restored_name("truoc_t1", PERSONNEL.name)) == live_before
+        kept_info = await js.stream_info(restored_name("truoc_t1", PERSONNEL.name))
+        assert not kept_info.config.sources, "the kept copy no longer follows the live stream"
         info = await js.stream_info(PERSONNEL.name)
         assert info.config.subjects == list(PERSONNEL.subjects)
         assert info.config.duplicate_window == DUPLICATE_WINDOW_SECONDS
@@ -164,6 +178,67 @@ async def test_restored_streams_become_the_live_ones_with_consumers_at_their_pos
         # The kept name is taken now: a second switch into it is refused.
         with pytest.raises(AlreadyExists, match=f"keep_as: luồng TRUOC_T1_{PERSONNEL.name} đã tồn tại"):
             await switch_streams(nc, restored="events_t1", keep_as="truoc_t1", quiet_seconds=0)
+    finally:
+        await nc.close()
+
+
+async def test_a_switch_failing_after_a_live_stream_was_deleted_makes_it_again_and_may_be_tried_again(
+    own_nats: NatsServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fault once the live stream is deleted and made again from the restored copy (here: making
+    its consumers again): the live stream is made again from its kept copy, every message under its
+    own subject, taking new events after them, and the kept copy is removed. A fault while the live
+    stream is being copied aside leaves no part of a copy. Either way the same switch then works."""
+    nc = await _ops(own_nats)
+    try:
+        js = nc.jetstream()
+        in_set, live_before = await _set_restored(own_nats, nc, tmp_path)
+        kept = restored_name("truoc_t1", PERSONNEL.name)
+
+        async def consumers_fail(*_: object) -> None:
+            raise FailedPrecondition("hỏng khi tạo lại người tiêu thụ")
+
+        with monkeypatch.context() as faults:
+            faults.setattr(switch, "_consumers_again", consumers_fail)
+            with pytest.raises(FailedPrecondition, match="hỏng khi tạo lại người tiêu thụ"):
+                await switch_streams(
+                    nc, restored="events_t1", keep_as="truoc_t1", streams=[PERSONNEL.name], quiet_seconds=0
+                )
+        assert await _messages(nc, PERSONNEL.name) == live_before
+        info = await js.stream_info(PERSONNEL.name)
+        assert info.config.subjects == list(PERSONNEL.subjects)
+        assert info.config.duplicate_window == DUPLICATE_WINDOW_SECONDS
+        assert not info.config.sources
+        assert kept not in await _stream_names(nc)
+
+        fill = switch._fill
+
+        async def copy_aside_fails(
+            nc: Client, config: dict[str, Any], name: str, messages: int, timeout: float
+        ) -> None:
+            if name != kept:
+                await fill(nc, config, name, messages, timeout)
+                return
+            await request(nc, f"{API}.STREAM.CREATE.{name}", config)
+            raise Unavailable(f"Luồng {name}: hết giờ khi chép")
+
+        with monkeypatch.context() as faults:
+            faults.setattr(switch, "_fill", copy_aside_fails)
+            with pytest.raises(Unavailable, match="hết giờ khi chép"):
+                await switch_streams(
+                    nc, restored="events_t1", keep_as="truoc_t1", streams=[PERSONNEL.name], quiet_seconds=0
+                )
+        assert kept not in await _stream_names(nc)
+        assert await _messages(nc, PERSONNEL.name) == live_before
+        ack = await js.publish("qlcb.personnel.person.created.new", b"sau khi hoan", headers={"Nats-Msg-Id": "new"})
+        assert (ack.stream, ack.seq) == (PERSONNEL.name, IN_SET + AFTER_SET + 1)
+
+        [switched] = await switch_streams(
+            nc, restored="events_t1", keep_as="truoc_t1", streams=[PERSONNEL.name], quiet_seconds=0
+        )
+        assert (switched.kept_as, switched.kept_messages, switched.messages) == (kept, IN_SET + AFTER_SET + 1, IN_SET)
+        assert await _messages(nc, PERSONNEL.name) == in_set
+        assert not (await js.stream_info(kept)).config.sources, "the kept copy stands alone"
     finally:
         await nc.close()
 

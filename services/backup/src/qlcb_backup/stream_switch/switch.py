@@ -7,8 +7,9 @@ their positions in the set.
 Nothing is touched until every check has passed: some restored copy exists, each numbered from 1
 without gaps (as a restore writes it), no kept name is taken, and the live streams are quiet (no
 consumer with a pull waiting or moving, no message added) for a while. Each stream made is marked in
-its metadata, which the restore's switch reads (`JetStreamStore.switched_offline`). A failure after a live stream was
-deleted makes it again from its kept copy."""
+its metadata, which the restore's switch reads (`JetStreamStore.switched_offline`). A failure while a live stream is
+copied aside removes the part of the copy; a failure after it was deleted makes it again from its kept
+copy, then removes the copy. Either way the live stream is as it was and the same switch may be tried again."""
 
 from __future__ import annotations
 
@@ -157,7 +158,14 @@ async def _switch_one(nc: Client, p: _Planned, restored: str, keep_as: str, time
     if p.live is not None:
         kept = restored_name(keep_as, p.stream)
         kept_messages = int(p.live["state"]["messages"])
-        await _fill(nc, _sourced(live_config, kept, p.stream, subjects=[]), kept, kept_messages, timeout)
+        try:
+            await _fill(nc, _sourced(live_config, kept, p.stream, subjects=[]), kept, kept_messages, timeout)
+            # Standing alone: still sourcing, it would copy the next live stream's events past its own
+            # last, and could not be the source the live stream is made again from (a cycle).
+            await _settle(nc, live_config, kept)
+        except BaseException:
+            await _drop(nc, kept)  # the live stream is untouched: a part of a copy would only block a retry
+            raise
         await request(nc, f"{API}.STREAM.DELETE.{p.stream}")
         log.warning("live stream deleted, kept by its copy", stream=p.stream, kept_as=kept, messages=kept_messages)
     messages = int(p.restored_info["state"]["messages"])
@@ -246,9 +254,15 @@ async def _back_from_kept(
     """After a failure past the deletion: the live stream made again from its kept copy (its
     consumers are declared again by the services, from the start; their inboxes drop what they had)."""
     log.error("switch failed; the live stream is made again from its kept copy", stream=name, kept_as=kept)
-    if await stream_info(nc, name) is not None:
-        await request(nc, f"{API}.STREAM.DELETE.{name}")
+    await _drop(nc, name)
     await _fill(
         nc, _sourced(live_config, name, kept, subjects=list(live_config.get("subjects") or [])), name, messages, timeout
     )
     await _settle(nc, live_config, name)
+    await _drop(nc, kept)  # the live stream holds every message again; the same switch may be tried again
+    log.warning("live stream made again from its kept copy", stream=name, messages=messages)
+
+
+async def _drop(nc: Client, name: str) -> None:
+    if await stream_info(nc, name) is not None:
+        await request(nc, f"{API}.STREAM.DELETE.{name}")
