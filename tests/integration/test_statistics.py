@@ -16,8 +16,11 @@ Each test makes its own units and people under Cục Hải quan Hà Nội (other
 
 from __future__ import annotations
 
+import asyncio
 import csv
+import getpass
 import io
+import re
 import unicodedata
 import uuid
 from collections import Counter
@@ -30,11 +33,13 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from qlcb_reports.statistics import __main__ as statistics_command
 from tests.support import System, api_client, caught_up, eventually, person_body, unique_code
 
 ADMIN = "quantri"
 DECISION = {"number": "7/QĐ-TCHQ", "date": "2001-01-01", "body": "Tổng cục Hải quan"}
 TODAY = date.today().isoformat()
+AGES_ON = "2026-12-01"
 
 pytestmark = pytest.mark.integration
 
@@ -220,7 +225,9 @@ async def test_bm01_cells_equal_what_search_finds_and_add_up(system: System) -> 
         for day in (TODAY, "2024-07-01"):
             await _consistent(api, top, day)
 
-        cells = _cells(await _bm01(api, top))
+        # A fixed day, so that the ages and the year's retirement schedule below stay those of 2026
+        # whenever the suite runs (today's figures are checked against the search above).
+        cells = _cells(await _bm01(api, top, AGES_ON))
         expected = {
             ("total", "headcount"): 7,
             (first, "headcount"): 3,
@@ -791,3 +798,34 @@ async def test_a_rebuild_replays_the_stream_beside_the_serving_model_and_survive
         assert not moved, f"the replay, killed half-way, counts every event once: (before, after) {moved}"
         assert after == before
         assert await _applied(system, f"reports-statistics-{serving}") == 0, "the old model's inbox is gone"
+
+
+async def test_the_rebuild_command_asks_for_a_model_refuses_a_second_and_waits_for_one_to_serve(
+    system: System, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`python -m qlcb_reports.statistics`, as an operator runs it in the reports pod: with reports
+    stopped, the rebuild asked stays building and a second is refused naming it; once reports runs
+    again it serves. Then a rebuild waited for ends serving."""
+    assert system.infra.postgres is not None
+    monkeypatch.setenv("QLCB_REPORTS_DATABASE_URL", system.infra.postgres.dsn("reports"))
+    system.services.stop("reports")
+    try:
+        assert await asyncio.to_thread(statistics_command.main, ["rebuild"]) == 0
+        asked = re.search(r"thế hệ (\d+); dịch vụ báo cáo đang dựng", capsys.readouterr().out)
+        assert asked is not None
+        number = int(asked.group(1))
+        assert await asyncio.to_thread(statistics_command.main, ["rebuild"]) == 1
+        assert f"Không dựng lại: Đang dựng lại số liệu thống kê (thế hệ {number}), chưa xong" in capsys.readouterr().err
+        assert await asyncio.to_thread(statistics_command.main, ["generations"]) == 0
+        listed = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+        assert [(n, state, by) for n, state, _, by in listed if n == str(number)] == [
+            (str(number), "building", f"lệnh:{getpass.getuser()}")
+        ]
+    finally:
+        system.services.start("reports")
+        await system.services.wait_ready("reports")
+    await eventually(lambda: _state(system, number), lambda state: state == "serving", timeout=180, what="the rebuild")
+
+    assert await asyncio.to_thread(statistics_command.main, ["rebuild", "--wait", "180"]) == 0
+    assert f"thế hệ {number + 1}; đã dựng xong và đang phục vụ." in capsys.readouterr().out
+    assert await _state(system, number) in ("retired", "removed")
