@@ -98,7 +98,7 @@ async def test_events_delivered_again_alone_or_in_later_batches_count_nothing_tw
                 applying = consumer(db, 1)
                 again = [_Delivered(subject, data, n) for n, (subject, data) in enumerate(stream, 1) if n % 3 == 0]
                 half = len(again) // 2
-                await applying.handle_batch([*again[:half], again[0]])  # type: ignore[arg-type]
+                await applying.handle_batch([*again[:half], again[0]])  # type: ignore[list-item]
                 for message in again[half:]:
                     await applying.handle(message)  # type: ignore[arg-type]
                 assert all(m.acked for m in again), "an event delivered again is acknowledged"
