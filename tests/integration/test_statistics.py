@@ -701,6 +701,10 @@ async def test_the_yearly_movements_count_what_happened_in_each_unit_this_year(s
         assert (await api.post(f"/v1/transfers/{sent.json()['id']}/accept")).status_code == 200
         retired = {"status": "retired", "effective_date": f"{year}-06-30", "decision": "6/QĐ-TCHQ"}
         assert (await api.post(f"/v1/persons/{retiree}/status", json=retired)).status_code == 200
+        for name, status, day in (("Ông Văn Thôi", "resigned", "08-01"), ("Hồ Văn Mất", "deceased", "09-15")):
+            leaving = await _person(api, there, name, born="1980-01-01", sex="male", entries=[])
+            change = {"status": status, "effective_date": f"{year}-{day}", "decision": "7/QĐ-TCHQ"}
+            assert (await api.post(f"/v1/persons/{leaving}/status", json=change)).status_code == 200
 
         async def movements() -> dict[tuple[str, str], int | None]:
             response = await api.get("/v1/statistics/BIENDONG", params={"unit": top, "as_of": f"{year}-12-01"})
@@ -713,11 +717,32 @@ async def test_the_yearly_movements_count_what_happened_in_each_unit_this_year(s
             (here, "transferred_out"): 1,
             (there, "transferred_in"): 1,
             (there, "retired"): 1,
+            (there, "resigned"): 1,
+            (there, "died"): 1,
             (here, "disciplined"): 1,
             (here, "rewarded"): 1,
         }
         expected |= {("total", column): n for (_, column), n in expected.items()}
         await eventually(movements, lambda found: found == expected, timeout=60, what="the year's movements")
+        # Each cell lists whom it counts, with the unit they were in then (in service today or not).
+        counted = {
+            "recruited": ("Kim Văn Mới", here),
+            "appointed": ("Tạ Văn Trưởng", here),
+            "transferred_out": ("Tạ Văn Trưởng", here),
+            "transferred_in": ("Tạ Văn Trưởng", there),
+            "retired": ("Mẫn Văn Hưu", there),
+            "resigned": ("Ông Văn Thôi", there),
+            "died": ("Hồ Văn Mất", there),
+            "disciplined": ("Lò Thị Khen", here),
+            "rewarded": ("Lò Thị Khen", here),
+        }
+        for row, column in expected:
+            params = {"unit": top, "row": row, "column": column, "as_of": f"{year}-12-01"}
+            listed = await api.get("/v1/statistics/BIENDONG/people", params=params)
+            assert listed.status_code == 200, listed.text
+            body = listed.json()
+            found = [(p["full_name"], p["unit_id"]) for p in body["items"]]
+            assert (found, body["total"]) == ([counted[column]], 1), (row, column)
         # Before the transfer, the year had not yet moved anyone.
         spring = (await api.get("/v1/statistics/BIENDONG", params={"unit": top, "as_of": f"{year}-04-15"})).json()
         assert {k: v for k, v in _cells(spring).items() if v and k[0] == "total"} == {

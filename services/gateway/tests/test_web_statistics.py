@@ -47,6 +47,7 @@ class Reports:
             forms=[
                 reports_pb2.StatisticsFormSummary(form="BM01", title="Số lượng, chất lượng công chức", kind="counts"),
                 reports_pb2.StatisticsFormSummary(form="BM03", title="Danh sách và tiền lương", kind="list"),
+                reports_pb2.StatisticsFormSummary(form="BIENDONG", title="Biến động trong năm", kind="events"),
             ]
         )
 
@@ -54,6 +55,18 @@ class Reports:
         self.asked.append(request)
         if self.refusal is not None:
             raise self.refusal
+        if request.form == "BIENDONG":
+            return reports_pb2.GetStatisticsFormResponse(
+                form=request.form,
+                title="Tổng hợp biến động công chức trong năm",
+                unit_id=request.unit_id,
+                unit_name="Cục Hải quan Hà Nội",
+                as_of=request.as_of or "2026-12-04",
+                kind="events",
+                columns=[reports_pb2.StatisticsColumn(key="retired", label="Nghỉ hưu", header="Giảm", count="events")],
+                rows=[reports_pb2.StatisticsRow(key="total", label="Tổng số", unit_id="u1", cells=_cells(3))],
+                generation=1,
+            )
         return reports_pb2.GetStatisticsFormResponse(
             form=request.form,
             title="Số lượng, chất lượng công chức",
@@ -223,3 +236,15 @@ def test_a_tier_without_the_reports_is_refused_the_page_and_not_offered_it(page:
         ).reads_statistics
         is False
     )
+
+
+def test_a_count_of_the_years_movements_links_to_each_movement_with_the_unit_then(page: Page) -> None:
+    html = parsed(page.client.get("/web/statistics", params={"form": "BIENDONG", "unit_id": "u1"}).text)
+    (link,) = html.one("tr", id="row-total").find_all("a")
+    assert urlsplit(link.attrs["href"]).path == "/web/statistics/BIENDONG/people"
+    listed = parsed(page.client.get(link.attrs["href"]).text)
+    counted = listed.one(id="counted")
+    assert "ô này đếm  lượt từ ngày 01/01 của năm" in counted.all_text()
+    assert [strong.all_text() for strong in counted.find_all("strong")] == ["3", "12"]
+    headers = [th.all_text() for th in listed.one("table", id="people").one("thead").find_all("th")]
+    assert headers[-1] == "Đơn vị khi biến động"

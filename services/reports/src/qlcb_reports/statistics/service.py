@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, and_, func, not_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -289,7 +289,7 @@ async def people(
     day = day_of(as_of, founded, today)
     violations = []
     chosen = form.column(column)
-    if chosen is None or chosen.count != "people":
+    if chosen is None or chosen.count not in ("people", "events"):
         violations.append(FieldViolation("column", f"Biểu mẫu {form.code} không có cột đếm người {column!r}"))
     if page < 0:
         violations.append(FieldViolation("page", "Trang phải từ 1 trở lên"))
@@ -316,13 +316,23 @@ async def people(
     scope = authz.sql_scope(
         actor, Section.IDENTITY, Action.READ, then.path, person_id_column=StatPerson.person_id, delegations=delegations
     )
-    where = [*in_service(generation, day, units.scalar_subquery()), condition(chosen, generation, day), scope]
-    base = (
-        select(StatPerson, UNIT_THEN.value)
-        .join(UNIT_THEN, UNIT_THEN.person_id == StatPerson.person_id)
-        .join(then, then.unit_id == UNIT_THEN.value)
-        .where(*where)
-    )
+    if chosen.count == "events":
+        # Each event the cell counts, with the person's unit then, whether in service on the day or not.
+        counted = event_rows(generation, day, units, chosen).subquery("counted")
+        base = (
+            select(StatPerson, counted.c.unit_id)
+            .join(counted, counted.c.person_id == StatPerson.person_id)
+            .join(then, then.unit_id == counted.c.unit_id)
+            .where(StatPerson.generation == generation, scope)
+        )
+    else:
+        where = [*in_service(generation, day, units.scalar_subquery()), condition(chosen, generation, day), scope]
+        base = (
+            select(StatPerson, UNIT_THEN.value)
+            .join(UNIT_THEN, UNIT_THEN.person_id == StatPerson.person_id)
+            .join(then, then.unit_id == UNIT_THEN.value)
+            .where(*where)
+        )
     total = int(await session.scalar(select(func.count()).select_from(base.subquery())) or 0)
     size = page_size or 100
     offset = (max(page, 1) - 1) * size
@@ -434,56 +444,59 @@ EVENT_FACTS = {"recruited": RECRUITED, "appointed": POST, "discipline": DISCIPLI
 async def _events(
     session: AsyncSession, generation: int, day: date, units: Sequence[str], columns: Sequence[Column]
 ) -> dict[str, list[int]]:
-    """Per unit, what each column counts from the first day of the day's year to the day: a dated
-    fact counts in the unit the person was in on its date, a move in the unit moved into or out of."""
-    first = date(day.year, 1, 1)
+    """Per unit, what each column counts from the first day of the day's year to the day."""
     found: dict[str, list[int]] = defaultdict(lambda: [0] * len(columns))
     for i, column in enumerate(columns):
-        event = aliased(StatFact, name="event")
-        if column.event in ("transferred_in", "transferred_out"):
-            moved_in = column.event == "transferred_in"
-            on = event.valid_from if moved_in else event.valid_to
-            query = (
-                select(event.value, func.count())
-                .where(
-                    event.generation == generation,
-                    event.fact == UNIT,
-                    on >= first,
-                    on <= day,
-                    # A stay that a later decision replaced before it began never happened.
-                    event.valid_to >= event.valid_from,
-                    event.valid_from > BEGINNING if moved_in else event.valid_to < OPEN_END,
-                    event.value.in_(units),
-                )
-                .group_by(event.value)
-            )
-        else:
-            fact, _, value = column.event.partition(":")
-            where = [event.fact == (STATUS if fact == "status" else EVENT_FACTS[fact])]
-            if value:
-                where.append(event.value == value)
-            query = (
-                select(UNIT_THEN.value, func.count())
-                .select_from(event)
-                .join(
-                    UNIT_THEN,
-                    and_(
-                        UNIT_THEN.generation == generation,
-                        UNIT_THEN.person_id == event.person_id,
-                        UNIT_THEN.fact == UNIT,
-                        UNIT_THEN.valid_from <= event.valid_from,
-                        UNIT_THEN.valid_to >= event.valid_from,
-                    ),
-                )
-                .where(
-                    event.generation == generation,
-                    event.valid_from >= first,
-                    event.valid_from <= day,
-                    UNIT_THEN.value.in_(units),
-                    *where,
-                )
-                .group_by(UNIT_THEN.value)
-            )
+        counted = event_rows(generation, day, units, column).subquery("counted")
+        query = select(counted.c.unit_id, func.count()).group_by(counted.c.unit_id)
         for unit_id, n in await session.execute(query):
             found[unit_id][i] = int(n)
     return found
+
+
+def event_rows(generation: int, day: date, units: Sequence[str] | Select[str], column: Column) -> Select[str, str]:
+    """(unit_id, person_id), one row for each event an events column counts in one of `units` from
+    the first day of the day's year to the day: a dated fact in the unit the person was in on its
+    date, a move in the unit moved into or out of. What the cell counts, and whom its drill-down
+    lists (someone moved twice is counted, and listed, twice)."""
+    first = date(day.year, 1, 1)
+    event = aliased(StatFact, name="event")
+    if column.event in ("transferred_in", "transferred_out"):
+        moved_in = column.event == "transferred_in"
+        on = event.valid_from if moved_in else event.valid_to
+        return select(event.value.label("unit_id"), event.person_id.label("person_id")).where(
+            event.generation == generation,
+            event.fact == UNIT,
+            on >= first,
+            on <= day,
+            # A stay that a later decision replaced before it began never happened.
+            event.valid_to >= event.valid_from,
+            event.valid_from > BEGINNING if moved_in else event.valid_to < OPEN_END,
+            event.value.in_(units),
+        )
+    fact, _, value = column.event.partition(":")
+    where = [event.fact == (STATUS if fact == "status" else EVENT_FACTS[fact])]
+    if value:
+        where.append(event.value == value)
+    unit_then = aliased(StatFact, name="unit_of_event")
+    return (
+        select(unit_then.value.label("unit_id"), event.person_id.label("person_id"))
+        .select_from(event)
+        .join(
+            unit_then,
+            and_(
+                unit_then.generation == generation,
+                unit_then.person_id == event.person_id,
+                unit_then.fact == UNIT,
+                unit_then.valid_from <= event.valid_from,
+                unit_then.valid_to >= event.valid_from,
+            ),
+        )
+        .where(
+            event.generation == generation,
+            event.valid_from >= first,
+            event.valid_from <= day,
+            unit_then.value.in_(units),
+            *where,
+        )
+    )
