@@ -308,3 +308,91 @@ def _verify_command(system: System) -> subprocess.CompletedProcess[str]:
         env=os.environ | {"PYTHONUTF8": "1"},
         check=False,
     )
+
+
+async def test_every_kind_of_write_is_recorded_with_what_it_changed(system: System) -> None:
+    """Beyond a person and an entry: a status change and its undoing, a transfer, a decision and its
+    cancellation, a unit created and renamed, and a quota given each leave their entries, with the
+    account and what changed."""
+    async with api_client(system.gateway_url, system.token("quantri")) as api:
+        hanoi = system.unit_ids["HQHN"]
+        made = await api.post(
+            "/v1/units",
+            json={"code": unique_code("KT"), "name": "Đội Kiểm tra", "kind": "sub_unit", "parent_id": hanoi}
+            | {"effective_date": "2025-07-01", "decision": "1/QĐ-HQHN"},
+        )
+        assert made.status_code == 201, made.text
+        team = made.json()["id"]
+        renamed = await api.post(
+            f"/v1/units/{team}/rename",
+            json={"name": "Đội Kiểm tra sau thông quan", "effective_date": "2025-08-01", "decision": "2/QĐ-HQHN"},
+        )
+        assert renamed.status_code == 200, renamed.text
+        # A year no other test gives: each unit's quota comes out of its parent's.
+        for unit_id in (system.root_unit_id, hanoi, team):
+            quota = {"quota": 6, "effective_date": "2033-01-01", "decision": "3/QĐ-HQHN"}
+            given = await api.put(f"/v1/units/{unit_id}/quotas/2033", json=quota)
+            assert given.status_code == 200, given.text
+    async with api_client(system.gateway_url, system.token("qthanoi")) as api:
+        person = await _person(api, team, "Lại Văn Ghi")
+        retire = {"status": "retired", "effective_date": "2025-09-30", "decision": "4/QĐ-HQHN"}
+        assert (await api.post(f"/v1/persons/{person}/status", json=retire)).status_code == 200
+        back = {"status": "active", "effective_date": "2025-10-01", "decision": "5/QĐ-HQHN"}
+        assert (await api.post(f"/v1/persons/{person}/status", json=back)).status_code == 200
+        sent = await api.post(
+            "/v1/transfers",
+            json={"person_id": person, "to_unit_id": system.unit_ids["HQHN-NB"], "effective_date": "2025-11-01"}
+            | {"decision": "6/QĐ-HQHN"},
+        )
+        assert sent.status_code == 201, sent.text
+        assert (await api.post(f"/v1/transfers/{sent.json()['id']}/accept")).status_code == 200
+        decision = {
+            "kind": "reward",
+            "number": f"{unique_code('K')[-6:]}/QĐ-HQHN",
+            "decision_date": "2025-12-01",
+            "effective_date": "2025-12-01",
+            "summary": "Khen thưởng",
+            "items": [{"person_id": person, "values": {"form": "LDTT"}}],
+            "body": "Cục Hải quan TP Hà Nội",
+            "signer": "Nguyễn Văn Ký",
+            "signer_post": "Cục trưởng",
+        }
+        created = await api.post("/v1/decisions", json=decision)
+        assert created.status_code == 201, created.text
+        cancel = {"reason": "Nhầm người", "cancel_number": f"{unique_code('H')[-6:]}/QĐ-HQHN"}
+        cancelled = await api.post(
+            f"/v1/decisions/{created.json()['id']}/cancel", json=cancel, headers={"If-Match": '"1"'}
+        )
+        assert cancelled.status_code == 200, cancelled.text
+        about_person = await _sealed(api, person_id=person)
+        about_team = await _sealed(api, unit_id=team, include_subtree=False)
+
+    def changed(entries: list[dict[str, Any]], field: str) -> set[tuple[str, str, str, Any]]:
+        """(account, action, target, [before, after] of `field`) of the entries that changed it."""
+        return {
+            (e["account"], e["action"], e["target"], tuple(e["details"]["changes"][field]))
+            for e in entries
+            if field in e["details"].get("changes", {})
+        }
+
+    assert changed(about_team, "name") >= {
+        ("quantri", "create", "units", (None, "Đội Kiểm tra")),
+        ("quantri", "update", "units", ("Đội Kiểm tra", "Đội Kiểm tra sau thông quan")),
+    }
+    assert changed(about_team, "change") >= {
+        ("quantri", "create", "unit_changes", (None, "established")),
+        ("quantri", "create", "unit_changes", (None, "renamed")),
+        ("quantri", "create", "unit_quotas", (None, "assigned")),
+    }
+    assert ("quantri", "create", "unit_quotas", (None, 6)) in changed(about_team, "quota")
+    assert changed(about_person, "status") >= {
+        ("qthanoi", "create", "person_statuses", (None, "PERSON_STATUS_RETIRED")),
+        ("qthanoi", "create", "person_statuses", (None, "PERSON_STATUS_ACTIVE")),
+        ("qthanoi", "update", "transfers", ("TRANSFER_STATUS_SENT", "TRANSFER_STATUS_ACCEPTED")),
+    }
+    assert ("qthanoi", "update", "persons", (team, system.unit_ids["HQHN-NB"])) in changed(about_person, "unit_id")
+    assert ("qthanoi", "create", "decision_items", (None, "LDTT")) in changed(about_person, "values.form")
+    assert changed(about_person, "retracted") == {
+        ("qthanoi", "create", "record_entries", (None, False)),
+        ("qthanoi", "update", "record_entries", (False, True)),
+    }, "the decision wrote the reward, its cancellation retracted it"
