@@ -288,6 +288,24 @@ async def test_the_chain_is_verified_and_names_the_first_entry_tampered_with(sys
         finally:
             await conn.close()
         repaired = await admin.post("/v1/audit/verify")
+        # An entry removed from the middle of the chain, put back after.
+        conn = await asyncpg.connect(system.postgres_dsn("personnel"))
+        try:
+            async with conn.transaction():
+                await conn.execute(
+                    "CREATE TEMP TABLE removed AS SELECT * FROM audit_entries WHERE id = $1", target["id"]
+                )
+                await conn.execute("DELETE FROM audit_entries WHERE id = $1", target["id"])
+            try:
+                gap = await admin.post("/v1/audit/verify")
+            finally:
+                await conn.execute("INSERT INTO audit_entries SELECT * FROM removed")
+        finally:
+            await conn.close()
+        whole_again = await admin.post("/v1/audit/verify")
+    assert gap.status_code == 200, gap.text
+    assert (gap.json()["intact"], gap.json()["first_broken_seq"]) == (False, target["seq"]), gap.text
+    assert whole_again.json()["intact"] is True
     assert refused.status_code == 403
     assert broken.status_code == 200, broken.text
     assert broken.json()["intact"] is False
