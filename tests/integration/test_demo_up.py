@@ -26,7 +26,7 @@ from tests.support import eventually
 
 PEOPLE = 60
 """The demo's size here (`QLCB_UP_DEMO_PEOPLE`): every unit below the root gets someone and every
-section of the record is seeded the same way as for the 2,000 of a developer's `make up`, in a
+person's record is seeded the same way as for the 2,000 of a developer's `make up`, in a
 thirtieth of the time (300 took 27 s of seeding and longer for the statistics to follow)."""
 
 

@@ -42,3 +42,22 @@ def test_every_dated_entry_is_after_birth_and_one_evaluation_a_year() -> None:
         years = Counter(e.body["values"]["year"] for e in entries if e.section == "evaluations")
         assert all(count == 1 for count in years.values())
         assert all(year >= 2020 for year in years), "the levels of ND 90/2020"
+
+
+def test_a_staff_holds_the_sections_a_resume_asks_in_realistic_shares() -> None:
+    """Everyone a residence, an identity card and a health check; some men their military service;
+    some a regional allowance; many a foreign language, IT or state management course (what BM01
+    counts)."""
+    people = demo.personnel(400)
+    holding: Counter[str] = Counter()
+    for person in people:
+        holding.update({e.section for e in records.sections(person)})
+    assert holding["residences"] == holding["id_documents"] == holding["health"] == len(people)
+    assert 5 <= holding["military_service"] <= 40
+    assert 30 <= holding["allowances"] <= 100
+    courses: Counter[str] = Counter()
+    for person in people:
+        courses.update(e.body["values"]["kind"] for e in records.sections(person) if e.section == "trainings")
+    assert courses["NN"] > len(people) / 3
+    assert courses["TH"] > len(people) / 3
+    assert courses["QLNN"] > len(people) / 4

@@ -1,7 +1,9 @@
 """Realistic record sections for a generated civil servant: recruitment, placements, a salary
 history stepping up by the ND 204 grid (and a promotion to principal rank after nine years),
 training, yearly evaluations since 2020, rewards and family, Party membership with its political
-theory course, a leadership post for some, all consistent with the catalogs personnel seeds.
+theory course, a leadership post for some, residence, identity card, health, military service for
+some men, a regional allowance for some, foreign language, IT and state management courses, all
+consistent with the catalogs personnel seeds.
 Deterministic per person, so the demo and the benchmarks see the same data.
 
 `career` adds what is not a record section and only the benchmarks load: the units a person worked
@@ -182,7 +184,7 @@ def sections(person: DemoPerson) -> list[Entry]:
                 },
             )
         )
-    return entries + _party_and_posts(person, recruited)
+    return entries + _party_and_posts(person, recruited) + _particulars_and_skills(person, recruited, home)
 
 
 _POSTS = (
@@ -243,6 +245,100 @@ def _party_and_posts(person: DemoPerson, recruited: date) -> list[Entry]:
                 },
             )
         )
+    return entries
+
+
+_STREETS = ("Trần Hưng Đạo", "Lê Lợi", "Nguyễn Trãi", "Hai Bà Trưng", "Lý Thường Kiệt", "Quang Trung")
+
+
+def _particulars_and_skills(person: DemoPerson, recruited: date, home: str) -> list[Entry]:
+    """Residence, identity card, a health check, military service for some men, a regional
+    allowance for some, foreign language, IT and state management courses: drawn from a generator of
+    their own, so the entries before them stay what they were."""
+    rng = random.Random(f"{person.personal_id}/particulars")
+    address = f"Số {rng.randint(1, 199)} {rng.choice(_STREETS)}"
+    entries = [
+        Entry(
+            "residences",
+            {
+                "values": {
+                    "permanent_residence": f"{address}, {home}",
+                    "current_residence": f"{address}, {home}" if rng.random() < 0.6 else f"{address}, Hà Nội",
+                    "phone": f"09{rng.randint(10_000_000, 99_999_999)}",
+                },
+                "valid_from": recruited.isoformat(),
+            },
+        ),
+        # The chip identity card (căn cước công dân) of 2021, its number the personal id.
+        Entry(
+            "id_documents",
+            {
+                "values": {
+                    "kind": "CCCD",
+                    "number": person.personal_id,
+                    "issued_by": "Cục Cảnh sát quản lý hành chính về trật tự xã hội",
+                },
+                "valid_from": date(2021, rng.randint(1, 12), 1).isoformat(),
+            },
+        ),
+        Entry(
+            "health",
+            {
+                "values": {
+                    "status": rng.choices(("Tốt", "Khá", "Trung bình"), weights=(70, 25, 5))[0],
+                    "height_cm": rng.randint(155, 180) if person.sex == "male" else rng.randint(148, 168),
+                    "weight_kg": rng.randint(50, 80) if person.sex == "male" else rng.randint(42, 62),
+                    "blood_group": rng.choice(("O", "A", "B", "AB")),
+                },
+                "valid_from": date(2025, rng.randint(3, 10), 1).isoformat(),
+            },
+        ),
+    ]
+    enlisted = date(person.date_of_birth.year + 18, 2, 1)
+    if person.sex == "male" and rng.random() < 0.1 and enlisted.year + 2 <= recruited.year:
+        entries.append(
+            Entry(
+                "military_service",
+                {
+                    "values": {
+                        "highest_rank": rng.choice(("Hạ sĩ", "Trung sĩ", "Thượng sĩ")),
+                        "unit_name": "Bộ đội Biên phòng",
+                    },
+                    "valid_from": enlisted.isoformat(),
+                    "valid_to": date(enlisted.year + 2, 1, 31).isoformat(),
+                },
+            )
+        )
+    if rng.random() < 0.15:
+        since = max(recruited, GRID_START)  # the allowances are catalogued from ND 204/2004 on
+        entries.append(
+            Entry(
+                "allowances",
+                {
+                    "values": {"kind": "KHU_VUC", "coefficient": rng.choice(("0.10", "0.20", "0.30"))},
+                    "valid_from": since.isoformat(),
+                    "decision": _decision(rng, since),
+                },
+            )
+        )
+    courses = (
+        ("NN", ("NN_B1", "NN_B2", "NN_B3"), "Trường Đại học Hà Nội", 0.6),
+        ("TH", ("TH_CB", "TH_NC"), "Trung tâm Tin học Hải quan", 0.7),
+        ("QLNN", ("QLNN_CV",), "Học viện Hành chính Quốc gia", 0.5),
+    )
+    for kind, levels, institution, share in courses:
+        start = date(max(recruited.year, 2015) + rng.randint(0, 3), rng.choice((3, 9)), 1)
+        if rng.random() < share and date(start.year, start.month + 3, 1) < REFERENCE_DAY:
+            entries.append(
+                Entry(
+                    "trainings",
+                    {
+                        "values": {"kind": kind, "level": rng.choice(levels), "institution": institution},
+                        "valid_from": start.isoformat(),
+                        "valid_to": date(start.year, start.month + 3, 1).isoformat(),
+                    },
+                )
+            )
     return entries
 
 
