@@ -557,6 +557,28 @@ async def test_bm03_lists_each_person_with_rank_salary_post_and_allowances(syste
         first = dict(zip(keys, earlier["rows"][0]["cells"], strict=True))
         assert (first["coefficient"], first["post"], first["allowance_post"]) == ("2.34", None, None)
 
+        # The list as files: a row per person in the workbook and for programs, and printed.
+        table = await api.get("/v1/statistics/BM03/export", params={"unit": top, "format": "csv"})
+        assert table.status_code == 200, table.text
+        listed = list(csv.DictReader(io.StringIO(table.content.decode("utf-8").removeprefix("\ufeff"))))
+        assert [(r["full_name"], r["rank_code"], r["coefficient"]) for r in listed] == [
+            ("Hoàng Văn Lương", "08.051", "2.67"),
+            ("Cao Thị Ngạch", "01.003", "4.98"),
+        ]
+        workbook = await api.get("/v1/statistics/BM03/export", params={"unit": top, "as_of": "2015-06-30"})
+        assert workbook.status_code == 200, workbook.text
+        sheet = load_workbook(io.BytesIO(workbook.content)).active
+        assert sheet is not None
+        assert sheet["A3"].value == "Đơn vị: Phòng lương — Số liệu tại ngày 30/06/2015"
+        values = [[c for c in row if c is not None] for row in sheet.iter_rows(values_only=True)]
+        assert any("Hoàng Văn Lương" in row and "2.34" in map(str, row) for row in values), values
+        assert any("Cao Thị Ngạch" in row for row in values), values
+        printed = await api.get("/v1/statistics/BM03/export", params={"unit": top, "format": "pdf"})
+        assert printed.status_code == 200, printed.text
+        text = _pdf_text(printed.content)
+        assert "Hoàng Văn Lương" in text
+        assert "Cao Thị Ngạch" in text
+
 
 async def _form(api: httpx.AsyncClient, form: str, unit_id: str) -> dict[str, Any]:
     response = await api.get(f"/v1/statistics/{form}", params={"unit": unit_id})
@@ -743,6 +765,14 @@ async def test_the_yearly_movements_count_what_happened_in_each_unit_this_year(s
             body = listed.json()
             found = [(p["full_name"], p["unit_id"]) for p in body["items"]]
             assert (found, body["total"]) == ([counted[column]], 1), (row, column)
+        exported = await api.get(
+            "/v1/statistics/BIENDONG/export", params={"unit": top, "as_of": f"{year}-12-01", "format": "csv"}
+        )
+        assert exported.status_code == 200, exported.text
+        table = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8").removeprefix("\ufeff"))))
+        by_row = {r["row"]: r for r in table}
+        assert {k: v for k, v in by_row["total"].items() if k in dict(counted)} == {c: "1" for c in counted}
+        assert (by_row[here]["transferred_out"], by_row[there]["transferred_in"]) == ("1", "1")
         # Before the transfer, the year had not yet moved anyone.
         spring = (await api.get("/v1/statistics/BIENDONG", params={"unit": top, "as_of": f"{year}-04-15"})).json()
         assert {k: v for k, v in _cells(spring).items() if v and k[0] == "total"} == {
