@@ -560,8 +560,8 @@ async def test_bm03_lists_each_person_with_rank_salary_post_and_allowances(syste
         # The list as files: a row per person in the workbook and for programs, and printed.
         table = await api.get("/v1/statistics/BM03/export", params={"unit": top, "format": "csv"})
         assert table.status_code == 200, table.text
-        listed = list(csv.DictReader(io.StringIO(table.content.decode("utf-8").removeprefix("\ufeff"))))
-        assert [(r["full_name"], r["rank_code"], r["coefficient"]) for r in listed] == [
+        for_programs = list(csv.DictReader(io.StringIO(table.content.decode("utf-8").removeprefix("\ufeff"))))
+        assert [(r["full_name"], r["rank_code"], r["coefficient"]) for r in for_programs] == [
             ("Hoàng Văn Lương", "08.051", "2.67"),
             ("Cao Thị Ngạch", "01.003", "4.98"),
         ]
