@@ -142,3 +142,41 @@ async def test_two_labour_contracts_may_not_run_at_once_and_the_refusal_names_th
         after = await api.post(url, json=overlapping | {"valid_from": "2011-01-01", "valid_to": "2011-12-31"})
         assert after.status_code == 201, after.text
         assert [e["valid_from"] for e in (await api.get(url)).json()] == ["2008-01-01", "2011-01-01"]
+
+
+async def test_the_whole_record_says_when_each_current_term_of_office_ends(system: System) -> None:
+    """An appointment for five years from 1 March 2025 ends on 28 February 2030, a rotation for two
+    years from 1 January 2026 on 31 December 2027: the whole record lists them soonest first, and as
+    of a day before either began, none."""
+    async with api_client(system.gateway_url, system.token("qthanoi")) as api:
+        person = await _person(api, system, "Kiều Văn Nhiệm Kỳ")
+        appointment = {
+            "values": {"kind": "BO_NHIEM", "post": "Đội trưởng", "post_code": "DOI_TRUONG", "unit_name": "Đội 1"}
+            | {"term_months": 60},
+            "valid_from": "2025-03-01",
+            "decision": DECISION,
+        }
+        rotation = SECTIONS["rotations"][0] | {"valid_from": "2026-01-01"}
+        rotation["values"] = rotation["values"] | {"term_months": 24}
+        made = {}
+        for section, body in (("appointments", appointment), ("rotations", rotation)):
+            added = await api.post(f"/v1/persons/{person}/{section}", json=body)
+            assert added.status_code == 201, added.text
+            made[section] = added.json()["entry_id"]
+        terms = (await api.get(f"/v1/persons/{person}/record", params={"as_of": "2026-06-30"})).json()["terms"]
+        assert terms == [
+            {
+                "entry_id": made["rotations"],
+                "section": "rotations",
+                "post": "Phó Chi cục trưởng",
+                "ends_on": "2027-12-31",
+            },
+            {
+                "entry_id": made["appointments"],
+                "section": "appointments",
+                "post": "Đội trưởng",
+                "ends_on": "2030-02-28",
+            },
+        ]
+        before = (await api.get(f"/v1/persons/{person}/record", params={"as_of": "2024-12-31"})).json()
+        assert before["terms"] == []

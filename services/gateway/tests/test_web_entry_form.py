@@ -137,7 +137,8 @@ class Record:
     async def GetRecord(self, request: Any, **options: Any) -> record_pb2.GetRecordResponse:
         self.read_as_of.append(request.as_of)
         person = (await Personnel().GetPerson(SimpleNamespace(id=request.person_id))).person
-        return record_pb2.GetRecordResponse(person=person, sections=["salary", "placements"])
+        term = record_pb2.TermOfOffice(entry_id="a1", section="appointments", post="Đội trưởng", ends_on="2030-02-28")
+        return record_pb2.GetRecordResponse(person=person, sections=["salary", "placements"], terms=[term])
 
     async def ListCatalogValues(self, request: Any, **options: Any) -> record_pb2.ListCatalogValuesResponse:
         """Two ranks; on a day before 2020 a third, closed since (personnel lists today's without `as_of`)."""
@@ -284,6 +285,9 @@ def test_the_record_page_offers_the_form_where_the_caller_may_add_and_reads_the_
     record = parsed(shown.text)
     assert record.one(id="as-of-shown").all_text().startswith("Hồ sơ tại ngày 30/06/2024")
     assert record.one("input", name="as_of").attrs["value"] == "2024-06-30"
+    terms = [dt.all_text() for dt in record.find_all("dt")]
+    facts = dict(zip(terms, [dd.all_text() for dd in record.find_all("dd")], strict=True))
+    assert facts["Hết thời hạn giữ chức vụ Đội trưởng"] == "28/02/2030"
     offered = [a.attrs["href"] for a in record.find_all("a") if a.all_text().startswith("Thêm mục")]
     site = "http://gateway.test/web/persons/p1"
     assert offered == [f"{site}/salary/new", f"{site}/placements/new"]

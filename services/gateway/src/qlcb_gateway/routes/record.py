@@ -332,6 +332,15 @@ RecordSections = create_model(  # type: ignore[call-overload]
 )
 
 
+class TermOfOfficePublic(BaseModel):
+    """Thời hạn giữ chức vụ của một quyết định bổ nhiệm hoặc luân chuyển còn hiệu lực tại ngày xem."""
+
+    entry_id: str
+    section: Literal["appointments", "rotations"]
+    post: str = Field(description="Chức vụ")
+    ends_on: IsoDay = Field(description="Ngày cuối của thời hạn (ngày bắt đầu cộng số tháng, trừ một ngày)")
+
+
 class WholeRecord(BaseModel):
     person: PersonPublic
     sections: RecordSections = Field(  # type: ignore[valid-type]
@@ -339,6 +348,9 @@ class WholeRecord(BaseModel):
     )
     next_regular_raise: IsoDay | None = Field(description="Ngày đến hạn nâng bậc lương thường xuyên")
     retirement_date: IsoDay | None = Field(description="Ngày nghỉ hưu theo tuổi (hết ngày cuối của tháng đủ tuổi)")
+    terms: list[TermOfOfficePublic] = Field(
+        description="Thời hạn giữ chức vụ của các quyết định bổ nhiệm, luân chuyển còn hiệu lực, sớm hết trước"
+    )
 
 
 @router.get("/persons/{person_id}/record", tags=["Hồ sơ cán bộ"])
@@ -363,6 +375,10 @@ async def whole_record(
             "sections": sections,
             "next_regular_raise": response.next_regular_raise or None,
             "retirement_date": response.retirement_date or None,
+            "terms": [
+                {"entry_id": t.entry_id, "section": t.section, "post": t.post, "ends_on": t.ends_on}
+                for t in response.terms
+            ],
         }
     )
 

@@ -841,6 +841,7 @@ async def person(request: Request, person_id: str, as_of: str = "") -> Response:
             "sections": sections,
             "retirement_date": record.retirement_date,
             "next_regular_raise": record.next_regular_raise,
+            "terms": record.terms,
             "may_send": may_send(visit, record.person, unit, delegations),
             "sex_labels": SEX_LABELS,
             "status_labels": STATUS_LABELS,

@@ -20,7 +20,7 @@ from qlcb_personnel.catalogs import service as catalogs
 from qlcb_personnel.persons import messages as person_messages
 from qlcb_personnel.persons import status
 from qlcb_personnel.persons.models import PersonStatusEntry
-from qlcb_personnel.record import messages, retirement, salary
+from qlcb_personnel.record import messages, retirement, salary, terms
 from qlcb_personnel.record import service as record
 from qlcb_personnel.record.service import DecisionInput, EntryInput
 
@@ -114,6 +114,15 @@ class PersonRecordServicer(record_pb2_grpc.PersonRecordServiceServicer):
             entries=[messages.to_proto(e) for e in entries],
             next_regular_raise=raise_due.isoformat() if raise_due else "",
             retirement_date=retires_on.isoformat() if retires_on else "",
+            terms=[
+                record_pb2.TermOfOffice(
+                    entry_id=term.entry.entry_id,
+                    section=term.entry.section,
+                    post=str(term.entry.values.get("post") or ""),
+                    ends_on=term.ends_on.isoformat(),
+                )
+                for term in terms.current_terms(entries, as_of or date.today())
+            ],
         )
 
     async def ListRecordEntries(
