@@ -841,6 +841,11 @@ async def _retirements_due(p: Probe) -> httpx.Response:
     return await p.api.get(f"/v1/units/{p.unit_id}/retirements-due", params={"from": "2027-01-01"})
 
 
+@operation("GET", "/v1/units/{unit_id}/terms-ending", "unit.read")
+async def _terms_ending(p: Probe) -> httpx.Response:
+    return await p.api.get(f"/v1/units/{p.unit_id}/terms-ending", params={"from": "2027-01-01"})
+
+
 @operation("GET", "/v1/catalogs/{catalog}", "catalog.read")
 async def _read_catalog(p: Probe) -> httpx.Response:
     return await p.api.get("/v1/catalogs/ranks")

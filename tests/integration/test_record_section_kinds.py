@@ -180,3 +180,50 @@ async def test_the_whole_record_says_when_each_current_term_of_office_ends(syste
         ]
         before = (await api.get(f"/v1/persons/{person}/record", params={"as_of": "2024-12-31"})).json()
         assert before["terms"] == []
+
+
+async def test_a_units_terms_ending_in_a_period_are_listed_soonest_first_inside_the_callers_scope(
+    system: System,
+) -> None:
+    """Nội Bài's people whose term ends in 2026: an appointment of five years from 1 July 2021 (ends
+    30 June 2026) and a rotation of two years from 1 January 2025 (ends 31 December 2026); not an
+    appointment ending in 2027, nor one cut short by its entry's end, nor a retired person's. Another
+    province's leader is refused Hà Nội's list; a period over five years is refused."""
+    async with api_client(system.gateway_url, system.token("qthanoi")) as api:
+
+        async def appointed(name: str, section: str, start: str, months: int, end: str | None = None) -> str:
+            person = await _person(api, system, name)
+            values = {"unit_name": "Đội Kiểm soát", "post": "Đội trưởng", "term_months": months}
+            if section == "appointments":
+                values |= {"kind": "BO_NHIEM", "post_code": "DOI_TRUONG"}
+            body = {"values": values, "valid_from": start, "decision": DECISION} | ({"valid_to": end} if end else {})
+            added = await api.post(f"/v1/persons/{person}/{section}", json=body)
+            assert added.status_code == 201, added.text
+            return person
+
+        first = await appointed("Kiều Văn Hết Hạn", "appointments", "2021-07-01", 60)
+        second = await appointed("Kiều Văn Luân Chuyển", "rotations", "2025-01-01", 24)
+        await appointed("Kiều Văn Còn Hạn", "appointments", "2022-07-01", 60)
+        await appointed("Kiều Văn Thôi Giữ", "appointments", "2021-08-01", 60, end="2024-12-31")
+        gone = await appointed("Kiều Văn Nghỉ Hưu", "appointments", "2021-09-01", 60)
+        retired = {"status": "retired", "effective_date": "2025-12-31", "decision": "9/QĐ-HQHN"}
+        assert (await api.post(f"/v1/persons/{gone}/status", json=retired)).status_code == 200
+
+        unit = system.unit_ids["HQHN-NB"]
+        listed = await api.get(f"/v1/units/{unit}/terms-ending", params={"from": "2026-01-01", "months": 12})
+        assert listed.status_code == 200, listed.text
+        mine = [(i["person"]["id"], i["term"]["section"], i["term"]["ends_on"]) for i in listed.json()]
+        assert [m for m in mine if m[0] in (first, second)] == [
+            (first, "appointments", "2026-06-30"),
+            (second, "rotations", "2026-12-31"),
+        ]
+        names = {i["person"]["full_name"] for i in listed.json()}
+        assert not names & {"Kiều Văn Còn Hạn", "Kiều Văn Thôi Giữ", "Kiều Văn Nghỉ Hưu"}
+        too_long = await api.get(f"/v1/units/{unit}/terms-ending", params={"from": "2026-01-01", "months": 61})
+        assert too_long.status_code == 422, too_long.text
+    async with api_client(system.gateway_url, system.token("thutruong.hcm")) as elsewhere:
+        hanoi = system.unit_ids["HQHN"]
+        refused = await elsewhere.get(
+            f"/v1/units/{hanoi}/terms-ending", params={"from": "2026-01-01", "include_subtree": "true"}
+        )
+        assert refused.status_code == 403, refused.text

@@ -375,10 +375,7 @@ async def whole_record(
             "sections": sections,
             "next_regular_raise": response.next_regular_raise or None,
             "retirement_date": response.retirement_date or None,
-            "terms": [
-                {"entry_id": t.entry_id, "section": t.section, "post": t.post, "ends_on": t.ends_on}
-                for t in response.terms
-            ],
+            "terms": [_term(t) for t in response.terms],
         }
     )
 
@@ -475,6 +472,40 @@ async def retirements_due(
         RetirementDuePublic(person=person_public(item.person), retires_on=date.fromisoformat(item.retires_on))
         for item in response.items
     ]
+
+
+class TermEndingPublic(BaseModel):
+    person: PersonPublic
+    term: TermOfOfficePublic
+
+
+@router.get("/units/{unit_id}/terms-ending", tags=["Hồ sơ cán bộ"])
+async def terms_ending(
+    unit_id: str,
+    principal: Caller,
+    backends: BackendsDep,
+    from_date: Annotated[IsoDay, Query(alias="from", description="Từ ngày")],
+    months: Annotated[int, Query(ge=1, le=60, description="Trong số tháng (đến 5 năm)")] = 12,
+    include_subtree: bool = False,
+) -> list[TermEndingPublic]:
+    """Cán bộ hết thời hạn giữ chức vụ (bổ nhiệm, luân chuyển) trong kỳ, sớm nhất trước: người cần
+    chuẩn bị bổ nhiệm lại."""
+    response = await backends.record.ListTermsEnding(
+        record_pb2.ListTermsEndingRequest(
+            unit_id=unit_id,
+            include_subtree=include_subtree,
+            from_date=from_date.isoformat(),
+            to_date=_period_end(from_date, months).isoformat(),
+        ),
+        **backends.call_options(principal.token),
+    )
+    return [TermEndingPublic(person=person_public(item.person), term=_term(item.term)) for item in response.items]
+
+
+def _term(term: record_pb2.TermOfOffice) -> TermOfOfficePublic:
+    return TermOfOfficePublic.model_validate(
+        {"entry_id": term.entry_id, "section": term.section, "post": term.post, "ends_on": term.ends_on}
+    )
 
 
 class CatalogValuePublic(BaseModel):

@@ -79,6 +79,15 @@ def _status_of(current: dict[str, PersonStatusEntry], person_id: str) -> str:
     return row.status if row else person_messages.ACTIVE
 
 
+def _term(term: terms.Term) -> record_pb2.TermOfOffice:
+    return record_pb2.TermOfOffice(
+        entry_id=term.entry.entry_id,
+        section=term.entry.section,
+        post=str(term.entry.values.get("post") or ""),
+        ends_on=term.ends_on.isoformat(),
+    )
+
+
 class PersonRecordServicer(record_pb2_grpc.PersonRecordServiceServicer):
     def __init__(self, db: Database, outbox: Outbox, delegations: DelegationCopy) -> None:
         self._db = db
@@ -114,15 +123,7 @@ class PersonRecordServicer(record_pb2_grpc.PersonRecordServiceServicer):
             entries=[messages.to_proto(e) for e in entries],
             next_regular_raise=raise_due.isoformat() if raise_due else "",
             retirement_date=retires_on.isoformat() if retires_on else "",
-            terms=[
-                record_pb2.TermOfOffice(
-                    entry_id=term.entry.entry_id,
-                    section=term.entry.section,
-                    post=str(term.entry.values.get("post") or ""),
-                    ends_on=term.ends_on.isoformat(),
-                )
-                for term in terms.current_terms(entries, as_of or date.today())
-            ],
+            terms=[_term(term) for term in terms.current_terms(entries, as_of or date.today())],
         )
 
     async def ListRecordEntries(
@@ -241,6 +242,30 @@ class PersonRecordServicer(record_pb2_grpc.PersonRecordServiceServicer):
                     retires_on=d.retires_on.isoformat(),
                 )
                 for d in due
+            ]
+        )
+
+    async def ListTermsEnding(
+        self, request: record_pb2.ListTermsEndingRequest, context: Context
+    ) -> record_pb2.ListTermsEndingResponse:
+        async with self._db.unit_of_work() as session:
+            ending = await terms.ending_between(
+                session,
+                actor=current_principal(),
+                delegations=await self._granted(session),
+                unit_id=request.unit_id,
+                include_subtree=request.include_subtree,
+                start=request.from_date,
+                end=request.to_date,
+            )
+            current = await status.current(session, [e.person.id for e in ending])
+        return record_pb2.ListTermsEndingResponse(
+            items=[
+                record_pb2.TermEnding(
+                    person=person_messages.to_proto(e.person, _status_of(current, e.person.id)),
+                    term=_term(e.term),
+                )
+                for e in ending
             ]
         )
 

@@ -14,14 +14,13 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb_common import authz
-from qlcb_common import personnel_rules as rules
 from qlcb_common.auth import Principal
 from qlcb_common.authz import Action, Delegation, Section
-from qlcb_common.errors import FieldViolation, InvalidArgument, NotFound
 from qlcb_personnel.catalogs import service as catalogs
 from qlcb_personnel.persons import status
 from qlcb_personnel.persons.messages import ACTIVE
 from qlcb_personnel.persons.models import Person
+from qlcb_personnel.record import periods
 from qlcb_personnel.record.salary import months_after
 from qlcb_personnel.units.models import Unit
 from qlcb_personnel.units.models import in_subtree as unit_subtree
@@ -70,9 +69,6 @@ def _months_between(first: date, last: date) -> int:
     return (last.year - first.year) * 12 + last.month - first.month
 
 
-MAX_PERIOD_DAYS = 5 * 366
-
-
 @dataclass(frozen=True)
 class Due:
     person: Person
@@ -107,17 +103,8 @@ async def due_between(
 ) -> list[Due]:
     """The working civil servants of a unit (or subtree) in the caller's scope who reach the
     retirement age between `start` and `end` (inclusive), soonest first (R-PER-3)."""
-    violations: list[FieldViolation] = []
-    first = rules.iso_date(start, violations, "from", "Ngày phải theo dạng YYYY-MM-DD")
-    last = rules.iso_date(end, violations, "to", "Ngày phải theo dạng YYYY-MM-DD")
-    if first is not None and last is not None and not 0 <= (last - first).days <= MAX_PERIOD_DAYS:
-        violations.append(FieldViolation("to", "Phải sau ngày bắt đầu, trong vòng 5 năm"))
-    if violations or first is None or last is None:
-        raise InvalidArgument(violations)
-    unit = await session.get(Unit, unit_id) if unit_id else None
-    if unit is None:
-        raise NotFound(f"Không có đơn vị {unit_id!r}")
-    authz.require(actor, Section.UNIT, Action.READ, unit.path, delegations=delegations)
+    first, last = periods.checked_period(start, end)
+    unit = await periods.listed_unit(session, actor, delegations, unit_id)
     ages = await schedules(session, date.today())
     # Only the birth months that retire in the period are read (by the birth-date index), not every
     # person of the subtree over fifty: the list of a whole sector read a third of it and sorted it out here.

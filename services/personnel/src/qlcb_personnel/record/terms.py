@@ -7,11 +7,23 @@ reappointment in time."""
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from qlcb_common import authz
+from qlcb_common.auth import Principal
+from qlcb_common.authz import Action, Delegation, Section
+from qlcb_personnel.persons import status
+from qlcb_personnel.persons.messages import ACTIVE
+from qlcb_personnel.persons.models import Person
+from qlcb_personnel.record import periods
 from qlcb_personnel.record.models import RecordEntry
+from qlcb_personnel.units.models import Unit
+from qlcb_personnel.units.models import in_subtree as unit_subtree
 
 TERMED = ("appointments", "rotations")
 
@@ -46,3 +58,66 @@ def current_terms(entries: Iterable[RecordEntry], day: date) -> list[Term]:
         and (entry.valid_to is None or entry.valid_to >= day)
     ]
     return sorted(terms, key=lambda term: term.ends_on)
+
+
+@dataclass(frozen=True)
+class Ending:
+    person: Person
+    term: Term
+
+
+MAX_TERM_YEARS = 10
+"""A term is at most 120 months (the sections' `term_months`): one begun earlier ended before any period."""
+
+
+async def ending_between(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    delegations: Sequence[Delegation] = (),
+    unit_id: str,
+    include_subtree: bool,
+    start: str,
+    end: str,
+) -> list[Ending]:
+    """The working civil servants of a unit (or subtree) whose term of office in a post, or of a
+    rotation, ends between `start` and `end` (inclusive), soonest first: the people whose
+    reappointment (bổ nhiệm lại) or return the unit's HR officer prepares. Only the entries the
+    caller may read of the work history, in its scope; a term cut short by its entry's end is not
+    listed."""
+    first, last = periods.checked_period(start, end)
+    unit = await periods.listed_unit(session, actor, delegations, unit_id)
+    query = (
+        select(RecordEntry, Person)
+        .join(Person, Person.id == RecordEntry.person_id)
+        .join(Unit, Unit.id == Person.unit_id)
+        .where(
+            unit_subtree(unit.path) if include_subtree else Unit.id == unit.id,
+            RecordEntry.section.in_(TERMED),
+            RecordEntry.superseded_at.is_(None),
+            RecordEntry.retracted.is_(False),
+            RecordEntry.valid_from >= date(first.year - MAX_TERM_YEARS - 1, 1, 1),
+            RecordEntry.valid_from <= last,
+            or_(RecordEntry.valid_to.is_(None), RecordEntry.valid_to >= first),
+            authz.sql_scope(
+                actor,
+                Section.WORK_HISTORY,
+                Action.READ,
+                Unit.path,
+                person_id_column=Person.id,
+                personal_id_column=Person.personal_id,
+                delegations=delegations,
+            ),
+        )
+    )
+    rows = (await session.execute(query)).all()
+    statuses = await status.current(session, [person.id for _, person in rows])
+    found: list[Ending] = []
+    for entry, person in rows:
+        held = statuses.get(person.id)
+        if not entry.values.get("term_months") or entry.valid_from is None or (held and held.status != ACTIVE):
+            continue
+        ends_on = term_end(entry.valid_from, int(entry.values["term_months"]))
+        if first <= ends_on <= last and (entry.valid_to is None or entry.valid_to >= ends_on):
+            found.append(Ending(person, Term(entry, ends_on)))
+    return sorted(found, key=lambda e: (e.term.ends_on, e.person.full_name))
