@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from qlcb.personnel.v1 import record_pb2, record_pb2_grpc
+from qlcb.personnel.v1 import personnel_pb2, record_pb2, record_pb2_grpc
 from qlcb_common import authz
 from qlcb_common import personnel_rules as rules
 from qlcb_common.authz import Action, Delegation, Section
@@ -19,10 +20,12 @@ from qlcb_personnel.catalogs import messages as catalog_messages
 from qlcb_personnel.catalogs import service as catalogs
 from qlcb_personnel.persons import messages as person_messages
 from qlcb_personnel.persons import status
-from qlcb_personnel.persons.models import PersonStatusEntry
+from qlcb_personnel.persons.models import Person, PersonStatusEntry
 from qlcb_personnel.record import messages, retirement, salary, terms
 from qlcb_personnel.record import service as record
 from qlcb_personnel.record.service import DecisionInput, EntryInput
+
+T = TypeVar("T")
 
 Context = Any
 
@@ -77,6 +80,11 @@ def _input(message: record_pb2.RecordEntryInput, where: str = "") -> EntryInput:
 def _status_of(current: dict[str, PersonStatusEntry], person_id: str) -> str:
     row = current.get(person_id)
     return row.status if row else person_messages.ACTIVE
+
+
+def _in_service(person: Person) -> personnel_pb2.Person:
+    """A person of a list that holds only people in service (who is due to retire, whose term ends)."""
+    return person_messages.to_proto(person, person_messages.ACTIVE)
 
 
 def _term(term: terms.Term) -> record_pb2.TermOfOffice:
@@ -224,32 +232,29 @@ class PersonRecordServicer(record_pb2_grpc.PersonRecordServiceServicer):
     async def ListRetirementsDue(
         self, request: record_pb2.ListRetirementsDueRequest, context: Context
     ) -> record_pb2.ListRetirementsDueResponse:
-        async with self._db.unit_of_work() as session:
-            due = await retirement.due_between(
-                session,
-                actor=current_principal(),
-                delegations=await self._granted(session),
-                unit_id=request.unit_id,
-                include_subtree=request.include_subtree,
-                start=request.from_date,
-                end=request.to_date,
-            )
-            current = await status.current(session, [d.person.id for d in due])
+        due = await self._in_period(request, retirement.due_between)
         return record_pb2.ListRetirementsDueResponse(
             items=[
-                record_pb2.RetirementDue(
-                    person=person_messages.to_proto(d.person, _status_of(current, d.person.id)),
-                    retires_on=d.retires_on.isoformat(),
-                )
-                for d in due
+                record_pb2.RetirementDue(person=_in_service(d.person), retires_on=d.retires_on.isoformat()) for d in due
             ]
         )
 
     async def ListTermsEnding(
         self, request: record_pb2.ListTermsEndingRequest, context: Context
     ) -> record_pb2.ListTermsEndingResponse:
+        ending = await self._in_period(request, terms.ending_between)
+        return record_pb2.ListTermsEndingResponse(
+            items=[record_pb2.TermEnding(person=_in_service(e.person), term=_term(e.term)) for e in ending]
+        )
+
+    async def _in_period(
+        self,
+        request: record_pb2.ListRetirementsDueRequest | record_pb2.ListTermsEndingRequest,
+        find: Callable[..., Awaitable[list[T]]],
+    ) -> list[T]:
+        """What `find` lists of a unit (or subtree) for a period, as the caller may see it."""
         async with self._db.unit_of_work() as session:
-            ending = await terms.ending_between(
+            return await find(
                 session,
                 actor=current_principal(),
                 delegations=await self._granted(session),
@@ -258,16 +263,6 @@ class PersonRecordServicer(record_pb2_grpc.PersonRecordServiceServicer):
                 start=request.from_date,
                 end=request.to_date,
             )
-            current = await status.current(session, [e.person.id for e in ending])
-        return record_pb2.ListTermsEndingResponse(
-            items=[
-                record_pb2.TermEnding(
-                    person=person_messages.to_proto(e.person, _status_of(current, e.person.id)),
-                    term=_term(e.term),
-                )
-                for e in ending
-            ]
-        )
 
     async def ListCatalogValues(
         self, request: record_pb2.ListCatalogValuesRequest, context: Context
