@@ -97,6 +97,7 @@ RESUME_PARTS = {
     "trainings": "training",
     "evaluations": "evaluation",
     "rewards": "rewards_discipline",
+    "honorary_titles": "rewards_discipline",
     "disciplines": "rewards_discipline",
     "asset_declarations": "asset_declaration",
     "labour_contracts": "labour_contract",

@@ -38,6 +38,8 @@ login's own. After the demo's histories end (1 July 2026), so that on the self l
 they follow what the demo wrote there and never overlap it."""
 YEARS = {EARLY: 2026, RETRACTED: 2027, LATE: 2028}
 """The year an evaluation or asset declaration of each is for: one entry per year."""
+TITLES = {EARLY: 0, RETRACTED: 1, LATE: 2}
+"""Which honorary title each is (the catalog's first, second or third): one entry per title."""
 
 Prober = Callable[["Probe"], Awaitable[httpx.Response]]
 
@@ -149,6 +151,8 @@ def _value(probe: Probe, section: RecordSection, name: str, kind: Kind, catalog:
     }
     if name in special:
         return special[name]
+    if section.name == "honorary_titles" and name == "title":
+        return probe.catalogs["honorary_titles"][TITLES[day]]["code"]
     if section.name == "trainings" and name == "level":
         return next(v["code"] for v in probe.catalogs["training_levels"] if v["attributes"].get("kind"))
     if section.name == "trainings" and name == "kind":

@@ -14,7 +14,7 @@ EVERYTHING = (
     *("personal_details", "residences", "id_documents", "memberships", "military_service", "health"),
     *("policy_status", "personal_history", "recruitment", "placements", "concurrent_posts", "appointments"),
     *("rotations", "secondments", "salary", "allowances", "trainings", "evaluations", "rewards", "disciplines"),
-    "family",
+    *("honorary_titles", "family"),
 )
 
 
@@ -38,6 +38,28 @@ def test_the_highest_reward_and_title_are_told_apart_and_each_has_its_year() -> 
     )
     assert items["21"].text == "Bằng khen của Thủ tướng Chính phủ, năm 2020"
     assert items["19"].text == "Chiến sĩ thi đua bộ, ban, ngành, tỉnh, năm 2021"
+
+
+def _title(code: str, label: str, year: int) -> Entry:
+    return Entry("honorary_titles", date(year, 11, 20), None, {"title": code}, {"title": label})
+
+
+def test_an_honorary_title_conferred_by_the_state_comes_before_any_emulation_title() -> None:
+    items = _items(
+        [
+            _reward("CSTD_TQ", "Chiến sĩ thi đua toàn quốc", 2024),
+            _title("NGUT", "Nhà giáo ưu tú", 2017),
+            _title("NGND", "Nhà giáo nhân dân", 2023),
+        ]
+    )
+    assert items["19"].text == "Nhà giáo nhân dân, năm 2023"
+    assert items["21"].text == "", "an emulation title is not a reward form of item 21"
+
+
+def test_the_title_item_is_withheld_from_a_reader_without_the_rewards_section() -> None:
+    items = _items([_title("AH_LD", "Anh hùng Lao động", 2015)], readable=("personal_details", "placements"))
+    assert items["19"].withheld
+    assert items["19"].text == ""
 
 
 def test_of_equal_rewards_the_latest_is_told_and_a_form_added_later_ranks_below_the_known_ones() -> None:

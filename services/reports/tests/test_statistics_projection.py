@@ -250,3 +250,14 @@ async def test_a_quota_of_a_date_keeps_the_latest_published_event_for_it(db: Dat
             held.setdefault(row.generation, []).append((row.effective_date, row.quota))
     expected = [(date(2026, 1, 1), 48), (date(2026, 7, 1), 52)]
     assert held == {generation: expected for generation in range(1, 2 * len(orders) + 1)}
+
+
+async def test_an_honorary_title_conferred_is_counted_among_the_rewards(db: Database) -> None:
+    events = (
+        _event(subjects.PERSONNEL_PERSON_CREATED, events_pb2.PersonCreated(person=PERSON)),
+        _entry("entry-r", 1, "recorded", "rewards", '{"form": "LDTT"}'),
+        _entry("entry-t", 1, "recorded", "honorary_titles", '{"title": "NGUT"}'),
+    )
+    await _apply(db, 1, events, batched=False, published=events)
+    rewards = {(value, start) for fact, value, start, _ in await _periods(db, 1) if fact == "reward"}
+    assert rewards == {("LDTT", date(2010, 1, 1)), ("NGUT", date(2010, 1, 1))}

@@ -65,6 +65,7 @@ KINDS: tuple[DecisionKind, ...] = (
     DecisionKind("allowance", "Quyết định hưởng phụ cấp", section="allowances"),
     DecisionKind("evaluation", "Quyết định, kết luận đánh giá xếp loại", section="evaluations"),
     DecisionKind("reward", "Quyết định khen thưởng", section="rewards"),
+    DecisionKind("honorary_title", "Quyết định phong tặng danh hiệu vinh dự nhà nước", section="honorary_titles"),
     DecisionKind("discipline", "Quyết định kỷ luật", section="disciplines"),
     DecisionKind("retirement", "Quyết định nghỉ hưu", status="PERSON_STATUS_RETIRED"),
     DecisionKind("resignation", "Quyết định thôi việc", status="PERSON_STATUS_RESIGNED"),

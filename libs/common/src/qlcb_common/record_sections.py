@@ -398,6 +398,18 @@ SECTIONS: tuple[RecordSection, ...] = (
         ),
     ),
     RecordSection(
+        name="honorary_titles",
+        label="Danh hiệu vinh dự nhà nước được phong tặng",
+        authz=Section.REWARDS_DISCIPLINE,
+        timing=Timing.EVENTS,
+        decision_required=True,
+        unique=("title",),
+        fields=(
+            Field("title", Kind.CODE, "Danh hiệu", catalog="honorary_titles", max_length=16),
+            _NOTE,
+        ),
+    ),
+    RecordSection(
         name="disciplines",
         label="Kỷ luật",
         authz=Section.REWARDS_DISCIPLINE,

@@ -17,8 +17,12 @@ from datetime import date
 
 SEX_LABELS = {"SEX_MALE": "Nam", "SEX_FEMALE": "Nữ"}
 
+HONORARY_TITLES = ("AH_LLVT", "AH_LD", "BMVNAH", "NGND", "TTND", "NSND", "NNND", "NGUT", "TTUT", "NSUT", "NNUT")
+"""Danh hiệu vinh dự nhà nước tặng cá nhân, highest first (Luật Thi đua, khen thưởng 2022 Điều 59):
+item 19 prints the highest."""
 REWARD_TITLES = ("CSTD_TQ", "CSTD_BO", "CSTD_CS", "LDTT")
-"""Danh hiệu thi đua, highest first (Luật Thi đua, khen thưởng): item 19 prints the highest."""
+"""Danh hiệu thi đua, highest first (Luật Thi đua, khen thưởng): item 19 prints the highest of a
+person the State has conferred no honorary title on."""
 REWARD_FORMS = ("HUAN_CHUONG", "HUY_CHUONG", "BK_TTG", "BK_BO", "GIAY_KHEN", "KNC")
 """Hình thức khen thưởng, highest first: item 21 prints the highest. A form the sector adds later
 ranks below these, its year deciding between equals."""
@@ -252,9 +256,10 @@ def draw(subject: Subject, entries: Iterable[Entry], readable: Iterable[str], as
     items.line(
         "19",
         "Danh hiệu được phong tặng cao nhất",
-        ["rewards"],
-        lambda: _named(
-            _highest([e for e in r.all("rewards") if e.text("form") in REWARD_TITLES], "form", REWARD_TITLES)
+        ["honorary_titles", "rewards"],
+        lambda: (
+            _named(_highest(r.all("honorary_titles"), "title", HONORARY_TITLES), "title")
+            or _named(_highest([e for e in r.all("rewards") if e.text("form") in REWARD_TITLES], "form", REWARD_TITLES))
         ),
     )
     items.line("20", "Sở trường", ["personal_details"], lambda: details.text("strengths") if details else "")
@@ -353,8 +358,8 @@ def draw(subject: Subject, entries: Iterable[Entry], readable: Iterable[str], as
     return items.items
 
 
-def _named(entry: Entry | None) -> str:
-    return _joined(entry.label("form"), _year(entry)) if entry else ""
+def _named(entry: Entry | None, code_field: str = "form") -> str:
+    return _joined(entry.label(code_field), _year(entry)) if entry else ""
 
 
 def _posts(r: _Record) -> str:

@@ -53,6 +53,7 @@ ENTRY_FACTS: dict[str, tuple[tuple[str, str], ...]] = {
     "allowances": ((ALLOWANCE, "kind"),),
     "recruitment": ((RECRUITED, ""),),
     "rewards": ((REWARD, "form"),),
+    "honorary_titles": ((REWARD, "title"),),  # a danh hiệu vinh dự nhà nước is a form of reward
     "disciplines": ((DISCIPLINE, "form"),),
 }
 """The record sections a form counts or lists: each fact an entry gives and the field holding its code."""
