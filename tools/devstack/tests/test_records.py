@@ -61,3 +61,33 @@ def test_a_staff_holds_the_sections_a_resume_asks_in_realistic_shares() -> None:
     assert courses["NN"] > len(people) / 3
     assert courses["TH"] > len(people) / 3
     assert courses["QLNN"] > len(people) / 4
+
+
+def test_the_rarer_sections_are_held_by_a_few_and_leaders_declare_their_assets_yearly() -> None:
+    """Everyone their personal history; a few a policy-family status, an earlier labour contract, a
+    concurrent post, a rotation, a secondment or a discipline; every leader an asset declaration a
+    year from their appointment (or 2019) to the year before the reference day."""
+    people = demo.personnel(2000)
+    holding: Counter[str] = Counter()
+    for person in people:
+        entries = records.sections(person)
+        holding.update({e.section for e in entries})
+        appointed = [date.fromisoformat(e.body["valid_from"]) for e in entries if e.section == "appointments"]
+        declared = [e.body["values"]["year"] for e in entries if e.section == "asset_declarations"]
+        expected = list(range(max(appointed[0].year, 2019), records.REFERENCE_DAY.year)) if appointed else []
+        assert declared == expected, person
+        for entry in entries:
+            if entry.section in ("rotations", "secondments", "concurrent_posts", "disciplines", "labour_contracts"):
+                start, end = entry.body["valid_from"], entry.body.get("valid_to")
+                assert end is None or start < end, (person, entry)
+                assert date.fromisoformat(start) <= records.REFERENCE_DAY
+    assert holding["personal_history"] == len(people)
+    for section, low, high in (
+        ("policy_status", 40, 130),
+        ("labour_contracts", 40, 160),
+        ("concurrent_posts", 40, 130),
+        ("rotations", 20, 90),
+        ("secondments", 10, 50),
+        ("disciplines", 10, 50),
+    ):
+        assert low <= holding[section] <= high, (section, holding[section])

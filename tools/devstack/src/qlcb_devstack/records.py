@@ -2,7 +2,9 @@
 history stepping up by the ND 204 grid (and a promotion to principal rank after nine years),
 training, yearly evaluations since 2020, rewards and family, Party membership with its political
 theory course, a leadership post for some, residence, identity card, health, military service for
-some men, a regional allowance for some, foreign language, IT and state management courses, all
+some men, a regional allowance for some, foreign language, IT and state management courses, the
+personal history, and for a few a policy-family status, a labour contract before recruitment, a
+concurrent post, a rotation, a secondment or a discipline, asset declarations for leaders: all
 consistent with the catalogs personnel seeds.
 Deterministic per person, so the demo and the benchmarks see the same data.
 
@@ -184,7 +186,14 @@ def sections(person: DemoPerson) -> list[Entry]:
                 },
             )
         )
-    return entries + _party_and_posts(person, recruited) + _particulars_and_skills(person, recruited, home)
+    posts = _party_and_posts(person, recruited)
+    appointed = next((date.fromisoformat(e.body["valid_from"]) for e in posts if e.section == "appointments"), None)
+    return (
+        entries
+        + posts
+        + _particulars_and_skills(person, recruited, home)
+        + _duties_and_declarations(person, recruited, appointed)
+    )
 
 
 _POSTS = (
@@ -336,6 +345,138 @@ def _particulars_and_skills(person: DemoPerson, recruited: date, home: str) -> l
                         "values": {"kind": kind, "level": rng.choice(levels), "institution": institution},
                         "valid_from": start.isoformat(),
                         "valid_to": date(start.year, start.month + 3, 1).isoformat(),
+                    },
+                )
+            )
+    return entries
+
+
+_BORDER_OFFICES = (
+    "Chi cục Hải quan cửa khẩu quốc tế Móng Cái",
+    "Chi cục Hải quan cửa khẩu Lào Cai",
+    "Chi cục Hải quan cửa khẩu Hữu Nghị",
+    "Chi cục Hải quan cửa khẩu Cầu Treo",
+)
+_HOSTS = (
+    "Ban Quản lý các khu kinh tế tỉnh Quảng Ninh",
+    "Sở Tài chính tỉnh Lạng Sơn",
+    "Văn phòng Ủy ban nhân dân tỉnh Lào Cai",
+)
+_POLICY = ("Con thương binh", "Con liệt sĩ", "Con bệnh binh", "Con người hoạt động kháng chiến")
+_ABROAD = (
+    "Em ruột lao động tại Nhật Bản",
+    "Anh ruột định cư tại Cộng hòa Liên bang Đức",
+    "Chị ruột lao động tại Hàn Quốc",
+)
+_BREACHES = (
+    "Chậm nộp hồ sơ, báo cáo theo quy định",
+    "Vi phạm quy chế làm việc của đơn vị",
+    "Thiếu trách nhiệm trong kiểm tra hồ sơ hải quan",
+)
+_DISCIPLINE_MONTHS = {"KHIEN_TRACH": 6, "CANH_CAO": 12}
+"""How long the discipline has effect (Luật Cán bộ, công chức 2008 Điều 82, amended 2019)."""
+
+
+def _period(start: date, months: int) -> dict[str, str]:
+    """From `start` for `months`, open when it runs past the reference day."""
+    end = _months_after(start, months)
+    if end > REFERENCE_DAY:
+        return {"valid_from": start.isoformat()}
+    return {"valid_from": start.isoformat(), "valid_to": date.fromordinal(end.toordinal() - 1).isoformat()}
+
+
+def _duties_and_declarations(person: DemoPerson, recruited: date, appointed: date | None) -> list[Entry]:
+    """Personal history for everyone (the resume's item 29); a policy-family status, a labour
+    contract before recruitment, a concurrent post, a rotation to a border office, a secondment to a
+    province, a discipline in 2011–2019 for a few; a yearly asset declaration for leaders from the
+    year of their appointment (Luật Phòng, chống tham nhũng 2018 Điều 36). Drawn from a generator of
+    their own, so the entries before them stay what they were."""
+    rng = random.Random(f"{person.personal_id}/duties")
+    abroad = rng.choice(_ABROAD) if rng.random() < 0.05 else "Không"
+    entries = [
+        Entry(
+            "personal_history",
+            {"values": {"detention": "Không", "foreign_organisations": "Không", "relatives_abroad": abroad}},
+        )
+    ]
+    if rng.random() < 0.04:
+        entries.append(
+            Entry("policy_status", {"values": {"kind": rng.choice(_POLICY)}, "valid_from": recruited.isoformat()})
+        )
+    contracted = date(recruited.year - 2, recruited.month, 1)
+    # Contract types are catalogued from Bộ luật Lao động 1994 on (1 January 1995).
+    if rng.random() < 0.06 and contracted >= date(1995, 1, 1) and contracted.year - person.date_of_birth.year >= 20:
+        entries.append(
+            Entry(
+                "labour_contracts",
+                {
+                    "values": {"contract_type": "XAC_DINH", "job": "Nhân viên hợp đồng hỗ trợ nghiệp vụ"},
+                    "valid_from": contracted.isoformat(),
+                    "valid_to": date.fromordinal(recruited.toordinal() - 1).isoformat(),
+                },
+            )
+        )
+    since = date(recruited.year + rng.randint(6, 12), rng.choice((1, 7)), 1)
+    if rng.random() < 0.05 and since < REFERENCE_DAY:
+        entries.append(
+            Entry(
+                "concurrent_posts",
+                {
+                    "values": {"unit_name": "Chi cục Hải quan", "post": "Phụ trách Tổ kiểm tra sau thông quan"},
+                    **_period(since, 24),
+                    "decision": _decision(rng, since, "Cục Hải quan"),
+                },
+            )
+        )
+    rotated = date(max(recruited.year + rng.randint(8, 14), 2009), rng.choice((3, 9)), 1)
+    if rng.random() < 0.03 and rotated < REFERENCE_DAY:
+        entries.append(
+            Entry(
+                "rotations",
+                {
+                    "values": {
+                        "unit_name": rng.choice(_BORDER_OFFICES),
+                        "post": rng.choice(("Phó Chi cục trưởng", "Đội trưởng")),
+                        "term_months": 36,
+                    },
+                    **_period(rotated, 36),
+                    "decision": _decision(rng, rotated),
+                },
+            )
+        )
+    seconded = date(recruited.year + rng.randint(5, 12), 4, 1)
+    if rng.random() < 0.02 and seconded < REFERENCE_DAY:
+        entries.append(
+            Entry(
+                "secondments",
+                {
+                    "values": {"host_unit": rng.choice(_HOSTS), "post": "Chuyên viên"},
+                    **_period(seconded, 24),
+                    "decision": _decision(rng, seconded),
+                },
+            )
+        )
+    disciplined = date(max(recruited.year + 1, 2011) + rng.randint(0, 8), rng.randint(3, 10), 1)
+    if rng.random() < 0.02 and disciplined.year <= 2019:
+        form = rng.choices(tuple(_DISCIPLINE_MONTHS), weights=(4, 1))[0]
+        entries.append(
+            Entry(
+                "disciplines",
+                {
+                    "values": {"form": form, "reason": rng.choice(_BREACHES)},
+                    **_period(disciplined, _DISCIPLINE_MONTHS[form]),
+                    "decision": _decision(rng, disciplined, "Cục Hải quan"),
+                },
+            )
+        )
+    if appointed is not None:
+        for year in range(max(appointed.year, 2019), REFERENCE_DAY.year):
+            entries.append(
+                Entry(
+                    "asset_declarations",
+                    {
+                        "values": {"year": year, "receiving_body": "Phòng Tổ chức cán bộ, Cục Hải quan"},
+                        "valid_from": date(year, 12, rng.randint(1, 28)).isoformat(),
                     },
                 )
             )
