@@ -580,8 +580,8 @@ async def test_bm03_lists_each_person_with_rank_salary_post_and_allowances(syste
         assert "Cao Thị Ngạch" in text
 
 
-async def _form(api: httpx.AsyncClient, form: str, unit_id: str) -> dict[str, Any]:
-    response = await api.get(f"/v1/statistics/{form}", params={"unit": unit_id})
+async def _form(api: httpx.AsyncClient, form: str, unit_id: str, as_of: str = "") -> dict[str, Any]:
+    response = await api.get(f"/v1/statistics/{form}", params={"unit": unit_id, "as_of": as_of})
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
@@ -607,17 +607,17 @@ async def test_bm02_and_bm04_count_the_communes_people_alone_and_bm01_and_bm03_e
             assert created.json()["kind"] == "commune"
             communes.append(created.json()["id"])
         minh_phu, ba_dinh = communes
-        raised = _salary("01.003", "2024-01-01", "2.67")
+        raised = _salary("01.003", "2026-01-01", "2.67")
         raised["values"]["step"] = 2
         await _person(
             api, minh_phu, "Đinh Thị Xã", born="1990-03-04", sex="female",
-            entries=[_educated("12-12", "2025-07-01"), _party("2015-01-01"), raised],
+            entries=[_educated("12-12", "2025-07-01"), _party("2015-01-01"), _salary("01.003", "2020-01-01"), raised],
         )  # fmt: skip
         await _person(
             api, ba_dinh, "Lương Văn Phường", born="1970-01-01", sex="male", entries=[_educated("9-12", "2025-07-01")]
         )
         await _person(
-            api, ba_dinh, "Vi Văn Học", born="1980-01-01", sex="male", entries=[_educated("5-12", "2025-07-01")]
+            api, ba_dinh, "Vi Văn Học", born="1980-01-01", sex="male", entries=[_educated("5-12", "2026-03-01")]
         )
         await _person(
             api, office, "Ngô Văn Đội", born="1985-01-01", sex="male", entries=[_educated("12-12", "2010-01-01")]
@@ -662,6 +662,22 @@ async def test_bm02_and_bm04_count_the_communes_people_alone_and_bm01_and_bm03_e
             ("Lương Văn Phường", None, None),
         ], "by unit, then in staff-list order (by the given name)"
         assert "rank_code" not in keys
+        # As of a past day: the step then, and the schooling not yet recorded as of its date.
+        then = await _form(api, "BM04", top, "2025-12-31")
+        listed = [dict(zip(keys, r["cells"], strict=True)) for r in then["rows"]]
+        assert [(p["full_name"], p["step"], p["coefficient"]) for p in listed] == [
+            ("Đinh Thị Xã", "1", "2.34"),
+            ("Vi Văn Học", None, None),
+            ("Lương Văn Phường", None, None),
+        ]
+        bm02_then = counted(await _form(api, "BM02", top, "2025-12-31"))
+        assert {k: v for k, v in bm02_then.items() if k[0] == "total" and k[1] in {c for _, c in expected}} == {
+            ("total", "headcount"): 3,
+            ("total", "women"): 1,
+            ("total", "party"): 1,
+            ("total", "edu_thpt"): 1,
+            ("total", "edu_thcs"): 1,
+        }, "Vi Văn Học's schooling is dated 1 March 2026"
         bm03 = await _form(api, "BM03", top)
         assert [r["label"] for r in bm03["rows"]] == ["Ngô Văn Đội"]
         # A subtree without communes: BM02 is the total's row of zeros, BM04 lists nobody.
