@@ -528,3 +528,28 @@ def test_reports_may_reach_the_national_report_system_only_once_its_address_is_s
     assert 8443 in egress_ports(
         "networkPolicy.national.port=8443", "services.reports.settings.national_url=https://bc.example.gov.vn/api"
     )
+
+
+def test_the_operators_statistics_forms_are_mounted_into_reports_and_read_at_start() -> None:
+    """A corrected layout is a values change: its ConfigMap is mounted where reports' setting points,
+    and a change of it rolls reports' pods; without layouts, nothing of it is rendered."""
+    sets = (
+        r"services.reports.statisticsForms.bm99\.json.form=BM99",
+        r"services.reports.statisticsForms.bm99\.json.title=Đảng viên nữ",
+    )
+    docs = objects("single-node", *sets)
+    layouts = named(docs, "ConfigMap", f"{RELEASE}-statistics-forms")["data"]
+    assert json.loads(layouts["bm99.json"]) == {"form": "BM99", "title": "Đảng viên nữ"}
+    assert _service_env(docs, "reports")["QLCB_REPORTS_STATISTICS_FORMS_DIR"] == "/etc/qlcb/statistics-forms"
+    reports = named(docs, "Deployment", f"{RELEASE}-reports")["spec"]["template"]
+    (mount,) = [m for m in reports["spec"]["containers"][0]["volumeMounts"] if m["name"] == "statistics-forms"]
+    assert (mount["mountPath"], mount["readOnly"]) == ("/etc/qlcb/statistics-forms", True)
+    (volume,) = [v for v in reports["spec"]["volumes"] if v["name"] == "statistics-forms"]
+    assert volume["configMap"]["name"] == f"{RELEASE}-statistics-forms"
+    changed = objects("single-node", sets[0], r"services.reports.statisticsForms.bm99\.json.title=Khác")
+    annotations = named(changed, "Deployment", f"{RELEASE}-reports")["spec"]["template"]["metadata"]["annotations"]
+    assert annotations["checksum/statistics-forms"] != reports["metadata"]["annotations"]["checksum/statistics-forms"]
+
+    plain = objects("single-node")
+    assert not [d for d in of_kind(plain, "ConfigMap") if d["metadata"]["name"].endswith("statistics-forms")]
+    assert "QLCB_REPORTS_STATISTICS_FORMS_DIR" not in _service_env(plain, "reports")

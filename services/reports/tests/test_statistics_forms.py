@@ -5,9 +5,11 @@ naming `as_of` when it is in the future or before the sector existed."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import date
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -141,18 +143,77 @@ def test_bm04_is_bm03_for_the_communes_with_the_salary_step_for_the_rank_code() 
     assert step.label == "Bậc lương"
 
 
-def test_a_form_naming_an_unknown_unit_kind_fails_to_load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def operator_folder(tmp_path: Path) -> Iterator[Path]:
+    """The operator's folder of layouts; the packaged forms alone again after the test."""
     folder = tmp_path / "forms"
     folder.mkdir()
-    layout = {"form": "X", "title": "X", "legal_basis": "X", "unit_kinds": ["district"], "columns": []}
-    (folder / "x.json").write_text(json.dumps(layout), encoding="utf-8")
-    monkeypatch.setattr(resources, "files", lambda _package: tmp_path)
-    forms.forms.cache_clear()
     try:
-        with pytest.raises(ValueError, match=r"x\.json: unit_kinds"):
-            forms.forms()
+        yield folder
     finally:
-        forms.forms.cache_clear()
+        forms.use_folder(None)
+
+
+def _layout(folder: Path, name: str, layout: dict[str, Any] | str) -> None:
+    text = layout if isinstance(layout, str) else json.dumps(layout, ensure_ascii=False)
+    (folder / name).write_text(text, encoding="utf-8")
+
+
+def test_the_operators_folder_corrects_a_packaged_form_and_adds_one_without_a_release(operator_folder: Path) -> None:
+    packaged = resources.files("qlcb_reports.statistics").joinpath("forms", "bm01.json").read_text(encoding="utf-8")
+    corrected = json.loads(packaged)
+    next(c for c in corrected["columns"] if c["key"] == "women")["label"] = "Nữ (đã đính chính)"
+    _layout(operator_folder, "bm01.json", corrected)
+    added: dict[str, Any] = {"form": "BM99", "title": "Đảng viên nữ", "legal_basis": "Quyết định của Bộ trưởng"}
+    added["columns"] = [{"key": "women_party", "label": "Nữ đảng viên", "sex": "female"}]
+    _layout(operator_folder, "bm99.json", added)
+    schedule = json.loads(
+        resources.files("qlcb_reports.statistics").joinpath("forms", "retirement_ages.json").read_text(encoding="utf-8")
+    )
+    schedule["SEX_MALE"]["after"] = 744
+    _layout(operator_folder, "retirement_ages.json", schedule)
+
+    forms.use_folder(operator_folder)
+
+    women = form_of("BM01").column("women")
+    assert women is not None
+    assert women.label == "Nữ (đã đính chính)"
+    assert len(form_of("BM01").columns) == len(corrected["columns"])
+    assert [c.key for c in form_of("BM99").columns] == ["women_party"]
+    assert {"BIENDONG", "BM02", "BM03", "BM04"} <= set(forms.forms()), "the packaged forms stay"
+    assert forms.retirement_ages().months("SEX_MALE", date(2040, 1, 1)) == 744
+    forms.use_folder(None)
+    assert "BM99" not in forms.forms()
+
+
+@pytest.mark.parametrize(
+    ("layout", "named"),
+    [
+        ({"form": "X", "title": "X", "legal_basis": "X", "unit_kinds": ["district"], "columns": []}, "unit_kinds"),
+        ({"form": "X", "title": "X", "legal_basis": "X", "rows": "by_sex", "columns": []}, "rows must be one of"),
+        ({"form": "X", "title": "X", "columns": []}, "legal_basis"),
+        (
+            {"form": "X", "title": "X", "legal_basis": "X", "columns": [{"key": "a", "label": "A", "count": "x"}]},
+            "count",
+        ),
+        ('{"form": "X", "title": ', "Expecting value"),
+    ],
+    ids=["unknown-unit-kind", "unknown-rows", "missing-legal-basis", "unknown-count", "not-json"],
+)
+def test_a_malformed_layout_stops_the_start_naming_its_file(
+    operator_folder: Path, layout: dict[str, Any] | str, named: str
+) -> None:
+    _layout(operator_folder, "x.json", layout)
+    with pytest.raises(ValueError, match=rf"x\.json: .*{named}"):
+        forms.use_folder(operator_folder)
+
+
+def test_a_folder_that_is_not_there_stops_the_start(tmp_path: Path) -> None:
+    try:
+        with pytest.raises(ValueError, match="does not exist"):
+            forms.use_folder(tmp_path / "missing")
+    finally:
+        forms.use_folder(None)
 
 
 def test_a_rows_quota_is_its_units_or_the_sum_of_the_highest_counted_units_below_it() -> None:

@@ -204,6 +204,9 @@ addresses, ports, certificate files, the realm files) then the service's own `se
 {{- end -}}
 {{- $_ := set $data (printf "%sREALM_OVERLAYS" $prefix) (toJson $overlays) -}}
 {{- end -}}
+{{- if $svc.statisticsForms -}}
+{{- $_ := set $data (printf "%sSTATISTICS_FORMS_DIR" $prefix) "/etc/qlcb/statistics-forms" -}}
+{{- end -}}
 {{- if $svc.uses.database -}}
 {{- $_ := set $data (printf "%sMIGRATE_AT_START" $prefix) (toJson (not $root.Values.migrations.enabled)) -}}
 {{- end -}}

@@ -41,6 +41,7 @@ from qlcb_reports.signing import models as _signing  # noqa: F401  (registers th
 from qlcb_reports.signing.authority import KeySealer
 from qlcb_reports.signing.grpc_api import ReportSignatureServicer
 from qlcb_reports.signing.service import Signing
+from qlcb_reports.statistics import forms as layouts
 from qlcb_reports.statistics.generations import Supervisor
 from qlcb_reports.workflow import models as _workflow  # noqa: F401  (registers the tables)
 from qlcb_reports.workflow import reminders
@@ -52,6 +53,7 @@ PERSONNEL_CONSUMER = "reports-personnel"
 
 def build_app() -> GrpcApp:
     settings = ReportsSettings()  # type: ignore[call-arg]
+    layouts.use_folder(settings.statistics_forms_dir)
     working = settings.working_calendar()
     inbox = make_inbox()
     outbox = make_outbox()

@@ -35,6 +35,13 @@ class ReportsSettings(GrpcServiceSettings, EnvironmentSettings, EventConsumerSet
         description="The day the sector was founded (Ngành Hải quan: 10/9/1945): no statistics form is "
         "computed as of an earlier day",
     )
+    statistics_forms_dir: Path | None = Field(
+        default=None,
+        description="A folder of statistics form layouts (*.json, as the packaged ones) read at start beside "
+        "the packaged forms: a form of a packaged code replaces it, a new code adds a form, retirement_ages.json "
+        "replaces the schedule. A correction of a layout is a changed file, not a release; a malformed file "
+        "stops the start, naming the file",
+    )
     statistics_poll_seconds: float = Field(
         default=2.0,
         gt=0,

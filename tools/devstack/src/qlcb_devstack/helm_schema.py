@@ -58,6 +58,7 @@ CHART_MANAGED: Final = frozenset(
         "keycloak_url",
         "realm_file",
         "realm_overlays",
+        "statistics_forms_dir",
         "environment",
         "migrate_at_start",
     }
@@ -198,6 +199,13 @@ def service_schema(name: str) -> dict[str, Any]:
             "realm": {
                 "type": "boolean",
                 "description": "Keeps the Keycloak realm (identity): the realm file, its overlays and keycloak.url",
+            },
+            "statisticsForms": {
+                "type": "object",
+                "propertyNames": {"pattern": "^[a-z0-9_]+\\.json$"},
+                "additionalProperties": {"type": "object"},
+                "description": "Statistics form layouts (reports), file name → layout: read at start beside the "
+                "packaged forms, replacing a form of the same code",
             },
             "realmBackup": {
                 "type": "boolean",

@@ -1,15 +1,23 @@
 """The statutory forms as data (`forms/*.json`): a form's columns, each a count of the people it
 selects (by sex, age band, nearness to the retirement age of the dated schedule, and the catalog
 groups of a fact held on the day) or the staffing quota. A new form, or a corrected column, is a
-new or changed file, not a release of code."""
+new or changed file, not a release of code: the files packaged here are read first, then those of
+the folder the operator names (`QLCB_REPORTS_STATISTICS_FORMS_DIR`, a ConfigMap under Helm), whose
+form of a packaged code replaces it and whose `retirement_ages.json` replaces the schedule.
+
+The layouts are read once, when the service starts (`use_folder`), and are the same for the
+process's whole life; a malformed file stops the start, naming the file."""
 
 from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
 from typing import Any
 
 from qlcb_reports.regimes.service import KINDS_OF_UNIT
@@ -26,6 +34,10 @@ SOURCES = ("name", "born", "unit", "post", "rank", "rank_since", "salary:", "all
 unit, post and rank held on the day; the first day of that rank; a value of the salary step held
 (`salary:coefficient`); an allowance of a kind held (`allowance:KHU_VUC`), its coefficient or percent."""
 RETIREMENT_FILE = "retirement_ages.json"
+ROWS = ("units_below",)
+"""How a form of counts or events lays out its rows: the unit's total, then each unit directly below
+it that holds people the form counts, then the unit's own people (the only layout of TT 11/2012's
+forms)."""
 
 
 @dataclass(frozen=True)
@@ -142,29 +154,69 @@ def _column(raw: dict[str, Any], where: str, kind: str) -> Column:
     return column
 
 
-@functools.cache
-def forms() -> dict[str, Form]:
-    """Every form of the package's data files, by code (a malformed file fails the service's start)."""
-    found: dict[str, Form] = {}
-    for item in sorted(resources.files("qlcb_reports.statistics").joinpath("forms").iterdir(), key=lambda i: i.name):
-        if not item.name.endswith(".json") or item.name == RETIREMENT_FILE:
-            continue
+_folder: Path | None = None
+
+
+def use_folder(folder: Path | None) -> None:
+    """Reads the operator's layouts from `folder` besides the packaged ones from now on, and checks
+    them all at once (a malformed file raises ValueError naming it)."""
+    global _folder
+    _folder = folder
+    forms.cache_clear()
+    retirement_ages.cache_clear()
+    forms()
+    retirement_ages()
+
+
+def _files() -> Iterable[Traversable]:
+    packaged = resources.files("qlcb_reports.statistics").joinpath("forms")
+    yield from sorted(packaged.iterdir(), key=lambda i: i.name)
+    if _folder is not None:
+        if not _folder.is_dir():
+            raise ValueError(f"{_folder}: the statistics forms folder does not exist")
+        yield from sorted(_folder.iterdir(), key=lambda i: i.name)
+
+
+def _form(item: Traversable) -> Form:
+    try:
         raw = json.loads(item.read_text(encoding="utf-8"))
         kind = raw.get("kind", "counts")
-        columns = tuple(_column(c, f"{item.name} column {i}", kind) for i, c in enumerate(raw["columns"]))
-        if len({c.key for c in columns}) != len(columns):
-            raise ValueError(f"{item.name}: column keys repeat")
-        notes = tuple(raw.get("notes", ()))
-        only, but = tuple(raw.get("unit_kinds", ())), tuple(raw.get("except_unit_kinds", ()))
-        if not set(only + but) <= KINDS_OF_UNIT or (only and but):
-            raise ValueError(f"{item.name}: unit_kinds or except_unit_kinds, each of {sorted(KINDS_OF_UNIT)}")
-        found[raw["form"]] = Form(
-            raw["form"], raw["title"], raw["legal_basis"], notes, columns, kind, only, but, raw.get("designation", "")
-        )
+        columns = tuple(_column(c, f"column {i}", kind) for i, c in enumerate(raw["columns"]))
+        rows = raw.get("rows", ROWS[0])
+        code, title, basis = raw["form"], raw["title"], raw["legal_basis"]
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise ValueError(f"{item.name}: {error}") from error
+    if kind not in ("counts", "list", "events"):
+        raise ValueError(f"{item.name}: kind must be counts, list or events")
+    if kind != "list" and rows not in ROWS:
+        raise ValueError(f"{item.name}: rows must be one of {ROWS}")
+    if len({c.key for c in columns}) != len(columns):
+        raise ValueError(f"{item.name}: column keys repeat")
+    notes = tuple(raw.get("notes", ()))
+    only, but = tuple(raw.get("unit_kinds", ())), tuple(raw.get("except_unit_kinds", ()))
+    if not set(only + but) <= KINDS_OF_UNIT or (only and but):
+        raise ValueError(f"{item.name}: unit_kinds or except_unit_kinds, each of {sorted(KINDS_OF_UNIT)}")
+    return Form(code, title, basis, notes, columns, kind, only, but, raw.get("designation", ""))
+
+
+@functools.cache
+def forms() -> dict[str, Form]:
+    """Every form, by code: the packaged files', then the operator's folder's (see the module)."""
+    found: dict[str, Form] = {}
+    for item in _files():
+        if item.name.endswith(".json") and item.name != RETIREMENT_FILE:
+            form = _form(item)
+            found[form.code] = form
     return found
 
 
 @functools.cache
 def retirement_ages() -> RetirementAges:
-    text = resources.files("qlcb_reports.statistics").joinpath("forms", RETIREMENT_FILE).read_text(encoding="utf-8")
-    return RetirementAges({k: v for k, v in json.loads(text).items() if k in SEXES.values()})
+    schedule = next(i for i in reversed(list(_files())) if i.name == RETIREMENT_FILE)
+    try:
+        raw = json.loads(schedule.read_text(encoding="utf-8"))
+    except ValueError as error:
+        raise ValueError(f"{schedule.name}: {error}") from error
+    if not all(sex in raw for sex in SEXES.values()):
+        raise ValueError(f"{schedule.name}: a schedule for each of {sorted(SEXES.values())}")
+    return RetirementAges({k: v for k, v in raw.items() if k in SEXES.values()})
