@@ -84,6 +84,12 @@ _NOT_LEFT = (
     " AND f.valid_to >= {day} AND f.valid_from <= {day} AND f.value <> 'PERSON_STATUS_ACTIVE')"
 )
 _END = f"DATE '{OPEN_END.isoformat()}'"
+_RECRUITED = (
+    "NOT (EXISTS (SELECT 1 FROM search_facts r WHERE r.person_id = p.id AND r.fact = 'recruited'"
+    " AND r.valid_from > {day}) AND NOT EXISTS (SELECT 1 FROM search_facts r WHERE r.person_id = p.id"
+    " AND r.fact = 'recruited' AND r.valid_from <= {day}))"
+)
+"""In service as of a past day: recruited by then, or never (a record with no recruitment entry)."""
 
 
 async def _raw(
@@ -171,7 +177,7 @@ async def _raw_as_of(connection: asyncpg.Connection, params: dict[str, Any]) -> 
         f" AND w.value IN (SELECT u.id FROM units u WHERE {_subtree(1)})"
     )
     args = [params["path"], params["path"] + "/%", AS_OF]
-    not_left = _NOT_LEFT.format(day="$3")
+    not_left = f"{_NOT_LEFT.format(day='$3')} AND {_RECRUITED.format(day='$3')}"
     total = await connection.fetchval(
         f"SELECT count(*) FROM search_facts w WHERE {in_unit} AND {not_left.replace('p.id', 'w.person_id')}", *args
     )

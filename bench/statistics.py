@@ -382,10 +382,14 @@ WITH here AS (
     WHERE NOT EXISTS (
         SELECT 1 FROM search_facts s WHERE s.person_id = p.id AND s.fact = 'status'
         AND s.valid_from <= $1 AND s.valid_to >= $1 AND s.value <> 'PERSON_STATUS_ACTIVE')
+    AND NOT (
+        EXISTS (SELECT 1 FROM search_facts r WHERE r.person_id = p.id AND r.fact = 'recruited' AND r.valid_from > $1)
+        AND NOT EXISTS (
+            SELECT 1 FROM search_facts r WHERE r.person_id = p.id AND r.fact = 'recruited' AND r.valid_from <= $1))
 )
 """
 """The people in service on the day $1 in the whole sector, over personnel's search facts (the raw
-queries' common part)."""
+queries' common part): in a unit then, no status out of service then, recruited by then (or never)."""
 _RAW_BM01 = (
     _RAW_IN_SERVICE
     + """

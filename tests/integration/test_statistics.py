@@ -172,7 +172,8 @@ and the university degree, which is everyone's highest (the generator gives no h
 
 async def test_bm01_of_a_generated_sector_equals_what_search_finds_today_and_years_back(system: System) -> None:
     """Issue 10 point 5 on the demo generator's people (histories of salary, rank promotions, Party
-    and political theory, languages and IT), not only on people made for the test."""
+    and political theory, languages and IT), not only on people made for the test. Their records are
+    taken in today, each with its recruitment: a past day counts those recruited by then."""
     async with api_client(system.gateway_url, system.token(ADMIN)) as api:
         top = await _unit(api, system.unit_ids["HQHN"], "Phòng sinh dữ liệu")
         units = [top, *[await _unit(api, top, f"Đội sinh dữ liệu {n}") for n in (1, 2, 3)]]
@@ -189,6 +190,15 @@ async def test_bm01_of_a_generated_sector_equals_what_search_finds_today_and_yea
         assert cells["total", "headcount"] == len(generated)
         assert cells["total", "party"], "the generator gives Party members: the column is not empty"
         assert cells["total", "cm_dh"] == len(generated)
+        # Years back, only those recruited by then: the records were all taken in today.
+        for day in ("2021-12-31", "2012-12-31"):
+            recruited = sum(
+                1
+                for person in generated
+                if any(e.section == "recruitment" and e.body["valid_from"] <= day for e in records.sections(person))
+            )
+            assert 0 < recruited < len(generated)
+            assert _cells(await _bm01(api, top, day))["total", "headcount"] == recruited, day
 
 
 async def test_bm01_cells_equal_what_search_finds_and_add_up(system: System) -> None:

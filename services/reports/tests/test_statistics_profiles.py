@@ -98,6 +98,19 @@ class Sector:
             events_pb2.RecordEntryChanged(person_id=person_id, entry=entry, coded=found),
         )
 
+    def recruited(self, person_id: str, day: date) -> str:
+        entry_id = f"entry-{next(self.ids)}"
+        entry = record_pb2.RecordEntry(
+            entry_id=entry_id,
+            version=1,
+            section="recruitment",
+            change="recorded",
+            values_json=json.dumps({"body": "Tổng cục Hải quan"}),
+            valid_from=day.isoformat(),
+        )
+        self.publish(subjects.PERSONNEL_RECORD_CHANGED, events_pb2.RecordEntryChanged(person_id=person_id, entry=entry))
+        return entry_id
+
     def member(self, n: int, joined: date, left: date | None) -> None:
         """A person in service all along, in the first unit, a Party member from `joined` to `left`."""
         person = personnel_pb2.Person(
@@ -121,6 +134,9 @@ class Sector:
             unit_id=rng.choice(UNITS),
         )
         self.publish(subjects.PERSONNEL_PERSON_CREATED, events_pb2.PersonCreated(person=person))
+        if rng.random() < 0.6:
+            # Recruited on a day, some after the days counted: not in service before it.
+            self.recruited(person.id, _day(rng, date(2005, 1, 1), date(2027, 12, 31)))
         for _ in range(rng.randrange(3)):
             moved = events_pb2.PersonTransferred(
                 person=person,
@@ -358,3 +374,43 @@ async def test_profiles_built_for_other_groups_are_not_read_and_are_computed_aga
     assert await _kept(db, FIRST_DAY) == KEPT_ON_FIRST_DAY
     for day in (FIRST_DAY, date(2025, 12, 31), date(2025, 11, 1)):
         assert await _differences(db, day) == {}
+
+
+async def test_a_record_counts_from_its_recruitment_and_one_without_any_from_its_start(db: Database) -> None:
+    """The go-live take-in: records created now, with the recruitment each began with. Whoever was
+    recruited on 1 March 2026 is not counted on 28 February, by the profiles or the drill-down; a
+    record with no recruitment, or whose recruitment was retracted, counts on both days."""
+    sector = Sector(11)
+    for n, (name, day) in enumerate((("recruited", date(2026, 3, 1)), ("none", None), ("retracted", date(2026, 3, 1)))):
+        person = personnel_pb2.Person(
+            id=f"person-{name}",
+            full_name=name,
+            date_of_birth="1990-01-01",
+            sex=personnel_pb2.SEX_MALE,
+            unit_id=UNITS[n],
+        )
+        sector.publish(subjects.PERSONNEL_PERSON_CREATED, events_pb2.PersonCreated(person=person))
+        if day is None:
+            continue
+        entry_id = sector.recruited(person.id, day)
+        if name == "retracted":
+            gone = record_pb2.RecordEntry(
+                entry_id=entry_id, version=2, section="recruitment", change="retracted", valid_from=day.isoformat()
+            )
+            sector.publish(
+                subjects.PERSONNEL_RECORD_CHANGED, events_pb2.RecordEntryChanged(person_id=person.id, entry=gone)
+            )
+    await _apply(db, sector.events, 1, followed=False)
+    headcount = [c for c in layouts.forms()["BM01"].columns if c.key == "headcount"]
+    expected = {
+        date(2026, 2, 28): {UNITS[1]: [1], UNITS[2]: [1]},
+        date(2026, 3, 1): {UNITS[0]: [1], UNITS[1]: [1], UNITS[2]: [1]},
+    }
+    for day, units in expected.items():
+        async with db.unit_of_work() as session:
+            assert await _listed(session, day, headcount) == units, day
+            assert await profiles.counts(session, GENERATION, day, UNITS, headcount) == units, day
+    await profiles.keep_current(db, GENERATION, date(2026, 2, 28), year_ends=0)
+    for day, units in expected.items():
+        async with db.unit_of_work() as session:
+            assert await profiles.counts(session, GENERATION, day, UNITS, headcount) == units, ("stored", day)

@@ -401,6 +401,8 @@ def conditions(criteria: Criteria, *, key: Any = None, base: Any = None) -> Filt
         day = criteria.day if criteria.as_of is not None else OPEN_END
         if criteria.status == ACTIVE:
             found.not_held(facts.STATUS, day, excluded=ACTIVE)
+            if criteria.as_of is not None:
+                found.where.append(~_recruited_after(found.key, day))
         else:
             found.held(facts.STATUS, day, values=(criteria.status,))
     for held in criteria.held:
@@ -424,6 +426,18 @@ def conditions(criteria: Criteria, *, key: Any = None, base: Any = None) -> Filt
             .exists()
         )
     return found
+
+
+def _recruited_after(key: Any, day: date) -> ColumnElement[bool]:
+    """The person's recruitment is after `day`, and none is by then: not yet in service that day (a
+    record taken in later, with the recruitment it began with). Reports' statistics count the same."""
+
+    def recruited(later: bool) -> ColumnElement[bool]:
+        fact = aliased(SearchFact)
+        dated = fact.valid_from > day if later else fact.valid_from <= day
+        return select(fact.person_id).where(fact.person_id == key, fact.fact == facts.RECRUITED, dated).exists()
+
+    return and_(recruited(later=True), ~recruited(later=False))
 
 
 def _on_day(

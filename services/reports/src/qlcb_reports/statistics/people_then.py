@@ -1,22 +1,46 @@
 """Who is counted on a day: the conditions of a person in service in a unit then, and of a form's
 column on what a person is (sex, age band, nearness to the retirement age of the dated schedule),
-shared by the forms' two ways of counting (over the facts, or over the profiles of the day)."""
+shared by the forms' two ways of counting (over the facts, or over the profiles of the day).
+
+In service on a day: in a unit then, with no status taking them out of service then, and recruited
+by then. A record's recruitment entry says when its service began: a record taken in years later
+(every paper record at go-live), or one whose recruitment is dated ahead, does not count before that
+day. A record with no recruitment entry counts from its start, as before."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import ColumnElement, SQLColumnExpression, and_, not_, or_, select
+from sqlalchemy import ColumnElement, Exists, SQLColumnExpression, and_, not_, or_, select
 from sqlalchemy.orm import aliased
 
 from qlcb_reports.statistics import forms as layouts
 from qlcb_reports.statistics.forms import Column
 from qlcb_reports.statistics.models import StatFact, StatPerson
-from qlcb_reports.statistics.projection import STATUS, UNIT
+from qlcb_reports.statistics.projection import RECRUITED, STATUS, UNIT
 
 ACTIVE = "PERSON_STATUS_ACTIVE"
 UNIT_THEN = aliased(StatFact, name="unit_then")
+
+
+def recruitment(generation: int, person_id: SQLColumnExpression[str], day: date, *, by_then: bool) -> Exists:
+    """Whether the person has a recruitment dated by `day` (or, not `by_then`, after it)."""
+    fact = aliased(StatFact, name="recruitment")
+    dated = fact.valid_from <= day if by_then else fact.valid_from > day
+    return (
+        select(fact.person_id)
+        .where(fact.generation == generation, fact.person_id == person_id, fact.fact == RECRUITED, dated)
+        .exists()
+    )
+
+
+def recruited_after(generation: int, day: date, person_id: SQLColumnExpression[str]) -> ColumnElement[bool]:
+    """The person's recruitment is after `day`, and none is by then: not yet in service that day."""
+    return and_(
+        recruitment(generation, person_id, day, by_then=False),
+        not_(recruitment(generation, person_id, day, by_then=True)),
+    )
 
 
 def in_service(
@@ -45,6 +69,7 @@ def in_service(
         UNIT_THEN.valid_from <= day,
         UNIT_THEN.valid_to >= day,
         not_(left),
+        not_(recruited_after(generation, day, StatPerson.person_id)),
     ]
     if units is not None:
         where.append(UNIT_THEN.value.in_(units))

@@ -40,6 +40,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    not_,
     or_,
     select,
     text,
@@ -52,8 +53,8 @@ from qlcb_common.db import Database
 from qlcb_reports.statistics import forms as layouts
 from qlcb_reports.statistics.forms import Column
 from qlcb_reports.statistics.models import CURRENT, StatCode, StatFact, StatPerson, StatProfile, StatProfileDay
-from qlcb_reports.statistics.people_then import ACTIVE, personal
-from qlcb_reports.statistics.projection import CATALOG_OF, CODES_REGROUPED, PEOPLE_TOUCHED, STATUS, UNIT
+from qlcb_reports.statistics.people_then import ACTIVE, personal, recruitment
+from qlcb_reports.statistics.projection import CATALOG_OF, CODES_REGROUPED, PEOPLE_TOUCHED, RECRUITED, STATUS, UNIT
 
 log = structlog.get_logger(__name__)
 
@@ -99,10 +100,16 @@ def tokens() -> dict[Token, int]:
     return {token: 1 << i for i, token in enumerate(sorted(found))}
 
 
+IN_SERVICE = "in-service-from-recruitment"
+"""Who a profile is stored for (people recruited by the day, `people_then`): kept in the fingerprint,
+so that the profiles stored under an earlier meaning are computed again."""
+
+
 def fingerprint() -> str:
-    """The bits' meaning, kept with stored profiles: a release whose forms ask other groups has
-    them computed again."""
-    return ";".join(f"{t.fact}|{t.kind}|{t.group}={bit.bit_length() - 1}" for t, bit in tokens().items())
+    """The bits' meaning, kept with stored profiles: a release whose forms ask other groups, or that
+    counts other people in service, has them computed again."""
+    bits = ";".join(f"{t.fact}|{t.kind}|{t.group}={bit.bit_length() - 1}" for t, bit in tokens().items())
+    return f"{IN_SERVICE};{bits}"
 
 
 def condition(column: Column, day: date, profile: Profiled) -> ColumnElement[bool]:
@@ -158,9 +165,9 @@ async def missing(session: AsyncSession, generation: int, today: date, year_ends
 
 
 def profiled_facts() -> list[str]:
-    """The kinds of fact a profile depends on: the unit and status (who is in service where) and those
-    whose groups the forms ask."""
-    return sorted({UNIT, STATUS} | {token.fact for token in tokens()})
+    """The kinds of fact a profile depends on: the unit, status and recruitment (who is in service
+    where) and those whose groups the forms ask."""
+    return sorted({UNIT, STATUS, RECRUITED} | {token.fact for token in tokens()})
 
 
 def _begins_or_ends(fact: Any, generation: int, one: date, other: date) -> list[ColumnElement[bool]]:
@@ -231,6 +238,7 @@ def profiles_of(
         StatFact.person_id,
         case((left == 0, func.max(case((StatFact.fact == UNIT, StatFact.value))))).label("unit_id"),
         functools.reduce(operator.add, flags, literal(0, BigInteger)).label("held"),
+        func.max(case((StatFact.fact == RECRUITED, 1), else_=0)).label("recruited"),
     ).where(
         StatFact.generation == generation,
         StatFact.fact.in_(profiled_facts()),
@@ -254,10 +262,12 @@ def profiles_of(
         )
     then = held.group_by(StatFact.person_id).subquery("then")
     chosen = [] if units is None else [then.c.unit_id.in_(units)]
+    # Not recruited by the day: in service only if no recruitment is recorded at all (`people_then`).
+    serving = or_(then.c.recruited == 1, not_(recruitment(generation, StatPerson.person_id, day, by_then=False)))
     return (
         select(StatPerson.person_id, then.c.unit_id, StatPerson.sex, StatPerson.date_of_birth, then.c.held)
         .join(then, and_(StatPerson.generation == generation, StatPerson.person_id == then.c.person_id))
-        .where(then.c.unit_id.is_not(None), *chosen)
+        .where(then.c.unit_id.is_not(None), serving, *chosen)
     )
 
 
