@@ -85,9 +85,8 @@ _NOT_LEFT = (
 )
 _END = f"DATE '{OPEN_END.isoformat()}'"
 _RECRUITED = (
-    "NOT (EXISTS (SELECT 1 FROM search_facts r WHERE r.person_id = p.id AND r.fact = 'recruited'"
-    " AND r.valid_from > {day}) AND NOT EXISTS (SELECT 1 FROM search_facts r WHERE r.person_id = p.id"
-    " AND r.fact = 'recruited' AND r.valid_from <= {day}))"
+    "COALESCE((SELECT min(r.valid_from) FROM search_facts r WHERE r.person_id = p.id AND r.fact = 'recruited'),"
+    " DATE '0001-01-01') <= {day}"
 )
 """In service as of a past day: recruited by then, or never (a record with no recruitment entry)."""
 

@@ -382,10 +382,8 @@ WITH here AS (
     WHERE NOT EXISTS (
         SELECT 1 FROM search_facts s WHERE s.person_id = p.id AND s.fact = 'status'
         AND s.valid_from <= $1 AND s.valid_to >= $1 AND s.value <> 'PERSON_STATUS_ACTIVE')
-    AND NOT (
-        EXISTS (SELECT 1 FROM search_facts r WHERE r.person_id = p.id AND r.fact = 'recruited' AND r.valid_from > $1)
-        AND NOT EXISTS (
-            SELECT 1 FROM search_facts r WHERE r.person_id = p.id AND r.fact = 'recruited' AND r.valid_from <= $1))
+    AND COALESCE((SELECT min(r.valid_from) FROM search_facts r WHERE r.person_id = p.id AND r.fact = 'recruited'),
+                 DATE '0001-01-01') <= $1
 )
 """
 """The people in service on the day $1 in the whole sector, over personnel's search facts (the raw

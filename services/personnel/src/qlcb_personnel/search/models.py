@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Date, ForeignKey, Index, String
+from sqlalchemy import Date, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qlcb_personnel.db_models import Base
@@ -23,7 +23,18 @@ class SearchFact(Base):
     __tablename__ = "search_facts"
     # The key also serves keeping the facts (a person's, by what they come from) and reading a
     # page's units and statuses of a day; the lookup index serves the search itself.
-    __table_args__ = (Index("ix_search_facts_lookup", "fact", "value", "valid_to", "valid_from", "person_id"),)
+    # The recruitment index answers "recruited when?" of one person in one probe, as a search or a
+    # form of a past day asks of everyone it finds (ADR 0040): one row per recruitment.
+    __table_args__ = (
+        Index("ix_search_facts_lookup", "fact", "value", "valid_to", "valid_from", "person_id"),
+        Index(
+            "ix_search_facts_recruited",
+            "person_id",
+            "valid_from",
+            postgresql_where=text("fact = 'recruited'"),
+            sqlite_where=text("fact = 'recruited'"),
+        ),
+    )
 
     person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"), primary_key=True)
     # What it comes from: the record entry (its entry_id, the same across versions), the status row

@@ -12,34 +12,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import ColumnElement, Exists, SQLColumnExpression, and_, not_, or_, select
+from sqlalchemy import ColumnElement, ScalarSelect, SQLColumnExpression, and_, func, not_, or_, select
 from sqlalchemy.orm import aliased
 
 from qlcb_reports.statistics import forms as layouts
 from qlcb_reports.statistics.forms import Column
-from qlcb_reports.statistics.models import StatFact, StatPerson
+from qlcb_reports.statistics.models import BEGINNING, StatFact, StatPerson
 from qlcb_reports.statistics.projection import RECRUITED, STATUS, UNIT
 
 ACTIVE = "PERSON_STATUS_ACTIVE"
 UNIT_THEN = aliased(StatFact, name="unit_then")
 
 
-def recruitment(generation: int, person_id: SQLColumnExpression[str], day: date, *, by_then: bool) -> Exists:
-    """Whether the person has a recruitment dated by `day` (or, not `by_then`, after it)."""
+def first_recruitment(generation: int, person_id: SQLColumnExpression[str]) -> ScalarSelect[date]:
+    """The day of the person's first recruitment; NULL for a record that has none."""
     fact = aliased(StatFact, name="recruitment")
-    dated = fact.valid_from <= day if by_then else fact.valid_from > day
     return (
-        select(fact.person_id)
-        .where(fact.generation == generation, fact.person_id == person_id, fact.fact == RECRUITED, dated)
-        .exists()
-    )
-
-
-def recruited_after(generation: int, day: date, person_id: SQLColumnExpression[str]) -> ColumnElement[bool]:
-    """The person's recruitment is after `day`, and none is by then: not yet in service that day."""
-    return and_(
-        recruitment(generation, person_id, day, by_then=False),
-        not_(recruitment(generation, person_id, day, by_then=True)),
+        select(func.min(fact.valid_from))
+        .where(fact.generation == generation, fact.person_id == person_id, fact.fact == RECRUITED)
+        .scalar_subquery()
     )
 
 
@@ -69,7 +60,7 @@ def in_service(
         UNIT_THEN.valid_from <= day,
         UNIT_THEN.valid_to >= day,
         not_(left),
-        not_(recruited_after(generation, day, StatPerson.person_id)),
+        func.coalesce(first_recruitment(generation, StatPerson.person_id), BEGINNING) <= day,
     ]
     if units is not None:
         where.append(UNIT_THEN.value.in_(units))

@@ -40,7 +40,6 @@ from sqlalchemy import (
     func,
     insert,
     literal,
-    not_,
     or_,
     select,
     text,
@@ -53,7 +52,7 @@ from qlcb_common.db import Database
 from qlcb_reports.statistics import forms as layouts
 from qlcb_reports.statistics.forms import Column
 from qlcb_reports.statistics.models import CURRENT, StatCode, StatFact, StatPerson, StatProfile, StatProfileDay
-from qlcb_reports.statistics.people_then import ACTIVE, personal, recruitment
+from qlcb_reports.statistics.people_then import ACTIVE, first_recruitment, personal
 from qlcb_reports.statistics.projection import CATALOG_OF, CODES_REGROUPED, PEOPLE_TOUCHED, RECRUITED, STATUS, UNIT
 
 log = structlog.get_logger(__name__)
@@ -263,7 +262,7 @@ def profiles_of(
     then = held.group_by(StatFact.person_id).subquery("then")
     chosen = [] if units is None else [then.c.unit_id.in_(units)]
     # Not recruited by the day: in service only if no recruitment is recorded at all (`people_then`).
-    serving = or_(then.c.recruited == 1, not_(recruitment(generation, StatPerson.person_id, day, by_then=False)))
+    serving = or_(then.c.recruited == 1, first_recruitment(generation, StatPerson.person_id).is_(None))
     return (
         select(StatPerson.person_id, then.c.unit_id, StatPerson.sex, StatPerson.date_of_birth, then.c.held)
         .join(then, and_(StatPerson.generation == generation, StatPerson.person_id == then.c.person_id))
