@@ -37,11 +37,12 @@ def _as_documented(document: Any, path: str, method: str, response: httpx.Respon
 async def test_an_entrys_race_and_a_clash_are_refused_as_the_document_says(system: System, document: Any) -> None:
     async with api_client(system.gateway_url, system.token("qthanoi")) as api:
         person = await _person(api, system, "Trịnh Văn Tài Liệu")
-        placed = {"values": {"unit_name": "Chi cục Hải quan Nội Bài", "post": "Công chức"}, "valid_from": "2015-01-01"}
+        values = {"unit_name": "Chi cục Hải quan Nội Bài", "post": "Công chức"}
+        placed: dict[str, Any] = {"values": values, "valid_from": "2015-01-01"}
         added = await api.post(f"/v1/persons/{person}/placements", json=placed)
         assert added.status_code == 201, added.text
         url = f"/v1/persons/{person}/placements/{added.json()['entry_id']}"
-        fixed = placed | {"values": placed["values"] | {"post": "Kiểm tra viên"}}
+        fixed = placed | {"values": values | {"post": "Kiểm tra viên"}}
 
         _as_documented(document, ENTRY, "PUT", await api.put(url, json=fixed), 428)
         _as_documented(document, ENTRY, "DELETE", await api.delete(url), 428)
