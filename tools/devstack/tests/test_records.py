@@ -16,18 +16,25 @@ def test_the_same_people_get_the_same_records() -> None:
 
 
 def test_salary_histories_step_up_in_time_on_the_grid() -> None:
-    for person in demo.personnel(36):
-        steps = [e.body for e in records.sections(person) if e.section == "salary"]
+    """Every 36 months (the A1 and A2.1 grid's months per step), 42 after a step held when a
+    discipline was decided (TT 08/2013 Điều 2 khoản 3), as personnel works out the next raise."""
+    delayed = 0
+    for person in demo.personnel(400):
+        entries = records.sections(person)
+        steps = [e.body for e in entries if e.section == "salary"]
         assert steps, person
         starts = [date.fromisoformat(s["valid_from"]) for s in steps]
         assert starts == sorted(starts)
         assert starts[0] >= records.GRID_START
-        assert all(
-            later.year * 12 + later.month - earlier.year * 12 - earlier.month == 36
-            for earlier, later in pairwise(starts)
-        )
+        disciplined = [date.fromisoformat(e.body["valid_from"]) for e in entries if e.section == "disciplines"]
+        for earlier, later in pairwise(starts):
+            months = later.year * 12 + later.month - earlier.year * 12 - earlier.month
+            held = any(earlier <= day < later for day in disciplined)
+            assert months == (42 if held else 36), (person, earlier, later)
+            delayed += held
         coefficients = [Decimal(s["values"]["coefficient"]) for s in steps]
         assert all(lower < higher for lower, higher in pairwise(coefficients)), person
+    assert delayed, "some generated step follows a discipline"
 
 
 def test_every_dated_entry_is_after_birth_and_one_evaluation_a_year() -> None:

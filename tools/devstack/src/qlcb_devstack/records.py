@@ -50,9 +50,10 @@ def _decision(rng: random.Random, on: date, body: str = "Tổng cục Hải quan
     return {"number": f"{rng.randint(1, 2999)}/QĐ-TCHQ", "date": on.isoformat(), "body": body}
 
 
-def _salary(rng: random.Random, recruited: date) -> list[Entry]:
+def _salary(rng: random.Random, recruited: date, disciplined: date | None = None) -> list[Entry]:
     """From recruitment, or from the grid's start (1 October 2004) for those recruited before it,
-    at the step their seniority had reached."""
+    at the step their seniority had reached; the step after a discipline comes `RAISE_DELAY_MONTHS`
+    later."""
     entries = []
     (rank, grid), step, since = _A1, 1, recruited
     if recruited < GRID_START:
@@ -71,6 +72,8 @@ def _salary(rng: random.Random, recruited: date) -> list[Entry]:
             )
         )
         following = _months_after(since, _MONTHS_PER_STEP)
+        if disciplined is not None and since <= disciplined < following:
+            following = _months_after(following, RAISE_DELAY_MONTHS)
         if not promoted and following.year - recruited.year >= 9 and rng.random() < 0.5:
             # Promotion to principal rank: the first step whose coefficient is not below the current one.
             current = grid[step - 1]
@@ -92,6 +95,7 @@ def sections(person: DemoPerson) -> list[Entry]:
     if recruited > REFERENCE_DAY:
         recruited = date(REFERENCE_DAY.year, 1, 1)
     home = rng.choice(_PROVINCES)
+    disciplined = discipline(person, recruited)
     entries = [
         Entry(
             "personal_details",
@@ -135,7 +139,7 @@ def sections(person: DemoPerson) -> list[Entry]:
                 "valid_from": recruited.isoformat(),
             },
         ),
-        *_salary(rng, recruited),
+        *_salary(rng, recruited, date.fromisoformat(disciplined.body["valid_from"]) if disciplined else None),
     ]
     for year in range(max(2020, recruited.year + 1), REFERENCE_DAY.year):
         level = rng.choices(("HTXSNV", "HTTNV", "HTNV"), weights=(15, 75, 10))[0]
@@ -193,6 +197,7 @@ def sections(person: DemoPerson) -> list[Entry]:
         + posts
         + _particulars_and_skills(person, recruited, home)
         + _duties_and_declarations(person, recruited, appointed)
+        + ([disciplined] if disciplined else [])
     )
 
 
@@ -377,6 +382,30 @@ _DISCIPLINE_MONTHS = {"KHIEN_TRACH": 6, "CANH_CAO": 12}
 """How long the discipline has effect (Luật Cán bộ, công chức 2008 Điều 82, amended 2019)."""
 
 
+RAISE_DELAY_MONTHS = 6
+"""How much later the next step comes after a khiển trách or cảnh cáo decided while holding the step
+(Thông tư 08/2013/TT-BNV Điều 2 khoản 3, amended by Thông tư 03/2021/TT-BNV; the catalog's
+`raise_delay_months`), as personnel works out the next raise."""
+
+
+def discipline(person: DemoPerson, recruited: date) -> Entry | None:
+    """A discipline in 2011–2019 for about one in fifty, drawn before the salary history, which it
+    delays: from a generator of its own."""
+    rng = random.Random(f"{person.personal_id}/discipline")
+    decided = date(max(recruited.year + 1, 2011) + rng.randint(0, 8), rng.randint(3, 10), 1)
+    if rng.random() >= 0.02 or decided.year > 2019:
+        return None
+    form = rng.choices(tuple(_DISCIPLINE_MONTHS), weights=(4, 1))[0]
+    return Entry(
+        "disciplines",
+        {
+            "values": {"form": form, "reason": rng.choice(_BREACHES)},
+            **_period(decided, _DISCIPLINE_MONTHS[form]),
+            "decision": _decision(rng, decided, "Cục Hải quan"),
+        },
+    )
+
+
 def _period(start: date, months: int) -> dict[str, str]:
     """From `start` for `months`, open when it runs past the reference day."""
     end = _months_after(start, months)
@@ -388,9 +417,9 @@ def _period(start: date, months: int) -> dict[str, str]:
 def _duties_and_declarations(person: DemoPerson, recruited: date, appointed: date | None) -> list[Entry]:
     """Personal history for everyone (the resume's item 29); a policy-family status, a labour
     contract before recruitment, a concurrent post, a rotation to a border office, a secondment to a
-    province, a discipline in 2011–2019 for a few; a yearly asset declaration for leaders from the
-    year of their appointment (Luật Phòng, chống tham nhũng 2018 Điều 36). Drawn from a generator of
-    their own, so the entries before them stay what they were."""
+    province for a few; a yearly asset declaration for leaders from the year of their appointment
+    (Luật Phòng, chống tham nhũng 2018 Điều 36). Drawn from a generator of their own, so the entries
+    before them stay what they were."""
     rng = random.Random(f"{person.personal_id}/duties")
     abroad = rng.choice(_ABROAD) if rng.random() < 0.05 else "Không"
     entries = [
@@ -453,19 +482,6 @@ def _duties_and_declarations(person: DemoPerson, recruited: date, appointed: dat
                     "values": {"host_unit": rng.choice(_HOSTS), "post": "Chuyên viên"},
                     **_period(seconded, 24),
                     "decision": _decision(rng, seconded),
-                },
-            )
-        )
-    disciplined = date(max(recruited.year + 1, 2011) + rng.randint(0, 8), rng.randint(3, 10), 1)
-    if rng.random() < 0.02 and disciplined.year <= 2019:
-        form = rng.choices(tuple(_DISCIPLINE_MONTHS), weights=(4, 1))[0]
-        entries.append(
-            Entry(
-                "disciplines",
-                {
-                    "values": {"form": form, "reason": rng.choice(_BREACHES)},
-                    **_period(disciplined, _DISCIPLINE_MONTHS[form]),
-                    "decision": _decision(rng, disciplined, "Cục Hải quan"),
                 },
             )
         )
