@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb_common import authz
@@ -13,7 +14,8 @@ from qlcb_common import personnel_rules as rules
 from qlcb_common.auth import Principal
 from qlcb_common.authz import Action, Delegation, Section
 from qlcb_common.errors import FieldViolation, InvalidArgument, NotFound
-from qlcb_personnel.units.models import Unit
+from qlcb_personnel.persons.models import Person
+from qlcb_personnel.units.models import Unit, in_subtree
 
 MAX_PERIOD_DAYS = 5 * 366
 
@@ -37,3 +39,22 @@ async def listed_unit(session: AsyncSession, actor: Principal, delegations: Sequ
         raise NotFound(f"Không có đơn vị {unit_id!r}")
     authz.require(actor, Section.UNIT, Action.READ, unit.path, delegations=delegations)
     return unit
+
+
+def listed_people(
+    actor: Principal, delegations: Sequence[Delegation], unit: Unit, include_subtree: bool, section: Section
+) -> list[ColumnElement[bool]]:
+    """The conditions of a person (`Person` joined to its `Unit`) a list of `unit` holds: in the unit,
+    or below it if asked, and one whose `section` the caller may read (the scope in the query)."""
+    return [
+        in_subtree(unit.path) if include_subtree else Unit.id == unit.id,
+        authz.sql_scope(
+            actor,
+            section,
+            Action.READ,
+            Unit.path,
+            person_id_column=Person.id,
+            personal_id_column=Person.personal_id,
+            delegations=delegations,
+        ),
+    ]

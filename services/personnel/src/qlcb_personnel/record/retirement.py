@@ -13,9 +13,8 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from qlcb_common import authz
 from qlcb_common.auth import Principal
-from qlcb_common.authz import Action, Delegation, Section
+from qlcb_common.authz import Delegation, Section
 from qlcb_personnel.catalogs import service as catalogs
 from qlcb_personnel.persons import status
 from qlcb_personnel.persons.messages import ACTIVE
@@ -23,7 +22,6 @@ from qlcb_personnel.persons.models import Person
 from qlcb_personnel.record import periods
 from qlcb_personnel.record.salary import months_after
 from qlcb_personnel.units.models import Unit
-from qlcb_personnel.units.models import in_subtree as unit_subtree
 
 SEX_CODE = {"SEX_MALE": "MALE", "SEX_FEMALE": "FEMALE"}
 
@@ -118,19 +116,8 @@ async def due_between(
     query = (
         select(Person)
         .join(Unit, Unit.id == Person.unit_id)
-        .where(unit_subtree(unit.path) if include_subtree else Unit.id == unit.id)
+        .where(*periods.listed_people(actor, delegations, unit, include_subtree, Section.IDENTITY))
         .where(or_(*(and_(Person.sex == sex, Person.date_of_birth.between(*window)) for sex, window in born.items())))
-        .where(
-            authz.sql_scope(
-                actor,
-                Section.IDENTITY,
-                Action.READ,
-                Unit.path,
-                person_id_column=Person.id,
-                personal_id_column=Person.personal_id,
-                delegations=delegations,
-            )
-        )
     )
     persons = list(await session.scalars(query))
     statuses = await status.current(session, [p.id for p in persons])

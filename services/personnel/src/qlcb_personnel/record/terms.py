@@ -14,16 +14,14 @@ from datetime import date, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from qlcb_common import authz
 from qlcb_common.auth import Principal
-from qlcb_common.authz import Action, Delegation, Section
+from qlcb_common.authz import Delegation, Section
 from qlcb_personnel.persons import status
 from qlcb_personnel.persons.messages import ACTIVE
 from qlcb_personnel.persons.models import Person
 from qlcb_personnel.record import periods
 from qlcb_personnel.record.models import RecordEntry
 from qlcb_personnel.units.models import Unit
-from qlcb_personnel.units.models import in_subtree as unit_subtree
 
 TERMED = ("appointments", "rotations")
 
@@ -92,22 +90,13 @@ async def ending_between(
         .join(Person, Person.id == RecordEntry.person_id)
         .join(Unit, Unit.id == Person.unit_id)
         .where(
-            unit_subtree(unit.path) if include_subtree else Unit.id == unit.id,
+            *periods.listed_people(actor, delegations, unit, include_subtree, Section.WORK_HISTORY),
             RecordEntry.section.in_(TERMED),
             RecordEntry.superseded_at.is_(None),
             RecordEntry.retracted.is_(False),
             RecordEntry.valid_from >= date(first.year - MAX_TERM_YEARS - 1, 1, 1),
             RecordEntry.valid_from <= last,
             or_(RecordEntry.valid_to.is_(None), RecordEntry.valid_to >= first),
-            authz.sql_scope(
-                actor,
-                Section.WORK_HISTORY,
-                Action.READ,
-                Unit.path,
-                person_id_column=Person.id,
-                personal_id_column=Person.personal_id,
-                delegations=delegations,
-            ),
         )
     )
     rows = (await session.execute(query)).all()
