@@ -10,8 +10,10 @@ import re
 import secrets
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TypeVar
 from urllib.parse import parse_qs, urljoin, urlparse
 
@@ -26,6 +28,8 @@ from pydantic import SecretStr
 from qlcb_common.events import streams
 from qlcb_common.settings import Environment, api_audience
 from qlcb_devstack.accounts import Account, ensure_user, password_token
+from qlcb_devstack.probes import http_ok
+from qlcb_devstack.procs import ManagedProcess, free_ports, wait_until
 from qlcb_devstack.realm import dev_overlay_file, realm_file
 from qlcb_devstack.stack import START_ORDER, Infra, ServiceStack
 from qlcb_identity.credential_mail import code_in
@@ -407,3 +411,42 @@ def agency_registration(
             {"claim": "agency_groups", "value": group, "tier": tier, "unit_path": unit_path} for tier in tiers
         ],
     }
+
+
+@dataclass(frozen=True)
+class Beside:
+    """A second process of a gRPC service, like the suite's and on the same store, with settings of
+    its own (a sector's rule, an operator's folder): not started yet."""
+
+    process: ManagedProcess
+    target: str  # its gRPC address
+    ops_url: str
+
+
+def beside(system: System, service: str, settings: Mapping[str, str], log_dir: Path) -> Beside:
+    """`service` as the suite runs it, with `settings` (QLCB_<SERVICE>_… variables) over its
+    environment, on ports of its own."""
+    suites = system.services.processes[service]
+    assert suites.env is not None
+    grpc_port, ops_port = free_ports(2)
+    prefix = f"QLCB_{service.upper()}_"
+    env = suites.env | dict(settings) | {f"{prefix}GRPC_PORT": str(grpc_port), f"{prefix}OPS_PORT": str(ops_port)}
+    process = ManagedProcess(f"{service}-beside", suites.argv, log_dir=log_dir, env=env)
+    return Beside(process, f"127.0.0.1:{grpc_port}", f"http://127.0.0.1:{ops_port}")
+
+
+@contextmanager
+def running_beside(system: System, service: str, settings: Mapping[str, str], log_dir: Path) -> Iterator[str]:
+    """`beside`, started and ready for the block; its gRPC address. Stopped after it."""
+    second = beside(system, service, settings, log_dir)
+    second.process.start()
+    try:
+        wait_until(
+            lambda: http_ok(f"{second.ops_url}/readyz"),
+            timeout=60,
+            what=f"a second {service} to be ready",
+            process=second.process,
+        )
+        yield second.target
+    finally:
+        second.process.stop()

@@ -18,9 +18,7 @@ import grpc
 import pytest
 
 from qlcb.personnel.v1 import deadlines_pb2, deadlines_pb2_grpc, record_pb2, record_pb2_grpc
-from qlcb_devstack.probes import http_ok
-from qlcb_devstack.procs import ManagedProcess, free_ports, wait_until
-from tests.support import System, api_client, person_body, unique_code
+from tests.support import System, api_client, person_body, running_beside, unique_code
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 DECISION = record_pb2.RecordDecision(number="21/QĐ-UBND", date="2026-01-05", body="Ủy ban nhân dân tỉnh")
@@ -29,26 +27,8 @@ DECISION = record_pb2.RecordDecision(number="21/QĐ-UBND", date="2026-01-05", bo
 @pytest.fixture
 def province_personnel(system: System, tmp_path: Path) -> Iterator[str]:
     """A second personnel process with the province rule; its gRPC address."""
-    customs = system.services.processes["personnel"]
-    assert customs.env is not None
-    grpc_port, ops_port = free_ports(2)
-    env = customs.env | {
-        "QLCB_PERSONNEL_DEADLINE_RULE": "province",
-        "QLCB_PERSONNEL_GRPC_PORT": str(grpc_port),
-        "QLCB_PERSONNEL_OPS_PORT": str(ops_port),
-    }
-    process = ManagedProcess("personnel-province", customs.argv, log_dir=tmp_path, env=env)
-    process.start()
-    try:
-        wait_until(
-            lambda: http_ok(f"http://127.0.0.1:{ops_port}/readyz"),
-            timeout=60,
-            what="personnel with the province rule to be ready",
-            process=process,
-        )
-        yield f"127.0.0.1:{grpc_port}"
-    finally:
-        process.stop()
+    with running_beside(system, "personnel", {"QLCB_PERSONNEL_DEADLINE_RULE": "province"}, tmp_path) as target:
+        yield target
 
 
 def _item(section: str, values: dict[str, Any], day: str) -> record_pb2.RecordEntryItem:

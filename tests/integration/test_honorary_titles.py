@@ -2,7 +2,7 @@
 issue 8.1): conferred by a decision naming one or many people, held in their own section with the
 decision, printed as item 19 of the resume above any emulation title, and gone again with the
 decision's cancellation. An unknown title, the same title twice and a writer without the rewards
-section are refused, with nothing written."""
+section (directly or through a decision) are refused, with nothing written."""
 
 from __future__ import annotations
 
@@ -85,5 +85,9 @@ async def test_an_unknown_title_the_same_title_twice_and_a_writer_without_the_se
     async with api_client(system.gateway_url, system.token("nhansu1.hanoi")) as officer:
         refused = await officer.post(url, json=entry | {"values": {"title": "NSUT"}})
         assert refused.status_code == 403, refused.text
+        # Nor through a decision: a decision writes each person's section with the section's rights.
+        conferring = _decision("honorary_title", CONFERRED, [{"person_id": person, "values": {"title": "NSUT"}}])
+        by_decision = await officer.post("/v1/decisions", json=conferring)
+        assert by_decision.status_code == 403, by_decision.text
     async with api_client(system.gateway_url, system.token("qthanoi")) as api:
         assert sorted(e["values"]["title"] for e in (await api.get(url)).json()) == ["NGND", "NGUT"]

@@ -23,21 +23,21 @@ async def test_a_stale_version_over_grpc_is_aborted_and_writes_nothing(system: S
         person = created.json()["id"]
     metadata = (("authorization", f"Bearer {token}"),)
     async with grpc.aio.insecure_channel(system.services.personnel_target) as channel:
-        stub = record_pb2_grpc.PersonRecordServiceStub(channel)
+        records = record_pb2_grpc.PersonRecordServiceStub(channel)
 
         def placed(post: str) -> record_pb2.RecordEntryInput:
             return record_pb2.RecordEntryInput(
                 values_json=json.dumps(PLACEMENT | {"post": post}), valid_from="2015-01-01"
             )
 
-        added = await stub.AddRecordEntry(
+        added = await records.AddRecordEntry(
             record_pb2.AddRecordEntryRequest(person_id=person, section="placements", input=placed("Công chức")),
             metadata=metadata,
             timeout=10,
         )
         entry = added.entry.entry_id
         # Two clerks opened version 1; the first one's correction wins.
-        first = await stub.CorrectRecordEntry(
+        first = await records.CorrectRecordEntry(
             record_pb2.CorrectRecordEntryRequest(
                 person_id=person,
                 section="placements",
@@ -53,17 +53,17 @@ async def test_a_stale_version_over_grpc_is_aborted_and_writes_nothing(system: S
             person_id=person, section="placements", entry_id=entry, expected_version=1, input=placed("Chuyên viên")
         )
         with pytest.raises(grpc.aio.AioRpcError) as stale:
-            await stub.CorrectRecordEntry(second, metadata=metadata, timeout=10)
+            await records.CorrectRecordEntry(second, metadata=metadata, timeout=10)
         assert stale.value.code() is grpc.StatusCode.ABORTED
         assert "2" in (stale.value.details() or ""), stale.value.details()
         retraction = record_pb2.RetractRecordEntryRequest(
             person_id=person, section="placements", entry_id=entry, expected_version=1
         )
         with pytest.raises(grpc.aio.AioRpcError) as stale_retraction:
-            await stub.RetractRecordEntry(retraction, metadata=metadata, timeout=10)
+            await records.RetractRecordEntry(retraction, metadata=metadata, timeout=10)
         assert stale_retraction.value.code() is grpc.StatusCode.ABORTED
 
-        versions = await stub.ListRecordEntryVersions(
+        versions = await records.ListRecordEntryVersions(
             record_pb2.ListRecordEntryVersionsRequest(person_id=person, section="placements", entry_id=entry),
             metadata=metadata,
             timeout=10,

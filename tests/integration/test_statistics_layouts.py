@@ -17,9 +17,8 @@ import grpc
 import pytest
 
 from qlcb.reports.v1 import reports_pb2, reports_pb2_grpc
-from qlcb_devstack.probes import http_ok
-from qlcb_devstack.procs import ManagedProcess, free_ports, wait_until
-from tests.support import System, api_client, eventually, person_body, unique_code
+from qlcb_devstack.procs import wait_until
+from tests.support import System, api_client, beside, eventually, person_body, running_beside, unique_code
 
 ADDED = {
     "form": "BM99",
@@ -32,17 +31,8 @@ ADDED = {
 }
 
 
-def _reports(system: System, folder: Path, log_dir: Path) -> tuple[ManagedProcess, int, int]:
-    """A reports process like the suite's, reading the layouts of `folder`; its process and ports."""
-    suites = system.services.processes["reports"]
-    assert suites.env is not None
-    grpc_port, ops_port = free_ports(2)
-    env = suites.env | {
-        "QLCB_REPORTS_STATISTICS_FORMS_DIR": str(folder),
-        "QLCB_REPORTS_GRPC_PORT": str(grpc_port),
-        "QLCB_REPORTS_OPS_PORT": str(ops_port),
-    }
-    return ManagedProcess("reports-layouts", suites.argv, log_dir=log_dir, env=env), grpc_port, ops_port
+def _forms_dir(folder: Path) -> dict[str, str]:
+    return {"QLCB_REPORTS_STATISTICS_FORMS_DIR": str(folder)}
 
 
 @pytest.fixture
@@ -54,18 +44,8 @@ def corrected_reports(system: System, tmp_path: Path) -> Iterator[str]:
     next(c for c in bm01["columns"] if c["key"] == "women")["label"] = "Nữ (đính chính)"
     (folder / "bm01.json").write_text(json.dumps(bm01, ensure_ascii=False), encoding="utf-8")
     (folder / "bm99.json").write_text(json.dumps(ADDED, ensure_ascii=False), encoding="utf-8")
-    process, grpc_port, ops_port = _reports(system, folder, tmp_path)
-    process.start()
-    try:
-        wait_until(
-            lambda: http_ok(f"http://127.0.0.1:{ops_port}/readyz"),
-            timeout=60,
-            what="reports with the operator's layouts to be ready",
-            process=process,
-        )
-        yield f"127.0.0.1:{grpc_port}"
-    finally:
-        process.stop()
+    with running_beside(system, "reports", _forms_dir(folder), tmp_path) as target:
+        yield target
 
 
 async def test_a_corrected_and_an_added_layout_are_served_from_the_operators_folder(
@@ -83,13 +63,13 @@ async def test_a_corrected_and_an_added_layout_are_served_from_the_operators_fol
             assert made.status_code == 201, made.text
     metadata = (("authorization", f"Bearer {token}"),)
     async with grpc.aio.insecure_channel(corrected_reports) as channel:
-        stub = reports_pb2_grpc.ReportsServiceStub(channel)
-        listed = await stub.ListStatisticsForms(reports_pb2.ListStatisticsFormsRequest(), metadata=metadata)
+        reports = reports_pb2_grpc.ReportsServiceStub(channel)
+        listed = await reports.ListStatisticsForms(reports_pb2.ListStatisticsFormsRequest(), metadata=metadata)
         assert [f.form for f in listed.forms] == ["BIENDONG", "BM01", "BM02", "BM03", "BM04", "BM99"]
 
         async def form(code: str) -> Any:
             request = reports_pb2.GetStatisticsFormRequest(form=code, unit_id=unit)
-            return await stub.GetStatisticsForm(request, metadata=metadata, timeout=10)
+            return await reports.GetStatisticsForm(request, metadata=metadata, timeout=10)
 
         added = await eventually(
             lambda: form("BM99"), lambda f: f.rows[0].cells[0].value == 3, timeout=60, what="BM99's three people"
@@ -108,7 +88,7 @@ def test_a_malformed_layout_stops_the_start_and_the_log_names_it(system: System,
     folder = tmp_path / "forms"
     folder.mkdir()
     (folder / "bm98.json").write_text(json.dumps(ADDED | {"form": "BM98", "rows": "by_sex"}), encoding="utf-8")
-    process, _, _ = _reports(system, folder, tmp_path)
+    process = beside(system, "reports", _forms_dir(folder), tmp_path).process
     process.start()
     try:
         wait_until(lambda: not process.is_running, timeout=60, what="reports to refuse its layouts")
