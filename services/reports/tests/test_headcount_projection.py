@@ -28,8 +28,8 @@ def _event(subject: str, payload: Message) -> Envelope:
 
 
 def _published(unit_id: str) -> tuple[Envelope, ...]:
-    """One unit's life in the order personnel published it: established under one department,
-    renamed, moved under another with its path, renamed again, dissolved."""
+    """One unit's life in the order personnel published it: established under one department by a
+    decision effective on 1 July 2025, renamed, moved under another with its path, renamed again, dissolved."""
 
     def unit(name: str, parent: str, dissolved_on: str = "") -> personnel_pb2.Unit:
         return personnel_pb2.Unit(
@@ -43,7 +43,10 @@ def _published(unit_id: str) -> tuple[Envelope, ...]:
         )
 
     return (
-        _event(subjects.PERSONNEL_UNIT_ESTABLISHED, events_pb2.UnitEstablished(unit=unit("Chi cục Bắc Ninh", "HQBN"))),
+        _event(
+            subjects.PERSONNEL_UNIT_ESTABLISHED,
+            events_pb2.UnitEstablished(unit=unit("Chi cục Bắc Ninh", "HQBN"), established_on="2025-07-01"),
+        ),
         _event(subjects.PERSONNEL_UNIT_RENAMED, events_pb2.UnitRenamed(unit=unit("Chi cục Hải quan Bắc Ninh", "HQBN"))),
         _event(subjects.PERSONNEL_UNIT_MOVED, events_pb2.UnitMoved(unit=unit("Chi cục Hải quan Bắc Ninh", "HQKV5"))),
         _event(
@@ -56,8 +59,17 @@ def _published(unit_id: str) -> tuple[Envelope, ...]:
     )
 
 
-EXPECTED = ("Chi cục Hải quan khu vực V", "sub_unit", "HQKV5", "/TCHQ/HQKV5/CC01", date(2026, 6, 30), 0)
-"""The node after the last published event: name, kind, parent, path, dissolution, headcount."""
+EXPECTED = (
+    "Chi cục Hải quan khu vực V",
+    "sub_unit",
+    "HQKV5",
+    "/TCHQ/HQKV5/CC01",
+    date(2025, 7, 1),
+    date(2026, 6, 30),
+    0,
+)
+"""The node after the last published event: name, kind, parent, path, establishment (from the first
+event, whenever it arrives), dissolution, headcount."""
 
 
 @pytest.fixture
@@ -72,7 +84,15 @@ async def _node(db: Database, unit_id: str) -> tuple[object, ...]:
         counted = await session.get(UnitHeadcount, unit_id)
         assert node is not None, unit_id
         assert counted is not None, unit_id
-        return (node.name, node.kind, node.parent_id, node.path, node.dissolved_on, counted.headcount)
+        return (
+            node.name,
+            node.kind,
+            node.parent_id,
+            node.path,
+            node.established_on,
+            node.dissolved_on,
+            counted.headcount,
+        )
 
 
 @pytest.mark.parametrize("batched", [False, True], ids=["one-per-transaction", "one-batch"])
@@ -106,4 +126,19 @@ async def test_an_event_handed_over_again_after_later_ones_changes_nothing(db: D
         async with db.unit_of_work() as session:
             note_stream_sequences(session, {envelope.event_id: sequence[envelope.event_id]})
             await projection.apply(session, envelope)
-    assert await _node(db, "unit-a") == (*EXPECTED[:4], None, 0)
+    assert await _node(db, "unit-a") == (*EXPECTED[:5], None, 0)
+
+
+async def test_a_unit_taken_in_without_an_establishing_decision_has_no_establishment_day(db: Database) -> None:
+    """Its establishment event tells no day (ADR 0041): the unit existed before the records begin."""
+    unit = personnel_pb2.Unit(
+        id="unit-old", code="HQHN", name="Cục Hải quan TP Hà Nội", kind=personnel_pb2.UNIT_KIND_PROVINCIAL_DEPARTMENT
+    )
+    envelope = _event(subjects.PERSONNEL_UNIT_ESTABLISHED, events_pb2.UnitEstablished(unit=unit))
+    async with db.unit_of_work() as session:
+        note_stream_sequences(session, {envelope.event_id: 1})
+        await projection.apply(session, envelope)
+    async with db.unit_of_work() as session:
+        node = await session.get(UnitNode, "unit-old")
+        assert node is not None
+        assert node.established_on is None

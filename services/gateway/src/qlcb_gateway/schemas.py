@@ -119,7 +119,10 @@ class SplitResult(BaseModel):
 class UnitChangePublic(BaseModel):
     change: str = Field(description="established, renamed, moved, moved_with_parent, dissolved")
     unit: UnitPublic
-    effective_date: IsoDay
+    effective_date: IsoDay | None = Field(
+        description="Ngày hiệu lực; trống khi đơn vị được nhập vào hệ thống không kèm quyết định thành lập "
+        "(đã có từ trước khi có hồ sơ)"
+    )
     decision: str
     recorded_at: datetime
     recorded_by: str

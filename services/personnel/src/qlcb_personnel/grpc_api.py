@@ -266,7 +266,7 @@ class PersonnelServicer(personnel_pb2_grpc.PersonnelServiceServicer):
                         path=row.path,
                         dissolved_on=row.effective_date.isoformat() if row.dissolved else "",
                     ),
-                    effective_date=row.effective_date.isoformat(),
+                    effective_date=units.effective_iso(row.effective_date),
                     decision=row.decision,
                     recorded_at=row.recorded_at.isoformat(),
                     recorded_by=row.recorded_by,

@@ -112,7 +112,7 @@ async def unit_history(unit_id: str, principal: Caller, backends: BackendsDep) -
         UnitChangePublic(
             change=c.change,
             unit=unit_public(c.unit),
-            effective_date=c.effective_date,
+            effective_date=c.effective_date or None,
             decision=c.decision,
             recorded_at=c.recorded_at,
             recorded_by=c.recorded_by,

@@ -16,6 +16,10 @@ from qlcb_personnel.decisions import Decision
 from qlcb_personnel.units.models import Unit, UnitChange
 
 DISSOLVED = "dissolved"
+BEFORE_RECORDS = date.min
+"""The effective date of a unit taken in without an establishing decision (ADR 0041): it existed
+before the records begin, so the tree of any past day holds it and a decision of any date may
+follow."""
 
 
 def record(session: AsyncSession, unit: Unit, change: str, decided: Decision, actor: Principal) -> None:

@@ -68,9 +68,10 @@ async def establish_unit(
 
 
 def _establishing_decision(effective_date: str, decision: str, violations: list[FieldViolation]) -> Decision | None:
-    """Units that predate the system are established without a decision number, as of today."""
+    """Units that predate the system are taken in without a decision, as existing before the
+    records begin."""
     if not effective_date.strip() and not decision.strip():
-        return Decision("", date.today())
+        return Decision("", history.BEFORE_RECORDS)
     return parse_decision(effective_date or date.today().isoformat(), decision, violations)
 
 
@@ -102,7 +103,7 @@ async def create(
     await outbox.add(
         session,
         subject=subjects.PERSONNEL_UNIT_ESTABLISHED,
-        payload=events_pb2.UnitEstablished(unit=to_proto(unit)),
+        payload=events_pb2.UnitEstablished(unit=to_proto(unit), established_on=effective_iso(decided.effective)),
         actor=actor.subject,
     )
     return unit
@@ -150,6 +151,12 @@ async def list_units_as_of(
         for row in await history.tree_as_of(session, day)
         if row.unit_id in current
     ]
+
+
+def effective_iso(effective: date) -> str:
+    """A change's effective date as the API and the events tell it: empty for a unit that existed
+    before the records begin."""
+    return "" if effective == history.BEFORE_RECORDS else effective.isoformat()
 
 
 def to_proto(unit: Unit, dissolved_on: date | None = None) -> personnel_pb2.Unit:

@@ -20,6 +20,9 @@ class UnitNode(Base):
     name: Mapped[str] = mapped_column(String(255))
     # Personnel's unit kind in lower case ("provincial_department", "sub_unit", …).
     kind: Mapped[str] = mapped_column(String(32), default="")
+    # The establishing decision's effective date; None for a unit that existed before the records
+    # begin (taken in without a decision, or established by an event published before it was told).
+    established_on: Mapped[date | None] = mapped_column(Date)
     dissolved_on: Mapped[date | None] = mapped_column(Date)
     # The stream sequence of the unit event whose name and place the row holds: an older event
     # reaching reports after a newer one (a retry's delay, a redelivered batch) changes nothing.

@@ -29,7 +29,9 @@ alone, so a record's changes (many per person) cost it nothing. A merge or split
 sources and establishes its new units, each with an event of its own."""
 
 
-UNIT_EVENTS = {
+UnitEvent = events_pb2.UnitEstablished | events_pb2.UnitRenamed | events_pb2.UnitMoved | events_pb2.UnitDissolved
+
+UNIT_EVENTS: dict[str, type[UnitEvent]] = {
     subjects.PERSONNEL_UNIT_ESTABLISHED: events_pb2.UnitEstablished,
     subjects.PERSONNEL_UNIT_RENAMED: events_pb2.UnitRenamed,
     subjects.PERSONNEL_UNIT_MOVED: events_pb2.UnitMoved,
@@ -40,7 +42,10 @@ UNIT_EVENTS = {
 
 async def apply(session: AsyncSession, envelope: Envelope) -> None:
     if event := UNIT_EVENTS.get(envelope.subject):
-        await _unit(session, unpack(envelope, event).unit, stream_sequence(session, envelope))
+        message: UnitEvent = unpack(envelope, event)
+        node = await _unit(session, message.unit, stream_sequence(session, envelope))
+        if isinstance(message, events_pb2.UnitEstablished) and message.established_on:
+            node.established_on = date.fromisoformat(message.established_on)
     elif envelope.subject == subjects.PERSONNEL_PERSON_CREATED:
         await _count(session, unpack(envelope, events_pb2.PersonCreated).person.unit_id, +1)
     elif envelope.subject in subjects.PERSONNEL_PERSON_LEFT:
@@ -53,11 +58,11 @@ async def apply(session: AsyncSession, envelope: Envelope) -> None:
         await _count(session, moved.from_unit.id, -1)
 
 
-async def _unit(session: AsyncSession, unit: personnel_pb2.Unit, sequence: int) -> None:
+async def _unit(session: AsyncSession, unit: personnel_pb2.Unit, sequence: int) -> UnitNode:
     """The unit's name, kind and place as the latest published of its events gives them, whatever
     order they arrive in (a rename handed over before the unit's establishment creates the row, and
     the establishment then changes nothing of it); its dissolution, which is final, whenever that
-    arrives."""
+    arrives. Its establishment's date is set by its caller, as whenever it arrives."""
     node = await session.get(UnitNode, unit.id)
     if node is None:
         node = UnitNode(unit_id=unit.id, sequence=sequence)
@@ -70,6 +75,7 @@ async def _unit(session: AsyncSession, unit: personnel_pb2.Unit, sequence: int) 
         node.sequence = sequence
     if unit.dissolved_on:
         node.dissolved_on = date.fromisoformat(unit.dissolved_on)
+    return node
 
 
 def _place(node: UnitNode, unit: personnel_pb2.Unit) -> None:

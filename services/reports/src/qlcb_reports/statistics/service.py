@@ -120,14 +120,27 @@ async def serving(session: AsyncSession) -> int:
     return generation
 
 
-async def _unit(session: AsyncSession, actor: Principal, delegations: Sequence[Delegation], unit_id: str) -> UnitNode:
+async def _unit(
+    session: AsyncSession, actor: Principal, delegations: Sequence[Delegation], unit_id: str, day: date
+) -> UnitNode:
+    """The unit asked, inside the caller's scope and established by `day`."""
     if not unit_id:
         raise InvalidArgument.single("unit_id", "Phải nêu đơn vị")
     node = await session.get(UnitNode, unit_id) if not control_violation("unit_id", unit_id) else None
     if node is None:
         raise NotFound(f"Chưa có số liệu của đơn vị {unit_id!r}")
     authz.require(actor, Section.REPORTS, Action.READ, node.path, delegations=delegations)
+    if not _established(node, day):
+        raise InvalidArgument.single(
+            "as_of",
+            f"Ngày {day.isoformat()} ở trước khi {node.name} được thành lập ({node.established_on:%Y-%m-%d})",
+        )
     return node
+
+
+def _established(node: UnitNode, day: date) -> bool:
+    """Whether the unit existed on `day`: one taken in without an establishing decision always did."""
+    return node.established_on is None or node.established_on <= day
 
 
 async def fill(
@@ -143,7 +156,7 @@ async def fill(
 ) -> Filled:
     form = form_of(form_code)
     day = day_of(as_of, founded, today)
-    unit = await _unit(session, actor, delegations, unit_id)
+    unit = await _unit(session, actor, delegations, unit_id, day)
     generation = await serving(session)
     if form.kind == "list":
         return Filled(form, unit, day, generation, tuple(await _listed(session, generation, day, unit, form)))
@@ -175,15 +188,20 @@ async def fill(
         row = sums[row_of[uid]]
         for i, n in enumerate(counts):
             row[i] += n
+    child_quotas = {n.unit_id: _quota(n, subtree, quotas) for n in below}
+    quota_of = {
+        TOTAL: _quota(unit, subtree, quotas),
+        OWN: None
+        if quotas.get(unit.unit_id) is None
+        else quotas[unit.unit_id] - sum(q or 0 for q in child_quotas.values()),
+        **child_quotas,
+    }
+    # A unit established after the day has no row, unless something dated before its establishment
+    # counts there (the rows must still add up to the total).
+    below = [n for n in below if _established(n, day) or any(sums[n.unit_id]) or child_quotas[n.unit_id] is not None]
     keys = [TOTAL, *(n.unit_id for n in below), *([OWN] if form.counts_in(unit.kind) else [])]
     labels = {TOTAL: "Tổng số", OWN: f"Tại {unit.name}", **{n.unit_id: n.name for n in below}}
     units = {TOTAL: unit.unit_id, OWN: unit.unit_id, **{n.unit_id: n.unit_id for n in below}}
-    child_quotas = [_quota(n, subtree, quotas) for n in below]
-    quota_of = {
-        TOTAL: _quota(unit, subtree, quotas),
-        OWN: None if quotas.get(unit.unit_id) is None else quotas[unit.unit_id] - sum(q or 0 for q in child_quotas),
-        **{n.unit_id: q for n, q in zip(below, child_quotas, strict=True)},
-    }
     total = [sum(sums[k][i] for k in keys[1:]) for i in range(len(people))]
     rows = []
     for key in keys:
@@ -298,7 +316,7 @@ async def people(
     if violations:
         raise InvalidArgument(violations)
     assert chosen is not None
-    unit = await _unit(session, actor, delegations, unit_id)
+    unit = await _unit(session, actor, delegations, unit_id, day)
     generation = await serving(session)
     if row == TOTAL:
         units = select(UnitNode.unit_id).where(in_subtree(unit.path))
