@@ -441,7 +441,9 @@ async def test_bad_input_is_refused_naming_what_is_wrong(system: System) -> None
             [fault] = refused.json()["detail"]
             assert fault["loc"] == ["query", "as_of"], fault
             assert reason in fault["msg"], fault
-        assert (await api.get("/v1/statistics/BM01", params={"unit": unit, "as_of": "1945-09-10"})).status_code == 200
+        # The founding day itself, for a unit taken in without a decision (the new one began in 2000).
+        founding = {"unit": system.unit_ids["HQHN"], "as_of": "1945-09-10"}
+        assert (await api.get("/v1/statistics/BM01", params=founding)).status_code == 200
         assert (await api.get("/v1/statistics/BM01", params={"unit": str(uuid.uuid4())})).status_code == 404
         assert (await api.get("/v1/statistics/BM01")).status_code == 422, "the unit is required"
         column = await api.get("/v1/statistics/BM01/people", params={"unit": unit, "row": "total", "column": "quota"})

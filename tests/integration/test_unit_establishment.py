@@ -68,6 +68,26 @@ async def test_a_unit_established_by_a_decision_is_on_the_forms_from_its_effecti
         before = await _rows(api, hanoi, "2024-06-30")
         assert new not in before, "not yet established"
         assert system.unit_ids["HQHN-NB"] in before, "a unit taken in at go-live is on every day's form"
+        cell = {"unit": hanoi, "row": new, "column": "headcount", "as_of": "2024-06-30"}
+        hidden = await api.get("/v1/statistics/BM01/people", params=cell)
+        assert hidden.status_code == 422, hidden.text
+        assert hidden.json()["detail"][0]["loc"] == ["query", "row"], hidden.text
+
+        # A team taken in without a decision under it exists from its parent's establishment.
+        team = {"code": unique_code("TD"), "name": "Đội Kiểm soát Đông Anh", "kind": "sub_unit", "parent_id": new}
+        taken_in = await api.post("/v1/units", json=team)
+        assert taken_in.status_code == 201, taken_in.text
+        history = (await api.get(f"/v1/units/{taken_in.json()['id']}/history")).json()
+        assert [(h["change"], h["effective_date"], h["decision"]) for h in history] == [
+            ("established", "2024-07-01", "")
+        ]
+        assert team["code"] not in await _codes_as_of(api, "2024-06-30")
+        assert team["code"] in await _codes_as_of(api, "2024-07-01")
+        # The start of the records is no decision's day.
+        marker = {"name": "Chi cục Hải quan Đông Anh mới", "effective_date": "0001-01-01", "decision": "1/QĐ"}
+        refused = await api.post(f"/v1/units/{new}/rename", json=marker)
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["detail"][0]["loc"] == ["body", "effective_date"], refused.text
 
         for path, extra in (
             ("/v1/statistics/BM01", {}),

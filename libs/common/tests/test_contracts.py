@@ -63,7 +63,9 @@ HANOI = _unit("HQHN", "/TCHQ", id=HANOI_ID, name="Cục Hải quan Hà Nội", p
 GONE = {"dissolved_on": DECIDED["effective_date"]}
 
 VALID: dict[str, Callable[[], Message]] = {
-    subjects.PERSONNEL_UNIT_ESTABLISHED: lambda: personnel_events.UnitEstablished(unit=_unit()),
+    subjects.PERSONNEL_UNIT_ESTABLISHED: lambda: personnel_events.UnitEstablished(
+        unit=_unit(), established_on=DECIDED["effective_date"]
+    ),
     subjects.PERSONNEL_UNIT_RENAMED: lambda: personnel_events.UnitRenamed(
         unit=_unit(), previous_name="Chi cục Nội Bài", **DECIDED
     ),
@@ -394,6 +396,12 @@ def test_what_the_producer_publishes_is_accepted(subject: str) -> None:
     assert envelope.subject == subject
 
 
+def test_a_unit_taken_in_without_an_establishing_decision_is_accepted() -> None:
+    """Its establishment tells no day (ADR 0041), as every establishment published before the field."""
+    subject = subjects.PERSONNEL_UNIT_ESTABLISHED
+    accept(subject, _envelope(subject, personnel_events.UnitEstablished(unit=_unit())), CONTRACTS)
+
+
 def _change(subject: str, change: Callable[[Any], None]) -> Message:
     event = VALID[subject]()
     change(event)
@@ -469,6 +477,7 @@ KEY_ROTATED, KEY_REVOKED = subjects.REPORTS_SIGNING_KEY_ROTATED, subjects.REPORT
         (ESTABLISHED, lambda e: setattr(e.unit, "kind", 99), "unit.kind"),
         (ESTABLISHED, lambda e: setattr(e.unit, "parent_id", ""), "unit.parent_id: chỉ đơn vị gốc"),
         (ESTABLISHED, lambda e: setattr(e.unit, "name", ""), "unit.name: Tên đơn vị không được để trống"),
+        (ESTABLISHED, lambda e: setattr(e, "established_on", "1/7/2025"), "established_on"),
         (DISSOLVED, lambda e: setattr(e.unit, "dissolved_on", ""), "unit.dissolved_on"),
         (SPLIT, lambda e: e.successors.pop(), "successors: 2–50 đơn vị"),
         (DECIDED_ON, lambda e: setattr(e.decision, "kind", "promotion"), "decision.kind"),

@@ -160,6 +160,8 @@ def _established(event: personnel_events.UnitEstablished) -> list[FieldViolation
     _unit(event.unit, "unit", found)
     if event.unit.dissolved_on:
         found.append(FieldViolation("unit.dissolved_on", "đơn vị mới thành lập chưa giải thể"))
+    if event.established_on:
+        _date(event.established_on, "established_on", found)
     return found
 
 

@@ -23,7 +23,7 @@ from qlcb_common.events import subjects
 from qlcb_common.events.outbox import Outbox
 from qlcb_common.limits import MAX_MERGE_SOURCES, MAX_SPLIT_PERSONS, MAX_SPLIT_SUB_UNITS, MAX_SPLIT_SUCCESSORS
 from qlcb_common.tiers import in_subtree
-from qlcb_personnel.decisions import Decision, parse_decision
+from qlcb_personnel.decisions import Decision
 from qlcb_personnel.persons.moves import active_persons, move_person
 from qlcb_personnel.units import history
 from qlcb_personnel.units.models import Unit
@@ -82,7 +82,7 @@ async def rename_unit(
     ctx.require(Action.UPDATE, unit.path)
     violations: list[FieldViolation] = []
     name = rules.unit_name(name, violations, "name")
-    decided = parse_decision(effective_date, decision, violations)
+    decided = history.parse_unit_decision(effective_date, decision, violations)
     if violations or decided is None:
         raise InvalidArgument(violations)
     await history.require_existing(session, [unit], "đổi tên")
@@ -146,7 +146,7 @@ async def move_unit(
         )
     elif parent.id == unit.parent_id:
         violations.append(FieldViolation("new_parent_id", "Đã là đơn vị cấp trên hiện tại"))
-    decided = parse_decision(effective_date, decision, violations)
+    decided = history.parse_unit_decision(effective_date, decision, violations)
     if violations or parent is None or decided is None:
         raise InvalidArgument(violations)
     ctx.require(Action.UPDATE, f"{parent.path}/{unit.code}")
@@ -178,7 +178,7 @@ async def dissolve_unit(
     ctx.require(Action.UPDATE, unit.path)
     _not_root(unit, "giải thể")
     violations: list[FieldViolation] = []
-    decided = parse_decision(effective_date, decision, violations)
+    decided = history.parse_unit_decision(effective_date, decision, violations)
     if violations or decided is None:
         raise InvalidArgument(violations)
     await history.require_existing(session, [unit], "giải thể")
@@ -223,7 +223,7 @@ async def merge_units(
             violations.append(FieldViolation(field, "Các đơn vị bị sáp nhập không được lồng nhau"))
         else:
             sources.append(source)
-    decided = parse_decision(effective_date, decision, violations)
+    decided = history.parse_unit_decision(effective_date, decision, violations)
     if violations or target is None or decided is None:
         raise InvalidArgument(violations)
     ctx.require(Action.UPDATE, target.path)
@@ -330,7 +330,7 @@ async def split_unit(
     children = await _children(session, unit)
     child_to, child_violations = _assignments("sub_units", sub_units, {c.id: c.code for c in children}, codes)
     violations += person_violations + child_violations
-    decided = parse_decision(effective_date, decision, violations)
+    decided = history.parse_unit_decision(effective_date, decision, violations)
     if violations or decided is None:
         raise InvalidArgument(violations)
     for code in codes:

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb_common.auth import Principal
-from qlcb_common.errors import FailedPrecondition, InvalidArgument
-from qlcb_personnel.decisions import Decision
+from qlcb_common.errors import FailedPrecondition, FieldViolation, InvalidArgument
+from qlcb_personnel.decisions import Decision, parse_decision
 from qlcb_personnel.units.models import Unit, UnitChange
 
 DISSOLVED = "dissolved"
@@ -20,6 +20,25 @@ BEFORE_RECORDS = date.min
 """The effective date of a unit taken in without an establishing decision (ADR 0041): it existed
 before the records begin, so the tree of any past day holds it and a decision of any date may
 follow."""
+
+
+def parse_unit_decision(effective_date: str, decision: str, violations: list[FieldViolation]) -> Decision | None:
+    """A decision on a unit, which may not take effect on the day that marks the start of the records."""
+    decided = parse_decision(effective_date, decision, violations)
+    if decided is not None and decided.effective == BEFORE_RECORDS:
+        violations.append(
+            FieldViolation("effective_date", f"Ngày {BEFORE_RECORDS} chỉ dùng cho đơn vị có từ trước khi có hồ sơ")
+        )
+        return None
+    return decided
+
+
+async def established_on(session: AsyncSession, unit_id: str) -> date:
+    """The effective date of the unit's establishment (the start of the records when none is kept)."""
+    found = await session.scalar(
+        select(UnitChange.effective_date).where(UnitChange.unit_id == unit_id, UnitChange.change == "established")
+    )
+    return found or BEFORE_RECORDS
 
 
 def record(session: AsyncSession, unit: Unit, change: str, decided: Decision, actor: Principal) -> None:

@@ -15,7 +15,7 @@ from qlcb_common.authz import Action, Delegation, Section
 from qlcb_common.errors import AlreadyExists, FieldViolation, InvalidArgument, NotFound, PermissionDenied
 from qlcb_common.events import subjects
 from qlcb_common.events.outbox import Outbox
-from qlcb_personnel.decisions import Decision, parse_decision
+from qlcb_personnel.decisions import Decision
 from qlcb_personnel.units import history
 from qlcb_personnel.units.models import Unit
 
@@ -60,6 +60,8 @@ async def establish_unit(
     )
     if parent is not None:
         await history.require_existing(session, [parent], "thành lập đơn vị trực thuộc")
+        if decided is TAKEN_IN:
+            decided = Decision("", await history.established_on(session, parent.id))
     if await session.scalar(select(Unit.id).where(Unit.code == code)) is not None:
         raise AlreadyExists(f"Mã đơn vị {code} đã tồn tại")
     return await create(
@@ -67,12 +69,15 @@ async def establish_unit(
     )
 
 
+TAKEN_IN = Decision("", history.BEFORE_RECORDS)
+"""The establishment of a unit taken in without a decision (ADR 0041): it existed before the records
+begin, or, under a unit established by a decision, since that one's establishment."""
+
+
 def _establishing_decision(effective_date: str, decision: str, violations: list[FieldViolation]) -> Decision | None:
-    """Units that predate the system are taken in without a decision, as existing before the
-    records begin."""
     if not effective_date.strip() and not decision.strip():
-        return Decision("", history.BEFORE_RECORDS)
-    return parse_decision(effective_date or date.today().isoformat(), decision, violations)
+        return TAKEN_IN
+    return history.parse_unit_decision(effective_date or date.today().isoformat(), decision, violations)
 
 
 async def create(

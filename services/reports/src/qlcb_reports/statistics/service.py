@@ -328,6 +328,10 @@ async def people(
             raise InvalidArgument.single(
                 "row", f"Không phải dòng của biểu: {row!r} (total, own hoặc đơn vị trực thuộc)"
             )
+        if not _established(child, day):
+            raise InvalidArgument.single(
+                "row", f"{child.name} được thành lập ngày {child.established_on:%Y-%m-%d}, sau ngày {day.isoformat()}"
+            )
         units = select(UnitNode.unit_id).where(in_subtree(child.path))
     units = units.where(*_counted_units(form))
     then = aliased(UnitNode, name="unit_path_then")
