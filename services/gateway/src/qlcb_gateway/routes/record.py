@@ -13,11 +13,12 @@ generated operations from their annotations, which name models built at run time
 import calendar
 import datetime as dt
 import json
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from enum import Enum
 from typing import Annotated, Any, Literal, Union
 
-from fastapi import APIRouter, Header, Path, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Path, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from qlcb.personnel.v1 import record_pb2
@@ -449,23 +450,33 @@ def _period_end(start: date, months: int) -> date:
     return date(year, month, day) - dt.timedelta(days=1)
 
 
-@router.get("/units/{unit_id}/retirements-due", tags=["Hồ sơ cán bộ"])
-async def retirements_due(
-    unit_id: str,
-    principal: Caller,
-    backends: BackendsDep,
+@dataclass(frozen=True)
+class ListingPeriod:
+    """A listing period as the request gives it: its first and last days, in the unit or its subtree."""
+
+    include_subtree: bool
+    from_date: str
+    to_date: str
+
+
+def listing_period(
     from_date: Annotated[IsoDay, Query(alias="from", description="Từ ngày")],
     months: Annotated[int, Query(ge=1, le=60, description="Trong số tháng (đến 5 năm)")] = 12,
     include_subtree: bool = False,
+) -> ListingPeriod:
+    return ListingPeriod(include_subtree, from_date.isoformat(), _period_end(from_date, months).isoformat())
+
+
+PeriodDep = Annotated[ListingPeriod, Depends(listing_period)]
+
+
+@router.get("/units/{unit_id}/retirements-due", tags=["Hồ sơ cán bộ"])
+async def retirements_due(
+    unit_id: str, principal: Caller, backends: BackendsDep, period: PeriodDep
 ) -> list[RetirementDuePublic]:
     """Cán bộ đến tuổi nghỉ hưu trong kỳ (Nghị định 135/2020/NĐ-CP), sớm nhất trước."""
     response = await backends.record.ListRetirementsDue(
-        record_pb2.ListRetirementsDueRequest(
-            unit_id=unit_id,
-            include_subtree=include_subtree,
-            from_date=from_date.isoformat(),
-            to_date=_period_end(from_date, months).isoformat(),
-        ),
+        record_pb2.ListRetirementsDueRequest(unit_id=unit_id, **asdict(period)),
         **backends.call_options(principal.token),
     )
     return [
@@ -481,22 +492,12 @@ class TermEndingPublic(BaseModel):
 
 @router.get("/units/{unit_id}/terms-ending", tags=["Hồ sơ cán bộ"])
 async def terms_ending(
-    unit_id: str,
-    principal: Caller,
-    backends: BackendsDep,
-    from_date: Annotated[IsoDay, Query(alias="from", description="Từ ngày")],
-    months: Annotated[int, Query(ge=1, le=60, description="Trong số tháng (đến 5 năm)")] = 12,
-    include_subtree: bool = False,
+    unit_id: str, principal: Caller, backends: BackendsDep, period: PeriodDep
 ) -> list[TermEndingPublic]:
     """Cán bộ hết thời hạn giữ chức vụ (bổ nhiệm, luân chuyển) trong kỳ, sớm nhất trước: người cần
     chuẩn bị bổ nhiệm lại."""
     response = await backends.record.ListTermsEnding(
-        record_pb2.ListTermsEndingRequest(
-            unit_id=unit_id,
-            include_subtree=include_subtree,
-            from_date=from_date.isoformat(),
-            to_date=_period_end(from_date, months).isoformat(),
-        ),
+        record_pb2.ListTermsEndingRequest(unit_id=unit_id, **asdict(period)),
         **backends.call_options(principal.token),
     )
     return [TermEndingPublic(person=person_public(item.person), term=_term(item.term)) for item in response.items]

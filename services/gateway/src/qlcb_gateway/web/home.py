@@ -21,7 +21,7 @@ from qlcb_common.authz.matrix import Action, Scope, Section
 from qlcb_common.authz.policy import may_at_all, permits, scope_for
 from qlcb_gateway.routes.exports import VIETNAM
 from qlcb_gateway.routes.organisation import get_unit, list_units
-from qlcb_gateway.routes.record import RetirementDuePublic, retirements_due
+from qlcb_gateway.routes.record import RetirementDuePublic, listing_period, retirements_due
 from qlcb_gateway.routes.report_workflow import waiting_reports
 from qlcb_gateway.routes.transfers import list_transfers
 from qlcb_gateway.schemas import TransferDirection, TransferStatus, UnitPublic
@@ -75,9 +75,8 @@ async def _own_unit(request: Request, principal: Principal) -> UnitPublic | None
 
 
 async def _due(request: Request, visit: Visit, unit_id: str, months: int) -> list[RetirementDuePublic]:
-    return await retirements_due(
-        unit_id, visit.principal, backends_of(request), from_date=date.today(), months=months, include_subtree=True
-    )
+    period = listing_period(date.today(), months, include_subtree=True)
+    return await retirements_due(unit_id, visit.principal, backends_of(request), period)
 
 
 async def _waiting(request: Request, visit: Visit, unit: UnitPublic | None) -> Waiting:
