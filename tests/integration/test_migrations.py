@@ -11,9 +11,11 @@ import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from alembic import command
 from sqlalchemy import Column, Integer, MetaData, Table, inspect, text
 
 from qlcb_common import migrations
@@ -182,3 +184,40 @@ async def test_after_a_rollback_the_older_code_runs_on_the_newer_store_as_it_is(
     assert await migrations.require_current(db, "qlcb_reports") == "f00dfeedbeef"
     assert await migrations.upgrade(db, "qlcb_reports") == "f00dfeedbeef"
     assert await _differences(db, "qlcb_reports") == []
+
+
+async def test_units_taken_in_without_a_decision_are_moved_to_the_start_of_the_records(
+    new_database: Callable[[], str], databases: list[Database]
+) -> None:
+    """Personnel's 0003 (ADR 0041): an establishment without a decision number, recorded as of the
+    day it was taken in, takes effect at the start of the records; one by a decision keeps its day."""
+    db = _open(databases, new_database())
+    async with db.engine.begin() as conn:
+        await conn.run_sync(lambda sync: command.upgrade(migrations.alembic_config("qlcb_personnel", sync), "0002"))
+    now = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+    units = {"u-old": ("HQHN", "", date(2026, 11, 2)), "u-new": ("HQHN-DA", "25/QĐ-TCHQ", date(2024, 7, 1))}
+    async with db.unit_of_work() as session:
+        for unit_id, (code, decision, effective) in units.items():
+            where = {"id": unit_id, "code": code, "name": code, "kind": "UNIT_KIND_SUB_UNIT", "path": f"/{code}"}
+            await session.execute(
+                text(
+                    "INSERT INTO units (id, code, name, kind, parent_id, path, created_at, created_by) "
+                    "VALUES (:id, :code, :name, :kind, NULL, :path, :now, 'migration-test')"
+                ),
+                where | {"now": now},
+            )
+            await session.execute(
+                text(
+                    "INSERT INTO unit_changes (id, unit_id, change, name, parent_id, path, dissolved, effective_date, "
+                    "decision, recorded_at, recorded_by) VALUES (:change_id, :id, 'established', :name, NULL, :path, "
+                    "false, :effective, :decision, :now, 'migration-test')"
+                ),
+                where | {"change_id": f"c-{unit_id}", "effective": effective, "decision": decision, "now": now},
+            )
+
+    assert await migrations.upgrade(db, "qlcb_personnel") == migrations.head_revision("qlcb_personnel")
+    async with db.unit_of_work() as session:
+        moved: dict[str, date] = dict(
+            (await session.execute(text("SELECT unit_id, effective_date FROM unit_changes"))).all()
+        )
+    assert moved == {"u-old": date.min, "u-new": date(2024, 7, 1)}
