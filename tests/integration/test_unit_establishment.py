@@ -47,6 +47,29 @@ async def test_the_organisation_taken_in_at_go_live_stands_on_every_past_day(sys
             ("renamed", "2025-07-01", "12/QĐ-HQHN"),
         ]
 
+        # The audit tells the establishment without a day (not the stored marker 0001-01-01).
+        def effective_dates(page: dict[str, Any]) -> dict[str, Any]:
+            return {
+                e["details"]["changes"]["change"][1]: e["details"]["changes"].get("effective_date")
+                for e in page["entries"]
+                if e["target"] == "unit_changes"
+            }
+
+        audited = await eventually(
+            lambda: _audit(api, unit["id"]),
+            lambda page: len(effective_dates(page)) == 2,
+            timeout=30,
+            what="the audit entries",
+        )
+        assert effective_dates(audited) == {"established": None, "renamed": [None, "2025-07-01"]}
+
+
+async def _audit(api: httpx.AsyncClient, unit_id: str) -> dict[str, Any]:
+    response = await api.get("/v1/audit", params={"unit_id": unit_id, "include_subtree": "false"})
+    assert response.status_code == 200, response.text
+    page: dict[str, Any] = response.json()
+    return page
+
 
 async def _rows(api: httpx.AsyncClient, unit_id: str, as_of: str) -> list[str]:
     form = await api.get("/v1/statistics/BM01", params={"unit": unit_id, "as_of": as_of})

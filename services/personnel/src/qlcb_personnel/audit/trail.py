@@ -79,6 +79,8 @@ _DERIVED = frozenset({"name_folded", "name_sort"})
 
 
 def _plain(value: Any) -> Any:
+    if type(value) is date and value == date.min:
+        return None  # the start of the records (ADR 0041): a unit taken in has no day to tell
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -98,8 +100,8 @@ def _fields(name: str, before: Any, after: Any, changes: dict[str, list[Any]]) -
         old, new = before or {}, after or {}
         for key in sorted(set(old) | set(new)):
             _fields(f"{name}.{key}", old.get(key), new.get(key), changes)
-    elif before != after:
-        changes[name] = [_plain(before), _plain(after)]
+    elif before != after and (old := _plain(before)) != (new := _plain(after)):
+        changes[name] = [old, new]
 
 
 def _changes(row: Any, action: str) -> dict[str, list[Any]]:
