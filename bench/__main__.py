@@ -24,7 +24,7 @@ their resumes as PDF (`resume`), and prints that section; it writes no file.
 backs personnel's database up as a set and restores it (`backup_restore`) beside bare `pg_dump` and
 `pg_restore`, and prints the two summary rows; it writes no file.
 
-`python -m bench --only statistics [--people N --units N]` starts PostgreSQL alone, loads the people into
+`python -m bench --only statistics [--people N --units N --queries N]` starts PostgreSQL alone, loads the people into
 personnel's tables as `--only search` does and replays the events personnel would publish for them into
 reports' statistics read-model (`statistics`), then times BM01 and BM03; it prints that section and
 writes no file.
@@ -251,6 +251,12 @@ def main() -> None:
         f" (default {run.FULL.record_read.units:,})",
     )
     parser.add_argument(
+        "--queries",
+        type=int,
+        help="times the statistics benchmark times each form, after one untimed"
+        f" (default {run.FULL.statistics.queries})",
+    )
+    parser.add_argument(
         "--entries",
         type=int,
         help=f"audit entries the chain benchmark loads (default {run.FULL.audit_chain.entries:,})",
@@ -263,6 +269,10 @@ def main() -> None:
     args = parser.parse_args()
     sizes = run.SMOKE if args.smoke else run.FULL
     overrides = {name: value for name in ("people", "units") if (value := getattr(args, name)) is not None}
+    if args.queries is not None:
+        if args.only != "statistics":
+            parser.error("--queries is for --only statistics")
+        overrides["queries"] = args.queries
     if args.only == "statistics":
         try:
             sizes = dataclasses.replace(sizes, statistics=dataclasses.replace(sizes.statistics, **overrides))

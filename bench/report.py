@@ -773,10 +773,10 @@ def statistics_section(result: statistics_model.Result) -> list[str]:
         f"{sizes.people:,} people over {loaded.units:,} units from the generator, twice on PostgreSQL: in "
         f"personnel's tables ({loaded.entries:,} entry versions, `record_read`'s loader) and in reports' read-model, "
         f"filled only from the {result.events:,} events personnel would publish for them (`person.created`, a "
-        "`record.changed` per entry version with its codes' groups, `person.transferred`, departures), built in "
-        "process and handed to reports' own statistics consumer (contract check, inbox, projection, one transaction "
-        "per batch of 200) without NATS. BM01 for the whole sector through reports' `service.fill` (scope check, "
-        "the queries, rows added up; no gRPC or HTTP), median of "
+        "`record.changed` per entry version with its codes' groups, `person.transferred`, departures), built by a "
+        "child process and handed, as NATS would deliver them, to reports' own statistics consumer (contract check, "
+        "inbox, projection, one transaction per batch of 200). BM01 for the whole sector through reports' "
+        "`service.fill` (scope check, the queries, rows added up; no gRPC or HTTP), median of "
         f"{sizes.queries} after one untimed, beside one hand-written query over personnel's `search_facts` and "
         "catalog counting the people in service with four of BM01's 35 columns (headcount, women, party members, "
         "ethnic minorities); those four cells must equal the raw query's on both days. BM01 counts each person's "
@@ -817,7 +817,7 @@ def statistics_section(result: statistics_model.Result) -> list[str]:
         f"| {drill.raw_median_ms:,.0f} ms | {drill.median_ms / drill.raw_median_ms:.1f} | — |",
         f"| replay of the stream into a fresh model | {result.events_per_second:,.0f} events/s "
         f"({result.events:,} in {result.replay_seconds:,.0f} s), peak {result.replay_peak_mb:,.0f} MB "
-        "(resident set) | — | — | — |",
+        "(resident set of the applying process) | — | — | — |",
         "",
     ]
 

@@ -8,11 +8,12 @@ as `record_read` makes them. Two copies of the same sector are loaded into the s
 - reports' read-model, filled only from events: for each generated person the envelopes personnel
   would publish (`person.created` in their first unit, a `record.changed` for each version of each
   entry with its catalog codes' groups from personnel's catalog files, `person.transferred`, a
-  departure), built in process and handed to reports' own consumer (`DurableConsumer.handle_batch`:
-  the contract check, the inbox, `Projection.apply`, one transaction per batch of
-  `generations.BATCH`), without NATS. That replay is timed (events/s) with its peak memory (the
-  resident set's high-water mark of the process building and applying the events, reset before the
-  replay: tracing allocations instead made the replay several times slower). The unit tree comes the same way,
+  departure), built by a child process (`sector_events`) as NATS would deliver them and handed to
+  reports' own consumer (`DurableConsumer.handle_batch`: the contract check, the inbox,
+  `Projection.apply`, one transaction per batch of `generations.BATCH`). That replay is timed
+  (events/s) with its peak memory (the resident set's high-water mark of the process applying the
+  events, reset before the replay: tracing allocations instead made the replay several times
+  slower). The unit tree comes the same way,
   from `unit.established` events through the headcount's projection.
 
 Then BM01 of the whole sector as of today and five years back, through `service.fill` (reports'
@@ -26,33 +27,25 @@ lists exactly the people in service in its subtree."""
 
 from __future__ import annotations
 
-import json
-import random
 import statistics
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from functools import cache
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import asyncpg
-from google.protobuf.message import Message
 from sqlalchemy import func, select, text
 
-from bench.record_read import Loaded, load_in_child, record_rows
-from qlcb.personnel.v1 import events_pb2, personnel_pb2, record_pb2
+from bench.record_read import Loaded, load_in_child
+from bench.sector_events import Stream, from_child
 from qlcb_common.auth import Principal
 from qlcb_common.db import PLANNED_FOR_VALUES, Database
-from qlcb_common.events import subjects
 from qlcb_common.events.consumer import DurableConsumer, note_stream_sequences
-from qlcb_common.events.envelope import parse, wrap
-from qlcb_common.record_sections import BY_NAME
-from qlcb_devstack import demo, records
+from qlcb_common.events.envelope import parse
 from qlcb_personnel.catalogs import service as catalogs
-from qlcb_personnel.catalogs.service import data_files
 from qlcb_personnel.db_models import Base as PersonnelBase
 from qlcb_reports import app as _app  # noqa: F401  (registers every table of reports' store)
 from qlcb_reports.db_models import Base, make_inbox
@@ -61,10 +54,10 @@ from qlcb_reports.statistics import generations, profiles, service
 from qlcb_reports.statistics.generations import BATCH, consumer_name
 from qlcb_reports.statistics.models import StatGeneration, StatProfile
 
-SEED = 10
+T = TypeVar("T")
+
 ADMIN = Principal("bench", "quantri", frozenset({"system-admin"}), "/TCHQ", token="")
 SECTOR_FOUNDED = date(1945, 9, 10)
-ACTOR = "bench-loader"
 
 
 @dataclass(frozen=True)
@@ -142,156 +135,6 @@ class Result:
         return self.events / self.replay_seconds
 
 
-def _uuid(rng: random.Random) -> str:
-    h = f"{rng.getrandbits(128):032x}"
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:]}"
-
-
-@cache
-def _catalog() -> dict[tuple[str, str], list[tuple[date, date | None, str, str]]]:
-    """Each catalog code's versions as personnel seeds them: (valid from, valid to, group, kind)."""
-    found: dict[tuple[str, str], list[tuple[date, date | None, str, str]]] = {}
-    for document in data_files():
-        for value in document["values"]:
-            found.setdefault((document["catalog"], value["code"]), []).append(
-                (
-                    date.fromisoformat(value["valid_from"]),
-                    date.fromisoformat(value["valid_to"]) if value.get("valid_to") else None,
-                    value.get("group") or "",
-                    str((value.get("attributes") or {}).get("kind") or ""),
-                )
-            )
-    return found
-
-
-def coded(section: str, values: dict[str, Any], day: date) -> list[events_pb2.CodedValue]:
-    """As personnel's `record.service.coded_values`: each code's version valid on the entry's day,
-    else its latest."""
-    found = []
-    for spec in BY_NAME[section].fields:
-        code = values.get(spec.name)
-        if spec.catalog is None or not code:
-            continue
-        versions = _catalog().get((spec.catalog, str(code)))
-        if not versions:
-            continue
-        on_day = [v for v in versions if v[0] <= day and (v[1] is None or v[1] >= day)]
-        _, _, group, kind = on_day[0] if on_day else max(versions)
-        found.append(
-            events_pb2.CodedValue(field=spec.name, catalog=spec.catalog, code=str(code), stat_group=group, kind=kind)
-        )
-    return found
-
-
-class Stream:
-    """The events personnel would publish for the generated sector, in order, one person at a time."""
-
-    def __init__(self, people: int, unit_count: int) -> None:
-        self.people = people
-        self.units = demo.units(unit_count)
-        ids = random.Random(SEED)
-        self.unit_ids = {u.code: _uuid(ids) for u in self.units}
-        self._by_code = {u.code: u for u in self.units}
-        self._now = datetime.now(UTC)
-
-    def _unit(self, code: str) -> personnel_pb2.Unit:
-        unit = self._by_code[code]
-        return personnel_pb2.Unit(
-            id=self.unit_ids[code],
-            code=code,
-            name=unit.name,
-            kind=personnel_pb2.UnitKind.Value(f"UNIT_KIND_{unit.kind.upper()}"),
-            parent_id=self.unit_ids[unit.parent] if unit.parent else "",
-            path=unit.path(self._by_code),
-        )
-
-    def _envelope(self, subject: str, payload: Message) -> tuple[str, bytes]:
-        return subject, wrap(subject, payload, actor=ACTOR, occurred_at=self._now).SerializeToString()
-
-    def unit_events(self) -> list[tuple[str, bytes]]:
-        return [
-            self._envelope(subjects.PERSONNEL_UNIT_ESTABLISHED, events_pb2.UnitEstablished(unit=self._unit(u.code)))
-            for u in self.units
-        ]
-
-    def person_events(self) -> Iterator[tuple[str, bytes]]:
-        ids = random.Random(SEED + 1)
-        codes = list(self.unit_ids)
-        for person in demo.people(self.people, among=self.units):
-            person_id = _uuid(ids)
-            career = records.career(person, codes)
-            first = career.earlier_unit or person.unit_code
-            message = personnel_pb2.Person(
-                id=person_id,
-                personal_id=person.personal_id,
-                staff_number=person.staff_number,
-                full_name=person.full_name,
-                date_of_birth=person.date_of_birth.isoformat(),
-                sex=personnel_pb2.Sex.Value(f"SEX_{person.sex.upper()}"),
-                unit_id=self.unit_ids[first],
-                status=personnel_pb2.PERSON_STATUS_ACTIVE,
-            )
-            yield self._envelope(
-                subjects.PERSONNEL_PERSON_CREATED, events_pb2.PersonCreated(person=message, unit=self._unit(first))
-            )
-            for row in record_rows(person_id, person, ids, self._now):
-                yield self._envelope(subjects.PERSONNEL_RECORD_CHANGED, self._entry(person, row))
-            if career.earlier_unit is not None and career.moved_on is not None:
-                message.unit_id = self.unit_ids[person.unit_code]
-                yield self._envelope(
-                    subjects.PERSONNEL_PERSON_TRANSFERRED,
-                    events_pb2.PersonTransferred(
-                        person=message,
-                        from_unit=self._unit(career.earlier_unit),
-                        to_unit=self._unit(person.unit_code),
-                        reason=events_pb2.MOVE_REASON_TRANSFER,
-                        effective_date=career.moved_on.isoformat(),
-                        decision="1/QĐ-BENCH",
-                        transfer_id=_uuid(ids),
-                    ),
-                )
-            if career.departure is not None:
-                status, since = career.departure
-                message.status = personnel_pb2.PersonStatus.Value(f"PERSON_STATUS_{status.upper()}")
-                yield self._envelope(
-                    f"qlcb.personnel.person.{status}",
-                    events_pb2.PersonStatusChanged(
-                        person=message,
-                        previous_status=personnel_pb2.PERSON_STATUS_ACTIVE,
-                        effective_date=since.isoformat(),
-                        decision="1/QĐ-BENCH",
-                    ),
-                )
-
-    def _entry(self, person: demo.DemoPerson, row: dict[str, Any]) -> events_pb2.RecordEntryChanged:
-        """The event of the version as recorded: a first version was current when published (the
-        loader's row says it is superseded by the `closed` version that follows it)."""
-        values = row["values_checked"]
-        day = row["valid_from"] or date.today()
-        return events_pb2.RecordEntryChanged(
-            person_id=row["person_id"],
-            personal_id=person.personal_id,
-            entry=record_pb2.RecordEntry(
-                id=row["id"],
-                entry_id=row["entry_id"],
-                version=row["version"],
-                section=row["section"],
-                valid_from=row["valid_from"].isoformat() if row["valid_from"] else "",
-                valid_to=row["valid_to"].isoformat() if row["valid_to"] else "",
-                values_json=json.dumps(values, ensure_ascii=False, sort_keys=True),
-                decision=record_pb2.RecordDecision(
-                    number=row["decision_number"] or "",
-                    date=row["decision_date"].isoformat() if row["decision_date"] else "",
-                    body=row["decision_body"] or "",
-                ),
-                change=row["change"],
-                recorded_at=row["recorded_at"].isoformat(),
-                recorded_by=row["recorded_by"],
-            ),
-            coded=coded(row["section"], values, day),
-        )
-
-
 class _Delivered:
     """A message as the consumer reads one from JetStream, handed over in process."""
 
@@ -315,11 +158,11 @@ def consumer(db: Database, generation: int) -> DurableConsumer:
 
 
 async def replay(db: Database, stream: Stream) -> tuple[int, float, float]:
-    """The unit tree, then every person's events through the consumer of a fresh generation 1;
-    returns (events, seconds, peak MB)."""
+    """The unit tree, then every person's events, built by a child process (`sector_events`), through
+    the consumer of a fresh generation 1; returns (events, seconds, peak MB of this process)."""
     reset_peak_rss()
     began = time.perf_counter()
-    count = await replay_events(db, stream, stream.person_events())
+    count = await replay_events(db, stream, from_child(stream.people, stream.unit_count))
     seconds = time.perf_counter() - began
     return count, seconds, peak_rss_mb()
 
@@ -337,7 +180,9 @@ def peak_rss_mb() -> float:
     raise RuntimeError("no VmHWM in /proc/self/status")
 
 
-async def replay_events(db: Database, stream: Stream, person_events: Iterable[tuple[str, bytes]]) -> int:
+async def replay_events(
+    db: Database, stream: Stream, person_events: Iterable[tuple[str, bytes]] | AsyncIterable[tuple[str, bytes]]
+) -> int:
     """A serving generation 1 and the stream's unit tree, then `person_events` through its consumer
     a batch at a time; returns how many."""
     async with db.unit_of_work() as session:
@@ -358,7 +203,7 @@ async def replay_events(db: Database, stream: Stream, person_events: Iterable[tu
     applying = consumer(db, 1)
     count = 0
     pending: list[_Delivered] = []
-    for subject, data in person_events:
+    async for subject, data in _each(person_events):
         count += 1
         pending.append(_Delivered(subject, data, count))
         if len(pending) == BATCH:
@@ -369,6 +214,15 @@ async def replay_events(db: Database, stream: Stream, person_events: Iterable[tu
     return count
 
 
+async def _each(items: Iterable[T] | AsyncIterable[T]) -> AsyncIterator[T]:
+    if isinstance(items, AsyncIterable):
+        async for item in items:
+            yield item
+    else:
+        for item in items:
+            yield item
+
+
 async def _apply(applying: DurableConsumer, batch: Sequence[_Delivered]) -> None:
     await applying.handle_batch(batch)  # type: ignore[arg-type]
     if not all(m.acked for m in batch):
@@ -376,42 +230,48 @@ async def _apply(applying: DurableConsumer, batch: Sequence[_Delivered]) -> None
 
 
 _RAW_IN_SERVICE = """
-WITH here AS (
-    SELECT p.id, p.sex, p.name_sort FROM persons p
-    JOIN search_facts u ON u.person_id = p.id AND u.fact = 'unit' AND u.valid_from <= $1 AND u.valid_to >= $1
-    WHERE NOT EXISTS (
-        SELECT 1 FROM search_facts s WHERE s.person_id = p.id AND s.fact = 'status'
-        AND s.valid_from <= $1 AND s.valid_to >= $1 AND s.value <> 'PERSON_STATUS_ACTIVE')
-    AND COALESCE((SELECT min(r.valid_from) FROM search_facts r WHERE r.person_id = p.id AND r.fact = 'recruited'),
-                 DATE '0001-01-01') <= $1
+WITH placed AS (
+    SELECT person_id FROM search_facts WHERE fact = 'unit' AND valid_to >= $1 AND valid_from <= $1
+), out_of_service AS (
+    SELECT person_id FROM search_facts
+    WHERE fact = 'status' AND value <> 'PERSON_STATUS_ACTIVE' AND valid_to >= $1 AND valid_from <= $1
+), recruited_later AS (
+    SELECT person_id FROM search_facts WHERE fact = 'recruited' GROUP BY person_id HAVING min(valid_from) > $1
+), here AS (
+    SELECT p.id, p.sex, p.name_sort FROM persons p JOIN placed u ON u.person_id = p.id
+    WHERE NOT EXISTS (SELECT 1 FROM out_of_service o WHERE o.person_id = p.id)
+    AND NOT EXISTS (SELECT 1 FROM recruited_later r WHERE r.person_id = p.id)
 )
 """
 """The people in service on the day $1 in the whole sector, over personnel's search facts (the raw
-queries' common part): in a unit then, no status out of service then, recruited by then (or never)."""
+queries' common part): in a unit then, no status out of service then, recruited by then (or never).
+Each condition is one pass over the facts of its kind, joined by hash: asking each person's facts
+in turn (a probe per person and condition) read them in random order, which over a million people
+took minutes a query."""
 _RAW_BM01 = (
     _RAW_IN_SERVICE
     + """
+, party AS (
+    SELECT DISTINCT o.person_id FROM search_facts o
+    JOIN catalog_values c ON c.catalog = 'organisations' AND c.code = o.value AND c.stat_group = 'DANG_VIEN'
+    WHERE o.fact = 'organisation' AND o.valid_to >= $1 AND o.valid_from <= $1
+), ethnic_minority AS (
+    SELECT DISTINCT e.person_id FROM search_facts e
+    JOIN catalog_values c ON c.catalog = 'ethnicities' AND c.code = e.value AND c.stat_group = 'DTTS'
+    WHERE e.fact = 'ethnicity' AND e.valid_to >= $1 AND e.valid_from <= $1
+)
 SELECT count(*) AS headcount,
        count(*) FILTER (WHERE here.sex = 'SEX_FEMALE') AS women,
-       count(*) FILTER (WHERE EXISTS (
-           SELECT 1 FROM search_facts o JOIN catalog_values c
-             ON c.catalog = 'organisations' AND c.code = o.value AND c.stat_group = 'DANG_VIEN'
-           WHERE o.person_id = here.id AND o.fact = 'organisation' AND o.valid_from <= $1 AND o.valid_to >= $1
-       )) AS party,
-       count(*) FILTER (WHERE EXISTS (
-           SELECT 1 FROM search_facts e JOIN catalog_values c
-             ON c.catalog = 'ethnicities' AND c.code = e.value AND c.stat_group = 'DTTS'
-           WHERE e.person_id = here.id AND e.fact = 'ethnicity' AND e.valid_from <= $1 AND e.valid_to >= $1
-       )) AS ethnic_minority
+       count(party.person_id) AS party,
+       count(ethnic_minority.person_id) AS ethnic_minority
 FROM here
+LEFT JOIN party ON party.person_id = here.id
+LEFT JOIN ethnic_minority ON ethnic_minority.person_id = here.id
 """
 )
 """The baseline: the people in service on the day in the whole sector and three of BM01's columns,
 by one hand-written query over personnel's search facts and catalog."""
 CHECKED = ("headcount", "women", "party", "ethnic_minority")
-
-
-T = TypeVar("T")
 
 
 async def _median_ms(rounds: int, call: Callable[[], Awaitable[T]]) -> tuple[float, T]:

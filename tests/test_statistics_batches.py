@@ -11,7 +11,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bench.statistics import Stream as Generated
+from bench.sector_events import Stream as Generated
+from bench.sector_events import events_of, frames, from_child
 from bench.statistics import _Delivered, consumer, replay_events
 from qlcb.personnel.v1 import events_pb2
 from qlcb_common.db import Database
@@ -109,3 +110,15 @@ async def test_events_delivered_again_alone_or_in_later_batches_count_nothing_tw
         finally:
             await db.dispose()
     assert built["again"] == built["once"]
+
+
+async def test_the_events_built_by_a_child_process_are_the_streams_own_in_order() -> None:
+    """The replay's events come framed from a child process: every one arrives, in order, whole."""
+    built = list(Generated(12, 12).person_events())
+    fed = [event async for event in from_child(12, 12)]
+    assert [subject for subject, _ in fed] == [subject for subject, _ in built]
+    assert [len(data) for _, data in fed] == [len(data) for _, data in built]
+    assert parse(fed[-1][1]).subject == built[-1][0]
+    framed = list(frames(built[:7], per_frame=3))
+    assert len(framed) == 4, "three frames of at most three events and the empty one"
+    assert [event for frame in framed for event in events_of(frame[4:])] == built[:7]
