@@ -24,7 +24,7 @@ from qlcb_reports.db_models import Base
 from qlcb_reports.statistics import forms as layouts
 from qlcb_reports.statistics import profiles
 from qlcb_reports.statistics.models import CURRENT, StatProfile
-from qlcb_reports.statistics.projection import Projection
+from qlcb_reports.statistics.projection import Projection, write_new
 from tests.support import System, eventually, sessions_waiting_on_locks
 
 pytestmark = pytest.mark.integration
@@ -60,6 +60,7 @@ async def _apply(db: Database, events: list[Envelope], first: int) -> None:
         note_stream_sequences(session, {e.event_id: first + n for n, e in enumerate(events)})
         for envelope in events:
             await Projection(1).apply(session, envelope)
+        await write_new(session)
 
 
 async def test_a_move_to_the_next_day_waits_for_a_profile_of_the_day_before_then_computes_its_own(

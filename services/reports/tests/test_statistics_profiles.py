@@ -33,7 +33,7 @@ from qlcb_reports.statistics import profiles, service
 from qlcb_reports.statistics.forms import Column
 from qlcb_reports.statistics.models import CURRENT, StatPerson, StatProfile, StatProfileDay
 from qlcb_reports.statistics.people_then import UNIT_THEN, in_service
-from qlcb_reports.statistics.projection import Projection
+from qlcb_reports.statistics.projection import Projection, write_new
 
 GENERATION = 1
 UNITS = [f"unit-{n}" for n in range(6)]
@@ -204,6 +204,8 @@ async def _apply(db: Database, events: Sequence[Envelope], first: int, *, follow
                 await projection.apply(session, envelope)
             if followed:
                 await profiles.follow(session, GENERATION)
+            else:
+                await write_new(session)
 
 
 async def _listed(session: AsyncSession, day: date, columns: Sequence[Column]) -> dict[str, list[int]]:

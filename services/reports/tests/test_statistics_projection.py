@@ -24,7 +24,7 @@ from qlcb_common.events.consumer import note_stream_sequences
 from qlcb_common.events.envelope import wrap
 from qlcb_reports.statistics.generations import Analyzed
 from qlcb_reports.statistics.models import BEGINNING, OPEN_END, StatCode, StatFact, StatQuota
-from qlcb_reports.statistics.projection import Projection
+from qlcb_reports.statistics.projection import Projection, write_new
 
 PERSON = personnel_pb2.Person(
     id="00000000-0000-0000-0000-0000000000a1",
@@ -140,6 +140,7 @@ async def _apply(
                 await projection.prepare(session, transaction)
             for envelope in transaction:
                 await projection.apply(session, envelope)
+            await write_new(session)
 
 
 async def _periods(db: Database, generation: int) -> set[tuple[str, str, date, date]]:

@@ -53,7 +53,15 @@ from qlcb_reports.statistics import forms as layouts
 from qlcb_reports.statistics.forms import Column
 from qlcb_reports.statistics.models import CURRENT, StatCode, StatFact, StatPerson, StatProfile, StatProfileDay
 from qlcb_reports.statistics.people_then import ACTIVE, first_recruitment, personal
-from qlcb_reports.statistics.projection import CATALOG_OF, CODES_REGROUPED, PEOPLE_TOUCHED, RECRUITED, STATUS, UNIT
+from qlcb_reports.statistics.projection import (
+    CATALOG_OF,
+    CODES_REGROUPED,
+    PEOPLE_TOUCHED,
+    RECRUITED,
+    STATUS,
+    UNIT,
+    write_new,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -459,7 +467,9 @@ async def refresh(
 
 async def follow(session: AsyncSession, generation: int) -> None:
     """After a transaction of the consumer applied its events: the profiles of the people they changed,
-    and of everyone holding a code whose group or kind changed, as of each stored slot's day."""
+    and of everyone holding a code whose group or kind changed, as of each stored slot's day. The
+    facts the transaction added are written first, whatever else follows."""
+    await write_new(session)
     people: set[str] = session.info.get(PEOPLE_TOUCHED, {}).get(generation, set())
     codes: set[tuple[str, str]] = session.info.get(CODES_REGROUPED, {}).get(generation, set())
     if not people and not codes:
