@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased
 
 from qlcb_reports.statistics import forms as layouts
 from qlcb_reports.statistics.forms import Column
-from qlcb_reports.statistics.models import BEGINNING, StatFact, StatPerson
+from qlcb_reports.statistics.models import StatFact, StatPerson
 from qlcb_reports.statistics.projection import RECRUITED, STATUS, UNIT
 
 ACTIVE = "PERSON_STATUS_ACTIVE"
@@ -31,6 +31,33 @@ def first_recruitment(generation: int, person_id: SQLColumnExpression[str]) -> S
         select(func.min(fact.valid_from))
         .where(fact.generation == generation, fact.person_id == person_id, fact.fact == RECRUITED)
         .scalar_subquery()
+    )
+
+
+def recruited_after(generation: int, day: date, person_id: SQLColumnExpression[str]) -> ColumnElement[bool]:
+    """The person has a recruitment recorded, every one of them after `day`. Asked as an anti-join
+    (one pass over the recruitments), not as each person's first recruitment compared with the day,
+    which PostgreSQL ran as a subquery per person: over 20,000 people the drill-down of a cell
+    spent most of its 170 ms there."""
+    later = aliased(StatFact, name="recruited_later")
+    by_then = aliased(StatFact, name="recruited_by_then")
+    return (
+        select(later.person_id)
+        .where(
+            later.generation == generation,
+            later.person_id == person_id,
+            later.fact == RECRUITED,
+            later.valid_from > day,
+            ~select(by_then.person_id)
+            .where(
+                by_then.generation == generation,
+                by_then.person_id == later.person_id,
+                by_then.fact == RECRUITED,
+                by_then.valid_from <= day,
+            )
+            .exists(),
+        )
+        .exists()
     )
 
 
@@ -60,7 +87,7 @@ def in_service(
         UNIT_THEN.valid_from <= day,
         UNIT_THEN.valid_to >= day,
         not_(left),
-        func.coalesce(first_recruitment(generation, StatPerson.person_id), BEGINNING) <= day,
+        not_(recruited_after(generation, day, StatPerson.person_id)),
     ]
     if units is not None:
         where.append(UNIT_THEN.value.in_(units))

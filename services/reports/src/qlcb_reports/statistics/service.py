@@ -401,27 +401,28 @@ async def _listed(session: AsyncSession, generation: int, day: date, unit: UnitN
         .order_by(then.path, StatPerson.name_sort, StatPerson.person_id)
     )
     people = [_Listed(*row) for row in found]
-    ids = [person.person_id for person in people]
     held: dict[str, dict[str, _Held]] = defaultdict(dict)
     since: dict[tuple[str, str], date] = {}
-    for chunk in (ids[i : i + 1000] for i in range(0, len(ids), 1000)):
-        facts = await session.execute(
-            select(StatFact.person_id, StatFact.fact, StatFact.value, StatFact.detail, StatFact.valid_from)
-            .where(
-                StatFact.generation == generation,
-                StatFact.person_id.in_(chunk),
-                StatFact.fact.in_([RANK, POST, ALLOWANCE]),
-                StatFact.valid_from <= day,
-            )
-            .order_by(StatFact.valid_from)
-            .add_columns(StatFact.valid_to >= day)
+    # The listed people's facts in one query over the same conditions, not a query per thousand ids:
+    # PostgreSQL read the whole table for each thousand when they were a large share of the people.
+    listed = select(UNIT_THEN.person_id).join(StatPerson, UNIT_THEN.person_id == StatPerson.person_id)
+    facts = await session.execute(
+        select(StatFact.person_id, StatFact.fact, StatFact.value, StatFact.detail, StatFact.valid_from)
+        .where(
+            StatFact.generation == generation,
+            StatFact.person_id.in_(listed.where(*in_service(generation, day, units))),
+            StatFact.fact.in_([RANK, POST, ALLOWANCE]),
+            StatFact.valid_from <= day,
         )
-        for person_id, fact, value, detail, valid_from, current in facts:
-            if fact == RANK:
-                since.setdefault((person_id, value), valid_from)
-            if current:
-                key = f"{ALLOWANCE}:{value}" if fact == ALLOWANCE else fact
-                held[person_id][key] = _Held(value, detail)
+        .order_by(StatFact.valid_from)
+        .add_columns(StatFact.valid_to >= day)
+    )
+    for person_id, fact, value, detail, valid_from, current in facts:
+        if fact == RANK:
+            since.setdefault((person_id, value), valid_from)
+        if current:
+            key = f"{ALLOWANCE}:{value}" if fact == ALLOWANCE else fact
+            held[person_id][key] = _Held(value, detail)
     return [
         Row(
             person.person_id,
