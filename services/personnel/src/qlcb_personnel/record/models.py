@@ -9,6 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from qlcb_common.db import UtcDateTime
 from qlcb_personnel.db_models import Base
 
+TERMS_CURRENT = text("section IN ('appointments', 'rotations') AND superseded_at IS NULL AND retracted IS FALSE")
+"""The entries a term of office comes from, as known now (`record.terms.TERMED`)."""
+
 
 class RecordEntry(Base):
     """One version of one entry of a section of a person's record (R-PER-2), bitemporal.
@@ -32,6 +35,9 @@ class RecordEntry(Base):
             postgresql_where=text("superseded_at IS NULL"),
             sqlite_where=text("superseded_at IS NULL"),
         ),
+        # The terms of office of the current appointments and rotations by their start: the list of
+        # terms ending in a period reads these, not every entry of a large subtree (`record.terms`).
+        Index("ix_record_entries_terms", "valid_from", postgresql_where=TERMS_CURRENT, sqlite_where=TERMS_CURRENT),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
