@@ -530,21 +530,18 @@ async def load(dsn: str, people: int, unit_count: int) -> Loaded:
     )
 
 
+async def start_module(module: str, **options: object) -> asyncio.subprocess.Process:
+    """`python -m module --option value …` with this interpreter, from the repository, its standard
+    output piped to this process."""
+    arguments = [part for name, value in options.items() for part in (f"--{name}", str(value))]
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", module, *arguments, stdout=asyncio.subprocess.PIPE, cwd=repo_root()
+    )
+
+
 async def load_in_child(dsn: str, people: int, units: int) -> Loaded:
     """The loader in a process of its own, whose peak memory is the loading's alone."""
-    child = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bench.record_read",
-        "--dsn",
-        dsn,
-        "--people",
-        str(people),
-        "--units",
-        str(units),
-        stdout=asyncio.subprocess.PIPE,
-        cwd=repo_root(),
-    )
+    child = await start_module("bench.record_read", dsn=dsn, people=people, units=units)
     out, _ = await child.communicate()
     if child.returncode != 0:
         raise RuntimeError(f"the loader failed ({child.returncode})")

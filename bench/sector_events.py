@@ -22,13 +22,12 @@ from typing import Any, BinaryIO
 
 from google.protobuf.message import Message
 
-from bench.record_read import record_rows
+from bench.record_read import record_rows, start_module
 from qlcb.personnel.v1 import events_pb2, personnel_pb2, record_pb2
 from qlcb_common.events import subjects
 from qlcb_common.events.envelope import wrap
 from qlcb_common.record_sections import BY_NAME
 from qlcb_devstack import demo, records
-from qlcb_devstack.state import repo_root
 from qlcb_personnel.catalogs.service import data_files
 
 SEED = 10
@@ -222,17 +221,7 @@ def events_of(body: bytes) -> Iterator[tuple[str, bytes]]:
 
 async def from_child(people: int, units: int) -> AsyncIterator[tuple[str, bytes]]:
     """`Stream(people, units).person_events()`, built by a child process while they are applied."""
-    child = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bench.sector_events",
-        "--people",
-        str(people),
-        "--units",
-        str(units),
-        stdout=asyncio.subprocess.PIPE,
-        cwd=repo_root(),
-    )
+    child = await start_module("bench.sector_events", people=people, units=units)
     assert child.stdout is not None
     finished = False
     try:
