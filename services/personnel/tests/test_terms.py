@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
 
 from qlcb_personnel.record.models import RecordEntry
-from qlcb_personnel.record.terms import current_terms, term_end
+from qlcb_personnel.record.terms import current_terms, ends_within, term_end
 
 
 @pytest.mark.parametrize(
@@ -53,3 +55,39 @@ def test_the_terms_shown_are_those_current_on_the_day_soonest_ending_first() -> 
     assert shown == [("Phó Chi cục trưởng", date(2025, 12, 31)), ("Đội trưởng", date(2026, 6, 30))]
     assert [t.entry.values["post"] for t in current_terms(entries, date(2018, 6, 30))] == ["Đội phó"]
     assert current_terms(entries, date(2014, 6, 30)) == []
+
+
+def test_the_query_reads_every_term_ending_in_a_period_and_few_others() -> None:
+    """`ends_within` narrows the candidates in SQL by month; `term_end` decides. Every start day of
+    four years, for the lengths the sections allow at their edges and in between: no term ending in
+    the period is left out, at either edge of it, and most of the others are."""
+    engine = create_engine("sqlite://")
+    RecordEntry.__table__.create(engine)  # type: ignore[attr-defined]
+    starts = [date(2019, 1, 1) + timedelta(days=n) for n in range(4 * 366)]
+    lengths = (1, 11, 12, 24, 60, 120)
+    with Session(engine) as session:
+        session.add_all(
+            RecordEntry(
+                id=f"{start}-{months}",
+                entry_id=f"{start}-{months}",
+                version=1,
+                person_id="p",
+                section="appointments",
+                valid_from=start,
+                values={"term_months": months},
+                change="recorded",
+                recorded_at=datetime(2026, 1, 1, tzinfo=UTC),
+                recorded_by="test",
+            )
+            for start in starts
+            for months in lengths
+        )
+        session.commit()
+        for first, last in ((date(2026, 1, 1), date(2026, 12, 31)), (date(2025, 3, 15), date(2025, 4, 14))):
+            read = set(session.scalars(select(RecordEntry.id).where(ends_within(first, last))))
+            ending = {
+                f"{start}-{months}" for start in starts for months in lengths if first <= term_end(start, months) <= last
+            }
+            assert ending, (first, last)
+            assert ending <= read, sorted(ending - read)[:5]
+            assert len(read) < 1.2 * len(ending) + 100, (len(read), len(ending))

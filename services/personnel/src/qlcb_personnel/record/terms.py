@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, extract, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb_common.auth import Principal
@@ -68,6 +68,21 @@ MAX_TERM_YEARS = 10
 """A term is at most 120 months (the sections' `term_months`): one begun earlier ended before any period."""
 
 
+def _month(day: date) -> int:
+    return day.year * 12 + day.month
+
+
+def ends_within(first: date, last: date) -> ColumnElement[bool]:
+    """The entries whose term may end between `first` and `last`, as the query can tell without the
+    calendar: a term of m months from a day of month M ends in month M + m, or in the month before
+    it when it begins on the 1st. So the rows read are those of the period's months (and of the month
+    after, for the terms begun on a 1st), not every term begun in the years before it; `term_end`
+    then decides for each."""
+    started = extract("year", RecordEntry.valid_from) * 12 + extract("month", RecordEntry.valid_from)
+    ending = started + RecordEntry.values["term_months"].as_integer()
+    return ending.between(_month(first), _month(last) + 1)
+
+
 async def ending_between(
     session: AsyncSession,
     *,
@@ -97,6 +112,7 @@ async def ending_between(
             RecordEntry.valid_from >= date(first.year - MAX_TERM_YEARS - 1, 1, 1),
             RecordEntry.valid_from <= last,
             or_(RecordEntry.valid_to.is_(None), RecordEntry.valid_to >= first),
+            ends_within(first, last),
         )
     )
     rows = (await session.execute(query)).all()
