@@ -15,8 +15,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from html_tree import parsed
-from test_web_entry_form import Verifier
-from test_web_session import Personnel, stand_in_pages
+from web_stand_ins import Personnel, Verifier, stand_in_pages
 
 ACCOUNTS: list[dict[str, Any]] = [
     {

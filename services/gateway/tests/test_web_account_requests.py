@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from html_tree import parsed
-from test_web_session import SESSION, Page, logged_in, pages_on_stand_ins
+from web_stand_ins import SESSION, Page, logged_in, pages_on_stand_ins
 
 PAST = (datetime.now(UTC) - timedelta(days=1)).isoformat()
 FUTURE = (datetime.now(UTC) + timedelta(days=2)).isoformat()

@@ -14,8 +14,7 @@ import grpc
 import pytest
 from fastapi.testclient import TestClient
 from html_tree import parsed
-from test_web_entry_form import Verifier, invalid_argument
-from test_web_session import stand_in_pages
+from web_stand_ins import Verifier, invalid_argument, stand_in_pages
 
 from qlcb.personnel.v1 import audit_pb2, personnel_pb2
 

@@ -15,8 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from google.protobuf.timestamp_pb2 import Timestamp
 from html_tree import parsed
-from test_web_entry_form import Verifier, invalid_argument
-from test_web_session import SESSION, rpc_error, stand_in_pages
+from web_stand_ins import SESSION, Verifier, invalid_argument, rpc_error, stand_in_pages
 
 from qlcb.backup.v1 import backup_pb2
 from qlcb_common.auth import Principal

@@ -15,9 +15,7 @@ import grpc
 import pytest
 from fastapi.testclient import TestClient
 from html_tree import parsed
-from test_web_decisions import Personnel
-from test_web_entry_form import Record, Verifier, invalid_argument
-from test_web_session import SESSION, rpc_error, stand_in_pages
+from web_stand_ins import SESSION, DecisionPeople, Record, Verifier, invalid_argument, rpc_error, stand_in_pages
 
 from qlcb.personnel.v1 import decision_pb2, personnel_pb2, search_pb2
 
@@ -87,7 +85,8 @@ class Page:
 def page() -> Iterator[Page]:
     decisions, verifier = Decisions(), Verifier()
     search = Search()
-    with stand_in_pages(verifier, personnel=Personnel(), decisions=decisions, search=search, record=Record()) as client:
+    backends = {"personnel": DecisionPeople(), "decisions": decisions, "search": search, "record": Record()}
+    with stand_in_pages(verifier, **backends) as client:
         yield Page(client, decisions, verifier, search)
 
 

@@ -16,12 +16,9 @@ import grpc
 import pytest
 from fastapi.testclient import TestClient
 from html_tree import parsed
-from test_web_entry_form import Record, Verifier, invalid_argument
-from test_web_session import SESSION, rpc_error, stand_in_pages
+from web_stand_ins import SESSION, DecisionPeople, Record, Verifier, invalid_argument, rpc_error, stand_in_pages
 
-from qlcb.personnel.v1 import decision_pb2, personnel_pb2
-
-PEOPLE = {"p1": "Nguyễn Văn An"}  # p2 is outside what the caller reads
+from qlcb.personnel.v1 import decision_pb2
 
 
 def _decision(
@@ -47,29 +44,6 @@ def _decision(
         created_at="2026-06-21T08:00:00+00:00",
         applied_at="2026-07-01T00:05:00+00:00" if state == decision_pb2.DECISION_STATE_APPLIED else "",
     )
-
-
-class Personnel:
-    async def GetPerson(self, request: Any, **options: Any) -> personnel_pb2.GetPersonResponse:
-        if request.id not in PEOPLE:
-            raise rpc_error(grpc.StatusCode.PERMISSION_DENIED, "outside")
-        person = personnel_pb2.Person(
-            id=request.id,
-            full_name=PEOPLE[request.id],
-            date_of_birth="1980-02-02",
-            sex=personnel_pb2.SEX_MALE,
-            status=personnel_pb2.PERSON_STATUS_ACTIVE,
-        )
-        return personnel_pb2.GetPersonResponse(person=person)
-
-    async def GetUnit(self, request: Any, **options: Any) -> personnel_pb2.GetUnitResponse:
-        unit = personnel_pb2.Unit(
-            id=request.id,
-            name="Cục Hải quan thành phố Hà Nội",
-            path="/TCHQ/HQHN",
-            kind=personnel_pb2.UNIT_KIND_SUB_UNIT,
-        )
-        return personnel_pb2.GetUnitResponse(unit=unit)
 
 
 @dataclass
@@ -109,7 +83,7 @@ class Page:
 @pytest.fixture
 def page() -> Iterator[Page]:
     decisions, verifier = Decisions(), Verifier()
-    with stand_in_pages(verifier, personnel=Personnel(), decisions=decisions, record=Record()) as client:
+    with stand_in_pages(verifier, personnel=DecisionPeople(), decisions=decisions, record=Record()) as client:
         yield Page(client, decisions, verifier)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from html_tree import parsed
-from test_web_session import Page, logged_in, pages_on_stand_ins
+from web_stand_ins import Page, logged_in, pages_on_stand_ins
 
 IN_FORCE = {
     "id": "d1",

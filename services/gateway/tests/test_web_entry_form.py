@@ -7,24 +7,27 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from types import SimpleNamespace
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from google.rpc import error_details_pb2, status_pb2
 from html_tree import parsed
-from test_web_session import SESSION, Identity, rpc_error, stand_in_pages
-
-from qlcb.personnel.v1 import personnel_pb2, record_pb2
-from qlcb_common.auth import AuthError, Principal
+from web_stand_ins import (
+    CLOSED_RANK,
+    SESSION,
+    Identity,
+    OnePerson,
+    Record,
+    Verifier,
+    invalid_argument,
+    rpc_error,
+    stand_in_pages,
+)
 
 FORM = "/web/persons/p1/salary/new"
-CLOSED_RANK = ("01.004", "Cán sự")
-"""A rank whose code the catalog closed at the end of 2019."""
 VALID = {
     "valid_from": "01/07/2024",
     "values.rank_code": "01.003",
@@ -33,128 +36,6 @@ VALID = {
     "decision.number": "15/QĐ-HQHN",
     "decision.date": "2024-06-20",
 }
-
-
-@dataclass
-class Verifier:
-    roles: frozenset[str] = frozenset({"local-admin"})
-
-    async def verify(self, token: str) -> Principal:
-        if token != SESSION.access_token:
-            raise AuthError("expired", "Token has expired")
-        return Principal(
-            subject="s", username="qthanoi", roles=self.roles, unit_path="/TCHQ/HQHN", token=token, claims={}
-        )
-
-
-def invalid_argument(*violations: tuple[str, str]) -> grpc.aio.AioRpcError:
-    status = status_pb2.Status(code=grpc.StatusCode.INVALID_ARGUMENT.value[0], message="invalid")
-    detail = error_details_pb2.BadRequest(
-        field_violations=[error_details_pb2.BadRequest.FieldViolation(field=f, description=d) for f, d in violations]
-    )
-    status.details.add().Pack(detail)
-    return grpc.aio.AioRpcError(
-        grpc.StatusCode.INVALID_ARGUMENT,
-        grpc.aio.Metadata(),
-        grpc.aio.Metadata(("grpc-status-details-bin", status.SerializeToString())),
-        details="invalid",
-    )
-
-
-class Personnel:
-    async def GetPerson(self, request: Any, **options: Any) -> personnel_pb2.GetPersonResponse:
-        person = personnel_pb2.Person(
-            id=request.id, full_name="Lê Thị Hoa", date_of_birth="1985-03-08", sex=personnel_pb2.SEX_FEMALE
-        )
-        person.unit_id = "u1"
-        person.status = personnel_pb2.PERSON_STATUS_ACTIVE
-        return personnel_pb2.GetPersonResponse(person=person)
-
-    async def GetUnit(self, request: Any, **options: Any) -> personnel_pb2.GetUnitResponse:
-        unit = personnel_pb2.Unit(
-            id=request.id, name="Chi cục Nội Bài", path="/TCHQ/HQHN/CK", kind=personnel_pb2.UNIT_KIND_SUB_UNIT
-        )
-        return personnel_pb2.GetUnitResponse(unit=unit)
-
-
-@dataclass
-class Record:
-    """Personnel's record service: a short catalog of ranks; adds what it is sent, or refuses with `fails`."""
-
-    added: list[record_pb2.AddRecordEntryRequest] = field(default_factory=list)
-    fails: grpc.aio.AioRpcError | None = None
-    read_as_of: list[str] = field(default_factory=list)
-    corrected: list[record_pb2.CorrectRecordEntryRequest] = field(default_factory=list)
-
-    catalogs_on: list[str] = field(default_factory=list)
-    current: tuple[str, str] = ("2024-07-01", "01.003")
-    """The current salary entry's start and rank."""
-
-    async def ListRecordEntries(self, request: Any, **options: Any) -> record_pb2.ListRecordEntriesResponse:
-        """One current salary entry, at its third version."""
-        assert request.section == "salary"
-        valid_from, rank = self.current
-        values = {"rank_code": rank, "step": 1, "coefficient": "2.34"}
-        entry = record_pb2.RecordEntry(
-            entry_id="e1",
-            version=3,
-            valid_from=valid_from,
-            values_json=json.dumps(values),
-            decision=record_pb2.RecordDecision(number="31/QĐ-HQHN", date="2024-06-20"),
-        )
-        return record_pb2.ListRecordEntriesResponse(entries=[entry])
-
-    async def ListRecordEntryVersions(self, request: Any, **options: Any) -> record_pb2.ListRecordEntryVersionsResponse:
-        """Entry e1: recorded with a wrong coefficient, then corrected (newest first, as personnel may list them)."""
-        if request.entry_id != "e1":
-            return record_pb2.ListRecordEntryVersionsResponse()
-
-        def version(number: int, change: str, coefficient: str, superseded: str) -> record_pb2.RecordEntry:
-            values = {"rank_code": "01.003", "step": 1, "coefficient": coefficient}
-            return record_pb2.RecordEntry(
-                entry_id="e1",
-                version=number,
-                change=change,
-                valid_from="2024-07-01",
-                values_json=json.dumps(values),
-                decision=record_pb2.RecordDecision(number="31/QĐ-HQHN", date="2024-06-20"),
-                recorded_at=f"2024-07-0{number}T02:3{number}:00+00:00",
-                recorded_by="sub-qthanoi" if number == 2 else "sub-gone",
-                superseded_at=superseded,
-                decision_id="d7" if number == 1 else "",
-            )
-
-        return record_pb2.ListRecordEntryVersionsResponse(
-            entries=[version(2, "corrected", "2.34", ""), version(1, "recorded", "2.43", "2024-07-02T09:32:00+07:00")]
-        )
-
-    async def CorrectRecordEntry(self, request: Any, **options: Any) -> record_pb2.CorrectRecordEntryResponse:
-        if self.fails is not None:
-            raise self.fails
-        self.corrected.append(request)
-        return record_pb2.CorrectRecordEntryResponse(entry=record_pb2.RecordEntry(entry_id="e1", version=4))
-
-    async def GetRecord(self, request: Any, **options: Any) -> record_pb2.GetRecordResponse:
-        self.read_as_of.append(request.as_of)
-        person = (await Personnel().GetPerson(SimpleNamespace(id=request.person_id))).person
-        term = record_pb2.TermOfOffice(entry_id="a1", section="appointments", post="Đội trưởng", ends_on="2030-02-28")
-        return record_pb2.GetRecordResponse(person=person, sections=["salary", "placements"], terms=[term])
-
-    async def ListCatalogValues(self, request: Any, **options: Any) -> record_pb2.ListCatalogValuesResponse:
-        """Two ranks; on a day before 2020 a third, closed since (personnel lists today's without `as_of`)."""
-        self.catalogs_on.append(request.as_of)
-        ranks = [("01.003", "Chuyên viên"), ("01.002", "Chuyên viên chính")]
-        if request.as_of and request.as_of < "2020-01-01":
-            ranks.append(CLOSED_RANK)
-        return record_pb2.ListCatalogValuesResponse(
-            values=[record_pb2.CatalogValue(catalog=request.catalog, code=c, label=label) for c, label in ranks]
-        )
-
-    async def AddRecordEntry(self, request: Any, **options: Any) -> record_pb2.AddRecordEntryResponse:
-        if self.fails is not None:
-            raise self.fails
-        self.added.append(request)
-        return record_pb2.AddRecordEntryResponse(entry=record_pb2.RecordEntry(entry_id="e1", version=1))
 
 
 @dataclass
@@ -167,7 +48,7 @@ class Page:
 @pytest.fixture
 def page() -> Iterator[Page]:
     record, verifier = Record(), Verifier()
-    with stand_in_pages(verifier, personnel=Personnel(), record=record) as client:
+    with stand_in_pages(verifier, personnel=OnePerson(), record=record) as client:
         yield Page(client, record, verifier)
 
 
@@ -398,7 +279,7 @@ def test_a_delegation_serving_the_caller_offers_the_forms_personnel_would_accept
     identity = Identity()
     identity.delegations = [delegation]
     verifier = Verifier(roles=frozenset({"unit-leader"}))
-    with stand_in_pages(verifier, personnel=Personnel(), record=Record(), identity=identity.client()) as client:
+    with stand_in_pages(verifier, personnel=OnePerson(), record=Record(), identity=identity.client()) as client:
         record = parsed(client.get("/web/persons/p1").text)
         links = [a.attrs["href"] for a in record.find_all("a") if a.all_text().startswith("Thêm mục")]
         assert [link.rsplit("/", 2)[1] for link in links] == offered

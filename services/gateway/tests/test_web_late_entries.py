@@ -14,8 +14,7 @@ import grpc
 import pytest
 from fastapi.testclient import TestClient
 from html_tree import parsed
-from test_web_entry_form import Verifier, invalid_argument
-from test_web_session import Deadlines, Personnel, rpc_error, stand_in_pages
+from web_stand_ins import Deadlines, Personnel, Verifier, invalid_argument, rpc_error, stand_in_pages
 
 from qlcb_gateway.routes.exports import VIETNAM
 

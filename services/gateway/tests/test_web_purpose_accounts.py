@@ -17,7 +17,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from html_tree import parsed
-from test_web_session import SESSION, Personnel, Verifier, stand_in_pages
+from web_stand_ins import SESSION, Personnel, Verifier, stand_in_pages
 
 from qlcb_common.auth import Principal
 from qlcb_gateway.web.pages import who

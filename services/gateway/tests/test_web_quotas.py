@@ -14,25 +14,9 @@ import grpc
 import pytest
 from fastapi.testclient import TestClient
 from html_tree import parsed
-from test_web_entry_form import Verifier, invalid_argument
-from test_web_session import SESSION, rpc_error, stand_in_pages
+from web_stand_ins import QUOTA_UNITS, SESSION, QuotaUnits, Verifier, invalid_argument, rpc_error, stand_in_pages
 
-from qlcb.personnel.v1 import personnel_pb2, quota_pb2
-
-UNITS = {
-    "root": ("Tổng cục Hải quan", "/TCHQ", ""),
-    "u1": ("Cục Hải quan thành phố Hà Nội", "/TCHQ/HQHN", "root"),
-    "nb": ("Chi cục Hải quan Nội Bài", "/TCHQ/HQHN/NB", "u1"),
-}
-
-
-class Personnel:
-    async def GetUnit(self, request: Any, **options: Any) -> personnel_pb2.GetUnitResponse:
-        name, path, parent = UNITS[request.id]
-        kind = personnel_pb2.UNIT_KIND_SUB_UNIT
-        return personnel_pb2.GetUnitResponse(
-            unit=personnel_pb2.Unit(id=request.id, name=name, path=path, parent_id=parent, kind=kind, code=request.id)
-        )
+from qlcb.personnel.v1 import quota_pb2
 
 
 @dataclass
@@ -48,10 +32,10 @@ class Quotas:
             as_of="2026-12-04",
             lines=[
                 quota_pb2.QuotaLine(
-                    unit_id="u1", name=UNITS["u1"][0], quota=120, allocated=40, headcount=130, own_headcount=92
+                    unit_id="u1", name=QUOTA_UNITS["u1"][0], quota=120, allocated=40, headcount=130, own_headcount=92
                 ),
                 quota_pb2.QuotaLine(
-                    unit_id="nb", name=UNITS["nb"][0], parent_id="u1", quota=40, headcount=38, own_headcount=38
+                    unit_id="nb", name=QUOTA_UNITS["nb"][0], parent_id="u1", quota=40, headcount=38, own_headcount=38
                 ),
             ],
         )
@@ -96,7 +80,7 @@ class Page:
 @pytest.fixture
 def page() -> Iterator[Page]:
     quotas, verifier = Quotas(), Verifier()
-    with stand_in_pages(verifier, personnel=Personnel(), quotas=quotas) as client:
+    with stand_in_pages(verifier, personnel=QuotaUnits(), quotas=quotas) as client:
         yield Page(client, quotas, verifier)
 
 

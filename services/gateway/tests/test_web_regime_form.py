@@ -16,9 +16,7 @@ import grpc
 import pytest
 from fastapi.testclient import TestClient
 from html_tree import Node, parsed
-from test_web_entry_form import Verifier, invalid_argument
-from test_web_reports import REGIME
-from test_web_session import SESSION, Keycloak, rpc_error, stand_in_pages
+from web_stand_ins import REGIME, SESSION, Keycloak, Verifier, invalid_argument, rpc_error, stand_in_pages
 
 from qlcb.personnel.v1 import personnel_pb2
 from qlcb.reports.v1 import regimes_pb2, workflow_pb2

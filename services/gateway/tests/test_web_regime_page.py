@@ -16,9 +16,7 @@ import grpc
 import pytest
 from fastapi.testclient import TestClient
 from html_tree import parsed
-from test_web_entry_form import Verifier, invalid_argument
-from test_web_reports import PERIOD, REGIME, Personnel
-from test_web_session import SESSION, rpc_error, stand_in_pages
+from web_stand_ins import PERIOD, REGIME, SESSION, ReportUnits, Verifier, invalid_argument, rpc_error, stand_in_pages
 
 from qlcb.reports.v1 import regimes_pb2, workflow_pb2
 from qlcb_gateway.routes.exports import VIETNAM
@@ -82,7 +80,7 @@ class Page:
 def page() -> Iterator[Page]:
     periods, verifier = Periods(), Verifier(roles=frozenset({"sector-hr"}))
     backends = {"report_regimes": Regimes(), "report_assignments": periods}
-    with stand_in_pages(verifier, personnel=Personnel(), **backends) as client:
+    with stand_in_pages(verifier, personnel=ReportUnits(), **backends) as client:
         yield Page(client, periods, verifier)
 
 

@@ -16,57 +16,21 @@ import grpc
 import pytest
 from fastapi.testclient import TestClient
 from html_tree import Node, parsed
-from test_web_entry_form import Verifier, invalid_argument
-from test_web_session import SESSION, rpc_error, stand_in_pages
+from web_stand_ins import (
+    INDICATORS,
+    PERIOD,
+    REGIME,
+    REPORT_UNITS,
+    SESSION,
+    ReportUnits,
+    Verifier,
+    invalid_argument,
+    rpc_error,
+    stand_in_pages,
+)
 
 from qlcb.personnel.v1 import personnel_pb2
 from qlcb.reports.v1 import regimes_pb2, workflow_pb2
-
-INDICATORS = [
-    regimes_pb2.Indicator(
-        code="so_bien_che", label="Số biên chế", kind="number", unit="người", required=True, integer=True
-    ),
-    regimes_pb2.Indicator(code="ty_le_nu", label="Tỷ lệ nữ", kind="percent"),
-    regimes_pb2.Indicator(code="ghi_chu", label="Ghi chú", kind="text", max_length=200),
-    regimes_pb2.Indicator(
-        code="danh_sach",
-        label="Danh sách nghỉ hưu",
-        kind="table",
-        max_rows=5,
-        columns=[
-            regimes_pb2.Indicator(code="ho_ten", label="Họ và tên", kind="text", required=True),
-            regimes_pb2.Indicator(code="so_nam", label="Số năm công tác", kind="number", integer=True),
-        ],
-    ),
-]
-REGIME = regimes_pb2.Regime(
-    id="r1",
-    code="BC-NS",
-    name="Báo cáo số lượng cán bộ",
-    kind="periodic",
-    frequency="month",
-    legal_basis="Quyết định 239/QĐ-UBND",
-    issuer_unit_id="hn",
-    deadline_days=5,
-    deadline_counting="working_days",
-    templates=[
-        regimes_pb2.Template(
-            version=1, outline="I. Số lượng", indicators=INDICATORS, created_at="2026-01-01T00:00:00+00:00"
-        )
-    ],
-    created_at="2026-01-01T00:00:00+00:00",
-)
-PERIOD = workflow_pb2.Period(
-    id="p1",
-    regime_id="r1",
-    key="2026-11",
-    starts_on="2026-11-01",
-    ends_on="2026-11-30",
-    deadline="2026-12-07",
-    template_version=1,
-    opened_at="2026-11-01T01:00:00+00:00",
-)
-UNITS = {"hn": "/TCHQ/HQHN", "doi": "/TCHQ/HQHN/DOI", "to": "/TCHQ/HQHN/DOI/TO"}
 
 
 def _assignment(
@@ -79,7 +43,7 @@ def _assignment(
         period_key="2026-11",
         unit_id=unit_id,
         unit_name={"hn": "Cục Hải quan Hà Nội", "doi": "Đội kiểm soát", "to": "Tổ báo cáo"}[unit_id],
-        unit_path=UNITS[unit_id],
+        unit_path=REPORT_UNITS[unit_id],
         approver_unit_id=approver,
         state=state,
         deadline="2026-11-20",
@@ -201,31 +165,17 @@ class Reports:
         return workflow_pb2.TransitionSubmissionResponse(assignment=found, transition=transition)
 
 
-class Personnel:
-    def __init__(self) -> None:
-        self.units: list[personnel_pb2.Unit] = []
-
-    async def ListUnits(self, request: Any, **options: Any) -> personnel_pb2.ListUnitsResponse:
-        return personnel_pb2.ListUnitsResponse(units=self.units)
-
-    async def GetUnit(self, request: Any, **options: Any) -> personnel_pb2.GetUnitResponse:
-        unit = personnel_pb2.Unit(
-            id=request.id, name=request.id, path=UNITS[request.id], kind=personnel_pb2.UNIT_KIND_SUB_UNIT
-        )
-        return personnel_pb2.GetUnitResponse(unit=unit)
-
-
 @dataclass
 class Page:
     client: TestClient
     reports: Reports
     verifier: Verifier
-    personnel: Personnel
+    personnel: ReportUnits
 
 
 @pytest.fixture
 def page() -> Iterator[Page]:
-    reports, verifier, personnel = Reports(), Verifier(), Personnel()
+    reports, verifier, personnel = Reports(), Verifier(), ReportUnits()
     backends = {"report_regimes": Regimes(), "report_assignments": reports, "report_submissions": reports}
     with stand_in_pages(verifier, personnel=personnel, **backends) as client:
         yield Page(client, reports, verifier, personnel)
@@ -494,8 +444,8 @@ def _below_doi(page: Page) -> None:
     page.reports.assignments["a-to"].parent_assignment_id = "a-doi"
     kind = personnel_pb2.UNIT_KIND_SUB_UNIT
     page.personnel.units = [
-        personnel_pb2.Unit(id="doi", code="DOI", name="Đội kiểm soát", path=UNITS["doi"], kind=kind),
-        personnel_pb2.Unit(id="to", code="TO", name="Tổ báo cáo", path=UNITS["to"], kind=kind),
+        personnel_pb2.Unit(id="doi", code="DOI", name="Đội kiểm soát", path=REPORT_UNITS["doi"], kind=kind),
+        personnel_pb2.Unit(id="to", code="TO", name="Tổ báo cáo", path=REPORT_UNITS["to"], kind=kind),
         personnel_pb2.Unit(id="ca", code="CA", name="Tổ ca trực", path="/TCHQ/HQHN/DOI/CA", kind=kind),
         personnel_pb2.Unit(id="xa", code="XA", name="Đội khác", path="/TCHQ/HQHN/XA", kind=kind),
     ]

@@ -15,8 +15,7 @@ import grpc
 import pytest
 from fastapi.testclient import TestClient
 from html_tree import parsed
-from test_web_entry_form import invalid_argument
-from test_web_session import Personnel, Verifier, rpc_error, stand_in_pages
+from web_stand_ins import Personnel, Verifier, invalid_argument, rpc_error, stand_in_pages
 
 from qlcb.reports.v1 import reports_pb2
 from qlcb_common.auth import Principal

@@ -17,8 +17,7 @@ import grpc
 import pytest
 from fastapi.testclient import TestClient
 from html_tree import parsed
-from test_web_entry_form import Verifier, invalid_argument
-from test_web_session import SESSION, rpc_error, stand_in_pages
+from web_stand_ins import SESSION, Verifier, invalid_argument, rpc_error, stand_in_pages
 
 from qlcb.personnel.v1 import personnel_pb2
 

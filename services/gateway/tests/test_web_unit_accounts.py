@@ -15,9 +15,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from html_tree import parsed
-from test_web_entry_form import Verifier
-from test_web_quotas import Personnel
-from test_web_session import SESSION, stand_in_pages
+from web_stand_ins import SESSION, QuotaUnits, Verifier, stand_in_pages
 
 QUOTA = {"unit_path": "/TCHQ/HQHN/NB", "kind": "user", "limit": 3, "used": 2, "set_by": "quantri"}
 QUOTA_SET_AT = "2026-11-02T03:00:00+00:00"
@@ -56,7 +54,7 @@ class Page:
 @pytest.fixture
 def page() -> Iterator[Page]:
     identity, verifier = Identity(), Verifier()
-    with stand_in_pages(verifier, personnel=Personnel(), identity=identity.client()) as client:
+    with stand_in_pages(verifier, personnel=QuotaUnits(), identity=identity.client()) as client:
         yield Page(client, identity, verifier)
 
 

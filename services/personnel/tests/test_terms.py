@@ -85,9 +85,7 @@ def test_the_query_reads_every_term_ending_in_a_period_and_few_others() -> None:
         session.commit()
         for first, last in ((date(2026, 1, 1), date(2026, 12, 31)), (date(2025, 3, 15), date(2025, 4, 14))):
             read = set(session.scalars(select(RecordEntry.id).where(ends_within(first, last))))
-            ending = {
-                f"{start}-{months}" for start in starts for months in lengths if first <= term_end(start, months) <= last
-            }
+            ending = {f"{s}-{m}" for s in starts for m in lengths if first <= term_end(s, m) <= last}
             assert ending, (first, last)
             assert ending <= read, sorted(ending - read)[:5]
             assert len(read) < 1.2 * len(ending) + 100, (len(read), len(ending))

@@ -79,7 +79,7 @@ def ends_within(first: date, last: date) -> ColumnElement[bool]:
     after, for the terms begun on a 1st), not every term begun in the years before it; `term_end`
     then decides for each."""
     started = extract("year", RecordEntry.valid_from) * 12 + extract("month", RecordEntry.valid_from)
-    ending = started + RecordEntry.values["term_months"].as_integer()
+    ending: ColumnElement[int] = started + RecordEntry.values["term_months"].as_integer()
     return ending.between(_month(first), _month(last) + 1)
 
 
