@@ -24,6 +24,7 @@ from qlcb_personnel.db_models import make_outbox
 from qlcb_personnel.decision_documents import service as decisions
 from qlcb_personnel.persons import status
 from qlcb_personnel.record import service as record
+from qlcb_personnel.record import terms
 from qlcb_personnel.record.service import DecisionInput, EntryInput
 from tests.support import System, api_client, person_body
 
@@ -209,3 +210,58 @@ async def test_a_statement_a_pooled_connection_has_run_many_times_is_still_plann
         assert (planned.generic_plans, planned.custom_plans) == (0, 10)
     finally:
         await db.dispose()
+
+
+async def test_the_terms_ending_in_a_period_are_read_by_the_month_they_end(system: System) -> None:
+    """The list of terms of office ending in a period (`record.terms`) reads the entries of the
+    period's months through `ix_record_entries_term_ends`, not every appointment begun in the years
+    before it: its query, captured in process and explained with the values it ran with."""
+    token = system.token("qthanoi")
+    async with api_client(system.gateway_url, token) as api:
+        created = await api.post("/v1/persons", json=person_body(system.unit_ids["HQHN-NB"], "Đinh Văn Nhiệm"))
+        assert created.status_code == 201, created.text
+        person = created.json()["id"]
+        values = {"unit_name": "Đội Kiểm soát", "post": "Đội trưởng", "term_months": 60}
+        values |= {"kind": "BO_NHIEM", "post_code": "DOI_TRUONG"}
+        decision = {"number": DECISION.number, "date": DECISION.date, "body": DECISION.body}
+        body = {"values": values, "valid_from": "2023-03-15", "decision": decision}
+        added = await api.post(f"/v1/persons/{person}/appointments", json=body)
+        assert added.status_code == 201, added.text
+    assert system.infra.postgres is not None
+    db = Database(system.infra.postgres.dsn("personnel"))
+    statements: list[tuple[str, tuple[Any, ...]]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, many: bool) -> None:
+        statements.append((statement, tuple(parameters)))
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", capture)
+    try:
+        async with db.unit_of_work() as session:
+            listed = await terms.ending_between(
+                session,
+                actor=_principal(token),
+                unit_id=system.unit_ids["HQHN"],
+                include_subtree=True,
+                start="2028-01-01",
+                end="2028-12-31",
+            )
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", capture)
+        await db.dispose()
+    assert [(e.person.id, e.term.ends_on) for e in listed if e.person.id == person] == [(person, date(2028, 3, 14))]
+    [(sql, params)] = [(sql, params) for sql, params in statements if "FROM record_entries" in sql]
+    connection = await asyncpg.connect(system.postgres_dsn("personnel"))
+    try:
+        await connection.execute("SET enable_seqscan = off")
+        plan = json.loads(await connection.fetchval(f"EXPLAIN (FORMAT JSON) {sql}", *params))
+    finally:
+        await connection.close()
+    assert "ix_record_entries_term_ends" in _indexes(plan[0]["Plan"]), json.dumps(plan, indent=1)
+
+
+def _indexes(node: dict[str, Any]) -> set[str]:
+    """The indexes a plan reads."""
+    found = {node["Index Name"]} if "Index Name" in node else set()
+    for child in node.get("Plans", ()):
+        found |= _indexes(child)
+    return found

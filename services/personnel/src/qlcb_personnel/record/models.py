@@ -3,7 +3,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    extract,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qlcb_common.db import UtcDateTime
@@ -35,9 +46,6 @@ class RecordEntry(Base):
             postgresql_where=text("superseded_at IS NULL"),
             sqlite_where=text("superseded_at IS NULL"),
         ),
-        # The terms of office of the current appointments and rotations by their start: the list of
-        # terms ending in a period reads these, not every entry of a large subtree (`record.terms`).
-        Index("ix_record_entries_terms", "valid_from", postgresql_where=TERMS_CURRENT, sqlite_where=TERMS_CURRENT),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -62,3 +70,18 @@ class RecordEntry(Base):
     recorded_by: Mapped[str] = mapped_column(String(64))
     superseded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     retracted: Mapped[bool] = mapped_column(default=False)
+
+
+TERM_END_MONTH: ColumnElement[int] = (
+    extract("year", RecordEntry.valid_from) * 12
+    + extract("month", RecordEntry.valid_from)
+    + RecordEntry.values["term_months"].as_integer()
+)
+"""Year × 12 + month of an entry's start, plus the months of its term: the month its term of office
+ends in, or the month after it (`record.terms.ends_within`)."""
+
+# The terms of office of the current appointments and rotations by the month they end: the list of
+# terms ending in a period reads the entries of its months, not every term of a large subtree begun in
+# the years before it (`record.terms`). The query says the same expression; PostgreSQL matches it to
+# the index once the query's values are in it, as every statement of the services is planned (ADR 0039).
+Index("ix_record_entries_term_ends", TERM_END_MONTH, postgresql_where=TERMS_CURRENT, sqlite_where=TERMS_CURRENT)

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import ColumnElement, extract, or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb_common.auth import Principal
@@ -20,7 +20,7 @@ from qlcb_personnel.persons import status
 from qlcb_personnel.persons.messages import ACTIVE
 from qlcb_personnel.persons.models import Person
 from qlcb_personnel.record import periods
-from qlcb_personnel.record.models import RecordEntry
+from qlcb_personnel.record.models import TERM_END_MONTH, RecordEntry
 from qlcb_personnel.units.models import Unit
 
 TERMED = ("appointments", "rotations")
@@ -77,10 +77,8 @@ def ends_within(first: date, last: date) -> ColumnElement[bool]:
     calendar: a term of m months from a day of month M ends in month M + m, or in the month before
     it when it begins on the 1st. So the rows read are those of the period's months (and of the month
     after, for the terms begun on a 1st), not every term begun in the years before it; `term_end`
-    then decides for each."""
-    started = extract("year", RecordEntry.valid_from) * 12 + extract("month", RecordEntry.valid_from)
-    ending: ColumnElement[int] = started + RecordEntry.values["term_months"].as_integer()
-    return ending.between(_month(first), _month(last) + 1)
+    then decides for each. `ix_record_entries_term_ends` holds the same expression."""
+    return TERM_END_MONTH.between(_month(first), _month(last) + 1)
 
 
 async def ending_between(
