@@ -111,8 +111,10 @@ def _post(code: str, since: str) -> dict[str, Any]:
 async def test_a_name_is_found_however_it_is_typed(system: System) -> None:
     async with api_client(system.gateway_url, system.token(ADMIN)) as api:
         unit = await _unit(api, system.unit_ids["HQHN"])
-        for name in ("Nguyễn Văn An", "Nguyễn Văn Anh", "Trần Văn Bình", "Đặng Thị Đào", "Lê An Khánh"):
-            await _person(api, unit, name)
+        for index, name in enumerate(
+            ("Nguyễn Văn An", "Nguyễn Văn Anh", "Trần Văn Bình", "Đặng Thị Đào", "Lê An Khánh")
+        ):
+            await _person(api, unit, name, born=f"{1980 - index}-01-01")
         nfd = unicodedata.normalize("NFD", "Nguyễn Văn An")
         assert nfd != "Nguyễn Văn An"
         for typed in ("nguyen van an", "NGUYỄN VĂN AN", nfd, "Nguyễn   văn  AN"):
@@ -128,6 +130,15 @@ async def test_a_name_is_found_however_it_is_typed(system: System) -> None:
         assert await _found(api, unit_id=unit, q="binh tran") == ["Trần Văn Bình"]
         assert await _found(api, unit_id=unit, q="van a") == ["Nguyễn Văn An", "Nguyễn Văn Anh"]
         assert await _found(api, unit_id=unit, q="nguyen van b") == []
+        # A page at a time, each with the total, the page past the last one too; by birth date.
+        pages = []
+        for page in (1, 2, 3, 4):
+            params = {"unit_id": unit, "q": "an", "page": page, "page_size": 1, "sort": "birth_date"}
+            response = await api.get("/v1/persons", params=params)
+            assert response.status_code == 200, response.text
+            assert (response.json()["total"], response.json()["page"]) == (3, page)
+            pages += [p["full_name"] for p in response.json()["items"]]
+        assert pages == ["Lê An Khánh", "Nguyễn Văn Anh", "Nguyễn Văn An"]
 
 
 async def test_each_criterion_alone_and_combined(system: System) -> None:

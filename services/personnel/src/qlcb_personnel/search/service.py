@@ -48,8 +48,6 @@ SORTS = ("name", "birth_date", "unit")
 PARTY_GROUP = "DANG_VIEN"
 """The statistical group of the organisations whose members are Party members (BM01's column)."""
 EVALUATION_YEARS = (1975, 2100)
-FENCE = 50_000
-"""Up to this many matches of a name, the page is sorted from the matches (see `search`)."""
 NAME_WORDS = literal_column("' '", String) + Person.name_folded
 """The folded name after a space, so that every word of it begins after one: the expression the
 trigram index `ix_persons_name_words` holds, written alike so that PostgreSQL matches the two."""
@@ -172,18 +170,31 @@ async def search(
     criteria = await check(session, request)
     page = max(request.page, 1)
     size = request.page_size or DEFAULT_PAGE_SIZE
+    offset = (page - 1) * size
     queries = statements(criteria, scope_conditions(actor, delegations, criteria, Action.READ))
-    total = int(await session.scalar(queries.count) or 0)
+    found: list[Found] = []
+    total: int | None = None
+    if criteria.words and criteria.sort != "unit":
+        # A name matches few people, anywhere in the name order: found once, then counted and paged
+        # from what was found, in one statement, rather than found by walking the order (which the
+        # planner may do, expecting many) after a count that finds them again. A page past the end
+        # has no row to carry the count: it is counted on its own.
+        counted = (await session.execute(queries.counted_page(criteria, offset, size))).all()
+        if counted:
+            total = int(counted[0][3])
+            found = [_found(person, unit_id, status) for person, unit_id, status, _ in counted]
+    if total is None:
+        total = int(await session.scalar(queries.count) or 0)
     if total == 0:
         await check_codes(session, request)
-    found: list[Found] = []
-    if total > (page - 1) * size:
-        # A few matches of a name lie anywhere in the name order: found first, then sorted, rather
-        # than found by walking the order (which the planner may do, expecting many).
-        fenced = bool(criteria.words) and total <= FENCE
-        rows = await session.execute(queries.page(criteria, (page - 1) * size, size, fenced=fenced))
-        found = [Found(person, unit_id or person.unit_id, status or ACTIVE) for person, unit_id, status in rows]
+    if not found and total > offset:
+        rows = await session.execute(queries.page(offset, size))
+        found = [_found(person, unit_id, status) for person, unit_id, status in rows]
     return Page(found, total, page, size)
+
+
+def _found(person: Person, unit_id: str | None, status: str | None) -> Found:
+    return Found(person, unit_id or person.unit_id, status or ACTIVE)
 
 
 EXPORT_BATCH = 500
@@ -222,7 +233,7 @@ async def exported(session: AsyncSession, export: Export, *, batch: int = EXPORT
     """The rows of `export`, `batch` at a time, read from a server-side cursor: never all in memory."""
     result = await session.stream(export.listed.execution_options(yield_per=batch))
     async for rows in result.partitions():
-        yield [Found(person, unit_id or person.unit_id, status or ACTIVE) for person, unit_id, status in rows]
+        yield [_found(person, unit_id, status) for person, unit_id, status in rows]
 
 
 @dataclass(frozen=True)
@@ -237,19 +248,21 @@ class Statements:
     unfiltered: Select[Person, str | None, str | None]
     """`listed` without the criteria."""
 
-    def page(
-        self, criteria: Criteria, offset: int, size: int, *, fenced: bool = False
-    ) -> Select[Person, str | None, str | None]:
-        """A page of `listed`. Fenced, the rows are found first (a materialised common table
-        expression), the page's ids taken from them in order, and only those rows are read whole."""
-        if not fenced or criteria.sort == "unit":
-            return self.listed.offset(offset).limit(size)
+    def page(self, offset: int, size: int) -> Select[Person, str | None, str | None]:
+        """A page of `listed`."""
+        return self.listed.offset(offset).limit(size)
+
+    def counted_page(self, criteria: Criteria, offset: int, size: int) -> Select[Person, str | None, str | None, int]:
+        """A page of `listed` and, on each row, how many are found: the rows are found first (a
+        materialised common table expression), counted, the page's ids taken from them in order, and
+        only those rows read whole."""
         found = self.matching.cte("matching").prefix_with("MATERIALIZED", dialect="postgresql")
         keys = [found.c.name_sort, found.c.id]
         if criteria.sort == "birth_date":
             keys.insert(0, found.c.date_of_birth)
         ids = select(found.c.id).order_by(*keys).offset(offset).limit(size).subquery("page")
-        return self.unfiltered.join(ids, ids.c.id == Person.id)
+        total = select(func.count()).select_from(found).scalar_subquery()
+        return self.unfiltered.add_columns(total).join(ids, ids.c.id == Person.id)
 
 
 def statements(criteria: Criteria, scope: Sequence[ColumnElement[bool]]) -> Statements:
