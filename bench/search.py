@@ -126,9 +126,7 @@ async def _raw_name(connection: asyncpg.Connection, params: dict[str, Any]) -> i
     """As the service does it: the matches found once, counted, and the page's ids taken from them in
     order, in one statement (else the planner may walk the whole name order looking for a few late
     names, after a count that finds them again)."""
-    words = names.words(params["q"])
-    where = " AND ".join(f"(' ' || p.name_folded) LIKE ${i}" for i in range(1, len(words) + 1))
-    args = [f"% {w}%" for w in words]
+    where, args = "name_prefixes(p.name_folded) @> $1::text[]", [names.words(params["q"])]
     on_day = _ON_DAY.format(f="s", fact="status", day=_END)
     rows = await connection.fetch(
         f"WITH m AS MATERIALIZED (SELECT p.id, p.name_sort FROM persons p WHERE {where}),"

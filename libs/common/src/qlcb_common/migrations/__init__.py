@@ -90,7 +90,7 @@ def differences(connection: Connection, metadata: MetaData) -> list[Any]:
     context = MigrationContext.configure(connection, opts={"compare_type": True})
     with warnings.catch_warnings():
         # An index on an expression that Alembic or SQLAlchemy cannot reflect (one with an operator
-        # class, as personnel's trigram index has; any on SQLite) is left out, with a warning that says
+        # class, as personnel's trigram index had; any on SQLite) is left out, with a warning that says
         # so; the migrations create them and the tests that need them use them. One it reflects
         # (PostgreSQL's, without an operator class) is compared by name (`_restated_expression_indexes`).
         warnings.filterwarnings("ignore", message=".*(expression-based index|operator clause)", category=UserWarning)

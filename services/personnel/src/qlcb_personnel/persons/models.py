@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, LargeBinary, String, text
+from sqlalchemy import DDL, Date, ForeignKey, Index, LargeBinary, String, event, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qlcb_common.db import UtcDateTime
@@ -12,12 +12,6 @@ from qlcb_personnel.db_models import Base
 class Person(Base):
     __tablename__ = "persons"
     __table_args__ = (
-        # Name search (ADR 0015): each word of the query must begin a word of the folded name, a
-        # LIKE '% word%' that pg_trgm's GIN index answers; a leading space makes every word begin
-        # after one.
-        Index("ix_persons_name_words", text("(' ' || name_folded) gin_trgm_ops"), postgresql_using="gin").ddl_if(
-            dialect="postgresql"
-        ),
         # Staff lists in Vietnamese order, a page at a time.
         Index("ix_persons_name_sort", "name_sort", "id"),
         # A unit's people and an age band, with the key the search joins them by: counted from the
@@ -39,6 +33,31 @@ class Person(Base):
     unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     created_by: Mapped[str] = mapped_column(String(64))
+
+
+NAME_PREFIXES = """
+CREATE OR REPLACE FUNCTION name_prefixes(folded text) RETURNS text[]
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$
+  SELECT ARRAY(
+    SELECT DISTINCT left(word, n)
+    FROM unnest(string_to_array(folded, ' ')) AS word, generate_series(1, length(word)) AS n
+  )
+$$
+"""
+"""Every beginning of every word of a folded name ("le van an": l, le, v, va, van, a, an): a name
+has the words typed when this array holds them all (ADR 0042)."""
+
+# Name search (ADR 0042): the array of the folded name's word beginnings, in a GIN index, which
+# `search.name_match` asks on PostgreSQL; the function is created with the table.
+event.listen(
+    Person.__table__,
+    "before_create",
+    DDL(NAME_PREFIXES).execute_if(dialect="postgresql"),  # type: ignore[no-untyped-call]
+)
+Index("ix_persons_name_prefixes", func.name_prefixes(Person.name_folded), postgresql_using="gin").ddl_if(
+    dialect="postgresql"
+)
 
 
 class PersonStatusEntry(Base):

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, and_, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import True_
@@ -34,6 +34,7 @@ from qlcb_personnel.persons.models import Person
 from qlcb_personnel.persons.service import DEFAULT_PAGE_SIZE, MAX_AGE, MAX_PAGE_SIZE
 from qlcb_personnel.search import facts
 from qlcb_personnel.search.models import OPEN_END, SearchFact
+from qlcb_personnel.search.name_match import HasWords
 from qlcb_personnel.units.models import Unit, in_subtree
 
 MAX_QUERY = 150
@@ -48,9 +49,6 @@ SORTS = ("name", "birth_date", "unit")
 PARTY_GROUP = "DANG_VIEN"
 """The statistical group of the organisations whose members are Party members (BM01's column)."""
 EVALUATION_YEARS = (1975, 2100)
-NAME_WORDS = literal_column("' '", String) + Person.name_folded
-"""The folded name after a space, so that every word of it begins after one: the expression the
-trigram index `ix_persons_name_words` holds, written alike so that PostgreSQL matches the two."""
 
 
 @dataclass(frozen=True)
@@ -387,8 +385,8 @@ def conditions(criteria: Criteria, *, key: Any = None, base: Any = None) -> Filt
     by `key` (the person's id by default)."""
     found = Filters(key=Person.id if key is None else key, base=base)
     where = found.where
-    for word in criteria.words:
-        found.person(NAME_WORDS.like(f"% {word}%"))
+    if criteria.words:
+        found.person(HasWords(criteria.words))
     if criteria.personal_id is not None:
         found.person(Person.personal_id == criteria.personal_id)
     if criteria.staff_number is not None:
