@@ -61,4 +61,4 @@ def test_on_postgresql_the_words_are_one_containment_the_index_answers() -> None
     compiled = select(Person.id).where(HasWords(("van", "an"))).compile(dialect=dialect)
     assert "name_prefixes(persons.name_folded) @> CAST(ARRAY[" in str(compiled)
     assert "LIKE" not in str(compiled)
-    assert (compiled.params["word_0"], compiled.params["word_1"]) == ("van", "an")
+    assert sorted(compiled.params.values()) == ["an", "van"]

@@ -29,7 +29,7 @@ class HasWords(ColumnElement[bool]):
 
     def __init__(self, words: tuple[str, ...]) -> None:
         self.words: tuple[BindParameter[str], ...] = tuple(
-            bindparam(f"word_{n}", word, type_=Text) for n, word in enumerate(words)
+            bindparam(f"word_{n}", word, type_=Text, unique=True) for n, word in enumerate(words)
         )
 
 
