@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
+from uuid import UUID
 
 import pytest
 from google.protobuf.wrappers_pb2 import StringValue
@@ -221,6 +222,16 @@ async def test_a_handler_refusing_an_event_rolls_back_its_changes_and_dead_lette
     assert await _count(db, effects) == 0
     assert await _count(db, inbox.dead_letters) == 1, "a redelivery is kept once"
     assert REGISTRY.get_sample_value("qlcb_events_dead_lettered_total", labels) == before + 1
+
+
+def test_events_wrapped_one_after_another_carry_ids_in_that_order() -> None:
+    """An inbox takes each event's id into its key after the ones before it (ADR 0043), even for
+    events wrapped within one millisecond."""
+    now = datetime.now(UTC)
+    ids = [wrap("x", StringValue(value=str(n)), actor="a", occurred_at=now).event_id for n in range(2000)]
+    assert ids == sorted(ids)
+    assert len(set(ids)) == len(ids)
+    assert {UUID(event_id).version for event_id in ids} == {7}
 
 
 def test_parse_rejects_an_envelope_without_id() -> None:

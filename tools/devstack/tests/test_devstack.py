@@ -108,6 +108,18 @@ def test_postgres_cluster_serves_a_new_database(postgres: PostgresCluster) -> No
     assert not postgres.data_dir.exists()
 
 
+def test_postgres_cluster_runs_with_the_settings_it_was_given(tmp_path: Path) -> None:
+    """The benchmarks size their cluster as a server would be (`bench.__main__.SERVER_SIZED`)."""
+    cluster = PostgresCluster(tmp_path / "postgres", settings={"shared_buffers": "160MB", "work_mem": "12MB"})
+    try:
+        cluster.start()
+        assert cluster.psql("SHOW shared_buffers").strip() == "160MB"
+        assert cluster.psql("SHOW work_mem").strip() == "12MB", "a setting given replaces devstack's own"
+        assert cluster.psql("SHOW fsync").strip() == "off", "devstack's other settings stay"
+    finally:
+        cluster.destroy()
+
+
 def test_keycloak_rejects_a_tarball_with_the_wrong_checksum(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("QLCB_STATE_DIR", str(tmp_path))
     tarball = tmp_path / "downloads" / f"keycloak-quarkus-dist-{KEYCLOAK_VERSION}.tar.gz"

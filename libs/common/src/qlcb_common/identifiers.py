@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 
 UUID_PATTERN = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-"""Ids of units, persons, transfers, delegations and events (`uuid.uuid4()`, lower case)."""
+"""Ids of units, persons, transfers and delegations (`uuid.uuid4()`) and of events (`uuid6.uuid7()`),
+lower case."""
 
 UNIT_CODE_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_-]{1,31}"
 """A unit code as typed; it is stored upper case, checked before upper-casing ("ı".upper() is "I")."""

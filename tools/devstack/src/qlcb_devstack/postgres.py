@@ -6,7 +6,7 @@ import re
 import shutil
 import stat
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from qlcb_devstack.procs import free_port, tail_file
@@ -57,11 +57,13 @@ class PostgresCluster:
     """A cluster in `<data_dir>/pgdata`, logging to `<data_dir>/postgres.log`, on 127.0.0.1:`port`.
 
     PostgreSQL refuses to run as root; as root, the server commands run as the `postgres`
-    system user, which then owns `data_dir`.
+    system user, which then owns `data_dir`. `settings` are written to postgresql.conf after the
+    throwaway cluster's own, when the cluster is created.
     """
 
-    def __init__(self, data_dir: Path, port: int | None = None) -> None:
+    def __init__(self, data_dir: Path, port: int | None = None, settings: Mapping[str, str] | None = None) -> None:
         self.data_dir = data_dir
+        self.settings = dict(settings or {})
         self.port = port if port is not None else free_port()
         self.pgdata = data_dir / "pgdata"
         self.log_path = data_dir / "postgres.log"
@@ -105,6 +107,7 @@ class PostgresCluster:
         )
         with (self.pgdata / "postgresql.conf").open("a", encoding="utf-8") as conf:
             conf.write(_SERVER_SETTINGS)
+            conf.writelines(f"{name} = '{value}'\n" for name, value in self.settings.items())
 
     def start(self, timeout: float = 60) -> None:
         """Initialize if needed and start; returns once the server accepts connections."""
