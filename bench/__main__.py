@@ -24,6 +24,8 @@ their resumes as PDF (`resume`), and prints that section; it writes no file.
 backs personnel's database up as a set and restores it (`backup_restore`) beside bare `pg_dump` and
 `pg_restore`, and prints the two summary rows; it writes no file.
 
+Every run's PostgreSQL is sized as a server would be (`bench.server.SERVER_SIZED`).
+
 `python -m bench --only statistics [--people N --units N --queries N]` starts PostgreSQL alone, loads the people into
 personnel's tables as `--only search` does and replays the events personnel would publish for them into
 reports' statistics read-model (`statistics`), then times BM01 and BM03; it prints that section and
@@ -51,6 +53,7 @@ import time
 from pathlib import Path
 
 from bench import grpc_call, report, run, statistics, token_verify
+from bench.server import SERVER_SIZED
 from qlcb_devstack.accounts import password_token
 from qlcb_devstack.keycloak import KeycloakServer
 from qlcb_devstack.mail import MailSink
@@ -63,18 +66,6 @@ from qlcb_devstack.state import repo_root, state_dir
 
 UNIT = "BENCH"
 """The unit the benchmarks' accounts and people belong to."""
-
-SERVER_SIZED = {
-    "shared_buffers": "2GB",
-    "effective_cache_size": "6GB",
-    "maintenance_work_mem": "512MB",
-    "max_wal_size": "8GB",
-    "checkpoint_timeout": "30min",
-}
-"""PostgreSQL configured as a database server of two cores and 8 GB would be, rather than devstack's
-defaults for a throwaway cluster (128 MB of shared buffers, a checkpoint every 5 minutes or 1 GB of
-WAL): over a million people the indexes outgrow those buffers many times, and the benchmarks would
-measure the page cache and the checkpoints' full-page writes more than the queries."""
 
 
 def _step(what: str) -> None:

@@ -20,6 +20,7 @@ from bench import (
     report_workflow,
     resume,
     search,
+    server,
     token_verify,
     web_pages,
 )
@@ -232,7 +233,8 @@ def record_section(result: record_read.Result) -> list[str]:
         "superseded with a `closed` version, so the table holds every version; the entries of each block of "
         f"{record_read.BLOCK:,} people are interleaved, so that a person's rows lie on many pages as years of "
         "recording leave them. The entries go in without their indexes and constraints, which are then built "
-        "again from PostgreSQL's own definitions of them (the server as devstack runs it: shared_buffers 128 MB; "
+        "again from PostgreSQL's own definitions of them (the server sized as one of two cores and 8 GB: "
+        f"shared_buffers {server.SERVER_SIZED['shared_buffers']}; "
         f"maintenance_work_mem {record_read.MAINTENANCE_WORK_MEM} for the loader's session), then ANALYZE. "
         "Peak memory is the loader's resident set: generation is streamed, never more than one block held.",
         "",
