@@ -109,7 +109,7 @@ def test_postgres_cluster_serves_a_new_database(postgres: PostgresCluster) -> No
 
 
 def test_postgres_cluster_runs_with_the_settings_it_was_given(tmp_path: Path) -> None:
-    """The benchmarks size their cluster as a server would be (`bench.__main__.SERVER_SIZED`)."""
+    """The benchmarks size their cluster as a server would be (`bench.server.SERVER_SIZED`)."""
     cluster = PostgresCluster(tmp_path / "postgres", settings={"shared_buffers": "160MB", "work_mem": "12MB"})
     try:
         cluster.start()
