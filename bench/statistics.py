@@ -87,6 +87,23 @@ class Timed:
 
 
 @dataclass(frozen=True)
+class Between:
+    """BM01 of a day between two stored half years' ends (ADR 0044): ours counted from the nearest if
+    few people changed in between (`profiles.MOVED_SHARE`), else worked out whole; and worked out from
+    the facts before the half years were stored (as `raw_median_ms`)."""
+
+    day: date
+    bm01: Timed
+    nearest: date
+    changed: int
+    """The people whose facts begin or end between `nearest` and `day`."""
+    facts: int
+    """Their facts that begin or end in between (of the kinds a profile depends on)."""
+    stored: int
+    """The profiles stored for `nearest`."""
+
+
+@dataclass(frozen=True)
 class Result:
     sizes: Sizes
     loaded: Loaded
@@ -99,29 +116,18 @@ class Result:
     """The same form before today's profiles were stored (worked out from the facts)."""
     profiles_seconds: float
     bm01_past: Timed
-    """Five years back, from the stored 31 December nearest it, the people who changed in between worked
-    out again (ADR 0037)."""
+    """Five years back, from the stored half year's end nearest it, the people who changed in between
+    worked out again (ADR 0037, 0038, 0044)."""
     past: date
     bm01_past_facts_ms: float
     """The same day before the years' profiles were stored (worked out from the facts)."""
     years_seconds: float
-    """The stored years' profiles computed whole, one after the other (the supervisor's first steps)."""
+    """The stored half years' profiles computed whole, one after the other (the supervisor's first
+    steps)."""
     year_end: date
     bm01_year_end_ms: float
     """The stored 31 December five years back, read from its profiles."""
-    mid_year: date
-    bm01_mid_year: Timed
-    """30 June five years back, half a year from the nearest stored day: ours from it if few people
-    changed in between (`profiles.MOVED_SHARE`), else worked out whole; and worked out from the facts
-    before the years were stored (as `raw_median_ms`)."""
-    mid_year_from: date
-    """The stored day nearest `mid_year`."""
-    mid_year_changed: int
-    """The people whose facts begin or end between `mid_year_from` and `mid_year`."""
-    mid_year_facts: int
-    """Their facts that begin or end in between (of the kinds a profile depends on)."""
-    mid_year_stored: int
-    """The profiles stored for `mid_year_from`."""
+    between: tuple[Between, ...]
     bm03_ms: float
     bm03_people: int
     drill_down: Timed
@@ -341,18 +347,20 @@ async def _timed_raw_drill_down(
     return await _median_ms(rounds, lambda: connection.fetch(_RAW_DRILL_DOWN, day, PAGE))
 
 
-YEAR_ENDS = 5
+YEARS = 5
 
 
 async def _years_stored(db: Database, today: date) -> float:
-    """Seconds the supervisor's steps take to store the profiles of the last `YEAR_ENDS` 31 Decembers."""
+    """Seconds the supervisor's steps take to store the profiles of the half years' ends of the last
+    `YEARS` years."""
+    wanted = profiles.wanted(today, YEARS)
     began = time.perf_counter()
-    for _ in range(YEAR_ENDS):
-        await profiles.keep_current(db, 1, today, year_ends=YEAR_ENDS)
+    for _ in range(len(wanted) - 1):
+        await profiles.keep_current(db, 1, today, years=YEARS)
     seconds = time.perf_counter() - began
     async with db.unit_of_work() as session:
         stored = await profiles.stored_days(session, 1)
-    if stored != profiles.wanted(today, YEAR_ENDS):
+    if stored != wanted:
         raise RuntimeError(f"the profiles stored are of {sorted(stored.values())}")
     async with db.engine.begin() as analyzing:
         await analyzing.execute(text(f"ANALYZE {StatProfile.__tablename__}"))
@@ -431,7 +439,7 @@ async def measure(reports_dsn: str, personnel_dsn: str, sizes: Sizes = Sizes()) 
         try:
             over_facts, filled_facts = await _timed_fill(reports, "BM01", root, today, sizes.queries)
             began = time.perf_counter()
-            await profiles.keep_current(reports, 1, today, year_ends=0)
+            await profiles.keep_current(reports, 1, today, years=0)
             profiles_seconds = time.perf_counter() - began
             async with reports.engine.begin() as analyzing:
                 await analyzing.execute(text(f"ANALYZE {StatProfile.__tablename__}"))
@@ -440,18 +448,20 @@ async def measure(reports_dsn: str, personnel_dsn: str, sizes: Sizes = Sizes()) 
                 raise RuntimeError(f"BM01 as of {today}: the stored profiles' cells differ from the facts'")
             raw_today, row_today = await _timed_raw(connection, today, sizes.queries)
             past_facts, filled_past_facts = await _timed_fill(reports, "BM01", root, past, sizes.queries)
-            mid_year = date(past.year, 6, 30)
-            mid_facts, filled_mid_facts = await _timed_fill(reports, "BM01", root, mid_year, sizes.queries)
+            # A quarter from the stored half years' ends on each side, after a June and after a December.
+            between_days = (date(past.year, 9, 30), date(past.year + 1, 3, 31))
+            between_facts = [await _timed_fill(reports, "BM01", root, day, sizes.queries) for day in between_days]
             years_seconds = await _years_stored(reports, today)
             ours_past, filled_past = await _timed_fill(reports, "BM01", root, past, sizes.queries)
-            ours_mid, filled_mid = await _timed_fill(reports, "BM01", root, mid_year, sizes.queries)
-            mid_year_from, mid_year_changed, mid_year_facts, mid_year_stored = await _changed_since_stored(
-                reports, mid_year
-            )
-            compared = ((past, filled_past, filled_past_facts), (mid_year, filled_mid, filled_mid_facts))
-            for day, stored, facts in compared:
-                if stored.rows != facts.rows:
-                    raise RuntimeError(f"BM01 as of {day}: the cells from the stored year differ from the facts'")
+            between = []
+            for day, (facts_ms, filled_facts_between) in zip(between_days, between_facts, strict=True):
+                ours_ms, filled_between = await _timed_fill(reports, "BM01", root, day, sizes.queries)
+                if filled_between.rows != filled_facts_between.rows:
+                    raise RuntimeError(f"BM01 as of {day}: the cells from the stored days differ from the facts'")
+                nearest, changed, facts, stored = await _changed_since_stored(reports, day)
+                between.append(Between(day, Timed(ours_ms, facts_ms), nearest, changed, facts, stored))
+            if filled_past.rows != filled_past_facts.rows:
+                raise RuntimeError(f"BM01 as of {past}: the cells from the stored days differ from the facts'")
             year_end = date(past.year, 12, 31)
             year_end_ms, _ = await _timed_fill(reports, "BM01", root, year_end, sizes.queries)
             raw_past, row_past = await _timed_raw(connection, past, sizes.queries)
@@ -497,12 +507,7 @@ async def measure(reports_dsn: str, personnel_dsn: str, sizes: Sizes = Sizes()) 
         years_seconds=years_seconds,
         year_end=year_end,
         bm01_year_end_ms=year_end_ms,
-        mid_year=mid_year,
-        bm01_mid_year=Timed(ours_mid, mid_facts),
-        mid_year_from=mid_year_from,
-        mid_year_changed=mid_year_changed,
-        mid_year_facts=mid_year_facts,
-        mid_year_stored=mid_year_stored,
+        between=tuple(between),
         bm03_ms=bm03_ms,
         drill_down=Timed(drill_ms, raw_drill_ms),
         bm03_people=in_subtree,

@@ -83,7 +83,7 @@ async def test_a_move_to_the_next_day_waits_for_a_profile_of_the_day_before_then
             ],
             1,
         )
-        await profiles.keep_current(db, 1, BEFORE, year_ends=0)
+        await profiles.keep_current(db, 1, BEFORE, years=0)
 
         followed = asyncio.Event()
         may_commit = asyncio.Event()
@@ -101,7 +101,7 @@ async def test_a_move_to_the_next_day_waits_for_a_profile_of_the_day_before_then
 
         applying = asyncio.create_task(consumer())
         await followed.wait()
-        moving = asyncio.create_task(profiles.keep_current(db, 1, AFTER, year_ends=0))
+        moving = asyncio.create_task(profiles.keep_current(db, 1, AFTER, years=0))
 
         async def waiting() -> int:
             return await sessions_waiting_on_locks(system.postgres_dsn(name), name, advisory=True)

@@ -1,6 +1,6 @@
 """The profiles (ADR 0036, 0037) count every cell of every counting form as its drill-down lists the
-people (the facts' own answer): worked out from the facts for any day, stored for today and recent
-31 Decembers, read for a day near a stored one with the people who changed in between worked out
+people (the facts' own answer): worked out from the facts for any day, stored for today and the recent
+half years' ends, read for a day near a stored one with the people who changed in between worked out
 again, computed whole, moved on to later and earlier days, followed by the consumer's transactions in
 every slot, and after a code's group changed. On a real SQLite store, over people generated with
 dated careers, memberships, trainings and ranks, some beginning or ending after the first day counted."""
@@ -52,7 +52,17 @@ def _event(subject: str, payload: Message) -> Envelope:
     return wrap(subject, payload, actor="test", occurred_at=datetime(2026, 1, 1, tzinfo=UTC))
 
 
-EDGES = (date(2024, 12, 31), date(2025, 1, 1), date(2025, 12, 31), date(2026, 1, 1), FIRST_DAY)
+EDGES = (
+    date(2024, 6, 30),
+    date(2024, 7, 1),
+    date(2024, 12, 31),
+    date(2025, 1, 1),
+    date(2025, 6, 30),
+    date(2025, 7, 1),
+    date(2025, 12, 31),
+    date(2026, 1, 1),
+    FIRST_DAY,
+)
 """Stored days and the days after them: a fact beginning or ending on one is where a profile read from
 a stored day could miss a change."""
 
@@ -270,22 +280,31 @@ async def _headcount(db: Database, slot: int = CURRENT) -> int:
         return int(counted or 0)
 
 
-YEAR_ENDS = 2
-KEPT_ON_FIRST_DAY = {CURRENT: FIRST_DAY, 2025: date(2025, 12, 31), 2024: date(2024, 12, 31)}
-"""What the supervisor keeps stored on 30 June 2026: that day, and the two 31 Decembers before it."""
+YEARS = 2
+
+
+def _ends(today: date, *ends: tuple[int, int, int]) -> dict[int, date]:
+    return {CURRENT: today} | {profiles.slot_of(date(*end)): date(*end) for end in ends}
+
+
+KEPT_ENDS = ((2024, 6, 30), (2024, 12, 31), (2025, 6, 30), (2025, 12, 31))
+KEPT_ON_FIRST_DAY = _ends(FIRST_DAY, *KEPT_ENDS)
+"""What the supervisor keeps stored on 30 June 2026: that day, and the half years' ends of the two years
+before it."""
 
 
 async def _kept(db: Database, today: date) -> dict[int, date]:
-    """What the supervisor's steps store for `today`: today's profiles at the first step, one more year
-    at each step."""
-    before = await _stored(db)
-    await profiles.keep_current(db, GENERATION, today, year_ends=YEAR_ENDS)
-    after = await _stored(db)
-    years = [slot for slot in after if slot != CURRENT and slot not in before]
-    assert after[CURRENT] == today
-    assert len(years) <= 1, "one year computed whole per step"
-    assert await _missing(db, today) == 1 + YEAR_ENDS - len(after)
-    await profiles.keep_current(db, GENERATION, today, year_ends=YEAR_ENDS)
+    """What the supervisor's steps store for `today`: today's profiles at the first step, one more half
+    year's end at each step until none is missing."""
+    wanted = profiles.wanted(today, YEARS)
+    for _ in range(len(wanted)):
+        before = await _stored(db)
+        await profiles.keep_current(db, GENERATION, today, years=YEARS)
+        after = await _stored(db)
+        added = [slot for slot in after if slot != CURRENT and slot not in before]
+        assert after[CURRENT] == today
+        assert len(added) <= 1, "one day computed whole per step"
+        assert await _missing(db, today) == len(wanted) - len(after)
     assert await _missing(db, today) == 0
     return await _stored(db)
 
@@ -293,7 +312,7 @@ async def _kept(db: Database, today: date) -> dict[int, date]:
 async def _missing(db: Database, today: date) -> int:
     """What the supervisor exports after its step (the gauge the alert of the same name watches)."""
     async with db.unit_of_work() as session:
-        return await profiles.missing(session, GENERATION, today, YEAR_ENDS)
+        return await profiles.missing(session, GENERATION, today, YEARS)
 
 
 async def test_the_profiles_count_every_cell_as_its_drill_down_lists_on_any_day_and_when_moved(
@@ -312,12 +331,16 @@ async def test_the_profiles_count_every_cell_as_its_drill_down_lists_on_any_day_
         assert await _differences(db, day) == {}, day
     assert await _kept(db, FIRST_DAY) == KEPT_ON_FIRST_DAY
     assert 40 < await _headcount(db) < 120
-    assert 40 < await _headcount(db, 2024) < 120
+    assert 40 < await _headcount(db, profiles.slot_of(date(2024, 12, 31))) < 120
+    assert 40 < await _headcount(db, profiles.slot_of(date(2024, 6, 30))) < 120
     # Stored days, days near one (the people who changed in between worked out again), and far ones.
     for day in (
         FIRST_DAY,
         date(2025, 12, 31),
         date(2024, 12, 31),
+        date(2025, 6, 30),
+        date(2025, 7, 1),
+        date(2024, 9, 30),
         date(2025, 1, 20),
         date(2025, 4, 1),
         date(2023, 2, 1),
@@ -326,15 +349,18 @@ async def test_the_profiles_count_every_cell_as_its_drill_down_lists_on_any_day_
         date(2025, 12, 5),
     ):
         assert await _differences(db, day) == {}, day
-    # Today's, and the 31 December of each of the two years before today's.
-    for day, years in (
-        (date(2026, 12, 5), (2025, 2024)),
-        (date(2027, 3, 1), (2026, 2025)),
-        (date(2027, 12, 31), (2026, 2025)),
-        (date(2024, 1, 1), (2023, 2022)),
-        (FIRST_DAY, (2025, 2024)),
+    # Today's, and the half years' ends back to the last one on or before the day two years ago.
+    for day, kept in (
+        (date(2026, 12, 5), _ends(date(2026, 12, 5), *KEPT_ENDS, (2026, 6, 30))),
+        (date(2027, 3, 1), _ends(date(2027, 3, 1), *KEPT_ENDS[1:], (2026, 6, 30), (2026, 12, 31))),
+        (date(2027, 12, 31), _ends(date(2027, 12, 31), (2025, 12, 31), (2026, 6, 30), (2026, 12, 31), (2027, 6, 30))),
+        (
+            date(2024, 1, 1),
+            _ends(date(2024, 1, 1), (2021, 12, 31), (2022, 6, 30), (2022, 12, 31), (2023, 6, 30), (2023, 12, 31)),
+        ),
+        (FIRST_DAY, KEPT_ON_FIRST_DAY),
     ):
-        assert await _kept(db, day) == {CURRENT: day} | {year: date(year, 12, 31) for year in years}
+        assert await _kept(db, day) == kept
         for asked in (day, day - timedelta(days=20), day + timedelta(days=25), day - timedelta(days=100)):
             assert await _differences(db, asked) == {}, (day, asked)
 
@@ -346,7 +372,8 @@ async def test_the_consumers_transactions_keep_the_profiles_of_the_people_they_c
     first = len(sector.events)
     await _apply(db, sector.events, 1, followed=True)
     await _kept(db, FIRST_DAY)
-    before = await _headcount(db), await _headcount(db, 2025)
+    last_year_end = profiles.slot_of(date(2025, 12, 31))
+    before = await _headcount(db), await _headcount(db, last_year_end)
     for n in range(60, 100):
         sector.person(n)
     # A rank moved to another group: every holder's profile follows, not only this batch's people.
@@ -354,9 +381,9 @@ async def test_the_consumers_transactions_keep_the_profiles_of_the_people_they_c
     sector.publish(subjects.PERSONNEL_CATALOG_CHANGED, events_pb2.CatalogValueChanged(value=regrouped, change="added"))
     await _apply(db, sector.events[first:], first + 1, followed=True)
     assert await _headcount(db) > before[0]
-    assert await _headcount(db, 2025) > before[1]
+    assert await _headcount(db, last_year_end) > before[1]
     assert await _stored(db) == KEPT_ON_FIRST_DAY
-    for day in (FIRST_DAY, date(2025, 12, 31), date(2024, 12, 31), date(2025, 3, 1)):
+    for day in (FIRST_DAY, date(2025, 12, 31), date(2025, 6, 30), date(2024, 12, 31), date(2025, 3, 1)):
         assert await _differences(db, day) == {}, day
 
 
@@ -370,7 +397,7 @@ async def test_profiles_built_for_other_groups_are_not_read_and_are_computed_aga
         await session.execute(update(StatProfileDay).values(tokens="rank||CV"))
         await session.execute(update(StatProfile).values(held=0))
     assert await _stored(db) == {}
-    assert await _missing(db, FIRST_DAY) == 1 + YEAR_ENDS
+    assert await _missing(db, FIRST_DAY) == len(KEPT_ON_FIRST_DAY)
     for day in (FIRST_DAY, date(2025, 12, 31), date(2025, 11, 1)):
         assert await _differences(db, day) == {}, "worked out from the facts meanwhile"
     assert await _kept(db, FIRST_DAY) == KEPT_ON_FIRST_DAY
@@ -412,7 +439,22 @@ async def test_a_record_counts_from_its_recruitment_and_one_without_any_from_its
         async with db.unit_of_work() as session:
             assert await _listed(session, day, headcount) == units, day
             assert await profiles.counts(session, GENERATION, day, UNITS, headcount) == units, day
-    await profiles.keep_current(db, GENERATION, date(2026, 2, 28), year_ends=0)
+    await profiles.keep_current(db, GENERATION, date(2026, 2, 28), years=0)
     for day, units in expected.items():
         async with db.unit_of_work() as session:
             assert await profiles.counts(session, GENERATION, day, UNITS, headcount) == units, ("stored", day)
+
+
+@pytest.mark.parametrize("today", [date(2026, 12, 6), date(2026, 6, 30), date(2026, 7, 1), date(2028, 2, 29)])
+def test_every_day_of_the_years_kept_is_within_a_quarter_of_a_stored_day(today: date) -> None:
+    """A form of any day of the last five years counts from a stored day at most 92 days away, not the
+    half year a day in June was from the nearest 31 December (ADR 0044)."""
+    kept = profiles.wanted(today, 5)
+    assert kept[CURRENT] == today
+    assert all(day < today and (day.month, day.day) in profiles.HALF_YEAR_ENDS for slot, day in kept.items() if slot)
+    assert len(set(kept)) == len(kept) and CURRENT not in {profiles.slot_of(day) for day in kept.values()}
+    start = date(today.year - 5, today.month, min(today.day, 28))
+    for offset in range((today - start).days + 1):
+        day = start + timedelta(days=offset)
+        assert min(abs((day - stored).days) for stored in kept.values()) <= 92, day
+    assert profiles.wanted(today, 0) == {CURRENT: today}

@@ -139,7 +139,7 @@ def build_app() -> GrpcApp:
             inbox=inbox,
             js=js,
             poll_seconds=settings.statistics_poll_seconds,
-            stored_year_ends=settings.statistics_stored_year_ends,
+            stored_years=settings.statistics_stored_years,
             ack_wait=settings.nats_ack_wait_seconds,
             faults=faults,
         )

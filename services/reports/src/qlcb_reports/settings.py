@@ -49,13 +49,14 @@ class ReportsSettings(GrpcServiceSettings, EnvironmentSettings, EventConsumerSet
         description="How often the statistics supervisor looks for a rebuild to start, finish or clean up, and "
         "for a new day to move the profiles of today on to (ADR 0036)",
     )
-    statistics_stored_year_ends: int = Field(
+    statistics_stored_years: int = Field(
         default=5,
         ge=0,
         le=30,
-        description="Of how many years before this one the statistics profiles of 31 December are stored beside "
-        "today's (ADR 0037): a counting form of such a day reads them, one of a day near one reads them and "
-        "works out again only the people who changed in between; each is a row per person in service",
+        description="Over how many years back the statistics profiles of each half year's end (30 June, "
+        "31 December) are stored beside today's (ADR 0037, 0044): a counting form of such a day reads them, one "
+        "of a day near one reads them and works out again only the people who changed in between; each is a "
+        "row per person in service, two a year",
     )
 
     national_url: AnyHttpUrl | None = Field(

@@ -57,7 +57,7 @@ ANALYZED_FROM = 4
 """The first batch before which `Analyzed` samples the tables."""
 PROFILE_DAYS_MISSING = Gauge(
     "qlcb_statistics_profile_days_missing",
-    "Days the serving generation's statistics profiles should be stored for (today, recent 31 Decembers) and "
+    "Days the serving generation's statistics profiles should be stored for (today, the recent half years' ends) and "
     "are not, after the supervisor's last step: forms of those days are worked out from the facts, slower",
 )
 IDLE_CONSUMER_SECONDS = 7 * 24 * 3600.0
@@ -136,12 +136,12 @@ class Supervisor:
         poll_seconds: float,
         ack_wait: float = 30.0,
         today: Callable[[], date] = date.today,
-        stored_year_ends: int = 5,
+        stored_years: int = 5,
         faults: FaultPoints = NO_FAULT_POINTS,
     ) -> None:
         self._db = db
         self._today = today
-        self._year_ends = stored_year_ends
+        self._years = stored_years
         self._ack_wait = ack_wait
         self._inbox = inbox
         self._js = js
@@ -200,7 +200,7 @@ class Supervisor:
         for generation in generations:
             if generation.state == SERVING:
                 try:
-                    await profiles.keep_current(self._db, generation.id, self._today(), year_ends=self._year_ends)
+                    await profiles.keep_current(self._db, generation.id, self._today(), years=self._years)
                 finally:
                     await self._count_missing(generation.id)
         for generation in generations:
@@ -212,7 +212,7 @@ class Supervisor:
 
     async def _count_missing(self, generation: int) -> None:
         async with self._db.unit_of_work() as session:
-            PROFILE_DAYS_MISSING.set(await profiles.missing(session, generation, self._today(), self._year_ends))
+            PROFILE_DAYS_MISSING.set(await profiles.missing(session, generation, self._today(), self._years))
 
     async def _caught_up(self, consumer: str) -> bool:
         try:

@@ -114,8 +114,8 @@ class StatQuota(Base):
 
 
 CURRENT = 0
-"""The slot of the profiles of today, moved on to each new day; any other slot is a year's, holding
-its 31 December (ADR 0037)."""
+"""The slot of the profiles of today, moved on to each new day; any other slot holds the end of a half
+year, fixed (`profiles.slot_of`, ADR 0037, 0044)."""
 
 
 class StatProfileDay(Base):
@@ -124,7 +124,7 @@ class StatProfileDay(Base):
     __tablename__ = "stat_profile_days"
 
     generation: Mapped[int] = mapped_column(Integer, primary_key=True)
-    # CURRENT (today's, moved on each day) or a year (its 31 December, fixed).
+    # CURRENT (today's, moved on each day) or a half year's end (`profiles.slot_of`, fixed).
     slot: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     day: Mapped[date] = mapped_column(Date)
     # What each bit of `StatProfile.held` stands for (`profiles.fingerprint`): the forms' catalog

@@ -2,15 +2,16 @@
 birth date and the catalog groups the forms ask, held then, as the bits of one integer: one row per
 person instead of asking the facts once per column.
 
-Stored for a few days (ADR 0037), each in a slot: today's (the day asked most), and the 31 December
-of each recent year (the day of the yearly reports). A form of a stored day reads them; of another
+Stored for a few days (ADR 0037, 0044), each in a slot: today's (the day asked most), and the end
+of each half year (30 June, 31 December) of the recent years, 31 December being the day of the yearly
+reports. A form of a stored day reads them; of another
 day, reads the nearest but works out from the facts the profiles of the people whose facts begin or
 end in between, if they are few (`MOVED_SHARE`); else works them all out from the facts.
 
 The consumer refreshes the stored profiles of the people each transaction changed, in that
 transaction, in every slot; the supervisor moves today's to a new day (the people whose facts begin or
 end in between), computes a slot whole when it has none or its bits are not those the forms ask, and
-drops the years no longer kept. Both take an advisory lock of the generation on PostgreSQL (the
+drops the days no longer kept. Both take an advisory lock of the generation on PostgreSQL (the
 consumer shared, the supervisor exclusive), so that a transaction computing a profile for one day
 never commits it after the move to the next."""
 
@@ -160,15 +161,38 @@ def nearest(stored: dict[int, date], day: date) -> tuple[int, date] | None:
     return slot, then
 
 
-def wanted(today: date, year_ends: int) -> dict[int, date]:
-    """The slots kept: today's, and the 31 December of each of the `year_ends` years before this one."""
-    return {CURRENT: today} | {year: date(year, 12, 31) for year in range(today.year - year_ends, today.year)}
+HALF_YEAR_ENDS = ((6, 30), (12, 31))
 
 
-async def missing(session: AsyncSession, generation: int, today: date, year_ends: int) -> int:
+def slot_of(end: date) -> int:
+    """The slot of a half year's end: 202512 for 31 December 2025 (never `CURRENT`)."""
+    return end.year * 100 + end.month
+
+
+def _years_before(today: date, years: int) -> date:
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - years, day=28)
+
+
+def wanted(today: date, years: int) -> dict[int, date]:
+    """The slots kept: today's and, unless `years` is 0, the end of each half year before today back to
+    the last one on or before the day `years` years ago, so that any day of those years lies between
+    two stored days at most half a year apart (ADR 0044)."""
+    kept = {CURRENT: today}
+    if years == 0:
+        return kept
+    start = _years_before(today, years)
+    ends = [date(year, month, day) for year in range(start.year - 1, today.year + 1) for month, day in HALF_YEAR_ENDS]
+    first = max(end for end in ends if end <= start)
+    return kept | {slot_of(end): end for end in ends if first <= end < today}
+
+
+async def missing(session: AsyncSession, generation: int, today: date, years: int) -> int:
     """How many of the days `wanted` keeps have no profiles stored with the bits the forms ask now."""
     stored = await stored_days(session, generation)
-    return sum(1 for slot, day in wanted(today, year_ends).items() if stored.get(slot) != day)
+    return sum(1 for slot, day in wanted(today, years).items() if stored.get(slot) != day)
 
 
 def profiled_facts() -> list[str]:
@@ -494,12 +518,12 @@ async def follow(session: AsyncSession, generation: int) -> None:
     await refresh(session, generation, {slot: day for slot, day in slots}, people)
 
 
-async def keep_current(db: Database, generation: int, today: date, *, year_ends: int) -> None:
+async def keep_current(db: Database, generation: int, today: date, *, years: int) -> None:
     """Brings the generation's stored profiles to what `wanted` keeps: today's moved on from their day
     (the people whose facts begin or end in between) or computed whole when there are none or the
-    forms ask other groups, the years no longer kept dropped; then one missing year computed whole (one
+    forms ask other groups, the days no longer kept dropped; then one missing day computed whole (one
     per call, each holding the generation's lock for a whole computation)."""
-    kept = wanted(today, year_ends)
+    kept = wanted(today, years)
     async with db.unit_of_work() as session:
         if await stored_days(session, generation) == kept:
             return  # the usual case, asked at each step without holding up the consumer
