@@ -27,6 +27,7 @@ lists exactly the people in service in its subtree."""
 
 from __future__ import annotations
 
+import math
 import statistics
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Sequence
@@ -50,6 +51,8 @@ from qlcb_personnel.db_models import Base as PersonnelBase
 from qlcb_reports import app as _app  # noqa: F401  (registers every table of reports' store)
 from qlcb_reports.db_models import Base, make_inbox
 from qlcb_reports.headcount import projection as headcount
+from qlcb_reports.headcount.models import UnitNode
+from qlcb_reports.statistics import forms as layouts
 from qlcb_reports.statistics import generations, profiles, service
 from qlcb_reports.statistics.generations import BATCH, consumer_name
 from qlcb_reports.statistics.models import StatGeneration, StatProfile
@@ -101,6 +104,9 @@ class Between:
     """Their facts that begin or end in between (of the kinds a profile depends on)."""
     stored: int
     """The profiles stored for `nearest`."""
+    counted_from_ms: float
+    """BM01's counts counted from `nearest` whatever the share (`profiles.counts` with no limit), the
+    people who changed worked out again: what the choice weighs against working everyone out."""
 
 
 @dataclass(frozen=True)
@@ -387,6 +393,22 @@ async def _changed_since_stored(db: Database, day: date) -> tuple[date, int, int
         )
 
 
+async def _timed_counts_from_stored(db: Database, day: date, rounds: int) -> float:
+    """BM01's counts of the whole sector on `day` counted from the nearest stored day however many
+    people changed in between; they must equal those worked out whole."""
+    columns = [c for c in layouts.forms()["BM01"].columns if c.count == "people"]
+
+    async def counted(share: float) -> dict[str, list[int]]:
+        async with db.unit_of_work() as session:
+            units = list(await session.scalars(select(UnitNode.unit_id)))
+            return await profiles.counts(session, 1, day, units, columns, moved_share=share)
+
+    ms, found = await _median_ms(rounds, lambda: counted(math.inf))
+    if found != await counted(0.0):
+        raise RuntimeError(f"BM01 as of {day}: counted from the stored day, the cells differ from the facts'")
+    return ms
+
+
 async def _subtree(db: Database, people: int) -> tuple[str, int]:
     """The unit whose subtree holds the fewest people in service today but at least `people` (the
     largest subtree if none holds as many)."""
@@ -459,7 +481,8 @@ async def measure(reports_dsn: str, personnel_dsn: str, sizes: Sizes = Sizes()) 
                 if filled_between.rows != filled_facts_between.rows:
                     raise RuntimeError(f"BM01 as of {day}: the cells from the stored days differ from the facts'")
                 nearest, changed, facts, stored = await _changed_since_stored(reports, day)
-                between.append(Between(day, Timed(ours_ms, facts_ms), nearest, changed, facts, stored))
+                from_ms = await _timed_counts_from_stored(reports, day, sizes.queries)
+                between.append(Between(day, Timed(ours_ms, facts_ms), nearest, changed, facts, stored, from_ms))
             if filled_past.rows != filled_past_facts.rows:
                 raise RuntimeError(f"BM01 as of {past}: the cells from the stored days differ from the facts'")
             year_end = date(past.year, 12, 31)
