@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import random
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from itertools import count
 from pathlib import Path
@@ -19,7 +19,7 @@ from typing import TypedDict
 import pytest
 from google.protobuf.message import Message
 from reports_store import sqlite_store
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb.events.v1.envelope_pb2 import Envelope
@@ -385,6 +385,72 @@ async def test_the_consumers_transactions_keep_the_profiles_of_the_people_they_c
     assert await _stored(db) == KEPT_ON_FIRST_DAY
     for day in (FIRST_DAY, date(2025, 12, 31), date(2025, 6, 30), date(2024, 12, 31), date(2025, 3, 1)):
         assert await _differences(db, day) == {}, day
+
+
+async def _count_writes(db: Database) -> None:
+    """Notes each stored profile written or deleted, by slot and person, in `profile_writes` (triggers
+    of the test's)."""
+    async with db.unit_of_work() as session:
+        await session.execute(text("CREATE TABLE profile_writes (slot INTEGER, person_id TEXT)"))
+        for event, row in (("INSERT", "new"), ("DELETE", "old")):
+            await session.execute(
+                text(
+                    f"CREATE TRIGGER profile_{event.lower()} AFTER {event} ON stat_profiles BEGIN "
+                    f"INSERT INTO profile_writes VALUES ({row}.slot, {row}.person_id); END"
+                )
+            )
+
+
+async def _written(db: Database, person_id: str) -> list[int]:
+    async with db.unit_of_work() as session:
+        rows = await session.scalars(
+            text("SELECT slot FROM profile_writes WHERE person_id = :p ORDER BY rowid"), {"p": person_id}
+        )
+        return list(rows)
+
+
+async def test_a_change_recomputes_the_stored_days_it_reaches_and_no_earlier_ones(db: Database) -> None:
+    """A transfer of today is not a change of the half years' ends before it; one dated back, a
+    correction moving an entry back, and a recruitment (whoever has none counts from the start) are."""
+    sector = Sector(23)
+    for n in range(40):
+        sector.member(n, date(2010, 1, 1), None)
+    await _apply(db, sector.events, 1, followed=True)
+    assert await _kept(db, FIRST_DAY) == KEPT_ON_FIRST_DAY
+    past = {slot: day for slot, day in KEPT_ON_FIRST_DAY.items() if slot != CURRENT}
+    await _count_writes(db)
+
+    def transfer(n: int, unit: str, day: date) -> None:
+        person = personnel_pb2.Person(id=f"person-{n:04d}", unit_id=UNITS[0])
+        moved = events_pb2.PersonTransferred(
+            person=person, to_unit=personnel_pb2.Unit(id=unit), effective_date=day.isoformat()
+        )
+        sector.publish(subjects.PERSONNEL_PERSON_TRANSFERRED, moved)
+
+    async def changed(publish: Callable[[], None]) -> set[date]:
+        """The stored days whose profile of person 1 was computed again by the events `publish` adds."""
+        first = len(sector.events)
+        before = len(await _written(db, "person-0001"))
+        publish()
+        await _apply(db, sector.events[first:], first + 1, followed=True)
+        return {KEPT_ON_FIRST_DAY[slot] for slot in (await _written(db, "person-0001"))[before:]}
+
+    assert await changed(lambda: transfer(1, UNITS[1], FIRST_DAY)) == {FIRST_DAY}
+    assert await changed(lambda: transfer(1, UNITS[2], date(2027, 1, 1))) == set(), "takes effect later"
+    assert await changed(lambda: transfer(1, UNITS[3], date(2025, 1, 15))) == {
+        FIRST_DAY,
+        date(2025, 6, 30),
+        date(2025, 12, 31),
+    }
+    assert await changed(lambda: sector.recruited("person-0001", date(2026, 3, 1))) == set(KEPT_ON_FIRST_DAY.values())
+    for day in (*past.values(), FIRST_DAY, date(2025, 3, 1)):
+        assert await _differences(db, day) == {}, day
+    async with db.unit_of_work() as session:
+        headcount = [c for c in layouts.forms()["BM01"].columns if c.key == "headcount"]
+        counted = await profiles.counts(session, GENERATION, date(2025, 12, 31), UNITS, headcount)
+    assert sum(n for (n,) in counted.values()) == 39, "recruited in 2026: not in service at the end of 2025"
+    await profiles.keep_current(db, GENERATION, date(2027, 1, 2), years=0)
+    assert await _differences(db, date(2027, 1, 2)) == {}, "the later transfer, once its day came"
 
 
 async def test_profiles_built_for_other_groups_are_not_read_and_are_computed_again(db: Database) -> None:

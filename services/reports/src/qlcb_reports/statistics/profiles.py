@@ -9,7 +9,7 @@ day, reads the nearest but works out from the facts the profiles of the people w
 end in between, if they are few (`MOVED_SHARE`); else works them all out from the facts.
 
 The consumer refreshes the stored profiles of the people each transaction changed, in that
-transaction, in every slot; the supervisor moves today's to a new day (the people whose facts begin or
+transaction, in every slot whose day its changes reach; the supervisor moves today's to a new day (the people whose facts begin or
 end in between), computes a slot whole when it has none or its bits are not those the forms ask, and
 drops the days no longer kept. Both take an advisory lock of the generation on PostgreSQL (the
 consumer shared, the supervisor exclusive), so that a transaction computing a profile for one day
@@ -52,12 +52,21 @@ from sqlalchemy.orm import aliased
 from qlcb_common.db import Database
 from qlcb_reports.statistics import forms as layouts
 from qlcb_reports.statistics.forms import Column
-from qlcb_reports.statistics.models import CURRENT, StatCode, StatFact, StatPerson, StatProfile, StatProfileDay
+from qlcb_reports.statistics.models import (
+    BEGINNING,
+    CURRENT,
+    StatCode,
+    StatFact,
+    StatPerson,
+    StatProfile,
+    StatProfileDay,
+)
 from qlcb_reports.statistics.people_then import ACTIVE, first_recruitment, personal
 from qlcb_reports.statistics.projection import (
     CATALOG_OF,
     CODES_REGROUPED,
     PEOPLE_TOUCHED,
+    REACHED,
     RECRUITED,
     STATUS,
     UNIT,
@@ -490,9 +499,10 @@ async def refresh(
 
 
 async def follow(session: AsyncSession, generation: int) -> None:
-    """After a transaction of the consumer applied its events: the profiles of the people they changed,
-    and of everyone holding a code whose group or kind changed, as of each stored slot's day. The
-    facts the transaction added are written first, whatever else follows."""
+    """After a transaction of the consumer applied its events: the profiles of the people they changed
+    as of each stored slot's day their changes reach (a step raise of today's leaves the past half
+    years' ends as they are, ADR 0044), and of everyone holding a code whose group or kind changed as
+    of every one. The facts the transaction added are written first, whatever else follows."""
     await write_new(session)
     people: set[str] = session.info.get(PEOPLE_TOUCHED, {}).get(generation, set())
     codes: set[tuple[str, str]] = session.info.get(CODES_REGROUPED, {}).get(generation, set())
@@ -508,14 +518,18 @@ async def follow(session: AsyncSession, generation: int) -> None:
     if not slots:
         return
     facts_of = {catalog: [f for f, c in CATALOG_OF.items() if c == catalog] for catalog, _ in codes}
+    holders: set[str] = set()
     for catalog, code in codes:
-        holders = await session.scalars(
-            select(StatFact.person_id)
-            .distinct()
-            .where(StatFact.generation == generation, StatFact.fact.in_(facts_of[catalog]), StatFact.value == code)
+        holders.update(
+            await session.scalars(
+                select(StatFact.person_id)
+                .distinct()
+                .where(StatFact.generation == generation, StatFact.fact.in_(facts_of[catalog]), StatFact.value == code)
+            )
         )
-        people = people | set(holders)
-    await refresh(session, generation, {slot: day for slot, day in slots}, people)
+    reached: date = session.info.get(REACHED, {}).get(generation, BEGINNING)
+    await refresh(session, generation, {slot: day for slot, day in slots}, holders)
+    await refresh(session, generation, {slot: day for slot, day in slots if day >= reached}, people - holders)
 
 
 async def keep_current(db: Database, generation: int, today: date, *, years: int) -> None:

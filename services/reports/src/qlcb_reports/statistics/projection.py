@@ -91,6 +91,9 @@ CODES_HELD = "statistics_codes_held"
 PEOPLE_TOUCHED = "statistics_people_touched"
 """The key of `session.info` under which a transaction keeps, by generation, the people whose facts
 or particulars it changed (their profiles follow, ADR 0036)."""
+REACHED = "statistics_reached"
+"""The key of `session.info` under which a transaction keeps, by generation, the earliest day its changes
+of facts or particulars reach: the stored profiles of earlier days stay as they are (ADR 0044)."""
 CODES_REGROUPED = "statistics_codes_regrouped"
 """The key of `session.info` under which a transaction keeps, by generation, the (catalog, code) pairs
 whose group or kind it changed (the profiles of their holders follow)."""
@@ -201,11 +204,22 @@ class Projection:
         elif sequence > stored.sequence:
             stored.year, stored.quota, stored.sequence = quota.year, quota.quota, sequence
 
-    def _touched(self, session: AsyncSession, person_id: str) -> None:
+    def _touched(self, session: AsyncSession, person_id: str, reaches: date) -> None:
+        """The person's profiles follow, from `reaches` on."""
         session.info.setdefault(PEOPLE_TOUCHED, {}).setdefault(self.generation, set()).add(person_id)
+        self._reaches(session, reaches)
+
+    def _reaches(self, session: AsyncSession, day: date) -> None:
+        reached: dict[int, date] = session.info.setdefault(REACHED, {})
+        reached[self.generation] = min(day, reached.get(self.generation, day))
+
+    def _reaches_fact(self, session: AsyncSession, fact: str, valid_from: date) -> None:
+        """A fact added or removed changes the profiles of the days it holds; a recruitment, every day
+        before it too (someone with no recruitment recorded counts from the start, `people_then`)."""
+        self._reaches(session, BEGINNING if fact == RECRUITED else valid_from)
 
     async def _person(self, session: AsyncSession, person: personnel_pb2.Person) -> None:
-        self._touched(session, person.id)
+        self._touched(session, person.id, BEGINNING)
         row = StatPerson(
             generation=self.generation,
             person_id=person.id,
@@ -305,8 +319,9 @@ class Projection:
         fact published after this one begins; the periods of the events published before it that run
         on to `since` end the day before (one beginning on it or later is left empty). Compared by
         stream sequence, not by arrival, so events handed over out of order give the same periods."""
-        self._touched(session, person_id)
         start = since or BEGINNING
+        self._touched(session, person_id, start)
+        self._reaches_fact(session, fact, start)
         sequence = stream_sequence(session, envelope)
         held = self._held(session, self.generation, person_id)
         if held is not None:
@@ -355,7 +370,7 @@ class Projection:
             return
         if not await self._replace(session, changed.person_id, entry.entry_id, entry.version):
             return  # an older version arriving after a newer one has nothing left to say
-        self._touched(session, changed.person_id)
+        self._touched(session, changed.person_id, OPEN_END)  # the facts removed and added say from when
         given = self._given(session, envelope, changed)
         if entry.change == "retracted" or entry.superseded_at:
             given(WITHDRAWN, "", OPEN_END, BEGINNING, "{}")
@@ -377,6 +392,7 @@ class Projection:
         """Adds a fact the entry's version gives: (fact, value, valid from, valid to, detail)."""
 
         def add(fact: str, value: str, valid_from: date, valid_to: date, detail: str) -> None:
+            self._reaches_fact(session, fact, valid_from)
             self._add(
                 session,
                 NewFact(
@@ -409,13 +425,16 @@ class Projection:
             newest = await session.scalar(select(func.max(StatFact.version)).where(*mine))
             if newest is not None and newest > version:
                 return False
-            await session.execute(delete(StatFact).where(*mine))
+            removed = await session.execute(delete(StatFact).where(*mine).returning(StatFact.fact, StatFact.valid_from))
+            for kind, valid_from in removed:
+                self._reaches_fact(session, kind, valid_from)
             return True
         earlier = [f for f in held if f.source_id == entry_id]
         if any(f.version > version for f in earlier):
             return False
         added: dict[int, NewFact] = session.info.get(FACTS_NEW, {})
         for fact in earlier:
+            self._reaches_fact(session, fact.fact, fact.valid_from)
             held.remove(fact)
             if isinstance(fact, NewFact):
                 del added[id(fact)]
