@@ -11,9 +11,9 @@ end in between, if they are few (`MOVED_SHARE`); else works them all out from th
 The consumer refreshes the stored profiles of the people each transaction changed, in that
 transaction, in every slot whose day its changes reach; the supervisor moves today's to a new day (the
 people whose facts begin or end in between), computes a slot whole when it has none or its bits are
-not those the forms ask, and drops the days no longer kept. Both take an advisory lock of the generation on PostgreSQL (the
-consumer shared, the supervisor exclusive), so that a transaction computing a profile for one day
-never commits it after the move to the next."""
+not those the forms ask, and drops the days no longer kept. Both take an advisory lock of the
+generation on PostgreSQL (the consumer shared, the supervisor exclusive), so that a transaction
+computing a profile for one day never commits it after the move to the next."""
 
 from __future__ import annotations
 
