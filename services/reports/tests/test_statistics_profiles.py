@@ -427,7 +427,7 @@ async def test_a_change_recomputes_the_stored_days_it_reaches_and_no_earlier_one
         )
         sector.publish(subjects.PERSONNEL_PERSON_TRANSFERRED, moved)
 
-    async def changed(publish: Callable[[], None]) -> set[date]:
+    async def changed(publish: Callable[[], object]) -> set[date]:
         """The stored days whose profile of person 1 was computed again by the events `publish` adds."""
         first = len(sector.events)
         before = len(await _written(db, "person-0001"))
