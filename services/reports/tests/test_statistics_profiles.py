@@ -453,6 +453,23 @@ async def test_a_change_recomputes_the_stored_days_it_reaches_and_no_earlier_one
     assert await _differences(db, date(2027, 1, 2)) == {}, "the later transfer, once its day came"
 
 
+async def test_a_code_named_for_the_first_time_reaches_every_stored_day_of_its_holders(db: Database) -> None:
+    """An entry recorded before events named its codes' groups holds a rank since 2015; a step raise of
+    today names the rank's group for the first time: the earlier entry's days count it too."""
+    sector = Sector(29)
+    for n in range(10):
+        sector.member(n, date(2010, 1, 1), None)
+    sector.entry("person-0001", "salary", {"rank_code": RANKS["CV"]}, date(2015, 1, 1), date(2026, 5, 31))
+    await _apply(db, sector.events, 1, followed=True)
+    assert await _kept(db, FIRST_DAY) == KEPT_ON_FIRST_DAY
+    first = len(sector.events)
+    rank = ("ranks", RANKS["CV"], "CV", "")
+    sector.entry("person-0001", "salary", {"rank_code": RANKS["CV"]}, date(2026, 6, 1), None, rank)
+    await _apply(db, sector.events[first:], first + 1, followed=True)
+    for day in KEPT_ON_FIRST_DAY.values():
+        assert await _differences(db, day) == {}, day
+
+
 async def test_profiles_built_for_other_groups_are_not_read_and_are_computed_again(db: Database) -> None:
     sector = Sector(11)
     for n in range(30):

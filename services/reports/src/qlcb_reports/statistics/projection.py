@@ -447,7 +447,9 @@ class Projection:
     ) -> None:
         """The group and kind of the latest event naming the code, by stream sequence. A batch names
         the same few codes over and over: those `prepare` read, or this transaction added, are found
-        without a query."""
+        without a query. A code seen for the first time counts as regrouped: facts may already hold it
+        (entries recorded before events named their codes' groups), and their profiles gain its group on
+        every day they hold it."""
         sequence = stream_sequence(session, envelope)
         key = (self.generation, catalog, code)
         held: dict[tuple[int, str, str], StatCode | None] = session.info.setdefault(CODES_HELD, {})
@@ -461,8 +463,11 @@ class Projection:
             )
             session.add(known)
             held[key] = known
+            self._regrouped(session, catalog, code)
         elif known.sequence <= sequence:
             if (known.stat_group, known.kind) != (group, kind):
-                regrouped = session.info.setdefault(CODES_REGROUPED, {}).setdefault(self.generation, set())
-                regrouped.add((catalog, code))
+                self._regrouped(session, catalog, code)
             known.stat_group, known.kind, known.sequence = group, kind, sequence
+
+    def _regrouped(self, session: AsyncSession, catalog: str, code: str) -> None:
+        session.info.setdefault(CODES_REGROUPED, {}).setdefault(self.generation, set()).add((catalog, code))
