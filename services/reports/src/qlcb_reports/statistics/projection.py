@@ -12,17 +12,19 @@ good."""
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from typing import cast
 
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb.events.v1.envelope_pb2 import Envelope
 from qlcb.personnel.v1 import events_pb2, personnel_pb2, quota_pb2
 from qlcb_common import names
+from qlcb_common.db import insert_rows
 from qlcb_common.events import subjects
 from qlcb_common.events.consumer import stream_sequence
 from qlcb_common.events.envelope import unpack
@@ -135,6 +137,9 @@ class NewFact:
     detail: str = "{}"
 
 
+FACT_COLUMNS = tuple(field.name for field in fields(NewFact))
+_values = operator.attrgetter(*FACT_COLUMNS)
+
 Held = StatFact | NewFact
 """A fact of a person a transaction holds: stored (an ORM object, its changes flushed as usual) or new."""
 
@@ -148,7 +153,9 @@ async def write_new(session: AsyncSession) -> None:
     if not added:
         return
     await session.flush()
-    await session.execute(insert(cast(Table, StatFact.__table__)), [vars(fact) for fact in added.values()])
+    await insert_rows(
+        session, cast(Table, StatFact.__table__), FACT_COLUMNS, [_values(fact) for fact in added.values()]
+    )
     held: dict[tuple[int, str], list[Held]] = session.info.get(PEOPLE_HELD, {})
     for fact in added.values():
         held.pop((fact.generation, fact.person_id), None)
