@@ -120,6 +120,9 @@ async def insert_rows(
     connection = await session.connection()
     if connection.dialect.name == "postgresql" and connection.dialect.driver == "asyncpg":
         driver: Any = (await connection.get_raw_connection()).driver_connection
+        if not driver.is_in_transaction():
+            # The driver's adapter begins the session's transaction at its first statement.
+            await connection.execute(text("SELECT 1"))
         await driver.copy_records_to_table(table.name, records=rows, columns=list(columns), schema_name=table.schema)
         return
     await connection.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
