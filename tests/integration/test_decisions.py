@@ -19,7 +19,7 @@ from qlcb.personnel.v1 import events_pb2 as personnel_events
 from qlcb_common.db import Database
 from qlcb_common.events import streams, subjects
 from qlcb_common.events.envelope import parse, unpack
-from qlcb_personnel.db_models import make_outbox
+from qlcb_personnel.db_models import make_delegations, make_outbox
 from qlcb_personnel.decision_documents import applier
 from tests.support import System, api_client, eventually, person_body, unique_code
 
@@ -227,7 +227,7 @@ async def test_a_future_decision_waits_for_its_day_and_applies_all_or_nothing(sy
         assert system.infra.postgres is not None
         db = Database(system.infra.postgres.dsn("personnel"))
         try:
-            outcome = await applier.apply_due(db, make_outbox(), day)
+            outcome = await applier.apply_due(db, make_outbox(), make_delegations(), day)
         finally:
             await db.engine.dispose()
         assert outcome["applied"] >= 1

@@ -164,3 +164,29 @@ async def test_revoking_the_officer_tier_takes_the_sections_with_it(system: Syst
     assert granted.json()["sections"] == ["salary"]
     assert (revoked.status_code, regranted.status_code) == (200, 200)
     assert shown.json()["sections"] == [], "a re-granted officer starts with no sections"
+
+
+async def test_the_next_raise_is_shown_only_to_whoever_reads_what_moves_it(system: System) -> None:
+    """A discipline or a year not completed moves the next regular raise: an officer granted the salary
+    but not the disciplines and evaluations is not told the date, which would tell of them."""
+    officer = _officer(system)
+    noi_bai = system.unit_ids["HQHN-NB"]
+    async with _client(system.gateway_url, system.token("qthanoi")) as admin:
+        created = await admin.post("/v1/persons", json=person_body(noi_bai, "Đinh Văn Bậc"))
+        person = created.json()["id"]
+        salary = {
+            "values": {"rank_code": "08.051", "step": 1, "coefficient": "2.34"},
+            "valid_from": "2024-01-01",
+            "decision": {"number": "12/QĐ-HQHN", "date": "2023-12-20", "body": "Cục Hải quan TP Hà Nội"},
+        }
+        assert (await admin.post(f"/v1/persons/{person}/salary", json=salary)).status_code == 201
+        shown = (await admin.get(f"/v1/persons/{person}/record")).json()
+    async with _client(system.services.identity_url, system.token("qthanoi")) as admin:
+        granted = await admin.put(f"/v1/accounts/{officer.username}/sections", json={"sections": ["salary"]})
+    assert granted.status_code == 200, granted.text
+    async with _client(system.gateway_url, _token(system, officer)) as working:
+        record = (await working.get(f"/v1/persons/{person}/record")).json()
+    assert shown["next_regular_raise"] == "2027-01-01", "36 months per step in group A1"
+    assert [e["values"]["step"] for e in record["sections"]["salary"]] == [1]
+    assert record["sections"].get("disciplines") is None
+    assert record["next_regular_raise"] is None

@@ -112,9 +112,8 @@ async def insert_rows(
 ) -> None:
     """Inserts `rows` (values in the order of `columns`, as the driver takes them: no column type's own
     conversion applies) in the session's transaction. On PostgreSQL by COPY, the rows sent as one
-    stream: an INSERT run once per row binds and sends each row as a statement of its own, which cost
-    a replay of the statistics read-model more of its time than any query (ADR 0045); elsewhere by
-    one INSERT run for every row."""
+    stream, where an INSERT run once per row binds and sends each row as a statement of its own
+    (ADR 0046); elsewhere by one INSERT run for every row."""
     if not rows:
         return
     connection = await session.connection()

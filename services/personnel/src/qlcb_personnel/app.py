@@ -131,7 +131,7 @@ def build_app() -> GrpcApp:
 
         async def apply_decisions(stopping: Stopping) -> None:
             with trail.acting_as_system("decision-applier"):
-                await applier.run(db, outbox, settings.decision_apply_interval_seconds, stopping)
+                await applier.run(db, outbox, delegations, settings.decision_apply_interval_seconds, stopping)
 
         async def seal_audit(stopping: Stopping) -> None:
             await sealer.run(db, settings.audit_seal_interval_seconds, stopping)

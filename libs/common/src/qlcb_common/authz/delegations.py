@@ -93,7 +93,13 @@ def _words(values: frozenset[str] | frozenset[Section] | frozenset[Action]) -> s
 
 class DelegationCopy:
     def __init__(self, metadata: MetaData) -> None:
-        self.table = Table(
+        """The copy whose table lives in `metadata`, defined there the first time."""
+        existing = metadata.tables.get("delegations")
+        self.table = existing if existing is not None else self._define(metadata)
+
+    @staticmethod
+    def _define(metadata: MetaData) -> Table:
+        return Table(
             "delegations",
             metadata,
             Column("id", String(36), primary_key=True),
@@ -132,12 +138,12 @@ class DelegationCopy:
                 raise PoisonMessage(found)
             await session.execute(delete(self.table).where(self.table.c.id == revoked.id))
 
-    async def for_caller(self, session: AsyncSession, principal: Principal) -> list[Delegation]:
-        """The delegations to the caller's unit in force today; `Delegation.serves` then checks
-        the caller's tiers and the section and action of the call."""
+    async def for_caller(self, session: AsyncSession, principal: Principal, on: date | None = None) -> list[Delegation]:
+        """The delegations to the caller's unit in force today (or `on`); `Delegation.serves` then
+        checks the caller's tiers and the section and action of the call."""
         if not principal.unit_path:
             return []
-        today = date.today()
+        today = on or date.today()
         t = self.table
         rows = await session.execute(
             select(t).where(

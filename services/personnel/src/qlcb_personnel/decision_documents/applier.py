@@ -9,8 +9,9 @@ from datetime import date, datetime, timedelta, timezone
 import structlog
 from prometheus_client import Counter
 
+from qlcb_common.authz.delegations import DelegationCopy
 from qlcb_common.db import Database
-from qlcb_common.errors import FailedPrecondition, InvalidArgument, NotFound
+from qlcb_common.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from qlcb_common.events.outbox import Outbox
 from qlcb_common.shutdown import Stopping
 from qlcb_personnel.decision_documents import service
@@ -29,17 +30,18 @@ def today_in_vietnam() -> date:
     return datetime.now(VIETNAM).date()
 
 
-async def apply_due(db: Database, outbox: Outbox, today: date) -> dict[str, int]:
+async def apply_due(db: Database, outbox: Outbox, delegations: DelegationCopy, today: date) -> dict[str, int]:
     """Applies every pending decision whose day has come, each in its own transaction: one that
-    no longer fits is marked failed with the reason, and the others still apply."""
+    no longer fits, or whose author may no longer change one of its people, is marked failed with
+    the reason, and the others still apply."""
     async with db.unit_of_work() as session:
         due = await service.due(session, today)
     outcome = {"applied": 0, "failed": 0}
     for decision_id in due:
         try:
             async with db.unit_of_work() as session:
-                applied = await service.apply_decision(session, outbox, decision_id)
-        except (InvalidArgument, FailedPrecondition, NotFound) as refused:
+                applied = await service.apply_decision(session, outbox, decision_id, delegations, today)
+        except (InvalidArgument, FailedPrecondition, NotFound, PermissionDenied) as refused:
             async with db.unit_of_work() as session:
                 await service.mark_failed(session, outbox, decision_id, str(refused))
             log.warning("decision_failed", decision_id=decision_id, reason=str(refused))
@@ -52,12 +54,14 @@ async def apply_due(db: Database, outbox: Outbox, today: date) -> dict[str, int]
     return outcome
 
 
-async def run(db: Database, outbox: Outbox, interval_seconds: float, stopping: Stopping) -> None:
+async def run(
+    db: Database, outbox: Outbox, delegations: DelegationCopy, interval_seconds: float, stopping: Stopping
+) -> None:
     """Every `interval_seconds`, applies what is due, until stopping (a round under way finishes);
     a round that fails (the database away) is logged and the next one tries again."""
     while not stopping.is_set():
         try:
-            await apply_due(db, outbox, today_in_vietnam())
+            await apply_due(db, outbox, delegations, today_in_vietnam())
         except asyncio.CancelledError:
             raise
         except Exception as exc:

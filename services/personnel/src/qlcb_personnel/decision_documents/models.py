@@ -36,6 +36,10 @@ class DecisionDocument(Base):
     state: Mapped[str] = mapped_column(String(16))
     version: Mapped[int] = mapped_column(Integer)
     created_by: Mapped[str] = mapped_column(String(64))
+    # The author's rights as its token gave them (tiers, unit, granted sections, linked personal id):
+    # a decision applied later on its day is applied only if they still cover its people (None for
+    # decisions recorded before this was kept).
+    created_as: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     applied_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     failure: Mapped[str | None] = mapped_column(Text)

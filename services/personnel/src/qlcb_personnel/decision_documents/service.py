@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import Select, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +24,8 @@ from qlcb_common import authz
 from qlcb_common import personnel_rules as rules
 from qlcb_common.auth import Principal
 from qlcb_common.authz import Action, Delegation, Section
+from qlcb_common.authz.delegations import DelegationCopy
+from qlcb_common.authz.policy import PERSONAL_ID_CLAIM, SECTIONS_CLAIM
 from qlcb_common.decision_kinds import KIND_BY_NAME, MAX_PEOPLE, DecisionKind
 from qlcb_common.errors import (
     AlreadyExists,
@@ -338,6 +341,7 @@ async def create(
         state=PENDING,
         version=1,
         created_by=actor.subject,
+        created_as=_rights_of(actor),
         created_at=now,
     )
     session.add(document)
@@ -374,17 +378,42 @@ def _header_of(document: DecisionDocument) -> _Header:
     )
 
 
+KEPT_CLAIMS = (SECTIONS_CLAIM, PERSONAL_ID_CLAIM)
+"""The claims of the author's token its rights depend on besides its tiers and unit."""
+
+
+def _rights_of(actor: Principal) -> dict[str, Any]:
+    return {
+        "username": actor.username,
+        "roles": sorted(actor.roles),
+        "unit_path": actor.unit_path,
+        "claims": {claim: actor.claims[claim] for claim in KEPT_CLAIMS if claim in actor.claims},
+    }
+
+
 def _creator(document: DecisionDocument) -> Principal:
-    """The decision's author, as whom its entries are recorded when the service applies it later."""
+    """The decision's author with the rights it had when it recorded the decision, as whom its
+    entries are recorded when the service applies it later."""
+    kept = document.created_as or {}
     return Principal(
-        subject=document.created_by, username=document.created_by, roles=frozenset(), unit_path=None, token=""
+        subject=document.created_by,
+        username=str(kept.get("username") or document.created_by),
+        roles=frozenset(kept.get("roles") or ()),
+        unit_path=kept.get("unit_path"),
+        token="",
+        claims=dict(kept.get("claims") or {}),
     )
 
 
-async def apply_decision(session: AsyncSession, outbox: Outbox, decision_id: str) -> DecisionDocument | None:
+async def apply_decision(
+    session: AsyncSession, outbox: Outbox, decision_id: str, delegations: DelegationCopy, today: date
+) -> DecisionDocument | None:
     """Applies one pending decision whose day has come, re-checking every item against the records
-    as they are now. Returns it applied, or None if another replica took it first. Raises the
-    refusal if an item no longer fits (the caller marks it failed in a fresh unit of work)."""
+    as they are now and the author's right to change each person there: its rights as they were when
+    it recorded the decision, with the delegations to its unit in force `today` (a person moved out
+    of its scope, or a delegation since ended or revoked, refuses). Returns it applied, or None if
+    another replica took it first. Raises the refusal if an item no longer fits (the caller marks it
+    failed in a fresh unit of work)."""
     document = await session.scalar(
         select(DecisionDocument)
         .where(DecisionDocument.id == decision_id, DecisionDocument.state == PENDING)
@@ -394,14 +423,18 @@ async def apply_decision(session: AsyncSession, outbox: Outbox, decision_id: str
         return None
     header = _header_of(document)
     items = await items_of(session, document.id)
+    actor = _creator(document)
     people: dict[str, Person] = {}
-    for item in sorted(items, key=lambda i: i.person_id):
-        people[item.person_id] = await session.get_one(Person, item.person_id, with_for_update=True)
+    if document.created_as is None:
+        for item in sorted(items, key=lambda i: i.person_id):
+            people[item.person_id] = await session.get_one(Person, item.person_id, with_for_update=True)
+    else:
+        granted = await delegations.for_caller(session, actor, on=today)
+        people = await _people(session, actor, granted, header.kind, [item.person_id for item in items])
     inputs = [
         ItemInput(item.person_id, item.values, item.valid_to.isoformat() if item.valid_to else "") for item in items
     ]
     checked = await _check_items(session, header, people, inputs)
-    actor = _creator(document)
     await _apply(session, outbox, actor, document, header, people, items, checked)
     document.version += 1
     await session.flush()

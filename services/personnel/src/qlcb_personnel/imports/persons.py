@@ -4,11 +4,15 @@ already there and the file's other rows, with the units and the records it names
 
 A row whose personal id is on a record with the same staff number, name, birth date and sex is
 already present and creates nothing (the same file imported twice); the same personal id with other
-particulars, or a staff number someone else holds, is a fault."""
+particulars, or a staff number someone else holds, is a fault. A record the caller may not read is
+compared with nothing: the row is at fault with the same words whatever its particulars, so that a
+file cannot tell a name or a birth date of someone outside the caller's scope, only that the personal
+id is taken, as a unique key must."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -79,7 +83,8 @@ async def import_persons(
             faults.add_violations(row, violations)
             continue
         checked.append((row, person, unit))
-    fresh, present = await _against_records(session, _against_file(checked, faults), faults)
+    visible = functools.partial(_visible, actor, delegations)
+    fresh, present = await _against_records(session, _against_file(checked, faults), faults, visible)
     if not write or faults:
         return Counts(created=len(fresh), present=present)
     now = datetime.now(UTC)
@@ -124,24 +129,40 @@ def _against_file(
     return kept
 
 
+def _visible(actor: Principal, delegations: Sequence[Delegation], person: Person, unit_path: str) -> bool:
+    ref = authz.RecordRef(person.id, person.personal_id)
+    return authz.permits(actor, Section.IDENTITY, Action.READ, unit_path, person=ref, delegations=delegations)
+
+
 async def _against_records(
-    session: AsyncSession, checked: Sequence[tuple[Row, CheckedPerson, Unit]], faults: Faults
+    session: AsyncSession,
+    checked: Sequence[tuple[Row, CheckedPerson, Unit]],
+    faults: Faults,
+    visible: Callable[[Person, str], bool],
 ) -> tuple[list[tuple[Row, CheckedPerson, Unit]], int]:
     """The rows no record has yet, and how many are there already as the row says; the others are
-    at fault (a personal id with other particulars, a staff number held by someone else)."""
-    by_id: dict[str, Person] = {}
+    at fault (a personal id with other particulars or on a record the caller may not read, a staff
+    number held by someone else)."""
+    by_id: dict[str, tuple[Person, str]] = {}
     by_number: dict[str, Person] = {}
     for batch in batched(checked, LOOKUP_BATCH):
         ids = [p.personal_id for _, p, _ in batch]
         numbers = [p.staff_number for _, p, _ in batch]
-        query = select(Person).where(or_(Person.personal_id.in_(ids), Person.staff_number.in_(numbers)))
-        for found in await session.scalars(query):
-            by_id[found.personal_id] = found
+        query = (
+            select(Person, Unit.path)
+            .join(Unit, Unit.id == Person.unit_id)
+            .where(or_(Person.personal_id.in_(ids), Person.staff_number.in_(numbers)))
+        )
+        for found, path in await session.execute(query):
+            by_id[found.personal_id] = (found, path)
             by_number[found.staff_number] = found
     fresh = []
     present = 0
     for row, person, unit in checked:
-        existing = by_id.get(person.personal_id)
+        existing, path = by_id.get(person.personal_id, (None, ""))
+        if existing is not None and not visible(existing, path):
+            faults.add(row, "personal_id", "Số định danh cá nhân đã có hồ sơ khác")
+            continue
         if existing is not None:
             differing = [f for f, attribute in _COMPARED if getattr(existing, attribute) != getattr(person, attribute)]
             if differing:

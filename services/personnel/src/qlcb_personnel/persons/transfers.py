@@ -212,8 +212,15 @@ async def list_for_unit(
     if unit is None:
         raise NotFound(f"Không có đơn vị {unit_id!r}")
     authz.require(actor, Section.MOVEMENT, Action.READ, unit.path, delegations=delegations)
+    # The units below are listed only as far as the caller reads movements there (a unit's own scope
+    # reaches no further than the unit).
     units = (
-        select(Unit.id).where(in_subtree(unit.path)) if include_subtree else select(Unit.id).where(Unit.id == unit.id)
+        select(Unit.id).where(
+            in_subtree(unit.path),
+            authz.sql_scope(actor, Section.MOVEMENT, Action.READ, Unit.path, delegations=delegations),
+        )
+        if include_subtree
+        else select(Unit.id).where(Unit.id == unit.id)
     )
     sides = {
         "TRANSFER_DIRECTION_INCOMING": [Transfer.to_unit_id.in_(units)],

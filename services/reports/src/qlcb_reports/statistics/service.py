@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -159,7 +160,8 @@ async def fill(
     unit = await _unit(session, actor, delegations, unit_id, day)
     generation = await serving(session)
     if form.kind == "list":
-        return Filled(form, unit, day, generation, tuple(await _listed(session, generation, day, unit, form)))
+        listed = await _listed(session, generation, day, unit, form, _Reader(actor, delegations, today))
+        return Filled(form, unit, day, generation, tuple(listed))
     subtree = {
         n.unit_id: n.path
         for n in await session.scalars(select(UnitNode).where(in_subtree(unit.path), *_counted_units(form)))
@@ -335,9 +337,8 @@ async def people(
         units = select(UnitNode.unit_id).where(in_subtree(child.path))
     units = units.where(*_counted_units(form))
     then = aliased(UnitNode, name="unit_path_then")
-    scope = authz.sql_scope(
-        actor, Section.IDENTITY, Action.READ, then.path, person_id_column=StatPerson.person_id, delegations=delegations
-    )
+    reader = _Reader(actor, delegations, today)
+    scope = and_(reader.then(then.path), *reader.now(generation))
     if chosen.count == "events":
         # Each event the cell counts, with the person's unit then, whether in service on the day or not.
         counted = event_rows(generation, day, units, chosen).subquery("counted")
@@ -368,11 +369,13 @@ class _Listed:
     of the whole sector is tens of thousands of people, each with several facts)."""
 
     person_id: str
+    personal_id: str
     full_name: str
     date_of_birth: date
     sex: str
     unit_id: str
     unit_name: str
+    unit_path: str
 
 
 @dataclass(frozen=True)
@@ -381,23 +384,99 @@ class _Held:
     detail: str
 
 
-async def _listed(session: AsyncSession, generation: int, day: date, unit: UnitNode, form: Form) -> list[Row]:
-    """A row per person in service on the day in the subtree, by unit (in the tree's order) then in
-    staff-list order: what each column prints of them."""
+@dataclass(frozen=True)
+class _Reader:
+    """Whose records, and which of their sections, the caller reads: a form's people are listed, and
+    their particulars printed, only as the caller would find them through personnel (whose scope is
+    the unit they are in now)."""
+
+    actor: Principal
+    delegations: Sequence[Delegation]
+    today: date
+
+    def then(self, path: Any) -> ColumnElement[bool]:
+        """The people whose record the caller reads in their unit of the day (`path`)."""
+        return authz.sql_scope(
+            self.actor,
+            Section.IDENTITY,
+            Action.READ,
+            path,
+            person_id_column=StatPerson.person_id,
+            delegations=self.delegations,
+        )
+
+    def now(self, generation: int) -> list[ColumnElement[bool]]:
+        """The people whose record the caller reads in the unit they are in today: someone since moved
+        out of the caller's scope is no longer theirs to list (none for a sector-wide reader)."""
+        if authz.scope_for(self.actor, Section.IDENTITY, Action.READ) is authz.Scope.SECTOR:
+            return []
+        now = aliased(UnitNode, name="unit_now")
+        placed = aliased(StatFact, name="placed_now")
+        scope = authz.sql_scope(
+            self.actor,
+            Section.IDENTITY,
+            Action.READ,
+            now.path,
+            person_id_column=placed.person_id,
+            delegations=self.delegations,
+        )
+        return [
+            StatPerson.person_id.in_(
+                select(placed.person_id)
+                .join(now, now.unit_id == placed.value)
+                .where(
+                    placed.generation == generation,
+                    placed.fact == UNIT,
+                    placed.valid_from <= self.today,
+                    placed.valid_to >= self.today,
+                    scope,
+                )
+            )
+        ]
+
+    def reads(self, section: Section, person: _Listed) -> bool:
+        ref = authz.RecordRef(person.person_id, person.personal_id)
+        return authz.permits(
+            self.actor, section, Action.READ, person.unit_path, person=ref, delegations=self.delegations
+        )
+
+
+SECTION_OF_SOURCE = {
+    "name": Section.IDENTITY,
+    "born": Section.IDENTITY,
+    "unit": Section.IDENTITY,
+    "post": Section.WORK_HISTORY,
+    "rank": Section.SALARY,
+    "rank_since": Section.SALARY,
+    "salary": Section.SALARY,
+    "allowance": Section.SALARY,
+}
+"""The record section a list form's column prints from (its `source` before any ':')."""
+
+
+async def _listed(
+    session: AsyncSession, generation: int, day: date, unit: UnitNode, form: Form, reader: _Reader
+) -> list[Row]:
+    """A row per person in service on the day in the subtree whose record the caller reads, by unit (in
+    the tree's order) then in staff-list order: what each column prints of them, blank where it
+    prints a section of the record the caller does not read."""
     then = aliased(UnitNode, name="unit_then_node")
     units = select(UnitNode.unit_id).where(in_subtree(unit.path), *_counted_units(form)).scalar_subquery()
+    readable = [reader.then(then.path), *reader.now(generation)]
     found = await session.execute(
         select(
             StatPerson.person_id,
+            StatPerson.personal_id,
             StatPerson.full_name,
             StatPerson.date_of_birth,
             StatPerson.sex,
             then.unit_id,
             then.name,
+            then.path,
         )
         .join(UNIT_THEN, UNIT_THEN.person_id == StatPerson.person_id)
         .join(then, then.unit_id == UNIT_THEN.value)
-        .where(*in_service(generation, day, units))
+        .where(*in_service(generation, day, units), *readable)
         .order_by(then.path, StatPerson.name_sort, StatPerson.person_id)
     )
     people = [_Listed(*row) for row in found]
@@ -405,7 +484,12 @@ async def _listed(session: AsyncSession, generation: int, day: date, unit: UnitN
     since: dict[tuple[str, str], date] = {}
     # The listed people's facts in one query over the same conditions, not a query per thousand ids:
     # PostgreSQL read the whole table for each thousand when they were a large share of the people.
-    listed = select(UNIT_THEN.person_id).join(StatPerson, UNIT_THEN.person_id == StatPerson.person_id)
+    listed = (
+        select(UNIT_THEN.person_id)
+        .join(StatPerson, UNIT_THEN.person_id == StatPerson.person_id)
+        .join(then, then.unit_id == UNIT_THEN.value)
+        .where(*readable)
+    )
     facts = await session.execute(
         select(StatFact.person_id, StatFact.fact, StatFact.value, StatFact.detail, StatFact.valid_from)
         .where(
@@ -423,15 +507,16 @@ async def _listed(session: AsyncSession, generation: int, day: date, unit: UnitN
         if current:
             key = f"{ALLOWANCE}:{value}" if fact == ALLOWANCE else fact
             held[person_id][key] = _Held(value, detail)
-    return [
-        Row(
-            person.person_id,
-            person.full_name,
-            person.unit_id,
-            tuple(_printed(c, person, held[person.person_id], since) for c in form.columns),
+    sections = [SECTION_OF_SOURCE[c.source.partition(":")[0]] for c in form.columns]
+    rows = []
+    for person in people:
+        read = {section: reader.reads(section, person) for section in set(sections) - {Section.IDENTITY}}
+        cells = tuple(
+            _printed(c, person, held[person.person_id], since) if read.get(section, True) else None
+            for c, section in zip(form.columns, sections, strict=True)
         )
-        for person in people
-    ]
+        rows.append(Row(person.person_id, person.full_name, person.unit_id, cells))
+    return rows
 
 
 def _printed(column: Column, person: _Listed, held: dict[str, _Held], since: dict[tuple[str, str], date]) -> str | None:

@@ -1,0 +1,149 @@
+"""A decision recorded for a later day is applied on that day only if its author may still change its
+people: the author's rights as they were when it recorded the decision, with the delegations to its
+unit in force on the day. On a real SQLite store: a retirement recorded under a delegation that ends
+before its day fails and changes nothing; under one still in force on the day it applies."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from qlcb_common.auth import Principal
+from qlcb_common.authz import Action, Delegation, Section
+from qlcb_common.db import Database
+from qlcb_personnel import app as _app  # noqa: F401  (registers every table of personnel's store)
+from qlcb_personnel.audit import trail
+from qlcb_personnel.db_models import Base, make_delegations, make_outbox
+from qlcb_personnel.decision_documents import applier
+from qlcb_personnel.decision_documents import service as decisions
+from qlcb_personnel.decision_documents.models import DecisionDocument
+from qlcb_personnel.persons import status
+from qlcb_personnel.persons.models import Person
+from qlcb_personnel.units.models import Unit
+
+TODAY = date(2026, 12, 6)
+DAY = TODAY + timedelta(days=30)
+"""The retirement's effective date."""
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'personnel.sqlite3'}", session_class=trail.audited_sessions())
+    make_outbox(), make_delegations()  # their tables, defined where the service defines them
+    await database.create_schema(Base.metadata)
+    yield database
+    await database.dispose()
+
+
+def _unit(code: str, parent: Unit | None = None) -> Unit:
+    return Unit(
+        id=str(uuid.uuid4()),
+        code=code,
+        name=code,
+        kind="UNIT_KIND_SUB_UNIT",
+        parent_id=parent.id if parent else None,
+        path=f"{parent.path if parent else ''}/{code}",
+        created_at=datetime.now(UTC),
+        created_by="test",
+    )
+
+
+async def _recorded_under_a_delegation_until(db: Database, until: date) -> tuple[str, str]:
+    """A retirement of a Hà Nội officer for `DAY`, recorded by the Cục's admin under a delegation of
+    Hà Nội's movements valid from today to `until`; the decision's id and the person's."""
+    root = _unit("TCHQ")
+    cuc = _unit(f"CDT{uuid.uuid4().hex[:4]}", root)
+    hanoi = _unit(f"HN{uuid.uuid4().hex[:4]}", root)
+    person = Person(
+        id=str(uuid.uuid4()),
+        personal_id=f"{uuid.uuid4().int % 10**12:012d}",
+        staff_number=uuid.uuid4().hex[:8],
+        full_name="Đỗ Văn Hưu",
+        name_folded="do van huu",
+        name_sort=b"huu",
+        date_of_birth=date(1966, 2, 3),
+        sex="SEX_MALE",
+        unit_id=hanoi.id,
+        created_at=datetime.now(UTC),
+        created_by="test",
+    )
+    copy = make_delegations()
+    with trail.acting_as_system("test"):
+        async with db.unit_of_work() as session:
+            for row in (root, cuc, hanoi, person):
+                session.add(row)
+                await session.flush()
+            await session.execute(
+                copy.table.insert().values(
+                    id=str(uuid.uuid4()),
+                    unit_path=cuc.path,
+                    tiers="local-admin",
+                    sections="movement",
+                    actions="update",
+                    target_unit_path=hanoi.path,
+                    person_ids="",
+                    valid_from=TODAY,
+                    valid_to=until,
+                )
+            )
+    admin = Principal(
+        subject="s-admin", username="qtcuc", roles=frozenset({"local-admin"}), unit_path=cuc.path, token=""
+    )
+    grant = Delegation(
+        cuc.path,
+        frozenset({"local-admin"}),
+        frozenset({Section.MOVEMENT}),
+        frozenset({Action.UPDATE}),
+        target_unit_path=hanoi.path,
+        valid_from=TODAY,
+        valid_to=until,
+    )
+    data = decisions.DecisionInput(
+        kind="retirement",
+        number=f"{uuid.uuid4().int % 1000}/QĐ-TCHQ",
+        decision_date=TODAY.isoformat(),
+        effective_date=DAY.isoformat(),
+        body="Tổng cục Hải quan",
+        signer="Nguyễn Văn Ký",
+        signer_post="",
+        summary="",
+        items=[decisions.ItemInput(person.id, {})],
+    )
+    with trail.acting_as_system("test"):
+        async with db.unit_of_work() as session:
+            document, _ = await decisions.create(
+                session, outbox=make_outbox(), actor=admin, delegations=[grant], data=data, today=TODAY
+            )
+    assert document.state == "pending"
+    return document.id, person.id
+
+
+async def _applied_on_its_day(db: Database, decision_id: str) -> DecisionDocument:
+    with trail.acting_as_system("decision-applier"):
+        await applier.apply_due(db, make_outbox(), make_delegations(), DAY)
+    async with db.unit_of_work() as session:
+        return await session.get_one(DecisionDocument, decision_id)
+
+
+async def test_a_decision_whose_authors_delegation_ended_before_its_day_fails_and_changes_nothing(
+    db: Database,
+) -> None:
+    decision_id, person_id = await _recorded_under_a_delegation_until(db, TODAY + timedelta(days=1))
+    document = await _applied_on_its_day(db, decision_id)
+    assert document.state == "failed"
+    assert str(document.failure).startswith("items[0].person_id: Không có hồ sơ"), "no longer the author's to reach"
+    async with db.unit_of_work() as session:
+        assert await status.current(session, [person_id]) == {}, "still in service"
+
+
+async def test_a_decision_whose_authors_delegation_is_in_force_on_its_day_applies(db: Database) -> None:
+    decision_id, person_id = await _recorded_under_a_delegation_until(db, DAY + timedelta(days=30))
+    document = await _applied_on_its_day(db, decision_id)
+    assert document.state == "applied", document.failure
+    async with db.unit_of_work() as session:
+        retired = (await status.current(session, [person_id]))[person_id]
+    assert (retired.status, retired.valid_from) == ("PERSON_STATUS_RETIRED", DAY)

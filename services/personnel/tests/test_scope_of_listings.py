@@ -1,0 +1,147 @@
+"""What a unit reads of the units below it and of records outside its scope, on a real SQLite store: a
+unit that reads its own unit's movements lists no transfer of the units below it, and an import file
+learns of a record outside the caller's scope only that its personal id is taken."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from qlcb_common.auth import Principal
+from qlcb_common.db import Database
+from qlcb_common.errors import NotFound, PermissionDenied
+from qlcb_common.import_templates import PERSONS_TEMPLATE
+from qlcb_personnel import app as _app  # noqa: F401  (registers every table of personnel's store)
+from qlcb_personnel.audit import trail
+from qlcb_personnel.db_models import Base, make_outbox
+from qlcb_personnel.imports import persons as person_imports
+from qlcb_personnel.imports.rows import Faults, Row
+from qlcb_personnel.persons import service as persons
+from qlcb_personnel.persons import transfers
+from qlcb_personnel.persons.models import Person, Transfer
+from qlcb_personnel.units.models import Unit
+
+ANY_STATUS = "TRANSFER_STATUS_UNSPECIFIED"
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'personnel.sqlite3'}", session_class=trail.audited_sessions())
+    await database.create_schema(Base.metadata)
+    yield database
+    await database.dispose()
+
+
+def _unit(code: str, parent: Unit | None = None) -> Unit:
+    return Unit(
+        id=str(uuid.uuid4()),
+        code=code,
+        name=code,
+        kind="UNIT_KIND_SUB_UNIT",
+        parent_id=parent.id if parent else None,
+        path=f"{parent.path if parent else ''}/{code}",
+        created_at=datetime.now(UTC),
+        created_by="test",
+    )
+
+
+def _person(unit: Unit, personal_id: str, staff_number: str, name: str) -> Person:
+    return Person(
+        id=str(uuid.uuid4()),
+        personal_id=personal_id,
+        staff_number=staff_number,
+        full_name=name,
+        name_folded=name.lower(),
+        name_sort=name.encode(),
+        date_of_birth=date(1985, 3, 4),
+        sex="SEX_FEMALE",
+        unit_id=unit.id,
+        created_at=datetime.now(UTC),
+        created_by="test",
+    )
+
+
+def _who(role: str, path: str) -> Principal:
+    return Principal(subject=f"s-{role}", username=role, roles=frozenset({role}), unit_path=path, token="")
+
+
+async def _seeded(db: Database, *rows: Any) -> None:
+    with trail.acting_as_system("test"):
+        async with db.unit_of_work() as session:
+            for row in rows:
+                session.add(row)
+                await session.flush()
+
+
+async def test_a_unit_reading_its_own_movements_lists_no_transfer_of_the_units_below(db: Database) -> None:
+    root = _unit("TCHQ")
+    cuc = _unit("CDTCBL", root)
+    below = _unit("KV1", cuc)
+    hanoi = _unit("HQHN", root)
+    person = _person(below, "001085000001", "S1", "Trần Thị Bình")
+    sent = Transfer(
+        id=str(uuid.uuid4()),
+        person_id=person.id,
+        from_unit_id=below.id,
+        to_unit_id=hanoi.id,
+        status="TRANSFER_STATUS_SENT",
+        effective_date=date(2026, 1, 1),
+        decision="12/QĐ-CDTCBL",
+        sent_by="test",
+        sent_at=datetime.now(UTC),
+    )
+    await _seeded(db, root, cuc, below, hanoi, person, sent)
+    unit, leader = _who("hq-unit", cuc.path), _who("unit-leader", cuc.path)
+    async with db.unit_of_work() as session:
+        with pytest.raises(NotFound):
+            await persons.get_person(session, actor=unit, person_id=person.id)
+        with pytest.raises(PermissionDenied):
+            await transfers.list_for_unit(session, actor=unit, unit_id=below.id, direction="", status_filter=ANY_STATUS)
+        listed = await transfers.list_for_unit(
+            session, actor=unit, unit_id=cuc.id, direction="", status_filter=ANY_STATUS, include_subtree=True
+        )
+        led = await transfers.list_for_unit(
+            session, actor=leader, unit_id=cuc.id, direction="", status_filter=ANY_STATUS, include_subtree=True
+        )
+    assert listed == []
+    assert [t.decision for t in led] == ["12/QĐ-CDTCBL"], "a subtree's reader lists the units below"
+
+
+async def test_an_import_learns_of_a_record_outside_the_callers_scope_only_that_its_id_is_taken(db: Database) -> None:
+    root = _unit("TCHQ")
+    hanoi = _unit("HQHN", root)
+    hcm = _unit("HQHCM", root)
+    elsewhere = _person(hcm, "079085000777", "HCM0777", "Lê Thị Cúc")
+    await _seeded(db, root, hanoi, hcm, elsewhere)
+    admin = _who("local-admin", hanoi.path)
+    same = {
+        "personal_id": "079085000777",
+        "staff_number": "HCM0777",
+        "full_name": "Lê Thị Cúc",
+        "date_of_birth": "04/03/1985",
+        "sex": "Nữ",
+        "unit_code": "HQHN",
+    }
+    probes = [same, same | {"full_name": "Lê Thị Khác"}, same | {"date_of_birth": "05/03/1985"}]
+    told = []
+    for number, cells in enumerate(probes, start=2):
+        faults = Faults(PERSONS_TEMPLATE)
+        async with db.unit_of_work() as session:
+            counts = await person_imports.import_persons(
+                session,
+                outbox=make_outbox(),
+                actor=admin,
+                delegations=(),
+                rows=[Row(number, cells)],
+                faults=faults,
+                write=False,
+            )
+        assert counts.present == counts.created == 0
+        told.append([(fault.column, fault.reason) for fault in faults.listed])
+    assert told[0] == told[1] == told[2], "the same words whatever the particulars"
+    assert told[0] == [("Số định danh cá nhân", "Số định danh cá nhân đã có hồ sơ khác")]
