@@ -10,23 +10,21 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from personnel_store import sqlite_store
 from sqlalchemy import delete, select, update
 
 from qlcb_common.db import Database
 from qlcb_personnel import app as _app  # noqa: F401  (registers every table of the store)
 from qlcb_personnel.audit import chain, trail
 from qlcb_personnel.audit.models import AuditEntry
-from qlcb_personnel.db_models import Base
 from qlcb_personnel.persons.models import Person
 from qlcb_personnel.units.models import Unit
 
 
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'personnel.sqlite3'}", session_class=trail.audited_sessions())
-    await database.create_schema(Base.metadata)
-    yield database
-    await database.dispose()
+    async with sqlite_store(tmp_path) as database:
+        yield database
 
 
 def _unit() -> Unit:

@@ -7,23 +7,21 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from personnel_store import person_row, sqlite_store, unit_row
 
 from qlcb_common.auth import Principal
 from qlcb_common.authz import Action, Delegation, Section
 from qlcb_common.db import Database
-from qlcb_personnel import app as _app  # noqa: F401  (registers every table of personnel's store)
 from qlcb_personnel.audit import trail
-from qlcb_personnel.db_models import Base, make_delegations, make_outbox
+from qlcb_personnel.db_models import make_delegations, make_outbox
 from qlcb_personnel.decision_documents import applier
 from qlcb_personnel.decision_documents import service as decisions
 from qlcb_personnel.decision_documents.models import DecisionDocument
 from qlcb_personnel.persons import status
-from qlcb_personnel.persons.models import Person
-from qlcb_personnel.units.models import Unit
 
 TODAY = date(2026, 12, 6)
 DAY = TODAY + timedelta(days=30)
@@ -32,44 +30,23 @@ DAY = TODAY + timedelta(days=30)
 
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'personnel.sqlite3'}", session_class=trail.audited_sessions())
-    make_outbox(), make_delegations()  # their tables, defined where the service defines them
-    await database.create_schema(Base.metadata)
-    yield database
-    await database.dispose()
-
-
-def _unit(code: str, parent: Unit | None = None) -> Unit:
-    return Unit(
-        id=str(uuid.uuid4()),
-        code=code,
-        name=code,
-        kind="UNIT_KIND_SUB_UNIT",
-        parent_id=parent.id if parent else None,
-        path=f"{parent.path if parent else ''}/{code}",
-        created_at=datetime.now(UTC),
-        created_by="test",
-    )
+    async with sqlite_store(tmp_path) as database:
+        yield database
 
 
 async def _recorded_under_a_delegation_until(db: Database, until: date) -> tuple[str, str]:
     """A retirement of a Hà Nội officer for `DAY`, recorded by the Cục's admin under a delegation of
     Hà Nội's movements valid from today to `until`; the decision's id and the person's."""
-    root = _unit("TCHQ")
-    cuc = _unit(f"CDT{uuid.uuid4().hex[:4]}", root)
-    hanoi = _unit(f"HN{uuid.uuid4().hex[:4]}", root)
-    person = Person(
-        id=str(uuid.uuid4()),
-        personal_id=f"{uuid.uuid4().int % 10**12:012d}",
-        staff_number=uuid.uuid4().hex[:8],
-        full_name="Đỗ Văn Hưu",
-        name_folded="do van huu",
-        name_sort=b"huu",
-        date_of_birth=date(1966, 2, 3),
+    root = unit_row("TCHQ")
+    cuc = unit_row(f"CDT{uuid.uuid4().hex[:4]}", root)
+    hanoi = unit_row(f"HN{uuid.uuid4().hex[:4]}", root)
+    person = person_row(
+        hanoi,
+        f"{uuid.uuid4().int % 10**12:012d}",
+        uuid.uuid4().hex[:8],
+        "Đỗ Văn Hưu",
+        born=date(1966, 2, 3),
         sex="SEX_MALE",
-        unit_id=hanoi.id,
-        created_at=datetime.now(UTC),
-        created_by="test",
     )
     copy = make_delegations()
     with trail.acting_as_system("test"):

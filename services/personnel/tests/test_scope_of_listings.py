@@ -11,59 +11,27 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from personnel_store import person_row, sqlite_store, unit_row
 
 from qlcb_common.auth import Principal
 from qlcb_common.db import Database
 from qlcb_common.errors import NotFound, PermissionDenied
 from qlcb_common.import_templates import PERSONS_TEMPLATE
-from qlcb_personnel import app as _app  # noqa: F401  (registers every table of personnel's store)
 from qlcb_personnel.audit import trail
-from qlcb_personnel.db_models import Base, make_outbox
+from qlcb_personnel.db_models import make_outbox
 from qlcb_personnel.imports import persons as person_imports
 from qlcb_personnel.imports.rows import Faults, Row
 from qlcb_personnel.persons import service as persons
 from qlcb_personnel.persons import transfers
-from qlcb_personnel.persons.models import Person, Transfer
-from qlcb_personnel.units.models import Unit
+from qlcb_personnel.persons.models import Transfer
 
 ANY_STATUS = "TRANSFER_STATUS_UNSPECIFIED"
 
 
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'personnel.sqlite3'}", session_class=trail.audited_sessions())
-    await database.create_schema(Base.metadata)
-    yield database
-    await database.dispose()
-
-
-def _unit(code: str, parent: Unit | None = None) -> Unit:
-    return Unit(
-        id=str(uuid.uuid4()),
-        code=code,
-        name=code,
-        kind="UNIT_KIND_SUB_UNIT",
-        parent_id=parent.id if parent else None,
-        path=f"{parent.path if parent else ''}/{code}",
-        created_at=datetime.now(UTC),
-        created_by="test",
-    )
-
-
-def _person(unit: Unit, personal_id: str, staff_number: str, name: str) -> Person:
-    return Person(
-        id=str(uuid.uuid4()),
-        personal_id=personal_id,
-        staff_number=staff_number,
-        full_name=name,
-        name_folded=name.lower(),
-        name_sort=name.encode(),
-        date_of_birth=date(1985, 3, 4),
-        sex="SEX_FEMALE",
-        unit_id=unit.id,
-        created_at=datetime.now(UTC),
-        created_by="test",
-    )
+    async with sqlite_store(tmp_path) as database:
+        yield database
 
 
 def _who(role: str, path: str) -> Principal:
@@ -79,11 +47,11 @@ async def _seeded(db: Database, *rows: Any) -> None:
 
 
 async def test_a_unit_reading_its_own_movements_lists_no_transfer_of_the_units_below(db: Database) -> None:
-    root = _unit("TCHQ")
-    cuc = _unit("CDTCBL", root)
-    below = _unit("KV1", cuc)
-    hanoi = _unit("HQHN", root)
-    person = _person(below, "001085000001", "S1", "Trần Thị Bình")
+    root = unit_row("TCHQ")
+    cuc = unit_row("CDTCBL", root)
+    below = unit_row("KV1", cuc)
+    hanoi = unit_row("HQHN", root)
+    person = person_row(below, "001085000001", "S1", "Trần Thị Bình")
     sent = Transfer(
         id=str(uuid.uuid4()),
         person_id=person.id,
@@ -113,10 +81,10 @@ async def test_a_unit_reading_its_own_movements_lists_no_transfer_of_the_units_b
 
 
 async def test_an_import_learns_of_a_record_outside_the_callers_scope_only_that_its_id_is_taken(db: Database) -> None:
-    root = _unit("TCHQ")
-    hanoi = _unit("HQHN", root)
-    hcm = _unit("HQHCM", root)
-    elsewhere = _person(hcm, "079085000777", "HCM0777", "Lê Thị Cúc")
+    root = unit_row("TCHQ")
+    hanoi = unit_row("HQHN", root)
+    hcm = unit_row("HQHCM", root)
+    elsewhere = person_row(hcm, "079085000777", "HCM0777", "Lê Thị Cúc")
     await _seeded(db, root, hanoi, hcm, elsewhere)
     admin = _who("local-admin", hanoi.path)
     same = {
