@@ -16,14 +16,17 @@ from personnel_store import person_row, sqlite_store, unit_row
 from qlcb_common.auth import Principal
 from qlcb_common.authz import Action, Delegation, Section
 from qlcb_common.db import Database
+from qlcb_common.errors import PermissionDenied
 from qlcb_personnel.audit import trail
 from qlcb_personnel.db_models import make_delegations, make_outbox
 from qlcb_personnel.decision_documents import applier
 from qlcb_personnel.decision_documents import service as decisions
 from qlcb_personnel.decision_documents.models import DecisionDocument
 from qlcb_personnel.persons import status
+from qlcb_personnel.units.models import Unit
 
-TODAY = date(2026, 12, 6)
+TODAY = date.today()
+"""The checks at recording read the server's day: the test's days are counted from it."""
 DAY = TODAY + timedelta(days=30)
 """The retirement's effective date."""
 
@@ -124,3 +127,58 @@ async def test_a_decision_whose_authors_delegation_is_in_force_on_its_day_applie
     async with db.unit_of_work() as session:
         retired = (await status.current(session, [person_id]))[person_id]
     assert (retired.status, retired.valid_from) == ("PERSON_STATUS_RETIRED", DAY)
+
+
+async def test_a_decision_applies_as_of_the_authors_unit_where_it_is_on_the_day(db: Database) -> None:
+    """The Cục moved under another parent before the day: its admin's delegation, granted to the
+    unit where it now is, still reaches the person."""
+    decision_id, _ = await _recorded_under_a_delegation_until(db, DAY + timedelta(days=30))
+    copy = make_delegations()
+    with trail.acting_as_system("test"):
+        async with db.unit_of_work() as session:
+            document = await session.get_one(DecisionDocument, decision_id)
+            cuc = await session.get_one(Unit, document.created_as["unit_id"] if document.created_as else "")
+            parent = unit_row(f"KV{uuid.uuid4().hex[:4]}", await session.get_one(Unit, cuc.parent_id or ""))
+            session.add(parent)
+            await session.flush()
+            old_path, cuc.parent_id, cuc.path = cuc.path, parent.id, f"{parent.path}/{cuc.code}"
+            await session.execute(
+                copy.table.update().where(copy.table.c.unit_path == old_path).values(unit_path=cuc.path)
+            )
+    document = await _applied_on_its_day(db, decision_id)
+    assert document.state == "applied", document.failure
+
+
+async def test_a_raise_is_decided_only_by_whoever_reads_what_it_is_decided_from(db: Database) -> None:
+    """An officer granted the salary alone may not decide a raise: its refusal would name the day it is
+    due, which a discipline or a year not completed moves."""
+    root = unit_row("TCHQ")
+    hanoi = unit_row("HQHN", root)
+    person = person_row(hanoi, "001085000321", "HN0321", "Vũ Văn Bậc")
+    with trail.acting_as_system("test"):
+        async with db.unit_of_work() as session:
+            for row in (root, hanoi, person):
+                session.add(row)
+                await session.flush()
+    officer = Principal(
+        subject="s-officer",
+        username="nhansu",
+        roles=frozenset({"local-officer"}),
+        unit_path=hanoi.path,
+        token="",
+        claims={"sections": ["salary"]},
+    )
+    data = decisions.DecisionInput(
+        kind="regular_raise",
+        number="7/QĐ-HQHN",
+        decision_date=TODAY.isoformat(),
+        effective_date=TODAY.isoformat(),
+        body="Cục Hải quan TP Hà Nội",
+        signer="Nguyễn Văn Ký",
+        signer_post="",
+        summary="",
+        items=[decisions.ItemInput(person.id, {"rank_code": "01.003", "step": 2, "coefficient": "2.67"})],
+    )
+    with trail.acting_as_system("test"), pytest.raises(PermissionDenied, match="rewards_discipline"):
+        async with db.unit_of_work() as session:
+            await decisions.create(session, outbox=make_outbox(), actor=officer, data=data, today=TODAY)

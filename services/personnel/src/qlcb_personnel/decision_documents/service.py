@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -37,7 +37,7 @@ from qlcb_common.errors import (
 )
 from qlcb_common.events import subjects
 from qlcb_common.events.outbox import Outbox
-from qlcb_common.record_sections import MAX_DECISION_TEXT
+from qlcb_common.record_sections import BY_NAME, MAX_DECISION_TEXT
 from qlcb_common.text import control_violation
 from qlcb_personnel.decision_documents import messages
 from qlcb_personnel.decision_documents.models import (
@@ -152,9 +152,19 @@ async def _people(
         authz.require(
             actor, _authz_section(kind), Action.UPDATE, path, person=record_ref(person), delegations=delegations
         )
+        for section in _read_to_decide(kind):
+            authz.require(actor, section, Action.READ, path, person=record_ref(person), delegations=delegations)
         await session.execute(select(Person.id).where(Person.id == person.id).with_for_update())
         people[person_id] = person
     return people
+
+
+def _read_to_decide(kind: DecisionKind) -> tuple[Section, ...]:
+    """The sections a raise is decided from besides the salary: its refusal names the day it is due,
+    which a discipline or a year not completed moves, so deciding one tells of them."""
+    if kind.salary_rule is None:
+        return ()
+    return tuple(BY_NAME[name].authz for name in salary.RAISE_SECTIONS if name != salary.SALARY)
 
 
 def _item_field(index: int, field: str) -> str:
@@ -341,7 +351,7 @@ async def create(
         state=PENDING,
         version=1,
         created_by=actor.subject,
-        created_as=_rights_of(actor),
+        created_as=await _rights_of(session, actor),
         created_at=now,
     )
     session.add(document)
@@ -382,24 +392,29 @@ KEPT_CLAIMS = (SECTIONS_CLAIM, PERSONAL_ID_CLAIM)
 """The claims of the author's token its rights depend on besides its tiers and unit."""
 
 
-def _rights_of(actor: Principal) -> dict[str, Any]:
+async def _rights_of(session: AsyncSession, actor: Principal) -> dict[str, Any]:
+    """The author's rights, its unit kept by id too: a unit moved in the tree before the decision's
+    day is the author's unit there."""
+    unit_id = await session.scalar(select(Unit.id).where(Unit.path == actor.unit_path)) if actor.unit_path else None
     return {
         "username": actor.username,
         "roles": sorted(actor.roles),
         "unit_path": actor.unit_path,
+        "unit_id": unit_id,
         "claims": {claim: actor.claims[claim] for claim in KEPT_CLAIMS if claim in actor.claims},
     }
 
 
-def _creator(document: DecisionDocument) -> Principal:
-    """The decision's author with the rights it had when it recorded the decision, as whom its
-    entries are recorded when the service applies it later."""
+async def _creator(session: AsyncSession, document: DecisionDocument) -> Principal:
+    """The decision's author with the rights it had when it recorded the decision, in its unit where
+    that unit is now, as whom its entries are recorded when the service applies it later."""
     kept = document.created_as or {}
+    moved = await session.scalar(select(Unit.path).where(Unit.id == kept["unit_id"])) if kept.get("unit_id") else None
     return Principal(
         subject=document.created_by,
         username=str(kept.get("username") or document.created_by),
         roles=frozenset(kept.get("roles") or ()),
-        unit_path=kept.get("unit_path"),
+        unit_path=moved or kept.get("unit_path"),
         token="",
         claims=dict(kept.get("claims") or {}),
     )
@@ -423,13 +438,16 @@ async def apply_decision(
         return None
     header = _header_of(document)
     items = await items_of(session, document.id)
-    actor = _creator(document)
+    actor = await _creator(session, document)
     people: dict[str, Person] = {}
     if document.created_as is None:
         for item in sorted(items, key=lambda i: i.person_id):
             people[item.person_id] = await session.get_one(Person, item.person_id, with_for_update=True)
     else:
-        granted = await delegations.for_caller(session, actor, on=today)
+        # In force on the decision's day, their periods checked for it rather than for the server's.
+        granted = [
+            replace(d, valid_from=None, valid_to=None) for d in await delegations.for_caller(session, actor, on=today)
+        ]
         people = await _people(session, actor, granted, header.kind, [item.person_id for item in items])
     inputs = [
         ItemInput(item.person_id, item.values, item.valid_to.isoformat() if item.valid_to else "") for item in items
