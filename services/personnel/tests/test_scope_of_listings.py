@@ -13,12 +13,17 @@ from typing import Any
 import pytest
 from personnel_store import person_row, sqlite_store, unit_row
 
+from qlcb_common import import_templates
 from qlcb_common.auth import Principal
 from qlcb_common.db import Database
 from qlcb_common.errors import NotFound, PermissionDenied
 from qlcb_common.import_templates import PERSONS_TEMPLATE
+from qlcb_common.record_sections import BY_NAME
 from qlcb_personnel.audit import trail
 from qlcb_personnel.db_models import make_outbox
+from qlcb_personnel.deadlines import service as deadlines
+from qlcb_personnel.deadlines.models import EntryDeadline
+from qlcb_personnel.imports import entries as entry_imports
 from qlcb_personnel.imports import persons as person_imports
 from qlcb_personnel.imports.rows import Faults, Row
 from qlcb_personnel.persons import service as persons
@@ -113,3 +118,66 @@ async def test_an_import_learns_of_a_record_outside_the_callers_scope_only_that_
         told.append([(fault.column, fault.reason) for fault in faults.listed])
     assert told[0] == told[1] == told[2], "the same words whatever the particulars"
     assert told[0] == [("Số định danh cá nhân", "Số định danh cá nhân đã có hồ sơ khác")]
+
+
+async def test_an_entries_import_does_not_tell_whose_staff_number_goes_with_an_id_outside_its_scope(
+    db: Database,
+) -> None:
+    root = unit_row("TCHQ")
+    hanoi = unit_row("HQHN", root)
+    hcm = unit_row("HQHCM", root)
+    elsewhere = person_row(hcm, "079085000888", "HCM0888", "Hồ Thị Diệu")
+    other = person_row(hcm, "079085000999", "HCM0999", "Hồ Văn Em")
+    await _seeded(db, root, hanoi, hcm, elsewhere, other)
+    admin = _who("local-admin", hanoi.path)
+    rewards = import_templates.template("rewards")
+    assert rewards is not None
+    told = []
+    for number in ("HCM0888", "HCM0999"):
+        faults = Faults(rewards)
+        cells = {"personal_id": "079085000888", "staff_number": number, "form": "GIAY_KHEN", "valid_from": "01/02/2026"}
+        async with db.unit_of_work() as session:
+            await entry_imports.import_entries(
+                session,
+                outbox=make_outbox(),
+                actor=admin,
+                delegations=(),
+                section=BY_NAME["rewards"],
+                rows=[Row(2, cells)],
+                faults=faults,
+                write=False,
+            )
+        told.append([(fault.column, fault.reason) for fault in faults.listed])
+    assert told[0] == told[1], "the same words whether the staff number is that person's or not"
+    assert told[0][0][1] == "Không có hồ sơ với số định danh 079085000888"
+
+
+async def test_late_entries_name_only_people_the_caller_reads_where_they_are_now(db: Database) -> None:
+    """A unit's late entries count as its own whoever has left it since, but name only its people."""
+    root = unit_row("TCHQ")
+    cuc = unit_row("CDTCBL", root)
+    hanoi = unit_row("HQHN", root)
+    stayed = person_row(cuc, "001085000401", "S401", "Ở Lại")
+    left = person_row(hanoi, "001085000402", "S402", "Đã Đi")
+    late = [
+        EntryDeadline(
+            entry_id=str(uuid.uuid4()),
+            person_id=person.id,
+            unit_id=cuc.id,
+            section="rewards",
+            kind="update",
+            event_date=date(2026, 3, 2),
+            deadline=date(2026, 3, 5),
+            entered_at=datetime(2026, 3, 20, 3, tzinfo=UTC),
+            entered_on=date(2026, 3, 20),
+            entered_by="test",
+            late=True,
+        )
+        for person in (stayed, left)
+    ]
+    await _seeded(db, root, cuc, hanoi, stayed, left, *late)
+    request = deadlines.ReportRequest(unit_id=cuc.id, from_date="2026-03-01", to_date="2026-03-31")
+    async with db.unit_of_work() as session:
+        report = await deadlines.report(session, actor=_who("local-admin", cuc.path), request=request)
+    assert [(u.code, u.entries, u.late) for u in report.units] == [("CDTCBL", 2, 2)]
+    assert [entry.person_name for entry in report.late_entries] == ["Ở Lại"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +16,11 @@ from reports_store import sqlite_store
 
 from qlcb_common.auth import Principal
 from qlcb_common.db import Database
+from qlcb_common.errors import PermissionDenied
 from qlcb_common.names import sort_key
 from qlcb_reports.headcount.models import UnitNode
 from qlcb_reports.statistics import service
-from qlcb_reports.statistics.models import BEGINNING, OPEN_END, StatFact, StatGeneration, StatPerson
+from qlcb_reports.statistics.models import BEGINNING, OPEN_END, StatCode, StatFact, StatGeneration, StatPerson
 from qlcb_reports.statistics.projection import RANK, UNIT
 
 FOUNDED = date(1945, 9, 10)
@@ -83,6 +84,7 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
                     UnitNode(unit_id="kv1", parent_id="cuc", path="/TCHQ/CDTCBL/KV1", name="Đội Kiểm soát khu vực 1"),
                     UnitNode(unit_id="hn", parent_id="root", path="/TCHQ/HQHN", name="Cục Hải quan TP Hà Nội"),
                     StatGeneration(id=1, state="serving", consumer="c", started_at=datetime.now(UTC)),
+                    StatCode(generation=1, catalog="ranks", code="01.003", stat_group="CV"),
                     _person("p01", "Nguyễn Văn An", date(1980, 1, 2), "SEX_MALE"),
                     _placed("p01", "cuc"),
                     _ranked("p01", "4.98"),
@@ -92,6 +94,9 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
                     _person("p03", "Phạm Thị Dung", date(1985, 5, 6), "SEX_FEMALE"),
                     _placed("p03", "kv1", until=date(2025, 6, 30)),
                     _placed("p03", "hn", since=MOVED_ON),
+                    _person("p04", "Lý Văn Đến", date(1990, 7, 8), "SEX_MALE"),
+                    _placed("p04", "kv1", until=TODAY + timedelta(days=19)),
+                    _placed("p04", "hn", since=TODAY + timedelta(days=20)),
                 ]
             )
         yield database
@@ -106,8 +111,9 @@ async def _bm03(db: Database, actor: Principal, unit_id: str, as_of: str = "") -
     return {row.label: dict(zip(keys, row.cells, strict=True)) for row in filled.rows}
 
 
-async def _headcount_people(db: Database, actor: Principal, unit_id: str, as_of: str) -> list[str]:
-    column = next(c.key for c in service.form_of("BM01").columns if c.count == "people")
+async def _headcount_people(
+    db: Database, actor: Principal, unit_id: str, as_of: str, column: str = "headcount"
+) -> list[str]:
     async with db.unit_of_work() as session:
         page = await service.people(
             session,
@@ -156,7 +162,29 @@ async def test_someone_since_moved_out_of_the_callers_scope_is_no_longer_theirs_
     assert await _headcount_people(db, admin, "cuc", before) == ["Nguyễn Văn An", "Trần Văn Bình"]
     assert sorted(await _bm03(db, admin, "cuc", before)) == ["Nguyễn Văn An", "Trần Văn Bình"]
     sector = _who("system-admin", "/TCHQ")
-    assert await _headcount_people(db, sector, "cuc", before) == ["Nguyễn Văn An", "Phạm Thị Dung", "Trần Văn Bình"]
+    everyone = ["Lý Văn Đến", "Nguyễn Văn An", "Phạm Thị Dung", "Trần Văn Bình"]
+    assert await _headcount_people(db, sector, "cuc", before) == everyone
     assert "Phạm Thị Dung" in await _bm03(db, sector, "cuc", before)
     hanoi = _who("local-admin", "/TCHQ/HQHN")
     assert await _headcount_people(db, hanoi, "hn", TODAY.isoformat()) == ["Phạm Thị Dung"]
+
+
+async def test_someone_whose_transfer_out_was_accepted_for_a_later_day_is_no_longer_listed(db: Database) -> None:
+    """Personnel moves a record on the day a transfer is accepted, whatever day it takes effect."""
+    admin = _who("local-admin", "/TCHQ/CDTCBL")
+    assert await _headcount_people(db, admin, "cuc", TODAY.isoformat()) == ["Nguyễn Văn An", "Trần Văn Bình"]
+    assert "Lý Văn Đến" not in await _bm03(db, admin, "cuc")
+    sector = _who("system-admin", "/TCHQ")
+    assert "Lý Văn Đến" in await _headcount_people(db, sector, "cuc", TODAY.isoformat())
+
+
+async def test_a_cell_counted_by_a_section_lists_its_people_only_to_whoever_reads_that_section(db: Database) -> None:
+    """Who holds a rank is salary data: a drill-down of a rank group's cell names them, and is refused to
+    an officer that reads no salary."""
+    day = TODAY.isoformat()
+    officer = _who("local-officer", "/TCHQ/CDTCBL")
+    assert await _headcount_people(db, officer, "cuc", day) == ["Nguyễn Văn An", "Trần Văn Bình"]
+    with pytest.raises(PermissionDenied, match="salary"):
+        await _headcount_people(db, officer, "cuc", day, column="rank_cv")
+    granted = _who("local-officer", "/TCHQ/CDTCBL", sections=["salary"])
+    assert await _headcount_people(db, granted, "cuc", day, column="rank_cv") == ["Nguyễn Văn An", "Trần Văn Bình"]

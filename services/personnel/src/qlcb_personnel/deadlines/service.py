@@ -14,12 +14,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from prometheus_client import Counter
 from sqlalchemy import ColumnElement, and_, event, false, func, or_, select, true, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from qlcb_common import authz
 from qlcb_common import personnel_rules as rules
@@ -305,6 +306,14 @@ def _readable(actor: Principal, delegations: Sequence[Delegation]) -> ColumnElem
     return or_(*conditions) if conditions else false()
 
 
+def _read_now(actor: Principal, delegations: Sequence[Delegation], path: Any) -> ColumnElement[bool]:
+    if not authz.may_at_all(actor, Section.IDENTITY, Action.READ, delegations):
+        return false()
+    return authz.sql_scope(
+        actor, Section.IDENTITY, Action.READ, path, person_id_column=Person.id, delegations=delegations
+    )
+
+
 async def report(
     session: AsyncSession, *, actor: Principal, delegations: Sequence[Delegation] = (), request: ReportRequest
 ) -> Report:
@@ -333,11 +342,15 @@ async def report(
         .order_by(Unit.path)
     )
     units = [UnitCount(r.id, r.code, r.name, r.entries, r.late) for r in await session.execute(counts)]
+    # The late entries are named only of people the caller reads where they are now; the counts above
+    # are the units' own, whoever has left them since.
+    now = aliased(Unit, name="unit_now")
     page = (
         select(EntryDeadline, Person.full_name)
         .join(Unit, Unit.id == EntryDeadline.unit_id)
         .join(Person, Person.id == EntryDeadline.person_id)
-        .where(*where, EntryDeadline.late)
+        .join(now, now.id == Person.unit_id)
+        .where(*where, EntryDeadline.late, _read_now(actor, delegations, now.path))
     )
     if checked.after is not None:
         page = page.where(tuple_(EntryDeadline.entered_on, EntryDeadline.entry_id) > tuple_(*checked.after))

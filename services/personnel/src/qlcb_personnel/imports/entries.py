@@ -15,8 +15,9 @@ same end if the row gives one) creates nothing; the same row twice in the file i
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -71,7 +72,7 @@ async def import_entries(
     people = await _people(session, rows)
     mine: dict[str, list[Row]] = {}
     for row in rows:
-        whose = _whose(row, people, faults)
+        whose = _whose(row, people, faults, functools.partial(_visible, actor, delegations))
         if whose is not None and _may_write(actor, delegations, section, whose, row, faults):
             mine.setdefault(whose.id, []).append(row)
     created = present = 0
@@ -133,14 +134,25 @@ async def _people(session: AsyncSession, rows: Sequence[Row]) -> dict[str, _Foun
     return found
 
 
-def _whose(row: Row, people: dict[str, _Found], faults: Faults) -> _Found | None:
-    """The record a row is about, by its personal id and/or staff number (both must name the same)."""
+def _visible(actor: Principal, delegations: Sequence[Delegation], person: _Found) -> bool:
+    ref = RecordRef(id=person.id, personal_id=person.personal_id)
+    return authz.permits(actor, Section.IDENTITY, Action.READ, person.path, person=ref, delegations=delegations) or any(
+        d.serves_caller(actor) and d.covers(person.path, person.id) for d in delegations
+    )
+
+
+def _whose(row: Row, people: dict[str, _Found], faults: Faults, visible: Callable[[_Found], bool]) -> _Found | None:
+    """The record a row is about, by its personal id and/or staff number (both must name the same).
+    A record the caller may not read is looked for as one that does not exist, by either number: a
+    row must not tell whose staff number goes with whose personal id outside the caller's scope."""
     personal_id, number = row.get("personal_id"), row.get("staff_number")
     if not personal_id and not number:
         faults.add(row, "personal_id", "Cần số định danh cá nhân hoặc số hiệu cán bộ")
         return None
     by_id = people.get(f"id:{personal_id}") if personal_id else None
     by_number = people.get(f"no:{number}") if number else None
+    by_id = by_id if by_id is not None and visible(by_id) else None
+    by_number = by_number if by_number is not None and visible(by_number) else None
     if personal_id and by_id is None:
         faults.add(row, "personal_id", f"Không có hồ sơ với số định danh {personal_id}")
         return None

@@ -24,6 +24,7 @@ from qlcb_common import personnel_rules as rules
 from qlcb_common.auth import Principal
 from qlcb_common.authz import Action, Delegation, Section
 from qlcb_common.errors import FieldViolation, InvalidArgument, NotFound, Unavailable
+from qlcb_common.record_sections import BY_NAME
 from qlcb_common.text import control_violation
 from qlcb_reports.headcount.models import UnitNode, in_subtree
 from qlcb_reports.statistics import forms as layouts
@@ -43,6 +44,7 @@ from qlcb_reports.statistics.projection import (
     ALLOWANCE,
     CATALOG_OF,
     DISCIPLINE,
+    ENTRY_FACTS,
     POST,
     RANK,
     RECRUITED,
@@ -160,7 +162,7 @@ async def fill(
     unit = await _unit(session, actor, delegations, unit_id, day)
     generation = await serving(session)
     if form.kind == "list":
-        listed = await _listed(session, generation, day, unit, form, _Reader(actor, delegations, today))
+        listed = await _listed(session, generation, day, unit, form, _Reader(actor, delegations))
         return Filled(form, unit, day, generation, tuple(listed))
     subtree = {
         n.unit_id: n.path
@@ -337,8 +339,9 @@ async def people(
         units = select(UnitNode.unit_id).where(in_subtree(child.path))
     units = units.where(*_counted_units(form))
     then = aliased(UnitNode, name="unit_path_then")
-    reader = _Reader(actor, delegations, today)
-    scope = and_(reader.then(then.path), *reader.now(generation))
+    reader = _Reader(actor, delegations)
+    sections = {Section.IDENTITY, *sections_counted(chosen)}
+    scope = and_(*(c for s in sections for c in (reader.then(then.path, s), *reader.now(generation, s))))
     if chosen.count == "events":
         # Each event the cell counts, with the person's unit then, whether in service on the day or not.
         counted = event_rows(generation, day, units, chosen).subquery("counted")
@@ -376,6 +379,7 @@ class _Listed:
     unit_id: str
     unit_name: str
     unit_path: str
+    unit_path_now: str | None
 
 
 @dataclass(frozen=True)
@@ -387,58 +391,57 @@ class _Held:
 @dataclass(frozen=True)
 class _Reader:
     """Whose records, and which of their sections, the caller reads: a form's people are listed, and
-    their particulars printed, only as the caller would find them through personnel (whose scope is
-    the unit they are in now)."""
+    their particulars printed, only as the caller would find them through personnel, in their unit
+    of the day asked and in their unit now (the last one they were placed in, as personnel keeps it:
+    a transfer accepted for a later day has moved them already)."""
 
     actor: Principal
     delegations: Sequence[Delegation]
-    today: date
 
-    def then(self, path: Any) -> ColumnElement[bool]:
-        """The people whose record the caller reads in their unit of the day (`path`)."""
+    def then(self, path: Any, section: Section = Section.IDENTITY) -> ColumnElement[bool]:
+        """The people whose `section` the caller reads in their unit of the day (`path`)."""
         return authz.sql_scope(
-            self.actor,
-            Section.IDENTITY,
-            Action.READ,
-            path,
-            person_id_column=StatPerson.person_id,
-            delegations=self.delegations,
+            self.actor, section, Action.READ, path, person_id_column=StatPerson.person_id, delegations=self.delegations
         )
 
-    def now(self, generation: int) -> list[ColumnElement[bool]]:
-        """The people whose record the caller reads in the unit they are in today: someone since moved
-        out of the caller's scope is no longer theirs to list (none for a sector-wide reader)."""
-        if authz.scope_for(self.actor, Section.IDENTITY, Action.READ) is authz.Scope.SECTOR:
+    def now(self, generation: int, section: Section = Section.IDENTITY) -> list[ColumnElement[bool]]:
+        """The people whose `section` the caller reads in their unit now (none for a sector-wide
+        reader)."""
+        if authz.scope_for(self.actor, section, Action.READ) is authz.Scope.SECTOR:
             return []
-        now = aliased(UnitNode, name="unit_now")
-        placed = aliased(StatFact, name="placed_now")
+        now, placed, current = _now(generation)
         scope = authz.sql_scope(
-            self.actor,
-            Section.IDENTITY,
-            Action.READ,
-            now.path,
-            person_id_column=placed.person_id,
-            delegations=self.delegations,
+            self.actor, section, Action.READ, now.path, person_id_column=placed.person_id, delegations=self.delegations
         )
-        return [
-            StatPerson.person_id.in_(
-                select(placed.person_id)
-                .join(now, now.unit_id == placed.value)
-                .where(
-                    placed.generation == generation,
-                    placed.fact == UNIT,
-                    placed.valid_from <= self.today,
-                    placed.valid_to >= self.today,
-                    scope,
-                )
-            )
-        ]
+        placed_in_scope = select(placed.person_id).join(now, now.unit_id == placed.value).where(*current, scope)
+        return [StatPerson.person_id.in_(placed_in_scope)]
 
     def reads(self, section: Section, person: _Listed) -> bool:
+        """Whether the caller reads `section` of the person in their unit of the day and now."""
         ref = authz.RecordRef(person.person_id, person.personal_id)
-        return authz.permits(
-            self.actor, section, Action.READ, person.unit_path, person=ref, delegations=self.delegations
+        return all(
+            authz.permits(self.actor, section, Action.READ, path, person=ref, delegations=self.delegations)
+            for path in {person.unit_path, person.unit_path_now or person.unit_path}
         )
+
+
+def _now(generation: int) -> tuple[Any, Any, list[ColumnElement[bool]]]:
+    """A person's unit now (aliased `UnitNode`), the placement that puts them there (aliased
+    `StatFact`) and the conditions that make it the open one: one per person, the placement no later
+    one has ended."""
+    now = aliased(UnitNode, name="unit_now")
+    placed = aliased(StatFact, name="placed_now")
+    return now, placed, [placed.generation == generation, placed.fact == UNIT, placed.valid_to == OPEN_END]
+
+
+def sections_counted(column: Column) -> frozenset[Section]:
+    """The record sections a column counts people by: its drill-down names them by it, so a caller
+    who does not read one of them there may not list them (ADR 0045)."""
+    kind = column.event.partition(":")[0]
+    if kind in ("transferred_in", "transferred_out", "status"):
+        return frozenset({Section.MOVEMENT})
+    fact = EVENT_FACTS[kind] if kind else column.fact
+    return frozenset(BY_NAME[name].authz for name, gives in ENTRY_FACTS.items() if any(f == fact for f, _ in gives))
 
 
 SECTION_OF_SOURCE = {
@@ -463,6 +466,7 @@ async def _listed(
     then = aliased(UnitNode, name="unit_then_node")
     units = select(UnitNode.unit_id).where(in_subtree(unit.path), *_counted_units(form)).scalar_subquery()
     readable = [reader.then(then.path), *reader.now(generation)]
+    now, placed, current = _now(generation)
     found = await session.execute(
         select(
             StatPerson.person_id,
@@ -473,9 +477,12 @@ async def _listed(
             then.unit_id,
             then.name,
             then.path,
+            now.path,
         )
         .join(UNIT_THEN, UNIT_THEN.person_id == StatPerson.person_id)
         .join(then, then.unit_id == UNIT_THEN.value)
+        .outerjoin(placed, and_(placed.person_id == StatPerson.person_id, *current))
+        .outerjoin(now, now.unit_id == placed.value)
         .where(*in_service(generation, day, units), *readable)
         .order_by(then.path, StatPerson.name_sort, StatPerson.person_id)
     )
