@@ -12,12 +12,14 @@ from pathlib import Path
 
 import pytest
 from personnel_store import person_row, sqlite_store, unit_row
+from sqlalchemy import select
 
 from qlcb_common.auth import Principal
 from qlcb_common.authz import Action, Delegation, Section
 from qlcb_common.db import Database
 from qlcb_common.errors import PermissionDenied
 from qlcb_personnel.audit import trail
+from qlcb_personnel.audit.models import AuditEntry
 from qlcb_personnel.db_models import make_delegations, make_outbox
 from qlcb_personnel.decision_documents import applier
 from qlcb_personnel.decision_documents import service as decisions
@@ -127,6 +129,13 @@ async def test_a_decision_whose_authors_delegation_is_in_force_on_its_day_applie
     async with db.unit_of_work() as session:
         retired = (await status.current(session, [person_id]))[person_id]
     assert (retired.status, retired.valid_from) == ("PERSON_STATUS_RETIRED", DAY)
+    async with db.unit_of_work() as session:
+        written = await session.execute(
+            select(AuditEntry.account, AuditEntry.target).where(
+                AuditEntry.person_id == person_id, AuditEntry.action != "read"
+            )
+        )
+    assert ("qtcuc", "person_statuses") in set(written), "the author's write, applied on its day"
 
 
 async def test_a_decision_applies_as_of_the_authors_unit_where_it_is_on_the_day(db: Database) -> None:

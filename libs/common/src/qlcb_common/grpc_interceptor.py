@@ -5,10 +5,11 @@ authentication, RED metrics and the translation of `ServiceError`s into status c
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import inspect
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import grpc
@@ -56,6 +57,17 @@ _STATUS_OF: tuple[tuple[type[ServiceError], grpc.StatusCode], ...] = (
 def current_principal() -> Principal:
     """The verified caller of the gRPC call being handled."""
     return _principal.get()
+
+
+@contextlib.contextmanager
+def acting_for(principal: Principal) -> Iterator[None]:
+    """Work a service does later on a caller's behalf, as that caller: a decision its author recorded
+    for a later day, applied on the day, is the author's write in the audit trail."""
+    token = _principal.set(principal)
+    try:
+        yield
+    finally:
+        _principal.reset(token)
 
 
 def status_of(error: ServiceError) -> grpc.Status:

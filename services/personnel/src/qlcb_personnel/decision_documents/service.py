@@ -37,6 +37,7 @@ from qlcb_common.errors import (
 )
 from qlcb_common.events import subjects
 from qlcb_common.events.outbox import Outbox
+from qlcb_common.grpc_interceptor import acting_for
 from qlcb_common.record_sections import BY_NAME, MAX_DECISION_TEXT
 from qlcb_common.text import control_violation
 from qlcb_personnel.decision_documents import messages
@@ -453,7 +454,9 @@ async def apply_decision(
         ItemInput(item.person_id, item.values, item.valid_to.isoformat() if item.valid_to else "") for item in items
     ]
     checked = await _check_items(session, header, people, inputs)
-    await _apply(session, outbox, actor, document, header, people, items, checked)
+    with acting_for(actor):
+        await _apply(session, outbox, actor, document, header, people, items, checked)
+        await session.flush()
     document.version += 1
     await session.flush()
     await _publish(outbox, session, actor.subject, document)
