@@ -17,6 +17,7 @@ from qlcb_common.db import Database
 from qlcb_personnel import app as _app  # noqa: F401  (registers every table of the store)
 from qlcb_personnel.audit import chain, trail
 from qlcb_personnel.audit.models import AuditEntry
+from qlcb_personnel.catalogs import service as catalogs
 from qlcb_personnel.persons.models import Person
 from qlcb_personnel.units.models import Unit
 
@@ -200,3 +201,19 @@ async def test_entries_sealed_after_the_check_began_are_left_to_the_next(db: Dat
         later.hash = chain.digest(last_hash, 7, later)
     result = await _verified(db)
     assert (result.intact, result.checked, result.head_hash) == (True, 6, last_hash)
+
+
+async def test_the_catalogs_seeded_at_start_leave_one_entry_telling_what_the_files_added(db: Database) -> None:
+    with trail.acting_as_system("catalog-seed"):
+        async with db.unit_of_work() as session:
+            added = await catalogs.seed(session)
+        async with db.unit_of_work() as session:
+            again = await catalogs.seed(session)
+    async with db.unit_of_work() as session:
+        noted = list(await session.scalars(select(AuditEntry).where(AuditEntry.target == "import")))
+    assert added > 10_000
+    assert again == 0
+    assert [(e.account, e.details["kind"], e.details["values"]) for e in noted] == [
+        ("system:catalog-seed", "catalog_seed", added)
+    ]
+    assert sum(noted[0].details["by_catalog"].values()) == added

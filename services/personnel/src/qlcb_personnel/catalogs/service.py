@@ -25,6 +25,7 @@ from qlcb_common.authz import Action, Section
 from qlcb_common.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
 from qlcb_common.events import subjects
 from qlcb_common.events.outbox import Outbox
+from qlcb_personnel.audit import trail
 from qlcb_personnel.catalogs import messages
 from qlcb_personnel.catalogs.models import CatalogValue
 
@@ -93,6 +94,13 @@ async def seed(session: AsyncSession) -> int:
             )
     if rows:
         await session.execute(insert(CatalogValue), rows)
+        # A bulk insert passes the flush that audits each row: one entry tells what the files added.
+        added: dict[str, int] = {}
+        for row in rows:
+            added[row["catalog"]] = added.get(row["catalog"], 0) + 1
+        await trail.note_import(
+            session, unit_path=None, details={"kind": "catalog_seed", "values": len(rows), "by_catalog": added}
+        )
     return len(rows)
 
 
