@@ -18,6 +18,7 @@ from qlcb_common.auth import Principal
 from qlcb_common.authz import Action, Delegation, Section
 from qlcb_common.db import Database
 from qlcb_common.errors import PermissionDenied
+from qlcb_personnel.audit import service as audit
 from qlcb_personnel.audit import trail
 from qlcb_personnel.audit.models import AuditEntry
 from qlcb_personnel.db_models import make_delegations, make_outbox
@@ -191,3 +192,48 @@ async def test_a_raise_is_decided_only_by_whoever_reads_what_it_is_decided_from(
     with trail.acting_as_system("test"), pytest.raises(PermissionDenied, match="rewards_discipline"):
         async with db.unit_of_work() as session:
             await decisions.create(session, outbox=make_outbox(), actor=officer, data=data, today=TODAY)
+
+
+def _admin_of(unit: Unit) -> Principal:
+    return Principal(
+        subject=f"s-{unit.code}", username=unit.code, roles=frozenset({"local-admin"}), unit_path=unit.path, token=""
+    )
+
+
+async def _decision_entries(db: Database, reader: Unit) -> list[AuditEntry]:
+    async with db.unit_of_work() as session:
+        found, _ = await audit.list_entries(session, actor=_admin_of(reader), criteria=audit.Criteria(page_size=200))
+    return sorted((f.entry for f in found if f.entry.target == "decision_documents"), key=lambda e: e.occurred_at)
+
+
+async def test_a_decisions_own_entries_are_its_authors_units_where_that_unit_is(db: Database) -> None:
+    """The decision's header (number, signer, state) is the Cục's doing: the Cục's admin finds its
+    entries among the Cục's, recorded there and applied where the Cục has moved meanwhile; Hà Nội's
+    admin, whose officer it retires, finds the changes to the officer, not the Cục's decision."""
+    decision_id, _ = await _recorded_under_a_delegation_until(db, DAY + timedelta(days=30))
+    async with db.unit_of_work() as session:
+        document = await session.get_one(DecisionDocument, decision_id)
+        cuc = await session.get_one(Unit, document.created_as["unit_id"] if document.created_as else "")
+        hanoi = (await session.scalars(select(Unit).where(Unit.parent_id == cuc.parent_id, Unit.id != cuc.id))).one()
+    assert [(e.action, e.target_id) for e in await _decision_entries(db, cuc)] == [(trail.CREATE, decision_id)]
+    assert await _decision_entries(db, hanoi) == []
+
+    copy = make_delegations()
+    with trail.acting_as_system("test"):
+        async with db.unit_of_work() as session:
+            cuc = await session.get_one(Unit, cuc.id)
+            parent = unit_row(f"KV{uuid.uuid4().hex[:4]}", await session.get_one(Unit, cuc.parent_id or ""))
+            session.add(parent)
+            await session.flush()
+            old_path, cuc.parent_id, cuc.path = cuc.path, parent.id, f"{parent.path}/{cuc.code}"
+            await session.execute(
+                copy.table.update().where(copy.table.c.unit_path == old_path).values(unit_path=cuc.path)
+            )
+    assert (await _applied_on_its_day(db, decision_id)).state == "applied"
+    applied = await _decision_entries(db, cuc)
+    assert {(e.action, e.unit_path) for e in applied} == {(trail.UPDATE, cuc.path)}
+    assert ["pending", "applied"] in [e.details["changes"].get("state") for e in applied]
+    async with db.unit_of_work() as session:
+        found, _ = await audit.list_entries(session, actor=_admin_of(hanoi), criteria=audit.Criteria(page_size=200))
+    assert {f.entry.target for f in found} >= {"decision_items", "persons"}
+    assert "decision_documents" not in {f.entry.target for f in found}

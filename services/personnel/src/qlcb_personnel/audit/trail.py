@@ -65,7 +65,9 @@ _AUDITED: dict[str, _Subject] = {
     "transfers": _Subject(person=lambda r: r.person_id),
     "record_entries": _Subject(person=lambda r: r.person_id),
     "decision_items": _Subject(person=lambda r: r.person_id),
-    "decision_documents": _Subject(),
+    # A decision is about many people: its own entries are its author's unit's, whose officers
+    # and those above it answer for it (decisions recorded before the author was kept have none).
+    "decision_documents": _Subject(unit=lambda r: (r.created_as or {}).get("unit_id")),
     "units": _Subject(unit=lambda r: r.id),
     "unit_changes": _Subject(unit=lambda r: r.unit_id),
     "unit_quotas": _Subject(unit=lambda r: r.unit_id),
