@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import io
 import unicodedata
+from datetime import date
 from typing import Any
 from urllib.parse import unquote
 
@@ -291,6 +292,7 @@ async def test_bad_input_is_refused_naming_the_query_field(
 
 
 async def test_a_units_people_print_as_one_file_each_from_a_new_page(system: System) -> None:
+    asked = date.today()
     async with api_client(system.gateway_url, system.token(ADMIN)) as api:
         unit = await _unit(api, system.unit_ids["HQHN-NB"])
         for name in ("Trần Thị Ba", "Nguyễn Văn An", "Lê Văn Cường"):
@@ -298,6 +300,7 @@ async def test_a_units_people_print_as_one_file_each_from_a_new_page(system: Sys
         pdf = await api.get(f"/v1/units/{unit}/resumes")
         word = await api.get(f"/v1/units/{unit}/resumes", params={"format": "docx"})
         empty = await api.get(f"/v1/units/{await _unit(api, unit)}/resumes")
+        noted = await api.get("/v1/audit", params={"unit_id": unit, "action": "resume", "page_size": 50})
 
     assert pdf.status_code == 200, pdf.text
     pages = _pdf_pages(pdf.content)
@@ -315,6 +318,25 @@ async def test_a_units_people_print_as_one_file_each_from_a_new_page(system: Sys
     assert len(titles) == 3
     assert empty.status_code == 422, empty.text
     assert [e["loc"][-1] for e in empty.json()["detail"]] == ["unit_id"]
+    # Each printing is on record as a batch of the unit (its format, day and people), and each
+    # resume in it as a read of that batch.
+    assert noted.status_code == 200, noted.text
+    entries = noted.json()["entries"]
+    batches = {e["details"]["format"]: e for e in entries if e["target"] == "resume_batch"}
+    assert set(batches) == {"pdf", "docx"}
+    for batch in batches.values():
+        assert batch["account"] == ADMIN
+        assert batch["details"]["unit_id"] == unit
+        assert batch["details"]["people"] == 3
+        assert batch["details"]["include_subtree"] is False
+        assert asked <= date.fromisoformat(batch["details"]["as_of"]) <= date.today()
+        printed = [
+            e
+            for e in entries
+            if e["target"] == "record" and e["details"].get("batch_id") == batch["details"]["batch_id"]
+        ]
+        assert sorted(e["person_id"] for e in printed) == sorted(batch["details"]["person_ids"])
+        assert len(printed) == 3
 
 
 async def test_a_unit_larger_than_a_batch_is_refused_before_anything_is_read(system: System) -> None:

@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from google.protobuf.json_format import MessageToDict
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,11 +15,13 @@ from qlcb_common.db import Database
 from qlcb_common.errors import AlreadyExists
 from qlcb_common.events.outbox import Outbox
 from qlcb_common.grpc_interceptor import current_principal
+from qlcb_personnel.audit import trail
 from qlcb_personnel.persons import messages, status, transfers
 from qlcb_personnel.persons import service as persons
 from qlcb_personnel.persons.models import Person, PersonStatusEntry
 from qlcb_personnel.units import changes, directory, history
 from qlcb_personnel.units import service as units
+from qlcb_personnel.units.models import Unit
 
 Context = Any
 
@@ -140,6 +143,17 @@ class PersonnelServicer(personnel_pb2_grpc.PersonnelServiceServicer):
                 page_token=request.page_token,
             )
             statuses = await status.current(session, [p.id for p in found])
+            await trail.note_read(
+                session,
+                action=trail.READ,
+                what="persons",
+                person=None,
+                unit_path=(await session.get_one(Unit, request.unit_id)).path,
+                details={
+                    "criteria": MessageToDict(request, preserving_proto_field_name=True),
+                    "rows": len(found),
+                },
+            )
         return personnel_pb2.ListPersonsResponse(
             persons=[_message(p, statuses) for p in found], next_page_token=next_token
         )

@@ -733,9 +733,11 @@ async def whole_record(
     as_of: date | None = None,
     known_at: datetime | None = None,
     noted_as: str = trail.READ,
+    batch_id: str | None = None,
 ) -> tuple[Person, list[RecordSection], list[RecordEntry]]:
     """The person, the sections the caller may read, and their entries, in one query; the read is
-    noted in the audit trail as `noted_as` (a read, or a resume drawn from it)."""
+    noted in the audit trail as `noted_as` (a read, or a resume drawn from it, one of a batch when
+    `batch_id` names it)."""
     person, path = await visible_person(session, actor=actor, delegations=delegations, person_id=person_id)
     readable = [
         s
@@ -749,7 +751,7 @@ async def whole_record(
         what="record",
         person=person,
         unit_path=path,
-        details=_read_details(readable, as_of, known_at, entries),
+        details=_read_details(readable, as_of, known_at, entries) | ({"batch_id": batch_id} if batch_id else {}),
     )
     return person, readable, entries
 

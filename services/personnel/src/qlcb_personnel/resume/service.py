@@ -4,6 +4,7 @@ date, and the units the person was in on that day, named as they were then."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -13,15 +14,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb_common.auth import Principal
 from qlcb_common.authz import Delegation
+from qlcb_common.errors import FieldViolation, InvalidArgument
 from qlcb_common.record_sections import BY_NAME, Kind
 from qlcb_personnel.audit import trail
 from qlcb_personnel.catalogs import service as catalogs
 from qlcb_personnel.persons.models import Person
+from qlcb_personnel.persons.service import MAX_PAGE_SIZE
 from qlcb_personnel.record import service as record
 from qlcb_personnel.record.models import RecordEntry
 from qlcb_personnel.resume import form
 from qlcb_personnel.search import facts
+from qlcb_personnel.search import service as search
 from qlcb_personnel.search.models import SearchFact
+from qlcb_personnel.units import service as units
 from qlcb_personnel.units.models import Unit, UnitChange
 
 
@@ -41,9 +46,16 @@ async def resume_of(
     delegations: Sequence[Delegation] = (),
     person_id: str,
     as_of: date,
+    batch_id: str | None = None,
 ) -> Resume:
     person, sections, entries = await record.whole_record(
-        session, actor=actor, delegations=delegations, person_id=person_id, as_of=as_of, noted_as=trail.RESUME
+        session,
+        actor=actor,
+        delegations=delegations,
+        person_id=person_id,
+        as_of=as_of,
+        noted_as=trail.RESUME,
+        batch_id=batch_id,
     )
     labelled = [await _labelled(session, entry, as_of) for entry in entries]
     subject = form.Subject(person.full_name, person.date_of_birth, person.sex, person.personal_id)
@@ -55,6 +67,83 @@ async def resume_of(
         as_of=as_of,
         items=form.draw(subject, labelled, [s.name for s in sections], as_of),
     )
+
+
+FORMATS = ("pdf", "docx")
+MAX_BATCH = MAX_PAGE_SIZE
+"""The most resumes one batch gives: one page of the search that finds them."""
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A unit's batch, allowed and noted: its id, which each resume's own entry carries, and its
+    people in staff-list order."""
+
+    id: str
+    person_ids: list[str]
+
+
+async def unit_batch(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    delegations: Sequence[Delegation] = (),
+    unit_id: str,
+    include_subtree: bool,
+    as_of: date,
+    format: str,
+    max_people: int,
+) -> Batch:
+    """The people working in the unit on the day whose records the caller reads, as a search of the
+    unit finds them, noted in the audit trail as one batch of resumes: the unit, the subtree, the
+    day, the format and the people, before any resume is drawn. Refused whole rather than cut short
+    when more than `max_people` are found."""
+    violations: list[FieldViolation] = []
+    if format not in FORMATS:
+        violations.append(FieldViolation("format", f"Định dạng phải là một trong: {', '.join(FORMATS)}"))
+    if not 1 <= max_people <= MAX_BATCH:
+        violations.append(FieldViolation("max_people", f"Số người mỗi lần in phải từ 1 đến {MAX_BATCH}"))
+    if violations:
+        raise InvalidArgument(violations)
+    unit = await units.get_unit(session, actor=actor, delegations=delegations, unit_id=unit_id)
+    found = await search.search(
+        session,
+        actor=actor,
+        delegations=delegations,
+        request=search.SearchRequest(
+            unit_id=unit.id,
+            include_subtree=include_subtree,
+            status="active",
+            as_of=as_of.isoformat(),
+            sort="name",
+            page=1,
+            page_size=max_people,
+        ),
+    )
+    if found.total > max_people:
+        raise InvalidArgument.single(
+            "unit_id", f"Đơn vị có {found.total} người đang công tác, quá {max_people} sơ yếu lý lịch mỗi lần in"
+        )
+    if found.total == 0:
+        raise InvalidArgument.single("unit_id", "Đơn vị không có người đang công tác trong phạm vi được xem")
+    batch = Batch(str(uuid.uuid4()), [f.person.id for f in found.found])
+    await trail.note_read(
+        session,
+        action=trail.RESUME,
+        what="resume_batch",
+        person=None,
+        unit_path=unit.path,
+        details={
+            "batch_id": batch.id,
+            "unit_id": unit.id,
+            "include_subtree": include_subtree,
+            "as_of": as_of,
+            "format": format,
+            "people": len(batch.person_ids),
+            "person_ids": batch.person_ids,
+        },
+    )
+    return batch
 
 
 async def _labelled(session: AsyncSession, entry: RecordEntry, as_of: date) -> form.Entry:

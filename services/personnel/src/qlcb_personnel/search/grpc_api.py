@@ -47,6 +47,7 @@ class PersonSearchServicer(search_pb2_grpc.PersonSearchServiceServicer):
                 delegations=await self._delegations.for_caller(session, actor),
                 request=criteria,
             )
+            await _note_page(session, actor, request, page)
         return search_pb2.SearchPersonsResponse(
             persons=[_message(found) for found in page.found],
             total=page.total,
@@ -94,6 +95,27 @@ class PersonSearchServicer(search_pb2_grpc.PersonSearchServiceServicer):
     async def _ended(self, noted: _Noted, rows: int, completed: bool) -> None:
         async with self._db.unit_of_work() as session:
             await noted.ended(session, rows, completed)
+
+
+async def _note_page(
+    session: AsyncSession, actor: Principal, request: search_pb2.SearchPersonsRequest, page: service.Page
+) -> None:
+    """A page of a search, as a read: paging through a unit is a list of its people, on record as
+    an export is, with the criteria as asked and the rows given. About the unit searched, or the
+    caller's own unit when none was named."""
+    unit = page.criteria.unit
+    await trail.note_read(
+        session,
+        action=trail.READ,
+        what="persons",
+        person=None,
+        unit_path=unit.path if unit is not None else actor.unit_path or None,
+        details={
+            "criteria": MessageToDict(request, preserving_proto_field_name=True),
+            "rows": len(page.found),
+            "total": page.total,
+        },
+    )
 
 
 class _Noted:

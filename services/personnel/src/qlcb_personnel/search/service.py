@@ -153,6 +153,7 @@ class Page:
     total: int
     page: int
     page_size: int
+    criteria: Criteria
 
 
 async def search(
@@ -188,7 +189,7 @@ async def search(
     if not found and total > offset:
         rows = await session.execute(queries.page(offset, size))
         found = [_found(person, unit_id, status) for person, unit_id, status in rows]
-    return Page(found, total, page, size)
+    return Page(found, total, page, size, criteria)
 
 
 def _found(person: Person, unit_id: str | None, status: str | None) -> Found:
