@@ -123,6 +123,9 @@ VALID: dict[str, Callable[[], Message]] = {
             people_total=1,
         )
     ),
+    subjects.PERSONNEL_AUDIT_SEALED: lambda: personnel_events.AuditChainSealed(
+        seq=1042, hash="5" * 64, sealed_at="2026-12-06T12:50:01.25+00:00"
+    ),
     subjects.PERSONNEL_CATALOG_CHANGED: lambda: personnel_events.CatalogValueChanged(
         value=record_pb2.CatalogValue(
             catalog="provinces",
@@ -415,6 +418,7 @@ DECIDED_ON = subjects.PERSONNEL_DECISION_CHANGED
 CATALOG = subjects.PERSONNEL_CATALOG_CHANGED
 QUOTA = subjects.PERSONNEL_UNIT_QUOTA_SET
 RECORDED = subjects.PERSONNEL_RECORD_CHANGED
+SEALED = subjects.PERSONNEL_AUDIT_SEALED
 APPROVED, RETURNED = subjects.REPORTS_SUBMISSION_APPROVED, subjects.REPORTS_SUBMISSION_RETURNED
 SET_GOOD, SET_FAILED = subjects.BACKUP_SET_COMPLETED, subjects.BACKUP_SET_FAILED
 ROLLUP_SENT, ROLLUP_FAILED = subjects.REPORTS_ROLLUP_SENT, subjects.REPORTS_ROLLUP_FAILED
@@ -521,6 +525,10 @@ KEY_ROTATED, KEY_REVOKED = subjects.REPORTS_SIGNING_KEY_ROTATED, subjects.REPORT
         (KEY_ROTATED, lambda e: setattr(e.change, "serial", "3f9a0c6d2b1e"), "change.serial: phải là chứng thư mới"),
         (KEY_ROTATED, lambda e: setattr(e.change, "serial", "5E:7B"), "change.serial: không phải số hiệu"),
         (KEY_REVOKED, lambda e: setattr(e.change, "unit_path", "HQHN-NB"), "change.unit_path"),
+        (SEALED, lambda e: setattr(e, "seq", 0), "seq: phải từ 1"),
+        (SEALED, lambda e: setattr(e, "hash", "5" * 63), "hash: không phải mã băm SHA-256"),
+        (SEALED, lambda e: setattr(e, "sealed_at", "2026-12-06T12:50:01"), "sealed_at: thiếu múi giờ"),
+        (SEALED, lambda e: setattr(e, "sealed_at", "hôm nay"), "sealed_at: không phải thời điểm"),
         (RECORDED, lambda e: e.coded.add(field="level", catalog="evaluation_levels", code="HTXSNV"), "coded[1]"),
         (RECORDED, lambda e: e.coded.add(field="year", catalog="evaluation_levels", code="HTTNV"), "coded[1]"),
         (

@@ -38,6 +38,7 @@ from qlcb_common.shutdown import Stopping, Worker
 from qlcb_personnel.audit import holders, sealer, trail
 from qlcb_personnel.audit import models as _audit  # noqa: F401  (registers the tables)
 from qlcb_personnel.audit.grpc_api import AuditServicer
+from qlcb_personnel.audit.published import PublishedHeads
 from qlcb_personnel.catalogs import models as _catalogs  # noqa: F401  (registers the table)
 from qlcb_personnel.catalogs import service as catalogs
 from qlcb_personnel.db_models import make_delegations, make_inbox, make_outbox
@@ -68,13 +69,14 @@ def build_app() -> GrpcApp:
     inbox = make_inbox()
     delegations = make_delegations()
     faults = FaultPoints.from_settings()
+    heads = PublishedHeads()
 
     def register(server: grpc.aio.Server, db: Database) -> Sequence[str]:
         personnel_pb2_grpc.add_PersonnelServiceServicer_to_server(PersonnelServicer(db, outbox, delegations), server)
         record_pb2_grpc.add_PersonRecordServiceServicer_to_server(PersonRecordServicer(db, outbox, delegations), server)
         decision_pb2_grpc.add_DecisionServiceServicer_to_server(DecisionServicer(db, outbox, delegations), server)
         search_pb2_grpc.add_PersonSearchServiceServicer_to_server(PersonSearchServicer(db, delegations), server)
-        audit_pb2_grpc.add_AuditServiceServicer_to_server(AuditServicer(db), server)
+        audit_pb2_grpc.add_AuditServiceServicer_to_server(AuditServicer(db, heads), server)
         quota_pb2_grpc.add_UnitQuotaServiceServicer_to_server(UnitQuotaServicer(db, outbox, delegations), server)
         deadlines_pb2_grpc.add_EntryDeadlineServiceServicer_to_server(EntryDeadlineServicer(db, delegations), server)
         imports_pb2_grpc.add_RecordImportServiceServicer_to_server(
@@ -103,6 +105,7 @@ def build_app() -> GrpcApp:
             return
 
     def background(db: Database, js: JetStreamContext) -> Sequence[Worker]:
+        heads.attach(js)
         follow_delegations = DurableConsumer(
             name="personnel-delegations",
             stream=streams.IDENTITY,
@@ -134,7 +137,8 @@ def build_app() -> GrpcApp:
                 await applier.run(db, outbox, delegations, settings.decision_apply_interval_seconds, stopping)
 
         async def seal_audit(stopping: Stopping) -> None:
-            await sealer.run(db, settings.audit_seal_interval_seconds, stopping)
+            sealing = sealer.Sealer(db, outbox, settings.audit_head_publish_interval_seconds)
+            await sealing.run(settings.audit_seal_interval_seconds, stopping)
 
         return [
             OutboxRelay(service=SERVICE, db=db, outbox=outbox, js=js, faults=faults).run,

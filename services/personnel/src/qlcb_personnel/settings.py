@@ -61,3 +61,10 @@ class PersonnelSettings(GrpcServiceSettings, DeadlineSettings, EventConsumerSett
         le=60,
         description="How often new audit entries are sealed into the hash chain",
     )
+    audit_head_publish_interval_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="How often, at most, the audit hash chain's head is published on the bus (when "
+        "entries were sealed since): a copy outside the database that the chain is verified against; "
+        "entries sealed since the last one are not covered by it",
+    )

@@ -315,6 +315,9 @@ class ServiceStack:
             env[prefix + "SMTP_PORT"] = str(self.infra.mail.port)
             # The local Keycloak's realms, which play partner agencies in the tests, speak http.
             env[prefix + "FEDERATION_ALLOW_HTTP_ISSUERS"] = "true"
+        if service == "personnel":
+            # The audit chain's head is on the bus within seconds of an entry being sealed.
+            env[prefix + "AUDIT_HEAD_PUBLISH_INTERVAL_SECONDS"] = "2"
         if service == "reports":
             # A reminder of a deadline shows within seconds of the period that calls for it.
             env[prefix + "REMINDER_INTERVAL_SECONDS"] = "2"

@@ -15,6 +15,7 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from google.protobuf.descriptor import EnumDescriptor
@@ -408,6 +409,26 @@ def _catalog_changed(event: personnel_events.CatalogValueChanged) -> list[FieldV
     return found
 
 
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+def _audit_sealed(event: personnel_events.AuditChainSealed) -> list[FieldViolation]:
+    """The audit chain's head: a number in the chain, a SHA-256 in hex, an instant with its offset."""
+    found: list[FieldViolation] = []
+    if event.seq < 1:
+        found.append(FieldViolation("seq", "phải từ 1"))
+    if not SHA256_HEX.fullmatch(event.hash):
+        found.append(FieldViolation("hash", "không phải mã băm SHA-256 dạng hex"))
+    try:
+        sealed_at = datetime.fromisoformat(event.sealed_at)
+    except ValueError:
+        found.append(FieldViolation("sealed_at", "không phải thời điểm ISO 8601"))
+    else:
+        if sealed_at.tzinfo is None:
+            found.append(FieldViolation("sealed_at", "thiếu múi giờ"))
+    return found
+
+
 PERSONNEL_EVENTS: Contracts = {
     subjects.PERSONNEL_UNIT_ESTABLISHED: Contract(personnel_events.UnitEstablished, _established),
     subjects.PERSONNEL_UNIT_RENAMED: Contract(personnel_events.UnitRenamed, _renamed),
@@ -433,6 +454,7 @@ PERSONNEL_EVENTS: Contracts = {
     subjects.PERSONNEL_RECORD_CHANGED: Contract(personnel_events.RecordEntryChanged, _record_changed),
     subjects.PERSONNEL_DECISION_CHANGED: Contract(personnel_events.DecisionChanged, _decision_changed),
     subjects.PERSONNEL_CATALOG_CHANGED: Contract(personnel_events.CatalogValueChanged, _catalog_changed),
+    subjects.PERSONNEL_AUDIT_SEALED: Contract(personnel_events.AuditChainSealed, _audit_sealed),
 }
 """Every subject personnel publishes on."""
 

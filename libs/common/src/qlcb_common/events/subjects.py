@@ -16,6 +16,7 @@ PERSONNEL_PERSON_TRANSFERRED = "qlcb.personnel.person.transferred"
 PERSONNEL_RECORD_CHANGED = "qlcb.personnel.record.changed"
 PERSONNEL_DECISION_CHANGED = "qlcb.personnel.decision.changed"
 PERSONNEL_CATALOG_CHANGED = "qlcb.personnel.catalog.changed"
+PERSONNEL_AUDIT_SEALED = "qlcb.personnel.audit.sealed"
 PERSONNEL_PERSON_LEFT = (PERSONNEL_PERSON_RETIRED, PERSONNEL_PERSON_RESIGNED, PERSONNEL_PERSON_DIED)
 PERSONNEL_ALL = "qlcb.personnel.>"
 BACKUP_RUN_COMPLETED = "qlcb.backup.run.completed"

@@ -50,6 +50,10 @@ class AuditChainCheck(BaseModel):
     first_broken_id: str | None
     reason: str | None = Field(description="Lý do")
     head_hash: str = Field(description="Mã băm của mục cuối còn nguyên vẹn: lưu ra ngoài để đối chiếu về sau")
+    published_seq: int | None = Field(
+        description="Số mục cuối chuỗi đã công bố ra ngoài cơ sở dữ liệu mà chuỗi được đối chiếu; "
+        "trống khi chưa công bố hoặc không đọc được"
+    )
 
 
 def _entry(entry: audit_pb2.AuditEntry) -> AuditEntryPublic:
@@ -122,4 +126,5 @@ async def verify_audit_chain(principal: Caller, backends: BackendsDep) -> AuditC
         first_broken_id=result.first_broken_id or None,
         reason=result.reason or None,
         head_hash=result.head_hash,
+        published_seq=result.published_seq or None,
     )

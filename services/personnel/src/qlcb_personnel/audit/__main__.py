@@ -1,23 +1,46 @@
 """`python -m qlcb_personnel.audit verify`: checks the audit trail's hash chain in personnel's
 database (QLCB_PERSONNEL_DATABASE_URL) and names the first entry that breaks it; exits 0 when
-intact, 1 when broken. For the operator, beside the system admin's endpoint."""
+intact, 1 when broken. With the bus (`--nats-url`, or QLCB_PERSONNEL_NATS_URL with personnel's
+NATS user), the chain is checked against the head last published there too, which shows a chain
+cut short or rewritten with its head row. For the operator, beside the system admin's endpoint."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 
+from pydantic_settings import SettingsConfigDict
+
 from qlcb_common.db import Database
-from qlcb_personnel.audit import chain
-from qlcb_personnel.settings import PersonnelSettings
+from qlcb_common.nats_connection import connect
+from qlcb_common.settings import NatsClientSettings
+from qlcb_personnel.audit import chain, published
+from qlcb_personnel.settings import ENV_PREFIX, PersonnelSettings
 
 
-async def _verify(url: str) -> chain.Verification:
+class _BusSettings(NatsClientSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
+
+
+async def _published(nats_url: str | None) -> chain.Published | None:
+    if nats_url is None:
+        return None
+    settings = _BusSettings(nats_url=nats_url)
+    client = await connect(settings, name="qlcb-personnel-audit-verify", timeout=10)
+    try:
+        return await published.latest(client.jetstream())
+    finally:
+        await client.close()
+
+
+async def _verify(url: str, nats_url: str | None) -> chain.Verification:
+    head = await _published(nats_url)
     db = Database(url)
     try:
         async with db.unit_of_work() as session:
-            return await chain.verify(session)
+            return await chain.verify(session, published=head)
     finally:
         await db.dispose()
 
@@ -26,19 +49,26 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m qlcb_personnel.audit", description=__doc__)
     parser.add_argument("command", choices=["verify"])
     parser.add_argument("--database-url", help="default: QLCB_PERSONNEL_DATABASE_URL")
+    parser.add_argument("--nats-url", help="default: QLCB_PERSONNEL_NATS_URL; neither: the database only")
     args = parser.parse_args()
     url = args.database_url or PersonnelSettings().database_url  # type: ignore[call-arg]
-    result = asyncio.run(_verify(url))
+    nats_url = args.nats_url or os.environ.get(f"{ENV_PREFIX}NATS_URL")
+    result = asyncio.run(_verify(url, nats_url))
+    against = (
+        f"Đã đối chiếu với mục số {result.published_seq} công bố trên kênh sự kiện."
+        if result.published_seq
+        else "Chưa đối chiếu với mã băm công bố trên kênh sự kiện (không có hoặc không đọc được)."
+    )
     if result.intact:
         print(  # noqa: T201
             f"Chuỗi nhật ký nguyên vẹn: {result.checked} mục đã kiểm tra, {result.unsealed} mục chưa niêm phong. "
-            f"Mã băm cuối chuỗi: {result.head_hash}"
+            f"Mã băm cuối chuỗi: {result.head_hash}. {against}"
         )
         return 0
     print(  # noqa: T201
         f"Chuỗi nhật ký bị phá vỡ tại mục số {result.first_broken_seq}"
         f"{f' ({result.first_broken_id})' if result.first_broken_id else ''}: {result.reason}. "
-        f"{result.checked} mục trước đó nguyên vẹn.",
+        f"{result.checked} mục trước đó nguyên vẹn. {against}",
         file=sys.stderr,
     )
     return 1

@@ -104,6 +104,14 @@ async def seal(session: AsyncSession, limit: int) -> int:
 
 
 @dataclass(frozen=True)
+class Published:
+    """The chain's head as the sealer last published it on the bus (`sealer`), outside the database."""
+
+    seq: int
+    hash: str
+
+
+@dataclass(frozen=True)
 class Verification:
     checked: int
     """Sealed entries read, in order."""
@@ -115,16 +123,22 @@ class Verification:
     first_broken_seq: int | None = None
     first_broken_id: str | None = None
     reason: str | None = None
+    published_seq: int | None = None
+    """The published head the chain was checked against; None when there was none to read."""
 
     @property
     def intact(self) -> bool:
         return self.reason is None
 
 
-async def verify(session: AsyncSession, batch: int = 5000) -> Verification:
+async def verify(session: AsyncSession, batch: int = 5000, published: Published | None = None) -> Verification:
     """Reads the sealed entries in order up to the chain's head as it is when the check begins, a
     batch at a time (memory stays flat however long the chain), and recomputes each hash; stops at
-    the first entry that does not fit. Entries sealed meanwhile are left to the next check."""
+    the first entry that does not fit. Entries sealed meanwhile are left to the next check.
+
+    The database's own head row can be rewritten with the chain: `published`, the head as last
+    published outside it (read before the check begins), must then be found in the chain, with its
+    hash, or the chain was cut short or rewritten up to there."""
     last = await session.scalar(select(AuditChainHead).where(AuditChainHead.id == HEAD_ID))
     head_seq, head_hash = (last.seq, last.hash) if last is not None else (0, GENESIS)
     expected_seq, running, checked = 1, GENESIS, 0
@@ -137,6 +151,7 @@ async def verify(session: AsyncSession, batch: int = 5000) -> Verification:
         .execution_options(yield_per=batch)
     )
     broken: tuple[int | None, str | None, str] | None = None
+    at_published: tuple[str, str] | None = None
     async for entry in stream:
         seq = entry.seq
         assert seq is not None  # the query's condition
@@ -150,14 +165,40 @@ async def verify(session: AsyncSession, batch: int = 5000) -> Verification:
                 broken = (seq, entry.id, "nội dung mục đã bị sửa sau khi niêm phong")
         if broken is not None:
             break
+        if published is not None and seq == published.seq:
+            at_published = (entry.id, sealed)
         running, expected_seq, checked = sealed, seq + 1, checked + 1
     await stream.close()
     if broken is None and checked != head_seq:
         broken = (checked + 1, None, f"thiếu các mục cuối chuỗi, từ số {checked + 1} đến {head_seq}")
     elif broken is None and running != head_hash:
         broken = (checked, None, "mã băm cuối chuỗi không khớp với mục cuối: chuỗi đã bị viết lại")
+    elif broken is None and published is not None:
+        broken = _against_published(published, checked, at_published)
     unsealed = await session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.seq.is_(None)))
+    published_seq = published.seq if published is not None else None
     if broken is None:
-        return Verification(checked, unsealed or 0, running)
+        return Verification(checked, unsealed or 0, running, published_seq=published_seq)
     seq, entry_id, reason = broken
-    return Verification(checked, unsealed or 0, running, seq, entry_id, reason)
+    return Verification(checked, unsealed or 0, running, seq, entry_id, reason, published_seq)
+
+
+def _against_published(
+    published: Published, checked: int, at_published: tuple[str, str] | None
+) -> tuple[int | None, str | None, str] | None:
+    if at_published is None:
+        return (
+            checked + 1,
+            None,
+            f"chuỗi chỉ còn {checked} mục, thiếu các mục từ số {checked + 1} đến số {published.seq} "
+            "đã công bố ra ngoài cơ sở dữ liệu: chuỗi đã bị cắt ngắn",
+        )
+    entry_id, found = at_published
+    if found != published.hash:
+        return (
+            published.seq,
+            entry_id,
+            f"mã băm của mục số {published.seq} khác mã băm đã công bố ra ngoài cơ sở dữ liệu: "
+            "chuỗi đã bị viết lại đến mục này",
+        )
+    return None

@@ -7,6 +7,7 @@ from qlcb.personnel.v1 import audit_pb2, audit_pb2_grpc
 from qlcb_common.db import Database
 from qlcb_common.grpc_interceptor import current_principal
 from qlcb_personnel.audit import service
+from qlcb_personnel.audit.published import PublishedHeads
 from qlcb_personnel.audit.service import Found
 
 Context = Any
@@ -34,8 +35,9 @@ def _to_proto(found: Found) -> audit_pb2.AuditEntry:
 
 
 class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, heads: PublishedHeads) -> None:
         self._db = db
+        self._heads = heads
 
     async def ListAuditEntries(
         self, request: audit_pb2.ListAuditEntriesRequest, context: Context
@@ -60,7 +62,7 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
         self, request: audit_pb2.VerifyAuditChainRequest, context: Context
     ) -> audit_pb2.VerifyAuditChainResponse:
         async with self._db.unit_of_work() as session:
-            result = await service.verify(session, actor=current_principal())
+            result = await service.verify(session, actor=current_principal(), published=self._heads.latest)
         return audit_pb2.VerifyAuditChainResponse(
             intact=result.intact,
             checked=result.checked,
@@ -69,4 +71,5 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
             first_broken_id=result.first_broken_id or "",
             reason=result.reason or "",
             head_hash=result.head_hash,
+            published_seq=result.published_seq or 0,
         )

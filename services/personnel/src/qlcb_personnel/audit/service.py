@@ -4,7 +4,7 @@ the caller's scope, newest first; and verifying its hash chain."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
@@ -161,6 +161,10 @@ async def _holders(session: AsyncSession, entries: Sequence[AuditEntry]) -> list
     ]
 
 
-async def verify(session: AsyncSession, *, actor: Principal) -> chain.Verification:
+async def verify(
+    session: AsyncSession, *, actor: Principal, published: Callable[[], Awaitable[chain.Published | None]]
+) -> chain.Verification:
+    """The chain checked whole, and against the head last published outside the database, read
+    before the check begins (`published`)."""
     authz.require_sector_wide(actor, Section.AUDIT, Action.OPERATE, what="chuỗi nhật ký")
-    return await chain.verify(session)
+    return await chain.verify(session, published=await published())

@@ -1,0 +1,85 @@
+"""The audit chain's head published on the bus (R-AUD-1): the sealer puts it on personnel's stream a
+moment after sealing, and the system admin's check (`POST /v1/audit/verify`) and the operator's
+command check the chain against it, so that a chain whose end is hidden by winding the database's
+own head row back, which the database alone takes for intact, is named."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from typing import Any
+
+import asyncpg
+import httpx
+
+from tests.support import System, api_client, eventually, person_body
+
+
+async def _checked(admin: httpx.AsyncClient) -> dict[str, Any]:
+    response = await admin.post("/v1/audit/verify")
+    assert response.status_code == 200, response.text
+    check: dict[str, Any] = response.json()
+    return check
+
+
+def _command(system: System, *, bus: bool) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "qlcb_personnel.audit", "verify"]
+    command += ["--database-url", system.services.database_urls["personnel"]]
+    env = os.environ | {"PYTHONUTF8": "1"}
+    if bus:
+        env |= system.infra.nats.client_env("QLCB_PERSONNEL_", "personnel")
+    return subprocess.run(command, capture_output=True, text=True, timeout=300, env=env, check=False)
+
+
+async def test_a_chain_end_hidden_by_winding_its_head_back_is_named_against_the_published_head(
+    system: System,
+) -> None:
+    async with api_client(system.gateway_url, system.token("quantri")) as admin:
+        created = await admin.post(
+            "/v1/persons", json=person_body(system.unit_ids["HQHN-NB"], "Trịnh Văn Công Bố", born="1980-02-03")
+        )
+        assert created.status_code == 201, created.text
+        entries = await eventually(
+            lambda: admin.get("/v1/audit", params={"person_id": created.json()["id"]}),
+            lambda r: r.status_code == 200 and bool(r.json()["entries"]) and all(e["seq"] for e in r.json()["entries"]),
+            timeout=30,
+            what="the new record's entries sealed",
+        )
+        newest = max(e["seq"] for e in entries.json()["entries"])
+        published = await eventually(
+            lambda: _checked(admin),
+            lambda c: (c["published_seq"] or 0) >= newest,
+            timeout=30,
+            what=f"a head at or beyond entry {newest} published on the bus",
+        )
+        assert published["intact"] is True
+        head_seq = published["published_seq"]
+
+        conn = await asyncpg.connect(system.postgres_dsn("personnel"))
+        try:
+            kept = await conn.fetchrow("SELECT seq, hash FROM audit_chain_head WHERE id = 1")
+            before = await conn.fetchval("SELECT hash FROM audit_entries WHERE seq = $1", head_seq - 1)
+            # The entries stay (their numbers taken: the sealer cannot reuse them meanwhile); only the
+            # head row says the chain ends one entry before the published head.
+            await conn.execute("UPDATE audit_chain_head SET seq = $1, hash = $2 WHERE id = 1", head_seq - 1, before)
+            try:
+                hidden = await _checked(admin)
+                alone = await asyncio.to_thread(_command, system, bus=False)
+                with_bus = await asyncio.to_thread(_command, system, bus=True)
+            finally:
+                await conn.execute("UPDATE audit_chain_head SET seq = $1, hash = $2 WHERE id = 1", *kept)
+        finally:
+            await conn.close()
+        whole = await _checked(admin)
+
+    assert hidden["intact"] is False
+    assert hidden["first_broken_seq"] == head_seq
+    assert hidden["published_seq"] >= head_seq
+    assert "cắt ngắn" in hidden["reason"]
+    assert alone.returncode == 0, "the database alone takes the wound-back chain for whole"
+    assert "Chưa đối chiếu" in alone.stdout
+    assert with_bus.returncode == 1, with_bus.stdout + with_bus.stderr
+    assert f"mục số {head_seq}" in with_bus.stderr
+    assert whole["intact"] is True
