@@ -292,6 +292,31 @@ VALID.update(
         subjects.REPORTS_ROLLUP_FAILED: lambda: _delivery("failed"),
     }
 )
+
+
+def _statistics_read(form: str, **fields: Any) -> Message:
+    return reports_events.StatisticsRead(
+        account="qthanoi",
+        subject="5b0e7a4c-9a43-4d1e-8f51-0c8f2d1e6a7b",
+        tiers=["default-roles-qlcb", "local-admin"],
+        read_at="2026-12-06T03:04:05.123456+00:00",
+        form=form,
+        unit_id=HANOI_ID,
+        unit_path="/TCHQ/HQHN",
+        as_of="2026-12-01",
+        **fields,
+    )
+
+
+VALID.update(
+    {
+        subjects.REPORTS_STATISTICS_FORM_READ: lambda: _statistics_read("BM03", people=120),
+        subjects.REPORTS_STATISTICS_FORM_EXPORTED: lambda: _statistics_read("BM04", format="pdf", people=0),
+        subjects.REPORTS_STATISTICS_PEOPLE_READ: lambda: _statistics_read(
+            "BM01", row=NOI_BAI_ID, column="rank_cv", page=3, total=41, people=1, person_ids=[PERIOD_ID]
+        ),
+    }
+)
 SET_ID = str(uuid.uuid4())
 
 
@@ -428,6 +453,8 @@ UNLOCKED, REMINDED, OPENED = (
     subjects.REPORTS_PERIOD_OPENED,
 )
 KEY_ROTATED, KEY_REVOKED = subjects.REPORTS_SIGNING_KEY_ROTATED, subjects.REPORTS_SIGNING_KEY_REVOKED
+FORM_READ, FORM_EXPORTED = subjects.REPORTS_STATISTICS_FORM_READ, subjects.REPORTS_STATISTICS_FORM_EXPORTED
+PEOPLE_READ = subjects.REPORTS_STATISTICS_PEOPLE_READ
 
 
 @pytest.mark.parametrize(
@@ -529,6 +556,16 @@ KEY_ROTATED, KEY_REVOKED = subjects.REPORTS_SIGNING_KEY_ROTATED, subjects.REPORT
         (SEALED, lambda e: setattr(e, "hash", "5" * 63), "hash: không phải mã băm SHA-256"),
         (SEALED, lambda e: setattr(e, "sealed_at", "2026-12-06T12:50:01"), "sealed_at: thiếu múi giờ"),
         (SEALED, lambda e: setattr(e, "sealed_at", "hôm nay"), "sealed_at: không phải thời điểm"),
+        (FORM_READ, lambda e: setattr(e, "format", "xlsx"), "format: chỉ khi xuất tệp"),
+        (FORM_EXPORTED, lambda e: setattr(e, "format", ""), "format: phải là một trong"),
+        (FORM_READ, lambda e: setattr(e, "account", ""), "account: 1–255"),
+        (FORM_READ, lambda e: setattr(e, "read_at", "2026-12-06T03:04:05"), "read_at"),
+        (FORM_READ, lambda e: setattr(e, "unit_path", "HQHN"), "unit_path"),
+        (FORM_READ, lambda e: e.person_ids.append(PERIOD_ID), "row: chỉ khi xem những người của một ô"),
+        (PEOPLE_READ, lambda e: e.person_ids.append(PERIOD_ID), "person_ids: mỗi người đã đưa ra một mã"),
+        (PEOPLE_READ, lambda e: setattr(e, "row", "p01"), "row: total, own"),
+        (PEOPLE_READ, lambda e: setattr(e, "page", 0), "page: từ 1"),
+        (PEOPLE_READ, lambda e: e.person_ids.__setitem__(0, "x"), "person_ids[0]"),
         (RECORDED, lambda e: e.coded.add(field="level", catalog="evaluation_levels", code="HTXSNV"), "coded[1]"),
         (RECORDED, lambda e: e.coded.add(field="year", catalog="evaluation_levels", code="HTTNV"), "coded[1]"),
         (

@@ -189,6 +189,14 @@ def test_the_files_are_offered_for_the_unit_and_day_shown(page: Page) -> None:
     assert page.client.get("/web/statistics/BM01/export.doc").status_code == 404
 
 
+def test_each_file_tells_reports_its_format_for_the_audit_and_a_form_shown_tells_none(page: Page) -> None:
+    page.client.get("/web/statistics", params={"form": "BM03", "unit_id": "u1"})
+    for extension in ("xlsx", "csv"):
+        exported = page.client.get(f"/web/statistics/BM03/export.{extension}", params={"unit_id": "u1"})
+        assert exported.status_code == 200, exported.text
+    assert [asked.export_format for asked in page.reports.asked] == ["", "xlsx", "csv"]
+
+
 @pytest.mark.parametrize(
     ("query", "where", "reason"),
     [

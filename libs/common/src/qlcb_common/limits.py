@@ -25,3 +25,6 @@ IMPORT_CHUNK_ROWS = 1000
 
 MAX_REPORTED_ERRORS = 10_000
 """Faults one import's answer lists (the others are counted): about 1.5 MB, under gRPC's 4 MB."""
+
+MAX_STATISTICS_PEOPLE_PAGE = 500
+"""People one page of a statistics cell's drill-down lists: its audit event names each of them."""

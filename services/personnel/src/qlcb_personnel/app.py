@@ -29,13 +29,13 @@ from qlcb.personnel.v1 import (
 from qlcb_common.db import Database
 from qlcb_common.events import streams, subjects
 from qlcb_common.events.consumer import DurableConsumer
-from qlcb_common.events.contracts import IDENTITY_EVENTS
+from qlcb_common.events.contracts import IDENTITY_EVENTS, REPORTS_EVENTS
 from qlcb_common.events.relay import OutboxRelay
 from qlcb_common.faults import FaultPoints
 from qlcb_common.grpc_runtime import GrpcApp
 from qlcb_common.settings import OidcSettings
 from qlcb_common.shutdown import Stopping, Worker
-from qlcb_personnel.audit import holders, sealer, trail
+from qlcb_personnel.audit import holders, reports_reads, sealer, trail
 from qlcb_personnel.audit import models as _audit  # noqa: F401  (registers the tables)
 from qlcb_personnel.audit.grpc_api import AuditServicer
 from qlcb_personnel.audit.published import PublishedHeads
@@ -132,6 +132,19 @@ def build_app() -> GrpcApp:
             ack_wait=settings.nats_ack_wait_seconds,
         )
 
+        follow_reports_reads = DurableConsumer(
+            name="personnel-reports-reads",
+            stream=streams.REPORTS,
+            filter_subjects=list(subjects.REPORTS_STATISTICS_READS),
+            db=db,
+            inbox=inbox,
+            js=js,
+            contracts=REPORTS_EVENTS,
+            handler=reports_reads.apply,
+            faults=faults,
+            ack_wait=settings.nats_ack_wait_seconds,
+        )
+
         async def apply_decisions(stopping: Stopping) -> None:
             with trail.acting_as_system("decision-applier"):
                 await applier.run(db, outbox, delegations, settings.decision_apply_interval_seconds, stopping)
@@ -144,6 +157,7 @@ def build_app() -> GrpcApp:
             OutboxRelay(service=SERVICE, db=db, outbox=outbox, js=js, faults=faults).run,
             follow_delegations.run,
             follow_holders.run,
+            follow_reports_reads.run,
             apply_decisions,
             seal_audit,
         ]

@@ -69,7 +69,7 @@ def build_app() -> GrpcApp:
 
     def register(server: grpc.aio.Server, db: Database) -> Sequence[str]:
         reports_pb2_grpc.add_ReportsServiceServicer_to_server(
-            ReportsServicer(db, inbox, delegations, sector_founded=settings.sector_founded), server
+            ReportsServicer(db, inbox, outbox, delegations, sector_founded=settings.sector_founded), server
         )
         regimes_pb2_grpc.add_ReportRegimeServiceServicer_to_server(
             ReportRegimeServicer(db, delegations, signing), server

@@ -13,10 +13,11 @@ from qlcb_common.authz.delegations import DelegationCopy
 from qlcb_common.db import Database
 from qlcb_common.errors import PermissionDenied
 from qlcb_common.events.inbox import Inbox
+from qlcb_common.events.outbox import Outbox
 from qlcb_common.grpc_interceptor import current_principal
 from qlcb_common.tiers import Tier
 from qlcb_reports.headcount import service as headcounts
-from qlcb_reports.statistics import generations
+from qlcb_reports.statistics import generations, reads
 from qlcb_reports.statistics import service as statistics
 from qlcb_reports.statistics.forms import forms
 from qlcb_reports.statistics.models import StatGeneration
@@ -25,9 +26,12 @@ Context = Any
 
 
 class ReportsServicer(reports_pb2_grpc.ReportsServiceServicer):
-    def __init__(self, db: Database, inbox: Inbox, delegations: DelegationCopy, *, sector_founded: date) -> None:
+    def __init__(
+        self, db: Database, inbox: Inbox, outbox: Outbox, delegations: DelegationCopy, *, sector_founded: date
+    ) -> None:
         self._db = db
         self._inbox = inbox
+        self._outbox = outbox
         self._delegations = delegations
         self._founded = sector_founded
 
@@ -75,6 +79,7 @@ class ReportsServicer(reports_pb2_grpc.ReportsServiceServicer):
         self, request: reports_pb2.GetStatisticsFormRequest, context: Context
     ) -> reports_pb2.GetStatisticsFormResponse:
         actor = current_principal()
+        export_format = reads.export_format(request.export_format)
         async with self._db.unit_of_work() as session:
             filled = await statistics.fill(
                 session,
@@ -86,6 +91,7 @@ class ReportsServicer(reports_pb2_grpc.ReportsServiceServicer):
                 founded=self._founded,
                 today=date.today(),
             )
+            await reads.note_form(session, self._outbox, actor=actor, filled=filled, export_format=export_format)
         form = filled.form
         return reports_pb2.GetStatisticsFormResponse(
             form=form.code,
@@ -131,6 +137,9 @@ class ReportsServicer(reports_pb2_grpc.ReportsServiceServicer):
                 page_size=request.page_size,
                 founded=self._founded,
                 today=date.today(),
+            )
+            await reads.note_people(
+                session, self._outbox, actor=actor, page=page, row=request.row, column=request.column
             )
         return reports_pb2.ListStatisticsPeopleResponse(
             people=[

@@ -38,7 +38,7 @@ from qlcb_common.errors import FieldViolation
 from qlcb_common.events import subjects
 from qlcb_common.events.envelope import PoisonMessage, parse, unpack
 from qlcb_common.identifiers import PERSONAL_ID, UNIT_PATH, UUID
-from qlcb_common.limits import MAX_MERGE_SOURCES, MAX_SPLIT_SUCCESSORS
+from qlcb_common.limits import MAX_MERGE_SOURCES, MAX_SPLIT_SUCCESSORS, MAX_STATISTICS_PEOPLE_PAGE
 from qlcb_common.text import control_violation
 
 M = TypeVar("M", bound=Message)
@@ -634,6 +634,71 @@ def _key_changed(subject: str) -> Callable[[reports_events.SigningKeyChanged], l
     return violations
 
 
+_FORM_CODE = re.compile(r"[A-Z0-9][A-Z0-9_]{0,31}", re.ASCII)
+_EXPORT_FORMATS = frozenset({"xlsx", "pdf", "csv"})
+_CELL_ROWS = frozenset({"total", "own"})
+MAX_TIERS = 255
+"""The tiers as the audit trail keeps them, joined by commas."""
+
+
+def _statistics_read(subject: str) -> Callable[[reports_events.StatisticsRead], list[FieldViolation]]:
+    """A read as reports records it: who read, when, which form of which unit on which day; an export
+    with its format; a drill-down with its cell and the people of at most one page."""
+    people_read = subject == subjects.REPORTS_STATISTICS_PEOPLE_READ
+
+    def violations(event: reports_events.StatisticsRead) -> list[FieldViolation]:
+        found: list[FieldViolation] = []
+        for name, limit in (("account", MAX_USERNAME), ("subject", MAX_ACTOR)):
+            value = getattr(event, name)
+            if refused := control_violation(name, value):
+                found.append(refused)
+            elif not 0 < len(value) <= limit:
+                found.append(FieldViolation(name, f"1–{limit} ký tự"))
+        if any(not tier or control_violation("tiers", tier) for tier in event.tiers) or (
+            len(",".join(event.tiers)) > MAX_TIERS
+        ):
+            found.append(FieldViolation("tiers", f"vai trò không rỗng, tổng cộng đến {MAX_TIERS} ký tự"))
+        try:
+            read_at = datetime.fromisoformat(event.read_at)
+        except ValueError:
+            read_at = None
+        if read_at is None or read_at.tzinfo is None:
+            found.append(FieldViolation("read_at", "không phải thời điểm RFC 3339 có múi giờ"))
+        if not _FORM_CODE.fullmatch(event.form):
+            found.append(FieldViolation("form", "không phải mã biểu"))
+        _uuid(event.unit_id, "unit_id", found)
+        if not UNIT_PATH.fullmatch(event.unit_path):
+            found.append(FieldViolation("unit_path", "không phải đường dẫn mã đơn vị"))
+        _date(event.as_of, "as_of", found)
+        exported = subject == subjects.REPORTS_STATISTICS_FORM_EXPORTED
+        if exported and event.format not in _EXPORT_FORMATS:
+            found.append(FieldViolation("format", f"phải là một trong {sorted(_EXPORT_FORMATS)}"))
+        elif not exported and event.format:
+            found.append(FieldViolation("format", "chỉ khi xuất tệp"))
+        if event.people < 0:
+            found.append(FieldViolation("people", "từ 0"))
+        if people_read:
+            if event.row not in _CELL_ROWS and not UUID.fullmatch(event.row):
+                found.append(FieldViolation("row", "total, own hoặc mã đơn vị trực thuộc"))
+            if not 0 < len(event.column) <= 64 or control_violation("column", event.column):
+                found.append(FieldViolation("column", "1–64 ký tự"))
+            if event.page < 1:
+                found.append(FieldViolation("page", "từ 1"))
+            if len(event.person_ids) != event.people or event.people > MAX_STATISTICS_PEOPLE_PAGE:
+                found.append(
+                    FieldViolation("person_ids", f"mỗi người đã đưa ra một mã, nhiều nhất {MAX_STATISTICS_PEOPLE_PAGE}")
+                )
+            for index, person_id in enumerate(event.person_ids[:MAX_STATISTICS_PEOPLE_PAGE]):
+                _uuid(person_id, f"person_ids[{index}]", found)
+            if event.total < event.people:
+                found.append(FieldViolation("total", "không ít hơn số người của trang"))
+        elif event.row or event.column or event.page or event.total or event.person_ids:
+            found.append(FieldViolation("row", "chỉ khi xem những người của một ô"))
+        return found
+
+    return violations
+
+
 REPORTS_EVENTS: Contracts = {
     subjects.REPORTS_PERIOD_OPENED: Contract(reports_events.PeriodOpened, _period_opened),
     **{
@@ -646,6 +711,10 @@ REPORTS_EVENTS: Contracts = {
         for subject in (subjects.REPORTS_ROLLUP_SENT, subjects.REPORTS_ROLLUP_FAILED)
     },
     **{subject: Contract(reports_events.SigningKeyChanged, _key_changed(subject)) for subject in _KEY_ACTION_OF},
+    **{
+        subject: Contract(reports_events.StatisticsRead, _statistics_read(subject))
+        for subject in subjects.REPORTS_STATISTICS_READS
+    },
 }
 """Every subject reports publishes on."""
 

@@ -18,7 +18,8 @@ OWN_STREAM: dict[str, Stream] = {
     "backup": streams.BACKUP,
 }
 CONSUMES: dict[str, tuple[Stream, ...]] = {
-    "personnel": (streams.IDENTITY,),
+    # Personnel's audit trail records the people's particulars reports gives out (ADR 0048).
+    "personnel": (streams.IDENTITY, streams.REPORTS),
     # Identity relinks its accounts when backup switches a restored realm in (ADR 0029).
     "identity": (streams.PERSONNEL, streams.BACKUP),
     "reports": (streams.PERSONNEL, streams.IDENTITY),

@@ -46,6 +46,14 @@ REPORTS_ROLLUP_SENT = "qlcb.reports.rollup.sent"
 REPORTS_ROLLUP_FAILED = "qlcb.reports.rollup.failed"
 REPORTS_SIGNING_KEY_ROTATED = "qlcb.reports.signing_key.rotated"
 REPORTS_SIGNING_KEY_REVOKED = "qlcb.reports.signing_key.revoked"
+REPORTS_STATISTICS_FORM_READ = "qlcb.reports.statistics_form.read"
+REPORTS_STATISTICS_FORM_EXPORTED = "qlcb.reports.statistics_form.exported"
+REPORTS_STATISTICS_PEOPLE_READ = "qlcb.reports.statistics_people.read"
+REPORTS_STATISTICS_READS = (
+    REPORTS_STATISTICS_FORM_READ,
+    REPORTS_STATISTICS_FORM_EXPORTED,
+    REPORTS_STATISTICS_PEOPLE_READ,
+)
 REPORTS_SUBMISSION_CHANGES = (
     REPORTS_SUBMISSION_SUBMITTED,
     REPORTS_SUBMISSION_RECALLED,

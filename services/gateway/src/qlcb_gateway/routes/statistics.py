@@ -169,10 +169,14 @@ async def rebuild(principal: Caller, backends: BackendsDep) -> StatisticsGenerat
     return _generation(response.generation)
 
 
-async def _form(backends: BackendsDep, principal: Caller, form: str, unit: str, as_of: str) -> StatisticsForm:
+async def _form(
+    backends: BackendsDep, principal: Caller, form: str, unit: str, as_of: str, export_format: str = ""
+) -> StatisticsForm:
+    """The form as reports fills it; `export_format` names the file it is laid out as, which reports
+    records with a list form's read in the audit trail."""
     try:
         response = await backends.reports.GetStatisticsForm(
-            reports_pb2.GetStatisticsFormRequest(form=form, unit_id=unit, as_of=as_of),
+            reports_pb2.GetStatisticsFormRequest(form=form, unit_id=unit, as_of=as_of, export_format=export_format),
             **backends.call_options(principal.token),
         )
     except grpc.aio.AioRpcError as error:
@@ -207,7 +211,8 @@ async def _form(backends: BackendsDep, principal: Caller, form: str, unit: str, 
 async def statistics_form(
     form: str, principal: Caller, backends: BackendsDep, unit: UnitQuery, as_of: AsOfQuery = ""
 ) -> StatisticsForm:
-    """Biểu thống kê theo mẫu (BM01…) của đơn vị và các đơn vị trực thuộc tại một ngày."""
+    """Biểu thống kê theo mẫu (BM01…) của đơn vị và các đơn vị trực thuộc tại một ngày. Xem một biểu danh sách
+    (BM03, BM04) được ghi vào nhật ký của đơn vị."""
     return await _form(backends, principal, form, unit, as_of)
 
 
@@ -224,8 +229,9 @@ async def export_form(
     as_of: AsOfQuery = "",
     format: Annotated[Literal["xlsx", "pdf", "csv"], Query(description="Định dạng tệp")] = "xlsx",
 ) -> Response:
-    """Biểu thống kê như mẫu in (XLSX, PDF: tiêu đề gộp ô, đơn vị, ngày, chỗ ký) hoặc CSV cho máy đọc."""
-    filled = await _form(backends, principal, form, unit, as_of)
+    """Biểu thống kê như mẫu in (XLSX, PDF: tiêu đề gộp ô, đơn vị, ngày, chỗ ký) hoặc CSV cho máy đọc. Xuất một
+    biểu danh sách (BM03, BM04) được ghi vào nhật ký của đơn vị, cùng định dạng và số người."""
+    filled = await _form(backends, principal, form, unit, as_of, export_format=format)
     layout = statistics_files.FilledForm(
         code=filled.form,
         title=filled.title,
@@ -263,7 +269,8 @@ async def statistics_people(
     page: Annotated[int, Query(ge=1, le=2**31 - 1, description="Trang, từ 1")] = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> StatisticsPeople:
-    """Những người được đếm trong một ô của biểu, trong phạm vi người gọi được xem hồ sơ."""
+    """Những người được đếm trong một ô của biểu, trong phạm vi người gọi được xem hồ sơ; mỗi trang được ghi vào
+    nhật ký của đơn vị."""
     try:
         response = await backends.reports.ListStatisticsPeople(
             reports_pb2.ListStatisticsPeopleRequest(

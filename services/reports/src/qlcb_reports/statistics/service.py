@@ -24,6 +24,7 @@ from qlcb_common import personnel_rules as rules
 from qlcb_common.auth import Principal
 from qlcb_common.authz import Action, Delegation, Section
 from qlcb_common.errors import FieldViolation, InvalidArgument, NotFound, Unavailable
+from qlcb_common.limits import MAX_STATISTICS_PEOPLE_PAGE
 from qlcb_common.record_sections import BY_NAME
 from qlcb_common.text import control_violation
 from qlcb_reports.headcount.models import UnitNode, in_subtree
@@ -54,7 +55,7 @@ from qlcb_reports.statistics.projection import (
 )
 
 TOTAL, OWN = "total", "own"
-MAX_PAGE_SIZE = 500
+MAX_PAGE_SIZE = MAX_STATISTICS_PEOPLE_PAGE
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,10 @@ class Listed:
 class PeoplePage:
     people: list[Listed]
     total: int
+    form: Form
+    unit: UnitNode
+    as_of: date
+    page: int
 
 
 def form_of(code: str) -> Form:
@@ -363,7 +368,7 @@ async def people(
     size = page_size or 100
     offset = (max(page, 1) - 1) * size
     rows = await session.execute(base.order_by(StatPerson.name_sort, StatPerson.person_id).offset(offset).limit(size))
-    return PeoplePage([Listed(person, unit_id) for person, unit_id in rows], total)
+    return PeoplePage([Listed(person, unit_id) for person, unit_id in rows], total, form, unit, day, max(page, 1))
 
 
 @dataclass(frozen=True)
