@@ -28,31 +28,35 @@ def _at(moment: datetime) -> Timestamp:
     return stamp
 
 
-NOW = datetime.now(UTC)
+def _sets(now: datetime) -> list[backup_pb2.BackupSet]:
+    return [
+        backup_pb2.BackupSet(
+            id="s2-failed", status="failed", created_at=_at(now - timedelta(hours=1)), failure="pg_dump exited 1"
+        ),
+        backup_pb2.BackupSet(
+            id="s1-good-set",
+            status="good",
+            created_at=_at(now - timedelta(hours=26)),
+            finished_at=_at(now - timedelta(hours=25, minutes=50)),
+            stores=["identity", "personnel", "reports"],
+            size_bytes=3 * 1048576 + 524288,
+        ),
+    ]
 
 
 @dataclass
 class Backup:
-    sets: list[backup_pb2.BackupSet] = field(
-        default_factory=lambda: [
-            backup_pb2.BackupSet(
-                id="s2-failed", status="failed", created_at=_at(NOW - timedelta(hours=1)), failure="pg_dump exited 1"
-            ),
-            backup_pb2.BackupSet(
-                id="s1-good-set",
-                status="good",
-                created_at=_at(NOW - timedelta(hours=26)),
-                finished_at=_at(NOW - timedelta(hours=25, minutes=50)),
-                stores=["identity", "personnel", "reports"],
-                size_bytes=3 * 1048576 + 524288,
-            ),
-        ]
-    )
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    """When the test begins: the page tells the sets' ages from its own clock, moments later."""
+    sets: list[backup_pb2.BackupSet] = field(default_factory=list)
     restores: list[backup_pb2.Restore] = field(default_factory=list)
     drills: int = 0
     asked: list[backup_pb2.RequestRestoreRequest] = field(default_factory=list)
     refusal: grpc.aio.AioRpcError | None = None
     refused: bool = False  # the caller is not the system admin
+
+    def __post_init__(self) -> None:
+        self.sets = self.sets or _sets(self.now)
 
     async def ListBackupSets(self, request: Any, **options: Any) -> backup_pb2.ListBackupSetsResponse:
         if self.refused:
@@ -65,14 +69,14 @@ class Backup:
     async def ListDrills(self, request: Any, **options: Any) -> backup_pb2.ListDrillsResponse:
         drills = [
             backup_pb2.Drill(
-                id=f"d{n}", set_id="s1-good-set", status="passed", started_at=_at(NOW), started_by="quantri"
+                id=f"d{n}", set_id="s1-good-set", status="passed", started_at=_at(self.now), started_by="quantri"
             )
             for n in range(self.drills)
         ]
         return backup_pb2.ListDrillsResponse(drills=drills)
 
     async def CreateBackupSet(self, request: Any, **options: Any) -> backup_pb2.CreateBackupSetResponse:
-        made = backup_pb2.BackupSet(id="s3-new", status="good", created_at=_at(NOW), stores=["personnel"])
+        made = backup_pb2.BackupSet(id="s3-new", status="good", created_at=_at(self.now), stores=["personnel"])
         self.sets.insert(0, made)
         return backup_pb2.CreateBackupSetResponse(set=made)
 
