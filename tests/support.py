@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import parse_qs, urljoin, urlparse
@@ -32,6 +33,7 @@ from qlcb_devstack.probes import http_ok
 from qlcb_devstack.procs import ManagedProcess, free_ports, wait_until
 from qlcb_devstack.realm import dev_overlay_file, realm_file
 from qlcb_devstack.stack import START_ORDER, Infra, ServiceStack
+from qlcb_identity.calendar import VIETNAM
 from qlcb_identity.credential_mail import code_in
 from qlcb_identity.realm.admin import realm_sync
 from qlcb_identity.realm.sync import RealmSync
@@ -86,6 +88,36 @@ async def sessions_waiting_on_locks(dsn: str, database: str, *, advisory: bool =
         return int(await connection.fetchval(query, database))
     finally:
         await connection.close()
+
+
+def handover_day() -> str:
+    """Today in Vietnam: the day a purpose account's hand-over or release is recorded for, the only
+    one identity takes (ADR 0047)."""
+    return datetime.now(VIETNAM).date().isoformat()
+
+
+async def handed_over_on(system: System, account_id: str, day: date) -> None:
+    """Identity's current holding of the account moved back to begin on `day`, and the holding it
+    followed to end then, as if handed over that day: a hand-over is recorded only on its day (ADR
+    0047), so a history of several holders is made a hand-over at a time, each moved back.
+    Personnel's copy of the history is left as identity's events told it."""
+    connection = await asyncpg.connect(system.postgres_dsn("identity"))
+    try:
+        async with connection.transaction():
+            await connection.execute(
+                "UPDATE holder_assignments SET valid_to = $2 WHERE account_id = $1 AND valid_to = "
+                "(SELECT valid_from FROM holder_assignments WHERE account_id = $1 AND valid_to IS NULL)",
+                account_id,
+                day,
+            )
+            moved = await connection.execute(
+                "UPDATE holder_assignments SET valid_from = $2 WHERE account_id = $1 AND valid_to IS NULL",
+                account_id,
+                day,
+            )
+    finally:
+        await connection.close()
+    assert moved == "UPDATE 1", moved
 
 
 async def handed_over(

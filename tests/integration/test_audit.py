@@ -23,6 +23,7 @@ from tests.support import (
     claim_credential,
     eventually,
     handed_over,
+    handover_day,
     mailed_code,
     person_body,
     unique_code,
@@ -229,7 +230,7 @@ async def test_a_purpose_accounts_entries_name_who_held_it_that_day(system: Syst
             "holder_name": "Lê Thị Giữ",
             "holder_personal_id": holder_body["personal_id"],
             "holder_email": recipient,
-            "since": "2026-01-05",
+            "since": handover_day(),
         }
         given = await handed_over(issuer, account["id"], holding)
         assert given.status_code == 201, given.text

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,7 +30,7 @@ from qlcb_identity.settings import IdentitySettings
 from qlcb_identity.unit_groups.projection import ensure_group_path
 from tests import authz_oracle
 from tests.authz_oracle import LOGINS, TARGETS
-from tests.support import System, api_client, unique_code
+from tests.support import System, api_client, handed_over_on, unique_code
 
 ADMIN = "quantri"
 FILER, APPROVER, HEAD = "oracle.nopdon", "oracle.pheduyet", "oracle.lanhdao"
@@ -66,8 +66,8 @@ def _today() -> str:
     return datetime.now(VIETNAM).date().isoformat()
 
 
-def _month_ago() -> str:
-    return (datetime.now(VIETNAM).date() - timedelta(days=30)).isoformat()
+def _month_ago() -> date:
+    return datetime.now(VIETNAM).date() - timedelta(days=30)
 
 
 def _make_account(keycloak: KeycloakAdmin, unit_path: str, tiers: tuple[str, ...]) -> str:
@@ -142,13 +142,15 @@ class Maker:
         held = tiers or ("local-officer",)
         return await asyncio.to_thread(lambda: _make_account(_keycloak(self.system), unit_path, held))
 
-    async def purpose_account(self, unit_path: str, *, held_since: str | None = None) -> str:
-        """A purpose account of the unit (handed to someone from `held_since`, when given); its id."""
+    async def purpose_account(self, unit_path: str, *, held_since: date | None = None) -> str:
+        """A purpose account of the unit (handed to someone from `held_since`, when given: handed
+        over today, the only day a hand-over is recorded for, and moved back); its id."""
         body = {"unit_path": unit_path, "purpose": f"Kiểm thử {unique_code('')}", "tier": "local-officer"}
         account_id: str = (await _done(self.admin.post("/v1/purpose-accounts", json=body)))["account"]["id"]
         if held_since is not None:
-            holder = {"holder_name": "Kiều Văn Giữ", "holder_email": "giu@haiquan.example", "since": held_since}
+            holder = {"holder_name": "Kiều Văn Giữ", "holder_email": "giu@haiquan.example", "since": _today()}
             await _done(self.admin.post(f"/v1/purpose-accounts/{account_id}/holders", json=holder))
+            await handed_over_on(self.system, account_id, held_since)
         return account_id
 
     async def delegation(self, unit_path: str) -> str:

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import date
 from typing import Any
 
 import httpx
 
 from tests.personal_accounts import issue_personal_account
-from tests.support import System, caught_up, eventually, person_body, unique_code
+from tests.support import System, caught_up, eventually, handed_over_on, handover_day, person_body, unique_code
 
 
 def _client(base_url: str, token: str) -> httpx.AsyncClient:
@@ -56,15 +57,17 @@ async def test_retirement_and_reinstatement_drive_accounts_and_headcount(system:
                 )
             ).json()
             holders = f"/v1/purpose-accounts/{purpose['account']['id']}/holders"
-            await sysadmin.post(
+            held = await sysadmin.post(
                 holders,
                 json={
                     "holder_name": "Lương Văn Hưu",
                     "holder_personal_id": personal_id,
                     "holder_email": "luong.van.huu@haiquan.example",
-                    "since": "2026-01-05",
+                    "since": handover_day(),
                 },
             )
+            assert held.status_code == 201, held.text
+            await handed_over_on(system, purpose["account"]["id"], date(2026, 1, 5))
 
             async def headcount() -> int:
                 return int((await api.get(f"/v1/units/{unit_id}/headcount")).json()["headcount"])

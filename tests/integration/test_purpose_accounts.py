@@ -15,6 +15,8 @@ from tests.support import (
     browser_login,
     claim_credential,
     eventually,
+    handed_over_on,
+    handover_day,
     mailed_code,
     person_body,
     unique_code,
@@ -96,15 +98,20 @@ async def test_who_held_the_account_on_a_given_day(system: System) -> None:
             )
         ).json()["account"]
         holders = f"/v1/purpose-accounts/{account['id']}/holders"
+        today = handover_day()
         assert (
-            await local.post(holders, json={"holder_name": "Lê Thị Một", "holder_email": MOT, "since": "2026-01-05"})
+            await local.post(holders, json={"holder_name": "Lê Thị Một", "holder_email": MOT, "since": today})
         ).status_code == 201
+        await handed_over_on(system, account["id"], date(2026, 1, 5))
         assert (
-            await local.post(holders, json={"holder_name": "Trần Văn Hai", "holder_email": HAI, "since": "2026-06-01"})
+            await local.post(holders, json={"holder_name": "Trần Văn Hai", "holder_email": HAI, "since": today})
         ).status_code == 201
+        await handed_over_on(system, account["id"], date(2026, 6, 1))
         backwards = await local.post(
             holders, json={"holder_name": "Sai Ngày", "holder_email": HAI, "since": "2026-03-01"}
         )
+        yesterday = (date.fromisoformat(today) - timedelta(days=1)).isoformat()
+        backdated = await local.post(holders, json={"holder_name": "Ghi Lùi", "holder_email": HAI, "since": yesterday})
         in_march = (await local.get(holders, params={"on": "2026-03-15"})).json()
         on_handover = (await local.get(holders, params={"on": "2026-06-01"})).json()
         before_any = (await local.get(holders, params={"on": "2025-12-31"})).json()
@@ -113,6 +120,9 @@ async def test_who_held_the_account_on_a_given_day(system: System) -> None:
         outside = await elsewhere.get(holders)
     assert backwards.status_code == 422
     assert backwards.json()["detail"][0]["loc"] == ["body", "since"]
+    assert backdated.status_code == 422, "a hand-over is recorded on its day, not after it (ADR 0047)"
+    assert backdated.json()["detail"][0]["loc"] == ["body", "since"]
+    assert backdated.json()["detail"][0]["msg"].startswith("Không được trước ngày hôm nay")
     assert [h["holder_name"] for h in in_march] == ["Lê Thị Một"]
     assert [h["holder_name"] for h in on_handover] == ["Trần Văn Hai"]
     assert before_any == []
@@ -125,7 +135,8 @@ async def test_who_held_the_account_on_a_given_day(system: System) -> None:
 
 async def test_the_accounts_in_reach_are_listed_with_who_holds_each_today(system: System) -> None:
     unit = await _new_unit(system)
-    week_ago = (date.today() - timedelta(days=7)).isoformat()
+    today = handover_day()
+    week_ago = (date.fromisoformat(today) - timedelta(days=7)).isoformat()
     async with _identity(system, "quantri") as sysadmin, _identity(system, "qthanoi") as local:
         await sysadmin.put("/v1/quotas", json={"unit_path": unit, "kind": "user", "limit": 2})
         for purpose in ("Nhân sự 2", "Nhân sự 1"):
@@ -135,17 +146,16 @@ async def test_the_accounts_in_reach_are_listed_with_who_holds_each_today(system
             assert issued.status_code == 201, issued.text
         listed = (await local.get("/v1/purpose-accounts", params={"unit_path": unit})).json()
         first = listed["items"][0]["id"]
-        handed = {"holder_name": "Lê Thị Một", "holder_email": MOT, "since": week_ago}
+        handed = {"holder_name": "Lê Thị Một", "holder_email": MOT, "since": today}
         assert (await local.post(f"/v1/purpose-accounts/{first}/holders", json=handed)).status_code == 201
+        await handed_over_on(system, first, date.fromisoformat(week_ago))
         held = (await local.get("/v1/purpose-accounts", params={"unit_path": unit})).json()
         one = (await local.get(f"/v1/purpose-accounts/{first}")).json()
         faults = [
             (name, await local.get("/v1/purpose-accounts", params={name: value}))
             for name, value in (("limit", "0"), ("limit", "501"), ("unit_path", "khong-phai-duong-dan"))
         ]
-        assert (
-            await local.post(f"/v1/purpose-accounts/{first}/release", json={"until": date.today().isoformat()})
-        ).status_code == 200
+        assert (await local.post(f"/v1/purpose-accounts/{first}/release", json={"until": today})).status_code == 200
         released = (await local.get("/v1/purpose-accounts", params={"unit_path": unit})).json()
     async with _identity(system, "vutccb") as sector, _identity(system, "thutruong.hcm") as elsewhere:
         by_sector = (await sector.get("/v1/purpose-accounts", params={"unit_path": unit})).json()
@@ -203,9 +213,10 @@ async def test_an_account_changes_hands_with_a_new_password_and_the_old_holders_
     holders = f"/v1/purpose-accounts/{account['id']}/holders"
     async with _identity(system, "qthanoi") as local:
         given = await local.post(
-            holders, json={"holder_name": "Lê Thị Một", "holder_email": first, "since": "2026-01-05"}
+            holders, json={"holder_name": "Lê Thị Một", "holder_email": first, "since": handover_day()}
         )
     assert given.status_code == 201, given.text
+    await handed_over_on(system, account["id"], date(2026, 1, 5))
     assert given.json()["delivered_to"] == "m***@haiquan.example"
     await _first_login(system, account["username"], first, after=0, chosen="Người giữ đầu 2026")
     keycloak = system.infra.keycloak_admin()
@@ -215,7 +226,7 @@ async def test_an_account_changes_hands_with_a_new_password_and_the_old_holders_
 
     async with _identity(system, "qthanoi") as local:
         handed = await local.post(
-            holders, json={"holder_name": "Trần Văn Hai", "holder_email": second, "since": "2026-06-01"}
+            holders, json={"holder_name": "Trần Văn Hai", "holder_email": second, "since": handover_day()}
         )
         future = await local.post(
             holders, json={"holder_name": "Sau Này", "holder_email": first, "since": "2099-01-01"}
@@ -228,14 +239,15 @@ async def test_an_account_changes_hands_with_a_new_password_and_the_old_holders_
         password_token(system.infra.keycloak.base_url, account["username"], "Người giữ đầu 2026")
     assert len(system.infra.mail.messages_to(first)) == 1, "the previous holder gets no new code"
     token = await _first_login(system, account["username"], second, after=0, chosen="Người giữ sau 2026")
+    await handed_over_on(system, account["id"], date(2026, 6, 1))
     async with httpx.AsyncClient(
         base_url=system.services.identity_url, headers={"Authorization": f"Bearer {token}"}, timeout=30
     ) as holder:
         assert (await holder.get("/v1/me")).json()["username"] == account["username"]
 
     async with _identity(system, "qthanoi") as local:
-        released = await local.post(f"/v1/purpose-accounts/{account['id']}/release", json={"until": "2026-11-30"})
-        again = await local.post(f"/v1/purpose-accounts/{account['id']}/release", json={"until": "2026-11-30"})
+        released = await local.post(f"/v1/purpose-accounts/{account['id']}/release", json={"until": handover_day()})
+        again = await local.post(f"/v1/purpose-accounts/{account['id']}/release", json={"until": handover_day()})
         history = (await local.get(holders)).json()
     assert released.status_code == 200, released.text
     assert again.status_code == 409, "nobody holds it any more"
@@ -244,7 +256,7 @@ async def test_an_account_changes_hands_with_a_new_password_and_the_old_holders_
         password_token(system.infra.keycloak.base_url, account["username"], "Người giữ sau 2026")
     assert [(h["holder_name"], h["valid_to"]) for h in history] == [
         ("Lê Thị Một", "2026-06-01"),
-        ("Trần Văn Hai", "2026-11-30"),
+        ("Trần Văn Hai", handover_day()),
     ]
 
 
@@ -271,10 +283,10 @@ async def test_a_purpose_account_is_handed_only_to_a_working_record_of_its_unit(
             return await sysadmin.post(holders, json=body | {"holder_email": MOT, "since": since})
 
         handed = await eventually(
-            lambda: hand_to(own, "2026-03-01"), lambda r: r.status_code != 409, timeout=30, what="the clerk known"
+            lambda: hand_to(own, handover_day()), lambda r: r.status_code != 409, timeout=30, what="the clerk known"
         )
         assert handed.status_code == 201, handed.text
-        refused = await hand_to(elsewhere, "2026-04-01")
+        refused = await hand_to(elsewhere, handover_day())
         assert refused.status_code == 409, refused.text
         assert refused.json()["detail"]["message"].startswith("holder_personal_id:")
         assert [h["holder_name"] for h in (await sysadmin.get(holders)).json()] == ["Trịnh Thị Gần"]

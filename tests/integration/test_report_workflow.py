@@ -35,6 +35,7 @@ from tests.support import (
     claim_credential,
     eventually,
     handed_over,
+    handover_day,
     mailed_code,
     person_body,
     unique_code,
@@ -717,7 +718,7 @@ async def test_a_step_taken_with_a_purpose_account_names_who_held_it(system: Sys
             "holder_name": "Phan Thị Duyệt",
             "holder_personal_id": holder_body["personal_id"],
             "holder_email": recipient,
-            "since": "2026-01-05",
+            "since": handover_day(),
         }
         given = await handed_over(admin, account["id"], holding)
         assert given.status_code == 201, given.text

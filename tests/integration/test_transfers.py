@@ -6,13 +6,14 @@ released, and both headcounts follow."""
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 from typing import Any
 
 import httpx
 
 from qlcb_devstack.accounts import Account, ensure_user, password_token
 from tests.personal_accounts import issue_personal_account
-from tests.support import System, caught_up, eventually, person_body, unique_code
+from tests.support import System, caught_up, eventually, handed_over_on, handover_day, person_body, unique_code
 
 NOI_BAI, HCM = "/TCHQ/HQHN/HQHN-NB", "/TCHQ/HQHCM"
 
@@ -81,10 +82,11 @@ async def test_an_accepted_transfer_moves_the_account_the_purpose_accounts_and_t
                 "holder_name": "Đặng Thị Chuyển",
                 "holder_personal_id": person["personal_id"],
                 "holder_email": "dang.thi.chuyen@haiquan.example",
-                "since": "2026-02-02",
+                "since": handover_day(),
             },
         )
         assert held.status_code == 201, held.text
+        await handed_over_on(system, purpose.json()["account"]["id"], date(2026, 2, 2))
 
         async def headcounts() -> tuple[int, int]:
             async def one(code: str) -> int:

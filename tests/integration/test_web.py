@@ -63,6 +63,8 @@ from tests.support import (
     agency_registration,
     api_client,
     eventually,
+    handed_over_on,
+    handover_day,
     mailed_code,
     person_body,
     unique_code,
@@ -1102,12 +1104,16 @@ async def test_a_local_admin_issues_a_purpose_account_in_its_quota_hands_it_over
         await handover.get_by_role("button", name="Giao tài khoản").click()
         await expect(page.locator("#f-since-error")).to_have_text("Bắt buộc nhập", timeout=WAIT_MS)
         await assert_accessible(page)
-        week_ago = date.today() - timedelta(days=7)
-        await page.locator("#hand-over").get_by_label("Giao từ ngày").fill(week_ago.isoformat())
+        today = date.fromisoformat(handover_day())
+        await page.locator("#hand-over").get_by_label("Giao từ ngày").fill((today - timedelta(days=7)).isoformat())
+        await page.locator("#hand-over").get_by_role("button", name="Giao tài khoản").click()
+        await expect(page.locator("#f-since-error")).to_contain_text("Không được trước ngày hôm nay", timeout=WAIT_MS)
+        await page.locator("#hand-over").get_by_label("Giao từ ngày").fill(today.isoformat())
         await page.locator("#hand-over").get_by_role("button", name="Giao tài khoản").click()
         await expect(page.locator("#done")).to_contain_text("Mã nhận mật khẩu lần đầu đã gửi tới", timeout=WAIT_MS)
-        await expect(page.locator("#holder")).to_have_text(f"Phạm Thị Ba, từ {week_ago.strftime('%d/%m/%Y')}")
+        await expect(page.locator("#holder")).to_have_text(f"Phạm Thị Ba, từ {today.strftime('%d/%m/%Y')}")
         await assert_accessible(page, shot="13-tai-khoan-dung-chung")
+        await handed_over_on(system, account_id, today - timedelta(days=7))  # a holder keeps it a day at least
 
         elsewhere = await (await browser.new_context(bypass_csp=True)).new_page()
         await elsewhere.goto(f"{gateway}/web/purpose-accounts/{account_id}")
@@ -1115,7 +1121,7 @@ async def test_a_local_admin_issues_a_purpose_account_in_its_quota_hands_it_over
         await expect(elsewhere.locator("h1")).to_have_text("Không có quyền", timeout=WAIT_MS)
         await expect(elsewhere.locator("body")).not_to_contain_text("Phạm Thị Ba")
 
-        await page.locator("#release").get_by_label("Thôi giữ từ ngày").fill(date.today().isoformat())
+        await page.locator("#release").get_by_label("Thôi giữ từ ngày").fill(today.isoformat())
         await page.locator("#release").get_by_role("button", name="Cho thôi giữ").click()
         await expect(page.locator("#done")).to_have_text("Người giữ đã thôi giữ tài khoản.", timeout=WAIT_MS)
         await expect(page.locator("#holder")).to_have_text("Chưa có người giữ")

@@ -26,7 +26,7 @@ class AuditEntryPublic(BaseModel):
     transaction_id: str = Field(description="Các mục cùng một giao dịch")
     account: str = Field(description="Tài khoản")
     tiers: list[str] = Field(description="Vai trò của tài khoản")
-    holder_name: str | None = Field(description="Người giữ tài khoản dùng chung vào ngày đó")
+    holder_name: str | None = Field(description="Người giữ tài khoản dùng chung khi mục được ghi")
     holder_personal_id: str | None = Field(description="Số định danh cá nhân của người giữ")
     action: str = Field(description="create, update, delete, read, resume, export, import")
     target: str = Field(description="Đối tượng: bảng dữ liệu, hoặc record, record_section, … khi đọc")

@@ -56,11 +56,11 @@ class HolderCreate(BaseModel):
     holder_email: SingleLineText = Field(
         pattern=EMAIL, max_length=255, description="Thư điện tử người giữ: mã nhận mật khẩu lần đầu gửi tới đây"
     )
-    since: IsoDay = Field(description="Ngày bàn giao, không sau hôm nay")
+    since: IsoDay = Field(description="Ngày bàn giao: hôm nay (không ghi trước, không ghi lùi ngày)")
 
 
 class Release(BaseModel):
-    until: IsoDay = Field(description="Ngày thôi giữ, không sau hôm nay")
+    until: IsoDay = Field(description="Ngày thôi giữ: hôm nay (không ghi trước, không ghi lùi ngày)")
 
 
 class HolderPublic(BaseModel):
@@ -176,8 +176,9 @@ async def issue(body: PurposeAccountCreate, actor: Caller, db: DatabaseDep, requ
 async def assign(
     account_id: str, body: HolderCreate, actor: Caller, db: DatabaseDep, courier: CourierDep, request: Request
 ) -> HolderAssigned:
-    """Giao tài khoản cho cán bộ từ một ngày; người giữ trước thôi giữ từ ngày đó, mọi phiên đăng
-    nhập của tài khoản bị đóng, người giữ mới nhận mật khẩu lần đầu qua thư điện tử."""
+    """Giao tài khoản cho cán bộ từ hôm nay (bàn giao được ghi vào ngày diễn ra, không ghi lùi ngày);
+    người giữ trước thôi giữ từ hôm nay, mọi phiên đăng nhập của tài khoản bị đóng, người giữ mới
+    nhận mật khẩu lần đầu qua thư điện tử."""
     assignment, delivered_to = await audited(
         db,
         actor,

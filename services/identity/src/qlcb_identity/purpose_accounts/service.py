@@ -301,10 +301,18 @@ def _require_head_or_issuer(actor: Principal, account: PurposeAccount) -> None:
 async def _close_current(
     session: AsyncSession, account: PurposeAccount, day: date, field: str
 ) -> HolderAssignment | None:
-    """Ends the current holding on `day`; a hand-over is recorded when it happens, not ahead of it,
-    since the previous holder loses the account at once."""
-    if day > datetime.now(VIETNAM).date():
+    """Ends the current holding on `day`; a hand-over is recorded on the day it happens: not ahead
+    of it, since the previous holder loses the account at once, nor after it, since what the account
+    did in between was its holder's then and would be named as the next one's (ADR 0047)."""
+    today = datetime.now(VIETNAM).date()
+    if day > today:
         raise InvalidArgument.single(field, "Không được sau ngày hôm nay: bàn giao được ghi khi đã diễn ra")
+    if day < today:
+        raise InvalidArgument.single(
+            field,
+            "Không được trước ngày hôm nay: bàn giao không được ghi lùi ngày, "
+            "vì những việc tài khoản đã làm trước đó thuộc về người giữ lúc ấy",
+        )
     current = await session.scalar(
         select(HolderAssignment)
         .where(HolderAssignment.account_id == account.id, HolderAssignment.valid_to.is_(None))

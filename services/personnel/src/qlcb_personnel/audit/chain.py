@@ -51,11 +51,19 @@ class Sealable(Protocol):
     def unit_path(self) -> str | None: ...
     @property
     def details(self) -> dict[str, Any]: ...
+    @property
+    def holder_name(self) -> str | None: ...
+    @property
+    def holder_personal_id(self) -> str | None: ...
+    @property
+    def holder_folded(self) -> str | None: ...
 
 
 def digest(prev_hash: str, seq: int, entry: Sealable) -> str:
-    """SHA-256 of the previous hash and the entry's content in canonical JSON."""
-    content = {
+    """SHA-256 of the previous hash and the entry's content in canonical JSON. The holder is part of
+    it where the entry keeps one: an entry written before holders were kept (NULL) hashes as it was
+    sealed, so the chain sealed then still verifies."""
+    content: dict[str, Any] = {
         "seq": seq,
         "id": entry.id,
         "occurred_at": entry.occurred_at.astimezone(UTC).isoformat(),
@@ -70,6 +78,12 @@ def digest(prev_hash: str, seq: int, entry: Sealable) -> str:
         "unit_path": entry.unit_path,
         "details": entry.details,
     }
+    if entry.holder_name is not None:
+        content["holder"] = {
+            "name": entry.holder_name,
+            "personal_id": entry.holder_personal_id,
+            "folded": entry.holder_folded,
+        }
     canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(f"{prev_hash}\n{canonical}".encode()).hexdigest()
 

@@ -14,7 +14,7 @@ Context = Any
 
 
 def _to_proto(found: Found) -> audit_pb2.AuditEntry:
-    entry, holder = found.entry, found.holder
+    entry = found.entry
     return audit_pb2.AuditEntry(
         id=entry.id,
         seq=entry.seq or 0,
@@ -22,8 +22,8 @@ def _to_proto(found: Found) -> audit_pb2.AuditEntry:
         transaction_id=entry.transaction_id,
         account=entry.account,
         tiers=[t for t in entry.tiers.split(",") if t],
-        holder_name=holder.holder_name if holder else "",
-        holder_personal_id=(holder.holder_personal_id or "") if holder else "",
+        holder_name=found.holder_name,
+        holder_personal_id=found.holder_personal_id,
         action=entry.action,
         target=entry.target,
         target_id=entry.target_id or "",

@@ -53,6 +53,13 @@ class AuditEntry(Base):
     # {"changes": {field: [before, after]}} for a write; what was read or exported, with its
     # criteria and row count, for a read.
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Who held the account when the entry was written (`account_holders` then), kept with it and
+    # hashed (ADR 0047): "" for an account nobody held; None for an entry written before they were
+    # kept (migration 0008), whose holder is looked up in the holder history when it is read.
+    holder_name: Mapped[str | None] = mapped_column(String(150))
+    holder_personal_id: Mapped[str | None] = mapped_column(String(12))
+    # The name folded (`qlcb_common.names.fold`), which a search by holder compares.
+    holder_folded: Mapped[str | None] = mapped_column(String(150))
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str | None] = mapped_column(String(64))
 

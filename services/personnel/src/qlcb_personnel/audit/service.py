@@ -43,7 +43,9 @@ class Criteria:
 @dataclass(frozen=True)
 class Found:
     entry: AuditEntry
-    holder: AccountHolder | None
+    holder_name: str
+    """Who held the purpose account when the entry was written; "" for an account nobody held."""
+    holder_personal_id: str
 
 
 def _instant(value: str, field: str, violations: list[FieldViolation]) -> datetime | None:
@@ -82,18 +84,22 @@ def _checked(criteria: Criteria) -> tuple[datetime | None, datetime | None]:
 
 
 def _held_by(holder: str) -> ColumnElement[bool]:
-    """Entries of a purpose account while the holder named held it."""
+    """Entries of a purpose account written while the holder named held it: by the holder the entry
+    keeps, or for an entry written before entries kept one, by the holder history as it is now."""
     if PERSONAL_ID.fullmatch(holder):
+        kept = AuditEntry.holder_personal_id == holder
         who = AccountHolder.holder_personal_id == holder
     else:
         folded = _SPACES.sub(" ", names.fold(holder)).strip()
+        kept = AuditEntry.holder_folded.contains(folded, autoescape=True)
         who = AccountHolder.holder_folded.contains(folded, autoescape=True)
-    return exists().where(
+    looked_up = exists().where(
         AccountHolder.account == AuditEntry.account,
         AccountHolder.held_from <= AuditEntry.occurred_at,
         or_(AccountHolder.held_until.is_(None), AuditEntry.occurred_at < AccountHolder.held_until),
         who,
     )
+    return or_(kept, and_(AuditEntry.holder_name.is_(None), looked_up))
 
 
 async def _unit_condition(
@@ -138,18 +144,27 @@ async def list_entries(session: AsyncSession, *, actor: Principal, criteria: Cri
             .offset((criteria.page - 1) * criteria.page_size)
         )
     ).all()
-    return [Found(entry, holder) for entry, holder in zip(page, await _holders(session, page), strict=True)], total
+    looked_up = await _holders(session, [e for e in page if e.holder_name is None])
+    return [_found(entry, looked_up) for entry in page], total
 
 
-async def _holders(session: AsyncSession, entries: Sequence[AuditEntry]) -> list[AccountHolder | None]:
-    """Who held each entry's account at the time, where it is a purpose account."""
+def _found(entry: AuditEntry, looked_up: dict[str, AccountHolder | None]) -> Found:
+    if entry.holder_name is not None:
+        return Found(entry, entry.holder_name, entry.holder_personal_id or "")
+    holder = looked_up[entry.id]
+    return Found(entry, holder.holder_name, holder.holder_personal_id or "") if holder else Found(entry, "", "")
+
+
+async def _holders(session: AsyncSession, entries: Sequence[AuditEntry]) -> dict[str, AccountHolder | None]:
+    """Who held each entry's account at the time, where it is a purpose account, by the holder history
+    as it is now: for the entries written before they kept their holder, by entry id."""
     accounts = sorted({e.account for e in entries})
     held: dict[str, list[AccountHolder]] = {}
     if accounts:
         for row in await session.scalars(select(AccountHolder).where(AccountHolder.account.in_(accounts))):
             held.setdefault(row.account, []).append(row)
-    return [
-        next(
+    return {
+        e.id: next(
             (
                 h
                 for h in held.get(e.account, [])
@@ -158,7 +173,7 @@ async def _holders(session: AsyncSession, entries: Sequence[AuditEntry]) -> list
             None,
         )
         for e in entries
-    ]
+    }
 
 
 async def verify(

@@ -17,13 +17,13 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import event, inspect, select
+from sqlalchemy import event, inspect, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, UOWTransaction
 
 from qlcb_common.auth import Principal
 from qlcb_common.grpc_interceptor import current_principal
-from qlcb_personnel.audit.models import AuditEntry
+from qlcb_personnel.audit.models import AccountHolder, AuditEntry
 from qlcb_personnel.persons.models import Person
 from qlcb_personnel.units.models import Unit
 
@@ -146,8 +146,41 @@ class _Actor:
         return cls(principal.username, principal.subject, ",".join(sorted(principal.roles)))
 
 
+@dataclass(frozen=True)
+class _Holder:
+    name: str
+    personal_id: str
+    folded: str
+
+
+_NOBODY = _Holder("", "", "")
+
+
+def _holder(session: Session, account: str, at: datetime) -> _Holder:
+    """Who held the account at `at` as personnel's copy of the holder history tells, looked up once
+    in a unit of work: its entries are all written within moments. Nobody holds a person's own
+    account nor the service's."""
+    known: dict[str, _Holder] = session.info.setdefault("audit_holders", {})
+    if account not in known:
+        found = None
+        if not account.startswith("system:"):
+            with session.no_autoflush:
+                found = session.execute(
+                    select(AccountHolder.holder_name, AccountHolder.holder_personal_id, AccountHolder.holder_folded)
+                    .where(
+                        AccountHolder.account == account,
+                        AccountHolder.held_from <= at,
+                        or_(AccountHolder.held_until.is_(None), AccountHolder.held_until > at),
+                    )
+                    .order_by(AccountHolder.held_from.desc())
+                    .limit(1)
+                ).first()
+        known[account] = _Holder(found[0], found[1] or "", found[2]) if found is not None else _NOBODY
+    return known[account]
+
+
 def _entry(
-    session: Session | AsyncSession,
+    session: Session,
     *,
     action: str,
     target: str,
@@ -157,9 +190,11 @@ def _entry(
     details: dict[str, Any],
 ) -> AuditEntry:
     actor = _Actor.now()
+    now = datetime.now(UTC)
+    holder = _holder(session, actor.account, now)
     return AuditEntry(
         id=str(uuid.uuid4()),
-        occurred_at=datetime.now(UTC),
+        occurred_at=now,
         transaction_id=session.info.setdefault("audit_transaction", str(uuid.uuid4())),
         account=actor.account,
         subject=actor.subject,
@@ -170,6 +205,9 @@ def _entry(
         person_id=person_id,
         unit_path=unit_path,
         details=details,
+        holder_name=holder.name,
+        holder_personal_id=holder.personal_id,
+        holder_folded=holder.folded,
     )
 
 
@@ -294,8 +332,8 @@ async def note_update(
         select(Unit.path).join(Person, Person.unit_id == Unit.id).where(Person.id == person_id)
     )
     session.add(
-        _entry(
-            session,
+        await session.run_sync(
+            _entry,
             action=UPDATE,
             target=target,
             target_id=target_id,
@@ -321,8 +359,8 @@ async def note_read(
     if person is not None and unit_path is None:
         unit_path = await session.scalar(select(Unit.path).where(Unit.id == person.unit_id))
     session.add(
-        _entry(
-            session,
+        await session.run_sync(
+            _entry,
             action=action,
             target=what,
             target_id=person.id if person is not None else None,
@@ -337,8 +375,8 @@ async def note_import(session: AsyncSession, *, unit_path: str | None, details: 
     """A bulk import, applied or not (a dry run, a file refused): the file's digest and name, its
     kind and row counts. Each record or entry it wrote has its own entry besides, from the flush."""
     session.add(
-        _entry(
-            session,
+        await session.run_sync(
+            _entry,
             action=IMPORT,
             target="import",
             target_id=str(details.get("import_id") or "") or None,
