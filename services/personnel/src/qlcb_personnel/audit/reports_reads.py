@@ -1,8 +1,9 @@
 """The people's particulars reports gave out (ADR 0048): a list form's rows, shown or exported, and a
 page of the people behind a cell of a form, each as one entry of the audit trail, as reports recorded
 it in the transaction that served the read. The entry is the reader's, at the instant of the read,
-about the unit the form was asked for; it arrives within moments, and its id is the event's, so a
-copy of the event can add no second entry."""
+about the unit the form was asked for, naming who held a purpose account then as personnel's copy of
+the holder history tells when the entry is written (ADR 0047); it arrives within moments, and its id
+is the event's, so a copy of the event can add no second entry."""
 
 from __future__ import annotations
 
@@ -47,10 +48,12 @@ async def apply(session: AsyncSession, envelope: Envelope) -> None:
             "total": read.total,
             "person_ids": list(read.person_ids),
         }
+    read_at = datetime.fromisoformat(read.read_at)
+    holder = await session.run_sync(trail.holder_at, read.account, read_at)
     session.add(
         AuditEntry(
             id=envelope.event_id,
-            occurred_at=datetime.fromisoformat(read.read_at),
+            occurred_at=read_at,
             transaction_id=envelope.event_id,
             account=read.account,
             subject=read.subject,
@@ -61,5 +64,8 @@ async def apply(session: AsyncSession, envelope: Envelope) -> None:
             person_id=None,
             unit_path=read.unit_path,
             details=details,
+            holder_name=holder.name,
+            holder_personal_id=holder.personal_id,
+            holder_folded=holder.folded,
         )
     )

@@ -147,20 +147,20 @@ class _Actor:
 
 
 @dataclass(frozen=True)
-class _Holder:
+class Holder:
     name: str
     personal_id: str
     folded: str
 
 
-_NOBODY = _Holder("", "", "")
+_NOBODY = Holder("", "", "")
 
 
-def _holder(session: Session, account: str, at: datetime) -> _Holder:
+def holder_at(session: Session, account: str, at: datetime) -> Holder:
     """Who held the account at `at` as personnel's copy of the holder history tells, looked up once
     in a unit of work: its entries are all written within moments. Nobody holds a person's own
     account nor the service's."""
-    known: dict[str, _Holder] = session.info.setdefault("audit_holders", {})
+    known: dict[str, Holder] = session.info.setdefault("audit_holders", {})
     if account not in known:
         found = None
         if not account.startswith("system:"):
@@ -175,7 +175,7 @@ def _holder(session: Session, account: str, at: datetime) -> _Holder:
                     .order_by(AccountHolder.held_from.desc())
                     .limit(1)
                 ).first()
-        known[account] = _Holder(found[0], found[1] or "", found[2]) if found is not None else _NOBODY
+        known[account] = Holder(found[0], found[1] or "", found[2]) if found is not None else _NOBODY
     return known[account]
 
 
@@ -191,7 +191,7 @@ def _entry(
 ) -> AuditEntry:
     actor = _Actor.now()
     now = datetime.now(UTC)
-    holder = _holder(session, actor.account, now)
+    holder = holder_at(session, actor.account, now)
     return AuditEntry(
         id=str(uuid.uuid4()),
         occurred_at=now,
