@@ -58,6 +58,8 @@ async def test_a_chain_end_hidden_by_winding_its_head_back_is_named_against_the_
         head_seq = published["published_seq"]
 
         conn = await asyncpg.connect(system.postgres_dsn("personnel"))
+        # The head only moves forwards (migration 0009): the tables' owner turns that guard off first.
+        await conn.execute("ALTER TABLE audit_chain_head DISABLE TRIGGER USER")
         try:
             kept = await conn.fetchrow("SELECT seq, hash FROM audit_chain_head WHERE id = 1")
             before = await conn.fetchval("SELECT hash FROM audit_entries WHERE seq = $1", head_seq - 1)
@@ -71,6 +73,7 @@ async def test_a_chain_end_hidden_by_winding_its_head_back_is_named_against_the_
             finally:
                 await conn.execute("UPDATE audit_chain_head SET seq = $1, hash = $2 WHERE id = 1", *kept)
         finally:
+            await conn.execute("ALTER TABLE audit_chain_head ENABLE TRIGGER USER")
             await conn.close()
         whole = await _checked(admin)
 
@@ -83,3 +86,45 @@ async def test_a_chain_end_hidden_by_winding_its_head_back_is_named_against_the_
     assert with_bus.returncode == 1, with_bus.stdout + with_bus.stderr
     assert f"mục số {head_seq}" in with_bus.stderr
     assert whole["intact"] is True
+
+
+async def test_the_database_refuses_changing_removing_or_winding_back_the_trail(system: System) -> None:
+    """Whoever holds a connection to personnel's database, the service's own among them, may add
+    entries and seal them once; changing an entry (sealed or not), removing or truncating entries,
+    and moving the chain's head back are refused (migration 0009)."""
+    async with api_client(system.gateway_url, system.token("quantri")) as admin:
+        created = await admin.post(
+            "/v1/persons", json=person_body(system.unit_ids["HQHN-NB"], "Đinh Văn Khoá", born="1981-04-05")
+        )
+        assert created.status_code == 201, created.text
+    conn = await asyncpg.connect(system.postgres_dsn("personnel"))
+    try:
+        newest = await conn.fetchrow(
+            "SELECT id, seq FROM audit_entries WHERE person_id = $1 ORDER BY occurred_at DESC LIMIT 1",
+            created.json()["id"],
+        )
+        refused: dict[str, str] = {}
+        for name, statement, args in [
+            ("sửa", "UPDATE audit_entries SET account = 'ke.gian' WHERE id = $1", (newest["id"],)),
+            ("bỏ niêm phong", "UPDATE audit_entries SET seq = NULL, hash = NULL WHERE seq = 1", ()),
+            ("xoá", "DELETE FROM audit_entries WHERE id = $1", (newest["id"],)),
+            ("xoá hết", "TRUNCATE audit_entries", ()),
+            ("lùi đầu chuỗi", "UPDATE audit_chain_head SET seq = seq - 1 WHERE id = 1", ()),
+            ("xoá đầu chuỗi", "DELETE FROM audit_chain_head", ()),
+        ]:
+            try:
+                await conn.execute(statement, *args)
+            except asyncpg.InsufficientPrivilegeError as error:
+                refused[name] = str(error)
+        still = await conn.fetchval("SELECT account FROM audit_entries WHERE id = $1", newest["id"])
+    finally:
+        await conn.close()
+    async with api_client(system.gateway_url, system.token("quantri")) as admin:
+        check = await _checked(admin)
+
+    assert set(refused) == {"sửa", "bỏ niêm phong", "xoá", "xoá hết", "lùi đầu chuỗi", "xoá đầu chuỗi"}, refused
+    assert "không bao giờ bị sửa" in refused["sửa"]
+    assert "không bao giờ bị xoá" in refused["xoá"]
+    assert "chỉ tiến lên" in refused["lùi đầu chuỗi"]
+    assert still == "quantri"
+    assert check["intact"] is True
