@@ -424,6 +424,14 @@ def test_what_the_producer_publishes_is_accepted(subject: str) -> None:
     assert envelope.subject == subject
 
 
+def test_a_holding_ended_the_day_it_began_is_accepted() -> None:
+    """Its holder left the day the account was handed over: held for no day, and told so."""
+    held = VALID[subjects.IDENTITY_HOLDER_RECORDED]()
+    held.assignment.valid_to = held.assignment.valid_from
+    subject = subjects.IDENTITY_HOLDER_RECORDED
+    assert accept(subject, _envelope(subject, held), CONTRACTS).subject == subject
+
+
 def test_a_unit_taken_in_without_an_establishing_decision_is_accepted() -> None:
     """Its establishment tells no day (ADR 0041), as every establishment published before the field."""
     subject = subjects.PERSONNEL_UNIT_ESTABLISHED
@@ -552,6 +560,11 @@ PEOPLE_READ = subjects.REPORTS_STATISTICS_PEOPLE_READ
         (KEY_ROTATED, lambda e: setattr(e.change, "serial", "3f9a0c6d2b1e"), "change.serial: phải là chứng thư mới"),
         (KEY_ROTATED, lambda e: setattr(e.change, "serial", "5E:7B"), "change.serial: không phải số hiệu"),
         (KEY_REVOKED, lambda e: setattr(e.change, "unit_path", "HQHN-NB"), "change.unit_path"),
+        (
+            subjects.IDENTITY_HOLDER_RECORDED,
+            lambda e: setattr(e.assignment, "valid_to", "2025-12-31"),
+            "assignment.valid_to: trước ngày bắt đầu giữ",
+        ),
         (SEALED, lambda e: setattr(e, "seq", 0), "seq: phải từ 1"),
         (SEALED, lambda e: setattr(e, "hash", "5" * 63), "hash: không phải mã băm SHA-256"),
         (SEALED, lambda e: setattr(e, "sealed_at", "2026-12-06T12:50:01"), "sealed_at: thiếu múi giờ"),

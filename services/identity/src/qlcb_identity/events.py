@@ -68,7 +68,7 @@ async def run_events(
             inbox=inbox,
             js=nc.jetstream(),
             contracts=PERSONNEL_EVENTS,
-            handler=lifecycle_projection(admin),
+            handler=lifecycle_projection(admin, outbox),
             faults=faults,
             ack_wait=settings.nats_ack_wait_seconds,
         )

@@ -474,8 +474,9 @@ def _holder_recorded(event: identity_events.HolderRecorded) -> list[FieldViolati
     _date(held.valid_from, "assignment.valid_from", found)
     if held.valid_to:
         _date(held.valid_to, "assignment.valid_to", found)
-        if held.valid_to <= held.valid_from:
-            found.append(FieldViolation("assignment.valid_to", "không sau ngày bắt đầu giữ"))
+        # Equal: a holding ended the day it began (its holder left that day), held for no day.
+        if held.valid_to < held.valid_from:
+            found.append(FieldViolation("assignment.valid_to", "trước ngày bắt đầu giữ"))
     return found
 
 

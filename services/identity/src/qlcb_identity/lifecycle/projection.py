@@ -25,6 +25,7 @@ from qlcb_common.auth import Principal
 from qlcb_common.events import subjects
 from qlcb_common.events.consumer import Handler
 from qlcb_common.events.envelope import unpack
+from qlcb_common.events.outbox import Outbox
 from qlcb_common.tiers import Tier, in_subtree
 from qlcb_identity.account_requests.models import AccountRequest, RequestStatus
 from qlcb_identity.account_sections import service as account_sections
@@ -33,6 +34,7 @@ from qlcb_identity.holders import projection as holders
 from qlcb_identity.holders.projection import HOLDER_SUBJECTS
 from qlcb_identity.keycloak_accounts import account_scope
 from qlcb_identity.lifecycle import reviews
+from qlcb_identity.purpose_accounts import holdings
 from qlcb_identity.purpose_accounts import service as purpose_accounts
 from qlcb_identity.purpose_accounts.models import HolderAssignment, PurposeAccount
 from qlcb_identity.unit_groups.projection import ensure_group_path
@@ -78,7 +80,9 @@ def _live_id(account: AccountRequest) -> str | None:
     return account.keycloak_user_id if account.unlinked_at is None else None
 
 
-async def _transferred(session: AsyncSession, admin: KeycloakAdmin, actor: Principal, envelope: Envelope) -> None:
+async def _transferred(
+    session: AsyncSession, admin: KeycloakAdmin, outbox: Outbox, actor: Principal, envelope: Envelope
+) -> None:
     moved = unpack(envelope, events_pb2.PersonTransferred)
     old, new = moved.from_unit.path, moved.to_unit.path
     accounts = await _personal_accounts(session, moved.person.personal_id)
@@ -109,7 +113,7 @@ async def _transferred(session: AsyncSession, admin: KeycloakAdmin, actor: Princ
     effective = date.fromisoformat(moved.effective_date)
     for assignment, held in await _held(session, moved.person.personal_id):
         if in_subtree(held.unit_path, old) and not in_subtree(held.unit_path, new):
-            await _release(session, admin, actor, assignment, held, effective)
+            await _release(session, admin, outbox, actor, assignment, held, effective)
 
 
 async def _disable_or_review(
@@ -162,6 +166,7 @@ async def _held(session: AsyncSession, personal_id: str) -> list[tuple[HolderAss
 async def _release(
     session: AsyncSession,
     admin: KeycloakAdmin,
+    outbox: Outbox,
     actor: Principal,
     assignment: HolderAssignment,
     account: PurposeAccount,
@@ -169,6 +174,7 @@ async def _release(
 ) -> None:
     """The holder leaves: the account is locked out until the unit hands it to someone else."""
     assignment.valid_to = max(effective, assignment.valid_from)
+    await holdings.publish(session, outbox, actor, account, assignment)
     await purpose_accounts.lock_out(session, admin, account)
     audit.record(
         session,
@@ -179,7 +185,7 @@ async def _release(
     )
 
 
-def projection(admin: Callable[[], KeycloakAdmin]) -> Handler:
+def projection(admin: Callable[[], KeycloakAdmin], outbox: Outbox) -> Handler:
     async def apply(session: AsyncSession, envelope: Envelope) -> None:
         # The decision's author, as personnel recorded it, acts through the event.
         actor = Principal(
@@ -189,7 +195,7 @@ def projection(admin: Callable[[], KeycloakAdmin]) -> Handler:
         if envelope.subject == subjects.PERSONNEL_PERSON_CREATED:
             return
         if envelope.subject == subjects.PERSONNEL_PERSON_TRANSFERRED:
-            await _transferred(session, admin(), actor, envelope)
+            await _transferred(session, admin(), outbox, actor, envelope)
             return
         change = unpack(envelope, events_pb2.PersonStatusChanged)
         personal_id = change.person.personal_id
@@ -210,6 +216,6 @@ def projection(admin: Callable[[], KeycloakAdmin]) -> Handler:
         await _disable_or_review(session, admin(), actor, envelope, accounts)
         effective = date.fromisoformat(change.effective_date)
         for assignment, held in await _held(session, personal_id):
-            await _release(session, admin(), actor, assignment, held, effective)
+            await _release(session, admin(), outbox, actor, assignment, held, effective)
 
     return apply

@@ -11,7 +11,6 @@ from keycloak.exceptions import KeycloakError
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from qlcb.identity.v1 import events_pb2
 from qlcb_common.auth import Principal
 from qlcb_common.authz import Action, Section, require, sql_scope
 from qlcb_common.errors import (
@@ -22,7 +21,6 @@ from qlcb_common.errors import (
     PermissionDenied,
     Unavailable,
 )
-from qlcb_common.events import subjects
 from qlcb_common.events.outbox import Outbox
 from qlcb_common.text import clean
 from qlcb_common.tiers import Tier, in_subtree
@@ -33,6 +31,7 @@ from qlcb_identity.audit import service as audit
 from qlcb_identity.calendar import VIETNAM
 from qlcb_identity.holders import service as holder_records
 from qlcb_identity.keycloak_accounts import ascii_slug, create_account, reset_password, temporary_password
+from qlcb_identity.purpose_accounts import holdings
 from qlcb_identity.purpose_accounts.models import HolderAssignment, PurposeAccount, UnitQuota
 from qlcb_identity.realm_relink import unlinked_refusal
 
@@ -188,8 +187,8 @@ async def assign_holder(
     )
     session.add(assignment)
     if current is not None:
-        await _publish(session, outbox, actor, account, current)
-    await _publish(session, outbox, actor, account, assignment)
+        await holdings.publish(session, outbox, actor, account, current)
+    await holdings.publish(session, outbox, actor, account, assignment)
     password = temporary_password()
     delivered_to = await credentials.deliver(
         session, courier=courier, username=account.username, password=password, recipient=holder_email
@@ -222,7 +221,7 @@ async def release(
     current = await _close_current(session, account, until, "until")
     if current is None:
         raise FailedPrecondition("Tài khoản dùng chung không có người giữ")
-    await _publish(session, outbox, actor, account, current)
+    await holdings.publish(session, outbox, actor, account, current)
     await lock_out(session, admin(), account)
     audit.record(
         session,
@@ -233,29 +232,6 @@ async def release(
         after={"until": until.isoformat()},
     )
     return current
-
-
-async def _publish(
-    session: AsyncSession, outbox: Outbox, actor: Principal, account: PurposeAccount, held: HolderAssignment
-) -> None:
-    """Tells the services that audit what accounts do who held this one when (personnel's audit
-    names the holder of a purpose account on the day of each entry, R-AUD-1)."""
-    await outbox.add(
-        session,
-        subject=subjects.IDENTITY_HOLDER_RECORDED,
-        payload=events_pb2.HolderRecorded(
-            assignment=events_pb2.HolderAssignment(
-                id=held.id,
-                account_username=account.username,
-                unit_path=account.unit_path,
-                holder_name=held.holder_name,
-                holder_personal_id=held.holder_personal_id or "",
-                valid_from=held.valid_from.isoformat(),
-                valid_to=held.valid_to.isoformat() if held.valid_to else "",
-            )
-        ),
-        actor=actor.subject,
-    )
 
 
 async def lock_out(session: AsyncSession, admin: KeycloakAdmin, account: PurposeAccount) -> None:

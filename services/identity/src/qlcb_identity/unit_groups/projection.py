@@ -34,6 +34,7 @@ from qlcb_identity.account_requests.models import AccountRequest
 from qlcb_identity.audit import service as audit
 from qlcb_identity.delegations import service as delegations
 from qlcb_identity.holders.models import Holder
+from qlcb_identity.purpose_accounts import holdings
 from qlcb_identity.purpose_accounts.models import HolderAssignment, PurposeAccount, UnitQuota
 
 UNIT_SUBJECTS = (
@@ -102,16 +103,18 @@ async def _follow_move(session: AsyncSession, previous_path: str, path: str) -> 
         await session.execute(update(model).where(model.unit_path == previous_path).values(unit_path=path))
 
 
-async def _close_unit(session: AsyncSession, actor: Principal, unit: personnel_pb2.Unit, effective: date) -> list[str]:
+async def _close_unit(
+    session: AsyncSession, outbox: Outbox, actor: Principal, unit: personnel_pb2.Unit, effective: date
+) -> list[str]:
     """Releases the holders of the unit's purpose accounts; returns the Keycloak ids to disable."""
     accounts = list((await session.scalars(select(PurposeAccount).where(PurposeAccount.unit_path == unit.path))).all())
+    by_id = {a.id: a for a in accounts}
     held = await session.scalars(
-        select(HolderAssignment).where(
-            HolderAssignment.account_id.in_([a.id for a in accounts]), HolderAssignment.valid_to.is_(None)
-        )
+        select(HolderAssignment).where(HolderAssignment.account_id.in_(by_id), HolderAssignment.valid_to.is_(None))
     )
     for assignment in held:
         assignment.valid_to = max(effective, assignment.valid_from)
+        await holdings.publish(session, outbox, actor, by_id[assignment.account_id], assignment)
     for account in accounts:
         audit.record(
             session, actor=actor, action="account.disable", target=account.username, after={"unit": "dissolved"}
@@ -145,7 +148,7 @@ def projection(admin: Callable[[], KeycloakAdmin], outbox: Outbox) -> Handler:
         elif envelope.subject == subjects.PERSONNEL_UNIT_DISSOLVED:
             dissolved = unpack(envelope, events_pb2.UnitDissolved)
             unit, effective = dissolved.unit, date.fromisoformat(dissolved.effective_date)
-            users = await _close_unit(session, actor, unit, effective)
+            users = await _close_unit(session, outbox, actor, unit, effective)
             await asyncio.to_thread(_disable, admin(), users)
             await asyncio.to_thread(_set_attributes, admin(), unit.path, {DISSOLVED_ATTRIBUTE: effective.isoformat()})
             await delegations.follow_unit(session, actor=actor, outbox=outbox, previous_path=unit.path, new_path=None)
