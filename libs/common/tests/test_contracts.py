@@ -427,6 +427,7 @@ def test_what_the_producer_publishes_is_accepted(subject: str) -> None:
 def test_a_holding_ended_the_day_it_began_is_accepted() -> None:
     """Its holder left the day the account was handed over: held for no day, and told so."""
     held = VALID[subjects.IDENTITY_HOLDER_RECORDED]()
+    assert isinstance(held, identity_events.HolderRecorded)
     held.assignment.valid_to = held.assignment.valid_from
     subject = subjects.IDENTITY_HOLDER_RECORDED
     assert accept(subject, _envelope(subject, held), CONTRACTS).subject == subject
