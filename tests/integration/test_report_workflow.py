@@ -35,6 +35,7 @@ from tests.support import (
     claim_credential,
     eventually,
     handed_over,
+    handed_over_on,
     handover_day,
     mailed_code,
     person_body,
@@ -695,16 +696,11 @@ async def test_a_step_the_state_does_not_allow_or_a_unit_not_assigned_is_refused
     assert json.dumps(detail["assignment"]["values"]) == "{}"
 
 
-async def test_a_step_taken_with_a_purpose_account_names_who_held_it(system: System) -> None:
-    """The head's account of a branch ("Thủ trưởng", a purpose account) is handed to Phan Thị Duyệt;
-    the approval it gives is recorded with her name beside the account."""
-    units = await _branch(system, "C1<P")
+async def _head_account(system: System, unit_id: str) -> tuple[dict[str, Any], str]:
+    """A purpose account of the unit's head ("Thủ trưởng", unit-leader), issued: the account and the
+    unit's path."""
     async with _as(system, ABOVE) as local:
-        holder_body = person_body(units["P"], "Phan Thị Duyệt", sex="female", born="1982-07-09")
-        holder = await local.post("/v1/persons", json=holder_body)
-        assert holder.status_code == 201, holder.text
-        unit_path = (await local.get(f"/v1/units/{units['P']}")).json()["path"]
-    recipient = f"duyet.{units['P'][:8]}@haiquan.example"
+        unit_path = (await local.get(f"/v1/units/{unit_id}")).json()["path"]
     async with api_client(system.services.identity_url, system.token("quantri")) as admin:
         quota = await admin.put("/v1/quotas", json={"unit_path": unit_path, "kind": "user", "limit": 1})
         assert quota.status_code == 200, quota.text
@@ -712,25 +708,45 @@ async def test_a_step_taken_with_a_purpose_account_names_who_held_it(system: Sys
             "/v1/purpose-accounts", json={"unit_path": unit_path, "purpose": "Thủ trưởng", "tier": "unit-leader"}
         )
         assert issued.status_code == 201, issued.text
-        account = issued.json()["account"]
+    account: dict[str, Any] = issued.json()["account"]
+    return account, unit_path
 
-        holding = {
-            "holder_name": "Phan Thị Duyệt",
-            "holder_personal_id": holder_body["personal_id"],
-            "holder_email": recipient,
-            "since": handover_day(),
-        }
+
+async def _hand_to(system: System, account: dict[str, Any], unit_id: str, name: str, born: str) -> str:
+    """The account handed today to a new officer of the unit named `name`; the token they sign in with,
+    having set a password of their own (the realm refuses one the account had before)."""
+    async with _as(system, ABOVE) as local:
+        holder_body = person_body(unit_id, name, sex="female", born=born)
+        holder = await local.post("/v1/persons", json=holder_body)
+        assert holder.status_code == 201, holder.text
+    recipient = f"{unique_code('giu').lower()}@haiquan.example"
+    holding = {
+        "holder_name": name,
+        "holder_personal_id": holder_body["personal_id"],
+        "holder_email": recipient,
+        "since": handover_day(),
+    }
+    async with api_client(system.services.identity_url, system.token("quantri")) as admin:
         given = await handed_over(admin, account["id"], holding)
         assert given.status_code == 201, given.text
     credential = await claim_credential(system, await mailed_code(system, recipient))
     assert credential.status_code == 200, credential.text
-    token = await asyncio.to_thread(
+    token: str = await asyncio.to_thread(
         browser_login,
         system,
         account["username"],
         credential.json()["temporary_password"],
-        new_password="Người duyệt báo cáo 2026",
+        new_password=f"Mật khẩu của {name} 2026",
     )
+    return token
+
+
+async def test_a_step_taken_with_a_purpose_account_names_who_held_it(system: System) -> None:
+    """The head's account of a branch ("Thủ trưởng", a purpose account) is handed to Phan Thị Duyệt;
+    the approval it gives is recorded with her name beside the account."""
+    units = await _branch(system, "C1<P")
+    account, _ = await _head_account(system, units["P"])
+    token = await _hand_to(system, account, units["P"], "Phan Thị Duyệt", "1982-07-09")
     period = await _open(system, await _regime(system, units["P"]), "2027-01")
     report = (await _assignments(system, period["period"]["id"]))[units["C1"]]
     async with _as(system, ABOVE) as api, api_client(system.gateway_url, token) as head:
@@ -751,6 +767,41 @@ async def test_a_step_taken_with_a_purpose_account_names_who_held_it(system: Sys
     )
     # The sender's personal account has no holder to name.
     assert [(t["account"], t["holder_name"]) for t in earlier] == [(ABOVE, None), (ABOVE, None)]
+
+
+async def test_a_step_keeps_who_held_the_account_when_a_hand_over_follows_the_same_day(system: System) -> None:
+    """Duyệt returns a report with the head's account in the morning and hands the account to Lý Thị Kế
+    later that day, who approves the report sent again: each step names who took it. Looked up by the
+    day, both would have named Kế, who holds the account that day."""
+    units = await _branch(system, "C1<P")
+    account, _ = await _head_account(system, units["P"])
+    first = await _hand_to(system, account, units["P"], "Phan Thị Duyệt", "1982-07-09")
+    period = await _open(system, await _regime(system, units["P"]), "2027-02")
+    report = (await _assignments(system, period["period"]["id"]))[units["C1"]]
+    async with _as(system, ABOVE) as api:
+
+        async def steps() -> list[dict[str, Any]]:
+            found: list[dict[str, Any]] = (await _detail(api, report))["transitions"]
+            return found
+
+        await _send(api, report)
+        async with api_client(system.gateway_url, first) as head:
+            returned = await _step(head, report, "return", reason="Thiếu số liệu đào tạo")
+            assert returned.status_code == 200, returned.text
+        await eventually(steps, lambda t: t[-1]["holder_name"] == "Phan Thị Duyệt", timeout=30, what="Duyệt named")
+        # Duyệt has held it for a week (moved back in identity: a hand-over is only recorded on its
+        # day), so that it may be handed on today.
+        await handed_over_on(system, account["id"], date.fromisoformat(handover_day()) - timedelta(days=7))
+        second = await _hand_to(system, account, units["P"], "Lý Thị Kế", "1990-01-02")
+        await _send(api, report)
+        async with api_client(system.gateway_url, second) as head:
+            approved = await _step(head, report, "approve")
+            assert approved.status_code == 200, approved.text
+        named = await eventually(
+            steps, lambda t: t[-1]["holder_name"] == "Lý Thị Kế", timeout=30, what="Kế named for the approval"
+        )
+    by_action = {t["action"]: t["holder_name"] for t in named if t["account"] == account["username"]}
+    assert by_action == {"returned": "Phan Thị Duyệt", "approved": "Lý Thị Kế"}
 
 
 async def test_the_demo_leaves_a_periodic_regime_with_reports_in_every_state(system: System) -> None:

@@ -1,9 +1,14 @@
 """Reports' copy of identity's holder history (R-ACC-2): the audit of a report's workflow names the
-civil servant behind a purpose account ("Nhân sự 1") on the day of each step."""
+civil servant behind a purpose account ("Nhân sự 1") who took each step.
+
+A step keeps the holder its account had when it was taken, as the copy then told (`kept_for`, ADR
+0047): a later hand-over, on the same day too, does not make it the next holder's. A step taken
+before the copy heard of any holding keeps none, and is named by the copy when it is read
+(`named`), as every step was before."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,6 +17,7 @@ from qlcb.events.v1.envelope_pb2 import Envelope
 from qlcb.identity.v1 import events_pb2
 from qlcb_common.events.envelope import unpack
 from qlcb_reports.audit.models import AccountHolder
+from qlcb_reports.regimes.periods import VIETNAM
 
 
 async def apply(session: AsyncSession, envelope: Envelope) -> None:
@@ -44,3 +50,15 @@ async def holder_on(session: AsyncSession, account: str, day: date) -> str | Non
         .limit(1)
     )
     return found
+
+
+async def kept_for(session: AsyncSession, account: str, at: datetime) -> str | None:
+    """The holder to keep with a step the account takes at `at`; None when the copy knows none yet."""
+    return await holder_on(session, account, at.astimezone(VIETNAM).date())
+
+
+async def named(session: AsyncSession, kept: str | None, account: str, at: datetime) -> str | None:
+    """Who took a step: the holder kept with it, else the copy's holder of the account that day."""
+    if kept is not None:
+        return kept
+    return await holder_on(session, account, at.astimezone(VIETNAM).date())

@@ -11,9 +11,8 @@ from qlcb_reports.db_models import Base
 
 class ReportTransition(Base):
     """One step of a report's workflow (R-REP-3): who did what, from which state to which, and why;
-    written in the transaction of the step itself, so no step is taken unrecorded. The civil servant
-    holding a purpose account that day is named when the step is read (`holders.holder_on`), as
-    personnel's audit does: identity's record of the holding may reach reports after the step."""
+    written in the transaction of the step itself, so no step is taken unrecorded, with the civil
+    servant holding a purpose account then (`holders`)."""
 
     __tablename__ = "report_transitions"
     __table_args__ = (Index("ix_report_transitions_assignment", "assignment_id", "occurred_at"),)
@@ -31,6 +30,9 @@ class ReportTransition(Base):
     tiers: Mapped[str] = mapped_column(String(255))
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
     version: Mapped[int] = mapped_column(Integer)
+    # Who held the purpose account when the step was taken (`holders.kept_for`); None: nobody, or not
+    # known to the copy yet, and then looked up when read.
+    holder_name: Mapped[str | None] = mapped_column(String(150))
 
 
 class AccountHolder(Base):
@@ -51,7 +53,7 @@ class AccountHolder(Base):
 class SigningKeyChange(Base):
     """A rotation or revocation of a unit's signing key (R-REP-4): who did it, when, why, and which
     certificate replaced which; written in the transaction of the change itself, as a report's
-    transitions are, with the civil servant holding a purpose account named when it is read."""
+    transitions are, with the civil servant holding a purpose account then."""
 
     __tablename__ = "signing_key_changes"
     __table_args__ = (Index("ix_signing_key_changes_unit", "unit_id", "occurred_at"),)
@@ -68,3 +70,5 @@ class SigningKeyChange(Base):
     subject: Mapped[str] = mapped_column(String(64))
     tiers: Mapped[str] = mapped_column(String(255))
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # As a report's step keeps it.
+    holder_name: Mapped[str | None] = mapped_column(String(150))

@@ -18,7 +18,6 @@ from qlcb_common.tiers import TIER_NAMES
 from qlcb_reports.audit import holders
 from qlcb_reports.audit.models import SigningKeyChange
 from qlcb_reports.headcount.models import UnitNode
-from qlcb_reports.regimes import periods
 from qlcb_reports.signing.service import REVOKED, ROTATED
 
 SUBJECT_OF = {ROTATED: subjects.REPORTS_SIGNING_KEY_ROTATED, REVOKED: subjects.REPORTS_SIGNING_KEY_REVOKED}
@@ -41,7 +40,7 @@ def as_proto(row: SigningKeyChange, holder_name: str | None) -> signatures_pb2.S
 
 
 async def _holder(session: AsyncSession, row: SigningKeyChange) -> str | None:
-    return await holders.holder_on(session, row.account, row.occurred_at.astimezone(periods.VIETNAM).date())
+    return await holders.named(session, row.holder_name, row.account, row.occurred_at)
 
 
 async def record(
@@ -56,6 +55,7 @@ async def record(
     reason: str = "",
 ) -> SigningKeyChange:
     """Records the change and stages its event, in the caller's transaction."""
+    now = datetime.now(UTC)
     row = SigningKeyChange(
         id=str(uuid.uuid4()),
         unit_id=unit.unit_id,
@@ -68,7 +68,8 @@ async def record(
         account=actor.username,
         subject=actor.subject,
         tiers=",".join(sorted(actor.roles & TIER_NAMES)),
-        occurred_at=datetime.now(UTC),
+        occurred_at=now,
+        holder_name=await holders.kept_for(session, actor.username, now),
     )
     session.add(row)
     await outbox.add(

@@ -248,7 +248,7 @@ async def get_assignment(
 
 
 async def holder_of(session: AsyncSession, row: ReportTransition) -> str | None:
-    return await holders.holder_on(session, row.account, row.occurred_at.astimezone(periods.VIETNAM).date())
+    return await holders.named(session, row.holder_name, row.account, row.occurred_at)
 
 
 # ---- the workflow ---------------------------------------------------------------------------------
@@ -341,6 +341,7 @@ async def _record(
         tiers=",".join(sorted(caller.actor.roles & TIER_NAMES)),
         occurred_at=now,
         version=assignment.version,
+        holder_name=await holders.kept_for(session, caller.actor.username, now),
     )
     session.add(row)
     return row
