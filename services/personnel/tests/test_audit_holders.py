@@ -155,8 +155,9 @@ async def _verified(db: Database) -> chain.Verification:
         {"holder_personal_id": HAI[1]},
         {"holder_folded": "tran van hai"},
         {"holder_name": None, "holder_personal_id": None, "holder_folded": None},
+        {"seal_version": None},
     ],
-    ids=["name", "personal-id", "folded", "passed-off-as-written-before"],
+    ids=["name", "personal-id", "folded", "passed-off-as-written-before", "passed-off-as-sealed-before"],
 )
 async def test_a_holder_changed_after_sealing_breaks_the_chain(db: Database, changed: dict[str, str | None]) -> None:
     await _held(db, str(uuid.uuid4()), MOT, _today() - timedelta(days=30), None)
@@ -191,6 +192,33 @@ async def test_a_chain_sealed_before_holders_were_kept_goes_on_intact_with_entri
     assert (result.intact, result.checked) == (True, 5)
 
 
+async def test_entries_sealed_by_a_replica_of_the_code_before_verify_while_an_upgrade_rolls_out(
+    db: Database,
+) -> None:
+    """The new code writes entries with their holder; a replica still running the code before seals
+    them, hashing without the holder and keeping no version; then the new code seals the next."""
+    await _held(db, str(uuid.uuid4()), MOT, _today() - timedelta(days=30), None)
+    for _ in range(2):
+        await _read_as(db, ACCOUNT)
+    async with db.unit_of_work() as session:
+        last = await chain.head(session, lock=True)
+        for entry in await session.scalars(select(AuditEntry).order_by(AuditEntry.occurred_at, AuditEntry.id)):
+            seq = last.seq + 1
+            entry.prev_hash, entry.seq = last.hash, seq
+            entry.hash = chain.digest(last.hash, seq, entry, version=None)
+            last.seq, last.hash = seq, entry.hash
+    await _read_as(db, ACCOUNT)
+    entries = await _sealed(db)
+
+    assert [(e.holder_name, e.seal_version) for e in entries] == [
+        ("Lê Thị Một", None),
+        ("Lê Thị Một", None),
+        ("Lê Thị Một", chain.SEAL_VERSION),
+    ]
+    result = await _verified(db)
+    assert (result.intact, result.checked) == (True, 3)
+
+
 def test_an_entry_without_a_holder_hashes_as_it_did_before_holders_were_kept() -> None:
     """The hash the code before migration 0008 gave this entry: chains sealed then verify unchanged."""
     entry = SimpleNamespace(
@@ -209,8 +237,11 @@ def test_an_entry_without_a_holder_hashes_as_it_did_before_holders_were_kept() -
         holder_name=None,
         holder_personal_id=None,
         holder_folded=None,
+        seal_version=None,
     )
     before = "f2bf3f62ed041b70a6ab67073fb6b80dd36201e902183239084886a5ff17da33"
     assert chain.digest(chain.GENESIS, 1, entry) == before
     entry.holder_name, entry.holder_personal_id, entry.holder_folded = "", "", ""
+    assert chain.digest(chain.GENESIS, 1, entry) == before, "sealed by the code before: the holder not hashed"
+    entry.seal_version = chain.SEAL_VERSION
     assert chain.digest(chain.GENESIS, 1, entry) != before, "held by nobody is kept, and hashed"

@@ -57,12 +57,21 @@ class Sealable(Protocol):
     def holder_personal_id(self) -> str | None: ...
     @property
     def holder_folded(self) -> str | None: ...
+    @property
+    def seal_version(self) -> int | None: ...
 
 
-def digest(prev_hash: str, seq: int, entry: Sealable) -> str:
-    """SHA-256 of the previous hash and the entry's content in canonical JSON. The holder is part of
-    it where the entry keeps one: an entry written before holders were kept (NULL) hashes as it was
-    sealed, so the chain sealed then still verifies."""
+SEAL_VERSION = 2
+"""What the sealer of this code hashes, kept with each entry it seals: 2, the holder with the rest;
+None (entries sealed before, or by a replica of the code before, while an upgrade rolls out), the
+rest alone. The version is covered by the hash it chooses: an entry sealed with the holder and passed
+off as sealed without hashes otherwise."""
+
+
+def digest(prev_hash: str, seq: int, entry: Sealable, version: int | None = None) -> str:
+    """SHA-256 of the previous hash and the entry's content in canonical JSON, as `version` of the
+    sealer hashes it (`SEAL_VERSION`; default: as the entry says it was sealed)."""
+    version = entry.seal_version if version is None else version
     content: dict[str, Any] = {
         "seq": seq,
         "id": entry.id,
@@ -78,7 +87,8 @@ def digest(prev_hash: str, seq: int, entry: Sealable) -> str:
         "unit_path": entry.unit_path,
         "details": entry.details,
     }
-    if entry.holder_name is not None:
+    if version is not None:
+        content["seal_version"] = version
         content["holder"] = {
             "name": entry.holder_name,
             "personal_id": entry.holder_personal_id,
@@ -111,7 +121,7 @@ async def seal(session: AsyncSession, limit: int) -> int:
     ).all()
     for entry in pending:
         seq = last.seq + 1
-        entry.prev_hash, entry.seq = last.hash, seq
+        entry.prev_hash, entry.seq, entry.seal_version = last.hash, seq, SEAL_VERSION
         entry.hash = digest(last.hash, seq, entry)
         last.seq, last.hash = seq, entry.hash
     return len(pending)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Date, Index, Integer, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qlcb_common.db import UtcDateTime
@@ -27,6 +27,8 @@ class AuditEntry(Base):
             "occurred_at",
             postgresql_ops={"unit_path": "varchar_pattern_ops"},
         ),
+        # A search of the trail by the holder's personal id.
+        Index("ix_audit_entries_holder", "holder_personal_id", "occurred_at"),
         # The sealer's queue: what is not sealed yet, oldest first.
         Index("ix_audit_entries_unsealed", "occurred_at", "id", postgresql_where="seq IS NULL"),
     )
@@ -62,6 +64,8 @@ class AuditEntry(Base):
     holder_folded: Mapped[str | None] = mapped_column(String(150))
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str | None] = mapped_column(String(64))
+    # What the sealer hashed (`chain.SEAL_VERSION`); None: sealed without the holder.
+    seal_version: Mapped[int | None] = mapped_column(SmallInteger)
 
 
 class AuditChainHead(Base):

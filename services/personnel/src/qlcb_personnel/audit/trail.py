@@ -38,6 +38,7 @@ CREATE, UPDATE, DELETE, READ, RESUME, EXPORT, IMPORT = (
 )
 
 _system_actor: contextvars.ContextVar[str] = contextvars.ContextVar("qlcb_audit_system_actor", default="system")
+_kept_holder: contextvars.ContextVar[Holder | None] = contextvars.ContextVar("qlcb_audit_kept_holder", default=None)
 
 
 @contextlib.contextmanager
@@ -156,6 +157,18 @@ class Holder:
 _NOBODY = Holder("", "", "")
 
 
+@contextlib.contextmanager
+def held_by(holder: Holder) -> Iterator[None]:
+    """Entries written within the block name `holder` for their account, whoever holds it now: a
+    decision applied on its day is its author's write, by whoever held the author's account when it
+    was recorded."""
+    token = _kept_holder.set(holder)
+    try:
+        yield
+    finally:
+        _kept_holder.reset(token)
+
+
 def holder_at(session: Session, account: str, at: datetime) -> Holder:
     """Who held the account at `at` as personnel's copy of the holder history tells, looked up once
     in a unit of work: its entries are all written within moments. Nobody holds a person's own
@@ -191,7 +204,7 @@ def _entry(
 ) -> AuditEntry:
     actor = _Actor.now()
     now = datetime.now(UTC)
-    holder = holder_at(session, actor.account, now)
+    holder = _kept_holder.get() or holder_at(session, actor.account, now)
     return AuditEntry(
         id=str(uuid.uuid4()),
         occurred_at=now,

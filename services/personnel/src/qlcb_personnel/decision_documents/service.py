@@ -10,9 +10,10 @@ the periods those entries closed) and gives back every status it changed.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -40,6 +41,7 @@ from qlcb_common.events.outbox import Outbox
 from qlcb_common.grpc_interceptor import acting_for
 from qlcb_common.record_sections import BY_NAME, MAX_DECISION_TEXT
 from qlcb_common.text import control_violation
+from qlcb_personnel.audit import trail
 from qlcb_personnel.decision_documents import messages
 from qlcb_personnel.decision_documents.models import (
     APPLIED,
@@ -395,14 +397,17 @@ KEPT_CLAIMS = (SECTIONS_CLAIM, PERSONAL_ID_CLAIM)
 
 async def _rights_of(session: AsyncSession, actor: Principal) -> dict[str, Any]:
     """The author's rights, its unit kept by id too: a unit moved in the tree before the decision's
-    day is the author's unit there."""
+    day is the author's unit there; and who held the author's account then, whom the audit trail
+    names for what the decision writes on its day (ADR 0047)."""
     unit_id = await session.scalar(select(Unit.id).where(Unit.path == actor.unit_path)) if actor.unit_path else None
+    holder = await session.run_sync(trail.holder_at, actor.username, datetime.now(UTC))
     return {
         "username": actor.username,
         "roles": sorted(actor.roles),
         "unit_path": actor.unit_path,
         "unit_id": unit_id,
         "claims": {claim: actor.claims[claim] for claim in KEPT_CLAIMS if claim in actor.claims},
+        "holder": asdict(holder),
     }
 
 
@@ -454,7 +459,8 @@ async def apply_decision(
         ItemInput(item.person_id, item.values, item.valid_to.isoformat() if item.valid_to else "") for item in items
     ]
     checked = await _check_items(session, header, people, inputs)
-    with acting_for(actor):
+    kept = (document.created_as or {}).get("holder")
+    with acting_for(actor), trail.held_by(trail.Holder(**kept)) if kept else contextlib.nullcontext():
         await _apply(session, outbox, actor, document, header, people, items, checked)
         await session.flush()
     document.version += 1
