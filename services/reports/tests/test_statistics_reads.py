@@ -19,6 +19,7 @@ from qlcb_common.auth import Principal
 from qlcb_common.db import Database
 from qlcb_common.errors import InvalidArgument, NotFound, PermissionDenied
 from qlcb_common.events import subjects
+from qlcb_common.events.contracts import REPORTS_EVENTS, accept
 from qlcb_common.events.envelope import parse, unpack
 from qlcb_common.events.outbox import Outbox
 from qlcb_common.grpc_interceptor import acting_for
@@ -26,6 +27,7 @@ from qlcb_common.names import sort_key
 from qlcb_reports.db_models import make_delegations, make_inbox, make_outbox
 from qlcb_reports.grpc_api import ReportsServicer
 from qlcb_reports.headcount.models import UnitNode
+from qlcb_reports.statistics import reads
 from qlcb_reports.statistics.models import BEGINNING, OPEN_END, StatFact, StatGeneration, StatPerson
 from qlcb_reports.statistics.projection import UNIT
 
@@ -91,7 +93,8 @@ async def served(tmp_path: Path) -> AsyncIterator[tuple[Database, ReportsService
 async def _staged(db: Database, outbox: Outbox) -> list[tuple[str, events_pb2.StatisticsRead]]:
     async with db.unit_of_work() as session:
         rows = (await session.execute(select(outbox.table.c.envelope).order_by(outbox.table.c.seq))).scalars()
-        envelopes = [parse(row) for row in rows]
+        # As personnel's consumer takes them: each within its contract.
+        envelopes = [accept(parse(row).subject, row, REPORTS_EVENTS) for row in rows]
     return [(e.subject, unpack(e, events_pb2.StatisticsRead)) for e in envelopes]
 
 
@@ -195,4 +198,16 @@ async def test_a_refused_read_gives_nothing_and_records_nothing(
     )
     with acting_for(who), pytest.raises(refused):
         await call(request_, None)
+    assert await _staged(db, outbox) == []
+
+
+async def test_a_read_its_record_would_not_fit_is_not_served(served: Any) -> None:
+    """A caller whose token names a role too long for personnel's trail: its record would be refused
+    there, so the list is not given either."""
+    db, reports, outbox = served
+    odd = Principal(
+        subject="sub-odd", username="odd", roles=frozenset({"local-admin", "x" * 300}), unit_path="/TCHQ/HQHN", token=""
+    )
+    with acting_for(odd), pytest.raises(reads.Unrecordable, match="tiers"):
+        await reports.GetStatisticsForm(_form("BM03", HANOI), None)
     assert await _staged(db, outbox) == []

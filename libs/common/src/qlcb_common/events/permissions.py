@@ -39,9 +39,10 @@ def permissions(service: str) -> dict[str, dict[str, list[str]]]:
         f"$JS.API.STREAM.INFO.{own.name}",
         f"$JS.API.STREAM.CREATE.{own.name}",
         f"$JS.API.STREAM.UPDATE.{own.name}",
-        # What it published, read back (personnel checks its audit chain against its last head).
-        f"$JS.API.STREAM.MSG.GET.{own.name}",
     ]
+    if service == "personnel":
+        # What it published, read back: its audit chain is checked against the last head (ADR 0050).
+        publish.append(f"$JS.API.STREAM.MSG.GET.{own.name}")
     for stream in CONSUMES[service]:
         publish += [
             f"$JS.API.STREAM.INFO.{stream.name}",

@@ -31,6 +31,8 @@ NOTED = {
 async def apply(session: AsyncSession, envelope: Envelope) -> None:
     """Handler of `subjects.REPORTS_STATISTICS_READS` (inside the consumer's transaction; the contract
     has been checked)."""
+    if await session.get(AuditEntry, envelope.event_id) is not None:
+        return  # a copy of an event already written, past the inbox (another consumer, the inbox lost)
     read = unpack(envelope, events_pb2.StatisticsRead)
     action, target = NOTED[envelope.subject]
     details: dict[str, Any] = {

@@ -14,6 +14,7 @@ from qlcb.reports.v1 import events_pb2
 from qlcb_common.auth import Principal
 from qlcb_common.errors import InvalidArgument
 from qlcb_common.events import subjects
+from qlcb_common.events.contracts import REPORTS_EVENTS
 from qlcb_common.events.outbox import Outbox
 from qlcb_reports.statistics.service import Filled, PeoplePage
 
@@ -50,7 +51,7 @@ async def note_form(
     read.format = export_format
     read.people = len(filled.rows)
     subject = subjects.REPORTS_STATISTICS_FORM_EXPORTED if export_format else subjects.REPORTS_STATISTICS_FORM_READ
-    await outbox.add(session, subject=subject, payload=read, actor=actor.subject)
+    await _stage(session, outbox, subject, read)
 
 
 async def note_people(
@@ -61,4 +62,16 @@ async def note_people(
     read.people = len(page.people)
     read.row, read.column, read.page, read.total = row, column, page.page, page.total
     read.person_ids.extend(found.person.person_id for found in page.people)
-    await outbox.add(session, subject=subjects.REPORTS_STATISTICS_PEOPLE_READ, payload=read, actor=actor.subject)
+    await _stage(session, outbox, subjects.REPORTS_STATISTICS_PEOPLE_READ, read)
+
+
+class Unrecordable(RuntimeError):
+    """A read whose record personnel would refuse: it is not served (the call fails, nothing staged)."""
+
+
+async def _stage(session: AsyncSession, outbox: Outbox, subject: str, read: events_pb2.StatisticsRead) -> None:
+    """Staged only as personnel will take it: an event its consumer refused would leave a read served
+    and never recorded."""
+    if found := REPORTS_EVENTS[subject].violations(read):
+        raise Unrecordable("; ".join(f"{v.field}: {v.description}" for v in found))
+    await outbox.add(session, subject=subject, payload=read, actor=read.subject)
