@@ -77,3 +77,30 @@ async def test_a_search_naming_no_unit_is_on_record_in_the_callers_own_unit(syst
     [entry] = [e for e in entries if e["target"] == "persons" and e["details"]["criteria"].get("q") == q]
     assert entry["unit_path"] == "/TCHQ/HQHN"
     assert entry["details"]["rows"] == 0
+
+
+async def test_the_lists_of_a_units_people_by_retirement_term_transfer_and_lateness_are_on_record(
+    system: System,
+) -> None:
+    async with api_client(system.gateway_url, system.token("quantri")) as admin:
+        unit = await _unit(admin, system.unit_ids["HQHN-NB"])
+        await _people(admin, unit, ["Hà Văn Hưu", "Hà Thị Nhiệm"])
+    async with api_client(system.gateway_url, system.token("qthanoi")) as hanoi:
+        asked = {
+            "retirements_due": await hanoi.get(f"/v1/units/{unit}/retirements-due", params={"from": "2026-01-01"}),
+            "terms_ending": await hanoi.get(f"/v1/units/{unit}/terms-ending", params={"from": "2026-01-01"}),
+            "transfers": await hanoi.get(f"/v1/units/{unit}/transfers"),
+            "late_entries": await hanoi.get(
+                f"/v1/units/{unit}/late-entries", params={"from": "2026-01-01", "to": "2026-12-31"}
+            ),
+        }
+        noted = await hanoi.get("/v1/audit", params={"unit_id": unit, "action": "read", "page_size": 50})
+    assert {what: r.status_code for what, r in asked.items()} == dict.fromkeys(asked, 200)
+    assert noted.status_code == 200, noted.text
+    entries = {e["target"]: e for e in noted.json()["entries"] if e["target"] in asked}
+    assert set(entries) == set(asked)
+    for entry in entries.values():
+        assert entry["account"] == "qthanoi"
+        assert entry["details"]["criteria"]["unit_id"] == unit
+        assert isinstance(entry["details"]["rows"], int)
+    assert entries["retirements_due"]["details"]["criteria"]["from_date"] == "2026-01-01"

@@ -21,7 +21,6 @@ from qlcb_personnel.persons import service as persons
 from qlcb_personnel.persons.models import Person, PersonStatusEntry
 from qlcb_personnel.units import changes, directory, history
 from qlcb_personnel.units import service as units
-from qlcb_personnel.units.models import Unit
 
 Context = Any
 
@@ -143,16 +142,12 @@ class PersonnelServicer(personnel_pb2_grpc.PersonnelServiceServicer):
                 page_token=request.page_token,
             )
             statuses = await status.current(session, [p.id for p in found])
-            await trail.note_read(
+            await trail.note_list(
                 session,
-                action=trail.READ,
                 what="persons",
-                person=None,
-                unit_path=(await session.get_one(Unit, request.unit_id)).path,
-                details={
-                    "criteria": MessageToDict(request, preserving_proto_field_name=True),
-                    "rows": len(found),
-                },
+                unit_id=request.unit_id,
+                criteria=MessageToDict(request, preserving_proto_field_name=True),
+                rows=len(found),
             )
         return personnel_pb2.ListPersonsResponse(
             persons=[_message(p, statuses) for p in found], next_page_token=next_token
@@ -357,6 +352,13 @@ class PersonnelServicer(personnel_pb2_grpc.PersonnelServiceServicer):
                 direction=personnel_pb2.TransferDirection.Name(request.direction),
                 status_filter=personnel_pb2.TransferStatus.Name(request.status),
                 include_subtree=request.include_subtree,
+            )
+            await trail.note_list(
+                session,
+                what="transfers",
+                unit_id=request.unit_id,
+                criteria=MessageToDict(request, preserving_proto_field_name=True),
+                rows=len(found),
             )
         return personnel_pb2.ListTransfersResponse(transfers=[transfers.to_proto(t) for t in found])
 

@@ -384,6 +384,15 @@ async def note_read(
     )
 
 
+async def note_list(session: AsyncSession, *, what: str, unit_id: str, criteria: dict[str, Any], rows: int) -> None:
+    """A list of people of a unit (or its subtree) given out, a page at a time or whole: a read on
+    record with the criteria as asked and the rows given, in the unit listed (ADR 0049)."""
+    unit_path = await session.scalar(select(Unit.path).where(Unit.id == unit_id))
+    await note_read(
+        session, action=READ, what=what, person=None, unit_path=unit_path, details={"criteria": criteria, "rows": rows}
+    )
+
+
 async def note_import(session: AsyncSession, *, unit_path: str | None, details: dict[str, Any]) -> None:
     """A bulk import, applied or not (a dry run, a file refused): the file's digest and name, its
     kind and row counts. Each record or entry it wrote has its own entry besides, from the flush."""

@@ -2,10 +2,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from google.protobuf.json_format import MessageToDict
+
 from qlcb.personnel.v1 import deadlines_pb2, deadlines_pb2_grpc
 from qlcb_common.authz.delegations import DelegationCopy
 from qlcb_common.db import Database
 from qlcb_common.grpc_interceptor import current_principal
+from qlcb_personnel.audit import trail
 from qlcb_personnel.deadlines import service
 from qlcb_personnel.deadlines.rules import RULES
 
@@ -32,6 +35,13 @@ class EntryDeadlineServicer(deadlines_pb2_grpc.EntryDeadlineServiceServicer):
             actor = current_principal()
             found = await service.report(
                 session, actor=actor, delegations=await self._delegations.for_caller(session, actor), request=asked
+            )
+            await trail.note_list(
+                session,
+                what="late_entries",
+                unit_id=request.unit_id,
+                criteria=MessageToDict(request, preserving_proto_field_name=True),
+                rows=len(found.late_entries),
             )
         return deadlines_pb2.GetLateEntriesResponse(
             rule=found.rule.value,

@@ -5,6 +5,7 @@ from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from typing import Any, TypeVar
 
+from google.protobuf.json_format import MessageToDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb.personnel.v1 import personnel_pb2, record_pb2, record_pb2_grpc
@@ -16,6 +17,7 @@ from qlcb_common.db import Database
 from qlcb_common.errors import FieldViolation, InvalidArgument
 from qlcb_common.events.outbox import Outbox
 from qlcb_common.grpc_interceptor import current_principal
+from qlcb_personnel.audit import trail
 from qlcb_personnel.catalogs import messages as catalog_messages
 from qlcb_personnel.catalogs import service as catalogs
 from qlcb_personnel.persons import messages as person_messages
@@ -234,7 +236,7 @@ class PersonRecordServicer(record_pb2_grpc.PersonRecordServiceServicer):
     async def ListRetirementsDue(
         self, request: record_pb2.ListRetirementsDueRequest, context: Context
     ) -> record_pb2.ListRetirementsDueResponse:
-        due = await self._in_period(request, retirement.due_between)
+        due = await self._in_period(request, retirement.due_between, "retirements_due")
         return record_pb2.ListRetirementsDueResponse(
             items=[
                 record_pb2.RetirementDue(person=_in_service(d.person), retires_on=d.retires_on.isoformat()) for d in due
@@ -244,7 +246,7 @@ class PersonRecordServicer(record_pb2_grpc.PersonRecordServiceServicer):
     async def ListTermsEnding(
         self, request: record_pb2.ListTermsEndingRequest, context: Context
     ) -> record_pb2.ListTermsEndingResponse:
-        ending = await self._in_period(request, terms.ending_between)
+        ending = await self._in_period(request, terms.ending_between, "terms_ending")
         return record_pb2.ListTermsEndingResponse(
             items=[record_pb2.TermEnding(person=_in_service(e.person), term=_term(e.term)) for e in ending]
         )
@@ -253,10 +255,12 @@ class PersonRecordServicer(record_pb2_grpc.PersonRecordServiceServicer):
         self,
         request: record_pb2.ListRetirementsDueRequest | record_pb2.ListTermsEndingRequest,
         find: Callable[..., Awaitable[list[T]]],
+        what: str,
     ) -> list[T]:
-        """What `find` lists of a unit (or subtree) for a period, as the caller may see it."""
+        """What `find` lists of a unit (or subtree) for a period, as the caller may see it, noted in
+        the audit trail as `what`."""
         async with self._db.unit_of_work() as session:
-            return await find(
+            found = await find(
                 session,
                 actor=current_principal(),
                 delegations=await self._granted(session),
@@ -265,6 +269,14 @@ class PersonRecordServicer(record_pb2_grpc.PersonRecordServiceServicer):
                 start=request.from_date,
                 end=request.to_date,
             )
+            await trail.note_list(
+                session,
+                what=what,
+                unit_id=request.unit_id,
+                criteria=MessageToDict(request, preserving_proto_field_name=True),
+                rows=len(found),
+            )
+        return found
 
     async def ListCatalogValues(
         self, request: record_pb2.ListCatalogValuesRequest, context: Context
