@@ -6,19 +6,26 @@ intact one, is named against it."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
 
 import pytest
+from nats import errors as nats_errors
+from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
 from personnel_store import sqlite_store
 from sqlalchemy import select, update
 
 from qlcb.personnel.v1 import events_pb2
+from qlcb_common.auth import Principal
 from qlcb_common.db import Database
 from qlcb_common.events import subjects
 from qlcb_common.events.contracts import PERSONNEL_EVENTS, accept
-from qlcb_common.events.envelope import unpack
+from qlcb_common.events.envelope import unpack, wrap
 from qlcb_personnel import app as _app  # noqa: F401  (registers every table of the store)
-from qlcb_personnel.audit import chain, sealer, trail
+from qlcb_personnel.audit import chain, published, sealer, service, trail
 from qlcb_personnel.audit.models import AuditChainHead, AuditEntry
 from qlcb_personnel.db_models import make_outbox
 
@@ -134,3 +141,46 @@ async def test_entries_sealed_after_the_published_head_are_checked_as_before(db:
         await chain.seal(session, 10)
     result = await _verified(db, chain.Published(head.seq, head.hash))
     assert (result.intact, result.checked, result.published_seq) == (True, 5, 2)
+
+
+class _Bus:
+    """The part of JetStream `published.latest` asks: the last message on a subject, or a failure."""
+
+    def __init__(self, data: bytes | None = None, error: Exception | None = None) -> None:
+        self._data, self._error = data, error
+
+    async def get_last_msg(self, stream: str, subject: str) -> SimpleNamespace:
+        if self._error is not None:
+            raise self._error
+        return SimpleNamespace(data=self._data)
+
+
+async def test_a_head_that_cannot_be_read_is_told_apart_from_none_published(db: Database) -> None:
+    """None published yet leaves the check to the database, as it must on a new system; the bus out of
+    reach, or something on the subject the sealer did not write, is said, for the operator to see
+    that the chain was not checked against it."""
+    forged = wrap(
+        subjects.PERSONNEL_AUDIT_SEALED,
+        events_pb2.AuditChainSealed(seq=0, hash="nothing", sealed_at="hôm qua"),
+        actor="ke.gian",
+        occurred_at=datetime.now(UTC),
+    ).SerializeToString()
+    none = await published.latest(cast(JetStreamContext, _Bus(error=NotFoundError())))
+    away = await published.latest(cast(JetStreamContext, _Bus(error=nats_errors.TimeoutError())))
+    wrong = await published.latest(cast(JetStreamContext, _Bus(data=forged)))
+    assert (none.head, none.unreadable) == (None, None)
+    assert away.head is None
+    assert "không đọc được kênh sự kiện" in (away.unreadable or "")
+    assert wrong.head is None
+    assert "không phải đầu chuỗi do dịch vụ công bố" in (wrong.unreadable or "")
+
+    await _noted(db, 2)
+    await sealer.Sealer(db, make_outbox(), publish_interval_seconds=3600).seal_pending()
+
+    async def read_back() -> published.Reading:
+        return wrong
+
+    admin = Principal(subject="s", username="quantri", roles=frozenset({"system-admin"}), unit_path="/", token="")
+    async with db.unit_of_work() as session:
+        result = await service.verify(session, actor=admin, published=read_back)
+    assert (result.intact, result.published_seq, result.published_unreadable) == (True, None, wrong.unreadable)

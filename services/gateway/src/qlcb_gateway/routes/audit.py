@@ -54,6 +54,9 @@ class AuditChainCheck(BaseModel):
         description="Số mục cuối chuỗi đã công bố ra ngoài cơ sở dữ liệu mà chuỗi được đối chiếu; "
         "trống khi chưa công bố hoặc không đọc được"
     )
+    published_unreadable: str | None = Field(
+        description="Vì sao không đọc được mã băm đã công bố (chuỗi khi đó chỉ được kiểm tra trong cơ sở dữ liệu)"
+    )
 
 
 def _entry(entry: audit_pb2.AuditEntry) -> AuditEntryPublic:
@@ -127,4 +130,5 @@ async def verify_audit_chain(principal: Caller, backends: BackendsDep) -> AuditC
         reason=result.reason or None,
         head_hash=result.head_hash,
         published_seq=result.published_seq or None,
+        published_unreadable=result.published_unreadable or None,
     )

@@ -1,6 +1,7 @@
 """`python -m qlcb_personnel.audit verify`: checks the audit trail's hash chain in personnel's
 database (QLCB_PERSONNEL_DATABASE_URL) and names the first entry that breaks it; exits 0 when
-intact, 1 when broken. With the bus (`--nats-url`, or QLCB_PERSONNEL_NATS_URL with personnel's
+intact, 1 when broken, 2 when intact in the database but the head published on the bus could not be
+read though it was asked for. With the bus (`--nats-url`, or QLCB_PERSONNEL_NATS_URL with personnel's
 NATS user), the chain is checked against the head last published there too, which shows a chain
 cut short or rewritten with its head row. For the operator, beside the system admin's endpoint."""
 
@@ -10,6 +11,7 @@ import argparse
 import asyncio
 import os
 import sys
+from dataclasses import replace
 
 from pydantic_settings import SettingsConfigDict
 
@@ -24,11 +26,14 @@ class _BusSettings(NatsClientSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
 
 
-async def _published(nats_url: str | None) -> chain.Published | None:
+async def _published(nats_url: str | None) -> published.Reading:
     if nats_url is None:
-        return None
+        return published.Reading(None)
     settings = _BusSettings(nats_url=nats_url)
-    client = await connect(settings, name="qlcb-personnel-audit-verify", timeout=10)
+    try:
+        client = await connect(settings, name="qlcb-personnel-audit-verify", timeout=10)
+    except Exception as exc:
+        return published.Reading(None, f"không kết nối được kênh sự kiện {nats_url} ({type(exc).__name__})")
     try:
         return await published.latest(client.jetstream())
     finally:
@@ -36,13 +41,14 @@ async def _published(nats_url: str | None) -> chain.Published | None:
 
 
 async def _verify(url: str, nats_url: str | None) -> chain.Verification:
-    head = await _published(nats_url)
+    read = await _published(nats_url)
     db = Database(url)
     try:
         async with db.unit_of_work() as session:
-            return await chain.verify(session, published=head)
+            result = await chain.verify(session, published=read.head)
     finally:
         await db.dispose()
+    return replace(result, published_unreadable=read.unreadable)
 
 
 def main() -> int:
@@ -54,11 +60,18 @@ def main() -> int:
     url = args.database_url or PersonnelSettings().database_url  # type: ignore[call-arg]
     nats_url = args.nats_url or os.environ.get(f"{ENV_PREFIX}NATS_URL")
     result = asyncio.run(_verify(url, nats_url))
-    against = (
-        f"Đã đối chiếu với mục số {result.published_seq} công bố trên kênh sự kiện."
-        if result.published_seq
-        else "Chưa đối chiếu với mã băm công bố trên kênh sự kiện (không có hoặc không đọc được)."
-    )
+    if result.published_seq:
+        against = f"Đã đối chiếu với mục số {result.published_seq} công bố trên kênh sự kiện."
+    elif result.published_unreadable:
+        against = f"Không đối chiếu được với mã băm công bố: {result.published_unreadable}."
+    else:
+        against = "Chưa đối chiếu với mã băm công bố trên kênh sự kiện (chưa có mã nào được công bố, hoặc không hỏi)."
+    if result.intact and result.published_unreadable:
+        print(  # noqa: T201
+            f"Chuỗi nhật ký nguyên vẹn trong cơ sở dữ liệu: {result.checked} mục đã kiểm tra. {against}",
+            file=sys.stderr,
+        )
+        return 2
     if result.intact:
         print(  # noqa: T201
             f"Chuỗi nhật ký nguyên vẹn: {result.checked} mục đã kiểm tra, {result.unsealed} mục chưa niêm phong. "

@@ -149,6 +149,8 @@ class Verification:
     reason: str | None = None
     published_seq: int | None = None
     """The published head the chain was checked against; None when there was none to read."""
+    published_unreadable: str | None = None
+    """Why no published head could be read, when one was looked for and none was (`published`)."""
 
     @property
     def intact(self) -> bool:

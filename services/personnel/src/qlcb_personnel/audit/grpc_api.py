@@ -72,4 +72,5 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
             reason=result.reason or "",
             head_hash=result.head_hash,
             published_seq=result.published_seq or 0,
+            published_unreadable=result.published_unreadable or "",
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import cast
 
@@ -19,6 +19,7 @@ from qlcb_common.errors import FieldViolation, InvalidArgument, NotFound
 from qlcb_common.identifiers import PERSONAL_ID
 from qlcb_personnel.audit import chain, trail
 from qlcb_personnel.audit.models import AccountHolder, AuditEntry
+from qlcb_personnel.audit.published import Reading
 from qlcb_personnel.units.models import Unit
 
 MAX_PAGE_SIZE = 200
@@ -177,9 +178,11 @@ async def _holders(session: AsyncSession, entries: Sequence[AuditEntry]) -> dict
 
 
 async def verify(
-    session: AsyncSession, *, actor: Principal, published: Callable[[], Awaitable[chain.Published | None]]
+    session: AsyncSession, *, actor: Principal, published: Callable[[], Awaitable[Reading]]
 ) -> chain.Verification:
     """The chain checked whole, and against the head last published outside the database, read
     before the check begins (`published`)."""
     authz.require_sector_wide(actor, Section.AUDIT, Action.OPERATE, what="chuỗi nhật ký")
-    return await chain.verify(session, published=await published())
+    read = await published()
+    result = await chain.verify(session, published=read.head)
+    return replace(result, published_unreadable=read.unreadable)
