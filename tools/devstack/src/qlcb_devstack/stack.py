@@ -135,13 +135,16 @@ class ServiceStack:
         databases: Mapping[str, str] | None = None,
         replicas: Mapping[str, int] | None = None,
         ack_wait: float | None = None,
+        settings: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         """`databases`: a service's database on the PostgreSQL of `infra` where it is not named after
         the service (as `DATABASES`), so that a second stack can run beside another on one server.
         `ack_wait`: seconds before an event a killed process had in hand is delivered again (the
-        services' own default where None)."""
+        services' own default where None). `settings`: environment variables of a service's settings
+        over the stack's own, by service."""
         self.infra = infra
         self.ack_wait = ack_wait
+        self.settings = {service: dict(values) for service, values in (settings or {}).items()}
         self.run_dir = run_dir
         self.ports = infra.ports
         self.tls: TlsFiles | None = throwaway_authority(run_dir / "tls") if tls else None
@@ -340,6 +343,7 @@ class ServiceStack:
             env[prefix + "WEB_SESSION_KEY"] = self.web_session_key
         if self.tls is not None:
             env.update(self._tls_env(service, prefix, self.tls))
+        env.update(self.settings.get(service, {}))
         return ManagedProcess(
             name,
             [sys.executable, "-m", f"qlcb_{service}"],
