@@ -1,5 +1,5 @@
 """A store of personnel's schema on SQLite, audited as the service's sessions are, and the rows its
-unit tests build on: units and people."""
+unit tests build on: units, people and the holdings of purpose accounts."""
 
 from __future__ import annotations
 
@@ -9,9 +9,12 @@ from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from qlcb.identity.v1 import events_pb2 as identity_events
 from qlcb_common.db import Database
+from qlcb_common.events import subjects
+from qlcb_common.events.envelope import wrap
 from qlcb_personnel import app as _app  # noqa: F401  (registers every table of personnel's store)
-from qlcb_personnel.audit import trail
+from qlcb_personnel.audit import holders, trail
 from qlcb_personnel.db_models import Base, make_delegations, make_outbox
 from qlcb_personnel.persons.models import Person
 from qlcb_personnel.units.models import Unit
@@ -67,3 +70,22 @@ def person_row(
         created_at=datetime.now(UTC),
         created_by="test",
     )
+
+
+async def holding(db: Database, account: str, name: str, since: date, until: date | None, *, unit_path: str) -> None:
+    """Identity's event of a holding of a purpose account, as personnel's consumer applies it: the
+    holding is the same one (by id) whatever its period, so a second call with the same account and
+    name closes or moves it."""
+    recorded = identity_events.HolderRecorded(
+        assignment=identity_events.HolderAssignment(
+            id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{account}/{name}")),
+            account_username=account,
+            unit_path=unit_path,
+            holder_name=name,
+            valid_from=since.isoformat(),
+            valid_to=until.isoformat() if until else "",
+        )
+    )
+    envelope = wrap(subjects.IDENTITY_HOLDER_RECORDED, recorded, actor="identity", occurred_at=datetime.now(UTC))
+    async with db.unit_of_work() as session:
+        await holders.apply(session, envelope)

@@ -7,22 +7,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from personnel_store import person_row, sqlite_store, unit_row
+from personnel_store import holding, person_row, sqlite_store, unit_row
 from sqlalchemy import select
 
-from qlcb.identity.v1 import events_pb2 as identity_events
 from qlcb_common.auth import Principal
 from qlcb_common.authz import Action, Delegation, Section
 from qlcb_common.db import Database
 from qlcb_common.errors import PermissionDenied
-from qlcb_common.events import subjects
-from qlcb_common.events.envelope import wrap
-from qlcb_personnel.audit import holders, trail
 from qlcb_personnel.audit import service as audit
+from qlcb_personnel.audit import trail
 from qlcb_personnel.audit.models import AuditEntry
 from qlcb_personnel.db_models import make_delegations, make_outbox
 from qlcb_personnel.decision_documents import applier
@@ -243,20 +240,7 @@ async def test_a_decisions_own_entries_are_its_authors_units_where_that_unit_is(
 
 
 async def _held(db: Database, name: str, since: date, until: date | None) -> None:
-    """Identity's event of a holding of the Cục admin's account, as personnel's consumer applies it."""
-    recorded = identity_events.HolderRecorded(
-        assignment=identity_events.HolderAssignment(
-            id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"qtcuc/{name}")),
-            account_username="qtcuc",
-            unit_path="/TCHQ",
-            holder_name=name,
-            valid_from=since.isoformat(),
-            valid_to=until.isoformat() if until else "",
-        )
-    )
-    envelope = wrap(subjects.IDENTITY_HOLDER_RECORDED, recorded, actor="identity", occurred_at=datetime.now(UTC))
-    async with db.unit_of_work() as session:
-        await holders.apply(session, envelope)
+    await holding(db, "qtcuc", name, since, until, unit_path="/TCHQ")
 
 
 async def test_what_a_decision_writes_on_its_day_names_who_held_its_authors_account_when_recorded(

@@ -7,16 +7,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from personnel_store import sqlite_store
+from personnel_store import holding, sqlite_store
 from sqlalchemy import func, select
 
-from qlcb.identity.v1 import events_pb2 as identity_events
 from qlcb.reports.v1 import events_pb2
 from qlcb_common.auth import Principal
 from qlcb_common.db import Database
@@ -24,7 +23,7 @@ from qlcb_common.events import streams, subjects
 from qlcb_common.events.consumer import DurableConsumer
 from qlcb_common.events.contracts import REPORTS_EVENTS
 from qlcb_common.events.envelope import wrap
-from qlcb_personnel.audit import holders, reports_reads, service
+from qlcb_personnel.audit import reports_reads, service
 from qlcb_personnel.audit.models import AuditEntry
 from qlcb_personnel.db_models import make_inbox
 from qlcb_personnel.decision_documents.applier import VIETNAM
@@ -185,33 +184,16 @@ async def test_the_entry_is_read_by_the_units_officers_and_those_above_only(db: 
         assert total == seen, path
 
 
-async def _held(db: Database, assignment: str, name: str, since: date, until: date | None) -> None:
-    """Identity's event of a holding of the account that read, as personnel's consumer applies it."""
-    recorded = identity_events.HolderRecorded(
-        assignment=identity_events.HolderAssignment(
-            id=assignment,
-            account_username="qthanoi",
-            unit_path="/TCHQ/HQHN",
-            holder_name=name,
-            valid_from=since.isoformat(),
-            valid_to=until.isoformat() if until else "",
-        )
-    )
-    envelope = wrap(subjects.IDENTITY_HOLDER_RECORDED, recorded, actor="identity", occurred_at=datetime.now(UTC))
-    async with db.unit_of_work() as session:
-        await holders.apply(session, envelope)
-
-
 async def test_a_purpose_accounts_read_names_who_held_it_at_the_read_and_keeps_that_name(db: Database) -> None:
     """The account changed hands the day after the read, and personnel heard of it before the read's
     event came: the entry names the holder on the day of the read, and still does once the history's
     copy is changed afterwards."""
     read_day = READ_AT.astimezone(VIETNAM).date()
-    await _held(db, "6a7b8c9d-0e1f-4a2b-8c3d-4e5f6a7b8c9d", "Lê Thị Một", read_day, read_day + timedelta(days=1))
-    await _held(db, "7b8c9d0e-1f2a-4b3c-9d4e-5f6a7b8c9d0e", "Phạm Văn Hai", read_day + timedelta(days=1), None)
+    await holding(db, "qthanoi", "Lê Thị Một", read_day, read_day + timedelta(days=1), unit_path="/TCHQ/HQHN")
+    await holding(db, "qthanoi", "Phạm Văn Hai", read_day + timedelta(days=1), None, unit_path="/TCHQ/HQHN")
     message = _Message(subjects.REPORTS_STATISTICS_FORM_READ, _event(subjects.REPORTS_STATISTICS_FORM_READ, people=2))
     await _consumer(db).handle(message)  # type: ignore[arg-type]
-    await _held(db, "7b8c9d0e-1f2a-4b3c-9d4e-5f6a7b8c9d0e", "Phạm Văn Hai", read_day - timedelta(days=9), None)
+    await holding(db, "qthanoi", "Phạm Văn Hai", read_day - timedelta(days=9), None, unit_path="/TCHQ/HQHN")
 
     [entry] = await _entries(db)
     async with db.unit_of_work() as session:
