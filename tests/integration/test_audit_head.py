@@ -9,6 +9,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import uuid
 from typing import Any
 
 import asyncpg
@@ -116,13 +117,52 @@ async def test_the_database_refuses_changing_removing_or_winding_back_the_trail(
                 await conn.execute(statement, *args)
             except asyncpg.InsufficientPrivilegeError as error:
                 refused[name] = str(error)
+        # An entry slipped in and sealed far beyond the head, out of the sealer's queue and out of the
+        # verification's range were it allowed: refused as the transaction commits, the entry with it.
+        slipped = str(uuid.uuid4())
+        try:
+            async with conn.transaction():
+                await conn.execute(
+                    "INSERT INTO audit_entries (id, occurred_at, transaction_id, account, subject, tiers, action,"
+                    " target, details) VALUES ($1, now(), $1, 'ke.gian', 's', '', 'read', 'record', '{}')",
+                    slipped,
+                )
+                await conn.execute(
+                    "UPDATE audit_entries SET seq = (SELECT seq + 1000 FROM audit_chain_head WHERE id = 1),"
+                    " prev_hash = repeat('0', 64), hash = repeat('0', 64) WHERE id = $1",
+                    slipped,
+                )
+        except asyncpg.InsufficientPrivilegeError as error:
+            refused["niêm phong ngoài đầu chuỗi"] = str(error)
+        try:
+            await conn.execute(
+                "INSERT INTO audit_entries (id, occurred_at, transaction_id, account, subject, tiers, action,"
+                " target, details, seq, prev_hash, hash) VALUES ($1, now(), $1, 'ke.gian', 's', '', 'read',"
+                " 'record', '{}', (SELECT seq + 1000 FROM audit_chain_head WHERE id = 1), repeat('0', 64),"
+                " repeat('0', 64))",
+                slipped,
+            )
+        except asyncpg.InsufficientPrivilegeError as error:
+            refused["chèn mục đã niêm phong"] = str(error)
+        left = await conn.fetchval("SELECT count(*) FROM audit_entries WHERE id = $1", slipped)
         still = await conn.fetchval("SELECT account FROM audit_entries WHERE id = $1", newest["id"])
     finally:
         await conn.close()
     async with api_client(system.gateway_url, system.token("quantri")) as admin:
         check = await _checked(admin)
 
-    assert set(refused) == {"sửa", "bỏ niêm phong", "xoá", "xoá hết", "lùi đầu chuỗi", "xoá đầu chuỗi"}, refused
+    assert set(refused) == {
+        "sửa",
+        "bỏ niêm phong",
+        "xoá",
+        "xoá hết",
+        "lùi đầu chuỗi",
+        "xoá đầu chuỗi",
+        "niêm phong ngoài đầu chuỗi",
+        "chèn mục đã niêm phong",
+    }, refused
+    assert "ngoài đầu chuỗi" in refused["niêm phong ngoài đầu chuỗi"]
+    assert left == 0
     assert "không bao giờ bị sửa" in refused["sửa"]
     assert "không bao giờ bị xoá" in refused["xoá"]
     assert "chỉ tiến lên" in refused["lùi đầu chuỗi"]
