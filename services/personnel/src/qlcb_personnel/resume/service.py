@@ -5,7 +5,7 @@ date, and the units the person was in on that day, named as they were then."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -57,6 +57,7 @@ async def resume_of(
         noted_as=trail.RESUME,
         batch_id=batch_id,
     )
+    await catalogs.read_versions(session, (pair for entry in entries for _, pair in _coded(entry)))
     labelled = [await _labelled(session, entry, as_of) for entry in entries]
     subject = form.Subject(person.full_name, person.date_of_birth, person.sex, person.personal_id)
     employing, managing = await _units(session, await _unit_on(session, person, as_of), as_of)
@@ -146,15 +147,21 @@ async def unit_batch(
     return batch
 
 
-async def _labelled(session: AsyncSession, entry: RecordEntry, as_of: date) -> form.Entry:
-    labels: dict[str, str] = {}
-    on = entry.valid_from or as_of
+def _coded(entry: RecordEntry) -> Iterator[tuple[str, tuple[str, str]]]:
+    """Each field of the entry that holds a catalog's code: its name, and the catalog and code."""
     for spec in BY_NAME[entry.section].fields:
         code = entry.values.get(spec.name)
         if spec.kind is Kind.CODE and spec.catalog and code:
-            value = await catalogs.value_on(session, spec.catalog, str(code), on)
-            if value is not None:
-                labels[spec.name] = value.label
+            yield spec.name, (spec.catalog, str(code))
+
+
+async def _labelled(session: AsyncSession, entry: RecordEntry, as_of: date) -> form.Entry:
+    labels: dict[str, str] = {}
+    on = entry.valid_from or as_of
+    for name, (catalog, code) in _coded(entry):
+        value = await catalogs.value_on(session, catalog, code, on)
+        if value is not None:
+            labels[name] = value.label
     return form.Entry(entry.section, entry.valid_from, entry.valid_to, entry.values, labels)
 
 
