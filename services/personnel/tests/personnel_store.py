@@ -72,16 +72,27 @@ def person_row(
     )
 
 
-async def holding(db: Database, account: str, name: str, since: date, until: date | None, *, unit_path: str) -> None:
+async def holding(
+    db: Database,
+    account: str,
+    name: str,
+    since: date,
+    until: date | None,
+    *,
+    unit_path: str,
+    personal_id: str = "",
+    assignment_id: str | None = None,
+) -> None:
     """Identity's event of a holding of a purpose account, as personnel's consumer applies it: the
-    holding is the same one (by id) whatever its period, so a second call with the same account and
-    name closes or moves it."""
+    holding is the same one (by id: `assignment_id`, else one made of the account and the name)
+    whatever its period, so a second call for it closes or moves it."""
     recorded = identity_events.HolderRecorded(
         assignment=identity_events.HolderAssignment(
-            id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{account}/{name}")),
+            id=assignment_id or str(uuid.uuid5(uuid.NAMESPACE_URL, f"{account}/{name}")),
             account_username=account,
             unit_path=unit_path,
             holder_name=name,
+            holder_personal_id=personal_id,
             valid_from=since.isoformat(),
             valid_to=until.isoformat() if until else "",
         )

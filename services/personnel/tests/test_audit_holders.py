@@ -13,16 +13,13 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from personnel_store import sqlite_store, unit_row
+from personnel_store import holding, sqlite_store, unit_row
 from sqlalchemy import select, update
 
-from qlcb.identity.v1 import events_pb2
 from qlcb_common.auth import Principal
 from qlcb_common.db import Database
-from qlcb_common.events import subjects
-from qlcb_common.events.envelope import wrap
 from qlcb_common.grpc_interceptor import acting_for
-from qlcb_personnel.audit import chain, holders, service, trail
+from qlcb_personnel.audit import chain, service, trail
 from qlcb_personnel.audit.models import AuditEntry
 from qlcb_personnel.decision_documents.applier import VIETNAM
 
@@ -43,22 +40,8 @@ def _today() -> date:
 
 
 async def _held(db: Database, assignment: str, holder: tuple[str, str], since: date, until: date | None) -> None:
-    """Identity's event of a holding, as personnel's consumer applies it."""
     name, personal_id = holder
-    recorded = events_pb2.HolderRecorded(
-        assignment=events_pb2.HolderAssignment(
-            id=assignment,
-            account_username=ACCOUNT,
-            unit_path="/HQHN",
-            holder_name=name,
-            holder_personal_id=personal_id,
-            valid_from=since.isoformat(),
-            valid_to=until.isoformat() if until else "",
-        )
-    )
-    envelope = wrap(subjects.IDENTITY_HOLDER_RECORDED, recorded, actor="identity", occurred_at=datetime.now(UTC))
-    async with db.unit_of_work() as session:
-        await holders.apply(session, envelope)
+    await holding(db, ACCOUNT, name, since, until, unit_path="/HQHN", personal_id=personal_id, assignment_id=assignment)
 
 
 def _as(account: str) -> Principal:
