@@ -34,6 +34,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import asyncpg
@@ -47,8 +48,8 @@ from qlcb_devstack import demo, records
 from qlcb_devstack.state import repo_root
 from qlcb_personnel.persons.models import Person, PersonStatusEntry
 from qlcb_personnel.record.models import RecordEntry
-from qlcb_personnel.search import facts
-from qlcb_personnel.search.models import OPEN_END, SearchFact
+from qlcb_personnel.search import days, facts
+from qlcb_personnel.search.models import OPEN_END, SearchDay, SearchFact
 from qlcb_personnel.units.models import Unit
 
 BLOCK = 2048
@@ -216,6 +217,21 @@ _ENTRY_FIELDS = (
     "retracted",
 )
 _FACT_FIELDS = ("source_id", "fact", "person_id", "value", "valid_from", "valid_to")
+_DAY_FIELDS = (
+    "person_id",
+    "valid_from",
+    "valid_to",
+    "unit_id",
+    "status",
+    "rank",
+    "ethnicity",
+    "unit_now",
+    "status_now",
+    "recruited",
+    "name_sort",
+    "date_of_birth",
+    "sex",
+)
 _STATUS_FIELDS = ("id", "person_id", "status", "valid_from", "decision", "recorded_at", "recorded_by")
 
 
@@ -360,6 +376,12 @@ def fact_rows(person_id: str, entries: Sequence[RecordRow]) -> list[RecordRow]:
     return found
 
 
+def day_rows(person: RecordRow, found: Sequence[RecordRow]) -> list[RecordRow]:
+    """The person's days as personnel works them out from the same facts (`search.days`)."""
+    held = [facts.Fact(f["fact"], f["value"], f["valid_from"], f["valid_to"]) for f in found]
+    return days.rows_of(SimpleNamespace(**person), days.days_of(held))
+
+
 def _fact(source_id: str, person_id: str, fact: facts.Fact) -> RecordRow:
     return {
         "source_id": source_id,
@@ -439,9 +461,11 @@ async def load(dsn: str, people: int, unit_count: int) -> Loaded:
     person_table = _Rows(Person.__table__, _PERSON_FIELDS)  # type: ignore[arg-type]
     entry_table = _Rows(RecordEntry.__table__, _ENTRY_FIELDS)  # type: ignore[arg-type]
     fact_table = _Rows(SearchFact.__table__, _FACT_FIELDS)  # type: ignore[arg-type]
+    day_table = _Rows(SearchDay.__table__, _DAY_FIELDS)  # type: ignore[arg-type]
     status_table = _Rows(PersonStatusEntry.__table__, _STATUS_FIELDS)  # type: ignore[arg-type]
     connection = await asyncpg.connect(dsn)
     beside = await asyncpg.connect(dsn)  # the search facts' COPY, which runs beside the entries'
+    days_beside = await asyncpg.connect(dsn)  # and the days'
     try:
         began = time.monotonic()
 
@@ -463,38 +487,46 @@ async def load(dsn: str, people: int, unit_count: int) -> Loaded:
         await _copy(connection, person_table, person_source(), lambda: people)
         people_seconds = time.monotonic() - began
 
-        definitions = [await _Definitions.of(connection, t.table) for t in (entry_table, fact_table)]
+        definitions = [await _Definitions.of(connection, t.table) for t in (entry_table, fact_table, day_table)]
         for definition in definitions:
             await definition.drop(connection)
         began = time.monotonic()
-        entries = facts_loaded = 0
+        entries = facts_loaded = days_loaded = 0
         fact_queue: asyncio.Queue[list[tuple[Any, ...]] | None] = asyncio.Queue(maxsize=4)
+        day_queue: asyncio.Queue[list[tuple[Any, ...]] | None] = asyncio.Queue(maxsize=4)
         statuses: list[tuple[Any, ...]] = []
 
         async def entry_source() -> AsyncIterator[tuple[Any, ...]]:
-            nonlocal entries, facts_loaded
+            nonlocal entries, facts_loaded, days_loaded
             ids, order = random.Random(ID_SEED + 1), random.Random(ORDER_SEED)
             block: list[tuple[Any, ...]] = []
             found: list[tuple[Any, ...]] = []
-            for index, (person_id, person, _) in enumerate(_person_rows(people, units, unit_ids, now), 1):
+            spans: list[tuple[Any, ...]] = []
+            for index, (person_id, person, made) in enumerate(_person_rows(people, units, unit_ids, now), 1):
                 rows = record_rows(person_id, person, ids, now)
                 block += [entry_table.row(row) for row in rows]
                 career, left = career_rows(person_id, person, unit_ids, ids, now)
-                found += [fact_table.row(row) for row in fact_rows(person_id, rows) + career]
+                held = fact_rows(person_id, rows) + career
+                found += [fact_table.row(row) for row in held]
+                spans += [day_table.row(row) for row in day_rows(made, held)]
                 statuses.extend(status_table.row(row) for row in left)
                 if index % BLOCK == 0 or index == people:
                     order.shuffle(block)
                     entries += len(block)
                     facts_loaded += len(found)
+                    days_loaded += len(spans)
                     await fact_queue.put(found)
+                    await day_queue.put(spans)
                     for row in block:
                         yield row
-                    block, found = [], []
+                    block, found, spans = [], [], []
             await fact_queue.put(None)
+            await day_queue.put(None)
 
         await asyncio.gather(
             _copy(connection, entry_table, entry_source(), lambda: entries),
             _copy(beside, fact_table, _drain(fact_queue), lambda: facts_loaded),
+            _copy(days_beside, day_table, _drain(day_queue), lambda: days_loaded),
         )
 
         async def status_source() -> AsyncIterator[tuple[Any, ...]]:
@@ -511,12 +543,13 @@ async def load(dsn: str, people: int, unit_count: int) -> Loaded:
         began = time.monotonic()
         # The tables a search reads are vacuumed as a running store's are, so that its index-only
         # scans need not visit the rows; the others are analysed.
-        for table in (person_table, fact_table, status_table):
+        for table in (person_table, fact_table, day_table, status_table):
             await connection.execute(f"VACUUM (ANALYZE) {table.table}")
         await connection.execute(f"ANALYZE {unit_table.table}, {entry_table.table}")
         analyze_seconds = time.monotonic() - began
     finally:
         await beside.close()
+        await days_beside.close()
         await connection.close()
     return Loaded(
         people=people,

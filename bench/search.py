@@ -28,7 +28,6 @@ from qlcb_common import names
 from qlcb_common.auth import Principal
 from qlcb_common.db import PLANNED_FOR_VALUES, Database
 from qlcb_personnel.search import service
-from qlcb_personnel.search.models import OPEN_END
 
 PAGE_SIZE = 50
 AS_OF = date(2015, 6, 30)
@@ -79,18 +78,10 @@ class Result:
     load_average: tuple[float, float]
 
 
-_PAGE = "ORDER BY p.name_sort, p.id LIMIT {size} OFFSET {offset}"
-_ON_DAY = "{f}.person_id = p.id AND {f}.fact = '{fact}' AND {f}.valid_to >= {day} AND {f}.valid_from <= {day}"
-_NOT_LEFT = (
-    "NOT EXISTS (SELECT 1 FROM search_facts f WHERE f.person_id = p.id AND f.fact = 'status'"
-    " AND f.valid_to >= {day} AND f.valid_from <= {day} AND f.value <> 'PERSON_STATUS_ACTIVE')"
-)
-_END = f"DATE '{OPEN_END.isoformat()}'"
-_RECRUITED = (
-    "COALESCE((SELECT min(r.valid_from) FROM search_facts r WHERE r.person_id = p.id AND r.fact = 'recruited'),"
-    " DATE '0001-01-01') <= {day}"
-)
-"""In service as of a past day: recruited by then, or never (a record with no recruitment entry)."""
+_PAGE = "ORDER BY d.name_sort, d.person_id LIMIT {size} OFFSET {offset}"
+_ON_DAY = "d.valid_to >= {day} AND d.valid_from <= {day}"
+_ACTIVE = "'PERSON_STATUS_ACTIVE'"
+_SUBTREE = "(SELECT u.id FROM units u WHERE u.path = $1 OR u.path LIKE $2)"
 
 
 async def _raw(
@@ -99,25 +90,18 @@ async def _raw(
     args: Sequence[Any],
     *,
     page: int = 1,
-    joins: str = "",
     as_of: date | None = None,
 ) -> int:
-    """The count, then the page in name order with each person's status (and, as of a day, unit) of
-    the day: what the API answers with."""
-    total = await connection.fetchval(f"SELECT count(*) FROM persons p {joins} WHERE {where}", *args)
-    day = f"DATE '{as_of.isoformat()}'" if as_of else _END
-    then = (
-        (
-            f"LEFT JOIN search_facts t ON {_ON_DAY.format(f='t', fact='unit', day=day)}",
-            "t.value",
-        )
-        if as_of
-        else ("", "p.unit_id")
+    """Over each person's row of the day (ADR 0051), as the service reads them: the count, then the
+    page in name order with each person's unit and status of the day, what the API answers with."""
+    day = f"DATE '{(as_of or date.today()).isoformat()}'"
+    total = await connection.fetchval(
+        f"SELECT count(*) FROM search_days d WHERE {_ON_DAY.format(day=day)} AND {where}", *args
     )
+    then = "d.unit_id, d.status" if as_of else "d.unit_now, d.status_now"
     await connection.fetch(
-        f"SELECT p.*, {then[1]}, s.value FROM persons p {joins}"
-        f" LEFT JOIN search_facts s ON {_ON_DAY.format(f='s', fact='status', day=day)} {then[0]}"
-        f" WHERE {where} " + _PAGE.format(size=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE),
+        f"SELECT p.*, {then} FROM search_days d JOIN persons p ON p.id = d.person_id"
+        f" WHERE {_ON_DAY.format(day=day)} AND {where} " + _PAGE.format(size=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE),
         *args,
     )
     return int(total)
@@ -127,26 +111,23 @@ async def _raw_name(connection: asyncpg.Connection, params: dict[str, Any]) -> i
     """As the service does it: the matches found once, counted, and the page's ids taken from them in
     order, in one statement (else the planner may walk the whole name order looking for a few late
     names, after a count that finds them again)."""
-    where, args = "name_prefixes(p.name_folded) @> $1::text[]", [names.words(params["q"])]
-    on_day = _ON_DAY.format(f="s", fact="status", day=_END)
+    words = "name_prefixes(p.name_folded) @> $1::text[]"
+    today = _ON_DAY.format(day="CURRENT_DATE")
     rows = await connection.fetch(
-        f"WITH m AS MATERIALIZED (SELECT p.id, p.name_sort FROM persons p WHERE {where}),"
+        f"WITH m AS MATERIALIZED (SELECT d.person_id AS id, d.name_sort FROM search_days d"
+        f" JOIN persons p ON p.id = d.person_id WHERE {today} AND {words}),"
         f" page AS (SELECT id FROM m ORDER BY name_sort, id LIMIT {PAGE_SIZE})"
-        f" SELECT p.*, p.unit_id, s.value, (SELECT count(*) FROM m) AS total FROM persons p"
-        f" JOIN page ON page.id = p.id LEFT JOIN search_facts s ON {on_day} ORDER BY p.name_sort, p.id",
-        *args,
+        f" SELECT p.*, d.unit_now, d.status_now, (SELECT count(*) FROM m) AS total FROM search_days d"
+        f" JOIN persons p ON p.id = d.person_id JOIN page ON page.id = d.person_id WHERE {today}"
+        " ORDER BY d.name_sort, d.person_id",
+        names.words(params["q"]),
     )
     return int(rows[0]["total"]) if rows else 0
 
 
-def _subtree(first: int) -> str:
-    return f"(u.path = ${first} OR u.path LIKE ${first + 1})"
-
-
 async def _raw_unit_status(connection: asyncpg.Connection, params: dict[str, Any]) -> int:
-    where = f"{_subtree(1)} AND {_NOT_LEFT.format(day=_END)}"
-    joins = "JOIN units u ON u.id = p.unit_id"
-    return await _raw(connection, where, [params["path"], params["path"] + "/%"], joins=joins)
+    where = f"d.unit_now IN {_SUBTREE} AND d.status_now = {_ACTIVE}"
+    return await _raw(connection, where, [params["path"], params["path"] + "/%"])
 
 
 def _years_before(day: date, years: int) -> date:
@@ -158,36 +139,16 @@ def _years_before(day: date, years: int) -> date:
 
 async def _raw_rank_age(connection: asyncpg.Connection, params: dict[str, Any]) -> int:
     today = date.today()
-    # One rank a day (a timeline): a join, which needs no semi-join's removal of duplicates.
-    joins = (
-        "JOIN search_facts r ON r.person_id = p.id AND r.fact = 'rank' AND r.value = ANY($3::varchar[])"
-        " AND r.valid_to >= $4 AND r.valid_from <= $4"
-    )
-    where = "p.date_of_birth > $1 AND p.date_of_birth <= $2"
+    where = "d.rank = ANY($3::varchar[]) AND d.date_of_birth > $1 AND d.date_of_birth <= $2"
     born_after, born_by = _years_before(today, params["age_max"] + 1), _years_before(today, params["age_min"])
-    return await _raw(connection, where, [born_after, born_by, params["codes"], today], joins=joins)
+    return await _raw(connection, where, [born_after, born_by, params["codes"]])
 
 
 async def _raw_as_of(connection: asyncpg.Connection, params: dict[str, Any]) -> int:
-    """As the service does it: counted from the units' facts alone (one a day per person), the page
-    in name order with the unit of the day joined."""
-    in_unit = (
-        "w.fact = 'unit' AND w.valid_to >= $3 AND w.valid_from <= $3"
-        f" AND w.value IN (SELECT u.id FROM units u WHERE {_subtree(1)})"
-    )
-    args = [params["path"], params["path"] + "/%", AS_OF]
-    not_left = f"{_NOT_LEFT.format(day='$3')} AND {_RECRUITED.format(day='$3')}"
-    total = await connection.fetchval(
-        f"SELECT count(*) FROM search_facts w WHERE {in_unit} AND {not_left.replace('p.id', 'w.person_id')}", *args
-    )
+    """In the subtree that day, active, and recruited by then or never (ADR 0040)."""
     day = f"DATE '{AS_OF.isoformat()}'"
-    await connection.fetch(
-        f"SELECT p.*, w.value, s.value FROM persons p JOIN search_facts w ON w.person_id = p.id AND {in_unit}"
-        f" LEFT JOIN search_facts s ON {_ON_DAY.format(f='s', fact='status', day=day)}"
-        f" WHERE {not_left} " + _PAGE.format(size=PAGE_SIZE, offset=0),
-        *args,
-    )
-    return int(total)
+    where = f"d.unit_id IN {_SUBTREE} AND d.status = {_ACTIVE} AND COALESCE(d.recruited, DATE '0001-01-01') <= {day}"
+    return await _raw(connection, where, [params["path"], params["path"] + "/%"], as_of=AS_OF)
 
 
 async def _raw_widest(connection: asyncpg.Connection, params: dict[str, Any]) -> int:

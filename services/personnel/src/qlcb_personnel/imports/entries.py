@@ -30,7 +30,8 @@ from qlcb_common.authz import Action, Delegation, RecordRef, Section
 from qlcb_common.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from qlcb_common.events.outbox import Outbox
 from qlcb_common.record_sections import RecordSection
-from qlcb_personnel.imports.rows import Faults, Row, batched, day, entry_input
+from qlcb_common.sequences import batched
+from qlcb_personnel.imports.rows import Faults, Row, day, entry_input
 from qlcb_personnel.persons.models import Person
 from qlcb_personnel.record import service as record
 from qlcb_personnel.record.models import RecordEntry

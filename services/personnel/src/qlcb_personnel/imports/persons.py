@@ -25,10 +25,11 @@ from qlcb_common.authz import Action, Delegation, Section
 from qlcb_common.errors import FieldViolation
 from qlcb_common.events import subjects
 from qlcb_common.events.outbox import Outbox
-from qlcb_personnel.imports.rows import Faults, Row, batched, person_input
+from qlcb_common.sequences import batched
+from qlcb_personnel.imports.rows import Faults, Row, person_input
 from qlcb_personnel.persons.models import Person
 from qlcb_personnel.persons.service import CheckedPerson, check_fields, created_event, new_person
-from qlcb_personnel.search import facts
+from qlcb_personnel.search import days, facts
 from qlcb_personnel.units import history
 from qlcb_personnel.units.models import Unit
 
@@ -93,6 +94,7 @@ async def import_persons(
         session.add_all([p for p, _ in made])
         await session.flush()
         await facts.placed_at_start(session, [(p.id, unit.id) for p, unit in made])
+        await days.refresh(session, [p.id for p, _ in made])
         await outbox.add_many(
             session,
             [(subjects.PERSONNEL_PERSON_CREATED, created_event(p, unit)) for p, unit in made],

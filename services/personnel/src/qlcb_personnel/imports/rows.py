@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 from qlcb_common.errors import FieldViolation
 from qlcb_common.import_templates import Template
@@ -19,15 +18,6 @@ from qlcb_personnel.record.service import DecisionInput, EntryInput
 
 _DAY = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
 _INTEGER = re.compile(r"[+-]?\d+(\.0+)?")
-T = TypeVar("T")
-
-
-def batched(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    """`items` a slice of `size` at a time."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 SEXES = {"nam": "SEX_MALE", "nữ": "SEX_FEMALE", "male": "SEX_MALE", "female": "SEX_FEMALE"}
 
 

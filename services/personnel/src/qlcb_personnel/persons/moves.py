@@ -14,7 +14,7 @@ from qlcb_personnel.decisions import Decision
 from qlcb_personnel.persons import status
 from qlcb_personnel.persons.messages import ACTIVE, to_proto
 from qlcb_personnel.persons.models import Person
-from qlcb_personnel.search import facts
+from qlcb_personnel.search import days, facts
 from qlcb_personnel.units import service as units
 from qlcb_personnel.units.models import Unit
 
@@ -43,6 +43,7 @@ async def move_person(
     person.unit_id = to_unit.id
     await session.flush()
     await facts.placed(session, person_id=person.id, unit_id=to_unit.id, since=decided.effective)
+    await days.refresh(session, [person.id])
     await outbox.add(
         session,
         subject=subjects.PERSONNEL_PERSON_TRANSFERRED,

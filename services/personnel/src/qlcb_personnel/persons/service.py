@@ -18,7 +18,7 @@ from qlcb_common.events import subjects
 from qlcb_common.events.outbox import Outbox
 from qlcb_personnel.persons.messages import to_proto
 from qlcb_personnel.persons.models import Person
-from qlcb_personnel.search import facts
+from qlcb_personnel.search import days, facts
 from qlcb_personnel.units import history
 from qlcb_personnel.units.models import Unit, in_subtree
 from qlcb_personnel.units.service import to_proto as unit_to_proto
@@ -110,6 +110,7 @@ async def create_person(
     session.add(person)
     await session.flush()
     await facts.placed(session, person_id=person.id, unit_id=unit.id, since=None)
+    await days.refresh(session, [person.id])
     await outbox.add(
         session, subject=subjects.PERSONNEL_PERSON_CREATED, payload=created_event(person, unit), actor=actor.subject
     )

@@ -20,7 +20,7 @@ from qlcb_personnel.decisions import parse_decision
 from qlcb_personnel.persons.messages import ACTIVE, to_proto
 from qlcb_personnel.persons.models import Person, PersonStatusEntry
 from qlcb_personnel.persons.service import record_ref, visible_person
-from qlcb_personnel.search import facts
+from qlcb_personnel.search import days, facts
 
 SUBJECT_OF = {
     "PERSON_STATUS_RETIRED": subjects.PERSONNEL_PERSON_RETIRED,
@@ -107,6 +107,7 @@ async def set_status(
     session.add(row)
     await session.flush()
     await facts.status_changed(session, row_id=row.id, person_id=person.id, status=status, since=effective)
+    await days.refresh(session, [person.id])
     await outbox.add(
         session,
         subject=SUBJECT_OF[status],

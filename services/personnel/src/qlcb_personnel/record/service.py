@@ -46,7 +46,7 @@ from qlcb_personnel.persons.models import Person
 from qlcb_personnel.persons.service import record_ref, visible_person
 from qlcb_personnel.record import messages, section_rules
 from qlcb_personnel.record.models import RecordEntry
-from qlcb_personnel.search import facts
+from qlcb_personnel.search import days, facts
 
 RECORDED, CORRECTED, CLOSED, REOPENED, RETRACTED = "recorded", "corrected", "closed", "reopened", "retracted"
 
@@ -294,7 +294,9 @@ async def publish(
     """What follows every write of records (of one person, or of many in an import): the search
     facts and the deadlines' measure follow the versions written, and a `record.changed` event for
     each version, in order, is staged with them."""
-    await facts.follow_entries(session, [v for _, versions in written for v in versions])
+    entries = [v for _, versions in written for v in versions]
+    await facts.follow_entries(session, entries)
+    await days.refresh(session, {v.person_id for v in entries if v.section in facts.ENTRY_FACTS})
     for person, versions in written:
         await deadlines.follow(session, person, versions)
     await outbox.add_many(

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import True_
 
 from qlcb_common import authz, names
@@ -33,9 +34,9 @@ from qlcb_personnel.persons.messages import ACTIVE
 from qlcb_personnel.persons.models import Person
 from qlcb_personnel.persons.service import DEFAULT_PAGE_SIZE, MAX_AGE, MAX_PAGE_SIZE
 from qlcb_personnel.search import facts
-from qlcb_personnel.search.models import OPEN_END, SearchFact
+from qlcb_personnel.search.models import OPEN_END, SearchDay, SearchFact
 from qlcb_personnel.search.name_match import HasWords
-from qlcb_personnel.units.models import Unit, in_subtree
+from qlcb_personnel.units.models import Unit
 
 MAX_QUERY = 150
 STATUSES = {
@@ -239,19 +240,18 @@ async def exported(session: AsyncSession, export: Export, *, batch: int = EXPORT
 class Statements:
     count: Select[int]
     """How many the criteria find within the scope."""
-    listed: Select[Person, str | None, str | None]
-    """Their rows in order, each with the unit of the day (None: the person's own) and the status of
-    the day (None: active)."""
+    listed: Select[Person, str, str]
+    """Their rows in order, each with the unit and the status of the day."""
     matching: Select[str, bytes, date]
     """Their ids, with the keys of the name and birth-date orders."""
-    unfiltered: Select[Person, str | None, str | None]
-    """`listed` without the criteria."""
+    unfiltered: Select[Person, str, str]
+    """`listed` without the criteria: everyone's row of the day."""
 
-    def page(self, offset: int, size: int) -> Select[Person, str | None, str | None]:
+    def page(self, offset: int, size: int) -> Select[Person, str, str]:
         """A page of `listed`."""
         return self.listed.offset(offset).limit(size)
 
-    def counted_page(self, criteria: Criteria, offset: int, size: int) -> Select[Person, str | None, str | None, int]:
+    def counted_page(self, criteria: Criteria, offset: int, size: int) -> Select[Person, str, str, int]:
         """A page of `listed` and, on each row, how many are found: the rows are found first (a
         materialised common table expression), counted, the page's ids taken from them in order, and
         only those rows read whole."""
@@ -265,65 +265,55 @@ class Statements:
 
 
 def statements(criteria: Criteria, scope: Sequence[ColumnElement[bool]]) -> Statements:
-    """The queries of what the criteria find within `scope`."""
+    """The queries of what the criteria find within `scope`: over each person's row of the day
+    (ADR 0051), joined to the people only for what is theirs alone (a name, an id, a page's rows)
+    and to the units only for the caller's scope or the order by unit."""
     found = conditions(criteria)
-    filters = [*found.where, *(c for c in scope if not isinstance(c, True_))]
-    counted = select(func.count()).select_from(Person)
-    matching = select(Person.id, Person.name_sort, Person.date_of_birth)
-    # The person's present unit, for the scope, a subtree of today or the order by unit.
-    present = criteria.as_of is None and (criteria.include_subtree or criteria.sort == "unit")
-    by_unit = present or any(not isinstance(c, True_) for c in scope)
-    if by_unit:
-        counted = counted.join(Unit, Unit.id == Person.unit_id)
-        matching = matching.join(Unit, Unit.id == Person.unit_id)
-    for alias, on in found.joins:
-        counted, matching = counted.join(alias, on), matching.join(alias, on)
-    counted = counted.where(*filters)
-    if found.joins and not found.on_person and all(isinstance(c, True_) for c in scope):
-        counted = _count_of_facts(criteria)
-    # The status of the day; without `as_of`, the open period: the status the record shows.
-    status, then, unit_then = _STATUS, _UNIT_THEN, _UNIT_PATH_THEN
+    scoped = [c for c in scope if not isinstance(c, True_)]
+    on_day = (SearchDay.valid_to >= criteria.day, SearchDay.valid_from <= criteria.day)
+    filters = [*on_day, *found.where, *scoped]
+    present_order = criteria.as_of is None and criteria.sort == "unit"
+    by_unit = bool(scoped) or present_order
+    of_person = found.on_person or any(_reads(condition, Person.__table__) for condition in scoped)
+
+    def joined(query: Any) -> Any:
+        query = query.select_from(SearchDay)
+        if of_person:
+            query = query.join(Person, Person.id == SearchDay.person_id)
+        if by_unit:
+            query = query.join(Unit, Unit.id == SearchDay.unit_now)
+        return query
+
+    counted = joined(select(func.count())).where(*filters)
+    matching = joined(select(SearchDay.person_id.label("id"), SearchDay.name_sort, SearchDay.date_of_birth))
     if criteria.as_of is None:
-        unfiltered = select(Person, Person.unit_id, status.value)
-        if by_unit:
-            unfiltered = unfiltered.join(Unit, Unit.id == Person.unit_id)
-        unfiltered = unfiltered.outerjoin(status, and_(*_on_day(status, facts.STATUS, OPEN_END)))
-        then_path: Any = Unit.path
+        unfiltered = select(Person, SearchDay.unit_now, SearchDay.status_now)
+        path: Any = Unit.path
     else:
-        unfiltered = select(Person, then.value, status.value)
-        if by_unit:
-            unfiltered = unfiltered.join(Unit, Unit.id == Person.unit_id)
-        unfiltered = unfiltered.outerjoin(status, and_(*_on_day(status, facts.STATUS, criteria.as_of))).outerjoin(
-            then, and_(*_on_day(then, facts.UNIT, criteria.as_of))
-        )
-        then_path = unit_then.path
-        if criteria.sort == "unit":
-            unfiltered = unfiltered.outerjoin(unit_then, unit_then.id == then.value)
-    unfiltered = unfiltered.order_by(*_order(criteria, then_path))
-    listed = unfiltered
-    for alias, on in found.joins:
-        listed = listed.join(alias, on)
-    return Statements(counted, listed.where(*filters), matching.where(*filters), unfiltered)
+        unfiltered = select(Person, SearchDay.unit_id, SearchDay.status)
+        path = _UNIT_PATH_THEN.path
+    unfiltered = unfiltered.select_from(SearchDay).join(Person, Person.id == SearchDay.person_id)
+    if by_unit:
+        unfiltered = unfiltered.join(Unit, Unit.id == SearchDay.unit_now)
+    if criteria.sort == "unit" and criteria.as_of is not None:
+        unfiltered = unfiltered.outerjoin(_UNIT_PATH_THEN, _UNIT_PATH_THEN.id == SearchDay.unit_id)
+    unfiltered = unfiltered.where(*on_day).order_by(*_order(criteria, path))
+    listed = unfiltered.where(*found.where, *scoped)
+    return Statements(counted, listed, matching.where(*filters), unfiltered)
 
 
-def _count_of_facts(criteria: Criteria) -> Select[int]:
-    """The count of criteria that read only facts, over the whole sector: of the first fact joined
-    (one a day per person, so one per person found), without visiting the people."""
-    base = _HELD[0]
-    found = conditions(criteria, key=base.person_id, base=base)
-    (_, first), *others = found.joins
-    counted = select(func.count()).select_from(base)
-    for alias, on in others:
-        counted = counted.join(alias, on)
-    return counted.where(first, *found.where)
+def _reads(condition: ColumnElement[bool], table: Any) -> bool:
+    """Whether `condition` reads a column of `table` (the scope of one's own record reads the
+    person's personal id)."""
+    return any(getattr(element, "table", None) is table for element in visitors.iterate(condition))
 
 
-_STATUS = aliased(SearchFact, name="status_then")
-_UNIT_THEN = aliased(SearchFact, name="unit_then")
 _UNIT_PATH_THEN = aliased(Unit, name="unit_path_then")
 _BELOW = aliased(Unit, name="below")
-_HELD = tuple(aliased(SearchFact, name=f"held_{n}") for n in range(8))
 """The aliases the queries join (made once: an alias is costly to make, and holds no state)."""
+
+_ON_THE_DAY = {facts.RANK: SearchDay.rank, facts.ETHNICITY: SearchDay.ethnicity}
+"""The facts a person holds one of on any day that their row of the day carries."""
 
 
 def scope_conditions(
@@ -331,7 +321,7 @@ def scope_conditions(
 ) -> list[ColumnElement[bool]]:
     """The caller's scope for `action` (reading a page, or exporting) over the person and over each
     record section a criterion reads: a criterion on a section the caller may not read (or export)
-    anywhere is refused (PERMISSION_DENIED)."""
+    anywhere is refused (PERMISSION_DENIED). The scope is of the person's present unit."""
     sections = {Section.IDENTITY} | {BY_NAME[name].authz for name in criteria.sections}
     return [
         authz.sql_scope(
@@ -339,7 +329,7 @@ def scope_conditions(
             section,
             action,
             Unit.path,
-            person_id_column=Person.id,
+            person_id_column=SearchDay.person_id,
             personal_id_column=Person.personal_id,
             delegations=delegations,
         )
@@ -349,14 +339,10 @@ def scope_conditions(
 
 @dataclass
 class Filters:
-    """The criteria as a query applies them: facts joined (those a person holds one of on any day,
-    which a join finds without a semi-join's removal of duplicates), and WHERE conditions, each tied
-    to the person by `key`. Counted from the facts alone, `base` is the first fact joined, which is
-    then the query's FROM and needs no tie."""
+    """The criteria as WHERE conditions on a person's row of the day (`SearchDay`), on the person,
+    and on the facts a person may hold many of on a day (a post, a training level, an evaluation,
+    an organisation), each of those an `EXISTS` (or `NOT EXISTS`) tied to the row's person."""
 
-    key: Any
-    base: Any
-    joins: list[tuple[Any, ColumnElement[bool]]] = field(default_factory=list)
     where: list[ColumnElement[bool]] = field(default_factory=list)
     on_person: bool = False
     """Whether a condition reads the person's own columns."""
@@ -365,26 +351,20 @@ class Filters:
         self.where.append(condition)
         self.on_person = True
 
-    def held(self, fact: str, day: date, **match: Any) -> None:
-        """The person held `fact` on `day`, matching `match` (see `_on_day`)."""
-        if fact in facts.ONCE_A_DAY and len(self.joins) < len(_HELD):
-            alias = _HELD[len(self.joins)]
-            key = None if alias is self.base else self.key
-            self.joins.append((alias, and_(*_on_day(alias, fact, day, key=key, **match))))
-        else:
-            self.where.append(self._exists(fact, day, **match))
-
-    def not_held(self, fact: str, day: date, **match: Any) -> None:
-        self.where.append(~self._exists(fact, day, **match))
-
-    def _exists(self, fact: str, day: date, **match: Any) -> ColumnElement[bool]:
-        return select(SearchFact.person_id).where(*_on_day(SearchFact, fact, day, key=self.key, **match)).exists()
+    def held(self, fact: str, day: date, values: tuple[str, ...] | None, *, absent: bool = False) -> None:
+        """The person held `fact` (one of `values`, or any) on `day`, or with `absent` did not."""
+        column = _ON_THE_DAY.get(fact)
+        if column is None:
+            exists = select(SearchFact.person_id).where(*_on_day(SearchFact, fact, day, values=values)).exists()
+            self.where.append(~exists if absent else exists)
+            return
+        matched = column != "" if values is None else column.in_(values)
+        self.where.append(~matched if absent else matched)
 
 
-def conditions(criteria: Criteria, *, key: Any = None, base: Any = None) -> Filters:
-    """The criteria's joins and conditions (the scope's are the caller's to add), tied to the person
-    by `key` (the person's id by default)."""
-    found = Filters(key=Person.id if key is None else key, base=base)
+def conditions(criteria: Criteria) -> Filters:
+    """The criteria's conditions (the scope's and the day's are the caller's to add)."""
+    found = Filters()
     where = found.where
     if criteria.words:
         found.person(HasWords(criteria.words))
@@ -393,42 +373,37 @@ def conditions(criteria: Criteria, *, key: Any = None, base: Any = None) -> Filt
     if criteria.staff_number is not None:
         found.person(Person.staff_number == criteria.staff_number)
     if criteria.sex is not None:
-        found.person(Person.sex == criteria.sex)
+        where.append(SearchDay.sex == criteria.sex)
     if criteria.born_from is not None:
-        found.person(Person.date_of_birth >= criteria.born_from)
+        where.append(SearchDay.date_of_birth >= criteria.born_from)
     if criteria.born_to is not None:
-        found.person(Person.date_of_birth <= criteria.born_to)
-    unit = criteria.unit
-    if unit is not None and criteria.as_of is None:
-        found.person(in_subtree(unit.path) if criteria.include_subtree else Person.unit_id == unit.id)
-    elif unit is not None and criteria.include_subtree:
-        # The unit the person was in that day, in the subtree as the tree stands now.
-        below = _BELOW
-        subtree = or_(below.path == unit.path, below.path.startswith(unit.path + "/", autoescape=True))
-        found.held(facts.UNIT, criteria.day, in_units=select(below.id).where(subtree).scalar_subquery())
+        where.append(SearchDay.date_of_birth <= criteria.born_to)
+    # Without `as_of`, the present unit and status (the record's own); with it, those of that day,
+    # the unit in the subtree as the tree stands now.
+    unit_column = SearchDay.unit_now if criteria.as_of is None else SearchDay.unit_id
+    if (unit := criteria.unit) is not None and criteria.include_subtree:
+        subtree = or_(_BELOW.path == unit.path, _BELOW.path.startswith(unit.path + "/", autoescape=True))
+        where.append(unit_column.in_(select(_BELOW.id).where(subtree)))
     elif unit is not None:
-        found.held(facts.UNIT, criteria.day, values=(unit.id,))
-    if criteria.status is not None:
-        # With `as_of`, the status of that day; else the present one: the open status period.
-        day = criteria.day if criteria.as_of is not None else OPEN_END
+        where.append(unit_column == unit.id)
+    if criteria.status is not None and criteria.as_of is None:
+        where.append(SearchDay.status_now == criteria.status)
+    elif criteria.status is not None:
+        where.append(SearchDay.status == criteria.status)
         if criteria.status == ACTIVE:
-            found.not_held(facts.STATUS, day, excluded=ACTIVE)
-            if criteria.as_of is not None:
-                found.where.append(_recruited_by(found.key, day))
-        else:
-            found.held(facts.STATUS, day, values=(criteria.status,))
+            # In service that day as far as the recruitment tells: recruited by then, or never
+            # recorded (a record taken in later, with the recruitment it began with, was not);
+            # reports' statistics count the same (ADR 0040).
+            where.append(func.coalesce(SearchDay.recruited, date.min) <= criteria.day)
     for held in criteria.held:
-        if held.absent:
-            found.not_held(held.fact, criteria.day, values=held.values)
-        else:
-            found.held(held.fact, criteria.day, values=held.values)
+        found.held(held.fact, criteria.day, held.values, absent=held.absent)
     where += [kind.condition() for kind in criteria.kinds]
     if criteria.recruited_from is not None or criteria.recruited_to is not None:
         last = min(criteria.recruited_to or criteria.day, criteria.day)
         where.append(
             select(SearchFact.person_id)
             .where(
-                SearchFact.person_id == found.key,
+                SearchFact.person_id == SearchDay.person_id,
                 SearchFact.fact == facts.RECRUITED,
                 SearchFact.value == "",
                 SearchFact.valid_to == OPEN_END,
@@ -440,45 +415,21 @@ def conditions(criteria: Criteria, *, key: Any = None, base: Any = None) -> Filt
     return found
 
 
-def _recruited_by(key: Any, day: date) -> ColumnElement[bool]:
-    """The person's first recruitment is by `day`, or none is recorded: in service that day as far as
-    the recruitment tells (a record taken in later, with the recruitment it began with, was not). One
-    probe of `ix_search_facts_recruited`; reports' statistics count the same (ADR 0040)."""
-    fact = aliased(SearchFact, name="recruitment")
-    first = select(func.min(fact.valid_from)).where(fact.person_id == key, fact.fact == facts.RECRUITED)
-    return func.coalesce(first.scalar_subquery(), date.min) <= day
-
-
-def _on_day(
-    fact: Any,
-    name: str,
-    day: date,
-    *,
-    key: Any = Person.id,
-    values: tuple[str, ...] | None = None,
-    excluded: str | None = None,
-    in_units: Any = None,
-) -> list[ColumnElement[bool]]:
-    """A fact of the person `key` names (any, for None) that held on `day`, with one of `values`,
-    other than `excluded`, or in `in_units`."""
-    where = [fact.fact == name, fact.valid_to >= day, fact.valid_from <= day]
-    if key is not None:
-        where.insert(0, fact.person_id == key)
+def _on_day(fact: Any, name: str, day: date, *, values: tuple[str, ...] | None) -> list[ColumnElement[bool]]:
+    """A fact of the row's person named `name` that held on `day`, with one of `values` (any, for
+    None)."""
+    where = [fact.person_id == SearchDay.person_id, fact.fact == name, fact.valid_to >= day, fact.valid_from <= day]
     if values is not None:
         where.append(fact.value == values[0] if len(values) == 1 else fact.value.in_(values))
-    if excluded is not None:
-        where.append(fact.value != excluded)
-    if in_units is not None:
-        where.append(fact.value.in_(in_units))
     return where
 
 
 def _order(criteria: Criteria, unit_path: Any) -> tuple[Any, ...]:
     if criteria.sort == "birth_date":
-        return (Person.date_of_birth, Person.name_sort, Person.id)
+        return (SearchDay.date_of_birth, SearchDay.name_sort, SearchDay.person_id)
     if criteria.sort == "unit":
-        return (unit_path, Person.name_sort, Person.id)
-    return (Person.name_sort, Person.id)
+        return (unit_path, SearchDay.name_sort, SearchDay.person_id)
+    return (SearchDay.name_sort, SearchDay.person_id)
 
 
 # ---- checking the request -------------------------------------------------------------------------

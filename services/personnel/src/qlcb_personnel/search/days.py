@@ -1,0 +1,127 @@
+"""A person's days (ADR 0051): the periods over which everything a search finds people by once a
+day stays the same, worked out from their search facts (`days_of`), a pure function the service and
+the benchmark's loader share."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from qlcb_common.sequences import batched
+from qlcb_personnel.persons.messages import ACTIVE
+from qlcb_personnel.persons.models import Person
+from qlcb_personnel.search.facts import ETHNICITY, RANK, RECRUITED, STATUS, UNIT, Fact
+from qlcb_personnel.search.models import OPEN_END, SearchDay, SearchFact
+
+_KINDS = (UNIT, STATUS, RANK, ETHNICITY)
+
+
+@dataclass(frozen=True)
+class Day:
+    """What held from `valid_from` to `valid_to`, both included: the unit, the status (active when
+    none is recorded), the rank and the ethnicity ('' when none)."""
+
+    valid_from: date
+    valid_to: date
+    unit_id: str
+    status: str
+    rank: str
+    ethnicity: str
+
+
+@dataclass(frozen=True)
+class Days:
+    days: list[Day]
+    status_now: str
+    """The status the record shows: its last status period's, as a search without `as_of` asks."""
+    recruited: date | None
+    """The first recruitment's day, if one is recorded."""
+
+
+def days_of(facts: Iterable[Fact]) -> Days:
+    """The periods from the first day to `OPEN_END`, each as long as nothing changes in it. A fact
+    that held on no day (closed before it began: what a later decision replaced) counts for none."""
+    facts = list(facts)
+    held = [f for f in facts if f.fact in _KINDS and f.valid_from <= f.valid_to]
+    recruitments = [f.valid_from for f in facts if f.fact == RECRUITED]
+    starts = (
+        {date.min}
+        | {f.valid_from for f in held}
+        | {f.valid_to + timedelta(days=1) for f in held if f.valid_to < OPEN_END}
+    )
+    ordered = sorted(starts)
+    days: list[Day] = []
+    for index, start in enumerate(ordered):
+        end = ordered[index + 1] - timedelta(days=1) if index + 1 < len(ordered) else OPEN_END
+        values = {kind: "" for kind in _KINDS}
+        for fact in sorted(held, key=lambda f: f.valid_from):
+            if fact.valid_from <= start <= fact.valid_to:
+                values[fact.fact] = fact.value
+        day = Day(start, end, values[UNIT], values[STATUS] or ACTIVE, values[RANK], values[ETHNICITY])
+        if days and _same(days[-1], day):
+            days[-1] = Day(days[-1].valid_from, end, day.unit_id, day.status, day.rank, day.ethnicity)
+        else:
+            days.append(day)
+    return Days(days, days[-1].status, min(recruitments) if recruitments else None)
+
+
+def _same(a: Day, b: Day) -> bool:
+    return (a.unit_id, a.status, a.rank, a.ethnicity) == (b.unit_id, b.status, b.rank, b.ethnicity)
+
+
+REFRESHED_AT_ONCE = 1000
+"""People whose days one statement reads or writes (an import refreshes tens of thousands)."""
+
+
+async def refresh(session: AsyncSession, person_ids: Collection[str]) -> None:
+    """Works the days of these people out again from their facts as this unit of work leaves them:
+    called by every write that changes a person's facts, after it has written them."""
+    await session.flush()
+    for chunk in batched(sorted(set(person_ids)), REFRESHED_AT_ONCE):
+        people = (
+            await session.execute(
+                select(Person.id, Person.unit_id, Person.name_sort, Person.date_of_birth, Person.sex).where(
+                    Person.id.in_(chunk)
+                )
+            )
+        ).all()
+        held: dict[str, list[Fact]] = {}
+        found = select(
+            SearchFact.person_id, SearchFact.fact, SearchFact.value, SearchFact.valid_from, SearchFact.valid_to
+        )
+        for person_id, kind, value, valid_from, valid_to in await session.execute(
+            found.where(SearchFact.person_id.in_(chunk))
+        ):
+            held.setdefault(person_id, []).append(Fact(kind, value, valid_from, valid_to))
+        await session.execute(delete(SearchDay).where(SearchDay.person_id.in_(chunk)))
+        rows = [row for person in people for row in rows_of(person, days_of(held.get(person.id, ())))]
+        if rows:
+            await session.execute(insert(SearchDay), rows)
+
+
+def rows_of(person: Any, days: Days) -> list[dict[str, object]]:
+    """The rows of a person's days: `person` has the person's id, unit id, name sort key, birth date
+    and sex."""
+    return [
+        {
+            "person_id": person.id,
+            "valid_from": day.valid_from,
+            "valid_to": day.valid_to,
+            "unit_id": day.unit_id or person.unit_id,
+            "status": day.status,
+            "rank": day.rank,
+            "ethnicity": day.ethnicity,
+            "unit_now": person.unit_id,
+            "status_now": days.status_now,
+            "recruited": days.recruited,
+            "name_sort": person.name_sort,
+            "date_of_birth": person.date_of_birth,
+            "sex": person.sex,
+        }
+        for day in days.days
+    ]
