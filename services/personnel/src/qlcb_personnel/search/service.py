@@ -266,17 +266,22 @@ class Statements:
 
 def statements(criteria: Criteria, scope: Sequence[ColumnElement[bool]]) -> Statements:
     """The queries of what the criteria find within `scope`: over each person's row of the day
-    (ADR 0051), joined to the people only for what is theirs alone (a name, an id, a page's rows)
-    and to the units only for the caller's scope or the order by unit."""
-    found = conditions(criteria)
+    (ADR 0051), joined to the people only for what is theirs alone (an id, a page's rows) and to
+    the units only for the caller's scope or the order by unit. A name or an id that asks nothing of
+    the day is found among the people alone, by their own indexes: everyone has a row on every day,
+    so the day would change nothing but the cost of joining it to each person found."""
+    on_days = not _of_the_person(criteria) or _of_the_day(criteria)
+    found = conditions(criteria, on_days=on_days)
     scoped = [c for c in scope if not isinstance(c, True_)]
     on_day = (SearchDay.valid_to >= criteria.day, SearchDay.valid_from <= criteria.day)
-    filters = [*on_day, *found.where, *scoped]
     present_order = criteria.as_of is None and criteria.sort == "unit"
     by_unit = bool(scoped) or present_order
     of_person = found.on_person or any(_reads(condition, Person.__table__) for condition in scoped)
 
     def joined(query: Any) -> Any:
+        if not on_days:
+            query = query.select_from(Person)
+            return query.join(Unit, Unit.id == Person.unit_id) if by_unit else query
         query = query.select_from(SearchDay)
         if of_person:
             query = query.join(Person, Person.id == SearchDay.person_id)
@@ -284,8 +289,12 @@ def statements(criteria: Criteria, scope: Sequence[ColumnElement[bool]]) -> Stat
             query = query.join(Unit, Unit.id == SearchDay.unit_now)
         return query
 
+    filters = [*(on_day if on_days else ()), *found.where, *scoped]
     counted = joined(select(func.count())).where(*filters)
-    matching = joined(select(SearchDay.person_id.label("id"), SearchDay.name_sort, SearchDay.date_of_birth))
+    if on_days:
+        matching = joined(select(SearchDay.person_id.label("id"), SearchDay.name_sort, SearchDay.date_of_birth))
+    else:
+        matching = joined(select(Person.id, Person.name_sort, Person.date_of_birth))
     if criteria.as_of is None:
         unfiltered = select(Person, SearchDay.unit_now, SearchDay.status_now)
         path: Any = Unit.path
@@ -300,6 +309,20 @@ def statements(criteria: Criteria, scope: Sequence[ColumnElement[bool]]) -> Stat
     unfiltered = unfiltered.where(*on_day).order_by(*_order(criteria, path))
     listed = unfiltered.where(*found.where, *scoped)
     return Statements(counted, listed, matching.where(*filters), unfiltered)
+
+
+def _of_the_person(criteria: Criteria) -> bool:
+    """Whether a criterion is of the person's own (a name, a personal id, a staff number)."""
+    return bool(criteria.words) or criteria.personal_id is not None or criteria.staff_number is not None
+
+
+def _of_the_day(criteria: Criteria) -> bool:
+    """Whether a criterion reads the row of the day: the unit, the status, the rank, the ethnicity."""
+    return (
+        criteria.unit is not None
+        or criteria.status is not None
+        or any(held.fact in _ON_THE_DAY for held in criteria.held)
+    )
 
 
 def _reads(condition: ColumnElement[bool], table: Any) -> bool:
@@ -329,7 +352,7 @@ def scope_conditions(
             section,
             action,
             Unit.path,
-            person_id_column=SearchDay.person_id,
+            person_id_column=Person.id,
             personal_id_column=Person.personal_id,
             delegations=delegations,
         )
@@ -343,6 +366,8 @@ class Filters:
     and on the facts a person may hold many of on a day (a post, a training level, an evaluation,
     an organisation), each of those an `EXISTS` (or `NOT EXISTS`) tied to the row's person."""
 
+    key: Any
+    """The person's id: of their row of the day, or of the person."""
     where: list[ColumnElement[bool]] = field(default_factory=list)
     on_person: bool = False
     """Whether a condition reads the person's own columns."""
@@ -355,16 +380,19 @@ class Filters:
         """The person held `fact` (one of `values`, or any) on `day`, or with `absent` did not."""
         column = _ON_THE_DAY.get(fact)
         if column is None:
-            exists = select(SearchFact.person_id).where(*_on_day(SearchFact, fact, day, values=values)).exists()
+            on_day = _on_day(SearchFact, fact, day, key=self.key, values=values)
+            exists = select(SearchFact.person_id).where(*on_day).exists()
             self.where.append(~exists if absent else exists)
             return
         matched = column != "" if values is None else column.in_(values)
         self.where.append(~matched if absent else matched)
 
 
-def conditions(criteria: Criteria) -> Filters:
-    """The criteria's conditions (the scope's and the day's are the caller's to add)."""
-    found = Filters()
+def conditions(criteria: Criteria, *, on_days: bool = True) -> Filters:
+    """The criteria's conditions (the scope's and the day's are the caller's to add), on the row of
+    the day or, without `on_days`, on the person (whose criteria then ask nothing of the day)."""
+    found = Filters(key=SearchDay.person_id if on_days else Person.id)
+    of = SearchDay if on_days else Person
     where = found.where
     if criteria.words:
         found.person(HasWords(criteria.words))
@@ -373,11 +401,11 @@ def conditions(criteria: Criteria) -> Filters:
     if criteria.staff_number is not None:
         found.person(Person.staff_number == criteria.staff_number)
     if criteria.sex is not None:
-        where.append(SearchDay.sex == criteria.sex)
+        where.append(of.sex == criteria.sex)
     if criteria.born_from is not None:
-        where.append(SearchDay.date_of_birth >= criteria.born_from)
+        where.append(of.date_of_birth >= criteria.born_from)
     if criteria.born_to is not None:
-        where.append(SearchDay.date_of_birth <= criteria.born_to)
+        where.append(of.date_of_birth <= criteria.born_to)
     # Without `as_of`, the present unit and status (the record's own); with it, those of that day,
     # the unit in the subtree as the tree stands now.
     unit_column = SearchDay.unit_now if criteria.as_of is None else SearchDay.unit_id
@@ -403,7 +431,7 @@ def conditions(criteria: Criteria) -> Filters:
         where.append(
             select(SearchFact.person_id)
             .where(
-                SearchFact.person_id == SearchDay.person_id,
+                SearchFact.person_id == found.key,
                 SearchFact.fact == facts.RECRUITED,
                 SearchFact.value == "",
                 SearchFact.valid_to == OPEN_END,
@@ -415,10 +443,10 @@ def conditions(criteria: Criteria) -> Filters:
     return found
 
 
-def _on_day(fact: Any, name: str, day: date, *, values: tuple[str, ...] | None) -> list[ColumnElement[bool]]:
-    """A fact of the row's person named `name` that held on `day`, with one of `values` (any, for
-    None)."""
-    where = [fact.person_id == SearchDay.person_id, fact.fact == name, fact.valid_to >= day, fact.valid_from <= day]
+def _on_day(fact: Any, name: str, day: date, *, key: Any, values: tuple[str, ...] | None) -> list[ColumnElement[bool]]:
+    """A fact of the person `key` names, named `name`, that held on `day`, with one of `values` (any,
+    for None)."""
+    where = [fact.person_id == key, fact.fact == name, fact.valid_to >= day, fact.valid_from <= day]
     if values is not None:
         where.append(fact.value == values[0] if len(values) == 1 else fact.value.in_(values))
     return where
