@@ -108,18 +108,17 @@ async def _raw(
 
 
 async def _raw_name(connection: asyncpg.Connection, params: dict[str, Any]) -> int:
-    """As the service does it: the matches found once, counted, and the page's ids taken from them in
-    order, in one statement (else the planner may walk the whole name order looking for a few late
-    names, after a count that finds them again)."""
+    """As the service does it: the matches found once among the people (a name asks nothing of the
+    day), counted, and the page's ids taken from them in order, in one statement (else the planner
+    may walk the whole name order looking for a few late names, after a count that finds them
+    again); the page's rows with their unit and status of the day."""
     words = "name_prefixes(p.name_folded) @> $1::text[]"
-    today = _ON_DAY.format(day="CURRENT_DATE")
     rows = await connection.fetch(
-        f"WITH m AS MATERIALIZED (SELECT d.person_id AS id, d.name_sort FROM search_days d"
-        f" JOIN persons p ON p.id = d.person_id WHERE {today} AND {words}),"
+        f"WITH m AS MATERIALIZED (SELECT p.id, p.name_sort FROM persons p WHERE {words}),"
         f" page AS (SELECT id FROM m ORDER BY name_sort, id LIMIT {PAGE_SIZE})"
         f" SELECT p.*, d.unit_now, d.status_now, (SELECT count(*) FROM m) AS total FROM search_days d"
-        f" JOIN persons p ON p.id = d.person_id JOIN page ON page.id = d.person_id WHERE {today}"
-        " ORDER BY d.name_sort, d.person_id",
+        f" JOIN persons p ON p.id = d.person_id JOIN page ON page.id = d.person_id"
+        f" WHERE {_ON_DAY.format(day='CURRENT_DATE')} ORDER BY d.name_sort, d.person_id",
         names.words(params["q"]),
     )
     return int(rows[0]["total"]) if rows else 0
