@@ -5,6 +5,8 @@ exactly what their search facts give."""
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from datetime import date
 from types import SimpleNamespace
 from typing import Any
@@ -13,11 +15,15 @@ import asyncpg
 import httpx
 import pytest
 
+from qlcb_common.db import Database
+from qlcb_personnel.persons.messages import ACTIVE
+from qlcb_personnel.search import days, facts
 from qlcb_personnel.search.days import days_of, rows_of
 from qlcb_personnel.search.facts import Fact
-from tests.support import System, api_client, person_body, unique_code
+from tests.support import System, api_client, eventually, person_body, unique_code
 
 ADMIN = "quantri"
+RESIGNED = "PERSON_STATUS_RESIGNED"
 DECISION = {"number": "8/QĐ-TCHQ", "date": "2001-01-01", "body": "Tổng cục Hải quan"}
 
 pytestmark = pytest.mark.integration
@@ -108,3 +114,51 @@ async def test_every_persons_days_in_the_store_are_what_their_facts_give(system:
     assert sum(len(rows) > 2 for rows in expected.values()) > 0, "some records changed over their days"
     differing = sorted(person for person in expected if expected[person] != stored.get(person, []))
     assert differing == [], f"{len(differing)} people's days differ from their facts, e.g. {differing[:3]}"
+
+
+async def test_a_second_writer_of_a_persons_facts_waits_for_the_first_and_works_its_days_out_from_both(
+    system: System,
+) -> None:
+    """Two units of work change one person's facts: a status (which takes no lock on the person of its
+    own) and a move. The second works the days out while the first has not committed: it waits for
+    the first, then reads the first's facts too. Without waiting it would write days without the new
+    status, or clash with the first's rows."""
+    async with api_client(system.gateway_url, system.token(ADMIN)) as api:
+        created = await api.post("/v1/persons", json=person_body(system.unit_ids["HQHN-NB"], "Lò Văn Chờ"))
+        assert created.status_code == 201, created.text
+    person, home, elsewhere = created.json()["id"], system.unit_ids["HQHN-NB"], system.unit_ids["HQHCM"]
+    assert system.infra.postgres is not None
+    db = Database(system.infra.postgres.dsn("personnel"))
+    watcher = await asyncpg.connect(system.postgres_dsn("personnel"))
+
+    async def second() -> None:
+        async with db.unit_of_work() as session:
+            await facts.placed(session, person_id=person, unit_id=elsewhere, since=date(2025, 1, 1))
+            await days.refresh(session, [person])
+
+    async def waiting() -> int:
+        found: int = await watcher.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return found
+
+    try:
+        async with db.unit_of_work() as first:
+            await facts.status_changed(
+                first, row_id=str(uuid.uuid4()), person_id=person, status=RESIGNED, since=date(2026, 3, 1)
+            )
+            await days.refresh(first, [person])
+            moving = asyncio.create_task(second())
+            await eventually(waiting, lambda count: count >= 1, timeout=30, what="the second writer waiting")
+        await asyncio.wait_for(moving, timeout=30)
+        stored = await watcher.fetch(
+            "SELECT valid_from, unit_id, status FROM search_days WHERE person_id = $1 ORDER BY valid_from", person
+        )
+    finally:
+        await watcher.close()
+        await db.engine.dispose()
+    assert [(r["valid_from"], r["unit_id"], r["status"]) for r in stored] == [
+        (date.min, home, ACTIVE),
+        (date(2025, 1, 1), elsewhere, ACTIVE),
+        (date(2026, 3, 1), elsewhere, RESIGNED),
+    ]

@@ -80,14 +80,19 @@ REFRESHED_AT_ONCE = 1000
 
 async def refresh(session: AsyncSession, person_ids: Collection[str]) -> None:
     """Works the days of these people out again from their facts as this unit of work leaves them:
-    called by every write that changes a person's facts, after it has written them."""
+    called by every write that changes a person's facts, after it has written them.
+
+    The people's rows are locked first, in the order of their ids: of two writes to one person's
+    facts (a step and a status, say), the second waits for the first to commit and then reads its
+    facts too, rather than writing days that miss them, or days whose keys clash with the first's."""
     await session.flush()
     for chunk in batched(sorted(set(person_ids)), REFRESHED_AT_ONCE):
         people = (
             await session.execute(
-                select(Person.id, Person.unit_id, Person.name_sort, Person.date_of_birth, Person.sex).where(
-                    Person.id.in_(chunk)
-                )
+                select(Person.id, Person.unit_id, Person.name_sort, Person.date_of_birth, Person.sex)
+                .where(Person.id.in_(chunk))
+                .order_by(Person.id)
+                .with_for_update()
             )
         ).all()
         held: dict[str, list[Fact]] = {}
