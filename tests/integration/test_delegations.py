@@ -131,6 +131,16 @@ async def test_a_delegation_over_listed_people_covers_them_wherever_they_sit(sys
 
         await eventually(read, lambda code: code == 200, timeout=15, what="the delegation to take effect")
         assert (await api.get(f"/v1/persons/{neighbour['id']}")).status_code == 404
+        # A search finds the listed person and not the neighbour: by name (among the people) and by
+        # their unit (over the rows of the day, ADR 0051), the scope a condition of the query either way.
+        by_name = await api.get("/v1/persons", params={"q": "Tạ Văn", "page_size": 500})
+        by_unit = await api.get("/v1/persons", params={"unit_id": system.unit_ids["HQHN-BHN"], "page_size": 500})
+    for found in (by_name, by_unit):
+        assert found.status_code == 200, found.text
+        names = [p["full_name"] for p in found.json()["items"]]
+        assert "Tạ Văn Danh" in names, names
+        assert "Tạ Văn Bên" not in names, names
+        assert found.json()["total"] == len(names)
     await _revoke(system, granted["id"])
 
 
