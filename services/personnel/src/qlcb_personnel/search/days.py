@@ -1,6 +1,6 @@
 """A person's days (ADR 0051): the periods over which everything a search finds people by once a
-day stays the same, worked out from their search facts (`days_of`), a pure function the service and
-the benchmark's loader share."""
+day stays the same, worked out from their search facts (`days_of`), a pure function the service, its
+migration 0012 and the benchmark's loader share."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def days_of(facts: Iterable[Fact]) -> Days:
     """The periods from the first day to `OPEN_END`, each as long as nothing changes in it. A fact
     that held on no day (closed before it began: what a later decision replaced) counts for none."""
     facts = list(facts)
-    held = [f for f in facts if f.fact in _KINDS and f.valid_from <= f.valid_to]
+    held = sorted((f for f in facts if f.fact in _KINDS and f.valid_from <= f.valid_to), key=lambda f: f.valid_from)
     recruitments = [f.valid_from for f in facts if f.fact == RECRUITED]
     starts = (
         {date.min}
@@ -59,7 +59,7 @@ def days_of(facts: Iterable[Fact]) -> Days:
     for index, start in enumerate(ordered):
         end = ordered[index + 1] - timedelta(days=1) if index + 1 < len(ordered) else OPEN_END
         values = {kind: "" for kind in _KINDS}
-        for fact in sorted(held, key=lambda f: f.valid_from):
+        for fact in held:  # of two that overlap (none should), the later-starting one
             if fact.valid_from <= start <= fact.valid_to:
                 values[fact.fact] = fact.value
         day = Day(start, end, values[UNIT], values[STATUS] or ACTIVE, values[RANK], values[ETHNICITY])
