@@ -10,7 +10,8 @@ it: the first version superseded, and a `closed` version ending the day before t
 The entries of each block of people are interleaved, so that a person's rows lie on many pages,
 as years of recording leave them, not on one. Beside them go the search's facts (`search_facts`,
 from personnel's own projection of each current entry, and the units and statuses of the
-generator's careers) and the status rows of those who left. Its peak resident memory is the
+generator's careers), each person's days worked out from those facts by personnel's own function
+(`search_days`, ADR 0051) and the status rows of those who left. Its peak resident memory is the
 loader's.
 
 The run checks itself: each COPY must take every row generated, and the people loaded are
