@@ -114,6 +114,7 @@ def _training(kind: str, level: str) -> dict[str, Any]:
         ("trainings", _training("LLCT", "DH"), 422, "values.level"),
         ("evaluations", _evaluation(2020, "XUAT_SAC"), 422, "values.level"),
         ("evaluations", _evaluation(2022, "HTNV"), 409, "values.year"),
+        ("evaluations", {**_evaluation(2024, "HTTNV"), "valid_from": "2023-12-31"}, 422, "values.year"),
         (
             "placements",
             {"values": {"unit_name": "Đ" * 256, "post": "Cán bộ"}, "valid_from": "2016-01-01"},

@@ -45,6 +45,16 @@ def test_each_change_starts_a_day_and_steps_of_one_rank_make_none() -> None:
     ]
 
 
+def test_only_the_sections_whose_facts_shape_the_days_make_a_write_refresh_them() -> None:
+    """A record's write refreshes the days only for `days.SECTIONS`: a fact of any other section
+    leaves what `days_of` gives unchanged, and one of each of those changes it."""
+    base = [Fact("unit", "U1", date.min, OPEN_END)]
+    for section, (kind, _) in facts.ENTRY_FACTS.items():
+        fact = kind + "2020" if kind.endswith(":") else kind
+        changed = days_of([*base, Fact(fact, "X1", date(2020, 1, 1), OPEN_END)]) != days_of(base)
+        assert changed == (section in days.SECTIONS), section
+
+
 def test_a_gap_between_two_periods_is_a_day_without_the_fact() -> None:
     found = days_of(
         [

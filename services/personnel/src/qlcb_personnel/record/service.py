@@ -296,7 +296,7 @@ async def publish(
     each version, in order, is staged with them."""
     entries = [v for _, versions in written for v in versions]
     await facts.follow_entries(session, entries)
-    await days.refresh(session, {v.person_id for v in entries if v.section in facts.ENTRY_FACTS})
+    await days.refresh(session, {v.person_id for v in entries if v.section in days.SECTIONS})
     for person, versions in written:
         await deadlines.follow(session, person, versions)
     await outbox.add_many(

@@ -15,10 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from qlcb_common.sequences import batched
 from qlcb_personnel.persons.messages import ACTIVE
 from qlcb_personnel.persons.models import Person
-from qlcb_personnel.search.facts import ETHNICITY, RANK, RECRUITED, STATUS, UNIT, Fact
+from qlcb_personnel.search.facts import ENTRY_FACTS, ETHNICITY, RANK, RECRUITED, STATUS, UNIT, Fact
 from qlcb_personnel.search.models import OPEN_END, SearchDay, SearchFact
 
 _KINDS = (UNIT, STATUS, RANK, ETHNICITY)
+SECTIONS = frozenset(s for s, (fact, _) in ENTRY_FACTS.items() if fact in (RANK, ETHNICITY, RECRUITED))
+"""The record's sections whose entries shape a person's days; a write to any other leaves them."""
 
 
 @dataclass(frozen=True)
