@@ -228,7 +228,6 @@ _DAY_FIELDS = (
     "ethnicity",
     "unit_now",
     "status_now",
-    "recruited",
     "name_sort",
     "date_of_birth",
     "sex",

@@ -144,9 +144,8 @@ async def _raw_rank_age(connection: asyncpg.Connection, params: dict[str, Any]) 
 
 
 async def _raw_as_of(connection: asyncpg.Connection, params: dict[str, Any]) -> int:
-    """In the subtree that day, active, and recruited by then or never (ADR 0040)."""
-    day = f"DATE '{AS_OF.isoformat()}'"
-    where = f"d.unit_id IN {_SUBTREE} AND d.status = {_ACTIVE} AND COALESCE(d.recruited, DATE '0001-01-01') <= {day}"
+    """In the subtree that day, and active: recruited by then or never (ADR 0040, 0052)."""
+    where = f"d.unit_id IN {_SUBTREE} AND d.status = {_ACTIVE}"
     return await _raw(connection, where, [params["path"], params["path"] + "/%"], as_of=AS_OF)
 
 

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from typing import Any
 
+import httpx
 import pytest
 
 from qlcb_devstack.accounts import Account, ensure_user, password_token
@@ -87,11 +88,23 @@ async def test_a_delegation_over_another_subtree_is_in_force_within_seconds_and_
         granted = await _granted(system, _grant())
         await eventually(read, lambda code: code == 200, timeout=15, what="the delegation to take effect")
         assert (await api.get(f"/v1/persons/{in_hanoi['id']}")).status_code == 404, "HQHN is not delegated"
-        listed = await api.get(f"/v1/units/{system.unit_ids['HQHCM']}/persons", params={"include_subtree": "true"})
-        assert listed.status_code == 200
-        assert in_hcm["id"] in {p["id"] for p in listed.json()["items"]}
+        assert in_hcm["id"] in await _listed(api, system.unit_ids["HQHCM"])
         await _revoke(system, granted["id"])
         await eventually(read, lambda code: code == 404, timeout=15, what="the revocation to take effect")
+
+
+async def _listed(api: httpx.AsyncClient, unit_id: str) -> set[str]:
+    """The ids of everyone the caller may list in the unit's subtree, page after page (in the order
+    of their ids, so one page may not hold the person looked for)."""
+    ids: set[str] = set()
+    params = {"include_subtree": "true", "page_size": "500"}
+    while True:
+        listed = await api.get(f"/v1/units/{unit_id}/persons", params=params)
+        assert listed.status_code == 200, listed.text
+        ids |= {p["id"] for p in listed.json()["items"]}
+        if not listed.json()["next_page_token"]:
+            return ids
+        params["page_token"] = listed.json()["next_page_token"]
 
 
 async def test_a_delegation_serves_only_the_tiers_it_names(system: System) -> None:

@@ -221,3 +221,71 @@ async def test_units_taken_in_without_a_decision_are_moved_to_the_start_of_the_r
             (await session.execute(text("SELECT unit_id, effective_date FROM unit_changes"))).all()
         )
     assert moved == {"u-old": date.min, "u-new": date(2024, 7, 1)}
+
+
+async def test_the_days_before_a_recruitment_are_worked_out_again_as_not_yet_in_service(
+    new_database: Callable[[], str], databases: list[Database]
+) -> None:
+    """Personnel's 0013 (ADR 0052): a store whose days 0012 filled (active from the first day, the
+    recruitment on every row) has everyone's days worked out again from the facts: not yet in
+    service before the recruitment, active from it; a person without one stays active throughout."""
+    db = _open(databases, new_database())
+    async with db.engine.begin() as conn:
+        await conn.run_sync(lambda sync: command.upgrade(migrations.alembic_config("qlcb_personnel", sync), "0012"))
+    now = datetime(2026, 12, 6, 8, 0, tzinfo=UTC)
+    recruited = {"p-recruited": date(2008, 9, 1), "p-never": None}
+    async with db.unit_of_work() as session:
+        await session.execute(
+            text(
+                "INSERT INTO units (id, code, name, kind, parent_id, path, created_at, created_by) "
+                "VALUES ('u1', 'HQHN', 'HQHN', 'UNIT_KIND_SUB_UNIT', NULL, '/HQHN', :now, 'migration-test')"
+            ),
+            {"now": now},
+        )
+        for n, (person_id, day) in enumerate(recruited.items()):
+            await session.execute(
+                text(
+                    "INSERT INTO persons (id, personal_id, staff_number, full_name, name_folded, name_sort, "
+                    "date_of_birth, sex, unit_id, created_at, created_by) VALUES (:id, :pid, :staff, 'An', 'an', "
+                    "'\\x01'::bytea, DATE '1985-01-01', 'SEX_MALE', 'u1', :now, 'migration-test')"
+                ),
+                {"id": person_id, "pid": f"00108500000{n}", "staff": f"S{n}", "now": now},
+            )
+            facts = [("unit", "u1", date.min)] + ([("recruited", "", day)] if day else [])
+            for fact, value, since in facts:
+                await session.execute(
+                    text(
+                        "INSERT INTO search_facts (person_id, source_id, fact, value, valid_from, valid_to) "
+                        "VALUES (:person, :source, :fact, :value, :since, DATE '9999-12-31')"
+                    ),
+                    {
+                        "person": person_id,
+                        "source": f"{fact}-{person_id}",
+                        "fact": fact,
+                        "value": value,
+                        "since": since,
+                    },
+                )
+            await session.execute(  # as 0012 filled them
+                text(
+                    "INSERT INTO search_days (person_id, valid_from, valid_to, unit_id, status, rank, ethnicity, "
+                    "unit_now, status_now, recruited, name_sort, date_of_birth, sex) VALUES (:person, :start, "
+                    "DATE '9999-12-31', 'u1', 'PERSON_STATUS_ACTIVE', '', '', 'u1', 'PERSON_STATUS_ACTIVE', :day, "
+                    "'\\x01'::bytea, DATE '1985-01-01', 'SEX_MALE')"
+                ),
+                {"person": person_id, "start": date.min, "day": day},
+            )
+
+    assert await migrations.upgrade(db, "qlcb_personnel") == migrations.head_revision("qlcb_personnel")
+    async with db.unit_of_work() as session:
+        rows = (
+            await session.execute(
+                text("SELECT person_id, valid_from, status FROM search_days ORDER BY person_id, valid_from")
+            )
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        ("p-never", date.min, "PERSON_STATUS_ACTIVE"),
+        ("p-recruited", date.min, ""),
+        ("p-recruited", date(2008, 9, 1), "PERSON_STATUS_ACTIVE"),
+    ]
+    assert await _differences(db, "qlcb_personnel") == []

@@ -21,7 +21,7 @@ ACTIVE, RETIRED = "PERSON_STATUS_ACTIVE", "PERSON_STATUS_RETIRED"
 def test_a_record_with_only_its_unit_has_one_day_from_the_first_to_the_open_end() -> None:
     found = days_of([Fact("unit", "U1", date.min, OPEN_END)])
     assert found.days == [Day(date.min, OPEN_END, "U1", ACTIVE, "", "")]
-    assert (found.status_now, found.recruited) == (ACTIVE, None)
+    assert found.status_now == ACTIVE
 
 
 def test_each_change_starts_a_day_and_steps_of_one_rank_make_none() -> None:
@@ -82,7 +82,7 @@ def test_the_status_of_a_day_and_the_one_the_record_shows_even_when_it_begins_la
     assert found.status_now == RETIRED
 
 
-def test_what_held_on_no_day_counts_for_none_and_the_first_recruitment_is_kept() -> None:
+def test_what_held_on_no_day_counts_for_none_and_before_the_first_recruitment_one_is_not_yet_in_service() -> None:
     found = days_of(
         [
             Fact("unit", "U1", date.min, date(2020, 2, 29)),
@@ -92,8 +92,28 @@ def test_what_held_on_no_day_counts_for_none_and_the_first_recruitment_is_kept()
             Fact("recruited", "", date(2008, 9, 1), OPEN_END),
         ]
     )
-    assert [d.unit_id for d in found.days] == ["U1", "U2"]
-    assert found.recruited == date(2008, 9, 1)
+    assert [(d.valid_from, d.unit_id, d.status) for d in found.days] == [
+        (date.min, "U1", days.NOT_YET_IN_SERVICE),
+        (date(2008, 9, 1), "U1", ACTIVE),
+        (date(2020, 3, 1), "U2", ACTIVE),
+    ]
+    assert found.status_now == ACTIVE
+
+
+def test_a_status_recorded_before_the_recruitment_other_than_active_stays() -> None:
+    found = days_of(
+        [
+            Fact("unit", "U1", date.min, OPEN_END),
+            Fact("status", RETIRED, date.min, date(2009, 12, 31)),
+            Fact("status", ACTIVE, date(2010, 1, 1), OPEN_END),
+            Fact("recruited", "", date(2012, 4, 1), OPEN_END),
+        ]
+    )
+    assert [(d.valid_to, d.status) for d in found.days] == [
+        (date(2009, 12, 31), RETIRED),
+        (date(2012, 3, 31), days.NOT_YET_IN_SERVICE),
+        (OPEN_END, ACTIVE),
+    ]
 
 
 async def test_refresh_replaces_a_persons_days_with_what_their_facts_now_give(tmp_path: Path) -> None:

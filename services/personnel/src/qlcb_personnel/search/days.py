@@ -1,6 +1,6 @@
 """A person's days (ADR 0051): the periods over which everything a search finds people by once a
 day stays the same, worked out from their search facts (`days_of`), a pure function the service, its
-migration 0012 and the benchmark's loader share."""
+migrations (`fill_all`) and the benchmark's loader share."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb_common.sequences import batched
@@ -26,7 +26,8 @@ SECTIONS = frozenset(s for s, (fact, _) in ENTRY_FACTS.items() if fact in (RANK,
 @dataclass(frozen=True)
 class Day:
     """What held from `valid_from` to `valid_to`, both included: the unit, the status (active when
-    none is recorded), the rank and the ethnicity ('' when none)."""
+    none is recorded; `NOT_YET_IN_SERVICE` before the first recruitment, when one is recorded), the
+    rank and the ethnicity ('' when none)."""
 
     valid_from: date
     valid_to: date
@@ -41,18 +42,22 @@ class Days:
     days: list[Day]
     status_now: str
     """The status the record shows: its last status period's, as a search without `as_of` asks."""
-    recruited: date | None
-    """The first recruitment's day, if one is recorded."""
+
+
+NOT_YET_IN_SERVICE = ""
+"""The status of the days before the first recruitment recorded: the person was not yet active in
+the sector then (ADR 0040), so that "active on a day" is the status alone, one range of one index."""
 
 
 def days_of(facts: Iterable[Fact]) -> Days:
     """The periods from the first day to `OPEN_END`, each as long as nothing changes in it. A fact
-    that held on no day (closed before it began: what a later decision replaced) counts for none."""
+    that held on no day (closed before it began: what a later decision replaced) counts for none.
+    Before the first recruitment recorded, a person active is `NOT_YET_IN_SERVICE`."""
     facts = list(facts)
     held = sorted((f for f in facts if f.fact in _KINDS and f.valid_from <= f.valid_to), key=lambda f: f.valid_from)
-    recruitments = [f.valid_from for f in facts if f.fact == RECRUITED]
+    recruited = min((f.valid_from for f in facts if f.fact == RECRUITED), default=date.min)
     starts = (
-        {date.min}
+        {date.min, recruited}
         | {f.valid_from for f in held}
         | {f.valid_to + timedelta(days=1) for f in held if f.valid_to < OPEN_END}
     )
@@ -64,12 +69,15 @@ def days_of(facts: Iterable[Fact]) -> Days:
         for fact in held:  # of two that overlap (none should), the later-starting one
             if fact.valid_from <= start <= fact.valid_to:
                 values[fact.fact] = fact.value
-        day = Day(start, end, values[UNIT], values[STATUS] or ACTIVE, values[RANK], values[ETHNICITY])
+        status = values[STATUS] or ACTIVE
+        if start < recruited and status == ACTIVE:
+            status = NOT_YET_IN_SERVICE
+        day = Day(start, end, values[UNIT], status, values[RANK], values[ETHNICITY])
         if days and _same(days[-1], day):
             days[-1] = Day(days[-1].valid_from, end, day.unit_id, day.status, day.rank, day.ethnicity)
         else:
             days.append(day)
-    return Days(days, days[-1].status, min(recruitments) if recruitments else None)
+    return Days(days, days[-1].status)
 
 
 def _same(a: Day, b: Day) -> bool:
@@ -78,6 +86,10 @@ def _same(a: Day, b: Day) -> bool:
 
 REFRESHED_AT_ONCE = 1000
 """People whose days one statement reads or writes (an import refreshes tens of thousands)."""
+
+
+_PEOPLE = select(Person.id, Person.unit_id, Person.name_sort, Person.date_of_birth, Person.sex)
+_FACTS = select(SearchFact.person_id, SearchFact.fact, SearchFact.value, SearchFact.valid_from, SearchFact.valid_to)
 
 
 async def refresh(session: AsyncSession, person_ids: Collection[str]) -> None:
@@ -90,25 +102,30 @@ async def refresh(session: AsyncSession, person_ids: Collection[str]) -> None:
     await session.flush()
     for chunk in batched(sorted(set(person_ids)), REFRESHED_AT_ONCE):
         people = (
-            await session.execute(
-                select(Person.id, Person.unit_id, Person.name_sort, Person.date_of_birth, Person.sex)
-                .where(Person.id.in_(chunk))
-                .order_by(Person.id)
-                .with_for_update()
-            )
+            await session.execute(_PEOPLE.where(Person.id.in_(chunk)).order_by(Person.id).with_for_update())
         ).all()
-        held: dict[str, list[Fact]] = {}
-        found = select(
-            SearchFact.person_id, SearchFact.fact, SearchFact.value, SearchFact.valid_from, SearchFact.valid_to
-        )
-        for person_id, kind, value, valid_from, valid_to in await session.execute(
-            found.where(SearchFact.person_id.in_(chunk))
-        ):
-            held.setdefault(person_id, []).append(Fact(kind, value, valid_from, valid_to))
+        held = await session.execute(_FACTS.where(SearchFact.person_id.in_(chunk)))
         await session.execute(delete(SearchDay).where(SearchDay.person_id.in_(chunk)))
-        rows = [row for person in people for row in rows_of(person, days_of(held.get(person.id, ())))]
-        if rows:
+        if rows := _rows(people, held):
             await session.execute(insert(SearchDay), rows)
+
+
+def fill_all(connection: Connection) -> None:
+    """Everyone's days worked out again from the facts stored, a thousand people at a time: what a
+    migration that changes how the days are worked out runs, on its own connection."""
+    connection.execute(delete(SearchDay))
+    for chunk in batched(list(connection.scalars(select(Person.id).order_by(Person.id))), REFRESHED_AT_ONCE):
+        people = connection.execute(_PEOPLE.where(Person.id.in_(chunk))).all()
+        if rows := _rows(people, connection.execute(_FACTS.where(SearchFact.person_id.in_(chunk)))):
+            connection.execute(insert(SearchDay), rows)
+
+
+def _rows(people: Iterable[Any], facts: Iterable[Any]) -> list[dict[str, object]]:
+    """The rows of the days of `people`, from `facts` (rows of `_FACTS`) of theirs."""
+    held: dict[str, list[Fact]] = {}
+    for person_id, kind, value, valid_from, valid_to in facts:
+        held.setdefault(person_id, []).append(Fact(kind, value, valid_from, valid_to))
+    return [row for person in people for row in rows_of(person, days_of(held.get(person.id, ())))]
 
 
 def rows_of(person: Any, days: Days) -> list[dict[str, object]]:
@@ -125,7 +142,6 @@ def rows_of(person: Any, days: Days) -> list[dict[str, object]]:
             "ethnicity": day.ethnicity,
             "unit_now": person.unit_id,
             "status_now": days.status_now,
-            "recruited": days.recruited,
             "name_sort": person.name_sort,
             "date_of_birth": person.date_of_birth,
             "sex": person.sex,

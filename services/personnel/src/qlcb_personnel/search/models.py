@@ -51,16 +51,15 @@ class SearchFact(Base):
 class SearchDay(Base):
     """One period of a person's days (ADR 0051): what a search finds a person by once a day (the
     unit, the status, the rank, the ethnicity) held unchanged from `valid_from` to `valid_to`, with
-    what never changes with the day (the present unit and status, the first recruitment, the name's
-    sort key, the birth date, the sex) beside it. Worked out from the person's search facts
-    (`search.days`) whenever they change, in the same unit of work: one row a person on any day, so
-    that a search counts and pages the people of a day by one index of one table, without joining a
-    fact per criterion per person."""
+    what never changes with the day (the present unit and status, the name's sort key, the birth date,
+    the sex) beside it. Worked out from the person's search facts (`search.days`) whenever they
+    change, in the same unit of work: one row a person on any day, so that a search counts and pages
+    the people of a day by one index of one table, without joining a fact per criterion per person."""
 
     __tablename__ = "search_days"
     __table_args__ = (
         Index("ix_search_days_now", "unit_now", "status_now", "valid_to", "valid_from"),
-        Index("ix_search_days_unit", "unit_id", "status", "valid_to", "valid_from", postgresql_include=["recruited"]),
+        Index("ix_search_days_unit", "unit_id", "status", "valid_to", "valid_from"),
         Index("ix_search_days_rank", "rank", "date_of_birth", "valid_to", "valid_from"),
         Index("ix_search_days_name", "name_sort", "person_id", "valid_to", "valid_from"),
         Index("ix_search_days_day", "valid_to", "valid_from"),
@@ -75,7 +74,6 @@ class SearchDay(Base):
     ethnicity: Mapped[str] = mapped_column(String(36))
     unit_now: Mapped[str] = mapped_column(String(36))
     status_now: Mapped[str] = mapped_column(String(32))
-    recruited: Mapped[date | None] = mapped_column(Date)
     name_sort: Mapped[bytes] = mapped_column(LargeBinary)
     date_of_birth: Mapped[date] = mapped_column(Date)
     sex: Mapped[str] = mapped_column(String(16))

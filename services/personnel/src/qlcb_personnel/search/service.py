@@ -417,12 +417,9 @@ def conditions(criteria: Criteria, *, on_days: bool = True) -> Filters:
     if criteria.status is not None and criteria.as_of is None:
         where.append(SearchDay.status_now == criteria.status)
     elif criteria.status is not None:
+        # Active that day is in service as far as the recruitment tells: recruited by then, or never
+        # recorded, as reports' statistics count (ADR 0040); the days before it are not (ADR 0052).
         where.append(SearchDay.status == criteria.status)
-        if criteria.status == ACTIVE:
-            # In service that day as far as the recruitment tells: recruited by then, or never
-            # recorded (a record taken in later, with the recruitment it began with, was not);
-            # reports' statistics count the same (ADR 0040).
-            where.append(func.coalesce(SearchDay.recruited, date.min) <= criteria.day)
     for held in criteria.held:
         found.held(held.fact, criteria.day, held.values, absent=held.absent)
     where += [kind.condition() for kind in criteria.kinds]
