@@ -42,11 +42,12 @@ async def check(
             await _within(session, spec, found[spec.name], found[spec.within], day, violations)
     if section.name == "salary" and "rank_code" in found:
         _salary(found["rank_code"], values, violations)
-    if section.name == "evaluations" and isinstance(values.get("year"), int) and values["year"] > day.year:
+    year = values.get("year")
+    if section.name == "evaluations" and isinstance(year, int) and year > day.year:
         violations.append(
             FieldViolation(
                 "values.year",
-                f"Năm đánh giá {values['year']} sau năm có hiệu lực của quyết định ({day.isoformat()}): "
+                f"Năm đánh giá {year} sau năm có hiệu lực của quyết định ({day.isoformat()}): "
                 "không đánh giá, xếp loại trước một năm chưa đến",
             )
         )
