@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -120,7 +120,7 @@ def fill_all(connection: Connection) -> None:
             connection.execute(insert(SearchDay), rows)
 
 
-def _rows(people: Iterable[Any], facts: Iterable[Any]) -> list[dict[str, object]]:
+def _rows(people: Iterable[Personal], facts: Iterable[Any]) -> list[dict[str, object]]:
     """The rows of the days of `people`, from `facts` (rows of `_FACTS`) of theirs."""
     held: dict[str, list[Fact]] = {}
     for person_id, kind, value, valid_from, valid_to in facts:
@@ -128,9 +128,23 @@ def _rows(people: Iterable[Any], facts: Iterable[Any]) -> list[dict[str, object]
     return [row for person in people for row in rows_of(person, days_of(held.get(person.id, ())))]
 
 
-def rows_of(person: Any, days: Days) -> list[dict[str, object]]:
-    """The rows of a person's days: `person` has the person's id, unit id, name sort key, birth date
-    and sex."""
+class Personal(Protocol):
+    """What a person's rows of the day carry of the person: a stored person, or a row of `_PEOPLE`."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def unit_id(self) -> str: ...
+    @property
+    def name_sort(self) -> bytes: ...
+    @property
+    def date_of_birth(self) -> date: ...
+    @property
+    def sex(self) -> str: ...
+
+
+def rows_of(person: Personal, days: Days) -> list[dict[str, object]]:
+    """The rows of a person's days."""
     return [
         {
             "person_id": person.id,
