@@ -4,14 +4,12 @@ service function runs them (its queries and their building, without gRPC and HTT
 for the same rows, one after the other on one client, each of the three going first in turn.
 
 The raw SQL is written by hand over the same tables and indexes: the count and the page's rows with
-each one's status (and unit, as of a day), which the API answers with, each on a connection of its
-own at once, as the service reads them (for a name, in one statement, as the service asks them). So
-the ratio is what our layers add to the database's own work, and the database's work is the cost of
-the design (ADR 0015, 0051)."""
+each one's status (and unit, as of a day), which the API answers with (for a name, in one statement,
+as the service asks them). So the ratio is what our layers add to the
+database's own work, and the database's work is the cost of the design (ADR 0015)."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import random
 import sys
@@ -53,17 +51,13 @@ class Sizes:
 SMOKE = Sizes(queries=5, warmup=1)
 
 
-Connections = tuple[asyncpg.Connection, asyncpg.Connection]
-"""Two connections: a count on the first while the page is read on the second, as the service does."""
-
-
 @dataclass(frozen=True)
 class Combination:
     name: str
     label: str
     params: list[dict[str, Any]]
     """The request's query parameters, one set per query, in turn."""
-    raw: Callable[[Connections, dict[str, Any]], Awaitable[int]]
+    raw: Callable[[asyncpg.Connection, dict[str, Any]], Awaitable[int]]
     """The same rows by hand-written SQL; returns the total."""
 
 
@@ -91,39 +85,35 @@ _SUBTREE = "(SELECT u.id FROM units u WHERE u.path = $1 OR u.path LIKE $2)"
 
 
 async def _raw(
-    connections: Connections,
+    connection: asyncpg.Connection,
     where: str,
     args: Sequence[Any],
     *,
     page: int = 1,
     as_of: date | None = None,
 ) -> int:
-    """Over each person's row of the day (ADR 0051), as the service reads them: the count, and beside
-    it the page in name order with each person's unit and status of the day, what the API answers
-    with."""
+    """Over each person's row of the day (ADR 0051), as the service reads them: the count, then the
+    page in name order with each person's unit and status of the day, what the API answers with."""
     day = f"DATE '{(as_of or date.today()).isoformat()}'"
+    total = await connection.fetchval(
+        f"SELECT count(*) FROM search_days d WHERE {_ON_DAY.format(day=day)} AND {where}", *args
+    )
     then = "d.unit_id, d.status" if as_of else "d.unit_now, d.status_now"
-    total, _ = await asyncio.gather(
-        connections[0].fetchval(
-            f"SELECT count(*) FROM search_days d WHERE {_ON_DAY.format(day=day)} AND {where}", *args
-        ),
-        connections[1].fetch(
-            f"SELECT p.*, {then} FROM search_days d JOIN persons p ON p.id = d.person_id"
-            f" WHERE {_ON_DAY.format(day=day)} AND {where} "
-            + _PAGE.format(size=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE),
-            *args,
-        ),
+    await connection.fetch(
+        f"SELECT p.*, {then} FROM search_days d JOIN persons p ON p.id = d.person_id"
+        f" WHERE {_ON_DAY.format(day=day)} AND {where} " + _PAGE.format(size=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE),
+        *args,
     )
     return int(total)
 
 
-async def _raw_name(connections: Connections, params: dict[str, Any]) -> int:
+async def _raw_name(connection: asyncpg.Connection, params: dict[str, Any]) -> int:
     """As the service does it: the matches found once among the people (a name asks nothing of the
     day), counted, and the page's ids taken from them in order, in one statement (else the planner
     may walk the whole name order looking for a few late names, after a count that finds them
     again); the page's rows with their unit and status of the day."""
     words = "name_prefixes(p.name_folded) @> $1::text[]"
-    rows = await connections[0].fetch(
+    rows = await connection.fetch(
         f"WITH m AS MATERIALIZED (SELECT p.id, p.name_sort FROM persons p WHERE {words}),"
         f" page AS (SELECT id FROM m ORDER BY name_sort, id LIMIT {PAGE_SIZE})"
         f" SELECT p.*, d.unit_now, d.status_now, (SELECT count(*) FROM m) AS total FROM search_days d"
@@ -134,9 +124,9 @@ async def _raw_name(connections: Connections, params: dict[str, Any]) -> int:
     return int(rows[0]["total"]) if rows else 0
 
 
-async def _raw_unit_status(connections: Connections, params: dict[str, Any]) -> int:
+async def _raw_unit_status(connection: asyncpg.Connection, params: dict[str, Any]) -> int:
     where = f"d.unit_now IN {_SUBTREE} AND d.status_now = {_ACTIVE}"
-    return await _raw(connections, where, [params["path"], params["path"] + "/%"])
+    return await _raw(connection, where, [params["path"], params["path"] + "/%"])
 
 
 def _years_before(day: date, years: int) -> date:
@@ -146,21 +136,21 @@ def _years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
-async def _raw_rank_age(connections: Connections, params: dict[str, Any]) -> int:
+async def _raw_rank_age(connection: asyncpg.Connection, params: dict[str, Any]) -> int:
     today = date.today()
     where = "d.rank = ANY($3::varchar[]) AND d.date_of_birth > $1 AND d.date_of_birth <= $2"
     born_after, born_by = _years_before(today, params["age_max"] + 1), _years_before(today, params["age_min"])
-    return await _raw(connections, where, [born_after, born_by, params["codes"]])
+    return await _raw(connection, where, [born_after, born_by, params["codes"]])
 
 
-async def _raw_as_of(connections: Connections, params: dict[str, Any]) -> int:
+async def _raw_as_of(connection: asyncpg.Connection, params: dict[str, Any]) -> int:
     """In the subtree that day, and active: recruited by then or never (ADR 0040, 0052)."""
     where = f"d.unit_id IN {_SUBTREE} AND d.status = {_ACTIVE}"
-    return await _raw(connections, where, [params["path"], params["path"] + "/%"], as_of=AS_OF)
+    return await _raw(connection, where, [params["path"], params["path"] + "/%"], as_of=AS_OF)
 
 
-async def _raw_widest(connections: Connections, params: dict[str, Any]) -> int:
-    return await _raw(connections, "TRUE", [], page=int(params["page"]))
+async def _raw_widest(connection: asyncpg.Connection, params: dict[str, Any]) -> int:
+    return await _raw(connection, "TRUE", [], page=int(params["page"]))
 
 
 async def _combinations(connection: asyncpg.Connection, rng: random.Random) -> list[Combination]:
@@ -259,7 +249,7 @@ async def _through_gateway(api: httpx.AsyncClient, params: dict[str, Any]) -> in
 
 async def _in_process(db: Database, params: dict[str, Any]) -> int:
     async with db.unit_of_work() as session:
-        return (await service.search(session, actor=ADMIN, request=_request(params), beside=db.sessions)).total
+        return (await service.search(session, actor=ADMIN, request=_request(params))).total
 
 
 async def _run(
@@ -267,7 +257,7 @@ async def _run(
     api: httpx.AsyncClient,
     token: _Token,
     db: Database,
-    connections: Connections,
+    connection: asyncpg.Connection,
     count: int,
 ) -> Measured:
     gateway: list[float] = []
@@ -280,7 +270,7 @@ async def _run(
         asks: dict[str, Callable[[], Awaitable[int]]] = {
             "gateway": partial(_through_gateway, api, params),
             "service": partial(_in_process, db, params),
-            "raw": partial(combination.raw, connections, params),
+            "raw": partial(combination.raw, connection, params),
         }
         # Each path goes first in turn: the first to ask with a set of parameters reads its pages
         # from disk, the others then find them in memory.
@@ -304,11 +294,7 @@ async def measure(
 ) -> Result:
     """Runs the searches over the people `loaded` put in personnel's database at `dsn`."""
     db = Database(dsn.replace("postgresql://", "postgresql+asyncpg://", 1))
-    connections = (
-        await asyncpg.connect(dsn, server_settings=PLANNED_FOR_VALUES),  # as the service's are
-        await asyncpg.connect(dsn, server_settings=PLANNED_FOR_VALUES),
-    )
-    connection = connections[0]
+    connection = await asyncpg.connect(dsn, server_settings=PLANNED_FOR_VALUES)  # as the service's are
     try:
         combinations = await _combinations(connection, random.Random(SEED))
         if empty := [c.name for c in combinations if not c.params]:
@@ -316,11 +302,11 @@ async def measure(
         async with httpx.AsyncClient(base_url=gateway_url, timeout=60) as api:
             fresh = _Token(api, token)
             for combination in combinations:
-                await _run(combination, api, fresh, db, connections, sizes.warmup)
+                await _run(combination, api, fresh, db, connection, sizes.warmup)
             load_before = os.getloadavg()[0]
             measured = []
             for combination in combinations:
-                measured.append(await _run(combination, api, fresh, db, connections, sizes.queries))
+                measured.append(await _run(combination, api, fresh, db, connection, sizes.queries))
                 done = measured[-1]
                 print(  # noqa: T201
                     f"[bench] {combination.name}: gateway {done.gateway.p50_ms:.1f}/{done.gateway.p95_ms:.1f}, "
@@ -331,7 +317,6 @@ async def measure(
                 )
             load_after = os.getloadavg()[0]
     finally:
-        for opened in connections:
-            await opened.close()
+        await connection.close()
         await db.dispose()
     return Result(sizes, loaded, measured, (load_before, load_after))

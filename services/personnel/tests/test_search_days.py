@@ -9,9 +9,8 @@ from pathlib import Path
 from personnel_store import person_row, sqlite_store, unit_row
 from sqlalchemy import select
 
-from qlcb_common.auth import Principal
 from qlcb_personnel.audit import trail
-from qlcb_personnel.search import days, facts, service
+from qlcb_personnel.search import days, facts
 from qlcb_personnel.search.days import Day, days_of
 from qlcb_personnel.search.facts import Fact
 from qlcb_personnel.search.models import OPEN_END, SearchDay
@@ -143,33 +142,3 @@ async def test_refresh_replaces_a_persons_days_with_what_their_facts_now_give(tm
             assert {(d.unit_now, d.name_sort, d.date_of_birth, d.sex) for d in stored} == {
                 (unit.id, person.name_sort, person.date_of_birth, person.sex)
             }
-
-
-async def test_a_page_read_beside_its_count_is_the_page_read_after_it(tmp_path: Path) -> None:
-    """`search` with a second session reads the page on it while the first counts: the same rows and
-    total as one after the other, and past the last page the total and no row (the people here in
-    the order of their names' bytes, which `person_row` gives as their sort key)."""
-    admin = Principal("test", "quantri", frozenset({"system-admin"}), "/HQ", token="")
-    async with sqlite_store(tmp_path) as db:
-        unit = unit_row("HQ")
-        people = [
-            person_row(unit, f"00108500001{n}", f"B{n}", name) for n, name in enumerate(["Lê An", "Võ Bình", "Hà Chi"])
-        ]
-        with trail.acting_as_system("test"):
-            async with db.unit_of_work() as session:
-                session.add(unit)
-                await session.flush()
-                session.add_all(people)
-                await session.flush()
-                for person in people:
-                    await facts.placed(session, person_id=person.id, unit_id=unit.id, since=None)
-                await days.refresh(session, [p.id for p in people])
-
-        async def asked(page: int, beside: service.Beside | None) -> tuple[int, list[str]]:
-            request = service.SearchRequest(unit_id=unit.id, status="active", page=page, page_size=2)
-            async with db.unit_of_work() as session:
-                found = await service.search(session, actor=admin, request=request, beside=beside)
-            return found.total, [f.person.full_name for f in found.found]
-
-        for page, expected in ((1, (3, ["Hà Chi", "Lê An"])), (2, (3, ["Võ Bình"])), (3, (3, []))):
-            assert await asked(page, db.sessions) == await asked(page, None) == expected

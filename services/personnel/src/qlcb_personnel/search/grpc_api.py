@@ -46,7 +46,6 @@ class PersonSearchServicer(search_pb2_grpc.PersonSearchServiceServicer):
                 actor=actor,
                 delegations=await self._delegations.for_caller(session, actor),
                 request=criteria,
-                beside=self._db.sessions,
             )
             await _note_page(session, actor, request, page)
         return search_pb2.SearchPersonsResponse(

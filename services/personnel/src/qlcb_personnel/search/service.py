@@ -13,9 +13,7 @@ never tells what the caller may not read."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -161,26 +159,16 @@ class Page:
     criteria: Criteria
 
 
-Beside = Callable[[], AbstractAsyncContextManager[AsyncSession]]
-"""A second session, on a connection of its own, for what a search reads beside its unit of work."""
-
-
 async def search(
     session: AsyncSession,
     *,
     actor: Principal,
     delegations: Sequence[Delegation] = (),
     request: SearchRequest,
-    beside: Beside | None = None,
 ) -> Page:
     """A page of what the criteria find in the caller's scope, with the total: the count and the page
     (and the unit when one is named, the catalog's groups when one is). A code its catalog does not
-    have finds nobody; only then are the codes looked up, to say which (INVALID_ARGUMENT).
-
-    With `beside`, the page is read on the second session while the count runs on the first, and the
-    search waits for the longer of the two rather than for both: each statement sees what was
-    committed when it began, in one transaction or in two (READ COMMITTED), so a page read beside
-    its count is no less consistent with it than one read after it."""
+    have finds nobody; only then are the codes looked up, to say which (INVALID_ARGUMENT)."""
     criteria = await check(session, request)
     page = max(request.page, 1)
     size = request.page_size or DEFAULT_PAGE_SIZE
@@ -197,19 +185,13 @@ async def search(
         if counted:
             total = int(counted[0][3])
             found = [_found(person, unit_id, status) for person, unit_id, status, _ in counted]
-    if total is None and beside is not None:
-        async with beside() as other, asyncio.TaskGroup() as both:
-            counting = both.create_task(session.scalar(queries.count))
-            paging = both.create_task(other.execute(queries.page(offset, size)))
-        total = int(counting.result() or 0)
-        found = [_found(person, unit_id, status) for person, unit_id, status in paging.result()]
-    elif total is None:
+    if total is None:
         total = int(await session.scalar(queries.count) or 0)
-        if total > offset:
-            rows = await session.execute(queries.page(offset, size))
-            found = [_found(person, unit_id, status) for person, unit_id, status in rows]
     if total == 0:
         await check_codes(session, request)
+    if not found and total > offset:
+        rows = await session.execute(queries.page(offset, size))
+        found = [_found(person, unit_id, status) for person, unit_id, status in rows]
     return Page(found, total, page, size, criteria)
 
 
