@@ -42,7 +42,6 @@ class Sealer:
         many were sealed."""
         total = 0
         while True:
-            publishing = False
             async with self._db.unit_of_work() as session:
                 sealed = await chain.seal(session, BATCH)
                 publishing = (self._unpublished or sealed > 0) and self._due()
