@@ -36,8 +36,10 @@ EARLY, RETRACTED, LATE = date(2026, 7, 15), date(2026, 8, 15), date(2026, 9, 15)
 """The days of the admin's entries the probes read and correct, of those they retract, and of the
 login's own. After the demo's histories end (1 July 2026), so that on the self login's own record
 they follow what the demo wrote there and never overlap it."""
-YEARS = {EARLY: 2026, RETRACTED: 2027, LATE: 2028}
-"""The year an evaluation or asset declaration of each is for: one entry per year."""
+YEARS = {EARLY: 2016, RETRACTED: 2017, LATE: 2018}
+"""The year an evaluation or asset declaration of each is for: one entry per year, a year already
+past on its day (an evaluation of a year to come is refused), and one the demo's records leave free
+(their evaluations begin in 2020, their declarations in 2019)."""
 TITLES = {EARLY: 0, RETRACTED: 1, LATE: 2}
 """Which honorary title each is (the catalog's first, second or third): one entry per title."""
 
