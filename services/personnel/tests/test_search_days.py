@@ -46,8 +46,10 @@ def test_each_change_starts_a_day_and_steps_of_one_rank_make_none() -> None:
 
 
 def test_only_the_sections_whose_facts_shape_the_days_make_a_write_refresh_them() -> None:
-    """A record's write refreshes the days only for `days.SECTIONS`: a fact of any other section
-    leaves what `days_of` gives unchanged, and one of each of those changes it."""
+    """A record's write refreshes the days only for `days.SECTIONS`: the salary (the rank of the
+    day), the personal details (the ethnicity) and the recruitment (active from it, ADR 0052). A fact
+    of any other section leaves what `days_of` gives unchanged, and one of each of those changes it."""
+    assert {"salary", "personal_details", "recruitment"} == days.SECTIONS
     base = [Fact("unit", "U1", date.min, OPEN_END)]
     for section, (kind, _) in facts.ENTRY_FACTS.items():
         fact = kind + "2020" if kind.endswith(":") else kind
