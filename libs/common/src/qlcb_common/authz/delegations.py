@@ -140,8 +140,10 @@ class DelegationCopy:
 
     async def for_caller(self, session: AsyncSession, principal: Principal, on: date | None = None) -> list[Delegation]:
         """The delegations to the caller's unit in force today (or `on`); `Delegation.serves` then
-        checks the caller's tiers and the section and action of the call."""
-        if not principal.unit_path:
+        checks the caller's tiers and the section and action of the call. None, without reading,
+        for a caller of no unit or of no tier a delegation can be for (a copied delegation's tiers
+        are delegable ones: `violations`), such as the sector's tiers."""
+        if not principal.unit_path or principal.roles.isdisjoint(DELEGABLE_TIERS):
             return []
         today = on or date.today()
         t = self.table

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -17,11 +18,12 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import event, inspect, or_, select
+from sqlalchemy import ColumnElement, Insert, and_, bindparam, event, func, insert, inspect, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.orm import InstrumentedAttribute, Session, UOWTransaction
 
 from qlcb_common.auth import Principal
+from qlcb_common.db import UtcDateTime
 from qlcb_common.grpc_interceptor import current_principal
 from qlcb_personnel.audit.models import AccountHolder, AuditEntry
 from qlcb_personnel.persons.models import Person
@@ -192,6 +194,17 @@ def holder_at(session: Session, account: str, at: datetime) -> Holder:
     return known[account]
 
 
+def _known_holder(session: Session, account: str) -> Holder | None:
+    """The holder of `account` without a query: kept for the block, the service's own nobody, or
+    already looked up in this unit of work."""
+    if (kept := _kept_holder.get()) is not None:
+        return kept
+    if account.startswith("system:"):
+        return _NOBODY
+    known: dict[str, Holder] = session.info.get("audit_holders", {})
+    return known.get(account)
+
+
 def _entry(
     session: Session,
     *,
@@ -202,26 +215,82 @@ def _entry(
     unit_path: str | None,
     details: dict[str, Any],
 ) -> AuditEntry:
-    actor = _Actor.now()
-    now = datetime.now(UTC)
-    holder = _kept_holder.get() or holder_at(session, actor.account, now)
-    return AuditEntry(
-        id=str(uuid.uuid4()),
-        occurred_at=now,
-        transaction_id=session.info.setdefault("audit_transaction", str(uuid.uuid4())),
-        account=actor.account,
-        subject=actor.subject,
-        tiers=actor.tiers,
+    values = _values(
+        session,
         action=action,
         target=target,
         target_id=target_id,
         person_id=person_id,
         unit_path=unit_path,
         details=details,
-        holder_name=holder.name,
-        holder_personal_id=holder.personal_id,
-        holder_folded=holder.folded,
     )
+    holder = _known_holder(session, values["account"]) or holder_at(session, values["account"], values["occurred_at"])
+    return AuditEntry(
+        **values, holder_name=holder.name, holder_personal_id=holder.personal_id, holder_folded=holder.folded
+    )
+
+
+def _values(
+    session: Session,
+    *,
+    action: str,
+    target: str,
+    target_id: str | None,
+    person_id: str | None,
+    unit_path: str | None,
+    details: dict[str, Any],
+) -> dict[str, Any]:
+    """An entry's columns but its holder's."""
+    actor = _Actor.now()
+    return {
+        "id": str(uuid.uuid4()),
+        "occurred_at": datetime.now(UTC),
+        "transaction_id": session.info.setdefault("audit_transaction", str(uuid.uuid4())),
+        "account": actor.account,
+        "subject": actor.subject,
+        "tiers": actor.tiers,
+        "action": action,
+        "target": target,
+        "target_id": target_id,
+        "person_id": person_id,
+        "unit_path": unit_path,
+        "details": details,
+    }
+
+
+@functools.cache
+def _entry_inserted() -> tuple[Insert, Insert]:
+    """The two statements that write an entry, built once: one with its holder as given, one that
+    looks the holder up itself (`held_account` at `held_at`), so that a read on record costs one
+    round trip rather than a lookup and then a flush."""
+    table = AuditEntry.metadata.tables[AuditEntry.__tablename__]
+    at = bindparam("held_at", type_=UtcDateTime())
+    held = and_(
+        AccountHolder.account == bindparam("held_account"),
+        AccountHolder.held_from <= at,
+        or_(AccountHolder.held_until.is_(None), AccountHolder.held_until > at),
+    )
+
+    def then(column: InstrumentedAttribute[Any]) -> ColumnElement[str]:
+        found = select(column).where(held).order_by(AccountHolder.held_from.desc()).limit(1).scalar_subquery()
+        return func.coalesce(found, "")
+
+    looked_up = insert(table).values(
+        holder_name=then(AccountHolder.holder_name),
+        holder_personal_id=then(AccountHolder.holder_personal_id),
+        holder_folded=then(AccountHolder.holder_folded),
+    )
+    return insert(table), looked_up
+
+
+async def _write(session: AsyncSession, values: dict[str, Any]) -> None:
+    """`values` written at once, with who held the account when."""
+    given, looked_up = _entry_inserted()
+    if (holder := _known_holder(session.sync_session, values["account"])) is not None:
+        held = {"holder_name": holder.name, "holder_personal_id": holder.personal_id, "holder_folded": holder.folded}
+        await session.execute(given, values | held)
+    else:
+        await session.execute(looked_up, values | {"held_account": values["account"], "held_at": values["occurred_at"]})
 
 
 def _unit_paths(session: Session, person_ids: Iterable[str], unit_ids: Iterable[str]) -> dict[str, str]:
@@ -371,17 +440,16 @@ async def note_read(
     unless `unit_path` says), or about the units at `unit_path`."""
     if person is not None and unit_path is None:
         unit_path = await session.scalar(select(Unit.path).where(Unit.id == person.unit_id))
-    session.add(
-        await session.run_sync(
-            _entry,
-            action=action,
-            target=what,
-            target_id=person.id if person is not None else None,
-            person_id=person.id if person is not None else None,
-            unit_path=unit_path,
-            details=_plain(details),
-        )
+    values = _values(
+        session.sync_session,
+        action=action,
+        target=what,
+        target_id=person.id if person is not None else None,
+        person_id=person.id if person is not None else None,
+        unit_path=unit_path,
+        details=_plain(details),
     )
+    await _write(session, values)
 
 
 async def note_list(session: AsyncSession, *, what: str, unit_id: str, criteria: dict[str, Any], rows: int) -> None:
