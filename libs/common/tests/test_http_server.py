@@ -111,3 +111,30 @@ def test_a_second_sigterm_stops_it_at_once(service: tuple[subprocess.Popen[bytes
     _until(lambda: client.get("/readyz").status_code == 503, "/readyz 503")
     process.send_signal(signal.SIGTERM)
     _until(lambda: process.poll() is not None, "the process to exit", timeout=10)
+
+
+@pytest.mark.parametrize("service", [30.0], indirect=True)
+def test_a_request_whose_head_outgrows_its_bound_is_refused_and_the_service_answers_on(
+    service: tuple[subprocess.Popen[bytes], httpx.Client],
+) -> None:
+    """A client sending headers without end is cut off, not kept in memory (h11's 16 kB bound)."""
+    _, client = service
+    with socket.create_connection((client.base_url.host, client.base_url.port), timeout=5) as raw:
+        raw.sendall(b"GET /hello HTTP/1.1\r\nHost: probe\r\n")
+        sent, answer = 0, b""
+        try:
+            while sent < 8_000_000 and not answer:
+                raw.sendall(b"X-Padding-%d: %s\r\n" % (sent, b"a" * 50_000))
+                sent += 50_000
+                raw.setblocking(False)
+                try:
+                    answer = raw.recv(200)
+                except BlockingIOError:
+                    pass
+                finally:
+                    raw.setblocking(True)
+        except (ConnectionResetError, BrokenPipeError):
+            pass
+    assert sent < 8_000_000, "8 MB of headers were taken in"
+    assert not answer.startswith(b"HTTP/1.1 200"), answer
+    assert client.get("/hello").status_code == 200

@@ -75,10 +75,11 @@ def run(
         ssl_keyfile=ssl_keyfile,
         log_config=None,
         access_log=False,
-        # uvloop's loop and httptools' parser, named so that their absence fails at start rather than
-        # silently falling back: together they took 1.5-2 ms off each search through the gateway.
+        # uvloop's loop, named so that its absence fails at start rather than silently falling back:
+        # it took about 1.5 ms off each search through the gateway. HTTP stays on h11, which refuses
+        # a request whose head outgrows 16 kB; httptools' parser, 0.5 ms faster, took 10 MB of headers.
         loop="uvloop",
-        http="httptools",
+        http="h11",
         timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_seconds),  # whole seconds
     )
     server = DrainingServer(
