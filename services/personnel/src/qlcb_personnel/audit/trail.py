@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Insert, and_, bindparam, event, func, insert, inspect, or_, select
+from sqlalchemy import ColumnElement, Insert, String, and_, bindparam, event, func, insert, inspect, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, Session, UOWTransaction
 
@@ -261,8 +261,9 @@ def _values(
 @functools.cache
 def _entry_inserted() -> tuple[Insert, Insert]:
     """The two statements that write an entry, built once: one with its holder as given, one that
-    looks the holder up itself (`held_account` at `held_at`), so that a read on record costs one
-    round trip rather than a lookup and then a flush."""
+    looks the holder up itself (`held_account` at `held_at`). Either takes the unit's path as given
+    (`given_path`) or looks it up by the unit's id (`path_of`). So a read on record costs one round
+    trip rather than a lookup or two and then a flush."""
     table = AuditEntry.metadata.tables[AuditEntry.__tablename__]
     at = bindparam("held_at", type_=UtcDateTime())
     held = and_(
@@ -275,22 +276,30 @@ def _entry_inserted() -> tuple[Insert, Insert]:
         found = select(column).where(held).order_by(AccountHolder.held_from.desc()).limit(1).scalar_subquery()
         return func.coalesce(found, "")
 
-    looked_up = insert(table).values(
+    path = func.coalesce(
+        bindparam("given_path", type_=String()),
+        select(Unit.path).where(Unit.id == bindparam("path_of", type_=String())).scalar_subquery(),
+    )
+    given = insert(table).values(unit_path=path)
+    looked_up = given.values(
         holder_name=then(AccountHolder.holder_name),
         holder_personal_id=then(AccountHolder.holder_personal_id),
         holder_folded=then(AccountHolder.holder_folded),
     )
-    return insert(table), looked_up
+    return given, looked_up
 
 
-async def _write(session: AsyncSession, values: dict[str, Any]) -> None:
-    """`values` written at once, with who held the account when."""
+async def _write(session: AsyncSession, values: dict[str, Any], unit_id: str | None) -> None:
+    """`values` written at once, with who held the account when, in the unit of `unit_id` unless
+    `values` name the unit's path."""
     given, looked_up = _entry_inserted()
+    row = {k: v for k, v in values.items() if k != "unit_path"}
+    row |= {"given_path": values["unit_path"], "path_of": unit_id}
     if (holder := _known_holder(session.sync_session, values["account"])) is not None:
         held = {"holder_name": holder.name, "holder_personal_id": holder.personal_id, "holder_folded": holder.folded}
-        await session.execute(given, values | held)
+        await session.execute(given, row | held)
     else:
-        await session.execute(looked_up, values | {"held_account": values["account"], "held_at": values["occurred_at"]})
+        await session.execute(looked_up, row | {"held_account": values["account"], "held_at": values["occurred_at"]})
 
 
 def _unit_paths(session: Session, person_ids: Iterable[str], unit_ids: Iterable[str]) -> dict[str, str]:
@@ -438,8 +447,27 @@ async def note_read(
     """A read the regulation wants on record (R-PER-7): a whole record, a section, a resume, an
     export, with what was asked and how much was given; about a person (in the unit they are in,
     unless `unit_path` says), or about the units at `unit_path`."""
-    if person is not None and unit_path is None:
-        unit_path = await session.scalar(select(Unit.path).where(Unit.id == person.unit_id))
+    unit_id = person.unit_id if person is not None and unit_path is None else None
+    await _note(session, action=action, what=what, person=person, unit_path=unit_path, unit_id=unit_id, details=details)
+
+
+async def note_list(session: AsyncSession, *, what: str, unit_id: str, criteria: dict[str, Any], rows: int) -> None:
+    """A list of people of a unit (or its subtree) given out, a page at a time or whole: a read on
+    record with the criteria as asked and the rows given, in the unit listed (ADR 0049)."""
+    details = {"criteria": criteria, "rows": rows}
+    await _note(session, action=READ, what=what, person=None, unit_path=None, unit_id=unit_id, details=details)
+
+
+async def _note(
+    session: AsyncSession,
+    *,
+    action: str,
+    what: str,
+    person: Person | None,
+    unit_path: str | None,
+    unit_id: str | None,
+    details: dict[str, Any],
+) -> None:
     values = _values(
         session.sync_session,
         action=action,
@@ -449,16 +477,7 @@ async def note_read(
         unit_path=unit_path,
         details=_plain(details),
     )
-    await _write(session, values)
-
-
-async def note_list(session: AsyncSession, *, what: str, unit_id: str, criteria: dict[str, Any], rows: int) -> None:
-    """A list of people of a unit (or its subtree) given out, a page at a time or whole: a read on
-    record with the criteria as asked and the rows given, in the unit listed (ADR 0049)."""
-    unit_path = await session.scalar(select(Unit.path).where(Unit.id == unit_id))
-    await note_read(
-        session, action=READ, what=what, person=None, unit_path=unit_path, details={"criteria": criteria, "rows": rows}
-    )
+    await _write(session, values, unit_id)
 
 
 async def note_import(session: AsyncSession, *, unit_path: str | None, details: dict[str, Any]) -> None:
