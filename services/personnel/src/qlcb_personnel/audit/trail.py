@@ -205,25 +205,8 @@ def _known_holder(session: Session, account: str) -> Holder | None:
     return known.get(account)
 
 
-def _entry(
-    session: Session,
-    *,
-    action: str,
-    target: str,
-    target_id: str | None,
-    person_id: str | None,
-    unit_path: str | None,
-    details: dict[str, Any],
-) -> AuditEntry:
-    values = _values(
-        session,
-        action=action,
-        target=target,
-        target_id=target_id,
-        person_id=person_id,
-        unit_path=unit_path,
-        details=details,
-    )
+def _entry(session: Session, values: dict[str, Any]) -> AuditEntry:
+    """An entry of `values` (`_values`) with who held its account then."""
     holder = _known_holder(session, values["account"]) or holder_at(session, values["account"], values["occurred_at"])
     return AuditEntry(
         **values, holder_name=holder.name, holder_personal_id=holder.personal_id, holder_folded=holder.folded
@@ -385,17 +368,16 @@ def _before_flush(session: Session, _flush: UOWTransaction, _instances: Any) -> 
         if previous is not None:
             details |= {"supersedes": previous.id, "version": row.version, "change": row.change}
         where = f"person:{person_id}" if person_id else f"unit:{unit_id}" if unit_id else ""
-        session.add(
-            _entry(
-                session,
-                action=UPDATE if previous is not None else action,
-                target=row.__tablename__,
-                target_id=_row_id(row),
-                person_id=person_id,
-                unit_path=paths.get(where),
-                details=details,
-            )
+        values = _values(
+            session,
+            action=UPDATE if previous is not None else action,
+            target=row.__tablename__,
+            target_id=_row_id(row),
+            person_id=person_id,
+            unit_path=paths.get(where),
+            details=details,
         )
+        session.add(_entry(session, values))
 
 
 def audited_sessions() -> type[Session]:
@@ -422,17 +404,16 @@ async def note_update(
     unit_path = await session.scalar(
         select(Unit.path).join(Person, Person.unit_id == Unit.id).where(Person.id == person_id)
     )
-    session.add(
-        await session.run_sync(
-            _entry,
-            action=UPDATE,
-            target=target,
-            target_id=target_id,
-            person_id=person_id,
-            unit_path=unit_path,
-            details={"changes": {k: [_plain(b), _plain(a)] for k, (b, a) in changes.items()}},
-        )
+    values = _values(
+        session.sync_session,
+        action=UPDATE,
+        target=target,
+        target_id=target_id,
+        person_id=person_id,
+        unit_path=unit_path,
+        details={"changes": {k: [_plain(b), _plain(a)] for k, (b, a) in changes.items()}},
     )
+    await _write(session, values, None)
 
 
 async def note_read(
@@ -483,14 +464,13 @@ async def _note(
 async def note_import(session: AsyncSession, *, unit_path: str | None, details: dict[str, Any]) -> None:
     """A bulk import, applied or not (a dry run, a file refused): the file's digest and name, its
     kind and row counts. Each record or entry it wrote has its own entry besides, from the flush."""
-    session.add(
-        await session.run_sync(
-            _entry,
-            action=IMPORT,
-            target="import",
-            target_id=str(details.get("import_id") or "") or None,
-            person_id=None,
-            unit_path=unit_path,
-            details=_plain(details),
-        )
+    values = _values(
+        session.sync_session,
+        action=IMPORT,
+        target="import",
+        target_id=str(details.get("import_id") or "") or None,
+        person_id=None,
+        unit_path=unit_path,
+        details=_plain(details),
     )
+    await _write(session, values, None)
