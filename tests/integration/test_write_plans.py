@@ -17,6 +17,7 @@ import asyncpg
 import jwt
 import pytest
 from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb_common.auth import UNIT_CLAIM, Principal
 from qlcb_common.db import Database
@@ -210,6 +211,41 @@ async def test_a_statement_a_pooled_connection_has_run_many_times_is_still_plann
         assert (planned.generic_plans, planned.custom_plans) == (0, 10)
     finally:
         await db.dispose()
+
+
+async def test_a_keyed_unit_of_work_keeps_a_plan_made_once_and_the_next_one_on_its_connection_does_not(
+    system: System,
+) -> None:
+    """A unit of work whose statements find their rows by key (ADR 0053) lets PostgreSQL keep a
+    statement's plan made once for any value, after the five planned for their values; the setting
+    ends with its transaction, so the next unit of work on the same pooled connection plans the same
+    statement for its values again."""
+    assert system.infra.postgres is not None
+    db = Database(system.infra.postgres.dsn("personnel"))
+    statement = text("SELECT full_name FROM persons WHERE id = :id")
+    counted = text(
+        "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+        "WHERE statement = 'SELECT full_name FROM persons WHERE id = $1'"
+    )
+
+    async def run_ten(session: AsyncSession) -> tuple[int, str, tuple[int, int]]:
+        for n in range(10):
+            await session.execute(statement, {"id": f"no-such-person-{n}"})
+        backend = (await session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        mode = (await session.execute(text("SHOW plan_cache_mode"))).scalar_one()
+        plans = (await session.execute(counted)).one()
+        return backend, mode, (plans.generic_plans, plans.custom_plans)
+
+    try:
+        async with db.unit_of_work(keyed=True) as session:
+            keyed_backend, keyed_mode, keyed_plans = await run_ten(session)
+        async with db.unit_of_work() as session:
+            backend, mode, plans = await run_ten(session)
+    finally:
+        await db.dispose()
+    assert backend == keyed_backend, "the second unit of work was meant to reuse the pooled connection"
+    assert (keyed_mode, keyed_plans) == ("auto", (5, 5))
+    assert (mode, plans) == ("force_custom_plan", (5, 15))
 
 
 async def test_the_terms_ending_in_a_period_are_read_by_the_month_they_end(system: System) -> None:

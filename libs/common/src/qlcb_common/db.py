@@ -33,6 +33,10 @@ that decide what is read cost many times more: a search of a rank group read eve
 group (1.4 s against 0.15), a statistics form went from 90 to 520 ms, a unit's audit trail of a day
 from 6 to 18 ms."""
 
+_PLANS_KEPT = text("SET LOCAL plan_cache_mode = auto")
+"""PostgreSQL's default: a statement's plan made once for any values is kept after five runs when it
+is estimated to cost no more than those runs' plans did. For this transaction only."""
+
 
 class UtcDateTime(TypeDecorator[datetime]):
     """A point in time, stored in UTC and read back timezone-aware on every store: SQLite keeps
@@ -73,9 +77,16 @@ class Database:
         return self.url.get_backend_name() == "sqlite"
 
     @asynccontextmanager
-    async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
-        """One transaction: commits when the block ends, rolls back if it raises."""
+    async def unit_of_work(self, *, keyed: bool = False) -> AsyncIterator[AsyncSession]:
+        """One transaction: commits when the block ends, rolls back if it raises.
+
+        `keyed`: every statement of it finds its rows by a key, such as one person's id, whose best
+        plan is the same whatever the value. PostgreSQL may then keep a plan it made once for a
+        pooled connection's prepared statement, instead of planning every run for its values
+        (ADR 0053); the transaction's statements are planned as `PLANNED_FOR_VALUES` says otherwise."""
         async with self.sessions() as session, session.begin():
+            if keyed and not self.is_sqlite:
+                await session.execute(_PLANS_KEPT)
             yield session
 
     async def wait_connected(self, *, timeout: float = 60.0) -> None:

@@ -109,7 +109,7 @@ class PersonRecordServicer(record_pb2_grpc.PersonRecordServiceServicer):
 
     async def GetRecord(self, request: record_pb2.GetRecordRequest, context: Context) -> record_pb2.GetRecordResponse:
         as_of, known_at = parse_as_of(request.as_of), _known_at(request.known_at)
-        async with self._db.unit_of_work() as session:
+        async with self._db.unit_of_work(keyed=True) as session:
             person, sections, entries = await record.whole_record(
                 session,
                 actor=current_principal(),
@@ -142,7 +142,7 @@ class PersonRecordServicer(record_pb2_grpc.PersonRecordServiceServicer):
         self, request: record_pb2.ListRecordEntriesRequest, context: Context
     ) -> record_pb2.ListRecordEntriesResponse:
         as_of, known_at = parse_as_of(request.as_of), _known_at(request.known_at)
-        async with self._db.unit_of_work() as session:
+        async with self._db.unit_of_work(keyed=True) as session:
             entries = await record.list_entries(
                 session,
                 actor=current_principal(),
@@ -157,7 +157,7 @@ class PersonRecordServicer(record_pb2_grpc.PersonRecordServiceServicer):
     async def ListRecordEntryVersions(
         self, request: record_pb2.ListRecordEntryVersionsRequest, context: Context
     ) -> record_pb2.ListRecordEntryVersionsResponse:
-        async with self._db.unit_of_work() as session:
+        async with self._db.unit_of_work(keyed=True) as session:
             versions = await record.entry_versions(
                 session,
                 actor=current_principal(),
@@ -172,7 +172,7 @@ class PersonRecordServicer(record_pb2_grpc.PersonRecordServiceServicer):
         self, request: record_pb2.AddRecordEntryRequest, context: Context
     ) -> record_pb2.AddRecordEntryResponse:
         data = _input(request.input)
-        async with self._db.unit_of_work() as session:
+        async with self._db.unit_of_work(keyed=True) as session:
             entry = await record.add_entry(
                 session,
                 outbox=self._outbox,
@@ -188,7 +188,7 @@ class PersonRecordServicer(record_pb2_grpc.PersonRecordServiceServicer):
         self, request: record_pb2.AddRecordEntriesRequest, context: Context
     ) -> record_pb2.AddRecordEntriesResponse:
         items = [(item.section, _input(item.input, f"entries[{index}].")) for index, item in enumerate(request.entries)]
-        async with self._db.unit_of_work() as session:
+        async with self._db.unit_of_work(keyed=True) as session:
             entries = await record.add_entries(
                 session,
                 outbox=self._outbox,
@@ -203,7 +203,7 @@ class PersonRecordServicer(record_pb2_grpc.PersonRecordServiceServicer):
         self, request: record_pb2.CorrectRecordEntryRequest, context: Context
     ) -> record_pb2.CorrectRecordEntryResponse:
         data = _input(request.input)
-        async with self._db.unit_of_work() as session:
+        async with self._db.unit_of_work(keyed=True) as session:
             entry = await record.correct_entry(
                 session,
                 outbox=self._outbox,
@@ -220,7 +220,7 @@ class PersonRecordServicer(record_pb2_grpc.PersonRecordServiceServicer):
     async def RetractRecordEntry(
         self, request: record_pb2.RetractRecordEntryRequest, context: Context
     ) -> record_pb2.RetractRecordEntryResponse:
-        async with self._db.unit_of_work() as session:
+        async with self._db.unit_of_work(keyed=True) as session:
             entry = await record.retract_entry(
                 session,
                 outbox=self._outbox,
