@@ -93,18 +93,20 @@ async def _raw(
     as_of: date | None = None,
 ) -> int:
     """Over each person's row of the day (ADR 0051), as the service reads them: the count, then the
-    page in name order with each person's unit and status of the day, what the API answers with."""
-    day = f"DATE '{(as_of or date.today()).isoformat()}'"
-    total = await connection.fetchval(
-        f"SELECT count(*) FROM search_days d WHERE {_ON_DAY.format(day=day)} AND {where}", *args
-    )
+    page's ids in name order, then their rows with each person's unit and status of the day, what the
+    API answers with. Every statement is run to its end (`fetch`), as the service's driver runs it:
+    PostgreSQL plans no parallel workers for a statement fetched a row at a time (`fetchval`)."""
+    on_day = _ON_DAY.format(day=f"DATE '{(as_of or date.today()).isoformat()}'")
+    counted = await connection.fetch(f"SELECT count(*) FROM search_days d WHERE {on_day} AND {where}", *args)
     then = "d.unit_id, d.status" if as_of else "d.unit_now, d.status_now"
     await connection.fetch(
-        f"SELECT p.*, {then} FROM search_days d JOIN persons p ON p.id = d.person_id"
-        f" WHERE {_ON_DAY.format(day=day)} AND {where} " + _PAGE.format(size=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE),
+        f"WITH page AS (SELECT d.person_id FROM search_days d WHERE {on_day} AND {where} "
+        + _PAGE.format(size=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+        + f") SELECT p.*, {then} FROM page JOIN search_days d ON d.person_id = page.person_id"
+        f" JOIN persons p ON p.id = d.person_id WHERE {on_day} ORDER BY d.name_sort, d.person_id",
         *args,
     )
-    return int(total)
+    return int(counted[0][0])
 
 
 async def _raw_name(connection: asyncpg.Connection, params: dict[str, Any]) -> int:

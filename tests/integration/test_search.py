@@ -290,6 +290,21 @@ async def test_staff_lists_sort_as_vietnamese_lists_do(system: System) -> None:
             assert (response.json()["total"], response.json()["page"], response.json()["page_size"]) == (6, page, 2)
             pages.append([p["full_name"] for p in response.json()["items"]])
         assert pages == [vietnamese_order[0:2], vietnamese_order[2:4], vietnamese_order[4:6], []]
+        # The pages of the birth-date order take their people in that order, not the name's.
+        eldest_first = sorted(names, key=births.__getitem__)
+        for page in (1, 2, 3):
+            response = await api.get(
+                "/v1/persons",
+                params={
+                    "unit_id": parent,
+                    "include_subtree": "true",
+                    "page": page,
+                    "page_size": 2,
+                    "sort": "birth_date",
+                },
+            )
+            assert response.status_code == 200, response.text
+            assert [p["full_name"] for p in response.json()["items"]] == eldest_first[2 * page - 2 : 2 * page]
 
     # The order is PostgreSQL's own Vietnamese collation (ICU), given name first.
     connection = await asyncpg.connect(system.postgres_dsn("personnel"))
