@@ -119,13 +119,17 @@ class PersonRecordServicer(record_pb2_grpc.PersonRecordServiceServicer):
                 known_at=known_at,
             )
             current = await status.current(session, [person.id])
-            readable = {s.name for s in sections}
-            raise_due = None
             # Only to a caller who reads every section it depends on: a date moved by a discipline or
             # a year not completed would tell of entries the caller may not read.
-            if readable.issuperset(salary.RAISE_SECTIONS):
-                # The entries just read serve, if they are the current ones.
-                read = entries if known_at is None else None
+            raises = {s.name for s in sections}.issuperset(salary.RAISE_SECTIONS)
+            # The entries just read serve, if they are the current ones.
+            read = entries if known_at is None else None
+            codes = salary.catalog_codes(read) if raises and read is not None else set()
+            if (schedule_code := retirement.schedule_code(person.sex)) is not None:
+                codes.add(schedule_code)
+            await catalogs.read_versions(session, codes)
+            raise_due = None
+            if raises:
                 raise_due = await salary.next_regular_raise(session, person.id, as_of or date.today(), read)
             schedule = await retirement.schedule_of(session, person.sex, date.today())
         retires_on = retirement.retirement_date(person.date_of_birth, schedule) if schedule else None

@@ -82,10 +82,16 @@ async def schedules(session: AsyncSession, day: date) -> dict[str, dict[str, Any
     return found
 
 
+def schedule_code(sex: str) -> tuple[str, str] | None:
+    """The (catalog, code) pair of the retirement-age schedule of one sex, if it has one."""
+    code = SEX_CODE.get(sex)
+    return ("retirement_ages", code) if code else None
+
+
 async def schedule_of(session: AsyncSession, sex: str, day: date) -> dict[str, Any] | None:
     """The retirement-age schedule of one sex (a person's `sex`), as the catalog holds it on `day`."""
-    code = SEX_CODE.get(sex)
-    value = await catalogs.value_on(session, "retirement_ages", code, day) if code else None
+    pair = schedule_code(sex)
+    value = await catalogs.value_on(session, *pair, day) if pair else None
     return value.attributes if value is not None else None
 
 

@@ -31,6 +31,18 @@ def months_after(since: date, months: int) -> date:
     return date(year, month, min(since.day, calendar.monthrange(year, month)[1]))
 
 
+def catalog_codes(entries: Sequence[RecordEntry]) -> set[tuple[str, str]]:
+    """The (catalog, code) pairs `next_regular_raise` may look up for `entries`: their steps' ranks
+    and their disciplines' forms, to be read beforehand in one statement (`catalogs.read_versions`)."""
+    codes: set[tuple[str, str]] = set()
+    for entry in entries:
+        if entry.section == "salary" and "rank_code" in entry.values:
+            codes.add(("ranks", str(entry.values["rank_code"])))
+        elif entry.section == "disciplines" and "form" in entry.values:
+            codes.add(("discipline_forms", str(entry.values["form"])))
+    return codes
+
+
 async def next_regular_raise(
     session: AsyncSession, person_id: str, day: date, current: Sequence[RecordEntry] | None = None
 ) -> date | None:
