@@ -93,17 +93,18 @@ async def _raw(
     as_of: date | None = None,
 ) -> int:
     """Over each person's row of the day (ADR 0051), as the service reads them: the count, then the
-    page's ids in name order, then their rows with each person's unit and status of the day, what the
-    API answers with. Every statement is run to its end (`fetch`), as the service's driver runs it:
-    PostgreSQL plans no parallel workers for a statement fetched a row at a time (`fetchval`)."""
+    page's rows of the day in name order with each person's unit and status of the day, joined to their
+    people, what the API answers with. Every statement is run to its end (`fetch`), as the service's
+    driver runs it: PostgreSQL plans no parallel workers for a statement fetched a row at a time
+    (`fetchval`)."""
     on_day = _ON_DAY.format(day=f"DATE '{(as_of or date.today()).isoformat()}'")
     counted = await connection.fetch(f"SELECT count(*) FROM search_days d WHERE {on_day} AND {where}", *args)
-    then = "d.unit_id, d.status" if as_of else "d.unit_now, d.status_now"
+    then = "d.unit_id AS unit, d.status" if as_of else "d.unit_now AS unit, d.status_now AS status"
     await connection.fetch(
-        f"WITH page AS (SELECT d.person_id FROM search_days d WHERE {on_day} AND {where} "
+        f"WITH page AS (SELECT d.person_id, d.name_sort, {then} FROM search_days d WHERE {on_day} AND {where} "
         + _PAGE.format(size=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-        + f") SELECT p.*, {then} FROM page JOIN search_days d ON d.person_id = page.person_id"
-        f" JOIN persons p ON p.id = d.person_id WHERE {on_day} ORDER BY d.name_sort, d.person_id",
+        + ") SELECT p.*, page.unit, page.status FROM page JOIN persons p ON p.id = page.person_id"
+        " ORDER BY page.name_sort, page.person_id",
         *args,
     )
     return int(counted[0][0])
