@@ -84,6 +84,8 @@ async def test_retirement_and_reinstatement_drive_accounts_and_headcount(system:
             retired = await api.post(f"/v1/persons/{person['id']}/status", json=retire)
             assert retired.status_code == 200, retired.text
             assert retired.json()["status"] == "retired"
+            whole = await api.get(f"/v1/persons/{person['id']}/record")
+            assert whole.json()["person"]["status"] == "retired", "the whole record tells the status now"
             await eventually(account_enabled, lambda on: not on, timeout=30, what="the account to be disabled")
             await eventually(headcount, lambda n: n == before - 1, timeout=30, what="the headcount to drop")
 
@@ -108,6 +110,8 @@ async def test_retirement_and_reinstatement_drive_accounts_and_headcount(system:
                 json={"status": "active", "effective_date": "2026-12-15", "decision": "130/QĐ-TCHQ"},
             )
             assert back.status_code == 200, back.text
+            whole = await api.get(f"/v1/persons/{person['id']}/record")
+            assert whole.json()["person"]["status"] == "active", "the latest status row is the reinstatement"
             await eventually(headcount, lambda n: n == before, timeout=30, what="the headcount to come back")
 
             async def reinstatement_seen() -> int:

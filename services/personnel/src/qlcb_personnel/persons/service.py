@@ -4,8 +4,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any, Unpack
 
-from sqlalchemy import or_, select
+from sqlalchemy import Row, Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb.personnel.v1 import events_pb2
@@ -16,8 +17,8 @@ from qlcb_common.authz import Action, Delegation, RecordRef, Section
 from qlcb_common.errors import AlreadyExists, FieldViolation, InvalidArgument, NotFound
 from qlcb_common.events import subjects
 from qlcb_common.events.outbox import Outbox
-from qlcb_personnel.persons.messages import to_proto
-from qlcb_personnel.persons.models import Person
+from qlcb_personnel.persons.messages import ACTIVE, to_proto
+from qlcb_personnel.persons.models import Person, PersonStatusEntry
 from qlcb_personnel.search import days, facts
 from qlcb_personnel.units import history
 from qlcb_personnel.units.models import Unit, in_subtree
@@ -126,19 +127,43 @@ async def visible_person(
 ) -> tuple[Person, str]:
     """The person and its unit path, if the caller may read the record; one it may not read
     answers exactly as an unknown id (R-PER-7: a refusal must not reveal that a record exists)."""
-    row = (
-        await session.execute(
-            select(Person, Unit.path).join(Unit, Unit.id == Person.unit_id).where(Person.id == person_id)
-        )
-    ).first()
+    row = await _visible(session, select(Person, Unit.path), actor, delegations, person_id)
+    return row.Person, str(row.path)
+
+
+async def visible_person_in_status(
+    session: AsyncSession, *, actor: Principal, delegations: Sequence[Delegation] = (), person_id: str
+) -> tuple[Person, str, str]:
+    """`visible_person`, with the person's status (their latest status row's, else active) read in
+    the same statement."""
+    latest = (
+        select(PersonStatusEntry.status)
+        .where(PersonStatusEntry.person_id == Person.id)
+        .order_by(PersonStatusEntry.valid_from.desc(), PersonStatusEntry.recorded_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    row = await _visible(session, select(Person, Unit.path, latest.label("status")), actor, delegations, person_id)
+    return row.Person, str(row.path), row.status or ACTIVE
+
+
+async def _visible(
+    session: AsyncSession,
+    query: Select[Unpack[tuple[Any, ...]]],
+    actor: Principal,
+    delegations: Sequence[Delegation],
+    person_id: str,
+) -> Row[Unpack[tuple[Any, ...]]]:
+    """The row `query` (the person and their unit's path, maybe more) reads of the person, if the
+    caller may read the record."""
+    row = (await session.execute(query.join(Unit, Unit.id == Person.unit_id).where(Person.id == person_id))).first()
     missing = f"hồ sơ {person_id!r}"
     if row is None:
         raise NotFound(f"Không có {missing}")
-    person: Person = row.Person
     authz.require_visible(
-        actor, Section.IDENTITY, row.path, person=record_ref(person), delegations=delegations, what=missing
+        actor, Section.IDENTITY, row.path, person=record_ref(row.Person), delegations=delegations, what=missing
     )
-    return person, str(row.path)
+    return row
 
 
 async def get_person(

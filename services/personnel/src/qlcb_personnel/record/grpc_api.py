@@ -21,8 +21,7 @@ from qlcb_personnel.audit import trail
 from qlcb_personnel.catalogs import messages as catalog_messages
 from qlcb_personnel.catalogs import service as catalogs
 from qlcb_personnel.persons import messages as person_messages
-from qlcb_personnel.persons import status
-from qlcb_personnel.persons.models import Person, PersonStatusEntry
+from qlcb_personnel.persons.models import Person
 from qlcb_personnel.record import messages, retirement, salary, terms
 from qlcb_personnel.record import service as record
 from qlcb_personnel.record.service import DecisionInput, EntryInput
@@ -79,11 +78,6 @@ def _input(message: record_pb2.RecordEntryInput, where: str = "") -> EntryInput:
     )
 
 
-def _status_of(current: dict[str, PersonStatusEntry], person_id: str) -> str:
-    row = current.get(person_id)
-    return row.status if row else person_messages.ACTIVE
-
-
 def _in_service(person: Person) -> personnel_pb2.Person:
     """A person of a list that holds only people in service (who is due to retire, whose term ends)."""
     return person_messages.to_proto(person, person_messages.ACTIVE)
@@ -110,7 +104,7 @@ class PersonRecordServicer(record_pb2_grpc.PersonRecordServiceServicer):
     async def GetRecord(self, request: record_pb2.GetRecordRequest, context: Context) -> record_pb2.GetRecordResponse:
         as_of, known_at = parse_as_of(request.as_of), _known_at(request.known_at)
         async with self._db.unit_of_work(keyed=True) as session:
-            person, sections, entries = await record.whole_record(
+            person, status_now, sections, entries = await record.whole_record(
                 session,
                 actor=current_principal(),
                 delegations=await self._granted(session),
@@ -118,7 +112,6 @@ class PersonRecordServicer(record_pb2_grpc.PersonRecordServiceServicer):
                 as_of=as_of,
                 known_at=known_at,
             )
-            current = await status.current(session, [person.id])
             # Only to a caller who reads every section it depends on: a date moved by a discipline or
             # a year not completed would tell of entries the caller may not read.
             raises = {s.name for s in sections}.issuperset(salary.RAISE_SECTIONS)
@@ -134,7 +127,7 @@ class PersonRecordServicer(record_pb2_grpc.PersonRecordServiceServicer):
             schedule = await retirement.schedule_of(session, person.sex, date.today())
         retires_on = retirement.retirement_date(person.date_of_birth, schedule) if schedule else None
         return record_pb2.GetRecordResponse(
-            person=person_messages.to_proto(person, _status_of(current, person.id)),
+            person=person_messages.to_proto(person, status_now),
             sections=[s.name for s in sections],
             entries=[messages.to_proto(e) for e in entries],
             next_regular_raise=raise_due.isoformat() if raise_due else "",

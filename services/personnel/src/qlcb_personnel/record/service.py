@@ -43,7 +43,7 @@ from qlcb_personnel.audit import trail
 from qlcb_personnel.catalogs import service as catalogs
 from qlcb_personnel.deadlines import service as deadlines
 from qlcb_personnel.persons.models import Person
-from qlcb_personnel.persons.service import record_ref, visible_person
+from qlcb_personnel.persons.service import record_ref, visible_person, visible_person_in_status
 from qlcb_personnel.record import messages, section_rules
 from qlcb_personnel.record.models import RecordEntry
 from qlcb_personnel.search import days, facts
@@ -736,11 +736,13 @@ async def whole_record(
     known_at: datetime | None = None,
     noted_as: str = trail.READ,
     batch_id: str | None = None,
-) -> tuple[Person, list[RecordSection], list[RecordEntry]]:
-    """The person, the sections the caller may read, and their entries, in one query; the read is
-    noted in the audit trail as `noted_as` (a read, or a resume drawn from it, one of a batch when
-    `batch_id` names it)."""
-    person, path = await visible_person(session, actor=actor, delegations=delegations, person_id=person_id)
+) -> tuple[Person, str, list[RecordSection], list[RecordEntry]]:
+    """The person, their status now, the sections the caller may read, and their entries, in one
+    query; the read is noted in the audit trail as `noted_as` (a read, or a resume drawn from it, one
+    of a batch when `batch_id` names it)."""
+    person, path, status_now = await visible_person_in_status(
+        session, actor=actor, delegations=delegations, person_id=person_id
+    )
     readable = [
         s
         for s in BY_NAME.values()
@@ -755,7 +757,7 @@ async def whole_record(
         unit_path=path,
         details=_read_details(readable, as_of, known_at, entries) | ({"batch_id": batch_id} if batch_id else {}),
     )
-    return person, readable, entries
+    return person, status_now, readable, entries
 
 
 def _read_details(

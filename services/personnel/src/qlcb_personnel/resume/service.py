@@ -48,7 +48,7 @@ async def resume_of(
     as_of: date,
     batch_id: str | None = None,
 ) -> Resume:
-    person, sections, entries = await record.whole_record(
+    person, _status, sections, entries = await record.whole_record(
         session,
         actor=actor,
         delegations=delegations,
