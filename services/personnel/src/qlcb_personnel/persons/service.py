@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, Unpack
+from typing import Any
 
 from sqlalchemy import Row, Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -149,11 +149,11 @@ async def visible_person_in_status(
 
 async def _visible(
     session: AsyncSession,
-    query: Select[Unpack[tuple[Any, ...]]],
+    query: Select[*tuple[Any, ...]],
     actor: Principal,
     delegations: Sequence[Delegation],
     person_id: str,
-) -> Row[Unpack[tuple[Any, ...]]]:
+) -> Row[*tuple[Any, ...]]:
     """The row `query` (the person and their unit's path, maybe more) reads of the person, if the
     caller may read the record."""
     row = (await session.execute(query.join(Unit, Unit.id == Person.unit_id).where(Person.id == person_id))).first()
