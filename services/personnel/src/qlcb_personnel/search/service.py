@@ -190,7 +190,7 @@ async def search(
     if total == 0:
         await check_codes(session, request)
     if not found and total > offset:
-        rows = await session.execute(queries.page(offset, size))
+        rows = await session.execute(queries.page(criteria, offset, size))
         found = [_found(person, unit_id, status) for person, unit_id, status in rows]
     return Page(found, total, page, size, criteria)
 
@@ -248,21 +248,19 @@ class Statements:
     """Their ids, with the keys of the name and birth-date orders."""
     unfiltered: Select[Person, str, str]
     """`listed` without the criteria: everyone's row of the day."""
-    by_birth_date: bool
-    """Whether `listed` is in the order of the birth date (else of the name, or of the unit)."""
     of_the_day: Select[str, bytes, date, str, str] | None
     """What `listed` pages, from the rows of the day alone (the person's id, the keys of the order,
     the unit and the status of the day), in its order; None where the people are found among their
     own rows (an id), or ordered by unit."""
 
-    def page(self, offset: int, size: int) -> Select[Person, str, str]:
+    def page(self, criteria: Criteria, offset: int, size: int) -> Select[Person, str, str]:
         """A page of `listed`. Its rows of the day are taken first and only they are joined to their
         people: `listed` with an offset joins every row before the page to its person too (the
         tenth page of 50 of the widest scope joined 500)."""
         if self.of_the_day is None:
             return self.listed.offset(offset).limit(size)
         rows = self.of_the_day.offset(offset).limit(size).subquery("page")
-        keys = [rows.c.date_of_birth] if self.by_birth_date else []
+        keys = [rows.c.date_of_birth] if criteria.sort == "birth_date" else []
         return (
             select(Person, rows.c.unit, rows.c.status)
             .join(rows, rows.c.person_id == Person.id)
@@ -346,7 +344,7 @@ def statements(criteria: Criteria, scope: Sequence[ColumnElement[bool]]) -> Stat
             .where(*filters)
             .order_by(*_order(criteria, path))
         )
-    return Statements(counted, listed, matching.where(*filters), unfiltered, criteria.sort == "birth_date", of_the_day)
+    return Statements(counted, listed, matching.where(*filters), unfiltered, of_the_day)
 
 
 def _of_the_person(criteria: Criteria) -> bool:
