@@ -136,7 +136,7 @@ class Result:
     entries_per_record: float
     """Current entries of the people read, on average."""
     reads: dict[str, Percentiles]
-    """"ours" and "raw", now and "…_as_of"."""
+    """"ours" and "raw", now and "…_as_of", and the person's row alone ("…_person")."""
     writes: dict[str, Writes]
     """"ours" and "raw", "…_sequential" and "…_concurrent"."""
     load_average: tuple[float, float]
@@ -629,6 +629,25 @@ async def _reads(
     return Percentiles.of(ours), Percentiles.of(raw), [len(rows) for _, rows in pairs]
 
 
+async def _person_reads(
+    api: httpx.AsyncClient, connection: asyncpg.Connection, people: Sequence[str]
+) -> tuple[Percentiles, Percentiles]:
+    """Each person's row alone, through the gateway (`GET /v1/persons/{id}`), then by raw SQL: the
+    least a read through the gateway and personnel costs, whatever it reads."""
+    ours: list[float] = []
+    raw: list[float] = []
+    for person_id in people:
+        started = time.perf_counter()
+        response = await api.get(f"/v1/persons/{person_id}")
+        read = time.perf_counter()
+        row = await connection.fetchrow(_RAW_PERSON, person_id)
+        raw.append(time.perf_counter() - read)
+        ours.append(read - started)
+        if response.status_code != 200 or row is None or response.json()["id"] != row["id"]:
+            raise RuntimeError(f"GET person {person_id}: {response.status_code} {response.text[:300]}")
+    return Percentiles.of(ours), Percentiles.of(raw)
+
+
 @dataclass(frozen=True)
 class _Step:
     person_id: str
@@ -787,6 +806,7 @@ async def measure(gateway_url: str, token: Callable[[], str], dsn: str, sizes: S
             api.headers["Authorization"] = f"Bearer {token()}"
             ours_then, raw_then, counts_then = await _reads(api, connection, read, AS_OF)
             checked["records read as of"] = len(counts_then)
+            ours_person, raw_person = await _person_reads(api, connection, read)
             # Raw rows go to other people than ours: they would clash with the steps ours record.
             sequential, writes_each = sizes.sequential_writes, sizes.sequential_writes + sizes.concurrent_writes
             steps = (await _next_steps(connection, writers[writes_each:]))[:writes_each]
@@ -819,7 +839,14 @@ async def measure(gateway_url: str, token: Callable[[], str], dsn: str, sizes: S
         sizes=sizes,
         loaded=loaded,
         entries_per_record=statistics.mean(counts),
-        reads={"ours": ours_now, "raw": raw_now, "ours_as_of": ours_then, "raw_as_of": raw_then},
+        reads={
+            "ours": ours_now,
+            "raw": raw_now,
+            "ours_as_of": ours_then,
+            "raw_as_of": raw_then,
+            "ours_person": ours_person,
+            "raw_person": raw_person,
+        },
         writes=writes,
         load_average=(load_before, load_after),
         checked=checked,

@@ -324,7 +324,7 @@ def test_whole_records_are_read_and_written_beside_raw_sql(whole: record_read.Re
         "steps read back": writes,
         "raw rows read back": writes,
     }
-    for ours, raw in (("ours", "raw"), ("ours_as_of", "raw_as_of")):
+    for ours, raw in (("ours", "raw"), ("ours_as_of", "raw_as_of"), ("ours_person", "raw_person")):
         _ratio(whole.reads[ours].p95_ms, whole.reads[raw].p95_ms)
     for mode in ("sequential", "concurrent"):
         _ratio(whole.writes[f"ours_{mode}"].per_second, whole.writes[f"raw_{mode}"].per_second)
@@ -332,7 +332,11 @@ def test_whole_records_are_read_and_written_beside_raw_sql(whole: record_read.Re
     (loaded,) = _table(section, "people")
     assert (_shown(loaded["people"]), _shown(loaded["units"])) == (sizes.people, sizes.units)
     reads = _table(section, "read")
-    assert [row["read"] for row in reads] == ["whole record", f"as of {record_read.AS_OF.isoformat()}"]
+    assert [row["read"] for row in reads] == [
+        "whole record",
+        f"as of {record_read.AS_OF.isoformat()}",
+        "the person's row alone (`GET /v1/persons/{id}`)",
+    ]
     for row in reads:
         for column in ("ours p50 / p95 ms", "raw SQL p50 / p95 ms", "ratio p50 / p95"):
             assert len(_figures(row[column])) == 2

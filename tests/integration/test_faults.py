@@ -1,19 +1,21 @@
-"""Faults: NATS going away while writes continue, and personnel killed mid-stream.
-Every committed change reaches reports exactly once."""
+"""Faults: NATS going away while writes continue, personnel killed mid-stream, and PostgreSQL
+ending personnel's connections. Every committed change reaches reports exactly once."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 
 import asyncpg
 import grpc
 import httpx
 
 from qlcb.personnel.v1 import personnel_pb2, personnel_pb2_grpc
-from tests.support import System, eventually, unique_code
+from tests.support import System, eventually, metric_value, unique_code
 
 MALE = personnel_pb2.SEX_MALE
+RELAY_FAILURES = "qlcb_outbox_publish_failures_total"
 
 
 async def _new_unit(system: System, api: httpx.AsyncClient) -> str:
@@ -124,3 +126,70 @@ async def test_killing_personnel_mid_stream_loses_and_doubles_nothing(system: Sy
 
 async def _len(items: set[str]) -> int:
     return len(items)
+
+
+async def _backends_of(dsn: str) -> tuple[asyncpg.Connection, list[int]]:
+    connection = await asyncpg.connect(dsn)
+    pids = await connection.fetch(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    )
+    return connection, [row["pid"] for row in pids]
+
+
+async def _alive(pids: list[int]) -> list[int]:
+    alive = []
+    for pid in pids:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            continue
+        alive.append(pid)
+    return alive
+
+
+async def test_connections_postgresql_ends_fail_no_request_after_it(system: System) -> None:
+    """PostgreSQL restarted, or an administrator or an idle timeout ending personnel's sessions: every
+    pooled connection is dead. Each is taken out of the pool as it is checked out and another opened,
+    so neither the reads nor the writes that follow fail, nor the outbox relay's next rounds (and no
+    checkout costs a round trip to find that out)."""
+    headers = {"Authorization": f"Bearer {system.token('quantri')}"}
+    metadata = (("authorization", headers["Authorization"]),)
+    dsn = system.postgres_dsn("personnel")
+    async with (
+        httpx.AsyncClient(base_url=system.gateway_url, headers=headers, timeout=30) as api,
+        grpc.aio.insecure_channel(system.services.personnel_target) as channel,
+    ):
+        stub = personnel_pb2_grpc.PersonnelServiceStub(channel)
+        unit_id = await _new_unit(system, api)
+
+        async def create(n: int) -> str:
+            reply = await stub.CreatePerson(_person(unit_id, n), metadata=metadata, timeout=10)
+            person_id: str = reply.person.id
+            return person_id
+
+        # Several at once, so that the pool holds several connections.
+        people = await asyncio.gather(*(create(n) for n in range(8)))
+        relay_failures = await metric_value(system, "personnel", RELAY_FAILURES, {"service": "personnel"})
+        connection, pids = await _backends_of(dsn)
+        try:
+            assert pids, "personnel holds no connection to its database"
+            ended = await connection.fetchval(
+                "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM unnest($1::int[]) AS pid", pids
+            )
+            assert ended == len(pids)
+        finally:
+            await connection.close()
+        await eventually(lambda: _alive(pids), lambda alive: not alive, timeout=30, what="the ended sessions gone")
+
+        # Writes first: a read that fails so is tried again by the gateway's channel, a write is not.
+        written = await asyncio.gather(*(create(n) for n in range(8, 16)), return_exceptions=True)
+        failed = [w for w in written if isinstance(w, BaseException)]
+        assert not failed, f"writes failed after the sessions ended: {failed}"
+        reads = await asyncio.gather(*(api.get(f"/v1/persons/{person}") for person in people))
+        assert [r.status_code for r in reads] == [200] * len(people), [r.text for r in reads if r.status_code != 200]
+        assert set(people) | set(written) <= await _stored_persons(system, unit_id)
+        # The relay, polling in the background, found no dead connection either.
+        await eventually(
+            system.services.outbox_pending, lambda pending: pending == 0, timeout=60, what="an empty outbox"
+        )
+        assert await metric_value(system, "personnel", RELAY_FAILURES, {"service": "personnel"}) == relay_failures

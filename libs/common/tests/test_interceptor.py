@@ -1,8 +1,9 @@
 """The shared interceptor on a real in-process gRPC server: authentication, the caller in
-context, ServiceErrors as status codes with field details, for unary and server-streaming calls
-alike (a stream counted as a call in flight until it ends or its client goes away, and held at its
-fault point); a client's stream (an import's rows) handled as a unary call; streaming both ways
-refused; server reflection answered without a token only where it is enabled."""
+context, ServiceErrors as status codes with field details and a lost database connection as
+UNAVAILABLE, for unary and server-streaming calls alike (a stream counted as a call in flight until
+it ends or its client goes away, and held at its fault point); a client's stream (an import's rows)
+handled as a unary call; streaming both ways refused; server reflection answered without a token
+only where it is enabled."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import pytest
 from google.rpc import error_details_pb2, status_pb2
 from grpc_reflection.v1alpha import reflection, reflection_pb2, reflection_pb2_grpc
 from jwt_keys import ISSUER, SERVICE, FakeKeycloak
+from sqlalchemy.exc import DBAPIError
 
 from qlcb_common.auth import TokenVerifier
 from qlcb_common.errors import FieldViolation, InvalidArgument
@@ -36,6 +38,18 @@ async def whoami(_request: bytes, _context: Any) -> bytes:
 
 async def invalid(_request: bytes, _context: Any) -> bytes:
     raise InvalidArgument([FieldViolation("personal_id", "12 chữ số"), FieldViolation("sex", "bắt buộc")])
+
+
+class _ServerGone(Exception):
+    """What a driver raises when the server closed the connection under a statement."""
+
+
+async def connection_lost(_request: bytes, _context: Any) -> bytes:
+    raise DBAPIError("SELECT 1", None, _ServerGone("connection was closed"), connection_invalidated=True)
+
+
+async def database_error(_request: bytes, _context: Any) -> bytes:
+    raise DBAPIError("SELECT 1", None, _ServerGone("division by zero"))
 
 
 class Streams:
@@ -100,6 +114,8 @@ def _server(interceptor: ServiceInterceptor) -> grpc.aio.Server:
                 {
                     "WhoAmI": grpc.unary_unary_rpc_method_handler(whoami, _identity, _identity),
                     "Invalid": grpc.unary_unary_rpc_method_handler(invalid, _identity, _identity),
+                    "ConnectionLost": grpc.unary_unary_rpc_method_handler(connection_lost, _identity, _identity),
+                    "DatabaseError": grpc.unary_unary_rpc_method_handler(database_error, _identity, _identity),
                     "Count": grpc.unary_stream_rpc_method_handler(count, _identity, _identity),
                     "Written": grpc.unary_stream_rpc_method_handler(written, _identity, _identity),
                     "FailsMidway": grpc.unary_stream_rpc_method_handler(fails_midway, _identity, _identity),
@@ -168,6 +184,19 @@ async def test_invalid_argument_names_every_field(channel: grpc.aio.Channel, key
     bad_request = error_details_pb2.BadRequest()
     assert status_pb2.Status.FromString(details).details[0].Unpack(bad_request)
     assert [v.field for v in bad_request.field_violations] == ["personal_id", "sex"]
+
+
+@pytest.mark.parametrize(
+    ("method", "code"),
+    [("ConnectionLost", grpc.StatusCode.UNAVAILABLE), ("DatabaseError", grpc.StatusCode.UNKNOWN)],
+)
+async def test_a_lost_database_connection_is_unavailable_and_any_other_database_error_unknown(
+    channel: grpc.aio.Channel, keycloak: FakeKeycloak, method: str, code: grpc.StatusCode
+) -> None:
+    """UNAVAILABLE is what a client may try again (the gateway's channel retries reads on it)."""
+    with pytest.raises(grpc.aio.AioRpcError) as error:
+        await _call(channel, method)(b"", metadata=(("authorization", f"Bearer {keycloak.token()}"),))
+    assert error.value.code() is code
 
 
 def _stream(channel: grpc.aio.Channel, method: str) -> Any:

@@ -72,7 +72,7 @@ async def test_a_unit_reading_its_own_movements_lists_no_transfer_of_the_units_b
     unit, leader = _who("hq-unit", cuc.path), _who("unit-leader", cuc.path)
     async with db.unit_of_work() as session:
         with pytest.raises(NotFound):
-            await persons.get_person(session, actor=unit, person_id=person.id)
+            await persons.visible_person_in_status(session, actor=unit, person_id=person.id)
         with pytest.raises(PermissionDenied):
             await transfers.list_for_unit(session, actor=unit, unit_id=below.id, direction="", status_filter=ANY_STATUS)
         listed = await transfers.list_for_unit(

@@ -1,6 +1,7 @@
 """One server interceptor for every gRPC service, for unary, server-streaming and client-streaming
 calls alike:
-authentication, RED metrics and the translation of `ServiceError`s into status codes with details."""
+authentication, RED metrics, and the translation of `ServiceError`s into status codes with details and of a
+lost database connection into UNAVAILABLE."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import grpc
 import structlog
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
+from sqlalchemy.exc import DBAPIError
 
 from qlcb_common.auth import AuthError, Principal, TokenVerifier, bearer_token
 from qlcb_common.errors import (
@@ -258,6 +260,14 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
                 if before_refusal is not None:
                     await before_refusal()
                 await context.abort_with_status(status)
+            except DBAPIError as exc:
+                if not exc.connection_invalidated:
+                    raise
+                # The connection broke under the call (the server restarted or ended it): nothing was
+                # committed unless the break came during the commit itself. A read is tried again.
+                code = grpc.StatusCode.UNAVAILABLE
+                log.warning("database connection lost", method=method, error=str(exc.orig))
+                await context.abort(code, "Mất kết nối tới cơ sở dữ liệu; hãy thử lại")
         except asyncio.CancelledError:
             code = grpc.StatusCode.CANCELLED
             raise

@@ -118,15 +118,14 @@ class PersonnelServicer(personnel_pb2_grpc.PersonnelServiceServicer):
     async def GetPerson(
         self, request: personnel_pb2.GetPersonRequest, context: Context
     ) -> personnel_pb2.GetPersonResponse:
-        async with self._db.unit_of_work() as session:
-            person = await persons.get_person(
+        async with self._db.unit_of_work(keyed=True) as session:
+            person, _path, status_now = await persons.visible_person_in_status(
                 session,
                 actor=current_principal(),
                 delegations=await self._granted(session),
                 person_id=request.id,
             )
-            statuses = await status.current(session, [person.id])
-        return personnel_pb2.GetPersonResponse(person=_message(person, statuses))
+        return personnel_pb2.GetPersonResponse(person=messages.to_proto(person, status_now))
 
     async def ListPersons(
         self, request: personnel_pb2.ListPersonsRequest, context: Context

@@ -166,13 +166,6 @@ async def _visible(
     return row
 
 
-async def get_person(
-    session: AsyncSession, *, actor: Principal, delegations: Sequence[Delegation] = (), person_id: str
-) -> Person:
-    person, _path = await visible_person(session, actor=actor, delegations=delegations, person_id=person_id)
-    return person
-
-
 async def list_persons(
     session: AsyncSession,
     *,
