@@ -40,6 +40,7 @@ from qlcb_common.events.permissions import OWN_STREAM
 from qlcb_common.events.streams import ensure_streams
 from qlcb_common.faults import FaultPoints
 from qlcb_common.grpc_interceptor import ServiceInterceptor
+from qlcb_common.heap import freeze_startup_heap
 from qlcb_common.logging import configure_logging
 from qlcb_common.nats_connection import connect
 from qlcb_common.ops_http import Readiness, embedded_ops_server
@@ -141,12 +142,14 @@ async def serve(app: GrpcApp) -> int:
         await asyncio.wait({startup, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
         if startup.done():
             nc = startup.result()
+            frozen = freeze_startup_heap()
             workers = Workers(app.background(db, nc.jetstream()))
             tasks = workers.start()
             for name in ["", *names]:
                 await health.set(name, health_pb2.HealthCheckResponse.SERVING)
             log.info(
                 "serving",
+                frozen_objects=frozen,
                 grpc_port=settings.grpc_port,
                 ops_port=settings.ops_port,
                 tls=credentials is not None,

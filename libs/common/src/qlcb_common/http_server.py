@@ -15,6 +15,7 @@ import structlog
 import uvicorn
 from fastapi import FastAPI
 
+from qlcb_common.heap import freeze_startup_heap
 from qlcb_common.ops_http import Readiness
 from qlcb_common.settings import ServiceSettings
 from qlcb_common.shutdown import Calls
@@ -36,6 +37,10 @@ class DrainingServer(uvicorn.Server):
     async def serve(self, sockets: list[object] | None = None) -> None:  # type: ignore[override]
         self._loop = asyncio.get_running_loop()
         await super().serve(sockets)  # type: ignore[arg-type]
+
+    async def startup(self, sockets: list[object] | None = None) -> None:  # type: ignore[override]
+        await super().startup(sockets)  # type: ignore[arg-type]
+        log.info("started", frozen_objects=freeze_startup_heap())
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         if self._loop is None or self._leaving is not None or self.should_exit:
