@@ -26,6 +26,7 @@ from typing import Any, Final
 
 import grpc
 import structlog
+import uvloop
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
@@ -81,6 +82,12 @@ class GrpcApp:
     prepare: Callable[[Database], Awaitable[None]] = field(default=_nothing_to_prepare)
     # The class of the service's sessions, e.g. one whose flushes leave an audit trail.
     session_class: type[Session] = Session
+
+
+def run(app: GrpcApp) -> int:
+    """`serve` on uvloop's event loop, as the HTTP services run (`http_server`): asyncpg's round trips
+    and the loop's own work cost less on it than on asyncio's."""
+    return uvloop.run(serve(app))
 
 
 async def serve(app: GrpcApp) -> int:

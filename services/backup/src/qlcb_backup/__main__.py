@@ -1,8 +1,7 @@
-import asyncio
 import sys
 
 from qlcb_backup.app import build_app
-from qlcb_common.grpc_runtime import serve
+from qlcb_common.grpc_runtime import run
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(serve(build_app())))
+    sys.exit(run(build_app()))
