@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import DateTime, Dialect, MetaData, Table, event, insert, text
+from sqlalchemy import ColumnElement, DateTime, Dialect, MetaData, Table, any_, bindparam, event, insert, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
@@ -18,7 +19,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.types import TypeDecorator
 
 log = structlog.get_logger(__name__)
@@ -118,6 +119,17 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def one_of(
+    dialect: str, column: ColumnElement[str] | QueryableAttribute[str], values: Sequence[str]
+) -> ColumnElement[bool]:
+    """`column IN values`. On PostgreSQL as one array parameter (`column = ANY($1)`): SQLAlchemy
+    expands an IN list into a parameter per value on every run, and each length of the list is a text
+    of its own, prepared again on every pooled connection. SQLite has no arrays: IN there."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
+    return column.in_(values)
 
 
 async def insert_rows(

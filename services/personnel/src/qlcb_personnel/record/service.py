@@ -27,6 +27,7 @@ from qlcb_common import authz
 from qlcb_common import personnel_rules as rules
 from qlcb_common.auth import Principal
 from qlcb_common.authz import Action, Delegation
+from qlcb_common.db import one_of
 from qlcb_common.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound, StaleVersion
 from qlcb_common.events import subjects
 from qlcb_common.events.outbox import Outbox
@@ -656,7 +657,7 @@ async def _entries(
 ) -> list[RecordEntry]:
     query = select(RecordEntry).where(
         RecordEntry.person_id == person.id,
-        RecordEntry.section.in_([s.name for s in sections]),
+        one_of(session.get_bind().dialect.name, RecordEntry.section, [s.name for s in sections]),
         RecordEntry.retracted.is_(False),
         *_known(known_at),
     )
