@@ -101,6 +101,12 @@ async def invalid_rows(requests: AsyncIterator[bytes], _context: Any) -> bytes:
     return b""
 
 
+async def rows_connection_lost(requests: AsyncIterator[bytes], _context: Any) -> bytes:
+    async for _part in requests:
+        await connection_lost(b"", None)
+    return b""
+
+
 async def both_ways(requests: Any, _context: Any) -> AsyncIterator[bytes]:
     yield b"unauthenticated data"
 
@@ -122,6 +128,9 @@ def _server(interceptor: ServiceInterceptor) -> grpc.aio.Server:
                     "Endless": grpc.unary_stream_rpc_method_handler(endless, _identity, _identity),
                     "FromClient": grpc.stream_unary_rpc_method_handler(from_client, _identity, _identity),
                     "InvalidRows": grpc.stream_unary_rpc_method_handler(invalid_rows, _identity, _identity),
+                    "RowsConnectionLost": grpc.stream_unary_rpc_method_handler(
+                        rows_connection_lost, _identity, _identity
+                    ),
                     "BothWays": grpc.stream_stream_rpc_method_handler(both_ways, _identity, _identity),
                 },
             ),
@@ -383,3 +392,14 @@ async def test_a_client_stream_refused_early_answers_its_refusal_not_a_failed_wr
             await _written_stream(channel, "InvalidRows", 50, metadata)
         codes.append(error.value.code())
     assert set(codes) == {expected}, codes
+
+
+async def test_a_client_stream_that_lost_its_database_connection_answers_unavailable_not_a_failed_write(
+    channel: grpc.aio.Channel, keycloak: FakeKeycloak
+) -> None:
+    codes = []
+    for _ in range(20):
+        with pytest.raises(grpc.aio.AioRpcError) as error:
+            await _written_stream(channel, "RowsConnectionLost", 50, _auth(keycloak))
+        codes.append(error.value.code())
+    assert set(codes) == {grpc.StatusCode.UNAVAILABLE}, codes

@@ -267,6 +267,8 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
                 # committed unless the break came during the commit itself. A read is tried again.
                 code = grpc.StatusCode.UNAVAILABLE
                 log.warning("database connection lost", method=method, error=str(exc.orig))
+                if before_refusal is not None:
+                    await before_refusal()
                 await context.abort(code, "Mất kết nối tới cơ sở dữ liệu; hãy thử lại")
         except asyncio.CancelledError:
             code = grpc.StatusCode.CANCELLED
