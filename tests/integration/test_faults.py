@@ -132,6 +132,7 @@ async def _backends_of(dsn: str) -> tuple[asyncpg.Connection, list[int]]:
     connection = await asyncpg.connect(dsn)
     pids = await connection.fetch(
         "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        " AND backend_type = 'client backend'"
     )
     return connection, [row["pid"] for row in pids]
 
@@ -173,10 +174,8 @@ async def test_connections_postgresql_ends_fail_no_request_after_it(system: Syst
         connection, pids = await _backends_of(dsn)
         try:
             assert pids, "personnel holds no connection to its database"
-            ended = await connection.fetchval(
-                "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM unnest($1::int[]) AS pid", pids
-            )
-            assert ended == len(pids)
+            # A session that ended by itself meanwhile (a pool's overflow) is simply not there to end.
+            await connection.execute("SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid", pids)
         finally:
             await connection.close()
         await eventually(lambda: _alive(pids), lambda alive: not alive, timeout=30, what="the ended sessions gone")
