@@ -4,7 +4,7 @@ import json
 from datetime import date, datetime
 
 from qlcb.personnel.v1 import record_pb2
-from qlcb_personnel.record.models import RecordEntry
+from qlcb_personnel.record.models import EntryView
 
 
 def _day(value: date | None) -> str:
@@ -15,7 +15,7 @@ def _time(value: datetime | None) -> str:
     return value.isoformat() if value else ""
 
 
-def to_proto(entry: RecordEntry) -> record_pb2.RecordEntry:
+def to_proto(entry: EntryView) -> record_pb2.RecordEntry:
     return record_pb2.RecordEntry(
         id=entry.id,
         entry_id=entry.entry_id,

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from qlcb_common.decision_kinds import SalaryRule
 from qlcb_common.errors import FieldViolation
 from qlcb_personnel.catalogs import service as catalogs
-from qlcb_personnel.record.models import RecordEntry
+from qlcb_personnel.record.models import EntryView, RecordEntry
 
 SALARY = "salary"
 RAISE_SECTIONS = (SALARY, "disciplines", "evaluations")
@@ -31,7 +31,7 @@ def months_after(since: date, months: int) -> date:
     return date(year, month, min(since.day, calendar.monthrange(year, month)[1]))
 
 
-def catalog_codes(entries: Sequence[RecordEntry]) -> set[tuple[str, str]]:
+def catalog_codes(entries: Sequence[EntryView]) -> set[tuple[str, str]]:
     """The (catalog, code) pairs `next_regular_raise` may look up for `entries`: their steps' ranks
     and their disciplines' forms, to be read beforehand in one statement (`catalogs.read_versions`)."""
     codes: set[tuple[str, str]] = set()
@@ -44,10 +44,11 @@ def catalog_codes(entries: Sequence[RecordEntry]) -> set[tuple[str, str]]:
 
 
 async def next_regular_raise(
-    session: AsyncSession, person_id: str, day: date, current: Sequence[RecordEntry] | None = None
+    session: AsyncSession, person_id: str, day: date, current: Sequence[EntryView] | None = None
 ) -> date | None:
     """`current`: the person's current entries of at least the `RAISE_SECTIONS`, if the caller has
     read them already; else they are read here."""
+    entries: list[EntryView]
     if current is None:
         entries = list(
             await session.scalars(

@@ -46,7 +46,7 @@ from qlcb_personnel.deadlines import service as deadlines
 from qlcb_personnel.persons.models import Person
 from qlcb_personnel.persons.service import record_ref, visible_person, visible_person_in_status
 from qlcb_personnel.record import messages, section_rules
-from qlcb_personnel.record.models import RecordEntry
+from qlcb_personnel.record.models import EntryView, RecordEntry
 from qlcb_personnel.search import days, facts
 
 RECORDED, CORRECTED, CLOSED, REOPENED, RETRACTED = "recorded", "corrected", "closed", "reopened", "retracted"
@@ -639,12 +639,17 @@ async def _reopen(
     await _publish(outbox, session, actor, person, reopened)
 
 
+_ENTRY = RecordEntry.__table__.c
+"""The entries' columns, not the ORM's attributes: what a reader is given is the table's rows
+(`EntryView`), whose statement does not go through the ORM's compiling and loading."""
+
+
 def _known(known_at: datetime | None) -> tuple[ColumnElement[bool], ...]:
     if known_at is None:
-        return (RecordEntry.superseded_at.is_(None),)
+        return (_ENTRY.superseded_at.is_(None),)
     return (
-        RecordEntry.recorded_at <= known_at,
-        or_(RecordEntry.superseded_at.is_(None), RecordEntry.superseded_at > known_at),
+        _ENTRY.recorded_at <= known_at,
+        or_(_ENTRY.superseded_at.is_(None), _ENTRY.superseded_at > known_at),
     )
 
 
@@ -654,18 +659,17 @@ async def _entries(
     sections: Sequence[RecordSection],
     as_of: date | None,
     known_at: datetime | None,
-) -> list[RecordEntry]:
-    query = select(RecordEntry).where(
-        RecordEntry.person_id == person.id,
-        one_of(session.get_bind().dialect.name, RecordEntry.section, [s.name for s in sections]),
-        RecordEntry.retracted.is_(False),
+) -> list[EntryView]:
+    query = select(RecordEntry.__table__).where(
+        _ENTRY.person_id == person.id,
+        one_of(session.get_bind().dialect.name, _ENTRY.section, [s.name for s in sections]),
+        _ENTRY.retracted.is_(False),
         *_known(known_at),
     )
     if as_of is not None:
-        query = query.where(or_(RecordEntry.valid_from.is_(None), RecordEntry.valid_from <= as_of))
-    return list(
-        await session.scalars(query.order_by(RecordEntry.section, RecordEntry.valid_from, RecordEntry.recorded_at))
-    )
+        query = query.where(or_(_ENTRY.valid_from.is_(None), _ENTRY.valid_from <= as_of))
+    rows = await session.execute(query.order_by(_ENTRY.section, _ENTRY.valid_from, _ENTRY.recorded_at))
+    return list(rows)
 
 
 async def list_entries(
@@ -677,7 +681,7 @@ async def list_entries(
     section_name: str,
     as_of: date | None = None,
     known_at: datetime | None = None,
-) -> list[RecordEntry]:
+) -> list[EntryView]:
     """The section's entries that had begun by `as_of`, as known at `known_at` (default: now)."""
     section = section_of(section_name)
     person = await person_for(session, actor, delegations, person_id, section, Action.READ)
@@ -737,7 +741,7 @@ async def whole_record(
     known_at: datetime | None = None,
     noted_as: str = trail.READ,
     batch_id: str | None = None,
-) -> tuple[Person, str, list[RecordSection], list[RecordEntry]]:
+) -> tuple[Person, str, list[RecordSection], list[EntryView]]:
     """The person, their status now, the sections the caller may read, and their entries, in one
     query; the read is noted in the audit trail as `noted_as` (a read, or a resume drawn from it, one
     of a batch when `batch_id` names it)."""
@@ -762,7 +766,7 @@ async def whole_record(
 
 
 def _read_details(
-    sections: Sequence[RecordSection], as_of: date | None, known_at: datetime | None, entries: Sequence[RecordEntry]
+    sections: Sequence[RecordSection], as_of: date | None, known_at: datetime | None, entries: Sequence[EntryView]
 ) -> dict[str, Any]:
     return {
         "sections": [s.name for s in sections],

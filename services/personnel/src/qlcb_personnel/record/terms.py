@@ -20,7 +20,7 @@ from qlcb_personnel.persons import status
 from qlcb_personnel.persons.messages import ACTIVE
 from qlcb_personnel.persons.models import Person
 from qlcb_personnel.record import periods
-from qlcb_personnel.record.models import TERM_END_MONTH, RecordEntry
+from qlcb_personnel.record.models import TERM_END_MONTH, EntryView, RecordEntry
 from qlcb_personnel.units.models import Unit
 
 TERMED = ("appointments", "rotations")
@@ -28,7 +28,7 @@ TERMED = ("appointments", "rotations")
 
 @dataclass(frozen=True)
 class Term:
-    entry: RecordEntry
+    entry: EntryView
     ends_on: date
 
 
@@ -44,7 +44,7 @@ def term_end(start: date, months: int) -> date:
     return date(year, month, start.day) - timedelta(days=1)
 
 
-def current_terms(entries: Iterable[RecordEntry], day: date) -> list[Term]:
+def current_terms(entries: Iterable[EntryView], day: date) -> list[Term]:
     """The terms of the entries current on `day`, soonest ending first."""
     terms = [
         Term(entry, term_end(entry.valid_from, int(entry.values["term_months"])))

@@ -21,7 +21,7 @@ from qlcb_personnel.catalogs import service as catalogs
 from qlcb_personnel.persons.models import Person
 from qlcb_personnel.persons.service import MAX_PAGE_SIZE
 from qlcb_personnel.record import service as record
-from qlcb_personnel.record.models import RecordEntry
+from qlcb_personnel.record.models import EntryView
 from qlcb_personnel.resume import form
 from qlcb_personnel.search import facts
 from qlcb_personnel.search import service as search
@@ -147,7 +147,7 @@ async def unit_batch(
     return batch
 
 
-def _coded(entry: RecordEntry) -> Iterator[tuple[str, tuple[str, str]]]:
+def _coded(entry: EntryView) -> Iterator[tuple[str, tuple[str, str]]]:
     """Each field of the entry that holds a catalog's code: its name, and the catalog and code."""
     for spec in BY_NAME[entry.section].fields:
         code = entry.values.get(spec.name)
@@ -155,7 +155,7 @@ def _coded(entry: RecordEntry) -> Iterator[tuple[str, tuple[str, str]]]:
             yield spec.name, (spec.catalog, str(code))
 
 
-async def _labelled(session: AsyncSession, entry: RecordEntry, as_of: date) -> form.Entry:
+async def _labelled(session: AsyncSession, entry: EntryView, as_of: date) -> form.Entry:
     labels: dict[str, str] = {}
     on = entry.valid_from or as_of
     for name, (catalog, code) in _coded(entry):
