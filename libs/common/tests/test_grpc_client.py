@@ -1,6 +1,7 @@
 """The balanced channel against two real in-process gRPC servers playing replicas of personnel:
-calls go round-robin to those whose health is SERVING, a read answered UNAVAILABLE is asked again
-elsewhere, a write never is, nor a stream (an export) that failed after sending rows."""
+calls go round-robin to those whose health is SERVING, a read answered UNAVAILABLE or CANCELLED (a
+replica going away, or stopped without grace) is asked again elsewhere, a write never is, nor a
+stream (an export) that failed after sending rows."""
 
 from __future__ import annotations
 
@@ -26,11 +27,12 @@ SERVING, NOT_SERVING = health_pb2.HealthCheckResponse.SERVING, health_pb2.Health
 
 
 class Replica(personnel_pb2_grpc.PersonnelServiceServicer):
-    """Answers with its name; `unavailable` makes it answer UNAVAILABLE, as a replica dying would."""
+    """Answers with its name; `refusing` makes it answer that code, as a replica dying would
+    (UNAVAILABLE), or one stopped without grace with the call in hand (CANCELLED)."""
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.unavailable = False
+        self.refusing: grpc.StatusCode | None = None
         self.calls: Counter[str] = Counter()
         self.peers: set[str] = set()
 
@@ -39,16 +41,16 @@ class Replica(personnel_pb2_grpc.PersonnelServiceServicer):
     ) -> personnel_pb2.GetPersonResponse:
         self.calls["GetPerson"] += 1
         self.peers.add(context.peer())
-        if self.unavailable:
-            await context.abort(grpc.StatusCode.UNAVAILABLE, f"{self.name} is going away")
+        if self.refusing is not None:
+            await context.abort(self.refusing, f"{self.name} is going away")
         return personnel_pb2.GetPersonResponse(person=personnel_pb2.Person(id=request.id, full_name=self.name))
 
     async def CreatePerson(
         self, request: personnel_pb2.CreatePersonRequest, context: grpc.aio.ServicerContext[object, object]
     ) -> personnel_pb2.CreatePersonResponse:
         self.calls["CreatePerson"] += 1
-        if self.unavailable:
-            await context.abort(grpc.StatusCode.UNAVAILABLE, f"{self.name} died after committing, maybe")
+        if self.refusing is not None:
+            await context.abort(self.refusing, f"{self.name} died after committing, maybe")
         return personnel_pb2.CreatePersonResponse(person=personnel_pb2.Person(full_name=self.name))
 
 
@@ -102,7 +104,7 @@ def test_only_the_reads_the_protos_mark_are_retried() -> None:
     config = service_config([PERSONNEL])
     assert config["loadBalancingConfig"] == [{"round_robin": {}}]
     assert config["healthCheckConfig"] == {"serviceName": ""}
-    assert config["methodConfig"][0]["retryPolicy"]["retryableStatusCodes"] == ["UNAVAILABLE"]
+    assert config["methodConfig"][0]["retryPolicy"]["retryableStatusCodes"] == ["UNAVAILABLE", "CANCELLED"]
 
 
 async def test_calls_go_round_robin_to_the_replicas_reporting_serving(replicas: Replicas) -> None:
@@ -116,21 +118,25 @@ async def test_calls_go_round_robin_to_the_replicas_reporting_serving(replicas: 
         await asyncio.sleep(0.05)
 
 
-async def test_a_read_answered_unavailable_is_asked_again_on_the_other_replica(
-    replicas: Replicas,
+@pytest.mark.parametrize("code", [grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED])
+async def test_a_read_answered_unavailable_or_cancelled_is_asked_again_on_the_other_replica(
+    replicas: Replicas, code: grpc.StatusCode
 ) -> None:
     a, _b, stub = replicas
-    a.replica.unavailable = True
+    a.replica.refusing = code
     assert await _answered_by(stub, 20) == Counter(b=20)
     assert a.replica.calls["GetPerson"] > 0, "a was asked and refused"
 
 
-async def test_a_write_answered_unavailable_is_not_asked_again(replicas: Replicas) -> None:
+@pytest.mark.parametrize("code", [grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED])
+async def test_a_write_answered_unavailable_or_cancelled_is_not_asked_again(
+    replicas: Replicas, code: grpc.StatusCode
+) -> None:
     a, b, stub = replicas
-    a.replica.unavailable = b.replica.unavailable = True
+    a.replica.refusing = b.replica.refusing = code
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await stub.CreatePerson(personnel_pb2.CreatePersonRequest(personal_id="001088012345"), timeout=5)
-    assert refused.value.code() is grpc.StatusCode.UNAVAILABLE
+    assert refused.value.code() is code
     assert a.replica.calls["CreatePerson"] + b.replica.calls["CreatePerson"] == 1, "asked once, whatever it did"
 
 

@@ -179,9 +179,10 @@ def test_keycloak_down_while_a_page_asks_after_the_session_is_a_page_saying_so(p
     assert "connection refused" not in response.text
 
 
-def test_a_backend_down_is_a_page_saying_so_with_the_security_headers(page: Page) -> None:
+@pytest.mark.parametrize("code", [grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED])
+def test_a_backend_down_is_a_page_saying_so_with_the_security_headers(page: Page, code: grpc.StatusCode) -> None:
     logged_in(page)
-    page.personnel.fails = grpc.StatusCode.UNAVAILABLE
+    page.personnel.fails = code
     response = page.client.get("/web/units")
     assert response.status_code == 503
     assert "Hệ thống tạm thời không phục vụ được" in response.text

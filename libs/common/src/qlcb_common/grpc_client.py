@@ -52,7 +52,8 @@ def reads(services: Iterable[ServiceDescriptor]) -> list[dict[str, str]]:
 
 
 def service_config(services: Iterable[ServiceDescriptor]) -> dict[str, Any]:
-    """Round-robin over the replicas gRPC health reports SERVING; reads retried on UNAVAILABLE."""
+    """Round-robin over the replicas gRPC health reports SERVING; reads retried on UNAVAILABLE and
+    CANCELLED."""
     config: dict[str, Any] = {
         "loadBalancingConfig": [{"round_robin": {}}],
         "healthCheckConfig": {"serviceName": ""},
@@ -66,7 +67,9 @@ def service_config(services: Iterable[ServiceDescriptor]) -> dict[str, Any]:
                     "initialBackoff": "0.05s",
                     "maxBackoff": "0.5s",
                     "backoffMultiplier": 2,
-                    "retryableStatusCodes": ["UNAVAILABLE"],
+                    # CANCELLED: by a replica stopped without its grace, with the call in hand (the
+                    # channel's own cancelling ends the call instead of retrying it).
+                    "retryableStatusCodes": ["UNAVAILABLE", "CANCELLED"],
                 },
             }
         ]

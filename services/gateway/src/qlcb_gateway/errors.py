@@ -22,6 +22,9 @@ _HTTP_STATUS = {
     grpc.StatusCode.UNAUTHENTICATED: 401,
     grpc.StatusCode.DATA_LOSS: 500,
     grpc.StatusCode.UNAVAILABLE: 503,
+    # Never the gateway's own cancelling (that raises CancelledError): a replica stopped without its
+    # grace cancels the calls it holds. A write so cut may have been committed, as with UNAVAILABLE.
+    grpc.StatusCode.CANCELLED: 503,
     grpc.StatusCode.DEADLINE_EXCEEDED: 504,
     grpc.StatusCode.RESOURCE_EXHAUSTED: 429,
 }
