@@ -35,9 +35,10 @@ that decide what is read cost many times more: a search of a rank group read eve
 group (1.4 s against 0.15), a statistics form went from 90 to 520 ms, a unit's audit trail of a day
 from 6 to 18 ms."""
 
-_PLANS_KEPT = text("SET LOCAL plan_cache_mode = auto")
-"""PostgreSQL's default: a statement's plan made once for any values is kept after five runs when it
-is estimated to cost no more than those runs' plans did. For this transaction only."""
+PLANS_KEPT = {"plan_cache_mode": "auto"}
+"""PostgreSQL's default, for the connections of keyed units of work (`Database.unit_of_work`): a
+statement's plan made once for any values is kept after five runs when it is estimated to cost no
+more than those runs' plans did."""
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -69,11 +70,20 @@ class Database:
         if asyncpg:
             kwargs["connect_args"] = {"server_settings": PLANNED_FOR_VALUES}
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        # Keyed units of work have a pool of their own, whose connections keep plans (ADR 0055).
+        self.keyed_engine = self.engine
+        if asyncpg:
+            self.keyed_engine = create_async_engine(
+                self.url, **kwargs | {"connect_args": {"server_settings": PLANS_KEPT}}
+            )
+            for engine in (self.engine, self.keyed_engine):
+                event.listen(engine.sync_engine, "checkout", _closed_by_server)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
-        if asyncpg:
-            event.listen(self.engine.sync_engine, "checkout", _closed_by_server)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, sync_session_class=session_class)
+        self._keyed_sessions = async_sessionmaker(
+            self.keyed_engine, expire_on_commit=False, sync_session_class=session_class
+        )
 
     @property
     def is_sqlite(self) -> bool:
@@ -86,10 +96,11 @@ class Database:
         `keyed`: every statement of it finds its rows by a key, such as one person's id, whose best
         plan is the same whatever the value. PostgreSQL may then keep a plan it made once for a
         pooled connection's prepared statement, instead of planning every run for its values
-        (ADR 0053); the transaction's statements are planned as `PLANNED_FOR_VALUES` says otherwise."""
-        async with self.sessions() as session, session.begin():
-            if keyed and not self.is_sqlite:
-                await session.execute(_PLANS_KEPT)
+        (ADR 0053); the transaction's statements are planned as `PLANNED_FOR_VALUES` says otherwise.
+        On PostgreSQL a keyed unit of work takes a connection of a pool whose connections keep plans
+        (`PLANS_KEPT`), rather than setting it for each transaction at a round trip (ADR 0055)."""
+        sessions = self._keyed_sessions if keyed else self.sessions
+        async with sessions() as session, session.begin():
             yield session
 
     async def wait_connected(self, *, timeout: float = 60.0) -> None:
@@ -119,6 +130,8 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.keyed_engine is not self.engine:
+            await self.keyed_engine.dispose()
 
 
 def one_of(
