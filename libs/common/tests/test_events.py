@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -21,7 +21,6 @@ from test_faults import until_held
 from qlcb.events.v1.envelope_pb2 import Envelope
 from qlcb_common.db import Database
 from qlcb_common.errors import FieldViolation
-from qlcb_common.events import consumer as consumer_module
 from qlcb_common.events import streams
 from qlcb_common.events.consumer import DurableConsumer, stream_sequence
 from qlcb_common.events.contracts import Contract, Contracts
@@ -29,7 +28,6 @@ from qlcb_common.events.envelope import PoisonMessage, parse, unpack, wrap
 from qlcb_common.events.inbox import Inbox
 from qlcb_common.events.outbox import Outbox, define_outbox_table
 from qlcb_common.faults import FaultPoints, arm, consumer_committed, release
-from qlcb_common.settings import KEEP_EVERY_ID, ConsumerPolicy
 
 SUBJECT = "qlcb.personnel.person.created"
 CONTRACTS: Contracts = {
@@ -108,13 +106,7 @@ async def test_outbox_row_commits_and_rolls_back_with_the_change(store: Any) -> 
 
 
 def _consumer(
-    db: Database,
-    inbox: Inbox,
-    handler: Any,
-    *,
-    batch_transactions: bool = False,
-    prepare: Any = None,
-    policy: ConsumerPolicy = KEEP_EVERY_ID,
+    db: Database, inbox: Inbox, handler: Any, *, batch_transactions: bool = False, prepare: Any = None
 ) -> DurableConsumer:
     return DurableConsumer(
         name="test-consumer",
@@ -127,7 +119,6 @@ def _consumer(
         handler=handler,
         batch_transactions=batch_transactions,
         prepare=prepare,
-        policy=policy,
     )
 
 
@@ -396,102 +387,3 @@ async def test_a_bad_event_in_a_batch_is_dead_lettered_alone(store: Any) -> None
     async with db.unit_of_work() as session:
         kept = sorted(await session.scalars(select(inbox.dead_letters.c.stream_sequence)))
     assert kept == [2, 3], "the one the contract refuses and the one the handler refuses"
-
-
-async def _processed(db: Database, inbox: Inbox, consumer: str, *ages_in_days: float) -> datetime:
-    """One processed id of `consumer` per age, counted back from a latest a hundred days ago (as the
-    inbox of a consumer stopped since then holds them); returns that latest."""
-    latest = datetime.now(UTC) - timedelta(days=100)
-    async with db.unit_of_work() as session:
-        await session.execute(
-            insert(inbox.table),
-            [
-                {
-                    "consumer": consumer,
-                    "event_id": f"{consumer}-{index}",
-                    "subject": SUBJECT,
-                    "processed_at": latest - timedelta(days=age),
-                }
-                for index, age in enumerate(ages_in_days)
-            ],
-        )
-    return latest
-
-
-async def _ids(db: Database, inbox: Inbox, consumer: str) -> list[str]:
-    async with db.unit_of_work() as session:
-        found = await session.scalars(select(inbox.table.c.event_id).where(inbox.table.c.consumer == consumer))
-        return sorted(found)
-
-
-async def test_the_inbox_keeps_ids_back_from_the_consumers_latest_and_deletes_older_ones_a_batch_at_a_time(
-    store: Any,
-) -> None:
-    db, _outbox, inbox, _effects = store
-    await _processed(db, inbox, "c", 0, 10, 29.9, 31, 40, 400)
-    await _processed(db, inbox, "d", 0, 400)
-
-    async def prune(consumer: str) -> int:
-        async with db.unit_of_work() as session:
-            return int(await inbox.prune(session, consumer=consumer, kept=timedelta(days=30), limit=2))
-
-    assert [await prune("c"), await prune("c"), await prune("c")] == [2, 1, 0]
-    # All of them far older than thirty days by the clock: kept, since they are not by the consumer's.
-    assert await _ids(db, inbox, "c") == ["c-0", "c-1", "c-2"]
-    assert await _ids(db, inbox, "d") == ["d-0", "d-1"], "another consumer's ids wait for its own prune"
-    assert await prune("d") == 1
-    assert await _ids(db, inbox, "d") == ["d-0"]
-    assert await prune("nobody") == 0
-
-
-async def test_a_consumer_prunes_its_inbox_batch_after_batch_then_once_an_hour(
-    store: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    db, _outbox, inbox, effects = store
-    monkeypatch.setattr(consumer_module, "PRUNED_AT_ONCE", 2)
-    consumer = _consumer(
-        db, inbox, _values_handler(effects, []), policy=ConsumerPolicy(processed_kept=timedelta(days=30))
-    )
-    await _processed(db, inbox, consumer.name, 0, 31, 32, 33)
-    labels = {"consumer": consumer.name}
-    before = REGISTRY.get_sample_value("qlcb_events_processed_ids_pruned_total", labels) or 0.0
-
-    assert await consumer.prune_when_due() == 2
-    assert await consumer.prune_when_due() == 1, "a full batch is followed by the next at once"
-    async with db.unit_of_work() as session:
-        await session.execute(
-            insert(inbox.table).values(
-                consumer=consumer.name, event_id="old", subject=SUBJECT, processed_at=datetime(2000, 1, 1, tzinfo=UTC)
-            )
-        )
-    assert await consumer.prune_when_due() == 0, "after a batch not full, the next waits an hour"
-    assert await _ids(db, inbox, consumer.name) == sorted([f"{consumer.name}-0", "old"])
-    assert REGISTRY.get_sample_value("qlcb_events_processed_ids_pruned_total", labels) == before + 3
-
-    # Handling goes on as before: an event processed is still recorded, once.
-    await consumer.handle(FakeMsg(_event("after")))  # type: ignore[arg-type]
-    assert await _values(db, effects) == ["after"]
-
-
-async def test_a_consumer_without_a_kept_time_keeps_every_id_and_a_failed_prune_stops_nothing(
-    store: Any, tmp_path: Path
-) -> None:
-    db, _outbox, inbox, effects = store
-    keeping = _consumer(db, inbox, _values_handler(effects, []))
-    await _processed(db, inbox, keeping.name, 0, 400)
-    assert await keeping.prune_when_due() == 0
-    assert len(await _ids(db, inbox, keeping.name)) == 2
-
-    # A store without the inbox's table: the prune fails, is logged, and the consumer goes on.
-    empty = Database(f"sqlite+aiosqlite:///{tmp_path / 'empty.sqlite3'}")
-    try:
-        broken = _consumer(
-            empty, inbox, _values_handler(effects, []), policy=ConsumerPolicy(processed_kept=timedelta(days=1))
-        )
-        assert await broken.prune_when_due() == 0
-        await empty.create_schema(inbox.table.metadata)
-        await _processed(empty, inbox, broken.name, 0, 400)
-        assert await broken.prune_when_due() == 0, "the next try waits its hour"
-        assert len(await _ids(empty, inbox, broken.name)) == 2
-    finally:
-        await empty.dispose()

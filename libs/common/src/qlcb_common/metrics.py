@@ -49,11 +49,6 @@ EVENTS_DEAD_LETTERED = Counter(
     "Messages a consumer refused and kept in its dead_letters table; reason is the first field named",
     ["stream", "subject", "reason"],
 )
-EVENT_IDS_PRUNED = Counter(
-    "qlcb_events_processed_ids_pruned_total",
-    "Ids of processed events a consumer deleted from its inbox, kept longer than its service's INBOX_KEPT_DAYS",
-    ["consumer"],
-)
 EVENT_LAG = Histogram(
     "qlcb_event_lag_seconds",
     "Time from the producer's commit to the consumer's commit of its effect",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Final
@@ -239,19 +237,6 @@ class NatsClientSettings(BaseSettings):
         return self.nats_tls_ca_file is not None or self.nats_url.startswith("tls://")
 
 
-@dataclass(frozen=True)
-class ConsumerPolicy:
-    """`ack_wait`: how long JetStream waits for an event's acknowledgement before delivering it again.
-    `processed_kept`: how long the inbox keeps the id of an event processed, before the latest one
-    (`Inbox.prune`); None keeps every one."""
-
-    ack_wait: float = 30.0
-    processed_kept: timedelta | None = None
-
-
-KEEP_EVERY_ID: Final = ConsumerPolicy()
-
-
 class EventConsumerSettings(BaseSettings):
     """A service that consumes events (durable consumers, `qlcb_common.events.consumer`)."""
 
@@ -264,16 +249,6 @@ class EventConsumerSettings(BaseSettings):
         description="How long an event delivered to this service's consumers and not acknowledged (its replica "
         "died with it in hand) waits before JetStream delivers it again; longer than the slowest handling",
     )
-    inbox_kept_days: float = Field(
-        default=30.0,
-        ge=1,
-        le=3650,
-        description="How long each consumer keeps the id of an event it processed, counted back from the latest "
-        "it processed: an event comes again only unacknowledged or after a restore, soon after it was processed",
-    )
-
-    def consumer_policy(self) -> ConsumerPolicy:
-        return ConsumerPolicy(ack_wait=self.nats_ack_wait_seconds, processed_kept=timedelta(days=self.inbox_kept_days))
 
 
 class GrpcServiceSettings(ServiceSettings, DatabaseSettings, NatsClientSettings):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
@@ -13,7 +12,7 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb.events.v1.envelope_pb2 import Envelope
@@ -23,8 +22,7 @@ from qlcb_common.events.envelope import PoisonMessage
 from qlcb_common.events.inbox import Inbox
 from qlcb_common.events.streams import Stream
 from qlcb_common.faults import NO_FAULT_POINTS, FaultPoints, consumer_committed
-from qlcb_common.metrics import EVENT_IDS_PRUNED, EVENT_LAG, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED
-from qlcb_common.settings import KEEP_EVERY_ID, ConsumerPolicy
+from qlcb_common.metrics import EVENT_LAG, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED
 from qlcb_common.shutdown import Stopping
 
 log = structlog.get_logger(__name__)
@@ -36,12 +34,6 @@ Finisher = Callable[[AsyncSession], Awaitable[None]]
 STREAM_SEQUENCES = "qlcb_events_stream_sequences"
 """The key of `session.info` under which the consumer keeps the stream sequence of each event the
 transaction handles (`stream_sequence`)."""
-
-
-PRUNED_AT_ONCE = 10_000
-"""Processed ids deleted in one transaction; as many again at the next turn of the loop, until
-fewer are left."""
-PRUNE_EVERY_SECONDS = 3600.0
 
 
 def note_stream_sequences(session: AsyncSession, sequences: Mapping[str, int]) -> None:
@@ -91,7 +83,7 @@ class DurableConsumer:
         handler: Handler,
         batch_size: int = 100,
         fetch_timeout: float = 1.0,
-        policy: ConsumerPolicy = KEEP_EVERY_ID,
+        ack_wait: float = 30.0,
         inactive_threshold: float | None = None,
         batch_transactions: bool = False,
         prepare: BatchPreparer | None = None,
@@ -108,8 +100,7 @@ class DurableConsumer:
         self._handler = handler
         self._batch_size = batch_size
         self._fetch_timeout = fetch_timeout
-        self._policy = policy
-        self._prune_at = 0.0
+        self._ack_wait = ack_wait
         self._inactive_threshold = inactive_threshold
         self._batch_transactions = batch_transactions
         self._prepare = prepare
@@ -121,7 +112,7 @@ class DurableConsumer:
             durable_name=self.name,
             ack_policy=AckPolicy.EXPLICIT,
             deliver_policy=DeliverPolicy.ALL,
-            ack_wait=self._policy.ack_wait,
+            ack_wait=self._ack_wait,
             max_ack_pending=self._batch_size * 10,
             filter_subjects=self._filter_subjects,
             inactive_threshold=self._inactive_threshold,
@@ -152,7 +143,6 @@ class DurableConsumer:
         backoff = 0.1
         try:
             while not stopping.is_set():
-                await self.prune_when_due()
                 try:
                     if subscription is None:
                         await self.declare()
@@ -178,22 +168,6 @@ class DurableConsumer:
             if subscription is not None:
                 with contextlib.suppress(Exception):
                     await subscription.unsubscribe()
-
-    async def prune_when_due(self) -> int:
-        """Deletes a batch of the ids the inbox no longer needs once an hour, and batch after batch
-        between fetches while more are left, and says how many; a failure waits for the next hour."""
-        kept = self._policy.processed_kept
-        if kept is None or time.monotonic() < self._prune_at:
-            return 0
-        pruned = 0
-        try:
-            async with self._db.unit_of_work() as session:
-                pruned = await self._inbox.prune(session, consumer=self.name, kept=kept, limit=PRUNED_AT_ONCE)
-        except (SQLAlchemyError, OSError) as exc:
-            log.warning("pruning the inbox failed; will try again", consumer=self.name, error=repr(exc))
-        EVENT_IDS_PRUNED.labels(self.name).inc(pruned)
-        self._prune_at = time.monotonic() + (0.0 if pruned == PRUNED_AT_ONCE else PRUNE_EVERY_SECONDS)
-        return pruned
 
     async def _hand_back(self, messages: Sequence[Msg]) -> None:
         """Fetched and not handled: naked without delay, so JetStream redelivers them now rather

@@ -1,19 +1,15 @@
 """Idempotent inbox: the ids of processed events, written in the same transaction as the
-effect, so a redelivered event changes nothing, and kept for a while (`Inbox.prune`); and the dead
-letters, the messages a consumer refused (`events.contracts`), kept whole for the operators with the
-reason naming the field."""
+effect, so a redelivered event changes nothing; and the dead letters, the messages a consumer
+refused (`events.contracts`), kept whole for the operators with the reason naming the field."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
-from typing import cast
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     BigInteger,
     Column,
-    CursorResult,
-    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -21,8 +17,6 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    delete,
-    func,
     insert,
     select,
 )
@@ -40,8 +34,6 @@ def define_inbox_table(metadata: MetaData) -> Table:
         Column("event_id", String(36), primary_key=True),
         Column("subject", String(200), nullable=False),
         Column("processed_at", UtcDateTime, nullable=False),
-        # What `Inbox.prune` finds: a consumer's latest, and those far enough before it.
-        Index("ix_processed_events_consumer_processed_at", "consumer", "processed_at"),
     )
 
 
@@ -123,22 +115,6 @@ class Inbox:
                 for event_id, subject in events
             ],
         )
-
-    async def prune(self, session: AsyncSession, *, consumer: str, kept: timedelta, limit: int) -> int:
-        """Deletes at most `limit` of the consumer's event ids processed more than `kept` before the
-        latest one it processed, and says how many. A processed event comes again only while it is
-        unacknowledged (its ack was lost; JetStream redelivers it after the ack wait) or when the
-        consumer's position is set back with the database it goes with (a restore, ADR 0026); either
-        way soon after it was processed, in the consumer's own time. Hence measured from its latest,
-        not from now: a consumer down for longer than `kept` finds, when it is back, the ids of what it
-        had in hand."""
-        t = self.table
-        latest = await session.scalar(select(func.max(t.c.processed_at)).where(t.c.consumer == consumer))
-        if latest is None:
-            return 0
-        old = select(t.c.event_id).where(t.c.consumer == consumer, t.c.processed_at < latest - kept).limit(limit)
-        result = await session.execute(delete(t).where(t.c.consumer == consumer, t.c.event_id.in_(old)))
-        return cast(CursorResult[tuple[()]], result).rowcount
 
     async def dead_letter(
         self,

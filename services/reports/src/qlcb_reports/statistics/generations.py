@@ -32,7 +32,6 @@ from qlcb_common.events.consumer import DurableConsumer
 from qlcb_common.events.contracts import PERSONNEL_EVENTS
 from qlcb_common.events.inbox import Inbox
 from qlcb_common.faults import NO_FAULT_POINTS, FaultPoints
-from qlcb_common.settings import KEEP_EVERY_ID, ConsumerPolicy
 from qlcb_common.shutdown import Stopping
 from qlcb_reports.statistics import profiles
 from qlcb_reports.statistics.models import (
@@ -135,7 +134,7 @@ class Supervisor:
         inbox: Inbox,
         js: JetStreamContext,
         poll_seconds: float,
-        policy: ConsumerPolicy = KEEP_EVERY_ID,
+        ack_wait: float = 30.0,
         today: Callable[[], date] = date.today,
         stored_years: int = 5,
         faults: FaultPoints = NO_FAULT_POINTS,
@@ -143,7 +142,7 @@ class Supervisor:
         self._db = db
         self._today = today
         self._years = stored_years
-        self._policy = policy
+        self._ack_wait = ack_wait
         self._inbox = inbox
         self._js = js
         self._poll = poll_seconds
@@ -167,7 +166,7 @@ class Supervisor:
             inactive_threshold=IDLE_CONSUMER_SECONDS,
             batch_size=BATCH,
             batch_transactions=True,
-            policy=self._policy,
+            ack_wait=self._ack_wait,
             faults=self._faults,
         )
 
