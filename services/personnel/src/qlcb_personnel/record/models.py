@@ -74,8 +74,8 @@ class RecordEntry(Base):
 
 class EntryView(Protocol):
     """One version of an entry as its readers use it: a `RecordEntry`, or a row of its table read
-    without the ORM (`record.service.whole_record`: building 25 instances took longer than the
-    statement that read them)."""
+    without the ORM (`record.service.whole_record`, read on every open of a record, skips building
+    an instance per entry)."""
 
     @property
     def id(self) -> str: ...
