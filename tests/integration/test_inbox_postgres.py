@@ -30,17 +30,20 @@ async def test_a_batch_records_only_what_no_transaction_recorded_and_waits_for_o
     try:
         await db.create_schema(metadata)
         async with db.unit_of_work() as session:
-            assert await inbox.record_new(session, consumer="c", events=[("e1", "s"), ("e2", "s")]) == {"e1", "e2"}
+            assert await inbox.record_new(session, consumer="c", events=[("e1", "s", 1), ("e2", "s", 2)]) == {
+                "e1",
+                "e2",
+            }
         async with db.unit_of_work() as session:
             # Another consumer's record of the same event is its own.
-            assert await inbox.record_new(session, consumer="d", events=[("e1", "s")]) == {"e1"}
+            assert await inbox.record_new(session, consumer="d", events=[("e1", "s", 1)]) == {"e1"}
 
         first_recorded = asyncio.Event()
         first_may_commit = asyncio.Event()
 
         async def first() -> set[str]:
             async with db.unit_of_work() as session:
-                recorded = await inbox.record_new(session, consumer="c", events=[("e3", "s"), ("e4", "s")])
+                recorded = await inbox.record_new(session, consumer="c", events=[("e3", "s", 3), ("e4", "s", 4)])
                 first_recorded.set()
                 await first_may_commit.wait()
                 return recorded
@@ -48,7 +51,9 @@ async def test_a_batch_records_only_what_no_transaction_recorded_and_waits_for_o
         async def second() -> set[str]:
             await first_recorded.wait()
             async with db.unit_of_work() as session:
-                return await inbox.record_new(session, consumer="c", events=[("e2", "s"), ("e4", "s"), ("e5", "s")])
+                return await inbox.record_new(
+                    session, consumer="c", events=[("e2", "s", 2), ("e4", "s", 4), ("e5", "s", 5)]
+                )
 
         one = asyncio.create_task(first())
         other = asyncio.create_task(second())

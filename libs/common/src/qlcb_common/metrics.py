@@ -49,6 +49,18 @@ EVENTS_DEAD_LETTERED = Counter(
     "Messages a consumer refused and kept in its dead_letters table; reason is the first field named",
     ["stream", "subject", "reason"],
 )
+EVENT_IDS_PRUNED = Counter(
+    "qlcb_events_processed_ids_pruned_total",
+    "Ids of processed events a consumer deleted from its inbox: at or below its ack floor, and kept longer than "
+    "its service's INBOX_KEPT_DAYS",
+    ["consumer"],
+)
+CONSUMER_POSITION_UNKNOWN = Gauge(
+    "qlcb_events_consumer_position_unknown",
+    "1 while a consumer is not created because it forgot ids of events it applied and the stream, made again, "
+    "no longer shows where it stood; it consumes nothing until an operator creates it at its position",
+    ["consumer"],
+)
 EVENT_LAG = Histogram(
     "qlcb_event_lag_seconds",
     "Time from the producer's commit to the consumer's commit of its effect",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Final
@@ -237,6 +239,19 @@ class NatsClientSettings(BaseSettings):
         return self.nats_tls_ca_file is not None or self.nats_url.startswith("tls://")
 
 
+@dataclass(frozen=True)
+class ConsumerPolicy:
+    """`ack_wait`: how long JetStream waits for an event's acknowledgement before delivering it again.
+    `processed_kept`: how long the inbox keeps the id of an event processed (`DurableConsumer.prune`);
+    None keeps every one."""
+
+    ack_wait: float = 30.0
+    processed_kept: timedelta | None = None
+
+
+KEEP_EVERY_ID: Final = ConsumerPolicy()
+
+
 class EventConsumerSettings(BaseSettings):
     """A service that consumes events (durable consumers, `qlcb_common.events.consumer`)."""
 
@@ -249,6 +264,17 @@ class EventConsumerSettings(BaseSettings):
         description="How long an event delivered to this service's consumers and not acknowledged (its replica "
         "died with it in hand) waits before JetStream delivers it again; longer than the slowest handling",
     )
+    inbox_kept_days: float = Field(
+        default=400.0,
+        ge=1,
+        le=3650,
+        description="How long each consumer keeps the id of an event it applied, at least: an event comes again "
+        "after a restore, when the outboxes send what the restored streams may lack, so keep this longer than the "
+        "oldest backup set you may restore (backup's keep_monthly months)",
+    )
+
+    def consumer_policy(self) -> ConsumerPolicy:
+        return ConsumerPolicy(ack_wait=self.nats_ack_wait_seconds, processed_kept=timedelta(days=self.inbox_kept_days))
 
 
 class GrpcServiceSettings(ServiceSettings, DatabaseSettings, NatsClientSettings):

@@ -58,7 +58,7 @@ async def run_events(
             contracts=PERSONNEL_EVENTS,
             handler=projection(admin, outbox),
             faults=faults,
-            ack_wait=settings.nats_ack_wait_seconds,
+            policy=settings.consumer_policy(),
         )
         lifecycle = DurableConsumer(
             name="identity-lifecycle",
@@ -70,7 +70,7 @@ async def run_events(
             contracts=PERSONNEL_EVENTS,
             handler=lifecycle_projection(admin, outbox),
             faults=faults,
-            ack_wait=settings.nats_ack_wait_seconds,
+            policy=settings.consumer_policy(),
         )
         relinks = DurableConsumer(
             name="identity-realm-relink",
@@ -82,7 +82,7 @@ async def run_events(
             contracts=BACKUP_EVENTS,
             handler=realm_relink.projection(lambda: keycloak_admin(settings, realm)),
             faults=faults,
-            ack_wait=settings.nats_ack_wait_seconds,
+            policy=settings.consumer_policy(),
         )
         relay = OutboxRelay(service="identity", db=db, outbox=outbox, js=nc.jetstream(), faults=faults)
         await asyncio.gather(

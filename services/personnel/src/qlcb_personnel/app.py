@@ -116,7 +116,7 @@ def build_app() -> GrpcApp:
             contracts=IDENTITY_EVENTS,
             handler=delegations.apply,
             faults=faults,
-            ack_wait=settings.nats_ack_wait_seconds,
+            policy=settings.consumer_policy(),
         )
 
         follow_holders = DurableConsumer(
@@ -129,7 +129,7 @@ def build_app() -> GrpcApp:
             contracts=IDENTITY_EVENTS,
             handler=holders.apply,
             faults=faults,
-            ack_wait=settings.nats_ack_wait_seconds,
+            policy=settings.consumer_policy(),
         )
 
         follow_reports_reads = DurableConsumer(
@@ -142,7 +142,7 @@ def build_app() -> GrpcApp:
             contracts=REPORTS_EVENTS,
             handler=reports_reads.apply,
             faults=faults,
-            ack_wait=settings.nats_ack_wait_seconds,
+            policy=settings.consumer_policy(),
         )
 
         async def apply_decisions(stopping: Stopping) -> None:

@@ -104,7 +104,7 @@ def build_app() -> GrpcApp:
             contracts=PERSONNEL_EVENTS,
             handler=projection.apply,
             faults=faults,
-            ack_wait=settings.nats_ack_wait_seconds,
+            policy=settings.consumer_policy(),
         )
         follow_delegations = DurableConsumer(
             name="reports-delegations",
@@ -116,7 +116,7 @@ def build_app() -> GrpcApp:
             contracts=IDENTITY_EVENTS,
             handler=delegations.apply,
             faults=faults,
-            ack_wait=settings.nats_ack_wait_seconds,
+            policy=settings.consumer_policy(),
         )
         follow_holders = DurableConsumer(
             name="reports-holders",
@@ -128,7 +128,7 @@ def build_app() -> GrpcApp:
             contracts=IDENTITY_EVENTS,
             handler=holders.apply,
             faults=faults,
-            ack_wait=settings.nats_ack_wait_seconds,
+            policy=settings.consumer_policy(),
         )
 
         async def remind(stopping: Stopping) -> None:
@@ -140,7 +140,7 @@ def build_app() -> GrpcApp:
             js=js,
             poll_seconds=settings.statistics_poll_seconds,
             stored_years=settings.statistics_stored_years,
-            ack_wait=settings.nats_ack_wait_seconds,
+            policy=settings.consumer_policy(),
             faults=faults,
         )
         workers: list[Worker] = [

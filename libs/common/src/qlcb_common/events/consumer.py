@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import re
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import structlog
@@ -19,10 +21,17 @@ from qlcb.events.v1.envelope_pb2 import Envelope
 from qlcb_common.db import Database
 from qlcb_common.events.contracts import Contracts, accept
 from qlcb_common.events.envelope import PoisonMessage
-from qlcb_common.events.inbox import Inbox
+from qlcb_common.events.inbox import Inbox, InboxMark
 from qlcb_common.events.streams import Stream
 from qlcb_common.faults import NO_FAULT_POINTS, FaultPoints, consumer_committed
-from qlcb_common.metrics import EVENT_LAG, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED
+from qlcb_common.metrics import (
+    CONSUMER_POSITION_UNKNOWN,
+    EVENT_IDS_PRUNED,
+    EVENT_LAG,
+    EVENTS_CONSUMED,
+    EVENTS_DEAD_LETTERED,
+)
+from qlcb_common.settings import KEEP_EVERY_ID, ConsumerPolicy
 from qlcb_common.shutdown import Stopping
 
 log = structlog.get_logger(__name__)
@@ -34,6 +43,31 @@ Finisher = Callable[[AsyncSession], Awaitable[None]]
 STREAM_SEQUENCES = "qlcb_events_stream_sequences"
 """The key of `session.info` under which the consumer keeps the stream sequence of each event the
 transaction handles (`stream_sequence`)."""
+
+
+PRUNED_AT_ONCE = 10_000
+"""Processed ids deleted in one transaction; as many again at the next turn of the loop, until
+fewer are left."""
+PRUNE_EVERY_SECONDS = 3600.0
+SEARCHED_AT_MOST = 100_000
+"""Messages read one by one, at most, to find where a consumer made again on a renumbered stream
+stands (`DurableConsumer.declare`)."""
+UNKNOWN_POSITION_RETRY_SECONDS = 60.0
+
+
+class ConsumerPositionUnknown(Exception):
+    """A consumer that had forgotten ids must be made again on a stream that no longer numbers its
+    messages as it did, and the last message it marked is not found: from the start, it would apply
+    again what it forgot; anywhere else, it might skip what it never applied."""
+
+
+def _created(moment: datetime | None) -> str:
+    """A stream's creation time, which tells one made again under the same name from the old one."""
+    return moment.isoformat() if moment is not None else ""
+
+
+class _MadeAgainMeanwhile(Exception):
+    """Rolls back a prune: the consumer made again may start below the floor it read."""
 
 
 def note_stream_sequences(session: AsyncSession, sequences: Mapping[str, int]) -> None:
@@ -68,6 +102,12 @@ class DurableConsumer:
     before the handler sees any (to read what they need in a few queries rather than each its own).
     `finish`, if given, runs in every transaction that applied events, after the handler saw them
     (to bring up to date once what several of them changed).
+
+    With `policy.processed_kept`, the consumer deletes, once an hour, the ids it recorded longer ago
+    than that of the events at or below its ack floor, after marking in the same transaction that it
+    applied everything up to that floor (`InboxMark`, ADR 0056): JetStream delivers no message at or
+    below the floor again, and a consumer made again (one the server removed when idle, one lost
+    with the stream) is declared to start after the mark, not from the start.
     """
 
     def __init__(
@@ -83,7 +123,7 @@ class DurableConsumer:
         handler: Handler,
         batch_size: int = 100,
         fetch_timeout: float = 1.0,
-        ack_wait: float = 30.0,
+        policy: ConsumerPolicy = KEEP_EVERY_ID,
         inactive_threshold: float | None = None,
         batch_transactions: bool = False,
         prepare: BatchPreparer | None = None,
@@ -100,7 +140,8 @@ class DurableConsumer:
         self._handler = handler
         self._batch_size = batch_size
         self._fetch_timeout = fetch_timeout
-        self._ack_wait = ack_wait
+        self._policy = policy
+        self._prune_at = 0.0
         self._inactive_threshold = inactive_threshold
         self._batch_transactions = batch_transactions
         self._prepare = prepare
@@ -112,7 +153,7 @@ class DurableConsumer:
             durable_name=self.name,
             ack_policy=AckPolicy.EXPLICIT,
             deliver_policy=DeliverPolicy.ALL,
-            ack_wait=self._ack_wait,
+            ack_wait=self._policy.ack_wait,
             max_ack_pending=self._batch_size * 10,
             filter_subjects=self._filter_subjects,
             inactive_threshold=self._inactive_threshold,
@@ -121,7 +162,8 @@ class DurableConsumer:
     async def declare(self) -> None:
         """Creates the consumer, or brings an existing one to this configuration except where it
         starts delivering, which JetStream cannot change: a consumer an operator re-created at a
-        stream position (switching in restored streams, ADR 0026) goes on from there."""
+        stream position (switching in restored streams, ADR 0026) goes on from there. A consumer
+        created anew starts after its inbox's mark, if it has one (`start_after_mark`)."""
         config = self.config()
         try:
             existing = (await self._js.consumer_info(self._stream.name, self.name)).config
@@ -131,7 +173,105 @@ class DurableConsumer:
             config.deliver_policy = existing.deliver_policy
             config.opt_start_seq = existing.opt_start_seq
             config.opt_start_time = existing.opt_start_time
+        else:
+            start = await self.start_after_mark()
+            if start is not None:
+                config.deliver_policy = DeliverPolicy.BY_START_SEQUENCE
+                config.opt_start_seq = start
         await self._js.add_consumer(self._stream.name, config)
+
+    async def start_after_mark(self) -> int | None:
+        """Where a consumer created anew starts: None (the start) without a mark; after the mark on
+        the stream it was set on, or on one that numbers its messages alike (a copy of it); after
+        where the marked message is now on one that does not (a copy of a stream whose oldest
+        messages had aged out), found reading back from the mark. Raises ConsumerPositionUnknown if
+        it is not found."""
+        async with self._db.unit_of_work() as session:
+            mark = await self._inbox.mark(session, consumer=self.name)
+        if mark is None:
+            return None
+        stream = await self._js.stream_info(self._stream.name)
+        if mark.stream_created == _created(stream.created):
+            return mark.through + 1
+        first, last = stream.state.first_seq, stream.state.last_seq
+        for sequence in range(min(mark.through, last), max(first, mark.through - SEARCHED_AT_MOST) - 1, -1):
+            if mark.through_event_id and await self._event_id_at(sequence) == mark.through_event_id:
+                log.info(
+                    "consumer made again after its mark",
+                    consumer=self.name,
+                    marked=mark.through,
+                    event_id=mark.through_event_id,
+                    found_at=sequence,
+                )
+                return sequence + 1
+        raise ConsumerPositionUnknown(
+            f"consumer {self.name}: stream {self._stream.name} was made again ({_created(stream.created)}, was "
+            f"{mark.stream_created}) and its message {mark.through_event_id or '(unknown)'}, through which the "
+            f"consumer applied everything (sequence {mark.through}), is not in it; create the consumer at the "
+            "sequence after that message's (docs/operations.md, QlcbEventConsumerPositionUnknown)"
+        )
+
+    async def _event_id_at(self, sequence: int) -> str | None:
+        try:
+            message = await self._js.get_msg(self._stream.name, seq=sequence)
+        except NotFoundError:
+            return None
+        return (message.headers or {}).get("Nats-Msg-Id")
+
+    async def prune_when_due(self) -> int:
+        """Prunes the inbox once an hour, and again at once while a prune finds more than it deletes
+        in one go; says how many ids it deleted. A failure waits for the next hour."""
+        kept = self._policy.processed_kept
+        if kept is None or time.monotonic() < self._prune_at:
+            return 0
+        pruned = 0
+        try:
+            pruned = await self.prune(datetime.now(UTC) - kept)
+        except Exception as exc:
+            log.warning("pruning the inbox failed; will try again", consumer=self.name, error=repr(exc))
+        EVENT_IDS_PRUNED.labels(self.name).inc(pruned)
+        self._prune_at = time.monotonic() + (0.0 if pruned == PRUNED_AT_ONCE else PRUNE_EVERY_SECONDS)
+        return pruned
+
+    async def prune(self, before: datetime) -> int:
+        """Marks the consumer's ack floor and deletes up to PRUNED_AT_ONCE of its ids of events at or
+        below it processed before `before`, in one transaction; says how many. The first mark, and
+        the first on a stream that numbers its messages otherwise (switched in from a restored copy),
+        only marks: ids recorded before carry sequences that mean nothing now, and are kept.
+        Deletes nothing if the consumer was made again meanwhile (it may start below the floor)."""
+        try:
+            consumer = await self._js.consumer_info(self._stream.name, self.name)
+        except NotFoundError:
+            return 0
+        floor = consumer.ack_floor.stream_seq if consumer.ack_floor is not None else 0
+        if floor == 0:
+            return 0
+        stream_created = _created((await self._js.stream_info(self._stream.name)).created)
+        floor_event_id = await self._event_id_at(floor) or ""
+        async with self._db.unit_of_work() as session:
+            mark = await self._inbox.mark(session, consumer=self.name, for_update=True)
+            if mark is None or not await self._numbered_as(mark, stream_created):
+                fresh = InboxMark(self._stream.name, stream_created, floor, floor_event_id, datetime.now(UTC))
+                await self._inbox.set_mark(session, consumer=self.name, mark=fresh)
+                return 0
+            if floor > mark.through:
+                mark = replace(mark, stream_created=stream_created, through=floor, through_event_id=floor_event_id)
+                await self._inbox.set_mark(session, consumer=self.name, mark=mark)
+            elif mark.stream_created != stream_created:
+                mark = replace(mark, stream_created=stream_created)
+                await self._inbox.set_mark(session, consumer=self.name, mark=mark)
+            pruned = await self._inbox.prune(
+                session, consumer=self.name, through=floor, since=mark.since, before=before, limit=PRUNED_AT_ONCE
+            )
+            if pruned and (await self._js.consumer_info(self._stream.name, self.name)).created != consumer.created:
+                raise _MadeAgainMeanwhile(f"consumer {self.name} was made again while its inbox was pruned")
+        return pruned
+
+    async def _numbered_as(self, mark: InboxMark, stream_created: str) -> bool:
+        """Whether the stream numbers its messages as it did when `mark` was set."""
+        if mark.stream_created == stream_created:
+            return True
+        return bool(mark.through_event_id) and await self._event_id_at(mark.through) == mark.through_event_id
 
     async def run(self, stopping: Stopping | None = None) -> None:
         """Fetches and handles batches until `stopping` is set; then finishes the message in hand
@@ -143,12 +283,19 @@ class DurableConsumer:
         backoff = 0.1
         try:
             while not stopping.is_set():
+                await self.prune_when_due()
                 try:
                     if subscription is None:
                         await self.declare()
+                        CONSUMER_POSITION_UNKNOWN.labels(self.name).set(0)
                         subscription = await self._js.pull_subscribe_bind(durable=self.name, stream=self._stream.name)
                     messages = await subscription.fetch(self._batch_size, timeout=self._fetch_timeout)
                 except TimeoutError:
+                    continue
+                except ConsumerPositionUnknown as exc:
+                    log.error("consumer not created: where it stands is unknown", consumer=self.name, reason=str(exc))
+                    CONSUMER_POSITION_UNKNOWN.labels(self.name).set(1)
+                    await stopping.sleep(UNKNOWN_POSITION_RETRY_SECONDS)
                     continue
                 except Exception as exc:
                     log.warning("consumer fetch failed; will retry", consumer=self.name, error=repr(exc))
@@ -198,8 +345,11 @@ class DurableConsumer:
                 first_copies: dict[str, Envelope] = {}
                 for _, envelope in accepted:
                     first_copies.setdefault(envelope.event_id, envelope)
+                sequences: dict[str, int] = session.info[STREAM_SEQUENCES]
                 recorded = await self._inbox.record_new(
-                    session, consumer=self.name, events=[(e.event_id, e.subject) for e in first_copies.values()]
+                    session,
+                    consumer=self.name,
+                    events=[(e.event_id, e.subject, sequences[e.event_id]) for e in first_copies.values()],
                 )
                 applied = [envelope for envelope in first_copies.values() if envelope.event_id in recorded]
                 if self._prepare is not None and applied:
@@ -252,6 +402,7 @@ class DurableConsumer:
                         consumer=self.name,
                         event_id=envelope.event_id,
                         subject=envelope.subject,
+                        stream_sequence=message.metadata.sequence.stream,
                     )
                     outcome = "applied"
         except PoisonMessage as exc:

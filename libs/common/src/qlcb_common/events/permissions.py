@@ -46,6 +46,9 @@ def permissions(service: str) -> dict[str, dict[str, list[str]]]:
     for stream in CONSUMES[service]:
         publish += [
             f"$JS.API.STREAM.INFO.{stream.name}",
+            # The message at a consumer's inbox mark, read to tell a stream made again that numbers
+            # its messages otherwise (ADR 0056); the consumer may read every message anyway.
+            f"$JS.API.STREAM.MSG.GET.{stream.name}",
             f"$JS.API.CONSUMER.CREATE.{stream.name}.>",
             f"$JS.API.CONSUMER.DURABLE.CREATE.{stream.name}.>",
             f"$JS.API.CONSUMER.INFO.{stream.name}.>",

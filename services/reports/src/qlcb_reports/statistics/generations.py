@@ -32,6 +32,7 @@ from qlcb_common.events.consumer import DurableConsumer
 from qlcb_common.events.contracts import PERSONNEL_EVENTS
 from qlcb_common.events.inbox import Inbox
 from qlcb_common.faults import NO_FAULT_POINTS, FaultPoints
+from qlcb_common.settings import KEEP_EVERY_ID, ConsumerPolicy
 from qlcb_common.shutdown import Stopping
 from qlcb_reports.statistics import profiles
 from qlcb_reports.statistics.models import (
@@ -61,8 +62,9 @@ PROFILE_DAYS_MISSING = Gauge(
     "are not, after the supervisor's last step: forms of those days are worked out from the facts, slower",
 )
 IDLE_CONSUMER_SECONDS = 7 * 24 * 3600.0
-"""How long the server keeps a generation's consumer nobody pulls from: a reports outage longer than
-this only costs a replay, which the inbox makes count nothing twice."""
+"""How long the server keeps a generation's consumer nobody pulls from: after a reports outage longer
+than this, the consumer is made again after its inbox's mark (ADR 0056) and what it had applied past
+the mark comes again, which the inbox makes count nothing twice."""
 
 
 def consumer_name(generation: int) -> str:
@@ -134,7 +136,7 @@ class Supervisor:
         inbox: Inbox,
         js: JetStreamContext,
         poll_seconds: float,
-        ack_wait: float = 30.0,
+        policy: ConsumerPolicy = KEEP_EVERY_ID,
         today: Callable[[], date] = date.today,
         stored_years: int = 5,
         faults: FaultPoints = NO_FAULT_POINTS,
@@ -142,7 +144,7 @@ class Supervisor:
         self._db = db
         self._today = today
         self._years = stored_years
-        self._ack_wait = ack_wait
+        self._policy = policy
         self._inbox = inbox
         self._js = js
         self._poll = poll_seconds
@@ -166,7 +168,7 @@ class Supervisor:
             inactive_threshold=IDLE_CONSUMER_SECONDS,
             batch_size=BATCH,
             batch_transactions=True,
-            ack_wait=self._ack_wait,
+            policy=self._policy,
             faults=self._faults,
         )
 
@@ -243,13 +245,12 @@ class Supervisor:
         log.info("statistics generation switched in", generation=number)
 
     async def _clear(self, generation: StatGeneration) -> None:
-        """Deletes a retired generation's rows and inbox entries; its row stays, `removed`, as the
+        """Deletes a retired generation's rows, inbox entries and mark; its row stays, `removed`, as the
         history of rebuilds."""
         async with self._db.unit_of_work() as session:
             for table in TABLES:
                 await session.execute(delete(table).where(table.generation == generation.id))
-            inbox = self._inbox.table
-            await session.execute(delete(inbox).where(inbox.c.consumer == generation.consumer))
+            await self._inbox.forget(session, consumer=generation.consumer)
             await session.execute(
                 update(StatGeneration).where(StatGeneration.id == generation.id).values(state=REMOVED)
             )
