@@ -47,6 +47,10 @@ async def test_provinces_answer_as_of_a_date_with_their_group_and_the_new_provin
         after = (await anyone.get("/v1/catalogs/provinces", params={"as_of": "2025-07-01"})).json()
         kinds = (await anyone.get("/v1/catalogs/training_kinds")).json()
         posts = (await anyone.get("/v1/catalogs/posts", params={"as_of": "2024-01-01"})).json()
+        regional = [
+            {v["code"]: v for v in (await anyone.get("/v1/catalogs/posts", params={"as_of": day})).json()}
+            for day in ("2025-12-31", "2026-01-01")
+        ]
     assert len(before) == 63
     assert len(after) == 34
     assert [v["stat_group"] for v in after].count("THANH_PHO") == 6
@@ -59,6 +63,12 @@ async def test_provinces_answer_as_of_a_date_with_their_group_and_the_new_provin
     chief = {v["code"]: v for v in posts}["CHI_CUC_TRUONG"]["attributes"]
     assert chief["allowance_coefficient"] is None, "not in the material"
     assert chief["allowance_coefficient_verified"] is False
+    assert {v["code"]: v for v in posts}["TONG_CUC_TRUONG"]["attributes"]["allowance_coefficient"] == "1.25"
+    # A regional branch's head of the Cục Hải quan: ND 07/2026's figure from the day it applies.
+    before, after = (days["CHI_CUC_TRUONG_KV"] for days in regional)
+    assert (before["attributes"]["allowance_coefficient"], before["valid_to"]) == (None, "2025-12-31")
+    assert (after["attributes"]["allowance_coefficient"], after["valid_from"]) == ("0.60", "2026-01-01")
+    assert "07/2026" in after["legal_basis"]
 
 
 async def test_a_province_code_holds_on_the_dates_it_was_valid(system: System) -> None:

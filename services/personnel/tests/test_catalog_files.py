@@ -109,6 +109,41 @@ def test_posts_carry_their_allowance_coefficient_or_say_it_is_unverified() -> No
             assert Decimal(coefficient) > 0
 
 
+def _coefficients(day: str, level: str) -> dict[str, str | None]:
+    return {
+        code: post["attributes"]["allowance_coefficient"]
+        for code, post in _valid_on("posts", day).items()
+        if post["attributes"]["level"] == level
+    }
+
+
+def test_the_general_departments_posts_carry_the_coefficients_of_nd_204s_table() -> None:
+    """ND 204/2004's table for a Tổng cục thuộc Bộ (section I.3), which the Tổng cục Hải quan was."""
+    assert _coefficients("2024-01-01", "TONG_CUC") == {"TONG_CUC_TRUONG": "1.25", "PHO_TONG_CUC_TRUONG": "1.05"}
+    assert _coefficients("2024-01-01", "VU_CUC_TC") == {"VU_TRUONG": "0.90", "PHO_VU_TRUONG": "0.70"}
+    assert _coefficients("2024-01-01", "PHONG_TC") == {"TRUONG_PHONG_TC": "0.50", "PHO_TRUONG_PHONG_TC": "0.40"}
+
+
+def test_the_customs_departments_posts_follow_nd_07_2026_from_its_first_day() -> None:
+    """The Cục Hải quan under the Ministry of Finance (2025) is a Cục thuộc Bộ: ND 204's table as
+    ND 117/2016 left it, then from 1 January 2026 ND 07/2026's, at the second class's figures until
+    the Cục is classed. What no text read gives stays empty and says so."""
+    assert not _coefficients("2025-02-28", "CUC_BO")
+    assert _coefficients("2025-06-30", "CUC_BO") == {"CUC_TRUONG_CHQ": "1.00", "PHO_CUC_TRUONG_CHQ": "0.80"}
+    assert _coefficients("2025-06-30", "BAN_CUC_BO") == {"TRUONG_BAN_CHQ": "0.60", "PHO_TRUONG_BAN_CHQ": None}
+    assert set(_coefficients("2025-06-30", "CHI_CUC_KV").values()) == {None}
+    assert _coefficients("2026-06-30", "BAN_CUC_BO") == {"TRUONG_BAN_CHQ": "0.60", "PHO_TRUONG_BAN_CHQ": "0.40"}
+    assert _coefficients("2026-06-30", "CHI_CUC_KV") == {
+        "CHI_CUC_TRUONG_KV_HN_HCM": "0.70",
+        "CHI_CUC_TRUONG_KV": "0.60",
+        "PHO_CHI_CUC_TRUONG_KV_HN_HCM": "0.50",
+        "PHO_CHI_CUC_TRUONG_KV": None,
+    }
+    for post in _catalog("posts")["values"]:
+        verified = post["attributes"]["allowance_coefficient_verified"]
+        assert verified is (post["attributes"]["allowance_coefficient"] is not None), post["code"]
+
+
 def test_training_kinds_are_grouped_as_the_columns_of_bm01() -> None:
     kinds = _valid_on("training_kinds", "2024-01-01")
     assert {code: v["group"] for code, v in kinds.items() if v["group"]} == {
