@@ -14,7 +14,7 @@ import os
 import sys
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,7 @@ from qlcb_backup.stores.jetstream import KEPT_AS, SWITCHED_FROM, restored_name, 
 from qlcb_common.events import streams, subjects
 from qlcb_common.events.contracts import BACKUP_EVENTS, accept
 from qlcb_common.events.envelope import unpack
+from qlcb_common.events.inbox import define_mark_table
 from qlcb_common.events.outbox import define_outbox_table
 from qlcb_common.faults import arm, held, release
 from qlcb_devstack.nats import NatsServer
@@ -333,6 +334,15 @@ async def _outbox(system: System, database: str) -> dict[str, bool]:
     return {row["event_id"]: row["sent"] for row in rows}
 
 
+async def _marked_since(system: System, database: str) -> dict[str, Any]:
+    """Consumer → the time its inbox's mark counts ids from (ADR 0056)."""
+    conn = await asyncpg.connect(system.postgres_dsn(database))
+    try:
+        return {row["consumer"]: row["since"] for row in await conn.fetch("SELECT consumer, since FROM inbox_marks")}
+    finally:
+        await conn.close()
+
+
 async def test_a_switched_copy_sends_again_the_events_its_set_began_before_and_only_those(
     system: System, own: OwnBackup, ledger: str
 ) -> None:
@@ -341,12 +351,19 @@ async def test_a_switched_copy_sends_again_the_events_its_set_began_before_and_o
     At the switch, such rows (sent since the set began, less a minute for the clocks) are marked
     unsent in the copy, which the relay then sends; older sent rows and the replaced store keep
     theirs, the copy is the set's content exactly until the switch, and a switch asked twice counts
-    each row once."""
+    each row once. The copy's inbox keeps every id it holds: its marks count from the switch, so no
+    consumer forgets an event an outbox sends again (ADR 0056)."""
     dialect = PGDialect()  # type: ignore[no-untyped-call]
     outbox = str(CreateTable(define_outbox_table(MetaData())).compile(dialect=dialect))
+    marks = str(CreateTable(define_mark_table(MetaData())).compile(dialect=dialect))
     conn = await asyncpg.connect(system.postgres_dsn(ledger))
     try:
         await conn.execute(outbox)
+        await conn.execute(marks)
+        await conn.execute(
+            "INSERT INTO inbox_marks (consumer, stream, stream_created, through, through_event_id, since, marked_at)"
+            " VALUES ('reports-personnel', 'QLCB_PERSONNEL', 'x', 7, 'e7', now() - interval '400 days', now())"
+        )
         await conn.executemany(
             "INSERT INTO outbox (event_id, subject, envelope, created_at, published_at)"
             " VALUES ($1, 'qlcb.test.ledger', '\\x00', now(), now() - $2::interval)",
@@ -375,6 +392,7 @@ async def test_a_switched_copy_sends_again_the_events_its_set_began_before_and_o
     # A switch cut short after the marking (the name the live store is to be kept under is taken)
     # keeps its count; asked again, it switches and counts nothing twice.
     assert system.infra.postgres is not None
+    asked_to_switch = datetime.now(UTC)
     system.infra.postgres.create_database(f"ledger_truoc_{suffix}")
     switch = backup_pb2.SwitchRestoreRequest(restore_id=requested.id, replace_live=True)
     with pytest.raises(grpc.aio.AioRpcError) as cut_short:
@@ -391,6 +409,9 @@ async def test_a_switched_copy_sends_again_the_events_its_set_began_before_and_o
 
     switched = (await _call(own, "SwitchRestore", switch)).restore
     assert (switched.status, switched.parts[0].resent_events) == ("switched", 2)
+    assert (await _marked_since(system, ledger))["reports-personnel"] >= asked_to_switch - timedelta(seconds=5)
+    kept_since = (await _marked_since(system, f"ledger_truoc_{suffix}"))["reports-personnel"]
+    assert kept_since < asked_to_switch - timedelta(days=399), "the replaced store keeps its own marks"
     assert await _outbox(system, ledger) == {
         "sent-two-hours-ago": True,
         "sent-just-now": False,

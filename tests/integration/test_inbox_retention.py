@@ -41,6 +41,9 @@ from tests.support import eventually
 pytestmark = pytest.mark.integration
 
 SUBJECT = "qlcb.personnel.person.created"
+OTHER = "qlcb.personnel.unit.created"
+"""Published on the stream and outside the consumer's filter: the stream's numbering and the
+consumer's own differ, as in production."""
 CONTRACTS: Contracts = {
     SUBJECT: Contract(StringValue, lambda value: [] if value.value else [FieldViolation("value", "empty")])
 }
@@ -67,7 +70,7 @@ class Bench:
         return DurableConsumer(
             name=NAME,
             stream=streams.PERSONNEL,
-            filter_subjects=["qlcb.personnel.>"],
+            filter_subjects=["qlcb.personnel.person.>"],
             db=self.db,
             inbox=self.inbox,
             js=self.reports,
@@ -117,13 +120,18 @@ class Bench:
         assert mark is not None
         return mark
 
-    async def make_stream_again(self, values: Sequence[str]) -> None:
-        """Deletes the stream (its consumers go with it) and makes it again holding `values`' events,
-        numbered from 1 in that order."""
+    async def publish_others(self, count: int) -> None:
+        for n in range(count):
+            await self.ops.publish(OTHER, b"", headers={"Nats-Msg-Id": f"other-{uuid.uuid4()}-{n}"})
+
+    async def make_stream_again(self, values: Sequence[str], *, others: int = 0) -> None:
+        """Deletes the stream (its consumers go with it) and makes it again holding `others`
+        messages outside the consumer's filter, then `values`' events, numbered from 1 in that order."""
         await self.ops.delete_stream(streams.PERSONNEL.name)
         await streams.ensure_streams(self.ops, streams.PERSONNEL)
         kept = dict(self.envelopes)
         self.published.clear()
+        await self.publish_others(others)
         await self.publish(*values, envelopes=kept)
 
 
@@ -144,6 +152,7 @@ async def _applies(bench: Bench, expected: list[str]) -> None:
     async with _running(bench.consumer()):
         await eventually(bench.applied, lambda got: got == expected, timeout=15, what=f"the effects {expected}")
         await eventually(bench.floor, lambda floor: floor == last, timeout=15, what=f"the ack floor at {last}")
+    assert await bench.applied() == expected, "nothing applied again once everything was acknowledged"
 
 
 @pytest.fixture
@@ -166,7 +175,9 @@ async def bench(infra: Infra, own_nats: NatsServer, tmp_path: Path) -> AsyncIter
         ops, reports = (connection.jetstream() for connection in connections)
         await streams.ensure_streams(ops, streams.PERSONNEL)
         (tmp_path / "faults").mkdir()
-        yield Bench(ops, reports, db, inbox, effects, tmp_path / "faults")
+        bench = Bench(ops, reports, db, inbox, effects, tmp_path / "faults")
+        await bench.publish_others(2)
+        yield bench
     finally:
         for connection in connections:
             await connection.close()
@@ -180,14 +191,17 @@ async def test_a_consumer_forgets_ids_below_its_ack_floor_and_made_again_starts_
     # The first prune only marks: the ids recorded before it are kept for good.
     assert await consumer.prune(datetime.now(UTC) + timedelta(days=1)) == 0
     mark = await bench.mark()
-    assert (mark.through, mark.through_event_id) == (3, bench.envelopes["a3"].event_id)
+    assert (mark.through, mark.through_event_id) == (5, bench.envelopes["a3"].event_id)
     since = mark.since
+    # An id recorded without its stream sequence (before the inbox kept one) is never deleted.
+    async with bench.db.unit_of_work() as session:
+        await bench.inbox.record(session, consumer=NAME, event_id="legacy", subject=SUBJECT)
 
     await bench.publish("b4", "b5", "b6")
     await _applies(bench, ["a1", "a2", "a3", "b4", "b5", "b6"])
     # Ids processed after `before` are kept.
     assert await consumer.prune(since) == 0
-    assert await bench.ids() == bench.ids_of("a1", "a2", "a3", "b4", "b5", "b6")
+    assert await bench.ids() == bench.ids_of("a1", "a2", "a3", "b4", "b5", "b6") | {"legacy"}
 
     # An event applied and not yet acknowledged (held between its commit and its ack) is above the
     # ack floor: its id is kept, or its redelivery would apply it again.
@@ -203,11 +217,11 @@ async def test_a_consumer_forgets_ids_below_its_ack_floor_and_made_again_starts_
         await eventually(holding, bool, timeout=15, what="c7 held after its commit")
         # Due at once (a consumer not yet run), and everything processed before now is old enough.
         assert await bench.consumer(kept=timedelta(0)).prune_when_due() == 3
-        assert await bench.ids() == bench.ids_of("a1", "a2", "a3", "c7")
+        assert await bench.ids() == bench.ids_of("a1", "a2", "a3", "c7") | {"legacy"}
         assert _pruned() == pruned + 3
         release(bench.faults, point)
-        await eventually(bench.floor, lambda floor: floor == 7, timeout=15, what="c7 acknowledged")
-    assert (await bench.mark()).through == 6
+        await eventually(bench.floor, lambda floor: floor == 9, timeout=15, what="c7 acknowledged")
+    assert (await bench.mark()).through == 8
 
     # The server removes the consumer (idle past its inactive threshold); made again, it starts after
     # the mark, so b4..b6, forgotten, are not applied again, and c7 comes again and is dropped.
@@ -215,7 +229,7 @@ async def test_a_consumer_forgets_ids_below_its_ack_floor_and_made_again_starts_
     await bench.publish("d8")
     await _applies(bench, ["a1", "a2", "a3", "b4", "b5", "b6", "c7", "d8"])
     config = (await bench.info()).config
-    assert (config.deliver_policy, config.opt_start_seq) == (DeliverPolicy.BY_START_SEQUENCE, 7)
+    assert (config.deliver_policy, config.opt_start_seq) == (DeliverPolicy.BY_START_SEQUENCE, 9)
 
 
 async def test_a_consumer_made_again_on_a_stream_made_again_finds_its_mark_or_refuses(bench: Bench) -> None:
@@ -229,10 +243,10 @@ async def test_a_consumer_made_again_on_a_stream_made_again_finds_its_mark_or_re
     everything = ["a1", "a2", "b3", "b4", "b5"]
 
     # Made again numbered as before (a copy of a stream kept from its first message): after the mark.
-    await bench.make_stream_again(everything)
+    await bench.make_stream_again(everything, others=2)
     await bench.publish("c6")
     await _applies(bench, [*everything, "c6"])
-    assert (await bench.info()).config.opt_start_seq == 6
+    assert (await bench.info()).config.opt_start_seq == 8
 
     # Made again without its two oldest messages (aged out before it was copied): the marked message
     # is found two places lower, and the consumer starts after it.
@@ -250,10 +264,15 @@ async def test_a_consumer_made_again_on_a_stream_made_again_finds_its_mark_or_re
     assert await bench.ids() == before_renumbering
     mark = await bench.mark()
     assert (mark.through, mark.through_event_id) == (5, bench.envelopes["d7"].event_id)
+    assert await consumer.prune(datetime.now(UTC) + timedelta(days=1)) == 0, "counted from the new mark"
+    assert await bench.ids() == before_renumbering
 
     # Made again without the marked message: from the start it would apply forgotten events again,
     # so the consumer is not created, says why, and applies nothing until an operator creates it.
     everything.append("d7")
+    await bench.make_stream_again([])
+    with pytest.raises(ConsumerPositionUnknown, match=bench.envelopes["d7"].event_id):
+        await bench.consumer().declare()
     await bench.make_stream_again(["b3", "x9"])
     with pytest.raises(ConsumerPositionUnknown, match=bench.envelopes["d7"].event_id):
         await bench.consumer().declare()

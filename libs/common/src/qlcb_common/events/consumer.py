@@ -163,7 +163,9 @@ class DurableConsumer:
         """Creates the consumer, or brings an existing one to this configuration except where it
         starts delivering, which JetStream cannot change: a consumer an operator re-created at a
         stream position (switching in restored streams, ADR 0026) goes on from there. A consumer
-        created anew starts after its inbox's mark, if it has one (`start_after_mark`)."""
+        created anew starts after its inbox's mark, if it has one (`start_after`); the mark stays
+        locked until the consumer exists, so a prune waiting on it sees the consumer made again and
+        deletes nothing."""
         config = self.config()
         try:
             existing = (await self._js.consumer_info(self._stream.name, self.name)).config
@@ -173,28 +175,30 @@ class DurableConsumer:
             config.deliver_policy = existing.deliver_policy
             config.opt_start_seq = existing.opt_start_seq
             config.opt_start_time = existing.opt_start_time
-        else:
-            start = await self.start_after_mark()
+            await self._js.add_consumer(self._stream.name, config)
+            return
+        async with self._db.unit_of_work() as session:
+            mark = await self._inbox.mark(session, consumer=self.name, for_update=True)
+            start = await self.start_after(mark)
             if start is not None:
                 config.deliver_policy = DeliverPolicy.BY_START_SEQUENCE
                 config.opt_start_seq = start
-        await self._js.add_consumer(self._stream.name, config)
+            await self._js.add_consumer(self._stream.name, config)
 
-    async def start_after_mark(self) -> int | None:
+    async def start_after(self, mark: InboxMark | None) -> int | None:
         """Where a consumer created anew starts: None (the start) without a mark; after the mark on
         the stream it was set on, or on one that numbers its messages alike (a copy of it); after
         where the marked message is now on one that does not (a copy of a stream whose oldest
         messages had aged out), found reading back from the mark. Raises ConsumerPositionUnknown if
         it is not found."""
-        async with self._db.unit_of_work() as session:
-            mark = await self._inbox.mark(session, consumer=self.name)
         if mark is None:
             return None
         stream = await self._js.stream_info(self._stream.name)
-        if mark.stream_created == _created(stream.created):
+        if mark.stream == self._stream.name and mark.stream_created == _created(stream.created):
             return mark.through + 1
         first, last = stream.state.first_seq, stream.state.last_seq
-        for sequence in range(min(mark.through, last), max(first, mark.through - SEARCHED_AT_MOST) - 1, -1):
+        lowest = max(first, 1, mark.through - SEARCHED_AT_MOST)
+        for sequence in range(min(mark.through, last), lowest - 1, -1):
             if mark.through_event_id and await self._event_id_at(sequence) == mark.through_event_id:
                 log.info(
                     "consumer made again after its mark",
@@ -237,38 +241,56 @@ class DurableConsumer:
         """Marks the consumer's ack floor and deletes up to PRUNED_AT_ONCE of its ids of events at or
         below it processed before `before`, in one transaction; says how many. The first mark, and
         the first on a stream that numbers its messages otherwise (switched in from a restored copy),
-        only marks: ids recorded before carry sequences that mean nothing now, and are kept.
-        Deletes nothing if the consumer was made again meanwhile (it may start below the floor)."""
+        only marks: ids recorded before carry sequences that mean nothing now, and are kept. Does
+        nothing while the message at the floor is gone (nothing to know the floor by on a stream
+        made again), and keeps nothing of the transaction if the stream or the consumer was made
+        again while it ran (the floor read might not be the stream's, or the consumer start below
+        it)."""
+        stream_created = _created((await self._js.stream_info(self._stream.name)).created)
         try:
             consumer = await self._js.consumer_info(self._stream.name, self.name)
         except NotFoundError:
             return 0
         floor = consumer.ack_floor.stream_seq if consumer.ack_floor is not None else 0
-        if floor == 0:
+        floor_event_id = await self._event_id_at(floor) if floor > 0 else None
+        if not floor_event_id:
             return 0
-        stream_created = _created((await self._js.stream_info(self._stream.name)).created)
-        floor_event_id = await self._event_id_at(floor) or ""
         async with self._db.unit_of_work() as session:
             mark = await self._inbox.mark(session, consumer=self.name, for_update=True)
+            pruned = 0
             if mark is None or not await self._numbered_as(mark, stream_created):
                 fresh = InboxMark(self._stream.name, stream_created, floor, floor_event_id, datetime.now(UTC))
                 await self._inbox.set_mark(session, consumer=self.name, mark=fresh)
-                return 0
-            if floor > mark.through:
-                mark = replace(mark, stream_created=stream_created, through=floor, through_event_id=floor_event_id)
-                await self._inbox.set_mark(session, consumer=self.name, mark=mark)
-            elif mark.stream_created != stream_created:
-                mark = replace(mark, stream_created=stream_created)
-                await self._inbox.set_mark(session, consumer=self.name, mark=mark)
-            pruned = await self._inbox.prune(
-                session, consumer=self.name, through=floor, since=mark.since, before=before, limit=PRUNED_AT_ONCE
-            )
-            if pruned and (await self._js.consumer_info(self._stream.name, self.name)).created != consumer.created:
-                raise _MadeAgainMeanwhile(f"consumer {self.name} was made again while its inbox was pruned")
+            else:
+                if floor > mark.through or mark.stream_created != stream_created:
+                    through = max(floor, mark.through)
+                    mark = replace(
+                        mark,
+                        stream_created=stream_created,
+                        through=through,
+                        through_event_id=floor_event_id if through == floor else mark.through_event_id,
+                    )
+                    await self._inbox.set_mark(session, consumer=self.name, mark=mark)
+                pruned = await self._inbox.prune(
+                    session, consumer=self.name, through=floor, since=mark.since, before=before, limit=PRUNED_AT_ONCE
+                )
+            await self._same_as(stream_created, consumer.created)
         return pruned
+
+    async def _same_as(self, stream_created: str, consumer_created: datetime | None) -> None:
+        """Raises _MadeAgainMeanwhile unless the stream and the consumer are the ones read before."""
+        try:
+            consumer = await self._js.consumer_info(self._stream.name, self.name)
+        except NotFoundError as exc:
+            raise _MadeAgainMeanwhile(f"consumer {self.name} was removed while its inbox was pruned") from exc
+        stream = await self._js.stream_info(self._stream.name)
+        if consumer.created != consumer_created or _created(stream.created) != stream_created:
+            raise _MadeAgainMeanwhile(f"consumer {self.name} or its stream was made again while its inbox was pruned")
 
     async def _numbered_as(self, mark: InboxMark, stream_created: str) -> bool:
         """Whether the stream numbers its messages as it did when `mark` was set."""
+        if mark.stream != self._stream.name:
+            return False
         if mark.stream_created == stream_created:
             return True
         return bool(mark.through_event_id) and await self._event_id_at(mark.through) == mark.through_event_id
@@ -289,9 +311,7 @@ class DurableConsumer:
                         await self.declare()
                         CONSUMER_POSITION_UNKNOWN.labels(self.name).set(0)
                         subscription = await self._js.pull_subscribe_bind(durable=self.name, stream=self._stream.name)
-                    messages = await subscription.fetch(self._batch_size, timeout=self._fetch_timeout)
-                except TimeoutError:
-                    continue
+                    messages = await self._fetch(subscription)
                 except ConsumerPositionUnknown as exc:
                     log.error("consumer not created: where it stands is unknown", consumer=self.name, reason=str(exc))
                     CONSUMER_POSITION_UNKNOWN.labels(self.name).set(1)
@@ -315,6 +335,13 @@ class DurableConsumer:
             if subscription is not None:
                 with contextlib.suppress(Exception):
                     await subscription.unsubscribe()
+
+    async def _fetch(self, subscription: JetStreamContext.PullSubscription) -> list[Msg]:
+        """The next batch; none when nothing came within the fetch timeout (not a failure)."""
+        try:
+            return await subscription.fetch(self._batch_size, timeout=self._fetch_timeout)
+        except TimeoutError:
+            return []
 
     async def _hand_back(self, messages: Sequence[Msg]) -> None:
         """Fetched and not handled: naked without delay, so JetStream redelivers them now rather

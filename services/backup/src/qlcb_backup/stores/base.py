@@ -63,7 +63,9 @@ class KeepsOutbox(Protocol):
 
     async def resend_published_since(self, name: str, since: datetime) -> int:
         """In the restored copy `name`, marks the outbox rows published at or after `since` as not
-        published, so that the service's relay sends them again; returns how many."""
+        published, so that the service's relay sends them again; returns how many. Every consumer
+        inbox of the copy starts its marks again from now (ADR 0056): it keeps for good the ids it
+        holds, by which the consumers drop what any outbox sends again."""
 
 
 def combine(table_digests: Iterable[tuple[str, str]]) -> str:

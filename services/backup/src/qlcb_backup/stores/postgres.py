@@ -130,6 +130,8 @@ class PostgresStore:
             raise FailedPrecondition(f"{name} là cơ sở dữ liệu đang chạy: chỉ đánh dấu gửi lại trên bản phục hồi")
         conn = await self._connect(name)
         try:
+            if await conn.fetchval("SELECT to_regclass('public.inbox_marks') IS NOT NULL"):
+                await conn.execute("UPDATE inbox_marks SET since = now()")
             if not await conn.fetchval("SELECT to_regclass('public.outbox') IS NOT NULL"):
                 return 0
             status = await conn.execute("UPDATE outbox SET published_at = NULL WHERE published_at >= $1", since)
