@@ -51,7 +51,7 @@ fewer are left."""
 PRUNE_EVERY_SECONDS = 3600.0
 SEARCHED_AT_MOST = 100_000
 """Messages read one by one, at most, to find where a consumer made again on a renumbered stream
-stands (`DurableConsumer.declare`)."""
+stands (`DurableConsumer.start_after`)."""
 UNKNOWN_POSITION_RETRY_SECONDS = 60.0
 
 
@@ -67,7 +67,8 @@ def _created(moment: datetime | None) -> str:
 
 
 class _MadeAgainMeanwhile(Exception):
-    """Rolls back a prune: the consumer made again may start below the floor it read."""
+    """Rolls back a prune: a consumer made again may start below the floor it read, and a stream
+    made again may number its messages otherwise."""
 
 
 def note_stream_sequences(session: AsyncSession, sequences: Mapping[str, int]) -> None:

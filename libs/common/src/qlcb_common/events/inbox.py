@@ -70,8 +70,9 @@ class InboxMark:
     The sequence means something in one numbering of the stream only: `stream_created` is the
     stream's creation time and `through_event_id` the id of the message at `through` when the mark
     was set, by which a stream made again (a switch of restored streams, ADR 0026) is found to
-    number its messages as before or not. Ids processed before `since`, when this numbering was
-    first marked, carry sequences of an earlier one and are never pruned."""
+    number its messages as before or not. Ids processed before `since` are never pruned: it is when
+    this numbering was first marked (earlier ids may carry another's sequences), or when a restore
+    switched the store in (its ids are what the consumers drop the outboxes' resends by)."""
 
     stream: str
     stream_created: str
@@ -124,12 +125,12 @@ class Inbox:
     async def record_new(
         self, session: AsyncSession, *, consumer: str, events: Sequence[tuple[str, str, int | None]]
     ) -> set[str]:
-        """Records those of the (event id, subject, stream sequence) triples the consumer has not processed, in one
-        statement, and returns their ids. Each id is looked up through the primary key by the insert
-        itself, whatever the planner knows of the table: a read of which ids are there, on a table
-        a replay fills faster than it is analysed, was planned as a scan of the consumer's every row
-        (a replay slowing as it went). A pair a concurrent transaction is recording waits for it, and
-        is left out if that one commits."""
+        """Records those of the (event id, subject, stream sequence) triples the consumer has not
+        processed, in one statement, and returns their ids. Each id is looked up through the primary
+        key by the insert itself, whatever the planner knows of the table: a read of which ids are
+        there, on a table a replay fills faster than it is analysed, was planned as a scan of the
+        consumer's every row (a replay slowing as it went). An event a concurrent transaction is
+        recording waits for it, and is left out if that one commits."""
         if not events:
             return set()
         rows = _rows(consumer, events)
