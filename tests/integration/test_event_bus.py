@@ -126,6 +126,29 @@ async def test_only_backup_can_announce_a_realm_switched_in(system: System, forg
     assert await _last_sequence(system, streams.BACKUP) == before, "the stream never stored the forgery"
 
 
+@pytest.mark.parametrize(
+    ("reader", "refused"),
+    [("reports", streams.BACKUP), ("identity", streams.REPORTS), ("personnel", streams.BACKUP)],
+)
+async def test_a_consumer_reads_messages_by_sequence_only_of_the_streams_it_consumes(
+    system: System, reader: str, refused: streams.Stream
+) -> None:
+    """A consumer reads the message at its inbox's mark (ADR 0056); the grant covers the streams it
+    consumes, whose every message it reads anyway, and no other."""
+    consumed = streams.IDENTITY if reader == "personnel" else streams.PERSONNEL
+    async with _connected(system, reader) as bus:
+        js = bus.jetstream(timeout=2)
+        last = (await js.stream_info(consumed.name)).state.last_seq
+        # The server answers, with the message or with "no message found" on a stream still empty.
+        try:
+            answered = (await js.get_msg(consumed.name, seq=max(last, 1))).seq
+        except NotFoundError as exc:
+            answered = exc.err_code
+        assert answered == (last if last else 10037)
+        with pytest.raises(nats.errors.TimeoutError):
+            await js.get_msg(refused.name, seq=1)
+
+
 async def test_a_malformed_event_from_the_producer_is_rejected_and_changes_nothing(system: System) -> None:
     """Identity may publish delegations, but not one its API would refuse: scope 'sector' for an
     HQ unit, for the self tier. Personnel and reports reject it; the unit keeps working."""

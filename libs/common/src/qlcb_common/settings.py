@@ -268,9 +268,10 @@ class EventConsumerSettings(BaseSettings):
         default=400.0,
         ge=1,
         le=3650,
-        description="How long each consumer keeps the id of an event it applied, at least: an event comes again "
-        "after a restore, when the outboxes send what the restored streams may lack, so keep this longer than the "
-        "oldest backup set you may restore (backup's keep_monthly months)",
+        description="How long each consumer keeps the id of an event it applied, at least. A producer's store "
+        "restored alone sends again what it published since its set began, which a consumer whose own store was "
+        "not restored drops only while it holds the ids: keep this longer than the oldest backup set you may restore "
+        "(backup's keep_monthly months)",
     )
 
     def consumer_policy(self) -> ConsumerPolicy:
