@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import asyncpg
 import nats
 import pytest
 from google.protobuf.wrappers_pb2 import StringValue
@@ -59,6 +60,8 @@ class Bench:
     inbox: Inbox
     effects: Table
     faults: Path
+    dsn: str
+    """The database's, for asyncpg."""
     published: dict[str, int] = field(default_factory=dict)
     """Each value's stream sequence, in the stream as it is now."""
     envelopes: dict[str, Envelope] = field(default_factory=dict)
@@ -175,7 +178,9 @@ async def bench(infra: Infra, own_nats: NatsServer, tmp_path: Path) -> AsyncIter
         ops, reports = (connection.jetstream() for connection in connections)
         await streams.ensure_streams(ops, streams.PERSONNEL)
         (tmp_path / "faults").mkdir()
-        bench = Bench(ops, reports, db, inbox, effects, tmp_path / "faults")
+        bench = Bench(
+            ops, reports, db, inbox, effects, tmp_path / "faults", infra.postgres.dsn(database, driver="postgresql")
+        )
         await bench.publish_others(2)
         yield bench
     finally:
@@ -289,6 +294,58 @@ async def test_a_consumer_made_again_on_a_stream_made_again_finds_its_mark_or_re
     await bench.publish("y10")
     await _applies(bench, [*everything, "y10"])
     assert _unknown_now() == 0.0
+
+
+async def test_a_consumer_made_again_while_a_prune_holds_its_mark_waits_and_starts_after_the_new_mark(
+    bench: Bench,
+) -> None:
+    """Declaring a consumer made again reads its mark locked, and creates it before letting go: a prune
+    that holds the mark, about to move it up, is waited for, and the consumer starts after the mark it
+    wrote, not after the one before (whose next events the prune may have forgotten)."""
+    await bench.publish("a1", "a2")
+    await _applies(bench, ["a1", "a2"])
+    await bench.consumer().prune(datetime.now(UTC))
+    assert (await bench.mark()).through == 4
+    await bench.publish("b3")
+    await _applies(bench, ["a1", "a2", "b3"])
+    await bench.ops.delete_consumer(streams.PERSONNEL.name, NAME)
+
+    pruning = await asyncpg.connect(bench.dsn)
+    watching = await asyncpg.connect(bench.dsn)
+    declaring: asyncio.Task[None] | None = None
+    try:
+        transaction = pruning.transaction()
+        await transaction.start()
+        await pruning.execute("SELECT through FROM inbox_marks WHERE consumer = $1 FOR UPDATE", NAME)
+        declaring = asyncio.create_task(bench.consumer().declare())
+
+        async def waiting_on_a_lock() -> int:
+            return int(
+                await watching.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND wait_event_type = 'Lock' AND query LIKE '%inbox_marks%'"
+                )
+            )
+
+        await eventually(waiting_on_a_lock, lambda n: n == 1, timeout=15, what="the declaration waiting on the mark")
+        with pytest.raises(NotFoundError):
+            await bench.info()
+        await pruning.execute(
+            "UPDATE inbox_marks SET through = 5, through_event_id = $2 WHERE consumer = $1",
+            NAME,
+            bench.envelopes["b3"].event_id,
+        )
+        await transaction.commit()
+        await asyncio.wait_for(declaring, timeout=15)
+    finally:
+        if declaring is not None and not declaring.done():
+            declaring.cancel()
+        await pruning.close()
+        await watching.close()
+    config = (await bench.info()).config
+    assert (config.deliver_policy, config.opt_start_seq) == (DeliverPolicy.BY_START_SEQUENCE, 6)
+    await bench.publish("c4")
+    await _applies(bench, ["a1", "a2", "b3", "c4"])
 
 
 def _pruned() -> float:
