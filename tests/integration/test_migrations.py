@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from alembic import command
 from sqlalchemy import Column, Integer, MetaData, Table, inspect, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb_common import migrations
 from qlcb_common.db import Database
@@ -192,8 +193,7 @@ async def test_units_taken_in_without_a_decision_are_moved_to_the_start_of_the_r
     """Personnel's 0003 (ADR 0041): an establishment without a decision number, recorded as of the
     day it was taken in, takes effect at the start of the records; one by a decision keeps its day."""
     db = _open(databases, new_database())
-    async with db.engine.begin() as conn:
-        await conn.run_sync(lambda sync: command.upgrade(migrations.alembic_config("qlcb_personnel", sync), "0002"))
+    await _at(db, "0002")
     now = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
     units = {"u-old": ("HQHN", "", date(2026, 11, 2)), "u-new": ("HQHN-DA", "25/QĐ-TCHQ", date(2024, 7, 1))}
     async with db.unit_of_work() as session:
@@ -223,50 +223,86 @@ async def test_units_taken_in_without_a_decision_are_moved_to_the_start_of_the_r
     assert moved == {"u-old": date.min, "u-new": date(2024, 7, 1)}
 
 
+RECRUITED = {"p-recruited": date(2008, 9, 1), "p-never": None}
+"""Two people of a store from before 0013: one recruited on a day, one without a recruitment recorded."""
+DAYS = [
+    ("p-never", date.min, "PERSON_STATUS_ACTIVE"),
+    ("p-recruited", date.min, ""),
+    ("p-recruited", date(2008, 9, 1), "PERSON_STATUS_ACTIVE"),
+]
+"""Their days as 0013 works them out: not yet in service before the recruitment, active from it; a
+person without one active throughout."""
+
+
+async def _store_people(session: AsyncSession) -> None:
+    now = datetime(2026, 12, 6, 8, 0, tzinfo=UTC)
+    await session.execute(
+        text(
+            "INSERT INTO units (id, code, name, kind, parent_id, path, created_at, created_by) "
+            "VALUES ('u1', 'HQHN', 'HQHN', 'UNIT_KIND_SUB_UNIT', NULL, '/HQHN', :now, 'migration-test')"
+        ),
+        {"now": now},
+    )
+    for n, (person_id, day) in enumerate(RECRUITED.items()):
+        await session.execute(
+            text(
+                "INSERT INTO persons (id, personal_id, staff_number, full_name, name_folded, name_sort, "
+                "date_of_birth, sex, unit_id, created_at, created_by) VALUES (:id, :pid, :staff, 'An', 'an', "
+                "'\\x01'::bytea, DATE '1985-01-01', 'SEX_MALE', 'u1', :now, 'migration-test')"
+            ),
+            {"id": person_id, "pid": f"00108500000{n}", "staff": f"S{n}", "now": now},
+        )
+        facts = [("unit", "u1", date.min)] + ([("recruited", "", day)] if day else [])
+        for fact, value, since in facts:
+            await session.execute(
+                text(
+                    "INSERT INTO search_facts (person_id, source_id, fact, value, valid_from, valid_to) "
+                    "VALUES (:person, :source, :fact, :value, :since, DATE '9999-12-31')"
+                ),
+                {"person": person_id, "source": f"{fact}-{person_id}", "fact": fact, "value": value, "since": since},
+            )
+
+
+async def _days(db: Database) -> list[tuple[str, date, str]]:
+    async with db.unit_of_work() as session:
+        rows = await session.execute(
+            text("SELECT person_id, valid_from, status FROM search_days ORDER BY person_id, valid_from")
+        )
+        return [(person, since, status) for person, since, status in rows]
+
+
+async def _at(db: Database, revision: str) -> None:
+    async with db.engine.begin() as conn:
+        await conn.run_sync(lambda sync: command.upgrade(migrations.alembic_config("qlcb_personnel", sync), revision))
+
+
+async def test_a_store_from_before_the_days_has_everyones_days_worked_out_on_upgrade(
+    new_database: Callable[[], str], databases: list[Database]
+) -> None:
+    """Personnel's 0012 makes the table of the days and 0013 fills it (once), from the facts stored."""
+    db = _open(databases, new_database())
+    await _at(db, "0011")
+    async with db.unit_of_work() as session:
+        await _store_people(session)
+
+    await _at(db, "0012")
+    assert await _days(db) == [], "0012 leaves the filling to 0013"
+    assert await migrations.upgrade(db, "qlcb_personnel") == migrations.head_revision("qlcb_personnel")
+    assert await _days(db) == DAYS
+    assert await _differences(db, "qlcb_personnel") == []
+
+
 async def test_the_days_before_a_recruitment_are_worked_out_again_as_not_yet_in_service(
     new_database: Callable[[], str], databases: list[Database]
 ) -> None:
-    """Personnel's 0013 (ADR 0052): a store whose days 0012 filled (active from the first day, the
-    recruitment on every row) has everyone's days worked out again from the facts: not yet in
-    service before the recruitment, active from it; a person without one stays active throughout."""
+    """Personnel's 0013 (ADR 0052): a store whose days an earlier 0012 filled (active from the first
+    day, the recruitment on every row) has everyone's days worked out again from the facts."""
     db = _open(databases, new_database())
-    async with db.engine.begin() as conn:
-        await conn.run_sync(lambda sync: command.upgrade(migrations.alembic_config("qlcb_personnel", sync), "0012"))
-    now = datetime(2026, 12, 6, 8, 0, tzinfo=UTC)
-    recruited = {"p-recruited": date(2008, 9, 1), "p-never": None}
+    await _at(db, "0012")
     async with db.unit_of_work() as session:
-        await session.execute(
-            text(
-                "INSERT INTO units (id, code, name, kind, parent_id, path, created_at, created_by) "
-                "VALUES ('u1', 'HQHN', 'HQHN', 'UNIT_KIND_SUB_UNIT', NULL, '/HQHN', :now, 'migration-test')"
-            ),
-            {"now": now},
-        )
-        for n, (person_id, day) in enumerate(recruited.items()):
-            await session.execute(
-                text(
-                    "INSERT INTO persons (id, personal_id, staff_number, full_name, name_folded, name_sort, "
-                    "date_of_birth, sex, unit_id, created_at, created_by) VALUES (:id, :pid, :staff, 'An', 'an', "
-                    "'\\x01'::bytea, DATE '1985-01-01', 'SEX_MALE', 'u1', :now, 'migration-test')"
-                ),
-                {"id": person_id, "pid": f"00108500000{n}", "staff": f"S{n}", "now": now},
-            )
-            facts = [("unit", "u1", date.min)] + ([("recruited", "", day)] if day else [])
-            for fact, value, since in facts:
-                await session.execute(
-                    text(
-                        "INSERT INTO search_facts (person_id, source_id, fact, value, valid_from, valid_to) "
-                        "VALUES (:person, :source, :fact, :value, :since, DATE '9999-12-31')"
-                    ),
-                    {
-                        "person": person_id,
-                        "source": f"{fact}-{person_id}",
-                        "fact": fact,
-                        "value": value,
-                        "since": since,
-                    },
-                )
-            await session.execute(  # as 0012 filled them
+        await _store_people(session)
+        for person_id, day in RECRUITED.items():
+            await session.execute(  # as an earlier 0012 filled them
                 text(
                     "INSERT INTO search_days (person_id, valid_from, valid_to, unit_id, status, rank, ethnicity, "
                     "unit_now, status_now, recruited, name_sort, date_of_birth, sex) VALUES (:person, :start, "
@@ -277,15 +313,5 @@ async def test_the_days_before_a_recruitment_are_worked_out_again_as_not_yet_in_
             )
 
     assert await migrations.upgrade(db, "qlcb_personnel") == migrations.head_revision("qlcb_personnel")
-    async with db.unit_of_work() as session:
-        rows = (
-            await session.execute(
-                text("SELECT person_id, valid_from, status FROM search_days ORDER BY person_id, valid_from")
-            )
-        ).all()
-    assert [tuple(r) for r in rows] == [
-        ("p-never", date.min, "PERSON_STATUS_ACTIVE"),
-        ("p-recruited", date.min, ""),
-        ("p-recruited", date(2008, 9, 1), "PERSON_STATUS_ACTIVE"),
-    ]
+    assert await _days(db) == DAYS
     assert await _differences(db, "qlcb_personnel") == []

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 
 from qlcb_common import migrations
 from qlcb_common.db import Database
@@ -48,41 +49,29 @@ async def run_events(
     try:
         await ensure_streams(nc.jetstream(), streams.IDENTITY)
         readiness.mark("nats")
-        consumer = DurableConsumer(
+        follow = partial(
+            DurableConsumer, db=db, inbox=inbox, js=nc.jetstream(), faults=faults, policy=settings.consumer_policy()
+        )
+        consumer = follow(
             name="identity-units",
             stream=streams.PERSONNEL,
             filter_subjects=list(UNIT_SUBJECTS),
-            db=db,
-            inbox=inbox,
-            js=nc.jetstream(),
             contracts=PERSONNEL_EVENTS,
             handler=projection(admin, outbox),
-            faults=faults,
-            policy=settings.consumer_policy(),
         )
-        lifecycle = DurableConsumer(
+        lifecycle = follow(
             name="identity-lifecycle",
             stream=streams.PERSONNEL,
             filter_subjects=list(LIFECYCLE_SUBJECTS),
-            db=db,
-            inbox=inbox,
-            js=nc.jetstream(),
             contracts=PERSONNEL_EVENTS,
             handler=lifecycle_projection(admin, outbox),
-            faults=faults,
-            policy=settings.consumer_policy(),
         )
-        relinks = DurableConsumer(
+        relinks = follow(
             name="identity-realm-relink",
             stream=streams.BACKUP,
             filter_subjects=list(realm_relink.RELINK_SUBJECTS),
-            db=db,
-            inbox=inbox,
-            js=nc.jetstream(),
             contracts=BACKUP_EVENTS,
             handler=realm_relink.projection(lambda: keycloak_admin(settings, realm)),
-            faults=faults,
-            policy=settings.consumer_policy(),
         )
         relay = OutboxRelay(service="identity", db=db, outbox=outbox, js=nc.jetstream(), faults=faults)
         await asyncio.gather(

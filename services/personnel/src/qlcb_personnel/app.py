@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 import grpc
 from nats.js import JetStreamContext
@@ -106,43 +107,29 @@ def build_app() -> GrpcApp:
 
     def background(db: Database, js: JetStreamContext) -> Sequence[Worker]:
         heads.attach(js)
-        follow_delegations = DurableConsumer(
+        follow = partial(DurableConsumer, db=db, inbox=inbox, js=js, faults=faults, policy=settings.consumer_policy())
+        follow_delegations = follow(
             name="personnel-delegations",
             stream=streams.IDENTITY,
             filter_subjects=[subjects.IDENTITY_DELEGATIONS],
-            db=db,
-            inbox=inbox,
-            js=js,
             contracts=IDENTITY_EVENTS,
             handler=delegations.apply,
-            faults=faults,
-            policy=settings.consumer_policy(),
         )
 
-        follow_holders = DurableConsumer(
+        follow_holders = follow(
             name="personnel-holders",
             stream=streams.IDENTITY,
             filter_subjects=[subjects.IDENTITY_HOLDER_RECORDED],
-            db=db,
-            inbox=inbox,
-            js=js,
             contracts=IDENTITY_EVENTS,
             handler=holders.apply,
-            faults=faults,
-            policy=settings.consumer_policy(),
         )
 
-        follow_reports_reads = DurableConsumer(
+        follow_reports_reads = follow(
             name="personnel-reports-reads",
             stream=streams.REPORTS,
             filter_subjects=list(subjects.REPORTS_STATISTICS_READS),
-            db=db,
-            inbox=inbox,
-            js=js,
             contracts=REPORTS_EVENTS,
             handler=reports_reads.apply,
-            faults=faults,
-            policy=settings.consumer_policy(),
         )
 
         async def apply_decisions(stopping: Stopping) -> None:

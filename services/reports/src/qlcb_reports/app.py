@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 import grpc
 from nats.js import JetStreamContext
@@ -94,41 +95,27 @@ def build_app() -> GrpcApp:
         ]
 
     def background(db: Database, js: JetStreamContext) -> Sequence[Worker]:
-        consumer = DurableConsumer(
+        follow = partial(DurableConsumer, db=db, inbox=inbox, js=js, faults=faults, policy=settings.consumer_policy())
+        consumer = follow(
             name=PERSONNEL_CONSUMER,
             stream=streams.PERSONNEL,
             filter_subjects=list(projection.SUBJECTS),
-            db=db,
-            inbox=inbox,
-            js=js,
             contracts=PERSONNEL_EVENTS,
             handler=projection.apply,
-            faults=faults,
-            policy=settings.consumer_policy(),
         )
-        follow_delegations = DurableConsumer(
+        follow_delegations = follow(
             name="reports-delegations",
             stream=streams.IDENTITY,
             filter_subjects=[subjects.IDENTITY_DELEGATIONS],
-            db=db,
-            inbox=inbox,
-            js=js,
             contracts=IDENTITY_EVENTS,
             handler=delegations.apply,
-            faults=faults,
-            policy=settings.consumer_policy(),
         )
-        follow_holders = DurableConsumer(
+        follow_holders = follow(
             name="reports-holders",
             stream=streams.IDENTITY,
             filter_subjects=[subjects.IDENTITY_HOLDER_RECORDED],
-            db=db,
-            inbox=inbox,
-            js=js,
             contracts=IDENTITY_EVENTS,
             handler=holders.apply,
-            faults=faults,
-            policy=settings.consumer_policy(),
         )
 
         async def remind(stopping: Stopping) -> None:

@@ -1,9 +1,9 @@
 """Each person's days, which a search counts and pages the people of a day by (ADR 0051)
 
 A table of the periods over which a person's unit, status, rank and ethnicity stay the same, with
-what does not change with the day beside them, and its indexes; filled from the search facts and
-the people already stored, a thousand people at a time, by the functions the service keeps it with
-(as they work the days out now: 0013 changed that, and fills the table again).
+what does not change with the day beside them, and its indexes. 0013 fills it, from the search facts
+and the people already stored, by the functions the service keeps it with: filled here too, it was
+worked out twice on every store upgraded past both, and here by the code of 0013's rules, not 0012's.
 
 Revision ID: 0012
 Revises: 0011
@@ -14,8 +14,6 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-
-from qlcb_personnel.search.days import fill_all
 
 revision: str = "0012"
 down_revision: str | None = "0011"
@@ -42,7 +40,6 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["person_id"], ["persons.id"]),
         sa.PrimaryKeyConstraint("person_id", "valid_from"),
     )
-    fill_all(op.get_bind())
     op.create_index("ix_search_days_now", "search_days", ["unit_now", "status_now", "valid_to", "valid_from"])
     op.create_index(
         "ix_search_days_unit",
