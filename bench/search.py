@@ -26,6 +26,7 @@ import httpx
 from bench.record_read import Loaded, Percentiles
 from qlcb_common import names
 from qlcb_common.auth import Principal
+from qlcb_common.days import vietnam_today
 from qlcb_common.db import PLANNED_FOR_VALUES, Database
 from qlcb_personnel.search import service
 
@@ -97,7 +98,7 @@ async def _raw(
     people, what the API answers with. Every statement is run to its end (`fetch`), as the service's
     driver runs it: PostgreSQL plans no parallel workers for a statement fetched a row at a time
     (`fetchval`)."""
-    on_day = _ON_DAY.format(day=f"DATE '{(as_of or date.today()).isoformat()}'")
+    on_day = _ON_DAY.format(day=f"DATE '{(as_of or vietnam_today()).isoformat()}'")
     counted = await connection.fetch(f"SELECT count(*) FROM search_days d WHERE {on_day} AND {where}", *args)
     then = "d.unit_id AS unit, d.status" if as_of else "d.unit_now AS unit, d.status_now AS status"
     await connection.fetch(
@@ -140,7 +141,7 @@ def _years_before(day: date, years: int) -> date:
 
 
 async def _raw_rank_age(connection: asyncpg.Connection, params: dict[str, Any]) -> int:
-    today = date.today()
+    today = vietnam_today()
     where = "d.rank = ANY($3::varchar[]) AND d.date_of_birth > $1 AND d.date_of_birth <= $2"
     born_after, born_by = _years_before(today, params["age_max"] + 1), _years_before(today, params["age_min"])
     return await _raw(connection, where, [born_after, born_by, params["codes"]])

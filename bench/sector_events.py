@@ -24,6 +24,7 @@ from google.protobuf.message import Message
 
 from bench.record_read import record_rows, start_module
 from qlcb.personnel.v1 import events_pb2, personnel_pb2, record_pb2
+from qlcb_common.days import vietnam_today
 from qlcb_common.events import subjects
 from qlcb_common.events.envelope import wrap
 from qlcb_common.record_sections import BY_NAME
@@ -163,7 +164,7 @@ class Stream:
         """The event of the version as recorded: a first version was current when published (the
         loader's row says it is superseded by the `closed` version that follows it)."""
         values = row["values_checked"]
-        day = row["valid_from"] or date.today()
+        day = row["valid_from"] or vietnam_today()
         return events_pb2.RecordEntryChanged(
             person_id=row["person_id"],
             personal_id=person.personal_id,

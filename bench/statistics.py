@@ -43,6 +43,7 @@ from sqlalchemy import func, select, text
 from bench.record_read import Loaded, load_in_child
 from bench.sector_events import Stream, from_child
 from qlcb_common.auth import Principal
+from qlcb_common.days import vietnam_today
 from qlcb_common.db import PLANNED_FOR_VALUES, Database
 from qlcb_common.events.consumer import DurableConsumer, note_stream_sequences
 from qlcb_common.events.envelope import parse
@@ -306,7 +307,7 @@ async def _timed_fill(db: Database, form: str, unit_id: str, day: date, rounds: 
                 unit_id=unit_id,
                 as_of=day.isoformat(),
                 founded=SECTOR_FOUNDED,
-                today=date.today(),
+                today=vietnam_today(),
             )
 
     return await _median_ms(rounds, fill)
@@ -341,7 +342,7 @@ async def _timed_drill_down(db: Database, unit_id: str, day: date, rounds: int) 
                 page=1,
                 page_size=PAGE,
                 founded=SECTOR_FOUNDED,
-                today=date.today(),
+                today=vietnam_today(),
             )
 
     return await _median_ms(rounds, people)
@@ -455,7 +456,7 @@ async def measure(reports_dsn: str, personnel_dsn: str, sizes: Sizes = Sizes()) 
         if applied != events:
             raise RuntimeError(f"{events} events replayed, the inbox holds {applied}")
         root = stream.unit_ids[stream.units[0].code]
-        today = date.today()
+        today = vietnam_today()
         past = date(today.year - 5, today.month, min(today.day, 28))
         connection = await asyncpg.connect(personnel_dsn, server_settings=PLANNED_FOR_VALUES)
         try:

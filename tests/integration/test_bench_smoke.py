@@ -17,7 +17,6 @@ import dataclasses
 import math
 import re
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -40,6 +39,7 @@ from bench import (
     token_verify,
     web_pages,
 )
+from qlcb_common.days import vietnam_today
 from qlcb_devstack.nats import NatsServer
 from qlcb_devstack.ports import StackPorts
 from qlcb_devstack.stack import ServiceStack
@@ -486,7 +486,7 @@ def test_the_statistics_are_replayed_from_events_and_bm01_counts_what_raw_sql_co
     assert "drill-down" in rows[12]["measurement"]
     assert counted.profiles_seconds > 0
     assert counted.years_seconds > 0
-    assert counted.past.year == counted.year_end.year == date.today().year - 5
+    assert counted.past.year == counted.year_end.year == vietnam_today().year - 5
     for between in counted.between:
         assert 85 <= abs((between.day - between.nearest).days) <= 92, "a quarter from the nearest stored day"
     assert _shown(rows[13]["ours"]) > 0, "events/s"

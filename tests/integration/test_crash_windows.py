@@ -26,7 +26,6 @@ import tempfile
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +38,7 @@ from nats.js.errors import NotFoundError
 
 from qlcb.identity.v1 import events_pb2 as identity_events
 from qlcb.personnel.v1 import events_pb2, personnel_pb2, personnel_pb2_grpc
+from qlcb_common.days import vietnam_today
 from qlcb_common.events import streams, subjects
 from qlcb_common.events.envelope import parse, unpack
 from qlcb_common.faults import RELAY_PUBLISHED, arm, consumer_committed, held
@@ -512,7 +512,7 @@ async def test_identity_killed_between_jetstream_ack_and_mark_delegates_once(sta
         "records": {"unit_path": f"{ROOT_PATH}/{unique_code('KR')}"},
         "sections": ["identity"],
         "actions": ["read"],
-        "valid_from": date.today().isoformat(),
+        "valid_from": vietnam_today().isoformat(),
         "reason": "Quyết định ủy quyền thử sự cố",
     }
     async with api_client(stack.services.identity_url, stack.system.token("vutccb")) as api:

@@ -5,12 +5,13 @@ the sector, for a period; in force in the enforcing services within seconds."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 
+from qlcb_common.days import vietnam_today
 from qlcb_devstack.accounts import Account, ensure_user, password_token
 from tests.support import System, api_client, eventually, person_body, unique_code
 
@@ -37,7 +38,7 @@ def _grant(**changes: Any) -> dict[str, Any]:
         "records": {"unit_path": "/TCHQ/HQHCM"},
         "sections": ["identity", "work_history"],
         "actions": ["read", "update"],
-        "valid_from": date.today().isoformat(),
+        "valid_from": vietnam_today().isoformat(),
         "reason": "Quyết định ủy quyền số 01/QĐ-TCHQ",
     } | changes
 
@@ -66,7 +67,7 @@ async def _revoke(system: System, delegation_id: str) -> None:
 
 
 def _retire() -> dict[str, str]:
-    return {"status": "retired", "effective_date": date.today().isoformat(), "decision": "12/QĐ-HQHCM"}
+    return {"status": "retired", "effective_date": vietnam_today().isoformat(), "decision": "12/QĐ-HQHCM"}
 
 
 async def test_a_delegation_over_another_subtree_is_in_force_within_seconds_and_revoked_as_fast(
@@ -159,7 +160,7 @@ async def test_a_delegation_over_listed_people_covers_them_wherever_they_sit(sys
 
 async def test_a_delegation_outside_its_period_gives_nothing(system: System) -> None:
     target = await _person(system, "HQHCM-TSN", "Kiều Văn Hạn")
-    tomorrow = date.today() + timedelta(days=1)
+    tomorrow = vietnam_today() + timedelta(days=1)
     later = await _granted(system, _grant(valid_from=tomorrow.isoformat()))
     now = await _granted(system, _grant(records={"person_ids": [target["id"]]}, sections=["family"]))
     async with api_client(system.gateway_url, system.token("cucdtcbl")) as api:
@@ -213,7 +214,7 @@ async def test_a_delegation_of_the_unit_tree_alone_moves_nobody(system: System) 
         for where, name in ((source, "Lâm Văn Gộp"), (split, "Lâm Thị Tách")):
             assert (await sector.post("/v1/persons", json=person_body(where["id"], name))).status_code == 201
         staff = (await sector.get(f"/v1/units/{split['id']}/persons")).json()["items"]
-    decided = {"effective_date": date.today().isoformat(), "decision": "15/QĐ-TCHQ"}
+    decided = {"effective_date": vietnam_today().isoformat(), "decision": "15/QĐ-TCHQ"}
     merger = {"source_unit_ids": [source["id"]], "target_unit_id": target["id"]} | decided
     successors = [{"code": unique_code("TA"), "name": "Đội A", "kind": "sub_unit"} for _ in range(2)]
     division = {

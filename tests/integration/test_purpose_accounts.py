@@ -7,6 +7,7 @@ import asyncio
 from datetime import date, timedelta
 
 import httpx
+import jwt
 import pytest
 
 from qlcb_devstack.accounts import password_token
@@ -290,3 +291,56 @@ async def test_a_purpose_account_is_handed_only_to_a_working_record_of_its_unit(
         assert refused.status_code == 409, refused.text
         assert refused.json()["detail"]["message"].startswith("holder_personal_id:")
         assert [h["holder_name"] for h in (await sysadmin.get(holders)).json()] == ["Trịnh Thị Gần"]
+
+
+async def test_a_unit_head_hands_user_accounts_to_others_but_never_an_admin_account_nor_one_to_itself(
+    system: System,
+) -> None:
+    """R-ACC-2 with R-TIER-3: the head of Hồ Chí Minh's unit hands the unit's user account to one of its
+    civil servants; the unit's admin account, and any account to the head's own address, it may not
+    (either would give the head rights above its tier). The system admin hands the admin account."""
+    headers = {"Authorization": f"Bearer {system.token('quantri')}"}
+    async with httpx.AsyncClient(base_url=system.gateway_url, headers=headers, timeout=30) as api:
+        created = await api.post(
+            "/v1/units",
+            json={
+                "code": unique_code("Q"),
+                "name": "Đội kiểm thử bàn giao",
+                "kind": "sub_unit",
+                "parent_id": system.unit_ids["HQHCM"],
+            },
+        )
+    assert created.status_code == 201, created.text
+    unit = created.json()["path"]
+    today = handover_day()
+    head_email = jwt.decode(system.token("thutruong.hcm"), options={"verify_signature": False})["email"]
+    async with _identity(system, "quantri") as sysadmin, _identity(system, "thutruong.hcm") as head:
+        for kind in ("admin", "user"):
+            quota = await sysadmin.put("/v1/quotas", json={"unit_path": unit, "kind": kind, "limit": 1})
+            assert quota.status_code == 200, quota.text
+        issued = {}
+        for tier in ("local-admin", "local-officer"):
+            account = await sysadmin.post(
+                "/v1/purpose-accounts", json={"unit_path": unit, "purpose": f"Thử {tier}", "tier": tier}
+            )
+            assert account.status_code == 201, account.text
+            issued[tier] = f"/v1/purpose-accounts/{account.json()['account']['id']}/holders"
+
+        admin_account = await head.post(
+            issued["local-admin"], json={"holder_name": "Bùi Thị Trưởng", "holder_email": MOT, "since": today}
+        )
+        to_itself = await head.post(
+            issued["local-officer"],
+            json={"holder_name": "Bùi Thị Trưởng", "holder_email": head_email.upper(), "since": today},
+        )
+        handed = await head.post(
+            issued["local-officer"], json={"holder_name": "Lê Thị Một", "holder_email": MOT, "since": today}
+        )
+        by_the_admin = await sysadmin.post(
+            issued["local-admin"], json={"holder_name": "Trần Văn Hai", "holder_email": HAI, "since": today}
+        )
+        held = {tier: (await sysadmin.get(path)).json() for tier, path in issued.items()}
+    assert (admin_account.status_code, to_itself.status_code) == (403, 403), (admin_account.text, to_itself.text)
+    assert (handed.status_code, by_the_admin.status_code) == (201, 201), (handed.text, by_the_admin.text)
+    assert [h["holder_name"] for h in held["local-officer"]] == ["Lê Thị Một"]
+    assert [h["holder_name"] for h in held["local-admin"]] == ["Trần Văn Hai"]

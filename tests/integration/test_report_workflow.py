@@ -23,6 +23,7 @@ import nats
 import pytest
 
 from qlcb.reports.v1 import events_pb2
+from qlcb_common.days import vietnam_today
 from qlcb_common.events import streams, subjects
 from qlcb_common.events.envelope import parse, unpack
 from qlcb_common.working_days import WorkingCalendar
@@ -367,7 +368,7 @@ async def _waiting(api: httpx.AsyncClient) -> tuple[set[str], set[str]]:
 
 async def test_what_waits_for_an_account_follows_the_report_from_its_writer_to_the_level_above(system: System) -> None:
     units = await _branch(system, "C1<P")
-    period = await _thematic(system, units["P"], date.today() + timedelta(days=30))
+    period = await _thematic(system, units["P"], vietnam_today() + timedelta(days=30))
     [report] = (await _assignments(system, period["period"]["id"])).values()
     async with _as(system, ABOVE) as above, _as(system, ELSEWHERE) as elsewhere, _as(system, ISSUER) as issuer:
         assert report["id"] in (await _waiting(above))[0], "Hà Nội's admin writes the reports of its subtree"
@@ -458,6 +459,10 @@ async def test_a_unit_sub_assigns_parts_and_consolidates_what_its_sub_units_send
     period = await _open(system, await _regime(system, units["P"], unit_levels=[4]), "2027-01")
     own = (await _assignments(system, period["period"]["id"]))[units["B"]]
     async with _as(system, ABOVE) as api:
+        named_twice = await api.post(
+            f"/v1/report-assignments/{own['id']}/sub-assignments", json={"unit_ids": [units["C1"], units["C1"]]}
+        )
+        assert _faults(named_twice) == {"unit_ids[1]": "Đơn vị đã nêu ở trên"}
         given = await api.post(
             f"/v1/report-assignments/{own['id']}/sub-assignments",
             json={"unit_ids": [units["C1"], units["C2"]], "indicator_codes": ["so_co_mat", "danh_sach"]},

@@ -21,6 +21,7 @@ import httpx
 import pytest
 from pypdf import PdfReader
 
+from qlcb_common.days import vietnam_today
 from tests.support import System, api_client, person_body, unique_code
 
 pytestmark = pytest.mark.integration
@@ -292,7 +293,7 @@ async def test_bad_input_is_refused_naming_the_query_field(
 
 
 async def test_a_units_people_print_as_one_file_each_from_a_new_page(system: System) -> None:
-    asked = date.today()
+    asked = vietnam_today()
     async with api_client(system.gateway_url, system.token(ADMIN)) as api:
         unit = await _unit(api, system.unit_ids["HQHN-NB"])
         for name in ("Trần Thị Ba", "Nguyễn Văn An", "Lê Văn Cường"):
@@ -329,7 +330,7 @@ async def test_a_units_people_print_as_one_file_each_from_a_new_page(system: Sys
         assert batch["details"]["unit_id"] == unit
         assert batch["details"]["people"] == 3
         assert batch["details"]["include_subtree"] is False
-        assert asked <= date.fromisoformat(batch["details"]["as_of"]) <= date.today()
+        assert asked <= date.fromisoformat(batch["details"]["as_of"]) <= vietnam_today()
         printed = [
             e
             for e in entries

@@ -15,6 +15,7 @@ import asyncpg
 import httpx
 import pytest
 
+from qlcb_common.days import vietnam_today
 from qlcb_common.db import Database
 from qlcb_personnel.persons.messages import ACTIVE
 from qlcb_personnel.search import days, facts
@@ -46,7 +47,7 @@ async def _found(api: httpx.AsyncClient, unit_id: str, **criteria: str) -> list[
 async def test_a_step_of_next_year_corrected_or_retracted_and_a_status_of_next_month_are_found_on_their_days(
     system: System,
 ) -> None:
-    today = date.today()
+    today = vietnam_today()
     next_year = f"{today.year + 1}-01-01"
     next_month = date(today.year + (today.month == 12), today.month % 12 + 1, 1).isoformat()
     async with api_client(system.gateway_url, system.token(ADMIN)) as api:

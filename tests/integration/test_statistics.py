@@ -24,7 +24,7 @@ import re
 import unicodedata
 import uuid
 from collections import Counter
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -33,13 +33,14 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from qlcb_common.days import vietnam_today
 from qlcb_devstack import demo, records
 from qlcb_reports.statistics import __main__ as statistics_command
 from tests.support import System, api_client, caught_up, eventually, person_body, unique_code
 
 ADMIN = "quantri"
 DECISION = {"number": "7/QĐ-TCHQ", "date": "2001-01-01", "body": "Tổng cục Hải quan"}
-TODAY = date.today().isoformat()
+TODAY = vietnam_today().isoformat()
 AGES_ON = "2026-12-01"
 
 pytestmark = pytest.mark.integration
@@ -434,7 +435,7 @@ async def test_bad_input_is_refused_naming_what_is_wrong(system: System) -> None
         assert unknown.status_code == 404, unknown.text
         assert "BM99" in unknown.json()["detail"]["message"], "it names the form asked"
         assert "BM01" in unknown.json()["detail"]["message"], "and those there are"
-        tomorrow = (date.today() + timedelta(days=1)).isoformat()
+        tomorrow = (vietnam_today() + timedelta(days=1)).isoformat()
         for as_of, reason in ((tomorrow, "sau hôm nay"), ("1945-09-09", "trước khi ngành"), ("2026-13-01", "YYYY")):
             refused = await api.get("/v1/statistics/BM01", params={"unit": unit, "as_of": as_of})
             assert refused.status_code == 422, refused.text
@@ -498,13 +499,13 @@ async def test_each_cell_lists_the_people_it_counts_inside_the_callers_scope(sys
         assert workbook.status_code == 200, workbook.text
         sheet = load_workbook(io.BytesIO(workbook.content)).active
         assert sheet is not None
-        assert sheet["A3"].value == f"Đơn vị: Phòng danh sách — Số liệu tại ngày {date.today():%d/%m/%Y}"
+        assert sheet["A3"].value == f"Đơn vị: Phòng danh sách — Số liệu tại ngày {vietnam_today():%d/%m/%Y}"
         assert [sheet.cell(8, c).value for c in (2, 4, 5)] == ["Tổng số", 3, 2], "headcount and women"
         printed = await api.get("/v1/statistics/BM01/export", params={"unit": top, "format": "pdf"})
         assert printed.status_code == 200, printed.text
         assert printed.headers["content-type"] == "application/pdf"
         text = _pdf_text(printed.content)
-        assert f"Đơn vị: Phòng danh sách — Số liệu tại ngày {date.today():%d/%m/%Y}" in text
+        assert f"Đơn vị: Phòng danh sách — Số liệu tại ngày {vietnam_today():%d/%m/%Y}" in text
         assert "Trong đó Ngạch công chức Trình độ chuyên môn" in text, "the headers merged as printed"
         assert "Tổng số 3 2 2" in text, "quota (none), headcount, women, party"
         assert "THỦ TRƯỞNG ĐƠN VỊ" in text
@@ -740,7 +741,7 @@ async def test_bm02_and_bm04_count_the_communes_people_alone_and_bm01_and_bm03_e
         text = _pdf_text(printed.content)
         assert "CÁN BỘ, CÔNG CHỨC CẤP XÃ" in text
         assert "Trình độ giáo dục phổ thông" in text
-        assert f"Đơn vị: Phòng có xã — Số liệu tại ngày {date.today():%d/%m/%Y}" in text
+        assert f"Đơn vị: Phòng có xã — Số liệu tại ngày {vietnam_today():%d/%m/%Y}" in text
         assert "Xã Minh Phú 1 1 1" in text, "headcount, women, party"
         refused = await api.get("/v1/statistics/BM02/export", params={"unit": top, "format": "doc"})
         assert refused.status_code == 422, refused.text

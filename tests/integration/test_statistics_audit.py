@@ -5,17 +5,18 @@ the head of another province's department sees none of it."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 import httpx
 import pytest
 
+from qlcb_common.days import vietnam_today
 from tests.support import System, api_client, eventually, person_body, unique_code
 
 pytestmark = pytest.mark.integration
 
-DAY = date.today().isoformat()
+DAY = vietnam_today().isoformat()
 
 
 async def _unit(api: httpx.AsyncClient, parent_id: str) -> tuple[str, str]:

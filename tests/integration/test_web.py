@@ -54,6 +54,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, ViewportSize, async_playwright, expect
 
+from qlcb_common.days import vietnam_today
 from qlcb_devstack.accounts import Account, ensure_user
 from qlcb_devstack.demo import DEMO_PASSWORD
 from qlcb_devstack.state import state_dir
@@ -690,7 +691,7 @@ async def _thematic_period(
     """That regime and its period opened with a deadline two months ahead: the regime and what opening
     the period answered."""
     made = await _thematic_regime(system, issuer_id, name, **regime)
-    deadline = (date.today() + timedelta(days=60)).isoformat()
+    deadline = (vietnam_today() + timedelta(days=60)).isoformat()
     async with api_client(system.gateway_url, system.token("vutccb")) as api:
         window = {"period": period, "starts_on": "2026-01-01", "ends_on": "2026-06-30", "deadline": deadline}
         opened = await api.post(f"/v1/report-regimes/{made['id']}/periods", json=window)
@@ -720,7 +721,7 @@ async def test_a_unit_fills_and_sends_its_report_and_the_level_above_returns_the
         await opening.get_by_role("button", name="Mở kỳ").click()
         await expect(issuer.locator("#f-deadline-error")).to_have_text("Hạn gửi trước ngày cuối của số liệu")
         await expect(issuer.locator("#periods")).to_contain_text("Chưa mở kỳ nào.")
-        deadline = date.today() + timedelta(days=60)
+        deadline = vietnam_today() + timedelta(days=60)
         await issuer.locator("#open-period").get_by_label("Hạn gửi").fill(deadline.isoformat())
         await issuer.locator("#open-period").get_by_role("button", name="Mở kỳ").click()
         await expect(issuer.locator("#opened")).to_contain_text(
@@ -966,7 +967,7 @@ async def test_the_sector_hr_grants_a_delegation_the_unit_sees_and_revokes_it(
         await grant.get_by_label("Mã đơn vị có hồ sơ được ủy quyền (cả cây đơn vị)").fill(team["code"])
         await grant.get_by_label("Đào tạo, bồi dưỡng").check()
         await grant.get_by_label("Xem", exact=True).check()
-        await grant.get_by_label("Hiệu lực từ ngày").fill(date.today().isoformat())
+        await grant.get_by_label("Hiệu lực từ ngày").fill(vietnam_today().isoformat())
         await grant.get_by_label("Căn cứ ủy quyền (số, ngày quyết định)").fill("Quyết định 21/QĐ-TCHQ")
         await grant.get_by_role("button", name="Ủy quyền").click()
         await expect(page.locator("#f-tiers-error")).to_have_text("Chọn ít nhất một", timeout=WAIT_MS)
@@ -1020,7 +1021,7 @@ async def test_a_local_admin_reads_bm01_follows_a_count_to_the_people_it_counts_
         await _log_in(page, system, "qthanoi")
         await page.get_by_role("navigation", name="Chính").get_by_role("link", name="Thống kê").click()
         await expect(page.locator("#form-unit")).to_contain_text("Cục Hải quan thành phố Hà Nội", timeout=WAIT_MS)
-        await expect(page.locator("#form-day")).to_have_text(date.today().strftime("%d/%m/%Y"))
+        await expect(page.locator("#form-day")).to_have_text(vietnam_today().strftime("%d/%m/%Y"))
         await assert_accessible(page, shot="12-thong-ke")
 
         await page.get_by_label("Đơn vị (gồm các đơn vị trực thuộc)").select_option(value=team["id"])
@@ -1042,7 +1043,7 @@ async def test_a_local_admin_reads_bm01_follows_a_count_to_the_people_it_counts_
 
         await page.go_back()
         await page.get_by_role("link", name=re.compile("^← BM01")).click()
-        tomorrow = (date.today() + timedelta(days=1)).isoformat()
+        tomorrow = (vietnam_today() + timedelta(days=1)).isoformat()
         await page.get_by_label("Số liệu tại ngày (bỏ trống: hôm nay)").fill(tomorrow)
         await page.get_by_role("button", name="Lập biểu").click()
         await expect(page.locator("#f-as_of-error")).to_contain_text("sau hôm nay", timeout=WAIT_MS)

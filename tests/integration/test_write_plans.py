@@ -20,6 +20,7 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb_common.auth import UNIT_CLAIM, Principal
+from qlcb_common.days import vietnam_today
 from qlcb_common.db import Database
 from qlcb_personnel.db_models import make_outbox
 from qlcb_personnel.decision_documents import service as decisions
@@ -114,7 +115,7 @@ async def _captured_writes(db: Database, actor: Principal, person_id: str) -> li
                 summary="Điều động",
                 items=[decisions.ItemInput(person_id, {"unit_name": "Đội Kiểm soát Hải quan", "post": "Đội phó"})],
             ),
-            today=date.today(),
+            today=vietnam_today(),
         )
         await decisions.cancel(
             **by,

@@ -24,6 +24,7 @@ from qlcb_common.authz import (
     scope_for,
     sql_scope,
 )
+from qlcb_common.days import vietnam_today
 from qlcb_common.errors import PermissionDenied
 from qlcb_common.tiers import Tier
 
@@ -164,10 +165,10 @@ def test_a_delegation_over_listed_people_and_its_period() -> None:
     require(admin, Section.SALARY, Action.UPDATE, "/TCHQ/HQHCM", person=RecordRef("p-1", "1"), delegations=[people])
     with pytest.raises(PermissionDenied):
         require(admin, Section.SALARY, Action.UPDATE, "/TCHQ/HQHCM", person=RecordRef("p-2", "2"), delegations=[people])
-    ended = _delegation(valid_from=date(2020, 1, 1), valid_to=date.today() - timedelta(days=1))
-    later = _delegation(valid_from=date.today() + timedelta(days=1))
+    ended = _delegation(valid_from=date(2020, 1, 1), valid_to=vietnam_today() - timedelta(days=1))
+    later = _delegation(valid_from=vietnam_today() + timedelta(days=1))
     assert not may_at_all(admin, Section.SALARY, Action.UPDATE, [ended, later])
-    assert may_at_all(admin, Section.SALARY, Action.UPDATE, [_delegation(valid_from=date.today())])
+    assert may_at_all(admin, Section.SALARY, Action.UPDATE, [_delegation(valid_from=vietnam_today())])
 
 
 def test_self_reads_its_own_record_only() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ from sqlalchemy import MetaData, event
 from qlcb_common.auth import Principal
 from qlcb_common.authz import Action, Section
 from qlcb_common.authz.delegations import DelegationCopy
+from qlcb_common.days import vietnam_today
 from qlcb_common.db import Database
 
 UNIT = "/TCHQ/HQHN/HQHN-NB"
@@ -35,7 +36,7 @@ async def stored(tmp_path: Path) -> AsyncIterator[tuple[Database, DelegationCopy
                 actions="read",
                 target_unit_path="/TCHQ/HQHN/HQHN-BHN",
                 person_ids="",
-                valid_from=date.today() - timedelta(days=1),
+                valid_from=vietnam_today() - timedelta(days=1),
                 valid_to=None,
             )
         )

@@ -37,6 +37,25 @@ def test_every_fault_is_named_by_its_field() -> None:
     }
 
 
+def test_a_coefficient_is_refused_unless_written_as_the_grids_write_one() -> None:
+    """Exponents, signs, NaN and a third decimal are refused by name, never rounded or left to fail
+    later (1E+30 is five characters, inside the length limit)."""
+    for written in ("1E+30", "-1", "NaN", "Infinity", "4.985", "4,98", "123456"):
+        violations: list[FieldViolation] = []
+        stored = check_values(BY_NAME["salary"], {"rank_code": "08.051", "step": 3, "coefficient": written}, violations)
+        assert [v.field for v in violations] == ["values.coefficient"], written
+        assert "coefficient" not in stored
+
+
+def test_text_of_spaces_only_is_no_value() -> None:
+    violations: list[FieldViolation] = []
+    stored = check_values(
+        BY_NAME["salary"], {"rank_code": "   ", "step": 3, "coefficient": "4.98", "note": " \t "}, violations
+    )
+    assert violations == [FieldViolation("values.rank_code", "Mã ngạch: bắt buộc")]
+    assert stored == {"step": 3, "coefficient": "4.98"}
+
+
 def _changed(values: dict[str, object], section: str = "family") -> events_pb2.RecordEntryChanged:
     return events_pb2.RecordEntryChanged(
         person_id="6f1c3c2e-5a7b-4d1e-9a51-2b1f0e6c7d80",

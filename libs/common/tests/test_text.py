@@ -111,3 +111,12 @@ def test_a_non_string_is_left_to_pydantics_own_type_check() -> None:
 def test_the_json_schema_still_declares_the_length_limits() -> None:
     name = Form.model_json_schema()["properties"]["name"]
     assert (name["type"], name["minLength"], name["maxLength"]) == ("string", 1, 5)
+
+
+def test_single_line_text_is_taken_as_stored_so_spaces_alone_are_no_text_and_limits_count_nfc() -> None:
+    assert Form(name="  Hà   Nộ ").name == "Hà Nộ"
+    with pytest.raises(ValidationError) as refused:
+        Form(name="   ")
+    assert refused.value.errors()[0]["loc"] == ("name",)
+    decomposed = "e\u0302\u0323" * 5  # five "ệ" as three code points each: fifteen, five once in NFC
+    assert Form(name=decomposed).name == "\u1ec7" * 5

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from qlcb.identity.v1 import events_pb2 as identity_events
 from qlcb.personnel.v1 import events_pb2, personnel_pb2
+from qlcb_common.days import vietnam_today
 from qlcb_common.db import Database
 from qlcb_common.events import subjects
 from qlcb_common.events.contracts import IDENTITY_EVENTS, accept
@@ -87,7 +88,7 @@ async def _held(db: Database, since: date) -> PurposeAccount:
 
 
 async def test_a_holder_retiring_ends_the_holding_and_tells_it(db: Database) -> None:
-    retired_on = date.today() - timedelta(days=3)
+    retired_on = vietnam_today() - timedelta(days=3)
     account = await _held(db, retired_on - timedelta(days=200))
     keycloak = _Keycloak()
     envelope = wrap(

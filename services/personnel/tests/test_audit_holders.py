@@ -17,11 +17,11 @@ from personnel_store import holding, sqlite_store, unit_row
 from sqlalchemy import select, update
 
 from qlcb_common.auth import Principal
+from qlcb_common.days import VIETNAM
 from qlcb_common.db import Database
 from qlcb_common.grpc_interceptor import acting_for
 from qlcb_personnel.audit import chain, service, trail
 from qlcb_personnel.audit.models import AuditEntry
-from qlcb_personnel.decision_documents.applier import VIETNAM
 
 ACCOUNT = "hqhn.nhan-su-1"
 MOT = ("Lê Thị Một", "001086000111")

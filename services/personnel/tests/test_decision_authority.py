@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from qlcb_common.auth import Principal
 from qlcb_common.authz import Action, Delegation, Section
+from qlcb_common.days import vietnam_today
 from qlcb_common.db import Database
 from qlcb_common.errors import PermissionDenied
 from qlcb_personnel.audit import service as audit
@@ -28,7 +29,7 @@ from qlcb_personnel.decision_documents.models import DecisionDocument
 from qlcb_personnel.persons import status
 from qlcb_personnel.units.models import Unit
 
-TODAY = date.today()
+TODAY = vietnam_today()
 """The checks at recording read the server's day: the test's days are counted from it."""
 DAY = TODAY + timedelta(days=30)
 """The retirement's effective date."""

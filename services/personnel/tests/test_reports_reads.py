@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from qlcb.reports.v1 import events_pb2
 from qlcb_common.auth import Principal
+from qlcb_common.days import VIETNAM
 from qlcb_common.db import Database
 from qlcb_common.events import streams, subjects
 from qlcb_common.events.consumer import DurableConsumer
@@ -26,7 +27,6 @@ from qlcb_common.events.envelope import wrap
 from qlcb_personnel.audit import reports_reads, service
 from qlcb_personnel.audit.models import AuditEntry
 from qlcb_personnel.db_models import make_inbox
-from qlcb_personnel.decision_documents.applier import VIETNAM
 
 HANOI = "6f1c2d3e-4a5b-4c6d-8e7f-0a1b2c3d4e5f"
 NOI_BAI = "7a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"

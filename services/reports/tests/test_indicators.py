@@ -59,6 +59,8 @@ def test_valid_values_are_stored_in_their_plain_form() -> None:
         ({"so_bien_che": 4.5}, "values.so_bien_che", "Phải là số nguyên"),
         ({"so_bien_che": -1}, "values.so_bien_che", "Không được nhỏ hơn 0"),
         ({"so_bien_che": 1e16}, "values.so_bien_che", "Phải là số hữu hạn, trong ±10^15"),
+        ({"so_bien_che": 10**400}, "values.so_bien_che", "Phải là số hữu hạn, trong ±10^15"),
+        ({"ty_le_nu": float("nan")}, "values.ty_le_nu", "Phải là số hữu hạn, trong ±10^15"),
         ({"ty_le_nu": 100.5}, "values.ty_le_nu", "Không được lớn hơn 100%"),
         ({"ty_le_nu": -0.1}, "values.ty_le_nu", "Không được nhỏ hơn 0%"),
         ({"ghi_chu": "x" * 11}, "values.ghi_chu", "dài quá 10 ký tự"),

@@ -38,6 +38,9 @@ from qlcb_common.shutdown import Calls
 
 log = structlog.get_logger(__name__)
 
+UNSTORABLE_TEXT = frozenset({"22021", "22P05"})
+"""PostgreSQL's character_not_in_repertoire and untranslatable_character: a NUL in text."""
+
 HEALTH_METHODS = "/grpc.health.v1.Health/"
 REFLECTION_METHODS = "/grpc.reflection."
 
@@ -261,6 +264,13 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
                     await before_refusal()
                 await context.abort_with_status(status)
             except DBAPIError as exc:
+                if getattr(exc.orig, "sqlstate", None) in UNSTORABLE_TEXT:
+                    # Text PostgreSQL cannot hold (U+0000) in an argument no check of the call's own
+                    # caught, such as an id: the caller's fault, not the service's.
+                    code = grpc.StatusCode.INVALID_ARGUMENT
+                    if before_refusal is not None:
+                        await before_refusal()
+                    await context.abort(code, "Văn bản gửi lên chứa ký tự không lưu được (U+0000)")
                 if not exc.connection_invalidated:
                     raise
                 # The connection broke under the call (the server restarted or ended it): nothing was

@@ -31,6 +31,7 @@ from qlcb_common.errors import (
 )
 from qlcb_common.metrics import AUTH_FAILURES, HTTP_DURATION, HTTP_REQUESTS
 from qlcb_common.ops_http import Readiness, ops_routes
+from qlcb_common.request_text import ControlCharactersRefused
 from qlcb_common.settings import HttpApiSettings
 from qlcb_common.shutdown import Calls
 
@@ -53,6 +54,7 @@ def instrument(
     app.add_middleware(
         BodyLimit, max_bytes=http.max_body_bytes, upload_paths=upload_paths, upload_bytes=http.max_upload_bytes
     )
+    app.add_middleware(ControlCharactersRefused)
 
     app.add_middleware(RedMetrics, service=service, ops_paths=ops_paths, calls=calls)
 

@@ -9,10 +9,11 @@ of personnel's events check entries against it. Adding a section is adding a dec
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 
 from qlcb_common.authz.matrix import Section
@@ -463,6 +464,8 @@ SECTIONS: tuple[RecordSection, ...] = (
 BY_NAME: Mapping[str, RecordSection] = {section.name: section for section in SECTIONS}
 
 MAX_DECISION_TEXT = 255
+MAX_SIGNER = 150
+"""The signer's name: a person's name, as long as a full name may be."""
 MAX_ENTRIES_AT_ONCE = 200
 """The most entries one request may record together (a whole career fits in far fewer)."""
 
@@ -481,7 +484,7 @@ def check_values(
     for spec in section.fields:
         value = raw.get(spec.name)
         where = f"values.{spec.name}"
-        if value is None or value == "":
+        if value is None or (isinstance(value, str) and not value.strip()):
             if spec.required:
                 violations.append(FieldViolation(where, f"{spec.label}: bắt buộc"))
             continue
@@ -489,6 +492,11 @@ def check_values(
         if checked is not None:
             values[spec.name] = checked
     return values
+
+
+_DECIMAL = re.compile(r"[0-9]{1,5}(\.[0-9]{1,2})?")
+"""A coefficient as the grids write one: digits, and at most two after the point (never rounded
+away); no sign, no exponent."""
 
 
 def _check(spec: Field, value: object, where: str, violations: list[FieldViolation]) -> object | None:
@@ -511,15 +519,12 @@ def _check(spec: Field, value: object, where: str, violations: list[FieldViolati
         violations.append(FieldViolation(where, f"{spec.label}: dài quá {spec.max_length} ký tự"))
         return None
     if spec.kind is Kind.DECIMAL:
-        try:
-            number = Decimal(text)
-        except InvalidOperation:
-            violations.append(FieldViolation(where, f"{spec.label}: phải là số thập phân, ví dụ 4.98"))
+        if not _DECIMAL.fullmatch(text):
+            violations.append(
+                FieldViolation(where, f"{spec.label}: phải là số không âm, tối đa hai chữ số thập phân, ví dụ 4.98")
+            )
             return None
-        if not number.is_finite() or number < 0:
-            violations.append(FieldViolation(where, f"{spec.label}: phải là số không âm"))
-            return None
-        return f"{number.quantize(Decimal('0.01'))}"
+        return f"{Decimal(text).quantize(Decimal('0.01'))}"
     if spec.kind is Kind.DATE:
         try:
             return date.fromisoformat(text).isoformat()

@@ -69,7 +69,8 @@ def _refuse_controls(value: object, *, multiline: bool) -> object:
 
 
 def _single_line(value: object) -> object:
-    return _refuse_controls(value, multiline=False)
+    checked = _refuse_controls(value, multiline=False)
+    return clean(checked) if isinstance(checked, str) else checked
 
 
 def _multi_line(value: object) -> object:
@@ -77,7 +78,8 @@ def _multi_line(value: object) -> object:
 
 
 SingleLineText = Annotated[str, BeforeValidator(_single_line)]
-"""A name, title or number in NFC; a control character, tab or line break is refused (422 naming the field)."""
+"""A name, title or number as stored (NFC, trimmed, inner spaces collapsed: spaces alone are no text
+for a `min_length`); a control character, tab or line break is refused (422 naming the field)."""
 
 MultiLineText = Annotated[str, BeforeValidator(_multi_line)]
 """A reason or note in NFC: tabs and line ends allowed, any other control character refused."""

@@ -10,6 +10,7 @@ from qlcb_common import authz
 from qlcb_common.auth import Principal
 from qlcb_common.authz import Action, Section
 from qlcb_common.authz.delegations import DelegationCopy
+from qlcb_common.days import vietnam_today
 from qlcb_common.db import Database
 from qlcb_common.errors import PermissionDenied
 from qlcb_common.events.inbox import Inbox
@@ -81,16 +82,20 @@ class ReportsServicer(reports_pb2_grpc.ReportsServiceServicer):
         actor = current_principal()
         export_format = reads.export_format(request.export_format)
         async with self._db.unit_of_work() as session:
+            delegations = await self._delegations.for_caller(session, actor)
             filled = await statistics.fill(
                 session,
                 actor=actor,
-                delegations=await self._delegations.for_caller(session, actor),
+                delegations=delegations,
                 form_code=request.form,
                 unit_id=request.unit_id,
                 as_of=request.as_of,
                 founded=self._founded,
-                today=date.today(),
+                today=vietnam_today(),
             )
+            if export_format and filled.form.kind == "list":
+                # A list of people as a file is an export of their particulars, as the search's is.
+                authz.require(actor, Section.IDENTITY, Action.EXPORT, filled.unit.path, delegations=delegations)
             await reads.note_form(session, self._outbox, actor=actor, filled=filled, export_format=export_format)
         form = filled.form
         return reports_pb2.GetStatisticsFormResponse(
@@ -136,7 +141,7 @@ class ReportsServicer(reports_pb2_grpc.ReportsServiceServicer):
                 page=request.page,
                 page_size=request.page_size,
                 founded=self._founded,
-                today=date.today(),
+                today=vietnam_today(),
             )
             await reads.note_people(
                 session, self._outbox, actor=actor, page=page, row=request.row, column=request.column

@@ -18,6 +18,7 @@ from qlcb.identity.v1 import events_pb2
 from qlcb_common.auth import Principal
 from qlcb_common.authz.matrix import Action, Section
 from qlcb_common.authz.policy import DELEGABLE_TIERS, Delegation
+from qlcb_common.days import vietnam_today
 from qlcb_common.errors import FieldViolation
 from qlcb_common.events import subjects
 from qlcb_common.events.envelope import PoisonMessage, unpack
@@ -145,7 +146,7 @@ class DelegationCopy:
         are delegable ones: `violations`), such as the sector's tiers."""
         if not principal.unit_path or principal.roles.isdisjoint(DELEGABLE_TIERS):
             return []
-        today = on or date.today()
+        today = on or vietnam_today()
         t = self.table
         rows = await session.execute(
             select(t).where(

@@ -12,6 +12,7 @@ from sqlalchemy.orm import QueryableAttribute
 
 from qlcb_common.auth import Principal
 from qlcb_common.authz.matrix import GRANTABLE_SECTIONS, GRANTED_ROWS, MATRIX, Action, Scope, Section
+from qlcb_common.days import vietnam_today
 from qlcb_common.errors import NotFound, PermissionDenied
 from qlcb_common.metrics import AUTHZ_REFUSALS
 from qlcb_common.tiers import TIER_NAMES, Tier, in_subtree
@@ -51,7 +52,7 @@ class Delegation:
 
     def serves_caller(self, principal: Principal, *, on: date | None = None) -> bool:
         """Whether the caller is one this delegation is for, today."""
-        day = on or date.today()
+        day = on or vietnam_today()
         return (
             principal.unit_path == self.grantee_unit_path
             and not self.tiers.isdisjoint(principal.roles)

@@ -17,6 +17,8 @@ from qlcb.personnel.v1 import decision_pb2
 from qlcb_common.days import IsoDay
 from qlcb_common.decision_kinds import KINDS, MAX_PEOPLE, DecisionKind
 from qlcb_common.http_errors import problem
+from qlcb_common.record_sections import MAX_DECISION_TEXT, MAX_SIGNER
+from qlcb_common.text import SingleLineText
 from qlcb_gateway.dependencies import BackendsDep, Caller
 from qlcb_gateway.errors import refuse_query_fields
 from qlcb_gateway.routes.record import VALUES_MODELS, MissingPrecondition, etag, version_in
@@ -51,13 +53,16 @@ def _item_model(kind: DecisionKind) -> type[BaseModel]:
 def _request_model(kind: DecisionKind) -> type[BaseModel]:
     fields: dict[str, Any] = {
         "kind": (Literal[kind.name], Field(description=kind.label)),
-        "number": (str, Field(max_length=100, description="Số quyết định, ví dụ 125/QĐ-TCHQ")),
+        "number": (SingleLineText, Field(max_length=100, description="Số quyết định, ví dụ 125/QĐ-TCHQ")),
         "decision_date": (IsoDay, Field(description="Ngày ký")),
         "effective_date": (IsoDay, Field(description="Ngày có hiệu lực: hôm nay hoặc trước thì áp dụng ngay")),
-        "body": (str, Field(max_length=255, description="Cơ quan ban hành")),
-        "signer": (str, Field(max_length=150, description="Người ký")),
-        "signer_post": (str, Field(default="", max_length=255, description="Chức vụ người ký")),
-        "summary": (str, Field(default="", max_length=500, description="Trích yếu")),
+        "body": (SingleLineText, Field(max_length=MAX_DECISION_TEXT, description="Cơ quan ban hành")),
+        "signer": (SingleLineText, Field(max_length=MAX_SIGNER, description="Người ký")),
+        "signer_post": (
+            SingleLineText,
+            Field(default="", max_length=MAX_DECISION_TEXT, description="Chức vụ người ký"),
+        ),
+        "summary": (SingleLineText, Field(default="", max_length=500, description="Trích yếu")),
         "items": (
             list[_item_model(kind)],  # type: ignore[misc]
             Field(min_length=1, max_length=MAX_PEOPLE, description="Những người được quyết định"),

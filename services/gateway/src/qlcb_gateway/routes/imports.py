@@ -19,7 +19,6 @@ import hashlib
 import os
 import tempfile
 from collections.abc import Awaitable
-from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -31,6 +30,7 @@ from pydantic import BaseModel, Field
 
 from qlcb.personnel.v1 import imports_pb2, record_pb2
 from qlcb_common.auth import Principal
+from qlcb_common.days import vietnam_today
 from qlcb_common.http_errors import problem
 from qlcb_common.import_templates import KINDS, Template, template
 from qlcb_common.limits import IMPORT_CHUNK_ROWS
@@ -117,7 +117,7 @@ async def _catalog_codes(found: Template, backends: Backends, principal: Princip
     for catalog in sorted({c.catalog for c in found.columns if c.catalog}):
         with contextlib.suppress(grpc.aio.AioRpcError):
             listed = await backends.record.ListCatalogValues(
-                record_pb2.ListCatalogValuesRequest(catalog=catalog, as_of=date.today().isoformat()), **options
+                record_pb2.ListCatalogValuesRequest(catalog=catalog, as_of=vietnam_today().isoformat()), **options
             )
             codes[catalog] = [(v.code, v.label) for v in listed.values]
     return codes

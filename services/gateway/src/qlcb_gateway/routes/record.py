@@ -13,6 +13,7 @@ generated operations from their annotations, which name models built at run time
 import calendar
 import datetime as dt
 import json
+import re
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from enum import Enum
@@ -22,23 +23,32 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from qlcb.personnel.v1 import record_pb2
-from qlcb_common.days import IsoDay
+from qlcb_common.days import IsoDay, IsoInstant
 from qlcb_common.http_errors import problem
-from qlcb_common.record_sections import MAX_ENTRIES_AT_ONCE, SECTIONS, Kind, RecordSection
+from qlcb_common.record_sections import (
+    MAX_DECISION_TEXT,
+    MAX_ENTRIES_AT_ONCE,
+    MAX_SIGNER,
+    SECTIONS,
+    Kind,
+    RecordSection,
+)
+from qlcb_common.text import MultiLineText, SingleLineText
 from qlcb_gateway.dependencies import BackendsDep, Caller
 from qlcb_gateway.routes.organisation import person_public
 from qlcb_gateway.schemas import PersonPublic
 
 router = APIRouter(prefix="/v1", tags=["Hồ sơ cán bộ: các mục"])
 
-_PYTHON_TYPE: dict[Kind, type] = {
-    Kind.TEXT: str,
-    Kind.LONG_TEXT: str,
+_PYTHON_TYPE: dict[Kind, Any] = {
+    Kind.TEXT: SingleLineText,
+    Kind.LONG_TEXT: MultiLineText,
     Kind.DATE: IsoDay,
     Kind.INTEGER: int,
-    Kind.DECIMAL: str,
-    Kind.CODE: str,
+    Kind.DECIMAL: SingleLineText,
+    Kind.CODE: SingleLineText,
 }
+_TEXT_KINDS = frozenset({Kind.TEXT, Kind.LONG_TEXT, Kind.DECIMAL, Kind.CODE})
 
 
 class Decision(BaseModel):
@@ -46,11 +56,11 @@ class Decision(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    number: str = Field(default="", max_length=100, description="Số quyết định, ví dụ 125/QĐ-TCHQ")
+    number: SingleLineText = Field(default="", max_length=100, description="Số quyết định, ví dụ 125/QĐ-TCHQ")
     date: IsoDay | None = Field(default=None, description="Ngày ký")
-    body: str = Field(default="", max_length=255, description="Cơ quan ban hành")
-    signer: str = Field(default="", max_length=150, description="Người ký")
-    signer_post: str = Field(default="", max_length=255, description="Chức vụ người ký")
+    body: SingleLineText = Field(default="", max_length=MAX_DECISION_TEXT, description="Cơ quan ban hành")
+    signer: SingleLineText = Field(default="", max_length=MAX_SIGNER, description="Người ký")
+    signer_post: SingleLineText = Field(default="", max_length=MAX_DECISION_TEXT, description="Chức vụ người ký")
 
 
 def _camel(name: str) -> str:
@@ -62,7 +72,7 @@ def _values_model(section: RecordSection) -> type[BaseModel]:
     for spec in section.fields:
         python_type = _PYTHON_TYPE[spec.kind]
         constraints: dict[str, Any] = {"description": spec.label}
-        if python_type is str:
+        if spec.kind in _TEXT_KINDS:
             constraints["max_length"] = spec.max_length
         if spec.minimum is not None:
             constraints["ge"] = spec.minimum
@@ -167,13 +177,18 @@ def version_in(if_match: str | None) -> int:
             "If-Match: bắt buộc, là ETag của mục khi đọc (để không ghi đè sửa đổi của người khác)"
         )
     tag = if_match.strip().removeprefix("W/").strip('"')
-    if not tag.isdigit():
+    if not _VERSION.fullmatch(tag) or int(tag) > MAX_VERSION:
         raise MissingPrecondition(f"If-Match: {if_match!r} không phải ETag của một mục hồ sơ")
     return int(tag)
 
 
+_VERSION = re.compile(r"[0-9]{1,10}")
+MAX_VERSION = 2**31 - 1
+"""The largest version an entry or a decision can have (an int32 in the contract)."""
+
+
 AsOf = Annotated[IsoDay | None, Query(description="Hồ sơ tại ngày này (mặc định: hôm nay)")]
-KnownAt = Annotated[datetime | None, Query(description="Như hệ thống biết tại thời điểm này (RFC 3339, có múi giờ)")]
+KnownAt = Annotated[IsoInstant | None, Query(description="Như hệ thống biết tại thời điểm này (RFC 3339, có múi giờ)")]
 IfMatch = Annotated[str | None, Header(description="ETag của mục khi đọc")]
 
 
@@ -546,10 +561,10 @@ async def catalog_values(
 class CatalogValueInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    label: str = Field(min_length=1, max_length=255, description="Tên")
+    label: SingleLineText = Field(min_length=1, max_length=255, description="Tên")
     valid_from: IsoDay = Field(description="Có hiệu lực từ ngày")
-    legal_basis: str = Field(min_length=1, max_length=1000, description="Căn cứ pháp lý")
-    stat_group: str = Field(default="", max_length=32, description="Nhóm thống kê")
+    legal_basis: SingleLineText = Field(min_length=1, max_length=1000, description="Căn cứ pháp lý")
+    stat_group: SingleLineText = Field(default="", max_length=32, description="Nhóm thống kê")
     attributes: dict[str, Any] = Field(default_factory=dict, description="Thuộc tính (ví dụ hệ số các bậc của ngạch)")
 
 

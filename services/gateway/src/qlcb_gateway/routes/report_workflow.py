@@ -81,12 +81,12 @@ class AssignmentList(BaseModel):
 
 class ValuesSave(BaseModel):
     values: dict[str, Any] = Field(description="Mã chỉ tiêu → giá trị; bảng: danh sách dòng (mã cột → giá trị)")
-    expected_version: int | None = Field(default=None, ge=1, description="Phiên bản đã đọc")
+    expected_version: int | None = Field(default=None, ge=1, le=2**63 - 1, description="Phiên bản đã đọc")
 
 
 class StepBody(BaseModel):
     reason: SingleLineText = Field(default="", max_length=2000, description="Lý do (bắt buộc khi trả lại, mở lại)")
-    expected_version: int | None = Field(default=None, ge=1, description="Phiên bản đã đọc")
+    expected_version: int | None = Field(default=None, ge=1, le=2**63 - 1, description="Phiên bản đã đọc")
 
 
 class SubAssign(BaseModel):

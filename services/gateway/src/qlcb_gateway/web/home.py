@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 import grpc
 from fastapi import APIRouter, Request
@@ -19,6 +19,7 @@ from fastapi.responses import Response
 from qlcb_common.auth import Principal
 from qlcb_common.authz.matrix import Action, Scope, Section
 from qlcb_common.authz.policy import may_at_all, permits, scope_for
+from qlcb_common.days import vietnam_today
 from qlcb_gateway.routes.exports import VIETNAM
 from qlcb_gateway.routes.organisation import get_unit, list_units
 from qlcb_gateway.routes.record import RetirementDuePublic, listing_period, retirements_due
@@ -75,7 +76,7 @@ async def _own_unit(request: Request, principal: Principal) -> UnitPublic | None
 
 
 async def _due(request: Request, visit: Visit, unit_id: str, months: int) -> list[RetirementDuePublic]:
-    period = listing_period(date.today(), months, include_subtree=True)
+    period = listing_period(vietnam_today(), months, include_subtree=True)
     return await retirements_due(unit_id, visit.principal, backends_of(request), period)
 
 

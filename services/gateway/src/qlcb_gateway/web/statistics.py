@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import math
 from dataclasses import dataclass
-from datetime import date
 from typing import Literal
 from urllib.parse import urlencode
 
@@ -20,6 +19,7 @@ from fastapi.responses import Response
 
 from qlcb_common.authz.matrix import Action, Section
 from qlcb_common.authz.policy import may_at_all
+from qlcb_common.days import vietnam_today
 from qlcb_gateway.routes.organisation import list_units
 from qlcb_gateway.routes.statistics import (
     StatisticsColumnPublic,
@@ -275,7 +275,7 @@ async def people(
             "previous_link": page_link(number - 1) if number > 1 else None,
             "next_link": page_link(number + 1) if number < pages else None,
             "back_link": f"{PATH}/statistics?{urlencode(back)}",
-            "today": date.today(),
+            "today": vietnam_today(),
         },
     )
 

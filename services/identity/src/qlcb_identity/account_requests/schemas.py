@@ -25,7 +25,7 @@ class AccountRequestCreate(BaseModel):
     holder_email: SingleLineText = Field(
         pattern=EMAIL, max_length=255, description="Thư điện tử người sử dụng: mã nhận mật khẩu lần đầu gửi tới đây"
     )
-    unit_path: str = Field(pattern=anchored(UNIT_PATH_PATTERN), description="Đơn vị, e.g. /TCHQ/HQHN")
+    unit_path: str = Field(pattern=anchored(UNIT_PATH_PATTERN), max_length=1024, description="Đơn vị, e.g. /TCHQ/HQHN")
     division: SingleLineText = Field(min_length=1, max_length=255, description="Phòng, đội, bộ phận")
     position: SingleLineText = Field(min_length=1, max_length=255, description="Chức vụ")
     phone: str = Field(pattern=PHONE, description="Số điện thoại")

@@ -38,7 +38,7 @@ class ClaimMapping(BaseModel):
             }
         ),
     ]
-    unit_path: str = Field(pattern=anchored(UNIT_PATH_PATTERN), description="Đơn vị, e.g. /TCHQ/HQHN")
+    unit_path: str = Field(pattern=anchored(UNIT_PATH_PATTERN), max_length=1024, description="Đơn vị, e.g. /TCHQ/HQHN")
 
     @field_validator("tier")
     @classmethod

@@ -20,7 +20,7 @@ UNIT_PATH = anchored(UNIT_PATH_PATTERN)
 
 
 class QuotaSet(BaseModel):
-    unit_path: str = Field(pattern=UNIT_PATH)
+    unit_path: str = Field(pattern=UNIT_PATH, max_length=1024)
     kind: Literal["admin", "user"] = Field(description="admin: tài khoản quản trị; user: tài khoản người dùng")
     limit: int = Field(ge=0, le=1000, description="Định mức")
 
@@ -30,7 +30,7 @@ class QuotaPublic(QuotaSet):
 
 
 class PurposeAccountCreate(BaseModel):
-    unit_path: str = Field(pattern=UNIT_PATH)
+    unit_path: str = Field(pattern=UNIT_PATH, max_length=1024)
     purpose: SingleLineText = Field(min_length=1, max_length=100, description='Mục đích, e.g. "Nhân sự 1"')
     tier: Tier
 

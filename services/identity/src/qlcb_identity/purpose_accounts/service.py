@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb_common.auth import Principal
 from qlcb_common.authz import Action, Section, require, sql_scope
+from qlcb_common.authz.policy import PERSONAL_ID_CLAIM
 from qlcb_common.errors import (
     AlreadyExists,
     FailedPrecondition,
@@ -167,6 +168,7 @@ async def assign_holder(
     holder is mailed a first-login credential (returns where it went, masked)."""
     account = await _account(session, account_id)
     _require_head_or_issuer(actor, account)
+    _require_not_oneself(actor, holder_personal_id, holder_email)
     if account.unlinked_at is not None:
         raise unlinked_refusal(account.username, account.unlinked_at)
     if holder_personal_id:
@@ -264,14 +266,32 @@ async def _reset(admin: KeycloakAdmin, account: PurposeAccount, password: str) -
         ) from error
 
 
+HANDED_BY_HEADS = frozenset(Tier) - {Tier.SYSTEM_ADMIN, Tier.LOCAL_ADMIN}
+"""The accounts a unit head hands to the unit's civil servants (R-ACC-2): its user accounts. An
+admin account is handed by an admin who could issue it: a head handing one would give admin rights,
+above a head's own, possibly to itself (R-TIER-3)."""
+
+
 def _require_head_or_issuer(actor: Principal, account: PurposeAccount) -> None:
     head = (
         actor.has_any_role((Tier.UNIT_LEADER,))
         and bool(actor.unit_path)
         and in_subtree(account.unit_path, actor.unit_path or "")
+        and account.tier in HANDED_BY_HEADS
     )
     if not head:
         rules.require_issuer(actor, account.unit_path, [account.tier])
+
+
+def _require_not_oneself(actor: Principal, holder_personal_id: str | None, holder_email: str) -> None:
+    """Nobody hands an account to itself, by its personal id or by the address its first-login code
+    would reach (R-TIER-3): the account's rights would be the caller's own on top of its tier's."""
+    own_id = actor.claims.get(PERSONAL_ID_CLAIM)
+    own_email = actor.claims.get("email")
+    if (holder_personal_id and holder_personal_id == own_id) or (
+        isinstance(own_email, str) and own_email.casefold() == holder_email.strip().casefold()
+    ):
+        raise PermissionDenied("Không được giao tài khoản dùng chung cho chính mình")
 
 
 async def _close_current(

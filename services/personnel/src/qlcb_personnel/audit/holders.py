@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from qlcb.events.v1.envelope_pb2 import Envelope
 from qlcb.identity.v1 import events_pb2
 from qlcb_common import names
+from qlcb_common.days import VIETNAM
 from qlcb_common.events.envelope import unpack
 from qlcb_personnel.audit.models import AccountHolder
-from qlcb_personnel.decision_documents.applier import VIETNAM
 
 
 async def apply(session: AsyncSession, envelope: Envelope) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import cast
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
@@ -60,7 +60,11 @@ def _instant(value: str, field: str, violations: list[FieldViolation]) -> dateti
     if moment.tzinfo is None:
         violations.append(FieldViolation(field, "Thời điểm phải ghi múi giờ, ví dụ +07:00"))
         return None
-    return moment
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        violations.append(FieldViolation(field, "Thời điểm ngoài khoảng năm 1–9999 khi đổi về giờ UTC"))
+        return None
 
 
 def _checked(criteria: Criteria) -> tuple[datetime | None, datetime | None]:

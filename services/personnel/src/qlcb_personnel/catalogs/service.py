@@ -5,10 +5,12 @@ kept by the sector's HR through the API; every change made through the API is pu
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import cache
 from importlib import resources
 from itertools import pairwise
@@ -25,6 +27,7 @@ from qlcb_common.authz import Action, Section
 from qlcb_common.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
 from qlcb_common.events import subjects
 from qlcb_common.events.outbox import Outbox
+from qlcb_common.text import control_violation
 from qlcb_personnel.audit import trail
 from qlcb_personnel.catalogs import messages
 from qlcb_personnel.catalogs.models import CatalogValue
@@ -198,12 +201,12 @@ def _rank_attributes(attributes: Mapping[str, object], violations: list[FieldVio
     """A rank carries its salary grid: the coefficients of its steps, rising, and months per step."""
     coefficients = attributes.get("coefficients")
     months = attributes.get("months_per_step")
-    try:
-        steps = [Decimal(str(c)) for c in coefficients] if isinstance(coefficients, list) else []
-    except InvalidOperation:
-        steps = []
-    if not steps or any(b <= a for a, b in pairwise(steps)):
-        violations.append(FieldViolation("attributes.coefficients", "danh sách hệ số các bậc, tăng dần"))
+    written = coefficients if isinstance(coefficients, list) else []
+    steps = [Decimal(c) for c in written if isinstance(c, str) and COEFFICIENT.fullmatch(c)]
+    if not steps or len(steps) != len(written) or any(b <= a for a, b in pairwise(steps)):
+        violations.append(
+            FieldViolation("attributes.coefficients", 'danh sách hệ số các bậc, tăng dần, mỗi hệ số dạng "2.34"')
+        )
     if not isinstance(months, int) or isinstance(months, bool) or months not in (12, 24, 36, 60):
         violations.append(FieldViolation("attributes.months_per_step", "số tháng mỗi bậc: 12, 24, 36 hoặc 60"))
     if not isinstance(attributes.get("salary_group"), str):
@@ -216,14 +219,29 @@ def _post_attributes(attributes: Mapping[str, object], violations: list[FieldVio
     coefficient = attributes.get("allowance_coefficient")
     if coefficient is None and "allowance_coefficient" in attributes:
         return
-    try:
-        number = Decimal(coefficient) if isinstance(coefficient, str) else None
-    except InvalidOperation:
-        number = None
-    if number is None or not number.is_finite() or not 0 < number < 10:
+    number = Decimal(coefficient) if isinstance(coefficient, str) and COEFFICIENT.fullmatch(coefficient) else None
+    if number is None or not 0 < number < 10:
         violations.append(
             FieldViolation("attributes.allowance_coefficient", 'hệ số phụ cấp chức vụ, ví dụ "0.70", hoặc null')
         )
+
+
+COEFFICIENT = re.compile(r"[0-9]{1,2}\.[0-9]{2}")
+"""A coefficient as the grids and the allowance tables write one, e.g. "2.34": compared as written
+with the coefficients records carry."""
+
+
+def _clean_attributes(value: Any, where: str, violations: list[FieldViolation]) -> Any:
+    """The attributes with every text in NFC; text holding a control character is refused, named."""
+    if isinstance(value, str):
+        if refused := control_violation(where, value):
+            violations.append(refused)
+        return unicodedata.normalize("NFC", value)
+    if isinstance(value, Mapping):
+        return {key: _clean_attributes(item, f"{where}.{key}", violations) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_clean_attributes(item, f"{where}[{n}]", violations) for n, item in enumerate(value)]
+    return value
 
 
 async def _belongs_to_parent(
@@ -263,9 +281,10 @@ async def put_value(
     violations: list[FieldViolation] = []
     code = rules.catalog_code(code, violations)
     label, start, basis, group = _check_input(catalog, data, violations)
+    attributes = _clean_attributes(data.attributes, "attributes", violations)
     link = parent_of(catalog)
-    if link is not None and start is not None:
-        await _belongs_to_parent(session, link, data.attributes, start, violations)
+    if link is not None and start is not None and not violations:
+        await _belongs_to_parent(session, link, attributes, start, violations)
     if violations or start is None:
         raise InvalidArgument(violations)
     versions = list(
@@ -291,7 +310,7 @@ async def put_value(
         valid_to=None,
         label=label,
         stat_group=group,
-        attributes=dict(data.attributes),
+        attributes=attributes,
         legal_basis=basis,
         recorded_at=datetime.now(UTC),
         recorded_by=actor.subject,

@@ -4,19 +4,19 @@ daylight saving), so that a decision for the 1st takes effect from midnight ther
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 
 import structlog
 from prometheus_client import Counter
 
 from qlcb_common.authz.delegations import DelegationCopy
+from qlcb_common.days import vietnam_today
 from qlcb_common.db import Database
 from qlcb_common.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from qlcb_common.events.outbox import Outbox
 from qlcb_common.shutdown import Stopping
 from qlcb_personnel.decision_documents import service
 
-VIETNAM = timezone(timedelta(hours=7), "ICT")
 DECISIONS_APPLIED = Counter(
     "qlcb_personnel_decisions_applied_total",
     "Pending decisions the service applied on their date, by outcome (applied, failed: a record no longer fits)",
@@ -24,10 +24,6 @@ DECISIONS_APPLIED = Counter(
 )
 
 log = structlog.get_logger(__name__)
-
-
-def today_in_vietnam() -> date:
-    return datetime.now(VIETNAM).date()
 
 
 async def apply_due(db: Database, outbox: Outbox, delegations: DelegationCopy, today: date) -> dict[str, int]:
@@ -61,7 +57,7 @@ async def run(
     a round that fails (the database away) is logged and the next one tries again."""
     while not stopping.is_set():
         try:
-            await apply_due(db, outbox, delegations, today_in_vietnam())
+            await apply_due(db, outbox, delegations, vietnam_today())
         except asyncio.CancelledError:
             raise
         except Exception as exc:

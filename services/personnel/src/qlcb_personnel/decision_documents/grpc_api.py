@@ -11,12 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from qlcb.personnel.v1 import decision_pb2, decision_pb2_grpc
 from qlcb_common.authz import Delegation
 from qlcb_common.authz.delegations import DelegationCopy
+from qlcb_common.days import vietnam_today
 from qlcb_common.db import Database
 from qlcb_common.errors import AlreadyExists, FieldViolation, InvalidArgument
 from qlcb_common.events.outbox import Outbox
 from qlcb_common.grpc_interceptor import current_principal
 from qlcb_personnel.decision_documents import messages, service
-from qlcb_personnel.decision_documents.applier import today_in_vietnam
 from qlcb_personnel.record import messages as record_messages
 
 Context = Any
@@ -79,7 +79,7 @@ class DecisionServicer(decision_pb2_grpc.DecisionServiceServicer):
                 actor=current_principal(),
                 delegations=await self._granted(session),
                 data=data,
-                today=today_in_vietnam(),
+                today=vietnam_today(),
             )
         return decision_pb2.CreateDecisionResponse(decision=messages.to_proto(document, items, len(items)))
 

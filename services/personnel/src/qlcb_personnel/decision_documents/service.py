@@ -11,6 +11,7 @@ the periods those entries closed) and gives back every status it changed.
 from __future__ import annotations
 
 import contextlib
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
@@ -39,7 +40,7 @@ from qlcb_common.errors import (
 from qlcb_common.events import subjects
 from qlcb_common.events.outbox import Outbox
 from qlcb_common.grpc_interceptor import acting_for
-from qlcb_common.record_sections import BY_NAME, MAX_DECISION_TEXT
+from qlcb_common.record_sections import BY_NAME, MAX_DECISION_TEXT, MAX_SIGNER
 from qlcb_common.text import control_violation
 from qlcb_personnel.audit import trail
 from qlcb_personnel.decision_documents import messages
@@ -113,7 +114,7 @@ def _header(data: DecisionInput, violations: list[FieldViolation]) -> _Header | 
     decided_on = _date(data.decision_date, "decision_date", violations)
     effective = _date(data.effective_date, "effective_date", violations)
     body = rules.short_text(data.body, "body", MAX_DECISION_TEXT, violations, required=True)
-    signer = rules.short_text(data.signer, "signer", 150, violations, required=True)
+    signer = rules.short_text(data.signer, "signer", MAX_SIGNER, violations, required=True)
     signer_post = rules.short_text(data.signer_post, "signer_post", MAX_DECISION_TEXT, violations)
     summary = rules.short_text(data.summary, "summary", MAX_SUMMARY, violations)
     if not data.items:
@@ -548,12 +549,16 @@ def _token_of(document: DecisionDocument) -> str:
 def _after(token: str) -> tuple[date, datetime, str]:
     try:
         day, made, document_id = token.split("_")
-        position = (date.fromisoformat(day), datetime.fromisoformat(made), document_id)
-    except ValueError:
+        moment = datetime.fromisoformat(made)
+        position = (date.fromisoformat(day), moment.astimezone(UTC), document_id)
+    except (ValueError, OverflowError):
         raise InvalidArgument.single("page_token", BAD_TOKEN) from None
-    if position[1].tzinfo is None or not document_id or len(document_id) > 36 or not document_id.isascii():
+    if moment.tzinfo is None or not _DOCUMENT_ID.fullmatch(document_id):
         raise InvalidArgument.single("page_token", BAD_TOKEN)
     return position
+
+
+_DOCUMENT_ID = re.compile(r"[0-9A-Za-z-]{1,36}")
 
 
 async def list_decisions(

@@ -17,7 +17,9 @@ from qlcb_personnel.persons.service import PersonCreate
 from qlcb_personnel.record.service import DecisionInput, EntryInput
 
 _DAY = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
-_INTEGER = re.compile(r"[+-]?\d+(\.0+)?")
+_INTEGER = re.compile(r"[+-]?[0-9]{1,9}(\.0+)?")
+"""A whole number as a spreadsheet may write one (4, or 4.0); longer than any field holds is left as
+text, for the declaration's check to refuse."""
 SEXES = {"nam": "SEX_MALE", "nữ": "SEX_FEMALE", "male": "SEX_MALE", "female": "SEX_FEMALE"}
 
 
@@ -68,7 +70,7 @@ def entry_input(section: RecordSection, row: Row) -> EntryInput:
         if not text:
             continue
         if spec.kind is Kind.INTEGER and _INTEGER.fullmatch(text):
-            values[spec.name] = int(float(text))
+            values[spec.name] = int(text.partition(".")[0])
         elif spec.kind is Kind.DECIMAL:
             values[spec.name] = text.replace(",", ".")
         elif spec.kind is Kind.DATE:

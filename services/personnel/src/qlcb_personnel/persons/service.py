@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from qlcb_common import authz, names
 from qlcb_common import personnel_rules as rules
 from qlcb_common.auth import Principal
 from qlcb_common.authz import Action, Delegation, RecordRef, Section
+from qlcb_common.days import vietnam_today
 from qlcb_common.errors import AlreadyExists, FieldViolation, InvalidArgument, NotFound
 from qlcb_common.events import subjects
 from qlcb_common.events.outbox import Outbox
@@ -181,6 +183,8 @@ async def list_persons(
         raise NotFound(f"Không có đơn vị {unit_id!r}")
     if page_size < 0 or page_size > MAX_PAGE_SIZE:
         raise InvalidArgument.single("page_size", f"Từ 0 đến {MAX_PAGE_SIZE}")
+    if page_token and not _PERSON_ID.fullmatch(page_token):
+        raise InvalidArgument.single("page_token", "Không phải next_page_token của trang trước")
     limit = page_size or DEFAULT_PAGE_SIZE
     query = select(Person).join(Unit, Unit.id == Person.unit_id)
     query = query.where(in_subtree(unit.path) if include_subtree else Unit.id == unit.id)
@@ -202,11 +206,15 @@ async def list_persons(
     return persons[:limit], next_token
 
 
+_PERSON_ID = re.compile(r"[0-9A-Za-z-]{1,36}")
+"""What a page token of the people of a unit is: the last id of the page before."""
+
+
 def _birth_date(value: str, violations: list[FieldViolation]) -> date | None:
     birth = rules.iso_date(value, violations, "date_of_birth", "Ngày sinh phải theo dạng YYYY-MM-DD")
     if birth is None:
         return None
-    today = date.today()
+    today = vietnam_today()
     age = today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
     if not MIN_AGE <= age <= MAX_AGE:
         violations.append(FieldViolation("date_of_birth", f"Tuổi phải từ {MIN_AGE} đến {MAX_AGE}"))

@@ -28,6 +28,7 @@ from qlcb_common import authz
 from qlcb_common import personnel_rules as rules
 from qlcb_common.auth import Principal
 from qlcb_common.authz import Action, Delegation, Section
+from qlcb_common.days import vietnam_today
 from qlcb_common.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound, PermissionDenied
 from qlcb_common.events import subjects
 from qlcb_common.events.outbox import Outbox
@@ -377,7 +378,7 @@ def _check(year: int, as_of: str) -> date:
     """The year checked and the day asked (today when none is)."""
     violations: list[FieldViolation] = []
     rules.quota_year(year, violations)
-    day = date.today()
+    day = vietnam_today()
     if as_of:
         if refused := control_violation("as_of", as_of):
             violations.append(refused)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from google.protobuf.json_format import MessageToDict
@@ -13,6 +13,7 @@ from qlcb_common import authz
 from qlcb_common import personnel_rules as rules
 from qlcb_common.authz import Action, Delegation, Section
 from qlcb_common.authz.delegations import DelegationCopy
+from qlcb_common.days import vietnam_today
 from qlcb_common.db import Database
 from qlcb_common.errors import FieldViolation, InvalidArgument
 from qlcb_common.events.outbox import Outbox
@@ -52,7 +53,10 @@ def _known_at(value: str) -> datetime | None:
         ) from None
     if moment.tzinfo is None:
         raise InvalidArgument.single("known_at", "Thời điểm phải ghi múi giờ, ví dụ +07:00")
-    return moment
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise InvalidArgument.single("known_at", "Thời điểm ngoài khoảng năm 1–9999 khi đổi về giờ UTC") from None
 
 
 def _input(message: record_pb2.RecordEntryInput, where: str = "") -> EntryInput:
@@ -123,8 +127,8 @@ class PersonRecordServicer(record_pb2_grpc.PersonRecordServiceServicer):
             await catalogs.read_versions(session, codes)
             raise_due = None
             if raises:
-                raise_due = await salary.next_regular_raise(session, person.id, as_of or date.today(), read)
-            schedule = await retirement.schedule_of(session, person.sex, date.today())
+                raise_due = await salary.next_regular_raise(session, person.id, as_of or vietnam_today(), read)
+            schedule = await retirement.schedule_of(session, person.sex, vietnam_today())
         retires_on = retirement.retirement_date(person.date_of_birth, schedule) if schedule else None
         return record_pb2.GetRecordResponse(
             person=person_messages.to_proto(person, status_now),
@@ -132,7 +136,7 @@ class PersonRecordServicer(record_pb2_grpc.PersonRecordServiceServicer):
             entries=[messages.to_proto(e) for e in entries],
             next_regular_raise=raise_due.isoformat() if raise_due else "",
             retirement_date=retires_on.isoformat() if retires_on else "",
-            terms=[_term(term) for term in terms.current_terms(entries, as_of or date.today())],
+            terms=[_term(term) for term in terms.current_terms(entries, as_of or vietnam_today())],
         )
 
     async def ListRecordEntries(
@@ -278,7 +282,7 @@ class PersonRecordServicer(record_pb2_grpc.PersonRecordServiceServicer):
     async def ListCatalogValues(
         self, request: record_pb2.ListCatalogValuesRequest, context: Context
     ) -> record_pb2.ListCatalogValuesResponse:
-        day = parse_as_of(request.as_of) or date.today()
+        day = parse_as_of(request.as_of) or vietnam_today()
         authz.require(current_principal(), Section.CATALOG, Action.READ, "/")
         async with self._db.unit_of_work() as session:
             values = await catalogs.values_on(session, request.catalog, day, request.parent)

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb_common.auth import Principal
 from qlcb_common.authz import Delegation, Section
+from qlcb_common.days import vietnam_today
 from qlcb_personnel.catalogs import service as catalogs
 from qlcb_personnel.persons import status
 from qlcb_personnel.persons.messages import ACTIVE
@@ -109,7 +110,7 @@ async def due_between(
     retirement age between `start` and `end` (inclusive), soonest first (R-PER-3)."""
     first, last = periods.checked_period(start, end)
     unit = await periods.listed_unit(session, actor, delegations, unit_id)
-    ages = await schedules(session, date.today())
+    ages = await schedules(session, vietnam_today())
     # Only the birth months that retire in the period are read (by the birth-date index), not every
     # person of the subtree over fifty: the list of a whole sector read a third of it and sorted it out here.
     born = {

@@ -27,6 +27,7 @@ from qlcb_common import authz
 from qlcb_common import personnel_rules as rules
 from qlcb_common.auth import Principal
 from qlcb_common.authz import Action, Delegation
+from qlcb_common.days import vietnam_today
 from qlcb_common.db import one_of
 from qlcb_common.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound, StaleVersion
 from qlcb_common.events import subjects
@@ -35,6 +36,7 @@ from qlcb_common.record_sections import (
     BY_NAME,
     MAX_DECISION_TEXT,
     MAX_ENTRIES_AT_ONCE,
+    MAX_SIGNER,
     RecordSection,
     Timing,
     check_values,
@@ -143,13 +145,13 @@ async def check_entry(session: AsyncSession, section: RecordSection, person: Per
         "decision_number": number,
         "decision_date": decided_on,
         "decision_body": rules.short_text(decision.body, "decision.body", MAX_DECISION_TEXT, violations),
-        "decision_signer": rules.short_text(decision.signer, "decision.signer", MAX_DECISION_TEXT, violations),
+        "decision_signer": rules.short_text(decision.signer, "decision.signer", MAX_SIGNER, violations),
         "decision_signer_post": rules.short_text(
             decision.signer_post, "decision.signer_post", MAX_DECISION_TEXT, violations
         ),
     }
     if not violations:
-        await section_rules.check(session, section, values, valid_from or date.today(), violations)
+        await section_rules.check(session, section, values, valid_from or vietnam_today(), violations)
     if violations:
         raise InvalidArgument(violations)
     return CheckedEntry(values, valid_from, valid_to, checked_decision)
@@ -323,7 +325,7 @@ async def coded_values(session: AsyncSession, entry: RecordEntry) -> list[events
     """The catalog codes of the entry's values with the group and kind of the version valid on the
     entry's date (of the code's latest version for an undated entry), so that a consumer counting
     by group needs no copy of the catalogs."""
-    day = entry.valid_from or date.today()
+    day = entry.valid_from or vietnam_today()
     coded = []
     for spec in BY_NAME[entry.section].fields:
         code = entry.values.get(spec.name)

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date
 from typing import Any
 
 from qlcb.personnel.v1 import resume_pb2, resume_pb2_grpc
 from qlcb_common.authz.delegations import DelegationCopy
+from qlcb_common.days import vietnam_today
 from qlcb_common.db import Database
 from qlcb_common.grpc_interceptor import current_principal
 from qlcb_personnel.record.grpc_api import parse_as_of
@@ -23,7 +23,7 @@ class ResumeServicer(resume_pb2_grpc.ResumeServiceServicer):
         self._delegations = delegations
 
     async def GetResume(self, request: resume_pb2.GetResumeRequest, context: Context) -> resume_pb2.GetResumeResponse:
-        as_of = parse_as_of(request.as_of) or date.today()
+        as_of = parse_as_of(request.as_of) or vietnam_today()
         async with self._db.unit_of_work() as session:
             drawn = await service.resume_of(
                 session,
@@ -40,7 +40,7 @@ class ResumeServicer(resume_pb2_grpc.ResumeServiceServicer):
         """The batch noted in a unit of work of its own, committed before any resume is sent; then the
         resumes a few at a time, each few's reads committed before they are sent, so that whatever
         was sent is on record, however the call ends."""
-        as_of = parse_as_of(request.as_of) or date.today()
+        as_of = parse_as_of(request.as_of) or vietnam_today()
         actor = current_principal()
         async with self._db.unit_of_work() as session:
             delegations = await self._delegations.for_caller(session, actor)

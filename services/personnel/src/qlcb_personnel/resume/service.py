@@ -12,8 +12,9 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from qlcb_common import authz
 from qlcb_common.auth import Principal
-from qlcb_common.authz import Delegation
+from qlcb_common.authz import Action, Delegation, Section
 from qlcb_common.errors import FieldViolation, InvalidArgument
 from qlcb_common.record_sections import BY_NAME, Kind
 from qlcb_personnel.audit import trail
@@ -107,6 +108,8 @@ async def unit_batch(
     if violations:
         raise InvalidArgument(violations)
     unit = await units.get_unit(session, actor=actor, delegations=delegations, unit_id=unit_id)
+    # A unit's resumes at once are its people's records as files: an export, as the search's is.
+    authz.require(actor, Section.IDENTITY, Action.EXPORT, unit.path, delegations=delegations)
     found = await search.search(
         session,
         actor=actor,

@@ -28,6 +28,7 @@ from qlcb_common import authz, names
 from qlcb_common import personnel_rules as rules
 from qlcb_common.auth import Principal
 from qlcb_common.authz import Action, Delegation, Section
+from qlcb_common.days import vietnam_today
 from qlcb_common.errors import FieldViolation, InvalidArgument
 from qlcb_common.record_sections import BY_NAME
 from qlcb_common.text import control_violation
@@ -536,7 +537,7 @@ async def check(session: AsyncSession, request: SearchRequest) -> Criteria:
     codes of catalogs only as the search's own query reads them (`check_codes`)."""
     violations: list[FieldViolation] = []
     as_of = _date(request.as_of, "as_of", violations)
-    day = as_of or date.today()
+    day = as_of or vietnam_today()
     catalogs = _Catalogs(session)
     held: list[Held] = []
     kinds: list[OfKind] = []

@@ -12,6 +12,7 @@ from qlcb_common import authz
 from qlcb_common import personnel_rules as rules
 from qlcb_common.auth import Principal
 from qlcb_common.authz import Action, Delegation, Section
+from qlcb_common.days import vietnam_today
 from qlcb_common.errors import AlreadyExists, FieldViolation, InvalidArgument, NotFound, PermissionDenied
 from qlcb_common.events import subjects
 from qlcb_common.events.outbox import Outbox
@@ -77,7 +78,7 @@ begin, or, under a unit established by a decision, since that one's establishmen
 def _establishing_decision(effective_date: str, decision: str, violations: list[FieldViolation]) -> Decision | None:
     if not effective_date.strip() and not decision.strip():
         return TAKEN_IN
-    return history.parse_unit_decision(effective_date or date.today().isoformat(), decision, violations)
+    return history.parse_unit_decision(effective_date or vietnam_today().isoformat(), decision, violations)
 
 
 async def create(

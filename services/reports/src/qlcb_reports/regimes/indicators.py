@@ -229,7 +229,7 @@ def _value(indicator: Indicator, value: object, where: str, found: list[FieldVio
     if isinstance(value, bool) or not isinstance(value, int | float):
         found.append(FieldViolation(where, "Phải là một số"))
         return value
-    if not math.isfinite(value) or abs(value) > LARGEST:
+    if abs(value) > LARGEST or not math.isfinite(value):
         found.append(FieldViolation(where, "Phải là số hữu hạn, trong ±10^15"))
         return value
     if indicator.integer and value != int(value):

@@ -12,12 +12,12 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
+from qlcb_common.days import vietnam_today
 from qlcb_common.errors import FieldViolation, InvalidArgument
 from qlcb_common.working_days import WorkingCalendar
 
-VIETNAM = timezone(timedelta(hours=7), "ICT")
 REGIME_KINDS = ("periodic", "central", "thematic", "ad_hoc")
 FREQUENCIES = ("month", "quarter", "half_year", "year")
 COUNTINGS = ("calendar_days", "working_days")
@@ -35,9 +35,8 @@ _MONTHS = {"month": 1, "quarter": 3, "half_year": 6, "year": 12}
 _EXAMPLES = {"month": "2026-11", "quarter": "2026-Q4", "half_year": "2026-H2", "year": "2026"}
 
 
-def today() -> date:
-    """Today in Vietnam, where deadlines fall."""
-    return datetime.now(VIETNAM).date()
+today = vietnam_today
+"""Today in Vietnam, where deadlines fall."""
 
 
 @dataclass(frozen=True)

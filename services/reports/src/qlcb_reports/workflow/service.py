@@ -23,6 +23,7 @@ from qlcb.reports.v1 import events_pb2, workflow_pb2
 from qlcb_common import authz
 from qlcb_common.auth import Principal
 from qlcb_common.authz import Action, Delegation, Section
+from qlcb_common.days import VIETNAM
 from qlcb_common.errors import (
     AlreadyExists,
     FailedPrecondition,
@@ -433,7 +434,7 @@ async def transition(
         assignment.submitted_at = now
         if assignment.first_submitted_at is None:
             assignment.first_submitted_at = now
-            assignment.on_time = now.astimezone(periods.VIETNAM).date() <= assignment.deadline
+            assignment.on_time = now.astimezone(VIETNAM).date() <= assignment.deadline
         assignment.correction_open = False
         assignment.returned_reason = None
     elif step is Step.RECALL:
@@ -504,7 +505,12 @@ async def sub_assign(
     if not unit_ids:
         found.append(FieldViolation("unit_ids", "Phải nêu ít nhất một đơn vị cấp dưới"))
     units: list[UnitNode] = []
+    named: set[str] = set()
     for index, unit_id in enumerate(unit_ids):
+        if unit_id in named:
+            found.append(FieldViolation(f"unit_ids[{index}]", "Đơn vị đã nêu ở trên"))
+            continue
+        named.add(unit_id)
         unit = await session.get(UnitNode, unit_id)
         if unit is None or unit.dissolved_on is not None:
             found.append(FieldViolation(f"unit_ids[{index}]", "Không có đơn vị này (hoặc đã giải thể)"))
