@@ -315,6 +315,19 @@ async def test_a_formula_is_refused_naming_its_cell_and_nothing_is_written(syste
         assert await _found(api, str(good[0])) == []
 
 
+async def test_a_nul_in_a_cell_is_refused_naming_its_row_and_column_and_nothing_is_written(system: System) -> None:
+    """A NUL, which no text column holds, in a personal id looked up before any other check and in a
+    name: each row's fault names its column; the good row is not written either."""
+    async with api_client(system.gateway_url, system.token(HANOI_ADMIN)) as api:
+        good = [_personal_id(), unique_code("N"), "Đỗ Văn Lành", "1990-01-01", "Nam", "HQHN-NB"]
+        in_the_id = [_personal_id()[:11] + "\x00", unique_code("N"), "Đỗ Văn Không", "1990-01-01", "Nam", "HQHN-NB"]
+        in_the_name = [_personal_id(), unique_code("N"), "Đỗ Văn\x00Tên", "1990-01-01", "Nam", "HQHN-NB"]
+        refused = _faults(await _import(api, "persons", _csv([PERSON_HEADERS, good, in_the_id, in_the_name])))
+        assert [(row, column) for row, column, _ in refused] == [(3, "Số định danh cá nhân"), (4, "Họ và tên")]
+        assert all("U+0000" in reason for _, _, reason in refused), refused
+        assert await _found(api, good[0]) == []
+
+
 async def test_a_header_not_the_templates_is_refused_naming_the_columns(system: System) -> None:
     async with api_client(system.gateway_url, system.token(HANOI_ADMIN)) as api:
         header = ["Số định danh cá nhân", "Họ tên", "Ngày sinh", "Giới tính", "Mã đơn vị", "Số hiệu cán bộ"]

@@ -19,6 +19,7 @@ from qlcb_common.events.outbox import Outbox
 from qlcb_common.import_templates import PERSONS, Template, template
 from qlcb_common.limits import MAX_IMPORT_ROWS
 from qlcb_common.record_sections import BY_NAME
+from qlcb_common.text import control_violation
 from qlcb_personnel.audit import trail
 from qlcb_personnel.imports import entries, persons
 from qlcb_personnel.imports.rows import Faults, Row, RowError
@@ -96,10 +97,11 @@ async def run(
     `session`. A report that is not applied may leave writes in the session: the caller rolls
     its unit of work back."""
     faults = Faults(found)
+    storable = _storable(rows, faults)
     write = not header.dry_run
     if header.kind == PERSONS:
         counts: persons.Counts | entries.Counts = await persons.import_persons(
-            session, outbox=outbox, actor=actor, delegations=delegations, rows=rows, faults=faults, write=write
+            session, outbox=outbox, actor=actor, delegations=delegations, rows=storable, faults=faults, write=write
         )
     else:
         counts = await entries.import_entries(
@@ -108,7 +110,7 @@ async def run(
             actor=actor,
             delegations=delegations,
             section=BY_NAME[header.kind],
-            rows=rows,
+            rows=storable,
             faults=faults,
             write=write,
         )
@@ -125,6 +127,22 @@ async def run(
     if report.applied:
         await note(session, actor, header, report)
     return report
+
+
+def _storable(rows: Sequence[Row], faults: Faults) -> list[Row]:
+    """The rows every cell of which text may hold; each cell holding a control character (a NUL,
+    which no text column takes, above all) is a fault of its row, named, and the row goes no further.
+    A cell may span lines: tab and line ends are the rules' of its field to judge."""
+    kept = []
+    for row in rows:
+        refused = [
+            (name, v) for name, text in row.cells.items() if (v := control_violation(name, text, multiline=True))
+        ]
+        for name, violation in refused:
+            faults.add(row, name, violation.description)
+        if not refused:
+            kept.append(row)
+    return kept
 
 
 async def note(session: AsyncSession, actor: Principal, header: Header, report: Report) -> None:
