@@ -163,6 +163,9 @@ async def test_a_duplicate_open_request_is_refused(system: System) -> None:
         ("unit_path", "TCHQ"),
         ("reply_email", "not-an-email"),
         ("holder_name", ""),
+        ("holder_name", "   "),
+        ("division", " \u00a0 "),
+        ("unit_path", "/TCHQ" + "/AA" * 400),
     ],
 )
 async def test_invalid_fields_are_named(system: System, field: str, value: Any) -> None:
