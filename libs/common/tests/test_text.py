@@ -4,7 +4,14 @@ import pytest
 from pydantic import BaseModel, Field, ValidationError
 
 from qlcb_common.errors import FieldViolation
-from qlcb_common.text import MultiLineText, SingleLineText, clean, control_characters, control_violation
+from qlcb_common.text import (
+    MultiLineText,
+    SingleLineText,
+    VerbatimLine,
+    clean,
+    control_characters,
+    control_violation,
+)
 
 
 class Form(BaseModel):
@@ -120,3 +127,12 @@ def test_single_line_text_is_taken_as_stored_so_spaces_alone_are_no_text_and_lim
     assert refused.value.errors()[0]["loc"] == ("name",)
     decomposed = "e\u0302\u0323" * 5  # five "ệ" as three code points each: fifteen, five once in NFC
     assert Form(name=decomposed).name == "\u1ec7" * 5
+
+
+def test_a_verbatim_line_keeps_its_spaces_and_still_refuses_controls() -> None:
+    class Mapper(BaseModel):
+        value: VerbatimLine = Field(min_length=1)
+
+    assert Mapper(value=" Cục  A ").value == " Cục  A "
+    with pytest.raises(ValidationError):
+        Mapper(value="Cục\tA")

@@ -77,9 +77,17 @@ def _multi_line(value: object) -> object:
     return _refuse_controls(value, multiline=True)
 
 
+def _verbatim_line(value: object) -> object:
+    return _refuse_controls(value, multiline=False)
+
+
 SingleLineText = Annotated[str, BeforeValidator(_single_line)]
 """A name, title or number as stored (NFC, trimmed, inner spaces collapsed: spaces alone are no text
 for a `min_length`); a control character, tab or line break is refused (422 naming the field)."""
 
 MultiLineText = Annotated[str, BeforeValidator(_multi_line)]
 """A reason or note in NFC: tabs and line ends allowed, any other control character refused."""
+
+VerbatimLine = Annotated[str, BeforeValidator(_verbatim_line)]
+"""A value compared as written elsewhere (a claim of an agency's token, a client id): in NFC, a
+control character, tab or line break refused, but its spaces kept as they are."""

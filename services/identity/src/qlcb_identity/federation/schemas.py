@@ -5,7 +5,7 @@ from typing import Annotated
 from pydantic import AnyHttpUrl, BaseModel, Field, WithJsonSchema, field_validator
 
 from qlcb_common.identifiers import UNIT_PATH_PATTERN, anchored
-from qlcb_common.text import SingleLineText
+from qlcb_common.text import SingleLineText, VerbatimLine
 from qlcb_common.tiers import Tier
 
 UNMAPPABLE_TIERS = frozenset({Tier.SYSTEM_ADMIN, Tier.SECTOR_HR, Tier.SECTOR_VIEWER})
@@ -26,8 +26,8 @@ class ClaimMapping(BaseModel):
     """Users whose token has `claim` equal to (or, for a list, containing) `value` land with
     `tier` in `unit_path`. A user matching no mapping gets no tier, hence no access."""
 
-    claim: SingleLineText = Field(min_length=1, max_length=255, description="Claim of the agency's ID token")
-    value: SingleLineText = Field(min_length=1, max_length=255)
+    claim: VerbatimLine = Field(min_length=1, max_length=255, description="Claim of the agency's ID token")
+    value: VerbatimLine = Field(min_length=1, max_length=255)
     tier: Annotated[
         Tier,
         WithJsonSchema(
@@ -54,7 +54,7 @@ class AgencyCreate(BaseModel):
     alias: str = Field(pattern=r"^[a-z][a-z0-9-]{1,40}$", description="Short name, used in login URLs")
     display_name: SingleLineText = Field(min_length=1, max_length=255, description="Tên cơ quan")
     issuer: AnyHttpUrl = Field(description="The agency's issuer; its discovery document is read from it")
-    client_id: SingleLineText = Field(min_length=1, max_length=255)
+    client_id: VerbatimLine = Field(min_length=1, max_length=255)
     client_secret: str = Field(min_length=1, max_length=255)
     mappings: list[ClaimMapping] = Field(min_length=1)
 
