@@ -29,9 +29,10 @@ A cell says what the caller must get:
 The local officer ("Nhân sự 1" of Hà Nội) is read with the grant its admin gave it in the demo:
 the staff's particulars (identity), their work history and movements, nothing else.
 
-The HQ unit's "intra-unit position moves of non-leaders" is read at the grain of the record's
-sections: it writes its own staff's work history (placements) but moves nobody out of the unit or
-out of service. Which of those moves concern leaders is finer than any section and not in here.
+The HQ unit's "intra-unit position moves of non-leaders" is read at the grain of the parts of the
+record: it writes its own staff's placements, but no recruitment, leadership post (appointment,
+concurrent post) nor move out of the unit (rotation, secondment): `record.work_history_moves.write`.
+Whether a placement's post is a leader's is finer than any part and not in here.
 """
 
 from __future__ import annotations
@@ -103,6 +104,12 @@ RESUME_PARTS = {
     "labour_contracts": "labour_contract",
     "family": "family",
 }
+
+WRITTEN_AS = {
+    part: "work_history_moves"
+    for part in ("recruitment", "concurrent_posts", "appointments", "rotations", "secondments")
+}
+"""The parts of the resume whose writing has a row of its own, apart from their section's reading."""
 
 _TABLE = """
 operation                         target   sys  hr  vw  dep  hqu  adm  off  ldr  self
@@ -240,8 +247,9 @@ decision.cancel                   below    Y    Y   F   H    H    Y    H    F   
 decision.cancel                   outside  -    Y   F   H    H    H    H    H    H
 decision.cancel                   dept     Y    Y   F   H    H    H    H    H    H
 # Writing each section: the sector HR tier anywhere; a Vụ its own staff's asset declarations; a Cục
-# of the General Department its own staff's moves, rewards and discipline, asset declarations and
-# labour contracts; a local admin everything about its staff; its officer what it was granted.
+# of the General Department its own staff's placements (moves within the unit), rewards and
+# discipline, asset declarations and labour contracts; a local admin everything about its staff;
+# its officer what it was granted.
 # Viewers, leaders and the civil servant themself write nothing.
 record.identity.write             me       -    -   -   -    -    -    -    -    F
 record.identity.write             own      -    Y   F   F    F    Y    Y    F    H
@@ -253,6 +261,11 @@ record.work_history.write         own      -    Y   F   F    Y    Y    Y    F   
 record.work_history.write         below    Y    Y   F   H    H    Y    Y    F    -
 record.work_history.write         outside  -    Y   F   H    H    H    H    H    H
 record.work_history.write         dept     Y    Y   F   H    H    H    H    H    H
+record.work_history_moves.write   me       -    -   -   -    -    -    -    -    F
+record.work_history_moves.write   own      -    Y   F   F    F    Y    Y    F    H
+record.work_history_moves.write   below    Y    Y   F   H    H    Y    Y    F    -
+record.work_history_moves.write   outside  -    Y   F   H    H    H    H    H    H
+record.work_history_moves.write   dept     Y    Y   F   H    H    H    H    H    H
 record.salary.write               me       -    -   -   -    -    -    -    -    F
 record.salary.write               own      -    Y   F   F    F    Y    F    F    H
 record.salary.write               below    Y    Y   F   H    H    Y    F    F    -

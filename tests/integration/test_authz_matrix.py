@@ -26,7 +26,7 @@ from qlcb_devstack.accounts import Account, ensure_user, password_token
 from qlcb_gateway.app import create_app
 from qlcb_reports.regimes.periods import today as vietnam_today
 from tests import authz_oracle
-from tests.authz_oracle import LOGINS, RESUME_PARTS, TARGETS
+from tests.authz_oracle import LOGINS, RESUME_PARTS, TARGETS, WRITTEN_AS
 from tests.support import System, api_client, eventually, unique_code
 
 ADMIN = "quantri"
@@ -988,7 +988,7 @@ def _section_operations(section: RecordSection) -> None:
     """The five operations of one part of the resume, under its regulatory section's rows."""
     base = f"/v1/persons/{{person_id}}/{section.name}"
     regulatory = RESUME_PARTS[section.name]
-    read, write = f"record.{regulatory}.read", f"record.{regulatory}.write"
+    read, write = f"record.{regulatory}.read", f"record.{WRITTEN_AS.get(section.name, regulatory)}.write"
 
     async def listed(p: Probe) -> httpx.Response:
         return await p.api.get(f"/v1/persons/{(await _seeded(p))['person']}/{section.name}")

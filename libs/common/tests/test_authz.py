@@ -20,6 +20,7 @@ from qlcb_common.authz import (
     granted_sections,
     may_at_all,
     require,
+    require_record_write,
     require_sector_wide,
     scope_for,
     sql_scope,
@@ -231,3 +232,17 @@ def test_scope_becomes_sql() -> None:
     assert "units.path LIKE '//TCHQ//HQHN//' || '%' ESCAPE '/'" in sql  # '/' escapes itself
     with pytest.raises(PermissionDenied):
         sql_scope(_who(Tier.UNIT_LEADER), Section.BACKUP, Action.OPERATE, units.c.path)
+
+
+def test_an_hq_unit_writes_its_staffs_placements_but_no_appointment_nor_move_out_unless_delegated() -> None:
+    """001 Điều 6: an HQ unit records intra-unit moves of people not leading it. A part that records
+    more (`beyond_placements`) needs the right from another tier, a grant or a delegation."""
+    cuc = _who(Tier.HQ_UNIT, "/TCHQ/CDTCBL")
+    here = "/TCHQ/CDTCBL"
+    require_record_write(cuc, Section.WORK_HISTORY, Action.UPDATE, here, beyond_placements=False)
+    with pytest.raises(PermissionDenied, match="bổ nhiệm"):
+        require_record_write(cuc, Section.WORK_HISTORY, Action.UPDATE, here, beyond_placements=True)
+    moves = _delegation(sections=frozenset({Section.WORK_HISTORY}), target_unit_path=here, valid_from=vietnam_today())
+    require_record_write(cuc, Section.WORK_HISTORY, Action.UPDATE, here, beyond_placements=True, delegations=[moves])
+    admin = _who(Tier.LOCAL_ADMIN, "/TCHQ/HQHN")
+    require_record_write(admin, Section.WORK_HISTORY, Action.UPDATE, "/TCHQ/HQHN", beyond_placements=True)

@@ -7,10 +7,11 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Query
 
-from qlcb_common.http_app import instrument
+from qlcb_common.http_app import install_error_handlers, instrument
 from qlcb_common.ops_http import Readiness
+from qlcb_common.request_text import NO_CONTROLS
 from qlcb_common.settings import HttpApiSettings
 
 
@@ -35,7 +36,7 @@ async def client() -> AsyncIterator[tuple[httpx.AsyncClient, list[str]]]:
         ("/v1/persons/%00", ["path"]),
         ("/v1/persons/a%1Bb", ["path"]),
         ("/v1/persons/p1?q=a%00", ["query", "q"]),
-        ("/v1/persons/p1?q=Nguy%E1%BB%85n%E2%80%AE", ["query", "q"]),
+        ("/v1/persons/p1?q=Nguy%E1%BB%85n%7F", ["query", "q"]),
         ("/v1/persons/p1?other=%01", ["query", "other"]),
     ],
 )
@@ -57,3 +58,17 @@ async def test_vietnamese_text_and_spaces_go_through(client: tuple[httpx.AsyncCl
     assert response.status_code == 200
     assert response.json() == {"id": "p 1", "q": "Nguyễn Văn An"}
     assert reached == ["p 1"]
+
+
+def test_the_openapi_document_says_a_string_parameter_holds_no_control_character() -> None:
+    app = FastAPI()
+
+    @app.get("/v1/units/{unit_id}")
+    async def unit(unit_id: str, q: str | None = None, code: str = Query("", pattern="^[A-Z]+$")) -> None:
+        return None
+
+    install_error_handlers(app)
+    parameters = {p["name"]: p["schema"] for p in app.openapi()["paths"]["/v1/units/{unit_id}"]["get"]["parameters"]}
+    assert parameters["unit_id"]["pattern"] == NO_CONTROLS
+    assert [v.get("pattern") for v in parameters["q"]["anyOf"]] == [NO_CONTROLS, None]
+    assert parameters["code"]["pattern"] == "^[A-Z]+$", "a parameter's own pattern says more already"

@@ -13,6 +13,8 @@ from pydantic import BaseModel, Field
 from pydantic.json_schema import models_json_schema
 from starlette.exceptions import HTTPException
 
+from qlcb_common.request_text import NO_CONTROLS
+
 
 class FieldError(BaseModel):
     loc: list[str | int] = Field(description='Where the fault is, e.g. ["body", "unit_id"]')
@@ -93,11 +95,23 @@ def _document_errors(schema: dict[str, Any], every_operation: Collection[int]) -
     components.update(_ERROR_SCHEMAS)
     for path_item in schema.get("paths", {}).values():
         for method, operation in path_item.items():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] in ("path", "query"):
+                    _no_controls(parameter.get("schema", {}))
             responses: dict[str, Any] = operation["responses"]
             declared = {int(status) for status in responses if status.isdigit() and int(status) >= 400}
             for status in sorted(declared | _implied(method, operation) | set(every_operation)):
                 description = responses.get(str(status), {}).get("description") or MEANINGS[status]
                 responses[str(status)] = {"description": description, "content": _ERROR_CONTENT}
+
+
+def _no_controls(schema: dict[str, Any]) -> None:
+    """A string parameter's schema says what `request_text` refuses: no control character (a
+    pattern, an enum or a format of its own says more already)."""
+    for variant in schema.get("anyOf", ()):
+        _no_controls(variant)
+    if schema.get("type") == "string" and not {"pattern", "enum", "format", "const"} & schema.keys():
+        schema["pattern"] = NO_CONTROLS
 
 
 def _implied(method: str, operation: Mapping[str, Any]) -> set[int]:

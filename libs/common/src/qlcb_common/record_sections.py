@@ -63,6 +63,10 @@ class RecordSection:
     fields: tuple[Field, ...]
     decision_required: bool = False
     unique: tuple[str, ...] = ()  # for EVENTS: at most one current entry per value of these fields
+    moves_beyond_placements: bool = False
+    """A part of work history that records more than a move within the unit of someone not leading
+    it (a recruitment, a leadership post, a rotation or secondment out): not written by a tier whose
+    work-history writes are placements only (`PLACEMENTS_ONLY`)."""
 
     @property
     def dated(self) -> bool:
@@ -275,6 +279,7 @@ SECTIONS: tuple[RecordSection, ...] = (
         name="recruitment",
         label="Tuyển dụng",
         authz=Section.WORK_HISTORY,
+        moves_beyond_placements=True,
         timing=Timing.EVENTS,
         decision_required=True,
         fields=(
@@ -299,6 +304,7 @@ SECTIONS: tuple[RecordSection, ...] = (
         name="concurrent_posts",
         label="Chức vụ kiêm nhiệm",
         authz=Section.WORK_HISTORY,
+        moves_beyond_placements=True,
         timing=Timing.PERIODS,
         decision_required=True,
         fields=(
@@ -311,6 +317,7 @@ SECTIONS: tuple[RecordSection, ...] = (
         name="appointments",
         label="Bổ nhiệm, bổ nhiệm lại",
         authz=Section.WORK_HISTORY,
+        moves_beyond_placements=True,
         timing=Timing.PERIODS,
         decision_required=True,
         fields=(
@@ -326,6 +333,7 @@ SECTIONS: tuple[RecordSection, ...] = (
         name="rotations",
         label="Luân chuyển",
         authz=Section.WORK_HISTORY,
+        moves_beyond_placements=True,
         timing=Timing.PERIODS,
         decision_required=True,
         fields=(
@@ -339,6 +347,7 @@ SECTIONS: tuple[RecordSection, ...] = (
         name="secondments",
         label="Biệt phái (giữ đơn vị gốc)",
         authz=Section.WORK_HISTORY,
+        moves_beyond_placements=True,
         timing=Timing.PERIODS,
         decision_required=True,
         fields=(

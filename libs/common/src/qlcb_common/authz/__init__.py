@@ -1,6 +1,14 @@
 """The one authorization policy: tier × record section × action → scope, plus delegations."""
 
-from qlcb_common.authz.matrix import GRANTABLE_SECTIONS, GRANTED_ROWS, MATRIX, Action, Scope, Section
+from qlcb_common.authz.matrix import (
+    GRANTABLE_SECTIONS,
+    GRANTED_ROWS,
+    MATRIX,
+    PLACEMENTS_ONLY,
+    Action,
+    Scope,
+    Section,
+)
 from qlcb_common.authz.policy import (
     DELEGABLE_TIERS,
     Delegation,
@@ -10,6 +18,7 @@ from qlcb_common.authz.policy import (
     may_at_all,
     permits,
     require,
+    require_record_write,
     require_sector_wide,
     require_visible,
     scope_for,
@@ -21,6 +30,7 @@ __all__ = [
     "GRANTABLE_SECTIONS",
     "GRANTED_ROWS",
     "MATRIX",
+    "PLACEMENTS_ONLY",
     "Action",
     "Delegation",
     "RecordRef",
@@ -31,6 +41,7 @@ __all__ = [
     "may_at_all",
     "permits",
     "require",
+    "require_record_write",
     "require_sector_wide",
     "require_visible",
     "scope_for",

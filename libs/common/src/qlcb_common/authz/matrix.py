@@ -138,6 +138,11 @@ _ROWS: dict[Tier, list[Row]] = {
 GRANTED_ROWS: dict[Tier, Row] = {Tier.LOCAL_OFFICER: (RECORD, (*VIEW, *WRITE), Scope.SUBTREE)}
 GRANTABLE_SECTIONS = frozenset(RECORD)
 
+PLACEMENTS_ONLY: frozenset[Tier] = frozenset({Tier.HQ_UNIT})
+"""Tiers whose work-history writes are moves within the unit of people not leading it (the HQ unit's,
+001 Điều 6): the parts of work history that record more (`moves_beyond_placements`) need the right
+from another tier, a grant or a delegation."""
+
 
 def _expand(rows: list[Row]) -> dict[Section, dict[Action, Scope]]:
     table = {section: dict.fromkeys(Action, Scope.NONE) for section in Section}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import structlog
@@ -11,7 +11,15 @@ from sqlalchemy import ColumnElement, false, or_, true
 from sqlalchemy.orm import QueryableAttribute
 
 from qlcb_common.auth import Principal
-from qlcb_common.authz.matrix import GRANTABLE_SECTIONS, GRANTED_ROWS, MATRIX, Action, Scope, Section
+from qlcb_common.authz.matrix import (
+    GRANTABLE_SECTIONS,
+    GRANTED_ROWS,
+    MATRIX,
+    PLACEMENTS_ONLY,
+    Action,
+    Scope,
+    Section,
+)
 from qlcb_common.days import vietnam_today
 from qlcb_common.errors import NotFound, PermissionDenied
 from qlcb_common.metrics import AUTHZ_REFUSALS
@@ -188,6 +196,35 @@ def require(
     if not permits(principal, section, action, unit_path, person=person, delegations=delegations):
         _refused(principal, section, action, person.id if person is not None else unit_path)
         raise PermissionDenied(f"Không có quyền {action.value} phần {section.value} của bản ghi này")
+
+
+def require_record_write(
+    principal: Principal,
+    section: Section,
+    action: Action,
+    unit_path: str,
+    *,
+    beyond_placements: bool,
+    person: RecordRef | None = None,
+    delegations: Iterable[Delegation] = (),
+) -> None:
+    """`require` for writing a part of a record; a part that records more than a move within the
+    unit (`beyond_placements`) needs the right from something other than a `PLACEMENTS_ONLY` tier:
+    another tier, a granted section or a delegation."""
+    require(principal, section, action, unit_path, person=person, delegations=delegations)
+    if not beyond_placements or not principal.has_any_role(tuple(PLACEMENTS_ONLY)):
+        return
+    others = replace(principal, roles=principal.roles - PLACEMENTS_ONLY)
+    person_id = person.id if person is not None else None
+    if allows(scope_for(others, section, action), others, unit_path, person) or any(
+        d.covers(unit_path, person_id) for d in serving(principal, section, action, delegations)
+    ):
+        return
+    _refused(principal, section, action, person_id or unit_path)
+    raise PermissionDenied(
+        "Không có quyền ghi phần này: cấp của tài khoản chỉ ghi điều động trong đơn vị của người không giữ "
+        "chức vụ lãnh đạo (không ghi tuyển dụng, bổ nhiệm, kiêm nhiệm, luân chuyển, biệt phái)"
+    )
 
 
 def require_sector_wide(principal: Principal, section: Section, action: Action, *, what: str) -> None:

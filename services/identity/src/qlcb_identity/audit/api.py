@@ -8,13 +8,14 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from qlcb_common.errors import PermissionDenied
+from qlcb_common.request_text import NO_CONTROLS
 from qlcb_common.tiers import Tier
 from qlcb_identity.audit.models import AuditEntry
 from qlcb_identity.dependencies import Caller, DatabaseDep
 
 router = APIRouter(prefix="/v1", tags=["Nhật ký"])
 
-Filter = Annotated[str, Query(max_length=255, pattern=r"^[^\x00-\x1f\x7f]*$", description="Giá trị phải khớp đúng")]
+Filter = Annotated[str, Query(max_length=255, pattern=NO_CONTROLS, description="Giá trị phải khớp đúng")]
 """A value entries are matched against; no stored value holds a control character (and PostgreSQL
 text cannot hold NUL at all)."""
 

@@ -153,8 +153,14 @@ async def _people(
             person, path = await visible_person(session, actor=actor, delegations=delegations, person_id=person_id)
         except NotFound as missing:
             raise type(missing)(f"items[{index}].person_id: {missing}") from None
-        authz.require(
-            actor, _authz_section(kind), Action.UPDATE, path, person=record_ref(person), delegations=delegations
+        authz.require_record_write(
+            actor,
+            _authz_section(kind),
+            Action.UPDATE,
+            path,
+            beyond_placements=kind.record_section is not None and kind.record_section.moves_beyond_placements,
+            person=record_ref(person),
+            delegations=delegations,
         )
         for section in _read_to_decide(kind):
             authz.require(actor, section, Action.READ, path, person=record_ref(person), delegations=delegations)

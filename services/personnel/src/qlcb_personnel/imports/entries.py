@@ -182,7 +182,15 @@ def _may_write(
         authz.require_visible(
             actor, Section.IDENTITY, person.path, person=ref, delegations=delegations, what="hồ sơ này"
         )
-        authz.require(actor, section.authz, Action.UPDATE, person.path, person=ref, delegations=delegations)
+        authz.require_record_write(
+            actor,
+            section.authz,
+            Action.UPDATE,
+            person.path,
+            beyond_placements=section.moves_beyond_placements,
+            person=ref,
+            delegations=delegations,
+        )
     except NotFound:
         key = row.get(column)
         faults.add(row, column, f"Không có hồ sơ với {'số định danh' if column == 'personal_id' else 'số hiệu'} {key}")

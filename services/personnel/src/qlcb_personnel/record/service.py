@@ -95,7 +95,18 @@ async def person_for(
     action: Action,
 ) -> Person:
     person, path = await visible_person(session, actor=actor, delegations=delegations, person_id=person_id)
-    authz.require(actor, section.authz, action, path, person=record_ref(person), delegations=delegations)
+    if action is Action.READ:
+        authz.require(actor, section.authz, action, path, person=record_ref(person), delegations=delegations)
+    else:
+        authz.require_record_write(
+            actor,
+            section.authz,
+            action,
+            path,
+            beyond_placements=section.moves_beyond_placements,
+            person=record_ref(person),
+            delegations=delegations,
+        )
     if action is not Action.READ:
         await _lock(session, person)
     return person
@@ -393,7 +404,15 @@ async def add_entries(
     sections = [BY_NAME[name] for name, _ in items]
     person, path = await visible_person(session, actor=actor, delegations=delegations, person_id=person_id)
     for section in dict.fromkeys(sections):
-        authz.require(actor, section.authz, Action.UPDATE, path, person=record_ref(person), delegations=delegations)
+        authz.require_record_write(
+            actor,
+            section.authz,
+            Action.UPDATE,
+            path,
+            beyond_placements=section.moves_beyond_placements,
+            person=record_ref(person),
+            delegations=delegations,
+        )
     await _lock(session, person)
     # The record as each entry is checked against it: read once, then kept as the batch changes it.
     current = await _current_entries(session, person, sections)
