@@ -35,7 +35,7 @@ def _identity(system: System, username: str) -> httpx.AsyncClient:
     )
 
 
-async def _new_unit(system: System) -> str:
+async def _new_unit(system: System, parent: str = "HQHN") -> str:
     headers = {"Authorization": f"Bearer {system.token('quantri')}"}
     async with httpx.AsyncClient(base_url=system.gateway_url, headers=headers, timeout=30) as api:
         response = await api.post(
@@ -44,7 +44,7 @@ async def _new_unit(system: System) -> str:
                 "code": unique_code("Q"),
                 "name": "Chi cục kiểm thử định mức",
                 "kind": "sub_unit",
-                "parent_id": system.unit_ids["HQHN"],
+                "parent_id": system.unit_ids[parent],
             },
         )
     assert response.status_code == 201, response.text
@@ -299,19 +299,7 @@ async def test_a_unit_head_hands_user_accounts_to_others_but_never_an_admin_acco
     """R-ACC-2 with R-TIER-3: the head of Hồ Chí Minh's unit hands the unit's user account to one of its
     civil servants; the unit's admin account, and any account to the head's own address, it may not
     (either would give the head rights above its tier). The system admin hands the admin account."""
-    headers = {"Authorization": f"Bearer {system.token('quantri')}"}
-    async with httpx.AsyncClient(base_url=system.gateway_url, headers=headers, timeout=30) as api:
-        created = await api.post(
-            "/v1/units",
-            json={
-                "code": unique_code("Q"),
-                "name": "Đội kiểm thử bàn giao",
-                "kind": "sub_unit",
-                "parent_id": system.unit_ids["HQHCM"],
-            },
-        )
-    assert created.status_code == 201, created.text
-    unit = created.json()["path"]
+    unit = await _new_unit(system, "HQHCM")
     today = handover_day()
     head_email = jwt.decode(system.token("thutruong.hcm"), options={"verify_signature": False})["email"]
     async with _identity(system, "quantri") as sysadmin, _identity(system, "thutruong.hcm") as head:
