@@ -26,6 +26,7 @@ from keycloak import KeycloakAdmin
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
+from qlcb_common.days import VIETNAM
 from qlcb_common.events import streams
 from qlcb_common.settings import Environment, api_audience
 from qlcb_devstack.accounts import Account, ensure_user, password_token
@@ -33,7 +34,6 @@ from qlcb_devstack.probes import http_ok
 from qlcb_devstack.procs import ManagedProcess, free_ports, wait_until
 from qlcb_devstack.realm import dev_overlay_file, realm_file
 from qlcb_devstack.stack import START_ORDER, Infra, ServiceStack
-from qlcb_identity.calendar import VIETNAM
 from qlcb_identity.credential_mail import code_in
 from qlcb_identity.realm.admin import realm_sync
 from qlcb_identity.realm.sync import RealmSync

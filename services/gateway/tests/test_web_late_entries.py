@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from html_tree import parsed
 from web_stand_ins import Deadlines, Personnel, Verifier, invalid_argument, rpc_error, stand_in_pages
 
-from qlcb_gateway.routes.exports import VIETNAM
+from qlcb_common.days import VIETNAM
 
 
 @dataclass

@@ -19,7 +19,7 @@ from html_tree import parsed
 from web_stand_ins import PERIOD, REGIME, SESSION, ReportUnits, Verifier, invalid_argument, rpc_error, stand_in_pages
 
 from qlcb.reports.v1 import regimes_pb2, workflow_pb2
-from qlcb_gateway.routes.exports import VIETNAM
+from qlcb_common.days import VIETNAM
 from qlcb_gateway.web.regime_page import key_of
 
 AD_HOC = regimes_pb2.Regime(

@@ -6,7 +6,8 @@ from datetime import date, datetime
 
 import pytest
 
-from qlcb_identity.calendar import VIETNAM, due_after_working_days, is_working_day
+from qlcb_common.days import VIETNAM
+from qlcb_identity.calendar import due_after_working_days, is_working_day
 
 
 @pytest.mark.parametrize(

@@ -16,12 +16,12 @@ from keycloak import KeycloakAdmin
 from sqlalchemy import func, select
 
 from qlcb_common.auth import Principal
+from qlcb_common.days import VIETNAM
 from qlcb_common.db import Database
 from qlcb_common.errors import InvalidArgument
 from qlcb_identity import credentials
 from qlcb_identity.account_requests.models import CredentialDelivery
 from qlcb_identity.audit.models import AuditEntry
-from qlcb_identity.calendar import VIETNAM
 from qlcb_identity.db_models import Base, make_outbox
 from qlcb_identity.purpose_accounts import service
 from qlcb_identity.purpose_accounts.models import HolderAssignment, PurposeAccount

@@ -16,7 +16,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
@@ -26,9 +25,9 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import cm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from qlcb_common.days import VIETNAM
 from qlcb_gateway.exports import BOM, as_text
 
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 STATES = {
     "not_started": "Chưa soạn",
     "draft": "Đang soạn",

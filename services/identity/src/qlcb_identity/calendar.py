@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import holidays
 
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+from qlcb_common.days import VIETNAM
 
 
 @lru_cache(maxsize=16)

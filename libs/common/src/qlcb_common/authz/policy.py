@@ -162,8 +162,20 @@ def permits(
     person: RecordRef | None = None,
     delegations: Iterable[Delegation] = (),
 ) -> bool:
-    if allows(scope_for(principal, section, action), principal, unit_path, person):
-        return True
+    return allows(scope_for(principal, section, action), principal, unit_path, person) or _delegated(
+        principal, section, action, unit_path, person, delegations
+    )
+
+
+def _delegated(
+    principal: Principal,
+    section: Section,
+    action: Action,
+    unit_path: str,
+    person: RecordRef | None,
+    delegations: Iterable[Delegation],
+) -> bool:
+    """Whether a delegation in force gives the caller this right over the record."""
     person_id = person.id if person is not None else None
     return any(d.covers(unit_path, person_id) for d in serving(principal, section, action, delegations))
 
@@ -215,12 +227,12 @@ def require_record_write(
     if not beyond_placements or not principal.has_any_role(tuple(PLACEMENTS_ONLY)):
         return
     others = replace(principal, roles=principal.roles - PLACEMENTS_ONLY)
-    person_id = person.id if person is not None else None
-    if allows(scope_for(others, section, action), others, unit_path, person) or any(
-        d.covers(unit_path, person_id) for d in serving(principal, section, action, delegations)
+    # A delegation is served to the caller's own tiers, the placements-only one included.
+    if allows(scope_for(others, section, action), others, unit_path, person) or _delegated(
+        principal, section, action, unit_path, person, delegations
     ):
         return
-    _refused(principal, section, action, person_id or unit_path)
+    _refused(principal, section, action, person.id if person is not None else unit_path)
     raise PermissionDenied(
         "Không có quyền ghi phần này: cấp của tài khoản chỉ ghi điều động trong đơn vị của người không giữ "
         "chức vụ lãnh đạo (không ghi tuyển dụng, bổ nhiệm, kiêm nhiệm, luân chuyển, biệt phái)"

@@ -25,7 +25,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import grpc
 from fastapi import APIRouter, Request
@@ -34,6 +33,7 @@ from starlette.types import Receive, Scope, Send
 
 from qlcb.personnel.v1 import personnel_pb2, record_pb2, search_pb2
 from qlcb_common.auth import Principal
+from qlcb_common.days import VIETNAM
 from qlcb_gateway.backends import Backends
 from qlcb_gateway.dependencies import BackendsDep, Caller
 from qlcb_gateway.errors import field_violations, refuse_query
@@ -42,7 +42,6 @@ from qlcb_gateway.routes.search import CRITERIA, Criterion, read_criteria
 
 router = APIRouter(prefix="/v1")
 
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 FORMATS = {"csv": CSV_TYPE, "xlsx": XLSX_TYPE}
 FORMAT = Criterion("format", {"type": "string", "enum": list(FORMATS)}, "Định dạng tệp: csv (UTF-8 có BOM) hoặc xlsx")
 EXPORT_CRITERIA = (FORMAT, *(c for c in CRITERIA if c.name not in ("page", "page_size")))

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from qlcb.reports.v1 import regimes_pb2, workflow_pb2
+from qlcb_common.days import VIETNAM
 from qlcb_gateway import report_files
 from qlcb_gateway.dependencies import BackendsDep, Caller
 from qlcb_gateway.exports import CSV_TYPE, FILE_TYPES, PDF_TYPE, XLSX_TYPE, attachment_headers
@@ -98,7 +99,7 @@ async def export_report(
     indicators = _indicators(regime, assignment.template_version)
     report = _unit_report(assignment)
     heading = Heading(
-        regime.name, assignment.period_key, assignment.unit_name, principal.username, datetime.now(report_files.VIETNAM)
+        regime.name, assignment.period_key, assignment.unit_name, principal.username, datetime.now(VIETNAM)
     )
     writers: dict[str, Callable[[], bytes]] = {
         "xlsx": lambda: report_files.report_xlsx(heading, indicators, report),
@@ -138,7 +139,7 @@ async def export_rollup(
     indicators = _indicators(regime, listed.period.template_version)
     reports = [_unit_report(a) for a in listed.assignments]
     scope = listed.assignments[0].unit_name if unit_id and listed.assignments else "Các đơn vị trong phạm vi"
-    heading = Heading(regime.name, listed.period.key, scope, principal.username, datetime.now(report_files.VIETNAM))
+    heading = Heading(regime.name, listed.period.key, scope, principal.username, datetime.now(VIETNAM))
     writers: dict[str, Callable[[], bytes]] = {
         "xlsx": lambda: report_files.rollup_xlsx(heading, indicators, reports),
         "pdf": lambda: report_files.rollup_pdf(heading, indicators, reports),

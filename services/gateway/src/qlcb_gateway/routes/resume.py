@@ -24,13 +24,13 @@ from pydantic import BaseModel, Field
 
 from qlcb.personnel.v1 import resume_pb2
 from qlcb_common.auth import Principal
-from qlcb_common.days import IsoDay
+from qlcb_common.days import VIETNAM, IsoDay
 from qlcb_gateway.backends import Backends
 from qlcb_gateway.dependencies import BackendsDep, Caller
 from qlcb_gateway.errors import refuse_query_fields
 from qlcb_gateway.exports import attachment_headers
 from qlcb_gateway.resume_files import DOCX_TYPE, PDF_TYPE, Printing, write_docx, write_pdf
-from qlcb_gateway.routes.exports import VIETNAM, Download, from_disk
+from qlcb_gateway.routes.exports import Download, from_disk
 
 router = APIRouter(prefix="/v1", tags=["Sơ yếu lý lịch"])
 

@@ -13,12 +13,11 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from qlcb.reports.v1 import reports_pb2
-from qlcb_common.days import IsoDay
+from qlcb_common.days import VIETNAM, IsoDay
 from qlcb_gateway import statistics_files
 from qlcb_gateway.dependencies import BackendsDep, Caller
 from qlcb_gateway.errors import field_violations, refuse_query
 from qlcb_gateway.exports import CSV_TYPE, FILE_TYPES, PDF_TYPE, XLSX_TYPE, attachment_headers
-from qlcb_gateway.report_files import VIETNAM
 
 router = APIRouter(prefix="/v1/statistics", tags=["Thống kê"])
 

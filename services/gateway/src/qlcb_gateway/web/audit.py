@@ -19,7 +19,7 @@ from fastapi.responses import Response
 from qlcb.personnel.v1 import audit_pb2
 from qlcb_common.authz.matrix import Action, Section
 from qlcb_common.authz.policy import may_at_all
-from qlcb_gateway.routes.exports import VIETNAM
+from qlcb_common.days import VIETNAM
 from qlcb_gateway.routes.organisation import get_person, list_units
 from qlcb_gateway.web.entry_form import FormField, checked, refusal_faults, refused
 from qlcb_gateway.web.pages import backends_of, error_page, page_number, render, signed_in

@@ -19,8 +19,7 @@ from fastapi.responses import Response
 from qlcb_common.auth import Principal
 from qlcb_common.authz.matrix import Action, Scope, Section
 from qlcb_common.authz.policy import may_at_all, permits, scope_for
-from qlcb_common.days import vietnam_today
-from qlcb_gateway.routes.exports import VIETNAM
+from qlcb_common.days import VIETNAM, vietnam_today
 from qlcb_gateway.routes.organisation import get_unit, list_units
 from qlcb_gateway.routes.record import RetirementDuePublic, listing_period, retirements_due
 from qlcb_gateway.routes.report_workflow import waiting_reports

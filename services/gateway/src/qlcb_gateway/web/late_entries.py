@@ -14,8 +14,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from qlcb.personnel.v1 import deadlines_pb2
+from qlcb_common.days import VIETNAM
 from qlcb_gateway.errors import field_violations
-from qlcb_gateway.routes.exports import VIETNAM
 from qlcb_gateway.routes.organisation import get_unit
 from qlcb_gateway.web.entry_form import section_for
 from qlcb_gateway.web.pages import Visit, account_names, backends_of, error_page, render, signed_in

@@ -28,12 +28,12 @@ from qlcb.personnel.v1 import record_pb2, search_pb2
 from qlcb_common.auth import AuthError, Principal, TokenVerifier
 from qlcb_common.authz.matrix import Action, Section
 from qlcb_common.authz.policy import Delegation, RecordRef, may_at_all, permits
+from qlcb_common.days import VIETNAM
 from qlcb_common.record_sections import SECTIONS, Field, Kind, RecordSection
 from qlcb_common.tiers import Tier
 from qlcb_gateway import errors
 from qlcb_gateway.backends import Backends
 from qlcb_gateway.errors import field_violations
-from qlcb_gateway.routes.exports import VIETNAM
 from qlcb_gateway.routes.organisation import get_unit, list_units, person_public
 from qlcb_gateway.routes.quotas import quota_report
 from qlcb_gateway.routes.record import whole_record

@@ -16,8 +16,8 @@ from fastapi.responses import RedirectResponse, Response
 from qlcb.personnel.v1 import quota_pb2
 from qlcb_common.authz.matrix import Action, Section
 from qlcb_common.authz.policy import Delegation, permits
+from qlcb_common.days import VIETNAM
 from qlcb_common.personnel_rules import MAX_QUOTA, QUOTA_YEARS
-from qlcb_gateway.routes.exports import VIETNAM
 from qlcb_gateway.routes.organisation import get_unit
 from qlcb_gateway.routes.quotas import quota_history, quota_report
 from qlcb_gateway.schemas import QuotaChangeKind, UnitPublic

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from qlcb_common.authz.matrix import Action, Section
 from qlcb_common.authz.policy import may_at_all
-from qlcb_gateway.routes.exports import VIETNAM
+from qlcb_common.days import VIETNAM
 from qlcb_gateway.routes.report_regimes import PeriodOpen, RegimePublic, get_regime, list_periods, open_period
 from qlcb_gateway.web.entry_form import FormField, checked, refusal_faults, refused
 from qlcb_gateway.web.pages import Visit, backends_of, error_page, posted_form, render, signed_in

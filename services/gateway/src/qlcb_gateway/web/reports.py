@@ -18,8 +18,8 @@ from pydantic import ValidationError
 
 from qlcb_common.authz.matrix import Action, Section
 from qlcb_common.authz.policy import Delegation, may_at_all, permits
+from qlcb_common.days import VIETNAM
 from qlcb_gateway.errors import field_violations
-from qlcb_gateway.routes.exports import VIETNAM
 from qlcb_gateway.routes.organisation import list_units
 from qlcb_gateway.routes.report_regimes import (
     IndicatorPublic,

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from qlcb_common.auth import Principal
 from qlcb_common.authz import Action, Section, require, sql_scope
 from qlcb_common.authz.policy import PERSONAL_ID_CLAIM
+from qlcb_common.days import VIETNAM
 from qlcb_common.errors import (
     AlreadyExists,
     FailedPrecondition,
@@ -29,7 +30,6 @@ from qlcb_identity import credentials
 from qlcb_identity.account_requests import rules
 from qlcb_identity.account_requests.models import CredentialDelivery
 from qlcb_identity.audit import service as audit
-from qlcb_identity.calendar import VIETNAM
 from qlcb_identity.holders import service as holder_records
 from qlcb_identity.keycloak_accounts import ascii_slug, create_account, reset_password, temporary_password
 from qlcb_identity.purpose_accounts import holdings

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from prometheus_client import Counter
 from sqlalchemy import ColumnElement, and_, event, false, func, or_, select, true, tuple_
@@ -26,6 +25,7 @@ from qlcb_common import authz
 from qlcb_common import personnel_rules as rules
 from qlcb_common.auth import Principal
 from qlcb_common.authz import Action, Delegation, Scope, Section
+from qlcb_common.days import VIETNAM
 from qlcb_common.errors import FieldViolation, InvalidArgument, NotFound
 from qlcb_common.record_sections import BY_NAME, SECTIONS
 from qlcb_common.text import control_violation
@@ -37,7 +37,6 @@ from qlcb_personnel.persons.models import Person
 from qlcb_personnel.record.models import RecordEntry
 from qlcb_personnel.units.models import Unit, in_subtree
 
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 MAX_PERIOD_DAYS = 366
 """The longest period one report covers: a year (a leap year's included), the span of the yearly
 statistics (003 Điều 12); a longer view is several of them, and no call scans more than a year."""

@@ -107,7 +107,6 @@ async def person_for(
             person=record_ref(person),
             delegations=delegations,
         )
-    if action is not Action.READ:
         await _lock(session, person)
     return person
 
