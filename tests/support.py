@@ -54,6 +54,18 @@ def unique_code(prefix: str) -> str:
     return f"{prefix}{uuid.uuid4().hex[:8].upper()}"
 
 
+async def new_sub_unit(system: System, parent_id: str, name: str = "Chi cục kiểm thử tài khoản") -> dict[str, str]:
+    """A sub-unit made by the system admin under `parent_id`: its id, path and the rest as the API gives them."""
+    async with api_client(system.gateway_url, system.token("quantri")) as admin:
+        unit = await admin.post(
+            "/v1/units",
+            json={"code": unique_code("DS"), "name": name, "kind": "sub_unit", "parent_id": parent_id},
+        )
+    assert unit.status_code == 201, unit.text
+    made: dict[str, str] = unit.json()
+    return made
+
+
 def person_body(unit_id: str, full_name: str, *, sex: str = "male", born: str = "1988-05-19") -> dict[str, str]:
     """A valid new record for `POST /v1/persons`, with a fresh personal id and staff number."""
     return {

@@ -8,7 +8,7 @@ from __future__ import annotations
 import httpx
 
 from qlcb_devstack.accounts import Account, ensure_user
-from tests.support import System, api_client, unique_code
+from tests.support import System, new_sub_unit, unique_code
 
 PASSWORD = "Mật khẩu danh sách 2026"
 
@@ -21,23 +21,10 @@ def _identity(system: System, login: str) -> httpx.AsyncClient:
     )
 
 
-async def _new_unit(
-    system: System, parent_id: str, name: str = "Chi cục kiểm thử danh sách tài khoản"
-) -> dict[str, str]:
-    async with api_client(system.gateway_url, system.token("quantri")) as admin:
-        unit = await admin.post(
-            "/v1/units",
-            json={"code": unique_code("DS"), "name": name, "kind": "sub_unit", "parent_id": parent_id},
-        )
-    assert unit.status_code == 201, unit.text
-    made: dict[str, str] = unit.json()
-    return made
-
-
 async def test_a_units_accounts_are_listed_in_staff_order_with_tiers_and_what_its_admin_may_change(
     system: System,
 ) -> None:
-    unit_path = (await _new_unit(system, system.unit_ids["HQHN"]))["path"]
+    unit_path = (await new_sub_unit(system, system.unit_ids["HQHN"]))["path"]
     tag = unique_code("ds").lower()
     keycloak = system.infra.keycloak_admin()
     for username, tier, full_name in (
@@ -98,8 +85,8 @@ async def test_a_units_accounts_are_listed_in_staff_order_with_tiers_and_what_it
 
 
 async def test_the_units_below_are_listed_with_it_when_asked_each_account_with_its_unit(system: System) -> None:
-    parent = await _new_unit(system, system.unit_ids["HQHN"])
-    team = await _new_unit(system, parent["id"], "Đội kiểm thử danh sách tài khoản")
+    parent = await new_sub_unit(system, system.unit_ids["HQHN"])
+    team = await new_sub_unit(system, parent["id"], "Đội kiểm thử danh sách tài khoản")
     keycloak = system.infra.keycloak_admin()
     ensure_user(keycloak, Account(unique_code("ds").lower(), PASSWORD, "local-officer", team["path"], "Vũ Văn Đội"))
     ensure_user(keycloak, Account(unique_code("ds").lower(), PASSWORD, "self", parent["path"], "Đỗ Thị Cục"))

@@ -20,6 +20,7 @@ from tests.support import (
     claim_credential,
     eventually,
     mailed_code,
+    new_sub_unit,
     person_body,
     unique_code,
 )
@@ -288,13 +289,23 @@ async def test_a_local_admin_cannot_take_over_a_unit_leaders_account(system: Sys
     assert "cao hơn quyền" in admin_approve.text
 
 
-async def _approved(system: System, leader_token: str, holder_name: str, personal_id: str) -> str:
-    """A request of Nội Bài for `personal_id`, taken through consent and approval; its id."""
-    body = _request() | {"holder_name": holder_name, "holder_personal_id": personal_id, "account_types": ["self"]}
+async def _approved(
+    system: System,
+    leader_token: str,
+    holder_name: str,
+    personal_id: str | None,
+    *,
+    body: dict[str, Any] | None = None,
+    approver: str = "qthanoi",
+) -> str:
+    """A request (of Nội Bài for `personal_id` for the self tier, unless `body` says otherwise),
+    taken through consent and approval by `approver`; its id."""
+    self_tier = {"holder_name": holder_name, "holder_personal_id": personal_id, "account_types": ["self"]}
+    body = body or _request() | self_tier
     async with (
         _client(system, system.token("nhansu1.hanoi")) as officer,
         _client(system, leader_token) as leader,
-        _client(system, system.token("qthanoi")) as admin,
+        _client(system, system.token(approver)) as admin,
     ):
         created = await officer.post("/v1/account-requests", json=body)
         assert created.status_code == 201, created.text
@@ -346,3 +357,44 @@ async def test_an_account_is_linked_only_to_a_working_record_of_the_unit_under_i
             assert refused.json()["detail"]["message"].startswith(f"{field}:"), case
             # The username issuance would have given it.
             assert system.infra.keycloak_admin().get_user_id(f"{ascii_slug(name)}.{requests[case][:6]}") is None
+
+
+async def test_a_units_admin_quota_holds_however_its_admin_accounts_come(system: System, hanoi_leader: str) -> None:
+    """R-ACC-3: "one admin account per provincial unit" counts the unit's admin accounts whether
+    issued for a purpose, issued to a person from a request, or given as a tier to an account it has.
+    Once the one is taken, the other two ways are refused naming the quota, and nothing is made;
+    raised to two, the tier is given. Only a system admin grants the local-admin tier (R-TIER-3), and
+    another one approves what it issues."""
+    unit = (await new_sub_unit(system, system.unit_ids["HQHN"], "Chi cục kiểm thử định mức quản trị"))["path"]
+    async with _client(system, system.token("quantri")) as sysadmin, _client(system, system.token("qthanoi")) as admin:
+        quota = await sysadmin.put("/v1/quotas", json={"unit_path": unit, "kind": "admin", "limit": 1})
+        assert quota.status_code == 200, quota.text
+        first, second = [
+            await _approved(system, hanoi_leader, "", None, body=_request(unit, ["local-admin"]), approver="quantri2")
+            for _ in range(2)
+        ]
+        officer = await _approved(system, hanoi_leader, "", None, body=_request(unit))
+        issued = [await sysadmin.post(f"/v1/account-requests/{rid}/issue") for rid in (first, officer)]
+        assert [r.status_code for r in issued] == [201, 201], [r.text for r in issued]
+        officer_name = issued[1].json()["username"]
+
+        refused_request = await sysadmin.post(f"/v1/account-requests/{second}/issue")
+        refused_purpose = await sysadmin.post(
+            "/v1/purpose-accounts", json={"unit_path": unit, "purpose": "Quản trị 2", "tier": "local-admin"}
+        )
+        refused_tier = await sysadmin.put(f"/v1/accounts/{officer_name}/tiers/local-admin")
+        for refused in (refused_request, refused_purpose, refused_tier):
+            assert refused.status_code == 409, refused.text
+            assert "định mức 1 tài khoản loại admin" in refused.json()["detail"]["message"], refused.text
+        assert (await _open(sysadmin))[second]["status"] == "approved", "the refused request waits, not issued"
+        used = await sysadmin.get("/v1/quotas", params={"unit_path": unit})
+        assert [(q["kind"], q["used"]) for q in used.json()] == [("admin", 1)]
+        officer_tiers = await admin.get(f"/v1/accounts/{officer_name}")
+        assert officer_tiers.json()["tiers"] == ["local-officer"], officer_tiers.text
+
+        raised = await sysadmin.put("/v1/quotas", json={"unit_path": unit, "kind": "admin", "limit": 2})
+        assert raised.status_code == 200, raised.text
+        given = await sysadmin.put(f"/v1/accounts/{officer_name}/tiers/local-admin")
+        assert given.status_code == 200, given.text
+        used = await sysadmin.get("/v1/quotas", params={"unit_path": unit})
+        assert [(q["kind"], q["used"]) for q in used.json()] == [("admin", 2)]

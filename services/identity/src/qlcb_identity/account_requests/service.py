@@ -25,6 +25,7 @@ from qlcb_identity.audit import service as audit
 from qlcb_identity.calendar import due_after_working_days
 from qlcb_identity.holders import service as holder_records
 from qlcb_identity.keycloak_accounts import ascii_slug, create_account, temporary_password
+from qlcb_identity.purpose_accounts import quota_use
 
 PROCESSING_WORKING_DAYS = 3
 
@@ -200,6 +201,10 @@ async def issue(
             personal_id=request.holder_personal_id,
             full_name=request.holder_name,
             unit_path=request.unit_path,
+        )
+    if Tier.LOCAL_ADMIN.value in request.account_types:
+        await quota_use.require_slot(
+            session, unit_path=request.unit_path, kind=quota_use.ADMIN_KIND, admin=admin, purpose=False
         )
     before = _snapshot(request)
     username = f"{ascii_slug(request.holder_name)[:40]}.{request.id[:6]}"

@@ -35,7 +35,8 @@ async def _change(
 
 @router.put("/accounts/{username}/tiers/{tier}")
 async def grant(username: Username, tier: Tier, actor: Caller, db: DatabaseDep, request: Request) -> AccountTiers:
-    """Cấp quyền (một cấp) cho tài khoản trong phạm vi quản trị."""
+    """Cấp quyền (một cấp) cho tài khoản trong phạm vi quản trị. Quyền quản trị đơn vị tính vào định mức
+    tài khoản quản trị của đơn vị (409 khi đã dùng hết)."""
     return await _change(username, tier, True, actor, db, request)
 
 

@@ -16,6 +16,7 @@ from qlcb_identity.account_requests import rules
 from qlcb_identity.account_sections import service as account_sections
 from qlcb_identity.audit import service as audit
 from qlcb_identity.keycloak_accounts import require_account
+from qlcb_identity.purpose_accounts import quota_use
 
 
 def _set_role(admin: KeycloakAdmin, user_id: str, tier: Tier, *, granted: bool) -> None:
@@ -41,6 +42,10 @@ async def change(
     scope = await require_account(admin, actor, username)
     # The admin must be able to grant both what the account holds and what is being changed.
     rules.require_issuer(actor, scope.unit_path or "/", [*scope.tiers, tier.value])
+    if granted and tier is Tier.LOCAL_ADMIN and tier.value not in scope.tiers and scope.unit_path:
+        await quota_use.require_slot(
+            session, unit_path=scope.unit_path, kind=quota_use.ADMIN_KIND, admin=admin, purpose=False
+        )
     await asyncio.to_thread(_set_role, admin(), scope.user_id, tier, granted=granted)
     after = sorted({*scope.tiers, tier.value} if granted else set(scope.tiers) - {tier.value})
     before_state: dict[str, list[str]] = {"tiers": sorted(scope.tiers)}

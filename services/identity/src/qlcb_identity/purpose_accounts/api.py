@@ -99,7 +99,10 @@ async def set_quota(body: QuotaSet, actor: Caller, db: DatabaseDep) -> QuotaPubl
 
 
 class QuotaUsePublic(QuotaPublic):
-    used: int = Field(description="Số tài khoản loại này đã cấp cho đơn vị")
+    used: int = Field(
+        description="Số tài khoản loại này của đơn vị tính vào định mức: tài khoản quản trị gồm cả tài khoản cá nhân "
+        "đang mở có quyền quản trị đơn vị"
+    )
     set_at: datetime
 
 
@@ -108,10 +111,13 @@ async def quotas(
     actor: Caller,
     db: DatabaseDep,
     unit_path: Annotated[str, Query(pattern=UNIT_PATH, description="Đơn vị")],
+    request: Request,
 ) -> list[QuotaUsePublic]:
-    """Định mức tài khoản của đơn vị, mỗi loại với số tài khoản đã cấp."""
+    """Định mức tài khoản của đơn vị, mỗi loại với số tài khoản tính vào định mức."""
     async with db.unit_of_work() as session:
-        found = await service.quotas_of(session, actor=actor, unit_path=unit_path)
+        found = await service.quotas_of(
+            session, actor=actor, unit_path=unit_path, admin=request.app.state.keycloak_admin
+        )
     return [
         QuotaUsePublic(
             **QuotaPublic.model_validate(f.quota, from_attributes=True).model_dump(), used=f.used, set_at=f.quota.set_at

@@ -32,15 +32,9 @@ from qlcb_identity.account_requests.models import CredentialDelivery
 from qlcb_identity.audit import service as audit
 from qlcb_identity.holders import service as holder_records
 from qlcb_identity.keycloak_accounts import ascii_slug, create_account, reset_password, temporary_password
-from qlcb_identity.purpose_accounts import holdings
+from qlcb_identity.purpose_accounts import holdings, quota_use
 from qlcb_identity.purpose_accounts.models import HolderAssignment, PurposeAccount, UnitQuota
 from qlcb_identity.realm_relink import unlinked_refusal
-
-ADMIN_KIND, USER_KIND = "admin", "user"
-
-
-def kind_of(tier: Tier) -> str:
-    return ADMIN_KIND if tier is Tier.LOCAL_ADMIN else USER_KIND
 
 
 async def set_quota(session: AsyncSession, *, actor: Principal, unit_path: str, kind: str, limit: int) -> UnitQuota:
@@ -65,17 +59,14 @@ class QuotaUse:
     used: int
 
 
-async def quotas_of(session: AsyncSession, *, actor: Principal, unit_path: str) -> list[QuotaUse]:
-    """The unit's quotas, each kind with how many of its accounts are issued: read where the unit's
-    purpose accounts are."""
+async def quotas_of(
+    session: AsyncSession, *, actor: Principal, unit_path: str, admin: Callable[[], KeycloakAdmin]
+) -> list[QuotaUse]:
+    """The unit's quotas, each kind with how many of its accounts count against it: read where the
+    unit's purpose accounts are."""
     require(actor, Section.UNIT, Action.READ, unit_path)
     quotas = (await session.scalars(select(UnitQuota).where(UnitQuota.unit_path == unit_path))).all()
-    counted = await session.execute(
-        select(PurposeAccount.kind, func.count())
-        .where(PurposeAccount.unit_path == unit_path)
-        .group_by(PurposeAccount.kind)
-    )
-    used = {kind: int(count) for kind, count in counted}
+    used = await quota_use.used_counts(session, unit_path, admin)
     return [QuotaUse(q, used.get(q.kind, 0)) for q in sorted(quotas, key=lambda q: q.kind)]
 
 
@@ -88,25 +79,13 @@ async def issue(
     tier: Tier,
     admin: Callable[[], KeycloakAdmin],
 ) -> PurposeAccount:
-    """Issues within the unit's quota. The quota row is locked first, so two admins racing for
-    the last slot are served one after the other and the second finds the quota used up.
+    """Issues within the unit's quota (`quota_use.require_slot`).
 
     Its password is random and reaches nobody: the first holder assigned gets a credential."""
     rules.require_issuer(actor, unit_path, [tier.value])
     purpose = clean(purpose)
-    kind = kind_of(tier)
-    quota = await session.scalar(
-        select(UnitQuota).where(UnitQuota.unit_path == unit_path, UnitQuota.kind == kind).with_for_update()
-    )
-    if quota is None:
-        raise FailedPrecondition(f"Đơn vị {unit_path} chưa có định mức tài khoản loại {kind}")
-    used = await session.scalar(
-        select(func.count())
-        .select_from(PurposeAccount)
-        .where(PurposeAccount.unit_path == unit_path, PurposeAccount.kind == kind)
-    )
-    if (used or 0) >= quota.limit:
-        raise FailedPrecondition(f"Đơn vị {unit_path} đã dùng hết định mức {quota.limit} tài khoản loại {kind}")
+    kind = quota_use.kind_of(tier)
+    await quota_use.require_slot(session, unit_path=unit_path, kind=kind, admin=admin, purpose=True)
     username = f"{ascii_slug(unit_path.rsplit('/', 1)[-1])}.{ascii_slug(purpose)}"
     if await session.scalar(select(PurposeAccount.id).where(PurposeAccount.username == username)):
         raise AlreadyExists(f"purpose: đơn vị đã có tài khoản {purpose}")
