@@ -13,6 +13,7 @@ import base64
 import functools
 import json
 import os
+import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -452,6 +453,51 @@ def test_the_alert_rules_are_the_repositorys_own_files(example: str) -> None:
     assert sorted(rules) == [f"{RELEASE}-alerts-{p.stem}" for p in files]
     for path in files:
         assert rules[f"{RELEASE}-alerts-{path.stem}"] == yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def _alerted_jobs() -> set[str]:
+    """The scrape jobs `QlcbServiceDown` selects, as the rule file writes them."""
+    (group,) = [g for g in _slo_rules()["groups"] if any(r.get("alert") == "QlcbServiceDown" for r in g["rules"])]
+    (rule,) = [r for r in group["rules"] if r.get("alert") == "QlcbServiceDown"]
+    match = re.search(r'up\{job=~"([^"]+)"\}', rule["expr"])
+    assert match, rule["expr"]
+    return set(match.group(1).split("|"))
+
+
+def _slo_rules() -> Manifest:
+    loaded: Manifest = yaml.safe_load(
+        (ROOT / "deploy" / "prometheus" / "alerts" / "slo.yml").read_text(encoding="utf-8")
+    )
+    return loaded
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_each_scrape_job_is_named_as_the_alerts_select_it_and_keeps_the_metrics_service_label(example: str) -> None:
+    """The Prometheus Operator names a job after the Service (`qlcb-personnel`) and relabels a
+    metric's own `service` unless told otherwise: then `QlcbServiceDown` and the dashboards'
+    `service="…"` filters match nothing on a cluster."""
+    docs = objects(example)
+    monitors = of_kind(docs, "ServiceMonitor")
+    jobs = set()
+    for monitor in monitors:
+        assert monitor["spec"]["jobLabel"] == "app.kubernetes.io/name", monitor["metadata"]["name"]
+        assert all(endpoint["honorLabels"] is True for endpoint in monitor["spec"]["endpoints"])
+        selected = named(docs, "Service", monitor["metadata"]["name"])
+        assert monitor["spec"]["selector"]["matchLabels"].items() <= selected["metadata"]["labels"].items()
+        jobs.add(selected["metadata"]["labels"]["app.kubernetes.io/name"])
+    assert jobs == _alerted_jobs()
+
+
+@pytest.mark.parametrize(("example", "replicas"), [("single-node", "1"), ("high-availability", "3")])
+def test_streams_are_kept_on_as_many_nats_servers_as_the_example_has_and_backups_run_on_a_schedule(
+    example: str, replicas: str
+) -> None:
+    docs = objects(example)
+    for service in ("identity", "personnel", "reports", "backup"):
+        key = f"QLCB_{service.upper()}_NATS_STREAM_REPLICAS"
+        assert _service_env(docs, service)[key] == replicas, service
+    backup = _service_env(docs, "backup")
+    assert (backup["QLCB_BACKUP_SCHEDULE"], backup["QLCB_BACKUP_DRILL_SCHEDULE"]) == ("0 1 * * *", "0 4 * * 0")
 
 
 @pytest.mark.parametrize("example", EXAMPLES)

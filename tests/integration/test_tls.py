@@ -119,12 +119,16 @@ async def test_the_gateway_serves_an_authenticated_call_through_its_tls_backends
         assert (await forged.get("/v1/units")).status_code == 401
 
 
-@pytest.mark.parametrize(("service", "listener"), [*((s, "grpc") for s in GRPC_SERVICES), ("identity", "https")])
+@pytest.mark.parametrize(
+    ("service", "listener"),
+    [*((s, "grpc") for s in GRPC_SERVICES), ("identity", "https"), ("gateway", "grpc-client")],
+)
 async def test_each_service_exports_when_its_certificate_expires(
     tls_stack: ServiceStack, service: str, listener: str
 ) -> None:
     """`qlcb_tls_certificate_not_after_timestamp_seconds`, which the certificate alert reads, is the
-    notAfter of the certificate the listener serves."""
+    notAfter of the certificate the listener serves, and for the gateway of the client certificate
+    it presents to the backends."""
     async with httpx.AsyncClient(verify=tls_stack.verify, timeout=10) as ops:
         text = (await ops.get(f"{tls_stack.ops_url(service)}/metrics")).text
     exported = [
@@ -134,4 +138,5 @@ async def test_each_service_exports_when_its_certificate_expires(
         if sample.name == "qlcb_tls_certificate_not_after_timestamp_seconds"
         and sample.labels == {"service": service, "listener": listener}
     ]
-    assert exported == [not_after(_authority(tls_stack).server_cert)]
+    tls = _authority(tls_stack)
+    assert exported == [not_after(tls.client_cert if listener == "grpc-client" else tls.server_cert)]

@@ -10,6 +10,7 @@ import pytest
 from pydantic import ValidationError
 from pydantic_settings import SettingsConfigDict
 
+from qlcb_common.events import streams
 from qlcb_common.settings import Environment, GrpcServiceSettings, OidcSettings
 
 PEM = b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
@@ -110,3 +111,13 @@ def test_a_server_certificate_comes_with_its_key_and_client_certificates_need_tl
         grpc_tls_client_ca_file=_pem(tmp_path, "ca.pem"),
     )
     assert served.grpc_tls_client_ca_file == tmp_path / "ca.pem"
+
+
+def test_a_stream_is_kept_on_one_to_five_nats_servers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QLCB_EXAMPLE_NATS_STREAM_REPLICAS", "3")
+    settings = ExampleSettings(database_url="sqlite+aiosqlite://")
+    assert streams.PERSONNEL.config(settings.nats_stream_replicas).num_replicas == 3
+    for refused in ("0", "6"):
+        monkeypatch.setenv("QLCB_EXAMPLE_NATS_STREAM_REPLICAS", refused)
+        with pytest.raises(ValidationError, match="nats_stream_replicas"):
+            ExampleSettings(database_url="sqlite+aiosqlite://")

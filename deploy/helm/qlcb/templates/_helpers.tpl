@@ -157,6 +157,7 @@ addresses, ports, certificate files, the realm files) then the service's own `se
 {{- if $svc.uses.nats -}}
 {{- $_ := set $data (printf "%sNATS_URL" $prefix) $root.Values.nats.url -}}
 {{- $_ := set $data (printf "%sNATS_USER" $prefix) .name -}}
+{{- $_ := set $data (printf "%sNATS_STREAM_REPLICAS" $prefix) (toJson $root.Values.nats.streamReplicas) -}}
 {{- if $root.Values.nats.caFromTlsSecret -}}
 {{- $_ := set $data (printf "%sNATS_TLS_CA_FILE" $prefix) (printf "%s/ca.crt" $tlsDir) -}}
 {{- end -}}

@@ -219,7 +219,7 @@ async def _connect(app: GrpcApp, db: Database, readiness: Readiness) -> Any:
     await app.prepare(db)
     readiness.mark("database")
     nc = await connect(app.settings, name=f"qlcb-{app.name}")
-    await ensure_streams(nc.jetstream(), OWN_STREAM[app.name])
+    await ensure_streams(nc.jetstream(), OWN_STREAM[app.name], replicas=app.settings.nats_stream_replicas)
     readiness.mark("nats")
     return nc
 

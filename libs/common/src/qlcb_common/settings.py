@@ -221,6 +221,14 @@ class NatsClientSettings(BaseSettings):
     )
     nats_tls_cert_file: Path | None = Field(default=None, description="PEM client certificate, with its key")
     nats_tls_key_file: Path | None = Field(default=None, description="PEM key of the client certificate, a secret")
+    nats_stream_replicas: int = Field(
+        default=1,
+        ge=1,
+        le=5,
+        description="On how many servers of a NATS cluster this service's stream and its consumers are kept: 3 on "
+        "a cluster of three or more, so that losing one server loses no event and stops no publishing; 1 on a "
+        "single server",
+    )
 
     @field_validator("nats_tls_ca_file", "nats_tls_cert_file", "nats_tls_key_file")
     @classmethod

@@ -47,7 +47,7 @@ async def run_events(
     readiness.mark("database")
     nc = await connect(settings, name="qlcb-identity")
     try:
-        await ensure_streams(nc.jetstream(), streams.IDENTITY)
+        await ensure_streams(nc.jetstream(), streams.IDENTITY, replicas=settings.nats_stream_replicas)
         readiness.mark("nats")
         follow = partial(
             DurableConsumer, db=db, inbox=inbox, js=nc.jetstream(), faults=faults, policy=settings.consumer_policy()

@@ -44,6 +44,7 @@ CHART_MANAGED: Final = frozenset(
         "nats_tls_ca_file",
         "nats_tls_cert_file",
         "nats_tls_key_file",
+        "nats_stream_replicas",
         "grpc_tls_cert_file",
         "grpc_tls_key_file",
         "grpc_tls_client_ca_file",
@@ -333,6 +334,12 @@ def values_schema() -> dict[str, Any]:
                     "caFromTlsSecret": {
                         "type": "boolean",
                         "description": "Check NATS's certificate against ca.crt of each service's tlsSecret",
+                    },
+                    "streamReplicas": {
+                        "type": "integer",
+                        "minimum": 1,
+                        "maximum": 5,
+                        "description": "On how many servers of the NATS cluster each stream is kept",
                     },
                 }
             ),

@@ -20,7 +20,7 @@ class Stream:
     (reports' statistics and headcount, the copies of units, holders and delegations) are rebuilt
     from, which a stream that forgets its oldest events would rebuild wrong."""
 
-    def config(self) -> StreamConfig:
+    def config(self, replicas: int = 1) -> StreamConfig:
         return StreamConfig(
             name=self.name,
             subjects=list(self.subjects),
@@ -29,6 +29,7 @@ class Stream:
             discard=DiscardPolicy.OLD,
             max_age=self.max_age_days * 24 * 3600 if self.max_age_days is not None else None,
             duplicate_window=DUPLICATE_WINDOW_SECONDS,
+            num_replicas=replicas,
         )
 
 
@@ -39,11 +40,12 @@ BACKUP = Stream("QLCB_BACKUP", ("qlcb.backup.>",), max_age_days=90)
 ALL_STREAMS = (PERSONNEL, IDENTITY, REPORTS, BACKUP)
 
 
-async def ensure_streams(js: JetStreamContext, owned: Stream) -> None:
-    """Creates the stream a service publishes to, or brings it to the declared configuration.
-    Each service declares its own only: it may not touch the others' (events.permissions)."""
+async def ensure_streams(js: JetStreamContext, owned: Stream, *, replicas: int = 1) -> None:
+    """Creates the stream a service publishes to, or brings it to the declared configuration, kept
+    on `replicas` servers of a cluster (its durable consumers follow the stream's). Each service
+    declares its own only: it may not touch the others' (events.permissions)."""
     for stream in (owned,):
-        config = stream.config()
+        config = stream.config(replicas)
         try:
             await js.stream_info(stream.name)
         except NotFoundError:
