@@ -190,3 +190,58 @@ async def test_a_clerks_recording_disables_only_what_its_unit_could_and_lists_th
         assert admin_account not in await waiting()
         log = (await sysadmin.get("/v1/audit", params={"target": admin_account})).json()
         assert {"account.review", "account.disable"} <= {e["action"] for e in log}
+
+
+async def test_a_move_out_of_the_sector_is_its_own_status_and_leaves_as_a_resignation_does(system: System) -> None:
+    """R-PER-3: a civil servant moved to an agency outside the sector is neither retired nor resigned.
+    The decision of that kind gives the status `moved_out`, which a search finds by name. Identity
+    disables the holder's account, and the unit's headcount drops. A status the API does not know
+    is refused, naming the field."""
+    personal_id = f"{uuid.uuid4().int % 10**12:012d}"
+    unit_id = system.unit_ids["HQHN-NB"]
+    name = "Đàm Thị Chuyển"
+    async with _client(system.gateway_url, system.token("qthanoi")) as api:
+        body = person_body(unit_id, name, sex="female", born="1984-02-02") | {"personal_id": personal_id}
+        created = await api.post("/v1/persons", json=body)
+        assert created.status_code == 201, created.text
+        person_id = created.json()["id"]
+        username = await issue_personal_account(system, personal_id, name)
+
+        async def headcount() -> int:
+            return int((await api.get(f"/v1/units/{unit_id}/headcount")).json()["headcount"])
+
+        await caught_up(system, "reports-personnel")
+        before = await headcount()
+        unknown = await api.post(
+            f"/v1/persons/{person_id}/status",
+            json={"status": "transferred_away", "effective_date": "2026-12-01", "decision": "8/QĐ"},
+        )
+        assert unknown.status_code == 422, unknown.text
+        assert unknown.json()["detail"][0]["loc"] == ["body", "status"]
+
+        decision = await api.post(
+            "/v1/decisions",
+            json={
+                "kind": "move_out",
+                "number": f"{unique_code('')[-6:]}/QĐ-HQHN",
+                "decision_date": "2026-11-20",
+                "effective_date": "2026-12-01",
+                "body": "Cục Hải quan TP Hà Nội",
+                "signer": "Nguyễn Văn Ký",
+                "signer_post": "Cục trưởng",
+                "summary": "Chuyển công tác sang Sở Tài chính TP Hà Nội",
+                "items": [{"person_id": person_id}],
+            },
+        )
+        assert decision.status_code == 201, decision.text
+        assert decision.json()["state"] == "applied"
+        assert (await api.get(f"/v1/persons/{person_id}")).json()["status"] == "moved_out"
+        found = await api.get("/v1/persons", params={"q": name, "status": "moved_out", "unit_id": unit_id})
+        assert found.status_code == 200, found.text
+        assert [p["id"] for p in found.json()["items"]] == [person_id]
+
+        async def account_enabled() -> bool:
+            return await asyncio.to_thread(_enabled, system, username)
+
+        await eventually(account_enabled, lambda on: not on, timeout=30, what="the account to be disabled")
+        await eventually(headcount, lambda n: n == before - 1, timeout=30, what="the headcount to drop")

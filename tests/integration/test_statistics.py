@@ -789,7 +789,12 @@ async def test_the_yearly_movements_count_what_happened_in_each_unit_this_year(s
         assert (await api.post(f"/v1/transfers/{sent.json()['id']}/accept")).status_code == 200
         retired = {"status": "retired", "effective_date": f"{year}-06-30", "decision": "6/QĐ-TCHQ"}
         assert (await api.post(f"/v1/persons/{retiree}/status", json=retired)).status_code == 200
-        for name, status, day in (("Ông Văn Thôi", "resigned", "08-01"), ("Hồ Văn Mất", "deceased", "09-15")):
+        leavers = (
+            ("Ông Văn Thôi", "resigned", "08-01"),
+            ("Hồ Văn Mất", "deceased", "09-15"),
+            ("Đàm Văn Chuyển", "moved_out", "10-01"),
+        )
+        for name, status, day in leavers:
             leaving = await _person(api, there, name, born="1980-01-01", sex="male", entries=[])
             change = {"status": status, "effective_date": f"{year}-{day}", "decision": "7/QĐ-TCHQ"}
             assert (await api.post(f"/v1/persons/{leaving}/status", json=change)).status_code == 200
@@ -807,6 +812,7 @@ async def test_the_yearly_movements_count_what_happened_in_each_unit_this_year(s
             (there, "retired"): 1,
             (there, "resigned"): 1,
             (there, "died"): 1,
+            (there, "moved_out"): 1,
             (here, "disciplined"): 1,
             (here, "rewarded"): 1,
         }
@@ -821,6 +827,7 @@ async def test_the_yearly_movements_count_what_happened_in_each_unit_this_year(s
             "retired": ("Mẫn Văn Hưu", there),
             "resigned": ("Ông Văn Thôi", there),
             "died": ("Hồ Văn Mất", there),
+            "moved_out": ("Đàm Văn Chuyển", there),
             "disciplined": ("Lò Thị Khen", here),
             "rewarded": ("Lò Thị Khen", here),
         }

@@ -99,6 +99,7 @@ VALID: dict[str, Callable[[], Message]] = {
     subjects.PERSONNEL_PERSON_RETIRED: lambda: _status(RETIRED, ACTIVE),
     subjects.PERSONNEL_PERSON_RESIGNED: lambda: _status(personnel_pb2.PERSON_STATUS_RESIGNED, ACTIVE),
     subjects.PERSONNEL_PERSON_DIED: lambda: _status(personnel_pb2.PERSON_STATUS_DECEASED, ACTIVE),
+    subjects.PERSONNEL_PERSON_MOVED_OUT: lambda: _status(personnel_pb2.PERSON_STATUS_MOVED_OUT, ACTIVE),
     subjects.PERSONNEL_PERSON_REINSTATED: lambda: _status(ACTIVE, RETIRED),
     subjects.PERSONNEL_RECORD_CHANGED: lambda: personnel_events.RecordEntryChanged(
         person_id=str(uuid.uuid4()),

@@ -106,6 +106,7 @@ def test_the_yearly_movements_are_a_form_of_events() -> None:
         "status:PERSON_STATUS_RETIRED",
         "status:PERSON_STATUS_RESIGNED",
         "status:PERSON_STATUS_DECEASED",
+        "status:PERSON_STATUS_MOVED_OUT",
         "discipline",
         "reward",
     ]

@@ -69,6 +69,7 @@ KINDS: tuple[DecisionKind, ...] = (
     DecisionKind("discipline", "Quyết định kỷ luật", section="disciplines"),
     DecisionKind("retirement", "Quyết định nghỉ hưu", status="PERSON_STATUS_RETIRED"),
     DecisionKind("resignation", "Quyết định thôi việc", status="PERSON_STATUS_RESIGNED"),
+    DecisionKind("move_out", "Quyết định chuyển công tác ra ngoài ngành", status="PERSON_STATUS_MOVED_OUT"),
     DecisionKind("reinstatement", "Quyết định khôi phục, tiếp nhận trở lại", status="PERSON_STATUS_ACTIVE"),
 )
 KIND_BY_NAME: Mapping[str, DecisionKind] = {kind.name: kind for kind in KINDS}

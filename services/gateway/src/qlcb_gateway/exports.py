@@ -66,6 +66,7 @@ STATUSES = {
     personnel_pb2.PERSON_STATUS_RETIRED: "Nghỉ hưu",
     personnel_pb2.PERSON_STATUS_RESIGNED: "Thôi việc",
     personnel_pb2.PERSON_STATUS_DECEASED: "Từ trần",
+    personnel_pb2.PERSON_STATUS_MOVED_OUT: "Chuyển ra ngoài ngành",
 }
 
 

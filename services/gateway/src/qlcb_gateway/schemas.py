@@ -253,6 +253,7 @@ class PersonStatus(StrEnum):
     RETIRED = "retired"  # Nghỉ hưu
     RESIGNED = "resigned"  # Thôi việc
     DECEASED = "deceased"  # Từ trần
+    MOVED_OUT = "moved_out"  # Chuyển công tác ra ngoài ngành
 
 
 class StatusChange(BaseModel):

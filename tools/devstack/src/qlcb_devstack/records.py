@@ -9,7 +9,8 @@ consistent with the catalogs personnel seeds.
 Deterministic per person, so the demo and the benchmarks see the same data.
 
 `career` adds what is not a record section and only the benchmarks load: the units a person worked
-in before their present one, and a departure (retirement, resignation) for a few."""
+in before their present one, and a departure (retirement, resignation, a move out of the sector)
+for a few."""
 
 from __future__ import annotations
 
@@ -507,12 +508,13 @@ class Career:
     moved_on: date | None
     """The day they joined their present unit, when they came from `earlier_unit`."""
     departure: tuple[str, date] | None
-    """A status (retired, resigned) and the day it took effect."""
+    """A status (retired, resigned, moved_out) and the day it took effect."""
 
 
 def career(person: DemoPerson, units: Sequence[str]) -> Career:
     """One in five came from another of `units` between their recruitment and the reference day;
-    one in twenty-five has left: the oldest retired, others resigned."""
+    one in twenty-five has left: the oldest retired, of the others half resigned and half moved to an
+    agency outside the sector."""
     rng = random.Random(f"{person.personal_id}/career")
     recruited = date(person.date_of_birth.year + 24, 1, 1)
     earlier, moved = None, None
@@ -524,5 +526,9 @@ def career(person: DemoPerson, units: Sequence[str]) -> Career:
     departure = None
     if rng.random() < 0.04:
         left = date(REFERENCE_DAY.year - rng.randint(0, 3), rng.randint(1, 12), 1)
-        departure = ("retired" if person.date_of_birth.year < 1968 else "resigned", max(left, moved or left))
+        if person.date_of_birth.year < 1968:
+            status = "retired"
+        else:
+            status = "resigned" if rng.random() < 0.5 else "moved_out"
+        departure = (status, max(left, moved or left))
     return Career(earlier, moved, departure)

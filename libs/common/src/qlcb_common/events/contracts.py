@@ -447,6 +447,9 @@ PERSONNEL_EVENTS: Contracts = {
     subjects.PERSONNEL_PERSON_DIED: Contract(
         personnel_events.PersonStatusChanged, _status_changed(personnel_pb2.PERSON_STATUS_DECEASED)
     ),
+    subjects.PERSONNEL_PERSON_MOVED_OUT: Contract(
+        personnel_events.PersonStatusChanged, _status_changed(personnel_pb2.PERSON_STATUS_MOVED_OUT)
+    ),
     subjects.PERSONNEL_PERSON_REINSTATED: Contract(
         personnel_events.PersonStatusChanged, _status_changed(personnel_pb2.PERSON_STATUS_ACTIVE)
     ),

@@ -11,13 +11,19 @@ PERSONNEL_PERSON_CREATED = "qlcb.personnel.person.created"
 PERSONNEL_PERSON_RETIRED = "qlcb.personnel.person.retired"
 PERSONNEL_PERSON_RESIGNED = "qlcb.personnel.person.resigned"
 PERSONNEL_PERSON_DIED = "qlcb.personnel.person.died"
+PERSONNEL_PERSON_MOVED_OUT = "qlcb.personnel.person.moved_out"
 PERSONNEL_PERSON_REINSTATED = "qlcb.personnel.person.reinstated"
 PERSONNEL_PERSON_TRANSFERRED = "qlcb.personnel.person.transferred"
 PERSONNEL_RECORD_CHANGED = "qlcb.personnel.record.changed"
 PERSONNEL_DECISION_CHANGED = "qlcb.personnel.decision.changed"
 PERSONNEL_CATALOG_CHANGED = "qlcb.personnel.catalog.changed"
 PERSONNEL_AUDIT_SEALED = "qlcb.personnel.audit.sealed"
-PERSONNEL_PERSON_LEFT = (PERSONNEL_PERSON_RETIRED, PERSONNEL_PERSON_RESIGNED, PERSONNEL_PERSON_DIED)
+PERSONNEL_PERSON_LEFT = (
+    PERSONNEL_PERSON_RETIRED,
+    PERSONNEL_PERSON_RESIGNED,
+    PERSONNEL_PERSON_DIED,
+    PERSONNEL_PERSON_MOVED_OUT,
+)
 PERSONNEL_ALL = "qlcb.personnel.>"
 BACKUP_RUN_COMPLETED = "qlcb.backup.run.completed"
 BACKUP_SET_COMPLETED = "qlcb.backup.set.completed"

@@ -234,7 +234,13 @@ _LABELS = {
     "sort": "Sắp xếp theo",
 }
 _WORDS = {
-    "status": {"active": "đang công tác", "retired": "nghỉ hưu", "resigned": "thôi việc", "deceased": "từ trần"},
+    "status": {
+        "active": "đang công tác",
+        "retired": "nghỉ hưu",
+        "resigned": "thôi việc",
+        "deceased": "từ trần",
+        "moved_out": "chuyển ra ngoài ngành",
+    },
     "sex": {"male": "Nam", "female": "Nữ"},
     "sort": {"name": "tên", "birth_date": "ngày sinh", "unit": "đơn vị"},
 }

@@ -146,7 +146,7 @@ async def get_person(person_id: str, principal: Caller, backends: BackendsDep) -
 
 @router.post("/persons/{person_id}/status", tags=["Hồ sơ cán bộ"])
 async def change_status(person_id: str, body: StatusChange, principal: Caller, backends: BackendsDep) -> PersonPublic:
-    """Nghỉ hưu, thôi việc, từ trần, hoặc khôi phục công tác, theo quyết định."""
+    """Nghỉ hưu, thôi việc, từ trần, chuyển công tác ra ngoài ngành, hoặc khôi phục công tác, theo quyết định."""
     response = await backends.personnel.ChangePersonStatus(
         personnel_pb2.ChangePersonStatusRequest(
             person_id=person_id,

@@ -61,7 +61,7 @@ CRITERIA = (
     Criterion("include_subtree", {"type": "boolean", "default": False}, "Cả các đơn vị trực thuộc"),
     Criterion(
         "status",
-        {"type": "string", "enum": ["active", "retired", "resigned", "deceased"]},
+        {"type": "string", "enum": ["active", "retired", "resigned", "deceased", "moved_out"]},
         "Tình trạng (với as_of: tình trạng ngày đó)",
     ),
     Criterion("rank", _CODE, "Mã ngạch (danh mục ranks) của diễn biến lương ngày đó"),

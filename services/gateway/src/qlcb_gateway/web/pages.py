@@ -65,7 +65,13 @@ TIER_LABELS = {
     Tier.SELF: "Cán bộ, công chức (hồ sơ của mình)",
 }
 SEX_LABELS = {"male": "Nam", "female": "Nữ"}
-STATUS_LABELS = {"active": "Đang công tác", "retired": "Nghỉ hưu", "resigned": "Thôi việc", "deceased": "Từ trần"}
+STATUS_LABELS = {
+    "active": "Đang công tác",
+    "retired": "Nghỉ hưu",
+    "resigned": "Thôi việc",
+    "deceased": "Từ trần",
+    "moved_out": "Chuyển ra ngoài ngành",
+}
 CHANGE_LABELS = {
     "recorded": "Ghi nhận",
     "corrected": "Đính chính",

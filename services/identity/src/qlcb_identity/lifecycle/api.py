@@ -32,8 +32,8 @@ class AccountDisabled(BaseModel):
 
 @router.get("/account-reviews")
 async def open_reviews(actor: Caller, db: DatabaseDep) -> list[AccountReviewPublic]:
-    """Tài khoản chờ khóa: người giữ đã nghỉ hưu, thôi việc hoặc từ trần, nhưng tài khoản có quyền
-    cao hơn quyền của người ghi nhận nên chưa tự động khóa."""
+    """Tài khoản chờ khóa: người giữ đã nghỉ hưu, thôi việc, từ trần hoặc chuyển ra ngoài ngành, nhưng
+    tài khoản có quyền cao hơn quyền của người ghi nhận nên chưa tự động khóa."""
     async with db.unit_of_work() as session:
         found = await reviews.open_reviews(session, actor)
         return [AccountReviewPublic.model_validate(r) for r in found]

@@ -20,7 +20,7 @@ from qlcb_personnel.units.models import Unit
 
 
 async def active_persons(session: AsyncSession, unit_id: str) -> list[Person]:
-    """People of the unit in service (not retired, resigned or deceased), by staff number."""
+    """People of the unit in service (not retired, resigned, deceased or moved out), by staff number."""
     persons = list(
         (await session.scalars(select(Person).where(Person.unit_id == unit_id).order_by(Person.staff_number))).all()
     )

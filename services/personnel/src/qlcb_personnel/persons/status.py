@@ -1,4 +1,5 @@
-"""Retirement, resignation, death and reinstatement (R-PER-3): dated status rows and events."""
+"""Retirement, resignation, death, a move out of the sector and reinstatement (R-PER-3): dated
+status rows and events."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ SUBJECT_OF = {
     "PERSON_STATUS_RETIRED": subjects.PERSONNEL_PERSON_RETIRED,
     "PERSON_STATUS_RESIGNED": subjects.PERSONNEL_PERSON_RESIGNED,
     "PERSON_STATUS_DECEASED": subjects.PERSONNEL_PERSON_DIED,
+    "PERSON_STATUS_MOVED_OUT": subjects.PERSONNEL_PERSON_MOVED_OUT,
     ACTIVE: subjects.PERSONNEL_PERSON_REINSTATED,
 }
 
@@ -57,7 +59,9 @@ async def change_status(
     violations = []
     if status not in SUBJECT_OF:
         violations.append(
-            FieldViolation("status", "Tình trạng phải là nghỉ hưu, thôi việc, từ trần hoặc đang công tác")
+            FieldViolation(
+                "status", "Tình trạng phải là nghỉ hưu, thôi việc, từ trần, chuyển ra ngoài ngành hoặc đang công tác"
+            )
         )
     decided = parse_decision(effective_date, decision, violations)
     if violations or decided is None:

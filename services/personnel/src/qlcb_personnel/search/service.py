@@ -47,6 +47,7 @@ STATUSES = {
     "retired": "PERSON_STATUS_RETIRED",
     "resigned": "PERSON_STATUS_RESIGNED",
     "deceased": "PERSON_STATUS_DECEASED",
+    "moved_out": "PERSON_STATUS_MOVED_OUT",
 }
 SEXES = {"male": "SEX_MALE", "female": "SEX_FEMALE"}
 SORTS = ("name", "birth_date", "unit")
