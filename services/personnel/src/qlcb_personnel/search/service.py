@@ -71,6 +71,9 @@ class SearchRequest:
     post: str = ""
     qualification: str = ""
     political_theory: str = ""
+    state_management: str = ""
+    foreign_language: str = ""
+    it_level: str = ""
     evaluation_year: int | None = None
     evaluation_level: str = ""
     sex: str = ""
@@ -518,6 +521,11 @@ CODE_CRITERIA = (
     CodeCriterion(
         "political_theory", "training_levels", "trình độ lý luận chính trị", facts.TRAINING, "trainings", "LLCT"
     ),
+    CodeCriterion(
+        "state_management", "training_levels", "trình độ quản lý nhà nước", facts.TRAINING, "trainings", "QLNN"
+    ),
+    CodeCriterion("foreign_language", "training_levels", "trình độ ngoại ngữ", facts.TRAINING, "trainings", "NN"),
+    CodeCriterion("it_level", "training_levels", "trình độ tin học", facts.TRAINING, "trainings", "TH"),
     CodeCriterion("ethnicity", "ethnicities", "dân tộc", facts.ETHNICITY, "personal_details"),
     CodeCriterion("evaluation_level", "evaluation_levels", "mức xếp loại", "", "evaluations"),
 )
