@@ -11,6 +11,7 @@ import asyncpg
 import httpx
 import pytest
 
+from qlcb_common.working_days import WorkingCalendar
 from qlcb_devstack.accounts import Account, ensure_user, password_token
 from qlcb_identity.calendar import due_after_working_days
 from qlcb_identity.keycloak_accounts import ascii_slug
@@ -79,7 +80,7 @@ async def test_request_consent_approve_issue_and_first_login(system: System, han
         submitted = await officer.post("/v1/account-requests", json=body)
         assert submitted.status_code == 201, submitted.text
         request = submitted.json()
-        expected_due = due_after_working_days(datetime.fromisoformat(request["submitted_at"]), 3)
+        expected_due = due_after_working_days(datetime.fromisoformat(request["submitted_at"]), 3, WorkingCalendar())
         assert datetime.fromisoformat(request["due_at"]) == expected_due
 
         early = await admin.post(f"/v1/account-requests/{request['id']}/approve")

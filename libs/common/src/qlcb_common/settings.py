@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Final
 
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from qlcb_common.working_days import WorkingCalendar
 
 ENVIRONMENT_VARIABLE: Final = "QLCB_ENVIRONMENT"
 
@@ -323,3 +325,31 @@ class GrpcServiceSettings(ServiceSettings, DatabaseSettings, NatsClientSettings)
                 f"{setting_name(type(self), 'grpc_tls_cert_file')} and {setting_name(type(self), 'grpc_tls_key_file')}"
             )
         return self
+
+
+class WorkingCalendarSettings(BaseSettings):
+    """The days Vietnam's calendar in the `holidays` package does not know, for every service that
+    counts working days (R-ACC-5, R-PER-4, the report regimes): the same lists in each, so a bridge
+    day the government announces moves every deadline alike."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    calendar_extra_days_off: list[date] = Field(
+        default_factory=list,
+        description="Days off the holidays package does not know (a swap or extra day the government "
+        "decided after its release), as a JSON list of ISO dates: deadlines skip them",
+    )
+    calendar_extra_working_days: list[date] = Field(
+        default_factory=list,
+        description="Weekend days worked in exchange for a bridge day that the holidays package does not "
+        "know, as a JSON list of ISO dates",
+    )
+
+    @model_validator(mode="after")
+    def _days_off_or_on(self) -> WorkingCalendarSettings:
+        self.working_calendar()
+        return self
+
+    def working_calendar(self) -> WorkingCalendar:
+        """Vietnam's working days with the days these settings add (ValueError for a day listed as both)."""
+        return WorkingCalendar(self.calendar_extra_days_off, self.calendar_extra_working_days)

@@ -12,6 +12,7 @@ from qlcb_common.settings import (
     EventConsumerSettings,
     NatsClientSettings,
     ServiceSettings,
+    WorkingCalendarSettings,
     given_together,
     readable_pem,
 )
@@ -45,7 +46,9 @@ class KeycloakAdminSettings(ServiceSettings, EnvironmentSettings):
         return self
 
 
-class IdentitySettings(KeycloakAdminSettings, DatabaseSettings, NatsClientSettings, EventConsumerSettings):
+class IdentitySettings(
+    KeycloakAdminSettings, DatabaseSettings, NatsClientSettings, EventConsumerSettings, WorkingCalendarSettings
+):
     model_config = SettingsConfigDict(env_prefix="QLCB_IDENTITY_", extra="ignore")
 
     port: int = 8081

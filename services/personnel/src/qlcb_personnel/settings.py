@@ -2,16 +2,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
 
-from qlcb_common.settings import EventConsumerSettings, GrpcServiceSettings
+from qlcb_common.settings import EventConsumerSettings, GrpcServiceSettings, WorkingCalendarSettings
 from qlcb_personnel.deadlines.rules import SectorRule
 
 ENV_PREFIX = "QLCB_PERSONNEL_"
 
 
-class DeadlineSettings(BaseSettings):
+class DeadlineSettings(WorkingCalendarSettings):
     """The deadlines for entering data (R-PER-4): which sector's rule, from when new records are
     measured, and the days the Vietnamese calendar of the `holidays` package does not know."""
 
@@ -27,24 +27,6 @@ class DeadlineSettings(BaseSettings):
         description="The first day whose recruitments are new records with a deadline (the day the sector "
         "started keeping its records here); earlier ones are records taken in. Unset: every recruitment",
     )
-    calendar_extra_days_off: list[date] = Field(
-        default_factory=list,
-        description="Days off the holidays package does not know (a swap or extra day the government "
-        "decided after its release), as a JSON list of ISO dates",
-    )
-    calendar_extra_working_days: list[date] = Field(
-        default_factory=list,
-        description="Weekend days worked in exchange for a bridge day that the holidays package does not "
-        "know, as a JSON list of ISO dates",
-    )
-
-    @model_validator(mode="after")
-    def _days_off_or_on(self) -> DeadlineSettings:
-        both = set(self.calendar_extra_days_off) & set(self.calendar_extra_working_days)
-        if both:
-            listed = ", ".join(sorted(d.isoformat() for d in both))
-            raise ValueError(f"a day cannot be both an extra day off and an extra working day: {listed}")
-        return self
 
 
 class PersonnelSettings(GrpcServiceSettings, DeadlineSettings, EventConsumerSettings):

@@ -6,11 +6,15 @@ from pathlib import Path
 from pydantic import AnyHttpUrl, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from qlcb_common.settings import EnvironmentSettings, EventConsumerSettings, GrpcServiceSettings
-from qlcb_common.working_days import WorkingCalendar
+from qlcb_common.settings import (
+    EnvironmentSettings,
+    EventConsumerSettings,
+    GrpcServiceSettings,
+    WorkingCalendarSettings,
+)
 
 
-class ReportsSettings(GrpcServiceSettings, EnvironmentSettings, EventConsumerSettings):
+class ReportsSettings(GrpcServiceSettings, EnvironmentSettings, EventConsumerSettings, WorkingCalendarSettings):
     model_config = SettingsConfigDict(env_prefix="QLCB_REPORTS_", extra="ignore")
 
     reminder_interval_seconds: float = Field(
@@ -19,17 +23,6 @@ class ReportsSettings(GrpcServiceSettings, EnvironmentSettings, EventConsumerSet
         le=86400,
         description="How often the reminder worker looks for reports whose deadline is near",
     )
-    calendar_extra_days_off: list[date] = Field(
-        default_factory=list,
-        description="Days off the holidays package does not know (a swap or extra day the government "
-        "decided after its release), as a JSON list of ISO dates: report deadlines skip them",
-    )
-    calendar_extra_working_days: list[date] = Field(
-        default_factory=list,
-        description="Weekend days worked in exchange for a bridge day that the holidays package does not "
-        "know, as a JSON list of ISO dates",
-    )
-
     sector_founded: date = Field(
         default=date(1945, 9, 10),
         description="The day the sector was founded (Ngành Hải quan: 10/9/1945): no statistics form is "
@@ -105,11 +98,6 @@ class ReportsSettings(GrpcServiceSettings, EnvironmentSettings, EventConsumerSet
     )
 
     @model_validator(mode="after")
-    def _days_off_or_on(self) -> ReportsSettings:
-        self.working_calendar()
-        return self
-
-    @model_validator(mode="after")
     def _national_endpoint(self) -> ReportsSettings:
         self.refuse_plaintext(
             self.require_https("national_url", self.national_url, "the roll-ups and the bearer token travel there")
@@ -117,7 +105,3 @@ class ReportsSettings(GrpcServiceSettings, EnvironmentSettings, EventConsumerSet
         if self.national_retry_max_seconds < self.national_retry_base_seconds:
             raise ValueError("national_retry_max_seconds is shorter than national_retry_base_seconds")
         return self
-
-    def working_calendar(self) -> WorkingCalendar:
-        """Vietnam's working days with the days these settings add (ValueError for a day listed as both)."""
-        return WorkingCalendar(self.calendar_extra_days_off, self.calendar_extra_working_days)

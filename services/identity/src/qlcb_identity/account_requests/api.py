@@ -19,7 +19,7 @@ from qlcb_identity.account_requests.schemas import (
     Rejection,
 )
 from qlcb_identity.audit import service as audit
-from qlcb_identity.dependencies import Caller, CourierDep, DatabaseDep
+from qlcb_identity.dependencies import Caller, CourierDep, DatabaseDep, SettingsDep
 
 router = APIRouter(prefix="/v1", tags=["Cấp tài khoản"])
 
@@ -29,10 +29,17 @@ def _public(request: AccountRequest) -> AccountRequestPublic:
 
 
 @router.post("/account-requests", status_code=status.HTTP_201_CREATED)
-async def submit(body: AccountRequestCreate, actor: Caller, db: DatabaseDep) -> AccountRequestPublic:
-    """Gửi đề nghị cấp tài khoản."""
+async def submit(
+    body: AccountRequestCreate, actor: Caller, db: DatabaseDep, settings: SettingsDep
+) -> AccountRequestPublic:
+    """Gửi đề nghị cấp tài khoản; hạn xử lý là cuối ngày làm việc thứ ba sau ngày gửi."""
+    calendar = settings.working_calendar()
     created = await audit.audited(
-        db, actor, "account_request.submit", body.unit_path, lambda s: service.submit(s, actor=actor, data=body)
+        db,
+        actor,
+        "account_request.submit",
+        body.unit_path,
+        lambda s: service.submit(s, actor=actor, data=body, calendar=calendar),
     )
     return _public(created)
 

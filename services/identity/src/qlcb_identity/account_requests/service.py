@@ -17,6 +17,7 @@ from qlcb_common.auth import Principal
 from qlcb_common.errors import AlreadyExists, FailedPrecondition, NotFound, PermissionDenied
 from qlcb_common.text import clean
 from qlcb_common.tiers import Tier
+from qlcb_common.working_days import WorkingCalendar
 from qlcb_identity import credentials
 from qlcb_identity.account_requests import rules
 from qlcb_identity.account_requests.models import NEXT_STEP, OPEN, AccountRequest, RequestStatus, Step
@@ -39,7 +40,9 @@ def _dedup_key(holder: str, unit_path: str, account_types: list[str]) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-async def submit(session: AsyncSession, *, actor: Principal, data: AccountRequestCreate) -> AccountRequest:
+async def submit(
+    session: AsyncSession, *, actor: Principal, data: AccountRequestCreate, calendar: WorkingCalendar
+) -> AccountRequest:
     rules.require_requester(actor, data.unit_path)
     holder = clean(data.holder_name)
     types = sorted({t.value for t in data.account_types})
@@ -70,7 +73,7 @@ async def submit(session: AsyncSession, *, actor: Principal, data: AccountReques
         submitted_at=now,
         submitted_by=actor.subject,
         submitted_by_username=actor.username,
-        due_at=due_after_working_days(now, PROCESSING_WORKING_DAYS),
+        due_at=due_after_working_days(now, PROCESSING_WORKING_DAYS, calendar),
     )
     session.add(request)
     try:

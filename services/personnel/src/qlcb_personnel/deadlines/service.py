@@ -29,7 +29,6 @@ from qlcb_common.days import VIETNAM
 from qlcb_common.errors import FieldViolation, InvalidArgument, NotFound
 from qlcb_common.record_sections import BY_NAME, SECTIONS
 from qlcb_common.text import control_violation
-from qlcb_common.working_days import WorkingCalendar
 from qlcb_personnel.deadlines.models import EntryDeadline
 from qlcb_personnel.deadlines.rules import DeadlinePolicy, Judgement, SectorRule
 from qlcb_personnel.decision_documents.models import DecisionDocument
@@ -62,7 +61,7 @@ def current_policy() -> DeadlinePolicy:
     settings = DeadlineSettings()
     return DeadlinePolicy(
         rule=settings.deadline_rule,
-        calendar=WorkingCalendar(settings.calendar_extra_days_off, settings.calendar_extra_working_days),
+        calendar=settings.working_calendar(),
         new_records_from=settings.deadline_new_records_from,
     )
 
