@@ -637,6 +637,7 @@ async def _create_regime(p: Probe) -> httpx.Response:
         "deadline_days": 14,
         "deadline_counting": "calendar_days",
         "indicators": REPORT_INDICATORS,
+        "opens_periods": False,
     }
     return await p.api.post("/v1/report-regimes", json=body)
 

@@ -28,6 +28,7 @@ from qlcb_common.events import streams, subjects
 from qlcb_common.events.envelope import parse, unpack
 from qlcb_common.working_days import WorkingCalendar
 from qlcb_devstack.report_seed import seed_reports
+from qlcb_reports.regimes import periods
 from qlcb_reports.regimes.periods import today
 from tests.support import (
     System,
@@ -113,6 +114,8 @@ async def _regime(system: System, issuer_id: str, **fields: Any) -> dict[str, An
         "deadline_counting": "working_days",
         "outline": "I. Số lượng\nII. Chất lượng",
         "indicators": INDICATORS,
+        # Each test opens the periods it needs; test_periods_open_by_themselves shows the other way.
+        "opens_periods": False,
     } | fields
     async with _as(system, ISSUER) as api:
         created = await api.post("/v1/report-regimes", json=body)
@@ -247,6 +250,50 @@ async def test_periods_are_assigned_to_the_units_of_the_kinds_and_levels_concern
     # Kinds: none of the branch is a provincial department.
     none = await _open(system, await _regime(system, units["P"], unit_kinds=["provincial_department"]), "2026-10")
     assert none["assignments"] == 0
+
+
+async def test_periods_open_by_themselves_on_their_first_day(system: System) -> None:
+    """R-REP-2: "assignments are created automatically per period for the units concerned". A
+    periodic regime opens today's period by itself, assigned as its issuer's opening would assign
+    it; its issuer's opening of the same period is then refused. A regime that opens its own periods
+    by hand gets none, and a thematic regime may not ask for it (422 naming the field)."""
+    units = await _branch(system, "C1<P", "C2<P")
+    by_hand = await _regime(system, units["P"])
+    regime = await _regime(system, units["P"], cutoff_day=14, opens_periods=None)
+    assert (by_hand["opens_periods"], regime["opens_periods"]) == (False, True)
+    key = periods.key_on("month", 14, today())
+
+    async def opened(of: dict[str, Any]) -> list[dict[str, Any]]:
+        async with _as(system, ISSUER) as api:
+            listed = await api.get(f"/v1/report-regimes/{of['id']}/periods")
+        assert listed.status_code == 200, listed.text
+        found: list[dict[str, Any]] = listed.json()
+        return found
+
+    (period,) = await eventually(lambda: opened(regime), bool, timeout=60, what="today's period to open")
+    assert (period["key"], period["opened_by"], period["template_version"]) == (key, "system:periods", 1)
+    assert period["starts_on"] <= today().isoformat() <= period["ends_on"]
+    assigned = await _assignments(system, period["id"])
+    assert set(assigned) == {units["C1"], units["C2"]}
+    assert {a["state"] for a in assigned.values()} == {"not_started"}
+    # The pass that opened it had both regimes in hand: the one opened by hand was passed over.
+    assert await opened(by_hand) == []
+    async with _as(system, ISSUER) as api:
+        again = await api.post(f"/v1/report-regimes/{regime['id']}/periods", json={"period": key})
+        assert again.status_code == 409, again.text
+        thematic = {"kind": "thematic", "frequency": None, "deadline_days": 0, "opens_periods": True}
+        refused = await api.post(
+            "/v1/report-regimes",
+            json={
+                "code": unique_code("BC-"),
+                "name": "Báo cáo chuyên đề",
+                "legal_basis": "Quyết định 239/QĐ-UBND ngày 01/12/2025",
+                "issuer_unit_id": units["P"],
+                "indicators": INDICATORS,
+            }
+            | thematic,
+        )
+    assert _faults(refused) == {"opens_periods": "Chỉ kỳ của báo cáo định kỳ mới tự mở"}
 
 
 # ---- the workflow ---------------------------------------------------------------------------------

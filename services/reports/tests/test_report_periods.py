@@ -9,7 +9,7 @@ import pytest
 
 from qlcb_common.errors import InvalidArgument
 from qlcb_common.working_days import WorkingCalendar
-from qlcb_reports.regimes.periods import DeadlineRule, given, periodic
+from qlcb_reports.regimes.periods import DeadlineRule, given, key_on, periodic
 
 NOW = date(2026, 12, 2)
 WORKING = WorkingCalendar()
@@ -94,3 +94,26 @@ def test_working_days_left_before_a_deadline() -> None:
     assert WORKING.working_days_between(date(2026, 4, 29), date(2026, 5, 4)) == 1
     assert WORKING.working_days_between(date(2026, 5, 4), date(2026, 5, 4)) == 0
     assert WORKING.working_days_between(date(2026, 5, 5), date(2026, 5, 4)) == 0
+
+
+@pytest.mark.parametrize(
+    ("frequency", "cutoff_day", "day", "key"),
+    [
+        ("month", 0, date(2026, 12, 7), "2026-12"),
+        ("month", 14, date(2026, 12, 14), "2026-12"),  # the cut-off day is the period's last
+        ("month", 14, date(2026, 12, 15), "2027-01"),  # the day after belongs to the next
+        ("quarter", 0, date(2026, 12, 31), "2026-Q4"),
+        ("quarter", 0, date(2027, 1, 1), "2027-Q1"),
+        ("quarter", 20, date(2026, 9, 21), "2026-Q4"),
+        ("half_year", 0, date(2026, 6, 30), "2026-H1"),
+        ("half_year", 25, date(2026, 12, 26), "2027-H1"),
+        ("year", 0, date(2026, 12, 7), "2026"),
+        ("year", 15, date(2026, 12, 16), "2027"),
+    ],
+)
+def test_the_period_a_day_falls_in_is_the_one_whose_data_take_it_in(
+    frequency: str, cutoff_day: int, day: date, key: str
+) -> None:
+    assert key_on(frequency, cutoff_day, day) == key
+    dates = periodic(frequency, key, DeadlineRule(cutoff_day, 5, "calendar_days"), WorkingCalendar(), now=day)
+    assert dates.starts_on <= day <= dates.ends_on

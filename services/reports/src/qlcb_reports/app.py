@@ -45,7 +45,7 @@ from qlcb_reports.signing.service import Signing
 from qlcb_reports.statistics import forms as layouts
 from qlcb_reports.statistics.generations import Supervisor
 from qlcb_reports.workflow import models as _workflow  # noqa: F401  (registers the tables)
-from qlcb_reports.workflow import reminders
+from qlcb_reports.workflow import period_opening, reminders
 from qlcb_reports.workflow.grpc_api import ReportAssignmentServicer, ReportSubmissionServicer
 
 SERVICE = "reports"
@@ -121,6 +121,9 @@ def build_app() -> GrpcApp:
         async def remind(stopping: Stopping) -> None:
             await reminders.run(db, outbox, working, settings.reminder_interval_seconds, stopping)
 
+        async def open_periods(stopping: Stopping) -> None:
+            await period_opening.run(db, outbox, working, settings.period_opening_interval_seconds, stopping)
+
         statistics = Supervisor(
             db=db,
             inbox=inbox,
@@ -137,6 +140,7 @@ def build_app() -> GrpcApp:
             follow_holders.run,
             OutboxRelay(service=SERVICE, db=db, outbox=outbox, js=js, faults=faults).run,
             remind,
+            open_periods,
         ]
         if settings.national_url is not None:
             # Off without an endpoint: the deliveries wait, pending, until one is configured.

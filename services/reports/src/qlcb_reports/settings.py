@@ -23,6 +23,13 @@ class ReportsSettings(GrpcServiceSettings, EnvironmentSettings, EventConsumerSet
         le=86400,
         description="How often the reminder worker looks for reports whose deadline is near",
     )
+    period_opening_interval_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        le=86400,
+        description="How often the worker that opens periodic regimes' periods on their first day looks for one "
+        "due (R-REP-2); a period opens at most this long after midnight in Vietnam",
+    )
     sector_founded: date = Field(
         default=date(1945, 9, 10),
         description="The day the sector was founded (Ngành Hải quan: 10/9/1945): no statistics form is "

@@ -107,8 +107,14 @@ async def _seed(gateway_url: str, keycloak_url: str, unit_ids: dict[str, str], t
         periods = {}
         for key in (_month(today, 0), _month(today, 2)):
             opened = await admin.post(f"/v1/report-regimes/{regime_id}/periods", json={"period": key})
-            opened.raise_for_status()
-            listed = await admin.get(f"/v1/report-periods/{opened.json()['period']['id']}/assignments")
+            if opened.status_code == 409:  # today's month, opened by itself meanwhile (R-REP-2)
+                kept = await admin.get(f"/v1/report-regimes/{regime_id}/periods")
+                kept.raise_for_status()
+                period_id = next(p["id"] for p in kept.json() if p["key"] == key)
+            else:
+                opened.raise_for_status()
+                period_id = opened.json()["period"]["id"]
+            listed = await admin.get(f"/v1/report-periods/{period_id}/assignments")
             listed.raise_for_status()
             periods[key] = {a["unit_id"]: a["id"] for a in listed.json()["items"]}
 

@@ -324,6 +324,7 @@ class ServiceStack:
         if service == "reports":
             # A reminder of a deadline shows within seconds of the period that calls for it.
             env[prefix + "REMINDER_INTERVAL_SECONDS"] = "2"
+            env[prefix + "PERIOD_OPENING_INTERVAL_SECONDS"] = "2"
             env[prefix + "SIGNING_SECRET"] = self.signing_secret
         if service == "backup":
             env[prefix + "BACKUP_DIR"] = str(self.run_dir / "backups")

@@ -72,6 +72,11 @@ class RegimeCreate(TemplateCreate):
     deadline_days: int = Field(ge=0, le=366, description="Hạn gửi: số ngày sau ngày chốt số liệu")
     deadline_counting: Literal["calendar_days", "working_days"] = "working_days"
     reminder_days: int = Field(default=3, ge=0, le=30, description="Nhắc hạn trước bao nhiêu ngày làm việc; 0: không")
+    opens_periods: bool | None = Field(
+        default=None,
+        description="Kỳ báo cáo tự mở vào ngày đầu kỳ và tự giao cho các đơn vị thực hiện (chỉ báo cáo định kỳ); "
+        "bỏ trống: có với báo cáo định kỳ, không với các loại khác",
+    )
 
 
 class IndicatorPublic(BaseModel):
@@ -110,6 +115,7 @@ class RegimePublic(BaseModel):
     deadline_days: int
     deadline_counting: str
     reminder_days: int
+    opens_periods: bool = Field(description="Kỳ báo cáo tự mở vào ngày đầu kỳ")
     templates: list[TemplatePublic] = Field(description="Các phiên bản mẫu (danh sách: chỉ phiên bản hiện hành)")
     created_at: datetime
     created_by: str
@@ -205,6 +211,7 @@ async def create_regime(body: RegimeCreate, principal: Caller, backends: Backend
             reminder_days=body.reminder_days,
             outline=body.outline,
             indicators=[_indicator(i) for i in body.indicators],
+            opens_periods=body.opens_periods,
         ),
         **backends.call_options(principal.token),
     )

@@ -37,6 +37,7 @@ class ReportRegimeServicer(regimes_pb2_grpc.ReportRegimeServiceServicer):
             reminder_days=request.reminder_days,
             outline=request.outline,
             indicators=[indicator_from_proto(i) for i in request.indicators],
+            opens_periods=request.opens_periods if request.HasField("opens_periods") else None,
         )
         actor = current_principal()
         async with self._db.unit_of_work() as session:

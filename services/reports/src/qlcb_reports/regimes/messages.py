@@ -59,6 +59,7 @@ def regime_to_proto(regime: ReportRegime, templates: Iterable[TemplateVersion]) 
         deadline_days=regime.deadline_days,
         deadline_counting=regime.deadline_counting,
         reminder_days=regime.reminder_days,
+        opens_periods=regime.opens_periods,
         templates=[
             regimes_pb2.Template(
                 version=t.version,

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qlcb_common.db import UtcDateTime
@@ -30,6 +30,8 @@ class ReportRegime(Base):
     deadline_days: Mapped[int] = mapped_column(Integer)
     deadline_counting: Mapped[str] = mapped_column(String(16))
     reminder_days: Mapped[int] = mapped_column(Integer)
+    # Each period opens by itself on its first day (a periodic regime's, R-REP-2).
+    opens_periods: Mapped[bool] = mapped_column(Boolean)
     current_version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     created_by: Mapped[str] = mapped_column(String(255))

@@ -86,6 +86,23 @@ def periodic(frequency: str, key: str, rule: DeadlineRule, working: WorkingCalen
     return PeriodDates(key, starts_on, ends_on, rule.deadline(ends_on, working))
 
 
+def key_on(frequency: str, cutoff_day: int, day: date) -> str:
+    """The key of the period of a periodic regime whose data take in `day`: its data end on the
+    cut-off day of the period's last month, or at its calendar end."""
+    span = _MONTHS[frequency]
+    year, last_month = day.year, -(-day.month // span) * span
+    if day > _last_day(year, last_month, cutoff_day):
+        year, last_month = _shift(year, last_month, -span)
+    number = last_month // span
+    if frequency == "month":
+        return f"{year}-{last_month:02d}"
+    if frequency == "quarter":
+        return f"{year}-Q{number}"
+    if frequency == "half_year":
+        return f"{year}-H{number}"
+    return f"{year}"
+
+
 def _date(value: str, field: str, found: list[FieldViolation]) -> date | None:
     if len(value) == 10:
         try:

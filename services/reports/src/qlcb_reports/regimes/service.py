@@ -50,6 +50,8 @@ class RegimeDraft:
     reminder_days: int
     outline: str
     indicators: Sequence[Indicator]
+    opens_periods: bool | None = None
+    """None: a periodic regime's periods open by themselves, the others' do not."""
 
 
 def _outline(value: str, found: list[FieldViolation]) -> str:
@@ -86,6 +88,8 @@ def _rules(draft: RegimeDraft, found: list[FieldViolation]) -> None:
         found.append(FieldViolation("deadline_counting", f"Phải là một trong {list(periods.COUNTINGS)}"))
     if not 0 <= draft.reminder_days <= MAX_REMINDER_DAYS:
         found.append(FieldViolation("reminder_days", f"Từ 0 đến {MAX_REMINDER_DAYS} ngày làm việc"))
+    if draft.opens_periods and draft.kind != "periodic":
+        found.append(FieldViolation("opens_periods", "Chỉ kỳ của báo cáo định kỳ mới tự mở"))
 
 
 async def create_regime(
@@ -126,6 +130,7 @@ async def create_regime(
         deadline_days=draft.deadline_days,
         deadline_counting=draft.deadline_counting,
         reminder_days=draft.reminder_days,
+        opens_periods=draft.kind == "periodic" if draft.opens_periods is None else draft.opens_periods,
         current_version=1,
         created_at=now,
         created_by=actor.username,

@@ -102,6 +102,30 @@ async def open_period(
         dates = periods.periodic(regime.frequency, period, rule, caller.working, now=today)
     else:
         dates = periods.given(period, starts_on, ends_on, deadline, now=today)
+    return await open_dates(
+        session,
+        regime=regime,
+        issuer=issuer,
+        dates=dates,
+        outbox=caller.outbox,
+        opened_by=caller.actor.username,
+        actor=caller.actor.subject,
+    )
+
+
+async def open_dates(
+    session: AsyncSession,
+    *,
+    regime: ReportRegime,
+    issuer: UnitNode,
+    dates: periods.PeriodDates,
+    outbox: Outbox,
+    opened_by: str,
+    actor: str,
+) -> tuple[ReportPeriod, int]:
+    """Opens the period of these dates, checked already, with its assignments and its event, in the
+    session's transaction; ALREADY_EXISTS if the regime has a period of that key. The regime row is
+    locked by the caller, so two openings of one period take turns and the second is refused."""
     if await session.scalar(
         select(ReportPeriod.id).where(ReportPeriod.regime_id == regime.id, ReportPeriod.key == dates.key)
     ):
@@ -115,18 +139,18 @@ async def open_period(
         deadline=dates.deadline,
         template_version=regime.current_version,
         opened_at=datetime.now(UTC),
-        opened_by=caller.actor.username,
+        opened_by=opened_by,
     )
     session.add(opened)
     await session.flush()
     rows = await _assignments(session, regime, issuer, opened)
     if rows:
         await session.execute(insert(Assignment), rows)
-    await caller.outbox.add(
+    await outbox.add(
         session,
         subject=subjects.REPORTS_PERIOD_OPENED,
         payload=events_pb2.PeriodOpened(regime_code=regime.code, period=period_to_proto(opened), assignments=len(rows)),
-        actor=caller.actor.subject,
+        actor=actor,
     )
     return opened, len(rows)
 
