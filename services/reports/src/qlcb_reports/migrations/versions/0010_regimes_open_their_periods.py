@@ -20,9 +20,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.add_column(
-        "report_regimes", sa.Column("opens_periods", sa.Boolean(), nullable=False, server_default=sa.false())
-    )
+    op.add_column("report_regimes", sa.Column("opens_periods", sa.Boolean(), nullable=False, server_default=sa.false()))
     op.execute("UPDATE report_regimes SET opens_periods = (kind = 'periodic')")
 
 
