@@ -75,8 +75,9 @@ DATA_DEPENDENT = {
     ("GET", "/v1/persons"): _SEARCH_CRITERIA,
     # An export takes the search's criteria.
     ("GET", "/v1/persons/export"): _SEARCH_CRITERIA,
-    # A period of the audit trail ending before it starts.
-    ("GET", "/v1/audit"): frozenset({"occurred_to"}),
+    # A period of the audit trail ending before it starts; a page after an entry the log does not
+    # hold (identity's account log).
+    ("GET", "/v1/audit"): frozenset({"occurred_to", "before_id"}),
     # A period ending before it starts or longer than a year (named by its end), a page token that
     # is not one the report gave.
     ("GET", "/v1/units/{unit_id}/late-entries"): frozenset({"to", "page_token"}),

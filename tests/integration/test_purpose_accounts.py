@@ -332,3 +332,66 @@ async def test_a_unit_head_hands_user_accounts_to_others_but_never_an_admin_acco
     assert (handed.status_code, by_the_admin.status_code) == (201, 201), (handed.text, by_the_admin.text)
     assert [h["holder_name"] for h in held["local-officer"]] == ["Lê Thị Một"]
     assert [h["holder_name"] for h in held["local-admin"]] == ["Trần Văn Hai"]
+
+
+def _account_request(unit_path: str, n: int) -> dict[str, object]:
+    return {
+        "holder_name": f"Nguyễn Thị Số {n} {unique_code('')}",
+        "holder_email": f"so.{n}.{unique_code('').lower()}@haiquan.example",
+        "unit_path": unit_path,
+        "division": "Đội Thủ tục hàng hóa xuất nhập khẩu",
+        "position": "Công chức",
+        "phone": "0912345678",
+        "account_types": ["local-officer"],
+        "reply_name": "Vũ Thị Hà",
+        "reply_unit": "Phòng Tổ chức cán bộ",
+        "reply_email": "tccb.hanoi@qlcb.example",
+        "reply_phone": "0243123456",
+        "requester_name": "Phạm Thị Ba",
+    }
+
+
+async def test_the_account_audit_names_who_held_a_shared_account_and_reads_a_page_at_a_time(system: System) -> None:
+    """R-AUD-1 asks who did it: the account and its holder. What a purpose account does is logged with
+    the account's name; the log names the civil servant who held it that day. The log is read by
+    time range and a page at a time, newest first, and a wrong range or page is refused by name."""
+    account = await _issued_account(system)
+    email = f"ba.{account['id'][:8]}@haiquan.example"
+    async with _identity(system, "qthanoi") as local:
+        given = await local.post(
+            f"/v1/purpose-accounts/{account['id']}/holders",
+            json={"holder_name": "Phạm Thị Ba", "holder_email": email, "since": handover_day()},
+        )
+    assert given.status_code == 201, given.text
+    await handed_over_on(system, account["id"], date(2026, 1, 5))
+    token = await _first_login(system, account["username"], email, after=0, chosen="Người giữ thứ ba 2026")
+    async with httpx.AsyncClient(
+        base_url=system.services.identity_url, headers={"Authorization": f"Bearer {token}"}, timeout=30
+    ) as holder:
+        for n in range(3):
+            submitted = await holder.post("/v1/account-requests", json=_account_request(account["unit_path"], n))
+            assert submitted.status_code == 201, submitted.text
+
+    mine = {"username": account["username"], "action": "account_request.submit"}
+    async with _identity(system, "quantri") as sysadmin:
+        log = (await sysadmin.get("/v1/audit", params=mine)).json()
+        assert [(e["actor_username"], e["holder_name"]) for e in log] == [(account["username"], "Phạm Thị Ba")] * 3
+        assert [e["at"] for e in log] == sorted((e["at"] for e in log), reverse=True), "newest first"
+        first = (await sysadmin.get("/v1/audit", params=mine | {"limit": 2})).json()
+        rest = (await sysadmin.get("/v1/audit", params=mine | {"limit": 2, "before_id": first[-1]["id"]})).json()
+        assert [e["id"] for e in first + rest] == [e["id"] for e in log]
+        since = (await sysadmin.get("/v1/audit", params=mine | {"occurred_from": log[1]["at"]})).json()
+        until = (await sysadmin.get("/v1/audit", params=mine | {"occurred_to": log[1]["at"]})).json()
+        assert ([e["id"] for e in since], [e["id"] for e in until]) == (
+            [e["id"] for e in log[:2]],
+            [e["id"] for e in log[1:]],
+        )
+        refused = {
+            "occurred_to": mine | {"occurred_from": log[0]["at"], "occurred_to": log[2]["at"]},
+            "before_id": mine | {"before_id": "00000000-0000-0000-0000-000000000000"},
+            "occurred_from": mine | {"occurred_from": "0001-01-01T00:00:00+01:00"},
+        }
+        for field, params in refused.items():
+            answer = await sysadmin.get("/v1/audit", params=params)
+            assert answer.status_code == 422, (field, answer.text)
+            assert answer.json()["detail"][0]["loc"][-1] == field, answer.text

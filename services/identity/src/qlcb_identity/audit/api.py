@@ -4,13 +4,14 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
-from sqlalchemy import select
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field
 
-from qlcb_common.errors import PermissionDenied
+from qlcb_common.days import IsoInstant
+from qlcb_common.errors import InvalidArgument, PermissionDenied
 from qlcb_common.request_text import NO_CONTROLS
 from qlcb_common.tiers import Tier
-from qlcb_identity.audit.models import AuditEntry
+from qlcb_identity.audit import service
 from qlcb_identity.dependencies import Caller, DatabaseDep
 
 router = APIRouter(prefix="/v1", tags=["Nhật ký"])
@@ -21,8 +22,10 @@ text cannot hold NUL at all)."""
 
 
 class AuditEntryPublic(BaseModel):
+    id: str = Field(description="Mã mục nhật ký: before_id của trang sau")
     at: datetime
     actor_username: str
+    holder_name: str | None = Field(description="Người giữ tài khoản dùng chung đã thao tác, vào ngày đó")
     action: str
     target: str
     outcome: str
@@ -38,19 +41,36 @@ async def audit_log(
     action: Filter = "",
     username: Filter = "",
     outcome: Filter = "",
+    occurred_from: Annotated[IsoInstant | None, Query(description="Từ thời điểm (kể cả)")] = None,
+    occurred_to: Annotated[IsoInstant | None, Query(description="Đến thời điểm (kể cả)")] = None,
+    before_id: Annotated[
+        str | None, Query(pattern=r"^[0-9a-f-]{36}$", description="Trang sau: các mục cũ hơn mục này")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500, description="Số mục nhiều nhất")] = 500,
 ) -> list[AuditEntryPublic]:
-    """Nhật ký thao tác tài khoản, mới nhất trước (quản trị hệ thống)."""
+    """Nhật ký thao tác tài khoản, mới nhất trước (quản trị hệ thống): ai (tài khoản, và người giữ nếu
+    là tài khoản dùng chung), khi nào, trên tài khoản nào, trước và sau. 422 nêu trường sai: khoảng
+    thời gian ngược, before_id không có."""
     if not actor.has_any_role((Tier.SYSTEM_ADMIN,)):
         raise PermissionDenied("Chỉ quản trị hệ thống xem nhật ký")
-    query = select(AuditEntry).order_by(AuditEntry.at.desc()).limit(500)
-    if target:
-        query = query.where(AuditEntry.target == target)
-    if action:
-        query = query.where(AuditEntry.action == action)
-    if username:
-        query = query.where(AuditEntry.actor_username == username)
-    if outcome:
-        query = query.where(AuditEntry.outcome == outcome)
-    async with db.unit_of_work() as session:
-        entries = (await session.scalars(query)).all()
-    return [AuditEntryPublic.model_validate(e, from_attributes=True) for e in entries]
+    filters = service.Filters(target, action, username, outcome, occurred_from, occurred_to)
+    try:
+        async with db.unit_of_work() as session:
+            found = await service.entries(session, filters=filters, before_id=before_id, limit=limit)
+    except InvalidArgument as refused:
+        faults = [{"loc": ("query", v.field), "msg": v.description, "type": "value_error"} for v in refused.violations]
+        raise RequestValidationError(faults) from None
+    return [
+        AuditEntryPublic(
+            id=f.entry.id,
+            at=f.entry.at,
+            actor_username=f.entry.actor_username,
+            holder_name=f.holder_name,
+            action=f.entry.action,
+            target=f.entry.target,
+            outcome=f.entry.outcome,
+            before=f.entry.before,
+            after=f.entry.after,
+        )
+        for f in found
+    ]
