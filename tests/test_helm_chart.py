@@ -416,6 +416,16 @@ def test_network_policies_do_not_let_the_gateway_reach_postgresql_or_nats(exampl
         assert postgresql["port"] in _ports(_policy(docs, service)["egress"]), service
 
 
+def test_backup_reaches_s3_storage_only_when_its_sets_go_there() -> None:
+    """Off-site copies (storage s3) need their own egress: on another port than Keycloak's 443 (MinIO's
+    9000 here), they were cut off by the policy."""
+    minio = "networkPolicy.s3.port=9000"
+    local = _ports(_policy(objects("single-node", minio), "backup")["egress"])
+    s3 = objects("single-node", minio, "services.backup.settings.storage=s3", "services.backup.settings.s3_bucket=qlcb")
+    offsite = _ports(_policy(s3, "backup")["egress"])
+    assert (9000 in local, 9000 in offsite) == (False, True)
+
+
 @pytest.mark.parametrize("example", EXAMPLES)
 def test_a_grpc_service_admits_only_the_gateway_on_its_grpc_port_and_prometheus_on_its_ops_port(example: str) -> None:
     docs = objects(example)

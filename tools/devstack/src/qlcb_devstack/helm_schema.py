@@ -364,6 +364,7 @@ def values_schema() -> dict[str, Any]:
                     "keycloak": {"$ref": "#/$defs/endpoint"},
                     "smtp": {"$ref": "#/$defs/endpoint"},
                     "national": {"$ref": "#/$defs/endpoint"},
+                    "s3": {"$ref": "#/$defs/endpoint"},
                     "prometheus": _object({"from": {"$ref": "#/$defs/peers"}}),
                 }
             ),
