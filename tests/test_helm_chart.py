@@ -474,6 +474,18 @@ def _alerted_jobs() -> set[str]:
     return set(match.group(1).split("|"))
 
 
+def _alerted_rules() -> list[Manifest]:
+    """Every alert of the repository's rule files."""
+    return [
+        rule
+        for path in sorted((ROOT / "deploy" / "prometheus" / "alerts").glob("*.yml"))
+        if ".test." not in path.name
+        for group in yaml.safe_load(path.read_text(encoding="utf-8"))["groups"]
+        for rule in group["rules"]
+        if "alert" in rule
+    ]
+
+
 def _slo_rules() -> Manifest:
     loaded: Manifest = yaml.safe_load(
         (ROOT / "deploy" / "prometheus" / "alerts" / "slo.yml").read_text(encoding="utf-8")
@@ -508,6 +520,20 @@ def test_streams_are_kept_on_as_many_nats_servers_as_the_example_has_and_backups
         assert _service_env(docs, service)[key] == replicas, service
     backup = _service_env(docs, "backup")
     assert (backup["QLCB_BACKUP_SCHEDULE"], backup["QLCB_BACKUP_DRILL_SCHEDULE"]) == ("0 1 * * *", "0 4 * * 0")
+
+
+def test_runbook_links_open_in_a_browser_when_the_repository_address_is_given() -> None:
+    base = "https://git.qlcb.example.org/qlcb/blob/main/"
+    docs = objects("single-node", f"metrics.prometheusRule.runbookBaseUrl={base}")
+    urls = [
+        rule["annotations"]["runbook_url"]
+        for doc in of_kind(docs, "PrometheusRule")
+        for group in doc["spec"]["groups"]
+        for rule in group["rules"]
+        if "alert" in rule
+    ]
+    assert len(urls) == len(_alerted_rules())
+    assert [url for url in urls if not url.startswith(f"{base}docs/operations.md#")] == []
 
 
 @pytest.mark.parametrize("example", EXAMPLES)

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import httpx
 
+from qlcb_common.days import VIETNAM
+from qlcb_common.working_days import WorkingCalendar
+from qlcb_identity.calendar import due_after_working_days
 from tests.personal_accounts import issue_personal_account
 from tests.support import System, caught_up, eventually, handed_over_on, handover_day, person_body, unique_code
 
@@ -173,6 +176,12 @@ async def test_a_clerks_recording_disables_only_what_its_unit_could_and_lists_th
             return [r["username"] for r in (await sysadmin.get("/v1/account-reviews")).json()]
 
         await eventually(waiting, lambda names: admin_account in names, timeout=30, what="the review")
+        (review,) = [r for r in (await sysadmin.get("/v1/account-reviews")).json() if r["username"] == admin_account]
+        # R-ACC-5: revoked within one working day of the recording.
+        opened = datetime.fromisoformat(review["opened_at"])
+        due = due_after_working_days(opened, 1, WorkingCalendar())
+        assert (datetime.fromisoformat(review["due_at"]), review["overdue"]) == (due, False)
+        assert due.astimezone(VIETNAM).date() > opened.astimezone(VIETNAM).date()
         await eventually(
             lambda: enabled(plain_account), lambda on: not on, timeout=30, what="the self account disabled"
         )

@@ -593,16 +593,28 @@ async def test_completeness_counts_what_was_sent_on_time_and_lists_the_overdue(s
     assert one.json()["total"]["expected"] == 1
 
     behind = await _thematic(system, units["P"], date(2026, 2, 5))
-    late = (await _assignments(system, behind["period"]["id"]))[units["C1"]]
+    late = await _assignments(system, behind["period"]["id"])
     async with _as(system, ISSUER) as issuer, _as(system, ABOVE) as api, _as(system, ELSEWHERE) as stranger:
         body = {"until": today().isoformat(), "reason": "Gửi muộn có lý do"}
-        assert (await issuer.post(f"/v1/report-assignments/{late['id']}/lock-exception", json=body)).status_code == 200
-        await _send(api, late)
+        unlock = f"/v1/report-assignments/{late[units['C1']]['id']}/lock-exception"
+        assert (await issuer.post(unlock, json=body)).status_code == 200
+        await _send(api, late[units["C1"]])
+        # 004 Điều 9.4: C2 sent its report on paper on 4 February while the system was down; entered
+        # afterwards, it counts as sent on that day. A day still to come is refused by name.
+        unlock = f"/v1/report-assignments/{late[units['C2']]['id']}/lock-exception"
+        ahead = body | {"sent_otherwise_on": (today() + timedelta(days=1)).isoformat()}
+        assert _faults(await issuer.post(unlock, json=ahead)) == {
+            "sent_otherwise_on": "Ngày gửi bằng cách khác không được sau hôm nay"
+        }
+        outage = await issuer.post(unlock, json=body | {"sent_otherwise_on": "2026-02-04"})
+        assert outage.status_code == 200, outage.text
+        assert outage.json()["sent_otherwise_on"] == "2026-02-04"
+        await _send(api, late[units["C2"]])
         figures = await api.get(f"/v1/report-periods/{behind['period']['id']}/completeness")
         refused = await stranger.get(f"/v1/report-periods/{behind['period']['id']}/completeness")
     total = figures.json()["total"]
-    assert (total["expected"], total["submitted"], total["on_time"]) == (3, 1, 0)
-    assert {a["unit_id"] for a in figures.json()["overdue"]} == {units["C2"], units["C3"]}
+    assert (total["expected"], total["submitted"], total["on_time"]) == (3, 2, 1)
+    assert {a["unit_id"] for a in figures.json()["overdue"]} == {units["C3"]}
     assert refused.status_code == 403, refused.text
 
 

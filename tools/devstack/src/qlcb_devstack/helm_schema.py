@@ -373,7 +373,18 @@ def values_schema() -> dict[str, Any]:
                     "serviceMonitor": _object(
                         {"enabled": BOOLEAN, "labels": STRING_MAP, "interval": STRING, "scrapeTimeout": STRING}
                     ),
-                    "prometheusRule": _object({"enabled": BOOLEAN, "labels": STRING_MAP}),
+                    "prometheusRule": _object(
+                        {
+                            "enabled": BOOLEAN,
+                            "labels": STRING_MAP,
+                            "runbookBaseUrl": {
+                                "type": "string",
+                                "pattern": "^(https?://.*/)?$",
+                                "description": "Where the repository's files are read, ending in /: prefixed to "
+                                "each alert's runbook_url (docs/operations.md#…)",
+                            },
+                        }
+                    ),
                     "dashboards": _object(
                         {
                             "enabled": BOOLEAN,

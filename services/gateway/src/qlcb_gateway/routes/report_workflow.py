@@ -56,6 +56,7 @@ class AssignmentPublic(BaseModel):
     returned_reason: str | None
     locked: bool = Field(description="Quá hạn, chưa được mở khóa: không gửi được")
     reopened_until: IsoDay | None
+    sent_otherwise_on: IsoDay | None = Field(description="Ngày đã gửi bằng cách khác khi hệ thống gián đoạn")
 
 
 class TransitionPublic(BaseModel):
@@ -100,6 +101,11 @@ class SubAssign(BaseModel):
 class LockException(BaseModel):
     until: IsoDay = Field(description="Mở khóa đến hết ngày này (tối đa 90 ngày)")
     reason: SingleLineText = Field(min_length=1, max_length=2000)
+    sent_otherwise_on: IsoDay | None = Field(
+        default=None,
+        description="Ngày đơn vị đã gửi báo cáo bằng cách khác khi hệ thống gián đoạn (không sau hôm nay): "
+        "lần gửi đầu trên hệ thống được tính đúng hạn hay muộn theo ngày này",
+    )
 
 
 class CompletenessFigures(BaseModel):
@@ -137,6 +143,7 @@ def assignment_public(message: workflow_pb2.Assignment) -> AssignmentPublic:
         fields[name] = fields[name] or None
     fields["returned_reason"] = message.returned_reason or None
     fields["reopened_until"] = message.reopened_until or None
+    fields["sent_otherwise_on"] = message.sent_otherwise_on or None
     return AssignmentPublic.model_validate({**fields, "values": json.loads(message.values_json or "{}")})
 
 
@@ -332,10 +339,14 @@ async def consolidate(assignment_id: AssignmentId, principal: Caller, backends: 
 async def lock_exception(
     assignment_id: AssignmentId, body: LockException, principal: Caller, backends: BackendsDep
 ) -> AssignmentPublic:
-    """Mở khóa ngoại lệ cho một đơn vị, một kỳ sau hạn (đơn vị ban hành), đến một ngày, nêu lý do."""
+    """Mở khóa ngoại lệ cho một đơn vị, một kỳ sau hạn (đơn vị ban hành), đến một ngày, nêu lý do; sau
+    khi hệ thống gián đoạn, kèm ngày đơn vị đã gửi bằng cách khác để tính đúng hạn."""
     response = await backends.report_assignments.GrantLockException(
         workflow_pb2.GrantLockExceptionRequest(
-            assignment_id=assignment_id, until=body.until.isoformat(), reason=body.reason
+            assignment_id=assignment_id,
+            until=body.until.isoformat(),
+            reason=body.reason,
+            sent_otherwise_on=body.sent_otherwise_on.isoformat() if body.sent_otherwise_on else "",
         ),
         **backends.call_options(principal.token),
     )

@@ -74,4 +74,10 @@ def lock_exception_fields() -> list[FormField]:
     return [
         FormField("until", "Mở khóa đến hết ngày", "date", required=True),
         FormField("reason", "Lý do mở khóa", "textarea", required=True, max_length=2000),
+        FormField(
+            "sent_otherwise_on",
+            "Ngày đơn vị đã gửi bằng cách khác khi hệ thống gián đoạn (nếu có)",
+            "date",
+            required=False,
+        ),
     ]

@@ -445,7 +445,10 @@ async def unlocked(request: Request, assignment_id: str) -> Response:
         detail = await _detail(request, visit, assignment_id)
         return await _page(request, visit, detail, unlocking=fields, status_code=422)
     try:
-        body = LockException(until=date.fromisoformat(given["until"]), reason=given["reason"])
+        sent_on = date.fromisoformat(given["sent_otherwise_on"]) if given.get("sent_otherwise_on") else None
+        body = LockException(
+            until=date.fromisoformat(given["until"]), reason=given["reason"], sent_otherwise_on=sent_on
+        )
         await lock_exception(assignment_id, body, visit.principal, backends_of(request))
     except ValidationError:
         refused(fields, [("reason", "Có ký tự không dùng được")])

@@ -1,27 +1,33 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, Field
 
 from qlcb_identity.audit.service import audited
-from qlcb_identity.dependencies import Caller, DatabaseDep
+from qlcb_identity.calendar import due_after_working_days
+from qlcb_identity.dependencies import Caller, DatabaseDep, SettingsDep
 from qlcb_identity.lifecycle import reviews
 from qlcb_identity.schemas import Username
 
 router = APIRouter(prefix="/v1", tags=["Tài khoản"])
 
+REVOCATION_WORKING_DAYS = 1
+"""Creation, revocation and changes of accounts within one working day (004 Điều 6.5, R-ACC-5)."""
+
 
 class AccountReviewPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
     id: str
     username: str
     unit_path: str
     tiers: list[str]
     reason: str
     opened_at: datetime
+    due_at: datetime = Field(
+        description="Hạn khóa: cuối ngày làm việc thứ nhất sau ngày ghi nhận (thu hồi trong 1 ngày làm việc)"
+    )
+    overdue: bool = Field(description="Đã quá hạn khóa")
 
 
 class AccountDisabled(BaseModel):
@@ -31,12 +37,29 @@ class AccountDisabled(BaseModel):
 
 
 @router.get("/account-reviews")
-async def open_reviews(actor: Caller, db: DatabaseDep) -> list[AccountReviewPublic]:
+async def open_reviews(actor: Caller, db: DatabaseDep, settings: SettingsDep) -> list[AccountReviewPublic]:
     """Tài khoản chờ khóa: người giữ đã nghỉ hưu, thôi việc, từ trần hoặc chuyển ra ngoài ngành, nhưng
-    tài khoản có quyền cao hơn quyền của người ghi nhận nên chưa tự động khóa."""
+    tài khoản có quyền cao hơn quyền của người ghi nhận nên chưa tự động khóa; mỗi tài khoản với hạn
+    khóa (R-ACC-5: thu hồi trong 1 ngày làm việc) và đã quá hạn hay chưa."""
+    calendar, now = settings.working_calendar(), datetime.now(UTC)
     async with db.unit_of_work() as session:
         found = await reviews.open_reviews(session, actor)
-        return [AccountReviewPublic.model_validate(r) for r in found]
+    listed = []
+    for review in found:
+        due = due_after_working_days(review.opened_at, REVOCATION_WORKING_DAYS, calendar)
+        listed.append(
+            AccountReviewPublic(
+                id=review.id,
+                username=review.username,
+                unit_path=review.unit_path,
+                tiers=review.tiers,
+                reason=review.reason,
+                opened_at=review.opened_at,
+                due_at=due,
+                overdue=now > due,
+            )
+        )
+    return listed
 
 
 @router.post("/accounts/{username}/disable")

@@ -139,6 +139,7 @@ class ReportAssignmentServicer(_Calls, workflow_pb2_grpc.ReportAssignmentService
                 assignment_id=request.assignment_id,
                 until=request.until,
                 reason=request.reason,
+                sent_otherwise_on=request.sent_otherwise_on,
             )
             return workflow_pb2.GrantLockExceptionResponse(
                 assignment=as_proto(assignment, await _key(session, assignment.period_id))

@@ -52,6 +52,7 @@ def assignment_to_proto(assignment: Assignment, period_key: str, *, locked: bool
         returned_reason=assignment.returned_reason or "",
         locked=locked,
         reopened_until=_at(assignment.reopened_until),
+        sent_otherwise_on=_at(assignment.sent_otherwise_on),
     )
 
 

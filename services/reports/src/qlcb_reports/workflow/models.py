@@ -72,4 +72,7 @@ class Assignment(Base):
     # A returned report may be corrected and sent after the deadline: the approver asked for it.
     correction_open: Mapped[bool] = mapped_column(Boolean, default=False)
     reopened_until: Mapped[date | None] = mapped_column(Date)
+    # Sent by another channel on that day while the system was down (004 Điều 9.4): timeliness
+    # counts from it.
+    sent_otherwise_on: Mapped[date | None] = mapped_column(Date)
     reminded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

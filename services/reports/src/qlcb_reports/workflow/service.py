@@ -458,7 +458,8 @@ async def transition(
         assignment.submitted_at = now
         if assignment.first_submitted_at is None:
             assignment.first_submitted_at = now
-            assignment.on_time = now.astimezone(VIETNAM).date() <= assignment.deadline
+            sent_on = assignment.sent_otherwise_on or now.astimezone(VIETNAM).date()
+            assignment.on_time = sent_on <= assignment.deadline
         assignment.correction_open = False
         assignment.returned_reason = None
     elif step is Step.RECALL:
@@ -630,10 +631,18 @@ async def consolidate(session: AsyncSession, *, caller: Caller, assignment_id: s
 
 
 async def grant_lock_exception(
-    session: AsyncSession, *, caller: Caller, assignment_id: str, until: str, reason: str
+    session: AsyncSession,
+    *,
+    caller: Caller,
+    assignment_id: str,
+    until: str,
+    reason: str,
+    sent_otherwise_on: str = "",
 ) -> Assignment:
     """DHIS2's lock exception: the issuer reopens one unit's report of one period after the
-    deadline, until a day it names, with a reason that the audit keeps."""
+    deadline, until a day it names, with a reason that the audit keeps. After an outage (004 Điều
+    9.4) it also names the day the unit sent the report otherwise, from which its first sending
+    here is counted on time or late."""
     assignment = await _assignment(session, caller, assignment_id, for_update=True)
     regime = await session.get(ReportRegime, assignment.regime_id)
     assert regime is not None
@@ -645,6 +654,9 @@ async def grant_lock_exception(
     if day is not None and not today <= day <= today + timedelta(days=MAX_EXCEPTION_DAYS):
         found.append(FieldViolation("until", f"Từ hôm nay đến {MAX_EXCEPTION_DAYS} ngày sau"))
     text = short_text(reason, "reason", MAX_REASON, found, required=True)
+    sent_on = _iso_day(sent_otherwise_on, "sent_otherwise_on", found) if sent_otherwise_on else None
+    if sent_on is not None and sent_on > today:
+        found.append(FieldViolation("sent_otherwise_on", "Ngày gửi bằng cách khác không được sau hôm nay"))
     if found or day is None:
         raise InvalidArgument(found)
     if assignment.state not in (State.NOT_STARTED, State.DRAFT, State.RETURNED):
@@ -652,6 +664,8 @@ async def grant_lock_exception(
     if today <= assignment.deadline:
         raise FailedPrecondition(f"Chưa quá hạn ({assignment.deadline.isoformat()}): báo cáo chưa bị khóa")
     assignment.reopened_until = day
+    if sent_on is not None and assignment.first_submitted_at is None:
+        assignment.sent_otherwise_on = sent_on
     assignment.version += 1
     row = await _record(
         session,
@@ -659,7 +673,8 @@ async def grant_lock_exception(
         assignment,
         action="unlocked",
         from_state=assignment.state,
-        reason=f"{text} (đến {day.isoformat()})",
+        reason=f"{text} (đến {day.isoformat()}"
+        + (f"; đã gửi bằng cách khác ngày {sent_on.isoformat()})" if sent_on else ")"),
     )
     await _publish(session, caller, assignment, row, subjects.REPORTS_ASSIGNMENT_UNLOCKED)
     return assignment
