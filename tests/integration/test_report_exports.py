@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
@@ -24,7 +26,7 @@ from tests.integration.test_report_workflow import (
     _send,
     _step,
 )
-from tests.support import System
+from tests.support import System, eventually
 
 pytestmark = pytest.mark.integration
 
@@ -137,3 +139,41 @@ async def test_files_show_nothing_beyond_the_callers_reach_and_bad_input_is_name
     assert wrong.status_code == 422
     assert wrong.json()["detail"][0]["loc"] == ["query", "format"]
     assert unknown.status_code == 404, unknown.text
+
+
+async def test_every_file_of_reports_is_in_the_audit_trail(system: System, period: dict[str, Any]) -> None:
+    """R-PER-7: a report's tables may name people (C1's lists Lê Thị Hoà), so each file of one unit's
+    report, and each roll-up, is an export entry of the audit trail: who, which regime's reports of
+    which unit and period, the format and how many reports the file holds. The chart names nobody and
+    leaves none."""
+    units: dict[str, str] = period["units"]
+    report = period["assigned"][units["C1"]]
+    started = datetime.now(UTC)  # the module's other tests export these reports too
+    async with _as(system, ABOVE) as api, _as(system, ISSUER) as issuer:
+        one = await api.get(f"/v1/report-assignments/{report['id']}/export", params={"format": "pdf"})
+        rollup = await issuer.get(
+            f"/v1/report-periods/{period['period_id']}/rollup", params={"format": "csv", "unit_id": units["P"]}
+        )
+        chart = await issuer.get(f"/v1/report-periods/{period['period_id']}/chart", params={"format": "json"})
+        assert (one.status_code, rollup.status_code, chart.status_code) == (200, 200, 200)
+
+    async def exports() -> list[dict[str, Any]]:
+        async with _as(system, "quantri") as admin:
+            found = await admin.get("/v1/audit", params={"action": "export", "page_size": 200})
+        assert found.status_code == 200, found.text
+        entries: list[dict[str, Any]] = found.json()["entries"]
+        return [
+            e
+            for e in entries
+            if e["target"] == "report"
+            and e["details"]["unit_id"] in units.values()
+            and datetime.fromisoformat(e["occurred_at"]) >= started
+        ]
+
+    entries = await eventually(exports, lambda found: len(found) == 2, timeout=30, what="both files in the trail")
+    by_account = {e["account"]: e for e in entries}
+    assert set(by_account) == {ABOVE, ISSUER}
+    mine, theirs = by_account[ABOVE]["details"], by_account[ISSUER]["details"]
+    assert (mine["unit_id"], mine["format"], mine["rows"]) == (units["C1"], "pdf", 1)
+    assert (theirs["unit_id"], theirs["format"], theirs["rows"]) == (units["P"], "csv", 3)
+    assert by_account[ABOVE]["target_id"] == by_account[ISSUER]["target_id"] != ""

@@ -316,6 +316,7 @@ VALID.update(
         subjects.REPORTS_STATISTICS_PEOPLE_READ: lambda: _statistics_read(
             "BM01", row=NOI_BAI_ID, column="rank_cv", page=3, total=41, people=1, person_ids=[PERIOD_ID]
         ),
+        subjects.REPORTS_REPORT_EXPORTED: lambda: _statistics_read("BC-NS-THANG", format="xlsx", people=12),
     }
 )
 SET_ID = str(uuid.uuid4())
@@ -573,6 +574,8 @@ PEOPLE_READ = subjects.REPORTS_STATISTICS_PEOPLE_READ
         (SEALED, lambda e: setattr(e, "sealed_at", "hôm nay"), "sealed_at: không phải thời điểm"),
         (FORM_READ, lambda e: setattr(e, "format", "xlsx"), "format: chỉ khi xuất tệp"),
         (FORM_EXPORTED, lambda e: setattr(e, "format", ""), "format: phải là một trong"),
+        (subjects.REPORTS_REPORT_EXPORTED, lambda e: setattr(e, "format", ""), "format: phải là một trong"),
+        (subjects.REPORTS_REPORT_EXPORTED, lambda e: setattr(e, "form", "bc thang"), "form: không phải mã chế độ"),
         (FORM_READ, lambda e: setattr(e, "account", ""), "account: 1–255"),
         (FORM_READ, lambda e: setattr(e, "read_at", "2026-12-06T03:04:05"), "read_at"),
         (FORM_READ, lambda e: setattr(e, "unit_path", "HQHN"), "unit_path"),

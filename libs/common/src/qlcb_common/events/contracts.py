@@ -639,6 +639,7 @@ def _key_changed(subject: str) -> Callable[[reports_events.SigningKeyChanged], l
 
 
 _FORM_CODE = re.compile(r"[A-Z0-9][A-Z0-9_]{0,31}", re.ASCII)
+_REGIME_CODE = re.compile(r"[A-Z0-9][A-Z0-9_-]{0,31}", re.ASCII)
 _EXPORT_FORMATS = frozenset({"xlsx", "pdf", "csv"})
 _CELL_ROWS = frozenset({"total", "own"})
 MAX_TIERS = 255
@@ -646,9 +647,11 @@ MAX_TIERS = 255
 
 
 def _statistics_read(subject: str) -> Callable[[reports_events.StatisticsRead], list[FieldViolation]]:
-    """A read as reports records it: who read, when, which form of which unit on which day; an export
-    with its format; a drill-down with its cell and the people of at most one page."""
+    """A read as reports records it: who read, when, which form (or regime's reports) of which unit on
+    which day; an export with its format; a drill-down with its cell and the people of at most one
+    page."""
     people_read = subject == subjects.REPORTS_STATISTICS_PEOPLE_READ
+    report = subject == subjects.REPORTS_REPORT_EXPORTED
 
     def violations(event: reports_events.StatisticsRead) -> list[FieldViolation]:
         found: list[FieldViolation] = []
@@ -668,13 +671,13 @@ def _statistics_read(subject: str) -> Callable[[reports_events.StatisticsRead], 
             read_at = None
         if read_at is None or read_at.tzinfo is None:
             found.append(FieldViolation("read_at", "không phải thời điểm RFC 3339 có múi giờ"))
-        if not _FORM_CODE.fullmatch(event.form):
-            found.append(FieldViolation("form", "không phải mã biểu"))
+        if not (_REGIME_CODE if report else _FORM_CODE).fullmatch(event.form):
+            found.append(FieldViolation("form", "không phải mã chế độ báo cáo" if report else "không phải mã biểu"))
         _uuid(event.unit_id, "unit_id", found)
         if not UNIT_PATH.fullmatch(event.unit_path):
             found.append(FieldViolation("unit_path", "không phải đường dẫn mã đơn vị"))
         _date(event.as_of, "as_of", found)
-        exported = subject == subjects.REPORTS_STATISTICS_FORM_EXPORTED
+        exported = subject in (subjects.REPORTS_STATISTICS_FORM_EXPORTED, subjects.REPORTS_REPORT_EXPORTED)
         if exported and event.format not in _EXPORT_FORMATS:
             found.append(FieldViolation("format", f"phải là một trong {sorted(_EXPORT_FORMATS)}"))
         elif not exported and event.format:

@@ -92,7 +92,8 @@ async def export_report(
 ) -> Response:
     """Một báo cáo của một đơn vị theo mẫu của kỳ (phiên bản mẫu kỳ được mở): XLSX, PDF hoặc CSV."""
     found = await backends.report_assignments.GetAssignment(
-        workflow_pb2.GetAssignmentRequest(assignment_id=assignment_id), **backends.call_options(principal.token)
+        workflow_pb2.GetAssignmentRequest(assignment_id=assignment_id, export_format=format),
+        **backends.call_options(principal.token),
     )
     assignment = found.assignment
     regime = await _regime(backends, principal, assignment.regime_id)
@@ -116,10 +117,12 @@ async def export_report(
 
 
 async def _period_reports(
-    backends: BackendsDep, principal: Caller, period_id: str, unit_id: str
+    backends: BackendsDep, principal: Caller, period_id: str, unit_id: str, export_format: str = ""
 ) -> tuple[workflow_pb2.ListAssignmentsResponse, regimes_pb2.Regime]:
+    """The period's reports in reach; with `export_format`, read to be laid out as that file, which
+    reports records for the audit trail."""
     listed = await backends.report_assignments.ListAssignments(
-        workflow_pb2.ListAssignmentsRequest(period_id=period_id, unit_id=unit_id),
+        workflow_pb2.ListAssignmentsRequest(period_id=period_id, unit_id=unit_id, export_format=export_format),
         **backends.call_options(principal.token),
     )
     return listed, await _regime(backends, principal, listed.period.regime_id)
@@ -135,7 +138,7 @@ async def export_rollup(
     """Tổng hợp báo cáo của kỳ trên các đơn vị trong phạm vi của tài khoản (với `unit_id`: cây của
     đơn vị đó), theo thứ tự cây: mỗi đơn vị một dòng, mỗi chỉ tiêu (trừ bảng) một cột, và dòng tổng
     các chỉ tiêu số của những báo cáo đã duyệt."""
-    listed, regime = await _period_reports(backends, principal, period_id, unit_id)
+    listed, regime = await _period_reports(backends, principal, period_id, unit_id, format)
     indicators = _indicators(regime, listed.period.template_version)
     reports = [_unit_report(a) for a in listed.assignments]
     scope = listed.assignments[0].unit_name if unit_id and listed.assignments else "Các đơn vị trong phạm vi"

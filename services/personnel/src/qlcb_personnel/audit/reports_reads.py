@@ -1,5 +1,6 @@
-"""The people's particulars reports gave out (ADR 0048): a list form's rows, shown or exported, and a
-page of the people behind a cell of a form, each as one entry of the audit trail, as reports recorded
+"""The people's particulars reports gave out (ADR 0048): a list form's rows, shown or exported, a
+page of the people behind a cell of a form, and a regime's reports laid out as a file (their tables
+may name people), each as one entry of the audit trail, as reports recorded
 it in the transaction that served the read. The entry is the reader's, at the instant of the read,
 about the unit the form was asked for, naming who held a purpose account then as personnel's copy of
 the holder history tells when the entry is written (ADR 0047); it arrives within moments, and its id
@@ -19,11 +20,12 @@ from qlcb_common.events.envelope import unpack
 from qlcb_personnel.audit import trail
 from qlcb_personnel.audit.models import AuditEntry
 
-FORM, PEOPLE = "statistics_form", "statistics_people"
+FORM, PEOPLE, REPORT = "statistics_form", "statistics_people", "report"
 NOTED = {
     subjects.REPORTS_STATISTICS_FORM_READ: (trail.READ, FORM),
     subjects.REPORTS_STATISTICS_FORM_EXPORTED: (trail.EXPORT, FORM),
     subjects.REPORTS_STATISTICS_PEOPLE_READ: (trail.READ, PEOPLE),
+    subjects.REPORTS_REPORT_EXPORTED: (trail.EXPORT, REPORT),
 }
 """The action and target of the entry each subject makes."""
 

@@ -1,12 +1,13 @@
 """The people's particulars the statistics give out, recorded for personnel's audit trail (R-PER-7,
-ADR 0048): a list form's rows, shown or laid out as a file, and a page of the people behind a cell.
+ADR 0048): a list form's rows, shown or laid out as a file, a page of the people behind a cell, and a
+regime's reports laid out as a file.
 Each read stages an event in the outbox in the transaction that serves it, so none is served
 unrecorded; personnel, which keeps the trail, writes it there. A form of counts names no one and
 is not recorded."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -52,6 +53,26 @@ async def note_form(
     read.people = len(filled.rows)
     subject = subjects.REPORTS_STATISTICS_FORM_EXPORTED if export_format else subjects.REPORTS_STATISTICS_FORM_READ
     await _stage(session, outbox, subject, read)
+
+
+async def note_reports(
+    session: AsyncSession,
+    outbox: Outbox,
+    *,
+    actor: Principal,
+    regime_code: str,
+    unit_id: str,
+    unit_path: str,
+    data_end: date,
+    export_format: str,
+    reports: int,
+) -> None:
+    """A regime's reports of a period given to `actor` as a file in `export_format` (one unit's, or
+    the roll-up of those in reach under a unit): their tables may name people (R-PER-7)."""
+    read = _read(actor, regime_code, unit_id, unit_path, data_end.isoformat())
+    read.format = export_format
+    read.people = reports
+    await _stage(session, outbox, subjects.REPORTS_REPORT_EXPORTED, read)
 
 
 async def note_people(

@@ -12,6 +12,7 @@ from qlcb_common.grpc_interceptor import current_principal
 from qlcb_common.working_days import WorkingCalendar
 from qlcb_reports.regimes import periods
 from qlcb_reports.signing.service import Signing
+from qlcb_reports.statistics import reads
 from qlcb_reports.workflow import completeness, service, waiting
 from qlcb_reports.workflow.messages import period_to_proto, transition_to_proto
 from qlcb_reports.workflow.service import as_proto
@@ -70,10 +71,16 @@ class ReportAssignmentServicer(_Calls, workflow_pb2_grpc.ReportAssignmentService
     async def ListAssignments(
         self, request: workflow_pb2.ListAssignmentsRequest, context: Context
     ) -> workflow_pb2.ListAssignmentsResponse:
+        export_format = reads.export_format(request.export_format)
         async with self._db.unit_of_work() as session:
+            caller = await self._caller(session)
             period, found = await service.list_assignments(
-                session, caller=await self._caller(session), period_id=request.period_id, unit_id=request.unit_id
+                session, caller=caller, period_id=request.period_id, unit_id=request.unit_id
             )
+            if export_format:
+                await service.note_export(
+                    session, caller, period, request.unit_id, export_format=export_format, reports=len(found)
+                )
             return workflow_pb2.ListAssignmentsResponse(
                 period=period_to_proto(period), assignments=[as_proto(a, period.key) for a in found]
             )
@@ -81,10 +88,16 @@ class ReportAssignmentServicer(_Calls, workflow_pb2_grpc.ReportAssignmentService
     async def GetAssignment(
         self, request: workflow_pb2.GetAssignmentRequest, context: Context
     ) -> workflow_pb2.GetAssignmentResponse:
+        export_format = reads.export_format(request.export_format)
         async with self._db.unit_of_work() as session:
+            caller = await self._caller(session)
             assignment, period, history = await service.get_assignment(
-                session, caller=await self._caller(session), assignment_id=request.assignment_id
+                session, caller=caller, assignment_id=request.assignment_id
             )
+            if export_format:
+                await service.note_export(
+                    session, caller, period, assignment.unit_id, export_format=export_format, reports=1
+                )
             return workflow_pb2.GetAssignmentResponse(
                 assignment=as_proto(assignment, period.key),
                 transitions=[transition_to_proto(t, holder) for t, holder in history],

@@ -47,6 +47,7 @@ from qlcb_reports.regimes.models import ReportRegime
 from qlcb_reports.rollup import service as rollup
 from qlcb_reports.signing.service import Signing
 from qlcb_reports.signing.signed_reports import sign_submission
+from qlcb_reports.statistics import reads
 from qlcb_reports.workflow.messages import assignment_to_proto, period_to_proto, transition_to_proto
 from qlcb_reports.workflow.models import Assignment, ReportPeriod
 from qlcb_reports.workflow.states import RULES, STEP_LABELS, NotAllowed, Role, State, Step, locked, next_state
@@ -232,6 +233,29 @@ async def list_assignments(
             (Assignment.unit_path == unit.path) | Assignment.unit_path.startswith(unit.path + "/", autoescape=True)
         )
     return period, list(await session.scalars(query.order_by(Assignment.unit_path)))
+
+
+async def note_export(
+    session: AsyncSession, caller: Caller, period: ReportPeriod, unit_id: str, *, export_format: str, reports: int
+) -> None:
+    """Records for the audit trail that the period's reports of `unit_id` (a unit's own, or those in
+    reach below it; none: below the regime's issuer) went out as a file, in the read's transaction."""
+    regime = await session.get(ReportRegime, period.regime_id)
+    assert regime is not None
+    unit = await session.get(UnitNode, unit_id or regime.issuer_unit_id)
+    if unit is None:
+        raise NotFound(f"Không có đơn vị {unit_id!r}")
+    await reads.note_reports(
+        session,
+        caller.outbox,
+        actor=caller.actor,
+        regime_code=regime.code,
+        unit_id=unit.unit_id,
+        unit_path=unit.path,
+        data_end=period.ends_on,
+        export_format=export_format,
+        reports=reports,
+    )
 
 
 async def visible_unit(session: AsyncSession, caller: Caller, unit_id: str) -> UnitNode:
