@@ -133,6 +133,7 @@ def _regime(issuer: str, levels: list[int]) -> tuple[ReportRegime, TemplateVersi
         deadline_days=5,
         deadline_counting="working_days",
         reminder_days=0,
+        opens_periods=False,  # the benchmark opens its periods itself, and times it
         current_version=1,
         created_at=now,
         created_by="bench",

@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import asyncpg
 import httpx
 import jwt
 import pytest
@@ -313,3 +314,63 @@ async def test_a_year_is_the_longest_period_and_an_unknown_unit_is_not_found(sys
             "/v1/units/no-such-unit/late-entries", params={"from": "2026-01-01", "to": "2026-01-31"}
         )
         assert unknown.status_code == 404, unknown.text
+
+
+async def test_status_changes_are_measured_as_updates_and_a_cancelled_decision_leaves_the_measure(
+    system: System,
+) -> None:
+    """R-PER-4: "updates within their deadline" covers a retirement or a resignation as much as a
+    record section. A status change entered a month after it took effect is late; one entered on its
+    day is on time; a decision's status change counts from the decision's entry, and leaves the
+    measure when the decision is cancelled."""
+    today = _today()
+    async with api_client(system.gateway_url, system.token(ADMIN)) as api:
+        team = await _unit(api, system.unit_ids["HQHN"], "Đội Biến động muộn")
+        retiree, leaver, mistaken = [
+            await _person(api, team, name, []) for name in ("Hà Văn Hưu", "Lê Thị Nghỉ", "Tạ Văn Nhầm")
+        ]
+        # Records kept here for two months already: their changes are updates, not history taken in.
+        connection = await asyncpg.connect(system.postgres_dsn("personnel"))
+        try:
+            await connection.execute(
+                "UPDATE persons SET created_at = created_at - interval '60 days' WHERE id = ANY($1::text[])",
+                [retiree, mistaken],
+            )
+        finally:
+            await connection.close()
+        late_day = today - timedelta(days=30)
+        changes = {
+            retiree: {"status": "retired", "effective_date": late_day.isoformat(), "decision": "31/QĐ-HQHN"},
+            leaver: {"status": "resigned", "effective_date": today.isoformat(), "decision": "32/QĐ-HQHN"},
+        }
+        for person, change in changes.items():
+            recorded = await api.post(f"/v1/persons/{person}/status", json=change)
+            assert recorded.status_code == 200, recorded.text
+        report = await _report(api, team)
+        assert _counts(report) == {team: (2, 1, 0.5), None: (2, 1, 0.5)}
+        (late,) = report["late_entries"]
+        assert (late["section"], late["person_id"], late["event_date"]) == ("status", retiree, late_day.isoformat())
+
+        decided = await api.post(
+            "/v1/decisions",
+            json={
+                "kind": "resignation",
+                "number": f"{unique_code('Q')[-6:]}/QĐ-HQHN",
+                "decision_date": late_day.isoformat(),
+                "effective_date": late_day.isoformat(),
+                "summary": "Thôi việc theo nguyện vọng",
+                "body": "Cục Hải quan TP Hà Nội",
+                "signer": "Nguyễn Văn Ký",
+                "signer_post": "Cục trưởng",
+                "items": [{"person_id": mistaken}],
+            },
+        )
+        assert decided.status_code == 201, decided.text
+        assert _counts(await _report(api, team)) == {team: (3, 2, 0.667), None: (3, 2, 0.667)}
+        cancelled = await api.post(
+            f"/v1/decisions/{decided.json()['id']}/cancel",
+            json={"reason": "Nhầm người"},
+            headers={"If-Match": decided.headers["ETag"]},
+        )
+        assert cancelled.status_code == 200, cancelled.text
+        assert _counts(await _report(api, team)) == {team: (2, 1, 0.5), None: (2, 1, 0.5)}

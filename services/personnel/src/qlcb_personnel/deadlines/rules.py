@@ -114,6 +114,14 @@ class DeadlinePolicy:
     calendar: WorkingCalendar
     new_records_from: date | None = None
 
+    def judge_change(self, event: date, *, entered_on: date, record_created_on: date) -> Judgement | None:
+        """A change of the record's status (retirement, resignation, death, a move out, reinstatement):
+        an update, due as any update of the record is; None for one before the record existed here."""
+        if event < record_created_on:
+            return None
+        deadline = self.deadline(ChangeKind.UPDATE, event)
+        return Judgement(ChangeKind.UPDATE, event, deadline, late=entered_on > deadline)
+
     def deadline(self, kind: ChangeKind, event: date) -> date:
         limit = RULES[self.rule][kind]
         if limit.counting is Counting.WORKING_DAYS:

@@ -43,6 +43,7 @@ from qlcb_common.grpc_interceptor import acting_for
 from qlcb_common.record_sections import BY_NAME, MAX_DECISION_TEXT, MAX_SIGNER
 from qlcb_common.text import control_violation
 from qlcb_personnel.audit import trail
+from qlcb_personnel.deadlines import service as deadlines
 from qlcb_personnel.decision_documents import messages
 from qlcb_personnel.decision_documents.models import (
     APPLIED,
@@ -299,6 +300,7 @@ async def _apply(
                     status=header.kind.status,
                     effective=header.effective_date,
                     decision=header.number,
+                    entered=(document.created_at, document.created_by),
                 )
                 item.status_entry_id = row.id
             else:
@@ -667,7 +669,9 @@ async def _reverse_item(
             status=item.previous_status,
             effective=document.effective_date,
             decision=document.cancel_number or document.number,
+            measured=False,
         )
+        await deadlines.forget(session, latest.id)
         return []
     section = kind.record_section
     assert section is not None

@@ -17,6 +17,7 @@ from qlcb_common.authz import Action, Delegation, Section
 from qlcb_common.errors import FailedPrecondition, FieldViolation, InvalidArgument
 from qlcb_common.events import subjects
 from qlcb_common.events.outbox import Outbox
+from qlcb_personnel.deadlines import service as deadlines
 from qlcb_personnel.decisions import parse_decision
 from qlcb_personnel.persons.messages import ACTIVE, to_proto
 from qlcb_personnel.persons.models import Person, PersonStatusEntry
@@ -87,10 +88,16 @@ async def set_status(
     status: str,
     effective: date,
     decision: str,
+    entered: tuple[datetime, str] | None = None,
+    measured: bool = True,
 ) -> tuple[str, PersonStatusEntry]:
     """Records `status` from `effective` (authorization is the caller's); returns the status the
     person had before and the new status row. Refuses a change to the same status, a departure of someone already gone
-    and a date before the current status's."""
+    and a date before the current status's.
+
+    The change is measured against the deadline for entering data (R-PER-4) as entered `entered`
+    (when and by whom: a decision's creation, applied maybe days later), or now by the actor; a
+    cancellation's restoring `measured=False` is not a change of its own."""
     latest = (await current(session, [person.id])).get(person.id)
     previous = latest.status if latest else ACTIVE
     if status == previous:
@@ -110,6 +117,11 @@ async def set_status(
     )
     session.add(row)
     await session.flush()
+    if measured:
+        at, by = entered or (row.recorded_at, actor.subject)
+        await deadlines.follow_status(
+            session, person=person, row_id=row.id, effective=effective, entered_at=at, entered_by=by
+        )
     await facts.status_changed(session, row_id=row.id, person_id=person.id, status=status, since=effective)
     await days.refresh(session, [person.id])
     await outbox.add(
