@@ -58,12 +58,16 @@ def _day(text: str) -> date | None:
         return None
 
 
+NOT_SECTIONS = {"status": "Tình trạng (nghỉ hưu, thôi việc, từ trần, chuyển ra ngoài ngành, khôi phục)"}
+"""What the measure holds besides the record's sections."""
+
+
 def _late(entry: deadlines_pb2.LateEntry, names: dict[str, str]) -> dict[str, Any]:
     section = section_for(entry.section)
     return {
         "person_id": entry.person_id,
         "person_name": entry.person_name,
-        "section": section.label if section is not None else entry.section,
+        "section": section.label if section is not None else NOT_SECTIONS.get(entry.section, entry.section),
         "kind": KIND_LABELS.get(entry.kind, entry.kind),
         "event_date": date.fromisoformat(entry.event_date),
         "deadline": date.fromisoformat(entry.deadline),
