@@ -522,6 +522,26 @@ def test_streams_are_kept_on_as_many_nats_servers_as_the_example_has_and_backups
     assert (backup["QLCB_BACKUP_SCHEDULE"], backup["QLCB_BACKUP_DRILL_SCHEDULE"]) == ("0 1 * * *", "0 4 * * 0")
 
 
+def test_every_pod_trusts_a_private_ca_bundle_when_one_is_given() -> None:
+    """Keycloak, PostgreSQL or S3 behind a private CA: each service, migration and the realm's sync
+    reads the bundle the operator's Secret holds, through the variables Python's TLS clients read."""
+    docs = objects("single-node", "trustedCa.secretName=qlcb-private-ca")
+    pods = dict(pod_specs(docs))
+    assert len(pods) >= 9
+    for name, spec in pods.items():
+        (volume,) = [v for v in spec["volumes"] if v["name"] == "trusted-ca"]
+        assert volume["secret"]["secretName"] == "qlcb-private-ca", name
+        for container in spec["containers"]:
+            env = {e["name"]: e.get("value") for e in container["env"]}
+            bundle = "/etc/qlcb/trusted-ca/ca-bundle.crt"
+            assert (env["SSL_CERT_FILE"], env["REQUESTS_CA_BUNDLE"]) == (bundle, bundle), name
+            assert {"name": "trusted-ca", "mountPath": "/etc/qlcb/trusted-ca", "readOnly": True} in container[
+                "volumeMounts"
+            ], name
+    plain = dict(pod_specs(objects("single-node")))
+    assert not [n for n, spec in plain.items() if any(v["name"] == "trusted-ca" for v in spec["volumes"])]
+
+
 def test_runbook_links_open_in_a_browser_when_the_repository_address_is_given() -> None:
     base = "https://git.qlcb.example.org/qlcb/blob/main/"
     docs = objects("single-node", f"metrics.prometheusRule.runbookBaseUrl={base}")

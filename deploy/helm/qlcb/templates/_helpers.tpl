@@ -249,3 +249,32 @@ topologySpreadConstraints:
 {{- end }}
 {{- end }}
 {{- end -}}
+
+{{/* A CA bundle every pod trusts instead of the image's (trustedCa): for an OIDC issuer, Keycloak,
+PostgreSQL (?ssl=verify-full), S3 or the national endpoint behind a private CA. Python's ssl (httpx,
+asyncpg, PyJWT) reads SSL_CERT_FILE, requests (python-keycloak, boto) REQUESTS_CA_BUNDLE. */}}
+{{- define "qlcb.trustedCa.env" -}}
+{{- with .Values.trustedCa.secretName }}
+- name: SSL_CERT_FILE
+  value: /etc/qlcb/trusted-ca/{{ $.Values.trustedCa.key }}
+- name: REQUESTS_CA_BUNDLE
+  value: /etc/qlcb/trusted-ca/{{ $.Values.trustedCa.key }}
+{{- end }}
+{{- end -}}
+
+{{- define "qlcb.trustedCa.mount" -}}
+{{- if .Values.trustedCa.secretName }}
+- name: trusted-ca
+  mountPath: /etc/qlcb/trusted-ca
+  readOnly: true
+{{- end }}
+{{- end -}}
+
+{{- define "qlcb.trustedCa.volume" -}}
+{{- with .Values.trustedCa.secretName }}
+- name: trusted-ca
+  secret:
+    secretName: {{ . }}
+    defaultMode: 0444
+{{- end }}
+{{- end -}}

@@ -328,6 +328,13 @@ def values_schema() -> dict[str, Any]:
                 },
                 description="Schema migrations as a Job per service before each install and upgrade (ADR 0022)",
             ),
+            "trustedCa": _object(
+                {
+                    "secretName": STRING,
+                    "key": {"type": "string", "minLength": 1, "pattern": "^[-._a-zA-Z0-9]+$"},
+                },
+                description="A CA bundle every pod trusts instead of the image's (SSL_CERT_FILE, REQUESTS_CA_BUNDLE)",
+            ),
             "nats": _object(
                 {
                     "url": {"type": "string", "minLength": 1, "description": "nats:// or tls:// of the bus"},
