@@ -316,13 +316,13 @@ async def test_a_year_is_the_longest_period_and_an_unknown_unit_is_not_found(sys
         assert unknown.status_code == 404, unknown.text
 
 
-async def test_status_changes_are_measured_as_updates_and_a_cancelled_decision_leaves_the_measure(
+async def test_status_changes_and_transfers_are_measured_as_updates_and_what_did_not_happen_leaves(
     system: System,
 ) -> None:
-    """R-PER-4: "updates within their deadline" covers a retirement or a resignation as much as a
-    record section. A status change entered a month after it took effect is late; one entered on its
-    day is on time; a decision's status change counts from the decision's entry, and leaves the
-    measure when the decision is cancelled."""
+    """R-PER-4: "updates within their deadline" covers a retirement, a resignation or a transfer as
+    much as a record section. A status change entered a month after it took effect is late; one
+    entered on its day is on time; a decision's status change counts from the decision's entry, and
+    leaves the measure when the decision is cancelled; a transfer withdrawn leaves it too."""
     today = _today()
     async with api_client(system.gateway_url, system.token(ADMIN)) as api:
         team = await _unit(api, system.unit_ids["HQHN"], "Đội Biến động muộn")
@@ -373,4 +373,20 @@ async def test_status_changes_are_measured_as_updates_and_a_cancelled_decision_l
             headers={"If-Match": decided.headers["ETag"]},
         )
         assert cancelled.status_code == 200, cancelled.text
+        assert _counts(await _report(api, team)) == {team: (2, 1, 0.5), None: (2, 1, 0.5)}
+
+        # A transfer to another unit is a movement too, measured when the sending unit enters it; one
+        # withdrawn never happened and leaves the measure.
+        other = await _unit(api, system.unit_ids["HQHN"], "Đội Nhận điều động")
+        move = {"person_id": mistaken, "to_unit_id": other, "effective_date": late_day.isoformat(), "decision": "33/QĐ"}
+        sent = await api.post("/v1/transfers", json=move)
+        assert sent.status_code == 201, sent.text
+        report = await _report(api, team)
+        assert _counts(report) == {team: (3, 2, 0.667), None: (3, 2, 0.667)}
+        assert {(e["section"], e["person_id"]) for e in report["late_entries"]} == {
+            ("status", retiree),
+            ("transfer", mistaken),
+        }
+        withdrawn = await api.post(f"/v1/transfers/{sent.json()['id']}/withdraw", json={"reason": "Gửi nhầm"})
+        assert withdrawn.status_code == 200, withdrawn.text
         assert _counts(await _report(api, team)) == {team: (2, 1, 0.5), None: (2, 1, 0.5)}

@@ -58,7 +58,10 @@ def _day(text: str) -> date | None:
         return None
 
 
-NOT_SECTIONS = {"status": "Tình trạng (nghỉ hưu, thôi việc, từ trần, chuyển ra ngoài ngành, khôi phục)"}
+NOT_SECTIONS = {
+    "status": "Tình trạng (nghỉ hưu, thôi việc, từ trần, chuyển ra ngoài ngành, khôi phục)",
+    "transfer": "Điều động, chuyển công tác trong ngành",
+}
 """What the measure holds besides the record's sections."""
 
 

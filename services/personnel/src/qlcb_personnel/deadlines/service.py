@@ -128,26 +128,35 @@ async def follow(session: AsyncSession, person: Person, versions: Sequence[Recor
     _count_on_commit(session, counted)
 
 
-STATUS_SECTION = "status"
-"""What `EntryDeadline.section` says of a status change (R-PER-4 measures it as an update)."""
+STATUS_SECTION, TRANSFER_SECTION = "status", "transfer"
+"""What `EntryDeadline.section` says of a status change and of a transfer sent to another unit: R-PER-4
+measures each as an update, read where movements are read."""
 
 
-async def follow_status(
-    session: AsyncSession, *, person: Person, row_id: str, effective: date, entered_at: datetime, entered_by: str
+async def follow_change(
+    session: AsyncSession,
+    *,
+    person: Person,
+    section: str,
+    change_id: str,
+    effective: date,
+    entered_at: datetime,
+    entered_by: str,
 ) -> None:
-    """Judges a status change just recorded against the deadline for an update, and counts it."""
+    """Judges a status change or a transfer just recorded against the deadline for an update, and
+    counts it; the unit is the person's, whose entry it is."""
     judged = current_policy().judge_change(
         effective, entered_on=day_in_vietnam(entered_at), record_created_on=day_in_vietnam(person.created_at)
     )
-    _count_on_commit(session, [(STATUS_SECTION, HISTORY if judged is None else LATE if judged.late else ON_TIME)])
+    _count_on_commit(session, [(section, HISTORY if judged is None else LATE if judged.late else ON_TIME)])
     if judged is None:
         return
     session.add(
         EntryDeadline(
-            entry_id=row_id,
+            entry_id=change_id,
             person_id=person.id,
             unit_id=person.unit_id,
-            section=STATUS_SECTION,
+            section=section,
             kind=judged.kind,
             event_date=judged.event_date,
             deadline=judged.deadline,
@@ -160,7 +169,8 @@ async def follow_status(
 
 
 async def forget(session: AsyncSession, entry_id: str) -> None:
-    """A status change undone by its decision's cancellation leaves the measure, as a retracted entry does."""
+    """A change that did not happen (a status change its decision's cancellation undid, a transfer
+    withdrawn or declined) leaves the measure, as a retracted entry does."""
     row = await session.get(EntryDeadline, entry_id)
     if row is not None:
         await session.delete(row)
@@ -322,7 +332,7 @@ def _readable(actor: Principal, delegations: Sequence[Delegation]) -> ColumnElem
     for section in SECTIONS:
         if section.dated:
             by_authz.setdefault(section.authz, []).append(section.name)
-    by_authz.setdefault(Section.MOVEMENT, []).append(STATUS_SECTION)  # status changes are movements
+    by_authz.setdefault(Section.MOVEMENT, []).extend((STATUS_SECTION, TRANSFER_SECTION))
     if all(authz.scope_for(actor, s, Action.READ) is Scope.SECTOR for s in by_authz):
         return true()
     conditions = [

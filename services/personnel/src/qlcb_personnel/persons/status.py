@@ -119,8 +119,14 @@ async def set_status(
     await session.flush()
     if measured:
         at, by = entered or (row.recorded_at, actor.subject)
-        await deadlines.follow_status(
-            session, person=person, row_id=row.id, effective=effective, entered_at=at, entered_by=by
+        await deadlines.follow_change(
+            session,
+            person=person,
+            section=deadlines.STATUS_SECTION,
+            change_id=row.id,
+            effective=effective,
+            entered_at=at,
+            entered_by=by,
         )
     await facts.status_changed(session, row_id=row.id, person_id=person.id, status=status, since=effective)
     await days.refresh(session, [person.id])

@@ -19,6 +19,7 @@ from qlcb_common.errors import FailedPrecondition, FieldViolation, InvalidArgume
 from qlcb_common.events.outbox import Outbox
 from qlcb_common.text import clean
 from qlcb_personnel.audit import trail
+from qlcb_personnel.deadlines import service as deadlines
 from qlcb_personnel.decisions import Decision, parse_decision
 from qlcb_personnel.persons import status
 from qlcb_personnel.persons.messages import ACTIVE
@@ -81,6 +82,15 @@ async def send(
     )
     session.add(transfer)
     await session.flush()
+    await deadlines.follow_change(
+        session,
+        person=person,
+        section=deadlines.TRANSFER_SECTION,
+        change_id=transfer.id,
+        effective=transfer.effective_date,
+        entered_at=transfer.sent_at,
+        entered_by=actor.subject,
+    )
     return transfer
 
 
@@ -179,6 +189,7 @@ async def _end(
         raise InvalidArgument.single("reason", f"Lý do {what}: 1–{MAX_REASON} ký tự")
     transfer = await _open(session, actor, delegations, transfer_id, sender=sender)
     await _close(session, transfer, actor, WITHDRAWN if sender else DECLINED, reason)
+    await deadlines.forget(session, transfer.id)
     return transfer
 
 
