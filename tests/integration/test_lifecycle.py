@@ -254,3 +254,91 @@ async def test_a_move_out_of_the_sector_is_its_own_status_and_leaves_as_a_resign
 
         await eventually(account_enabled, lambda on: not on, timeout=30, what="the account to be disabled")
         await eventually(headcount, lambda n: n == before - 1, timeout=30, what="the headcount to drop")
+
+
+def _tiers(system: System, username: str) -> set[str]:
+    admin = system.infra.keycloak_admin()
+    user_id = admin.get_user_id(username)
+    assert user_id is not None
+    return {r["name"] for r in admin.get_realm_roles_of_user(user_id)}
+
+
+async def test_a_head_whose_appointments_end_loses_the_unit_leader_tier(system: System) -> None:
+    """R-ACC-8: the head of Nội Bài, holding unit-leader, is recorded as no longer heading it. Ended by
+    Hà Nội's local admin, who may not administer a leader's account, the tier waits for the system
+    admin, who takes it away (closing the review); ended by the system admin, it goes at once with
+    the account's sessions. Entering an earlier term, long ended, as history changes nothing."""
+    noi_bai = system.unit_ids["HQHN-NB"]
+    decision = {"number": "31/QĐ-HQHN", "date": "2024-03-01", "body": "Cục Hải quan TP Hà Nội"}
+    head_post = {
+        "kind": "BO_NHIEM",
+        "post": "Chi cục trưởng",
+        "post_code": "CHI_CUC_TRUONG",
+        "unit_name": "Chi cục Hải quan Nội Bài",
+        "term_months": 60,
+    }
+    async with _client(system.gateway_url, system.token("qthanoi")) as hanoi:
+        person = (
+            await hanoi.post("/v1/persons", json=person_body(noi_bai, "Đinh Văn Trưởng", born="1975-04-02"))
+        ).json()
+    username = await issue_personal_account(system, person["personal_id"], "Đinh Văn Trưởng")
+    appointments = f"/v1/persons/{person['id']}/appointments"
+
+    async def tiers() -> set[str]:
+        return await asyncio.to_thread(_tiers, system, username)
+
+    async with (
+        _client(system.services.identity_url, system.token("quantri")) as accounts,
+        _client(system.gateway_url, system.token("quantri")) as sysadmin,
+        _client(system.gateway_url, system.token("qthanoi")) as hanoi,
+    ):
+        granted = await accounts.put(f"/v1/accounts/{username}/tiers/unit-leader")
+        assert granted.status_code == 200, granted.text
+        earlier = await hanoi.post(
+            appointments,
+            json={"values": head_post | {"unit_name": "Đội Nghiệp vụ"}, "valid_from": "2012-01-01"}
+            | {"valid_to": "2016-12-31", "decision": decision | {"date": "2012-01-01"}},
+        )
+        assert earlier.status_code == 201, earlier.text
+        running = {"values": head_post, "valid_from": "2024-03-01", "decision": decision}
+        current = await hanoi.post(appointments, json=running)
+        assert current.status_code == 201, current.text
+
+        async def reviews() -> list[dict[str, Any]]:
+            listed = (await accounts.get("/v1/account-reviews")).json()
+            return [r for r in listed if r["username"] == username]
+
+        await caught_up(system, "identity-positions")
+        assert "unit-leader" in await tiers(), "the history of an earlier term, and a running one, take nothing"
+        ended = await hanoi.put(
+            f"{appointments}/{current.json()['entry_id']}",
+            json=running | {"valid_to": "2026-11-30"},
+            headers={"If-Match": '"1"'},
+        )
+        assert ended.status_code == 200, ended.text
+        (review,) = await eventually(reviews, lambda found: len(found) == 1, timeout=30, what="the review")
+        assert (review["revoke_tier"], review["reason"]) == ("unit-leader", "appointments.head_ended")
+        assert "unit-leader" in await tiers(), "a local admin's recording does not strip a leader's tier"
+        async with _client(system.services.identity_url, system.token("qthanoi")) as local_admin:
+            assert username not in [r["username"] for r in (await local_admin.get("/v1/account-reviews")).json()]
+
+        revoked = await accounts.delete(f"/v1/accounts/{username}/tiers/unit-leader")
+        assert revoked.status_code == 200, revoked.text
+        assert await reviews() == [], "taking the tier away closes the review"
+        assert "unit-leader" not in await tiers()
+
+        granted = await accounts.put(f"/v1/accounts/{username}/tiers/unit-leader")
+        assert granted.status_code == 200, granted.text
+        again = await sysadmin.post(
+            appointments,
+            json={"values": head_post, "valid_from": "2026-12-01", "decision": decision | {"date": "2026-11-25"}},
+        )
+        assert again.status_code == 201, again.text
+        mistaken = await sysadmin.delete(f"{appointments}/{again.json()['entry_id']}", headers={"If-Match": '"1"'})
+        assert mistaken.status_code == 200, mistaken.text
+        await eventually(tiers, lambda held: "unit-leader" not in held, timeout=30, what="the tier taken away")
+        assert "self" in await tiers()
+        log = (await accounts.get("/v1/audit", params={"target": username})).json()
+        automatic = [e for e in log if e["action"] == "account.revoke" and e["after"].get("reason")]
+        assert [e["after"]["reason"] for e in automatic] == ["appointments.head_ended"]
+        assert await reviews() == []

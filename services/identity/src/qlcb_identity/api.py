@@ -32,6 +32,7 @@ from qlcb_identity.events import run_events
 from qlcb_identity.federation import api as federation_api
 from qlcb_identity.federation.service import keep_partner_mappers
 from qlcb_identity.lifecycle import api as lifecycle_api
+from qlcb_identity.positions import service as position_checks
 from qlcb_identity.purpose_accounts import api as purpose_accounts_api
 from qlcb_identity.realm import api as realm_api
 from qlcb_identity.realm.admin import AdminClients, keycloak_admin, realm_sync
@@ -81,7 +82,10 @@ def create_app(
             await keep_partner_mappers(admin, settings.federation_check_interval_seconds, stopping)
 
         # Stopped once uvicorn has drained the HTTP requests in flight, each finishing what it holds.
-        workers = Workers([realm, events, admin_events, mail, partner_mappers])
+        async def positions(stopping: Stopping) -> None:
+            await position_checks.keep_checking(db, admin, settings.positions_check_interval_seconds, stopping)
+
+        workers = Workers([realm, events, admin_events, mail, partner_mappers, positions])
         workers.start()
         try:
             yield

@@ -19,6 +19,8 @@ from qlcb_common.shutdown import Stopping
 from qlcb_identity import realm_relink
 from qlcb_identity.lifecycle.projection import LIFECYCLE_SUBJECTS
 from qlcb_identity.lifecycle.projection import projection as lifecycle_projection
+from qlcb_identity.positions.projection import POSITION_SUBJECTS
+from qlcb_identity.positions.projection import projection as positions_projection
 from qlcb_identity.realm.admin import AdminClients, keycloak_admin
 from qlcb_identity.settings import IdentitySettings
 from qlcb_identity.unit_groups.projection import UNIT_SUBJECTS, projection
@@ -36,7 +38,7 @@ async def run_events(
     stopping: Stopping,
 ) -> None:
     """Identity's side of the event bus: it mirrors personnel's unit tree into Keycloak groups,
-    follows people leaving, returning and changing units (R-ACC-8), relinks its accounts by
+    follows people leaving, returning, changing units and leaving a head's post (R-ACC-8), relinks its accounts by
     username when backup switches a restored realm in (ADR 0029), and relays its own outbox
     (delegations); until stopping, when each finishes what it has in hand. A relink makes its own
     admin client: one made before the switch is of the realm it replaced."""
@@ -66,6 +68,13 @@ async def run_events(
             contracts=PERSONNEL_EVENTS,
             handler=lifecycle_projection(admin, outbox),
         )
+        positions = follow(
+            name="identity-positions",
+            stream=streams.PERSONNEL,
+            filter_subjects=list(POSITION_SUBJECTS),
+            contracts=PERSONNEL_EVENTS,
+            handler=positions_projection(admin),
+        )
         relinks = follow(
             name="identity-realm-relink",
             stream=streams.BACKUP,
@@ -75,7 +84,11 @@ async def run_events(
         )
         relay = OutboxRelay(service="identity", db=db, outbox=outbox, js=nc.jetstream(), faults=faults)
         await asyncio.gather(
-            consumer.run(stopping), lifecycle.run(stopping), relinks.run(stopping), relay.run(stopping)
+            consumer.run(stopping),
+            lifecycle.run(stopping),
+            positions.run(stopping),
+            relinks.run(stopping),
+            relay.run(stopping),
         )
     finally:
         await nc.close()

@@ -82,6 +82,13 @@ class IdentitySettings(
         "which identity removes (one added on Keycloak's console or admin API)",
     )
 
+    positions_check_interval_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="How often the head appointments whose term has run out are looked for, to take the "
+        "unit-leader tier from a holder who heads no unit any more (R-ACC-8)",
+    )
+
     @field_validator("credential_keys")
     @classmethod
     def _fernet_keys(cls, keys: list[SecretStr]) -> list[SecretStr]:

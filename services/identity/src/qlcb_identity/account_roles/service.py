@@ -16,6 +16,7 @@ from qlcb_identity.account_requests import rules
 from qlcb_identity.account_sections import service as account_sections
 from qlcb_identity.audit import service as audit
 from qlcb_identity.keycloak_accounts import require_account
+from qlcb_identity.lifecycle import reviews
 from qlcb_identity.purpose_accounts import quota_use
 
 
@@ -54,6 +55,8 @@ async def change(
         # Sections were granted to the officer role: a later re-grant starts from none.
         before_state["sections"] = await asyncio.to_thread(account_sections.clear, admin(), scope.user_id)
         after_state["sections"] = []
+    if not granted and (closed := await reviews.close_revocations(session, actor=actor, username=username, tier=tier)):
+        after_state["reviews_closed"] = closed
     audit.record(
         session,
         actor=actor,

@@ -28,6 +28,11 @@ class AccountReviewPublic(BaseModel):
         description="Hạn khóa: cuối ngày làm việc thứ nhất sau ngày ghi nhận (thu hồi trong 1 ngày làm việc)"
     )
     overdue: bool = Field(description="Đã quá hạn khóa")
+    revoke_tier: str | None = Field(
+        default=None,
+        description="Quyền cần thu hồi (người giữ vẫn công tác nhưng không còn giữ chức vụ ứng với quyền đó: "
+        "mọi quyết định bổ nhiệm cấp trưởng đã hết hiệu lực); trống: tài khoản cần khóa",
+    )
 
 
 class AccountDisabled(BaseModel):
@@ -38,9 +43,11 @@ class AccountDisabled(BaseModel):
 
 @router.get("/account-reviews")
 async def open_reviews(actor: Caller, db: DatabaseDep, settings: SettingsDep) -> list[AccountReviewPublic]:
-    """Tài khoản chờ khóa: người giữ đã nghỉ hưu, thôi việc, từ trần hoặc chuyển ra ngoài ngành, nhưng
-    tài khoản có quyền cao hơn quyền của người ghi nhận nên chưa tự động khóa; mỗi tài khoản với hạn
-    khóa (R-ACC-5: thu hồi trong 1 ngày làm việc) và đã quá hạn hay chưa."""
+    """Tài khoản chờ khóa hoặc chờ thu hồi quyền: người giữ đã nghỉ hưu, thôi việc, từ trần hoặc chuyển
+    ra ngoài ngành, hay không còn giữ chức vụ cấp trưởng, nhưng tài khoản có quyền cao hơn quyền của
+    người ghi nhận nên chưa tự động khóa hay thu hồi; mỗi tài khoản với hạn (R-ACC-5: thu hồi trong 1
+    ngày làm việc) và đã quá hạn hay chưa. Thu hồi quyền (DELETE /v1/accounts/{username}/tiers/{tier})
+    hoặc khóa tài khoản đóng mục chờ."""
     calendar, now = settings.working_calendar(), datetime.now(UTC)
     async with db.unit_of_work() as session:
         found = await reviews.open_reviews(session, actor)
@@ -57,6 +64,7 @@ async def open_reviews(actor: Caller, db: DatabaseDep, settings: SettingsDep) ->
                 opened_at=review.opened_at,
                 due_at=due,
                 overdue=now > due,
+                revoke_tier=review.revoke_tier,
             )
         )
     return listed

@@ -12,7 +12,8 @@ from qlcb_identity.db_models import Base
 class AccountReview(Base):
     """An account whose holder left (retired, resigned, died) that the event did not disable,
     because it holds tiers beyond what the recorder could administer: it waits for an account
-    admin who can (16.10)."""
+    admin who can (16.10). With `revoke_tier`, the holder stays but no longer holds the position
+    that tier is for (their head appointments ended): the tier waits to be taken away."""
 
     __tablename__ = "account_reviews"
 
@@ -26,3 +27,4 @@ class AccountReview(Base):
     opened_at: Mapped[datetime] = mapped_column(UtcDateTime)
     closed_by: Mapped[str | None] = mapped_column(String(255))
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    revoke_tier: Mapped[str | None] = mapped_column(String(32))

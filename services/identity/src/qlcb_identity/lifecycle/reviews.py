@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from keycloak import KeycloakAdmin
 from keycloak.exceptions import KeycloakError
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb_common.auth import Principal
@@ -50,8 +50,21 @@ def could_disable(recorded_by: Principal, account: AccountScope) -> bool:
     return {Tier(t) for t in account.tiers} <= UNIT_ADMINISTERED
 
 
+def could_revoke(recorded_by: Principal, account: AccountScope) -> bool:
+    """Taking a tier away is judged as disabling is: only the account's whole set of tiers tells
+    whether the recorder's unit could have administered it."""
+    return could_disable(recorded_by, account)
+
+
 def open_review(
-    session: AsyncSession, *, username: str, account: AccountScope, reason: str, event_id: str, recorded_by: str
+    session: AsyncSession,
+    *,
+    username: str,
+    account: AccountScope,
+    reason: str,
+    event_id: str,
+    recorded_by: str,
+    revoke_tier: Tier | None = None,
 ) -> AccountReview:
     review = AccountReview(
         id=str(uuid.uuid4()),
@@ -62,9 +75,31 @@ def open_review(
         event_id=event_id,
         recorded_by=recorded_by,
         opened_at=datetime.now(UTC),
+        revoke_tier=revoke_tier.value if revoke_tier else None,
     )
     session.add(review)
     return review
+
+
+def _revocations(username: str, tier: Tier) -> Select[AccountReview]:
+    return select(AccountReview).where(
+        AccountReview.username == username.lower(),
+        AccountReview.revoke_tier == tier.value,
+        AccountReview.closed_at.is_(None),
+    )
+
+
+async def revocation_open(session: AsyncSession, username: str, tier: Tier) -> bool:
+    return (await session.scalars(_revocations(username, tier))).first() is not None
+
+
+async def close_revocations(session: AsyncSession, *, actor: Principal, username: str, tier: Tier) -> list[str]:
+    """The tier was taken away by hand: the reviews asking for it close. Returns their ids."""
+    found = list(await session.scalars(_revocations(username, tier)))
+    now = datetime.now(UTC)
+    for review in found:
+        review.closed_by, review.closed_at = actor.username, now
+    return [review.id for review in found]
 
 
 async def open_reviews(session: AsyncSession, actor: Principal) -> Sequence[AccountReview]:

@@ -353,6 +353,7 @@ async def coded_values(session: AsyncSession, entry: RecordEntry) -> list[events
                 code=str(code),
                 stat_group=value.stat_group or "",
                 kind=str((value.attributes or {}).get("kind") or ""),
+                head=(value.attributes or {}).get("head") is True,
             )
         )
     return coded
