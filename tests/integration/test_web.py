@@ -46,7 +46,7 @@ import re
 import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +54,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, ViewportSize, async_playwright, expect
 
-from qlcb_common.days import vietnam_today
+from qlcb_common.days import VIETNAM, vietnam_today
 from qlcb_devstack.accounts import Account, ensure_user
 from qlcb_devstack.demo import DEMO_PASSWORD
 from qlcb_devstack.state import state_dir
@@ -1485,3 +1485,57 @@ async def test_an_officer_finds_a_person_with_the_keyboard_alone(system: System,
         await expect(found).to_be_focused()
         await page.keyboard.press("Enter")
         await expect(page.locator("h1")).to_contain_text("Đặng Thị Hồng Nhung", timeout=WAIT_MS)
+
+
+async def test_the_system_admin_announces_an_upgrade_a_day_ahead_which_every_page_shows_until_closed(
+    system: System,
+) -> None:
+    gateway = system.gateway_url
+
+    def local(hours: float) -> str:
+        return (datetime.now(VIETNAM) + timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M")
+
+    async with chromium() as browser:
+        page = await (await browser.new_context(bypass_csp=True)).new_page()
+        await page.goto(f"{gateway}/web/")
+        await _log_in(page, system, "quantri")
+        await page.get_by_role("navigation", name="Chính").get_by_role("link", name="Thông báo").click()
+        await expect(page.locator("h1")).to_have_text("Thông báo cho người dùng", timeout=WAIT_MS)
+        form = page.locator("#post")
+        await form.get_by_label("Loại thông báo").select_option("upgrade")
+        await form.get_by_label("Tiêu đề").fill("Nâng cấp hệ thống QLCB 2.5")
+        await form.get_by_label("Nội dung (việc gì, ảnh hưởng gì, người dùng cần làm gì)").fill(
+            "Hệ thống tạm dừng trong thời gian nâng cấp."
+        )
+        await form.get_by_label("Bắt đầu (nâng cấp: từ 24 giờ sau khi đăng)").fill(local(2))
+        await form.get_by_label("Dự kiến kết thúc (bắt buộc với nâng cấp)").fill(local(4))
+        await form.get_by_role("button", name="Đăng thông báo").click()
+        await expect(page.locator("#f-starts_at-error")).to_contain_text("24 giờ", timeout=WAIT_MS)
+        await expect(page.locator("aside.banner", has_text="QLCB 2.5")).to_have_count(0)
+        await assert_accessible(page)
+
+        form = page.locator("#post")
+        await form.get_by_label("Bắt đầu (nâng cấp: từ 24 giờ sau khi đăng)").fill(local(48))
+        await form.get_by_label("Dự kiến kết thúc (bắt buộc với nâng cấp)").fill(local(50))
+        await form.get_by_role("button", name="Đăng thông báo").click()
+        await expect(page.locator("#done")).to_have_text("Đã đăng thông báo.", timeout=WAIT_MS)
+        banner = page.get_by_role("complementary", name="Thông báo hệ thống")
+        await expect(banner).to_contain_text("Thông báo nâng cấp hệ thống: Nâng cấp hệ thống QLCB 2.5")
+        await assert_accessible(page, shot="12-thong-bao")
+
+        officer = await (await browser.new_context(bypass_csp=True)).new_page()
+        await officer.goto(f"{gateway}/web/")
+        await _log_in(officer, system, "canbo.noibai")
+        seen = officer.get_by_role("complementary", name="Thông báo hệ thống")
+        await expect(seen).to_contain_text("Nâng cấp hệ thống QLCB 2.5", timeout=WAIT_MS)
+        await expect(seen).to_contain_text("Hệ thống tạm dừng trong thời gian nâng cấp.")
+        await expect(officer.get_by_role("link", name="Thông báo")).to_have_count(0)
+
+        row = page.locator("tr", has_text="Nâng cấp hệ thống QLCB 2.5")
+        await row.get_by_role("button", name="Đóng").click()
+        await expect(page.locator("#done")).to_have_text("Đã đóng thông báo.", timeout=WAIT_MS)
+        await expect(page.locator("tr", has_text="Nâng cấp hệ thống QLCB 2.5")).to_contain_text("Đã đóng")
+        await expect(page.locator("aside.banner", has_text="QLCB 2.5")).to_have_count(0)
+        await officer.reload()
+        await expect(officer.locator("#me-tier")).to_be_visible(timeout=WAIT_MS)
+        await expect(officer.locator("aside.banner", has_text="QLCB 2.5")).to_have_count(0)

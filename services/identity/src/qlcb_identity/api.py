@@ -32,6 +32,7 @@ from qlcb_identity.events import run_events
 from qlcb_identity.federation import api as federation_api
 from qlcb_identity.federation.service import keep_partner_mappers
 from qlcb_identity.lifecycle import api as lifecycle_api
+from qlcb_identity.notices import api as notices_api
 from qlcb_identity.positions import service as position_checks
 from qlcb_identity.purpose_accounts import api as purpose_accounts_api
 from qlcb_identity.realm import api as realm_api
@@ -112,6 +113,7 @@ def create_app(
     app.include_router(purpose_accounts_api.router)
     app.include_router(account_roles_api.router)
     app.include_router(account_sections_api.router)
+    app.include_router(notices_api.router)
     app.include_router(account_list_api.router)
     app.include_router(account_view_api.router)
     app.include_router(account_names_api.router)

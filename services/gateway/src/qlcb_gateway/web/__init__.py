@@ -22,6 +22,7 @@ from qlcb_gateway.web import (
     entry_history,
     home,
     late_entries,
+    notices,
     pages,
     purpose_accounts,
     quotas,
@@ -55,6 +56,7 @@ def install(app: FastAPI) -> None:
     app.include_router(backups.router)
     app.include_router(account_requests.router)
     app.include_router(delegations.router)
+    app.include_router(notices.router)
     app.include_router(statistics.router)
     app.include_router(unit_accounts.router)  # before purpose_accounts': /purpose-accounts/units/…
     app.include_router(purpose_accounts.router)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -19,6 +19,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from qlcb.personnel.v1 import record_pb2
 from qlcb_common.authz.matrix import Action
+from qlcb_common.days import VIETNAM
 from qlcb_common.record_sections import SECTIONS, Field, Kind, RecordSection
 from qlcb_gateway.errors import field_violations
 from qlcb_gateway.routes.organisation import get_person
@@ -58,7 +59,7 @@ class FormField:
 
     name: str
     label: str
-    kind: str  # text, textarea, date, integer, decimal, choice, code, or box (a check box)
+    kind: str  # text, textarea, date, datetime, integer, decimal, choice, code, or box (a check box)
     required: bool
     value: str = ""
     error: str = ""
@@ -140,6 +141,18 @@ def _day(text: str) -> date | None:
         return None
 
 
+def _instant(text: str) -> datetime | None:
+    """A moment in Vietnam's time as a datetime-local input sends it (yyyy-mm-ddThh:mm) or as an
+    officer types it (dd/mm/yyyy hh:mm)."""
+    day_text, _, time_text = text.replace("T", " ").partition(" ")
+    day = _day(day_text)
+    try:
+        hour, minute = (int(part) for part in time_text.strip().split(":")[:2])
+        return None if day is None else datetime.combine(day, time(hour, minute), VIETNAM)
+    except ValueError:
+        return None
+
+
 def catalog_day(section: RecordSection, text: str) -> date | None:
     """The day whose catalogs a dated section's form lists: the entry's start as typed or stored;
     None (today's) for an undated section, or when no day, or no sensible one, is given."""
@@ -172,6 +185,12 @@ def checked(fields: list[FormField], sent: dict[str, str], catalogs_on: date | N
                 form_field.error = "Không phải một ngày (ngày/tháng/năm)"
                 continue
             value = day.isoformat()
+        elif form_field.kind == "datetime":
+            instant = _instant(text)
+            if instant is None:
+                form_field.error = "Không phải một thời điểm (giờ:phút ngày/tháng/năm)"
+                continue
+            value = instant.isoformat()
         elif form_field.kind == "integer":
             if not text.lstrip("-").isdigit():
                 form_field.error = "Phải là một số nguyên"

@@ -200,6 +200,7 @@ async def signed_in(request: Request) -> Visit:
     account disabled or its Keycloak session ended), KeycloakDown when Keycloak cannot be asked."""
     web = web_state(request)
     verifier: TokenVerifier = request.app.state.verifier
+    await web.notices.refresh(backends_of(request).identity)
     try:
         session = web.cookies.read(request.cookies)
     except (SessionRefused, SessionExpired) as exc:
@@ -246,6 +247,7 @@ def page_number(text: str, largest: int = 2**31 - 1) -> int:
 def render(
     request: Request, visit: Visit | None, template: str, context: dict[str, Any], status_code: int = 200
 ) -> Response:
+    context = {"notices": web_state(request).notices.held(), **context}
     if visit is not None:
         context = {"me": who(visit.principal), "csrf_token": visit.session.csrf_token, **context}
     response = templates.TemplateResponse(request, template, context, status_code=status_code)
@@ -268,6 +270,7 @@ class Who:
     reads_purpose_accounts: bool  # and the purpose accounts
     administers_accounts: bool  # and a unit's accounts
     reads_delegations: bool  # and the delegations
+    posts_notices: bool  # and the notices to every user
 
 
 def _vietnamese_name(claims: Mapping[str, Any]) -> str:
@@ -294,6 +297,7 @@ def who(principal: Principal) -> Who:
         takes_account_requests=principal.has_any_role(ACCOUNT_REQUEST_TIERS),
         reads_purpose_accounts=may_at_all(principal, Section.UNIT, Action.READ),
         administers_accounts=principal.has_any_role(ACCOUNT_ADMIN_TIERS),
+        posts_notices=principal.has_any_role((Tier.SYSTEM_ADMIN,)),
         reads_delegations=principal.has_any_role(DELEGATION_READERS)
         or (bool(principal.unit_path) and may_at_all(principal, Section.UNIT, Action.READ)),
     )
@@ -304,7 +308,12 @@ def error_page(request: Request, status_code: int, title: str = "", message: str
     return templates.TemplateResponse(
         request,
         "error.html",
-        {"title": title or default_title, "message": message or default_message, "status": status_code},
+        {
+            "title": title or default_title,
+            "message": message or default_message,
+            "status": status_code,
+            "notices": web_state(request).notices.held(),
+        },
         status_code=status_code,
     )
 
@@ -516,7 +525,7 @@ async def logout(request: Request) -> Response:
 
 @router.get("/logged-out", name="web_logged_out")
 async def logged_out(request: Request) -> Response:
-    return templates.TemplateResponse(request, "logged_out.html", {})
+    return templates.TemplateResponse(request, "logged_out.html", {"notices": web_state(request).notices.held()})
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from qlcb_common.settings import OidcSettings
 from qlcb_gateway.settings import GatewaySettings
 from qlcb_gateway.web.kept import Kept
 from qlcb_gateway.web.keycloak import WebClient
+from qlcb_gateway.web.notice_board import NoticeBoard
 from qlcb_gateway.web.session import PATH, SessionCookies
 
 
@@ -25,6 +26,7 @@ class WebState:
     headers: tuple[tuple[str, str], ...]
     catalog_labels: Kept[dict[str, str]] = field(default_factory=Kept)
     account_names: Kept[str] = field(default_factory=Kept)
+    notices: NoticeBoard = field(default_factory=NoticeBoard)
 
     @classmethod
     def connect(cls, settings: GatewaySettings, oidc: OidcSettings) -> WebState:
