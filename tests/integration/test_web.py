@@ -33,6 +33,9 @@ The sector's HR issues a report regime with a table through its form (a column n
 first; the form sent again issues nothing more) and adds a second template version. With reports
 stopped, its page says the system cannot serve it (no trace) and is back after the restart. A session
 the gateway no longer accepts goes through the login and back to the page asked, its query kept.
+The system admin announces an upgrade (refused first when less than 24 hours ahead), which a civil
+servant sees at the top of every page until the admin closes it; and works off an account waiting
+to be disabled on the accounts page, then opens it again, takes a tier away and grants another.
 Every page passes axe-core's WCAG 2.1 A/AA checks with no serious or critical violation (axe runs
 in the page, so the browser context bypasses the pages' CSP, which allows no script at all).
 
@@ -58,6 +61,7 @@ from qlcb_common.days import VIETNAM, vietnam_today
 from qlcb_devstack.accounts import Account, ensure_user
 from qlcb_devstack.demo import DEMO_PASSWORD
 from qlcb_devstack.state import state_dir
+from tests.personal_accounts import issue_personal_account
 from tests.support import (
     System,
     agency_realm,
@@ -1539,3 +1543,60 @@ async def test_the_system_admin_announces_an_upgrade_a_day_ahead_which_every_pag
         await officer.reload()
         await expect(officer.locator("#me-tier")).to_be_visible(timeout=WAIT_MS)
         await expect(officer.locator("aside.banner", has_text="QLCB 2.5")).to_have_count(0)
+
+
+async def test_the_system_admin_works_off_an_account_review_and_grants_and_revokes_tiers_on_the_account_page(
+    system: System,
+) -> None:
+    """R-ACC-8 on the pages: a clerk's recorded retirement leaves an account holding local-admin
+    enabled and waiting; the system admin sees it on the accounts page, with its deadline, disables
+    it from the account's page (the review goes), opens it again, takes the tier away and grants another."""
+    gateway = system.gateway_url
+    async with api_client(gateway, system.token(ADMIN)) as api:
+        holder = await _person(api, system.unit_ids["HQHN-NB"], "Tạ Văn Quản")
+    username = await issue_personal_account(system, holder["personal_id"], "Tạ Văn Quản")
+    async with api_client(system.services.identity_url, system.token(ADMIN)) as accounts:
+        granted = await accounts.put(f"/v1/accounts/{username}/tiers/local-admin")
+        assert granted.status_code == 200, granted.text
+    async with api_client(gateway, system.token("nhansu1.hanoi")) as clerk:
+        retire = {"status": "retired", "effective_date": "2026-11-30", "decision": "150/QĐ-HQHN"}
+        retired = await clerk.post(f"/v1/persons/{holder['id']}/status", json=retire)
+        assert retired.status_code == 200, retired.text
+
+    async with api_client(system.services.identity_url, system.token(ADMIN)) as accounts:
+
+        async def waiting() -> list[str]:
+            return [r["username"] for r in (await accounts.get("/v1/account-reviews")).json()]
+
+        await eventually(waiting, lambda names: username in names, timeout=30, what="the review")
+
+    async with chromium() as browser:
+        page = await (await browser.new_context(bypass_csp=True)).new_page()
+        await page.goto(f"{gateway}/web/accounts")
+        await _log_in(page, system, ADMIN)
+        review = page.locator("#reviews tr", has_text=username)
+        await expect(review).to_contain_text("Người giữ đã nghỉ hưu", timeout=WAIT_MS)
+        await expect(review).to_contain_text("Khóa tài khoản")
+        await assert_accessible(page, shot="13-cho-khoa")
+        await review.get_by_role("link", name=username).click()
+
+        administer = page.locator("#administer")
+        await administer.get_by_role("button", name="Khóa tài khoản").click()
+        await expect(page.locator("#done")).to_contain_text("Đã khóa tài khoản", timeout=WAIT_MS)
+        await expect(page.locator("#state")).to_have_text("Đã khóa")
+        await assert_accessible(page)
+        await page.get_by_role("navigation", name="Chính").get_by_role("link", name="Tài khoản").click()
+        await expect(page.locator("h1")).to_contain_text("Tài khoản", timeout=WAIT_MS)
+        await expect(page.locator("#reviews tr", has_text=username)).to_have_count(0)
+
+        await page.goto(f"{gateway}/web/accounts/{username}")
+        await page.locator("#administer").get_by_role("button", name="Mở lại tài khoản").click()
+        await expect(page.locator("#done")).to_have_text("Đã mở lại tài khoản.", timeout=WAIT_MS)
+        await expect(page.locator("#state")).to_have_text("Đang dùng")
+        await page.locator("#tier-local-admin").get_by_role("button", name="Thu hồi").click()
+        await expect(page.locator("#done")).to_have_text("Đã thu hồi quyền.", timeout=WAIT_MS)
+        await expect(page.locator("#tiers")).not_to_contain_text("Quản trị đơn vị")
+        await page.get_by_label("Cấp thêm quyền").select_option("local-officer")
+        await page.get_by_role("button", name="Cấp quyền").click()
+        await expect(page.locator("#done")).to_contain_text("Đã cấp quyền", timeout=WAIT_MS)
+        await expect(page.locator("#tiers")).to_contain_text("Cán bộ nhân sự đơn vị")

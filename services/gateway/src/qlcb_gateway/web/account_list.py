@@ -8,6 +8,7 @@ its username and the link to one's own. Identity lists the accounts and decides 
 from __future__ import annotations
 
 import math
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -70,8 +71,36 @@ async def accounts(
         listing = await _listing(request, visit, unit, q.strip(), page, errors, below)
         if isinstance(listing, Response):
             return listing
-        context |= listing
+        context |= listing | {"reviews": await _reviews(request, visit)}
     return render(request, visit, "accounts.html", context, status_code=422 if errors else 200)
+
+
+REVIEW_REASONS = {
+    "qlcb.personnel.person.retired": "Người giữ đã nghỉ hưu",
+    "qlcb.personnel.person.resigned": "Người giữ đã thôi việc",
+    "qlcb.personnel.person.died": "Người giữ đã từ trần",
+    "qlcb.personnel.person.moved_out": "Người giữ đã chuyển công tác ra ngoài ngành",
+    "appointments.head_ended": "Người giữ không còn giữ chức vụ cấp trưởng",
+}
+
+
+async def _reviews(request: Request, visit: Visit) -> list[dict[str, Any]]:
+    """The accounts waiting for the caller to disable them or take a tier away (R-ACC-8), each with
+    its deadline (one working day, R-ACC-5), oldest first."""
+    answer = await identity_call(request, visit, "GET", "/v1/account-reviews")
+    if answer.status_code >= 400:
+        raise BackendDown(f"identity answered {answer.status_code}")
+    return [
+        review
+        | {
+            "reason_label": REVIEW_REASONS.get(review["reason"], review["reason"]),
+            "asked": f"Thu hồi quyền {TIER_LABELS.get(Tier(tier), tier)}"
+            if (tier := review.get("revoke_tier"))
+            else "Khóa tài khoản",
+            "due": datetime.fromisoformat(review["due_at"]),
+        }
+        for review in answer.json()
+    ]
 
 
 async def _listing(

@@ -31,6 +31,7 @@ from qlcb_gateway.web.pages import (
     signed_in,
 )
 from qlcb_gateway.web.session import PATH
+from qlcb_gateway.web.unit_accounts import ISSUED_TIERS
 from qlcb_gateway.web.urls import page_url
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
@@ -44,6 +45,10 @@ DONE = {
     "sections": "Đã lưu các phần hồ sơ được giao; có hiệu lực từ lần đăng nhập (làm mới phiên) tiếp theo.",
     "reported": "Đã ghi nhận báo cáo.",
     "reset": "Đã cấp lại mật khẩu lần đầu.",
+    "disabled": "Đã khóa tài khoản; các phiên đăng nhập của nó đã đóng.",
+    "enabled": "Đã mở lại tài khoản.",
+    "granted": "Đã cấp quyền; có hiệu lực từ lần đăng nhập (làm mới phiên) tiếp theo.",
+    "revoked": "Đã thu hồi quyền.",
 }
 
 
@@ -105,6 +110,7 @@ async def _page(
         "faults": faults or [],
         "done": DONE.get(done, ""),
         "sent_to": sent_to if done == "reset" else "",
+        "grantable_tiers": [(t.value, TIER_LABELS[t]) for t in granted_tiers(visit) if t.value not in account["tiers"]],
     }
     return render(request, visit, "account.html", context, status_code=status_code)
 
@@ -175,3 +181,53 @@ async def reset(request: Request, username: str) -> Response:
         faults = identity_faults([], answer.json().get("detail"))
         return await _page(request, visit, username, faults=faults, status_code=answer.status_code)
     return _back(request, username, done="reset", sent_to=answer.json().get("delivered_to", ""))
+
+
+def granted_tiers(visit: Visit) -> list[Tier]:
+    """The tiers the page offers to grant: what the caller's admin tier issues (identity decides)."""
+    offered: list[Tier] = []
+    for admin_tier, tiers in ISSUED_TIERS.items():
+        if visit.principal.has_any_role((admin_tier,)):
+            offered += [t for t in tiers if t not in offered]
+    return offered
+
+
+async def _act(request: Request, username: str, method: str, path: str | None, done: str) -> Response:
+    """An account admin's change of the account, as identity decides it; its refusal above the page.
+    `path` None: the tier to grant is the one the form chose."""
+    visit = await signed_in(request)
+    sent = await posted_form(request, visit)
+    if isinstance(sent, Response):
+        return sent
+    if path is None:
+        tier = sent.get("tier", "")
+        if tier not in {t.value for t in granted_tiers(visit)}:
+            return await _page(request, visit, username, faults=["Chọn một quyền để cấp"], status_code=422)
+        path = f"/tiers/{tier}"
+    answer = await identity_call(request, visit, method, f"/v1/accounts/{quote(username, safe='')}{path}")
+    if answer.status_code >= 500:
+        raise BackendDown(f"identity answered {answer.status_code}")
+    if answer.status_code >= 400:
+        faults = identity_faults([], answer.json().get("detail"))
+        return await _page(request, visit, username, faults=faults, status_code=answer.status_code)
+    return _back(request, username, done=done)
+
+
+@router.post("/accounts/{username}/disable", name="web_account_disable")
+async def disable(request: Request, username: str) -> Response:
+    return await _act(request, username, "POST", "/disable", "disabled")
+
+
+@router.post("/accounts/{username}/enable", name="web_account_enable")
+async def enable(request: Request, username: str) -> Response:
+    return await _act(request, username, "POST", "/enable", "enabled")
+
+
+@router.post("/accounts/{username}/tiers", name="web_account_grant")
+async def grant(request: Request, username: str) -> Response:
+    return await _act(request, username, "PUT", None, "granted")
+
+
+@router.post("/accounts/{username}/tiers/{tier}/revoke", name="web_account_revoke")
+async def revoke(request: Request, username: str, tier: str) -> Response:
+    return await _act(request, username, "DELETE", f"/tiers/{quote(tier, safe='')}", "revoked")

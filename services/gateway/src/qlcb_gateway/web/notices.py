@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from qlcb_gateway.web.entry_form import FormField, checked
+from qlcb_gateway.web.entry_form import FormField, checked, identity_faults
 from qlcb_gateway.web.notice_board import KIND_LABELS
 from qlcb_gateway.web.pages import (
     BackendDown,
@@ -86,22 +86,6 @@ async def notices(request: Request, done: str = "") -> Response:
     return await _page(request, visit, done=done)
 
 
-def _refused(fields: list[FormField], detail: Any) -> list[str]:
-    """Identity's refusal beside the field it names; what names no field of the form, above it."""
-    if not isinstance(detail, list):
-        return [str(detail.get("message", "")) if isinstance(detail, dict) else str(detail)]
-    by_name = {f.name: f for f in fields}
-    elsewhere = []
-    for fault in detail:
-        where = [str(part) for part in fault.get("loc", [])[1:]]
-        target = by_name.get(where[0]) if where else None
-        if target is not None:
-            target.error = str(fault.get("msg", ""))
-        else:
-            elsewhere.append(str(fault.get("msg", "")))
-    return elsewhere
-
-
 @router.post("/notices", name="web_notice_post")
 async def post(request: Request) -> Response:
     visit = await signed_in(request)
@@ -117,7 +101,7 @@ async def post(request: Request) -> Response:
     if answer.status_code >= 500:
         raise BackendDown(f"identity answered {answer.status_code}")
     if answer.status_code >= 400:
-        faults = _refused(fields, answer.json().get("detail"))
+        faults = identity_faults(fields, answer.json().get("detail"))
         return await _page(request, visit, fields=fields, faults=faults, status_code=answer.status_code)
     web_state(request).notices.forget()
     target = page_url(request, "web_notices").include_query_params(done="posted")
@@ -136,7 +120,7 @@ async def close(request: Request, notice_id: str) -> Response:
     if answer.status_code >= 500:
         raise BackendDown(f"identity answered {answer.status_code}")
     if answer.status_code >= 400:
-        faults = _refused(_blank(), answer.json().get("detail"))
+        faults = identity_faults([], answer.json().get("detail"))
         return await _page(request, visit, faults=faults, status_code=answer.status_code)
     web_state(request).notices.forget()
     target = page_url(request, "web_notices").include_query_params(done="closed")
