@@ -370,8 +370,7 @@ def fact_rows(person_id: str, entries: Sequence[RecordRow]) -> list[RecordRow]:
     for row in entries:
         if row["superseded_at"] is not None or row["retracted"]:
             continue
-        fact = facts.entry_fact(row["section"], row["values_checked"], row["valid_from"], row["valid_to"])
-        if fact is not None:
+        for fact in facts.entry_facts(row["section"], row["values_checked"], row["valid_from"], row["valid_to"]):
             found.append(_fact(row["entry_id"], person_id, fact))
     return found
 

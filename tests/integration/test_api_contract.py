@@ -65,6 +65,7 @@ _SEARCH_CRITERIA = frozenset(
         # Codes of a catalog, which is data: its schema can only say what a code looks like.
         *("rank", "rank_group", "post", "qualification", "political_theory", "ethnicity", "evaluation_level"),
         *("state_management", "foreign_language", "it_level"),
+        *("religion", "home_province", "reward", "discipline", "contract_type"),
         # A unit, which must exist.
         "unit_id",
         # Relations between fields: a range's end before its start, a level without its year.

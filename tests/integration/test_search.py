@@ -77,9 +77,25 @@ def _salary(rank: str, step: int, coefficient: str, since: str) -> dict[str, Any
     return {"section": "salary", "values": values, "valid_from": since, "decision": DECISION}
 
 
-def _details(ethnicity: str, born: str) -> dict[str, Any]:
-    values = {"birthplace": "Hà Nội", "home_town": "Nam Định", "ethnicity": ethnicity, "religion": "KHONG"}
+def _details(ethnicity: str, born: str, religion: str = "KHONG", province: str = "") -> dict[str, Any]:
+    values = {"birthplace": "Hà Nội", "home_town": "Nam Định", "ethnicity": ethnicity, "religion": religion}
+    values |= {"home_town_province": province} if province else {}
     return {"section": "personal_details", "values": values, "valid_from": born}
+
+
+def _reward(form: str, day: str) -> dict[str, Any]:
+    values = {"form": form, "reason": "Hoàn thành xuất sắc nhiệm vụ"}
+    return {"section": "rewards", "values": values, "valid_from": day, "decision": DECISION | {"date": day}}
+
+
+def _discipline(form: str, start: str, end: str) -> dict[str, Any]:
+    values = {"form": form, "reason": "Vi phạm quy trình nghiệp vụ"}
+    decision = DECISION | {"date": start}
+    return {"section": "disciplines", "values": values, "valid_from": start, "valid_to": end, "decision": decision}
+
+
+def _contract(kind: str, since: str) -> dict[str, Any]:
+    return {"section": "labour_contracts", "values": {"contract_type": kind, "job": "Lái xe"}, "valid_from": since}
 
 
 def _party(since: str) -> dict[str, Any]:
@@ -152,8 +168,9 @@ async def test_each_criterion_alone_and_combined(system: System) -> None:
             "Hà Văn Trưởng",
             born="1970-04-02",
             entries=[
-                _details("02", "1970-04-02"),
+                _details("02", "1970-04-02", religion="PHAT_GIAO", province="36"),
                 _recruitment("1995-07-01"),
+                _reward("BK_BO", "2023-05-15"),
                 _party("2000-05-19"),
                 _training("CM", "THS", "2008-09-01", "2010-06-30"),
                 _training("LLCT", "LLCT_CC", "2011-09-01", "2012-06-30"),
@@ -170,8 +187,9 @@ async def test_each_criterion_alone_and_combined(system: System) -> None:
             born="1990-08-15",
             sex="female",
             entries=[
-                _details("01", "1990-08-15"),
+                _details("01", "1990-08-15", province="01"),
                 _recruitment("2014-01-01"),
+                _discipline("KHIEN_TRACH", "2025-03-01", "2026-02-28"),
                 _training("CM", "DH", "2008-09-01", "2012-06-30"),
                 _training("NN", "NN_B2", "2019-01-01", "2019-06-30"),
                 _training("TH", "TH_CB", "2019-07-01", "2019-09-30"),
@@ -187,6 +205,7 @@ async def test_each_criterion_alone_and_combined(system: System) -> None:
             entries=[
                 _details("01", "1985-11-30"),
                 _recruitment("2008-03-01"),
+                _contract("XAC_DINH", "2024-01-01"),
                 _party("2012-02-03"),
                 _training("LLCT", "LLCT_TC", "2013-09-01", "2014-06-30"),
                 _salary("01.003", 1, "2.34", "2008-03-01"),
@@ -227,6 +246,16 @@ async def test_each_criterion_alone_and_combined(system: System) -> None:
             ({"sex": "male"}, ["Lưu Văn Hưu", "Hà Văn Trưởng"]),
             ({"ethnicity": "02"}, chief_),
             ({"ethnicity": "01"}, ["Lưu Văn Hưu", "Mai Thị Thư"]),
+            ({"religion": "PHAT_GIAO"}, chief_),
+            ({"religion": "KHONG"}, ["Lưu Văn Hưu", "Mai Thị Thư"]),
+            ({"home_province": "36"}, chief_),
+            ({"home_province": "01"}, clerk_),
+            ({"reward": "BK_BO"}, chief_),
+            ({"reward": "BK_BO", "as_of": "2023-05-14"}, []),
+            ({"discipline": "KHIEN_TRACH", "as_of": "2025-06-01"}, clerk_),
+            ({"discipline": "KHIEN_TRACH", "as_of": "2026-03-01"}, []),
+            ({"contract_type": "XAC_DINH"}, retiree_),
+            ({"contract_type": "XAC_DINH", "as_of": "2023-12-31"}, []),
             ({"party_member": True}, ["Lưu Văn Hưu", "Hà Văn Trưởng"]),
             ({"party_member": False}, clerk_),
             ({"born_from": "1980-01-01", "born_to": "1989-12-31"}, retiree_),
@@ -252,6 +281,9 @@ async def test_each_criterion_alone_and_combined(system: System) -> None:
             ({"ethnicity": "01", "political_theory": "LLCT_TC", "born_from": "1985-01-01"}, retiree_),
             ({"foreign_language": "NN_B2", "it_level": "TH_CB", "sex": "female"}, clerk_),
             ({"state_management": "QLNN_CVC", "foreign_language": "NN_B2"}, []),
+            ({"party_member": True, "reward": "BK_BO", "religion": "PHAT_GIAO"}, chief_),
+            ({"home_province": "01", "discipline": "KHIEN_TRACH", "as_of": "2025-06-01", "sex": "female"}, clerk_),
+            ({"home_province": "01", "discipline": "CANH_CAO", "as_of": "2025-06-01"}, []),
             ({"post": "DOI_TRUONG", "qualification": "THS", "evaluation_year": 2024, "evaluation_level": "HTTNV"}, []),
         ]
         for criteria, expected in combined:
@@ -466,6 +498,11 @@ BAD = [
     ({"foreign_language": "TH_CB"}, "foreign_language", "ngoại ngữ"),
     ({"it_level": "NN_B2"}, "it_level", "tin học"),
     ({"ethnicity": "99"}, "ethnicity", "dân tộc"),
+    ({"religion": "DAO_KHAC"}, "religion", "tôn giáo"),
+    ({"home_province": "99"}, "home_province", "tỉnh, thành phố"),
+    ({"reward": "HUY_HIEU"}, "reward", "khen thưởng"),
+    ({"discipline": "PHAT_TIEN"}, "discipline", "kỷ luật"),
+    ({"contract_type": "THU_VIEC"}, "contract_type", "hợp đồng"),
     ({"evaluation_year": "2024", "evaluation_level": "XUAT_SAC"}, "evaluation_level", "mức xếp loại"),
     ({"evaluation_level": "HTNV"}, "evaluation_year", "Cần năm đánh giá"),
     ({"evaluation_year": "1900"}, "evaluation_year", "Phải từ 1975 đến 2100"),

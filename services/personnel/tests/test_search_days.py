@@ -51,9 +51,11 @@ def test_only_the_sections_whose_facts_shape_the_days_make_a_write_refresh_them(
     of any other section leaves what `days_of` gives unchanged, and one of each of those changes it."""
     assert {"salary", "personal_details", "recruitment"} == days.SECTIONS
     base = [Fact("unit", "U1", date.min, OPEN_END)]
-    for section, (kind, _) in facts.ENTRY_FACTS.items():
-        fact = kind + "2020" if kind.endswith(":") else kind
-        changed = days_of([*base, Fact(fact, "X1", date(2020, 1, 1), OPEN_END)]) != days_of(base)
+    for section, gives in facts.ENTRY_FACTS.items():
+        written = [
+            Fact(kind + "2020" if kind.endswith(":") else kind, "X1", date(2020, 1, 1), OPEN_END) for kind, _ in gives
+        ]
+        changed = days_of([*base, *written]) != days_of(base)
         assert changed == (section in days.SECTIONS), section
 
 

@@ -226,6 +226,11 @@ _LABELS = {
     "evaluation_level": "Mức xếp loại",
     "sex": "Giới tính",
     "ethnicity": "Dân tộc",
+    "religion": "Tôn giáo",
+    "home_province": "Quê quán (tỉnh, thành phố)",
+    "reward": "Khen thưởng",
+    "discipline": "Kỷ luật",
+    "contract_type": "Loại hợp đồng",
     "party_member": "Đảng viên",
     "born_from": "Sinh từ ngày",
     "born_to": "Sinh đến ngày",
@@ -256,6 +261,11 @@ _CATALOGS = {
     "foreign_language": "training_levels",
     "it_level": "training_levels",
     "ethnicity": "ethnicities",
+    "religion": "religions",
+    "home_province": "provinces",
+    "reward": "reward_forms",
+    "discipline": "discipline_forms",
+    "contract_type": "contract_types",
     "evaluation_level": "evaluation_levels",
 }
 

@@ -19,7 +19,9 @@ from qlcb_personnel.search.facts import ENTRY_FACTS, ETHNICITY, RANK, RECRUITED,
 from qlcb_personnel.search.models import OPEN_END, SearchDay, SearchFact
 
 _KINDS = (UNIT, STATUS, RANK, ETHNICITY)
-SECTIONS = frozenset(s for s, (fact, _) in ENTRY_FACTS.items() if fact in (RANK, ETHNICITY, RECRUITED))
+SECTIONS = frozenset(
+    s for s, gives in ENTRY_FACTS.items() if any(fact in (RANK, ETHNICITY, RECRUITED) for fact, _ in gives)
+)
 """The record's sections whose entries shape a person's days; a write to any other leaves them."""
 
 

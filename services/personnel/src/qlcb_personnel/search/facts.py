@@ -3,7 +3,7 @@
 Every write that changes what a search filters on calls one of these in its own unit of work: the
 record's writes with the versions they wrote (`follow_entries`), a status change with its row
 (`status_changed`), a person's creation and each move between units (`placed`). The facts of an
-entry are a pure function of its current version (`entry_fact`), which the benchmark's loader uses
+entry are a pure function of its current version (`entry_facts`), which the benchmark's loader uses
 too, so bulk-loaded records are found exactly as recorded ones are."""
 
 from __future__ import annotations
@@ -27,22 +27,29 @@ RANK, ETHNICITY, ORGANISATION, POST, TRAINING, RECRUITED = (
     "training",
     "recruited",
 )
+RELIGION, HOME_PROVINCE, REWARD, DISCIPLINE, CONTRACT = "religion", "home_province", "reward", "discipline", "contract"
 STATUS, UNIT = "status", "unit"
 EVALUATION_PREFIX = "evaluation:"
 ONCE_A_DAY = frozenset({RANK, ETHNICITY, STATUS, UNIT})
 """Facts a person holds at most one of on any day: a timeline section's (whose entries never
 overlap), the status and the unit (each period closed where the next begins)."""
 
-ENTRY_FACTS: Mapping[str, tuple[str, str | None]] = {
-    "salary": (RANK, "rank_code"),
-    "personal_details": (ETHNICITY, "ethnicity"),
-    "memberships": (ORGANISATION, "organisation"),
-    "appointments": (POST, "post_code"),
-    "trainings": (TRAINING, "level"),
-    "evaluations": (EVALUATION_PREFIX, "level"),
-    "recruitment": (RECRUITED, None),
+ENTRY_FACTS: Mapping[str, tuple[tuple[str, str | None], ...]] = {
+    "salary": ((RANK, "rank_code"),),
+    "personal_details": ((ETHNICITY, "ethnicity"), (RELIGION, "religion"), (HOME_PROVINCE, "home_town_province")),
+    "memberships": ((ORGANISATION, "organisation"),),
+    "appointments": ((POST, "post_code"),),
+    "trainings": ((TRAINING, "level"),),
+    "evaluations": ((EVALUATION_PREFIX, "level"),),
+    "recruitment": ((RECRUITED, None),),
+    "rewards": ((REWARD, "form"),),
+    "disciplines": ((DISCIPLINE, "form"),),
+    "labour_contracts": ((CONTRACT, "contract_type"),),
 }
-"""The sections a search filters on: the fact each entry gives and the field that is its value."""
+"""The sections a search filters on: the facts each entry gives and the field that is each one's value."""
+HELD_FOR_GOOD = frozenset({"trainings", "evaluations", "recruitment", "rewards"})
+"""Sections whose entry, once dated, holds from then on: a degree, a year's evaluation, a
+recruitment, a reward received."""
 
 
 @dataclass(frozen=True)
@@ -57,30 +64,27 @@ def evaluation_fact(year: int) -> str:
     return f"{EVALUATION_PREFIX}{year}"
 
 
-def entry_fact(
+def entry_facts(
     section: str, values: Mapping[str, object], valid_from: date | None, valid_to: date | None
-) -> Fact | None:
-    """The fact a current entry of `section` gives, or None for a section no search reads.
+) -> list[Fact]:
+    """The facts a current entry of `section` gives; none for a section no search reads.
 
-    A period or a timeline entry holds over its dates; a dated event holds from its day on (a
-    recruitment, the evaluation of a year); a training level is held from the course's end (the
-    degree) for good."""
-    found = ENTRY_FACTS.get(section)
-    if found is None:
-        return None
-    fact, field = found
-    value = "" if field is None else str(values.get(field) or "")
-    if field is not None and not value:
-        return None  # an optional code left empty (an appointment without a post code)
-    start = valid_from or date.min
-    end = valid_to or OPEN_END
-    if section == "trainings":
-        start, end = valid_to or start, OPEN_END
-    elif section == "evaluations":
-        fact, end = evaluation_fact(int(str(values["year"]))), OPEN_END
-    elif section == "recruitment":
-        end = OPEN_END
-    return Fact(fact, value, start, end)
+    A period or a timeline entry holds over its dates (a discipline until its effect ends); a dated
+    event holds from its day on (a recruitment, the evaluation of a year, a reward); a training
+    level is held from the course's end (the degree) for good."""
+    found = []
+    for fact, field in ENTRY_FACTS.get(section, ()):
+        value = "" if field is None else str(values.get(field) or "")
+        if field is not None and not value:
+            continue  # an optional code left empty (an appointment without a post code)
+        start = valid_from or date.min
+        end = OPEN_END if section in HELD_FOR_GOOD else valid_to or OPEN_END
+        if section == "trainings":
+            start = valid_to or start
+        elif section == "evaluations":
+            fact = evaluation_fact(int(str(values["year"])))
+        found.append(Fact(fact, value, start, end))
+    return found
 
 
 async def follow_entries(session: AsyncSession, versions: Sequence[RecordEntry]) -> None:
@@ -104,8 +108,7 @@ async def follow_entries(session: AsyncSession, versions: Sequence[RecordEntry])
     for entry_id, version in latest.items():
         if version.superseded_at is not None or version.retracted:
             continue
-        fact = entry_fact(version.section, version.values, version.valid_from, version.valid_to)
-        if fact is not None:
+        for fact in entry_facts(version.section, version.values, version.valid_from, version.valid_to):
             rows.append(_row(entry_id, version.person_id, fact))
     if rows:
         await session.execute(insert(SearchFact), rows)

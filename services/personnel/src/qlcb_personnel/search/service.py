@@ -78,6 +78,11 @@ class SearchRequest:
     evaluation_level: str = ""
     sex: str = ""
     ethnicity: str = ""
+    religion: str = ""
+    home_province: str = ""
+    reward: str = ""
+    discipline: str = ""
+    contract_type: str = ""
     party_member: bool | None = None
     born_from: str = ""
     born_to: str = ""
@@ -527,6 +532,11 @@ CODE_CRITERIA = (
     CodeCriterion("foreign_language", "training_levels", "trình độ ngoại ngữ", facts.TRAINING, "trainings", "NN"),
     CodeCriterion("it_level", "training_levels", "trình độ tin học", facts.TRAINING, "trainings", "TH"),
     CodeCriterion("ethnicity", "ethnicities", "dân tộc", facts.ETHNICITY, "personal_details"),
+    CodeCriterion("religion", "religions", "tôn giáo", facts.RELIGION, "personal_details"),
+    CodeCriterion("home_province", "provinces", "tỉnh, thành phố", facts.HOME_PROVINCE, "personal_details"),
+    CodeCriterion("reward", "reward_forms", "hình thức khen thưởng", facts.REWARD, "rewards"),
+    CodeCriterion("discipline", "discipline_forms", "hình thức kỷ luật", facts.DISCIPLINE, "disciplines"),
+    CodeCriterion("contract_type", "contract_types", "loại hợp đồng", facts.CONTRACT, "labour_contracts"),
     CodeCriterion("evaluation_level", "evaluation_levels", "mức xếp loại", "", "evaluations"),
 )
 
