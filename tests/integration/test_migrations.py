@@ -315,3 +315,112 @@ async def test_the_days_before_a_recruitment_are_worked_out_again_as_not_yet_in_
     assert await migrations.upgrade(db, "qlcb_personnel") == migrations.head_revision("qlcb_personnel")
     assert await _days(db) == DAYS
     assert await _differences(db, "qlcb_personnel") == []
+
+
+async def test_the_facts_of_religion_home_province_rewards_disciplines_and_contracts_are_added_on_upgrade(
+    new_database: Callable[[], str], databases: list[Database]
+) -> None:
+    """Personnel's 0015 (R-PER-5): the current entries of a store from before it give the search their
+    new facts; a superseded or retracted version gives none, and the facts kept before stay single."""
+    db = _open(databases, new_database())
+    await _at(db, "0014")
+    now = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
+    details = '{"birthplace": "Nam Định", "home_town": "Nam Định", "ethnicity": "01", "religion": "PHAT_GIAO"'
+    entries = [
+        ("v1", "e-details", 1, "personal_details", date(1985, 1, 1), None, details + "}", now, False),
+        (
+            "v2",
+            "e-details",
+            2,
+            "personal_details",
+            date(1985, 1, 1),
+            None,
+            details + ', "home_town_province": "36"}',
+            None,
+            False,
+        ),
+        ("v3", "e-reward", 1, "rewards", date(2023, 5, 15), None, '{"form": "BK_BO"}', None, False),
+        ("v4", "e-wrong", 1, "rewards", date(2023, 6, 1), None, '{"form": "GIAY_KHEN"}', None, True),
+        (
+            "v5",
+            "e-discipline",
+            1,
+            "disciplines",
+            date(2025, 3, 1),
+            date(2026, 2, 28),
+            '{"form": "KHIEN_TRACH", "reason": "x"}',
+            None,
+            False,
+        ),
+        (
+            "v6",
+            "e-contract",
+            1,
+            "labour_contracts",
+            date(2024, 1, 1),
+            None,
+            '{"contract_type": "XAC_DINH", "job": "Lái xe"}',
+            None,
+            False,
+        ),
+        (
+            "v7",
+            "e-salary",
+            1,
+            "salary",
+            date(2008, 3, 1),
+            None,
+            '{"rank_code": "01.003", "step": 1, "coefficient": "2.34"}',
+            None,
+            False,
+        ),
+    ]
+    async with db.unit_of_work() as session:
+        await _store_people(session)
+        await session.execute(
+            text(
+                "INSERT INTO search_facts (person_id, source_id, fact, value, valid_from, valid_to) "
+                "VALUES ('p-never', 'e-details', 'ethnicity', '01', DATE '1985-01-01', DATE '9999-12-31')"
+            )
+        )
+        for row_id, entry_id, version, section, start, end, values, superseded, retracted in entries:
+            await session.execute(
+                text(
+                    "INSERT INTO record_entries (id, entry_id, version, person_id, section, valid_from, valid_to, "
+                    "\"values\", change, recorded_at, recorded_by, superseded_at, retracted) VALUES (:id, :entry, "
+                    ":version, 'p-never', :section, :start, :end, CAST(:values AS JSON), 'recorded', :now, "
+                    "'migration-test', :superseded, :retracted)"
+                ),
+                {
+                    "id": row_id,
+                    "entry": entry_id,
+                    "version": version,
+                    "section": section,
+                    "start": start,
+                    "end": end,
+                    "values": values,
+                    "now": now,
+                    "superseded": superseded,
+                    "retracted": retracted,
+                },
+            )
+
+    assert await migrations.upgrade(db, "qlcb_personnel") == migrations.head_revision("qlcb_personnel")
+    async with db.unit_of_work() as session:
+        found = (
+            await session.execute(
+                text(
+                    "SELECT source_id, fact, value, valid_from, valid_to FROM search_facts "
+                    "WHERE person_id = 'p-never' AND fact NOT IN ('unit', 'recruited') ORDER BY source_id, fact"
+                )
+            )
+        ).all()
+    forever = date(9999, 12, 31)
+    assert [tuple(row) for row in found] == [
+        ("e-contract", "contract", "XAC_DINH", date(2024, 1, 1), forever),
+        ("e-details", "ethnicity", "01", date(1985, 1, 1), forever),
+        ("e-details", "home_province", "36", date(1985, 1, 1), forever),
+        ("e-details", "religion", "PHAT_GIAO", date(1985, 1, 1), forever),
+        ("e-discipline", "discipline", "KHIEN_TRACH", date(2025, 3, 1), date(2026, 2, 28)),
+        ("e-reward", "reward", "BK_BO", date(2023, 5, 15), forever),
+    ]
