@@ -30,6 +30,10 @@ THREE_OF_FOUR = (
     "ký tự khác (kể cả dấu cách và chữ có dấu)."
 )
 CONTAINS_USERNAME = "Mật khẩu không được chứa tên đăng nhập."
+CONTAINS_PART = (
+    "Mật khẩu không được chứa một phần của tên đăng nhập (phần giữa các dấu chấm, gạch, hoặc phần chữ của nó, "
+    "từ 3 ký tự), kể cả viết hoa hay có dấu."
+)
 REUSED = "Mật khẩu không được trùng với 5 mật khẩu gần nhất."
 FIRST_PASSWORD = "Hợp lệ 2026"
 LOCALIZATION = "admin/realms/qlcb/localization"
@@ -47,6 +51,7 @@ def _new_user(system: System) -> tuple[str, str]:
         ("Ab1!xyz", TOO_SHORT),
         ("abcdefgh1", THREE_OF_FOUR),  # lower case and digits only
         ("Pre{username}1!", CONTAINS_USERNAME),
+        ("Pwmsg@2026!", CONTAINS_PART),  # the letters that begin the username
         (FIRST_PASSWORD, REUSED),
     ],
 )

@@ -192,6 +192,19 @@ def test_password_policy_names_the_broken_rule(system: System, password: str, ru
     assert rule in str(error.value)
 
 
+@pytest.mark.parametrize("password", ["NộiBài@2026", "x-NOIBAI-7", "Canbo2026!", "Hà Nội noibai 1"])
+def test_no_part_of_the_account_name_may_be_in_the_password(system: System, password: str) -> None:
+    """002 Điều 6.5: "không được trùng với một phần tên của tài khoản": a piece of the username
+    between its dots, in any case and with or without Vietnamese marks."""
+    admin = system.infra.keycloak_admin("qlcb")
+    username = f"canbo{uuid.uuid4().hex[:6]}.noibai"
+    user_id = ensure_user(admin, Account(username, "Hợp lệ 2026", "self", None, "Thử Tên Tài Khoản"))
+    with pytest.raises(KeycloakError) as error:
+        admin.set_user_password(user_id, password, temporary=False)
+    assert "invalidPasswordNotContainsUsernamePart" in str(error.value)
+    admin.set_user_password(user_id, "Nội Bài 2026", temporary=False)
+
+
 def test_three_of_four_classes_pass_and_history_is_kept(system: System) -> None:
     admin = system.infra.keycloak_admin("qlcb")
     username = unique_code("pw").lower()

@@ -62,6 +62,7 @@ RULE_MESSAGES = {
     "length": "invalidPasswordMinLengthMessage",
     "notUsername": "invalidPasswordNotUsernameMessage",
     "notContainsUsername": "invalidPasswordNotContainsUsernameMessage",
+    "notContainsUsernamePart": "invalidPasswordNotContainsUsernamePartMessage",
     "passwordHistory": "invalidPasswordHistoryMessage",
     "regexPattern": "invalidPasswordRegexPatternMessage",
 }

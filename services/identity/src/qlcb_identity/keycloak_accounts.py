@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 import string
 import unicodedata
@@ -18,16 +19,33 @@ from qlcb_identity.account_requests import rules
 from qlcb_identity.unit_groups.projection import ensure_group_path
 
 PERSONAL_ID_ATTRIBUTE = "qlcb_personal_id"
+USERNAME_PART_SHORTEST = 3
+"""The realm's `notContainsUsernamePart(3)`: the shortest part of a username a password may not hold."""
 _CLASSES = (string.ascii_uppercase, string.ascii_lowercase, string.digits, "!@#$%^&*-_=+?")
 
 
-def temporary_password(length: int = 16) -> str:
-    """Random, with every character class, so it passes the realm's policy (R-ACC-7)."""
-    chars = [secrets.choice(c) for c in _CLASSES]
+def username_parts(username: str, shortest: int = USERNAME_PART_SHORTEST) -> set[str]:
+    """The parts of an account's name no password may contain, as the realm's
+    `notContainsUsernamePart` policy finds them: the pieces between separators and the letters of
+    each, at least `shortest` long."""
+    found = set()
+    for piece in re.split(r"[\W_]+", username.lower()):
+        found |= {p for p in (piece, *re.findall(r"[^\W\d_]+", piece)) if len(p) >= shortest}
+    return found
+
+
+def temporary_password(username: str, length: int = 16) -> str:
+    """Random, with every character class and no part of `username`, so it passes the realm's
+    policy (R-ACC-7): drawn again in the rare case a short part of the name turns up."""
+    avoided = username_parts(username)
     alphabet = "".join(_CLASSES)
-    chars += [secrets.choice(alphabet) for _ in range(length - len(chars))]
-    secrets.SystemRandom().shuffle(chars)
-    return "".join(chars)
+    while True:
+        chars = [secrets.choice(c) for c in _CLASSES]
+        chars += [secrets.choice(alphabet) for _ in range(length - len(chars))]
+        secrets.SystemRandom().shuffle(chars)
+        password = "".join(chars)
+        if not any(part in password.lower() for part in avoided):
+            return password
 
 
 def ascii_slug(name: str) -> str:

@@ -74,7 +74,7 @@ async def reset(
     if incident is None:
         raise FailedPrecondition("Cần có báo cáo mất hoặc lộ mật khẩu trước khi cấp lại")
     recipient = await credentials.holder_address(session, username=username, keycloak_email=scope.email)
-    password = temporary_password()
+    password = temporary_password(username)
     stolen = incident.kind == IncidentKind.STOLEN
     await asyncio.to_thread(reset_password, admin(), scope.user_id, password, sign_out=stolen)
     incident.reset_by = actor.username

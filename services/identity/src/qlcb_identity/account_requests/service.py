@@ -211,7 +211,7 @@ async def issue(
         )
     before = _snapshot(request)
     username = f"{ascii_slug(request.holder_name)[:40]}.{request.id[:6]}"
-    password = temporary_password()
+    password = temporary_password(username)
     user_id = await asyncio.to_thread(
         create_account,
         admin(),

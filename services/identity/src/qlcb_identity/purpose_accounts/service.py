@@ -89,7 +89,7 @@ async def issue(
     username = f"{ascii_slug(unit_path.rsplit('/', 1)[-1])}.{ascii_slug(purpose)}"
     if await session.scalar(select(PurposeAccount.id).where(PurposeAccount.username == username)):
         raise AlreadyExists(f"purpose: đơn vị đã có tài khoản {purpose}")
-    password = temporary_password()
+    password = temporary_password(username)
     user_id = await asyncio.to_thread(
         create_account,
         admin(),
@@ -170,7 +170,7 @@ async def assign_holder(
     if current is not None:
         await holdings.publish(session, outbox, actor, account, current)
     await holdings.publish(session, outbox, actor, account, assignment)
-    password = temporary_password()
+    password = temporary_password(account.username)
     delivered_to = await credentials.deliver(
         session, courier=courier, username=account.username, password=password, recipient=holder_email
     )
@@ -226,7 +226,7 @@ async def lock_out(session: AsyncSession, admin: KeycloakAdmin, account: Purpose
     )
     if account.unlinked_at is not None:
         return
-    await _reset(admin, account, temporary_password(24))
+    await _reset(admin, account, temporary_password(account.username, 24))
 
 
 async def _reset(admin: KeycloakAdmin, account: PurposeAccount, password: str) -> None:
