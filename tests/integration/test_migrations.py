@@ -387,7 +387,7 @@ async def test_the_facts_of_religion_home_province_rewards_disciplines_and_contr
             await session.execute(
                 text(
                     "INSERT INTO record_entries (id, entry_id, version, person_id, section, valid_from, valid_to, "
-                    "\"values\", change, recorded_at, recorded_by, superseded_at, retracted) VALUES (:id, :entry, "
+                    '"values", change, recorded_at, recorded_by, superseded_at, retracted) VALUES (:id, :entry, '
                     ":version, 'p-never', :section, :start, :end, CAST(:values AS JSON), 'recorded', :now, "
                     "'migration-test', :superseded, :retracted)"
                 ),
