@@ -139,7 +139,7 @@ async def measure(
             full_name=f"Phan Văn Gốc {n}",
             roles=[TIER],
             group_path=unit_path,
-            password=temporary_password(),
+            password=temporary_password(username),
         )
         bare.append(time.perf_counter() - t)
     bare_latency = Latency.of(bare, time.perf_counter() - started)
