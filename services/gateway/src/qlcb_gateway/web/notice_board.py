@@ -11,6 +11,9 @@ from datetime import datetime
 from typing import Any
 
 import httpx
+import structlog
+
+log = structlog.get_logger(__name__)
 
 REFRESH_SECONDS = 15.0
 ASK_TIMEOUT_SECONDS = 2.0
@@ -64,5 +67,9 @@ class NoticeBoard:
             answer = await identity.get("/v1/notices", timeout=ASK_TIMEOUT_SECONDS)
         except httpx.HTTPError:
             return
-        if answer.status_code == 200:
+        if answer.status_code != 200:
+            return
+        try:
             self._held = [shown(item) for item in answer.json()]
+        except (ValueError, KeyError, TypeError) as exc:
+            log.warning("identity's notices are not as expected", error=repr(exc))
