@@ -58,7 +58,7 @@ CHECKS = [
     negative_data_rejection,
     positive_data_acceptance,
 ]
-EXAMPLES = 12
+EXAMPLES = 8
 
 _SEARCH_CRITERIA = frozenset(
     {

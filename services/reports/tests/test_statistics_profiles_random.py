@@ -245,7 +245,7 @@ async def _wrong(db: Database) -> dict[date, tuple[set[tuple[object, ...]], set[
 
 
 @pytest.mark.parametrize("coded", [True, False], ids=["groups-on-entries", "groups-from-catalog-events"])
-@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("seed", range(5))
 async def test_every_stored_day_follows_whatever_the_consumer_applies(tmp_path: Path, seed: int, coded: bool) -> None:
     rng = random.Random(seed)
     sector = Sector(rng, coded=coded)
