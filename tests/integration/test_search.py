@@ -168,7 +168,7 @@ async def test_each_criterion_alone_and_combined(system: System) -> None:
             "Hà Văn Trưởng",
             born="1970-04-02",
             entries=[
-                _details("02", "1970-04-02", religion="PHAT_GIAO", province="36"),
+                _details("02", "2009-01-01", religion="PHAT_GIAO", province="36"),
                 _recruitment("1995-07-01"),
                 _reward("BK_BO", "2023-05-15"),
                 _party("2000-05-19"),
@@ -187,7 +187,7 @@ async def test_each_criterion_alone_and_combined(system: System) -> None:
             born="1990-08-15",
             sex="female",
             entries=[
-                _details("01", "1990-08-15", province="01"),
+                _details("01", "2009-01-01", province="01"),
                 _recruitment("2014-01-01"),
                 _discipline("KHIEN_TRACH", "2025-03-01", "2026-02-28"),
                 _training("CM", "DH", "2008-09-01", "2012-06-30"),
