@@ -1585,7 +1585,7 @@ async def test_the_system_admin_works_off_an_account_review_and_grants_and_revok
         await expect(page.locator("#done")).to_contain_text("Đã khóa tài khoản", timeout=WAIT_MS)
         await expect(page.locator("#state")).to_have_text("Đã khóa")
         await assert_accessible(page)
-        await page.get_by_role("navigation", name="Chính").get_by_role("link", name="Tài khoản").click()
+        await page.get_by_role("navigation", name="Chính").get_by_role("link", name="Tài khoản", exact=True).click()
         await expect(page.locator("h1")).to_contain_text("Tài khoản", timeout=WAIT_MS)
         await expect(page.locator("#reviews tr", has_text=username)).to_have_count(0)
 
