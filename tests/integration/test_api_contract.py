@@ -127,6 +127,11 @@ def _operations(base_url: str) -> list[Operation]:
 
 
 def _modes(operation: Operation) -> list[GenerationMode]:
+    """A read in both modes, a change in negative data; an operation that takes nothing at all (no
+    parameter, body or token: the public notices) has no negative case, so it is read as it is."""
+    takes = [*operation.path_parameters, *operation.headers, *operation.cookies, *operation.query, *operation.body]
+    if not takes and not operation.definition.raw.get("security"):
+        return [GenerationMode.POSITIVE]
     return list(GenerationMode) if operation.method.upper() == "GET" else [GenerationMode.NEGATIVE]
 
 
