@@ -51,9 +51,10 @@ TIER = "hq-unit"
 
 
 def _account(prefix: str) -> Account:
-    """A new login of the hq-unit tier in a demo unit, with a password the realm's policy accepts."""
+    """A new login of the hq-unit tier in a demo unit, with a password the realm's policy accepts (its
+    digits hold no part of the name)."""
     unit = next(a.unit_path for a in demo.accounts() if a.tier == TIER)
-    password = f"Kc{secrets.token_hex(6)}!a1"
+    password = f"Kc{secrets.randbelow(10**12):012d}!a"
     return Account(unique_code(prefix).lower(), password, TIER, unit, "Nguyễn Văn Sao Lưu")
 
 

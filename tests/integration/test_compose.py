@@ -231,7 +231,7 @@ async def test_login_write_and_count_through_the_stack(stack: Stack) -> None:
     )
     account = Account(
         username=f"compose-{secrets.token_hex(3)}",
-        password=f"Compose-{secrets.token_hex(6)}!",
+        password=f"Kiểm-{secrets.randbelow(10**12):012d}!",
         tier="system-admin",
         unit_path=None,
         full_name="Trần Thị Kiểm",

@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import uuid
 
 import httpx
 import pytest
@@ -21,7 +22,6 @@ from tests.support import (
     authorization_request,
     browser_client,
     identity_realm_sync,
-    unique_code,
 )
 
 TOO_SHORT = "Mật khẩu phải dài ít nhất 8 ký tự."
@@ -40,7 +40,7 @@ LOCALIZATION = "admin/realms/qlcb/localization"
 
 
 def _new_user(system: System) -> tuple[str, str]:
-    username = unique_code("pwmsg").lower()
+    username = f"pwmsg{uuid.uuid4().int % 10**10:010d}"  # digits: no part a password below could hold
     admin = system.infra.keycloak_admin("qlcb")
     return username, ensure_user(admin, Account(username, FIRST_PASSWORD, "self", None, "Thử Thông Báo"))
 

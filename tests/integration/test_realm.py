@@ -185,7 +185,7 @@ async def test_a_realm_without_backups_role_gets_it_and_backups_account_holds_it
 )
 def test_password_policy_names_the_broken_rule(system: System, password: str, rule: str) -> None:
     admin = system.infra.keycloak_admin("qlcb")
-    username = unique_code("pw").lower()
+    username = f"pw{uuid.uuid4().int % 10**10:010d}"  # digits: no part a password below could hold
     user_id = ensure_user(admin, Account(username, "Hợp lệ 2026", "self", None, "Thử Mật Khẩu"))
     with pytest.raises(KeycloakError) as error:
         admin.set_user_password(user_id, password.format(username=username), temporary=False)
@@ -197,7 +197,7 @@ def test_no_part_of_the_account_name_may_be_in_the_password(system: System, pass
     """002 Điều 6.5: "không được trùng với một phần tên của tài khoản": a piece of the username
     between its dots, in any case and with or without Vietnamese marks."""
     admin = system.infra.keycloak_admin("qlcb")
-    username = f"canbo{uuid.uuid4().hex[:6]}.noibai"
+    username = f"canbo{uuid.uuid4().int % 10**6:06d}.noibai"
     user_id = ensure_user(admin, Account(username, "Hợp lệ 2026", "self", None, "Thử Tên Tài Khoản"))
     with pytest.raises(KeycloakError) as error:
         admin.set_user_password(user_id, password, temporary=False)
@@ -207,7 +207,7 @@ def test_no_part_of_the_account_name_may_be_in_the_password(system: System, pass
 
 def test_three_of_four_classes_pass_and_history_is_kept(system: System) -> None:
     admin = system.infra.keycloak_admin("qlcb")
-    username = unique_code("pw").lower()
+    username = f"pw{uuid.uuid4().int % 10**10:010d}"  # digits: no part a password below could hold
     user_id = ensure_user(admin, Account(username, "abc DEF 12", "self", None, "Thử Lịch Sử"))
     for acceptable in ("lower UPPER", "lower 1234", "UPPER 1234x"):
         admin.set_user_password(user_id, acceptable, temporary=False)
