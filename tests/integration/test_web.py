@@ -1525,7 +1525,7 @@ async def test_the_system_admin_announces_an_upgrade_a_day_ahead_which_every_pag
         await expect(page.locator("#done")).to_have_text("Đã đăng thông báo.", timeout=WAIT_MS)
         banner = page.get_by_role("complementary", name="Thông báo hệ thống")
         await expect(banner).to_contain_text("Thông báo nâng cấp hệ thống: Nâng cấp hệ thống QLCB 2.5")
-        await assert_accessible(page, shot="12-thong-bao")
+        await assert_accessible(page, shot="23-thong-bao")
 
         officer = await (await browser.new_context(bypass_csp=True)).new_page()
         await officer.goto(f"{gateway}/web/")
@@ -1577,7 +1577,7 @@ async def test_the_system_admin_works_off_an_account_review_and_grants_and_revok
         review = page.locator("#reviews tr", has_text=username)
         await expect(review).to_contain_text("Người giữ đã nghỉ hưu", timeout=WAIT_MS)
         await expect(review).to_contain_text("Khóa tài khoản")
-        await assert_accessible(page, shot="13-cho-khoa")
+        await assert_accessible(page, shot="24-cho-khoa")
         await review.get_by_role("link", name=username).click()
 
         administer = page.locator("#administer")
