@@ -390,6 +390,9 @@ backup.operate                    any      Y    F   F   F    F    F    F    F   
 # (`reports.read`), and their cells list only the people whose particulars the login reads.
 statistics.rebuild                any      Y    F   F   F    F    F    F    F    F
 account.me                        any      Y    Y   Y   Y    Y    Y    Y    Y    Y
+# Notices to every user (R-OPS-1): an upgrade announced ahead, an incident; public, as 003 Điều 15.7
+# asks of the incident notice, so every tier reads them (and so does a caller with no token).
+notices.read                      any      Y    Y   Y   Y    Y    Y    Y    Y    Y
 # Who recorded an entry, gave a quota or made a decision is kept as the account's subject; the
 # pages of every tier name that account (its username and holder), so every tier may ask.
 account.names                     any      Y    Y   Y   Y    Y    Y    Y    Y    Y
@@ -570,6 +573,11 @@ records_audit.verify              any      Y    F   F   F    F    F    F    F   
 federation.register               any      Y    F   F   F    F    F    F    F    F
 audit.read                        any      Y    F   F   F    F    F    F    F    F
 realm.drift                       any      Y    F   F   F    F    F    F    F    F
+# Notices to every user (R-OPS-1, ADR 0060): the system admin posts an upgrade or an incident,
+# closes it and lists those it posted; everyone reads the ones in force (`notices.read`).
+notices.post                      any      Y    F   F   F    F    F    F    F    F
+notices.close                     any      Y    F   F   F    F    F    F    F    F
+notices.posted                    any      Y    F   F   F    F    F    F    F    F
 """
 
 

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -498,6 +498,45 @@ async def _federate(p: Probe) -> httpx.Response:
 @operation("GET", "/v1/audit", "audit.read")
 async def _audit(p: Probe) -> httpx.Response:
     return await p.api.get("/v1/audit", params={"target": unique_code("none")})
+
+
+def _upgrade() -> dict[str, str]:
+    start = datetime.now(UTC) + timedelta(hours=30)
+    return {
+        "kind": "upgrade",
+        "title": "Nâng cấp (kiểm thử quyền)",
+        "body": "Thông báo của bảng phân quyền, đóng ngay sau khi đăng.",
+        "starts_at": start.isoformat(),
+        "ends_at": (start + timedelta(hours=2)).isoformat(),
+    }
+
+
+@operation("GET", "/v1/notices", "notices.read")
+async def _notices(p: Probe) -> httpx.Response:
+    return await p.api.get("/v1/notices")
+
+
+@operation("GET", "/v1/notices/posted", "notices.posted")
+async def _notices_posted(p: Probe) -> httpx.Response:
+    return await p.api.get("/v1/notices/posted")
+
+
+@operation("POST", "/v1/notices", "notices.post")
+async def _post_notice(p: Probe) -> httpx.Response:
+    """Closed again once posted: the pages of the other tests show no notice of this table's."""
+    response = await p.api.post("/v1/notices", json=_upgrade())
+    if response.status_code == 201:
+        await _done(p.make.admin.post(f"/v1/notices/{response.json()['id']}/close"))
+    return response
+
+
+@operation("POST", "/v1/notices/{notice_id}/close", "notices.close")
+async def _close_notice(p: Probe) -> httpx.Response:
+    notice_id = (await _done(p.make.admin.post("/v1/notices", json=_upgrade())))["id"]
+    response = await p.api.post(f"/v1/notices/{notice_id}/close")
+    if response.status_code != 200:
+        await _done(p.make.admin.post(f"/v1/notices/{notice_id}/close"))
+    return response
 
 
 @operation("GET", "/v1/realm/drift", "realm.drift")

@@ -980,6 +980,11 @@ async def _me(p: Probe) -> httpx.Response:
     return await p.api.get("/v1/me")
 
 
+@operation("GET", "/v1/notices", "notices.read")
+async def _notices(p: Probe) -> httpx.Response:
+    return await p.api.get("/v1/notices")
+
+
 @operation("GET", "/v1/report-waiting", "report.waiting")
 async def _report_waiting(p: Probe) -> httpx.Response:
     return await p.api.get("/v1/report-waiting")
