@@ -360,7 +360,8 @@ report.send                       dept     Y    F   F   F    F    F    F    F   
 # Approved, returned and reopened by the level above (004 Điều 7.3): the unit above the one that
 # sent it (here the regime's issuer), by a tier that approves there: the sector's personnel
 # department anywhere, a local admin and a unit's head in their subtree. Never by the sending unit
-# itself, whatever its tier.
+# itself, whatever its tier, nor by the account that sent it (the probes' reports are sent by a
+# login not probed; test_report_workflow shows the sender refused).
 report.approve                    own      -    F   F   F    F    F    F    F    F
 report.approve                    below    Y    Y   F   F    F    Y    F    Y    -
 report.approve                    outside  -    Y   F   F    F    F    F    F    F

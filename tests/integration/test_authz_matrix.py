@@ -582,12 +582,17 @@ async def _report(
 
 
 async def _report_state(p: Probe, report: dict[str, Any], state: str) -> None:
-    """Takes the admin's report from not_started to `state` (draft, submitted or approved)."""
+    """Takes the report from not_started to `state` (draft, submitted or approved). The second system
+    admin, never a probed login, writes and sends it, so that any probed login may approve it (the
+    sender may not), and the admin approves it."""
     steps = {"draft": 1, "submitted": 2, "approved": 3}.get(state, 0)
-    if steps >= 1:
-        await _created(p.admin.put(f"/v1/report-assignments/{report['id']}/values", json={"values": REPORTED}))
-    for action in ("submit", "approve")[: max(steps - 1, 0)]:
-        await _created(p.admin.post(f"/v1/report-assignments/{report['id']}/{action}", json={}))
+    async with api_client(p.system.gateway_url, p.system.token("quantri2")) as sender:
+        if steps >= 1:
+            await _created(sender.put(f"/v1/report-assignments/{report['id']}/values", json={"values": REPORTED}))
+        if steps >= 2:
+            await _created(sender.post(f"/v1/report-assignments/{report['id']}/submit", json={}))
+    if steps >= 3:
+        await _created(p.admin.post(f"/v1/report-assignments/{report['id']}/approve", json={}))
 
 
 async def _read_report(p: Probe) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -271,9 +271,9 @@ async def _days(db: Database) -> list[tuple[str, date, str]]:
         return [(person, since, status) for person, since, status in rows]
 
 
-async def _at(db: Database, revision: str) -> None:
+async def _at(db: Database, revision: str, package: str = "qlcb_personnel") -> None:
     async with db.engine.begin() as conn:
-        await conn.run_sync(lambda sync: command.upgrade(migrations.alembic_config("qlcb_personnel", sync), revision))
+        await conn.run_sync(lambda sync: command.upgrade(migrations.alembic_config(package, sync), revision))
 
 
 async def test_a_store_from_before_the_days_has_everyones_days_worked_out_on_upgrade(
@@ -424,3 +424,71 @@ async def test_the_facts_of_religion_home_province_rewards_disciplines_and_contr
         ("e-discipline", "discipline", "KHIEN_TRACH", date(2025, 3, 1), date(2026, 2, 28)),
         ("e-reward", "reward", "BK_BO", date(2023, 5, 15), forever),
     ]
+
+
+async def test_the_sender_of_each_report_sent_before_the_four_eyes_rule_is_taken_from_its_steps(
+    new_database: Callable[[], str], databases: list[Database]
+) -> None:
+    """Reports' 0012: a report sent is given the account of its last sending, so that account may not
+    approve it; one never sent is given none."""
+    db = _open(databases, new_database())
+    await _at(db, "0011", "qlcb_reports")
+    now = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
+    async with db.unit_of_work() as session:
+        await session.execute(
+            text(
+                "INSERT INTO report_regimes (id, code, name, kind, frequency, legal_basis, issuer_unit_id, unit_kinds, "
+                "unit_levels, cutoff_day, deadline_days, deadline_counting, reminder_days, opens_periods, "
+                "current_version, created_at, created_by) VALUES ('r', 'BC', 'Báo cáo', 'thematic', '', '', 'u0', "
+                "CAST('[]' AS JSON), CAST('[]' AS JSON), 0, 0, 'days', 0, false, 1, :now, 'quantri')"
+            ),
+            {"now": now},
+        )
+        await session.execute(
+            text(
+                "INSERT INTO report_periods (id, regime_id, key, starts_on, ends_on, deadline, template_version, "
+                "opened_at, opened_by) VALUES ('k', 'r', 'CD', DATE '2026-01-01', DATE '2026-01-31', "
+                "DATE '2026-02-05', 1, :now, 'vutccb')"
+            ),
+            {"now": now},
+        )
+        for assignment_id, sent in (("a-sent", now), ("a-draft", None)):
+            await session.execute(
+                text(
+                    "INSERT INTO report_assignments (id, period_id, regime_id, unit_id, unit_path, unit_name, "
+                    "approver_unit_id, approver_path, state, deadline, template_version, indicator_codes, "
+                    "\"values\", version, submitted_at, correction_open) VALUES (:id, 'k', 'r', :id, :id, "
+                    "'Đội', 'u0', '/u0', :state, DATE '2026-02-05', 1, CAST('[]' AS JSON), CAST('{}' AS JSON), 3, "
+                    ":sent, false)"
+                ),
+                {"id": assignment_id, "state": "submitted" if sent else "draft", "sent": sent},
+            )
+        steps = [
+            ("a-sent", "saved", "nhansu.doi", 1),
+            ("a-sent", "submitted", "qthanoi", 2),
+            ("a-sent", "recalled", "qthanoi", 3),
+            ("a-sent", "submitted", "canbo.doi", 4),
+            ("a-draft", "saved", "qthanoi", 1),
+        ]
+        for index, (assignment_id, action, account, version) in enumerate(steps):
+            await session.execute(
+                text(
+                    "INSERT INTO report_transitions (id, assignment_id, period_id, unit_path, action, from_state, "
+                    "to_state, reason, account, subject, tiers, occurred_at, version) VALUES (:id, :assignment, "
+                    "'k', :assignment, :action, '', '', '', :account, 's', '', :at, :version)"
+                ),
+                {
+                    "id": f"t{index}",
+                    "assignment": assignment_id,
+                    "action": action,
+                    "account": account,
+                    "at": now + timedelta(minutes=version),
+                    "version": version,
+                },
+            )
+
+    assert await migrations.upgrade(db, "qlcb_reports") == migrations.head_revision("qlcb_reports")
+    async with db.unit_of_work() as session:
+        found = (await session.execute(text("SELECT id, submitted_by FROM report_assignments ORDER BY id"))).all()
+    assert [tuple(row) for row in found] == [("a-draft", None), ("a-sent", "canbo.doi")]
+    assert await _differences(db, "qlcb_reports") == []

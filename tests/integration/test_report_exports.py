@@ -37,10 +37,10 @@ async def period(system: System) -> dict[str, object]:
     units = await _branch(system, "C1<P", "C2<P", "C3<P")
     opened = await _open(system, await _regime(system, units["P"]), "2027-03")
     assigned = await _assignments(system, opened["period"]["id"])
-    async with _as(system, ABOVE) as api:
+    async with _as(system, ABOVE) as api, _as(system, ISSUER) as approver:
         await _send(api, assigned[units["C1"]], VALID | {"danh_sach": [{"ho_ten": "Lê Thị Hoà", "so_nam": 31}]})
         await _send(api, assigned[units["C2"]], VALID | {"so_bien_che": 25, "ghi_chu": "=cmd|' /C calc'!A0"})
-        assert (await _step(api, assigned[units["C1"]], "approve")).status_code == 200
+        assert (await _step(approver, assigned[units["C1"]], "approve")).status_code == 200
     return {"period_id": opened["period"]["id"], "units": units, "assigned": assigned}
 
 

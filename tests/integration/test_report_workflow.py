@@ -303,7 +303,7 @@ async def test_a_report_goes_from_draft_to_approval_through_return_and_recall(sy
     units = await _branch(system, "C1<P")
     period = await _open(system, await _regime(system, units["P"]), "2027-01")
     report = (await _assignments(system, period["period"]["id"]))[units["C1"]]
-    async with _as(system, ABOVE) as api, _as(system, ELSEWHERE) as stranger:
+    async with _as(system, ABOVE) as api, _as(system, ELSEWHERE) as stranger, _as(system, ISSUER) as approver:
         await _send(api, report)
         assert (await _step(stranger, report, "approve")).status_code == 403
         assert _faults(await _step(api, report, "return")) == {"reason": "Phải nêu lý do khi trả lại báo cáo"}
@@ -320,10 +320,18 @@ async def test_a_report_goes_from_draft_to_approval_through_return_and_recall(sy
         assert corrected.status_code == 200, corrected.text
         assert (await _step(api, report, "submit")).status_code == 200
         assert (await _step(api, report, "recall")).json()["assignment"]["state"] == "draft"
-        assert (await _step(api, report, "submit")).status_code == 200
-        approved = await _step(api, report, "approve")
+        sent = await _step(api, report, "submit")
+        assert sent.status_code == 200, sent.text
+        assert sent.json()["assignment"]["submitted_by"] == ABOVE
+        # Four eyes: the local admin writes its sub-unit's report and approves for the level above,
+        # but never both on one submission; another approver over the unit does.
+        own = await _step(api, report, "approve")
+        assert own.status_code == 403, own.text
+        assert "không tự duyệt báo cáo mình gửi" in own.json()["detail"]["message"]
+        assert (await _detail(api, report))["assignment"]["state"] == "submitted"
+        approved = await _step(approver, report, "approve")
         assert approved.status_code == 200, approved.text
-        assert approved.json()["assignment"]["approved_by"] == ABOVE
+        assert approved.json()["assignment"]["approved_by"] == ISSUER
 
         # Approved data is locked: neither saved nor recalled.
         locked = await api.put(f"/v1/report-assignments/{report['id']}/values", json={"values": VALID})
@@ -344,7 +352,7 @@ async def test_a_report_goes_from_draft_to_approval_through_return_and_recall(sy
         ("submitted", "draft", "submitted"),
         ("approved", "submitted", "approved"),
     ]
-    assert {t["account"] for t in detail["transitions"]} == {ABOVE}
+    assert [t["account"] for t in detail["transitions"]] == [ABOVE] * 7 + [ISSUER]
     assert detail["transitions"][2]["reason"] == "Số có mặt lệch với số liệu nhân sự"
 
     async def approval() -> Any:
@@ -355,7 +363,7 @@ async def test_a_report_goes_from_draft_to_approval_through_return_and_recall(sy
     )
     assert (event.transition.action, event.transition.account, event.assignment.state) == (
         "approved",
-        ABOVE,
+        ISSUER,
         "approved",
     )
 
@@ -367,15 +375,15 @@ async def test_a_parent_is_approved_only_after_its_children_and_reopened_only_be
     period = await _open(system, await _regime(system, units["P"]), "2027-01")
     assigned = await _assignments(system, period["period"]["id"])
     parent, first, second = (assigned[units[n]] for n in ("B", "C1", "C2"))
-    async with _as(system, ABOVE) as api:
+    async with _as(system, ABOVE) as api, _as(system, ISSUER) as approver:
         for report in (first, second, parent):
             await _send(api, report)
-        assert (await _step(api, first, "approve")).status_code == 200
-        waiting = await _step(api, parent, "approve")
+        assert (await _step(approver, first, "approve")).status_code == 200
+        waiting = await _step(approver, parent, "approve")
         assert waiting.status_code == 409, waiting.text
         assert "1 báo cáo của đơn vị cấp dưới chưa được duyệt (Tổ báo cáo C2)" in waiting.json()["detail"]["message"]
-        assert (await _step(api, second, "approve")).status_code == 200
-        assert (await _step(api, parent, "approve")).status_code == 200
+        assert (await _step(approver, second, "approve")).status_code == 200
+        assert (await _step(approver, parent, "approve")).status_code == 200
 
         # The level above has approved: what it approved from below stays as it was.
         late = await _step(api, first, "reopen", reason="Sai số có mặt")
@@ -424,11 +432,11 @@ async def test_what_waits_for_an_account_follows_the_report_from_its_writer_to_t
         await _send(above, report)
         to_send, to_approve = await _waiting(above)
         assert report["id"] not in to_send
-        assert report["id"] in to_approve, "approved by P, in Hà Nội's subtree"
+        assert report["id"] not in to_approve, "approved by P, in Hà Nội's subtree, but not by the account that sent it"
         assert report["id"] in (await _waiting(issuer))[1], "the sector's personnel department approves sector-wide"
-        approved = await _step(above, report, "approve")
+        approved = await _step(issuer, report, "approve")
         assert approved.status_code == 200, approved.text
-        assert report["id"] not in set().union(*await _waiting(above))
+        assert report["id"] not in set().union(*await _waiting(above), *await _waiting(issuer))
         for limit in (0, 201, "x"):
             refused = await above.get("/v1/report-waiting", params={"limit": limit})
             assert refused.status_code == 422, refused.text
@@ -463,15 +471,15 @@ async def test_racing_steps_on_one_report_one_wins_the_other_is_refused(system: 
     units = await _branch(system, "C1<P", "C2<P")
     period = await _open(system, await _regime(system, units["P"]), "2027-01")
     assigned = await _assignments(system, period["period"]["id"])
-    async with _as(system, ABOVE) as api, _as(system, "quantri") as admin:
-        await _send(api, assigned[units["C1"]])
-        await _send(api, assigned[units["C2"]])
+    async with _as(system, ABOVE) as api, _as(system, "quantri") as admin, _as(system, ISSUER) as issuer:
+        await _send(admin, assigned[units["C1"]])
+        await _send(admin, assigned[units["C2"]])
         for report, steps in (
             (assigned[units["C1"]], [("approve", {}), ("return", {"reason": "Thiếu danh sách"})]),
             (assigned[units["C2"]], [("approve", {}), ("approve", {})]),
         ):
             answers = await asyncio.gather(
-                _step(api, report, steps[0][0], **steps[0][1]), _step(admin, report, steps[1][0], **steps[1][1])
+                _step(api, report, steps[0][0], **steps[0][1]), _step(issuer, report, steps[1][0], **steps[1][1])
             )
             assert sorted(a.status_code for a in answers) == [200, 409], [a.text for a in answers]
             winner = next(a for a in answers if a.status_code == 200).json()["transition"]
@@ -505,7 +513,7 @@ async def test_a_unit_sub_assigns_parts_and_consolidates_what_its_sub_units_send
     units = await _branch(system, "B<P", "C1<B", "C2<B")
     period = await _open(system, await _regime(system, units["P"], unit_levels=[4]), "2027-01")
     own = (await _assignments(system, period["period"]["id"]))[units["B"]]
-    async with _as(system, ABOVE) as api:
+    async with _as(system, ABOVE) as api, _as(system, ISSUER) as approver:
         named_twice = await api.post(
             f"/v1/report-assignments/{own['id']}/sub-assignments", json={"unit_ids": [units["C1"], units["C1"]]}
         )
@@ -529,7 +537,7 @@ async def test_a_unit_sub_assigns_parts_and_consolidates_what_its_sub_units_send
         await _send(api, first, {"so_co_mat": 12, "danh_sach": [{"ho_ten": "Nguyễn Văn Hưu", "so_nam": 35}]})
         await _send(api, second, {"so_co_mat": 9, "danh_sach": [{"ho_ten": "Trần Thị Nghỉ", "so_nam": 30}]})
         for child in (first, second):
-            assert (await _step(api, child, "approve")).status_code == 200
+            assert (await _step(approver, child, "approve")).status_code == 200
         merged = await api.post(f"/v1/report-assignments/{own['id']}/consolidate")
         assert merged.status_code == 200, merged.text
 
@@ -573,10 +581,10 @@ async def test_completeness_counts_what_was_sent_on_time_and_lists_the_overdue(s
     units = await _branch(system, "C1<P", "C2<P", "C3<P")
     ahead = await _thematic(system, units["P"], today() + timedelta(days=10))
     assigned = await _assignments(system, ahead["period"]["id"])
-    async with _as(system, ABOVE) as api:
+    async with _as(system, ABOVE) as api, _as(system, ISSUER) as approver:
         await _send(api, assigned[units["C1"]])
         await _send(api, assigned[units["C2"]])
-        assert (await _step(api, assigned[units["C1"]], "approve")).status_code == 200
+        assert (await _step(approver, assigned[units["C1"]], "approve")).status_code == 200
         figures = await api.get(f"/v1/report-periods/{ahead['period']['id']}/completeness")
         one = await api.get(f"/v1/report-periods/{ahead['period']['id']}/completeness", params={"unit_id": units["C2"]})
     assert figures.status_code == 200, figures.text

@@ -52,6 +52,7 @@ from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -795,7 +796,14 @@ async def test_a_unit_fills_and_sends_its_report_and_the_level_above_returns_the
         await page.get_by_label("Tỷ lệ nữ").fill("42")
         await page.get_by_role("button", name="Lưu và gửi lên cấp duyệt").click()
         await expect(page.locator("#report-state")).to_have_text("Đã gửi, chờ duyệt", timeout=WAIT_MS)
-        await page.get_by_role("button", name="Duyệt báo cáo").click()
+        # Four eyes: Hà Nội's admin sent it, so the sector's HR, also over the unit, approves it.
+        await expect(page.locator("#submitted")).to_contain_text("(qthanoi)")
+        await expect(page.locator("#steps")).to_contain_text("một tài khoản khác của cấp trên duyệt")
+        await expect(page.get_by_role("button", name="Duyệt báo cáo")).to_have_count(0)
+        await issuer.goto(report_url)
+        await issuer.get_by_role("button", name="Duyệt báo cáo").click()
+        await expect(issuer.locator("#report-state")).to_have_text("Đã duyệt", timeout=WAIT_MS)
+        await page.reload()
         await expect(page.locator("#report-state")).to_have_text("Đã duyệt", timeout=WAIT_MS)
         await expect(page.locator("#log")).to_contain_text("Thiếu số liệu tỷ lệ nữ của quý II")
         await expect(page.get_by_role("button", name="Mở lại để đính chính")).to_be_visible()
@@ -1279,8 +1287,10 @@ async def test_a_unit_hands_part_of_its_report_down_then_consolidates_what_the_t
         await expect(page.get_by_label("Tỷ lệ nữ")).to_have_count(0)
         await page.get_by_role("button", name="Lưu và gửi lên cấp duyệt").click()
         await expect(page.locator("#report-state")).to_have_text("Đã gửi, chờ duyệt", timeout=WAIT_MS)
-        await page.get_by_role("button", name="Duyệt báo cáo").click()
-        await expect(page.locator("#report-state")).to_have_text("Đã duyệt", timeout=WAIT_MS)
+        team_report = urlsplit(page.url).path.rsplit("/", 1)[-1]
+        async with api_client(gateway, system.token("vutccb")) as api:
+            approved = await api.post(f"/v1/report-assignments/{team_report}/approve", json={})
+        assert approved.status_code == 200, approved.text
 
         await page.goto(report_url)
         await expect(page.locator("#children table")).to_contain_text("Đã duyệt", timeout=WAIT_MS)

@@ -127,7 +127,8 @@ async def _seed(gateway_url: str, keycloak_url: str, unit_ids: dict[str, str], t
         )
         returned.raise_for_status()
         await _send(hanoi, current[unit_ids["HQHN-GT"]], VALUES)
-        approved = await hanoi.post(f"/v1/report-assignments/{current[unit_ids['HQHN-GT']]}/approve", json={})
+        # Four eyes: Hà Nội's admin sent it, so another approver over the unit approves it.
+        approved = await admin.post(f"/v1/report-assignments/{current[unit_ids['HQHN-GT']]}/approve", json={})
         approved.raise_for_status()
         draft = await hanoi.put(
             f"/v1/report-assignments/{current[unit_ids['HQHN-DT']]}/values", json={"values": {"so_bien_che": 30}}

@@ -51,6 +51,7 @@ class AssignmentPublic(BaseModel):
     version: int
     first_submitted_at: datetime | None
     submitted_at: datetime | None
+    submitted_by: str | None = Field(description="Tài khoản đã gửi lần gửi này: tài khoản ấy không tự duyệt")
     approved_at: datetime | None
     approved_by: str | None
     returned_reason: str | None
@@ -139,7 +140,14 @@ class WaitingReports(BaseModel):
 def assignment_public(message: workflow_pb2.Assignment) -> AssignmentPublic:
     fields = _dict(message)
     fields.pop("values_json")
-    for name in ("parent_assignment_id", "first_submitted_at", "submitted_at", "approved_at", "approved_by"):
+    for name in (
+        "parent_assignment_id",
+        "first_submitted_at",
+        "submitted_at",
+        "submitted_by",
+        "approved_at",
+        "approved_by",
+    ):
         fields[name] = fields[name] or None
     fields["returned_reason"] = message.returned_reason or None
     fields["reopened_until"] = message.reopened_until or None

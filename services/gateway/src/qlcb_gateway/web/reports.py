@@ -226,6 +226,7 @@ class Offered:
     write: bool  # save and send: the unit's own side
     recall: bool
     decide: bool  # return and approve: the level above
+    approve: bool  # and not the account that sent it
     reopen: bool
     unlock: bool = False  # a lock exception: the regime's issuer, for a late report not sent
 
@@ -234,7 +235,8 @@ async def _offered(
     request: Request, visit: Visit, assignment: AssignmentPublic, regime: RegimePublic | None = None
 ) -> Offered:
     """The unit's side writes its report (reports' update right over the unit); the level above, not
-    the unit itself, approves, returns and reopens it (the operate right over the approving unit);
+    the unit itself, approves, returns and reopens it (the operate right over the approving unit),
+    and the account that sent it does not approve it;
     the unit that issued the regime unlocks a late report (its right over the regimes there)."""
     own = permits(visit.principal, Section.REPORTS, Action.UPDATE, assignment.unit_path)
     above = issuer = False
@@ -248,6 +250,7 @@ async def _offered(
         write=own and assignment.state in NOT_SENT and not assignment.locked,
         recall=own and assignment.state == "submitted" and not assignment.locked,
         decide=above and assignment.state == "submitted",
+        approve=above and assignment.state == "submitted" and assignment.submitted_by != visit.principal.username,
         reopen=above and assignment.state == "approved",
         unlock=issuer,
     )

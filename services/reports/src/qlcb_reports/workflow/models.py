@@ -66,6 +66,8 @@ class Assignment(Base):
     # Whether the first sending was on or before the deadline (Vietnam's day): timeliness.
     on_time: Mapped[bool | None] = mapped_column(Boolean)
     submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The account that sent the current submission: it does not approve what it sent.
+    submitted_by: Mapped[str | None] = mapped_column(String(255))
     approved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     approved_by: Mapped[str | None] = mapped_column(String(255))
     returned_reason: Mapped[str | None] = mapped_column(Text)

@@ -323,6 +323,15 @@ async def _require_role(session: AsyncSession, caller: Caller, assignment: Assig
             )
 
 
+def _not_the_sender(caller: Caller, assignment: Assignment) -> None:
+    """Four eyes: a tier over a unit may write and send the unit's report, and the same tier may
+    approve for the level above; the one account never does both to one submission."""
+    if assignment.submitted_by == caller.actor.username:
+        raise PermissionDenied(
+            "Tài khoản đã gửi báo cáo này không tự duyệt báo cáo mình gửi: cần một tài khoản khác của cấp trên duyệt"
+        )
+
+
 def _expect_version(assignment: Assignment, expected: int) -> None:
     if expected and expected != assignment.version:
         raise FailedPrecondition(
@@ -480,6 +489,7 @@ async def transition(
         _not_locked(assignment)
         assignment.values = await _checked_values(session, assignment, assignment.values, complete=True)
         assignment.submitted_at = now
+        assignment.submitted_by = caller.actor.username
         if assignment.first_submitted_at is None:
             assignment.first_submitted_at = now
             sent_on = assignment.sent_otherwise_on or now.astimezone(VIETNAM).date()
@@ -489,6 +499,7 @@ async def transition(
     elif step is Step.RECALL:
         _not_locked(assignment)
     elif step is Step.APPROVE:
+        _not_the_sender(caller, assignment)
         await _children_approved(session, assignment)
         assignment.approved_at = now
         assignment.approved_by = caller.actor.username

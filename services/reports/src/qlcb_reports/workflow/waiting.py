@@ -1,7 +1,7 @@
 """What waits for a caller in the report workflow, over every period: the reports it writes for that
 are not sent yet, and the reports sent to a unit it approves for. The rights are reports' own
 (`Section.REPORTS`: update over the unit to send, operate over the approving unit to approve, never
-one's own unit's), in SQL, so a sector-wide approver's queue is counted, not loaded.
+one's own unit's, nor what the caller itself sent), in SQL, so a sector-wide approver's queue is counted, not loaded.
 
 The reports to send come in the order a unit can act on them: those it may still send (before the
 deadline, under a lock exception or a correction asked for), soonest deadline first, then those
@@ -91,6 +91,7 @@ async def waiting(session: AsyncSession, *, caller: Caller, limit: int, today: d
         Assignment.state == State.SUBMITTED.value,
         _within(caller, Action.OPERATE, Assignment.approver_path),
         Assignment.unit_path != (caller.actor.unit_path or ""),
+        or_(Assignment.submitted_by.is_(None), Assignment.submitted_by != caller.actor.username),
     )
     sending, sending_total = await _listed(
         session,
