@@ -66,6 +66,8 @@ _SEARCH_CRITERIA = frozenset(
         *("rank", "rank_group", "post", "qualification", "political_theory", "ethnicity", "evaluation_level"),
         *("state_management", "foreign_language", "it_level"),
         *("religion", "home_province", "reward", "discipline", "contract_type"),
+        # A step the catalog's ranks (or the rank named) have.
+        "salary_step",
         # A unit, which must exist.
         "unit_id",
         # Relations between fields: a range's end before its start, a level without its year.

@@ -11,9 +11,13 @@ from qlcb_personnel.search.models import OPEN_END
 def test_a_timeline_entry_holds_over_its_period_and_an_open_one_until_further_notice() -> None:
     salary = {"rank_code": "08.051", "step": 2, "coefficient": "2.67"}
     assert entry_facts("salary", salary, date(2015, 1, 1), date(2017, 12, 31)) == [
-        Fact("rank", "08.051", date(2015, 1, 1), date(2017, 12, 31))
+        Fact("rank", "08.051", date(2015, 1, 1), date(2017, 12, 31)),
+        Fact("salary_step", "2", date(2015, 1, 1), date(2017, 12, 31)),
     ]
-    assert entry_facts("salary", salary, date(2018, 1, 1), None) == [Fact("rank", "08.051", date(2018, 1, 1), OPEN_END)]
+    assert entry_facts("salary", salary, date(2018, 1, 1), None) == [
+        Fact("rank", "08.051", date(2018, 1, 1), OPEN_END),
+        Fact("salary_step", "2", date(2018, 1, 1), OPEN_END),
+    ]
     contract = {"contract_type": "KHONG_XAC_DINH", "job": "Lái xe"}
     assert entry_facts("labour_contracts", contract, date(2019, 3, 1), None) == [
         Fact("contract", "KHONG_XAC_DINH", date(2019, 3, 1), OPEN_END)

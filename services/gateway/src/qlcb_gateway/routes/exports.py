@@ -231,6 +231,7 @@ _LABELS = {
     "reward": "Khen thưởng",
     "discipline": "Kỷ luật",
     "contract_type": "Loại hợp đồng",
+    "salary_step": "Bậc lương",
     "party_member": "Đảng viên",
     "born_from": "Sinh từ ngày",
     "born_to": "Sinh đến ngày",

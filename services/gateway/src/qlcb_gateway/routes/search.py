@@ -81,6 +81,11 @@ CRITERIA = (
     Criterion("reward", _CODE, "Đã được khen thưởng hình thức này đến ngày đó (danh mục reward_forms)"),
     Criterion("discipline", _CODE, "Đang chịu hình thức kỷ luật này ngày đó (danh mục discipline_forms)"),
     Criterion("contract_type", _CODE, "Loại hợp đồng lao động ngày đó (danh mục contract_types)"),
+    Criterion(
+        "salary_step",
+        {"type": "integer", "minimum": 1, "maximum": 99},
+        "Bậc lương ngày đó (trong ngạch rank, nếu có): từ 1 đến bậc cuối của ngạch",
+    ),
     Criterion("party_member", {"type": "boolean"}, "Là đảng viên ngày đó, hoặc không"),
     Criterion("born_from", _DATE, "Sinh từ ngày"),
     Criterion("born_to", _DATE, "Sinh đến ngày"),

@@ -28,14 +28,15 @@ RANK, ETHNICITY, ORGANISATION, POST, TRAINING, RECRUITED = (
     "recruited",
 )
 RELIGION, HOME_PROVINCE, REWARD, DISCIPLINE, CONTRACT = "religion", "home_province", "reward", "discipline", "contract"
+STEP = "salary_step"
 STATUS, UNIT = "status", "unit"
 EVALUATION_PREFIX = "evaluation:"
-ONCE_A_DAY = frozenset({RANK, ETHNICITY, STATUS, UNIT})
+ONCE_A_DAY = frozenset({RANK, STEP, ETHNICITY, STATUS, UNIT})
 """Facts a person holds at most one of on any day: a timeline section's (whose entries never
 overlap), the status and the unit (each period closed where the next begins)."""
 
 ENTRY_FACTS: Mapping[str, tuple[tuple[str, str | None], ...]] = {
-    "salary": ((RANK, "rank_code"),),
+    "salary": ((RANK, "rank_code"), (STEP, "step")),
     "personal_details": ((ETHNICITY, "ethnicity"), (RELIGION, "religion"), (HOME_PROVINCE, "home_town_province")),
     "memberships": ((ORGANISATION, "organisation"),),
     "appointments": ((POST, "post_code"),),

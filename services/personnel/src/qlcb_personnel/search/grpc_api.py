@@ -198,6 +198,7 @@ def _criteria(request: search_pb2.SearchPersonsRequest) -> service.SearchRequest
         reward=request.reward,
         discipline=request.discipline,
         contract_type=request.contract_type,
+        salary_step=request.salary_step if request.HasField("salary_step") else None,
         party_member=request.party_member if request.HasField("party_member") else None,
         born_from=request.born_from,
         born_to=request.born_to,

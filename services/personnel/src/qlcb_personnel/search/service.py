@@ -83,6 +83,7 @@ class SearchRequest:
     reward: str = ""
     discipline: str = ""
     contract_type: str = ""
+    salary_step: int | None = None
     party_member: bool | None = None
     born_from: str = ""
     born_to: str = ""
@@ -590,6 +591,11 @@ async def check(session: AsyncSession, request: SearchRequest) -> Criteria:
         sections.add("evaluations")
     elif request.evaluation_level:
         violations.append(FieldViolation("evaluation_year", "Cần năm đánh giá cho mức xếp loại evaluation_level"))
+    if request.salary_step is not None:
+        step = await _step(catalogs, request.salary_step, _code(request, "rank", []), violations)
+        if step is not None:
+            held.append(Held(facts.STEP, (str(step),)))
+            sections.add("salary")
     if request.party_member is not None:
         party = tuple(sorted((await catalogs.groups("organisations")).get(PARTY_GROUP, ())))
         held.append(Held(facts.ORGANISATION, party, absent=not request.party_member))
@@ -680,6 +686,15 @@ class _Catalogs:
         values = await self._values(catalog)
         return {v.code for v in values if kind is None or (v.attributes or {}).get("kind") == kind}
 
+    async def last_steps(self) -> dict[str, int]:
+        """Rank code → its last step, in the version of the rank with the most."""
+        found: dict[str, int] = {}
+        for value in await self._values("ranks"):
+            coefficients = (value.attributes or {}).get("coefficients")
+            steps = len(coefficients) if isinstance(coefficients, list) else 0
+            found[value.code] = max(found.get(value.code, 0), steps)
+        return found
+
     async def groups(self, catalog: str) -> dict[str, set[str]]:
         """Statistical group → the codes in it."""
         found: dict[str, set[str]] = {}
@@ -687,6 +702,21 @@ class _Catalogs:
             if value.stat_group:
                 found.setdefault(value.stat_group, set()).add(value.code)
         return found
+
+
+async def _step(catalogs: _Catalogs, step: int, rank: str | None, violations: list[FieldViolation]) -> int | None:
+    """A step some rank has: the rank's own, when the search names a rank the catalog knows."""
+    last = await catalogs.last_steps()
+    highest, named = max(last.values(), default=0), last.get(rank or "")
+    if step < 1:
+        violations.append(FieldViolation("salary_step", "Bậc lương phải từ 1 trở lên"))
+    elif named is not None and step > named:
+        violations.append(FieldViolation("salary_step", f"Ngạch {rank} chỉ có {named} bậc"))
+    elif step > highest:
+        violations.append(FieldViolation("salary_step", f"Không ngạch nào có quá {highest} bậc"))
+    else:
+        return step
+    return None
 
 
 def _words(q: str, violations: list[FieldViolation]) -> tuple[str, ...]:
