@@ -317,11 +317,12 @@ async def test_the_days_before_a_recruitment_are_worked_out_again_as_not_yet_in_
     assert await _differences(db, "qlcb_personnel") == []
 
 
-async def test_the_facts_of_religion_home_province_rewards_disciplines_and_contracts_are_added_on_upgrade(
+async def test_the_facts_of_religion_province_rewards_discipline_contracts_and_steps_are_added_on_upgrade(
     new_database: Callable[[], str], databases: list[Database]
 ) -> None:
-    """Personnel's 0015 (R-PER-5): the current entries of a store from before it give the search their
-    new facts; a superseded or retracted version gives none, and the facts kept before stay single."""
+    """Personnel's 0015 and 0016 (R-PER-5): the current entries of a store from before them give the
+    search their new facts (0016: the salary step); a superseded or retracted version gives none, and
+    the facts kept before stay single."""
     db = _open(databases, new_database())
     await _at(db, "0014")
     now = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
@@ -423,6 +424,7 @@ async def test_the_facts_of_religion_home_province_rewards_disciplines_and_contr
         ("e-details", "religion", "PHAT_GIAO", date(1985, 1, 1), forever),
         ("e-discipline", "discipline", "KHIEN_TRACH", date(2025, 3, 1), date(2026, 2, 28)),
         ("e-reward", "reward", "BK_BO", date(2023, 5, 15), forever),
+        ("e-salary", "salary_step", "1", date(2008, 3, 1), forever),
     ]
 
 
