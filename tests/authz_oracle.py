@@ -570,9 +570,11 @@ records_audit.read                outside  -    Y   F   F    F    F    F    F   
 records_audit.read                dept     Y    Y   F   F    F    F    F    F    F
 records_audit.verify              any      Y    F   F   F    F    F    F    F    F
 # The system admin's technical operations: federating another agency's logins (R-ACC-10), the
-# account audit log, the realm's drift from its definition.
+# realm's drift from its definition. The account audit log (R-AUD-1) is the system admin's whole,
+# and a local admin's for the accounts, requests, delegations and quotas of its subtree (its answer
+# holds only those: test_purpose_accounts shows which).
 federation.register               any      Y    F   F   F    F    F    F    F    F
-audit.read                        any      Y    F   F   F    F    F    F    F    F
+audit.read                        any      Y    F   F   F    F    Y    F    F    F
 realm.drift                       any      Y    F   F   F    F    F    F    F    F
 # Notices to every user (R-OPS-1, ADR 0060): the system admin posts an upgrade or an incident,
 # closes it and lists those it posted; everyone reads the ones in force (`notices.read`).

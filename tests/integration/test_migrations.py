@@ -494,3 +494,51 @@ async def test_the_sender_of_each_report_sent_before_the_four_eyes_rule_is_taken
         found = (await session.execute(text("SELECT id, submitted_by FROM report_assignments ORDER BY id"))).all()
     assert [tuple(row) for row in found] == [("a-draft", None), ("a-sent", "canbo.doi")]
     assert await _differences(db, "qlcb_reports") == []
+
+
+async def test_account_audit_entries_written_before_get_the_unit_their_target_names(
+    new_database: Callable[[], str], databases: list[Database]
+) -> None:
+    """Identity's 0005: an entry about a quota, a delegation or a purpose account is given its unit,
+    so that the unit's local admin reads it; the realm's entries keep none."""
+    db = _open(databases, new_database())
+    await _at(db, "0004", "qlcb_identity")
+    now = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
+    async with db.unit_of_work() as session:
+        await session.execute(
+            text(
+                "INSERT INTO purpose_accounts (id, unit_path, purpose, kind, tier, username, keycloak_user_id, "
+                "issued_by, issued_at) VALUES ('pa', '/TCHQ/HQHN/NB', 'Nhân sự 1', 'user', 'local-officer', "
+                "'nhansu1.noibai', 'kc', 'quantri', :now)"
+            ),
+            {"now": now},
+        )
+        entries = [
+            ("e1", "quota.set", "/TCHQ/HQHN/NB#user"),
+            ("e2", "delegation.grant", "/TCHQ/HQHN"),
+            ("e3", "purpose_account.assign", "nhansu1.noibai"),
+            ("e4", "account.reset", "nhansu1.noibai"),
+            ("e5", "federation.register", "doitac"),
+            ("e6", "account.grant", "nobody.known"),
+        ]
+        for entry_id, action, target in entries:
+            await session.execute(
+                text(
+                    "INSERT INTO audit_entries (id, at, actor_subject, actor_username, action, target, outcome) "
+                    "VALUES (:id, :now, 's', 'quantri', :action, :target, 'done')"
+                ),
+                {"id": entry_id, "now": now, "action": action, "target": target},
+            )
+
+    assert await migrations.upgrade(db, "qlcb_identity") == migrations.head_revision("qlcb_identity")
+    async with db.unit_of_work() as session:
+        found = (await session.execute(text("SELECT id, unit_path FROM audit_entries ORDER BY id"))).all()
+    assert [tuple(row) for row in found] == [
+        ("e1", "/TCHQ/HQHN/NB"),
+        ("e2", "/TCHQ/HQHN"),
+        ("e3", "/TCHQ/HQHN/NB"),
+        ("e4", "/TCHQ/HQHN/NB"),
+        ("e5", None),
+        ("e6", None),
+    ]
+    assert await _differences(db, "qlcb_identity") == []

@@ -395,3 +395,33 @@ async def test_the_account_audit_names_who_held_a_shared_account_and_reads_a_pag
             answer = await sysadmin.get("/v1/audit", params=params)
             assert answer.status_code == 422, (field, answer.text)
             assert answer.json()["detail"][0]["loc"][-1] == field, answer.text
+
+
+async def test_a_local_admin_reads_the_account_audit_of_its_own_units_only(system: System) -> None:
+    """R-AUD-1 for a unit's account admin: the quotas, requests and accounts of its subtree, as the
+    system admin reads them; nothing of another Cục's, of the realm's or of a refusal; every other
+    tier is refused."""
+    hanoi, elsewhere = await _new_unit(system), await _new_unit(system, "HQHCM")
+    async with _identity(system, "quantri") as sysadmin, _identity(system, "qthanoi") as local:
+        for unit in (hanoi, elsewhere):
+            quota = await sysadmin.put("/v1/quotas", json={"unit_path": unit, "kind": "user", "limit": 3})
+            assert quota.status_code == 200, quota.text
+        filed = await local.post("/v1/account-requests", json=_account_request(hanoi, 1))
+        assert filed.status_code == 201, filed.text
+        refused = await local.post("/v1/account-requests", json=_account_request(elsewhere, 2))
+        assert refused.status_code == 403, refused.text
+
+        seen = (await local.get("/v1/audit", params={"limit": 500})).json()
+        mine = [(e["action"], e["target"]) for e in seen if e["target"] in (f"{hanoi}#user", filed.json()["id"])]
+        assert mine == [("account_request.submit", filed.json()["id"]), ("quota.set", f"{hanoi}#user")]
+        assert not [e for e in seen if elsewhere in e["target"]], "another Cục's quota"
+        assert not [e for e in seen if e["outcome"] == "refused"], "a refusal names no unit it may read"
+        one = await local.get("/v1/audit", params={"target": f"{hanoi}#user"})
+        assert [e["after"] for e in one.json()] == [{"limit": 3}]
+        assert (await local.get("/v1/audit", params={"target": f"{elsewhere}#user"})).json() == []
+        everything = await sysadmin.get("/v1/audit", params={"target": f"{elsewhere}#user"})
+        assert [e["action"] for e in everything.json()] == ["quota.set"]
+    for login in ("thutruong.hcm", "nhansu1.hanoi", "vutccb", "canbo.noibai"):
+        async with _identity(system, login) as other:
+            answer = await other.get("/v1/audit", params={"target": f"{hanoi}#user"})
+        assert answer.status_code == 403, (login, answer.text)

@@ -47,7 +47,14 @@ async def report(
         reported_at=datetime.now(UTC),
     )
     session.add(incident)
-    audit.record(session, actor=actor, action="account.incident", target=username, after={"kind": kind.value})
+    audit.record(
+        session,
+        actor=actor,
+        action="account.incident",
+        target=username,
+        unit_path=scope.unit_path,
+        after={"kind": kind.value},
+    )
     return incident
 
 
@@ -87,6 +94,7 @@ async def reset(
         actor=actor,
         action="account.reset",
         target=username,
+        unit_path=scope.unit_path,
         after={"incident": incident.id, "sign_out": stolen},
     )
     return incident, delivered_to

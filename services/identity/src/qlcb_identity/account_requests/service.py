@@ -80,7 +80,14 @@ async def submit(
         await session.flush()
     except IntegrityError as exc:  # one_open_request_per_holder: the same request, submitted meanwhile
         raise AlreadyExists("Đã có đề nghị đang xử lý cho người này") from exc
-    audit.record(session, actor=actor, action="account_request.submit", target=request.id, after=_snapshot(request))
+    audit.record(
+        session,
+        actor=actor,
+        action="account_request.submit",
+        target=request.id,
+        unit_path=request.unit_path,
+        after=_snapshot(request),
+    )
     return request
 
 
@@ -135,6 +142,7 @@ async def consent(session: AsyncSession, *, actor: Principal, request_id: str) -
         actor=actor,
         action="account_request.consent",
         target=request.id,
+        unit_path=request.unit_path,
         before=before,
         after=_snapshot(request),
     )
@@ -154,6 +162,7 @@ async def approve(session: AsyncSession, *, actor: Principal, request_id: str) -
         actor=actor,
         action="account_request.approve",
         target=request.id,
+        unit_path=request.unit_path,
         before=before,
         after=_snapshot(request),
     )
@@ -173,6 +182,7 @@ async def reject(session: AsyncSession, *, actor: Principal, request_id: str, re
         actor=actor,
         action="account_request.reject",
         target=request.id,
+        unit_path=request.unit_path,
         before=before,
         after=_snapshot(request),
     )
@@ -235,7 +245,15 @@ async def issue(
         recipient=request.holder_email,
         request_id=request.id,
     )
-    audit.record(session, actor=actor, action="account.issue", target=username, before=before, after=_snapshot(request))
+    audit.record(
+        session,
+        actor=actor,
+        action="account.issue",
+        target=username,
+        unit_path=request.unit_path,
+        before=before,
+        after=_snapshot(request),
+    )
     return request, delivered_to
 
 

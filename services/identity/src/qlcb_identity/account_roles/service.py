@@ -62,6 +62,7 @@ async def change(
         actor=actor,
         action="account.grant" if granted else "account.revoke",
         target=username,
+        unit_path=scope.unit_path,
         before=before_state,
         after=after_state,
     )
@@ -76,4 +77,11 @@ async def enable(session: AsyncSession, *, actor: Principal, username: str, admi
     scope = await require_account(admin, actor, username)
     rules.require_issuer(actor, scope.unit_path or "/", scope.tiers)
     await asyncio.to_thread(admin().update_user, scope.user_id, {"enabled": True})
-    audit.record(session, actor=actor, action="account.enable", target=username, after={"enabled": True})
+    audit.record(
+        session,
+        actor=actor,
+        action="account.enable",
+        target=username,
+        unit_path=scope.unit_path,
+        after={"enabled": True},
+    )

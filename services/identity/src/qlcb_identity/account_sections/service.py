@@ -84,6 +84,7 @@ async def replace(
         actor=actor,
         action="account.sections",
         target=username,
+        unit_path=account.unit_path,
         before={"sections": before},
         after={"sections": after},
     )

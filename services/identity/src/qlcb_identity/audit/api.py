@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 
+from qlcb_common.auth import Principal
 from qlcb_common.days import IsoInstant
 from qlcb_common.errors import InvalidArgument, PermissionDenied
 from qlcb_common.request_text import NO_CONTROLS
@@ -33,6 +34,15 @@ class AuditEntryPublic(BaseModel):
     after: dict[str, Any] | None
 
 
+def _scope(actor: Principal) -> str | None:
+    """The subtree whose account entries the caller reads; None: all of them (the system admin)."""
+    if actor.has_any_role((Tier.SYSTEM_ADMIN,)):
+        return None
+    if actor.has_any_role((Tier.LOCAL_ADMIN,)) and actor.unit_path:
+        return actor.unit_path
+    raise PermissionDenied("Chỉ quản trị hệ thống và quản trị đơn vị xem nhật ký tài khoản")
+
+
 @router.get("/audit")
 async def audit_log(
     actor: Caller,
@@ -48,15 +58,16 @@ async def audit_log(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500, description="Số mục nhiều nhất")] = 500,
 ) -> list[AuditEntryPublic]:
-    """Nhật ký thao tác tài khoản, mới nhất trước (quản trị hệ thống): ai (tài khoản, và người giữ nếu
-    là tài khoản dùng chung), khi nào, trên tài khoản nào, trước và sau. 422 nêu trường sai: khoảng
-    thời gian ngược, before_id không có."""
-    if not actor.has_any_role((Tier.SYSTEM_ADMIN,)):
-        raise PermissionDenied("Chỉ quản trị hệ thống xem nhật ký")
+    """Nhật ký thao tác tài khoản, mới nhất trước: ai (tài khoản, và người giữ nếu là tài khoản dùng
+    chung), khi nào, trên tài khoản nào, trước và sau. Quản trị hệ thống xem toàn bộ; quản trị đơn vị
+    xem các mục về tài khoản, đề nghị, ủy quyền và định mức của đơn vị mình và cấp dưới. 403 với cấp
+    khác. 422 nêu trường sai: khoảng thời gian ngược, before_id không có."""
     filters = service.Filters(target, action, username, outcome, occurred_from, occurred_to)
     try:
         async with db.unit_of_work() as session:
-            found = await service.entries(session, filters=filters, before_id=before_id, limit=limit)
+            found = await service.entries(
+                session, filters=filters, before_id=before_id, limit=limit, within=_scope(actor)
+            )
     except InvalidArgument as refused:
         faults = [{"loc": ("query", v.field), "msg": v.description, "type": "value_error"} for v in refused.violations]
         raise RequestValidationError(faults) from None

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from prometheus_client import Counter
-from sqlalchemy import select, tuple_
+from sqlalchemy import or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qlcb_common.auth import Principal
@@ -32,10 +32,13 @@ def record(
     actor: Principal,
     action: str,
     target: str,
+    unit_path: str | None = None,
     outcome: str = "done",
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> AuditEntry:
+    """`unit_path` is the unit whose accounts the entry concerns, where it has one: that unit's
+    account admin reads the entry too (`entries`' `within`)."""
     entry = AuditEntry(
         id=str(uuid.uuid4()),
         at=datetime.now(UTC),
@@ -43,6 +46,7 @@ def record(
         actor_username=actor.username,
         action=action,
         target=target,
+        unit_path=unit_path,
         outcome=outcome,
         before=before,
         after=after,
@@ -85,9 +89,12 @@ class Filters:
     occurred_to: datetime | None = None
 
 
-async def entries(session: AsyncSession, *, filters: Filters, before_id: str | None, limit: int) -> list[LoggedEntry]:
+async def entries(
+    session: AsyncSession, *, filters: Filters, before_id: str | None, limit: int, within: str | None = None
+) -> list[LoggedEntry]:
     """The newest `limit` entries that match, older than the entry `before_id` if given (the next
-    page: the last id of the one before), each with the holder of the purpose account that acted."""
+    page: the last id of the one before), each with the holder of the purpose account that acted;
+    with `within`, only those about the accounts of that unit and the units below it."""
     start, end = _utc("occurred_from", filters.occurred_from), _utc("occurred_to", filters.occurred_to)
     if start and end and end < start:
         raise InvalidArgument.single("occurred_to", "Thời điểm kết thúc trước thời điểm bắt đầu")
@@ -100,6 +107,10 @@ async def entries(session: AsyncSession, *, filters: Filters, before_id: str | N
     ):
         if value:
             query = query.where(column == value)
+    if within is not None:
+        query = query.where(
+            or_(AuditEntry.unit_path == within, AuditEntry.unit_path.startswith(within + "/", autoescape=True))
+        )
     if start is not None:
         query = query.where(AuditEntry.at >= start)
     if end is not None:

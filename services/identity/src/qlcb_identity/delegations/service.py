@@ -102,6 +102,7 @@ async def grant(session: AsyncSession, *, actor: Principal, outbox: Outbox, term
         actor=actor,
         action="delegation.grant",
         target=terms.unit_path,
+        unit_path=terms.unit_path,
         after={
             "id": record.id,
             "tiers": record.tiers,
@@ -130,7 +131,14 @@ async def revoke(session: AsyncSession, *, actor: Principal, outbox: Outbox, del
         payload=events_pb2.DelegationRevoked(id=record.id),
         actor=actor.subject,
     )
-    audit.record(session, actor=actor, action="delegation.revoke", target=record.unit_path, before={"id": record.id})
+    audit.record(
+        session,
+        actor=actor,
+        action="delegation.revoke",
+        target=record.unit_path,
+        unit_path=record.unit_path,
+        before={"id": record.id},
+    )
     return record
 
 
@@ -176,7 +184,12 @@ async def follow_unit(
                 actor=actor.subject,
             )
             audit.record(
-                session, actor=actor, action="delegation.revoke", target=previous_path, before={"id": record.id}
+                session,
+                actor=actor,
+                action="delegation.revoke",
+                target=previous_path,
+                unit_path=previous_path,
+                before={"id": record.id},
             )
             continue
         if record.unit_path == previous_path and new_path is not None:
@@ -192,6 +205,7 @@ async def follow_unit(
             actor=actor,
             action="delegation.follow_unit",
             target=record.id,
+            unit_path=record.unit_path,
             before=before,
             after={"unit_path": record.unit_path, "target_unit_path": record.target_unit_path},
         )

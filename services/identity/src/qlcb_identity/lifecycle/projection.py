@@ -93,6 +93,7 @@ async def _transferred(
             actor=actor,
             action="account.move",
             target=account.username or account.id,
+            unit_path=new,
             before={"unit": old},
             after={"unit": new, "event": envelope.subject},
         )
@@ -107,6 +108,7 @@ async def _transferred(
                     actor=actor,
                     action=f"account.{kind}",
                     target=account.username or account.id,
+                    unit_path=new,
                     before={kind: taken},
                     after={kind: [], "event": envelope.subject},
                 )
@@ -134,6 +136,7 @@ async def _disable_or_review(
                 actor=actor,
                 action="account.disable",
                 target=account.username,
+                unit_path=scope.unit_path,
                 after={"event": envelope.subject},
             )
             continue
@@ -150,6 +153,7 @@ async def _disable_or_review(
             actor=actor,
             action="account.review",
             target=account.username,
+            unit_path=scope.unit_path,
             after={"event": envelope.subject, "review": review.id, "tiers": review.tiers},
         )
 
@@ -181,6 +185,7 @@ async def _release(
         actor=actor,
         action="purpose_account.release",
         target=assignment.account_id,
+        unit_path=account.unit_path,
         after={"holder": assignment.holder_name, "until": assignment.valid_to.isoformat()},
     )
 
@@ -210,6 +215,7 @@ def projection(admin: Callable[[], KeycloakAdmin], outbox: Outbox) -> Handler:
                     actor=actor,
                     action="account.reinstatement",
                     target=account.username or account.id,
+                    unit_path=account.unit_path,
                     after={"event": envelope.subject, "enabled": False},
                 )
             return

@@ -138,6 +138,7 @@ async def disable(session: AsyncSession, *, actor: Principal, username: str, adm
         actor=actor,
         action="account.disable",
         target=username,
+        unit_path=account.unit_path,
         after={"enabled": False, "reviews_closed": [r.id for r in reviews]},
     )
     return len(reviews)

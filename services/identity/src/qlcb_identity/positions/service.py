@@ -100,6 +100,7 @@ async def _adjust(
             actor=actor,
             action="account.revoke",
             target=username,
+            unit_path=scope.unit_path,
             before={"tiers": sorted(scope.tiers)},
             after={"tiers": after, "reason": REASON, "cause": cause},
         )
@@ -120,6 +121,7 @@ async def _adjust(
         actor=actor,
         action="account.review",
         target=username,
+        unit_path=scope.unit_path,
         after={"reason": REASON, "review": review.id, "revoke_tier": HEAD_TIER.value, "cause": cause},
     )
 

@@ -48,7 +48,13 @@ async def set_quota(session: AsyncSession, *, actor: Principal, unit_path: str, 
     else:
         quota.limit, quota.set_by, quota.set_at = limit, actor.username, datetime.now(UTC)
     audit.record(
-        session, actor=actor, action="quota.set", target=f"{unit_path}#{kind}", before=before, after={"limit": limit}
+        session,
+        actor=actor,
+        action="quota.set",
+        target=f"{unit_path}#{kind}",
+        unit_path=unit_path,
+        before=before,
+        after={"limit": limit},
     )
     return quota
 
@@ -116,6 +122,7 @@ async def issue(
         actor=actor,
         action="purpose_account.issue",
         target=username,
+        unit_path=unit_path,
         after={"unit_path": unit_path, "tier": tier.value},
     )
     return account
@@ -180,6 +187,7 @@ async def assign_holder(
         actor=actor,
         action="purpose_account.assign",
         target=account.username,
+        unit_path=account.unit_path,
         before={"holder": current.holder_name} if current else None,
         after={"holder": assignment.holder_name, "since": since.isoformat(), "delivered_to": delivered_to},
     )
@@ -209,6 +217,7 @@ async def release(
         actor=actor,
         action="purpose_account.release",
         target=account.username,
+        unit_path=account.unit_path,
         before={"holder": current.holder_name},
         after={"until": until.isoformat()},
     )

@@ -117,7 +117,12 @@ async def _close_unit(
         await holdings.publish(session, outbox, actor, by_id[assignment.account_id], assignment)
     for account in accounts:
         audit.record(
-            session, actor=actor, action="account.disable", target=account.username, after={"unit": "dissolved"}
+            session,
+            actor=actor,
+            action="account.disable",
+            target=account.username,
+            unit_path=account.unit_path,
+            after={"unit": "dissolved"},
         )
     # An account a realm restore left out of the live realm (ADR 0029) has nothing to disable.
     return [a.keycloak_user_id for a in accounts if a.unlinked_at is None]
@@ -143,7 +148,12 @@ def projection(admin: Callable[[], KeycloakAdmin], outbox: Outbox) -> Handler:
                 session, actor=actor, outbox=outbox, previous_path=moved.previous_path, new_path=moved.unit.path
             )
             audit.record(
-                session, actor=actor, action="group.move", target=moved.unit.path, before={"path": moved.previous_path}
+                session,
+                actor=actor,
+                action="group.move",
+                target=moved.unit.path,
+                unit_path=moved.unit.path,
+                before={"path": moved.previous_path},
             )
         elif envelope.subject == subjects.PERSONNEL_UNIT_DISSOLVED:
             dissolved = unpack(envelope, events_pb2.UnitDissolved)
