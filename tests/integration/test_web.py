@@ -1560,7 +1560,8 @@ async def test_the_system_admin_works_off_an_account_review_and_grants_and_revok
 ) -> None:
     """R-ACC-8 on the pages: a clerk's recorded retirement leaves an account holding local-admin
     enabled and waiting; the system admin sees it on the accounts page, with its deadline, disables
-    it from the account's page (the review goes), opens it again, takes the tier away and grants another."""
+    it from the account's page (the review goes), opens it again, takes the tier away and grants another;
+    the page's history lists each step, for the unit's local admin too."""
     gateway = system.gateway_url
     async with api_client(gateway, system.token(ADMIN)) as api:
         holder = await _person(api, system.unit_ids["HQHN-NB"], "Tạ Văn Quản")
@@ -1610,3 +1611,18 @@ async def test_the_system_admin_works_off_an_account_review_and_grants_and_revok
         await page.get_by_role("button", name="Cấp quyền").click()
         await expect(page.locator("#done")).to_contain_text("Đã cấp quyền", timeout=WAIT_MS)
         await expect(page.locator("#tiers")).to_contain_text("Cán bộ nhân sự đơn vị")
+
+        # What was done, newest first, as identity's account audit has it.
+        history = page.locator("#history tbody tr")
+        for row, label in enumerate(("Cấp quyền", "Thu hồi quyền", "Mở lại tài khoản", "Khóa tài khoản")):
+            await expect(history.nth(row)).to_contain_text(label)
+        await expect(history.nth(0)).to_contain_text(ADMIN)
+        await expect(page.locator("#history")).to_contain_text("Đưa vào danh sách chờ xử lý")
+        await assert_accessible(page)
+
+        # Hà Nội's admin reads the same history of an account of its subtree (R-AUD-1).
+        local = await (await browser.new_context(bypass_csp=True)).new_page()
+        await local.goto(f"{gateway}/web/accounts/{username}")
+        await _log_in(local, system, "qthanoi")
+        await expect(local.locator("#history tbody tr").first).to_contain_text("Cấp quyền", timeout=WAIT_MS)
+        await expect(local.locator("#history")).to_contain_text("Khóa tài khoản")
