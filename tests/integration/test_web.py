@@ -227,6 +227,27 @@ async def test_a_local_admin_finds_a_person_without_diacritics_reads_the_record_
         assert "Trần Văn Bình" in rows
         assert "Đặng Thị Hồng Nhung" in rows
 
+        # Filtered by a criterion of the search (R-PER-5): the list and its export; a bad value named.
+        filters = page.locator("#filters")
+        await filters.locator("summary").click()
+        await page.get_by_label("Tuổi từ", exact=True).fill("41")
+        await filters.get_by_role("button", name="Lọc").click()
+        await expect(page.locator("#total")).to_have_text("1 người", timeout=WAIT_MS)
+        await expect(staff).to_contain_text("Trần Văn Bình")
+        await expect(page.locator("#filters summary")).to_contain_text("đang lọc theo 1 tiêu chí")
+        await assert_accessible(page)
+        narrowed = await page.request.get(await page.get_by_role("link", name="CSV").get_attribute("href") or "")
+        narrowed_rows = (await narrowed.body()).decode("utf-8-sig")
+        assert "Trần Văn Bình" in narrowed_rows
+        assert "Đặng Thị Hồng Nhung" not in narrowed_rows
+        await page.get_by_label("Tuổi từ", exact=True).fill("120")
+        await filters.get_by_role("button", name="Lọc").click()
+        await expect(page.locator("#faults")).to_contain_text("Tuổi từ: Phải từ 0 đến 100", timeout=WAIT_MS)
+        await expect(page.get_by_label("Tuổi từ", exact=True)).to_have_attribute("aria-invalid", "true")
+        await assert_accessible(page)
+        await page.locator("#filters").get_by_role("link", name="Bỏ lọc").click()
+        await expect(page.locator("#total")).to_have_text("2 người", timeout=WAIT_MS)
+
         await page.fill("#q", "dang thi hong")
         await page.click("form.search button")
         await expect(page.locator("#total")).to_have_text("1 người")

@@ -236,6 +236,37 @@ def test_the_staff_list_pages_with_dates_as_ddmmyyyy_and_shows_a_refused_query_b
     assert 'aria-invalid="true"' in refused.text
 
 
+def test_the_staff_list_filters_by_criteria_keeps_them_in_its_links_and_names_a_bad_one(page: Page) -> None:
+    logged_in(page)
+    sent = page.client.get(
+        "/web/units/u1", params={"q": "dang", "party_member": "true", "age_min": "30", "rank": "01", "status": ""}
+    )
+    assert (sent.status_code, sent.headers["location"]) == (
+        303,
+        "/web/units/u1?q=dang&party_member=true&age_min=30&rank=01",
+    ), "the filters left blank are dropped from the link"
+    filtered = page.client.get(sent.headers["location"])
+    assert filtered.status_code == 200
+    asked = page.search.asked[-1]
+    assert (asked.party_member, asked.age_min, asked.rank, asked.status) == (True, 30, "01", "")
+    assert 'href="/web/units/u1?q=dang&amp;rank=01&amp;party_member=true&amp;age_min=30&amp;page=2&amp;sort=name"' in (
+        filtered.text
+    )
+    assert "đang lọc theo 3 tiêu chí" in filtered.text
+    [chosen] = [o for o in parsed(filtered.text).one(id="f-rank").find_all("option") if "selected" in o.attrs]
+    assert chosen.all_text() == "Giá trị một (01)"
+
+    calls = len(page.search.asked)
+    refused = page.client.get("/web/units/u1", params={"age_min": "120", "salary_step": "ba"})
+    assert refused.status_code == 422
+    assert "Bậc lương: Phải là số nguyên" in refused.text
+    assert "Tuổi từ: Phải từ 0 đến 100" in refused.text
+    assert len(page.search.asked) == calls, "nothing searched"
+    faulty = parsed(refused.text)
+    assert faulty.one(id="f-age_min").attrs.get("aria-invalid") == "true"
+    assert faulty.one(id="q").attrs.get("aria-invalid") is None
+
+
 def test_the_tree_shows_each_units_quota_against_the_people_in_it_and_below_it(page: Page) -> None:
     logged_in(page)
     response = page.client.get("/web/units")

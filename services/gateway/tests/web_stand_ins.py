@@ -216,6 +216,12 @@ class RetirementsDue:
             ]
         )
 
+    async def ListCatalogValues(self, request: Any, **options: Any) -> record_pb2.ListCatalogValuesResponse:
+        """A catalog of one value each, for the staff list's filters."""
+        return record_pb2.ListCatalogValuesResponse(
+            values=[record_pb2.CatalogValue(catalog=request.catalog, code="01", label="Giá trị một")]
+        )
+
 
 class Search:
     """Thirty people in the unit, one page at a time; a query of digits stands for one personnel refuses."""

@@ -71,7 +71,7 @@ async def export_persons(request: Request, principal: Caller, backends: Backends
 
     Cùng tiêu chí và thứ tự với `GET /v1/persons`, không chia trang. 422 names each query field at
     fault (and nothing is exported); 403 without the export right for what the criteria read."""
-    fields, faults = read_criteria(request, BY_NAME)
+    fields, faults = read_criteria(request.query_params, BY_NAME)
     kind = fields.pop("format", None)
     if kind not in FORMATS and not any(field == "format" for field, _ in faults):
         faults.append(("format", f"Cần định dạng tệp: một trong {', '.join(FORMATS)}"))

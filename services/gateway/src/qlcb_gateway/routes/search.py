@@ -13,6 +13,7 @@ from typing import Any
 
 import grpc
 from fastapi import APIRouter, Request
+from starlette.datastructures import QueryParams
 
 from qlcb.personnel.v1 import search_pb2
 from qlcb_common.personnel_rules import CATALOG_CODE
@@ -118,7 +119,7 @@ async def search_persons(request: Request, principal: Caller, backends: Backends
     422 names each query field at fault: a value out of its range or not of its kind, a code not in
     its catalog, an unknown unit, a range whose end is before its start, a criterion not listed.
     403 when a criterion reads a record section the caller may read nowhere."""
-    fields, faults = read_criteria(request, BY_NAME)
+    fields, faults = read_criteria(request.query_params, BY_NAME)
     if faults:
         refuse_query(faults)
     try:
@@ -135,14 +136,16 @@ async def search_persons(request: Request, principal: Caller, backends: Backends
     )
 
 
-def read_criteria(request: Request, criteria: Mapping[str, Criterion]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+def read_criteria(
+    params: QueryParams, criteria: Mapping[str, Criterion]
+) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """The `criteria` of the query string, typed as the request message wants them, and the faults
     of those that are not, each with its field."""
     faults: list[tuple[str, str]] = []
     fields: dict[str, Any] = {}
-    for name in request.query_params:
+    for name in params:
         criterion = criteria.get(name)
-        values = request.query_params.getlist(name)
+        values = params.getlist(name)
         if criterion is None:
             faults.append((name, "Không có tiêu chí tìm kiếm này"))
         elif len(values) > 1:

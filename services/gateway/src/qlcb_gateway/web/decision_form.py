@@ -32,7 +32,6 @@ from qlcb_gateway.routes.organisation import get_person, get_unit, person_public
 from qlcb_gateway.schemas import PersonPublic, UnitPublic
 from qlcb_gateway.web.entry_form import FormField, blank_form, checked, refused
 from qlcb_gateway.web.pages import (
-    STATUS_LABELS,
     Visit,
     backends_of,
     delegations_of,
@@ -42,6 +41,7 @@ from qlcb_gateway.web.pages import (
     signed_in,
     unit_in_reach,
 )
+from qlcb_gateway.web.person_labels import STATUS_LABELS
 from qlcb_gateway.web.session import PATH
 from qlcb_gateway.web.urls import page_url
 

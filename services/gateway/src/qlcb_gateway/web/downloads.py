@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from qlcb_gateway.errors import field_violations
 from qlcb_gateway.routes.exports import export_download
 from qlcb_gateway.routes.resume import person_resume
+from qlcb_gateway.web import staff_filters
 from qlcb_gateway.web.pages import (
     SEARCH_MAX,
     backends_of,
@@ -52,7 +53,11 @@ async def staff_export(
     query = q.strip()
     if len(query) > SEARCH_MAX:
         return error_page(request, 422, "Không xuất được", f"Họ tên tìm kiếm dài quá {SEARCH_MAX} ký tự.")
+    filters = staff_filters.chosen(request.query_params)
+    if filters.faults:
+        return error_page(request, 422, "Không xuất được", "; ".join(filters.described()) + ".")
     criteria = {"unit_id": unit_id, "include_subtree": subtree == "1", "q": query, "sort": staff_order(sort)}
+    criteria |= filters.fields
     try:
         response: Response = await export_download(criteria, extension, visit.principal, backends_of(request))
     except grpc.aio.AioRpcError as exc:

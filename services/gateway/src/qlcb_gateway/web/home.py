@@ -27,7 +27,8 @@ from qlcb_gateway.routes.transfers import list_transfers
 from qlcb_gateway.schemas import TransferDirection, TransferStatus, UnitPublic
 from qlcb_gateway.web.account_requests import open_requests
 from qlcb_gateway.web.late_entries import DAYS_SHOWN, last_days, late_report
-from qlcb_gateway.web.pages import SEX_LABELS, BackendDown, Visit, backends_of, render, signed_in
+from qlcb_gateway.web.pages import BackendDown, Visit, backends_of, render, signed_in
+from qlcb_gateway.web.person_labels import SEX_LABELS
 from qlcb_gateway.web.session import PATH
 
 router = APIRouter(prefix=PATH, include_in_schema=False)

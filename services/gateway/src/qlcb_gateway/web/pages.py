@@ -38,7 +38,9 @@ from qlcb_gateway.routes.organisation import get_unit, list_units, person_public
 from qlcb_gateway.routes.quotas import quota_report
 from qlcb_gateway.routes.record import whole_record
 from qlcb_gateway.schemas import PersonPublic, PersonStatus, QuotaLinePublic, UnitPublic
+from qlcb_gateway.web import staff_filters
 from qlcb_gateway.web.keycloak import KeycloakRefused
+from qlcb_gateway.web.person_labels import SEX_LABELS, STATUS_LABELS
 from qlcb_gateway.web.session import PATH, PendingLogin, SessionExpired, SessionRefused, WebSession, new_csrf_token
 from qlcb_gateway.web.state import WebState
 from qlcb_gateway.web.urls import page_url, template_url
@@ -63,14 +65,6 @@ TIER_LABELS = {
     Tier.LOCAL_OFFICER: "Cán bộ nhân sự đơn vị",
     Tier.UNIT_LEADER: "Thủ trưởng đơn vị",
     Tier.SELF: "Cán bộ, công chức (hồ sơ của mình)",
-}
-SEX_LABELS = {"male": "Nam", "female": "Nữ"}
-STATUS_LABELS = {
-    "active": "Đang công tác",
-    "retired": "Nghỉ hưu",
-    "resigned": "Thôi việc",
-    "deceased": "Từ trần",
-    "moved_out": "Chuyển ra ngoài ngành",
 }
 CHANGE_LABELS = {
     "recorded": "Ghi nhận",
@@ -567,15 +561,21 @@ async def unit_staff(
     """The query string is read leniently: it comes from the page's own links and form, and a page
     number that is not one shows the first page rather than an error."""
     visit = await signed_in(request)
+    if (cleaned := staff_filters.without_blanks(request.query_params)) is not None:
+        # The filters' form sends every field: the link to keep, and to share, names the ones chosen.
+        return RedirectResponse(f"{request.url.path}?{cleaned}" if cleaned else request.url.path, status_code=303)
     backends = backends_of(request)
     unit = await get_unit(unit_id, visit.principal, backends)
     query = q.strip()
     include_subtree = subtree == "1"
     order = staff_order(sort)
     size = int(per) if per in {str(n) for n in PAGE_SIZES} else PAGE_SIZE
-    faults: list[str] = []
+    filters = staff_filters.chosen(request.query_params)
+    faults: list[str] = filters.described()
+    faulty: set[str] = {name for name, _reason in filters.faults}
     if len(query) > SEARCH_MAX:
         faults.append(f"Họ tên tìm kiếm dài quá {SEARCH_MAX} ký tự")
+        faulty.add("q")
     number = page_number(page)
     people: list[PersonPublic] = []
     total = 0
@@ -589,20 +589,26 @@ async def unit_staff(
                     page=number,
                     page_size=size,
                     sort=order,
+                    **filters.fields,
                 ),
                 **backends.call_options(visit.principal.token),
             )
         except grpc.aio.AioRpcError as exc:
             if exc.code() is not grpc.StatusCode.INVALID_ARGUMENT:
                 raise
-            faults = [reason for _field, reason in field_violations(exc)] or [exc.details() or ""]
+            refused = field_violations(exc)
+            faults = [_named(name, reason) for name, reason in refused] or [exc.details() or ""]
+            faulty = {name for name, _reason in refused}
         else:
             people = [person_public(p) for p in response.persons]
             total = response.total
     pages = max(1, math.ceil(total / size))
 
     kept = (
-        {"q": query} | ({"subtree": "1"} if include_subtree else {}) | ({"per": str(size)} if size != PAGE_SIZE else {})
+        {"q": query}
+        | ({"subtree": "1"} if include_subtree else {})
+        | ({"per": str(size)} if size != PAGE_SIZE else {})
+        | filters.written
     )
 
     def page_link(to: int) -> str:
@@ -640,9 +646,19 @@ async def unit_staff(
             "faults": faults,
             "sex_labels": SEX_LABELS,
             "status_labels": STATUS_LABELS,
+            "filters": staff_filters.FILTERS,
+            "filter_choices": await staff_filters.choices(backends, visit.principal.token),
+            "filtered": filters.written,
+            "faulty": faulty,
         },
         status_code=422 if faults else 200,
     )
+
+
+def _named(name: str, reason: str) -> str:
+    """Personnel's reason, with the filter's name when a filter is at fault."""
+    shown = staff_filters.BY_FILTER.get(name)
+    return f"{shown.label}: {reason}" if shown is not None else reason
 
 
 @dataclass(frozen=True)
