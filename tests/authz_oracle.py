@@ -32,7 +32,8 @@ the staff's particulars (identity), their work history and movements, nothing el
 The HQ unit's "intra-unit position moves of non-leaders" is read at the grain of the parts of the
 record: it writes its own staff's placements, but no recruitment, leadership post (appointment,
 concurrent post) nor move out of the unit (rotation, secondment): `record.work_history_moves.write`.
-Whether a placement's post is a leader's is finer than any part and not in here.
+Whether the person placed leads is finer than any part and not in here: a placement of someone
+holding a leadership post that day is refused to that tier (test_hq_unit_moves).
 """
 
 from __future__ import annotations

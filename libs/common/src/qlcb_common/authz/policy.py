@@ -224,18 +224,32 @@ def require_record_write(
     unit (`beyond_placements`) needs the right from something other than a `PLACEMENTS_ONLY` tier:
     another tier, a granted section or a delegation."""
     require(principal, section, action, unit_path, person=person, delegations=delegations)
-    if not beyond_placements or not principal.has_any_role(tuple(PLACEMENTS_ONLY)):
-        return
-    others = replace(principal, roles=principal.roles - PLACEMENTS_ONLY)
-    # A delegation is served to the caller's own tiers, the placements-only one included.
-    if allows(scope_for(others, section, action), others, unit_path, person) or _delegated(
-        principal, section, action, unit_path, person, delegations
-    ):
+    if not beyond_placements or not placements_only(principal, section, action, unit_path, person, delegations):
         return
     _refused(principal, section, action, person.id if person is not None else unit_path)
     raise PermissionDenied(
         "Không có quyền ghi phần này: cấp của tài khoản chỉ ghi điều động trong đơn vị của người không giữ "
         "chức vụ lãnh đạo (không ghi tuyển dụng, bổ nhiệm, kiêm nhiệm, luân chuyển, biệt phái)"
+    )
+
+
+def placements_only(
+    principal: Principal,
+    section: Section,
+    action: Action,
+    unit_path: str,
+    person: RecordRef | None = None,
+    delegations: Iterable[Delegation] = (),
+) -> bool:
+    """Whether the caller writes `section` there through a `PLACEMENTS_ONLY` tier alone: then it
+    records moves within the unit of people who lead none of it, and nothing more."""
+    if not principal.has_any_role(tuple(PLACEMENTS_ONLY)):
+        return False
+    others = replace(principal, roles=principal.roles - PLACEMENTS_ONLY)
+    # A delegation is served to the caller's own tiers, the placements-only one included.
+    return not (
+        allows(scope_for(others, section, action), others, unit_path, person)
+        or _delegated(principal, section, action, unit_path, person, delegations)
     )
 
 

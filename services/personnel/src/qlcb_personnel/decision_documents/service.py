@@ -35,6 +35,7 @@ from qlcb_common.errors import (
     FieldViolation,
     InvalidArgument,
     NotFound,
+    PermissionDenied,
     StaleVersion,
 )
 from qlcb_common.events import subjects
@@ -56,7 +57,7 @@ from qlcb_personnel.decision_documents.models import (
 from qlcb_personnel.persons import status as statuses
 from qlcb_personnel.persons.models import Person
 from qlcb_personnel.persons.service import record_ref, visible_person
-from qlcb_personnel.record import salary
+from qlcb_personnel.record import leadership, salary
 from qlcb_personnel.record import service as record
 from qlcb_personnel.record.models import RecordEntry
 from qlcb_personnel.units.models import Unit
@@ -166,6 +167,10 @@ async def _people(
         for section in _read_to_decide(kind):
             authz.require(actor, section, Action.READ, path, person=record_ref(person), delegations=delegations)
         await session.execute(select(Person.id).where(Person.id == person.id).with_for_update())
+        if kind.record_section is not None and (
+            reason := await leadership.refusal(session, actor, delegations, kind.record_section, path, person)
+        ):
+            raise PermissionDenied(f"items[{index}].person_id: {reason}")
         people[person_id] = person
     return people
 

@@ -33,6 +33,7 @@ from qlcb_common.record_sections import RecordSection
 from qlcb_common.sequences import batched
 from qlcb_personnel.imports.rows import Faults, Row, day, entry_input
 from qlcb_personnel.persons.models import Person
+from qlcb_personnel.record import leadership
 from qlcb_personnel.record import service as record
 from qlcb_personnel.record.models import RecordEntry
 from qlcb_personnel.units.models import Unit
@@ -72,10 +73,12 @@ async def import_entries(
     written when a fault turns up later is the caller's to roll back."""
     people = await _people(session, rows)
     mine: dict[str, list[Row]] = {}
+    paths: dict[str, str] = {}
     for row in rows:
         whose = _whose(row, people, faults, functools.partial(_visible, actor, delegations))
         if whose is not None and _may_write(actor, delegations, section, whose, row, faults):
             mine.setdefault(whose.id, []).append(row)
+            paths[whose.id] = whose.path
     created = present = 0
     seen: dict[tuple[str, str], int] = {}
     for ids in batched(sorted(mine), PEOPLE_AT_ONCE):
@@ -83,6 +86,10 @@ async def import_entries(
         written: list[tuple[Person, list[RecordEntry]]] = []
         for person_id in ids:
             person = persons[person_id]
+            if reason := await leadership.refusal(session, actor, delegations, section, paths[person_id], person):
+                for row in mine[person_id]:
+                    faults.add(row, "", reason)
+                continue
             entries = current.get(person_id, [])
             versions: list[RecordEntry] = []
             for row in sorted(mine[person_id], key=_in_time):

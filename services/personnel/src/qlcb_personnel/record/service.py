@@ -47,7 +47,7 @@ from qlcb_personnel.catalogs import service as catalogs
 from qlcb_personnel.deadlines import service as deadlines
 from qlcb_personnel.persons.models import Person
 from qlcb_personnel.persons.service import record_ref, visible_person, visible_person_in_status
-from qlcb_personnel.record import messages, section_rules
+from qlcb_personnel.record import leadership, messages, section_rules
 from qlcb_personnel.record.models import EntryView, RecordEntry
 from qlcb_personnel.search import days, facts
 
@@ -108,6 +108,7 @@ async def person_for(
             delegations=delegations,
         )
         await _lock(session, person)
+        await leadership.require_not_leading(session, actor, delegations, section, path, person)
     return person
 
 
@@ -414,6 +415,8 @@ async def add_entries(
             delegations=delegations,
         )
     await _lock(session, person)
+    for section in dict.fromkeys(sections):
+        await leadership.require_not_leading(session, actor, delegations, section, path, person)
     # The record as each entry is checked against it: read once, then kept as the batch changes it.
     current = await _current_entries(session, person, sections)
     written: list[RecordEntry] = []

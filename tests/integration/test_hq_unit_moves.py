@@ -1,0 +1,91 @@
+"""An HQ unit (Cục Điều tra chống buôn lậu) records the moves within the unit of its people who lead
+none of it (the domain's tier table). A placement of a person holding a leadership post is refused to
+that tier, one entry, a batch or a decision alike, with nothing written; the unit's administration
+above records it, and once the post is left the HQ unit may again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support import System, api_client, person_body, unique_code
+
+pytestmark = pytest.mark.integration
+
+HQ_UNIT = "cucdtcbl"
+DECISION = {"number": "15/QĐ-TCHQ", "date": "2024-02-20", "body": "Tổng cục Hải quan"}
+MOVE = {"unit_name": "Phòng Điều tra số 2", "post": "Điều tra viên"}
+
+
+async def _person(api: httpx.AsyncClient, system: System, name: str) -> str:
+    created = await api.post("/v1/persons", json=person_body(system.unit_ids["CDTCBL"], name, born="1978-05-02"))
+    assert created.status_code == 201, created.text
+    person_id: str = created.json()["id"]
+    return person_id
+
+
+def _appointment(since: str) -> dict[str, Any]:
+    values = {"kind": "BO_NHIEM", "post": "Phó Cục trưởng", "post_code": "PHO_CUC_TRUONG", "term_months": 60}
+    return {"values": values | {"unit_name": "Cục Điều tra chống buôn lậu"}, "valid_from": since, "decision": DECISION}
+
+
+async def _placements(api: httpx.AsyncClient, person_id: str) -> list[dict[str, Any]]:
+    listed = await api.get(f"/v1/persons/{person_id}/placements")
+    assert listed.status_code == 200, listed.text
+    found: list[dict[str, Any]] = listed.json()
+    return found
+
+
+async def test_an_hq_unit_moves_its_staff_but_not_a_leader_until_the_post_is_left(system: System) -> None:
+    async with (
+        api_client(system.gateway_url, system.token("quantri")) as admin,
+        api_client(system.gateway_url, system.token(HQ_UNIT)) as unit,
+    ):
+        officer = await _person(admin, system, "Trương Văn Điều")
+        leader = await _person(admin, system, "Hoàng Thị Lãnh")
+        appointed = await admin.post(f"/v1/persons/{leader}/appointments", json=_appointment("2024-03-01"))
+        assert appointed.status_code == 201, appointed.text
+
+        moved = await unit.post(f"/v1/persons/{officer}/placements", json={"values": MOVE, "valid_from": "2026-01-05"})
+        assert moved.status_code == 201, moved.text
+
+        one = await unit.post(f"/v1/persons/{leader}/placements", json={"values": MOVE, "valid_from": "2026-01-05"})
+        assert one.status_code == 403, one.text
+        reason = one.json()["detail"]["message"]
+        assert "không giữ chức vụ lãnh đạo" in reason
+        assert "Hoàng Thị Lãnh đang giữ chức vụ Phó Cục trưởng (bổ nhiệm từ 01/03/2024)" in reason
+        batch = {"entries": [{"section": "placements", "values": MOVE, "valid_from": "2026-01-05"}]}
+        assert (await unit.post(f"/v1/persons/{leader}/record", json=batch)).status_code == 403
+        decision = {
+            "kind": "placement",
+            "number": f"{unique_code('Q')[-6:]}/QĐ-ĐTCBL",
+            "decision_date": "2026-01-02",
+            "effective_date": "2026-01-05",
+            "summary": "Điều động trong Cục",
+            "body": "Cục Điều tra chống buôn lậu",
+            "signer": "Nguyễn Văn Ký",
+            "signer_post": "Cục trưởng",
+            "items": [{"person_id": p, "values": MOVE} for p in (officer, leader)],
+        }
+        refused = await unit.post("/v1/decisions", json=decision)
+        assert refused.status_code == 403, refused.text
+        assert "items[1].person_id" in refused.json()["detail"]["message"]
+        assert await _placements(admin, leader) == [], "nothing written"
+        assert len(await _placements(admin, officer)) == 1, "the decision wrote nothing for the officer either"
+
+        # The administration above records it.
+        above = await admin.post(f"/v1/persons/{leader}/placements", json={"values": MOVE, "valid_from": "2026-01-05"})
+        assert above.status_code == 201, above.text
+
+        # Once the post is left, the HQ unit records the moves again.
+        [held] = (await admin.get(f"/v1/persons/{leader}/appointments")).json()
+        ended = await admin.put(
+            f"/v1/persons/{leader}/appointments/{held['entry_id']}",
+            json=_appointment("2024-03-01") | {"valid_to": "2025-12-31"},
+            headers={"If-Match": f'"{held["version"]}"'},
+        )
+        assert ended.status_code == 200, ended.text
+        later = await unit.post(f"/v1/persons/{leader}/placements", json={"values": MOVE, "valid_from": "2026-06-01"})
+        assert later.status_code == 201, later.text
