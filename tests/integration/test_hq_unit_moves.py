@@ -1,10 +1,12 @@
 """An HQ unit (Cục Điều tra chống buôn lậu) records the moves within the unit of its people who lead
 none of it (the domain's tier table). A placement of a person holding a leadership post is refused to
-that tier, one entry, a batch or a decision alike, with nothing written; the unit's administration
+that tier, one entry, a batch, a decision or an import alike, with nothing written; the unit's administration
 above records it, and once the post is left the HQ unit may again."""
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
 import httpx
@@ -19,11 +21,28 @@ DECISION = {"number": "15/QĐ-TCHQ", "date": "2024-02-20", "body": "Tổng cục
 MOVE = {"unit_name": "Phòng Điều tra số 2", "post": "Điều tra viên"}
 
 
-async def _person(api: httpx.AsyncClient, system: System, name: str) -> str:
+async def _person(api: httpx.AsyncClient, system: System, name: str) -> tuple[str, str]:
+    """The new person's id and personal id."""
     created = await api.post("/v1/persons", json=person_body(system.unit_ids["CDTCBL"], name, born="1978-05-02"))
     assert created.status_code == 201, created.text
-    person_id: str = created.json()["id"]
-    return person_id
+    return created.json()["id"], created.json()["personal_id"]
+
+
+async def _imported(api: httpx.AsyncClient, personal_id: str) -> httpx.Response:
+    """The placements import of one row moving that person, in the columns of its own template."""
+    template = await api.get("/v1/imports/templates/placements", params={"format": "csv"})
+    assert template.status_code == 200, template.text
+    header = next(csv.reader(io.StringIO(template.content.decode("utf-8-sig"))))
+    given = {"Số định danh cá nhân": personal_id, "Từ ngày": "2026-01-05"}
+    given |= {"Cơ quan, đơn vị": MOVE["unit_name"], "Chức danh, chức vụ": MOVE["post"]}
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows([header, [given.get(column, "") for column in header]])
+    return await api.post(
+        "/v1/imports/placements",
+        params={"dry_run": "false"},
+        content=("\ufeff" + buffer.getvalue()).encode(),
+        headers={"Content-Type": "text/csv"},
+    )
 
 
 def _appointment(since: str) -> dict[str, Any]:
@@ -43,8 +62,8 @@ async def test_an_hq_unit_moves_its_staff_but_not_a_leader_until_the_post_is_lef
         api_client(system.gateway_url, system.token("quantri")) as admin,
         api_client(system.gateway_url, system.token(HQ_UNIT)) as unit,
     ):
-        officer = await _person(admin, system, "Trương Văn Điều")
-        leader = await _person(admin, system, "Hoàng Thị Lãnh")
+        officer, _ = await _person(admin, system, "Trương Văn Điều")
+        leader, leader_id_number = await _person(admin, system, "Hoàng Thị Lãnh")
         appointed = await admin.post(f"/v1/persons/{leader}/appointments", json=_appointment("2024-03-01"))
         assert appointed.status_code == 201, appointed.text
 
@@ -72,6 +91,9 @@ async def test_an_hq_unit_moves_its_staff_but_not_a_leader_until_the_post_is_lef
         refused = await unit.post("/v1/decisions", json=decision)
         assert refused.status_code == 403, refused.text
         assert "items[1].person_id" in refused.json()["detail"]["message"]
+        imported = await _imported(unit, leader_id_number)
+        assert imported.status_code == 422, imported.text
+        assert ["không giữ chức vụ lãnh đạo" in fault["msg"] for fault in imported.json()["detail"]] == [True]
         assert await _placements(admin, leader) == [], "nothing written"
         assert len(await _placements(admin, officer)) == 1, "the decision wrote nothing for the officer either"
 
