@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import grpc
@@ -265,6 +266,9 @@ def test_the_staff_list_filters_by_criteria_keeps_them_in_its_links_and_names_a_
     faulty = parsed(refused.text)
     assert faulty.one(id="f-age_min").attrs.get("aria-invalid") == "true"
     assert faulty.one(id="q").attrs.get("aria-invalid") is None
+    app: Any = page.client.app
+    asked = app.state.backends.record.catalogs_asked
+    assert len(asked) == len(set(asked)) == 6, "each catalog asked once, the second page from what was kept"
 
 
 def test_the_tree_shows_each_units_quota_against_the_people_in_it_and_below_it(page: Page) -> None:

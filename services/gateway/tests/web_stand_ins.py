@@ -195,7 +195,11 @@ class Personnel:
 
 
 class RetirementsDue:
-    """Two people of the unit's subtree reaching retirement age in the months asked."""
+    """Two people of the unit's subtree reaching retirement age in the months asked; and catalogs of
+    one value each, for the staff list's filters, with the catalogs asked in order."""
+
+    def __init__(self) -> None:
+        self.catalogs_asked: list[str] = []
 
     async def ListRetirementsDue(self, request: Any, **options: Any) -> record_pb2.ListRetirementsDueResponse:
         assert request.include_subtree
@@ -217,7 +221,7 @@ class RetirementsDue:
         )
 
     async def ListCatalogValues(self, request: Any, **options: Any) -> record_pb2.ListCatalogValuesResponse:
-        """A catalog of one value each, for the staff list's filters."""
+        self.catalogs_asked.append(request.catalog)
         return record_pb2.ListCatalogValuesResponse(
             values=[record_pb2.CatalogValue(catalog=request.catalog, code="01", label="Giá trị một")]
         )

@@ -647,7 +647,9 @@ async def unit_staff(
             "sex_labels": SEX_LABELS,
             "status_labels": STATUS_LABELS,
             "filters": staff_filters.FILTERS,
-            "filter_choices": await staff_filters.choices(backends, visit.principal.token),
+            "filter_choices": await staff_filters.choices(
+                web_state(request).filter_choices, backends, visit.principal.token
+            ),
             "filtered": filters.written,
             "faulty": faulty,
         },

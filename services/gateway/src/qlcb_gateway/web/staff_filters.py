@@ -16,6 +16,7 @@ from starlette.datastructures import QueryParams
 from qlcb.personnel.v1 import record_pb2
 from qlcb_gateway.backends import Backends
 from qlcb_gateway.routes.search import BY_NAME, read_criteria
+from qlcb_gateway.web.kept import Kept
 from qlcb_gateway.web.person_labels import SEX_LABELS, STATUS_LABELS
 
 
@@ -84,26 +85,32 @@ def chosen(params: Mapping[str, str]) -> Chosen:
     return Chosen(written, fields, faults)
 
 
-async def choices(backends: Backends, token: str) -> dict[str, list[tuple[str, str]]]:
-    """Each filter's choices: its own, or its catalog's values valid today, by label."""
-    catalogs = sorted({f.catalog for f in FILTERS if f.catalog})
-    answers = await asyncio.gather(
-        *(
-            backends.record.ListCatalogValues(
-                record_pb2.ListCatalogValuesRequest(catalog=catalog), **backends.call_options(token)
+async def choices(
+    kept: Kept[list[tuple[str, str]]], backends: Backends, token: str
+) -> dict[str, list[tuple[str, str]]]:
+    """Each filter's choices: its own, or its catalog's values valid today, by label (kept a few
+    minutes, as the pages keep the catalogs' labels: every tier reads the catalogs)."""
+
+    async def fetch(names: list[str]) -> dict[str, list[tuple[str, str]]]:
+        catalogs = sorted({BY_FILTER[name].catalog for name in names})
+        answers = await asyncio.gather(
+            *(
+                backends.record.ListCatalogValues(
+                    record_pb2.ListCatalogValuesRequest(catalog=catalog), **backends.call_options(token)
+                )
+                for catalog in catalogs
             )
-            for catalog in catalogs
         )
-    )
-    values = dict(zip(catalogs, (answer.values for answer in answers), strict=True))
-    found: dict[str, list[tuple[str, str]]] = {}
-    for f in FILTERS:
-        if not f.catalog:
-            found[f.name] = list(f.choices)
-            continue
-        found[f.name] = [
-            (v.code, f"{v.label} ({v.code})")
-            for v in values[f.catalog]
-            if not f.of_kind or json.loads(v.attributes_json or "{}").get("kind") == f.of_kind
-        ]
-    return found
+        values = dict(zip(catalogs, (answer.values for answer in answers), strict=True))
+        return {
+            name: [
+                (v.code, f"{v.label} ({v.code})")
+                for v in values[BY_FILTER[name].catalog]
+                if not BY_FILTER[name].of_kind
+                or json.loads(v.attributes_json or "{}").get("kind") == BY_FILTER[name].of_kind
+            ]
+            for name in names
+        }
+
+    listed = await kept.of([f.name for f in FILTERS if f.catalog], fetch)
+    return {f.name: listed.get(f.name, []) if f.catalog else list(f.choices) for f in FILTERS}

@@ -25,6 +25,7 @@ class WebState:
     http: httpx.AsyncClient
     headers: tuple[tuple[str, str], ...]
     catalog_labels: Kept[dict[str, str]] = field(default_factory=Kept)
+    filter_choices: Kept[list[tuple[str, str]]] = field(default_factory=Kept)
     account_names: Kept[str] = field(default_factory=Kept)
     notices: NoticeBoard = field(default_factory=NoticeBoard)
 
