@@ -52,9 +52,16 @@ FILTERS = (
     Filter("party_member", "Đảng viên", "yesno"),
     Filter("ethnicity", "Dân tộc", "choice", catalog="ethnicities"),
     Filter("religion", "Tôn giáo", "choice", catalog="religions"),
+    Filter("home_province", "Quê quán (tỉnh, thành phố)", "choice", catalog="provinces"),
     Filter("contract_type", "Hợp đồng lao động", "choice", catalog="contract_types"),
+    Filter("reward", "Đã được khen thưởng", "choice", catalog="reward_forms"),
+    Filter("discipline", "Đang chịu kỷ luật", "choice", catalog="discipline_forms"),
+    Filter("evaluation_year", "Năm đánh giá", "number"),
+    Filter("evaluation_level", "Mức xếp loại năm đó", "choice", catalog="evaluation_levels"),
     Filter("age_min", "Tuổi từ", "number"),
     Filter("age_max", "Tuổi đến", "number"),
+    Filter("recruited_from", "Tuyển dụng từ ngày", "date"),
+    Filter("recruited_to", "Tuyển dụng đến ngày", "date"),
     Filter("as_of", "Tại ngày", "date"),
 )
 BY_FILTER = {f.name: f for f in FILTERS}
