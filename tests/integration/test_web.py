@@ -235,7 +235,7 @@ async def test_a_local_admin_finds_a_person_without_diacritics_reads_the_record_
         await expect(page.locator("#total")).to_have_text("1 người", timeout=WAIT_MS)
         await expect(staff).to_contain_text("Trần Văn Bình")
         await expect(page.locator("#filters summary")).to_contain_text("đang lọc theo 1 tiêu chí")
-        await assert_accessible(page)
+        await assert_accessible(page, shot="25-loc-danh-sach")
         narrowed = await page.request.get(await page.get_by_role("link", name="CSV").get_attribute("href") or "")
         narrowed_rows = (await narrowed.body()).decode("utf-8-sig")
         assert "Trần Văn Bình" in narrowed_rows
@@ -1620,6 +1620,9 @@ async def test_the_system_admin_works_off_an_account_review_and_grants_and_revok
         await page.get_by_role("navigation", name="Chính").get_by_role("link", name="Tài khoản", exact=True).click()
         await expect(page.locator("h1")).to_contain_text("Tài khoản", timeout=WAIT_MS)
         await expect(page.locator("#reviews tr", has_text=username)).to_have_count(0)
+        recent = page.locator("#recent tbody tr", has_text=username).first
+        await expect(recent).to_contain_text("Khóa tài khoản")
+        await expect(recent.get_by_role("link", name=username)).to_be_visible()
 
         await page.goto(f"{gateway}/web/accounts/{username}")
         await page.locator("#administer").get_by_role("button", name="Mở lại tài khoản").click()

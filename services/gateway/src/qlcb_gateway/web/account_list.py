@@ -18,6 +18,7 @@ from fastapi.responses import RedirectResponse, Response
 from qlcb_common.tiers import Tier, in_subtree
 from qlcb_gateway.routes.organisation import list_units
 from qlcb_gateway.schemas import UnitPublic
+from qlcb_gateway.web import account_audit
 from qlcb_gateway.web.pages import (
     ACCOUNT_ADMIN_TIERS,
     TIER_LABELS,
@@ -71,10 +72,13 @@ async def accounts(
         listing = await _listing(request, visit, unit, q.strip(), page, errors, below)
         if isinstance(listing, Response):
             return listing
-        context |= listing | {"reviews": await _reviews(request, visit)}
+        recent = await account_audit.entries(request, visit, limit=RECENT)
+        context |= listing | {"reviews": await _reviews(request, visit), "recent": recent}
     return render(request, visit, "accounts.html", context, status_code=422 if errors else 200)
 
 
+RECENT = 20
+"""The account audit's newest entries the accounts page shows."""
 REVIEW_REASONS = {
     "qlcb.personnel.person.retired": "Người giữ đã nghỉ hưu",
     "qlcb.personnel.person.resigned": "Người giữ đã thôi việc",

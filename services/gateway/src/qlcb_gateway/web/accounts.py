@@ -18,6 +18,7 @@ from fastapi.responses import RedirectResponse, Response
 from qlcb_common.authz import GRANTABLE_SECTIONS
 from qlcb_common.tiers import Tier
 from qlcb_gateway.routes.organisation import list_units
+from qlcb_gateway.web import account_audit
 from qlcb_gateway.web.delegations import SECTION_LABELS
 from qlcb_gateway.web.entry_form import FormField, checked, identity_faults
 from qlcb_gateway.web.pages import (
@@ -51,45 +52,6 @@ DONE = {
     "granted": "Đã cấp quyền; có hiệu lực từ lần đăng nhập (làm mới phiên) tiếp theo.",
     "revoked": "Đã thu hồi quyền.",
 }
-
-
-ACTION_LABELS = {
-    "account.issue": "Cấp tài khoản",
-    "account.grant": "Cấp quyền",
-    "account.revoke": "Thu hồi quyền",
-    "account.disable": "Khóa tài khoản",
-    "account.enable": "Mở lại tài khoản",
-    "account.sections": "Giao phần hồ sơ",
-    "account.incident": "Báo mất, lộ mật khẩu",
-    "account.reset": "Cấp lại mật khẩu lần đầu",
-    "account.review": "Đưa vào danh sách chờ xử lý",
-    "account.move": "Chuyển đơn vị theo hồ sơ",
-    "account.tiers": "Bỏ các quyền của đơn vị cũ",
-    "account.reinstatement": "Ghi nhận trở lại công tác (chưa mở lại)",
-    "purpose_account.issue": "Cấp tài khoản dùng chung",
-    "purpose_account.assign": "Giao cho người giữ",
-    "purpose_account.release": "Thu hồi từ người giữ",
-}
-"""The account audit's actions as the account's page names them (others: as identity names them)."""
-HISTORY_LIMIT = 50
-
-
-async def _history(request: Request, visit: Visit, username: str) -> list[dict[str, Any]] | None:
-    """The newest entries of identity's account audit about the account, for an admin who reads them
-    (identity decides: the system admin, or the unit's local admin); None for anyone else."""
-    answer = await identity_call(
-        request, visit, "GET", "/v1/audit", params={"target": username, "limit": str(HISTORY_LIMIT)}
-    )
-    if answer.status_code != 200:
-        return None
-    return [
-        {
-            **entry,
-            "at": datetime.fromisoformat(entry["at"]),
-            "label": ACTION_LABELS.get(entry["action"], entry["action"]),
-        }
-        for entry in answer.json()
-    ]
 
 
 def _incident_fields() -> list[FormField]:
@@ -151,7 +113,7 @@ async def _page(
         "done": DONE.get(done, ""),
         "sent_to": sent_to if done == "reset" else "",
         "grantable_tiers": [(t.value, TIER_LABELS[t]) for t in granted_tiers(visit) if t.value not in account["tiers"]],
-        "history": None if account.get("own") else await _history(request, visit, username),
+        "history": None if account.get("own") else await account_audit.entries(request, visit, target=username),
     }
     return render(request, visit, "account.html", context, status_code=status_code)
 
