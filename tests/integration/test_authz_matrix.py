@@ -186,11 +186,17 @@ async def _seeded(probe: Probe) -> dict[str, Any]:
     there (version 1 each: nothing else writes to this record's sections)."""
     if "seeded" not in probe.prepared:
         person = await _the_person(probe)
-        entries = [{"section": s.name} | _entry(probe, s, EARLY) for s in SECTIONS]
+        entries = [{"section": s.name} | _entry(probe, s, EARLY) | _ended(s) for s in SECTIONS]
         written = await _created(probe.admin.post(f"/v1/persons/{person}/record", json={"entries": entries}))
         probe.prepared["seeded"] = {"person": person} | {e["section"]: e["entry_id"] for e in written["entries"]}
     seeded: dict[str, Any] = probe.prepared["seeded"]
     return seeded
+
+
+def _ended(section: RecordSection) -> dict[str, str]:
+    """The seeded appointment has ended: the person leads nothing today, so that an HQ unit may move
+    them within the unit as its tier allows (a leader's placement is refused: test_hq_unit_moves)."""
+    return {"valid_to": RETRACTED.isoformat()} if section.name == "appointments" else {}
 
 
 async def _another(probe: Probe, purpose: str) -> str:
