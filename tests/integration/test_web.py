@@ -1252,7 +1252,8 @@ async def test_an_officer_reports_a_stolen_password_and_the_admin_grants_section
             ["Hà Văn Lộ", username, "Cán bộ nhân sự đơn vị", "Cá nhân", "Đang mở"], timeout=WAIT_MS
         )
         await assert_accessible(page, shot="18-tai-khoan-don-vi")
-        await page.get_by_role("link", name=username).click()
+        # The listing's link (the recent entries below may name the account too).
+        await page.locator(f"#account-{username}").get_by_role("link", name=username).click()
         await expect(page.locator("#holder")).to_have_text("Hà Văn Lộ", timeout=WAIT_MS)
         await expect(page.locator("#sections")).to_have_text("Chưa được giao phần nào")
         await page.locator("#grant-sections").get_by_label("Đào tạo, bồi dưỡng").check()
