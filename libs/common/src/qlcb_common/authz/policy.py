@@ -248,7 +248,7 @@ def placements_only(
     others = replace(principal, roles=principal.roles - PLACEMENTS_ONLY)
     # A delegation is served to the caller's own tiers, the placements-only one included.
     return not (
-        allows(scope_for(others, section, action), others, unit_path, person)
+        permits(others, section, action, unit_path, person=person)
         or _delegated(principal, section, action, unit_path, person, delegations)
     )
 
