@@ -32,8 +32,14 @@ the staff's particulars (identity), their work history and movements, nothing el
 The HQ unit's "intra-unit position moves of non-leaders" is read at the grain of the parts of the
 record: it writes its own staff's placements, but no recruitment, leadership post (appointment,
 concurrent post) nor move out of the unit (rotation, secondment): `record.work_history_moves.write`.
-Whether the person placed leads is finer than any part and not in here: a placement of someone
-holding a leadership post that day is refused to that tier (test_hq_unit_moves).
+Whether the person placed leads, or the post named is a leader's, is finer than any part and not in
+here: a placement of someone holding a leadership post that day, or into a leadership post, is refused
+to that tier (test_hq_unit_moves).
+
+The sector HR's "records resulting from its own decisions for any unit" is read with the probes'
+entries, which all cite a decision of Tổng cục Hải quan. Whether it may record an entry citing
+another body's decision, or none, is finer than any part and not in here: in a Cục Hải quan tỉnh,
+which keeps its own staff's records, that is refused to it (test_sector_hr_writes).
 """
 
 from __future__ import annotations

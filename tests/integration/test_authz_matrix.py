@@ -176,8 +176,9 @@ def _entry(probe: Probe, section: RecordSection, day: date) -> dict[str, Any]:
     body: dict[str, Any] = {"values": values}
     if section.timing is not Timing.FACTS:
         body["valid_from"] = day.isoformat()
-    if section.decision_required:
-        body["decision"] = {"number": "7/QĐ-MT", "date": day.isoformat(), "body": "Tổng cục Hải quan"}
+    # Every entry cites a decision of the sector's head: one the sector HR may record in any unit
+    # (whether it records others in a unit keeping its own records is finer: test_sector_hr_writes).
+    body["decision"] = {"number": "7/QĐ-MT", "date": day.isoformat(), "body": "Tổng cục Hải quan"}
     return body
 
 
@@ -361,7 +362,15 @@ async def _import_persons(p: Probe) -> httpx.Response:
 async def _import_placements(p: Probe) -> httpx.Response:
     person = (await p.admin.get(f"/v1/persons/{await _the_person(p)}")).json()
     header = ["Số định danh cá nhân", "Từ ngày", "Cơ quan, đơn vị", "Chức danh, chức vụ"]
-    row = [person["personal_id"], LATE.isoformat(), "Kiểm thử phân quyền", "Chuyên viên"]
+    header += ["Số quyết định", "Cơ quan quyết định"]
+    row = [
+        person["personal_id"],
+        LATE.isoformat(),
+        "Kiểm thử phân quyền",
+        "Chuyên viên",
+        "8/QĐ-MT",
+        "Tổng cục Hải quan",
+    ]
     answer = await p.api.post(
         "/v1/imports/placements", content=_csv_file([header, row]), headers={"Content-Type": "text/csv"}
     )

@@ -1,7 +1,9 @@
 """An HQ unit (Cục Điều tra chống buôn lậu) records the moves within the unit of its people who lead
 none of it (the domain's tier table). A placement of a person holding a leadership post is refused to
 that tier, one entry, a batch, a decision or an import alike, with nothing written; the unit's administration
-above records it, and once the post is left the HQ unit may again."""
+above records it, and once the post is left the HQ unit may again. Nor does the HQ unit place anyone in
+a leadership post by a placement: that is an appointment, the administration's to record; and whoever
+such a placement made a leader, it moves no more."""
 
 from __future__ import annotations
 
@@ -28,13 +30,13 @@ async def _person(api: httpx.AsyncClient, system: System, name: str) -> tuple[st
     return created.json()["id"], created.json()["personal_id"]
 
 
-async def _imported(api: httpx.AsyncClient, personal_id: str) -> httpx.Response:
+async def _imported(api: httpx.AsyncClient, personal_id: str, move: dict[str, str] = MOVE) -> httpx.Response:
     """The placements import of one row moving that person, in the columns of its own template."""
     template = await api.get("/v1/imports/templates/placements", params={"format": "csv"})
     assert template.status_code == 200, template.text
     header = next(csv.reader(io.StringIO(template.content.decode("utf-8-sig"))))
     given = {"Số định danh cá nhân": personal_id, "Từ ngày": "2026-01-05"}
-    given |= {"Cơ quan, đơn vị": MOVE["unit_name"], "Chức danh, chức vụ": MOVE["post"]}
+    given |= {"Cơ quan, đơn vị": move["unit_name"], "Chức danh, chức vụ": move["post"]}
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n").writerows([header, [given.get(column, "") for column in header]])
     return await api.post(
@@ -111,3 +113,60 @@ async def test_an_hq_unit_moves_its_staff_but_not_a_leader_until_the_post_is_lef
         assert ended.status_code == 200, ended.text
         later = await unit.post(f"/v1/persons/{leader}/placements", json={"values": MOVE, "valid_from": "2026-06-01"})
         assert later.status_code == 201, later.text
+
+
+async def test_an_hq_unit_does_not_place_anyone_in_a_leadership_post(system: System) -> None:
+    head = {"unit_name": "Phòng Điều tra số 2", "post": "Phó  trưởng phòng"}
+    async with (
+        api_client(system.gateway_url, system.token("quantri")) as admin,
+        api_client(system.gateway_url, system.token(HQ_UNIT)) as unit,
+    ):
+        officer, personal_id = await _person(admin, system, "Đinh Văn Phòng")
+        placed = await unit.post(f"/v1/persons/{officer}/placements", json={"values": MOVE, "valid_from": "2026-01-05"})
+        assert placed.status_code == 201, placed.text
+
+        one = await unit.post(f"/v1/persons/{officer}/placements", json={"values": head, "valid_from": "2026-02-01"})
+        assert one.status_code == 403, one.text
+        assert "“Phó trưởng phòng” là chức vụ lãnh đạo" in one.json()["detail"]["message"]
+        batch = {"entries": [{"section": "placements", "values": head, "valid_from": "2026-02-01"}]}
+        batched = await unit.post(f"/v1/persons/{officer}/record", json=batch)
+        assert batched.status_code == 403, batched.text
+        assert batched.json()["detail"]["message"].startswith("entries[0]: ")
+        corrected = await unit.put(
+            f"/v1/persons/{officer}/placements/{placed.json()['entry_id']}",
+            json={"values": MOVE | {"post": "Đội trưởng"}, "valid_from": "2026-01-05"},
+            headers={"If-Match": '"1"'},
+        )
+        assert corrected.status_code == 403, corrected.text
+        decision = {
+            "kind": "placement",
+            "number": f"{unique_code('Q')[-6:]}/QĐ-ĐTCBL",
+            "decision_date": "2026-01-30",
+            "effective_date": "2026-02-01",
+            "summary": "Điều động trong Cục",
+            "body": "Cục Điều tra chống buôn lậu",
+            "signer": "Nguyễn Văn Ký",
+            "signer_post": "Cục trưởng",
+            "items": [{"person_id": officer, "values": head}],
+        }
+        refused = await unit.post("/v1/decisions", json=decision)
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["detail"]["message"].startswith("items[0].person_id: ")
+        imported = await _imported(unit, personal_id, head)
+        assert imported.status_code == 422, imported.text
+        [fault] = imported.json()["detail"]
+        assert fault["loc"][-1] == "Chức danh, chức vụ", fault
+        assert "là chức vụ lãnh đạo" in fault["msg"], fault
+        assert [p["values"]["post"] for p in await _placements(admin, officer)] == ["Điều tra viên"], "nothing written"
+
+        # The administration above records it.
+        above = await admin.post(f"/v1/persons/{officer}/placements", json={"values": head, "valid_from": "2026-02-01"})
+        assert above.status_code == 201, above.text
+
+        # Leading by that placement, with no appointment on record, the officer is no longer the unit's to move.
+        back = await unit.post(f"/v1/persons/{officer}/placements", json={"values": MOVE, "valid_from": "2026-06-01"})
+        assert back.status_code == 403, back.text
+        assert (
+            "Đinh Văn Phòng đang giữ chức vụ Phó trưởng phòng (theo quá trình công tác từ 01/02/2026)"
+            in back.json()["detail"]["message"]
+        )

@@ -12,6 +12,7 @@ from qlcb_common.authz import (
     GRANTABLE_SECTIONS,
     GRANTED_ROWS,
     MATRIX,
+    OWN_DECISIONS_ONLY,
     Action,
     Delegation,
     RecordRef,
@@ -19,6 +20,7 @@ from qlcb_common.authz import (
     Section,
     granted_sections,
     may_at_all,
+    only_through,
     require,
     require_record_write,
     require_sector_wide,
@@ -246,3 +248,30 @@ def test_an_hq_unit_writes_its_staffs_placements_but_no_appointment_nor_move_out
     require_record_write(cuc, Section.WORK_HISTORY, Action.UPDATE, here, beyond_placements=True, delegations=[moves])
     admin = _who(Tier.LOCAL_ADMIN, "/TCHQ/HQHN")
     require_record_write(admin, Section.WORK_HISTORY, Action.UPDATE, "/TCHQ/HQHN", beyond_placements=True)
+
+
+def test_the_sector_hr_writes_a_record_through_its_own_decisions_tier_alone_unless_another_right_covers_it() -> None:
+    """Where only the sector HR's tier gives the write, personnel asks the entry for the sector's
+    decision (ADR 0063); a second tier or a delegation that gives it lifts that."""
+    here = "/TCHQ/HQHN/HQHN-NB"
+    sector = _who(Tier.SECTOR_HR, "/TCHQ/VTCCB")
+    assert only_through(OWN_DECISIONS_ONLY, sector, Section.FAMILY, Action.UPDATE, here)
+    both = Principal(
+        subject="s",
+        username="u",
+        roles=frozenset({Tier.SECTOR_HR.value, Tier.SYSTEM_ADMIN.value}),
+        unit_path="/TCHQ/VTCCB",
+        token="t",
+    )
+    assert not only_through(OWN_DECISIONS_ONLY, both, Section.FAMILY, Action.UPDATE, here)
+    family = _delegation(
+        grantee_unit_path="/TCHQ/VTCCB",
+        tiers=frozenset({Tier.SECTOR_HR.value}),
+        sections=frozenset({Section.FAMILY}),
+        target_unit_path=here,
+        valid_from=vietnam_today(),
+    )
+    assert not only_through(OWN_DECISIONS_ONLY, sector, Section.FAMILY, Action.UPDATE, here, delegations=[family])
+    assert not only_through(
+        OWN_DECISIONS_ONLY, _who(Tier.LOCAL_ADMIN, "/TCHQ/HQHN"), Section.FAMILY, Action.UPDATE, here
+    )

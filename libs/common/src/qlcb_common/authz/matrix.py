@@ -143,6 +143,12 @@ PLACEMENTS_ONLY: frozenset[Tier] = frozenset({Tier.HQ_UNIT})
 001 Điều 6): the parts of work history that record more (`moves_beyond_placements`) need the right
 from another tier, a grant or a delegation."""
 
+OWN_DECISIONS_ONLY: frozenset[Tier] = frozenset({Tier.SECTOR_HR})
+"""Tiers that write "records resulting from its own decisions for any unit" (the sector HR's, 001
+Điều 6.1.b): where a unit keeps its own staff's records (001 Điều 6.2), an entry written through
+such a tier alone must result from a decision of the sector's head body (personnel's
+`record.sector_decisions`)."""
+
 
 def _expand(rows: list[Row]) -> dict[Section, dict[Action, Scope]]:
     table = {section: dict.fromkeys(Action, Scope.NONE) for section in Section}

@@ -243,10 +243,24 @@ def placements_only(
 ) -> bool:
     """Whether the caller writes `section` there through a `PLACEMENTS_ONLY` tier alone: then it
     records moves within the unit of people who lead none of it, and nothing more."""
-    if not principal.has_any_role(tuple(PLACEMENTS_ONLY)):
+    return only_through(PLACEMENTS_ONLY, principal, section, action, unit_path, person, delegations)
+
+
+def only_through(
+    tiers: frozenset[Tier],
+    principal: Principal,
+    section: Section,
+    action: Action,
+    unit_path: str,
+    person: RecordRef | None = None,
+    delegations: Iterable[Delegation] = (),
+) -> bool:
+    """Whether the caller holds `action` on `section` there through one of `tiers` alone: no other
+    tier of its, no granted section and no delegation gives it."""
+    if not principal.has_any_role(tuple(tiers)):
         return False
-    others = replace(principal, roles=principal.roles - PLACEMENTS_ONLY)
-    # A delegation is served to the caller's own tiers, the placements-only one included.
+    others = replace(principal, roles=principal.roles - tiers)
+    # A delegation is served to the caller's own tiers, these included.
     return not (
         permits(others, section, action, unit_path, person=person)
         or _delegated(principal, section, action, unit_path, person, delegations)

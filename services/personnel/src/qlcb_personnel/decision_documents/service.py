@@ -57,7 +57,7 @@ from qlcb_personnel.decision_documents.models import (
 from qlcb_personnel.persons import status as statuses
 from qlcb_personnel.persons.models import Person
 from qlcb_personnel.persons.service import record_ref, visible_person
-from qlcb_personnel.record import leadership, salary
+from qlcb_personnel.record import entry_terms, leadership, salary
 from qlcb_personnel.record import service as record
 from qlcb_personnel.record.models import RecordEntry
 from qlcb_personnel.units.models import Unit
@@ -145,12 +145,14 @@ async def _people(
     actor: Principal,
     delegations: Sequence[Delegation],
     kind: DecisionKind,
-    person_ids: Sequence[str],
+    named: Sequence[tuple[str, Mapping[str, object]]],
+    cited: tuple[str, str],
 ) -> dict[str, Person]:
-    """Every person named, each one the caller may change in the kind's section, locked in one
-    order (by id) so that two decisions naming the same people cannot deadlock."""
+    """Every person `named` (with what the decision writes for them), each one the caller may change
+    in the kind's section by the decision `cited` (its number and issuing body), locked in one order
+    (by id) so that two decisions naming the same people cannot deadlock."""
     people: dict[str, Person] = {}
-    for index, person_id in sorted(enumerate(person_ids), key=lambda pair: pair[1]):
+    for index, (person_id, values) in sorted(enumerate(named), key=lambda pair: pair[1][0]):
         try:
             person, path = await visible_person(session, actor=actor, delegations=delegations, person_id=person_id)
         except NotFound as missing:
@@ -171,6 +173,10 @@ async def _people(
             reason := await leadership.refusal(session, actor, delegations, kind.record_section, path, person)
         ):
             raise PermissionDenied(f"items[{index}].person_id: {reason}")
+        if kind.record_section is not None and (
+            terms := await entry_terms.of(session, actor, delegations, kind.record_section, path, person)
+        ):
+            terms.require(values, *cited, f"items[{index}].person_id: ")
         people[person_id] = person
     return people
 
@@ -346,7 +352,14 @@ async def create(
     header = _header(data, violations)
     if header is None:
         raise InvalidArgument(violations)
-    people = await _people(session, actor, delegations, header.kind, [item.person_id for item in data.items])
+    people = await _people(
+        session,
+        actor,
+        delegations,
+        header.kind,
+        [(item.person_id, item.values) for item in data.items],
+        (header.number, header.body),
+    )
     checked = await _check_items(session, header, people, data.items)
     if await session.scalar(
         select(DecisionDocument.id).where(
@@ -468,7 +481,14 @@ async def apply_decision(
         granted = [
             replace(d, valid_from=None, valid_to=None) for d in await delegations.for_caller(session, actor, on=today)
         ]
-        people = await _people(session, actor, granted, header.kind, [item.person_id for item in items])
+        people = await _people(
+            session,
+            actor,
+            granted,
+            header.kind,
+            [(item.person_id, item.values) for item in items],
+            (header.number, header.body),
+        )
     inputs = [
         ItemInput(item.person_id, item.values, item.valid_to.isoformat() if item.valid_to else "") for item in items
     ]
@@ -728,7 +748,14 @@ async def cancel(
     assert locked is not None
     items = await items_of(session, document.id)
     kind = KIND_BY_NAME[document.kind]
-    people = await _people(session, actor, delegations, kind, [item.person_id for item in items])
+    people = await _people(
+        session,
+        actor,
+        delegations,
+        kind,
+        [(item.person_id, item.values) for item in items],
+        (document.number, document.body),
+    )
     if locked.version != expected_version:
         raise StaleVersion(
             f"Quyết định đã thay đổi (phiên bản hiện tại {locked.version}, yêu cầu phiên bản {expected_version}): "

@@ -33,7 +33,7 @@ from qlcb_common.record_sections import RecordSection
 from qlcb_common.sequences import batched
 from qlcb_personnel.imports.rows import Faults, Row, day, entry_input
 from qlcb_personnel.persons.models import Person
-from qlcb_personnel.record import leadership
+from qlcb_personnel.record import entry_terms, leadership
 from qlcb_personnel.record import service as record
 from qlcb_personnel.record.models import RecordEntry
 from qlcb_personnel.units.models import Unit
@@ -90,6 +90,7 @@ async def import_entries(
                 for row in mine[person_id]:
                     faults.add(row, "", reason)
                 continue
+            terms = await entry_terms.of(session, actor, delegations, section, paths[person_id], person)
             entries = current.get(person_id, [])
             versions: list[RecordEntry] = []
             for row in sorted(mine[person_id], key=_in_time):
@@ -97,6 +98,9 @@ async def import_entries(
                     checked = await record.check_entry(session, section, person, entry_input(section, row))
                 except InvalidArgument as refused:
                     faults.add_violations(row, refused.violations)
+                    continue
+                if beyond := checked.refusal(terms):
+                    faults.add_violations(row, [beyond])
                     continue
                 key = (person_id, _key(checked))
                 if (first := seen.setdefault(key, row.number)) != row.number:

@@ -29,7 +29,14 @@ from qlcb_common.auth import Principal
 from qlcb_common.authz import Action, Delegation
 from qlcb_common.days import vietnam_today
 from qlcb_common.db import one_of
-from qlcb_common.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound, StaleVersion
+from qlcb_common.errors import (
+    FailedPrecondition,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    StaleVersion,
+)
 from qlcb_common.events import subjects
 from qlcb_common.events.outbox import Outbox
 from qlcb_common.record_sections import (
@@ -47,7 +54,8 @@ from qlcb_personnel.catalogs import service as catalogs
 from qlcb_personnel.deadlines import service as deadlines
 from qlcb_personnel.persons.models import Person
 from qlcb_personnel.persons.service import record_ref, visible_person, visible_person_in_status
-from qlcb_personnel.record import leadership, messages, section_rules
+from qlcb_personnel.record import entry_terms, leadership, messages, section_rules
+from qlcb_personnel.record.entry_terms import EntryTerms
 from qlcb_personnel.record.models import EntryView, RecordEntry
 from qlcb_personnel.search import days, facts
 
@@ -78,6 +86,19 @@ class CheckedEntry:
     valid_to: date | None
     decision: dict[str, object]
 
+    def meets(self, terms: EntryTerms | None, where: str = "") -> None:
+        """Refuses the entry if it falls outside the terms of the caller's entries."""
+        if refused := self.refusal(terms):
+            raise PermissionDenied(f"{where}{refused.description}")
+
+    def refusal(self, terms: EntryTerms | None) -> FieldViolation | None:
+        if terms is None:
+            return None
+        number, body = self.decision["decision_number"], self.decision["decision_body"]
+        return terms.refusal(
+            self.values, number if isinstance(number, str) else None, body if isinstance(body, str) else None
+        )
+
 
 def section_of(name: str) -> RecordSection:
     section = BY_NAME.get(name)
@@ -92,24 +113,34 @@ async def person_for(
     delegations: Sequence[Delegation],
     person_id: str,
     section: RecordSection,
-    action: Action,
 ) -> Person:
+    """The person whose section the caller reads."""
     person, path = await visible_person(session, actor=actor, delegations=delegations, person_id=person_id)
-    if action is Action.READ:
-        authz.require(actor, section.authz, action, path, person=record_ref(person), delegations=delegations)
-    else:
-        authz.require_record_write(
-            actor,
-            section.authz,
-            action,
-            path,
-            beyond_placements=section.moves_beyond_placements,
-            person=record_ref(person),
-            delegations=delegations,
-        )
-        await _lock(session, person)
-        await leadership.require_not_leading(session, actor, delegations, section, path, person)
+    authz.require(actor, section.authz, Action.READ, path, person=record_ref(person), delegations=delegations)
     return person
+
+
+async def _person_to_write(
+    session: AsyncSession,
+    actor: Principal,
+    delegations: Sequence[Delegation],
+    person_id: str,
+    section: RecordSection,
+) -> tuple[Person, EntryTerms | None]:
+    """The person whose section the caller changes, locked, and the terms of its entries there."""
+    person, path = await visible_person(session, actor=actor, delegations=delegations, person_id=person_id)
+    authz.require_record_write(
+        actor,
+        section.authz,
+        Action.UPDATE,
+        path,
+        beyond_placements=section.moves_beyond_placements,
+        person=record_ref(person),
+        delegations=delegations,
+    )
+    await _lock(session, person)
+    await leadership.require_not_leading(session, actor, delegations, section, path, person)
+    return person, await entry_terms.of(session, actor, delegations, section, path, person)
 
 
 async def _lock(session: AsyncSession, person: Person) -> None:
@@ -371,8 +402,8 @@ async def add_entry(
     data: EntryInput,
 ) -> RecordEntry:
     section = section_of(section_name)
-    person = await person_for(session, actor, delegations, person_id, section, Action.UPDATE)
-    written = await _record(session, actor, person, section, data)
+    person, terms = await _person_to_write(session, actor, delegations, person_id, section)
+    written = await _record(session, actor, person, section, data, terms=terms)
     await _publish(outbox, session, actor, person, *written)
     return written[-1]
 
@@ -415,21 +446,27 @@ async def add_entries(
             delegations=delegations,
         )
     await _lock(session, person)
+    terms: dict[str, EntryTerms | None] = {}
     for section in dict.fromkeys(sections):
         await leadership.require_not_leading(session, actor, delegations, section, path, person)
+        terms[section.name] = await entry_terms.of(session, actor, delegations, section, path, person)
     # The record as each entry is checked against it: read once, then kept as the batch changes it.
     current = await _current_entries(session, person, sections)
     written: list[RecordEntry] = []
     recorded: list[RecordEntry] = []
     for index, (section, (_, data)) in enumerate(zip(sections, items, strict=True)):
         try:
-            versions = await _record(session, actor, person, section, data, current.get(section.name))
+            versions = await _record(
+                session, actor, person, section, data, current.get(section.name), terms=terms[section.name]
+            )
         except InvalidArgument as refused:
             raise InvalidArgument(
                 [FieldViolation(f"entries[{index}].{v.field}", v.description) for v in refused.violations]
             ) from None
         except FailedPrecondition as refused:
             raise FailedPrecondition(f"entries[{index}].{refused}") from None
+        except PermissionDenied as refused:
+            raise PermissionDenied(f"entries[{index}]: {refused}") from None
         if section.name in current:
             current[section.name] = [e for e in current[section.name] if e.superseded_at is None] + versions
         written += versions
@@ -445,11 +482,14 @@ async def _record(
     section: RecordSection,
     data: EntryInput,
     current: Sequence[RecordEntry] | None = None,
+    *,
+    terms: EntryTerms | None,
 ) -> list[RecordEntry]:
     """A new entry in the record of `person`, whose lock the caller holds, checked against the
-    section's `current` entries (read unless given): the versions written, the closed predecessor
-    (if the entry succeeds one) before the new entry."""
+    section's `current` entries (read unless given) and the `terms` of the caller's entries there:
+    the versions written, the closed predecessor (if the entry succeeds one) before the new entry."""
     checked = await check_entry(session, section, person, data)
+    checked.meets(terms)
     return await write_versions(session, actor, person, section, checked, current)
 
 
@@ -555,9 +595,12 @@ async def correct_entry(
 ) -> RecordEntry:
     """Replaces the entry's current version by a corrected one; the wrong one stays, superseded."""
     section = section_of(section_name)
-    person = await person_for(session, actor, delegations, person_id, section, Action.UPDATE)
+    person, terms = await _person_to_write(session, actor, delegations, person_id, section)
     checked = await check_entry(session, section, person, data)
     current = await _current_version(session, person, section, entry_id, expected_version)
+    if terms is not None:
+        terms.require(current.values, current.decision_number, current.decision_body, f"Mục {entry_id}: ")
+        checked.meets(terms)
     await _clashes(session, section, person, checked, entry_id)
     now = datetime.now(UTC)
     corrected = _version(
@@ -591,8 +634,10 @@ async def retract_entry(
     """Withdraws an entry recorded by mistake; it stays in the history as what was known until now.
     An entry a decision made goes with its decision's cancellation, not alone."""
     section = section_of(section_name)
-    person = await person_for(session, actor, delegations, person_id, section, Action.UPDATE)
+    person, terms = await _person_to_write(session, actor, delegations, person_id, section)
     current = await _current_version(session, person, section, entry_id, expected_version)
+    if terms is not None:
+        terms.require(current.values, current.decision_number, current.decision_body, f"Mục {entry_id}: ")
     if current.decision_id is not None:
         raise FailedPrecondition(
             f"Mục {entry_id} do quyết định {current.decision_number} ghi nhận: hủy quyết định đó để rút mục này"
@@ -708,7 +753,7 @@ async def list_entries(
 ) -> list[EntryView]:
     """The section's entries that had begun by `as_of`, as known at `known_at` (default: now)."""
     section = section_of(section_name)
-    person = await person_for(session, actor, delegations, person_id, section, Action.READ)
+    person = await person_for(session, actor, delegations, person_id, section)
     entries = await _entries(session, person, [section], as_of, known_at)
     await trail.note_read(
         session,
@@ -731,7 +776,7 @@ async def entry_versions(
 ) -> list[RecordEntry]:
     """Every version of one entry, oldest first: what was recorded, corrected, closed, retracted."""
     section = section_of(section_name)
-    person = await person_for(session, actor, delegations, person_id, section, Action.READ)
+    person = await person_for(session, actor, delegations, person_id, section)
     versions = list(
         await session.scalars(
             select(RecordEntry)
