@@ -6,6 +6,7 @@ it matches, and a service told not to migrate refuses a store at another revisio
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -491,8 +492,15 @@ async def test_the_sender_of_each_report_sent_before_the_four_eyes_rule_is_taken
 
     assert await migrations.upgrade(db, "qlcb_reports") == migrations.head_revision("qlcb_reports")
     async with db.unit_of_work() as session:
-        found = (await session.execute(text("SELECT id, submitted_by FROM report_assignments ORDER BY id"))).all()
-    assert [tuple(row) for row in found] == [("a-draft", None), ("a-sent", "canbo.doi")]
+        found = (
+            await session.execute(text("SELECT id, submitted_by, prepared_by FROM report_assignments ORDER BY id"))
+        ).all()
+    assert [(row.id, row.submitted_by) for row in found] == [("a-draft", None), ("a-sent", "canbo.doi")]
+    # Reports' 0013: every account that saved or sent the figures, in the order each first did.
+    prepared = {
+        row.id: json.loads(row.prepared_by) if isinstance(row.prepared_by, str) else row.prepared_by for row in found
+    }
+    assert prepared == {"a-draft": ["qthanoi"], "a-sent": ["nhansu.doi", "qthanoi", "canbo.doi"]}
     assert await _differences(db, "qlcb_reports") == []
 
 

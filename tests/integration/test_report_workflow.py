@@ -443,6 +443,30 @@ async def test_what_waits_for_an_account_follows_the_report_from_its_writer_to_t
             assert refused.json()["detail"][0]["loc"] == ["query", "limit"]
 
 
+async def test_an_account_that_saved_the_figures_another_sent_does_not_approve_them(system: System) -> None:
+    """Four eyes over the figures, not only the sending: Hà Nội's admin fills in its sub-unit's
+    report, the system admin sends it; neither approves it, and it waits for neither."""
+    units = await _branch(system, "C1<P")
+    period = await _thematic(system, units["P"], vietnam_today() + timedelta(days=30))
+    [report] = (await _assignments(system, period["period"]["id"])).values()
+    async with _as(system, ABOVE) as above, _as(system, "quantri") as admin, _as(system, ISSUER) as issuer:
+        saved = await above.put(f"/v1/report-assignments/{report['id']}/values", json={"values": VALID})
+        assert saved.status_code == 200, saved.text
+        sent = await _step(admin, report, "submit")
+        assert sent.status_code == 200, sent.text
+        assert sent.json()["assignment"]["prepared_by"] == [ABOVE, "quantri"]
+        assert report["id"] not in (await _waiting(above))[1], "it waits not for the account that filled it in"
+        assert report["id"] not in (await _waiting(admin))[1], "nor for the one that sent it"
+        refused = await _step(above, report, "approve")
+        assert refused.status_code == 403, refused.text
+        assert "không tự duyệt số liệu mình lập" in refused.json()["detail"]["message"]
+        assert (await _step(admin, report, "approve")).status_code == 403
+        assert (await _detail(issuer, report))["assignment"]["state"] == "submitted"
+        assert report["id"] in (await _waiting(issuer))[1]
+        approved = await _step(issuer, report, "approve")
+        assert approved.status_code == 200, approved.text
+
+
 async def test_what_waits_to_be_sent_lists_what_can_still_be_sent_before_what_is_locked(system: System) -> None:
     """Reports past their deadline stay listed (to ask the issuer to reopen them), but after the ones
     the unit can still send: soonest deadline first, then the locked ones, latest deadline first."""

@@ -819,6 +819,7 @@ async def test_a_unit_fills_and_sends_its_report_and_the_level_above_returns_the
         await expect(page.locator("#report-state")).to_have_text("Đã gửi, chờ duyệt", timeout=WAIT_MS)
         # Four eyes: Hà Nội's admin sent it, so the sector's HR, also over the unit, approves it.
         await expect(page.locator("#submitted")).to_contain_text("(qthanoi)")
+        await expect(page.locator("#prepared")).to_have_text("qthanoi")
         await expect(page.locator("#steps")).to_contain_text("một tài khoản khác của cấp trên duyệt")
         await expect(page.get_by_role("button", name="Duyệt báo cáo")).to_have_count(0)
         await issuer.goto(report_url)

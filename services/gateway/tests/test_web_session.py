@@ -268,7 +268,10 @@ def test_the_staff_list_filters_by_criteria_keeps_them_in_its_links_and_names_a_
     assert faulty.one(id="q").attrs.get("aria-invalid") is None
     app: Any = page.client.app
     asked = app.state.backends.record.catalogs_asked
-    assert len(asked) == len(set(asked)) == 10, "each catalog asked once, the second page from what was kept"
+    assert len(asked) == len(set(asked)) == 11, "each catalog asked once, the second page from what was kept"
+    assert "provinces@2025-06-30" in asked, "and the provinces of the day before they merged"
+    provinces = parsed(filtered.text).one(id="f-home_province").find_all("option")
+    assert [o.all_text() for o in provinces][-2:] == ["Giá trị một (01)", "Tỉnh Hà Giang (02, đến 30/06/2025)"]
 
 
 def test_the_tree_shows_each_units_quota_against_the_people_in_it_and_below_it(page: Page) -> None:

@@ -221,10 +221,12 @@ class RetirementsDue:
         )
 
     async def ListCatalogValues(self, request: Any, **options: Any) -> record_pb2.ListCatalogValuesResponse:
-        self.catalogs_asked.append(request.catalog)
-        return record_pb2.ListCatalogValuesResponse(
-            values=[record_pb2.CatalogValue(catalog=request.catalog, code="01", label="Giá trị một")]
-        )
+        """One value; on a day before the provinces merged, a province since merged into another too."""
+        self.catalogs_asked.append(f"{request.catalog}@{request.as_of}")
+        values = [record_pb2.CatalogValue(catalog=request.catalog, code="01", label="Giá trị một")]
+        if request.catalog == "provinces" and request.as_of == "2025-06-30":
+            values.append(record_pb2.CatalogValue(catalog="provinces", code="02", label="Tỉnh Hà Giang"))
+        return record_pb2.ListCatalogValuesResponse(values=values)
 
 
 class Search:

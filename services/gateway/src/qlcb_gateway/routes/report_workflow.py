@@ -52,6 +52,9 @@ class AssignmentPublic(BaseModel):
     first_submitted_at: datetime | None
     submitted_at: datetime | None
     submitted_by: str | None = Field(description="Tài khoản đã gửi lần gửi này: tài khoản ấy không tự duyệt")
+    prepared_by: list[str] = Field(
+        description="Các tài khoản đã lưu, tổng hợp hoặc gửi số liệu của báo cáo: không tài khoản nào trong đó tự duyệt"
+    )
     approved_at: datetime | None
     approved_by: str | None
     returned_reason: str | None

@@ -236,7 +236,7 @@ async def _offered(
 ) -> Offered:
     """The unit's side writes its report (reports' update right over the unit); the level above, not
     the unit itself, approves, returns and reopens it (the operate right over the approving unit),
-    and the account that sent it does not approve it;
+    and no account that saved, consolidated or sent its figures approves them;
     the unit that issued the regime unlocks a late report (its right over the regimes there)."""
     own = permits(visit.principal, Section.REPORTS, Action.UPDATE, assignment.unit_path)
     above = issuer = False
@@ -250,7 +250,9 @@ async def _offered(
         write=own and assignment.state in NOT_SENT and not assignment.locked,
         recall=own and assignment.state == "submitted" and not assignment.locked,
         decide=above and assignment.state == "submitted",
-        approve=above and assignment.state == "submitted" and assignment.submitted_by != visit.principal.username,
+        approve=above
+        and assignment.state == "submitted"
+        and visit.principal.username not in {assignment.submitted_by, *assignment.prepared_by},
         reopen=above and assignment.state == "approved",
         unlock=issuer,
     )

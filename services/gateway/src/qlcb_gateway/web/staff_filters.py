@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -28,6 +29,9 @@ class Filter:
     catalog: str = ""  # the choices are this catalog's values
     of_kind: str = ""  # of this kind only (a training level's)
     choices: tuple[tuple[str, str], ...] = field(default=())
+    # The catalog's values of this day are offered too where today's have no such code, their end
+    # named: codes a record may hold from before a reorganisation.
+    earlier: str = ""
 
 
 RANK_GROUPS = (
@@ -37,6 +41,8 @@ RANK_GROUPS = (
     ("CS", "Cán sự và tương đương"),
     ("NV", "Nhân viên"),
 )
+BEFORE_PROVINCES_MERGED = "2025-06-30"
+"""The last day of the 63 provinces: 34 from 01/7/2025 (the provinces catalog's legal basis)."""
 FILTERS = (
     Filter("status", "Tình trạng", "choice", choices=tuple(STATUS_LABELS.items())),
     Filter("sex", "Giới tính", "choice", choices=tuple(SEX_LABELS.items())),
@@ -52,7 +58,9 @@ FILTERS = (
     Filter("party_member", "Đảng viên", "yesno"),
     Filter("ethnicity", "Dân tộc", "choice", catalog="ethnicities"),
     Filter("religion", "Tôn giáo", "choice", catalog="religions"),
-    Filter("home_province", "Quê quán (tỉnh, thành phố)", "choice", catalog="provinces"),
+    Filter(
+        "home_province", "Quê quán (tỉnh, thành phố)", "choice", catalog="provinces", earlier=BEFORE_PROVINCES_MERGED
+    ),
     Filter("contract_type", "Hợp đồng lao động", "choice", catalog="contract_types"),
     Filter("reward", "Đã được khen thưởng", "choice", catalog="reward_forms"),
     Filter("discipline", "Đang chịu kỷ luật", "choice", catalog="discipline_forms"),
@@ -95,29 +103,40 @@ def chosen(params: Mapping[str, str]) -> Chosen:
 async def choices(
     kept: Kept[list[tuple[str, str]]], backends: Backends, token: str
 ) -> dict[str, list[tuple[str, str]]]:
-    """Each filter's choices: its own, or its catalog's values valid today, by label (kept a few
-    minutes, as the pages keep the catalogs' labels: every tier reads the catalogs)."""
+    """Each filter's choices: its own, or its catalog's values valid today, by label, then those of
+    its earlier day that today's lack (kept a few minutes, as the pages keep the catalogs' labels:
+    every tier reads the catalogs)."""
 
     async def fetch(names: list[str]) -> dict[str, list[tuple[str, str]]]:
-        catalogs = sorted({BY_FILTER[name].catalog for name in names})
+        asked = sorted({(BY_FILTER[name].catalog, day) for name in names for day in ("", BY_FILTER[name].earlier)})
         answers = await asyncio.gather(
             *(
                 backends.record.ListCatalogValues(
-                    record_pb2.ListCatalogValuesRequest(catalog=catalog), **backends.call_options(token)
+                    record_pb2.ListCatalogValuesRequest(catalog=catalog, as_of=day), **backends.call_options(token)
                 )
-                for catalog in catalogs
+                for catalog, day in asked
             )
         )
-        values = dict(zip(catalogs, (answer.values for answer in answers), strict=True))
-        return {
-            name: [
-                (v.code, f"{v.label} ({v.code})")
-                for v in values[BY_FILTER[name].catalog]
-                if not BY_FILTER[name].of_kind
-                or json.loads(v.attributes_json or "{}").get("kind") == BY_FILTER[name].of_kind
-            ]
-            for name in names
-        }
+        values = dict(zip(asked, (answer.values for answer in answers), strict=True))
+        return {name: _offered(BY_FILTER[name], values) for name in names}
 
     listed = await kept.of([f.name for f in FILTERS if f.catalog], fetch)
     return {f.name: listed.get(f.name, []) if f.catalog else list(f.choices) for f in FILTERS}
+
+
+def _offered(
+    chosen_by: Filter, values: Mapping[tuple[str, str], Sequence[record_pb2.CatalogValue]]
+) -> list[tuple[str, str]]:
+    def fits(value: record_pb2.CatalogValue) -> bool:
+        return not chosen_by.of_kind or json.loads(value.attributes_json or "{}").get("kind") == chosen_by.of_kind
+
+    today = [(v.code, f"{v.label} ({v.code})") for v in values[(chosen_by.catalog, "")] if fits(v)]
+    if not chosen_by.earlier:
+        return today
+    held = {code for code, _ in today}
+    ended = date.fromisoformat(chosen_by.earlier)
+    return today + [
+        (v.code, f"{v.label} ({v.code}, đến {ended:%d/%m/%Y})")
+        for v in values[(chosen_by.catalog, chosen_by.earlier)]
+        if v.code not in held and fits(v)
+    ]

@@ -48,6 +48,7 @@ def assignment_to_proto(assignment: Assignment, period_key: str, *, locked: bool
         first_submitted_at=_at(assignment.first_submitted_at),
         submitted_at=_at(assignment.submitted_at),
         submitted_by=assignment.submitted_by or "",
+        prepared_by=assignment.prepared_by or [],
         approved_at=_at(assignment.approved_at),
         approved_by=assignment.approved_by or "",
         returned_reason=assignment.returned_reason or "",

@@ -68,6 +68,9 @@ class Assignment(Base):
     submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # The account that sent the current submission: it does not approve what it sent.
     submitted_by: Mapped[str | None] = mapped_column(String(255))
+    # Every account that saved, consolidated or sent the report's figures, in the order each first
+    # did: none of them approves them (four eyes, ADR 0062). Null for none yet.
+    prepared_by: Mapped[list[str] | None] = mapped_column(JSON)
     approved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     approved_by: Mapped[str | None] = mapped_column(String(255))
     returned_reason: Mapped[str | None] = mapped_column(Text)

@@ -323,13 +323,25 @@ async def _require_role(session: AsyncSession, caller: Caller, assignment: Assig
             )
 
 
-def _not_the_sender(caller: Caller, assignment: Assignment) -> None:
+def _not_a_preparer(caller: Caller, assignment: Assignment) -> None:
     """Four eyes: a tier over a unit may write and send the unit's report, and the same tier may
-    approve for the level above; the one account never does both to one submission."""
+    approve for the level above; the one account never approves figures it saved or sent."""
     if assignment.submitted_by == caller.actor.username:
         raise PermissionDenied(
             "Tài khoản đã gửi báo cáo này không tự duyệt báo cáo mình gửi: cần một tài khoản khác của cấp trên duyệt"
         )
+    if caller.actor.username in (assignment.prepared_by or ()):
+        raise PermissionDenied(
+            "Tài khoản đã lập số liệu của báo cáo này không tự duyệt số liệu mình lập: "
+            "cần một tài khoản khác của cấp trên duyệt"
+        )
+
+
+def _prepared(caller: Caller, assignment: Assignment) -> None:
+    """The caller put figures into the report: it is among those who may not approve them."""
+    done = assignment.prepared_by or []
+    if caller.actor.username not in done:
+        assignment.prepared_by = [*done, caller.actor.username]
 
 
 def _expect_version(assignment: Assignment, expected: int) -> None:
@@ -432,6 +444,7 @@ async def save_draft(
     target = _state_allows(assignment, Step.SAVE)
     _not_locked(assignment)
     assignment.values = await _checked_values(session, assignment, _parse_values(values_json), complete=False)
+    _prepared(caller, assignment)
     assignment.state = target.value
     assignment.version += 1
     await _record(session, caller, assignment, action=RULES[Step.SAVE].done, from_state=from_state)
@@ -490,6 +503,7 @@ async def transition(
         assignment.values = await _checked_values(session, assignment, assignment.values, complete=True)
         assignment.submitted_at = now
         assignment.submitted_by = caller.actor.username
+        _prepared(caller, assignment)
         if assignment.first_submitted_at is None:
             assignment.first_submitted_at = now
             sent_on = assignment.sent_otherwise_on or now.astimezone(VIETNAM).date()
@@ -499,7 +513,7 @@ async def transition(
     elif step is Step.RECALL:
         _not_locked(assignment)
     elif step is Step.APPROVE:
-        _not_the_sender(caller, assignment)
+        _not_a_preparer(caller, assignment)
         await _children_approved(session, assignment)
         assignment.approved_at = now
         assignment.approved_by = caller.actor.username
@@ -652,6 +666,7 @@ async def consolidate(session: AsyncSession, *, caller: Caller, assignment_id: s
     codes = sorted({code for c in approved for code in c.indicator_codes})
     merged = consolidated(indicators, codes, [c.values for c in approved])
     assignment.values = await _checked_values(session, assignment, {**assignment.values, **merged}, complete=False)
+    _prepared(caller, assignment)
     assignment.state = target.value
     assignment.version += 1
     await _record(

@@ -10,11 +10,12 @@ see only those."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, Text, and_, case, cast, false, func, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import UnaryExpression
@@ -81,6 +82,15 @@ def _sendable(today: date) -> ColumnElement[bool]:
     )
 
 
+def not_prepared_by(account: str) -> ColumnElement[bool]:
+    """SQL: the account is not among those who prepared the report's figures. The list is stored as
+    JSON text, in which an account is written as `json.dumps` writes it, quotes included."""
+    return or_(
+        Assignment.prepared_by.is_(None),
+        not_(cast(Assignment.prepared_by, Text).contains(json.dumps(account), autoescape=True)),
+    )
+
+
 async def waiting(session: AsyncSession, *, caller: Caller, limit: int, today: date) -> Waiting:
     most = _limit(limit)
     sendable = _sendable(today)
@@ -92,6 +102,7 @@ async def waiting(session: AsyncSession, *, caller: Caller, limit: int, today: d
         _within(caller, Action.OPERATE, Assignment.approver_path),
         Assignment.unit_path != (caller.actor.unit_path or ""),
         or_(Assignment.submitted_by.is_(None), Assignment.submitted_by != caller.actor.username),
+        not_prepared_by(caller.actor.username),
     )
     sending, sending_total = await _listed(
         session,
