@@ -27,6 +27,7 @@ from qlcb_common.days import vietnam_today
 from qlcb_common.events import streams, subjects
 from qlcb_common.events.envelope import parse, unpack
 from qlcb_common.working_days import WorkingCalendar
+from qlcb_devstack.accounts import Account, ensure_user, password_token
 from qlcb_devstack.report_seed import seed_reports
 from qlcb_reports.regimes import periods
 from qlcb_reports.regimes.periods import today
@@ -808,9 +809,10 @@ async def _head_account(system: System, unit_id: str) -> tuple[dict[str, Any], s
     return account, unit_path
 
 
-async def _hand_to(system: System, account: dict[str, Any], unit_id: str, name: str, born: str) -> str:
-    """The account handed today to a new officer of the unit named `name`; the token they sign in with,
-    having set a password of their own (the realm refuses one the account had before)."""
+async def _hand_to(system: System, account: dict[str, Any], unit_id: str, name: str, born: str) -> tuple[str, str]:
+    """The account handed today to a new officer of the unit named `name`: the token they sign in with,
+    having set a password of their own (the realm refuses one the account had before), and their
+    personal id."""
     async with _as(system, ABOVE) as local:
         holder_body = person_body(unit_id, name, sex="female", born=born)
         holder = await local.post("/v1/persons", json=holder_body)
@@ -834,7 +836,7 @@ async def _hand_to(system: System, account: dict[str, Any], unit_id: str, name: 
         credential.json()["temporary_password"],
         new_password=f"Mật khẩu của {name} 2026",
     )
-    return token
+    return token, holder_body["personal_id"]
 
 
 async def test_a_step_taken_with_a_purpose_account_names_who_held_it(system: System) -> None:
@@ -842,7 +844,7 @@ async def test_a_step_taken_with_a_purpose_account_names_who_held_it(system: Sys
     the approval it gives is recorded with her name beside the account."""
     units = await _branch(system, "C1<P")
     account, _ = await _head_account(system, units["P"])
-    token = await _hand_to(system, account, units["P"], "Phan Thị Duyệt", "1982-07-09")
+    token, _ = await _hand_to(system, account, units["P"], "Phan Thị Duyệt", "1982-07-09")
     period = await _open(system, await _regime(system, units["P"]), "2027-01")
     report = (await _assignments(system, period["period"]["id"]))[units["C1"]]
     async with _as(system, ABOVE) as api, api_client(system.gateway_url, token) as head:
@@ -865,13 +867,60 @@ async def test_a_step_taken_with_a_purpose_account_names_who_held_it(system: Sys
     assert [(t["account"], t["holder_name"]) for t in earlier] == [(ABOVE, None), (ABOVE, None)]
 
 
+async def test_one_person_does_not_approve_with_a_purpose_account_what_they_sent_with_their_own(
+    system: System,
+) -> None:
+    """Phan Thị Duyệt holds the branch head's purpose account and has a personal admin account of
+    the branch, linked to her record. What she sends with her own account, the head's account does
+    not approve, nor wait for: it is hers too. The sector's HR approves it."""
+    units = await _branch(system, "C1<P")
+    account, unit_path = await _head_account(system, units["P"])
+    head_token, personal_id = await _hand_to(system, account, units["P"], "Phan Thị Duyệt", "1982-07-09")
+    own = Account(
+        f"duyet{unique_code('')[-6:]}".lower(),
+        "Hợp lệ 2026 @",
+        "local-admin",
+        unit_path,
+        "Phan Thị Duyệt",
+        (),
+        personal_id,
+    )
+    await asyncio.to_thread(ensure_user, system.infra.keycloak_admin("qlcb"), own)
+    own_token = await asyncio.to_thread(password_token, system.infra.keycloak.base_url, own.username, own.password)
+    period = await _open(system, await _regime(system, units["P"]), "2027-03")
+    report = (await _assignments(system, period["period"]["id"]))[units["C1"]]
+    async with (
+        api_client(system.gateway_url, own_token) as mine,
+        api_client(system.gateway_url, head_token) as head,
+        _as(system, ISSUER) as issuer,
+    ):
+        await _send(mine, report)
+        # The head's account returns it: once its step names her, reports knows whose account it is.
+        returned = await _step(head, report, "return", reason="Thiếu số liệu đào tạo")
+        assert returned.status_code == 200, returned.text
+
+        async def last_step() -> dict[str, Any]:
+            step: dict[str, Any] = (await _detail(issuer, report))["transitions"][-1]
+            return step
+
+        await eventually(last_step, lambda t: t["holder_name"] == "Phan Thị Duyệt", timeout=30, what="the holder")
+        await _send(mine, report)
+        assert report["id"] not in (await _waiting(head))[1], "what she sent waits not for her other account"
+        refused = await _step(head, report, "approve")
+        assert refused.status_code == 403, refused.text
+        assert "bằng một tài khoản khác không tự duyệt" in refused.json()["detail"]["message"]
+        assert report["id"] in (await _waiting(issuer))[1]
+        approved = await _step(issuer, report, "approve")
+        assert approved.status_code == 200, approved.text
+
+
 async def test_a_step_keeps_who_held_the_account_when_a_hand_over_follows_the_same_day(system: System) -> None:
     """Duyệt returns a report with the head's account in the morning and hands the account to Lý Thị Kế
     later that day, who approves the report sent again: each step names who took it. Looked up by the
     day, both would have named Kế, who holds the account that day."""
     units = await _branch(system, "C1<P")
     account, _ = await _head_account(system, units["P"])
-    first = await _hand_to(system, account, units["P"], "Phan Thị Duyệt", "1982-07-09")
+    first, _ = await _hand_to(system, account, units["P"], "Phan Thị Duyệt", "1982-07-09")
     period = await _open(system, await _regime(system, units["P"]), "2027-02")
     report = (await _assignments(system, period["period"]["id"]))[units["C1"]]
     async with _as(system, ABOVE) as api:
@@ -888,7 +937,7 @@ async def test_a_step_keeps_who_held_the_account_when_a_hand_over_follows_the_sa
         # Duyệt has held it for a week (moved back in identity: a hand-over is only recorded on its
         # day), so that it may be handed on today.
         await handed_over_on(system, account["id"], date.fromisoformat(handover_day()) - timedelta(days=7))
-        second = await _hand_to(system, account, units["P"], "Lý Thị Kế", "1990-01-02")
+        second, _ = await _hand_to(system, account, units["P"], "Lý Thị Kế", "1990-01-02")
         await _send(api, report)
         async with api_client(system.gateway_url, second) as head:
             approved = await _step(head, report, "approve")

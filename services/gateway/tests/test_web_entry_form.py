@@ -146,6 +146,16 @@ def test_personnels_refusal_is_shown_next_to_the_field_it_names(page: Page) -> N
     assert "Đã có mục lương từ ngày này" in conflict.text
 
 
+def test_an_entry_the_callers_tier_may_not_write_is_refused_on_the_form_as_filled(page: Page) -> None:
+    said = "Hồ sơ cán bộ thuộc Cục Hải quan thành phố Hà Nội do đơn vị đó cập nhật"
+    page.record.fails = rpc_error(grpc.StatusCode.PERMISSION_DENIED, said)
+    response = _post(page, VALID)
+    assert response.status_code == 403
+    form = parsed(response.text)
+    assert said in form.one(id="faults").all_text()
+    assert form.one("input", name="decision.number").attrs["value"] == VALID["decision.number"]
+
+
 @pytest.mark.parametrize("csrf", [None, "csrf-of-another-session"])
 def test_a_form_without_the_sessions_token_changes_nothing(page: Page, csrf: str | None) -> None:
     response = _post(page, VALID, csrf=csrf)

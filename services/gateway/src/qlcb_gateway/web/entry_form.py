@@ -451,6 +451,10 @@ async def _submitted(request: Request, person_id: str, section_name: str, entry_
             return again([exc.details() or ""], 409)
         if exc.code() is grpc.StatusCode.ABORTED:
             return again([exc.details() or "", "Hãy mở lại mục này để xem bản hiện tại rồi đính chính."], 409)
+        if exc.code() is grpc.StatusCode.PERMISSION_DENIED:
+            # The section is the caller's to write, but not this entry (the decision it cites, the
+            # post it names): said on the form, as filled, to be put right.
+            return again([exc.details() or ""], 403)
         raise
     target = str(page_url(request, "web_person", person_id=person_id)) + f"#section-{section.name}"
     return RedirectResponse(target, status_code=303)

@@ -9,9 +9,11 @@ before the copy heard of any holding keeps none, and is named by the copy when i
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from qlcb.events.v1.envelope_pb2 import Envelope
 from qlcb.identity.v1 import events_pb2
@@ -33,14 +35,27 @@ async def apply(session: AsyncSession, envelope: Envelope) -> None:
         return
     row.account = held.account_username
     row.holder_name = held.holder_name
+    row.holder_personal_id = held.holder_personal_id or None
     row.valid_from = date.fromisoformat(held.valid_from)
     row.valid_to = valid_to
 
 
 async def holder_on(session: AsyncSession, account: str, day: date) -> str | None:
     """The name of who held `account` on `day`; None for a personal account (or one never assigned)."""
-    found = await session.scalar(
-        select(AccountHolder.holder_name)
+    found: str | None = await session.scalar(_holding(AccountHolder.holder_name, account, day))
+    return found
+
+
+async def personal_id_on(session: AsyncSession, account: str, day: date) -> str | None:
+    """The personal id of who held `account` on `day`, if the copy knows the holder and the holder
+    has a record."""
+    found: str | None = await session.scalar(_holding(AccountHolder.holder_personal_id, account, day))
+    return found
+
+
+def _holding(column: InstrumentedAttribute[Any], account: str, day: date) -> Select[tuple[Any]]:
+    return (
+        select(column)
         .where(
             AccountHolder.account == account,
             AccountHolder.valid_from <= day,
@@ -49,7 +64,6 @@ async def holder_on(session: AsyncSession, account: str, day: date) -> str | Non
         .order_by(AccountHolder.valid_from.desc())
         .limit(1)
     )
-    return found
 
 
 async def kept_for(session: AsyncSession, account: str, at: datetime) -> str | None:

@@ -45,6 +45,8 @@ class AccountHolder(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     account: Mapped[str] = mapped_column(String(255))
     holder_name: Mapped[str] = mapped_column(String(150))
+    # The holder's personal identification number, when the holder has a record.
+    holder_personal_id: Mapped[str | None] = mapped_column(String(32))
     valid_from: Mapped[date] = mapped_column(Date)
     # The first day it is no longer held; None while it is.
     valid_to: Mapped[date | None] = mapped_column(Date)

@@ -71,6 +71,10 @@ class Assignment(Base):
     # Every account that saved, consolidated or sent the report's figures, in the order each first
     # did: none of them approves them (four eyes, ADR 0062). Null for none yet.
     prepared_by: Mapped[list[str] | None] = mapped_column(JSON)
+    # The civil servants behind those accounts, by personal id, as far as known when each acted (a
+    # personal account linked to its holder's record; a purpose account's holder then): one person
+    # does not approve with one account what they prepared with another. Null for none known.
+    prepared_people: Mapped[list[str] | None] = mapped_column(JSON)
     approved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     approved_by: Mapped[str | None] = mapped_column(String(255))
     returned_reason: Mapped[str | None] = mapped_column(Text)

@@ -323,9 +323,19 @@ async def _require_role(session: AsyncSession, caller: Caller, assignment: Assig
             )
 
 
-def _not_a_preparer(caller: Caller, assignment: Assignment) -> None:
+async def person_behind(session: AsyncSession, caller: Caller) -> str | None:
+    """The personal id of the civil servant behind the caller's account today: the record its token
+    links (a personal account), else the holder of the purpose account as reports' copy of identity's
+    holdings knows it; None if neither is known."""
+    return authz.linked_personal_id(caller.actor) or await holders.personal_id_on(
+        session, caller.actor.username, datetime.now(VIETNAM).date()
+    )
+
+
+async def _not_a_preparer(session: AsyncSession, caller: Caller, assignment: Assignment) -> None:
     """Four eyes: a tier over a unit may write and send the unit's report, and the same tier may
-    approve for the level above; the one account never approves figures it saved or sent."""
+    approve for the level above; nobody approves figures they saved or sent, with this account or
+    with another one they hold."""
     if assignment.submitted_by == caller.actor.username:
         raise PermissionDenied(
             "Tài khoản đã gửi báo cáo này không tự duyệt báo cáo mình gửi: cần một tài khoản khác của cấp trên duyệt"
@@ -335,13 +345,23 @@ def _not_a_preparer(caller: Caller, assignment: Assignment) -> None:
             "Tài khoản đã lập số liệu của báo cáo này không tự duyệt số liệu mình lập: "
             "cần một tài khoản khác của cấp trên duyệt"
         )
+    person = await person_behind(session, caller)
+    if person is not None and person in (assignment.prepared_people or ()):
+        raise PermissionDenied(
+            "Người đã lập hoặc gửi số liệu của báo cáo này bằng một tài khoản khác không tự duyệt số liệu mình lập: "
+            "cần một người khác của cấp trên duyệt"
+        )
 
 
-def _prepared(caller: Caller, assignment: Assignment) -> None:
-    """The caller put figures into the report: it is among those who may not approve them."""
-    done = assignment.prepared_by or []
-    if caller.actor.username not in done:
-        assignment.prepared_by = [*done, caller.actor.username]
+async def _prepared(session: AsyncSession, caller: Caller, assignment: Assignment) -> None:
+    """The caller put figures into the report: its account, and the person behind it if known, are
+    among those who may not approve them."""
+    accounts = assignment.prepared_by or []
+    if caller.actor.username not in accounts:
+        assignment.prepared_by = [*accounts, caller.actor.username]
+    people = assignment.prepared_people or []
+    if (person := await person_behind(session, caller)) is not None and person not in people:
+        assignment.prepared_people = [*people, person]
 
 
 def _expect_version(assignment: Assignment, expected: int) -> None:
@@ -444,7 +464,7 @@ async def save_draft(
     target = _state_allows(assignment, Step.SAVE)
     _not_locked(assignment)
     assignment.values = await _checked_values(session, assignment, _parse_values(values_json), complete=False)
-    _prepared(caller, assignment)
+    await _prepared(session, caller, assignment)
     assignment.state = target.value
     assignment.version += 1
     await _record(session, caller, assignment, action=RULES[Step.SAVE].done, from_state=from_state)
@@ -503,7 +523,7 @@ async def transition(
         assignment.values = await _checked_values(session, assignment, assignment.values, complete=True)
         assignment.submitted_at = now
         assignment.submitted_by = caller.actor.username
-        _prepared(caller, assignment)
+        await _prepared(session, caller, assignment)
         if assignment.first_submitted_at is None:
             assignment.first_submitted_at = now
             sent_on = assignment.sent_otherwise_on or now.astimezone(VIETNAM).date()
@@ -513,7 +533,7 @@ async def transition(
     elif step is Step.RECALL:
         _not_locked(assignment)
     elif step is Step.APPROVE:
-        _not_a_preparer(caller, assignment)
+        await _not_a_preparer(session, caller, assignment)
         await _children_approved(session, assignment)
         assignment.approved_at = now
         assignment.approved_by = caller.actor.username
@@ -666,7 +686,7 @@ async def consolidate(session: AsyncSession, *, caller: Caller, assignment_id: s
     codes = sorted({code for c in approved for code in c.indicator_codes})
     merged = consolidated(indicators, codes, [c.values for c in approved])
     assignment.values = await _checked_values(session, assignment, {**assignment.values, **merged}, complete=False)
-    _prepared(caller, assignment)
+    await _prepared(session, caller, assignment)
     assignment.state = target.value
     assignment.version += 1
     await _record(

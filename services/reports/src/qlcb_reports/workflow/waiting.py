@@ -24,7 +24,7 @@ from qlcb_common import authz
 from qlcb_common.authz import Action, Section
 from qlcb_common.errors import InvalidArgument
 from qlcb_reports.workflow.models import Assignment, ReportPeriod
-from qlcb_reports.workflow.service import Caller
+from qlcb_reports.workflow.service import Caller, person_behind
 from qlcb_reports.workflow.states import NOT_SENT, State
 
 DEFAULT_LIMIT = 50
@@ -82,13 +82,11 @@ def _sendable(today: date) -> ColumnElement[bool]:
     )
 
 
-def not_prepared_by(account: str) -> ColumnElement[bool]:
-    """SQL: the account is not among those who prepared the report's figures. The list is stored as
-    JSON text, in which an account is written as `json.dumps` writes it, quotes included."""
-    return or_(
-        Assignment.prepared_by.is_(None),
-        not_(cast(Assignment.prepared_by, Text).contains(json.dumps(account), autoescape=True)),
-    )
+def _not_listed(column: InstrumentedAttribute[list[str] | None], value: str) -> ColumnElement[bool]:
+    """SQL: `value` is not in the JSON list `column` holds. The list is read as the JSON text it is
+    stored as, in which `value` is written as `json.dumps` writes it, quotes included, so that one
+    value inside another does not match."""
+    return or_(column.is_(None), not_(cast(column, Text).contains(json.dumps(value), autoescape=True)))
 
 
 async def waiting(session: AsyncSession, *, caller: Caller, limit: int, today: date) -> Waiting:
@@ -102,8 +100,10 @@ async def waiting(session: AsyncSession, *, caller: Caller, limit: int, today: d
         _within(caller, Action.OPERATE, Assignment.approver_path),
         Assignment.unit_path != (caller.actor.unit_path or ""),
         or_(Assignment.submitted_by.is_(None), Assignment.submitted_by != caller.actor.username),
-        not_prepared_by(caller.actor.username),
+        _not_listed(Assignment.prepared_by, caller.actor.username),
     )
+    if (person := await person_behind(session, caller)) is not None:
+        to_approve = to_approve.where(_not_listed(Assignment.prepared_people, person))
     sending, sending_total = await _listed(
         session,
         to_send,
