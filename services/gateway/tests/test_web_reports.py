@@ -379,6 +379,15 @@ def test_the_level_above_returns_with_a_reason_and_approves_and_only_with_the_se
     assert (step.action, step.reason, step.expected_version) == ("return", "Thiếu danh sách", 2)
 
 
+def test_an_approval_refused_to_one_who_prepared_the_figures_is_said_on_the_reports_page(page: Page) -> None:
+    said = "Người đã lập hoặc gửi số liệu của báo cáo này bằng một tài khoản khác không tự duyệt số liệu mình lập"
+    page.reports.refusal = rpc_error(grpc.StatusCode.PERMISSION_DENIED, said)
+    refused = _post(page, "a-to/approve", {"version": "2"})
+    assert refused.status_code == 403
+    assert said in parsed(refused.text).one(id="faults").all_text()
+    assert "7" in parsed(refused.text).one("dl", id="report-values").all_text(), "the report as it stands"
+
+
 def test_a_unit_is_not_offered_to_decide_its_own_report_nor_a_viewer_any_form(page: Page) -> None:
     page.reports.assignments["a-hn"] = _assignment("a-hn", "hn", "submitted", 4, {}, "hn")
     own = parsed(page.client.get("/web/report-assignments/a-hn").text)

@@ -498,7 +498,9 @@ async def step(request: Request, assignment_id: str, step: str) -> Response:
     try:
         await report_step(step, assignment_id, body, visit.principal, backends_of(request))
     except grpc.aio.AioRpcError as exc:
-        status_code = _refusal(exc)
+        # A step refused to one who may read the report (an approver who prepared its figures with
+        # another account) is said on its page; one who may not read it gets the error page.
+        status_code = 403 if exc.code() is grpc.StatusCode.PERMISSION_DENIED else _refusal(exc)
         if status_code is None:
             raise
         detail = await _detail(request, visit, assignment_id)
