@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 
+from qlcb_common.days import vietnam_today
 from tests.support import System, api_client, person_body, unique_code
 
 pytestmark = pytest.mark.integration
@@ -170,3 +172,69 @@ async def test_an_hq_unit_does_not_place_anyone_in_a_leadership_post(system: Sys
             "Đinh Văn Phòng đang giữ chức vụ Phó trưởng phòng (theo quá trình công tác từ 01/02/2026)"
             in back.json()["detail"]["message"]
         )
+
+
+async def test_an_hq_unit_neither_ends_nor_brings_back_a_leaders_placement(system: System) -> None:
+    """A placement the HQ unit adds may not close a leader's placement that starts later; retracting
+    the administration's placement, or cancelling its decision, may not reopen the leader's one it
+    closed. Refused, nothing written."""
+    ahead = vietnam_today() + timedelta(days=30)
+    head = {"unit_name": "Phòng Điều tra số 2", "post": "Trưởng phòng"}
+    async with (
+        api_client(system.gateway_url, system.token("quantri")) as admin,
+        api_client(system.gateway_url, system.token(HQ_UNIT)) as unit,
+    ):
+        future, _ = await _person(admin, system, "Mạc Văn Sắp")
+        named = await admin.post(
+            f"/v1/persons/{future}/placements", json={"values": head, "valid_from": ahead.isoformat()}
+        )
+        assert named.status_code == 201, named.text
+        later = (ahead + timedelta(days=30)).isoformat()
+        closing = await unit.post(f"/v1/persons/{future}/placements", json={"values": MOVE, "valid_from": later})
+        assert closing.status_code == 403, closing.text
+        assert f"Mục {named.json()['entry_id']}: " in closing.json()["detail"]["message"]
+        assert [(p["values"]["post"], p["valid_to"]) for p in await _placements(admin, future)] == [
+            ("Trưởng phòng", None)
+        ]
+
+        former, _ = await _person(admin, system, "Lưu Văn Cựu")
+        led = await admin.post(f"/v1/persons/{former}/placements", json={"values": head, "valid_from": "2020-01-01"})
+        assert led.status_code == 201, led.text
+        moved = await admin.post(f"/v1/persons/{former}/placements", json={"values": MOVE, "valid_from": "2023-01-01"})
+        assert moved.status_code == 201, moved.text
+        withdrawn = await unit.delete(
+            f"/v1/persons/{former}/placements/{moved.json()['entry_id']}", headers={"If-Match": '"1"'}
+        )
+        assert withdrawn.status_code == 403, withdrawn.text
+        assert "“Trưởng phòng” là chức vụ lãnh đạo" in withdrawn.json()["detail"]["message"]
+
+        decided, _ = await _person(admin, system, "Tạ Văn Quyết")
+        led = await admin.post(f"/v1/persons/{decided}/placements", json={"values": head, "valid_from": "2020-01-01"})
+        assert led.status_code == 201, led.text
+        decision = {
+            "kind": "placement",
+            "number": f"{unique_code('Q')[-6:]}/QĐ-TCHQ",
+            "decision_date": "2022-12-20",
+            "effective_date": "2023-01-01",
+            "summary": "Điều động",
+            "body": "Tổng cục Hải quan",
+            "signer": "Nguyễn Văn Ký",
+            "signer_post": "Tổng cục trưởng",
+            "items": [{"person_id": decided, "values": MOVE}],
+        }
+        made = await admin.post("/v1/decisions", json=decision)
+        assert made.status_code == 201, made.text
+        cancelled = await unit.post(
+            f"/v1/decisions/{made.json()['id']}/cancel",
+            json={"reason": "Ban hành nhầm"},
+            headers={"If-Match": f'"{made.json()["version"]}"'},
+        )
+        assert cancelled.status_code == 403, cancelled.text
+        assert cancelled.json()["detail"]["message"].startswith("items[0]: Mục ")
+
+        for person in (former, decided):
+            held = sorted(
+                (p["valid_from"], p["values"]["post"], p["valid_to"]) for p in await _placements(admin, person)
+            )
+            assert [post for _, post, _ in held] == ["Trưởng phòng", "Điều tra viên"], "nothing written"
+            assert held[0][2] == "2022-12-31", "the leader's placement stays closed"

@@ -14,7 +14,19 @@ POSTS = Path(leadership.__file__).parents[1] / "catalogs" / "data" / "posts.json
 
 @pytest.mark.parametrize(
     "post",
-    ["Trưởng phòng", "Phó  trưởng phòng", "Đội Trưởng", "Chánh Văn phòng", "Giám đốc Trung tâm", "Phó Cục trưởng"],
+    [
+        "Trưởng phòng",
+        "Phó  trưởng phòng",
+        "Đội Trưởng",
+        "Chánh Văn phòng",
+        "Giám đốc Trung tâm",
+        "Phó Cục trưởng",
+        "(Trưởng phòng)",
+        "Đội trưởng,",
+        "Trưởng/Phó phòng",
+        "Giám đốc-Trung tâm",
+        "P.Trưởng phòng",
+    ],
 )
 def test_a_leadership_post_is_refused_by_its_words(post: str) -> None:
     reason = leadership.post_refusal({"post": post})

@@ -59,6 +59,7 @@ from qlcb_personnel.persons.models import Person
 from qlcb_personnel.persons.service import record_ref, visible_person
 from qlcb_personnel.record import entry_terms, leadership, salary
 from qlcb_personnel.record import service as record
+from qlcb_personnel.record.entry_terms import EntryTerms
 from qlcb_personnel.record.models import RecordEntry
 from qlcb_personnel.units.models import Unit
 
@@ -147,11 +148,13 @@ async def _people(
     kind: DecisionKind,
     named: Sequence[tuple[str, Mapping[str, object]]],
     cited: tuple[str, str],
-) -> dict[str, Person]:
+) -> tuple[dict[str, Person], dict[str, EntryTerms]]:
     """Every person `named` (with what the decision writes for them), each one the caller may change
     in the kind's section by the decision `cited` (its number and issuing body), locked in one order
-    (by id) so that two decisions naming the same people cannot deadlock."""
+    (by id) so that two decisions naming the same people cannot deadlock; and the terms of the
+    caller's entries for those it writes within some (`entry_terms`)."""
     people: dict[str, Person] = {}
+    bounded: dict[str, EntryTerms] = {}
     for index, (person_id, values) in sorted(enumerate(named), key=lambda pair: pair[1][0]):
         try:
             person, path = await visible_person(session, actor=actor, delegations=delegations, person_id=person_id)
@@ -177,8 +180,9 @@ async def _people(
             terms := await entry_terms.of(session, actor, delegations, kind.record_section, path, person)
         ):
             terms.require(values, *cited, f"items[{index}].person_id: ")
+            bounded[person_id] = terms
         people[person_id] = person
-    return people
+    return people, bounded
 
 
 def _read_to_decide(kind: DecisionKind) -> tuple[Section, ...]:
@@ -294,11 +298,12 @@ async def _apply(
     document: DecisionDocument,
     header: _Header,
     people: Mapping[str, Person],
+    bounded: Mapping[str, EntryTerms],
     items: Sequence[DecisionItem],
     checked: Sequence[record.CheckedEntry | None],
 ) -> None:
-    """Writes what the decision does to each person; any refusal undoes it all (the caller's
-    unit of work rolls back)."""
+    """Writes what the decision does to each person, within the terms of the caller's entries for
+    those `bounded`; any refusal undoes it all (the caller's unit of work rolls back)."""
     for index, (item, entry) in enumerate(zip(items, checked, strict=True)):
         person = people[item.person_id]
         try:
@@ -326,10 +331,13 @@ async def _apply(
                     section=section,
                     checked=entry,
                     decision_id=document.id,
+                    terms=bounded.get(item.person_id),
                 )
                 item.entry_id = made.entry_id
         except FailedPrecondition as refused:
             raise FailedPrecondition(f"items[{index}]: {refused}") from None
+        except PermissionDenied as refused:
+            raise PermissionDenied(f"items[{index}]: {refused}") from None
         except InvalidArgument as refused:
             raise InvalidArgument(
                 [FieldViolation(_item_field(index, v.field), v.description) for v in refused.violations]
@@ -352,7 +360,7 @@ async def create(
     header = _header(data, violations)
     if header is None:
         raise InvalidArgument(violations)
-    people = await _people(
+    people, bounded = await _people(
         session,
         actor,
         delegations,
@@ -399,7 +407,7 @@ async def create(
     session.add_all(items)
     await session.flush()
     if header.effective_date <= today:
-        await _apply(session, outbox, actor, document, header, people, items, checked)
+        await _apply(session, outbox, actor, document, header, people, bounded, items, checked)
     await session.flush()
     await _publish(outbox, session, actor.subject, document)
     return document, items
@@ -473,6 +481,7 @@ async def apply_decision(
     items = await items_of(session, document.id)
     actor = await _creator(session, document)
     people: dict[str, Person] = {}
+    bounded: dict[str, EntryTerms] = {}
     if document.created_as is None:
         for item in sorted(items, key=lambda i: i.person_id):
             people[item.person_id] = await session.get_one(Person, item.person_id, with_for_update=True)
@@ -481,7 +490,7 @@ async def apply_decision(
         granted = [
             replace(d, valid_from=None, valid_to=None) for d in await delegations.for_caller(session, actor, on=today)
         ]
-        people = await _people(
+        people, bounded = await _people(
             session,
             actor,
             granted,
@@ -495,7 +504,7 @@ async def apply_decision(
     checked = await _check_items(session, header, people, inputs)
     kept = (document.created_as or {}).get("holder")
     with acting_for(actor), trail.held_by(trail.Holder(**kept)) if kept else contextlib.nullcontext():
-        await _apply(session, outbox, actor, document, header, people, items, checked)
+        await _apply(session, outbox, actor, document, header, people, bounded, items, checked)
         await session.flush()
     document.version += 1
     await session.flush()
@@ -676,6 +685,7 @@ async def _reverse_item(
     item: DecisionItem,
     person: Person,
     index: int,
+    terms: EntryTerms | None,
 ) -> list[RecordEntry]:
     kind = KIND_BY_NAME[document.kind]
     if kind.status is not None:
@@ -711,9 +721,12 @@ async def _reverse_item(
     )
     if current is None:
         return []
-    retracted = await record.retract(
-        session, outbox=outbox, actor=actor, person=person, section=section, current=current
-    )
+    try:
+        retracted = await record.retract(
+            session, outbox=outbox, actor=actor, person=person, section=section, current=current, terms=terms
+        )
+    except PermissionDenied as refused:
+        raise PermissionDenied(f"items[{index}]: {refused}") from None
     return [retracted]
 
 
@@ -748,7 +761,7 @@ async def cancel(
     assert locked is not None
     items = await items_of(session, document.id)
     kind = KIND_BY_NAME[document.kind]
-    people = await _people(
+    people, bounded = await _people(
         session,
         actor,
         delegations,
@@ -767,7 +780,9 @@ async def cancel(
     reversed_entries: list[RecordEntry] = []
     if locked.state == APPLIED:
         for index, item in enumerate(items):
-            reversed_entries += await _reverse_item(session, outbox, actor, locked, item, people[item.person_id], index)
+            reversed_entries += await _reverse_item(
+                session, outbox, actor, locked, item, people[item.person_id], index, bounded.get(item.person_id)
+            )
     locked.state = CANCELLED
     locked.cancelled_at = datetime.now(UTC)
     locked.cancelled_by = actor.subject

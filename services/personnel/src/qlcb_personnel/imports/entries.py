@@ -110,8 +110,8 @@ async def import_entries(
                     present += 1
                     continue
                 try:
-                    new = await record.write_versions(session, actor, person, section, checked, entries)
-                except FailedPrecondition as refused:
+                    new = await record.write_versions(session, actor, person, section, checked, entries, terms=terms)
+                except (FailedPrecondition, PermissionDenied) as refused:
                     faults.add_message(row, str(refused))
                     continue
                 entries = [e for e in entries if e.superseded_at is None] + new

@@ -18,6 +18,7 @@ from qlcb_common.record_sections import RecordSection
 from qlcb_personnel.persons.models import Person
 from qlcb_personnel.persons.service import record_ref
 from qlcb_personnel.record import leadership, sector_decisions
+from qlcb_personnel.record.models import RecordEntry
 from qlcb_personnel.record.sector_decisions import SectorDecisionsOnly
 
 
@@ -38,6 +39,13 @@ class EntryTerms:
     def require(self, values: Mapping[str, object], number: str | None, body: str | None, where: str = "") -> None:
         if refused := self.refusal(values, number, body):
             raise PermissionDenied(f"{where}{refused.description}")
+
+    def require_touchable(self, entry: RecordEntry) -> None:
+        """Refuses to close or reopen `entry` by the caller's write: an HQ unit's placement may not
+        end, nor a retraction bring back, a leader's (the sector's HR, by the sector's decision, ends
+        what the Cục recorded before it)."""
+        if self.no_leadership_post and (reason := leadership.post_refusal(entry.values)):
+            raise PermissionDenied(f"Mục {entry.entry_id}: {reason}")
 
 
 async def of(

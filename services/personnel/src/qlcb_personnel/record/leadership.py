@@ -5,6 +5,7 @@ term run out or not (a head whose term ended keeps the post until the decision t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 from sqlalchemy import false, or_, select
@@ -75,6 +76,7 @@ async def refusal(
     )
 
 
+_WORD = re.compile(r"\w+")
 _ONLY_NON_LEADERS = "Cấp của tài khoản chỉ ghi điều động trong đơn vị của người không giữ chức vụ lãnh đạo: "
 
 LEADERSHIP_WORDS = ("trưởng", "phó", "chánh", "giám đốc", "chủ tịch", "bí thư", "chủ nhiệm")
@@ -93,9 +95,11 @@ def post_refusal(values: Mapping[str, object]) -> str | None:
 
 
 def _names_a_leader(post: object) -> bool:
+    """Whether the post's words, read apart from any punctuation ("P.Trưởng phòng", "(Đội
+    trưởng)", "Trưởng/Phó phòng"), include a leader's."""
     if not isinstance(post, str):
         return False
-    words = f" {' '.join(clean(post).casefold().split())} "
+    words = " " + " ".join(_WORD.findall(clean(post).casefold())) + " "
     return any(f" {word} " in words for word in LEADERSHIP_WORDS)
 
 

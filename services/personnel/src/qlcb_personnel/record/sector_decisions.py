@@ -74,6 +74,6 @@ async def limit(
     keeper = next((unit for unit in units if unit.kind == SELF_MANAGED_KIND), None)
     if keeper is None or not units:
         return None
-    head = units[0]
+    head = next((unit for unit in units if unit.parent_id is None), units[0])
     earlier = (await session.scalars(select(UnitChange.name).where(UnitChange.unit_id == head.id))).all()
     return SectorDecisionsOnly(head.name, keeper.name, frozenset(_folded(name) for name in (head.name, *earlier)))

@@ -490,7 +490,7 @@ async def _record(
     the versions written, the closed predecessor (if the entry succeeds one) before the new entry."""
     checked = await check_entry(session, section, person, data)
     checked.meets(terms)
-    return await write_versions(session, actor, person, section, checked, current)
+    return await write_versions(session, actor, person, section, checked, current, terms=terms)
 
 
 async def record_change(
@@ -502,10 +502,12 @@ async def record_change(
     section: RecordSection,
     checked: CheckedEntry,
     decision_id: str | None = None,
+    terms: EntryTerms | None = None,
 ) -> RecordEntry:
-    """A checked change of a person the caller may change (and holds locked, `person_for`): the
-    new entry, after closing the open one it succeeds in a timeline or refusing an overlap."""
-    written = await write_versions(session, actor, person, section, checked, decision_id=decision_id)
+    """A checked change of a person the caller may change (and holds locked, `person_for`) within
+    the `terms` of its entries: the new entry, after closing the open one it succeeds in a timeline
+    or refusing an overlap."""
+    written = await write_versions(session, actor, person, section, checked, decision_id=decision_id, terms=terms)
     await _publish(outbox, session, actor, person, *written)
     return written[-1]
 
@@ -519,10 +521,14 @@ async def write_versions(
     current: Sequence[RecordEntry] | None = None,
     *,
     decision_id: str | None = None,
+    terms: EntryTerms | None = None,
 ) -> list[RecordEntry]:
-    """The versions a checked change writes: the closed predecessor (if the entry succeeds one),
-    then the new entry, made by `decision_id` if a decision made it."""
+    """The versions a checked change writes: the closed predecessor (if the entry succeeds one and
+    the caller's `terms` let it close it), then the new entry, made by `decision_id` if a decision
+    made it."""
     predecessor = await _clashes(session, section, person, checked, None, current)
+    if predecessor is not None and terms is not None:
+        terms.require_touchable(predecessor)
     now = datetime.now(UTC)
     written = []
     if predecessor is not None:
@@ -642,7 +648,9 @@ async def retract_entry(
         raise FailedPrecondition(
             f"Mục {entry_id} do quyết định {current.decision_number} ghi nhận: hủy quyết định đó để rút mục này"
         )
-    return await retract(session, outbox=outbox, actor=actor, person=person, section=section, current=current)
+    return await retract(
+        session, outbox=outbox, actor=actor, person=person, section=section, current=current, terms=terms
+    )
 
 
 async def retract(
@@ -653,9 +661,10 @@ async def retract(
     person: Person,
     section: RecordSection,
     current: RecordEntry,
+    terms: EntryTerms | None = None,
 ) -> RecordEntry:
     """Retracts the entry's current version (locked by the caller) and reopens the timeline entry
-    its recording closed, up to the next entry still there."""
+    its recording closed, up to the next entry still there, if the caller's `terms` let it."""
     now = datetime.now(UTC)
     retracted = _version(
         current, entry_id=current.entry_id, person=person, section=section, actor=actor, change=RETRACTED, now=now
@@ -665,7 +674,7 @@ async def retract(
     await session.flush()
     await _publish(outbox, session, actor, person, retracted)
     if current.closed_entry_id is not None:
-        await _reopen(session, outbox, actor, person, section, current, now)
+        await _reopen(session, outbox, actor, person, section, current, now, terms)
     return retracted
 
 
@@ -677,6 +686,7 @@ async def _reopen(
     section: RecordSection,
     retracted: RecordEntry,
     now: datetime,
+    terms: EntryTerms | None,
 ) -> None:
     closed = await session.scalar(
         select(RecordEntry)
@@ -686,6 +696,8 @@ async def _reopen(
     if closed is None or retracted.valid_from is None or closed.valid_to != retracted.valid_from - timedelta(days=1):
         # Retracted or corrected to other dates since: what it says now stands.
         return
+    if terms is not None:
+        terms.require_touchable(closed)
     later = await session.scalar(
         select(RecordEntry.valid_from)
         .where(*_current(person.id, section), RecordEntry.valid_from > retracted.valid_from)
