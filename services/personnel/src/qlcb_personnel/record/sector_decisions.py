@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from qlcb_common import authz
 from qlcb_common.auth import Principal
 from qlcb_common.authz import Action, Delegation
-from qlcb_common.errors import PermissionDenied
 from qlcb_common.record_sections import RecordSection
 from qlcb_common.text import clean
 from qlcb_personnel.persons.models import Person
@@ -48,10 +47,6 @@ class SectorDecisionsOnly:
             f"Hồ sơ cán bộ thuộc {self.keeper} do đơn vị đó cập nhật; cấp của tài khoản chỉ ghi vào đó kết quả "
             f"từ quyết định của {self.head}: cần số quyết định và cơ quan ban hành là {self.head}"
         )
-
-    def require(self, number: str | None, body: str | None, where: str = "") -> None:
-        if reason := self.refusal(number, body):
-            raise PermissionDenied(f"{where}{reason}")
 
 
 async def limit(
