@@ -129,6 +129,15 @@ async def _person_to_write(
 ) -> tuple[Person, EntryTerms | None]:
     """The person whose section the caller changes, locked, and the terms of its entries there."""
     person, path = await visible_person(session, actor=actor, delegations=delegations, person_id=person_id)
+    _require_write(actor, delegations, section, path, person)
+    await _lock(session, person)
+    await leadership.require_not_leading(session, actor, delegations, section, path, person)
+    return person, await entry_terms.of(session, actor, delegations, section, path, person)
+
+
+def _require_write(
+    actor: Principal, delegations: Sequence[Delegation], section: RecordSection, path: str, person: Person
+) -> None:
     authz.require_record_write(
         actor,
         section.authz,
@@ -138,9 +147,6 @@ async def _person_to_write(
         person=record_ref(person),
         delegations=delegations,
     )
-    await _lock(session, person)
-    await leadership.require_not_leading(session, actor, delegations, section, path, person)
-    return person, await entry_terms.of(session, actor, delegations, section, path, person)
 
 
 async def _lock(session: AsyncSession, person: Person) -> None:
@@ -436,15 +442,7 @@ async def add_entries(
     sections = [BY_NAME[name] for name, _ in items]
     person, path = await visible_person(session, actor=actor, delegations=delegations, person_id=person_id)
     for section in dict.fromkeys(sections):
-        authz.require_record_write(
-            actor,
-            section.authz,
-            Action.UPDATE,
-            path,
-            beyond_placements=section.moves_beyond_placements,
-            person=record_ref(person),
-            delegations=delegations,
-        )
+        _require_write(actor, delegations, section, path, person)
     await _lock(session, person)
     terms: dict[str, EntryTerms | None] = {}
     for section in dict.fromkeys(sections):
