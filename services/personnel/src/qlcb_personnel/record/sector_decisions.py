@@ -63,6 +63,19 @@ async def limit(
         authz.OWN_DECISIONS_ONLY, actor, section.authz, Action.UPDATE, path, record_ref(person), delegations
     ):
         return None
+    # A decision or an import names many people of few units: each unit's answer is read once per
+    # unit of work.
+    known: dict[str, SectorDecisionsOnly | None] = session.info.setdefault(_LIMITS_READ, {})
+    if path not in known:
+        known[path] = await _of_unit(session, path)
+    return known[path]
+
+
+_LIMITS_READ = "qlcb_personnel.sector_decisions"
+"""The key of `session.info` under which a unit of work keeps what each unit path's entries cite."""
+
+
+async def _of_unit(session: AsyncSession, path: str) -> SectorDecisionsOnly | None:
     parts = path.strip("/").split("/")
     above = ["/" + "/".join(parts[: depth + 1]) for depth in range(len(parts))]
     units = (await session.scalars(select(Unit).where(Unit.path.in_(above)).order_by(Unit.path))).all()
